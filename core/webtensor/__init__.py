@@ -1,0 +1,35 @@
+"""webtensor: TensorFlow 2 / Keras-style deep learning, the same code natively and in the page.
+
+``import webtensor as tf`` gives the TF 2 eager API. The core is pure Python; numpy,
+the GPU (WGSL through wgpu-py or the browser's WebGPU) and WebAssembly kernels are
+backends chosen at run time (see ``webtensor.backends``).
+"""
+from . import dtypes, errors, nest  # noqa: F401
+from .autodiff import GradientTape, UnconnectedGradients, custom_gradient  # noqa: F401
+from .placement import device  # noqa: F401
+from .dtypes import (  # noqa: F401
+    DType, as_dtype, bool_ as bool, double, float16, float32, float64, half, int32, int64, uint8, uint32,
+)
+from .function import function  # noqa: F401
+from .shape import TensorShape  # noqa: F401
+from .spec import TensorSpec  # noqa: F401
+from .tensor import Tensor, Variable, constant, convert_to_tensor, is_tensor  # noqa: F401
+from .ops.array import (  # noqa: F401
+    boolean_mask, broadcast_to, concat, expand_dims, eye, fill, gather, gather_nd, identity, newaxis,
+    one_hot, ones, ones_like, pad, range, rank, repeat, reshape, reverse, shape, shape_n, size, slice,
+    split, squeeze, stack, stop_gradient, tile, transpose, unstack, zeros, zeros_like,
+)
+from .ops.linalg import clip_by_global_norm, clip_by_norm, einsum, matmul, norm, tensordot  # noqa: F401
+from .ops.math import (  # noqa: F401
+    abs, add, add_n, cast, ceil, clip_by_value, cos, divide, equal, exp, floor, floordiv, greater,
+    greater_equal, less, less_equal, logical_and, logical_not, logical_or, maximum, minimum,
+    multiply, negative, not_equal, pow, round, saturate_cast, sigmoid, sign, sin, sqrt, square,
+    subtract, tan, tanh, truediv, where,
+)
+from .ops.reduce import (  # noqa: F401
+    argmax, argmin, cumsum, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean,
+    reduce_min, reduce_prod, reduce_sum,
+)
+from . import config, linalg, math, nn, random  # noqa: E402,F401
+
+__version__ = "0.1.0"

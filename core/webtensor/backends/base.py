@@ -1,0 +1,182 @@
+"""The backend interface: the complete, fixed set of primitives a backend implements.
+
+Everything above this line (ops, gradients, Keras, data, saving) is written with
+public ops built on these primitives only, so a backend that implements this list
+runs all of webtensor. Handles are immutable: every primitive returns a new handle
+and never mutates its inputs (a Variable swaps handles on assign).
+
+Conventions shared by every backend:
+- A handle has ``.shape`` (tuple of ints); the core tracks the dtype beside it.
+- Shapes and axes arrive validated and normalised by the core (non-negative axes,
+  broadcast-compatible shapes, in-range slices); a backend need not re-check them.
+- Broadcasting is NumPy's (``shape.broadcast_shape``); elementwise primitives take
+  operands of differing shapes and index them with strides, never materialising.
+- dtypes are ``dtypes.DType`` objects; all operands of a primitive share one dtype
+  except where stated (``where``'s condition is bool, ``gather``'s indices int32/int64).
+- Integer arithmetic wraps; float -> int ``cast`` truncates toward zero; -> bool is != 0.
+- Reductions of an empty set give the identity: 0, 1, -inf/+inf (int: dtype min/max),
+  False/True.
+
+A backend may also implement fused kernels (``fused`` names them) for speed; they
+must equal the composition the core would otherwise run.
+"""
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+UNARY_OPS = (
+    "neg", "abs", "sign", "square", "sqrt", "rsqrt", "reciprocal", "exp", "log", "log1p",
+    "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "erf", "floor", "ceil", "round",
+    "logical_not", "isnan", "isfinite",
+)
+"""``round`` is half-to-even (TF). ``logical_not``/``isnan``/``isfinite`` return bool.
+``erf`` on float32 may use the rational approximation in ``erf_f32`` (rel. err < 1e-7)."""
+
+BINARY_OPS = (
+    "add", "sub", "mul", "div", "floordiv", "mod", "pow", "maximum", "minimum",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or",
+)
+"""``floordiv``/``mod`` are floor division and floor modulo (Python's signs) for ints
+and floats. ``div`` is only called on floats. Comparisons and logical ops return bool."""
+
+COMPARISONS = frozenset(("equal", "not_equal", "less", "less_equal", "greater",
+                         "greater_equal", "logical_and", "logical_or"))
+REDUCE_OPS = ("sum", "prod", "max", "min", "any", "all")
+SCAN_OPS = ("sum", "prod")
+
+
+class Backend(Protocol):
+    name: str
+    device_type: str          # "CPU" or "GPU"
+    dtypes: frozenset         # DTypes this backend stores; others fall back to the CPU backend
+    fused: frozenset          # names of optional fused kernels implemented
+
+    # -- data movement ------------------------------------------------------------
+    def write(self, buf: memoryview, shape: tuple, dtype) -> object:
+        """Copy C-ordered little-endian bytes into a new handle (the caller may reuse buf)."""
+
+    def read(self, h) -> memoryview:
+        """C-ordered little-endian bytes of a handle (a copy or a read-only view)."""
+
+    def full(self, shape: tuple, value, dtype) -> object:
+        """A tensor filled with the Python scalar ``value`` (already valid for dtype)."""
+
+    def arange(self, start, delta, n: int, dtype) -> object:
+        """``[start + i * delta for i in range(n)]`` computed in dtype."""
+
+    def random(self, kind: str, shape: tuple, dtype, key: tuple) -> object:
+        """Counter-based random numbers, bit-compatible across backends (see ``random_u32``).
+
+        ``kind`` "uniform": ``(u32(i) >> 8) * 2**-24`` in [0, 1) for flat index i.
+        ``kind`` "normal": Box-Muller on two draws, ``u1 = ((u32(2i) >> 8) + 1) * 2**-24``,
+        ``u2 = (u32(2i+1) >> 8) * 2**-24``, ``sqrt(-2 log u1) * cos(2 pi u2)``.
+        Computed in float32 (float64 when dtype is float64), then cast to dtype."""
+
+    # -- elementwise ----------------------------------------------------------------
+    def unary(self, op: str, x) -> object: ...
+
+    def binary(self, op: str, x, y) -> object: ...
+
+    def where(self, cond, x, y) -> object:
+        """Select x where cond (bool) else y; all three broadcast together."""
+
+    def cast(self, x, dtype) -> object: ...
+
+    # -- reductions -----------------------------------------------------------------
+    def reduce(self, op: str, x, axes: tuple, keepdims: bool) -> object:
+        """``axes`` sorted, unique, non-negative; ``()`` returns x unchanged."""
+
+    def argreduce(self, op: str, x, axis: int, dtype) -> object:
+        """"argmax"/"argmin" along one axis, first occurrence wins; result in int dtype."""
+
+    def scan(self, op: str, x, axis: int, exclusive: bool, reverse: bool) -> object:
+        """Cumulative "sum"/"prod" along an axis, TF's cumsum/cumprod flags."""
+
+    # -- linear algebra ---------------------------------------------------------------
+    def matmul(self, a, b, transpose_a: bool, transpose_b: bool) -> object:
+        """``a[..., M, K] @ b[..., K, N]`` (after the transposes of the last two dims);
+        batch dims broadcast; both ranks >= 2."""
+
+    # -- convolution and pooling (NHWC activations, HWIO filters) ------------------------
+    def conv2d(self, x, w, strides: tuple, pads: tuple, dilations: tuple, groups: int) -> object:
+        """x [N,H,W,C], w [KH,KW,C/groups,O]; pads ((top,bottom),(left,right)) explicit
+        zero padding; output channel o belongs to group o // (O/groups)."""
+
+    def conv2d_input_grad(self, dy, w, x_shape: tuple, strides, pads, dilations, groups) -> object:
+        """Gradient of conv2d w.r.t. x (also conv2d_transpose's forward)."""
+
+    def conv2d_filter_grad(self, x, dy, w_shape: tuple, strides, pads, dilations, groups) -> object:
+        """Gradient of conv2d w.r.t. w."""
+
+    def pool2d(self, op: str, x, ksize: tuple, strides: tuple, pads: tuple) -> object:
+        """"max" ignores padding; "avg" divides by the count of non-padding elements."""
+
+    def pool2d_grad(self, op: str, x, dy, ksize: tuple, strides: tuple, pads: tuple) -> object:
+        """"max" routes each window's gradient to its first maximum (row-major scan)."""
+
+    # -- indexing ---------------------------------------------------------------------
+    def gather(self, x, indices, axis: int) -> object:
+        """out shape x.shape[:axis] + indices.shape + x.shape[axis+1:]. Indices outside
+        [0, x.shape[axis]) raise IndexError on CPU backends; GPU backends write 0 (as TF)."""
+
+    def scatter_add(self, indices, updates, shape: tuple, axis: int) -> object:
+        """zeros(shape), then ``out[..., indices[j], ...] += updates[..., j, ...]`` along
+        axis (``updates.shape == shape[:axis] + indices.shape + shape[axis+1:]``)."""
+
+    # -- data movement without arithmetic ---------------------------------------------------
+    def reshape(self, x, shape: tuple) -> object: ...
+
+    def transpose(self, x, perm: tuple) -> object: ...
+
+    def slice(self, x, begin: tuple, size: tuple, strides: tuple) -> object:
+        """Strided slice: along each axis, output element j is input element
+        ``begin + j * stride`` for j < size (strides non-zero, may be negative; every
+        index touched is in range)."""
+
+    def concat(self, xs: Sequence, axis: int) -> object: ...
+
+    def pad(self, x, pads: tuple, value) -> object:
+        """Constant padding, ``pads`` a (before, after) pair of non-negative ints per axis."""
+
+    def broadcast_to(self, x, shape: tuple) -> object: ...
+
+
+def _mix32(x: int) -> int:
+    """lowbias32 (C. Wellons): a strong 32-bit integer hash, easy in WGSL and C."""
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & 0xFFFFFFFF
+    x ^= x >> 16
+    return x
+
+
+def random_u32(i: int, key: tuple) -> int:
+    """The reference stream: 32 random bits for flat index i under key (k0, k1).
+
+    ``mix(mix(i ^ k0) + k1)`` with 32-bit wrap-around; backends must produce the
+    same bits (tests compare them)."""
+    k0, k1 = key
+    return _mix32((_mix32((i ^ k0) & 0xFFFFFFFF) + k1) & 0xFFFFFFFF)
+
+
+ERF_F32_NUM = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+               -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+               -1.60960333262415e-02)
+ERF_F32_DEN = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+               -7.37332916720468e-03, -1.42647390514189e-02)
+
+
+def erf_f32(x: float) -> float:
+    """Eigen's float erf: ``x * P(x^2) / Q(x^2)`` on x clamped to [-4, 4] (Horner order
+    as in the coefficient tuples, highest power first)."""
+    x = max(-4.0, min(4.0, x))
+    x2 = x * x
+    p = 0.0
+    for c in ERF_F32_NUM:
+        p = p * x2 + c
+    q = 0.0
+    for c in ERF_F32_DEN:
+        q = q * x2 + c
+    return x * p / q

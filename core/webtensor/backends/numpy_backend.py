@@ -1,0 +1,338 @@
+"""The numpy backend: the reference implementation of every primitive in ``base``."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .. import dtypes as D
+from ..errors import InvalidArgumentError
+from . import base
+
+NP = {D.float16: np.float16, D.float32: np.float32, D.float64: np.float64, D.int32: np.int32,
+      D.int64: np.int64, D.uint8: np.uint8, D.uint32: np.uint32, D.bool_: np.bool_}
+def _quiet():
+    return np.errstate(all="ignore")
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    r = 1 / (1 + e)
+    return np.where(x >= 0, r, e * r)
+
+
+_erf64 = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x):
+    if x.dtype == np.float64:
+        return _erf64(x).astype(np.float64)
+    t = np.clip(x.astype(np.float32), -4.0, 4.0)
+    t2 = t * t
+    p = np.zeros_like(t)
+    for c in base.ERF_F32_NUM:
+        p = p * t2 + np.float32(c)
+    q = np.zeros_like(t)
+    for c in base.ERF_F32_DEN:
+        q = q * t2 + np.float32(c)
+    return (t * p / q).astype(x.dtype)
+
+
+# (function, needs np.errstate: the op can warn on ordinary inputs)
+UNARY = {
+    "neg": (np.negative, False), "abs": (np.abs, False), "sign": (np.sign, False),
+    "square": (np.square, False), "sqrt": (np.sqrt, True),
+    "rsqrt": (lambda x: np.reciprocal(np.sqrt(x)), True), "reciprocal": (np.reciprocal, True),
+    "exp": (np.exp, True), "log": (np.log, True), "log1p": (np.log1p, True),
+    "expm1": (np.expm1, True), "sin": (np.sin, False), "cos": (np.cos, False),
+    "tan": (np.tan, False), "tanh": (np.tanh, False), "sigmoid": (_sigmoid, True),
+    "erf": (_erf, False), "floor": (np.floor, False), "ceil": (np.ceil, False),
+    "round": (np.round, False), "logical_not": (np.logical_not, False),
+    "isnan": (np.isnan, False), "isfinite": (np.isfinite, False),
+}
+BINARY = {
+    "add": (np.add, False), "sub": (np.subtract, False), "mul": (np.multiply, False),
+    "div": (np.true_divide, True), "floordiv": (np.floor_divide, True), "mod": (np.mod, True),
+    "pow": (np.power, True), "maximum": (np.maximum, False), "minimum": (np.minimum, False),
+    "equal": (np.equal, False), "not_equal": (np.not_equal, False), "less": (np.less, False),
+    "less_equal": (np.less_equal, False), "greater": (np.greater, False),
+    "greater_equal": (np.greater_equal, False), "logical_and": (np.logical_and, False),
+    "logical_or": (np.logical_or, False),
+}
+
+
+def _identity(op, dt):
+    if op in ("sum", "any"):
+        return 0
+    if op in ("prod", "all"):
+        return 1
+    if dt.kind == "f":
+        return -np.inf if op == "max" else np.inf
+    info = np.iinfo(dt) if dt.kind in "iu" else None
+    return (info.min if op == "max" else info.max) if info else (op == "min")
+
+
+def _mix32(x):
+    x = x ^ (x >> np.uint32(16))
+    x = x * np.uint32(0x7FEB352D)
+    x = x ^ (x >> np.uint32(15))
+    x = x * np.uint32(0x846CA68B)
+    return x ^ (x >> np.uint32(16))
+
+
+def random_u32(idx, key):
+    """Vectorised ``base.random_u32`` over a uint32 index array."""
+    k0, k1 = (np.uint32(k) for k in key)
+    return _mix32(_mix32(idx ^ k0) + k1)
+
+
+def _windows(xp, ksize, strides, dilations, out_hw):
+    """[N, OH, OW, KH, KW, C] strided view of a padded NHWC array (no copy)."""
+    n, _, _, c = xp.shape
+    s = xp.strides
+    shape = (n, out_hw[0], out_hw[1], ksize[0], ksize[1], c)
+    st = (s[0], s[1] * strides[0], s[2] * strides[1], s[1] * dilations[0], s[2] * dilations[1], s[3])
+    return as_strided(xp, shape, st, writeable=False)
+
+
+def _out_hw(hw, ksize, strides, dilations):
+    return tuple((hw[i] - (ksize[i] - 1) * dilations[i] - 1) // strides[i] + 1 for i in range(2))
+
+
+def _pad_hw(x, pads, value=0):
+    if pads == ((0, 0), (0, 0)):
+        return x
+    return np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=value)
+
+
+def _window_add(dst, src, i, j, strides, dilations, out_hw):
+    """dst[:, i*dh + oh*sh, j*dw + ow*sw, :] += src for every output position."""
+    hi, wj = i * dilations[0], j * dilations[1]
+    dst[:, hi:hi + (out_hw[0] - 1) * strides[0] + 1:strides[0],
+        wj:wj + (out_hw[1] - 1) * strides[1] + 1:strides[1], :] += src
+
+
+def _crop(xp, pads, shape):
+    return xp[:, pads[0][0]:pads[0][0] + shape[1], pads[1][0]:pads[1][0] + shape[2], :]
+
+
+class NumpyBackend:
+    name = "numpy"
+    device_type = "CPU"
+    dtypes = frozenset(D.ALL)
+    fused = frozenset()
+
+    # -- data movement --
+    def write(self, buf, shape, dtype):
+        return np.frombuffer(buf, dtype=NP[dtype]).reshape(shape).copy()
+
+    def read(self, h):
+        return memoryview(np.ascontiguousarray(h)).cast("B")
+
+    def full(self, shape, value, dtype):
+        return np.full(shape, value, NP[dtype])
+
+    def arange(self, start, delta, n, dtype):
+        t = NP[dtype]
+        return (np.arange(n, dtype=t) * t(delta) + t(start)).astype(t)
+
+    def random(self, kind, shape, dtype, key):
+        n = math.prod(shape)
+        ft = np.float64 if dtype is D.float64 else np.float32
+        if kind == "uniform":
+            bits = random_u32(np.arange(n, dtype=np.uint32), key)
+            out = (bits >> np.uint32(8)).astype(ft) * ft(2.0 ** -24)
+        else:
+            i2 = np.arange(n, dtype=np.uint32) * np.uint32(2)
+            u1 = ((random_u32(i2, key) >> np.uint32(8)).astype(ft) + 1) * ft(2.0 ** -24)
+            u2 = (random_u32(i2 + np.uint32(1), key) >> np.uint32(8)).astype(ft) * ft(2.0 ** -24)
+            out = np.sqrt(ft(-2) * np.log(u1)) * np.cos(ft(2 * math.pi) * u2)
+        return out.astype(NP[dtype]).reshape(shape)
+
+    # -- elementwise --
+    def unary(self, op, x):
+        f, warns = UNARY[op]
+        if warns:
+            with _quiet():
+                return f(x)
+        return f(x)
+
+    def binary(self, op, x, y):
+        f, warns = BINARY[op]
+        if warns:
+            with _quiet():
+                return f(x, y)
+        return f(x, y)
+
+    def where(self, cond, x, y):
+        return np.where(cond, x, y)
+
+    def cast(self, x, dtype):
+        with _quiet():
+            return x.astype(NP[dtype])
+
+    # -- reductions --
+    def reduce(self, op, x, axes, keepdims):
+        if not axes:
+            return x
+        if op in ("sum", "prod"):
+            acc = np.float32 if x.dtype == np.float16 else x.dtype
+            f = np.sum if op == "sum" else np.prod
+            with _quiet():
+                return f(x, axis=axes, keepdims=keepdims, dtype=acc).astype(x.dtype, copy=False)
+        if op in ("any", "all"):
+            return (np.any if op == "any" else np.all)(x, axis=axes, keepdims=keepdims)
+        f = np.maximum if op == "max" else np.minimum
+        return f.reduce(x, axis=axes, keepdims=keepdims, initial=_identity(op, x.dtype))
+
+    def argreduce(self, op, x, axis, dtype):
+        if x.shape[axis] == 0:
+            raise InvalidArgumentError(f"{op}: reduction dimension {axis} of shape {x.shape} is empty")
+        f = np.argmax if op == "argmax" else np.argmin
+        return f(x, axis=axis).astype(NP[dtype])
+
+    def scan(self, op, x, axis, exclusive, reverse):
+        if reverse:
+            x = np.flip(x, axis)
+        f = np.cumsum if op == "sum" else np.cumprod
+        with _quiet():
+            out = f(x, axis=axis, dtype=x.dtype)
+        if exclusive:
+            first = np.full_like(np.take(out, [0], axis=axis), 0 if op == "sum" else 1)
+            out = np.concatenate([first, np.take(out, np.arange(x.shape[axis] - 1), axis=axis)], axis)
+        return np.flip(out, axis) if reverse else out
+
+    # -- linear algebra --
+    def matmul(self, a, b, transpose_a, transpose_b):
+        if transpose_a:
+            a = np.swapaxes(a, -1, -2)
+        if transpose_b:
+            b = np.swapaxes(b, -1, -2)
+        return np.matmul(a, b)
+
+    # -- convolution and pooling --
+    def conv2d(self, x, w, strides, pads, dilations, groups):
+        kh, kw, cg, o = w.shape
+        xp = _pad_hw(x, pads)
+        out_hw = _out_hw(xp.shape[1:3], (kh, kw), strides, dilations)
+        if groups == 1 and (kh, kw) == (1, 1):
+            xs = xp[:, ::strides[0], ::strides[1], :][:, :out_hw[0], :out_hw[1], :]
+            return np.matmul(xs, w[0, 0])
+        win = _windows(xp, (kh, kw), strides, dilations, out_hw)
+        if groups == 1:
+            return np.tensordot(win, w, axes=([3, 4, 5], [0, 1, 2])).astype(x.dtype, copy=False)
+        n = x.shape[0]
+        win = win.reshape(n, out_hw[0], out_hw[1], kh, kw, groups, cg)
+        wg = w.reshape(kh, kw, cg, groups, o // groups)
+        out = np.einsum("nhwijgc,ijcgo->nhwgo", win, wg, optimize=True)
+        return out.reshape(n, out_hw[0], out_hw[1], o)
+
+    def conv2d_input_grad(self, dy, w, x_shape, strides, pads, dilations, groups):
+        kh, kw, cg, o = w.shape
+        n, h, wd, c = x_shape
+        hp, wp = h + pads[0][0] + pads[0][1], wd + pads[1][0] + pads[1][1]
+        out_hw = dy.shape[1:3]
+        dxp = np.zeros((n, hp, wp, c), dy.dtype)
+        if groups == 1:
+            cols = np.tensordot(dy, w, axes=([3], [3]))  # [N, OH, OW, KH, KW, C]
+        else:
+            dyg = dy.reshape(n, out_hw[0], out_hw[1], groups, o // groups)
+            wg = w.reshape(kh, kw, cg, groups, o // groups)
+            cols = np.einsum("nhwgo,ijcgo->nhwijgc", dyg, wg, optimize=True)
+            cols = cols.reshape(n, out_hw[0], out_hw[1], kh, kw, c)
+        for i in range(kh):
+            for j in range(kw):
+                _window_add(dxp, cols[:, :, :, i, j, :], i, j, strides, dilations, out_hw)
+        return np.ascontiguousarray(_crop(dxp, pads, x_shape))
+
+    def conv2d_filter_grad(self, x, dy, w_shape, strides, pads, dilations, groups):
+        kh, kw, cg, o = w_shape
+        xp = _pad_hw(x, pads)
+        out_hw = dy.shape[1:3]
+        win = _windows(xp, (kh, kw), strides, dilations, out_hw)
+        if groups == 1:
+            return np.tensordot(win, dy, axes=([0, 1, 2], [0, 1, 2])).astype(x.dtype, copy=False)
+        n = x.shape[0]
+        win = win.reshape(n, out_hw[0], out_hw[1], kh, kw, groups, cg)
+        dyg = dy.reshape(n, out_hw[0], out_hw[1], groups, o // groups)
+        return np.einsum("nhwijgc,nhwgo->ijcgo", win, dyg, optimize=True).reshape(w_shape)
+
+    def pool2d(self, op, x, ksize, strides, pads):
+        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        xp = _pad_hw(x, pads, fill if op == "max" else 0)
+        out_hw = _out_hw(xp.shape[1:3], ksize, strides, (1, 1))
+        win = _windows(xp, ksize, strides, (1, 1), out_hw)
+        if op == "max":
+            return win.max(axis=(3, 4))
+        return (win.sum(axis=(3, 4)) / self._pool_counts(x.shape, ksize, strides, pads, out_hw)).astype(x.dtype)
+
+    def _pool_counts(self, shape, ksize, strides, pads, out_hw):
+        ones = _pad_hw(np.ones((1, shape[1], shape[2], 1), np.float32), pads)
+        return _windows(ones, ksize, strides, (1, 1), out_hw).sum(axis=(3, 4))
+
+    def pool2d_grad(self, op, x, dy, ksize, strides, pads):
+        n, h, w, c = x.shape
+        dxp = np.zeros((n, h + sum(pads[0]), w + sum(pads[1]), c), dy.dtype)
+        out_hw = dy.shape[1:3]
+        if op == "max":
+            fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+            win = _windows(_pad_hw(x, pads, fill), ksize, strides, (1, 1), out_hw)
+            arg = win.reshape(n, out_hw[0], out_hw[1], ksize[0] * ksize[1], c).argmax(axis=3)
+            for i in range(ksize[0]):
+                for j in range(ksize[1]):
+                    src = np.where(arg == i * ksize[1] + j, dy, 0).astype(dy.dtype)
+                    _window_add(dxp, src, i, j, strides, (1, 1), out_hw)
+        else:
+            src = (dy / self._pool_counts(x.shape, ksize, strides, pads, out_hw)).astype(dy.dtype)
+            for i in range(ksize[0]):
+                for j in range(ksize[1]):
+                    _window_add(dxp, src, i, j, strides, (1, 1), out_hw)
+        return np.ascontiguousarray(_crop(dxp, pads, x.shape))
+
+    # -- indexing --
+    def gather(self, x, indices, axis):
+        n = x.shape[axis]
+        if indices.size:
+            lo, hi = int(indices.min()), int(indices.max())
+            if lo < 0 or hi >= n:
+                bad = lo if lo < 0 else hi
+                raise InvalidArgumentError(f"gather: index {bad} is not in [0, {n}) "
+                                           f"(params shape {x.shape}, axis {axis})")
+        return np.take(x, indices, axis=axis)
+
+    def scatter_add(self, indices, updates, shape, axis):
+        out = np.zeros(shape, updates.dtype)
+        if indices.size:
+            lo, hi = int(indices.min()), int(indices.max())
+            if lo < 0 or hi >= shape[axis]:
+                raise InvalidArgumentError(f"scatter_add: index {hi if hi >= shape[axis] else lo} "
+                                           f"is not in [0, {shape[axis]})")
+        if axis == 0:
+            np.add.at(out, indices.reshape(-1), updates.reshape((-1,) + tuple(shape[1:])))
+        else:
+            np.add.at(out, (slice(None),) * axis + (indices,), updates)
+        return out
+
+    # -- movement --
+    def reshape(self, x, shape):
+        return x.reshape(shape)
+
+    def transpose(self, x, perm):
+        return np.transpose(x, perm)
+
+    def slice(self, x, begin, size, strides):
+        idx = []
+        for b, n, s in zip(begin, size, strides):
+            end = b + n * s
+            idx.append(slice(b, None if end < 0 else end, s))
+        return x[tuple(idx)]
+
+    def concat(self, xs, axis):
+        return np.concatenate(xs, axis=axis)
+
+    def pad(self, x, pads, value):
+        return np.pad(x, pads, constant_values=value)
+
+    def broadcast_to(self, x, shape):
+        return np.broadcast_to(x, shape)

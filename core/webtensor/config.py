@@ -1,0 +1,62 @@
+"""``tf.config``: which devices exist and where ops run."""
+from __future__ import annotations
+
+import collections
+import types
+
+from . import backends
+
+PhysicalDevice = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
+LogicalDevice = collections.namedtuple("LogicalDevice", ["name", "device_type"])
+
+
+def list_physical_devices(device_type: str | None = None) -> list:
+    """The CPU always; GPU:0 when a GPU backend can start here."""
+    kinds = [device_type.upper()] if device_type else ["CPU", "GPU"]
+    out = []
+    if "CPU" in kinds:
+        out.append(PhysicalDevice("/physical_device:CPU:0", "CPU"))
+    if "GPU" in kinds and backends.available("gpu"):
+        out.append(PhysicalDevice("/physical_device:GPU:0", "GPU"))
+    return out
+
+
+def list_logical_devices(device_type: str | None = None) -> list:
+    return [LogicalDevice(d.name.replace("/physical_device:", "/device:"), d.device_type)
+            for d in list_physical_devices(device_type)]
+
+
+def get_visible_devices(device_type: str | None = None) -> list:
+    return list_physical_devices(device_type)
+
+
+def set_visible_devices(devices, device_type: str | None = None) -> None:
+    """Accepted for compatibility; choose devices with ``tf.device`` or WEBTENSOR_BACKEND."""
+
+
+def run_functions_eagerly(run_eagerly: bool) -> None:
+    """Accepted: functions always run eagerly here."""
+
+
+def functions_run_eagerly() -> bool:
+    return True
+
+
+def _get_device_details(device) -> dict:
+    if device.device_type == "GPU":
+        be = backends.get("gpu")
+        return {"device_name": getattr(be, "adapter_name", "gpu")}
+    return {"device_name": "cpu"}
+
+
+def _set_memory_growth(device, enable: bool) -> None:
+    """Accepted: buffers are pooled and returned when tensors die."""
+
+
+experimental = types.SimpleNamespace(
+    get_device_details=_get_device_details,
+    set_memory_growth=_set_memory_growth,
+    list_physical_devices=list_physical_devices,
+    enable_op_determinism=lambda: None,
+)
+set_backend = backends.set_default

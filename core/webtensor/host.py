@@ -1,0 +1,179 @@
+"""Host data without numpy: packing Python values into buffers, and ``HostArray``.
+
+``Tensor.numpy()`` returns a numpy array where numpy imports and a ``HostArray``
+(shape, dtype, ``tolist()``, indexing) where it does not, as in the page.
+"""
+from __future__ import annotations
+
+import array
+import struct
+import sys
+
+from . import dtypes as D
+from .shape import prod
+
+_ARRAY_FMT = {"f": "f", "d": "d", "i": "i", "q": "q", "B": "B", "?": "B", "I": "I"}
+
+
+def numpy_module():
+    """numpy if it is importable here (cached), else None."""
+    np = sys.modules.get("numpy")
+    if np is not None or _NO_NUMPY[0]:
+        return np
+    try:
+        import numpy as np
+    except ImportError:
+        _NO_NUMPY[0] = True
+        return None
+    return np
+
+
+_NO_NUMPY = [False]
+
+
+def pack(flat: list, dtype: D.DType) -> memoryview:
+    """A flat list of Python scalars -> little-endian bytes of ``dtype``."""
+    if dtype.fmt == "e":
+        return memoryview(struct.pack(f"<{len(flat)}e", *flat))
+    code = _ARRAY_FMT[dtype.fmt]
+    if dtype.kind == "f":
+        flat = [float(v) for v in flat]
+    elif dtype.kind == "b":
+        flat = [1 if v else 0 for v in flat]
+    else:
+        flat = [int(v) for v in flat]
+    a = array.array(code, flat)
+    if sys.byteorder != "little":
+        a.byteswap()
+    return memoryview(a).cast("B")
+
+
+def unpack(buf, dtype: D.DType) -> list:
+    """Little-endian bytes -> flat list of Python scalars."""
+    buf = memoryview(buf).cast("B")
+    if dtype.fmt == "e":
+        return list(struct.unpack(f"<{len(buf) // 2}e", buf))
+    a = array.array(_ARRAY_FMT[dtype.fmt])
+    a.frombytes(buf)
+    if sys.byteorder != "little":
+        a.byteswap()
+    if dtype.kind == "b":
+        return [bool(v) for v in a]
+    return a.tolist()
+
+
+def nest_list(flat: list, shape: tuple):
+    """Flat list -> nested lists of ``shape`` (a scalar for shape ())."""
+    if not shape:
+        return flat[0]
+    if len(shape) == 1:
+        return list(flat)
+    step = prod(shape[1:])
+    return [nest_list(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+def to_host(buf, shape: tuple, dtype: D.DType):
+    """Bytes from a backend -> numpy array (numpy scalar for shape ()) or HostArray."""
+    np = numpy_module()
+    if np is not None:
+        a = np.frombuffer(buf, dtype=dtype.name).reshape(shape).copy()
+        return a[()] if not shape else a
+    if not shape:
+        return unpack(buf, dtype)[0]
+    return HostArray(unpack(buf, dtype), shape, dtype)
+
+
+class HostArray:
+    """A small read-only ndarray stand-in for pages without numpy."""
+
+    __slots__ = ("_flat", "shape", "dtype")
+
+    def __init__(self, flat: list, shape: tuple, dtype: D.DType):
+        self._flat, self.shape, self.dtype = flat, tuple(shape), dtype
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: len(self._flat))
+
+    def tolist(self):
+        return nest_list(self._flat, self.shape)
+
+    def item(self):
+        if len(self._flat) != 1:
+            raise ValueError("can only convert an array of size 1 to a Python scalar")
+        return self._flat[0]
+
+    def flatten(self):
+        return HostArray(list(self._flat), (len(self._flat),), self.dtype)
+
+    ravel = flatten
+
+    def reshape(self, *shape):
+        from .shape import as_shape_tuple
+
+        shape = as_shape_tuple(shape[0] if len(shape) == 1 else shape)
+        if -1 in shape:
+            known = prod(d for d in shape if d != -1)
+            shape = tuple(len(self._flat) // max(known, 1) if d == -1 else d for d in shape)
+        if prod(shape) != len(self._flat):
+            raise ValueError(f"cannot reshape array of size {len(self._flat)} into shape {shape}")
+        return HostArray(self._flat, shape, self.dtype)
+
+    def astype(self, dtype):
+        dt = D.as_dtype(dtype)
+        conv = float if dt.kind == "f" else bool if dt.kind == "b" else int
+        return HostArray([conv(v) for v in self._flat], self.shape, dt)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __getitem__(self, i):
+        if isinstance(i, tuple) and len(i) == 1:
+            i = i[0]
+        if isinstance(i, int):
+            n = self.shape[0]
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for axis 0 with size {n}")
+            i %= n
+            step = prod(self.shape[1:])
+            part = self._flat[i * step:(i + 1) * step]
+            return part[0] if len(self.shape) == 1 else HostArray(part, self.shape[1:], self.dtype)
+        if isinstance(i, tuple) and all(isinstance(j, int) for j in i):
+            out = self
+            for j in i:
+                out = out[j]
+            return out
+        return _nested_index(self.tolist(), i)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __eq__(self, other):
+        if isinstance(other, HostArray):
+            return self.shape == other.shape and self._flat == other._flat
+        return self.tolist() == other
+
+    def __repr__(self):
+        return f"HostArray({self.tolist()!r}, dtype={self.dtype.name})"
+
+
+def _nested_index(lst, i):
+    if isinstance(i, slice):
+        return lst[i]
+    if isinstance(i, tuple):
+        head, rest = i[0], i[1:]
+        if isinstance(head, int):
+            return _nested_index(lst[head], rest) if rest else lst[head]
+        return [_nested_index(v, rest) if rest else v for v in lst[head]]
+    return lst[i]

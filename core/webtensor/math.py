@@ -1,0 +1,17 @@
+"""``tf.math``: elementwise math, comparisons and reductions."""
+from .ops.math import (  # noqa: F401
+    abs, add, add_n, ceil, cos, div_no_nan, divide, divide_no_nan, equal, erf, exp, expm1, floor,
+    floordiv, floormod, greater, greater_equal, is_finite, is_inf, is_nan, less, less_equal, log,
+    log1p, log_sigmoid, logical_and, logical_not, logical_or, logical_xor, maximum, minimum, mod,
+    multiply, negative, not_equal, pow, reciprocal, round, rsqrt, scalar_mul, sigmoid, sign, sin,
+    softplus, sqrt, square, squared_difference, subtract, tan, tanh, truediv, xlogy,
+)
+from .ops.reduce import (  # noqa: F401
+    argmax, argmin, count_nonzero, cumprod, cumsum, reduce_all, reduce_any, reduce_euclidean_norm,
+    reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum,
+    reduce_variance,
+)
+from .ops.array import unsorted_segment_sum  # noqa: F401
+from .ops.nn import in_top_k, top_k  # noqa: F401
+
+floor_div = floordiv

@@ -1,0 +1,265 @@
+"""``tf.nn``: activations, softmax and cross-entropies, dropout, normalisation helpers."""
+from __future__ import annotations
+
+import math as _pymath
+
+from .. import autodiff
+from .. import dtypes as D
+from ..errors import InvalidArgumentError
+from ..shape import normalize_axis
+from .dispatch import FLOAT, INTEGER, check_kind, composite, one, record, tapes, two, wrap
+from . import array as A
+from . import math as m
+from . import random as R
+from .reduce import reduce_logsumexp, reduce_max, reduce_mean, reduce_sum
+
+sigmoid, tanh, softplus = m.sigmoid, m.tanh, m.softplus
+
+
+def relu(features, name=None):
+    x = one(features, "relu")
+    check_kind(x, "relu", "fiu")
+    y = wrap(x._be.binary("maximum", x._h, x._be.full((), 0, x._dtype)), x._dtype, x._be)
+    if tapes and x._dtype.kind == "f":
+        record((x,), (y,), lambda dy, need: (m.where(m.greater(y, 0.0), dy, m.zeros_like_(dy)),))
+    return y
+
+
+def relu6(features, name=None):
+    x = one(features, "relu6")
+    return composite((x,), lambda: m.minimum(m.maximum(x, 0.0), 6.0),
+                     lambda dy, need: (m.where(m.logical_and(m.greater(x, 0.0), m.less(x, 6.0)),
+                                               dy, m.zeros_like_(dy)),))
+
+
+def leaky_relu(features, alpha=0.2, name=None):
+    x = one(features, "leaky_relu")
+    pos = m.greater(x, 0.0)
+    return composite((x,), lambda: m.where(pos, x, x * alpha),
+                     lambda dy, need: (m.where(pos, dy, dy * alpha),))
+
+
+def elu(features, name=None):
+    x = one(features, "elu")
+    pos = m.greater(x, 0.0)
+    y = composite((x,), lambda: m.where(pos, x, m.expm1(m.minimum(x, 0.0))),
+                  lambda dy, need: (m.where(pos, dy, dy * (y + 1.0)),))
+    return y
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(features, name=None):
+    x = one(features, "selu")
+    pos = m.greater(x, 0.0)
+    return m.where(pos, x * _SELU_SCALE, m.expm1(m.minimum(x, 0.0)) * (_SELU_SCALE * _SELU_ALPHA))
+
+
+def gelu(features, approximate=False, name=None):
+    """Exact: x * Phi(x) via erf; approximate: the tanh form."""
+    x = one(features, "gelu")
+    if approximate:
+        c = _pymath.sqrt(2.0 / _pymath.pi)
+        return 0.5 * x * (1.0 + m.tanh(c * (x + 0.044715 * m.pow(x, 3.0))))
+    return 0.5 * x * (1.0 + m.erf(x * (1.0 / _pymath.sqrt(2.0))))
+
+
+def silu(features, beta=1.0, name=None):
+    x = one(features, "silu")
+    return x * m.sigmoid(x * beta) if beta != 1.0 else x * m.sigmoid(x)
+
+
+swish = silu
+
+
+def _axis(x, axis, op):
+    return normalize_axis(-1 if axis is None else axis, len(x._h.shape), op)
+
+
+def softmax(logits, axis=None, name=None):
+    x = one(logits, "softmax")
+    check_kind(x, "softmax", FLOAT)
+    ax = _axis(x, axis, "softmax")
+    be = x._be
+    if "softmax" in be.fused:
+        y = wrap(be.softmax(x._h, ax), x._dtype, be)
+    else:
+        with autodiff.no_record():
+            e = m.exp(x - reduce_max(x, ax, keepdims=True))
+            y = e / reduce_sum(e, ax, keepdims=True)
+    if tapes:
+        record((x,), (y,), lambda dy, need: (y * (dy - reduce_sum(dy * y, ax, keepdims=True)),))
+    return y
+
+
+def log_softmax(logits, axis=None, name=None):
+    x = one(logits, "log_softmax")
+    check_kind(x, "log_softmax", FLOAT)
+    ax = _axis(x, axis, "log_softmax")
+    with autodiff.no_record():
+        y = x - reduce_logsumexp(x, ax, keepdims=True)
+    if tapes:
+        record((x,), (y,), lambda dy, need: (dy - m.exp(y) * reduce_sum(dy, ax, keepdims=True),))
+    return y
+
+
+def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
+    """Per-example -log softmax(logits)[label]; labels int [...], logits [..., classes]."""
+    x = one(logits, "sparse_softmax_cross_entropy_with_logits")
+    lab = one(labels, "sparse_softmax_cross_entropy_with_logits", D.int32)
+    check_kind(x, "sparse_softmax_cross_entropy_with_logits", FLOAT)
+    check_kind(lab, "sparse_softmax_cross_entropy_with_logits", INTEGER)
+    xs, ls = tuple(x._h.shape), tuple(lab._h.shape)
+    if not xs or xs[:-1] != ls:
+        raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: labels shape {ls} must equal "
+                                   f"logits shape {xs} without its last dimension")
+    c = xs[-1]
+    _check_labels(lab, c)
+    with autodiff.no_record():
+        lse = reduce_logsumexp(x, -1, keepdims=True)
+        hot = A.one_hot(lab, c, dtype=x._dtype)
+        loss = A.reshape(lse - reduce_sum(x * hot, -1, keepdims=True), ls)
+    if tapes:
+        def vjp(dy, need):
+            p = m.exp(x - lse) if not autodiff.recording() else softmax(x)
+            return (A.expand_dims(dy, -1) * (p - hot), None)
+
+        record((x, lab), (loss,), vjp)
+    return loss
+
+
+def _check_labels(lab, c):
+    """Out-of-range labels are an error on CPU backends, as in TF on CPU (one readback)."""
+    if lab._be.device_type != "CPU" or not lab._h.shape or 0 in lab._h.shape:
+        return
+    from .reduce import reduce_max as rmax, reduce_min as rmin
+
+    hi, lo = int(rmax(lab)), int(rmin(lab))
+    if lo < 0 or hi >= c:
+        bad = hi if hi >= c else lo
+        raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: received a label value of "
+                                   f"{bad} which is outside the valid range of [0, {c})")
+
+
+def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
+    """-sum(labels * log_softmax(logits)); gradients for both logits and labels."""
+    lab, x = two(labels, logits, "softmax_cross_entropy_with_logits")
+    check_kind(x, "softmax_cross_entropy_with_logits", FLOAT)
+    if tuple(lab._h.shape) != tuple(x._h.shape):
+        raise InvalidArgumentError(f"softmax_cross_entropy_with_logits: labels {tuple(lab._h.shape)} and "
+                                   f"logits {tuple(x._h.shape)} must have the same shape")
+    ax = _axis(x, axis, "softmax_cross_entropy_with_logits")
+    with autodiff.no_record():
+        logp = x - reduce_logsumexp(x, ax, keepdims=True)
+        loss = -reduce_sum(lab * logp, ax)
+    if tapes:
+        def vjp(dy, need):
+            d = A.expand_dims(dy, ax)
+            lp = logp if not autodiff.recording() else log_softmax(x, ax)
+            return (d * -lp if need[0] else None,
+                    d * (m.exp(lp) * reduce_sum(lab, ax, keepdims=True) - lab) if need[1] else None)
+
+        record((lab, x), (loss,), vjp)
+    return loss
+
+
+def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
+    """max(x, 0) - x * z + log(1 + exp(-|x|)), stable for any logits."""
+    z, x = two(labels, logits, "sigmoid_cross_entropy_with_logits")
+    check_kind(x, "sigmoid_cross_entropy_with_logits", FLOAT)
+    if tuple(z._h.shape) != tuple(x._h.shape):
+        raise InvalidArgumentError(f"sigmoid_cross_entropy_with_logits: labels {tuple(z._h.shape)} and "
+                                   f"logits {tuple(x._h.shape)} must have the same shape")
+    with autodiff.no_record():
+        loss = m.maximum(x, 0.0) - x * z + m.log1p(m.exp(-m.abs(x)))
+    if tapes:
+        record((z, x), (loss,), lambda dy, need: (dy * -x if need[0] else None,
+                                                  dy * (m.sigmoid(x) - z) if need[1] else None))
+    return loss
+
+
+def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
+    z, x = two(labels, logits, "weighted_cross_entropy_with_logits")
+    lw = 1.0 + (pos_weight - 1.0) * z
+    return (1.0 - z) * x + lw * (m.log1p(m.exp(-m.abs(x))) + m.maximum(-x, 0.0))
+
+
+def dropout(x, rate, noise_shape=None, seed=None, name=None):
+    """Zero elements with probability ``rate``, scale the rest by 1 / (1 - rate)."""
+    t = one(x, "dropout")
+    check_kind(t, "dropout", FLOAT)
+    rate_v = float(rate)
+    if not 0 <= rate_v < 1:
+        raise InvalidArgumentError(f"dropout: rate must be in [0, 1), got {rate_v}")
+    if rate_v == 0:
+        return t
+    shape = tuple(t._h.shape) if noise_shape is None else tuple(
+        d if n is None else int(n) for n, d in zip(noise_shape, t._h.shape))
+    keep = m.greater_equal(R.uniform(shape, dtype=t._dtype, seed=seed), rate_v)
+    return m.where(keep, t * (1.0 / (1.0 - rate_v)), m.zeros_like_(t))
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    x, b = two(value, bias, "bias_add")
+    xs, bs = tuple(x._h.shape), tuple(b._h.shape)
+    if len(bs) != 1 or not xs or xs[-1] != bs[0]:
+        raise InvalidArgumentError(f"bias_add: bias shape {bs} must be 1-D and match the last dimension of "
+                                   f"value shape {xs}")
+    return m.add(x, b)
+
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
+    t = one(x, "l2_normalize")
+    axis = dim if axis is None else axis
+    sq = reduce_sum(m.square(t), axis, keepdims=True)
+    return t * m.rsqrt(m.maximum(sq, epsilon))
+
+
+def moments(x, axes, shift=None, keepdims=False, name=None):
+    """(mean, variance) over ``axes``; the variance does not differentiate through the mean."""
+    t = one(x, "moments")
+    mean = reduce_mean(t, axes, keepdims=True)
+    var = reduce_mean(m.squared_difference(t, A.stop_gradient(mean)), axes, keepdims=True)
+    if not keepdims:
+        mean, var = A.squeeze(mean, axes), A.squeeze(var, axes)
+    return mean, var
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    inv = m.rsqrt(variance + variance_epsilon)
+    if scale is not None:
+        inv = inv * scale
+    shift = -mean * inv if offset is None else offset - mean * inv
+    return x * inv + shift
+
+
+def in_top_k(targets, predictions, k, name=None):
+    """Whether each target's prediction is among the top k (ties count in its favour)."""
+    p = one(predictions, "in_top_k")
+    t = one(targets, "in_top_k")
+    c = p._h.shape[-1]
+    tv = reduce_sum(p * A.one_hot(t, c, dtype=p._dtype), -1, keepdims=True)
+    higher = reduce_sum(m.cast(m.greater(p, tv), D.int32), -1)
+    return m.less(higher, k)
+
+
+def top_k(input, k=1, sorted=True, name=None):
+    """(values, indices) of the k largest entries along the last axis, by repeated argmax."""
+    from .reduce import argmax
+
+    x = one(input, "top_k")
+    n = x._h.shape[-1]
+    if k > n:
+        raise InvalidArgumentError(f"top_k: k = {k} exceeds the last dimension {n} of shape {tuple(x._h.shape)}")
+    vals, idxs = [], []
+    lowest = float("-inf") if x._dtype.kind == "f" else x._dtype.min
+    cur = x
+    for _ in range(k):
+        i = argmax(cur, axis=-1, output_type=D.int32)
+        hot = A.one_hot(i, n, on_value=True, off_value=False, dtype=D.bool_)
+        vals.append(A.gather(x, A.expand_dims(i, -1), axis=-1, batch_dims=len(x._h.shape) - 1))
+        idxs.append(A.expand_dims(i, -1))
+        cur = m.where(hot, A.fill(cur._h.shape, one(lowest, "top_k", x._dtype)), cur)
+    return A.concat(vals, -1), A.concat(idxs, -1)

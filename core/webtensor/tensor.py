@@ -1,0 +1,492 @@
+"""``Tensor`` and ``Variable``, and the one path from Python values to tensors."""
+from __future__ import annotations
+
+import math
+import sys
+
+from . import autodiff, host, placement
+from . import dtypes as D
+from .errors import InvalidArgumentError
+from .shape import TensorShape, prod
+
+
+class _Ref:
+    """Hashable stand-in for a tensor or variable (``t.ref()``)."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj):
+        self._obj = obj
+
+    def deref(self):
+        return self._obj
+
+    def __hash__(self):
+        return id(self._obj)
+
+    def __eq__(self, other):
+        return isinstance(other, _Ref) and other._obj is self._obj
+
+
+class _TensorLike:
+    """What Tensor and Variable share: properties, host access and operators."""
+
+    __slots__ = ()
+    __array_priority__ = 100
+    __hash__ = None  # == is elementwise, as in TF 2; use .ref() as a dict key
+
+    shape = property(lambda self: TensorShape(self._h.shape))
+    dtype = property(lambda self: self._dtype)
+    ndim = property(lambda self: len(self._h.shape))
+    device = property(lambda self: placement.device_string(self._be))
+    backend = property(lambda self: self._be.name)
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    def numpy(self):
+        """Host copy: a numpy array (numpy scalar for rank 0), or a HostArray without numpy."""
+        return host.to_host(self._be.read(self._h), self._h.shape, self._dtype)
+
+    async def numpy_async(self):
+        """Like ``numpy()`` without blocking: for engines without synchronous readback."""
+        reader = getattr(self._be, "read_async", None)
+        buf = await reader(self._h) if reader else self._be.read(self._h)
+        return host.to_host(buf, self._h.shape, self._dtype)
+
+    def tolist(self):
+        v = self.numpy()
+        return v.tolist() if hasattr(v, "tolist") else v
+
+    def ref(self):
+        return _Ref(self)
+
+    experimental_ref = ref
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+
+        return np.asarray(self.numpy(), dtype=dtype)
+
+    def _scalar(self, kind):
+        if self._h.shape and prod(self._h.shape) != 1:
+            raise InvalidArgumentError(f"only single-element tensors can be converted to Python "
+                                       f"{kind.__name__}; shape is {self._h.shape}")
+        v = self.numpy()
+        return kind(v.item() if hasattr(v, "item") else v)
+
+    def __float__(self):
+        return self._scalar(float)
+
+    def __int__(self):
+        return self._scalar(int)
+
+    def __index__(self):
+        if not self._dtype.is_integer:
+            raise TypeError(f"only integer tensors can be used as an index, not {self._dtype.name}")
+        return self._scalar(int)
+
+    def __bool__(self):
+        if self._h.shape and prod(self._h.shape) != 1:
+            raise ValueError("The truth value of an array with more than one element is ambiguous. "
+                             "Use a.any() or a.all()")
+        return self._scalar(bool)
+
+    def __len__(self):
+        if not self._h.shape:
+            raise TypeError("Scalar tensor has no `len()`")
+        return self._h.shape[0]
+
+    def __iter__(self):
+        if not self._h.shape:
+            raise TypeError("Cannot iterate over a scalar tensor.")
+        from .ops import array
+
+        return iter(array.unstack(self, axis=0))
+
+    def __format__(self, spec):
+        if not self._h.shape:
+            return format(self.numpy().item() if hasattr(self.numpy(), "item") else self.numpy(), spec)
+        return format(str(self), spec)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    # operators: defined once here, implemented by the ops modules
+    def __add__(self, o): return _m.add(self, o)
+    def __radd__(self, o): return _m.add(o, self)
+    def __sub__(self, o): return _m.subtract(self, o)
+    def __rsub__(self, o): return _m.subtract(o, self)
+    def __mul__(self, o): return _m.multiply(self, o)
+    def __rmul__(self, o): return _m.multiply(o, self)
+    def __truediv__(self, o): return _m.truediv(self, o)
+    def __rtruediv__(self, o): return _m.truediv(o, self)
+    def __floordiv__(self, o): return _m.floordiv(self, o)
+    def __rfloordiv__(self, o): return _m.floordiv(o, self)
+    def __mod__(self, o): return _m.mod(self, o)
+    def __rmod__(self, o): return _m.mod(o, self)
+    def __pow__(self, o): return _m.pow(self, o)
+    def __rpow__(self, o): return _m.pow(o, self)
+    def __matmul__(self, o): return _la.matmul(self, o)
+    def __rmatmul__(self, o): return _la.matmul(o, self)
+    def __neg__(self): return _m.negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return _m.abs(self)
+    def __invert__(self): return _m.logical_not(self)
+    def __and__(self, o): return _m.logical_and(self, o)
+    def __rand__(self, o): return _m.logical_and(o, self)
+    def __or__(self, o): return _m.logical_or(self, o)
+    def __ror__(self, o): return _m.logical_or(o, self)
+    def __xor__(self, o): return _m.logical_xor(self, o)
+    def __lt__(self, o): return _m.less(self, o)
+    def __le__(self, o): return _m.less_equal(self, o)
+    def __gt__(self, o): return _m.greater(self, o)
+    def __ge__(self, o): return _m.greater_equal(self, o)
+
+    def __eq__(self, o):
+        try:
+            return _m.equal(self, o)
+        except (TypeError, ValueError):
+            return False
+
+    def __ne__(self, o):
+        try:
+            return _m.not_equal(self, o)
+        except (TypeError, ValueError):
+            return True
+
+    def __getitem__(self, key):
+        return _ar.getitem(self, key)
+
+
+class Tensor(_TensorLike):
+    """An immutable n-dimensional array on one backend."""
+
+    __slots__ = ("_h", "_dtype", "_be", "__weakref__")
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("Tensors are created with tf.constant or tf.convert_to_tensor")
+
+    def _repr_value(self):
+        v = self.numpy()
+        if hasattr(v, "tolist") and not hasattr(v, "__array_interface__"):
+            return repr(v.tolist())
+        return repr(v) if self._h.shape else str(v)
+
+    def __repr__(self):
+        v = self._repr_value()
+        sep = "\n" if "\n" in v else ""
+        return f"<tf.Tensor: shape={tuple(self._h.shape)}, dtype={self._dtype.name}, numpy={sep}{v}>"
+
+    def __str__(self):
+        v = self.numpy()
+        v = v.tolist() if not hasattr(v, "__array_interface__") and hasattr(v, "tolist") else v
+        return f"tf.Tensor({v}, shape={tuple(self._h.shape)}, dtype={self._dtype.name})"
+
+    def __reduce__(self):
+        return (constant, (self.tolist(), self._dtype.name))
+
+
+_new = object.__new__
+
+
+def wrap(h, dtype: D.DType, be) -> Tensor:
+    """A Tensor over a backend handle; the constructor every op uses."""
+    t = _new(Tensor)
+    t._h, t._dtype, t._be = h, dtype, be
+    return t
+
+
+class Variable(_TensorLike):
+    """``tf.Variable``: a named, mutable holder of a tensor value (handles are swapped)."""
+
+    __slots__ = ("_h", "_dtype", "_be", "_name", "_trainable", "__weakref__")
+
+    def __init__(self, initial_value=None, trainable=None, name=None, dtype=None, shape=None,
+                 validate_shape=True, caching_device=None, synchronization=None, aggregation=None,
+                 constraint=None, import_scope=None, experimental_enable_variable_lifting=None):
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        if callable(initial_value):
+            initial_value = initial_value()
+        with autodiff.no_record():
+            t = convert(initial_value, D.as_dtype(dtype) if dtype is not None else None)
+        self._h, self._dtype, self._be = t._h, t._dtype, t._be
+        self._trainable = True if trainable is None else bool(trainable)
+        base = name or "Variable"
+        self._name = base if ":" in base else base + ":0"
+
+    name = property(lambda self: self._name)
+    trainable = property(lambda self: self._trainable)
+
+    def value(self) -> Tensor:
+        """The current value as a Tensor; tapes record the read (gradients flow here)."""
+        t = wrap(self._h, self._dtype, self._be)
+        if autodiff.tapes:
+            autodiff.read_variable(self, t)
+        return t
+
+    read_value = value
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        t = convert(value, self._dtype, self._be, op="assign")
+        if t._h.shape != self._h.shape:
+            raise ValueError(f"Cannot assign value to variable '{self._name}': Shape mismatch. The "
+                             f"variable shape {TensorShape(self._h.shape)}, and the assigned value "
+                             f"shape {TensorShape(t._h.shape)} are incompatible.")
+        if t._be is not self._be:
+            t = to_backend(t, self._be)
+        self._h = t._h
+        return self
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        with autodiff.no_record():
+            return self.assign(_m.add(wrap(self._h, self._dtype, self._be), delta))
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        with autodiff.no_record():
+            return self.assign(_m.subtract(wrap(self._h, self._dtype, self._be), delta))
+
+    def __repr__(self):
+        v = wrap(self._h, self._dtype, self._be)._repr_value()
+        sep = "\n" if "\n" in v else ""
+        return (f"<tf.Variable '{self._name}' shape={TensorShape(self._h.shape)} "
+                f"dtype={self._dtype.name}, numpy={sep}{v}>")
+
+    def __reduce__(self):
+        return (_rebuild_variable, (self.tolist(), self._dtype.name, self._name, self._trainable))
+
+
+def _rebuild_variable(value, dtype, name, trainable):
+    return Variable(value, dtype=dtype, name=name.split(":")[0], trainable=trainable)
+
+
+def is_tensor(x) -> bool:
+    return isinstance(x, (Tensor, Variable))
+
+
+def to_backend(t: Tensor, be) -> Tensor:
+    """Copy a tensor to another backend (the implicit CPU<->GPU copy)."""
+    if t._be is be:
+        return t
+    return wrap(be.write(t._be.read(t._h), tuple(t._h.shape), t._dtype), t._dtype, be)
+
+
+# -- conversion ---------------------------------------------------------------------------
+
+def _check_scalar(v, dt: D.DType, op: str):
+    if dt.kind == "b":
+        return bool(v)
+    if isinstance(v, float) and dt.kind != "f":
+        if not math.isfinite(v) or v != int(v):
+            raise TypeError(f"{op}: cannot convert {v!r} to a tensor of dtype {dt.name}")
+        v = int(v)
+    if dt.kind in "iu" and not dt.min <= v <= dt.max:
+        raise TypeError(f"{op}: cannot convert {v!r} to a tensor of dtype {dt.name} (out of range)")
+    return v
+
+
+def _infer_list_dtype(flat, op):
+    kind = D.bool_
+    big = False
+    for v in flat:
+        t = type(v)
+        if t is bool:
+            continue
+        if t is int:
+            kind = D.int32 if kind is D.bool_ else kind
+            big = big or not -(2**31) <= v < 2**31
+        elif t is float:
+            return D.float32
+        elif hasattr(v, "dtype") and hasattr(v, "item"):  # numpy scalar
+            d = _numpy_dtype(v.dtype, op)
+            if d.kind == "f":
+                return D.float32
+            kind = D.int32 if kind is D.bool_ else kind
+        else:
+            raise InvalidArgumentError(f"{op}: cannot convert {v!r} (type {t.__name__}) to a tensor; "
+                                       f"expected numbers or booleans")
+    return D.int64 if big and kind is D.int32 else kind
+
+
+def _flatten_nested(value, op):
+    """Nested Python sequences -> (flat list, shape); non-rectangular input is an error."""
+    shape = []
+    v = value
+    while isinstance(v, (list, tuple)):
+        shape.append(len(v))
+        if not v:
+            break
+        v = v[0]
+    flat = []
+
+    def walk(x, depth):
+        if depth == len(shape):
+            if isinstance(x, (list, tuple)):
+                raise InvalidArgumentError(f"{op}: can't convert non-rectangular Python sequence to Tensor.")
+            flat.append(x)
+            return
+        if not isinstance(x, (list, tuple)) or len(x) != shape[depth]:
+            raise InvalidArgumentError(f"{op}: can't convert non-rectangular Python sequence to Tensor.")
+        for y in x:
+            walk(y, depth + 1)
+
+    walk(value, 0)
+    return flat, tuple(shape)
+
+
+def _numpy_dtype(npdt, op):
+    try:
+        return D.as_dtype(npdt.name)
+    except TypeError:
+        raise InvalidArgumentError(f"{op}: numpy dtype {npdt.name} is not supported; "
+                                   f"cast to one of {', '.join(d.name for d in D.ALL)}") from None
+
+
+def _cast_host(buf_dt: D.DType, want: D.DType, value, op):
+    if buf_dt.kind == "f" and want.kind in "iu":
+        raise TypeError(f"{op}: cannot convert a {buf_dt.name} array to dtype {want.name} implicitly; "
+                        f"use tf.cast")
+
+
+def _from_buffer(mv: memoryview, dt, want, be, op):
+    shape = tuple(mv.shape)
+    data = mv if mv.c_contiguous else memoryview(mv.tobytes())
+    be = be or placement.creation_backend(dt)
+    t = wrap(be.write(data.cast("B") if data.ndim != 1 or data.format != "B" else data, shape, dt), dt,
+             placement.for_dtype(be, dt))
+    if want is not None and want is not dt:
+        from .ops import math as m
+
+        _cast_host(dt, want, None, op)
+        t = m.cast(t, want)
+    return t
+
+
+def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None = None,
+            op: str = "convert_to_tensor") -> Tensor:
+    """The one conversion: Tensor, Variable, Python scalars and nested lists, numpy
+    arrays, buffer-protocol objects and HostArrays -> Tensor of ``dtype`` (if given)."""
+    tp = type(value)
+    if tp is Tensor:
+        if dtype is not None and value._dtype is not dtype:
+            raise InvalidArgumentError(f"{op}: tensor conversion requested dtype {dtype.name} for a "
+                                       f"tensor of dtype {value._dtype.name} (shape {tuple(value._h.shape)})")
+        return value if be is None or value._be is be else to_backend(value, be)
+    if tp is float or tp is int or tp is bool:
+        dt = dtype or (hint if hint is not None and _fits(value, hint) else D.result_kind_of(value))
+        v = _check_scalar(value, dt, op)
+        be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
+        return wrap(be.full((), v, dt), dt, be)
+    if isinstance(value, Variable):
+        return convert(value.value(), dtype, be, op=op)
+    if isinstance(value, (list, tuple)):
+        return _convert_sequence(value, dtype, be, hint, op)
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, (np.ndarray, np.generic)):
+        arr = np.asarray(value)
+        if not arr.flags.c_contiguous:
+            arr = np.ascontiguousarray(arr)
+        dt = _numpy_dtype(arr.dtype, op)
+        if dtype is not None and dtype is not dt:
+            _cast_host(dt, dtype, value, op)
+            arr, dt = arr.astype(dtype.name), dtype
+        be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
+        return wrap(be.write(memoryview(arr.reshape(-1)).cast("B"), arr.shape, dt), dt, be)
+    if isinstance(value, host.HostArray):
+        dt = value.dtype
+        be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
+        t = wrap(be.write(host.pack(value._flat, dt), value.shape, dt), dt, be)
+        return t if dtype is None or dtype is dt else _cast_checked(t, dtype, op)
+    if isinstance(value, TensorShape):
+        return convert(value.as_list(), dtype or D.int32, be, op=op)
+    if isinstance(value, (memoryview, bytearray)) or type(value).__name__ == "array":
+        mv = memoryview(value)
+        dt = D.from_format(mv.format, mv.itemsize)
+        if dt is None:
+            raise InvalidArgumentError(f"{op}: buffer format {mv.format!r} is not supported")
+        return _from_buffer(mv, dt, dtype, be, op)
+    if np is not None and hasattr(value, "__array__"):
+        return convert(np.asarray(value), dtype, be, hint, op)
+    if hasattr(value, "_as_tensor"):  # e.g. Keras symbolic values or layers' weights
+        return convert(value._as_tensor(), dtype, be, hint, op)
+    raise InvalidArgumentError(f"{op}: cannot convert {type(value).__name__} {value!r:.60} to a tensor; "
+                               f"expected numbers, nested lists of numbers, arrays or tensors")
+
+
+def _cast_checked(t, dtype, op):
+    from .ops import math as m
+
+    _cast_host(t._dtype, dtype, None, op)
+    return m.cast(t, dtype)
+
+
+def _fits(v, dt: D.DType) -> bool:
+    if dt.kind == "f":
+        return not isinstance(v, bool)
+    if dt.kind in "iu":
+        return isinstance(v, int) and not isinstance(v, bool) and dt.min <= v <= dt.max
+    return isinstance(v, bool)
+
+
+def _convert_sequence(value, dtype, be, hint, op):
+    flat, shape = _flatten_nested(value, op)
+    if any(isinstance(v, (Tensor, Variable)) for v in flat) and len(shape) >= 1:
+        from .ops import array
+
+        return array.stack([convert(v, dtype, be, hint, op) if not isinstance(v, (list, tuple))
+                            else convert(v, dtype, be, hint, op) for v in value])
+    if dtype is None:
+        dt = _infer_list_dtype(flat, op)
+        if hint is not None and all(_fits(v, hint) for v in flat):
+            dt = hint
+    else:
+        dt = dtype
+        if dt.kind in "iu":
+            flat = [_check_scalar(v.item() if hasattr(v, "item") else v, dt, op) for v in flat]
+    be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
+    try:
+        buf = host.pack(flat, dt)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise InvalidArgumentError(f"{op}: cannot convert {value!r:.60} to dtype {dt.name}: {e}") from None
+    return wrap(be.write(buf, shape, dt), dt, be)
+
+
+def constant(value, dtype=None, shape=None, name=None) -> Tensor:
+    """``tf.constant``: like convert_to_tensor, but casts numpy arrays to ``dtype`` and
+    broadcasts a scalar to ``shape``."""
+    dt = D.as_dtype(dtype) if dtype is not None else None
+    np = sys.modules.get("numpy")
+    if dt is not None and np is not None and isinstance(value, (np.ndarray, np.generic)):
+        value = np.asarray(value).astype(dt.name)
+    if dt is not None and isinstance(value, (Tensor, Variable)):
+        from .ops import math as m
+
+        value = m.cast(value, dt)
+    t = convert(value, dt, op="constant")
+    if shape is not None:
+        from .ops import array
+        from .shape import as_shape_tuple
+
+        shape = as_shape_tuple(shape)
+        n = prod(t._h.shape)
+        if n == prod(shape):
+            t = array.reshape(t, shape)
+        elif n == 1:
+            t = array.broadcast_to(array.reshape(t, ()), shape)
+        else:
+            raise TypeError(f"constant: eager tensor of {n} elements cannot be reshaped to {shape}")
+    return t
+
+
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
+    return convert(value, D.as_dtype(dtype) if dtype is not None else None,
+                   hint=D.as_dtype(dtype_hint) if dtype_hint is not None else None)
+
+
+from .ops import array as _ar  # noqa: E402  (operators need the ops; ops need Tensor)
+from .ops import linalg as _la  # noqa: E402
+from .ops import math as _m  # noqa: E402
