@@ -128,7 +128,7 @@ class NumpyBackend:
         return np.frombuffer(buf, dtype=NP[dtype]).reshape(shape).copy()
 
     def read(self, h):
-        return memoryview(np.ascontiguousarray(h)).cast("B")
+        return memoryview(np.ascontiguousarray(h).reshape(-1).view(np.uint8))
 
     def full(self, shape, value, dtype):
         return np.full(shape, value, NP[dtype])
