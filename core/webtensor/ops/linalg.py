@@ -102,7 +102,8 @@ def einsum(equation: str, *inputs, name=None, **kwargs) -> Tensor:
     if "." in eq:
         raise InvalidArgumentError(f"einsum: ellipsis ('...') is not supported in {equation!r}")
     ts = [one(t, "einsum") for t in inputs]
-    ts = [_einsum_prepare(t, s, out, specs, equation) for t, s in zip(ts, specs)]
+    ts = [_einsum_prepare(t, s, out, specs[:i] + specs[i + 1:], equation)
+          for i, (t, s) in enumerate(zip(ts, specs))]
     if len(ts) == 1:
         t, s = ts[0]
         return A.transpose(t, [s.index(c) for c in out])
@@ -127,7 +128,7 @@ def einsum(equation: str, *inputs, name=None, **kwargs) -> Tensor:
     return A.transpose(z, [order.index(c) for c in out])
 
 
-def _einsum_prepare(t, spec, out, specs, equation):
+def _einsum_prepare(t, spec, out, other_specs, equation):
     """Sum away labels that appear in this operand only and not in the output."""
     if len(spec) != len(t._h.shape):
         raise InvalidArgumentError(f"einsum: operand spec {spec!r} has {len(spec)} labels but the "
@@ -135,7 +136,7 @@ def _einsum_prepare(t, spec, out, specs, equation):
     if len(set(spec)) != len(spec):
         raise InvalidArgumentError(f"einsum: repeated label within one operand ({spec!r}, traces or "
                                    f"diagonals) is not supported in {equation!r}")
-    others = "".join(s for s in specs if s is not spec)
+    others = "".join(other_specs)
     drop = [i for i, c in enumerate(spec) if c not in out and c not in others]
     if drop:
         t = reduce_sum(t, drop)
