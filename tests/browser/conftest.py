@@ -1,0 +1,133 @@
+"""Fixtures for driving Debian's Chromium (Playwright) against the built site.
+
+The site (``make web`` -> build/dist/site) is served on 127.0.0.1 with test-only files
+mounted beside it under /_test/ (pytest wheels, the test tree as a zip, a blank page).
+Chromium is /usr/bin/chromium; Playwright never downloads a browser.
+"""
+from __future__ import annotations
+
+import io
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "build"))
+
+import serve  # noqa: E402  (build/serve.py)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+WEBGPU_ARGS = ["--enable-unsafe-webgpu"]
+SITE = ROOT / "build" / "dist" / "site"
+TEST_WHEELS = ROOT / "build" / "dist" / "test-wheels"
+BLANK = "<!doctype html><meta charset=utf-8><title>webtensor test</title><body></body>"
+# What the in-page run gets: the core and Keras tests with their helpers and data
+TEST_TREE = ("tests/conftest.py", "tests/util.py", "tests/digits.py", "tests/core", "tests/keras",
+             "tests/data/digits_split.bin", "pyproject.toml")
+
+
+def _test_zip() -> bytes:
+    """The test files as one zip, made fresh from the working tree for every session."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for rel in TEST_TREE:
+            p = ROOT / rel
+            files = [p] if p.is_file() else sorted(p.rglob("*.py")) if p.is_dir() else []
+            for f in files:
+                if "__pycache__" not in f.parts:
+                    z.write(f, f.relative_to(ROOT).as_posix())
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def site_dir() -> Path:
+    if not (SITE / "webtensor.json").exists():
+        pytest.fail(f"{SITE} is not built: run `make web` (the test-browser target does)")
+    return SITE
+
+
+@pytest.fixture(scope="session")
+def test_files(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("page-test")
+    (d / "blank.html").write_text(BLANK)
+    (d / "tests.zip").write_bytes(_test_zip())
+    wheels = sorted(TEST_WHEELS.glob("*.whl")) if TEST_WHEELS.exists() else []
+    (d / "wheels").mkdir()
+    for w in wheels:
+        (d / "wheels" / w.name).write_bytes(w.read_bytes())
+    (d / "wheels.txt").write_text("\n".join(w.name for w in wheels))
+    return d
+
+
+@pytest.fixture(scope="session")
+def server(site_dir, test_files):
+    srv = serve.serve({"/": site_dir, "/_test/": test_files})
+    yield srv
+    srv.stop()
+
+
+def launch(playwright, webgpu: bool = True):
+    return playwright.chromium.launch(executable_path=CHROMIUM,
+                                      args=CHROMIUM_ARGS + (WEBGPU_ARGS if webgpu else []))
+
+
+@pytest.fixture(scope="session")
+def playwright_():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make sysdeps` (build/system_deps.sh)")
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_):
+    b = launch(playwright_, webgpu=True)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="session")
+def browser_no_webgpu(playwright_):
+    b = launch(playwright_, webgpu=False)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh tab on a blank page of the site's origin (so the loader can be imported)."""
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.goto(f"{server.url}/_test/blank.html")
+    yield pg
+    ctx.close()
+
+
+BOOT_JS = """async (opts) => {
+  const { loadWebtensor } = await import("/webtensor.mjs");
+  window.progress = [];
+  const t0 = performance.now();
+  try {
+    window.wt = await loadWebtensor({ ...opts, onProgress: (p) => window.progress.push(p) });
+  } catch (e) {
+    return { error: String(e.message), name: e.name, url: e.url ?? null, ms: performance.now() - t0 };
+  }
+  return { backend: wt.backend, reason: wt.reason, adapterInfo: wt.adapterInfo, jspi: wt.jspi,
+           ms: performance.now() - t0 };
+}"""
+
+
+def boot(page, **opts) -> dict:
+    """Run loadWebtensor(opts) in the page; its result (or error) as a dict, ``window.wt`` set."""
+    return page.evaluate(BOOT_JS, opts)
+
+
+def run_python(page, code: str):
+    """``wt.runPython(code)`` in a booted page (entered through runPythonAsync: JSPI works)."""
+    return page.evaluate("(code) => window.wt.runPython(code)", code)
