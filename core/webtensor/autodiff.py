@@ -301,7 +301,8 @@ def custom_gradient(f=None):
                 gx += [None] * (n_in - len(gx))
                 return tuple(gx[:n_in]) + tuple(gv or [None] * len(variables))
 
-            record(inputs + (tuple(variables) if takes_vars else ()), outs, vjp)
+            reads = tuple(v.value() for v in variables) if takes_vars else ()  # tapes link reads to vars
+            record(inputs + reads, outs, vjp)
         return result
 
     wrapped.__name__ = getattr(f, "__name__", "custom_gradient")

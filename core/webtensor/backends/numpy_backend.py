@@ -27,7 +27,7 @@ _erf64 = np.frompyfunc(math.erf, 1, 1)
 
 def _erf(x):
     if x.dtype == np.float64:
-        return _erf64(x).astype(np.float64)
+        return np.asarray(_erf64(x), dtype=np.float64)
     t = np.clip(x.astype(np.float32), -4.0, 4.0)
     t2 = t * t
     p = np.zeros_like(t)
