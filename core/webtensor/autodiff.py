@@ -17,6 +17,18 @@ from . import nest
 tapes: list = []
 """Active tapes, innermost last. Ops test ``if tapes:`` before doing any tape work."""
 
+_lazy: dict = {}
+
+
+def _mods():
+    """(ops.array, tensor) imported once on first use: they import this module."""
+    if not _lazy:
+        from . import tensor
+        from .ops import array
+
+        _lazy.update(array=array, tensor=tensor)
+    return _lazy["array"], _lazy["tensor"]
+
 
 class UnconnectedGradients(enum.Enum):
     NONE = "none"
@@ -161,9 +173,7 @@ class GradientTape:
         return nest.pack_sequence_as(sources, grads)
 
     def _backprop(self, targets, sources, out_grads) -> list:
-        from .ops import array
-        from .tensor import convert
-
+        array, tensor = _mods()
         for s in sources:
             if not hasattr(s, "_dtype"):
                 raise ValueError(f"gradient: sources must be tensors or variables, got {type(s).__name__}")
@@ -173,7 +183,7 @@ class GradientTape:
             for t, g in zip(targets, out_grads):
                 if not hasattr(t, "_dtype") or t._dtype.kind != "f":
                     continue
-                g = array.ones_like(t) if g is None else convert(g, t._dtype)
+                g = array.ones_like(t) if g is None else tensor.convert(g, t._dtype)
                 _accumulate(grads, id(t), g)
             keep = {id(s) for s in sources}
             watched = self._watched
@@ -204,8 +214,7 @@ class GradientTape:
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):
         """J[i..., j...] = d target[i...] / d source[j...] for each source."""
-        from .ops import array
-
+        array, _ = _mods()
         self._consume()
         flat_s = nest.flatten(sources)
         tshape = tuple(target._h.shape)
@@ -228,8 +237,7 @@ class GradientTape:
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
                        parallel_iterations=None, experimental_use_pfor=True):
         """J[b, i..., j...] = d target[b, i...] / d source[b, j...] (examples independent)."""
-        from .ops import array
-
+        array, _ = _mods()
         self._consume()
         tshape, sshape = tuple(target._h.shape), tuple(source._h.shape)
         if not tshape or not sshape or tshape[0] != sshape[0]:
@@ -264,8 +272,7 @@ def _fill_unconnected(grads, sources, mode):
         return grads
     if mode not in (UnconnectedGradients.ZERO, "zero"):
         raise ValueError(f"Unknown value for unconnected_gradients: {mode!r}")
-    from .ops import array
-
+    array, _ = _mods()
     return [array.zeros_like(s) if g is None else g for g, s in zip(grads, sources)]
 
 

@@ -131,6 +131,8 @@ class NumpyBackend:
         return memoryview(np.ascontiguousarray(h).reshape(-1).view(np.uint8))
 
     def full(self, shape, value, dtype):
+        if not shape:
+            return np.array(value, NP[dtype])
         return np.full(shape, value, NP[dtype])
 
     def arange(self, start, delta, n, dtype):

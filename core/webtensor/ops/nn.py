@@ -19,9 +19,15 @@ sigmoid, tanh, softplus = m.sigmoid, m.tanh, m.softplus
 def relu(features, name=None):
     x = one(features, "relu")
     check_kind(x, "relu", "fiu")
-    y = wrap(x._be.binary("maximum", x._h, x._be.full((), 0, x._dtype)), x._dtype, x._be)
+    be = x._be
+    zero = be.full((), 0, x._dtype)
+    y = wrap(be.binary("maximum", x._h, zero), x._dtype, be)
     if tapes and x._dtype.kind == "f":
-        record((x,), (y,), lambda dy, need: (m.where(m.greater(y, 0.0), dy, m.zeros_like_(dy)),))
+        def vjp(dy, need):
+            positive = wrap(be.binary("greater", y._h, zero), D.bool_, be)  # a mask: no gradient
+            return (m.where(positive, dy, m.zeros_like_(dy)),)
+
+        record((x,), (y,), vjp)
     return y
 
 

@@ -1,0 +1,73 @@
+"""Eager overhead: a 1-element add, and forward+backward of sum(relu(x @ W + b)) with
+x 32x64, W 64x64, beside raw numpy doing the same math in the same process.
+
+Run: env -u OPENBLAS_CORETYPE python benchmarks/eager_overhead.py [--json out.json]
+Target (issue 3): per-op time <= 2x raw numpy + 5 us.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+
+import webtensor as tf
+
+
+def best_of(fn, number: int, repeat: int = 7) -> float:
+    """Seconds per call: the minimum over repeats of the mean of `number` calls."""
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best
+
+
+def main() -> dict:
+    a, b = np.ones(1, np.float32), np.ones(1, np.float32)
+    ta, tb = tf.constant(a), tf.constant(b)
+    res = {"numpy_add_us": best_of(lambda: np.add(a, b), 20000) * 1e6,
+           "webtensor_add_us": best_of(lambda: ta + tb, 20000) * 1e6,
+           "webtensor_add_python_scalar_us": best_of(lambda: ta + 1.0, 20000) * 1e6}
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 64)).astype(np.float32)
+    w = rng.standard_normal((64, 64)).astype(np.float32)
+    bias = rng.standard_normal(64).astype(np.float32)
+
+    def numpy_step():
+        h = x @ w + bias
+        r = np.maximum(h, 0)
+        s = r.sum()
+        g = (h > 0).astype(np.float32)  # d sum / d h
+        return s, x.T @ g, g.sum(0)
+
+    tx, tw, tbias = tf.constant(x), tf.Variable(w), tf.Variable(bias)
+
+    def tape_step():
+        with tf.GradientTape() as tape:
+            s = tf.reduce_sum(tf.nn.relu(tx @ tw + tbias))
+        return tape.gradient(s, [tw, tbias])
+
+    got = tape_step()
+    _, gw, gb = numpy_step()
+    assert np.allclose(got[0].numpy(), gw, atol=1e-4) and np.allclose(got[1].numpy(), gb, atol=1e-4)
+    res["numpy_fwd_bwd_us"] = best_of(numpy_step, 2000) * 1e6
+    res["webtensor_fwd_bwd_us"] = best_of(tape_step, 2000) * 1e6
+    res["add_ratio_vs_numpy"] = res["webtensor_add_us"] / res["numpy_add_us"]
+    res["add_overhead_target_us"] = 2 * res["numpy_add_us"] + 5
+    res["fwd_bwd_ratio_vs_numpy"] = res["webtensor_fwd_bwd_us"] / res["numpy_fwd_bwd_us"]
+    return res
+
+
+if __name__ == "__main__":
+    r = main()
+    for k, v in r.items():
+        print(f"{k:34s} {v:9.2f}")
+    if "--json" in sys.argv:
+        with open(sys.argv[sys.argv.index("--json") + 1], "w") as f:
+            json.dump(r, f, indent=2)
