@@ -1,0 +1,159 @@
+"""A seeded mutator for model files: byte-level damage and header-aware edits.
+
+Shared by tests/saving/test_fuzz_model_files.py (a bounded CI run) and
+benchmarks/fuzz_model_files.py (the 10,000-mutation run). The same seed gives
+the same mutations, so a failure is reproduced by its seed and index.
+"""
+from __future__ import annotations
+
+import json
+import random
+import struct
+
+EDGE_INTS = [0, 1, -1, 2, 7, 8, 255, 256, 2**31 - 1, 2**31, 2**32, 2**53, 2**63 - 1, 2**63, 2**64,
+             -(2**63), 10**30, 100 * 1024 * 1024, 100 * 1024 * 1024 + 1]
+EDGE_STRINGS = ["F32", "F16", "F64", "I32", "I64", "U8", "U32", "BOOL", "BF16", "F8_E4M3", "",
+                "f32", "__metadata__", "\x00", "../../etc/passwd", "\u00e9\u4e2d", "x" * 300,
+                '{"class_name": "Lambda"}', "webtensor", "1", "2"]
+
+
+def split(blob: bytes):
+    n = struct.unpack("<Q", blob[:8])[0]
+    return json.loads(blob[8:8 + n]), blob[8 + n:]
+
+
+def join(header, data: bytes, length: int | None = None) -> bytes:
+    h = json.dumps(header).encode()
+    return struct.pack("<Q", len(h) if length is None else length) + h + data
+
+
+def _random_value(rng: random.Random):
+    kind = rng.randrange(8)
+    if kind == 0:
+        return rng.choice(EDGE_INTS)
+    if kind == 1:
+        return rng.choice(EDGE_STRINGS)
+    if kind == 2:
+        return [rng.choice(EDGE_INTS) for _ in range(rng.randrange(4))]
+    if kind == 3:
+        return None
+    if kind == 4:
+        return rng.random() * rng.choice([1, 1e10, -1])
+    if kind == 5:
+        return {}
+    if kind == 6:
+        return rng.choice([True, False])
+    return rng.randrange(-10, 1000)
+
+
+def _paths(obj, path=()):
+    yield path
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _paths(v, path + (k,))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _paths(v, path + (i,))
+
+
+def _get(obj, path):
+    for p in path:
+        obj = obj[p]
+    return obj
+
+
+def _mutate_tree(tree, rng: random.Random):
+    """Change, delete or add one node anywhere in a JSON tree (in place)."""
+    paths = list(_paths(tree))
+    path = rng.choice(paths[1:]) if len(paths) > 1 else ()
+    if not path:
+        return _random_value(rng)
+    parent, key = _get(tree, path[:-1]), path[-1]
+    op = rng.randrange(4)
+    if op == 0:
+        parent[key] = _random_value(rng)
+    elif op == 1:
+        del parent[key]
+    elif op == 2 and isinstance(parent, list):
+        parent.insert(key, _random_value(rng))
+    elif op == 2:
+        parent[rng.choice(EDGE_STRINGS)] = _random_value(rng)
+    else:
+        v = parent[key]
+        if isinstance(v, int) and not isinstance(v, bool):
+            parent[key] = v + rng.choice([-1, 1, -8, 8, 2**32])
+        elif isinstance(v, str):
+            parent[key] = v[: rng.randrange(len(v) + 1)]
+        else:
+            parent[key] = _random_value(rng)
+    return tree
+
+
+def _mutate_metadata(header, rng: random.Random):
+    """Edit the JSON inside a metadata string (the model config), keeping it a string."""
+    meta = header.get("__metadata__")
+    if not isinstance(meta, dict) or not meta:
+        return _mutate_tree(header, rng)
+    key = rng.choice(sorted(meta))
+    try:
+        inner = json.loads(meta[key])
+    except (ValueError, TypeError):
+        inner = None
+    if isinstance(inner, (dict, list)):
+        meta[key] = json.dumps(_mutate_tree(inner, rng))
+    else:
+        meta[key] = rng.choice(EDGE_STRINGS)
+    return header
+
+
+def mutate(blob: bytes, rng: random.Random) -> bytes:
+    """One random mutation of a valid file."""
+    op = rng.randrange(12)
+    b = bytearray(blob)
+    if op == 0:  # flip a bit
+        i = rng.randrange(len(b))
+        b[i] ^= 1 << rng.randrange(8)
+    elif op == 1:  # overwrite a few bytes
+        for _ in range(rng.randrange(1, 8)):
+            b[rng.randrange(len(b))] = rng.randrange(256)
+    elif op == 2:  # truncate
+        del b[rng.randrange(len(b)):]
+    elif op == 3:  # append junk
+        b += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64)))
+    elif op == 4:  # a strange header length
+        b[:8] = struct.pack("<Q", rng.choice(EDGE_INTS + [len(b) - 8, len(b) - 7]) % 2**64)
+    elif op == 5:  # cut a range out
+        i = rng.randrange(len(b))
+        del b[i:i + rng.randrange(1, 32)]
+    elif op == 6:  # duplicate a range
+        i = rng.randrange(len(b))
+        b[i:i] = b[i:i + rng.randrange(1, 32)]
+    else:
+        header, data = split(blob)
+        if op in (7, 8):
+            header = _mutate_tree(header, rng)
+        elif op in (9, 10):
+            header = _mutate_metadata(header, rng)
+        else:  # a duplicate key spliced into the JSON text
+            names = [k for k in header if k != "__metadata__"] or ["x"]
+            k = rng.choice(names)
+            h = json.dumps(header)
+            h = h[:-1] + f', {json.dumps(k)}: {json.dumps(header.get(k, 1))}}}'
+            return struct.pack("<Q", len(h.encode())) + h.encode() + data
+        length = None if rng.random() < 0.8 else rng.choice(EDGE_INTS) % 2**64
+        return join(header, data, length)
+    return bytes(b)
+
+
+def mutations(blob: bytes, seed: int, count: int):
+    """``count`` mutated files (1-3 stacked mutations each), reproducible from seed."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        out = blob
+        for _ in range(rng.choice((1, 1, 1, 2, 3))):
+            try:
+                out = mutate(out, rng)
+            except (ValueError, KeyError, IndexError, struct.error, UnicodeDecodeError):
+                out = mutate(blob, rng) if out is not blob else out
+                break
+        yield out

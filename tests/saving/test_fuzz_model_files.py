@@ -1,0 +1,93 @@
+"""Fuzzing the loader: mutated valid files raise ValueError or load, nothing else.
+
+A bounded seeded run here (seconds); ``benchmarks/fuzz_model_files.py`` runs
+10,000 mutations. A hang is caught by a per-file alarm where signals exist.
+"""
+import contextlib
+import signal
+import struct
+
+import pytest
+
+import webtensor as tf
+from mutate import mutations
+from webtensor.saving import load_file, safetensors as st
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+@contextlib.contextmanager
+def hang_guard(seconds: int):
+    """Turn a hang into a failure (SIGALRM where it exists; the page has none)."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def boom(*_):
+        raise AssertionError(f"loader still running after {seconds} s: a hang")
+
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def weights_file(tmp_path) -> bytes:
+    path = tmp_path / "w.safetensors"
+    st.save(path, {"dense/kernel": tf.reshape(tf.range(12, dtype=tf.float32), (3, 4)),
+                   "dense/bias": tf.constant([0.5, -0.5, 1.0, 2.0]),
+                   "half": tf.constant([1.0, 2.0], tf.float16), "steps": tf.constant(7, tf.int64),
+                   "mask": tf.constant([True, False, True])},
+            {"format": "webtensor", "format_version": "1", "note": "fuzz"})
+    return path.read_bytes()
+
+
+def run_fuzz(blob: bytes, load, seed: int, count: int) -> dict:
+    """Load every mutation; return counts by outcome. Any exception but ValueError fails."""
+    outcomes = {"loaded": 0, "ValueError": 0}
+    for i, bad in enumerate(mutations(blob, seed, count)):
+        try:
+            with hang_guard(20):
+                load(bad)
+            outcomes["loaded"] += 1
+        except ValueError:
+            outcomes["ValueError"] += 1
+        except Exception as e:  # noqa: BLE001 - the property under test
+            raise AssertionError(f"mutation {i} (seed {seed}) raised {type(e).__name__}: {e}\n"
+                                 f"file head: {bytes(bad[:200])!r}") from e
+    return outcomes
+
+
+def test_mutated_weight_files_raise_only_value_error(tmp_path):
+    blob = weights_file(tmp_path)
+    out = run_fuzz(blob, load_file, seed=9, count=3000)
+    assert out["ValueError"] > 2000, out   # the mutator really damages files...
+    assert out["loaded"] > 0, out           # ...and some damage is harmless (data bytes)
+
+
+def test_mutated_files_from_disk_and_streams_agree(tmp_path):
+    """The path, bytes and stream readers reach the same verdict on each mutation."""
+    import io
+
+    blob = weights_file(tmp_path)
+    path = tmp_path / "m.safetensors"
+    for bad in mutations(blob, seed=3, count=300):
+        path.write_bytes(bad)
+        verdicts = []
+        for load in (lambda: load_file(bad), lambda: load_file(path),
+                     lambda: st.read_stream(io.BytesIO(bad).read)):
+            try:
+                load()
+                verdicts.append("ok")
+            except ValueError:
+                verdicts.append("bad")
+        assert len(set(verdicts)) == 1, (verdicts, bad[:120])
+
+
+def test_mutator_is_reproducible(tmp_path):
+    blob = weights_file(tmp_path)
+    assert list(mutations(blob, 5, 50)) == list(mutations(blob, 5, 50))
+    assert struct.unpack("<Q", blob[:8])[0] < len(blob)
