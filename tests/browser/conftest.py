@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -44,10 +45,23 @@ def _test_zip() -> bytes:
     return buf.getvalue()
 
 
+def _stale(site: Path) -> bool:
+    """The site's wheel is older than a source file that goes into it."""
+    wheels = list((site / "wheels").glob("webtensor-*.whl"))
+    if not wheels:
+        return True
+    built = wheels[0].stat().st_mtime
+    return any(f.stat().st_mtime > built for d in ("core/webtensor", "shaders", "web")
+               for f in (ROOT / d).rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+
+
 @pytest.fixture(scope="session")
 def site_dir() -> Path:
+    """The built site, rebuilt first when sources changed since ``make web``."""
     if not (SITE / "webtensor.json").exists():
         pytest.fail(f"{SITE} is not built: run `make web` (the test-browser target does)")
+    if _stale(SITE):
+        subprocess.run([sys.executable, str(ROOT / "build" / "make_site.py")], check=True)
     return SITE
 
 
