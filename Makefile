@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup sysdeps test test-core demo bench clean
+.PHONY: setup sysdeps test test-core test-browser web demo bench clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -18,10 +18,24 @@ sysdeps:
 	bash build/system_deps.sh
 
 ## test: the whole suite. Each backend pass runs the same test files.
-test: setup sysdeps test-core
+test: setup sysdeps test-core test-browser
 
 test-core: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests --ignore=tests/browser
+
+## web: the static site that runs webtensor in a page (build/dist/site; see README "In the page")
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+web: setup node_modules/.installed
+	$(PY) build/make_site.py
+
+## test-browser: Debian's Chromium (Playwright) runs the site, and the core and Keras
+## test files inside it with pytest in Pyodide, on WebGPU (SwiftShader) and on wasm
+test-browser: setup sysdeps web
+	$(PY) build/make_site.py test-wheels
+	$(PY) -m pytest -q tests/browser
 
 demo: setup
 	$(PY) demos/linear_regression.py
