@@ -102,6 +102,7 @@ def test_depthwise_and_conv1d():
     y1 = tf.nn.conv1d(x1, w1, stride=2, padding="SAME")
     ref = ref_conv2d([[r] for r in tolist(x1)], [tolist(w1)], (1, 2), "SAME")
     assert_close(y1, [r[0] for r in ref], rtol=1e-10)
+    check_grad(lambda a, k: tf.nn.conv1d(a, k, 2, "SAME"), tolist(x1), tolist(w1))
 
 
 def ref_pool(x, k, s, padding, kind):
