@@ -28,6 +28,8 @@ SITE = ROOT / "build" / "dist" / "site"
 TEST_WHEELS = ROOT / "build" / "dist" / "test-wheels"
 BLANK = "<!doctype html><meta charset=utf-8><title>webtensor test</title><body></body>"
 # What the in-page run gets: the core and Keras tests with their helpers and data
+SUMMARY: dict = {}
+"""backend -> the in-page run's results, for the terminal summary."""
 TEST_TREE = ("tests/conftest.py", "tests/util.py", "tests/digits.py", "tests/core", "tests/keras",
              "tests/data/digits_split.bin", "pyproject.toml")
 
@@ -145,3 +147,22 @@ def boot(page, **opts) -> dict:
 def run_python(page, code: str):
     """``wt.runPython(code)`` in a booted page (entered through runPythonAsync: JSPI works)."""
     return page.evaluate("(code) => window.wt.runPython(code)", code)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Counts of the in-page runs: passed, failed, and skipped by reason."""
+    for backend, res in SUMMARY.items():
+        if "boot_error" in res:
+            terminalreporter.write_line(f"in page [{backend}]: did not run: {res['boot_error'][:300]}")
+            continue
+        counts: dict = {}
+        for rec in res["tests"].values():
+            key = rec["outcome"]
+            if key == "skipped":
+                key = "skipped (needs numpy)" if "numpy" in rec.get("markers", []) else \
+                      "skipped (native-only)" if "native" in rec.get("markers", []) else "skipped (other)"
+            counts[key] = counts.get(key, 0) + 1
+        total = sum(r.get("duration", 0.0) for r in res["tests"].values())
+        terminalreporter.write_line(f"in page [{backend}]: {len(res['tests'])} tests, "
+                                    + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+                                    + f"; {total:.0f} s of test time")
