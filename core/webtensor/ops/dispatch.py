@@ -35,6 +35,11 @@ def _is_python(v) -> bool:
 def two(x, y, op: str):
     """Two operands of one dtype on one backend. Python values take the tensor's
     dtype; two tensors of different dtypes are an error (TF does not promote)."""
+    if _scope[-1] is None:  # hot path: a tensor and a Python float, e.g. t * 0.5
+        if type(x) is Tensor and type(y) is float and x._dtype.kind == "f":
+            return x, wrap(x._be.full((), y, x._dtype), x._dtype, x._be)
+        if type(y) is Tensor and type(x) is float and y._dtype.kind == "f":
+            return wrap(y._be.full((), x, y._dtype), y._dtype, y._be), y
     if type(x) is not Tensor:
         x = x.value() if isinstance(x, Variable) else x
     if type(y) is not Tensor:
