@@ -31,5 +31,7 @@ from .ops.reduce import (  # noqa: F401
     reduce_min, reduce_prod, reduce_sum,
 )
 from . import config, linalg, math, nn, random  # noqa: E402,F401
+from . import io  # noqa: E402,F401  (webtensor.io.import_keras)
+from . import saving  # noqa: E402,F401  (model files)
 
 __version__ = "0.1.0"

@@ -166,6 +166,14 @@ async def read_stream_async(read, on_header=None) -> Header:
     return await _drive_async(None, on_header or _ignore, read)
 
 
+def read_header(path) -> Header:
+    """Only the validated header of a file on disk (``inspect`` reads no tensor data)."""
+    with open(path, "rb") as f:
+        total = os.fstat(f.fileno()).st_size
+        n = validate.header_length(f.read(PREFIX), total)
+        return validate.parse_header(f.read(n), total)
+
+
 def _ignore(header):
     return lambda e, data: None
 

@@ -1,0 +1,6 @@
+"""Bringing models in from other libraries: Keras 3 ``.keras`` archives and legacy ``.h5``.
+
+``import_keras(path)`` rebuilds a Keras model as a ``webtensor.keras`` model with
+its weights; the result saves to one ``.safetensors`` file like any other model.
+"""
+from .keras_files import KerasFile, read as read_keras_file  # noqa: F401

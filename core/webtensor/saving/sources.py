@@ -1,0 +1,86 @@
+"""Where model files come from: paths, bytes, and URLs (natively and in the page).
+
+Every source feeds the one parser in ``safetensors``; tensors go to their sink as
+their bytes arrive, so a file fetched in the page is never held whole in Python.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from . import safetensors as st
+
+IN_PAGE = sys.platform == "emscripten"
+URL_SCHEMES = ("http://", "https://", "blob:", "data:")
+
+
+def is_url(source) -> bool:
+    """A string with a URL scheme; in the page also a relative URL that names no file."""
+    if not isinstance(source, str):
+        return False
+    if source.startswith(URL_SCHEMES):
+        return True
+    return IN_PAGE and not os.path.exists(source)
+
+
+def read(source, on_header):
+    """Parse ``source`` (path, bytes-like, binary file object or URL); returns the Header."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return st.read_bytes(source, on_header)
+    if hasattr(source, "read"):
+        return st.read_file(source, on_header)
+    if is_url(source):
+        if IN_PAGE:
+            from .. import page
+
+            return page.run_sync(read_async(source, on_header), what=f"load_model({source!r})")
+        return _read_url_native(source, on_header)
+    with open(os.fspath(source), "rb") as f:
+        return st.read_file(f, on_header)
+
+
+async def read_async(source, on_header):
+    """Like ``read`` without blocking: the browser's fetch streamed chunk by chunk."""
+    if not is_url(source):
+        return read(source, on_header)
+    if IN_PAGE:
+        return await _read_url_page(source, on_header)
+    import asyncio
+
+    return await asyncio.to_thread(_read_url_native, source, on_header)
+
+
+def _read_url_native(url: str, on_header):
+    import urllib.request
+
+    with urllib.request.urlopen(url) as resp:
+        return st.read_stream(resp.read, on_header)
+
+
+class _Chunks:
+    """Bytes from a JS ReadableStream handed out in the sizes the parser asks for."""
+
+    def __init__(self, reader):
+        self.reader, self.parts, self.have = reader, [], 0
+
+    async def read(self, n: int) -> bytes:
+        while self.have < n:
+            got = await self.reader.read()
+            if got.done:
+                break
+            chunk = got.value.to_bytes()
+            self.parts.append(chunk)
+            self.have += len(chunk)
+        joined = b"".join(self.parts) if len(self.parts) != 1 else self.parts[0]
+        out, rest = joined[:n], joined[n:]
+        self.parts, self.have = ([rest] if rest else []), len(rest)
+        return out
+
+
+async def _read_url_page(url: str, on_header):
+    from js import fetch  # Pyodide's JS FFI
+
+    resp = await fetch(url)
+    if not resp.ok:
+        raise OSError(f"load_model: fetching {url} failed: HTTP {resp.status} {resp.statusText}")
+    return await st.read_stream_async(_Chunks(resp.body.getReader()).read, on_header)
