@@ -1,0 +1,7 @@
+"""``tf.data.experimental``: the constants and helpers Keras code reaches for."""
+from .dataset import AUTOTUNE, INFINITE as INFINITE_CARDINALITY, UNKNOWN as UNKNOWN_CARDINALITY  # noqa: F401
+
+
+def cardinality(dataset):
+    """``dataset.cardinality()``: a scalar int64 tensor; -1 infinite, -2 unknown."""
+    return dataset.cardinality()

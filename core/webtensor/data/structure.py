@@ -1,0 +1,91 @@
+"""Dataset elements: nested tuples, namedtuples and dicts of Tensors, and their TensorSpecs.
+
+Lists are values, not structure (``from_tensor_slices([1, 2])`` slices one tensor), as in TF.
+"""
+from __future__ import annotations
+
+from .. import nest
+from .. import dtypes as D
+from ..errors import InvalidArgumentError
+from ..ops import array as A
+from ..shape import TensorShape
+from ..spec import TensorSpec
+from ..tensor import Tensor, convert
+
+
+def normalize(value, op: str):
+    """A user value -> an element: tuples and dicts stay structure, the rest become Tensors."""
+    if isinstance(value, dict):
+        items = [(k, normalize(v, op)) for k, v in value.items()]
+        return dict(items) if type(value) is dict else type(value)(items)
+    if isinstance(value, tuple):
+        items = [normalize(v, op) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    if type(value) is Tensor:
+        return value
+    if value is None:
+        raise TypeError(f"{op}: None is not a valid dataset component; give a tensor, an array or a number")
+    return convert(value, op=op)
+
+
+def normalize_output(value, op: str):
+    """A function's return value -> an element; a top-level list means a tuple (TF does the same)."""
+    if isinstance(value, list):
+        value = tuple(value)
+    return normalize(value, op)
+
+
+def spec_of(element):
+    return nest.map_structure(TensorSpec.from_tensor, element)
+
+
+def call(fn, element):
+    """Call a user function on an element: a plain tuple is spread into arguments (TF's rule)."""
+    return fn(*element) if type(element) is tuple else fn(element)
+
+
+def dummy(spec, unknown: int, value: int):
+    """``value``-filled tensors matching ``spec``, unknown dims set to ``unknown``: stand-ins to
+    learn a function's output spec from (TF traces the function symbolically instead)."""
+    def make(s):
+        dims = [] if s.shape.rank is None else [unknown if d is None else d for d in s.shape]
+        return A.fill(tuple(dims), convert(value, s.dtype))
+
+    return nest.map_structure(make, spec)
+
+
+def relax(a, b):
+    """The most specific spec compatible with both (dims that differ become None)."""
+    if a.dtype is not b.dtype:
+        raise TypeError(f"incompatible dtypes {a.dtype.name} and {b.dtype.name}")
+    if a.shape.rank is None or b.shape.rank is None or a.shape.rank != b.shape.rank:
+        return TensorSpec(TensorShape(None), a.dtype)
+    return TensorSpec([x if x == y else None for x, y in zip(a.shape, b.shape)], a.dtype)
+
+
+def relax_structure(a, b, what: str):
+    try:
+        nest.assert_same_structure(a, b)
+        return nest.map_structure(relax, a, b)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what}: incompatible dataset elements: {a} vs. {b} ({e})") from None
+
+
+def stack(elements: list):
+    """A list of elements with one structure -> one element whose components have a new axis 0."""
+    flats = [nest.flatten(e) for e in elements]
+    out = []
+    for c in range(len(flats[0])):
+        parts = [f[c] for f in flats]
+        s0 = tuple(parts[0].shape)
+        for i, p in enumerate(parts):
+            if tuple(p.shape) != s0:
+                raise InvalidArgumentError(
+                    f"batch: cannot batch tensors with different shapes in component {c}. First element "
+                    f"had shape {list(s0)} and element {i} had shape {list(p.shape)}.")
+        out.append(A.stack(parts))
+    return nest.pack_sequence_as(elements[0], out)
+
+
+def int64_scalar(v: int) -> Tensor:
+    return convert(v, D.int64)
