@@ -4,3 +4,4 @@
 its weights; the result saves to one ``.safetensors`` file like any other model.
 """
 from .keras_files import KerasFile, read as read_keras_file  # noqa: F401
+from .keras_import import import_keras, load_keras_weights  # noqa: F401

@@ -140,6 +140,20 @@ def _attr_str(v) -> str:
     return v.decode("utf-8") if isinstance(v, bytes) else str(v)
 
 
+def read_weights(path) -> dict:
+    """Layer name -> LayerWeights from any Keras HDF5 weights file: Keras 3
+    ``.weights.h5``, legacy ``save_weights`` output, or a legacy full model."""
+    h5py = _h5py()
+    with h5py.File(path, "r") as h5:
+        if "layer_names" in h5.attrs:
+            return legacy_weights(h5)
+        if "model_weights" in h5:
+            return legacy_weights(h5["model_weights"])
+        if "layers" in h5:
+            return weights_tree(h5)
+    raise ValueError(f"{path}: not a Keras weights file (no layers group or layer_names attribute)")
+
+
 # -- legacy HDF5 ------------------------------------------------------------------------
 
 def read_legacy_h5(path) -> KerasFile:

@@ -1,0 +1,114 @@
+"""Keras files -> ``webtensor.keras`` models: rebuild from the config, then the weights.
+
+The config goes through the same checks as our own model files (unknown layers are
+refused by name, no code is run: Keras ``Lambda`` layers carry bytecode and are
+refused), and each layer's arrays must match its variables' shapes exactly.
+"""
+from __future__ import annotations
+
+from ..saving import budget, validate
+from . import keras_files
+
+
+def _known(custom_objects):
+    from ..saving.model_file import _known_layer
+
+    return _known_layer(custom_objects)
+
+
+def import_keras(path, custom_objects=None, compile: bool = True):
+    """A ``webtensor.keras`` model from a Keras 3 ``.keras`` archive or a legacy Keras
+    ``.h5`` model file, with its weights (and its compile config when ``compile``)."""
+    kf = keras_files.read(path)
+    if kf.config is None:
+        raise ValueError(f"{path}: holds weights only (no model config); build the model and "
+                         f"call model.load_weights({str(path)!r})")
+    config = dict(kf.config)
+    training = config.pop("compile_config", None)
+    if kf.training_config is not None and training is None and "optimizer_config" not in kf.training_config:
+        training = kf.training_config
+    model = build(config, custom_objects, kf)
+    if compile and training and hasattr(model, "compile_from_config"):
+        from ..keras import saving as ks
+
+        try:
+            with ks.custom_object_scope(custom_objects):
+                model.compile_from_config(training)
+        except Exception as e:  # noqa: BLE001 - a config we cannot honour is a clear error
+            raise ValueError(f"{path}: compile config not supported: {type(e).__name__}: {e}") from None
+    assign(model, kf.layers, str(path))
+    return model
+
+
+def build(config: dict, custom_objects, kf) -> object:
+    """The model a Keras config describes, allocating no more than its weights justify."""
+    from ..keras import saving as ks
+
+    validate.check_layers(config, _known(custom_objects))
+    nbytes = sum(8 * int(a.size) for lw in kf.layers.values() for a in lw.flat())
+    try:
+        with budget.limit(nbytes + (1 << 16), kf.source):
+            return ks.deserialize_keras_object(config, custom_objects=custom_objects)
+    except ValueError:
+        raise
+    except Exception as e:  # noqa: BLE001 - the config is input: name the failure
+        raise ValueError(f"{kf.source}: the Keras config does not build here: "
+                         f"{type(e).__name__}: {e}") from None
+
+
+def load_keras_weights(model, path) -> None:
+    """Keras ``.h5`` weights (legacy ``layer_names`` layout, a legacy full model, or
+    Keras 3 ``.weights.h5``) into a model of the same architecture, by layer name."""
+    assign(model, keras_files.read_weights(path), str(path))
+
+
+def _ordered_arrays(lw, layer) -> list:
+    """A layer's arrays in ``layer.weights`` order: own variables, then sublayers in the
+    order their variables appear in ``layer.weights`` (Keras files key them by attribute)."""
+    if not lw.children:
+        return list(lw.own)
+    position = {id(w): i for i, w in enumerate(layer.weights)}
+
+    def first(attr):
+        sub = getattr(layer, attr, None)
+        ws = getattr(sub, "weights", None) or []
+        return min((position.get(id(w), 1 << 30) for w in ws), default=1 << 30)
+
+    out = list(lw.own)
+    for attr in sorted(lw.children, key=first):
+        sub = getattr(layer, attr, None)
+        out.extend(_ordered_arrays(lw.children[attr], sub) if sub is not None else lw.children[attr].flat())
+    return out
+
+
+def _layers_with_weights(model):
+    for layer in model.layers:
+        if layer.weights:
+            yield layer
+
+
+def assign(model, saved: dict, source: str) -> None:
+    """Copy saved arrays into each layer's variables; every shape must match."""
+    from ..tensor import convert
+
+    used = set()
+    for layer in _layers_with_weights(model):
+        lw = saved.get(layer.name)
+        if lw is None:
+            raise ValueError(f"{source}: no weights for layer {layer.name!r} "
+                             f"({type(layer).__name__}, {len(layer.weights)} variables)")
+        arrays = _ordered_arrays(lw, layer)
+        variables = layer.weights
+        if len(arrays) != len(variables):
+            raise ValueError(f"{source}: layer {layer.name!r} has {len(variables)} variables but the "
+                             f"file holds {len(arrays)} arrays for it")
+        for i, (var, arr) in enumerate(zip(variables, arrays)):
+            if tuple(arr.shape) != tuple(var.shape):
+                raise ValueError(f"{source}: layer {layer.name!r} variable {i} ({var.name}) has shape "
+                                 f"{tuple(var.shape)} but the file's array has shape {tuple(arr.shape)}")
+        for var, arr in zip(variables, arrays):
+            var.assign(convert(arr.astype(var.dtype.name, copy=False)))
+        used.add(layer.name)
+    extra = [n for n, lw in saved.items() if n not in used and lw.flat()]
+    if extra:
+        raise ValueError(f"{source}: the file has weights for layers the model lacks: {extra}")

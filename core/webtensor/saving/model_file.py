@@ -1,0 +1,279 @@
+"""Models to and from one safetensors file: architecture, weights, optimizer state.
+
+Metadata (all strings, as safetensors requires): ``format: webtensor``,
+``format_version``, ``model_config`` (Keras 3's ``serialize_keras_object`` JSON,
+functional graphs included) and ``training_config`` (the compile config).
+Weights are named by layer path (``dense/kernel``); optimizer variables are
+``optimizer/<i>`` in the optimizer's variable order.
+"""
+from __future__ import annotations
+
+import json
+
+from .. import dtypes as D
+from . import budget, sources, validate
+from . import safetensors as st
+from .atomic import atomic_write
+from .validate import PREFIX, fail
+
+SLACK = 1 << 16  # bytes of non-weight state (seeds, counters) a layer may create while built
+
+
+# -- naming -------------------------------------------------------------------------------
+
+def _base(var) -> str:
+    name = getattr(var, "name", None) or "weight"
+    return name.split(":")[0].rsplit("/", 1)[-1]
+
+
+def weight_entries(model) -> list:
+    """``(name, variable)`` for every weight of ``model`` in ``model.weights`` order,
+    named ``<layer>/<weight>`` (nested models add their path)."""
+    paths = {}
+
+    def visit(layer, prefix):
+        sub = getattr(layer, "layers", None)
+        if sub is not None and layer is not model and prefix is not None:
+            prefix = f"{prefix}{layer.name}/"
+            for child in sub:
+                visit(child, prefix)
+            return
+        if sub is not None and layer is model:
+            for child in sub:
+                visit(child, "")
+            return
+        for w in layer.weights:
+            paths.setdefault(id(w), f"{prefix}{layer.name}/{_base(w)}")
+
+    visit(model, "")
+    out, taken, seen = [], set(), set()
+    for w in model.weights:
+        if id(w) in seen:
+            continue
+        seen.add(id(w))
+        name = paths.get(id(w), f"{model.name}/{_base(w)}")
+        if name in taken:
+            k = 1
+            while f"{name}_{k}" in taken:
+                k += 1
+            name = f"{name}_{k}"
+        taken.add(name)
+        out.append((name, w))
+    return out
+
+
+def _optimizer_variables(model) -> list:
+    opt = getattr(model, "optimizer", None)
+    if opt is None or not getattr(opt, "built", False):
+        return []
+    return list(opt.variables)
+
+
+# -- saving -------------------------------------------------------------------------------
+
+def _keras_saving():
+    from ..keras import saving as ks
+
+    return ks
+
+
+def _metadata(model, include_optimizer: bool, content: str) -> dict:
+    meta = {"format": validate.FORMAT, "format_version": str(validate.FORMAT_VERSION),
+            "content": content}
+    if content == "model":
+        config = _keras_saving().serialize_keras_object(model)
+        training = config.pop("compile_config", None)
+        meta["model_config"] = json.dumps(config, separators=(",", ":"))
+        if training is not None and include_optimizer:
+            meta["training_config"] = json.dumps(training, separators=(",", ":"))
+    from .. import __version__
+
+    meta["generated_by"] = f"webtensor {__version__}"
+    return meta
+
+
+def _tensors(model, include_optimizer: bool, weights_dtype) -> list:
+    narrow = D.as_dtype(weights_dtype) if weights_dtype is not None else None
+    out = []
+    for name, var in weight_entries(model):
+        dt = narrow if narrow is not None and var.dtype.is_floating else var.dtype
+        out.append((name, dt, tuple(var.shape), st.tensor_bytes(var, dt)))
+    if include_optimizer:
+        for i, var in enumerate(_optimizer_variables(model)):
+            out.append((f"optimizer/{i}", var.dtype, tuple(var.shape), st.tensor_bytes(var)))
+    return out
+
+
+def save_model(model, path, include_optimizer: bool = True, weights_dtype=None) -> None:
+    """Write ``model`` (architecture, weights, optimizer state) to one safetensors file,
+    atomically. ``weights_dtype="float16"`` stores float weights as half (half the size)."""
+    meta = _metadata(model, include_optimizer, "model")
+    tensors = _tensors(model, include_optimizer, weights_dtype)
+    atomic_write(path, lambda f: st.write(f, tensors, meta))
+
+
+def save_weights(model, path) -> None:
+    """Write only the weights (no config, no optimizer) to a safetensors file, atomically."""
+    meta = _metadata(model, False, "weights")
+    tensors = _tensors(model, False, None)
+    atomic_write(path, lambda f: st.write(f, tensors, meta))
+
+
+# -- loading ------------------------------------------------------------------------------
+
+def _known_layer(custom_objects):
+    ks = _keras_saving()
+    names = set(ks.names("layers")) | set(ks.names("models")) | set(custom_objects or {})
+
+    def known(cls: str) -> bool:
+        return cls in names or ks.get_registered_object(cls, custom_objects) is not None
+
+    return known
+
+
+def _build(config: dict, custom_objects, header) -> object:
+    """The model the config describes, within the file's allocation budget."""
+    validate.check_layers(config, _known_layer(custom_objects))
+    weights = [e for e in header.tensors.values() if not e.name.startswith("optimizer/")]
+    allowed = sum(8 * (e.nbytes // e.dtype.size) for e in weights) + SLACK
+    ks = _keras_saving()
+    try:
+        with budget.limit(allowed, "the file"):
+            model = ks.deserialize_keras_object(config, custom_objects=custom_objects)
+    except ValueError as e:
+        if str(e).startswith("invalid model file"):
+            raise
+        raise fail(f"model_config does not build a model: {e}", PREFIX) from None
+    except (RecursionError, MemoryError) as e:
+        raise fail(f"model_config does not build a model: {type(e).__name__}", PREFIX) from None
+    except Exception as e:  # noqa: BLE001 - untrusted config: any failure is a bad file
+        raise fail(f"model_config does not build a model: {type(e).__name__}: {e}", PREFIX) from None
+    if not hasattr(model, "weights") or not hasattr(model, "layers"):
+        raise fail(f"model_config describes a {type(model).__name__}, not a model", PREFIX)
+    return model
+
+
+def _compile(model, training: dict | None, custom_objects) -> None:
+    if not training or not hasattr(model, "compile_from_config"):
+        return
+    ks = _keras_saving()
+    try:
+        with ks.custom_object_scope(custom_objects):
+            model.compile_from_config(training)
+    except Exception as e:  # noqa: BLE001 - untrusted config
+        raise fail(f"training_config does not compile: {type(e).__name__}: {e}", PREFIX) from None
+
+
+def _optimizer_slots(model, header) -> list:
+    """Optimizer variables to fill from the file (built to match the model's weights)."""
+    saved = [e for e in header.tensors.values() if e.name.startswith("optimizer/")]
+    opt = getattr(model, "optimizer", None)
+    if not saved or opt is None:
+        return []
+    if not getattr(opt, "built", False):
+        opt.build(model.trainable_variables)
+    variables = list(opt.variables)
+    if len(saved) != len(variables):
+        raise fail(f"the file holds {len(saved)} optimizer variables but the optimizer has "
+                   f"{len(variables)}", saved[0].offset)
+    return [(f"optimizer/{i}", v) for i, v in enumerate(variables)]
+
+
+def _assigner(targets: dict, header):
+    """Check the file against the model's variables, then a sink assigning each tensor."""
+    expected = {name: tuple(v.shape) for name, v in targets.items()}
+    validate.check_weights(header, expected)
+    for e in header.tensors.values():
+        if e.name not in targets:
+            raise fail(f"weight {e.name!r} in the file belongs to no variable of the model", e.offset)
+    for e in header.tensors.values():
+        var = targets[e.name]
+        if e.dtype.kind != var.dtype.kind and not (e.dtype.is_floating and var.dtype.is_floating):
+            raise fail(f"weight {e.name!r} is {e.dtype.name} in the file but the model's variable is "
+                       f"{var.dtype.name}", e.offset)
+
+    def sink(e, data):
+        targets[e.name].assign(st.to_tensor(e, data, targets[e.name].dtype))
+
+    return sink
+
+
+def _model_builder(custom_objects, compile: bool, built: dict):
+    """``on_header`` for a model file: validate, build, check weights, then a sink."""
+    def on_header(header):
+        meta = validate.model_metadata(header)
+        if meta["model_config"] is None:
+            raise fail("the file holds no model config (weights only): build the model in "
+                       "Python and call model.load_weights(...)", PREFIX)
+        model = _build(meta["model_config"], custom_objects, header)
+        if compile:
+            _compile(model, meta["training_config"], custom_objects)
+            targets = dict(weight_entries(model))
+            targets.update(_optimizer_slots(model, header))
+            sink = _assigner(targets, header)
+        else:
+            sink = _weights_only_sink(dict(weight_entries(model)), header)
+        built["model"] = model
+        return sink
+
+    return on_header
+
+
+def load_model(source, custom_objects=None, compile: bool = True):
+    """A model from a webtensor safetensors file (path, bytes or URL), a Keras 3
+    ``.keras`` archive or a legacy Keras ``.h5`` model (those two need h5py)."""
+    if _keras_file_kind(source):
+        from ..io import import_keras
+
+        return import_keras(source, custom_objects=custom_objects, compile=compile)
+    built = {}
+    sources.read(source, _model_builder(custom_objects, compile, built))
+    return built["model"]
+
+
+async def load_model_async(source, custom_objects=None, compile: bool = True):
+    """``load_model`` without blocking: in the page the fetch is awaited chunk by chunk,
+    each tensor assigned as its bytes arrive."""
+    built = {}
+    await sources.read_async(source, _model_builder(custom_objects, compile, built))
+    return built["model"]
+
+
+def _weights_only_sink(targets: dict, header):
+    """Assign weights; optimizer tensors in the file are skipped (compile=False, load_weights)."""
+    sub = validate.Header({k: e for k, e in header.tensors.items() if not k.startswith("optimizer/")},
+                          header.metadata, header.data_start, header.data_size)
+    inner = _assigner(targets, sub)
+    return lambda e, data: None if e.name.startswith("optimizer/") else inner(e, data)
+
+
+def load_weights(model, source) -> None:
+    """Fill ``model``'s weights from a safetensors file (by layer path), or from a Keras
+    ``.h5`` / ``.weights.h5`` file (by layer name, in Keras's weight order)."""
+    if _keras_file_kind(source) == "h5":
+        from ..io import keras_import
+
+        keras_import.load_keras_weights(model, source)
+        return
+
+    def on_header(header):
+        validate.model_metadata(header)
+        return _weights_only_sink(dict(weight_entries(model)), header)
+
+    sources.read(source, on_header)
+
+
+def _keras_file_kind(source) -> str | None:
+    """"keras" (zip) / "h5" (HDF5) for a local Keras file, else None (safetensors)."""
+    if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "read") or sources.is_url(source):
+        return None
+    try:
+        with open(source, "rb") as f:
+            magic = f.read(8)
+    except OSError:
+        return None
+    if magic.startswith(b"PK\x03\x04"):
+        return "keras"
+    if magic == b"\x89HDF\r\n\x1a\n":
+        return "h5"
+    return None
