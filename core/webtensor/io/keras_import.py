@@ -62,22 +62,17 @@ def load_keras_weights(model, path) -> None:
     assign(model, keras_files.read_weights(path), str(path))
 
 
-def _ordered_arrays(lw, layer) -> list:
-    """A layer's arrays in ``layer.weights`` order: own variables, then sublayers in the
-    order their variables appear in ``layer.weights`` (Keras files key them by attribute)."""
-    if not lw.children:
-        return list(lw.own)
-    position = {id(w): i for i, w in enumerate(layer.weights)}
+# Keras 3 archives key sublayers by attribute name (h5 groups sort alphabetically);
+# ``layer.weights`` lists them in creation order, as legacy files record it.
+SUBLAYER_ORDER = {"cell": 0, "forward_layer": 0, "backward_layer": 1, "query_dense": 0,
+                  "key_dense": 1, "value_dense": 2, "output_dense": 3}
 
-    def first(attr):
-        sub = getattr(layer, attr, None)
-        ws = getattr(sub, "weights", None) or []
-        return min((position.get(id(w), 1 << 30) for w in ws), default=1 << 30)
 
+def _ordered_arrays(lw) -> list:
+    """A layer's arrays in ``layer.weights`` order: its own, then its sublayers'."""
     out = list(lw.own)
-    for attr in sorted(lw.children, key=first):
-        sub = getattr(layer, attr, None)
-        out.extend(_ordered_arrays(lw.children[attr], sub) if sub is not None else lw.children[attr].flat())
+    for attr in sorted(lw.children, key=lambda a: (SUBLAYER_ORDER.get(a, 99), a)):
+        out.extend(_ordered_arrays(lw.children[attr]))
     return out
 
 
@@ -97,7 +92,7 @@ def assign(model, saved: dict, source: str) -> None:
         if lw is None:
             raise ValueError(f"{source}: no weights for layer {layer.name!r} "
                              f"({type(layer).__name__}, {len(layer.weights)} variables)")
-        arrays = _ordered_arrays(lw, layer)
+        arrays = _ordered_arrays(lw)
         variables = layer.weights
         if len(arrays) != len(variables):
             raise ValueError(f"{source}: layer {layer.name!r} has {len(variables)} variables but the "
