@@ -8,7 +8,8 @@ The site is self-contained and works from any static host (nothing from a CDN):
     webtensor.mjs        the loader (web/webtensor.mjs)
     webtensor.json       manifest: wheel file name, Pyodide version, data files
     index.html ...       demo pages (web/*.html)
-    pyodide/             the runtime, copied from the npm package ``pyodide``
+    pyodide/             the runtime, copied from the npm package ``pyodide``, and
+                         webtensor.snapshot: its memory with webtensor imported (fast boot)
     wheels/              the pure-Python webtensor wheel (shaders and wasm kernels inside)
     data/                small binaries the demos and tests use (digits_split.bin)
 """
@@ -88,6 +89,9 @@ def build_site() -> Path:
     data = copy_data(SITE / "data")
     manifest = {"wheel": f"wheels/{wheel.name}", "pyodide": "pyodide/", "pyodideVersion": version,
                 "data": data}
+    (SITE / "webtensor.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    subprocess.run(["node", str(ROOT / "build" / "make_snapshot.mjs"), str(SITE)], check=True)
+    manifest["snapshot"] = "pyodide/webtensor.snapshot"
     (SITE / "webtensor.json").write_text(json.dumps(manifest, indent=1) + "\n")
     print(f"site: {SITE.relative_to(ROOT)} (Pyodide {version}, {wheel.name})")
     return SITE

@@ -94,6 +94,7 @@ function toJs(value) {
  *   backend     "auto" (default) | "webgpu" | "wasm" | "numpy"
  *   packages    extra Pyodide packages to load from the site's pyodide/ folder
  *   env         environment variables for Python
+ *   snapshot    false: boot Python from scratch instead of the site's memory snapshot
  *   onProgress  called with {stage, fraction, message} as boot advances
  * Resolves to {pyodide, backend, reason, adapterInfo, jspi, runPython, runPythonAsync};
  * rejects with a WebtensorError naming the URL when a file of the site is missing.
@@ -119,18 +120,24 @@ export async function loadWebtensor(options = {}) {
   progress("runtime", "starting Pyodide");
   const wheelPromise = fetchOk(wheelURL, "webtensor wheel").then((r) => r.arrayBuffer());
   wheelPromise.catch(() => {});
+  // The snapshot holds Python with webtensor imported: restoring it skips start-up.
+  const snapshotURL = manifest.snapshot && options.snapshot !== false ? new URL(manifest.snapshot, base).href : null;
+  const snapshot = snapshotURL && fetchOk(snapshotURL, "Pyodide snapshot").then((r) => r.arrayBuffer()).then((b) => new Uint8Array(b));
+  snapshot?.catch(() => {});
   let loadPyodide;
   try {
     ({ loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href));
   } catch (e) {
     throw new WebtensorError(`webtensor: could not load the Pyodide runtime: ${e.message}`, new URL("pyodide.mjs", indexURL).href);
   }
+  const env = { WEBTENSOR_IN_PAGE: "1", ...(options.env ?? {}) };
+  if (snapshot) await snapshot;  // a missing snapshot rejects here, naming its URL
   let pyodide;
   try {
-    pyodide = await loadPyodide({ indexURL, env: { WEBTENSOR_IN_PAGE: "1", ...(options.env ?? {}) },
-      packages: options.packages ?? [] });
+    pyodide = await loadPyodide({ indexURL, env, packages: options.packages ?? [],
+      ...(snapshot ? { _loadSnapshot: snapshot } : {}) });
   } catch (e) {
-    throw new WebtensorError(`webtensor: Pyodide failed to start: ${e.message}`, indexURL);
+    throw new WebtensorError(`webtensor: Pyodide failed to start: ${e.message}`, snapshotURL ?? indexURL);
   }
 
   progress("wheel", "installing webtensor");
@@ -141,6 +148,9 @@ export async function loadWebtensor(options = {}) {
   } catch (e) {
     throw new WebtensorError(`webtensor: the wheel could not be unpacked: ${e.message}`, wheelURL);
   }
+  // a restored snapshot keeps the environment it was made with
+  pyodide.globals.set("_wt_env", pyodide.toPy(env));
+  pyodide.runPython("import importlib, os; importlib.invalidate_caches(); os.environ.update(_wt_env); del _wt_env");
 
   progress("backend", "choosing a backend");
   const numpyLoaded = (options.packages ?? []).includes("numpy");
