@@ -6,8 +6,10 @@ the same mutations, so a failure is reproduced by its seed and index.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import signal
 import struct
 
 EDGE_INTS = [0, 1, -1, 2, 7, 8, 255, 256, 2**31 - 1, 2**31, 2**32, 2**53, 2**63 - 1, 2**63, 2**64,
@@ -157,3 +159,44 @@ def mutations(blob: bytes, seed: int, count: int):
                 out = mutate(blob, rng) if out is not blob else out
                 break
         yield out
+
+
+class Hang(BaseException):
+    """Raised by the alarm: a BaseException, so no ``except Exception`` in the loader hides it."""
+
+
+@contextlib.contextmanager
+def hang_guard(seconds: int):
+    """Turn a hang into a failure (SIGALRM where it exists; the page has none)."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def boom(*_):
+        raise Hang(f"loader still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def run_fuzz(blob: bytes, load, seed: int, count: int) -> dict:
+    """Load every mutation; return counts by outcome. Any exception but ValueError fails."""
+    outcomes = {"loaded": 0, "ValueError": 0}
+    for i, bad in enumerate(mutations(blob, seed, count)):
+        try:
+            with hang_guard(20):
+                load(bad)
+            outcomes["loaded"] += 1
+        except ValueError:
+            outcomes["ValueError"] += 1
+        except Hang as e:
+            raise AssertionError(f"mutation {i} (seed {seed}): {e}: a hang") from e
+        except Exception as e:  # noqa: BLE001 - the property under test
+            raise AssertionError(f"mutation {i} (seed {seed}) raised {type(e).__name__}: {e}\n"
+                                 f"file head: {bytes(bad[:200])!r}") from e
+    return outcomes

@@ -3,36 +3,15 @@
 A bounded seeded run here (seconds); ``benchmarks/fuzz_model_files.py`` runs
 10,000 mutations. A hang is caught by a per-file alarm where signals exist.
 """
-import contextlib
-import signal
 import struct
 
 import pytest
 
 import webtensor as tf
-from mutate import mutations
+from mutate import mutations, run_fuzz
 from webtensor.saving import load_file, safetensors as st
 
 pytestmark = pytest.mark.filterwarnings("ignore")
-
-
-@contextlib.contextmanager
-def hang_guard(seconds: int):
-    """Turn a hang into a failure (SIGALRM where it exists; the page has none)."""
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def boom(*_):
-        raise AssertionError(f"loader still running after {seconds} s: a hang")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def weights_file(tmp_path) -> bytes:
@@ -43,22 +22,6 @@ def weights_file(tmp_path) -> bytes:
                    "mask": tf.constant([True, False, True])},
             {"format": "webtensor", "format_version": "1", "note": "fuzz"})
     return path.read_bytes()
-
-
-def run_fuzz(blob: bytes, load, seed: int, count: int) -> dict:
-    """Load every mutation; return counts by outcome. Any exception but ValueError fails."""
-    outcomes = {"loaded": 0, "ValueError": 0}
-    for i, bad in enumerate(mutations(blob, seed, count)):
-        try:
-            with hang_guard(20):
-                load(bad)
-            outcomes["loaded"] += 1
-        except ValueError:
-            outcomes["ValueError"] += 1
-        except Exception as e:  # noqa: BLE001 - the property under test
-            raise AssertionError(f"mutation {i} (seed {seed}) raised {type(e).__name__}: {e}\n"
-                                 f"file head: {bytes(bad[:200])!r}") from e
-    return outcomes
 
 
 def test_mutated_weight_files_raise_only_value_error(tmp_path):

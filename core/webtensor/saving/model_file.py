@@ -28,22 +28,17 @@ def _base(var) -> str:
 
 def weight_entries(model) -> list:
     """``(name, variable)`` for every weight of ``model`` in ``model.weights`` order,
-    named ``<layer>/<weight>`` (nested models add their path)."""
+    named by layer path: ``dense/kernel``, ``lstm/lstm_cell/kernel``, ``inner_model/dense/bias``."""
     paths = {}
 
     def visit(layer, prefix):
-        sub = getattr(layer, "layers", None)
-        if sub is not None and layer is not model and prefix is not None:
-            prefix = f"{prefix}{layer.name}/"
-            for child in sub:
-                visit(child, prefix)
-            return
-        if sub is not None and layer is model:
-            for child in sub:
-                visit(child, "")
-            return
+        subs = list(getattr(layer, "layers", None) or [])
+        inner = {id(w) for s in subs for w in s.weights}
         for w in layer.weights:
-            paths.setdefault(id(w), f"{prefix}{layer.name}/{_base(w)}")
+            if id(w) not in inner:
+                paths.setdefault(id(w), f"{prefix}{_base(w)}")
+        for s in subs:
+            visit(s, f"{prefix}{s.name}/")
 
     visit(model, "")
     out, taken, seen = [], set(), set()
@@ -51,7 +46,7 @@ def weight_entries(model) -> list:
         if id(w) in seen:
             continue
         seen.add(id(w))
-        name = paths.get(id(w), f"{model.name}/{_base(w)}")
+        name = paths[id(w)]
         if name in taken:
             k = 1
             while f"{name}_{k}" in taken:
