@@ -200,3 +200,33 @@ def test_events_are_tensorflow_protos(tmp_path):
     assert v.tag == "s" and v.tensor.dtype == 1 and len(v.tensor.tensor_shape.dim) == 0
     assert v.tensor.tensor_content == struct.pack("<f", 1.0)
     assert len(glob.glob(str(tmp_path / "events.out.tfevents.*"))) == 1
+
+
+@pytest.mark.native
+def test_image_pngs_decode_to_the_pixels(tmp_path):
+    import io
+
+    Image = pytest.importorskip("PIL.Image")
+    pixels = [[[[1.0, 0.5, 0.0], [0.0, 0.0, 0.0]], [[2.0, -1.0, 0.25], [0.0, 0.0, 1.0]]],  # 2x2 RGB
+              [[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]]
+    w = tf.summary.create_file_writer(str(tmp_path / "run"))
+    with w.as_default(step=0):
+        tf.summary.image("img", tf.constant(pixels), max_outputs=1)
+        tf.summary.image("grey", tf.constant([[[[0], [9]]]], tf.uint8))
+    acc = _accumulator(tmp_path / "run")
+    t = _arrays(acc, "img")[0][1]
+    assert t.tolist()[:2] == [b"2", b"2"] and len(t) == 3  # width, height, then max_outputs PNGs
+    # convert_image_dtype: trunc(clip(x * 255.5, 0, 255))
+    got = Image.open(io.BytesIO(t[2]))
+    assert got.mode == "RGB" and got.size == (2, 2)
+    assert list(got.getdata()) == [(255, 127, 0), (0, 0, 0), (255, 0, 63), (0, 0, 255)]
+    grey = Image.open(io.BytesIO(_arrays(acc, "grey")[0][1][2]))
+    assert grey.mode == "L" and list(grey.getdata()) == [0, 9]
+    assert acc.SummaryMetadata("img").plugin_data.plugin_name == "images"
+
+
+def test_saturate_cast_clamps_integers():
+    # A core fix made for tf.summary.image: narrowing integer casts clamp, as TF's saturate_cast.
+    assert tf.saturate_cast(tf.constant([-5, 300, 7]), tf.uint8).numpy().tolist() == [0, 255, 7]
+    big = tf.constant([2**40, -2**40], tf.int64)
+    assert tf.saturate_cast(big, tf.int32).numpy().tolist() == [2**31 - 1, -2**31]

@@ -256,6 +256,8 @@ def saturate_cast(value, dtype, name=None) -> Tensor:
     x = one(value, "saturate_cast")
     if x._dtype.kind == "f" and dt.kind in "iu":
         x = clip_by_value(x, float(dt.min), float(dt.max))
+    elif x._dtype.kind in "iu" and dt.kind in "iu" and (x._dtype.min < dt.min or x._dtype.max > dt.max):
+        x = clip_by_value(x, max(dt.min, x._dtype.min), min(dt.max, x._dtype.max))
     return cast(x, dt)
 
 

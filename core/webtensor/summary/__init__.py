@@ -6,7 +6,7 @@ masked CRC-32C, Event/Summary/TensorProto encoded by hand), so it runs in the pa
         tf.summary.scalar("loss", 0.25)
 """
 from . import experimental  # noqa: F401
-from .summaries import flush, histogram, record_if, scalar, text, write  # noqa: F401
+from .summaries import flush, histogram, image, record_if, scalar, text, write  # noqa: F401
 from .writer import FileWriter, NoopWriter, SummaryWriter  # noqa: F401
 
 

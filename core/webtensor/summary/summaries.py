@@ -19,6 +19,7 @@ from ..ops import math as M
 from ..ops import reduce as R
 from ..tensor import convert, is_tensor
 from . import proto
+from .png import encode_png
 from .writer import should_record, state
 
 DEFAULT_BUCKET_COUNT = 30
@@ -156,6 +157,38 @@ def _buckets(data, k: int) -> list:
     step = (hi - lo) / k
     edges = [lo + step * i for i in range(k)] + [hi]
     return [[edges[i], edges[i + 1], float(counts[i])] for i in range(k)]
+
+
+def image(name, data, step=None, max_outputs=3, description=None):
+    """The first ``max_outputs`` images of a ``[k, height, width, channels]`` batch (channels 1-4) as
+    PNGs, for TensorBoard's Images dashboard (plugin ``images``). Floats are taken to be in [0, 1]
+    and converted like ``tf.image.convert_image_dtype(..., tf.uint8, saturate=True)``."""
+    def make():
+        x = data if is_tensor(data) else convert(data, op="image")
+        shape = tuple(x.shape)
+        if len(shape) != 4 or not 1 <= shape[3] <= 4:
+            raise ValueError(f"image '{name}': data must have shape [k, height, width, channels] with 1 to 4 "
+                             f"channels, got shape {shape}")
+        x = _to_uint8(x)[:max(0, int(max_outputs))]
+        _, h, w, c = shape
+        from ..saving.safetensors import tensor_bytes
+
+        raw = bytes(tensor_bytes(x)) if x.shape[0] else b""
+        size = h * w * c
+        pngs = [encode_png(raw[i * size:(i + 1) * size], h, w, c) for i in range(x.shape[0])]
+        return proto.string_tensor([2 + len(pngs)], [str(w).encode(), str(h).encode()] + pngs)
+
+    return _emit(name, step, make, proto.summary_metadata("images", description=description or ""))
+
+
+def _to_uint8(x):
+    if x.dtype is D.uint8:
+        return x
+    if x.dtype.is_floating:
+        return M.saturate_cast(x * 255.5, D.uint8)  # convert_image_dtype's scale: max + 0.5
+    if x.dtype.is_integer:
+        return M.saturate_cast(M.floordiv(x, (x.dtype.max + 1) // 256), D.uint8)
+    raise TypeError(f"image: data of dtype {x.dtype.name} cannot be shown as an image")
 
 
 def text(name, data, step=None, description=None):

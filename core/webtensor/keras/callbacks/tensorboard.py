@@ -3,8 +3,9 @@
 Follows Keras 3: ``<log_dir>/train`` gets ``epoch_<metric>`` scalars (plus ``epoch_learning_rate``)
 at each epoch end, ``<log_dir>/validation`` gets the ``val_`` metrics under the same names and
 ``evaluation_<metric>_vs_iterations`` after each evaluation; ``update_freq=N`` adds
-``batch_<metric>`` every N training batches; ``histogram_freq`` adds ``<weight path>/histogram``;
-``write_graph`` stores the model's JSON config for TensorBoard's conceptual graph.
+``batch_<metric>`` every N training batches; ``histogram_freq`` adds ``<weight path>/histogram``
+(and ``<weight path>/image`` with ``write_images``); ``write_graph`` stores the model's JSON
+config for TensorBoard's conceptual graph.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import time
 import warnings
 
 from ... import summary
+from ...ops import array as A
 from ...summary import proto
 from .callback import Callback
 
@@ -32,9 +34,6 @@ class TensorBoard(Callback):
         if embeddings_freq:
             raise ValueError("TensorBoard: the embedding projector is not supported; "
                              f"got embeddings_freq={embeddings_freq!r}, must be 0")
-        if write_images:
-            raise ValueError("TensorBoard: write_images (weights as images) is not supported; "
-                             "use histogram_freq for weight histograms")
         self.log_dir = os.fspath(log_dir)
         self.histogram_freq = int(histogram_freq or 0)
         self.write_graph = write_graph
@@ -173,4 +172,25 @@ class TensorBoard(Callback):
                 for w in layer.weights:
                     name = getattr(w, "path", None) or w.name.replace(":", "_")
                     summary.histogram(name + "/histogram", w, step=epoch)
+                    if self.write_images:
+                        self._log_weight_as_image(w, name + "/image", epoch)
             self._writer("train").flush()
+
+    def _log_weight_as_image(self, weight, tag: str, epoch: int) -> None:
+        """Keras's layout: a bias is a 1-pixel-wide column, a kernel an image with the longer side
+        as height, a 3-D kernel one image per output position; others are skipped."""
+        img = A.squeeze(weight)
+        shape = tuple(img.shape)
+        if len(shape) == 1:
+            img = A.reshape(img, (1, shape[0], 1, 1))
+        elif len(shape) == 2:
+            if shape[0] > shape[1]:
+                img = A.transpose(img)
+                shape = tuple(img.shape)
+            img = A.reshape(img, (1, shape[0], shape[1], 1))
+        elif len(shape) == 3:
+            img = A.transpose(img, (2, 0, 1))
+            img = A.reshape(img, tuple(img.shape) + (1,))
+        shape = tuple(img.shape)
+        if len(shape) == 4 and shape[-1] in (1, 3, 4):
+            summary.image(tag, img, step=epoch)
