@@ -2,6 +2,8 @@
 
     python -m webtensor export model.keras out.safetensors [--float16]
     python -m webtensor inspect out.safetensors
+    python -m webtensor serve [--host 127.0.0.1] [--port 8000] [--models models/]
+    python -m webtensor site models/digits.safetensors out/
 """
 from __future__ import annotations
 
@@ -91,6 +93,9 @@ def parser() -> argparse.ArgumentParser:
     i = sub.add_parser("inspect", help="layers, tensors, shapes, sizes and metadata of a file")
     i.add_argument("file")
     i.set_defaults(run=_inspect)
+    from .serving.cli import add_commands  # serve, site
+
+    add_commands(sub)
     return p
 
 

@@ -35,6 +35,28 @@ def parse_version(text: str) -> int | None:
     return int(text) if VERSION.match(text) else None
 
 
+def scan(root) -> dict:
+    """``{name: {version: (path, stamp)}}`` of the version files under ``root`` now; the
+    stamp (size, mtime, inode) changes when a file is replaced."""
+    found = {}
+    for model in _listdir(Path(root)):
+        if not valid_name(model.name) or not model.is_dir():
+            continue
+        versions = {}
+        for vdir in _listdir(model):
+            v = parse_version(vdir.name)
+            if v is None:
+                continue
+            try:
+                st = (vdir / MODEL_FILE).stat()
+            except OSError:
+                continue
+            versions[v] = (str(vdir / MODEL_FILE), (st.st_size, st.st_mtime_ns, st.st_ino))
+        if versions:
+            found[model.name] = versions
+    return found
+
+
 class ModelState:
     """One model at one moment: the servables by version, and versions that stopped
     serving or failed to load (for the status API). Never mutated once published."""
@@ -108,31 +130,10 @@ class Repository:
 
     # -- the poller ---------------------------------------------------------------------
 
-    def scan(self) -> dict:
-        """``{name: {version: (path, signature)}}`` of the version files on disk now."""
-        found = {}
-        for model in _listdir(self.root):
-            if not valid_name(model.name) or not model.is_dir():
-                continue
-            versions = {}
-            for vdir in _listdir(model):
-                v = parse_version(vdir.name)
-                f = vdir / MODEL_FILE
-                if v is None:
-                    continue
-                try:
-                    st = f.stat()
-                except OSError:
-                    continue
-                versions[v] = (str(f), (st.st_size, st.st_mtime_ns, st.st_ino))
-            if versions:
-                found[model.name] = versions
-        return found
-
     def refresh(self) -> None:
         """One poll: load what is new or changed, publish each model as soon as it is ready."""
         with self._lock:
-            disk = self.scan()
+            disk = scan(self.root)
             for name, versions in disk.items():
                 old = self.snapshot.get(name)
                 state = self._update(name, versions, old)

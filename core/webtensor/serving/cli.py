@@ -1,0 +1,51 @@
+"""``python -m webtensor serve`` and ``python -m webtensor site``: their arguments and
+what they run (added to the CLI's subcommands by ``add_commands``)."""
+from __future__ import annotations
+
+import argparse
+
+
+def _serve(args) -> int:
+    try:
+        from .app import serve
+    except ImportError as e:
+        raise ImportError(f"{e}: the server needs the serve extra: pip install 'webtensor[serve]'") from None
+    if args.app:
+        print(f"webtensor: the web app and the REST API at http://{args.host}:{args.port}/", flush=True)
+    else:
+        print(f"webtensor: the REST API at http://{args.host}:{args.port}/v1/models/<name> "
+              f"(no --app folder: no web app)", flush=True)
+    serve(args.models, args.host, args.port, args.app, keep=args.keep, poll_interval=args.poll,
+          max_body=int(args.max_body_mb * 1024 * 1024), allow_upload=not args.read_only)
+    return 0
+
+
+def _site(args) -> int:
+    from . import site
+
+    out = site.build(args.source, args.out, runtime=args.runtime)
+    print(f"wrote {out}: serve it from any static host, e.g. "
+          f"`python -m http.server -b 127.0.0.1 -d {out}`")
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Add ``serve`` and ``site`` to an argparse subparsers object."""
+    s = sub.add_parser("serve", help="serve models over TensorFlow Serving's REST API (and the web app)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 exposes it to the network)")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--models", default="models", help="model directory: {name}/{version}/model.safetensors")
+    s.add_argument("--app", default=None, help="static folder served at / (the web app: make demo builds build/dist/app)")
+    s.add_argument("--keep", type=int, default=1, help="newest versions of each model kept loaded")
+    s.add_argument("--poll", type=float, default=1.0, help="seconds between scans of the model directory")
+    s.add_argument("--max-body-mb", type=float, default=32, help="request bodies over this get 413")
+    s.add_argument("--read-only", action="store_true", help="refuse new versions sent by the app (POST /models/{name})")
+    s.set_defaults(run=_serve)
+    t = sub.add_parser("site", help="a self-contained static folder that runs a model in the page")
+    t.add_argument("source", help="a model .safetensors file (one page with <webtensor-model>), or a "
+                                  "models/ directory (the whole web app with a gallery of its models)")
+    t.add_argument("out", help="the folder to write (replaced if it exists)")
+    t.add_argument("--runtime", default=None, help="a built runtime site (default: build/dist/site of this "
+                                                   "checkout, built with build/make_site.py if missing)")
+    t.set_defaults(run=_site)
