@@ -1,0 +1,688 @@
+"""The GPU backend: every primitive of ``base.Backend`` as a WGSL kernel, through one
+dispatcher over a device adapter (``gpu_device.Device``: wgpu-py natively, the
+browser's WebGPU in the page).
+
+The dispatcher is where eager speed comes from: pipelines are compiled once per
+(kernel, specialisation); buffers come from a size-class pool and return to it when a
+tensor dies; dispatches are recorded into one pending encoder, with their parameters
+packed side by side in one uniform buffer, and submitted every ``SLOTS`` dispatches
+or when data is read back. Shapes are collapsed (unit dims dropped, contiguous
+neighbours merged) before a kernel sees them, so most kernels run at rank 1-3.
+No numpy here: parameters are packed with ``struct``.
+"""
+from __future__ import annotations
+
+import array
+import struct
+import sys
+
+from .. import dtypes as D
+from ..errors import InvalidArgumentError, ResourceExhaustedError
+from ..shape import broadcast_shape, prod
+from . import base
+from . import gpu_shaders as S
+from .gpu_device import NoAdapterError, ShaderError  # noqa: F401  (re-exported)
+from .gpu_memory import Handle, Pool
+
+SLOT = 256     # parameter bytes per dispatch: one uniform binding
+SLOTS = 128    # dispatches recorded before a submit
+MAX_RANK = 8   # dims a kernel indexes after collapsing
+WG = 256       # invocations per workgroup of the 1-D kernels
+
+
+def open_default_device():
+    """The adapter for this platform: the browser's WebGPU in Pyodide, else wgpu-py."""
+    if sys.platform == "emscripten":
+        from . import webgpu_device as adapter
+    else:
+        from . import wgpu_device as adapter
+    return adapter.open_device()
+
+
+# -- shape helpers -----------------------------------------------------------------------------
+
+def _strides(shape: tuple) -> list:
+    st, acc = [], 1
+    for d in reversed(shape):
+        st.append(acc)
+        acc *= d
+    return st[::-1]
+
+
+def _bcast_strides(shape: tuple, out: tuple, unit: int = 1) -> list:
+    """Element strides of a contiguous ``shape`` read as broadcast to ``out`` (0 = repeat)."""
+    st = _strides(shape)
+    lead = len(out) - len(shape)
+    return [0 if i < lead or shape[i - lead] == 1 else st[i - lead] * unit for i in range(len(out))]
+
+
+def _collapse(shape: tuple, strides: list, op: str) -> tuple:
+    """Drop unit dims and merge neighbours every operand walks contiguously.
+    ``strides`` holds one stride list per operand; returns (shape, [strides...])."""
+    keep = [i for i, d in enumerate(shape) if d != 1]
+    if not keep:
+        return (1,), [(0,) for _ in strides]
+    dims = [shape[keep[0]]]
+    sts = [[s[keep[0]]] for s in strides]
+    for i in keep[1:]:
+        d = shape[i]
+        if all(s[-1] == st[i] * d for s, st in zip(sts, strides)):
+            dims[-1] *= d
+            for s, st in zip(sts, strides):
+                s[-1] = st[i]
+        else:
+            dims.append(d)
+            for s, st in zip(sts, strides):
+                s.append(st[i])
+    if len(dims) > MAX_RANK:
+        raise InvalidArgumentError(f"{op}: the GPU kernels index at most {MAX_RANK} dims after merging "
+                                   f"contiguous ones; shape {shape} needs {len(dims)} (run it under "
+                                   f"tf.device('/CPU:0'))")
+    return tuple(dims), [tuple(s) for s in sts]
+
+
+def _pad(vals, n: int, fill: int = 0) -> list:
+    return list(vals) + [fill] * (n - len(vals))
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+_BITS = {"f": "<f", "i": "<i", "u": "<I", "b": "<I"}
+
+
+def _bits(value, dt: D.DType) -> int:
+    """The 32-bit word a scalar of dtype ``dt`` is stored as."""
+    k = S.kind(dt)
+    v = (1 if value else 0) if k == "b" else float(value) if k == "f" else int(value)
+    if k == "u":
+        v &= 0xFFFFFFFF
+    elif k == "i":
+        v = (v + 2**31) % 2**32 - 2**31
+    return struct.unpack("<I", struct.pack(_BITS[k], v))[0]
+
+
+def _identity(op: str, dt: D.DType):
+    k = S.kind(dt)
+    if op in ("sum", "any"):
+        return 0
+    if op in ("prod", "all"):
+        return 1
+    if k == "f":
+        return float("-inf") if op == "max" else float("inf")
+    if k == "i":
+        return -(2**31) if op == "max" else 2**31 - 1
+    return 0 if op == "max" else 2**32 - 1
+
+
+class GPUBackend:
+    """Primitives on a WebGPU device; see the module docstring."""
+
+    name = "gpu"
+    device_type = "GPU"
+    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act"))
+
+    def __init__(self, device=None):
+        self.dev = device if device is not None else open_default_device()
+        self.adapter_name = self.dev.adapter_name
+        self.is_fallback = self.dev.is_fallback
+        lim = self.dev.limits
+        self._max_groups = lim.get("maxComputeWorkgroupsPerDimension", 65535)
+        self._max_binding = lim.get("maxStorageBufferBindingSize", 1 << 27)
+        self.dtypes = frozenset(S.STORAGE)
+        self.pool = Pool(self.dev)
+        self._pipes: dict = {}
+        self._consts: dict = {}
+        self._params = bytearray(SLOT * SLOTS)
+        self._pbuf = self.dev.create_buffer(SLOT * SLOTS, "uniform")
+        self._slot = 0
+        self.dispatches = 0
+        self._dummy = self.pool.take(16)
+
+    def __repr__(self):
+        return f"<GPUBackend on {self.adapter_name!r}>"
+
+    # -- the dispatcher --------------------------------------------------------------------
+    def _pipe(self, files: tuple, entry: str, layout: str, **subs):
+        key = (files, entry, tuple(subs.items()))
+        p = self._pipes.get(key)
+        if p is None:
+            code = S.specialise(files, subs)
+            try:
+                p = self.dev.create_pipeline(code, entry, layout, f"{files[-1]}:{entry}")
+            except ShaderError as e:
+                where = " + ".join(f"shaders/{f}" for f in ("common.wgsl",) + files)
+                raise ShaderError(f"WGSL compile error in {where} (entry point {entry!r}, "
+                                  f"specialised with {subs}):\n{e}") from None
+            self._pipes[key] = p
+        return p
+
+    def _run(self, pipe, params: bytes, bufs: list, groups: tuple) -> None:
+        """Record one dispatch: params go to the next uniform slot; ``bufs`` are
+        (Buffer or None, nbytes) per storage binding, in binding order."""
+        off = self._slot * SLOT
+        self._params[off:off + len(params)] = params
+        binds = [(self._pbuf, off, SLOT)]
+        for b, nbytes in bufs:
+            if b is None or nbytes == 0:
+                b, nbytes = self._dummy, 16
+            if nbytes > self._max_binding:
+                raise ResourceExhaustedError(
+                    f"GPU: a tensor of {nbytes} bytes exceeds this adapter's maxStorageBufferBindingSize "
+                    f"({self._max_binding} bytes); split it or run it under tf.device('/CPU:0')")
+            binds.append((b.raw, 0, nbytes))
+        self.dev.dispatch(pipe, binds, groups)
+        self.pool.pending = True
+        self.dispatches += 1
+        self._slot += 1
+        if self._slot == SLOTS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Submit everything recorded so far."""
+        if self._slot:
+            self.dev.write_buffer(self._pbuf, 0, memoryview(self._params)[:self._slot * SLOT])
+            self._slot = 0
+        self.dev.submit()
+        self.pool.flush()
+
+    def _grid(self, groups: int) -> tuple:
+        """Workgroup counts for ``groups`` workgroups, spread over y past the x limit."""
+        m = self._max_groups
+        if groups <= m:
+            return (groups, 1, 1)
+        y = _ceil(groups, m)
+        if y > m:
+            raise ResourceExhaustedError(f"GPU: {groups} workgroups exceed this adapter's grid")
+        return (_ceil(groups, y), y, 1)
+
+    def _new(self, shape: tuple, dtype: D.DType) -> Handle:
+        n = prod(shape)
+        return Handle(shape, dtype, self.pool.take(n * 4) if n else None)
+
+    def _map(self, x: Handle, shape: tuple, dtype: D.DType, expr: str, offset: int = 0,
+             strides=None, op: str = "map") -> Handle:
+        """out[i] = expr(x[offset + strided index of i]): unary ops, casts and copies."""
+        out = self._new(shape, dtype)
+        if not out.n:
+            return out
+        st = _strides(x.shape) if strides is None else strides
+        cs, (cst,) = _collapse(shape, [st], op)
+        pipe = self._pipe(("map.wgsl",), "main", "urw", T=S.STORAGE[x.dtype], U=S.STORAGE[dtype],
+                          OP=expr, RANK=len(cs))
+        params = struct.pack("<Iiii8I8i", out.n, offset, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
+        self._run(pipe, params, [(x.buf, x.n * 4), (out.buf, out.n * 4)], self._grid(_ceil(out.n, WG)))
+        return out
+
+    def _fill(self, shape: tuple, dtype: D.DType, bits: int) -> Handle:
+        out = self._new(shape, dtype)
+        if out.n:
+            pipe = self._pipe(("fill.wgsl",), "fill", "uw", T=S.STORAGE[dtype])
+            self._run(pipe, struct.pack("<IIII", out.n, bits, 0, 0), [(out.buf, out.n * 4)],
+                      self._grid(_ceil(out.n, WG)))
+        return out
+
+    def _constant(self, word: bytes):
+        """A shared read-only buffer holding one scalar (handles are immutable)."""
+        b = self._consts.get(word)
+        if b is None:
+            if len(self._consts) >= 4096:
+                self._consts.clear()
+            b = self._consts[word] = self.pool.take(4)
+            self.dev.write_buffer(b.raw, 0, word)
+        return b
+
+    def memory_info(self) -> dict:
+        """Pool statistics: live (held by tensors) and pooled (free) buffers and bytes."""
+        return self.pool.info()
+
+    # -- data movement ---------------------------------------------------------------------------
+    def write(self, buf, shape, dtype):
+        shape = tuple(shape)
+        n = prod(shape)
+        if not n:
+            return Handle(shape, dtype, None)
+        mv = memoryview(buf).cast("B")
+        if dtype is D.bool_:
+            return self._bools_from_bytes(mv, shape)
+        if dtype is D.int64:
+            try:
+                mv = memoryview(array.array("i", mv.cast("q"))).cast("B")
+            except OverflowError:
+                raise InvalidArgumentError(
+                    f"GPU: int64 tensor of shape {shape} holds values outside the int32 range, which "
+                    f"the GPU backend stores int64 in; create it under tf.device('/CPU:0')") from None
+        if n == 1:
+            return Handle(shape, dtype, self._constant(bytes(mv)))
+        h = self._new(shape, dtype)
+        self.dev.write_buffer(h.buf.raw, 0, mv)
+        return h
+
+    def _bools_from_bytes(self, mv: memoryview, shape: tuple) -> Handle:
+        data = bytes(mv) + bytes(-len(mv) % 4)
+        tmp = self.pool.take(len(data))
+        self.dev.write_buffer(tmp.raw, 0, data)
+        out = self._new(shape, D.bool_)
+        pipe = self._pipe(("pack.wgsl",), "bool_from_bytes", "urw")
+        self._run(pipe, struct.pack("<IIII", out.n, out.n, 0, 0), [(tmp, len(data)), (out.buf, out.n * 4)],
+                  self._grid(_ceil(out.n, WG)))
+        return out
+
+    def _host_words(self, h: Handle) -> tuple:
+        """(buffer, bytes to read, host bytes) holding h in its host layout."""
+        if h.dtype is D.bool_:
+            words = _ceil(h.n, 4)
+            entry, host = "bytes_from_bool", h.n
+        elif h.dtype is D.int64:
+            words = 2 * h.n
+            entry, host = "i64_from_i32", 8 * h.n
+        else:
+            return h.buf, 4 * h.n, 4 * h.n
+        tmp = self.pool.take(4 * words)
+        pipe = self._pipe(("pack.wgsl",), entry, "urw")
+        self._run(pipe, struct.pack("<IIII", words, h.n, 0, 0), [(h.buf, 4 * h.n), (tmp, 4 * words)],
+                  self._grid(_ceil(words, WG)))
+        return tmp, 4 * words, host
+
+    def read(self, h):
+        if not h.n:
+            return memoryview(b"")
+        buf, nbytes, host = self._host_words(h)
+        self.flush()
+        return self.dev.read(buf.raw, 0, nbytes)[:host]
+
+    async def read_async(self, h):
+        if not h.n:
+            return memoryview(b"")
+        buf, nbytes, host = self._host_words(h)
+        self.flush()
+        return (await self.dev.read_async(buf.raw, 0, nbytes))[:host]
+
+    def full(self, shape, value, dtype):
+        shape = tuple(shape)
+        bits = _bits(value, dtype)
+        if prod(shape) == 1:
+            return Handle(shape, dtype, self._constant(struct.pack("<I", bits)))
+        return self._fill(shape, dtype, bits)
+
+    def arange(self, start, delta, n, dtype):
+        out = self._new((n,), dtype)
+        if n:
+            pipe = self._pipe(("fill.wgsl",), "arange", "uw", T=S.STORAGE[dtype])
+            params = struct.pack("<IIII", n, 0, _bits(start, dtype), _bits(delta, dtype))
+            self._run(pipe, params, [(out.buf, 4 * n)], self._grid(_ceil(n, WG)))
+        return out
+
+    def random(self, kind, shape, dtype, key):
+        out = self._new(tuple(shape), dtype)
+        if out.n:
+            pipe = self._pipe(("random.wgsl",), "draw_" + kind, "uw")
+            params = struct.pack("<IIII", out.n, key[0] & 0xFFFFFFFF, key[1] & 0xFFFFFFFF, 0)
+            self._run(pipe, params, [(out.buf, 4 * out.n)], self._grid(_ceil(out.n, WG)))
+        return out
+
+    # -- elementwise ---------------------------------------------------------------------------
+    def unary(self, op, x):
+        try:
+            expr = S.UNARY[op][S.kind(x.dtype)]
+        except KeyError:
+            raise InvalidArgumentError(f"GPU: unary {op} is not defined for {x.dtype.name} "
+                                       f"(shape {x.shape})") from None
+        return self._map(x, x.shape, D.bool_ if op in S.BOOL_RESULT else x.dtype, expr, op=op)
+
+    def binary(self, op, x, y):
+        try:
+            expr = S.BINARY[op][S.kind(x.dtype)]
+        except KeyError:
+            raise InvalidArgumentError(f"GPU: {op} is not defined for {x.dtype.name} "
+                                       f"(shapes {x.shape} and {y.shape})") from None
+        shape = x.shape if x.shape == y.shape else broadcast_shape(x.shape, y.shape, op)
+        out = self._new(shape, D.bool_ if op in base.COMPARISONS else x.dtype)
+        if not out.n:
+            return out
+        cs, (sa, sb) = _collapse(shape, [_bcast_strides(x.shape, shape), _bcast_strides(y.shape, shape)], op)
+        pipe = self._pipe(("zip.wgsl",), "main", "urrw", T=S.STORAGE[x.dtype], U=S.STORAGE[out.dtype],
+                          OP=expr, RANK=len(cs))
+        params = struct.pack("<Iiii8I8i8i", out.n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sa, 8), *_pad(sb, 8))
+        self._run(pipe, params, [(x.buf, 4 * x.n), (y.buf, 4 * y.n), (out.buf, 4 * out.n)],
+                  self._grid(_ceil(out.n, WG)))
+        return out
+
+    def where(self, cond, x, y):
+        shape = broadcast_shape(broadcast_shape(cond.shape, x.shape, "where"), y.shape, "where")
+        out = self._new(shape, x.dtype)
+        if not out.n:
+            return out
+        cs, (sc, sa, sb) = _collapse(shape, [_bcast_strides(h.shape, shape) for h in (cond, x, y)], "where")
+        pipe = self._pipe(("select.wgsl",), "main", "urrrw", T=S.STORAGE[x.dtype], RANK=len(cs))
+        params = struct.pack("<Iiii8I8i8i8i", out.n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sc, 8), *_pad(sa, 8),
+                             *_pad(sb, 8))
+        self._run(pipe, params, [(cond.buf, 4 * cond.n), (x.buf, 4 * x.n), (y.buf, 4 * y.n),
+                                 (out.buf, 4 * out.n)], self._grid(_ceil(out.n, WG)))
+        return out
+
+    def cast(self, x, dtype):
+        src, dst = S.kind(x.dtype), S.kind(dtype)
+        if src == dst:  # int32 <-> int64: the same 32-bit storage
+            return Handle(x.shape, dtype, x.buf)
+        return self._map(x, x.shape, dtype, S.CAST[(src, dst)], op="cast")
+
+    # -- reductions ------------------------------------------------------------------------------
+    def reduce(self, op, x, axes, keepdims):
+        if not axes:
+            return x
+        shape = x.shape
+        out_shape = (tuple(1 if i in axes else d for i, d in enumerate(shape)) if keepdims
+                     else tuple(d for i, d in enumerate(shape) if i not in axes))
+        n_out, n_red = prod(out_shape), prod(shape[i] for i in axes)
+        if not n_out:
+            return Handle(out_shape, x.dtype, None)
+        if not n_red:
+            return self.full(out_shape, _identity(op, x.dtype), x.dtype)
+        if n_red == 1:
+            return Handle(out_shape, x.dtype, x.buf)
+        st = _strides(shape)
+        groups = []  # [reduced?, size, stride] of merged runs
+        for i, d in enumerate(shape):
+            if d == 1:
+                continue
+            if groups and groups[-1][0] == (i in axes):
+                groups[-1][1] *= d
+                groups[-1][2] = st[i]
+            else:
+                groups.append([i in axes, d, st[i]])
+        kept = [(d, s) for r, d, s in groups if not r]
+        red = [(d, s) for r, d, s in groups if r]
+        if len(kept) > 4 or len(red) > 4:
+            raise InvalidArgumentError(f"reduce_{op}: the GPU kernel handles at most 4 runs of kept and "
+                                       f"of reduced dims; axes {axes} of shape {shape} alternate more")
+        contiguous = groups[-1][0]
+        if contiguous:  # one workgroup per output
+            parts = 1 if n_out >= 64 else max(1, min(_ceil(n_red, 2048), 256 // n_out))
+        else:  # one invocation per output
+            parts = 1 if n_out >= 4096 else max(1, min(_ceil(n_red, 256), 8192 // n_out))
+        chunk = _ceil(n_red, parts)
+        parts = _ceil(n_red, chunk)
+        k = S.kind(x.dtype)
+        combine, ident = S.reduction(op, k)
+        pipe = self._pipe(("reduce.wgsl",), "group" if contiguous else "serial", "urw",
+                          T=S.STORAGE[x.dtype], COMBINE=combine, IDENTITY=ident)
+        out = self._new((n_out, parts) if parts > 1 else out_shape, x.dtype)
+        params = struct.pack("<IIIIIIiI4I4i4I4i", n_out, n_red, parts, chunk, len(kept), len(red), 0, 0,
+                             *_pad([d for d, _ in kept], 4, 1), *_pad([s for _, s in kept], 4),
+                             *_pad([d for d, _ in red], 4, 1), *_pad([s for _, s in red], 4))
+        work = n_out * parts
+        grid = self._grid(work if contiguous else _ceil(work, WG))
+        self._run(pipe, params, [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], grid)
+        if parts > 1:
+            out = self.reduce(op, out, (1,), False)
+            out = Handle(out_shape, x.dtype, out.buf)
+        return out
+
+    def argreduce(self, op, x, axis, dtype):
+        shape = x.shape
+        n = shape[axis]
+        if n == 0:
+            raise InvalidArgumentError(f"{op}: reduction dimension {axis} of shape {shape} is empty")
+        inner = prod(shape[axis + 1:])
+        out = self._new(shape[:axis] + shape[axis + 1:], dtype)
+        if out.n:
+            pipe = self._pipe(("argreduce.wgsl",), "main", "urw", T=S.STORAGE[x.dtype],
+                              BETTER=S.better(op, S.kind(x.dtype)))
+            self._run(pipe, struct.pack("<IIII", out.n, n, inner, 0),
+                      [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._grid(_ceil(out.n, WG)))
+        return out
+
+    def scan(self, op, x, axis, exclusive, reverse):
+        out = self._new(x.shape, x.dtype)
+        n = x.shape[axis]
+        lanes = out.n // n if n else 0
+        if lanes:
+            combine, ident = S.reduction(op, S.kind(x.dtype))
+            pipe = self._pipe(("scan.wgsl",), "main", "urw", T=S.STORAGE[x.dtype], COMBINE=combine,
+                              IDENTITY=S.STORAGE[x.dtype] + f"({ident})")
+            params = struct.pack("<IIII", lanes, n, prod(x.shape[axis + 1:]),
+                                 (1 if exclusive else 0) | (2 if reverse else 0))
+            self._run(pipe, params, [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._grid(_ceil(lanes, WG)))
+        return out
+
+    # -- GEMM: matmul and convolutions ------------------------------------------------------------
+    def _gemm(self, files: tuple, bufs: list, out_shape: tuple, dtype, m: int, n: int, k: int,
+              batches: int, tail: bytes, splittable: bool = False) -> Handle:
+        """Run a tiled GEMM kernel over ``batches`` x (m x n); ``tail`` packs the kernel's own
+        parameters after the shared header. Split-K when the output is small and k long."""
+        tiles = _ceil(m, 64) * _ceil(n, 64) * batches
+        splits = 1
+        if splittable and tiles < 32 and k >= 1024:
+            splits = min(_ceil(k, 256), max(1, 64 // tiles))
+        kchunk = _ceil(_ceil(k, splits), 16) * 16
+        splits = _ceil(k, kchunk)
+        out = self._new((splits,) + out_shape if splits > 1 else out_shape, dtype)
+        pipe = self._pipe(files + ("gemm.wgsl",), "main", "u" + "r" * len(bufs) + "w",
+                          T=S.STORAGE[dtype])
+        gx, gy, gz = _ceil(n, 64), _ceil(m, 64), batches * splits
+        mg = self._max_groups
+        if gx > mg:
+            raise ResourceExhaustedError(f"GPU: a matrix product with {n} columns exceeds the adapter's "
+                                         f"grid ({mg} x 64)")
+        binds = bufs + [(out.buf, 4 * out.n)]
+        for z0 in range(0, gz, mg):
+            for y0 in range(0, gy, mg):
+                head = struct.pack("<8I", m, n, k, kchunk, splits, z0, y0 * 64, batches)
+                self._run(pipe, head + tail, binds, (gx, min(mg, gy - y0), min(mg, gz - z0)))
+        if splits > 1:
+            out = Handle(out_shape, dtype, self.reduce("sum", out, (0,), False).buf)
+        return out
+
+    def matmul(self, a, b, transpose_a, transpose_b):
+        m, k = (a.shape[-1], a.shape[-2]) if transpose_a else (a.shape[-2], a.shape[-1])
+        n = b.shape[-2] if transpose_b else b.shape[-1]
+        bshape = broadcast_shape(a.shape[:-2], b.shape[:-2], "matmul")
+        out_shape = bshape + (m, n)
+        if not prod(out_shape):
+            return Handle(out_shape, a.dtype, None)
+        if not k:
+            return self._fill(out_shape, a.dtype, 0)
+        cb, (sa, sb) = _collapse(bshape, [_bcast_strides(a.shape[:-2], bshape, m * k),
+                                          _bcast_strides(b.shape[:-2], bshape, k * n)], "matmul")
+        if len(cb) > 4:
+            raise InvalidArgumentError(f"matmul: the GPU kernel handles at most 4 batch dims after merging; "
+                                       f"shapes {a.shape} and {b.shape}")
+        sam, sak = (1, m) if transpose_a else (k, 1)
+        sbk, sbn = (1, k) if transpose_b else (n, 1)
+        tail = struct.pack("<4I4i4I4i4i", len(cb), 0, 0, 0, sam, sak, sbk, sbn, *_pad(cb, 4, 1),
+                           *_pad(sa, 4), *_pad(sb, 4))
+        return self._gemm(("matmul.wgsl",), [(a.buf, 4 * a.n), (b.buf, 4 * b.n)], out_shape, a.dtype,
+                          m, n, k, prod(bshape), tail, splittable=True)
+
+    @staticmethod
+    def _conv_tail(x_shape, w_shape, oh, ow, strides, pads, dilations, groups) -> bytes:
+        """The convolution kernels' geometry, after the shared GEMM header."""
+        _, h, w, c = x_shape
+        kh, kw, cg, o = w_shape
+        return struct.pack("<12I2i2I", h, w, c, o, oh, ow, kh, kw, strides[0], strides[1],
+                           dilations[0], dilations[1], pads[0][0], pads[1][0], cg, o // groups)
+
+    def conv2d(self, x, w, strides, pads, dilations, groups):
+        n_, h, wd, _ = x.shape
+        kh, kw, cg, o = w.shape
+        oh = (h + pads[0][0] + pads[0][1] - (kh - 1) * dilations[0] - 1) // strides[0] + 1
+        ow = (wd + pads[1][0] + pads[1][1] - (kw - 1) * dilations[1] - 1) // strides[1] + 1
+        out_shape = (n_, oh, ow, o)
+        if not prod(out_shape):
+            return Handle(out_shape, x.dtype, None)
+        if not kh * kw * cg:
+            return self._fill(out_shape, x.dtype, 0)
+        tail = self._conv_tail(x.shape, w.shape, oh, ow, strides, pads, dilations, groups)
+        return self._gemm(("conv2d.wgsl",), [(x.buf, 4 * x.n), (w.buf, 4 * w.n)], out_shape, x.dtype,
+                          n_ * oh * ow, o // groups, kh * kw * cg, groups, tail)
+
+    def conv2d_input_grad(self, dy, w, x_shape, strides, pads, dilations, groups):
+        x_shape = tuple(x_shape)
+        kh, kw, cg, o = w.shape
+        if not prod(x_shape):
+            return Handle(x_shape, dy.dtype, None)
+        if not (dy.n and w.n):
+            return self._fill(x_shape, dy.dtype, 0)
+        n_, h, wd, _ = x_shape
+        tail = self._conv_tail(x_shape, w.shape, dy.shape[1], dy.shape[2], strides, pads, dilations, groups)
+        return self._gemm(("conv2d_input_grad.wgsl",), [(dy.buf, 4 * dy.n), (w.buf, 4 * w.n)], x_shape,
+                          dy.dtype, n_ * h * wd, cg, kh * kw * (o // groups), groups, tail)
+
+    def conv2d_filter_grad(self, x, dy, w_shape, strides, pads, dilations, groups):
+        w_shape = tuple(w_shape)
+        kh, kw, cg, o = w_shape
+        if not prod(w_shape):
+            return Handle(w_shape, x.dtype, None)
+        if not (x.n and dy.n):
+            return self._fill(w_shape, x.dtype, 0)
+        tail = self._conv_tail(x.shape, w_shape, dy.shape[1], dy.shape[2], strides, pads, dilations, groups)
+        return self._gemm(("conv2d_filter_grad.wgsl",), [(x.buf, 4 * x.n), (dy.buf, 4 * dy.n)], w_shape,
+                          x.dtype, kh * kw * cg, o // groups, dy.n // o, groups, tail,
+                          splittable=True)
+
+    # -- pooling -----------------------------------------------------------------------------------
+    def _pool_params(self, count, x_shape, oh, ow, ksize, strides, pads) -> bytes:
+        _, h, w, c = x_shape
+        return struct.pack("<10I2i", count, h, w, c, oh, ow, ksize[0], ksize[1], strides[0], strides[1],
+                           pads[0][0], pads[1][0])
+
+    def _pool_subs(self, op, dt) -> dict:
+        k = S.kind(dt)
+        return {"T": S.STORAGE[dt], "MAX": "true" if op == "max" else "false", "LOWEST": S.LOWEST[k]}
+
+    def pool2d(self, op, x, ksize, strides, pads):
+        n_, h, w, c = x.shape
+        oh = (h + pads[0][0] + pads[0][1] - ksize[0]) // strides[0] + 1
+        ow = (w + pads[1][0] + pads[1][1] - ksize[1]) // strides[1] + 1
+        out = self._new((n_, oh, ow, c), x.dtype)
+        if out.n:
+            maxop = "fmax_(best, v)" if x.dtype.kind == "f" else "max(best, v)"
+            pipe = self._pipe(("pool.wgsl",), "main", "urw", MAXOP=maxop, **self._pool_subs(op, x.dtype))
+            self._run(pipe, self._pool_params(out.n, x.shape, oh, ow, ksize, strides, pads),
+                      [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._grid(_ceil(out.n, WG)))
+        return out
+
+    def pool2d_grad(self, op, x, dy, ksize, strides, pads):
+        out = self._new(x.shape, dy.dtype)
+        if out.n:
+            if not dy.n:
+                return self._fill(x.shape, dy.dtype, 0)
+            greater = ("(is_nan(v) && !is_nan(best)) || v > best" if x.dtype.kind == "f" else "v > best")
+            pipe = self._pipe(("pool_grad.wgsl",), "main", "urrw", GREATER=greater,
+                              **self._pool_subs(op, x.dtype))
+            self._run(pipe, self._pool_params(out.n, x.shape, dy.shape[1], dy.shape[2], ksize, strides, pads),
+                      [(x.buf, 4 * x.n), (dy.buf, 4 * dy.n), (out.buf, 4 * out.n)],
+                      self._grid(_ceil(out.n, WG)))
+        return out
+
+    # -- indexing ----------------------------------------------------------------------------------
+    def gather(self, x, indices, axis):
+        shape = x.shape[:axis] + indices.shape + x.shape[axis + 1:]
+        out = self._new(shape, x.dtype)
+        if out.n:
+            inner = prod(x.shape[axis + 1:])
+            pipe = self._pipe(("gather.wgsl",), "main", "urrw", T=S.STORAGE[x.dtype])
+            self._run(pipe, struct.pack("<IIII", out.n, x.shape[axis], inner, indices.n),
+                      [(x.buf, 4 * x.n), (indices.buf, 4 * indices.n), (out.buf, 4 * out.n)],
+                      self._grid(_ceil(out.n, WG)))
+        return out
+
+    def scatter_add(self, indices, updates, shape, axis):
+        shape = tuple(shape)
+        out = self._fill(shape, updates.dtype, 0)
+        if out.n and updates.n:
+            inner = prod(shape[axis + 1:])
+            pipe = self._pipe(("scatter_add.wgsl",), "main", "urrw", T=S.STORAGE[updates.dtype],
+                              FLOAT="true" if updates.dtype.kind == "f" else "false")
+            self._run(pipe, struct.pack("<IIII", updates.n, shape[axis], inner, indices.n),
+                      [(indices.buf, 4 * indices.n), (updates.buf, 4 * updates.n), (out.buf, 4 * out.n)],
+                      self._grid(_ceil(updates.n, WG)))
+        return out
+
+    # -- data movement without arithmetic -------------------------------------------------------
+    def reshape(self, x, shape):
+        return Handle(tuple(shape), x.dtype, x.buf)
+
+    def transpose(self, x, perm):
+        st = _strides(x.shape)
+        return self._map(x, tuple(x.shape[p] for p in perm), x.dtype, "x", strides=[st[p] for p in perm],
+                         op="transpose")
+
+    def slice(self, x, begin, size, strides):
+        st = _strides(x.shape)
+        off = sum(b * s for b, s in zip(begin, st))
+        return self._map(x, tuple(size), x.dtype, "x", offset=off,
+                         strides=[s * k for s, k in zip(st, strides)], op="slice")
+
+    def broadcast_to(self, x, shape):
+        shape = tuple(shape)
+        return self._map(x, shape, x.dtype, "x", strides=_bcast_strides(x.shape, shape), op="broadcast_to")
+
+    def concat(self, xs, axis):
+        shape = list(xs[0].shape)
+        shape[axis] = sum(h.shape[axis] for h in xs)
+        out = self._new(tuple(shape), xs[0].dtype)
+        if not out.n:
+            return out
+        outer = prod(shape[:axis])
+        row = prod(shape[axis:])
+        pipe = None
+        off = 0
+        for h in xs:
+            inner = prod(h.shape[axis:])
+            if h.n:
+                cs, (cst,) = _collapse((outer, inner), [(row, 1)], "concat")
+                pipe = self._pipe(("place.wgsl",), "main", "urw", T=S.STORAGE[h.dtype], RANK=len(cs))
+                params = struct.pack("<IIII8I8I", h.n, off, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
+                self._run(pipe, params, [(h.buf, 4 * h.n), (out.buf, 4 * out.n)], self._grid(_ceil(h.n, WG)))
+            off += inner
+        return out
+
+    def pad(self, x, pads, value):
+        shape = tuple(d + a + b for d, (a, b) in zip(x.shape, pads))
+        if not x.n:
+            return self._fill(shape, x.dtype, _bits(value, x.dtype))
+        out = self._new(shape, x.dtype)
+        r = len(shape)
+        if r > MAX_RANK:
+            raise InvalidArgumentError(f"pad: the GPU kernel handles rank <= {MAX_RANK}, got shape {x.shape}")
+        pipe = self._pipe(("pad.wgsl",), "main", "urw", T=S.STORAGE[x.dtype], RANK=r)
+        params = struct.pack("<IIII8I8I8I", out.n, _bits(value, x.dtype), 0, 0, *_pad(shape, 8, 1),
+                             *_pad([a for a, _ in pads], 8), *_pad(x.shape, 8, 1))
+        self._run(pipe, params, [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._grid(_ceil(out.n, WG)))
+        return out
+
+    # -- fused kernels (optional; each equals the composition the core would run) -----------
+    def softmax(self, x, axis):
+        out = self._new(x.shape, x.dtype)
+        n = x.shape[axis]
+        rows = out.n // n if n else 0
+        if rows:
+            pipe = self._pipe(("softmax.wgsl",), "main", "urw")
+            self._run(pipe, struct.pack("<IIII", rows, n, prod(x.shape[axis + 1:]), 0),
+                      [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._grid(rows))
+        return out
+
+    def sparse_softmax_xent(self, logits, labels):
+        """(loss [rows], backprop [rows, n]) for logits [..., n] and int labels [...]."""
+        n = logits.shape[-1]
+        rows = logits.n // n if n else 0
+        loss, grad = self._new(logits.shape[:-1], logits.dtype), self._new(logits.shape, logits.dtype)
+        if rows:
+            pipe = self._pipe(("softmax_xent.wgsl",), "main", "urrww")
+            self._run(pipe, struct.pack("<IIII", rows, n, 0, 0),
+                      [(logits.buf, 4 * logits.n), (labels.buf, 4 * labels.n), (loss.buf, 4 * loss.n),
+                       (grad.buf, 4 * grad.n)], self._grid(rows))
+        return loss, grad
+
+    def bias_act(self, x, bias, activation: str):
+        """act(x + bias) with bias along the last dim; activation in gpu_shaders.ACTIVATIONS."""
+        out = self._new(x.shape, x.dtype)
+        if out.n:
+            pipe = self._pipe(("bias_act.wgsl",), "main", "urrw", ACT=S.ACTIVATIONS[activation])
+            self._run(pipe, struct.pack("<IIII", out.n, bias.n, 0, 0),
+                      [(x.buf, 4 * x.n), (bias.buf, 4 * bias.n), (out.buf, 4 * out.n)],
+                      self._grid(_ceil(out.n, WG)))
+        return out

@@ -1,0 +1,125 @@
+"""GPU memory: tensor handles, pooled buffers, and their return when Python drops them.
+
+A ``Handle`` is what the core holds for a GPU tensor: shape, dtype and a ``Buffer``.
+Handles are immutable, so several may share one Buffer (reshape, int32 <-> int64).
+When the last handle goes, CPython's refcount drops the Buffer and ``__del__`` gives
+its device buffer back to the ``Pool`` (no user-visible dispose, unlike TF.js).
+"""
+from __future__ import annotations
+
+from ..shape import prod
+
+
+def size_class(nbytes: int) -> int:
+    """Round up to one of four sizes per octave (at most 25% slack), minimum 16 bytes."""
+    if nbytes <= 16:
+        return 16
+    top = 1 << (nbytes - 1).bit_length()
+    step = top >> 3
+    return -(-nbytes // step) * step
+
+
+class Buffer:
+    """One device buffer of ``size`` bytes, owned by a pool."""
+
+    __slots__ = ("raw", "size", "pool")
+
+    def __init__(self, raw, size: int, pool: "Pool"):
+        self.raw, self.size, self.pool = raw, size, pool
+
+    def __del__(self):
+        try:
+            self.pool.release(self.raw, self.size)
+        except Exception:  # interpreter shutdown: the device is going away anyway
+            pass
+
+
+class Handle:
+    """A GPU tensor: ``shape``, ``dtype``, ``n`` elements in ``buf`` (None when empty)."""
+
+    __slots__ = ("shape", "dtype", "n", "buf")
+
+    def __init__(self, shape: tuple, dtype, buf: Buffer | None):
+        self.shape, self.dtype, self.buf = shape, dtype, buf
+        self.n = prod(shape)
+
+    def __repr__(self):
+        return f"<gpu {self.dtype.name}{list(self.shape)}>"
+
+
+class Pool:
+    """Free device buffers by size class.
+
+    A buffer released while commands are still unsubmitted may be in use by them, and a
+    queue write to it would land before they run; so it waits in ``retiring`` until the
+    next submit (``flush``). ``live`` counts buffers handed out and not yet returned.
+
+    The pool keeps every device buffer it made reachable (``_owned``): when a tensor dies
+    inside a reference cycle, the cycle collector finalises everything reachable only from
+    the cycle, and would otherwise release the device buffer we are about to recycle.
+    """
+
+    def __init__(self, device, max_pooled_bytes: int = 1 << 30):
+        self._dev = device
+        self._free: dict = {}
+        self._retiring: list = []
+        self._owned: dict = {}
+        self.pending = False
+        self.live = 0
+        self.live_bytes = 0
+        self.pooled_bytes = 0
+        self.peak_bytes = 0
+        self.max_pooled_bytes = max_pooled_bytes
+
+    def take(self, nbytes: int) -> Buffer:
+        size = size_class(nbytes)
+        free = self._free.get(size)
+        if free:
+            raw = free.pop()
+            self.pooled_bytes -= size
+        else:
+            raw = self._dev.create_buffer(size, "storage")
+            self._owned[id(raw)] = raw
+        self.live += 1
+        self.live_bytes += size
+        self.peak_bytes = max(self.peak_bytes, self.live_bytes)
+        return Buffer(raw, size, self)
+
+    def release(self, raw, size: int) -> None:
+        self.live -= 1
+        self.live_bytes -= size
+        if self.pending:
+            self._retiring.append((raw, size))
+        else:
+            self._keep(raw, size)
+
+    def _keep(self, raw, size: int) -> None:
+        if self.pooled_bytes + size > self.max_pooled_bytes:
+            self._destroy(raw)
+            return
+        self._free.setdefault(size, []).append(raw)
+        self.pooled_bytes += size
+
+    def _destroy(self, raw) -> None:
+        self._dev.destroy_buffer(raw)
+        del self._owned[id(raw)]
+
+    def flush(self) -> None:
+        """Commands were submitted: buffers released before that may be reused."""
+        self.pending = False
+        retiring, self._retiring = self._retiring, []
+        for raw, size in retiring:
+            self._keep(raw, size)
+
+    def trim(self) -> None:
+        """Destroy every pooled (free) buffer."""
+        for bufs in self._free.values():
+            for raw in bufs:
+                self._destroy(raw)
+        self._free.clear()
+        self.pooled_bytes = 0
+
+    def info(self) -> dict:
+        return {"live_buffers": self.live, "live_bytes": self.live_bytes, "peak_bytes": self.peak_bytes,
+                "pooled_buffers": sum(len(v) for v in self._free.values()) + len(self._retiring),
+                "pooled_bytes": self.pooled_bytes}

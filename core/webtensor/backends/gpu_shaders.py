@@ -1,0 +1,141 @@
+"""WGSL sources: where the shader files are, how a kernel is specialised, and the
+per-dtype expressions that fill the kernels' ``{{OP}}``-style slots.
+
+Kernels are plain WGSL files in ``shaders/`` (one kernel family per file), specialised
+by text substitution of ``{{NAME}}`` slots: storage types, rank, the op expression.
+Every module is ``common.wgsl`` + the kernel file(s); unused helpers cost nothing.
+"""
+from __future__ import annotations
+
+import os
+
+from .. import dtypes as D
+
+STORAGE = {D.float32: "f32", D.int32: "i32", D.int64: "i32", D.uint32: "u32", D.bool_: "u32"}
+"""WGSL element type per stored dtype (int64 is kept in 32 bits, bool as 0/1 words)."""
+
+
+def kind(dt: D.DType) -> str:
+    """'f', 'i', 'u' or 'b': which expression family a dtype uses."""
+    return "b" if dt is D.bool_ else dt.kind
+
+
+def shader_dir() -> str:
+    """The package's shaders/ (installed wheel, the page) or the repo's (dev checkout)."""
+    pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for d in (os.path.join(pkg, "shaders"), os.path.join(os.path.dirname(os.path.dirname(pkg)), "shaders")):
+        if os.path.isfile(os.path.join(d, "common.wgsl")):
+            return d
+    raise FileNotFoundError(f"webtensor's WGSL shaders were not found next to {pkg} or in the source tree")
+
+
+_sources: dict = {}
+
+
+def source(name: str) -> str:
+    text = _sources.get(name)
+    if text is None:
+        with open(os.path.join(shader_dir(), name), encoding="utf-8") as f:
+            text = _sources[name] = f.read()
+    return text
+
+
+def specialise(files: tuple, subs: dict) -> str:
+    code = "\n".join(source(f) for f in ("common.wgsl",) + files)
+    for k, v in subs.items():
+        code = code.replace("{{" + k + "}}", str(v))
+    if "{{" in code:
+        missing = sorted({code[i + 2:code.index("}}", i)] for i in _find_all(code, "{{")})
+        raise KeyError(f"{files[-1]}: unfilled slots {missing}")
+    return code
+
+
+def _find_all(s: str, sub: str):
+    i = s.find(sub)
+    while i >= 0:
+        yield i
+        i = s.find(sub, i + 1)
+
+
+# -- op expressions per kind ('f' f32, 'i' i32, 'u' u32, 'b' bool as u32) ------------------
+
+_B = "select(0u, 1u, {})"
+INT_MIN = "bitcast<i32>(0x80000000u)"
+
+UNARY = {
+    "neg": {"f": "-x", "i": "-x", "u": "0u - x"},
+    "abs": {"f": "abs(x)", "i": "abs(x)", "u": "x"},
+    "sign": {"f": "select(select(x, -1.0, x < 0.0), 1.0, x > 0.0)", "i": "sign(x)",
+             "u": "select(0u, 1u, x > 0u)"},
+    "square": {"f": "x * x", "i": "x * x", "u": "x * x"},
+    "sqrt": {"f": "sqrt_(x)"},
+    "rsqrt": {"f": "1.0 / sqrt_(x)"},
+    "reciprocal": {"f": "1.0 / x", "i": f"select(select(0, x, x == 1 || x == -1), {INT_MIN}, x == 0)",
+                   "u": "select(0u, 1u, x == 1u)"},
+    "exp": {"f": "exp_(x)"}, "log": {"f": "log_(x)"}, "log1p": {"f": "log1p_(x)"},
+    "expm1": {"f": "expm1_(x)"}, "sin": {"f": "sin_(x)"}, "cos": {"f": "cos_(x)"},
+    "tan": {"f": "tan_(x)"}, "tanh": {"f": "tanh_(x)"}, "sigmoid": {"f": "sigmoid_(x)"},
+    "erf": {"f": "erf_(x)"}, "floor": {"f": "floor(x)"}, "ceil": {"f": "ceil(x)"},
+    "round": {"f": "round(x)", "i": "x", "u": "x"},
+    "logical_not": {"b": _B.format("x == 0u")},
+    "isnan": {"f": _B.format("is_nan(x)")},
+    "isfinite": {"f": _B.format("is_finite(x)")},
+}
+BOOL_RESULT = frozenset(("logical_not", "isnan", "isfinite"))
+
+
+def _cmp(op: str) -> dict:
+    return {k: _B.format(f"x {op} y") for k in "fiub"}
+
+
+BINARY = {
+    "add": {"f": "x + y", "i": "x + y", "u": "x + y"},
+    "sub": {"f": "x - y", "i": "x - y", "u": "x - y"},
+    "mul": {"f": "x * y", "i": "x * y", "u": "x * y"},
+    "div": {"f": "x / y"},
+    "floordiv": {"f": "floor(x / y)", "i": "floordiv_i(x, y)", "u": "select(0u, x / y, y != 0u)"},
+    "mod": {"f": "mod_f(x, y)", "i": "mod_i(x, y)", "u": "select(0u, x % y, y != 0u)"},
+    "pow": {"f": "pow_(x, y)", "i": "pow_i(x, y)", "u": "pow_u(x, y)"},
+    "maximum": {"f": "fmax_(x, y)", "i": "max(x, y)", "u": "max(x, y)"},
+    "minimum": {"f": "fmin_(x, y)", "i": "min(x, y)", "u": "min(x, y)"},
+    "equal": _cmp("=="), "not_equal": _cmp("!="), "less": _cmp("<"), "less_equal": _cmp("<="),
+    "greater": _cmp(">"), "greater_equal": _cmp(">="),
+    "logical_and": {"b": _B.format("x != 0u && y != 0u")},
+    "logical_or": {"b": _B.format("x != 0u || y != 0u")},
+}
+
+CAST = {
+    ("f", "i"): f"select(i32(x), {INT_MIN}, is_nan(x) || abs(x) >= 2147483648.0)",
+    ("f", "u"): "f32_to_u32(x)",
+    ("f", "b"): _B.format("(bitcast<u32>(x) & 0x7fffffffu) != 0u"),
+    ("i", "f"): "f32(x)", ("i", "u"): "bitcast<u32>(x)", ("i", "b"): _B.format("x != 0"),
+    ("u", "f"): "f32(x)", ("u", "i"): "bitcast<i32>(x)", ("u", "b"): _B.format("x != 0u"),
+    ("b", "f"): "f32(x)", ("b", "i"): "i32(x)", ("b", "u"): "x",
+}
+
+LOWEST = {"f": "-f32_inf()", "i": INT_MIN, "u": "0u", "b": "0u"}
+HIGHEST = {"f": "f32_inf()", "i": "2147483647", "u": "0xffffffffu", "b": "1u"}
+
+
+def reduction(op: str, k: str) -> tuple:
+    """(combine expression in a, b... as x, y; identity) for a reduce op and kind."""
+    f = k == "f"
+    return {
+        "sum": ("x + y", "0" if k == "i" else "0u" if k in "ub" else "0.0"),
+        "prod": ("x * y", "1" if k == "i" else "1u" if k in "ub" else "1.0"),
+        "max": ("fmax_(x, y)" if f else "max(x, y)", LOWEST[k]),
+        "min": ("fmin_(x, y)" if f else "min(x, y)", HIGHEST[k]),
+        "any": ("max(x, y)", "0u"),
+        "all": ("min(x, y)", "1u"),
+    }[op]
+
+
+def better(op: str, k: str) -> str:
+    """argmax/argmin: does v replace best? (first occurrence wins; NaN wins, as numpy)."""
+    c = ">" if op == "argmax" else "<"
+    if k == "f":
+        return f"!is_nan(best) && (is_nan(v) || v {c} best)"
+    return f"v {c} best"
+
+
+ACTIVATIONS = {"linear": "v", "relu": "fmax_(v, 0.0)", "sigmoid": "sigmoid_(v)", "tanh": "tanh_(v)"}

@@ -1,0 +1,19 @@
+// Creation kernels. fill: every element is the bit pattern `value`.
+// arange: out[i] = T(i) * delta + start, computed in {{T}} (as numpy's arange * delta + start).
+struct Params { n: u32, value: u32, start: u32, delta: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<{{T}}>;
+
+@compute @workgroup_size(256)
+fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+    let i = flat_id(wid, nwg, lid);
+    if (i < p.n) { out[i] = bitcast<{{T}}>(p.value); }
+}
+
+@compute @workgroup_size(256)
+fn arange(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_id) lid: vec3<u32>) {
+    let i = flat_id(wid, nwg, lid);
+    if (i < p.n) { out[i] = {{T}}(i) * bitcast<{{T}}>(p.delta) + bitcast<{{T}}>(p.start); }
+}

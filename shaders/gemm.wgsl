@@ -1,0 +1,70 @@
+// The tiled matrix-multiply core shared by matmul and the three convolution kernels.
+// C[z](M x N) = sum over k of A[z](row, k) * B[z](k, col), tiled 64 x 64 x 16 in
+// workgroup memory, 16 x 16 invocations each accumulating a 4 x 4 block.
+// The kernel file placed before this one defines:
+//   struct Params { m, n, k, kchunk, splits, z_base, row_base: u32, ... } and binding p
+// (z_base and row_base offset the grid when it is split over several dispatches)
+//   fn bases(z: u32) -> vec3<i32>            per-batch/group offsets, computed once
+//   fn load_a(b: vec3<i32>, row: u32, k: u32) -> {{T}}   (only called in range)
+//   fn load_b(b: vec3<i32>, k: u32, col: u32) -> {{T}}
+//   fn store_c(b: vec3<i32>, part: u32, row: u32, col: u32, v: {{T}})
+// Split-K: workgroup z covers batch z / splits and k in [part * kchunk, (part+1) * kchunk)
+// for part = z % splits, so long reductions with few outputs still fill the device.
+
+const BM: u32 = 64u;
+const BN: u32 = 64u;
+const BK: u32 = 16u;
+var<workgroup> As: array<array<{{T}}, 64>, 16>;
+var<workgroup> Bs: array<array<{{T}}, 64>, 16>;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+    let z = wid.z + p.z_base;
+    let batch = z / p.splits;
+    let part = z % p.splits;
+    let b = bases(batch);
+    let row0 = wid.y * BM + p.row_base;
+    let col0 = wid.x * BN;
+    let k_begin = part * p.kchunk;
+    let k_end = min(p.k, k_begin + p.kchunk);
+    var acc: array<array<{{T}}, 4>, 4>;
+    for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i][j] = {{T}}(0); }
+    }
+    for (var k0 = k_begin; k0 < k_end; k0 += BK) {
+        for (var t = 0u; t < 4u; t++) {
+            let e = li + 256u * t;
+            let am = e / BK;
+            let ak = e % BK;
+            var va = {{T}}(0);
+            if (row0 + am < p.m && k0 + ak < k_end) { va = load_a(b, row0 + am, k0 + ak); }
+            As[ak][am] = va;
+            let bk = e / BN;
+            let bn = e % BN;
+            var vb = {{T}}(0);
+            if (k0 + bk < k_end && col0 + bn < p.n) { vb = load_b(b, k0 + bk, col0 + bn); }
+            Bs[bk][bn] = vb;
+        }
+        workgroupBarrier();
+        for (var kk = 0u; kk < BK; kk++) {
+            var ra: array<{{T}}, 4>;
+            var rb: array<{{T}}, 4>;
+            for (var i = 0u; i < 4u; i++) {
+                ra[i] = As[kk][lid.y + 16u * i];
+                rb[i] = Bs[kk][lid.x + 16u * i];
+            }
+            for (var i = 0u; i < 4u; i++) {
+                for (var j = 0u; j < 4u; j++) { acc[i][j] += ra[i] * rb[j]; }
+            }
+        }
+        workgroupBarrier();
+    }
+    for (var i = 0u; i < 4u; i++) {
+        let row = row0 + lid.y + 16u * i;
+        for (var j = 0u; j < 4u; j++) {
+            let col = col0 + lid.x + 16u * j;
+            if (row < p.m && col < p.n) { store_c(b, part, row, col, acc[i][j]); }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+// Binary elementwise with NumPy broadcasting by strides (a broadcast dim has stride 0;
+// nothing is materialised): out[i] = OP(a[ia(i)], b[ib(i)]).
+// {{T}} operand storage type, {{U}} output storage type, {{RANK}} collapsed rank (1..8).
+struct Params {
+    n: u32, off_a: i32, off_b: i32, _p0: u32,
+    shape: array<vec4<u32>, 2>,
+    sa: array<vec4<i32>, 2>,
+    sb: array<vec4<i32>, 2>,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<{{T}}>;
+@group(0) @binding(2) var<storage, read> b: array<{{T}}>;
+@group(0) @binding(3) var<storage, read_write> out: array<{{U}}>;
+
+fn op(x: {{T}}, y: {{T}}) -> {{U}} { return {{OP}}; }
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+    let i = flat_id(wid, nwg, lid);
+    if (i >= p.n) { return; }
+    var r = i;
+    var ia = p.off_a;
+    var ib = p.off_b;
+    for (var d = {{RANK}}u - 1u; d > 0u; d--) {
+        let s = p.shape[d >> 2u][d & 3u];
+        let c = i32(r % s);
+        ia += c * p.sa[d >> 2u][d & 3u];
+        ib += c * p.sb[d >> 2u][d & 3u];
+        r /= s;
+    }
+    ia += i32(r) * p.sa[0][0];
+    ib += i32(r) * p.sb[0][0];
+    out[i] = op(a[ia], b[ib]);
+}
