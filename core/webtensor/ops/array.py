@@ -529,6 +529,10 @@ def _gather(x: Tensor, idx: Tensor, ax: int) -> Tensor:
 
 
 def _scatter_add(idx: Tensor, updates: Tensor, shape: tuple, ax: int) -> Tensor:
+    if idx._be is not updates._be:
+        from ..tensor import to_backend
+
+        idx = to_backend(idx, updates._be)
     y = wrap(updates._be.scatter_add(idx._h, updates._h, shape, ax), updates._dtype, updates._be)
     if tapes and updates._dtype.kind == "f":
         record((updates,), (y,), lambda dy, need: (_gather(dy, idx, ax),))
