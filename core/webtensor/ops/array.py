@@ -583,10 +583,10 @@ def _check_indices_host(idx: Tensor, limits: tuple, op: str):
         raise InvalidArgumentError(f"{op}: indices {first} do not index into param shape {limits}")
 
 
-def reduce_any_(x):
+def reduce_any_(x, axis=None):
     from .reduce import reduce_any
 
-    return reduce_any(x)
+    return reduce_any(x, axis)
 
 
 def gather_nd(params, indices, batch_dims=0, name=None) -> Tensor:
@@ -606,6 +606,10 @@ def gather_nd(params, indices, batch_dims=0, name=None) -> Tensor:
     strides = [prod(s[i + 1:k]) for i in _range(k)]
     flat = reduce_sum(idx * one(strides, "gather_nd", idx._dtype), -1) if k else \
         zeros(si[:-1], idx._dtype)
+    if k and idx._be.device_type != "CPU":  # a row out of range anywhere gathers zeros (TF on GPUs)
+        lim = one(list(s[:k]), "gather_nd", idx._dtype)
+        bad = reduce_any_(m.logical_or(m.less(idx, 0), m.greater_equal(idx, lim)), -1)
+        flat = m.where(bad, -1, flat)
     return _gather(reshape(x, (prod(s[:k]),) + s[k:]), flat, 0)
 
 

@@ -7,7 +7,7 @@ from .. import autodiff
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..shape import normalize_axis
-from .dispatch import FLOAT, INTEGER, check_kind, composite, one, record, tapes, two, wrap
+from .dispatch import FLOAT, INTEGER, check_kind, composite, one, record, tapes, to_backend, two, wrap
 from . import array as A
 from . import math as m
 from . import random as R
@@ -123,6 +123,8 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
                                    f"logits shape {xs} without its last dimension")
     c = xs[-1]
     _check_labels(lab, c)
+    if "sparse_softmax_xent" in x._be.fused:
+        return _fused_sparse_xent(x, lab, c)
     with autodiff.no_record():
         lse = reduce_logsumexp(x, -1, keepdims=True)
         hot = A.one_hot(lab, c, dtype=x._dtype)
@@ -131,6 +133,23 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
         def vjp(dy, need):
             p = m.exp(x - lse) if not autodiff.recording() else softmax(x)
             return (A.expand_dims(dy, -1) * (p - hot), None)
+
+        record((x, lab), (loss,), vjp)
+    return loss
+
+
+def _fused_sparse_xent(x, lab, c):
+    """One kernel for loss and backprop (TF's SparseSoftmaxXentWithLogits); an out-of-range
+    label gives NaN, as TF on GPUs."""
+    be = x._be
+    if lab._be is not be:
+        lab = to_backend(lab, be)
+    lh, gh = be.sparse_softmax_xent(x._h, lab._h)
+    loss, backprop = wrap(lh, x._dtype, be), wrap(gh, x._dtype, be)
+    if tapes:
+        def vjp(dy, need):
+            g = backprop if not autodiff.recording() else softmax(x) - A.one_hot(lab, c, dtype=x._dtype)
+            return (A.expand_dims(dy, -1) * g, None)
 
         record((x, lab), (loss,), vjp)
     return loss
