@@ -1,0 +1,188 @@
+// Draw a digit: a pointer-driven pad (mouse, touch, pen), the drawing reduced to the
+// digits dataset's 8x8 grid, and the model's ten probabilities, live.
+//
+// The digits set (UCI optdigits) was made from 32x32 binary bitmaps, each 4x4 block
+// counted into 0..16; we do the same: crop the ink, scale it to 32 px high (at most 32
+// wide), centre it, threshold, count per block, divide by 16.
+
+import { digitModels } from "./gallery.mjs";
+
+const $ = (id) => document.getElementById(id);
+
+/** 64 floats in [0, 1] from the pad's ink, or null when it is blank. */
+export function digitFeatures(pad) {
+  const { width: w, height: h } = pad;
+  const ink = pad.getContext("2d").getImageData(0, 0, w, h).data;
+  let x0 = w, y0 = h, x1 = -1, y1 = -1;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (ink[(y * w + x) * 4 + 3] > 64) {
+        if (x < x0) x0 = x; if (x > x1) x1 = x;
+        if (y < y0) y0 = y; if (y > y1) y1 = y;
+      }
+    }
+  }
+  if (x1 < 0) return null;
+  const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+  const scale = Math.min(32 / bh, 32 / bw);
+  const dw = bw * scale, dh = bh * scale;
+  const small = new OffscreenCanvas(32, 32);
+  const ctx = small.getContext("2d", { willReadFrequently: true });
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(pad, x0, y0, bw, bh, (32 - dw) / 2, (32 - dh) / 2, dw, dh);
+  const px = ctx.getImageData(0, 0, 32, 32).data;
+  const out = new Float32Array(64);
+  for (let y = 0; y < 32; y++) {
+    for (let x = 0; x < 32; x++) {
+      if (px[(y * 32 + x) * 4 + 3] >= 128) out[(y >> 2) * 8 + (x >> 2)] += 1 / 16;
+    }
+  }
+  return out;
+}
+
+function drawPreview(canvas, features) {
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(8, 8);
+  for (let i = 0; i < 64; i++) {
+    const v = 255 - Math.round((features?.[i] ?? 0) * 255);
+    img.data.set([v, v, v, 255], i * 4);
+  }
+  const tmp = new OffscreenCanvas(8, 8);
+  tmp.getContext("2d").putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
+}
+
+/** Pointer drawing on a canvas; `onInk()` after each change, `clear()` to wipe. */
+function makePad(pad, onInk) {
+  const ctx = pad.getContext("2d", { willReadFrequently: true });
+  let last = null;
+  const pos = (e) => {
+    const r = pad.getBoundingClientRect();
+    return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height];
+  };
+  const line = (a, b) => {
+    ctx.strokeStyle = "#1b2030";
+    ctx.lineWidth = pad.width / 13;
+    ctx.lineCap = ctx.lineJoin = "round";
+    ctx.beginPath();
+    ctx.moveTo(...a);
+    ctx.lineTo(...b);
+    ctx.stroke();
+  };
+  pad.addEventListener("pointerdown", (e) => {
+    e.preventDefault();
+    pad.setPointerCapture(e.pointerId);
+    last = pos(e);
+    line(last, last);
+    onInk();
+  });
+  pad.addEventListener("pointermove", (e) => {
+    if (!last) return;
+    const events = e.getCoalescedEvents?.() ?? [e];
+    for (const ev of events.length ? events : [e]) {
+      const p = pos(ev);
+      line(last, p);
+      last = p;
+    }
+    onInk();
+  });
+  const end = () => { last = null; };
+  pad.addEventListener("pointerup", end);
+  pad.addEventListener("pointercancel", end);
+  return { clear() { ctx.clearRect(0, 0, pad.width, pad.height); onInk(); } };
+}
+
+function makeBars(list) {
+  list.replaceChildren();
+  const rows = [];
+  for (let d = 0; d < 10; d++) {
+    const li = document.createElement("li");
+    li.innerHTML = `<span>${d}</span><span class="track"><span class="fill"></span></span><span class="pct">0%</span>`;
+    li.setAttribute("aria-label", `${d}: 0 percent`);
+    list.append(li);
+    rows.push(li);
+  }
+  return (probs) => {
+    const best = probs ? probs.indexOf(Math.max(...probs)) : -1;
+    rows.forEach((li, d) => {
+      const p = probs ? probs[d] : 0;
+      li.querySelector(".fill").style.width = `${(p * 100).toFixed(1)}%`;
+      li.querySelector(".pct").textContent = `${Math.round(p * 100)}%`;
+      li.setAttribute("aria-label", `${d}: ${Math.round(p * 100)} percent`);
+      li.classList.toggle("top", d === best);
+    });
+  };
+}
+
+export function setupDraw(app, catalogReady) {
+  const pad = $("pad"), select = $("draw-model"), status = $("draw-status");
+  const showBars = makeBars($("bars"));
+  const handles = new Map();   // model URL (or "page:N") -> handle
+  let busy = false, again = false;
+
+  const options = (catalog) => {
+    const keep = select.value;
+    const inPage = [...select.options].filter((o) => o.value.startsWith("page:"));
+    select.replaceChildren(...digitModels(catalog).map((m) => new Option(`${m.name} v${m.version}`, m.url)), ...inPage);
+    if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+    if (!select.options.length) status.textContent = "No digits model here yet: train one on Digits in the Train tab.";
+  };
+  app.listeners.add(options);
+  catalogReady.then((c) => c && options(c));
+
+  async function handleFor(value) {
+    if (handles.has(value)) return handles.get(value);
+    status.textContent = "loading the model…";
+    const info = await app.call(app.browser.load, new URL(value, location.href).href);
+    handles.set(value, info.handle);
+    status.textContent = "";
+    return info.handle;
+  }
+
+  async function classify() {
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      do {
+        again = false;
+        const x = digitFeatures(pad);
+        drawPreview($("preview"), x);
+        if (!x || !select.value) { showBars(null); $("digit").textContent = "–"; $("confidence").textContent = ""; continue; }
+        await app.ready;
+        const probs = await app.call(app.browser.predict, await handleFor(select.value), x, true);
+        const best = probs.indexOf(Math.max(...probs));
+        showBars(probs);
+        $("digit").textContent = String(best);
+        $("confidence").textContent = `${(probs[best] * 100).toFixed(0)}% sure`;
+        pad.dataset.prediction = String(best);
+        pad.dataset.predictions = String(Number(pad.dataset.predictions ?? 0) + 1);
+      } while (again);
+    } catch (e) {
+      status.textContent = e.message;
+      status.classList.add("error");
+    } finally {
+      busy = false;
+    }
+  }
+
+  const drawing = makePad(pad, () => requestAnimationFrame(classify));
+  $("clear").addEventListener("click", () => { drawing.clear(); delete pad.dataset.prediction; });
+  select.addEventListener("change", classify);
+  document.addEventListener("click", (e) => {
+    const link = e.target.closest("a[data-model]");
+    if (link) select.value = link.dataset.model;
+  });
+  showBars(null);
+  drawPreview($("preview"), null);
+
+  /** A model trained in the page (Train tab) becomes a choice here. */
+  app.useInDraw = (info) => {
+    const value = `page:${info.handle}`;
+    handles.set(value, info.handle);
+    select.append(new Option(`${info.name} (trained in this page)`, value));
+    select.value = value;
+    status.textContent = "";
+    location.hash = "#draw";
+  };
+}
