@@ -1,0 +1,525 @@
+"""The wasm backend: every primitive of ``base`` as C kernels compiled to WebAssembly.
+
+Tensors live in the kernel module's linear memory; a handle (``WasmArray``) is an
+address and a shape, and its memory is freed when Python drops the last handle.
+Data crosses to Python only in ``write``/``read``. No numpy anywhere: this is the CPU
+backend of the page, and runs natively through wasmtime so CI checks every kernel.
+
+The split of work: Python validates, computes output shapes and collapses shapes to
+the fewest dims (so kernels walk short loops), then makes one call per op; kernels
+allocate their output and return its address (0: out of memory; negative: an
+error code). float16 is stored as 16 bits; the heavy ops (matmul, conv, pooling,
+reductions) compute it in float32 by casting around the float32 kernel.
+"""
+from __future__ import annotations
+
+import struct
+
+from .. import dtypes as D
+from ..errors import InternalError, InvalidArgumentError, ResourceExhaustedError
+from ..shape import broadcast_shape, prod
+from . import base
+from .wasm_runtime import KernelTrap, create
+
+MEMORY_LIMIT = 2 << 30  # the module's maximum memory (build/wasm.sh)
+MAX_DIMS = 16  # after collapsing, kernels walk at most this many dims (kernels/webtensor.h)
+_DT = {d: i for i, d in enumerate(D.ALL)}
+_UNARY = {op: i for i, op in enumerate(base.UNARY_OPS)}
+_BINARY = {op: i for i, op in enumerate(base.BINARY_OPS)}
+_REDUCE = {op: i for i, op in enumerate(base.REDUCE_OPS)}
+_BOOL_UNARY = frozenset(("logical_not", "isnan", "isfinite"))
+_E_NOMEM, _E_INDEX, _E_ARG = 1, 2, 3
+_STRUCTS: dict = {}
+_FREE_BATCH = 32
+
+
+def _ints(n: int) -> struct.Struct:
+    s = _STRUCTS.get(n)
+    if s is None:
+        s = _STRUCTS[n] = struct.Struct(f"<{n}i")
+    return s
+
+
+class WasmArray:
+    """A tensor in linear memory: address, shape and dtype. A reshape or a contiguous
+    slice is a view that keeps its base alive; the base frees the memory on death."""
+
+    __slots__ = ("ptr", "shape", "dtype", "size", "_be", "_base", "__weakref__")
+
+    def __init__(self, be, ptr: int, shape: tuple, dtype, base=None):
+        self._be, self.ptr, self.shape, self.dtype, self._base = be, ptr, shape, dtype, base
+        self.size = prod(shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.size
+
+    def __del__(self):
+        if self._base is None:
+            try:
+                self._be._release(self.ptr)
+            except Exception:  # interpreter shutdown
+                pass
+
+    def __repr__(self):
+        return f"WasmArray(0x{self.ptr:x}, shape={self.shape}, dtype={self.dtype.name})"
+
+
+def _strides(shape: tuple) -> list:
+    st, acc = [0] * len(shape), 1
+    for d in range(len(shape) - 1, -1, -1):
+        st[d] = acc
+        acc *= shape[d]
+    return st
+
+
+def _collapse(shape, strides_list):
+    """Drop size-1 dims and merge adjacent dims that are contiguous for every operand:
+    (shape, [strides per operand]) with at least one dim."""
+    dims, rows = [], [[] for _ in strides_list]
+    for d, n in enumerate(shape):
+        if n == 1:
+            continue
+        if dims and all(r[-1] == st[d] * n for r, st in zip(rows, strides_list)):
+            dims[-1] *= n
+            for r, st in zip(rows, strides_list):
+                r[-1] = st[d]
+            continue
+        dims.append(n)
+        for r, st in zip(rows, strides_list):
+            r.append(st[d])
+    if not dims:
+        return [1], [[1] for _ in strides_list]
+    return dims, rows
+
+
+def _bcast_strides(shape: tuple, out: tuple) -> list:
+    """Element strides of ``shape`` read as ``out`` (0 along broadcast dims)."""
+    full = (1,) * (len(out) - len(shape)) + tuple(shape)
+    st = _strides(full)
+    return [0 if full[d] == 1 else st[d] for d in range(len(out))]
+
+
+def _conv_out(size, k, stride, pad, dil):
+    return (size + pad[0] + pad[1] - (k - 1) * dil - 1) // stride + 1
+
+
+class WasmBackend:
+    name = "wasm"
+    device_type = "CPU"
+    dtypes = frozenset(D.ALL)
+    fused = frozenset(("softmax",))
+
+    def __init__(self, wasm=None):
+        self._rt = create(wasm)
+        self._call = self._rt.call
+        self._set_params = self._rt.set_params
+        self._pending: list = []
+
+    # -- plumbing ---------------------------------------------------------------------
+    def _new(self, ptr: int, shape: tuple, dtype, op: str, nbytes: int = 0) -> WasmArray:
+        if ptr <= 0:
+            self._fail(ptr, op, nbytes or prod(shape) * dtype.size, dtype)
+        return WasmArray(self, ptr, tuple(shape), dtype)
+
+    def _room(self, shape: tuple, dtype, op: str) -> int:
+        """Element count of a new tensor, refusing sizes linear memory cannot hold."""
+        n = prod(shape)
+        if n * dtype.size >= MEMORY_LIMIT:
+            self._fail(0, op, n * dtype.size, dtype)
+        return n
+
+    def _fail(self, code: int, op: str, nbytes: int, dtype):
+        if code == 0 or code == -_E_NOMEM:
+            self._flush()
+            raise ResourceExhaustedError(
+                f"{op}: out of WebAssembly memory allocating {nbytes} bytes "
+                f"({self.memory_stats()['bytes_in_use']} bytes in use; the limit is "
+                f"{MEMORY_LIMIT >> 30} GiB of linear memory)")
+        if code == -_E_ARG:
+            raise InvalidArgumentError(f"{op}: dtype {dtype.name} is not supported by the wasm backend")
+        raise InternalError(f"{op}: wasm kernel failed with code {code}")
+
+    def _run(self, op: str, export: str, *args: int) -> int:
+        try:
+            return self._call(export, *args)
+        except KernelTrap as e:
+            raise InternalError(f"{op}: WebAssembly kernel trapped ({e})") from None
+
+    def _h(self, x, op: str) -> WasmArray:
+        if type(x) is not WasmArray or x._be is not self:
+            raise InvalidArgumentError(f"{op}: expected a tensor of this wasm backend, got "
+                                       f"{type(x).__name__} {getattr(x, 'shape', '')}")
+        return x
+
+    def _params(self, values) -> None:
+        self._set_params(_ints(len(values)), *values)
+
+    def _walk(self, op: str, shape: tuple, strides: list) -> None:
+        """Params for an N-d walk: collapsed dims and one stride row per operand."""
+        dims, rows = _collapse(shape, strides)
+        if len(dims) > MAX_DIMS:
+            raise InvalidArgumentError(f"{op}: the wasm backend walks at most {MAX_DIMS} dims; "
+                                       f"shape {shape} needs {len(dims)}")
+        self._params([len(dims), *dims, *(s for row in rows for s in row)])
+
+    def _release(self, ptr: int) -> None:
+        """Frees are batched: one call returns up to 32 blocks to the allocator."""
+        if self._rt.closed:
+            return
+        pending = self._pending
+        pending.append(ptr)
+        if len(pending) >= _FREE_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for p in pending:
+            self._call("wt_release", p)
+
+    def _alloc(self, nbytes: int, op: str) -> int:
+        ptr = self._call("wt_alloc", nbytes) if nbytes < 2**31 - 64 else 0
+        if ptr == 0 and self._pending:
+            self._flush()
+            ptr = self._call("wt_alloc", nbytes) if nbytes < 2**31 - 64 else 0
+        if ptr == 0:
+            self._fail(0, op, nbytes, D.uint8)
+        return ptr
+
+    def memory_stats(self) -> dict:
+        """Allocator counters: live bytes and blocks, heap extent, linear memory size."""
+        self._flush()
+        st = [self._call("wt_heap_stat", i) & 0xFFFFFFFF for i in range(4)]
+        return {"bytes_in_use": st[0], "blocks_in_use": st[1], "heap_bytes": st[2], "memory_bytes": st[3]}
+
+    def _f32(self, x: WasmArray, op: str) -> WasmArray:
+        return self.cast(x, D.float32) if x.dtype is D.float16 else x
+
+    def _back(self, y: WasmArray, dtype) -> WasmArray:
+        return self.cast(y, dtype) if dtype is D.float16 else y
+
+    # -- data movement ------------------------------------------------------------------
+    def write(self, buf, shape, dtype):
+        shape = tuple(shape)
+        mv = memoryview(buf)
+        if mv.format != "B" or mv.ndim != 1:
+            mv = mv.cast("B")
+        n = prod(shape) * dtype.size
+        if mv.nbytes != n:
+            raise InvalidArgumentError(f"write: {mv.nbytes} bytes do not match shape {shape} of dtype "
+                                       f"{dtype.name} ({n} bytes)")
+        ptr = self._alloc(n, "write")
+        self._rt.write(ptr, mv)
+        return WasmArray(self, ptr, shape, dtype)
+
+    def read(self, h):
+        h = self._h(h, "read")
+        return memoryview(self._rt.read(h.ptr, h.nbytes))
+
+    def full(self, shape, value, dtype):
+        shape = tuple(shape)
+        n = self._room(shape, dtype, "fill")
+        self._set_params(_FULL[dtype], value)
+        return self._new(self._run("fill", "wt_full", dtype.size, n), shape, dtype, "fill")
+
+    def arange(self, start, delta, n, dtype):
+        self._room((n,), dtype, "range")
+        if dtype.kind == "f":
+            self._set_params(_TWO_F64, float(start), float(delta))
+        else:
+            self._set_params(_TWO_I64, int(start), int(delta))
+        return self._new(self._run("range", "wt_arange", _DT[dtype], n), (n,), dtype, "range")
+
+    def random(self, kind, shape, dtype, key):
+        shape = tuple(shape)
+        n = self._room(shape, dtype, f"random_{kind}")
+        k0, k1 = (k - (1 << 32) if k >= 1 << 31 else k for k in key)
+        ptr = self._run(f"random_{kind}", "wt_random", kind == "normal", _DT[dtype], n, k0, k1)
+        return self._new(ptr, shape, dtype, f"random_{kind}")
+
+    # -- elementwise ----------------------------------------------------------------------
+    def unary(self, op, x):
+        x = self._h(x, op)
+        out = D.bool_ if op in _BOOL_UNARY else x.dtype
+        ptr = self._run(op, "wt_unary", _UNARY[op], _DT[x.dtype], x.ptr, x.size)
+        return self._new(ptr, x.shape, out, op, x.size * out.size)
+
+    def binary(self, op, x, y):
+        x, y = self._h(x, op), self._h(y, op)
+        out_dt = D.bool_ if op in base.COMPARISONS else x.dtype
+        if x.shape == y.shape:
+            shape, mode = x.shape, 0
+        else:
+            shape = broadcast_shape(x.shape, y.shape, op)
+            n = self._room(shape, out_dt, op)
+            if y.size == 1 and x.size == n:
+                mode = 1
+            elif x.size == 1 and y.size == n:
+                mode = 2
+            else:
+                mode = 3
+                self._walk(op, shape, [_bcast_strides(x.shape, shape), _bcast_strides(y.shape, shape)])
+        n = prod(shape)
+        ptr = self._run(op, "wt_binary", _BINARY[op], _DT[x.dtype], x.ptr, y.ptr, n, mode)
+        return self._new(ptr, shape, out_dt, op, n * out_dt.size)
+
+    def where(self, cond, x, y):
+        c, x, y = self._h(cond, "where"), self._h(x, "where"), self._h(y, "where")
+        shape = broadcast_shape(broadcast_shape(c.shape, x.shape, "where"), y.shape, "where")
+        n = self._room(shape, x.dtype, "where")
+        self._walk("where", shape, [_bcast_strides(t.shape, shape) for t in (c, x, y)])
+        return self._new(self._run("where", "wt_where", x.dtype.size, c.ptr, x.ptr, y.ptr, n), shape, x.dtype, "where")
+
+    def cast(self, x, dtype):
+        x = self._h(x, "cast")
+        if x.dtype is dtype:
+            return x
+        ptr = self._run("cast", "wt_cast", _DT[x.dtype], _DT[dtype], x.ptr, x.size)
+        return self._new(ptr, x.shape, dtype, "cast")
+
+    # -- reductions -------------------------------------------------------------------------
+    def _blocks(self, x: WasmArray, axes: tuple, op: str):
+        """(x', outer, r, inner): the reduced axes as one contiguous middle block,
+        transposing them to the end first when they are not adjacent."""
+        shape = x.shape
+        if axes == tuple(range(axes[0], axes[-1] + 1)):
+            return x, prod(shape[:axes[0]]), prod(shape[axes[0]:axes[-1] + 1]), prod(shape[axes[-1] + 1:])
+        rest = tuple(i for i in range(len(shape)) if i not in axes)
+        xt = self.transpose(x, rest + tuple(axes))
+        return xt, prod(shape[i] for i in rest), prod(shape[i] for i in axes), 1
+
+    def reduce(self, op, x, axes, keepdims):
+        x = self._h(x, f"reduce_{op}")
+        if not axes:
+            return x
+        axes = tuple(axes)
+        dt = x.dtype
+        xs, outer, r, inner = self._blocks(self._f32(x, op), axes, f"reduce_{op}")
+        shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keepdims else \
+            tuple(d for i, d in enumerate(x.shape) if i not in axes)
+        ptr = self._run(f"reduce_{op}", "wt_reduce", _REDUCE[op], _DT[xs.dtype], xs.ptr, outer, r, inner)
+        return self._back(self._new(ptr, shape, xs.dtype, f"reduce_{op}"), dt)
+
+    def argreduce(self, op, x, axis, dtype):
+        x = self._h(x, op)
+        if x.shape[axis] == 0:
+            raise InvalidArgumentError(f"{op}: reduction dimension {axis} of shape {x.shape} is empty")
+        xs = self._f32(x, op)
+        outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
+        ptr = self._run(op, "wt_argreduce", op == "argmax", _DT[xs.dtype], xs.ptr, outer, r, inner, _DT[dtype])
+        return self._new(ptr, x.shape[:axis] + x.shape[axis + 1:], dtype, op)
+
+    def scan(self, op, x, axis, exclusive, reverse):
+        x = self._h(x, f"cum{op}")
+        xs = self._f32(x, op)
+        outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
+        ptr = self._run(f"cum{op}", "wt_scan", op == "prod", _DT[xs.dtype], xs.ptr, outer, r, inner,
+                        bool(exclusive), bool(reverse))
+        return self._back(self._new(ptr, x.shape, xs.dtype, f"cum{op}"), x.dtype)
+
+    def softmax(self, x, axis):
+        """Fused ``exp(x - max) / sum`` along ``axis`` (the composition in ops/nn.py)."""
+        x = self._h(x, "softmax")
+        xs = self._f32(x, "softmax")
+        outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
+        ptr = self._run("softmax", "wt_softmax", _DT[xs.dtype], xs.ptr, outer, r, inner)
+        return self._back(self._new(ptr, x.shape, xs.dtype, "softmax"), x.dtype)
+
+    # -- linear algebra -----------------------------------------------------------------------
+    def matmul(self, a, b, transpose_a, transpose_b):
+        a, b = self._h(a, "matmul"), self._h(b, "matmul")
+        dt = a.dtype
+        a, b = self._f32(a, "matmul"), self._f32(b, "matmul")
+        m, k = (a.shape[-1], a.shape[-2]) if transpose_a else (a.shape[-2], a.shape[-1])
+        kb, n = (b.shape[-1], b.shape[-2]) if transpose_b else (b.shape[-2], b.shape[-1])
+        if k != kb:
+            raise InvalidArgumentError(f"matmul: inner dimensions differ: {a.shape} and {b.shape} "
+                                       f"(transpose_a={transpose_a}, transpose_b={transpose_b})")
+        ab, bb = a.shape[:-2], b.shape[:-2]
+        batch_shape = broadcast_shape(ab, bb, "matmul")
+        batch = prod(batch_shape)
+        if prod(bb) == 1 and not transpose_a:  # fold a's batch into its rows: one GEMM
+            rows, batch_n, sa, sb = m * prod(ab), 1, 0, 0
+        else:
+            if prod(ab) != 1 and ab != batch_shape or prod(bb) != 1 and bb != batch_shape:
+                a = self.broadcast_to(a, batch_shape + a.shape[-2:])
+                b = self.broadcast_to(b, batch_shape + b.shape[-2:])
+                ab = bb = batch_shape
+            rows, batch_n = m, batch
+            sa = 0 if prod(ab) == 1 else m * k
+            sb = 0 if prod(bb) == 1 else k * n
+        self._room(batch_shape + (m, n), a.dtype, "matmul")
+        self._params([batch_n, sa, sb, rows, n, k, int(transpose_a), int(transpose_b)])
+        ptr = self._run("matmul", "wt_matmul", _DT[a.dtype], a.ptr, b.ptr)
+        return self._back(self._new(ptr, batch_shape + (m, n), a.dtype, "matmul"), dt)
+
+    # -- convolution and pooling ------------------------------------------------------------------
+    def _conv(self, op, result, x_shape, w_shape, y_shape, strides, pads, dilations, groups, h0, h1, dt):
+        """Run conv kernel ``wt_<op>`` on (h0, h1), producing a tensor of shape ``result``."""
+        n, h, w, c = x_shape
+        kh, kw, _, o = w_shape
+        self._room(result, h0.dtype, op)
+        self._params([n, h, w, c, kh, kw, o, strides[0], strides[1], pads[0][0], pads[1][0],
+                      dilations[0], dilations[1], y_shape[1], y_shape[2], groups])
+        ptr = self._run(op, "wt_" + op, _DT[h0.dtype], h0.ptr, h1.ptr)
+        return self._back(self._new(ptr, tuple(result), h0.dtype, op), dt)
+
+    def conv2d(self, x, w, strides, pads, dilations, groups):
+        x, w = self._h(x, "conv2d"), self._h(w, "conv2d")
+        n, h, wd, _ = x.shape
+        kh, kw, _, o = w.shape
+        out = (n, _conv_out(h, kh, strides[0], pads[0], dilations[0]),
+               _conv_out(wd, kw, strides[1], pads[1], dilations[1]), o)
+        return self._conv("conv2d", out, x.shape, w.shape, out, strides, pads, dilations, groups,
+                          self._f32(x, "conv2d"), self._f32(w, "conv2d"), x.dtype)
+
+    def conv2d_input_grad(self, dy, w, x_shape, strides, pads, dilations, groups):
+        dy, w = self._h(dy, "conv2d_input_grad"), self._h(w, "conv2d_input_grad")
+        x_shape = tuple(x_shape)
+        return self._conv("conv2d_input_grad", x_shape, x_shape, w.shape, dy.shape, strides, pads, dilations,
+                          groups, self._f32(dy, ""), self._f32(w, ""), dy.dtype)
+
+    def conv2d_filter_grad(self, x, dy, w_shape, strides, pads, dilations, groups):
+        x, dy = self._h(x, "conv2d_filter_grad"), self._h(dy, "conv2d_filter_grad")
+        w_shape = tuple(w_shape)
+        return self._conv("conv2d_filter_grad", w_shape, x.shape, w_shape, dy.shape, strides, pads, dilations,
+                          groups, self._f32(x, ""), self._f32(dy, ""), x.dtype)
+
+    def _pool_params(self, x_shape, ksize, strides, pads):
+        n, h, w, c = x_shape
+        oh = _conv_out(h, ksize[0], strides[0], pads[0], 1)
+        ow = _conv_out(w, ksize[1], strides[1], pads[1], 1)
+        self._params([n, h, w, c, ksize[0], ksize[1], strides[0], strides[1], pads[0][0], pads[1][0], oh, ow])
+        return (n, oh, ow, c)
+
+    def pool2d(self, op, x, ksize, strides, pads):
+        x = self._h(x, f"{op}_pool")
+        xs = self._f32(x, "pool")
+        shape = self._pool_params(x.shape, ksize, strides, pads)
+        ptr = self._run(f"{op}_pool", "wt_pool2d", op == "max", _DT[xs.dtype], xs.ptr)
+        return self._back(self._new(ptr, shape, xs.dtype, f"{op}_pool"), x.dtype)
+
+    def pool2d_grad(self, op, x, dy, ksize, strides, pads):
+        x, dy = self._h(x, f"{op}_pool_grad"), self._h(dy, f"{op}_pool_grad")
+        xs, dys = self._f32(x, ""), self._f32(dy, "")
+        self._pool_params(x.shape, ksize, strides, pads)
+        ptr = self._run(f"{op}_pool_grad", "wt_pool2d_grad", op == "max", _DT[xs.dtype], xs.ptr, dys.ptr)
+        return self._back(self._new(ptr, x.shape, xs.dtype, f"{op}_pool_grad"), dy.dtype)
+
+    # -- indexing -------------------------------------------------------------------------------
+    def _index_error(self, op, n, detail):
+        lo, hi = self._call("wt_err_lo"), self._call("wt_err_hi")
+        bad = (hi << 32) | (lo & 0xFFFFFFFF)
+        raise InvalidArgumentError(f"{op}: index {bad} is not in [0, {n}){detail}")
+
+    def gather(self, x, indices, axis):
+        x, idx = self._h(x, "gather"), self._h(indices, "gather")
+        outer, n, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
+        self._params([outer, n, inner, idx.size])
+        ptr = self._run("gather", "wt_gather", x.dtype.size, x.ptr, idx.ptr, idx.dtype is D.int64)
+        if ptr == -_E_INDEX:
+            self._index_error("gather", n, f" (params shape {x.shape}, axis {axis})")
+        return self._new(ptr, x.shape[:axis] + idx.shape + x.shape[axis + 1:], x.dtype, "gather")
+
+    def scatter_add(self, indices, updates, shape, axis):
+        idx, u = self._h(indices, "scatter_add"), self._h(updates, "scatter_add")
+        shape = tuple(shape)
+        outer, n, inner = prod(shape[:axis]), shape[axis], prod(shape[axis + 1:])
+        self._params([outer, n, inner, idx.size])
+        ptr = self._run("scatter_add", "wt_scatter_add", _DT[u.dtype], idx.ptr, idx.dtype is D.int64, u.ptr)
+        if ptr == -_E_INDEX:
+            self._index_error("scatter_add", n, "")
+        return self._new(ptr, shape, u.dtype, "scatter_add")
+
+    # -- movement -----------------------------------------------------------------------------------
+    def reshape(self, x, shape):
+        x = self._h(x, "reshape")
+        shape = tuple(shape)
+        if prod(shape) != x.size:
+            raise InvalidArgumentError(f"reshape: cannot reshape {x.shape} ({x.size} elements) to {shape}")
+        return WasmArray(self, x.ptr, shape, x.dtype, x._base or x)
+
+    def _copy(self, op, es, dst_ptr, src_ptr, shape, dst_strides, src_strides) -> int:
+        self._walk(op, shape, [dst_strides, src_strides])
+        return self._run(op, "wt_copy", es, dst_ptr, src_ptr, prod(shape))
+
+    def _strided(self, op, x, shape, offset, src_strides):
+        """A new contiguous tensor of ``shape`` reading x at offset + sum(i * stride)."""
+        self._room(shape, x.dtype, op)
+        src = x.ptr + offset * x.dtype.size
+        ptr = self._copy(op, x.dtype.size, 0, src, shape, _strides(shape), src_strides)
+        return self._new(ptr, shape, x.dtype, op)
+
+    def transpose(self, x, perm):
+        x = self._h(x, "transpose")
+        perm = tuple(perm)
+        if perm == tuple(range(len(perm))):
+            return x
+        st = _strides(x.shape)
+        return self._strided("transpose", x, tuple(x.shape[p] for p in perm), 0, [st[p] for p in perm])
+
+    def slice(self, x, begin, size, strides):
+        x = self._h(x, "strided_slice")
+        st = _strides(x.shape)
+        size = tuple(size)
+        offset = sum(b * s for b, s in zip(begin, st))
+        src = [s * k for s, k in zip(st, strides)]
+        dims, (cs,) = _collapse(size, [src])
+        if len(dims) == 1 and (cs[0] == 1 or dims[0] == 1) or prod(size) == 0:  # contiguous: a view
+            return WasmArray(self, x.ptr + offset * x.dtype.size if prod(size) else x.ptr, size, x.dtype,
+                             x._base or x)
+        return self._strided("strided_slice", x, size, offset, src)
+
+    def concat(self, xs, axis):
+        xs = [self._h(t, "concat") for t in xs]
+        first = xs[0]
+        shape = list(first.shape)
+        shape[axis] = sum(t.shape[axis] for t in xs)
+        shape = tuple(shape)
+        es = first.dtype.size
+        self._room(shape, first.dtype, "concat")
+        ptr = self._alloc(prod(shape) * es, "concat")
+        out = WasmArray(self, ptr, shape, first.dtype)
+        ost = _strides(shape)
+        at = 0
+        for t in xs:
+            if t.size:
+                self._copy("concat", es, ptr + at * ost[axis] * es, t.ptr, t.shape, ost, _strides(t.shape))
+            at += t.shape[axis]
+        return out
+
+    def pad(self, x, pads, value):
+        x = self._h(x, "pad")
+        shape = tuple(d + lo + hi for d, (lo, hi) in zip(x.shape, pads))
+        out = self.full(shape, value, x.dtype)
+        if x.size:
+            ost = _strides(shape)
+            offset = sum(lo * s for (lo, _), s in zip(pads, ost))
+            self._copy("pad", x.dtype.size, out.ptr + offset * x.dtype.size, x.ptr, x.shape, ost, _strides(x.shape))
+        return out
+
+    def broadcast_to(self, x, shape):
+        x = self._h(x, "broadcast_to")
+        shape = tuple(shape)
+        if x.shape == shape:
+            return x
+        if x.size == prod(shape):  # only size-1 dims added: same bytes
+            return self.reshape(x, shape)
+        return self._strided("broadcast_to", x, shape, 0, _bcast_strides(x.shape, shape))
+
+
+_FULL = {d: struct.Struct("<" + ("B" if d is D.bool_ else d.fmt)) for d in D.ALL}
+_TWO_F64 = struct.Struct("<2d")
+_TWO_I64 = struct.Struct("<2q")
+
+
+def load_in_pyodide(wasm=None) -> WasmBackend:
+    """Make the wasm backend the page's CPU backend, from the module's bytes (a JS
+    ArrayBuffer/Uint8Array or Python bytes) or, by default, the copy in the wheel."""
+    from . import register, set_default
+
+    backend = WasmBackend(wasm)
+    register("wasm", lambda: backend)
+    set_default("wasm")
+    return backend
+

@@ -1,0 +1,190 @@
+"""Hosts for the kernel module: wasmtime natively, the browser's WebAssembly in Pyodide.
+
+Both give the wasm backend the same five operations: ``call`` an export with int
+arguments (returning its i32 result), ``write``/``read`` bytes of linear memory,
+``set_params`` (the argument block kernels read shapes from), and ``memory_size``.
+A trap inside a kernel surfaces as ``KernelTrap``; the backend re-raises it naming
+the op.
+
+Why wasmtime natively: it is on PyPI with wheels for every platform CI uses, compiles
+the module with Cranelift to SIMD machine code (so the CI test pass runs at kernel
+speed, not interpreter speed), and exposes the C API's unchecked call, which keeps a
+call near 2 us. Node would put a process boundary on every op.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import struct
+import sys
+
+PARAMS_BYTES = 512  # the host writes at most this much of the 4 KiB params block
+_MEMORY_RESERVATION = 1 << 32  # all of wasm32's address space: memory never moves
+
+
+class KernelTrap(RuntimeError):
+    """A kernel trapped (out-of-bounds access, unreachable...); the message says how."""
+
+
+def kernels_path() -> str:
+    """Where the built module is: ``WEBTENSOR_WASM_KERNELS`` or next to this package."""
+    return os.environ.get("WEBTENSOR_WASM_KERNELS") or os.path.join(
+        os.path.dirname(__file__), "kernels", "webtensor_kernels.wasm")
+
+
+def load_kernels() -> bytes:
+    path = kernels_path()
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise RuntimeError(f"the WebAssembly kernels are not built ({path} is missing); "
+                           f"run `make wasm`") from None
+
+
+class WasmtimeRuntime:
+    """The module compiled by wasmtime, called through the C API's unchecked call."""
+
+    def __init__(self, wasm: bytes):
+        import ctypes
+
+        import wasmtime
+        from wasmtime import _bindings as ffi
+
+        cfg = wasmtime.Config()
+        cfg.memory_reservation = _MEMORY_RESERVATION
+        cfg.memory_may_move = False
+        engine = wasmtime.Engine(cfg)
+        self._store = store = wasmtime.Store(engine)
+        inst = wasmtime.Instance(store, wasmtime.Module(engine, wasm), [])
+        self._exports = inst.exports(store)
+        self._memory = self._exports["memory"]
+        self._base = ctypes.addressof(self._memory.data_ptr(store).contents)
+        self._ctx = store._context()
+        self._raw = (ffi.wasmtime_val_raw_t * 16)()
+        self._trap = ctypes.POINTER(ffi.wasm_trap_t)()
+        self._trapref = ctypes.byref(self._trap)
+        self._call_raw = ffi._wasmtime_func_call_unchecked
+        self._ctypes, self._ffi = ctypes, ffi
+        self._packers = [struct.Struct("<" + "i12x" * n) for n in range(17)]
+        self._fns: dict = {}
+        self._params = self.call("wt_params_ptr")
+        self._engine = engine
+        self.closed = False
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """Free the instance before interpreter teardown (wasmtime's finalizers need ctypes
+        alive); handles that die later find ``closed`` set and do nothing."""
+        if not self.closed:
+            self.closed = True
+            self._store.close()
+            self._engine.close()
+
+    def _fn(self, name: str):
+        f = self._fns.get(name)
+        if f is None:
+            f = self._fns[name] = self._ctypes.byref(self._exports[name]._func)
+        return f
+
+    def call(self, name: str, *args: int) -> int:
+        raw = self._raw
+        self._packers[len(args)].pack_into(raw, 0, *args)
+        err = self._call_raw(self._ctx, self._fn(name), raw, 16, self._trapref)
+        if err or self._trap:
+            self._raise(name, err)
+        return raw[0].i32
+
+    def _raise(self, name, err):
+        from wasmtime import WasmtimeError
+        from wasmtime._trap import Trap
+
+        if self._trap:
+            msg = Trap._from_ptr(self._trap).message
+            self._trap = self._ctypes.POINTER(self._ffi.wasm_trap_t)()
+            self._trapref = self._ctypes.byref(self._trap)
+        else:
+            msg = str(WasmtimeError._from_ptr(err))
+        raise KernelTrap(f"{name}: {msg.splitlines()[0] if msg else 'trap'}")
+
+    def write(self, ptr: int, data) -> None:
+        n = len(data)
+        if n:
+            dst = (self._ctypes.c_ubyte * n).from_address(self._base + ptr)
+            memoryview(dst).cast("B")[:] = data
+
+    def read(self, ptr: int, n: int) -> bytes:
+        return self._ctypes.string_at(self._base + ptr, n)
+
+    def set_params(self, fmt: struct.Struct, *values) -> None:
+        dst = (self._ctypes.c_ubyte * fmt.size).from_address(self._base + self._params)
+        fmt.pack_into(dst, 0, *values)
+
+    def memory_size(self) -> int:
+        return self._memory.data_len(self._store)
+
+
+class PyodideRuntime:
+    """The module instantiated by the page's own WebAssembly engine (Pyodide's JS FFI).
+
+    Bytes cross as one TypedArray copy each way (``assign``/``to_bytes``), never per
+    element. A view of linear memory is detached when memory grows; it is renewed then.
+    """
+
+    def __init__(self, wasm):
+        import js
+        from pyodide.ffi import JsException, to_js
+
+        self._js, self._JsException = js, JsException
+        data = wasm if hasattr(wasm, "byteLength") else to_js(memoryview(wasm))
+        module = js.WebAssembly.Module.new(data)
+        self._ex = js.WebAssembly.Instance.new(module, js.Object.new()).exports
+        self._memory = self._ex.memory
+        self._u8 = js.Uint8Array.new(self._memory.buffer)
+        self._params = int(self._ex.wt_params_ptr())
+        self._pbuf = bytearray(PARAMS_BYTES)
+        self._pview = self._u8.subarray(self._params, self._params + PARAMS_BYTES)
+        self.closed = False
+
+    def call(self, name: str, *args: int) -> int:
+        try:
+            return getattr(self._ex, name)(*args)
+        except self._JsException as e:
+            raise KernelTrap(f"{name}: {e}") from None
+
+    def _renew(self):
+        self._u8 = self._js.Uint8Array.new(self._memory.buffer)
+        self._pview = self._u8.subarray(self._params, self._params + PARAMS_BYTES)
+
+    def write(self, ptr: int, data) -> None:
+        n = len(data)
+        if not n:
+            return
+        if ptr + n > self._u8.byteLength:
+            self._renew()
+        self._u8.subarray(ptr, ptr + n).assign(data)
+
+    def read(self, ptr: int, n: int) -> bytes:
+        if ptr + n > self._u8.byteLength:
+            self._renew()
+        return self._u8.subarray(ptr, ptr + n).to_bytes()
+
+    def set_params(self, fmt: struct.Struct, *values) -> None:
+        fmt.pack_into(self._pbuf, 0, *values)
+        try:
+            self._pview.assign(self._pbuf)
+        except (ValueError, self._JsException):  # detached by memory growth
+            self._renew()
+            self._pview.assign(self._pbuf)
+
+    def memory_size(self) -> int:
+        return int(self._memory.buffer.byteLength)
+
+
+def create(wasm=None):
+    """The runtime for this interpreter: Pyodide's engine in the page, wasmtime natively."""
+    if wasm is None:
+        wasm = load_kernels()
+    if sys.platform == "emscripten":
+        return PyodideRuntime(wasm)
+    return WasmtimeRuntime(wasm)
