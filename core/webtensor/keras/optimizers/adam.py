@@ -1,0 +1,114 @@
+"""Adam, AdamW and Nadam with Keras 3's update rules.
+
+Adam: ``alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)``, ``m += (g - m)(1 - b1)``,
+``v += (g^2 - v)(1 - b2)``, ``w -= m * alpha / (sqrt(v) + eps)`` (t = step + 1).
+AdamW is Adam after ``w -= w * weight_decay * lr``.
+"""
+from __future__ import annotations
+
+import math
+
+from ...ops import math as M
+from ..saving import register
+from .base import Optimizer
+
+_BASE = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
+         "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps")
+
+
+class _AdamBase(Optimizer):
+    default_name = "adam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
+                 name=None, **kwargs):
+        super().__init__(learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
+                         ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps, name=name,
+                         **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+@register("optimizers", "adam")
+class Adam(_AdamBase):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
+        self.amsgrad = amsgrad
+        self.slot_names = ("momentum", "velocity")
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        if self.amsgrad:
+            self._slots["velocity_hat"] = [self.add_variable_from_reference(v, "velocity_hat") for v in var_list]
+
+    def _update(self, grads, variables, lr):
+        t = self._host_step() + 1
+        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
+        alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        c1, c2 = 1 - b1, 1 - b2
+        ms, vs = self._slots_for("momentum", variables), self._slots_for("velocity", variables)
+        hats = self._slots_for("velocity_hat", variables) if self.amsgrad else None
+        for i, (g, w, m, v) in enumerate(zip(grads, variables, ms, vs)):
+            m_new = m + (g - m) * c1
+            v_new = v + (M.square(g) - v) * c2
+            m.assign(m_new)
+            v.assign(v_new)
+            if hats is not None:
+                v_new = M.maximum(hats[i], v_new)
+                hats[i].assign(v_new)
+            w.assign(w - m_new * alpha / (M.sqrt(v_new) + eps))
+
+    def get_config(self):
+        return {**super().get_config(), "amsgrad": self.amsgrad}
+
+
+@register("optimizers", "adamw")
+class AdamW(Adam):
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, **kwargs):
+        if weight_decay is None:
+            raise ValueError("Argument `weight_decay` must be a float. Received: weight_decay=None")
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay=weight_decay, **kwargs)
+
+
+@register("optimizers", "nadam")
+class Nadam(_AdamBase):
+    """Adam with Nesterov momentum and the 0.96 momentum-decay schedule (Keras 3)."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
+        self.slot_names = ("momentum", "velocity")
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._u_product = self.add_variable((), "ones", var_list[0].dtype if var_list else None, "u_product")
+        self._u = 1.0
+
+    def _update(self, grads, variables, lr):
+        t = self._host_step() + 1
+        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
+        u_t = b1 * (1.0 - 0.5 * 0.96 ** t)
+        u_t1 = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        if self._u_product._h is not getattr(self, "_u_h", None):
+            self._u = float(self._u_product.numpy())
+        self._u *= u_t
+        self._u_product.assign(self._u)
+        self._u_h = self._u_product._h
+        u_prod, u_prod1 = self._u, self._u * u_t1
+        c_m, c_g = u_t1 / (1 - u_prod1), (1 - u_t) / (1 - u_prod)
+        v_scale = 1.0 / (1 - b2 ** t)
+        for g, w, m, v in zip(grads, variables, self._slots_for("momentum", variables),
+                              self._slots_for("velocity", variables)):
+            m_new = m + (g - m) * (1 - b1)
+            v_new = v + (M.square(g) - v) * (1 - b2)
+            m.assign(m_new)
+            v.assign(v_new)
+            m_hat = m_new * c_m + g * c_g
+            w.assign(w - m_hat * lr / (M.sqrt(v_new * v_scale) + eps))

@@ -1,0 +1,329 @@
+"""The optimizer base: learning rate (float or schedule), clipping, weight decay, EMA,
+gradient accumulation and the step counter, exactly in Keras 3's order; subclasses
+implement ``_update(grads, variables, lr)`` for the whole list of variables at once.
+
+Scalars of the update (learning rate, bias corrections) are Python floats computed
+on the host, so a step costs only the elementwise ops on the weights.
+"""
+from __future__ import annotations
+
+from ... import autodiff
+from ... import dtypes as D
+from ...ops import array as A
+from ...ops import linalg as LA
+from ...ops import math as M
+from ...ops.reduce import reduce_sum
+from ...tensor import Variable
+from .. import backend
+from ..saving import deserialize_keras_object, serialize_keras_object
+from .schedules import LearningRateSchedule
+
+
+class Optimizer:
+    _keras_module = "keras.optimizers"
+    slot_names: tuple = ()
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        kwargs.pop("decay", None)
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                             f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+        if gradient_accumulation_steps is not None and gradient_accumulation_steps < 2:
+            raise ValueError(f"`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                             f"gradient_accumulation_steps={gradient_accumulation_steps}")
+        self.name = name or backend.unique_name(backend.to_snake_case(type(self).__name__))
+        self.weight_decay, self.clipnorm, self.clipvalue = weight_decay, clipnorm, clipvalue
+        self.global_clipnorm, self.use_ema, self.ema_momentum = global_clipnorm, use_ema, ema_momentum
+        self.ema_overwrite_frequency, self.loss_scale_factor = ema_overwrite_frequency, loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.built = False
+        self._variables: list = []
+        self._iterations = Variable(0, dtype=D.int64, trainable=False, name=f"{self.name}/iteration")
+        self._variables.append(self._iterations)
+        self._iter_h, self._step = self._iterations._h, 0
+        if isinstance(learning_rate, LearningRateSchedule) or (callable(learning_rate) and not
+                                                                isinstance(learning_rate, (int, float))):
+            self._learning_rate = learning_rate
+        else:
+            if not isinstance(learning_rate, (int, float)) or isinstance(learning_rate, bool):
+                raise ValueError(f"Argument `learning_rate` should be float, or an instance of "
+                                 f"LearningRateSchedule, or a callable (that takes in the current iteration value "
+                                 f"and returns the corresponding learning rate value). Received instead: "
+                                 f"learning_rate={learning_rate}")
+            self._learning_rate = Variable(float(learning_rate), dtype=D.float32, trainable=False,
+                                           name=f"{self.name}/learning_rate")
+            self._variables.append(self._learning_rate)
+            self._lr_h, self._lr = self._learning_rate._h, float(self._learning_rate.numpy())
+        self._exclude_ids: set = set()
+        self._exclude_names: tuple = ()
+
+    # -- state ---------------------------------------------------------------------------------------
+    @property
+    def iterations(self):
+        return self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self._iterations.assign(value)
+
+    def _host_step(self) -> int:
+        if self._iterations._h is not self._iter_h:  # assigned from outside (e.g. a loaded file)
+            self._step, self._iter_h = int(self._iterations.numpy()), self._iterations._h
+        return self._step
+
+    def _current_lr(self) -> float:
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            return lr.value(float(self._host_step()))
+        if isinstance(lr, Variable):
+            if lr._h is not self._lr_h:
+                self._lr, self._lr_h = float(lr.numpy()), lr._h
+            return self._lr
+        return float(lr())
+
+    @property
+    def learning_rate(self):
+        """The learning-rate variable, or the schedule's value at the current step."""
+        lr = self._learning_rate
+        if isinstance(lr, Variable):
+            return lr
+        from ...tensor import constant
+
+        return constant(self._current_lr(), D.float32)
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if isinstance(value, LearningRateSchedule) or (callable(value) and not hasattr(value, "numpy")):
+            self._learning_rate = value
+            return
+        if not isinstance(self._learning_rate, Variable):
+            raise TypeError("This optimizer was created with a `LearningRateSchedule` learning rate; it cannot be "
+                            "set to a value. Create a new optimizer instead.")
+        v = float(value.numpy()) if hasattr(value, "numpy") else float(value)
+        self._learning_rate.assign(v)
+        self._lr, self._lr_h = v, self._learning_rate._h
+
+    lr = learning_rate
+
+    @property
+    def variables(self) -> list:
+        return list(self._variables)
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
+        from .. import initializers
+
+        with autodiff.no_record():
+            value = initializers.get(initializer)(tuple(shape), dtype or backend.float_dtype())
+        v = Variable(value, trainable=False, name=f"{self.name}/{name}")
+        self._variables.append(v)
+        return v
+
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
+        ref = getattr(reference_variable, "path", reference_variable.name.split(":")[0]).replace("/", "_")
+        return self.add_variable(tuple(reference_variable.shape), initializer, reference_variable.dtype,
+                                 f"{ref}_{name or 'var'}")
+
+    def build(self, var_list) -> None:
+        """Create the per-variable slots (interleaved per variable, as Keras orders them)."""
+        if self.built:
+            return
+        self._trainable_variables = list(var_list)
+        self._index = {id(v): i for i, v in enumerate(var_list)}
+        self._slots = {name: [] for name in self.slot_names}
+        for v in var_list:
+            for name in self.slot_names:
+                self._slots[name].append(self.add_variable_from_reference(v, name, self._slot_init(name)))
+        if self.use_ema:
+            self._ema = [self.add_variable_from_reference(v, "average") for v in var_list]
+            for v, avg in zip(var_list, self._ema):
+                avg.assign(v)
+        if self.gradient_accumulation_steps:
+            self._accumulated = [self.add_variable_from_reference(v, "gradient_accumulator") for v in var_list]
+        self.built = True
+
+    def _slot_init(self, name):
+        return "zeros"
+
+    def _slots_for(self, name, variables) -> list:
+        idx, slots = self._index, self._slots[name]
+        return [slots[idx[id(v)]] for v in variables]
+
+    # -- applying gradients -------------------------------------------------------------------------------
+    def apply_gradients(self, grads_and_vars):
+        pairs = list(grads_and_vars)
+        if not pairs:
+            return self._iterations
+        grads, variables = zip(*pairs)
+        self.apply(list(grads), list(variables))
+        return self._iterations
+
+    def apply(self, grads, trainable_variables=None) -> None:
+        grads = list(grads)
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built "
+                                 "on a list of variables. Call `optimizer.build(trainable_variables)` first.")
+            trainable_variables = self._trainable_variables
+        variables = list(trainable_variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"apply: got {len(grads)} gradients for {len(variables)} variables")
+        if not self.built:
+            with autodiff.no_record():
+                self.build(variables)
+        else:
+            unknown = [v for v in variables if id(v) not in self._index]
+            if unknown:
+                raise ValueError(f"Unknown variable: {unknown[0].name}. This optimizer can only be called for "
+                                 f"the variables it was originally built with. When working with a new set of "
+                                 f"variables, you should recreate a new optimizer instance.")
+        keep = [i for i, g in enumerate(grads) if g is not None]
+        if not keep:
+            raise ValueError("No gradients provided for any variable.")
+        if len(keep) < len(grads):
+            grads = [grads[i] for i in keep]
+            variables = [variables[i] for i in keep]
+        with autodiff.no_record():
+            if self.loss_scale_factor is not None:
+                grads = [g / self.loss_scale_factor for g in grads]
+            if self.gradient_accumulation_steps:
+                self._accumulate(grads, variables)
+            else:
+                self._step_once(grads, variables)
+            self._finish_step()
+
+    def _step_once(self, grads, variables):
+        grads = self._clip(grads)
+        lr = self._current_lr()
+        if self.weight_decay is not None:
+            wd = float(self.weight_decay) * lr
+            for v in variables:
+                if self._use_weight_decay(v):
+                    v.assign(v - v * wd)
+        self._update(grads, variables, lr)
+        for v in variables:
+            c = getattr(v, "constraint", None)
+            if c is not None:
+                v.assign(c(v.value()))
+        if self.use_ema:
+            self._update_ema()
+
+    def _accumulate(self, grads, variables):
+        n = self.gradient_accumulation_steps
+        accs = [self._accumulated[self._index[id(v)]] for v in variables]
+        if (self._host_step() + 1) % n == 0:
+            self._step_once([(g + a) / float(n) for g, a in zip(grads, accs)], variables)
+            for a in accs:
+                a.assign(A.zeros_like(a))
+        else:
+            for g, a in zip(grads, accs):
+                a.assign(a + g)
+
+    def _finish_step(self):
+        self._step = self._host_step() + 1
+        self._iterations.assign(self._step)
+        self._iter_h = self._iterations._h
+
+    def _update_ema(self):
+        step = self._host_step() // (self.gradient_accumulation_steps or 1)
+        m = self.ema_momentum if step != 0 else 0.0
+        for v, avg in zip(self._trainable_variables, self._ema):
+            avg.assign(avg * m + v.value() * (1.0 - m))
+        f = self.ema_overwrite_frequency
+        if f and (step + 1) % f == 0:
+            for v, avg in zip(self._trainable_variables, self._ema):
+                v.assign(avg.value())
+
+    def finalize_variable_values(self, var_list) -> None:
+        """End of fit: with EMA, the model takes the averaged weights."""
+        if self.use_ema and self.built:
+            for v, avg in zip(self._trainable_variables, self._ema):
+                v.assign(avg.value())
+
+    def _clip(self, grads):
+        if self.clipnorm and self.clipnorm > 0:
+            c = float(self.clipnorm)
+            out = []
+            for g in grads:
+                l2sum = reduce_sum(M.square(g), keepdims=True)
+                pos = M.greater(l2sum, 0.0)
+                l2 = M.where(pos, M.sqrt(M.where(pos, l2sum, A.ones_like(l2sum))), l2sum)
+                out.append(g * c / M.maximum(l2, c))
+            return out
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            return LA.clip_by_global_norm(grads, float(self.global_clipnorm))[0]
+        if self.clipvalue and self.clipvalue > 0:
+            v = float(self.clipvalue)
+            return [M.clip_by_value(g, -v, v) for g in grads]
+        return grads
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
+        if self.built:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is built.")
+        self._exclude_ids = {id(v) for v in (var_list or [])}
+        self._exclude_names = tuple(var_names or ())
+
+    def _use_weight_decay(self, v) -> bool:
+        if id(v) in self._exclude_ids:
+            return False
+        return not any(n in v.name for n in self._exclude_names)
+
+    def _update(self, grads, variables, lr):
+        raise TypeError(f"{type(self).__name__} must implement _update(grads, variables, lr)")
+
+    def minimize(self, loss, var_list, tape=None):
+        """One step on ``loss`` (a zero-argument callable, or a tensor computed under ``tape``)."""
+        from ...autodiff import GradientTape
+
+        if callable(loss):
+            with GradientTape() as tape:
+                value = loss()
+        else:
+            if tape is None:
+                raise ValueError("`tape` is required when a `Tensor` loss is passed.")
+            value = loss
+        var_list = var_list() if callable(var_list) else list(var_list)
+        grads = tape.gradient(value, var_list)
+        self.apply_gradients(zip(grads, var_list))
+        return self._iterations
+
+    # -- config ---------------------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            lr = serialize_keras_object(lr)
+        elif isinstance(lr, Variable):
+            lr = float(lr.numpy())
+        else:
+            lr = serialize_keras_object(lr)
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
+                "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency,
+                "loss_scale_factor": self.loss_scale_factor,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = deserialize_keras_object(config["learning_rate"], custom_objects,
+                                                               kind="schedules")
+        return cls(**config)
+
+    def save_own_variables(self, store: dict) -> None:
+        for i, v in enumerate(self._variables):
+            store[str(i)] = v
+
+    def load_own_variables(self, store) -> None:
+        if len(store) != len(self._variables):
+            raise ValueError(f"Optimizer '{self.name}' has {len(self._variables)} variables whereas the saved "
+                             f"optimizer has {len(store)} variables (was it built on the model's variables?)")
+        for i, v in enumerate(self._variables):
+            v.assign(store[str(i)])
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"

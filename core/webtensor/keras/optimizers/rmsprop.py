@@ -1,0 +1,53 @@
+"""RMSprop (Keras 3): ``v = rho v + (1 - rho) g^2``; ``w -= lr g / sqrt(v + eps)`` (epsilon inside
+the root; ``centered`` subtracts the squared mean gradient; optional momentum)."""
+from __future__ import annotations
+
+from ...ops import math as M
+from ..saving import register
+from .base import Optimizer
+
+
+@register("optimizers", "rmsprop")
+class RMSprop(Optimizer):
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, name=None,
+                 **kwargs):
+        super().__init__(learning_rate, name=name, **kwargs)
+        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
+        self.slot_names = ("velocity",) + (("momentum",) if momentum > 0 else ()) + \
+            (("average_gradient",) if centered else ())
+
+    def build(self, var_list):
+        """Keras creates all velocities, then all momentums, then all average gradients."""
+        if self.built:
+            return
+        names, self.slot_names = self.slot_names, ()
+        super().build(var_list)
+        self.slot_names = names
+        for name in names:
+            self._slots[name] = [self.add_variable_from_reference(v, name) for v in var_list]
+
+    def _update(self, grads, variables, lr):
+        rho, eps = self.rho, self.epsilon
+        vel = self._slots_for("velocity", variables)
+        mom = self._slots_for("momentum", variables) if self.momentum > 0 else [None] * len(variables)
+        avg = self._slots_for("average_gradient", variables) if self.centered else [None] * len(variables)
+        for g, w, v, m, a in zip(grads, variables, vel, mom, avg):
+            v_new = v * rho + M.square(g) * (1 - rho)
+            v.assign(v_new)
+            if a is not None:
+                a_new = a * rho + g * (1 - rho)
+                a.assign(a_new)
+                denom = v_new - M.square(a_new) + eps
+            else:
+                denom = v_new + eps
+            inc = g * lr / M.sqrt(denom)
+            if m is not None:
+                m_new = m * self.momentum + inc
+                m.assign(m_new)
+                w.assign(w - m_new)
+            else:
+                w.assign(w - inc)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}

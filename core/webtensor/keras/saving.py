@@ -1,0 +1,281 @@
+"""Keras 3's object (de)serialization: ``{"module", "class_name", "config", "registered_name"}``.
+
+One registry holds every public Keras class and function by kind ("layers",
+"losses", ...); ``get``-style lookups by string, config dicts and model files all
+go through it. Nothing here executes code from a config: lambdas are refused.
+``save_model``/``load_model`` delegate to ``webtensor.saving`` (the model file).
+"""
+from __future__ import annotations
+
+import types
+
+_REGISTRY: dict = {}        # kind -> {name: object}
+_CUSTOM: dict = {}          # "package>Name" -> object
+_CUSTOM_NAMES: dict = {}    # object -> "package>Name"
+_SCOPE: list = [{}]         # custom_objects of the deserializations in progress
+
+KIND_MODULES = {
+    "layers": "keras.layers", "losses": "keras.losses", "metrics": "keras.metrics",
+    "optimizers": "keras.optimizers", "schedules": "keras.optimizers.schedules",
+    "initializers": "keras.initializers", "regularizers": "keras.regularizers",
+    "constraints": "keras.constraints", "activations": "keras.activations", "models": "keras",
+}
+_MODULE_KINDS = {v: k for k, v in KIND_MODULES.items()}
+_MODULE_KINDS.update({"keras.src.models.functional": "models", "keras.models": "models",
+                      "keras.src.models.sequential": "models"})
+
+
+def register(kind: str, *aliases: str):
+    """Class/function decorator: make ``obj`` findable by name (and aliases) for ``kind``."""
+    def deco(obj):
+        table = _REGISTRY.setdefault(kind, {})
+        table[obj.__name__] = obj
+        for a in aliases:
+            table[a] = obj
+        if isinstance(obj, type):
+            obj._keras_module = KIND_MODULES[kind]
+        return obj
+
+    return deco
+
+
+def names(kind: str) -> list:
+    return sorted(_REGISTRY.get(kind, {}))
+
+
+def lookup(kind: str, name: str, what: str | None = None):
+    """The registered object called ``name``, or an error listing the valid names."""
+    obj = _SCOPE[-1].get(name) or _CUSTOM.get(name) or _REGISTRY.get(kind, {}).get(name)
+    if obj is None:
+        label = what or kind.rstrip("s")
+        raise ValueError(f"Unknown {label}: '{name}'. Valid names: {', '.join(names(kind))}. Custom "
+                         f"objects must be passed via `custom_objects` or registered with "
+                         f"`tf.keras.saving.register_keras_serializable()`.")
+    return obj
+
+
+def register_keras_serializable(package: str = "Custom", name: str | None = None):
+    """Register a user class/function so configs naming ``package>name`` can rebuild it."""
+    def deco(obj):
+        key = f"{package}>{name or obj.__name__}"
+        if isinstance(obj, type) and not hasattr(obj, "get_config"):
+            raise ValueError("Cannot register a class that does not have a get_config() method.")
+        _CUSTOM[key] = obj
+        _CUSTOM_NAMES[obj] = key
+        return obj
+
+    return deco
+
+
+def get_registered_name(obj) -> str:
+    return _CUSTOM_NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
+
+
+def get_registered_object(name: str, custom_objects=None, module_objects=None):
+    for table in (custom_objects or {}, _SCOPE[-1], _CUSTOM, module_objects or {}):
+        if name in table:
+            return table[name]
+    return None
+
+
+class CustomObjectScope:
+    """``with custom_object_scope({"MyLayer": MyLayer}):`` while deserializing."""
+
+    def __init__(self, custom_objects=None):
+        self.custom_objects = dict(custom_objects or {})
+
+    def __enter__(self):
+        _SCOPE.append({**_SCOPE[-1], **self.custom_objects})
+        return self
+
+    def __exit__(self, *exc):
+        _SCOPE.pop()
+        return False
+
+
+custom_object_scope = CustomObjectScope
+
+
+# -- serialize -----------------------------------------------------------------------------------
+
+def serialize_keras_object(obj):
+    """A JSON-ready description of ``obj`` in Keras 3's layout."""
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(x) for x in obj]
+    if isinstance(obj, dict):
+        return serialize_dict(obj)
+    from .layers.input_layer import KerasTensor
+
+    if isinstance(obj, KerasTensor):
+        hist = obj._keras_history
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": list(obj.shape), "dtype": obj.dtype.name,
+                           "keras_history": [hist[0].name, hist[1], hist[2]] if hist else None}}
+    if hasattr(obj, "_h") and hasattr(obj, "_dtype"):  # a tensor or variable
+        return {"class_name": "__tensor__", "config": {"value": obj.numpy().tolist(), "dtype": obj.dtype.name}}
+    if hasattr(obj, "as_list") and hasattr(obj, "rank"):  # TensorShape
+        return obj.as_list() if obj.rank is not None else None
+    if hasattr(obj, "is_floating") and hasattr(obj, "size"):  # DType
+        return obj.name
+    if type(obj).__module__ == "numpy":
+        return obj.tolist()
+    if isinstance(obj, types.FunctionType):
+        return _serialize_function(obj)
+    return _serialize_object(obj)
+
+
+def serialize_dict(d: dict) -> dict:
+    return {k: serialize_keras_object(v) for k, v in d.items()}
+
+
+def _serialize_function(fn):
+    if fn.__name__ == "<lambda>":
+        raise ValueError("Cannot serialize a lambda: configs never carry code. Use a named function "
+                         "registered with tf.keras.saving.register_keras_serializable().")
+    custom = _CUSTOM_NAMES.get(fn)
+    for kind, table in _REGISTRY.items():
+        if custom is None and table.get(fn.__name__) is fn:
+            return {"module": KIND_MODULES[kind], "class_name": "function", "config": fn.__name__,
+                    "registered_name": fn.__name__}
+    return {"module": fn.__module__, "class_name": "function", "config": custom or fn.__name__,
+            "registered_name": custom or fn.__name__}
+
+
+def _serialize_object(obj):
+    if not hasattr(obj, "get_config"):
+        raise TypeError(f"Cannot serialize object {obj!r} of type {type(obj).__name__}: to be "
+                        f"serializable, a class must implement get_config()")
+    cls = type(obj)
+    custom = _CUSTOM_NAMES.get(cls)
+    public = custom is None and _REGISTRY.get(_MODULE_KINDS.get(getattr(cls, "_keras_module", ""), ""),
+                                              {}).get(cls.__name__) is cls
+    out = {"module": cls._keras_module if public else cls.__module__,
+           "class_name": getattr(cls, "_keras_class_name", cls.__name__),
+           "config": serialize_dict(obj.get_config()),
+           "registered_name": None if public else (custom or cls.__name__)}
+    build = getattr(obj, "get_build_config", None)
+    build = build() if build else None
+    if build is not None:
+        out["build_config"] = serialize_dict(build)
+    compile_cfg = getattr(obj, "get_compile_config", None)
+    compile_cfg = compile_cfg() if compile_cfg else None
+    if compile_cfg is not None:
+        out["compile_config"] = serialize_dict(compile_cfg)
+    return out
+
+
+# -- deserialize ---------------------------------------------------------------------------------
+
+def deserialize_keras_object(config, custom_objects=None, safe_mode: bool = True, kind: str | None = None,
+                             **kwargs):
+    """Rebuild an object from ``serialize_keras_object``'s output (or a registered name)."""
+    with CustomObjectScope(custom_objects):
+        return _deserialize(config, kind)
+
+
+def _deserialize(config, kind):
+    if config is None or isinstance(config, (int, float, bool)):
+        return config
+    if isinstance(config, str):
+        return lookup(kind, config) if kind else config
+    if isinstance(config, (list, tuple)):
+        return [_deserialize(x, None) for x in config]
+    if not isinstance(config, dict):
+        raise TypeError(f"Could not parse config: {config!r}")
+    if "class_name" not in config or "config" not in config:
+        return {k: _deserialize(v, None) for k, v in config.items()}
+    name, inner = config["class_name"], config["config"] if config["config"] is not None else {}
+    special = _SPECIAL.get(name)
+    if special is not None:
+        return special(inner)
+    module = config.get("module")
+    kind = _MODULE_KINDS.get(module, kind)
+    registered = config.get("registered_name")
+    if name == "function":
+        key = registered if isinstance(registered, str) and ">" in registered else inner
+        return lookup(kind or "activations", key, "function")
+    scope = _SCOPE[-1]
+    cls = scope.get(name) or (scope.get(registered) if registered else None) or \
+        (_CUSTOM.get(registered) if registered else None)
+    if cls is None:
+        cls = lookup(kind, name, "class") if kind else _find_any(name)
+    if isinstance(cls, types.FunctionType):
+        return cls
+    if not isinstance(inner, dict):
+        raise TypeError(f"Expected 'config' to be a dict for {name}, got {type(inner).__name__}")
+    obj = cls.from_config(inner)
+    build = config.get("build_config")
+    if build and not getattr(obj, "built", True):
+        obj.build_from_config(build)
+    comp = config.get("compile_config")
+    if comp and hasattr(obj, "compile_from_config"):
+        obj.compile_from_config(comp)
+    return obj
+
+
+def _find_any(name):
+    for table in _REGISTRY.values():
+        if name in table:
+            return table[name]
+    raise ValueError(f"Unknown class: '{name}'. Custom objects must be passed via `custom_objects` or "
+                     f"registered with `tf.keras.saving.register_keras_serializable()`.")
+
+
+def _keras_tensor(inner):
+    from .layers.input_layer import KerasTensor
+
+    kt = KerasTensor(inner["shape"], inner["dtype"])
+    kt._pre_history = inner.get("keras_history")
+    return kt
+
+
+def _tensor(inner):
+    from ..tensor import constant
+
+    return constant(inner["value"], dtype=inner["dtype"])
+
+
+def _refuse_lambda(inner):
+    raise ValueError("Refusing to deserialize a Python lambda: configs never execute code. Rebuild the "
+                     "model in Python, or use a named function registered with "
+                     "tf.keras.saving.register_keras_serializable().")
+
+
+_SPECIAL = {
+    "__keras_tensor__": _keras_tensor,
+    "__tensor__": _tensor,
+    "__numpy__": _tensor,
+    "__bytes__": lambda inner: inner["value"].encode("utf-8"),
+    "__ellipsis__": lambda inner: Ellipsis,
+    "__slice__": lambda inner: slice(inner["start"], inner["stop"], inner["step"]),
+    "__lambda__": _refuse_lambda,
+    "__tuple__": lambda inner: tuple(_deserialize(v, None) for v in inner["value"]),
+}
+
+
+# -- model files: delegated to webtensor.saving --------------------------------------------------
+
+def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True, **kwargs) -> None:
+    from .. import saving
+
+    saving.save_model(model, filepath, include_optimizer=include_optimizer)
+
+
+def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
+    from .. import saving
+
+    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile)
+
+
+def save_weights(model, filepath, overwrite: bool = True) -> None:
+    from .. import saving
+
+    saving.save_weights(model, filepath)
+
+
+def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
+    from .. import saving
+
+    saving.load_weights(model, filepath)
