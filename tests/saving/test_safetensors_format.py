@@ -203,3 +203,37 @@ def test_dtype_codes_come_from_the_one_dtype_table():
     assert [validate.dtype_code(d) for d in (tf.float16, tf.float32, tf.float64, tf.int32, tf.int64,
                                             tf.uint8, tf.uint32, tf.bool)] == \
         ["F16", "F32", "F64", "I32", "I64", "U8", "U32", "BOOL"]
+
+
+@pytest.fixture
+def http_dir(tmp_path):
+    """A static HTTP server on 127.0.0.1 (free port) over tmp_path, stopped after the test."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield tmp_path, f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.mark.native
+def test_load_from_url_streams_and_validates(http_dir):
+    import asyncio
+
+    folder, url = http_dir
+    st.save(folder / "w.safetensors", {"a": tf.constant([[1.0, 2.0]]), "n": tf.constant([7], tf.int64)})
+    meta, t = load_file(f"{url}/w.safetensors")
+    assert t["a"].tolist() == [[1.0, 2.0]] and t["n"].tolist() == [7]
+    _, t = asyncio.run(tf.saving.load_file_async(f"{url}/w.safetensors"))
+    assert t["a"].tolist() == [[1.0, 2.0]]
+    (folder / "cut.safetensors").write_bytes((folder / "w.safetensors").read_bytes()[:-3])
+    with pytest.raises(ValueError, match="truncated file: tensor 'n'"):
+        load_file(f"{url}/cut.safetensors")
+    with pytest.raises(OSError):
+        load_file(f"{url}/missing.safetensors")

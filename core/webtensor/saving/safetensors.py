@@ -178,21 +178,6 @@ def _ignore(header):
     return lambda e, data: None
 
 
-def load(source) -> tuple:
-    """``(metadata, {name: Tensor})`` from a path or bytes-like: the plain safetensors API."""
-    out = {}
-
-    def on_header(header):
-        return lambda e, data: out.__setitem__(e.name, to_tensor(e, data))
-
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        header = read_bytes(source, on_header)
-    else:
-        with open(source, "rb") as f:
-            header = read_file(f, on_header)
-    return header.metadata, out
-
-
 def save(path, tensors: dict, metadata: dict | None = None) -> None:
     """Atomically write ``{name: tensor}`` as a safetensors file."""
     from .atomic import atomic_write
@@ -203,15 +188,23 @@ def save(path, tensors: dict, metadata: dict | None = None) -> None:
 
 # -- bytes -> tensors ---------------------------------------------------------------------
 
+def _storable(dt: D.DType) -> D.DType:
+    """float16 where the default backend stores it, else float32 (no detour to the CPU)."""
+    from .. import backends
+
+    return D.float32 if dt is D.float16 and dt not in backends.default().dtypes else dt
+
+
 def to_tensor(e: Entry, data, dtype: D.DType | None = None):
     """A tensor from a validated entry's bytes, through the one conversion path.
 
     float16 is widened on the host (memoryviews have no half format): a float16
-    file then loads on backends without float16, as ``--float16`` exports need."""
+    file then loads on backends without float16 (as float32), as ``--float16``
+    exports need."""
     from ..ops import array, math
     from ..tensor import convert
 
-    want = dtype or e.dtype
+    want = dtype or _storable(e.dtype)
     if 0 in e.shape:
         return array.zeros(e.shape, want)
     if e.dtype is D.float16:

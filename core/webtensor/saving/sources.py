@@ -30,11 +30,7 @@ def read(source, on_header):
     if hasattr(source, "read"):
         return st.read_file(source, on_header)
     if is_url(source):
-        if IN_PAGE:
-            from .. import page
-
-            return page.run_sync(read_async(source, on_header), what=f"load_model({source!r})")
-        return _read_url_native(source, on_header)
+        return _read_url_page_sync(source, on_header) if IN_PAGE else _read_url_native(source, on_header)
     with open(os.fspath(source), "rb") as f:
         return st.read_file(f, on_header)
 
@@ -50,6 +46,25 @@ async def read_async(source, on_header):
     return await asyncio.to_thread(_read_url_native, source, on_header)
 
 
+def _tensor_collector(out: dict):
+    def on_header(header):
+        return lambda e, data: out.__setitem__(e.name, st.to_tensor(e, data))
+    return on_header
+
+
+def load_file(source) -> tuple:
+    """``(metadata, {name: Tensor})`` from any safetensors file: path, bytes or URL."""
+    out = {}
+    header = read(source, _tensor_collector(out))
+    return header.metadata, out
+
+
+async def load_file_async(source) -> tuple:
+    out = {}
+    header = await read_async(source, _tensor_collector(out))
+    return header.metadata, out
+
+
 def _read_url_native(url: str, on_header):
     import urllib.request
 
@@ -58,29 +73,61 @@ def _read_url_native(url: str, on_header):
 
 
 class _Chunks:
-    """Bytes from a JS ReadableStream handed out in the sizes the parser asks for."""
+    """Bytes from a JS ReadableStream reader handed out in the sizes the parser asks for.
+
+    ``read`` blocks on each chunk's promise with JSPI (only JS promises are awaited
+    synchronously, so the parser and the backends run on the ordinary stack);
+    ``read_async`` awaits them."""
 
     def __init__(self, reader):
         self.reader, self.parts, self.have = reader, [], 0
 
-    async def read(self, n: int) -> bytes:
-        while self.have < n:
-            got = await self.reader.read()
-            if got.done:
-                break
-            chunk = got.value.to_bytes()
-            self.parts.append(chunk)
-            self.have += len(chunk)
+    def _take(self, n: int) -> bytes:
         joined = b"".join(self.parts) if len(self.parts) != 1 else self.parts[0]
         out, rest = joined[:n], joined[n:]
         self.parts, self.have = ([rest] if rest else []), len(rest)
         return out
 
+    def _add(self, got) -> bool:
+        if got.done:
+            return False
+        chunk = got.value.to_bytes()
+        self.parts.append(chunk)
+        self.have += len(chunk)
+        return True
+
+    def read(self, n: int) -> bytes:
+        from .. import page
+
+        while self.have < n and self._add(page.run_sync(self.reader.read(), "load_model(url)")):
+            pass
+        return self._take(n)
+
+    async def read_async(self, n: int) -> bytes:
+        while self.have < n and self._add(await self.reader.read()):
+            pass
+        return self._take(n)
+
+
+def _fetch_sync(url: str):
+    from js import fetch  # Pyodide's JS FFI
+    from .. import page
+
+    return _checked(page.run_sync(fetch(url), f"load_model({url!r})"), url)
+
+
+def _checked(resp, url: str):
+    if not resp.ok:
+        raise OSError(f"fetching {url} failed: HTTP {resp.status} {resp.statusText}")
+    return resp
+
+
+def _read_url_page_sync(url: str, on_header):
+    return st.read_stream(_Chunks(_fetch_sync(url).body.getReader()).read, on_header)
+
 
 async def _read_url_page(url: str, on_header):
     from js import fetch  # Pyodide's JS FFI
 
-    resp = await fetch(url)
-    if not resp.ok:
-        raise OSError(f"load_model: fetching {url} failed: HTTP {resp.status} {resp.statusText}")
-    return await st.read_stream_async(_Chunks(resp.body.getReader()).read, on_header)
+    resp = _checked(await fetch(url), url)
+    return await st.read_stream_async(_Chunks(resp.body.getReader()).read_async, on_header)
