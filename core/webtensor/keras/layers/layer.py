@@ -14,6 +14,7 @@ from ... import autodiff, nest
 from ... import dtypes as D
 from ...ops import array as A
 from ...ops import math as M
+from ...saving import budget
 from ...tensor import Tensor, Variable, convert
 from .. import backend, constraints, initializers, regularizers
 from ..saving import register
@@ -320,6 +321,7 @@ class Layer:
         name = name or f"variable_{len(self._trainable_variables) + len(self._non_trainable_variables)}"
         scope = _SCOPE if _SCOPE and _SCOPE[-1] == self.name else _SCOPE + [self.name]
         path = "/".join(scope + [name])
+        budget.charge(shape, dt)  # a model rebuilt from a file allocates only what the file justifies
         with autodiff.no_record():
             value = init(shape, dt) if callable(init) else init
         v = KerasVariable(value, trainable, name, path, dt, regularizers.get(regularizer), constraints.get(constraint))
