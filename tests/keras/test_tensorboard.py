@@ -60,6 +60,21 @@ def test_no_writer_no_step_and_record_if(tmp_path):
             tf.summary.scalar("v", tf.constant([1.0, 2.0]))
 
 
+def test_as_default_restores_only_a_step_it_set(tmp_path):
+    w = tf.summary.create_file_writer(str(tmp_path))
+    tf.summary.experimental.set_step(5)
+    with w.as_default(step=1):
+        assert tf.summary.experimental.get_step() == 1
+    assert tf.summary.experimental.get_step() == 5
+    with w.as_default():
+        tf.summary.experimental.set_step(9)
+    assert tf.summary.experimental.get_step() == 9
+    tf.summary.experimental.set_step(None)
+    noop = tf.summary.create_noop_writer()
+    with noop.as_default():
+        assert not bool(tf.summary.scalar("x", 1.0, step=0))
+
+
 def test_queue_flushes_after_max_queue_and_on_flush(tmp_path):
     w = tf.summary.create_file_writer(str(tmp_path), max_queue=2)
     size = os.path.getsize(w.path)
@@ -230,3 +245,123 @@ def test_saturate_cast_clamps_integers():
     assert tf.saturate_cast(tf.constant([-5, 300, 7]), tf.uint8).numpy().tolist() == [0, 255, 7]
     big = tf.constant([2**32 - 1, 5], tf.uint32)
     assert tf.saturate_cast(big, tf.int32).numpy().tolist() == [2**31 - 1, 5]
+
+
+# -- the Keras callback, driven hook by hook as fit drives it --------------------------------
+
+class _Layer:
+    def __init__(self, name, weights):
+        self.name = name
+        self.weights = weights
+
+
+class _Weight:
+    """A Keras 3 weight: a variable with a ``path`` naming its layer."""
+
+    def __init__(self, path, value):
+        self.path, self.name = path, path.split("/")[-1]
+        self._v = tf.Variable(value)
+
+    def _as_tensor(self):
+        return self._v.value()
+
+
+class _Optimizer:
+    def __init__(self):
+        self.iterations = tf.Variable(0, dtype=tf.int64)
+        self.learning_rate = tf.Variable(0.01)
+
+
+class _Model:
+    """The parts of a model the callback reads: layers' weights, the optimizer, to_json."""
+
+    def __init__(self):
+        k = _Weight("dense/kernel", [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        self.layers = [_Layer("dense", [k, tf.Variable([0.5, -0.5], name="bias")])]
+        self.optimizer = _Optimizer()
+
+    def to_json(self):
+        return '{"class_name": "Sequential"}'
+
+
+def f32(v: float) -> float:
+    return struct.unpack("<f", struct.pack("<f", v))[0]
+
+
+def _fit(cb, model, epochs, batches, val=True):
+    """The hook order of Keras's fit, with logs as Keras passes them."""
+    cb.set_model(model)
+    cb.on_train_begin()
+    for epoch in range(epochs):
+        cb.on_epoch_begin(epoch)
+        for b in range(batches):
+            if cb._implements("train"):
+                cb.on_train_batch_begin(b)
+            model.optimizer.iterations.assign_add(1)
+            tf.summary.scalar("from_model", float(b))  # a summary in the model's call: step is the global batch
+            if cb._implements("train"):
+                cb.on_train_batch_end(b, {"loss": 1.0 / (epoch * batches + b + 1)})
+        logs = {"loss": 1.0 / (epoch + 1), "accuracy": 0.5 + 0.1 * epoch}
+        if val:
+            cb.on_test_begin()
+            cb.on_test_end({"loss": 2.0 / (epoch + 1), "accuracy": 0.4 + 0.1 * epoch})
+            logs.update(val_loss=2.0 / (epoch + 1), val_accuracy=0.4 + 0.1 * epoch)
+        cb.on_epoch_end(epoch, logs)
+    cb.on_train_end()
+
+
+@pytest.mark.native
+def test_tensorboard_callback_epoch_scalars_and_histograms(tmp_path):
+    from webtensor.keras.callbacks.tensorboard import TensorBoard
+
+    cb = TensorBoard(str(tmp_path), histogram_freq=2)
+    assert not cb._implements("train")  # epoch logging needs no per-batch logs from fit
+    _fit(cb, _Model(), epochs=3, batches=4)
+    assert sorted(os.listdir(tmp_path)) == ["train", "validation"]
+    train, val = _accumulator(tmp_path / "train"), _accumulator(tmp_path / "validation")
+    assert [(s, float(v)) for s, v in _arrays(train, "epoch_loss")] == [(0, 1.0), (1, 0.5), (2, f32(1 / 3))]
+    assert [(s, float(v)) for s, v in _arrays(train, "epoch_accuracy")] == [(0, 0.5), (1, f32(0.6)), (2, f32(0.7))]
+    assert [float(v) for _, v in _arrays(train, "epoch_learning_rate")] == [f32(0.01)] * 3
+    assert [(s, float(v)) for s, v in _arrays(val, "epoch_loss")] == [(0, 2.0), (1, 1.0), (2, f32(2 / 3))]
+    assert [(s, float(v)) for s, v in _arrays(val, "evaluation_loss_vs_iterations")] == [(4, 2.0), (8, 1.0),
+                                                                                         (12, f32(2 / 3))]
+    for tag in ("epoch_val_loss", "batch_loss", "from_model"):  # epoch logging sets no default writer
+        assert tag not in train.Tags()["tensors"]
+    # histograms at epochs 0 and 2 (histogram_freq=2), tagged by weight path (or name)
+    hist = _arrays(train, "dense/kernel/histogram")
+    assert [s for s, _ in hist] == [0, 2]
+    assert sum(r[2] for r in hist[0][1].tolist()) == 6.0 and hist[0][1][0][0] == 1.0 and hist[0][1][-1][1] == 6.0
+    assert [s for s, _ in _arrays(train, "bias_0/histogram")] == [0, 2]
+    graph = _arrays(train, "keras")
+    assert graph[0][0] == 0 and graph[0][1] == b'{"class_name": "Sequential"}'
+    assert train.SummaryMetadata("keras").plugin_data.plugin_name == "graph_keras_model"
+
+
+@pytest.mark.native
+def test_tensorboard_callback_batch_logging_every_n(tmp_path):
+    from webtensor.keras.callbacks.tensorboard import TensorBoard
+
+    cb = TensorBoard(str(tmp_path), update_freq=3, write_graph=False, write_steps_per_second=True)
+    assert cb._implements("train")
+    _fit(cb, _Model(), epochs=2, batches=4, val=False)
+    train = _accumulator(tmp_path / "train")
+    # global batches 1..8; every third one is written
+    assert [(s, float(v)) for s, v in _arrays(train, "batch_loss")] == [(3, f32(1 / 3)), (6, f32(1 / 6))]
+    assert [s for s, _ in _arrays(train, "batch_steps_per_second")] == [3, 6]
+    sps = _arrays(train, "epoch_steps_per_second")
+    assert [s for s, _ in sps] == [0, 1] and all(float(v) > 0 for _, v in sps)
+    assert "keras" not in train.Tags()["tensors"]
+    assert not os.path.exists(tmp_path / "validation")
+    assert [(s, float(v)) for s, v in _arrays(train, "from_model")] == [(3, 2.0), (6, 1.0)]
+    assert tf.summary.experimental.get_step() is None  # restored after training
+
+
+def test_tensorboard_callback_rejects_what_it_cannot_do():
+    from webtensor.keras.callbacks.tensorboard import TensorBoard
+
+    with pytest.raises(ValueError, match="profil"):
+        TensorBoard(profile_batch=2)
+    with pytest.raises(ValueError, match="embeddings_freq"):
+        TensorBoard(embeddings_freq=1)
+    with pytest.raises(ValueError, match="update_freq"):
+        TensorBoard(update_freq=0)

@@ -51,7 +51,8 @@ class SummaryWriter:
 
     @contextlib.contextmanager
     def as_default(self, step=None):
-        """Make this the default writer (and ``step`` the default step) inside the block; flush on exit."""
+        """Make this the default writer inside the block, and ``step`` (if given) the default step
+        until the block ends; flush on exit."""
         self._check_open()
         old_writer, old_step = state.writer, state.step
         try:
@@ -61,7 +62,9 @@ class SummaryWriter:
             yield self
             self.flush()
         finally:
-            state.writer, state.step = old_writer, old_step
+            state.writer = old_writer
+            if step is not None:
+                state.step = old_step
 
     def _check_open(self) -> None:
         pass

@@ -43,10 +43,15 @@ class TensorBoard(Callback):
         self.embeddings_freq = embeddings_freq
         self.embeddings_metadata = embeddings_metadata
         self._global_train_batch = 0
+        self._step_before = None
         self._writers: dict = {}
         self._contexts: list = []
         self._epoch_start = self._batch_start = 0.0
         self._epoch_iterations = 0
+
+    def _implements(self, kind: str) -> bool:
+        """Ask fit for per-batch logs (a host read every step) only when batches are logged."""
+        return kind == "train" and (self.update_freq != "epoch" or bool(self.write_steps_per_second))
 
     def set_model(self, model):
         super().set_model(model)
@@ -73,7 +78,7 @@ class TensorBoard(Callback):
             warnings.warn(f"TensorBoard: model failed to serialize as JSON; not writing the graph ({e})")
             return
         meta = proto.summary_metadata("graph_keras_model", b"1")
-        with self._writer("train").as_default():
+        with summary.record_if(True), self._writer("train").as_default():
             summary.write("keras", config, step=0, metadata=meta)
 
     # -- batch-level logging: a default writer that records every update_freq batches --------
@@ -94,10 +99,13 @@ class TensorBoard(Callback):
 
     def on_train_begin(self, logs=None):
         self._global_train_batch = 0
+        self._step_before = summary.experimental.get_step()
         self._push_writer("train")
 
     def on_train_end(self, logs=None):
         self._pop_writer()
+        if self.update_freq != "epoch":
+            summary.experimental.set_step(self._step_before)
         for w in self._writers.values():
             w.close()
 
@@ -107,7 +115,7 @@ class TensorBoard(Callback):
     def on_test_end(self, logs=None):
         iterations = getattr(getattr(self.model, "optimizer", None), "iterations", None)
         if logs and iterations is not None:
-            with self._writer("validation").as_default():
+            with summary.record_if(True), self._writer("validation").as_default():
                 for name, value in logs.items():
                     summary.scalar(f"evaluation_{name}_vs_iterations", value, step=iterations)
         self._pop_writer()
@@ -150,7 +158,7 @@ class TensorBoard(Callback):
             train["steps_per_second"] = steps / max(time.time() - self._epoch_start, 1e-9)
         for which, values in (("train", train), ("validation", val)):
             if values:
-                with self._writer(which).as_default():
+                with summary.record_if(True), self._writer(which).as_default():
                     for name, value in values.items():
                         summary.scalar("epoch_" + name, value, step=epoch)
 
@@ -167,7 +175,7 @@ class TensorBoard(Callback):
             return None
 
     def _log_weights(self, epoch: int) -> None:
-        with self._writer("train").as_default():
+        with summary.record_if(True), self._writer("train").as_default():
             for layer in self.model.layers:
                 for w in layer.weights:
                     name = getattr(w, "path", None) or w.name.replace(":", "_")
