@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup sysdeps test test-core test-browser web demo bench clean
+.PHONY: setup sysdeps test test-core test-browser web demo loadtest bench clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -37,8 +37,17 @@ test-browser: setup sysdeps web
 	$(PY) build/make_site.py test-wheels
 	$(PY) -m pytest -q tests/browser
 
-demo: setup
-	$(PY) demos/linear_regression.py
+## demo: the web app on http://127.0.0.1:8000 (gallery, draw a digit, train in the page, the
+## regression lesson) served with the REST API; trains the demo models into models/ if missing
+demo: setup web
+	$(PY) demos/train_demo_models.py --models models
+	$(PY) -m webtensor site models build/dist/app --runtime build/dist/site
+	@echo "webtensor demo: open http://127.0.0.1:8000/ (Ctrl-C stops)"
+	$(PY) -m webtensor serve --models models --app build/dist/app --host 127.0.0.1 --port 8000
+
+## loadtest: concurrent predict clients while 10 new model versions are hot-swapped in (not in CI)
+loadtest: setup
+	env -u OPENBLAS_CORETYPE $(PY) benchmarks/load_test.py
 
 bench: setup
 	env -u OPENBLAS_CORETYPE $(PY) benchmarks/eager_overhead.py

@@ -11,6 +11,7 @@ import { setupRegression } from "./regression.mjs";
 
 const $ = (id) => document.getElementById(id);
 const TABS = ["gallery", "draw", "train", "regression", "embed"];
+const PYTHON_FILES = ["demo_data.py", "webapp.py"];  // the app's Python, imported in the page
 
 /** Shared state: the runtime once booted, the model list, whether a server is behind us. */
 export const app = {
@@ -45,9 +46,12 @@ async function boot() {
     backend,
     onProgress: (p) => { bar.value = p.fraction; text.textContent = p.message; },
   });
-  const source = await (await fetch("py/webapp.py")).text();
   wt.pyodide.FS.mkdirTree("/home/pyodide/app");
-  wt.pyodide.FS.writeFile("/home/pyodide/app/webapp.py", source);
+  for (const name of PYTHON_FILES) {
+    const resp = await fetch(`py/${name}`);
+    if (!resp.ok) throw new Error(`py/${name}: HTTP ${resp.status}`);
+    wt.pyodide.FS.writeFile(`/home/pyodide/app/${name}`, await resp.text());
+  }
   await wt.runPythonAsync("import sys, importlib\nsys.path.insert(0, '/home/pyodide/app')\nimportlib.invalidate_caches()\nimport webapp");
   Object.assign(app, { wt, browser, webapp: wt.pyodide.pyimport("webapp") });
   $("runtime").classList.add("ready");

@@ -22,6 +22,7 @@ RUNTIME_FILES = ("webtensor.mjs", "webtensor.json", "pyodide", "wheels")
 COMPONENT = WEB / "components" / "webtensor-model.mjs"
 EMBED_PAGE = WEB / "components" / "embed.html"
 APP = WEB / "app"
+APP_PYTHON = (ROOT / "demos" / "demo_data.py",)  # imported by web/app/py/webapp.py in the page
 
 
 def runtime_site(runtime=None) -> Path:
@@ -97,6 +98,8 @@ def build_app(models_dir, out, runtime=None) -> Path:
     shutil.copytree(_web_source(APP), out, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copy2(_web_source(COMPONENT), out / COMPONENT.name)
+    for f in APP_PYTHON:
+        shutil.copy2(_web_source(f), out / "py" / f.name)
     models = []
     for name, versions in sorted(found.items()):
         rows = []

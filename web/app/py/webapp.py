@@ -1,6 +1,6 @@
-"""The web app's Python: datasets, training with live progress, and the linear-regression
-lesson. The page writes this file into Pyodide's file system and imports it; natively
-it imports as is (the tests run it on the numpy backend).
+"""The web app's Python: training with live progress, and the linear-regression lesson.
+The page writes this file and demo_data.py into Pyodide's file system and imports them;
+natively they import as they are (the tests run them on the numpy backend).
 
 Training runs on the page's main thread, so it yields to the browser between steps
 (``await asyncio.sleep(0)``) about every ``YIELD_S``: the chart redraws and Stop works
@@ -10,66 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import math
 import random
-import struct
 import textwrap
 import time
 
 import webtensor as tf
 from webtensor.serving import browser
 
+from demo_data import digits, toy  # demos/demo_data.py, copied beside this file
+
 YIELD_S = 0.05
-TOY_SETS = ("moons", "circles", "spiral", "xor")
 GRID = 40  # decision-boundary resolution (GRID x GRID points over [-1.5, 1.5]^2)
-
-
-# -- data -----------------------------------------------------------------------------
-
-def toy(kind: str, n: int = 400, noise: float = 0.12, seed: int = 0) -> tuple:
-    """A 2-D two-class set: points (n, 2) in about [-1.2, 1.2]^2 and int32 labels."""
-    if kind not in TOY_SETS:
-        raise ValueError(f"unknown toy dataset {kind!r}; choose one of {', '.join(TOY_SETS)}")
-    rnd = random.Random(seed)
-    pts, labels = [], []
-    for i in range(n):
-        c = i % 2
-        if kind == "moons":
-            t = rnd.uniform(0, math.pi)
-            x, y = (math.cos(t) - 0.5, math.sin(t) - 0.25) if c == 0 else (0.5 - math.cos(t), 0.25 - math.sin(t))
-        elif kind == "circles":
-            r, t = (0.4 if c == 0 else 1.0), rnd.uniform(0, 2 * math.pi)
-            x, y = r * math.cos(t), r * math.sin(t)
-        elif kind == "spiral":
-            r = rnd.uniform(0.05, 1.0)
-            t = 3.5 * r + c * math.pi
-            x, y = r * math.cos(t), r * math.sin(t)
-        else:
-            x, y = rnd.uniform(-1, 1), rnd.uniform(-1, 1)
-            c = int(x * y > 0)
-        pts.append([x + rnd.gauss(0, noise), y + rnd.gauss(0, noise)])
-        labels.append(c)
-    return pts, labels
-
-
-def digits(raw) -> tuple:
-    """The digits split (data/digits_split.bin: int32 n_train, n_test, float32 x_train,
-    int32 y_train, float32 x_test, int32 y_test; little-endian) as tensors."""
-    raw = memoryview(bytes(raw))
-    n_train, n_test = struct.unpack_from("<ii", raw, 0)
-    o = 8
-
-    def take(fmt, n, shape):
-        nonlocal o
-        t = tf.constant(raw[o:o + 4 * n].cast(fmt))
-        o += 4 * n
-        return tf.reshape(t, shape)
-
-    x_train = take("f", n_train * 64, [n_train, 64])
-    y_train = take("i", n_train, [n_train])
-    x_test = take("f", n_test * 64, [n_test, 64])
-    y_test = take("i", n_test, [n_test])
-    return x_train, y_train, x_test, y_test
 
 
 # -- training -------------------------------------------------------------------------

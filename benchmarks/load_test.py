@@ -1,0 +1,166 @@
+"""Bounded load test of the server with hot swaps: ``make loadtest``.
+
+N concurrent keep-alive clients send digits predict requests (TF Serving row format,
+one instance each) for a fixed time while 10 new versions of the model are dropped
+into the model directory (each written to a temporary folder and renamed in, as
+``make demo`` and the app do). The server runs in its own process (uvicorn, one
+webtensor worker). Reports requests/s, p50/p99 latency, failures (target: 0), and how
+many distinct model versions answered.
+
+    python benchmarks/load_test.py [--clients 16] [--seconds 20] [--versions 10]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "core"))
+
+import webtensor as tf  # noqa: E402
+
+
+def make_model(seed: int):
+    """The demo digits MLP shape (64 -> 64 -> 10), weights from ``seed``: each version differs."""
+    tf.random.set_seed(seed)
+    k = tf.keras
+    return k.Sequential([k.Input((64,), name="pixels"), k.layers.Dense(64, activation="relu"),
+                         k.layers.Dense(10, activation="softmax", name="probabilities")], name="digits")
+
+
+def drop_version(root: Path, version: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix=".drop-", dir=root))
+    make_model(version).save(str(tmp / "model.safetensors"))
+    os.rename(tmp, root / str(version))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def request(reader, writer, path: str, body: bytes) -> tuple:
+    writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    await writer.drain()
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
+
+
+async def client(port: int, body: bytes, until: float, out: dict) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < until:
+            t0 = time.perf_counter()
+            try:
+                status, data = await request(reader, writer, "/v1/models/digits:predict", body)
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as e:
+                out["failures"].append(f"connection: {e!r}")
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                continue
+            out["latency"].append(time.perf_counter() - t0)
+            if status != 200:
+                out["failures"].append(f"HTTP {status}: {data[:200]!r}")
+            else:
+                out["answers"].add(tuple(round(v, 6) for v in json.loads(data)["predictions"][0]))
+    finally:
+        writer.close()
+
+
+async def dropper(root: Path, versions: int, seconds: float, out: dict) -> None:
+    for v in range(2, versions + 2):
+        await asyncio.sleep(seconds / (versions + 1))
+        await asyncio.to_thread(drop_version, root, v)
+        out["dropped"] += 1
+
+
+async def run(port: int, root: Path, clients: int, seconds: float, versions: int) -> dict:
+    out = {"latency": [], "failures": [], "answers": set(), "dropped": 0}
+    body = json.dumps({"instances": [[(i % 17) / 16 for i in range(64)]]}).encode()
+    until = time.perf_counter() + seconds
+    t0 = time.perf_counter()
+    await asyncio.gather(dropper(root, versions, seconds, out),
+                         *(client(port, body, until, out) for _ in range(clients)))
+    out["wall"] = time.perf_counter() - t0
+    return out
+
+
+def percentile(xs: list, q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+def wait_up(port: int, proc, timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"load test: the server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models/digits", timeout=2) as r:
+                if json.load(r)["model_version_status"][0]["state"] == "AVAILABLE":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit("load test: the server did not start")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--versions", type=int, default=10)
+    args = p.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="webtensor-load-"))
+    root = tmp / "digits"
+    root.mkdir()
+    drop_version(root, 1)
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "core"))
+    proc = subprocess.Popen([sys.executable, "-m", "webtensor", "serve", "--port", str(port), "--models", str(tmp),
+                             "--poll", "0.2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_up(port, proc)
+        out = asyncio.run(run(port, root, args.clients, args.seconds, args.versions))
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models/digits") as r:
+            serving = [s["version"] for s in json.load(r)["model_version_status"] if s["state"] == "AVAILABLE"]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    n = len(out["latency"])
+    print(f"{args.clients} clients, {args.seconds:.0f} s, {out['dropped']} new versions dropped in; "
+          f"serving version {','.join(serving)} at the end")
+    print(f"requests {n}  ({n / out['wall']:.0f}/s)  p50 {percentile(out['latency'], .5) * 1e3:.1f} ms  "
+          f"p99 {percentile(out['latency'], .99) * 1e3:.1f} ms  failures {len(out['failures'])}  "
+          f"distinct answers {len(out['answers'])}")
+    for f in out["failures"][:10]:
+        print("  failure:", f)
+    ok = not out["failures"] and serving == [str(args.versions + 1)]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
