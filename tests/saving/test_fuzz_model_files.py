@@ -54,3 +54,23 @@ def test_mutator_is_reproducible(tmp_path):
     blob = weights_file(tmp_path)
     assert list(mutations(blob, 5, 50)) == list(mutations(blob, 5, 50))
     assert struct.unpack("<Q", blob[:8])[0] < len(blob)
+
+
+def model_file(tmp_path) -> bytes:
+    """A compiled, trained model with Dense, Conv2D, BatchNormalization and an optimizer."""
+    L = tf.keras.layers
+    m = tf.keras.Sequential([tf.keras.Input((4, 4, 1)), L.Conv2D(2, 3, activation="relu"), L.Flatten(),
+                             L.BatchNormalization(), L.Dense(3, activation="softmax")])
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x = tf.random.stateless_uniform((8, 4, 4, 1), seed=(1, 1))
+    m.fit(x, tf.constant([0, 1, 2, 0, 1, 2, 0, 1]), epochs=1, batch_size=4, verbose=0)
+    path = tmp_path / "m.safetensors"
+    m.save(str(path))
+    return path.read_bytes()
+
+
+def test_mutated_model_files_raise_only_value_error(tmp_path):
+    blob = model_file(tmp_path)
+    tf.keras.models.load_model(blob)  # the unmutated file loads
+    out = run_fuzz(blob, tf.keras.models.load_model, seed=11, count=400)
+    assert out["ValueError"] > 250 and out["loaded"] > 0, out
