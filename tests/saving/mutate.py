@@ -200,3 +200,33 @@ def run_fuzz(blob: bytes, load, seed: int, count: int) -> dict:
             raise AssertionError(f"mutation {i} (seed {seed}) raised {type(e).__name__}: {e}\n"
                                  f"file head: {bytes(bad[:200])!r}") from e
     return outcomes
+
+
+# -- valid files to start from ------------------------------------------------------
+
+def weights_file(tmp_path) -> bytes:
+    import webtensor as tf
+    from webtensor.saving import safetensors as st
+
+    path = tmp_path / "w.safetensors"
+    st.save(path, {"dense/kernel": tf.reshape(tf.range(12, dtype=tf.float32), (3, 4)),
+                   "dense/bias": tf.constant([0.5, -0.5, 1.0, 2.0]),
+                   "half": tf.constant([1.0, 2.0], tf.float16), "steps": tf.constant(7, tf.int64),
+                   "mask": tf.constant([True, False, True])},
+            {"format": "webtensor", "format_version": "1", "note": "fuzz"})
+    return path.read_bytes()
+
+
+def model_file(tmp_path) -> bytes:
+    """A compiled, trained model with Dense, Conv2D, BatchNormalization and an optimizer."""
+    import webtensor as tf
+
+    L = tf.keras.layers
+    m = tf.keras.Sequential([tf.keras.Input((4, 4, 1)), L.Conv2D(2, 3, activation="relu"), L.Flatten(),
+                             L.BatchNormalization(), L.Dense(3, activation="softmax")])
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x = tf.random.stateless_uniform((8, 4, 4, 1), seed=(1, 1))
+    m.fit(x, tf.constant([0, 1, 2, 0, 1, 2, 0, 1]), epochs=1, batch_size=4, verbose=0)
+    path = tmp_path / "m.safetensors"
+    m.save(str(path))
+    return path.read_bytes()

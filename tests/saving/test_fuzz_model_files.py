@@ -8,20 +8,10 @@ import struct
 import pytest
 
 import webtensor as tf
-from mutate import mutations, run_fuzz
+from mutate import model_file, mutations, run_fuzz, weights_file
 from webtensor.saving import load_file, safetensors as st
 
 pytestmark = pytest.mark.filterwarnings("ignore")
-
-
-def weights_file(tmp_path) -> bytes:
-    path = tmp_path / "w.safetensors"
-    st.save(path, {"dense/kernel": tf.reshape(tf.range(12, dtype=tf.float32), (3, 4)),
-                   "dense/bias": tf.constant([0.5, -0.5, 1.0, 2.0]),
-                   "half": tf.constant([1.0, 2.0], tf.float16), "steps": tf.constant(7, tf.int64),
-                   "mask": tf.constant([True, False, True])},
-            {"format": "webtensor", "format_version": "1", "note": "fuzz"})
-    return path.read_bytes()
 
 
 def test_mutated_weight_files_raise_only_value_error(tmp_path):
@@ -54,19 +44,6 @@ def test_mutator_is_reproducible(tmp_path):
     blob = weights_file(tmp_path)
     assert list(mutations(blob, 5, 50)) == list(mutations(blob, 5, 50))
     assert struct.unpack("<Q", blob[:8])[0] < len(blob)
-
-
-def model_file(tmp_path) -> bytes:
-    """A compiled, trained model with Dense, Conv2D, BatchNormalization and an optimizer."""
-    L = tf.keras.layers
-    m = tf.keras.Sequential([tf.keras.Input((4, 4, 1)), L.Conv2D(2, 3, activation="relu"), L.Flatten(),
-                             L.BatchNormalization(), L.Dense(3, activation="softmax")])
-    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    x = tf.random.stateless_uniform((8, 4, 4, 1), seed=(1, 1))
-    m.fit(x, tf.constant([0, 1, 2, 0, 1, 2, 0, 1]), epochs=1, batch_size=4, verbose=0)
-    path = tmp_path / "m.safetensors"
-    m.save(str(path))
-    return path.read_bytes()
 
 
 def test_mutated_model_files_raise_only_value_error(tmp_path):
