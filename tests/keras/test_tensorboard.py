@@ -32,6 +32,20 @@ def test_record_framing():
     assert rec[12:17] == data and struct.unpack("<I", rec[17:])[0] == masked_crc32c(data)
 
 
+def test_histogram_buckets_by_hand():
+    # Runs in the page too: TensorBoard's bucketing on our ops, read back without numpy.
+    from webtensor.summary.summaries import _buckets
+
+    rows = _buckets(tf.constant([[0.0, 1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0, 9.0]]), 5)
+    edges = [0.0, 1.8, 3.6, 5.4, 7.2, 9.0]
+    assert len(rows) == 5
+    for i, (lo, hi, n) in enumerate(rows):
+        assert abs(lo - edges[i]) < 1e-12 and abs(hi - edges[i + 1]) < 1e-12 and n == 2.0
+    assert _buckets(tf.constant([-1, -1]), 2) == [[-1.0, -1.0, 0.0], [-1.0, -1.0, 2.0]]
+    assert _buckets([], 2) == [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    assert _buckets([1.0, 2.0], 0) == []
+
+
 def test_writer_file_name_and_first_record(tmp_path):
     w = tf.summary.create_file_writer(str(tmp_path / "run"))
     name = os.path.basename(w.path)
