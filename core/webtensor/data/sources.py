@@ -6,6 +6,7 @@ costs one slice or gather per component per batch.
 """
 from __future__ import annotations
 
+import array
 import builtins
 
 from .. import nest
@@ -69,7 +70,7 @@ class TensorSliceDataset(_Source):
             a, b = idx[0], idx[0] + len(idx)
             parts = [t[a:b] for t in self._flat]
         else:
-            ix = convert(idx, D.int32 if self._n < 2**31 else D.int64)
+            ix = convert(array.array("i" if self._n < 2**31 else "q", idx))  # the buffer path: no per-item checks
             parts = [A.gather(t, ix) for t in self._flat]
         return nest.pack_sequence_as(self._struct, parts)
 
