@@ -14,9 +14,10 @@ _left: list = []  # bytes still allowed, innermost build last
 
 
 @contextlib.contextmanager
-def limit(nbytes: int, what: str):
-    """Allow ``nbytes`` of weights to be created inside the block."""
-    _left.append([nbytes, what])
+def limit(nbytes: int, what: str, at: int = 0):
+    """Allow ``nbytes`` of weights to be created inside the block; ``at`` is the byte
+    offset of the config in the file, for the error."""
+    _left.append([nbytes, what, at])
     try:
         yield
     finally:
@@ -34,5 +35,5 @@ def charge(shape, dtype) -> None:
     budget[0] -= n
     if budget[0] < 0:
         raise ValueError(f"invalid model file: the model config asks for more weights than "
-                         f"{budget[1]} holds (a weight of shape {tuple(shape)} is over the budget; "
-                         f"at byte offset 8)")
+                         f"{budget[1]} holds (a weight of shape {tuple(shape)} is over the budget) "
+                         f"(at byte offset {budget[2]})")

@@ -128,27 +128,28 @@ def _known_layer(custom_objects):
 
 def _build(config: dict, custom_objects, header) -> object:
     """The model the config describes, within the file's allocation budget."""
-    validate.check_layers(config, _known_layer(custom_objects))
+    at = header.at("model_config")
+    validate.check_layers(config, _known_layer(custom_objects), at)
     weights = [e for e in header.tensors.values() if not e.name.startswith("optimizer/")]
     allowed = sum(8 * (e.nbytes // e.dtype.size) for e in weights) + SLACK
     ks = _keras_saving()
     try:
-        with budget.limit(allowed, "the file"):
+        with budget.limit(allowed, "the file", at):
             model = ks.deserialize_keras_object(config, custom_objects=custom_objects)
     except ValueError as e:
         if str(e).startswith("invalid model file"):
             raise
-        raise fail(f"model_config does not build a model: {e}", PREFIX) from None
+        raise fail(f"model_config does not build a model: {e}", at) from None
     except (RecursionError, MemoryError) as e:
-        raise fail(f"model_config does not build a model: {type(e).__name__}", PREFIX) from None
+        raise fail(f"model_config does not build a model: {type(e).__name__}", at) from None
     except Exception as e:  # noqa: BLE001 - untrusted config: any failure is a bad file
-        raise fail(f"model_config does not build a model: {type(e).__name__}: {e}", PREFIX) from None
+        raise fail(f"model_config does not build a model: {type(e).__name__}: {e}", at) from None
     if not hasattr(model, "weights") or not hasattr(model, "layers"):
-        raise fail(f"model_config describes a {type(model).__name__}, not a model", PREFIX)
+        raise fail(f"model_config describes a {type(model).__name__}, not a model", at)
     return model
 
 
-def _compile(model, training: dict | None, custom_objects) -> None:
+def _compile(model, training: dict | None, custom_objects, at: int) -> None:
     if not training or not hasattr(model, "compile_from_config"):
         return
     ks = _keras_saving()
@@ -156,7 +157,7 @@ def _compile(model, training: dict | None, custom_objects) -> None:
         with ks.custom_object_scope(custom_objects):
             model.compile_from_config(training)
     except Exception as e:  # noqa: BLE001 - untrusted config
-        raise fail(f"training_config does not compile: {type(e).__name__}: {e}", PREFIX) from None
+        raise fail(f"training_config does not compile: {type(e).__name__}: {e}", at) from None
 
 
 def _optimizer_slots(model, header) -> list:
@@ -202,7 +203,7 @@ def _model_builder(custom_objects, compile: bool, built: dict):
                        "Python and call model.load_weights(...)", PREFIX)
         model = _build(meta["model_config"], custom_objects, header)
         if compile:
-            _compile(model, meta["training_config"], custom_objects)
+            _compile(model, meta["training_config"], custom_objects, header.at("training_config"))
             targets = dict(weight_entries(model))
             targets.update(_optimizer_slots(model, header))
             sink = _assigner(targets, header)

@@ -46,11 +46,16 @@ class Entry:
 class Header:
     """A validated header: tensors in file order and the ``__metadata__`` str->str map."""
 
-    __slots__ = ("tensors", "metadata", "data_start", "data_size")
+    __slots__ = ("tensors", "metadata", "data_start", "data_size", "meta_at")
 
-    def __init__(self, tensors: dict, metadata: dict, data_start: int, data_size: int):
+    def __init__(self, tensors: dict, metadata: dict, data_start: int, data_size: int, meta_at=None):
         self.tensors, self.metadata = tensors, metadata
         self.data_start, self.data_size = data_start, data_size
+        self.meta_at = meta_at or {}
+
+    def at(self, key: str) -> int:
+        """Byte offset of a metadata entry (for errors about the config inside it)."""
+        return self.meta_at.get(key, PREFIX)
 
     total_size = property(lambda self: self.data_start + self.data_size)
 
@@ -130,7 +135,8 @@ def parse_header(raw: bytes, total: int | None) -> Header:
     for name, info in obj.items():
         tensors[name] = _entry(name, info, raw, data_start, data_size)
     end = _check_layout(tensors, data_start, data_size)
-    return Header(tensors, metadata, data_start, end if data_size is None else data_size)
+    meta_at = {k: PREFIX + _find(raw, k) for k in metadata}
+    return Header(tensors, metadata, data_start, end if data_size is None else data_size, meta_at)
 
 
 def _metadata(meta, raw: bytes) -> dict:
@@ -209,47 +215,45 @@ def model_metadata(header: Header) -> dict:
     version = meta.get("format_version")
     if version != str(FORMAT_VERSION):
         raise fail(f"format_version {version!r} is not supported (this reader knows "
-                   f"{FORMAT_VERSION}); upgrade webtensor", PREFIX)
+                   f"{FORMAT_VERSION}); upgrade webtensor", header.at("format_version"))
     out["format_version"] = FORMAT_VERSION
     for key in ("model_config", "training_config"):
         if key in meta:
-            out[key] = _load_json(meta[key], None, f"__metadata__[{key!r}]", PREFIX)
+            out[key] = _load_json(meta[key], None, f"__metadata__[{key!r}]", header.at(key))
             if not isinstance(out[key], dict):
-                raise fail(f"__metadata__[{key!r}] is not a JSON object", PREFIX)
+                raise fail(f"__metadata__[{key!r}] is not a JSON object", header.at(key))
     return out
 
 
-def layer_configs(config: dict, path: str = "model_config"):
+def layer_configs(config: dict, path: str = "model_config", at: int = PREFIX):
     """Yield (json_path, class_name, config) for the model and every layer nested in it."""
     if not isinstance(config, dict):
-        raise fail(f"{path} is a {type(config).__name__}, not a layer config object", PREFIX)
+        raise fail(f"{path} is a {type(config).__name__}, not a layer config object", at)
     cls = config.get("class_name")
     if not isinstance(cls, str):
-        raise fail(f"{path} has no class_name string", PREFIX)
+        raise fail(f"{path} has no class_name string", at)
     inner = config.get("config", {})
     if not isinstance(inner, dict):
-        raise fail(f"{path}.config is not an object", PREFIX)
+        raise fail(f"{path}.config is not an object", at)
     yield path, cls, inner
-    for key in ("layers",):
-        layers = inner.get(key)
-        if layers is None:
-            continue
+    layers = inner.get("layers")
+    if layers is not None:
         if not isinstance(layers, list):
-            raise fail(f"{path}.config.{key} is not a list", PREFIX)
+            raise fail(f"{path}.config.layers is not a list", at)
         for i, sub in enumerate(layers):
-            yield from layer_configs(sub, f"{path}.config.{key}[{i}]")
+            yield from layer_configs(sub, f"{path}.config.layers[{i}]", at)
     for key in ("layer", "cell", "backward_layer", "forward_layer"):
         sub = inner.get(key)
         if isinstance(sub, dict) and "class_name" in sub:
-            yield from layer_configs(sub, f"{path}.config.{key}")
+            yield from layer_configs(sub, f"{path}.config.{key}", at)
 
 
-def check_layers(config: dict, known) -> None:
+def check_layers(config: dict, known, at: int = PREFIX) -> None:
     """Refuse a config naming a layer class ``known(class_name)`` does not accept."""
-    for path, cls, _ in layer_configs(config):
+    for path, cls, _ in layer_configs(config, at=at):
         if not known(cls):
             raise fail(f"{path} names unknown layer class {cls!r}; no code is loaded from files, "
-                       f"pass custom_objects={{{cls!r}: ...}} for your own layers", PREFIX)
+                       f"pass custom_objects={{{cls!r}: ...}} for your own layers", at)
 
 
 def check_weights(header: Header, expected: dict, prefix: str = "") -> None:
@@ -258,7 +262,7 @@ def check_weights(header: Header, expected: dict, prefix: str = "") -> None:
         e = header.tensors.get(prefix + name)
         if e is None:
             raise fail(f"missing weight {prefix + name!r} (shape {list(shape)}) the model config needs",
-                       PREFIX)
+                       header.at("model_config"))
         if tuple(e.shape) != tuple(shape):
             raise fail(f"weight {e.name!r} has shape {list(e.shape)} in the file but the model "
                        f"needs {list(shape)}", e.offset)
