@@ -352,12 +352,25 @@ def _cast_host(buf_dt: D.DType, want: D.DType, value, op):
                         f"use tf.cast")
 
 
+def _written(be, buf, shape: tuple, dt: D.DType) -> Tensor:
+    """A new tensor of host bytes on ``be``; values ``be`` cannot hold (OverflowError: int64
+    beyond a GPU's 32-bit storage) stay on the CPU backend, as float64 does."""
+    try:
+        return wrap(be.write(buf, shape, dt), dt, be)
+    except OverflowError:
+        from . import backends
+
+        cpu = backends.cpu()
+        if cpu is be:
+            raise
+        return wrap(cpu.write(buf, shape, dt), dt, cpu)
+
+
 def _from_buffer(mv: memoryview, dt, want, be, op):
     shape = tuple(mv.shape)
     data = mv if mv.c_contiguous else memoryview(mv.tobytes())
-    be = be or placement.creation_backend(dt)
-    t = wrap(be.write(data.cast("B") if data.ndim != 1 or data.format != "B" else data, shape, dt), dt,
-             placement.for_dtype(be, dt))
+    be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
+    t = _written(be, data.cast("B") if data.ndim != 1 or data.format != "B" else data, shape, dt)
     if want is not None and want is not dt:
         from .ops import math as m
 
@@ -380,7 +393,10 @@ def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None =
         dt = dtype or (hint if hint is not None and _fits(value, hint) else D.result_kind_of(value))
         v = _check_scalar(value, dt, op)
         be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
-        return wrap(be.full((), v, dt), dt, be)
+        try:
+            return wrap(be.full((), v, dt), dt, be)
+        except OverflowError:
+            return _written(be, host.pack([v], dt), (), dt)
     if isinstance(value, Variable):
         return convert(value.value(), dtype, be, op=op)
     if isinstance(value, (list, tuple)):
@@ -395,11 +411,11 @@ def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None =
             _cast_host(dt, dtype, value, op)
             arr, dt = arr.astype(dtype.name), dtype
         be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
-        return wrap(be.write(memoryview(arr.reshape(-1)).cast("B"), arr.shape, dt), dt, be)
+        return _written(be, memoryview(arr.reshape(-1)).cast("B"), arr.shape, dt)
     if isinstance(value, host.HostArray):
         dt = value.dtype
         be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
-        t = wrap(be.write(host.pack(value._flat, dt), value.shape, dt), dt, be)
+        t = _written(be, host.pack(value._flat, dt), value.shape, dt)
         return t if dtype is None or dtype is dt else _cast_checked(t, dtype, op)
     if isinstance(value, TensorShape):
         return convert(value.as_list(), dtype or D.int32, be, op=op)
@@ -452,7 +468,7 @@ def _convert_sequence(value, dtype, be, hint, op):
         buf = host.pack(flat, dt)
     except (TypeError, ValueError, OverflowError) as e:
         raise InvalidArgumentError(f"{op}: cannot convert {value!r:.60} to dtype {dt.name}: {e}") from None
-    return wrap(be.write(buf, shape, dt), dt, be)
+    return _written(be, buf, shape, dt)
 
 
 def constant(value, dtype=None, shape=None, name=None) -> Tensor:

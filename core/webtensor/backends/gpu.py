@@ -116,6 +116,10 @@ def _identity(op: str, dt: D.DType):
     return 0 if op == "max" else 2**32 - 1
 
 
+_INT64_RANGE = ("GPU: an int64 tensor of shape {} holds values outside the int32 range the GPU "
+                "stores int64 in; keep it on the CPU (tf.device('/CPU:0'))")
+
+
 class GPUBackend:
     """Primitives on a WebGPU device; see the module docstring."""
 
@@ -250,9 +254,7 @@ class GPUBackend:
             try:
                 mv = memoryview(array.array("i", mv.cast("q"))).cast("B")
             except OverflowError:
-                raise InvalidArgumentError(
-                    f"GPU: int64 tensor of shape {shape} holds values outside the int32 range, which "
-                    f"the GPU backend stores int64 in; create it under tf.device('/CPU:0')") from None
+                raise OverflowError(_INT64_RANGE.format(shape)) from None
         if n == 1:
             return Handle(shape, dtype, self._constant(bytes(mv)))
         h = self._new(shape, dtype)
@@ -301,6 +303,8 @@ class GPUBackend:
 
     def full(self, shape, value, dtype):
         shape = tuple(shape)
+        if dtype is D.int64 and not -(2**31) <= value < 2**31:
+            raise OverflowError(_INT64_RANGE.format(shape))
         bits = _bits(value, dtype)
         if prod(shape) == 1:
             return Handle(shape, dtype, self._constant(struct.pack("<I", bits)))
