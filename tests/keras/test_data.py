@@ -150,6 +150,20 @@ def test_batch_then_unbatch_round_trip():
         Dataset.range(3).unbatch().element_spec
 
 
+def test_padded_batch_pads_to_the_longest_or_to_given_shapes():
+    ds = Dataset.range(1, 5).map(lambda x: tf.fill([x], x))
+    assert values(ds.padded_batch(2)) == [[[1, 0], [2, 2]], [[3, 3, 3, 0], [4, 4, 4, 4]]]
+    assert ds.padded_batch(2).element_spec == spec([None, None], tf.int64)
+    fixed = ds.padded_batch(3, padded_shapes=[5], padding_values=tf.constant(-1, tf.int64), drop_remainder=True)
+    assert values(fixed) == [[[1, -1, -1, -1, -1], [2, 2, -1, -1, -1], [3, 3, 3, -1, -1]]]
+    assert fixed.element_spec == spec([3, 5], tf.int64) and len(fixed) == 1
+    pairs = Dataset.range(1, 3).map(lambda x: {"a": tf.fill([x], 1.5), "n": x})
+    out = pairs.padded_batch(2, padded_shapes={"a": [None], "n": []}, padding_values={"a": 9.0, "n": 0})
+    assert values(out) == [{"a": [[1.5, 9.0], [1.5, 1.5]], "n": [1, 2]}]
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"shape \(3,\) to the smaller shape \(2,\)"):
+        list(ds.padded_batch(4, padded_shapes=[2]))
+
+
 def test_batch_size_must_be_positive():
     with pytest.raises(tf.errors.InvalidArgumentError, match="greater than zero"):
         Dataset.range(3).batch(0)

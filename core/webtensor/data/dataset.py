@@ -120,6 +120,10 @@ class Dataset:
               name=None) -> "Dataset":
         return _tr.BatchDataset(self, batch_size, drop_remainder)
 
+    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False,
+                     name=None) -> "Dataset":
+        return _tr.PaddedBatchDataset(self, batch_size, padded_shapes, padding_values, drop_remainder)
+
     def unbatch(self, name=None) -> "Dataset":
         return _tr.UnbatchDataset(self)
 

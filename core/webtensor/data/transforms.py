@@ -14,6 +14,7 @@ from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..ops import array as A
 from ..ops.random import _key
+from ..shape import TensorShape
 from ..spec import TensorSpec
 from ..tensor import Tensor, convert
 from . import structure as S
@@ -362,6 +363,73 @@ class BatchDataset(Dataset):
         if n < 0:
             return n
         return n // self._size if self._drop else -(-n // self._size)
+
+
+class PaddedBatchDataset(BatchDataset):
+    """Batches elements whose shapes differ by padding each component up to ``padded_shapes``
+    (a ``None`` dim, or no ``padded_shapes`` at all, pads to the longest in the batch)."""
+
+    def __init__(self, input, batch_size, padded_shapes, padding_values, drop_remainder):
+        super().__init__(input, batch_size, drop_remainder)
+        spec = input.element_spec
+        flat = nest.flatten(spec)
+        shapes = [None] * len(flat) if padded_shapes is None else _leaves_like(spec, padded_shapes)
+        self._shapes = [TensorShape([None] * s.shape.rank) if p is None else TensorShape(p)
+                        for s, p in zip(flat, shapes)]
+        for s, p in zip(flat, self._shapes):
+            if not p.is_compatible_with([None] * (s.shape.rank or 0)) or not all(
+                    a is None or b is None or b <= a for a, b in zip(p, s.shape)):
+                raise InvalidArgumentError(f"padded_batch: padded shape {p} does not fit elements of "
+                                           f"shape {s.shape}")
+        values = padding_values
+        if values is None or not nest.is_nested(values):
+            values = [values] * len(flat)
+        else:
+            values = _leaves_like(spec, values)
+        self._pads = [convert(0 if v is None else v, s.dtype, op="padded_batch") for s, v in zip(flat, values)]
+
+    def _elements(self):
+        stream = self._input._iterate()
+        n = self._size
+        while True:
+            chunk = list(itertools.islice(stream, n))
+            if not chunk or (self._drop and len(chunk) < n):
+                return
+            yield self._pad_stack(chunk)
+
+    def _pad_stack(self, chunk: list):
+        flats = [nest.flatten(e) for e in chunk]
+        out = []
+        for c, (target, pad) in enumerate(zip(self._shapes, self._pads)):
+            parts = [f[c] for f in flats]
+            want = [d if d is not None else max(p.shape[i] for p in parts) for i, d in enumerate(target)]
+            padded = []
+            for p in parts:
+                if p.shape.rank != len(want) or any(h > w for h, w in zip(p.shape, want)):
+                    raise InvalidArgumentError(f"padded_batch: attempted to pad component {c} of shape "
+                                               f"{p.shape} to the smaller shape {tuple(want)}")
+                extra = [(0, w - h) for h, w in zip(p.shape, want)]
+                padded.append(A.pad(p, extra, constant_values=pad) if any(e for _, e in extra) else p)
+            out.append(A.stack(padded))
+        return nest.pack_sequence_as(chunk[0], out)
+
+    def _spec(self):
+        lead = self._size if self._drop else None
+        flat = nest.flatten(self._input.element_spec)
+        return nest.pack_sequence_as(self._input.element_spec, [
+            TensorSpec([lead] + list(p), s.dtype) for s, p in zip(flat, self._shapes)])
+
+
+def _leaves_like(spec, value) -> list:
+    """``value``'s parts at the positions of ``spec``'s TensorSpec leaves (shapes are lists, so
+    ``nest.flatten`` cannot be used on them)."""
+    if isinstance(spec, TensorSpec):
+        return [value]
+    if isinstance(spec, dict):
+        return [x for k in sorted(spec) for x in _leaves_like(spec[k], value[k])]
+    if not isinstance(value, (tuple, list)) or len(value) != len(spec):
+        raise ValueError(f"padded_batch: {value!r} does not match the element structure {spec}")
+    return [x for s, v in zip(spec, value) for x in _leaves_like(s, v)]
 
 
 class UnbatchDataset(Dataset):
