@@ -34,5 +34,6 @@ from . import config, linalg, math, nn, random  # noqa: E402,F401
 from . import io  # noqa: E402,F401  (webtensor.io.import_keras)
 from . import saving  # noqa: E402,F401  (model files)
 from . import data, summary  # noqa: E402,F401
+from . import keras  # noqa: E402,F401
 
 __version__ = "0.1.0"

@@ -3,4 +3,6 @@ from . import (  # noqa: F401
     activations, backend, callbacks, constraints, initializers, layers, losses, metrics, optimizers, regularizers,
     saving, utils,
 )
+from . import models  # noqa: F401
 from .layers import Input, InputSpec, Layer  # noqa: F401
+from .models import Model, Sequential  # noqa: F401

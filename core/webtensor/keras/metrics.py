@@ -27,6 +27,7 @@ class Metric:
         self.name = name or backend.to_snake_case(type(self).__name__)
         self._dtype = D.as_dtype(dtype) if dtype is not None else backend.float_dtype()
         self._variables: list = []
+        self._initial: list = []
 
     dtype = property(lambda self: self._dtype)
     variables = property(lambda self: list(self._variables))
@@ -36,15 +37,15 @@ class Metric:
 
         init = initializers.get(initializer)
         v = Variable(init(tuple(shape), dtype or self._dtype), trainable=False, name=f"{self.name}/{name}")
-        v._init_value = v.value()
         self._variables.append(v)
+        self._initial.append(v.value())
         return v
 
     add_weight = add_variable
 
     def reset_state(self) -> None:
-        for v in self._variables:
-            v.assign(v._init_value)
+        for v, init in zip(self._variables, self._initial):
+            v.assign(init)
 
     def update_state(self, *args, **kwargs):
         raise TypeError(f"{type(self).__name__} must implement update_state")

@@ -8,3 +8,4 @@ from .learning_rate import LearningRateScheduler, ReduceLROnPlateau  # noqa: F40
 from .lambda_callback import LambdaCallback  # noqa: F401
 from .terminate_on_nan import TerminateOnNaN  # noqa: F401
 from .csv_logger import CSVLogger  # noqa: F401
+from .tensorboard import TensorBoard  # noqa: F401

@@ -25,6 +25,8 @@ class ProgbarLogger(Callback):
     def _reset(self):
         self.seen = 0
         self.progbar = None
+        if self.verbose:
+            self._bar()
 
     def _bar(self):
         if self.progbar is None:

@@ -1,0 +1,320 @@
+"""``compile``, ``fit``, ``evaluate``, ``predict`` and the per-batch variants, as Keras 3.
+
+A training step is: forward under a GradientTape, loss, gradients, one optimizer
+update, metric updates. Nothing is read back to the host unless a callback asks
+for per-batch logs (the progress bar at verbose=1, TerminateOnNaN, ...); epoch
+logs are read once per epoch.
+"""
+from __future__ import annotations
+
+from ... import nest
+from ...autodiff import GradientTape
+from ...ops import array as A
+
+from .. import metrics as metrics_module
+from .. import optimizers as optimizers_module
+from ..callbacks.callback import CallbackList, to_floats
+from ..saving import deserialize_keras_object, serialize_keras_object
+from .compile_utils import CompileLoss, CompileMetrics
+from .data_adapter import DataHandler, is_dataset, train_validation_split, unpack_x_y_sample_weight
+
+
+def _verbosity(verbose):
+    return 1 if verbose == "auto" else int(verbose)
+
+
+class Trainer:
+    """Mixin of ``Model``: everything about training and inference loops."""
+
+    def _init_trainer(self):
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self.stop_training = False
+        self.history = None
+        self._compile_loss = self._compile_metrics = None
+        self._loss_tracker = None
+        self._compile_config = None
+        self._in_fit = False
+        self._want_logs = True
+
+    # -- compile -----------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+        """Configure training. Argument order is tf.keras's: ``compile(optimizer, loss, metrics)``."""
+        self.optimizer = optimizers_module.get(optimizer)
+        if loss is not None:
+            self._check_known(loss, "loss")
+        if metrics is not None:
+            self._check_known(metrics, "metrics")
+        self.loss = loss
+        names = self.output_names if hasattr(self, "output_names") else None
+        self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names) \
+            if metrics is not None or weighted_metrics is not None else None
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._compile_config = {"optimizer": self.optimizer, "loss": loss, "loss_weights": loss_weights,
+                                "metrics": metrics, "weighted_metrics": weighted_metrics,
+                                "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
+                                "jit_compile": False}
+        self.compiled = True
+
+    @staticmethod
+    def _check_known(spec, what):
+        """Unknown names fail at compile time (the message lists the valid ones), not mid-fit."""
+        from .. import losses, metrics
+
+        for s in nest.flatten(spec) if not isinstance(spec, dict) else nest.flatten(list(spec.values())):
+            if isinstance(s, str):
+                if what == "loss":
+                    losses.get(s)
+                elif s.lower() not in ("accuracy", "acc"):
+                    metrics.get(s)
+
+    @property
+    def metrics(self) -> list:
+        out = []
+        if self._loss_tracker is not None:
+            out.append(self._loss_tracker)
+        if self._compile_loss is not None and self._compile_loss.built:
+            out.extend(t for t in self._compile_loss.trackers if t is not None)
+        if self._compile_metrics is not None and self._compile_metrics.built:
+            out.extend(self._compile_metrics.metrics)
+        return out
+
+    @property
+    def metrics_names(self) -> list:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    def get_compile_config(self):
+        if self._compile_config is None:
+            return None
+        return {k: serialize_keras_object(v) for k, v in self._compile_config.items()}
+
+    def compile_from_config(self, config) -> None:
+        config = dict(config)
+        config["optimizer"] = deserialize_keras_object(config.get("optimizer", "rmsprop"), kind="optimizers")
+        for key, kind in (("loss", "losses"), ("metrics", "metrics"), ("weighted_metrics", "metrics")):
+            v = config.get(key)
+            if isinstance(v, dict) and "class_name" in v:
+                config[key] = deserialize_keras_object(v, kind=kind)
+            elif isinstance(v, list):
+                config[key] = [deserialize_keras_object(e, kind=kind) if isinstance(e, dict) else e for e in v]
+        if isinstance(config.get("loss_weights"), list) and any(isinstance(w, str) for w in config["loss_weights"]):
+            config["loss_weights"] = None  # Keras 3 files written with compile(opt, loss, ["accuracy"])
+        config.pop("auto_scale_loss", None)
+        self.compile(**{k: config[k] for k in ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics")
+                        if k in config})
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def _assert_compiled(self, what):
+        if not self.compiled or self.optimizer is None:
+            raise RuntimeError(f"You must call `compile()` before using the model ({what}).")
+        if self._compile_loss is None and what == "fit" and type(self).train_step is Trainer.train_step:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+
+    # -- steps -----------------------------------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss plus the losses added by layers (regularizers, add_loss)."""
+        total = self._compile_loss(y, y_pred, sample_weight) if self._compile_loss is not None else None
+        for extra in self.losses:
+            total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result() if self._want_logs else None
+
+    def get_metrics_result(self) -> dict:
+        return {m.name: m.result() for m in self.metrics}
+
+    def _track_loss(self, loss, x):
+        first = nest.flatten(x)[0]
+        self._loss_tracker.update_state(loss, sample_weight=float(first.shape[0]) if first.shape.rank else 1.0)
+
+    def train_step(self, data):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        variables = self._train_variables or self.trainable_variables
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        self._track_loss(loss, x)
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply(grads, variables)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._track_loss(loss, x)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    # -- loops -------------------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        self._assert_compiled("fit")
+        if validation_split and validation_data is None:
+            if is_dataset(x) or hasattr(x, "__next__"):
+                raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, not for "
+                                 "tf.data.Dataset or generator inputs")
+            from .data_adapter import to_tensors
+
+            (x, y, sample_weight), validation_data = train_validation_split(
+                (to_tensors(x), to_tensors(y), to_tensors(sample_weight)), validation_split)
+        data = DataHandler(x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight)
+        val = None
+        if validation_data is not None:
+            vx, vy, vsw = unpack_x_y_sample_weight(validation_data) if not is_dataset(validation_data) else \
+                (validation_data, None, None)
+            val = DataHandler(vx, vy, vsw, validation_batch_size or batch_size, validation_steps)
+        verbose = _verbosity(verbose)
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=epochs, steps=data.steps)
+        self.stop_training = False
+        self._want_logs = cbs.wants_batch_logs("train")
+        self._train_variables = self.trainable_variables
+        self._in_fit = True
+        logs = {}
+        try:
+            cbs.on_train_begin()
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                for step, batch in enumerate(data.epoch()):
+                    if self._want_logs:
+                        cbs.on_train_batch_begin(step)
+                    batch_logs = self.train_step(batch)
+                    if self._want_logs:
+                        cbs.on_train_batch_end(step, batch_logs)
+                    if self.stop_training:
+                        break
+                logs = self._epoch_logs()
+                if val is not None and _should_validate(epoch, validation_freq):
+                    val_logs = self._test_loop(val, cbs)
+                    logs.update({"val_" + k: v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+            if self.optimizer is not None:
+                self.optimizer.finalize_variable_values(self._train_variables)
+            cbs.on_train_end(logs)
+        finally:
+            self._in_fit = False
+            self._want_logs = True
+            self._train_variables = None
+        return self.history
+
+    def _epoch_logs(self) -> dict:
+        return dict(sorted(to_floats(self.get_metrics_result()).items()))
+
+    def _test_loop(self, data, cbs) -> dict:
+        self.reset_metrics()
+        want = cbs.wants_batch_logs("test")
+        self._want_logs = want
+        cbs.on_test_begin()
+        try:
+            for step, batch in enumerate(data.epoch()):
+                if want:
+                    cbs.on_test_batch_begin(step)
+                batch_logs = self.test_step(batch)
+                if want:
+                    cbs.on_test_batch_end(step, batch_logs)
+        finally:
+            self._want_logs = True
+        logs = self._epoch_logs()
+        cbs.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        self._assert_compiled("evaluate")
+        data = DataHandler(x, y, sample_weight, batch_size, steps)
+        verbose = _verbosity(verbose)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                           steps=data.steps)
+        logs = self._test_loop(data, cbs)
+        if return_dict:
+            return logs
+        return self._in_order(logs)
+
+    def _in_order(self, logs):
+        names = self.metrics_names
+        out = [logs[n] for n in names if n in logs] + [logs[k] for k in sorted(logs) if k not in names]
+        return out[0] if len(out) == 1 else out
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for every sample, batched; numpy arrays (HostArrays in the page) like Keras."""
+        data = DataHandler(x, None, None, batch_size, steps)
+        verbose = _verbosity(verbose)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                           steps=data.steps)
+        cbs.on_predict_begin()
+        outs = []
+        for step, (bx, _, _) in enumerate(data.epoch()):
+            cbs.on_predict_batch_begin(step)
+            y = self.predict_step((bx,))
+            outs.append(y)
+            cbs.on_predict_batch_end(step, {"outputs": y})
+        cbs.on_predict_end()
+        if not outs:
+            raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use "
+                             "`Model.compile(..., run_eagerly=True)`, or `tf.config.run_functions_eagerly(True)` "
+                             "for more information of where went wrong, or file a issue/bug to `tf.keras`.")
+        joined = [A.concat(list(parts), 0) if len(parts) > 1 else parts[0]
+                  for parts in zip(*[nest.flatten(o) for o in outs])]
+        return nest.pack_sequence_as(outs[0], [t.numpy() for t in joined])
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        self._assert_compiled("train_on_batch")
+        self.reset_metrics()
+        data = DataHandler(x, y, sample_weight, batch_size=_length(x), class_weight=class_weight)
+        self._train_variables = self.trainable_variables
+        try:
+            for batch in data.epoch():
+                self.train_step(batch)
+        finally:
+            self._train_variables = None
+        logs = self._epoch_logs()
+        return logs if return_dict else self._in_order(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._assert_compiled("test_on_batch")
+        self.reset_metrics()
+        for batch in DataHandler(x, y, sample_weight, batch_size=_length(x)).epoch():
+            self.test_step(batch)
+        logs = self._epoch_logs()
+        return logs if return_dict else self._in_order(logs)
+
+    def predict_on_batch(self, x):
+        y = self.predict_step((DataHandler(x, batch_size=_length(x)).arrays[0],))
+        return nest.map_structure(lambda t: t.numpy(), y)
+
+    _train_variables = None
+
+
+def _length(x) -> int:
+    from .data_adapter import num_samples, to_tensors
+
+    return num_samples(to_tensors(x))
+
+
+def _should_validate(epoch, freq) -> bool:
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return (epoch + 1) in freq
+
+
