@@ -5,30 +5,53 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup sysdeps test test-core test-browser web demo loadtest bench clean
+.PHONY: setup sysdeps test test-core test-gpu test-browser test-wasm wasm web digits demo loadtest bench clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,serve]'
+	$(PY) -m pip install -q -e '.[test,serve,wasm,gpu]'
 	touch $@
 
 sysdeps:
 	bash build/system_deps.sh
 
 ## test: the whole suite. Each backend pass runs the same test files.
-test: setup sysdeps test-core test-browser
+test: setup sysdeps test-core test-gpu test-wasm test-browser
 
 test-core: setup
-	$(PY) -m pytest -q tests --ignore=tests/browser
+	$(PY) -m pytest -q tests --ignore=tests/browser --ignore=tests/wasm --ignore=tests/gpu
+
+## test-gpu: every GPU primitive against numpy on wgpu-py (lavapipe on CPU hosts), then the
+## core and Keras tests on the GPU backend; fails (never skips) when no adapter is found
+test-gpu: setup sysdeps
+	WEBTENSOR_REQUIRE_GPU=1 $(PY) -m pytest -q tests/gpu
+	WEBTENSOR_BACKEND=gpu $(PY) -m pytest -q tests/core tests/keras
+
+## wasm: kernels/*.c -> the one WebAssembly module (clang + lld; see README "WebAssembly kernels")
+WASM := core/webtensor/backends/kernels/webtensor_kernels.wasm
+wasm: $(WASM)
+$(WASM): build/wasm.sh $(wildcard kernels/*.c kernels/*.h)
+	bash build/wasm.sh
+
+## test-wasm: every primitive against numpy, then the core and Keras tests on the kernels
+test-wasm: setup sysdeps wasm
+	$(PY) -m pytest -q tests/wasm
+	WEBTENSOR_BACKEND=wasm $(PY) -m pytest -q tests/core tests/keras
 
 ## web: the static site that runs webtensor in a page (build/dist/site; see README "In the page")
 node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
-web: setup node_modules/.installed
+## digits: the digits split as a binary file for places without scikit-learn (the page)
+DIGITS := tests/data/digits_split.bin
+digits: $(DIGITS)
+$(DIGITS): build/make_digits.py tests/digits.py | setup
+	$(PY) build/make_digits.py $(DIGITS)
+
+web: setup node_modules/.installed wasm $(DIGITS)
 	$(PY) build/make_site.py
 
 ## test-browser: Debian's Chromium (Playwright) runs the site, and the core and Keras

@@ -1,5 +1,5 @@
-/* Reductions over the middle axis of a [outer, r, inner] view: reduce, argreduce, scan,
- * and the fused softmax. The host transposes first when the reduced axes are not
+/* Reductions over the middle axis of a [outer, r, inner] view: reduce, argreduce and
+ * scan. The host transposes first when the reduced axes are not
  * adjacent, so every reduction here is one contiguous block of axes.
  *
  * float32 sums add 4-lane partial sums over blocks of 256 and carry the total in
@@ -9,7 +9,7 @@
 
 enum { R_SUM, R_PROD, R_MAX, R_MIN, R_ANY, R_ALL };  /* order: base.REDUCE_OPS */
 
-static float sum_row_f32(const float *x, int r) {
+float sum_row_f32(const float *x, int r) {
     double total = 0;
     int i = 0;
     while (i < r) {
@@ -186,56 +186,5 @@ void *EXPORT(wt_scan)(int is_prod, int dt, const void *x, int outer, int r, int 
         case DT_U32: scan_u32(is_prod, o, x, outer, r, inner, excl, rev); break;
         default: wt_free(o); return (void *)-WT_EARG;
     }
-    return o;
-}
-
-/* -- fused softmax along r: exp(x - max) / sum, the composition the core would run ---- */
-static void softmax_row_f32(float *o, const float *x, int r) {
-    float m = -__builtin_inff();
-    for (int k = 0; k < r; k++) m = FMAX(m, x[k]);
-    v128_t vm = wasm_f32x4_splat(m);
-    int k = 0;
-    for (; k + 4 <= r; k += 4) wasm_v128_store(o + k, v_exp(wasm_f32x4_sub(wasm_v128_load(x + k), vm)));
-    if (k < r) {
-        float t[4] = {0, 0, 0, 0};
-        for (int j = 0; k + j < r; j++) t[j] = x[k + j] - m;
-        wasm_v128_store(t, v_exp(wasm_v128_load(t)));
-        for (int j = 0; k + j < r; j++) o[k + j] = t[j];
-    }
-    float s = sum_row_f32(o, r);
-    for (k = 0; k < r; k++) o[k] = o[k] / s;
-}
-
-void *EXPORT(wt_softmax)(int dt, const void *x, int outer, int r, int inner) {
-    if (dt != DT_F32 && dt != DT_F64) return (void *)-WT_EARG;
-    size_t n = (size_t)outer * r * inner;
-    void *o = wt_malloc(n * dt_size[dt]);
-    if (!o) return 0;
-    if (dt == DT_F32 && inner == 1) {
-        for (int p = 0; p < outer; p++) softmax_row_f32((float *)o + (size_t)p * r, (const float *)x + (size_t)p * r, r);
-        return o;
-    }
-    for (int p = 0; p < outer; p++)
-        for (int i = 0; i < inner; i++) {
-            size_t base = (size_t)p * r * inner + i;
-            if (dt == DT_F32) {
-                const float *xp = (const float *)x + base;
-                float *op = (float *)o + base, m = -__builtin_inff();
-                double s = 0;
-                for (int k = 0; k < r; k++) m = FMAX(m, xp[(size_t)k * inner]);
-                for (int k = 0; k < r; k++) {
-                    float t[4] = {xp[(size_t)k * inner] - m, 0, 0, 0};
-                    op[(size_t)k * inner] = wasm_f32x4_extract_lane(v_exp(wasm_v128_load(t)), 0);
-                    s += op[(size_t)k * inner];
-                }
-                for (int k = 0; k < r; k++) op[(size_t)k * inner] /= (float)s;
-            } else {
-                const double *xp = (const double *)x + base;
-                double *op = (double *)o + base, m = -__builtin_inf(), s = 0;
-                for (int k = 0; k < r; k++) m = FMAX(m, xp[(size_t)k * inner]);
-                for (int k = 0; k < r; k++) s += op[(size_t)k * inner] = wt_exp(xp[(size_t)k * inner] - m);
-                for (int k = 0; k < r; k++) op[(size_t)k * inner] /= s;
-            }
-        }
     return o;
 }

@@ -78,6 +78,9 @@ v128_t v_erf(v128_t x);
 int gemm(int dt, int m, int n, int k, const void *a, int rsa, int csa, const void *b, int rsb,
          int csb, void *c, int ldc, int accumulate);
 
+/* A float32 row sum accurate for long rows (reduce.c) */
+float sum_row_f32(const float *x, int r);
+
 /* Flat index helpers for N-d iteration: advance a multi-index, return false at the end. */
 #define MAXDIM 16
 #endif

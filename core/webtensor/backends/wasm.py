@@ -108,13 +108,14 @@ class WasmBackend:
     name = "wasm"
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
-    fused = frozenset(("softmax",))
+    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act"))
 
     def __init__(self, wasm=None):
         self._rt = create(wasm)
         self._call = self._rt.call
         self._set_params = self._rt.set_params
         self._pending: list = []
+        self._params_addr = self._call("wt_params_ptr")
 
     # -- plumbing ---------------------------------------------------------------------
     def _new(self, ptr: int, shape: tuple, dtype, op: str, nbytes: int = 0) -> WasmArray:
@@ -325,6 +326,32 @@ class WasmBackend:
         ptr = self._run("softmax", "wt_softmax", _DT[xs.dtype], xs.ptr, outer, r, inner)
         return self._back(self._new(ptr, x.shape, xs.dtype, "softmax"), x.dtype)
 
+    def sparse_softmax_xent(self, logits, labels):
+        """Fused (loss [rows], backprop [rows, n]) for logits [..., n] and int labels [...];
+        an out-of-range label gives a NaN loss (the core checks labels first on CPUs)."""
+        x, lab = self._h(logits, "sparse_softmax_cross_entropy"), self._h(labels, "sparse_softmax_cross_entropy")
+        xs = self._f32(x, "")
+        n = x.shape[-1]
+        rows = x.size // n if n else 0
+        ptr = self._run("sparse_softmax_cross_entropy", "wt_sparse_softmax_xent", _DT[xs.dtype], xs.ptr, lab.ptr,
+                        lab.dtype is D.int64, rows, n)
+        loss = self._new(ptr, x.shape[:-1], xs.dtype, "sparse_softmax_cross_entropy")
+        grad = WasmArray(self, self._second_output(), x.shape, xs.dtype)
+        return self._back(loss, x.dtype), self._back(grad, x.dtype)
+
+    def _second_output(self) -> int:
+        """The address a two-output kernel left in params[0]."""
+        return struct.unpack("<i", self._rt.read(self._params_addr, 4))[0]
+
+    def bias_act(self, x, bias, activation: str):
+        """Fused ``act(x + bias)`` (bias along the last dim), act linear/relu/sigmoid/tanh."""
+        x, b = self._h(x, "bias_act"), self._h(bias, "bias_act")
+        xs, bs = self._f32(x, ""), self._f32(b, "")
+        n = x.shape[-1] if x.shape else 1
+        ptr = self._run("bias_act", "wt_bias_act", _DT[xs.dtype], xs.ptr, bs.ptr, x.size // n if n else 0, n,
+                        _ACTIVATIONS[activation])
+        return self._back(self._new(ptr, x.shape, xs.dtype, "bias_act"), x.dtype)
+
     # -- linear algebra -----------------------------------------------------------------------
     def matmul(self, a, b, transpose_a, transpose_b):
         a, b = self._h(a, "matmul"), self._h(b, "matmul")
@@ -510,6 +537,7 @@ class WasmBackend:
 
 _FULL = {d: struct.Struct("<" + ("B" if d is D.bool_ else d.fmt)) for d in D.ALL}
 _TWO_F64 = struct.Struct("<2d")
+_ACTIVATIONS = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}
 _TWO_I64 = struct.Struct("<2q")
 
 

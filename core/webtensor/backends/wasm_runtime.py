@@ -100,12 +100,14 @@ class WasmtimeRuntime:
         from wasmtime._trap import Trap
 
         if self._trap:
-            msg = Trap._from_ptr(self._trap).message
+            trap = Trap._from_ptr(self._trap)
             self._trap = self._ctypes.POINTER(self._ffi.wasm_trap_t)()
             self._trapref = self._ctypes.byref(self._trap)
+            code = trap.trap_code
+            msg = code.name.lower().replace("_", " ") if code is not None else trap.message.splitlines()[-1]
         else:
-            msg = str(WasmtimeError._from_ptr(err))
-        raise KernelTrap(f"{name}: {msg.splitlines()[0] if msg else 'trap'}")
+            msg = str(WasmtimeError._from_ptr(err)).splitlines()[0]
+        raise KernelTrap(f"{name}: {msg}")
 
     def write(self, ptr: int, data) -> None:
         n = len(data)
