@@ -147,7 +147,7 @@ def test_batch_then_unbatch_round_trip():
     assert values(again) == values(ds)
     assert again.element_spec == ds.element_spec
     with pytest.raises(tf.errors.InvalidArgumentError, match="rank >= 1"):
-        Dataset.range(3).unbatch().element_spec
+        Dataset.range(3).unbatch()
 
 
 def test_padded_batch_pads_to_the_longest_or_to_given_shapes():
@@ -221,6 +221,9 @@ def test_repeat_take_skip_and_cardinality():
     assert int(ds.repeat(4).cardinality()) == 12
     assert int(ds.repeat().take(5).cardinality()) == 5
     assert int(ds.skip(2).cardinality()) == 1
+    assert int(ds.repeat().skip(-1).cardinality()) == tf.data.INFINITE_CARDINALITY
+    unknown = ds.filter(lambda x: x > 0)
+    assert int(Dataset.zip((unknown, ds.take(0))).cardinality()) == tf.data.UNKNOWN_CARDINALITY  # TF: unknown wins
     assert int(tf.data.experimental.cardinality(ds.filter(lambda x: x > 0))) == tf.data.UNKNOWN_CARDINALITY
     with pytest.raises(TypeError, match="infinite"):
         len(ds.repeat())

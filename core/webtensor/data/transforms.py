@@ -150,13 +150,13 @@ class TakeDataset(_Reorder):
     def _reorder(self, make):
         return make() if self._n < 0 else itertools.islice(make(), self._n)
 
-    def _card(self) -> int:
+    def _card(self) -> int:  # TF's rule, including take(-2) -> -2
         n = self._input._card()
-        if self._n < 0:
-            return n
+        if n == UNKNOWN:
+            return UNKNOWN
         if n == INFINITE:
             return self._n
-        return UNKNOWN if n == UNKNOWN else min(n, self._n)
+        return n if self._n == -1 else min(n, self._n)
 
 
 class SkipDataset(_Reorder):
@@ -165,13 +165,22 @@ class SkipDataset(_Reorder):
         self._n = _count(count, "skip", "count")
 
     def _reorder(self, make):
-        return iter(()) if self._n < 0 else itertools.islice(make(), self._n, None)
+        if self._n < 0:  # skip everything: the input is still run to its end, as in TF
+            return _drained(make())
+        return itertools.islice(make(), self._n, None)
 
     def _card(self) -> int:
         n = self._input._card()
-        if self._n < 0:
-            return 0
-        return n if n < 0 else max(0, n - self._n)
+        if n < 0:
+            return n
+        return 0 if self._n < 0 else max(0, n - self._n)
+
+
+def _drained(items):
+    for _ in items:
+        pass
+    return
+    yield
 
 
 class ShardDataset(_Reorder):
@@ -435,6 +444,7 @@ def _leaves_like(spec, value) -> list:
 class UnbatchDataset(Dataset):
     def __init__(self, input):
         self._input = input
+        self._spec_cache = self._spec()  # scalar components are an error here, as in TF
 
     def _elements(self):
         for e in self._input._iterate():
@@ -494,10 +504,10 @@ class ZipDataset(Dataset):
 
     def _card(self) -> int:
         ns = [d._card() for d in self._inputs]
+        if UNKNOWN in ns:
+            return UNKNOWN
         finite = [n for n in ns if n >= 0]
-        if finite and (UNKNOWN not in ns or min(finite) == 0):
-            return min(finite)
-        return UNKNOWN if UNKNOWN in ns else INFINITE
+        return min(finite) if finite else INFINITE
 
 
 def _check_datasets(s):
