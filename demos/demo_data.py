@@ -25,6 +25,7 @@ def toy(kind: str, n: int = 400, noise: float = 0.12, seed: int = 0) -> tuple:
         if kind == "moons":
             t = rnd.uniform(0, math.pi)
             x, y = (math.cos(t) - 0.5, math.sin(t) - 0.25) if c == 0 else (0.5 - math.cos(t), 0.25 - math.sin(t))
+            x, y = 0.8 * x, 0.8 * y
         elif kind == "circles":
             r, t = (0.4 if c == 0 else 1.0), rnd.uniform(0, 2 * math.pi)
             x, y = r * math.cos(t), r * math.sin(t)

@@ -55,6 +55,7 @@ export function setupRegression(app) {
 
   async function fresh() {
     await app.ready;
+    app.regression = { xs, ys };
     model?.destroy();
     model = app.webapp.Regression(xs, ys, Number($("reg-lr").value) || 0.1);
     show({ W: 0, b: 0, step: 0 });

@@ -68,6 +68,7 @@ export function setupTrain(app) {
       trainer = app.webapp.Trainer(spec, spec.dataset === "digits" ? digitsRaw : null);
       data = await app.call(trainer.data);
       chart.reset(spec.epochs);
+      app.trainHistory = chart.rows;
       bar.value = 0;
       await boundary();
       const t0 = performance.now();

@@ -203,7 +203,7 @@ class Repository:
         """Validate ``data`` as a servable model, write it as the next version (a directory
         renamed into place, so the poller never sees a partial file) and load it."""
         if not valid_name(name):
-            raise RequestError(f"invalid model name {name!r}: use letters, digits, '_', '-', '.'")
+            raise RequestError(f"invalid model name {name!r}: use letters, digits, '_', '-', '.'", 404)
         try:
             self.worker.submit(_check_model_bytes, name, data).result()
         except RequestError:

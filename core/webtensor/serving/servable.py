@@ -49,11 +49,18 @@ def _fmt(shape: tuple) -> str:
     return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
 
+def _symbol_name(s, i: int) -> str:
+    """The name of the layer that made a symbolic tensor (Keras names signatures by
+    layer: "pixels", "probabilities"), else the tensor's own name."""
+    hist = getattr(s, "_keras_history", None)
+    name = getattr(hist[0], "name", None) if hist else None
+    return (name or getattr(s, "name", None) or f"tensor_{i}").split(":")[0].split("/")[0]
+
+
 def _infos(symbols, dtype_default: D.DType) -> list:
     out, seen = [], set()
     for i, s in enumerate(symbols):
-        name = getattr(s, "name", None) or f"input_{i}"
-        name = name.split(":")[0].split("/")[0]
+        name = _symbol_name(s, i)
         if name in seen:
             name = f"{name}_{i}"
         seen.add(name)
