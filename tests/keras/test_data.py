@@ -364,3 +364,39 @@ def test_for_loop_yields_tensors():
         assert tf.is_tensor(x) and tf.is_tensor(y)
         assert_close(x, [1.5, 2.5])
         assert x.dtype is tf.float32 and y.dtype is tf.int32
+
+
+# -- in Keras's fit/evaluate/predict --------------------------------------------------------
+
+def _linear_model():
+    m = tf.keras.Sequential([tf.keras.Input(shape=(3,)),
+                             tf.keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+    m.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="mse")
+    return m
+
+
+def test_predict_and_evaluate_take_datasets():
+    x = [[1.0, 2.0, 3.0], [0.5, 0.5, 0.5], [-1.0, 0.0, 4.0], [2.0, 2.0, 2.0], [0.0, 0.0, 1.0]]
+    y = [[6.0], [1.0], [3.0], [0.0], [1.0]]
+    m = _linear_model()
+    out = m.predict(Dataset.from_tensor_slices(x).batch(2), verbose=0)  # x only: the kernel is ones
+    assert_close(out, [[6.0], [1.5], [3.0], [6.0], [1.0]])
+    # mse over all samples: (0 + 0.25 + 0 + 36 + 0) / 5
+    loss = m.evaluate(Dataset.from_tensor_slices((x, y)).batch(2), verbose=0)
+    assert_close(loss, 36.25 / 5, rtol=1e-6)
+
+
+def test_fit_on_a_dataset_matches_fit_on_the_same_batches_as_arrays():
+    x = [[float(i), float(i % 3), 1.0] for i in range(8)]
+    y = [[0.1 * i] for i in range(8)]
+    a, b = _linear_model(), _linear_model()
+    ha = a.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0)
+    hb = b.fit(Dataset.from_tensor_slices((x, y)).batch(4), epochs=3, verbose=0)
+    assert_close(hb.history["loss"], ha.history["loss"], rtol=1e-6)
+    assert_close(b.get_weights()[0], a.get_weights()[0], rtol=1e-6)
+    # one SGD step on the first batch by hand: w <- w - lr * 2/4 * X^T (Xw - y)
+    c = _linear_model()
+    c.fit(Dataset.from_tensor_slices((x[:4], y[:4])).batch(4), epochs=1, verbose=0)
+    resid = [sum(r) - t[0] for r, t in zip(x[:4], y[:4])]
+    want = [[1.0 - 0.1 * 0.5 * sum(x[k][j] * resid[k] for k in range(4))] for j in range(3)]
+    assert_close(c.get_weights()[0], want, rtol=1e-5)

@@ -379,3 +379,28 @@ def test_tensorboard_callback_rejects_what_it_cannot_do():
         TensorBoard(embeddings_freq=1)
     with pytest.raises(ValueError, match="update_freq"):
         TensorBoard(update_freq=0)
+
+
+@pytest.mark.native
+def test_tensorboard_callback_in_fit_logs_the_history(tmp_path):
+    L = tf.keras.layers
+    model = tf.keras.Sequential([tf.keras.Input(shape=(4,)), L.Dense(5, activation="relu"), L.Dense(3)])
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.01),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    x = [[(i * 7 + j) % 5 / 5.0 for j in range(4)] for i in range(24)]
+    y = [i % 3 for i in range(24)]
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(24).batch(8)
+    hist = model.fit(ds, epochs=3, verbose=0, validation_data=ds.take(1),
+                     callbacks=[tf.keras.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)])
+    train, val = _accumulator(tmp_path / "train"), _accumulator(tmp_path / "validation")
+    for run, prefix in ((train, ""), (val, "val_")):
+        for metric in ("loss", "accuracy"):
+            got = _arrays(run, "epoch_" + metric)
+            assert [s for s, _ in got] == [0, 1, 2]
+            assert [float(v) for _, v in got] == [f32(v) for v in hist.history[prefix + metric]]
+    assert [float(v) for _, v in _arrays(train, "epoch_learning_rate")] == [f32(0.01)] * 3
+    # evaluation after each epoch, at the optimizer's iteration count (3 batches per epoch)
+    assert [s for s, _ in _arrays(val, "evaluation_loss_vs_iterations")] == [3, 6, 9]
+    for w in model.weights:
+        assert [s for s, _ in _arrays(train, w.path + "/histogram")] == [0, 1, 2]
+    assert b"\"class_name\": \"Sequential\"" in _arrays(train, "keras")[0][1].item()
