@@ -163,6 +163,13 @@ void wt_free(void *p) {
 /* -- exports for the host ---------------------------------------------------------- */
 void *EXPORT(wt_alloc)(int32_t n) { return wt_malloc((uint32_t)n); }
 void EXPORT(wt_release)(void *p) { wt_free(p); }
+/* Frees the n blocks whose addresses the host wrote to the release list: one call for
+ * many tensors. A list of its own, so a flush never clobbers an op's params. */
+static int32_t release_list[256];
+int32_t *EXPORT(wt_release_list)(void) { return release_list; }
+void EXPORT(wt_release_many)(int32_t n) {
+    for (int32_t i = 0; i < n && i < 256; i++) wt_free((void *)(uintptr_t)release_list[i]);
+}
 int32_t *EXPORT(wt_params_ptr)(void) { return wt_params; }
 int32_t EXPORT(wt_err_lo)(void) { return (int32_t)wt_err_value; }
 int32_t EXPORT(wt_err_hi)(void) { return (int32_t)(wt_err_value >> 32); }

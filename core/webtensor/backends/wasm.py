@@ -30,7 +30,7 @@ _REDUCE = {op: i for i, op in enumerate(base.REDUCE_OPS)}
 _BOOL_UNARY = frozenset(("logical_not", "isnan", "isfinite"))
 _E_NOMEM, _E_INDEX, _E_ARG = 1, 2, 3
 _STRUCTS: dict = {}
-_FREE_BATCH = 32
+_FREE_BATCH = 64  # queued frees per wt_release_many call (its list holds 256)
 
 
 def _ints(n: int) -> struct.Struct:
@@ -116,11 +116,14 @@ class WasmBackend:
         self._set_params = self._rt.set_params
         self._pending: list = []
         self._params_addr = self._call("wt_params_ptr")
+        self._release_list = self._call("wt_release_list")
 
     # -- plumbing ---------------------------------------------------------------------
     def _new(self, ptr: int, shape: tuple, dtype, op: str, nbytes: int = 0) -> WasmArray:
         if ptr <= 0:
             self._fail(ptr, op, nbytes or prod(shape) * dtype.size, dtype)
+        if len(self._pending) >= _FREE_BATCH:
+            self._flush()
         return WasmArray(self, ptr, tuple(shape), dtype)
 
     def _room(self, shape: tuple, dtype, op: str) -> int:
@@ -132,7 +135,6 @@ class WasmBackend:
 
     def _fail(self, code: int, op: str, nbytes: int, dtype):
         if code == 0 or code == -_E_NOMEM:
-            self._flush()
             raise ResourceExhaustedError(
                 f"{op}: out of WebAssembly memory allocating {nbytes} bytes "
                 f"({self.memory_stats()['bytes_in_use']} bytes in use; the limit is "
@@ -143,7 +145,11 @@ class WasmBackend:
 
     def _run(self, op: str, export: str, *args: int) -> int:
         try:
-            return self._call(export, *args)
+            r = self._call(export, *args)
+            if r == 0 and self._pending:  # out of memory: return queued blocks, try again
+                self._flush()
+                r = self._call(export, *args)
+            return r
         except KernelTrap as e:
             raise InternalError(f"{op}: WebAssembly kernel trapped ({e})") from None
 
@@ -165,18 +171,17 @@ class WasmBackend:
         self._params([len(dims), *dims, *(s for row in rows for s in row)])
 
     def _release(self, ptr: int) -> None:
-        """Frees are batched: one call returns up to 32 blocks to the allocator."""
-        if self._rt.closed:
-            return
-        pending = self._pending
-        pending.append(ptr)
-        if len(pending) >= _FREE_BATCH:
-            self._flush()
+        """Called from ``__del__``, which may run inside any op (garbage collection): it
+        only queues; queued blocks go back in one call at the next kernel's end."""
+        if not self._rt.closed:
+            self._pending.append(ptr)
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
-        for p in pending:
-            self._call("wt_release", p)
+        for i in range(0, len(pending), _FREE_BATCH):
+            part = pending[i:i + _FREE_BATCH]
+            self._rt.write(self._release_list, _ints(len(part)).pack(*part))
+            self._call("wt_release_many", len(part))
 
     def _alloc(self, nbytes: int, op: str) -> int:
         ptr = self._call("wt_alloc", nbytes) if nbytes < 2**31 - 64 else 0
