@@ -400,3 +400,9 @@ def test_fit_on_a_dataset_matches_fit_on_the_same_batches_as_arrays():
     resid = [sum(r) - t[0] for r, t in zip(x[:4], y[:4])]
     want = [[1.0 - 0.1 * 0.5 * sum(x[k][j] * resid[k] for k in range(4))] for j in range(3)]
     assert_close(c.get_weights()[0], want, rtol=1e-5)
+
+
+def test_pad_with_a_tensor_constant_value():
+    # A core fix made for padded_batch: without numpy a scalar's .numpy() is a Python number.
+    got = tf.pad(tf.constant([1, 2]), [[1, 2]], constant_values=tf.constant(-1))
+    assert tolist(got) == [-1, 1, 2, -1, -1]

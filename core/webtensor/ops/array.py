@@ -480,7 +480,8 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None) -> Tens
     if mode == "CONSTANT":
         if all(p == (0, 0) for p in pads):
             return x
-        v = constant_values.numpy().item() if hasattr(constant_values, "numpy") else constant_values
+        v = constant_values.numpy() if hasattr(constant_values, "numpy") else constant_values
+        v = v.item() if hasattr(v, "item") else v  # a numpy scalar natively, a Python one in the page
         y = wrap(x._be.pad(x._h, pads, v), x._dtype, x._be)
         if tapes and x._dtype.kind == "f":
             record((x,), (y,), lambda dy, need: (_strided(dy, tuple(p[0] for p in pads), s, (1,) * len(s)),))
