@@ -161,10 +161,11 @@ fn pow_(x: f32, y: f32) -> f32 {
         if (ax == 1.0) { return 1.0; }
         return select(0.0, f32_inf(), (ax > 1.0) == (y > 0.0));
     }
-    if (x < 0.0 && !yi) { return f32_nan(); }
     var r: f32;
     if (!is_finite(ax)) {
         r = select(0.0, f32_inf(), y > 0.0);
+    } else if (x < 0.0 && !yi) {
+        return f32_nan();
     } else {
         r = exp_(y * log_(ax));
         // integral exponents of exact bases: repeated squaring is exact where numpy's is
@@ -195,10 +196,50 @@ fn mod_i(x: i32, y: i32) -> i32 {
     let r = x % y;
     return select(r, r + y, r != 0 && ((r < 0) != (y < 0)));
 }
-fn mod_f(x: f32, y: f32) -> f32 {
-    if (y == 0.0) { return f32_nan(); }
-    let r = x % y;
-    return select(r, r + y, r != 0.0 && ((r < 0.0) != (y < 0.0)));
+// C fmod (WGSL's % is x - y * trunc(x / y): inexact, and NaN for an infinite y). The
+// product q * y is formed exactly as hi + lo (Dekker; WGSL's fma need not be fused), so
+// x - q * y is exact while the quotient q fits 24 bits; q may be one off where x / y
+// rounded across an integer, which the last two lines correct.
+fn split_(a: f32) -> vec2<f32> {
+    let c = 4097.0 * a;
+    let hi = c - (c - a);
+    return vec2<f32>(hi, a - hi);
+}
+fn fmod_(x: f32, y: f32) -> f32 {
+    if (is_nan(x) || is_nan(y) || !is_finite(x) || y == 0.0) { return f32_nan(); }
+    if (!is_finite(y) || abs(x) < abs(y)) { return x; }
+    let q = trunc(x / y);
+    let hi = q * y;
+    let a = split_(q);
+    let b = split_(y);
+    let lo = ((a.x * b.x - hi) + a.x * b.y + a.y * b.x) + a.y * b.y;
+    var r = (x - hi) - lo;
+    let ay = abs(y);
+    if (r != 0.0 && (r < 0.0) != (x < 0.0)) { r += select(ay, -ay, x < 0.0); }
+    if (abs(r) >= ay) { r -= select(-ay, ay, x >= 0.0); }
+    return r;
+}
+fn sign_bit(x: f32) -> f32 { return bits_f32(bitcast<u32>(x) & 0x80000000u); }
+
+// (floor division, floor modulo) of floats exactly as numpy's npy_divmod.
+fn divmod_f(a: f32, b: f32) -> vec2<f32> {
+    var m = fmod_(a, b);
+    if (b == 0.0) { return vec2<f32>(a / b, m); }
+    var d = (a - m) / b;
+    if (!(m == 0.0)) {
+        if ((b < 0.0) != (m < 0.0)) {
+            m += b;
+            d -= 1.0;
+        }
+    } else {
+        m = sign_bit(b);
+    }
+    var f = sign_bit(a / b);
+    if (!(d == 0.0)) {
+        f = floor(d);
+        if (d - f > 0.5) { f += 1.0; }
+    }
+    return vec2<f32>(f, m);
 }
 fn pow_i(x: i32, y: i32) -> i32 {
     if (y < 0) { return select(0, select(1, -1, (y & 1) == 1), x == -1) + select(0, 1, x == 1); }
