@@ -78,7 +78,7 @@ async def client(port: int, body: bytes, until: float, out: dict) -> None:
             if status != 200:
                 out["failures"].append(f"HTTP {status}: {data[:200]!r}")
             else:
-                out["answers"].add(tuple(round(v, 6) for v in json.loads(data)["predictions"][0]))
+                out["answers"].add(tuple(round(v, 4) for v in json.loads(data)["predictions"][0]))
     finally:
         writer.close()
 

@@ -67,8 +67,8 @@ export class LineChart {
     }
     ctx.fillStyle = "#5b6476";
     ctx.textAlign = "center";
-    for (const x of [0, Math.round(this.xMax / 2), this.xMax]) ctx.fillText(String(x), X(x), h - 8);
-    ctx.fillText("epoch", pad.l + pw / 2 + 30, h - 8);
+    for (const x of [0, this.xMax]) ctx.fillText(String(x), X(x), h - 8);
+    ctx.fillText("epoch", pad.l + pw / 2, h - 8);
     for (const s of this.series) {
       const pts = this.rows.filter((r) => r[s.key] !== null && r[s.key] !== undefined && Number.isFinite(r[s.key]));
       ctx.strokeStyle = ctx.fillStyle = COLORS[s.key];
