@@ -77,6 +77,21 @@ async function chooseBackend(want, numpyLoaded) {
   return { backend: "wasm", device: null, adapterInfo: probe.adapterInfo, reason: `the WebAssembly kernels: ${probe.reason}` };
 }
 
+// Pyodide waits forever when its .wasm fails to load; HEAD requests turn that into an
+// error naming the file. Never resolves: it only rejects, racing loadPyodide.
+function runtimeFilesMissing(indexURL) {
+  const check = async (name) => {
+    const url = new URL(name, indexURL).href;
+    const resp = await fetch(url, { method: "HEAD" }).catch((e) => {
+      throw new WebtensorError(`webtensor: could not fetch the Pyodide runtime: ${e.message}`, url);
+    });
+    if (!resp.ok && resp.status !== 405 && resp.status !== 501) {
+      throw new WebtensorError(`webtensor: could not fetch the Pyodide runtime: HTTP ${resp.status}`, url);
+    }
+  };
+  return Promise.all(["pyodide.asm.wasm", "python_stdlib.zip"].map(check)).then(() => new Promise(() => {}));
+}
+
 function toJs(value) {
   if (value && typeof value.toJs === "function") {
     try {
@@ -134,9 +149,12 @@ export async function loadWebtensor(options = {}) {
   if (snapshot) await snapshot;  // a missing snapshot rejects here, naming its URL
   let pyodide;
   try {
-    pyodide = await loadPyodide({ indexURL, env, packages: options.packages ?? [],
-      ...(snapshot ? { _loadSnapshot: snapshot } : {}) });
+    pyodide = await Promise.race([
+      loadPyodide({ indexURL, env, packages: options.packages ?? [], ...(snapshot ? { _loadSnapshot: snapshot } : {}) }),
+      runtimeFilesMissing(indexURL),
+    ]);
   } catch (e) {
+    if (e instanceof WebtensorError) throw e;
     throw new WebtensorError(`webtensor: Pyodide failed to start: ${e.message}`, snapshotURL ?? indexURL);
   }
 

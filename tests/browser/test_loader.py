@@ -114,9 +114,26 @@ def test_navigator_gpu_missing_gives_wasm(page):
     ("**/wheels/*.whl", {}, "/wheels/webtensor-"),
     ("**/pyodide/pyodide.mjs", {}, "/pyodide/pyodide.mjs"),
     ("**/nowhere/webtensor.json", {"baseURL": "/nowhere/"}, "/nowhere/webtensor.json"),
+    ("**/pyodide/webtensor.snapshot", {}, "/pyodide/webtensor.snapshot"),
+    ("**/pyodide/pyodide.asm.wasm", {"snapshot": False}, "/pyodide/pyodide.asm.wasm"),
+    ("**/pyodide/python_stdlib.zip", {}, "/pyodide/python_stdlib.zip"),
 ])
 def test_boot_failure_rejects_with_the_url(page, pattern, opts, url_part):
     page.route(pattern, lambda route: route.fulfill(status=404, body="not here"))
     r = boot(page, backend="wasm", **opts)
     assert r.get("name") == "WebtensorError", r
     assert url_part in r["error"] and url_part in r["url"]
+
+
+def test_boot_without_snapshot(page):
+    """Python started from scratch (no memory snapshot) gives the same library."""
+    r = boot(page, backend="wasm", snapshot=False)
+    assert r.get("backend") == "wasm", r
+    assert run_python(page, EXAMPLE) == [[3.0, 3.0]]
+    assert run_python(page, "import os; os.environ['WEBTENSOR_IN_PAGE']") == "1"
+
+
+def test_env_option_reaches_python_after_snapshot(page):
+    r = boot(page, backend="wasm", env={"WT_PROBE": "42"})
+    assert r.get("backend") == "wasm", r
+    assert run_python(page, "import os; [os.environ['WT_PROBE'], os.environ['WEBTENSOR_IN_PAGE']]") == ["42", "1"]
