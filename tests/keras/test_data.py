@@ -243,6 +243,16 @@ def test_shard():
         Dataset.range(3).shard(2, 2)
 
 
+def test_assert_cardinality():
+    gen = Dataset.from_generator(lambda: iter(range(3)), output_signature=tf.TensorSpec((), tf.int32))
+    ok = gen.apply(tf.data.experimental.assert_cardinality(3))
+    assert len(ok) == 3 and values(ok) == [0, 1, 2]
+    with pytest.raises(tf.errors.FailedPreconditionError, match="expected to contain 2 elements but contained at least 3"):
+        list(gen.apply(tf.data.experimental.assert_cardinality(2)))
+    with pytest.raises(tf.errors.FailedPreconditionError, match="expected to contain 5 elements but contained only 3"):
+        list(gen.apply(tf.data.experimental.assert_cardinality(5)))
+
+
 def test_prefetch_and_autotune_pass_elements_through():
     ds = Dataset.range(4).prefetch(tf.data.AUTOTUNE)
     assert values(ds) == [0, 1, 2, 3] and len(ds) == 4

@@ -5,3 +5,11 @@ from .dataset import AUTOTUNE, INFINITE as INFINITE_CARDINALITY, UNKNOWN as UNKN
 def cardinality(dataset):
     """``dataset.cardinality()``: a scalar int64 tensor; -1 infinite, -2 unknown."""
     return dataset.cardinality()
+
+
+def assert_cardinality(expected_cardinality):
+    """For ``dataset.apply``: a dataset that reports ``expected_cardinality`` elements and raises
+    ``FailedPreconditionError`` if iteration finds a different number."""
+    from .transforms import AssertCardinalityDataset
+
+    return lambda dataset: AssertCardinalityDataset(dataset, expected_cardinality)

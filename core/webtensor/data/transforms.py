@@ -11,6 +11,7 @@ import random
 
 from .. import nest
 from .. import dtypes as D
+from .. import errors as tf_errors
 from ..errors import InvalidArgumentError
 from ..ops import array as A
 from ..ops.random import _key
@@ -209,6 +210,39 @@ class PrefetchDataset(_Reorder):
         n = _count(buffer_size, "prefetch", "buffer_size")
         if n < 0 and n != AUTOTUNE:
             raise InvalidArgumentError(f"prefetch: buffer_size must be >= 0 or tf.data.AUTOTUNE, got {n}")
+
+
+class AssertCardinalityDataset(_Reorder):
+    """``tf.data.experimental.assert_cardinality``: states the length (for ``len`` and Keras's
+    progress bar) and checks it as the elements go by."""
+
+    def __init__(self, input, expected):
+        super().__init__(input)
+        self._n = _count(expected, "assert_cardinality", "expected_cardinality")
+
+    def _reorder(self, make):
+        n = self._n
+
+        def checked():
+            k = 0
+            for x in make():
+                k += 1
+                if n >= 0 and k > n:
+                    raise tf_errors.FailedPreconditionError(
+                        f"Input dataset was expected to contain {n} elements but contained at least {k} elements.")
+                yield x
+            if n == INFINITE or k < n:
+                raise tf_errors.FailedPreconditionError(
+                    f"Input dataset was expected to contain {_card_name(n)} but contained only {k} elements.")
+
+        return checked()
+
+    def _card(self) -> int:
+        return self._n
+
+
+def _card_name(n: int) -> str:
+    return "an infinite number of elements" if n == INFINITE else f"{n} elements"
 
 
 class CacheDataset(_Reorder):
