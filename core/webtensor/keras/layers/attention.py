@@ -18,7 +18,8 @@ class _Projection(Layer):
 
     def __init__(self, equation, kernel_shape, bias_shape, owner, **kwargs):
         super().__init__(**kwargs)
-        self.equation, self.kernel_shape, self.bias_shape, self._owner = equation, kernel_shape, bias_shape, owner
+        self.equation, self.kernel_shape, self.bias_shape = equation, kernel_shape, bias_shape
+        object.__setattr__(self, "_owner", owner)  # the parent: not a sublayer
 
     def build(self, input_shape=None):
         o = self._owner
@@ -69,19 +70,16 @@ class MultiHeadAttention(Layer):
         n, h, hv = self.num_heads, self.key_dim, self.value_dim
         out = self._output_shape_arg
         out_dim = query_shape[-1] if out is None else (out if isinstance(out, int) else out[-1])
-        self._query_dense = _Projection("abc,cde->abde", (query_shape[-1], n, h), (n, h), self, name="query")
-        self._key_dense = _Projection("abc,cde->abde", (key_shape[-1], n, h), (n, h), self, name="key")
-        self._value_dense = _Projection("abc,cde->abde", (value_shape[-1], n, hv), (n, hv), self, name="value")
-        self._output_dense = _Projection("abcd,cde->abe", (n, hv, out_dim), (out_dim,), self,
-                                         name="attention_output")
-        from .layer import _SCOPE
 
+        def proj(equation, kernel, bias, name):
+            return _Projection(equation, kernel, bias, self, name=name, dtype=self.dtype)
+
+        self._query_dense = proj("abc,cde->abde", (query_shape[-1], n, h), (n, h), "query")
+        self._key_dense = proj("abc,cde->abde", (key_shape[-1], n, h), (n, h), "key")
+        self._value_dense = proj("abc,cde->abde", (value_shape[-1], n, hv), (n, hv), "value")
+        self._output_dense = proj("abcd,cde->abe", (n, hv, out_dim), (out_dim,), "attention_output")
         for sub in (self._query_dense, self._key_dense, self._value_dense, self._output_dense):
-            _SCOPE.append(sub.name)
-            try:
-                sub.build()
-            finally:
-                _SCOPE.pop()
+            sub.build()
         self.built = True
 
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,

@@ -7,6 +7,7 @@ when a layer defines one, else from running the layer on small zero inputs.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import weakref
 
@@ -151,10 +152,42 @@ def _signature_info(cls) -> tuple:
     return info
 
 
+def _scoped_build(build):
+    """Wrap a layer's ``build``: weights get paths under the layer's name, nothing is taped,
+    and the layer is marked built with its build shapes recorded (as Keras does)."""
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        push = not _SCOPE or _SCOPE[-1] != self.name
+        if push:
+            _SCOPE.append(self.name)
+        try:
+            with autodiff.no_record():
+                out = build(self, *args, **kwargs)
+        finally:
+            if push:
+                _SCOPE.pop()
+        self.built = True
+        if self.__dict__.get("_build_shapes") is None:
+            if len(args) == 1 and not kwargs:
+                self._build_shapes = {"input_shape": args[0]}
+            elif kwargs and not args:
+                self._build_shapes = {"shapes_dict": dict(kwargs)}
+        return out
+
+    wrapper._scoped = True
+    return wrapper
+
+
 class Layer:
     """Base layer: override ``build(input_shape)``, ``call(inputs, ...)`` and ``get_config``."""
 
     _keras_module = "keras.layers"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_scoped", False):
+            cls.build = _scoped_build(build)
 
     def __init__(self, *, activity_regularizer=None, trainable: bool = True, dtype=None, autocast: bool = True,
                  name: str | None = None, input_shape=None, batch_input_shape=None, input_dim=None,
@@ -278,7 +311,9 @@ class Layer:
             if shape is not None and shape != tuple(v.shape):
                 raise ValueError(f"Layer {self.name} weight shape {tuple(v.shape)} is not compatible with "
                                  f"provided weight shape {shape} (variable {v.path}).")
-            v.assign(convert(w, v.dtype) if not hasattr(w, "_h") else w)
+            if hasattr(w, "_h"):
+                w = w if w.dtype is v.dtype else M.cast(w, v.dtype)
+            v.assign(w if hasattr(w, "_h") else convert(w, v.dtype))
 
     def count_params(self) -> int:
         if not self.built:

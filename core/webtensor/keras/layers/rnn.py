@@ -230,9 +230,7 @@ class RNN(Layer):
 
     def build(self, sequences_shape, initial_state_shape=None):
         if not self.cell.built:
-            self.cell._build_shapes = {"input_shape": (sequences_shape[0], sequences_shape[-1])}
             self.cell.build((sequences_shape[0], sequences_shape[-1]))
-            self.cell.built = True
         self.built = True
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
@@ -355,15 +353,7 @@ class Bidirectional(Layer):
 
     def build(self, sequences_shape, initial_state_shape=None):
         for sub in (self.forward_layer, self.backward_layer):
-            from .layer import _SCOPE
-
-            _SCOPE.append(sub.name)
-            try:
-                sub.build(sequences_shape)
-            finally:
-                _SCOPE.pop()
-            sub._build_shapes = {"input_shape": sequences_shape}
-            sub.built = True
+            sub.build(sequences_shape)
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
         self.built = True
