@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def data(n=48, d=8, classes=3):
-    x = tf.random.stateless_uniform((n, d), seed=(1, 2))
+    x = tf.random.uniform((n, d))
     y = tf.cast(tf.reduce_sum(x, axis=1) * 1.3, tf.int32) % classes
     return x, y
 
@@ -51,8 +51,9 @@ def test_round_trip_is_bit_for_bit_and_training_resumes_the_same(tmp_path):
     assert values(back) == values(m)
     assert [v.numpy().tolist() for v in back.optimizer.variables] == \
         [v.numpy().tolist() for v in m.optimizer.variables]
-    m.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
-    back.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
+    for model in (m, back):  # the same dropout masks for both
+        tf.random.set_seed(7)
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
     assert values(back) == values(m)
 
 
@@ -86,7 +87,7 @@ def test_functional_multi_io_shared_layers_round_trip(tmp_path):
     out1 = L.Dense(2, name="out1")(h)
     out2 = shared(L.Dense(4)(h))
     m = tf.keras.Model([a, b], [out1, out2])
-    xa, xb = tf.random.stateless_normal((6, 4), seed=(3, 4)), tf.random.stateless_normal((6, 3), seed=(5, 6))
+    xa, xb = tf.random.normal((6, 4)), tf.random.normal((6, 3))
     path = tmp_path / "f.safetensors"
     m.save(str(path))
     back = tf.keras.models.load_model(str(path))

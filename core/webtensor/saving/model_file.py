@@ -244,8 +244,13 @@ def _weights_only_sink(targets: dict, header):
 
 
 def load_weights(model, source) -> None:
-    """Fill ``model``'s weights from a safetensors file (by layer path), or from a Keras
-    ``.h5`` / ``.weights.h5`` file (by layer name, in Keras's weight order)."""
+    """Fill ``model``'s weights from a safetensors file, or from a Keras ``.h5`` /
+    ``.weights.h5`` file (by layer name, in Keras's weight order).
+
+    Weights match by name when the file's names are the model's (a model rebuilt
+    from the same config); otherwise, as Keras does, by position in ``model.weights``
+    (layer names like ``dense_3`` differ between two builds of one architecture),
+    and every shape must agree."""
     if _keras_file_kind(source) == "h5":
         from ..io import keras_import
 
@@ -254,7 +259,15 @@ def load_weights(model, source) -> None:
 
     def on_header(header):
         validate.model_metadata(header)
-        return _weights_only_sink(dict(weight_entries(model)), header)
+        entries = weight_entries(model)
+        saved = [e for e in header.in_data_order() if not e.name.startswith("optimizer/")]
+        if {e.name for e in saved} != {n for n, _ in entries} and len(saved) == len(entries):
+            for (name, var), e in zip(entries, saved):
+                if tuple(var.shape) != e.shape:
+                    raise fail(f"weight {e.name!r} has shape {list(e.shape)} in the file but the model's "
+                               f"weight {name!r} in the same position has shape {list(var.shape)}", e.offset)
+            entries = [(e.name, var) for (_, var), e in zip(entries, saved)]
+        return _weights_only_sink(dict(entries), header)
 
     sources.read(source, on_header)
 
