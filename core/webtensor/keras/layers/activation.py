@@ -11,6 +11,7 @@ from .layer import Layer
 class _Elementwise(Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at init, as Keras
         self.supports_masking = True
 
     def compute_output_shape(self, input_shape):

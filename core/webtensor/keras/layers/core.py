@@ -73,6 +73,7 @@ class Dense(Layer):
 class Activation(Layer):
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at init, as Keras
         self.supports_masking = True
         self.activation = activations.get(activation)
 
@@ -90,6 +91,7 @@ class Activation(Layer):
 class Identity(Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at init, as Keras
         self.supports_masking = True
 
     def call(self, inputs):
@@ -123,6 +125,7 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at init, as Keras
         self.target_shape = tuple(target_shape)
 
     def call(self, inputs):
@@ -168,6 +171,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at init, as Keras
         if not 0 <= rate <= 1:
             raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 "
                              f"and 1. Received: rate={rate}")

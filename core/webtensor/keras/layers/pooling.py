@@ -15,6 +15,7 @@ class BasePooling(Layer):
 
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at init, as Keras
         _channels_last(data_format)
         r = self.rank
         self.pool_size = _tuple(pool_size, r, "pool_size")
@@ -67,6 +68,7 @@ class BaseGlobalPooling(Layer):
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
+        self.built = True  # no weights: built at init, as Keras
         _channels_last(data_format)
         self.keepdims = keepdims
         self.input_spec = InputSpec(ndim=self.rank + 2)

@@ -12,7 +12,7 @@ from ...ops import math as M
 from ...ops import array as A
 from ...tensor import Tensor, convert
 from .. import backend
-from ..layers.input_layer import KerasTensor, Node
+from ..layers.input_layer import KerasTensor
 from ..saving import deserialize_keras_object, register, serialize_keras_object
 from .model import Model
 
@@ -119,7 +119,6 @@ class Functional(Model):
         self.output_names = [t._keras_history[0].name for t in self.outputs]
         self._input_specs = [t._keras_history[0] for t in self.inputs]
         self.built = True
-        Node(self, (inputs,), {}, outputs)  # Keras's pre-existing node linking inputs to outputs
 
     @property
     def layers(self) -> list:
