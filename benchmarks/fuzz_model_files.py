@@ -2,7 +2,8 @@
 
     python benchmarks/fuzz_model_files.py [--count 10000] [--seed 1]     (make fuzz)
 
-Every mutated file must load or raise ValueError: any other exception, or a load that
+Half the model file's mutations edit the model config JSON inside the metadata (so
+the loader builds models from damaged configs). Every mutated file must load or raise ValueError: any other exception, or a load that
 runs past 20 s (a hang), stops the run with the mutation's seed and index. Prints the
 outcome counts, the most common error messages, and files per second.
 """
@@ -24,11 +25,11 @@ import webtensor as tf  # noqa: E402
 from mutate import Hang, hang_guard, model_file, mutations, weights_file  # noqa: E402
 
 
-def fuzz(name: str, blob: bytes, load, seed: int, count: int) -> bool:
+def fuzz(name: str, blob: bytes, load, seed: int, count: int, config_bias: float = 0.0) -> bool:
     kinds: collections.Counter = collections.Counter()
     loaded = 0
     t0 = time.perf_counter()
-    for i, bad in enumerate(mutations(blob, seed, count)):
+    for i, bad in enumerate(mutations(blob, seed, count, config_bias)):
         try:
             with hang_guard(20):
                 load(bad)
@@ -45,7 +46,7 @@ def fuzz(name: str, blob: bytes, load, seed: int, count: int) -> bool:
     dt = time.perf_counter() - t0
     print(f"\n{name}: {count} mutations of a {len(blob):,}-byte file in {dt:.1f} s "
           f"({count / dt:,.0f} files/s): {loaded} loaded, {sum(kinds.values())} ValueError, 0 other")
-    for msg, n in kinds.most_common(12):
+    for msg, n in kinds.most_common(16):
         print(f"  {n:6d}  {msg}")
     return True
 
@@ -56,7 +57,8 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    ok = fuzz("model file (load_model)", model_file(tmp), tf.keras.models.load_model, args.seed, args.count)
+    ok = fuzz("model file (load_model; half the edits inside the model config)", model_file(tmp),
+              tf.keras.models.load_model, args.seed, args.count, config_bias=0.5)
     ok = ok and fuzz("weights file (load_file)", weights_file(tmp), tf.saving.load_file, args.seed,
                      args.count)
     for f in tmp.iterdir():

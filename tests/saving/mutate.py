@@ -96,7 +96,8 @@ def _mutate_metadata(header, rng: random.Random):
     meta = header.get("__metadata__")
     if not isinstance(meta, dict) or not meta:
         return _mutate_tree(header, rng)
-    key = rng.choice(sorted(meta))
+    configs = [k for k in sorted(meta) if isinstance(meta[k], str) and meta[k].startswith("{")]
+    key = rng.choice(configs if configs and rng.random() < 0.85 else sorted(meta, key=str))
     try:
         inner = json.loads(meta[key])
     except (ValueError, TypeError):
@@ -108,9 +109,10 @@ def _mutate_metadata(header, rng: random.Random):
     return header
 
 
-def mutate(blob: bytes, rng: random.Random) -> bytes:
-    """One random mutation of a valid file."""
-    op = rng.randrange(12)
+def mutate(blob: bytes, rng: random.Random, config_bias: float = 0.0) -> bytes:
+    """One random mutation of a valid file; ``config_bias`` is the share of edits aimed
+    at the JSON inside the metadata (the model config), the rest spread over all kinds."""
+    op = rng.choice((9, 10)) if rng.random() < config_bias else rng.randrange(12)
     b = bytearray(blob)
     if op == 0:  # flip a bit
         i = rng.randrange(len(b))
@@ -147,16 +149,16 @@ def mutate(blob: bytes, rng: random.Random) -> bytes:
     return bytes(b)
 
 
-def mutations(blob: bytes, seed: int, count: int):
+def mutations(blob: bytes, seed: int, count: int, config_bias: float = 0.0):
     """``count`` mutated files (1-3 stacked mutations each), reproducible from seed."""
     rng = random.Random(seed)
     for _ in range(count):
         out = blob
         for _ in range(rng.choice((1, 1, 1, 2, 3))):
             try:
-                out = mutate(out, rng)
+                out = mutate(out, rng, config_bias)
             except (ValueError, KeyError, IndexError, struct.error, UnicodeDecodeError):
-                out = mutate(blob, rng) if out is not blob else out
+                out = mutate(blob, rng, config_bias) if out is not blob else out
                 break
         yield out
 
@@ -184,10 +186,10 @@ def hang_guard(seconds: int):
         signal.signal(signal.SIGALRM, old)
 
 
-def run_fuzz(blob: bytes, load, seed: int, count: int) -> dict:
+def run_fuzz(blob: bytes, load, seed: int, count: int, config_bias: float = 0.0) -> dict:
     """Load every mutation; return counts by outcome. Any exception but ValueError fails."""
     outcomes = {"loaded": 0, "ValueError": 0}
-    for i, bad in enumerate(mutations(blob, seed, count)):
+    for i, bad in enumerate(mutations(blob, seed, count, config_bias)):
         try:
             with hang_guard(20):
                 load(bad)
