@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup sysdeps test test-core test-gpu test-browser test-wasm wasm web digits demo loadtest bench clean
+.PHONY: setup sysdeps test test-core test-gpu test-browser test-wasm wasm web digits demo loadtest fuzz bench clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -71,6 +71,10 @@ demo: setup web
 ## loadtest: concurrent predict clients while 10 new model versions are hot-swapped in (not in CI)
 loadtest: setup
 	env -u OPENBLAS_CORETYPE $(PY) benchmarks/load_test.py
+
+## fuzz: 10,000 seeded mutations each of a model file and a weights file; only ValueError allowed (not in CI)
+fuzz: setup
+	$(PY) benchmarks/fuzz_model_files.py --count 10000
 
 bench: setup
 	env -u OPENBLAS_CORETYPE $(PY) benchmarks/eager_overhead.py
