@@ -125,7 +125,7 @@ def class_weights_for(y, class_weight):
 
 
 class DataHandler:
-    """Yields ``(x, y, sample_weight)`` batches, epoch after epoch."""
+    """Yields batches as Keras does: ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None, shuffle=False,
                  class_weight=None):
@@ -184,7 +184,9 @@ class DataHandler:
         if self.class_weight is not None and y is not None:
             cw = class_weights_for(y, self.class_weight)
             sw = cw if sw is None else sw * cw
-        return x, y, sw
+        if sw is not None:
+            return x, y, sw
+        return (x, y) if y is not None else (x,)
 
 
 def _seed() -> int:

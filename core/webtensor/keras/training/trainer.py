@@ -264,9 +264,9 @@ class Trainer:
                            steps=data.steps)
         cbs.on_predict_begin()
         outs = []
-        for step, (bx, _, _) in enumerate(data.epoch()):
+        for step, batch in enumerate(data.epoch()):
             cbs.on_predict_batch_begin(step)
-            y = self.predict_step((bx,))
+            y = self.predict_step(batch)
             outs.append(y)
             cbs.on_predict_batch_end(step, {"outputs": y})
         cbs.on_predict_end()
