@@ -1,6 +1,7 @@
 /* The math the kernels need, with no libc.
  *
- * Double precision: fdlibm's algorithms (exp, log, sin/cos kernels, fmod as in musl),
+ * Double precision: fdlibm's algorithms (exp, log, sin/cos kernels with Payne-Hanek
+ * reduction for large arguments, fmod as in musl),
  * Kahan/Goldberg forms for expm1/log1p, and erf from its series and continued
  * fraction. float32 scalar math rounds these results; the hot float32 functions
  * (exp, log, tanh, sigmoid, erf) also have 4-lane SIMD forms (Cephes polynomials;
@@ -142,8 +143,70 @@ static double kcos(double x, double y) {
     return v + (((1.0 - v) - hz) + (z * r - x * y));
 }
 
-/* x = n * pi/2 + (y0 + y1), Cody-Waite in three parts (full accuracy for |x| < ~1e6) */
+/* 2/pi to 1280 bits (bit 1 is the first after the binary point), for Payne-Hanek */
+static const uint32_t TWO_OVER_PI[40] = {
+    0xa2f9836e, 0x4e441529, 0xfc2757d1, 0xf534ddc0, 0xdb629599, 0x3c439041, 0xfe5163ab, 0xdebbc561,
+    0xb7246e3a, 0x424dd2e0, 0x06492eea, 0x09d1921c, 0xfe1deb1c, 0xb129a73e, 0xe88235f5, 0x2ebb4484,
+    0xe99c7026, 0xb45f7e41, 0x3991d639, 0x835339f4, 0x9c845f8b, 0xbdf9283b, 0x1ff897ff, 0xde05980f,
+    0xef2f118b, 0x5a0a6d1f, 0x6d367ecf, 0x27cb09b7, 0x4f463f66, 0x9e5fea2d, 0x7527bac7, 0xebe5f17b,
+    0x3d0739f7, 0x8a5292ea, 0x6bfb5fb1, 0x1f8d5d08, 0x56033046, 0xfc7b6bab, 0xf0cfbc20, 0x9af4361d};
+
+static uint64_t two_over_pi_bits(int s) {  /* the 64 bits from bit s on */
+    int w = (s - 1) >> 5, off = (s - 1) & 31;
+    uint64_t hi = ((uint64_t)TWO_OVER_PI[w] << 32) | TWO_OVER_PI[w + 1], lo = TWO_OVER_PI[w + 2];
+    return off ? (hi << off) | (lo >> (32 - off)) : hi;
+}
+
+static void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo) {
+    uint64_t a0 = (uint32_t)a, a1 = a >> 32, b0 = (uint32_t)b, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0;
+    uint64_t mid = (p00 >> 32) + (uint32_t)p01 + (uint32_t)p10;
+    *lo = (mid << 32) | (uint32_t)p00;
+    *hi = a1 * b1 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+
+static uint64_t bits_at(const uint64_t p[3], int pos) {  /* bits [pos, pos + 64) of p */
+    if (pos <= -64) return 0;
+    if (pos < 0) return p[0] << -pos;
+    int w = pos >> 6, off = pos & 63;
+    uint64_t lo = w < 3 ? p[w] : 0, hi = w + 1 < 3 ? p[w + 1] : 0;
+    return off ? (lo >> off) | (hi << (64 - off)) : lo;
+}
+
+/* Payne-Hanek: x = m 2^e exactly, so x 2/pi mod 4 needs only the 128 bits of 2/pi
+ * from bit e - 1 on (earlier bits add multiples of 4). Accurate for every finite x. */
+static int rem_pio2_large(double x, double *y0, double *y1) {
+    uint64_t u = bits64(x), m = (u & 0xfffffffffffffull) | (1ull << 52), p[3], h0, l0, h1, l1;
+    int e = (int)((u >> 52) & 0x7ff) - 1075, s = e - 1 > 1 ? e - 1 : 1;
+    mul64(m, two_over_pi_bits(s + 64), &h0, &l0);
+    mul64(m, two_over_pi_bits(s), &h1, &l1);
+    p[0] = l0;
+    p[1] = l1 + h0;
+    p[2] = h1 + (p[1] < l1);
+    int units = 127 + s - e;  /* bit of p worth 1 in x 2/pi */
+    uint64_t f1 = bits_at(p, units - 64), f2 = bits_at(p, units - 128);
+    int q = (int)(bits_at(p, units) & 3);
+    double hi = (double)(f1 >> 11) * 0x1p-53, mid = (double)(f1 & 0x7ff) * 0x1p-64,
+           lo = (double)(f2 >> 11) * 0x1p-117;
+    if (hi >= 0.5) {  /* round to the nearest quadrant: r in [-1/2, 1/2) */
+        hi -= 1.0;
+        q++;
+    }
+    double rh = hi + mid, rl = (hi - rh) + mid + lo;
+    double w = rh * 6.123233995736766e-17 + rl * 1.5707963267948966;
+    *y0 = rh * 1.5707963267948966 + w;
+    *y1 = (rh * 1.5707963267948966 - *y0) + w;
+    if (u >> 63) {
+        *y0 = -*y0;
+        *y1 = -*y1;
+        q = -q;
+    }
+    return q;
+}
+
+/* x = n * pi/2 + (y0 + y1): Cody-Waite in three parts below 2^20 pi/2, Payne-Hanek above */
 static int rem_pio2(double x, double *y0, double *y1) {
+    if (__builtin_fabs(x) >= 1647099.3291652855) return rem_pio2_large(x, y0, y1);
     double n = __builtin_nearbyint(x * 6.36619772367581382433e-01);
     double r = x - n * 1.57079632673412561417e+00, w = n * 6.07710050650619224932e-11;
     int ex = (int)(bits64(x) >> 52) & 0x7ff;

@@ -83,6 +83,16 @@ def test_binary(pair, op, dt):
         pair.check("binary", op, x, y)
 
 
+@pytest.mark.parametrize("op", ["sin", "cos", "tan"])
+@pytest.mark.parametrize("dt", (D.float32, D.float64), ids=lambda d: d.name)
+def test_trig_of_huge_arguments_is_accurate(pair, op, dt):
+    big = [1.6e6, 2.0e6, 1e8, 123456789.0, 1e10, -3e12, 1e22, 5e30, 3.4e38]
+    if dt is D.float64:
+        big += [1e100, -1e200, 1.7e308, 2.0 ** 1000 * 1.5]
+    x = np.array(big + list(RNG.uniform(-1e9, 1e9, 50)), dt.name)
+    pair.check("unary", op, x, rtol=1e-12 if dt is D.float64 else None)
+
+
 def test_integer_division_edges(pair):
     for dt in (D.int32, D.int64):
         lo = np.iinfo(dt.name).min
