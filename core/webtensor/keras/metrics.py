@@ -126,6 +126,8 @@ class MeanMetricWrapper(Mean):
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype=dtype)
         self._fn, self._fn_kwargs = fn, kwargs
+        if getattr(fn, "__module__", None) == L.__name__:
+            self._direction = "down"  # a loss used as a metric: lower is better
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
@@ -231,6 +233,14 @@ for _name, _fn in _METRIC_FUNCTIONS.items():
         _REGISTRY["metrics"][_name] = _fn
 
 
+for _cls in (SparseCategoricalAccuracy, CategoricalAccuracy, BinaryAccuracy, TopKCategoricalAccuracy,
+             SparseTopKCategoricalAccuracy, CosineSimilarity):
+    _cls._direction = "up"
+for _cls in (MeanSquaredError, MeanAbsoluteError, KLDivergence, BinaryCrossentropy, CategoricalCrossentropy,
+             SparseCategoricalCrossentropy):
+    _cls._direction = "down"
+
+
 # -- confusion-matrix metrics ----------------------------------------------------------------------
 
 def _thresholds(thresholds, default):
@@ -267,6 +277,7 @@ def _confusion(y_true, y_pred, thresholds, class_id=None, top_k=None, sample_wei
 
 
 class _Confusion(Metric):
+    _direction = "up"
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name, dtype)
         self.init_thresholds = thresholds
@@ -309,6 +320,8 @@ class Recall(_Confusion):
 @register("metrics")
 class AUC(Metric):
     """Area under the ROC or PR curve from a confusion matrix at ``num_thresholds`` thresholds."""
+
+    _direction = "up"
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
                  thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from ... import nn
-from ...ops.reduce import reduce_max, reduce_mean
+from ...ops.array import expand_dims
+from ...ops.math import cast
+from ...ops.reduce import reduce_max, reduce_mean, reduce_sum
 from ..saving import register
 from .conv import _tuple, conv_output_length
 from .core import _channels_last
@@ -88,6 +90,13 @@ class BaseGlobalPooling(Layer):
 @register("layers", "GlobalAvgPool1D")
 class GlobalAveragePooling1D(BaseGlobalPooling):
     rank, reduce = 1, staticmethod(reduce_mean)
+
+    def call(self, inputs, mask=None):
+        """Keras 3: with a mask (steps), the mean over the unmasked steps only."""
+        if mask is None:
+            return super().call(inputs)
+        m = expand_dims(cast(mask, inputs.dtype), 2)
+        return reduce_sum(inputs * m, 1, keepdims=self.keepdims) / reduce_sum(m, 1, keepdims=self.keepdims)
 
 
 @register("layers", "GlobalAvgPool2D")
