@@ -47,16 +47,6 @@ show(*tf.saving.load_file(buf))
 }
 
 
-@pytest.mark.parametrize("how", sorted(LOADS))
-@pytest.mark.parametrize("backend", ["wasm", "webgpu"])
-def test_load_file_in_page(page, test_files, backend, how):
-    write_weights(test_files)
-    r = boot(page, backend=backend)
-    assert "error" not in r, r
-    run_python(page, READ)
-    assert run_python(page, LOADS[how]) == WANT
-
-
 def test_bad_files_fail_with_the_native_messages_in_page(page, test_files):
     write_weights(test_files)
     boot(page, backend="wasm")
@@ -78,3 +68,46 @@ out
     assert "truncated file: tensor" in msgs[0] and "byte offset" in msgs[0]
     assert "100 MB" in msgs[1]
     assert msgs[2].startswith("OSError") and "404" in msgs[2]
+
+
+def write_model(folder: Path) -> list:
+    """A small CNN saved natively (numpy backend); returns its predictions on X."""
+    sys.path.insert(0, str(ROOT / "core"))
+    import webtensor as tf
+
+    L = tf.keras.layers
+    tf.random.set_seed(3)
+    m = tf.keras.Sequential([tf.keras.Input((4, 4, 1)), L.Conv2D(3, 2, activation="relu"),
+                             L.Flatten(), L.Dense(5, activation="tanh"), L.Dense(2)])
+    m.compile(optimizer="adam", loss="mse")
+    m.save(str(folder / "m.safetensors"))
+    tf.saving.save_model(m, str(folder / "m16.safetensors"), include_optimizer=False, weights_dtype="float16")
+    return m.predict(tf.constant(X), verbose=0).tolist()
+
+
+X = [[[[0.1 * (i + j + k)] for k in range(4)] for j in range(4)] for i in range(2)]
+PREDICT = f"""
+import webtensor as tf
+X = tf.constant({X!r})
+"""
+
+
+@pytest.mark.parametrize("backend", ["wasm", "webgpu"])
+def test_files_and_models_load_from_url_and_bytes(page, test_files, backend):
+    """One boot per backend: plain files by URL (sync through JSPI, async) and from bytes,
+    then models by URL (sync, async, float16) predicting as they do natively."""
+    write_weights(test_files)
+    want = write_model(test_files)
+    r = boot(page, backend=backend)
+    assert "error" not in r, r
+    run_python(page, READ)
+    for how, code in LOADS.items():
+        assert run_python(page, code) == WANT, how
+    run_python(page, PREDICT)
+    sync = run_python(page, 'tf.keras.models.load_model("/_test/m.safetensors").predict(X, verbose=0).tolist()')
+    later = run_python(page, '(await tf.saving.load_model_async("/_test/m.safetensors")).predict(X, verbose=0).tolist()')
+    half = run_python(page, 'tf.keras.models.load_model("/_test/m16.safetensors").predict(X, verbose=0).tolist()')
+    for got, tol in ((sync, 1e-5), (later, 1e-5), (half, 1e-2)):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert all(abs(a - b) <= tol * (1 + abs(b)) for a, b in zip(g, w)), (got, want)
