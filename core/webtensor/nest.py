@@ -51,35 +51,35 @@ def pack_sequence_as(structure, flat_sequence, expand_composites: bool = False):
     if n != len(flat_sequence):
         raise ValueError(f"Could not pack sequence: structure has {n} elements, "
                          f"but flat_sequence has {len(flat_sequence)}")
-    pos = [0]
+    return _build(structure, iter(flat_sequence))
 
-    def build(s):
-        if not is_nested(s):
-            v = flat_sequence[pos[0]]
-            pos[0] += 1
-            return v
-        return _rebuild(s, [build(c) for c in _children(s)])
 
-    return build(structure)
+def _build(s, values):
+    # module level, not a closure: a recursive closure is a reference cycle that would keep
+    # the values (tensors, GPU buffers) alive until the cycle collector runs
+    if not is_nested(s):
+        return next(values)
+    return _rebuild(s, [_build(c, values) for c in _children(s)])
 
 
 def assert_same_structure(a, b, check_types: bool = True, expand_composites: bool = False) -> None:
-    def walk(x, y):
-        if is_nested(x) != is_nested(y):
-            raise ValueError(f"The two structures don't have the same nested structure: {a!r} vs {b!r}")
-        if not is_nested(x):
-            return
-        if check_types and type(x) is not type(y) and not (isinstance(x, list) and isinstance(y, list)):
-            raise TypeError(f"The two structures don't have the same sequence type: {type(x)} vs {type(y)}")
-        if isinstance(x, dict) and set(x) != set(y):
-            raise ValueError(f"The two dictionaries don't have the same keys: {sorted(x)} vs {sorted(y)}")
-        cx, cy = _children(x), _children(y)
-        if len(cx) != len(cy):
-            raise ValueError(f"The two structures don't have the same number of elements: {a!r} vs {b!r}")
-        for u, v in zip(cx, cy):
-            walk(u, v)
+    _same_structure(a, b, a, b, check_types)
 
-    walk(a, b)
+
+def _same_structure(x, y, a, b, check_types):
+    if is_nested(x) != is_nested(y):
+        raise ValueError(f"The two structures don't have the same nested structure: {a!r} vs {b!r}")
+    if not is_nested(x):
+        return
+    if check_types and type(x) is not type(y) and not (isinstance(x, list) and isinstance(y, list)):
+        raise TypeError(f"The two structures don't have the same sequence type: {type(x)} vs {type(y)}")
+    if isinstance(x, dict) and set(x) != set(y):
+        raise ValueError(f"The two dictionaries don't have the same keys: {sorted(x)} vs {sorted(y)}")
+    cx, cy = _children(x), _children(y)
+    if len(cx) != len(cy):
+        raise ValueError(f"The two structures don't have the same number of elements: {a!r} vs {b!r}")
+    for u, v in zip(cx, cy):
+        _same_structure(u, v, a, b, check_types)
 
 
 def map_structure(func, *structures, check_types: bool = True, expand_composites: bool = False):

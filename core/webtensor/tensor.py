@@ -322,20 +322,21 @@ def _flatten_nested(value, op):
             break
         v = v[0]
     flat = []
-
-    def walk(x, depth):
-        if depth == len(shape):
-            if isinstance(x, (list, tuple)):
-                raise InvalidArgumentError(f"{op}: can't convert non-rectangular Python sequence to Tensor.")
-            flat.append(x)
-            return
-        if not isinstance(x, (list, tuple)) or len(x) != shape[depth]:
-            raise InvalidArgumentError(f"{op}: can't convert non-rectangular Python sequence to Tensor.")
-        for y in x:
-            walk(y, depth + 1)
-
-    walk(value, 0)
+    _walk_nested(value, 0, shape, flat, op)
     return flat, tuple(shape)
+
+
+def _walk_nested(x, depth, shape, flat, op):
+    # module level, not a recursive closure: that would be a reference cycle holding the values
+    if depth == len(shape):
+        if isinstance(x, (list, tuple)):
+            raise InvalidArgumentError(f"{op}: can't convert non-rectangular Python sequence to Tensor.")
+        flat.append(x)
+        return
+    if not isinstance(x, (list, tuple)) or len(x) != shape[depth]:
+        raise InvalidArgumentError(f"{op}: can't convert non-rectangular Python sequence to Tensor.")
+    for y in x:
+        _walk_nested(y, depth + 1, shape, flat, op)
 
 
 def _numpy_dtype(npdt, op):
