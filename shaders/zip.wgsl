@@ -1,8 +1,9 @@
 // Binary elementwise with NumPy broadcasting by strides (a broadcast dim has stride 0;
-// nothing is materialised): out[i] = OP(a[ia(i)], b[ib(i)]).
+// nothing is materialised): out[i] = OP(a[ia(i)], b[ib(i)]). A host scalar operand
+// (x * 2.0) is read from the parameters instead: {{A}} / {{B}} load each side.
 // {{T}} operand storage type, {{U}} output storage type, {{RANK}} collapsed rank (1..8).
 struct Params {
-    n: u32, off_a: i32, off_b: i32, _p0: u32,
+    n: u32, off_a: i32, off_b: i32, scalar: u32,
     shape: array<vec4<u32>, 2>,
     sa: array<vec4<i32>, 2>,
     sb: array<vec4<i32>, 2>,
@@ -31,5 +32,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     ia += i32(r) * p.sa[0][0];
     ib += i32(r) * p.sb[0][0];
-    out[i] = op(a[ia], b[ib]);
+    out[i] = op({{A}}, {{B}});
 }

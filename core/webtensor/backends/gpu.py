@@ -137,7 +137,6 @@ class GPUBackend:
         self.dtypes = frozenset(S.STORAGE)
         self.pool = Pool(self.dev)
         self._pipes: dict = {}
-        self._consts: dict = {}
         self._params = bytearray(SLOT * SLOTS)
         self._pbuf = self.dev.create_buffer(SLOT * SLOTS, "uniform")
         self._slot = 0
@@ -227,14 +226,10 @@ class GPUBackend:
                       self._grid(_ceil(out.n, WG)))
         return out
 
-    def _constant(self, word: bytes):
-        """A shared read-only buffer holding one scalar (handles are immutable)."""
-        b = self._consts.get(word)
-        if b is None:
-            if len(self._consts) >= 4096:
-                self._consts.clear()
-            b = self._consts[word] = self.pool.take(4)
-            self.dev.write_buffer(b.raw, 0, word)
+    def scalar_buffer(self, word: int):
+        """A buffer holding one 32-bit word (a host scalar a kernel must bind)."""
+        b = self.pool.take(4)
+        self.dev.write_buffer(b.raw, 0, struct.pack("<I", word))
         return b
 
     def memory_info(self) -> dict:
@@ -256,7 +251,7 @@ class GPUBackend:
             except OverflowError:
                 raise OverflowError(_INT64_RANGE.format(shape)) from None
         if n == 1:
-            return Handle(shape, dtype, self._constant(bytes(mv)))
+            return Handle(shape, dtype, None, struct.unpack("<I", mv)[0], self)
         h = self._new(shape, dtype)
         self.dev.write_buffer(h.buf.raw, 0, mv)
         return h
@@ -287,9 +282,19 @@ class GPUBackend:
                   self._grid(_ceil(words, WG)))
         return tmp, 4 * words, host
 
+    @staticmethod
+    def _host_scalar(h: Handle) -> memoryview:
+        if h.dtype is D.bool_:
+            return memoryview(bytes([1 if h.word else 0]))
+        if h.dtype is D.int64:
+            return memoryview(struct.pack("<q", struct.unpack("<i", struct.pack("<I", h.word))[0]))
+        return memoryview(struct.pack("<I", h.word))
+
     def read(self, h):
         if not h.n:
             return memoryview(b"")
+        if h.word is not None:
+            return self._host_scalar(h)
         buf, nbytes, host = self._host_words(h)
         self.flush()
         return self.dev.read(buf.raw, 0, nbytes)[:host]
@@ -297,6 +302,8 @@ class GPUBackend:
     async def read_async(self, h):
         if not h.n:
             return memoryview(b"")
+        if h.word is not None:
+            return self._host_scalar(h)
         buf, nbytes, host = self._host_words(h)
         self.flush()
         return (await self.dev.read_async(buf.raw, 0, nbytes))[:host]
@@ -307,7 +314,7 @@ class GPUBackend:
             raise OverflowError(_INT64_RANGE.format(shape))
         bits = _bits(value, dtype)
         if prod(shape) == 1:
-            return Handle(shape, dtype, self._constant(struct.pack("<I", bits)))
+            return Handle(shape, dtype, None, bits, self)
         return self._fill(shape, dtype, bits)
 
     def arange(self, start, delta, n, dtype):
@@ -345,12 +352,18 @@ class GPUBackend:
         out = self._new(shape, D.bool_ if op in base.COMPARISONS else x.dtype)
         if not out.n:
             return out
+        load_a, load_b, word = "a[ia]", "b[ib]", 0
+        if y.word is not None:
+            load_b, word, bufs = f"bitcast<{S.STORAGE[y.dtype]}>(p.scalar)", y.word, [(x.buf, 4 * x.n), (None, 0)]
+        elif x.word is not None:
+            load_a, word, bufs = f"bitcast<{S.STORAGE[x.dtype]}>(p.scalar)", x.word, [(None, 0), (y.buf, 4 * y.n)]
+        else:
+            bufs = [(x.buf, 4 * x.n), (y.buf, 4 * y.n)]
         cs, (sa, sb) = _collapse(shape, [_bcast_strides(x.shape, shape), _bcast_strides(y.shape, shape)], op)
         pipe = self._pipe(("zip.wgsl",), "main", "urrw", T=S.STORAGE[x.dtype], U=S.STORAGE[out.dtype],
-                          OP=expr, RANK=len(cs))
-        params = struct.pack("<Iiii8I8i8i", out.n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sa, 8), *_pad(sb, 8))
-        self._run(pipe, params, [(x.buf, 4 * x.n), (y.buf, 4 * y.n), (out.buf, 4 * out.n)],
-                  self._grid(_ceil(out.n, WG)))
+                          OP=expr, RANK=len(cs), A=load_a, B=load_b)
+        params = struct.pack("<IiiI8I8i8i", out.n, 0, 0, word, *_pad(cs, 8, 1), *_pad(sa, 8), *_pad(sb, 8))
+        self._run(pipe, params, bufs + [(out.buf, 4 * out.n)], self._grid(_ceil(out.n, WG)))
         return out
 
     def where(self, cond, x, y):
@@ -369,7 +382,7 @@ class GPUBackend:
     def cast(self, x, dtype):
         src, dst = S.kind(x.dtype), S.kind(dtype)
         if src == dst:  # int32 <-> int64: the same 32-bit storage
-            return Handle(x.shape, dtype, x.buf)
+            return x.view(x.shape, dtype)
         return self._map(x, x.shape, dtype, S.CAST[(src, dst)], op="cast")
 
     # -- reductions ------------------------------------------------------------------------------
@@ -385,7 +398,7 @@ class GPUBackend:
         if not n_red:
             return self.full(out_shape, _identity(op, x.dtype), x.dtype)
         if n_red == 1:
-            return Handle(out_shape, x.dtype, x.buf)
+            return x.view(out_shape, x.dtype)
         st = _strides(shape)
         groups = []  # [reduced?, size, stride] of merged runs
         for i, d in enumerate(shape):
@@ -607,7 +620,7 @@ class GPUBackend:
 
     # -- data movement without arithmetic -------------------------------------------------------
     def reshape(self, x, shape):
-        return Handle(tuple(shape), x.dtype, x.buf)
+        return x.view(tuple(shape), x.dtype)
 
     def transpose(self, x, perm):
         st = _strides(x.shape)

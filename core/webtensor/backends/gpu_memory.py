@@ -35,13 +35,28 @@ class Buffer:
 
 
 class Handle:
-    """A GPU tensor: ``shape``, ``dtype``, ``n`` elements in ``buf`` (None when empty)."""
+    """A GPU tensor: ``shape``, ``dtype``, ``n`` elements in ``buf`` (None when empty).
 
-    __slots__ = ("shape", "dtype", "n", "buf")
+    A one-element tensor made on the host (a Python scalar) also keeps its 32-bit
+    ``word``: kernels read such operands from their parameters, and its buffer is only
+    made (``buf``, through the backend's ``scalar_buffer``) if a kernel must bind it."""
 
-    def __init__(self, shape: tuple, dtype, buf: Buffer | None):
-        self.shape, self.dtype, self.buf = shape, dtype, buf
+    __slots__ = ("shape", "dtype", "n", "_buf", "word", "_be")
+
+    def __init__(self, shape: tuple, dtype, buf: Buffer | None, word: int | None = None, be=None):
+        self.shape, self.dtype, self._buf, self.word, self._be = shape, dtype, buf, word, be
         self.n = prod(shape)
+
+    @property
+    def buf(self) -> Buffer | None:
+        b = self._buf
+        if b is None and self.word is not None:
+            b = self._buf = self._be.scalar_buffer(self.word)
+        return b
+
+    def view(self, shape: tuple, dtype) -> "Handle":
+        """The same data under another shape or a dtype of the same storage."""
+        return Handle(shape, dtype, self._buf, self.word, self._be)
 
     def __repr__(self):
         return f"<gpu {self.dtype.name}{list(self.shape)}>"
