@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "build"))
 
+import make_site  # noqa: E402  (build/make_site.py)
 import serve  # noqa: E402  (build/serve.py)
 
 CHROMIUM = "/usr/bin/chromium"
@@ -25,7 +26,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
                  "--disable-sync"]
 WEBGPU_ARGS = ["--enable-unsafe-webgpu"]
 SITE = ROOT / "build" / "dist" / "site"
-TEST_WHEELS = ROOT / "build" / "dist" / "test-wheels"
 BLANK = "<!doctype html><meta charset=utf-8><title>webtensor test</title><body></body>"
 # What the in-page run gets: the core and Keras tests with their helpers and data
 SUMMARY: dict = {}
@@ -72,7 +72,7 @@ def test_files(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("page-test")
     (d / "blank.html").write_text(BLANK)
     (d / "tests.zip").write_bytes(_test_zip())
-    wheels = sorted(TEST_WHEELS.glob("*.whl")) if TEST_WHEELS.exists() else []
+    wheels = sorted(make_site.fetch_test_wheels().glob("*.whl"))
     (d / "wheels").mkdir()
     for w in wheels:
         (d / "wheels" / w.name).write_bytes(w.read_bytes())

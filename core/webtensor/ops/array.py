@@ -58,7 +58,7 @@ def ones_like(input, dtype=None, name=None) -> Tensor:
 
 def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:
     """``tf.range``: int32 for int arguments, float32 if any is a float."""
-    vals = [v.numpy().item() if hasattr(v, "numpy") else v for v in (start, limit, delta)]
+    vals = [v.tolist() if hasattr(v, "numpy") else v for v in (start, limit, delta)]  # no numpy in the page
     start, limit, delta = vals
     if limit is None:
         start, limit = 0, start

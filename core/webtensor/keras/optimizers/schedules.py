@@ -14,7 +14,7 @@ from ..saving import deserialize_keras_object, register, serialize_keras_object
 
 class LearningRateSchedule:
     def __call__(self, step):
-        s = step.numpy().item() if hasattr(step, "numpy") else step
+        s = step.tolist() if hasattr(step, "numpy") else step  # a Python scalar, with or without numpy
         return constant(self.value(float(s)), D.float32)
 
     def value(self, step: float) -> float:
