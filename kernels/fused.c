@@ -3,6 +3,7 @@
  *   softmax              exp(x - max) / sum(exp(x - max))        along any axis
  *   sparse_softmax_xent  loss = logsumexp(x) - x[label], backprop = softmax(x) - onehot
  *   bias_act             act(x + bias), bias along the last dim, act linear/relu/sigmoid/tanh
+ *   adam_update          one Adam step for a variable and its two slots
  */
 #include "webtensor.h"
 
@@ -138,4 +139,39 @@ void *EXPORT(wt_bias_act)(int dt, const void *x, const void *bias, int rows, int
         }
     }
     return o;
+}
+
+/* Adam (Keras 3's form, the composition in keras/optimizers/adam.py), in the same order
+ * of float operations so the result is identical to the unfused ops:
+ *   m' = m + (g - m) c1,  v' = v + (g g - v) c2,  w' = w - m' alpha / (sqrt(v') + eps)
+ * params (f64): alpha, c1, c2, eps. Returns w'; m' and v' addresses go to params[0..1]. */
+#define ADAM(T, SQRT)                                                                   \
+    for (int i = 0; i < n; i++) {                                                       \
+        T gi = ((const T *)g)[i], mi = ((const T *)m)[i], vi = ((const T *)v)[i];      \
+        T m1 = mi + (gi - mi) * (T)c1, v1 = vi + (gi * gi - vi) * (T)c2;                \
+        ((T *)mo)[i] = m1;                                                              \
+        ((T *)vo)[i] = v1;                                                              \
+        ((T *)wo)[i] = ((const T *)w)[i] - m1 * (T)alpha / (SQRT(v1) + (T)eps);         \
+    }
+
+void *EXPORT(wt_adam_update)(int dt, const void *w, const void *m, const void *v, const void *g, int n) {
+    if (dt != DT_F32 && dt != DT_F64) return (void *)-WT_EARG;
+    double alpha, c1, c2, eps;
+    __builtin_memcpy(&alpha, wt_params, 8);
+    __builtin_memcpy(&c1, wt_params + 2, 8);
+    __builtin_memcpy(&c2, wt_params + 4, 8);
+    __builtin_memcpy(&eps, wt_params + 6, 8);
+    size_t bytes = (size_t)n * dt_size[dt];
+    char *wo = wt_malloc(bytes), *mo = wt_malloc(bytes), *vo = wt_malloc(bytes);
+    if (!wo || !mo || !vo) {
+        wt_free(wo);
+        wt_free(mo);
+        wt_free(vo);
+        return 0;
+    }
+    if (dt == DT_F32) ADAM(float, __builtin_sqrtf)
+    else ADAM(double, __builtin_sqrt)
+    wt_params[0] = (int32_t)(uintptr_t)mo;
+    wt_params[1] = (int32_t)(uintptr_t)vo;
+    return wo;
 }

@@ -348,3 +348,20 @@ def test_fused_bias_act_equals_composition(wasm, pair, dt, act):
     v = (x + b).astype(np.float64)
     want = {"linear": v, "relu": np.maximum(v, 0), "sigmoid": 1 / (1 + np.exp(-v)), "tanh": np.tanh(v)}[act]
     pair.close(got, want.astype(dt.name), atol=1e-6)
+
+
+@pytest.mark.parametrize("dt", (D.float32, D.float64), ids=lambda d: d.name)
+def test_fused_adam_update_is_bit_identical_to_the_composition(wasm, pair, dt):
+    w, m, v, g = (rand(dt, (33, 7)) for _ in range(4))
+    v = np.abs(v)
+    alpha, c1, c2, eps = 0.01 * math.sqrt(1 - 0.999 ** 3) / (1 - 0.9 ** 3), 0.1, 0.001, 1e-7
+    got = [pair.get(wasm, h, dt) for h in wasm.adam_update(*(pair.put(wasm, a) for a in (w, m, v, g)),
+                                                               alpha, c1, c2, eps)]
+    H = lambda a: pair.put(wasm, a)  # noqa: E731
+    S = lambda c: wasm.full((), c, dt)  # noqa: E731
+    b = wasm.binary
+    m1 = b("add", H(m), b("mul", b("sub", H(g), H(m)), S(c1)))
+    v1 = b("add", H(v), b("mul", b("sub", b("mul", H(g), H(g)), H(v)), S(c2)))
+    w1 = b("sub", H(w), b("div", b("mul", m1, S(alpha)), b("add", wasm.unary("sqrt", v1), S(eps))))
+    for a, e in zip(got, (w1, m1, v1)):
+        np.testing.assert_array_equal(a, pair.get(wasm, e, dt))

@@ -108,7 +108,7 @@ class WasmBackend:
     name = "wasm"
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
-    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act"))
+    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update"))
 
     def __init__(self, wasm=None):
         self._rt = create(wasm)
@@ -348,6 +348,7 @@ class WasmBackend:
         """The address a two-output kernel left in params[0]."""
         return struct.unpack("<i", self._rt.read(self._params_addr, 4))[0]
 
+
     def bias_act(self, x, bias, activation: str):
         """Fused ``act(x + bias)`` (bias along the last dim), act linear/relu/sigmoid/tanh."""
         x, b = self._h(x, "bias_act"), self._h(bias, "bias_act")
@@ -356,6 +357,19 @@ class WasmBackend:
         ptr = self._run("bias_act", "wt_bias_act", _DT[xs.dtype], xs.ptr, bs.ptr, x.size // n if n else 0, n,
                         _ACTIVATIONS[activation])
         return self._back(self._new(ptr, x.shape, xs.dtype, "bias_act"), x.dtype)
+
+    def adam_update(self, w, m, v, g, alpha: float, c1: float, c2: float, eps: float):
+        """Fused Adam step (keras/optimizers/adam.py's formula and float order):
+        returns (w', m', v'); float32/float64 only."""
+        w, m, v, g = (self._h(t, "adam_update") for t in (w, m, v, g))
+        if not (w.dtype is m.dtype is v.dtype is g.dtype) or not (w.shape == m.shape == v.shape == g.shape):
+            raise InvalidArgumentError(f"adam_update: variable, slots and gradient differ: "
+                                       f"{[(t.shape, t.dtype.name) for t in (w, m, v, g)]}")
+        self._set_params(_FOUR_F64, alpha, c1, c2, eps)
+        ptr = self._run("adam_update", "wt_adam_update", _DT[w.dtype], w.ptr, m.ptr, v.ptr, g.ptr, w.size)
+        w1 = self._new(ptr, w.shape, w.dtype, "adam_update", 3 * w.nbytes)
+        mp, vp = struct.unpack("<2i", self._rt.read(self._params_addr, 8))
+        return w1, WasmArray(self, mp, w.shape, w.dtype), WasmArray(self, vp, w.shape, w.dtype)
 
     # -- linear algebra -----------------------------------------------------------------------
     def matmul(self, a, b, transpose_a, transpose_b):
@@ -542,6 +556,7 @@ class WasmBackend:
 
 _FULL = {d: struct.Struct("<" + ("B" if d is D.bool_ else d.fmt)) for d in D.ALL}
 _TWO_F64 = struct.Struct("<2d")
+_FOUR_F64 = struct.Struct("<4d")
 _ACTIVATIONS = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}
 _TWO_I64 = struct.Struct("<2q")
 

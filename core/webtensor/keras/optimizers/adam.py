@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from ...ops import math as M
+from ...tensor import Tensor, wrap
 from ..saving import register
 from .base import Optimizer
 
@@ -30,6 +31,20 @@ class _AdamBase(Optimizer):
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+def _fused_adam(g, w, m, v, alpha, c1, c2, eps) -> bool:
+    """The same step as one kernel where the backend has it (``adam_update`` in its
+    ``fused`` set: the formula and float order above, so identical results)."""
+    be = w._be
+    if ("adam_update" not in be.fused or type(g) is not Tensor or g._be is not be
+            or g._dtype is not w._dtype or w._dtype.name not in ("float32", "float64")):
+        return False
+    wh, mh, vh = be.adam_update(w._h, m._h, v._h, g._h, alpha, c1, c2, eps)
+    m.assign(wrap(mh, w._dtype, be))
+    v.assign(wrap(vh, w._dtype, be))
+    w.assign(wrap(wh, w._dtype, be))
+    return True
 
 
 @register("optimizers", "adam")
@@ -54,6 +69,8 @@ class Adam(_AdamBase):
         ms, vs = self._slots_for("momentum", variables), self._slots_for("velocity", variables)
         hats = self._slots_for("velocity_hat", variables) if self.amsgrad else None
         for i, (g, w, m, v) in enumerate(zip(grads, variables, ms, vs)):
+            if hats is None and _fused_adam(g, w, m, v, alpha, c1, c2, eps):
+                continue
             m_new = m + (g - m) * c1
             v_new = v + (M.square(g) - v) * c2
             m.assign(m_new)
