@@ -72,7 +72,7 @@ function makePad(pad, onInk) {
   };
   pad.addEventListener("pointerdown", (e) => {
     e.preventDefault();
-    pad.setPointerCapture(e.pointerId);
+    try { pad.setPointerCapture(e.pointerId); } catch { /* a pointer already gone: draw without capture */ }
     last = pos(e);
     line(last, last);
     onInk();

@@ -119,12 +119,16 @@ class Repository:
         return p if p.is_file() else None
 
     def models(self) -> list:
-        """The gallery: every model with its serving versions described."""
-        out = []
+        """The gallery: every model with its serving versions described, newest first,
+        then the other versions on disk (number, size, file URL)."""
+        out, disk = [], scan(self.root)
         for name, state in sorted(self.snapshot.items()):
             versions = [dict(s.describe(), url=f"models/{name}/{v}.safetensors")
                         for v, s in sorted(state.serving.items(), reverse=True)]
-            if versions:
+            versions += [{"version": str(v), "size": stamp[0], "url": f"models/{name}/{v}.safetensors"}
+                         for v, (_, stamp) in sorted(disk.get(name, {}).items(), reverse=True)
+                         if v not in state.serving]
+            if state.serving:
                 out.append({"name": name, "versions": versions})
         return out
 
