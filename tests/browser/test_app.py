@@ -163,10 +163,13 @@ def _native_probs(models, features) -> list:
     return m(tf.constant([features]), training=False).numpy().tolist()[0]
 
 
-@pytest.mark.parametrize("digit", sorted(DIGITS))
-def test_draw_a_digit_with_the_mouse(tab, static_url, models, digit):
-    t = tab(static_url + "/#draw")
+@pytest.mark.parametrize("digit, backend", [(0, "auto"), (7, "auto"), (7, "webgpu")])
+def test_draw_a_digit_with_the_mouse(tab, static_url, models, digit, backend):
+    """auto is the wasm kernels here (SwiftShader is a fallback adapter); webgpu forces
+    WebGPU, where reading the probabilities back blocks on the GPU through JSPI."""
+    t = tab(static_url + f"/?backend={backend}#draw")
     page = t.page
+    assert page.evaluate("() => window.webtensorApp.wt.backend") == ("gpu" if backend == "webgpu" else "wasm")
     page.wait_for_function("() => document.getElementById('draw-model').options.length > 0")
     for stroke in DIGITS[digit]:
         _stroke(page, stroke)
@@ -178,7 +181,7 @@ def test_draw_a_digit_with_the_mouse(tab, static_url, models, digit):
     top = page.eval_on_selector_all("#bars li", "els => els.map(e => e.classList.contains('top'))")
     assert top.index(True) == got
     assert got == want.index(max(want)) == digit, (got, want)
-    t.shot(f"app-draw-{digit}")
+    t.shot(f"app-draw-{digit}-{backend}")
     page.click("#clear")
     assert page.evaluate("async () => (await import('./draw.mjs')).digitFeatures(document.getElementById('pad'))") is None
 

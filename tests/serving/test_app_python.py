@@ -160,3 +160,19 @@ def test_browser_glue_predicts_single_batch_and_flat(tmp_path):
     browser.release(info["handle"])
     with pytest.raises(RequestError, match="no model with handle"):
         browser.predict(info["handle"], x)
+
+
+def test_browser_glue_reshapes_flat_pixels_for_an_image_model():
+    k = tf.keras
+    tf.random.set_seed(3)
+    cnn = k.Sequential([k.Input((8, 8, 1), name="image"), k.layers.Conv2D(4, 3, activation="relu"),
+                        k.layers.Flatten(), k.layers.Dense(10, activation="softmax")])
+    info = browser.adopt(cnn, "cnn")
+    assert info["inputs"][0]["shape"] == [None, 8, 8, 1]
+    import array
+
+    pixels = [(i % 9) / 8 for i in range(64)]
+    got = browser.predict(info["handle"], memoryview(array.array("f", pixels)), single=True)
+    # the same pixels as nested lists, row-major, through the model directly
+    want = cnn(tf.constant([[[[pixels[r * 8 + c]] for c in range(8)] for r in range(8)]]))
+    assert_close(got, tolist(want)[0], rtol=1e-6, atol=1e-7)
