@@ -195,6 +195,19 @@ def _storable(dt: D.DType) -> D.DType:
     return D.float32 if dt is D.float16 and dt not in backends.default().dtypes else dt
 
 
+def _half(data, shape: tuple, convert):
+    """float16 bytes -> float32 tensor: numpy widens where it exists, struct elsewhere."""
+    from ..host import numpy_module
+
+    np = numpy_module()
+    if np is not None:
+        return convert(np.frombuffer(data, "<f2").astype(np.float32).reshape(shape))
+    import array as pyarray
+
+    wide = pyarray.array("f", struct.unpack(f"<{len(data) // 2}e", data))
+    return convert(memoryview(wide).cast("B").cast("f", shape))
+
+
 def to_tensor(e: Entry, data, dtype: D.DType | None = None):
     """A tensor from a validated entry's bytes, through the one conversion path.
 
@@ -208,11 +221,7 @@ def to_tensor(e: Entry, data, dtype: D.DType | None = None):
     if 0 in e.shape:
         return array.zeros(e.shape, want)
     if e.dtype is D.float16:
-        import array as pyarray
-
-        count = len(data) // 2
-        wide = pyarray.array("f", struct.unpack(f"<{count}e", data))
-        t = convert(memoryview(wide).cast("B").cast("f", e.shape))
+        t = _half(data, e.shape, convert)
     else:
         t = convert(memoryview(data).cast("B").cast(e.dtype.fmt, e.shape))
     return t if t.dtype is want else math.cast(t, want)
