@@ -1,34 +1,34 @@
 // Gradient of conv2d w.r.t. its filter as an implicit GEMM per group g: rows (ky, kx, ci),
 // cols = the group's output channels, k (n, oy, ox). k is long and the output small, so
 // the dispatcher splits k; part q writes partial sums to out[q] (summed afterwards).
+// Geometry compiled in, as conv2d.wgsl.
 struct Params {
     m: u32, n: u32, k: u32, kchunk: u32,
     splits: u32, z_base: u32, row_base: u32, _p0: u32,
-    h: u32, w: u32, c: u32, o: u32,
-    oh: u32, ow: u32, kh: u32, kw: u32,
-    sh: u32, sw: u32, dh: u32, dw: u32,
-    pt: i32, pl: i32, cg: u32, og: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<{{T}}>;
 @group(0) @binding(2) var<storage, read> dy: array<{{T}}>;
 @group(0) @binding(3) var<storage, read_write> out: array<{{T}}>;
+{{GEOMETRY}}
 
-fn bases(g: u32) -> vec3<i32> { return vec3<i32>(i32(g * p.cg), i32(g * p.og), 0); }
+fn bases(g: u32) -> vec3<i32> { return vec3<i32>(i32(g * CG), i32(g * OG), 0); }
 
-fn load_a(b: vec3<i32>, row: u32, k: u32) -> {{T}} {
-    let ci = row % p.cg;
-    let t = row / p.cg;
-    let hw = p.oh * p.ow;
-    let n = k / hw;
-    let oy = (k % hw) / p.ow;
-    let ox = k % p.ow;
-    let iy = i32(oy * p.sh + (t / p.kw) * p.dh) - p.pt;
-    let ix = i32(ox * p.sw + (t % p.kw) * p.dw) - p.pl;
-    if (iy < 0 || ix < 0 || iy >= i32(p.h) || ix >= i32(p.w)) { return {{T}}(0); }
-    return x[((n * p.h + u32(iy)) * p.w + u32(ix)) * p.c + u32(b.x) + ci];
+// (ky * dh - pt, kx * dw - pl, channel)
+fn row_ctx(b: vec3<i32>, row: u32) -> vec4<i32> {
+    let t = row / CG;
+    return vec4<i32>(i32((t / KW) * DH) - PT, i32((t % KW) * DW) - PL, i32(row % CG) + b.x, 0);
 }
-fn load_b(b: vec3<i32>, k: u32, col: u32) -> {{T}} { return dy[k * p.o + u32(b.y) + col]; }
+fn load_a(b: vec3<i32>, r: vec4<i32>, k: u32) -> {{T}} {
+    let n = k / (OH * OW);
+    let oy = (k / OW) % OH;
+    let ox = k % OW;
+    let iy = i32(oy * SH) + r.x;
+    let ix = i32(ox * SW) + r.y;
+    if (iy < 0 || ix < 0 || iy >= i32(H) || ix >= i32(W)) { return {{T}}(0); }
+    return x[((n * H + u32(iy)) * W + u32(ix)) * C + u32(r.z)];
+}
+fn load_b(b: vec3<i32>, k: u32, col: u32) -> {{T}} { return dy[k * O + u32(b.y) + col]; }
 fn store_c(b: vec3<i32>, part: u32, row: u32, col: u32, v: {{T}}) {
-    out[part * p.kh * p.kw * p.cg * p.o + row * p.o + u32(b.y) + col] = v;
+    out[part * KH * KW * CG * O + row * O + u32(b.y) + col] = v;
 }

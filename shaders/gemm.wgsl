@@ -5,7 +5,8 @@
 //   struct Params { m, n, k, kchunk, splits, z_base, row_base: u32, ... } and binding p
 // (z_base and row_base offset the grid when it is split over several dispatches)
 //   fn bases(z: u32) -> vec3<i32>            per-batch/group offsets, computed once
-//   fn load_a(b: vec3<i32>, row: u32, k: u32) -> {{T}}   (only called in range)
+//   fn row_ctx(b: vec3<i32>, row: u32) -> vec4<i32>   what load_a needs of a row, once per row
+//   fn load_a(b: vec3<i32>, r: vec4<i32>, k: u32) -> {{T}}   (only called in range)
 //   fn load_b(b: vec3<i32>, k: u32, col: u32) -> {{T}}
 //   fn store_c(b: vec3<i32>, part: u32, row: u32, col: u32, v: {{T}})
 // Split-K: workgroup z covers batch z / splits and k in [part * kchunk, (part+1) * kchunk)
@@ -28,17 +29,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let col0 = wid.x * BN;
     let k_begin = part * p.kchunk;
     let k_end = min(p.k, k_begin + p.kchunk);
-    var acc: array<array<{{T}}, 4>, 4>;
-    for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i][j] = {{T}}(0); }
-    }
+    // row block i of this invocation accumulates in acc_i (columns in the vec4's lanes)
+    var acc0 = vec4<{{T}}>();
+    var acc1 = vec4<{{T}}>();
+    var acc2 = vec4<{{T}}>();
+    var acc3 = vec4<{{T}}>();
     for (var k0 = k_begin; k0 < k_end; k0 += BK) {
         for (var t = 0u; t < 4u; t++) {
             let e = li + 256u * t;
             let am = e / BK;
             let ak = e % BK;
             var va = {{T}}(0);
-            if (row0 + am < p.m && k0 + ak < k_end) { va = load_a(b, row0 + am, k0 + ak); }
+            if (row0 + am < p.m && k0 + ak < k_end) { va = load_a(b, row_ctx(b, row0 + am), k0 + ak); }
             As[ak][am] = va;
             let bk = e / BN;
             let bn = e % BN;
@@ -48,23 +50,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         }
         workgroupBarrier();
         for (var kk = 0u; kk < BK; kk++) {
-            var ra: array<{{T}}, 4>;
-            var rb: array<{{T}}, 4>;
-            for (var i = 0u; i < 4u; i++) {
-                ra[i] = As[kk][lid.y + 16u * i];
-                rb[i] = Bs[kk][lid.x + 16u * i];
-            }
-            for (var i = 0u; i < 4u; i++) {
-                for (var j = 0u; j < 4u; j++) { acc[i][j] += ra[i] * rb[j]; }
-            }
+            let ra = vec4<{{T}}>(As[kk][lid.y], As[kk][lid.y + 16u], As[kk][lid.y + 32u], As[kk][lid.y + 48u]);
+            let rb = vec4<{{T}}>(Bs[kk][lid.x], Bs[kk][lid.x + 16u], Bs[kk][lid.x + 32u], Bs[kk][lid.x + 48u]);
+            acc0 += ra.x * rb;
+            acc1 += ra.y * rb;
+            acc2 += ra.z * rb;
+            acc3 += ra.w * rb;
         }
         workgroupBarrier();
     }
-    for (var i = 0u; i < 4u; i++) {
-        let row = row0 + lid.y + 16u * i;
-        for (var j = 0u; j < 4u; j++) {
-            let col = col0 + lid.x + 16u * j;
-            if (row < p.m && col < p.n) { store_c(b, part, row, col, acc[i][j]); }
-        }
+    store_row(b, part, row0 + lid.y, col0 + lid.x, acc0);
+    store_row(b, part, row0 + lid.y + 16u, col0 + lid.x, acc1);
+    store_row(b, part, row0 + lid.y + 32u, col0 + lid.x, acc2);
+    store_row(b, part, row0 + lid.y + 48u, col0 + lid.x, acc3);
+}
+
+fn store_row(b: vec3<i32>, part: u32, row: u32, col: u32, v: vec4<{{T}}>) {
+    if (row >= p.m) { return; }
+    for (var j = 0u; j < 4u; j++) {
+        let c = col + 16u * j;
+        if (c < p.n) { store_c(b, part, row, c, v[j]); }
     }
 }

@@ -26,7 +26,8 @@ fn bases(z: u32) -> vec3<i32> {
     }
     return vec3<i32>(oa, ob, i32(z * p.m * p.n));
 }
-fn load_a(b: vec3<i32>, row: u32, k: u32) -> {{T}} { return a[b.x + i32(row) * p.sam + i32(k) * p.sak]; }
+fn row_ctx(b: vec3<i32>, row: u32) -> vec4<i32> { return vec4<i32>(b.x + i32(row) * p.sam, 0, 0, 0); }
+fn load_a(b: vec3<i32>, r: vec4<i32>, k: u32) -> {{T}} { return a[r.x + i32(k) * p.sak]; }
 fn load_b(b: vec3<i32>, k: u32, col: u32) -> {{T}} { return bm[b.y + i32(k) * p.sbk + i32(col) * p.sbn]; }
 fn store_c(b: vec3<i32>, part: u32, row: u32, col: u32, v: {{T}}) {
     out[(part * p.nbt) * p.m * p.n + u32(b.z) + row * p.n + col] = v;

@@ -466,9 +466,11 @@ class GPUBackend:
 
     # -- GEMM: matmul and convolutions ------------------------------------------------------------
     def _gemm(self, files: tuple, bufs: list, out_shape: tuple, dtype, m: int, n: int, k: int,
-              batches: int, tail: bytes, splittable: bool = False) -> Handle:
-        """Run a tiled GEMM kernel over ``batches`` x (m x n); ``tail`` packs the kernel's own
-        parameters after the shared header. Split-K when the output is small and k long."""
+              batches: int, tail: bytes = b"", geometry: str = "", splittable: bool = False) -> Handle:
+        """Run a GEMM kernel over ``batches`` x (m x n); ``tail`` packs the kernel's own
+        parameters after the shared header, ``geometry`` its compiled-in constants.
+        Split-K when the output is small and k long. CPU adapters get the variant without
+        workgroup memory (their barriers are thread switches)."""
         tiles = _ceil(m, 64) * _ceil(n, 64) * batches
         splits = 1
         if splittable and tiles < 32 and k >= 1024:
@@ -476,9 +478,11 @@ class GPUBackend:
         kchunk = _ceil(_ceil(k, splits), 16) * 16
         splits = _ceil(k, kchunk)
         out = self._new((splits,) + out_shape if splits > 1 else out_shape, dtype)
-        pipe = self._pipe(files + ("gemm.wgsl",), "main", "u" + "r" * len(bufs) + "w",
-                          T=S.STORAGE[dtype])
-        gx, gy, gz = _ceil(n, 64), _ceil(m, 64), batches * splits
+        tile = 32 if self.is_fallback else 64
+        subs = {"T": S.STORAGE[dtype], "GEOMETRY": geometry} if geometry else {"T": S.STORAGE[dtype]}
+        pipe = self._pipe(files + ("gemm_direct.wgsl" if self.is_fallback else "gemm.wgsl",), "main",
+                          "u" + "r" * len(bufs) + "w", **subs)
+        gx, gy, gz = _ceil(n, tile), _ceil(m, tile), batches * splits
         mg = self._max_groups
         if gx > mg:
             raise ResourceExhaustedError(f"GPU: a matrix product with {n} columns exceeds the adapter's "
@@ -486,7 +490,7 @@ class GPUBackend:
         binds = bufs + [(out.buf, 4 * out.n)]
         for z0 in range(0, gz, mg):
             for y0 in range(0, gy, mg):
-                head = struct.pack("<8I", m, n, k, kchunk, splits, z0, y0 * 64, batches)
+                head = struct.pack("<8I", m, n, k, kchunk, splits, z0, y0 * tile, batches)
                 self._run(pipe, head + tail, binds, (gx, min(mg, gy - y0), min(mg, gz - z0)))
         if splits > 1:
             out = Handle(out_shape, dtype, self.reduce("sum", out, (0,), False).buf)
@@ -514,12 +518,14 @@ class GPUBackend:
                           m, n, k, prod(bshape), tail, splittable=True)
 
     @staticmethod
-    def _conv_tail(x_shape, w_shape, oh, ow, strides, pads, dilations, groups) -> bytes:
-        """The convolution kernels' geometry, after the shared GEMM header."""
+    def _geometry(x_shape, w_shape, oh, ow, strides, pads, dilations, groups) -> str:
+        """The convolution kernels' compiled-in constants (everything but the batch size)."""
         _, h, w, c = x_shape
         kh, kw, cg, o = w_shape
-        return struct.pack("<12I2i2I", h, w, c, o, oh, ow, kh, kw, strides[0], strides[1],
-                           dilations[0], dilations[1], pads[0][0], pads[1][0], cg, o // groups)
+        dims = dict(H=h, W=w, C=c, O=o, OH=oh, OW=ow, KH=kh, KW=kw, SH=strides[0], SW=strides[1],
+                    DH=dilations[0], DW=dilations[1], CG=cg, OG=o // groups)
+        return "\n".join([f"const {k}: u32 = {v}u;" for k, v in dims.items()]
+                         + [f"const PT: i32 = {pads[0][0]};", f"const PL: i32 = {pads[1][0]};"])
 
     def conv2d(self, x, w, strides, pads, dilations, groups):
         n_, h, wd, _ = x.shape
@@ -531,9 +537,9 @@ class GPUBackend:
             return Handle(out_shape, x.dtype, None)
         if not kh * kw * cg:
             return self._fill(out_shape, x.dtype, 0)
-        tail = self._conv_tail(x.shape, w.shape, oh, ow, strides, pads, dilations, groups)
+        geo = self._geometry(x.shape, w.shape, oh, ow, strides, pads, dilations, groups)
         return self._gemm(("conv2d.wgsl",), [(x.buf, 4 * x.n), (w.buf, 4 * w.n)], out_shape, x.dtype,
-                          n_ * oh * ow, o // groups, kh * kw * cg, groups, tail)
+                          n_ * oh * ow, o // groups, kh * kw * cg, groups, geometry=geo)
 
     def conv2d_input_grad(self, dy, w, x_shape, strides, pads, dilations, groups):
         x_shape = tuple(x_shape)
@@ -543,9 +549,9 @@ class GPUBackend:
         if not (dy.n and w.n):
             return self._fill(x_shape, dy.dtype, 0)
         n_, h, wd, _ = x_shape
-        tail = self._conv_tail(x_shape, w.shape, dy.shape[1], dy.shape[2], strides, pads, dilations, groups)
+        geo = self._geometry(x_shape, w.shape, dy.shape[1], dy.shape[2], strides, pads, dilations, groups)
         return self._gemm(("conv2d_input_grad.wgsl",), [(dy.buf, 4 * dy.n), (w.buf, 4 * w.n)], x_shape,
-                          dy.dtype, n_ * h * wd, cg, kh * kw * (o // groups), groups, tail)
+                          dy.dtype, n_ * h * wd, cg, kh * kw * (o // groups), groups, geometry=geo)
 
     def conv2d_filter_grad(self, x, dy, w_shape, strides, pads, dilations, groups):
         w_shape = tuple(w_shape)
@@ -554,9 +560,9 @@ class GPUBackend:
             return Handle(w_shape, x.dtype, None)
         if not (x.n and dy.n):
             return self._fill(w_shape, x.dtype, 0)
-        tail = self._conv_tail(x.shape, w_shape, dy.shape[1], dy.shape[2], strides, pads, dilations, groups)
+        geo = self._geometry(x.shape, w_shape, dy.shape[1], dy.shape[2], strides, pads, dilations, groups)
         return self._gemm(("conv2d_filter_grad.wgsl",), [(x.buf, 4 * x.n), (dy.buf, 4 * dy.n)], w_shape,
-                          x.dtype, kh * kw * cg, o // groups, dy.n // o, groups, tail,
+                          x.dtype, kh * kw * cg, o // groups, dy.n // o, groups, geometry=geo,
                           splittable=True)
 
     # -- pooling -----------------------------------------------------------------------------------
