@@ -59,6 +59,7 @@ class WgpuDevice:
         self._enc = None
         self._pass = None
         self._layouts: dict = {}
+        self._groups: dict = {}  # bind groups by (layout, buffers): pooled buffers recur every step
         self._staging: dict = {}
         U = wgpu.BufferUsage
         self._usage = {"storage": U.STORAGE | U.COPY_SRC | U.COPY_DST, "uniform": U.UNIFORM | U.COPY_DST}
@@ -69,6 +70,7 @@ class WgpuDevice:
         return self._dev.create_buffer(size=size, usage=self._usage[usage])
 
     def destroy_buffer(self, buf) -> None:
+        self._groups.clear()  # cached bind groups may name it (keys are object ids)
         buf.destroy()
 
     def write_buffer(self, buf, offset: int, data) -> None:
@@ -80,7 +82,10 @@ class WgpuDevice:
         if pl is None:
             S, B = self._wgpu.ShaderStage, self._wgpu.BufferBindingType
             kind = {"u": B.uniform, "r": B.read_only_storage, "w": B.storage}
-            entries = [{"binding": i, "visibility": S.COMPUTE, "buffer": {"type": kind[c]}}
+            # uniforms take a dynamic offset, so a bind group does not depend on which
+            # parameter slot a dispatch uses and can be reused (see dispatch)
+            entries = [{"binding": i, "visibility": S.COMPUTE,
+                        "buffer": {"type": kind[c], "has_dynamic_offset": c == "u"}}
                        for i, c in enumerate(layout)]
             bgl = self._dev.create_bind_group_layout(entries=entries)
             pl = self._layouts[layout] = (bgl, self._dev.create_pipeline_layout(bind_group_layouts=[bgl]))
@@ -94,7 +99,7 @@ class WgpuDevice:
                                                      label=label)
         except Exception as e:
             raise ShaderError(str(e).strip()) from None
-        return (pipe, bgl)
+        return (pipe, bgl, tuple(i for i, c in enumerate(layout) if c == "u"))
 
     # -- commands ------------------------------------------------------------------------
     def _compute_pass(self):
@@ -113,13 +118,19 @@ class WgpuDevice:
         return self._enc
 
     def dispatch(self, pipeline, bindings, groups) -> None:
-        pipe, bgl = pipeline
-        bg = self._dev.create_bind_group(layout=bgl, entries=[
-            {"binding": i, "resource": {"buffer": b, "offset": o, "size": n}}
-            for i, (b, o, n) in enumerate(bindings)])
+        pipe, bgl, uniforms = pipeline
+        offsets = [bindings[i][1] for i in uniforms]
+        key = (id(bgl),) + tuple((id(b), 0 if i in uniforms else o, n) for i, (b, o, n) in enumerate(bindings))
+        bg = self._groups.get(key)
+        if bg is None:
+            if len(self._groups) >= 4096:
+                self._groups.clear()
+            bg = self._groups[key] = self._dev.create_bind_group(layout=bgl, entries=[
+                {"binding": i, "resource": {"buffer": b, "offset": 0 if i in uniforms else o, "size": n}}
+                for i, (b, o, n) in enumerate(bindings)])
         cp = self._compute_pass()
         cp.set_pipeline(pipe)
-        cp.set_bind_group(0, bg)
+        cp.set_bind_group(0, bg, offsets)
         cp.dispatch_workgroups(*groups)
 
     def copy(self, src, src_offset: int, dst, dst_offset: int, size: int) -> None:
