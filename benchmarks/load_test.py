@@ -5,7 +5,8 @@ one instance each) for a fixed time while 10 new versions of the model are dropp
 into the model directory (each written to a temporary folder and renamed in, as
 ``make demo`` and the app do). The server runs in its own process (uvicorn, one
 webtensor worker). Reports requests/s, p50/p99 latency, failures (target: 0), and how
-many distinct model versions answered.
+many distinct model versions answered; twice, side by side: with the worker's batching
+(the default) and without it (``--max-batch 1``), and their ratio.
 
     python benchmarks/load_test.py [--clients 16] [--seconds 20] [--versions 10]
 """
@@ -122,12 +123,8 @@ def wait_up(port: int, proc, timeout: float = 60) -> None:
     sys.exit("load test: the server did not start")
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--clients", type=int, default=16)
-    p.add_argument("--seconds", type=float, default=20)
-    p.add_argument("--versions", type=int, default=10)
-    args = p.parse_args(argv)
+def phase(args, max_batch: int) -> dict:
+    """One server (batching up to ``max_batch`` rows) under the full load; its numbers."""
     tmp = Path(tempfile.mkdtemp(prefix="webtensor-load-"))
     root = tmp / "digits"
     root.mkdir()
@@ -135,14 +132,15 @@ def main(argv=None) -> int:
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "core"))
     proc = subprocess.Popen([sys.executable, "-m", "webtensor", "serve", "--port", str(port), "--models", str(tmp),
-                             "--poll", "0.2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "--poll", "0.2", "--max-batch", str(max_batch)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_up(port, proc)
         out = asyncio.run(run(port, root, args.clients, args.seconds, args.versions))
         import urllib.request
 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models/digits") as r:
-            serving = [s["version"] for s in json.load(r)["model_version_status"] if s["state"] == "AVAILABLE"]
+            out["serving"] = [s["version"] for s in json.load(r)["model_version_status"] if s["state"] == "AVAILABLE"]
     finally:
         proc.terminate()
         try:
@@ -151,14 +149,26 @@ def main(argv=None) -> int:
             proc.kill()
         shutil.rmtree(tmp, ignore_errors=True)
     n = len(out["latency"])
-    print(f"{args.clients} clients, {args.seconds:.0f} s, {out['dropped']} new versions dropped in; "
-          f"serving version {','.join(serving)} at the end")
-    print(f"requests {n}  ({n / out['wall']:.0f}/s)  p50 {percentile(out['latency'], .5) * 1e3:.1f} ms  "
+    out["rps"] = n / out["wall"]
+    print(f"max batch {max_batch:>3}: requests {n}  ({out['rps']:.0f}/s)  p50 {percentile(out['latency'], .5) * 1e3:.1f} ms  "
           f"p99 {percentile(out['latency'], .99) * 1e3:.1f} ms  failures {len(out['failures'])}  "
-          f"distinct answers {len(out['answers'])}")
+          f"versions dropped {out['dropped']}, serving {','.join(out['serving'])} at the end, "
+          f"distinct answers {len(out['answers'])}", flush=True)
     for f in out["failures"][:10]:
         print("  failure:", f)
-    ok = not out["failures"] and serving == [str(args.versions + 1)]
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--versions", type=int, default=10)
+    args = p.parse_args(argv)
+    print(f"{args.clients} clients, {args.seconds:.0f} s per server, {args.versions} new versions dropped in each run")
+    batched, single = phase(args, 256), phase(args, 1)
+    print(f"batching: {batched['rps'] / single['rps']:.2f}x the requests/s of one model call per request")
+    ok = all(not o["failures"] and o["serving"] == [str(args.versions + 1)] for o in (batched, single))
     return 0 if ok else 1
 
 

@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from .repository import Repository, parse_version
 from .servable import RequestError
-from .worker import Worker
+from .worker import MAX_BATCH_ROWS, Worker
 
 MAX_BODY = 32 * 1024 * 1024
 
@@ -112,7 +112,7 @@ def shape_predict(out: dict, servable, row_format: bool) -> dict:
 
 
 def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_interval: float = 1.0,
-               max_body: int = MAX_BODY, allow_upload: bool = True) -> Starlette:
+               max_body: int = MAX_BODY, allow_upload: bool = True, max_batch: int = MAX_BATCH_ROWS) -> Starlette:
     """The ASGI app; its lifespan starts the worker and the model poller and stops them."""
     state: dict = {}
 
@@ -171,7 +171,7 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        worker = Worker()
+        worker = Worker(max_batch)
         repository = Repository(models, worker, keep=keep, poll_interval=poll_interval)
         await run_in_threadpool(repository.start)
         state.update(worker=worker, repository=repository)

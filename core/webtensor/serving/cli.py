@@ -16,7 +16,7 @@ def _serve(args) -> int:
         print(f"webtensor: the REST API at http://{args.host}:{args.port}/v1/models/<name> "
               f"(no --app folder: no web app)", flush=True)
     serve(args.models, args.host, args.port, args.app, keep=args.keep, poll_interval=args.poll,
-          max_body=int(args.max_body_mb * 1024 * 1024), allow_upload=not args.read_only)
+          max_body=int(args.max_body_mb * 1024 * 1024), allow_upload=not args.read_only, max_batch=args.max_batch)
     return 0
 
 
@@ -40,6 +40,7 @@ def add_commands(sub) -> None:
     s.add_argument("--keep", type=int, default=1, help="newest versions of each model kept loaded")
     s.add_argument("--poll", type=float, default=1.0, help="seconds between scans of the model directory")
     s.add_argument("--max-body-mb", type=float, default=32, help="request bodies over this get 413")
+    s.add_argument("--max-batch", type=int, default=256, help="rows of queued requests run as one model call (1: no batching)")
     s.add_argument("--read-only", action="store_true", help="refuse new versions sent by the app (POST /models/{name})")
     s.set_defaults(run=_serve)
     t = sub.add_parser("site", help="a self-contained static folder that runs a model in the page")

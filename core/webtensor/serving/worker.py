@@ -30,6 +30,8 @@ class Worker:
     """``submit(fn, *args)`` runs anything on the webtensor thread; ``predict`` batches."""
 
     def __init__(self, max_batch_rows: int = MAX_BATCH_ROWS):
+        if max_batch_rows < 1:
+            raise ValueError(f"max_batch_rows must be >= 1, got {max_batch_rows}")
         self.max_batch_rows = max_batch_rows
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="webtensor-worker", daemon=True)
