@@ -52,7 +52,7 @@ def _inspect(args) -> int:
                 for p, c, cfg in validate.layer_configs(config)][1:]
         _table(["layer", "class"], [[name, cls] for _, cls, name in rows])
     if meta["training_config"]:
-        print("\ntraining config: " + json.dumps(meta["training_config"], sort_keys=True)[:400])
+        print("\ntraining: " + _training_summary(meta["training_config"]))
     print()
     rows, total, params, slots = [], 0, 0, 0
     for e in header.in_data_order():
@@ -71,6 +71,18 @@ def _inspect(args) -> int:
         for k, v in sorted(other.items()):
             print(f"  {k}: {v[:200]}")
     return 0
+
+
+def _training_summary(tc: dict) -> str:
+    opt = tc.get("optimizer")
+    if isinstance(opt, dict):
+        cfg = opt.get("config") if isinstance(opt.get("config"), dict) else {}
+        lr = cfg.get("learning_rate")
+        opt = f"{opt.get('class_name')}" + (f" (learning_rate {lr:.6g})" if isinstance(lr, (int, float)) else "")
+    parts = [f"optimizer {opt}", f"loss {json.dumps(tc.get('loss'))[:120]}"]
+    if tc.get("metrics"):
+        parts.append(f"metrics {json.dumps(tc['metrics'])[:120]}")
+    return ", ".join(parts)
 
 
 def _table(cols: list, rows: list) -> None:
