@@ -178,8 +178,8 @@ def test_draw_a_digit_with_the_mouse(tab, static_url, models, digit, backend):
     assert len(features) == 64 and max(features) >= 0.5
     assert all(0 <= v <= 1 and float(v * 16).is_integer() for v in features)  # counts of 4x4 blocks / 16
     want = _native_probs(models, features)
-    top = page.eval_on_selector_all("#bars li", "els => els.map(e => e.classList.contains('top'))")
-    assert top.index(True) == got
+    best = page.eval_on_selector_all("#bars li", "els => els.map(e => e.classList.contains('best'))")
+    assert best.index(True) == got
     assert got == want.index(max(want)) == digit, (got, want)
     t.shot(f"app-draw-{digit}-{backend}")
     page.click("#clear")

@@ -36,6 +36,7 @@ function showTab() {
     $(t).hidden = t !== tab;
     $(`tab-${t}`).setAttribute("aria-selected", String(t === tab));
   }
+  window.scrollTo(0, 0);
   document.dispatchEvent(new CustomEvent("tabshown", { detail: tab }));
 }
 

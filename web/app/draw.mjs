@@ -110,7 +110,7 @@ function makeBars(list) {
       li.querySelector(".fill").style.width = `${(p * 100).toFixed(1)}%`;
       li.querySelector(".pct").textContent = `${Math.round(p * 100)}%`;
       li.setAttribute("aria-label", `${d}: ${Math.round(p * 100)} percent`);
-      li.classList.toggle("top", d === best);
+      li.classList.toggle("best", d === best);
     });
   };
 }
