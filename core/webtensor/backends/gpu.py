@@ -228,7 +228,7 @@ class GPUBackend:
 
     def scalar_buffer(self, word: int):
         """A buffer holding one 32-bit word (a host scalar a kernel must bind)."""
-        b = self.pool.take(4)
+        b = self.pool.take(4, host_write=True)
         self.dev.write_buffer(b.raw, 0, struct.pack("<I", word))
         return b
 
@@ -252,13 +252,13 @@ class GPUBackend:
                 raise OverflowError(_INT64_RANGE.format(shape)) from None
         if n == 1:
             return Handle(shape, dtype, None, struct.unpack("<I", mv)[0], self)
-        h = self._new(shape, dtype)
+        h = Handle(shape, dtype, self.pool.take(n * 4, host_write=True))
         self.dev.write_buffer(h.buf.raw, 0, mv)
         return h
 
     def _bools_from_bytes(self, mv: memoryview, shape: tuple) -> Handle:
         data = bytes(mv) + bytes(-len(mv) % 4)
-        tmp = self.pool.take(len(data))
+        tmp = self.pool.take(len(data), host_write=True)
         self.dev.write_buffer(tmp.raw, 0, data)
         out = self._new(shape, D.bool_)
         pipe = self._pipe(("pack.wgsl",), "bool_from_bytes", "urw")

@@ -63,11 +63,14 @@ class Handle:
 
 
 class Pool:
-    """Free device buffers by size class.
+    """Free device buffers by size class, reused last-in first-out.
 
-    A buffer released while commands are still unsubmitted may be in use by them, and a
-    queue write to it would land before they run; so it waits in ``retiring`` until the
-    next submit (``flush``). ``live`` counts buffers handed out and not yet returned.
+    Kernels may reuse a buffer released a moment ago: dispatches run in order. A queue
+    write, though, lands before commands still unsubmitted, which may read the buffer's
+    old contents; so a buffer released since the last submit is ``dirty`` and only given
+    out for kernels, never for host writes, until ``flush``. Reuse in a fixed order also
+    makes every training step pick the same buffers (the adapter caches bind groups).
+    ``live`` counts buffers handed out and not yet returned.
 
     The pool keeps every device buffer it made reachable (``_owned``): when a tensor dies
     inside a reference cycle, the cycle collector finalises everything reachable only from
@@ -77,7 +80,7 @@ class Pool:
     def __init__(self, device, max_pooled_bytes: int = 1 << 30):
         self._dev = device
         self._free: dict = {}
-        self._retiring: list = []
+        self._dirty: set = set()
         self._owned: dict = {}
         self.pending = False
         self.live = 0
@@ -86,15 +89,23 @@ class Pool:
         self.peak_bytes = 0
         self.max_pooled_bytes = max_pooled_bytes
 
-    def take(self, nbytes: int) -> Buffer:
+    def take(self, nbytes: int, host_write: bool = False) -> Buffer:
         size = size_class(nbytes)
         free = self._free.get(size)
+        raw = None
         if free:
-            raw = free.pop()
-            self.pooled_bytes -= size
-        else:
+            if not host_write or not self._dirty:
+                raw = free.pop()
+            else:
+                for i in range(len(free) - 1, -1, -1):
+                    if id(free[i]) not in self._dirty:
+                        raw = free.pop(i)
+                        break
+        if raw is None:
             raw = self._dev.create_buffer(size, "storage")
             self._owned[id(raw)] = raw
+        else:
+            self.pooled_bytes -= size
         self.live += 1
         self.live_bytes += size
         self.peak_bytes = max(self.peak_bytes, self.live_bytes)
@@ -103,15 +114,11 @@ class Pool:
     def release(self, raw, size: int) -> None:
         self.live -= 1
         self.live_bytes -= size
-        if self.pending:
-            self._retiring.append((raw, size))
-        else:
-            self._keep(raw, size)
-
-    def _keep(self, raw, size: int) -> None:
-        if self.pooled_bytes + size > self.max_pooled_bytes:
+        if self.pooled_bytes + size > self.max_pooled_bytes and not self.pending:
             self._destroy(raw)
             return
+        if self.pending:
+            self._dirty.add(id(raw))
         self._free.setdefault(size, []).append(raw)
         self.pooled_bytes += size
 
@@ -120,11 +127,9 @@ class Pool:
         del self._owned[id(raw)]
 
     def flush(self) -> None:
-        """Commands were submitted: buffers released before that may be reused."""
+        """Commands were submitted: every free buffer may take host writes again."""
         self.pending = False
-        retiring, self._retiring = self._retiring, []
-        for raw, size in retiring:
-            self._keep(raw, size)
+        self._dirty.clear()
 
     def trim(self) -> None:
         """Destroy every pooled (free) buffer."""
@@ -136,5 +141,4 @@ class Pool:
 
     def info(self) -> dict:
         return {"live_buffers": self.live, "live_bytes": self.live_bytes, "peak_bytes": self.peak_bytes,
-                "pooled_buffers": sum(len(v) for v in self._free.values()) + len(self._retiring),
-                "pooled_bytes": self.pooled_bytes}
+                "pooled_buffers": sum(len(v) for v in self._free.values()), "pooled_bytes": self.pooled_bytes}
