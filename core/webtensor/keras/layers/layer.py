@@ -399,12 +399,14 @@ class Layer:
         self.built = True
 
     def __call__(self, *args, **kwargs):
-        if _is_symbolic(args, kwargs):
-            return self._symbolic_call(args, kwargs)
-        if args:
-            x = args[0]
-            if type(x) is not Tensor or (x._dtype is not self._dtype and x._dtype.kind == "f" and self.autocast):
+        x = args[0] if args else None
+        if type(x) is not Tensor:
+            if _is_symbolic(args, kwargs):
+                return self._symbolic_call(args, kwargs)
+            if args:
                 args = (self._convert_input(x),) + args[1:]
+        elif x._dtype is not self._dtype and x._dtype.kind == "f" and self.autocast:
+            args = (M.cast(x, self._dtype),) + args[1:]
         if not self.built:
             self._maybe_build(args, kwargs)
         if self.input_spec is not None and args and type(args[0]) is Tensor:

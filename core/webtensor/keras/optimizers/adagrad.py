@@ -19,11 +19,9 @@ class Adagrad(Optimizer):
     def _slot_init(self, name):
         return Constant(self.initial_accumulator_value)
 
-    def _update(self, grads, variables, lr):
-        for g, w, acc in zip(grads, variables, self._slots_for("accumulator", variables)):
-            a = acc + M.square(g)
-            acc.assign(a)
-            w.assign(w - g * lr / M.sqrt(a + self.epsilon))
+    def _rule(self, g, w, slots, s):
+        acc = slots["accumulator"] + M.square(g)
+        return w - g * s["lr"] / M.sqrt(acc + self.epsilon), {"accumulator": acc}
 
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
@@ -40,15 +38,12 @@ class Adadelta(Optimizer):
         self.rho, self.epsilon = rho, epsilon
         self.slot_names = ("accumulated_grad", "accumulated_delta_var")
 
-    def _update(self, grads, variables, lr):
+    def _rule(self, g, w, slots, s):
         rho, eps = self.rho, self.epsilon
-        for g, w, eg, ed in zip(grads, variables, self._slots_for("accumulated_grad", variables),
-                                self._slots_for("accumulated_delta_var", variables)):
-            eg_new = eg * rho + M.square(g) * (1 - rho)
-            eg.assign(eg_new)
-            delta = -(M.sqrt(ed + eps) * g / M.sqrt(eg_new + eps))
-            ed.assign(ed * rho + M.square(delta) * (1 - rho))
-            w.assign(w + delta * lr)
+        eg = slots["accumulated_grad"] * rho + M.square(g) * (1 - rho)
+        delta = -(M.sqrt(slots["accumulated_delta_var"] + eps) * g / M.sqrt(eg + eps))
+        ed = slots["accumulated_delta_var"] * rho + M.square(delta) * (1 - rho)
+        return w + delta * s["lr"], {"accumulated_grad": eg, "accumulated_delta_var": ed}
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

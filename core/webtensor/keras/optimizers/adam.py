@@ -13,13 +13,7 @@ from ...tensor import Tensor, wrap
 from ..saving import register
 from .base import Optimizer
 
-_BASE = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
-         "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps")
-
-
 class _AdamBase(Optimizer):
-    default_name = "adam"
-
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, loss_scale_factor=None, gradient_accumulation_steps=None,
@@ -33,18 +27,15 @@ class _AdamBase(Optimizer):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
 
 
-def _fused_adam(g, w, m, v, alpha, c1, c2, eps) -> bool:
+def _fused_adam(g, w, m, v, alpha, c1, c2, eps):
     """The same step as one kernel where the backend has it (``adam_update`` in its
-    ``fused`` set: the formula and float order above, so identical results)."""
+    ``fused`` set: the formula and float order above, so identical results); else None."""
     be = w._be
-    if ("adam_update" not in be.fused or type(g) is not Tensor or g._be is not be
-            or g._dtype is not w._dtype or w._dtype.name not in ("float32", "float64")):
-        return False
+    if ("adam_update" not in be.fused or type(g) is not Tensor or g._be is not be or m._be is not be
+            or v._be is not be or g._dtype is not w._dtype or w._dtype.name not in ("float32", "float64")):
+        return None
     wh, mh, vh = be.adam_update(w._h, m._h, v._h, g._h, alpha, c1, c2, eps)
-    m.assign(wrap(mh, w._dtype, be))
-    v.assign(wrap(vh, w._dtype, be))
-    w.assign(wrap(wh, w._dtype, be))
-    return True
+    return wrap(wh, w._dtype, be), wrap(mh, w._dtype, be), wrap(vh, w._dtype, be)
 
 
 @register("optimizers", "adam")
@@ -61,24 +52,22 @@ class Adam(_AdamBase):
         if self.amsgrad:
             self._slots["velocity_hat"] = [self.add_variable_from_reference(v, "velocity_hat") for v in var_list]
 
-    def _update(self, grads, variables, lr):
+    def _scalars(self, lr):
         t = self._host_step() + 1
-        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
-        alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-        c1, c2 = 1 - b1, 1 - b2
-        ms, vs = self._slots_for("momentum", variables), self._slots_for("velocity", variables)
-        hats = self._slots_for("velocity_hat", variables) if self.amsgrad else None
-        for i, (g, w, m, v) in enumerate(zip(grads, variables, ms, vs)):
-            if hats is None and _fused_adam(g, w, m, v, alpha, c1, c2, eps):
-                continue
-            m_new = m + (g - m) * c1
-            v_new = v + (M.square(g) - v) * c2
-            m.assign(m_new)
-            v.assign(v_new)
-            if hats is not None:
-                v_new = M.maximum(hats[i], v_new)
-                hats[i].assign(v_new)
-            w.assign(w - m_new * alpha / (M.sqrt(v_new) + eps))
+        return {"alpha": lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)}
+
+    def _rule(self, g, w, slots, s):
+        if not self.amsgrad:
+            fused = _fused_adam(g, w, slots["momentum"], slots["velocity"], s["alpha"], 1 - self.beta_1,
+                                1 - self.beta_2, self.epsilon)
+            if fused is not None:
+                return fused[0], {"momentum": fused[1], "velocity": fused[2]}
+        m = slots["momentum"] + (g - slots["momentum"]) * (1 - self.beta_1)
+        v = slots["velocity"] + (M.square(g) - slots["velocity"]) * (1 - self.beta_2)
+        new = {"momentum": m, "velocity": v}
+        if self.amsgrad:
+            v = new["velocity_hat"] = M.maximum(slots["velocity_hat"], v)
+        return w - m * s["alpha"] / (M.sqrt(v) + self.epsilon), new
 
     def get_config(self):
         return {**super().get_config(), "amsgrad": self.amsgrad}
@@ -108,24 +97,21 @@ class Nadam(_AdamBase):
         self._u_product = self.add_variable((), "ones", var_list[0].dtype if var_list else None, "u_product")
         self._u = 1.0
 
-    def _update(self, grads, variables, lr):
+    def _scalars(self, lr):
         t = self._host_step() + 1
-        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
+        b1 = self.beta_1
         u_t = b1 * (1.0 - 0.5 * 0.96 ** t)
         u_t1 = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
-        if self._u_product._h is not getattr(self, "_u_h", None):
+        if self._u_product._h is not getattr(self, "_u_h", None):  # loaded from a file
             self._u = float(self._u_product.numpy())
         self._u *= u_t
         self._u_product.assign(self._u)
         self._u_h = self._u_product._h
-        u_prod, u_prod1 = self._u, self._u * u_t1
-        c_m, c_g = u_t1 / (1 - u_prod1), (1 - u_t) / (1 - u_prod)
-        v_scale = 1.0 / (1 - b2 ** t)
-        for g, w, m, v in zip(grads, variables, self._slots_for("momentum", variables),
-                              self._slots_for("velocity", variables)):
-            m_new = m + (g - m) * (1 - b1)
-            v_new = v + (M.square(g) - v) * (1 - b2)
-            m.assign(m_new)
-            v.assign(v_new)
-            m_hat = m_new * c_m + g * c_g
-            w.assign(w - m_hat * lr / (M.sqrt(v_new * v_scale) + eps))
+        return {"lr": lr, "c_m": u_t1 / (1 - self._u * u_t1), "c_g": (1 - u_t) / (1 - self._u),
+                "v_scale": 1.0 / (1 - self.beta_2 ** t)}
+
+    def _rule(self, g, w, slots, s):
+        m = slots["momentum"] + (g - slots["momentum"]) * (1 - self.beta_1)
+        v = slots["velocity"] + (M.square(g) - slots["velocity"]) * (1 - self.beta_2)
+        m_hat = m * s["c_m"] + g * s["c_g"]
+        return w - m_hat * s["lr"] / (M.sqrt(v * s["v_scale"]) + self.epsilon), {"momentum": m, "velocity": v}

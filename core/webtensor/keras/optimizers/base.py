@@ -19,6 +19,13 @@ from ..saving import deserialize_keras_object, serialize_keras_object
 from .schedules import LearningRateSchedule
 
 
+def _numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
 class Optimizer:
     _keras_module = "keras.optimizers"
     slot_names: tuple = ()
@@ -111,6 +118,7 @@ class Optimizer:
 
     @property
     def variables(self) -> list:
+        self._sync_slots()
         return list(self._variables)
 
     def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
@@ -197,19 +205,99 @@ class Optimizer:
 
     def _step_once(self, grads, variables):
         grads = self._clip(grads)
-        lr = self._current_lr()
-        if self.weight_decay is not None:
-            wd = float(self.weight_decay) * lr
-            for v in variables:
-                if self._use_weight_decay(v):
-                    v.assign(v - v * wd)
-        self._update(grads, variables, lr)
+        self._update(grads, variables, self._current_lr())
         for v in variables:
             c = getattr(v, "constraint", None)
             if c is not None:
                 v.assign(c(v.value()))
         if self.use_ema:
             self._update_ema()
+
+    # -- the update: one rule, run per variable or once over all of them concatenated -------------------
+    def _scalars(self, lr: float) -> dict:
+        """This step's Python-float coefficients for ``_rule`` (bias corrections etc.)."""
+        return {"lr": lr}
+
+    def _rule(self, g, w, slots: dict, s: dict):
+        """(new weight, new slots) from gradient g, weight w and slot values (any shape)."""
+        raise TypeError(f"{type(self).__name__} must implement _rule(g, w, slots, scalars)")
+
+    def _decay_factors(self, variables, lr):
+        if self.weight_decay is None:
+            return None
+        wd = float(self.weight_decay) * lr
+        return [wd if self._use_weight_decay(v) else 0.0 for v in variables]
+
+    def _update(self, grads, variables, lr):
+        s = self._scalars(lr)
+        decay = self._decay_factors(variables, lr)
+        if len(variables) > 1 and len({(v.dtype, v._be) for v in variables}) == 1:
+            return self._flat_update(grads, variables, s, decay)
+        self._sync_slots()
+        for i, (g, v) in enumerate(zip(grads, variables)):
+            slot_vars = {n: self._slots[n][self._index[id(v)]] for n in self._slots}
+            w = v.value()
+            if decay and decay[i]:
+                w = w - w * decay[i]
+            w, new = self._rule(g, w, {n: sv.value() for n, sv in slot_vars.items()}, s)
+            for n, val in new.items():
+                slot_vars[n].assign(val)
+            v.assign(w)
+
+    def _flat_update(self, grads, variables, s, decay):
+        """All variables as one vector: a handful of ops per step instead of a handful per variable.
+        The flat slots are the state; the per-variable slot variables are refreshed when read."""
+        key = tuple(id(v) for v in variables)
+        st = self._flat
+        if st is None or st["key"] != key or self._slots_changed():
+            self._sync_slots()
+            slots = {n: A.concat([A.reshape(sv.value(), (-1,)) for sv in self._slots_for(n, variables)], 0)
+                     for n in self._slots}
+            sizes = [int(_numel(v.shape)) for v in variables]
+            st = self._flat = {"key": key, "slots": slots, "sizes": sizes, "decay": None}
+            self._record_slot_handles()
+        w = A.concat([A.reshape(v.value(), (-1,)) for v in variables], 0)
+        g = A.concat([A.reshape(gi, (-1,)) for gi in grads], 0)
+        if decay is not None and any(decay):
+            if len(set(decay)) == 1:
+                w = w - w * decay[0]
+            else:
+                k = A.concat([A.fill((n,), d) for n, d in zip(st["sizes"], decay)], 0)
+                w = w - w * M.cast(k, w.dtype)
+        w, st["slots"] = self._rule(g, w, st["slots"], s)
+        self._slots_dirty = True
+        for v, part in zip(variables, A.split(w, st["sizes"], 0)):
+            v.assign(A.reshape(part, tuple(v.shape)))
+
+    _flat = None
+    _slots_dirty = False
+    _slot_handles: tuple = ()
+
+    def _all_slot_vars(self):
+        return [sv for lst in getattr(self, "_slots", {}).values() for sv in lst]
+
+    def _record_slot_handles(self):
+        self._slot_handles = tuple(sv._h for sv in self._all_slot_vars())
+
+    def _slots_changed(self) -> bool:
+        """True when a slot variable was assigned from outside (e.g. loading a saved optimizer)."""
+        return any(sv._h is not h for sv, h in zip(self._all_slot_vars(), self._slot_handles))
+
+    def _sync_slots(self):
+        """Write the flat slots back to the per-variable slot variables."""
+        st = self._flat
+        if not self._slots_dirty or st is None:
+            return
+        with autodiff.no_record():
+            for n, flat in st["slots"].items():
+                for sv, part in zip(self._slots_for(n, self._by_key(st["key"])), A.split(flat, st["sizes"], 0)):
+                    sv.assign(A.reshape(part, tuple(sv.shape)))
+        self._slots_dirty = False
+        self._record_slot_handles()
+
+    def _by_key(self, key):
+        ids = {id(v): v for v in self._trainable_variables}
+        return [ids[k] for k in key]
 
     def _accumulate(self, grads, variables):
         n = self.gradient_accumulation_steps
@@ -271,9 +359,6 @@ class Optimizer:
             return False
         return not any(n in v.name for n in self._exclude_names)
 
-    def _update(self, grads, variables, lr):
-        raise TypeError(f"{type(self).__name__} must implement _update(grads, variables, lr)")
-
     def minimize(self, loss, var_list, tape=None):
         """One step on ``loss`` (a zero-argument callable, or a tensor computed under ``tape``)."""
         from ...autodiff import GradientTape
@@ -315,10 +400,12 @@ class Optimizer:
         return cls(**config)
 
     def save_own_variables(self, store: dict) -> None:
+        self._sync_slots()
         for i, v in enumerate(self._variables):
             store[str(i)] = v
 
     def load_own_variables(self, store) -> None:
+        self._sync_slots()
         if len(store) != len(self._variables):
             raise ValueError(f"Optimizer '{self.name}' has {len(self._variables)} variables whereas the saved "
                              f"optimizer has {len(store)} variables (was it built on the model's variables?)")

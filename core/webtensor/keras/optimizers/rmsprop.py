@@ -26,27 +26,19 @@ class RMSprop(Optimizer):
         for name in names:
             self._slots[name] = [self.add_variable_from_reference(v, name) for v in var_list]
 
-    def _update(self, grads, variables, lr):
-        rho, eps = self.rho, self.epsilon
-        vel = self._slots_for("velocity", variables)
-        mom = self._slots_for("momentum", variables) if self.momentum > 0 else [None] * len(variables)
-        avg = self._slots_for("average_gradient", variables) if self.centered else [None] * len(variables)
-        for g, w, v, m, a in zip(grads, variables, vel, mom, avg):
-            v_new = v * rho + M.square(g) * (1 - rho)
-            v.assign(v_new)
-            if a is not None:
-                a_new = a * rho + g * (1 - rho)
-                a.assign(a_new)
-                denom = v_new - M.square(a_new) + eps
-            else:
-                denom = v_new + eps
-            inc = g * lr / M.sqrt(denom)
-            if m is not None:
-                m_new = m * self.momentum + inc
-                m.assign(m_new)
-                w.assign(w - m_new)
-            else:
-                w.assign(w - inc)
+    def _rule(self, g, w, slots, s):
+        rho = self.rho
+        v = slots["velocity"] * rho + M.square(g) * (1 - rho)
+        new = {"velocity": v}
+        if self.centered:
+            a = new["average_gradient"] = slots["average_gradient"] * rho + g * (1 - rho)
+            denom = v - M.square(a) + self.epsilon
+        else:
+            denom = v + self.epsilon
+        inc = g * s["lr"] / M.sqrt(denom)
+        if self.momentum > 0:
+            inc = new["momentum"] = slots["momentum"] * self.momentum + inc
+        return w - inc, new
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,

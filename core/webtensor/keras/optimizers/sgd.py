@@ -20,16 +20,12 @@ class SGD(Optimizer):
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
         self.slot_names = ("momentum",) if self.momentum != 0 else ()
 
-    def _update(self, grads, variables, lr):
+    def _rule(self, g, w, slots, s):
+        step = g * s["lr"]
         if not self.momentum:
-            for g, v in zip(grads, variables):
-                v.assign(v - g * lr)
-            return
-        mu = self.momentum
-        for g, v, m in zip(grads, variables, self._slots_for("momentum", variables)):
-            step = g * lr
-            m.assign(m * mu - step)
-            v.assign(v + (m * mu - step if self.nesterov else m))
+            return w - step, {}
+        m = slots["momentum"] * self.momentum - step
+        return w + (m * self.momentum - step if self.nesterov else m), {"momentum": m}
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
