@@ -91,7 +91,9 @@ class Worker:
         try:
             merged = [array.concat([j.tensors[i] for j in jobs], 0) for i in range(len(jobs[0].tensors))]
             out = jobs[0].servable.run_columns(merged)
-        except Exception:  # a batch failed: run each alone so each request gets its own answer
+            if any(len(v) != sum(j.rows for j in jobs) for v in out.values()):
+                raise ValueError("outputs are not one row per input row: requests cannot share a call")
+        except Exception:  # noqa: BLE001 - run each alone so each request gets its own answer
             for j in jobs:
                 self._run_group([j])
             return
