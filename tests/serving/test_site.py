@@ -94,3 +94,12 @@ def test_a_folder_that_is_not_a_runtime_is_refused(tmp_path):
     src = write_version(tmp_path / "m", "digits", 1)
     r = run_cli(src, tmp_path / "out", "--runtime", tmp_path)
     assert r.returncode == 1 and "not a built webtensor site" in r.stderr
+
+
+def test_a_version_file_is_named_after_its_model(tmp_path, runtime):
+    src = write_version(tmp_path / "models", "digits_mlp", 3)
+    out = tmp_path / "out"
+    r = run_cli(src, out, "--runtime", runtime)
+    assert r.returncode == 0, r.stderr
+    assert (out / "digits_mlp.safetensors").read_bytes() == src.read_bytes()
+    assert "<title>digits_mlp · webtensor</title>" in (out / "index.html").read_text()

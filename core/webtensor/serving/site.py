@@ -13,7 +13,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .repository import scan, valid_name
+from .repository import MODEL_FILE, parse_version, scan, valid_name
 from .servable import load_servable
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -72,19 +72,29 @@ def _web_source(path: Path) -> Path:
     return path
 
 
+def model_name(model_file: Path) -> str:
+    """``digits`` for digits.safetensors, and for models/digits/3/model.safetensors."""
+    if model_file.name == MODEL_FILE and parse_version(model_file.parent.name) is not None:
+        return model_file.parent.parent.name
+    return model_file.stem
+
+
 def build_embed(model_file, out, runtime=None) -> Path:
     """One page (index.html) that loads ``model_file`` with ``<webtensor-model>``."""
     model_file = Path(model_file)
-    servable = load_servable(model_file.stem, 1, str(model_file))  # refuse a bad file before publishing it
+    name = model_name(model_file)
+    if not valid_name(name):
+        raise ValueError(f"site: rename {model_file.name}: a model name uses letters, digits, '_', '-', '.'")
+    servable = load_servable(name, 1, str(model_file))  # refuse a bad file before publishing it
     site = runtime_site(runtime)
     page = _web_source(EMBED_PAGE).read_text()
     out = _fresh(out)
     _copy_runtime(site, out)
     shutil.copy2(_web_source(COMPONENT), out / COMPONENT.name)
-    shutil.copy2(model_file, out / model_file.name)
-    info = {"name": model_file.stem, "file": model_file.name, **servable.describe()}
-    (out / "index.html").write_text(page.replace("MODEL_FILE", model_file.name)
-                                        .replace("MODEL_NAME", model_file.stem)
+    file = f"{name}.safetensors"
+    shutil.copy2(model_file, out / file)
+    info = {"name": name, "file": file, **servable.describe()}
+    (out / "index.html").write_text(page.replace("MODEL_FILE", file).replace("MODEL_NAME", name)
                                         .replace("MODEL_INFO", json.dumps(info).replace("<", "\\u003c")))
     return out
 
@@ -122,6 +132,4 @@ def build(source, out, runtime=None) -> Path:
         return build_app(source, out, runtime)
     if not source.is_file():
         raise ValueError(f"site: {source} does not exist")
-    if not valid_name(source.stem):
-        raise ValueError(f"site: rename {source.name}: a model file name uses letters, digits, '_', '-', '.'")
     return build_embed(source, out, runtime)
