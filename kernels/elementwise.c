@@ -336,30 +336,41 @@ static Walk read_walk(int ninputs) {
     return w;
 }
 
-void *EXPORT(wt_binary)(int op, int dt, const char *a, const char *b, int n, int mode) {
+void *EXPORT(wt_binary)(int op, int dt, const char *a, const char *b, int n, int mode, int inner) {
     if (op < 0 || op >= NBINARY || dt < 0 || dt >= NDT) return (void *)-WT_EARG;
     binary_fn fn = binary_table[op][dt == DT_F16 ? DT_F32 : dt];
     if (!fn) return (void *)-WT_EARG;
     int bool_out = op >= B_EQ, es = dt_size[dt], oes = bool_out ? 1 : es;
     char *o = wt_malloc((size_t)n * oes);
     if (!o) return 0;
-    /* mode 0: same length; 1: b is a scalar; 2: a is a scalar; 3: N-d walk */
+    /* mode 0: same length; 1: b is a scalar; 2: a is a scalar; 3: N-d walk (params);
+     * 4: b is one row of `inner` repeated along a; 5: a is the repeated row */
     int sa = mode == 2 ? 0 : 1, sb = mode == 1 ? 0 : 1;
+    if (mode >= 4) {
+        for (int done = 0; done < n; done += inner) {
+            const char *ap = mode == 4 ? a + (size_t)done * es : a, *bp = mode == 5 ? b + (size_t)done * es : b;
+            if (dt == DT_F16)
+                binary_f16(fn, bool_out, o + (size_t)done * oes, (const uint16_t *)ap, 1, (const uint16_t *)bp, 1, inner);
+            else
+                fn(o + (size_t)done * oes, ap, 1, bp, 1, inner);
+        }
+        return o;
+    }
     if (mode != 3) {
         if (dt == DT_F16) binary_f16(fn, bool_out, o, (const uint16_t *)a, sa, (const uint16_t *)b, sb, n);
         else fn(o, a, sa, b, sb, n);
         return o;
     }
     Walk w = read_walk(2);
-    int nd = w.nd, inner = w.shape[nd - 1], ia = w.strides[0][nd - 1], ib = w.strides[1][nd - 1];
+    int nd = w.nd, row = w.shape[nd - 1], ia = w.strides[0][nd - 1], ib = w.strides[1][nd - 1];
     int32_t idx[MAXDIM] = {0};
     ptrdiff_t offa = 0, offb = 0;
-    for (int done = 0; done < n; done += inner) {
+    for (int done = 0; done < n; done += row) {
         if (dt == DT_F16)
             binary_f16(fn, bool_out, o + (size_t)done * oes, (const uint16_t *)a + offa, ia,
-                       (const uint16_t *)b + offb, ib, inner);
+                       (const uint16_t *)b + offb, ib, row);
         else
-            fn(o + (size_t)done * oes, a + offa * es, ia, b + offb * es, ib, inner);
+            fn(o + (size_t)done * oes, a + offa * es, ia, b + offb * es, ib, row);
         for (int d = nd - 2; d >= 0; d--) {  /* odometer over the outer dims */
             offa += w.strides[0][d];
             offb += w.strides[1][d];

@@ -53,7 +53,8 @@ def test_unary(pair, op, dt):
 
 
 SHAPES = [((3, 4), (3, 4)), ((3, 4), ()), ((), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)),
-          ((2, 1, 3), (1, 4, 1)), ((2, 3, 4), (2, 1, 4)), ((5,), (1,)), ((0, 3), (3,))]
+          ((2, 1, 3), (1, 4, 1)), ((2, 3, 4), (2, 1, 4)), ((5,), (1,)), ((0, 3), (3,)), ((4,), (3, 4)),
+          ((2, 3, 4), (3, 4)), ((300, 7), (7,))]
 INT_BINARY = {"add", "sub", "mul", "floordiv", "mod", "pow", "maximum", "minimum", "equal", "not_equal",
               "less", "less_equal", "greater", "greater_equal"}
 BINARY_CASES = [(op, dt) for op in base.BINARY_OPS for dt in

@@ -30,6 +30,7 @@ _REDUCE = {op: i for i, op in enumerate(base.REDUCE_OPS)}
 _BOOL_UNARY = frozenset(("logical_not", "isnan", "isfinite"))
 _E_NOMEM, _E_INDEX, _E_ARG = 1, 2, 3
 _STRUCTS: dict = {}
+_SCALAR_CACHE = 256  # distinct scalar constants kept alive for reuse
 _FREE_BATCH = 64  # queued frees per wt_release_many call (its list holds 256)
 
 
@@ -115,6 +116,7 @@ class WasmBackend:
         self._call = self._rt.call
         self._set_params = self._rt.set_params
         self._pending: list = []
+        self._scalars: dict = {}
         self._params_addr = self._call("wt_params_ptr")
         self._release_list = self._call("wt_release_list")
 
@@ -224,6 +226,17 @@ class WasmBackend:
 
     def full(self, shape, value, dtype):
         shape = tuple(shape)
+        if not shape:  # Python scalars in ops: handles are immutable, so one per value serves all
+            key = (dtype, _FULL[dtype].pack(value))
+            h = self._scalars.get(key)
+            if h is None:
+                if len(self._scalars) >= _SCALAR_CACHE:
+                    self._scalars.clear()
+                h = self._scalars[key] = self._fill(shape, value, dtype)
+            return h
+        return self._fill(shape, value, dtype)
+
+    def _fill(self, shape, value, dtype):
         n = self._room(shape, dtype, "fill")
         self._set_params(_FULL[dtype], value)
         return self._new(self._run("fill", "wt_full", dtype.size, n), shape, dtype, "fill")
@@ -253,6 +266,7 @@ class WasmBackend:
     def binary(self, op, x, y):
         x, y = self._h(x, op), self._h(y, op)
         out_dt = D.bool_ if op in base.COMPARISONS else x.dtype
+        inner = 0
         if x.shape == y.shape:
             shape, mode = x.shape, 0
         else:
@@ -264,9 +278,14 @@ class WasmBackend:
                 mode = 2
             else:
                 mode = 3
-                self._walk(op, shape, [_bcast_strides(x.shape, shape), _bcast_strides(y.shape, shape)])
+                strides = [_bcast_strides(x.shape, shape), _bcast_strides(y.shape, shape)]
+                dims, (sa, sb) = _collapse(shape, strides)
+                if len(dims) == 2 and sa[1] == sb[1] == 1 and 0 in (sa[0], sb[0]):
+                    mode, inner = (4 if sb[0] == 0 else 5), dims[1]  # one side is a repeated row
+                else:
+                    self._walk(op, shape, strides)
         n = prod(shape)
-        ptr = self._run(op, "wt_binary", _BINARY[op], _DT[x.dtype], x.ptr, y.ptr, n, mode)
+        ptr = self._run(op, "wt_binary", _BINARY[op], _DT[x.dtype], x.ptr, y.ptr, n, mode, inner)
         return self._new(ptr, shape, out_dt, op, n * out_dt.size)
 
     def where(self, cond, x, y):
