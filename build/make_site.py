@@ -16,6 +16,7 @@ The site is self-contained and works from any static host (nothing from a CDN):
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -80,21 +81,28 @@ def copy_data(dest: Path) -> list:
 
 
 def build_site() -> Path:
-    if SITE.exists():
-        shutil.rmtree(SITE)
-    SITE.mkdir(parents=True)
-    version = vendor_pyodide(SITE / "pyodide")
-    wheel = build_wheel(SITE / "wheels")
-    copy_web(SITE)
-    data = copy_data(SITE / "data")
+    """Build into a fresh folder, then swap it in, so a server never sees half a site."""
+    tmp = SITE.with_name(f"site.building-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    version = vendor_pyodide(tmp / "pyodide")
+    wheel = build_wheel(tmp / "wheels")
+    copy_web(tmp)
+    data = copy_data(tmp / "data")
     manifest = {"wheel": f"wheels/{wheel.name}", "pyodide": "pyodide/", "pyodideVersion": version,
                 "data": data}
-    (SITE / "webtensor.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    (tmp / "webtensor.json").write_text(json.dumps(manifest, indent=1) + "\n")
     from make_snapshot import make_snapshot
 
-    if make_snapshot(SITE):
+    if make_snapshot(tmp):
         manifest["snapshot"] = "pyodide/webtensor.snapshot"
-        (SITE / "webtensor.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        (tmp / "webtensor.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    old = SITE.with_name(f"site.old-{os.getpid()}")
+    if SITE.exists():
+        SITE.rename(old)
+    tmp.rename(SITE)
+    shutil.rmtree(old, ignore_errors=True)
     print(f"site: {SITE.relative_to(ROOT)} (Pyodide {version}, {wheel.name})")
     return SITE
 

@@ -18,9 +18,11 @@ from conftest import ROOT, SUMMARY, boot
 HERE = Path(__file__).resolve().parent
 MODULES = sorted(p.relative_to(ROOT).as_posix() for d in ("tests/core", "tests/keras")
                  for p in (ROOT / d).glob("test_*.py"))
-# SwiftShader runs WGSL on the CPU, ~50x slower than the wasm kernels: the WebGPU pass
+# SwiftShader runs WGSL on the CPU, far slower than the wasm kernels: the WebGPU pass
 # runs every module but leaves out the tests named here (see README "In the page").
-GPU_DESELECT: list = []
+GPU_DESELECT = [
+    "tests/keras/test_digits.py::test_cnn_reaches_95_percent",  # > 12 min on SwiftShader
+]
 PASSES = {"wasm": MODULES, "webgpu": MODULES}
 LOGS = ROOT / "build" / "dist" / "logs"
 
