@@ -22,6 +22,9 @@ rng = np.random.default_rng(0)
 
 def randomize(model):
     for layer in model.layers:
+        if hasattr(layer, "layers") and layer.layers:
+            randomize(layer)
+            continue
         ws = layer.get_weights()
         if not ws:
             continue
@@ -96,7 +99,17 @@ def attention():
     return m, [rng.random((2, 5, 8), dtype=np.float32), rng.random((2, 7, 8), dtype=np.float32)]
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "conv_misc": conv_misc, "sequence": sequence, "attention": attention}
+def nested():
+    """A Sequential used as a layer inside a functional model (Keras nests its weights)."""
+    inner = keras.Sequential([keras.Input((6,)), L.Dense(5, activation="relu"), L.BatchNormalization(),
+                              L.Dense(4)], name="inner")
+    inp = keras.Input((6,))
+    out = L.Dense(2)(L.Concatenate()([inner(inp), L.Dense(3)(inp)]))
+    return keras.Model(inp, out, name="nested"), [rng.random((3, 6), dtype=np.float32)]
+
+
+MODELS = {"mlp": mlp, "cnn": cnn, "conv_misc": conv_misc, "sequence": sequence, "attention": attention,
+          "nested": nested}
 
 
 def main(out: str, names: list):

@@ -12,7 +12,7 @@ import webtensor as tf
 from util import assert_close
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODELS = ["mlp", "cnn", "conv_misc", "sequence", "attention"]
+MODELS = ["mlp", "cnn", "conv_misc", "sequence", "attention", "nested"]
 
 
 @pytest.fixture(scope="session")
@@ -174,3 +174,23 @@ def test_global_average_pooling_1d_mask_averages_unmasked_steps():
     p = tf.keras.layers.GlobalAveragePooling1D()
     assert_close(p(x, mask=tf.constant([[True, True, False], [True, False, True]])), [[2.0, 3.0], [3.5, 0.5]])
     assert_close(p(x), [[3.0, 4.0], [3.0, 1.0]])
+
+
+@pytest.mark.native
+@pytest.mark.numpy
+def test_hdf5_dataset_declaring_more_than_the_file_holds_is_refused(tmp_path):
+    """A chunked HDF5 dataset can declare a terabyte in a few kilobytes: never read it."""
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "bomb.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = ["dense"]
+        g = f.create_group("dense")
+        g.attrs["weight_names"] = ["dense/kernel"]
+        g.create_dataset("dense/kernel", shape=(2**38,), dtype="f4", chunks=(1024,))
+    assert os.path.getsize(path) < 100_000
+    model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(2, name="dense")])
+    with pytest.raises(ValueError, match="declares 1099511627776 bytes, more than the file can hold"):
+        model.load_weights(str(path))
+    (tmp_path / "junk.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
+    with pytest.raises(ValueError, match="not a readable Keras file"):
+        model.load_weights(str(tmp_path / "junk.h5"))

@@ -23,7 +23,7 @@ def import_keras(path, custom_objects=None, compile: bool = True):
     if kf.config is None:
         raise ValueError(f"{path}: holds weights only (no model config); build the model and "
                          f"call model.load_weights({str(path)!r})")
-    config = dict(kf.config)
+    config = _with_model_modules(dict(kf.config))
     training = config.pop("compile_config", None)
     if kf.training_config is not None and training is None and "optimizer_config" not in kf.training_config:
         training = kf.training_config
@@ -38,6 +38,23 @@ def import_keras(path, custom_objects=None, compile: bool = True):
             raise ValueError(f"{path}: compile config not supported: {type(e).__name__}: {e}") from None
     assign(model, kf.layers, str(path))
     return model
+
+
+MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+
+def _with_model_modules(config: dict) -> dict:
+    """Legacy ``.h5`` configs carry no ``module``; a nested model among layers then needs
+    Keras 3's ``"module": "keras"`` to be found as a model rather than a layer."""
+    inner = config.get("config")
+    layers = inner.get("layers") if isinstance(inner, dict) else None
+    if isinstance(layers, list):
+        inner = dict(inner, layers=[_with_model_modules(dict(l)) if isinstance(l, dict) else l
+                                    for l in layers])
+        config = dict(config, config=inner)
+    if config.get("class_name") in MODEL_CLASSES and not config.get("module"):
+        config["module"] = "keras"
+    return config
 
 
 def build(config: dict, custom_objects, kf) -> object:
@@ -68,11 +85,19 @@ SUBLAYER_ORDER = {"cell": 0, "forward_layer": 0, "backward_layer": 1, "query_den
                   "key_dense": 1, "value_dense": 2, "output_dense": 3}
 
 
-def _ordered_arrays(lw) -> list:
-    """A layer's arrays in ``layer.weights`` order: its own, then its sublayers'."""
+def _ordered_arrays(lw, layer=None) -> list:
+    """A layer's arrays in ``layer.weights`` order: its own, then its sublayers'. A nested
+    model's layers (the ``layers`` group, keyed by class) are matched by layer name."""
     out = list(lw.own)
     for attr in sorted(lw.children, key=lambda a: (SUBLAYER_ORDER.get(a, 99), a)):
-        out.extend(_ordered_arrays(lw.children[attr]))
+        child = lw.children[attr]
+        if attr == "layers" and getattr(layer, "layers", None):
+            by_name = {c.name: c for c in child.children.values()}
+            for sub in layer.layers:
+                if sub.weights and sub.name in by_name:
+                    out.extend(_ordered_arrays(by_name[sub.name], sub))
+        else:
+            out.extend(_ordered_arrays(child))
     return out
 
 
@@ -92,8 +117,8 @@ def assign(model, saved: dict, source: str) -> None:
         if lw is None:
             raise ValueError(f"{source}: no weights for layer {layer.name!r} "
                              f"({type(layer).__name__}, {len(layer.weights)} variables)")
-        arrays = _ordered_arrays(lw)
-        variables = layer.weights
+        arrays = _ordered_arrays(lw, layer)
+        variables = layer.trainable_weights + layer.non_trainable_weights if lw.legacy else layer.weights
         if len(arrays) != len(variables):
             raise ValueError(f"{source}: layer {layer.name!r} has {len(variables)} variables but the "
                              f"file holds {len(arrays)} arrays for it")
