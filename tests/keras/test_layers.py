@@ -494,3 +494,26 @@ def test_default_names_follow_keras():
     assert [L.Dense(1).name, L.Dense(1).name, L.Conv2D(1, 1).name, L.MaxPooling2D().name,
             L.BatchNormalization().name, L.GlobalAveragePooling2D().name] == \
         ["dense", "dense_1", "conv2d", "max_pooling2d", "batch_normalization", "global_average_pooling2d"]
+
+
+def test_pooling_and_conv_gradients_by_hand_and_finite_differences():
+    """The backends' fast paths (non-overlapping pooling, stride-1 convolution gradients)."""
+    x = tf.reshape(tf.constant([1.0, 3.0, 3.0, 0.0, 2.0, 2.0, 5.0, 5.0, 4.0, 1.0, 0.0, 0.0, 1.0, 4.0, 0.0, 0.0]),
+                   (1, 4, 4, 1))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = L.MaxPooling2D()(x) * tf.reshape(tf.constant([1.0, 2.0, 3.0, 4.0]), (1, 2, 2, 1))
+    g = tf.reshape(tape.gradient(y, x), (4, 4))
+    # ties go to the first maximum of each window in row-major order
+    assert_equal(g, [[0, 1, 0, 0], [0, 0, 2, 0], [3, 0, 4, 0], [0, 0, 0, 0]])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = L.AveragePooling2D()(x)
+    assert_equal(tf.reshape(tape.gradient(y, x), (4, 4)), [[0.25] * 4] * 4)
+    conv = L.Conv2D(2, 3, padding="same", dtype="float64")
+    conv.build((None, 3, 4, 2))
+    img = [[[0.1 * (i + j) - 0.05 * c for c in range(2)] for j in range(4)] for i in range(3)]
+    check_grad(lambda v: conv(v), [img], rtol=1e-5, atol=1e-7)
+    valid = L.Conv2D(2, (2, 3), dtype="float64")
+    valid.build((None, 3, 4, 2))
+    check_grad(lambda v: valid(v), [img], rtol=1e-5, atol=1e-7)

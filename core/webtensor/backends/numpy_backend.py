@@ -103,7 +103,18 @@ def _out_hw(hw, ksize, strides, dilations):
 def _pad_hw(x, pads, value=0):
     if pads == ((0, 0), (0, 0)):
         return x
-    return np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=value)
+    (t, b), (l, r) = pads
+    n, h, w, c = x.shape
+    out = np.full((n, h + t + b, w + l + r, c), value, x.dtype)
+    out[:, t:t + h, l:l + w, :] = x
+    return out
+
+
+def _offsets(ksize, out_hw):
+    """Slices picking, for each position (i, j) of a non-overlapping window, that element of
+    every window (stride == window, no padding), in row-major window order."""
+    (kh, kw), (oh, ow) = ksize, out_hw
+    return [(slice(None), slice(i, oh * kh, kh), slice(j, ow * kw, kw)) for i in range(kh) for j in range(kw)]
 
 
 def _window_add(dst, src, i, j, strides, dilations, out_hw):
@@ -222,9 +233,10 @@ class NumpyBackend:
             xs = xp[:, ::strides[0], ::strides[1], :][:, :out_hw[0], :out_hw[1], :]
             return np.matmul(xs, w[0, 0])
         win = _windows(xp, (kh, kw), strides, dilations, out_hw)
-        if groups == 1:
-            return np.tensordot(win, w, axes=([3, 4, 5], [0, 1, 2])).astype(x.dtype, copy=False)
         n = x.shape[0]
+        if groups == 1:  # im2col: one GEMM
+            cols = win.reshape(n * out_hw[0] * out_hw[1], kh * kw * cg)
+            return (cols @ w.reshape(kh * kw * cg, o)).reshape(n, out_hw[0], out_hw[1], o)
         win = win.reshape(n, out_hw[0], out_hw[1], kh, kw, groups, cg)
         wg = w.reshape(kh, kw, cg, groups, o // groups)
         out = np.einsum("nhwijgc,ijcgo->nhwgo", win, wg, optimize=True)
@@ -232,6 +244,11 @@ class NumpyBackend:
 
     def conv2d_input_grad(self, dy, w, x_shape, strides, pads, dilations, groups):
         kh, kw, cg, o = w.shape
+        (t, b), (l, r) = pads
+        if groups == 1 and strides == (1, 1) and dilations == (1, 1) and max(t, b) < kh and max(l, r) < kw:
+            # stride 1: the input gradient is the convolution of dy with the flipped, transposed kernel
+            wf = np.ascontiguousarray(w[::-1, ::-1].transpose(0, 1, 3, 2))
+            return self.conv2d(dy, wf, (1, 1), ((kh - 1 - t, kh - 1 - b), (kw - 1 - l, kw - 1 - r)), (1, 1), 1)
         n, h, wd, c = x_shape
         hp, wp = h + pads[0][0] + pads[0][1], wd + pads[1][0] + pads[1][1]
         out_hw = dy.shape[1:3]
@@ -254,13 +271,20 @@ class NumpyBackend:
         out_hw = dy.shape[1:3]
         win = _windows(xp, (kh, kw), strides, dilations, out_hw)
         if groups == 1:
-            return np.tensordot(win, dy, axes=([0, 1, 2], [0, 1, 2])).astype(x.dtype, copy=False)
+            cols = win.reshape(-1, kh * kw * cg)
+            return (cols.T @ dy.reshape(-1, o)).reshape(w_shape)
         n = x.shape[0]
         win = win.reshape(n, out_hw[0], out_hw[1], kh, kw, groups, cg)
         dyg = dy.reshape(n, out_hw[0], out_hw[1], groups, o // groups)
         return np.einsum("nhwijgc,nhwgo->ijcgo", win, dyg, optimize=True).reshape(w_shape)
 
     def pool2d(self, op, x, ksize, strides, pads):
+        if ksize == strides and pads == ((0, 0), (0, 0)):
+            first, *rest = _offsets(ksize, _out_hw(x.shape[1:3], ksize, strides, (1, 1)))
+            out = x[first].copy()
+            for sl in rest:
+                (np.maximum if op == "max" else np.add)(out, x[sl], out=out)
+            return out if op == "max" else (out / (ksize[0] * ksize[1])).astype(x.dtype)
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         xp = _pad_hw(x, pads, fill if op == "max" else 0)
         out_hw = _out_hw(xp.shape[1:3], ksize, strides, (1, 1))
@@ -275,6 +299,19 @@ class NumpyBackend:
 
     def pool2d_grad(self, op, x, dy, ksize, strides, pads):
         n, h, w, c = x.shape
+        if ksize == strides and pads == ((0, 0), (0, 0)):
+            offsets = _offsets(ksize, dy.shape[1:3])
+            dx = np.zeros(x.shape, dy.dtype)
+            if op == "avg":
+                g = (dy / (ksize[0] * ksize[1])).astype(dy.dtype)
+                for sl in offsets:
+                    dx[sl] = g
+                return dx
+            arg = np.stack([x[sl] for sl in offsets]).argmax(axis=0)  # first maximum, row-major
+            zero = np.zeros((), dy.dtype)
+            for k, sl in enumerate(offsets):
+                dx[sl] = np.where(arg == k, dy, zero)
+            return dx
         dxp = np.zeros((n, h + sum(pads[0]), w + sum(pads[1]), c), dy.dtype)
         out_hw = dy.shape[1:3]
         if op == "max":
