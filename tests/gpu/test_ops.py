@@ -8,6 +8,7 @@ import pytest
 np = pytest.importorskip("numpy")
 
 import webtensor as tf  # noqa: E402
+from webtensor.ops.nn import bias_activation  # noqa: E402
 
 pytestmark = pytest.mark.numpy
 RTOL, ATOL = 1e-4, 1e-5
@@ -51,6 +52,9 @@ CASES = {
     "unary math": (lambda x: tf.tanh(x) + tf.sigmoid(x) * tf.math.erf(x) - tf.math.softplus(x) + tf.abs(x) ** 1.5,
                    [(5, 7)]),
     "dense relu": (lambda x, w, b: tf.nn.relu(x @ w + b), [(8, 16), (16, 4), (4,)]),
+    "fused bias + activation (Dense, Conv2D)": (lambda x, w, b: sum(
+        bias_activation(x @ w, b, getattr(tf.keras.activations, a)) for a in ("linear", "relu", "sigmoid", "tanh")),
+        [(8, 16), (16, 4), (4,)]),
     "batched matmul transposes": (lambda a, b: tf.matmul(a, b, transpose_b=True) + tf.matmul(a, a, transpose_a=True)[..., :3, :],
                                   [(2, 3, 4), (4, 4)]),
     "softmax family": (lambda x: tf.nn.softmax(x) + tf.nn.log_softmax(x, axis=0) + tf.reduce_logsumexp(x, 1, keepdims=True),

@@ -235,6 +235,32 @@ def bias_add(value, bias, data_format=None, name=None):
     return m.add(x, b)
 
 
+_FUSED_ACTIVATIONS = {"linear": lambda y, dy: dy,
+                      "relu": lambda y, dy: m.where(m.greater(y, 0.0), dy, m.zeros_like_(dy)),
+                      "sigmoid": lambda y, dy: dy * (y * (1.0 - y)),
+                      "tanh": lambda y, dy: dy * (1.0 - y * y)}
+
+
+def bias_activation(value, bias, activation):
+    """``activation(value + bias)``, bias along the last axis: the Dense/Conv epilogue. One
+    kernel where the backend fuses it (Keras' linear/relu/sigmoid/tanh on float32)."""
+    x, b = two(value, bias, "bias_add")
+    be = x._be
+    name = getattr(activation, "__name__", None)
+    if ("bias_act" not in be.fused or name not in _FUSED_ACTIVATIONS or x._dtype is not D.float32
+            or getattr(activation, "__module__", None) != "webtensor.keras.activations"
+            or tuple(b._h.shape) != tuple(x._h.shape[-1:])):
+        return activation(m.add(x, b))
+    y = wrap(be.bias_act(x._h, b._h, name), x._dtype, be)
+    if tapes:
+        def vjp(dy, need):
+            g = _FUSED_ACTIVATIONS[name](y, dy)
+            return (g, reduce_sum(g, tuple(range(len(x._h.shape) - 1))) if need[1] else None)
+
+        record((x, b), (y,), vjp)
+    return y
+
+
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     t = one(x, "l2_normalize")
     axis = dim if axis is None else axis

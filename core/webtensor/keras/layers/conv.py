@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ... import nn
 from ...ops import array as A
+from ...ops.nn import bias_activation
 from .. import activations, constraints, initializers, regularizers
 from ..saving import register, serialize_keras_object as _ser
 from .core import _channels_last
@@ -90,7 +91,7 @@ class BaseConv(Layer):
 
     def _finish(self, x):
         if self.bias is not None:
-            x = x + self.bias
+            return bias_activation(x, self.bias, self.activation)
         return self.activation(x)
 
     def call(self, inputs):

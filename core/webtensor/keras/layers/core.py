@@ -5,6 +5,7 @@ from ... import nn
 from ...ops import array as A
 from ...ops import linalg as LA
 from ...ops import math as M
+from ...ops.nn import bias_activation
 from ...shape import prod
 from .. import activations, constraints, initializers, regularizers
 from ..saving import register, serialize_keras_object
@@ -52,7 +53,7 @@ class Dense(Layer):
     def call(self, inputs, training=None):
         x = LA.matmul(inputs, self.kernel)
         if self.bias is not None:
-            x = x + self.bias
+            return bias_activation(x, self.bias, self.activation)
         return self.activation(x)
 
     def compute_output_shape(self, input_shape):
