@@ -110,6 +110,21 @@ def test_save_weights_and_load_weights(tmp_path):
         other.load_weights(str(path))
 
 
+def test_load_weights_is_all_or_nothing(tmp_path):
+    """A stream cut short (a broken download) leaves every weight as it was."""
+    import io
+
+    m, _, _ = trained_mlp(1)
+    path = tmp_path / "w.safetensors"
+    m.save_weights(str(path))
+    fresh = mlp()
+    before = values(fresh)
+    cut = io.BytesIO(path.read_bytes()[:-4])  # no fileno: a stream of unknown length, as an HTTP body
+    with pytest.raises(ValueError, match="truncated file"):
+        fresh.load_weights(cut)
+    assert values(fresh) == before
+
+
 def test_without_optimizer_and_without_compile(tmp_path):
     m, x, _ = trained_mlp(1)
     path = tmp_path / "no_opt.safetensors"

@@ -91,6 +91,9 @@ def _tensors(model, include_optimizer: bool, weights_dtype) -> list:
     narrow = D.as_dtype(weights_dtype) if weights_dtype is not None else None
     out = []
     for name, var in weight_entries(model):
+        if name.startswith("optimizer/"):
+            raise ValueError(f"save: a layer named 'optimizer' would clash with the optimizer state "
+                             f"({name!r}); rename the layer")
         dt = narrow if narrow is not None and var.dtype.is_floating else var.dtype
         out.append((name, dt, tuple(var.shape), st.tensor_bytes(var, dt)))
     if include_optimizer:
@@ -175,8 +178,9 @@ def _optimizer_slots(model, header) -> list:
     return [(f"optimizer/{i}", v) for i, v in enumerate(variables)]
 
 
-def _assigner(targets: dict, header):
-    """Check the file against the model's variables, then a sink assigning each tensor."""
+def _assigner(targets: dict, header, staged: list | None = None):
+    """Check the file against the model's variables, then a sink assigning each tensor
+    (or, with ``staged``, collecting ``(variable, tensor)`` to assign once all arrived)."""
     expected = {name: tuple(v.shape) for name, v in targets.items()}
     validate.check_weights(header, expected)
     for e in header.tensors.values():
@@ -189,7 +193,12 @@ def _assigner(targets: dict, header):
                        f"{var.dtype.name}", e.offset)
 
     def sink(e, data):
-        targets[e.name].assign(st.to_tensor(e, data, targets[e.name].dtype))
+        var = targets[e.name]
+        t = st.to_tensor(e, data, var.dtype)
+        if staged is None:
+            var.assign(t)
+        else:
+            staged.append((var, t))
 
     return sink
 
@@ -235,11 +244,11 @@ async def load_model_async(source, custom_objects=None, compile: bool = True):
     return built["model"]
 
 
-def _weights_only_sink(targets: dict, header):
+def _weights_only_sink(targets: dict, header, staged: list | None = None):
     """Assign weights; optimizer tensors in the file are skipped (compile=False, load_weights)."""
     sub = validate.Header({k: e for k, e in header.tensors.items() if not k.startswith("optimizer/")},
-                          header.metadata, header.data_start, header.data_size)
-    inner = _assigner(targets, sub)
+                          header.metadata, header.data_start, header.data_size, header.meta_at)
+    inner = _assigner(targets, sub, staged)
     return lambda e, data: None if e.name.startswith("optimizer/") else inner(e, data)
 
 
@@ -250,7 +259,8 @@ def load_weights(model, source) -> None:
     Weights match by name when the file's names are the model's (a model rebuilt
     from the same config); otherwise, as Keras does, by position in ``model.weights``
     (layer names like ``dense_3`` differ between two builds of one architecture),
-    and every shape must agree."""
+    and every shape must agree. All or nothing: a file that fails part-way (a broken
+    download) leaves the model's weights as they were."""
     if _keras_file_kind(source) == "h5":
         from ..io import keras_import
 
@@ -267,9 +277,12 @@ def load_weights(model, source) -> None:
                     raise fail(f"weight {e.name!r} has shape {list(e.shape)} in the file but the model's "
                                f"weight {name!r} in the same position has shape {list(var.shape)}", e.offset)
             entries = [(e.name, var) for (_, var), e in zip(entries, saved)]
-        return _weights_only_sink(dict(entries), header)
+        return _weights_only_sink(dict(entries), header, staged)
 
+    staged = []
     sources.read(source, on_header)
+    for var, t in staged:
+        var.assign(t)
 
 
 def _keras_file_kind(source) -> str | None:
