@@ -132,7 +132,7 @@ class NumpyBackend:
     name = "numpy"
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
-    fused = frozenset()
+    fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update"))
 
     # -- data movement --
     def write(self, buf, shape, dtype):
@@ -328,6 +328,45 @@ class NumpyBackend:
                 for j in range(ksize[1]):
                     _window_add(dxp, src, i, j, strides, (1, 1), out_hw)
         return np.ascontiguousarray(_crop(dxp, pads, x.shape))
+
+    # -- fused kernels (each equals the composition the core would run, op for op) --
+    def softmax(self, x, axis):
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def sparse_softmax_xent(self, logits, labels):
+        """(loss [rows], backprop [rows, n]); an out-of-range label gives NaN (the core
+        checks labels first on CPU backends, as TF on CPU)."""
+        with _quiet():
+            m = logits.max(axis=-1, keepdims=True)
+            m = np.where(np.isfinite(m), m, np.zeros((), logits.dtype))
+            e = np.exp(logits - m)
+            s = e.sum(axis=-1, keepdims=True)
+            lse = np.log(s) + m
+            n = logits.shape[-1]
+            ok = (labels >= 0) & (labels < n)
+            idx = np.where(ok, labels, 0).astype(np.intp)[..., None]
+            picked = np.take_along_axis(logits, idx, axis=-1)
+            loss = np.where(ok, (lse - picked)[..., 0], np.array(np.nan, logits.dtype))
+            grad = np.exp(logits - lse)
+            np.put_along_axis(grad, idx, np.take_along_axis(grad, idx, axis=-1) - ok[..., None], axis=-1)
+        return loss.astype(logits.dtype, copy=False), grad.astype(logits.dtype, copy=False)
+
+    def adam_update(self, w, m, v, g, alpha, c1, c2, eps):
+        """Adam's step as keras/optimizers/adam.py composes it: (w', m', v')."""
+        with _quiet():
+            m2 = g - m
+            m2 *= c1
+            m2 += m
+            v2 = np.square(g)
+            v2 -= v
+            v2 *= c2
+            v2 += v
+            den = np.sqrt(v2)
+            den += eps
+            w2 = m2 * alpha
+            w2 /= den
+            return w - w2, m2, v2
 
     # -- indexing --
     def gather(self, x, indices, axis):
