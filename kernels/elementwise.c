@@ -223,21 +223,23 @@ INLINE double mind(double x, double y) { return (x != x || y != y) ? x + y : x <
 FLOAT_BINARY(f32, float, maxf, minf, (float)wt_pow(x, y))
 FLOAT_BINARY(f64, double, maxd, mind, wt_pow(x, y))
 
-#define COMPARE(S, T)                                                                   \
-    BINARY(eq_##S, uint8_t, T, x == y)                                                  \
-    BINARY(ne_##S, uint8_t, T, x != y)                                                  \
-    BINARY(lt_##S, uint8_t, T, x < y)                                                   \
-    BINARY(le_##S, uint8_t, T, x <= y)                                                  \
-    BINARY(gt_##S, uint8_t, T, x > y)                                                   \
-    BINARY(ge_##S, uint8_t, T, x >= y)
+/* LOOP: BINARY (vectorised special cases) for the dtypes models run on, BINARY_CALL
+ * (one strided loop, a quarter of the code) for the rest */
+#define COMPARE(S, T, LOOP)                                                             \
+    LOOP(eq_##S, uint8_t, T, x == y)                                                    \
+    LOOP(ne_##S, uint8_t, T, x != y)                                                    \
+    LOOP(lt_##S, uint8_t, T, x < y)                                                     \
+    LOOP(le_##S, uint8_t, T, x <= y)                                                    \
+    LOOP(gt_##S, uint8_t, T, x > y)                                                     \
+    LOOP(ge_##S, uint8_t, T, x >= y)
 
-COMPARE(f32, float)
-COMPARE(f64, double)
-COMPARE(i32, int32_t)
-COMPARE(i64, int64_t)
-COMPARE(u8, uint8_t)
-COMPARE(u32, uint32_t)
-COMPARE(b, uint8_t)
+COMPARE(f32, float, BINARY)
+COMPARE(f64, double, BINARY_CALL)
+COMPARE(i32, int32_t, BINARY)
+COMPARE(i64, int64_t, BINARY_CALL)
+COMPARE(u8, uint8_t, BINARY_CALL)
+COMPARE(u32, uint32_t, BINARY_CALL)
+COMPARE(b, uint8_t, BINARY_CALL)
 BINARY(and_b, uint8_t, uint8_t, x && y)
 BINARY(or_b, uint8_t, uint8_t, x || y)
 
@@ -264,21 +266,21 @@ BINARY(or_b, uint8_t, uint8_t, x || y)
         return (T)r;                                                                    \
     }
 
-#define INT_BINARY(S, T, UT, SIGNED)                                                    \
+#define INT_BINARY(S, T, UT, SIGNED, LOOP)                                              \
     INT_DIVMOD(S, T, UT, SIGNED)                                                        \
-    BINARY(add_##S, T, T, (UT)x + (UT)y)                                                \
-    BINARY(sub_##S, T, T, (UT)x - (UT)y)                                                \
-    BINARY(mul_##S, T, T, (UT)x * (UT)y)                                                \
+    LOOP(add_##S, T, T, (UT)x + (UT)y)                                                  \
+    LOOP(sub_##S, T, T, (UT)x - (UT)y)                                                  \
+    LOOP(mul_##S, T, T, (UT)x * (UT)y)                                                  \
     BINARY_CALL(floordiv_##S, T, T, floordiv_##S##_1(x, y))                             \
     BINARY_CALL(mod_##S, T, T, mod_##S##_1(x, y))                                       \
     BINARY_CALL(pow_##S, T, T, pow_##S##_1(x, y))                                       \
-    BINARY(max_##S, T, T, x > y ? x : y)                                                \
-    BINARY(min_##S, T, T, x < y ? x : y)
+    LOOP(max_##S, T, T, x > y ? x : y)                                                  \
+    LOOP(min_##S, T, T, x < y ? x : y)
 
-INT_BINARY(i32, int32_t, uint32_t, 1)
-INT_BINARY(i64, int64_t, uint64_t, 1)
-INT_BINARY(u8, uint8_t, uint8_t, 0)
-INT_BINARY(u32, uint32_t, uint32_t, 0)
+INT_BINARY(i32, int32_t, uint32_t, 1, BINARY)
+INT_BINARY(i64, int64_t, uint64_t, 1, BINARY_CALL)
+INT_BINARY(u8, uint8_t, uint8_t, 0, BINARY_CALL)
+INT_BINARY(u32, uint32_t, uint32_t, 0, BINARY_CALL)
 
 #define ALL_ROW(S) FLOAT_ROW(S), INT_ROW(S)
 static const binary_fn binary_table[NBINARY][NDT] = {
