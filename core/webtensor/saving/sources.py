@@ -41,9 +41,7 @@ async def read_async(source, on_header):
         return read(source, on_header)
     if IN_PAGE:
         return await _read_url_page(source, on_header)
-    import asyncio
-
-    return await asyncio.to_thread(_read_url_native, source, on_header)
+    return await _read_url_native_async(source, on_header)
 
 
 def _tensor_collector(out: dict):
@@ -70,6 +68,29 @@ def _read_url_native(url: str, on_header):
 
     with urllib.request.urlopen(url) as resp:
         return st.read_stream(resp.read, on_header)
+
+
+async def _read_url_native_async(url: str, on_header):
+    """Network reads in a worker thread; parsing and the sinks (backend writes) stay on
+    the caller's thread, a chunk at a time."""
+    import asyncio
+    import urllib.request
+
+    resp = await asyncio.to_thread(urllib.request.urlopen, url)
+
+    async def read(n: int) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            part = await asyncio.to_thread(resp.read, min(st.CHUNK, n - len(buf)))
+            if not part:
+                break
+            buf += part
+        return bytes(buf)
+
+    try:
+        return await st.read_stream_async(read, on_header)
+    finally:
+        resp.close()
 
 
 class _Chunks:
