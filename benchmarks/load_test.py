@@ -30,17 +30,23 @@ sys.path.insert(0, str(ROOT / "core"))
 import webtensor as tf  # noqa: E402
 
 
-def make_model(seed: int):
-    """The demo digits MLP shape (64 -> 64 -> 10), weights from ``seed``: each version differs."""
+def make_model(kind: str, seed: int):
+    """The demo digits models' shapes, weights from ``seed`` (each version differs):
+    "mlp" 64 -> 64 -> 10; "cnn" 8x8x1 -> conv 16 -> pool -> conv 32 -> 10."""
     tf.random.set_seed(seed)
     k = tf.keras
-    return k.Sequential([k.Input((64,), name="pixels"), k.layers.Dense(64, activation="relu"),
-                         k.layers.Dense(10, activation="softmax", name="probabilities")], name="digits")
+    if kind == "mlp":
+        layers = [k.Input((64,), name="pixels"), k.layers.Dense(64, activation="relu")]
+    else:
+        layers = [k.Input((64,), name="pixels"), k.layers.Reshape((8, 8, 1)),
+                  k.layers.Conv2D(16, 3, padding="same", activation="relu"), k.layers.MaxPooling2D(2),
+                  k.layers.Conv2D(32, 3, padding="same", activation="relu"), k.layers.Flatten()]
+    return k.Sequential(layers + [k.layers.Dense(10, activation="softmax", name="probabilities")], name="digits")
 
 
-def drop_version(root: Path, version: int) -> None:
+def drop_version(root: Path, kind: str, version: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=".drop-", dir=root))
-    make_model(version).save(str(tmp / "model.safetensors"))
+    make_model(kind, version).save(str(tmp / "model.safetensors"))
     os.rename(tmp, root / str(version))
 
 
@@ -84,19 +90,19 @@ async def client(port: int, body: bytes, until: float, out: dict) -> None:
         writer.close()
 
 
-async def dropper(root: Path, versions: int, seconds: float, out: dict) -> None:
+async def dropper(root: Path, kind: str, versions: int, seconds: float, out: dict) -> None:
     for v in range(2, versions + 2):
         await asyncio.sleep(seconds / (versions + 1))
-        await asyncio.to_thread(drop_version, root, v)
+        await asyncio.to_thread(drop_version, root, kind, v)
         out["dropped"] += 1
 
 
-async def run(port: int, root: Path, clients: int, seconds: float, versions: int) -> dict:
+async def run(port: int, root: Path, kind: str, clients: int, seconds: float, versions: int) -> dict:
     out = {"latency": [], "failures": [], "answers": set(), "dropped": 0}
     body = json.dumps({"instances": [[(i % 17) / 16 for i in range(64)]]}).encode()
     until = time.perf_counter() + seconds
     t0 = time.perf_counter()
-    await asyncio.gather(dropper(root, versions, seconds, out),
+    await asyncio.gather(dropper(root, kind, versions, seconds, out),
                          *(client(port, body, until, out) for _ in range(clients)))
     out["wall"] = time.perf_counter() - t0
     return out
@@ -105,6 +111,20 @@ async def run(port: int, root: Path, clients: int, seconds: float, versions: int
 def percentile(xs: list, q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+def serving(port: int, want: str, timeout: float = 15) -> list:
+    """The AVAILABLE versions once ``want`` is among them (or ``timeout`` passes): the
+    last version may land just as the clients stop."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models/digits") as r:
+            live = [s["version"] for s in json.load(r)["model_version_status"] if s["state"] == "AVAILABLE"]
+        if want in live or time.monotonic() > deadline:
+            return live
+        time.sleep(0.1)
 
 
 def wait_up(port: int, proc, timeout: float = 60) -> None:
@@ -128,19 +148,18 @@ def phase(args, max_batch: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="webtensor-load-"))
     root = tmp / "digits"
     root.mkdir()
-    drop_version(root, 1)
+    drop_version(root, args.model, 1)
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "core"))
+    # one BLAS thread: clients and server share this machine's cores, and OpenBLAS's
+    # threads on a busy 2-core host turn a 0.03 ms GEMM into milliseconds
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "core"), OPENBLAS_NUM_THREADS="1")
     proc = subprocess.Popen([sys.executable, "-m", "webtensor", "serve", "--port", str(port), "--models", str(tmp),
                              "--poll", "0.2", "--max-batch", str(max_batch)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_up(port, proc)
-        out = asyncio.run(run(port, root, args.clients, args.seconds, args.versions))
-        import urllib.request
-
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models/digits") as r:
-            out["serving"] = [s["version"] for s in json.load(r)["model_version_status"] if s["state"] == "AVAILABLE"]
+        out = asyncio.run(run(port, root, args.model, args.clients, args.seconds, args.versions))
+        out["serving"] = serving(port, str(args.versions + 1))
     finally:
         proc.terminate()
         try:
@@ -164,8 +183,10 @@ def main(argv=None) -> int:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--versions", type=int, default=10)
+    p.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
     args = p.parse_args(argv)
-    print(f"{args.clients} clients, {args.seconds:.0f} s per server, {args.versions} new versions dropped in each run")
+    print(f"digits {args.model}: {args.clients} clients, {args.seconds:.0f} s per server, {args.versions} new "
+          f"versions dropped in each run")
     batched, single = phase(args, 256), phase(args, 1)
     print(f"batching: {batched['rps'] / single['rps']:.2f}x the requests/s of one model call per request")
     ok = all(not o["failures"] and o["serving"] == [str(args.versions + 1)] for o in (batched, single))
