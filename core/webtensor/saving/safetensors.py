@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import struct
 
 from .. import dtypes as D
@@ -133,7 +134,8 @@ def read_bytes(buf, on_header=None) -> Header:
 def read_file(f, on_header=None) -> Header:
     """Parse an open binary file; its size bounds every read before one happens."""
     try:
-        total = os.fstat(f.fileno()).st_size - f.tell()
+        info = os.fstat(f.fileno())
+        total = info.st_size - f.tell() if stat.S_ISREG(info.st_mode) else None  # pipes: unknown
     except (AttributeError, OSError, ValueError):
         total = None
     return _drive(total, on_header or _ignore, _bounded(f.read, total))
