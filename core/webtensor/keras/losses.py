@@ -28,7 +28,9 @@ def _true(y_true, dtype):
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
     """Make two tensors' ranks agree when they differ by a trailing dimension of 1."""
-    r1, r2 = len(x1.shape), len(x2.shape)
+    r1, r2 = x1.ndim, x2.ndim
+    if r1 == r2:
+        return x1, x2
     if r1 == r2 + 1 and x1.shape[-1] == 1:
         if r2 == 1 and expand_rank_1:
             x2 = A.expand_dims(x2, -1)
@@ -47,7 +49,8 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
         w = _true(sample_weight, values.dtype)
         values, w = squeeze_or_expand_to_same_rank(values, w)
         values = values * w
-    if reduction in (None, "none") or not values.shape.rank or values.shape[0] == 0:
+    shape = tuple(values.shape)
+    if reduction in (None, "none") or not shape or shape[0] == 0:
         return values
     total = reduce_sum(values)
     if reduction == "sum":
@@ -55,7 +58,7 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
         return M.div_no_nan(total, reduce_sum(_true(sample_weight, values.dtype)))
     n = 1
-    for d in values.shape:
+    for d in shape:
         n *= d
     return total * (1.0 / n) if n else total
 
@@ -148,16 +151,17 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     """Integer labels against class scores; out-of-range labels are an error (on CPU backends)."""
     y_pred = _pred(y_pred)
     labels = y_true if type(y_true) is Tensor else convert(y_true)
-    if len(labels.shape) == len(y_pred.shape) and labels.shape[-1] == 1:
+    ps, ls = tuple(y_pred.shape), tuple(labels.shape)
+    if len(ls) == len(ps) and ls[-1] == 1:
         labels = A.squeeze(labels, -1)
+        ls = ls[:-1]
     if labels.dtype.kind == "f":
         labels = M.cast(labels, "int32")
-    if axis not in (-1, len(y_pred.shape) - 1):
+    if axis not in (-1, len(ps) - 1):
         raise ValueError(f"sparse_categorical_crossentropy: only axis=-1 is supported, got axis={axis}")
-    if tuple(labels.shape) != tuple(y_pred.shape[:-1]):
-        raise ValueError(f"sparse_categorical_crossentropy: labels of shape {tuple(labels.shape)} do not match "
-                         f"predictions of shape {tuple(y_pred.shape)} (expected labels of shape "
-                         f"{tuple(y_pred.shape[:-1])})")
+    if ls != ps[:-1]:
+        raise ValueError(f"sparse_categorical_crossentropy: labels of shape {ls} do not match predictions of "
+                         f"shape {ps} (expected labels of shape {ps[:-1]})")
     valid = None
     if ignore_class is not None:
         valid = M.not_equal(labels, ignore_class)

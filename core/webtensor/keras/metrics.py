@@ -72,27 +72,50 @@ class Metric:
 
 
 class _Reduce(Metric):
-    """total and count; Mean divides them."""
+    """total and count; Mean divides them. Unweighted counts are known on the host, so they
+    accumulate there and reach the ``count`` variable when it is read."""
 
     def __init__(self, name=None, dtype=None):
         super().__init__(name, dtype)
         self.total = self.add_variable((), name="total")
-        self.count = self.add_variable((), name="count")
+        self._count = self.add_variable((), name="count")
+        self._pending = 0.0
+
+    @property
+    def count(self):
+        if self._pending:
+            self._count.assign(self._count + self._pending)
+            self._pending = 0.0
+        return self._count
+
+    @property
+    def variables(self):
+        self.count  # noqa: B018  (flush the host count)
+        return list(self._variables)
+
+    def reset_state(self):
+        self._pending = 0.0
+        super().reset_state()
+
+    def add(self, value_sum, n: float) -> None:
+        """total += value_sum; count += n (n a Python number): the training loop's loss tracker."""
+        self.total.assign(self.total + value_sum)
+        self._pending += n
 
     def update_state(self, values, sample_weight=None):
         values = _t(values, self._dtype)
-        if sample_weight is not None:
-            w = _t(sample_weight, self._dtype)
-            values, w = L.squeeze_or_expand_to_same_rank(values, w)
-            if len(values.shape) > len(w.shape):
-                values = reduce_mean(values, list(range(len(w.shape), len(values.shape))))
-            w = A.broadcast_to(w, tuple(values.shape))
-            values = values * w
-            n = reduce_sum(w)
-        else:
-            n = float(values.shape[0]) if values.shape.rank else 1.0
-        self.total.assign(self.total + reduce_sum(values))
-        self.count.assign(self.count + n)
+        if sample_weight is None:
+            shape = tuple(values.shape)
+            self.add(reduce_sum(values) if shape else values, float(shape[0]) if shape else 1.0)
+            return
+        w = _t(sample_weight, self._dtype)
+        values, w = L.squeeze_or_expand_to_same_rank(values, w)
+        if len(values.shape) > len(w.shape):
+            values = reduce_mean(values, list(range(len(w.shape), len(values.shape))))
+        w = A.broadcast_to(w, tuple(values.shape))
+        self.total.assign(self.total + reduce_sum(values * w))
+        count = self.count
+        count.assign(count + reduce_sum(w))
 
 
 @register("metrics")
@@ -131,8 +154,8 @@ class MeanMetricWrapper(Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
-        if values.shape.rank and values.shape.rank > 1:
-            values = reduce_mean(values, list(range(1, values.shape.rank)))
+        if values.ndim > 1:
+            values = reduce_mean(values, list(range(1, values.ndim)))
         super().update_state(values, sample_weight)
 
     def get_config(self):
@@ -149,7 +172,7 @@ def _matches(y_true, y_pred):
 def sparse_categorical_accuracy(y_true, y_pred):
     y_pred = _t(y_pred)
     y_true = _t(y_true)
-    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
         y_true = A.squeeze(y_true, -1)
     pred = argmax(y_pred, -1, output_type=y_true.dtype if y_true.dtype.is_integer else D.int64)
     if pred.dtype is not y_true.dtype:

@@ -331,14 +331,21 @@ class Layer:
     def losses(self) -> list:
         """Losses added during the last call (``add_loss``, activity regularizers) plus the
         weight regularization penalties, for this layer and its sublayers."""
+        return self._losses_from(self._loss_sources())
+
+    def _loss_sources(self):
+        """(ids of this layer and its sublayers, [(variable, regularizer)]): what ``losses`` reads."""
         layers = self._flatten_layers()
-        ids = {id(layer) for layer in layers}
-        out = [loss for owner, loss in _LOSSES if id(owner) in ids]
-        for layer in layers:
-            for v in layer._trainable_variables + layer._non_trainable_variables:
-                reg = getattr(v, "regularizer", None)
-                if reg is not None and v.trainable:
-                    out.append(reg(v))
+        regs = [(v, v.regularizer) for layer in layers
+                for v in layer._trainable_variables + layer._non_trainable_variables
+                if getattr(v, "regularizer", None) is not None]
+        return {id(layer) for layer in layers}, regs
+
+    @staticmethod
+    def _losses_from(sources) -> list:
+        ids, regs = sources
+        out = [loss for owner, loss in _LOSSES if id(owner) in ids] if _LOSSES else []
+        out.extend(reg(v) for v, reg in regs if v.trainable)
         return out
 
     def add_loss(self, loss) -> None:

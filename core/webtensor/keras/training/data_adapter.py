@@ -7,6 +7,7 @@ are iterated as they are, one pass per epoch.
 """
 from __future__ import annotations
 
+import array
 import math
 import random as _pyrandom
 
@@ -156,7 +157,7 @@ class DataHandler:
         if self.shuffle:
             perm = list(range(n))
             _pyrandom.Random(_seed()).shuffle(perm)
-            p = convert(perm, D.int32)
+            p = convert(memoryview(array.array("i", perm)))
             x, y, sw = _gather(x, p), _gather(y, p), _gather(sw, p)
         for i in range(self.steps):
             start = (i * bs) % n

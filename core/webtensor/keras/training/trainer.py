@@ -122,7 +122,8 @@ class Trainer:
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss plus the losses added by layers (regularizers, add_loss)."""
         total = self._compile_loss(y, y_pred, sample_weight) if self._compile_loss is not None else None
-        for extra in self.losses:
+        sources = self._loss_sources_cache
+        for extra in (self._losses_from(sources) if sources is not None else self.losses):
             total = extra if total is None else total + extra
         if total is None:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
@@ -137,8 +138,10 @@ class Trainer:
         return {m.name: m.result() for m in self.metrics}
 
     def _track_loss(self, loss, x):
-        first = nest.flatten(x)[0]
-        self._loss_tracker.update_state(loss, sample_weight=float(first.shape[0]) if first.shape.rank else 1.0)
+        """The epoch loss: the mean of batch losses weighted by batch size (as Keras)."""
+        shape = tuple(nest.flatten(x)[0].shape)
+        n = float(shape[0]) if shape else 1.0
+        self._loss_tracker.add(loss * n, n)
 
     def train_step(self, data):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
@@ -187,6 +190,7 @@ class Trainer:
         self.stop_training = False
         self._want_logs = cbs.wants_batch_logs("train")
         self._train_variables = self.trainable_variables
+        self._loss_sources_cache = self._loss_sources()
         self._in_fit = True
         logs = {}
         try:
@@ -216,6 +220,7 @@ class Trainer:
             self._in_fit = False
             self._want_logs = True
             self._train_variables = None
+            self._loss_sources_cache = None
         return self.history
 
     def _epoch_logs(self) -> dict:
@@ -304,6 +309,7 @@ class Trainer:
         return nest.map_structure(lambda t: t.numpy(), y)
 
     _train_variables = None
+    _loss_sources_cache = None
 
 
 def _length(x) -> int:
