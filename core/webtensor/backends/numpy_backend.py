@@ -307,7 +307,7 @@ class NumpyBackend:
                 for sl in offsets:
                     dx[sl] = g
                 return dx
-            arg = np.stack([x[sl] for sl in offsets]).argmax(axis=0)  # first maximum, row-major
+            arg = np.stack([x[sl] for sl in offsets], axis=-1).argmax(axis=-1)  # first maximum, row-major
             zero = np.zeros((), dy.dtype)
             for k, sl in enumerate(offsets):
                 dx[sl] = np.where(arg == k, dy, zero)

@@ -56,6 +56,9 @@ class Adam(_AdamBase):
         t = self._host_step() + 1
         return {"alpha": lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)}
 
+    def _fused_on(self, variable) -> bool:
+        return not self.amsgrad and "adam_update" in variable._be.fused
+
     def _rule(self, g, w, slots, s):
         if not self.amsgrad:
             fused = _fused_adam(g, w, slots["momentum"], slots["velocity"], s["alpha"], 1 - self.beta_1,

@@ -222,6 +222,11 @@ class Optimizer:
         """(new weight, new slots) from gradient g, weight w and slot values (any shape)."""
         raise TypeError(f"{type(self).__name__} must implement _rule(g, w, slots, scalars)")
 
+    def _fused_on(self, variable) -> bool:
+        """Whether the variable's backend runs this rule as one kernel (then per-variable calls
+        are cheaper than concatenating everything)."""
+        return False
+
     def _decay_factors(self, variables, lr):
         if self.weight_decay is None:
             return None
@@ -231,7 +236,8 @@ class Optimizer:
     def _update(self, grads, variables, lr):
         s = self._scalars(lr)
         decay = self._decay_factors(variables, lr)
-        if len(variables) > 1 and len({(v.dtype, v._be) for v in variables}) == 1:
+        if len(variables) > 1 and not self._fused_on(variables[0]) and \
+                len({(v.dtype, v._be) for v in variables}) == 1:
             return self._flat_update(grads, variables, s, decay)
         self._sync_slots()
         for i, (g, v) in enumerate(zip(grads, variables)):
