@@ -29,6 +29,20 @@ static int chunk_rows(const Conv *v, int es) {
     return rows < 1 ? 1 : rows;
 }
 
+/* Small copies inline: memory.copy/fill are calls into the engine, too slow for the
+ * one-pixel segments (a few dozen bytes) im2col moves. */
+static void copy_seg(char *dst, const char *src, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) wasm_v128_store(dst + i, wasm_v128_load(src + i));
+    for (; i < n; i++) dst[i] = src[i];
+}
+
+static void zero_seg(char *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) wasm_v128_store(dst + i, wasm_i32x4_splat(0));
+    for (; i < n; i++) dst[i] = 0;
+}
+
 /* col[r, (i*KW + j)*cg + c] = x[n, oh*sh - pt + i*dh, ow*sw - pl + j*dw, g*cg + c] or 0 */
 static void im2col(const Conv *v, int es, const char *x, int g, int m0, int rows, char *col) {
     size_t seg = (size_t)v->cg * es;
@@ -39,12 +53,10 @@ static void im2col(const Conv *v, int es, const char *x, int g, int m0, int rows
             int ih = oh * v->sh - v->pt + i * v->dh;
             for (int j = 0; j < v->kw; j++, dst += seg) {
                 int iw = ow * v->sw - v->pl + j * v->dw;
-                if (ih < 0 || ih >= v->h || iw < 0 || iw >= v->w) {
-                    __builtin_memset(dst, 0, seg);
-                } else {
-                    const char *src = x + ((((size_t)n * v->h + ih) * v->w + iw) * v->c + (size_t)g * v->cg) * es;
-                    __builtin_memcpy(dst, src, seg);
-                }
+                if (ih < 0 || ih >= v->h || iw < 0 || iw >= v->w)
+                    zero_seg(dst, seg);
+                else
+                    copy_seg(dst, x + ((((size_t)n * v->h + ih) * v->w + iw) * v->c + (size_t)g * v->cg) * es, seg);
             }
         }
     }

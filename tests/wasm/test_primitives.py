@@ -250,7 +250,8 @@ CONV = [  # x shape, w shape, strides, pads, dilations, groups
 def test_conv2d_and_gradients(pair, dt, case):
     xs, ws, st, pads, dil, groups = case
     x, w = rand(dt, xs, -1, 1), rand(dt, ws, -1, 1)
-    tol = {"rtol": 1e-4, "atol": 1e-4} if dt is D.float32 else {"rtol": 2e-2, "atol": 5e-2} if dt is D.float16 else {}
+    tol = {D.float32: {"rtol": 1e-4, "atol": 1e-4}, D.float16: {"rtol": 2e-2, "atol": 5e-2},
+           D.float64: {"rtol": 1e-11, "atol": 1e-11}}[dt]  # sums of up to 800 terms of size ~10
     y, _ = pair.run("conv2d", x, w, strides=st, pads=pads, dilations=dil, groups=groups)
     pair.check("conv2d", x, w, strides=st, pads=pads, dilations=dil, groups=groups, **tol)
     dy = rand(dt, y.shape, -1, 1)
