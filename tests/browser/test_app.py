@@ -124,9 +124,12 @@ def test_gallery_static_site_on_desktop_and_phone(tab, static_url, models):
         size = (models / "digits_mlp/1/model.safetensors").stat().st_size
         assert f"{size / 1024:.1f} KiB" in digits and "4,810 params" in digits
         assert t.page.evaluate(UNLABELLED_JS) == []
-        overflow = t.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {viewport['width']}px viewport"
         t.shot(f"app-gallery-{name}")
+        for tab_ in ("gallery", "draw", "train", "regression", "embed"):
+            t.page.click(f"#tab-{tab_}")
+            assert t.page.is_visible(f"#{tab_}")
+            overflow = t.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{name} {tab_}: {overflow}px wider than the {viewport['width']}px viewport"
 
 
 # -- draw a digit -----------------------------------------------------------------------
