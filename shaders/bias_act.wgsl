@@ -11,6 +11,5 @@ fn act(v: f32) -> f32 { return {{ACT}}; }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_id(wid, nwg, lid);
-    if (i < p.n) { out[i] = act(x[i] + bias[i % p.c]); }
+    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { out[i] = act(x[i] + bias[i % p.c]); }
 }

@@ -5,10 +5,17 @@
 
 const WG: u32 = 256u;
 
-// Flat invocation index of a 1-D kernel launched on a 2-D grid (large tensors
-// exceed maxComputeWorkgroupsPerDimension in x, so the dispatcher spreads over y).
+// Flat invocation index of a 1-D kernel launched on a 2-D grid (the dispatcher spreads
+// past maxComputeWorkgroupsPerDimension over y).
 fn flat_id(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
     return (wid.y * nwg.x + wid.x) * WG + lid.x;
+}
+
+// Element kernels loop ("grid-stride"): the dispatcher caps the number of workgroups
+// (few on CPU adapters, where each workgroup costs microseconds to start), and every
+// invocation handles elements i, i + stride, ...
+fn grid_stride(nwg: vec3<u32>) -> u32 {
+    return nwg.x * nwg.y * WG;
 }
 
 fn bits_f32(b: u32) -> f32 { return bitcast<f32>(b); }

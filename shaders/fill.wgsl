@@ -7,13 +7,11 @@ struct Params { n: u32, value: u32, start: u32, delta: u32 }
 @compute @workgroup_size(256)
 fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_id(wid, nwg, lid);
-    if (i < p.n) { out[i] = bitcast<{{T}}>(p.value); }
+    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { out[i] = bitcast<{{T}}>(p.value); }
 }
 
 @compute @workgroup_size(256)
 fn arange(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_id(wid, nwg, lid);
-    if (i < p.n) { out[i] = {{T}}(i) * bitcast<{{T}}>(p.delta) + bitcast<{{T}}>(p.start); }
+    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { out[i] = {{T}}(i) * bitcast<{{T}}>(p.delta) + bitcast<{{T}}>(p.start); }
 }

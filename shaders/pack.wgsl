@@ -11,8 +11,10 @@ struct Params { n: u32, count: u32, _p0: u32, _p1: u32 }
 @compute @workgroup_size(256)
 fn bytes_from_bool(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_id(wid, nwg, lid);
-    if (i >= p.n) { return; }
+    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { bytes_from_bool_at(i); }
+}
+
+fn bytes_from_bool_at(i: u32) {
     var w = 0u;
     for (var k = 0u; k < 4u; k++) {
         let j = 4u * i + k;
@@ -25,8 +27,10 @@ fn bytes_from_bool(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 @compute @workgroup_size(256)
 fn bool_from_bytes(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_id(wid, nwg, lid);
-    if (i >= p.n) { return; }
+    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { bool_from_bytes_at(i); }
+}
+
+fn bool_from_bytes_at(i: u32) {
     out[i] = select(0u, 1u, ((a[i / 4u] >> (8u * (i % 4u))) & 0xffu) != 0u);
 }
 
@@ -34,8 +38,10 @@ fn bool_from_bytes(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 @compute @workgroup_size(256)
 fn i64_from_i32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_id(wid, nwg, lid);
-    if (i >= p.n) { return; }
+    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { i64_from_i32_at(i); }
+}
+
+fn i64_from_i32_at(i: u32) {
     let v = a[i / 2u];
     out[i] = select(v, select(0u, 0xffffffffu, (v & 0x80000000u) != 0u), (i & 1u) == 1u);
 }

@@ -44,8 +44,10 @@ fn window_count(oy: u32, ox: u32) -> f32 {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_id(wid, nwg, lid);
-    if (i >= p.n_in) { return; }
+    for (var i = flat_id(wid, nwg, lid); i < p.n_in; i += grid_stride(nwg)) { element(i); }
+}
+
+fn element(i: u32) {
     let ch = i % p.c;
     let xx = (i / p.c) % p.w;
     let y = (i / (p.c * p.w)) % p.h;

@@ -19,15 +19,16 @@ fn bits(i: u32) -> u32 { return mix32(mix32(i ^ p.k0) + p.k1); }
 @compute @workgroup_size(256)
 fn draw_uniform(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_id(wid, nwg, lid);
-    if (i < p.n) { out[i] = f32(bits(i) >> 8u) * 5.9604645e-8; }
+    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { out[i] = f32(bits(i) >> 8u) * 5.9604645e-8; }
 }
 
 @compute @workgroup_size(256)
 fn draw_normal(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_id(wid, nwg, lid);
-    if (i >= p.n) { return; }
+    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { draw_uniform_at(i); }
+}
+
+fn draw_uniform_at(i: u32) {
     let u1 = (f32(bits(2u * i) >> 8u) + 1.0) * 5.9604645e-8;
     let u2 = f32(bits(2u * i + 1u) >> 8u) * 5.9604645e-8;
     out[i] = sqrt(-2.0 * log_(u1)) * cos_(6.2831855 * u2);

@@ -28,6 +28,7 @@ fn kept_offset(o: u32) -> i32 {
 }
 
 fn red_offset(j: u32) -> i32 {
+    if (p.nr == 1u) { return i32(j) * p.rstride[0]; }
     var r = j;
     var off = 0;
     for (var d = i32(p.nr) - 1; d >= 0; d--) {
@@ -40,29 +41,29 @@ fn red_offset(j: u32) -> i32 {
 
 var<workgroup> sh: array<{{T}}, 256>;
 
-// one workgroup per (output, part): for reductions whose elements are contiguous
+// one workgroup per (output, part): for reductions whose elements are contiguous; the
+// workgroups loop when there are more of those than the grid holds
 @compute @workgroup_size(256)
 fn group(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_index) lid: u32) {
-    let g = wid.y * nwg.x + wid.x;
-    let live = g < p.n_out * p.parts;
-    var acc = identity();
-    if (live) {
+    for (var g = wid.y * nwg.x + wid.x; g < p.n_out * p.parts; g += nwg.x * nwg.y) {
         let o = g / p.parts;
         let q = g % p.parts;
         let base = kept_offset(o);
         let end = min(p.n_red, (q + 1u) * p.chunk);
+        var acc = identity();
         for (var j = q * p.chunk + lid; j < end; j += 256u) {
             acc = combine(acc, a[base + red_offset(j)]);
         }
-    }
-    sh[lid] = acc;
-    workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
-        if (lid < s) { sh[lid] = combine(sh[lid], sh[lid + s]); }
+        sh[lid] = acc;
+        workgroupBarrier();
+        for (var s = 128u; s > 0u; s >>= 1u) {
+            if (lid < s) { sh[lid] = combine(sh[lid], sh[lid + s]); }
+            workgroupBarrier();
+        }
+        if (lid == 0u) { out[g] = sh[0]; }
         workgroupBarrier();
     }
-    if (live && lid == 0u) { out[g] = sh[0]; }
 }
 
 // one invocation per (output, part): for reductions across outer dims, where
@@ -70,8 +71,10 @@ fn group(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
 @compute @workgroup_size(256)
 fn serial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_id) lid: vec3<u32>) {
-    let g = flat_id(wid, nwg, lid);
-    if (g >= p.n_out * p.parts) { return; }
+    for (var g = flat_id(wid, nwg, lid); g < p.n_out * p.parts; g += grid_stride(nwg)) { group_at(g); }
+}
+
+fn group_at(g: u32) {
     let o = g % p.n_out;
     let q = g / p.n_out;
     let base = kept_offset(o);

@@ -11,8 +11,10 @@ fn combine(x: {{T}}, y: {{T}}) -> {{T}} { return {{COMBINE}}; }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_id(wid, nwg, lid);
-    if (i >= p.n_out) { return; }
+    for (var i = flat_id(wid, nwg, lid); i < p.n_out; i += grid_stride(nwg)) { element(i); }
+}
+
+fn element(i: u32) {
     let base = (i / p.inner) * p.n * p.inner + i % p.inner;
     let exclusive = (p.flags & 1u) != 0u;
     let reverse = (p.flags & 2u) != 0u;

@@ -11,8 +11,10 @@ struct Params { n_upd: u32, n: u32, inner: u32, nidx: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
-    let i = flat_id(wid, nwg, lid);
-    if (i >= p.n_upd) { return; }
+    for (var i = flat_id(wid, nwg, lid); i < p.n_upd; i += grid_stride(nwg)) { element(i); }
+}
+
+fn element(i: u32) {
     let r = i % p.inner;
     let j = (i / p.inner) % p.nidx;
     let o = i / (p.inner * p.nidx);

@@ -1,5 +1,6 @@
 // Fused softmax along an axis of x viewed as [outer, n, inner]: one workgroup per
-// (outer, inner) row: max, then sum of exp(x - max), then exp(x - max) / sum.
+// (outer, inner) row (looping over rows past the grid): max, then sum of exp(x - max),
+// then exp(x - max) / sum.
 struct Params { rows: u32, n: u32, inner: u32, _p0: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -38,13 +39,13 @@ fn row_sum_exp(base: u32, lid: u32, m: f32) -> f32 {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-    let row = wid.y * nwg.x + wid.x;
-    if (row >= p.rows) { return; }
-    let base = (row / p.inner) * p.n * p.inner + row % p.inner;
-    let m = row_max(base, lid);
-    let s = row_sum_exp(base, lid, m);
-    for (var j = lid; j < p.n; j += 64u) {
-        let k = base + j * p.inner;
-        out[k] = exp_(x[k] - m) / s;
+    for (var row = wid.y * nwg.x + wid.x; row < p.rows; row += nwg.x * nwg.y) {
+        let base = (row / p.inner) * p.n * p.inner + row % p.inner;
+        let m = row_max(base, lid);
+        let s = row_sum_exp(base, lid, m);
+        for (var j = lid; j < p.n; j += 64u) {
+            let k = base + j * p.inner;
+            out[k] = exp_(x[k] - m) / s;
+        }
     }
 }

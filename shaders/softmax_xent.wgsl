@@ -38,22 +38,22 @@ fn tree_sum(lid: u32, v: f32) -> f32 {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-    let row = wid.y * nwg.x + wid.x;
-    if (row >= p.rows) { return; }
-    let base = row * p.n;
-    var m = -f32_inf();
-    for (var j = lid; j < p.n; j += 64u) { m = fmax_(m, x[base + j]); }
-    m = tree_max(lid, m);
-    var t = 0.0;
-    for (var j = lid; j < p.n; j += 64u) { t += exp_(x[base + j] - m); }
-    let s = tree_sum(lid, t);
-    let lse = log_(s) + m;
-    let label = labels[row];
-    let ok = label >= 0 && u32(label) < p.n;
-    for (var j = lid; j < p.n; j += 64u) {
-        let g = exp_(x[base + j] - lse) - select(0.0, 1.0, ok && u32(label) == j);
-        backprop[base + j] = select(f32_nan(), g, ok);
+    for (var row = wid.y * nwg.x + wid.x; row < p.rows; row += nwg.x * nwg.y) {
+        let base = row * p.n;
+        var m = -f32_inf();
+        for (var j = lid; j < p.n; j += 64u) { m = fmax_(m, x[base + j]); }
+        m = tree_max(lid, m);
+        var t = 0.0;
+        for (var j = lid; j < p.n; j += 64u) { t += exp_(x[base + j] - m); }
+        let s = tree_sum(lid, t);
+        let lse = log_(s) + m;
+        let label = labels[row];
+        let ok = label >= 0 && u32(label) < p.n;
+        for (var j = lid; j < p.n; j += 64u) {
+            let g = exp_(x[base + j] - lse) - select(0.0, 1.0, ok && u32(label) == j);
+            backprop[base + j] = select(f32_nan(), g, ok);
+        }
+        let xl = x[base + select(0u, u32(label), ok)];
+        if (lid == 0u) { loss[row] = select(f32_nan(), lse - xl, ok); }
     }
-    let xl = x[base + select(0u, u32(label), ok)];
-    if (lid == 0u) { loss[row] = select(f32_nan(), lse - xl, ok); }
 }

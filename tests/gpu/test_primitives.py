@@ -504,3 +504,48 @@ def test_a_binding_larger_than_the_adapter_allows_is_a_clear_error(gpu):
     big = gpu._new((n,), tf.float32)
     with pytest.raises(tf.errors.ResourceExhaustedError, match="maxStorageBufferBindingSize"):
         gpu.unary("neg", big)
+
+
+# -- the workgroup-memory kernels (tiled GEMM, tree reductions) -----------------------------------
+
+@pytest.fixture
+def gpu_tiled(gpu, monkeypatch):
+    """The kernels a hardware GPU runs, forced on whatever adapter is here (lavapipe in CI
+    runs the workgroup-memory-free variants by default)."""
+    monkeypatch.setattr(gpu, "workgroup_kernels", True)
+    return gpu
+
+
+@pytest.mark.parametrize("ashape,bshape,ta,tb", [((65, 33), (33, 70), False, False), ((2, 3, 40), (40, 6), True, False),
+                                                 ((8, 3000), (3000, 5), False, True), ((130, 70), (70, 129), True, True)])
+def test_tiled_matmul(gpu_tiled, cpu, ashape, bshape, ta, tb):
+    test_matmul(gpu_tiled, cpu, ashape, bshape, ta, tb)
+
+
+@pytest.mark.parametrize("case", [0, 2, 3, 6])
+def test_tiled_convolutions(gpu_tiled, cpu, case):
+    test_conv2d_and_both_gradients(gpu_tiled, cpu, *CONVS[case])
+
+
+@pytest.mark.parametrize("shape,axes", [((3, 700), (1,)), ((2, 300, 5), (1, 2)), ((1, 100000), (1,))])
+def test_tree_reductions(gpu_tiled, cpu, shape, axes):
+    test_reduce_float32(gpu_tiled, cpu, shape, axes, False)
+
+
+@pytest.mark.parametrize("tiled", [False, True])
+def test_grids_past_the_workgroup_limit_split_or_loop(gpu, cpu, monkeypatch, tiled):
+    """With the per-dimension limit made tiny, every kind of launch must spread over y,
+    loop over elements, or split into several dispatches, and still agree with numpy."""
+    monkeypatch.setattr(gpu, "_max_groups", 7)
+    monkeypatch.setattr(gpu, "_max_items", 20)
+    monkeypatch.setattr(gpu, "workgroup_kernels", tiled)
+    a = floats((300, 257), 50)
+    same(gpu, cpu, lambda be, x: be.unary("exp", x), a, tol=TRANSCENDENTAL)
+    same(gpu, cpu, lambda be, x: be.reduce("sum", x, (1,), False), a, tol=(SUM, 1e-6),
+         scale=np.abs(a).sum(1))
+    same(gpu, cpu, lambda be, x: be.reduce("max", x, (0,), False), a)
+    same(gpu, cpu, lambda be, x: be.softmax(x, 1) if be is gpu else np.exp(x - x.max(1, keepdims=True))
+         / np.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True), a[:100], tol=(1e-6, 1e-7))
+    b, c = floats((20, 130, 9), 51, 1.0), floats((9, 40), 52, 1.0)  # 20 batches x 5 row tiles
+    same(gpu, cpu, lambda be, x, y: be.matmul(x, y, False, False), b, c, tol=(GEMM, 0),
+         scale=_gemm_scale(b, c, False, False))

@@ -134,6 +134,10 @@ class GPUBackend:
         lim = self.dev.limits
         self._max_groups = lim.get("maxComputeWorkgroupsPerDimension", 65535)
         self._max_binding = lim.get("maxStorageBufferBindingSize", 1 << 27)
+        self._max_items = 64 if self.is_fallback else 4 * self._max_groups
+        # tiled GEMM and tree reductions share workgroup memory: right for GPUs; CPU adapters
+        # run workgroup barriers as thread switches and do better without (tests flip this)
+        self.workgroup_kernels = not self.is_fallback
         self.dtypes = frozenset(S.STORAGE)
         self.pool = Pool(self.dev)
         self._pipes: dict = {}
@@ -190,15 +194,19 @@ class GPUBackend:
         self.dev.submit()
         self.pool.flush()
 
+    def _items(self, n: int) -> tuple:
+        """Workgroups for an element kernel over n items: enough to cover them, capped
+        (the kernels loop), fewer on CPU adapters where a workgroup is expensive."""
+        return self._grid(min(_ceil(n, WG), self._max_items))
+
     def _grid(self, groups: int) -> tuple:
-        """Workgroup counts for ``groups`` workgroups, spread over y past the x limit."""
+        """Workgroup counts for ``groups`` workgroups, spread over y past the x limit (and
+        capped at the whole grid: the kernels loop)."""
         m = self._max_groups
         if groups <= m:
             return (groups, 1, 1)
-        y = _ceil(groups, m)
-        if y > m:
-            raise ResourceExhaustedError(f"GPU: {groups} workgroups exceed this adapter's grid")
-        return (_ceil(groups, y), y, 1)
+        y = min(_ceil(groups, m), m)
+        return (min(_ceil(groups, y), m), y, 1)
 
     def _new(self, shape: tuple, dtype: D.DType) -> Handle:
         n = prod(shape)
@@ -215,7 +223,7 @@ class GPUBackend:
         pipe = self._pipe(("map.wgsl",), "main", "urw", T=S.STORAGE[x.dtype], U=S.STORAGE[dtype],
                           OP=expr, RANK=len(cs))
         params = struct.pack("<Iiii8I8i", out.n, offset, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
-        self._run(pipe, params, [(x.buf, x.n * 4), (out.buf, out.n * 4)], self._grid(_ceil(out.n, WG)))
+        self._run(pipe, params, [(x.buf, x.n * 4), (out.buf, out.n * 4)], self._items(out.n))
         return out
 
     def _fill(self, shape: tuple, dtype: D.DType, bits: int) -> Handle:
@@ -223,7 +231,7 @@ class GPUBackend:
         if out.n:
             pipe = self._pipe(("fill.wgsl",), "fill", "uw", T=S.STORAGE[dtype])
             self._run(pipe, struct.pack("<IIII", out.n, bits, 0, 0), [(out.buf, out.n * 4)],
-                      self._grid(_ceil(out.n, WG)))
+                      self._items(out.n))
         return out
 
     def scalar_buffer(self, word: int):
@@ -263,7 +271,7 @@ class GPUBackend:
         out = self._new(shape, D.bool_)
         pipe = self._pipe(("pack.wgsl",), "bool_from_bytes", "urw")
         self._run(pipe, struct.pack("<IIII", out.n, out.n, 0, 0), [(tmp, len(data)), (out.buf, out.n * 4)],
-                  self._grid(_ceil(out.n, WG)))
+                  self._items(out.n))
         return out
 
     def _host_words(self, h: Handle) -> tuple:
@@ -279,7 +287,7 @@ class GPUBackend:
         tmp = self.pool.take(4 * words)
         pipe = self._pipe(("pack.wgsl",), entry, "urw")
         self._run(pipe, struct.pack("<IIII", words, h.n, 0, 0), [(h.buf, 4 * h.n), (tmp, 4 * words)],
-                  self._grid(_ceil(words, WG)))
+                  self._items(words))
         return tmp, 4 * words, host
 
     @staticmethod
@@ -322,7 +330,7 @@ class GPUBackend:
         if n:
             pipe = self._pipe(("fill.wgsl",), "arange", "uw", T=S.STORAGE[dtype])
             params = struct.pack("<IIII", n, 0, _bits(start, dtype), _bits(delta, dtype))
-            self._run(pipe, params, [(out.buf, 4 * n)], self._grid(_ceil(n, WG)))
+            self._run(pipe, params, [(out.buf, 4 * n)], self._items(n))
         return out
 
     def random(self, kind, shape, dtype, key):
@@ -330,7 +338,7 @@ class GPUBackend:
         if out.n:
             pipe = self._pipe(("random.wgsl",), "draw_" + kind, "uw")
             params = struct.pack("<IIII", out.n, key[0] & 0xFFFFFFFF, key[1] & 0xFFFFFFFF, 0)
-            self._run(pipe, params, [(out.buf, 4 * out.n)], self._grid(_ceil(out.n, WG)))
+            self._run(pipe, params, [(out.buf, 4 * out.n)], self._items(out.n))
         return out
 
     # -- elementwise ---------------------------------------------------------------------------
@@ -363,7 +371,7 @@ class GPUBackend:
         pipe = self._pipe(("zip.wgsl",), "main", "urrw", T=S.STORAGE[x.dtype], U=S.STORAGE[out.dtype],
                           OP=expr, RANK=len(cs), A=load_a, B=load_b)
         params = struct.pack("<IiiI8I8i8i", out.n, 0, 0, word, *_pad(cs, 8, 1), *_pad(sa, 8), *_pad(sb, 8))
-        self._run(pipe, params, bufs + [(out.buf, 4 * out.n)], self._grid(_ceil(out.n, WG)))
+        self._run(pipe, params, bufs + [(out.buf, 4 * out.n)], self._items(out.n))
         return out
 
     def where(self, cond, x, y):
@@ -376,7 +384,7 @@ class GPUBackend:
         params = struct.pack("<Iiii8I8i8i8i", out.n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sc, 8), *_pad(sa, 8),
                              *_pad(sb, 8))
         self._run(pipe, params, [(cond.buf, 4 * cond.n), (x.buf, 4 * x.n), (y.buf, 4 * y.n),
-                                 (out.buf, 4 * out.n)], self._grid(_ceil(out.n, WG)))
+                                 (out.buf, 4 * out.n)], self._items(out.n))
         return out
 
     def cast(self, x, dtype):
@@ -414,8 +422,10 @@ class GPUBackend:
         if len(kept) > 4 or len(red) > 4:
             raise InvalidArgumentError(f"reduce_{op}: the GPU kernel handles at most 4 runs of kept and "
                                        f"of reduced dims; axes {axes} of shape {shape} alternate more")
-        contiguous = groups[-1][0]
-        if contiguous:  # one workgroup per output
+        # one workgroup per output for long contiguous runs on a GPU; else one invocation
+        # per output (CPU adapters run workgroup barriers as thread switches)
+        contiguous = groups[-1][0] and n_red >= 256 and self.workgroup_kernels
+        if contiguous:
             parts = 1 if n_out >= 64 else max(1, min(_ceil(n_red, 2048), 256 // n_out))
         else:  # one invocation per output
             parts = 1 if n_out >= 4096 else max(1, min(_ceil(n_red, 256), 8192 // n_out))
@@ -430,7 +440,7 @@ class GPUBackend:
                              *_pad([d for d, _ in kept], 4, 1), *_pad([s for _, s in kept], 4),
                              *_pad([d for d, _ in red], 4, 1), *_pad([s for _, s in red], 4))
         work = n_out * parts
-        grid = self._grid(work if contiguous else _ceil(work, WG))
+        grid = self._grid(work) if contiguous else self._items(work)
         self._run(pipe, params, [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], grid)
         if parts > 1:
             out = self.reduce(op, out, (1,), False)
@@ -448,7 +458,7 @@ class GPUBackend:
             pipe = self._pipe(("argreduce.wgsl",), "main", "urw", T=S.STORAGE[x.dtype],
                               BETTER=S.better(op, S.kind(x.dtype)))
             self._run(pipe, struct.pack("<IIII", out.n, n, inner, 0),
-                      [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._grid(_ceil(out.n, WG)))
+                      [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._items(out.n))
         return out
 
     def scan(self, op, x, axis, exclusive, reverse):
@@ -461,7 +471,7 @@ class GPUBackend:
                               IDENTITY=S.STORAGE[x.dtype] + f"({ident})")
             params = struct.pack("<IIII", lanes, n, prod(x.shape[axis + 1:]),
                                  (1 if exclusive else 0) | (2 if reverse else 0))
-            self._run(pipe, params, [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._grid(_ceil(lanes, WG)))
+            self._run(pipe, params, [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._items(lanes))
         return out
 
     # -- GEMM: matmul and convolutions ------------------------------------------------------------
@@ -469,8 +479,8 @@ class GPUBackend:
               batches: int, tail: bytes = b"", geometry: str = "", splittable: bool = False) -> Handle:
         """Run a GEMM kernel over ``batches`` x (m x n); ``tail`` packs the kernel's own
         parameters after the shared header, ``geometry`` its compiled-in constants.
-        Split-K when the output is small and k long. CPU adapters get the variant without
-        workgroup memory (their barriers are thread switches)."""
+        Split-K when the output is small and k long. Without ``workgroup_kernels`` (CPU
+        adapters) the variant without workgroup memory runs."""
         tiles = _ceil(m, 64) * _ceil(n, 64) * batches
         splits = 1
         if splittable and tiles < 32 and k >= 1024:
@@ -478,9 +488,9 @@ class GPUBackend:
         kchunk = _ceil(_ceil(k, splits), 16) * 16
         splits = _ceil(k, kchunk)
         out = self._new((splits,) + out_shape if splits > 1 else out_shape, dtype)
-        tile = 32 if self.is_fallback else 64
+        tile = 64 if self.workgroup_kernels else 32
         subs = {"T": S.STORAGE[dtype], "GEOMETRY": geometry} if geometry else {"T": S.STORAGE[dtype]}
-        pipe = self._pipe(files + ("gemm_direct.wgsl" if self.is_fallback else "gemm.wgsl",), "main",
+        pipe = self._pipe(files + ("gemm.wgsl" if self.workgroup_kernels else "gemm_direct.wgsl",), "main",
                           "u" + "r" * len(bufs) + "w", **subs)
         gx, gy, gz = _ceil(n, tile), _ceil(m, tile), batches * splits
         mg = self._max_groups
@@ -584,7 +594,7 @@ class GPUBackend:
             maxop = "fmax_(best, v)" if x.dtype.kind == "f" else "max(best, v)"
             pipe = self._pipe(("pool.wgsl",), "main", "urw", MAXOP=maxop, **self._pool_subs(op, x.dtype))
             self._run(pipe, self._pool_params(out.n, x.shape, oh, ow, ksize, strides, pads),
-                      [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._grid(_ceil(out.n, WG)))
+                      [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._items(out.n))
         return out
 
     def pool2d_grad(self, op, x, dy, ksize, strides, pads):
@@ -597,7 +607,7 @@ class GPUBackend:
                               **self._pool_subs(op, x.dtype))
             self._run(pipe, self._pool_params(out.n, x.shape, dy.shape[1], dy.shape[2], ksize, strides, pads),
                       [(x.buf, 4 * x.n), (dy.buf, 4 * dy.n), (out.buf, 4 * out.n)],
-                      self._grid(_ceil(out.n, WG)))
+                      self._items(out.n))
         return out
 
     # -- indexing ----------------------------------------------------------------------------------
@@ -609,7 +619,7 @@ class GPUBackend:
             pipe = self._pipe(("gather.wgsl",), "main", "urrw", T=S.STORAGE[x.dtype])
             self._run(pipe, struct.pack("<IIII", out.n, x.shape[axis], inner, indices.n),
                       [(x.buf, 4 * x.n), (indices.buf, 4 * indices.n), (out.buf, 4 * out.n)],
-                      self._grid(_ceil(out.n, WG)))
+                      self._items(out.n))
         return out
 
     def scatter_add(self, indices, updates, shape, axis):
@@ -621,7 +631,7 @@ class GPUBackend:
                               FLOAT="true" if updates.dtype.kind == "f" else "false")
             self._run(pipe, struct.pack("<IIII", updates.n, shape[axis], inner, indices.n),
                       [(indices.buf, 4 * indices.n), (updates.buf, 4 * updates.n), (out.buf, 4 * out.n)],
-                      self._grid(_ceil(updates.n, WG)))
+                      self._items(updates.n))
         return out
 
     # -- data movement without arithmetic -------------------------------------------------------
@@ -659,7 +669,7 @@ class GPUBackend:
                 cs, (cst,) = _collapse((outer, inner), [(row, 1)], "concat")
                 pipe = self._pipe(("place.wgsl",), "main", "urw", T=S.STORAGE[h.dtype], RANK=len(cs))
                 params = struct.pack("<IIII8I8I", h.n, off, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
-                self._run(pipe, params, [(h.buf, 4 * h.n), (out.buf, 4 * out.n)], self._grid(_ceil(h.n, WG)))
+                self._run(pipe, params, [(h.buf, 4 * h.n), (out.buf, 4 * out.n)], self._items(h.n))
             off += inner
         return out
 
@@ -674,7 +684,7 @@ class GPUBackend:
         pipe = self._pipe(("pad.wgsl",), "main", "urw", T=S.STORAGE[x.dtype], RANK=r)
         params = struct.pack("<IIII8I8I8I", out.n, _bits(value, x.dtype), 0, 0, *_pad(shape, 8, 1),
                              *_pad([a for a, _ in pads], 8), *_pad(x.shape, 8, 1))
-        self._run(pipe, params, [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._grid(_ceil(out.n, WG)))
+        self._run(pipe, params, [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._items(out.n))
         return out
 
     # -- fused kernels (optional; each equals the composition the core would run) -----------
@@ -707,5 +717,5 @@ class GPUBackend:
             pipe = self._pipe(("bias_act.wgsl",), "main", "urrw", ACT=S.ACTIVATIONS[activation])
             self._run(pipe, struct.pack("<IIII", out.n, bias.n, 0, 0),
                       [(x.buf, 4 * x.n), (bias.buf, 4 * bias.n), (out.buf, 4 * out.n)],
-                      self._grid(_ceil(out.n, WG)))
+                      self._items(out.n))
         return out
