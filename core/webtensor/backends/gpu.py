@@ -141,6 +141,7 @@ class GPUBackend:
         self.dtypes = frozenset(S.STORAGE)
         self.pool = Pool(self.dev)
         self._pipes: dict = {}
+        self._plans: dict = {}
         self._params = bytearray(SLOT * SLOTS)
         self._pbuf = self.dev.create_buffer(SLOT * SLOTS, "uniform")
         self._slot = 0
@@ -215,16 +216,27 @@ class GPUBackend:
     def _map(self, x: Handle, shape: tuple, dtype: D.DType, expr: str, offset: int = 0,
              strides=None, op: str = "map") -> Handle:
         """out[i] = expr(x[offset + strided index of i]): unary ops, casts and copies."""
+        key = ("map", x.shape, x.dtype, shape, dtype, expr, offset, strides and tuple(strides))
+        plan = self._plans.get(key)
+        if plan is None:
+            st = _strides(x.shape) if strides is None else strides
+            cs, (cst,) = _collapse(shape, [st], op)
+            pipe = self._pipe(("map.wgsl",), "main", "urw", T=S.STORAGE[x.dtype], U=S.STORAGE[dtype],
+                              OP=expr, RANK=len(cs))
+            n = prod(shape)
+            params = struct.pack("<Iiii8I8i", n, offset, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
+            plan = self._plan(key, (pipe, params, self._items(n)))
         out = self._new(shape, dtype)
-        if not out.n:
-            return out
-        st = _strides(x.shape) if strides is None else strides
-        cs, (cst,) = _collapse(shape, [st], op)
-        pipe = self._pipe(("map.wgsl",), "main", "urw", T=S.STORAGE[x.dtype], U=S.STORAGE[dtype],
-                          OP=expr, RANK=len(cs))
-        params = struct.pack("<Iiii8I8i", out.n, offset, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
-        self._run(pipe, params, [(x.buf, x.n * 4), (out.buf, out.n * 4)], self._items(out.n))
+        if out.n:
+            self._run(plan[0], plan[1], [(x.buf, x.n * 4), (out.buf, out.n * 4)], plan[2])
         return out
+
+    def _plan(self, key, plan):
+        """Remember how a call with these shapes runs (eager loops repeat them every step)."""
+        if len(self._plans) >= 8192:
+            self._plans.clear()
+        self._plans[key] = plan
+        return plan
 
     def _fill(self, shape: tuple, dtype: D.DType, bits: int) -> Handle:
         out = self._new(shape, dtype)
@@ -351,28 +363,39 @@ class GPUBackend:
         return self._map(x, x.shape, D.bool_ if op in S.BOOL_RESULT else x.dtype, expr, op=op)
 
     def binary(self, op, x, y):
-        try:
-            expr = S.BINARY[op][S.kind(x.dtype)]
-        except KeyError:
-            raise InvalidArgumentError(f"GPU: {op} is not defined for {x.dtype.name} "
-                                       f"(shapes {x.shape} and {y.shape})") from None
-        shape = x.shape if x.shape == y.shape else broadcast_shape(x.shape, y.shape, op)
-        out = self._new(shape, D.bool_ if op in base.COMPARISONS else x.dtype)
+        side = 2 if y.word is not None else 1 if x.word is not None else 0  # a host-scalar operand
+        key = (op, x.shape, y.shape, x.dtype, side)
+        plan = self._plans.get(key) or self._binary_plan(key)
+        shape, out_dtype, pipe, params, grid = plan
+        out = self._new(shape, out_dtype)
         if not out.n:
             return out
-        load_a, load_b, word = "a[ia]", "b[ib]", 0
-        if y.word is not None:
-            load_b, word, bufs = f"bitcast<{S.STORAGE[y.dtype]}>(p.scalar)", y.word, [(x.buf, 4 * x.n), (None, 0)]
-        elif x.word is not None:
-            load_a, word, bufs = f"bitcast<{S.STORAGE[x.dtype]}>(p.scalar)", x.word, [(None, 0), (y.buf, 4 * y.n)]
+        if side == 2:
+            bufs = [(x.buf, 4 * x.n), (None, 0)]
+            params = params[:12] + struct.pack("<I", y.word) + params[16:]
+        elif side == 1:
+            bufs = [(None, 0), (y.buf, 4 * y.n)]
+            params = params[:12] + struct.pack("<I", x.word) + params[16:]
         else:
             bufs = [(x.buf, 4 * x.n), (y.buf, 4 * y.n)]
-        cs, (sa, sb) = _collapse(shape, [_bcast_strides(x.shape, shape), _bcast_strides(y.shape, shape)], op)
-        pipe = self._pipe(("zip.wgsl",), "main", "urrw", T=S.STORAGE[x.dtype], U=S.STORAGE[out.dtype],
-                          OP=expr, RANK=len(cs), A=load_a, B=load_b)
-        params = struct.pack("<IiiI8I8i8i", out.n, 0, 0, word, *_pad(cs, 8, 1), *_pad(sa, 8), *_pad(sb, 8))
-        self._run(pipe, params, bufs + [(out.buf, 4 * out.n)], self._items(out.n))
+        self._run(pipe, params, bufs + [(out.buf, 4 * out.n)], grid)
         return out
+
+    def _binary_plan(self, key):
+        op, xs, ys, dt, side = key
+        try:
+            expr = S.BINARY[op][S.kind(dt)]
+        except KeyError:
+            raise InvalidArgumentError(f"GPU: {op} is not defined for {dt.name} (shapes {xs} and {ys})") from None
+        shape = xs if xs == ys else broadcast_shape(xs, ys, op)
+        out_dtype = D.bool_ if op in base.COMPARISONS else dt
+        scalar = f"bitcast<{S.STORAGE[dt]}>(p.scalar)"
+        cs, (sa, sb) = _collapse(shape, [_bcast_strides(xs, shape), _bcast_strides(ys, shape)], op)
+        pipe = self._pipe(("zip.wgsl",), "main", "urrw", T=S.STORAGE[dt], U=S.STORAGE[out_dtype], OP=expr,
+                          RANK=len(cs), A=scalar if side == 1 else "a[ia]", B=scalar if side == 2 else "b[ib]")
+        n = prod(shape)
+        params = struct.pack("<IiiI8I8i8i", n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sa, 8), *_pad(sb, 8))
+        return self._plan(key, (shape, out_dtype, pipe, params, self._items(n)))
 
     def where(self, cond, x, y):
         shape = broadcast_shape(broadcast_shape(cond.shape, x.shape, "where"), y.shape, "where")
