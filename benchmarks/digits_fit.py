@@ -1,6 +1,7 @@
 """Fit time and test accuracy of the issue's digits MLP (30 epochs) and CNN (20 epochs), batch 32:
 webtensor beside Keras 3 on TensorFlow (and PyTorch when it is installed), each run in a fresh
-process, interleaved, median of ``--runs``. verbose=0 everywhere.
+process, interleaved, median of ``--runs`` (run i seeds every library with i, so the accuracies
+are medians over seeds, not one lucky draw). verbose=0 everywhere.
 
     env -u OPENBLAS_CORETYPE python benchmarks/digits_fit.py [--runs 3] [--tf-python PATH]
 
@@ -32,9 +33,9 @@ def _data(cnn: bool):
     return xtr, ytr, xte, yte
 
 
-def run_keras_like(K, cnn: bool, seed_fn) -> dict:
+def run_keras_like(K, cnn: bool, seed_fn, seed: int = 0) -> dict:
     """The same script for webtensor (``tf.keras``) and Keras 3: build, compile, fit, evaluate."""
-    seed_fn(0)
+    seed_fn(seed)
     L = K.layers
     xtr, ytr, xte, yte = _data(cnn)
     if cnn:
@@ -55,26 +56,26 @@ def run_keras_like(K, cnn: bool, seed_fn) -> dict:
     return {"fit_s": fit, "acc": float(acc)}
 
 
-def worker_webtensor(cnn):
+def worker_webtensor(cnn, seed):
     sys.path.insert(0, os.path.join(ROOT, "core"))
     import webtensor as tf
 
-    return run_keras_like(tf.keras, cnn, tf.random.set_seed)
+    return run_keras_like(tf.keras, cnn, tf.random.set_seed, seed)
 
 
-def worker_keras(cnn):
+def worker_keras(cnn, seed):
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
-    return run_keras_like(keras, cnn, keras.utils.set_random_seed)
+    return run_keras_like(keras, cnn, keras.utils.set_random_seed, seed)
 
 
-def worker_torch(cnn):
+def worker_torch(cnn, seed):
     import torch
     from torch import nn
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     torch.set_num_threads(os.cpu_count() or 1)
     xtr, ytr, xte, yte = (torch.from_numpy(a) for a in _data(False))
     ytr, yte = ytr.long(), yte.long()
@@ -108,8 +109,8 @@ def worker_torch(cnn):
 WORKERS = {"webtensor": worker_webtensor, "keras": worker_keras, "torch": worker_torch}
 
 
-def _spawn(python, lib, model) -> dict | None:
-    cmd = [python, os.path.abspath(__file__), "--worker", lib, model]
+def _spawn(python, lib, model, seed) -> dict | None:
+    cmd = [python, os.path.abspath(__file__), "--worker", lib, model, str(seed)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
     if r.returncode != 0:
         print(f"  {lib} {model} failed: {r.stderr.strip().splitlines()[-1:] or r.returncode}", file=sys.stderr)
@@ -127,11 +128,11 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tf-python", default=os.environ.get("WEBTENSOR_BENCH_TF_PYTHON", sys.executable))
     ap.add_argument("--models", default="mlp,cnn")
-    ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        lib, model = args.worker
-        print(json.dumps(WORKERS[lib](model == "cnn")))
+        lib, model, seed = args.worker
+        print(json.dumps(WORKERS[lib](model == "cnn", int(seed))))
         return
     libs = {"webtensor": sys.executable}
     if _has(args.tf_python, "tensorflow") and _has(args.tf_python, "keras"):
@@ -141,13 +142,13 @@ def main(argv=None):
     if _has(sys.executable, "torch"):
         libs["torch"] = sys.executable
     results = {}
-    for _ in range(args.runs):
+    for seed in range(args.runs):
         for model in args.models.split(","):
             for lib, python in libs.items():
-                r = _spawn(python, lib, model)
+                r = _spawn(python, lib, model, seed)
                 if r:
                     results.setdefault((model, lib), []).append(r)
-    print(f"digits fit, median of {args.runs} fresh processes (batch 32; MLP 30 epochs, CNN 20 epochs)")
+    print(f"digits fit, median of {args.runs} fresh processes / seeds (batch 32; MLP 30 epochs, CNN 20 epochs)")
     print(f"{'':5} {'library':10} {'fit (s)':>8} {'test acc':>9} {'vs Keras':>9}")
     for model in args.models.split(","):
         keras = results.get((model, "keras"))
