@@ -120,3 +120,39 @@ def test_a_training_like_loop_does_not_grow_the_heap(be):
     for _ in range(300):  # a leak would add ~36 KiB a step; reuse keeps the extent flat
         w = step(w)
     assert be.memory_stats()["heap_bytes"] <= heap + 320 * 1024
+
+
+def test_threads_get_correct_answers(be):
+    """Ops write a params block and then call a kernel; concurrent threads must not mix them."""
+    import threading
+
+    np = pytest.importorskip("numpy")
+    failures = []
+
+    def put(a):
+        a = np.ascontiguousarray(a, np.float32)
+        return be.write(memoryview(a.reshape(-1)).cast("B"), a.shape, D.float32)
+
+    def got(h):
+        return np.frombuffer(be.read(h), np.float32).reshape(h.shape)
+
+    def work(seed, shape_a, shape_b):
+        r = np.random.default_rng(seed)
+        try:
+            for _ in range(150):
+                a, b = r.normal(size=shape_a).astype(np.float32), r.normal(size=shape_b).astype(np.float32)
+                a2, b2 = a.reshape(-1, shape_a[-1]), r.normal(size=(shape_a[-1], 3)).astype(np.float32)
+                s = got(be.binary("add", put(a), put(b)))
+                m = got(be.matmul(put(a2), put(b2), False, False))
+                if not (np.allclose(s, a + b) and np.allclose(m, a2 @ b2, rtol=1e-4, atol=1e-4)):
+                    failures.append(f"seed {seed}: wrong answer")
+        except Exception as e:  # noqa: BLE001 - reported below
+            failures.append(f"seed {seed}: {e!r}")
+
+    threads = [threading.Thread(target=work, args=(i, sa, sb))
+               for i, (sa, sb) in enumerate([((3, 1, 4), (5, 4)), ((2, 6), (6,)), ((4, 1), (1, 4)), ((5, 2, 3), (2, 3))])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures

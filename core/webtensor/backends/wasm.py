@@ -13,7 +13,9 @@ reductions) compute it in float32 by casting around the float32 kernel.
 """
 from __future__ import annotations
 
+import functools
 import struct
+import threading
 
 from .. import dtypes as D
 from ..errors import InternalError, InvalidArgumentError, ResourceExhaustedError
@@ -64,6 +66,17 @@ class WasmArray:
 
     def __repr__(self):
         return f"WasmArray(0x{self.ptr:x}, shape={self.shape}, dtype={self.dtype.name})"
+
+
+def _serialized(method):
+    """One op at a time per instance: an op writes the params block then calls a kernel
+    (natively the GIL is released inside wasm), so threads must not interleave."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run
 
 
 def _strides(shape: tuple) -> list:
@@ -117,6 +130,7 @@ class WasmBackend:
         self._set_params = self._rt.set_params
         self._pending: list = []
         self._scalars: dict = {}
+        self._lock = threading.RLock()
         self._params_addr = self._call("wt_params_ptr")
         self._release_list = self._call("wt_release_list")
 
@@ -194,6 +208,7 @@ class WasmBackend:
             self._fail(0, op, nbytes, D.uint8)
         return ptr
 
+    @_serialized
     def memory_stats(self) -> dict:
         """Allocator counters: live bytes and blocks, heap extent, linear memory size."""
         self._flush()
@@ -207,6 +222,7 @@ class WasmBackend:
         return self.cast(y, dtype) if dtype is D.float16 else y
 
     # -- data movement ------------------------------------------------------------------
+    @_serialized
     def write(self, buf, shape, dtype):
         shape = tuple(shape)
         mv = memoryview(buf)
@@ -220,10 +236,12 @@ class WasmBackend:
         self._rt.write(ptr, mv)
         return WasmArray(self, ptr, shape, dtype)
 
+    @_serialized
     def read(self, h):
         h = self._h(h, "read")
         return memoryview(self._rt.read(h.ptr, h.nbytes))
 
+    @_serialized
     def full(self, shape, value, dtype):
         shape = tuple(shape)
         if not shape:  # Python scalars in ops: handles are immutable, so one per value serves all
@@ -241,6 +259,7 @@ class WasmBackend:
         self._set_params(_FULL[dtype], value)
         return self._new(self._run("fill", "wt_full", dtype.size, n), shape, dtype, "fill")
 
+    @_serialized
     def arange(self, start, delta, n, dtype):
         self._room((n,), dtype, "range")
         if dtype.kind == "f":
@@ -249,6 +268,7 @@ class WasmBackend:
             self._set_params(_TWO_I64, int(start), int(delta))
         return self._new(self._run("range", "wt_arange", _DT[dtype], n), (n,), dtype, "range")
 
+    @_serialized
     def random(self, kind, shape, dtype, key):
         shape = tuple(shape)
         n = self._room(shape, dtype, f"random_{kind}")
@@ -257,12 +277,14 @@ class WasmBackend:
         return self._new(ptr, shape, dtype, f"random_{kind}")
 
     # -- elementwise ----------------------------------------------------------------------
+    @_serialized
     def unary(self, op, x):
         x = self._h(x, op)
         out = D.bool_ if op in _BOOL_UNARY else x.dtype
         ptr = self._run(op, "wt_unary", _UNARY[op], _DT[x.dtype], x.ptr, x.size)
         return self._new(ptr, x.shape, out, op, x.size * out.size)
 
+    @_serialized
     def binary(self, op, x, y):
         x, y = self._h(x, op), self._h(y, op)
         out_dt = D.bool_ if op in base.COMPARISONS else x.dtype
@@ -288,6 +310,7 @@ class WasmBackend:
         ptr = self._run(op, "wt_binary", _BINARY[op], _DT[x.dtype], x.ptr, y.ptr, n, mode, inner)
         return self._new(ptr, shape, out_dt, op, n * out_dt.size)
 
+    @_serialized
     def where(self, cond, x, y):
         c, x, y = self._h(cond, "where"), self._h(x, "where"), self._h(y, "where")
         shape = broadcast_shape(broadcast_shape(c.shape, x.shape, "where"), y.shape, "where")
@@ -295,6 +318,7 @@ class WasmBackend:
         self._walk("where", shape, [_bcast_strides(t.shape, shape) for t in (c, x, y)])
         return self._new(self._run("where", "wt_where", x.dtype.size, c.ptr, x.ptr, y.ptr, n), shape, x.dtype, "where")
 
+    @_serialized
     def cast(self, x, dtype):
         x = self._h(x, "cast")
         if x.dtype is dtype:
@@ -313,6 +337,7 @@ class WasmBackend:
         xt = self.transpose(x, rest + tuple(axes))
         return xt, prod(shape[i] for i in rest), prod(shape[i] for i in axes), 1
 
+    @_serialized
     def reduce(self, op, x, axes, keepdims):
         x = self._h(x, f"reduce_{op}")
         if not axes:
@@ -325,6 +350,7 @@ class WasmBackend:
         ptr = self._run(f"reduce_{op}", "wt_reduce", _REDUCE[op], _DT[xs.dtype], xs.ptr, outer, r, inner)
         return self._back(self._new(ptr, shape, xs.dtype, f"reduce_{op}"), dt)
 
+    @_serialized
     def argreduce(self, op, x, axis, dtype):
         x = self._h(x, op)
         if x.shape[axis] == 0:
@@ -334,6 +360,7 @@ class WasmBackend:
         ptr = self._run(op, "wt_argreduce", op == "argmax", _DT[xs.dtype], xs.ptr, outer, r, inner, _DT[dtype])
         return self._new(ptr, x.shape[:axis] + x.shape[axis + 1:], dtype, op)
 
+    @_serialized
     def scan(self, op, x, axis, exclusive, reverse):
         x = self._h(x, f"cum{op}")
         xs = self._f32(x, op)
@@ -342,6 +369,7 @@ class WasmBackend:
                         bool(exclusive), bool(reverse))
         return self._back(self._new(ptr, x.shape, xs.dtype, f"cum{op}"), x.dtype)
 
+    @_serialized
     def softmax(self, x, axis):
         """Fused ``exp(x - max) / sum`` along ``axis`` (the composition in ops/nn.py)."""
         x = self._h(x, "softmax")
@@ -350,6 +378,7 @@ class WasmBackend:
         ptr = self._run("softmax", "wt_softmax", _DT[xs.dtype], xs.ptr, outer, r, inner)
         return self._back(self._new(ptr, x.shape, xs.dtype, "softmax"), x.dtype)
 
+    @_serialized
     def sparse_softmax_xent(self, logits, labels):
         """Fused (loss [rows], backprop [rows, n]) for logits [..., n] and int labels [...];
         an out-of-range label gives a NaN loss (the core checks labels first on CPUs)."""
@@ -368,6 +397,7 @@ class WasmBackend:
         return struct.unpack("<i", self._rt.read(self._params_addr, 4))[0]
 
 
+    @_serialized
     def bias_act(self, x, bias, activation: str):
         """Fused ``act(x + bias)`` (bias along the last dim), act linear/relu/sigmoid/tanh."""
         x, b = self._h(x, "bias_act"), self._h(bias, "bias_act")
@@ -377,6 +407,7 @@ class WasmBackend:
                         _ACTIVATIONS[activation])
         return self._back(self._new(ptr, x.shape, xs.dtype, "bias_act"), x.dtype)
 
+    @_serialized
     def adam_update(self, w, m, v, g, alpha: float, c1: float, c2: float, eps: float):
         """Fused Adam step (keras/optimizers/adam.py's formula and float order):
         returns (w', m', v'); float32/float64 only."""
@@ -391,6 +422,7 @@ class WasmBackend:
         return w1, WasmArray(self, mp, w.shape, w.dtype), WasmArray(self, vp, w.shape, w.dtype)
 
     # -- linear algebra -----------------------------------------------------------------------
+    @_serialized
     def matmul(self, a, b, transpose_a, transpose_b):
         a, b = self._h(a, "matmul"), self._h(b, "matmul")
         dt = a.dtype
@@ -429,6 +461,7 @@ class WasmBackend:
         ptr = self._run(op, "wt_" + op, _DT[h0.dtype], h0.ptr, h1.ptr)
         return self._back(self._new(ptr, tuple(result), h0.dtype, op), dt)
 
+    @_serialized
     def conv2d(self, x, w, strides, pads, dilations, groups):
         x, w = self._h(x, "conv2d"), self._h(w, "conv2d")
         n, h, wd, _ = x.shape
@@ -438,12 +471,14 @@ class WasmBackend:
         return self._conv("conv2d", out, x.shape, w.shape, out, strides, pads, dilations, groups,
                           self._f32(x, "conv2d"), self._f32(w, "conv2d"), x.dtype)
 
+    @_serialized
     def conv2d_input_grad(self, dy, w, x_shape, strides, pads, dilations, groups):
         dy, w = self._h(dy, "conv2d_input_grad"), self._h(w, "conv2d_input_grad")
         x_shape = tuple(x_shape)
         return self._conv("conv2d_input_grad", x_shape, x_shape, w.shape, dy.shape, strides, pads, dilations,
                           groups, self._f32(dy, ""), self._f32(w, ""), dy.dtype)
 
+    @_serialized
     def conv2d_filter_grad(self, x, dy, w_shape, strides, pads, dilations, groups):
         x, dy = self._h(x, "conv2d_filter_grad"), self._h(dy, "conv2d_filter_grad")
         w_shape = tuple(w_shape)
@@ -457,6 +492,7 @@ class WasmBackend:
         self._params([n, h, w, c, ksize[0], ksize[1], strides[0], strides[1], pads[0][0], pads[1][0], oh, ow])
         return (n, oh, ow, c)
 
+    @_serialized
     def pool2d(self, op, x, ksize, strides, pads):
         x = self._h(x, f"{op}_pool")
         xs = self._f32(x, "pool")
@@ -464,6 +500,7 @@ class WasmBackend:
         ptr = self._run(f"{op}_pool", "wt_pool2d", op == "max", _DT[xs.dtype], xs.ptr)
         return self._back(self._new(ptr, shape, xs.dtype, f"{op}_pool"), x.dtype)
 
+    @_serialized
     def pool2d_grad(self, op, x, dy, ksize, strides, pads):
         x, dy = self._h(x, f"{op}_pool_grad"), self._h(dy, f"{op}_pool_grad")
         xs, dys = self._f32(x, ""), self._f32(dy, "")
@@ -477,6 +514,7 @@ class WasmBackend:
         bad = (hi << 32) | (lo & 0xFFFFFFFF)
         raise InvalidArgumentError(f"{op}: index {bad} is not in [0, {n}){detail}")
 
+    @_serialized
     def gather(self, x, indices, axis):
         x, idx = self._h(x, "gather"), self._h(indices, "gather")
         outer, n, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
@@ -486,6 +524,7 @@ class WasmBackend:
             self._index_error("gather", n, f" (params shape {x.shape}, axis {axis})")
         return self._new(ptr, x.shape[:axis] + idx.shape + x.shape[axis + 1:], x.dtype, "gather")
 
+    @_serialized
     def scatter_add(self, indices, updates, shape, axis):
         idx, u = self._h(indices, "scatter_add"), self._h(updates, "scatter_add")
         shape = tuple(shape)
@@ -515,6 +554,7 @@ class WasmBackend:
         ptr = self._copy(op, x.dtype.size, 0, src, shape, _strides(shape), src_strides)
         return self._new(ptr, shape, x.dtype, op)
 
+    @_serialized
     def transpose(self, x, perm):
         x = self._h(x, "transpose")
         perm = tuple(perm)
@@ -523,6 +563,7 @@ class WasmBackend:
         st = _strides(x.shape)
         return self._strided("transpose", x, tuple(x.shape[p] for p in perm), 0, [st[p] for p in perm])
 
+    @_serialized
     def slice(self, x, begin, size, strides):
         x = self._h(x, "strided_slice")
         st = _strides(x.shape)
@@ -535,6 +576,7 @@ class WasmBackend:
                              x._base or x)
         return self._strided("strided_slice", x, size, offset, src)
 
+    @_serialized
     def concat(self, xs, axis):
         xs = [self._h(t, "concat") for t in xs]
         first = xs[0]
@@ -553,6 +595,7 @@ class WasmBackend:
             at += t.shape[axis]
         return out
 
+    @_serialized
     def pad(self, x, pads, value):
         x = self._h(x, "pad")
         shape = tuple(d + lo + hi for d, (lo, hi) in zip(x.shape, pads))
@@ -563,6 +606,7 @@ class WasmBackend:
             self._copy("pad", x.dtype.size, out.ptr + offset * x.dtype.size, x.ptr, x.shape, ost, _strides(x.shape))
         return out
 
+    @_serialized
     def broadcast_to(self, x, shape):
         x = self._h(x, "broadcast_to")
         shape = tuple(shape)
