@@ -51,7 +51,9 @@ class MultiHeadAttention(Layer):
                              f"supported, got attention_axes={attention_axes}")
         self.num_heads, self.key_dim = num_heads, key_dim
         self.value_dim = value_dim if value_dim else key_dim
-        self.dropout, self.use_bias, self._output_shape_arg = dropout, use_bias, output_shape
+        self.dropout, self.use_bias = dropout, use_bias
+        self._output_shape_arg = (output_shape,) if isinstance(output_shape, int) else output_shape
+        self._attention_axes = None
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -69,7 +71,8 @@ class MultiHeadAttention(Layer):
                 raise ValueError(f"MultiHeadAttention: {name} must be rank 3 (batch, time, features), got {s}")
         n, h, hv = self.num_heads, self.key_dim, self.value_dim
         out = self._output_shape_arg
-        out_dim = query_shape[-1] if out is None else (out if isinstance(out, int) else out[-1])
+        out_dim = query_shape[-1] if out is None else out[-1]
+        self._attention_axes = (1,)
 
         def proj(equation, kernel, bias, name):
             return _Projection(equation, kernel, bias, self, name=name, dtype=self.dtype)
@@ -124,8 +127,7 @@ class MultiHeadAttention(Layer):
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         out = self._output_shape_arg
-        return tuple(query_shape[:-1]) + ((query_shape[-1],) if out is None else
-                                          ((out,) if isinstance(out, int) else tuple(out)))
+        return tuple(query_shape[:-1]) + ((query_shape[-1],) if out is None else tuple(out))
 
     def compute_output_spec(self, query, value, key=None, **kwargs):
         from .input_layer import KerasTensor
@@ -138,7 +140,9 @@ class MultiHeadAttention(Layer):
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
                 "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
-                "use_gate": False, "output_shape": self._output_shape_arg, "attention_axes": None,
+                "use_gate": False,
+                "output_shape": list(self._output_shape_arg) if self._output_shape_arg is not None else None,
+                "attention_axes": list(self._attention_axes) if self._attention_axes is not None else None,
                 "sliding_window": None, "kernel_initializer": _ser(self.kernel_initializer),
                 "bias_initializer": _ser(self.bias_initializer),
                 "kernel_regularizer": _ser(self.kernel_regularizer),

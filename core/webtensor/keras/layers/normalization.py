@@ -125,6 +125,8 @@ class LayerNormalization(Layer):
 
     def build(self, input_shape):
         self._axes = _axes(self.axis, len(input_shape))
+        if isinstance(self.axis, int):
+            self.axis = [self.axis]  # Keras keeps a list once built
         shape = _param_shape(input_shape, self._axes)
         self.gamma = self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
                                      regularizer=self.gamma_regularizer, constraint=self.gamma_constraint) \

@@ -309,7 +309,12 @@ class _CellRNN(RNN):
         for k in ("name", "trainable", "dtype"):
             cell.pop(k, None)
         c.update(cell)
-        return c
+        c["activity_regularizer"] = _ser(self.activity_regularizer)
+        if isinstance(self.cell, SimpleRNNCell):
+            c.pop("seed", None)
+        order = ["name", "trainable", "dtype", "return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+                 "zero_output_for_mask", "units", "activation", "recurrent_activation", "use_bias"]
+        return {**{k: c[k] for k in order if k in c}, **{k: v for k, v in c.items() if k not in order}}
 
 
 @register("layers")
@@ -345,6 +350,8 @@ class Bidirectional(Layer):
             config["config"]["name"] = "backward_" + _strip(layer.name, "backward_")
             backward_layer = deserialize_keras_object(config)
         self.backward_layer = backward_layer
+        if layer.return_sequences:  # Keras zeroes masked steps of both directions so they line up
+            self.forward_layer.zero_output_for_mask = self.backward_layer.zero_output_for_mask = True
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
