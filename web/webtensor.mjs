@@ -135,8 +135,10 @@ export async function loadWebtensor(options = {}) {
   progress("runtime", "starting Pyodide");
   const wheelPromise = fetchOk(wheelURL, "webtensor wheel").then((r) => r.arrayBuffer());
   wheelPromise.catch(() => {});
-  // The snapshot holds Python with webtensor imported: restoring it skips start-up.
-  const snapshotURL = manifest.snapshot && options.snapshot !== false ? new URL(manifest.snapshot, base).href : null;
+  // The snapshot holds Python with webtensor imported: restoring it skips start-up. It
+  // was made in a JSPI engine, and JSPI support is fixed at start-up: JSPI engines only.
+  const jspi = typeof WebAssembly.Suspending === "function";
+  const snapshotURL = manifest.snapshot && jspi && options.snapshot !== false ? new URL(manifest.snapshot, base).href : null;
   const snapshot = snapshotURL && fetchOk(snapshotURL, "Pyodide snapshot").then((r) => r.arrayBuffer()).then((b) => new Uint8Array(b));
   snapshot?.catch(() => {});
   let loadPyodide;
@@ -179,7 +181,6 @@ export async function loadWebtensor(options = {}) {
   } finally {
     page.destroy();
   }
-  const jspi = typeof WebAssembly.Suspending === "function";
 
   const wt = {
     pyodide,
