@@ -517,3 +517,18 @@ def test_pooling_and_conv_gradients_by_hand_and_finite_differences():
     valid = L.Conv2D(2, (2, 3), dtype="float64")
     valid.build((None, 3, 4, 2))
     check_grad(lambda v: valid(v), [img], rtol=1e-5, atol=1e-7)
+
+
+def test_masks_flow_from_embedding_through_recurrent_layers():
+    """Padded steps (index 0 with mask_zero) leave the RNN state untouched, as if absent."""
+    for rnn in (L.LSTM(3), L.GRU(3), L.SimpleRNN(3), L.Bidirectional(L.LSTM(2))):
+        emb = L.Embedding(6, 4, mask_zero=True)
+        a = K.Input((None,), dtype="int32")
+        model = K.Model(a, rnn(emb(a)))
+        padded = model(tf.constant([[3, 1, 4, 0, 0]]))
+        short = model(tf.constant([[3, 1, 4]]))
+        assert_close(padded, short, rtol=1e-5, atol=1e-6)
+    seq = K.Sequential([K.Input((None,), dtype="int32"), L.Embedding(6, 4, mask_zero=True),
+                        L.LSTM(2, return_sequences=True)])
+    y = tolist(seq(tf.constant([[2, 5, 0]])))[0]
+    assert y[2] == y[1]  # a masked step repeats the last output (zero_output_for_mask=False)
