@@ -29,37 +29,34 @@ static int chunk_rows(const Conv *v, int es) {
     return rows < 1 ? 1 : rows;
 }
 
-/* Small copies inline: memory.copy/fill are calls into the engine, too slow for the
- * one-pixel segments (a few dozen bytes) im2col moves. */
-static void copy_seg(char *dst, const char *src, size_t n) {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) wasm_v128_store(dst + i, wasm_v128_load(src + i));
-    for (; i < n; i++) dst[i] = src[i];
-}
-
-static void zero_seg(char *dst, size_t n) {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) wasm_v128_store(dst + i, wasm_i32x4_splat(0));
-    for (; i < n; i++) dst[i] = 0;
-}
-
-/* col[r, (i*KW + j)*cg + c] = x[n, oh*sh - pt + i*dh, ow*sw - pl + j*dw, g*cg + c] or 0 */
-static void im2col(const Conv *v, int es, const char *x, int g, int m0, int rows, char *col) {
-    size_t seg = (size_t)v->cg * es;
-    for (int r = 0; r < rows; r++) {
-        int m = m0 + r, ow = m % v->ow, oh = (m / v->ow) % v->oh, n = m / (v->ow * v->oh);
-        char *dst = col + (size_t)r * v->k * es;
-        for (int i = 0; i < v->kh; i++) {
-            int ih = oh * v->sh - v->pt + i * v->dh;
-            for (int j = 0; j < v->kw; j++, dst += seg) {
-                int iw = ow * v->sw - v->pl + j * v->dw;
-                if (ih < 0 || ih >= v->h || iw < 0 || iw >= v->w)
-                    zero_seg(dst, seg);
-                else
-                    copy_seg(dst, x + ((((size_t)n * v->h + ih) * v->w + iw) * v->c + (size_t)g * v->cg) * es, seg);
-            }
-        }
+/* col[r, (i*KW + j)*cg + c] = x[n, oh*sh - pt + i*dh, ow*sw - pl + j*dw, g*cg + c] or 0.
+ * Segments are one pixel's channels (often a few elements): copied by element type
+ * inline, since memory.copy/fill are calls into the engine. */
+#define IM2COL(T)                                                                       \
+    static void im2col_##T(const Conv *v, const T *x, int g, int m0, int rows, T *col) { \
+        for (int r = 0; r < rows; r++) {                                                \
+            int m = m0 + r, ow = m % v->ow, oh = (m / v->ow) % v->oh, n = m / (v->ow * v->oh); \
+            T *dst = col + (size_t)r * v->k;                                            \
+            for (int i = 0; i < v->kh; i++) {                                           \
+                int ih = oh * v->sh - v->pt + i * v->dh;                                \
+                for (int j = 0; j < v->kw; j++, dst += v->cg) {                         \
+                    int iw = ow * v->sw - v->pl + j * v->dw;                            \
+                    if (ih < 0 || ih >= v->h || iw < 0 || iw >= v->w) {                 \
+                        for (int c = 0; c < v->cg; c++) dst[c] = 0;                     \
+                    } else {                                                            \
+                        const T *src = x + (((size_t)n * v->h + ih) * v->w + iw) * v->c + (size_t)g * v->cg; \
+                        for (int c = 0; c < v->cg; c++) dst[c] = src[c];                \
+                    }                                                                   \
+                }                                                                       \
+            }                                                                           \
+        }                                                                               \
     }
+IM2COL(uint32_t)
+IM2COL(uint64_t)
+
+static void im2col(const Conv *v, int es, const char *x, int g, int m0, int rows, char *col) {
+    if (es == 4) im2col_uint32_t(v, (const uint32_t *)x, g, m0, rows, (uint32_t *)col);
+    else im2col_uint64_t(v, (const uint64_t *)x, g, m0, rows, (uint64_t *)col);
 }
 
 #define COL2IM(S, T)                                                                    \
