@@ -139,3 +139,25 @@ def test_env_option_reaches_python_after_snapshot(page):
     r = boot(page, backend="wasm", env={"WT_PROBE": "42"})
     assert r.get("backend") == "wasm", r
     assert run_python(page, "import os; [os.environ['WT_PROBE'], os.environ['WEBTENSOR_IN_PAGE']]") == ["42", "1"]
+
+
+def test_engine_without_jspi_boots_from_scratch_and_says_use_numpy_async(page):
+    """An engine without JSPI: no snapshot (it was made with JSPI), and GPU readback
+    through the sync form is a clear error while the async form works."""
+    page.evaluate("() => { delete WebAssembly.Suspending; delete WebAssembly.Suspender; }")
+    r = boot(page, backend="webgpu")
+    assert r.get("backend") == "gpu" and r["jspi"] is False, r
+    assert page.evaluate("performance.getEntriesByType('resource').some((e) => e.name.endsWith('.snapshot'))") is False
+    got = run_python(page, """
+import webtensor as tf
+from webtensor.page import SyncReadbackError
+t = tf.constant([1.0, 2.0]) * 3.0
+try:
+    t.numpy()
+    msg = "no error"
+except SyncReadbackError as e:
+    msg = str(e)
+[msg, (await t.numpy_async()).tolist()]
+""")
+    assert "await t.numpy_async()" in got[0]
+    assert got[1] == [3.0, 6.0]
