@@ -131,6 +131,7 @@ class WasmBackend:
         self._pending: list = []
         self._scalars: dict = {}
         self._lock = threading.RLock()
+        self._mem_size = 0
         self._params_addr = self._call("wt_params_ptr")
         self._release_list = self._call("wt_release_list")
 
@@ -170,9 +171,17 @@ class WasmBackend:
             raise InternalError(f"{op}: WebAssembly kernel trapped ({e})") from None
 
     def _h(self, x, op: str) -> WasmArray:
+        """x, checked to be a handle of this backend that lies inside linear memory (so a
+        bad handle is an error before any kernel runs, not a trap halfway through)."""
         if type(x) is not WasmArray or x._be is not self:
             raise InvalidArgumentError(f"{op}: expected a tensor of this wasm backend, got "
                                        f"{type(x).__name__} {getattr(x, 'shape', '')}")
+        end = x.ptr + x.size * x.dtype.size
+        if end > self._mem_size or x.ptr <= 0:
+            self._mem_size = self._rt.memory_size()
+            if end > self._mem_size or x.ptr <= 0:
+                raise InvalidArgumentError(f"{op}: tensor handle {x!r} lies outside linear memory "
+                                           f"({self._mem_size} bytes)")
         return x
 
     def _params(self, values) -> None:

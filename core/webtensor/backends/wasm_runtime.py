@@ -173,17 +173,21 @@ class PyodideRuntime:
         self._u8 = self._js.Uint8Array.new(self._memory.buffer)
         self._pview = self._u8.subarray(self._params, self._params + PARAMS_BYTES)
 
+    def _check(self, ptr: int, n: int) -> None:
+        if ptr < 0 or ptr + n > self._u8.byteLength:
+            self._renew()  # memory grew (the old view is detached) or the range is bad
+            if ptr < 0 or ptr + n > self._u8.byteLength:
+                raise KernelTrap(f"memory access [{ptr}, {ptr + n}) is out of bounds "
+                                 f"({self._u8.byteLength} bytes)")
+
     def write(self, ptr: int, data) -> None:
         n = len(data)
-        if not n:
-            return
-        if ptr + n > self._u8.byteLength:
-            self._renew()
-        self._u8.subarray(ptr, ptr + n).assign(data)
+        if n:
+            self._check(ptr, n)
+            self._u8.subarray(ptr, ptr + n).assign(data)
 
     def read(self, ptr: int, n: int) -> bytes:
-        if ptr + n > self._u8.byteLength:
-            self._renew()
+        self._check(ptr, n)
         return self._u8.subarray(ptr, ptr + n).to_bytes()
 
     def set_params(self, fmt: struct.Struct, *values) -> None:
