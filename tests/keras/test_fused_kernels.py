@@ -64,3 +64,20 @@ def test_fused_sparse_xent_values_and_gradient(unfused):
         plain = run()
     for a, b in zip(fused, plain):
         assert_close(a, b, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.numpy
+def test_numpy_backend_runs_small_gemms_on_one_blas_thread():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    be = backends.get("numpy")
+    if be._blas.ctl is None:
+        pytest.skip("no BLAS library found by threadpoolctl")
+    import numpy as np
+
+    info = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    assert all(i["num_threads"] == 1 for i in info)
+    a = np.random.default_rng(0).standard_normal((300, 300))  # 27M multiply-adds: the wide path
+    with tf.device("/CPU:0"):
+        got = tf.matmul(tf.constant(a), tf.constant(a)).numpy()
+    assert np.allclose(got, a @ a)
+    assert all(i["num_threads"] == 1 for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas")

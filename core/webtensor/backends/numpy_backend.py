@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -128,11 +129,44 @@ def _crop(xp, pads, shape):
     return xp[:, pads[0][0]:pads[0][0] + shape[1], pads[1][0]:pads[1][0] + shape[2], :]
 
 
+BIG_GEMM = 1 << 24
+"""Multiply-adds from which a matmul gets every BLAS thread; smaller ones run on one."""
+
+
+class _BlasThreads:
+    """One OpenBLAS thread by default: deep-learning GEMMs are small, and OpenBLAS's spinning
+    workers cost more than they give; with any other load on the machine they stall every
+    step (the digits CNN fit: 2.5 s with one thread, 46 s with two on a busy 2-core host).
+    Big matmuls still use every core. ``WEBTENSOR_BLAS_THREADS=N`` sets the default, ``0``
+    leaves BLAS alone; without threadpoolctl nothing changes."""
+
+    def __init__(self):
+        want = os.environ.get("WEBTENSOR_BLAS_THREADS", "1")
+        self.ctl = None
+        if want.strip() in ("", "0"):
+            return
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            return
+        ctl = ThreadpoolController()
+        if not ctl.select(user_api="blas").lib_controllers:
+            return
+        self.ctl, self.all = ctl, max(int(want), os.cpu_count() or 1)
+        ctl.limit(limits=int(want), user_api="blas")
+
+    def wide(self):
+        return self.ctl.limit(limits=self.all, user_api="blas")
+
+
 class NumpyBackend:
     name = "numpy"
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
     fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update"))
+
+    def __init__(self):
+        self._blas = _BlasThreads()
 
     # -- data movement --
     def write(self, buf, shape, dtype):
@@ -222,6 +256,9 @@ class NumpyBackend:
             a = np.swapaxes(a, -1, -2)
         if transpose_b:
             b = np.swapaxes(b, -1, -2)
+        if self._blas.ctl is not None and a.size * b.shape[-1] >= BIG_GEMM:
+            with self._blas.wide():
+                return np.matmul(a, b)
         return np.matmul(a, b)
 
     # -- convolution and pooling --
