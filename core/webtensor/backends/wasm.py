@@ -224,11 +224,16 @@ class WasmBackend:
         st = [self._call("wt_heap_stat", i) & 0xFFFFFFFF for i in range(4)]
         return {"bytes_in_use": st[0], "blocks_in_use": st[1], "heap_bytes": st[2], "memory_bytes": st[3]}
 
-    def _f32(self, x: WasmArray, op: str) -> WasmArray:
+    def _f32(self, x: WasmArray) -> WasmArray:
+        """float16 operands of the float32-only kernels are computed in float32."""
         return self.cast(x, D.float32) if x.dtype is D.float16 else x
 
     def _back(self, y: WasmArray, dtype) -> WasmArray:
         return self.cast(y, dtype) if dtype is D.float16 else y
+
+    def _more_outputs(self, n: int) -> tuple:
+        """The addresses a multi-output kernel left in params[0:n]."""
+        return struct.unpack(f"<{n}i", self._rt.read(self._params_addr, 4 * n))
 
     # -- data movement ------------------------------------------------------------------
     @_serialized
@@ -336,7 +341,7 @@ class WasmBackend:
         return self._new(ptr, x.shape, dtype, "cast")
 
     # -- reductions -------------------------------------------------------------------------
-    def _blocks(self, x: WasmArray, axes: tuple, op: str):
+    def _blocks(self, x: WasmArray, axes: tuple):
         """(x', outer, r, inner): the reduced axes as one contiguous middle block,
         transposing them to the end first when they are not adjacent."""
         shape = x.shape
@@ -353,7 +358,7 @@ class WasmBackend:
             return x
         axes = tuple(axes)
         dt = x.dtype
-        xs, outer, r, inner = self._blocks(self._f32(x, op), axes, f"reduce_{op}")
+        xs, outer, r, inner = self._blocks(self._f32(x), axes)
         shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keepdims else \
             tuple(d for i, d in enumerate(x.shape) if i not in axes)
         ptr = self._run(f"reduce_{op}", "wt_reduce", _REDUCE[op], _DT[xs.dtype], xs.ptr, outer, r, inner)
@@ -364,7 +369,7 @@ class WasmBackend:
         x = self._h(x, op)
         if x.shape[axis] == 0:
             raise InvalidArgumentError(f"{op}: reduction dimension {axis} of shape {x.shape} is empty")
-        xs = self._f32(x, op)
+        xs = self._f32(x)
         outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
         ptr = self._run(op, "wt_argreduce", op == "argmax", _DT[xs.dtype], xs.ptr, outer, r, inner, _DT[dtype])
         return self._new(ptr, x.shape[:axis] + x.shape[axis + 1:], dtype, op)
@@ -372,7 +377,7 @@ class WasmBackend:
     @_serialized
     def scan(self, op, x, axis, exclusive, reverse):
         x = self._h(x, f"cum{op}")
-        xs = self._f32(x, op)
+        xs = self._f32(x)
         outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
         ptr = self._run(f"cum{op}", "wt_scan", op == "prod", _DT[xs.dtype], xs.ptr, outer, r, inner,
                         bool(exclusive), bool(reverse))
@@ -382,7 +387,7 @@ class WasmBackend:
     def softmax(self, x, axis):
         """Fused ``exp(x - max) / sum`` along ``axis`` (the composition in ops/nn.py)."""
         x = self._h(x, "softmax")
-        xs = self._f32(x, "softmax")
+        xs = self._f32(x)
         outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
         ptr = self._run("softmax", "wt_softmax", _DT[xs.dtype], xs.ptr, outer, r, inner)
         return self._back(self._new(ptr, x.shape, xs.dtype, "softmax"), x.dtype)
@@ -392,25 +397,21 @@ class WasmBackend:
         """Fused (loss [rows], backprop [rows, n]) for logits [..., n] and int labels [...];
         an out-of-range label gives a NaN loss (the core checks labels first on CPUs)."""
         x, lab = self._h(logits, "sparse_softmax_cross_entropy"), self._h(labels, "sparse_softmax_cross_entropy")
-        xs = self._f32(x, "")
+        xs = self._f32(x)
         n = x.shape[-1]
         rows = x.size // n if n else 0
         ptr = self._run("sparse_softmax_cross_entropy", "wt_sparse_softmax_xent", _DT[xs.dtype], xs.ptr, lab.ptr,
                         lab.dtype is D.int64, rows, n)
         loss = self._new(ptr, x.shape[:-1], xs.dtype, "sparse_softmax_cross_entropy")
-        grad = WasmArray(self, self._second_output(), x.shape, xs.dtype)
+        grad = WasmArray(self, self._more_outputs(1)[0], x.shape, xs.dtype)
         return self._back(loss, x.dtype), self._back(grad, x.dtype)
-
-    def _second_output(self) -> int:
-        """The address a two-output kernel left in params[0]."""
-        return struct.unpack("<i", self._rt.read(self._params_addr, 4))[0]
 
 
     @_serialized
     def bias_act(self, x, bias, activation: str):
         """Fused ``act(x + bias)`` (bias along the last dim), act linear/relu/sigmoid/tanh."""
         x, b = self._h(x, "bias_act"), self._h(bias, "bias_act")
-        xs, bs = self._f32(x, ""), self._f32(b, "")
+        xs, bs = self._f32(x), self._f32(b)
         n = x.shape[-1] if x.shape else 1
         ptr = self._run("bias_act", "wt_bias_act", _DT[xs.dtype], xs.ptr, bs.ptr, x.size // n if n else 0, n,
                         _ACTIVATIONS[activation])
@@ -427,7 +428,7 @@ class WasmBackend:
         self._set_params(_FOUR_F64, alpha, c1, c2, eps)
         ptr = self._run("adam_update", "wt_adam_update", _DT[w.dtype], w.ptr, m.ptr, v.ptr, g.ptr, w.size)
         w1 = self._new(ptr, w.shape, w.dtype, "adam_update", 3 * w.nbytes)
-        mp, vp = struct.unpack("<2i", self._rt.read(self._params_addr, 8))
+        mp, vp = self._more_outputs(2)
         return w1, WasmArray(self, mp, w.shape, w.dtype), WasmArray(self, vp, w.shape, w.dtype)
 
     # -- linear algebra -----------------------------------------------------------------------
@@ -435,7 +436,7 @@ class WasmBackend:
     def matmul(self, a, b, transpose_a, transpose_b):
         a, b = self._h(a, "matmul"), self._h(b, "matmul")
         dt = a.dtype
-        a, b = self._f32(a, "matmul"), self._f32(b, "matmul")
+        a, b = self._f32(a), self._f32(b)
         m, k = (a.shape[-1], a.shape[-2]) if transpose_a else (a.shape[-2], a.shape[-1])
         kb, n = (b.shape[-1], b.shape[-2]) if transpose_b else (b.shape[-2], b.shape[-1])
         if k != kb:
@@ -478,21 +479,21 @@ class WasmBackend:
         out = (n, _conv_out(h, kh, strides[0], pads[0], dilations[0]),
                _conv_out(wd, kw, strides[1], pads[1], dilations[1]), o)
         return self._conv("conv2d", out, x.shape, w.shape, out, strides, pads, dilations, groups,
-                          self._f32(x, "conv2d"), self._f32(w, "conv2d"), x.dtype)
+                          self._f32(x), self._f32(w), x.dtype)
 
     @_serialized
     def conv2d_input_grad(self, dy, w, x_shape, strides, pads, dilations, groups):
         dy, w = self._h(dy, "conv2d_input_grad"), self._h(w, "conv2d_input_grad")
         x_shape = tuple(x_shape)
         return self._conv("conv2d_input_grad", x_shape, x_shape, w.shape, dy.shape, strides, pads, dilations,
-                          groups, self._f32(dy, ""), self._f32(w, ""), dy.dtype)
+                          groups, self._f32(dy), self._f32(w), dy.dtype)
 
     @_serialized
     def conv2d_filter_grad(self, x, dy, w_shape, strides, pads, dilations, groups):
         x, dy = self._h(x, "conv2d_filter_grad"), self._h(dy, "conv2d_filter_grad")
         w_shape = tuple(w_shape)
         return self._conv("conv2d_filter_grad", w_shape, x.shape, w_shape, dy.shape, strides, pads, dilations,
-                          groups, self._f32(x, ""), self._f32(dy, ""), x.dtype)
+                          groups, self._f32(x), self._f32(dy), x.dtype)
 
     def _pool_params(self, x_shape, ksize, strides, pads):
         n, h, w, c = x_shape
@@ -504,7 +505,7 @@ class WasmBackend:
     @_serialized
     def pool2d(self, op, x, ksize, strides, pads):
         x = self._h(x, f"{op}_pool")
-        xs = self._f32(x, "pool")
+        xs = self._f32(x)
         shape = self._pool_params(x.shape, ksize, strides, pads)
         ptr = self._run(f"{op}_pool", "wt_pool2d", op == "max", _DT[xs.dtype], xs.ptr)
         return self._back(self._new(ptr, shape, xs.dtype, f"{op}_pool"), x.dtype)
@@ -512,7 +513,7 @@ class WasmBackend:
     @_serialized
     def pool2d_grad(self, op, x, dy, ksize, strides, pads):
         x, dy = self._h(x, f"{op}_pool_grad"), self._h(dy, f"{op}_pool_grad")
-        xs, dys = self._f32(x, ""), self._f32(dy, "")
+        xs, dys = self._f32(x), self._f32(dy)
         self._pool_params(x.shape, ksize, strides, pads)
         ptr = self._run(f"{op}_pool_grad", "wt_pool2d_grad", op == "max", _DT[xs.dtype], xs.ptr, dys.ptr)
         return self._back(self._new(ptr, x.shape, xs.dtype, f"{op}_pool_grad"), dy.dtype)
