@@ -155,7 +155,7 @@ def test_layer_matches_keras(keras_results, index):
 def test_functional_model_from_keras_config(keras_results):
     ref = keras_results[-1]
     model = K.Model.from_config(ref["model_config"])
-    assert [l.name for l in model.layers] == [l["name"] for l in ref["model_config"]["layers"]]
+    assert [layer.name for layer in model.layers] == [layer["name"] for layer in ref["model_config"]["layers"]]
     model.set_weights([tf.constant(w) for w in ref["weights"]])
     preds = model.predict([tf.constant(x) for x in ref["inputs"]], verbose=0)
     for p, want in zip(preds, ref["outputs"]):
@@ -163,4 +163,5 @@ def test_functional_model_from_keras_config(keras_results):
     again = json.loads(json.dumps(model.get_config()))
     assert again["input_layers"] == ref["model_config"]["input_layers"]
     assert again["output_layers"] == ref["model_config"]["output_layers"]
-    assert [l["inbound_nodes"] for l in again["layers"]] == [l["inbound_nodes"] for l in ref["model_config"]["layers"]]
+    want = [layer["inbound_nodes"] for layer in ref["model_config"]["layers"]]
+    assert [layer["inbound_nodes"] for layer in again["layers"]] == want

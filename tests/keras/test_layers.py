@@ -420,27 +420,27 @@ def test_multi_head_attention_shapes_and_gradient():
 
 def test_initializers_statistics():
     tf.random.set_seed(0)
-    I = K.initializers
-    g = tolist(I.GlorotUniform()((200, 300)))
+    init = K.initializers
+    g = tolist(init.GlorotUniform()((200, 300)))
     lim = math.sqrt(6 / 500)
     flat = [v for r in g for v in r]
     assert max(flat) <= lim and min(flat) >= -lim
     assert abs(sum(v * v for v in flat) / len(flat) - lim ** 2 / 3) < 0.05 * lim ** 2
-    he = [v for r in tolist(I.HeNormal()((300, 200))) for v in r]
+    he = [v for r in tolist(init.HeNormal()((300, 200))) for v in r]
     assert abs(math.sqrt(sum(v * v for v in he) / len(he)) - math.sqrt(2 / 300)) < 0.03 * math.sqrt(2 / 300)
     assert max(abs(v) for v in he) <= 2 * math.sqrt(2 / 300) / 0.87962566103423978 + 1e-6
-    rn = [v for r in tolist(I.RandomNormal(1.0, 0.5)((100, 100))) for v in r]
+    rn = [v for r in tolist(init.RandomNormal(1.0, 0.5)((100, 100))) for v in r]
     assert abs(sum(rn) / len(rn) - 1.0) < 0.02
-    assert_equal(I.Zeros()((2,)), [0, 0])
-    assert_equal(I.Ones()((2,)), [1, 1])
-    q = I.Orthogonal(gain=2.0)((6, 4))
+    assert_equal(init.Zeros()((2,)), [0, 0])
+    assert_equal(init.Ones()((2,)), [1, 1])
+    q = init.Orthogonal(gain=2.0)((6, 4))
     assert_close(tf.matmul(q, q, transpose_a=True), [[4.0 if i == j else 0.0 for j in range(4)] for i in range(4)],
                  atol=1e-5)
-    wide = I.Orthogonal()((3, 5))
+    wide = init.Orthogonal()((3, 5))
     assert_close(tf.matmul(wide, wide, transpose_b=True), [[1.0 if i == j else 0.0 for j in range(3)]
                                                            for i in range(3)], atol=1e-5)
     with pytest.raises(ValueError, match="Unknown initializer: 'he_norm'.*he_normal"):
-        I.get("he_norm")
+        init.get("he_norm")
 
 
 def test_regularizers_add_losses():

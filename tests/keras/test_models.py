@@ -7,7 +7,7 @@ import contextlib
 import pytest
 
 import webtensor as tf
-from util import assert_close, assert_equal, tolist
+from util import assert_close, tolist
 
 K = tf.keras
 L = K.layers
@@ -63,14 +63,14 @@ def test_sequential_config_is_keras3s():
 def test_sequential_from_keras_config_and_weights_roundtrip():
     m = K.saving.deserialize_keras_object(KERAS_MLP)
     assert type(m) is K.Sequential and m.built
-    assert [l.name for l in m.layers] == ["dense", "dropout", "dense_1"]
+    assert [layer.name for layer in m.layers] == ["dense", "dropout", "dense_1"]
     assert [tuple(w.shape) for w in m.weights] == [(64, 64), (64,), (64, 10), (10,)]
     src = mlp()
     m.set_weights(src.get_weights())
     x = tf.random.uniform((3, 64))
     assert_close(m(x), src(x), rtol=1e-6)
     again = K.models.model_from_json(m.to_json())
-    assert [l.name for l in again.layers] == ["dense", "dropout", "dense_1"]
+    assert [layer.name for layer in again.layers] == ["dense", "dropout", "dense_1"]
 
 
 def test_sequential_add_pop_and_lazy_build():
@@ -110,7 +110,7 @@ def two_input_model():
 def test_functional_config_matches_keras_layout():
     m = two_input_model()
     cfg = m.get_config()
-    assert [l["name"] for l in cfg["layers"]] == ["a", "b", "dense", "dense_1", "concatenate", "dense_2", "o1",
+    assert [layer["name"] for layer in cfg["layers"]] == ["a", "b", "dense", "dense_1", "concatenate", "dense_2", "o1",
                                                   "dense_3"]
     assert cfg["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
     assert cfg["output_layers"] == [["o1", 0, 0], ["dense_3", 0, 0]]
@@ -256,5 +256,5 @@ def test_custom_layer_serialization_with_registration():
 def test_clone_model_has_fresh_weights():
     m = mlp()
     c = K.models.clone_model(m)
-    assert [l.name for l in c.layers] == [l.name for l in m.layers]
+    assert [layer.name for layer in c.layers] == [layer.name for layer in m.layers]
     assert tolist(c.weights[0]) != tolist(m.weights[0])

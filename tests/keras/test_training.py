@@ -6,7 +6,7 @@ import math
 import pytest
 
 import webtensor as tf
-from util import assert_close, tolist
+from util import assert_close
 
 K = tf.keras
 L = K.layers
@@ -214,8 +214,8 @@ def test_terminate_on_nan_stops_at_the_first_nan_batch():
     with contextlib.redirect_stdout(out):
         h = nan_model().fit([[1.0], [float("nan")], [1.0], [1.0]], [[0.0]] * 4, batch_size=1, epochs=3,
                             shuffle=False, verbose=0,
-                            callbacks=[K.callbacks.TerminateOnNaN(),
-                                       K.callbacks.LambdaCallback(on_train_batch_end=lambda b, l: seen.append(b))])
+                            callbacks=[K.callbacks.TerminateOnNaN(), K.callbacks.LambdaCallback(
+                                on_train_batch_end=lambda batch, logs: seen.append(batch))])
     assert seen == [0, 1] and h.epoch == [0]
     assert "Batch 1: Invalid loss, terminating training" in out.getvalue()
 

@@ -60,9 +60,9 @@ class Cropping2D(Layer):
         self.input_spec = InputSpec(ndim=4)
 
     def call(self, inputs):
-        (t, b), (l, r) = self.cropping
+        (top, bottom), (left, right) = self.cropping
         h, w = inputs.shape[1], inputs.shape[2]
-        return inputs[:, t:h - b, l:w - r, :]
+        return inputs[:, top:h - bottom, left:w - right, :]
 
     def compute_output_shape(self, s):
         return (s[0],) + tuple(None if d is None else d - sum(p) for d, p in zip(s[1:3], self.cropping)) + (s[3],)
