@@ -33,6 +33,7 @@ _BOOL_UNARY = frozenset(("logical_not", "isnan", "isfinite"))
 _E_NOMEM, _E_INDEX, _E_ARG = 1, 2, 3
 _STRUCTS: dict = {}
 _SCALAR_CACHE = 256  # distinct scalar constants kept alive for reuse
+_PLAN_CACHE = 1024  # broadcast plans by operand shapes
 _FREE_BATCH = 64  # queued frees per wt_release_many call (its list holds 256)
 
 
@@ -107,6 +108,15 @@ def _collapse(shape, strides_list):
     return dims, rows
 
 
+def _walk(op: str, shape: tuple, strides: list) -> tuple:
+    """Params for a kernel's N-d walk: collapsed dims, then one stride row per operand."""
+    dims, rows = _collapse(shape, strides)
+    if len(dims) > MAX_DIMS:
+        raise InvalidArgumentError(f"{op}: the wasm backend walks at most {MAX_DIMS} dims; "
+                                   f"shape {shape} needs {len(dims)}")
+    return (len(dims), *dims, *(s for row in rows for s in row))
+
+
 def _bcast_strides(shape: tuple, out: tuple) -> list:
     """Element strides of ``shape`` read as ``out`` (0 along broadcast dims)."""
     full = (1,) * (len(out) - len(shape)) + tuple(shape)
@@ -130,6 +140,7 @@ class WasmBackend:
         self._set_params = self._rt.set_params
         self._pending: list = []
         self._scalars: dict = {}
+        self._plans: dict = {}
         self._lock = threading.RLock()
         self._mem_size = 0
         self._params_addr = self._call("wt_params_ptr")
@@ -187,13 +198,6 @@ class WasmBackend:
     def _params(self, values) -> None:
         self._set_params(_ints(len(values)), *values)
 
-    def _walk(self, op: str, shape: tuple, strides: list) -> None:
-        """Params for an N-d walk: collapsed dims and one stride row per operand."""
-        dims, rows = _collapse(shape, strides)
-        if len(dims) > MAX_DIMS:
-            raise InvalidArgumentError(f"{op}: the wasm backend walks at most {MAX_DIMS} dims; "
-                                       f"shape {shape} needs {len(dims)}")
-        self._params([len(dims), *dims, *(s for row in rows for s in row)])
 
     def _release(self, ptr: int) -> None:
         """Called from ``__del__``, which may run inside any op (garbage collection): it
@@ -302,34 +306,48 @@ class WasmBackend:
     def binary(self, op, x, y):
         x, y = self._h(x, op), self._h(y, op)
         out_dt = D.bool_ if op in base.COMPARISONS else x.dtype
-        inner = 0
-        if x.shape == y.shape:
-            shape, mode = x.shape, 0
-        else:
-            shape = broadcast_shape(x.shape, y.shape, op)
-            n = self._room(shape, out_dt, op)
-            if y.size == 1 and x.size == n:
-                mode = 1
-            elif x.size == 1 and y.size == n:
-                mode = 2
-            else:
-                mode = 3
-                strides = [_bcast_strides(x.shape, shape), _bcast_strides(y.shape, shape)]
-                dims, (sa, sb) = _collapse(shape, strides)
-                if len(dims) == 2 and sa[1] == sb[1] == 1 and 0 in (sa[0], sb[0]):
-                    mode, inner = (4 if sb[0] == 0 else 5), dims[1]  # one side is a repeated row
-                else:
-                    self._walk(op, shape, strides)
-        n = prod(shape)
+        plan = self._plans.get((x.shape, y.shape)) or self._plan((x.shape, y.shape), op)
+        shape, n, mode, inner, walk = plan
+        if n * out_dt.size >= MEMORY_LIMIT:
+            self._room(shape, out_dt, op)
+        if walk:
+            self._params(walk)
         ptr = self._run(op, "wt_binary", _BINARY[op], _DT[x.dtype], x.ptr, y.ptr, n, mode, inner)
         return self._new(ptr, shape, out_dt, op, n * out_dt.size)
+
+    def _plan(self, shapes: tuple, op: str) -> tuple:
+        """How to broadcast operands of these shapes: (out shape, n, mode, row length,
+        N-d walk params or None). Eager loops repeat shapes, so plans are kept."""
+        shape = shapes[0]
+        for s in shapes[1:]:
+            shape = broadcast_shape(shape, s, op)
+        n, sizes = prod(shape), [prod(s) for s in shapes]
+        mode, inner, walk = 3, 0, None
+        if len(shapes) == 2 and shapes[0] == shapes[1]:
+            mode = 0
+        elif len(shapes) == 2 and sizes[1] == 1 and sizes[0] == n:
+            mode = 1
+        elif len(shapes) == 2 and sizes[0] == 1 and sizes[1] == n:
+            mode = 2
+        else:
+            strides = [_bcast_strides(s, shape) for s in shapes]
+            dims, rows = _collapse(shape, strides)
+            if len(shapes) == 2 and len(dims) == 2 and rows[0][1] == rows[1][1] == 1 and 0 in (rows[0][0], rows[1][0]):
+                mode, inner = (4 if rows[1][0] == 0 else 5), dims[1]  # one side is a repeated row
+            else:
+                walk = _walk(op, shape, strides)
+        if len(self._plans) >= _PLAN_CACHE:
+            self._plans.clear()
+        plan = self._plans[shapes] = (shape, n, mode, inner, walk)
+        return plan
 
     @_serialized
     def where(self, cond, x, y):
         c, x, y = self._h(cond, "where"), self._h(x, "where"), self._h(y, "where")
-        shape = broadcast_shape(broadcast_shape(c.shape, x.shape, "where"), y.shape, "where")
-        n = self._room(shape, x.dtype, "where")
-        self._walk("where", shape, [_bcast_strides(t.shape, shape) for t in (c, x, y)])
+        shapes = (c.shape, x.shape, y.shape)
+        shape, n, _, _, walk = self._plans.get(shapes) or self._plan(shapes, "where")
+        self._room(shape, x.dtype, "where")
+        self._params(walk)
         return self._new(self._run("where", "wt_where", x.dtype.size, c.ptr, x.ptr, y.ptr, n), shape, x.dtype, "where")
 
     @_serialized
@@ -554,7 +572,7 @@ class WasmBackend:
         return WasmArray(self, x.ptr, shape, x.dtype, x._base or x)
 
     def _copy(self, op, es, dst_ptr, src_ptr, shape, dst_strides, src_strides) -> int:
-        self._walk(op, shape, [dst_strides, src_strides])
+        self._params(_walk(op, shape, [dst_strides, src_strides]))
         return self._run(op, "wt_copy", es, dst_ptr, src_ptr, prod(shape))
 
     def _strided(self, op, x, shape, offset, src_strides):
