@@ -71,20 +71,36 @@ def test_new_buffer_is_zero(py_page):
 
 
 def test_dispatch_copy_and_batching(py_page):
-    """Two dispatches and a copy are recorded, then one read submits them in order."""
+    """Dispatches and a copy are recorded, then one read submits them in order; the
+    uniform's offset (its parameter slot) is honoured when a bind group is reused."""
     got = run(py_page, """
 pipe = dev.create_pipeline(ADD_ONE, "main", "rwu", "add_one")
 n = 100
 x = dev.create_buffer(4 * n, "storage"); y = dev.create_buffer(4 * n, "storage")
-z = dev.create_buffer(4 * n, "storage"); u = dev.create_buffer(16, "uniform")
+z = dev.create_buffer(4 * n, "storage"); u = dev.create_buffer(512, "uniform")
 dev.write_buffer(x, 0, f32(range(n)))
 dev.write_buffer(u, 0, memoryview(array.array("I", [n, 0, 0, 0])).cast("B"))
+dev.write_buffer(u, 256, memoryview(array.array("I", [10, 0, 0, 0])).cast("B"))
 dev.dispatch(pipe, [(x, 0, 4 * n), (y, 0, 4 * n), (u, 0, 16)], (2, 1, 1))
 dev.dispatch(pipe, [(y, 0, 4 * n), (z, 0, 4 * n), (u, 0, 16)], (2, 1, 1))
+dev.dispatch(pipe, [(y, 0, 4 * n), (z, 0, 4 * n), (u, 256, 16)], (2, 1, 1))
 dev.copy(z, 4 * 10, x, 0, 8)
-[floats(dev.read(z, 0, 4 * n)) == [i + 2.0 for i in range(n)], floats(dev.read(x, 0, 12))]
+zs = floats(dev.read(z, 0, 4 * n))
+[zs == [i + 2.0 for i in range(n)], floats(dev.read(x, 0, 12))]
 """)
     assert got == [True, [12.0, 13.0, 2.0]]
+
+
+def test_uniform_offset_selects_the_parameters(py_page):
+    """The same buffers with the uniform at another slot: only the first 10 elements."""
+    got = run(py_page, """
+w = dev.create_buffer(4 * n, "storage")
+dev.dispatch(pipe, [(x, 0, 4 * n), (w, 0, 4 * n), (u, 256, 16)], (2, 1, 1))
+ws = floats(dev.read(w, 0, 4 * n))
+dev.destroy_buffer(w)
+[ws[:10] == [v + 1.0 for v in floats(dev.read(x, 0, 40))], ws[10:] == [0.0] * (n - 10)]
+""")
+    assert got == [True, True]
 
 
 def test_read_async(py_page):

@@ -22,6 +22,13 @@ _RECORDER_JS = r"""
   const MAP = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
   const layouts = new Map();
   const staging = new Map();
+  // Bind groups by (layout, buffers, storage offsets): pooled buffers recur every
+  // training step, so most dispatches reuse one. Uniforms take a dynamic offset, so the
+  // parameter slot a dispatch uses is not part of the key.
+  const groups = new Map();
+  const ids = new WeakMap();
+  let nextId = 1;
+  const idOf = (o) => { let i = ids.get(o); if (!i) { i = nextId++; ids.set(o, i); } return i; };
   let enc = null, pass = null;
   const encoder = () => (enc ??= device.createCommandEncoder());
   const endPass = () => { if (pass) { pass.end(); pass = null; } return encoder(); };
@@ -29,7 +36,7 @@ _RECORDER_JS = r"""
     let l = layouts.get(kinds);
     if (!l) {
       const bgl = device.createBindGroupLayout({ entries: [...kinds].map((c, i) => (
-        { binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: KIND[c] } })) });
+        { binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: KIND[c], hasDynamicOffset: c === "u" } })) });
       l = { bgl, pl: device.createPipelineLayout({ bindGroupLayouts: [bgl] }) };
       layouts.set(kinds, l);
     }
@@ -55,7 +62,7 @@ _RECORDER_JS = r"""
       const module = device.createShaderModule({ code, label });
       try {
         const pipe = await device.createComputePipelineAsync({ layout: pl, label, compute: { module, entryPoint: entry } });
-        return [pipe, bgl];
+        return [pipe, bgl, kinds];
       } catch (e) {
         const info = await module.getCompilationInfo();
         const msgs = info.messages.map((m) => `${m.type} at line ${m.lineNum}:${m.linePos}: ${m.message}`);
@@ -65,18 +72,36 @@ _RECORDER_JS = r"""
     pipelineNow(code, entry, kinds, label) {
       const { bgl, pl } = layoutFor(kinds);
       const module = device.createShaderModule({ code, label });
-      return [device.createComputePipeline({ layout: pl, label, compute: { module, entryPoint: entry } }), bgl];
+      return [device.createComputePipeline({ layout: pl, label, compute: { module, entryPoint: entry } }), bgl, kinds];
     },
     dispatch(pipe, x, y, z, ...flat) {
-      const entries = [];
+      const [pipeline, bgl, kinds] = pipe;
+      const offsets = [];
+      let key = idOf(bgl);
       for (let i = 0; i < flat.length; i += 3) {
-        entries.push({ binding: i / 3, resource: { buffer: flat[i], offset: flat[i + 1], size: flat[i + 2] } });
+        const dynamic = kinds[i / 3] === "u";
+        if (dynamic) offsets.push(flat[i + 1]);
+        key += `|${idOf(flat[i])}:${dynamic ? 0 : flat[i + 1]}:${flat[i + 2]}`;
       }
-      const group = device.createBindGroup({ layout: pipe[1], entries });
+      let group = groups.get(key);
+      if (!group) {
+        if (groups.size >= 4096) groups.clear();
+        const entries = [];
+        for (let i = 0; i < flat.length; i += 3) {
+          const offset = kinds[i / 3] === "u" ? 0 : flat[i + 1];
+          entries.push({ binding: i / 3, resource: { buffer: flat[i], offset, size: flat[i + 2] } });
+        }
+        group = device.createBindGroup({ layout: bgl, entries });
+        groups.set(key, group);
+      }
       if (!pass) pass = encoder().beginComputePass();
-      pass.setPipeline(pipe[0]);
-      pass.setBindGroup(0, group);
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group, offsets);
       pass.dispatchWorkgroups(x, y, z);
+    },
+    destroy(buf) {
+      groups.clear();  // cached groups may name it
+      buf.destroy();
     },
     copy: (src, so, dst, dof, size) => endPass().copyBufferToBuffer(src, so, dst, dof, size),
     submit() {
@@ -127,7 +152,7 @@ class WebGPUDevice:
         return self._js.createBuffer(size, usage)
 
     def destroy_buffer(self, buf) -> None:
-        buf.destroy()
+        self._js.destroy(buf)
 
     def write_buffer(self, buf, offset: int, data) -> None:
         self._js.write(buf, offset, memoryview(data).cast("B"))
