@@ -236,3 +236,18 @@ def test_progress_output_verbose_1_and_2():
     with contextlib.redirect_stdout(out):
         linear().evaluate(X, Y, verbose=1)
     assert "2/2" not in out.getvalue() and "1/1" in out.getvalue()
+
+
+def test_generator_input_steps_per_epoch_and_to_categorical():
+    def batches():
+        while True:
+            yield tf.constant(X), tf.constant(Y)
+
+    m = linear()
+    h = m.fit(batches(), steps_per_epoch=3, epochs=2, verbose=0)
+    assert h.params["steps"] == 3 and len(h.history["loss"]) == 2
+    assert int(m.optimizer.iterations.numpy()) == 6
+    assert_close(m.evaluate(tf.data.Dataset.from_tensor_slices((X, Y)).batch(1).repeat(), steps=2, verbose=0),
+                 m.evaluate(X, Y, verbose=0), rtol=1e-6)
+    assert_close(K.utils.to_categorical([0, 2, 1]), [[1, 0, 0], [0, 0, 1], [0, 1, 0]])
+    assert_close(K.utils.to_categorical([[1], [0]], num_classes=3), [[0, 1, 0], [1, 0, 0]])
