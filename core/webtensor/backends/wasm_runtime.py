@@ -50,8 +50,12 @@ class WasmtimeRuntime:
     def __init__(self, wasm: bytes):
         import ctypes
 
-        import wasmtime
-        from wasmtime import _bindings as ffi
+        try:
+            import wasmtime
+            from wasmtime import _bindings as ffi
+        except ImportError as e:
+            raise ImportError(f"natively the wasm backend runs its kernels in wasmtime: "
+                              f"pip install 'webtensor[wasm]' ({e})") from None
 
         cfg = wasmtime.Config()
         cfg.memory_reservation = _MEMORY_RESERVATION
