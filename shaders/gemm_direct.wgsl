@@ -20,16 +20,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let c1 = min(col + 1u, p.n - 1u);
     let c2 = min(col + 2u, p.n - 1u);
     let c3 = min(col + 3u, p.n - 1u);
-    var acc0 = vec4<{{T}}>();
-    var acc1 = vec4<{{T}}>();
-    var acc2 = vec4<{{T}}>();
-    var acc3 = vec4<{{T}}>();
+    var acc0 = vec4<{{C}}>();
+    var acc1 = vec4<{{C}}>();
+    var acc2 = vec4<{{C}}>();
+    var acc3 = vec4<{{C}}>();
     for (var k = k_begin; k < k_end; k++) {
-        let bv = vec4<{{T}}>(load_b(b, k, col), load_b(b, k, c1), load_b(b, k, c2), load_b(b, k, c3));
-        acc0 += load_a(b, r0, k) * bv;
-        acc1 += load_a(b, r1, k) * bv;
-        acc2 += load_a(b, r2, k) * bv;
-        acc3 += load_a(b, r3, k) * bv;
+        let bv = vec4<{{C}}>(vec4<{{T}}>(load_b(b, k, col), load_b(b, k, c1), load_b(b, k, c2), load_b(b, k, c3)));
+        acc0 += {{C}}(load_a(b, r0, k)) * bv;
+        acc1 += {{C}}(load_a(b, r1, k)) * bv;
+        acc2 += {{C}}(load_a(b, r2, k)) * bv;
+        acc3 += {{C}}(load_a(b, r3, k)) * bv;
     }
     store_row(b, part, row, col, acc0);
     store_row(b, part, row + 1u, col, acc1);
@@ -37,9 +37,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     store_row(b, part, row + 3u, col, acc3);
 }
 
-fn store_row(b: vec3<i32>, part: u32, row: u32, col: u32, v: vec4<{{T}}>) {
+fn store_row(b: vec3<i32>, part: u32, row: u32, col: u32, v: vec4<{{C}}>) {
     if (row >= p.m) { return; }
     for (var j = 0u; j < 4u; j++) {
-        if (col + j < p.n) { store_c(b, part, row, col + j, v[j]); }
+        if (col + j < p.n) { store_c(b, part, row, col + j, {{T}}(v[j])); }
     }
 }

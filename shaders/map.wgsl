@@ -1,7 +1,8 @@
 // Unary elementwise over a strided input: out[i] = OP(a[off + sum_k coord_k(i) * stride_k]).
 // The strides also express copies: transpose (permuted), slice (offset, steps, negative
 // steps) and broadcast_to (stride 0), so all four are this one kernel with OP = x.
-// {{T}} input storage type, {{U}} output storage type, {{RANK}} collapsed rank (1..8).
+// {{T}} / {{U}} input / output storage types, computed in {{C}} / {{CU}} (f16 is stored
+// as such and computed in f32), {{RANK}} collapsed rank (1..8).
 struct Params {
     n: u32, off: i32, _p0: u32, _p1: u32,
     shape: array<vec4<u32>, 2>,
@@ -11,7 +12,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<{{T}}>;
 @group(0) @binding(2) var<storage, read_write> out: array<{{U}}>;
 
-fn op(x: {{T}}) -> {{U}} { return {{OP}}; }
+fn op(x: {{C}}) -> {{CU}} { return {{OP}}; }
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -28,5 +29,5 @@ fn element(i: u32) {
         r /= s;
     }
     ia += i32(r) * p.stride[0][0];
-    out[i] = op(a[ia]);
+    out[i] = {{U}}(op({{C}}(a[ia])));
 }

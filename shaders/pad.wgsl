@@ -1,5 +1,5 @@
 // Constant padding: out[c] = a[c - before] inside the copied block, else `value` (bits).
-// {{T}} storage type, {{RANK}} rank (1..8).
+// {{T}} storage type, {{RANK}} rank (1..8); value holds the bits of the compute type {{C}}.
 struct Params {
     n: u32, value: u32, _p0: u32, _p1: u32,
     shape: array<vec4<u32>, 2>,   // output shape
@@ -32,5 +32,5 @@ fn element(i: u32) {
         src += (c - b) * step;
         step *= m;
     }
-    out[i] = select(bitcast<{{T}}>(p.value), a[src], inside);
+    out[i] = select({{T}}(bitcast<{{C}}>(p.value)), a[src], inside);
 }

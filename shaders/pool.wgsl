@@ -1,5 +1,6 @@
 // 2-D pooling, NHWC, one invocation per output element. "max" skips padding; "avg"
-// divides by the count of non-padding elements. {{T}} storage type; {{MAX}} true for max.
+// divides by the count of non-padding elements. {{T}} storage type, compared in {{C}};
+// {{MAX}} true for max.
 struct Params {
     n_out: u32, h: u32, w: u32, c: u32,
     oh: u32, ow: u32, kh: u32, kw: u32,
@@ -31,7 +32,7 @@ fn element(i: u32) {
         for (var kx = 0u; kx < p.kw; kx++) {
             let xx = x0 + i32(kx);
             if (xx < 0 || xx >= i32(p.w)) { continue; }
-            let v = x[((n * p.h + u32(y)) * p.w + u32(xx)) * p.c + ch];
+            let v = {{C}}(x[((n * p.h + u32(y)) * p.w + u32(xx)) * p.c + ch]);
             if ({{MAX}}) {
                 best = {{MAXOP}};
             } else {
@@ -41,7 +42,7 @@ fn element(i: u32) {
         }
     }
     if ({{MAX}}) {
-        out[i] = best;
+        out[i] = {{T}}(best);
     } else {
         out[i] = {{T}}(sum / f32(count));
     }

@@ -1,7 +1,7 @@
 // Gradient of 2-D pooling, one invocation per input element (no atomics): sum over the
 // windows that cover it. "max" routes a window's gradient to its first maximum in
 // row-major order (the window is rescanned); "avg" shares it over the window's
-// non-padding count. {{T}} storage type; {{MAX}} true for max.
+// non-padding count. {{T}} storage type, computed in {{C}}; {{MAX}} true for max.
 struct Params {
     n_in: u32, h: u32, w: u32, c: u32,
     oh: u32, ow: u32, kh: u32, kw: u32,
@@ -23,7 +23,7 @@ fn first_max(n: u32, ch: u32, oy: u32, ox: u32) -> u32 {
         for (var kx = 0u; kx < p.kw; kx++) {
             let xx = x0 + i32(kx);
             if (xx < 0 || xx >= i32(p.w)) { continue; }
-            let v = x[((n * p.h + u32(y)) * p.w + u32(xx)) * p.c + ch];
+            let v = {{C}}(x[((n * p.h + u32(y)) * p.w + u32(xx)) * p.c + ch]);
             if (at == 0xffffffffu || {{GREATER}}) {
                 best = v;
                 at = u32(y) * p.w + u32(xx);
@@ -59,16 +59,16 @@ fn element(i: u32) {
     let oy_hi = min(i32(p.oh) - 1, ty / i32(p.sh));
     let ox_lo = max(0, (tx - i32(p.kw) + i32(p.sw)) / i32(p.sw));
     let ox_hi = min(i32(p.ow) - 1, tx / i32(p.sw));
-    var g = {{T}}(0);
+    var g = {{C}}(0);
     for (var oy = oy_lo; oy <= oy_hi; oy++) {
         for (var ox = ox_lo; ox <= ox_hi; ox++) {
-            let d = dy[((n * p.oh + u32(oy)) * p.ow + u32(ox)) * p.c + ch];
+            let d = {{C}}(dy[((n * p.oh + u32(oy)) * p.ow + u32(ox)) * p.c + ch]);
             if ({{MAX}}) {
                 if (first_max(n, ch, u32(oy), u32(ox)) == y * p.w + xx) { g += d; }
             } else {
-                g += d / {{T}}(window_count(u32(oy), u32(ox)));
+                g += d / {{C}}(window_count(u32(oy), u32(ox)));
             }
         }
     }
-    out[i] = g;
+    out[i] = {{T}}(g);
 }

@@ -1,8 +1,8 @@
 // Reductions over arbitrary axes. The dispatcher collapses the input to at most four
 // kept and four reduced dims (shape + stride each); output o, part q reduces the q-th
 // chunk of the R reduced elements of o into out[o * parts + q] (parts > 1: a second
-// pass combines the partials). {{T}} storage type; combine(a, b) = {{COMBINE}};
-// identity {{IDENTITY}}.
+// pass combines the partials). {{T}} input and {{TO}} output storage types, accumulated
+// in {{C}}; combine(a, b) = {{COMBINE}}; identity {{IDENTITY}}.
 struct Params {
     n_out: u32, n_red: u32, parts: u32, chunk: u32,
     nk: u32, nr: u32, off: i32, _p0: u32,
@@ -11,10 +11,10 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<{{T}}>;
-@group(0) @binding(2) var<storage, read_write> out: array<{{T}}>;
+@group(0) @binding(2) var<storage, read_write> out: array<{{TO}}>;
 
-fn combine(x: {{T}}, y: {{T}}) -> {{T}} { return {{COMBINE}}; }
-fn identity() -> {{T}} { return {{IDENTITY}}; }
+fn combine(x: {{C}}, y: {{C}}) -> {{C}} { return {{COMBINE}}; }
+fn identity() -> {{C}} { return {{IDENTITY}}; }
 
 fn kept_offset(o: u32) -> i32 {
     var r = o;
@@ -39,7 +39,7 @@ fn red_offset(j: u32) -> i32 {
     return off;
 }
 
-var<workgroup> sh: array<{{T}}, 256>;
+var<workgroup> sh: array<{{C}}, 256>;
 
 // one workgroup per (output, part): for reductions whose elements are contiguous; the
 // workgroups loop when there are more of those than the grid holds
@@ -53,7 +53,7 @@ fn group(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
         let end = min(p.n_red, (q + 1u) * p.chunk);
         var acc = identity();
         for (var j = q * p.chunk + lid; j < end; j += 256u) {
-            acc = combine(acc, a[base + red_offset(j)]);
+            acc = combine(acc, {{C}}(a[base + red_offset(j)]));
         }
         sh[lid] = acc;
         workgroupBarrier();
@@ -61,7 +61,7 @@ fn group(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
             if (lid < s) { sh[lid] = combine(sh[lid], sh[lid + s]); }
             workgroupBarrier();
         }
-        if (lid == 0u) { out[g] = sh[0]; }
+        if (lid == 0u) { out[g] = {{TO}}(sh[0]); }
         workgroupBarrier();
     }
 }
@@ -81,7 +81,7 @@ fn group_at(g: u32) {
     let end = min(p.n_red, (q + 1u) * p.chunk);
     var acc = identity();
     for (var j = q * p.chunk; j < end; j++) {
-        acc = combine(acc, a[base + red_offset(j)]);
+        acc = combine(acc, {{C}}(a[base + red_offset(j)]));
     }
-    out[o * p.parts + q] = acc;
+    out[o * p.parts + q] = {{TO}}(acc);
 }

@@ -1,12 +1,12 @@
 // cumsum/cumprod along one axis of a tensor viewed as [outer, n, inner]: one invocation
 // per (outer, inner) walks the axis in order (numpy's accumulation order), optionally
-// exclusive and/or reversed. {{T}} storage type; combine(a, b) = {{COMBINE}}.
+// exclusive and/or reversed. {{T}} storage type accumulated in {{C}}; combine(a, b) = {{COMBINE}}.
 struct Params { n_out: u32, n: u32, inner: u32, flags: u32 }  // flags: 1 exclusive, 2 reverse
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<{{T}}>;
 @group(0) @binding(2) var<storage, read_write> out: array<{{T}}>;
 
-fn combine(x: {{T}}, y: {{T}}) -> {{T}} { return {{COMBINE}}; }
+fn combine(x: {{C}}, y: {{C}}) -> {{C}} { return {{COMBINE}}; }
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -22,13 +22,13 @@ fn element(i: u32) {
     for (var s = 0u; s < p.n; s++) {
         let j = select(s, p.n - 1u - s, reverse);
         let idx = base + j * p.inner;
-        let v = a[idx];
+        let v = {{C}}(a[idx]);
         if (exclusive) {
-            out[idx] = acc;
+            out[idx] = {{T}}(acc);
             acc = combine(acc, v);
         } else {
             acc = combine(acc, v);
-            out[idx] = acc;
+            out[idx] = {{T}}(acc);
         }
     }
 }

@@ -1,7 +1,8 @@
 // Binary elementwise with NumPy broadcasting by strides (a broadcast dim has stride 0;
 // nothing is materialised): out[i] = OP(a[ia(i)], b[ib(i)]). A host scalar operand
 // (x * 2.0) is read from the parameters instead: {{A}} / {{B}} load each side.
-// {{T}} operand storage type, {{U}} output storage type, {{RANK}} collapsed rank (1..8).
+// {{T}} / {{U}} operand / output storage types, computed in {{C}} / {{CU}}, {{RANK}} collapsed
+// rank (1..8).
 struct Params {
     n: u32, off_a: i32, off_b: i32, scalar: u32,
     shape: array<vec4<u32>, 2>,
@@ -13,7 +14,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<{{T}}>;
 @group(0) @binding(3) var<storage, read_write> out: array<{{U}}>;
 
-fn op(x: {{T}}, y: {{T}}) -> {{U}} { return {{OP}}; }
+fn op(x: {{C}}, y: {{C}}) -> {{CU}} { return {{OP}}; }
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -34,5 +35,5 @@ fn element(i: u32) {
     }
     ia += i32(r) * p.sa[0][0];
     ib += i32(r) * p.sb[0][0];
-    out[i] = op({{A}}, {{B}});
+    out[i] = {{U}}(op({{A}}, {{B}}));
 }

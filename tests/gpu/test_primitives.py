@@ -547,3 +547,90 @@ def test_grids_past_the_workgroup_limit_split_or_loop(gpu, cpu, monkeypatch, til
     b, c = floats((20, 130, 9), 51, 1.0), floats((9, 40), 52, 1.0)  # 20 batches x 5 row tiles
     same(gpu, cpu, lambda be, x, y: be.matmul(x, y, False, False), b, c, tol=(GEMM, 0),
          scale=_gemm_scale(b, c, False, False))
+
+
+# -- float16 (where the adapter has shader-f16: stored as half, computed in float32) -------------
+
+F16 = (2e-3, 1e-4)  # one float16 rounding (2^-10 relative), a few ulp more for exp/log
+
+
+@pytest.fixture
+def gpu16(gpu):
+    if tf.float16 not in gpu.dtypes:
+        pytest.skip(f"the adapter {gpu.adapter_name!r} has no shader-f16; float16 stays on the CPU")
+    return gpu
+
+
+def halves(shape, seed=0, scale=3.0):
+    return floats(shape, seed, scale).astype(np.float16)
+
+
+def test_float16_round_trip_and_scalars(gpu16, cpu):
+    for shape in [(), (1,), (3,), (5, 7), (0, 2)]:
+        a = halves(shape, 60)
+        assert np.array_equal(get(gpu16, put(gpu16, a), tf.float16), a)
+    same(gpu16, cpu, lambda be: be.full((3, 5), 0.1, tf.float16))
+    same(gpu16, cpu, lambda be: be.full((), -2.5, tf.float16))
+    same(gpu16, cpu, lambda be, x: be.binary("mul", x, be.full((), 1.5, tf.float16)), halves((9,), 61))
+
+
+@pytest.mark.parametrize("op", ["neg", "abs", "square", "sqrt", "exp", "log", "tanh", "sigmoid", "floor", "round",
+                                "isnan"])
+def test_float16_unary(gpu16, cpu, op):
+    a = halves((200,), 62)
+    if op in ("sqrt", "log"):
+        a = np.abs(a) + np.float16(0.01)
+    same(gpu16, cpu, lambda be, x: be.unary(op, x), a, tol=F16)
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "maximum", "less", "pow"])
+def test_float16_binary_with_broadcasting(gpu16, cpu, op):
+    x, y = halves((4, 1, 6), 63), halves((3, 1), 64)
+    if op == "pow":
+        x = np.abs(x)
+    same(gpu16, cpu, lambda be, a, b: be.binary(op, a, b), x, y, tol=F16)
+
+
+def test_float16_casts_where_and_copies(gpu16, cpu):
+    a = halves((3, 4), 65)
+    for dst in (tf.float32, tf.int32, tf.bool):
+        same(gpu16, cpu, lambda be, x: be.cast(x, dst), a)
+    same(gpu16, cpu, lambda be, x: be.cast(x, tf.float16), floats((3, 4), 66))
+    c = rng(67).integers(0, 2, (3, 4)).astype(bool)
+    same(gpu16, cpu, lambda be, k, x, y: be.where(k, x, y), c, a, halves((4,), 68))
+    same(gpu16, cpu, lambda be, x: be.transpose(x, (1, 0)), a)
+    same(gpu16, cpu, lambda be, x: be.pad(x, ((1, 0), (0, 2)), 0.5), a)
+    same(gpu16, cpu, lambda be, x, y: be.concat([x, y], 1), a, halves((3, 1), 69))
+    same(gpu16, cpu, lambda be, x: be.gather(x, put(be, np.array([2, 0], np.int32)), 0), a)
+
+
+@pytest.mark.parametrize("shape,axes", [((7, 9), (1,)), ((7, 9), (0,)), ((3, 5000), (1,)), ((2000, 3), (0, 1))])
+def test_float16_reductions(gpu16, cpu, shape, axes):
+    a = halves(shape, 70, 1.0)
+    for op in ("sum", "max"):
+        same(gpu16, cpu, lambda be, x: be.reduce(op, x, axes, False), a, tol=F16,
+             scale=np.abs(a.astype(np.float32)).sum(axis=axes) * 1e-3 if op == "sum" else None)
+    same(gpu16, cpu, lambda be, x: be.argreduce("argmax", x, 1 if len(shape) > 1 else 0, tf.int64), a)
+
+
+def test_float16_matmul_conv_softmax(gpu16, cpu):
+    a, b = halves((33, 40), 71, 1.0), halves((40, 20), 72, 1.0)
+    got = get(gpu16, gpu16.matmul(put(gpu16, a), put(gpu16, b), False, False), tf.float16)
+    want = a.astype(np.float32) @ b.astype(np.float32)  # float32 accumulation, one rounding
+    assert np.allclose(got, want, rtol=2e-3, atol=2e-3 * np.abs(a.astype(np.float32)) @ np.abs(b.astype(np.float32)))
+    x, w = halves((2, 5, 5, 3), 73, 1.0), halves((3, 3, 3, 4), 74, 1.0)
+    got = get(gpu16, gpu16.conv2d(put(gpu16, x), put(gpu16, w), (1, 1), ((1, 1), (1, 1)), (1, 1), 1), tf.float16)
+    want = cpu.conv2d(x.astype(np.float32), w.astype(np.float32), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    assert np.allclose(got, want, rtol=2e-3, atol=1e-2)
+    s = halves((4, 10), 75)
+    got = get(gpu16, gpu16.softmax(put(gpu16, s), 1), tf.float16)
+    e = np.exp(s.astype(np.float64) - s.max(1, keepdims=True))
+    assert np.allclose(got, e / e.sum(1, keepdims=True), rtol=2e-3, atol=1e-4)
+
+
+def test_float16_tensors_live_on_the_gpu_when_it_has_f16(gpu16):
+    with tf.device("/GPU:0"):
+        h = tf.constant([1.0, 2.5, -3.0], tf.float16)
+        y = tf.nn.relu(h * 2.0) + tf.cast(tf.constant([1, 2, 3]), tf.float16)
+    assert h.device.endswith("GPU:0") and y.dtype is tf.float16
+    assert y.numpy().tolist() == [3.0, 7.0, 3.0]

@@ -138,7 +138,10 @@ class GPUBackend:
         # tiled GEMM and tree reductions share workgroup memory: right for GPUs; CPU adapters
         # run workgroup barriers as thread switches and do better without (tests flip this)
         self.workgroup_kernels = not self.is_fallback
-        self.dtypes = frozenset(S.STORAGE)
+        self.storage = dict(S.STORAGE)  # dtype -> WGSL storage type
+        if "shader-f16" in self.dev.features:
+            self.storage.update(S.F16)
+        self.dtypes = frozenset(self.storage)
         self.pool = Pool(self.dev)
         self._pipes: dict = {}
         self._plans: dict = {}
@@ -167,12 +170,13 @@ class GPUBackend:
         return p
 
     def _run(self, pipe, params: bytes, bufs: list, groups: tuple) -> None:
-        """Record one dispatch: params go to the next uniform slot; ``bufs`` are
-        (Buffer or None, nbytes) per storage binding, in binding order."""
+        """Record one dispatch: params go to the next uniform slot; ``bufs`` are the storage
+        bindings in order, each a Handle or a (Buffer or None, nbytes) pair."""
         off = self._slot * SLOT
         self._params[off:off + len(params)] = params
         binds = [(self._pbuf, off, SLOT)]
-        for b, nbytes in bufs:
+        for h in bufs:
+            b, nbytes = (h.buf, h.nbytes) if type(h) is Handle else h
             if b is None or nbytes == 0:
                 b, nbytes = self._dummy, 16
             if nbytes > self._max_binding:
@@ -210,8 +214,15 @@ class GPUBackend:
         return (min(_ceil(groups, y), m), y, 1)
 
     def _new(self, shape: tuple, dtype: D.DType) -> Handle:
-        n = prod(shape)
-        return Handle(shape, dtype, self.pool.take(n * 4) if n else None)
+        h = Handle(shape, dtype, None)
+        if h.n:
+            h._buf = self.pool.take(h.nbytes)
+        return h
+
+    def _types(self, dt: D.DType) -> dict:
+        """Specialisation of a kernel's storage type T and compute type C for a dtype."""
+        t = self.storage[dt]
+        return {"T": t, "C": S.COMPUTE[t]}
 
     def _map(self, x: Handle, shape: tuple, dtype: D.DType, expr: str, offset: int = 0,
              strides=None, op: str = "map") -> Handle:
@@ -221,14 +232,15 @@ class GPUBackend:
         if plan is None:
             st = _strides(x.shape) if strides is None else strides
             cs, (cst,) = _collapse(shape, [st], op)
-            pipe = self._pipe(("map.wgsl",), "main", "urw", T=S.STORAGE[x.dtype], U=S.STORAGE[dtype],
+            t, u = self.storage[x.dtype], self.storage[dtype]
+            pipe = self._pipe(("map.wgsl",), "main", "urw", T=t, U=u, C=S.COMPUTE[t], CU=S.COMPUTE[u],
                               OP=expr, RANK=len(cs))
             n = prod(shape)
             params = struct.pack("<Iiii8I8i", n, offset, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
             plan = self._plan(key, (pipe, params, self._items(n)))
         out = self._new(shape, dtype)
         if out.n:
-            self._run(plan[0], plan[1], [(x.buf, x.n * 4), (out.buf, out.n * 4)], plan[2])
+            self._run(plan[0], plan[1], [x, out], plan[2])
         return out
 
     def _plan(self, key, plan):
@@ -241,15 +253,18 @@ class GPUBackend:
     def _fill(self, shape: tuple, dtype: D.DType, bits: int) -> Handle:
         out = self._new(shape, dtype)
         if out.n:
-            pipe = self._pipe(("fill.wgsl",), "fill", "uw", T=S.STORAGE[dtype])
-            self._run(pipe, struct.pack("<IIII", out.n, bits, 0, 0), [(out.buf, out.n * 4)],
+            pipe = self._pipe(("fill.wgsl",), "fill", "uw", **self._types(dtype))
+            self._run(pipe, struct.pack("<IIII", out.n, bits, 0, 0), [out],
                       self._items(out.n))
         return out
 
-    def scalar_buffer(self, word: int):
-        """A buffer holding one 32-bit word (a host scalar a kernel must bind)."""
+    def scalar_buffer(self, word: int, dtype: D.DType):
+        """A buffer holding one host scalar a kernel must bind."""
         b = self.pool.take(4, host_write=True)
-        self.dev.write_buffer(b.raw, 0, struct.pack("<I", word))
+        data = struct.pack("<I", word)
+        if dtype is D.float16:
+            data = struct.pack("<e", struct.unpack("<f", data)[0]) + b"\0\0"
+        self.dev.write_buffer(b.raw, 0, data)
         return b
 
     def memory_info(self) -> dict:
@@ -271,9 +286,11 @@ class GPUBackend:
             except OverflowError:
                 raise OverflowError(_INT64_RANGE.format(shape)) from None
         if n == 1:
-            return Handle(shape, dtype, None, struct.unpack("<I", mv)[0], self)
-        h = Handle(shape, dtype, self.pool.take(n * 4, host_write=True))
-        self.dev.write_buffer(h.buf.raw, 0, mv)
+            word = _bits(struct.unpack("<e", mv)[0], dtype) if dtype is D.float16 else struct.unpack("<I", mv)[0]
+            return Handle(shape, dtype, None, word, self)
+        h = Handle(shape, dtype, None)
+        h._buf = self.pool.take(h.nbytes, host_write=True)
+        self.dev.write_buffer(h._buf.raw, 0, mv if len(mv) == h.nbytes else bytes(mv) + bytes(h.nbytes - len(mv)))
         return h
 
     def _bools_from_bytes(self, mv: memoryview, shape: tuple) -> Handle:
@@ -282,7 +299,7 @@ class GPUBackend:
         self.dev.write_buffer(tmp.raw, 0, data)
         out = self._new(shape, D.bool_)
         pipe = self._pipe(("pack.wgsl",), "bool_from_bytes", "urw")
-        self._run(pipe, struct.pack("<IIII", out.n, out.n, 0, 0), [(tmp, len(data)), (out.buf, out.n * 4)],
+        self._run(pipe, struct.pack("<IIII", out.n, out.n, 0, 0), [(tmp, len(data)), out],
                   self._items(out.n))
         return out
 
@@ -295,10 +312,10 @@ class GPUBackend:
             words = 2 * h.n
             entry, host = "i64_from_i32", 8 * h.n
         else:
-            return h.buf, 4 * h.n, 4 * h.n
+            return h.buf, h.nbytes, h.n * (2 if h.dtype is D.float16 else 4)
         tmp = self.pool.take(4 * words)
         pipe = self._pipe(("pack.wgsl",), entry, "urw")
-        self._run(pipe, struct.pack("<IIII", words, h.n, 0, 0), [(h.buf, 4 * h.n), (tmp, 4 * words)],
+        self._run(pipe, struct.pack("<IIII", words, h.n, 0, 0), [h, (tmp, 4 * words)],
                   self._items(words))
         return tmp, 4 * words, host
 
@@ -308,6 +325,8 @@ class GPUBackend:
             return memoryview(bytes([1 if h.word else 0]))
         if h.dtype is D.int64:
             return memoryview(struct.pack("<q", struct.unpack("<i", struct.pack("<I", h.word))[0]))
+        if h.dtype is D.float16:
+            return memoryview(struct.pack("<e", struct.unpack("<f", struct.pack("<I", h.word))[0]))
         return memoryview(struct.pack("<I", h.word))
 
     def read(self, h):
@@ -340,17 +359,19 @@ class GPUBackend:
     def arange(self, start, delta, n, dtype):
         out = self._new((n,), dtype)
         if n:
-            pipe = self._pipe(("fill.wgsl",), "arange", "uw", T=S.STORAGE[dtype])
+            pipe = self._pipe(("fill.wgsl",), "arange", "uw", **self._types(dtype))
             params = struct.pack("<IIII", n, 0, _bits(start, dtype), _bits(delta, dtype))
-            self._run(pipe, params, [(out.buf, 4 * n)], self._items(n))
+            self._run(pipe, params, [out], self._items(n))
         return out
 
     def random(self, kind, shape, dtype, key):
+        if dtype is not D.float32:  # drawn in float32, then rounded (as the numpy backend)
+            return self.cast(self.random(kind, shape, D.float32, key), dtype)
         out = self._new(tuple(shape), dtype)
         if out.n:
             pipe = self._pipe(("random.wgsl",), "draw_" + kind, "uw")
             params = struct.pack("<IIII", out.n, key[0] & 0xFFFFFFFF, key[1] & 0xFFFFFFFF, 0)
-            self._run(pipe, params, [(out.buf, 4 * out.n)], self._items(out.n))
+            self._run(pipe, params, [out], self._items(out.n))
         return out
 
     # -- elementwise ---------------------------------------------------------------------------
@@ -371,14 +392,14 @@ class GPUBackend:
         if not out.n:
             return out
         if side == 2:
-            bufs = [(x.buf, 4 * x.n), (None, 0)]
+            bufs = [x, (None, 0)]
             params = params[:12] + struct.pack("<I", y.word) + params[16:]
         elif side == 1:
-            bufs = [(None, 0), (y.buf, 4 * y.n)]
+            bufs = [(None, 0), y]
             params = params[:12] + struct.pack("<I", x.word) + params[16:]
         else:
-            bufs = [(x.buf, 4 * x.n), (y.buf, 4 * y.n)]
-        self._run(pipe, params, bufs + [(out.buf, 4 * out.n)], grid)
+            bufs = [x, y]
+        self._run(pipe, params, bufs + [out], grid)
         return out
 
     def _binary_plan(self, key):
@@ -389,10 +410,12 @@ class GPUBackend:
             raise InvalidArgumentError(f"GPU: {op} is not defined for {dt.name} (shapes {xs} and {ys})") from None
         shape = xs if xs == ys else broadcast_shape(xs, ys, op)
         out_dtype = D.bool_ if op in base.COMPARISONS else dt
-        scalar = f"bitcast<{S.STORAGE[dt]}>(p.scalar)"
+        t, u = self.storage[dt], self.storage[out_dtype]
+        c = S.COMPUTE[t]
+        scalar = f"bitcast<{c}>(p.scalar)"
         cs, (sa, sb) = _collapse(shape, [_bcast_strides(xs, shape), _bcast_strides(ys, shape)], op)
-        pipe = self._pipe(("zip.wgsl",), "main", "urrw", T=S.STORAGE[dt], U=S.STORAGE[out_dtype], OP=expr,
-                          RANK=len(cs), A=scalar if side == 1 else "a[ia]", B=scalar if side == 2 else "b[ib]")
+        pipe = self._pipe(("zip.wgsl",), "main", "urrw", T=t, U=u, C=c, CU=S.COMPUTE[u], OP=expr, RANK=len(cs),
+                          A=scalar if side == 1 else f"{c}(a[ia])", B=scalar if side == 2 else f"{c}(b[ib])")
         n = prod(shape)
         params = struct.pack("<IiiI8I8i8i", n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sa, 8), *_pad(sb, 8))
         return self._plan(key, (shape, out_dtype, pipe, params, self._items(n)))
@@ -403,18 +426,17 @@ class GPUBackend:
         if not out.n:
             return out
         cs, (sc, sa, sb) = _collapse(shape, [_bcast_strides(h.shape, shape) for h in (cond, x, y)], "where")
-        pipe = self._pipe(("select.wgsl",), "main", "urrrw", T=S.STORAGE[x.dtype], RANK=len(cs))
+        pipe = self._pipe(("select.wgsl",), "main", "urrrw", T=self.storage[x.dtype], RANK=len(cs))
         params = struct.pack("<Iiii8I8i8i8i", out.n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sc, 8), *_pad(sa, 8),
                              *_pad(sb, 8))
-        self._run(pipe, params, [(cond.buf, 4 * cond.n), (x.buf, 4 * x.n), (y.buf, 4 * y.n),
-                                 (out.buf, 4 * out.n)], self._items(out.n))
+        self._run(pipe, params, [cond, x, y, out], self._items(out.n))
         return out
 
     def cast(self, x, dtype):
-        src, dst = S.kind(x.dtype), S.kind(dtype)
-        if src == dst:  # int32 <-> int64: the same 32-bit storage
+        if self.storage[x.dtype] == self.storage[dtype]:  # int32 <-> int64: the same 32-bit storage
             return x.view(x.shape, dtype)
-        return self._map(x, x.shape, dtype, S.CAST[(src, dst)], op="cast")
+        src, dst = S.kind(x.dtype), S.kind(dtype)
+        return self._map(x, x.shape, dtype, S.CAST.get((src, dst), "x"), op="cast")
 
     # -- reductions ------------------------------------------------------------------------------
     def reduce(self, op, x, axes, keepdims):
@@ -456,18 +478,20 @@ class GPUBackend:
         parts = _ceil(n_red, chunk)
         k = S.kind(x.dtype)
         combine, ident = S.reduction(op, k)
+        # float16 partial results stay in float32 (one rounding, as numpy's float32 accumulator)
+        part_dt = D.float32 if parts > 1 and x.dtype is D.float16 else x.dtype
         pipe = self._pipe(("reduce.wgsl",), "group" if contiguous else "serial", "urw",
-                          T=S.STORAGE[x.dtype], COMBINE=combine, IDENTITY=ident)
-        out = self._new((n_out, parts) if parts > 1 else out_shape, x.dtype)
+                          TO=self.storage[part_dt], COMBINE=combine, IDENTITY=ident, **self._types(x.dtype))
+        out = self._new((n_out, parts) if parts > 1 else out_shape, part_dt)
         params = struct.pack("<IIIIIIiI4I4i4I4i", n_out, n_red, parts, chunk, len(kept), len(red), 0, 0,
                              *_pad([d for d, _ in kept], 4, 1), *_pad([s for _, s in kept], 4),
                              *_pad([d for d, _ in red], 4, 1), *_pad([s for _, s in red], 4))
         work = n_out * parts
         grid = self._grid(work) if contiguous else self._items(work)
-        self._run(pipe, params, [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], grid)
+        self._run(pipe, params, [x, out], grid)
         if parts > 1:
-            out = self.reduce(op, out, (1,), False)
-            out = Handle(out_shape, x.dtype, out.buf)
+            out = self.cast(self.reduce(op, out, (1,), False), x.dtype)
+            out = out.view(out_shape, x.dtype)
         return out
 
     def argreduce(self, op, x, axis, dtype):
@@ -478,10 +502,10 @@ class GPUBackend:
         inner = prod(shape[axis + 1:])
         out = self._new(shape[:axis] + shape[axis + 1:], dtype)
         if out.n:
-            pipe = self._pipe(("argreduce.wgsl",), "main", "urw", T=S.STORAGE[x.dtype],
-                              BETTER=S.better(op, S.kind(x.dtype)))
+            pipe = self._pipe(("argreduce.wgsl",), "main", "urw", BETTER=S.better(op, S.kind(x.dtype)),
+                              **self._types(x.dtype))
             self._run(pipe, struct.pack("<IIII", out.n, n, inner, 0),
-                      [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._items(out.n))
+                      [x, out], self._items(out.n))
         return out
 
     def scan(self, op, x, axis, exclusive, reverse):
@@ -490,11 +514,12 @@ class GPUBackend:
         lanes = out.n // n if n else 0
         if lanes:
             combine, ident = S.reduction(op, S.kind(x.dtype))
-            pipe = self._pipe(("scan.wgsl",), "main", "urw", T=S.STORAGE[x.dtype], COMBINE=combine,
-                              IDENTITY=S.STORAGE[x.dtype] + f"({ident})")
+            types = self._types(x.dtype)
+            pipe = self._pipe(("scan.wgsl",), "main", "urw", COMBINE=combine, IDENTITY=f"{types['C']}({ident})",
+                              **types)
             params = struct.pack("<IIII", lanes, n, prod(x.shape[axis + 1:]),
                                  (1 if exclusive else 0) | (2 if reverse else 0))
-            self._run(pipe, params, [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._items(lanes))
+            self._run(pipe, params, [x, out], self._items(lanes))
         return out
 
     # -- GEMM: matmul and convolutions ------------------------------------------------------------
@@ -512,7 +537,7 @@ class GPUBackend:
         splits = _ceil(k, kchunk)
         out = self._new((splits,) + out_shape if splits > 1 else out_shape, dtype)
         tile = 64 if self.workgroup_kernels else 32
-        subs = {"T": S.STORAGE[dtype], "GEOMETRY": geometry} if geometry else {"T": S.STORAGE[dtype]}
+        subs = dict(self._types(dtype), GEOMETRY=geometry) if geometry else self._types(dtype)
         pipe = self._pipe(files + ("gemm.wgsl" if self.workgroup_kernels else "gemm_direct.wgsl",), "main",
                           "u" + "r" * len(bufs) + "w", **subs)
         gx, gy, gz = _ceil(n, tile), _ceil(m, tile), batches * splits
@@ -520,7 +545,7 @@ class GPUBackend:
         if gx > mg:
             raise ResourceExhaustedError(f"GPU: a matrix product with {n} columns exceeds the adapter's "
                                          f"grid ({mg} x 64)")
-        binds = bufs + [(out.buf, 4 * out.n)]
+        binds = bufs + [out]
         for z0 in range(0, gz, mg):
             for y0 in range(0, gy, mg):
                 head = struct.pack("<8I", m, n, k, kchunk, splits, z0, y0 * tile, batches)
@@ -547,7 +572,7 @@ class GPUBackend:
         sbk, sbn = (1, k) if transpose_b else (n, 1)
         tail = struct.pack("<4I4i4I4i4i", len(cb), 0, 0, 0, sam, sak, sbk, sbn, *_pad(cb, 4, 1),
                            *_pad(sa, 4), *_pad(sb, 4))
-        return self._gemm(("matmul.wgsl",), [(a.buf, 4 * a.n), (b.buf, 4 * b.n)], out_shape, a.dtype,
+        return self._gemm(("matmul.wgsl",), [a, b], out_shape, a.dtype,
                           m, n, k, prod(bshape), tail, splittable=True)
 
     @staticmethod
@@ -571,7 +596,7 @@ class GPUBackend:
         if not kh * kw * cg:
             return self._fill(out_shape, x.dtype, 0)
         geo = self._geometry(x.shape, w.shape, oh, ow, strides, pads, dilations, groups)
-        return self._gemm(("conv2d.wgsl",), [(x.buf, 4 * x.n), (w.buf, 4 * w.n)], out_shape, x.dtype,
+        return self._gemm(("conv2d.wgsl",), [x, w], out_shape, x.dtype,
                           n_ * oh * ow, o // groups, kh * kw * cg, groups, geometry=geo)
 
     def conv2d_input_grad(self, dy, w, x_shape, strides, pads, dilations, groups):
@@ -583,7 +608,7 @@ class GPUBackend:
             return self._fill(x_shape, dy.dtype, 0)
         n_, h, wd, _ = x_shape
         geo = self._geometry(x_shape, w.shape, dy.shape[1], dy.shape[2], strides, pads, dilations, groups)
-        return self._gemm(("conv2d_input_grad.wgsl",), [(dy.buf, 4 * dy.n), (w.buf, 4 * w.n)], x_shape,
+        return self._gemm(("conv2d_input_grad.wgsl",), [dy, w], x_shape,
                           dy.dtype, n_ * h * wd, cg, kh * kw * (o // groups), groups, geometry=geo)
 
     def conv2d_filter_grad(self, x, dy, w_shape, strides, pads, dilations, groups):
@@ -594,7 +619,7 @@ class GPUBackend:
         if not (x.n and dy.n):
             return self._fill(w_shape, x.dtype, 0)
         geo = self._geometry(x.shape, w_shape, dy.shape[1], dy.shape[2], strides, pads, dilations, groups)
-        return self._gemm(("conv2d_filter_grad.wgsl",), [(x.buf, 4 * x.n), (dy.buf, 4 * dy.n)], w_shape,
+        return self._gemm(("conv2d_filter_grad.wgsl",), [x, dy], w_shape,
                           x.dtype, kh * kw * cg, o // groups, dy.n // o, groups, geometry=geo,
                           splittable=True)
 
@@ -606,7 +631,7 @@ class GPUBackend:
 
     def _pool_subs(self, op, dt) -> dict:
         k = S.kind(dt)
-        return {"T": S.STORAGE[dt], "MAX": "true" if op == "max" else "false", "LOWEST": S.LOWEST[k]}
+        return dict(self._types(dt), MAX="true" if op == "max" else "false", LOWEST=S.LOWEST[k])
 
     def pool2d(self, op, x, ksize, strides, pads):
         n_, h, w, c = x.shape
@@ -617,7 +642,7 @@ class GPUBackend:
             maxop = "fmax_(best, v)" if x.dtype.kind == "f" else "max(best, v)"
             pipe = self._pipe(("pool.wgsl",), "main", "urw", MAXOP=maxop, **self._pool_subs(op, x.dtype))
             self._run(pipe, self._pool_params(out.n, x.shape, oh, ow, ksize, strides, pads),
-                      [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._items(out.n))
+                      [x, out], self._items(out.n))
         return out
 
     def pool2d_grad(self, op, x, dy, ksize, strides, pads):
@@ -629,7 +654,7 @@ class GPUBackend:
             pipe = self._pipe(("pool_grad.wgsl",), "main", "urrw", GREATER=greater,
                               **self._pool_subs(op, x.dtype))
             self._run(pipe, self._pool_params(out.n, x.shape, dy.shape[1], dy.shape[2], ksize, strides, pads),
-                      [(x.buf, 4 * x.n), (dy.buf, 4 * dy.n), (out.buf, 4 * out.n)],
+                      [x, dy, out],
                       self._items(out.n))
         return out
 
@@ -639,22 +664,23 @@ class GPUBackend:
         out = self._new(shape, x.dtype)
         if out.n:
             inner = prod(x.shape[axis + 1:])
-            pipe = self._pipe(("gather.wgsl",), "main", "urrw", T=S.STORAGE[x.dtype])
+            pipe = self._pipe(("gather.wgsl",), "main", "urrw", T=self.storage[x.dtype])
             self._run(pipe, struct.pack("<IIII", out.n, x.shape[axis], inner, indices.n),
-                      [(x.buf, 4 * x.n), (indices.buf, 4 * indices.n), (out.buf, 4 * out.n)],
+                      [x, indices, out],
                       self._items(out.n))
         return out
 
     def scatter_add(self, indices, updates, shape, axis):
         shape = tuple(shape)
+        if updates.dtype is D.float16:  # atomics are 32-bit: accumulate in float32
+            return self.cast(self.scatter_add(indices, self.cast(updates, D.float32), shape, axis), D.float16)
         out = self._fill(shape, updates.dtype, 0)
         if out.n and updates.n:
             inner = prod(shape[axis + 1:])
-            pipe = self._pipe(("scatter_add.wgsl",), "main", "urrw", T=S.STORAGE[updates.dtype],
+            pipe = self._pipe(("scatter_add.wgsl",), "main", "urrw", T=self.storage[updates.dtype],
                               FLOAT="true" if updates.dtype.kind == "f" else "false")
             self._run(pipe, struct.pack("<IIII", updates.n, shape[axis], inner, indices.n),
-                      [(indices.buf, 4 * indices.n), (updates.buf, 4 * updates.n), (out.buf, 4 * out.n)],
-                      self._items(updates.n))
+                      [indices, updates, out], self._items(updates.n))
         return out
 
     # -- data movement without arithmetic -------------------------------------------------------
@@ -690,9 +716,9 @@ class GPUBackend:
             inner = prod(h.shape[axis:])
             if h.n:
                 cs, (cst,) = _collapse((outer, inner), [(row, 1)], "concat")
-                pipe = self._pipe(("place.wgsl",), "main", "urw", T=S.STORAGE[h.dtype], RANK=len(cs))
+                pipe = self._pipe(("place.wgsl",), "main", "urw", T=self.storage[h.dtype], RANK=len(cs))
                 params = struct.pack("<IIII8I8I", h.n, off, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
-                self._run(pipe, params, [(h.buf, 4 * h.n), (out.buf, 4 * out.n)], self._items(h.n))
+                self._run(pipe, params, [h, out], self._items(h.n))
             off += inner
         return out
 
@@ -704,33 +730,36 @@ class GPUBackend:
         r = len(shape)
         if r > MAX_RANK:
             raise InvalidArgumentError(f"pad: the GPU kernel handles rank <= {MAX_RANK}, got shape {x.shape}")
-        pipe = self._pipe(("pad.wgsl",), "main", "urw", T=S.STORAGE[x.dtype], RANK=r)
+        pipe = self._pipe(("pad.wgsl",), "main", "urw", RANK=r, **self._types(x.dtype))
         params = struct.pack("<IIII8I8I8I", out.n, _bits(value, x.dtype), 0, 0, *_pad(shape, 8, 1),
                              *_pad([a for a, _ in pads], 8), *_pad(x.shape, 8, 1))
-        self._run(pipe, params, [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._items(out.n))
+        self._run(pipe, params, [x, out], self._items(out.n))
         return out
 
     # -- fused kernels (optional; each equals the composition the core would run) -----------
     def softmax(self, x, axis):
+        if x.dtype is not D.float32:
+            return self.cast(self.softmax(self.cast(x, D.float32), axis), x.dtype)
         out = self._new(x.shape, x.dtype)
         n = x.shape[axis]
         rows = out.n // n if n else 0
         if rows:
             pipe = self._pipe(("softmax.wgsl",), "main", "urw")
             self._run(pipe, struct.pack("<IIII", rows, n, prod(x.shape[axis + 1:]), 0),
-                      [(x.buf, 4 * x.n), (out.buf, 4 * out.n)], self._grid(rows))
+                      [x, out], self._grid(rows))
         return out
 
     def sparse_softmax_xent(self, logits, labels):
         """(loss [rows], backprop [rows, n]) for logits [..., n] and int labels [...]."""
+        if logits.dtype is not D.float32:
+            loss, grad = self.sparse_softmax_xent(self.cast(logits, D.float32), labels)
+            return self.cast(loss, logits.dtype), self.cast(grad, logits.dtype)
         n = logits.shape[-1]
         rows = logits.n // n if n else 0
         loss, grad = self._new(logits.shape[:-1], logits.dtype), self._new(logits.shape, logits.dtype)
         if rows:
             pipe = self._pipe(("softmax_xent.wgsl",), "main", "urrww")
-            self._run(pipe, struct.pack("<IIII", rows, n, 0, 0),
-                      [(logits.buf, 4 * logits.n), (labels.buf, 4 * labels.n), (loss.buf, 4 * loss.n),
-                       (grad.buf, 4 * grad.n)], self._grid(rows))
+            self._run(pipe, struct.pack("<IIII", rows, n, 0, 0), [logits, labels, loss, grad], self._grid(rows))
         return loss, grad
 
     def bias_act(self, x, bias, activation: str):
@@ -738,7 +767,5 @@ class GPUBackend:
         out = self._new(x.shape, x.dtype)
         if out.n:
             pipe = self._pipe(("bias_act.wgsl",), "main", "urrw", ACT=S.ACTIVATIONS[activation])
-            self._run(pipe, struct.pack("<IIII", out.n, bias.n, 0, 0),
-                      [(x.buf, 4 * x.n), (bias.buf, 4 * bias.n), (out.buf, 4 * out.n)],
-                      self._items(out.n))
+            self._run(pipe, struct.pack("<IIII", out.n, bias.n, 0, 0), [x, bias, out], self._items(out.n))
         return out

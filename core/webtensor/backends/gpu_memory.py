@@ -7,7 +7,10 @@ its device buffer back to the ``Pool`` (no user-visible dispose, unlike TF.js).
 """
 from __future__ import annotations
 
+from .. import dtypes as D
 from ..shape import prod
+
+_ITEMSIZE = {D.float16: 2}  # stored size where it is not 4 bytes (int64 and bool use 4)
 
 
 def size_class(nbytes: int) -> int:
@@ -38,7 +41,7 @@ class Handle:
     """A GPU tensor: ``shape``, ``dtype``, ``n`` elements in ``buf`` (None when empty).
 
     A one-element tensor made on the host (a Python scalar) also keeps its 32-bit
-    ``word``: kernels read such operands from their parameters, and its buffer is only
+    ``word`` (of its compute type: float32 bits for float16): kernels read such operands from their parameters, and its buffer is only
     made (``buf``, through the backend's ``scalar_buffer``) if a kernel must bind it."""
 
     __slots__ = ("shape", "dtype", "n", "_buf", "word", "_be")
@@ -51,8 +54,13 @@ class Handle:
     def buf(self) -> Buffer | None:
         b = self._buf
         if b is None and self.word is not None:
-            b = self._buf = self._be.scalar_buffer(self.word)
+            b = self._buf = self._be.scalar_buffer(self.word, self.dtype)
         return b
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of storage, rounded up to whole 32-bit words (what a binding covers)."""
+        return -(-self.n * _ITEMSIZE.get(self.dtype, 4) // 4) * 4
 
     def view(self, shape: tuple, dtype) -> "Handle":
         """The same data under another shape or a dtype of the same storage."""

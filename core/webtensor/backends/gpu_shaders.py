@@ -15,6 +15,14 @@ STORAGE = {D.float32: "f32", D.int32: "i32", D.int64: "i32", D.uint32: "u32", D.
 """WGSL element type per stored dtype (int64 is kept in 32 bits, bool as 0/1 words)."""
 
 
+F16 = {D.float16: "f16"}
+"""Added to the storage table where the device has ``shader-f16``."""
+
+COMPUTE = {"f32": "f32", "f16": "f32", "i32": "i32", "u32": "u32"}
+"""The type kernels compute in per storage type: float16 is computed in float32 and
+rounded once per op, as numpy and TF's CPU kernels do."""
+
+
 def kind(dt: D.DType) -> str:
     """'f', 'i', 'u' or 'b': which expression family a dtype uses."""
     return "b" if dt is D.bool_ else dt.kind
@@ -42,6 +50,8 @@ def source(name: str) -> str:
 
 def specialise(files: tuple, subs: dict) -> str:
     code = "\n".join(source(f) for f in ("common.wgsl",) + files)
+    if any("f16" in str(v) for v in subs.values()):
+        code = "enable f16;\n" + code
     for k, v in subs.items():
         code = code.replace("{{" + k + "}}", str(v))
     if "{{" in code:
