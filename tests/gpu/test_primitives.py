@@ -114,6 +114,12 @@ def test_full(gpu, cpu, dtype, shape):
     same(gpu, cpu, lambda be: be.full(shape, value, dt))
 
 
+def test_float_scalars_beyond_float32_round_to_infinity(gpu):
+    for value, want in ((1e300, np.inf), (-1e300, -np.inf), (3.4e38, np.float32(3.4e38))):
+        assert get(gpu, gpu.full((), value, tf.float32), tf.float32) == want
+        assert get(gpu, gpu.full((3,), value, tf.float32), tf.float32).tolist() == [want] * 3
+
+
 @pytest.mark.parametrize("dtype,start,delta,n", [("float32", 0.5, 0.1, 1000), ("float32", 3.0, -0.25, 7),
                                                  ("int32", -5, 3, 100), ("int64", 10, -2, 9),
                                                  ("uint32", 4, 7, 50), ("int32", 0, 1, 0)])

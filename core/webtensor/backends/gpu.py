@@ -93,14 +93,17 @@ _BITS = {"f": "<f", "i": "<i", "u": "<I", "b": "<I"}
 
 
 def _bits(value, dt: D.DType) -> int:
-    """The 32-bit word a scalar of dtype ``dt`` is stored as."""
+    """The 32-bit word of a scalar in dtype ``dt``'s compute type (float16: float32 bits)."""
     k = S.kind(dt)
     v = (1 if value else 0) if k == "b" else float(value) if k == "f" else int(value)
     if k == "u":
         v &= 0xFFFFFFFF
     elif k == "i":
         v = (v + 2**31) % 2**32 - 2**31
-    return struct.unpack("<I", struct.pack(_BITS[k], v))[0]
+    try:
+        return struct.unpack("<I", struct.pack(_BITS[k], v))[0]
+    except OverflowError:  # a float beyond float32's range rounds to infinity, as numpy's
+        return 0xFF800000 if v < 0 else 0x7F800000
 
 
 def _identity(op: str, dt: D.DType):
