@@ -48,6 +48,19 @@ def test_argmax_gives_int64_that_compares_with_labels(gpu):
     assert am.numpy().tolist() == [1, 0] and hits.numpy().tolist() == [1.0, 0.0]
 
 
+def test_async_readback(gpu):
+    import asyncio
+
+    with tf.device("/GPU:0"):
+        x = tf.constant([[1.0, 2.0], [3.0, 4.0]]) * 2.0
+        flags, idx = x > 3.0, tf.argmax(x, 1)
+
+    async def read_all():
+        return [(await t.numpy_async()).tolist() for t in (x, flags, idx)]
+
+    assert asyncio.run(read_all()) == [[[2.0, 4.0], [6.0, 8.0]], [[False, True], [True, True]], [1, 1]]
+
+
 def test_int64_beyond_32_bits_stays_on_the_cpu(gpu):
     with tf.device("/GPU:0"):
         small = tf.constant([1, -2], tf.int64)
