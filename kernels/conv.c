@@ -221,10 +221,13 @@ static Pool read_pool(void) {
 POOL(f32, float, -__builtin_inff(), float)
 POOL(f64, double, -__builtin_inf(), double)
 POOL(i32, int32_t, INT32_MIN, int64_t)
+POOL(i64, int64_t, INT64_MIN, int64_t)
+POOL(u8, uint8_t, 0, int64_t)
+POOL(u32, uint32_t, 0, int64_t)
 
 void *EXPORT(wt_pool2d)(int is_max, int dt, const void *x) {
     Pool v = read_pool();
-    if (dt != DT_F32 && dt != DT_F64 && dt != DT_I32) return (void *)-WT_EARG;
+    if (dt == DT_F16 || dt == DT_BOOL) return (void *)-WT_EARG;
     void *o = wt_malloc((size_t)v.n * v.oh * v.ow * v.c * dt_size[dt]);
     void *acc = wt_malloc((size_t)v.c * 8);
     if (!o || !acc) {
@@ -232,9 +235,14 @@ void *EXPORT(wt_pool2d)(int is_max, int dt, const void *x) {
         wt_free(acc);
         return 0;
     }
-    if (dt == DT_F32) pool_f32(is_max, v, x, o, acc);
-    else if (dt == DT_F64) pool_f64(is_max, v, x, o, acc);
-    else pool_i32(is_max, v, x, o, acc);
+    switch (dt) {
+        case DT_F32: pool_f32(is_max, v, x, o, acc); break;
+        case DT_F64: pool_f64(is_max, v, x, o, acc); break;
+        case DT_I32: pool_i32(is_max, v, x, o, acc); break;
+        case DT_I64: pool_i64(is_max, v, x, o, acc); break;
+        case DT_U8: pool_u8(is_max, v, x, o, acc); break;
+        default: pool_u32(is_max, v, x, o, acc);
+    }
     wt_free(acc);
     return o;
 }
@@ -276,6 +284,9 @@ void *EXPORT(wt_pool2d)(int is_max, int dt, const void *x) {
 POOL_GRAD(f32, float)
 POOL_GRAD(f64, double)
 POOL_GRAD(i32, int32_t)
+POOL_GRAD(i64, int64_t)
+POOL_GRAD(u8, uint8_t)
+POOL_GRAD(u32, uint32_t)
 
 void *EXPORT(wt_pool2d_grad)(int is_max, int dt, const void *x, const void *dy) {
     Pool v = read_pool();
@@ -287,6 +298,9 @@ void *EXPORT(wt_pool2d_grad)(int is_max, int dt, const void *x, const void *dy) 
         case DT_F32: pool_grad_f32(is_max, v, x, dy, dx); break;
         case DT_F64: pool_grad_f64(is_max, v, x, dy, dx); break;
         case DT_I32: pool_grad_i32(is_max, v, x, dy, dx); break;
+        case DT_I64: pool_grad_i64(is_max, v, x, dy, dx); break;
+        case DT_U8: pool_grad_u8(is_max, v, x, dy, dx); break;
+        case DT_U32: pool_grad_u32(is_max, v, x, dy, dx); break;
         default: wt_free(dx); return (void *)-WT_EARG;
     }
     return dx;
