@@ -15,7 +15,9 @@
 const BM: u32 = 64u;
 const BN: u32 = 64u;
 const BK: u32 = 16u;
-var<workgroup> As: array<array<{{C}}, 64>, 16>;
+// As[k][m] is padded to 65 columns: the loads below write it along k, which with 64
+// columns would put every write of a warp in one memory bank
+var<workgroup> As: array<array<{{C}}, 65>, 16>;
 var<workgroup> Bs: array<array<{{C}}, 64>, 16>;
 
 @compute @workgroup_size(16, 16)
