@@ -500,6 +500,14 @@ def test_more_workgroups_than_one_grid_dimension(gpu, cpu):
     assert np.array_equal(rows, np.arange(1, 140000, 2, dtype=F32))
 
 
+def test_a_buffer_larger_than_the_adapter_allows_is_a_clear_error(gpu):
+    n = gpu.pool.max_buffer // 4 + 1
+    with pytest.raises(tf.errors.ResourceExhaustedError, match="maxBufferSize"):
+        gpu.full((n,), 1.0, tf.float32)
+    with tf.device("/CPU:0"):
+        assert float(tf.reduce_sum(tf.ones([10]))) == 10.0  # and nothing else is disturbed
+
+
 def test_a_binding_larger_than_the_adapter_allows_is_a_clear_error(gpu):
     limit = gpu._max_binding
     n = limit // 4 + 16

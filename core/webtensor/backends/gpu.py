@@ -145,7 +145,7 @@ class GPUBackend:
         if "shader-f16" in self.dev.features:
             self.storage.update(S.F16)
         self.dtypes = frozenset(self.storage)
-        self.pool = Pool(self.dev)
+        self.pool = Pool(self.dev, lim.get("maxBufferSize", 1 << 28))
         self._pipes: dict = {}
         self._plans: dict = {}
         self._params = bytearray(SLOT * SLOTS)

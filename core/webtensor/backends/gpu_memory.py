@@ -8,6 +8,7 @@ its device buffer back to the ``Pool`` (no user-visible dispose, unlike TF.js).
 from __future__ import annotations
 
 from .. import dtypes as D
+from ..errors import ResourceExhaustedError
 from ..shape import prod
 
 _ITEMSIZE = {D.float16: 2}  # stored size where it is not 4 bytes (int64 and bool use 4)
@@ -85,8 +86,9 @@ class Pool:
     the cycle, and would otherwise release the device buffer we are about to recycle.
     """
 
-    def __init__(self, device, max_pooled_bytes: int = 1 << 30):
+    def __init__(self, device, max_buffer: int = 1 << 28, max_pooled_bytes: int = 1 << 30):
         self._dev = device
+        self.max_buffer = max_buffer
         self._free: dict = {}
         self._dirty: set = set()
         self._owned: dict = {}
@@ -99,6 +101,12 @@ class Pool:
 
     def take(self, nbytes: int, host_write: bool = False) -> Buffer:
         size = size_class(nbytes)
+        if size > self.max_buffer:
+            size = nbytes
+            if size > self.max_buffer:
+                raise ResourceExhaustedError(
+                    f"GPU: a tensor of {nbytes} bytes exceeds this adapter's maxBufferSize ({self.max_buffer} "
+                    f"bytes); split it or run it under tf.device('/CPU:0')")
         free = self._free.get(size)
         raw = None
         if free:
