@@ -168,9 +168,16 @@ export async function loadWebtensor(options = {}) {
   } catch (e) {
     throw new WebtensorError(`webtensor: the wheel could not be unpacked: ${e.message}`, wheelURL);
   }
-  // a restored snapshot keeps the environment it was made with
+  // A restored snapshot keeps the environment and import caches it was made with. Only
+  // site-packages' finders are refreshed (invalidating all of them rereads the stdlib zip).
   pyodide.globals.set("_wt_env", pyodide.toPy(env));
-  pyodide.runPython("import importlib, os; importlib.invalidate_caches(); os.environ.update(_wt_env); del _wt_env");
+  pyodide.globals.set("_wt_site", site);
+  pyodide.runPython(`import os, sys
+for _p, _f in list(sys.path_importer_cache.items()):
+    if _p.startswith(_wt_site) and _f is not None:
+        _f.invalidate_caches()
+os.environ.update(_wt_env)
+del _wt_env, _wt_site`);
 
   progress("backend", "choosing a backend");
   const numpyLoaded = (options.packages ?? []).includes("numpy");

@@ -130,7 +130,7 @@ BOOT_JS = """async (opts) => {
   window.progress = [];
   const t0 = performance.now();
   try {
-    window.wt = await loadWebtensor({ ...opts, onProgress: (p) => window.progress.push(p) });
+    window.wt = await loadWebtensor({ ...opts, onProgress: (p) => window.progress.push({ ...p, ms: performance.now() - t0 }) });
   } catch (e) {
     return { error: String(e.message), name: e.name, url: e.url ?? null, ms: performance.now() - t0 };
   }
