@@ -11,7 +11,7 @@ np = pytest.importorskip("numpy")
 from webtensor import dtypes as D  # noqa: E402
 from webtensor.backends import base  # noqa: E402
 
-pytestmark = pytest.mark.numpy
+pytestmark = [pytest.mark.numpy, pytest.mark.filterwarnings("ignore::RuntimeWarning")]  # NaN/inf edge values
 RNG = np.random.default_rng(7)
 FLOATS = (D.float16, D.float32, D.float64)
 INTS = (D.int32, D.int64, D.uint8, D.uint32)
