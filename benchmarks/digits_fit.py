@@ -1,9 +1,9 @@
 """Fit time and test accuracy of the issue's digits MLP (30 epochs) and CNN (20 epochs), batch 32:
-webtensor beside Keras 3 on TensorFlow (and PyTorch when it is installed), each run in a fresh
+webtensor beside Keras 3 on TensorFlow (and PyTorch with ``--torch``), each run in a fresh
 process, interleaved, median of ``--runs`` (run i seeds every library with i, so the accuracies
 are medians over seeds, not one lucky draw). verbose=0 everywhere.
 
-    env -u OPENBLAS_CORETYPE python benchmarks/digits_fit.py [--runs 3] [--tf-python PATH]
+    env -u OPENBLAS_CORETYPE python benchmarks/digits_fit.py [--runs 3] [--tf-python PATH] [--torch]
 
 TensorFlow is a benchmark-only install (``pip install '.[bench]'``); ``--tf-python`` (or
 WEBTENSOR_BENCH_TF_PYTHON) names another interpreter that has it. The ratio column is
@@ -128,6 +128,7 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tf-python", default=os.environ.get("WEBTENSOR_BENCH_TF_PYTHON", sys.executable))
     ap.add_argument("--models", default="mlp,cnn")
+    ap.add_argument("--torch", action="store_true", help="add PyTorch (the same networks, a plain loop)")
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -139,7 +140,7 @@ def main(argv=None):
         libs["keras"] = args.tf_python
     else:
         print("TensorFlow not found (pip install '.[bench]' or --tf-python): webtensor only", file=sys.stderr)
-    if _has(sys.executable, "torch"):
+    if args.torch and _has(sys.executable, "torch"):
         libs["torch"] = sys.executable
     results = {}
     for seed in range(args.runs):
