@@ -218,8 +218,8 @@ class Layer:
     def __setattr__(self, name, value):
         if isinstance(value, Layer) and value is not self:
             self._track_layer(value)
-        elif isinstance(value, (list, tuple)) and value and not name.startswith("__"):
-            for v in value:
+        elif isinstance(value, (list, tuple, dict)) and value and not name.startswith("__"):
+            for v in (value.values() if isinstance(value, dict) else value):
                 if isinstance(v, Layer):
                     self._track_layer(v)
         elif isinstance(value, Variable) and not isinstance(value, KerasVariable):
