@@ -48,8 +48,8 @@ def pack(flat: list, dtype: D.DType) -> memoryview:
     return memoryview(a).cast("B")
 
 
-def unpack(buf, dtype: D.DType) -> list:
-    """Little-endian bytes -> flat list of Python scalars."""
+def unpack_array(buf, dtype: D.DType):
+    """Little-endian bytes -> a flat ``array.array`` (a list for float16, which has no code)."""
     buf = memoryview(buf).cast("B")
     if dtype.fmt == "e":
         return list(struct.unpack(f"<{len(buf) // 2}e", buf))
@@ -57,9 +57,18 @@ def unpack(buf, dtype: D.DType) -> list:
     a.frombytes(buf)
     if sys.byteorder != "little":
         a.byteswap()
+    return a
+
+
+def unpack(buf, dtype: D.DType) -> list:
+    """Little-endian bytes -> flat list of Python scalars."""
+    return _as_list(unpack_array(buf, dtype), dtype)
+
+
+def _as_list(flat, dtype: D.DType) -> list:
     if dtype.kind == "b":
-        return [bool(v) for v in a]
-    return a.tolist()
+        return [bool(v) for v in flat]
+    return flat.tolist() if isinstance(flat, array.array) else list(flat)
 
 
 def nest_list(flat: list, shape: tuple):
@@ -80,30 +89,42 @@ def to_host(buf, shape: tuple, dtype: D.DType):
         return a[()] if not shape else a
     if not shape:
         return unpack(buf, dtype)[0]
-    return HostArray(unpack(buf, dtype), shape, dtype)
+    return HostArray(unpack_array(buf, dtype), shape, dtype)
 
 
 class HostArray:
-    """A small read-only ndarray stand-in for pages without numpy."""
+    """A small read-only ndarray stand-in for pages without numpy.
+
+    The values stay in one flat ``array.array`` (bytes, not Python objects), so
+    handing a HostArray back to ``tf.constant`` is a single buffer copy."""
 
     __slots__ = ("_flat", "shape", "dtype")
 
-    def __init__(self, flat: list, shape: tuple, dtype: D.DType):
+    def __init__(self, flat, shape: tuple, dtype: D.DType):
         self._flat, self.shape, self.dtype = flat, tuple(shape), dtype
 
     ndim = property(lambda self: len(self.shape))
     size = property(lambda self: len(self._flat))
 
     def tolist(self):
-        return nest_list(self._flat, self.shape)
+        return nest_list(_as_list(self._flat, self.dtype), self.shape)
+
+    def buffer(self) -> memoryview:
+        """The values as little-endian bytes of ``dtype``."""
+        if isinstance(self._flat, array.array) and sys.byteorder == "little":
+            return memoryview(self._flat).cast("B")
+        return pack(list(self._flat), self.dtype)
+
+    def _scalar(self, v):
+        return bool(v) if self.dtype.kind == "b" else v
 
     def item(self):
         if len(self._flat) != 1:
             raise ValueError("can only convert an array of size 1 to a Python scalar")
-        return self._flat[0]
+        return self._scalar(self._flat[0])
 
     def flatten(self):
-        return HostArray(list(self._flat), (len(self._flat),), self.dtype)
+        return HostArray(self._flat[:], (len(self._flat),), self.dtype)
 
     ravel = flatten
 
@@ -121,7 +142,7 @@ class HostArray:
     def astype(self, dtype):
         dt = D.as_dtype(dtype)
         conv = float if dt.kind == "f" else bool if dt.kind == "b" else int
-        return HostArray([conv(v) for v in self._flat], self.shape, dt)
+        return HostArray([conv(v) for v in _as_list(self._flat, self.dtype)], self.shape, dt)
 
     def __len__(self):
         if not self.shape:
@@ -137,8 +158,9 @@ class HostArray:
                 raise IndexError(f"index {i} is out of bounds for axis 0 with size {n}")
             i %= n
             step = prod(self.shape[1:])
-            part = self._flat[i * step:(i + 1) * step]
-            return part[0] if len(self.shape) == 1 else HostArray(part, self.shape[1:], self.dtype)
+            if len(self.shape) == 1:
+                return self._scalar(self._flat[i])
+            return HostArray(self._flat[i * step:(i + 1) * step], self.shape[1:], self.dtype)
         if isinstance(i, tuple) and all(isinstance(j, int) for j in i):
             out = self
             for j in i:
@@ -161,7 +183,7 @@ class HostArray:
 
     def __eq__(self, other):
         if isinstance(other, HostArray):
-            return self.shape == other.shape and self._flat == other._flat
+            return self.shape == other.shape and list(self._flat) == list(other._flat)
         return self.tolist() == other
 
     def __repr__(self):

@@ -416,7 +416,7 @@ def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None =
     if isinstance(value, host.HostArray):
         dt = value.dtype
         be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
-        t = _written(be, host.pack(value._flat, dt), value.shape, dt)
+        t = _written(be, value.buffer(), value.shape, dt)
         return t if dtype is None or dtype is dt else _cast_checked(t, dtype, op)
     if isinstance(value, TensorShape):
         return convert(value.as_list(), dtype or D.int32, be, op=op)

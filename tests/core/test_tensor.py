@@ -228,3 +228,25 @@ def test_array_protocol():
     import numpy as np
 
     assert np.array(tf.constant([[1, 2]])).shape == (1, 2)
+
+
+def test_host_array_is_numpy_free_and_round_trips():
+    """What .numpy() returns where numpy is missing (the page)."""
+    from webtensor import host
+
+    def as_host(t):
+        return host.HostArray(host.unpack_array(t._be.read(t._h), t.dtype), tuple(t.shape), t.dtype)
+
+    h = as_host(tf.constant([[1.5, 2.0], [3.0, 4.0]]))
+    assert h.tolist() == [[1.5, 2.0], [3.0, 4.0]] and h.shape == (2, 2) and h.ndim == 2
+    assert h[1].tolist() == [3.0, 4.0] and h[1, 0] == 3.0 and h[-1][-1] == 4.0
+    assert [r.tolist() for r in h] == [[1.5, 2.0], [3.0, 4.0]]
+    assert h.reshape(-1).tolist() == [1.5, 2.0, 3.0, 4.0]
+    back = tf.constant(h)
+    assert back.dtype is tf.float32 and tolist(back) == [[1.5, 2.0], [3.0, 4.0]]
+    b = as_host(tf.constant([True, False]))
+    assert b.tolist() == [True, False] and b[0] is True and tolist(tf.constant(b)) == [True, False]
+    f16 = as_host(tf.constant([0.5, 1.5], tf.float16))
+    assert f16.tolist() == [0.5, 1.5] and tf.constant(f16).dtype is tf.float16
+    with pytest.raises(IndexError):
+        h[2]
