@@ -78,6 +78,7 @@ fuzz: setup
 
 bench: setup
 	env -u OPENBLAS_CORETYPE $(PY) benchmarks/eager_overhead.py
+	env -u OPENBLAS_CORETYPE $(PY) benchmarks/digits_fit.py
 
 clean:
 	rm -rf $(VENV) build/dist .pytest_cache
