@@ -53,8 +53,22 @@ def _set_memory_growth(device, enable: bool) -> None:
     """Accepted: buffers are pooled and returned when tensors die."""
 
 
+def _get_memory_info(device: str) -> dict:
+    """TF's ``{'current', 'peak'}`` bytes held by a device's tensors (the GPU's buffer pool)."""
+    from .placement import backend_for_device
+
+    be = backend_for_device(device)
+    stats = getattr(be, "memory_info", None)
+    if stats is None:
+        raise ValueError(f"get_memory_info: device {device!r} keeps no memory statistics (the CPU's "
+                         f"arrays are ordinary host memory)")
+    m = stats()
+    return {"current": m["live_bytes"], "peak": m["peak_bytes"]}
+
+
 experimental = types.SimpleNamespace(
     get_device_details=_get_device_details,
+    get_memory_info=_get_memory_info,
     set_memory_growth=_set_memory_growth,
     list_physical_devices=list_physical_devices,
     enable_op_determinism=lambda: None,

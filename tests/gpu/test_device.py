@@ -80,6 +80,17 @@ def test_buffers_return_to_the_pool_when_tensors_die(gpu):
     assert len(set(counts[1:])) == 1, counts
 
 
+def test_memory_info_counts_live_tensor_bytes(gpu):
+    with tf.device("/GPU:0"):
+        base = tf.config.experimental.get_memory_info("GPU:0")
+        x = tf.zeros([96, 1024])  # 393,216 bytes = 1.5 x 2^18: exactly one of the pool's size classes
+        grown = tf.config.experimental.get_memory_info("GPU:0")
+        del x
+        after = tf.config.experimental.get_memory_info("GPU:0")
+    assert grown["current"] - base["current"] == 393216
+    assert after["current"] == base["current"] and grown["peak"] >= grown["current"]
+
+
 def _run_python(code: str, **env) -> subprocess.CompletedProcess:
     e = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "core"), **env)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=e, timeout=120)
