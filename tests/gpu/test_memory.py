@@ -2,19 +2,14 @@
 count flat between epochs (every buffer a step makes is returned when its tensor dies)."""
 from __future__ import annotations
 
-import os
-import sys
-
 import pytest
 
 import webtensor as tf
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 
 def _digits():
     try:
-        from digits import load_digits_split
+        from digits import load_digits_split  # tests/digits.py (tests/ is on sys.path)
 
         x, y, _, _ = load_digits_split()
         return x[:512], y[:512]
