@@ -257,8 +257,7 @@ class GPUBackend:
         out = self._new(shape, dtype)
         if out.n:
             pipe = self._pipe(("fill.wgsl",), "fill", "uw", **self._types(dtype))
-            self._run(pipe, struct.pack("<IIII", out.n, bits, 0, 0), [out],
-                      self._items(out.n))
+            self._run(pipe, struct.pack("<IIII", out.n, bits, 0, 0), [out], self._items(out.n))
         return out
 
     def scalar_buffer(self, word: int, dtype: D.DType):
@@ -507,8 +506,7 @@ class GPUBackend:
         if out.n:
             pipe = self._pipe(("argreduce.wgsl",), "main", "urw", BETTER=S.better(op, S.kind(x.dtype)),
                               **self._types(x.dtype))
-            self._run(pipe, struct.pack("<IIII", out.n, n, inner, 0),
-                      [x, out], self._items(out.n))
+            self._run(pipe, struct.pack("<IIII", out.n, n, inner, 0), [x, out], self._items(out.n))
         return out
 
     def scan(self, op, x, axis, exclusive, reverse):
@@ -554,7 +552,7 @@ class GPUBackend:
                 head = struct.pack("<8I", m, n, k, kchunk, splits, z0, y0 * tile, batches)
                 self._run(pipe, head + tail, binds, (gx, min(mg, gy - y0), min(mg, gz - z0)))
         if splits > 1:
-            out = Handle(out_shape, dtype, self.reduce("sum", out, (0,), False).buf)
+            out = self.reduce("sum", out, (0,), False).view(out_shape, dtype)
         return out
 
     def matmul(self, a, b, transpose_a, transpose_b):
@@ -575,8 +573,8 @@ class GPUBackend:
         sbk, sbn = (1, k) if transpose_b else (n, 1)
         tail = struct.pack("<4I4i4I4i4i", len(cb), 0, 0, 0, sam, sak, sbk, sbn, *_pad(cb, 4, 1),
                            *_pad(sa, 4), *_pad(sb, 4))
-        return self._gemm(("matmul.wgsl",), [a, b], out_shape, a.dtype,
-                          m, n, k, prod(bshape), tail, splittable=True)
+        return self._gemm(("matmul.wgsl",), [a, b], out_shape, a.dtype, m, n, k, prod(bshape), tail,
+                          splittable=True)
 
     @staticmethod
     def _geometry(x_shape, w_shape, oh, ow, strides, pads, dilations, groups) -> str:
@@ -649,16 +647,15 @@ class GPUBackend:
         return out
 
     def pool2d_grad(self, op, x, dy, ksize, strides, pads):
+        if not dy.n:
+            return self._fill(x.shape, dy.dtype, 0)
         out = self._new(x.shape, dy.dtype)
         if out.n:
-            if not dy.n:
-                return self._fill(x.shape, dy.dtype, 0)
             greater = ("(is_nan(v) && !is_nan(best)) || v > best" if x.dtype.kind == "f" else "v > best")
             pipe = self._pipe(("pool_grad.wgsl",), "main", "urrw", GREATER=greater,
                               **self._pool_subs(op, x.dtype))
             self._run(pipe, self._pool_params(out.n, x.shape, dy.shape[1], dy.shape[2], ksize, strides, pads),
-                      [x, dy, out],
-                      self._items(out.n))
+                      [x, dy, out], self._items(out.n))
         return out
 
     # -- indexing ----------------------------------------------------------------------------------
@@ -669,8 +666,7 @@ class GPUBackend:
             inner = prod(x.shape[axis + 1:])
             pipe = self._pipe(("gather.wgsl",), "main", "urrw", T=self.storage[x.dtype])
             self._run(pipe, struct.pack("<IIII", out.n, x.shape[axis], inner, indices.n),
-                      [x, indices, out],
-                      self._items(out.n))
+                      [x, indices, out], self._items(out.n))
         return out
 
     def scatter_add(self, indices, updates, shape, axis):
