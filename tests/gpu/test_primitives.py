@@ -476,6 +476,16 @@ def test_fused_sparse_softmax_xent(gpu):
     assert np.isnan(got_loss[3:]).all() and np.isnan(got_grad[3:]).all()
 
 
+@pytest.mark.parametrize("shape", [(7,), (33, 65), (3, 3, 16, 32), ()])
+def test_fused_adam_step(gpu, cpu, shape):
+    w, m, g = floats(shape, 47), floats(shape, 48, 0.1), floats(shape, 49)
+    v = np.abs(floats(shape, 50, 0.1))
+    got = gpu.adam_update(*(put(gpu, a) for a in (w, m, v, g)), 0.01, 0.1, 0.001, 1e-7)
+    want = cpu.adam_update(w, m, v, g, 0.01, 0.1, 0.001, 1e-7)
+    for h, ref in zip(got, want):
+        assert np.allclose(get(gpu, h, tf.float32), ref, rtol=1e-6, atol=1e-7)
+
+
 @pytest.mark.parametrize("act", ["linear", "relu", "sigmoid", "tanh"])
 def test_fused_bias_activation(gpu, act):
     x, b = floats((6, 5), 45), floats((5,), 46)

@@ -128,7 +128,7 @@ class GPUBackend:
 
     name = "gpu"
     device_type = "GPU"
-    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act"))
+    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update"))
 
     def __init__(self, device=None):
         self.dev = device if device is not None else open_default_device()
@@ -768,3 +768,14 @@ class GPUBackend:
             pipe = self._pipe(("bias_act.wgsl",), "main", "urrw", ACT=S.ACTIVATIONS[activation])
             self._run(pipe, struct.pack("<IIII", out.n, bias.n, 0, 0), [x, bias, out], self._items(out.n))
         return out
+
+    def adam_update(self, w, m, v, g, alpha, c1, c2, eps):
+        """Adam's step as keras/optimizers/adam.py composes it, in one kernel: (w', m', v')."""
+        if w.dtype is not D.float32:
+            raise InvalidArgumentError(f"adam_update: the GPU kernel is float32, got {w.dtype.name}")
+        outs = [self._new(w.shape, w.dtype) for _ in range(3)]
+        if w.n:
+            pipe = self._pipe(("adam.wgsl",), "main", "urrrrwww")
+            self._run(pipe, struct.pack("<I4f3I", w.n, alpha, c1, c2, eps, 0, 0, 0), [w, m, v, g] + outs,
+                      self._items(w.n))
+        return tuple(outs)
