@@ -161,3 +161,22 @@ except SyncReadbackError as e:
 """)
     assert "await t.numpy_async()" in got[0]
     assert got[1] == [3.0, 6.0]
+
+
+WORKER_JS = """async () => {
+  const src = `
+    import { loadWebtensor } from "${location.origin}/webtensor.mjs";
+    const wt = await loadWebtensor({ backend: "wasm" });
+    const out = await wt.runPython("import webtensor as tf; tf.reduce_sum(tf.ones([3, 4])).numpy()");
+    postMessage({ backend: wt.backend, out, hasDocument: typeof document !== "undefined" });`;
+  const w = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })), { type: "module" });
+  return await new Promise((ok, fail) => {
+    w.onmessage = (e) => { ok(e.data); w.terminate(); };
+    w.onerror = (e) => fail(new Error(e.message));
+  });
+}"""
+
+
+def test_loader_runs_in_a_module_worker(page):
+    """Training off the main thread: the same loader in a module Worker."""
+    assert page.evaluate(WORKER_JS) == {"backend": "wasm", "out": 12.0, "hasDocument": False}
