@@ -110,6 +110,7 @@ def test_accuracy_metrics_accumulate_and_reset():
     assert_close(K.metrics.CategoricalAccuracy()([[0, 1], [1, 0]], [[0.3, 0.7], [0.2, 0.8]]), 0.5)
     assert_close(K.metrics.BinaryAccuracy()([[1.0], [0.0], [1.0]], [[0.6], [0.4], [0.3]]), 2 / 3)
     assert_close(K.metrics.BinaryAccuracy(threshold=0.2)([[1.0], [0.0], [1.0]], [[0.6], [0.4], [0.3]]), 2 / 3)
+    assert_close(K.metrics.Accuracy()([1, 2, 3, 4], [1, 2, 0, 4]), 0.75)
     top = K.metrics.TopKCategoricalAccuracy(k=2)
     assert_close(top([[0, 0, 1], [1, 0, 0]], [[0.1, 0.5, 0.4], [0.1, 0.5, 0.4]]), 0.5)
 

@@ -169,6 +169,14 @@ def _matches(y_true, y_pred):
 
 
 @register("metrics")
+def accuracy(y_true, y_pred):
+    """Fraction of exact matches (Keras's plain ``Accuracy``; compile's "accuracy" picks a better fit)."""
+    y_pred = _t(y_pred)
+    y_true, y_pred = L.squeeze_or_expand_to_same_rank(_t(y_true, y_pred.dtype), y_pred)
+    return _matches(y_true, y_pred)
+
+
+@register("metrics")
 def sparse_categorical_accuracy(y_true, y_pred):
     y_pred = _t(y_pred)
     y_true = _t(y_true)
@@ -224,6 +232,7 @@ def _wrapper_class(name, fn, default_name, **defaults):
     return register("metrics")(cls)
 
 
+Accuracy = _wrapper_class("Accuracy", accuracy, "accuracy")
 SparseCategoricalAccuracy = _wrapper_class("SparseCategoricalAccuracy", sparse_categorical_accuracy,
                                            "sparse_categorical_accuracy")
 CategoricalAccuracy = _wrapper_class("CategoricalAccuracy", categorical_accuracy, "categorical_accuracy")
@@ -245,18 +254,16 @@ CategoricalCrossentropy = _wrapper_class("CategoricalCrossentropy", L.categorica
 SparseCategoricalCrossentropy = _wrapper_class("SparseCategoricalCrossentropy", L.sparse_categorical_crossentropy,
                                                "sparse_categorical_crossentropy", from_logits=False,
                                                ignore_class=None)
-_METRIC_FUNCTIONS = {"mse": L.mean_squared_error, "mae": L.mean_absolute_error,
+_METRIC_FUNCTIONS = {  # losses usable as metric names, as Keras allows"mse": L.mean_squared_error, "mae": L.mean_absolute_error,
                      "mean_squared_error": L.mean_squared_error, "mean_absolute_error": L.mean_absolute_error,
                      "binary_crossentropy": L.binary_crossentropy,
                      "categorical_crossentropy": L.categorical_crossentropy,
                      "sparse_categorical_crossentropy": L.sparse_categorical_crossentropy,
-                     "kl_divergence": L.kl_divergence, "accuracy": None, "acc": None}
-for _name, _fn in _METRIC_FUNCTIONS.items():
-    if _fn is not None:
-        _REGISTRY["metrics"][_name] = _fn
+                     "kl_divergence": L.kl_divergence}
+_REGISTRY["metrics"].update(_METRIC_FUNCTIONS)
 
 
-for _cls in (SparseCategoricalAccuracy, CategoricalAccuracy, BinaryAccuracy, TopKCategoricalAccuracy,
+for _cls in (Accuracy, SparseCategoricalAccuracy, CategoricalAccuracy, BinaryAccuracy, TopKCategoricalAccuracy,
              SparseTopKCategoricalAccuracy, CosineSimilarity):
     _cls._direction = "up"
 for _cls in (MeanSquaredError, MeanAbsoluteError, KLDivergence, BinaryCrossentropy, CategoricalCrossentropy,
