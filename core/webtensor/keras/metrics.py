@@ -254,12 +254,12 @@ CategoricalCrossentropy = _wrapper_class("CategoricalCrossentropy", L.categorica
 SparseCategoricalCrossentropy = _wrapper_class("SparseCategoricalCrossentropy", L.sparse_categorical_crossentropy,
                                                "sparse_categorical_crossentropy", from_logits=False,
                                                ignore_class=None)
-_METRIC_FUNCTIONS = {  # losses usable as metric names, as Keras allows"mse": L.mean_squared_error, "mae": L.mean_absolute_error,
-                     "mean_squared_error": L.mean_squared_error, "mean_absolute_error": L.mean_absolute_error,
-                     "binary_crossentropy": L.binary_crossentropy,
-                     "categorical_crossentropy": L.categorical_crossentropy,
-                     "sparse_categorical_crossentropy": L.sparse_categorical_crossentropy,
-                     "kl_divergence": L.kl_divergence}
+_METRIC_FUNCTIONS = {  # losses usable as metric names, as Keras allows
+    "mse": L.mean_squared_error, "mae": L.mean_absolute_error, "mean_squared_error": L.mean_squared_error,
+    "mean_absolute_error": L.mean_absolute_error, "binary_crossentropy": L.binary_crossentropy,
+    "categorical_crossentropy": L.categorical_crossentropy,
+    "sparse_categorical_crossentropy": L.sparse_categorical_crossentropy, "kl_divergence": L.kl_divergence,
+}
 _REGISTRY["metrics"].update(_METRIC_FUNCTIONS)
 
 

@@ -480,8 +480,15 @@ class Layer:
         Node(self, args, kwargs, outputs)
         return outputs
 
-    def compute_output_shape(self, *args, **kwargs):
-        raise NotImplementedError  # marker: layers that can say their shape override this
+    def compute_output_shape(self, input_shape, *args, **kwargs):
+        """Output shape(s) for ``input_shape`` (None = unknown); layers that can say it
+        directly override this, the default runs the layer on zeros (``compute_output_spec``)."""
+        from .input_layer import KerasTensor
+
+        inputs = _map_shapes(lambda s: KerasTensor(s, self.dtype), input_shape)
+        if not self.built:
+            self._maybe_build((inputs,), {})
+        return nest.map_structure(lambda kt: kt.shape, self.compute_output_spec(inputs))
 
     def compute_output_spec(self, *args, **kwargs):
         """KerasTensors for the outputs: from ``compute_output_shape`` if the layer has one, else
@@ -584,6 +591,15 @@ def _probe(layer, args, kwargs, fill):
             _CTX.pop()
     del _LOSSES[n:]
     return out
+
+
+def _map_shapes(fn, s):
+    """Apply fn to each shape in a structure of shapes (a shape is a tuple/list of ints/None)."""
+    if _is_shape(s):
+        return fn(tuple(s))
+    if isinstance(s, dict):
+        return {k: _map_shapes(fn, v) for k, v in s.items()}
+    return [_map_shapes(fn, v) for v in s]
 
 
 def _is_shape(s) -> bool:
