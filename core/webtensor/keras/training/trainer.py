@@ -135,7 +135,8 @@ class Trainer:
         return self.get_metrics_result() if self._want_logs else None
 
     def get_metrics_result(self) -> dict:
-        return {m.name: m.result() for m in self.metrics}
+        """The metrics' results by name, sorted by name as Keras 3's logs are."""
+        return dict(sorted((m.name, m.result()) for m in self.metrics))
 
     def _track_loss(self, loss, x):
         """The epoch loss: the mean of batch losses weighted by batch size (as Keras)."""
@@ -224,7 +225,7 @@ class Trainer:
         return self.history
 
     def _epoch_logs(self) -> dict:
-        return dict(sorted(to_floats(self.get_metrics_result()).items()))
+        return to_floats(self.get_metrics_result())
 
     def _test_loop(self, data, cbs) -> dict:
         self.reset_metrics()
