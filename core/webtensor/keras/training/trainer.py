@@ -136,7 +136,7 @@ class Trainer:
 
     def get_metrics_result(self) -> dict:
         """The metrics' results by name, sorted by name as Keras 3's logs are."""
-        return dict(sorted((m.name, m.result()) for m in self.metrics))
+        return dict(sorted(((m.name, m.result()) for m in self.metrics), key=lambda kv: kv[0]))
 
     def _track_loss(self, loss, x):
         """The epoch loss: the mean of batch losses weighted by batch size (as Keras)."""
