@@ -241,7 +241,7 @@ class Optimizer:
             return self._flat_update(grads, variables, s, decay)
         self._sync_slots()
         for i, (g, v) in enumerate(zip(grads, variables)):
-            slot_vars = {n: self._slots[n][self._index[id(v)]] for n in self._slots}
+            slot_vars = self._slots_of(v)
             w = v.value()
             if decay and decay[i]:
                 w = w - w * decay[i]
@@ -249,6 +249,14 @@ class Optimizer:
             for n, val in new.items():
                 slot_vars[n].assign(val)
             v.assign(w)
+
+    def _slots_of(self, v) -> dict:
+        """{slot name: slot variable} for one model variable (cached: the slots never change)."""
+        cache = self.__dict__.setdefault("_slots_cache", {})
+        out = cache.get(id(v))
+        if out is None or len(out) != len(self._slots):
+            out = cache[id(v)] = {n: self._slots[n][self._index[id(v)]] for n in self._slots}
+        return out
 
     def _flat_update(self, grads, variables, s, decay):
         """All variables as one vector: a handful of ops per step instead of a handful per variable.
