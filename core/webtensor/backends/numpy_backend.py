@@ -118,6 +118,28 @@ def _offsets(ksize, out_hw):
     return [(slice(None), slice(i, oh * kh, kh), slice(j, ow * kw, kw)) for i in range(kh) for j in range(kw)]
 
 
+def _max_pool_grad_tiled(x, dy, ksize):
+    """Max-pool gradient for non-overlapping windows, window positions on a leading axis so
+    every step is one contiguous pass: dy goes to each window's first maximum (row-major),
+    or its first NaN."""
+    (kh, kw), (n, oh, ow, c) = ksize, dy.shape
+    win = x[:, :oh * kh, :ow * kw].reshape(n, oh, kh, ow, kw, c).transpose(2, 4, 0, 1, 3, 5)
+    win = win.reshape(kh * kw, n, oh, ow, c)
+    hit = win == win.max(axis=0)
+    hit |= win != win
+    seen = hit[0].copy()
+    for k in range(1, kh * kw):
+        hit[k] &= ~seen
+        seen |= hit[k]
+    g = (hit * dy).astype(dy.dtype, copy=False)
+    g = g.reshape(kh, kw, n, oh, ow, c).transpose(2, 3, 0, 4, 1, 5).reshape(n, oh * kh, ow * kw, c)
+    if g.shape == x.shape:
+        return g
+    dx = np.zeros(x.shape, dy.dtype)
+    dx[:, :oh * kh, :ow * kw] = g
+    return dx
+
+
 def _window_add(dst, src, i, j, strides, dilations, out_hw):
     """dst[:, i*dh + oh*sh, j*dw + ow*sw, :] += src for every output position."""
     hi, wj = i * dilations[0], j * dilations[1]
@@ -337,17 +359,12 @@ class NumpyBackend:
     def pool2d_grad(self, op, x, dy, ksize, strides, pads):
         n, h, w, c = x.shape
         if ksize == strides and pads == ((0, 0), (0, 0)):
-            offsets = _offsets(ksize, dy.shape[1:3])
+            if op == "max":
+                return _max_pool_grad_tiled(x, dy, ksize)
             dx = np.zeros(x.shape, dy.dtype)
-            if op == "avg":
-                g = (dy / (ksize[0] * ksize[1])).astype(dy.dtype)
-                for sl in offsets:
-                    dx[sl] = g
-                return dx
-            arg = np.stack([x[sl] for sl in offsets], axis=-1).argmax(axis=-1)  # first maximum, row-major
-            zero = np.zeros((), dy.dtype)
-            for k, sl in enumerate(offsets):
-                dx[sl] = np.where(arg == k, dy, zero)
+            g = (dy / (ksize[0] * ksize[1])).astype(dy.dtype)
+            for sl in _offsets(ksize, dy.shape[1:3]):
+                dx[sl] = g
             return dx
         dxp = np.zeros((n, h + sum(pads[0]), w + sum(pads[1]), c), dy.dtype)
         out_hw = dy.shape[1:3]

@@ -25,7 +25,7 @@ def relu(features, name=None):
     if tapes and x._dtype.kind == "f":
         def vjp(dy, need):
             positive = wrap(be.binary("greater", y._h, zero), D.bool_, be)  # a mask: no gradient
-            return (m.where(positive, dy, m.zeros_like_(dy)),)
+            return (m.where(positive, dy, wrap(zero, x._dtype, be)),)
 
         record((x,), (y,), vjp)
     return y
@@ -159,9 +159,10 @@ def _check_labels(lab, c):
     """Out-of-range labels are an error on CPU backends, as in TF on CPU (one readback)."""
     if lab._be.device_type != "CPU" or not lab._h.shape or 0 in lab._h.shape:
         return
-    from .reduce import reduce_max as rmax, reduce_min as rmin
+    from .. import host
 
-    hi, lo = int(rmax(lab)), int(rmin(lab))
+    vals = host.unpack_array(lab._be.read(lab._h), lab._dtype)
+    lo, hi = min(vals), max(vals)
     if lo < 0 or hi >= c:
         bad = hi if hi >= c else lo
         raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: received a label value of "
