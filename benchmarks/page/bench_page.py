@@ -77,7 +77,10 @@ def table(results: dict) -> str:
         rows += [(f"{m.upper()} fit (s)", lambda r, m=m: r.get(m, {}).get("fit_s")),
                  (f"{m.upper()} predict 450 (ms)", lambda r, m=m: r.get(m, {}).get("predict_ms")),
                  (f"{m.upper()} test accuracy", lambda r, m=m: r.get(m, {}).get("accuracy"))]
-    fmt = lambda v: "-" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v)  # noqa: E731
+    def fmt(v):
+        if v is None:
+            return "-"
+        return f"{v:.0f}" if v >= 100 else f"{v:.1f}" if v >= 10 else f"{v:.3g}"
     lines = ["| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, get in rows:
         lines.append(f"| {name} | " + " | ".join(fmt(get(results[c])) for c in cols) + " |")
