@@ -51,9 +51,12 @@ export async function probeWebGPU({ allowFallback = false, timeoutMs = 15000 } =
   if (fallback && !allowFallback) {
     return { device: null, adapterInfo, reason: `the WebGPU adapter is a fallback (software) one (${info.vendor} ${info.architecture})` };
   }
+  // the adapter's best values for the limits the GPU dispatcher reads (gpu_device.LIMITS)
   const requiredLimits = {};
-  for (const k of ["maxStorageBufferBindingSize", "maxBufferSize", "maxStorageBuffersPerShaderStage",
-    "maxComputeWorkgroupStorageSize", "maxComputeInvocationsPerWorkgroup", "maxComputeWorkgroupSizeX"]) {
+  for (const k of ["maxBufferSize", "maxStorageBufferBindingSize", "maxComputeWorkgroupsPerDimension",
+    "maxComputeInvocationsPerWorkgroup", "maxComputeWorkgroupSizeX", "maxComputeWorkgroupSizeY",
+    "maxComputeWorkgroupStorageSize", "maxStorageBuffersPerShaderStage", "minUniformBufferOffsetAlignment",
+    "minStorageBufferOffsetAlignment", "maxUniformBufferBindingSize"]) {
     if (adapter.limits[k] !== undefined) requiredLimits[k] = adapter.limits[k];
   }
   const device = await withTimeout(adapter.requestDevice({ requiredLimits }), timeoutMs, "webtensor: requestDevice() did not answer");

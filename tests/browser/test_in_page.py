@@ -51,6 +51,7 @@ def _run_backend(browser, server, backend: str) -> dict:
         args = [a for t in (GPU_DESELECT if backend == "webgpu" else []) for a in ("--deselect", t)]
         out = pg.evaluate(RUN_JS, [(HERE / "in_page_runner.py").read_text(), f"{server.url}/_test/",
                                    PASSES[backend], args])
+        (LOGS / f"in-page-{backend}.json").write_text(out)  # every test's outcome, for tools
         return json.loads(out)
     except Exception as e:  # the page crashed or Python raised outside a test
         return {"boot_error": f"in-page run on {backend} failed: {e}"[:4000]}
