@@ -16,19 +16,21 @@ _ARRAY_FMT = {"f": "f", "d": "d", "i": "i", "q": "q", "B": "B", "?": "B", "I": "
 
 
 def numpy_module():
-    """numpy if it is importable here (cached), else None."""
-    np = sys.modules.get("numpy")
-    if np is not None or _NO_NUMPY[0]:
-        return np
+    """numpy if it is importable here, else None (decided once).
+
+    ``import`` rather than a ``sys.modules`` lookup: another thread may be importing
+    numpy right now, and the import lock makes us wait for the finished module."""
+    if _NUMPY:
+        return _NUMPY[0]
     try:
         import numpy as np
     except ImportError:
-        _NO_NUMPY[0] = True
-        return None
+        np = None
+    _NUMPY.append(np)
     return np
 
 
-_NO_NUMPY = [False]
+_NUMPY: list = []  # [numpy or None] once decided
 
 
 def pack(flat: list, dtype: D.DType) -> memoryview:

@@ -380,6 +380,11 @@ def _from_buffer(mv: memoryview, dt, want, be, op):
     return t
 
 
+def _numpy_types(np) -> tuple:
+    """(ndarray, generic), or () while another thread is still importing numpy."""
+    return (getattr(np, "ndarray", ()), getattr(np, "generic", ()))
+
+
 def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None = None,
             op: str = "convert_to_tensor") -> Tensor:
     """The one conversion: Tensor, Variable, Python scalars and nested lists, numpy
@@ -403,7 +408,7 @@ def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None =
     if isinstance(value, (list, tuple)):
         return _convert_sequence(value, dtype, be, hint, op)
     np = sys.modules.get("numpy")
-    if np is not None and isinstance(value, (np.ndarray, np.generic)):
+    if np is not None and isinstance(value, _numpy_types(np)):
         arr = np.asarray(value)
         if not arr.flags.c_contiguous:
             arr = np.ascontiguousarray(arr)
@@ -477,7 +482,7 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
     broadcasts a scalar to ``shape``."""
     dt = D.as_dtype(dtype) if dtype is not None else None
     np = sys.modules.get("numpy")
-    if dt is not None and np is not None and isinstance(value, (np.ndarray, np.generic)):
+    if dt is not None and np is not None and isinstance(value, _numpy_types(np)):
         value = np.asarray(value).astype(dt.name)
     if dt is not None and isinstance(value, (Tensor, Variable)):
         from .ops import math as m

@@ -157,3 +157,35 @@ def test_every_shader_file_is_used_and_slots_must_be_filled():
     assert [f for f in files if f != "common.wgsl" and f'"{f}"' not in dispatcher] == []
     with pytest.raises(KeyError, match="RANK"):
         gpu_shaders.specialise(("map.wgsl",), {"T": "f32", "U": "f32", "OP": "x"})
+
+
+def test_threads_get_correct_answers(gpu):
+    """A server runs ops on worker threads while tensors die on others: dispatches,
+    submits and buffer returns are serialised, so every thread reads its own answers."""
+    import threading
+
+    import webtensor as tf
+
+    errors = []
+
+    def work(seed):
+        try:
+            with tf.device("/GPU:0"):
+                a = tf.reshape(tf.range(64, dtype=tf.float32) * float(seed + 1), (8, 8))
+                for _ in range(30):
+                    got = (a @ tf.transpose(a)).numpy().tolist()
+                    row = [float(v) * (seed + 1) for v in range(64)]
+                    want = [[sum(row[i * 8 + k] * row[j * 8 + k] for k in range(8)) for j in range(8)]
+                            for i in range(8)]
+                    if got != want:
+                        errors.append((seed, got[0][:3], want[0][:3]))
+                        return
+        except Exception as e:  # a validation error from interleaved encoders
+            errors.append((seed, repr(e)))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:2]

@@ -13,8 +13,11 @@ No numpy here: parameters are packed with ``struct``.
 from __future__ import annotations
 
 import array
+import functools
+import inspect
 import struct
 import sys
+import threading
 
 from .. import dtypes as D
 from ..errors import InvalidArgumentError, ResourceExhaustedError
@@ -145,7 +148,8 @@ class GPUBackend:
         if "shader-f16" in self.dev.features:
             self.storage.update(S.F16)
         self.dtypes = frozenset(self.storage)
-        self.pool = Pool(self.dev, lim.get("maxBufferSize", 1 << 28))
+        self._lock = threading.RLock()  # one op at a time: the pending encoder is shared state
+        self.pool = Pool(self.dev, lim.get("maxBufferSize", 1 << 28), lock=self._lock)
         self._pipes: dict = {}
         self._plans: dict = {}
         self._params = bytearray(SLOT * SLOTS)
@@ -779,3 +783,19 @@ class GPUBackend:
             self._run(pipe, struct.pack("<I4f3I", w.n, alpha, c1, c2, eps, 0, 0, 0), [w, m, v, g] + outs,
                       self._items(w.n))
         return tuple(outs)
+
+
+def _serialized(method):
+    """Run a primitive under the backend's lock: ops from several threads (a server's
+    workers, finalisers) must not interleave their dispatches with another's submit."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run
+
+
+for _name, _fn in list(vars(GPUBackend).items()):
+    if not _name.startswith("_") and inspect.isfunction(_fn) and not inspect.iscoroutinefunction(_fn):
+        setattr(GPUBackend, _name, _serialized(_fn))

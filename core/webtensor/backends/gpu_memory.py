@@ -7,6 +7,8 @@ its device buffer back to the ``Pool`` (no user-visible dispose, unlike TF.js).
 """
 from __future__ import annotations
 
+import contextlib
+
 from .. import dtypes as D
 from ..errors import ResourceExhaustedError
 from ..shape import prod
@@ -86,8 +88,9 @@ class Pool:
     the cycle, and would otherwise release the device buffer we are about to recycle.
     """
 
-    def __init__(self, device, max_buffer: int = 1 << 28, max_pooled_bytes: int = 1 << 30):
+    def __init__(self, device, max_buffer: int = 1 << 28, max_pooled_bytes: int = 1 << 30, lock=None):
         self._dev = device
+        self._lock = lock if lock is not None else contextlib.nullcontext()
         self.max_buffer = max_buffer
         self._free: dict = {}
         self._dirty: set = set()
@@ -128,6 +131,10 @@ class Pool:
         return Buffer(raw, size, self)
 
     def release(self, raw, size: int) -> None:
+        with self._lock:  # a tensor may die on any thread
+            self._release(raw, size)
+
+    def _release(self, raw, size: int) -> None:
         self.live -= 1
         self.live_bytes -= size
         if self.pooled_bytes + size > self.max_pooled_bytes and not self.pending:
