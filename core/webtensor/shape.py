@@ -111,10 +111,23 @@ def prod(dims) -> int:
     return n
 
 
+_BROADCAST: dict = {}  # (a, b) -> result: eager loops repeat the same shapes every step
+
+
 def broadcast_shape(a: tuple, b: tuple, op: str = "broadcast") -> tuple:
     """NumPy/TF broadcasting of two static shapes, with an error naming the op."""
     if a == b:
         return a
+    out = _BROADCAST.get((a, b))
+    if out is None:
+        out = _broadcast(a, b, op)
+        if len(_BROADCAST) > 4096:
+            _BROADCAST.clear()
+        _BROADCAST[(a, b)] = out
+    return out
+
+
+def _broadcast(a: tuple, b: tuple, op: str) -> tuple:
     n = max(len(a), len(b))
     a2 = (1,) * (n - len(a)) + a
     b2 = (1,) * (n - len(b)) + b
@@ -148,8 +161,26 @@ def normalize_axis(axis: int, rank: int, op: str) -> int:
     return axis + rank if axis < 0 else axis
 
 
+_AXES: dict = {}  # (axis, rank) -> normalised axes, for int and tuple axes
+
+
 def normalize_axes(axis, rank: int, op: str) -> tuple:
     """``axis`` None/int/list -> sorted unique non-negative tuple (None means all axes)."""
+    key = (axis, rank) if type(axis) in (int, tuple) or axis is None else None
+    try:
+        out = _AXES.get(key) if key is not None else None
+    except TypeError:  # a tuple holding tensors
+        key = out = None
+    if out is None:
+        out = _normalize_axes(axis, rank, op)
+        if key is not None:
+            if len(_AXES) > 4096:
+                _AXES.clear()
+            _AXES[key] = out
+    return out
+
+
+def _normalize_axes(axis, rank: int, op: str) -> tuple:
     if axis is None:
         return tuple(range(rank))
     if isinstance(axis, (list, tuple)):
@@ -160,7 +191,7 @@ def normalize_axes(axis, rank: int, op: str) -> tuple:
             if hasattr(axis, "tolist"):
                 axis = axis.tolist()
             if isinstance(axis, list):
-                return normalize_axes(axis, rank, op)
+                return _normalize_axes(axis, rank, op)
         axes = [normalize_axis(axis, rank, op)]
     if len(set(axes)) != len(axes):
         raise InvalidArgumentError(f"{op}: duplicate axis in {axis}")

@@ -245,6 +245,8 @@ class NumpyBackend:
     def reduce(self, op, x, axes, keepdims):
         if not axes:
             return x
+        if op == "sum" and (x.dtype == np.float32 or x.dtype == np.float64):
+            return np.add.reduce(x, axes, None, None, keepdims)  # np.sum's wrappers cost more than a small sum
         if op in ("sum", "prod"):
             acc = np.float32 if x.dtype == np.float16 else x.dtype
             f = np.sum if op == "sum" else np.prod
@@ -467,4 +469,10 @@ class NumpyBackend:
         return np.pad(x, pads, constant_values=value)
 
     def broadcast_to(self, x, shape):
-        return np.broadcast_to(x, shape)
+        if not x.flags.c_contiguous:
+            return np.broadcast_to(x, shape)
+        lead = len(shape) - x.ndim  # a zero-stride view, without np.broadcast_to's checks
+        strides = (0,) * lead + tuple(0 if d == 1 else st for d, st in zip(x.shape, x.strides))
+        out = np.ndarray(shape, x.dtype, x, 0, strides)
+        out.flags.writeable = False
+        return out
