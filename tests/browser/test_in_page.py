@@ -20,7 +20,7 @@ MODULES = sorted(p.relative_to(ROOT).as_posix() for d in ("tests/core", "tests/k
                  for p in (ROOT / d).glob("test_*.py"))
 # SwiftShader runs WGSL on the CPU, far slower than the wasm kernels: the WebGPU pass
 # runs every module but would leave out the tests named here if the budget needed it
-# (README "In the page" says which and why).
+# (docs/page.md says which and why).
 GPU_DESELECT: list = []
 PASSES = {"wasm": MODULES, "webgpu": MODULES}
 LOGS = ROOT / "build" / "dist" / "logs"
