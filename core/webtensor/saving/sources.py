@@ -31,8 +31,14 @@ def read(source, on_header):
         return st.read_file(source, on_header)
     if is_url(source):
         return _read_url_page_sync(source, on_header) if IN_PAGE else _read_url_native(source, on_header)
-    with open(os.fspath(source), "rb") as f:
-        return st.read_file(f, on_header)
+    path = os.fspath(source)
+    with open(path, "rb") as f:
+        try:
+            return st.read_file(f, on_header)
+        except ValueError as e:
+            if str(e).startswith(path):
+                raise
+            raise ValueError(f"{path}: {e}") from None
 
 
 async def read_async(source, on_header):

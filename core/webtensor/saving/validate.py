@@ -15,6 +15,7 @@ from .. import dtypes as D
 PREFIX = 8                          # u64 little-endian header length
 MAX_HEADER = 100 * 1024 * 1024      # header bytes; larger is refused before it is read
 MAX_RANK = 64
+MAX_ENTRIES = 100_000               # tensors + metadata keys in one header; more is refused
 FORMAT = "webtensor"
 FORMAT_VERSION = 1
 
@@ -51,11 +52,14 @@ class Header:
     def __init__(self, tensors: dict, metadata: dict, data_start: int, data_size: int, meta_at=None):
         self.tensors, self.metadata = tensors, metadata
         self.data_start, self.data_size = data_start, data_size
-        self.meta_at = meta_at or {}
+        self.meta_at = meta_at if meta_at is not None else b""  # the raw header, searched on demand
 
     def at(self, key: str) -> int:
-        """Byte offset of a metadata entry (for errors about the config inside it)."""
-        return self.meta_at.get(key, PREFIX)
+        """Byte offset of a metadata entry (for errors about the config inside it); found
+        only when asked (an error), so validating n keys never searches the header n times."""
+        if key not in self.metadata:
+            return PREFIX
+        return PREFIX + _find(self.meta_at, key) if self.meta_at else PREFIX
 
     total_size = property(lambda self: self.data_start + self.data_size)
 
@@ -65,6 +69,7 @@ class Header:
 
 def fail(problem: str, offset: int) -> ValueError:
     return ValueError(f"invalid model file: {problem} (at byte offset {offset})")
+
 
 
 def header_length(prefix: bytes, total: int | None) -> int:
@@ -83,6 +88,9 @@ def header_length(prefix: bytes, total: int | None) -> int:
 
 def _no_duplicates(raw: bytes):
     def hook(pairs):
+        if len(pairs) > MAX_ENTRIES:
+            raise fail(f"a JSON object of the header has {len(pairs)} entries, over the "
+                       f"{MAX_ENTRIES} limit", PREFIX)
         seen = set()
         for k, _ in pairs:
             if k in seen:
@@ -93,8 +101,10 @@ def _no_duplicates(raw: bytes):
 
 
 def _find(raw: bytes, name: str, second: bool = False) -> int:
-    """Best-effort position of a key in the header JSON, for error messages."""
-    for enc in (json.dumps(name, ensure_ascii=False).encode(), json.dumps(name).encode()):
+    """Best-effort position of a key in the header JSON, for error messages only (it
+    searches the whole header: never call it per entry on the success path)."""
+    for enc in (json.dumps(name, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+                json.dumps(name).encode()):
         i = raw.find(enc)
         if i >= 0 and second:
             j = raw.find(enc, i + 1)
@@ -112,6 +122,10 @@ def _load_json(text: str, raw: bytes | None, what: str, base: int):
         raise fail(f"{what} is not valid JSON: {e.msg}", at) from None
     except RecursionError:
         raise fail(f"{what} nests too deeply", base) from None
+    except ValueError as e:  # an integer of over 4300 digits, say
+        if str(e).startswith("invalid model file"):
+            raise
+        raise fail(f"{what} is not valid JSON: {e}", base) from None
 
 
 def parse_header(raw: bytes, total: int | None) -> Header:
@@ -130,27 +144,53 @@ def parse_header(raw: bytes, total: int | None) -> Header:
     if not isinstance(obj, dict):
         raise fail(f"header is a JSON {type(obj).__name__}, not an object", PREFIX)
     metadata = _metadata(obj.pop("__metadata__", {}), raw)
+    if len(obj) + len(metadata) > MAX_ENTRIES:
+        raise fail(f"the header has {len(obj)} tensors and {len(metadata)} metadata keys, over the "
+                   f"{MAX_ENTRIES} entry limit", PREFIX)
     data_size = None if total is None else total - data_start
     tensors = {}
     for name, info in obj.items():
         tensors[name] = _entry(name, info, raw, data_start, data_size)
     end = _check_layout(tensors, data_start, data_size)
-    meta_at = {k: PREFIX + _find(raw, k) for k in metadata}
-    return Header(tensors, metadata, data_start, end if data_size is None else data_size, meta_at)
+    return Header(tensors, metadata, data_start, end if data_size is None else data_size, raw)
+
+
+class _At(int):
+    """A key's byte offset, searched for only when an error message formats it."""
+
+    def __new__(cls, raw: bytes, name: str):
+        self = int.__new__(cls, PREFIX)
+        self.raw, self.name = raw, name
+        return self
+
+    def __format__(self, spec):
+        return format(PREFIX + _find(self.raw, self.name), spec)
+
+    __str__ = __repr__ = lambda self: str(PREFIX + _find(self.raw, self.name))
 
 
 def _metadata(meta, raw: bytes) -> dict:
-    at = PREFIX + _find(raw, "__metadata__")
+    at = _At(raw, "__metadata__")
     if not isinstance(meta, dict):
         raise fail("__metadata__ is not a JSON object", at)
     for k, v in meta.items():
         if not isinstance(v, str):
-            raise fail(f"__metadata__[{k!r}] is a {type(v).__name__}; safetensors metadata values are strings", at)
+            raise fail(f"__metadata__[{_safe(k)!r}] is a {type(v).__name__}; safetensors metadata "
+                       f"values are strings", at)
     return meta
 
 
+def _safe(name: str) -> str:
+    """A name fit for an error message: lone surrogates ("\\ud800") escaped."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _entry(name: str, info, raw: bytes, data_start: int, data_size: int | None) -> Entry:
-    at = PREFIX + _find(raw, name)
+    at = _At(raw, name)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise fail(f"tensor name {_safe(name)!r} is not valid Unicode (a lone surrogate)", at) from None
     if not name:
         raise fail("empty tensor name", at)
     if not isinstance(info, dict):
