@@ -21,13 +21,13 @@ sysdeps:
 test: setup sysdeps test-core test-gpu test-wasm test-browser
 
 test-core: setup
-	$(PY) -m pytest -q tests --ignore=tests/browser --ignore=tests/wasm --ignore=tests/gpu
+	$(PY) -m pytest -q --backend=numpy tests --ignore=tests/browser --ignore=tests/wasm --ignore=tests/gpu
 
 ## test-gpu: every GPU primitive against numpy on wgpu-py (lavapipe on CPU hosts), then the
 ## core and Keras tests on the GPU backend; fails (never skips) when no adapter is found
 test-gpu: setup sysdeps
 	WEBTENSOR_REQUIRE_GPU=1 $(PY) -m pytest -q tests/gpu
-	WEBTENSOR_BACKEND=gpu $(PY) -m pytest -q tests/core tests/keras
+	$(PY) -m pytest -q --backend=gpu tests/core tests/keras
 
 ## wasm: kernels/*.c -> the one WebAssembly module (clang + lld; see README "WebAssembly kernels")
 WASM := core/webtensor/backends/kernels/webtensor_kernels.wasm
@@ -38,7 +38,7 @@ $(WASM): build/wasm.sh $(wildcard kernels/*.c kernels/*.h)
 ## test-wasm: every primitive against numpy, then the core and Keras tests on the kernels
 test-wasm: setup sysdeps wasm
 	$(PY) -m pytest -q tests/wasm
-	WEBTENSOR_BACKEND=wasm $(PY) -m pytest -q tests/core tests/keras
+	$(PY) -m pytest -q --backend=wasm tests/core tests/keras
 
 ## web: the static site that runs webtensor in a page (build/dist/site; see README "In the page")
 node_modules/.installed: package.json package-lock.json

@@ -98,17 +98,38 @@ def _nest(flat, shape):
 
 
 def check_grad(f, *inputs, rtol: float = 1e-5, atol: float = 1e-6, eps: float = 1e-6) -> None:
-    """The tape's gradient of sum(f(*inputs)) equals finite differences (float64)."""
-    xs = [tf.constant(x, tf.float64) for x in inputs]
+    """The tape's gradient of sum(f(*inputs)), taken in float32 on the backend under test,
+    equals float64 central differences (computed wherever float64 lives, the CPU on the GPU
+    backend) within float32 tolerances: ``rtol``/``atol`` are raised to at least 2e-3/2e-4."""
+    xs = [tf.constant(x, tf.float32) for x in inputs]
+    on = backend()
+    for x in xs:
+        assert x._be.name == on, f"input lives on {x._be.name}, not the backend under test {on}"
     with tf.GradientTape() as tape:
         for x in xs:
             tape.watch(x)
         y = tf.reduce_sum(f(*xs))
+    elsewhere = {o._be.name for node in tape._nodes for o in node.outputs} - {on}
+    assert not elsewhere, f"the tape recorded ops on {elsewhere}, not only on {on}"
     got = tape.gradient(y, xs)
-    want = numeric_grad(f, xs, eps)
+    want = numeric_grad(f, [tf.constant(x, tf.float64) for x in inputs], eps)
     for i, (g, w) in enumerate(zip(got, want)):
         assert g is not None, f"gradient for input {i} is None"
-        assert_close(g, w, rtol, atol, msg=f"grad of input {i}:")
+        assert g._be.name == on, f"gradient {i} was computed on {g._be.name}, not {on}"
+        assert_close(g, w, max(rtol, 2e-3), max(atol, 2e-4), msg=f"grad of input {i}:")
+
+
+def dtype_twins(make, *build_args):
+    """``make(dtype)`` twice, float32 and float64, built alike with the same weights, behind
+    one callable that picks by the input's dtype: check_grad's tape then runs the float32
+    layer on the backend under test and its finite differences run the float64 twin."""
+    twins = {}
+    for dt in ("float32", "float64"):
+        layer = make(dt)
+        layer(*[tf.zeros(s, dt) for s in build_args])
+        twins[dt] = layer
+    twins["float64"].set_weights([tf.cast(w, tf.float64) for w in twins["float32"].weights])
+    return lambda x, *rest: twins[x.dtype.name](x, *[tf.cast(r, x.dtype) for r in rest])
 
 
 def has_numpy() -> bool:

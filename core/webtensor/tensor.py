@@ -272,7 +272,11 @@ def to_backend(t: Tensor, be) -> Tensor:
     """Copy a tensor to another backend (the implicit CPU<->GPU copy)."""
     if t._be is be:
         return t
-    return wrap(be.write(t._be.read(t._h), tuple(t._h.shape), t._dtype), t._dtype, be)
+    y = wrap(be.write(t._be.read(t._h), tuple(t._h.shape), t._dtype), t._dtype, be)
+    if autodiff.tapes and t._dtype.kind == "f":  # a copy is differentiable: gradients go home
+        home = t._be
+        autodiff.record((t,), (y,), lambda dy, need: (to_backend(dy, home),))
+    return y
 
 
 # -- conversion ---------------------------------------------------------------------------

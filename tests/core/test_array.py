@@ -16,7 +16,7 @@ def test_reshape_with_minus_one_and_errors():
         tf.reshape(x, [5, -1])
     with pytest.raises(tf.errors.InvalidArgumentError, match="has 12 values, but the requested shape"):
         tf.reshape(x, [5, 3])
-    check_grad(lambda a: tf.reshape(a, [3, 2]) * tf.constant([[1.0, 2.0]], tf.float64), M)
+    check_grad(lambda a: tf.reshape(a, [3, 2]) * tf.constant([[1.0, 2.0]], a.dtype), M)
 
 
 def test_transpose_expand_squeeze():
@@ -32,7 +32,7 @@ def test_transpose_expand_squeeze():
         tf.squeeze(tf.zeros((2, 3)), axis=0)
     with pytest.raises(tf.errors.InvalidArgumentError, match="permutation"):
         tf.transpose(x, [0, 0])
-    check_grad(lambda a: tf.transpose(a) * tf.constant([[1.0, 2.0]], tf.float64), M)
+    check_grad(lambda a: tf.transpose(a) * tf.constant([[1.0, 2.0]], a.dtype), M)
 
 
 def test_concat_stack_unstack_split():
@@ -52,7 +52,7 @@ def test_concat_stack_unstack_split():
         tf.concat([a, tf.zeros((1, 2))], 0)
     with pytest.raises(tf.errors.InvalidArgumentError, match="shapes of all inputs must match"):
         tf.stack([a, b])
-    check_grad(lambda x, y: tf.concat([x, y * 2.0], 0) * tf.constant([[1.0], [2.0], [3.0]], tf.float64),
+    check_grad(lambda x, y: tf.concat([x, y * 2.0], 0) * tf.constant([[1.0], [2.0], [3.0]], x.dtype),
                M, [[7.0, 8.0, 9.0]])
     check_grad(lambda x: tf.stack(tf.unstack(x, axis=1)[::-1], 0), M)
     check_grad(lambda x: tf.split(x, [1, 2], axis=1)[1] * 3.0, M)
@@ -75,13 +75,13 @@ def test_tile_pad_broadcast_reverse():
     assert_equal(tf.reverse(r, [1]), [[3, 2, 1], [6, 5, 4]])
     check_grad(lambda a: tf.tile(a, [2, 3]), M)
     check_grad(lambda a: tf.pad(a, [[1, 2], [0, 1]]) * 2.0, M)
-    check_grad(lambda a: tf.pad(a, [[1, 1], [2, 2]], "REFLECT") * tf.range(7, dtype=tf.float64), M)
-    check_grad(lambda a: tf.broadcast_to(a, [4, 2, 3]) * tf.reshape(tf.range(4, dtype=tf.float64), [4, 1, 1]), M)
+    check_grad(lambda a: tf.pad(a, [[1, 1], [2, 2]], "REFLECT") * tf.range(7, dtype=a.dtype), M)
+    check_grad(lambda a: tf.broadcast_to(a, [4, 2, 3]) * tf.reshape(tf.range(4, dtype=a.dtype), [4, 1, 1]), M)
 
 
 def test_strided_slice_gradients():
     x = [[float(i * 5 + j) for j in range(5)] for i in range(4)]
-    w = lambda y: y * tf.cast(tf.reshape(tf.range(tf.size(y)), y.shape) + 1, tf.float64)  # noqa: E731
+    w = lambda y: y * tf.cast(tf.reshape(tf.range(tf.size(y)), y.shape) + 1, y.dtype)  # noqa: E731
     check_grad(lambda a: w(a[1:, ::2]), x)
     check_grad(lambda a: w(a[::-1, 3:0:-2]), x)
     check_grad(lambda a: w(a[-1, ...]), x)

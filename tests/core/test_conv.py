@@ -167,9 +167,10 @@ def test_second_derivative_through_conv():
     x, w = seq((1, 4, 4, 1)), seq((2, 2, 1, 2), 0.2)
 
     def gnorm(wv):
+        xv = tf.constant(tolist(x), wv.dtype)  # on the backend of wv, not x's CPU float64
         with tf.GradientTape() as inner:
-            inner.watch(x)
-            loss = tf.reduce_sum(tf.nn.conv2d(x, wv, 1, "VALID") ** 2)
-        return tf.reduce_sum(inner.gradient(loss, x) ** 2)
+            inner.watch(xv)
+            loss = tf.reduce_sum(tf.nn.conv2d(xv, wv, 1, "VALID") ** 2)
+        return tf.reduce_sum(inner.gradient(loss, xv) ** 2)
 
     check_grad(gnorm, tolist(w), rtol=1e-5)

@@ -57,9 +57,9 @@ def test_softmax_and_log_softmax():
     cols = tf.nn.softmax(tf.constant(LOGITS), axis=0)
     assert_close(tf.reduce_sum(cols, 0), [1.0, 1.0, 1.0])
     assert_close(tf.nn.softmax(tf.constant([1000.0, 1000.0])), [0.5, 0.5])
-    w = tf.constant([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], tf.float64)
-    check_grad(lambda x: tf.nn.softmax(x) * w, LOGITS)
-    check_grad(lambda x: tf.nn.log_softmax(x, axis=0) * w, LOGITS)
+    w = [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]]
+    check_grad(lambda x: tf.nn.softmax(x) * tf.constant(w, x.dtype), LOGITS)
+    check_grad(lambda x: tf.nn.log_softmax(x, axis=0) * tf.constant(w, x.dtype), LOGITS)
 
 
 def test_sparse_softmax_cross_entropy():
@@ -124,7 +124,7 @@ def test_bias_add_l2_normalize_moments_batchnorm():
     check_grad(lambda a: tf.nn.l2_normalize(a, 1), [[1.0, 2.0], [3.0, -1.0]])
     check_grad(lambda a: tf.nn.moments(a, [0])[1], [[1.0, 2.0], [3.0, -1.0], [0.5, 0.2]])
     check_grad(lambda a: tf.nn.batch_normalization(a, *tf.nn.moments(a, [0]), None, None, 1e-3) *
-               tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], tf.float64),
+               tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], a.dtype),
                [[1.0, 2.0], [3.0, -1.0], [0.5, 0.2]], rtol=1e-4)
 
 

@@ -244,3 +244,15 @@ def test_gradient_of_gradient_sum_for_persistent_inside():
         y = x * x * x
         g = t.gradient(y, x)  # computed inside the tape's own block, as TF allows for persistent tapes
     assert_close(g, 3 * 1.5 ** 2)
+
+
+def test_gradient_flows_through_an_implicit_backend_copy():
+    """float64 lives on the CPU when the backend has none (the GPU): the copy there and
+    back is part of the tape, and the gradient comes home to the input's backend."""
+    a = tf.constant([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        tape.watch(a)
+        y = tf.reduce_sum(tf.cast(a, tf.float64) * tf.constant([3.0, 4.0], tf.float64))
+    g = tape.gradient(y, a)
+    assert g._be is a._be and g.dtype is tf.float32
+    assert_close(g, [3.0, 4.0])

@@ -5,7 +5,7 @@ import math
 import pytest
 
 import webtensor as tf
-from util import assert_close, assert_equal, check_grad, tolist
+from util import assert_close, assert_equal, check_grad, dtype_twins, tolist
 
 K = tf.keras
 L = K.layers
@@ -40,9 +40,8 @@ def test_dense_forward_weights_and_shapes():
 
 
 def test_dense_gradient_matches_finite_differences():
-    d = L.Dense(3, activation="tanh", dtype="float64")
-    d.build((None, 4))
-    check_grad(lambda x: d(x), [[0.1, -0.2, 0.3, 0.4], [1.0, 0.5, -0.5, 0.0]])
+    d = dtype_twins(lambda dt: L.Dense(3, activation="tanh", dtype=dt), (1, 4))
+    check_grad(d, [[0.1, -0.2, 0.3, 0.4], [1.0, 0.5, -0.5, 0.0]])
 
 
 def test_dense_rejects_wrong_input_width():
@@ -176,9 +175,8 @@ def test_conv1d_causal_and_gradient():
     x = tf.constant([[[1.0], [2.0], [3.0], [4.0], [5.0]]])
     # y[t] = 1*x[t-2] + 2*x[t-1] + 3*x[t]
     assert_close(tf.reshape(c(x), (5,)), [3, 8, 14, 20, 26])
-    c64 = L.Conv1D(2, 2, dtype="float64")
-    c64.build((None, 4, 3))
-    check_grad(lambda v: c64(v), [[[0.1, 0.2, 0.3], [0.4, -0.5, 0.6], [0.7, 0.8, -0.9], [1.0, 1.1, 1.2]]])
+    c64 = dtype_twins(lambda dt: L.Conv1D(2, 2, dtype=dt), (1, 4, 3))
+    check_grad(c64, [[[0.1, 0.2, 0.3], [0.4, -0.5, 0.6], [0.7, 0.8, -0.9], [1.0, 1.1, 1.2]]])
 
 
 def test_depthwise_and_separable_conv():
@@ -263,10 +261,13 @@ def test_layer_normalization_and_gradient():
         v = sum((a - m) ** 2 for a in r) / 3
         want.append([(a - m) / math.sqrt(v + 1e-3) for a in r])
     assert_close(y, want, rtol=1e-5, atol=1e-6)
-    ln64 = L.LayerNormalization(dtype="float64")
-    ln64.build((None, 3))
-    setw(ln64, [0.5, 1.0, 2.0], [0.1, 0.0, -0.1])
-    check_grad(lambda v: ln64(v) * tf.constant([[1.0, 2.0, 3.0]], tf.float64), x, rtol=1e-4, atol=1e-6)
+    def make_ln(dt):
+        ln = L.LayerNormalization(dtype=dt)
+        ln.build((None, 3))
+        setw(ln, [0.5, 1.0, 2.0], [0.1, 0.0, -0.1])
+        return ln
+    ln = dtype_twins(make_ln, (1, 3))
+    check_grad(lambda v: ln(v) * tf.constant([[1.0, 2.0, 3.0]], v.dtype), x, rtol=1e-4, atol=1e-6)
 
 
 # -- recurrent ----------------------------------------------------------------------------------------
@@ -360,10 +361,9 @@ def test_gru_reset_after_matches_reference():
 
 
 def test_rnn_gradients_finite_differences():
-    for layer in (L.SimpleRNN(2, dtype="float64"), L.LSTM(2, dtype="float64"), L.GRU(2, dtype="float64"),
-                  L.GRU(2, reset_after=False, dtype="float64")):
-        layer.build((None, 3, 2))
-        check_grad(lambda v: layer(v), SEQ, rtol=1e-4, atol=1e-6)
+    for make in (lambda dt: L.SimpleRNN(2, dtype=dt), lambda dt: L.LSTM(2, dtype=dt),
+                 lambda dt: L.GRU(2, dtype=dt), lambda dt: L.GRU(2, reset_after=False, dtype=dt)):
+        check_grad(dtype_twins(make, (1, 3, 2)), SEQ, rtol=1e-4, atol=1e-6)
 
 
 def test_bidirectional_concat_and_states():
@@ -413,7 +413,9 @@ def test_multi_head_attention_shapes_and_gradient():
                                                       (2, 4, 6), (6,)]
     vv = [[[0.1 * (i + j) - 0.2 for j in range(3)] for i in range(7)]]
     qq = [[[0.05 * (i - j) for j in range(6)] for i in range(5)]]
-    check_grad(lambda x: mha(tf.constant(qq, tf.float64), x), vv, rtol=1e-4, atol=1e-6)
+    pair = dtype_twins(lambda dt: L.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4, dtype=dt),
+                       (1, 5, 6), (1, 7, 3))
+    check_grad(lambda x: pair(tf.constant(qq, x.dtype), x), vv, rtol=1e-4, atol=1e-6)
 
 
 # -- initializers and regularizers ------------------------------------------------------------------
@@ -510,13 +512,11 @@ def test_pooling_and_conv_gradients_by_hand_and_finite_differences():
         tape.watch(x)
         y = L.AveragePooling2D()(x)
     assert_equal(tf.reshape(tape.gradient(y, x), (4, 4)), [[0.25] * 4] * 4)
-    conv = L.Conv2D(2, 3, padding="same", dtype="float64")
-    conv.build((None, 3, 4, 2))
+    conv = dtype_twins(lambda dt: L.Conv2D(2, 3, padding="same", dtype=dt), (1, 3, 4, 2))
     img = [[[0.1 * (i + j) - 0.05 * c for c in range(2)] for j in range(4)] for i in range(3)]
-    check_grad(lambda v: conv(v), [img], rtol=1e-5, atol=1e-7)
-    valid = L.Conv2D(2, (2, 3), dtype="float64")
-    valid.build((None, 3, 4, 2))
-    check_grad(lambda v: valid(v), [img], rtol=1e-5, atol=1e-7)
+    check_grad(conv, [img], rtol=1e-5, atol=1e-7)
+    valid = dtype_twins(lambda dt: L.Conv2D(2, (2, 3), dtype=dt), (1, 3, 4, 2))
+    check_grad(valid, [img], rtol=1e-5, atol=1e-7)
 
 
 def test_masks_flow_from_embedding_through_recurrent_layers():
