@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup sysdeps test test-core test-gpu test-browser test-wasm wasm web digits demo loadtest fuzz bench clean
+.PHONY: setup sysdeps test test-core test-gpu test-browser test-wasm wasm web digits demo loadtest fuzz bench stats clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -75,6 +75,10 @@ loadtest: setup
 ## fuzz: 10,000 seeded mutations each of a model file and a weights file; only ValueError allowed (not in CI)
 fuzz: setup
 	$(PY) benchmarks/fuzz_model_files.py --count 10000
+
+## stats: lines of code per layer (a gauge, not a gate)
+stats:
+	$(PYTHON) build/stats.py
 
 bench: setup
 	env -u OPENBLAS_CORETYPE $(PY) benchmarks/eager_overhead.py
