@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup sysdeps test test-core test-gpu test-browser test-wasm wasm web digits demo loadtest fuzz bench stats clean
+.PHONY: setup sysdeps test test-core test-gpu test-browser test-wasm wasm web digits demo demo-port loadtest fuzz bench stats clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -60,13 +60,19 @@ test-browser: setup sysdeps web
 	$(PY) build/make_site.py test-wheels
 	$(PY) -m pytest -q tests/browser
 
-## demo: the web app on http://127.0.0.1:8000 (gallery, draw a digit, train in the page, the
-## regression lesson) served with the REST API; trains the demo models into models/ if missing
-demo: setup web
+## demo: the web app on http://127.0.0.1:$(PORT) (gallery, draw a digit, train in the page, the
+## regression lesson) served with the REST API; trains the demo models into models/ if missing.
+## Fails at once, before any build, when the port is taken.
+PORT ?= 8000
+demo: demo-port setup sysdeps web
 	$(PY) demos/train_demo_models.py --models models
 	$(PY) -m webtensor site models build/dist/app --runtime build/dist/site
-	@echo "webtensor demo: open http://127.0.0.1:8000/ (Ctrl-C stops)"
-	$(PY) -m webtensor serve --models models --app build/dist/app --host 127.0.0.1 --port 8000
+	@echo "webtensor demo: open http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
+	$(PY) -m webtensor serve --models models --app build/dist/app --host 127.0.0.1 --port $(PORT)
+
+demo-port:
+	@$(PYTHON) -c "import socket, sys; taken = socket.socket().connect_ex(('127.0.0.1', $(PORT))) == 0; \
+	  sys.exit('make demo: port $(PORT) is taken on 127.0.0.1 (try make demo PORT=8001)' if taken else 0)"
 
 ## loadtest: concurrent predict clients while 10 new model versions are hot-swapped in (not in CI)
 loadtest: setup
