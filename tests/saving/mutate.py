@@ -232,3 +232,68 @@ def model_file(tmp_path) -> bytes:
     path = tmp_path / "m.safetensors"
     m.save(str(path))
     return path.read_bytes()
+
+
+# -- Keras files written with h5py/zipfile (no Keras needed) ---------------------------
+
+KERNEL = [[0.5, -1.0, 0.25], [1.5, 0.0, -0.5], [2.0, 1.0, 0.75], [-0.25, 0.5, 1.0]]
+BIAS = [0.1, -0.2, 0.3]
+
+
+def _dense_config() -> dict:
+    import webtensor as tf
+
+    from webtensor.keras import saving as ks
+
+    m = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(3, name="dense")], name="seq")
+    config = ks.serialize_keras_object(m)
+    config.pop("compile_config", None)
+    return config
+
+
+def keras_weights_h5(path, kernel_kwargs=None) -> None:
+    """Keras 3 ``model.weights.h5`` layout for the Dense(3) model; ``kernel_kwargs``
+    replace the kernel dataset's creation arguments (hostile storage)."""
+    import h5py
+    import numpy as np
+
+    with h5py.File(path, "w") as f:
+        v = f.create_group("layers").create_group("dense").create_group("vars")
+        if kernel_kwargs is None:
+            v.create_dataset("0", data=np.array(KERNEL, "<f4"))
+        else:
+            kernel_kwargs(v)
+        v.create_dataset("1", data=np.array(BIAS, "<f4"))
+
+
+def keras_archive(path, weights_path=None, extra=None) -> bytes:
+    """A Keras 3 ``.keras`` zip: config.json, metadata.json, model.weights.h5."""
+    import zipfile
+
+    weights_path = weights_path or str(path) + ".weights.h5"
+    if not __import__("os").path.exists(weights_path):
+        keras_weights_h5(weights_path)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("config.json", json.dumps(_dense_config()))
+        z.writestr("metadata.json", json.dumps({"keras_version": "3.5.0"}))
+        z.write(weights_path, "model.weights.h5")
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+    return open(path, "rb").read()
+
+
+def legacy_h5(path) -> bytes:
+    """A Keras 2 style ``model.save('x.h5')`` file for the Dense(3) model."""
+    import h5py
+    import numpy as np
+
+    with h5py.File(path, "w") as f:
+        f.attrs["model_config"] = json.dumps(_dense_config())
+        f.attrs["keras_version"] = "2.15.0"
+        mw = f.create_group("model_weights")
+        mw.attrs["layer_names"] = [b"dense"]
+        g = mw.create_group("dense")
+        g.attrs["weight_names"] = [b"dense/kernel:0", b"dense/bias:0"]
+        g.create_dataset("dense/kernel:0", data=np.array(KERNEL, "<f4"))
+        g.create_dataset("dense/bias:0", data=np.array(BIAS, "<f4"))
+    return open(path, "rb").read()

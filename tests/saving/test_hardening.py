@@ -105,3 +105,194 @@ def test_a_bad_checksum_value_is_refused():
               "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}
     with pytest.raises(ValueError, match="not 8 lowercase hex digits"):
         load_file(raw_file(header, b"\0" * 4))
+
+
+# -- 1: HDF5 that reads outside the file ----------------------------------------------
+
+def _import(path):
+    from webtensor.io import import_keras
+
+    return import_keras(str(path))
+
+
+def _hostile_archive(tmp_path, make_kernel):
+    from mutate import keras_archive, keras_weights_h5
+
+    h5 = tmp_path / "model.weights.h5"
+    keras_weights_h5(h5, make_kernel)
+    keras_archive(tmp_path / "m.keras", str(h5))
+    return tmp_path / "m.keras"
+
+
+@pytest.fixture
+def secret(tmp_path):
+    path = tmp_path / "secret.bin"
+    path.write_bytes(struct.pack("<12f", *range(12)))  # what the attack would read as the kernel
+    return path
+
+
+def test_external_storage_is_refused_before_reading(tmp_path, secret):
+    pytest.importorskip("h5py")
+    path = _hostile_archive(tmp_path, lambda v: v.create_dataset(
+        "0", (4, 3), "<f4", external=[(str(secret), 0, 48)]))
+    with pytest.raises(ValueError, match="external storage is refused"):
+        _import(path)
+
+
+def test_external_and_soft_links_are_refused(tmp_path, secret):
+    h5py = pytest.importorskip("h5py")
+    import numpy as np
+
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f.create_dataset("k", data=np.zeros((4, 3), "f4"))
+
+    def external(v):
+        v["0"] = h5py.ExternalLink(str(other), "/k")
+
+    def soft(v):
+        v.create_dataset("k", data=np.zeros((4, 3), "f4"))
+        v["0"] = h5py.SoftLink("/layers/dense/vars/k")
+
+    with pytest.raises(ValueError, match="external link to .*other.h5"):
+        _import(_hostile_archive(tmp_path, external))
+    with pytest.raises(ValueError, match="is a soft link"):
+        _import(_hostile_archive(tmp_path, soft))
+
+
+def test_virtual_datasets_and_unknown_filters_are_refused(tmp_path, secret):
+    h5py = pytest.importorskip("h5py")
+    import numpy as np
+
+    src = tmp_path / "src.h5"
+    with h5py.File(src, "w") as f:
+        f.create_dataset("k", data=np.ones((4, 3), "f4"))
+
+    def virtual(v):
+        layout = h5py.VirtualLayout((4, 3), "f4")
+        layout[:] = h5py.VirtualSource(str(src), "k", shape=(4, 3))
+        v.create_virtual_dataset("0", layout)
+
+    def lzf(v):
+        v.create_dataset("0", data=np.ones((4, 3), "f4"), compression="lzf")
+
+    with pytest.raises(ValueError, match="virtual dataset"):
+        _import(_hostile_archive(tmp_path, virtual))
+    with pytest.raises(ValueError, match="HDF5 filter 32000"):
+        _import(_hostile_archive(tmp_path, lzf))
+
+
+def test_the_plain_archive_and_legacy_h5_import(tmp_path):
+    pytest.importorskip("h5py")
+    import numpy as np
+    from mutate import BIAS, KERNEL, keras_archive, legacy_h5
+
+    x = np.array([[1.0, 2.0, -1.0, 0.5]], "f4")
+    want = x @ np.array(KERNEL, "f4") + np.array(BIAS, "f4")
+    keras_archive(tmp_path / "a.keras")
+    legacy_h5(tmp_path / "b.h5")
+    for p in ("a.keras", "b.h5"):
+        got = tf.keras.models.load_model(str(tmp_path / p)).predict(x, verbose=0)
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+# -- 8: zip bombs -------------------------------------------------------------------------
+
+def test_zip_bomb_is_refused_before_decompressing(tmp_path):
+    import zipfile
+
+    from mutate import keras_archive
+
+    keras_archive(tmp_path / "ok.keras")
+    bomb = tmp_path / "bomb.keras"
+    with zipfile.ZipFile(tmp_path / "ok.keras") as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in ("config.json", "metadata.json"):
+            z.writestr(name, src.read(name))
+        z.writestr("model.weights.h5", b"\0" * (64 << 20))  # 64 MiB of zeros in ~64 KB
+    assert os.path.getsize(bomb) < 200_000
+    with pytest.raises(ValueError, match="zip bomb"):
+        _import(bomb)
+    big_meta = tmp_path / "meta.keras"
+    keras_archive(big_meta, extra=None)
+    with zipfile.ZipFile(tmp_path / "ok.keras") as src, zipfile.ZipFile(big_meta, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in ("config.json", "model.weights.h5"):
+            z.writestr(name, src.read(name))
+        z.writestr("metadata.json", b'{"a": "' + b" " * (2 << 20) + b'"}')
+    with pytest.raises(ValueError, match="metadata.json declares .* over the 1048576 byte limit"):
+        _import(big_meta)
+
+
+# -- 5: the child process ---------------------------------------------------------------
+
+def test_a_crashing_or_hanging_importer_is_a_value_error(tmp_path, monkeypatch):
+    from mutate import keras_archive
+    from webtensor.io import isolated
+
+    path = tmp_path / "a.keras"
+    keras_archive(path)
+    monkeypatch.setattr(isolated, "_command", lambda *a: [sys.executable, "-c",
+                        "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"])
+    with pytest.raises(ValueError, match="died from signal 11"):
+        _import(path)
+    monkeypatch.setattr(isolated, "_command", lambda *a: [sys.executable, "-c", "while True: pass"])
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="ran past 1 s"):
+        isolated.read(path, timeout=1)
+    assert time.perf_counter() - t0 < 5
+    # the CPU-time limit holds too (a spin no timeout would catch sooner)
+    with pytest.raises(ValueError, match="signal"):
+        isolated.read(path, timeout=30, cpu_seconds=1)
+
+
+def test_memory_limit_applies_to_the_child(tmp_path, monkeypatch):
+    from mutate import keras_archive
+    from webtensor.io import isolated
+
+    path = tmp_path / "a.keras"
+    keras_archive(path)
+    monkeypatch.setattr(isolated, "_command", lambda *a: [sys.executable, "-c",
+                        "import sys\ntry:\n    bytearray(1 << 30)\nexcept MemoryError:\n    sys.exit(7)"])
+    with pytest.raises(ValueError, match="exit 7"):
+        isolated.read(path, memory=512 << 20)
+
+
+# -- 2: the format that validated a file loads it ------------------------------------
+
+def test_a_safetensors_polyglot_starting_with_pk_loads_as_safetensors(tmp_path):
+    m = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    m.save(str(tmp_path / "m.safetensors"))
+    blob = (tmp_path / "m.safetensors").read_bytes()
+    n = struct.unpack("<Q", blob[:8])[0]
+    pk = struct.unpack("<Q", b"PK\x03\x04\0\0\0\0")[0]  # a header length reading as a zip's magic
+    poly = struct.pack("<Q", pk) + blob[8:8 + n] + b" " * (pk - n) + blob[8 + n:]
+    path = tmp_path / "poly.safetensors"
+    path.write_bytes(poly)
+    assert poly[:4] == b"PK\x03\x04"
+    loaded = tf.saving.load_webtensor_model(str(path))
+    assert loaded.layers[-1].kernel.numpy().tolist() == m.layers[-1].kernel.numpy().tolist()
+    assert tf.keras.models.load_model(str(path)).count_params() == 3
+    from mutate import keras_archive
+
+    keras_archive(tmp_path / "k.keras")
+    with pytest.raises(ValueError, match="k.keras: invalid model file"):
+        tf.saving.load_webtensor_model(str(tmp_path / "k.keras"))
+
+
+# -- 7: build probes count in the budget ------------------------------------------------
+
+def test_build_probes_of_a_tiny_file_are_refused_past_the_budget(tmp_path):
+    d = 8000  # 256 MB per input before the fix: 2.8 GB peak
+    a, b = tf.keras.Input((3, 7)), tf.keras.Input((3, 7))
+    m = tf.keras.Model([a, b], tf.keras.layers.Add()([a, b]))
+    m.save(str(tmp_path / "add.safetensors"))
+    blob = (tmp_path / "add.safetensors").read_bytes()
+    n = struct.unpack("<Q", blob[:8])[0]
+    header = json.loads(blob[8:8 + n])
+    config = header["__metadata__"]["model_config"]
+    assert config.count("[null,3,7]") >= 2
+    header["__metadata__"]["model_config"] = config.replace("[null,3,7]", f"[null,{d},{d}]")
+    path = tmp_path / "big.safetensors"
+    path.write_bytes(raw_file(header, blob[8 + n:]))
+    assert os.path.getsize(path) < 10_000
+    with pytest.raises(ValueError, match="building the model config's layers needs more memory"):
+        tf.keras.models.load_model(str(path))

@@ -15,6 +15,11 @@ from ..saving import validate
 
 MAX_WEIGHTS_BYTES = 1 << 34  # 16 GiB: refuse archives declaring more before reading any
 EXPANSION = 64  # arrays may hold at most this many times the HDF5 file's bytes (compression)
+ZIP_EXPANSION = 16  # a .keras may unpack to this many times its size (+1 MiB); more is a bomb
+MAX_METADATA = 1 << 20  # metadata.json bytes
+MAX_OBJECTS = 100_000  # groups + datasets in one HDF5 file
+# HDF5 filters built into the library (no plugins); Keras itself writes none
+ALLOWED_FILTERS = {1: "deflate", 2: "shuffle", 3: "fletcher32"}
 
 
 class _Reader:
@@ -91,14 +96,20 @@ def _json(text, what: str) -> dict:
 
 
 def _as_value_error(fn):
-    """Malformed files fail as ValueError naming the file, whatever h5py/zipfile raised."""
+    """Malformed files fail as ValueError naming the file, whatever h5py/zipfile raised
+    (RuntimeError, NotImplementedError, EOFError, UnicodeDecodeError, RecursionError...)."""
     def wrapper(path, *args):
+        name = os.fspath(path)
         try:
             return fn(path, *args)
-        except (ValueError, ImportError, FileNotFoundError):
+        except (ImportError, FileNotFoundError):
             raise
-        except (KeyError, TypeError, AttributeError, IndexError, OSError, zipfile.BadZipFile) as e:
-            raise ValueError(f"{os.fspath(path)}: not a readable Keras file: {type(e).__name__}: {e}") from None
+        except ValueError as e:
+            if str(e).startswith(str(name)):
+                raise
+            raise ValueError(f"{name}: {e}") from None
+        except (Exception, RecursionError) as e:  # noqa: BLE001 - a damaged file, whatever broke
+            raise ValueError(f"{name}: not a readable Keras file: {type(e).__name__}: {e}") from None
     wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
     return wrapper
 
@@ -128,19 +139,105 @@ def read_archive(path) -> KerasFile:
             if need not in members:
                 raise ValueError(f"{path}: not a Keras 3 archive, {need} is missing "
                                  f"(members: {sorted(members)[:10]})")
-        if members["config.json"].file_size > validate.MAX_HEADER:
-            raise ValueError(f"{path}: config.json declares {members['config.json'].file_size} bytes, "
-                             f"over the {validate.MAX_HEADER} byte limit")
-        if members["model.weights.h5"].file_size > MAX_WEIGHTS_BYTES:
-            raise ValueError(f"{path}: model.weights.h5 declares "
-                             f"{members['model.weights.h5'].file_size} bytes")
-        config = _json(z.read("config.json"), f"{path}: config.json")
-        meta = _json(z.read("metadata.json"), f"{path}: metadata.json") if "metadata.json" in members else {}
+        _check_sizes(path, members)
+        config = _json(_member(z, members["config.json"]), f"{path}: config.json")
+        meta = (_json(_member(z, members["metadata.json"]), f"{path}: metadata.json")
+                if "metadata.json" in members else {})
         size = members["model.weights.h5"].file_size
-        weights = io.BytesIO(z.read("model.weights.h5"))
+        weights = io.BytesIO(_member(z, members["model.weights.h5"]))
     with h5py.File(weights, "r") as h5:
-        layers = weights_tree(h5, _Reader(size, str(path)))
+        reader = _Reader(size, str(path))
+        check_h5(h5, str(path), reader)
+        layers = weights_tree(h5, reader)
     return KerasFile(config, layers, config.get("compile_config"), meta.get("keras_version"), path)
+
+
+def _check_sizes(path, members: dict) -> None:
+    """Declared sizes against the budget, before a byte is decompressed: the members we
+    read, each under its own limit, and all together under ZIP_EXPANSION x the archive."""
+    limits = {"config.json": validate.MAX_HEADER, "metadata.json": MAX_METADATA,
+              "model.weights.h5": MAX_WEIGHTS_BYTES}
+    for name, limit in limits.items():
+        if name in members and members[name].file_size > limit:
+            raise ValueError(f"{path}: {name} declares {members[name].file_size} bytes, over the "
+                             f"{limit} byte limit")
+    total = sum(members[n].file_size for n in limits if n in members)
+    budget = ZIP_EXPANSION * os.path.getsize(path) + (1 << 20)
+    if total > budget:
+        raise ValueError(f"{path}: the archive's members declare {total} bytes uncompressed, more "
+                         f"than {ZIP_EXPANSION}x its {os.path.getsize(path)} bytes allow (a zip bomb?)")
+
+
+def _member(z, info) -> bytes:
+    """A member's bytes, streamed: never more than its declared size is decompressed."""
+    out = bytearray()
+    with z.open(info) as f:
+        while True:
+            part = f.read(min(1 << 20, info.file_size + 1 - len(out)))
+            if not part:
+                break
+            out += part
+            if len(out) > info.file_size:
+                raise ValueError(f"{info.filename} unpacks to more than its declared "
+                                 f"{info.file_size} bytes")
+    return bytes(out)
+
+
+# -- HDF5 checks, before any dataset is read ------------------------------------------
+
+def check_h5(h5, source: str, reader=None) -> None:
+    """Refuse what makes HDF5 read outside the file or run plugins: external storage,
+    external and soft links, virtual datasets, filters Keras does not write; and
+    datasets whose declared sizes the file cannot justify. Reads no dataset data."""
+    h5py = _h5py()
+    seen = set()
+    budget = [reader.left if reader is not None else None]
+
+    def visit(g, path):
+        for name in g:
+            link = g.get(name, getlink=True)
+            where = f"{path}/{name}"
+            if isinstance(link, h5py.ExternalLink):
+                raise ValueError(f"{source}: {where} is an external link to "
+                                 f"{link.filename!r}; links out of the file are refused")
+            if isinstance(link, h5py.SoftLink):
+                raise ValueError(f"{source}: {where} is a soft link; Keras files have none")
+            obj = g[name]
+            addr = h5py.h5o.get_info(obj.id).addr
+            if addr in seen:
+                continue
+            seen.add(addr)
+            if len(seen) > MAX_OBJECTS:
+                raise ValueError(f"{source}: more than {MAX_OBJECTS} HDF5 objects")
+            if isinstance(obj, h5py.Dataset):
+                _check_dataset(obj, where, source, budget)
+            elif isinstance(obj, h5py.Group):
+                visit(obj, where)
+
+    visit(h5, "")
+
+
+def _check_dataset(ds, where: str, source: str, budget: list) -> None:
+    if ds.external:
+        raise ValueError(f"{source}: dataset {where} keeps its data in external files "
+                         f"{[e[0] for e in ds.external][:3]}; external storage is refused")
+    if ds.is_virtual:
+        raise ValueError(f"{source}: dataset {where} is a virtual dataset; refused")
+    dcpl = ds.id.get_create_plist()
+    for i in range(dcpl.get_nfilters()):
+        code = dcpl.get_filter(i)[0]
+        if code not in ALLOWED_FILTERS:
+            raise ValueError(f"{source}: dataset {where} uses HDF5 filter {code}; only "
+                             f"{sorted(ALLOWED_FILTERS.values())} are read")
+    kind = getattr(ds.dtype, "kind", "")
+    if kind not in "fiub":
+        raise ValueError(f"{source}: dataset {where} has dtype {ds.dtype}, not numbers")
+    if budget[0] is not None:
+        n = int(ds.size) * ds.dtype.itemsize
+        budget[0] -= n
+        if budget[0] < 0:
+            raise ValueError(f"{source}: dataset {where} declares {n} bytes, more than the file "
+                             f"can hold")
 
 
 def weights_tree(h5, read) -> dict:
@@ -187,6 +284,7 @@ def read_weights(path) -> dict:
     h5py = _h5py()
     read = _Reader(os.path.getsize(path), str(path))
     with h5py.File(path, "r") as h5:
+        check_h5(h5, str(path), read)
         if "layer_names" in h5.attrs:
             return legacy_weights(h5, read)
         if "model_weights" in h5:
@@ -204,6 +302,7 @@ def read_legacy_h5(path) -> KerasFile:
     h5py = _h5py()
     read = _Reader(os.path.getsize(path), str(path))
     with h5py.File(path, "r") as h5:
+        check_h5(h5, str(path), read)
         if "model_config" not in h5.attrs:
             layers = legacy_weights(h5, read)
             return KerasFile(None, layers, None, _attr_str(h5.attrs.get("keras_version", "")), path)

@@ -16,10 +16,22 @@ def _known(custom_objects):
     return _known_layer(custom_objects)
 
 
-def import_keras(path, custom_objects=None, compile: bool = True):
+def _read(path, kind: str, isolate: bool):
+    if not isolate:
+        return keras_files.read(path) if kind == "model" else keras_files.read_weights(path)
+    from . import isolated
+
+    kf = isolated.read(path, kind)
+    return kf if kind == "model" else kf.layers
+
+
+def import_keras(path, custom_objects=None, compile: bool = True, isolate: bool = True):
     """A ``webtensor.keras`` model from a Keras 3 ``.keras`` archive or a legacy Keras
-    ``.h5`` model file, with its weights (and its compile config when ``compile``)."""
-    kf = keras_files.read(path)
+    ``.h5`` model file, with its weights (and its compile config when ``compile``).
+
+    ``isolate``: the HDF5 is parsed in a child process under CPU, memory and time
+    limits (``io.isolated``): a damaged file can crash or hang the HDF5 library."""
+    kf = _read(path, "model", isolate)
     if kf.config is None:
         raise ValueError(f"{path}: holds weights only (no model config); build the model and "
                          f"call model.load_weights({str(path)!r})")
@@ -73,10 +85,11 @@ def build(config: dict, custom_objects, kf) -> object:
                          f"{type(e).__name__}: {e}") from None
 
 
-def load_keras_weights(model, path) -> None:
+def load_keras_weights(model, path, isolate: bool = True) -> None:
     """Keras ``.h5`` weights (legacy ``layer_names`` layout, a legacy full model, or
-    Keras 3 ``.weights.h5``) into a model of the same architecture, by layer name."""
-    assign(model, keras_files.read_weights(path), str(path))
+    Keras 3 ``.weights.h5``) into a model of the same architecture, by layer name
+    (read in a child process unless ``isolate=False``)."""
+    assign(model, _read(path, "weights", isolate), str(path))
 
 
 # Keras 3 archives key sublayers by attribute name (h5 groups sort alphabetically);

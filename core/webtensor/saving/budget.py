@@ -11,6 +11,13 @@ from __future__ import annotations
 import contextlib
 
 _left: list = []  # bytes still allowed, innermost build last
+_probe_left: list = []  # bytes of build-probe inputs still allowed, innermost build last
+
+# Building runs each layer once on zeros of its declared input shape (Keras's build
+# probes). Those zeros are charged here, summed over the whole build, against what the
+# weights justify plus this allowance: a tiny file declaring Input((8000, 8000)) is
+# refused before 256 MB of zeros exist. Documented in docs/model-files.md.
+PROBE_ALLOWANCE = 256 << 20
 
 
 @contextlib.contextmanager
@@ -18,19 +25,39 @@ def limit(nbytes: int, what: str, at: int = 0):
     """Allow ``nbytes`` of weights to be created inside the block; ``at`` is the byte
     offset of the config in the file, for the error."""
     _left.append([nbytes, what, at])
+    _probe_left.append([nbytes + PROBE_ALLOWANCE, what, at])
     try:
         yield
     finally:
         _left.pop()
+        _probe_left.pop()
+
+
+def _nbytes(shape, dtype) -> int:
+    n = getattr(dtype, "size", 4)
+    for d in shape:
+        n *= int(d) if d is not None else 1
+    return n
+
+
+def charge_probe(shape, dtype) -> None:
+    """Called before a build probe allocates its zeros; free outside ``limit``."""
+    if not _probe_left:
+        return
+    n = _nbytes(shape, dtype)
+    left = _probe_left[-1]
+    left[0] -= n
+    if left[0] < 0:
+        raise ValueError(f"invalid model file: building the model config's layers needs more "
+                         f"memory than {left[1]} justifies (a build input of shape {tuple(shape)}, "
+                         f"{n} bytes, is over the budget) (at byte offset {left[2]})")
 
 
 def charge(shape, dtype) -> None:
     """Called by ``Layer.add_weight`` before it allocates; free outside ``limit``."""
     if not _left:
         return
-    n = getattr(dtype, "size", 4)
-    for d in shape:
-        n *= int(d) if d is not None else 1
+    n = _nbytes(shape, dtype)
     budget = _left[-1]
     budget[0] -= n
     if budget[0] < 0:

@@ -9,6 +9,7 @@ Weights are named by layer path (``dense/kernel``); optimizer variables are
 from __future__ import annotations
 
 import json
+import os
 
 from .. import dtypes as D
 from . import budget, sources, validate
@@ -231,6 +232,13 @@ def load_model(source, custom_objects=None, compile: bool = True):
         from ..io import import_keras
 
         return import_keras(source, custom_objects=custom_objects, compile=compile)
+    return load_webtensor_model(source, custom_objects, compile)
+
+
+def load_webtensor_model(source, custom_objects=None, compile: bool = True):
+    """Only a webtensor model file (safetensors with a model config): never a Keras
+    import, whatever the file's name or first bytes. What a server loads: the format
+    that validated a file is the one that loads it."""
     built = {}
     sources.read(source, _model_builder(custom_objects, compile, built))
     return built["model"]
@@ -285,17 +293,18 @@ def load_weights(model, source) -> None:
         var.assign(t)
 
 
+KERAS_SUFFIXES = {".keras": "keras", ".h5": "h5", ".hdf5": "h5"}
+
+
 def _keras_file_kind(source) -> str | None:
-    """"keras" (zip) / "h5" (HDF5) for a local Keras file, else None (safetensors)."""
+    """"keras" / "h5" for a local file *named* as a Keras file, else None (safetensors).
+
+    By name, never by first bytes: a valid safetensors file can start with ``PK\x03\x04``
+    (its header length), and sniffing would hand it to the HDF5 importer."""
     if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "read") or sources.is_url(source):
         return None
     try:
-        with open(source, "rb") as f:
-            magic = f.read(8)
-    except OSError:
+        name = os.fspath(source)
+    except TypeError:
         return None
-    if magic.startswith(b"PK\x03\x04"):
-        return "keras"
-    if magic == b"\x89HDF\r\n\x1a\n":
-        return "h5"
-    return None
+    return KERAS_SUFFIXES.get(os.path.splitext(str(name))[1].lower())

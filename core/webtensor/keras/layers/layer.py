@@ -575,6 +575,7 @@ def _probe(layer, args, kwargs, fill):
 
     def concrete(x):
         if isinstance(x, KerasTensor):
+            budget.charge_probe(tuple(fill if d is None else d for d in x.shape), x.dtype)
             return A.zeros(tuple(fill if d is None else d for d in x.shape), x.dtype)
         return x
 

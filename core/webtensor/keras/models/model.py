@@ -6,6 +6,7 @@ import json
 
 from ... import autodiff, nest
 from ...ops import array as A
+from ...saving import budget as _budget
 from ..layers.layer import Layer, _shape_str
 from ..saving import register
 from ..training.trainer import Trainer
@@ -39,6 +40,7 @@ class Model(Trainer, Layer):
             return
 
         def zeros(s):
+            _budget.charge_probe(tuple(1 if d is None else d for d in s), self.dtype)
             return A.zeros(tuple(1 if d is None else d for d in s), self.dtype)
 
         shapes = input_shape
