@@ -10,6 +10,10 @@ from .errors import InvalidArgumentError
 from .shape import TensorShape, prod
 
 
+graph_hook: list = [None]
+"""The tf.function trace in progress (variable reads/assigns/creation go through it), or None."""
+
+
 class _Ref:
     """Hashable stand-in for a tensor or variable (``t.ref()``)."""
 
@@ -105,7 +109,7 @@ class _TensorLike:
         return iter(array.unstack(self, axis=0))
 
     def __format__(self, spec):
-        if not self._h.shape:
+        if not self._h.shape and not getattr(self._h, "symbolic", False):
             return format(self.numpy().item() if hasattr(self.numpy(), "item") else self.numpy(), spec)
         return format(str(self), spec)
 
@@ -177,11 +181,15 @@ class Tensor(_TensorLike):
         return repr(v) if self._h.shape else str(v)
 
     def __repr__(self):
+        if getattr(self._h, "symbolic", False):
+            return "<tf." + self._h.describe(self._dtype) + ">"
         v = self._repr_value()
         sep = "\n" if "\n" in v else ""
         return f"<tf.Tensor: shape={tuple(self._h.shape)}, dtype={self._dtype.name}, numpy={sep}{v}>"
 
     def __str__(self):
+        if getattr(self._h, "symbolic", False):
+            return self._h.describe(self._dtype)
         v = self.numpy()
         v = v.tolist() if not hasattr(v, "__array_interface__") and hasattr(v, "tolist") else v
         return f"tf.Tensor({v}, shape={tuple(self._h.shape)}, dtype={self._dtype.name})"
@@ -210,6 +218,9 @@ class Variable(_TensorLike):
                  constraint=None, import_scope=None, experimental_enable_variable_lifting=None):
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
+        if graph_hook[0] is not None:  # inside a tf.function trace: created once, eagerly
+            graph_hook[0].create_variable(self, initial_value, trainable, name, dtype)
+            return
         if callable(initial_value):
             initial_value = initial_value()
         with autodiff.no_record():
@@ -224,7 +235,8 @@ class Variable(_TensorLike):
 
     def value(self) -> Tensor:
         """The current value as a Tensor; tapes record the read (gradients flow here)."""
-        t = wrap(self._h, self._dtype, self._be)
+        t = wrap(self._h, self._dtype, self._be) if graph_hook[0] is None else \
+            graph_hook[0].read_variable(self)
         if autodiff.tapes:
             autodiff.read_variable(self, t)
         return t
@@ -232,6 +244,8 @@ class Variable(_TensorLike):
     read_value = value
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
+        if graph_hook[0] is not None:
+            return graph_hook[0].assign_variable(self, value)
         t = convert(value, self._dtype, self._be, op="assign")
         if t._h.shape != self._h.shape:
             raise ValueError(f"Cannot assign value to variable '{self._name}': Shape mismatch. The "
@@ -244,11 +258,11 @@ class Variable(_TensorLike):
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         with autodiff.no_record():
-            return self.assign(_m.add(wrap(self._h, self._dtype, self._be), delta))
+            return self.assign(_m.add(self.value(), delta))
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         with autodiff.no_record():
-            return self.assign(_m.subtract(wrap(self._h, self._dtype, self._be), delta))
+            return self.assign(_m.subtract(self.value(), delta))
 
     def __repr__(self):
         v = wrap(self._h, self._dtype, self._be)._repr_value()
