@@ -78,7 +78,7 @@ demo-port:
 loadtest: setup
 	env -u OPENBLAS_CORETYPE $(PY) benchmarks/load_test.py
 
-## fuzz: 10,000 seeded mutations each of a model file and a weights file; only ValueError allowed (not in CI)
+## fuzz: 10,000 seeded mutations each of a model file, a weights file, a .keras and a legacy .h5 (child-process importer); only ValueError allowed (CI runs a bounded subset)
 fuzz: setup
 	$(PY) benchmarks/fuzz_model_files.py --count 10000
 

@@ -1,6 +1,11 @@
-"""The long fuzz run: 10,000 seeded mutations of a valid model file and of a weights file.
+"""The long fuzz run: 10,000 seeded mutations each of a model file, a weights file, a
+Keras 3 ``.keras`` archive and a legacy Keras ``.h5`` file.
 
-    python benchmarks/fuzz_model_files.py [--count 10000] [--seed 1]     (make fuzz)
+    python benchmarks/fuzz_model_files.py [--count 10000] [--seed 1] [--only keras,h5]   (make fuzz)
+
+The ``.keras`` and ``.h5`` files go through ``import_keras``, whose HDF5 parsing runs
+in a child process under rlimits and a timeout (forked here, for speed): a crash or a
+hang of h5py there must come back as a ValueError.
 
 Half the model file's mutations edit the model config JSON inside the metadata (so
 the loader builds models from damaged configs). Every mutated file must load or raise ValueError: any other exception, or a load that
@@ -22,16 +27,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "core"), str(ROOT / "tests" / "saving")]
 
 import webtensor as tf  # noqa: E402
-from mutate import Hang, hang_guard, model_file, mutations, weights_file  # noqa: E402
+from mutate import (Hang, h5_mutations, hang_guard, keras_archive, keras_mutations,  # noqa: E402
+                    legacy_h5, model_file, mutations, weights_file)
 
 
-def fuzz(name: str, blob: bytes, load, seed: int, count: int, config_bias: float = 0.0) -> bool:
+def fuzz(name: str, blob: bytes, load, seed: int, count: int, config_bias: float = 0.0,
+         files=None, suffix: str | None = None, tmp: Path | None = None) -> bool:
+    """``files``: the mutated files (default: ``mutations`` of ``blob``); with ``suffix``
+    each is written to ``tmp/f<suffix>`` and loaded by path."""
     kinds: collections.Counter = collections.Counter()
     loaded = 0
     t0 = time.perf_counter()
-    for i, bad in enumerate(mutations(blob, seed, count, config_bias)):
+    files = files if files is not None else mutations(blob, seed, count, config_bias)
+    for i, bad in enumerate(files):
+        if suffix is not None:
+            (tmp / f"f{suffix}").write_bytes(bad)
+            bad = str(tmp / f"f{suffix}")
         try:
-            with hang_guard(20):
+            with hang_guard(150):
                 load(bad)
             loaded += 1
         except ValueError as e:
@@ -51,16 +64,39 @@ def fuzz(name: str, blob: bytes, load, seed: int, count: int, config_bias: float
     return True
 
 
+def _file_fuzz(name, suffix, blob, mutator, args, tmp) -> bool:
+    from webtensor.io import import_keras
+
+    return fuzz(name, blob, import_keras, args.seed, args.count, suffix=suffix, tmp=tmp,
+                files=mutator(blob, args.seed, args.count))
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--count", type=int, default=10_000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--only", default="model,weights,keras,h5", help="comma-separated kinds to run")
     args = p.parse_args()
+    only = set(args.only.split(","))
     tmp = Path(tempfile.mkdtemp())
-    ok = fuzz("model file (load_model; half the edits inside the model config)", model_file(tmp),
-              tf.keras.models.load_model, args.seed, args.count, config_bias=0.5)
-    ok = ok and fuzz("weights file (load_file)", weights_file(tmp), tf.saving.load_file, args.seed,
-                     args.count)
+    from webtensor.io import isolated
+
+    isolated.START_METHOD = "fork"  # this process is single-threaded; exec costs 0.4 s a file
+    runs = {
+        "model": lambda: fuzz("model file (load_model; half the edits inside the model config)",
+                              model_file(tmp), tf.keras.models.load_model, args.seed, args.count,
+                              config_bias=0.5),
+        "weights": lambda: fuzz("weights file (load_file)", weights_file(tmp), tf.saving.load_file,
+                                args.seed, args.count),
+        "keras": lambda: _file_fuzz(".keras archive (import_keras, child process)", ".keras",
+                                    keras_archive(tmp / "base.keras"), keras_mutations, args, tmp),
+        "h5": lambda: _file_fuzz("legacy .h5 model (import_keras, child process)", ".h5",
+                                 legacy_h5(tmp / "base.h5"), h5_mutations, args, tmp),
+    }
+    ok = True
+    for kind, run in runs.items():
+        if kind in only:
+            ok = run() and ok
     for f in tmp.iterdir():
         os.unlink(f)
     tmp.rmdir()

@@ -109,10 +109,14 @@ def _mutate_metadata(header, rng: random.Random):
     return header
 
 
-def mutate(blob: bytes, rng: random.Random, config_bias: float = 0.0) -> bytes:
+def mutate(blob: bytes, rng: random.Random, config_bias: float = 0.0, binary: bool = False) -> bytes:
     """One random mutation of a valid file; ``config_bias`` is the share of edits aimed
-    at the JSON inside the metadata (the model config), the rest spread over all kinds."""
-    op = rng.choice((9, 10)) if rng.random() < config_bias else rng.randrange(12)
+    at the JSON inside the metadata (the model config), the rest spread over all kinds.
+    ``binary``: byte-level edits only (a file that is not safetensors: zip, HDF5)."""
+    if binary:
+        op = rng.randrange(7)
+    else:
+        op = rng.choice((9, 10)) if rng.random() < config_bias else rng.randrange(12)
     b = bytearray(blob)
     if op == 0:  # flip a bit
         i = rng.randrange(len(b))
@@ -297,3 +301,59 @@ def legacy_h5(path) -> bytes:
         g.create_dataset("dense/kernel:0", data=np.array(KERNEL, "<f4"))
         g.create_dataset("dense/bias:0", data=np.array(BIAS, "<f4"))
     return open(path, "rb").read()
+
+
+def keras_mutations(archive: bytes, seed: int, count: int):
+    """Mutated ``.keras`` archives: a third damage the zip's bytes, a third the HDF5
+    weights inside (re-zipped, so h5py parses them), a third the config JSON."""
+    import io
+    import zipfile
+
+    rng = random.Random(seed)
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    for _ in range(count):
+        kind = rng.randrange(3)
+        if kind == 0:
+            yield mutate(archive, rng, binary=True)
+            continue
+        parts = dict(members)
+        if kind == 1:
+            parts["model.weights.h5"] = mutate(parts["model.weights.h5"], rng, binary=True)
+        else:
+            parts["config.json"] = json.dumps(_mutate_tree(json.loads(parts["config.json"]), rng)).encode()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", rng.choice((zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED))) as z:
+            for name, data in parts.items():
+                z.writestr(name, data)
+        yield buf.getvalue()
+
+
+def h5_mutations(blob: bytes, seed: int, count: int):
+    """Byte-level damage to an HDF5 file, 1-3 edits each."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        out = blob
+        for _ in range(rng.choice((1, 1, 1, 2, 3))):
+            out = mutate(out, rng, binary=True) if out else blob
+        yield out or blob
+
+
+def run_file_fuzz(files, load, suffix: str, tmp_path, seed: int = 0) -> dict:
+    """Write each mutated file to ``tmp_path/f<suffix>`` and load it by path: only
+    ``ValueError`` (or a load) may come out; anything else, or a hang, fails."""
+    outcomes = {"loaded": 0, "ValueError": 0}
+    path = tmp_path / f"f{suffix}"
+    for i, bad in enumerate(files):
+        path.write_bytes(bad)
+        try:
+            with hang_guard(60):
+                load(str(path))
+            outcomes["loaded"] += 1
+        except ValueError:
+            outcomes["ValueError"] += 1
+        except Hang as e:
+            raise AssertionError(f"{suffix} mutation {i} (seed {seed}): {e}: a hang") from e
+        except Exception as e:  # noqa: BLE001 - the property under test
+            raise AssertionError(f"{suffix} mutation {i} (seed {seed}) raised {type(e).__name__}: {e}") from e
+    return outcomes

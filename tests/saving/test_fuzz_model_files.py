@@ -51,3 +51,29 @@ def test_mutated_model_files_raise_only_value_error(tmp_path):
     tf.keras.models.load_model(blob)  # the unmutated file loads
     out = run_fuzz(blob, tf.keras.models.load_model, seed=11, count=400, config_bias=0.5)
     assert out["ValueError"] > 250 and out["loaded"] > 0, out
+
+
+def _keras_fuzz(tmp_path, monkeypatch, files, suffix):
+    pytest.importorskip("h5py")
+    from mutate import run_file_fuzz
+    from webtensor.io import import_keras, isolated
+
+    monkeypatch.setattr(isolated, "START_METHOD", "fork")  # this test process is single-threaded
+    return run_file_fuzz(files, import_keras, suffix, tmp_path)
+
+
+def test_mutated_keras_archives_raise_only_value_error(tmp_path, monkeypatch):
+    """Through the child-process importer: a crash or hang there is a ValueError here."""
+    from mutate import keras_archive, keras_mutations
+
+    blob = keras_archive(tmp_path / "base.keras")
+    out = _keras_fuzz(tmp_path, monkeypatch, keras_mutations(blob, seed=4, count=60), ".keras")
+    assert out["ValueError"] > 20 and out["loaded"] > 0, out
+
+
+def test_mutated_legacy_h5_files_raise_only_value_error(tmp_path, monkeypatch):
+    from mutate import h5_mutations, legacy_h5
+
+    blob = legacy_h5(tmp_path / "base.h5")
+    out = _keras_fuzz(tmp_path, monkeypatch, h5_mutations(blob, seed=4, count=60), ".h5")
+    assert out["ValueError"] > 20 and out["loaded"] > 0, out

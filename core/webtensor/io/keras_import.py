@@ -78,8 +78,10 @@ def build(config: dict, custom_objects, kf) -> object:
     try:
         with budget.limit(nbytes + (1 << 16), kf.source):
             return ks.deserialize_keras_object(config, custom_objects=custom_objects)
-    except ValueError:
-        raise
+    except ValueError as e:
+        if str(e).startswith(str(kf.source)):
+            raise
+        raise ValueError(f"{kf.source}: the Keras config does not build here: {e}") from None
     except Exception as e:  # noqa: BLE001 - the config is input: name the failure
         raise ValueError(f"{kf.source}: the Keras config does not build here: "
                          f"{type(e).__name__}: {e}") from None
