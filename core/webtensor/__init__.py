@@ -35,5 +35,7 @@ from . import io  # noqa: E402,F401  (webtensor.io.import_keras)
 from . import saving  # noqa: E402,F401  (model files)
 from . import data, summary  # noqa: E402,F401
 from . import keras  # noqa: E402,F401
+from . import train  # noqa: E402,F401  (tf.train.Checkpoint; tf.Module below)
+from .module import Module, name_scope  # noqa: E402,F401
 
 __version__ = "0.1.0"

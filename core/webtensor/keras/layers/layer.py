@@ -15,6 +15,7 @@ from ... import autodiff, nest
 from ... import dtypes as D
 from ...ops import array as A
 from ...ops import math as M
+from ...module import Module
 from ...saving import budget
 from ...tensor import Tensor, Variable, convert
 from .. import backend, constraints, initializers, regularizers
@@ -178,7 +179,7 @@ def _scoped_build(build):
     return wrapper
 
 
-class Layer:
+class Layer(Module):
     """Base layer: override ``build(input_shape)``, ``call(inputs, ...)`` and ``get_config``."""
 
     _keras_module = "keras.layers"
@@ -227,7 +228,7 @@ class Layer:
             own = self.__dict__.setdefault(lst, [])
             if not any(v is value for v in own):
                 own.append(value)
-        object.__setattr__(self, name, value)
+        Module.__setattr__(self, name, value)
 
     def _track_layer(self, layer):
         tracked = self.__dict__.setdefault("_tracked_layers", [])

@@ -13,6 +13,7 @@ from ...ops import array as A
 from ...ops import linalg as LA
 from ...ops import math as M
 from ...ops.reduce import reduce_sum
+from ...module import notify
 from ...tensor import Variable
 from .. import backend
 from ..saving import deserialize_keras_object, serialize_keras_object
@@ -26,9 +27,25 @@ def _numel(shape) -> int:
     return n
 
 
+def _notifying(build):
+    """Wrap ``build``: a checkpoint restore waiting for this optimizer's slots gets them."""
+    def wrapper(self, var_list):
+        out = build(self, var_list)
+        notify(self)
+        return out
+
+    wrapper.__doc__, wrapper.__name__ = build.__doc__, build.__name__
+    return wrapper
+
+
 class Optimizer:
     _keras_module = "keras.optimizers"
     slot_names: tuple = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _notifying(cls.__dict__["build"])
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
@@ -152,6 +169,7 @@ class Optimizer:
         if self.gradient_accumulation_steps:
             self._accumulated = [self.add_variable_from_reference(v, "gradient_accumulator") for v in var_list]
         self.built = True
+        notify(self)
 
     def _slot_init(self, name):
         return "zeros"

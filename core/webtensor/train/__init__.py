@@ -1,0 +1,3 @@
+"""``tf.train``: checkpoints of object graphs and the manager that keeps the newest few."""
+from .checkpoint import Checkpoint, CheckpointLoadStatus  # noqa: F401
+from .manager import CheckpointManager, get_checkpoint_state, latest_checkpoint  # noqa: F401

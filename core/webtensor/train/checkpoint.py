@@ -1,0 +1,424 @@
+"""``tf.train.Checkpoint``: save the variables reachable from some objects, and restore
+them into objects of the same structure by object path, not by variable name.
+
+One file per checkpoint, ``<prefix>.safetensors``: each variable a tensor named
+``<first path>/.ATTRIBUTES/VARIABLE_VALUE``, and the object graph (nodes, named
+edges, optimizer slots keyed by the variable they belong to) as JSON in the
+header's metadata. Files are written by the atomic writer and read by the one
+validating loader; the graph is checked before any variable is touched.
+
+A saved value whose object does not exist yet (a layer not built, an optimizer
+without its slots) waits on its parent and is assigned when the parent notifies
+(``webtensor.module.notify``: on attribute assignment and on building).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import weakref
+
+from .. import module as _module
+from ..saving import safetensors as st
+from ..saving import sources
+from ..saving.atomic import atomic_write
+from ..tensor import Variable
+
+FORMAT = "webtensor-checkpoint"
+FORMAT_VERSION = 1
+SUFFIX = ".safetensors"
+MAX_NODES = 1_000_000
+VALUE = ".ATTRIBUTES/VARIABLE_VALUE"
+
+
+# -- the live object graph ---------------------------------------------------------------
+
+def _is_optimizer(obj) -> bool:
+    return hasattr(obj, "_iterations") and hasattr(obj, "slot_names") and hasattr(obj, "apply_gradients")
+
+
+def _trackable(x) -> bool:
+    return isinstance(x, (Variable, _module.Module, Checkpoint)) or _is_optimizer(x)
+
+
+def children(obj) -> list:
+    """Named dependencies of ``obj``: ``[(name, child)]`` in a stable order."""
+    if isinstance(obj, Checkpoint):
+        return sorted(obj._objects.items()) + [("save_counter", obj.save_counter)]
+    if _is_optimizer(obj):
+        out = [("iterations", obj._iterations)]
+        if isinstance(obj._learning_rate, Variable):
+            out.append(("learning_rate", obj._learning_rate))
+        return out
+    if isinstance(obj, _module.Module):
+        return [("/".join(map(str, path)), leaf) for path, leaf in
+                _module.flatten_module(obj, _trackable, recursive=False, with_path=True)]
+    return []
+
+
+def slots(opt) -> list:
+    """``[(model variable, slot name, slot variable)]`` of a built optimizer."""
+    if not getattr(opt, "built", False):
+        return []
+    opt._sync_slots()
+    var_list = opt._trainable_variables
+    out = [(v, name, sv) for name, lst in opt._slots.items() for v, sv in zip(var_list, lst)]
+    for attr, name in (("_ema", "average"), ("_accumulated", "gradient_accumulator")):
+        out.extend((v, name, sv) for v, sv in zip(var_list, getattr(opt, attr, None) or ()))
+    return out
+
+
+def _graph(root) -> tuple:
+    """(nodes, objects, paths): breadth first from ``root``, each object once; slots last."""
+    ids, objects, paths, nodes = {id(root): 0}, [root], [""], [{"children": []}]
+    i = 0
+    while i < len(objects):
+        for name, child in children(objects[i]):
+            if id(child) not in ids:
+                ids[id(child)] = len(objects)
+                objects.append(child)
+                paths.append(f"{paths[i]}/{name}" if paths[i] else name)
+                nodes.append({"children": []})
+            nodes[i]["children"].append([name, ids[id(child)]])
+        i += 1
+    for i in range(len(objects)):
+        if _is_optimizer(objects[i]):
+            for v, name, sv in slots(objects[i]):
+                if id(v) not in ids or id(sv) in ids:
+                    continue
+                ids[id(sv)] = len(objects)
+                objects.append(sv)
+                paths.append(f"{paths[i]}/.OPTIMIZER_SLOT/{paths[ids[id(v)]]}/{name}")
+                nodes.append({"children": []})
+                nodes[i].setdefault("slots", []).append([ids[id(v)], name, ids[id(sv)]])
+    for node, obj, path in zip(nodes, objects, paths):
+        if isinstance(obj, Variable):
+            node["tensor"] = f"{path}/{VALUE}"
+    return nodes, objects, paths
+
+
+def write_file(root, path: str) -> None:
+    nodes, objects, _ = _graph(root)
+    tensors = [(n["tensor"], o.dtype, tuple(o.shape), st.tensor_bytes(o))
+               for n, o in zip(nodes, objects) if "tensor" in n]
+    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
+            "object_graph": json.dumps({"nodes": nodes}, separators=(",", ":"))}
+    atomic_write(path, lambda f: st.write(f, tensors, meta))
+
+
+# -- reading and checking a file ----------------------------------------------------------
+
+def _bad(path, problem: str) -> ValueError:
+    return ValueError(f"invalid checkpoint {path}: {problem}")
+
+
+def _check_graph(path, header) -> list:
+    """The object graph of a validated header, checked: ids in range, tensors present."""
+    meta = header.metadata
+    if meta.get("format") != FORMAT:
+        raise _bad(path, f"__metadata__['format'] is {meta.get('format')!r}, not {FORMAT!r} "
+                         f"(not a webtensor checkpoint)")
+    if meta.get("format_version") != str(FORMAT_VERSION):
+        raise _bad(path, f"format_version {meta.get('format_version')!r} is not supported (this "
+                         f"reader knows {FORMAT_VERSION})")
+    try:
+        graph = json.loads(meta.get("object_graph", ""))
+    except (ValueError, RecursionError) as e:
+        raise _bad(path, f"__metadata__['object_graph'] is not valid JSON ({e})") from None
+    nodes = graph.get("nodes") if isinstance(graph, dict) else None
+    if not isinstance(nodes, list) or not nodes or len(nodes) > MAX_NODES:
+        raise _bad(path, f"object_graph.nodes must be a list of 1..{MAX_NODES} nodes")
+    used = set()
+    for i, node in enumerate(nodes):
+        _check_node(path, i, node, len(nodes), header, used)
+    extra = set(header.tensors) - used
+    if extra:
+        raise _bad(path, f"tensor {sorted(extra)[0]!r} belongs to no node of the object graph")
+    return nodes
+
+
+def _is_id(x, n: int) -> bool:
+    return type(x) is int and 0 <= x < n
+
+
+def _check_node(path, i: int, node, n: int, header, used: set) -> None:
+    where = f"object_graph node {i}"
+    if not isinstance(node, dict):
+        raise _bad(path, f"{where} is a {type(node).__name__}, not an object")
+    kids = node.get("children", [])
+    if not isinstance(kids, list):
+        raise _bad(path, f"{where}: children is not a list")
+    for k, edge in enumerate(kids):
+        if not (isinstance(edge, list) and len(edge) == 2 and isinstance(edge[0], str) and _is_id(edge[1], n)):
+            raise _bad(path, f"{where}: child {k} is {str(edge)[:60]}, not [name, node id < {n}]")
+    for k, s in enumerate(node.get("slots", [])):
+        if not (isinstance(s, list) and len(s) == 3 and _is_id(s[0], n) and isinstance(s[1], str)
+                and _is_id(s[2], n)):
+            raise _bad(path, f"{where}: slot {k} is {str(s)[:60]}, not [variable id, name, slot id]")
+    key = node.get("tensor")
+    if key is not None:
+        if not isinstance(key, str) or key not in header.tensors:
+            raise _bad(path, f"{where}: its tensor {str(key)[:80]!r} is not in the file")
+        if key in used:
+            raise _bad(path, f"{where}: tensor {key!r} is claimed by two nodes")
+        used.add(key)
+
+
+def read_file(path: str) -> tuple:
+    """(checked nodes, {tensor name: (entry, bytes)}) of a checkpoint file."""
+    data, graph = {}, []
+
+    def on_header(header):
+        graph.append(_check_graph(path, header))
+        return lambda e, b: data.__setitem__(e.name, (e, bytes(b)))
+
+    sources.read(path, on_header)
+    return graph[0], data
+
+
+# -- restoring ------------------------------------------------------------------------------
+
+class CheckpointLoadStatus:
+    """What a restore matched; values whose objects do not exist yet wait for them."""
+
+    def __init__(self, root, path: str, nodes: list, data: dict):
+        self._root = weakref.ref(root)
+        self._path, self._nodes, self._data = path, nodes, data
+        self._live = {}            # node id -> weakref to the matched object
+        self._matched_ids = set()  # id() of matched live objects
+        self._waiting = {}         # node id -> weakref(obj) with unmatched children or slots
+        self._partial = False
+        self._match(0, root)
+
+    # matching
+    def _match(self, nid: int, obj) -> None:
+        """Match node ``nid`` to ``obj`` and everything below it, breadth first; then retry
+        optimizer slots, whose variables may have been matched after the optimizer."""
+        queue = [(nid, obj)]
+        while queue:
+            while queue:
+                nid, obj = queue.pop(0)
+                if nid in self._live:
+                    continue
+                self._live[nid] = weakref.ref(obj)
+                self._matched_ids.add(id(obj))
+                self._assign(nid, obj)
+                queue.extend(self._expand(nid, obj))
+            for wid, ref in list(self._waiting.items()):
+                if self._nodes[wid].get("slots") and ref() is not None:
+                    queue.extend(self._expand(wid, ref()))
+
+    def _assign(self, nid: int, obj) -> None:
+        key = self._nodes[nid].get("tensor")
+        if key is None or key not in self._data:
+            return
+        if not isinstance(obj, Variable):
+            raise ValueError(f"restore from {self._path}: {key!r} holds a tensor but the object at that "
+                             f"path is a {type(obj).__name__}, not a variable")
+        e, raw = self._data[key]
+        if tuple(e.shape) != tuple(obj.shape):
+            raise ValueError(f"restore from {self._path}: {key!r} has shape {list(e.shape)} in the "
+                             f"checkpoint but the variable {obj.name!r} has shape {list(obj.shape)}")
+        if e.dtype.kind != obj.dtype.kind and not (e.dtype.is_floating and obj.dtype.is_floating):
+            raise ValueError(f"restore from {self._path}: {key!r} is {e.dtype.name} in the checkpoint "
+                             f"but the variable {obj.name!r} is {obj.dtype.name}")
+        obj.assign(st.to_tensor(e, raw, obj.dtype))
+        del self._data[key]
+
+    def _expand(self, nid: int, obj) -> list:
+        """Children of node ``nid`` found in ``obj`` now; waits on ``obj`` for the others."""
+        node, found, missing = self._nodes[nid], [], False
+        live = {}
+        for name, child in children(obj):
+            live.setdefault(name, child)
+        for name, cid in node.get("children", ()):
+            if cid in self._live:
+                continue
+            if name in live:
+                found.append((cid, live[name]))
+            else:
+                missing = True
+        if node.get("slots"):
+            missing |= self._slots(node["slots"], obj, found)
+        self._wait(nid, obj, missing)
+        return found
+
+    def _slots(self, saved: list, opt, found: list) -> bool:
+        have = {(id(v), name): sv for v, name, sv in slots(opt)} if _is_optimizer(opt) else {}
+        missing = False
+        for vid, name, sid in saved:
+            if sid in self._live:
+                continue
+            ref = self._live.get(vid)
+            sv = have.get((id(ref()), name)) if ref is not None and ref() is not None else None
+            if sv is None:
+                missing = True
+            else:
+                found.append((sid, sv))
+        return missing
+
+    def _wait(self, nid: int, obj, missing: bool) -> None:
+        if missing and nid not in self._waiting:
+            self._waiting[nid] = weakref.ref(obj)
+            _module.wait_for(obj, self._on_notify)
+        elif not missing and nid in self._waiting:
+            del self._waiting[nid]
+            _module.unwait(obj, self._on_notify)
+
+    def _on_notify(self, obj) -> None:
+        for nid, ref in list(self._waiting.items()):
+            if ref() is obj:
+                for cid, child in self._expand(nid, obj):
+                    self._match(cid, child)
+
+    # assertions
+    def _unmatched_nodes(self) -> list:
+        return [i for i in range(len(self._nodes)) if i not in self._live]
+
+    def assert_consumed(self):
+        """Every saved object found a live one, and every live object a saved value."""
+        missing = self._unmatched_nodes()
+        if missing:
+            paths = _paths(self._nodes)
+            raise AssertionError(f"Unresolved object in checkpoint {self._path}: "
+                                 f"{paths.get(missing[0], missing[0])!r} ({len(missing)} unresolved)")
+        return self.assert_existing_objects_matched()
+
+    def assert_existing_objects_matched(self):
+        """Every object reachable from the root now has a value in the checkpoint."""
+        root = self._root()
+        if root is None:
+            return self
+        _, objects, paths = _graph(root)
+        for obj, path in zip(objects, paths):
+            if id(obj) not in self._matched_ids and (isinstance(obj, Variable) or children(obj)):
+                raise AssertionError(f"Object {path or 'root'!r} ({type(obj).__name__}) has no value in "
+                                     f"checkpoint {self._path}")
+        return self
+
+    def assert_nontrivial_match(self):
+        if len(self._live) <= 1:
+            raise AssertionError(f"Nothing except the root object matched checkpoint {self._path}")
+        return self
+
+    def expect_partial(self):
+        """Silence the warning about checkpoint values left unused."""
+        self._partial = True
+        return self
+
+    def run_restore_ops(self, session=None) -> None:
+        """Eager: values are assigned as they are matched; nothing to run."""
+
+    def initialize_or_restore(self, session=None) -> None:
+        """Eager: values are assigned as they are matched; nothing to run."""
+
+    def __del__(self):
+        try:
+            if not self._partial and self._waiting:
+                logging.getLogger("webtensor").warning(
+                    "checkpoint %s: %d saved objects were never matched (call expect_partial() if "
+                    "that is intended)", self._path, len(self._unmatched_nodes()))
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+
+def _paths(nodes: list) -> dict:
+    out, queue = {0: "root"}, [0]
+    while queue:
+        i = queue.pop(0)
+        for name, cid in nodes[i].get("children", ()):
+            if cid not in out:
+                out[cid] = name if i == 0 else f"{out[i]}/{name}"
+                queue.append(cid)
+    for i, node in enumerate(nodes):
+        if i not in out and isinstance(node.get("tensor"), str):
+            out[i] = node["tensor"][:-len(VALUE) - 1]
+    return out
+
+
+class InitializationOnlyStatus:
+    """``restore(None)``: nothing restored, objects keep their initial values."""
+
+    def assert_consumed(self):
+        raise AssertionError("No checkpoint specified (save_path=None); nothing is being restored.")
+
+    assert_existing_objects_matched = assert_nontrivial_match = assert_consumed
+
+    def expect_partial(self):
+        return self
+
+    def run_restore_ops(self, session=None) -> None:
+        pass
+
+    initialize_or_restore = run_restore_ops
+
+
+# -- the public class ------------------------------------------------------------------------
+
+def _file(path) -> str:
+    path = os.fspath(path)
+    return path if path.endswith(SUFFIX) else path + SUFFIX
+
+
+class Checkpoint:
+    """``tf.train.Checkpoint(root=None, **objects)``: groups trackable objects to save and
+    restore together; each keyword becomes an attribute and a named dependency."""
+
+    def __init__(self, root=None, **kwargs):
+        objects = dict(kwargs)
+        if root is not None:
+            objects["root"] = root
+        for name, obj in objects.items():
+            if not _trackable(obj):
+                raise ValueError(f"`Checkpoint` was expecting a trackable object (a variable, module, "
+                                 f"layer, model, optimizer or checkpoint) for {name!r}, got {obj!r}")
+        object.__setattr__(self, "_objects", objects)
+        self.save_counter = Variable(0, dtype="int64", trainable=False, name="save_counter")
+
+    def __setattr__(self, name, value):
+        """A trackable assigned to a public attribute becomes a dependency, as in TF."""
+        if not name.startswith("_") and name != "save_counter" and _trackable(value):
+            self._objects[name] = value
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        objects = self.__dict__.get("_objects", {})
+        if name in objects:
+            return objects[name]
+        raise AttributeError(f"'Checkpoint' object has no attribute {name!r}")
+
+    def write(self, file_prefix, options=None) -> str:
+        """Write a checkpoint to exactly ``file_prefix`` (no counter, no state file)."""
+        file_prefix = os.fspath(file_prefix)
+        folder = os.path.dirname(file_prefix)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        write_file(self, _file(file_prefix))
+        return file_prefix
+
+    def save(self, file_prefix, options=None) -> str:
+        """Write ``<file_prefix>-<n>`` (n counts saves) and record it as the directory's latest."""
+        from .manager import update_checkpoint_state
+
+        self.save_counter.assign_add(1)
+        path = self.write(f"{os.fspath(file_prefix)}-{int(self.save_counter.numpy())}")
+        update_checkpoint_state(os.path.dirname(path) or ".", path)
+        return path
+
+    def read(self, save_path, options=None) -> CheckpointLoadStatus:
+        """Restore values from ``save_path`` (a prefix ``save`` or ``write`` returned)."""
+        save_path = os.fspath(save_path)
+        path = _file(save_path)
+        if not os.path.exists(path):
+            from ..errors import NotFoundError
+
+            raise NotFoundError(None, None, f"Failed to restore: no checkpoint file {path!r} (prefix "
+                                            f"{save_path!r})")
+        nodes, data = read_file(path)
+        return CheckpointLoadStatus(self, path, nodes, data)
+
+    def restore(self, save_path, options=None):
+        """Like ``read``; ``None`` restores nothing (start from scratch)."""
+        if save_path is None:
+            return InitializationOnlyStatus()
+        return self.read(save_path, options)
