@@ -264,10 +264,10 @@ def keras_weights_h5(path, kernel_kwargs=None) -> None:
     with h5py.File(path, "w") as f:
         v = f.create_group("layers").create_group("dense").create_group("vars")
         if kernel_kwargs is None:
-            v.create_dataset("0", data=np.array(KERNEL, "<f4"))
+            v.create_dataset("0", data=np.array(KERNEL, "<f4"), track_times=False)
         else:
             kernel_kwargs(v)
-        v.create_dataset("1", data=np.array(BIAS, "<f4"))
+        v.create_dataset("1", data=np.array(BIAS, "<f4"), track_times=False)
 
 
 def keras_archive(path, weights_path=None, extra=None) -> bytes:
@@ -277,12 +277,12 @@ def keras_archive(path, weights_path=None, extra=None) -> bytes:
     weights_path = weights_path or str(path) + ".weights.h5"
     if not __import__("os").path.exists(weights_path):
         keras_weights_h5(weights_path)
+    parts = {"config.json": json.dumps(_dense_config()),
+             "metadata.json": json.dumps({"keras_version": "3.5.0"}),
+             "model.weights.h5": open(weights_path, "rb").read(), **(extra or {})}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("config.json", json.dumps(_dense_config()))
-        z.writestr("metadata.json", json.dumps({"keras_version": "3.5.0"}))
-        z.write(weights_path, "model.weights.h5")
-        for name, data in (extra or {}).items():
-            z.writestr(name, data)
+        for name, data in parts.items():
+            z.writestr(_fixed_time(name), data)
     return open(path, "rb").read()
 
 
@@ -298,8 +298,8 @@ def legacy_h5(path) -> bytes:
         mw.attrs["layer_names"] = [b"dense"]
         g = mw.create_group("dense")
         g.attrs["weight_names"] = [b"dense/kernel:0", b"dense/bias:0"]
-        g.create_dataset("dense/kernel:0", data=np.array(KERNEL, "<f4"))
-        g.create_dataset("dense/bias:0", data=np.array(BIAS, "<f4"))
+        g.create_dataset("dense/kernel:0", data=np.array(KERNEL, "<f4"), track_times=False)
+        g.create_dataset("dense/bias:0", data=np.array(BIAS, "<f4"), track_times=False)
     return open(path, "rb").read()
 
 
@@ -323,10 +323,20 @@ def keras_mutations(archive: bytes, seed: int, count: int):
         else:
             parts["config.json"] = json.dumps(_mutate_tree(json.loads(parts["config.json"]), rng)).encode()
         buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", rng.choice((zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED))) as z:
+        method = rng.choice((zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED))
+        with zipfile.ZipFile(buf, "w") as z:
             for name, data in parts.items():
-                z.writestr(name, data)
+                z.writestr(_fixed_time(name, method), data)
         yield buf.getvalue()
+
+
+def _fixed_time(name: str, method=None):
+    """A zip member dated 2020-01-01 (deflated by default): the same bytes on every run."""
+    import zipfile
+
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED if method is None else method
+    return info
 
 
 def h5_mutations(blob: bytes, seed: int, count: int):

@@ -6,6 +6,8 @@ refused), and each layer's arrays must match its variables' shapes exactly.
 """
 from __future__ import annotations
 
+import os
+
 from ..saving import budget, validate
 from . import keras_files
 
@@ -31,6 +33,24 @@ def import_keras(path, custom_objects=None, compile: bool = True, isolate: bool 
 
     ``isolate``: the HDF5 is parsed in a child process under CPU, memory and time
     limits (``io.isolated``): a damaged file can crash or hang the HDF5 library."""
+    return _named(os.fspath(path), lambda: _import_keras(path, custom_objects, compile, isolate))
+
+
+def _named(name: str, run):
+    """Every failure a ``ValueError`` that names the file (a config is input too)."""
+    try:
+        return run()
+    except (ImportError, FileNotFoundError):
+        raise
+    except ValueError as e:
+        if str(e).startswith(name):
+            raise
+        raise ValueError(f"{name}: {e}") from None
+    except (Exception, RecursionError) as e:  # noqa: BLE001 - damaged input, whatever broke
+        raise ValueError(f"{name}: the Keras file does not import: {type(e).__name__}: {e}") from None
+
+
+def _import_keras(path, custom_objects, compile: bool, isolate: bool):
     kf = _read(path, "model", isolate)
     if kf.config is None:
         raise ValueError(f"{path}: holds weights only (no model config); build the model and "
@@ -77,7 +97,11 @@ def build(config: dict, custom_objects, kf) -> object:
     nbytes = sum(8 * int(a.size) for lw in kf.layers.values() for a in lw.flat())
     try:
         with budget.limit(nbytes + (1 << 16), kf.source):
-            return ks.deserialize_keras_object(config, custom_objects=custom_objects)
+            model = ks.deserialize_keras_object(config, custom_objects=custom_objects)
+        if not hasattr(model, "weights") or not hasattr(model, "layers"):
+            raise ValueError(f"{kf.source}: the Keras config describes a {type(model).__name__}, "
+                             f"not a model")
+        return model
     except ValueError as e:
         if str(e).startswith(str(kf.source)):
             raise
@@ -91,7 +115,7 @@ def load_keras_weights(model, path, isolate: bool = True) -> None:
     """Keras ``.h5`` weights (legacy ``layer_names`` layout, a legacy full model, or
     Keras 3 ``.weights.h5``) into a model of the same architecture, by layer name
     (read in a child process unless ``isolate=False``)."""
-    assign(model, _read(path, "weights", isolate), str(path))
+    _named(os.fspath(path), lambda: assign(model, _read(path, "weights", isolate), str(path)))
 
 
 # Keras 3 archives key sublayers by attribute name (h5 groups sort alphabetically);
