@@ -1,6 +1,8 @@
 """Shapes: ``TensorShape`` and the one place that broadcasts and normalises axes."""
 from __future__ import annotations
 
+import operator
+
 from .errors import InvalidArgumentError
 
 
@@ -153,8 +155,21 @@ def sum_axes_for_broadcast(in_shape: tuple, out_shape: tuple) -> tuple:
     return tuple(axes)
 
 
+def as_int(v, op: str, arg: str):
+    """An int from an int-like argument (int, numpy int, int scalar tensor); floats and strings
+    are refused, where int() would truncate 3.5 or parse '0'."""
+    if hasattr(v, "numpy") and hasattr(v, "dtype"):
+        v = v.numpy()
+        v = v.tolist() if hasattr(v, "tolist") else v
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise InvalidArgumentError(f"{op}: {arg} must be an integer, got {v!r} "
+                                   f"({type(v).__name__})") from None
+
+
 def normalize_axis(axis: int, rank: int, op: str) -> int:
-    axis = int(axis)
+    axis = as_int(axis, op, "axis")
     if not -rank <= axis < max(rank, 1) or (rank == 0 and axis not in (0, -1)):
         raise InvalidArgumentError(f"{op}: axis {axis} is out of range for a tensor of rank {rank} "
                                    f"(expected [-{rank}, {rank}))")
@@ -215,8 +230,26 @@ def as_shape_tuple(shape, op: str = "shape") -> tuple:
     for d in dims:
         if d is None:
             raise InvalidArgumentError(f"{op}: shape {tuple(dims)} has an unknown dimension")
-        if hasattr(d, "numpy"):
-            d = d.numpy()
-        d = int(d)
-        out.append(d)
+        out.append(as_int(d, op, f"shape {tuple(dims)}: dimension"))
     return tuple(out)
+
+
+MAX_RANK = 8
+"""The most dims a tensor may have on every backend (the GPU kernels index 8 dims)."""
+
+
+def dims_tuple(shape, op: str, arg: str = "shape") -> tuple:
+    """A shape that a new tensor takes: integer dims >= 0, rank <= MAX_RANK."""
+    out = as_shape_tuple(shape, op)
+    for d in out:
+        if d < 0:
+            raise InvalidArgumentError(f"{op}: {arg} {out} has a negative dimension {d} "
+                                       "(dimensions must be >= 0)")
+    check_rank(out, op)
+    return out
+
+
+def check_rank(shape: tuple, op: str) -> None:
+    if len(shape) > MAX_RANK:
+        raise InvalidArgumentError(f"{op}: rank {len(shape)} (shape {tuple(shape)}) exceeds the "
+                                   f"maximum rank {MAX_RANK} that every backend supports")

@@ -7,7 +7,7 @@ import sys
 from . import autodiff, host, placement
 from . import dtypes as D
 from .errors import InvalidArgumentError
-from .shape import TensorShape, prod
+from .shape import MAX_RANK as _MAX_RANK, TensorShape, check_rank, prod
 
 
 graph_hook: list = [None]
@@ -203,6 +203,8 @@ _new = object.__new__
 
 def wrap(h, dtype: D.DType, be) -> Tensor:
     """A Tensor over a backend handle; the constructor every op uses."""
+    if len(h.shape) > _MAX_RANK:  # one rank limit on every backend (the GPU indexes 8 dims)
+        check_rank(tuple(h.shape), "tensor")
     t = _new(Tensor)
     t._h, t._dtype, t._be = h, dtype, be
     return t

@@ -279,6 +279,9 @@ class GPUBackend:
 
     # -- data movement ---------------------------------------------------------------------------
     def write(self, buf, shape, dtype):
+        if dtype not in self.dtypes:  # uint8 label bytes were stored raw and read as i32
+            raise InvalidArgumentError(f"GPU: dtype {dtype.name} is not stored on the GPU (it holds "
+                                       f"{', '.join(sorted(d.name for d in self.dtypes))}); cast first")
         shape = tuple(shape)
         n = prod(shape)
         if not n:

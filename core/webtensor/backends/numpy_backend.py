@@ -1,6 +1,7 @@
 """The numpy backend: the reference implementation of every primitive in ``base``."""
 from __future__ import annotations
 
+import functools
 import math
 import os
 
@@ -8,7 +9,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .. import dtypes as D
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, ResourceExhaustedError
 from . import base
 
 NP = {D.float16: np.float16, D.float32: np.float32, D.float64: np.float64, D.int32: np.int32,
@@ -476,3 +477,25 @@ class NumpyBackend:
         out = np.ndarray(shape, x.dtype, x, 0, strides)
         out.flags.writeable = False
         return out
+
+
+def _describe(v) -> str:
+    return f"{v.shape} {v.dtype}" if isinstance(v, np.ndarray) else repr(v)[:60]
+
+
+def _no_bare_memory_error(method):
+    """numpy's MemoryError becomes TF's ResourceExhaustedError naming the primitive and operands."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except MemoryError as e:
+            operands = ", ".join(_describe(a) for a in args)
+            raise ResourceExhaustedError(f"{method.__name__}: out of host memory on the numpy backend "
+                                         f"for arguments ({operands}): {e}") from None
+    return run
+
+
+for _name, _fn in list(vars(NumpyBackend).items()):
+    if callable(_fn) and not _name.startswith("_"):
+        setattr(NumpyBackend, _name, _no_bare_memory_error(_fn))

@@ -232,6 +232,11 @@ class WasmBackend:
         """float16 operands of the float32-only kernels are computed in float32."""
         return self.cast(x, D.float32) if x.dtype is D.float16 else x
 
+    def _idx(self, x: WasmArray) -> WasmArray:
+        """Index operands as the kernels read them: int64, else int32 (uint8/uint32 labels
+        were read as int32 bytes: keras.datasets' uint8 labels gave NaN losses)."""
+        return x if x.dtype in (D.int32, D.int64) else self.cast(x, D.int32)
+
     def _back(self, y: WasmArray, dtype) -> WasmArray:
         return self.cast(y, dtype) if dtype is D.float16 else y
 
@@ -415,7 +420,7 @@ class WasmBackend:
         """Fused (loss [rows], backprop [rows, n]) for logits [..., n] and int labels [...];
         an out-of-range label gives a NaN loss (the core checks labels first on CPUs)."""
         x, lab = self._h(logits, "sparse_softmax_cross_entropy"), self._h(labels, "sparse_softmax_cross_entropy")
-        xs = self._f32(x)
+        xs, lab = self._f32(x), self._idx(lab)
         n = x.shape[-1]
         rows = x.size // n if n else 0
         ptr = self._run("sparse_softmax_cross_entropy", "wt_sparse_softmax_xent", _DT[xs.dtype], xs.ptr, lab.ptr,
@@ -544,7 +549,7 @@ class WasmBackend:
 
     @_serialized
     def gather(self, x, indices, axis):
-        x, idx = self._h(x, "gather"), self._h(indices, "gather")
+        x, idx = self._h(x, "gather"), self._idx(self._h(indices, "gather"))
         outer, n, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
         self._params([outer, n, inner, idx.size])
         ptr = self._run("gather", "wt_gather", x.dtype.size, x.ptr, idx.ptr, idx.dtype is D.int64)
@@ -554,7 +559,7 @@ class WasmBackend:
 
     @_serialized
     def scatter_add(self, indices, updates, shape, axis):
-        idx, u = self._h(indices, "scatter_add"), self._h(updates, "scatter_add")
+        idx, u = self._idx(self._h(indices, "scatter_add")), self._h(updates, "scatter_add")
         shape = tuple(shape)
         outer, n, inner = prod(shape[:axis]), shape[axis], prod(shape[axis + 1:])
         self._params([outer, n, inner, idx.size])

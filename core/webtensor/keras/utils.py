@@ -25,7 +25,22 @@ def to_categorical(x, num_classes=None):
         from ..ops.reduce import reduce_max
 
         num_classes = int(reduce_max(t)) + 1
-    return A.one_hot(t if t.dtype.is_integer else M.cast(t, "int32"), num_classes).numpy()
+    labels = t if t.dtype.is_integer else M.cast(t, "int32")
+    _check_labels(labels, num_classes)
+    return A.one_hot(labels, num_classes).numpy()
+
+
+def _check_labels(labels, num_classes) -> None:
+    """Labels outside [0, num_classes) were all-zero rows; Keras raises for them."""
+    from ..ops.reduce import reduce_max, reduce_min
+
+    if not labels.shape.num_elements():
+        return
+    lo, hi = int(reduce_min(labels)), int(reduce_max(labels))
+    if lo < 0 or hi >= num_classes:
+        bad = lo if lo < 0 else hi
+        raise ValueError(f"to_categorical: label {bad} is out of range for num_classes={num_classes} "
+                         f"(labels must be in [0, {num_classes}))")
 
 
 def set_random_seed(seed: int) -> None:

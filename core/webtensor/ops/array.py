@@ -6,8 +6,8 @@ import math as _pymath
 
 from .. import placement
 from .. import dtypes as D
-from ..errors import InvalidArgumentError
-from ..shape import as_shape_tuple, broadcast_shape, normalize_axis, prod
+from ..errors import InvalidArgumentError, ResourceExhaustedError
+from ..shape import as_int, as_shape_tuple, broadcast_shape, dims_tuple, normalize_axis, prod
 from .dispatch import INTEGER, Tensor, check_kind, one, record, same_dtype, tapes, wrap
 from . import math as m
 from .reduce import reduce_sum
@@ -18,26 +18,30 @@ _range, _slice = builtins.range, builtins.slice
 
 # -- creation -----------------------------------------------------------------------------------
 
-def _full(shape: tuple, value, dtype: D.DType) -> Tensor:
+def _full(shape: tuple, value, dtype: D.DType, op: str = "fill") -> Tensor:
     be = placement.creation_backend(dtype)
-    return wrap(be.full(shape, value, dtype), dtype, be)
+    try:
+        return wrap(be.full(shape, value, dtype), dtype, be)
+    except ResourceExhaustedError as e:  # the backend's words, with the op and the argument first
+        raise ResourceExhaustedError(f"{op}: shape {shape} {dtype.name} needs {prod(shape) * dtype.size} "
+                                     f"bytes: {e}") from None
 
 
 def zeros(shape, dtype=D.float32, name=None) -> Tensor:
     dt = D.as_dtype(dtype)
-    return _full(as_shape_tuple(shape, "zeros"), False if dt.kind == "b" else 0, dt)
+    return _full(dims_tuple(shape, "zeros"), False if dt.kind == "b" else 0, dt, "zeros")
 
 
 def ones(shape, dtype=D.float32, name=None) -> Tensor:
     dt = D.as_dtype(dtype)
-    return _full(as_shape_tuple(shape, "ones"), True if dt.kind == "b" else 1, dt)
+    return _full(dims_tuple(shape, "ones"), True if dt.kind == "b" else 1, dt, "ones")
 
 
 def fill(dims, value, name=None) -> Tensor:
     v = one(value, "fill")
     if v._h.shape:
         raise InvalidArgumentError(f"fill: value must be a scalar, got shape {tuple(v._h.shape)}")
-    return broadcast_to(v, as_shape_tuple(dims, "fill"))
+    return broadcast_to(v, dims_tuple(dims, "fill", "dims"))
 
 
 def _like(x, dtype, value, op):
@@ -80,7 +84,7 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=D.float32, name=None
     cols = num_rows if num_columns is None else num_columns
     e = m.cast(m.equal(reshape(range(num_rows), (num_rows, 1)), range(cols)), dt)
     if batch_shape is not None:
-        bs = as_shape_tuple(batch_shape, "eye")
+        bs = dims_tuple(batch_shape, "eye", "batch_shape")
         e = broadcast_to(e, bs + (num_rows, cols))
     return e
 
@@ -97,6 +101,9 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         dt = D.int32
     else:
         dt = D.float32
+    depth = as_int(depth, "one_hot", "depth")
+    if depth < 0:
+        raise InvalidArgumentError(f"one_hot: depth must be non-negative, got {depth}")
     rank = len(idx._h.shape)
     ax = rank if axis is None or axis == -1 else normalize_axis(axis, rank + 1, "one_hot")
     hot = m.equal(expand_dims(idx, ax), reshape(range(depth, dtype=idx._dtype),
@@ -221,7 +228,7 @@ def squeeze(input, axis=None, name=None) -> Tensor:
 def broadcast_to(input, shape, name=None) -> Tensor:
     x = one(input, "broadcast_to")
     xs = tuple(x._h.shape)
-    shape = as_shape_tuple(shape, "broadcast_to")
+    shape = dims_tuple(shape, "broadcast_to")
     if xs == shape:
         return x
     if len(xs) > len(shape) or broadcast_shape(xs, shape, "broadcast_to") != shape:
@@ -238,9 +245,13 @@ def tile(input, multiples, name=None) -> Tensor:
     mult = as_shape_tuple(multiples, "tile")
     if len(mult) != len(s):
         raise InvalidArgumentError(f"tile: multiples {mult} must have one entry per dimension of shape {s}")
-    inter = tuple(v for d, k in zip(s, mult) for v in (1, d))
-    big = tuple(v for d, k in zip(s, mult) for v in (k, d))
-    return reshape(broadcast_to(reshape(x, inter), big), tuple(d * k for d, k in zip(s, mult)))
+    for i, k in enumerate(mult):  # one axis at a time through rank-4 views: no rank-2r intermediate
+        if k != 1:
+            cur = tuple(x._h.shape)
+            a, b, c = prod(cur[:i]), cur[i], prod(cur[i + 1:])
+            y = broadcast_to(reshape(x, (a, 1, b, c)), (a, as_int(k, "tile", "multiples"), b, c))
+            x = reshape(y, cur[:i] + (k * b,) + cur[i + 1:])
+    return x
 
 
 def repeat(input, repeats, axis=None, name=None) -> Tensor:
@@ -379,9 +390,10 @@ def reverse(tensor, axis, name=None) -> Tensor:
 # -- joining and splitting ----------------------------------------------------------------------
 
 def concat(values, axis, name=None) -> Tensor:
-    xs = same_dtype(list(values), "concat")
-    if not xs:
-        raise InvalidArgumentError("concat: values must be a non-empty list")
+    values = list(values)
+    if not values:
+        raise InvalidArgumentError("concat: values must be a non-empty list of tensors, got []")
+    xs = same_dtype(values, "concat")
     s0 = tuple(xs[0]._h.shape)
     ax = normalize_axis(axis, len(s0), "concat")
     for t in xs[1:]:
@@ -512,9 +524,10 @@ def _axis_slice(x, ax, start, n):
 # -- gather and scatter -------------------------------------------------------------------------
 
 def _index_tensor(indices, op):
+    """Indices as every backend's kernels read them: int32 or int64 (uint8 is cast once here)."""
     idx = one(indices, op, D.int32)
     check_kind(idx, op, INTEGER)
-    return idx
+    return idx if idx._dtype in (D.int32, D.int64) else m.cast(idx, D.int32)
 
 
 def _gather(x: Tensor, idx: Tensor, ax: int) -> Tensor:

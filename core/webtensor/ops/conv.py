@@ -7,6 +7,7 @@ into explicit pads once, for every backend.
 from __future__ import annotations
 
 from ..errors import InvalidArgumentError
+from ..shape import as_int
 from .dispatch import FLOAT, Tensor, check_kind, one, record, tapes, two, wrap
 from . import array as A
 
@@ -15,9 +16,9 @@ def _pair(v, name: str, op: str, rank: int = 2) -> tuple:
     """int, [a, b] or TF's [1, a, b, 1] -> (a, b)."""
     if v is None:
         return (1,) * rank
-    if isinstance(v, int):
-        return (v,) * rank
-    v = tuple(int(i) for i in v)
+    v = (v,) if isinstance(v, int) else tuple(as_int(i, op, name) for i in v)
+    if any(i < 1 for i in v):
+        raise InvalidArgumentError(f"{op}: {name} must be >= 1, got {v[0] if len(v) == 1 else v}")
     if len(v) == 1:
         return v * rank
     if len(v) == rank:
@@ -105,6 +106,8 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     if ws[2] == 0 or xs[3] % ws[2] or ws[3] % (xs[3] // ws[2]):
         raise InvalidArgumentError(f"{op}: input depth {xs[3]} (shape {xs}) does not match the filter's "
                                    f"input depth {ws[2]} (filter shape {ws})")
+    if min(ws) == 0:
+        raise InvalidArgumentError(f"{op}: filters shape {ws} has a zero dimension")
     groups = xs[3] // ws[2]
     st, dil = _pair(strides, "strides", op), _pair(dilations, "dilations", op)
     pads = _pads(padding, xs[1:3], ws[:2], st, dil, op)

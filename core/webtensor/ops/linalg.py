@@ -96,6 +96,10 @@ def einsum(equation: str, *inputs, name=None, **kwargs) -> Tensor:
         letters = lhs.replace(",", "")
         out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     specs = lhs.split(",")
+    for c in out:
+        if c not in lhs or out.count(c) > 1:
+            raise InvalidArgumentError(f"einsum: output label {c!r} in {equation!r} "
+                                       + ("appears more than once" if c in lhs else "is not in any input"))
     if len(specs) != len(inputs):
         raise InvalidArgumentError(f"einsum: equation {equation!r} names {len(specs)} operands, "
                                    f"got {len(inputs)}")

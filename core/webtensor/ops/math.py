@@ -77,8 +77,21 @@ def is_inf(x, name=None) -> Tensor:
 
 # -- binary -------------------------------------------------------------------------------
 
+def _any_int(y: Tensor, prim: str) -> bool:
+    """Whether an integer divisor/exponent has an element TF's CPU kernels refuse (one readback)."""
+    be = y._be
+    zero = be.full((), 0, y._dtype)
+    bad = be.binary("equal" if prim != "pow" else "less", y._h, zero)
+    return bool(wrap(be.reduce("any", bad, tuple(range(len(y._h.shape))), False), D.bool_, be))
+
+
+_INT_CHECK = {"floordiv": "Integer division by zero", "mod": "Integer division by zero",
+              "pow": "Integers to negative integer powers are not allowed"}
+
+
 def _binary(prim: str, kinds: str, grad=None, bool_out: bool = False, name: str | None = None):
     pub = name or prim
+    int_check = _INT_CHECK.get(prim)
 
     def op(x, y, name=None):
         x, y = two(x, y, pub)
@@ -86,6 +99,9 @@ def _binary(prim: str, kinds: str, grad=None, bool_out: bool = False, name: str 
         xs, ys = x._h.shape, y._h.shape
         if xs != ys:
             broadcast_shape(xs, ys, pub)
+        if int_check and x._dtype.kind in "iu" and _any_int(y, prim):
+            raise InvalidArgumentError(f"{pub}: {int_check} (divisor/exponent y of shape {tuple(ys)} "
+                                       f"{y._dtype.name})")
         be = x._be
         z = wrap(be.binary(prim, x._h, y._h), D.bool_ if bool_out else x._dtype, be)
         if tapes and grad is not None and x._dtype.kind == "f":

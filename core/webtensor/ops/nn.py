@@ -6,7 +6,7 @@ import math as _pymath
 from .. import autodiff
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
-from ..shape import normalize_axis
+from ..shape import as_int, normalize_axis
 from .dispatch import FLOAT, INTEGER, check_kind, composite, one, record, tapes, to_backend, two, wrap
 from . import array as A
 from . import math as m
@@ -117,6 +117,8 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
     lab = one(labels, "sparse_softmax_cross_entropy_with_logits", D.int32)
     check_kind(x, "sparse_softmax_cross_entropy_with_logits", FLOAT)
     check_kind(lab, "sparse_softmax_cross_entropy_with_logits", INTEGER)
+    if lab._dtype not in (D.int32, D.int64):  # keras.datasets' uint8 labels: kernels read int32/int64
+        lab = m.cast(lab, D.int32)
     xs, ls = tuple(x._h.shape), tuple(lab._h.shape)
     if not xs or xs[:-1] != ls:
         raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: labels shape {ls} must equal "
@@ -302,9 +304,17 @@ def top_k(input, k=1, sorted=True, name=None):
     from .reduce import argmax
 
     x = one(input, "top_k")
+    k = as_int(k, "top_k", "k")
+    if not x._h.shape:
+        raise InvalidArgumentError("top_k: input must have rank >= 1, got a scalar")
     n = x._h.shape[-1]
+    if k < 0:
+        raise InvalidArgumentError(f"top_k: k must be non-negative, got {k}")
     if k > n:
         raise InvalidArgumentError(f"top_k: k = {k} exceeds the last dimension {n} of shape {tuple(x._h.shape)}")
+    if k == 0:
+        empty = tuple(x._h.shape[:-1]) + (0,)
+        return A.zeros(empty, x._dtype), A.zeros(empty, D.int32)
     vals, idxs = [], []
     lowest = float("-inf") if x._dtype.kind == "f" else x._dtype.min
     cur = x

@@ -12,7 +12,7 @@ from .. import placement
 from .. import dtypes as D
 from ..backends.base import _mix32
 from ..errors import InvalidArgumentError
-from ..shape import as_shape_tuple
+from ..shape import dims_tuple
 from .dispatch import one, wrap
 from . import array as A
 from . import math as m
@@ -47,7 +47,7 @@ def _draw(kind: str, shape, dtype, seed) -> "A.Tensor":
     if not dt.is_floating:
         raise InvalidArgumentError(f"random.{kind}: dtype must be floating point, got {dt.name}")
     be = placement.creation_backend(dt)
-    s = as_shape_tuple(shape, f"random.{kind}")
+    s = dims_tuple(shape, f"random.{kind}")
     return wrap(be.random(kind, s, dt, _key(seed)), dt, be)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ... import nn
 from ...ops import array as A
+from ...shape import as_int
 from ...ops.nn import bias_activation
 from .. import activations, constraints, initializers, regularizers
 from ..saving import register, serialize_keras_object as _ser
@@ -10,12 +11,16 @@ from .core import _channels_last
 from .layer import InputSpec, Layer
 
 
-def _tuple(v, rank, name):
+def _tuple(v, rank, name, minimum=1):
+    """int or tuple -> tuple of ``rank`` ints >= minimum (Conv2D(4, 0) built a 0x0 kernel)."""
     if isinstance(v, int):
-        return (v,) * rank
-    v = tuple(int(i) for i in v)
+        v = (v,) * rank
+    v = tuple(as_int(i, name, name) for i in v)
     if len(v) != rank:
         raise ValueError(f"The `{name}` argument must be a tuple of {rank} integers. Received {name}={v}")
+    if any(i < minimum for i in v):
+        raise ValueError(f"The `{name}` argument must be a tuple of {rank} integers >= {minimum}. "
+                         f"Received {name}={v}")
     return v
 
 
@@ -144,7 +149,7 @@ class Conv2DTranspose(BaseConv):
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
                  data_format=None, dilation_rate=(1, 1), **kwargs):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, **kwargs)
-        self.output_padding = None if output_padding is None else _tuple(output_padding, 2, "output_padding")
+        self.output_padding = None if output_padding is None else _tuple(output_padding, 2, "output_padding", 0)
         if self.output_padding is not None and any(p >= s for p, s in zip(self.output_padding, self.strides)):
             raise ValueError(f"Strides {self.strides} must be greater than output padding {self.output_padding}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ... import nest
 from ... import dtypes as D
+from ...shape import as_int
 from .. import backend
 from ..saving import register
 from .layer import Layer
@@ -83,6 +84,15 @@ class Node:
         return out
 
 
+def _checked_batch_shape(batch_shape) -> tuple:
+    """Dims None or ints >= 0: Input(shape=(-3,)) was accepted and failed later, or not at all."""
+    dims = tuple(None if d is None else as_int(d, "Input", "shape") for d in batch_shape)
+    if any(d is not None and d < 0 for d in dims):
+        raise ValueError(f"Input: every dimension of the shape must be None or >= 0; received batch shape "
+                         f"{dims}")
+    return dims
+
+
 @register("layers")
 class InputLayer(Layer):
     """The start of a functional graph; ``output`` is its KerasTensor."""
@@ -105,7 +115,7 @@ class InputLayer(Layer):
                 raise ValueError("You must pass a `shape` argument.")
             shape = (shape,) if isinstance(shape, int) else tuple(shape)
             batch_shape = (batch_size,) + shape
-        self._batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        self._batch_shape = _checked_batch_shape(batch_shape)
         self.sparse = bool(sparse)
         self.optional = optional
         self.output = input_tensor or KerasTensor(self._batch_shape, self._dtype, name=self.name)

@@ -97,8 +97,29 @@ def _gather(structure, perm):
     return nest.map_structure(lambda t: None if t is None else A.gather(t, perm), structure)
 
 
+def check_batch_size(batch_size, arg: str = "batch_size"):
+    """None or a positive int: 0 divided by zero and -1 silently dropped the last sample."""
+    if batch_size is None:
+        return None
+    if isinstance(batch_size, bool) or not hasattr(batch_size, "__index__") or int(batch_size) < 1:
+        raise ValueError(f"`{arg}` must be a positive integer or None, got {batch_size!r}")
+    return int(batch_size)
+
+
+def check_validation_split(validation_split) -> float:
+    """A fraction in [0, 1), as Keras requires."""
+    try:
+        v = float(validation_split)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not 0.0 <= v < 1.0:
+        raise ValueError(f"`validation_split` must be a float in [0, 1), got {validation_split!r}")
+    return v
+
+
 def train_validation_split(arrays, validation_split: float):
     """The last ``validation_split`` of the samples become validation data (before shuffling)."""
+    validation_split = check_validation_split(validation_split)
     x, y, sw = arrays
     n = num_samples(x, y, sw)
     split = int(math.floor(n * (1.0 - validation_split)))
@@ -143,7 +164,7 @@ class DataHandler:
             return
         self.arrays = (to_tensors(x), to_tensors(y), to_tensors(sample_weight))
         self.n = num_samples(*self.arrays)
-        self.batch_size = batch_size or 32
+        self.batch_size = check_batch_size(batch_size) or 32
         self.shuffle = bool(shuffle)
         self.steps = steps_per_epoch or max(1, math.ceil(self.n / self.batch_size))
 
@@ -160,7 +181,7 @@ class DataHandler:
             p = convert(memoryview(array.array("i", perm)))
             x, y, sw = _gather(x, p), _gather(y, p), _gather(sw, p)
         for i in range(self.steps):
-            start = (i * bs) % n
+            start = (i * bs) % n if n else 0  # 0 samples: one empty batch (predict returns 0 rows)
             stop = min(start + bs, n)
             yield self._finish(_slice(x, start, stop), _slice(y, start, stop), _slice(sw, start, stop))
 

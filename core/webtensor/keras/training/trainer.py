@@ -180,6 +180,8 @@ class Trainer:
             (x, y, sample_weight), validation_data = train_validation_split(
                 (to_tensors(x), to_tensors(y), to_tensors(sample_weight)), validation_split)
         data = DataHandler(x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight)
+        if data.arrays is not None and data.n == 0:
+            raise ValueError("fit: the training data has 0 samples; there is nothing to train on")
         val = None
         if validation_data is not None:
             vx, vy, vsw = unpack_x_y_sample_weight(validation_data) if not is_dataset(validation_data) else \
