@@ -10,7 +10,7 @@ from .placement import device  # noqa: F401
 from .dtypes import (  # noqa: F401
     DType, as_dtype, bool_ as bool, double, float16, float32, float64, half, int32, int64, uint8, uint32,
 )
-from .function import function  # noqa: F401
+from .function import executing_eagerly, function, init_scope  # noqa: F401
 from .shape import TensorShape  # noqa: F401
 from .spec import TensorSpec  # noqa: F401
 from .tensor import Tensor, Variable, constant, convert_to_tensor, is_tensor  # noqa: F401
@@ -31,6 +31,8 @@ from .ops.reduce import (  # noqa: F401
     reduce_min, reduce_prod, reduce_sum,
 )
 from . import config, linalg, math, nn, random  # noqa: E402,F401
+from .control_flow import (TensorArray, case, cond, foldl, foldr, map_fn, print_ as print, scan,  # noqa: E402,F401
+                           switch_case, vectorized_map, while_loop)
 from . import io  # noqa: E402,F401  (webtensor.io.import_keras)
 from . import saving  # noqa: E402,F401  (model files)
 from . import data, summary  # noqa: E402,F401

@@ -35,11 +35,16 @@ def set_visible_devices(devices, device_type: str | None = None) -> None:
 
 
 def run_functions_eagerly(run_eagerly: bool) -> None:
-    """Accepted: functions always run eagerly here."""
+    """``tf.config.run_functions_eagerly``: tf.function calls run the Python function (debugging)."""
+    from .function import trace
+
+    trace.run_functions_eagerly(run_eagerly)
 
 
 def functions_run_eagerly() -> bool:
-    return True
+    from .function import trace
+
+    return trace.functions_run_eagerly()
 
 
 def _get_device_details(device) -> dict:

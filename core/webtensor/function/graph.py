@@ -1,0 +1,490 @@
+"""The graph IR: backend primitive calls with static shapes/dtypes (see docs/tf-function.md).
+
+A trace runs the user's Python with symbolic tensors whose backend is ``TRACER``:
+every primitive call of ``backends/base.py`` that the core makes on them is recorded
+as a ``Node`` of the innermost ``Graph`` being traced, with its output shape and dtype
+computed here. Replay (``Program``) runs a pruned, flat list of pre-bound calls on a
+real backend.
+"""
+from __future__ import annotations
+
+from .. import dtypes as D
+from ..backends.base import COMPARISONS
+from ..errors import InvalidArgumentError
+from ..shape import broadcast_shape, prod
+
+SIDE_EFFECTS = frozenset(("assign_variable", "print", "cond", "while"))
+"""Node types kept by pruning even when no output uses them (cond/while may hold prints)."""
+CONSTANTS = frozenset(("constant", "full", "arange"))
+"""Source nodes materialised once per backend (handles are immutable)."""
+
+
+class OperatorNotAllowedInGraphError(TypeError):
+    """A symbolic tensor used where a Python value is needed (TF's error type)."""
+
+
+class Sym:
+    """A symbolic handle: one output of a node of one graph."""
+
+    __slots__ = ("graph", "shape", "dtype", "node", "index", "__weakref__")
+    symbolic = True
+
+    def __init__(self, graph, shape, dtype, node, index=0):
+        self.graph, self.shape, self.dtype, self.node, self.index = graph, tuple(shape), dtype, node, index
+
+    @property
+    def name(self) -> str:
+        return f"{self.node.name}:{self.index}"
+
+    def describe(self, dtype=None) -> str:
+        return f'Tensor("{self.name}", shape={self.shape}, dtype={(dtype or self.dtype).name})'
+
+
+class Node:
+    """One primitive call: ``type`` (primitive or structure), static ``attrs``, inputs, outputs."""
+
+    __slots__ = ("name", "type", "attrs", "inputs", "outputs", "subgraphs")
+
+    def __init__(self, name, type_, attrs, inputs, subgraphs=()):
+        self.name, self.type, self.attrs, self.inputs = name, type_, attrs, list(inputs)
+        self.outputs: list = []
+        self.subgraphs = tuple(subgraphs)
+
+    def __repr__(self):
+        return f"<Node {self.name} {self.type} {self.attrs.get('op', '')}>"
+
+
+class Graph:
+    """Nodes in trace order; ``inputs`` are placeholders (arguments, then captures)."""
+
+    def __init__(self, name: str, parent: "Graph | None" = None):
+        self.name, self.parent = name, parent
+        self.nodes: list = []
+        self.inputs: list = []
+        self.outputs: list = []
+        self.captures: list = []          # (outer Sym, placeholder Sym)
+        self._capture_map: dict = {}
+        self._names: dict = {}
+        self.variables_created = 0
+
+    def unique(self, base: str) -> str:
+        n = self._names.get(base, 0)
+        self._names[base] = n + 1
+        return base if n == 0 else f"{base}_{n}"
+
+    def add(self, type_, attrs, inputs, out_specs, name=None, subgraphs=()) -> list:
+        node = Node(self.unique(name or attrs.get("op") or type_), type_, attrs, inputs, subgraphs)
+        node.outputs = [Sym(self, s, d, node, i) for i, (s, d) in enumerate(out_specs)]
+        self.nodes.append(node)
+        return node.outputs
+
+    def placeholder(self, shape, dtype, name="x") -> Sym:
+        (s,) = self.add("placeholder", {}, (), [(shape, dtype)], name=name)
+        self.inputs.append(s)
+        return s
+
+    def local(self, h):
+        """``h`` as a handle of this graph, capturing it from an enclosing graph."""
+        if type(h) is not Sym:
+            raise InvalidArgumentError(f"tf.function {self.name!r}: a non-symbolic handle "
+                                       f"{type(h).__name__} reached the tracer")
+        if h.graph is self:
+            return h
+        ph = self._capture_map.get(id(h))
+        if ph is not None:
+            return ph
+        if self.parent is None:
+            raise InvalidArgumentError(f"tf.function {self.name!r}: tensor {h.name} belongs to "
+                                       f"another graph ({h.graph.name!r}) that has finished tracing; "
+                                       f"return it from that function instead of keeping it")
+        outer = self.parent.local(h)
+        (ph,) = self.add("placeholder", {"capture": True}, (), [(outer.shape, outer.dtype)], name="capture")
+        self.captures.append((outer, ph))
+        self._capture_map[id(h)] = ph
+        return ph
+
+    def get_operations(self) -> list:
+        return [Operation(n) for n in self.nodes]
+
+    def as_dict(self) -> dict:
+        """The documented serialisable view (docs/tf-function.md)."""
+        return graph_dict(self)
+
+
+class Operation:
+    """TF's ``tf.Operation`` view of a node: name, type, inputs, outputs."""
+
+    def __init__(self, node):
+        self._node = node
+        self.name, self.type = node.name, node.type
+        self.inputs = [_sym_tensor(s) for s in node.inputs]
+        self.outputs = [_sym_tensor(s) for s in node.outputs]
+
+    def get_attr(self, name):
+        return self._node.attrs[name]
+
+    def __repr__(self):
+        return f"<tf.Operation '{self.name}' type={self.type}>"
+
+
+def _sym_tensor(s):
+    from ..tensor import wrap
+
+    return wrap(s, s.dtype, TRACER)
+
+
+# -- the tracing backend ---------------------------------------------------------------------
+
+class _Tracer:
+    """A backend whose primitives record nodes into the innermost graph being traced.
+
+    ``device_type`` is "GPU" so the core skips host-side value checks (gather index
+    range, label range) that need data; as on TF's GPUs they are not made in graphs."""
+
+    name = "trace"
+    device_type = "GPU"
+    dtypes = frozenset(D.ALL)
+    fused = frozenset()
+
+    def __init__(self):
+        self.stack: list = []
+
+    @property
+    def graph(self) -> Graph:
+        if not self.stack:
+            raise InvalidArgumentError("a symbolic tensor was used outside the tf.function that "
+                                       "traced it; return it from the function instead")
+        return self.stack[-1]
+
+    def _emit(self, type_, attrs, inputs, shape, dtype, name=None):
+        g = self.graph
+        return g.add(type_, attrs, [g.local(h) for h in inputs], [(shape, dtype)], name)[0]
+
+    # data movement
+    def write(self, buf, shape, dtype):
+        return self._emit("constant", {"value": bytes(buf), "shape": tuple(shape), "dtype": dtype},
+                          (), shape, dtype, name="Const")
+
+    def read(self, h):
+        raise OperatorNotAllowedInGraphError(
+            f"{h.describe()} is symbolic: inside tf.function {self.graph.name if self.stack else ''!r} it "
+            f"has no value while tracing, so .numpy(), bool(), int(), float() and Python if/while on "
+            f"it are not allowed; use tf.cond / tf.while_loop, or tf.print to see values")
+
+    def full(self, shape, value, dtype):
+        return self._emit("full", {"shape": tuple(shape), "value": value, "dtype": dtype}, (), shape, dtype,
+                          name="Fill")
+
+    def arange(self, start, delta, n, dtype):
+        return self._emit("arange", {"start": start, "delta": delta, "n": n, "dtype": dtype}, (), (n,),
+                          dtype, name="Range")
+
+    def random(self, kind, shape, dtype, key):
+        return self._emit("random", {"kind": kind, "shape": tuple(shape), "dtype": dtype, "key": tuple(key)},
+                          (), shape, dtype, name="random_" + kind)
+
+    # elementwise
+    def unary(self, op, x):
+        dt = D.bool_ if op in ("logical_not", "isnan", "isfinite") else x.dtype
+        return self._emit("unary", {"op": op}, (x,), x.shape, dt)
+
+    def binary(self, op, x, y):
+        dt = D.bool_ if op in COMPARISONS else x.dtype
+        return self._emit("binary", {"op": op}, (x, y), broadcast_shape(x.shape, y.shape), dt)
+
+    def where(self, c, x, y):
+        s = broadcast_shape(broadcast_shape(c.shape, x.shape), y.shape)
+        return self._emit("where", {}, (c, x, y), s, x.dtype)
+
+    def cast(self, x, dtype):
+        return self._emit("cast", {"dtype": dtype}, (x,), x.shape, dtype)
+
+    # reductions
+    def reduce(self, op, x, axes, keepdims):
+        s = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keepdims else \
+            tuple(d for i, d in enumerate(x.shape) if i not in axes)
+        return self._emit("reduce", {"op": op, "axes": tuple(axes), "keepdims": bool(keepdims)}, (x,), s,
+                          x.dtype, name="reduce_" + op)
+
+    def argreduce(self, op, x, axis, dtype):
+        s = x.shape[:axis] + x.shape[axis + 1:]
+        return self._emit("argreduce", {"op": op, "axis": axis, "dtype": dtype}, (x,), s, dtype)
+
+    def scan(self, op, x, axis, exclusive, reverse):
+        return self._emit("scan", {"op": op, "axis": axis, "exclusive": exclusive, "reverse": reverse},
+                          (x,), x.shape, x.dtype, name="cum" + op)
+
+    def matmul(self, a, b, transpose_a, transpose_b):
+        m = a.shape[-1] if transpose_a else a.shape[-2]
+        n = b.shape[-2] if transpose_b else b.shape[-1]
+        s = broadcast_shape(a.shape[:-2], b.shape[:-2]) + (m, n)
+        return self._emit("matmul", {"transpose_a": transpose_a, "transpose_b": transpose_b}, (a, b), s,
+                          a.dtype)
+
+    # convolution
+    def conv2d(self, x, w, strides, pads, dilations, groups):
+        hw = tuple((x.shape[1 + i] + sum(pads[i]) - ((w.shape[i] - 1) * dilations[i] + 1)) // strides[i] + 1
+                   for i in (0, 1))
+        return self._emit("conv2d", {"strides": tuple(strides), "pads": tuple(pads),
+                                     "dilations": tuple(dilations), "groups": groups},
+                          (x, w), (x.shape[0],) + hw + (w.shape[3],), x.dtype)
+
+    def conv2d_input_grad(self, dy, w, x_shape, strides, pads, dilations, groups):
+        return self._emit("conv2d_input_grad", {"x_shape": tuple(x_shape), "strides": tuple(strides),
+                                                "pads": tuple(pads), "dilations": tuple(dilations),
+                                                "groups": groups}, (dy, w), x_shape, dy.dtype)
+
+    def conv2d_filter_grad(self, x, dy, w_shape, strides, pads, dilations, groups):
+        return self._emit("conv2d_filter_grad", {"w_shape": tuple(w_shape), "strides": tuple(strides),
+                                                 "pads": tuple(pads), "dilations": tuple(dilations),
+                                                 "groups": groups}, (x, dy), w_shape, x.dtype)
+
+    def pool2d(self, op, x, ksize, strides, pads):
+        hw = tuple((x.shape[1 + i] + sum(pads[i]) - ksize[i]) // strides[i] + 1 for i in (0, 1))
+        return self._emit("pool2d", {"op": op, "ksize": tuple(ksize), "strides": tuple(strides),
+                                     "pads": tuple(pads)}, (x,), (x.shape[0],) + hw + (x.shape[3],),
+                          x.dtype, name=op + "_pool")
+
+    def pool2d_grad(self, op, x, dy, ksize, strides, pads):
+        return self._emit("pool2d_grad", {"op": op, "ksize": tuple(ksize), "strides": tuple(strides),
+                                          "pads": tuple(pads)}, (x, dy), x.shape, dy.dtype)
+
+    # indexing and movement
+    def gather(self, x, indices, axis):
+        s = x.shape[:axis] + indices.shape + x.shape[axis + 1:]
+        return self._emit("gather", {"axis": axis}, (x, indices), s, x.dtype)
+
+    def scatter_add(self, indices, updates, shape, axis):
+        return self._emit("scatter_add", {"shape": tuple(shape), "axis": axis}, (indices, updates), shape,
+                          updates.dtype)
+
+    def reshape(self, x, shape):
+        return self._emit("reshape", {"shape": tuple(shape)}, (x,), shape, x.dtype)
+
+    def transpose(self, x, perm):
+        return self._emit("transpose", {"perm": tuple(perm)}, (x,), tuple(x.shape[p] for p in perm), x.dtype)
+
+    def slice(self, x, begin, size, strides):
+        return self._emit("slice", {"begin": tuple(begin), "size": tuple(size), "strides": tuple(strides)},
+                          (x,), size, x.dtype)
+
+    def concat(self, xs, axis):
+        xs = list(xs)
+        s = list(xs[0].shape)
+        s[axis] = sum(x.shape[axis] for x in xs)
+        return self._emit("concat", {"axis": axis}, xs, s, xs[0].dtype)
+
+    def pad(self, x, pads, value):
+        s = tuple(d + a + b for d, (a, b) in zip(x.shape, pads))
+        return self._emit("pad", {"pads": tuple(tuple(p) for p in pads), "value": value}, (x,), s, x.dtype)
+
+    def broadcast_to(self, x, shape):
+        return self._emit("broadcast_to", {"shape": tuple(shape)}, (x,), shape, x.dtype)
+
+
+TRACER = _Tracer()
+
+# how each primitive node is called on a backend: (statics before inputs, statics after)
+_CALLS = {
+    "unary": (("op",), ()), "binary": (("op",), ()), "where": ((), ()), "cast": ((), ("dtype",)),
+    "reduce": (("op",), ("axes", "keepdims")), "argreduce": (("op",), ("axis", "dtype")),
+    "scan": (("op",), ("axis", "exclusive", "reverse")), "matmul": ((), ("transpose_a", "transpose_b")),
+    "conv2d": ((), ("strides", "pads", "dilations", "groups")),
+    "conv2d_input_grad": ((), ("x_shape", "strides", "pads", "dilations", "groups")),
+    "conv2d_filter_grad": ((), ("w_shape", "strides", "pads", "dilations", "groups")),
+    "pool2d": (("op",), ("ksize", "strides", "pads")), "pool2d_grad": (("op",), ("ksize", "strides", "pads")),
+    "gather": ((), ("axis",)), "scatter_add": ((), ("shape", "axis")), "reshape": ((), ("shape",)),
+    "transpose": ((), ("perm",)), "slice": ((), ("begin", "size", "strides")), "pad": ((), ("pads", "value")),
+    "broadcast_to": ((), ("shape",)),
+}
+
+
+def graph_dict(g: Graph) -> dict:
+    """JSON-ready description of a graph (constants as hex bytes, variables by name)."""
+    ids = {}
+
+    def ref(s):
+        return ids[id(s)]
+
+    nodes = []
+    for n in g.nodes:
+        for s in n.outputs:
+            ids[id(s)] = s.name
+        attrs = {}
+        for k, v in n.attrs.items():
+            if isinstance(v, D.DType):
+                v = v.name
+            elif isinstance(v, bytes):
+                v = v.hex()
+            elif k == "variable":
+                v = v.name
+            elif k in ("template", "stream"):
+                v = repr(v)
+            attrs[k] = v
+        nodes.append({"name": n.name, "type": n.type, "attrs": attrs, "inputs": [ref(s) for s in n.inputs],
+                      "outputs": [{"shape": list(s.shape), "dtype": s.dtype.name} for s in n.outputs],
+                      "subgraphs": [graph_dict(sg) for sg in n.subgraphs]})
+    return {"version": 1, "name": g.name, "inputs": [ref(s) for s in g.inputs], "nodes": nodes,
+            "outputs": [ids.get(id(s), s.name) for s in g.outputs]}
+
+
+# -- replay --------------------------------------------------------------------------------------
+
+def live_nodes(g: Graph) -> list:
+    """Pruning: nodes that an output or a side effect depends on, in trace order."""
+    need = {id(s) for s in g.outputs}
+    keep = []
+    for n in reversed(g.nodes):
+        if n.type in SIDE_EFFECTS or n.type == "placeholder" or any(id(s) in need for s in n.outputs):
+            keep.append(n)
+            need.update(id(s) for s in n.inputs)
+    keep.reverse()
+    return keep
+
+
+def _xfer(h, src, dst, dtype):
+    return h if src is dst else dst.write(src.read(h), tuple(h.shape), dtype)
+
+
+class Program:
+    """A graph bound to one backend: constants materialised, a flat list of calls,
+    and the slots each call frees afterwards (intermediates die as soon as possible)."""
+
+    def __init__(self, g: Graph, be):
+        from .. import backends
+
+        self.be = be
+        self.nslots = 0
+        slot, home = {}, {}
+        self.in_slots = []
+        self.consts = []
+        steps = []
+        nodes = live_nodes(g)
+        for s in g.inputs:
+            slot[id(s)] = self._new()
+            home[id(s)] = be
+            self.in_slots.append(slot[id(s)])
+        for n in nodes:
+            if n.type == "placeholder":
+                continue
+            nb = be if all(s.dtype in be.dtypes for s in n.outputs + n.inputs) else backends.cpu()
+            ins = tuple(slot[id(s)] for s in n.inputs)
+            movers = [(i, home[id(s)], s.dtype) for i, s in enumerate(n.inputs) if home[id(s)] is not nb]
+            outs = tuple(self._new() for _ in n.outputs)
+            for s, o in zip(n.outputs, outs):
+                slot[id(s)], home[id(s)] = o, nb
+            if n.type in CONSTANTS:
+                self.consts.append((outs[0], _source(n, nb)()))
+                continue
+            fn = _bind(n, nb)
+            if movers:
+                fn = _with_moves(fn, movers, nb)
+            steps.append([fn, ins, outs, ()])
+        self.out_slots = [slot[id(s)] for s in g.outputs]
+        self.out_homes = [home[id(s)] for s in g.outputs]
+        last = {}
+        for k, st in enumerate(steps):
+            for i in st[1]:
+                last[i] = k
+        keep = set(self.out_slots)
+        frees = {}
+        for i, k in last.items():
+            if i not in keep:
+                frees.setdefault(k, []).append(i)
+        for k, st in enumerate(steps):
+            st[3] = tuple(frees.get(k, ()))
+        self.steps = [tuple(s) for s in steps]
+
+    def _new(self):
+        self.nslots += 1
+        return self.nslots - 1
+
+    def run(self, handles) -> list:
+        env = [None] * self.nslots
+        for i, h in zip(self.in_slots, handles):
+            env[i] = h
+        for i, h in self.consts:
+            env[i] = h
+        for fn, ins, outs, frees in self.steps:
+            r = fn(*[env[i] for i in ins])
+            if len(outs) == 1:
+                env[outs[0]] = r
+            elif outs:
+                for o, v in zip(outs, r):
+                    env[o] = v
+            for i in frees:
+                env[i] = None
+        return [env[i] for i in self.out_slots]
+
+
+def _with_moves(fn, movers, nb):
+    def moved(*hs):
+        hs = list(hs)
+        for i, src, dt in movers:
+            hs[i] = _xfer(hs[i], src, nb, dt)
+        return fn(*hs)
+    return moved
+
+
+def _source(n, be):
+    a = n.attrs
+    if n.type == "constant":
+        return lambda: be.write(memoryview(a["value"]), a["shape"], a["dtype"])
+    if n.type == "full":
+        return lambda: be.full(a["shape"], a["value"], a["dtype"])
+    return lambda: be.arange(a["start"], a["delta"], a["n"], a["dtype"])
+
+
+def _bind(n, be):
+    a, t = n.attrs, n.type
+    if t in _CALLS:
+        pre, post = _CALLS[t]
+        meth = getattr(be, t)
+        pre = tuple(a[k] for k in pre)
+        post = tuple(a[k] for k in post)
+        return lambda *hs: meth(*pre, *hs, *post)
+    if t == "concat":
+        axis = a["axis"]
+        return lambda *hs: be.concat(list(hs), axis)
+    if t == "random":
+        return _random_step(a, be)
+    if t == "read_variable":
+        var, dt = a["variable"], n.outputs[0].dtype
+        return lambda: _xfer(var._h, var._be, be, dt)
+    if t == "assign_variable":
+        var, dt = a["variable"], n.inputs[0].dtype
+
+        def assign(h):
+            var._h = _xfer(h, be, var._be, dt)
+        return assign
+    from . import nodes
+
+    return nodes.bind(n, be)
+
+
+def _random_step(a, be):
+    """A fresh key per call (TF's stateful random ops give new numbers on every call)."""
+    k0, k1 = a["key"]
+    count = [0]
+
+    def draw():
+        c = count[0]
+        count[0] = c + 1
+        return be.random(a["kind"], a["shape"], a["dtype"], (k0, (k1 + 0x9E3779B9 * c) & 0xFFFFFFFF))
+    return draw
+
+
+def read_bool(be, h, dtype) -> bool:
+    from .. import host
+
+    v = host.to_host(be.read(h), tuple(h.shape), dtype)
+    v = v.tolist() if hasattr(v, "tolist") else v
+    while isinstance(v, list):
+        if len(v) != 1:
+            raise InvalidArgumentError(f"a loop or cond predicate must be a scalar, got shape {tuple(h.shape)}")
+        v = v[0]
+    return bool(v)
+
+
+def n_elements(shape) -> int:
+    return prod(shape)
