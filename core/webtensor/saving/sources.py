@@ -56,17 +56,22 @@ def _tensor_collector(out: dict):
     return on_header
 
 
+def _user_metadata(header) -> dict:
+    """The metadata a caller saved: the data checksum is verified here, not handed back."""
+    return {k: v for k, v in header.metadata.items() if k != st.CHECKSUM_KEY}
+
+
 def load_file(source) -> tuple:
     """``(metadata, {name: Tensor})`` from any safetensors file: path, bytes or URL."""
     out = {}
     header = read(source, _tensor_collector(out))
-    return header.metadata, out
+    return _user_metadata(header), out
 
 
 async def load_file_async(source) -> tuple:
     out = {}
     header = await read_async(source, _tensor_collector(out))
-    return header.metadata, out
+    return _user_metadata(header), out
 
 
 def _read_url_native(url: str, on_header):
