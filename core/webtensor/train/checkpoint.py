@@ -178,16 +178,17 @@ def read_file(path: str) -> tuple:
 
 # -- restoring ------------------------------------------------------------------------------
 
-class CheckpointLoadStatus:
-    """What a restore matched; values whose objects do not exist yet wait for them."""
+class _Restorer:
+    """The matching of one restore; values whose objects do not exist yet wait for them.
+
+    Objects it waits on hold it (through ``module.wait_for``); it holds them and the
+    root only weakly, so an unfinished restore never keeps a model alive."""
 
     def __init__(self, root, path: str, nodes: list, data: dict):
-        self._root = weakref.ref(root)
         self._path, self._nodes, self._data = path, nodes, data
         self._live = {}            # node id -> weakref to the matched object
         self._matched_ids = set()  # id() of matched live objects
         self._waiting = {}         # node id -> weakref(obj) with unmatched children or slots
-        self._partial = False
         self._match(0, root)
 
     # matching
@@ -271,33 +272,38 @@ class CheckpointLoadStatus:
                 for cid, child in self._expand(nid, obj):
                     self._match(cid, child)
 
-    # assertions
-    def _unmatched_nodes(self) -> list:
+    def unmatched_nodes(self) -> list:
         return [i for i in range(len(self._nodes)) if i not in self._live]
+
+
+class CheckpointLoadStatus:
+    """What ``restore`` returns: assertions about what matched (values still waiting for
+    their objects are assigned later whether or not this object is kept)."""
+
+    def __init__(self, root, restorer: _Restorer):
+        self._root, self._r, self._path = root, restorer, restorer._path
+        self._partial = False
 
     def assert_consumed(self):
         """Every saved object found a live one, and every live object a saved value."""
-        missing = self._unmatched_nodes()
+        missing = self._r.unmatched_nodes()
         if missing:
-            paths = _paths(self._nodes)
+            paths = _paths(self._r._nodes)
             raise AssertionError(f"Unresolved object in checkpoint {self._path}: "
                                  f"{paths.get(missing[0], missing[0])!r} ({len(missing)} unresolved)")
         return self.assert_existing_objects_matched()
 
     def assert_existing_objects_matched(self):
         """Every object reachable from the root now has a value in the checkpoint."""
-        root = self._root()
-        if root is None:
-            return self
-        _, objects, paths = _graph(root)
+        _, objects, paths = _graph(self._root)
         for obj, path in zip(objects, paths):
-            if id(obj) not in self._matched_ids and (isinstance(obj, Variable) or children(obj)):
+            if id(obj) not in self._r._matched_ids and (isinstance(obj, Variable) or children(obj)):
                 raise AssertionError(f"Object {path or 'root'!r} ({type(obj).__name__}) has no value in "
                                      f"checkpoint {self._path}")
         return self
 
     def assert_nontrivial_match(self):
-        if len(self._live) <= 1:
+        if len(self._r._live) <= 1:
             raise AssertionError(f"Nothing except the root object matched checkpoint {self._path}")
         return self
 
@@ -314,10 +320,10 @@ class CheckpointLoadStatus:
 
     def __del__(self):
         try:
-            if not self._partial and self._waiting:
+            if not self._partial and self._r.unmatched_nodes():
                 logging.getLogger("webtensor").warning(
-                    "checkpoint %s: %d saved objects were never matched (call expect_partial() if "
-                    "that is intended)", self._path, len(self._unmatched_nodes()))
+                    "checkpoint %s: %d saved objects were not matched yet (call expect_partial() if "
+                    "that is intended)", self._path, len(self._r.unmatched_nodes()))
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
 
@@ -415,7 +421,7 @@ class Checkpoint:
             raise NotFoundError(None, None, f"Failed to restore: no checkpoint file {path!r} (prefix "
                                             f"{save_path!r})")
         nodes, data = read_file(path)
-        return CheckpointLoadStatus(self, path, nodes, data)
+        return CheckpointLoadStatus(self, _Restorer(self, path, nodes, data))
 
     def restore(self, save_path, options=None):
         """Like ``read``; ``None`` restores nothing (start from scratch)."""
