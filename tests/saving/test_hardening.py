@@ -296,3 +296,27 @@ def test_build_probes_of_a_tiny_file_are_refused_past_the_budget(tmp_path):
     assert os.path.getsize(path) < 10_000
     with pytest.raises(ValueError, match="building the model config's layers needs more memory"):
         tf.keras.models.load_model(str(path))
+
+
+def test_damaged_zips_raise_value_errors_naming_the_file(tmp_path):
+    import zipfile
+
+    from mutate import keras_archive
+
+    blob = bytearray(keras_archive(tmp_path / "ok.keras"))
+    # compression method 99 in every header: zipfile raises NotImplementedError
+    weird = bytearray(blob)
+    for sig, at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        i = weird.find(sig)
+        while i >= 0:
+            weird[i + at:i + at + 2] = struct.pack("<H", 99)
+            i = weird.find(sig, i + 4)
+    (tmp_path / "method.keras").write_bytes(bytes(weird))
+    with pytest.raises(ValueError, match=r"method\.keras: not a readable Keras file: NotImplementedError"):
+        _import(tmp_path / "method.keras")
+    with zipfile.ZipFile(tmp_path / "ok.keras") as src, zipfile.ZipFile(tmp_path / "utf.keras", "w") as z:
+        for name in ("metadata.json", "model.weights.h5"):
+            z.writestr(name, src.read(name))
+        z.writestr("config.json", b'{"a": "\xff\xfe"}')  # not UTF-8
+    with pytest.raises(ValueError, match=r"utf\.keras: .*config\.json is not UTF-8"):
+        _import(tmp_path / "utf.keras")

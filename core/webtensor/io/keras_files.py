@@ -83,7 +83,10 @@ def _h5py():
 
 def _json(text, what: str) -> dict:
     if isinstance(text, bytes):
-        text = text.decode("utf-8")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{what} is not UTF-8 (byte {e.start})") from None
     if len(text) > validate.MAX_HEADER:
         raise ValueError(f"{what} is over the {validate.MAX_HEADER} byte limit")
     try:
@@ -105,6 +108,8 @@ def _as_value_error(fn):
         except (ImportError, FileNotFoundError):
             raise
         except ValueError as e:
+            if type(e) is not ValueError:  # UnicodeDecodeError, JSONDecodeError...: say which
+                raise ValueError(f"{name}: not a readable Keras file: {type(e).__name__}: {e}") from None
             if str(e).startswith(str(name)):
                 raise
             raise ValueError(f"{name}: {e}") from None
