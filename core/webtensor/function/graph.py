@@ -166,6 +166,10 @@ class _Tracer:
                           (), shape, dtype, name="Const")
 
     def read(self, h):
+        """Values only of constant-derived tensors (TF's constant_value): evaluated on the CPU."""
+        v = _const_value(h)
+        if v is not None:
+            return v
         raise OperatorNotAllowedInGraphError(
             f"{h.describe()} is symbolic: inside tf.function {self.graph.name if self.stack else ''!r} it "
             f"has no value while tracing, so .numpy(), bool(), int(), float() and Python if/while on "
@@ -283,6 +287,37 @@ class _Tracer:
 
 
 TRACER = _Tracer()
+_FOLDABLE = CONSTANTS | frozenset(_c for _c in ("unary", "binary", "where", "cast", "reduce", "argreduce",
+                                                "scan", "matmul", "gather", "reshape", "transpose", "slice",
+                                                "concat", "pad", "broadcast_to"))
+
+
+def _const_value(h):
+    """Bytes of ``h`` when it depends on constants only (else None); small graphs only."""
+    from .. import backends
+
+    be = backends.cpu()
+    memo: dict = {}
+
+    def ev(s, depth=0):
+        got = memo.get(id(s))
+        if got is not None:
+            return got
+        n = s.node
+        if n.type not in _FOLDABLE or depth > 64 or n_elements(s.shape) > 4096:
+            return None
+        if n.type in CONSTANTS:
+            r = _source(n, be)()
+        else:
+            ins = [ev(i, depth + 1) for i in n.inputs]
+            if any(i is None for i in ins):
+                return None
+            r = _bind(n, be)(*ins)
+        memo[id(s)] = r
+        return r
+
+    r = ev(h)
+    return None if r is None else be.read(r)
 
 # how each primitive node is called on a backend: (statics before inputs, statics after)
 _CALLS = {

@@ -495,6 +495,8 @@ def _outputs(g, out):
     for v in flat:
         if isinstance(v, T.Variable):
             v = v.value()
+        if type(v) in (int, float, bool):  # TF returns Python numbers as tensors
+            v = T.convert(v, be=TRACER)
         if isinstance(v, T.Tensor) and v._be is TRACER:
             g.outputs.append(g.local(v._h))
             kinds.append(("sym", v._dtype))

@@ -1,0 +1,321 @@
+"""tf.function: TF's documented tracing rules ("Better performance with tf.function",
+"Introduction to graphs"), graph contents and replay. Expected values by hand."""
+import json
+import warnings
+
+import pytest
+
+import webtensor as tf
+from webtensor.function import OperatorNotAllowedInGraphError
+
+
+def test_trace_once_per_shape_and_dtype():
+    traces = []
+
+    @tf.function
+    def f(x):
+        traces.append(1)
+        return x + x
+
+    assert f(tf.constant([1, 2])).tolist() == [2, 4]
+    assert f(tf.constant([3, 4])).tolist() == [6, 8]        # same signature: no trace
+    assert f(tf.constant([[1, 2]])).tolist() == [[2, 4]]    # new shape
+    assert f(tf.constant([1.0, 2.5])).tolist() == [2.0, 5.0]  # new dtype
+    assert len(traces) == 3 and f.experimental_get_tracing_count() == 3
+
+
+def test_python_values_key_by_value():
+    @tf.function
+    def f(x, n):
+        return x * n
+
+    f(tf.constant(1.0), 2)
+    f(tf.constant(1.0), 3)
+    assert f(tf.constant(5.0), 2).tolist() == 10.0
+    assert f.experimental_get_tracing_count() == 2
+
+
+def test_print_runs_only_while_tracing(capsys):
+    @tf.function
+    def double(a):
+        print("Tracing with", a)
+        return a + a
+
+    for v in (1, 2, 3):
+        double(tf.constant(v))
+    out = capsys.readouterr().out
+    assert out.count("Tracing with") == 1
+    assert 'Tensor("a:0", shape=(), dtype=int32)' in out
+
+
+def test_captured_python_value_frozen_at_trace():
+    g = {"foo": 1}
+
+    @tf.function
+    def buggy_add():
+        return 1 + g["foo"]
+
+    assert buggy_add().tolist() == 2
+    g["foo"] = 100
+    assert buggy_add().tolist() == 2   # TF's guide: still 2
+
+
+def test_captured_variable_and_tensor_by_reference():
+    v = tf.Variable(1.0)
+    c = tf.constant(5.0)
+
+    @tf.function
+    def f():
+        return v + c
+
+    assert f().tolist() == 6.0
+    v.assign(10.0)
+    assert f().tolist() == 15.0
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_input_signature_traces_once_and_rejects_mismatch():
+    @tf.function(input_signature=(tf.TensorSpec(shape=[None], dtype=tf.int32),))
+    def next_collatz(x):
+        print("Tracing with", x)
+        return tf.where(x % 2 == 0, x // 2, 3 * x + 1)
+
+    assert next_collatz(tf.constant([1, 2])).tolist() == [4, 1]
+    assert next_collatz(tf.constant([1, 2, 3, 4, 5])).tolist() == [4, 1, 10, 2, 16]
+    assert next_collatz.experimental_get_tracing_count() == 1
+    with pytest.raises(TypeError, match="next_collatz"):
+        next_collatz(tf.constant([[1, 2], [3, 4]]))
+    with pytest.raises(TypeError, match="float32"):
+        next_collatz(tf.constant([1.0, 2.0]))
+    with pytest.raises(TypeError):
+        next_collatz(tf.constant([1]), tf.constant([2]))
+    spec = next_collatz.get_concrete_function().structured_input_signature
+    assert spec[0][0].shape.as_list() == [None] and spec[0][0].dtype is tf.int32
+
+
+def test_reduce_retracing_generalises_shapes(capsys):
+    @tf.function(reduce_retracing=True)
+    def g(x):
+        print("Tracing with", x)
+        return x
+
+    for n in (3, 5, 7, 9):
+        assert g(tf.range(n)).tolist() == list(range(n))
+    assert g.experimental_get_tracing_count() == 2
+    assert capsys.readouterr().out.count("Tracing with") == 2
+
+
+def test_variables_only_on_first_trace():
+    @tf.function
+    def f(x):
+        v = tf.Variable(1.0)
+        return v + x
+
+    with pytest.raises(ValueError, match="singleton tf.Variables created on the first call"):
+        f(1.0)
+
+    class Count:
+        def __init__(self):
+            self.count = None
+
+        @tf.function
+        def __call__(self):
+            if self.count is None:
+                self.count = tf.Variable(0)
+            return self.count.assign_add(1)
+
+    c = Count()
+    assert c().tolist() == 1 and c().tolist() == 2 and c.count.numpy().tolist() == 2
+
+
+def test_methods_have_one_cache_per_instance():
+    class M:
+        def __init__(self, k):
+            self.k = k
+
+        @tf.function
+        def scale(self, x):
+            return x * self.k
+
+    a, b = M(2.0), M(3.0)
+    assert a.scale(tf.constant(1.0)).tolist() == 2.0
+    assert b.scale(tf.constant(1.0)).tolist() == 3.0
+    a.scale(tf.constant(4.0))
+    assert a.scale.experimental_get_tracing_count() == 1
+    assert b.scale.experimental_get_tracing_count() == 1
+
+
+def test_concrete_function_graph_and_signature():
+    @tf.function
+    def f(x, y):
+        return tf.matmul(x, y) + 1.0
+
+    cf = f.get_concrete_function(tf.TensorSpec([1, 2], tf.float32), tf.TensorSpec([2, 1], tf.float32))
+    ops = cf.graph.get_operations()
+    names = [o.name for o in ops]
+    assert names[:2] == ["x", "y"] and "matmul" in names
+    mm = ops[names.index("matmul")]
+    assert [str(t) for t in mm.inputs] == ['Tensor("x:0", shape=(1, 2), dtype=float32)',
+                                           'Tensor("y:0", shape=(2, 1), dtype=float32)']
+    assert str(cf.structured_outputs).startswith('Tensor("add:0", shape=(1, 1)')
+    sig = cf.structured_input_signature[0]
+    assert [s.name for s in sig] == ["x", "y"]
+    assert cf(tf.constant([[1.0, 2.0]]), tf.constant([[3.0], [4.0]])).tolist() == [[12.0]]
+    json.dumps(cf.graph.as_dict())  # the documented serialisable form
+
+
+def test_executing_eagerly_and_init_scope():
+    seen = []
+
+    @tf.function
+    def f(x):
+        seen.append(tf.executing_eagerly())
+        with tf.init_scope():
+            seen.append(tf.executing_eagerly())
+        return x
+
+    assert tf.executing_eagerly()
+    f(1.0)
+    assert seen == [False, True]
+
+
+def test_run_functions_eagerly(capsys):
+    @tf.function
+    def f(x):
+        print("run")
+        return x + 1
+
+    tf.config.run_functions_eagerly(True)
+    try:
+        assert tf.config.functions_run_eagerly()
+        f(tf.constant(1))
+        f(tf.constant(1))
+    finally:
+        tf.config.run_functions_eagerly(False)
+    assert capsys.readouterr().out.count("run") == 2
+    f(tf.constant(1))
+    f(tf.constant(1))
+    assert capsys.readouterr().out.count("run") == 1
+
+
+def test_retracing_warning():
+    @tf.function
+    def f(x):
+        return x
+
+    with pytest.warns(RuntimeWarning, match="triggered tf.function retracing"):
+        for i in range(5):
+            f(i)
+
+
+def test_symbolic_tensor_errors_clearly():
+    @tf.function
+    def branchy(x):
+        if x > 0:
+            return x
+        return -x
+
+    with pytest.raises(OperatorNotAllowedInGraphError, match="branchy"):
+        branchy(tf.constant(1.0))
+
+    @tf.function
+    def reads(x):
+        return x.numpy()
+
+    with pytest.raises(TypeError, match="symbolic"):
+        reads(tf.constant(1.0))
+
+
+def test_unused_failing_op_is_pruned():
+    def unused(x):
+        tf.gather(x, [1])  # index 1 is out of range for one element
+        return x
+
+    with pytest.raises((tf.errors.InvalidArgumentError, IndexError)):
+        unused(tf.constant([0.0]))
+    assert tf.function(unused)(tf.constant([0.0])).tolist() == [0.0]
+    cf = tf.function(unused).get_concrete_function(tf.constant([0.0]))
+    assert "gather" in [o.name for o in cf.graph.get_operations()]  # recorded, then pruned
+
+
+def test_train_step_with_tape_inside_function():
+    w = tf.Variable([[1.0], [2.0]])
+    b = tf.Variable([0.5])
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.square(tf.matmul(x, w) + b - y))
+        gw, gb = tape.gradient(loss, [w, b])
+        w.assign_sub(0.1 * gw)
+        b.assign_sub(0.1 * gb)
+        return loss
+
+    x, y = tf.constant([[1.0, 1.0]]), tf.constant([[1.0]])
+    # by hand: pred 3.5, loss 2.5^2; grads w [5, 5], b 5 -> w [0.5, 1.5], b 0; then loss 1
+    assert step(x, y).tolist() == pytest.approx(6.25)
+    assert step(x, y).tolist() == pytest.approx(1.0)
+    assert [r[0] for r in w.numpy().tolist()] == pytest.approx([0.3, 1.3])
+    assert b.numpy().tolist() == pytest.approx([-0.2])
+    assert step.experimental_get_tracing_count() == 1
+
+
+def test_graph_matches_eager_mlp():
+    tf.random.set_seed(1)
+    w1 = tf.Variable(tf.random.normal([4, 8]))
+    w2 = tf.Variable(tf.random.normal([8, 3]))
+
+    def net(x):
+        h = tf.nn.relu(tf.matmul(x, w1))
+        return tf.nn.softmax(tf.matmul(h, w2))
+
+    x = tf.random.normal([5, 4])
+    eager = net(x).tolist()
+    graph = tf.function(net)(x).tolist()
+    for r1, r2 in zip(eager, graph):
+        assert r1 == pytest.approx(r2, rel=1e-5, abs=1e-6)
+
+
+def test_random_ops_draw_new_values_each_call():
+    @tf.function
+    def f():
+        return tf.random.uniform([4])
+
+    a, b = f().tolist(), f().tolist()
+    assert a != b and all(0 <= v < 1 for v in a + b)
+
+
+def test_nested_function_and_outputs_structure():
+    @tf.function
+    def inner(x):
+        return x * 2
+
+    @tf.function
+    def outer(x):
+        return {"a": inner(x) + 1, "b": (x, 3)}
+
+    out = outer(tf.constant(1.0))
+    assert out["a"].tolist() == 3.0 and out["b"][0].tolist() == 1.0 and out["b"][1] == 3
+
+
+def test_outer_tape_differentiates_through_function():
+    @tf.function
+    def f(x):
+        return x * x
+
+    x = tf.constant(3.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = f(x)
+    assert t.gradient(y, x).tolist() == 6.0
+
+
+def test_no_warnings_on_plain_calls():
+    @tf.function
+    def f(x):
+        return x + 1
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(6):
+            f(tf.constant(1))
