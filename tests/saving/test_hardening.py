@@ -224,6 +224,9 @@ def test_zip_bomb_is_refused_before_decompressing(tmp_path):
 
 # -- 5: the child process ---------------------------------------------------------------
 
+# a stand-in child that sets its limits as the real one does, then misbehaves
+LIMITED = "from webtensor.io import isolated; isolated.apply_env_limits()\n"
+
 def test_a_crashing_or_hanging_importer_is_a_value_error(tmp_path, monkeypatch):
     from mutate import keras_archive
     from webtensor.io import isolated
@@ -234,7 +237,7 @@ def test_a_crashing_or_hanging_importer_is_a_value_error(tmp_path, monkeypatch):
                         "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"])
     with pytest.raises(ValueError, match="died from signal 11"):
         _import(path)
-    monkeypatch.setattr(isolated, "_command", lambda *a: [sys.executable, "-c", "while True: pass"])
+    monkeypatch.setattr(isolated, "_command", lambda *a: [sys.executable, "-c", LIMITED + "while True: pass"])
     t0 = time.perf_counter()
     with pytest.raises(ValueError, match="ran past 1 s"):
         isolated.read(path, timeout=1)
@@ -250,7 +253,7 @@ def test_memory_limit_applies_to_the_child(tmp_path, monkeypatch):
 
     path = tmp_path / "a.keras"
     keras_archive(path)
-    monkeypatch.setattr(isolated, "_command", lambda *a: [sys.executable, "-c",
+    monkeypatch.setattr(isolated, "_command", lambda *a: [sys.executable, "-c", LIMITED +
                         "import sys\ntry:\n    bytearray(1 << 30)\nexcept MemoryError:\n    sys.exit(7)"])
     with pytest.raises(ValueError, match="exit 7"):
         isolated.read(path, memory=512 << 20)

@@ -56,10 +56,10 @@ def read(path, kind: str = "model", timeout: float = TIMEOUT, cpu_seconds: int =
             if START_METHOD == "fork":
                 r = _run_forked(kind, os.path.abspath(path), out, timeout, _limits(cpu_seconds, memory))
             else:
+                env["WEBTENSOR_IMPORT_LIMITS"] = f"{int(cpu_seconds)},{int(memory)}"
                 r = subprocess.run(_command(kind, os.path.abspath(path), out), env=env,
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, timeout=timeout,
-                                   preexec_fn=_limits(cpu_seconds, memory) if os.name == "posix" else None)
+                                   stderr=subprocess.PIPE, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise ValueError(f"{path}: reading the Keras file ran past {timeout:g} s; refused") from None
         if r.returncode != 0:
@@ -184,8 +184,19 @@ def _read_result(out: str, path: str) -> keras_files.KerasFile:
     return keras_files.KerasFile(info["config"], layers, info["training_config"], info["keras_version"], path)
 
 
+def apply_env_limits() -> None:
+    """The limits the parent passed in ``WEBTENSOR_IMPORT_LIMITS`` ("cpu_s,bytes")."""
+    limits = os.environ.get("WEBTENSOR_IMPORT_LIMITS")
+    if limits and os.name == "posix":
+        cpu, memory = (int(v) for v in limits.split(","))
+        _limits(cpu, memory)()
+
+
 def main(argv) -> int:
+    """The child: set its own limits (before the file is opened; no preexec_fn, which is
+    unsafe in a threaded parent), read the file, write the result."""
     kind, path, out = argv
+    apply_env_limits()
     try:
         kf = keras_files.read(path) if kind == "model" else keras_files.KerasFile(
             None, keras_files.read_weights(path), None, None, path)
