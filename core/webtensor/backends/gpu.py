@@ -770,6 +770,9 @@ class GPUBackend:
 
     def bias_act(self, x, bias, activation: str):
         """act(x + bias) with bias along the last dim; activation in gpu_shaders.ACTIVATIONS."""
+        if x.dtype is not D.float32:  # the kernel reads f32: float16 buffers gave garbage
+            y = self.bias_act(self.cast(x, D.float32), self.cast(bias, D.float32), activation)
+            return self.cast(y, x.dtype)
         out = self._new(x.shape, x.dtype)
         if out.n:
             pipe = self._pipe(("bias_act.wgsl",), "main", "urrw", ACT=S.ACTIVATIONS[activation])
