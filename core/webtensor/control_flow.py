@@ -226,7 +226,7 @@ def _check_loop_vars(flat, bspec):
 
 
 def _eager_while(cond, body, lv, single, maxit):
-    vals = lv
+    vals = nest.map_structure(lambda v: T.convert(v) if type(v) in (int, float, bool) else v, lv)
     it = 0
     while maxit is None or it < maxit:
         if not _concrete_bool(cond(*vals), "while_loop"):
