@@ -298,16 +298,27 @@ def test_nested_function_and_outputs_structure():
     assert out["a"].tolist() == 3.0 and out["b"][0].tolist() == 1.0 and out["b"][1] == 3
 
 
-def test_outer_tape_differentiates_through_function():
+def test_outer_tape_differentiates_through_function(capsys):
     @tf.function
     def f(x):
-        return x * x
+        tf.print("forward")
+        return x * x * x
 
     x = tf.constant(3.0)
+    with tf.GradientTape() as t2:
+        t2.watch(x)
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y = f(x)
+        g = t.gradient(y, x)
+    assert y.tolist() == 27.0 and g.tolist() == 27.0      # 3 x^2
+    assert t2.gradient(g, x).tolist() == 18.0             # 6 x
+    assert capsys.readouterr().err == "forward\n"         # the backward graph does not print
+    w = tf.Variable(2.0)
+    h = tf.function(lambda x: w * x)
     with tf.GradientTape() as t:
-        t.watch(x)
-        y = f(x)
-    assert t.gradient(y, x).tolist() == 6.0
+        y = h(tf.constant(5.0))
+    assert t.gradient(y, w).tolist() == 5.0
 
 
 def test_no_warnings_on_plain_calls():

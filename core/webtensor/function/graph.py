@@ -65,7 +65,7 @@ class Graph:
         self.captures: list = []          # (outer Sym, placeholder Sym)
         self._capture_map: dict = {}
         self._names: dict = {}
-        self.variables_created = 0
+        self.pure = False  # a backward graph: the forward's prints and assignments are dropped
 
     def unique(self, base: str) -> str:
         n = self._names.get(base, 0)
@@ -369,8 +369,9 @@ def live_nodes(g: Graph) -> list:
     """Pruning: nodes that an output or a side effect depends on, in trace order."""
     need = {id(s) for s in g.outputs}
     keep = []
+    effects = SIDE_EFFECTS - {"print", "assign_variable"} if g.pure else SIDE_EFFECTS
     for n in reversed(g.nodes):
-        if n.type in SIDE_EFFECTS or n.type == "placeholder" or any(id(s) in need for s in n.outputs):
+        if n.type in effects or n.type == "placeholder" or any(id(s) in need for s in n.outputs):
             keep.append(n)
             need.update(id(s) for s in n.inputs)
     keep.reverse()

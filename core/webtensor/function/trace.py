@@ -181,6 +181,7 @@ class _Trace:
     def __init__(self, graph, template, out_kinds):
         self.graph, self.template, self.out_kinds = graph, template, out_kinds
         self.programs: dict = {}
+        self.backward = None
 
     def program(self, be) -> Program:
         p = self.programs.get(id(be))
@@ -275,6 +276,7 @@ class Function:
         self._recent: list = []
         self._warned = False
         self._instances: dict = {}
+        self._pure = False
         if self.input_signature is not None:
             self._check_signature_spec()
 
@@ -340,9 +342,7 @@ class Function:
             return self.python_function(*args, **kwargs)
         if self.input_signature is not None:
             args, kwargs = self._apply_signature(args, kwargs)
-        if TRACER.stack or autodiff.recording():
-            # nested in a trace: inline (the inner ops join the outer graph); under an eager
-            # tape: run eagerly so the tape sees the ops (see docs/tf-function.md)
+        if TRACER.stack:  # nested in a trace: inline (the inner ops join the outer graph)
             return self.python_function(*args, **kwargs)
         arguments = self._bind(args, kwargs)
         flat = nest.flatten(list(arguments.values()))
@@ -400,10 +400,12 @@ class Function:
                 res.append(T.wrap(h, k[1], home))
             else:
                 res.append(k[1])
+        if autodiff.recording():
+            self._record_gradient(tr, arguments, flat, tensors, res)
         return nest.pack_sequence_as(tr.template, res) if tr.template is not None else res[0]
 
     def _trace(self, cf, key, arguments, flat, loud):
-        if loud:
+        if loud and not self._pure:
             tr = self._trace_once(key, arguments, flat, allow=not self._variables_made)
             self._tracing_count += 1
             if tr[1]:  # variables were created: trace again, which must create none (TF)
@@ -416,6 +418,7 @@ class Function:
 
     def _trace_once(self, key, arguments, flat, allow):
         g = Graph(self._name)
+        g.pure = self._pure
         hook = _Hook(self._name, allow)
         with tracing(g, hook):
             sym_flat = []
@@ -431,6 +434,22 @@ class Function:
             out = self.python_function(*b.args, **b.kwargs)
             template, kinds = _outputs(g, out)
         return _Trace(g, template, kinds), hook.created
+
+    def _record_gradient(self, tr, arguments, flat, tensors, res):
+        """An outer tape sees the call as one op whose vjp is a traced backward function."""
+        outs = [r for r, k in zip(res, tr.out_kinds) if k[0] == "sym" and k[1].kind == "f"]
+        if not outs:
+            return
+        variables = _variables_read(tr.graph)
+        reads = [v.value() for v in variables]  # tapes link these reads to the variables
+        if tr.backward is None:
+            tr.backward = _backward_function(self, arguments, flat, len(tensors), variables, tr)
+        bwd, nx = tr.backward, len(tensors)
+
+        def vjp(dy, need):
+            dys = list(dy) if isinstance(dy, tuple) else [dy]
+            return tuple(bwd(*tensors, *dys))
+        autodiff.record(tuple(tensors) + tuple(reads), tuple(outs), vjp)
 
     # -- TF's API
     def get_concrete_function(self, *args, **kwargs) -> ConcreteFunction:
@@ -468,6 +487,52 @@ class Function:
 
     def __repr__(self):
         return f"<webtensor.function.Function {self._name}>"
+
+
+def _variables_read(g) -> list:
+    seen, out = set(), []
+    stack = [g]
+    while stack:
+        sg = stack.pop()
+        for n in sg.nodes:
+            if n.type == "read_variable" and id(n.attrs["variable"]) not in seen:
+                seen.add(id(n.attrs["variable"]))
+                out.append(n.attrs["variable"])
+            stack.extend(n.subgraphs)
+    return out
+
+
+def _backward_function(fwd, arguments, flat, nx, variables, tr):
+    """d(outputs)/d(tensor inputs, variables) as its own tf.function (higher order works:
+    its call under a tape records through the same path). Its traces are quiet and its
+    graph drops the forward's side effects (prints, assignments)."""
+    from ..ops import array
+
+    template = list(arguments.values())
+    names = list(arguments.keys())
+    sig = fwd._sig
+    pos = [i for i, v in enumerate(flat) if isinstance(v, T.Tensor)]
+
+    def grad_fn(*hs):
+        xs, dys = hs[:nx], hs[nx:]
+        full = list(flat)
+        for i, x in zip(pos, xs):
+            full[i] = x
+        b = inspect.BoundArguments(sig, dict(zip(names, nest.pack_sequence_as(template, full))))
+        with autodiff.GradientTape(persistent=False) as tape:
+            for x in xs:
+                if x._dtype.kind == "f":
+                    tape.watch(x)
+            out = fwd.python_function(*b.args, **b.kwargs)
+        fo = [v.value() if isinstance(v, T.Variable) else v for v in nest.flatten(out)]
+        fo = [v for v, k in zip(fo, tr.out_kinds) if k[0] == "sym" and k[1].kind == "f"]
+        srcs = list(xs) + list(variables)
+        grads = tape.gradient(fo, srcs, output_gradients=list(dys))
+        return [g if g is not None else array.zeros_like(s) for g, s in zip(grads, srcs)]
+
+    f = Function(grad_fn, name=fwd._name + "_grad")
+    f._pure = True
+    return f
 
 
 def _example(v):
