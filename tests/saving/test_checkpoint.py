@@ -292,3 +292,31 @@ def test_slot_variables_restore_into_a_built_optimizer(tmp_path):
     assert np.allclose(v2.numpy(), [1.0 - 0.29, -2.0 - 0.29])
     opt2.apply_gradients([(tf.constant([1.0, 1.0]), v2)])  # m3 = 0.9*-0.19 - 0.1 = -0.271
     assert np.allclose(v2.numpy(), [1.0 - 0.29 - 0.271, -2.0 - 0.29 - 0.271])
+
+
+def test_keys_name_layer_attributes_as_tf_does(tmp_path):
+    x, _ = toy_data()
+    net = Net()
+    net(x)
+    prefix = tf.train.Checkpoint(net=net).write(str(tmp_path / "k"))
+    keys = set(st.read_header(prefix + ".safetensors").tensors)
+    assert {"net/l1/kernel/.ATTRIBUTES/VARIABLE_VALUE", "net/l1/bias/.ATTRIBUTES/VARIABLE_VALUE"} <= keys
+
+
+def test_variable_assigned_to_a_module_after_restore_gets_its_value(tmp_path):
+    m = tf.Module()
+    m.later = tf.Variable([4.0, 5.0])
+    prefix = tf.train.Checkpoint(m=m).write(str(tmp_path / "d"))
+    fresh = tf.Module()
+    status = tf.train.Checkpoint(m=fresh).read(prefix)
+    fresh.later = tf.Variable([0.0, 0.0])
+    assert fresh.later.numpy().tolist() == [4.0, 5.0]
+    status.assert_consumed()
+
+
+def test_untrackable_objects_are_refused():
+    with pytest.raises(ValueError, match="trackable"):
+        tf.train.Checkpoint(x=3)
+    ds = tf.data.Dataset.range(3)
+    with pytest.raises(ValueError, match="iterator"):
+        tf.train.Checkpoint(iterator=iter(ds))

@@ -51,8 +51,11 @@ def children(obj) -> list:
             out.append(("learning_rate", obj._learning_rate))
         return out
     if isinstance(obj, _module.Module):
-        return [("/".join(map(str, path)), leaf) for path, leaf in
-                _module.flatten_module(obj, _trackable, recursive=False, with_path=True)]
+        found = [("/".join(map(str, path)), leaf) for path, leaf in
+                 _module.flatten_module(obj, _trackable, recursive=False, with_path=True)]
+        # public attributes first: a layer's ``kernel`` names its variable, not the
+        # ``_trainable_variables/0`` list that holds it too (file keys read as TF's)
+        return sorted(found, key=lambda kv: kv[0].startswith("_"))
     return []
 
 
@@ -375,6 +378,10 @@ class Checkpoint:
         if root is not None:
             objects["root"] = root
         for name, obj in objects.items():
+            if type(obj).__name__ == "Iterator" and hasattr(obj, "element_spec"):
+                raise ValueError(f"Checkpoint: {name!r} is a tf.data iterator; saving an iterator's "
+                                 f"position is not supported yet (checkpoint the model and optimizer, "
+                                 f"and restart the dataset)")
             if not _trackable(obj):
                 raise ValueError(f"`Checkpoint` was expecting a trackable object (a variable, module, "
                                  f"layer, model, optimizer or checkpoint) for {name!r}, got {obj!r}")
