@@ -320,3 +320,19 @@ def test_untrackable_objects_are_refused():
     ds = tf.data.Dataset.range(3)
     with pytest.raises(ValueError, match="iterator"):
         tf.train.Checkpoint(iterator=iter(ds))
+
+
+def test_guide_partial_restore_through_stand_in_checkpoints(tmp_path):
+    x, _ = toy_data()
+    net, opt = Net(), tf.keras.optimizers.Adam(0.1)
+    net(x)
+    net.l1.bias.assign([1.0, 2.0, 3.0, 4.0, 5.0])
+    tf.train.Checkpoint(step=tf.Variable(1), optimizer=opt, net=net).save(str(tmp_path / "ckpt"))
+    to_restore = tf.Variable(tf.zeros([5]))
+    fake_net = tf.train.Checkpoint(l1=tf.train.Checkpoint(bias=to_restore))
+    status = tf.train.Checkpoint(net=fake_net).restore(tf.train.latest_checkpoint(str(tmp_path)))
+    assert to_restore.numpy().tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    status.assert_existing_objects_matched()
+    with pytest.raises(AssertionError):
+        status.assert_consumed()  # the kernel, step and optimizer have no object here
+    status.expect_partial()

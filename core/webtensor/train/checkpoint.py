@@ -44,7 +44,8 @@ def _trackable(x) -> bool:
 def children(obj) -> list:
     """Named dependencies of ``obj``: ``[(name, child)]`` in a stable order."""
     if isinstance(obj, Checkpoint):
-        return sorted(obj._objects.items()) + [("save_counter", obj.save_counter)]
+        counter = obj.__dict__.get("_save_counter")
+        return sorted(obj._objects.items()) + ([("save_counter", counter)] if counter is not None else [])
     if _is_optimizer(obj):
         out = [("iterations", obj._iterations)]
         if isinstance(obj._learning_rate, Variable):
@@ -192,6 +193,7 @@ class _Restorer:
         self._live = {}            # node id -> weakref to the matched object
         self._matched_ids = set()  # id() of matched live objects
         self._waiting = {}         # node id -> weakref(obj) with unmatched children or slots
+        self.partial = False       # expect_partial() was called: no warning for unused values
         self._match(0, root)
 
     # matching
@@ -278,6 +280,19 @@ class _Restorer:
     def unmatched_nodes(self) -> list:
         return [i for i in range(len(self._nodes)) if i not in self._live]
 
+    def __del__(self):
+        """Gone means nothing it waits on is alive: what is unmatched now never will be."""
+        try:
+            missing = self.unmatched_nodes()
+            if missing and not self.partial:
+                paths = _paths(self._nodes)
+                logging.getLogger("webtensor").warning(
+                    "checkpoint %s: %d saved values were never restored, e.g. %r (call "
+                    "expect_partial() on the restore status if that is intended)",
+                    self._path, len(missing), paths.get(missing[0], missing[0]))
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
 
 class CheckpointLoadStatus:
     """What ``restore`` returns: assertions about what matched (values still waiting for
@@ -285,7 +300,6 @@ class CheckpointLoadStatus:
 
     def __init__(self, root, restorer: _Restorer):
         self._root, self._r, self._path = root, restorer, restorer._path
-        self._partial = False
 
     def assert_consumed(self):
         """Every saved object found a live one, and every live object a saved value."""
@@ -312,7 +326,7 @@ class CheckpointLoadStatus:
 
     def expect_partial(self):
         """Silence the warning about checkpoint values left unused."""
-        self._partial = True
+        self._r.partial = True
         return self
 
     def run_restore_ops(self, session=None) -> None:
@@ -320,16 +334,6 @@ class CheckpointLoadStatus:
 
     def initialize_or_restore(self, session=None) -> None:
         """Eager: values are assigned as they are matched; nothing to run."""
-
-    def __del__(self):
-        try:
-            if not self._partial and self._r.unmatched_nodes():
-                logging.getLogger("webtensor").warning(
-                    "checkpoint %s: %d saved objects were not matched yet (call expect_partial() if "
-                    "that is intended)", self._path, len(self._r.unmatched_nodes()))
-        except Exception:  # noqa: BLE001 - interpreter shutdown
-            pass
-
 
 def _paths(nodes: list) -> dict:
     out, queue = {0: "root"}, [0]
@@ -386,11 +390,21 @@ class Checkpoint:
                 raise ValueError(f"`Checkpoint` was expecting a trackable object (a variable, module, "
                                  f"layer, model, optimizer or checkpoint) for {name!r}, got {obj!r}")
         object.__setattr__(self, "_objects", objects)
-        self.save_counter = Variable(0, dtype="int64", trainable=False, name="save_counter")
+
+    @property
+    def save_counter(self) -> Variable:
+        """How many times ``save`` ran; created on first use (as in TF), so a Checkpoint
+        used only to read matches checkpoints by its named objects alone."""
+        counter = self.__dict__.get("_save_counter")
+        if counter is None:
+            counter = Variable(0, dtype="int64", trainable=False, name="save_counter")
+            object.__setattr__(self, "_save_counter", counter)
+            _module.notify(self)  # a restore waiting for it assigns it now
+        return counter
 
     def __setattr__(self, name, value):
         """A trackable assigned to a public attribute becomes a dependency, as in TF."""
-        if not name.startswith("_") and name != "save_counter" and _trackable(value):
+        if not name.startswith("_") and _trackable(value):
             self._objects[name] = value
         object.__setattr__(self, name, value)
 
@@ -431,7 +445,10 @@ class Checkpoint:
         return CheckpointLoadStatus(self, _Restorer(self, path, nodes, data))
 
     def restore(self, save_path, options=None):
-        """Like ``read``; ``None`` restores nothing (start from scratch)."""
+        """Like ``read``, and the save counter takes the saved count; ``None`` restores
+        nothing (start from scratch)."""
         if save_path is None:
             return InitializationOnlyStatus()
-        return self.read(save_path, options)
+        status = self.read(save_path, options)
+        self.save_counter  # noqa: B018 - created now (as TF does), so it takes the saved count
+        return status
