@@ -89,8 +89,6 @@ def to_host(buf, shape: tuple, dtype: D.DType):
     if np is not None:
         a = np.frombuffer(buf, dtype=dtype.name).reshape(shape).copy()
         return a[()] if not shape else a
-    if not shape:
-        return unpack(buf, dtype)[0]
     return HostArray(unpack_array(buf, dtype), shape, dtype)
 
 
@@ -98,7 +96,9 @@ class HostArray:
     """A small read-only ndarray stand-in for pages without numpy.
 
     The values stay in one flat ``array.array`` (bytes, not Python objects), so
-    handing a HostArray back to ``tf.constant`` is a single buffer copy."""
+    handing a HostArray back to ``tf.constant`` is a single buffer copy. A rank-0
+    HostArray stands for numpy's scalar: ``item()``, ``float()``/``int()``, arithmetic,
+    comparisons and ``format`` act on its value."""
 
     __slots__ = ("_flat", "shape", "dtype")
 
@@ -174,8 +174,68 @@ class HostArray:
         for i in range(len(self)):
             yield self[i]
 
+    def _reduce(self, name: str, fn, axis, out_dtype=None):
+        """``fn`` over a list of values along ``axis`` (None: all values)."""
+        vals = _as_list(self._flat, self.dtype)
+        dt = out_dtype or self.dtype
+        if axis is None:
+            return HostArray([fn(vals)], (), dt)
+        r = len(self.shape)
+        if not isinstance(axis, int) or not -r <= axis < max(r, 1):
+            raise ValueError(f"{name}: axis {axis!r} is out of bounds for an array of rank {r}")
+        axis %= r
+        n, inner = self.shape[axis], prod(self.shape[axis + 1:])
+        out = [fn([vals[(o * n + k) * inner + i] for k in range(n)])
+               for o in range(prod(self.shape[:axis])) for i in range(inner)]
+        return HostArray(out, self.shape[:axis] + self.shape[axis + 1:], dt)
+
+    def argmax(self, axis=None):
+        return self._reduce("argmax", lambda v: max(range(len(v)), key=v.__getitem__), axis, D.int64)
+
+    def argmin(self, axis=None):
+        return self._reduce("argmin", lambda v: min(range(len(v)), key=v.__getitem__), axis, D.int64)
+
+    def sum(self, axis=None):
+        return self._reduce("sum", sum, axis)
+
+    def max(self, axis=None):
+        return self._reduce("max", max, axis)
+
+    def min(self, axis=None):
+        return self._reduce("min", min, axis)
+
+    def mean(self, axis=None):
+        dt = self.dtype if self.dtype.kind == "f" else D.float64  # numpy's rule
+        return self._reduce("mean", lambda v: sum(v) / len(v), axis, dt)
+
+    def _value(self, op: str):
+        if self.shape:
+            raise TypeError(f"HostArray {op} works on rank-0 values (shape {self.shape}); "
+                            "use tf ops on tensors, or tolist()")
+        return self.item()
+
     def __float__(self):
         return float(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer HostArrays can be used as an index, not {self.dtype.name}")
+        return int(self._value("index"))
+
+    def __format__(self, spec: str) -> str:
+        return format(self._value("format") if not self.shape else str(self), spec)
+
+    def __round__(self, ndigits=None):
+        return round(self._value("round"), ndigits)
+
+    def __abs__(self):
+        return abs(self._value("abs"))
+
+    def __neg__(self):
+        return -self._value("negation")
+
+    def __hash__(self):
+        return hash(self._value("hash"))
 
     def __int__(self):
         return int(self.item())
@@ -188,8 +248,30 @@ class HostArray:
             return self.shape == other.shape and list(self._flat) == list(other._flat)
         return self.tolist() == other
 
+    def __ne__(self, other):
+        return not self == other
+
     def __repr__(self):
         return f"HostArray({self.tolist()!r}, dtype={self.dtype.name})"
+
+
+def _scalar_op(name: str, fn):
+    def op(self, other):
+        if isinstance(other, HostArray):
+            other = other._value(name)
+        return fn(self._value(name), other)
+    op.__name__ = f"__{name}__"
+    return op
+
+
+for _name, _fn in (("add", lambda a, b: a + b), ("radd", lambda a, b: b + a), ("sub", lambda a, b: a - b),
+                   ("rsub", lambda a, b: b - a), ("mul", lambda a, b: a * b), ("rmul", lambda a, b: b * a),
+                   ("truediv", lambda a, b: a / b), ("rtruediv", lambda a, b: b / a),
+                   ("floordiv", lambda a, b: a // b), ("rfloordiv", lambda a, b: b // a),
+                   ("mod", lambda a, b: a % b), ("pow", lambda a, b: a ** b), ("rpow", lambda a, b: b ** a),
+                   ("lt", lambda a, b: a < b), ("le", lambda a, b: a <= b),
+                   ("gt", lambda a, b: a > b), ("ge", lambda a, b: a >= b)):
+    setattr(HostArray, f"__{_name}__", _scalar_op(_name, _fn))
 
 
 def _nested_index(lst, i):
