@@ -209,7 +209,7 @@ def test_retracing_warning():
 
 
 def test_symbolic_tensor_errors_clearly():
-    @tf.function
+    @tf.function(autograph=False)
     def branchy(x):
         if x > 0:
             return x
@@ -330,3 +330,70 @@ def test_no_warnings_on_plain_calls():
         warnings.simplefilter("error")
         for _ in range(6):
             f(tf.constant(1))
+
+
+# -- autograph ---------------------------------------------------------------------------------
+
+def test_autograph_if_returns_tensor_from_both_branches():
+    @tf.function
+    def f(x):
+        if tf.greater(x, 0):
+            return x
+        else:
+            return 0
+
+    assert f(tf.constant(3)).tolist() == 3
+    r = f(tf.constant(-3))
+    assert isinstance(r, tf.Tensor) and r.tolist() == 0   # a tensor, as autograph makes it
+    assert f.experimental_get_tracing_count() == 1
+    assert "cond" in [o.type for o in f.get_concrete_function(tf.constant(1)).graph.get_operations()]
+
+
+def test_autograph_while_and_nested_if():
+    k = 2
+
+    @tf.function
+    def g(n):
+        s = tf.constant(0)
+        i = tf.constant(0)
+        while i < n:
+            if i % 2 == 0:
+                s = s + i * k
+            i = i + 1
+        return s
+
+    assert g(tf.constant(5)).tolist() == 12        # 2*(0 + 2 + 4)
+    assert g(tf.constant(7)).tolist() == 24        # 2*(0 + 2 + 4 + 6), same graph
+    assert g.experimental_get_tracing_count() == 1
+    code = tf.autograph.to_code(g)
+    assert "ag__.while_stmt" in code and "ag__.if_stmt" in code
+
+
+def test_autograph_python_conditions_stay_python_and_can_be_disabled():
+    @tf.function
+    def f(x, flag):
+        if flag:
+            x = x + 1
+        return x
+
+    assert f(tf.constant(1), True).tolist() == 2 and f(tf.constant(1), False).tolist() == 1
+
+    @tf.function(autograph=False)
+    def h(x):
+        if x > 0:
+            return x
+        return -x
+
+    with pytest.raises(OperatorNotAllowedInGraphError):
+        h(tf.constant(1))
+
+
+def test_autograph_variable_defined_in_one_branch_errors():
+    @tf.function
+    def f(x):
+        if x > 0:
+            y = x
+        return y
+
+    with pytest.raises(ValueError, match="'y' must be defined"):
+        f(tf.constant(1))

@@ -277,6 +277,7 @@ class Function:
         self._warned = False
         self._instances: dict = {}
         self._pure = False
+        self._autograph, self._ag = bool(autograph), None
         if self.input_signature is not None:
             self._check_signature_spec()
 
@@ -431,7 +432,7 @@ class Function:
                     sym_flat.append(v)
             bound = nest.pack_sequence_as(list(arguments.values()), sym_flat)
             b = inspect.BoundArguments(self._sig, dict(zip(arguments.keys(), bound)))
-            out = self.python_function(*b.args, **b.kwargs)
+            out = self._converted()(*b.args, **b.kwargs)
             template, kinds = _outputs(g, out)
         return _Trace(g, template, kinds), hook.created
 
@@ -450,6 +451,16 @@ class Function:
             dys = list(dy) if isinstance(dy, tuple) else [dy]
             return tuple(bwd(*tensors, *dys))
         autodiff.record(tuple(tensors) + tuple(reads), tuple(outs), vjp)
+
+    def _converted(self):
+        """The autograph-converted Python function (converted once; closures read at conversion)."""
+        if not self._autograph:
+            return self.python_function
+        if self._ag is None:
+            from . import autograph
+
+            self._ag = autograph.convert(self.python_function)
+        return self._ag
 
     # -- TF's API
     def get_concrete_function(self, *args, **kwargs) -> ConcreteFunction:
@@ -476,7 +487,7 @@ class Function:
         if f is None or f[0]() is not obj:
             import weakref
 
-            fn = Function(functools.partial(self.python_function, obj), self.input_signature, True,
+            fn = Function(functools.partial(self.python_function, obj), self.input_signature, self._autograph,
                           self.jit_compile, self.reduce_retracing, self._name)
             try:
                 ref = weakref.ref(obj)

@@ -1,0 +1,249 @@
+"""Autograph (basic): Python ``if``/``while`` on symbolic tensors become tf.cond / tf.while_loop.
+
+A source transform with ``ast``: each convertible ``if`` becomes a call of
+``ag__.if_stmt`` with branch functions taking and returning the names the statement
+assigns; each ``while`` becomes ``ag__.while_stmt`` with test/body functions over the
+names the body assigns. At run time the helpers use Python control flow when the
+condition is a Python value or an eager tensor, and the graph ops when it is symbolic.
+An ``if`` whose branches both end in ``return`` (or ``if c: ... return`` followed by the
+rest of the function) becomes one returned ``if_stmt``. Statements containing
+``break``/``continue``/``yield``/``global``/``nonlocal`` (or a ``return`` elsewhere)
+are left as Python.
+"""
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import textwrap
+import types
+
+
+class _Undefined:
+    def __repr__(self):
+        return "<undefined>"
+
+
+UNDEF = _Undefined()
+
+
+def _symbolic(x) -> bool:
+    from ..tensor import Tensor
+    from .graph import TRACER
+
+    return isinstance(x, Tensor) and x._be is TRACER
+
+
+def if_stmt(test, body, orelse, values, names):
+    """``if test:`` over ``names`` (current ``values``); returns their new values."""
+    from .. import control_flow as cf
+
+    if not _symbolic(test):
+        return body(*values) if cf._concrete_bool(test, "if") else orelse(*values)
+    return cf.cond(test, lambda: _defined(body(*values), names, "if"),
+                   lambda: _defined(orelse(*values), names, "else"))
+
+
+def _defined(vals, names, branch):
+    for n, v in zip(names, vals):
+        if v is UNDEF:
+            raise ValueError(f"autograph: {n!r} must be defined before the `if` over a tensor or in both "
+                             f"branches; it is undefined after the {branch} branch")
+    return tuple(vals)
+
+
+def if_return(test, body, orelse):
+    """``if test: return a`` / ``else: return b``: the returned value (a cond in graphs)."""
+    from .. import control_flow as cf
+
+    if not _symbolic(test):
+        return body() if cf._concrete_bool(test, "if") else orelse()
+    return cf.cond(test, body, orelse)
+
+
+def while_stmt(test, body, values, names):
+    """``while test:`` over loop variables ``names``; Python loop until the test is symbolic."""
+    from .. import control_flow as cf
+
+    values = tuple(values)
+    while True:
+        t = test(*values)
+        if _symbolic(t):
+            for n, v in zip(names, values):
+                if v is UNDEF:
+                    raise ValueError(f"autograph: loop variable {n!r} must be defined before a while "
+                                     f"loop over a tensor condition")
+            out = cf.while_loop(lambda *v: test(*v), lambda *v: tuple(body(*v)), list(values))
+            return tuple(out)
+        if not cf._concrete_bool(t, "while"):
+            return values
+        values = tuple(body(*values))
+
+
+# -- the transform --------------------------------------------------------------------------
+
+_BLOCKERS = (ast.Break, ast.Continue, ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Return,
+             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Try)
+
+
+def _blocked(stmts) -> bool:
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, _BLOCKERS):
+                return True
+    return False
+
+
+def _assigned(stmts) -> list:
+    names = []
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in names:
+                names.append(n.id)
+    return names
+
+
+def _ends_return(stmts) -> bool:
+    return bool(stmts) and isinstance(stmts[-1], ast.Return) and not _blocked(stmts[:-1])
+
+
+class _Converter:
+    def __init__(self):
+        self.n = 0
+
+    def fresh(self, base):
+        self.n += 1
+        return f"{base}_{self.n}"
+
+    def block(self, stmts) -> list:
+        out = []
+        for i, s in enumerate(stmts):
+            if isinstance(s, ast.If):
+                rest = stmts[i + 1:]
+                if _ends_return(s.body) and (_ends_return(s.orelse) or (not s.orelse and _ends_return(rest))):
+                    orelse = s.orelse or rest
+                    out.extend(self.if_return(s.test, self.block(s.body), self.block(orelse)))
+                    return out
+                if not _blocked([s]):
+                    out.extend(self.if_(s))
+                    continue
+                s.body, s.orelse = self.block(s.body), self.block(s.orelse)
+            elif isinstance(s, ast.While) and not s.orelse and not _blocked(s.body):
+                out.extend(self.while_(s))
+                continue
+            out.append(s)
+        return out
+
+    def _fn(self, name, params, body, ret_names):
+        args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], kwonlyargs=[], kw_defaults=[],
+                             defaults=[], vararg=None, kwarg=None)
+        body = list(body)
+        if ret_names is not None:
+            body.append(ast.Return(ast.Tuple([ast.Name(n, ast.Load()) for n in ret_names], ast.Load())))
+        return ast.FunctionDef(name=name, args=args, body=body or [ast.Pass()], decorator_list=[], returns=None,
+                               type_params=[])
+
+    def _defaults(self, names):
+        """``try: n / except NameError: n = ag__.UNDEF`` for each name (may be undefined)."""
+        code = "\n".join(f"try:\n    {n}\nexcept NameError:\n    {n} = ag__.UNDEF" for n in names)
+        return ast.parse(code).body if names else []
+
+    def _cleanup(self, names):
+        code = "\n".join(f"if {n} is ag__.UNDEF:\n    del {n}" for n in names)
+        return ast.parse(code).body if names else []
+
+    def _call(self, helper, args):
+        return ast.Call(ast.Attribute(ast.Name("ag__", ast.Load()), helper, ast.Load()), args, [])
+
+    def _names_tuple(self, names, ctx):
+        return ast.Tuple([ast.Name(n, ctx) for n in names], ctx)
+
+    def if_(self, s):
+        names = _assigned(s.body + s.orelse)
+        tb, fb = self.fresh("if_body"), self.fresh("else_body")
+        out = self._defaults(names)
+        out.append(self._fn(tb, names, self.block(s.body), names))
+        out.append(self._fn(fb, names, self.block(s.orelse), names))
+        call = self._call("if_stmt", [s.test, ast.Name(tb, ast.Load()), ast.Name(fb, ast.Load()),
+                                      self._names_tuple(names, ast.Load()),
+                                      ast.Tuple([ast.Constant(n) for n in names], ast.Load())])
+        if names:
+            out.append(ast.Assign([self._names_tuple(names, ast.Store())], call))
+        else:
+            out.append(ast.Expr(call))
+        return out + self._cleanup(names)
+
+    def if_return(self, test, body, orelse):
+        tb, fb = self.fresh("if_body"), self.fresh("else_body")
+        return [self._fn(tb, [], body, None), self._fn(fb, [], orelse, None),
+                ast.Return(self._call("if_return", [test, ast.Name(tb, ast.Load()), ast.Name(fb, ast.Load())]))]
+
+    def while_(self, s):
+        names = _assigned(s.body)
+        tn, bn = self.fresh("loop_test"), self.fresh("loop_body")
+        out = self._defaults(names)
+        out.append(self._fn(tn, names, [ast.Return(s.test)], None))
+        out.append(self._fn(bn, names, self.block(s.body), names))
+        call = self._call("while_stmt", [ast.Name(tn, ast.Load()), ast.Name(bn, ast.Load()),
+                                         self._names_tuple(names, ast.Load()),
+                                         ast.Tuple([ast.Constant(n) for n in names], ast.Load())])
+        out.append(ast.Assign([self._names_tuple(names, ast.Store())], call) if names else ast.Expr(call))
+        return out
+
+
+def _parse(fn):
+    src = textwrap.dedent(inspect.getsource(fn))
+    mod = ast.parse(src)
+    fdef = next(n for n in mod.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    fdef.decorator_list = []
+    return fdef
+
+
+def _transform(fn):
+    fdef = _parse(fn)
+    fdef.body = _Converter().block(fdef.body)
+    return fdef
+
+
+def to_code(fn, recursive=True, experimental_optional_features=None) -> str:
+    """``tf.autograph.to_code``: the converted source of ``fn``."""
+    fn = getattr(fn, "python_function", fn)
+    fdef = _transform(fn)
+    return ast.unparse(ast.fix_missing_locations(ast.Module([fdef], type_ignores=[]))) + "\n"
+
+
+def convert(fn):
+    """``fn`` with its ``if``/``while`` statements converted; ``fn`` itself when its source is
+    unavailable (lambdas, builtins, interactive code) or it has no such statements."""
+    if isinstance(fn, functools.partial):
+        inner = convert(fn.func)
+        return fn if inner is fn.func else functools.partial(inner, *fn.args, **fn.keywords)
+    code = getattr(fn, "__code__", None)
+    if code is None or fn.__name__ == "<lambda>":
+        return fn
+    try:
+        fdef = _parse(fn)
+    except (OSError, TypeError, SyntaxError, StopIteration, IndentationError):
+        return fn
+    if not any(isinstance(n, (ast.If, ast.While)) for n in ast.walk(fdef)):
+        return fn
+    fdef.body = _Converter().block(fdef.body)
+    free = list(code.co_freevars)
+    factory = ast.FunctionDef(name="__ag_factory", args=ast.arguments(
+        posonlyargs=[], args=[ast.arg(n) for n in free], kwonlyargs=[], kw_defaults=[], defaults=[],
+        vararg=None, kwarg=None), body=[fdef, ast.Return(ast.Name(fdef.name, ast.Load()))],
+        decorator_list=[], returns=None, type_params=[])
+    mod = ast.fix_missing_locations(ast.Module([factory], type_ignores=[]))
+    filename = inspect.getsourcefile(fn) or "<autograph>"
+    ns = dict(fn.__globals__)
+    import sys
+
+    ns["ag__"] = sys.modules[__name__]
+    exec(compile(mod, f"<autograph {filename}>", "exec"), ns)
+    inner = next(c for c in ns["__ag_factory"].__code__.co_consts
+                 if isinstance(c, types.CodeType) and c.co_name == fdef.name)
+    cells = dict(zip(code.co_freevars, fn.__closure__ or ()))  # the live cells: closures stay by reference
+    new = types.FunctionType(inner, ns, fn.__name__, fn.__defaults__, tuple(cells[n] for n in inner.co_freevars))
+    new.__kwdefaults__ = fn.__kwdefaults__
+    functools.update_wrapper(new, fn)
+    return new
