@@ -231,8 +231,9 @@ def test_unused_failing_op_is_pruned():
         tf.gather(x, [1])  # index 1 is out of range for one element
         return x
 
-    with pytest.raises((tf.errors.InvalidArgumentError, IndexError)):
-        unused(tf.constant([0.0]))
+    if "CPU" in tf.constant([0.0]).device:  # TF's GPUs gather zeros instead of failing
+        with pytest.raises((tf.errors.InvalidArgumentError, IndexError)):
+            unused(tf.constant([0.0]))
     assert tf.function(unused)(tf.constant([0.0])).tolist() == [0.0]
     cf = tf.function(unused).get_concrete_function(tf.constant([0.0]))
     assert "gather" in [o.name for o in cf.graph.get_operations()]  # recorded, then pruned
