@@ -336,3 +336,35 @@ def test_guide_partial_restore_through_stand_in_checkpoints(tmp_path):
     with pytest.raises(AssertionError):
         status.assert_consumed()  # the kernel, step and optimizer have no object here
     status.expect_partial()
+
+
+def test_mutated_checkpoints_fail_only_with_value_errors(tmp_path):
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from mutate import run_fuzz
+
+    def target():
+        m = tf.Module()
+        m.w = tf.Variable([[1.0, 2.0], [3.0, 4.0]])
+        m.parts = [tf.Variable(1), {"b": tf.Variable([0.5])}]
+        return m
+
+    v = tf.Variable([1.0, 1.0])
+    opt = tf.keras.optimizers.Adam(0.1)
+    opt.apply_gradients([(tf.constant([1.0, 2.0]), v)])
+    prefix = tf.train.Checkpoint(m=target(), v=v, opt=opt).write(str(tmp_path / "good"))
+    with open(prefix + ".safetensors", "rb") as f:
+        blob = f.read()
+    bad_path = str(tmp_path / "bad.safetensors")
+
+    def load(data):
+        with open(bad_path, "wb") as f:
+            f.write(data)
+        fresh_v = tf.Variable([0.0, 0.0])
+        fresh_opt = tf.keras.optimizers.Adam(0.1)
+        fresh_opt.build([fresh_v])
+        tf.train.Checkpoint(m=target(), v=fresh_v, opt=fresh_opt).read(bad_path).expect_partial()
+
+    outcomes = run_fuzz(blob, load, seed=17, count=600, config_bias=0.5)
+    assert outcomes["ValueError"] > 300  # most mutations break the file, and say so

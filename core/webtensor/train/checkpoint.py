@@ -155,6 +155,8 @@ def _check_node(path, i: int, node, n: int, header, used: set) -> None:
     for k, edge in enumerate(kids):
         if not (isinstance(edge, list) and len(edge) == 2 and isinstance(edge[0], str) and _is_id(edge[1], n)):
             raise _bad(path, f"{where}: child {k} is {str(edge)[:60]}, not [name, node id < {n}]")
+    if not isinstance(node.get("slots", []), list):
+        raise _bad(path, f"{where}: slots is not a list")
     for k, s in enumerate(node.get("slots", [])):
         if not (isinstance(s, list) and len(s) == 3 and _is_id(s[0], n) and isinstance(s[1], str)
                 and _is_id(s[2], n)):
@@ -193,8 +195,9 @@ class _Restorer:
         self._live = {}            # node id -> weakref to the matched object
         self._matched_ids = set()  # id() of matched live objects
         self._waiting = {}         # node id -> weakref(obj) with unmatched children or slots
-        self.partial = False       # expect_partial() was called: no warning for unused values
+        self.partial = True        # no warning from a restore that failed while matching
         self._match(0, root)
+        self.partial = False       # True again after expect_partial(): no warning for unused values
 
     # matching
     def _match(self, nid: int, obj) -> None:
