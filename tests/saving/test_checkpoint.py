@@ -127,10 +127,12 @@ def test_restore_none_and_missing_prefix(tmp_path):
         ckpt.restore(str(tmp_path / "nothing-1"))
 
 
-def test_shape_mismatch_names_the_variable(tmp_path):
-    prefix = tf.train.Checkpoint(v=tf.Variable([1.0, 2.0])).write(str(tmp_path / "a"))
+def test_shape_mismatch_names_the_variable_and_assigns_nothing(tmp_path):
+    prefix = tf.train.Checkpoint(a=tf.Variable(7.0), v=tf.Variable([1.0, 2.0])).write(str(tmp_path / "a"))
+    a = tf.Variable(0.0)
     with pytest.raises(ValueError, match=r"'v/.ATTRIBUTES/VARIABLE_VALUE' has shape \[2\].*\[3\]"):
-        tf.train.Checkpoint(v=tf.Variable([0.0, 0.0, 0.0])).read(prefix)
+        tf.train.Checkpoint(a=a, v=tf.Variable([0.0, 0.0, 0.0])).read(prefix)
+    assert float(a.numpy()) == 0.0  # matched first, but not assigned: the restore failed
 
 
 def _write_raw(path, graph, tensors=(), meta=None):

@@ -196,7 +196,11 @@ class _Restorer:
         self._matched_ids = set()  # id() of matched live objects
         self._waiting = {}         # node id -> weakref(obj) with unmatched children or slots
         self.partial = True        # no warning from a restore that failed while matching
+        self._staged = []          # (variable, value) found by the first match, assigned together
         self._match(0, root)
+        for var, value in self._staged:
+            var.assign(value)
+        self._staged = None
         self.partial = False       # True again after expect_partial(): no warning for unused values
 
     # matching
@@ -231,7 +235,11 @@ class _Restorer:
         if e.dtype.kind != obj.dtype.kind and not (e.dtype.is_floating and obj.dtype.is_floating):
             raise ValueError(f"restore from {self._path}: {key!r} is {e.dtype.name} in the checkpoint "
                              f"but the variable {obj.name!r} is {obj.dtype.name}")
-        obj.assign(st.to_tensor(e, raw, obj.dtype))
+        value = st.to_tensor(e, raw, obj.dtype)
+        if self._staged is None:
+            obj.assign(value)
+        else:  # a bad value found later leaves every variable as it was
+            self._staged.append((obj, value))
         del self._data[key]
 
     def _expand(self, nid: int, obj) -> list:
