@@ -147,3 +147,13 @@ def test_negative_dimension(make):
 def test_huge_size_is_resource_exhausted(make, op):
     _raises(lambda: make([10**6, 10**6]), op, "(1000000, 1000000)", "4000000000000 bytes",
             exc=ResourceExhaustedError)
+
+
+def test_segment_count_and_axis_arguments():
+    _raises(lambda: tf.math.unsorted_segment_sum(tf.ones([3]), [0, 1, 0], -1), "num_segments", "-1")
+    _raises(lambda: tf.expand_dims(tf.ones([2]), "0"), "expand_dims", "axis", "'0'")
+
+
+def test_broadcast_past_every_backends_sizes_is_resource_exhausted():
+    """4 TB: the GPU's u32 kernel parameters overflowed with a struct.error before."""
+    _raises(lambda: tf.ones([10**6, 1]) + tf.ones([1, 10**6]), "add", exc=ResourceExhaustedError)

@@ -85,3 +85,8 @@ def test_sparse_categorical_crossentropy_fit_with_uint8_labels_matches_int32():
         losses.append(h.history["loss"])
     assert all(math.isfinite(v) for v in losses[0])
     assert all(abs(a - b) < 1e-6 for a, b in zip(*losses)), losses
+
+
+def test_embedding_sizes_must_be_positive():
+    with pytest.raises(ValueError, match="input_dim = -1"):
+        tf.keras.layers.Embedding(-1, 2)

@@ -797,7 +797,12 @@ def _serialized(method):
     @functools.wraps(method)
     def run(self, *args, **kwargs):
         with self._lock:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except struct.error as e:  # a size past the kernels' u32 parameters (the core refused < 0)
+                shapes = ", ".join(str(getattr(a, "shape", a)) for a in args)[:200]
+                raise ResourceExhaustedError(f"{method.__name__}: a size exceeds the GPU kernels' 32-bit "
+                                             f"parameters ({e}); operands {shapes}") from None
 
     return run
 

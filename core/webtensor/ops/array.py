@@ -208,7 +208,7 @@ def _pyrange_rev(r):
 def expand_dims(input, axis, name=None) -> Tensor:
     x = one(input, "expand_dims")
     s = tuple(x._h.shape)
-    ax = normalize_axis(int(axis), len(s) + 1, "expand_dims")
+    ax = normalize_axis(axis, len(s) + 1, "expand_dims")
     return reshape(x, s[:ax] + (1,) + s[ax:])
 
 
@@ -689,7 +689,9 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
     if s[:len(si)] != si:
         raise InvalidArgumentError(f"unsorted_segment_sum: segment_ids shape {si} must be a prefix of "
                                    f"data shape {s}")
-    n = int(num_segments)
+    n = as_int(num_segments, "unsorted_segment_sum", "num_segments")
+    if n < 0:
+        raise InvalidArgumentError(f"unsorted_segment_sum: num_segments must be non-negative, got {n}")
     flat_ids = reshape(ids, (prod(si),))
     flat = reshape(x, (prod(si),) + s[len(si):])
     return _scatter_add(flat_ids, flat, (n,) + s[len(si):], 0)
