@@ -8,6 +8,8 @@ real backend.
 """
 from __future__ import annotations
 
+import functools
+
 from .. import dtypes as D
 from ..backends.base import COMPARISONS
 from ..errors import InvalidArgumentError
@@ -429,28 +431,35 @@ class Program:
                 frees.setdefault(k, []).append(i)
         for k, st in enumerate(steps):
             st[3] = tuple(frees.get(k, ()))
-        self.steps = [tuple(s) for s in steps]
+        self.steps = [tuple(st) for st in steps]
+        self.run = self._generate()
 
     def _new(self):
         self.nslots += 1
         return self.nslots - 1
 
-    def run(self, handles) -> list:
-        env = [None] * self.nslots
-        for i, h in zip(self.in_slots, handles):
-            env[i] = h
+    def _generate(self):
+        """Straight-line Python for the steps: ``s3 = f0(s1, s2)``, ``del s1`` after last use."""
+        ns = {}
+        lines = ["def run(handles):", "    " + ", ".join(f"s{i}" for i in self.in_slots) +
+                 (", = handles" if self.in_slots else " = ()")] if self.in_slots else ["def run(handles):"]
         for i, h in self.consts:
-            env[i] = h
-        for fn, ins, outs, frees in self.steps:
-            r = fn(*[env[i] for i in ins])
+            ns[f"c{i}"] = h
+            lines.append(f"    s{i} = c{i}")
+        for k, (fn, ins, outs, frees) in enumerate(self.steps):
+            ns[f"f{k}"] = fn
+            call = f"f{k}({', '.join(f's{i}' for i in ins)})"
             if len(outs) == 1:
-                env[outs[0]] = r
+                lines.append(f"    s{outs[0]} = {call}")
             elif outs:
-                for o, v in zip(outs, r):
-                    env[o] = v
-            for i in frees:
-                env[i] = None
-        return [env[i] for i in self.out_slots]
+                lines.append(f"    {', '.join(f's{o}' for o in outs)}, = {call}")
+            else:
+                lines.append(f"    {call}")
+            if frees:
+                lines.append(f"    del {', '.join(f's{i}' for i in frees)}")
+        lines.append(f"    return [{', '.join(f's{i}' for i in self.out_slots)}]")
+        exec("\n".join(lines), ns)
+        return ns["run"]
 
 
 def _with_moves(fn, movers, nb):
@@ -478,6 +487,10 @@ def _bind(n, be):
         meth = getattr(be, t)
         pre = tuple(a[k] for k in pre)
         post = tuple(a[k] for k in post)
+        if not post:
+            return functools.partial(meth, *pre) if pre else meth
+        if len(n.inputs) == 1 and not pre:
+            return lambda x: meth(x, *post)
         return lambda *hs: meth(*pre, *hs, *post)
     if t == "concat":
         axis = a["axis"]

@@ -270,6 +270,10 @@ class Function:
         self._name = name or getattr(fn, "__name__", "function")
         functools.update_wrapper(self, fn)
         self._sig = inspect.signature(fn)
+        params = list(self._sig.parameters.values())
+        self._pnames = [q.name for q in params]
+        self._simple = all(q.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for q in params)
+        self._exact: dict = {}
         self._visible: list = []        # ConcreteFunctions, one per signature TF would trace for
         self._tracing_count = 0
         self._variables_made = False
@@ -289,6 +293,8 @@ class Function:
                                 f"sequence of TensorSpec objects, got {s!r}")
 
     def _bind(self, args, kwargs):
+        if self._simple and not kwargs and len(args) == len(self._pnames):
+            return dict(zip(self._pnames, args))
         try:
             b = self._sig.bind(*args, **kwargs)
         except TypeError as e:
@@ -353,9 +359,17 @@ class Function:
         return self._run(cf, key, arguments, flat)
 
     def _find(self, key, arguments):
+        try:
+            cf = self._exact.get(key)
+        except TypeError:
+            cf = None
+        if cf is not None:
+            self._note(False)
+            return cf
         for cf in self._visible:
             if _compatible(cf._key, key):
                 self._note(False)
+                self._remember(key, cf)
                 return cf
         gkey = key
         if self.input_signature is not None:
@@ -370,10 +384,21 @@ class Function:
         cf = ConcreteFunction(self, gkey, self._names(arguments))
         self._visible.append(cf)
         self._note(True)
+        self._remember(key, cf)
         return cf
+
+    def _remember(self, key, cf):
+        try:
+            self._exact[key] = cf
+        except TypeError:
+            pass
 
     def _note(self, traced):
         """TF's retracing warning: 5 out of the last 5 calls traced."""
+        if not traced:  # an untraced call breaks the run of retracing calls
+            if self._recent:
+                self._recent = []
+            return
         self._recent = (self._recent + [traced])[-5:]
         if len(self._recent) == 5 and all(self._recent) and not self._warned:
             self._warned = True
