@@ -60,7 +60,7 @@ def live(models, app_dir, tmp_path):
 
     copy = tmp_path / "models"
     shutil.copytree(models, copy)
-    srv = BackgroundServer(create_app(str(copy), str(app_dir), poll_interval=0.1))
+    srv = BackgroundServer(create_app(str(copy), str(app_dir), poll_interval=0.1, allow_upload=True))
     srv.models = copy
     yield srv
     srv.stop()

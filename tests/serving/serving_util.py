@@ -79,6 +79,11 @@ class Client:
         return self.call("POST", path, body, {"Content-Type": "application/json"})
 
 
+def upload_headers(url: str) -> dict:
+    """What the app's own page sends with "Send to server": its Origin, a binary type."""
+    return {"Origin": url, "Content-Type": "application/octet-stream"}
+
+
 def start(models: Path, **options):
     from webtensor.serving.app import BackgroundServer, create_app
 

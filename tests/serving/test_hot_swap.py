@@ -96,7 +96,7 @@ def test_an_in_flight_request_finishes_on_its_version(server, client, models):
     body = json.dumps({"instances": x}).encode()
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=60) as s:
-        s.sendall(f"POST /v1/models/digits:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        s.sendall(f"POST /v1/models/digits:predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
                   f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:10])
         time.sleep(1.0)  # the request has started: its handler has picked version 1
         write_version(models, "digits", 2)

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from serving_util import Client, instances, reference, start, write_version
+from serving_util import Client, instances, reference, start, upload_headers, write_version
 from util import assert_close
 
 pytestmark = pytest.mark.native
@@ -196,20 +196,28 @@ def test_cli_serves_on_127_0_0_1_by_default(models, tmp_path):
         proc.stdout.close()
 
 
-def test_read_only_server_refuses_uploads(models):
-    srv = start(models, allow_upload=False)
+def test_uploads_are_off_by_default(models):
+    srv = start(models)
     try:
         data = (models / "digits/1/model.safetensors").read_bytes()
-        status, body = Client(srv.url).call("POST", "/models/digits", data)
-        assert status == 403 and "read-only" in body["error"]
+        status, body = Client(srv.url).call("POST", "/models/digits", data, upload_headers(srv.url))
+        assert status == 403 and "--allow-uploads" in body["error"]
         assert not (models / "digits/2").exists()
     finally:
         srv.stop()
 
 
-def test_upload_adds_the_next_version(client, models, tmp_path):
+@pytest.fixture
+def uploads(models):
+    srv = start(models, allow_upload=True)
+    yield srv
+    srv.stop()
+
+
+def test_upload_adds_the_next_version(uploads, models, tmp_path):
+    client = Client(uploads.url)
     new = write_version(tmp_path / "elsewhere", "digits", 7, seed=99)
-    status, body = client.call("POST", "/models/digits", new.read_bytes())
+    status, body = client.call("POST", "/models/digits", new.read_bytes(), upload_headers(uploads.url))
     assert (status, body["version"]) == (201, "2")
     assert (models / "digits/2/model.safetensors").read_bytes() == new.read_bytes()
     statuses = {s["version"]: s["state"] for s in client.get("/v1/models/digits")[1]["model_version_status"]}
@@ -225,10 +233,10 @@ def test_upload_adds_the_next_version(client, models, tmp_path):
     ("..", None, 404),
     ("a%2F..%2F..%2Fescape", None, 404),
 ])
-def test_bad_uploads_are_refused_and_write_nothing(client, models, name, data, code):
+def test_bad_uploads_are_refused_and_write_nothing(uploads, models, name, data, code):
     if data is None:
         data = (models / "digits/1/model.safetensors").read_bytes()
-    status, body = client.call("POST", f"/models/{name}", data)
+    status, body = Client(uploads.url).call("POST", f"/models/{name}", data, upload_headers(uploads.url))
     assert status == code and "error" in body
     assert sorted(p.name for p in (models / "digits").iterdir()) == ["1"]
     assert sorted(p.name for p in models.iterdir()) == ["digits"]

@@ -5,30 +5,42 @@
     POST /v1/models/{name}[/versions/{v}]:predict     {"instances": [...]} or {"inputs": ...}
     GET  /models.json                                 the gallery (what the page lists)
     GET  /models/{name}/{v}.safetensors               a version's file, for in-page inference
-    POST /models/{name}                               a new version (body: the file); 201
-    GET  /...                                         the web app's static files
+    POST /models/{name}                               a new version (body: the file); 201, only
+                                                      with --allow-uploads (see ``check_upload``)
+    GET  /...                                         the files the site build wrote into --app
 
-Every error is TF Serving's ``{"error": "..."}`` with a 4xx/5xx status.
+Every error is TF Serving's ``{"error": "..."}`` with a 4xx/5xx status. Every request's
+``Host`` must be an allowed name (DNS rebinding); responses are strict JSON (no bare
+``NaN``); request JSON nests at most ``MAX_JSON_DEPTH`` deep.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
+import math
+import re
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from .repository import Repository, parse_version
+from .site import SITE_MANIFEST
 from .servable import RequestError
 from .worker import MAX_BATCH_ROWS, Worker
 
 MAX_BODY = 32 * 1024 * 1024
+MAX_ROWS = 4096          # instances in one predict request (--max-rows)
+MAX_JSON_DEPTH = 64      # nesting of a request's JSON; a rank-8 batch needs 10
+WORKERS = 4              # predict worker threads (--workers)
+SIMPLE_TYPES = ("", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data")
+NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
 def error(message: str, status: int) -> Response:
@@ -36,8 +48,47 @@ def error(message: str, status: int) -> Response:
 
 
 def _json(obj, status: int = 200) -> Response:
-    body = json.dumps(obj, separators=(",", ":"), allow_nan=True)
+    try:
+        body = json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a NaN or infinity in an output: proto3 JSON's strings, not bare tokens
+        body = json.dumps(_finite(obj), separators=(",", ":"), allow_nan=False)
     return Response(body, status, media_type="application/json")
+
+
+def _finite(obj):
+    """``obj`` with NaN/inf floats as proto3 JSON spells them: "NaN", "Infinity", "-Infinity"."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else NON_FINITE.get(obj, "NaN")
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    return obj
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_PAIR = re.compile(rb"\[\]|\{\}")
+
+
+def check_depth(body: bytes, limit: int = MAX_JSON_DEPTH) -> None:
+    """400 when ``body``'s arrays/objects nest deeper than ``limit`` (Python's parser
+    recurses per level: deep nesting is a RecursionError, a 500). Linear: strings are
+    cut out, then innermost pairs removed ``limit`` times, each pass in C."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return
+    brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    too_deep = re.search(rb"[\[{]{%d}" % (limit + 1), brackets) is not None
+    for _ in range(limit):
+        if too_deep or not brackets:
+            break
+        brackets, n = _PAIR.subn(b"", brackets)
+        if n == 0:
+            break  # unbalanced: the parser reports it
+    else:
+        too_deep = _PAIR.search(brackets) is not None
+    if too_deep:
+        raise RequestError(f"JSON Parse error: the request nests arrays/objects more than {limit} deep")
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -64,12 +115,25 @@ def _version(request: Request) -> int | None:
     return v
 
 
-def parse_predict(body: bytes, servable) -> tuple:
-    """A predict body -> (columns: input name -> batch-first nested lists, row format?)."""
+def parse_predict(body: bytes, servable, max_rows: int = MAX_ROWS) -> tuple:
+    """A predict body -> (columns: input name -> batch-first nested lists, row format?).
+
+    ``NaN``, ``Infinity`` and ``-Infinity`` are accepted as numbers, as TF Serving's
+    REST API accepts them (its "JSON conformance" note); nesting is bounded."""
+    check_depth(body)
     try:
         req = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise RequestError(f"JSON Parse error: {e}") from None
+    columns, rows = _columns(req, servable)
+    for name, col in columns.items():
+        if isinstance(col, list) and len(col) > max_rows:
+            raise RequestError(f"input {name!r}: {len(col)} instances are over this server's limit of "
+                               f"{max_rows} per request (--max-rows); split the request")
+    return columns, rows
+
+
+def _columns(req, servable) -> tuple:
     if not isinstance(req, dict):
         raise RequestError("the request body must be a JSON object with \"instances\" or \"inputs\"")
     sig = req.get("signature_name", "serving_default")
@@ -111,10 +175,97 @@ def shape_predict(out: dict, servable, row_format: bool) -> dict:
     return {"predictions": [{k: out[k][i] for k in names} for i in range(n)]}
 
 
+def hostname(host: str) -> str:
+    """The name in a ``Host`` header, without its port: ``[::1]:80`` -> ``::1``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    name, _, port = host.rpartition(":")
+    return name if name and port.isdigit() else host
+
+
+class HostCheck:
+    """ASGI middleware: a request whose ``Host`` is not an allowed name gets 400 before
+    any route runs, so a page on evil.example that rebinds its DNS to this server's
+    address cannot read the API through the victim's browser."""
+
+    def __init__(self, app, allowed: tuple):
+        self.app, self.allowed = app, frozenset(hostname(h) for h in allowed)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            raw = dict(scope.get("headers") or ()).get(b"host", b"").decode("latin-1")
+            if hostname(raw) not in self.allowed:
+                names = ", ".join(sorted(self.allowed))
+                await error(f"Host {raw!r} is not served here (allowed: {names}; add one with --allowed-host)",
+                            400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def check_upload(request: Request, allowed: bool, token: str | None) -> None:
+    """An upload replaces what ``latest`` serves, so a cross-site page must not be able
+    to send one: off unless --allow-uploads; an ``Origin``, when sent, must be this
+    server's; and the request must carry the --upload-token (``Authorization: Bearer``)
+    or be what no cross-site form can send without a CORS preflight (which this server
+    never grants): an ``Origin`` and a non-simple ``Content-Type``."""
+    if not allowed:
+        raise RequestError("this server does not accept new versions (start it with --allow-uploads)", 403)
+    origin = request.headers.get("origin")
+    mine = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    if origin is not None and origin != mine:
+        raise RequestError(f"upload refused: Origin {origin!r} is not this server ({mine!r})", 403)
+    given = request.headers.get("authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return
+    if given and token:
+        raise RequestError("upload refused: wrong upload token", 403)
+    if origin is None:
+        raise RequestError("upload refused: send it from the app (same Origin) or with the upload token "
+                           "(Authorization: Bearer ..., --upload-token)", 403)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype in SIMPLE_TYPES:
+        raise RequestError(f"upload refused: Content-Type {ctype or '(none)'!r} is one a cross-site form can "
+                           f"send; use application/octet-stream", 403)
+
+
+class SiteFiles:
+    """The static files of an --app folder: exactly those its manifest lists (what
+    ``python -m webtensor site`` wrote), never a dotfile or anything added later."""
+
+    def __init__(self, root):
+        self.root = Path(root).resolve()
+        manifest = self.root / SITE_MANIFEST
+        try:
+            names = json.loads(manifest.read_text())["files"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"--app {root}: not a site built by `python -m webtensor site` (no readable "
+                             f"{SITE_MANIFEST}: {e})") from None
+        self.files = {}
+        for rel in names:
+            parts = rel.split("/") if isinstance(rel, str) else [""]
+            if any(not p or p.startswith(".") for p in parts):
+                continue
+            path = self.root.joinpath(*parts)
+            if path.resolve().is_relative_to(self.root):
+                self.files[rel] = path
+
+    def lookup(self, url_path: str) -> Path | None:
+        rel = url_path.lstrip("/")
+        if rel == "" or rel.endswith("/"):
+            rel += "index.html"
+        path = self.files.get(rel) or self.files.get(rel + "/index.html")
+        return path if path is not None and path.is_file() else None
+
+
 def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_interval: float = 1.0,
-               max_body: int = MAX_BODY, allow_upload: bool = True, max_batch: int = MAX_BATCH_ROWS) -> Starlette:
-    """The ASGI app; its lifespan starts the worker and the model poller and stops them."""
+               max_body: int = MAX_BODY, allow_upload: bool = False, upload_token: str | None = None,
+               max_batch: int = MAX_BATCH_ROWS, max_rows: int = MAX_ROWS, workers: int = WORKERS,
+               allowed_hosts: tuple = ("127.0.0.1", "localhost"), loader=None) -> Starlette:
+    """The ASGI app; its lifespan starts the predict workers and the model poller and
+    stops them. ``loader(name, version, path) -> Servable`` loads versions (tests)."""
     state: dict = {}
+    site = SiteFiles(app_dir) if app_dir is not None else None
 
     def repo() -> Repository:
         return state["repository"]
@@ -131,7 +282,7 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
     async def predict(request: Request) -> Response:
         s = repo().get(request.path_params["name"], _version(request))
         body = await read_body(request, max_body)
-        columns, rows = parse_predict(body, s)
+        columns, rows = await run_in_threadpool(parse_predict, body, s, max_rows)
         out = await asyncio.wrap_future(state["worker"].predict(s, columns))
         return _json(shape_predict(out, s, rows))
 
@@ -147,13 +298,18 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
                             headers={"Cache-Control": "no-cache"})
 
     async def upload(request: Request) -> Response:
-        if not allow_upload:
-            raise RequestError("this server does not accept new versions (started with --read-only)", 403)
+        check_upload(request, allow_upload, upload_token)
         body = await read_body(request, max_body)
         name = request.path_params["name"]
         version = await run_in_threadpool(repo().add_version, name, body)
         return _json({"name": name, "version": str(version),
                       "url": f"models/{name}/{version}.safetensors"}, 201)
+
+    async def static(request: Request) -> Response:
+        path = site.lookup(request.path_params["path"])
+        if path is None:
+            raise RequestError(f"not found: /{request.path_params['path']}", 404)
+        return FileResponse(path)
 
     routes = [
         Route("/v1/models/{name}:predict", predict, methods=["POST"]),
@@ -166,13 +322,14 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
         Route("/models/{name}/{version}.safetensors", model_file, methods=["GET"]),
         Route("/models/{name}", upload, methods=["POST"]),
     ]
-    if app_dir is not None:
-        routes.append(Mount("/", StaticFiles(directory=app_dir, html=True)))
+    if site is not None:
+        routes.append(Route("/{path:path}", static, methods=["GET", "HEAD"]))
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        worker = Worker(max_batch)
-        repository = Repository(models, worker, keep=keep, poll_interval=poll_interval)
+        worker = Worker(max_batch, threads=workers)
+        repository = Repository(models, worker, keep=keep, poll_interval=poll_interval,
+                                **({"loader": loader} if loader is not None else {}))
         await run_in_threadpool(repository.start)
         state.update(worker=worker, repository=repository)
         app.state.repository = repository
@@ -191,17 +348,56 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         return error(f"{type(exc).__name__}: {exc}", 500)
 
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={
-        RequestError: on_request_error, HTTPException: on_http_error, Exception: on_unexpected})
+    from starlette.middleware import Middleware
+
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(HostCheck, allowed=tuple(allowed_hosts))],
+                     exception_handlers={RequestError: on_request_error, HTTPException: on_http_error,
+                                         Exception: on_unexpected})
+
+
+HEADER_TIMEOUT = 10.0    # seconds a connection may take to send a request's headers
+KEEP_ALIVE = 5.0         # seconds an idle keep-alive connection stays open
+MAX_CONNECTIONS = 1000   # open connections; more are closed at once
+
+
+def protocol(header_timeout: float = HEADER_TIMEOUT, max_connections: int = MAX_CONNECTIONS):
+    """uvicorn's h11 protocol with a header-read timeout and a connection cap: uvicorn
+    arms its keep-alive timer only after a response, so a socket that never sends a
+    request (or sends half its headers) would stay open for ever."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class Protocol(H11Protocol):
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            if len(self.connections) > max_connections:
+                self.transport.close()
+                return
+            # cancelled by uvicorn once a request's headers are in; re-armed (keep-alive) after it
+            self.timeout_keep_alive_task = self.loop.call_later(header_timeout, self.timeout_keep_alive_handler)
+
+    return Protocol
+
+
+def server_config(app, header_timeout: float = HEADER_TIMEOUT, keep_alive: float = KEEP_ALIVE,
+                  max_connections: int = MAX_CONNECTIONS, **kw):
+    """The uvicorn Config every server here runs with (timeouts, connection cap)."""
+    import uvicorn
+
+    return uvicorn.Config(app, http=protocol(header_timeout, max_connections), timeout_keep_alive=keep_alive,
+                          **kw)
 
 
 def serve(models: str = "models", host: str = "127.0.0.1", port: int = 8000, app_dir: str | None = None,
-          **options) -> None:
-    """Run the server until interrupted (uvicorn; one process, one webtensor worker)."""
+          allowed_hosts: tuple = (), header_timeout: float = HEADER_TIMEOUT, keep_alive: float = KEEP_ALIVE,
+          max_connections: int = MAX_CONNECTIONS, **options) -> None:
+    """Run the server until interrupted (uvicorn, one process, a pool of predict workers).
+    Allowed ``Host`` names: the bind address, ``localhost`` and ``allowed_hosts``."""
     import uvicorn
 
-    uvicorn.run(create_app(models, app_dir, **options), host=host, port=port, log_level="info")
-
+    hosts = (host, "localhost", *allowed_hosts)
+    config = server_config(create_app(models, app_dir, allowed_hosts=hosts, **options), header_timeout,
+                           keep_alive, max_connections, host=host, port=port, log_level="info")
+    uvicorn.Server(config).run()
 
 
 class BackgroundServer:
@@ -210,7 +406,7 @@ class BackgroundServer:
     ``url`` is its origin and ``app.state.repository`` its model repository once
     started; ``stop()`` shuts it down and waits for the thread."""
 
-    def __init__(self, app: Starlette, host: str = "127.0.0.1"):
+    def __init__(self, app: Starlette, host: str = "127.0.0.1", **config):
         import socket
         import threading
         import time
@@ -222,8 +418,8 @@ class BackgroundServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, 0))
         self.url = f"http://{host}:{self._sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5)
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn.Server(server_config(app, log_level="warning", lifespan="on",
+                                                    timeout_graceful_shutdown=5, **config))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
                                         name="webtensor-server", daemon=True)
         self._thread.start()

@@ -15,8 +15,13 @@ def _serve(args) -> int:
     else:
         print(f"webtensor: the REST API at http://{args.host}:{args.port}/v1/models/<name> "
               f"(no --app folder: no web app)", flush=True)
+    if args.read_only and args.allow_uploads:
+        raise ValueError("serve: --read-only and --allow-uploads contradict each other")
     serve(args.models, args.host, args.port, args.app, keep=args.keep, poll_interval=args.poll,
-          max_body=int(args.max_body_mb * 1024 * 1024), allow_upload=not args.read_only, max_batch=args.max_batch)
+          max_body=int(args.max_body_mb * 1024 * 1024), allow_upload=args.allow_uploads,
+          upload_token=args.upload_token, max_batch=args.max_batch, max_rows=args.max_rows, workers=args.workers,
+          allowed_hosts=tuple(args.allowed_host), header_timeout=args.header_timeout,
+          keep_alive=args.keep_alive, max_connections=args.max_connections)
     return 0
 
 
@@ -41,7 +46,20 @@ def add_commands(sub) -> None:
     s.add_argument("--poll", type=float, default=1.0, help="seconds between scans of the model directory")
     s.add_argument("--max-body-mb", type=float, default=32, help="request bodies over this get 413")
     s.add_argument("--max-batch", type=int, default=256, help="rows of queued requests run as one model call (1: no batching)")
-    s.add_argument("--read-only", action="store_true", help="refuse new versions sent by the app (POST /models/{name})")
+    s.add_argument("--max-rows", type=int, default=4096, help="instances one predict request may carry (400 above)")
+    s.add_argument("--workers", type=int, default=4, help="predict worker threads (a slow request holds only one)")
+    s.add_argument("--allow-uploads", action="store_true",
+                   help="accept new versions (POST /models/{name}) from the app's own pages (same Origin, "
+                        "non-simple Content-Type) or with --upload-token")
+    s.add_argument("--upload-token", default=None, help="with --allow-uploads: also accept uploads carrying "
+                                                         "'Authorization: Bearer TOKEN' (scripts)")
+    s.add_argument("--read-only", action="store_true", help="refuse uploads (the default; kept for old scripts)")
+    s.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                   help="a Host name to answer besides the bind address and localhost (repeatable)")
+    s.add_argument("--header-timeout", type=float, default=10.0, help="seconds a connection has to send "
+                                                                      "a request's headers before it is closed")
+    s.add_argument("--keep-alive", type=float, default=5.0, help="seconds an idle keep-alive connection stays open")
+    s.add_argument("--max-connections", type=int, default=1000, help="open connections; more are closed at once")
     s.set_defaults(run=_serve)
     t = sub.add_parser("site", help="a self-contained static folder that runs a model in the page")
     t.add_argument("source", help="a model .safetensors file (one page with <webtensor-model>), or a "

@@ -3,7 +3,8 @@
 Layout (TF Serving's): ``{root}/{name}/{version}/model.safetensors``, versions are
 integers, the highest ``keep`` loadable versions of each model are served, and requests
 without a version get the highest. A poller rescans the directory; a new or changed
-version is loaded on the webtensor worker, then published by replacing one dict
+version is loaded on the poller's thread (never on a predict worker, so a slow load
+stalls no predict), then published by replacing one dict
 (``snapshot``): a request reads the snapshot once, so it finishes on the version it
 started with, and no request ever sees a half-loaded model. A version that fails to
 load is reported in its status and retried only when its file changes; the versions
@@ -18,7 +19,7 @@ import secrets
 import threading
 from pathlib import Path
 
-from .servable import RequestError, Servable, load_servable
+from .servable import RequestError, Servable, load_servable, load_webtensor
 
 MODEL_FILE = "model.safetensors"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}\Z")
@@ -80,6 +81,7 @@ class Repository:
         self.worker, self.keep, self.poll_interval, self.loader = worker, keep, poll_interval, loader
         self.snapshot: dict = {}
         self._failed: dict = {}   # (name, version) -> (file signature, error message)
+        self._uploaded: dict = {}  # (name, version) -> (file signature, Servable): validated once
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = None
@@ -163,8 +165,9 @@ class Repository:
             failed = self._failed.get((name, v))
             if failed is not None and failed[0] == sig:
                 continue
+            pre = self._uploaded.pop((name, v), None)
             try:
-                s = self.worker.submit(self.loader, name, v, path).result()
+                s = pre[1] if pre is not None and pre[0] == sig else self.loader(name, v, path)
             except Exception as e:  # noqa: BLE001 - any load failure is reported, not raised
                 self._failed[(name, v)] = (sig, f"{type(e).__name__}: {e}")
                 log.warning("model %s version %d failed to load: %s", name, v, e)
@@ -205,11 +208,13 @@ class Repository:
 
     def add_version(self, name: str, data: bytes) -> int:
         """Validate ``data`` as a servable model, write it as the next version (a directory
-        renamed into place, so the poller never sees a partial file) and load it."""
+        renamed into place, so the poller never sees a partial file) and publish the
+        model that validated: an upload is parsed once, by the loader that serves it."""
         if not valid_name(name):
             raise RequestError(f"invalid model name {name!r}: use letters, digits, '_', '-', '.'", 404)
         try:
-            self.worker.submit(_check_model_bytes, name, data).result()
+            model = load_webtensor(bytes(data))
+            Servable(name, 0, "", model)  # its signature must be servable
         except RequestError:
             raise
         except Exception as e:  # noqa: BLE001 - a bad upload is the client's to fix
@@ -229,14 +234,12 @@ class Repository:
             except BaseException:
                 _remove_tree(tmp)
                 raise
+            path = folder / str(version) / MODEL_FILE
+            st = path.stat()
+            self._uploaded[(name, version)] = ((st.st_size, st.st_mtime_ns, st.st_ino),
+                                               Servable(name, version, str(path), model))
         self.refresh()
         return version
-
-
-def _check_model_bytes(name: str, data: bytes) -> None:
-    from ..saving import load_model
-
-    Servable(name, 0, "", load_model(bytes(data), compile=False))
 
 
 def _listdir(folder: Path) -> list:

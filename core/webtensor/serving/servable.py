@@ -126,8 +126,25 @@ class Servable:
             "method_name": "tensorflow/serving/predict"}}
 
 
-def load_servable(name: str, version: int, path: str) -> Servable:
-    """Load a model file through the one validating loader."""
-    from ..saving import load_model
+def load_webtensor(source):
+    """A model from a webtensor model file only (path or bytes), through the one
+    validating loader: never a Keras import, whatever the file's name or first bytes, so
+    a version is always loaded by the format that validated it (a polyglot file that is
+    also a zip stays a safetensors file). The server never touches HDF5."""
+    from .. import saving
 
-    return Servable(name, version, path, load_model(path, compile=False))
+    loader = getattr(saving, "load_webtensor_model", None)
+    if loader is not None:
+        return loader(source, compile=False)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return saving.load_model(source, compile=False)  # bytes are never sniffed
+    with open(source, "rb") as f:  # a file object is never sniffed either
+        try:
+            return saving.load_model(f, compile=False)
+        except ValueError as e:
+            raise ValueError(f"{source}: {e}") from None
+
+
+def load_servable(name: str, version: int, path: str) -> Servable:
+    """Load a version's model file (webtensor format only)."""
+    return Servable(name, version, path, load_webtensor(path))

@@ -72,6 +72,17 @@ def _web_source(path: Path) -> Path:
     return path
 
 
+SITE_MANIFEST = "site-files.json"  # the server's --app serves exactly these files
+
+
+def write_manifest(out: Path) -> Path:
+    """List every file the build wrote (never a dotfile): what ``serve --app`` may serve."""
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts))
+    (out / SITE_MANIFEST).write_text(json.dumps({"files": files}, indent=0) + "\n")
+    return out
+
+
 def model_name(model_file: Path) -> str:
     """``digits`` for digits.safetensors, and for models/digits/3/model.safetensors."""
     if model_file.name == MODEL_FILE and parse_version(model_file.parent.name) is not None:
@@ -96,7 +107,7 @@ def build_embed(model_file, out, runtime=None) -> Path:
     info = {"name": name, "file": file, **servable.describe()}
     (out / "index.html").write_text(page.replace("MODEL_FILE", file).replace("MODEL_NAME", name)
                                         .replace("MODEL_INFO", json.dumps(info).replace("<", "\\u003c")))
-    return out
+    return write_manifest(out)
 
 
 def build_app(models_dir, out, runtime=None) -> Path:
@@ -122,7 +133,7 @@ def build_app(models_dir, out, runtime=None) -> Path:
         models.append({"name": name, "versions": rows})
     (out / "models.json").write_text(json.dumps({"server": False, "upload": False, "models": models},
                                                 indent=1) + "\n")
-    return out
+    return write_manifest(out)
 
 
 def build(source, out, runtime=None) -> Path:

@@ -1,13 +1,16 @@
-"""The one thread that runs webtensor for the server, batching concurrent predicts.
+"""The predict workers: a small pool of threads that run model calls, batching
+concurrent predicts for the same version.
 
-webtensor's tape stack and GPU command batches are process state, not per thread, so
-every load and every predict runs on this thread. Requests that arrive while a batch
-runs queue up; the next turn concatenates the compatible ones into one batch (TF
-Serving's batching), so many small concurrent requests cost about one model call.
+Requests that arrive while the workers are busy queue up; a worker takes the oldest
+job and the queued jobs for the same servable (up to ``max_batch_rows`` rows) and
+concatenates them into one model call (TF Serving's batching), so many small
+concurrent requests cost about one call. Other versions' jobs stay queued for the
+other workers, so one slow request holds one worker, never all of them. Loads and
+upload validation do not run here (the repository runs them on its own threads).
 """
 from __future__ import annotations
 
-import queue
+import collections
 import threading
 from concurrent.futures import Future
 
@@ -19,56 +22,88 @@ MAX_BATCH_ROWS = 256  # rows of instances one model call takes, across requests
 class PredictJob:
     """One request's inputs (name -> nested lists, batch first) for one servable."""
 
-    __slots__ = ("servable", "columns", "future", "tensors", "rows")
+    __slots__ = ("servable", "columns", "future", "tensors", "rows", "hint")
 
     def __init__(self, servable, columns: dict):
         self.servable, self.columns, self.future = servable, columns, Future()
         self.tensors, self.rows = None, 0
+        first = next(iter(columns.values()), None)
+        self.hint = len(first) if isinstance(first, list) else 1  # rows, before conversion
 
 
 class Worker:
-    """``submit(fn, *args)`` runs anything on the webtensor thread; ``predict`` batches."""
+    """``threads`` workers; ``submit(fn, *args)`` runs anything on one, ``predict`` batches."""
 
-    def __init__(self, max_batch_rows: int = MAX_BATCH_ROWS):
+    def __init__(self, max_batch_rows: int = MAX_BATCH_ROWS, threads: int = 1):
         if max_batch_rows < 1:
             raise ValueError(f"max_batch_rows must be >= 1, got {max_batch_rows}")
+        if threads < 1:
+            raise ValueError(f"threads must be >= 1 (predict workers), got {threads}")
         self.max_batch_rows = max_batch_rows
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="webtensor-worker", daemon=True)
-        self._thread.start()
+        self._queue: collections.deque = collections.deque()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._threads = [threading.Thread(target=self._loop, name=f"webtensor-worker-{i}", daemon=True)
+                         for i in range(threads)]
+        for t in self._threads:
+            t.start()
 
     def submit(self, fn, *args) -> Future:
         fut = Future()
-        self._jobs.put((fn, args, fut))
+        self._put((fn, args, fut))
         return fut
 
     def predict(self, servable, columns: dict) -> Future:
         """Outputs (name -> nested lists, batch first) of ``servable`` on ``columns``."""
         job = PredictJob(servable, columns)
-        self._jobs.put(job)
+        self._put(job)
         return job.future
 
     def close(self) -> None:
-        self._jobs.put(None)
-        self._thread.join(timeout=10)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        for t in self._threads:
+            t.join(timeout=10)
+
+    def _put(self, item) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the predict workers are closed")
+            self._queue.append(item)
+            self._cond.notify()
+
+    def _take(self):
+        """The next call, or a batch of predict jobs for one servable; None once closed."""
+        with self._cond:
+            while not self._queue:
+                if self._closed:
+                    return None
+                self._cond.wait()
+            first = self._queue.popleft()
+            if not isinstance(first, PredictJob):
+                return first
+            batch, rows, rest = [first], first.hint, collections.deque()
+            while self._queue:
+                j = self._queue.popleft()
+                if (isinstance(j, PredictJob) and j.servable is first.servable
+                        and rows + j.hint <= self.max_batch_rows):
+                    batch.append(j)
+                    rows += j.hint
+                else:
+                    rest.append(j)
+            self._queue = rest
+            if rest:
+                self._cond.notify()  # another worker can take what is left
+            return batch
 
     def _loop(self) -> None:
-        pending = []
         while True:
-            item = pending.pop(0) if pending else self._jobs.get()
+            item = self._take()
             if item is None:
                 return
-            if isinstance(item, PredictJob):
-                batch = [item]
-                while True:  # take what queued up meanwhile; the rest waits for the next turn
-                    try:
-                        nxt = self._jobs.get_nowait()
-                    except queue.Empty:
-                        break
-                    (batch if isinstance(nxt, PredictJob) else pending).append(nxt)
-                    if nxt is None:
-                        break
-                self._run_predicts(batch)
+            if isinstance(item, list):
+                self._run_predicts(item)
             else:
                 fn, args, fut = item
                 _settle(fut, fn, *args)
