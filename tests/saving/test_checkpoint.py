@@ -370,3 +370,21 @@ def test_mutated_checkpoints_fail_only_with_value_errors(tmp_path):
 
     outcomes = run_fuzz(blob, load, seed=17, count=600, config_bias=0.5)
     assert outcomes["ValueError"] > 300  # most mutations break the file, and say so
+
+
+def test_manual_inspection_as_in_the_guide(tmp_path):
+    x, _ = toy_data()
+    net = Net()
+    net(x)
+    net.l1.bias.assign([1.0, 2.0, 3.0, 4.0, 5.0])
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(step=tf.Variable(3), net=net), str(tmp_path), 2)
+    manager.save()
+    listed = dict(tf.train.list_variables(str(tmp_path)))
+    assert listed["net/l1/bias/.ATTRIBUTES/VARIABLE_VALUE"] == [5]
+    assert listed["net/l1/kernel/.ATTRIBUTES/VARIABLE_VALUE"] == [5, 5]
+    reader = tf.train.load_checkpoint(str(tmp_path))
+    assert reader.get_variable_to_dtype_map()["step/.ATTRIBUTES/VARIABLE_VALUE"] == tf.int32
+    assert reader.get_tensor("net/l1/bias/.ATTRIBUTES/VARIABLE_VALUE").tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert int(reader.get_tensor("save_counter/.ATTRIBUTES/VARIABLE_VALUE")) == 1
+    with pytest.raises(tf.errors.NotFoundError, match="not found"):
+        reader.get_tensor("nope")

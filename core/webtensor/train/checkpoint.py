@@ -463,3 +463,55 @@ class Checkpoint:
         status = self.read(save_path, options)
         self.save_counter  # noqa: B018 - created now (as TF does), so it takes the saved count
         return status
+
+
+# -- inspecting a checkpoint -------------------------------------------------------------
+
+def _resolve(ckpt_dir_or_file) -> str:
+    """A checkpoint file from a directory (its latest checkpoint), a prefix or a file name."""
+    path = os.fspath(ckpt_dir_or_file)
+    if os.path.isdir(path):
+        from .manager import latest_checkpoint
+
+        latest = latest_checkpoint(path)
+        if latest is None:
+            from ..errors import NotFoundError
+
+            raise NotFoundError(None, None, f"no checkpoint recorded in directory {path!r}")
+        path = latest
+    return _file(path)
+
+
+class CheckpointReader:
+    """``tf.train.load_checkpoint``: the saved tensors by key, without any objects."""
+
+    def __init__(self, ckpt_dir_or_file):
+        self._path = _resolve(ckpt_dir_or_file)
+        _, self._data = read_file(self._path)
+
+    def get_variable_to_shape_map(self) -> dict:
+        return {k: list(e.shape) for k, (e, _) in self._data.items()}
+
+    def get_variable_to_dtype_map(self) -> dict:
+        return {k: e.dtype for k, (e, _) in self._data.items()}
+
+    def has_tensor(self, key: str) -> bool:
+        return key in self._data
+
+    def get_tensor(self, key: str):
+        """The saved value of ``key`` (a numpy array where numpy exists, as in TF)."""
+        if key not in self._data:
+            from ..errors import NotFoundError
+
+            raise NotFoundError(None, None, f"Key {key!r} not found in checkpoint {self._path}")
+        e, raw = self._data[key]
+        return st.to_tensor(e, raw, e.dtype if e.dtype.name != "float16" else None).numpy()
+
+
+def load_checkpoint(ckpt_dir_or_file) -> CheckpointReader:
+    return CheckpointReader(ckpt_dir_or_file)
+
+
+def list_variables(ckpt_dir_or_file) -> list:
+    """``[(key, shape)]`` of a checkpoint's tensors, sorted by key."""
+    return sorted(CheckpointReader(ckpt_dir_or_file).get_variable_to_shape_map().items())
