@@ -40,4 +40,12 @@ from . import keras  # noqa: E402,F401
 from . import train  # noqa: E402,F401  (tf.train.Checkpoint; tf.Module below)
 from .module import Module, name_scope  # noqa: E402,F401
 
-__version__ = "0.1.0"
+from .ops.creation import linspace, meshgrid, roll  # noqa: E402,F401
+from .ops.scatter import (scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_max,  # noqa: E402,F401
+                          tensor_scatter_nd_min, tensor_scatter_nd_sub, tensor_scatter_nd_update)
+from .ops.sorting import argsort, histogram_fixed_width, searchsorted, sort, unique, unique_with_counts  # noqa: E402,F401,E501
+from .ops.static import ensure_shape, get_static_value  # noqa: E402,F401
+from . import version  # noqa: E402,F401
+from .keras import initializers, losses, metrics, optimizers  # noqa: E402,F401  (TF 2's aliases)
+
+__version__ = version.VERSION

@@ -4,3 +4,7 @@ from .ops.linalg import (  # noqa: F401
     einsum, global_norm, matmul, matrix_transpose, norm, tensordot,
 )
 
+from .ops.creation import (  # noqa: F401
+    band_part, linspace, matrix_diag as diag, matrix_diag_part as diag_part, matrix_set_diag as set_diag,
+    tensor_diag, trace,
+)

@@ -11,7 +11,13 @@ from .ops.reduce import (  # noqa: F401
     reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum,
     reduce_variance,
 )
-from .ops.array import unsorted_segment_sum  # noqa: F401
+from .ops.creation import cumulative_logsumexp  # noqa: F401
+from .ops.segment import (  # noqa: F401
+    segment_max, segment_mean, segment_min, segment_prod, segment_sum, unsorted_segment_max,
+    unsorted_segment_mean, unsorted_segment_min, unsorted_segment_prod, unsorted_segment_sqrt_n,
+    unsorted_segment_sum,
+)
+from .ops.sorting import bincount, confusion_matrix  # noqa: F401
 from .ops.nn import in_top_k, top_k  # noqa: F401
 
 floor_div = floordiv

@@ -10,3 +10,4 @@ from .ops.nn import (  # noqa: F401
     softmax, softmax_cross_entropy_with_logits, softplus, sparse_softmax_cross_entropy_with_logits,
     swish, tanh, top_k, weighted_cross_entropy_with_logits,
 )
+from .ops.segment import embedding_lookup  # noqa: F401

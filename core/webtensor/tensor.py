@@ -197,6 +197,12 @@ class Tensor(_TensorLike):
     def __reduce__(self):
         return (constant, (self.tolist(), self._dtype.name))
 
+    def set_shape(self, shape) -> None:
+        """Check ``shape`` against the (always known) static shape; ValueError if incompatible."""
+        from .ops.static import set_shape
+
+        set_shape(self, shape)
+
 
 _new = object.__new__
 
