@@ -94,12 +94,14 @@ def _binary(prim: str, kinds: str, grad=None, bool_out: bool = False, name: str 
     int_check = _INT_CHECK.get(prim)
 
     def op(x, y, name=None):
+        py_y = y if type(y) is int else None  # a Python divisor/exponent is checked without a readback
         x, y = two(x, y, pub)
         check_kind(x, pub, kinds)
         xs, ys = x._h.shape, y._h.shape
         if xs != ys:
             broadcast_shape(xs, ys, pub)
-        if int_check and x._dtype.kind in "iu" and _any_int(y, prim):
+        if int_check and x._dtype.kind in "iu" and (
+                _any_int(y, prim) if py_y is None else py_y < 0 if prim == "pow" else py_y == 0):
             raise InvalidArgumentError(f"{pub}: {int_check} (divisor/exponent y of shape {tuple(ys)} "
                                        f"{y._dtype.name})")
         be = x._be
