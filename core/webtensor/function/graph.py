@@ -299,17 +299,26 @@ def _const_value(h):
     from .. import backends
 
     be = backends.cpu()
+    r = evaluate(h, be, limit=4096)
+    return None if r is None else be.read(r)
+
+
+def evaluate(h, be, limit=None, random=False):
+    """``h`` computed eagerly on ``be`` when it depends on no input or variable (else None):
+    constant folding, and lifting a variable's initial value out of a trace."""
     memo: dict = {}
+    kinds = _FOLDABLE | {"random"} if random else _FOLDABLE
 
     def ev(s, depth=0):
         got = memo.get(id(s))
         if got is not None:
             return got
         n = s.node
-        if n.type not in _FOLDABLE or depth > 64 or n_elements(s.shape) > 4096:
+        if n.type not in kinds or depth > 200 or (limit is not None and n_elements(s.shape) > limit):
             return None
-        if n.type in CONSTANTS:
-            r = _source(n, be)()
+        if n.type in CONSTANTS or n.type == "random":
+            r = _source(n, be)() if n.type != "random" else be.random(
+                n.attrs["kind"], n.attrs["shape"], n.attrs["dtype"], n.attrs["key"])
         else:
             ins = [ev(i, depth + 1) for i in n.inputs]
             if any(i is None for i in ins):
@@ -318,8 +327,7 @@ def _const_value(h):
         memo[id(s)] = r
         return r
 
-    r = ev(h)
-    return None if r is None else be.read(r)
+    return ev(h)
 
 # how each primitive node is called on a backend: (statics before inputs, statics after)
 _CALLS = {

@@ -83,8 +83,25 @@ class _Hook:
                              f"the first call. Make sure the tf.Variable is only created once or created "
                              f"outside tf.function.")
         self.created += 1
+        if callable(initial_value):
+            initial_value = initial_value()
         with init_scope():
+            if isinstance(initial_value, T.Tensor) and initial_value._be is TRACER:
+                initial_value = _lift(initial_value, var, name)
             T.Variable.__init__(var, initial_value, trainable=trainable, name=name, dtype=dtype)
+
+
+def _lift(t, var, name):
+    """A variable's symbolic initial value computed eagerly (it may use constants and random ops)."""
+    from .graph import evaluate
+
+    be = placement.creation_backend(t._dtype)
+    h = evaluate(t._h, be, random=True)
+    if h is None:
+        raise ValueError(f"tf.Variable {name or 'Variable'!r} created inside a tf.function has an initial value "
+                         f"that depends on the function's inputs or on variables ({t}); create it from "
+                         f"constants, a callable, or outside the function")
+    return T.wrap(h, t._dtype, be)
 
 
 @contextlib.contextmanager
