@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SCOPES: list = []      # names of the name scopes entered, outermost first
+_LOCAL = threading.local()  # .scopes: this thread's entered name scopes, outermost first
 _PENDING: dict = {}     # id(object) -> [callback(obj)]: checkpoint values waiting for it
 
 
@@ -30,16 +31,24 @@ class name_scope:
 
     def __enter__(self) -> str:
         full = self._name if self._name.endswith("/") else current_name_scope() + self._name + "/"
-        _SCOPES.append(full)
+        _scopes().append(full)
         return full
 
     def __exit__(self, *exc) -> None:
-        _SCOPES.pop()
+        _scopes().pop()
+
+
+def _scopes() -> list:
+    scopes = getattr(_LOCAL, "scopes", None)
+    if scopes is None:
+        scopes = _LOCAL.scopes = []
+    return scopes
 
 
 def current_name_scope() -> str:
     """The enclosing name scopes as a prefix (``"outer/inner/"``, or ``""``)."""
-    return _SCOPES[-1] if _SCOPES else ""
+    scopes = _scopes()
+    return scopes[-1] if scopes else ""
 
 
 def _camel_to_snake(name: str) -> str:
@@ -76,7 +85,7 @@ def _leaves(value, path: tuple, depth: int = 0):
 
 
 def flatten_module(module, predicate, recursive: bool = True, with_path: bool = False,
-                   attributes_to_ignore=(), _path: tuple = (), _seen=None, _stack=None):
+                   attributes_to_ignore=(), key_fn=None, _path: tuple = (), _seen=None, _stack=None):
     """TF's walk: this module's attributes in sorted order first, then each submodule's
     (depth first); each object once unless ``with_path`` (then once per path)."""
     seen = {id(module)} if _seen is None else _seen
@@ -85,7 +94,7 @@ def flatten_module(module, predicate, recursive: bool = True, with_path: bool = 
         recursive = False
     subs = []
     ignore = set(attributes_to_ignore) | set(getattr(module, "_TF_MODULE_IGNORED_PROPERTIES", ()))
-    for key in sorted(vars(module)):
+    for key in sorted(vars(module), key=key_fn):
         if key in ignore:
             continue
         for leaf_path, leaf in _leaves(vars(module)[key], (key,)):
@@ -100,7 +109,7 @@ def flatten_module(module, predicate, recursive: bool = True, with_path: bool = 
     stack.append(id(module))
     for sub_path, sub in subs:
         yield from flatten_module(sub, predicate, recursive, with_path, attributes_to_ignore,
-                                  sub_path, seen, stack)
+                                  key_fn, sub_path, seen, stack)
     stack.pop()
 
 
@@ -147,7 +156,8 @@ class Module:
     def _flatten(self, recursive: bool = True, predicate=None, attribute_traversal_key=None,
                  with_path: bool = False, expand_composites: bool = False):
         """Everything ``predicate`` accepts in this module's attributes (and submodules')."""
-        return flatten_module(self, predicate or (lambda _: True), recursive, with_path)
+        return flatten_module(self, predicate or (lambda _: True), recursive, with_path,
+                              key_fn=attribute_traversal_key)
 
     @classmethod
     def with_name_scope(cls, method):

@@ -113,3 +113,23 @@ def test_keras_layers_and_models_are_modules():
     holder = tf.Module()
     holder.model = model
     assert {id(v) for v in holder.trainable_variables} == {id(dense.kernel), id(dense.bias)}
+
+
+def test_name_scopes_are_per_thread():
+    import threading
+
+    seen = []
+    with tf.name_scope("main"):
+        t = threading.Thread(target=lambda: seen.append(current_name_scope()))
+        t.start()
+        t.join()
+        assert current_name_scope() == "main/"
+    assert seen == [""]
+
+
+def test_flatten_attribute_traversal_key_orders_attributes():
+    m = tf.Module()
+    m.a, m.b = tf.Variable(1.0), tf.Variable(2.0)
+    backwards = list(m._flatten(predicate=lambda x: isinstance(x, tf.Variable),
+                                attribute_traversal_key=lambda k: [-ord(c) for c in k]))
+    assert backwards == [m.b, m.a]

@@ -388,3 +388,16 @@ def test_manual_inspection_as_in_the_guide(tmp_path):
     assert int(reader.get_tensor("save_counter/.ATTRIBUTES/VARIABLE_VALUE")) == 1
     with pytest.raises(tf.errors.NotFoundError, match="not found"):
         reader.get_tensor("nope")
+
+
+def test_root_dependencies_are_the_checkpoints_own(tmp_path):
+    m = tf.Module()
+    m.w = tf.Variable([1.0, 2.0])
+    prefix = tf.train.Checkpoint(root=m, step=tf.Variable(4)).write(str(tmp_path / "r"))
+    assert dict(tf.train.list_variables(prefix)) == {"w/.ATTRIBUTES/VARIABLE_VALUE": [2],
+                                                      "step/.ATTRIBUTES/VARIABLE_VALUE": []}
+    same = tf.Module()
+    same.w = tf.Variable([0.0, 0.0])
+    step = tf.Variable(0)
+    tf.train.Checkpoint(root=same, step=step).read(prefix).assert_consumed()
+    assert same.w.numpy().tolist() == [1.0, 2.0] and int(step.numpy()) == 4

@@ -45,7 +45,9 @@ def children(obj) -> list:
     """Named dependencies of ``obj``: ``[(name, child)]`` in a stable order."""
     if isinstance(obj, Checkpoint):
         counter = obj.__dict__.get("_save_counter")
-        return sorted(obj._objects.items()) + ([("save_counter", counter)] if counter is not None else [])
+        named = sorted((k, v) for k, v in obj._objects.items() if k != "root" or obj._root is None)
+        own = children(obj._root) if obj._root is not None else []
+        return own + named + ([("save_counter", counter)] if counter is not None else [])
     if _is_optimizer(obj):
         out = [("iterations", obj._iterations)]
         if isinstance(obj._learning_rate, Variable):
@@ -386,12 +388,14 @@ def _file(path) -> str:
 
 class Checkpoint:
     """``tf.train.Checkpoint(root=None, **objects)``: groups trackable objects to save and
-    restore together; each keyword becomes an attribute and a named dependency."""
+    restore together; each keyword becomes an attribute and a named dependency, and a
+    ``root``'s own dependencies are the checkpoint's (``l1/kernel``, not ``root/l1/kernel``)."""
 
     def __init__(self, root=None, **kwargs):
         objects = dict(kwargs)
-        if root is not None:
+        if root is not None:  # root's own dependencies become the checkpoint's (TF's rule)
             objects["root"] = root
+        object.__setattr__(self, "_root", root)
         for name, obj in objects.items():
             if type(obj).__name__ == "Iterator" and hasattr(obj, "element_spec"):
                 raise ValueError(f"Checkpoint: {name!r} is a tf.data iterator; saving an iterator's "
