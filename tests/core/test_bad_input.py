@@ -157,3 +157,12 @@ def test_segment_count_and_axis_arguments():
 def test_broadcast_past_every_backends_sizes_is_resource_exhausted():
     """4 TB: the GPU's u32 kernel parameters overflowed with a struct.error before."""
     _raises(lambda: tf.ones([10**6, 1]) + tf.ones([1, 10**6]), "add", exc=ResourceExhaustedError)
+
+
+def test_integer_division_inside_tf_function_still_traces():
+    @tf.function
+    def f(x, y):
+        return x // y, x % 3, x ** y
+
+    q, r, p = f(tf.constant([7, 9]), tf.constant([2, 3]))
+    assert (q.numpy().tolist(), r.numpy().tolist(), p.numpy().tolist()) == ([3, 3], [1, 0], [49, 729])

@@ -78,7 +78,10 @@ def is_inf(x, name=None) -> Tensor:
 # -- binary -------------------------------------------------------------------------------
 
 def _any_int(y: Tensor, prim: str) -> bool:
-    """Whether an integer divisor/exponent has an element TF's CPU kernels refuse (one readback)."""
+    """Whether an integer divisor/exponent has an element TF's CPU kernels refuse (one readback;
+    none while tracing a tf.function, where the value is symbolic)."""
+    if getattr(y._h, "symbolic", False):
+        return False
     be = y._be
     zero = be.full((), 0, y._dtype)
     bad = be.binary("equal" if prim != "pow" else "less", y._h, zero)
