@@ -401,3 +401,17 @@ def test_root_dependencies_are_the_checkpoints_own(tmp_path):
     step = tf.Variable(0)
     tf.train.Checkpoint(root=same, step=step).read(prefix).assert_consumed()
     assert same.w.numpy().tolist() == [1.0, 2.0] and int(step.numpy()) == 4
+
+
+def test_functional_model_restores_into_a_second_build(tmp_path):
+    def make():
+        inputs = tf.keras.Input(shape=(3,))
+        hidden = tf.keras.layers.Dense(4, activation="relu")(inputs)
+        return tf.keras.Model(inputs, tf.keras.layers.Dense(2)(hidden))
+
+    first = make()
+    prefix = tf.train.Checkpoint(model=first).write(str(tmp_path / "f"))
+    second = make()  # other layer names (dense_2, dense_3), other initial weights
+    tf.train.Checkpoint(model=second).read(prefix).assert_consumed()
+    x = tf.constant([[0.5, -1.0, 2.0]])
+    assert np.array_equal(first(x).numpy(), second(x).numpy())

@@ -74,7 +74,7 @@ def slots(opt) -> list:
     return out
 
 
-def _graph(root) -> tuple:
+def object_graph(root) -> tuple:
     """(nodes, objects, paths): breadth first from ``root``, each object once; slots last."""
     ids, objects, paths, nodes = {id(root): 0}, [root], [""], [{"children": []}]
     i = 0
@@ -104,7 +104,7 @@ def _graph(root) -> tuple:
 
 
 def write_file(root, path: str) -> None:
-    nodes, objects, _ = _graph(root)
+    nodes, objects, _ = object_graph(root)
     tensors = [(n["tensor"], o.dtype, tuple(o.shape), st.tensor_bytes(o))
                for n, o in zip(nodes, objects) if "tensor" in n]
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
@@ -325,7 +325,7 @@ class CheckpointLoadStatus:
 
     def assert_existing_objects_matched(self):
         """Every object reachable from the root now has a value in the checkpoint."""
-        _, objects, paths = _graph(self._root)
+        _, objects, paths = object_graph(self._root)
         for obj, path in zip(objects, paths):
             if id(obj) not in self._r._matched_ids and (isinstance(obj, Variable) or children(obj)):
                 raise AssertionError(f"Object {path or 'root'!r} ({type(obj).__name__}) has no value in "
