@@ -426,3 +426,22 @@ def test_keras_custom_training_loop_compiled_matches_eager():
     eager, graph = run(False), run(True)
     assert graph == pytest.approx(eager, rel=1e-5)
     assert graph[-1] < graph[0]
+
+
+def test_replay_eliminates_common_subexpressions_and_names_user_line():
+    @tf.function
+    def f(x):
+        return tf.exp(x) + tf.exp(x)
+
+    cf = f.get_concrete_function(tf.constant([0.0, 1.0]))
+    assert [o.type for o in cf.graph.get_operations()].count("unary") == 2   # the graph as traced
+    prog = cf._first.program(tf.constant(0.0)._be)
+    assert sum(1 for st in prog.steps) == 2                                   # one exp, one add
+    assert f(tf.constant([0.0, 1.0])).tolist() == pytest.approx([2.0, 2 * 2.718281828])
+
+    @tf.function(autograph=False)
+    def g(x):
+        return float(x)
+
+    with pytest.raises(OperatorNotAllowedInGraphError, match=r"test_function\.py:\d+: "):
+        g(tf.constant(1.0))

@@ -194,6 +194,7 @@ class _Converter:
 def _parse(fn):
     src = textwrap.dedent(inspect.getsource(fn))
     mod = ast.parse(src)
+    ast.increment_lineno(mod, fn.__code__.co_firstlineno - 1)  # errors point at the user's lines
     fdef = next(n for n in mod.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
     fdef.decorator_list = []
     return fdef
@@ -239,7 +240,7 @@ def convert(fn):
     import sys
 
     ns["ag__"] = sys.modules[__name__]
-    exec(compile(mod, f"<autograph {filename}>", "exec"), ns)
+    exec(compile(mod, filename, "exec"), ns)
     inner = next(c for c in ns["__ag_factory"].__code__.co_consts
                  if isinstance(c, types.CodeType) and c.co_name == fdef.name)
     cells = dict(zip(code.co_freevars, fn.__closure__ or ()))  # the live cells: closures stay by reference

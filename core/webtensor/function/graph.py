@@ -173,7 +173,7 @@ class _Tracer:
         if v is not None:
             return v
         raise OperatorNotAllowedInGraphError(
-            f"{h.describe()} is symbolic: inside tf.function {self.graph.name if self.stack else ''!r} it "
+            f"{user_line()}{h.describe()} is symbolic: inside tf.function {self.graph.name if self.stack else ''!r} it "
             f"has no value while tracing, so .numpy(), bool(), int(), float() and Python if/while on "
             f"it are not allowed; use tf.cond / tf.while_loop, or tf.print to see values")
 
@@ -289,6 +289,21 @@ class _Tracer:
 
 
 TRACER = _Tracer()
+
+
+def user_line() -> str:
+    """'file.py:12: ' for the innermost frame outside webtensor (where the user code is)."""
+    import os
+    import sys
+
+    pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    f = sys._getframe(1)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not os.path.abspath(fn).startswith(pkg) and not fn.startswith("<autograph"):
+            return f"{fn}:{f.f_lineno}: "
+        f = f.f_back
+    return ""
 _FOLDABLE = CONSTANTS | frozenset(_c for _c in ("unary", "binary", "where", "cast", "reduce", "argreduce",
                                                 "scan", "matmul", "gather", "reshape", "transpose", "slice",
                                                 "concat", "pad", "broadcast_to"))
@@ -405,6 +420,7 @@ class Program:
         self.in_slots = []
         self.consts = []
         steps = []
+        seen: dict = {}
         nodes = live_nodes(g)
         for s in g.inputs:
             slot[id(s)] = self._new()
@@ -415,10 +431,19 @@ class Program:
                 continue
             nb = be if all(s.dtype in be.dtypes for s in n.outputs + n.inputs) else backends.cpu()
             ins = tuple(slot[id(s)] for s in n.inputs)
+            key = _cse_key(n, ins)
+            if key is not None:
+                hit = seen.get(key)
+                if hit is not None:  # common subexpression: reuse the earlier node's results
+                    for s, (o, ob) in zip(n.outputs, hit):
+                        slot[id(s)], home[id(s)] = o, ob
+                    continue
             movers = [(i, home[id(s)], s.dtype) for i, s in enumerate(n.inputs) if home[id(s)] is not nb]
             outs = tuple(self._new() for _ in n.outputs)
             for s, o in zip(n.outputs, outs):
                 slot[id(s)], home[id(s)] = o, nb
+            if key is not None:
+                seen[key] = [(o, nb) for o in outs]
             if n.type in CONSTANTS:
                 self.consts.append((outs[0], _source(n, nb)()))
                 continue
@@ -468,6 +493,21 @@ class Program:
         lines.append(f"    return [{', '.join(f's{i}' for i in self.out_slots)}]")
         exec("\n".join(lines), ns)
         return ns["run"]
+
+
+_NO_CSE = SIDE_EFFECTS | {"random", "read_variable", "placeholder"}
+
+
+def _cse_key(n, ins):
+    """Nodes with equal type, attrs and inputs compute the same value (pure primitives only)."""
+    if n.type in _NO_CSE or n.subgraphs:
+        return None
+    try:
+        key = (n.type, tuple(sorted(n.attrs.items())), ins)
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _with_moves(fn, movers, nb):
