@@ -1,7 +1,6 @@
 """tf.Module as TF's "Introduction to modules" guide uses it: tracking by attributes,
 sorted attribute order, nested containers, name scopes; Keras layers are Modules."""
 import pytest
-
 import webtensor as tf
 from webtensor.module import current_name_scope
 
@@ -98,9 +97,8 @@ def test_name_scope_nests_and_with_name_scope_enters_it():
     assert inner.name_scope.name == "outer/inner/"
     assert inner.where() == "outer/inner/"
     assert current_name_scope() == ""
-    with tf.name_scope("a"):
-        with tf.name_scope("b") as scope:
-            assert scope == "a/b/"
+    with tf.name_scope("a"), tf.name_scope("b") as scope:
+        assert scope == "a/b/"
 
 
 def test_keras_layers_and_models_are_modules():

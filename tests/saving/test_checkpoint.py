@@ -6,7 +6,6 @@ import struct
 
 import numpy as np
 import pytest
-
 import webtensor as tf
 from webtensor.saving import safetensors as st
 

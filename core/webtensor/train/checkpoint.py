@@ -139,7 +139,7 @@ def _check_graph(path, header) -> list:
         _check_node(path, i, node, len(nodes), header, used)
     extra = set(header.tensors) - used
     if extra:
-        raise _bad(path, f"tensor {sorted(extra)[0]!r} belongs to no node of the object graph")
+        raise _bad(path, f"tensor {min(extra)!r} belongs to no node of the object graph")
     return nodes
 
 
@@ -228,7 +228,7 @@ class _Restorer:
         if key is None or key not in self._data:
             return
         if not isinstance(obj, Variable):
-            raise ValueError(f"restore from {self._path}: {key!r} holds a tensor but the object at that "
+            raise ValueError(f"restore from {self._path}: {key!r} holds a tensor but the object at that "  # noqa: TRY004
                              f"path is a {type(obj).__name__}, not a variable")
         e, raw = self._data[key]
         if tuple(e.shape) != tuple(obj.shape):
@@ -303,7 +303,7 @@ class _Restorer:
                     "checkpoint %s: %d saved values were never restored, e.g. %r (call "
                     "expect_partial() on the restore status if that is intended)",
                     self._path, len(missing), paths.get(missing[0], missing[0]))
-        except Exception:  # noqa: BLE001 - interpreter shutdown
+        except Exception:  # noqa: BLE001, S110 - interpreter shutdown: logging may be gone
             pass
 
 
