@@ -122,6 +122,8 @@ def matrix_diag(diagonal, name=None, k=0, num_rows=-1, num_cols=-1, padding_valu
     n = s[-1]
     rows = as_int(num_rows, "diag", "num_rows")
     cols = as_int(num_cols, "diag", "num_cols")
+    if rows == -1 and cols == -1:  # TF assumes a square output
+        rows = cols = n + abs(k)
     rows = n + max(-k, 0) if rows == -1 else rows
     cols = n + max(k, 0) if cols == -1 else cols
     avail = min(rows, cols - k) if k >= 0 else min(rows + k, cols)

@@ -153,7 +153,7 @@ segment_prod = _sorted(unsorted_segment_prod, "segment_prod")
 def embedding_lookup(params, ids, max_norm=None, name=None) -> Tensor:
     """``tf.nn.embedding_lookup``: rows of params (a list of shards is joined, TF 2's
     'div' strategy); ``max_norm`` clips each looked-up row's L2 norm."""
-    if isinstance(params, (list, tuple)):
+    if isinstance(params, (list, tuple)) and params and all(hasattr(v, "_dtype") for v in params):
         params = A.concat(list(params), 0) if len(params) > 1 else params[0]
     p = one(params, "embedding_lookup")
     idx = A._index_tensor(ids, "embedding_lookup")
