@@ -198,3 +198,5 @@ def unwait(obj, callback) -> None:
     lst = _PENDING.get(id(obj))
     if lst and callback in lst:
         lst.remove(callback)
+    if not lst:
+        _PENDING.pop(id(obj), None)  # assignments stop calling notify

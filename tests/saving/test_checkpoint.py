@@ -414,3 +414,17 @@ def test_functional_model_restores_into_a_second_build(tmp_path):
     tf.train.Checkpoint(model=second).read(prefix).assert_consumed()
     x = tf.constant([[0.5, -1.0, 2.0]])
     assert np.array_equal(first(x).numpy(), second(x).numpy())
+
+
+def test_a_finished_restore_leaves_nothing_waiting(tmp_path):
+    from webtensor import module
+
+    layer = tf.keras.layers.Dense(2)
+    layer(tf.ones([1, 3]))
+    prefix = tf.train.Checkpoint(layer=layer).write(str(tmp_path / "w"))
+    fresh = tf.keras.layers.Dense(2)
+    ckpt = tf.train.Checkpoint(layer=fresh)
+    ckpt.restore(prefix)
+    assert id(fresh) in module._PENDING
+    fresh(tf.ones([1, 3]))
+    assert id(fresh) not in module._PENDING and id(ckpt) not in module._PENDING
