@@ -445,3 +445,24 @@ def test_replay_eliminates_common_subexpressions_and_names_user_line():
 
     with pytest.raises(OperatorNotAllowedInGraphError, match=r"test_function\.py:\d+: "):
         g(tf.constant(1.0))
+
+
+def test_autograph_for_over_tensor_range():
+    @tf.function
+    def total(n):
+        s = tf.constant(0)
+        for i in tf.range(n):
+            s = s + i * i
+        return s
+
+    assert total(tf.constant(4)).tolist() == 14      # 0 + 1 + 4 + 9
+    assert total(tf.constant(6)).tolist() == 55      # same graph, another count
+    assert total.experimental_get_tracing_count() == 1
+
+    @tf.function
+    def python_range(x):
+        for i in range(3):
+            x = x * 2.0
+        return x
+
+    assert python_range(tf.constant(1.0)).tolist() == 8.0

@@ -80,6 +80,32 @@ def while_stmt(test, body, values, names):
         values = tuple(body(*values))
 
 
+def for_range(range_fn, args, body, values, names):
+    """``for i in range(...)`` / ``tf.range(...)``: a while loop when a bound is symbolic."""
+    from .. import control_flow as cf
+    from .. import tensor as T
+    from ..ops import math as M
+
+    values = tuple(values)
+    if not any(_symbolic(a) for a in args):
+        for i in range_fn(*args):
+            values = tuple(body(i, *values))
+        return values
+    start, limit, delta = (0, args[0], 1) if len(args) == 1 else (tuple(args) + (1,))[:3]
+    dt = next(a._dtype for a in args if _symbolic(a))
+    start, limit, delta = (T.convert(v, dt) if not isinstance(v, T.Tensor) else v for v in (start, limit, delta))
+    for n, v in zip(names, values):
+        if v is UNDEF:
+            raise ValueError(f"autograph: loop variable {n!r} must be defined before a for loop over a "
+                             f"tensor range")
+
+    def test(i, *v):
+        return M.logical_or(M.logical_and(delta > 0, i < limit), M.logical_and(delta < 0, i > limit))
+
+    out = cf.while_loop(test, lambda i, *v: (i + delta,) + tuple(body(i, *v)), [start] + list(values))
+    return tuple(out[1:])
+
+
 # -- the transform --------------------------------------------------------------------------
 
 _BLOCKERS = (ast.Break, ast.Continue, ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Return,
@@ -131,6 +157,9 @@ class _Converter:
             elif isinstance(s, ast.While) and not s.orelse and not _blocked(s.body):
                 out.extend(self.while_(s))
                 continue
+            elif isinstance(s, ast.For) and _range_call(s) and not _blocked(s.body):
+                out.extend(self.for_(s))
+                continue
             out.append(s)
         return out
 
@@ -178,6 +207,17 @@ class _Converter:
         return [self._fn(tb, [], body, None), self._fn(fb, [], orelse, None),
                 ast.Return(self._call("if_return", [test, ast.Name(tb, ast.Load()), ast.Name(fb, ast.Load())]))]
 
+    def for_(self, s):
+        names = [n for n in _assigned(s.body) if n != s.target.id]
+        bn = self.fresh("for_body")
+        out = self._defaults(names)
+        out.append(self._fn(bn, [s.target.id] + names, self.block(s.body), names))
+        call = self._call("for_range", [s.iter.func, ast.Tuple(s.iter.args, ast.Load()), ast.Name(bn, ast.Load()),
+                                        self._names_tuple(names, ast.Load()),
+                                        ast.Tuple([ast.Constant(n) for n in names], ast.Load())])
+        out.append(ast.Assign([self._names_tuple(names, ast.Store())], call) if names else ast.Expr(call))
+        return out
+
     def while_(self, s):
         names = _assigned(s.body)
         tn, bn = self.fresh("loop_test"), self.fresh("loop_body")
@@ -189,6 +229,14 @@ class _Converter:
                                          ast.Tuple([ast.Constant(n) for n in names], ast.Load())])
         out.append(ast.Assign([self._names_tuple(names, ast.Store())], call) if names else ast.Expr(call))
         return out
+
+
+def _range_call(s) -> bool:
+    it = s.iter
+    if s.orelse or not isinstance(s.target, ast.Name) or not isinstance(it, ast.Call) or it.keywords:
+        return False
+    f = it.func
+    return (isinstance(f, ast.Name) and f.id == "range") or (isinstance(f, ast.Attribute) and f.attr == "range")
 
 
 def _parse(fn):
@@ -226,7 +274,7 @@ def convert(fn):
         fdef = _parse(fn)
     except (OSError, TypeError, SyntaxError, StopIteration, IndentationError):
         return fn
-    if not any(isinstance(n, (ast.If, ast.While)) for n in ast.walk(fdef)):
+    if not any(isinstance(n, (ast.If, ast.While, ast.For)) for n in ast.walk(fdef)):
         return fn
     fdef.body = _Converter().block(fdef.body)
     free = list(code.co_freevars)
