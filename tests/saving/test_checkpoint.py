@@ -428,3 +428,19 @@ def test_a_finished_restore_leaves_nothing_waiting(tmp_path):
     assert id(fresh) in module._PENDING
     fresh(tf.ones([1, 3]))
     assert id(fresh) not in module._PENDING and id(ckpt) not in module._PENDING
+
+
+@pytest.mark.parametrize("make_opt", [lambda: tf.keras.optimizers.Adam(0.1),
+                                      lambda: tf.keras.optimizers.SGD(0.01, momentum=0.9)])
+def test_restore_into_an_optimizer_mid_training_replaces_its_state(tmp_path, make_opt):
+    x, y = toy_data()
+    tf.random.set_seed(5)
+    net, opt = Net(), make_opt()  # SGD keeps its moments flat (one vector) between steps
+    ckpt = tf.train.Checkpoint(net=net, opt=opt)
+    train_step(net, opt, x, y)
+    prefix = ckpt.write(str(tmp_path / "mid"))
+    expected = [train_step(net, opt, x, y) for _ in range(3)]
+    for _ in range(5):  # move everything on: weights, moments (held flat) and the step
+        train_step(net, opt, x, y)
+    ckpt.read(prefix).assert_consumed()
+    assert [train_step(net, opt, x, y) for _ in range(3)] == expected
