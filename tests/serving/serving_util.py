@@ -88,4 +88,5 @@ def start(models: Path, **options):
     from webtensor.serving.app import BackgroundServer, create_app
 
     options.setdefault("poll_interval", 0.05)
-    return BackgroundServer(create_app(str(models), **options))
+    config = {k: options.pop(k) for k in ("header_timeout", "keep_alive", "max_connections") if k in options}
+    return BackgroundServer(create_app(str(models), **options), **config)

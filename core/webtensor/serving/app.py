@@ -360,20 +360,53 @@ KEEP_ALIVE = 5.0         # seconds an idle keep-alive connection stays open
 MAX_CONNECTIONS = 1000   # open connections; more are closed at once
 
 
-def protocol(header_timeout: float = HEADER_TIMEOUT, max_connections: int = MAX_CONNECTIONS):
-    """uvicorn's h11 protocol with a header-read timeout and a connection cap: uvicorn
-    arms its keep-alive timer only after a response, so a socket that never sends a
-    request (or sends half its headers) would stay open for ever."""
+def protocol(header_timeout: float = HEADER_TIMEOUT, max_connections: int = MAX_CONNECTIONS,
+             keep_alive: float = KEEP_ALIVE):
+    """uvicorn's h11 protocol with a header-read timeout and a connection cap: uvicorn's
+    own keep-alive timer starts only after a response and stops at the first byte, so a
+    socket that never sends a request, or sends half its headers, would stay open for
+    ever. Here each request's headers must be in within ``header_timeout`` of the
+    connection opening (or of the previous response plus ``keep_alive``)."""
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class Protocol(H11Protocol):
+        _header_timer = None
+
         def connection_made(self, transport) -> None:
             super().connection_made(transport)
             if len(self.connections) > max_connections:
                 self.transport.close()
                 return
-            # cancelled by uvicorn once a request's headers are in; re-armed (keep-alive) after it
-            self.timeout_keep_alive_task = self.loop.call_later(header_timeout, self.timeout_keep_alive_handler)
+            self._arm(header_timeout)
+
+        def _arm(self, delay: float) -> None:
+            self._disarm()
+            self._header_timer = self.loop.call_later(delay, self._headers_too_slow)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _headers_too_slow(self) -> None:
+            self._header_timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+        def handle_events(self) -> None:
+            cycle = self.cycle
+            super().handle_events()
+            if self.cycle is not cycle:  # a request's headers are complete
+                self._disarm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm(keep_alive + header_timeout)
+
+        def connection_lost(self, exc) -> None:
+            self._disarm()
+            super().connection_lost(exc)
 
     return Protocol
 
@@ -383,7 +416,7 @@ def server_config(app, header_timeout: float = HEADER_TIMEOUT, keep_alive: float
     """The uvicorn Config every server here runs with (timeouts, connection cap)."""
     import uvicorn
 
-    return uvicorn.Config(app, http=protocol(header_timeout, max_connections), timeout_keep_alive=keep_alive,
+    return uvicorn.Config(app, http=protocol(header_timeout, max_connections, keep_alive), timeout_keep_alive=keep_alive,
                           **kw)
 
 
