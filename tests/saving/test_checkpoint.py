@@ -35,10 +35,20 @@ def train_step(net, opt, x, y) -> float:
     return float(loss.numpy())
 
 
-def test_resumed_training_gives_identical_losses(tmp_path):
+OPTIMIZERS = {
+    "adam": lambda: tf.keras.optimizers.Adam(0.1),
+    "adam_amsgrad": lambda: tf.keras.optimizers.Adam(0.1, amsgrad=True),  # a slot made after build
+    "sgd_ema": lambda: tf.keras.optimizers.SGD(0.01, momentum=0.9, use_ema=True, ema_overwrite_frequency=3),
+    "rmsprop": lambda: tf.keras.optimizers.RMSprop(0.01, momentum=0.5),
+    "adagrad_accumulating": lambda: tf.keras.optimizers.Adagrad(0.1, gradient_accumulation_steps=2),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(OPTIMIZERS))
+def test_resumed_training_gives_identical_losses(tmp_path, kind):
     x, y = toy_data()
     tf.random.set_seed(3)
-    net, opt = Net(), tf.keras.optimizers.Adam(0.1)
+    net, opt = Net(), OPTIMIZERS[kind]()
     ckpt = tf.train.Checkpoint(step=tf.Variable(1), optimizer=opt, net=net)
     for _ in range(3):
         train_step(net, opt, x, y)
@@ -46,7 +56,7 @@ def test_resumed_training_gives_identical_losses(tmp_path):
     expected = [train_step(net, opt, x, y) for _ in range(4)]
 
     tf.random.set_seed(99)  # different initial weights: only the restore can make them agree
-    net2, opt2 = Net(), tf.keras.optimizers.Adam(0.1)
+    net2, opt2 = Net(), OPTIMIZERS[kind]()
     status = tf.train.Checkpoint(step=tf.Variable(1), optimizer=opt2, net=net2).restore(path)
     status.assert_existing_objects_matched()  # nothing built yet: what exists matched
     with pytest.raises(AssertionError, match="Unresolved object"):
