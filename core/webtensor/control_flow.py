@@ -179,11 +179,15 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     flat0 = nest.flatten(lv)
     if not _tracing() or not any(_is_symbolic(_as_tensor(v)) for v in flat0 if _tensorish(v)):
         return _eager_while(cond, body, lv, single, maximum_iterations)
-    if autodiff.tapes:
-        raise InvalidArgumentError("while_loop: gradients through a tf.while_loop inside tf.function are not "
-                                   "supported yet; compute the loop outside the GradientTape, or run eagerly")
     flat = [T.convert(v, be=TRACER, op="while_loop") for v in flat0]
     pack = (lambda vals: nest.pack_sequence_as(lv, list(vals)))
+    if autodiff.tapes:
+        if maximum_iterations is None:
+            raise InvalidArgumentError("while_loop: under a GradientTape inside tf.function a while_loop needs "
+                                       "maximum_iterations (it is unrolled that many times, masked, so the tape "
+                                       "can differentiate it)")
+        res = _masked_while(cond, body, flat, pack, single, maximum_iterations)
+        return res[0] if single else type(loop_vars)(res) if isinstance(loop_vars, tuple) else res
     cg, cout, cspec = _trace_sub(lambda *a: cond(*pack(a)), flat, "while_cond")
     if len(cspec) != 1 or cspec[0][1] is not D.bool_ or cspec[0][0] not in ((), (1,)):
         raise TypeError(f"while_loop: cond must return a scalar bool tensor, got {cspec}")
@@ -196,6 +200,17 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                  [(tuple(v._h.shape), v._dtype) for v in flat], name="while", subgraphs=(cg, bg))
     res = pack([T.wrap(s, s.dtype, TRACER) for s in outs])
     return res[0] if single else type(loop_vars)(res) if isinstance(loop_vars, tuple) else res
+
+
+def _masked_while(cond, body, flat, pack, single, maxit):
+    """The differentiable form: ``maxit`` unrolled steps, each kept only while the loop runs."""
+    active = A.reshape(_as_tensor(cond(*pack(flat))), ())
+    for _ in range(maxit):
+        new = [_as_tensor(v) for v in _body_out(body(*pack(flat)), single)]
+        _check_loop_vars(flat, [(tuple(v._h.shape), v._dtype) for v in new])
+        flat = [M.where(active, n, v) for n, v in zip(new, flat)]
+        active = M.logical_and(active, A.reshape(_as_tensor(cond(*pack(flat))), ()))
+    return pack(flat)
 
 
 def _tensorish(v):
@@ -354,9 +369,13 @@ class TensorArray:
         return ta
 
     def _index(self, i, op):
-        if _is_symbolic(i):
-            raise TypeError(f"TensorArray.{op}: index {i} is symbolic; use a Python int (static loop) here")
-        return int(i)
+        from .function.graph import OperatorNotAllowedInGraphError
+
+        try:
+            return int(i)  # symbolic indices fold when they come from constants (static loops)
+        except OperatorNotAllowedInGraphError:
+            raise TypeError(f"TensorArray.{op}: index {i} depends on the function's inputs; here a "
+                            f"TensorArray needs static indices (a loop over a static range)") from None
 
     def _check(self, v, op):
         t = T.convert(v, self._dtype, op=f"TensorArray.{op}")

@@ -201,3 +201,28 @@ def test_print_format_and_once_per_call(capsys):
     for v in (1, 2, 3):
         f(tf.constant(v))
     assert capsys.readouterr().err.splitlines() == ["value 1", "value 2", "value 3"]
+
+
+def test_tensor_array_in_function_static_loop():
+    @tf.function
+    def f(x):
+        ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+        for i in tf.range(len(x)):   # a static length: the loop unrolls, indices fold
+            ta = ta.write(i, x[i] * 2.0)
+        return ta.stack()
+
+    assert f(tf.constant([1.0, 2.0, 3.0])).tolist() == [2.0, 4.0, 6.0]
+
+
+def test_while_loop_gradient_inside_function():
+    @tf.function
+    def g(x):
+        with tf.GradientTape() as t:
+            t.watch(x)
+            (y,) = tf.while_loop(lambda v: v < 10.0, lambda v: v * v, [x], maximum_iterations=5)
+        return y, t.gradient(y, x)
+
+    y, dy = g(tf.constant(1.5))   # 1.5 -> 2.25 -> 5.0625 -> 25.63: y = x^8, dy = 8 x^7
+    assert y.tolist() == pytest.approx(1.5 ** 8) and dy.tolist() == pytest.approx(8 * 1.5 ** 7, rel=1e-5)
+    y, dy = g(tf.constant(20.0))  # no iteration: y = x, dy = 1
+    assert y.tolist() == 20.0 and dy.tolist() == 1.0
