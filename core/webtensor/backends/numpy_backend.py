@@ -497,5 +497,5 @@ def _no_bare_memory_error(method):
 
 
 for _name, _fn in list(vars(NumpyBackend).items()):
-    if callable(_fn) and not _name.startswith("_"):
+    if isinstance(_fn, type(_describe)) and not _name.startswith("_"):  # plain methods only
         setattr(NumpyBackend, _name, _no_bare_memory_error(_fn))
