@@ -8,3 +8,6 @@ from .ops.creation import (  # noqa: F401
     band_part, linspace, matrix_diag as diag, matrix_diag_part as diag_part, matrix_set_diag as set_diag,
     tensor_diag, trace,
 )
+from .ops.linalg_extra import (  # noqa: F401
+    cholesky, cholesky_solve, det, inv, logdet, slogdet, solve, triangular_solve,
+)
