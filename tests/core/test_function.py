@@ -466,3 +466,20 @@ def test_autograph_for_over_tensor_range():
         return x
 
     assert python_range(tf.constant(1.0)).tolist() == 8.0
+
+
+def test_method_function_keeps_no_instance_alive():
+    import gc
+    import weakref
+
+    class M:
+        @tf.function
+        def f(self, x):
+            return x + 1
+
+    m = M()
+    assert m.f(tf.constant(1)).tolist() == 2
+    r = weakref.ref(m)
+    del m
+    gc.collect()
+    assert r() is None and not M.f._instances

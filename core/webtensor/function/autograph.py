@@ -267,6 +267,11 @@ def convert(fn):
     if isinstance(fn, functools.partial):
         inner = convert(fn.func)
         return fn if inner is fn.func else functools.partial(inner, *fn.args, **fn.keywords)
+    from .trace import BoundMethod
+
+    if isinstance(fn, BoundMethod):
+        inner = convert(fn.func)
+        return fn if inner is fn.func else BoundMethod(inner, fn._ref)
     code = getattr(fn, "__code__", None)
     if code is None or fn.__name__ == "<lambda>":
         return fn

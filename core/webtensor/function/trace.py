@@ -14,6 +14,7 @@ import inspect
 import io
 import sys
 import warnings
+import weakref
 
 from .. import autodiff, backends, nest, placement
 from .. import tensor as T
@@ -527,19 +528,40 @@ class Function:
             return self
         f = self._instances.get(id(obj))
         if f is None or f[0]() is not obj:
-            import weakref
-
-            fn = Function(functools.partial(self.python_function, obj), self.input_signature, self._autograph,
-                          self.jit_compile, self.reduce_retracing, self._name)
             try:
-                ref = weakref.ref(obj)
-            except TypeError:
+                ref = weakref.ref(obj, functools.partial(_forget, self._instances, id(obj)))
+                bound = BoundMethod(self.python_function, ref)
+            except TypeError:  # not weak-referenceable: held for the Function's life
                 ref = (lambda o: (lambda: o))(obj)
+                bound = functools.partial(self.python_function, obj)
+            fn = Function(bound, self.input_signature, self._autograph, self.jit_compile,
+                          self.reduce_retracing, self._name)
             f = self._instances[id(obj)] = (ref, fn)
         return f[1]
 
     def __repr__(self):
         return f"<webtensor.function.Function {self._name}>"
+
+
+def _forget(instances, key, _ref):
+    instances.pop(key, None)
+
+
+class BoundMethod:
+    """A method bound through a weak reference, so a class-level tf.function keeps no
+    instance alive (each instance's traces die with it)."""
+
+    def __init__(self, func, ref):
+        self.func, self._ref = func, ref
+        self.__name__ = getattr(func, "__name__", "method")
+        params = list(inspect.signature(func).parameters.values())[1:]
+        self.__signature__ = inspect.Signature(params)
+
+    def __call__(self, *args, **kwargs):
+        obj = self._ref()
+        if obj is None:
+            raise ReferenceError(f"tf.function method {self.__name__!r}: its instance no longer exists")
+        return self.func(obj, *args, **kwargs)
 
 
 def _variables_read(g) -> list:
