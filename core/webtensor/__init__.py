@@ -33,6 +33,7 @@ from .ops.reduce import (  # noqa: F401
 from . import config, linalg, math, nn, random  # noqa: E402,F401
 from .control_flow import (TensorArray, case, cond, foldl, foldr, map_fn, print_ as print, scan,  # noqa: E402,F401
                            switch_case, vectorized_map, while_loop)
+from . import debugging  # noqa: E402,F401
 from . import io  # noqa: E402,F401  (webtensor.io.import_keras)
 from . import saving  # noqa: E402,F401  (model files)
 from . import data, summary  # noqa: E402,F401

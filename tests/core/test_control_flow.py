@@ -226,3 +226,23 @@ def test_while_loop_gradient_inside_function():
     assert y.tolist() == pytest.approx(1.5 ** 8) and dy.tolist() == pytest.approx(8 * 1.5 ** 7, rel=1e-5)
     y, dy = g(tf.constant(20.0))  # no iteration: y = x, dy = 1
     assert y.tolist() == 20.0 and dy.tolist() == 1.0
+
+
+def test_debugging_asserts_eager_and_in_graph():
+    tf.debugging.assert_equal(tf.constant([1, 2]), tf.constant([1, 2]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"x == y did not hold[\s\S]*x \(shape=\(2,\)"):
+        tf.debugging.assert_equal(tf.constant([1, 2]), tf.constant([1, 3]))
+
+    @tf.function
+    def f(x):
+        tf.debugging.assert_positive(x, message="need positive")
+        return tf.debugging.check_numerics(tf.math.log(x), "log")
+
+    assert f(tf.constant([1.0])).tolist() == [0.0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="need positive"):
+        f(tf.constant([-1.0]))
+    assert "assert" in [o.type for o in f.get_concrete_function(tf.constant([1.0])).graph.get_operations()]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="log : Tensor had Inf values"):
+        tf.debugging.check_numerics(tf.constant([1.0]) / 0.0, "log")
+    with pytest.raises(ValueError, match="rank 2"):
+        tf.debugging.assert_rank(tf.constant([1.0]), 2)

@@ -15,7 +15,7 @@ from ..backends.base import COMPARISONS
 from ..errors import InvalidArgumentError
 from ..shape import broadcast_shape, prod
 
-SIDE_EFFECTS = frozenset(("assign_variable", "print", "cond", "while"))
+SIDE_EFFECTS = frozenset(("assign_variable", "print", "assert", "cond", "while"))
 """Node types kept by pruning even when no output uses them (cond/while may hold prints)."""
 CONSTANTS = frozenset(("constant", "full", "arange"))
 """Source nodes materialised once per backend (handles are immutable)."""
@@ -378,7 +378,7 @@ def graph_dict(g: Graph) -> dict:
                 v = v.hex()
             elif k == "variable":
                 v = v.name
-            elif k in ("template", "stream"):
+            elif k in ("template", "stream", "labels"):
                 v = repr(v)
             attrs[k] = v
         nodes.append({"name": n.name, "type": n.type, "attrs": attrs, "inputs": [ref(s) for s in n.inputs],
@@ -394,7 +394,7 @@ def live_nodes(g: Graph) -> list:
     """Pruning: nodes that an output or a side effect depends on, in trace order."""
     need = {id(s) for s in g.outputs}
     keep = []
-    effects = SIDE_EFFECTS - {"print", "assign_variable"} if g.pure else SIDE_EFFECTS
+    effects = SIDE_EFFECTS - {"print", "assign_variable", "assert"} if g.pure else SIDE_EFFECTS
     for n in reversed(g.nodes):
         if n.type in effects or n.type == "placeholder" or any(id(s) in need for s in n.outputs):
             keep.append(n)

@@ -14,6 +14,8 @@ def bind(n, be):
         def prt(*hs):
             emit_print(a, [(be, h, dt) for h, dt in zip(hs, dts)])
         return prt
+    if n.type == "assert":
+        return _bind_assert(n, be)
     if n.type == "cond":
         return _bind_cond(n, be)
     if n.type == "while":
@@ -63,3 +65,16 @@ def _bind_while(n, be):
             it += 1
         return _single(vals)
     return run
+
+
+def _bind_assert(n, be):
+    from ..debugging import fail_message
+    from ..errors import InvalidArgumentError
+
+    a = n.attrs
+    dts = [s.dtype for s in n.inputs]
+
+    def check(c, *hs):
+        if not read_bool(be, c, dts[0]):
+            raise InvalidArgumentError(fail_message(a, [(be, h, dt) for h, dt in zip(hs, dts[1:])]))
+    return check
