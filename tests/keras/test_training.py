@@ -6,7 +6,7 @@ import math
 import pytest
 
 import webtensor as tf
-from util import assert_close
+from util import assert_close, tolist
 
 K = tf.keras
 L = K.layers
@@ -251,3 +251,19 @@ def test_generator_input_steps_per_epoch_and_to_categorical():
                  m.evaluate(X, Y, verbose=0), rtol=1e-6)
     assert_close(K.utils.to_categorical([0, 2, 1]), [[1, 0, 0], [0, 0, 1], [0, 1, 0]])
     assert_close(K.utils.to_categorical([[1], [0]], num_classes=3), [[0, 1, 0], [1, 0, 0]])
+
+
+def test_fit_builds_a_sequential_without_input_on_its_first_batch():
+    """Keras builds such a model from the first batch: its variables (and the regularizer
+    loss of its layers) exist only then, and the first step already trains them."""
+    m = K.Sequential([L.Dense(2, kernel_regularizer=K.regularizers.L2(0.5), kernel_initializer="ones"),
+                      L.Dense(1)])
+    m.compile(K.optimizers.SGD(0.0), "mse")  # lr 0: the loss is the initial weights'
+    x = tf.constant([[1.0, 2.0]])
+    hist = m.fit(x, tf.constant([[0.0]]), epochs=1, verbose=0)
+    y = float(m(x)[0, 0])
+    assert_close(hist.history["loss"], [y * y + 0.5 * 4.0], rtol=1e-5)  # mse + 0.5 * sum(ones(2, 2) ** 2)
+    m.compile(K.optimizers.SGD(0.1), "mse")
+    before = [tolist(w) for w in m.trainable_variables]
+    m.fit(x, tf.constant([[0.0]]), epochs=1, verbose=0)
+    assert len(before) == 4 and [tolist(w) for w in m.trainable_variables] != before

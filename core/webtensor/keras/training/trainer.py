@@ -146,14 +146,22 @@ class Trainer:
 
     def train_step(self, data):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        variables = self._train_variables or self.trainable_variables
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        variables = self._train_variables or self._collect_train_state()
         self._track_loss(loss, x)
         grads = tape.gradient(loss, variables)
         self.optimizer.apply(grads, variables)
         return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _collect_train_state(self):
+        """What fit caches, collected again once a model without ``Input`` has been built by
+        its first batch (before that it has no variables and no layer losses)."""
+        self._train_variables = self.trainable_variables
+        if self._in_fit:
+            self._loss_sources_cache = self._loss_sources()
+        return self._train_variables
 
     def test_step(self, data):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
@@ -193,7 +201,7 @@ class Trainer:
         self.stop_training = False
         self._want_logs = cbs.wants_batch_logs("train")
         self._train_variables = self.trainable_variables
-        self._loss_sources_cache = self._loss_sources()
+        self._loss_sources_cache = self._loss_sources() if self.built else None
         self._in_fit = True
         logs = {}
         try:
