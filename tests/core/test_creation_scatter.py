@@ -4,8 +4,8 @@ documented examples) and gradients by finite differences, on the backend under t
 import math
 
 import pytest
-
 import webtensor as tf
+
 from tests.util import assert_close, assert_equal, check_grad
 
 
@@ -38,7 +38,7 @@ def test_meshgrid_xy_and_ij():
     a, b = tf.meshgrid([1, 2], [3, 4, 5], indexing="ij")
     assert_equal(a, [[1, 1, 1], [2, 2, 2]])
     assert_equal(b, [[3, 4, 5], [3, 4, 5]])
-    p, q, r = tf.meshgrid([1, 2], [3], [4, 5, 6])
+    p, _, r = tf.meshgrid([1, 2], [3], [4, 5, 6])
     assert tuple(p.shape) == (1, 2, 3) and tuple(r.shape) == (1, 2, 3)
 
 

@@ -4,8 +4,8 @@ and TF's errors for singular / non-square / non-positive-definite input."""
 import math
 
 import pytest
-
 import webtensor as tf
+
 from tests.util import assert_close, check_grad
 
 A = [[4.0, 1.0, 2.0], [1.0, 3.0, 0.5], [2.0, 0.5, 5.0]]  # symmetric positive definite, det 44

@@ -2,10 +2,10 @@
 segment reductions and embedding_lookup: TF's documented examples, hand-derived values,
 numpy where it exists (imported inside the test) and finite-difference gradients."""
 import pytest
-
 import webtensor as tf
-from tests.util import assert_close, assert_equal, check_grad
 from webtensor.ops import sorting
+
+from tests.util import assert_close, assert_equal, check_grad
 
 DATA = [[1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0], [5.0, 6.0, 7.0, 8.0]]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..shape import as_int, broadcast_shape, normalize_axis, prod
-from .dispatch import FLOAT, Tensor, check_kind, one
 from . import array as A
 from . import math as m
+from .dispatch import FLOAT, Tensor, check_kind, one
 from .reduce import cumsum, reduce_max, reduce_sum
 
 
@@ -213,5 +213,15 @@ def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None) -
     return m.log(cumsum(m.exp(x - mx), ax, exclusive, reverse)) + mx
 
 
-__all__ = ["linspace", "meshgrid", "roll", "matrix_diag", "matrix_diag_part", "matrix_set_diag",
-           "band_part", "trace", "tensor_diag", "cumulative_logsumexp"]
+__all__ = [
+    "band_part",
+    "cumulative_logsumexp",
+    "linspace",
+    "matrix_diag",
+    "matrix_diag_part",
+    "matrix_set_diag",
+    "meshgrid",
+    "roll",
+    "tensor_diag",
+    "trace",
+]

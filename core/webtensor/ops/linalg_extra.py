@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
-from .dispatch import FLOAT, Tensor, check_kind, composite, one, same_dtype
 from . import array as A
 from . import math as m
 from .creation import band_part, matrix_diag_part, matrix_set_diag
+from .dispatch import FLOAT, Tensor, check_kind, composite, one, same_dtype
 from .linalg import matmul
 from .reduce import argmax, reduce_all, reduce_sum
 
@@ -230,4 +230,4 @@ def cholesky_solve(chol, rhs, name=None) -> Tensor:
     return triangular_solve(chol, y, lower=True, adjoint=True)
 
 
-__all__ = ["inv", "det", "slogdet", "logdet", "solve", "triangular_solve", "cholesky", "cholesky_solve"]
+__all__ = ["cholesky", "cholesky_solve", "det", "inv", "logdet", "slogdet", "solve", "triangular_solve"]

@@ -9,10 +9,10 @@ from __future__ import annotations
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..shape import dims_tuple, prod
-from .dispatch import Tensor, one
 from . import array as A
 from . import math as m
 from . import segment as S
+from .dispatch import Tensor, one
 from .reduce import reduce_any, reduce_sum
 
 
@@ -105,5 +105,11 @@ def _extreme(reduce_fn, pick, op):
 tensor_scatter_nd_max = _extreme(S.unsorted_segment_max, m.maximum, "tensor_scatter_nd_max")
 tensor_scatter_nd_min = _extreme(S.unsorted_segment_min, m.minimum, "tensor_scatter_nd_min")
 
-__all__ = ["scatter_nd", "tensor_scatter_nd_add", "tensor_scatter_nd_sub", "tensor_scatter_nd_update",
-           "tensor_scatter_nd_max", "tensor_scatter_nd_min"]
+__all__ = [
+    "scatter_nd",
+    "tensor_scatter_nd_add",
+    "tensor_scatter_nd_max",
+    "tensor_scatter_nd_min",
+    "tensor_scatter_nd_sub",
+    "tensor_scatter_nd_update",
+]

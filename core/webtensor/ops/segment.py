@@ -7,12 +7,14 @@ for the segment counts of ML use. Their gradients are those of where + reduce_ma
 which equal TF's (max/min split the gradient among ties; prod is zero-safe)."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..shape import as_int, prod
-from .dispatch import NUMERIC, Tensor, check_kind, one
 from . import array as A
 from . import math as m
+from .dispatch import NUMERIC, Tensor, check_kind, one
 from .reduce import reduce_max, reduce_min, reduce_prod, reduce_sum
 
 
@@ -36,10 +38,9 @@ def _num(num_segments, op) -> int:
 
 def _check_ids(ids, n, op):
     """ids >= num_segments are an error (TF on CPU); negative ids drop their rows, as TF."""
-    if ids._be.device_type == "CPU" and prod(ids._h.shape):
-        if bool(A.reduce_any_(m.greater_equal(ids, n))):
-            bad = next(v for v in A._host_flat(ids) if v >= n)
-            raise InvalidArgumentError(f"{op}: segment id {bad} is out of range [0, {n})")
+    if ids._be.device_type == "CPU" and prod(ids._h.shape) and bool(A.reduce_any_(m.greater_equal(ids, n))):
+        bad = next(v for v in A._host_flat(ids) if v >= n)
+        raise InvalidArgumentError(f"{op}: segment id {bad} is out of range [0, {n})")
 
 
 def _masked(x, ids, n, inner, fill, reducer):
@@ -124,7 +125,7 @@ def _sorted(unsorted, op, empty_zero=False):
     def seg(data, segment_ids, name=None) -> Tensor:
         ids = A._index_tensor(segment_ids, op)
         flat = A._host_flat(A.reshape(ids, (-1,)))
-        if any(b < a for a, b in zip(flat, flat[1:])):
+        if any(b < a for a, b in pairwise(flat)):
             raise InvalidArgumentError(f"{op}: segment_ids must be sorted, got {flat[:16]}")
         if flat and flat[0] < 0:
             raise InvalidArgumentError(f"{op}: segment_ids must be non-negative, got {flat[0]}")
@@ -170,7 +171,17 @@ def embedding_lookup(params, ids, max_norm=None, name=None) -> Tensor:
     return out
 
 
-__all__ = ["unsorted_segment_sum", "unsorted_segment_max", "unsorted_segment_min",
-           "unsorted_segment_prod", "unsorted_segment_mean", "unsorted_segment_sqrt_n",
-           "segment_sum", "segment_mean", "segment_max", "segment_min", "segment_prod",
-           "embedding_lookup"]
+__all__ = [
+    "embedding_lookup",
+    "segment_max",
+    "segment_mean",
+    "segment_min",
+    "segment_prod",
+    "segment_sum",
+    "unsorted_segment_max",
+    "unsorted_segment_mean",
+    "unsorted_segment_min",
+    "unsorted_segment_prod",
+    "unsorted_segment_sqrt_n",
+    "unsorted_segment_sum",
+]

@@ -11,10 +11,10 @@ from __future__ import annotations
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..shape import as_int, normalize_axis, prod
-from .dispatch import NUMERIC, Tensor, check_kind, one
 from . import array as A
 from . import math as m
 from . import segment as S
+from .dispatch import NUMERIC, Tensor, check_kind, one
 from .reduce import reduce_max, reduce_sum
 
 DEVICE_LIMIT = 1 << 24
@@ -53,7 +53,7 @@ def _argsort_last(x: Tensor, descending: bool) -> Tensor:
     out = []
     for b in range(prod(s[:-1])):
         row = rows[b * n:(b + 1) * n]
-        out.extend(sorted(range(n), key=(lambda i: -row[i]) if descending else row.__getitem__))
+        out.extend(sorted(range(n), key=(lambda i, r=row: -r[i]) if descending else row.__getitem__))
     return A.reshape(one(out, "argsort", D.int32) if out else A.zeros((0,), D.int32), s)
 
 
@@ -210,5 +210,13 @@ def histogram_fixed_width(values, value_range, nbins=100, dtype=D.int32, name=No
     return S.unsorted_segment_sum(A.ones(tuple(b._h.shape), D.as_dtype(dtype)), b, nb)
 
 
-__all__ = ["sort", "argsort", "searchsorted", "unique", "unique_with_counts", "bincount",
-           "confusion_matrix", "histogram_fixed_width"]
+__all__ = [
+    "argsort",
+    "bincount",
+    "confusion_matrix",
+    "histogram_fixed_width",
+    "searchsorted",
+    "sort",
+    "unique",
+    "unique_with_counts",
+]
