@@ -173,8 +173,8 @@ class _Tracer:
         if v is not None:
             return v
         raise OperatorNotAllowedInGraphError(
-            f"{user_line()}{h.describe()} is symbolic: inside tf.function {self.graph.name if self.stack else ''!r} it "
-            f"has no value while tracing, so .numpy(), bool(), int(), float() and Python if/while on "
+            f"{user_line()}{h.describe()} is a symbolic tensor of tf.function {h.graph.name!r}: it "
+            f"has no value while tracing (nor after, outside the function), so .numpy(), bool(), int(), float() and Python if/while on "
             f"it are not allowed; use tf.cond / tf.while_loop, or tf.print to see values")
 
     def full(self, shape, value, dtype):
