@@ -12,6 +12,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 LAYERS = {
     "core (tensor, autodiff, dtypes)": ["core/webtensor/*.py"],
     "ops": ["core/webtensor/ops"],
+    "tf.function (tracing, graphs)": ["core/webtensor/function"],
+    "train (checkpoints)": ["core/webtensor/train"],
     "backends": ["core/webtensor/backends"],
     "keras": ["core/webtensor/keras"],
     "data": ["core/webtensor/data"],
