@@ -154,3 +154,18 @@ def test_small_names():
         return tf.get_static_value(x) is None
 
     assert bool(f(t))
+
+
+def test_guide_code_with_linspace():
+    """'Automatic differentiation' and 'Basic training loops' guides, as written there."""
+    x = tf.linspace(-10.0, 10.0, 200 + 1)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.nn.sigmoid(x)
+    dy_dx = tape.gradient(y, x).numpy().tolist()
+    for v, g in zip(tf.linspace(-10.0, 10.0, 201).numpy().tolist()[::40], dy_dx[::40]):
+        s = 1 / (1 + math.exp(-v))
+        assert abs(g - s * (1 - s)) < 1e-6
+    x = tf.cast(tf.linspace(-2, 2, 1000), tf.float32)
+    assert x.dtype == tf.float32 and tuple(x.shape) == (1000,)
+    assert_close([float(x[0]), float(x[999])], [-2.0, 2.0])
