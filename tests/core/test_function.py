@@ -483,3 +483,25 @@ def test_method_function_keeps_no_instance_alive():
     del m
     gc.collect()
     assert r() is None and not M.f._instances
+
+
+def test_autograph_break_and_continue_in_while():
+    @tf.function
+    def f(n):
+        i = tf.constant(0)
+        s = tf.constant(0)
+        while i < n:
+            i = i + 1
+            if i % 2 == 0:
+                continue
+            if s > 10:
+                break
+            s = s + i
+        return s, i
+
+    # by hand: s = 1 + 3 + 5 + 7 = 16 after i = 7; i = 8 skipped; at i = 9 s > 10 breaks
+    s, i = f(tf.constant(100))
+    assert (s.tolist(), i.tolist()) == (16, 9)
+    s, i = f(tf.constant(4))      # 1 + 3, the loop ends at i = 4
+    assert (s.tolist(), i.tolist()) == (4, 4)
+    assert f.experimental_get_tracing_count() == 1

@@ -80,6 +80,28 @@ def while_stmt(test, body, values, names):
         values = tuple(body(*values))
 
 
+def not_(x):
+    from ..ops import math as M
+
+    return M.logical_not(x) if _symbolic(x) else not x
+
+
+def or_(a, b):
+    from ..ops import math as M
+
+    if _symbolic(a) or _symbolic(b):
+        return M.logical_or(a, b)
+    return a or b
+
+
+def and_(a, b):
+    from ..ops import math as M
+
+    if _symbolic(a) or _symbolic(b):
+        return M.logical_and(a, b)
+    return a and b
+
+
 def for_range(range_fn, args, body, values, names):
     """``for i in range(...)`` / ``tf.range(...)``: a while loop when a bound is symbolic."""
     from .. import control_flow as cf
@@ -154,6 +176,16 @@ class _Converter:
                     out.extend(self.if_(s))
                     continue
                 s.body, s.orelse = self.block(s.body), self.block(s.orelse)
+            elif isinstance(s, ast.While) and not s.orelse and _has_jumps(s.body):
+                flag = self.fresh("break")
+                body = _lower_jumps(s.body, flag)
+                if not _blocked(body):
+                    out.append(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False)))
+                    test = ast.Call(ast.Attribute(ast.Name("ag__", ast.Load()), "and_", ast.Load()), [
+                        ast.Call(ast.Attribute(ast.Name("ag__", ast.Load()), "not_", ast.Load()),
+                                 [ast.Name(flag, ast.Load())], []), s.test], [])
+                    out.extend(self.while_(ast.While(test, body, [])))
+                    continue
             elif isinstance(s, ast.While) and not s.orelse and not _blocked(s.body):
                 out.extend(self.while_(s))
                 continue
@@ -229,6 +261,37 @@ class _Converter:
                                          ast.Tuple([ast.Constant(n) for n in names], ast.Load())])
         out.append(ast.Assign([self._names_tuple(names, ast.Store())], call) if names else ast.Expr(call))
         return out
+
+
+def _is_jump(s, kind) -> bool:
+    """``if <test>: break`` / ``if <test>: continue`` (nothing else in the if)."""
+    return isinstance(s, ast.If) and not s.orelse and len(s.body) == 1 and isinstance(s.body[0], kind)
+
+
+def _lower_jumps(body, flag):
+    """Loop-body statements with top-level ``if c: break|continue`` rewritten without jumps:
+    ``continue`` guards the rest with ``if not c``; ``break`` also sets ``flag``."""
+    out = []
+    for i, s in enumerate(body):
+        if _is_jump(s, ast.Continue) or _is_jump(s, ast.Break):
+            rest = _lower_jumps(body[i + 1:], flag)
+            if isinstance(s.body[0], ast.Break):
+                out.append(ast.Assign([ast.Name(flag, ast.Store())], ast.Call(
+                    ast.Attribute(ast.Name("ag__", ast.Load()), "or_", ast.Load()),
+                    [ast.Name(flag, ast.Load()), s.test], [])))
+                guard = ast.Name(flag, ast.Load())
+            else:
+                guard = s.test
+            if rest:
+                out.append(ast.If(ast.Call(ast.Attribute(ast.Name("ag__", ast.Load()), "not_", ast.Load()),
+                                           [guard], []), rest, []))
+            return out
+        out.append(s)
+    return out
+
+
+def _has_jumps(body) -> bool:
+    return any(_is_jump(s, ast.Break) or _is_jump(s, ast.Continue) for s in body)
 
 
 def _range_call(s) -> bool:
