@@ -221,19 +221,25 @@ class NumpyBackend:
         return out.astype(NP[dtype]).reshape(shape)
 
     # -- elementwise --
-    def unary(self, op, x):
+    def unary(self, op, x):  # the hot paths catch MemoryError inline (no wrapper frame)
         f, warns = UNARY[op]
-        if warns:
-            with _quiet():
-                return f(x)
-        return f(x)
+        try:
+            if warns:
+                with _quiet():
+                    return f(x)
+            return f(x)
+        except MemoryError as e:
+            raise _exhausted(op, (x,), e) from None
 
     def binary(self, op, x, y):
         f, warns = BINARY[op]
-        if warns:
-            with _quiet():
-                return f(x, y)
-        return f(x, y)
+        try:
+            if warns:
+                with _quiet():
+                    return f(x, y)
+            return f(x, y)
+        except MemoryError as e:
+            raise _exhausted(op, (x, y), e) from None
 
     def where(self, cond, x, y):
         return np.where(cond, x, y)
@@ -483,19 +489,23 @@ def _describe(v) -> str:
     return f"{v.shape} {v.dtype}" if isinstance(v, np.ndarray) else repr(v)[:60]
 
 
+def _exhausted(name: str, args, e: MemoryError) -> ResourceExhaustedError:
+    """numpy's MemoryError as TF's ResourceExhaustedError naming the primitive and operands."""
+    operands = ", ".join(_describe(a) for a in args)
+    return ResourceExhaustedError(f"{name}: out of host memory on the numpy backend for arguments "
+                                  f"({operands}): {e}")
+
+
 def _no_bare_memory_error(method):
-    """numpy's MemoryError becomes TF's ResourceExhaustedError naming the primitive and operands."""
     @functools.wraps(method)
     def run(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
         except MemoryError as e:
-            operands = ", ".join(_describe(a) for a in args)
-            raise ResourceExhaustedError(f"{method.__name__}: out of host memory on the numpy backend "
-                                         f"for arguments ({operands}): {e}") from None
+            raise _exhausted(method.__name__, args, e) from None
     return run
 
 
 for _name, _fn in list(vars(NumpyBackend).items()):
-    if isinstance(_fn, type(_describe)) and not _name.startswith("_"):  # plain methods only
+    if isinstance(_fn, type(_describe)) and not _name.startswith("_") and _name not in ("unary", "binary"):
         setattr(NumpyBackend, _name, _no_bare_memory_error(_fn))
