@@ -38,13 +38,15 @@ def _mt(x: Tensor) -> Tensor:
 
 
 def _gauss_jordan(a: Tensor, b: Tensor):
-    """(x = a^-1 b, sign of det, log|det|, min |pivot|) by Gauss-Jordan with partial pivoting."""
+    """(x = a^-1 b, (sign of det, det), log|det|, min |pivot|) by Gauss-Jordan with partial
+    pivoting; det is the signed product of the pivots (as TF's LU), log|det| their log sum."""
     s = tuple(a._h.shape)
     n, batch = s[-1], s[:-2]
     mat = A.concat([a, b], -1)
     rows = A.range(n)
     col_rows = A.reshape(rows, (n, 1))
     sign = A.ones(batch, a._dtype)
+    prod_piv = A.ones(batch, a._dtype)
     logabs = A.zeros(batch, a._dtype)
     minpiv = A.fill(batch, one(float("inf"), "linalg", a._dtype))
     bd = len(batch)
@@ -59,15 +61,16 @@ def _gauss_jordan(a: Tensor, b: Tensor):
         mat = m.where(on_k, A.expand_dims(rp, -2), m.where(on_p, A.expand_dims(rk, -2), mat))
         piv = A.gather(rp, k, axis=-1)
         swapped = m.not_equal(p, k)
-        sign = sign * m.sign(piv) * m.where(swapped, A.fill((), one(-1.0, "linalg", a._dtype)),
-                                            A.ones((), a._dtype))
+        flip = m.where(swapped, A.fill((), one(-1.0, "linalg", a._dtype)), A.ones((), a._dtype))
+        sign = sign * m.sign(piv) * flip
+        prod_piv = prod_piv * piv * flip
         logabs = logabs + m.log(m.abs(piv))
         minpiv = m.minimum(minpiv, m.abs(piv))
         row = rp / A.expand_dims(piv, -1)
         factor = A.expand_dims(A.gather(mat, k, axis=-1), -1)
         mat = m.where(on_k, A.expand_dims(row, -2), mat - factor * A.expand_dims(row, -2))
     x = A._axis_slice(mat, len(s) - 1, n, mat._h.shape[-1] - n)
-    return x, sign, logabs, minpiv
+    return x, (sign, prod_piv), logabs, minpiv
 
 
 def _check_invertible(minpiv: Tensor, op: str, a: Tensor):
@@ -102,7 +105,7 @@ def slogdet(input, name=None):
 
     def fwd():
         _, sgn, la, _ = _gauss_jordan(a, A.zeros(tuple(a._h.shape[:-1]) + (0,), a._dtype))
-        out["sign"] = sgn
+        out["sign"] = sgn[0]
         return la
 
     la = composite((a,), fwd, lambda dy, need: (A.expand_dims(A.expand_dims(dy, -1), -1) * _mt(inv(a)),))
@@ -119,8 +122,8 @@ def det(input, name=None) -> Tensor:
     a = _square(input, "det")
 
     def fwd():
-        _, sgn, la, _ = _gauss_jordan(a, A.zeros(tuple(a._h.shape[:-1]) + (0,), a._dtype))
-        return sgn * m.exp(la)
+        _, (_, dv), _, _ = _gauss_jordan(a, A.zeros(tuple(a._h.shape[:-1]) + (0,), a._dtype))
+        return dv
 
     def vjp(dy, need):
         g = A.expand_dims(A.expand_dims(dy * d, -1), -1)
