@@ -505,3 +505,17 @@ def test_autograph_break_and_continue_in_while():
     s, i = f(tf.constant(4))      # 1 + 3, the loop ends at i = 4
     assert (s.tolist(), i.tolist()) == (4, 4)
     assert f.experimental_get_tracing_count() == 1
+
+
+def test_autograph_elif_chain_of_returns():
+    @tf.function
+    def sign(x):
+        if x > 0:
+            return 1.0
+        elif x < 0:
+            return -1.0
+        else:
+            return 0.0
+
+    assert [sign(tf.constant(v)).tolist() for v in (3.0, -2.0, 0.0)] == [1.0, -1.0, 0.0]
+    assert sign.experimental_get_tracing_count() == 1

@@ -152,7 +152,13 @@ def _assigned(stmts) -> list:
 
 
 def _ends_return(stmts) -> bool:
-    return bool(stmts) and isinstance(stmts[-1], ast.Return) and not _blocked(stmts[:-1])
+    """Ends in ``return`` (or in an if/elif/else chain whose every branch does)."""
+    if not stmts or _blocked(stmts[:-1]):
+        return False
+    last = stmts[-1]
+    if isinstance(last, ast.If):
+        return _ends_return(last.body) and _ends_return(last.orelse)
+    return isinstance(last, ast.Return)
 
 
 class _Converter:
