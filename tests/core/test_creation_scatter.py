@@ -132,6 +132,24 @@ def test_cumulative_logsumexp():
     assert_close(rev, [[math.log(3), math.log(2), 0.0]])
     check_grad(lambda a: tf.math.cumulative_logsumexp(a, axis=1) * tf.constant([[1.0, 2.0, 3.0]], a.dtype),
                [[0.5, -1.0, 2.0]])
+    check_grad(lambda a: tf.math.cumulative_logsumexp(a, axis=0, exclusive=True, reverse=True)[:-1],
+               [[0.5, -1.0], [2.0, 0.0], [1.0, 3.0]])
+    # values far apart: each prefix is its own stable logsumexp
+    assert_close(tf.math.cumulative_logsumexp(tf.constant([-200.0, 0.0, 1.0])),
+                 [-200.0, 0.0, math.log(1 + math.e)], rtol=1e-6)
+
+
+def test_cumulative_logsumexp_large_axis_path(monkeypatch):
+    from webtensor.ops import creation
+
+    monkeypatch.setattr(creation, "PAIRWISE_LIMIT", 0)
+    x = [0.5, -1.0, 2.0, 3.0]
+    want, acc = [], 0.0
+    for v in x:
+        acc += math.exp(v)
+        want.append(math.log(acc))
+    assert_close(tf.math.cumulative_logsumexp(tf.constant(x)), want, rtol=1e-5)
+    check_grad(lambda a: tf.math.cumulative_logsumexp(a) * tf.constant([1.0, 2.0, 3.0, 4.0], a.dtype), x)
 
 
 def test_small_names():

@@ -202,12 +202,38 @@ def tensor_diag(diagonal, name=None) -> Tensor:
     return A.reshape(matrix_diag(A.reshape(d, (n,))), s + s)
 
 
+PAIRWISE_LIMIT = 1 << 22
+"""Most [..., n, n] terms cumulative_logsumexp masks before it shifts by one axis maximum."""
+
+
+def _masked_cumulative_lse(x: Tensor, ax: int, exclusive: bool, reverse: bool) -> Tensor:
+    """Each prefix's own reduce_logsumexp over a masked [..., n(i), n(j)] copy: exact and
+    stable however far apart the values are."""
+    from .reduce import reduce_logsumexp
+
+    n = x._h.shape[ax]
+    xt = A.expand_dims(A.transpose(x, tuple(i for i in range(len(x._h.shape)) if i != ax) + (ax,)), -2)
+    i, j = _offsets(n, n)
+    keep = (m.greater(j, i) if exclusive else m.greater_equal(j, i)) if reverse else \
+        (m.less(j, i) if exclusive else m.less_equal(j, i))
+    terms = m.where(keep, xt, A.fill((), one(float("-inf"), "cumulative_logsumexp", x._dtype)))
+    out = reduce_logsumexp(terms, -1)
+    r = len(x._h.shape)
+    perm = list(range(r - 1))
+    perm.insert(ax, r - 1)
+    return A.transpose(out, tuple(perm))
+
+
 def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
-    """``tf.math.cumulative_logsumexp``: log(cumsum(exp(x))), shifted by the axis maximum
-    (held constant for the gradient, as reduce_logsumexp); exclusive starts at -inf."""
+    """``tf.math.cumulative_logsumexp``: exclusive starts at -inf. Up to PAIRWISE_LIMIT terms
+    each prefix is its own stable logsumexp; beyond, log(cumsum(exp(x - max))) + max with the
+    axis maximum held constant (terms > 88 below it underflow in float32)."""
     x = one(x, "cumulative_logsumexp")
     check_kind(x, "cumulative_logsumexp", FLOAT)
     ax = normalize_axis(axis, len(x._h.shape), "cumulative_logsumexp")
+    n = x._h.shape[ax]
+    if n and n * prod(x._h.shape) <= PAIRWISE_LIMIT:
+        return _masked_cumulative_lse(x, ax, bool(exclusive), bool(reverse))
     raw = reduce_max(x, ax, keepdims=True)
     mx = A.stop_gradient(m.where(m.is_finite(raw), raw, m.zeros_like_(raw)))
     return m.log(cumsum(m.exp(x - mx), ax, exclusive, reverse)) + mx
