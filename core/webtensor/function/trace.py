@@ -369,12 +369,45 @@ class Function:
             args, kwargs = self._apply_signature(args, kwargs)
         if TRACER.stack:  # nested in a trace: inline (the inner ops join the outer graph)
             return self.python_function(*args, **kwargs)
+        if not kwargs and self._simple and len(args) == len(self._pnames) and not autodiff.tapes:
+            fast = self._fast_call(args)
+            if fast is not None:
+                return fast[0]
         arguments = self._bind(args, kwargs)
         flat = nest.flatten(list(arguments.values()))
         flat = [T.convert(v) if _is_tensor_leaf(v) and not isinstance(v, T.Tensor) else v for v in flat]
         key = self._key_of(arguments, flat)
         cf = self._find(key, arguments)
         return self._run(cf, key, arguments, flat)
+
+    def _fast_call(self, args):
+        """All-tensor positional calls of an already traced signature: key, run, wrap."""
+        for a in args:
+            if type(a) is not T.Tensor:
+                return None
+        key = ((list, ("*",) * len(args)), tuple(("T", tuple(a._h.shape), a._dtype) for a in args))
+        cf = self._exact.get(key)
+        tr = cf._traces.get(key) if cf is not None else None
+        if tr is None:
+            return None
+        self._note(False)
+        be = placement._scope[-1] or args[0]._be if args else placement._scope[-1] or backends.default()
+        prog = tr.program(be)
+        outs = prog.run([(t if t._be is be else T.to_backend(t, be))._h for t in args])
+        res = self._results(tr, prog, outs)
+        return (nest.pack_sequence_as(tr.template, res) if tr.template is not None else res[0],)
+
+    @staticmethod
+    def _results(tr, prog, outs):
+        res = []
+        it = iter(zip(outs, prog.out_homes))
+        for k in tr.out_kinds:
+            if k[0] == "sym":
+                h, home = next(it)
+                res.append(T.wrap(h, k[1], home))
+            else:
+                res.append(k[1])
+        return res
 
     def _find(self, key, arguments):
         try:
@@ -436,14 +469,7 @@ class Function:
         be = placement._scope[-1] or (tensors[0]._be if tensors else backends.default())
         prog = tr.program(be)
         outs = prog.run([(t if t._be is be else T.to_backend(t, be))._h for t in tensors])
-        res = []
-        it = iter(zip(outs, prog.out_homes))
-        for k in tr.out_kinds:
-            if k[0] == "sym":
-                h, home = next(it)
-                res.append(T.wrap(h, k[1], home))
-            else:
-                res.append(k[1])
+        res = self._results(tr, prog, outs)
         if autodiff.recording():
             self._record_gradient(tr, arguments, flat, tensors, res)
         return nest.pack_sequence_as(tr.template, res) if tr.template is not None else res[0]
