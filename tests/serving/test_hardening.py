@@ -297,8 +297,8 @@ def test_a_slow_load_does_not_stall_predicts(models):
         done, pending = cf.wait(fast, timeout=30)
         assert not pending and all(f.result()[0] == 200 for f in fast), "predicts waited for a model load"
         release.set()
-        _wait(lambda: c.get("/v1/models/digits/versions/2")[1]["model_version_status"][0]["state"] == "AVAILABLE",
-              "version 2")
+        _wait(lambda: {r["version"]: r["state"] for r in c.get("/v1/models/digits")[1]["model_version_status"]}
+              .get("2") == "AVAILABLE", "version 2")
     finally:
         release.set()
         pool.shutdown(wait=True)
