@@ -76,8 +76,9 @@ def test_errors_name_op_shape_and_dtype():
         tf.linalg.solve(A, [[1.0], [2.0]])
     with pytest.raises(tf.errors.InvalidArgumentError, match="det.*float"):
         tf.linalg.det(tf.constant([[1, 2], [3, 4]]))
-    if tf.constant(1.0)._be.device_type == "CPU":  # TF raises these on CPU
-        with pytest.raises(tf.errors.InvalidArgumentError, match="inv: Input is not invertible"):
-            tf.linalg.inv([[1.0, 2.0], [2.0, 4.0]])
-        with pytest.raises(tf.errors.InvalidArgumentError, match="cholesky.*not successful"):
-            tf.linalg.cholesky([[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="inv: Input is not invertible"):
+        tf.linalg.inv([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="solve: Input is not invertible"):
+        tf.linalg.solve([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [0.0, 1.0]]], tf.ones([2, 2, 1]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="cholesky.*not successful"):
+        tf.linalg.cholesky([[1.0, 2.0], [2.0, 1.0]])
