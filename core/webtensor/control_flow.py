@@ -47,7 +47,8 @@ def _trace_sub(fn, args, name):
             phs = [T.wrap(g.placeholder(a._h.shape, a._dtype, name=f"arg{i}"), a._dtype, TRACER)
                    for i, a in enumerate(args)]
             out = fn(*phs)
-            flat = [T.convert(v, be=TRACER, op=name) if v is not None else None for v in nest.flatten(out)]
+            leaves = [] if out is None else nest.flatten(out)  # None: a branch run for its side effects
+            flat = [T.convert(v, be=TRACER, op=name) if v is not None else None for v in leaves]
             if any(v is None for v in flat):
                 raise TypeError(f"{name}: a branch or loop body returned None inside a structure; "
                                 f"return tensors")

@@ -246,3 +246,17 @@ def test_debugging_asserts_eager_and_in_graph():
         tf.debugging.check_numerics(tf.constant([1.0]) / 0.0, "log")
     with pytest.raises(ValueError, match="rank 2"):
         tf.debugging.assert_rank(tf.constant([1.0]), 2)
+
+
+def test_cond_branches_for_side_effects_only(capsys):
+    v = tf.Variable(0)
+
+    @tf.function
+    def f(x):
+        tf.cond(x > 0, lambda: tf.print("pos"), lambda: tf.print("neg"))
+        tf.cond(x > 0, lambda: v.assign_add(1), lambda: v.assign_sub(1))
+        return v.read_value()
+
+    assert f(tf.constant(1)).tolist() == 1 and f(tf.constant(2)).tolist() == 2
+    assert f(tf.constant(-1)).tolist() == 1
+    assert capsys.readouterr().err.splitlines() == ["pos", "pos", "neg"]
