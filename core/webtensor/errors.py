@@ -45,6 +45,10 @@ class UnknownError(OpError):
     pass
 
 
+class DataLossError(OpError):
+    pass
+
+
 def describe(*tensors) -> str:
     """'(2, 3) float32 and (4,) int32' for error messages."""
     parts = []

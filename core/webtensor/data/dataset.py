@@ -161,11 +161,11 @@ class Dataset:
         return out
 
     def reduce(self, initial_state, reduce_func):
-        """Fold the elements into a state with ``reduce_func(state, element)``."""
+        """Fold the elements into a state with ``reduce_func(state, element)``: two arguments
+        always, a tuple element staying one argument (TF's rule; ``map`` spreads tuples)."""
         state = S.normalize_output(initial_state, "reduce")
         for e in self._iterate():
-            args = (state,) + (e if type(e) is tuple else (e,))
-            state = S.normalize_output(reduce_func(*args), "reduce")
+            state = S.normalize_output(reduce_func(state, e), "reduce")
         return state
 
 

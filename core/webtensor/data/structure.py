@@ -21,8 +21,8 @@ def normalize(value, op: str):
     if isinstance(value, tuple):
         items = [normalize(v, op) for v in value]
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
-    if type(value) is Tensor:
-        return value
+    if type(value) is Tensor or isinstance(value, (bytes, _Opaque)):
+        return value  # bytes: string elements (no string dtype yet); _Opaque: parsed composites
     if value is None:
         raise TypeError(f"{op}: None is not a valid dataset component; give a tensor, an array or a number")
     return convert(value, op=op)
@@ -35,8 +35,38 @@ def normalize_output(value, op: str):
     return normalize(value, op)
 
 
+class StringSpec:
+    """The spec of a string component: webtensor has no string dtype, so such elements are
+    Python ``bytes`` and this stands in for ``TensorSpec(shape=(), dtype=tf.string)``."""
+
+    shape = TensorShape([])
+    name = "string"
+    dtype = property(lambda self: self)
+
+    def __eq__(self, other):
+        return isinstance(other, StringSpec)
+
+    def __hash__(self):
+        return hash("string")
+
+    def __repr__(self):
+        return "TensorSpec(shape=(), dtype=string)"
+
+
+class _Opaque:
+    """Marker base for element components that are passed through untouched (SparseTensor)."""
+
+
+def _leaf_spec(x):
+    if isinstance(x, bytes):
+        return StringSpec()
+    if isinstance(x, _Opaque):
+        return x
+    return TensorSpec.from_tensor(x)
+
+
 def spec_of(element):
-    return nest.map_structure(TensorSpec.from_tensor, element)
+    return nest.map_structure(_leaf_spec, element)
 
 
 def call(fn, element):
@@ -48,6 +78,10 @@ def dummy(spec, unknown: int, value: int):
     """``value``-filled tensors matching ``spec``, unknown dims set to ``unknown``: stand-ins to
     learn a function's output spec from (TF traces the function symbolically instead)."""
     def make(s):
+        if isinstance(s, StringSpec):
+            return b""
+        if isinstance(s, _Opaque):
+            raise TypeError("no stand-in for an opaque component")
         dims = [] if s.shape.rank is None else [unknown if d is None else d for d in s.shape]
         return A.fill(tuple(dims), convert(value, s.dtype))
 
@@ -56,6 +90,10 @@ def dummy(spec, unknown: int, value: int):
 
 def relax(a, b):
     """The most specific spec compatible with both (dims that differ become None)."""
+    if isinstance(a, (StringSpec, _Opaque)) or isinstance(b, (StringSpec, _Opaque)):
+        if type(a) is not type(b):
+            raise TypeError(f"incompatible specs {a} and {b}")
+        return a
     if a.dtype is not b.dtype:
         raise TypeError(f"incompatible dtypes {a.dtype.name} and {b.dtype.name}")
     if a.shape.rank is None or b.shape.rank is None or a.shape.rank != b.shape.rank:

@@ -7,3 +7,4 @@ from .checkpoint import (  # noqa: F401
     load_checkpoint,
 )
 from .manager import CheckpointManager, get_checkpoint_state, latest_checkpoint  # noqa: F401
+from ..io.example_proto import BytesList, Example, Feature, Features, FloatList, Int64List  # noqa: F401,E402
