@@ -178,10 +178,12 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     if maximum_iterations is not None:
         maximum_iterations = int(_concrete_value(maximum_iterations, "maximum_iterations"))
     flat0 = nest.flatten(lv)
-    if not _tracing() or not any(_is_symbolic(_as_tensor(v)) for v in flat0 if _tensorish(v)):
+    if not _tracing():
         return _eager_while(cond, body, lv, single, maximum_iterations)
-    flat = [T.convert(v, be=TRACER, op="while_loop") for v in flat0]
-    pack = (lambda vals: nest.pack_sequence_as(lv, list(vals)))
+    tas = {i: v for i, v in enumerate(flat0) if isinstance(v, TensorArray)}  # loop as dense buffers
+    flat = [v._dense() if i in tas else T.convert(v, be=TRACER, op="while_loop") for i, v in enumerate(flat0)]
+    pack = (lambda vals: nest.pack_sequence_as(lv, [tas[i]._with_buffer(v) if i in tas else v
+                                                    for i, v in enumerate(vals)]))
     if autodiff.tapes:
         if maximum_iterations is None:
             raise InvalidArgumentError("while_loop: under a GradientTape inside tf.function a while_loop needs "
@@ -192,7 +194,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     cg, cout, cspec = _trace_sub(lambda *a: cond(*pack(a)), flat, "while_cond")
     if len(cspec) != 1 or cspec[0][1] is not D.bool_ or cspec[0][0] not in ((), (1,)):
         raise TypeError(f"while_loop: cond must return a scalar bool tensor, got {cspec}")
-    bg, bout, bspec = _trace_sub(lambda *a: _body_out(body(*pack(a)), single), flat, "while_body")
+    bg, bout, bspec = _trace_sub(lambda *a: _flat_loop_vars(_body_out(body(*pack(a)), single)), flat,
+                                 "while_body")
     _check_loop_vars(flat, bspec)
     caps = _union(cg, bg)
     g = TRACER.graph
@@ -207,11 +210,15 @@ def _masked_while(cond, body, flat, pack, single, maxit):
     """The differentiable form: ``maxit`` unrolled steps, each kept only while the loop runs."""
     active = A.reshape(_as_tensor(cond(*pack(flat))), ())
     for _ in range(maxit):
-        new = [_as_tensor(v) for v in _body_out(body(*pack(flat)), single)]
+        new = [_as_tensor(v) for v in _flat_loop_vars(_body_out(body(*pack(flat)), single))]
         _check_loop_vars(flat, [(tuple(v._h.shape), v._dtype) for v in new])
         flat = [M.where(active, n, v) for n, v in zip(new, flat)]
         active = M.logical_and(active, A.reshape(_as_tensor(cond(*pack(flat))), ()))
     return pack(flat)
+
+
+def _flat_loop_vars(vals):
+    return [v._dense() if isinstance(v, TensorArray) else v for v in nest.flatten(vals)]
 
 
 def _tensorish(v):
@@ -362,11 +369,31 @@ class TensorArray:
     element_shape = property(lambda self: self._element_shape)
     dynamic_size = property(lambda self: self._dynamic)
 
+    _buf = None  # dense mode (a loop variable of a graph while_loop): one [size, *element] tensor
+
     def _copy(self, items):
         ta = object.__new__(TensorArray)
         ta._dtype, ta._dynamic, ta._clear, ta._element_shape = self._dtype, self._dynamic, self._clear, \
             self._element_shape
         ta._items = items
+        return ta
+
+    def _dense(self):
+        """The array as one tensor, for a graph loop (needs a static size and element shape)."""
+        if self._buf is not None:
+            return self._buf
+        unknown = self._element_shape.rank is None or None in self._element_shape.as_list()
+        if not self._items or (unknown and all(v is None for v in self._items)):
+            raise ValueError("TensorArray: as a tf.while_loop variable inside tf.function it needs a "
+                                 "static size and element_shape (dynamic_size arrays cannot grow in a graph loop)")
+        return T.convert(self.stack(), be=TRACER)
+
+    def _with_buffer(self, buf):
+        ta = self._copy(None)
+        ta._buf = buf
+        from .shape import TensorShape
+
+        ta._element_shape = TensorShape(buf._h.shape[1:])
         return ta
 
     def _index(self, i, op):
@@ -390,6 +417,12 @@ class TensorArray:
         return t
 
     def write(self, index, value, name=None) -> "TensorArray":
+        if self._buf is not None:
+            v = self._check(value, "write")
+            n = self._buf._h.shape[0]
+            mask = M.equal(A.range(n, dtype=D.int32), M.cast(_as_tensor(index), D.int32))
+            mask = A.reshape(mask, (n,) + (1,) * (len(self._buf._h.shape) - 1))
+            return self._with_buffer(M.where(mask, A.expand_dims(v, 0), self._buf))
         i = self._index(index, "write")
         t = self._check(value, "write")
         items = list(self._items)
@@ -406,6 +439,8 @@ class TensorArray:
         return out
 
     def read(self, index, name=None):
+        if self._buf is not None:
+            return A.gather(self._buf, M.cast(_as_tensor(index), D.int32))
         i = self._index(index, "read")
         if not 0 <= i < len(self._items):
             raise InvalidArgumentError(f"TensorArray.read: index {i} out of range for size {len(self._items)}")
@@ -420,6 +455,8 @@ class TensorArray:
         return A.zeros(self._element_shape.as_list(), self._dtype)
 
     def stack(self, name=None):
+        if self._buf is not None:
+            return self._buf
         if not self._items:
             return A.zeros([0] + (self._element_shape.as_list() if self._element_shape.rank else []), self._dtype)
         return A.stack([v if v is not None else self._zeros() for v in self._items])
@@ -453,7 +490,7 @@ class TensorArray:
         return A.concat([v for v in self._items if v is not None], 0)
 
     def size(self, name=None):
-        return T.convert(len(self._items), D.int32)
+        return T.convert(len(self._items) if self._buf is None else self._buf._h.shape[0], D.int32)
 
     def close(self, name=None):
         return None

@@ -260,3 +260,23 @@ def test_cond_branches_for_side_effects_only(capsys):
     assert f(tf.constant(1)).tolist() == 1 and f(tf.constant(2)).tolist() == 2
     assert f(tf.constant(-1)).tolist() == 1
     assert capsys.readouterr().err.splitlines() == ["pos", "pos", "neg"]
+
+
+def test_tensor_array_as_graph_loop_variable():
+    @tf.function
+    def squares(n):
+        ta = tf.TensorArray(tf.int32, size=5, element_shape=[])
+        i = tf.constant(0)
+        while i < n:
+            ta = ta.write(i, i * i)
+            i = i + 1
+        return ta.stack()
+
+    assert squares(tf.constant(3)).tolist() == [0, 1, 4, 0, 0]
+    assert squares(tf.constant(5)).tolist() == [0, 1, 4, 9, 16]
+
+    @tf.function
+    def loop_python_start(n):
+        return tf.while_loop(lambda i: i < n, lambda i: i + 2, [0])   # Python start, tensor bound
+
+    assert loop_python_start(tf.constant(7))[0].tolist() == 8

@@ -323,3 +323,58 @@ def test_damaged_zips_raise_value_errors_naming_the_file(tmp_path):
         z.writestr("config.json", b'{"a": "\xff\xfe"}')  # not UTF-8
     with pytest.raises(ValueError, match=r"utf\.keras: .*config\.json is not UTF-8"):
         _import(tmp_path / "utf.keras")
+
+
+def _with_time_steps(tmp_path, model, t0: int, t: int):
+    """``model`` saved, then its config's time dimension t0 rewritten to t (a hostile file)."""
+    model.save(str(tmp_path / "small.safetensors"))
+    blob = (tmp_path / "small.safetensors").read_bytes()
+    n = struct.unpack("<Q", blob[:8])[0]
+    header = json.loads(blob[8:8 + n])
+    config = header["__metadata__"]["model_config"]
+    assert config.count(f"[null,{t0},3]") >= 2
+    header["__metadata__"]["model_config"] = config.replace(f"[null,{t0},3]", f"[null,{t},3]")
+    path = tmp_path / "long.safetensors"
+    path.write_bytes(raw_file(header, blob[8 + n:]))
+    return path
+
+
+def test_building_a_bidirectional_rnn_never_runs_the_declared_time_steps(tmp_path, monkeypatch):
+    from webtensor.keras.layers import rnn
+
+    t = 100_000  # 9.6 s before: the build probes ran both directions over every step, twice
+    x = tf.keras.Input((5, 3))
+    m = tf.keras.Model(x, tf.keras.layers.Bidirectional(tf.keras.layers.SimpleRNN(4))(x))
+    path = _with_time_steps(tmp_path, m, 5, t)
+    assert os.path.getsize(path) < 10_000
+    steps = []
+    real = rnn.SimpleRNNCell._step
+    monkeypatch.setattr(rnn.SimpleRNNCell, "_step", lambda self, *a: steps.append(1) or real(self, *a))
+    loaded = tf.keras.models.load_model(str(path))
+    assert len(steps) == 0
+    assert tuple(loaded.outputs[0].shape) == (None, 8)
+    assert [w.shape for w in loaded.get_weights()] == [w.shape for w in m.get_weights()]
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", None])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_recurrent_shape_rules_need_no_time_loop(monkeypatch, merge_mode, return_sequences):
+    from webtensor.keras.layers import rnn
+
+    steps = []
+    real = rnn.LSTMCell._step
+    monkeypatch.setattr(rnn.LSTMCell, "_step", lambda self, *a: steps.append(1) or real(self, *a))
+    layers = tf.keras.layers
+    bu = 4 if merge_mode == "sum" else 2  # a backward layer of its own width, where the merge allows it
+    bi = layers.Bidirectional(layers.LSTM(4, return_sequences=return_sequences, return_state=True),
+                              merge_mode=merge_mode, backward_layer=layers.LSTM(
+                                  bu, return_sequences=return_sequences, return_state=True, go_backwards=True))
+    out = bi(tf.keras.Input((7, 3)))
+    assert len(steps) == 0
+    y = (None, 7) if return_sequences else (None,)
+    merged = {"concat": [y + (4 + bu,)], "sum": [y + (4,)], None: [y + (4,), y + (bu,)]}[merge_mode]
+    states = [(None, 4)] * 2 + [(None, bu)] * 2
+    assert [tuple(o.shape) for o in out] == merged + states
+    eager = bi(tf.zeros((2, 7, 3)))  # the rule agrees with running the layer
+    assert len(steps) == 2 * 7
+    assert [tuple(o.shape) for o in eager] == [(2,) + s[1:] for s in merged + states]

@@ -501,7 +501,7 @@ class Layer(Module):
             dt = self._dtype
             if _is_shape(shapes):
                 return KerasTensor(shapes, dt)
-            return nest.map_structure(lambda s: KerasTensor(s, dt), _shapes_to_lists(shapes))
+            return _map_shapes(lambda s: KerasTensor(s, dt), shapes)  # a list of shapes: one each
         flat = [x for x in nest.flatten((args, kwargs)) if isinstance(x, KerasTensor)]
         unknown = any(d is None for kt in flat for d in kt.shape)
         first = _probe(self, args, kwargs, 2)

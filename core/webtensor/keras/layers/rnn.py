@@ -266,11 +266,13 @@ class RNN(Layer):
         return previous_mask if self.return_sequences else None
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
-        u = self.cell.output_size
+        """A pure shape rule, so symbolic calls (and building a model from a file) never run
+        the cell over the time axis, whose length a file chooses."""
+        sizes = self.cell.state_size if isinstance(self.cell.state_size, (list, tuple)) else [self.cell.state_size]
+        u = getattr(self.cell, "output_size", sizes[0])  # Keras: a cell without output_size outputs state 0
         y = (sequences_shape[0], sequences_shape[1], u) if self.return_sequences else (sequences_shape[0], u)
         if not self.return_state:
             return y
-        sizes = self.cell.state_size if isinstance(self.cell.state_size, (list, tuple)) else [self.cell.state_size]
         return [y] + [(sequences_shape[0], s) for s in sizes]
 
     def get_config(self):
@@ -393,6 +395,26 @@ class Bidirectional(Layer):
 
     def compute_mask(self, inputs, previous_mask=None):
         return previous_mask if self.return_sequences else None
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        """From the two layers' shape rules: no probe runs either direction over time."""
+        fw = self.forward_layer.compute_output_shape(sequences_shape)
+        bw = self.backward_layer.compute_output_shape(sequences_shape)
+        states = []
+        if self.return_state:
+            states = [tuple(s) for s in fw[1:]] + [tuple(s) for s in bw[1:]]
+            fw, bw = fw[0], bw[0]
+        fw, bw = tuple(fw), tuple(bw)
+        if self.merge_mode is None:
+            out = [fw, bw]
+        elif self.merge_mode == "concat":
+            last = None if fw[-1] is None or bw[-1] is None else fw[-1] + bw[-1]
+            out = [fw[:-1] + (last,)]
+        else:
+            out = [fw]
+        if self.return_state:
+            return out + states
+        return out if self.merge_mode is None else out[0]
 
     def get_config(self):
         return {**super().get_config(), "merge_mode": self.merge_mode, "layer": _ser(self.forward_layer),
