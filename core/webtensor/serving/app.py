@@ -31,8 +31,8 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from .repository import Repository, parse_version
-from .site import SITE_MANIFEST
 from .servable import RequestError
+from .site import SITE_MANIFEST
 from .worker import MAX_BATCH_ROWS, Worker
 
 MAX_BODY = 32 * 1024 * 1024
@@ -471,7 +471,7 @@ class BackgroundServer:
         self._thread.join(timeout=15)
         self._sock.close()
 
-    def __enter__(self) -> "BackgroundServer":
+    def __enter__(self) -> BackgroundServer:
         return self
 
     def __exit__(self, *exc) -> None:

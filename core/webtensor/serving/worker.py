@@ -22,7 +22,7 @@ MAX_BATCH_ROWS = 256  # rows of instances one model call takes, across requests
 class PredictJob:
     """One request's inputs (name -> nested lists, batch first) for one servable."""
 
-    __slots__ = ("servable", "columns", "future", "tensors", "rows", "hint")
+    __slots__ = ("columns", "future", "hint", "rows", "servable", "tensors")
 
     def __init__(self, servable, columns: dict):
         self.servable, self.columns, self.future = servable, columns, Future()
