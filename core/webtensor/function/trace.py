@@ -563,7 +563,8 @@ class Function:
             fn = Function(bound, self.input_signature, self._autograph, self.jit_compile,
                           self.reduce_retracing, self._name)
             f = self._instances[id(obj)] = (ref, fn)
-        return f[1]
+        fn = f[1]
+        return _InstanceCall(fn, obj) if isinstance(fn.python_function, BoundMethod) else fn
 
     def __repr__(self):
         return f"<webtensor.function.Function {self._name}>"
@@ -583,11 +584,43 @@ class BoundMethod:
         params = list(inspect.signature(func).parameters.values())[1:]
         self.__signature__ = inspect.Signature(params)
 
+    _strong = None  # the instance, held only while a call through ``_InstanceCall`` runs
+
     def __call__(self, *args, **kwargs):
-        obj = self._ref()
+        obj = self._strong if self._strong is not None else self._ref()
         if obj is None:
             raise ReferenceError(f"tf.function method {self.__name__!r}: its instance no longer exists")
         return self.func(obj, *args, **kwargs)
+
+
+class _InstanceCall:
+    """What ``instance.method`` gives: the instance's cached Function, with the instance held
+    for the duration of the access (so ``M().f(x)`` works while caches stay weak)."""
+
+    __slots__ = ("_fn", "_obj")
+
+    def __init__(self, fn, obj):
+        self._fn, self._obj = fn, obj
+
+    def _with(self, meth, *args, **kwargs):
+        bm = self._fn.python_function
+        saved, bm._strong = bm._strong, self._obj
+        try:
+            return meth(*args, **kwargs)
+        finally:
+            bm._strong = saved
+
+    def __call__(self, *args, **kwargs):
+        return self._with(self._fn, *args, **kwargs)
+
+    def get_concrete_function(self, *args, **kwargs):
+        return self._with(self._fn.get_concrete_function, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._fn, name)
+
+    def __repr__(self):
+        return repr(self._fn)
 
 
 def _variables_read(g) -> list:
