@@ -191,10 +191,10 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                                        "can differentiate it)")
         res = _masked_while(cond, body, flat, pack, single, maximum_iterations)
         return res[0] if single else type(loop_vars)(res) if isinstance(loop_vars, tuple) else res
-    cg, cout, cspec = _trace_sub(lambda *a: cond(*pack(a)), flat, "while_cond")
+    cg, _, cspec = _trace_sub(lambda *a: cond(*pack(a)), flat, "while_cond")
     if len(cspec) != 1 or cspec[0][1] is not D.bool_ or cspec[0][0] not in ((), (1,)):
         raise TypeError(f"while_loop: cond must return a scalar bool tensor, got {cspec}")
-    bg, bout, bspec = _trace_sub(lambda *a: _flat_loop_vars(_body_out(body(*pack(a)), single)), flat,
+    bg, _, bspec = _trace_sub(lambda *a: _flat_loop_vars(_body_out(body(*pack(a)), single)), flat,
                                  "while_body")
     _check_loop_vars(flat, bspec)
     caps = _union(cg, bg)
@@ -302,7 +302,7 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap
     return res
 
 
-vectorized_map = lambda fn, elems, fallback_to_while_loop=True, warn=True: map_fn(fn, elems)  # noqa: E731
+vectorized_map = lambda fn, elems, fallback_to_while_loop=True, warn=True: map_fn(fn, elems)
 
 
 def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True, swap_memory=False,
@@ -416,7 +416,7 @@ class TensorArray:
             self._element_shape = TensorShape(t._h.shape)
         return t
 
-    def write(self, index, value, name=None) -> "TensorArray":
+    def write(self, index, value, name=None) -> TensorArray:
         if self._buf is not None:
             v = self._check(value, "write")
             n = self._buf._h.shape[0]
@@ -465,7 +465,7 @@ class TensorArray:
         idx = indices.numpy().tolist() if hasattr(indices, "numpy") else list(indices)
         return A.stack([self.read(i) for i in idx])
 
-    def unstack(self, value, name=None) -> "TensorArray":
+    def unstack(self, value, name=None) -> TensorArray:
         t = T.convert(value, self._dtype, op="TensorArray.unstack")
         rows = A.unstack(t) if t._h.shape and t._h.shape[0] else []
         if not self._dynamic and self._items and len(rows) > len(self._items):
@@ -478,7 +478,7 @@ class TensorArray:
             ta._element_shape = TensorShape(rows[0]._h.shape)
         return ta
 
-    def scatter(self, indices, value, name=None) -> "TensorArray":
+    def scatter(self, indices, value, name=None) -> TensorArray:
         idx = indices.numpy().tolist() if hasattr(indices, "numpy") else list(indices)
         t = T.convert(value, self._dtype, op="TensorArray.scatter")
         ta = self
@@ -495,7 +495,7 @@ class TensorArray:
     def close(self, name=None):
         return None
 
-    def identity(self) -> "TensorArray":
+    def identity(self) -> TensorArray:
         return self
 
 
@@ -520,9 +520,9 @@ def print_(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=Non
         g = TRACER.graph
         hs = [g.local(T.convert(t, be=TRACER)._h) for t in tensors]
         g.add("print", attrs, hs, [], name="PrintV2")
-        return None
+        return
     emit_print(attrs, [(t._be, t._h, t._dtype) for t in tensors])
-    return None
+    return
 
 
 def emit_print(attrs, values) -> None:

@@ -42,10 +42,10 @@ def _assert(cond, data, labels, message, summarize=None):
         g = TRACER.graph
         hs = [g.local(T.convert(t, be=TRACER)._h) for t in [c] + tensors]
         g.add("assert", attrs, hs, [], name="Assert")
-        return None
+        return
     if not read_bool(c._be, c._h, c._dtype):
         raise InvalidArgumentError(fail_message(attrs, [(t._be, t._h, t._dtype) for t in tensors]))
-    return None
+    return
 
 
 def _pair(op, sym):

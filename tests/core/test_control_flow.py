@@ -3,7 +3,6 @@ TensorArray. Expected values from TF's API docs or by hand."""
 import io
 
 import pytest
-
 import webtensor as tf
 
 

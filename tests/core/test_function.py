@@ -4,7 +4,6 @@ import json
 import warnings
 
 import pytest
-
 import webtensor as tf
 from webtensor.function import OperatorNotAllowedInGraphError
 

@@ -28,7 +28,7 @@ class OperatorNotAllowedInGraphError(TypeError):
 class Sym:
     """A symbolic handle: one output of a node of one graph."""
 
-    __slots__ = ("graph", "shape", "dtype", "node", "index", "__weakref__")
+    __slots__ = ("__weakref__", "dtype", "graph", "index", "node", "shape")
     symbolic = True
 
     def __init__(self, graph, shape, dtype, node, index=0):
@@ -45,7 +45,7 @@ class Sym:
 class Node:
     """One primitive call: ``type`` (primitive or structure), static ``attrs``, inputs, outputs."""
 
-    __slots__ = ("name", "type", "attrs", "inputs", "outputs", "subgraphs")
+    __slots__ = ("attrs", "inputs", "name", "outputs", "subgraphs", "type")
 
     def __init__(self, name, type_, attrs, inputs, subgraphs=()):
         self.name, self.type, self.attrs, self.inputs = name, type_, attrs, list(inputs)
@@ -59,7 +59,7 @@ class Node:
 class Graph:
     """Nodes in trace order; ``inputs`` are placeholders (arguments, then captures)."""
 
-    def __init__(self, name: str, parent: "Graph | None" = None):
+    def __init__(self, name: str, parent: Graph | None = None):
         self.name, self.parent = name, parent
         self.nodes: list = []
         self.inputs: list = []

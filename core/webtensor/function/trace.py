@@ -211,7 +211,7 @@ class _Trace:
 class ConcreteFunction:
     """A traced signature: ``graph``, ``structured_input_signature``, ``structured_outputs``."""
 
-    def __init__(self, owner: "Function", key, names):
+    def __init__(self, owner: Function, key, names):
         self._owner, self._key, self._names = owner, key, names
         self._traces: dict = {}
         self._first = None
@@ -514,7 +514,7 @@ class Function:
         reads = [v.value() for v in variables]  # tapes link these reads to the variables
         if tr.backward is None:
             tr.backward = _backward_function(self, arguments, flat, len(tensors), variables, tr)
-        bwd, nx = tr.backward, len(tensors)
+        bwd = tr.backward
 
         def vjp(dy, need):
             dys = list(dy) if isinstance(dy, tuple) else [dy]
