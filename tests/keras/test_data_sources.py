@@ -154,3 +154,52 @@ def test_reduce_passes_tuple_element_as_one_argument():
     total = ds.reduce(tf.constant(0), lambda s, e: s + e[0] * e[1])
     assert int(total) == 1 * 10 + 2 * 20 + 3 * 30
     assert int(tf.data.Dataset.range(5).reduce(tf.constant(0, tf.int64), lambda s, x: s + x)) == 10
+
+
+CSV = 'a,b,name,y\n1,2.5,x,0\n3,,"q,r",1\n5,1e3,z,1\n'
+
+
+def test_csv_dataset_types_defaults_and_quotes(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text(CSV)
+    ds = tf.data.experimental.CsvDataset(str(p), [tf.int32, [-1.0], "", tf.int64], header=True)
+    rows = list(ds)
+    assert [int(r[0]) for r in rows] == [1, 3, 5]
+    assert [float(r[1]) for r in rows] == [2.5, -1.0, 1000.0]  # empty field takes the default
+    assert [r[2] for r in rows] == [b"x", b"q,r", b"z"]
+    assert rows[0][0].dtype is tf.int32 and rows[0][3].dtype is tf.int64
+    sel = tf.data.experimental.CsvDataset(str(p), [0, 0], header=True, select_cols=[0, 3])
+    assert [(int(a), int(b)) for a, b in sel] == [(1, 0), (3, 1), (5, 1)]
+
+
+def test_make_csv_dataset_batches_label_and_select(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text(CSV)
+    ds = tf.data.experimental.make_csv_dataset(str(p), 2, label_name="y", shuffle=False, num_epochs=1)
+    (f1, y1), (f2, y2) = list(ds)
+    assert list(f1) == ["a", "b", "name"]
+    assert f1["a"].dtype is tf.int32 and f1["b"].dtype is tf.float32  # inferred as TF does
+    assert f1["a"].numpy().tolist() == [1, 3] and f2["a"].numpy().tolist() == [5]
+    assert f1["b"].numpy().tolist() == [2.5, 0.0]
+    assert f1["name"].values == [b"x", b"q,r"]
+    assert y1.numpy().tolist() == [0, 1] and y2.numpy().tolist() == [1]
+    ds = tf.data.experimental.make_csv_dataset(str(p), 3, label_name="y", select_columns=["y", "a"],
+                                               shuffle=False, num_epochs=2)
+    got = [(list(f), f["a"].numpy().tolist(), y.numpy().tolist()) for f, y in ds]
+    assert got == [(["a"], [1, 3, 5], [0, 1, 1])] * 2
+
+
+def test_csv_errors_name_the_line(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text("a,b\n1,2\n3\n")
+    ds = tf.data.experimental.CsvDataset(str(p), [0, 0], header=True)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="line 3"):
+        list(ds)
+    p.write_text("a,b\n1,2\n3,zz\n")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="line 3.*int32"):
+        list(ds)
+    p.write_text("a,b\n1,\n")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="required.*line 2"):
+        list(tf.data.experimental.CsvDataset(str(p), [tf.int32, tf.int32], header=True))
+    with pytest.raises(tf.errors.NotFoundError):
+        tf.data.experimental.make_csv_dataset(str(tmp_path / "none*.csv"), 2)

@@ -13,3 +13,6 @@ def assert_cardinality(expected_cardinality):
     from .transforms import AssertCardinalityDataset
 
     return lambda dataset: AssertCardinalityDataset(dataset, expected_cardinality)
+
+
+from .csv import CsvDataset, make_csv_dataset  # noqa: F401,E402
