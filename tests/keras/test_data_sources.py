@@ -203,3 +203,65 @@ def test_csv_errors_name_the_line(tmp_path):
         list(tf.data.experimental.CsvDataset(str(p), [tf.int32, tf.int32], header=True))
     with pytest.raises(tf.errors.NotFoundError):
         tf.data.experimental.make_csv_dataset(str(tmp_path / "none*.csv"), 2)
+
+
+def _ints(ds):
+    return [int(x) for x in ds]
+
+
+def test_window_flat_map_by_hand():
+    R = tf.data.Dataset.range
+    w = [_ints(win) for win in R(7).window(3, shift=2)]
+    assert w == [[0, 1, 2], [2, 3, 4], [4, 5, 6], [6]]
+    assert [_ints(x) for x in R(7).window(3, shift=2, drop_remainder=True)] == [[0, 1, 2], [2, 3, 4], [4, 5, 6]]
+    assert [_ints(x) for x in R(10).window(2, shift=4, stride=3)] == [[0, 3], [4, 7], [8]]
+    b = R(6).window(3, 1, drop_remainder=True).flat_map(lambda d: d.batch(3))
+    assert [x.numpy().tolist() for x in b] == [[0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5]]
+    pairs = tf.data.Dataset.from_tensor_slices(([1, 2, 3], [4, 5, 6])).window(2)
+    assert [(_ints(a), _ints(b)) for a, b in pairs] == [([1, 2], [4, 5]), ([3], [6])]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="size"):
+        R(3).window(0)
+
+
+def test_interleave_order_matches_tf_docs():
+    # the tf.data.Dataset.interleave docstring example
+    ds = tf.data.Dataset.range(1, 6).interleave(
+        lambda x: tf.data.Dataset.from_tensors(x).repeat(6), cycle_length=2, block_length=4)
+    assert _ints(ds) == [1, 1, 1, 1, 2, 2, 2, 2, 1, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 3, 3, 4, 4,
+                         5, 5, 5, 5, 5, 5]
+
+
+def test_scan_unique_single_element_counter():
+    ds = tf.data.Dataset.range(5).scan(tf.constant(0, tf.int64), lambda s, x: (s + x, s * 10))
+    assert _ints(ds) == [0, 0, 10, 30, 60]
+    u = tf.data.Dataset.from_tensor_slices([3, 1, 3, 2, 1, 7]).unique()
+    assert _ints(u) == [3, 1, 2, 7]
+    assert int(tf.data.Dataset.range(4, 5).get_single_element()) == 4
+    with pytest.raises(tf.errors.InvalidArgumentError, match="more than one"):
+        tf.data.Dataset.range(2).get_single_element()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="empty"):
+        tf.data.Dataset.range(0).get_single_element()
+    c = tf.data.experimental.Counter(start=2, step=3)
+    assert _ints(c.take(4)) == [2, 5, 8, 11] and int(c.cardinality()) == -1
+
+
+def test_choose_and_sample_from_datasets():
+    a, b = tf.data.Dataset.range(0, 3), tf.data.Dataset.range(10, 13)
+    choice = tf.data.Dataset.from_tensor_slices(tf.constant([0, 1, 1, 0, 0], tf.int64))
+    assert _ints(tf.data.Dataset.choose_from_datasets([a, b], choice)) == [0, 10, 11, 1, 2]
+    s = _ints(tf.data.Dataset.sample_from_datasets([a, b], weights=[0.5, 0.5], seed=1))
+    assert sorted(s) == [0, 1, 2, 10, 11, 12]
+    assert [x for x in s if x < 10] == [0, 1, 2] and [x for x in s if x >= 10] == [10, 11, 12]
+    assert _ints(tf.data.Dataset.sample_from_datasets([a, b], weights=[1.0, 0.0], seed=3)) == [0, 1, 2]
+
+
+def test_list_files_feeds_text_lines(tmp_path):
+    for n in ("b.txt", "a.txt", "c.csv"):
+        (tmp_path / n).write_text(n + "\n")
+    files = tf.data.Dataset.list_files(str(tmp_path / "*.txt"), shuffle=False)
+    assert [os.path.basename(f.decode()) for f in files] == ["a.txt", "b.txt"]
+    assert list(tf.data.TextLineDataset(files)) == [b"a.txt", b"b.txt"]
+    shuffled = tf.data.Dataset.list_files(str(tmp_path / "*.txt"), seed=5)
+    assert sorted(shuffled) == sorted(files)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="no files matched"):
+        tf.data.Dataset.list_files(str(tmp_path / "*.json"))

@@ -160,6 +160,35 @@ class Dataset:
             raise TypeError(f"apply: `transformation_func` must return a Dataset, got {type(out).__name__}")
         return out
 
+    def window(self, size, shift=None, stride=1, drop_remainder=False, name=None) -> "Dataset":
+        return _more.WindowDataset(self, size, shift, stride, drop_remainder)
+
+    def interleave(self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
+                   deterministic=None, name=None) -> "Dataset":
+        return _more.InterleaveDataset(self, map_func, cycle_length, 1 if block_length is None else block_length)
+
+    def scan(self, initial_state, scan_func, name=None) -> "Dataset":
+        return _more.ScanDataset(self, initial_state, scan_func)
+
+    def unique(self, name=None) -> "Dataset":
+        return _more.UniqueDataset(self)
+
+    def get_single_element(self, name=None):
+        return _more.get_single_element(self)
+
+    @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None, name=None) -> "Dataset":
+        return _more.list_files(file_pattern, shuffle, seed)
+
+    @staticmethod
+    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                             rerandomize_each_iteration=None, name=None) -> "Dataset":
+        return _more.sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset)
+
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True, name=None) -> "Dataset":
+        return _more.choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
+
     def reduce(self, initial_state, reduce_func):
         """Fold the elements into a state with ``reduce_func(state, element)``: two arguments
         always, a tuple element staying one argument (TF's rule; ``map`` spreads tuples)."""
@@ -193,3 +222,4 @@ class Iterator:
 
 from . import sources as _src  # noqa: E402  (the node classes subclass Dataset)
 from . import transforms as _tr  # noqa: E402
+from . import more as _more  # noqa: E402
