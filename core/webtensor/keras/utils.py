@@ -174,3 +174,4 @@ class Progbar:
         if current == 1:
             self._time_after_first_step = now
         return (now - self._start) / current
+from ._data_utils import pad_sequences, timeseries_dataset_from_array  # noqa: F401,E402
