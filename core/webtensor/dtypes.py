@@ -24,7 +24,7 @@ class DType:
     def as_numpy_dtype(self):
         import numpy
 
-        return numpy.dtype(self.name).type
+        return numpy.object_ if self.kind == "S" else numpy.dtype(self.name).type
 
     def is_compatible_with(self, other) -> bool:
         return as_dtype(other) is self
@@ -46,10 +46,14 @@ uint8 = DType("uint8", 1, "u", "B", 0, 255)
 uint32 = DType("uint32", 4, "u", "I", 0, 2**32 - 1)
 bool_ = DType("bool", 1, "b", "?", False, True)
 half, double = float16, float64
+# Byte strings: host-only (no backend stores them; see backends/host_strings.py), so not in ALL.
+string = DType("string", 8, "S", "O", None, None)
 
 ALL = (float16, float32, float64, int32, int64, uint8, uint32, bool_)
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"half": float16, "double": float64, "bool_": bool_, "float": float32, "int": int32})
+_BY_NAME.update({"string": string, "object": string, "object_": string, "bytes": string,
+                 "bytes_": string, "str": string, "str_": string})
 # struct/array/memoryview format characters (native little-endian) to dtype
 _BY_FMT = {"e": float16, "f": float32, "d": float64, "B": uint8, "?": bool_}
 
@@ -78,6 +82,8 @@ def as_dtype(value) -> DType:
         return int32
     if value is bool:
         return bool_
+    if value is str or value is bytes:
+        return string
     name = getattr(value, "name", None) if not isinstance(value, str) else value
     if name is None and hasattr(value, "__name__"):
         name = value.__name__  # numpy scalar types: numpy.float32
@@ -85,8 +91,10 @@ def as_dtype(value) -> DType:
         name = value.dtype.name
     d = _BY_NAME.get(name) if isinstance(name, str) else None
     if d is None:
+        if isinstance(name, str) and name.rstrip("0123456789") in ("bytes", "str"):
+            return string  # numpy's sized byte/unicode dtypes: bytes40, str96
         raise TypeError(f"Cannot convert {value!r} to a webtensor dtype; supported: "
-                        + ", ".join(x.name for x in ALL)) from None
+                        + ", ".join(x.name for x in ALL) + ", string") from None
     return d
 
 

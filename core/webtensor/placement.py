@@ -19,13 +19,22 @@ def current():
 
 
 def for_dtype(be, dtype):
-    return be if dtype in be.dtypes else backends.cpu()
+    return be if dtype in be.dtypes else _fallback(dtype)
 
 
 def creation_backend(dtype):
     """Backend for a tensor made from host data or by a creation op."""
     be = _scope[-1] or backends.default()
-    return be if dtype in be.dtypes else backends.cpu()
+    return be if dtype in be.dtypes else _fallback(dtype)
+
+
+def _fallback(dtype):
+    """The CPU backend; for tf.string the host strings backend over it (strings stay on the host)."""
+    if dtype.kind == "S":
+        from .backends.host_strings import for_cpu
+
+        return for_cpu(backends.cpu())
+    return backends.cpu()
 
 
 _DEVICE_RE = re.compile(r"(?:.*device:)?/?(?P<type>[A-Za-z]+)(?::(?P<index>\d+))?$")

@@ -50,10 +50,14 @@ class _TensorLike:
 
     def numpy(self):
         """Host copy: a numpy array (numpy scalar for rank 0), or a HostArray without numpy."""
+        if self._dtype is D.string:
+            return _hs().to_host(self._h)
         return host.to_host(self._be.read(self._h), self._h.shape, self._dtype)
 
     async def numpy_async(self):
         """Like ``numpy()`` without blocking: for engines without synchronous readback."""
+        if self._dtype is D.string:
+            return _hs().to_host(self._h)
         reader = getattr(self._be, "read_async", None)
         buf = await reader(self._h) if reader else self._be.read(self._h)
         return host.to_host(buf, self._h.shape, self._dtype)
@@ -440,6 +444,8 @@ def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None =
             return wrap(be.full((), v, dt), dt, be)
         except OverflowError:
             return _written(be, host.pack([v], dt), (), dt)
+    if isinstance(value, (str, bytes)) or dtype is D.string:
+        return _string_convert(value, dtype, be, op)
     if isinstance(value, Variable):
         return convert(value.value(), dtype, be, op=op)
     if isinstance(value, (list, tuple)):
@@ -447,6 +453,8 @@ def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None =
     np = sys.modules.get("numpy")
     if np is not None and isinstance(value, _numpy_types(np)):
         arr = np.asarray(value)
+        if arr.dtype.kind in "OSU":
+            return _string_convert(arr, dtype, be, op)
         if not arr.flags.c_contiguous:
             arr = np.ascontiguousarray(arr)
         dt = _numpy_dtype(arr.dtype, op)
@@ -456,6 +464,8 @@ def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None =
         be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
         return _written(be, memoryview(arr.reshape(-1)).cast("B"), arr.shape, dt)
     if isinstance(value, host.HostArray):
+        if value.dtype is D.string:
+            return _string_convert(value, dtype, be, op)
         dt = value.dtype
         be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
         t = _written(be, value.buffer(), value.shape, dt)
@@ -476,6 +486,27 @@ def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None =
                                f"expected numbers, nested lists of numbers, arrays or tensors")
 
 
+def _hs():
+    from .backends import host_strings
+
+    return host_strings
+
+
+def _string_convert(value, dtype, be, op):
+    """str/bytes values (scalars, nested lists, numpy str/bytes/object arrays) -> tf.string."""
+    if dtype is not None and dtype is not D.string:
+        raise TypeError(f"{op}: cannot convert {value!r:.60} to a tensor of dtype {dtype.name}; "
+                        f"use tf.strings.to_number")
+    if isinstance(value, (Tensor, Variable)):
+        return convert(value, None, be, op=op)
+    if isinstance(value, host.HostArray):
+        return _hs().string_tensor(list(value._flat), value.shape, op, be)
+    if hasattr(value, "dtype") and hasattr(value, "reshape"):  # numpy array
+        return _hs().string_tensor(value.reshape(-1).tolist(), tuple(value.shape), op, be)
+    flat, shape = _flatten_nested(value, op) if isinstance(value, (list, tuple)) else ([value], ())
+    return _hs().string_tensor(flat, shape, op, be)
+
+
 def _cast_checked(t, dtype, op):
     from .ops import math as m
 
@@ -493,6 +524,8 @@ def _fits(v, dt: D.DType) -> bool:
 
 def _convert_sequence(value, dtype, be, hint, op):
     flat, shape = _flatten_nested(value, op)
+    if dtype is None and flat and isinstance(flat[0], (str, bytes)):
+        return _hs().string_tensor(flat, shape, op, be)
     if any(isinstance(v, (Tensor, Variable)) for v in flat) and len(shape) >= 1:
         from .ops import array
 
