@@ -52,3 +52,57 @@ def test_timeseries_dataset_from_array_windows_by_hand():
     assert sorted(int(y) for y in shuffled) == list(range(7))
     with pytest.raises(ValueError, match="sequence_length"):
         ts(data, None, 0)
+
+
+def _close(t, want, tol=1e-5):
+    got = t.numpy().tolist()
+    flat_g, flat_w = _flat(got), _flat(want)
+    assert len(flat_g) == len(flat_w) and all(abs(a - b) <= tol * max(1, abs(b)) for a, b in zip(flat_g, flat_w)), (got, want)
+
+
+def _flat(x):
+    return [v for r in x for v in _flat(r)] if isinstance(x, list) else [x]
+
+
+def test_normalization_adapt_mean_variance_invert():
+    L = tf.keras.layers
+    data = [[1.0, 10.0], [3.0, 30.0], [5.0, 20.0]]
+    n = L.Normalization()
+    n.adapt(data)  # mean [3, 20], population variance [8/3, 200/3]
+    _close(n(tf.constant([[5.0, 30.0]])), [[2 / (8 / 3) ** 0.5, 10 / (200 / 3) ** 0.5]])
+    ds = tf.data.Dataset.from_tensor_slices(tf.constant(data)).batch(2)
+    n2 = L.Normalization()
+    n2.adapt(ds)  # batches are concatenated: the same statistics
+    _close(n2.weights[0], [[3.0, 20.0]])
+    _close(n2.weights[1], [[8 / 3, 200 / 3]])
+    _close(L.Normalization(mean=[1.0, 2.0], variance=[1.0, 4.0])(tf.constant([[1.0, 0.0]])), [[0.0, -1.0]])
+    _close(L.Normalization(mean=2.0, variance=4.0, invert=True)(tf.constant([[1.0, 0.0]])), [[4.0, 2.0]])
+    _close(L.Normalization(mean=0.0, variance=0.0)(tf.constant([[1e-7]])), [[1.0]])  # sqrt(var) floored at 1e-7
+    mapped = tf.data.Dataset.from_tensor_slices(tf.constant(data)).batch(3).map(n)
+    _close(next(iter(mapped)), [[-2 / (8 / 3) ** 0.5, -10 / (200 / 3) ** 0.5], [0.0, 10 / (200 / 3) ** 0.5],
+                                [2 / (8 / 3) ** 0.5, 0.0]])
+    with pytest.raises(ValueError, match="empty"):
+        L.Normalization().adapt(tf.zeros((0, 2)))
+    with pytest.raises(ValueError, match="both"):
+        L.Normalization(mean=1.0)
+
+
+def test_normalization_state_saves_and_loads(tmp_path):
+    pytest.importorskip("numpy")
+    L = tf.keras.layers
+    m = tf.keras.Sequential([tf.keras.Input((2,)), L.Normalization(), L.Dense(1)])
+    m.layers[0].adapt(tf.constant([[1.0, 10.0], [3.0, 30.0], [5.0, 20.0]]))
+    path = str(tmp_path / "m.safetensors")
+    m.save(path)
+    back = tf.keras.models.load_model(path)
+    _close(back.layers[0].weights[0], [[3.0, 20.0]])
+    x = tf.constant([[1.0, 2.0]])
+    _close(back(x), m(x).numpy().tolist())
+
+
+def test_discretization_buckets():
+    d = tf.keras.layers.Discretization(bin_boundaries=[0.0, 1.0, 2.0])
+    out = d(tf.constant([[-1.5, 1.0, 2.0, 0.5, 3.0]]))
+    assert out.dtype is tf.int64 and out.numpy().tolist() == [[0, 2, 3, 1, 3]]  # Keras docstring-style
+    with pytest.raises(ValueError, match="sorted"):
+        tf.keras.layers.Discretization(bin_boundaries=[1.0, 0.0])

@@ -24,3 +24,119 @@ class Rescaling(Layer):
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
+def _keep_axes(axis, rank: int) -> tuple:
+    axes = () if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+    return tuple(a % rank for a in axes)
+
+
+def _batches(data):
+    """``adapt`` data as a list of float32 tensors: an array/tensor, or a dataset of batches."""
+    from ...data import Dataset
+    from ...tensor import convert
+    if isinstance(data, Dataset):
+        parts = [e[0] if isinstance(e, tuple) else e for e in data]
+    else:
+        parts = [data]
+    return [M.cast(p if hasattr(p, "dtype") and hasattr(p, "_h") else convert(p), "float32") for p in parts]
+
+
+@register("layers")
+class Normalization(Layer):
+    """``(x - mean) / max(sqrt(variance), 1e-7)`` per feature along ``axis`` (Keras 3's formula);
+    ``invert=True`` maps back. State comes from ``mean``/``variance`` or from ``adapt(data)``
+    (population statistics over every axis but ``axis``); it is saved as non-trainable weights."""
+
+    def __init__(self, axis=-1, mean=None, variance=None, invert: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if (mean is None) != (variance is None):
+            raise ValueError("Normalization: give both `mean` and `variance`, or neither (then call adapt)")
+        self.axis, self.invert = axis, bool(invert)
+        self.input_mean, self.input_variance = mean, variance
+        self._stats = None
+
+    def adapt(self, data, batch_size=None, steps=None) -> None:
+        from ...ops import array as A
+        from ...ops import reduce as R
+        parts = _batches(data)
+        if not parts or sum(p.shape[0] if p.shape.rank else 1 for p in parts) == 0:
+            raise ValueError("Normalization.adapt: the data is empty; give at least one sample")
+        x = A.concat(parts, 0) if len(parts) > 1 else parts[0]
+        keep = _keep_axes(self.axis, x.shape.rank)
+        red = [a for a in range(x.shape.rank) if a not in keep]
+        mean = R.reduce_mean(x, axis=red, keepdims=True)
+        var = R.reduce_mean(M.square(x - mean), axis=red, keepdims=True)
+        self._set_stats(mean, var)
+
+    def _set_stats(self, mean, var):
+        if self._stats is None or tuple(self._stats[0].shape) != tuple(mean.shape):
+            self._stats = (self.add_weight(tuple(mean.shape), "zeros", "float32", False, name="mean"),
+                           self.add_weight(tuple(var.shape), "ones", "float32", False, name="variance"))
+        self._stats[0].assign(mean)
+        self._stats[1].assign(var)
+
+    def build(self, input_shape=None) -> None:
+        """Creates the state (mean 0, variance 1 until adapted, as Keras 3 does) so a loaded
+        model has variables for the saved statistics."""
+        if self._stats is None:
+            from ... import dtypes as D
+            from ...ops import array as A
+            from ...tensor import convert
+            rank = len(input_shape)
+            keep = _keep_axes(self.axis, rank)
+            shape = [int(input_shape[a]) if a in keep else 1 for a in range(rank)]
+            ones = A.ones(shape, D.float32)
+            if self.input_mean is None:
+                self._set_stats(ones * 0.0, ones)
+            else:
+                self._set_stats(ones * convert(self.input_mean, D.float32),
+                                ones * convert(self.input_variance, D.float32))
+        self.built = True
+
+    def call(self, inputs):
+        x = M.cast(inputs, "float32")
+        mean, var = self._stats
+        scale = M.maximum(M.sqrt(var), 1e-7)
+        return mean + x * scale if self.invert else (x - mean) / scale
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        def plain(v):
+            return v.tolist() if hasattr(v, "tolist") else v
+        return {**super().get_config(), "axis": self.axis, "invert": self.invert,
+                "mean": plain(self.input_mean), "variance": plain(self.input_variance)}
+
+
+@register("layers")
+class Discretization(Layer):
+    """Bucket indices: ``i`` such that ``bin_boundaries[i-1] <= x < bin_boundaries[i]`` (int64)."""
+
+    def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",
+                 sparse=False, **kwargs):
+        super().__init__(**kwargs)
+        if bin_boundaries is None:
+            raise ValueError("Discretization: give `bin_boundaries` (adapting boundaries from data is "
+                             "not supported here)")
+        if output_mode != "int":
+            raise ValueError(f"Discretization: only output_mode='int' is supported, got {output_mode!r}")
+        self.bin_boundaries = [float(b) for b in bin_boundaries]
+        if self.bin_boundaries != sorted(self.bin_boundaries):
+            raise ValueError(f"Discretization: bin_boundaries must be sorted, got {self.bin_boundaries}")
+        self.output_mode = output_mode
+
+    def call(self, inputs):
+        x = M.cast(inputs, "float32")
+        out = M.cast(M.greater_equal(x, self.bin_boundaries[0]), "int64") if self.bin_boundaries else \
+            M.cast(x * 0, "int64")
+        for b in self.bin_boundaries[1:]:
+            out = out + M.cast(M.greater_equal(x, b), "int64")
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "bin_boundaries": self.bin_boundaries, "output_mode": self.output_mode}
