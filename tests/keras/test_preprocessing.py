@@ -106,3 +106,51 @@ def test_discretization_buckets():
     assert out.dtype is tf.int64 and out.numpy().tolist() == [[0, 2, 3, 1, 3]]  # Keras docstring-style
     with pytest.raises(ValueError, match="sorted"):
         tf.keras.layers.Discretization(bin_boundaries=[1.0, 0.0])
+
+
+KERAS_SCRIPT = """
+import json, os
+os.environ["KERAS_BACKEND"] = "torch"
+import numpy as np
+import keras
+L = keras.layers
+x = np.random.default_rng(7).standard_normal((6, 3)).astype("float32") * 3 + 1
+q = np.random.default_rng(8).standard_normal((4, 3)).astype("float32")
+n = L.Normalization(); n.adapt(x)
+n3 = L.Normalization(axis=None); n3.adapt(x)
+inv = L.Normalization(mean=[1.0, 2.0, 3.0], variance=[4.0, 1.0, 0.25], invert=True)
+d = L.Discretization(bin_boundaries=[-0.5, 0.0, 0.7])
+c = keras.ops.convert_to_numpy
+print(json.dumps({"x": x.tolist(), "q": q.tolist(), "norm": c(n(q)).tolist(),
+                  "mean": c(n.mean).tolist(), "var": c(n.variance).tolist(), "norm_all": c(n3(q)).tolist(),
+                  "inv": c(inv(q)).tolist(), "disc": c(d(q)).tolist()}))
+"""
+
+
+def test_matches_keras3_on_torch():
+    import importlib.util
+    import json
+    import os
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("keras") is None or importlib.util.find_spec("torch") is None:
+        pytest.skip("needs keras and torch (the test extra) for the reference run")
+    env = dict(os.environ, KERAS_BACKEND="torch", CUDA_VISIBLE_DEVICES="")
+    r = subprocess.run([sys.executable, "-c", KERAS_SCRIPT], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    ref = json.loads(r.stdout.strip().splitlines()[-1])
+    L = tf.keras.layers
+    q = tf.constant(ref["q"])
+    n = L.Normalization()
+    n.adapt(tf.constant(ref["x"]))
+    _close(n(q), ref["norm"], 1e-4)
+    _close(n.weights[0], ref["mean"], 1e-5)
+    _close(n.weights[1], ref["var"], 1e-4)
+    n3 = L.Normalization(axis=None)
+    n3.adapt(tf.constant(ref["x"]))
+    _close(n3(q), ref["norm_all"], 1e-4)
+    inv = L.Normalization(mean=[1.0, 2.0, 3.0], variance=[4.0, 1.0, 0.25], invert=True)
+    _close(inv(q), ref["inv"], 1e-5)
+    d = L.Discretization(bin_boundaries=[-0.5, 0.0, 0.7])
+    assert d(q).numpy().tolist() == ref["disc"]
