@@ -90,3 +90,16 @@ def test_sparse_categorical_crossentropy_fit_with_uint8_labels_matches_int32():
 def test_embedding_sizes_must_be_positive():
     with pytest.raises(ValueError, match="input_dim = -1"):
         tf.keras.layers.Embedding(-1, 2)
+
+
+@pytest.mark.parametrize("steps", [0, -2, 1.5])
+def test_steps_must_be_positive(steps):
+    with pytest.raises(ValueError, match=f"steps.*{steps!r}"):
+        _model().fit(X, Y, steps_per_epoch=steps, verbose=0)
+    with pytest.raises(ValueError, match=f"steps.*{steps!r}"):
+        _model().evaluate(X, Y, steps=steps, verbose=0)
+
+
+def test_evaluate_on_zero_rows_says_so():
+    with pytest.raises(ValueError, match="0 samples"):
+        _model().evaluate(tf.zeros([0, 3]), tf.zeros([0, 2]), verbose=0)

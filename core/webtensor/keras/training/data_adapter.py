@@ -98,7 +98,8 @@ def _gather(structure, perm):
 
 
 def check_batch_size(batch_size, arg: str = "batch_size"):
-    """None or a positive int: 0 divided by zero and -1 silently dropped the last sample."""
+    """None or a positive int: batch_size 0 divided by zero, -1 dropped the last sample,
+    steps_per_epoch -2 trained nothing and logged a loss of 0."""
     if batch_size is None:
         return None
     if isinstance(batch_size, bool) or not hasattr(batch_size, "__index__") or int(batch_size) < 1:
@@ -152,7 +153,7 @@ class DataHandler:
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None, shuffle=False,
                  class_weight=None):
         self.class_weight = class_weight
-        self.steps_per_epoch = steps_per_epoch
+        self.steps_per_epoch = steps_per_epoch = check_batch_size(steps_per_epoch, "steps")
         self._iterator = None
         if is_dataset(x) or hasattr(x, "__next__"):
             if y is not None:

@@ -259,6 +259,8 @@ class Trainer:
                  callbacks=None, return_dict=False, **kwargs):
         self._assert_compiled("evaluate")
         data = DataHandler(x, y, sample_weight, batch_size, steps)
+        if data.arrays is not None and data.n == 0:
+            raise ValueError("evaluate: the data has 0 samples; there is nothing to evaluate")
         verbose = _verbosity(verbose)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                            steps=data.steps)
