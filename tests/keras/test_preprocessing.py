@@ -120,10 +120,13 @@ n = L.Normalization(); n.adapt(x)
 n3 = L.Normalization(axis=None); n3.adapt(x)
 inv = L.Normalization(mean=[1.0, 2.0, 3.0], variance=[4.0, 1.0, 0.25], invert=True)
 d = L.Discretization(bin_boundaries=[-0.5, 0.0, 0.7])
+img = np.random.default_rng(9).standard_normal((2, 5, 6, 2)).astype("float32")
 c = keras.ops.convert_to_numpy
+crop = c(L.CenterCrop(3, 3)(img)).tolist()
 print(json.dumps({"x": x.tolist(), "q": q.tolist(), "norm": c(n(q)).tolist(),
                   "mean": c(n.mean).tolist(), "var": c(n.variance).tolist(), "norm_all": c(n3(q)).tolist(),
-                  "inv": c(inv(q)).tolist(), "disc": c(d(q)).tolist()}))
+                  "inv": c(inv(q)).tolist(), "disc": c(d(q)).tolist(),
+                  "img": img.tolist(), "crop": crop, "flip_inference": c(L.RandomFlip()(img, training=False)).tolist()}))
 """
 
 
@@ -154,3 +157,33 @@ def test_matches_keras3_on_torch():
     _close(inv(q), ref["inv"], 1e-5)
     d = L.Discretization(bin_boundaries=[-0.5, 0.0, 0.7])
     assert d(q).numpy().tolist() == ref["disc"]
+    img = tf.constant(ref["img"])
+    _close(L.CenterCrop(3, 3)(img), ref["crop"], 0)
+    _close(L.RandomFlip()(img, training=False), ref["flip_inference"], 0)
+
+
+def test_center_crop_by_hand():
+    x = tf.reshape(tf.range(24, dtype=tf.float32), (2, 3, 4, 1))
+    out = tf.keras.layers.CenterCrop(1, 2)(x)
+    assert out.shape == (2, 1, 2, 1)
+    assert out[..., 0].numpy().tolist() == [[[5.0, 6.0]], [[17.0, 18.0]]]  # row 1, columns 1-2
+    assert tf.keras.layers.CenterCrop(2, 2)(x[0]).numpy().tolist() == [[[1.0], [2.0]], [[5.0], [6.0]]]
+    with pytest.raises(ValueError, match="smaller"):
+        tf.keras.layers.CenterCrop(4, 4)(x)
+
+
+def test_random_flip_training_only():
+    x = tf.reshape(tf.range(64 * 2 * 3, dtype=tf.float32), (64, 2, 3, 1))
+    rows = x.numpy().tolist()
+    f = tf.keras.layers.RandomFlip("horizontal", seed=4)
+    assert f(x, training=False).numpy().tolist() == rows  # inference: unchanged
+    model = tf.keras.Sequential([tf.keras.Input((2, 3, 1)), f])
+    assert model.predict(x, verbose=0).tolist() == rows
+    out = f(x, training=True).numpy().tolist()
+    flipped = [[[px for px in reversed(r)] for r in img] for img in rows]
+    kinds = [o == a or (o == b and "flip") for o, a, b in zip(out, rows, flipped)]
+    assert all(kinds) and "flip" in kinds and True in kinds  # each image kept or mirrored; both happen
+    v = tf.keras.layers.RandomFlip("vertical", seed=4)(x, training=True).numpy().tolist()
+    assert all(o == a or o == a[::-1] for o, a in zip(v, rows))
+    with pytest.raises(ValueError, match="mode"):
+        tf.keras.layers.RandomFlip("diagonal")

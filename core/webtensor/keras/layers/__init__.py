@@ -19,7 +19,7 @@ from .attention import MultiHeadAttention  # noqa: F401
 from .reshaping import (  # noqa: F401
     Cropping2D, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D,
 )
-from .preprocessing import Discretization, Normalization, Rescaling  # noqa: F401
+from .preprocessing import CenterCrop, Discretization, Normalization, RandomFlip, Rescaling  # noqa: F401
 
 Convolution1D, Convolution2D, Conv2DTranspose = Conv1D, Conv2D, Conv2DTranspose
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D

@@ -140,3 +140,70 @@ class Discretization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "bin_boundaries": self.bin_boundaries, "output_mode": self.output_mode}
+
+
+@register("layers")
+class CenterCrop(Layer):
+    """The central ``height x width`` window of images (NHWC, or HWC); an input smaller than the
+    crop is an error here (Keras 3 would resize it instead)."""
+
+    def __init__(self, height: int, width: int, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.height, self.width = int(height), int(width)
+
+    def call(self, inputs):
+        h_ax = inputs.shape.rank - 3
+        H, W = inputs.shape[h_ax], inputs.shape[h_ax + 1]
+        if H < self.height or W < self.width:
+            raise ValueError(f"CenterCrop: input {H}x{W} is smaller than the crop {self.height}x{self.width}")
+        top, left = (H - self.height) // 2, (W - self.width) // 2
+        return inputs[..., top:top + self.height, left:left + self.width, :]
+
+    def compute_output_shape(self, input_shape):
+        s = list(input_shape)
+        s[-3], s[-2] = self.height, self.width
+        return tuple(s)
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width}
+
+
+@register("layers")
+class RandomFlip(Layer):
+    """Flips each image left-right and/or up-down with probability 1/2 while training; at
+    inference (``training=False``, ``predict``/``evaluate``) it returns the input unchanged. As in
+    Keras 3, a direct call with no training flag anywhere counts as training."""
+
+    _MODES = {"horizontal": (False, True), "vertical": (True, False), "horizontal_and_vertical": (True, True)}
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if mode not in self._MODES:
+            raise ValueError(f"RandomFlip: mode must be one of {list(self._MODES)}, got {mode!r}")
+        self.mode, self.seed = mode, seed
+        self._calls = 0
+
+    def call(self, inputs, training=None):
+        if training is not None and not training:
+            return inputs
+        from ...ops import array as A
+        from ...ops import random as R
+        x = inputs
+        rank = x.shape.rank
+        batched = rank == 4
+        n = x.shape[0] if batched else 1
+        for axis, on in zip((rank - 3, rank - 2), self._MODES[self.mode]):
+            if not on:
+                continue
+            self._calls += 1
+            seed = None if self.seed is None else self.seed + self._calls
+            flip = R.uniform((n,), seed=seed) < 0.5
+            mask = A.reshape(flip, (n,) + (1,) * (rank - 1)) if batched else A.reshape(flip, (1,) * rank)
+            x = M.where(mask, A.reverse(x, [axis]), x)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode, "seed": self.seed}
