@@ -2,11 +2,9 @@
 import gzip
 import json
 import os
-import struct
 import zlib
 
 import pytest
-
 import webtensor as tf
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures", "tfrecord")

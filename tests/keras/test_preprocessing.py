@@ -1,6 +1,5 @@
 """Keras preprocessing utilities and boolean-mask indexing, against hand values."""
 import pytest
-
 import webtensor as tf
 
 

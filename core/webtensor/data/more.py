@@ -13,12 +13,12 @@ import random
 
 from .. import dtypes as D
 from .. import nest
-from ..errors import InvalidArgumentError, NotFoundError
+from ..errors import InvalidArgumentError
 from ..ops.random import _key
 from ..spec import TensorSpec
 from ..tensor import Tensor, convert
 from . import structure as S
-from .dataset import INFINITE, UNKNOWN, Dataset
+from .dataset import INFINITE, Dataset
 from .transforms import _check_callable, _count
 
 
@@ -61,7 +61,7 @@ class WindowDataset(Dataset):
 
     def _elements(self):
         span = (self._size - 1) * self._stride + 1
-        buf, start = [], 0
+        buf = []
         it = self._input._iterate()
         done = False
         while True:
