@@ -3,7 +3,6 @@ import json
 import os
 
 import pytest
-
 import webtensor as tf
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures", "tf_values",
@@ -171,3 +170,10 @@ def test_hash_bucket_errors():
         tf.strings.to_hash_bucket_fast(["a"], 0)
     with pytest.raises(tf.errors.InvalidArgumentError, match="key must have 2"):
         tf.strings.to_hash_bucket_strong(["a"], 10, [1])
+
+
+def test_pad_and_unstack():
+    a = tf.constant(["a", "b"])
+    assert vals(tf.pad(a, [[1, 0]])) == [b"", b"a", b"b"]  # TF pads strings with ""
+    assert vals(tf.pad(a, [[0, 1]], constant_values="z")) == [b"a", b"b", b"z"]
+    assert [x.numpy() for x in tf.unstack(a)] == [b"a", b"b"]

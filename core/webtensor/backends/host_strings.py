@@ -21,7 +21,7 @@ from ..shape import prod
 class StrHandle:
     """Flat row-major ``bytes`` values and a shape (immutable by convention)."""
 
-    __slots__ = ("flat", "shape", "__weakref__")
+    __slots__ = ("__weakref__", "flat", "shape")
 
     def __init__(self, flat: list, shape: tuple):
         self.flat, self.shape = flat, tuple(shape)
@@ -147,6 +147,7 @@ class HostStringsBackend:
     def pad(self, x, pads, value):
         if not isinstance(x, StrHandle):
             return self._cpu.pad(x, pads, value)
+        value = b"" if isinstance(value, (int, float)) and not value else as_bytes(value, "pad")  # TF: "" for 0
         shape = tuple(d + a + b for d, (a, b) in zip(x.shape, pads))
         st = _strides(x.shape)
         out = []

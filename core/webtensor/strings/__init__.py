@@ -17,8 +17,21 @@ from ..shape import prod
 from ..tensor import Tensor, convert, wrap
 from .hashing import fingerprint64, siphash24
 
-__all__ = ["length", "lower", "upper", "strip", "join", "reduce_join", "substr", "regex_full_match",
-           "regex_replace", "to_number", "as_string", "to_hash_bucket_fast", "to_hash_bucket_strong"]
+__all__ = [
+    "as_string",
+    "join",
+    "length",
+    "lower",
+    "reduce_join",
+    "regex_full_match",
+    "regex_replace",
+    "strip",
+    "substr",
+    "to_hash_bucket_fast",
+    "to_hash_bucket_strong",
+    "to_number",
+    "upper",
+]
 
 
 def _strings(x, op: str) -> Tensor:
@@ -219,7 +232,8 @@ def as_string(input, precision: int = -1, scientific: bool = False, shortest: bo
     w = str(width) if width > -1 else ""
     if t._dtype.is_floating:
         conv = "e" if scientific else "g" if shortest else "f"
-        fmt = f"%{flag}{w}{'.%d' % precision if precision > -1 else ''}{conv}"
+        prec = f".{precision}" if precision > -1 else ""
+        fmt = f"%{flag}{w}{prec}{conv}"
     elif t._dtype.is_bool:
         fmt = f"%{w}s"
     else:
