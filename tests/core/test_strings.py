@@ -177,3 +177,16 @@ def test_pad_and_unstack():
     assert vals(tf.pad(a, [[1, 0]])) == [b"", b"a", b"b"]  # TF pads strings with ""
     assert vals(tf.pad(a, [[0, 1]], constant_values="z")) == [b"a", b"b", b"z"]
     assert [x.numpy() for x in tf.unstack(a)] == [b"a", b"b"]
+
+
+def test_tf_function_reshapes_strings_and_refuses_string_ops_clearly():
+    g = tf.function(lambda s: tf.reshape(s, [1]))
+    assert vals(g(tf.constant("ab"))) == [b"ab"]
+    f = tf.function(lambda s: tf.strings.length(s))
+    with pytest.raises(NotImplementedError, match="eager-only"):
+        f(tf.constant(["ab"]))
+
+
+def test_dataset_of_strings():
+    ds = tf.data.Dataset.from_tensor_slices(["a", "bb"]).map(tf.strings.upper)
+    assert [x.numpy() for x in ds] == [b"A", b"BB"]

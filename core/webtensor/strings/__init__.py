@@ -35,10 +35,17 @@ __all__ = [
 
 
 def _strings(x, op: str) -> Tensor:
-    t = convert(x, D.string, op=op) if not isinstance(x, Tensor) else x
+    t = _eager(convert(x, D.string, op=op) if not isinstance(x, Tensor) else x, op)
     if t._dtype is not D.string:
         raise InvalidArgumentError(f"{op}: expects a string tensor, got {t._dtype.name} "
                                    f"{tuple(t._h.shape)}")
+    return t
+
+
+def _eager(t: Tensor, op: str) -> Tensor:
+    if getattr(t._h, "symbolic", False):
+        raise NotImplementedError(f"tf.strings.{op}: string ops are eager-only for now; they cannot "
+                                  f"be traced by tf.function (see docs/strings.md)")
     return t
 
 
@@ -138,7 +145,7 @@ def _per_element(v, n: int, shape: tuple, op: str, what: str) -> list:
     """A scalar or same-shaped int argument as a flat list of n ints."""
     if isinstance(v, int):
         return [v] * n
-    t = convert(v, None, op=op)
+    t = _eager(convert(v, None, op=op), op)
     vals = host.unpack(t._be.read(t._h), t._dtype) if t._dtype.is_integer else None
     if vals is None:
         raise InvalidArgumentError(f"{op}: {what} must be an integer tensor, got {t._dtype.name}")
@@ -221,7 +228,7 @@ def to_number(string_tensor, out_type=D.float32, name=None) -> Tensor:
 def as_string(input, precision: int = -1, scientific: bool = False, shortest: bool = False,
               width: int = -1, fill: str = "", name=None) -> Tensor:
     """Numbers and bools as strings, formatted as TF's printf-style ``AsString``."""
-    t = convert(input, op="as_string")
+    t = _eager(convert(input, op="as_string"), "as_string")
     if t._dtype is D.string:
         raise InvalidArgumentError("as_string: input must be numeric or bool, got string")
     if fill not in ("", " ", "0"):
