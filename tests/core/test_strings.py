@@ -190,3 +190,15 @@ def test_tf_function_reshapes_strings_and_refuses_string_ops_clearly():
 def test_dataset_of_strings():
     ds = tf.data.Dataset.from_tensor_slices(["a", "bb"]).map(tf.strings.upper)
     assert [x.numpy() for x in ds] == [b"A", b"BB"]
+
+
+def test_zeros_like_is_empty_strings_and_numeric_ops_refuse():
+    a = tf.constant(["a", "b"])
+    assert vals(tf.zeros_like(a)) == [b"", b""]
+    assert vals(tf.fill([2], "k")) == [b"k", b"k"]
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.ones_like(a)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="cast"):
+        tf.cast(a, tf.float32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="less"):
+        a < a

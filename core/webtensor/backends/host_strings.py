@@ -103,7 +103,11 @@ class HostStringsBackend:
 
     def full(self, shape, value, dtype):
         if dtype is D.string:
-            return StrHandle([value] * prod(shape), shape)
+            if not isinstance(value, (bytes, str)):
+                if value:  # e.g. ones_like: TF has no "one" string
+                    raise InvalidArgumentError(f"fill: cannot fill a string tensor with {value!r}")
+                value = b""  # zeros_like / zeros of strings: TF gives b""
+            return StrHandle([as_bytes(value, "fill")] * prod(shape), shape)
         return self._cpu.full(shape, value, dtype)
 
     # -- shape movement -------------------------------------------------------------------
