@@ -95,10 +95,20 @@ function runtimeFilesMissing(indexURL) {
   return Promise.all(["pyodide.asm.wasm", "python_stdlib.zip"].map(check)).then(() => new Promise(() => {}));
 }
 
+// A HostArray (what .numpy() gives without numpy, rank 0 included) arrives as its tolist().
+function fromHostArray(value, convert) {
+  if (typeof value.tolist !== "function") {
+    throw new WebtensorError(`webtensor: no JavaScript value for a Python ${value.type}`);
+  }
+  const list = value.tolist();
+  return list && typeof list.toJs === "function" ? convert(list) : list;
+}
+
 function toJs(value) {
   if (value && typeof value.toJs === "function") {
     try {
-      return value.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+      return value.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false,
+                          default_converter: fromHostArray });
     } finally {
       value.destroy();
     }

@@ -113,6 +113,7 @@ def test_keras_layers_and_models_are_modules():
     assert {id(v) for v in holder.trainable_variables} == {id(dense.kernel), id(dense.bias)}
 
 
+@pytest.mark.native  # Pyodide has no threads
 def test_name_scopes_are_per_thread():
     import threading
 
