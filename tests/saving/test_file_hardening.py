@@ -4,7 +4,6 @@ import os
 import struct
 import subprocess
 import sys
-import time
 import zlib
 
 import pytest
@@ -20,14 +19,18 @@ def raw_file(header: dict, data: bytes = b"") -> bytes:
 
 # -- 6: linear-time validation, entry cap ------------------------------------------------
 
-def test_many_zero_size_tensors_validate_in_linear_time():
-    n = 40_000  # 22 s before (one header search per tensor)
+def test_many_zero_size_tensors_validate_in_linear_time(monkeypatch):
+    """The quadratic part was one search of the whole header per entry (22 s for these
+    40,000 tensors): a valid header must not search it at all."""
+    n = 40_000
     header = {f"t{i}": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]} for i in range(n)}
     header["__metadata__"] = {f"k{i}": "v" for i in range(n // 2)}
-    t0 = time.perf_counter()
+    searches = []
+    real = validate._find
+    monkeypatch.setattr(validate, "_find", lambda *a, **k: searches.append(a[1]) or real(*a, **k))
     meta, tensors = load_file(raw_file(header))
     assert len(tensors) == n and len(meta) == n // 2
-    assert time.perf_counter() - t0 < 5.0
+    assert searches == []
 
 
 def test_entry_count_over_the_cap_is_refused():
@@ -238,10 +241,8 @@ def test_a_crashing_or_hanging_importer_is_a_value_error(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="died from signal 11"):
         _import(path)
     monkeypatch.setattr(isolated, "_command", lambda *a: [sys.executable, "-c", LIMITED + "while True: pass"])
-    t0 = time.perf_counter()
     with pytest.raises(ValueError, match="ran past 1 s"):
         isolated.read(path, timeout=1)
-    assert time.perf_counter() - t0 < 5
     # the CPU-time limit holds too (a spin no timeout would catch sooner)
     with pytest.raises(ValueError, match="signal"):
         isolated.read(path, timeout=30, cpu_seconds=1)

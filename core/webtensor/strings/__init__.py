@@ -12,7 +12,7 @@ import re
 from .. import dtypes as D
 from .. import host
 from ..backends import host_strings as _hs
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, UnimplementedError
 from ..shape import prod
 from ..tensor import Tensor, convert, wrap
 from .hashing import fingerprint64, siphash24
@@ -44,7 +44,7 @@ def _strings(x, op: str) -> Tensor:
 
 def _eager(t: Tensor, op: str) -> Tensor:
     if getattr(t._h, "symbolic", False):
-        raise NotImplementedError(f"tf.strings.{op}: string ops are eager-only for now; they cannot "
+        raise UnimplementedError(f"tf.strings.{op}: string ops are eager-only for now; they cannot "
                                   f"be traced by tf.function (see docs/strings.md)")
     return t
 
