@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 import webtensor as tf
-from webtensor.saving import atomic, load_file, safetensors as st, validate
+from webtensor.saving import load_file, safetensors as st, validate
 
 
 def raw_file(header: dict, data: bytes = b"") -> bytes:
