@@ -127,7 +127,7 @@ def test_gallery_static_site_on_desktop_and_phone(tab, static_url, models):
         t.shot(f"app-gallery-{name}")
         for tab_ in ("gallery", "draw", "train", "regression", "embed"):
             t.page.click(f"#tab-{tab_}")
-            assert t.page.is_visible(f"#{tab_}")
+            t.page.wait_for_selector(f"#{tab_}", state="visible", timeout=5000)  # the switch is a hash change
             overflow = t.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{name} {tab_}: {overflow}px wider than the {viewport['width']}px viewport"
 
