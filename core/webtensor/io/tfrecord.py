@@ -12,29 +12,8 @@ import zlib
 
 from ..errors import DataLossError, InvalidArgumentError, NotFoundError
 
-_POLY = 0x82F63B78  # CRC-32C, reflected
-_TABLE = []
-for _n in range(256):
-    _c = _n
-    for _ in range(8):
-        _c = (_c >> 1) ^ _POLY if _c & 1 else _c >> 1
-    _TABLE.append(_c)
-del _n, _c
-
-
-def crc32c(data: bytes) -> int:
-    """CRC-32C of ``data`` (table-driven; the stdlib has only CRC-32)."""
-    crc, table = 0xFFFFFFFF, _TABLE
-    for b in data:
-        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def masked_crc32c(data: bytes) -> int:
-    """TF's mask: rotate right by 15 and add a constant, so CRCs of CRCs stay informative."""
-    c = crc32c(data)
-    return ((((c >> 15) | (c << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF
-
+# the one TFRecord framing and CRC-32C (TensorBoard event files use it too)
+from ..summary.records import crc32c, frame, masked_crc32c  # noqa: F401  (re-exported)
 
 _COMPRESSIONS = ("", "GZIP", "ZLIB")
 
@@ -56,12 +35,6 @@ class TFRecordOptions:
     def __init__(self, compression_type: str | None = None, compression_level: int | None = None, **_):
         self.compression_type = _compression(compression_type, "TFRecordOptions")
         self.compression_level = -1 if compression_level is None else int(compression_level)
-
-
-def frame(record: bytes) -> bytes:
-    """One record in TFRecord framing."""
-    n = struct.pack("<Q", len(record))
-    return n + struct.pack("<I", masked_crc32c(n)) + record + struct.pack("<I", masked_crc32c(record))
 
 
 class TFRecordWriter:
