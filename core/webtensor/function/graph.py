@@ -367,10 +367,11 @@ def graph_dict(g: Graph) -> dict:
         return ids[id(s)]
 
     nodes = []
+    outer = {id(ph): o.name for o, ph in g.captures}  # a capture names its enclosing graph's tensor
     for n in g.nodes:
         for s in n.outputs:
             ids[id(s)] = s.name
-        attrs = {}
+        attrs = {"outer": outer[id(n.outputs[0])]} if n.type == "placeholder" and id(n.outputs[0]) in outer else {}
         for k, v in n.attrs.items():
             if isinstance(v, D.DType):
                 v = v.name
