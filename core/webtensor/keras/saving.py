@@ -78,6 +78,107 @@ def get_registered_object(name: str, custom_objects=None, module_objects=None):
     return None
 
 
+def is_known_class(name: str, custom_objects=None) -> bool:
+    """Whether a config's ``class_name`` can be rebuilt here: built in, passed in ``custom_objects``,
+    in a scope, or registered (under ``package>name`` too: a config names the bare class)."""
+    if get_registered_object(name, custom_objects) is not None or \
+            any(name in _REGISTRY.get(kind, {}) for kind in ("layers", "models")):
+        return True
+    return any(key.rsplit(">", 1)[-1] == name for key in _CUSTOM)
+
+
+def _is_public(cls) -> bool:
+    return _REGISTRY.get(_MODULE_KINDS.get(getattr(cls, "_keras_module", ""), ""), {}).get(cls.__name__) is cls
+
+
+def sublayer_segments(layer) -> list:
+    """``(segment, sublayer)`` naming each tracked sublayer of ``layer`` in weight paths.
+
+    Built-in layers and functional/sequential models name a sublayer by its layer name (the
+    config keeps those). A user's subclassed layer or model names it by the attribute that
+    holds it (``l_1``, ``blocks/0``), Keras 3's object path: auto-generated layer names
+    (``linear_3``) differ between two instances, attribute names do not."""
+    from .models.functional import Functional
+    from .models.sequential import Sequential
+
+    subs = list(getattr(layer, "layers", None) or [])
+    if _is_public(type(layer)) or isinstance(layer, (Functional, Sequential)):
+        return [(s.name, s) for s in subs]
+    found: dict = {}
+    for attr, value in vars(layer).items():
+        if attr in _INTERNAL_ATTRS:
+            continue
+        if isinstance(value, dict):
+            items = [(f"{attr}/{k}", v) for k, v in value.items()]
+        elif isinstance(value, (list, tuple)):
+            items = [(f"{attr}/{i}", v) for i, v in enumerate(value)]
+        else:
+            items = [(attr, value)]
+        for seg, v in items:
+            found.setdefault(id(v), seg)
+    return [(found.get(id(s), s.name), s) for s in subs]
+
+
+# -- Keras 3's default get_config for user classes -------------------------------------------------
+
+_AUTO_TYPES = (str, int, float, bool, type(None))
+
+
+def capture_auto_config(cls, args: tuple, kwargs: dict):
+    """The constructor arguments of a new ``cls(...)``, by name, when all are plain JSON
+    values (Keras 3's ``_auto_config``), else None. numpy scalars count as their values."""
+    import inspect
+
+    try:
+        names = inspect.getfullargspec(cls.__init__).args[1:]
+    except TypeError:
+        return None
+    config = dict(kwargs)
+    config.update(zip(names, args))
+    flat = []
+    stack = list(config.values())
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        else:
+            flat.append(v)
+    if not all(isinstance(v, _AUTO_TYPES) or (type(v).__module__ == "numpy" and getattr(v, "ndim", 1) == 0)
+               for v in flat):
+        return None
+    return {k: (v.item() if type(v).__module__ == "numpy" else v) for k, v in config.items()}
+
+
+def default_config(obj, base: dict) -> dict:
+    """``get_config`` of a user layer/model that does not override it: ``base`` plus the captured
+    constructor arguments; base keys ``__init__`` cannot take are dropped (Keras 3's rule)."""
+    import inspect
+
+    auto = obj.__dict__.get("_auto_config")
+    if auto is None:
+        cls = type(obj).__name__
+        raise NotImplementedError(
+            f"Object {cls} was created by passing non-serializable argument values in `__init__()`, and "
+            f"therefore the object must override `get_config()` in order to be serializable. Please "
+            f"implement `get_config()`.")
+    config = {**base, **auto}
+    spec = inspect.getfullargspec(type(obj).__init__)
+    if spec.varkw is None:
+        for key in set(base) - set(spec.args[1:]) - set(spec.kwonlyargs):
+            config.pop(key, None)
+    return config
+
+
+def uses_default_config(obj) -> bool:
+    """A user class (not a built-in) whose ``get_config`` is the base one."""
+    return not _is_public(type(obj)) and getattr(type(obj).get_config, "_keras_default", False)
+
+
+_INTERNAL_ATTRS = frozenset({"_tracked_layers", "_inbound_nodes", "_outbound_nodes", "_layers"})
+
+
 class CustomObjectScope:
     """``with custom_object_scope({"MyLayer": MyLayer}):`` while deserializing."""
 

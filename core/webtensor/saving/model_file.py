@@ -32,14 +32,16 @@ def weight_entries(model) -> list:
     named by layer path: ``dense/kernel``, ``lstm/lstm_cell/kernel``, ``inner_model/dense/bias``."""
     paths = {}
 
+    segments = _keras_saving().sublayer_segments
+
     def visit(layer, prefix):
-        subs = list(getattr(layer, "layers", None) or [])
-        inner = {id(w) for s in subs for w in s.weights}
+        subs = segments(layer)
+        inner = {id(w) for _, s in subs for w in s.weights}
         for w in layer.weights:
             if id(w) not in inner:
                 paths.setdefault(id(w), f"{prefix}{_base(w)}")
-        for s in subs:
-            visit(s, f"{prefix}{s.name}/")
+        for seg, s in subs:
+            visit(s, f"{prefix}{seg}/")
 
     visit(model, "")
     out, taken, seen = [], set(), set()
@@ -122,12 +124,7 @@ def save_weights(model, path) -> None:
 
 def _known_layer(custom_objects):
     ks = _keras_saving()
-    names = set(ks.names("layers")) | set(ks.names("models")) | set(custom_objects or {})
-
-    def known(cls: str) -> bool:
-        return cls in names or ks.get_registered_object(cls, custom_objects) is not None
-
-    return known
+    return lambda cls: ks.is_known_class(cls, custom_objects)
 
 
 def _build(config: dict, custom_objects, header) -> object:

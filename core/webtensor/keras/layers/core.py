@@ -25,6 +25,9 @@ class Dense(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
                  quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if type(units).__module__ == "numpy" and getattr(units, "dtype", None) is not None and \
+                units.dtype.kind in "iu" and units.ndim == 0:
+            units = int(units)  # np.int64(3) is an integer to Keras too
         if not isinstance(units, int) or units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: "
                              f"units={units}")

@@ -19,6 +19,7 @@ from ...module import Module
 from ...saving import budget
 from ...tensor import Tensor, Variable, convert
 from .. import backend, constraints, initializers, regularizers
+from .. import saving as _saving
 from ..saving import register
 
 _CTX: list = [None]        # training flag of the enclosing layer calls
@@ -183,6 +184,12 @@ class Layer(Module):
     """Base layer: override ``build(input_shape)``, ``call(inputs, ...)`` and ``get_config``."""
 
     _keras_module = "keras.layers"
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        if not _saving._is_public(cls):  # a user class: remember its arguments for get_config
+            obj.__dict__["_auto_config"] = _saving.capture_auto_config(cls, args, kwargs)
+        return obj
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -520,7 +527,9 @@ class Layer(Module):
         config = {"name": self.name, "trainable": self.trainable, "dtype": _policy_config(self._dtype)}
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
-        return config
+        return _saving.default_config(self, config) if _saving.uses_default_config(self) else config
+
+    get_config._keras_default = True
 
     @classmethod
     def from_config(cls, config: dict):

@@ -21,7 +21,7 @@ class Model(Trainer, Layer):
             from .functional import Functional
 
             return object.__new__(Functional)
-        return object.__new__(cls)
+        return Layer.__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
@@ -94,6 +94,8 @@ class Model(Trainer, Layer):
 
     def get_config(self) -> dict:
         return Layer.get_config(self)
+
+    get_config._keras_default = True
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
