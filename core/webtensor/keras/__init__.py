@@ -4,5 +4,6 @@ from . import (  # noqa: F401
     saving, utils,
 )
 from . import models  # noqa: F401
+from . import config  # noqa: F401
 from .layers import Input, InputSpec, Layer  # noqa: F401
 from .models import Model, Sequential  # noqa: F401

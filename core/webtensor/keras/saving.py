@@ -233,8 +233,7 @@ def serialize_dict(d: dict) -> dict:
 
 def _serialize_function(fn):
     if fn.__name__ == "<lambda>":
-        raise ValueError("Cannot serialize a lambda: configs never carry code. Use a named function "
-                         "registered with tf.keras.saving.register_keras_serializable().")
+        return serialize_lambda(fn)
     custom = _CUSTOM_NAMES.get(fn)
     for kind, table in _REGISTRY.items():
         if custom is None and table.get(fn.__name__) is fn:
@@ -272,7 +271,7 @@ def _serialize_object(obj):
 def deserialize_keras_object(config, custom_objects=None, safe_mode: bool = True, kind: str | None = None,
                              **kwargs):
     """Rebuild an object from ``serialize_keras_object``'s output (or a registered name)."""
-    with CustomObjectScope(custom_objects):
+    with CustomObjectScope(custom_objects), SafeModeScope(safe_mode and _SAFE[-1]):
         return _deserialize(config, kind)
 
 
@@ -338,10 +337,87 @@ def _tensor(inner):
     return constant(inner["value"], dtype=inner["dtype"])
 
 
+# -- code in configs: only with safe_mode=False ---------------------------------------------------
+
+_SAFE: list = [True]   # safe mode of the (de)serializations in progress
+
+
+class SafeModeScope:
+    """``with SafeModeScope(False):`` lets the enclosed (de)serialization carry Python code."""
+
+    def __init__(self, safe_mode=True):
+        self.safe_mode = _SAFE[-1] if safe_mode is None else bool(safe_mode)
+
+    def __enter__(self):
+        _SAFE.append(self.safe_mode)
+        return self
+
+    def __exit__(self, *exc):
+        _SAFE.pop()
+        return False
+
+
+def in_safe_mode() -> bool:
+    return _SAFE[-1]
+
+
+def enable_unsafe_deserialization() -> None:
+    """``keras.config.enable_unsafe_deserialization()``: allow code in configs from now on."""
+    _SAFE[0] = False
+
+
+def serialize_lambda(fn) -> dict:
+    """A lambda as Keras 3's ``__lambda__`` config (marshalled bytecode, base64): only with
+    ``safe_mode=False``, since loading it runs that code. The Python version is recorded
+    because bytecode is only readable by the same minor version."""
+    if _SAFE[-1]:
+        raise ValueError("Cannot serialize a Python lambda in safe mode: the config would carry code that "
+                         "runs when loaded. Pass safe_mode=False (e.g. keras.saving.save_model(model, path, "
+                         "safe_mode=False)) if you trust whoever loads it, or use a named function registered "
+                         "with tf.keras.saving.register_keras_serializable().")
+    import base64
+    import marshal
+    import sys
+
+    closure = None if not fn.__closure__ else [serialize_keras_object(c.cell_contents) for c in fn.__closure__]
+    return {"class_name": "__lambda__",
+            "config": {"code": base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii"),
+                       "defaults": serialize_keras_object(list(fn.__defaults__ or ())) or None,
+                       "closure": closure, "python": "%d.%d" % sys.version_info[:2]}}
+
+
 def _refuse_lambda(inner):
-    raise ValueError("Refusing to deserialize a Python lambda: configs never execute code. Rebuild the "
-                     "model in Python, or use a named function registered with "
-                     "tf.keras.saving.register_keras_serializable().")
+    if _SAFE[-1]:
+        raise ValueError("Requested the deserialization of a Python lambda: loading it executes code from the "
+                         "file, so it is disallowed by default. If you trust the source, pass safe_mode=False "
+                         "to load_model / deserialize_keras_object (or call "
+                         "keras.config.enable_unsafe_deserialization()).")
+    import base64
+    import marshal
+    import sys
+
+    here = "%d.%d" % sys.version_info[:2]
+    if inner.get("python") not in (None, here):
+        raise ValueError(f"This lambda was saved by Python {inner['python']}; its bytecode cannot be loaded by "
+                         f"Python {here}. Rebuild the model in Python instead.")
+    try:
+        code = marshal.loads(base64.b64decode(inner["code"]))
+    except (ValueError, EOFError, TypeError, KeyError) as e:
+        raise ValueError(f"Could not load the lambda's code ({e}): it was saved by another Python version or "
+                         f"is corrupt") from None
+    defaults = tuple(_deserialize(d, None) for d in (inner.get("defaults") or ())) or None
+    closure = inner.get("closure")
+    cells = None if not closure else tuple(types.CellType(_deserialize(c, None)) for c in closure)
+    return types.FunctionType(code, _lambda_globals(), "<lambda>", defaults, cells)
+
+
+def _lambda_globals() -> dict:
+    """What a loaded lambda sees as globals: builtins and ``tf`` (Keras gives it its module's)."""
+    import builtins
+
+    import webtensor
+
+    return {"__builtins__": builtins, "tf": webtensor, "keras": webtensor.keras}
 
 
 _SPECIAL = {
@@ -358,16 +434,20 @@ _SPECIAL = {
 
 # -- model files: delegated to webtensor.saving --------------------------------------------------
 
-def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True, **kwargs) -> None:
+def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True, safe_mode=None,
+               **kwargs) -> None:
+    """``safe_mode=False`` lets the file carry a Lambda layer's code (loading it needs the same)."""
     from .. import saving
 
-    saving.save_model(model, filepath, include_optimizer=include_optimizer)
+    with SafeModeScope(safe_mode):
+        saving.save_model(model, filepath, include_optimizer=include_optimizer)
 
 
 def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
     from .. import saving
 
-    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile)
+    with SafeModeScope(safe_mode and _SAFE[-1]):
+        return saving.load_model(filepath, custom_objects=custom_objects, compile=compile)
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:

@@ -20,6 +20,7 @@ from .reshaping import (  # noqa: F401
     Cropping2D, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D,
 )
 from .preprocessing import CenterCrop, Discretization, Normalization, RandomFlip, Rescaling  # noqa: F401
+from .lambda_layer import Lambda  # noqa: F401
 
 Convolution1D, Convolution2D, Conv2DTranspose = Conv1D, Conv2D, Conv2DTranspose
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D

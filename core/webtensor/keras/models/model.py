@@ -75,7 +75,7 @@ class Model(Trainer, Layer):
     def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
         from ..saving import save_model
 
-        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
         from ..saving import save_weights
