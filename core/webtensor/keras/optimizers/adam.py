@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from ... import dtypes as D
 from ...ops import math as M
 from ...tensor import Tensor, wrap
 from ..saving import register
@@ -52,8 +53,9 @@ class Adam(_AdamBase):
         if self.amsgrad:
             self._slots["velocity_hat"] = [self.add_variable_from_reference(v, "velocity_hat") for v in var_list]
 
-    def _scalars(self, lr):
-        t = self._host_step() + 1
+    def _scalars(self, lr, t):
+        if isinstance(t, Tensor):  # traced: t is the float32 step tensor
+            return {"alpha": lr * M.sqrt(1.0 - M.pow(float(self.beta_2), t)) / (1.0 - M.pow(float(self.beta_1), t))}
         return {"alpha": lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)}
 
     def _fused_on(self, variable) -> bool:
@@ -100,9 +102,11 @@ class Nadam(_AdamBase):
         self._u_product = self.add_variable((), "ones", var_list[0].dtype if var_list else None, "u_product")
         self._u = 1.0
 
-    def _scalars(self, lr):
-        t = self._host_step() + 1
+    def _scalars(self, lr, t):
         b1 = self.beta_1
+        if isinstance(t, Tensor):
+            return self._traced_scalars(lr, t)
+        t = int(t)
         u_t = b1 * (1.0 - 0.5 * 0.96 ** t)
         u_t1 = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
         if self._u_product._h is not getattr(self, "_u_h", None):  # loaded from a file
@@ -112,6 +116,16 @@ class Nadam(_AdamBase):
         self._u_h = self._u_product._h
         return {"lr": lr, "c_m": u_t1 / (1 - self._u * u_t1), "c_g": (1 - u_t) / (1 - self._u),
                 "v_scale": 1.0 / (1 - self.beta_2 ** t)}
+
+    def _traced_scalars(self, lr, t):
+        """The same coefficients as tensors; the running product lives in ``u_product``."""
+        b1 = float(self.beta_1)
+        u_t = b1 * (1.0 - 0.5 * M.pow(0.96, t))
+        u_t1 = b1 * (1.0 - 0.5 * M.pow(0.96, t + 1.0))
+        u = M.cast(self._u_product.value(), D.float32) * u_t
+        self._u_product.assign(M.cast(u, self._u_product.dtype))
+        return {"lr": lr, "c_m": u_t1 / (1.0 - u * u_t1), "c_g": (1.0 - u_t) / (1.0 - u),
+                "v_scale": 1.0 / (1.0 - M.pow(float(self.beta_2), t))}
 
     def _rule(self, g, w, slots, s):
         m = slots["momentum"] + (g - slots["momentum"]) * (1 - self.beta_1)

@@ -2,8 +2,11 @@
 gradient accumulation and the step counter, exactly in Keras 3's order; subclasses
 implement ``_update(grads, variables, lr)`` for the whole list of variables at once.
 
-Scalars of the update (learning rate, bias corrections) are Python floats computed
-on the host, so a step costs only the elementwise ops on the weights.
+Eagerly, the scalars of the update (learning rate, bias corrections) are Python floats
+computed on the host, so a step costs only the elementwise ops on the weights. Inside a
+tf.function (a compiled train step) the same scalars are tensors computed from the
+``iterations`` variable and the learning-rate variable or schedule, and the slots are
+read and assigned as variables, so every replay of the graph takes a real step.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from ...ops import linalg as LA
 from ...ops import math as M
 from ...ops.reduce import reduce_sum
 from ...module import notify
+from ... import tensor as T
 from ...tensor import Variable
 from .. import backend
 from ..saving import deserialize_keras_object, serialize_keras_object
@@ -25,6 +29,17 @@ def _numel(shape) -> int:
     for d in shape:
         n *= d
     return n
+
+
+def _traced() -> bool:
+    """True while a tf.function is tracing: variable reads and assignments become graph nodes."""
+    return T.graph_hook[0] is not None
+
+
+def _eager_scope():
+    from ...function.trace import init_scope
+
+    return init_scope()
 
 
 def _notifying(build):
@@ -198,7 +213,7 @@ class Optimizer:
         if len(grads) != len(variables):
             raise ValueError(f"apply: got {len(grads)} gradients for {len(variables)} variables")
         if not self.built:
-            with autodiff.no_record():
+            with _eager_scope(), autodiff.no_record():  # slots are created eagerly, even in a trace
                 self.build(variables)
         else:
             unknown = [v for v in variables if id(v) not in self._index]
@@ -215,6 +230,9 @@ class Optimizer:
         with autodiff.no_record():
             if self.loss_scale_factor is not None:
                 grads = [g / self.loss_scale_factor for g in grads]
+            if _traced():
+                self._apply_traced(grads, variables)
+                return
             if self.gradient_accumulation_steps:
                 self._accumulate(grads, variables)
             else:
@@ -224,16 +242,20 @@ class Optimizer:
     def _step_once(self, grads, variables):
         grads = self._clip(grads)
         self._update(grads, variables, self._current_lr())
+        self._constrain_and_average(variables)
+
+    def _constrain_and_average(self, variables, step=None):
         for v in variables:
             c = getattr(v, "constraint", None)
             if c is not None:
                 v.assign(c(v.value()))
         if self.use_ema:
-            self._update_ema()
+            self._update_ema(step)
 
     # -- the update: one rule, run per variable or once over all of them concatenated -------------------
-    def _scalars(self, lr: float) -> dict:
-        """This step's Python-float coefficients for ``_rule`` (bias corrections etc.)."""
+    def _scalars(self, lr, t) -> dict:
+        """This step's coefficients for ``_rule`` (bias corrections etc.) at step ``t`` (1-based):
+        Python floats eagerly, float32 tensors in a trace (``lr`` and ``t`` are then tensors)."""
         return {"lr": lr}
 
     def _rule(self, g, w, slots: dict, s: dict):
@@ -252,7 +274,7 @@ class Optimizer:
         return [wd if self._use_weight_decay(v) else 0.0 for v in variables]
 
     def _update(self, grads, variables, lr):
-        s = self._scalars(lr)
+        s = self._scalars(lr, float(self._host_step() + 1))
         decay = self._decay_factors(variables, lr)
         if len(variables) > 1 and not self._fused_on(variables[0]) and \
                 len({(v.dtype, v._be) for v in variables}) == 1:
@@ -342,20 +364,89 @@ class Optimizer:
             for g, a in zip(grads, accs):
                 a.assign(a + g)
 
+    # -- the traced step: scalars are tensors of ``iterations``, all state is variables -------------
+    def _apply_traced(self, grads, variables):
+        with _eager_scope():
+            self._sync_slots()  # flat slots of earlier eager steps -> the slot variables
+        step = self._iterations.value()
+        if self.gradient_accumulation_steps:
+            self._accumulate_traced(grads, variables, step)
+        else:
+            self._step_traced(grads, variables, step)
+        self._iterations.assign(step + 1)
+
+    def _lr_tensor(self, t):
+        """The learning rate at (0-based, float32) step ``t`` as a float32 tensor."""
+        lr = self._learning_rate
+        if isinstance(lr, Variable):
+            return lr.value()
+        v = lr(t) if isinstance(lr, LearningRateSchedule) else lr()
+        return M.cast(v, D.float32) if isinstance(v, T.Tensor) else T.constant(float(v), D.float32)
+
+    def _step_traced(self, grads, variables, step):
+        grads = self._clip(grads)
+        t = M.cast(step, D.float32)
+        lr = self._lr_tensor(t)
+        s = self._scalars(lr, t + 1.0)
+        wd = lr * float(self.weight_decay) if self.weight_decay else None
+        for g, v in zip(grads, variables):
+            dt = v.dtype
+            sc = s if dt is D.float32 else {k: M.cast(x, dt) if isinstance(x, T.Tensor) else x
+                                            for k, x in s.items()}
+            slot_vars = self._slots_of(v)
+            w = v.value()
+            if wd is not None and self._use_weight_decay(v):
+                w = w - w * (wd if dt is D.float32 else M.cast(wd, dt))
+            w, new = self._rule(g, w, {n: sv.value() for n, sv in slot_vars.items()}, sc)
+            for n, val in new.items():
+                slot_vars[n].assign(val)
+            v.assign(w)
+        self._constrain_and_average(variables, step)
+
+    def _accumulate_traced(self, grads, variables, step):
+        """Every step adds to the accumulators; every n-th step (a tensor condition) applies
+        their mean: the update runs each time and ``where`` keeps or discards its results."""
+        n = self.gradient_accumulation_steps
+        accs = [self._accumulated[self._index[id(v)]] for v in variables]
+        now = M.equal(M.floormod(step + 1, n), 0)
+        skip = {id(self._iterations), id(self._learning_rate)} | {id(a) for a in self._accumulated}
+        state = list(variables) + [v for v in self._variables if id(v) not in skip]
+        old = [v.value() for v in state]
+        self._step_traced([(g + a.value()) / float(n) for g, a in zip(grads, accs)], variables, step)
+        for v, o in zip(state, old):
+            v.assign(M.where(now, v.value(), o))
+        for g, a in zip(grads, accs):
+            acc = a.value()
+            a.assign(M.where(now, A.zeros_like(acc), acc + g))
+
     def _finish_step(self):
         self._step = self._host_step() + 1
         self._iterations.assign(self._step)
         self._iter_h = self._iterations._h
 
-    def _update_ema(self):
-        step = self._host_step() // (self.gradient_accumulation_steps or 1)
-        m = self.ema_momentum if step != 0 else 0.0
-        for v, avg in zip(self._trainable_variables, self._ema):
-            avg.assign(avg * m + v.value() * (1.0 - m))
+    def _update_ema(self, step=None):
+        """``step``: the iterations tensor in a trace (the conditions become ``where``)."""
+        n = self.gradient_accumulation_steps or 1
         f = self.ema_overwrite_frequency
-        if f and (step + 1) % f == 0:
+        if step is None:
+            k = self._host_step() // n
+            m = self.ema_momentum if k != 0 else 0.0
             for v, avg in zip(self._trainable_variables, self._ema):
-                v.assign(avg.value())
+                avg.assign(avg * m + v.value() * (1.0 - m))
+            if f and (k + 1) % f == 0:
+                for v, avg in zip(self._trainable_variables, self._ema):
+                    v.assign(avg.value())
+            return
+        k = M.floordiv(step, n)
+        m = M.where(M.not_equal(k, 0), T.constant(float(self.ema_momentum), D.float32),
+                    T.constant(0.0, D.float32))
+        for v, avg in zip(self._trainable_variables, self._ema):
+            mv = m if v.dtype is D.float32 else M.cast(m, v.dtype)
+            avg.assign(avg.value() * mv + v.value() * (1.0 - mv))
+        if f:
+            over = M.equal(M.floormod(k + 1, f), 0)
+            for v, avg in zip(self._trainable_variables, self._ema):
+                v.assign(M.where(over, avg.value(), v.value()))
 
     def finalize_variable_values(self, var_list) -> None:
         """End of fit: with EMA, the model takes the averaged weights."""
