@@ -11,3 +11,6 @@ from .ops.creation import (  # noqa: F401
 from .ops.linalg_extra import (  # noqa: F401
     cholesky, cholesky_solve, det, inv, logdet, slogdet, solve, triangular_solve,
 )
+from .ops.decompositions import (  # noqa: F401
+    eigh, eigvalsh, expm, lstsq, lu, lu_matrix_inverse, lu_reconstruct, lu_solve, matrix_rank, pinv, qr, svd,
+)

@@ -90,10 +90,11 @@ def check_kind(x: Tensor, op: str, kinds: str) -> None:
 
 
 def composite(inputs: tuple, forward, vjp):
-    """Run ``forward()`` (public ops) as one recorded node with its own vjp."""
+    """Run ``forward()`` (public ops) as one recorded node with its own vjp. A forward
+    returning a tuple is a multi-output node: the vjp then gets a tuple of output grads."""
     if not tapes:
         return forward()
     with autodiff.no_record():
         y = forward()
-    record(inputs, (y,), vjp)
+    record(inputs, y if type(y) is tuple else (y,), vjp)
     return y
