@@ -42,6 +42,7 @@ from . import saving  # noqa: E402,F401  (model files)
 from . import data, summary  # noqa: E402,F401
 from . import keras  # noqa: E402,F401
 from . import train  # noqa: E402,F401  (tf.train.Checkpoint; tf.Module below)
+from . import distribute  # noqa: E402,F401  (tf.distribute strategies)
 from .module import Module, name_scope  # noqa: E402,F401
 
 from .ops.creation import linspace, meshgrid, roll  # noqa: E402,F401

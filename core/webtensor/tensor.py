@@ -12,6 +12,7 @@ from .shape import MAX_RANK as _MAX_RANK, TensorShape, check_rank, prod
 
 graph_hook: list = [None]
 """The tf.function trace in progress (variable reads/assigns/creation go through it), or None."""
+variable_creation_hooks: list = []  # called with each new eager Variable (tf.distribute scopes)
 
 
 class _Ref:
@@ -252,6 +253,8 @@ class Variable(_TensorLike):
         self._trainable = True if trainable is None else bool(trainable)
         base = name or "Variable"
         self._name = base if ":" in base else base + ":0"
+        for hook in variable_creation_hooks:  # tf.distribute: mirror variables created in a strategy's scope
+            hook(self)
 
     name = property(lambda self: self._name)
     trainable = property(lambda self: self._trainable)
