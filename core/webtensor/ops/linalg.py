@@ -72,6 +72,10 @@ def tensordot(a, b, axes, name=None) -> Tensor:
         ax_a, ax_b = axes
         ax_a = [ax_a] if isinstance(ax_a, int) else list(ax_a)
         ax_b = [ax_b] if isinstance(ax_b, int) else list(ax_b)
+        for ax, r, t in ((ax_a, len(xs), xs), (ax_b, len(ys), ys)):
+            bad = [i for i in ax if not -r <= i < r]
+            if bad:
+                raise InvalidArgumentError(f"tensordot: axes {bad} are out of range for shape {t} (rank {r})")
         ax_a = [a % len(xs) for a in ax_a]
         ax_b = [b_ % len(ys) for b_ in ax_b]
     if len(ax_a) != len(ax_b) or any(xs[i] != ys[j] for i, j in zip(ax_a, ax_b)):
@@ -85,63 +89,109 @@ def tensordot(a, b, axes, name=None) -> Tensor:
     return A.reshape(matmul(xa, yb), tuple(xs[i] for i in free_a) + tuple(ys[i] for i in free_b))
 
 
-def einsum(equation: str, *inputs, name=None, **kwargs) -> Tensor:
-    """One- and two-operand einsum: labels are classified as batch, contracted or free,
-    then one matmul does the work (no repeated labels within one operand)."""
+_ELLIPSIS_LABELS = "".join(chr(0x3B1 + i) for i in range(24))  # private labels for "..." dims
+
+
+def _einsum_parse(equation: str, shapes: list):
+    """(operand specs, output spec) with "..." expanded into private labels, right-aligned
+    across operands as numpy broadcasting does."""
     eq = equation.replace(" ", "")
-    if "->" in eq:
-        lhs, out = eq.split("->")
-    else:
-        lhs = eq
-        letters = lhs.replace(",", "")
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    lhs, arrow, out = eq.partition("->")
     specs = lhs.split(",")
+    if len(specs) != len(shapes):
+        raise InvalidArgumentError(f"einsum: equation {equation!r} names {len(specs)} operands, "
+                                   f"got {len(shapes)}")
+    ell = 0
+    for spec, shape in zip(specs, shapes):
+        if "..." in spec:
+            ell = max(ell, len(shape) - (len(spec) - 3))
+    labels = _ELLIPSIS_LABELS[len(_ELLIPSIS_LABELS) - ell:] if ell else ""
+    expanded = []
+    for spec, shape in zip(specs, shapes):
+        if "..." in spec:
+            k = len(shape) - (len(spec) - 3)
+            if k < 0:
+                raise InvalidArgumentError(f"einsum: operand spec {spec!r} has more labels than the tensor "
+                                           f"of shape {tuple(shape)} has dims in {equation!r}")
+            spec = spec.replace("...", labels[ell - k:] if k else "")
+        if "." in spec or not all(c.isalpha() for c in spec):
+            raise InvalidArgumentError(f"einsum: invalid operand spec {spec!r} in {equation!r} (letters and "
+                                       f"one '...' per operand)")
+        if len(spec) != len(shape):
+            raise InvalidArgumentError(f"einsum: operand spec {spec!r} has {len(spec)} labels but the "
+                                       f"tensor has shape {tuple(shape)} in {equation!r}")
+        expanded.append(spec)
+    if arrow:
+        out = out.replace("...", labels)
+    else:
+        letters = "".join(expanded)
+        out = labels + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in labels))
     for c in out:
-        if c not in lhs or out.count(c) > 1:
+        if c not in "".join(expanded) or out.count(c) > 1:
             raise InvalidArgumentError(f"einsum: output label {c!r} in {equation!r} "
                                        + ("appears more than once" if c in lhs else "is not in any input"))
-    if len(specs) != len(inputs):
-        raise InvalidArgumentError(f"einsum: equation {equation!r} names {len(specs)} operands, "
-                                   f"got {len(inputs)}")
-    if "." in eq:
-        raise InvalidArgumentError(f"einsum: ellipsis ('...') is not supported in {equation!r}")
-    ts = [one(t, "einsum") for t in inputs]
-    ts = [_einsum_prepare(t, s, out, specs[:i] + specs[i + 1:], equation)
-          for i, (t, s) in enumerate(zip(ts, specs))]
-    if len(ts) == 1:
-        t, s = ts[0]
-        return A.transpose(t, [s.index(c) for c in out])
-    if len(ts) != 2:
-        raise InvalidArgumentError(f"einsum: only one or two operands are supported, got {len(ts)}")
-    (x, sa), (y, sb) = ts
-    batch = [c for c in sa if c in sb and c in out]
-    contr = [c for c in sa if c in sb and c not in out]
+    return expanded, out
+
+
+def _einsum_diagonals(t: Tensor, spec: str):
+    """Repeated labels within one operand take the diagonal (TF: traces and diagonals)."""
+    from .creation import matrix_diag_part
+
+    while len(set(spec)) != len(spec):
+        c = next(ch for ch in spec if spec.count(ch) > 1)
+        i, j = spec.index(c), spec.index(c, spec.index(c) + 1)
+        if t._h.shape[i] != t._h.shape[j]:
+            raise InvalidArgumentError(f"einsum: repeated label {c!r} has sizes {t._h.shape[i]} and "
+                                       f"{t._h.shape[j]} in operand {spec!r}")
+        rest = [k for k in range(len(spec)) if k not in (i, j)]
+        t = matrix_diag_part(A.transpose(t, rest + [i, j]))
+        spec = "".join(spec[k] for k in rest) + c
+    return t, spec
+
+
+def _einsum_pair(x, sa, y, sb, keep: str, equation: str):
+    """Contract two operands over their shared labels not in ``keep``: one batched matmul."""
+    sizes = {}
+    for t, s in ((x, sa), (y, sb)):
+        for c, d in zip(s, t._h.shape):
+            if sizes.get(c, d) != d and 1 not in (sizes[c], d):
+                raise InvalidArgumentError(f"einsum: label {c!r} has sizes {sizes[c]} and {d} in "
+                                           f"{equation!r}")
+            sizes[c] = max(sizes.get(c, d), d)
+    x = A.broadcast_to(x, tuple(sizes[c] for c in sa))
+    y = A.broadcast_to(y, tuple(sizes[c] for c in sb))
+    batch = [c for c in sa if c in sb and c in keep]
+    contr = [c for c in sa if c in sb and c not in keep]
     fa = [c for c in sa if c not in sb]
     fb = [c for c in sb if c not in sa]
-    dims = {c: d for t, s in ((x, sa), (y, sb)) for c, d in zip(s, t._h.shape)}
-    for c in batch + contr:
-        if x._h.shape[sa.index(c)] != y._h.shape[sb.index(c)]:
-            raise InvalidArgumentError(f"einsum: label {c!r} has size {x._h.shape[sa.index(c)]} in "
-                                       f"operand 0 and {y._h.shape[sb.index(c)]} in operand 1")
-    nb, nk = prod(dims[c] for c in batch), prod(dims[c] for c in contr)
-    na, nbf = prod(dims[c] for c in fa), prod(dims[c] for c in fb)
+    nb, nk = prod(sizes[c] for c in batch), prod(sizes[c] for c in contr)
+    na, nbf = prod(sizes[c] for c in fa), prod(sizes[c] for c in fb)
     xm = A.reshape(A.transpose(x, [sa.index(c) for c in batch + fa + contr]), (nb, na, nk))
     ym = A.reshape(A.transpose(y, [sb.index(c) for c in batch + contr + fb]), (nb, nk, nbf))
-    z = A.reshape(matmul(xm, ym), tuple(dims[c] for c in batch + fa + fb))
-    order = batch + fa + fb
-    return A.transpose(z, [order.index(c) for c in out])
+    z = A.reshape(matmul(xm, ym), tuple(sizes[c] for c in batch + fa + fb))
+    return z, "".join(batch + fa + fb)
 
 
-def _einsum_prepare(t, spec, out, other_specs, equation):
-    """Sum away labels that appear in this operand only and not in the output."""
-    if len(spec) != len(t._h.shape):
-        raise InvalidArgumentError(f"einsum: operand spec {spec!r} has {len(spec)} labels but the "
-                                   f"tensor has shape {tuple(t._h.shape)} in {equation!r}")
-    if len(set(spec)) != len(spec):
-        raise InvalidArgumentError(f"einsum: repeated label within one operand ({spec!r}, traces or "
-                                   f"diagonals) is not supported in {equation!r}")
-    others = "".join(other_specs)
-    drop = [i for i, c in enumerate(spec) if c not in out and c not in others]
+def einsum(equation: str, *inputs, name=None, **kwargs) -> Tensor:
+    """``tf.einsum``: any number of operands, "..." broadcasting, repeated labels
+    (diagonals, traces). Operands are contracted left to right, each pair by one matmul."""
+    ts = [one(t, "einsum") for t in inputs]
+    specs, out = _einsum_parse(equation, [tuple(t._h.shape) for t in ts])
+    ops = [_einsum_diagonals(t, s) for t, s in zip(ts, specs)]
+    ops = [_einsum_sum_unique(t, s, out + "".join(o for _, o in ops[:i] + ops[i + 1:]))
+           for i, (t, s) in enumerate(ops)]
+    x, sx = ops[0]
+    for i in range(1, len(ops)):
+        y, sy = ops[i]
+        keep = out + "".join(s for _, s in ops[i + 1:])
+        x, sx = _einsum_pair(x, sx, y, sy, keep, equation)
+    x, sx = _einsum_sum_unique(x, sx, out)
+    return A.transpose(x, [sx.index(c) for c in out])
+
+
+def _einsum_sum_unique(t, spec, needed: str):
+    """Sum away the labels of this operand that nothing later needs."""
+    drop = [i for i, c in enumerate(spec) if c not in needed]
     if drop:
         t = reduce_sum(t, drop)
         spec = "".join(c for i, c in enumerate(spec) if i not in drop)
