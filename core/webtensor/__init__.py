@@ -40,8 +40,10 @@ from . import debugging  # noqa: E402,F401
 from . import io  # noqa: E402,F401  (webtensor.io.import_keras)
 from . import saving  # noqa: E402,F401  (model files)
 from . import data, summary  # noqa: E402,F401
+from . import image  # noqa: E402,F401  (tf.image, partial)
 from . import keras  # noqa: E402,F401
 from . import train  # noqa: E402,F401  (tf.train.Checkpoint; tf.Module below)
+from . import saved_model  # noqa: E402,F401  (tf.saved_model.save/load)
 from . import distribute  # noqa: E402,F401  (tf.distribute strategies)
 from .module import Module, name_scope  # noqa: E402,F401
 

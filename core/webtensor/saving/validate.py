@@ -306,3 +306,453 @@ def check_weights(header: Header, expected: dict, prefix: str = "") -> None:
         if tuple(e.shape) != tuple(shape):
             raise fail(f"weight {e.name!r} has shape {list(e.shape)} in the file but the model "
                        f"needs {list(shape)}", e.offset)
+
+
+# -- SavedModel (docs/saved-model.md): the JSON schema and each graph node's inputs ------------
+# Failures are ``ValueError("<where>: <problem>")``; the SavedModel loader prefixes the directory.
+
+SM_FORMAT = "webtensor-saved-model"
+SM_VARIABLES_FORMAT = "webtensor-saved-model-variables"
+SM_VERSION = 1
+SM_MAX_JSON = 64 * 1024 * 1024
+SM_MAX_DEPTH = 64            # object children / structures nesting
+SM_MAX_SUBGRAPH_DEPTH = 32
+SM_MAX_OBJECTS = 100_000
+SM_MAX_FUNCTIONS = 10_000
+SM_MAX_NODES = 1_000_000     # graph nodes in all functions together
+SM_MAX_DIM = 2 ** 31 - 1
+SM_MAX_TENSOR_BYTES = 1 << 30
+_SM_KEYS = {"format", "format_version", "objects", "functions", "signatures"}
+
+
+def sm_fail(where: str, problem: str) -> ValueError:
+    return ValueError(f"{problem} (at {where})")
+
+
+def sm_dtype(value, where: str) -> D.DType:
+    dt = next((d for d in D.ALL if d.name == value), None) if isinstance(value, str) else None
+    if dt is None:
+        raise sm_fail(where, f"dtype {str(value)[:40]!r} is not one of {', '.join(d.name for d in D.ALL)}")
+    return dt
+
+
+def sm_shape(value, where: str, unknown: bool = False) -> tuple:
+    """A shape: a list of at most MAX_RANK ints in [0, 2^31) (``None`` too if ``unknown``)."""
+    if not isinstance(value, list) or len(value) > MAX_RANK or not all(
+            (type(d) is int and 0 <= d <= SM_MAX_DIM) or (unknown and d is None) for d in value):
+        raise sm_fail(where, f"shape {str(value)[:60]} is not a list of at most {MAX_RANK} ints in "
+                             f"[0, 2^31){' or null' if unknown else ''}")
+    return tuple(value)
+
+
+def sm_nbytes(shape: tuple, dt: D.DType, where: str) -> int:
+    n = dt.size
+    for d in shape:
+        n *= d
+    if n > SM_MAX_TENSOR_BYTES:
+        raise sm_fail(where, f"a tensor of shape {list(shape)} {dt.name} is {n} bytes, over the "
+                             f"{SM_MAX_TENSOR_BYTES} byte limit")
+    return n
+
+
+def sm_load_json(raw: bytes, where: str) -> dict:
+    """``saved_model.json`` parsed and its top level checked (size, duplicate keys, format)."""
+    if len(raw) > SM_MAX_JSON:
+        raise sm_fail(where, f"{len(raw)} bytes, over the {SM_MAX_JSON} byte limit")
+    try:
+        text = bytes(raw).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise sm_fail(f"{where} byte {e.start}", "not UTF-8") from None
+    obj = _load_json(text, None, where, 0)
+    if not isinstance(obj, dict):
+        raise sm_fail(where, f"a JSON {type(obj).__name__}, not an object")
+    if obj.get("format") != SM_FORMAT:
+        raise sm_fail(where, f"format is {str(obj.get('format'))[:40]!r}, not {SM_FORMAT!r}")
+    if obj.get("format_version") != SM_VERSION:
+        raise sm_fail(where, f"format_version {str(obj.get('format_version'))[:20]!r} is not supported "
+                             f"(this reader knows {SM_VERSION}); upgrade webtensor")
+    extra = set(obj) - _SM_KEYS
+    if extra:
+        raise sm_fail(where, f"unknown key {sorted(extra)[0][:40]!r}")
+    for key, typ, limit in (("objects", list, SM_MAX_OBJECTS), ("functions", list, SM_MAX_FUNCTIONS),
+                            ("signatures", dict, SM_MAX_FUNCTIONS)):
+        v = obj.get(key)
+        if not isinstance(v, typ) or len(v) > limit:
+            raise sm_fail(f"{where} {key}", f"not a JSON {typ.__name__} of at most {limit} entries")
+    if not obj["objects"]:
+        raise sm_fail(f"{where} objects", "empty (object 0 is the root)")
+    return obj
+
+
+def _is_index(x, n: int) -> bool:
+    return type(x) is int and 0 <= x < n
+
+
+def sm_check_objects(objects: list, n_functions: int) -> dict:
+    """Every object well formed, references in range, no cycles; returns {key: object id}
+    of the variables."""
+    keys = {}
+    for i, o in enumerate(objects):
+        where = f"objects[{i}]"
+        if not isinstance(o, dict):
+            raise sm_fail(where, "not a JSON object")
+        kind = o.get("kind")
+        if kind == "object":
+            kids = o.get("children")
+            if not isinstance(kids, list):
+                raise sm_fail(where, "children is not a list")
+            names = set()
+            for k, edge in enumerate(kids):
+                if not (isinstance(edge, list) and len(edge) == 2 and isinstance(edge[0], str) and edge[0]
+                        and _is_index(edge[1], len(objects))):
+                    raise sm_fail(f"{where}.children[{k}]", f"{str(edge)[:60]} is not [name, object id < "
+                                                            f"{len(objects)}]")
+                if edge[0] in names:
+                    raise sm_fail(f"{where}.children[{k}]", f"duplicate child name {edge[0][:60]!r}")
+                if any(not p for p in edge[0].split("/")):
+                    raise sm_fail(f"{where}.children[{k}]", f"child name {edge[0][:60]!r} has an empty part")
+                names.add(edge[0])
+        elif kind == "variable":
+            key = o.get("key")
+            if not isinstance(key, str) or not key:
+                raise sm_fail(where, "variable key is not a non-empty string")
+            if key in keys:
+                raise sm_fail(where, f"variable key {key[:60]!r} is also objects[{keys[key]}]'s")
+            keys[key] = i
+            if not isinstance(o.get("name"), str) or not isinstance(o.get("trainable"), bool):
+                raise sm_fail(where, "variable needs a string name and a bool trainable")
+            sm_nbytes(sm_shape(o.get("shape"), where + ".shape"), sm_dtype(o.get("dtype"), where + ".dtype"),
+                      where)
+        elif kind == "function":
+            cfs = o.get("concrete_functions")
+            if not isinstance(cfs, list) or not all(_is_index(f, n_functions) for f in cfs):
+                raise sm_fail(where, f"concrete_functions is not a list of function ids < {n_functions}")
+        else:
+            raise sm_fail(where, f"kind {str(kind)[:30]!r} is not 'object', 'variable' or 'function'")
+    _acyclic(objects)
+    return keys
+
+
+def _acyclic(objects: list) -> None:
+    """Depth-first from the root with colours: a back edge is a cycle; depth is bounded."""
+    state = [0] * len(objects)
+    stack = [(0, 0, 0)]  # (object, next child, depth)
+    state[0] = 1
+    while stack:
+        i, k, depth = stack.pop()
+        kids = objects[i].get("children", []) if objects[i].get("kind") == "object" else []
+        if k < len(kids):
+            stack.append((i, k + 1, depth))
+            c = kids[k][1]
+            if state[c] == 1:
+                raise sm_fail(f"objects[{i}].children[{k}]", f"a cycle back to objects[{c}]")
+            if state[c] == 0:
+                if depth + 1 > SM_MAX_DEPTH:
+                    raise sm_fail(f"objects[{i}]", f"objects nest more than {SM_MAX_DEPTH} deep")
+                state[c] = 1
+                stack.append((c, 0, depth + 1))
+        else:
+            state[i] = 2
+
+
+def sm_structure(s, where: str, leaves: list, depth: int = 0) -> None:
+    """Check a structure tree; append each leaf (a dict) to ``leaves`` in flat order."""
+    if depth > SM_MAX_DEPTH:
+        raise sm_fail(where, f"structure nests more than {SM_MAX_DEPTH} deep")
+    if not isinstance(s, dict) or len(s) != 1 and "tensor" not in s:
+        raise sm_fail(where, f"{str(s)[:60]} is not a structure ({{'tensor'|'value'|'list'|'tuple'|'dict': ...}})")
+    if "tensor" in s:
+        if set(s) - {"tensor", "dtype", "shape", "name"} or type(s["tensor"]) is not int or s["tensor"] < 0:
+            raise sm_fail(where, f"tensor leaf {str(s)[:80]} needs an index >= 0, dtype, shape, name")
+        sm_dtype(s.get("dtype"), where + ".dtype")
+        sm_shape(s.get("shape"), where + ".shape", unknown=True)
+        if not isinstance(s.get("name", ""), str):
+            raise sm_fail(where, "tensor leaf name is not a string")
+        leaves.append(s)
+        return
+    (kind, v), = s.items()
+    if kind == "value":
+        if v is not None and type(v) not in (bool, int, float, str):
+            raise sm_fail(where, f"value {str(v)[:40]} is not null, a bool, a number or a string")
+        leaves.append(s)
+    elif kind in ("list", "tuple"):
+        if not isinstance(v, list):
+            raise sm_fail(where, f"{kind} is not a JSON list")
+        for i, x in enumerate(v):
+            sm_structure(x, f"{where}[{i}]", leaves, depth + 1)
+    elif kind == "dict":
+        if not isinstance(v, list) or not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+                                              for p in v) or len({p[0] for p in v}) != len(v):
+            raise sm_fail(where, "dict is not a list of [unique string key, structure] pairs")
+        for k, x in v:
+            sm_structure(x, f"{where}[{k[:30]!r}]", leaves, depth + 1)
+    else:
+        raise sm_fail(where, f"unknown structure kind {kind[:30]!r}")
+
+
+def sm_check_signature(name, sig, functions: list, where: str) -> None:
+    if not isinstance(name, str) or not name or not isinstance(sig, dict) or set(sig) != {"function", "inputs",
+                                                                                         "outputs"}:
+        raise sm_fail(where, "a signature is {'function': id, 'inputs': {...}, 'outputs': {...}}")
+    if not _is_index(sig["function"], len(functions)):
+        raise sm_fail(where, f"function {str(sig['function'])[:20]} is not a function id < {len(functions)}")
+    for part in ("inputs", "outputs"):
+        infos = sig[part]
+        if not isinstance(infos, dict):
+            raise sm_fail(f"{where}.{part}", "not a JSON object")
+        for k, info in infos.items():
+            w = f"{where}.{part}[{k[:40]!r}]"
+            if not isinstance(info, dict) or set(info) != {"index", "dtype", "shape"} or type(info["index"]) is not int:
+                raise sm_fail(w, "needs exactly index (int), dtype and shape")
+            sm_dtype(info["dtype"], w + ".dtype")
+            sm_shape(info["shape"], w + ".shape", unknown=True)
+
+
+# each primitive's inputs: (count or None for any, attrs with their checks)
+_ARITY = {"unary": 1, "binary": 2, "where": 3, "cast": 1, "reduce": 1, "argreduce": 1, "scan": 1,
+          "matmul": 2, "conv2d": 2, "conv2d_input_grad": 2, "conv2d_filter_grad": 2, "pool2d": 1,
+          "pool2d_grad": 2, "gather": 2, "scatter_add": 2, "reshape": 1, "transpose": 1, "slice": 1,
+          "pad": 1, "broadcast_to": 1, "constant": 0, "full": 0, "arange": 0, "random": 0,
+          "read_variable": 0, "assign_variable": 1, "placeholder": 0}
+_FLOAT_ONLY = {"sqrt", "rsqrt", "reciprocal", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh",
+               "sigmoid", "erf", "floor", "ceil", "round", "isnan", "isfinite"}
+_ANY_DTYPE_BINARY = {"equal", "not_equal"}
+_BOOL_BINARY = {"logical_and", "logical_or"}
+
+
+def _ints(v, n, where, what, lo=0, hi=SM_MAX_DIM) -> tuple:
+    if not isinstance(v, list) or (n is not None and len(v) != n) or not all(
+            type(x) is int and lo <= x <= hi for x in v):
+        raise sm_fail(where, f"{what} {str(v)[:60]} is not a list of {n if n is not None else ''} ints "
+                             f"in [{lo}, {hi}]")
+    return tuple(v)
+
+
+def _axis(v, rank, where, what="axis") -> int:
+    if type(v) is not int or not 0 <= v < rank:
+        raise sm_fail(where, f"{what} {str(v)[:20]} is out of range for rank {rank}")
+    return v
+
+
+def _flag(v, where, what) -> bool:
+    if type(v) is not bool:
+        raise sm_fail(where, f"{what} {str(v)[:20]} is not a bool")
+    return v
+
+
+def sm_number(v, dt: D.DType, where: str, what: str):
+    """A Python scalar valid for ``dt`` (non-finite floats are the strings 'inf', '-inf', 'nan')."""
+    if isinstance(v, str) and dt.kind == "f" and v in ("inf", "-inf", "nan"):
+        return float(v)
+    if dt.kind == "b":
+        if type(v) is bool or (type(v) is int and v in (0, 1)):
+            return bool(v)
+    elif dt.kind == "f":
+        if type(v) in (int, float) and abs(v) < 2 ** 1023:
+            return float(v)
+    elif type(v) is int or (type(v) is float and v.is_integer() and abs(v) < 2 ** 63):
+        v = int(v)
+        lo, hi = (0, 2 ** (8 * dt.size) - 1) if dt.kind == "u" else (-2 ** (8 * dt.size - 1), 2 ** (8 * dt.size - 1) - 1)
+        if lo <= v <= hi:
+            return v
+    raise sm_fail(where, f"{what} {str(v)[:30]} is not a valid {dt.name} value")
+
+
+def _conv_out(x_shape, w_shape, strides, pads, dilations, where) -> tuple:
+    hw = []
+    for i in (0, 1):
+        span = (w_shape[i] - 1) * dilations[i] + 1
+        n = x_shape[1 + i] + pads[i][0] + pads[i][1] - span
+        if n < 0:
+            raise sm_fail(where, f"the window ({span}) is larger than the padded input ({x_shape[1 + i]} + "
+                                 f"{pads[i][0] + pads[i][1]}) along spatial dim {i}")
+        hw.append(n // strides[i] + 1)
+    return tuple(hw)
+
+
+def _pads2(v, where) -> tuple:
+    if not (isinstance(v, list) and len(v) == 2):
+        raise sm_fail(where, f"pads {str(v)[:40]} is not [[top, bottom], [left, right]]")
+    return tuple(_ints(p, 2, where, "pads") for p in v)
+
+
+def sm_check_primitive(t: str, a: dict, ins: list, where: str) -> None:
+    """Inputs ``[(shape, dtype)]`` and JSON attrs of one primitive node are valid for the backends
+    (what the core checks before it calls a primitive; a file skips the core)."""
+    from ..backends.base import BINARY_OPS, REDUCE_OPS, SCAN_OPS, UNARY_OPS
+    from ..shape import broadcast_shape
+
+    n = _ARITY.get(t)
+    if n is not None and len(ins) != n:
+        raise sm_fail(where, f"{t} takes {n} inputs, got {len(ins)}")
+    if t == "concat" and not ins:
+        raise sm_fail(where, "concat takes at least one input")
+    dts = [d for _, d in ins]
+    shapes = [s for s, _ in ins]
+
+    def same_dtype():
+        if len(set(dts)) > 1:
+            raise sm_fail(where, f"{t}: inputs have different dtypes {[d.name for d in dts]}")
+
+    def numeric(dt):
+        if dt.kind == "b":
+            raise sm_fail(where, f"{t}: bool input is not allowed")
+
+    if t == "unary":
+        op = a.get("op")
+        if op not in UNARY_OPS:
+            raise sm_fail(where, f"unknown unary op {str(op)[:30]!r}")
+        if op == "logical_not" and dts[0].kind != "b":
+            raise sm_fail(where, "logical_not needs a bool input")
+        if op in _FLOAT_ONLY and dts[0].kind != "f":
+            raise sm_fail(where, f"unary {op} needs a float input, got {dts[0].name}")
+        if op != "logical_not":
+            numeric(dts[0])
+    elif t == "binary":
+        op = a.get("op")
+        if op not in BINARY_OPS:
+            raise sm_fail(where, f"unknown binary op {str(op)[:30]!r}")
+        same_dtype()
+        if op in _BOOL_BINARY and dts[0].kind != "b":
+            raise sm_fail(where, f"{op} needs bool inputs")
+        if op == "div" and dts[0].kind != "f":
+            raise sm_fail(where, "div needs float inputs")
+        if op not in _BOOL_BINARY | _ANY_DTYPE_BINARY:
+            numeric(dts[0])
+        broadcast_shape(shapes[0], shapes[1], "binary")
+    elif t == "where":
+        if dts[0].kind != "b" or dts[1] is not dts[2]:
+            raise sm_fail(where, "where needs a bool condition and two inputs of one dtype")
+        broadcast_shape(broadcast_shape(shapes[0], shapes[1], "where"), shapes[2], "where")
+    elif t == "cast":
+        sm_dtype(a.get("dtype"), where)
+    elif t == "reduce":
+        op = a.get("op")
+        if op not in REDUCE_OPS:
+            raise sm_fail(where, f"unknown reduce op {str(op)[:30]!r}")
+        axes = _ints(a.get("axes"), None, where, "axes", 0, max(len(shapes[0]) - 1, 0))
+        if list(axes) != sorted(set(axes)) or (axes and not shapes[0]):
+            raise sm_fail(where, f"reduce axes {list(axes)} are not sorted, unique and in range")
+        _flag(a.get("keepdims"), where, "keepdims")
+        if (op in ("any", "all")) != (dts[0].kind == "b"):
+            raise sm_fail(where, f"reduce {op} on {dts[0].name}")
+    elif t == "argreduce":
+        if a.get("op") not in ("argmax", "argmin"):
+            raise sm_fail(where, f"unknown argreduce op {str(a.get('op'))[:30]!r}")
+        ax = _axis(a.get("axis"), len(shapes[0]), where)
+        if shapes[0][ax] == 0:
+            raise sm_fail(where, "argreduce over an empty axis")
+        numeric(dts[0])
+        if sm_dtype(a.get("dtype"), where).name not in ("int32", "int64"):
+            raise sm_fail(where, "argreduce dtype must be int32 or int64")
+    elif t == "scan":
+        if a.get("op") not in SCAN_OPS:
+            raise sm_fail(where, f"unknown scan op {str(a.get('op'))[:30]!r}")
+        _axis(a.get("axis"), len(shapes[0]), where)
+        _flag(a.get("exclusive"), where, "exclusive")
+        _flag(a.get("reverse"), where, "reverse")
+        numeric(dts[0])
+    elif t == "matmul":
+        same_dtype()
+        numeric(dts[0])
+        ta, tb = _flag(a.get("transpose_a"), where, "transpose_a"), _flag(a.get("transpose_b"), where, "transpose_b")
+        sa, sb = shapes
+        if len(sa) < 2 or len(sb) < 2:
+            raise sm_fail(where, f"matmul needs rank >= 2 inputs, got {list(sa)} and {list(sb)}")
+        k1, k2 = sa[-2] if ta else sa[-1], sb[-1] if tb else sb[-2]
+        if k1 != k2:
+            raise sm_fail(where, f"matmul inner dims differ: {list(sa)} and {list(sb)}")
+        broadcast_shape(sa[:-2], sb[:-2], "matmul")
+    elif t in ("conv2d", "conv2d_input_grad", "conv2d_filter_grad"):
+        same_dtype()
+        if dts[0].kind != "f":
+            raise sm_fail(where, f"{t} needs float inputs")
+        strides = _ints(a.get("strides"), 2, where, "strides", 1)
+        dil = _ints(a.get("dilations"), 2, where, "dilations", 1)
+        pads = _pads2(a.get("pads"), where)
+        groups = a.get("groups")
+        if type(groups) is not int or groups < 1:
+            raise sm_fail(where, f"groups {str(groups)[:20]} is not a positive int")
+        if t == "conv2d":
+            x, w, dy = shapes[0], shapes[1], None
+        elif t == "conv2d_input_grad":
+            dy, w = shapes
+            x = _ints(a.get("x_shape"), 4, where, "x_shape")
+        else:
+            x, dy = shapes
+            w = _ints(a.get("w_shape"), 4, where, "w_shape")
+        if len(x) != 4 or len(w) != 4 or (dy is not None and len(dy) != 4):
+            raise sm_fail(where, f"{t} needs rank-4 input, filter and gradient")
+        if w[2] * groups != x[3] or w[3] % groups or x[3] == 0:
+            raise sm_fail(where, f"{t}: filter {list(w)} with groups={groups} does not fit {x[3]} input channels")
+        hw = _conv_out(x, w, strides, pads, dil, where)
+        if dy is not None and tuple(dy) != (x[0],) + hw + (w[3],):
+            raise sm_fail(where, f"{t}: gradient shape {list(dy)} is not the conv output {[x[0], *hw, w[3]]}")
+    elif t in ("pool2d", "pool2d_grad"):
+        if a.get("op") not in ("max", "avg"):
+            raise sm_fail(where, f"unknown pool op {str(a.get('op'))[:30]!r}")
+        if dts[0].kind != "f":
+            raise sm_fail(where, f"{t} needs float inputs")
+        same_dtype()
+        k = _ints(a.get("ksize"), 2, where, "ksize", 1)
+        s = _ints(a.get("strides"), 2, where, "strides", 1)
+        pads = _pads2(a.get("pads"), where)
+        x = shapes[0]
+        if len(x) != 4 or any(p >= kk for pp, kk in zip(pads, k) for p in pp):
+            raise sm_fail(where, f"{t} needs a rank-4 input and pads smaller than the window")
+        hw = _conv_out(x, k, s, pads, (1, 1), where)
+        if t == "pool2d_grad" and tuple(shapes[1]) != (x[0],) + hw + (x[3],):
+            raise sm_fail(where, f"pool2d_grad: gradient shape {list(shapes[1])} is not the pool output")
+    elif t == "gather":
+        if dts[1].name not in ("int32", "int64"):
+            raise sm_fail(where, "gather indices must be int32 or int64")
+        _axis(a.get("axis"), len(shapes[0]), where)
+    elif t == "scatter_add":
+        if dts[0].name not in ("int32", "int64"):
+            raise sm_fail(where, "scatter_add indices must be int32 or int64")
+        numeric(dts[1])
+        shape = sm_shape(a.get("shape"), where + " shape")
+        ax = _axis(a.get("axis"), len(shape), where)
+        if tuple(shapes[1]) != shape[:ax] + tuple(shapes[0]) + shape[ax + 1:]:
+            raise sm_fail(where, f"scatter_add updates shape {list(shapes[1])} does not fit shape {list(shape)}")
+    elif t == "reshape":
+        shape = sm_shape(a.get("shape"), where + " shape")
+        if _prod(shape) != _prod(shapes[0]):
+            raise sm_fail(where, f"cannot reshape {list(shapes[0])} to {list(shape)}")
+    elif t == "transpose":
+        perm = _ints(a.get("perm"), len(shapes[0]), where, "perm")
+        if sorted(perm) != list(range(len(shapes[0]))):
+            raise sm_fail(where, f"perm {list(perm)} is not a permutation of the {len(shapes[0])} axes")
+    elif t == "slice":
+        r = len(shapes[0])
+        begin = _ints(a.get("begin"), r, where, "begin", -SM_MAX_DIM)
+        size = _ints(a.get("size"), r, where, "size")
+        strides = _ints(a.get("strides"), r, where, "strides", -SM_MAX_DIM)
+        for d, b, n, st in zip(shapes[0], begin, size, strides):
+            if st == 0 or (n and not (0 <= b < d and 0 <= b + (n - 1) * st < d)):
+                raise sm_fail(where, f"slice begin {list(begin)} size {list(size)} strides {list(strides)} "
+                                     f"leaves the input {list(shapes[0])}")
+    elif t == "concat":
+        same_dtype()
+        ax = _axis(a.get("axis"), len(shapes[0]), where)
+        for s in shapes[1:]:
+            if len(s) != len(shapes[0]) or any(p != q for i, (p, q) in enumerate(zip(s, shapes[0])) if i != ax):
+                raise sm_fail(where, f"concat inputs {[list(x) for x in shapes][:4]} differ off axis {ax}")
+    elif t == "pad":
+        pads = a.get("pads")
+        if not isinstance(pads, list) or len(pads) != len(shapes[0]):
+            raise sm_fail(where, f"pads {str(pads)[:60]} is not one [before, after] pair per axis")
+        for p in pads:
+            _ints(p, 2, where, "pads")
+        sm_number(a.get("value"), dts[0], where, "pad value")
+    elif t == "broadcast_to":
+        shape = sm_shape(a.get("shape"), where + " shape")
+        if len(shape) < len(shapes[0]) or broadcast_shape(shapes[0], shape, "broadcast_to") != shape:
+            raise sm_fail(where, f"cannot broadcast {list(shapes[0])} to {list(shape)}")
+
+
+def _prod(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
