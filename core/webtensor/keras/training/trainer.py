@@ -17,6 +17,7 @@ from ..callbacks.callback import CallbackList, to_floats
 from ..saving import deserialize_keras_object, serialize_keras_object
 from .compile_utils import CompileLoss, CompileMetrics
 from .data_adapter import DataHandler, is_dataset, train_validation_split, unpack_x_y_sample_weight
+from ...distribute import keras_hooks as _dist  # tf.distribute: the hooks below marked _dist
 
 
 def _verbosity(verbose):
@@ -58,6 +59,7 @@ class Trainer:
                                 "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
                                 "jit_compile": False}
         self.compiled = True
+        _dist.on_compile(self)
 
     @staticmethod
     def _check_known(spec, what):
@@ -152,6 +154,7 @@ class Trainer:
         variables = self._train_variables or self._collect_train_state()
         self._track_loss(loss, x)
         grads = tape.gradient(loss, variables)
+        grads = _dist.reduce_gradients(self, grads)
         self.optimizer.apply(grads, variables)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -206,10 +209,11 @@ class Trainer:
         logs = {}
         try:
             cbs.on_train_begin()
+            initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch  # BackupAndRestore
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
-                for step, batch in enumerate(data.epoch()):
+                for step, batch in enumerate(_dist.shard(self, data.epoch())):
                     if self._want_logs:
                         cbs.on_train_batch_begin(step)
                     batch_logs = self.train_step(batch)
@@ -235,6 +239,7 @@ class Trainer:
         return self.history
 
     def _epoch_logs(self) -> dict:
+        _dist.reduce_metrics(self)
         return to_floats(self.get_metrics_result())
 
     def _test_loop(self, data, cbs) -> dict:
@@ -243,7 +248,7 @@ class Trainer:
         self._want_logs = want
         cbs.on_test_begin()
         try:
-            for step, batch in enumerate(data.epoch()):
+            for step, batch in enumerate(_dist.shard(self, data.epoch())):
                 if want:
                     cbs.on_test_batch_begin(step)
                 batch_logs = self.test_step(batch)
@@ -282,7 +287,7 @@ class Trainer:
                            steps=data.steps)
         cbs.on_predict_begin()
         outs = []
-        for step, batch in enumerate(data.epoch()):
+        for step, batch in enumerate(_dist.shard(self, data.epoch())):
             cbs.on_predict_batch_begin(step)
             y = self.predict_step(batch)
             outs.append(y)
@@ -294,6 +299,7 @@ class Trainer:
                              "for more information of where went wrong, or file a issue/bug to `tf.keras`.")
         joined = [A.concat(list(parts), 0) if len(parts) > 1 else parts[0]
                   for parts in zip(*[nest.flatten(o) for o in outs])]
+        joined = _dist.gather_predictions(self, joined)
         return nest.pack_sequence_as(outs[0], [t.numpy() for t in joined])
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
