@@ -20,6 +20,8 @@ from .reshaping import (  # noqa: F401
     Cropping2D, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D,
 )
 from .preprocessing import CenterCrop, Discretization, Normalization, RandomFlip, Rescaling  # noqa: F401
+from .category_layers import CategoryEncoding, Hashing, IntegerLookup, StringLookup  # noqa: F401
+from .text_vectorization import TextVectorization  # noqa: F401
 from .lambda_layer import Lambda  # noqa: F401
 
 Convolution1D, Convolution2D, Conv2DTranspose = Conv1D, Conv2D, Conv2DTranspose
