@@ -5,6 +5,7 @@ import os
 import warnings
 
 from .monitor import MonitorCallback
+from ...distribute.keras_hooks import is_chief as _is_chief
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -67,6 +68,8 @@ class ModelCheckpoint(MonitorCallback):
             self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")
+        if not _is_chief(self.model):  # tf.distribute: only the chief writes
+            return
         parent = os.path.dirname(path)
         if parent:
             os.makedirs(parent, exist_ok=True)

@@ -1,0 +1,163 @@
+"""What ``Model.fit/evaluate/predict`` call under a multi-worker strategy (one line each in trainer.py).
+
+The model remembers the strategy whose scope ``compile`` ran in (TF: create and compile
+the model in ``strategy.scope()``). With one worker every hook returns its input
+unchanged; several local replicas in one process compute as one replica on the local
+batch (the same sum of gradients; BatchNormalization sees the whole local batch).
+With W workers:
+- ``shard``: each global batch of B rows -> this worker's consecutive B/W rows;
+- ``reduce_gradients``: gradient x (local rows / B), then bucketed SUM all-reduce, so the
+  update is the gradient of the loss averaged over the global batch (TF's loss scaling);
+  the first call also broadcasts the model's variables from rank 0;
+- ``reduce_metrics``: metric state variables SUM-reduced before the epoch's logs;
+- ``gather``: predictions of every worker, in the global batch's order;
+- ``is_chief``: only rank 0 writes checkpoints.
+"""
+from __future__ import annotations
+
+import weakref
+
+from .. import nest
+from .input import rows, split_sizes, take_rows
+
+_state: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # strategy -> per-model state
+
+
+def on_compile(model) -> None:
+    """Remember the strategy of the scope compile runs in. With several workers the steps run
+    eagerly: the collectives are host calls, which a traced tf.function cannot replay."""
+    from .context import has_strategy, get_strategy
+
+    model._distribute_strategy = get_strategy() if has_strategy() else None
+    if _strategy(model) is not None:
+        model._run_eagerly = True
+
+
+def _strategy(model):
+    s = getattr(model, "_distribute_strategy", None)
+    return s if s is not None and s._world > 1 else None
+
+
+def _st(model) -> dict:
+    d = getattr(model, "_distribute_state", None)
+    if d is None:
+        d = {"batch": None, "sharded": False, "synced": False, "sizes": []}
+        model._distribute_state = d
+    return d
+
+
+def shard(model, batches):
+    """This worker's rows of each global batch; checks once per pass that workers agree on the data."""
+    s = _strategy(model)
+    if s is None:
+        yield from batches
+        return
+    st = _st(model)
+    for step, batch in enumerate(batches):
+        n = rows(batch)
+        if n < s._world:
+            raise ValueError(f"distribute: a global batch of {n} rows cannot be split over {s._world} workers; "
+                             f"use a batch size of at least {s._world} (or drop_remainder=True)")
+        if step == 0:
+            _check_same_data(s, batch, n)
+            st["sizes"] = []
+        sizes = split_sizes(n, s._world)
+        st["sizes"].append(sizes)
+        start = sum(sizes[:s._rank])
+        st["batch"], st["sharded"] = (sizes[s._rank], n), True
+        yield take_rows(batch, start, start + sizes[s._rank])
+
+
+def _check_same_data(s, batch, n):
+    """Workers slicing different global batches would silently train on the wrong data."""
+    import numpy as np
+
+    first = next(t for t in nest.flatten(batch) if t is not None)
+    mine = np.array([n, float(np.asarray(first.numpy(), np.float64).sum())], np.float64)
+    got = s._coll.all_gather(mine)
+    if any(not np.allclose(g, got[0]) for g in got):
+        raise ValueError(f"distribute: the workers read different global batches at the start of a pass "
+                         f"(rows, sum) = {[g.tolist() for g in got]}; every worker must see the same data in "
+                         f"the same order: call tf.random.set_seed(...) with the same seed on every worker, "
+                         f"or shuffle with a seed")
+
+
+def reduce_gradients(model, grads):
+    s = _strategy(model)
+    if s is None:
+        return grads
+    import numpy as np
+
+    st = _st(model)
+    if not st["synced"]:
+        broadcast_variables(s, model.variables)
+        st["synced"] = True
+    local_n, n = st["batch"] if st["batch"] else (1, s._world)
+    scale = local_n / n
+    live = [i for i, g in enumerate(grads) if g is not None]
+    arrays = [np.asarray(grads[i].numpy()) * np.asarray(scale, grads[i].numpy().dtype) for i in live]
+    opts = s._options
+    summed = s._coll.all_reduce(arrays, "sum", opts.bytes_per_pack, opts.compression)
+    s._coll.step += 1
+    out = list(grads)
+    for i, a in zip(live, summed):
+        out[i] = _constant(a)
+    return out
+
+
+def broadcast_variables(s, variables) -> None:
+    vs = list(variables)
+    if not vs:
+        return
+    for v, a in zip(vs, s._coll.broadcast([v.numpy() for v in vs])):
+        v.assign(_constant(a))
+
+
+def reduce_metrics(model) -> None:
+    s = _strategy(model)
+    if s is None:
+        return
+    st = _st(model)
+    if not st["sharded"]:
+        return
+    st["sharded"] = False
+    vs = [v for m in model.metrics for v in m.variables]
+    if vs:
+        for v, a in zip(vs, s._coll.all_reduce([v.numpy() for v in vs], "sum")):
+            v.assign(_constant(a))
+
+
+def gather_predictions(model, joined: list) -> list:
+    """Every worker's predictions (each the concat of its slices), back in global batch order."""
+    s = _strategy(model)
+    if s is None:
+        return joined
+    import numpy as np
+
+    sizes = _st(model)["sizes"]
+    out = []
+    for t in joined:
+        parts = s._coll.all_gather(t.numpy())
+        offsets = [0] * s._world
+        pieces = []
+        for per_batch in sizes:
+            for w, k in enumerate(per_batch):
+                pieces.append(parts[w][offsets[w]:offsets[w] + k])
+                offsets[w] += k
+        out.append(_constant(np.concatenate(pieces, 0)))
+    return out
+
+
+def is_chief(model=None) -> bool:
+    """False on every worker but rank 0 of a multi-worker strategy (they must not write files)."""
+    from .context import get_strategy
+
+    s = getattr(model, "_distribute_strategy", None) if model is not None else None
+    s = s or get_strategy()
+    return s._rank == 0
+
+
+def _constant(a):
+    from .. import tensor
+
+    return tensor.constant(a)
