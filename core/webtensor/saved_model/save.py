@@ -90,6 +90,8 @@ class _Writer:
                 edges.append([name, self.ids[id(child)]])
             self.objects[oid] = {"kind": "object", "children": edges}
         for oid, fn, path in pending:
+            if fn.input_signature is not None and not any(cf._first is not None for cf in fn._visible):
+                fn.get_concrete_function()  # TF saves a function with an input_signature traced
             self.objects[oid]["concrete_functions"] = [self.add_concrete(cf, path or "function")
                                                        for cf in fn._visible if cf._first is not None]
 
@@ -321,7 +323,9 @@ def _signature_function(target, name):
     params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in in_names]
 
     def signature(*xs):
-        out = call(*xs)
+        # the autograph-converted Python: a tf.function called inside a trace is inlined
+        # unconverted (trace.py), which would break `if tensor:` in the saved function
+        out = call._converted()(*xs)
         if isinstance(out, dict):
             return dict(out)
         flat = list(out) if isinstance(out, (list, tuple)) else [out]

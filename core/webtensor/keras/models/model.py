@@ -77,6 +77,12 @@ class Model(Trainer, Layer):
 
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer, **kwargs)
 
+    def export(self, filepath, format="tf_saved_model", verbose=True, input_signature=None, **kwargs):
+        """Keras 3's export: a SavedModel with a ``serve`` endpoint (docs/saved-model.md)."""
+        from ...saved_model.keras_export import export
+
+        export(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+
     def save_weights(self, filepath, overwrite=True, **kwargs):
         from ..saving import save_weights
 

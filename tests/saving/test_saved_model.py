@@ -1,0 +1,284 @@
+"""tf.saved_model save/load (docs/saved-model.md): loaded functions and signatures give the
+values numpy computes from the saved variables, without the Python class; bad files are
+ValueErrors naming the problem and where."""
+import gc
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import webtensor as tf
+
+pytestmark = pytest.mark.numpy
+
+
+def _dense_module():
+    class Dense(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable(np.arange(6, dtype="float32").reshape(3, 2) / 4 - 0.5, name="w")
+            self.b = tf.Variable([0.5, -1.0], name="b")
+            self.count = tf.Variable(0.0, trainable=False, name="count")
+            self.layers = [tf.Variable([2.0], name="scale")]
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+        def __call__(self, x):
+            return tf.nn.relu(tf.matmul(x, self.w) + self.b) * self.layers[0]
+
+        @tf.function
+        def bump(self, by):
+            self.count.assign_add(by)
+            return self.count.read_value()
+
+        @tf.function
+        def pair(self, x, mode="sum"):
+            if mode == "sum":
+                return {"total": tf.reduce_sum(x), "first": x[0]}
+            return {"total": tf.reduce_max(x), "first": x[0]}
+
+    return Dense
+
+
+def _reference(x):
+    w = np.arange(6, dtype="float32").reshape(3, 2) / 4 - 0.5
+    return np.maximum(x @ w + np.array([0.5, -1.0], "float32"), 0) * 2.0
+
+
+def _saved(tmp_path):
+    Dense = _dense_module()
+    m = Dense()
+    m.bump(tf.constant(1.0))
+    m.pair(tf.constant([1.0, 2.0, 3.0]))
+    m.pair(tf.constant([1.0, 2.0, 3.0]), mode="max")
+    path = str(tmp_path / "dense")
+    tf.saved_model.save(m, path)
+    return path
+
+
+X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0], [0.0, 0.0, 0.0], [3.0, -2.0, 1.0], [1, 1, 1]], "float32")
+
+
+def test_directory_layout_and_contains(tmp_path):
+    path = _saved(tmp_path)
+    assert sorted(os.listdir(path)) == ["saved_model.json", "variables.safetensors"]
+    assert tf.saved_model.contains_saved_model(path)
+    assert not tf.saved_model.contains_saved_model(str(tmp_path))
+    doc = json.load(open(os.path.join(path, "saved_model.json")))
+    assert doc["format"] == "webtensor-saved-model" and doc["format_version"] == 1
+    sig = doc["signatures"]["serving_default"]
+    assert sig["inputs"] == {"x": {"index": 0, "dtype": "float32", "shape": [None, 3]}}
+    assert sig["outputs"]["output_0"]["dtype"] == "float32"
+    reads = [n["attrs"]["variable"] for f in doc["functions"] for n in f["graph"]["nodes"]
+             if n["type"] == "read_variable"]
+    assert set(reads) >= {"w", "b", "layers/0"}  # variables by key, not by Python name
+
+
+def test_load_without_the_class(tmp_path):
+    path = _saved(tmp_path)
+    gc.collect()
+    loaded = tf.saved_model.load(path)
+    for n in (5, 2, 1, 5, 9):  # other batch sizes than the traced one
+        np.testing.assert_allclose(loaded(tf.constant(X[:n] if n <= 5 else np.tile(X, (2, 1))[:n])).numpy(),
+                                   _reference(X[:n] if n <= 5 else np.tile(X, (2, 1))[:n]), rtol=1e-6)
+    out = loaded.signatures["serving_default"](x=tf.constant(X))
+    assert list(out) == ["output_0"]
+    np.testing.assert_allclose(out["output_0"].numpy(), _reference(X), rtol=1e-6)
+    assert sorted(v.name for v in loaded.variables) == ["b:0", "count:0", "scale:0", "w:0"]
+    np.testing.assert_array_equal(loaded.layers[0].numpy(), [2.0])
+
+
+def test_subprocess_never_imports_the_class(tmp_path):
+    path = _saved(tmp_path)
+    code = ("import sys, numpy as np, webtensor as tf\n"
+            "m = tf.saved_model.load(sys.argv[1])\n"
+            "x = np.array([[1, 2, 3], [3, -2, 1]], 'float32')\n"
+            "print(m(x).numpy().tolist(), float(m.bump(tf.constant(2.0))))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    r = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    got, count = r.stdout.strip().rsplit(" ", 1)
+    np.testing.assert_allclose(json.loads(got), _reference(X[[0, 3]]), rtol=1e-6)
+    assert float(count) == 3.0  # saved 1.0, plus 2.0: the assign ran on the loaded variable
+
+
+def test_python_arguments_and_dispatch(tmp_path):
+    loaded = tf.saved_model.load(_saved(tmp_path))
+    x = tf.constant([1.0, 5.0, 3.0])
+    s = loaded.pair(x)
+    assert float(s["total"]) == 9.0 and float(s["first"]) == 1.0
+    assert float(loaded.pair(x, mode="max")["total"]) == 5.0
+    with pytest.raises(ValueError, match="Could not find matching concrete function"):
+        loaded.pair(x, mode="min")
+    with pytest.raises(ValueError, match="Could not find matching concrete function"):
+        loaded.pair(tf.constant([1, 2, 3]))  # int32: no saved float32 signature
+    assert float(loaded.bump(tf.constant(0.5))) == 1.5
+
+
+def test_signatures_argument_and_errors(tmp_path):
+    class Scaler(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.k = tf.Variable(3.0)
+
+        @tf.function(input_signature=[tf.TensorSpec([2], tf.float32)])
+        def triple(self, x):
+            return {"y": x * self.k, "s": tf.reduce_sum(x)}
+
+    m = Scaler()
+    path = str(tmp_path / "s")
+    tf.saved_model.save(m, path, signatures={"tri": m.triple, "again": m.triple.get_concrete_function()})
+    loaded = tf.saved_model.load(path)
+    assert sorted(loaded.signatures) == ["again", "tri"]
+    out = loaded.signatures["tri"](x=tf.constant([1.0, -2.0]))
+    np.testing.assert_array_equal(out["y"].numpy(), [3.0, -6.0])
+    assert float(out["s"]) == -1.0
+    with pytest.raises(TypeError, match="keyword arguments only"):
+        loaded.signatures["tri"](tf.constant([1.0, 2.0]))
+    with pytest.raises(ValueError, match="expects x: float32"):
+        loaded.signatures["tri"](x=tf.constant([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match="input_signature"):
+        tf.saved_model.save(m, str(tmp_path / "t"), signatures=tf.function(lambda x: x))
+
+
+def test_untracked_variable_is_an_error(tmp_path):
+    v = tf.Variable(1.0)
+
+    class M(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([], tf.float32)])
+        def f(self, x):
+            return x + v
+
+    with pytest.raises(ValueError, match="not reachable from the saved object"):
+        tf.saved_model.save(M(), str(tmp_path / "m"))
+
+
+def test_control_flow_round_trip(tmp_path):
+    class Loop(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([], tf.int32), tf.TensorSpec([3], tf.float32)])
+        def f(self, n, x):
+            i = tf.constant(0)
+            acc = x
+            while i < n:
+                acc = acc * 2.0
+                i += 1
+            if tf.reduce_sum(acc) > 10.0:
+                acc = acc - 1.0
+            return acc
+
+    path = str(tmp_path / "loop")
+    tf.saved_model.save(Loop(), path)
+    loaded = tf.saved_model.load(path)
+    x = np.array([1.0, 0.5, -0.25], "float32")
+    for n in (0, 1, 4):
+        want = x * 2.0 ** n
+        want = want - 1.0 if want.sum() > 10 else want
+        np.testing.assert_allclose(loaded.f(tf.constant(n), tf.constant(x)).numpy(), want)
+
+
+def test_keras_export_and_save(tmp_path):
+    keras = tf.keras
+    inp = keras.Input((4,), name="pixels")
+    out = keras.layers.Dense(3, activation="softmax", name="probabilities")(keras.layers.Dense(5)(inp))
+    model = keras.Model(inp, out)
+    x = np.random.default_rng(0).random((6, 4)).astype("float32")
+    d0, d1 = model.layers[1], model.layers[2]
+    h = x @ d0.kernel.numpy() + d0.bias.numpy()
+    logits = h @ d1.kernel.numpy() + d1.bias.numpy()
+    want = np.exp(logits - logits.max(1, keepdims=True))
+    want /= want.sum(1, keepdims=True)
+    model.export(str(tmp_path / "e"), verbose=False)
+    del model, d0, d1
+    gc.collect()
+    loaded = tf.saved_model.load(str(tmp_path / "e"))
+    np.testing.assert_allclose(loaded.serve(x).numpy(), want, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(loaded.signatures["serving_default"](pixels=x)["output_0"].numpy(), want,
+                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(loaded.serve(x[:1]).numpy(), want[:1], rtol=1e-5, atol=1e-7)
+
+
+def test_keras_cnn_default_signature(tmp_path):
+    keras = tf.keras
+    model = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(2, 3, activation="relu"),
+                              keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(3)])
+    x = np.random.default_rng(1).random((4, 6, 6, 1)).astype("float32")
+    want = model(x).numpy()  # recorded before saving; the loaded graph must reproduce it
+    tf.saved_model.save(model, str(tmp_path / "cnn"))
+    loaded = tf.saved_model.load(str(tmp_path / "cnn"))
+    sig = loaded.signatures["serving_default"]
+    (name,) = sig.structured_input_signature[1]
+    (out_name,) = sig.structured_outputs
+    np.testing.assert_allclose(sig(**{name: x})[out_name].numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+# -- bad files -------------------------------------------------------------------------------
+
+def _mutated(tmp_path, edit):
+    path = _saved(tmp_path)
+    p = os.path.join(path, "saved_model.json")
+    doc = json.load(open(p))
+    edit(doc)
+    with open(p, "w") as f:
+        json.dump(doc, f)
+    return path
+
+
+def _graph(doc, k=0):
+    return doc["functions"][k]["graph"]
+
+
+def _node(doc, typ, k=0):
+    return next(n for n in _graph(doc, k)["nodes"] if n["type"] == typ)
+
+
+BAD = {
+    "version": (lambda d: d.update(format_version=2), "format_version '2' is not supported"),
+    "format": (lambda d: d.update(format="x"), "format is 'x'"),
+    "extra key": (lambda d: d.update(code="import os"), "unknown key 'code'"),
+    "cycle": (lambda d: d["objects"][0]["children"].append(["me", 0]), "a cycle"),
+    "child id": (lambda d: d["objects"][0]["children"].append(["x", 999]), "objects[0].children"),
+    "var shape": (lambda d: next(o for o in d["objects"] if o["kind"] == "variable").update(shape=[7]),
+                  "but variables.safetensors holds"),
+    "node type": (lambda d: _node(d, "matmul").update(type="exec"), "unknown node type 'exec'"),
+    "op": (lambda d: _node(d, "binary").update(attrs={"op": "system"}), "unknown binary op 'system'"),
+    "output shape": (lambda d: _node(d, "matmul")["outputs"][0].update(shape=[5, 3]),
+                     "declared outputs [[5, 3] float32] but its inputs and attrs give [[5, 2] float32]"),
+    "dtype": (lambda d: _node(d, "matmul")["outputs"][0].update(dtype="complex64"), "dtype 'complex64'"),
+    "reference": (lambda d: _node(d, "matmul").update(inputs=["nowhere:0", "nowhere:1"]),
+                  "tensor 'nowhere:0' is not an output of an earlier node"),
+    "variable": (lambda d: _node(d, "read_variable")["attrs"].update(variable="../../etc/passwd"),
+                 "is not a variable of the file"),
+    "huge": (lambda d: _graph(d)["nodes"].insert(0, {"name": "big", "type": "full", "attrs": {
+        "shape": [1 << 20, 1 << 20], "value": 0.0, "dtype": "float32"}, "inputs": [], "outputs": [
+        {"shape": [1 << 20, 1 << 20], "dtype": "float32"}], "subgraphs": []}), "over the 1073741824 byte limit"),
+    "site": (lambda d: d["functions"][0]["batch"]["sites"].append([["nodes", 0, "name"], 1]),
+             "batch.sites"),
+    "deep": (lambda d: d["functions"][1].update(outputs=json.loads("[" * 10 + "]" * 10)),
+             "not a structure"),
+    "signature": (lambda d: d["signatures"]["serving_default"].update(function=99), "function 99"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_files_are_value_errors(tmp_path, case):
+    edit, message = BAD[case]
+    path = _mutated(tmp_path, edit)
+    with pytest.raises(ValueError, match="invalid SavedModel") as e:
+        tf.saved_model.load(path)
+    assert message in str(e.value)
+
+
+def test_nesting_bomb_and_truncated_weights(tmp_path):
+    path = _saved(tmp_path)
+    with open(os.path.join(path, "saved_model.json"), "w") as f:
+        f.write('{"format": "webtensor-saved-model", "format_version": 1, "objects": ' + "[" * 100000
+                + "]" * 100000 + "}")
+    with pytest.raises(ValueError, match="invalid SavedModel"):
+        tf.saved_model.load(path)
+    path = _saved(tmp_path / "b")
+    w = os.path.join(path, "variables.safetensors")
+    data = open(w, "rb").read()
+    open(w, "wb").write(data[:-3])
+    with pytest.raises(ValueError, match="variables.safetensors"):
+        tf.saved_model.load(path)
