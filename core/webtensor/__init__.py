@@ -32,6 +32,9 @@ from .ops.reduce import (  # noqa: F401
 )
 from . import config, linalg, math, nn, random  # noqa: E402,F401
 from . import strings  # noqa: E402,F401  (tf.strings; the tf.string dtype below)
+from . import ragged, sparse  # noqa: E402,F401  (tf.ragged, tf.sparse)
+from .ragged import RaggedTensor, RaggedTensorSpec  # noqa: E402,F401
+from .sparse import SparseTensor, SparseTensorSpec  # noqa: E402,F401
 from . import lookup  # noqa: E402,F401  (tf.lookup tables)
 from .dtypes import string  # noqa: E402,F401
 from .control_flow import (TensorArray, case, cond, foldl, foldr, map_fn, print_ as print, scan,  # noqa: E402,F401

@@ -6,6 +6,7 @@ import math as _pymath
 
 from .. import placement
 from .. import dtypes as D
+from ..composite import composite_in
 from ..errors import InvalidArgumentError, ResourceExhaustedError
 from ..shape import as_int, as_shape_tuple, broadcast_shape, dims_tuple, normalize_axis, prod
 from .dispatch import INTEGER, Tensor, check_kind, one, record, same_dtype, tapes, wrap
@@ -391,6 +392,8 @@ def reverse(tensor, axis, name=None) -> Tensor:
 
 def concat(values, axis, name=None) -> Tensor:
     values = list(values)
+    if composite_in(values) is not None:  # ragged/sparse inputs: their own rule
+        return composite_in(values)._dispatch(concat, (values,), {"axis": axis})
     if not values:
         raise InvalidArgumentError("concat: values must be a non-empty list of tensors, got []")
     xs = same_dtype(values, "concat")
@@ -422,6 +425,9 @@ def concat(values, axis, name=None) -> Tensor:
 
 
 def stack(values, axis=0, name=None) -> Tensor:
+    values = list(values)
+    if composite_in(values) is not None:
+        return composite_in(values)._dispatch(stack, (values,), {"axis": axis})
     xs = same_dtype(list(values), "stack")
     if not xs:
         raise InvalidArgumentError("stack: values must be a non-empty list")
@@ -555,6 +561,9 @@ def _scatter_add(idx: Tensor, updates: Tensor, shape: tuple, ax: int) -> Tensor:
 
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None) -> Tensor:
     """``tf.gather``: out = params.shape[:axis] + indices.shape[batch_dims:] + params.shape[axis+1:]."""
+    c = composite_in(params, indices) if type(params) is not Tensor or type(indices) is not Tensor else None
+    if c is not None:  # ragged params or indices: their own rule
+        return c._dispatch(gather, (params, indices), {"axis": axis, "batch_dims": batch_dims})
     x = one(params, "gather")
     idx = _index_tensor(indices, "gather")
     s = tuple(x._h.shape)
@@ -640,6 +649,9 @@ def _with_batch_coords(idx, b):
 
 def boolean_mask(tensor, mask, axis=None, name=None) -> Tensor:
     """Rows where mask is true (reads the mask to the host: the result shape depends on it)."""
+    c = composite_in(tensor, mask) if type(tensor) is not Tensor or type(mask) is not Tensor else None
+    if c is not None:
+        return c._dispatch(boolean_mask, (tensor, mask), {"axis": axis})
     x = one(tensor, "boolean_mask")
     mk = one(mask, "boolean_mask", D.bool_)
     if mk._dtype is not D.bool_:

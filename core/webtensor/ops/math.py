@@ -5,6 +5,7 @@ import math as _pymath
 
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
+from ..composite import composite_in
 from ..shape import broadcast_shape, sum_axes_for_broadcast
 from .dispatch import (ANY, BOOL, FLOAT, NUMERIC, Tensor, check_kind, composite, one,
                        record, tapes, two, wrap)
@@ -26,6 +27,8 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
 def _unary(prim: str, kinds: str, grad=None, out_dtype=None, name: str | None = None):
 
     def op(x, name=None):
+        if type(x) is not Tensor and composite_in(x) is not None:  # ragged/sparse: its own rule
+            return x._dispatch(op, (x,), {})
         x = one(x, prim)
         check_kind(x, prim, kinds)
         be = x._be
@@ -36,6 +39,7 @@ def _unary(prim: str, kinds: str, grad=None, out_dtype=None, name: str | None = 
 
     op.__name__ = op.__qualname__ = name or prim
     op.__doc__ = f"Elementwise {prim} (TF semantics)."
+    op._elementwise = 1
     return op
 
 
@@ -97,6 +101,10 @@ def _binary(prim: str, kinds: str, grad=None, bool_out: bool = False, name: str 
     int_check = _INT_CHECK.get(prim)
 
     def op(x, y, name=None):
+        if type(x) is not Tensor or type(y) is not Tensor:
+            c = composite_in(x, y)
+            if c is not None:  # ragged/sparse operand: its own rule
+                return c._dispatch(op, (x, y), {})
         py_y = y if type(y) is int else None  # a Python divisor/exponent is checked without a readback
         x, y = two(x, y, pub)
         check_kind(x, pub, kinds)
@@ -120,6 +128,7 @@ def _binary(prim: str, kinds: str, grad=None, bool_out: bool = False, name: str 
 
     op.__name__ = op.__qualname__ = pub
     op.__doc__ = f"Elementwise {pub} with broadcasting (TF semantics)."
+    op._elementwise = 2
     return op
 
 
@@ -173,6 +182,8 @@ sub, mul, floor_div, floormod = subtract, multiply, floordiv, mod
 
 def truediv(x, y, name=None) -> Tensor:
     """``x / y``: ints are divided in floating point (int32/int64 -> float64, as TF)."""
+    if (type(x) is not Tensor or type(y) is not Tensor) and composite_in(x, y) is not None:
+        return composite_in(x, y)._dispatch(truediv, (x, y), {})
     x, y = two(x, y, "truediv")
     if x._dtype.kind in "iu":
         ft = D.float64 if x._dtype.size >= 4 else D.float32
@@ -255,6 +266,8 @@ def where(condition, x=None, y=None, name=None) -> Tensor:
 def cast(x, dtype, name=None) -> Tensor:
     """``tf.cast``: float -> int truncates toward zero; gradient flows between floats."""
     dt = D.as_dtype(dtype)
+    if type(x) is not Tensor and composite_in(x) is not None:
+        return x._dispatch(cast, (x, dt), {})
     x = one(x, "cast")
     if x._dtype is dt:
         return x

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import dtypes as D
+from ..composite import composite_in
 from ..shape import normalize_axes, normalize_axis, prod
 from .dispatch import (BOOL, FLOAT, NUMERIC, Tensor, check_kind, one, record,
                        tapes, wrap)
@@ -15,6 +16,8 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
 def _reduce(prim: str, kinds: str, pub: str, grad=None):
 
     def op(input_tensor, axis=None, keepdims=False, name=None):
+        if type(input_tensor) is not Tensor and composite_in(input_tensor) is not None:
+            return input_tensor._dispatch(op, (input_tensor,), {"axis": axis, "keepdims": keepdims})
         x = one(input_tensor, pub)
         check_kind(x, pub, kinds)
         shape = x._h.shape
@@ -84,6 +87,8 @@ reduce_all = _reduce("all", BOOL, "reduce_all")
 
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
     """Mean; integer means truncate toward zero, as TF."""
+    if type(input_tensor) is not Tensor and composite_in(input_tensor) is not None:
+        return input_tensor._dispatch(reduce_mean, (input_tensor,), {"axis": axis, "keepdims": keepdims})
     x = one(input_tensor, "reduce_mean")
     check_kind(x, "reduce_mean", NUMERIC)
     shape = tuple(x._h.shape)

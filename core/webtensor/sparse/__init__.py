@@ -1,0 +1,9 @@
+"""``tf.sparse``: SparseTensor ops (see docs/ragged-sparse.md)."""
+from .ops import (  # noqa: F401
+    add, concat, from_dense, map_values, reduce_max, reduce_sum, reorder, reshape, retain, slice,
+    sparse_dense_matmul, to_dense, to_indicator, transpose,
+)
+from .spec import SparseTensorSpec  # noqa: F401
+from .tensor import SparseTensor  # noqa: F401
+
+matmul = sparse_dense_matmul
