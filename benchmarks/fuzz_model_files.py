@@ -1,7 +1,10 @@
 """The long fuzz run: 10,000 seeded mutations each of a model file, a weights file, a
-Keras 3 ``.keras`` archive and a legacy Keras ``.h5`` file.
+Keras 3 ``.keras`` archive, a legacy Keras ``.h5`` file and a SavedModel directory.
 
-    python benchmarks/fuzz_model_files.py [--count 10000] [--seed 1] [--only keras,h5]   (make fuzz)
+    python benchmarks/fuzz_model_files.py [--count 10000] [--seed 1] [--only keras,h5,saved_model]   (make fuzz)
+
+A SavedModel mutation edits saved_model.json (half the tree edits inside graph nodes),
+its text, or variables.safetensors; each that loads is also called on zeros.
 
 The ``.keras`` and ``.h5`` files go through ``import_keras``, whose HDF5 parsing runs
 in a child process under rlimits and a timeout (forked here, for speed): a crash or a
@@ -64,6 +67,26 @@ def fuzz(name: str, blob: bytes, load, seed: int, count: int, config_bias: float
     return True
 
 
+def _saved_model_fuzz(args, tmp) -> bool:
+    from mutate_saved_model import base_saved_model, load_and_call, saved_model_mutations, write
+
+    base = base_saved_model(tmp)
+    j = Path(base, "saved_model.json").read_bytes()
+    w = Path(base, "variables.safetensors").read_bytes()
+
+    def pairs():
+        for mj, mw in saved_model_mutations(j, w, args.seed, args.count):
+            write(base, mj, mw)
+            yield base
+
+    ok = fuzz("SavedModel directory (tf.saved_model.load, then serving_default on zeros)", j + w,
+              load_and_call, args.seed, args.count, files=pairs())
+    for f in Path(base).iterdir():
+        os.unlink(f)
+    os.rmdir(base)
+    return ok
+
+
 def _file_fuzz(name, suffix, blob, mutator, args, tmp) -> bool:
     from webtensor.io import import_keras
 
@@ -75,7 +98,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--count", type=int, default=10_000)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--only", default="model,weights,keras,h5", help="comma-separated kinds to run")
+    p.add_argument("--only", default="model,weights,keras,h5,saved_model", help="comma-separated kinds to run")
     args = p.parse_args()
     only = set(args.only.split(","))
     tmp = Path(tempfile.mkdtemp())
@@ -92,6 +115,7 @@ def main() -> int:
                                     keras_archive(tmp / "base.keras"), keras_mutations, args, tmp),
         "h5": lambda: _file_fuzz("legacy .h5 model (import_keras, child process)", ".h5",
                                  legacy_h5(tmp / "base.h5"), h5_mutations, args, tmp),
+        "saved_model": lambda: _saved_model_fuzz(args, tmp),
     }
     ok = True
     for kind, run in runs.items():

@@ -282,3 +282,40 @@ def test_nesting_bomb_and_truncated_weights(tmp_path):
     open(w, "wb").write(data[:-3])
     with pytest.raises(ValueError, match="variables.safetensors"):
         tf.saved_model.load(path)
+
+
+def test_mutations_raise_only_value_error(tmp_path):
+    """A bounded run of the `make fuzz` SavedModel target: every mutation loads (and its
+    serving signature runs on zeros) or is a ValueError."""
+    from mutate_saved_model import base_saved_model, load_and_call, saved_model_mutations, write
+
+    base = base_saved_model(tmp_path)
+    j = open(os.path.join(base, "saved_model.json"), "rb").read()
+    w = open(os.path.join(base, "variables.safetensors"), "rb").read()
+    load_and_call(base)
+    outcomes = {"loaded": 0, "ValueError": 0}
+    for mj, mw in saved_model_mutations(j, w, seed=5, count=300):
+        write(base, mj, mw)
+        try:
+            load_and_call(base)
+            outcomes["loaded"] += 1
+        except ValueError:
+            outcomes["ValueError"] += 1
+    assert outcomes["ValueError"] > 200 and outcomes["loaded"] > 0, outcomes
+
+
+def test_print_and_assert_round_trip(tmp_path, capsys):
+    class P(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([2], tf.float32)])
+        def f(self, x):
+            tf.print("x is", x)
+            tf.debugging.assert_positive(x)
+            return x + 1.0
+
+    tf.saved_model.save(P(), str(tmp_path / "p"))
+    loaded = tf.saved_model.load(str(tmp_path / "p"))
+    capsys.readouterr()
+    np.testing.assert_array_equal(loaded.f(tf.constant([1.0, 2.0])).numpy(), [2.0, 3.0])
+    assert capsys.readouterr().err == "x is [1 2]\n"
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        loaded.f(tf.constant([1.0, -2.0]))

@@ -363,7 +363,10 @@ def sm_load_json(raw: bytes, where: str) -> dict:
         text = bytes(raw).decode("utf-8")
     except UnicodeDecodeError as e:
         raise sm_fail(f"{where} byte {e.start}", "not UTF-8") from None
-    obj = _load_json(text, None, where, 0)
+    try:
+        obj = _load_json(text, None, where, 0)
+    except ValueError as e:
+        raise sm_fail(where, str(e).removeprefix("invalid model file: ")) from None
     if not isinstance(obj, dict):
         raise sm_fail(where, f"a JSON {type(obj).__name__}, not an object")
     if obj.get("format") != SM_FORMAT:
