@@ -152,3 +152,171 @@ def test_nadam_traced_matches_eager():
     ew, _, _ = _train(K.optimizers.Nadam(0.01), False, 4)
     tw, _, _ = _train(K.optimizers.Nadam(0.01), True, 4)
     np.testing.assert_allclose(tw.numpy(), ew.numpy(), rtol=1e-5, atol=1e-6)
+
+
+# -- compile(run_eagerly=False): fit / evaluate / predict through tf.function ---------------------
+
+L = K.layers
+RNG = np.random.default_rng(0)
+XS = RNG.normal(size=(70, 6)).astype(np.float32)
+YS = RNG.integers(0, 3, 70).astype(np.int32)
+SW = RNG.uniform(0.5, 1.5, 70).astype(np.float32)
+
+
+def _mlp(run_eagerly, weights=None, **compile_kw):
+    m = K.Sequential([K.Input((6,)), L.Dense(8, activation="relu"), L.Dense(3)])
+    m.compile(K.optimizers.Adam(0.01), K.losses.SparseCategoricalCrossentropy(from_logits=True),
+              ["accuracy", K.metrics.SparseCategoricalCrossentropy(from_logits=True, name="ce")],
+              run_eagerly=run_eagerly, **compile_kw)
+    if weights is not None:
+        m.set_weights(weights)
+    return m
+
+
+def _pair(**compile_kw):
+    eager = _mlp(True)
+    return eager, _mlp(False, eager.get_weights(), **compile_kw)
+
+
+def _close_history(a, b):
+    assert sorted(a) == sorted(b)
+    for k in a:
+        np.testing.assert_allclose(b[k], a[k], rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_compiled_is_the_default_and_run_eagerly_keeps_the_eager_path():
+    m = K.Sequential([K.Input((6,)), L.Dense(3)])
+    m.compile("sgd", "mse")
+    assert m.run_eagerly is False
+    assert isinstance(m.make_train_function(), tf.function(lambda: 0).__class__)
+    m.compile("sgd", "mse", run_eagerly=True)
+    assert m.run_eagerly is True and not hasattr(m.make_train_function(), "experimental_get_tracing_count")
+    m.run_eagerly = False
+    assert hasattr(m.make_train_function(), "experimental_get_tracing_count")
+
+
+def test_compiled_fit_evaluate_predict_equal_eager():
+    eager, comp = _pair()
+    kw = dict(batch_size=16, epochs=3, verbose=0, shuffle=False, sample_weight=SW,
+              validation_data=(XS[:20], YS[:20]))
+    _close_history(eager.fit(XS, YS, **kw).history, comp.fit(XS, YS, **kw).history)
+    for a, b in zip(eager.get_weights(), comp.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(comp.evaluate(XS, YS, verbose=0), eager.evaluate(XS, YS, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(comp.predict(XS, verbose=0), eager.predict(XS, verbose=0), rtol=1e-5, atol=1e-6)
+    # optimizer state is the same too (iterations, slots): 3 epochs of ceil(70/16) = 5 steps
+    assert int(comp.optimizer.iterations.numpy()) == 15
+    for a, b in zip(eager.optimizer.variables, comp.optimizer.variables):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_traced_once_per_input_shape_and_once_more_for_the_last_partial_batch():
+    _, comp = _pair()
+    comp.fit(XS, YS, batch_size=16, epochs=3, verbose=0)  # 4 batches of 16, one of 6
+    assert comp.train_function.experimental_get_tracing_count() == 2
+    comp.fit(XS, YS, batch_size=16, epochs=1, verbose=0)  # the cached traces serve a new fit
+    assert comp.train_function.experimental_get_tracing_count() == 2
+    comp.evaluate(XS, YS, batch_size=35, verbose=0)
+    assert comp.test_function.experimental_get_tracing_count() == 1
+    comp.predict(XS, batch_size=32, verbose=0)
+    assert comp.predict_function.experimental_get_tracing_count() == 2
+
+
+def test_per_batch_logs_and_callbacks_equal_eager():
+    seen = {}
+
+    def record(name):
+        cb = K.callbacks.LambdaCallback(
+            on_train_batch_end=lambda b, logs: seen.setdefault(name, []).append((b, float(logs["loss"]))))
+        return cb
+    eager, comp = _pair()
+    eager.fit(XS, YS, batch_size=16, epochs=2, verbose=0, shuffle=False, callbacks=[record("e")])
+    comp.fit(XS, YS, batch_size=16, epochs=2, verbose=0, shuffle=False, callbacks=[record("c")])
+    assert [b for b, _ in seen["c"]] == [b for b, _ in seen["e"]] == [0, 1, 2, 3, 4] * 2
+    np.testing.assert_allclose([v for _, v in seen["c"]], [v for _, v in seen["e"]], rtol=1e-5)
+
+
+def test_steps_per_execution_runs_n_steps_per_call():
+    eager, comp = _pair(steps_per_execution=2)
+    ends = []
+    cb = K.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: ends.append(b))
+    he = eager.fit(XS, YS, batch_size=16, epochs=2, verbose=0, shuffle=False).history
+    hc = comp.fit(XS, YS, batch_size=16, epochs=2, verbose=0, shuffle=False, callbacks=[cb]).history
+    _close_history(he, hc)
+    assert ends == [1, 3, 4] * 2  # Keras: the last step of each group of 2 (5 batches per epoch)
+    assert comp.train_function.experimental_get_tracing_count() == 2  # groups of 2, the last of 1
+    assert int(comp.optimizer.iterations.numpy()) == 10
+    np.testing.assert_allclose(comp.predict(XS, batch_size=16, verbose=0), eager.predict(XS, batch_size=16,
+                                                                                         verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_overridden_train_step_compiles():
+    class Custom(K.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = L.Dense(1, kernel_initializer="ones")
+            self.traces = 0
+            self.tracker = K.metrics.Mean(name="loss")
+
+        def call(self, x):
+            return self.d(x)
+
+        def train_step(self, data):
+            self.traces += 1  # a Python side effect: runs only while tracing when compiled
+            x, y = data
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.square(self(x, training=True) - y))
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            self.tracker.update_state(loss)
+            if tf.reduce_sum(loss) > 100.0:  # autograph: a tensor condition becomes a cond
+                loss = loss * 0.0
+            return {"loss": self.tracker.result()}
+
+    x = np.array([[1.0], [2.0], [3.0], [4.0]], np.float32)
+    y = 2.0 * x
+    out = {}
+    for eager in (True, False):
+        m = Custom()
+        m.compile(K.optimizers.SGD(0.05), run_eagerly=eager)
+        h = m.fit(x, y, batch_size=2, epochs=3, verbose=0, shuffle=False).history
+        out[eager] = (h["loss"], m.d.kernel.numpy(), m.traces)
+    np.testing.assert_allclose(out[False][0], out[True][0], rtol=1e-6)
+    np.testing.assert_allclose(out[False][1], out[True][1], rtol=1e-6)
+    assert out[True][2] == 6 and out[False][2] <= 2  # eager: every step; compiled: the trace(s)
+
+
+def test_model_without_input_builds_in_the_first_trace():
+    m = K.Sequential([L.Dense(4, activation="relu"), L.Dense(1)])
+    m.compile(K.optimizers.Adam(0.05), "mse", metrics=["mae"])
+    x = RNG.normal(size=(32, 3)).astype(np.float32)
+    y = x.sum(1, keepdims=True)
+    h = m.fit(x, y, batch_size=8, epochs=20, verbose=0).history
+    assert m.built and h["loss"][-1] < 0.5 * h["loss"][0]
+    assert m.train_function.experimental_get_tracing_count() == 1
+    # the metric means count samples in the graph (a host-side count would freeze at trace time)
+    np.testing.assert_allclose(m.evaluate(x, y, verbose=0)[1], np.abs(m.predict(x, verbose=0) - y).mean(),
+                               rtol=1e-5)
+
+
+def test_on_batch_variants_equal_eager():
+    eager, comp = _pair()
+    for m in (eager, comp):
+        m.train_on_batch(XS[:16], YS[:16])
+    np.testing.assert_allclose(comp.test_on_batch(XS, YS), eager.test_on_batch(XS, YS), rtol=1e-5)
+    np.testing.assert_allclose(comp.predict_on_batch(XS[:5]), eager.predict_on_batch(XS[:5]), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_learning_rate_callback_reaches_the_compiled_step():
+    sched = K.callbacks.LearningRateScheduler(lambda epoch: 0.1 / (epoch + 1))
+    eager, comp = _pair()
+    kw = dict(batch_size=35, epochs=3, verbose=0, shuffle=False, callbacks=[sched])
+    _close_history(eager.fit(XS, YS, **kw).history, comp.fit(XS, YS, **kw).history)
+
+
+def test_compile_checks_steps_per_execution():
+    m = K.Sequential([K.Input((6,)), L.Dense(3)])
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        m.compile("sgd", "mse", steps_per_execution=0)

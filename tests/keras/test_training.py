@@ -166,7 +166,7 @@ def test_subclassed_model_and_custom_train_step():
             return {"loss": self._loss_tracker.result()}
 
     m = Model()
-    m.compile(K.optimizers.SGD(0.1), "mse")
+    m.compile(K.optimizers.SGD(0.1), "mse", run_eagerly=True)  # Python side effects run every step
     m.fit(X, Y, batch_size=2, epochs=3, verbose=0)
     assert m.steps == 3 and m.built
 
@@ -191,7 +191,8 @@ def test_labels_out_of_range_for_sparse_losses():
     if backends.default().device_type != "CPU":
         pytest.skip("as TensorFlow on a GPU, out-of-range labels are not checked there (NaN loss)")
     m = K.Sequential([K.Input((2,)), L.Dense(3)])
-    m.compile("sgd", K.losses.SparseCategoricalCrossentropy(from_logits=True))
+    # eager steps: a compiled step skips data-dependent checks (docs/tf-function.md)
+    m.compile("sgd", K.losses.SparseCategoricalCrossentropy(from_logits=True), run_eagerly=True)
     with pytest.raises(ValueError, match=r"label value of 5 which is outside the valid range of \[0, 3\)"):
         m.fit([[1.0, 2.0]], [5], verbose=0)
 

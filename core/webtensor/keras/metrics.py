@@ -6,6 +6,7 @@ step never waits for a host readback; ``result()`` is read once per epoch.
 from __future__ import annotations
 
 from .. import dtypes as D
+from .. import tensor as _tensor
 from ..ops import array as A
 from ..ops import math as M
 from ..ops.nn import in_top_k
@@ -84,7 +85,10 @@ class _Reduce(Metric):
     @property
     def count(self):
         if self._pending:
-            self._count.assign(self._count + self._pending)
+            from ..function.trace import init_scope
+
+            with init_scope():  # a host count, flushed eagerly (also when read inside a trace)
+                self._count.assign(self._count + self._pending)
             self._pending = 0.0
         return self._count
 
@@ -100,7 +104,10 @@ class _Reduce(Metric):
     def add(self, value_sum, n: float) -> None:
         """total += value_sum; count += n (n a Python number): the training loop's loss tracker."""
         self.total.assign(self.total + value_sum)
-        self._pending += n
+        if _tensor.graph_hook[0] is not None:  # in a tf.function: the count is part of the graph
+            self._count.assign(self._count + n)
+        else:
+            self._pending += n
 
     def update_state(self, values, sample_weight=None):
         values = _t(values, self._dtype)

@@ -39,6 +39,12 @@ def _fused_adam(g, w, m, v, alpha, c1, c2, eps):
     return wrap(wh, w._dtype, be), wrap(mh, w._dtype, be), wrap(vh, w._dtype, be)
 
 
+def _one_minus_pow(b, t):
+    """``1 - b**t`` in float32 without the cancellation of ``1 - pow`` (b = 0.999 lost 4 digits),
+    so traced bias corrections match the eager double-precision ones to float32 rounding."""
+    return -M.expm1(t * math.log(float(b)))
+
+
 @register("optimizers", "adam")
 class Adam(_AdamBase):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
@@ -55,7 +61,7 @@ class Adam(_AdamBase):
 
     def _scalars(self, lr, t):
         if isinstance(t, Tensor):  # traced: t is the float32 step tensor
-            return {"alpha": lr * M.sqrt(1.0 - M.pow(float(self.beta_2), t)) / (1.0 - M.pow(float(self.beta_1), t))}
+            return {"alpha": lr * M.sqrt(_one_minus_pow(self.beta_2, t)) / _one_minus_pow(self.beta_1, t)}
         return {"alpha": lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)}
 
     def _fused_on(self, variable) -> bool:
@@ -125,7 +131,7 @@ class Nadam(_AdamBase):
         u = M.cast(self._u_product.value(), D.float32) * u_t
         self._u_product.assign(M.cast(u, self._u_product.dtype))
         return {"lr": lr, "c_m": u_t1 / (1.0 - u * u_t1), "c_g": (1.0 - u_t) / (1.0 - u),
-                "v_scale": 1.0 / (1.0 - M.pow(float(self.beta_2), t))}
+                "v_scale": 1.0 / _one_minus_pow(self.beta_2, t)}
 
     def _rule(self, g, w, slots, s):
         m = slots["momentum"] + (g - slots["momentum"]) * (1 - self.beta_1)

@@ -3,6 +3,7 @@ the first batch (when the label and prediction shapes are known, as Keras does f
 from __future__ import annotations
 
 from ... import nest
+from ...function.trace import init_scope
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 
@@ -80,7 +81,8 @@ class CompileLoss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         if not self.built:
-            self.build(y_true, y_pred)
+            with init_scope():  # trackers are created eagerly, also inside a compiled step
+                self.build(y_true, y_pred)
         preds = nest.flatten(y_pred)
         trues = align(y_true, y_pred, self.names, "y")
         sws = align(sample_weight, y_pred, self.names, "sample_weight") if sample_weight is not None else \
@@ -163,7 +165,8 @@ class CompileMetrics:
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if not self.built:
-            self.build(y_true, y_pred)
+            with init_scope():  # metric variables are created eagerly (build reads only shapes)
+                self.build(y_true, y_pred)
         if not self.pairs:
             return
         preds = nest.flatten(y_pred)

@@ -4,8 +4,15 @@ A training step is: forward under a GradientTape, loss, gradients, one optimizer
 update, metric updates. Nothing is read back to the host unless a callback asks
 for per-batch logs (the progress bar at verbose=1, TerminateOnNaN, ...); epoch
 logs are read once per epoch.
+
+As in Keras 3, ``compile(run_eagerly=False)`` (the default) runs the steps as
+tf.functions (``make_train_function`` and friends): ``steps_per_execution`` steps per
+call, traced once per batch shapes. All state they touch is variables (weights,
+optimizer slots and ``iterations``, metric totals and counts), so a replay is a step.
 """
 from __future__ import annotations
+
+import weakref
 
 from ... import nest
 from ...autodiff import GradientTape
@@ -38,12 +45,27 @@ class Trainer:
         self._compile_config = None
         self._in_fit = False
         self._want_logs = True
+        self._run_eagerly = False
+        self._steps_per_execution = 1
+        self.jit_compile = False
+        self._reset_step_functions()
+
+    def _reset_step_functions(self):
+        self.train_function = self.test_function = self.predict_function = None
 
     # -- compile -----------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
         """Configure training. Argument order is tf.keras's: ``compile(optimizer, loss, metrics)``."""
         self.optimizer = optimizers_module.get(optimizer)
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or \
+                steps_per_execution < 1:
+            raise ValueError(f"compile: `steps_per_execution` must be a positive integer, got "
+                             f"{steps_per_execution!r}")
+        self._run_eagerly = bool(run_eagerly)
+        self._steps_per_execution = steps_per_execution
+        self.jit_compile = bool(jit_compile) if jit_compile != "auto" else not self._run_eagerly
+        self._reset_step_functions()
         if loss is not None:
             self._check_known(loss, "loss")
         if metrics is not None:
@@ -60,6 +82,36 @@ class Trainer:
                                 "jit_compile": False}
         self.compiled = True
         _dist.on_compile(self)
+
+    @property
+    def run_eagerly(self) -> bool:
+        """Whether fit/evaluate/predict run the steps as Python (True) or as tf.functions."""
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = bool(value)
+        self._reset_step_functions()
+
+    @property
+    def steps_per_execution(self) -> int:
+        return self._steps_per_execution
+
+    # -- step functions: one call runs a group of batches --------------------------------------------
+    def make_train_function(self, force=False):
+        if self.train_function is None or force:
+            self.train_function = _step_function(self, "train")
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        if self.test_function is None or force:
+            self.test_function = _step_function(self, "test")
+        return self.test_function
+
+    def make_predict_function(self, force=False):
+        if self.predict_function is None or force:
+            self.predict_function = _step_function(self, "predict")
+        return self.predict_function
 
     @staticmethod
     def _check_known(spec, what):
@@ -206,6 +258,7 @@ class Trainer:
         self._train_variables = self.trainable_variables
         self._loss_sources_cache = self._loss_sources() if self.built else None
         self._in_fit = True
+        train_function = self.make_train_function()
         logs = {}
         try:
             cbs.on_train_begin()
@@ -213,12 +266,12 @@ class Trainer:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
-                for step, batch in enumerate(_dist.shard(self, data.epoch())):
+                for step, batches in _groups(_dist.shard(self, data.epoch()), self._steps_per_execution):
                     if self._want_logs:
                         cbs.on_train_batch_begin(step)
-                    batch_logs = self.train_step(batch)
+                    batch_logs = train_function(batches, self._want_logs)
                     if self._want_logs:
-                        cbs.on_train_batch_end(step, batch_logs)
+                        cbs.on_train_batch_end(step + len(batches) - 1, batch_logs)
                     if self.stop_training:
                         break
                 logs = self._epoch_logs()
@@ -247,13 +300,14 @@ class Trainer:
         want = cbs.wants_batch_logs("test")
         self._want_logs = want
         cbs.on_test_begin()
+        test_function = self.make_test_function()
         try:
-            for step, batch in enumerate(_dist.shard(self, data.epoch())):
+            for step, batches in _groups(_dist.shard(self, data.epoch()), self._steps_per_execution):
                 if want:
                     cbs.on_test_batch_begin(step)
-                batch_logs = self.test_step(batch)
+                batch_logs = test_function(batches, want)
                 if want:
-                    cbs.on_test_batch_end(step, batch_logs)
+                    cbs.on_test_batch_end(step + len(batches) - 1, batch_logs)
         finally:
             self._want_logs = True
         logs = self._epoch_logs()
@@ -286,12 +340,13 @@ class Trainer:
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                            steps=data.steps)
         cbs.on_predict_begin()
+        predict_function = self.make_predict_function()
         outs = []
-        for step, batch in enumerate(_dist.shard(self, data.epoch())):
+        for step, batches in _groups(_dist.shard(self, data.epoch()), self._steps_per_execution):
             cbs.on_predict_batch_begin(step)
-            y = self.predict_step(batch)
-            outs.append(y)
-            cbs.on_predict_batch_end(step, {"outputs": y})
+            ys = predict_function(batches, False)
+            outs.extend(ys)
+            cbs.on_predict_batch_end(step + len(batches) - 1, {"outputs": ys[-1]})
         cbs.on_predict_end()
         if not outs:
             raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use "
@@ -307,9 +362,10 @@ class Trainer:
         self.reset_metrics()
         data = DataHandler(x, y, sample_weight, batch_size=_length(x), class_weight=class_weight)
         self._train_variables = self.trainable_variables
+        train_function = self.make_train_function()
         try:
             for batch in data.epoch():
-                self.train_step(batch)
+                train_function((batch,), False)
         finally:
             self._train_variables = None
         logs = self._epoch_logs()
@@ -318,17 +374,61 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
         self.reset_metrics()
+        test_function = self.make_test_function()
         for batch in DataHandler(x, y, sample_weight, batch_size=_length(x)).epoch():
-            self.test_step(batch)
+            test_function((batch,), False)
         logs = self._epoch_logs()
         return logs if return_dict else self._in_order(logs)
 
     def predict_on_batch(self, x):
-        y = self.predict_step((DataHandler(x, batch_size=_length(x)).arrays[0],))
+        (y,) = self.make_predict_function()(((DataHandler(x, batch_size=_length(x)).arrays[0],),), False)
         return nest.map_structure(lambda t: t.numpy(), y)
 
     _train_variables = None
     _loss_sources_cache = None
+
+
+def _groups(batches, n):
+    """(index of the first batch, tuple of up to n batches): what one step-function call runs."""
+    group, first = [], 0
+    for i, b in enumerate(batches):
+        if not group:
+            first = i
+        group.append(b)
+        if len(group) == n:
+            yield first, tuple(group)
+            group = []
+    if group:
+        yield first, tuple(group)
+
+
+def _step_function(model, kind):
+    """``f(batches, want_logs)``: runs ``model.<kind>_step`` on each batch of the group and
+    returns the last step's logs (predict: every step's outputs). A tf.function unless
+    ``run_eagerly``; an overridden step method is converted by autograph as TF does. The
+    model is held weakly (no reference cycle model -> function -> model)."""
+    from ...function import autograph
+    from ...function.trace import Function
+
+    ref = weakref.ref(model)
+    name = kind + "_step"
+    method = getattr(type(model), name)
+    if not model.run_eagerly and method is not getattr(Trainer, name):
+        method = autograph.convert(method)
+
+    def run_steps(batches, want_logs):
+        m = ref()
+        saved, m._want_logs = m._want_logs, want_logs
+        try:
+            outs = [method(m, b) for b in batches]
+        finally:
+            m._want_logs = saved
+        return outs if kind == "predict" else outs[-1]
+
+    run_steps.__name__ = run_steps.__qualname__ = f"{kind}_function"
+    if model.run_eagerly or any(getattr(lay, "_eager_only", False) for lay in model._flatten_layers()):
+        return run_steps  # host-only layers (TextVectorization, lookups) cannot be traced yet
+    return Function(run_steps, autograph=False, name=f"{kind}_function")
 
 
 def _length(x) -> int:
