@@ -7,6 +7,7 @@ tensors, as TF's string kernels produce them on the CPU.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from .. import dtypes as D
@@ -15,10 +16,13 @@ from ..backends import host_strings as _hs
 from ..errors import InvalidArgumentError, UnimplementedError
 from ..shape import prod
 from ..tensor import Tensor, convert, wrap
+from ..ragged.tensor import RaggedTensor
 from .hashing import fingerprint64, siphash24
 
 __all__ = [
     "as_string",
+    "bytes_split",
+    "format",
     "join",
     "length",
     "lower",
@@ -29,9 +33,27 @@ __all__ = [
     "substr",
     "to_hash_bucket_fast",
     "to_hash_bucket_strong",
+    "ngrams",
+    "split",
     "to_number",
+    "unicode_decode",
+    "unicode_decode_with_offsets",
+    "unicode_encode",
+    "unicode_split",
+    "unicode_split_with_offsets",
+    "unicode_transcode",
     "upper",
 ]
+
+
+def _ragged_elementwise(fn):
+    """String ops are elementwise: a RaggedTensor input maps over its flat values."""
+    @functools.wraps(fn)
+    def op(input, *args, **kwargs):
+        if isinstance(input, RaggedTensor):
+            return input.with_flat_values(fn(input.flat_values, *args, **kwargs))
+        return fn(input, *args, **kwargs)
+    return op
 
 
 def _strings(x, op: str) -> Tensor:
@@ -69,6 +91,7 @@ def _utf8(v: bytes, op: str) -> str:
         raise InvalidArgumentError(f"{op}: invalid UTF-8 in {v!r}: {e.reason} at byte {e.start}") from None
 
 
+@_ragged_elementwise
 def length(input, unit: str = "BYTE", name=None) -> Tensor:
     """int32 lengths in bytes, or in Unicode code points for ``unit='UTF8_CHAR'``."""
     if unit == "BYTE":
@@ -86,14 +109,17 @@ def _case(op: str, encoding: str, ascii_fn, text_fn):
     return lambda v: text_fn(_utf8(v, op)).encode("utf-8")
 
 
+@_ragged_elementwise
 def lower(input, encoding: str = "", name=None) -> Tensor:
     return _map(input, "lower", _case("lower", encoding, bytes.lower, str.lower))
 
 
+@_ragged_elementwise
 def upper(input, encoding: str = "", name=None) -> Tensor:
     return _map(input, "upper", _case("upper", encoding, bytes.upper, str.upper))
 
 
+@_ragged_elementwise
 def strip(input, name=None) -> Tensor:
     """Leading and trailing ASCII whitespace removed."""
     return _map(input, "strip", bytes.strip)
@@ -101,6 +127,10 @@ def strip(input, name=None) -> Tensor:
 
 def join(inputs, separator: str = "", name=None) -> Tensor:
     """Elementwise join of a list of string tensors (broadcast) with ``separator``."""
+    if any(isinstance(t, RaggedTensor) for t in inputs):
+        from ..ragged.ops import map_flat_values
+
+        return map_flat_values(lambda *fs: join(list(fs), separator), *inputs)
     ts = [_strings(t, "join") for t in inputs]
     if not ts:
         raise InvalidArgumentError("join: inputs must be a non-empty list of string tensors")
@@ -118,6 +148,8 @@ def join(inputs, separator: str = "", name=None) -> Tensor:
 
 def reduce_join(inputs, axis=None, keepdims: bool = False, separator: str = "", name=None) -> Tensor:
     """Join the strings along ``axis`` (all axes when None), like a sum of strings."""
+    if isinstance(inputs, RaggedTensor):
+        return _ragged_reduce_join(inputs, axis, keepdims, separator)
     t = _strings(inputs, "reduce_join")
     shape = tuple(t._h.shape)
     sep = _hs.as_bytes(separator, "reduce_join")
@@ -157,6 +189,7 @@ def _per_element(v, n: int, shape: tuple, op: str, what: str) -> list:
     return vals
 
 
+@_ragged_elementwise
 def substr(input, pos, len, unit: str = "BYTE", name=None) -> Tensor:
     """Substrings from ``pos`` (negative: from the end) of up to ``len`` bytes or characters."""
     t = _strings(input, "substr")
@@ -191,12 +224,14 @@ def _compile(pattern, op: str):
         raise InvalidArgumentError(f"{op}: invalid pattern {pat!r}: {e}") from None
 
 
+@_ragged_elementwise
 def regex_full_match(input, pattern, name=None) -> Tensor:
     """bool: whether each whole string matches ``pattern`` (Python ``re`` syntax, RE2's common subset)."""
     rx = _compile(pattern, "regex_full_match")
     return _map(input, "regex_full_match", lambda v: rx.fullmatch(v) is not None, D.bool_)
 
 
+@_ragged_elementwise
 def regex_replace(input, pattern, rewrite, replace_global: bool = True, name=None) -> Tensor:
     """Replace matches of ``pattern`` with ``rewrite`` (``\\1`` groups, ``\\0`` the whole match)."""
     rx = _compile(pattern, "regex_replace")
@@ -205,6 +240,7 @@ def regex_replace(input, pattern, rewrite, replace_global: bool = True, name=Non
     return _map(input, "regex_replace", lambda v: rx.sub(rw, v, count=count))
 
 
+@_ragged_elementwise
 def to_number(string_tensor, out_type=D.float32, name=None) -> Tensor:
     """Parse each string as a number of ``out_type`` (float32/float64/int32/int64)."""
     dt = D.as_dtype(out_type)
@@ -225,6 +261,7 @@ def to_number(string_tensor, out_type=D.float32, name=None) -> Tensor:
     return _map(string_tensor, "to_number", parse, dt)
 
 
+@_ragged_elementwise
 def as_string(input, precision: int = -1, scientific: bool = False, shortest: bool = False,
               width: int = -1, fill: str = "", name=None) -> Tensor:
     """Numbers and bools as strings, formatted as TF's printf-style ``AsString``."""
@@ -260,12 +297,14 @@ def _buckets(num_buckets, op: str) -> int:
     return n
 
 
+@_ragged_elementwise
 def to_hash_bucket_fast(input, num_buckets: int, name=None) -> Tensor:
     """int64 ``Fingerprint64(s) % num_buckets`` (FarmHash, as TF: stable across runs)."""
     n = _buckets(num_buckets, "to_hash_bucket_fast")
     return _map(input, "to_hash_bucket_fast", lambda v: fingerprint64(v) % n, D.int64)
 
 
+@_ragged_elementwise
 def to_hash_bucket_strong(input, num_buckets: int, key, name=None) -> Tensor:
     """int64 ``SipHash-2-4(key, s) % num_buckets``; ``key`` is two uint64 integers."""
     n = _buckets(num_buckets, "to_hash_bucket_strong")
@@ -274,3 +313,26 @@ def to_hash_bucket_strong(input, num_buckets: int, key, name=None) -> Tensor:
         raise InvalidArgumentError(f"to_hash_bucket_strong: key must have 2 elements, got {_len(k)}")
     k0, k1 = (x & ((1 << 64) - 1) for x in k)
     return _map(input, "to_hash_bucket_strong", lambda v: siphash24(k0, k1, v) % n, D.int64)
+
+
+def _ragged_reduce_join(rt: RaggedTensor, axis, keepdims: bool, separator: str):
+    """reduce_join over the innermost (ragged) axis of a RaggedTensor of strings."""
+    rank = rt.shape.rank
+    if axis is None or (axis if isinstance(axis, int) else -99) not in (-1, rank - 1) or \
+            len(rt.flat_values._h.shape) != 1:
+        raise UnimplementedError("reduce_join: on a RaggedTensor only axis=-1 (the innermost ragged axis) "
+                                 "is supported")
+    if isinstance(rt.values, RaggedTensor):
+        return rt.with_values(_ragged_reduce_join(rt.values, -1, keepdims, separator))
+    t = _strings(rt.values, "reduce_join")
+    sep = _hs.as_bytes(separator, "reduce_join")
+    flat = t._h.flat
+    vals = [sep.join(flat[a:b]) for a, b in zip(rt._s, rt._s[1:])]
+    return _out(vals, (len(vals), 1) if keepdims else (len(vals),), D.string, t)
+
+
+from .ragged_ops import bytes_split, format, ngrams, split  # noqa: E402
+from .unicode import (  # noqa: E402
+    unicode_decode, unicode_decode_with_offsets, unicode_encode, unicode_split, unicode_split_with_offsets,
+    unicode_transcode,
+)
