@@ -22,7 +22,7 @@ from ..saving import register
 from .layer import Layer
 
 _MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
-_DROP = -1  # an index the encoders skip (mask tokens outside "int" mode)
+_DROP = None  # the index the encoders skip (mask tokens outside "int" mode)
 
 
 # -- inputs and outputs -------------------------------------------------------------------------
@@ -47,7 +47,7 @@ def encode_rows(rows: list, mode: str, depth: int, op: str, weights: list | None
     for r, row in enumerate(rows):
         base = r * depth
         for j, v in enumerate(row):
-            if v == _DROP:
+            if v is _DROP:
                 continue
             if not 0 <= v < depth:
                 raise InvalidArgumentError(f"{op}: input value {v} is out of range for {depth} tokens "
@@ -114,6 +114,7 @@ class IndexLookup(Layer):
     (the mask slot only in ``"int"`` mode)."""
 
     _vocab_dtype = D.string
+    _eager_only = True  # host tables: fit/predict run the steps eagerly (trainer._step_function)
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=None, vocabulary=None,
                  idf_weights=None, invert=False, output_mode="int", sparse=False, pad_to_max_tokens=False,
@@ -508,6 +509,8 @@ class Hashing(Layer):
     """Values to ``num_bins`` bins by TF's FarmHash Fingerprint64 of their string form
     (SipHash with ``salt``); ``mask_value`` takes bin 0 and the rest hash into the others."""
 
+    _eager_only = True
+
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False, **kwargs):
         if kwargs.get("dtype") is None:
             kwargs["dtype"] = "int64" if output_mode == "int" else "float32"
@@ -576,6 +579,8 @@ class Hashing(Layer):
 class CategoryEncoding(Layer):
     """Integer features in ``[0, num_tokens)`` as one-hot / multi-hot / count vectors; ``count``
     mode takes per-value ``count_weights``. An out-of-range value is an error."""
+
+    _eager_only = True
 
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
         super().__init__(**kwargs)

@@ -50,6 +50,8 @@ class TextVectorization(Layer):
     the vocabulary (``"multi_hot"``, ``"count"``, ``"tf_idf"``). Learn the vocabulary with
     ``adapt`` or pass ``vocabulary=``; index 0 is the padding/mask token ``""``, 1 is ``[UNK]``."""
 
+    _eager_only = True
+
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation", split="whitespace",
                  ngrams=None, output_mode="int", output_sequence_length=None, pad_to_max_tokens=False,
                  vocabulary=None, idf_weights=None, sparse=False, ragged=False, encoding="utf-8", name=None,
