@@ -31,6 +31,7 @@ from .ops.reduce import (  # noqa: F401
     reduce_min, reduce_prod, reduce_sum,
 )
 from . import config, linalg, math, nn, random  # noqa: E402,F401
+from . import audio, bitwise  # noqa: E402,F401  (tf.audio, tf.bitwise)
 from . import strings  # noqa: E402,F401  (tf.strings; the tf.string dtype below)
 from . import ragged, sparse  # noqa: E402,F401  (tf.ragged, tf.sparse)
 from .ragged import RaggedTensor, RaggedTensorSpec  # noqa: E402,F401

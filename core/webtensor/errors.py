@@ -25,6 +25,14 @@ class UnimplementedError(OpError):
     pass
 
 
+class AlreadyExistsError(OpError):
+    pass
+
+
+class PermissionDeniedError(OpError):
+    pass
+
+
 class ResourceExhaustedError(OpError):
     pass
 
