@@ -322,6 +322,10 @@ def boolean_mask(tensor, mask, axis=None, name=None):
     mk = _tensor(mask, "boolean_mask", D.bool_)
     if mk._dtype is not D.bool_:
         raise InvalidArgumentError(f"boolean_mask: mask must be bool, got {mk._dtype.name}")
+    if not isinstance(tensor, RaggedTensor):  # tf.ragged.boolean_mask of dense data: ragged rows
+        if len(mk._h.shape) == 1:
+            return A.boolean_mask(tensor, mk)
+        tensor = RaggedTensor.from_tensor(_tensor(tensor, "boolean_mask"), ragged_rank=len(mk._h.shape) - 1)
     if len(mk._h.shape) == 1:
         keep = A._host_flat(mk)
         if len(keep) != tensor.nrows_int():
