@@ -71,7 +71,36 @@ def _get_memory_info(device: str) -> dict:
     return {"current": m["live_bytes"], "peak": m["peak_bytes"]}
 
 
+def _counting_backend(device, op: str):
+    from .placement import backend_for_device
+
+    if device is None:
+        be = backends.default()
+    elif device in backends._FACTORIES:  # a backend by name: "numpy", "wasm", "gpu"
+        be = backends.get(device)
+    else:
+        be = backend_for_device(device)
+    if not hasattr(be, "kernel_count"):
+        raise ValueError(f"{op}: backend {be.name!r} of device {device!r} keeps no kernel count")
+    return be
+
+
+def get_kernel_count(device: str | None = None) -> int:
+    """Kernels this device's backend has run since the last reset (docs/tf-function.md):
+    numpy primitive calls, wasm kernel calls, GPU compute dispatches. ``None``: the default
+    backend; a device string ("/GPU:0") or a backend name ("wasm"). Counts are per backend
+    instance and not thread-local."""
+    return _counting_backend(device, "get_kernel_count").kernel_count
+
+
+def reset_kernel_count(device: str | None = None) -> None:
+    """Set the device's kernel count back to 0."""
+    _counting_backend(device, "reset_kernel_count").kernel_count = 0
+
+
 experimental = types.SimpleNamespace(
+    get_kernel_count=get_kernel_count,
+    reset_kernel_count=reset_kernel_count,
     get_device_details=_get_device_details,
     get_memory_info=_get_memory_info,
     set_memory_growth=_set_memory_growth,

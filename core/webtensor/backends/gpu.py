@@ -155,7 +155,7 @@ class GPUBackend:
         self._params = bytearray(SLOT * SLOTS)
         self._pbuf = self.dev.create_buffer(SLOT * SLOTS, "uniform")
         self._slot = 0
-        self.dispatches = 0
+        self.kernel_count = 0  # compute passes dispatched (tf.config.experimental.get_kernel_count)
         self._dummy = self.pool.take(16)
 
     def __repr__(self):
@@ -193,7 +193,7 @@ class GPUBackend:
             binds.append((b.raw, 0, nbytes))
         self.dev.dispatch(pipe, binds, groups)
         self.pool.pending = True
-        self.dispatches += 1
+        self.kernel_count += 1
         self._slot += 1
         if self._slot == SLOTS:
             self.flush()

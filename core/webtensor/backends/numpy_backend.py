@@ -187,6 +187,8 @@ class NumpyBackend:
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
     fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update"))
+    kernel_count = 0
+    """Primitive calls other than write/read (tf.config.experimental.get_kernel_count)."""
 
     def __init__(self):
         self._blas = _BlasThreads()
@@ -222,6 +224,7 @@ class NumpyBackend:
 
     # -- elementwise --
     def unary(self, op, x):  # the hot paths catch MemoryError inline (no wrapper frame)
+        self.kernel_count += 1
         f, warns = UNARY[op]
         try:
             if warns:
@@ -232,6 +235,7 @@ class NumpyBackend:
             raise _exhausted(op, (x,), e) from None
 
     def binary(self, op, x, y):
+        self.kernel_count += 1
         f, warns = BINARY[op]
         try:
             if warns:
@@ -496,9 +500,11 @@ def _exhausted(name: str, args, e: MemoryError) -> ResourceExhaustedError:
                                   f"({operands}): {e}")
 
 
-def _no_bare_memory_error(method):
+def _no_bare_memory_error(method, counted=True):
     @functools.wraps(method)
     def run(self, *args, **kwargs):
+        if counted:
+            self.kernel_count += 1
         try:
             return method(self, *args, **kwargs)
         except MemoryError as e:
@@ -508,4 +514,4 @@ def _no_bare_memory_error(method):
 
 for _name, _fn in list(vars(NumpyBackend).items()):
     if isinstance(_fn, type(_describe)) and not _name.startswith("_") and _name not in ("unary", "binary"):
-        setattr(NumpyBackend, _name, _no_bare_memory_error(_fn))
+        setattr(NumpyBackend, _name, _no_bare_memory_error(_fn, _name not in ("write", "read")))

@@ -133,6 +133,8 @@ class WasmBackend:
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
     fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update"))
+    kernel_count = 0
+    """Calls into the module's kernels (``_run``), for tf.config.experimental.get_kernel_count."""
 
     def __init__(self, wasm=None):
         self._rt = create(wasm)
@@ -172,6 +174,7 @@ class WasmBackend:
         raise InternalError(f"{op}: wasm kernel failed with code {code}")
 
     def _run(self, op: str, export: str, *args: int) -> int:
+        self.kernel_count += 1
         try:
             r = self._call(export, *args)
             if r == 0 and self._pending:  # out of memory: return queued blocks, try again

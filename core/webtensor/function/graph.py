@@ -108,9 +108,15 @@ class Graph:
     def get_operations(self) -> list:
         return [Operation(n) for n in self.nodes]
 
-    def as_dict(self) -> dict:
-        """The documented serialisable view (docs/tf-function.md)."""
-        return graph_dict(self)
+    def as_dict(self, optimized: bool = False) -> dict:
+        """The documented serialisable view (docs/tf-function.md); ``optimized``: after the
+        passes (pruned, merged, folded, ``fused`` nodes), as replay binds it."""
+        if not optimized:
+            return graph_dict(self)
+        from .passes import optimize
+
+        nodes, alias = optimize(self)
+        return graph_dict(self, nodes, alias)
 
 
 class Operation:
@@ -146,7 +152,9 @@ class _Tracer:
     name = "trace"
     device_type = "GPU"
     dtypes = frozenset(D.ALL)
-    fused = frozenset()
+    fused = frozenset(("softmax", "sparse_softmax_xent"))
+    """Recorded as nodes (reductions elementwise fusion cannot build); replay falls back to
+    their composition on a backend without them (``_bind_kernel``)."""
 
     def __init__(self):
         self.stack: list = []
@@ -204,6 +212,14 @@ class _Tracer:
 
     def cast(self, x, dtype):
         return self._emit("cast", {"dtype": dtype}, (x,), x.shape, dtype)
+
+    def softmax(self, x, axis):
+        return self._emit("softmax", {"axis": axis}, (x,), x.shape, x.dtype)
+
+    def sparse_softmax_xent(self, logits, labels):
+        g = self.graph
+        return tuple(g.add("sparse_softmax_xent", {}, [g.local(logits), g.local(labels)],
+                           [(logits.shape[:-1], logits.dtype), (logits.shape, logits.dtype)]))
 
     # reductions
     def reduce(self, op, x, axes, keepdims):
@@ -359,16 +375,18 @@ _CALLS = {
 }
 
 
-def graph_dict(g: Graph) -> dict:
-    """JSON-ready description of a graph (constants as hex bytes, variables by name)."""
+def graph_dict(g: Graph, nodes=None, alias=None) -> dict:
+    """JSON-ready description of a graph (constants as hex bytes, variables by name);
+    ``nodes``/``alias``: the passes' result instead of the traced nodes."""
     ids = {}
+    alias = alias or {}
 
     def ref(s):
-        return ids[id(s)]
+        return ids[id(alias.get(id(s), s))]
 
-    nodes = []
+    out = []
     outer = {id(ph): o.name for o, ph in g.captures}  # a capture names its enclosing graph's tensor
-    for n in g.nodes:
+    for n in g.nodes if nodes is None else nodes:
         for s in n.outputs:
             ids[id(s)] = s.name
         attrs = {"outer": outer[id(n.outputs[0])]} if n.type == "placeholder" and id(n.outputs[0]) in outer else {}
@@ -382,11 +400,11 @@ def graph_dict(g: Graph) -> dict:
             elif k in ("template", "stream", "labels"):
                 v = repr(v)
             attrs[k] = v
-        nodes.append({"name": n.name, "type": n.type, "attrs": attrs, "inputs": [ref(s) for s in n.inputs],
+        out.append({"name": n.name, "type": n.type, "attrs": attrs, "inputs": [ref(s) for s in n.inputs],
                       "outputs": [{"shape": list(s.shape), "dtype": s.dtype.name} for s in n.outputs],
                       "subgraphs": [graph_dict(sg) for sg in n.subgraphs]})
-    return {"version": 1, "name": g.name, "inputs": [ref(s) for s in g.inputs], "nodes": nodes,
-            "outputs": [ids.get(id(s), s.name) for s in g.outputs]}
+    return {"version": 1, "name": g.name, "inputs": [ref(s) for s in g.inputs], "nodes": out,
+            "outputs": [ids.get(id(alias.get(id(s), s)), s.name) for s in g.outputs]}
 
 
 # -- replay --------------------------------------------------------------------------------------
@@ -409,11 +427,13 @@ def _xfer(h, src, dst, dtype):
 
 
 class Program:
-    """A graph bound to one backend: constants materialised, a flat list of calls,
-    and the slots each call frees afterwards (intermediates die as soon as possible)."""
+    """A graph bound to one backend: the passes' node list (``passes.optimize``) with
+    constants materialised, a flat list of calls, and the slots each call frees
+    afterwards (intermediates die as soon as possible)."""
 
-    def __init__(self, g: Graph, be):
+    def __init__(self, g: Graph, be, fuse: bool = True):
         from .. import backends
+        from .passes import optimize
 
         self.be = be
         self.nslots = 0
@@ -421,8 +441,10 @@ class Program:
         self.in_slots = []
         self.consts = []
         steps = []
-        seen: dict = {}
-        nodes = live_nodes(g)
+        nodes, alias = optimize(g, fuse)
+
+        def sid(s):
+            return id(alias.get(id(s), s))
         for s in g.inputs:
             slot[id(s)] = self._new()
             home[id(s)] = be
@@ -430,21 +452,12 @@ class Program:
         for n in nodes:
             if n.type == "placeholder":
                 continue
-            nb = be if all(s.dtype in be.dtypes for s in n.outputs + n.inputs) else backends.cpu()
-            ins = tuple(slot[id(s)] for s in n.inputs)
-            key = _cse_key(n, ins)
-            if key is not None:
-                hit = seen.get(key)
-                if hit is not None:  # common subexpression: reuse the earlier node's results
-                    for s, (o, ob) in zip(n.outputs, hit):
-                        slot[id(s)], home[id(s)] = o, ob
-                    continue
-            movers = [(i, home[id(s)], s.dtype) for i, s in enumerate(n.inputs) if home[id(s)] is not nb]
+            nb = be if _fits(n, be) else backends.cpu()
+            ins = tuple(slot[sid(s)] for s in n.inputs)
+            movers = [(i, home[sid(s)], s.dtype) for i, s in enumerate(n.inputs) if home[sid(s)] is not nb]
             outs = tuple(self._new() for _ in n.outputs)
             for s, o in zip(n.outputs, outs):
                 slot[id(s)], home[id(s)] = o, nb
-            if key is not None:
-                seen[key] = [(o, nb) for o in outs]
             if n.type in CONSTANTS:
                 self.consts.append((outs[0], _source(n, nb)()))
                 continue
@@ -452,8 +465,9 @@ class Program:
             if movers:
                 fn = _with_moves(fn, movers, nb)
             steps.append([fn, ins, outs, ()])
-        self.out_slots = [slot[id(s)] for s in g.outputs]
-        self.out_homes = [home[id(s)] for s in g.outputs]
+        self.nodes = nodes
+        self.out_slots = [slot[sid(s)] for s in g.outputs]
+        self.out_homes = [home[sid(s)] for s in g.outputs]
         last = {}
         for k, st in enumerate(steps):
             for i in st[1]:
@@ -511,6 +525,18 @@ def _cse_key(n, ins):
     return key
 
 
+def _fits(n, be) -> bool:
+    """Whether every dtype the node touches is stored by ``be`` (else it runs on the CPU)."""
+    dts = be.dtypes
+    if not all(s.dtype in dts for s in n.outputs) or not all(s.dtype in dts for s in n.inputs):
+        return False
+    if n.type == "fused":
+        from .passes import program_dtypes
+
+        return program_dtypes(n.attrs["program"]) <= dts
+    return True
+
+
 def _with_moves(fn, movers, nb):
     def moved(*hs):
         hs = list(hs)
@@ -541,6 +567,10 @@ def _bind(n, be):
         if len(n.inputs) == 1 and not pre:
             return lambda x: meth(x, *post)
         return lambda *hs: meth(*pre, *hs, *post)
+    if t == "fused":
+        return _bind_fused(a["program"], n.outputs[0], be)
+    if t in _FUSED_KERNELS:
+        return _bind_kernel(n, be)
     if t == "concat":
         axis = a["axis"]
         return lambda *hs: be.concat(list(hs), axis)
@@ -558,6 +588,53 @@ def _bind(n, be):
     from . import nodes
 
     return nodes.bind(n, be)
+
+
+def _bind_fused(program, out, be):
+    """The backend's fused elementwise kernel when it takes this program, else the
+    instructions one primitive at a time (graphs stay portable)."""
+    from .passes import run_in_sequence
+
+    if "elementwise" in be.fused and be.fusable(program):
+        return functools.partial(be.fused_elementwise, program)
+    return lambda *hs: run_in_sequence(be, program, hs)
+
+
+_FUSED_KERNELS = frozenset(("softmax", "sparse_softmax_xent"))
+"""Optional backend kernels (``Backend.fused``) the tracer records as nodes; a backend
+without one runs the composition below."""
+
+
+def _bind_kernel(n, be):
+    t = n.type
+    if t in be.fused:
+        if t == "softmax":
+            axis = n.attrs["axis"]
+            return lambda x: be.softmax(x, axis)
+        return be.sparse_softmax_xent
+    if t == "softmax":
+        axis = n.attrs["axis"]
+        return lambda x: _softmax_seq(be, x, axis)
+    dt, ldt = n.inputs[0].dtype, n.inputs[1].dtype
+    return lambda x, lab: _xent_seq(be, x, lab, dt, ldt)
+
+
+def _softmax_seq(be, x, axis):
+    e = be.unary("exp", be.binary("sub", x, be.reduce("max", x, (axis,), True)))
+    return be.binary("div", e, be.reduce("sum", e, (axis,), True))
+
+
+def _xent_seq(be, x, lab, dt, ldt):
+    """(loss, backprop) as ops/nn.py composes them without the fused kernel."""
+    ax = len(x.shape) - 1
+    m = be.reduce("max", x, (ax,), True)
+    m = be.where(be.unary("isfinite", m), m, be.full((), 0, dt))
+    lse = be.binary("add", be.unary("log", be.reduce("sum", be.unary("exp", be.binary("sub", x, m)), (ax,), True)), m)
+    c = x.shape[-1]
+    hot = be.cast(be.binary("equal", be.reshape(lab, tuple(lab.shape) + (1,)), be.arange(0, 1, c, ldt)), dt)
+    picked = be.reduce("sum", be.binary("mul", x, hot), (ax,), True)
+    loss = be.reshape(be.binary("sub", lse, picked), tuple(x.shape[:-1]))
+    return loss, be.binary("sub", be.unary("exp", be.binary("sub", x, lse)), hot)
 
 
 def _random_step(a, be):

@@ -1,0 +1,228 @@
+"""Graph passes run before replay (docs/tf-function.md, "Passes and fusion").
+
+``optimize(g)`` gives the node list a ``Program`` binds: pruned, common subexpressions
+merged, constant-only values folded, and chains of elementwise nodes fused into one
+``fused`` node holding a small op program. The traced ``Graph`` itself is not changed
+(``get_operations`` shows what the user's code did); merged tensors are recorded in an
+alias map instead of rewriting node inputs, because cond/while nodes find their
+captures by identity.
+
+A fused program is a tuple of instructions ``(kind, attr, dtype, shape, args)``; the
+value of instruction j is register j, a flat array of the group's ``n`` elements:
+- ``("load", None, dtype, view, (k, as_shape))``: input k read as ``as_shape`` (a free
+  reshape) and broadcast to ``view`` (numpy's rules; ``prod(view) == n``);
+- ``("unary", op, ...)``, ``("binary", op, ...)``, ``("where", None, ...)``,
+  ``("cast", dtype, ...)`` with ``args`` the operand registers; ``shape`` is the node's
+  output shape. The last instruction is the result.
+"""
+from __future__ import annotations
+
+import collections
+
+from .. import dtypes as D
+from ..shape import prod
+from .graph import _FOLDABLE, CONSTANTS, SIDE_EFFECTS, Node, _bind, _cse_key, _source
+
+ELEMENTWISE = frozenset(("unary", "binary", "where", "cast"))
+FOLD_LIMIT = 4096
+"""Largest folded constant (elements): folding must not grow the graph's constants much."""
+
+
+def optimize(g, fuse: bool = True) -> tuple:
+    """(nodes, alias): the nodes to bind in order, and merged tensors (id -> kept Sym)."""
+    from .graph import live_nodes
+
+    alias: dict = {}
+    nodes = cse(live_nodes(g), alias)
+    nodes = fold_constants(nodes, alias)
+    nodes = prune(nodes, g, alias)
+    if fuse:
+        nodes = fuse_elementwise(nodes, g.outputs, alias)
+    return nodes, alias
+
+
+def _res(alias, s):
+    return alias.get(id(s), s)
+
+
+def cse(nodes: list, alias: dict) -> list:
+    """Nodes with equal type, attrs and (merged) inputs compute the same value: keep the
+    first (never random, variable reads or side effects; see ``graph._cse_key``)."""
+    seen, out = {}, []
+    for n in nodes:
+        key = _cse_key(n, tuple(id(_res(alias, s)) for s in n.inputs))
+        if key is not None:
+            hit = seen.get(key)
+            if hit is not None:
+                for s, h in zip(n.outputs, hit.outputs):
+                    alias[id(s)] = h
+                continue
+            seen[key] = n
+        out.append(n)
+    return out
+
+
+def fold_constants(nodes: list, alias: dict, limit: int = FOLD_LIMIT) -> list:
+    """A pure node whose inputs are all constants becomes a ``constant`` node, computed
+    once on the CPU backend (as TF's grappler folds on the host)."""
+    from .. import backends
+
+    be, vals, out = None, {}, []
+    for n in nodes:
+        ins = [_res(alias, s) for s in n.inputs]
+        if n.type in CONSTANTS:
+            vals[id(n.outputs[0])] = n
+        elif (n.type in _FOLDABLE and not n.subgraphs and len(n.outputs) == 1 and ins
+              and all(id(s) in vals for s in ins) and prod(n.outputs[0].shape) <= limit):
+            be = be or backends.cpu()
+            hs = [_value(vals, s, be) for s in ins]
+            h = _bind(n, be)(*hs)
+            o = n.outputs[0]
+            folded = Node(n.name, "constant", {"value": bytes(be.read(h)), "shape": tuple(o.shape),
+                                               "dtype": o.dtype}, ())
+            folded.outputs = n.outputs
+            vals[id(o)] = h
+            n = folded
+        out.append(n)
+    return out
+
+
+def _value(vals, s, be):
+    v = vals[id(s)]
+    if isinstance(v, Node):  # a source node: made on the CPU backend on first use
+        v = vals[id(s)] = _source(v, be)()
+    return v
+
+
+def prune(nodes: list, g, alias: dict) -> list:
+    """Drop nodes nothing needs any more (folding leaves constants unused)."""
+    need = {id(_res(alias, s)) for s in g.outputs}
+    effects = SIDE_EFFECTS - {"print", "assign_variable", "assert"} if g.pure else SIDE_EFFECTS
+    keep = []
+    for n in reversed(nodes):
+        if n.type in effects or n.type == "placeholder" or any(id(s) in need for s in n.outputs):
+            keep.append(n)
+            need.update(id(_res(alias, s)) for s in n.inputs)
+    keep.reverse()
+    return keep
+
+
+def fuse_elementwise(nodes: list, outputs: list, alias: dict) -> list:
+    """Maximal trees of unary/binary/where/cast nodes (with the reshapes and broadcasts
+    between them) whose inner values have one consumer become one ``fused`` node."""
+    producer = {id(s): n for n in nodes for s in n.outputs}
+    uses = collections.Counter(id(_res(alias, s)) for n in nodes for s in n.inputs)
+    uses.update(id(_res(alias, s)) for s in outputs)
+    taken: set = set()
+    fused_at: dict = {}
+    for n in reversed(nodes):
+        if id(n) in taken or n.type not in ELEMENTWISE:
+            continue
+        f = _Group(n, producer, uses, alias, taken).build()
+        if f is not None:
+            fused_at[id(n)] = f
+    out = []
+    for n in nodes:
+        if id(n) in fused_at:
+            out.append(fused_at[id(n)])
+        elif id(n) not in taken:
+            out.append(n)
+    return out
+
+
+class _Group:
+    """One fusion group grown from its root (the last node in trace order)."""
+
+    def __init__(self, root, producer, uses, alias, taken):
+        self.root, self.producer, self.uses, self.alias, self.taken = root, producer, uses, alias, taken
+        self.n = prod(root.outputs[0].shape)
+        self.members: list = []
+        self.program: list = []
+        self.inputs: list = []
+        self.loads: dict = {}
+
+    def _inner(self, s):
+        """The producer of s when it can join the group (one consumer, n elements)."""
+        p = self.producer.get(id(s))
+        if (p is None or id(p) in self.taken or self.uses[id(s)] != 1 or len(p.outputs) != 1
+                or prod(s.shape) != self.n):
+            return None
+        return p if p.type in ELEMENTWISE or p.type in ("reshape", "broadcast_to") else None
+
+    def build(self):
+        r = self.root
+        self.taken.add(id(r))
+        self.members.append(r)
+        self._compute(r)
+        if len(self.members) < 2:
+            self.taken.discard(id(r))  # stays the node it is
+            return None
+        o = r.outputs[0]
+        node = Node(r.name, "fused", {"program": tuple(self.program)}, self.inputs)
+        node.outputs = [o]
+        return node
+
+    def _compute(self, n) -> int:
+        shape = tuple(n.outputs[0].shape)
+        args = tuple(self._operand(s, shape) for s in n.inputs)
+        attr = n.attrs.get("op") if n.type in ("unary", "binary") else (
+            n.attrs["dtype"].name if n.type == "cast" else None)
+        self.program.append((n.type, attr, n.outputs[0].dtype.name, shape, args))
+        return len(self.program) - 1
+
+    def _operand(self, s, view, as_shape=None) -> int:
+        s = _res(self.alias, s)
+        p = self._inner(s)
+        if p is not None:
+            self.taken.add(id(p))
+            self.members.append(p)
+            if p.type in ELEMENTWISE:
+                return self._compute(p)
+            if p.type == "reshape":
+                return self._operand(p.inputs[0], view, tuple(p.outputs[0].shape))
+            src = _res(self.alias, p.inputs[0])  # broadcast_to: a broadcasting load of its input
+            return self._load(src, tuple(src.shape), tuple(p.outputs[0].shape))
+        return self._load(s, as_shape or tuple(s.shape), view)
+
+    def _load(self, s, as_shape, view) -> int:
+        k = next((i for i, t in enumerate(self.inputs) if t is s), None)
+        if k is None:
+            self.inputs.append(s)
+            k = len(self.inputs) - 1
+        key = (k, as_shape, view)
+        reg = self.loads.get(key)
+        if reg is None:
+            self.program.append(("load", None, s.dtype.name, view, (k, as_shape)))
+            reg = self.loads[key] = len(self.program) - 1
+        return reg
+
+
+def program_dtypes(program) -> set:
+    return {D.as_dtype(ins[2]) for ins in program}
+
+
+def run_in_sequence(be, program, hs):
+    """The fallback: the program's instructions as ordinary primitive calls on ``be``
+    (for a backend without a fused kernel, or dtypes its kernel does not take)."""
+    regs = []
+    for kind, attr, _dt, shape, args in program:
+        if kind == "load":
+            k, as_shape = args
+            h = hs[k]
+            if tuple(h.shape) != as_shape:
+                h = be.reshape(h, as_shape)
+            if prod(as_shape) != prod(shape):
+                h = be.broadcast_to(h, shape)
+            regs.append(h)
+            continue
+        ops = [regs[a] if tuple(regs[a].shape) == shape or prod(regs[a].shape) != prod(shape)
+               else be.reshape(regs[a], shape) for a in args]
+        if kind == "unary":
+            regs.append(be.unary(attr, ops[0]))
+        elif kind == "binary":
+            regs.append(be.binary(attr, ops[0], ops[1]))
+        elif kind == "where":
+            regs.append(be.where(ops[0], ops[1], ops[2]))
+        else:
+            regs.append(be.cast(ops[0], D.as_dtype(attr)))
+    return regs[-1]
