@@ -23,6 +23,9 @@ from .preprocessing import CenterCrop, Discretization, Normalization, RandomFlip
 from .category_layers import CategoryEncoding, Hashing, IntegerLookup, StringLookup  # noqa: F401
 from .text_vectorization import TextVectorization  # noqa: F401
 from .lambda_layer import Lambda  # noqa: F401
+from .image_preprocessing import (  # noqa: F401
+    RandomBrightness, RandomContrast, RandomCrop, RandomRotation, RandomTranslation, RandomZoom, Resizing,
+)
 
 Convolution1D, Convolution2D, Conv2DTranspose = Conv1D, Conv2D, Conv2DTranspose
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D

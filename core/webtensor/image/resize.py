@@ -1,0 +1,263 @@
+"""``tf.image.resize``: TF 2's resize methods as two separable weight matrices.
+
+Every TF method is linear and separable: ``out = Wy @ image @ Wx^T`` per channel, with
+``Wy`` (new_h x h) and ``Wx`` (new_w x w) built on the host in Python from TF's own
+sampling rules (half-pixel centres, the Keys cubic table, area overlaps, the
+scale-and-translate kernels for antialiasing), then applied with two ``matmul``s, so it
+runs, and differentiates, on every backend.
+"""
+from __future__ import annotations
+
+import math
+
+from .. import dtypes as D
+from ..ops import array as A
+from ..ops import math as M
+from ..ops.linalg import matmul
+from ..tensor import constant, convert
+
+
+class ResizeMethod:
+    BILINEAR = "bilinear"
+    NEAREST_NEIGHBOR = "nearest"
+    BICUBIC = "bicubic"
+    AREA = "area"
+    LANCZOS3 = "lanczos3"
+    LANCZOS5 = "lanczos5"
+    GAUSSIAN = "gaussian"
+    MITCHELLCUBIC = "mitchellcubic"
+
+
+# -- one axis: (out_size x in_size) weights --------------------------------------------------------
+
+def _f32(x: float) -> float:
+    """Round to float32, as TF's kernels compute sampling positions in float."""
+    import struct
+
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def _linear(in_size: int, out_size: int) -> list:
+    scale = _f32(in_size / out_size)
+    rows = []
+    for o in range(out_size):
+        x = _f32((o + 0.5) * scale - 0.5)
+        lo_f = math.floor(x)
+        lo, hi = max(lo_f, 0), min(math.ceil(x), in_size - 1)
+        t = x - lo_f
+        row = [0.0] * in_size
+        row[lo] += 1.0 - t
+        row[hi] += t
+        rows.append(row)
+    return rows
+
+
+def _nearest(in_size: int, out_size: int) -> list:
+    scale = _f32(in_size / out_size)
+    rows = []
+    for o in range(out_size):
+        i = max(0, min(math.floor(_f32((o + 0.5) * scale)), in_size - 1))
+        row = [0.0] * in_size
+        row[i] = 1.0
+        rows.append(row)
+    return rows
+
+
+_TABLE = 1024
+
+
+def _keys_table(a: float = -0.5) -> list:
+    table = []
+    for i in range(_TABLE + 1):
+        x = i / _TABLE
+        w0 = ((a + 2) * x - (a + 3)) * x * x + 1
+        x += 1.0
+        w1 = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        table += [_f32(w0), _f32(w1)]
+    return table
+
+
+def _cubic(in_size: int, out_size: int) -> list:
+    """TF's ResizeBicubic with half-pixel centres: Keys a=-0.5 from a 1024-entry table; taps
+    outside the image get weight 0 and the rest are renormalised."""
+    table = _keys_table()
+    scale = _f32(in_size / out_size)
+    rows = []
+    for o in range(out_size):
+        x = _f32((o + 0.5) * scale - 0.5)
+        loc = math.floor(x)
+        off = int(round((x - loc) * _TABLE))  # lrintf: ties never matter at these sizes
+        taps = [(loc - 1, table[off * 2 + 1]), (loc, table[off * 2]),
+                (loc + 1, table[(_TABLE - off) * 2]), (loc + 2, table[(_TABLE - off) * 2 + 1])]
+        row = [0.0] * in_size
+        kept = [(i, w) for i, w in taps if 0 <= i < in_size]
+        total = sum(w for _, w in kept)
+        for i, w in kept:
+            row[i] += w / total if abs(total) > 1e-30 else w
+        rows.append(row)
+    return rows
+
+
+def _area(in_size: int, out_size: int) -> list:
+    """TF's ResizeArea: each output averages the input cells it covers, by overlap."""
+    scale = _f32(in_size / out_size)
+    rows = []
+    for o in range(out_size):
+        lo, hi = o * scale, (o + 1) * scale
+        row = [0.0] * in_size
+        for i in range(math.floor(lo), math.ceil(hi)):
+            row[min(i, in_size - 1)] += (min(i + 1, hi) - max(i, lo)) / scale
+        rows.append(row)
+    return rows
+
+
+def _triangle(x):
+    return max(0.0, 1.0 - x)
+
+
+def _keys(x):
+    if x >= 2.0:
+        return 0.0
+    if x >= 1.0:
+        return ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0
+    return ((1.5 * x - 2.5) * x) * x + 1.0
+
+
+def _lanczos(radius):
+    def k(x):
+        if x > radius:
+            return 0.0
+        x *= math.pi
+        if x < 1e-3:
+            return 1.0
+        return radius * math.sin(x) * math.sin(x / radius) / (x * x)
+
+    return k
+
+
+def _gaussian(x, radius=1.5, sigma=0.5):
+    return 0.0 if x >= radius else math.exp(-x * x / (2.0 * sigma * sigma))
+
+
+def _mitchell(x):
+    if x >= 2.0:
+        return 0.0
+    if x >= 1.0:
+        return (((-7.0 / 18.0) * x + 2.0) * x - 10.0 / 3.0) * x + 16.0 / 9.0
+    return (((7.0 / 6.0) * x - 2.0) * x) * x + 8.0 / 9.0
+
+
+_KERNELS = {"triangle": (_triangle, 1.0), "keyscubic": (_keys, 2.0), "lanczos3": (_lanczos(3.0), 3.0),
+            "lanczos5": (_lanczos(5.0), 5.0), "gaussian": (_gaussian, 1.5), "mitchellcubic": (_mitchell, 2.0)}
+
+
+def _scale_translate(in_size: int, out_size: int, kernel: str, antialias: bool) -> list:
+    """TF's ScaleAndTranslate spans (translation 0): kernel widened by 1/scale when antialiasing
+    a downscale, taps clipped to the image, weights normalised to sum 1."""
+    fn, radius = _KERNELS[kernel]
+    inv_scale = 1.0 / _f32(out_size / in_size)
+    kscale = max(inv_scale, 1.0) if antialias else 1.0
+    rows = []
+    for o in range(out_size):
+        row = [0.0] * in_size
+        sample = (o + 0.5) * inv_scale
+        if 0 <= sample <= in_size:
+            start = min(max(math.ceil(sample - radius * kscale - 0.5), 0), in_size - 1)
+            end = min(max(math.floor(sample + radius * kscale - 0.5), 0), in_size - 1) + 1
+            ws = [fn(abs((j + 0.5 - sample) / kscale)) for j in range(start, end)]
+            total = sum(ws)
+            if abs(total) > 1e-30:
+                for j, w in zip(range(start, end), ws):
+                    row[j] = w / total
+        rows.append(row)
+    return rows
+
+
+def axis_weights(in_size: int, out_size: int, method: str, antialias: bool = False) -> list:
+    """The ``out_size x in_size`` matrix resizing one axis the way ``tf.image.resize`` does."""
+    if method == "bilinear":
+        return _scale_translate(in_size, out_size, "triangle", True) if antialias else _linear(in_size, out_size)
+    if method == "bicubic":
+        return _scale_translate(in_size, out_size, "keyscubic", True) if antialias else _cubic(in_size, out_size)
+    if method == "nearest":
+        return _nearest(in_size, out_size)
+    if method == "area":
+        return _area(in_size, out_size)
+    if method in _KERNELS:
+        return _scale_translate(in_size, out_size, method, antialias)
+    raise ValueError(f"tf.image.resize: unknown method {method!r}; expected one of bilinear, nearest, "
+                     f"bicubic, area, lanczos3, lanczos5, gaussian, mitchellcubic")
+
+
+# -- the op ---------------------------------------------------------------------------------------
+
+def _size(size) -> tuple:
+    if hasattr(size, "numpy") or hasattr(size, "tolist"):
+        size = size.tolist() if hasattr(size, "tolist") else size.numpy().tolist()
+    size = tuple(int(s) for s in size)
+    if len(size) != 2 or min(size) <= 0:
+        raise ValueError(f"tf.image.resize: size must be 2 positive integers [new_height, new_width], got {size}")
+    return size
+
+
+def _as_batch(images):
+    x = images if hasattr(images, "_h") else convert(images)
+    rank = x.shape.rank
+    if rank not in (3, 4):
+        raise ValueError(f"tf.image: 'images' must have either 3 or 4 dimensions (got shape {list(x.shape)})")
+    return (x if rank == 4 else A.expand_dims(x, 0)), rank == 3
+
+
+def resize(images, size, method: str = ResizeMethod.BILINEAR, preserve_aspect_ratio: bool = False,
+           antialias: bool = False, name=None):
+    """``tf.image.resize``: ``[batch,] height, width, channels`` to ``size``; float32 out, except
+    ``nearest`` which keeps the input dtype (TF's rule)."""
+    x, single = _as_batch(images)
+    method = getattr(method, "value", method)
+    method = str(method).lower()
+    _, h, w, _ = x.shape.as_list()
+    new_h, new_w = _size(size)
+    if preserve_aspect_ratio:
+        scale = min(new_h / h, new_w / w)
+        new_h, new_w = max(int(round(h * scale)), 1), max(int(round(w * scale)), 1)
+    if (new_h, new_w) == (h, w):
+        return images if hasattr(images, "_h") else (A.squeeze(x, 0) if single else x)  # TF returns the input
+    wy = axis_weights(h, new_h, method, antialias)
+    wx = axis_weights(w, new_w, method, antialias)
+    if method == "nearest":
+        out = _pick(x, wy, wx)
+    else:
+        xf = x if x.dtype is D.float32 else M.cast(x, D.float32)
+        out = _apply(xf, wy, wx)
+    return A.squeeze(out, 0) if single else out
+
+
+def _apply(x, wy, wx):
+    """``Wy @ x @ Wx^T`` over the height and width axes of ``(b, h, w, c)``."""
+    t = A.transpose(x, (0, 3, 1, 2))                      # b c h w
+    t = matmul(constant(wy, D.float32), t)                # b c H w
+    t = matmul(t, constant(wx, D.float32), transpose_b=True)  # b c H W
+    return A.transpose(t, (0, 2, 3, 1))
+
+
+def _pick(x, wy, wx):
+    """Nearest neighbour as two gathers (exact for every dtype)."""
+    rows = [r.index(1.0) for r in wy]
+    cols = [r.index(1.0) for r in wx]
+    return A.gather(A.gather(x, constant(rows, D.int32), axis=1), constant(cols, D.int32), axis=2)
+
+
+def resize_with_pad(image, target_height: int, target_width: int, method: str = ResizeMethod.BILINEAR,
+                    antialias: bool = False):
+    """Resize keeping the aspect ratio, then zero-pad (centred) to the target size."""
+    from .ops import pad_to_bounding_box
+
+    x, single = _as_batch(image)
+    _, h, w, _ = x.shape.as_list()
+    ratio = max(w / target_width, h / target_height)
+    rh, rw = int(math.floor(h / ratio)), int(math.floor(w / ratio))
+    resized = resize(x, (rh, rw), method=method, antialias=antialias)
+    pad_h = max(0, int(math.floor((target_height - h / ratio) / 2)))
+    pad_w = max(0, int(math.floor((target_width - w / ratio) / 2)))
+    out = pad_to_bounding_box(resized, pad_h, pad_w, target_height, target_width)
+    return A.squeeze(out, 0) if single else out
