@@ -25,22 +25,13 @@ def encode(g: Graph, var_key) -> dict:
             names[id(s)] = f"{n.name}:{s.index}"
         attrs = {k: _attr(n.type, k, v, var_key) for k, v in n.attrs.items()}
         if n.type == "placeholder" and n.attrs.get("capture"):
-            attrs["input"] = _capture_input(g, n)
+            attrs["outer"] = next(o for o, p in g.captures if p is n.outputs[0]).name
         nodes.append({"name": n.name, "type": n.type, "attrs": attrs,
                       "inputs": [names[id(s)] for s in n.inputs],
                       "outputs": [{"shape": list(s.shape), "dtype": s.dtype.name} for s in n.outputs],
                       "subgraphs": [encode(sg, var_key) for sg in n.subgraphs]})
     return {"version": 1, "name": g.name, "inputs": [names[id(s)] for s in g.inputs],
             "outputs": [names[id(s)] for s in g.outputs], "nodes": nodes}
-
-
-def _capture_input(g: Graph, n) -> int:
-    """Index of the captured outer tensor among the enclosing cond/while node's inputs."""
-    ph = n.outputs[0]
-    outer = next(o for o, p in g.captures if p is ph)
-    node = next(m for m in g.parent.nodes if any(sg is g for sg in m.subgraphs))
-    first = 1 if node.type == "cond" else node.attrs["n_vars"]
-    return next(i for i in range(first, len(node.inputs)) if node.inputs[i] is outer)
 
 
 def _attr(t, k, v, var_key):
@@ -134,7 +125,7 @@ class Decoder:
         if t == "placeholder":
             outs = self._placeholder(g, attrs, ins, nd["outputs"], where, outer_inputs)
         elif t in ("cond", "while"):
-            outs = self._control(g, t, attrs, ins, nd.get("subgraphs", []), where, depth)
+            outs = self._control(g, t, attrs, ins, nd.get("subgraphs", []), where, depth, tensors)
         else:
             if nd.get("subgraphs"):
                 raise V.sm_fail(where, f"a {t} node has no subgraphs")
@@ -250,6 +241,10 @@ class Decoder:
             return [TRACER.pad(h[0], b["pads"], V.sm_number(a["value"], h[0].dtype, where, "pad value"))]
         if t == "broadcast_to":
             return [TRACER.broadcast_to(h[0], b["shape"])]
+        if t == "softmax":
+            return [TRACER.softmax(h[0], b["axis"])]
+        if t == "sparse_softmax_xent":
+            return list(TRACER.sparse_softmax_xent(h[0], h[1]))
         raise V.sm_fail(where, f"unknown node type {t[:30]!r}")  # pragma: no cover - _ARITY covers all
 
     def _placeholder(self, g, a, ins, declared, where, outer_inputs):
@@ -262,15 +257,19 @@ class Decoder:
         if not a:
             (s,) = g.add("placeholder", {}, (), [(shape, dt)], name="x")
             return [s]
-        if set(a) != {"capture", "input"} or a["capture"] is not True or outer_inputs is None:
+        if set(a) != {"capture", "outer"} or a["capture"] is not True or outer_inputs is None:
             raise V.sm_fail(where, "a placeholder's attrs are {} (an argument) or, in a subgraph, "
-                                   "{capture: true, input: index}")
-        outer, first = outer_inputs
-        k = a["input"]
-        if type(k) is not int or not first <= k < len(outer):
-            raise V.sm_fail(where, f"capture input {str(k)[:20]} is not an index in [{first}, {len(outer)})")
+                                   "{capture: true, outer: enclosing tensor name}")
+        node_inputs, first, outer_tensors = outer_inputs
+        o = outer_tensors.get(a["outer"]) if isinstance(a["outer"], str) else None
+        if o is None or not any(x is o for x in node_inputs[first:]):
+            raise V.sm_fail(where, f"capture of {str(a['outer'])[:60]!r}, which is not an input (from "
+                                   f"position {first}) of the enclosing {'cond' if first == 1 else 'while'} node")
+        if (tuple(o.shape), o.dtype) != (shape, dt):
+            raise V.sm_fail(where, f"capture is {_specs([(shape, dt)])} but {a['outer'][:60]!r} is "
+                                   f"{_specs([(tuple(o.shape), o.dtype)])}")
         (s,) = g.add("placeholder", {"capture": True}, (), [(shape, dt)], name="capture")
-        g.captures.append((outer[k], s))
+        g.captures.append((o, s))
         return [s]
 
     def _effect(self, g, t, a, ins, where):
@@ -298,7 +297,7 @@ class Decoder:
         g.add(t, attrs, ins, [], name="PrintV2" if t == "print" else "Assert")
         return []
 
-    def _control(self, g, t, a, ins, subs, where, depth):
+    def _control(self, g, t, a, ins, subs, where, depth, tensors):
         if len(subs) != 2:
             raise V.sm_fail(where, f"a {t} node has 2 subgraphs")
         if t == "cond":
@@ -312,7 +311,8 @@ class Decoder:
                 raise V.sm_fail(where, "while needs n_vars (an int <= its inputs) and maximum_iterations "
                                        "(null or an int >= 0)")
             first = nv
-        gs = [self.graph(sd, f"{where}.subgraphs[{k}]", g, (ins, first), nv, depth + 1) for k, sd in enumerate(subs)]
+        gs = [self.graph(sd, f"{where}.subgraphs[{k}]", g, (ins, first, tensors), nv, depth + 1)
+              for k, sd in enumerate(subs)]
         specs = [[(tuple(s.shape), s.dtype) for s in sg.outputs] for sg in gs]
         loop = [(tuple(s.shape), s.dtype) for s in ins[:nv]]
         if t == "cond":

@@ -516,7 +516,7 @@ _ARITY = {"unary": 1, "binary": 2, "where": 3, "cast": 1, "reduce": 1, "argreduc
           "matmul": 2, "conv2d": 2, "conv2d_input_grad": 2, "conv2d_filter_grad": 2, "pool2d": 1,
           "pool2d_grad": 2, "gather": 2, "scatter_add": 2, "reshape": 1, "transpose": 1, "slice": 1,
           "pad": 1, "broadcast_to": 1, "constant": 0, "full": 0, "arange": 0, "random": 0,
-          "read_variable": 0, "assign_variable": 1, "placeholder": 0}
+          "read_variable": 0, "assign_variable": 1, "placeholder": 0, "softmax": 1, "sparse_softmax_xent": 2}
 _FLOAT_ONLY = {"sqrt", "rsqrt", "reciprocal", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh",
                "sigmoid", "erf", "floor", "ceil", "round", "isnan", "isfinite"}
 _ANY_DTYPE_BINARY = {"equal", "not_equal"}
@@ -748,6 +748,15 @@ def sm_check_primitive(t: str, a: dict, ins: list, where: str) -> None:
         for p in pads:
             _ints(p, 2, where, "pads")
         sm_number(a.get("value"), dts[0], where, "pad value")
+    elif t == "softmax":
+        _axis(a.get("axis"), len(shapes[0]), where)
+        if dts[0].kind != "f":
+            raise sm_fail(where, "softmax needs a float input")
+    elif t == "sparse_softmax_xent":
+        if dts[0].kind != "f" or dts[1].name not in ("int32", "int64") or not shapes[0] or \
+                tuple(shapes[1]) != tuple(shapes[0][:-1]) or shapes[0][-1] == 0:
+            raise sm_fail(where, f"sparse_softmax_xent needs float logits [..., C>0] and int labels [...], "
+                                 f"got {list(shapes[0])} {dts[0].name} and {list(shapes[1])} {dts[1].name}")
     elif t == "broadcast_to":
         shape = sm_shape(a.get("shape"), where + " shape")
         if len(shape) < len(shapes[0]) or broadcast_shape(shapes[0], shape, "broadcast_to") != shape:

@@ -5,6 +5,8 @@
     POST /v1/models/{name}[/versions/{v}]:predict     {"instances": [...]} or {"inputs": ...}
     GET  /models.json                                 the gallery (what the page lists)
     GET  /models/{name}/{v}.safetensors               a version's file, for in-page inference
+    GET  /models/{name}/{v}/saved_model.json          a SavedModel version's graph (and its
+         /models/{name}/{v}/variables.safetensors     weights), for the page runtime
     POST /models/{name}                               a new version (body: the file); 201, only
                                                       with --allow-uploads (see ``check_upload``)
     GET  /...                                         the files the site build wrote into --app
@@ -125,20 +127,26 @@ def parse_predict(body: bytes, servable, max_rows: int = MAX_ROWS) -> tuple:
         req = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise RequestError(f"JSON Parse error: {e}") from None
+    servable = _signature(req, servable)
     columns, rows = _columns(req, servable)
     for name, col in columns.items():
         if isinstance(col, list) and len(col) > max_rows:
             raise RequestError(f"input {name!r}: {len(col)} instances are over this server's limit of "
                                f"{max_rows} per request (--max-rows); split the request")
-    return columns, rows
+    return columns, rows, servable
+
+
+def _signature(req, servable):
+    """The servable of the request's ``signature_name`` (a SavedModel has several)."""
+    sig = req.get("signature_name", "serving_default") if isinstance(req, dict) else "serving_default"
+    if not isinstance(sig, str):
+        raise RequestError("signature_name must be a string")
+    return servable.signature(sig)
 
 
 def _columns(req, servable) -> tuple:
     if not isinstance(req, dict):
         raise RequestError("the request body must be a JSON object with \"instances\" or \"inputs\"")
-    sig = req.get("signature_name", "serving_default")
-    if sig not in ("serving_default", ""):
-        raise RequestError(f"Serving signature name: \"{sig}\" not found in signature def")
     if ("instances" in req) == ("inputs" in req):
         raise RequestError("the request must have exactly one of \"instances\" (row format) or "
                            "\"inputs\" (columnar format)")
@@ -282,7 +290,7 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
     async def predict(request: Request) -> Response:
         s = repo().get(request.path_params["name"], _version(request))
         body = await read_body(request, max_body)
-        columns, rows = await run_in_threadpool(parse_predict, body, s, max_rows)
+        columns, rows, s = await run_in_threadpool(parse_predict, body, s, max_rows)
         out = await asyncio.wrap_future(state["worker"].predict(s, columns))
         return _json(shape_predict(out, s, rows))
 
@@ -296,6 +304,16 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
             raise RequestError(f"no model file {request.path_params['name']}/{request.path_params['version']}", 404)
         return FileResponse(path, media_type="application/octet-stream",
                             headers={"Cache-Control": "no-cache"})
+
+    async def saved_model_file(request: Request) -> Response:
+        v = parse_version(request.path_params["version"])
+        path = repo().saved_model_file(request.path_params["name"], v, request.path_params["file"]) \
+            if v is not None else None
+        if path is None:
+            raise RequestError(f"no SavedModel file {request.path_params['name']}/{request.path_params['version']}/"
+                               f"{request.path_params['file']}", 404)
+        kind = "application/json" if path.suffix == ".json" else "application/octet-stream"
+        return FileResponse(path, media_type=kind, headers={"Cache-Control": "no-cache"})
 
     async def upload(request: Request) -> Response:
         check_upload(request, allow_upload, upload_token)
@@ -320,6 +338,7 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
         Route("/v1/models/{name}/versions/{version}", status, methods=["GET"]),
         Route("/models.json", gallery, methods=["GET"]),
         Route("/models/{name}/{version}.safetensors", model_file, methods=["GET"]),
+        Route("/models/{name}/{version}/{file}", saved_model_file, methods=["GET"]),
         Route("/models/{name}", upload, methods=["POST"]),
     ]
     if site is not None:

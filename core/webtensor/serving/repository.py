@@ -1,6 +1,7 @@
 """The model directory and hot swap.
 
-Layout (TF Serving's): ``{root}/{name}/{version}/model.safetensors``, versions are
+Layout (TF Serving's): ``{root}/{name}/{version}/model.safetensors`` or a SavedModel
+``{root}/{name}/{version}/saved_model.json`` + ``variables.safetensors``; versions are
 integers, the highest ``keep`` loadable versions of each model are served, and requests
 without a version get the highest. A poller rescans the directory; a new or changed
 version is loaded on the poller's thread (never on a predict worker, so a slow load
@@ -19,6 +20,8 @@ import secrets
 import threading
 from pathlib import Path
 
+from .saved import SAVED_MODEL_FILE, WEIGHTS_FILE
+from .saved import stamp as saved_stamp
 from .servable import RequestError, Servable, load_servable, load_webtensor
 
 MODEL_FILE = "model.safetensors"
@@ -51,6 +54,9 @@ def scan(root) -> dict:
             try:
                 st = (vdir / MODEL_FILE).stat()
             except OSError:
+                sm = saved_stamp(vdir)  # a SavedModel version: the folder is the SavedModel
+                if sm is not None:
+                    versions[v] = (str(vdir / SAVED_MODEL_FILE), sm)
                 continue
             versions[v] = (str(vdir / MODEL_FILE), (st.st_size, st.st_mtime_ns, st.st_ino))
         if versions:
@@ -120,15 +126,22 @@ class Repository:
         p = self.root / name / str(version) / MODEL_FILE
         return p if p.is_file() else None
 
+    def saved_model_file(self, name: str, version: int, file: str) -> Path | None:
+        """One of the two files of a SavedModel version on disk, or None."""
+        if not valid_name(name) or file not in (SAVED_MODEL_FILE, WEIGHTS_FILE):
+            return None
+        p = self.root / name / str(version) / file
+        return p if p.is_file() and saved_stamp(p.parent) is not None else None
+
     def models(self) -> list:
         """The gallery: every model with its serving versions described, newest first,
         then the other versions on disk (number, size, file URL)."""
         out, disk = [], scan(self.root)
         for name, state in sorted(self.snapshot.items()):
-            versions = [dict(s.describe(), url=f"models/{name}/{v}.safetensors")
+            versions = [dict(s.describe(), url=_url(name, v, s.path))
                         for v, s in sorted(state.serving.items(), reverse=True)]
-            versions += [{"version": str(v), "size": stamp[0], "url": f"models/{name}/{v}.safetensors"}
-                         for v, (_, stamp) in sorted(disk.get(name, {}).items(), reverse=True)
+            versions += [{"version": str(v), "size": stamp[0], "url": _url(name, v, path)}
+                         for v, (path, stamp) in sorted(disk.get(name, {}).items(), reverse=True)
                          if v not in state.serving]
             if state.serving:
                 out.append({"name": name, "versions": versions})
@@ -240,6 +253,13 @@ class Repository:
                                                Servable(name, version, str(path), model))
         self.refresh()
         return version
+
+
+def _url(name: str, version: int, path: str) -> str:
+    """Where the page fetches a version: its model file, or a SavedModel's graph file."""
+    if str(path).endswith(SAVED_MODEL_FILE):
+        return f"models/{name}/{version}/{SAVED_MODEL_FILE}"
+    return f"models/{name}/{version}.safetensors"
 
 
 def _listdir(folder: Path) -> list:

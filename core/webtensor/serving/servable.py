@@ -113,6 +113,12 @@ class Servable:
             outs = [out[k] for k in out]
         return {name: t.numpy().tolist() for name, t in zip(self.output_names, outs)}
 
+    def signature(self, name: str | None):
+        """The servable a request naming ``signature_name`` uses: a model file has one."""
+        if name not in ("serving_default", "", None):
+            raise RequestError(f"Serving signature name: \"{name}\" not found in signature def")
+        return self
+
     def describe(self) -> dict:
         """The gallery's view of this version (also written into static sites)."""
         return {"version": str(self.version), "size": self.size, "params": self.params,
@@ -145,6 +151,10 @@ def load_webtensor(source):
             raise ValueError(f"{source}: {e}") from None
 
 
-def load_servable(name: str, version: int, path: str) -> Servable:
-    """Load a version's model file (webtensor format only)."""
+def load_servable(name: str, version: int, path: str):
+    """Load a version: its model file (webtensor format only) or its SavedModel."""
+    from .saved import is_saved_model, load_saved_model_servable
+
+    if is_saved_model(path):
+        return load_saved_model_servable(name, version, path)
     return Servable(name, version, path, load_webtensor(path))
