@@ -42,10 +42,10 @@ class Collective:
         host, _, port = address.rpartition(":")
         try:
             dist.init_process_group("gloo", init_method=f"tcp://{host}:{port}", rank=rank, world_size=world_size,
-                                    timeout=datetime.timedelta(seconds=self.timeout))
+                                    timeout=datetime.timedelta(seconds=max(self.timeout, 60.0)))
         except Exception as e:
             raise CollectiveError(f"{self.where('init_process_group')}: could not join the group of {world_size} "
-                                  f"workers at {address} within {self.timeout:g}s: {e}") from None
+                                  f"workers at {address} within {max(self.timeout, 60.0):g}s: {e}") from None
 
     def where(self, op: str) -> str:
         return f"{op} on {self.task} (rank {self.rank} of {self.world_size}) at step {self.step}"

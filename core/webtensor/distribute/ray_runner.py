@@ -109,13 +109,18 @@ def run(fn=None, *, script: str | None = None, argv=(), args=(), kwargs=None, nu
 
 
 def _wait_all(ray, refs, places):
-    """None when every rank finished; (rank, pid, error) of the first worker process that died.
-    A Python exception raised by ``fn`` is re-raised as is (restarting would not help)."""
+    """None when every rank finished; else (rank, pid, error) of the failure to restart for: a worker
+    process that died, or (when no death shows up within a few seconds) a collective that failed
+    because of one. Any other Python exception raised by ``fn`` is re-raised as is."""
     from ray.exceptions import ActorDiedError, RayActorError, RayTaskError, WorkerCrashedError
 
-    pending = list(refs)
+    from .collective import CollectiveError
+
+    pending, broken = list(refs), None
     while pending:
-        done, pending = ray.wait(pending, num_returns=1)
+        done, pending = ray.wait(pending, num_returns=1, timeout=None if broken is None else 10.0)
+        if not done:
+            return broken
         rank = refs.index(done[0])
         try:
             ray.get(done[0])
@@ -123,5 +128,8 @@ def _wait_all(ray, refs, places):
             return rank, places[rank][2], str(e).splitlines()[0]
         except RayTaskError as e:
             cause = e.as_instanceof_cause() if hasattr(e, "as_instanceof_cause") else e
+            if isinstance(cause, CollectiveError) or "CollectiveError" in str(e).splitlines()[0]:
+                broken = broken or (rank, places[rank][2], str(cause).splitlines()[-1])
+                continue
             raise cause from None
-    return None
+    return broken
