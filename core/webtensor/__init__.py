@@ -11,6 +11,7 @@ from .dtypes import (  # noqa: F401
     DType, as_dtype, bool_ as bool, double, float16, float32, float64, half, int32, int64, uint8, uint32,
 )
 from .function import autograph, executing_eagerly, function, init_scope  # noqa: F401
+from .function.py_function import numpy_function, py_function  # noqa: F401
 from .shape import TensorShape  # noqa: F401
 from .spec import TensorSpec  # noqa: F401
 from .tensor import Tensor, Variable, constant, convert_to_tensor, is_tensor  # noqa: F401

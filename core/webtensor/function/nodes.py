@@ -1,4 +1,4 @@
-"""Binding of the structured nodes (print, cond, while) to a backend for replay."""
+"""Binding of the structured nodes (print, cond, while, py_function) to a backend for replay."""
 from __future__ import annotations
 
 from .graph import Program, read_bool
@@ -20,6 +20,10 @@ def bind(n, be):
         return _bind_cond(n, be)
     if n.type == "while":
         return _bind_while(n, be)
+    if n.type == "py_function":
+        from .py_function import bind as bind_py
+
+        return bind_py(n, be)
     raise ValueError(f"graph node {n.name!r}: unknown node type {n.type!r}")
 
 

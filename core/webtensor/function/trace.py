@@ -490,18 +490,23 @@ class Function:
         g = Graph(self._name)
         g.pure = self._pure
         hook = _Hook(self._name, allow)
+        g.examples = {}  # placeholder -> this call's argument (py_function's first run reads them)
         with tracing(g, hook):
             sym_flat = []
             names = _leaf_names(arguments)
             for v, nm in zip(flat, names):
                 if isinstance(v, T.Tensor):
                     s = g.placeholder(v._h.shape, v._dtype, name=nm)
+                    g.examples[id(s)] = v
                     sym_flat.append(T.wrap(s, v._dtype, TRACER))
                 else:
                     sym_flat.append(v)
             bound = nest.pack_sequence_as(list(arguments.values()), sym_flat)
             b = inspect.BoundArguments(self._sig, dict(zip(arguments.keys(), bound)))
-            out = self._converted()(*b.args, **b.kwargs)
+            try:
+                out = self._converted()(*b.args, **b.kwargs)
+            finally:
+                g.examples = {}  # the graph keeps no argument alive
             template, kinds = _outputs(g, out)
         return _Trace(g, template, kinds), hook.created
 
