@@ -1,7 +1,7 @@
 """``python -m webtensor``: command-line tools, one subcommand each.
 
     python -m webtensor export model.keras out.safetensors [--float16]
-    python -m webtensor inspect out.safetensors
+    python -m webtensor inspect out.safetensors      (or a SavedModel directory)
     python -m webtensor serve [--host 127.0.0.1] [--port 8000] [--models models/]
     python -m webtensor site models/digits.safetensors out/
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -39,6 +40,10 @@ def _count(shape) -> int:
 def _inspect(args) -> int:
     from .saving import safetensors, validate
 
+    if os.path.isdir(args.file) or os.path.basename(args.file) == "saved_model.json":
+        from .saved_model.inspect import show  # a SavedModel: its signatures, functions, variables
+
+        return show(args.file if os.path.isdir(args.file) else os.path.dirname(args.file) or ".")
     header = safetensors.read_header(args.file)
     meta = validate.model_metadata(header)
     fmt = header.metadata.get("format", "safetensors")
@@ -102,7 +107,8 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--float16", action="store_true", help="store weights as float16 (half the size)")
     e.add_argument("--no-optimizer", action="store_true", help="leave out optimizer state")
     e.set_defaults(run=_export)
-    i = sub.add_parser("inspect", help="layers, tensors, shapes, sizes and metadata of a file")
+    i = sub.add_parser("inspect", help="layers, tensors, shapes, sizes and metadata of a file; a "
+                                       "SavedModel directory's signatures, functions and variables")
     i.add_argument("file")
     i.set_defaults(run=_inspect)
     from .serving.cli import add_commands  # serve, site

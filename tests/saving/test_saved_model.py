@@ -319,3 +319,20 @@ def test_print_and_assert_round_trip(tmp_path, capsys):
     assert capsys.readouterr().err == "x is [1 2]\n"
     with pytest.raises(tf.errors.InvalidArgumentError):
         loaded.f(tf.constant([1.0, -2.0]))
+
+
+def test_inspect_shows_signatures(tmp_path, capsys):
+    from webtensor.__main__ import main
+
+    path = _saved(tmp_path)
+    capsys.readouterr()
+    assert main(["inspect", path]) == 0
+    out = capsys.readouterr().out
+    assert "signature_def['serving_default']:\n  inputs:\n    x: float32 (None, 3)\n  outputs:\n" \
+           "    output_0: float32 (None, 2)" in out
+    assert "__call__(x): " in out and "any batch size" in out
+    assert "  w: float32 (3, 2)" in out and "count: float32 () (not trainable)" in out
+    with open(os.path.join(path, "saved_model.json"), "a") as f:
+        f.write(" x")
+    assert main(["inspect", path]) == 1
+    assert "invalid SavedModel" in capsys.readouterr().err
