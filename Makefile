@@ -53,6 +53,7 @@ $(DIGITS): build/make_digits.py tests/digits.py | setup
 
 web: setup node_modules/.installed wasm $(DIGITS)
 	$(PY) build/make_site.py
+	$(PY) build/make_runtime.py
 
 ## test-browser: Debian's Chromium (Playwright) runs the site, and the core and Keras
 ## test files inside it with pytest in Pyodide, on WebGPU (SwiftShader) and on wasm

@@ -381,6 +381,17 @@ const RULES = {
     scalarValue(a, "value", w);
     return [{ shape: x.shape.map((d, i) => d + a.pads[i][0] + a.pads[i][1]), dtype: x.dtype }];
   },
+  softmax([x], a, w) {
+    want(x.dtype.kind === "f" && x.shape.length > 0, w, `softmax of ${x.dtype.name} [${x.shape}]`);
+    axis(a.axis, x.shape.length, w);
+    return [{ shape: x.shape, dtype: x.dtype }];
+  },
+  sparse_softmax_xent([x, lab], a, w) {
+    want(x.dtype.kind === "f" && x.shape.length > 0 && (lab.dtype === DTYPES.int32 || lab.dtype === DTYPES.int64), w,
+      `sparse_softmax_xent needs float logits and int32/int64 labels, got ${x.dtype.name} and ${lab.dtype.name}`);
+    want(sameShape(lab.shape, x.shape.slice(0, -1)), w, `labels [${lab.shape}] do not match logits [${x.shape}]`);
+    return [{ shape: lab.shape, dtype: x.dtype }, { shape: x.shape, dtype: x.dtype }];
+  },
   broadcast_to([x], a, w) {
     const shape = shapeOf(a.shape, w);
     want(shape.length >= x.shape.length && sameShape(broadcast(x.shape, shape, w), shape), w, `cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}`);
@@ -391,7 +402,7 @@ const RULES = {
 const ARITY = {
   constant: 0, full: 0, arange: 0, random: 0, unary: 1, binary: 2, where: 3, cast: 1, reduce: 1, argreduce: 1,
   scan: 1, matmul: 2, conv2d: 2, conv2d_input_grad: 2, conv2d_filter_grad: 2, pool2d: 1, pool2d_grad: 2,
-  gather: 2, scatter_add: 2, reshape: 1, transpose: 1, slice: 1, pad: 1, broadcast_to: 1,
+  gather: 2, scatter_add: 2, reshape: 1, softmax: 1, sparse_softmax_xent: 2, transpose: 1, slice: 1, pad: 1, broadcast_to: 1,
   read_variable: 0, assign_variable: 1, placeholder: 0,
 };
 export const NODE_TYPES = new Set([...Object.keys(ARITY), "concat", "print", "assert", "cond", "while"]);

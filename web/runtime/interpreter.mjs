@@ -122,6 +122,8 @@ export class Executable {
         case "concat": return [be.concat(ins, a.axis)];
         case "pad": return [be.pad(ins[0], a.pads, a.value)];
         case "broadcast_to": return [be.broadcast_to(ins[0], a.shape)];
+        case "softmax": return [be.softmax(ins[0], a.axis)];
+        case "sparse_softmax_xent": return be.sparse_softmax_xent(ins[0], ins[1]);
         case "read_variable": return [be.view(this._variable(a.variable, where).handle)];
         case "assign_variable": {
           const v = this._variable(a.variable, where), old = v.handle;

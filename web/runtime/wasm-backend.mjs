@@ -329,6 +329,25 @@ export class WasmBackend {
     return this._back(this._new(ptr, s, xs.dtype, `cum${op}`), x.dtype, temps);
   }
 
+  // -- fused kernels (softmax and sparse_softmax_xent are graph nodes; they equal their composition)
+  softmax(x, axis) {
+    const temps = [], xs = this._f32(x, temps), s = x.shape;
+    const ptr = this._run("softmax", "wt_softmax", xs.dtype.code, xs.ptr, prod(s.slice(0, axis)), s[axis], prod(s.slice(axis + 1)));
+    return this._back(this._new(ptr, s, xs.dtype, "softmax"), x.dtype, temps);
+  }
+
+  sparse_softmax_xent(logits, labels) {
+    const temps = [], xs = this._f32(logits, temps), lab = this._idx(labels, temps), n = logits.shape[logits.shape.length - 1];
+    const rows = n ? logits.size / n : 0;
+    const ptr = this._run("sparse_softmax_xent", "wt_sparse_softmax_xent", xs.dtype.code, xs.ptr, lab.ptr, lab.dtype === DTYPES.int64 ? 1 : 0, rows, n);
+    const loss = this._new(ptr, logits.shape.slice(0, -1), xs.dtype, "sparse_softmax_xent");
+    this._view();
+    const gp = this.dv.getInt32(this.paramsPtr, true);
+    const grad = new Handle({ ptr: gp, refs: 1 }, gp, logits.shape, xs.dtype);
+    temps.forEach((t) => this.free(t));
+    return [this._back(loss, logits.dtype, []), this._back(grad, logits.dtype, [])];
+  }
+
   // -- linear algebra ----------------------------------------------------------------------------
   matmul(a, b, ta, tb) {
     const temps = [], dt = a.dtype;

@@ -1,0 +1,113 @@
+"""web/runtime in Chromium, with no Pyodide: a SavedModel exported here runs on the wasm kernels
+and on WebGPU (SwiftShader here) with the same WGSL, and matches Python; a training signature
+updates the runtime's variables as Python's steps do."""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import webtensor as tf
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "build"))
+sys.path.insert(0, str(ROOT / "tests" / "runtime"))
+
+import make_runtime  # noqa: E402  (build/make_runtime.py)
+import serve  # noqa: E402  (build/serve.py)
+from runtime_node import save  # noqa: E402
+
+pytestmark = pytest.mark.numpy
+
+RUN_JS = """async ({ backend, calls }) => {
+  const { loadGraphModel } = await import("/runtime/webtensor-runtime.mjs");
+  try {
+    const out = {};
+    for (const [dir, runs] of Object.entries(calls)) {
+      const m = await loadGraphModel(`/${dir}/`, { backend });
+      out[dir] = { backend: m.backend, results: [] };
+      for (const [sig, inputs] of runs) {
+        const r = await m.run(sig, Object.fromEntries(Object.entries(inputs).map(([k, v]) =>
+          [k, { data: v.dtype === "int32" ? Int32Array.from(v.values) : Float32Array.from(v.values), shape: v.shape, dtype: v.dtype }])));
+        out[dir].results.push(Object.fromEntries(Object.entries(r).map(([k, t]) => [k, { shape: t.shape, values: Array.from(t.data) }])));
+      }
+    }
+    return out;
+  } catch (e) {
+    return { error: String(e.message) };
+  }
+}"""
+
+
+def _js(x):
+    return {"values": np.asarray(x).ravel().tolist(), "shape": list(np.shape(x)), "dtype": np.asarray(x).dtype.name}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The runtime folder (as make web builds it) and three SavedModels, served on 127.0.0.1."""
+    d = tmp_path_factory.mktemp("runtime-site")
+    make_runtime.build(d / "runtime")
+    L = tf.keras.layers
+    tf.random.set_seed(5)
+    mlp = tf.keras.Sequential([L.Input((8,)), L.Dense(16, activation="relu"), L.Dense(3, activation="softmax")])
+    cnn = tf.keras.Sequential([L.Input((8, 8, 1)), L.Conv2D(4, 3, padding="same", activation="relu"), L.MaxPooling2D(2),
+                               L.Flatten(), L.Dense(10, activation="softmax")])
+    save(mlp, d / "mlp")
+    save(cnn, d / "cnn")
+
+    class Trainer(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = tf.keras.Sequential([L.Input((8,)), L.Dense(8, activation="tanh"), L.Dense(3)])
+            self.opt = tf.keras.optimizers.SGD(0.2)
+            self.opt.build(self.model.trainable_variables)
+            self.slots = list(self.opt.variables)
+            self.loss = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+        @tf.function(input_signature=[tf.TensorSpec([5, 8], tf.float32), tf.TensorSpec([5], tf.int32)])
+        def train(self, x, y):
+            with tf.GradientTape() as tape:
+                loss = self.loss(y, self.model(x, training=True))
+            grads = tape.gradient(loss, self.model.trainable_variables)
+            self.opt.apply_gradients(zip(grads, self.model.trainable_variables))
+            return {"loss": loss}
+
+    t = Trainer()
+    save(t, d / "train", signatures={"train": t.train.get_concrete_function()})
+    rs = np.random.RandomState(3)
+    data = {"mlp": rs.randn(3, 8).astype("float32"), "cnn": rs.randn(2, 8, 8, 1).astype("float32"),
+            "train": [(rs.randn(5, 8).astype("float32"), rs.randint(0, 3, 5).astype("int32")) for _ in range(4)]}
+    want = {"mlp": mlp(data["mlp"]).numpy(), "cnn": cnn(data["cnn"]).numpy(),
+            "train": [float(t.train(x, y)["loss"].numpy()) for x, y in data["train"]]}
+    names = {k: next(iter(json.loads((d / k / "saved_model.json").read_text())["signatures"]["serving_default"]["inputs"]))
+             for k in ("mlp", "cnn")}
+    srv = serve.serve(d)
+    yield srv, data, want, names
+    srv.stop()
+
+
+@pytest.mark.parametrize("backend", ["wasm", "webgpu"])
+def test_runtime_in_chromium_matches_python(browser, site, backend):
+    srv, data, want, names = site
+    calls = {"mlp": [["serving_default", {names["mlp"]: _js(data["mlp"])}]],
+             "cnn": [["serving_default", {names["cnn"]: _js(data["cnn"])}]],
+             "train": [["train", {"x": _js(x), "y": _js(y)}] for x, y in data["train"]]}
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        page.goto(f"{srv.url}/runtime/")  # any page of the origin (a 404 body is fine)
+        out = page.evaluate(RUN_JS, {"backend": backend, "calls": calls})
+    finally:
+        ctx.close()
+    assert "error" not in out, out.get("error")
+    tol = 1e-5 if backend == "wasm" else 1e-4
+    for k in ("mlp", "cnn"):
+        assert out[k]["backend"] == backend
+        (r,) = out[k]["results"]
+        (got,) = r.values()
+        np.testing.assert_allclose(np.array(got["values"]).reshape(got["shape"]), want[k], rtol=tol, atol=1e-6)
+    losses = [r["loss"]["values"][0] for r in out["train"]["results"]]
+    assert want["train"][-1] < want["train"][0]
+    np.testing.assert_allclose(losses, want["train"], rtol=tol * 10)
