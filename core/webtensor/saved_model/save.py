@@ -29,14 +29,20 @@ def _function_of(x):
     return x if isinstance(x, Function) else None
 
 
+KERAS_STEP_FUNCTIONS = frozenset(("train_function", "test_function", "predict_function"))
+"""A compiled Keras model's step functions: not saved (as in TF/Keras; they read the
+loss and metric trackers, which are not part of the model)."""
+
+
 def _functions(obj) -> list:
     """``[(name, Function)]`` held by ``obj``: attributes (nested in lists/dicts) and
     tf.function methods of its class."""
     found = []
     if isinstance(obj, _module.Module):
+        skip = KERAS_STEP_FUNCTIONS if hasattr(obj, "compile") and hasattr(obj, "fit") else ()
         found = [("/".join(map(str, p)), _function_of(f)) for p, f in
                  _module.flatten_module(obj, lambda v: _function_of(v) is not None, recursive=False,
-                                        with_path=True)]
+                                        with_path=True, attributes_to_ignore=skip)]
     seen = {n for n, _ in found}
     for name in dir(type(obj)):
         if name in seen or not isinstance(inspect.getattr_static(type(obj), name, None), Function):
