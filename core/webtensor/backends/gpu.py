@@ -131,7 +131,7 @@ class GPUBackend:
 
     name = "gpu"
     device_type = "GPU"
-    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update"))
+    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise"))
 
     def __init__(self, device=None):
         self.dev = device if device is not None else open_default_device()
@@ -743,6 +743,29 @@ class GPUBackend:
         return out
 
     # -- fused kernels (optional; each equals the composition the core would run) -----------
+    def fusable(self, program) -> bool:
+        return S.fused_supported(program, self.storage) and \
+            len({ins[4][0] for ins in program if ins[0] == "load"}) <= 7  # storage bindings per stage
+
+    def fused_elementwise(self, program, *hs):
+        """One generated WGSL kernel for a fused elementwise program (function/passes.py),
+        compiled once per program: every element runs the whole op chain in registers."""
+        pipe = self._pipes.get(program)
+        if pipe is None:
+            idx = [_load_index(ins) if ins[0] == "load" else "" for ins in program]
+            code, _ = S.fused_source(program, self.storage, idx)
+            n_in = 1 + max(ins[4][0] for ins in program if ins[0] == "load")
+            try:
+                pipe = self.dev.create_pipeline(code, "main", "u" + "r" * n_in + "w", "fused")
+            except ShaderError as e:
+                raise ShaderError(f"WGSL compile error in a fused elementwise kernel:\n{e}\n{code}") from None
+            self._pipes[program] = pipe
+        shape, dt = tuple(program[-1][3]), D.as_dtype(program[-1][2])
+        out = self._new(shape, dt)
+        if out.n:
+            self._run(pipe, struct.pack("<IIII", out.n, 0, 0, 0), list(hs) + [out], self._items(out.n))
+        return out
+
     def softmax(self, x, axis):
         if x.dtype is not D.float32:
             return self.cast(self.softmax(self.cast(x, D.float32), axis), x.dtype)
@@ -789,6 +812,23 @@ class GPUBackend:
             self._run(pipe, struct.pack("<I4f3I", w.n, alpha, c1, c2, eps, 0, 0, 0), [w, m, v, g] + outs,
                       self._items(w.n))
         return tuple(outs)
+
+
+def _load_index(ins) -> str:
+    """WGSL index (in flat output index ``i``) of a fused program's load: its input read as
+    ``as_shape`` broadcast to the load's view shape, as literal dims and strides."""
+    _k, as_shape = ins[4]
+    view = tuple(ins[3])
+    dims, (st,) = _collapse(view, [_bcast_strides(as_shape, view)], "fused")
+    terms, inner = [], 1
+    for d in range(len(dims) - 1, -1, -1):
+        if st[d]:
+            t = "i" if inner == 1 else f"(i / {inner}u)"
+            if d > 0:
+                t = f"({t} % {dims[d]}u)"
+            terms.append(t if st[d] == 1 else f"{t} * {st[d]}u")
+        inner *= dims[d]
+    return " + ".join(terms) or "0u"
 
 
 def _serialized(method):

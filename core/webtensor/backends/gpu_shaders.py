@@ -150,3 +150,66 @@ def better(op: str, k: str) -> str:
 
 
 ACTIVATIONS = {"linear": "v", "relu": "fmax_(v, 0.0)", "sigmoid": "sigmoid_(v)", "tanh": "tanh_(v)"}
+
+
+# -- fused elementwise programs (function/passes.py) -------------------------------------------
+
+def fused_supported(program, storage: dict) -> bool:
+    """Whether ``fused_elementwise`` can generate a kernel: 32-bit storage types only (no
+    float16 rounding between ops) and an expression for every op and kind."""
+    for kind_, attr, dt, _shape, args in program:
+        d = D.as_dtype(dt)
+        if d not in storage or storage[d] == "f16":
+            return False
+        if kind_ == "unary" and kind(d if attr not in BOOL_RESULT else _arg_dtype(program, args[0])) not in UNARY[attr]:
+            return False
+        if kind_ == "binary" and kind(_arg_dtype(program, args[0])) not in BINARY[attr]:
+            return False
+    return True
+
+
+def _arg_dtype(program, reg):
+    return D.as_dtype(program[reg][2])
+
+
+def fused_source(program, storage: dict, index_exprs: list) -> tuple:
+    """(WGSL code, number of input bindings) of one kernel computing the whole program per
+    element; ``index_exprs[j]`` is load j's element index expression in ``i``."""
+    n_in = 1 + max((ins[4][0] for ins in program if ins[0] == "load"), default=-1)
+    in_types = {}
+    for ins in program:
+        if ins[0] == "load":
+            in_types[ins[4][0]] = storage[D.as_dtype(ins[2])]
+    lines = ["struct Params { n: u32, _p0: u32, _p1: u32, _p2: u32, }",
+             "@group(0) @binding(0) var<uniform> p: Params;"]
+    for k in range(n_in):
+        lines.append(f"@group(0) @binding({k + 1}) var<storage, read> in{k}: array<{in_types[k]}>;")
+    out_t = storage[D.as_dtype(program[-1][2])]
+    lines.append(f"@group(0) @binding({n_in + 1}) var<storage, read_write> out: array<{out_t}>;")
+    body, fns = [], []
+    for j, (kind_, attr, dt, _shape, args) in enumerate(program):
+        c = COMPUTE[storage[D.as_dtype(dt)]]
+        if kind_ == "load":
+            body.append(f"    let r{j} = {c}(in{args[0]}[{index_exprs[j]}]);")
+            continue
+        src = [COMPUTE[storage[_arg_dtype(program, a)]] for a in args]
+        if kind_ == "where":
+            body.append(f"    let r{j} = select(r{args[2]}, r{args[1]}, r{args[0]} != 0u);")
+            continue
+        if kind_ == "unary":
+            expr, params = UNARY[attr][kind(_arg_dtype(program, args[0]))], f"x: {src[0]}"
+        elif kind_ == "binary":
+            expr, params = BINARY[attr][kind(_arg_dtype(program, args[0]))], f"x: {src[0]}, y: {src[1]}"
+        else:
+            s_k, d_k = kind(_arg_dtype(program, args[0])), kind(D.as_dtype(dt))
+            expr, params = ("x" if s_k == d_k else CAST.get((s_k, d_k), "x")), f"x: {src[0]}"
+        fns.append(f"fn op{j}({params}) -> {c} {{ return {expr}; }}")
+        body.append(f"    let r{j} = op{j}({', '.join(f'r{a}' for a in args)});")
+    last = len(program) - 1
+    lines += fns
+    lines += ["@compute @workgroup_size(256)",
+              "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
+              "        @builtin(local_invocation_id) lid: vec3<u32>) {",
+              "    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { element(i); }",
+              "}", "fn element(i: u32) {"] + body + [f"    out[i] = {out_t}(r{last});", "}"]
+    return source("common.wgsl") + "\n" + "\n".join(lines), n_in

@@ -186,7 +186,7 @@ class NumpyBackend:
     name = "numpy"
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
-    fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update"))
+    fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update", "elementwise"))
     kernel_count = 0
     """Primitive calls other than write/read (tf.config.experimental.get_kernel_count)."""
 
@@ -435,6 +435,46 @@ class NumpyBackend:
             w2 /= den
             return w - w2, m2, v2
 
+    def fusable(self, program) -> bool:
+        return True
+
+    def fused_elementwise(self, program, *hs):
+        """A fused elementwise program (function/passes.py) with ufuncs writing into ``out=``
+        buffers: a temporary is reused in place once its last reader has run, so a chain
+        allocates one or two arrays, not one per op."""
+        n, plan = _FUSED_PLANS.get(program) or _fused_plan(program)
+        regs = [None] * len(plan)
+        free: dict = {}  # numpy dtype -> reusable temporaries of n elements
+        with _quiet():
+            for j, (kind, attr, shape, t, args, dying) in enumerate(plan):
+                if kind == "load":
+                    h = hs[args[0]]
+                    regs[j] = h.reshape(args[1]) if h.shape != args[1] else h
+                    continue
+                ops = [regs[a] for a in args]
+                ops = [o.reshape(shape) if o.size == n and o.shape != shape else o for o in ops]
+                pool = free.get(t)
+                out = pool.pop().reshape(shape) if pool else np.empty(shape, t)
+                if kind == "unary":
+                    f = UNARY[attr][0]
+                    if isinstance(f, np.ufunc):
+                        f(ops[0], out=out)
+                    else:
+                        np.copyto(out, f(np.broadcast_to(ops[0], shape)), casting="unsafe")
+                elif kind == "binary":
+                    BINARY[attr][0](ops[0], ops[1], out=out)
+                elif kind == "where":
+                    np.copyto(out, ops[2])
+                    np.copyto(out, ops[1], where=ops[0])
+                else:
+                    np.copyto(out, ops[0], casting="unsafe")
+                regs[j] = out
+                for a in dying:  # temporaries whose last reader was this instruction
+                    if plan[a][0] != "load":
+                        free.setdefault(plan[a][3], []).append(regs[a])
+                    regs[a] = None
+        return regs[-1]
+
     # -- indexing --
     def gather(self, x, indices, axis):
         n = x.shape[axis]
@@ -487,6 +527,25 @@ class NumpyBackend:
         out = np.ndarray(shape, x.dtype, x, 0, strides)
         out.flags.writeable = False
         return out
+
+
+_FUSED_PLANS: dict = {}
+
+
+def _fused_plan(program) -> tuple:
+    """(n, per instruction (kind, attr, shape, numpy dtype, args, registers that die there))."""
+    last = {}
+    for j, ins in enumerate(program):
+        if ins[0] != "load":
+            for a in ins[4]:
+                last[a] = j
+    plan = tuple((kind, attr, tuple(shape), NP[D.as_dtype(dt)], args,
+                  () if kind == "load" else tuple(a for a in set(args) if last.get(a) == j))
+                 for j, (kind, attr, dt, shape, args) in enumerate(program))
+    if len(_FUSED_PLANS) >= 1024:
+        _FUSED_PLANS.clear()
+    got = _FUSED_PLANS[program] = (math.prod(program[-1][3]), plan)
+    return got
 
 
 def _describe(v) -> str:
