@@ -309,3 +309,47 @@ def test_gradients_flow_to_flat_values():
         dense = tf.RaggedTensor.from_row_splits(w, [0, 2, 3]).to_tensor()
         z = tf.reduce_sum(dense * tf.constant([[1.0, 10.0], [100.0, 1000.0]]))
     assert tape.gradient(z, w).numpy().tolist() == [1.0, 10.0, 100.0]
+
+
+# -- tf.function -----------------------------------------------------------------------------------------
+
+def test_tf_function_traces_ragged_as_components():
+    @tf.function
+    def increment(x):
+        return x + 1
+
+    rt = tf.ragged.constant([[1, 2], [3], [4, 5, 6]])
+    assert increment(rt).to_list() == [[2, 3], [4], [5, 6, 7]]
+    assert increment(tf.ragged.constant([[10, 20], [30], [40, 50, 60]])).to_list() == [[11, 21], [31], [41, 51, 61]]
+    assert increment.experimental_get_tracing_count() == 1  # same row structure: the values are placeholders
+    assert increment(tf.ragged.constant([[1], [2, 3]])).to_list() == [[2], [3, 4]]
+    cf = increment.get_concrete_function(rt)
+    assert cf(rt).to_list() == [[2, 3], [4], [5, 6, 7]]
+
+    @tf.function(input_signature=[tf.RaggedTensorSpec(shape=[None, None], dtype=tf.int32)])
+    def max_and_min(x):
+        return tf.math.reduce_max(x, axis=-1), tf.math.reduce_min(x, axis=-1)
+
+    mx, mn = max_and_min(rt)
+    assert mx.numpy().tolist() == [2, 3, 6] and mn.numpy().tolist() == [1, 3, 4]
+    with pytest.raises(TypeError, match="input_signature"):
+        max_and_min(tf.ragged.constant([[1.0]]))
+
+    @tf.function
+    def make_palindrome(x, axis):
+        return tf.concat([x, tf.reverse(x, [axis])], axis)
+
+    assert make_palindrome(tf.constant([[1, 2], [3, 4], [5, 6]]), axis=1).numpy().tolist() == \
+        [[1, 2, 2, 1], [3, 4, 4, 3], [5, 6, 6, 5]]
+
+
+def test_tf_function_gradient_through_ragged_argument():
+    @tf.function
+    def energy(x):
+        return tf.reduce_sum(tf.reduce_sum(x * x, axis=1) * tf.constant([1.0, 10.0]))
+
+    v = tf.Variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as tape:
+        y = energy(tf.RaggedTensor.from_row_lengths(v, [2, 1]))
+    assert y.numpy() == 1 + 4 + 90
+    assert tape.gradient(y, v).numpy().tolist() == [2.0, 4.0, 60.0]

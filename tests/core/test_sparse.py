@@ -123,3 +123,23 @@ def test_elementwise_with_scalar_and_dense():
         tf.exp(f)  # exp(0) != 0: not defined on a SparseTensor
     assert tf.SparseTensorSpec([None, 3], tf.int32).is_compatible_with(st2.with_values(st2.values)) is False
     assert tf.SparseTensorSpec([None, 4], tf.int32).is_compatible_with(st2)
+
+
+def test_tf_function_takes_sparse_arguments():
+    @tf.function
+    def f(x, y):
+        return tf.sparse.sparse_dense_matmul(x, y)
+
+    a = tf.SparseTensor(indices=[[0, 3], [2, 4]], values=[15, 25], dense_shape=[3, 10])
+    b = tf.sparse.to_dense(tf.sparse.transpose(a))
+    assert rows(f(a, b)) == [[225, 0, 0], [0, 0, 0], [0, 0, 625]]
+    a2 = tf.SparseTensor(indices=[[0, 3], [2, 4]], values=[1, 2], dense_shape=[3, 10])
+    assert rows(f(a2, b)) == [[15, 0, 0], [0, 0, 0], [0, 0, 50]]
+    assert f.experimental_get_tracing_count() == 1
+
+    @tf.function
+    def double(x):
+        return x * 2
+
+    out = double(a)
+    assert isinstance(out, tf.SparseTensor) and rows(out.values) == [30, 50] and rows(out.indices) == [[0, 3], [2, 4]]

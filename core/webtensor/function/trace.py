@@ -17,6 +17,7 @@ import warnings
 import weakref
 
 from .. import autodiff, backends, nest, placement
+from . import composites
 from .. import tensor as T
 from ..shape import TensorShape
 from ..spec import TensorSpec
@@ -248,7 +249,7 @@ class ConcreteFunction:
         return self.graph.name
 
     def __call__(self, *args, **kwargs):
-        arguments = self._owner._bind(args, kwargs)
+        arguments = composites.expand(self._owner._bind(args, kwargs))
         flat = nest.flatten(list(arguments.values()))
         key = self._owner._key_of(arguments, flat)
         if not _compatible(self._key, key):
@@ -306,7 +307,7 @@ class Function:
     # -- binding and keys
     def _check_signature_spec(self):
         for s in nest.flatten(self.input_signature):
-            if not isinstance(s, TensorSpec):
+            if not isinstance(s, TensorSpec) and not composites.is_spec(s):
                 raise TypeError(f"tf.function {self._name!r}: input_signature must be a possibly nested "
                                 f"sequence of TensorSpec objects, got {s!r}")
 
@@ -346,6 +347,12 @@ class Function:
                                 f"structure of input_signature entry {spec}")
             conv = []
             for v, s in zip(flat_a, flat_s):
+                if composites.is_spec(s):  # a RaggedTensorSpec/SparseTensorSpec checks and passes the value
+                    if not s.is_compatible_with(v):
+                        raise TypeError(f"tf.function {self._name!r}: argument {i} {v!r:.60} does not match "
+                                        f"input_signature {s}")
+                    conv.append(v)
+                    continue
                 t = v.value() if isinstance(v, T.Variable) else v
                 if not isinstance(t, T.Tensor):
                     try:
@@ -373,7 +380,7 @@ class Function:
             fast = self._fast_call(args)
             if fast is not None:
                 return fast[0]
-        arguments = self._bind(args, kwargs)
+        arguments = composites.expand(self._bind(args, kwargs))  # ragged/sparse: component tensors
         flat = nest.flatten(list(arguments.values()))
         flat = [T.convert(v) if _is_tensor_leaf(v) and not isinstance(v, T.Tensor) else v for v in flat]
         key = self._key_of(arguments, flat)
@@ -395,7 +402,8 @@ class Function:
         prog = tr.program(be)
         outs = prog.run([(t if t._be is be else T.to_backend(t, be))._h for t in args])
         res = self._results(tr, prog, outs)
-        return (nest.pack_sequence_as(tr.template, res) if tr.template is not None else res[0],)
+        return (composites.rebuild(nest.pack_sequence_as(tr.template, res)) if tr.template is not None
+                else res[0],)
 
     @staticmethod
     def _results(tr, prog, outs):
@@ -423,7 +431,7 @@ class Function:
                 self._remember(key, cf)
                 return cf
         gkey = key
-        if self.input_signature is not None:
+        if self.input_signature is not None and not any(map(composites.is_spec, nest.flatten(self.input_signature))):
             gkey = (key[0], tuple(("T", tuple(s.shape.as_list()) if s.shape.rank is not None else None,
                                    s.dtype) for s in nest.flatten(self.input_signature)))
         elif self.reduce_retracing:
@@ -472,7 +480,7 @@ class Function:
         res = self._results(tr, prog, outs)
         if autodiff.recording():
             self._record_gradient(tr, arguments, flat, tensors, res)
-        return nest.pack_sequence_as(tr.template, res) if tr.template is not None else res[0]
+        return composites.rebuild(nest.pack_sequence_as(tr.template, res)) if tr.template is not None else res[0]
 
     def _trace(self, cf, key, arguments, flat, loud):
         if loud and not self._pure:
@@ -501,10 +509,10 @@ class Function:
                     sym_flat.append(T.wrap(s, v._dtype, TRACER))
                 else:
                     sym_flat.append(v)
-            bound = nest.pack_sequence_as(list(arguments.values()), sym_flat)
+            bound = composites.rebuild(nest.pack_sequence_as(list(arguments.values()), sym_flat))
             b = inspect.BoundArguments(self._sig, dict(zip(arguments.keys(), bound)))
             try:
-                out = self._converted()(*b.args, **b.kwargs)
+                out = composites.expand(self._converted()(*b.args, **b.kwargs))
             finally:
                 g.examples = {}  # the graph keeps no argument alive
             template, kinds = _outputs(g, out)
@@ -540,7 +548,7 @@ class Function:
     def get_concrete_function(self, *args, **kwargs) -> ConcreteFunction:
         if not args and not kwargs and self.input_signature is not None:
             args = self.input_signature
-        arguments = self._bind(args, kwargs)
+        arguments = composites.expand(self._bind(args, kwargs))
         flat = nest.flatten(list(arguments.values()))
         key = self._key_of(arguments, flat)
         cf = self._find(key, arguments)
@@ -657,12 +665,13 @@ def _backward_function(fwd, arguments, flat, nx, variables, tr):
         full = list(flat)
         for i, x in zip(pos, xs):
             full[i] = x
-        b = inspect.BoundArguments(sig, dict(zip(names, nest.pack_sequence_as(template, full))))
+        packed = composites.rebuild(nest.pack_sequence_as(template, full))
+        b = inspect.BoundArguments(sig, dict(zip(names, packed)))
         with autodiff.GradientTape(persistent=False) as tape:
             for x in xs:
                 if x._dtype.kind == "f":
                     tape.watch(x)
-            out = fwd.python_function(*b.args, **b.kwargs)
+            out = composites.expand(fwd.python_function(*b.args, **b.kwargs))
         fo = [v.value() if isinstance(v, T.Variable) else v for v in nest.flatten(out)]
         fo = [v for v, k in zip(fo, tr.out_kinds) if k[0] == "sym" and k[1].kind == "f"]
         srcs = list(xs) + list(variables)
