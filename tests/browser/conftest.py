@@ -31,7 +31,7 @@ BLANK = "<!doctype html><meta charset=utf-8><title>webtensor test</title><body><
 SUMMARY: dict = {}
 """backend -> the in-page run's results, for the terminal summary."""
 TEST_TREE = ("tests/conftest.py", "tests/util.py", "tests/digits.py", "tests/core", "tests/keras",
-             "tests/data/digits_split.bin", "pyproject.toml")
+             "tests/data/digits_split.bin", "tests/data/sentiment.tsv", "pyproject.toml")
 
 
 def _test_zip() -> bytes:

@@ -143,13 +143,16 @@ def test_hashing_docs():
     assert _l(L.Hashing(num_bins=3, salt=133)(inp)) == [[0], [0], [2], [1], [0]]
 
 
-def test_hashing_matches_tf_fixtures_and_encodes():
+def test_hashing_matches_tf_fixtures():
     if not FIXTURES.exists():
         pytest.skip("needs ../shared/fixtures/tf_values")
     ref = json.loads(FIXTURES.read_text())
     fast, strong = ref["to_hash_bucket_fast_1000"], ref["to_hash_bucket_strong_1000_key_1_2"]
     assert _l(L.Hashing(num_bins=1000)(fast["inputs"])) == fast["outputs"]
     assert _l(L.Hashing(num_bins=1000, salt=[1, 2])(strong["inputs"])) == strong["outputs"]
+
+
+def test_hashing_integers_and_encodings():
     # integers hash as their decimal strings (as Keras's as_string); mask 0 takes bin 0
     ints = L.Hashing(num_bins=1000)(tf.constant([[7, 42]]))
     assert _l(ints) == [[int(x) for x in _l(tf.strings.to_hash_bucket_fast(["7", "42"], 1000))]]
