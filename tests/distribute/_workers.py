@@ -97,11 +97,12 @@ def train_with_backup(backup_dir, ckpt_dir, kill_rank=1, kill_at=(1, 3), always=
     with s.scope():
         model = mlp()
         compile_mlp(model)
-    state = {"epoch": 0}
+    state = {"epoch": 0, "epochs": []}
 
     class Killer(tf.keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             state["epoch"] = epoch
+            state["epochs"].append(epoch)
 
         def on_train_batch_end(self, batch, logs=None):
             if s._rank == kill_rank and (attempt == 0 or always) and (state["epoch"], batch) == kill_at:
@@ -111,7 +112,7 @@ def train_with_backup(backup_dir, ckpt_dir, kill_rank=1, kill_at=(1, 3), always=
               callbacks=[tf.keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False),
                          tf.keras.callbacks.ModelCheckpoint(os.path.join(ckpt_dir, f"rank{s._rank}-{{epoch}}.weights.h5"),
                                                             save_weights_only=True), Killer()])
-    return {"weights": model.get_weights(), "attempt": attempt}
+    return {"weights": model.get_weights(), "attempt": attempt, "epochs": state["epochs"]}
 
 
 def timeout_step():

@@ -83,6 +83,7 @@ def test_sigkill_mid_epoch_resumes_from_backup_with_the_same_weights(tmp_path):
     backup, ckpt = str(tmp_path / "backup"), str(tmp_path / "ckpt")
     r0, r1 = ray_runner.run(_workers.train_with_backup, args=(backup, ckpt), num_workers=2, max_restarts=1)
     assert r0["attempt"] == r1["attempt"] == 1                        # the group was restarted once
+    assert r0["epochs"] == r1["epochs"] == [1, 2]                     # and resumed after epoch 0's backup
     model, _ = single_process(epochs=3)
     for r in (r0, r1):
         for got, want in zip(r["weights"], model.get_weights()):
@@ -91,9 +92,9 @@ def test_sigkill_mid_epoch_resumes_from_backup_with_the_same_weights(tmp_path):
     assert files and all(f.startswith("rank0-") for f in files)        # ModelCheckpoint: the chief only
 
 
-def test_a_worker_that_keeps_dying_is_named():
+def test_a_worker_that_keeps_dying_is_named(tmp_path):
     with pytest.raises(ray_runner.WorkerFailedError, match=r"worker rank 1 .*restarted 1 times"):
-        ray_runner.run(_workers.train_with_backup, args=("/nonexistent-unused", "/tmp"),
+        ray_runner.run(_workers.train_with_backup, args=(str(tmp_path / "b"), str(tmp_path / "c")),
                        kwargs={"kill_at": (0, 1), "always": True}, num_workers=2, max_restarts=1)
 
 
@@ -103,3 +104,23 @@ def test_collective_timeout_names_the_worker_and_the_step():
     assert r0["error"] is not None
     assert "rank 0 of 2" in r0["error"] and "at step 5" in r0["error"] and "all_reduce" in r0["error"]
     assert "within 2s" in r0["error"] and "[1]" in r0["error"]
+
+
+def test_launcher_streams_each_rank_and_returns_the_chief_exit_code(tmp_path):
+    import subprocess
+
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import sys\nimport webtensor as tf\n"
+        "s = tf.distribute.MultiWorkerMirroredStrategy()\n"
+        "total = s.reduce('SUM', tf.constant(float(s.cluster_resolver.task_id + 1)), axis=None)\n"
+        "print(f'hello from rank {s.cluster_resolver.task_id}: total {float(total)} args {sys.argv[1:]}')\n"
+        "sys.exit(3 if s.cluster_resolver.task_id == 0 else 0)\n")
+    address = ray.get_runtime_context().gcs_address                     # join this module's cluster
+    out = subprocess.run([sys.executable, "-m", "webtensor.distribute", "run", "--num-workers", "2",
+                          "--address", address, str(script), "--lr", "0.1"],
+                         capture_output=True, text=True, timeout=240)
+    text = out.stdout + out.stderr
+    assert out.returncode == 3, text
+    for rank in (0, 1):
+        assert f"rank={rank}" in text and f"hello from rank {rank}: total 3.0 args ['--lr', '0.1']" in text, text

@@ -29,8 +29,8 @@ class BackupAndRestore(Callback):
                              f"Expected either 'epoch' or a positive integer")
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq, self.double_checkpoint, self.delete_checkpoint = save_freq, double_checkpoint, delete_checkpoint
-        self._path = os.path.join(self.backup_dir, "latest.checkpoint")
-        self._prev_path = os.path.join(self.backup_dir, "latest.checkpoint.bkp")
+        self._path = os.path.join(self.backup_dir, "latest.safetensors")          # tf.train.Checkpoint's suffix
+        self._prev_path = os.path.join(self.backup_dir, "previous.safetensors")
         self._batches = 0
         self._current_epoch = 0
 

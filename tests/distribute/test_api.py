@@ -1,0 +1,163 @@
+"""tf.distribute in one process: contexts, MirroredStrategy over 2 CPU replicas, datasets,
+TF_CONFIG, BackupAndRestore. Values are derived by hand."""
+import json
+
+import pytest
+
+import webtensor as tf
+
+D = tf.distribute
+
+
+def two_cpus():
+    return D.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+
+def test_contexts_outside_in_scope_and_in_run():
+    assert not D.has_strategy() and not D.in_cross_replica_context()
+    assert D.get_replica_context() is not None and D.get_replica_context().num_replicas_in_sync == 1
+    s = two_cpus()
+    with s.scope():
+        assert D.has_strategy() and D.get_strategy() is s
+        assert D.in_cross_replica_context() and D.get_replica_context() is None
+        seen = s.run(lambda: (D.in_cross_replica_context(), D.get_replica_context().replica_id_in_sync_group))
+    assert s.experimental_local_results(seen) == ((False, 0), (False, 1))
+    assert not D.has_strategy() and D.get_strategy() is not s
+    assert s.num_replicas_in_sync == 2
+
+
+def test_run_reduce_gather_by_hand():
+    s = two_cpus()
+    ds = tf.data.Dataset.from_tensor_slices(tf.range(10.0)).batch(5)
+    batches = list(s.experimental_distribute_dataset(ds))        # 5 rows -> replicas of 3 and 2
+    assert [[p.numpy().tolist() for p in b.values] for b in batches] == \
+        [[[0, 1, 2], [3, 4]], [[5, 6, 7], [8, 9]]]
+    per = s.run(lambda x: x * float(D.get_replica_context().replica_id_in_sync_group + 1), args=(batches[0],))
+    # replica 0: [0, 1, 2]; replica 1: [6, 8]
+    assert float(s.reduce(D.ReduceOp.SUM, per, axis=0)) == 17.0
+    assert float(s.reduce("MEAN", per, axis=0)) == pytest.approx(17.0 / 5)
+    assert s.gather(per, axis=0).numpy().tolist() == [0, 1, 2, 6, 8]
+    scalars = s.run(lambda: tf.constant(float(D.get_replica_context().replica_id_in_sync_group) + 1.0))
+    assert float(s.reduce("SUM", scalars, axis=None)) == 3.0 and float(s.reduce("MEAN", scalars, None)) == 1.5
+    nested = s.run(lambda: {"a": tf.constant(1.0), "b": (tf.constant([2.0]),)})
+    red = s.reduce("SUM", nested, axis=None)
+    assert float(red["a"]) == 2.0 and red["b"][0].numpy().tolist() == [4.0]
+
+
+def test_reduce_rules_and_errors():
+    s = two_cpus()
+    assert float(s.reduce("MEAN", tf.constant(4.0), axis=None)) == 4.0       # a plain value is mirrored
+    with pytest.raises(ValueError, match="non-DistributedValues"):
+        s.reduce("SUM", tf.constant(4.0), axis=None)
+    with pytest.raises(ValueError, match="ReduceOp"):
+        s.reduce("max", tf.constant(1.0), axis=None)
+    with pytest.raises(RuntimeError, match="cross-replica"):
+        s.run(lambda: s.reduce("SUM", tf.constant(1.0), axis=None))
+    with pytest.raises(RuntimeError, match="one after another"):
+        s.run(lambda: D.get_replica_context().all_reduce("SUM", tf.constant(1.0)))
+    with s.scope(), pytest.raises(RuntimeError, match="Mixing different"):
+        with D.OneDeviceStrategy("/cpu:0").scope():
+            pass
+    with pytest.raises(ValueError, match="duplicated"):
+        D.MirroredStrategy(["/cpu:0", "/CPU:0"])
+
+
+def test_one_replica_strategies_return_plain_values():
+    for s in (D.OneDeviceStrategy("/cpu:0"), D.MirroredStrategy(["/cpu:0"]), D.MultiWorkerMirroredStrategy()):
+        assert s.num_replicas_in_sync == 1
+        out = s.run(lambda x: x + 1.0, args=(tf.constant(2.0),))
+        assert isinstance(out, tf.Tensor) and float(out) == 3.0
+        assert float(s.reduce("SUM", out, axis=None)) == 3.0
+        assert float(s.run(lambda: D.get_replica_context().all_reduce("SUM", tf.constant(5.0)))) == 5.0
+        assert s.extended.should_checkpoint
+
+
+def test_distribute_datasets_from_function_gets_its_input_context():
+    s = two_cpus()
+    seen = []
+
+    def fn(ctx):
+        seen.append((ctx.num_input_pipelines, ctx.input_pipeline_id, ctx.num_replicas_in_sync))
+        return tf.data.Dataset.range(8).batch(ctx.get_per_replica_batch_size(4))
+
+    out = [[p.numpy().tolist() for p in b.values] for b in s.distribute_datasets_from_function(fn)]
+    assert seen == [(1, 0, 2)]
+    assert out == [[[0, 1], [2, 3]], [[4, 5], [6, 7]]]               # consecutive batches per replica
+    with pytest.raises(ValueError, match="not divisible"):
+        D.InputContext(1, 0, 2).get_per_replica_batch_size(5)
+
+
+def test_tf_config_cluster_resolver(monkeypatch):
+    cfg = {"cluster": {"chief": ["host0:2222"], "worker": ["host1:2222", "host2:2222"]},
+           "task": {"type": "worker", "index": 1}, "rpc_layer": "grpc"}
+    monkeypatch.setenv("TF_CONFIG", json.dumps(cfg))
+    r = D.cluster_resolver.TFConfigClusterResolver()
+    assert r.task_type == "worker" and r.task_id == 1 and r.rpc_layer == "grpc"
+    assert r.cluster_spec().as_dict() == cfg["cluster"] and r.cluster_spec().num_tasks("worker") == 2
+    assert r.master() == "grpc://host2:2222"
+    assert r.rank_and_world() == (2, 3, "host0:2222")               # the chief is rank 0
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
+        r.cluster_spec()
+    monkeypatch.delenv("TF_CONFIG")
+    assert D.MultiWorkerMirroredStrategy().num_replicas_in_sync == 1   # no cluster: one worker, as TF
+
+
+def test_variables_and_fit_under_a_one_process_strategy():
+    s = D.MirroredStrategy(["/cpu:0"])
+    with s.scope():
+        v = tf.Variable(3.0)
+        model = tf.keras.Sequential([tf.keras.Input(shape=(2,)), tf.keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+    assert float(v.numpy()) == 3.0 and model._distribute_strategy is s
+    import numpy as np
+
+    model.fit(np.ones((4, 2), np.float32), np.ones((4, 1), np.float32), epochs=1, verbose=0)
+
+
+@pytest.mark.native
+def test_backup_and_restore_resumes_with_weights_and_optimizer_state(tmp_path):
+    np = pytest.importorskip("numpy")
+    rng = np.random.RandomState(0)
+    x, y = rng.rand(64, 3).astype("float32"), rng.rand(64, 1).astype("float32")
+
+    def make():
+        tf.random.set_seed(3)
+        m = tf.keras.Sequential([tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(4, activation="tanh"),
+                                 tf.keras.layers.Dense(1)])
+        m.compile(tf.keras.optimizers.Adam(0.05), "mse")
+        return m
+
+    ref = make()
+    ref.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0)
+
+    class Crash(tf.keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.epochs = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epochs.append(epoch)
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epochs[-1] == 2 and batch == 1 and self.armed:
+                raise KeyboardInterrupt("simulated crash")
+
+    backup = str(tmp_path / "backup")
+    crash = Crash()
+    crash.armed = True
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0,
+                   callbacks=[tf.keras.callbacks.BackupAndRestore(backup), crash])
+    crash.armed, crash.epochs = False, []
+    resumed = make()
+    resumed.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0,
+                callbacks=[tf.keras.callbacks.BackupAndRestore(backup), crash])
+    assert crash.epochs == [2, 3]                                    # resumed after the last finished epoch
+    for got, want in zip(resumed.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    import os
+
+    assert not os.path.exists(backup)                                # deleted at the end (delete_checkpoint)
+    with pytest.raises(ValueError, match="save_freq"):
+        tf.keras.callbacks.BackupAndRestore(backup, save_freq=0)
