@@ -6,6 +6,7 @@ weights file by the one safetensors reader. Loaded functions replay the saved gr
 """
 from __future__ import annotations
 
+import math
 import os
 
 from .. import backends, placement
@@ -17,7 +18,7 @@ from ..saving import sources
 from ..saving import validate as V
 from ..spec import TensorSpec
 from . import graph_io
-from .save import JSON_FILE, WEIGHTS_FILE, substitute
+from .save import JSON_FILE, WEIGHTS_FILE, site_value, substitute
 
 MAX_BATCH_GRAPHS = 16  # graphs kept per function for other batch sizes
 
@@ -215,13 +216,16 @@ class RestoredConcrete:
         if not isinstance(b, dict) or set(b) != {"traced", "sites"} or type(b["traced"]) is not int or \
                 not 1 <= b["traced"] <= V.SM_MAX_DIM or not isinstance(b["sites"], list) or \
                 len(b["sites"]) > V.SM_MAX_NODES:
-            raise V.sm_fail(where + ".batch", "batch is null or {traced: int >= 1, sites: [[path, multiplier]]}")
+            raise V.sm_fail(where + ".batch", "batch is null or {traced: int >= 1, sites: [[path, k(, power)]]}")
         n = b["traced"]
         for k, site in enumerate(b["sites"]):
             w = f"{where}.batch.sites[{k}]"
-            if not (isinstance(site, list) and len(site) == 2 and isinstance(site[0], list) and site[0]
-                    and len(site[0]) <= 4 * V.SM_MAX_DEPTH and type(site[1]) is int and site[1] >= 1):
-                raise V.sm_fail(w, "a site is [non-empty path, multiplier >= 1]")
+            if not (isinstance(site, list) and len(site) in (2, 3) and isinstance(site[0], list) and site[0]
+                    and len(site[0]) <= 4 * V.SM_MAX_DEPTH and
+                    ((len(site) == 2 and type(site[1]) is int and 1 <= site[1] <= V.SM_MAX_DIM) or
+                     (len(site) == 3 and type(site[1]) is float and math.isfinite(site[1]) and site[2] in (1, -1)
+                      and type(site[2]) is int))):
+                raise V.sm_fail(w, "a site is [non-empty path, int k >= 1] or [path, float k, 1 | -1]")
             node = self.graph_dict
             for p in site[0]:
                 ok = (isinstance(node, dict) and isinstance(p, str) and p in node) or \
@@ -229,8 +233,10 @@ class RestoredConcrete:
                 if not ok:
                     raise V.sm_fail(w, f"path {str(site[0])[:80]} is not in the graph")
                 node = node[p]
-            if type(node) is not int or node != site[1] * n:
-                raise V.sm_fail(w, f"the value at the path is {str(node)[:20]}, not {site[1]} * {n}")
+            want = site_value(site, n)
+            if type(node) is not type(want) or not (node == want or (type(node) is float and
+                                                                      abs(node - want) <= 1e-9 * abs(want))):
+                raise V.sm_fail(w, f"the value at the path is {str(node)[:20]}, not {want} (the site at batch {n})")
         if not any(s["shape"] and s["shape"][0] is None for s in self.tensor_leaves):
             raise V.sm_fail(where + ".batch", "a batch-polymorphic function needs an argument of unknown batch")
         return b

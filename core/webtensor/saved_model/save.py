@@ -142,7 +142,7 @@ class _Writer:
         sites = []
         if not _diff(graphs[0], graphs[1], [], sites, BATCH_PROBES[:2]):
             return None
-        if substitute(graphs[0], sites, BATCH_PROBES[2]) != graphs[2]:
+        if not _same(substitute(graphs[0], sites, BATCH_PROBES[2]), graphs[2]):
             return None
         return graphs[0], {"traced": BATCH_PROBES[0], "sites": sites}
 
@@ -151,8 +151,10 @@ class _Writer:
 
 
 def _diff(a, b, path, sites, probes) -> bool:
-    """Collect ``[path, k]`` where ``a`` has ``k * probes[0]`` and ``b`` has ``k * probes[1]``;
-    False when the two differ in any other way."""
+    """Collect the sites where ``a`` (traced at batch ``probes[0]``) and ``b`` (at
+    ``probes[1]``) differ as ``k * n`` (an int, ``[path, k]``) or as a float ``k * n`` or
+    ``k / n`` (``[path, k, 1]``, ``[path, k, -1]``: a mean's ``1/n``); False when they
+    differ in any other way."""
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
@@ -165,21 +167,50 @@ def _diff(a, b, path, sites, probes) -> bool:
         return all(_diff(x, y, path + [i], sites, probes) for i, (x, y) in enumerate(zip(a, b)))
     if a == b:
         return True
-    if type(a) is int and a % probes[0] == 0 and b % probes[1] == 0 and a // probes[0] == b // probes[1] > 0:
-        sites.append([path, a // probes[0]])
+    p, q = probes
+    if type(a) is int and a % p == 0 and b % q == 0 and a // p == b // q > 0:
+        sites.append([path, a // p])
         return True
+    if type(a) is float:
+        if _close(a / p, b / q):
+            sites.append([path, a / p, 1])
+            return True
+        if _close(a * p, b * q):
+            sites.append([path, a * p, -1])
+            return True
     return False
 
 
+def _close(x: float, y: float) -> bool:
+    return abs(x - y) <= 1e-12 * max(abs(x), abs(y))
+
+
+def site_value(site: list, n: int):
+    """The value of a batch site at batch size ``n``."""
+    k, power = site[1], site[2] if len(site) > 2 else 1
+    return k * n if power == 1 else k / n
+
+
 def substitute(graph: dict, sites: list, n: int) -> dict:
-    """A copy of ``graph`` with each batch site set to ``multiplier * n``."""
+    """A copy of ``graph`` with each batch site set to its value at batch size ``n``."""
     g = json.loads(json.dumps(graph))
-    for path, k in sites:
+    for site in sites:
         node = g
-        for p in path[:-1]:
+        for p in site[0][:-1]:
             node = node[p]
-        node[path[-1]] = k * n
+        node[site[0][-1]] = site_value(site, n)
     return g
+
+
+def _same(a, b) -> bool:
+    """Graph dicts equal, floats to 1e-12 relative (a substituted 1/n against a traced one)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if type(a) is float and type(b) is float:
+        return a == b or _close(a, b)
+    return type(a) is type(b) and a == b
 
 
 def _trace_at(cf, examples, b):
