@@ -23,6 +23,13 @@ from .preprocessing import CenterCrop, Discretization, Normalization, RandomFlip
 from .category_layers import CategoryEncoding, Hashing, IntegerLookup, StringLookup  # noqa: F401
 from .text_vectorization import TextVectorization  # noqa: F401
 from .lambda_layer import Lambda  # noqa: F401
+from .noise import (  # noqa: F401
+    ActivityRegularization, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
+)
+from .group_normalization import GroupNormalization, UnitNormalization  # noqa: F401
+from .wrappers import TimeDistributed  # noqa: F401
+from .dot_attention import AdditiveAttention, Attention  # noqa: F401
+from .conv3d import AveragePooling3D, Conv3D, MaxPooling3D  # noqa: F401
 from .image_preprocessing import (  # noqa: F401
     RandomBrightness, RandomContrast, RandomCrop, RandomRotation, RandomTranslation, RandomZoom, Resizing,
 )
@@ -31,6 +38,7 @@ Convolution1D, Convolution2D, Conv2DTranspose = Conv1D, Conv2D, Conv2DTranspose
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+Convolution3D, MaxPool3D, AvgPool3D = Conv3D, MaxPooling3D, AveragePooling3D
 
 
 def serialize(layer) -> dict:
