@@ -1,0 +1,202 @@
+"""The page runtime (web/runtime, no Python) beside TensorFlow.js 4.22 in the same Chromium run.
+
+    python benchmarks/page/bench_runtime.py [--runs 5] [--json out.json]
+
+For the digits MLP and CNN (bench_models.py's architectures, seeded weights): exports a
+SavedModel, and the same weights in TF.js's layers format (model.json + weights.bin, written
+here); serves both on 127.0.0.1 and, for each library, opens a fresh browser context per run
+(nothing cached) and measures page open to the first prediction of one digit. Reports the
+bytes fetched up to that prediction (raw and gzip -9, as a static host would serve them), the
+median cold time, and the median latency of predicting one digit and the 450-digit batch
+afterwards. Our side: the wasm backend (the one `auto` picks on this machine's SwiftShader);
+TF.js: its wasm backend (SIMD).
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / "build"))
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+sys.path.insert(0, str(ROOT / "tests" / "runtime"))
+sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+
+import make_runtime  # noqa: E402
+import serve  # noqa: E402
+import webtensor as tf  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--enable-unsafe-webgpu"]
+
+OURS_HTML = """<!doctype html><meta charset=utf-8><body><script type="module">
+const { loadGraphModel } = await import("/runtime/webtensor-runtime.mjs");
+const m = await loadGraphModel("/models/%(name)s/", { backend: "wasm" });
+const shape = %(shape)s, x = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
+const y = await m.predict({ data: x, shape, dtype: "float32" });
+window.first = { ms: performance.now(), top: y.data.indexOf(Math.max(...y.data)) };
+window.latency = async (batch) => {
+  const s = [batch, ...shape.slice(1)], xb = new Float32Array(s.reduce((a, b) => a * b, 1)).fill(0.5), t = [];
+  for (let i = 0; i < 21; i++) { const t0 = performance.now(); await m.predict({ data: xb, shape: s, dtype: "float32" }); t.push(performance.now() - t0); }
+  t.sort((a, b) => a - b);
+  return t[10];
+};
+</script>"""
+
+TFJS_HTML = """<!doctype html><meta charset=utf-8><body>
+<script src="/tfjs/tfjs/dist/tf.min.js"></script>
+<script src="/tfjs/tfjs-backend-wasm/dist/tf-backend-wasm.min.js"></script>
+<script>
+(async () => {
+  tf.wasm.setWasmPaths("/tfjs/tfjs-backend-wasm/dist/");
+  await tf.setBackend("wasm");
+  const m = await tf.loadLayersModel("/models/%(name)s_tfjs/model.json");
+  const shape = %(shape)s, x = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
+  const y = await m.predict(tf.tensor(x, shape)).data();
+  window.first = { ms: performance.now(), top: y.indexOf(Math.max(...y)), backend: tf.getBackend() };
+  window.latency = async (batch) => {
+    const s = [batch, ...shape.slice(1)], xb = tf.tensor(new Float32Array(s.reduce((a, b) => a * b, 1)).fill(0.5), s), t = [];
+    for (let i = 0; i < 21; i++) { const t0 = performance.now(); const p = m.predict(xb); await p.data(); p.dispose(); t.push(performance.now() - t0); }
+    t.sort((a, b) => a - b);
+    return t[10];
+  };
+})();
+</script>"""
+
+
+def _keras2_layer(layer) -> dict:
+    """TF.js's layers-format config (Keras 2 names) for the layer kinds of the digits models."""
+    kind = type(layer).__name__
+    cfg = {"name": layer.name, "trainable": True, "dtype": "float32"}
+    if kind == "Dense":
+        cfg.update(units=layer.units, activation=layer.activation.__name__, use_bias=True)
+    elif kind == "Conv2D":
+        cfg.update(filters=layer.filters, kernel_size=list(layer.kernel_size), strides=list(layer.strides),
+                   padding=layer.padding, activation=layer.activation.__name__, use_bias=True,
+                   data_format="channels_last", dilation_rate=[1, 1])
+    elif kind == "MaxPooling2D":
+        cfg.update(pool_size=list(layer.pool_size), strides=list(layer.strides), padding=layer.padding,
+                   data_format="channels_last")
+    elif kind == "Dropout":
+        cfg.update(rate=layer.rate)
+    elif kind == "Flatten":
+        cfg.update(data_format="channels_last")
+    else:
+        raise ValueError(f"bench_runtime: no TF.js config for {kind}")
+    return {"class_name": kind, "config": cfg}
+
+
+def write_tfjs(model, shape, dest: Path) -> None:
+    dest.mkdir(parents=True)
+    layers = [_keras2_layer(layer) for layer in model.layers]
+    layers[0]["config"]["batch_input_shape"] = [None, *shape]
+    weights, blobs = [], []
+    for layer in model.layers:
+        for v, part in zip(layer.weights, ("kernel", "bias")):
+            a = np.asarray(v.numpy(), "float32")
+            weights.append({"name": f"{layer.name}/{part}", "shape": list(a.shape), "dtype": "float32"})
+            blobs.append(a.tobytes())
+    (dest / "weights.bin").write_bytes(b"".join(blobs))
+    doc = {"format": "layers-model", "generatedBy": "webtensor bench_runtime.py", "convertedBy": None,
+           "modelTopology": {"class_name": "Sequential", "config": {"name": "digits", "layers": layers},
+                             "keras_version": "2.15.0", "backend": "tensorflow"},
+           "weightsManifest": [{"paths": ["weights.bin"], "weights": weights}]}
+    (dest / "model.json").write_text(json.dumps(doc))
+
+
+def build(site: Path) -> dict:
+    from bench_models import cnn, mlp
+    from runtime_node import save
+
+    make_runtime.build(site / "runtime")
+    out = {}
+    for name, make, shape in (("mlp", mlp, [64]), ("cnn", cnn, [8, 8, 1])):
+        tf.random.set_seed(0)
+        model = make()
+        save(model, site / "models" / name)
+        write_tfjs(model, shape, site / "models" / f"{name}_tfjs")
+        want = model(np.full([1, *shape], 0.5, "float32")).numpy()
+        out[name] = {"shape": shape, "top": int(want.argmax())}
+        (site / f"{name}.html").write_text(OURS_HTML % {"name": name, "shape": json.dumps([1, *shape])})
+        (site / f"{name}_tfjs.html").write_text(TFJS_HTML % {"name": name, "shape": json.dumps([1, *shape])})
+    return out
+
+
+def fetched(page, site: Path, tfjs_root: Path) -> tuple:
+    """(raw bytes, gzip -9 bytes) of every file the page fetched (resource timing)."""
+    urls = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name).concat([location.href])")
+    raw = gz = 0
+    for u in set(urls):
+        path = u.split("://", 1)[1].split("/", 1)[1]
+        f = (tfjs_root / path[len("tfjs/"):]) if path.startswith("tfjs/") else site / path
+        if not f.is_file():  # a 404 (favicon.ico)
+            continue
+        data = f.read_bytes()
+        raw += len(data)
+        gz += len(gzip.compress(data, 9))
+    return raw, gz
+
+
+def run(browser, url, page_name, site, tfjs_root, runs) -> dict:
+    colds, sizes, lat = [], None, {}
+    for i in range(runs):
+        ctx = browser.new_context()
+        try:
+            pg = ctx.new_page()
+            pg.goto(f"{url}/{page_name}.html")
+            pg.wait_for_function("window.first !== undefined", timeout=60000)
+            first = pg.evaluate("window.first")
+            colds.append(first["ms"])
+            if i == 0:
+                sizes = fetched(pg, site, tfjs_root)
+                lat = {"predict_1_ms": pg.evaluate("window.latency(1)"), "predict_450_ms": pg.evaluate("window.latency(450)"),
+                       "top": first["top"]}
+        finally:
+            ctx.close()
+    return {"cold_ms": statistics.median(colds), "cold_all_ms": colds, "bytes": sizes[0], "gzip_bytes": sizes[1], **lat}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    tfjs_root = ROOT / "node_modules" / "@tensorflow"
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp)
+        models = build(site)
+        srv = serve.serve({"/": site, "/tfjs/": tfjs_root})
+        results = {}
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                for name in models:
+                    for lib, page_name in (("webtensor runtime (wasm)", name), ("TF.js 4.22 (wasm)", f"{name}_tfjs")):
+                        r = run(browser, srv.url, page_name, site, tfjs_root, a.runs)
+                        r["agrees_with_python"] = r["top"] == models[name]["top"]
+                        results[f"{name}: {lib}"] = r
+                        print(f"{name}: {lib}: {json.dumps(r)}", file=sys.stderr)
+                browser.close()
+        finally:
+            srv.stop()
+    print(f"{'':34} {'gzip KB':>8} {'raw KB':>8} {'cold ms':>8} {'1 digit ms':>10} {'450 ms':>8}")
+    for k, r in results.items():
+        print(f"{k:34} {r['gzip_bytes'] / 1024:8.1f} {r['bytes'] / 1024:8.1f} {r['cold_ms']:8.0f} "
+              f"{r['predict_1_ms']:10.2f} {r['predict_450_ms']:8.2f}")
+    if a.json:
+        Path(a.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
