@@ -356,3 +356,21 @@ def test_text_classifier_trains_saves_and_reloads(tmp_path):
     assert before.tolist() == after.tolist()  # predict gives arrays
     raw = loaded.predict(tf.constant([["a wonderful, brilliant film"], ["boring and awful"]]), verbose=0)
     assert raw.tolist()[0][0] > 0.5 > raw.tolist()[1][0]
+
+
+@tf.keras.saving.register_keras_serializable(package="text_test")
+def _strip_br(x):
+    return tf.strings.regex_replace(tf.strings.lower(x), "<br />", " ")
+
+
+def test_registered_standardize_saved_in_model_file(tmp_path):
+    tv = L.TextVectorization(standardize=_strip_br, output_sequence_length=4, ngrams=2)
+    tv.adapt(["A<br />b", "b c"])
+    inp = tf.keras.Input(shape=(1,), dtype="string")
+    model = tf.keras.Model(inp, tv(inp))
+    model.summary(print_fn=lambda *a, **k: None)
+    model.save(str(tmp_path / "tv.safetensors"))
+    loaded = tf.keras.models.load_model(str(tmp_path / "tv.safetensors"))
+    # b 2, c 1, then the ties high to low: "b c", "a b", "a"
+    assert loaded.layers[1].get_vocabulary() == ["", "[UNK]", "b", "c", "b c", "a b", "a"]
+    assert loaded.predict(tf.constant([["a<br />B c"]]), verbose=0).tolist() == [[6, 2, 3, 5]]  # a b c, a b
