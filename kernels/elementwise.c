@@ -429,3 +429,110 @@ void *EXPORT(wt_where)(int es, const uint8_t *c, const char *x, const char *y, i
     }
     return o;
 }
+
+/* -- fused elementwise programs (function/passes.py) ----------------------------------
+ * One call runs a whole chain of unary/binary/where/cast ops, BLK elements at a time:
+ * each instruction's value for the block is a register (a pointer and an element
+ * stride: a contiguous or scalar input is read in place, other loads are gathered into
+ * a scratch block), and each op is the same row function the unfused kernels use, so
+ * results are bit-identical to running the ops one by one. float16 is not fused (the
+ * host falls back to the op sequence, which rounds after every op).
+ * params: [0] instructions, [1] n, [2] inputs, [3..] input addresses, then FUSED_WORDS
+ * words per instruction: kind, op, dtype, a0, a1, a2, nd, dims[4], strides[4]. */
+enum { F_LOAD, F_UNARY, F_BINARY, F_WHERE, F_CAST };
+#define FUSED_WORDS 15
+#define FUSED_MAX 48
+#define BLK 256
+
+void cast_into(int src, int dst, void *o, const void *x, int n);
+
+static char fused_regs[FUSED_MAX][BLK * 8];
+
+typedef struct {
+    const char *p;
+    int stride; /* elements: 1 contiguous, 0 broadcast scalar */
+} Reg;
+
+static void gather(char *dst, const char *src, int es, const int32_t *ins, size_t start, int m) {
+    int nd = ins[6];
+    const int32_t *dims = ins + 7, *st = ins + 11;
+    int32_t idx[4];
+    size_t r = start;
+    ptrdiff_t off = 0;
+    for (int d = nd - 1; d >= 0; d--) {
+        idx[d] = (int32_t)(r % (size_t)dims[d]);
+        r /= (size_t)dims[d];
+        off += (ptrdiff_t)idx[d] * st[d];
+    }
+    for (int j = 0; j < m; j++) {
+        memcpy(dst + (size_t)j * es, src + off * es, es);
+        for (int d = nd - 1; d >= 0; d--) {  /* odometer */
+            off += st[d];
+            if (++idx[d] < dims[d]) break;
+            off -= (ptrdiff_t)st[d] * dims[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+/* a register as a contiguous block (unary and cast rows take no stride) */
+static const char *dense(Reg r, int es, char *scratch, int m) {
+    if (r.stride == 1) return r.p;
+    for (int j = 0; j < m; j++) memcpy(scratch + (size_t)j * es, r.p + (ptrdiff_t)j * r.stride * es, es);
+    return scratch;
+}
+
+void *EXPORT(wt_fused)(void) {
+    int ni = wt_params[0], n = wt_params[1], nin = wt_params[2];
+    const int32_t *prog = wt_params + 3 + nin;
+    if (ni < 1 || ni > FUSED_MAX) return (void *)-WT_EARG;
+    for (int j = 0; j < ni; j++) {  /* validate once, before any work */
+        const int32_t *ins = prog + j * FUSED_WORDS;
+        int kind = ins[0], op = ins[1], dt = ins[2];
+        if (dt < 0 || dt >= NDT || dt == DT_F16) return (void *)-WT_EARG;
+        if (kind == F_LOAD && (ins[3] < 0 || ins[3] >= nin || ins[6] < 1 || ins[6] > 4)) return (void *)-WT_EARG;
+        if (kind != F_LOAD && (ins[3] < 0 || ins[3] >= j)) return (void *)-WT_EARG;
+        int adt = kind == F_LOAD ? dt : prog[ins[3] * FUSED_WORDS + 2];
+        if (kind == F_UNARY && (op < 0 || op >= NUNARY || !unary_table[op][adt])) return (void *)-WT_EARG;
+        if (kind == F_BINARY && (op < 0 || op >= NBINARY || !binary_table[op][adt])) return (void *)-WT_EARG;
+        if (kind == F_CAST && (adt == DT_F16)) return (void *)-WT_EARG;
+    }
+    int odt = prog[(ni - 1) * FUSED_WORDS + 2], oes = dt_size[odt];
+    char *out = wt_malloc((size_t)n * oes);
+    if (!out) return 0;
+    static char scratch[3][BLK * 8];
+    Reg regs[FUSED_MAX];
+    for (size_t b = 0; b < (size_t)n; b += BLK) {
+        int m = (size_t)n - b < BLK ? (int)((size_t)n - b) : BLK;
+        for (int j = 0; j < ni; j++) {
+            const int32_t *ins = prog + j * FUSED_WORDS;
+            int kind = ins[0], dt = ins[2], es = dt_size[dt];
+            char *dst = j == ni - 1 ? out + b * oes : fused_regs[j];
+            if (kind == F_LOAD) {
+                const char *src = (const char *)(uintptr_t)wt_params[3 + ins[3]];
+                if (ins[6] == 1 && (ins[11] == 0 || ins[11] == 1)) {
+                    regs[j] = (Reg){src + (ptrdiff_t)b * ins[11] * es, ins[11]};
+                    continue;
+                }
+                gather(dst, src, es, ins, b, m);
+                regs[j] = (Reg){dst, 1};
+                continue;
+            }
+            Reg a = regs[ins[3]];
+            int adt = prog[ins[3] * FUSED_WORDS + 2], aes = dt_size[adt];
+            if (kind == F_UNARY) {
+                unary_table[ins[1]][adt](dst, dense(a, aes, scratch[0], m), m);
+            } else if (kind == F_CAST) {
+                cast_into(adt, dt, dst, dense(a, aes, scratch[0], m), m);
+            } else if (kind == F_BINARY) {
+                Reg c = regs[ins[4]];
+                binary_table[ins[1]][adt](dst, a.p, a.stride, c.p, c.stride, m);
+            } else {
+                Reg x = regs[ins[4]], y = regs[ins[5]];
+                select_row(es, dst, (const uint8_t *)a.p, a.stride, x.p, x.stride, y.p, y.stride, m);
+            }
+            regs[j] = (Reg){dst, 1};
+        }
+    }
+    return out;
+}

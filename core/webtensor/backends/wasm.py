@@ -132,7 +132,7 @@ class WasmBackend:
     name = "wasm"
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
-    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update"))
+    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise"))
     kernel_count = 0
     """Calls into the module's kernels (``_run``), for tf.config.experimental.get_kernel_count."""
 
@@ -147,6 +147,7 @@ class WasmBackend:
         self._mem_size = 0
         self._params_addr = self._call("wt_params_ptr")
         self._release_list = self._call("wt_release_list")
+        self._fused: dict = {}
 
     # -- plumbing ---------------------------------------------------------------------
     def _new(self, ptr: int, shape: tuple, dtype, op: str, nbytes: int = 0) -> WasmArray:
@@ -457,6 +458,26 @@ class WasmBackend:
         mp, vp = self._more_outputs(2)
         return w1, WasmArray(self, mp, w.shape, w.dtype), WasmArray(self, vp, w.shape, w.dtype)
 
+    def fusable(self, program) -> bool:
+        """wt_fused takes up to 48 instructions, no float16, loads walking at most 4 dims."""
+        return len(program) <= _FUSED_MAX and _fused_words(program) is not None
+
+    @_serialized
+    def fused_elementwise(self, program, *hs):
+        """One wt_fused call for a fused elementwise program (function/passes.py): the C
+        kernel interprets it block by block with the unfused kernels' row functions."""
+        words = self._fused.get(program)
+        if words is None:
+            if len(self._fused) >= _PLAN_CACHE:
+                self._fused.clear()
+            words = self._fused[program] = _fused_words(program)
+        hs = [self._h(h, "fused") for h in hs]
+        shape, dt = tuple(program[-1][3]), D.as_dtype(program[-1][2])
+        n = self._room(shape, dt, "fused")
+        head = (len(program), n, len(hs), *(h.ptr for h in hs))
+        self._rt.write(self._params_addr, _ints(len(head) + len(words)).pack(*head, *words))
+        return self._new(self._run("fused", "wt_fused"), shape, dt, "fused", n * dt.size)
+
     # -- linear algebra -----------------------------------------------------------------------
     @_serialized
     def matmul(self, a, b, transpose_a, transpose_b):
@@ -651,6 +672,33 @@ class WasmBackend:
         if x.size == prod(shape):  # only size-1 dims added: same bytes
             return self.reshape(x, shape)
         return self._strided("broadcast_to", x, shape, 0, _bcast_strides(x.shape, shape))
+
+
+_FUSED_MAX = 48  # kernels/elementwise.c FUSED_MAX
+_FUSED_KINDS = {"load": 0, "unary": 1, "binary": 2, "where": 3, "cast": 4}
+
+
+def _fused_words(program):
+    """The instruction words wt_fused reads (kernels/elementwise.c), or None when the
+    kernel cannot run this program (float16, or a load needing more than 4 dims)."""
+    words = []
+    for kind, attr, dt, view, args in program:
+        d = D.as_dtype(dt)
+        if d is D.float16:
+            return None
+        op = _UNARY[attr] if kind == "unary" else _BINARY[attr] if kind == "binary" else 0
+        if kind == "load":
+            k, as_shape = args
+            dims, (st,) = _collapse(tuple(view), [_bcast_strides(tuple(as_shape), tuple(view))])
+            if len(dims) > 4:
+                return None
+            a = (k, 0, 0)
+        else:
+            dims, st = [1], [0]
+            a = tuple(args) + (0,) * (3 - len(args))
+        words += [_FUSED_KINDS[kind], op, _DT[d], *a, len(dims), *(list(dims) + [1] * (4 - len(dims))),
+                  *(list(st) + [0] * (4 - len(st)))]
+    return tuple(words)
 
 
 _FULL = {d: struct.Struct("<" + ("B" if d is D.bool_ else d.fmt)) for d in D.ALL}
