@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup sysdeps test test-core test-gpu test-browser test-wasm wasm web digits demo demo-port loadtest fuzz bench stats clean
+.PHONY: setup sysdeps test test-core test-distribute test-gpu test-browser test-wasm wasm web digits demo demo-port loadtest fuzz bench stats clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -18,10 +18,18 @@ sysdeps:
 	bash build/system_deps.sh
 
 ## test: the whole suite. Each backend pass runs the same test files.
-test: setup sysdeps test-core test-gpu test-wasm test-browser
+test: setup sysdeps test-core test-gpu test-wasm test-browser test-distribute
 
 test-core: setup
-	$(PY) -m pytest -q --backend=numpy tests --ignore=tests/browser --ignore=tests/wasm --ignore=tests/gpu
+	$(PY) -m pytest -q --backend=numpy tests --ignore=tests/browser --ignore=tests/wasm --ignore=tests/gpu \
+	  --ignore=tests/distribute
+
+## test-distribute: tf.distribute in one process, then 2 workers on a local Ray cluster (the `distribute` extra)
+test-distribute: setup $(VENV)/.distribute
+	$(PY) -m pytest -q tests/distribute
+$(VENV)/.distribute: pyproject.toml | setup
+	$(PY) -m pip install -q -e '.[distribute]'
+	touch $@
 
 ## test-gpu: every GPU primitive against numpy on wgpu-py (lavapipe on CPU hosts), then the
 ## core and Keras tests on the GPU backend; fails (never skips) when no adapter is found

@@ -21,6 +21,9 @@ def main(argv=None) -> int:
     r.add_argument("--max-restarts", type=int, default=0, help="restart the group this many times if a worker dies")
     r.add_argument("--timeout", type=float, default=None, help="seconds each collective may wait (default 300)")
     r.add_argument("--cpus-per-worker", type=float, default=1)
+    r.add_argument("--working-dir", default=None,
+                   help="a directory Ray uploads to every worker (for modules the script imports); the script "
+                        "itself is always shipped")
     r.add_argument("script")
     r.add_argument("args", nargs=argparse.REMAINDER)
     ns = p.parse_args(argv)
@@ -33,10 +36,12 @@ def main(argv=None) -> int:
         return 2
     from . import ray_runner
 
+    runtime_env = {"working_dir": ns.working_dir} if ns.working_dir else None
     if ns.address:
-        ray.init(address=ns.address, runtime_env={"working_dir": os.path.dirname(os.path.abspath(ns.script))})
+        ray.init(address=ns.address, runtime_env=runtime_env)
     else:
-        ray.init(num_cpus=max(int(ns.num_workers * ns.cpus_per_worker), 1), include_dashboard=False)
+        ray.init(num_cpus=max(int(ns.num_workers * ns.cpus_per_worker), 1), include_dashboard=False,
+                 runtime_env=runtime_env)
     try:
         codes = ray_runner.run(script=ns.script, argv=ns.args, num_workers=ns.num_workers,
                                max_restarts=ns.max_restarts, num_cpus_per_worker=ns.cpus_per_worker,
