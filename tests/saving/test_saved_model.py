@@ -232,6 +232,14 @@ def _node(doc, typ, k=0):
     return next(n for n in _graph(doc, k)["nodes"] if n["type"] == typ)
 
 
+def _prepend_fills(graph, n):
+    """``n`` unused 1 GB fills: each fits the per-tensor limit, together they do not."""
+    graph["nodes"][:0] = [{"name": f"big{i}", "type": "full", "attrs": {"shape": [1 << 28], "value": 0.0,
+                                                                       "dtype": "float32"}, "inputs": [],
+                           "outputs": [{"shape": [1 << 28], "dtype": "float32"}], "subgraphs": []}
+                          for i in range(n)]
+
+
 BAD = {
     "version": (lambda d: d.update(format_version=2), "format_version '2' is not supported"),
     "format": (lambda d: d.update(format="x"), "format is 'x'"),
@@ -252,6 +260,7 @@ BAD = {
     "huge": (lambda d: _graph(d)["nodes"].insert(0, {"name": "big", "type": "full", "attrs": {
         "shape": [1 << 20, 1 << 20], "value": 0.0, "dtype": "float32"}, "inputs": [], "outputs": [
         {"shape": [1 << 20, 1 << 20], "dtype": "float32"}], "subgraphs": []}), "over the 1073741824 byte limit"),
+    "many fills": (lambda d: _prepend_fills(_graph(d), 2), "need more than 1073741824 bytes in all"),
     "site": (lambda d: d["functions"][0]["batch"]["sites"].append([["nodes", 0, "name"], 1]),
              "batch.sites"),
     "deep": (lambda d: d["functions"][1].update(outputs=json.loads("[" * 10 + "]" * 10)),

@@ -63,12 +63,16 @@ def _tuples(v):
     return tuple(_tuples(x) for x in v) if isinstance(v, list) else v
 
 
+_SOURCES = frozenset(("constant", "full", "arange", "random"))
+
+
 class Decoder:
     """Rebuilds graphs of one file, counting nodes against the file's limit."""
 
     def __init__(self, variables: dict):
         self.variables = variables  # key -> Variable
         self.nodes = 0
+        self.source_bytes = 0
 
     def graph(self, d, where: str, parent: Graph | None = None, outer_inputs=None, n_args=None,
               depth: int = 0) -> Graph:
@@ -141,7 +145,12 @@ class Decoder:
         if got != want:
             raise V.sm_fail(where, f"declared outputs {_specs(want)} but its inputs and attrs give {_specs(got)}")
         for s in outs:
-            V.sm_nbytes(s.shape, s.dtype, where)
+            n = V.sm_nbytes(s.shape, s.dtype, where)
+            if t in _SOURCES:  # materialised when the graph is bound, and held: bounded in all
+                self.source_bytes += n
+                if self.source_bytes > V.SM_MAX_TENSOR_BYTES:
+                    raise V.sm_fail(where, f"the file's constant, fill, range and random tensors need more "
+                                           f"than {V.SM_MAX_TENSOR_BYTES} bytes in all")
             key = f"{nd['name']}:{s.index}"
             if key in tensors:
                 raise V.sm_fail(where, f"node name {nd['name'][:60]!r} is used twice")

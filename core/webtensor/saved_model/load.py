@@ -297,7 +297,7 @@ class RestoredConcrete:
             if len(self.graphs) >= MAX_BATCH_GRAPHS:
                 self.graphs.clear()
             d = substitute(self.graph_dict, self.batch["sites"], n)
-            self.decoder.nodes = 0
+            self.decoder.nodes = self.decoder.source_bytes = 0
             g = self.graphs[n] = self.decoder.graph(d, f"{self.where}.graph (batch {n})")
         return g
 
