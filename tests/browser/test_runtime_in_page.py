@@ -49,6 +49,10 @@ def site(tmp_path_factory):
     """The runtime folder (as make web builds it) and three SavedModels, served on 127.0.0.1."""
     d = tmp_path_factory.mktemp("runtime-site")
     make_runtime.build(d / "runtime")
+    for f in ("webtensor.mjs", "components/webtensor-model.mjs"):  # as `python -m webtensor site` lays them out
+        (d / Path(f).name).write_bytes((ROOT / "web" / f).read_bytes())
+    (d / "embed.html").write_text('<!doctype html><meta charset=utf-8><script type="module" src="/webtensor-model.mjs">'
+                                  '</script><webtensor-model id="m" src="mlp/"></webtensor-model>')
     L = tf.keras.layers
     tf.random.set_seed(5)
     mlp = tf.keras.Sequential([L.Input((8,)), L.Dense(16, activation="relu"), L.Dense(3, activation="softmax")])
@@ -111,3 +115,25 @@ def test_runtime_in_chromium_matches_python(browser, site, backend):
     losses = [r["loss"]["values"][0] for r in out["train"]["results"]]
     assert want["train"][-1] < want["train"][0]
     np.testing.assert_allclose(losses, want["train"], rtol=tol * 10)
+
+
+def test_webtensor_model_element_runs_a_savedmodel_without_pyodide(browser, site):
+    srv, data, want, _ = site
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        page.goto(f"{srv.url}/embed.html")
+        out = page.evaluate("""async (rows) => {
+          const m = document.getElementById("m");
+          const info = await m.ready;
+          const one = await m.predict(rows[0]);
+          const all = await m.predict(rows, { batch: true });
+          const fetched = performance.getEntriesByType("resource").map((e) => e.name);
+          return { info, one, all, pyodide: fetched.filter((u) => u.includes("pyodide") || u.endsWith(".whl")) };
+        }""", data["mlp"].tolist())
+    finally:
+        ctx.close()
+    assert out["info"]["runtime"] == "graph" and out["info"]["backend"] == "wasm"  # auto: SwiftShader is not used
+    assert out["pyodide"] == []
+    np.testing.assert_allclose(out["one"], want["mlp"][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out["all"], want["mlp"], rtol=1e-5, atol=1e-6)

@@ -37,10 +37,17 @@ export async function callPython(wt, fn, ...args) {
   return out;
 }
 
+/** A SavedModel (a folder ending in "/", or its saved_model.json) holds graphs: the page runtime
+ *  (runtime/, no Python) runs it. A model file (.safetensors) runs in Pyodide. */
+export function hasGraph(src) {
+  return /(\/|saved_model\.json)$/.test(String(src).split(/[?#]/)[0]);
+}
+
 export class WebtensorModel extends HTMLElement {
   static observedAttributes = ["src"];
 
   #handle = null;
+  #graph = null;
   #loading = null;
   #settle = null;
   info = null;
@@ -69,6 +76,7 @@ export class WebtensorModel extends HTMLElement {
   async #load() {
     const src = this.getAttribute("src");
     try {
+      if (hasGraph(src)) return await this.#loadGraph(src);
       const { wt, browser } = await webtensor({ backend: this.getAttribute("backend") ?? "auto" });
       const url = new URL(src, document.baseURI).href;
       const info = await callPython(wt, browser.load, url);
@@ -85,10 +93,35 @@ export class WebtensorModel extends HTMLElement {
     }
   }
 
+  async #loadGraph(src) {
+    const { loadGraphModel } = await import("./runtime/webtensor-runtime.mjs");
+    const backend = this.getAttribute("backend") ?? "auto";
+    const m = await loadGraphModel(new URL(src, document.baseURI).href, { backend: backend === "gpu" ? "webgpu" : backend });
+    this.#graph?.dispose();
+    this.#graph = m;
+    const sig = m.signatures.serving_default ?? Object.values(m.signatures)[0];
+    const name = String(src).split(/[?#]/)[0].replace(/\/?(saved_model\.json)?$/, "").split("/").pop();
+    this.info = { name, inputs: sig.inputs, outputs: sig.outputs, backend: m.backend, runtime: "graph" };
+    this.#settle.resolve(this.info);
+    this.dispatchEvent(new CustomEvent("load", { detail: this.info }));
+  }
+
+  /** The graph runtime's predict: one instance gets a batch dim of 1 and loses it again. */
+  async #predictGraph(input, batch) {
+    const spec = this.info.inputs[0], rest = spec.shape.slice(1), per = rest.reduce((a, b) => a * b, 1);
+    if (this.info.inputs.length !== 1) throw new Error(`predict(input) takes one input; this model has ${this.info.inputs.length}`);
+    const x = ArrayBuffer.isView(input) ? { data: input, shape: [per ? input.length / per : 0, ...rest], dtype: spec.dtype }
+      : batch ? input : [input];
+    const out = await this.#graph.predict(x);
+    const arrays = (t) => (batch ? t.toArray() : t.toArray()[0]);
+    return out.toArray ? arrays(out) : Object.fromEntries(Object.entries(out).map(([k, t]) => [k, arrays(t)]));
+  }
+
   /** Outputs for one instance (nested arrays or a typed array), or for a batch with
    *  {batch: true}. Resolves to nested arrays (an object by output name if several). */
   async predict(input, { batch = false } = {}) {
     await this.ready;
+    if (this.#graph) return this.#predictGraph(input, batch);
     const { wt, browser } = await webtensor();
     return callPython(wt, browser.predict, this.#handle, input, !batch);
   }
