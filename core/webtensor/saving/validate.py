@@ -412,8 +412,10 @@ def sm_check_objects(objects: list, n_functions: int) -> dict:
                                                             f"{len(objects)}]")
                 if edge[0] in names:
                     raise sm_fail(f"{where}.children[{k}]", f"duplicate child name {edge[0][:60]!r}")
-                if any(not p for p in edge[0].split("/")):
-                    raise sm_fail(f"{where}.children[{k}]", f"child name {edge[0][:60]!r} has an empty part")
+                parts = edge[0].split("/")
+                if any(not p for p in parts) or len(parts) > SM_MAX_DEPTH:
+                    raise sm_fail(f"{where}.children[{k}]", f"child name {edge[0][:60]!r} has an empty part "
+                                                            f"or more than {SM_MAX_DEPTH} parts")
                 names.add(edge[0])
         elif kind == "variable":
             key = o.get("key")
