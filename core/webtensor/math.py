@@ -21,3 +21,9 @@ from .ops.sorting import bincount, confusion_matrix  # noqa: F401
 from .ops.nn import in_top_k, top_k  # noqa: F401
 
 floor_div = floordiv
+from .ops.math_extra import (  # noqa: F401,E402
+    acos, acosh, asin, asinh, atan, atan2, atanh, cosh, digamma, erfc, erfinv, is_non_decreasing,
+    is_strictly_increasing, l2_normalize, lgamma, multiply_no_nan, ndtri, polyval, reciprocal_no_nan, rint,
+    sinh, softsign, truncatediv, truncatemod, xlog1py,
+)
+from .nn import log_softmax  # noqa: F401,E402
