@@ -1,14 +1,19 @@
 """Fit time and test accuracy of the issue's digits MLP (30 epochs) and CNN (20 epochs), batch 32:
-webtensor beside Keras 3 on TensorFlow (and PyTorch with ``--torch``), each run in a fresh
-process, interleaved: the median fit time and the mean test accuracy of ``--runs`` runs (run i
-seeds every library with i, so accuracies are averaged over seeds, not one lucky draw).
+webtensor compiled (the default, ``compile(run_eagerly=False)``) and eager (``run_eagerly=True``)
+beside Keras 3 on TensorFlow (and PyTorch eager with ``--torch``), each run in a fresh process,
+interleaved: the median fit time and the mean test accuracy of ``--runs`` runs (run i seeds
+every library with i, so accuracies are averaged over seeds, not one lucky draw).
 verbose=0 everywhere.
 
     env -u OPENBLAS_CORETYPE python benchmarks/digits_fit.py [--runs 3] [--tf-python PATH] [--torch]
 
+PyTorch uses all cores unless WEBTENSOR_BENCH_TORCH_THREADS says otherwise (on a shared,
+loaded machine its spinning threads can be many times slower than one thread).
+
 TensorFlow is a benchmark-only install (``pip install '.[bench]'``); ``--tf-python`` (or
 WEBTENSOR_BENCH_TF_PYTHON) names another interpreter that has it. The ratio column is
-webtensor's time / Keras's time (target <= 0.5) at >= Keras's accuracy.
+webtensor's time / Keras's time (target <= 0.5) at >= Keras's accuracy; the torch ratio column
+is each time / PyTorch's (issue 13's targets for compiled webtensor: MLP <= 0.6, CNN <= 0.8).
 """
 from __future__ import annotations
 
@@ -34,7 +39,7 @@ def _data(cnn: bool):
     return xtr, ytr, xte, yte
 
 
-def run_keras_like(K, cnn: bool, seed_fn, seed: int = 0) -> dict:
+def run_keras_like(K, cnn: bool, seed_fn, seed: int = 0, **compile_kw) -> dict:
     """The same script for webtensor (``tf.keras``) and Keras 3: build, compile, fit, evaluate."""
     seed_fn(seed)
     L = K.layers
@@ -45,11 +50,11 @@ def run_keras_like(K, cnn: bool, seed_fn, seed: int = 0) -> dict:
                               L.Conv2D(32, 3, activation="relu", padding="same"), L.Flatten(),
                               L.Dense(64, activation="relu"), L.Dense(10)])
         model.compile(optimizer="adam", loss=K.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy"])
+                      metrics=["accuracy"], **compile_kw)
     else:
         model = K.Sequential([K.Input(shape=(64,)), L.Dense(64, activation="relu"), L.Dropout(0.1),
                               L.Dense(10, activation="softmax")])
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"], **compile_kw)
     t = time.perf_counter()
     model.fit(xtr, ytr, epochs=20 if cnn else 30, batch_size=32, verbose=0)
     fit = time.perf_counter() - t
@@ -57,11 +62,15 @@ def run_keras_like(K, cnn: bool, seed_fn, seed: int = 0) -> dict:
     return {"fit_s": fit, "acc": float(acc)}
 
 
-def worker_webtensor(cnn, seed):
+def worker_webtensor(cnn, seed, run_eagerly=False):
     sys.path.insert(0, os.path.join(ROOT, "core"))
     import webtensor as tf
 
-    return run_keras_like(tf.keras, cnn, tf.random.set_seed, seed)
+    return run_keras_like(tf.keras, cnn, tf.random.set_seed, seed, run_eagerly=run_eagerly)
+
+
+def worker_webtensor_eager(cnn, seed):
+    return worker_webtensor(cnn, seed, run_eagerly=True)
 
 
 def worker_keras(cnn, seed):
@@ -77,7 +86,7 @@ def worker_torch(cnn, seed):
     from torch import nn
 
     torch.manual_seed(seed)
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(int(os.environ.get("WEBTENSOR_BENCH_TORCH_THREADS", 0)) or os.cpu_count() or 1)
     xtr, ytr, xte, yte = (torch.from_numpy(a) for a in _data(False))
     ytr, yte = ytr.long(), yte.long()
     if cnn:
@@ -107,7 +116,8 @@ def worker_torch(cnn, seed):
     return {"fit_s": fit, "acc": acc}
 
 
-WORKERS = {"webtensor": worker_webtensor, "keras": worker_keras, "torch": worker_torch}
+WORKERS = {"webtensor": worker_webtensor, "wt-eager": worker_webtensor_eager, "keras": worker_keras,
+           "torch": worker_torch}
 
 
 def _spawn(python, lib, model, seed) -> dict | None:
@@ -136,7 +146,7 @@ def main(argv=None):
         lib, model, seed = args.worker
         print(json.dumps(WORKERS[lib](model == "cnn", int(seed))))
         return
-    libs = {"webtensor": sys.executable}
+    libs = {"webtensor": sys.executable, "wt-eager": sys.executable}
     if _has(args.tf_python, "tensorflow") and _has(args.tf_python, "keras"):
         libs["keras"] = args.tf_python
     else:
@@ -151,18 +161,24 @@ def main(argv=None):
                 if r:
                     results.setdefault((model, lib), []).append(r)
     print(f"digits fit, {args.runs} fresh processes / seeds (batch 32; MLP 30 epochs, CNN 20 epochs)")
-    print(f"{'':5} {'library':10} {'fit (s)':>8} {'test acc':>9} {'vs Keras':>9}   (median time, mean accuracy)")
+    print(f"{'':5} {'library':10} {'fit (s)':>8} {'test acc':>9} {'vs Keras':>9} {'vs torch':>9}   "
+          f"(median time, mean accuracy)")
+
+    def median_fit(model, lib):
+        rs = results.get((model, lib))
+        return statistics.median(r["fit_s"] for r in rs) if rs else None
+
     for model in args.models.split(","):
-        keras = results.get((model, "keras"))
-        base = statistics.median(r["fit_s"] for r in keras) if keras else None
+        base, torch_base = median_fit(model, "keras"), median_fit(model, "torch")
         for lib in libs:
             rs = results.get((model, lib))
             if not rs:
                 continue
-            fit = statistics.median(r["fit_s"] for r in rs)
+            fit = median_fit(model, lib)
             acc = statistics.mean(r["acc"] for r in rs)
             ratio = f"{fit / base:8.2f}x" if base else "        -"
-            print(f"{model:5} {lib:10} {fit:8.2f} {acc:9.3f} {ratio}")
+            tratio = f"{fit / torch_base:8.2f}x" if torch_base else "        -"
+            print(f"{model:5} {lib:10} {fit:8.2f} {acc:9.3f} {ratio} {tratio}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Eager overhead: a 1-element add, and forward+backward of sum(relu(x @ W + b)) with
-x 32x64, W 64x64, beside raw numpy doing the same math in the same process.
+x 32x64, W 64x64, beside raw numpy doing the same math in the same process; the same
+tape step as a tf.function (traced once, replayed).
 
 Run: env -u OPENBLAS_CORETYPE python benchmarks/eager_overhead.py [--json out.json]
-Target (issue 3): per-op time <= 2x raw numpy + 5 us.
+Targets: per-op time <= 2x raw numpy + 5 us (issue 3); the traced tape step within
+1.5x of numpy (issue 13).
 """
 from __future__ import annotations
 
@@ -56,8 +58,13 @@ def main() -> dict:
     got = tape_step()
     _, gw, gb = numpy_step()
     assert np.allclose(got[0].numpy(), gw, atol=1e-4) and np.allclose(got[1].numpy(), gb, atol=1e-4)
+    traced_step = tf.function(tape_step)
+    got = traced_step()
+    assert np.allclose(got[0].numpy(), gw, atol=1e-4) and np.allclose(got[1].numpy(), gb, atol=1e-4)
     res["numpy_fwd_bwd_us"] = best_of(numpy_step, 2000) * 1e6
     res["webtensor_fwd_bwd_us"] = best_of(tape_step, 2000) * 1e6
+    res["webtensor_traced_fwd_bwd_us"] = best_of(traced_step, 2000) * 1e6
+    res["traced_fwd_bwd_ratio_vs_numpy"] = res["webtensor_traced_fwd_bwd_us"] / res["numpy_fwd_bwd_us"]
     res["add_ratio_vs_numpy"] = res["webtensor_add_us"] / res["numpy_add_us"]
     res["add_overhead_target_us"] = 2 * res["numpy_add_us"] + 5
     res["fwd_bwd_ratio_vs_numpy"] = res["webtensor_fwd_bwd_us"] / res["numpy_fwd_bwd_us"]

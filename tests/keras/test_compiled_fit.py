@@ -320,3 +320,17 @@ def test_compile_checks_steps_per_execution():
     m = K.Sequential([K.Input((6,)), L.Dense(3)])
     with pytest.raises(ValueError, match="steps_per_execution"):
         m.compile("sgd", "mse", steps_per_execution=0)
+
+
+def test_varying_batch_sizes_do_not_retrace_visibly():
+    """Keras 3 traces its steps with reduce_retracing: the second batch size generalises the
+    batch dim, later sizes are quiet re-traces (no retracing warning)."""
+    import warnings
+
+    _, comp = _pair()
+    batches = [(XS[:n], YS[:n]) for n in (5, 6, 7, 8, 9, 10)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        comp.fit(iter(batches), epochs=1, verbose=0)
+    assert comp.train_function.experimental_get_tracing_count() == 2
+    assert int(comp.optimizer.iterations.numpy()) == 6

@@ -428,7 +428,7 @@ def _step_function(model, kind):
     run_steps.__name__ = run_steps.__qualname__ = f"{kind}_function"
     if model.run_eagerly or any(getattr(lay, "_eager_only", False) for lay in model._flatten_layers()):
         return run_steps  # host-only layers (TextVectorization, lookups) cannot be traced yet
-    return Function(run_steps, autograph=False, name=f"{kind}_function")
+    return Function(run_steps, autograph=False, reduce_retracing=True, name=f"{kind}_function")  # as Keras 3
 
 
 def _length(x) -> int:
