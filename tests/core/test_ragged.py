@@ -353,3 +353,50 @@ def test_tf_function_gradient_through_ragged_argument():
         y = energy(tf.RaggedTensor.from_row_lengths(v, [2, 1]))
     assert y.numpy() == 1 + 4 + 90
     assert tape.gradient(y, v).numpy().tolist() == [2.0, 4.0, 60.0]
+
+
+# -- tf.data ---------------------------------------------------------------------------------------------
+
+def _features():
+    return {"colors": tf.ragged.constant([["red", "blue"], ["orange"], ["black", "yellow"], ["green"]]),
+            "lengths": tf.ragged.constant([[7], [], [1, 3], [3, 5, 2]], dtype=tf.int64)}
+
+
+def test_dataset_of_ragged_slices_batch_unbatch():
+    ds = tf.data.Dataset.from_tensor_slices(_features())
+    rows = [(e["colors"].numpy().tolist(), e["lengths"].numpy().tolist()) for e in ds]
+    assert rows == [([b"red", b"blue"], [7]), ([b"orange"], []), ([b"black", b"yellow"], [1, 3]),
+                    ([b"green"], [3, 5, 2])]
+    batches = list(ds.batch(2))
+    assert isinstance(batches[0]["lengths"], tf.RaggedTensor)
+    assert batches[0]["colors"].to_list() == [[b"red", b"blue"], [b"orange"]]
+    assert batches[1]["lengths"].to_list() == [[1, 3], [3, 5, 2]]
+    again = [e["lengths"].numpy().tolist() for e in ds.batch(2).unbatch()]
+    assert again == [[7], [], [1, 3], [3, 5, 2]]
+    nested = list(tf.data.Dataset.from_tensors(tf.ragged.constant([[1], [2, 3]])).repeat(2).batch(2))
+    assert nested[0].to_list() == [[[1], [2, 3]], [[1], [2, 3]]] and nested[0].ragged_rank == 2
+
+
+def test_dense_to_ragged_batch_and_ragged_batch():
+    ds = tf.data.Dataset.from_tensor_slices([1, 5, 3, 2, 8]).map(tf.range)
+    got = [b.to_list() for b in ds.apply(tf.data.experimental.dense_to_ragged_batch(2))]
+    assert got == [[[0], [0, 1, 2, 3, 4]], [[0, 1, 2], [0, 1]], [[0, 1, 2, 3, 4, 5, 6, 7]]]
+    got2 = [b.to_list() for b in ds.ragged_batch(2, drop_remainder=True)]
+    assert got2 == got[:2]
+    spec = ds.ragged_batch(2).element_spec
+    assert isinstance(spec, tf.RaggedTensorSpec) and spec.ragged_rank == 1
+    fixed = tf.data.Dataset.from_tensor_slices([[1, 2], [3, 4], [5, 6]]).ragged_batch(2)
+    assert [tuple(b.shape) for b in fixed] == [(2, 2), (1, 2)]  # fully known shapes batch as usual
+    with pytest.raises(TypeError, match="padded_batch.*ragged_batch"):
+        tf.data.Dataset.from_tensor_slices(_features()).batch(1).padded_batch(2)
+
+
+def test_dataset_map_making_ragged():
+    ds = tf.data.Dataset.from_tensor_slices(_features())
+
+    def transform_lengths(features):
+        return {"mean_length": tf.math.reduce_mean(features["lengths"]),
+                "length_ranges": tf.ragged.range(features["lengths"])}
+
+    out = [e["length_ranges"].to_list() for e in ds.map(transform_lengths)]
+    assert out == [[[0, 1, 2, 3, 4, 5, 6]], [], [[0], [0, 1, 2]], [[0, 1, 2], [0, 1, 2, 3, 4], [0, 1]]]

@@ -143,3 +143,19 @@ def test_tf_function_takes_sparse_arguments():
 
     out = double(a)
     assert isinstance(out, tf.SparseTensor) and rows(out.values) == [30, 50] and rows(out.indices) == [[0, 3], [2, 4]]
+
+
+def test_dataset_of_sparse_slices_batch_unbatch_map():
+    sparse_data = tf.SparseTensor(indices=[(0, 0), (0, 1), (0, 2), (4, 3), (5, 0), (5, 1)], values=[1] * 6,
+                                  dense_shape=(6, 4))
+    ds = tf.data.Dataset.from_tensor_slices(sparse_data)
+    assert ds.element_spec == tf.SparseTensorSpec([4], tf.int32)
+    els = list(ds)
+    assert len(els) == 6 and rows(els[0].indices) == [[0], [1], [2]] and rows(els[0].dense_shape) == [4]
+    assert rows(els[1].indices) == [] and rows(els[4].indices) == [[3]]
+    batches = list(ds.batch(2))
+    assert rows(batches[2].indices) == [[0, 3], [1, 0], [1, 1]] and rows(batches[2].dense_shape) == [2, 4]
+    back = list(ds.batch(2).unbatch())
+    assert [rows(e.indices) for e in back] == [rows(e.indices) for e in els]
+    doubled = next(iter(ds.map(lambda x: x * 2)))
+    assert rows(doubled.values) == [2, 2, 2]

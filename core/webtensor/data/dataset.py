@@ -124,6 +124,12 @@ class Dataset:
                      name=None) -> "Dataset":
         return _tr.PaddedBatchDataset(self, batch_size, padded_shapes, padding_values, drop_remainder)
 
+    def ragged_batch(self, batch_size, drop_remainder=False, row_splits_dtype=None, name=None) -> "Dataset":
+        """Like ``batch``; components whose shapes differ become RaggedTensors (ragged/data.py)."""
+        from ..ragged.data import ragged_batch
+
+        return ragged_batch(self, batch_size, drop_remainder, row_splits_dtype or "int64")
+
     def unbatch(self, name=None) -> "Dataset":
         return _tr.UnbatchDataset(self)
 

@@ -17,3 +17,4 @@ def assert_cardinality(expected_cardinality):
 
 from .csv import CsvDataset, make_csv_dataset  # noqa: F401,E402
 from .more import Counter, choose_from_datasets, get_single_element, sample_from_datasets  # noqa: F401,E402
+from ..ragged.data import dense_to_ragged_batch  # noqa: F401,E402

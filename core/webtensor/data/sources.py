@@ -63,19 +63,21 @@ class TensorSliceDataset(_Source):
         self._struct, self._flat, self._n = el, flat, n
 
     def element(self, i: int):
-        return nest.pack_sequence_as(self._struct, [t[i] for t in self._flat])
+        return nest.pack_sequence_as(self._struct, [t[i] if isinstance(t, Tensor) else _ragged_data().row(t, i)
+                                                    for t in self._flat])
 
     def gather(self, idx: list):
         if _is_run(idx):
             a, b = idx[0], idx[0] + len(idx)
-            parts = [t[a:b] for t in self._flat]
+            parts = [t[a:b] if isinstance(t, Tensor) else _ragged_data().rows(t, idx) for t in self._flat]
         else:
             ix = convert(array.array("i" if self._n < 2**31 else "q", idx))  # the buffer path: no per-item checks
-            parts = [A.gather(t, ix) for t in self._flat]
+            parts = [A.gather(t, ix) if isinstance(t, Tensor) else _ragged_data().rows(t, idx) for t in self._flat]
         return nest.pack_sequence_as(self._struct, parts)
 
     def _spec(self):
-        return nest.map_structure(lambda t: TensorSpec(t.shape[1:], t.dtype), self._struct)
+        return nest.map_structure(lambda t: TensorSpec(t.shape[1:], t.dtype) if isinstance(t, Tensor)
+                                  else _ragged_data().sliced_spec(t), self._struct)
 
 
 class TensorDataset(_Source):
@@ -90,7 +92,8 @@ class TensorDataset(_Source):
 
     def gather(self, idx: list):
         zeros = convert([0] * len(idx), D.int32)
-        return nest.map_structure(lambda t: A.gather(A.expand_dims(t, 0), zeros), self._el)
+        return nest.map_structure(lambda t: A.gather(A.expand_dims(t, 0), zeros) if isinstance(t, Tensor)
+                                  else _ragged_data().stack([t] * len(idx)), self._el)
 
     def _spec(self):
         return S.spec_of(self._el)
@@ -201,3 +204,8 @@ def _mismatch(spec, value):
         f"from_generator: `generator` yielded an element that did not match the expected structure. "
         f"The expected structure was {spec}, but the yielded element was {value!r:.80}.")
 
+
+def _ragged_data():
+    from ..ragged import data
+
+    return data

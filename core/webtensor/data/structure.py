@@ -5,6 +5,7 @@ Lists are values, not structure (``from_tensor_slices([1, 2])`` slices one tenso
 from __future__ import annotations
 
 from .. import nest
+from ..composite import CompositeTensor
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..ops import array as A
@@ -21,7 +22,7 @@ def normalize(value, op: str):
     if isinstance(value, tuple):
         items = [normalize(v, op) for v in value]
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
-    if type(value) is Tensor or isinstance(value, (bytes, _Opaque)):
+    if type(value) is Tensor or isinstance(value, (bytes, _Opaque, CompositeTensor)):
         return value  # bytes: string elements (no string dtype yet); _Opaque: parsed composites
     if value is None:
         raise TypeError(f"{op}: None is not a valid dataset component; give a tensor, an array or a number")
@@ -62,6 +63,10 @@ def _leaf_spec(x):
         return StringSpec()
     if isinstance(x, _Opaque):
         return x
+    if isinstance(x, CompositeTensor):  # RaggedTensorSpec / SparseTensorSpec
+        from ..ragged import data as _rd
+
+        return _rd.spec_of(x)
     return TensorSpec.from_tensor(x)
 
 
@@ -82,6 +87,10 @@ def dummy(spec, unknown: int, value: int):
             return b""
         if isinstance(s, _Opaque):
             raise TypeError("no stand-in for an opaque component")
+        if not isinstance(s, TensorSpec):  # a RaggedTensorSpec: a ragged stand-in
+            from ..ragged import data as _rd
+
+            return _rd.dummy(s, unknown, value)
         dims = [] if s.shape.rank is None else [unknown if d is None else d for d in s.shape]
         return A.fill(tuple(dims), convert(value, s.dtype))
 
@@ -94,6 +103,10 @@ def relax(a, b):
         if type(a) is not type(b):
             raise TypeError(f"incompatible specs {a} and {b}")
         return a
+    if not isinstance(a, TensorSpec) or not isinstance(b, TensorSpec):  # ragged/sparse specs
+        from ..ragged import data as _rd
+
+        return _rd.relax(a, b)
     if a.dtype is not b.dtype:
         raise TypeError(f"incompatible dtypes {a.dtype.name} and {b.dtype.name}")
     if a.shape.rank is None or b.shape.rank is None or a.shape.rank != b.shape.rank:
@@ -115,6 +128,11 @@ def stack(elements: list):
     out = []
     for c in range(len(flats[0])):
         parts = [f[c] for f in flats]
+        if isinstance(parts[0], CompositeTensor):  # ragged: one more ragged dim; sparse: a leading dim
+            from ..ragged import data as _rd
+
+            out.append(_rd.stack(parts))
+            continue
         s0 = tuple(parts[0].shape)
         for i, p in enumerate(parts):
             if tuple(p.shape) != s0:

@@ -398,8 +398,8 @@ class BatchDataset(Dataset):
     def _spec(self):
         lead = self._size if self._drop else None
         return nest.map_structure(
-            lambda s: TensorSpec(None if s.shape.rank is None else [lead] + list(s.shape), s.dtype),
-            self._input.element_spec)
+            lambda s: TensorSpec(None if s.shape.rank is None else [lead] + list(s.shape), s.dtype)
+            if isinstance(s, TensorSpec) else _rd().batched(s, lead), self._input.element_spec)
 
     def _card(self) -> int:
         n = self._input._card()
@@ -416,6 +416,9 @@ class PaddedBatchDataset(BatchDataset):
         super().__init__(input, batch_size, drop_remainder)
         spec = input.element_spec
         flat = nest.flatten(spec)
+        if not all(isinstance(s, TensorSpec) for s in flat):
+            raise TypeError(f"padded_batch: only supported for datasets of tensor elements, but the element "
+                            f"spec is {spec}; use ragged_batch for RaggedTensor components")
         shapes = [None] * len(flat) if padded_shapes is None else _leaves_like(spec, padded_shapes)
         self._shapes = [TensorShape([None] * s.shape.rank) if p is None else TensorShape(p)
                         for s, p in zip(flat, shapes)]
@@ -484,7 +487,7 @@ class UnbatchDataset(Dataset):
         for e in self._input._iterate():
             flat = nest.flatten(e)
             n = _leading(flat)
-            cols = [A.unstack(t) for t in flat]
+            cols = [_rd().unstack(t) if not isinstance(t, Tensor) else A.unstack(t) for t in flat]
             for j in range(n):
                 yield nest.pack_sequence_as(e, [c[j] for c in cols])
 
@@ -592,3 +595,9 @@ class EnumerateDataset(Dataset):
 
     def _card(self) -> int:
         return self._input._card()
+
+
+def _rd():
+    from ..ragged import data
+
+    return data

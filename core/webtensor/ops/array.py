@@ -207,6 +207,8 @@ def _pyrange_rev(r):
 
 
 def expand_dims(input, axis, name=None) -> Tensor:
+    if type(input) is not Tensor and composite_in(input) is not None:
+        return input._dispatch(expand_dims, (input, axis), {})
     x = one(input, "expand_dims")
     s = tuple(x._h.shape)
     ax = normalize_axis(axis, len(s) + 1, "expand_dims")

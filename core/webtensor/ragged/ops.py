@@ -365,12 +365,12 @@ def ragged_range(starts, limits=None, deltas=1, dtype=None, name=None, row_split
         (t._dtype for t in ts if t._h.shape), ts[1]._dtype)
     ts = [M.cast(t, dt) for t in ts]
     cols = [A._host_flat(t) for t in ts]
-    n = max(len(c) for c in cols)
-    for t, c in zip(ts, cols):
-        if len(t._h.shape) > 1 or (t._h.shape and len(c) != n):
-            raise InvalidArgumentError(f"ragged.range: starts, limits and deltas must be scalars or 1-D of one "
-                                       f"size, got shapes {[tuple(q._h.shape) for q in ts]}")
-    cols = [c * n if len(c) == 1 else c for c in cols]
+    sizes = {len(c) for t, c in zip(ts, cols) if t._h.shape}
+    if any(len(t._h.shape) > 1 for t in ts) or len(sizes) > 1:
+        raise InvalidArgumentError(f"ragged.range: starts, limits and deltas must be scalars or 1-D of one "
+                                   f"size, got shapes {[tuple(q._h.shape) for q in ts]}")
+    n = sizes.pop() if sizes else 1
+    cols = [c if t._h.shape else c * n for t, c in zip(ts, cols)]
     vals, splits = [], [0]
     for s, lim, d in zip(*cols):
         if d == 0:
@@ -395,4 +395,5 @@ _HANDLERS = {
     A.stack: stack,
     A.gather: gather,
     A.boolean_mask: boolean_mask,
+    A.expand_dims: expand_dims,
 }

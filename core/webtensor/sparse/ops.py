@@ -356,3 +356,34 @@ def dispatch(op, args: tuple, kwargs: dict):
         return _cwise(op, x, y, not isinstance(x, SparseTensor))
     raise TypeError(f"{getattr(op, '__name__', op)}: SparseTensor inputs are not supported; use "
                     f"tf.sparse.* or tf.sparse.to_dense")
+
+
+# -- rows, for tf.data (slicing, batching and unbatching SparseTensor components) -------------------
+
+def take_rows(st: SparseTensor, rows: list) -> SparseTensor:
+    """Rows ``rows`` of dimension 0, as a SparseTensor of ``len(rows)`` rows."""
+    where: dict = {}
+    for k, r in enumerate(st._rows()):
+        where.setdefault(r[0], []).append(k)
+    picks, idx = [], []
+    for j, r in enumerate(rows):
+        for k in where.get(r, []):
+            picks.append(k)
+            idx.append([j] + st._rows()[k][1:])
+    return SparseTensor._make(idx, _take(st._values, picks), [len(rows)] + st._shape[1:])
+
+
+def row(st: SparseTensor, i: int) -> SparseTensor:
+    """Row ``i`` without its leading dimension."""
+    one_row = take_rows(st, [i])
+    return SparseTensor._make([r[1:] for r in one_row._rows()], one_row._values, st._shape[1:])
+
+
+def stack_rows(sts: list) -> SparseTensor:
+    """SparseTensors of one rank as rows of a new dimension 0 (dense shape: the largest of each dim)."""
+    r = len(sts[0]._shape)
+    if any(len(s._shape) != r for s in sts):
+        raise InvalidArgumentError(f"batch: SparseTensor components of different ranks: {[s._shape for s in sts]}")
+    shape = [len(sts)] + [max(s._shape[i] for s in sts) for i in range(r)]
+    idx = [[j] + row_ for j, s in enumerate(sts) for row_ in s._rows()]
+    return SparseTensor._make(idx, A.concat([s._values for s in sts], 0), shape)
