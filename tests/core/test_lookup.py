@@ -148,3 +148,13 @@ def test_lookup_under_tf_function_is_a_clear_error():
     f = tf.function(lambda x: table.lookup(x))
     with pytest.raises(tf.errors.UnimplementedError, match="eager-only"):
         f(tf.constant(["a"]))
+
+
+def test_ragged_keys_keep_their_rows():
+    table = tf.lookup.StaticHashTable(_kv(["a", "b"], [1, 2]), -1)
+    out = table.lookup(tf.ragged.constant([["a", "x"], ["b"]]))
+    assert isinstance(out, tf.RaggedTensor) and out.to_list() == [[1, -1], [2]]
+    init = tf.lookup.KeyValueTensorInitializer(tf.constant(["emerson"]), tf.constant([0], dtype=tf.int64))
+    vocab = tf.lookup.StaticVocabularyTable(init, 5)
+    assert vocab.lookup(tf.ragged.constant([["emerson"], ["king", "crimson"]])).to_list() == \
+        [[0], [1 + fingerprint64(b"king") % 5, 1 + fingerprint64(b"crimson") % 5]]

@@ -374,3 +374,23 @@ def test_registered_standardize_saved_in_model_file(tmp_path):
     # b 2, c 1, then the ties high to low: "b c", "a b", "a"
     assert loaded.layers[1].get_vocabulary() == ["", "[UNK]", "b", "c", "b c", "a b", "a"]
     assert loaded.predict(tf.constant([["a<br />B c"]]), verbose=0).tolist() == [[6, 2, 3, 5]]  # a b c, a b
+
+
+def test_ragged_inputs_and_outputs():
+    r = tf.ragged.constant([["a", "c", "d"], ["z"]])
+    out = L.StringLookup(vocabulary=VOCAB)(r)
+    assert isinstance(out, tf.RaggedTensor) and out.to_list() == [[1, 3, 4], [0]]
+    assert _l(L.StringLookup(vocabulary=VOCAB, output_mode="count")(r)) == [[0, 1, 0, 1, 1], [1, 0, 0, 0, 0]]
+    assert L.IntegerLookup(vocabulary=[5, 6])(tf.ragged.constant([[5], [6, 7]])).to_list() == [[1], [2, 0]]
+    assert L.Hashing(3)(tf.ragged.constant([["A", "B"], ["C"]])).to_list() == [[1, 0], [1]]  # the docs' bins
+    assert _l(L.CategoryEncoding(3, "count")(tf.ragged.constant([[0, 2, 2], [1]]))) == [[1, 0, 2], [0, 1, 0]]
+    tv = L.TextVectorization(ragged=True, vocabulary=["a", "b"])
+    got = tv(["a b c", "b"])
+    assert isinstance(got, tf.RaggedTensor) and got.to_list() == [[2, 3, 1], [3]]
+    layer = L.StringLookup()
+    layer.adapt(r)
+    assert layer.get_vocabulary() == ["[UNK]", "z", "d", "c", "a"]
+    split = L.TextVectorization(split=tf.strings.split, vocabulary=["a", "b"])  # a split giving ragged rows
+    assert _l(split(["a b c", "b"])) == [[2, 3, 1], [3, 0, 0]]
+    with pytest.raises(ValueError, match="ragged"):
+        L.TextVectorization(ragged=True, output_mode="count")

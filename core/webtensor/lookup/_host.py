@@ -64,3 +64,17 @@ def key_of(v, dtype: D.DType):
     if dtype.is_floating:
         return float(v)
     return v
+
+
+def is_ragged(x) -> bool:
+    """A ``tf.RaggedTensor`` (tables and layers map its flat values and keep its row structure)."""
+    from ..ragged.tensor import RaggedTensor
+    return isinstance(x, RaggedTensor)
+
+
+def ragged_rows(x, dtype: D.DType | None, op: str) -> list:
+    """The rows of a ragged-rank-1 RaggedTensor as lists of host keys."""
+    if x.ragged_rank != 1 or len(x.shape) != 2:
+        raise ValueError(f"{op}: only 2-D RaggedTensors (one ragged dimension) are supported here, got shape "
+                         f"{x.shape}")
+    return [[key_of(v, dtype or x.dtype) for v in row] for row in x.to_list()]

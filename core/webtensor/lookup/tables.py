@@ -92,7 +92,9 @@ class StaticHashTable(_Table):
         self._insert(initializer.pairs(), static=True)
 
     def lookup(self, keys, name=None):
-        """Values for ``keys`` (any shape), the default for missing ones; same shape as ``keys``."""
+        """Values for ``keys`` (any shape, or ragged), the default for missing ones; same shape as ``keys``."""
+        if _host.is_ragged(keys):
+            return keys.with_flat_values(self.lookup(keys.flat_values))
         return self._find(keys)
 
 
@@ -130,6 +132,8 @@ class StaticVocabularyTable(_Table):
         return _host.make([len(self._data) + self._num_oov_buckets], (), D.int64)
 
     def lookup(self, keys, name=None):
+        if _host.is_ragged(keys):
+            return keys.with_flat_values(self.lookup(keys.flat_values))
         t, flat, shp = self._keys(keys, "lookup")
         n, nb = len(self._data), self._num_oov_buckets
         out = []
@@ -168,7 +172,9 @@ class MutableHashTable(_Table):
             self._data.pop(k, None)
 
     def lookup(self, keys, dynamic_default_values=None, name=None):
-        """Values with shape ``keys.shape + value_shape``."""
+        """Values with shape ``keys.shape + value_shape`` (ragged keys: ragged values)."""
+        if _host.is_ragged(keys) and dynamic_default_values is None:
+            return keys.with_flat_values(self.lookup(keys.flat_values))
         defaults = None
         if dynamic_default_values is not None:
             t = _host.tensor_of(keys, self._key_dtype, "MutableHashTable.lookup")

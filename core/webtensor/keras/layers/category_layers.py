@@ -268,6 +268,8 @@ class IndexLookup(Layer):
         if self._has_input_vocabulary:
             raise ValueError(f"Cannot adapt layer '{self.name}' after setting a static vocabulary via "
                              f"`vocabulary` argument or `set_vocabulary()` method.")
+        if _host.is_ragged(data):
+            return self.update_rows(_host.ragged_rows(data, self._vocab_dtype, f"{type(self).__name__}.adapt"))
         t = as_tensor(data, self._vocab_dtype, f"{type(self).__name__}.adapt")
         flat, shp = _host.flat(t), _host.shape(t)
         n = shp[-1] if len(shp) >= 2 else len(flat)  # rank 0/1: one document
@@ -362,6 +364,8 @@ class IndexLookup(Layer):
 
     def call(self, inputs):
         op = type(self).__name__
+        if _host.is_ragged(inputs):
+            return self._call_ragged(inputs, op)
         if self.invert:
             t = as_tensor(inputs, D.int64, op)
             return self._invert(_host.flat(t), _host.shape(t))
@@ -379,6 +383,15 @@ class IndexLookup(Layer):
             out_shape = (self._depth(),) if len(shape) == 1 else (len(rows), self._depth())
             return _host.make(self.encode_rows(rows), out_shape, D.float32)
         return encode(idx, shp, self.output_mode, self._depth(), op)
+
+    def _call_ragged(self, inputs, op: str):
+        """Ragged input: "int" mode keeps the rows (a RaggedTensor); the vector modes encode each row."""
+        if self.output_mode == "int":
+            return inputs.with_flat_values(self.call(inputs.flat_values))
+        if self.output_mode == "one_hot":
+            raise ValueError(f"{op}: output_mode='one_hot' does not take a RaggedTensor; use 'multi_hot' or 'count'")
+        rows = [self.lookup_keys(r) for r in _host.ragged_rows(inputs, self._vocab_dtype, op)]
+        return _host.make(self.encode_rows(rows), (len(rows), self._depth()), D.float32)
 
     def _invert(self, flat: list, shp: tuple):
         if self.lookup_table is None:
@@ -533,23 +546,29 @@ class Hashing(Layer):
     def _convert_input(self, x):
         return x
 
-    def call(self, inputs):
-        t = inputs if isinstance(inputs, Tensor) else convert(inputs, op="Hashing")
-        t = _host.tensor_of(t, None, "Hashing")
-        flat, shp = _host.flat(t), _host.shape(t)
-        if t._dtype.is_floating:
+    def _bins(self, flat: list, dtype: D.DType) -> list:
+        if dtype.is_floating:
             flat = [int(v) for v in flat]  # Keras casts floats to int64 before hashing
-        bins = self.num_bins
-        mask = None
+        bins, mask = self.num_bins, None
         if self.mask_value is not None and bins > 1:
             bins -= 1
-            mask = _host.key_of(self.mask_value, D.string if t._dtype is D.string else D.int64)
-        out = []
-        for v in flat:
-            if mask is not None and v == mask:
-                out.append(0)
-            else:
-                out.append(hash_bucket(as_string(v), bins, self.salt) + (mask is not None))
+            mask = _host.key_of(self.mask_value, D.string if dtype is D.string else D.int64)
+        return [0 if mask is not None and v == mask else hash_bucket(as_string(v), bins, self.salt) + (mask is not None)
+                for v in flat]
+
+    def call(self, inputs):
+        if _host.is_ragged(inputs):
+            if self.output_mode == "int":
+                return inputs.with_flat_values(self.call(inputs.flat_values))
+            if self.output_mode == "one_hot":
+                raise ValueError("Hashing: output_mode='one_hot' does not take a RaggedTensor")
+            rows = [self._bins(r, inputs.dtype) for r in _host.ragged_rows(inputs, None, "Hashing")]
+            return _host.make(encode_rows(rows, self.output_mode, self.num_bins, "Hashing"),
+                              (len(rows), self.num_bins), self._dtype)
+        t = inputs if isinstance(inputs, Tensor) else convert(inputs, op="Hashing")
+        t = _host.tensor_of(t, None, "Hashing")
+        shp = _host.shape(t)
+        out = self._bins(_host.flat(t), t._dtype)
         if self.output_mode == "int":
             return _host.make(out, shp, self._dtype)
         if self.output_mode == "one_hot" and shp and shp[-1] == 1:
@@ -601,6 +620,13 @@ class CategoryEncoding(Layer):
         return x
 
     def call(self, inputs, count_weights=None):
+        if _host.is_ragged(inputs):
+            if self.output_mode == "one_hot":
+                raise ValueError("CategoryEncoding: output_mode='one_hot' does not take a RaggedTensor")
+            rows = [[int(v) for v in r] for r in _host.ragged_rows(inputs, None, "CategoryEncoding")]
+            w = None if count_weights is None else _host.ragged_rows(count_weights, None, "CategoryEncoding")
+            return _host.make(encode_rows(rows, self.output_mode, self.num_tokens, "CategoryEncoding", w),
+                              (len(rows), self.num_tokens), self._dtype)
         t = inputs if isinstance(inputs, Tensor) else convert(inputs, op="CategoryEncoding")
         t = _host.tensor_of(t, None, "CategoryEncoding")
         if not (t._dtype.is_integer or t._dtype.is_floating):

@@ -77,8 +77,11 @@ class TextVectorization(Layer):
         if output_mode == "one_hot" and split is not None:
             raise ValueError("TextVectorization: output_mode='one_hot' needs split=None here (one token per "
                              "input); use 'multi_hot' or 'count' for split text")
-        if sparse or ragged:
-            raise ValueError("TextVectorization: sparse=True and ragged=True are not supported here")
+        if sparse:
+            raise ValueError("TextVectorization: sparse=True is not supported here")
+        if ragged and output_mode != "int":
+            raise ValueError(f"TextVectorization: `ragged` must not be true if `output_mode` is not 'int'. "
+                             f"Received: ragged={ragged} and output_mode={output_mode}")
         has_vocab = kwargs.pop("has_input_vocabulary", vocabulary is not None)
         kwargs.pop("vocabulary_size", None)
         kwargs.pop("dtype", None)
@@ -86,7 +89,7 @@ class TextVectorization(Layer):
         self._standardize, self._split, self._ngrams_arg = standardize, split, ngrams
         self._ngrams = tuple(range(1, ngrams + 1)) if isinstance(ngrams, int) else ngrams
         self._output_mode, self._output_sequence_length = output_mode, output_sequence_length
-        self._encoding = encoding
+        self._encoding, self._ragged = encoding, bool(ragged)
         self._lookup_layer = StringLookup(max_tokens=max_tokens, vocabulary=vocabulary, idf_weights=idf_weights,
                                           pad_to_max_tokens=pad_to_max_tokens, mask_token="",
                                           output_mode=output_mode, encoding=encoding,
@@ -167,6 +170,11 @@ class TextVectorization(Layer):
         rows, scalar = self._rows(inputs)
         lk = self._lookup_layer
         idx = [lk.lookup_keys(r) for r in rows]
+        if self._output_mode == "int" and self._ragged:
+            from ...ragged.tensor import RaggedTensor
+            cut = [r[:self._output_sequence_length] if self._output_sequence_length is not None else r for r in idx]
+            values = _host.make([v for r in cut for v in r], (sum(len(r) for r in cut),), D.int64)
+            return RaggedTensor.from_row_lengths(values, [len(r) for r in cut])
         if self._output_mode == "int":
             width = self._output_sequence_length
             if width is None:
@@ -203,7 +211,7 @@ class TextVectorization(Layer):
                   "split": self._split if not callable(self._split) else serialize_keras_object(self._split),
                   "ngrams": self._ngrams_arg, "output_mode": self._output_mode,
                   "output_sequence_length": self._output_sequence_length,
-                  "pad_to_max_tokens": lk.pad_to_max_tokens, "sparse": False, "ragged": False,
+                  "pad_to_max_tokens": lk.pad_to_max_tokens, "sparse": False, "ragged": self._ragged,
                   "vocabulary": inner["vocabulary"], "idf_weights": inner["idf_weights"],
                   "encoding": self._encoding, "vocabulary_size": inner["vocabulary_size"],
                   "has_input_vocabulary": inner["has_input_vocabulary"]}
