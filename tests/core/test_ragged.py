@@ -400,3 +400,26 @@ def test_dataset_map_making_ragged():
 
     out = [e["length_ranges"].to_list() for e in ds.map(transform_lengths)]
     assert out == [[[0, 1, 2, 3, 4, 5, 6]], [], [[0], [0, 1, 2]], [[0, 1, 2], [0, 1, 2, 3, 4], [0, 1]]]
+
+
+def test_tile_reverse_and_the_guides_embedding_pipeline():
+    d = tf.ragged.constant(DIGITS)
+    assert tf.tile(d, [1, 2]).to_list() == [r * 2 for r in DIGITS]
+    assert tf.tile(d, [2, 1]).to_list() == DIGITS * 2
+    assert tf.reverse(d, [1]).to_list() == [r[::-1] for r in DIGITS]
+    assert tf.reverse(d, [0]).to_list() == DIGITS[::-1]
+    queries = tf.ragged.constant([["Who", "is", "Dan", "Smith"], ["Pause"], ["Will", "it", "rain", "later", "today"]])
+    table = tf.reshape(tf.range(64 * 2, dtype=tf.float32), (64, 2))
+    words = tf.nn.embedding_lookup(table, tf.strings.to_hash_bucket_fast(queries, 64))
+    assert isinstance(words, tf.RaggedTensor) and words.shape.as_list() == [3, None, 2]
+    marker = tf.fill([queries.nrows(), 1], "#")
+    padded = tf.concat([marker, queries, marker], axis=1)
+    bigrams = tf.strings.join([padded[:, :-1], padded[:, 1:]], separator="+")
+    assert bigrams.to_list()[1] == [b"#+Pause", b"Pause+#"]
+    pairs = tf.nn.embedding_lookup(table, tf.strings.to_hash_bucket_fast(bigrams, 64))
+    both = tf.concat([words, pairs], axis=1)
+    avg = tf.reduce_mean(both, axis=1)
+    assert avg.shape == (3, 2)
+    for row, got in zip(both.to_list(), avg.numpy().tolist()):
+        want = [sum(v[k] for v in row) / len(row) for k in range(2)]
+        assert [round(x, 4) for x in got] == [round(x, 4) for x in want]

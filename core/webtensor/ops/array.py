@@ -243,6 +243,8 @@ def broadcast_to(input, shape, name=None) -> Tensor:
 
 
 def tile(input, multiples, name=None) -> Tensor:
+    if type(input) is not Tensor and composite_in(input) is not None:
+        return input._dispatch(tile, (input, multiples), {})
     x = one(input, "tile")
     s = tuple(x._h.shape)
     mult = as_shape_tuple(multiples, "tile")
@@ -382,6 +384,8 @@ def slice(input_, begin, size, name=None) -> Tensor:
 
 
 def reverse(tensor, axis, name=None) -> Tensor:
+    if type(tensor) is not Tensor and composite_in(tensor) is not None:
+        return tensor._dispatch(reverse, (tensor, axis), {})
     x = one(tensor, "reverse")
     s = tuple(x._h.shape)
     axes = {normalize_axis(a, len(s), "reverse") for a in (axis if isinstance(axis, (list, tuple)) else [axis])}

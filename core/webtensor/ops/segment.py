@@ -10,6 +10,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from .. import dtypes as D
+from ..composite import composite_in
 from ..errors import InvalidArgumentError
 from ..shape import as_int, prod
 from . import array as A
@@ -154,6 +155,8 @@ segment_prod = _sorted(unsorted_segment_prod, "segment_prod")
 def embedding_lookup(params, ids, max_norm=None, name=None) -> Tensor:
     """``tf.nn.embedding_lookup``: rows of params (a list of shards is joined, TF 2's
     'div' strategy); ``max_norm`` clips each looked-up row's L2 norm."""
+    if type(ids) is not Tensor and composite_in(ids) is not None:  # ragged ids: rows of embeddings
+        return ids._dispatch(embedding_lookup, (params, ids), {"max_norm": max_norm})
     if isinstance(params, (list, tuple)) and params and all(hasattr(v, "_dtype") for v in params):
         params = A.concat(list(params), 0) if len(params) > 1 else params[0]
     p = one(params, "embedding_lookup")

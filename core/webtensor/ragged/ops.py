@@ -355,6 +355,46 @@ def _mask_level(d, m):
     return RaggedTensor._make(_take(d._values, idx), splits, d._sdt)
 
 
+def reverse(rt: RaggedTensor, axis):
+    """``tf.reverse``: axis 0 reverses the rows, a ragged axis each row, a dense axis the values."""
+    rank = rt.shape.rank
+    axes = sorted({int(a) % rank for a in (axis if isinstance(axis, (list, tuple)) else [axis])}, reverse=True)
+    out = rt
+    for a in axes:
+        out = _reverse_axis(out, a)
+    return out
+
+
+def _reverse_axis(x, a: int):
+    if not isinstance(x, RaggedTensor):
+        return A.reverse(x, [a])
+    if a == 0:
+        return _take_rows(x, list(range(x.nrows_int() - 1, -1, -1)))
+    if a == 1:
+        idx = [j for p, q in zip(x._s, x._s[1:]) for j in range(q - 1, p - 1, -1)]
+        return RaggedTensor._make(_take(x._values, idx), x._s, x._sdt)
+    return x.with_values(_reverse_axis(x._values, a - 1))
+
+
+def tile(rt: RaggedTensor, multiples):
+    """``tf.tile`` of a RaggedTensor with one ragged dimension: rows and each row's values repeat."""
+    mult = [int(m) for m in (multiples.tolist() if hasattr(multiples, "tolist") else multiples)]
+    rank = rt.shape.rank
+    if len(mult) != rank:
+        raise InvalidArgumentError(f"tile: multiples {mult} must have one entry per dimension ({rank})")
+    if rt.ragged_rank != 1:
+        raise UnimplementedError("tile: RaggedTensors with more than one ragged dimension are not supported")
+    idx, splits = [], [0]
+    for p, q in zip(rt._s, rt._s[1:]):
+        idx.extend(list(range(p, q)) * mult[1])
+        splits.append(len(idx))
+    v = _take(rt._values, idx)
+    if any(m != 1 for m in mult[2:]):
+        v = A.tile(v, [1] + mult[2:])
+    one = RaggedTensor._make(v, splits, rt._sdt)
+    return _concat([one] * mult[0], 0) if mult[0] != 1 else one
+
+
 def ragged_range(starts, limits=None, deltas=1, dtype=None, name=None, row_splits_dtype=D.int64):
     """``tf.ragged.range``: row i is ``range(starts[i], limits[i], deltas[i])`` (scalars broadcast)."""
     if limits is None:
@@ -396,4 +436,8 @@ _HANDLERS = {
     A.gather: gather,
     A.boolean_mask: boolean_mask,
     A.expand_dims: expand_dims,
+    A.reverse: lambda rt, axis: reverse(rt, axis),
+    A.tile: lambda rt, multiples: tile(rt, multiples),
+    S.embedding_lookup: lambda params, ids, max_norm=None: ids.with_flat_values(
+        S.embedding_lookup(params, ids.flat_values, max_norm=max_norm)),
 }
