@@ -394,3 +394,11 @@ def test_ragged_inputs_and_outputs():
     assert _l(split(["a b c", "b"])) == [[2, 3, 1], [3, 0, 0]]
     with pytest.raises(ValueError, match="ragged"):
         L.TextVectorization(ragged=True, output_mode="count")
+
+
+def test_integer_mask_and_custom_oov_token():
+    layer = L.IntegerLookup(vocabulary=[12, 36], mask_token=0)
+    assert layer.get_vocabulary() == [0, -1, 12, 36] and _l(layer([12, 0, 7])) == [2, 0, 1]
+    assert _l(L.IntegerLookup(vocabulary=[12, 36], mask_token=0, invert=True)([0, 1, 2, 3])) == [0, -1, 12, 36]
+    assert L.StringLookup(vocabulary=["a"], oov_token="<oov>").get_vocabulary() == ["<oov>", "a"]
+    assert _l(L.StringLookup(vocabulary=["a"], oov_token="<oov>", invert=True)([0, 1, 5])) == [b"<oov>", b"a", b"<oov>"]
