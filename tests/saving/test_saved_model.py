@@ -381,3 +381,26 @@ def test_training_signature_updates_loaded_variables(tmp_path):
         w, b = w - 0.1 * 2 * x.T @ err / n, b - 0.1 * 2 * err.mean(0)
         np.testing.assert_allclose(loaded.w.numpy(), w, rtol=1e-5)
         np.testing.assert_allclose(loaded.b.numpy(), b, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.native
+def test_load_from_a_url(tmp_path):
+    """What the page does: the two files fetched over HTTP (here from a local server)."""
+    import functools
+    import http.server
+    import threading
+
+    path = _saved(tmp_path)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/{os.path.basename(path)}/"
+        loaded = tf.saved_model.load(url)
+        np.testing.assert_allclose(loaded(tf.constant(X)).numpy(), _reference(X), rtol=1e-6)
+        with pytest.raises(OSError):
+            tf.saved_model.load(f"http://127.0.0.1:{srv.server_address[1]}/nothing-here")
+    finally:
+        srv.shutdown()
+        srv.server_close()

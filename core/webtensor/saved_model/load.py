@@ -30,18 +30,33 @@ def contains_saved_model(export_dir) -> bool:
 
 def load(export_dir, tags=None, options=None):
     """``tf.saved_model.load(export_dir)``: the root object, with attributes, functions,
-    variables and ``signatures`` as saved."""
-    path = os.fspath(export_dir)
-    if not contains_saved_model(path):
-        raise OSError(f"SavedModel file does not exist at: {path}{os.sep}{{{JSON_FILE}}}")
-    with open(os.path.join(path, JSON_FILE), "rb") as f:
-        raw = f.read(V.SM_MAX_JSON + 1)
+    variables and ``signatures`` as saved. ``export_dir`` may be a URL (in the page, a
+    relative one): its two files are fetched, the weights streamed."""
+    path = export_dir if sources.is_url(export_dir) else os.fspath(export_dir)
+    if sources.is_url(path):
+        path = path.rstrip("/")
+        raw = _fetch(f"{path}/{JSON_FILE}", V.SM_MAX_JSON + 1)
+    else:
+        if not contains_saved_model(path):
+            raise OSError(f"SavedModel file does not exist at: {path}{os.sep}{{{JSON_FILE}}}")
+        with open(os.path.join(path, JSON_FILE), "rb") as f:
+            raw = f.read(V.SM_MAX_JSON + 1)
     try:
         return _Loader(path, raw).root
     except ValueError as e:
         raise ValueError(f"invalid SavedModel {path}: {e}") from None
     except RecursionError:
         raise ValueError(f"invalid SavedModel {path}: nesting too deep") from None
+
+
+def _fetch(url: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of a URL (the page's fetch, or urllib natively)."""
+    if sources.IN_PAGE:
+        return sources._Chunks(sources._fetch_sync(url).body.getReader()).read(limit)
+    import urllib.request
+
+    with urllib.request.urlopen(url) as resp:
+        return resp.read(limit)
 
 
 class _Loader:
@@ -95,7 +110,7 @@ class _Loader:
                                                      f"{WEIGHTS_FILE} holds {e.dtype.name} {list(e.shape)}")
             return lambda e, b: data.__setitem__(e.name, (e, bytes(b)))
 
-        file = os.path.join(path, WEIGHTS_FILE)
+        file = f"{path}/{WEIGHTS_FILE}" if sources.is_url(path) else os.path.join(path, WEIGHTS_FILE)
         try:
             sources.read(file, on_header)
         except ValueError as e:
