@@ -1,6 +1,7 @@
 """web/runtime in Node on the wasm kernels: SavedModels exported here run with no Python and
 give the outputs (and training losses) Python gives, within float32 tolerance."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -159,7 +160,7 @@ def test_a_loop_that_never_ends_is_an_error_not_a_hang(tmp_path):
     mod.f = f
     save(mod, tmp_path / "m", signatures={"serving_default": f.get_concrete_function()})
     out = run(tmp_path / "m", [("serving_default", {"n": np.array(0, "int32")})], options={"maxLoopIterations": 1000})
-    assert "1000 iterations" in out["error"] and "while" in out["error"] and "\n" not in out["error"]
+    assert "ran 1000 iterations" in out["error"] and "while" in out["error"] and "\n" not in out["error"]
 
 
 def test_bad_weights_and_inputs_are_one_line_errors(tmp_path):
@@ -214,3 +215,37 @@ def test_bare_traced_graph_runs(tmp_path):
     out = run(tmp_path / "graph.json", [("serving_default", {"x": x})], weights=tmp_path / "w.safetensors")
     assert "error" not in out, out.get("error")
     np.testing.assert_allclose(out["results"][0]["output_0"], f(x).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["cnn-train", "control-flow"])
+def test_mutated_graphs_give_results_or_one_line_errors(tmp_path, kind):
+    """Seeded mutations of every part of the graphs (tests/runtime/fuzz_runner.mjs): each load
+    and call ends in a result or a GraphError, never another exception or a hang."""
+    import subprocess
+
+    from runtime_node import KERNELS, NODE, require
+
+    require()
+    if kind == "cnn-train":
+        t = _Trainer(_cnn(), tf.keras.optimizers.Adam(0.01), tf.keras.losses.SparseCategoricalCrossentropy())
+        fn = tf.function(t.step, input_signature=[tf.TensorSpec([2, 8, 8, 1], tf.float32), tf.TensorSpec([2], tf.int32)])
+        save(t, tmp_path / "m", signatures={"train": fn.get_concrete_function()})
+    else:
+        class M(tf.Module):
+            @tf.function(input_signature=[tf.TensorSpec([3], tf.float32)])
+            def f(self, x):
+                y = tf.cond(tf.reduce_sum(x) > 0, lambda: x * 2.0, lambda: -x)
+                _, acc = tf.while_loop(lambda i, a: i < 4, lambda i, a: (i + 1, a + tf.cast(i, tf.float32) * x),
+                                       (tf.constant(0), tf.zeros([3])))
+                tf.print("y:", y)
+                tf.debugging.assert_less(tf.reduce_sum(acc), 1e6)
+                return {"y": y + tf.random.uniform([3]), "g": tf.gather(x, tf.constant([2, 0])), "a": tf.argmax(x),
+                        "c": tf.concat([x, acc], 0), "p": tf.pad(x, [[1, 2]]), "s": x[::-1], "cs": tf.cumsum(x)}
+        m = M()
+        save(m, tmp_path / "m", signatures={"serving_default": m.f.get_concrete_function()})
+    runner = os.path.join(os.path.dirname(__file__), "fuzz_runner.mjs")
+    p = subprocess.run([NODE, runner, str(tmp_path / "m"), KERNELS, "300", "17"], capture_output=True, text=True,
+                       timeout=300)
+    out = json.loads(p.stdout)
+    assert out["other"] == [], out["other"]
+    assert out["graphError"] > 100  # the mutations do reach the checks

@@ -210,6 +210,12 @@ function scalarValue(a, name, where) {
   want(typeof v === "number" || typeof v === "boolean", where, `attr ${name} must be a number, got ${JSON.stringify(v)}`);
 }
 
+/** An int dtype's scalar attr must be a finite integer (NaN or 1.5 would have no int value). */
+function fitsDtype(v, dt, where, name) {
+  if (dt.kind === "f" || typeof v === "boolean") return;
+  want(Number.isInteger(v) && Math.abs(v) < 2 ** 63, where, `attr ${name} ${v} is not a ${dt.name} value`);
+}
+
 // The shape rule of each node type: (inputs [{shape, dtype}], attrs, where) -> [{shape, dtype}] or null (declared
 // outputs taken as they are, checked elsewhere).
 const RULES = {
@@ -221,7 +227,9 @@ const RULES = {
   },
   full(ins, a, w) {
     scalarValue(a, "value", w);
-    return [{ shape: shapeOf(a.shape, w), dtype: dtype(a.dtype, w) }];
+    const dt = dtype(a.dtype, w);
+    fitsDtype(a.value, dt, w, "value");
+    return [{ shape: shapeOf(a.shape, w), dtype: dt }];
   },
   arange(ins, a, w) {
     scalarValue(a, "start", w);
@@ -229,6 +237,8 @@ const RULES = {
     want(isInt(a.n) && a.n >= 0, w, `attr n must be a non-negative int, got ${JSON.stringify(a.n)}`);
     const dt = dtype(a.dtype, w);
     want(dt.kind !== "b", w, "arange of bool");
+    fitsDtype(a.start, dt, w, "start");
+    fitsDtype(a.delta, dt, w, "delta");
     return [{ shape: [a.n], dtype: dt }];
   },
   random(ins, a, w) {
@@ -379,6 +389,7 @@ const RULES = {
   pad([x], a, w) {
     pairs(a.pads, x.shape.length, w, "pads");
     scalarValue(a, "value", w);
+    fitsDtype(a.value, x.dtype, w, "value");
     return [{ shape: x.shape.map((d, i) => d + a.pads[i][0] + a.pads[i][1]), dtype: x.dtype }];
   },
   softmax([x], a, w) {
@@ -437,13 +448,13 @@ function checkGraph(g, where, depth, outer, variables, budget) {
     const a = n.attrs ?? {};
     want(typeof a === "object" && !Array.isArray(a), w, "attrs must be an object");
     for (const key of ["inputs", "outputs", "subgraphs"]) want(Array.isArray(n[key] ?? []), w, `${key} must be a list`);
-    const inputs = n.inputs ?? [], subs = n.subgraphs ?? [];
+    const inputs = Array.from(n.inputs ?? []), subs = Array.from(n.subgraphs ?? []);  // (Array.from: no holes)
     want(inputs.length <= LIMITS.inputs, w, `more than ${LIMITS.inputs} inputs`);
     const ins = inputs.map((t) => {
       want(typeof t === "string" && specs.has(t), w, `input ${JSON.stringify(t)} is not an output of an earlier node`);
       return specs.get(t);
     });
-    const declared = (n.outputs ?? []).map((o, i) => {
+    const declared = Array.from(n.outputs ?? []).map((o, i) => {
       want(o && typeof o === "object", w, `output ${i} must be an object`);
       const shape = shapeOf(o.shape, w, `output ${i} shape`), dt = dtype(o.dtype, `${w}: output ${i}`);
       want(prod(shape) * dt.size <= LIMITS.bytes, w, `output ${i} ${fmt(shape)} ${dt.name} is larger than ${LIMITS.bytes} bytes`);

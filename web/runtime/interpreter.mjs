@@ -200,7 +200,8 @@ export class Executable {
         const go = await this._bool(c);
         be.free(c);
         if (!go) break;
-        if (it >= cap) throw new GraphError(`the loop ran ${cap} iterations without its condition turning false (maxLoopIterations)`);
+        this.state.iterations = (this.state.iterations ?? 0) + 1;  // all loops of one call together
+        if (this.state.iterations > cap) throw new GraphError(`the loops of this call ran ${cap} iterations without finishing (the maxLoopIterations bound)`);
         const cur = vals;
         vals = [];  // the body owns (and frees) them now
         vals = await bg.run(this._subInputs(bg, cur, env));

@@ -288,6 +288,7 @@ export class GraphModel {
     if (!sig) throw new GraphError(`no signature ${JSON.stringify(name)} (the model has ${[...this._sigs.keys()].join(", ")})`);
     const args = this._args(name, sig, x);
     const exe = this._executable(name, sig, this._batchOf(name, sig, args));
+    this._state.iterations = 0;
     const specs = exe.g.inputSpecs;
     const bytes = args.map((a, i) => toBytes(a, specs[i], `${name}: input ${JSON.stringify(sig.inputNames[i])}`));
     const outs = await exe.run(bytes.map((b, i) => this._be.write(b, specs[i].shape, specs[i].dtype)));
