@@ -423,3 +423,9 @@ def test_tile_reverse_and_the_guides_embedding_pipeline():
     for row, got in zip(both.to_list(), avg.numpy().tolist()):
         want = [sum(v[k] for v in row) / len(row) for k in range(2)]
         assert [round(x, 4) for x in got] == [round(x, 4) for x in want]
+
+
+def test_ragged_stack_of_dense_rows_and_ragged():
+    assert tf.ragged.stack([tf.constant([1, 2]), tf.constant([3])]).to_list() == [[1, 2], [3]]
+    assert tf.ragged.stack([tf.ragged.constant([[1], [2, 3]]), tf.ragged.constant([[4]])]).to_list() == \
+        [[[1], [2, 3]], [[4]]]

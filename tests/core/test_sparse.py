@@ -159,3 +159,12 @@ def test_dataset_of_sparse_slices_batch_unbatch_map():
     assert [rows(e.indices) for e in back] == [rows(e.indices) for e in els]
     doubled = next(iter(ds.map(lambda x: x * 2)))
     assert rows(doubled.values) == [2, 2, 2]
+
+
+def test_to_dense_default_value_keeps_value_gradients():
+    v = tf.Variable([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        d = tf.sparse.to_dense(tf.SparseTensor([[0, 0], [1, 1]], v, [2, 2]), default_value=5.0)
+        y = tf.reduce_sum(d * tf.constant([[1.0, 2.0], [3.0, 4.0]]))
+    assert rows(d) == [[1.0, 5.0], [5.0, 2.0]]
+    assert rows(tape.gradient(y, v)) == [1.0, 4.0]

@@ -6,7 +6,7 @@ import builtins
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..tensor import convert
-from .ops import boolean_mask, map_flat_values, ragged_range as range, stack  # noqa: F401
+from .ops import boolean_mask, map_flat_values, ragged_range as range  # noqa: F401
 from .spec import RaggedTensorSpec  # noqa: F401
 from .tensor import RaggedTensor
 
@@ -76,6 +76,25 @@ def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, name=None, 
     for s in reversed(nested):
         out = RaggedTensor._make(out, s, sdt)
     return out
+
+
+def stack(values, axis: int = 0, name=None):
+    """``tf.ragged.stack``: like ``tf.stack``, but inputs of different shapes give ragged rows."""
+    from ..ops.array import concat
+    from ..ops.array import stack as dense_stack
+    from .ops import stack as ragged_stack
+    from .tensor import _tensor
+
+    vals = list(values)
+    if any(isinstance(v, RaggedTensor) for v in vals):
+        return ragged_stack(vals, axis)
+    ts = [_tensor(v, "ragged.stack") for v in vals]
+    if not ts[0].shape.rank:
+        return dense_stack(ts, axis)
+    if axis == 0 and all(t.shape.rank == 1 for t in ts):
+        return RaggedTensor.from_row_lengths(concat(ts, 0), [t.shape[0] for t in ts])
+    return ragged_stack([RaggedTensor.from_tensor(t) if t.shape.rank > 1 else t for t in ts], axis) \
+        if any(t.shape.rank > 1 for t in ts) else dense_stack(ts, axis)
 
 
 def row_splits_to_segment_ids(splits, name=None, out_type=None):

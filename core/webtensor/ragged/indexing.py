@@ -7,7 +7,6 @@ from __future__ import annotations
 import operator
 
 from ..errors import InvalidArgumentError
-from ..tensor import Tensor
 from .tensor import RaggedTensor, _take
 
 _HELP = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "

@@ -431,7 +431,6 @@ class RaggedTensor(CompositeTensor):
     def to_sparse(self, name=None):
         from ..sparse.tensor import SparseTensor
 
-        k = self.ragged_rank
         flat = self.flat_values
         coords = [[i] for i in range(self.nrows_int())]
         for s in self._nested():
@@ -445,7 +444,6 @@ class RaggedTensor(CompositeTensor):
 
         vals = A.reshape(flat, (-1,))
         dims = self._bounding()
-        del k
         return SparseTensor(convert(coords, D.int64) if coords else A.zeros((0, len(dims)), D.int64),
                             vals, convert(dims, D.int64))
 

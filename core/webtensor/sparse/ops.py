@@ -94,6 +94,14 @@ def to_dense(sp_input, default_value=None, validate_indices: bool = True, name=N
     if default_value is None:
         default_value = b"" if vals._dtype is D.string else 0
     dv = A.reshape(_t(default_value, vals._dtype), (1,))
+    if vals._dtype.kind in "fiu" and st._rows():  # numbers: scatter (no host list of every position)
+        from ..ops.scatter import scatter_nd
+
+        placed = scatter_nd(st._indices, vals, tuple(shape))
+        if not any(A._host_flat(dv)):
+            return placed
+        hit = M.greater(scatter_nd(st._indices, A.ones_like(vals, D.int32), tuple(shape)), 0)
+        return M.where(hit, placed, A.reshape(dv, ()))
     pos = {_linear(r, shape): k for k, r in enumerate(st._rows())}
     nv = vals._h.shape[0]
     ids = [pos.get(i, nv) for i in range(n)]
