@@ -404,3 +404,9 @@ def test_load_from_a_url(tmp_path):
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_only_trackable_objects_are_saved(tmp_path):
+    with pytest.raises(ValueError, match="expected a trackable object"):
+        tf.saved_model.save(tf.function(lambda x: x), str(tmp_path / "f"))
+    assert not os.path.exists(tmp_path / "f")

@@ -387,6 +387,11 @@ def _signatures(obj, signatures) -> dict:
 
 def save(obj, export_dir, signatures=None, options=None, _extra=None) -> None:
     """``tf.saved_model.save(obj, export_dir, signatures=None)``."""
+    from ..train.checkpoint import Checkpoint
+
+    if not isinstance(obj, (_module.Module, Checkpoint)):
+        raise ValueError(f"tf.saved_model.save: expected a trackable object (a tf.Module, Keras layer or model, "
+                         f"or tf.train.Checkpoint) to save, got {type(obj).__name__}")
     export_dir = os.fspath(export_dir)
     targets = _signatures(obj, signatures)
     w = _Writer(obj, dict(_extra or {}))
