@@ -482,9 +482,11 @@ static const char *dense(Reg r, int es, char *scratch, int m) {
     return scratch;
 }
 
-void *EXPORT(wt_fused)(void) {
-    int ni = wt_params[0], n = wt_params[1], nin = wt_params[2];
-    const int32_t *prog = wt_params + 3 + nin;
+/* pp: the program's params (see above); anchor: when not null, input 0's address (a
+ * matmul product the program finishes, a GEMM epilogue) */
+static void *fused_run(const int32_t *pp, const char *anchor) {
+    int ni = pp[0], n = pp[1], nin = pp[2];
+    const int32_t *prog = pp + 3 + nin;
     if (ni < 1 || ni > FUSED_MAX) return (void *)-WT_EARG;
     for (int j = 0; j < ni; j++) {  /* validate once, before any work */
         const int32_t *ins = prog + j * FUSED_WORDS;
@@ -509,7 +511,7 @@ void *EXPORT(wt_fused)(void) {
             int kind = ins[0], dt = ins[2], es = dt_size[dt];
             char *dst = j == ni - 1 ? out + b * oes : fused_regs[j];
             if (kind == F_LOAD) {
-                const char *src = (const char *)(uintptr_t)wt_params[3 + ins[3]];
+                const char *src = anchor && ins[3] == 0 ? anchor : (const char *)(uintptr_t)pp[3 + ins[3]];
                 if (ins[6] == 1 && (ins[11] == 0 || ins[11] == 1)) {
                     regs[j] = (Reg){src + (ptrdiff_t)b * ins[11] * es, ins[11]};
                     continue;
@@ -535,4 +537,18 @@ void *EXPORT(wt_fused)(void) {
         }
     }
     return out;
+}
+
+void *EXPORT(wt_fused)(void) { return fused_run(wt_params, 0); }
+
+void *wt_matmul(int dt, const char *a, const char *b);
+
+/* matmul (its params at wt_params[0..8]) and then a fused program (at wt_params + 16)
+ * over the product, in one call; the product's block is freed */
+void *EXPORT(wt_matmul_fused)(int dt, const char *a, const char *b) {
+    char *y = wt_matmul(dt, a, b);
+    if ((intptr_t)y <= 0) return y;
+    void *o = fused_run(wt_params + 16, y);
+    wt_free(y);
+    return o;
 }

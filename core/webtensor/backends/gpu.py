@@ -131,7 +131,8 @@ class GPUBackend:
 
     name = "gpu"
     device_type = "GPU"
-    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise"))
+    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise",
+                       "matmul_epilogue"))
 
     def __init__(self, device=None):
         self.dev = device if device is not None else open_default_device()
@@ -532,7 +533,8 @@ class GPUBackend:
 
     # -- GEMM: matmul and convolutions ------------------------------------------------------------
     def _gemm(self, files: tuple, bufs: list, out_shape: tuple, dtype, m: int, n: int, k: int,
-              batches: int, tail: bytes = b"", geometry: str = "", splittable: bool = False) -> Handle:
+              batches: int, tail: bytes = b"", geometry: str = "", splittable: bool = False,
+              epilogue=None) -> Handle:
         """Run a GEMM kernel over ``batches`` x (m x n); ``tail`` packs the kernel's own
         parameters after the shared header, ``geometry`` its compiled-in constants.
         Split-K when the output is small and k long. Without ``workgroup_kernels`` (CPU
@@ -546,23 +548,55 @@ class GPUBackend:
         out = self._new((splits,) + out_shape if splits > 1 else out_shape, dtype)
         tile = 64 if self.workgroup_kernels else 32
         subs = dict(self._types(dtype), GEOMETRY=geometry) if geometry else self._types(dtype)
-        pipe = self._pipe(files + ("gemm.wgsl" if self.workgroup_kernels else "gemm_direct.wgsl",), "main",
-                          "u" + "r" * len(bufs) + "w", **subs)
+        driver = "gemm.wgsl" if self.workgroup_kernels else "gemm_direct.wgsl"
+        extra = []
+        if epilogue is not None and splits == 1:  # the program runs in the GEMM's store
+            program, extra = epilogue
+            pipe = self._epilogue_pipe(program, driver, subs, len(bufs))
+        else:
+            pipe = self._pipe(files + (driver,), "main", "u" + "r" * len(bufs) + "w", **subs)
         gx, gy, gz = _ceil(n, tile), _ceil(m, tile), batches * splits
         mg = self._max_groups
         if gx > mg:
             raise ResourceExhaustedError(f"GPU: a matrix product with {n} columns exceeds the adapter's "
                                          f"grid ({mg} x 64)")
-        binds = bufs + [out]
+        binds = bufs + [out] + list(extra)
         for z0 in range(0, gz, mg):
             for y0 in range(0, gy, mg):
                 head = struct.pack("<8I", m, n, k, kchunk, splits, z0, y0 * tile, batches)
                 self._run(pipe, head + tail, binds, (gx, min(mg, gy - y0), min(mg, gz - z0)))
         if splits > 1:
             out = self.reduce("sum", out, (0,), False).view(out_shape, dtype)
+        if epilogue is not None and not extra and splits > 1:
+            out = self.fused_elementwise(epilogue[0], out, *epilogue[1])
         return out
 
+    def _epilogue_pipe(self, program, driver, subs, n_bufs):
+        key = ("epilogue", program, driver, tuple(subs.items()))
+        pipe = self._pipes.get(key)
+        if pipe is None:
+            idx = [_load_index(ins) if ins[0] == "load" else "" for ins in program]
+            code = S.matmul_epilogue_source(program, self.storage, idx, driver, subs)
+            n_in = 1 + max(ins[4][0] for ins in program if ins[0] == "load")
+            try:
+                pipe = self.dev.create_pipeline(code, "main", "u" + "r" * n_bufs + "w" + "r" * (n_in - 1),
+                                                "matmul_epilogue")
+            except ShaderError as e:
+                raise ShaderError(f"WGSL compile error in a matmul epilogue kernel:\n{e}\n{code}") from None
+            self._pipes[key] = pipe
+        return pipe
+
+    def fused_matmul(self, program, transpose_a, transpose_b, a, b, *hs):
+        """matmul whose store applies a fused elementwise program (input 0 is the product):
+        one dispatch (two when split-K needs a second pass)."""
+        out = self._matmul(a, b, transpose_a, transpose_b, (program, hs))
+        shape = tuple(program[-1][3])
+        return out if out.shape == shape else out.view(shape, out.dtype)
+
     def matmul(self, a, b, transpose_a, transpose_b):
+        return self._matmul(a, b, transpose_a, transpose_b)
+
+    def _matmul(self, a, b, transpose_a, transpose_b, epilogue=None):
         m, k = (a.shape[-1], a.shape[-2]) if transpose_a else (a.shape[-2], a.shape[-1])
         n = b.shape[-2] if transpose_b else b.shape[-1]
         bshape = broadcast_shape(a.shape[:-2], b.shape[:-2], "matmul")
@@ -570,7 +604,8 @@ class GPUBackend:
         if not prod(out_shape):
             return Handle(out_shape, a.dtype, None)
         if not k:
-            return self._fill(out_shape, a.dtype, 0)
+            z = self._fill(out_shape, a.dtype, 0)
+            return z if epilogue is None else self.fused_elementwise(epilogue[0], z, *epilogue[1])
         cb, (sa, sb) = _collapse(bshape, [_bcast_strides(a.shape[:-2], bshape, m * k),
                                           _bcast_strides(b.shape[:-2], bshape, k * n)], "matmul")
         if len(cb) > 4:
@@ -581,7 +616,7 @@ class GPUBackend:
         tail = struct.pack("<4I4i4I4i4i", len(cb), 0, 0, 0, sam, sak, sbk, sbn, *_pad(cb, 4, 1),
                            *_pad(sa, 4), *_pad(sb, 4))
         return self._gemm(("matmul.wgsl",), [a, b], out_shape, a.dtype, m, n, k, prod(bshape), tail,
-                          splittable=True)
+                          splittable=True, epilogue=epilogue)
 
     @staticmethod
     def _geometry(x_shape, w_shape, oh, ow, strides, pads, dilations, groups) -> str:
@@ -744,8 +779,9 @@ class GPUBackend:
 
     # -- fused kernels (optional; each equals the composition the core would run) -----------
     def fusable(self, program) -> bool:
+        limit = self.dev.limits.get("maxStorageBuffersPerShaderStage", 8)
         return S.fused_supported(program, self.storage) and \
-            len({ins[4][0] for ins in program if ins[0] == "load"}) <= 7  # storage bindings per stage
+            len({ins[4][0] for ins in program if ins[0] == "load"}) + 2 <= limit  # + out, + a GEMM's 2nd operand
 
     def fused_elementwise(self, program, *hs):
         """One generated WGSL kernel for a fused elementwise program (function/passes.py),

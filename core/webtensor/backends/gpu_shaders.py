@@ -186,11 +186,50 @@ def fused_source(program, storage: dict, index_exprs: list) -> tuple:
         lines.append(f"@group(0) @binding({k + 1}) var<storage, read> in{k}: array<{in_types[k]}>;")
     out_t = storage[D.as_dtype(program[-1][2])]
     lines.append(f"@group(0) @binding({n_in + 1}) var<storage, read_write> out: array<{out_t}>;")
+    fns, body = _program_body(program, storage, index_exprs)
+    last = len(program) - 1
+    lines += fns
+    lines += ["@compute @workgroup_size(256)",
+              "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
+              "        @builtin(local_invocation_id) lid: vec3<u32>) {",
+              "    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { element(i); }",
+              "}", "fn element(i: u32) {"] + body + [f"    out[i] = {out_t}(r{last});", "}"]
+    return source("common.wgsl") + "\n" + "\n".join(lines), n_in
+
+
+_MATMUL_OUT = "@group(0) @binding(3) var<storage, read_write> out: array<{{T}}>;"
+_MATMUL_STORE = "    out[(part * p.nbt) * p.m * p.n + u32(b.z) + row * p.n + col] = v;"
+
+
+def matmul_epilogue_source(program, storage: dict, index_exprs: list, gemm_file: str, subs: dict) -> str:
+    """matmul.wgsl + a GEMM driver whose ``store_c`` applies a fused program to each result
+    (input 0 of the program is the product; inputs 1.. are bound after ``out``)."""
+    text = source("matmul.wgsl")
+    if _MATMUL_OUT not in text or _MATMUL_STORE not in text:
+        raise KeyError("matmul.wgsl changed: the epilogue generator needs its out binding and store_c")
+    n_in = 1 + max(ins[4][0] for ins in program if ins[0] == "load")
+    extra = [f"@group(0) @binding({k + 3}) var<storage, read> in{k}: array<"
+             f"{storage[D.as_dtype(next(i[2] for i in program if i[0] == 'load' and i[4][0] == k))]}>;"
+             for k in range(1, n_in)]
+    text = text.replace(_MATMUL_OUT, "\n".join([_MATMUL_OUT] + extra))
+    text = text.replace(_MATMUL_STORE, "    let i = u32(b.z) + row * p.n + col;\n    out[i] = {{T}}(epi(i, {{C}}(v)));")
+    fns, body = _program_body(program, storage, index_exprs, anchor="v0")
+    epi = fns + [f"fn epi(i: u32, v0: {{{{C}}}}) -> {{{{C}}}} {{"] + body + [f"    return r{len(program) - 1};", "}"]
+    code = "\n".join([source("common.wgsl"), text, source(gemm_file)] + epi)
+    for k, v in subs.items():
+        code = code.replace("{{" + k + "}}", str(v))
+    return code
+
+
+def _program_body(program, storage: dict, index_exprs: list, anchor=None) -> tuple:
+    """(helper functions, statements) computing registers r0.. of a fused program at ``i``;
+    ``anchor`` names the value loads of input 0 read (a GEMM epilogue's product)."""
     body, fns = [], []
     for j, (kind_, attr, dt, _shape, args) in enumerate(program):
         c = COMPUTE[storage[D.as_dtype(dt)]]
         if kind_ == "load":
-            body.append(f"    let r{j} = {c}(in{args[0]}[{index_exprs[j]}]);")
+            src = anchor if anchor and args[0] == 0 else f"{c}(in{args[0]}[{index_exprs[j]}])"
+            body.append(f"    let r{j} = {src};")
             continue
         src = [COMPUTE[storage[_arg_dtype(program, a)]] for a in args]
         if kind_ == "where":
@@ -205,11 +244,4 @@ def fused_source(program, storage: dict, index_exprs: list) -> tuple:
             expr, params = ("x" if s_k == d_k else CAST.get((s_k, d_k), "x")), f"x: {src[0]}"
         fns.append(f"fn op{j}({params}) -> {c} {{ return {expr}; }}")
         body.append(f"    let r{j} = op{j}({', '.join(f'r{a}' for a in args)});")
-    last = len(program) - 1
-    lines += fns
-    lines += ["@compute @workgroup_size(256)",
-              "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
-              "        @builtin(local_invocation_id) lid: vec3<u32>) {",
-              "    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { element(i); }",
-              "}", "fn element(i: u32) {"] + body + [f"    out[i] = {out_t}(r{last});", "}"]
-    return source("common.wgsl") + "\n" + "\n".join(lines), n_in
+    return fns, body

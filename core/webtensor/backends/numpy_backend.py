@@ -186,7 +186,7 @@ class NumpyBackend:
     name = "numpy"
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
-    fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update", "elementwise"))
+    fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update", "elementwise", "matmul_epilogue"))
     kernel_count = 0
     """Primitive calls other than write/read (tf.config.experimental.get_kernel_count)."""
 
@@ -442,38 +442,13 @@ class NumpyBackend:
         """A fused elementwise program (function/passes.py) with ufuncs writing into ``out=``
         buffers: a temporary is reused in place once its last reader has run, so a chain
         allocates one or two arrays, not one per op."""
-        n, plan = _FUSED_PLANS.get(program) or _fused_plan(program)
-        regs = [None] * len(plan)
-        free: dict = {}  # numpy dtype -> reusable temporaries of n elements
-        with _quiet():
-            for j, (kind, attr, shape, t, args, dying) in enumerate(plan):
-                if kind == "load":
-                    h = hs[args[0]]
-                    regs[j] = h.reshape(args[1]) if h.shape != args[1] else h
-                    continue
-                ops = [regs[a] for a in args]
-                ops = [o.reshape(shape) if o.size == n and o.shape != shape else o for o in ops]
-                pool = free.get(t)
-                out = pool.pop().reshape(shape) if pool else np.empty(shape, t)
-                if kind == "unary":
-                    f = UNARY[attr][0]
-                    if isinstance(f, np.ufunc):
-                        f(ops[0], out=out)
-                    else:
-                        np.copyto(out, f(np.broadcast_to(ops[0], shape)), casting="unsafe")
-                elif kind == "binary":
-                    BINARY[attr][0](ops[0], ops[1], out=out)
-                elif kind == "where":
-                    np.copyto(out, ops[2])
-                    np.copyto(out, ops[1], where=ops[0])
-                else:
-                    np.copyto(out, ops[0], casting="unsafe")
-                regs[j] = out
-                for a in dying:  # temporaries whose last reader was this instruction
-                    if plan[a][0] != "load":
-                        free.setdefault(plan[a][3], []).append(regs[a])
-                    regs[a] = None
-        return regs[-1]
+        return _run_fused(program, hs, None)
+
+    def fused_matmul(self, program, transpose_a, transpose_b, a, b, *hs):
+        """matmul with an elementwise epilogue (the program's input 0 is the product), which
+        runs in the product's own buffer where the dtypes allow."""
+        y = NumpyBackend.matmul.__wrapped__(self, a, b, transpose_a, transpose_b)
+        return _run_fused(program, (y,) + hs, y)
 
     # -- indexing --
     def gather(self, x, indices, axis):
@@ -532,6 +507,45 @@ class NumpyBackend:
 _FUSED_PLANS: dict = {}
 
 
+def _run_fused(program, hs, owned):
+    """Evaluate a fused program; ``owned`` (a temporary among ``hs``) may be overwritten."""
+    n, plan = _FUSED_PLANS.get(program) or _fused_plan(program)
+    regs = [None] * len(plan)
+    mine = [False] * len(plan)
+    free: dict = {}  # numpy dtype -> reusable temporaries of n elements
+    with _quiet():
+        for j, (kind, attr, shape, t, args, dying) in enumerate(plan):
+            if kind == "load":
+                h = hs[args[0]]
+                regs[j] = h.reshape(args[1]) if h.shape != args[1] else h
+                mine[j] = h is owned and h.size == n and h.flags.c_contiguous
+                owned = None if mine[j] else owned  # one register owns it
+                continue
+            ops = [regs[a] for a in args]
+            ops = [o.reshape(shape) if o.size == n and o.shape != shape else o for o in ops]
+            pool = free.get(t)
+            out = pool.pop().reshape(shape) if pool else np.empty(shape, t)
+            if kind == "unary":
+                f = UNARY[attr][0]
+                if isinstance(f, np.ufunc):
+                    f(ops[0], out=out)
+                else:
+                    np.copyto(out, f(np.broadcast_to(ops[0], shape)), casting="unsafe")
+            elif kind == "binary":
+                BINARY[attr][0](ops[0], ops[1], out=out)
+            elif kind == "where":
+                np.copyto(out, ops[2])
+                np.copyto(out, ops[1], where=ops[0])
+            else:
+                np.copyto(out, ops[0], casting="unsafe")
+            regs[j], mine[j] = out, True
+            for a in dying:  # temporaries whose last reader was this instruction
+                if mine[a]:
+                    free.setdefault(regs[a].dtype, []).append(regs[a])
+                regs[a] = None
+    return regs[-1]
+
+
 def _fused_plan(program) -> tuple:
     """(n, per instruction (kind, attr, shape, numpy dtype, args, registers that die there))."""
     last = {}
@@ -539,7 +553,7 @@ def _fused_plan(program) -> tuple:
         if ins[0] != "load":
             for a in ins[4]:
                 last[a] = j
-    plan = tuple((kind, attr, tuple(shape), NP[D.as_dtype(dt)], args,
+    plan = tuple((kind, attr, tuple(shape), np.dtype(NP[D.as_dtype(dt)]), args,
                   () if kind == "load" else tuple(a for a in set(args) if last.get(a) == j))
                  for j, (kind, attr, dt, shape, args) in enumerate(program))
     if len(_FUSED_PLANS) >= 1024:

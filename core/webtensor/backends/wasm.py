@@ -132,7 +132,8 @@ class WasmBackend:
     name = "wasm"
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
-    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise"))
+    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise",
+                       "matmul_epilogue"))
     kernel_count = 0
     """Calls into the module's kernels (``_run``), for tf.config.experimental.get_kernel_count."""
 
@@ -481,6 +482,15 @@ class WasmBackend:
     # -- linear algebra -----------------------------------------------------------------------
     @_serialized
     def matmul(self, a, b, transpose_a, transpose_b):
+        return self._matmul(a, b, transpose_a, transpose_b)
+
+    @_serialized
+    def fused_matmul(self, program, transpose_a, transpose_b, a, b, *hs):
+        """matmul and a fused elementwise program over the product (its input 0) in one
+        wt_matmul_fused call: the GEMM's epilogue."""
+        return self._matmul(a, b, transpose_a, transpose_b, (program, hs))
+
+    def _matmul(self, a, b, transpose_a, transpose_b, epilogue=None):
         a, b = self._h(a, "matmul"), self._h(b, "matmul")
         dt = a.dtype
         a, b = self._f32(a), self._f32(b)
@@ -504,8 +514,17 @@ class WasmBackend:
             sb = 0 if prod(bb) == 1 else k * n
         self._room(batch_shape + (m, n), a.dtype, "matmul")
         self._params([batch_n, sa, sb, rows, n, k, int(transpose_a), int(transpose_b)])
-        ptr = self._run("matmul", "wt_matmul", _DT[a.dtype], a.ptr, b.ptr)
-        return self._back(self._new(ptr, batch_shape + (m, n), a.dtype, "matmul"), dt)
+        if epilogue is None:
+            ptr = self._run("matmul", "wt_matmul", _DT[a.dtype], a.ptr, b.ptr)
+            return self._back(self._new(ptr, batch_shape + (m, n), a.dtype, "matmul"), dt)
+        program, hs = epilogue
+        words = self._fused.get(program) or self._fused.setdefault(program, _fused_words(program))
+        hs = [self._h(h, "fused") for h in hs]
+        shape, odt = tuple(program[-1][3]), D.as_dtype(program[-1][2])
+        head = (len(program), prod(shape), len(hs) + 1, 0, *(h.ptr for h in hs))
+        self._rt.write(self._params_addr + 64, _ints(len(head) + len(words)).pack(*head, *words))
+        ptr = self._run("matmul", "wt_matmul_fused", _DT[a.dtype], a.ptr, b.ptr)
+        return self._new(ptr, shape, odt, "matmul", prod(shape) * odt.size)
 
     # -- convolution and pooling ------------------------------------------------------------------
     def _conv(self, op, result, x_shape, w_shape, y_shape, strides, pads, dilations, groups, h0, h1, dt):

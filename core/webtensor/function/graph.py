@@ -568,6 +568,8 @@ def _bind(n, be):
             return lambda x: meth(x, *post)
         return lambda *hs: meth(*pre, *hs, *post)
     if t == "fused":
+        if "anchor" in a:
+            return _bind_fused_matmul(a["program"], a["anchor"], be)
         return _bind_fused(a["program"], n.outputs[0], be)
     if t in _FUSED_KERNELS:
         return _bind_kernel(n, be)
@@ -598,6 +600,16 @@ def _bind_fused(program, out, be):
     if "elementwise" in be.fused and be.fusable(program):
         return functools.partial(be.fused_elementwise, program)
     return lambda *hs: run_in_sequence(be, program, hs)
+
+
+def _bind_fused_matmul(program, anchor, be):
+    """A matmul with its elementwise epilogue: one kernel where the backend has
+    ``fused_matmul`` and takes it, else the matmul, then the program."""
+    _, ta, tb = anchor
+    if "matmul_epilogue" in be.fused and be.fusable(program):
+        return lambda a, b, *hs: be.fused_matmul(program, ta, tb, a, b, *hs)
+    rest = _bind_fused(program, None, be)
+    return lambda a, b, *hs: rest(be.matmul(a, b, ta, tb), *hs)
 
 
 _FUSED_KERNELS = frozenset(("softmax", "sparse_softmax_xent"))

@@ -38,6 +38,7 @@ def optimize(g, fuse: bool = True) -> tuple:
     nodes = prune(nodes, g, alias)
     if fuse:
         nodes = fuse_elementwise(nodes, g.outputs, alias)
+        nodes = fuse_matmul_epilogues(nodes, g.outputs, alias)
     return nodes, alias
 
 
@@ -195,6 +196,61 @@ class _Group:
             self.program.append(("load", None, s.dtype.name, view, (k, as_shape)))
             reg = self.loads[key] = len(self.program) - 1
         return reg
+
+
+def fuse_matmul_epilogues(nodes: list, outputs: list, alias: dict) -> list:
+    """A matmul whose only consumer is an elementwise node (or fused program) reading it
+    element for element becomes that program's first input: one ``fused`` node with
+    ``attrs.anchor = ["matmul", transpose_a, transpose_b]`` whose inputs are the matmul's
+    two operands and then the program's other inputs (the GEMM's epilogue)."""
+    producer = {id(s): n for n in nodes for s in n.outputs}
+    uses = collections.Counter(id(_res(alias, s)) for n in nodes for s in n.inputs)
+    uses.update(id(_res(alias, s)) for s in outputs)
+    dropped, out = set(), []
+    replaced = {}
+    for n in nodes:
+        if n.type in ELEMENTWISE or (n.type == "fused" and "anchor" not in n.attrs):
+            got = _anchor(n, producer, uses, alias)
+            if got is not None:
+                dropped.add(id(got[1]))
+                replaced[id(n)] = got[0]
+    for n in nodes:
+        if id(n) in dropped:
+            continue
+        out.append(replaced.get(id(n), n))
+    return out
+
+
+def _as_program(n, alias) -> tuple:
+    """A single elementwise node as a one-op program over its inputs."""
+    g = _Group(n, {}, collections.Counter(), alias, set())
+    g._compute(n)
+    return tuple(g.program), g.inputs
+
+
+def _anchor(n, producer, uses, alias):
+    if n.type == "fused":
+        program, inputs = n.attrs["program"], [_res(alias, s) for s in n.inputs]
+    else:
+        program, inputs = _as_program(n, alias)
+    total = prod(program[-1][3])
+    for k, s in enumerate(inputs):
+        m = producer.get(id(s))
+        if m is None or m.type != "matmul" or uses[id(s)] != 1 or prod(s.shape) != total or \
+                m.outputs[0].dtype.name != program[-1][2]:
+            continue
+        if any(ins[0] == "load" and ins[4][0] == k and prod(ins[4][1]) != total for ins in program):
+            continue
+        order = [k] + [i for i in range(len(inputs)) if i != k]  # the matmul's result is input 0
+        new_k = {old: new for new, old in enumerate(order)}
+        prog = tuple((kind, attr, dt, shape, (new_k[args[0]], args[1]) if kind == "load" else args)
+                     for kind, attr, dt, shape, args in program)
+        a = m.attrs
+        f = Node(n.name, "fused", {"program": prog, "anchor": ("matmul", a["transpose_a"], a["transpose_b"])},
+                 list(m.inputs) + [inputs[i] for i in order[1:]])
+        f.outputs = n.outputs
+        return f, m
+    return None
 
 
 def program_dtypes(program) -> set:
