@@ -116,6 +116,19 @@ def test_python_arguments_and_dispatch(tmp_path):
     assert float(loaded.bump(tf.constant(0.5))) == 1.5
 
 
+def test_batch_polymorphic_with_a_scalar_argument(tmp_path):
+    class Scale(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32), tf.TensorSpec([], tf.float32)])
+        def f(self, x, k):
+            return tf.reduce_mean(x, axis=0) * k
+
+    tf.saved_model.save(Scale(), str(tmp_path / "s"))
+    loaded = tf.saved_model.load(str(tmp_path / "s"))
+    for n in (1, 3, 8):
+        x = np.arange(2 * n, dtype="float32").reshape(n, 2)
+        np.testing.assert_allclose(loaded.f(x, 2.0).numpy(), x.mean(0) * 2.0, rtol=1e-6)
+
+
 def test_signatures_argument_and_errors(tmp_path):
     class Scaler(tf.Module):
         def __init__(self):

@@ -282,7 +282,7 @@ class RestoredConcrete:
             shape = tuple(t.shape)
             if len(shape) != len(ph):
                 raise _NoMatch
-            free = self.batch is not None and leaf["shape"][0] is None
+            free = self.batch is not None and bool(leaf["shape"]) and leaf["shape"][0] is None
             if free:
                 if n is not None and shape[0] != n:
                     raise _NoMatch
