@@ -355,6 +355,23 @@ def _mask_level(d, m):
     return RaggedTensor._make(_take(d._values, idx), splits, d._sdt)
 
 
+def where(condition, x, y):
+    """``tf.where(c, x, y)`` with ragged operands: the row partitions must match; dense ones broadcast."""
+    rag = [v for v in (condition, x, y) if isinstance(v, RaggedTensor)]
+    for r in rag[1:]:
+        _same_partitions(rag[0], r, "where")
+    like = rag[0]
+
+    def flat(v, dtype=None):
+        if isinstance(v, RaggedTensor):
+            return v.flat_values
+        t = convert(v, dtype, op="where") if _is_python(v) else _tensor(v, "where")
+        return _dense_operand(t, like, "where")
+
+    dt = next((v.dtype for v in (x, y) if isinstance(v, (RaggedTensor, Tensor))), None)
+    return like.with_flat_values(M.where(flat(condition, D.bool_), flat(x, dt), flat(y, dt)))
+
+
 def reverse(rt: RaggedTensor, axis):
     """``tf.reverse``: axis 0 reverses the rows, a ragged axis each row, a dense axis the values."""
     rank = rt.shape.rank
@@ -436,6 +453,7 @@ _HANDLERS = {
     A.gather: gather,
     A.boolean_mask: boolean_mask,
     A.expand_dims: expand_dims,
+    M.where: lambda c, x, y: where(c, x, y),
     A.reverse: lambda rt, axis: reverse(rt, axis),
     A.tile: lambda rt, multiples: tile(rt, multiples),
     S.embedding_lookup: lambda params, ids, max_norm=None: ids.with_flat_values(

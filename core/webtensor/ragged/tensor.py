@@ -485,8 +485,17 @@ class RaggedTensor(CompositeTensor):
     def __le__(self, o): return _m.less_equal(self, o)
     def __gt__(self, o): return _m.greater(self, o)
     def __ge__(self, o): return _m.greater_equal(self, o)
-    def __eq__(self, o): return _m.equal(self, o)
-    def __ne__(self, o): return _m.not_equal(self, o)
+    def __eq__(self, o):
+        try:
+            return _m.equal(self, o)
+        except (TypeError, ValueError):  # as Tensor's ==: incompatible operands compare unequal
+            return False
+
+    def __ne__(self, o):
+        try:
+            return _m.not_equal(self, o)
+        except (TypeError, ValueError):
+            return True
 
     def _dispatch(self, op, args: tuple, kwargs: dict):
         from .ops import dispatch
