@@ -389,6 +389,8 @@ def test_dense_to_ragged_batch_and_ragged_batch():
     assert [tuple(b.shape) for b in fixed] == [(2, 2), (1, 2)]  # fully known shapes batch as usual
     with pytest.raises(TypeError, match="padded_batch.*ragged_batch"):
         tf.data.Dataset.from_tensor_slices(_features()).batch(1).padded_batch(2)
+    padded = list(tf.data.Dataset.from_tensor_slices(tf.ragged.constant([[1], [2, 3], [4, 5, 6]])).padded_batch(2))
+    assert [p.numpy().tolist() for p in padded] == [[[1, 0], [2, 3]], [[4, 5, 6]]]
 
 
 def test_dataset_map_making_ragged():

@@ -414,7 +414,7 @@ class PaddedBatchDataset(BatchDataset):
 
     def __init__(self, input, batch_size, padded_shapes, padding_values, drop_remainder):
         super().__init__(input, batch_size, drop_remainder)
-        spec = input.element_spec
+        spec = nest.map_structure(_rd().dense_view, input.element_spec)  # rows of ragged: dense
         flat = nest.flatten(spec)
         if not all(isinstance(s, TensorSpec) for s in flat):
             raise TypeError(f"padded_batch: only supported for datasets of tensor elements, but the element "

@@ -79,6 +79,13 @@ def unstack(x) -> list:
     return [row(x, i) for i in range(x.shape[0])]
 
 
+def dense_view(s):
+    """A RaggedTensorSpec with ragged_rank 0 (rows of a sliced RaggedTensor) is a TensorSpec."""
+    if isinstance(s, RaggedTensorSpec) and s.ragged_rank == 0:
+        return TensorSpec(s.shape, s.dtype)
+    return s
+
+
 def batched(s, lead):
     """The spec of a batch of components of spec ``s`` (a composite spec gains an outer dim)."""
     if isinstance(s, RaggedTensorSpec):
