@@ -2,7 +2,8 @@
 
     python build/make_runtime.py [DEST]      # default build/dist/site/runtime/
 
-DEST gets the runtime's ES modules, ``wgsl.mjs`` (generated here: the WGSL of shaders/ and
+DEST gets ``webtensor-runtime.mjs`` (the runtime's modules bundled into one file, so a page
+fetches one script, not a cascade of imports), ``wgsl.mjs`` (generated here: the WGSL of shaders/ and
 the expression tables of backends/gpu_shaders.py, so WebGPU runs the very kernels the
 Python GPU backend runs) and ``webtensor_kernels.wasm`` (the module ``make wasm`` builds,
 the one the wasm backend loads). Nothing else: no Pyodide, no wheel.
@@ -10,6 +11,7 @@ the one the wasm backend loads). Nothing else: no Pyodide, no wheel.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -50,6 +52,56 @@ def wgsl_module() -> str:
     return "\n".join(lines) + "\n"
 
 
+ENTRY = "webtensor-runtime"
+_IMPORT = re.compile(r'^import \{([^}]*)\} from "\./([\w-]+)\.mjs";$', re.M)
+_EXPORT_DECL = re.compile(r"^export ((?:async )?function\*?|class|const|let) (\w+)", re.M)
+_EXPORT_LIST = re.compile(r"^export \{([^}]*)\};\n?", re.M)
+
+
+def _var(name: str) -> str:
+    return "__" + name.replace("-", "_")
+
+
+def bundle(src: Path) -> str:
+    """The modules of ``src`` as one ES module: each module's body in its own function scope
+    (no name clashes), imports as destructured constants, the entry module's exports kept.
+    Only the single-line ``import {..} from "./x.mjs"`` form is used by the runtime's files."""
+    texts = {f.stem: f.read_text(encoding="utf-8") for f in sorted(src.glob("*.mjs"))}
+    deps = {k: [m for _, m in _IMPORT.findall(t)] for k, t in texts.items()}
+    order, seen = [], set()
+
+    def visit(k, stack=()):
+        if k in seen:
+            return
+        if k in stack:
+            raise SystemExit(f"runtime: import cycle through {k}.mjs")
+        for d in deps[k]:
+            visit(d, stack + (k,))
+        seen.add(k)
+        order.append(k)
+    for k in sorted(texts):  # every module (the WebGPU backend is imported dynamically)
+        visit(k)
+    order.remove(ENTRY)
+    order.append(ENTRY)
+    out = ["// webtensor page runtime: web/runtime/*.mjs bundled by build/make_runtime.py (do not edit)."]
+    for k in order:
+        body = _IMPORT.sub(lambda m: f"const {{{m.group(1)}}} = {_var(m.group(2))};", texts[k])
+        for m in re.finditer(r'await import\("\./([\w-]+)\.mjs"\)', body):
+            if m.group(1) not in texts:
+                continue
+            body = body.replace(m.group(0), _var(m.group(1)))
+        if k == ENTRY:
+            out.append(body)
+            continue
+        names = _EXPORT_DECL.findall(body)
+        body = _EXPORT_DECL.sub(lambda m: f"{m.group(1)} {m.group(2)}", body)
+        listed = [n.strip() for grp in _EXPORT_LIST.findall(body) for n in grp.split(",") if n.strip()]
+        body = _EXPORT_LIST.sub("", body)
+        exported = [n for _, n in names] + listed
+        out.append(f"const {_var(k)} = (() => {{\n{body}\nreturn {{ {', '.join(exported)} }};\n}})();")
+    return "\n".join(out) + "\n"
+
+
 def build(dest: Path = DEFAULT) -> Path:
     if not KERNELS.exists():
         sys.exit(f"runtime: {KERNELS.relative_to(ROOT)} is missing; run `make wasm` first")
@@ -57,8 +109,7 @@ def build(dest: Path = DEFAULT) -> Path:
     tmp = dest.with_name(dest.name + ".building")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    for f in sorted((ROOT / "web" / "runtime").glob("*.mjs")):
-        shutil.copy2(f, tmp / f.name)
+    (tmp / f"{ENTRY}.mjs").write_text(bundle(ROOT / "web" / "runtime"), encoding="utf-8")
     (tmp / "wgsl.mjs").write_text(wgsl_module(), encoding="utf-8")
     shutil.copy2(KERNELS, tmp / KERNELS.name)
     shutil.rmtree(dest, ignore_errors=True)
