@@ -7,3 +7,4 @@ from .ops import (  # noqa: F401
 )
 from .resize import ResizeMethod, resize, resize_with_pad  # noqa: F401
 from .affine import affine_transform  # noqa: F401
+from .decode import decode_image, decode_png  # noqa: F401

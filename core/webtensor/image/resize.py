@@ -220,8 +220,6 @@ def resize(images, size, method: str = ResizeMethod.BILINEAR, preserve_aspect_ra
     if preserve_aspect_ratio:
         scale = min(new_h / h, new_w / w)
         new_h, new_w = max(int(round(h * scale)), 1), max(int(round(w * scale)), 1)
-    if (new_h, new_w) == (h, w):
-        return images if hasattr(images, "_h") else (A.squeeze(x, 0) if single else x)  # TF returns the input
     wy = axis_weights(h, new_h, method, antialias)
     wx = axis_weights(w, new_w, method, antialias)
     if method == "nearest":

@@ -5,5 +5,6 @@ from . import (  # noqa: F401
 )
 from . import models  # noqa: F401
 from . import config  # noqa: F401
+from . import datasets  # noqa: F401  (keras.datasets: cached files only)
 from .layers import Input, InputSpec, Layer  # noqa: F401
 from .models import Model, Sequential  # noqa: F401

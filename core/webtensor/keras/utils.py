@@ -174,4 +174,6 @@ class Progbar:
         if current == 1:
             self._time_after_first_step = now
         return (now - self._start) / current
-from ._data_utils import pad_sequences, timeseries_dataset_from_array  # noqa: F401,E402
+from ._data_utils import pad_sequences, split_dataset, timeseries_dataset_from_array  # noqa: F401,E402
+from ._dataset_dirs import image_dataset_from_directory, text_dataset_from_directory  # noqa: F401,E402
+from ._file_utils import get_file  # noqa: F401,E402
