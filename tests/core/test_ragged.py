@@ -325,6 +325,9 @@ def test_tf_function_traces_ragged_as_components():
     assert increment(tf.ragged.constant([[1], [2, 3]])).to_list() == [[2], [3, 4]]
     cf = increment.get_concrete_function(rt)
     assert cf(rt).to_list() == [[2, 3], [4], [5, 6, 7]]
+    (spec,), _ = cf.structured_input_signature
+    assert isinstance(spec, tf.RaggedTensorSpec) and spec.dtype is tf.int32 and spec.ragged_rank == 1
+    assert isinstance(cf.structured_outputs, tf.RaggedTensor)
 
     @tf.function(input_signature=[tf.RaggedTensorSpec(shape=[None, None], dtype=tf.int32)])
     def max_and_min(x):

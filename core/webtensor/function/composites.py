@@ -110,3 +110,24 @@ def is_spec(s) -> bool:
     from ..sparse.spec import SparseTensorSpec
 
     return isinstance(s, (RaggedTensorSpec, SparseTensorSpec))
+
+
+def specs(x):
+    """Parts of (structure, TensorSpec) in a signature -> RaggedTensorSpec / SparseTensorSpec."""
+    if isinstance(x, Parts):
+        from ..ragged.spec import RaggedTensorSpec
+        from ..sparse.spec import SparseTensorSpec
+
+        key, values = x[0].key, x[1]
+        if key[0] == "RaggedTensor":
+            inner = list(values.shape)[1:]
+            shape = [len(key[1][0]) - 1] + [None] * len(key[1]) + inner
+            return RaggedTensorSpec(shape, values.dtype, len(key[1]), key[2])
+        return SparseTensorSpec(list(key[2]), values.dtype)
+    if isinstance(x, dict):
+        return type(x)((k, specs(v)) for k, v in x.items())
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*[specs(v) for v in x])
+    if isinstance(x, (list, tuple)):
+        return type(x)(specs(v) for v in x)
+    return x

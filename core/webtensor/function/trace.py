@@ -226,7 +226,7 @@ class ConcreteFunction:
         leaves = iter(self._key[1])
         args = []
         for name, struct in self._names:
-            args.append(_rebuild_specs(struct, leaves, name))
+            args.append(composites.specs(_rebuild_specs(struct, leaves, name)))
         return tuple(args), {}
 
     @property
@@ -234,7 +234,7 @@ class ConcreteFunction:
         tr = self._first
         syms = iter(tr.graph.outputs)
         flat = [T.wrap(next(syms), k[1], TRACER) if k[0] == "sym" else k[1] for k in tr.out_kinds]
-        return nest.pack_sequence_as(tr.template, flat) if tr.template is not None else flat[0]
+        return composites.rebuild(nest.pack_sequence_as(tr.template, flat)) if tr.template is not None else flat[0]
 
     @property
     def inputs(self) -> list:

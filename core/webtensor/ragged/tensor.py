@@ -503,6 +503,8 @@ class RaggedTensor(CompositeTensor):
         return dispatch(op, args, kwargs)
 
     def __repr__(self):
+        if getattr(self.flat_values._h, "symbolic", False):  # inside a trace: no values to show
+            return f"tf.RaggedTensor(values={self._values}, row_splits={self._s})"
         return f"<tf.RaggedTensor {self.to_list()!r}>"
 
     __str__ = __repr__
