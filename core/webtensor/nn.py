@@ -11,3 +11,4 @@ from .ops.nn import (  # noqa: F401
     swish, tanh, top_k, weighted_cross_entropy_with_logits,
 )
 from .ops.segment import embedding_lookup  # noqa: F401
+from .distribute.losses import compute_average_loss, scale_regularization_loss  # noqa: F401,E402

@@ -64,7 +64,30 @@ def api():
 
     out["from_function"] = [b.numpy().tolist() for b in s.distribute_datasets_from_function(fn)]
     out["contexts"] = seen
+    out["custom_loop"] = custom_loop(s)
     return out
+
+
+def custom_loop(s, steps=3):
+    """TF's custom training loop: run(step) per replica, optimizer.apply sums the gradients."""
+    import webtensor as tf
+
+    x, y = digits(64)
+    with s.scope():
+        model = mlp()
+        opt = tf.keras.optimizers.SGD(0.5)
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
+
+    def step(batch):
+        bx, by = batch
+        with tf.GradientTape() as tape:
+            loss = tf.nn.compute_average_loss(loss_fn(by, model(bx, training=True)), global_batch_size=32)
+        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+
+    ds = s.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices((x, y)).batch(32))
+    losses = [float(s.reduce("SUM", s.run(step, args=(b,)), axis=None)) for b in ds]
+    return {"weights": model.get_weights(), "losses": losses}
 
 
 def train_mlp(epochs=1, compression=None):

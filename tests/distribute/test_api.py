@@ -161,3 +161,20 @@ def test_backup_and_restore_resumes_with_weights_and_optimizer_state(tmp_path):
     assert not os.path.exists(backup)                                # deleted at the end (delete_checkpoint)
     with pytest.raises(ValueError, match="save_freq"):
         tf.keras.callbacks.BackupAndRestore(backup, save_freq=0)
+
+
+def test_compute_average_loss_and_apply_in_run():
+    s = two_cpus()
+    per_example = tf.constant([1.0, 2.0, 3.0])
+    assert float(tf.nn.compute_average_loss(per_example, global_batch_size=6)) == 1.0
+    assert float(tf.nn.compute_average_loss(per_example, sample_weight=[1.0, 0.0, 1.0], global_batch_size=4)) == 1.0
+    with s.scope():
+        assert float(tf.nn.compute_average_loss(per_example)) == 1.0      # 3 rows x 2 replicas
+        assert float(tf.nn.scale_regularization_loss(tf.constant(4.0))) == 2.0
+        v = tf.Variable(1.0)
+        opt = tf.keras.optimizers.SGD(0.1)
+    with pytest.raises(RuntimeError, match="cannot be summed"):
+        s.run(lambda: opt.apply_gradients([(tf.constant(1.0), v)]))
+    one = D.OneDeviceStrategy("/cpu:0")
+    one.run(lambda: opt.apply_gradients([(tf.constant(1.0), v)]))       # one replica: a plain step
+    assert float(v.numpy()) == pytest.approx(0.9)

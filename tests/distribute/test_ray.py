@@ -52,6 +52,21 @@ def test_run_reduce_gather_datasets_by_hand():
         assert r["contexts"] == [(2, rank, 2)]
     assert r0["batches"] == [[0, 1], [4, 5], [8]] and r1["batches"] == [[2, 3], [6, 7], [9]]
     assert r0["from_function"] == [[0, 2], [4]] and r1["from_function"] == [[1, 3], [5]]
+    # the custom loop equals one process taking SGD steps on the global batches of 32
+    x, y = _workers.digits(64)
+    model = _workers.mlp()
+    opt = tf.keras.optimizers.SGD(0.5)
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    losses = []
+    for i in range(0, 64, 32):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y[i:i + 32], model(x[i:i + 32], training=True))
+        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        losses.append(float(loss))
+    for r in (r0, r1):
+        np.testing.assert_allclose(r["custom_loop"]["losses"], losses, rtol=1e-5)
+        for got, want in zip(r["custom_loop"]["weights"], model.get_weights()):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
 
 def test_two_workers_train_like_one_process_on_the_global_batch():

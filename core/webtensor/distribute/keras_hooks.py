@@ -161,3 +161,27 @@ def _constant(a):
     from .. import tensor
 
     return tensor.constant(a)
+
+
+def replica_gradients(grads: list) -> list:
+    """``optimizer.apply`` inside ``strategy.run``: gradients summed over all replicas first, as TF
+    (scale the loss by the global batch, e.g. with ``tf.nn.compute_average_loss``)."""
+    from . import context
+
+    ctx = context._replicas[-1] if context._replicas else None
+    if ctx is None or ctx.strategy.num_replicas_in_sync == 1:
+        return grads
+    s = ctx.strategy
+    if len(s._devices) > 1:
+        raise RuntimeError(f"optimizer.apply inside strategy.run: {type(s).__name__} runs its {len(s._devices)} "
+                           "local replicas one after another, so their gradients cannot be summed before the "
+                           "update; return the gradients from run and apply strategy.reduce('SUM', ...) outside, "
+                           "or use one device per worker")
+    live = [i for i, g in enumerate(grads) if g is not None]
+    summed = s._coll.all_reduce([grads[i].numpy() for i in live], "sum", s._options.bytes_per_pack,
+                                s._options.compression)
+    s._coll.step += 1
+    out = list(grads)
+    for i, a in zip(live, summed):
+        out[i] = _constant(a)
+    return out

@@ -10,6 +10,7 @@ read and assigned as variables, so every replay of the graph takes a real step.
 """
 from __future__ import annotations
 
+from ...distribute.keras_hooks import replica_gradients as _replica_gradients
 from ... import autodiff
 from ... import dtypes as D
 from ...ops import array as A
@@ -203,7 +204,7 @@ class Optimizer:
         return self._iterations
 
     def apply(self, grads, trainable_variables=None) -> None:
-        grads = list(grads)
+        grads = _replica_gradients(list(grads))  # inside strategy.run: summed over the replicas (tf.distribute)
         if trainable_variables is None:
             if not self.built:
                 raise ValueError("When passing `grads` without `variables`, the optimizer must already be built "
