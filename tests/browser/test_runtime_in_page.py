@@ -59,6 +59,10 @@ def site(tmp_path_factory):
     cnn = tf.keras.Sequential([L.Input((8, 8, 1)), L.Conv2D(4, 3, padding="same", activation="relu"), L.MaxPooling2D(2),
                                L.Flatten(), L.Dense(10, activation="softmax")])
     save(mlp, d / "mlp")
+    from test_runtime_wasm import Ops
+
+    ops = Ops(int64=False)
+    save(ops, d / "ops", signatures={"serving_default": ops.f.get_concrete_function()})
     save(cnn, d / "cnn")
 
     class Trainer(tf.Module):
@@ -82,9 +86,11 @@ def site(tmp_path_factory):
     save(t, d / "train", signatures={"train": t.train.get_concrete_function()})
     rs = np.random.RandomState(3)
     data = {"mlp": rs.randn(3, 8).astype("float32"), "cnn": rs.randn(2, 8, 8, 1).astype("float32"),
-            "train": [(rs.randn(5, 8).astype("float32"), rs.randint(0, 3, 5).astype("int32")) for _ in range(4)]}
+            "train": [(rs.randn(5, 8).astype("float32"), rs.randint(0, 3, 5).astype("int32")) for _ in range(4)],
+            "ops": (np.array([[0.5, -1.25, 2.0], [-0.75, 3.0, 0.125]], "float32"), np.array([3, 0, 3, 1, 2], "int32"))}
     want = {"mlp": mlp(data["mlp"]).numpy(), "cnn": cnn(data["cnn"]).numpy(),
-            "train": [float(t.train(x, y)["loss"].numpy()) for x, y in data["train"]]}
+            "train": [float(t.train(x, y)["loss"].numpy()) for x, y in data["train"]],
+            "ops": {k: v.numpy() for k, v in ops.f(*data["ops"]).items()}}
     names = {k: next(iter(json.loads((d / k / "saved_model.json").read_text())["signatures"]["serving_default"]["inputs"]))
              for k in ("mlp", "cnn")}
     srv = serve.serve(d)
@@ -97,7 +103,8 @@ def test_runtime_in_chromium_matches_python(browser, site, backend):
     srv, data, want, names = site
     calls = {"mlp": [["serving_default", {names["mlp"]: _js(data["mlp"])}]],
              "cnn": [["serving_default", {names["cnn"]: _js(data["cnn"])}]],
-             "train": [["train", {"x": _js(x), "y": _js(y)}] for x, y in data["train"]]}
+             "train": [["train", {"x": _js(x), "y": _js(y)}] for x, y in data["train"]],
+             "ops": [["serving_default", {"x": _js(data["ops"][0]), "idx": _js(data["ops"][1])}]]}
     ctx = browser.new_context()
     try:
         page = ctx.new_page()
@@ -112,6 +119,11 @@ def test_runtime_in_chromium_matches_python(browser, site, backend):
         (r,) = out[k]["results"]
         (got,) = r.values()
         np.testing.assert_allclose(np.array(got["values"]).reshape(got["shape"]), want[k], rtol=tol, atol=1e-6)
+    (ops,) = out["ops"]["results"]
+    assert set(ops) == set(want["ops"])
+    for k, v in want["ops"].items():
+        got = np.array(ops[k]["values"], dtype=v.dtype).reshape(ops[k]["shape"])
+        np.testing.assert_allclose(got, v, rtol=tol, atol=1e-6, err_msg=k)
     losses = [r["loss"]["values"][0] for r in out["train"]["results"]]
     assert want["train"][-1] < want["train"][0]
     np.testing.assert_allclose(losses, want["train"], rtol=tol * 10)

@@ -249,3 +249,47 @@ def test_mutated_graphs_give_results_or_one_line_errors(tmp_path, kind):
     out = json.loads(p.stdout)
     assert out["other"] == [], out["other"]
     assert out["graphError"] > 100  # the mutations do reach the checks
+
+
+class Ops(tf.Module):
+    """One function touching the primitives the Keras models do not (values checked vs Python)."""
+
+    def __init__(self, int64=True):
+        super().__init__()
+        self.int64 = int64  # (the GPU stores int64 in 32 bits)
+        self.table = tf.Variable(np.arange(12, dtype="float32").reshape(4, 3) / 4.0)
+
+    @tf.function(input_signature=[tf.TensorSpec([2, 3], tf.float32), tf.TensorSpec([5], tf.int32)])
+    def f(self, x, idx):
+        with tf.GradientTape() as tape:
+            rows = tf.gather(self.table, idx)  # its gradient is a scatter_add
+            loss = tf.reduce_sum(rows * rows)
+        g = tape.gradient(loss, self.table)
+        out = {"i64": tf.cast(idx, tf.int64) * 3_000_000_000} if self.int64 else {}
+        return {**out,
+            "grad": g, "cumsum": tf.cumsum(x, axis=1, reverse=True), "cumprod": tf.math.cumprod(x, exclusive=True),
+            "argmin": tf.argmin(x, axis=0), "pad": tf.pad(x, [[1, 0], [0, 2]], constant_values=-1.5),
+            "concat": tf.concat([x, x * 2.0], axis=0), "rev": x[::-1, ::2], "t": tf.transpose(x),
+            "where": tf.where(x > 0, x, tf.zeros_like(x)), "bcast": tf.broadcast_to(x[:1], [3, 2, 3]),
+            "range": tf.range(2, 11, 3), "mask": tf.logical_and(x > -1.0, x < 1.0),
+            "mean": tf.reduce_mean(x, axis=[0, 1]), "max": tf.reduce_max(x, axis=0, keepdims=True),
+            "mod": tf.math.floormod(idx, 3), "erf": tf.math.erf(x), "pow": tf.pow(tf.abs(x), 1.5),
+            "batch": tf.matmul(tf.reshape(tf.concat([x, x], 0), [2, 2, 3]), x, transpose_b=True),
+            "up": tf.cast(tf.round(x * 10.0), tf.int32) // 3,
+        }
+
+
+def test_primitives_match_python(tmp_path):
+    m = Ops()
+    save(m, tmp_path / "m", signatures={"serving_default": m.f.get_concrete_function()})
+    x = np.array([[0.5, -1.25, 2.0], [-0.75, 3.0, 0.125]], "float32")
+    idx = np.array([3, 0, 3, 1, 2], "int32")
+    out = run(tmp_path / "m", [("serving_default", {"x": x, "idx": idx})])
+    assert "error" not in out, out.get("error")
+    (r,) = out["results"]
+    want = m.f(x, idx)
+    assert set(r) == set(want)
+    for k, v in want.items():
+        v = v.numpy()
+        assert r[k].dtype == v.dtype and r[k].shape == v.shape, k
+        np.testing.assert_allclose(r[k], v, rtol=2e-6, atol=1e-7, err_msg=k)
