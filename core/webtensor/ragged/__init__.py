@@ -14,6 +14,15 @@ __all__ = ["RaggedTensor", "RaggedTensorSpec", "boolean_mask", "constant", "map_
            "row_splits_to_segment_ids", "segment_ids_to_row_splits", "stack"]
 
 
+def _as_lists(x):
+    """numpy arrays inside the nesting count as lists, as in TF."""
+    if isinstance(x, (list, tuple)):
+        return [_as_lists(v) for v in x]
+    if getattr(x, "ndim", 0) and hasattr(x, "tolist"):
+        return x.tolist()
+    return x
+
+
 def _depths(x, d: int, out: set) -> None:
     if isinstance(x, (list, tuple)):
         for v in x:
@@ -35,6 +44,7 @@ def _max_list_depth(x) -> int:
 
 def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, name=None, row_splits_dtype=D.int64):
     """``tf.ragged.constant``: a RaggedTensor from nested Python lists of different lengths."""
+    pylist = _as_lists(pylist)
     depths: set = set()
     _depths(pylist, 0, depths)
     if len(depths) > 1:

@@ -48,11 +48,16 @@ __all__ = [
 
 def _ragged_elementwise(fn):
     """String ops are elementwise: a RaggedTensor input maps over its flat values."""
+    first = fn.__code__.co_varnames[0]  # the input's parameter name, for keyword calls
+
     @functools.wraps(fn)
-    def op(input, *args, **kwargs):
-        if isinstance(input, RaggedTensor):
-            return input.with_flat_values(fn(input.flat_values, *args, **kwargs))
-        return fn(input, *args, **kwargs)
+    def op(*args, **kwargs):
+        x = args[0] if args else kwargs.get(first)
+        if isinstance(x, RaggedTensor):
+            if args:
+                return x.with_flat_values(fn(x.flat_values, *args[1:], **kwargs))
+            return x.with_flat_values(fn(**{**kwargs, first: x.flat_values}))
+        return fn(*args, **kwargs)
     return op
 
 
