@@ -434,3 +434,10 @@ def test_ragged_stack_of_dense_rows_and_ragged():
     assert tf.ragged.stack([tf.constant([1, 2]), tf.constant([3])]).to_list() == [[1, 2], [3]]
     assert tf.ragged.stack([tf.ragged.constant([[1], [2, 3]]), tf.ragged.constant([[4]])]).to_list() == \
         [[[1], [2, 3]], [[4]]]
+
+
+def test_constant_rows_from_tensors_and_string_ops_by_keyword():
+    rt = tf.ragged.constant([tf.constant([1, 2]), tf.constant([3])])
+    assert rt.to_list() == [[1, 2], [3]] and rt.dtype is tf.int32
+    nums = tf.strings.to_number(string_tensor=tf.ragged.constant([["1", "2"], ["3"]]))
+    assert nums.to_list() == [[1.0, 2.0], [3.0]] and nums.dtype is tf.float32
