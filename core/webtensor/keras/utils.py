@@ -177,3 +177,4 @@ class Progbar:
 from ._data_utils import pad_sequences, split_dataset, timeseries_dataset_from_array  # noqa: F401,E402
 from ._dataset_dirs import image_dataset_from_directory, text_dataset_from_directory  # noqa: F401,E402
 from ._file_utils import get_file  # noqa: F401,E402
+from ._plot_model import model_to_dot, plot_model  # noqa: F401,E402

@@ -75,6 +75,17 @@ def _rows(model):
     return rows, False
 
 
+def _expand(rows, level) -> list:
+    """Keras 3's ``expand_nested``: each nested model's (or layer's) sublayers follow it, indented."""
+    out = []
+    for layer, shape, parents in rows:
+        out.append((layer, shape, parents, level))
+        if getattr(layer, "layers", None):
+            sub, graph = _rows(layer)
+            out += _expand([(lyr, shp, par if graph else "-") for lyr, shp, par in sub], level + 1)
+    return out
+
+
 def _in_model(model, layer, node) -> bool:
     from .functional import _node_key
 
@@ -110,9 +121,11 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     lines.append(border("┏", "┳", "┓", "━"))
     lines += row(headers, "┃")
     lines.append(border("┡", "╇", "┩", "━"))
-    for i, (layer, shape, parents) in enumerate(rows):
+    rows = _expand(rows, 0) if expand_nested else [r + (0,) for r in rows]
+    for i, (layer, shape, parents, level) in enumerate(rows):
         params = layer.count_params() if layer.built else 0
-        cells = [f"{layer.name} ({type(layer).__name__})", _fmt_shape(shape), f"{params:,}"]
+        prefix = "   " * level + "└ " if level else ""
+        cells = [f"{prefix}{layer.name} ({type(layer).__name__})", _fmt_shape(shape), f"{params:,}"]
         if graph:
             cells.append(parents)
         lines += row(cells, "│")
