@@ -334,3 +334,21 @@ def test_varying_batch_sizes_do_not_retrace_visibly():
         comp.fit(iter(batches), epochs=1, verbose=0)
     assert comp.train_function.experimental_get_tracing_count() == 2
     assert int(comp.optimizer.iterations.numpy()) == 6
+
+
+def test_progress_bar_prints_the_same_as_eager():
+    import contextlib
+    import io
+    import re
+
+    def shown(run_eagerly):
+        m = K.Sequential([K.Input((3,)), L.Dense(1, kernel_initializer="ones")])
+        m.compile("sgd", "mse", run_eagerly=run_eagerly)
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            m.fit(np.ones((10, 3), np.float32), np.zeros((10, 1), np.float32), batch_size=4, epochs=2, verbose=1)
+        text = re.sub(r"[\d.]+(ms|us|s)\b", "T", buf.getvalue().replace("\b", ""))
+        return [line.rstrip() for line in text.split("\n")]
+
+    eager, compiled = shown(True), shown(False)
+    assert compiled == eager and sum("loss:" in line for line in compiled) >= 2
