@@ -33,13 +33,16 @@ class Head(tf.Module):
         return {"total": tf.reduce_sum(pixels, axis=1)}
 
 
-def write_saved_version(root: Path, name: str, version: int, seed: int):
+def write_saved_version(root: Path, name: str, version: int, seed: int, damage=None):
+    """Save into a temp folder (and ``damage`` it there), then rename it into place."""
     model = make_model(seed)
     head = Head(model)
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=folder))
     tf.saved_model.save(head, str(tmp), signatures={"serving_default": head.classify, "ink": head.ink})
+    if damage is not None:
+        damage(tmp)
     os.rename(tmp, folder / str(version))
     return model
 
@@ -114,7 +117,7 @@ def test_saved_model_files_and_gallery(setup):
 def test_a_new_saved_model_version_swaps_in(setup):
     root, client, _ = setup
     model2 = write_saved_version(root, "saved", 2, seed=11)
-    deadline = time.time() + 30
+    deadline = time.time() + 60
     while time.time() < deadline:
         rows = client.get("/v1/models/saved")[1]["model_version_status"]
         if {r["version"]: r["state"] for r in rows} == {"2": "AVAILABLE", "1": "END"}:
@@ -130,10 +133,12 @@ def test_a_new_saved_model_version_swaps_in(setup):
 
 def test_a_broken_saved_model_is_reported_not_served(setup):
     root, client, _ = setup
-    write_saved_version(root, "saved", 2, seed=5)
-    graph = root / "saved/2/saved_model.json"
-    graph.write_text(graph.read_text().replace('"type":"matmul"', '"type":"launch"', 1))
-    deadline = time.time() + 30
+    def damage(folder):
+        graph = folder / "saved_model.json"
+        graph.write_text(graph.read_text().replace('"type":"matmul"', '"type":"launch"', 1))
+
+    write_saved_version(root, "saved", 2, seed=5, damage=damage)
+    deadline = time.time() + 60
     while time.time() < deadline:
         rows = {r["version"]: r for r in client.get("/v1/models/saved")[1]["model_version_status"]}
         if rows.get("2", {}).get("state") == "END":

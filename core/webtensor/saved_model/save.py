@@ -114,29 +114,33 @@ class _Writer:
         if id(cf) in self.fn_ids:
             return self.fn_ids[id(cf)]
         args, examples = _args(cf, where)
-        tr = cf._first
+        tr, batch = cf._first, None
         graph = graph_io.encode(tr.graph, self.var_key)
-        batch = self._batch(cf, args, examples, where)
+        found = self._batch(cf, args, examples, where)
+        if found is not None:
+            tr, graph, batch = found
+        outputs = _outputs(tr, where)
         if batch is not None:
-            graph, batch = batch
-        entry = {"name": cf.name, "args": args, "outputs": _outputs(tr, where), "graph": graph, "batch": batch}
+            _unknown_batch_dims(outputs, graph, batch["sites"])
+        entry = {"name": cf.name, "args": args, "outputs": outputs, "graph": graph, "batch": batch}
         self.functions.append(entry)
         self.fn_ids[id(cf)] = len(self.functions) - 1
         return len(self.functions) - 1
 
     def _batch(self, cf, args, examples, where):
         """Graphs traced at batch sizes 5 and 7 give the batch sites; a trace at 3 must equal
-        the graph they predict. None when the function is not batch polymorphic."""
+        the graph they predict. (trace, graph, batch) at 5, or None when the function is
+        not batch polymorphic."""
         leaves = [s for s in _leaves(args) if "tensor" in s]
         polymorphic = [s for s in leaves if s["shape"] and s["shape"][0] is None]
         if not polymorphic or any(None in s["shape"][1:] for s in leaves) or \
                 any(None in s["shape"] for s in leaves if s not in polymorphic):
             return None
-        graphs = []
+        graphs, traces = [], []
         for b in BATCH_PROBES:
             try:
-                tr = _trace_at(cf, examples, b)
-                graphs.append(graph_io.encode(tr.graph, self.var_key))
+                traces.append(_trace_at(cf, examples, b))
+                graphs.append(graph_io.encode(traces[-1].graph, self.var_key))
             except (TypeError, ValueError):
                 return None
         sites = []
@@ -144,10 +148,24 @@ class _Writer:
             return None
         if not _same(substitute(graphs[0], sites, BATCH_PROBES[2]), graphs[2]):
             return None
-        return graphs[0], {"traced": BATCH_PROBES[0], "sites": sites}
+        return traces[0], graphs[0], {"traced": BATCH_PROBES[0], "sites": sites}
 
     def weights(self) -> list:
         return [(key, v.dtype, tuple(v.shape), st.tensor_bytes(v)) for key, v in self.variables]
+
+
+def _unknown_batch_dims(outputs, graph, sites) -> None:
+    """Output leaves' dims that are batch sites become None (what a signature reports)."""
+    where = {n["name"]: j for j, n in enumerate(graph["nodes"])}
+    at = {tuple(site[0]) for site in sites}
+    leaves = []
+    V.sm_structure(outputs, "outputs", leaves)
+    for leaf in leaves:
+        if "tensor" in leaf:
+            node, k = graph["outputs"][leaf["tensor"]].rsplit(":", 1)
+            j = where[node]
+            leaf["shape"] = [None if ("nodes", j, "outputs", int(k), "shape", d) in at else v
+                             for d, v in enumerate(leaf["shape"])]
 
 
 def _diff(a, b, path, sites, probes) -> bool:
@@ -284,15 +302,13 @@ def _args(cf, where):
 
 
 def _outputs(tr, where):
-    it = iter(range(len(tr.out_kinds)))
-    outs = iter(tr.graph.outputs)
+    """The ``outputs`` structure of a trace: graph outputs in order, Python values as values."""
+    outs = iter(enumerate(tr.graph.outputs))
     flat = []
     for kind in tr.out_kinds:
-        next(it)
         if kind[0] == "sym":
-            s = next(outs)
-            flat.append({"tensor": len([f for f in flat if "tensor" in f]), "dtype": s.dtype.name,
-                         "shape": list(s.shape), "name": ""})
+            i, s = next(outs)
+            flat.append({"tensor": i, "dtype": s.dtype.name, "shape": list(s.shape), "name": ""})
         elif kind[1] is None or type(kind[1]) in (bool, int, float, str):
             flat.append({"value": kind[1]})
         else:
@@ -411,10 +427,7 @@ def save(obj, export_dir, signatures=None, options=None, _extra=None) -> None:
         for k, leaf in entry["outputs"]["dict"]:
             if "tensor" not in leaf:
                 raise ValueError(f"tf.saved_model.save: signature {name!r} output {k!r} is not a tensor")
-            shape = list(leaf["shape"])
-            if entry["batch"] is not None and shape:
-                shape[0] = None
-            outs[k] = {"index": leaf["tensor"], "dtype": leaf["dtype"], "shape": shape}
+            outs[k] = {"index": leaf["tensor"], "dtype": leaf["dtype"], "shape": list(leaf["shape"])}
         sigs[name] = {"function": fid, "inputs": ins, "outputs": outs}
     doc = {"format": V.SM_FORMAT, "format_version": V.SM_VERSION, "objects": w.objects, "functions": w.functions,
            "signatures": sigs}
