@@ -441,3 +441,12 @@ def test_constant_rows_from_tensors_and_string_ops_by_keyword():
     assert rt.to_list() == [[1, 2], [3]] and rt.dtype is tf.int32
     nums = tf.strings.to_number(string_tensor=tf.ragged.constant([["1", "2"], ["3"]]))
     assert nums.to_list() == [[1.0, 2.0], [3.0]] and nums.dtype is tf.float32
+
+
+def test_reduce_outer_ragged_axes_of_two_ragged_dims():
+    rt = tf.ragged.constant([[[1, 2], [3]], [], [[4, 5, 6], [7], [8, 9]]])
+    assert tf.reduce_sum(rt, axis=1).to_list() == [[4, 2], [], [19, 14, 6]]  # [1,2]+[3]; [4,5,6]+[7]+[8,9]
+    assert tf.reduce_max(rt, axis=1).to_list() == [[3, 2], [], [8, 9, 6]]
+    assert tf.reduce_sum(rt, axis=0).to_list() == [[5, 7, 6], [10], [8, 9]]  # position j across rows
+    assert tf.reduce_mean(tf.cast(rt, tf.float32), axis=0).to_list() == [[2.5, 3.5, 6.0], [5.0], [8.0, 9.0]]
+    assert tf.reduce_sum(rt, axis=[1, 2]).numpy().tolist() == [6, 0, 39]

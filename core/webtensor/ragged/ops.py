@@ -178,9 +178,11 @@ def _reduce_axis(op, rt: RaggedTensor, a: int, keepdims: bool):
         inner = _reduce_axis(op, v, a - 1, keepdims) if isinstance(v, RaggedTensor) else op(v, a - 1, keepdims)
         return rt.with_values(inner)
     if isinstance(rt._values, RaggedTensor):
-        raise UnimplementedError(f"{name}: reducing axis {a} of a RaggedTensor with ragged_rank "
-                                 f"{rt.ragged_rank} is not supported (reduce the innermost ragged axis or "
-                                 f"a dense axis)")
+        if isinstance(rt._values._values, RaggedTensor) or keepdims:
+            raise UnimplementedError(f"{name}: reducing axis {a} of a RaggedTensor with ragged_rank "
+                                     f"{rt.ragged_rank} is not supported (reduce the innermost ragged axis "
+                                     f"or a dense axis; keepdims=False)")
+        return _reduce_outer_of_two(op, rt, a)
     v = rt._values
     if a == 1:
         out = _segment(op, v, rt._rowids(), rt.nrows_int())
@@ -188,6 +190,23 @@ def _reduce_axis(op, rt: RaggedTensor, a: int, keepdims: bool):
         pos = [j for n in rt._lengths() for j in range(n)]
         out = _segment(op, v, pos, max(rt._lengths(), default=0))
     return A.expand_dims(out, a) if keepdims else out
+
+
+def _reduce_outer_of_two(op, rt: RaggedTensor, a: int) -> RaggedTensor:
+    """Axis 0 or 1 of [N, (r1), (r2), ...]: the (r2) rows of each group (an outer row for axis 1,
+    a position j for axis 0) reduce elementwise; a group is as wide as its longest row."""
+    inner = rt._values
+    group = rt._rowids() if a == 1 else [j for n in rt._lengths() for j in range(n)]
+    ngroups = rt.nrows_int() if a == 1 else max(rt._lengths(), default=0)
+    lens = inner._lengths()
+    widths = [0] * ngroups
+    for g, n in zip(group, lens):
+        widths[g] = max(widths[g], n)
+    offs = [0]
+    for w in widths:
+        offs.append(offs[-1] + w)
+    ids = [offs[g] + k for g, n in zip(group, lens) for k in range(n)]
+    return RaggedTensor._make(_segment(op, inner._values, ids, offs[-1]), offs, rt._sdt)
 
 
 # -- structure ------------------------------------------------------------------------------------
