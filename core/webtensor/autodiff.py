@@ -127,6 +127,9 @@ class GradientTape:
         from .tensor import Tensor, Variable
 
         for t in nest.flatten(tensor):
+            if hasattr(t, "_grad_parts"):  # a complex tensor: watch its real and imaginary parts
+                self.watch(list(t._grad_parts()))
+                continue
             if not isinstance(t, (Tensor, Variable)):
                 raise ValueError(f"Passed in object of type {type(t).__name__}, not tf.Tensor or tf.Variable")
             if t._dtype.kind != "f":
@@ -168,9 +171,24 @@ class GradientTape:
         if len(flat_og) != len(flat_t):
             raise ValueError(f"gradient: {len(flat_og)} output_gradients for {len(flat_t)} targets")
         flat_s = nest.flatten(sources)
+        if any(hasattr(s, "_grad_parts") for s in flat_s):
+            return nest.pack_sequence_as(sources, self._complex_sources(flat_t, flat_s, flat_og,
+                                                                        unconnected_gradients))
         grads = self._backprop(flat_t, flat_s, flat_og)
         grads = _fill_unconnected(grads, flat_s, unconnected_gradients)
         return nest.pack_sequence_as(sources, grads)
+
+    def _complex_sources(self, targets, sources, out_grads, unconnected) -> list:
+        """A complex source is its (real, imag) pair; the gradient is TF's
+        ``dL/dRe + i dL/dIm`` built from the two real gradients."""
+        parts, spans = [], []
+        for s in sources:
+            p = list(s._grad_parts()) if hasattr(s, "_grad_parts") else [s]
+            spans.append((len(parts), len(p)))
+            parts.extend(p)
+        grads = _fill_unconnected(self._backprop(targets, parts, out_grads), parts, unconnected)
+        return [type(s)._from_grads(grads[i:i + n]) if hasattr(s, "_grad_parts") else grads[i]
+                for s, (i, n) in zip(sources, spans)]
 
     def _backprop(self, targets, sources, out_grads) -> list:
         array, tensor = _mods()

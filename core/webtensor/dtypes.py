@@ -15,7 +15,7 @@ class DType:
     is_integer = property(lambda self: self.kind in "iu")
     is_unsigned = property(lambda self: self.kind == "u")
     is_bool = property(lambda self: self.kind == "b")
-    is_complex = property(lambda self: False)
+    is_complex = property(lambda self: self.kind == "c")
     is_quantized = property(lambda self: False)
     base_dtype = property(lambda self: self)
     itemsize = property(lambda self: self.size)
@@ -48,10 +48,14 @@ bool_ = DType("bool", 1, "b", "?", False, True)
 half, double = float16, float64
 # Byte strings: host-only (no backend stores them; see backends/host_strings.py), so not in ALL.
 string = DType("string", 8, "S", "O", None, None)
+# Complex: (real, imag) pairs of float tensors (core/webtensor/complex.py), so not in ALL.
+complex64 = DType("complex64", 8, "c", "F", None, None)
+complex128 = DType("complex128", 16, "c", "D", None, None)
 
 ALL = (float16, float32, float64, int32, int64, uint8, uint32, bool_)
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"half": float16, "double": float64, "bool_": bool_, "float": float32, "int": int32})
+_BY_NAME.update({"complex64": complex64, "complex128": complex128, "complex": complex128})
 _BY_NAME.update({"string": string, "object": string, "object_": string, "bytes": string,
                  "bytes_": string, "str": string, "str_": string})
 # struct/array/memoryview format characters (native little-endian) to dtype

@@ -27,3 +27,4 @@ from .ops.math_extra import (  # noqa: F401,E402
     sinh, softsign, truncatediv, truncatemod, xlog1py,
 )
 from .nn import log_softmax  # noqa: F401,E402
+from .complex import angle, conj, imag, real  # noqa: F401,E402

@@ -458,6 +458,9 @@ def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None =
         arr = np.asarray(value)
         if arr.dtype.kind in "OSU":
             return _string_convert(arr, dtype, be, op)
+        if arr.dtype.kind == "c":
+            raise InvalidArgumentError(f"{op}: a complex array must first become a complex tensor "
+                                       f"(tf.constant(...)): shape {arr.shape} {arr.dtype}")
         if not arr.flags.c_contiguous:
             arr = np.ascontiguousarray(arr)
         dt = _numpy_dtype(arr.dtype, op)
@@ -554,6 +557,10 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
     """``tf.constant``: like convert_to_tensor, but casts numpy arrays to ``dtype`` and
     broadcasts a scalar to ``shape``."""
     dt = D.as_dtype(dtype) if dtype is not None else None
+    if (dt is not None and dt.kind == "c") or _complex_value(value):
+        from .complex import constant as complex_constant
+
+        return complex_constant(value, dt)
     np = sys.modules.get("numpy")
     if dt is not None and np is not None and isinstance(value, _numpy_types(np)):
         value = np.asarray(value).astype(dt.name)
@@ -577,7 +584,19 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
     return t
 
 
+def _complex_value(value) -> bool:
+    if type(value) in (float, int, bool, Tensor, str, bytes):
+        return False
+    from .complex import is_complex_value
+
+    return is_complex_value(value)
+
+
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
+    if (dtype is not None and D.as_dtype(dtype).kind == "c") or _complex_value(value):
+        from .complex import ComplexTensor, constant as complex_constant
+
+        return value if isinstance(value, ComplexTensor) else complex_constant(value, dtype)
     return convert(value, D.as_dtype(dtype) if dtype is not None else None,
                    hint=D.as_dtype(dtype_hint) if dtype_hint is not None else None)
 

@@ -93,5 +93,6 @@ def test_dtypes_table():
     assert tf.float16.size == 2 and tf.int64.is_integer and tf.bool.is_bool and tf.float64.is_floating
     assert repr(tf.float32) == "tf.float32"
     with pytest.raises(TypeError):
-        tf.as_dtype("complex64")
+        tf.as_dtype("qint8")
+    assert tf.as_dtype("complex64") is tf.complex64 and tf.complex128.is_complex
     assert tolist(tf.cast(tf.constant([1.5]), "float64")) == [1.5]

@@ -172,6 +172,8 @@ def _resolve_shape(n: int, shape: tuple, in_shape: tuple) -> tuple:
 
 
 def reshape(tensor, shape, name=None) -> Tensor:
+    if type(tensor) is not Tensor and composite_in(tensor) is not None:
+        return tensor._dispatch(reshape, (tensor, shape), {})
     x = one(tensor, "reshape")
     xs = x._h.shape
     shape = as_shape_tuple(shape, "reshape") if type(shape) is not tuple else shape
@@ -185,6 +187,8 @@ def reshape(tensor, shape, name=None) -> Tensor:
 
 
 def transpose(a, perm=None, conjugate=False, name=None) -> Tensor:
+    if type(a) is not Tensor and composite_in(a) is not None:
+        return a._dispatch(transpose, (a, perm), {"conjugate": conjugate})
     x = one(a, "transpose")
     r = len(x._h.shape)
     perm = tuple(_pyrange_rev(r)) if perm is None else as_shape_tuple(perm, "transpose")
@@ -216,6 +220,8 @@ def expand_dims(input, axis, name=None) -> Tensor:
 
 
 def squeeze(input, axis=None, name=None) -> Tensor:
+    if type(input) is not Tensor and composite_in(input) is not None:
+        return input._dispatch(squeeze, (input, axis), {})
     x = one(input, "squeeze")
     s = tuple(x._h.shape)
     if axis is None:

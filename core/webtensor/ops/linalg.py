@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math as _pymath
 
+from ..composite import composite_in
 from ..errors import InvalidArgumentError
 from ..shape import broadcast_shape, normalize_axes, prod
 from .dispatch import NUMERIC, Tensor, check_kind, one, record, tapes, two, wrap
@@ -19,6 +20,11 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
            a_is_sparse=False, b_is_sparse=False, output_type=None, grad_a=False, grad_b=False,
            name=None) -> Tensor:
     """``a @ b`` over the last two dims; batch dims broadcast (TF's BatchMatMulV2)."""
+    if type(a) is not Tensor or type(b) is not Tensor:
+        c = composite_in(a, b)
+        if c is not None:  # complex (or sparse) operands: their own rule
+            return c._dispatch(matmul, (a, b), {"transpose_a": transpose_a, "transpose_b": transpose_b,
+                                                "adjoint_a": adjoint_a, "adjoint_b": adjoint_b})
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
     x, y = two(a, b, "matmul")
     check_kind(x, "matmul", NUMERIC)

@@ -1,0 +1,214 @@
+"""``tf.signal`` FFTs over the innermost dimension(s), composed of real primitives on the
+(real, imag) parts of a complex tensor, so every backend and graph runs them and their
+gradients come from the composition.
+
+Power-of-two lengths use an iterative radix-2 Cooley-Tukey (a bit-reversal gather, then
+log2(n) butterfly stages, each a reshape and a few elementwise ops); other lengths use
+Bluestein's chirp-z algorithm on a power-of-two FFT of length >= 2n - 1.
+"""
+from __future__ import annotations
+
+import math
+
+from .. import dtypes as D
+from ..complex import ComplexTensor
+from ..errors import InvalidArgumentError
+from ..ops import array as A
+from ..ops.dispatch import one
+from ..tensor import Tensor
+
+
+def _complex_input(x, op: str) -> ComplexTensor:
+    if isinstance(x, ComplexTensor):
+        return x
+    dt = getattr(x, "dtype", None)
+    raise InvalidArgumentError(f"{op}: expects a complex64 or complex128 tensor, got "
+                               f"{getattr(dt, 'name', type(x).__name__)} (use tf.complex(x, 0) or tf.signal.rfft)")
+
+
+def _const(values, like: Tensor) -> Tensor:
+    return one(values, "fft", like._dtype)
+
+
+def _bit_reversed(n: int) -> list:
+    bits = n.bit_length() - 1
+    return [int(format(i, f"0{bits}b")[::-1], 2) if bits else 0 for i in range(n)]
+
+
+def _radix2(re: Tensor, im: Tensor):
+    n = re._h.shape[-1]
+    lead = tuple(re._h.shape[:-1])
+    perm = _bit_reversed(n)
+    re, im = A.gather(re, perm, axis=-1), A.gather(im, perm, axis=-1)
+    h = 1
+    while h < n:
+        shape = lead + (n // (2 * h), 2, h)
+        re4, im4 = A.reshape(re, shape), A.reshape(im, shape)
+        ar, ai = A.gather(re4, 0, axis=-2), A.gather(im4, 0, axis=-2)
+        br, bi = A.gather(re4, 1, axis=-2), A.gather(im4, 1, axis=-2)
+        ang = [-math.pi * j / h for j in range(h)]
+        wr, wi = _const([math.cos(a) for a in ang], re), _const([math.sin(a) for a in ang], re)
+        tr, ti = wr * br - wi * bi, wr * bi + wi * br
+        re = A.reshape(A.stack([ar + tr, ar - tr], axis=-2), lead + (n,))
+        im = A.reshape(A.stack([ai + ti, ai - ti], axis=-2), lead + (n,))
+        h *= 2
+    return re, im
+
+
+def _pad_last(x: Tensor, n: int) -> Tensor:
+    k = x._h.shape[-1]
+    if k == n:
+        return x
+    if k > n:
+        return A._axis_slice(x, len(x._h.shape) - 1, 0, n)
+    return A.pad(x, [[0, 0]] * (len(x._h.shape) - 1) + [[0, n - k]])
+
+
+def _bluestein(re: Tensor, im: Tensor):
+    n = re._h.shape[-1]
+    m = 1 << (2 * n - 2).bit_length()
+    ang = [-math.pi * ((k * k) % (2 * n)) / n for k in range(n)]
+    cr, ci = _const([math.cos(a) for a in ang], re), _const([math.sin(a) for a in ang], re)
+    ar, ai = re * cr - im * ci, re * ci + im * cr
+    ar, ai = _pad_last(ar, m), _pad_last(ai, m)
+    br = [0.0] * m
+    bi = [0.0] * m
+    for k in range(n):
+        br[k], bi[k] = math.cos(ang[k]), -math.sin(ang[k])
+        if k:
+            br[m - k], bi[m - k] = br[k], bi[k]
+    fbr, fbi = _radix2(_const(br, re), _const(bi, re))
+    far, fai = _radix2(ar, ai)
+    pr, pi = far * fbr - fai * fbi, far * fbi + fai * fbr
+    qr, qi = _radix2(pr, -pi)  # inverse FFT by conjugation: conj(fft(conj(x))) / m
+    qr, qi = _pad_last(qr, n) / m, _pad_last(-qi, n) / m
+    return qr * cr - qi * ci, qr * ci + qi * cr
+
+
+def _fft_parts(re: Tensor, im: Tensor, inverse: bool, op: str):
+    n = re._h.shape[-1] if re._h.shape else 0
+    if not re._h.shape:
+        raise InvalidArgumentError(f"{op}: input must have rank >= 1, got a scalar")
+    if n == 0:
+        return re, im
+    if inverse:
+        im = -im
+    if n & (n - 1) == 0:
+        re, im = _radix2(re, im)
+    else:
+        re, im = _bluestein(re, im)
+    if inverse:
+        re, im = re / n, -im / n
+    return re, im
+
+
+def _fft_last(z: ComplexTensor, inverse: bool, op: str) -> ComplexTensor:
+    return ComplexTensor(*_fft_parts(z.real, z.imag, inverse, op))
+
+
+def _swap_last2(x: Tensor) -> Tensor:
+    r = len(x._h.shape)
+    return A.transpose(x, tuple(range(r - 2)) + (r - 1, r - 2))
+
+
+def _over_second_last(z: ComplexTensor, inverse: bool, op: str) -> ComplexTensor:
+    if len(z.real._h.shape) < 2:
+        raise InvalidArgumentError(f"{op}: input must have rank >= 2, got shape {tuple(z.real._h.shape)}")
+    re, im = _fft_parts(_swap_last2(z.real), _swap_last2(z.imag), inverse, op)
+    return ComplexTensor(_swap_last2(re), _swap_last2(im))
+
+
+def fft(input, name=None) -> ComplexTensor:
+    """``tf.signal.fft``: the DFT over the innermost dimension."""
+    return _fft_last(_complex_input(input, "fft"), False, "fft")
+
+
+def ifft(input, name=None) -> ComplexTensor:
+    """``tf.signal.ifft``: the inverse DFT (with the 1/n) over the innermost dimension."""
+    return _fft_last(_complex_input(input, "ifft"), True, "ifft")
+
+
+def fft2d(input, name=None) -> ComplexTensor:
+    z = _complex_input(input, "fft2d")
+    return _over_second_last(_fft_last(z, False, "fft2d"), False, "fft2d")
+
+
+def ifft2d(input, name=None) -> ComplexTensor:
+    z = _complex_input(input, "ifft2d")
+    return _over_second_last(_fft_last(z, True, "ifft2d"), True, "ifft2d")
+
+
+def _fft_length(fft_length, rank: int, op: str) -> list | None:
+    if fft_length is None:
+        return None
+    vals = fft_length.numpy().tolist() if hasattr(fft_length, "numpy") else fft_length
+    vals = [int(v) for v in (vals if isinstance(vals, (list, tuple)) else [vals])]
+    if len(vals) != rank or any(v < 0 for v in vals):
+        raise InvalidArgumentError(f"{op}: fft_length must be {rank} non-negative ints, got {vals}")
+    return vals
+
+
+def _real_input(x, op: str) -> Tensor:
+    t = one(x, op)
+    if t._dtype not in (D.float32, D.float64):
+        raise InvalidArgumentError(f"{op}: expects a float32 or float64 tensor, got {t._dtype.name} "
+                                   f"{tuple(t._h.shape)}")
+    if not t._h.shape:
+        raise InvalidArgumentError(f"{op}: input must have rank >= 1, got a scalar")
+    return t
+
+
+def rfft(input_tensor, fft_length=None, name=None) -> ComplexTensor:
+    """``tf.signal.rfft``: the n // 2 + 1 non-negative frequencies of a real signal; the
+    input's last dimension is cropped or zero-padded to ``fft_length``."""
+    x = _real_input(input_tensor, "rfft")
+    lens = _fft_length(fft_length, 1, "rfft")
+    n = lens[0] if lens else x._h.shape[-1]
+    x = _pad_last(x, n)
+    re, im = _fft_parts(x, A.zeros_like(x), False, "rfft")
+    k = n // 2 + 1 if n else 0
+    return ComplexTensor(_pad_last(re, k), _pad_last(im, k))
+
+
+def _hermitian_full(z: ComplexTensor, n: int) -> tuple:
+    """The length-n spectrum whose non-negative half is z's (cropped or zero-padded)."""
+    half = n // 2 + 1
+    re, im = _pad_last(z.real, half), _pad_last(z.imag, half)
+    tail = (n + 1) // 2 - 1
+    if tail <= 0:
+        return re, im
+    ax = len(re._h.shape) - 1
+    mre = A.reverse(A._axis_slice(re, ax, 1, tail), [-1])
+    mim = A.reverse(A._axis_slice(im, ax, 1, tail), [-1])
+    return A.concat([re, mre], -1), A.concat([im, -mim], -1)
+
+
+def irfft(input_tensor, fft_length=None, name=None) -> Tensor:
+    """``tf.signal.irfft``: the real signal of length ``fft_length`` (default 2 (m - 1))
+    whose rfft is the input."""
+    z = _complex_input(input_tensor, "irfft")
+    lens = _fft_length(fft_length, 1, "irfft")
+    n = lens[0] if lens else 2 * (z.real._h.shape[-1] - 1)
+    if n <= 0:
+        raise InvalidArgumentError(f"irfft: fft_length {n} must be positive (input shape "
+                                   f"{tuple(z.real._h.shape)})")
+    re, im = _hermitian_full(z, n)
+    out, _ = _fft_parts(re, im, True, "irfft")
+    return out
+
+
+def rfft2d(input_tensor, fft_length=None, name=None) -> ComplexTensor:
+    x = _real_input(input_tensor, "rfft2d")
+    lens = _fft_length(fft_length, 2, "rfft2d")
+    if lens:
+        x = _swap_last2(_pad_last(_swap_last2(_pad_last(x, lens[1])), lens[0]))
+    return _over_second_last(rfft(x), False, "rfft2d")
+
+
+def irfft2d(input_tensor, fft_length=None, name=None) -> Tensor:
+    z = _complex_input(input_tensor, "irfft2d")
+    lens = _fft_length(fft_length, 2, "irfft2d")
+    rows = lens[0] if lens else z.real._h.shape[-2]
+    zz = ComplexTensor(_swap_last2(_pad_last(_swap_last2(z.real), rows)),
+                       _swap_last2(_pad_last(_swap_last2(z.imag), rows)))
+    return irfft(_over_second_last(zz, True, "irfft2d"), None if not lens else [lens[1]])
