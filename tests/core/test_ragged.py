@@ -450,3 +450,9 @@ def test_reduce_outer_ragged_axes_of_two_ragged_dims():
     assert tf.reduce_sum(rt, axis=0).to_list() == [[5, 7, 6], [10], [8, 9]]  # position j across rows
     assert tf.reduce_mean(tf.cast(rt, tf.float32), axis=0).to_list() == [[2.5, 3.5, 6.0], [5.0], [8.0, 9.0]]
     assert tf.reduce_sum(rt, axis=[1, 2]).numpy().tolist() == [6, 0, 39]
+
+
+def test_where_with_ragged_operands():
+    d = tf.ragged.constant(DIGITS)
+    assert tf.where(d > 2, d, 0).to_list() == [[v if v > 2 else 0 for v in r] for r in DIGITS]
+    assert tf.where(d > 2, d, d * 10).to_list() == [[v if v > 2 else v * 10 for v in r] for r in DIGITS]

@@ -241,6 +241,8 @@ def where(condition, x=None, y=None, name=None) -> Tensor:
         return where_indices(condition)
     if x is None or y is None:
         raise InvalidArgumentError("where: x and y must both be given, or neither")
+    if composite_in(condition, x, y) is not None:  # ragged operands: their own rule
+        return composite_in(condition, x, y)._dispatch(where, (condition, x, y), {})
     c = one(condition, "where", D.bool_)
     if c._dtype is not D.bool_:
         raise InvalidArgumentError(f"where: condition must be bool, got {c._dtype.name} {tuple(c._h.shape)}")
