@@ -456,3 +456,21 @@ def test_where_with_ragged_operands():
     d = tf.ragged.constant(DIGITS)
     assert tf.where(d > 2, d, 0).to_list() == [[v if v > 2 else 0 for v in r] for r in DIGITS]
     assert tf.where(d > 2, d, d * 10).to_list() == [[v if v > 2 else v * 10 for v in r] for r in DIGITS]
+
+
+def test_from_generator_with_ragged_signature():
+    def gen():
+        yield tf.ragged.constant([[1, 2], [3]])
+        yield [[4]]  # nested lists become RaggedTensors of the signature
+
+    sig = tf.RaggedTensorSpec(shape=[None, None], dtype=tf.int32)
+    ds = tf.data.Dataset.from_generator(gen, output_signature=sig)
+    assert ds.element_spec == sig
+    assert [e.to_list() for e in ds] == [[[1, 2], [3]], [[4]]]
+    assert next(iter(ds.batch(2))).to_list() == [[[1, 2], [3]], [[4]]]
+
+    def bad():
+        yield [[1.5]]
+
+    with pytest.raises(tf.errors.InvalidArgumentError, match="from_generator"):
+        list(tf.data.Dataset.from_generator(bad, output_signature=sig))

@@ -158,7 +158,7 @@ class GeneratorDataset(Dataset):
 
 
 def _as_spec(s) -> TensorSpec:
-    if not isinstance(s, TensorSpec):
+    if not isinstance(s, TensorSpec) and not _ragged_data().is_composite_spec(s):
         raise TypeError(f"from_generator: `output_signature` must be a structure of tf.TensorSpec, "
                         f"got {s!r}")
     return s
@@ -176,6 +176,8 @@ def _types_and_shapes(types, shapes):
 
 
 def _conform(spec, value):
+    if _ragged_data().is_composite_spec(spec):  # RaggedTensorSpec / SparseTensorSpec
+        return _ragged_data().conform(spec, value)
     if isinstance(spec, TensorSpec):
         try:
             t = convert(value, spec.dtype, op="from_generator")

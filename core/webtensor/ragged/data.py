@@ -34,6 +34,38 @@ def relax(a, b):
     return type(a)(shape, a.dtype)
 
 
+def is_composite_spec(s) -> bool:
+    from ..sparse.spec import SparseTensorSpec
+
+    return isinstance(s, (RaggedTensorSpec, SparseTensorSpec))
+
+
+def conform(spec, value):
+    """A generator's value for a RaggedTensorSpec/SparseTensorSpec (nested lists become ragged)."""
+    from ..sparse.tensor import SparseTensor
+
+    if isinstance(spec, RaggedTensorSpec):
+        v = value
+        if not isinstance(v, RaggedTensor):
+            from . import constant
+
+            try:
+                v = constant(v, spec.dtype, ragged_rank=spec.ragged_rank or None,
+                             row_splits_dtype=spec.row_splits_dtype)
+            except (TypeError, ValueError) as e:
+                raise InvalidArgumentError(f"from_generator: `generator` yielded {value!r:.80}, which is not "
+                                           f"a {spec} ({e})") from None
+    else:
+        v = value
+        if not isinstance(v, SparseTensor):
+            raise InvalidArgumentError(f"from_generator: `generator` yielded {value!r:.80} where a "
+                                       f"SparseTensor of {spec} was expected")
+    if not spec.is_compatible_with(v):
+        raise InvalidArgumentError(f"from_generator: `generator` yielded {v!r:.80}, which does not match "
+                                   f"{spec}")
+    return v
+
+
 def sliced_spec(x):
     """The spec of one row of a composite component (``from_tensor_slices``): ragged_rank - 1."""
     from ..sparse.spec import SparseTensorSpec
