@@ -9,7 +9,9 @@ here); serves both on 127.0.0.1 and, for each library, opens a fresh browser con
 bytes fetched up to that prediction (raw and gzip -9, as a static host would serve them), the
 median cold time, and the median latency of predicting one digit and the 450-digit batch
 afterwards. Our side: the wasm backend (the one `auto` picks on this machine's SwiftShader);
-TF.js: its wasm backend (SIMD).
+TF.js: its wasm backend (SIMD). Then fine-tuning: the MLP's exported training signature
+(Adam, batch 32) run over the digits train split by the runtime, beside TF.js's ``fit`` of
+the same model and weights on the same batches (median epoch time after the first).
 """
 from __future__ import annotations
 
@@ -73,6 +75,45 @@ TFJS_HTML = """<!doctype html><meta charset=utf-8><body>
 </script>"""
 
 
+TRAIN_OURS_HTML = """<!doctype html><meta charset=utf-8><body><script type="module">
+const { loadGraphModel } = await import("/runtime/webtensor-runtime.mjs");
+const m = await loadGraphModel("/models/mlp_train/", { backend: "wasm" });
+const buf = await (await fetch("/data/digits_split.bin")).arrayBuffer();
+const [nTrain] = new Int32Array(buf, 0, 2), x = new Float32Array(buf, 8, nTrain * 64), y = new Int32Array(buf, 8 + 4 * nTrain * 64, nTrain);
+const B = 32, nb = Math.floor(nTrain / B), epochs = [], losses = [];
+for (let e = 0; e < %(epochs)d; e++) {
+  const t0 = performance.now();
+  let loss;
+  for (let b = 0; b < nb; b++)
+    loss = (await m.run("train", { x: { data: x.subarray(b * B * 64, (b + 1) * B * 64), shape: [B, 64], dtype: "float32" },
+                                   y: { data: y.subarray(b * B, (b + 1) * B), shape: [B], dtype: "int32" } })).loss.data[0];
+  epochs.push(performance.now() - t0);
+  losses.push(loss);
+}
+window.done = { epochs, losses, batches: nb };
+</script>"""
+
+TRAIN_TFJS_HTML = """<!doctype html><meta charset=utf-8><body>
+<script src="/tfjs/tfjs/dist/tf.min.js"></script>
+<script src="/tfjs/tfjs-backend-wasm/dist/tf-backend-wasm.min.js"></script>
+<script>
+(async () => {
+  tf.wasm.setWasmPaths("/tfjs/tfjs-backend-wasm/dist/");
+  await tf.setBackend("wasm");
+  const m = await tf.loadLayersModel("/models/mlp_tfjs/model.json");
+  m.compile({ optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7), loss: "sparseCategoricalCrossentropy" });
+  const buf = await (await fetch("/data/digits_split.bin")).arrayBuffer();
+  const [nTrain] = new Int32Array(buf, 0, 2), B = 32, n = Math.floor(nTrain / B) * B;
+  const x = tf.tensor(new Float32Array(buf, 8, n * 64), [n, 64]), y = tf.tensor(new Int32Array(buf, 8 + 4 * nTrain * 64, n), [n], "float32");
+  const epochs = [], losses = [];
+  let t0 = performance.now();
+  await m.fit(x, y, { epochs: %(epochs)d, batchSize: B, shuffle: false, verbose: 0, callbacks: {
+    onEpochEnd: async (e, logs) => { epochs.push(performance.now() - t0); losses.push(logs.loss); t0 = performance.now(); } } });
+  window.done = { epochs, losses, batches: n / B };
+})();
+</script>"""
+
+
 def _keras2_layer(layer) -> dict:
     """TF.js's layers-format config (Keras 2 names) for the layer kinds of the digits models."""
     kind = type(layer).__name__
@@ -128,7 +169,50 @@ def build(site: Path) -> dict:
         out[name] = {"shape": shape, "top": int(want.argmax())}
         (site / f"{name}.html").write_text(OURS_HTML % {"name": name, "shape": json.dumps([1, *shape])})
         (site / f"{name}_tfjs.html").write_text(TFJS_HTML % {"name": name, "shape": json.dumps([1, *shape])})
+        if name == "mlp":
+            _export_train(model, site / "models" / "mlp_train")
+    digits = ROOT / "tests" / "data" / "digits_split.bin"
+    if digits.exists():
+        (site / "data").mkdir()
+        (site / "data" / digits.name).write_bytes(digits.read_bytes())
     return out
+
+
+def _export_train(model, path: Path) -> None:
+    """The MLP's training step (Adam as TF.js's defaults, batch 32) as a signature of its own."""
+    from runtime_node import save
+
+    class Trainer(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.model, self.opt = model, tf.keras.optimizers.Adam(0.001, epsilon=1e-7)
+            self.opt.build(model.trainable_variables)
+            self.slots = list(self.opt.variables)
+            self.loss = tf.keras.losses.SparseCategoricalCrossentropy()
+
+        @tf.function(input_signature=[tf.TensorSpec([32, 64], tf.float32), tf.TensorSpec([32], tf.int32)])
+        def train(self, x, y):
+            with tf.GradientTape() as tape:
+                loss = self.loss(y, self.model(x, training=True))
+            grads = tape.gradient(loss, self.model.trainable_variables)
+            self.opt.apply_gradients(zip(grads, self.model.trainable_variables))
+            return {"loss": loss}
+
+    t = Trainer()
+    save(t, path, signatures={"train": t.train.get_concrete_function()})
+
+
+def fine_tune(browser, url, page_name) -> dict:
+    ctx = browser.new_context()
+    try:
+        pg = ctx.new_page()
+        pg.goto(f"{url}/{page_name}.html")
+        pg.wait_for_function("window.done !== undefined", timeout=300000, polling=500)
+        d = pg.evaluate("window.done")
+    finally:
+        ctx.close()
+    return {"epoch_ms": statistics.median(d["epochs"][1:] or d["epochs"]), "epochs_ms": d["epochs"],
+            "losses": d["losses"], "batches": d["batches"]}
 
 
 def fetched(page, site: Path, tfjs_root: Path) -> tuple:
@@ -168,6 +252,7 @@ def run(browser, url, page_name, site, tfjs_root, runs) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--json")
     a = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -181,6 +266,12 @@ def main() -> None:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                if (site / "data").exists():
+                    for page_name, html in (("train", TRAIN_OURS_HTML), ("train_tfjs", TRAIN_TFJS_HTML)):
+                        (site / f"{page_name}.html").write_text(html % {"epochs": a.epochs})
+                    for lib, page_name in (("webtensor runtime (wasm)", "train"), ("TF.js 4.22 (wasm)", "train_tfjs")):
+                        results[f"mlp fine-tune: {lib}"] = r = fine_tune(browser, srv.url, page_name)
+                        print(f"mlp fine-tune: {lib}: {json.dumps(r)}", file=sys.stderr)
                 for name in models:
                     for lib, page_name in (("webtensor runtime (wasm)", name), ("TF.js 4.22 (wasm)", f"{name}_tfjs")):
                         r = run(browser, srv.url, page_name, site, tfjs_root, a.runs)
@@ -192,8 +283,14 @@ def main() -> None:
             srv.stop()
     print(f"{'':34} {'gzip KB':>8} {'raw KB':>8} {'cold ms':>8} {'1 digit ms':>10} {'450 ms':>8}")
     for k, r in results.items():
+        if "epoch_ms" in r:
+            continue
         print(f"{k:34} {r['gzip_bytes'] / 1024:8.1f} {r['bytes'] / 1024:8.1f} {r['cold_ms']:8.0f} "
               f"{r['predict_1_ms']:10.2f} {r['predict_450_ms']:8.2f}")
+    for k, r in results.items():
+        if "epoch_ms" in r:
+            print(f"{k:44} epoch {r['epoch_ms']:8.0f} ms ({r['batches']} batches of 32), losses "
+                  + " ".join(f"{v:.4f}" for v in r["losses"]))
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1))
 
