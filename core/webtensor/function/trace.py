@@ -128,6 +128,37 @@ def tracing(g: Graph, hook):
 
 # -- signatures ------------------------------------------------------------------------------
 
+_SCALARS = (bool, int, float, str, type(None))
+
+
+def _fast_key(args):
+    """``(_key_of(...), tensors)`` for positional args made of plain tensors, tuples/lists of
+    them and Python scalars, else None (the general path handles everything else)."""
+    leaves, tensors = [], []
+
+    def walk(v):
+        t = type(v)
+        if t is T.Tensor:
+            leaves.append(("T", tuple(v._h.shape), v._dtype))
+            tensors.append(v)
+            return "*"
+        if t is tuple or t is list:
+            return (t, tuple([walk(c) for c in v]))
+        if t in _SCALARS:
+            leaves.append(("P", t, v))
+            return "*"
+        raise _NotFast
+
+    try:
+        return ((list, tuple([walk(a) for a in args])), tuple(leaves)), tensors
+    except _NotFast:
+        return None
+
+
+class _NotFast(Exception):
+    pass
+
+
 def _is_tensor_leaf(v) -> bool:
     if isinstance(v, T.Tensor):
         return True
@@ -388,19 +419,21 @@ class Function:
         return self._run(cf, key, arguments, flat)
 
     def _fast_call(self, args):
-        """All-tensor positional calls of an already traced signature: key, run, wrap."""
-        for a in args:
-            if type(a) is not T.Tensor:
-                return None
-        key = ((list, ("*",) * len(args)), tuple(("T", tuple(a._h.shape), a._dtype) for a in args))
+        """Positional calls of an already traced signature whose arguments are tensors, tuples
+        or lists of them and Python scalars (a Keras step's ``(batches, want_logs)``): key in
+        one pass, run, wrap."""
+        got = _fast_key(args)
+        if got is None:
+            return None
+        key, tensors = got
         cf = self._exact.get(key)
         tr = cf._traces.get(key) if cf is not None else None
         if tr is None:
             return None
         self._note(False)
-        be = placement._scope[-1] or args[0]._be if args else placement._scope[-1] or backends.default()
+        be = placement._scope[-1] or (tensors[0]._be if tensors else backends.default())
         prog = tr.program(be)
-        outs = prog.run([(t if t._be is be else T.to_backend(t, be))._h for t in args])
+        outs = prog.run([(t if t._be is be else T.to_backend(t, be))._h for t in tensors])
         res = self._results(tr, prog, outs)
         return (composites.rebuild(nest.pack_sequence_as(tr.template, res)) if tr.template is not None
                 else res[0],)
