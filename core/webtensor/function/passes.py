@@ -112,8 +112,7 @@ def fuse_elementwise(nodes: list, outputs: list, alias: dict) -> list:
     """Maximal trees of unary/binary/where/cast nodes (with the reshapes and broadcasts
     between them) whose inner values have one consumer become one ``fused`` node."""
     producer = {id(s): n for n in nodes for s in n.outputs}
-    uses = collections.Counter(id(_res(alias, s)) for n in nodes for s in n.inputs)
-    uses.update(id(_res(alias, s)) for s in outputs)
+    uses = _uses(nodes, outputs, alias)
     taken: set = set()
     fused_at: dict = {}
     for n in reversed(nodes):
@@ -131,6 +130,13 @@ def fuse_elementwise(nodes: list, outputs: list, alias: dict) -> list:
     return out
 
 
+def _uses(nodes, outputs, alias) -> collections.Counter:
+    """Readers of each tensor: distinct consuming nodes, plus one for a graph output."""
+    uses = collections.Counter(i for n in nodes for i in {id(_res(alias, s)) for s in n.inputs})
+    uses.update(id(_res(alias, s)) for s in outputs)
+    return uses
+
+
 class _Group:
     """One fusion group grown from its root (the last node in trace order)."""
 
@@ -141,6 +147,7 @@ class _Group:
         self.program: list = []
         self.inputs: list = []
         self.loads: dict = {}
+        self.done: dict = {}  # id(inner tensor) -> its register (a node may read one twice)
 
     def _inner(self, s):
         """The producer of s when it can join the group (one consumer, n elements)."""
@@ -173,16 +180,28 @@ class _Group:
 
     def _operand(self, s, view, as_shape=None) -> int:
         s = _res(self.alias, s)
+        if id(s) in self.done:
+            return self.done[id(s)]
+        r = self.producer.get(id(s))
+        if (r is not None and r.type == "reshape" and id(r) not in self.taken and self.uses[id(s)] == 1
+                and prod(s.shape) != self.n):  # a reshaped operand that broadcasts: a load of its input
+            self.taken.add(id(r))
+            self.members.append(r)
+            reg = self.done[id(s)] = self._load(_res(self.alias, r.inputs[0]), as_shape or tuple(s.shape), view)
+            return reg
         p = self._inner(s)
         if p is not None:
             self.taken.add(id(p))
             self.members.append(p)
             if p.type in ELEMENTWISE:
-                return self._compute(p)
-            if p.type == "reshape":
-                return self._operand(p.inputs[0], view, tuple(p.outputs[0].shape))
-            src = _res(self.alias, p.inputs[0])  # broadcast_to: a broadcasting load of its input
-            return self._load(src, tuple(src.shape), tuple(p.outputs[0].shape))
+                reg = self._compute(p)
+            elif p.type == "reshape":
+                reg = self._operand(p.inputs[0], view, tuple(p.outputs[0].shape))
+            else:
+                src = _res(self.alias, p.inputs[0])  # broadcast_to: a broadcasting load of its input
+                reg = self._load(src, tuple(src.shape), tuple(p.outputs[0].shape))
+            self.done[id(s)] = reg
+            return reg
         return self._load(s, as_shape or tuple(s.shape), view)
 
     def _load(self, s, as_shape, view) -> int:
@@ -204,8 +223,7 @@ def fuse_matmul_epilogues(nodes: list, outputs: list, alias: dict) -> list:
     ``attrs.anchor = ["matmul", transpose_a, transpose_b]`` whose inputs are the matmul's
     two operands and then the program's other inputs (the GEMM's epilogue)."""
     producer = {id(s): n for n in nodes for s in n.outputs}
-    uses = collections.Counter(id(_res(alias, s)) for n in nodes for s in n.inputs)
-    uses.update(id(_res(alias, s)) for s in outputs)
+    uses = _uses(nodes, outputs, alias)
     dropped, out = set(), []
     replaced = {}
     for n in nodes:

@@ -1,0 +1,185 @@
+"""Graph passes (function/passes.py): CSE, constant folding, elementwise and matmul-epilogue
+fusion, the portable fallback, and the kernel counters they are observed with. Runs on
+the default backend (--backend=numpy|wasm|gpu); expected values are by hand (math)."""
+import math
+import struct
+
+import pytest
+
+import webtensor as tf
+from webtensor import backends
+from webtensor.function import passes
+
+count = tf.config.experimental.get_kernel_count
+reset = tf.config.experimental.reset_kernel_count
+
+
+def optimized(f, *args):
+    return f.get_concrete_function(*args).graph.as_dict(optimized=True)["nodes"]
+
+
+def compute_nodes(nodes):
+    return [n for n in nodes if n["type"] not in ("placeholder", "constant", "full", "arange")]
+
+
+def ops(node):
+    return [ins[1] for ins in node["attrs"]["program"] if ins[0] != "load"]
+
+
+def close(a, b, tol=1e-6):
+    return all(abs(x - y) <= tol * max(1.0, abs(y)) for x, y in zip(a, b))
+
+
+def test_kernel_count_counts_one_per_primitive_and_resets():
+    x = tf.constant([0.5, 1.0, 2.0, 4.0])
+    reset()
+    assert count() == 0
+    tf.exp(x)
+    assert count() == 1
+    tf.exp(x) * x
+    assert count() == 3
+    reset()
+    assert count() == 0
+    with pytest.raises(ValueError):
+        tf.config.experimental.get_kernel_count("/TPU:0")
+
+
+def test_elementwise_chain_is_one_fused_kernel():
+    @tf.function
+    def f(x, y):
+        return tf.exp(x * y + 1.0)
+
+    x, y = tf.constant([0.0, 1.0, -1.0, 0.5]), tf.constant([2.0, 0.5, 1.0, -2.0])
+    (node,) = compute_nodes(optimized(f, x, y))
+    assert node["type"] == "fused" and ops(node) == ["mul", "add", "exp"]
+    f(x, y)
+    reset()
+    got = f(x, y).numpy().tolist()
+    assert count() == 1          # eagerly: mul, add, exp = 3
+    assert close(got, [math.exp(a * b + 1) for a, b in zip([0.0, 1.0, -1.0, 0.5], [2.0, 0.5, 1.0, -2.0])])
+    one = tf.constant(1.0)
+    reset()
+    tf.exp(x * y + one)
+    assert count() == 3
+
+
+def test_broadcast_where_cast_reshape_fuse_and_match_hand_values():
+    @tf.function
+    def f(a, b):
+        s = tf.reshape(a, (3, 1)) - b             # [3,1] - [4] -> [3,4]
+        m = tf.where(s > 0.0, s, -0.5 * s)        # comparison, where
+        return tf.cast(m * 4.0, tf.int32)         # cast toward zero
+
+    a, b = tf.constant([1.0, 2.0, 3.0]), tf.constant([0.0, 1.5, 2.5, 4.0])
+    first, rest = compute_nodes(optimized(f, a, b))  # s has three readers: it is kept
+    assert first["type"] == rest["type"] == "fused"
+    assert ops(first) == ["sub"] and [i[4][1] for i in first["attrs"]["program"][:2]] == [(3, 1), (4,)]
+    assert ops(rest) == ["greater", "mul", None, "mul", "int32"]
+    want = []
+    for p in (1.0, 2.0, 3.0):
+        row = []
+        for q in (0.0, 1.5, 2.5, 4.0):
+            s = p - q
+            row.append(int((s if s > 0 else -0.5 * s) * 4.0))
+        want.append(row)
+    assert f(a, b).numpy().tolist() == want
+
+
+def test_integer_and_float64_programs():
+    @tf.function
+    def g(x, y):
+        return (x // y) * 3 + x % y
+
+    x, y = tf.constant([7, -7, 9, 1]), tf.constant([2, 2, -4, 5])
+    assert g(x, y).numpy().tolist() == [(a // b) * 3 + a % b for a, b in zip([7, -7, 9, 1], [2, 2, -4, 5])]
+
+    @tf.function
+    def h(x):
+        return tf.sqrt(x * x + 1.0) - x
+
+    v = tf.constant([0.0, 3.0, -2.0], dtype=tf.float64)
+    assert close(h(v).numpy().tolist(), [math.sqrt(t * t + 1) - t for t in (0.0, 3.0, -2.0)], 1e-12)
+
+
+def test_cse_merges_equal_nodes():
+    @tf.function
+    def f(x):
+        return tf.exp(x) + tf.exp(x)
+
+    x = tf.constant([0.0, 1.0])
+    (node,) = compute_nodes(optimized(f, x))
+    assert ops(node) == ["exp", "add"]
+    assert close(f(x).numpy().tolist(), [2.0, 2 * math.e])
+
+
+def test_constant_folding():
+    @tf.function
+    def f(x):
+        return x * (tf.constant(2.0) * tf.constant(3.0))
+
+    x = tf.constant([1.0, -1.5])
+    nodes = optimized(f, x)
+    (node,) = compute_nodes(nodes)
+    assert node["type"] == "binary"          # 2 * 3 folded: one multiply is left
+    consts = [n for n in nodes if n["type"] == "constant"]
+    assert [bytes.fromhex(n["attrs"]["value"]) for n in consts] == [struct.pack("<f", 6.0)]
+    assert f(x).numpy().tolist() == [6.0, -9.0]
+
+
+def test_matmul_epilogue_is_one_kernel():
+    @tf.function
+    def dense(x, w, b):
+        return tf.nn.relu(tf.matmul(x, w) + b)
+
+    x = tf.constant([[1.0, 2.0], [-1.0, 0.5]])
+    w = tf.constant([[0.5, -1.0, 2.0], [1.0, 0.25, -0.5]])
+    b = tf.constant([0.1, 0.2, -3.0])
+    (node,) = compute_nodes(optimized(dense, x, w, b))
+    assert node["type"] == "fused" and node["attrs"]["anchor"] == ("matmul", False, False)
+    assert len(node["inputs"]) == 4          # x, w, then the program's b and the 0 of relu
+    dense(x, w, b)
+    reset()
+    got = dense(x, w, b).numpy().tolist()
+    assert count() == 1                      # eagerly: matmul, add, maximum = 3
+    xs, ws, bs = [[1.0, 2.0], [-1.0, 0.5]], [[0.5, -1.0, 2.0], [1.0, 0.25, -0.5]], [0.1, 0.2, -3.0]
+    want = [[max(0.0, sum(xs[i][k] * ws[k][j] for k in range(2)) + bs[j]) for j in range(3)] for i in range(2)]
+    for r, wr in zip(got, want):
+        assert close(r, wr)
+
+
+class NoFusion:
+    """The default backend without its fused kernels (a backend that never had them)."""
+
+    def __init__(self, be):
+        self._be = be
+        self.fused = be.fused - {"elementwise", "matmul_epilogue"}
+
+    def __getattr__(self, name):
+        return getattr(self._be, name)
+
+
+def test_fallback_runs_the_program_as_primitives():
+    """A backend without the fused kernels runs each fused node op by op: same values."""
+    from webtensor.function.graph import Program
+    from webtensor.tensor import wrap
+
+    def f(a, b, w):
+        c = tf.where(tf.reshape(a, (2, 1)) > b, tf.sigmoid(b), tf.cast(a[0] > 0.0, tf.float32) * b)
+        return tf.nn.relu(tf.matmul(c, w) - 0.5)
+
+    a, b, w = tf.constant([0.25, 3.0]), tf.constant([0.0, 1.0, 2.0]), tf.constant([[1.0], [-1.0], [0.5]])
+    cf = tf.function(f).get_concrete_function(a, b, w)
+    be = backends.default()
+    fused, plain = Program(cf.graph, be), Program(cf.graph, NoFusion(be))
+    assert any(n.type == "fused" for n in fused.nodes)
+    args = [t._h for t in (a, b, w)]
+    reset()
+    (h1,) = fused.run(args)
+    n_fused = count()
+    reset()
+    (h2,) = plain.run(args)
+    n_plain = count()
+    got = [wrap(h, tf.float32, be).numpy().tolist() for h in (h1, h2)]
+    want = f(a, b, w).numpy().tolist()
+    assert got[0] == got[1] and all(close(r, q) for r, q in zip(got[0], want))
+    assert n_fused < n_plain
