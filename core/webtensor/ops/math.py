@@ -5,7 +5,7 @@ import math as _pymath
 
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
-from ..composite import composite_in
+from ..composite import CompositeTensor, composite_in
 from ..shape import broadcast_shape, sum_axes_for_broadcast
 from .dispatch import (ANY, BOOL, FLOAT, NUMERIC, Tensor, check_kind, composite, one,
                        record, tapes, two, wrap)
@@ -101,10 +101,9 @@ def _binary(prim: str, kinds: str, grad=None, bool_out: bool = False, name: str 
     int_check = _INT_CHECK.get(prim)
 
     def op(x, y, name=None):
-        if type(x) is not Tensor or type(y) is not Tensor:
-            c = composite_in(x, y)
-            if c is not None:  # ragged/sparse operand: its own rule
-                return c._dispatch(op, (x, y), {})
+        if (type(x) is not Tensor or type(y) is not Tensor) and (
+                isinstance(x, CompositeTensor) or isinstance(y, CompositeTensor)):  # ragged/sparse: own rule
+            return composite_in(x, y)._dispatch(op, (x, y), {})
         py_y = y if type(y) is int else None  # a Python divisor/exponent is checked without a readback
         x, y = two(x, y, pub)
         check_kind(x, pub, kinds)
