@@ -352,3 +352,21 @@ def test_progress_bar_prints_the_same_as_eager():
 
     eager, compiled = shown(True), shown(False)
     assert compiled == eager and sum("loss:" in line for line in compiled) >= 2
+
+
+def test_keras_style_schedule_subclass_eager_and_traced():
+    class Halving(K.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):  # Keras style: tensor ops on the step
+            return 0.1 * tf.pow(0.5, step)
+
+    for traced in (False, True):
+        opt = K.optimizers.SGD(Halving())
+        v = tf.Variable([1.0])
+
+        def step():
+            opt.apply_gradients([(tf.constant([1.0]), v)])
+
+        f = tf.function(step) if traced else step
+        for _ in range(3):
+            f()
+        np.testing.assert_allclose(v.numpy(), [1.0 - 0.1 - 0.05 - 0.025], rtol=1e-6)

@@ -118,6 +118,8 @@ class Optimizer:
     def _current_lr(self) -> float:
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
+            if type(lr).__call__ is not LearningRateSchedule.__call__:  # Keras style: __call__(step) with ops
+                return float(lr(T.constant(float(self._host_step()), D.float32)))
             return lr.value(float(self._host_step()))
         if isinstance(lr, Variable):
             if lr._h is not self._lr_h:
