@@ -22,7 +22,7 @@ test: setup sysdeps test-core test-gpu test-wasm test-browser test-distribute
 
 test-core: setup
 	$(PY) -m pytest -q --backend=numpy tests --ignore=tests/browser --ignore=tests/wasm --ignore=tests/gpu \
-	  --ignore=tests/distribute
+	  --ignore=tests/distribute --ignore=tests/runtime
 
 ## test-distribute: tf.distribute in one process, then 2 workers on a local Ray cluster (the `distribute` extra)
 test-distribute: setup $(VENV)/.distribute
@@ -43,9 +43,10 @@ wasm: $(WASM)
 $(WASM): build/wasm.sh $(wildcard kernels/*.c kernels/*.h)
 	bash build/wasm.sh
 
-## test-wasm: every primitive against numpy, then the core and Keras tests on the kernels
+## test-wasm: every primitive against numpy, the page runtime in Node (tests/runtime), then the
+## core and Keras tests on the kernels
 test-wasm: setup sysdeps wasm
-	$(PY) -m pytest -q tests/wasm
+	$(PY) -m pytest -q tests/wasm tests/runtime
 	$(PY) -m pytest -q --backend=wasm tests/core tests/keras
 
 ## web: the static site that runs webtensor in a page (build/dist/site; see README "In the page")
