@@ -30,10 +30,7 @@ def require():
 
 
 def save(obj, path, signatures=None):
-    sm = getattr(tf, "saved_model", None)
-    if sm is None:
-        from webtensor.saved_model import save as sm  # the module before tf.saved_model exports it
-    sm.save(obj, str(path), signatures=signatures)
+    tf.saved_model.save(obj, str(path), signatures=signatures)
 
 
 def enc(x, dtype=None) -> dict:
