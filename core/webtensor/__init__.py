@@ -36,6 +36,7 @@ from . import audio, bitwise  # noqa: E402,F401  (tf.audio, tf.bitwise)
 from .complex import complex  # noqa: E402,F401  (tf.complex; complex64/128 tensors are composites)
 from .dtypes import complex64, complex128  # noqa: E402,F401
 from . import signal  # noqa: E402,F401  (tf.signal)
+from . import experimental  # noqa: E402,F401  (tf.experimental.numpy)
 from . import strings  # noqa: E402,F401  (tf.strings; the tf.string dtype below)
 from . import ragged, sparse  # noqa: E402,F401  (tf.ragged, tf.sparse)
 from .ragged import RaggedTensor, RaggedTensorSpec  # noqa: E402,F401
