@@ -425,3 +425,15 @@ def test_only_trackable_objects_are_saved(tmp_path):
     with pytest.raises(ValueError, match="expected a trackable object"):
         tf.saved_model.save(tf.function(lambda x: x), str(tmp_path / "f"))
     assert not os.path.exists(tmp_path / "f")
+
+
+def test_threads_calling_new_batch_sizes_at_once(tmp_path):
+    """Server threads: each new batch size rebuilds the graph (one at a time), results stay right."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    loaded = tf.saved_model.load(_saved(tmp_path))
+    xs = [np.tile(X, (4, 1))[:n] for n in range(1, 17)]
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda x: loaded(x).numpy(), xs))
+    for x, out in zip(xs, outs):
+        np.testing.assert_allclose(out, _reference(x), rtol=1e-6)

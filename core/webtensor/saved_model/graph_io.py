@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 
 from .. import dtypes as D
 from ..function.graph import TRACER, Graph
@@ -64,6 +65,7 @@ def _tuples(v):
 
 
 _SOURCES = frozenset(("constant", "full", "arange", "random"))
+_LOCK = threading.RLock()  # re-entered by subgraphs; serving threads may decode at once
 
 
 class Decoder:
@@ -86,12 +88,13 @@ class Decoder:
         name = d.get("name")
         g = Graph(name if isinstance(name, str) else "function", parent)
         tensors: dict = {}
-        TRACER.stack.append(g)
-        try:
-            for i, nd in enumerate(d["nodes"]):
-                self._node(g, nd, f"{where}.nodes[{i}]", tensors, outer_inputs, depth)
-        finally:
-            TRACER.stack.pop()
+        with _LOCK:  # the tracer's graph stack is one per process: one decode at a time
+            TRACER.stack.append(g)
+            try:
+                for i, nd in enumerate(d["nodes"]):
+                    self._node(g, nd, f"{where}.nodes[{i}]", tensors, outer_inputs, depth)
+            finally:
+                TRACER.stack.pop()
         placeholders = [n.outputs[0] for n in g.nodes if n.type == "placeholder"]
         ins = [self._ref(tensors, r, f"{where}.inputs") for r in d["inputs"]]
         if len(ins) != len(placeholders) or {id(s) for s in ins} != {id(s) for s in placeholders}:

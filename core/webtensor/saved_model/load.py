@@ -309,11 +309,12 @@ class RestoredConcrete:
             return self.graph
         g = self.graphs.get(n)
         if g is None:
-            if len(self.graphs) >= MAX_BATCH_GRAPHS:
-                self.graphs.clear()
-            d = substitute(self.graph_dict, self.batch["sites"], n)
-            self.decoder.nodes = self.decoder.source_bytes = 0
-            g = self.graphs[n] = self.decoder.graph(d, f"{self.where}.graph (batch {n})")
+            with graph_io._LOCK:  # serving threads: one decode (and one node count) at a time
+                if len(self.graphs) >= MAX_BATCH_GRAPHS:
+                    self.graphs.clear()
+                d = substitute(self.graph_dict, self.batch["sites"], n)
+                self.decoder.nodes = self.decoder.source_bytes = 0
+                g = self.graphs[n] = self.decoder.graph(d, f"{self.where}.graph (batch {n})")
         return g
 
     def describe(self) -> str:
