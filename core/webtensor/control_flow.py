@@ -289,6 +289,10 @@ def _stack_struct(outs):
 def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap_memory=False,
            infer_shape=True, name=None, fn_output_signature=None):
     """``tf.map_fn``: ``fn`` on each row of ``elems``, results stacked."""
+    if _composite_map(elems, fn_output_signature):  # ragged elems or a RaggedTensorSpec result
+        from .ragged.ops import map_fn as ragged_map_fn
+
+        return ragged_map_fn(fn, elems, fn_output_signature if fn_output_signature is not None else dtype)
     flat, n = _leading(elems, "map_fn")
     outs = [fn(_rows(elems, flat, i)) for i in range(n)]
     if not outs:
@@ -300,6 +304,12 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap
         if res._dtype is not want:
             raise TypeError(f"map_fn: fn returned dtype {res._dtype.name}, fn_output_signature says {want.name}")
     return res
+
+
+def _composite_map(elems, sig) -> bool:
+    from .composite import composite_in
+
+    return composite_in(*nest.flatten(elems)) is not None or type(sig).__name__ == "RaggedTensorSpec"
 
 
 vectorized_map = lambda fn, elems, fallback_to_while_loop=True, warn=True: map_fn(fn, elems)

@@ -474,3 +474,13 @@ def test_from_generator_with_ragged_signature():
 
     with pytest.raises(tf.errors.InvalidArgumentError, match="from_generator"):
         list(tf.data.Dataset.from_generator(bad, output_signature=sig))
+
+
+def test_map_fn_over_ragged_rows():
+    d = tf.ragged.constant(DIGITS)
+    assert tf.map_fn(tf.math.square, d).to_list() == [[v * v for v in r] for r in DIGITS]
+    sums = tf.map_fn(tf.reduce_sum, d, fn_output_signature=tf.int32)
+    assert sums.numpy().tolist() == [9, 0, 16, 6, 0]
+    spec = tf.RaggedTensorSpec(shape=[None], dtype=tf.int32, ragged_rank=0)
+    assert tf.map_fn(tf.range, tf.constant([1, 3, 2]), fn_output_signature=spec).to_list() == \
+        [[0], [0, 1, 2], [0, 1]]

@@ -374,6 +374,37 @@ def _mask_level(d, m):
     return RaggedTensor._make(_take(d._values, idx), splits, d._sdt)
 
 
+def map_fn(fn, elems, sig=None):
+    """``tf.map_fn`` over the rows of RaggedTensor elems (or giving ragged results): rows of different
+    lengths stack into a RaggedTensor unless ``sig`` asks for a dense TensorSpec/dtype."""
+    from .. import nest
+    from ..spec import TensorSpec
+    from .spec import RaggedTensorSpec
+
+    flat = nest.flatten(elems)
+    n = {(f.nrows_int() if isinstance(f, RaggedTensor) else _tensor(f, "map_fn")._h.shape[0]) for f in flat}
+    if len(n) != 1:
+        raise ValueError(f"map_fn: all elems must have the same number of rows, got {sorted(n)}")
+    rows = [list(f) if isinstance(f, RaggedTensor) else list(_tensor(f, "map_fn")) for f in flat]
+    outs = [fn(nest.pack_sequence_as(elems, [r[i] for r in rows]) if nest.is_nested(elems) else rows[0][i])
+            for i in range(n.pop())]
+    if not outs:
+        raise ValueError("map_fn: elems has zero rows; the output shape cannot be inferred")
+    dense = isinstance(sig, TensorSpec) or (sig is not None and not isinstance(sig, RaggedTensorSpec))
+
+    def stack_col(col):
+        ts = [c if isinstance(c, RaggedTensor) else _tensor(c, "map_fn") for c in col]
+        if dense or all(isinstance(t, Tensor) and not t._h.shape for t in ts):
+            return A.stack(ts)
+        from . import stack as ragged_stack
+
+        return ragged_stack(ts)
+
+    cols = list(zip(*[nest.flatten(o) for o in outs]))
+    res = [stack_col(c) for c in cols]
+    return nest.pack_sequence_as(outs[0], res) if nest.is_nested(outs[0]) else res[0]
+
+
 def where(condition, x, y):
     """``tf.where(c, x, y)`` with ragged operands: the row partitions must match; dense ones broadcast."""
     rag = [v for v in (condition, x, y) if isinstance(v, RaggedTensor)]
