@@ -11,7 +11,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,serve,wasm,gpu]'
+	$(PY) -m pip install -q -e '.[test,serve,wasm,gpu,web]'
 	touch $@
 
 sysdeps:
@@ -88,7 +88,7 @@ demo-port:
 loadtest: setup
 	env -u OPENBLAS_CORETYPE $(PY) benchmarks/load_test.py
 
-## fuzz: 10,000 seeded mutations each of a model file, a weights file, a .keras and a legacy .h5 (child-process importer); only ValueError allowed (CI runs a bounded subset)
+## fuzz: 10,000 seeded mutations each of a model file, a weights file, a .keras and a legacy .h5 (child-process importer) and a SavedModel directory; only ValueError allowed (CI runs a bounded subset)
 fuzz: setup
 	$(PY) benchmarks/fuzz_model_files.py --count 10000
 
