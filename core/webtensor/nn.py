@@ -11,4 +11,5 @@ from .ops.nn import (  # noqa: F401
     swish, tanh, top_k, weighted_cross_entropy_with_logits,
 )
 from .ops.segment import embedding_lookup  # noqa: F401
+from .sparse.ops import embedding_lookup_sparse  # noqa: F401,E402
 from .distribute.losses import compute_average_loss, scale_regularization_loss  # noqa: F401,E402

@@ -168,3 +168,19 @@ def test_to_dense_default_value_keeps_value_gradients():
         y = tf.reduce_sum(d * tf.constant([[1.0, 2.0], [3.0, 4.0]]))
     assert rows(d) == [[1.0, 5.0], [5.0, 2.0]]
     assert rows(tape.gradient(y, v)) == [1.0, 4.0]
+
+
+def test_embedding_lookup_sparse_combiners_and_gradient():
+    params = tf.Variable([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])
+    ids = tf.SparseTensor([[0, 0], [0, 1], [2, 0]], tf.constant([0, 2, 1], tf.int64), [3, 2])
+    w = tf.SparseTensor([[0, 0], [0, 1], [2, 0]], [1.0, 3.0, 2.0], [3, 2])
+    with tf.GradientTape() as tape:
+        mean = tf.nn.embedding_lookup_sparse(params, ids, w, combiner="mean")
+        y = tf.reduce_sum(mean)
+    # row 0: (1*[1, 0] + 3*[2, 2]) / 4; row 1 is empty; row 2: 2*[0, 1] / 2
+    assert rows(mean) == [[1.75, 1.5], [0.0, 0.0], [0.0, 1.0]]
+    assert rows(tape.gradient(y, params)) == [[0.25, 0.25], [1.0, 1.0], [0.75, 0.75]]
+    assert rows(tf.nn.embedding_lookup_sparse(params, ids, None, combiner="sum")) == [[3.0, 2.0], [0.0, 0.0],
+                                                                                       [0.0, 1.0]]
+    sq = rows(tf.nn.embedding_lookup_sparse(params, ids, w, combiner="sqrtn"))[0]
+    assert [round(v, 5) for v in sq] == [round(7 / 10 ** 0.5, 5), round(6 / 10 ** 0.5, 5)]

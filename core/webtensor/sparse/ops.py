@@ -395,3 +395,28 @@ def stack_rows(sts: list) -> SparseTensor:
     shape = [len(sts)] + [max(s._shape[i] for s in sts) for i in range(r)]
     idx = [[j] + row_ for j, s in enumerate(sts) for row_ in s._rows()]
     return SparseTensor._make(idx, A.concat([s._values for s in sts], 0), shape)
+
+
+def embedding_lookup_sparse(params, sp_ids, sp_weights=None, combiner: str = "mean", max_norm=None,
+                            name=None, allow_fast_lookup=False) -> Tensor:
+    """``tf.nn.embedding_lookup_sparse``: per row of ``sp_ids`` ([d0, d1]) the weighted sum / mean /
+    sqrt-n of the embeddings of its ids -> ``[d0, dim...]``; an empty row gives zeros."""
+    op = "embedding_lookup_sparse"
+    ids = _sp(sp_ids, op)
+    if combiner not in ("sum", "mean", "sqrtn"):
+        raise InvalidArgumentError(f"{op}: combiner must be 'sum', 'mean' or 'sqrtn', got {combiner!r}")
+    if sp_weights is not None:
+        w = _sp(sp_weights, op)
+        if w._rows() != ids._rows():
+            raise InvalidArgumentError(f"{op}: sp_weights must have the same indices as sp_ids")
+    seg = convert([r[0] for r in ids._rows()], D.int32)
+    emb = S.embedding_lookup(params, ids._values, max_norm=max_norm)
+    wv = M.cast(sp_weights._values, emb._dtype) if sp_weights is not None else A.ones((emb._h.shape[0],), emb._dtype)
+    lift = (emb._h.shape[0],) + (1,) * (len(emb._h.shape) - 1)
+    total = S.unsorted_segment_sum(emb * A.reshape(wv, lift), seg, ids._shape[0])
+    if combiner == "sum":
+        return total
+    denom = S.unsorted_segment_sum(wv if combiner == "mean" else wv * wv, seg, ids._shape[0])
+    if combiner == "sqrtn":
+        denom = M.sqrt(denom)
+    return M.div_no_nan(total, A.reshape(denom, (ids._shape[0],) + (1,) * (len(emb._h.shape) - 1)))
