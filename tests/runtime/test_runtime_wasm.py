@@ -76,6 +76,8 @@ def test_training_signature_updates_state_as_python(tmp_path, make, shape, opt):
     js = [float(r["loss"]) for r in out["results"]]
     assert py[-1] != py[0]  # it trains
     np.testing.assert_allclose(js, py, rtol=1e-4)
+    fewer = run(tmp_path / "m", [("train", {"x": x, "y": y}) for x, y in batches[:2]])
+    assert fewer["memory"]["bytesInUse"] == out["memory"]["bytesInUse"]  # every step frees what it made
     for key, v in out["variables"].items():  # the runtime's state is Python's after the same steps
         obj = t
         for part in key.split("/"):
@@ -117,6 +119,8 @@ def test_control_flow_random_print_and_variables(tmp_path):
         bits = [random_u32(i, key) for i in range(2)]
         np.testing.assert_array_equal(r["r"], np.array([(b >> 8) * 2.0 ** -24 for b in bits], "float32"))
     assert out["prints"] == ["y: [2 -4 7]\n", "y: [1 2 -0.5]\n"]
+    once = run(tmp_path / "m", [("serving_default", {"x": xs[0]})])
+    assert once["memory"]["bytesInUse"] == out["memory"]["bytesInUse"]  # cond/while free their values
 
 
 def _graph_model(tmp_path, mutate):

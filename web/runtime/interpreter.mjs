@@ -45,6 +45,8 @@ export class Executable {
     this.frees = this.nodes.map(() => []);
     for (const [s, k] of last) if (k !== Infinity) this.frees[k].push(s);
     this.used = new Set(last.keys());
+    const byName = new Map(graph.nodes.map((n) => [`${n.name}:0`, n]));
+    this.captures = graph.inputs.map((s) => byName.get(s)).filter((n) => n.attrs.capture).map((n) => n.attrs.outer);
     for (const n of this.nodes) {
       if (CONSTANTS.has(n.type)) this.consts.set(n.name, this._source(n));
       if (n.type === "cond" || n.type === "while") this.subs.set(n.name, n.subgraphs.map((sg) => new Executable(sg, be, state)));
@@ -176,12 +178,7 @@ export class Executable {
 
   /** Owned handles for a subgraph's inputs: `args` (owned) then its captures (views). */
   _subInputs(sub, args, env) {
-    const out = [...args];
-    for (const s of sub.g.inputs.slice(args.length)) {
-      const ph = sub.g.nodes.find((x) => `${x.name}:0` === s);
-      out.push(this.be.view(env.get(ph.attrs.outer)));
-    }
-    return out;
+    return [...args, ...sub.captures.map((s) => this.be.view(env.get(s)))];
   }
 
   async _cond(n, ins, env) {
