@@ -297,3 +297,31 @@ def test_primitives_match_python(tmp_path):
         v = v.numpy()
         assert r[k].dtype == v.dtype and r[k].shape == v.shape, k
         np.testing.assert_allclose(r[k], v, rtol=2e-6, atol=1e-7, err_msg=k)
+
+
+def test_failed_assert_is_a_one_line_invalid_argument_error(tmp_path):
+    class M(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([2], tf.float32)])
+        def f(self, x):
+            tf.debugging.assert_less(x, 1.0, message="x must stay below 1")
+            return x * 2.0
+
+    m = M()
+    save(m, tmp_path / "m", signatures={"serving_default": m.f.get_concrete_function()})
+    ok = run(tmp_path / "m", [("serving_default", {"x": np.array([0.5, -3.0], "float32")})])
+    np.testing.assert_array_equal(ok["results"][0]["output_0"], [1.0, -6.0])
+    bad = run(tmp_path / "m", [("serving_default", {"x": np.array([0.5, 3.0], "float32")})])
+    assert "InvalidArgumentError" in bad["error"] and "x must stay below 1" in bad["error"]
+    assert "[0.5 3]" in bad["error"] and "\n" not in bad["error"]
+
+
+def test_keras_export_runs(tmp_path):
+    """Keras 3's model.export(path) writes the same format."""
+    model = _mlp()
+    model.export(str(tmp_path / "m"))
+    x = np.random.RandomState(5).randn(3, 8).astype("float32")
+    sig = json.loads((tmp_path / "m" / "saved_model.json").read_text())["signatures"]["serving_default"]
+    out = run(tmp_path / "m", [("serving_default", {next(iter(sig["inputs"])): x})])
+    assert "error" not in out, out.get("error")
+    (got,) = out["results"][0].values()
+    np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-5, atol=1e-6)
