@@ -184,3 +184,22 @@ def test_embedding_lookup_sparse_combiners_and_gradient():
                                                                                        [0.0, 1.0]]
     sq = rows(tf.nn.embedding_lookup_sparse(params, ids, w, combiner="sqrtn"))[0]
     assert [round(v, 5) for v in sq] == [round(7 / 10 ** 0.5, 5), round(6 / 10 ** 0.5, 5)]
+
+
+def test_expand_dims_eye_fill_empty_rows_maximum_split():
+    st = tf.SparseTensor([[0, 0], [0, 2], [2, 1]], [1, 2, 3], [4, 3])
+    e = tf.sparse.expand_dims(st, 0)
+    assert rows(e.indices) == [[0, 0, 0], [0, 0, 2], [0, 2, 1]] and rows(e.dense_shape) == [1, 4, 3]
+    assert rows(tf.sparse.to_dense(tf.sparse.eye(2, 3))) == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    filled, empty = tf.sparse.fill_empty_rows(st, -1)
+    assert rows(tf.sparse.to_dense(filled)) == [[1, 0, 2], [-1, 0, 0], [0, 3, 0], [-1, 0, 0]]
+    assert rows(empty) == [False, True, False, True]
+    zero = tf.SparseTensor([[0]], [0], [7])  # TF's doc example
+    one = tf.SparseTensor([[1]], [1], [7])
+    mx = tf.sparse.maximum(zero, one)
+    assert rows(mx.indices) == [[0], [1]] and rows(mx.values) == [0, 1]
+    a = tf.SparseTensor([[0], [2]], [1, -5], [3])
+    b = tf.SparseTensor([[1], [2]], [-2, 4], [3])
+    assert rows(tf.sparse.minimum(a, b).values) == [0, -2, -5]  # implicit zeros take part
+    parts = tf.sparse.split(sp_input=st, num_split=2, axis=1)
+    assert [rows(tf.sparse.to_dense(p)) for p in parts] == [[[1, 0], [0, 0], [0, 3], [0, 0]], [[2], [0], [0], [0]]]

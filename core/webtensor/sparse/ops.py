@@ -420,3 +420,75 @@ def embedding_lookup_sparse(params, sp_ids, sp_weights=None, combiner: str = "me
     if combiner == "sqrtn":
         denom = M.sqrt(denom)
     return M.div_no_nan(total, A.reshape(denom, (ids._shape[0],) + (1,) * (len(emb._h.shape) - 1)))
+
+
+# -- more tf.sparse ------------------------------------------------------------------------------
+
+def expand_dims(sp_input, axis=None, name=None) -> SparseTensor:
+    st = _sp(sp_input, "sparse.expand_dims")
+    r = len(st._shape)
+    a = -1 if axis is None else int(axis)
+    a = a + r + 1 if a < 0 else a
+    if not 0 <= a <= r:
+        raise InvalidArgumentError(f"sparse.expand_dims: axis {axis} out of range for rank {r}")
+    return SparseTensor._make([row[:a] + [0] + row[a:] for row in st._rows()], st._values,
+                              st._shape[:a] + [1] + st._shape[a:])
+
+
+def eye(num_rows, num_columns=None, dtype=D.float32, name=None) -> SparseTensor:
+    n = int(num_rows)
+    m = n if num_columns is None else int(num_columns)
+    k = min(n, m)
+    return SparseTensor._make([[i, i] for i in range(k)], A.ones((k,), D.as_dtype(dtype)), [n, m])
+
+
+def fill_empty_rows(sp_input, default_value, name=None):
+    """(SparseTensor with ``default_value`` at [r, 0...] of each empty row, bool empty-row indicator)."""
+    st = _sp(sp_input, "sparse.fill_empty_rows")
+    n = st._shape[0]
+    present = {r[0] for r in st._rows()}
+    empty = [i not in present for i in range(n)]
+    extra = [[i] + [0] * (len(st._shape) - 1) for i in range(n) if empty[i]]
+    dv = A.reshape(_t(default_value, st.dtype), (1,))
+    vals = A.concat([st._values] + [dv] * len(extra), 0) if extra else st._values
+    out = reorder(SparseTensor._make(st._rows() + extra, vals, st._shape))
+    return out, convert(empty, D.bool_) if empty else A.zeros((0,), D.bool_)
+
+
+def _elementwise_pair(a, b, op, name: str) -> SparseTensor:
+    a, b = _sp(a, name), _sp(b, name)
+    if a._shape != b._shape:
+        raise InvalidArgumentError(f"{name}: dense shapes must match: {a._shape} and {b._shape}")
+    keys = sorted({tuple(r) for r in a._rows()} | {tuple(r) for r in b._rows()})
+    da, db = to_dense(reorder(a)), to_dense(reorder(b))
+    idx = convert([list(k) for k in keys], D.int64) if keys else A.zeros((0, len(a._shape)), D.int64)
+    vals = op(A.gather_nd(da, idx), A.gather_nd(db, idx)) if keys else a._values[0:0]
+    return SparseTensor._make([list(k) for k in keys], vals, a._shape)
+
+
+def maximum(sp_a, sp_b, name=None) -> SparseTensor:
+    """Elementwise max over the union of the stored positions (implicit zeros take part), as TF."""
+    return _elementwise_pair(sp_a, sp_b, M.maximum, "sparse.maximum")
+
+
+def minimum(sp_a, sp_b, name=None) -> SparseTensor:
+    return _elementwise_pair(sp_a, sp_b, M.minimum, "sparse.minimum")
+
+
+def split(sp_input=None, num_split=None, axis=None, name=None, keyword_required=None) -> list:
+    """``num_split`` pieces along ``axis``; the first ``size % num_split`` pieces are one larger, as TF."""
+    st = _sp(sp_input, "sparse.split")
+    r = len(st._shape)
+    ax = int(axis) + r if int(axis) < 0 else int(axis)
+    k = int(num_split)
+    d = st._shape[ax]
+    sizes = [d // k + (1 if i < d % k else 0) for i in range(k)]
+    out, start = [], 0
+    for z in sizes:
+        b = [0] * r
+        b[ax] = start
+        size = list(st._shape)
+        size[ax] = z
+        out.append(slice(st, b, size))
+        start += z
+    return out
