@@ -131,10 +131,12 @@ def train_with_backup(backup_dir, ckpt_dir, kill_rank=1, kill_at=(1, 3), always=
             if s._rank == kill_rank and (attempt == 0 or always) and (state["epoch"], batch) == kill_at:
                 os.kill(os.getpid(), signal.SIGKILL)
 
-    model.fit(x, y, batch_size=64, epochs=3, shuffle=False, verbose=0,
-              callbacks=[tf.keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False),
-                         tf.keras.callbacks.ModelCheckpoint(os.path.join(ckpt_dir, f"rank{s._rank}-{{epoch}}.weights.h5"),
-                                                            save_weights_only=True), Killer()])
+    with s.scope():  # fit inside the scope too (TF code often does): chief-only writes must not make variables
+        model.fit(x, y, batch_size=64, epochs=3, shuffle=False, verbose=0,
+                  callbacks=[tf.keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False),
+                             tf.keras.callbacks.ModelCheckpoint(
+                                 os.path.join(ckpt_dir, f"rank{s._rank}-{{epoch}}.weights.h5"), save_weights_only=True),
+                             Killer()])
     return {"weights": model.get_weights(), "attempt": attempt, "epochs": state["epochs"]}
 
 

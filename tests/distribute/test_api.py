@@ -178,3 +178,24 @@ def test_compute_average_loss_and_apply_in_run():
     one = D.OneDeviceStrategy("/cpu:0")
     one.run(lambda: opt.apply_gradients([(tf.constant(1.0), v)]))       # one replica: a plain step
     assert float(v.numpy()) == pytest.approx(0.9)
+
+
+@pytest.mark.native
+def test_backup_double_checkpoint_falls_back_to_the_previous_file(tmp_path):
+    np = pytest.importorskip("numpy")
+    import os
+
+    x, y = np.ones((8, 2), "float32"), np.zeros((8, 1), "float32")
+    m = tf.keras.Sequential([tf.keras.Input(shape=(2,)), tf.keras.layers.Dense(1)])
+    m.compile("sgd", "mse")
+    backup = str(tmp_path / "b")
+    m.fit(x, y, epochs=2, verbose=0,
+          callbacks=[tf.keras.callbacks.BackupAndRestore(backup, double_checkpoint=True, delete_checkpoint=False)])
+    assert sorted(os.listdir(backup)) == ["latest.safetensors", "previous.safetensors"]
+    with open(os.path.join(backup, "latest.safetensors"), "wb") as f:
+        f.write(b"not a checkpoint")
+    seen = []
+    m.fit(x, y, epochs=3, verbose=0, callbacks=[
+        tf.keras.callbacks.BackupAndRestore(backup, double_checkpoint=True),
+        tf.keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(e))])
+    assert seen == [1, 2]                                # previous (after epoch 1) was used

@@ -114,8 +114,6 @@ class Strategy:
         return DistributedDataset(self, dataset_fn=dataset_fn)
 
     def experimental_distribute_values_from_function(self, value_fn):
-        from .input import InputContext  # noqa: F401  (ValueContext has the same two ids)
-
         vals = [value_fn(ValueContext(self._rank * len(self._devices) + i, self.num_replicas_in_sync))
                 for i in range(len(self._devices))]
         return regroup(vals)

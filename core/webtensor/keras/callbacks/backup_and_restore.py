@@ -37,24 +37,24 @@ class BackupAndRestore(Callback):
     def _implements(self, kind):
         return kind == "train" and isinstance(self.save_freq, int) and not isinstance(self.save_freq, bool)
 
-    def _checkpoint(self, epoch_value: int):
+    def on_train_begin(self, logs=None):
+        """Every worker: make the checkpoint's objects (variables are made on all workers alike, so a
+        strategy scope mirrors them in step), then read the last backup if there is one."""
         from ... import train
         from ...tensor import Variable
 
-        opt = self.model.optimizer
-        if opt is not None and not getattr(opt, "built", True):
-            opt.build(self.model.trainable_variables)
-        self._epoch_var = Variable(epoch_value, name="epoch")
-        return train.Checkpoint(model=self.model, optimizer=opt, epoch=self._epoch_var)
-
-    def on_train_begin(self, logs=None):
         if not self.model.built:
             raise ValueError(f"To use the BackupAndRestore callback, your model must be built before you call "
                              f"`fit()`. Model {self.model.name} is unbuilt.")
+        opt = self.model.optimizer
+        if opt is not None and not getattr(opt, "built", True):
+            opt.build(self.model.trainable_variables)
+        self._epoch_var = Variable(0, name="epoch")
+        self._ckpt = train.Checkpoint(model=self.model, optimizer=opt, epoch=self._epoch_var)
         for path in (self._path, self._prev_path if self.double_checkpoint else None):
             if path and os.path.exists(path):
                 try:
-                    self._checkpoint(0).read(path).expect_partial()
+                    self._ckpt.read(path).expect_partial()
                 except (ValueError, OSError):
                     if path == self._prev_path or not self.double_checkpoint:
                         raise
@@ -82,7 +82,8 @@ class BackupAndRestore(Callback):
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._path):
             os.replace(self._path, self._prev_path)
-        self._checkpoint(resume_epoch).write(self._path)
+        self._epoch_var.assign(resume_epoch)
+        self._ckpt.write(self._path)
 
     def on_train_end(self, logs=None):
         from ...distribute.keras_hooks import is_chief
