@@ -109,3 +109,12 @@ def test_a_string_where_a_number_is_expected():
         tf.strings.to_number(tf.ragged.constant([["1", "x"]]))
     with pytest.raises(tf.errors.InvalidArgumentError, match="integer code points"):
         tf.strings.unicode_encode(tf.constant(["a"]), "UTF-8")
+
+
+def test_unsorted_segment_join_doc_examples():
+    out = tf.strings.unsorted_segment_join(["this", "is", "a", "test"], [0, 0, 1, 1], 2, separator=" ")
+    assert lst(out) == [b"this is", b"a test"]
+    grid = tf.strings.unsorted_segment_join([["Y", "q", "c"], ["Y", "6", "6"], ["p", "G", "a"]], [1, 0, 1], 2,
+                                            separator=":")
+    assert lst(grid) == [[b"Y", b"6", b"6"], [b"Y:p", b"q:G", b"c:a"]]
+    assert lst(tf.strings.unsorted_segment_join(["a"], [0], 2)) == [b"a", b""]

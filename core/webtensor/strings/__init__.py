@@ -42,6 +42,7 @@ __all__ = [
     "unicode_split",
     "unicode_split_with_offsets",
     "unicode_transcode",
+    "unsorted_segment_join",
     "upper",
 ]
 
@@ -318,6 +319,31 @@ def to_hash_bucket_strong(input, num_buckets: int, key, name=None) -> Tensor:
         raise InvalidArgumentError(f"to_hash_bucket_strong: key must have 2 elements, got {_len(k)}")
     k0, k1 = (x & ((1 << 64) - 1) for x in k)
     return _map(input, "to_hash_bucket_strong", lambda v: siphash24(k0, k1, v) % n, D.int64)
+
+
+def unsorted_segment_join(inputs, segment_ids, num_segments, separator: str = "", name=None) -> Tensor:
+    """Join the strings of each segment (in input order) along the segment_ids' dims; empty -> b''."""
+    op = "unsorted_segment_join"
+    t = _strings(inputs, op)
+    ids = _eager(convert(segment_ids, D.int32, op=op) if not isinstance(segment_ids, Tensor) else segment_ids, op)
+    if not ids._dtype.is_integer:
+        raise InvalidArgumentError(f"{op}: segment_ids must be integers, got {ids._dtype.name}")
+    shape, si = tuple(t._h.shape), tuple(ids._h.shape)
+    if shape[:len(si)] != si:
+        raise InvalidArgumentError(f"{op}: segment_ids shape {si} must be a prefix of inputs shape {shape}")
+    n = int(num_segments)
+    inner = prod(shape[len(si):])
+    flat_ids = host.unpack(ids._be.read(ids._h), ids._dtype)
+    groups = [[[] for _ in range(inner)] for _ in range(n)]
+    for k, g in enumerate(flat_ids):
+        if g >= n:
+            raise InvalidArgumentError(f"{op}: segment id {g} is out of range [0, {n})")
+        if g >= 0:
+            for j in range(inner):
+                groups[g][j].append(t._h.flat[k * inner + j])
+    sep = _hs.as_bytes(separator, op)
+    vals = [sep.join(c) for g in groups for c in g]
+    return _out(vals, (n,) + shape[len(si):], D.string, t)
 
 
 def _ragged_reduce_join(rt: RaggedTensor, axis, keepdims: bool, separator: str):
