@@ -508,58 +508,80 @@ _FUSED_PLANS: dict = {}
 
 
 def _run_fused(program, hs, owned):
-    """Evaluate a fused program; ``owned`` (a temporary among ``hs``) may be overwritten."""
-    n, plan = _FUSED_PLANS.get(program) or _fused_plan(program)
-    regs = [None] * len(plan)
-    mine = [False] * len(plan)
-    free: dict = {}  # numpy dtype -> reusable temporaries of n elements
-    with _quiet():
-        for j, (kind, attr, shape, t, args, dying) in enumerate(plan):
-            if kind == "load":
-                h = hs[args[0]]
-                regs[j] = h.reshape(args[1]) if h.shape != args[1] else h
-                mine[j] = h is owned and h.size == n and h.flags.c_contiguous
-                owned = None if mine[j] else owned  # one register owns it
-                continue
-            ops = [regs[a] for a in args]
-            ops = [o.reshape(shape) if o.size == n and o.shape != shape else o for o in ops]
-            pool = free.get(t)
-            out = pool.pop().reshape(shape) if pool else np.empty(shape, t)
-            if kind == "unary":
-                f = UNARY[attr][0]
-                if isinstance(f, np.ufunc):
-                    f(ops[0], out=out)
-                else:
-                    np.copyto(out, f(np.broadcast_to(ops[0], shape)), casting="unsafe")
-            elif kind == "binary":
-                BINARY[attr][0](ops[0], ops[1], out=out)
-            elif kind == "where":
-                np.copyto(out, ops[2])
-                np.copyto(out, ops[1], where=ops[0])
-            else:
-                np.copyto(out, ops[0], casting="unsafe")
-            regs[j], mine[j] = out, True
-            for a in dying:  # temporaries whose last reader was this instruction
-                if mine[a]:
-                    free.setdefault(regs[a].dtype, []).append(regs[a])
-                regs[a] = None
-    return regs[-1]
+    """Evaluate a fused program; ``owned`` (hs[0], a fresh matmul product) may be overwritten."""
+    key = (program, owned is not None)
+    fn = _FUSED_PLANS.get(key)
+    if fn is None:
+        if len(_FUSED_PLANS) >= 1024:
+            _FUSED_PLANS.clear()
+        fn = _FUSED_PLANS[key] = _compile_fused(program, owned is not None)
+    return fn(hs)
 
 
-def _fused_plan(program) -> tuple:
-    """(n, per instruction (kind, attr, shape, numpy dtype, args, registers that die there))."""
+def _compile_fused(program, own0: bool):
+    """Straight-line numpy for a fused program (shapes are static, so every reshape and
+    buffer choice is made here): ufuncs write into ``out=`` buffers, and a temporary whose
+    last reader has run is reused, in place where the op allows."""
+    n = math.prod(program[-1][3])
     last = {}
     for j, ins in enumerate(program):
         if ins[0] != "load":
             for a in ins[4]:
                 last[a] = j
-    plan = tuple((kind, attr, tuple(shape), np.dtype(NP[D.as_dtype(dt)]), args,
-                  () if kind == "load" else tuple(a for a in set(args) if last.get(a) == j))
-                 for j, (kind, attr, dt, shape, args) in enumerate(program))
-    if len(_FUSED_PLANS) >= 1024:
-        _FUSED_PLANS.clear()
-    got = _FUSED_PLANS[program] = (math.prod(program[-1][3]), plan)
-    return got
+    ns = {"np": np, "empty": np.empty, "copyto": np.copyto}
+    shapes, owned, free, body, warns = {}, set(), {}, [], False
+    for j, (kind, attr, dt, shape, args) in enumerate(program):
+        shape, t = tuple(shape), np.dtype(NP[D.as_dtype(dt)])
+        ns[f"t{j}"] = t
+        if kind == "load":
+            k, as_shape = args
+            body.append(f"r{j} = hs[{k}]")
+            body.append(f"if r{j}.shape != {tuple(as_shape)!r}: r{j} = r{j}.reshape({tuple(as_shape)!r})")
+            shapes[j] = tuple(as_shape)
+            if own0 and k == 0 and math.prod(as_shape) == n:
+                owned.add(j)
+            continue
+        ops = [f"r{a}" if shapes[a] == shape or math.prod(shapes[a]) != n else f"r{a}.reshape({shape!r})"
+               for a in args]
+        dying = [a for a in dict.fromkeys(args) if last.get(a) == j and a in owned]
+        if kind in ("unary", "binary"):  # exact overlap is safe for ufuncs: reuse an operand
+            for a in dying:
+                free.setdefault(np.dtype(NP[D.as_dtype(program[a][2])]), []).append(a)
+            dying = []
+        pool = free.get(t)
+        if pool:
+            b = pool.pop()
+            out = f"r{b}" if shapes[b] == shape else f"r{b}.reshape({shape!r})"
+        else:
+            out = f"empty({shape!r}, t{j})"
+        if kind == "unary":
+            f, w = UNARY[attr]
+            ns[f"f{j}"] = f
+            warns |= w
+            if isinstance(f, np.ufunc):
+                body.append(f"r{j} = f{j}({ops[0]}, out={out})")
+            else:
+                body.append(f"r{j} = {out}; copyto(r{j}, f{j}(np.broadcast_to({ops[0]}, {shape!r})), casting='unsafe')")
+        elif kind == "binary":
+            f, w = BINARY[attr]
+            ns[f"f{j}"] = f
+            warns |= w
+            body.append(f"r{j} = f{j}({ops[0]}, {ops[1]}, out={out})")
+        elif kind == "where":
+            body.append(f"r{j} = {out}; copyto(r{j}, {ops[2]}); copyto(r{j}, {ops[1]}, where={ops[0]})")
+        else:
+            warns = True
+            body.append(f"r{j} = {out}; copyto(r{j}, {ops[0]}, casting='unsafe')")
+        shapes[j] = shape
+        owned.add(j)
+        for a in dying:
+            free.setdefault(np.dtype(NP[D.as_dtype(program[a][2])]), []).append(a)
+    body.append(f"return r{len(program) - 1}")
+    pad = "        " if warns else "    "
+    src = "def run(hs):\n" + ("    with _quiet():\n" if warns else "") + "".join(pad + ln + "\n" for ln in body)
+    ns["_quiet"] = _quiet
+    exec(src, ns)
+    return ns["run"]
 
 
 def _describe(v) -> str:
