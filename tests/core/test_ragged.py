@@ -484,3 +484,15 @@ def test_map_fn_over_ragged_rows():
     spec = tf.RaggedTensorSpec(shape=[None], dtype=tf.int32, ragged_rank=0)
     assert tf.map_fn(tf.range, tf.constant([1, 3, 2]), fn_output_signature=spec).to_list() == \
         [[0], [0, 1, 2], [0, 1]]
+
+
+def test_ragged_ops_inside_tf_function():
+    @tf.function
+    def f(rt):
+        return tf.reduce_mean(rt, axis=1), rt.to_tensor(), tf.concat([rt, rt], axis=1)[:, 1:], rt[1], tf.gather(rt, [2, 0])
+
+    mean, dense, cat, row, picked = f(tf.ragged.constant([[1.0, 2.0], [3.0], [4.0, 5.0, 6.0]]))
+    assert mean.numpy().tolist() == [1.5, 3.0, 5.0]
+    assert dense.numpy().tolist() == [[1.0, 2.0, 0.0], [3.0, 0.0, 0.0], [4.0, 5.0, 6.0]]
+    assert cat.to_list() == [[2.0, 1.0, 2.0], [3.0], [5.0, 6.0, 4.0, 5.0, 6.0]]
+    assert row.numpy().tolist() == [3.0] and picked.to_list() == [[4.0, 5.0, 6.0], [1.0, 2.0]]
