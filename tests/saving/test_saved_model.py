@@ -263,6 +263,8 @@ BAD = {
     "child id": (lambda d: d["objects"][0]["children"].append(["x", 999]), "objects[0].children"),
     "var shape": (lambda d: next(o for o in d["objects"] if o["kind"] == "variable").update(shape=[7]),
                   "but variables.safetensors holds"),
+    "extra attr": (lambda d: _node(d, "matmul")["attrs"].update(precision="high"),
+                   "'precision' is not one of them"),
     "node type": (lambda d: _node(d, "matmul").update(type="exec"), "unknown node type 'exec'"),
     "op": (lambda d: _node(d, "binary").update(attrs={"op": "system"}), "unknown binary op 'system'"),
     "output shape": (lambda d: _node(d, "matmul")["outputs"][0].update(shape=[5, 3]),

@@ -162,6 +162,7 @@ class Decoder:
     def _primitive(self, g, t, a, ins, where, outer_inputs):
         specs = [(tuple(s.shape), s.dtype) for s in ins]
         if t in ("print", "assert"):
+            V.sm_check_attrs(t, a, where)
             return self._effect(g, t, a, ins, where)
         if t not in V._ARITY and t != "concat":
             raise V.sm_fail(where, f"unknown node type {t[:30]!r}")

@@ -519,6 +519,22 @@ _ARITY = {"unary": 1, "binary": 2, "where": 3, "cast": 1, "reduce": 1, "argreduc
           "pool2d_grad": 2, "gather": 2, "scatter_add": 2, "reshape": 1, "transpose": 1, "slice": 1,
           "pad": 1, "broadcast_to": 1, "constant": 0, "full": 0, "arange": 0, "random": 0,
           "read_variable": 0, "assign_variable": 1, "placeholder": 0, "softmax": 1, "sparse_softmax_xent": 2}
+_ATTRS = {
+    "unary": {"op"}, "binary": {"op"}, "where": set(), "cast": {"dtype"}, "reduce": {"op", "axes", "keepdims"},
+    "argreduce": {"op", "axis", "dtype"}, "scan": {"op", "axis", "exclusive", "reverse"},
+    "matmul": {"transpose_a", "transpose_b"}, "conv2d": {"strides", "pads", "dilations", "groups"},
+    "conv2d_input_grad": {"x_shape", "strides", "pads", "dilations", "groups"},
+    "conv2d_filter_grad": {"w_shape", "strides", "pads", "dilations", "groups"},
+    "pool2d": {"op", "ksize", "strides", "pads"}, "pool2d_grad": {"op", "ksize", "strides", "pads"},
+    "gather": {"axis"}, "scatter_add": {"shape", "axis"}, "reshape": {"shape"}, "transpose": {"perm"},
+    "slice": {"begin", "size", "strides"}, "concat": {"axis"}, "pad": {"pads", "value"},
+    "broadcast_to": {"shape"}, "constant": {"value", "shape", "dtype"}, "full": {"shape", "value", "dtype"},
+    "arange": {"start", "delta", "n", "dtype"}, "random": {"kind", "shape", "dtype", "key"},
+    "read_variable": {"variable"}, "assign_variable": {"variable"}, "softmax": {"axis"},
+    "sparse_softmax_xent": set(), "print": {"template", "stream", "summarize", "sep", "end"},
+    "assert": {"message", "labels", "summarize"},
+}
+"""The attrs each node type has, exactly (placeholder, cond and while are checked where built)."""
 _FLOAT_ONLY = {"sqrt", "rsqrt", "reciprocal", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh",
                "sigmoid", "erf", "floor", "ceil", "round", "isnan", "isfinite"}
 _ANY_DTYPE_BINARY = {"equal", "not_equal"}
@@ -581,12 +597,23 @@ def _pads2(v, where) -> tuple:
     return tuple(_ints(p, 2, where, "pads") for p in v)
 
 
+def sm_check_attrs(t: str, a: dict, where: str) -> None:
+    """A node of type ``t`` has exactly its attrs (so a newer writer's additions are never
+    silently ignored)."""
+    want = _ATTRS.get(t)
+    if want is not None and set(a) != want:
+        odd = sorted(set(a) ^ want)[0]
+        raise sm_fail(where, f"{t} has attrs {sorted(want)}; {odd[:30]!r} is "
+                             f"{'missing' if odd in want else 'not one of them'}")
+
+
 def sm_check_primitive(t: str, a: dict, ins: list, where: str) -> None:
     """Inputs ``[(shape, dtype)]`` and JSON attrs of one primitive node are valid for the backends
     (what the core checks before it calls a primitive; a file skips the core)."""
     from ..backends.base import BINARY_OPS, REDUCE_OPS, SCAN_OPS, UNARY_OPS
     from ..shape import broadcast_shape
 
+    sm_check_attrs(t, a, where)
     n = _ARITY.get(t)
     if n is not None and len(ins) != n:
         raise sm_fail(where, f"{t} takes {n} inputs, got {len(ins)}")
