@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 
 from . import autodiff, host, placement
 from . import dtypes as D
@@ -11,6 +12,13 @@ from .shape import MAX_RANK as _MAX_RANK, TensorShape, check_rank, prod
 
 
 graph_hook: list = [None]
+data_worker = threading.local()  # tf.data's background threads set .active: they never join a trace
+
+
+def _hook():
+    """The trace's variable hook, unless this thread is a tf.data worker (those stay eager)."""
+    h = graph_hook[0]
+    return None if h is None or getattr(data_worker, "active", False) else h
 """The tf.function trace in progress (variable reads/assigns/creation go through it), or None."""
 variable_creation_hooks: list = []  # called with each new eager Variable (tf.distribute scopes)
 
@@ -242,7 +250,7 @@ class Variable(_TensorLike):
                  constraint=None, import_scope=None, experimental_enable_variable_lifting=None):
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
-        if graph_hook[0] is not None:  # inside a tf.function trace: created once, eagerly
+        if _hook() is not None:  # inside a tf.function trace: created once, eagerly
             graph_hook[0].create_variable(self, initial_value, trainable, name, dtype)
             return
         if callable(initial_value):
@@ -261,7 +269,7 @@ class Variable(_TensorLike):
 
     def value(self) -> Tensor:
         """The current value as a Tensor; tapes record the read (gradients flow here)."""
-        t = wrap(self._h, self._dtype, self._be) if graph_hook[0] is None else \
+        t = wrap(self._h, self._dtype, self._be) if _hook() is None else \
             graph_hook[0].read_variable(self)
         if autodiff.tapes:
             autodiff.read_variable(self, t)
@@ -270,7 +278,7 @@ class Variable(_TensorLike):
     read_value = value
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
-        if graph_hook[0] is not None:
+        if _hook() is not None:
             return graph_hook[0].assign_variable(self, value)
         t = convert(value, self._dtype, self._be, op="assign")
         if t._h.shape != self._h.shape:

@@ -12,5 +12,6 @@ number of elements when it is known; shuffling is reseeded per pass from
 from . import experimental  # noqa: F401
 from .dataset import AUTOTUNE, INFINITE as INFINITE_CARDINALITY, UNKNOWN as UNKNOWN_CARDINALITY  # noqa: F401
 from .dataset import Dataset, Iterator  # noqa: F401
+from .extra import Options, ThreadingOptions  # noqa: F401
 from .text import TextLineDataset  # noqa: F401,E402
 from .tfrecord import TFRecordDataset  # noqa: F401,E402

@@ -108,7 +108,7 @@ class Dataset:
 
     # -- transformations ------------------------------------------------------------------
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None) -> "Dataset":
-        return _tr.MapDataset(self, map_func)
+        return _tr.MapDataset(self, map_func, num_parallel_calls, deterministic)
 
     def filter(self, predicate, name=None) -> "Dataset":
         return _tr.FilterDataset(self, predicate)
@@ -195,6 +195,40 @@ class Dataset:
     def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True, name=None) -> "Dataset":
         return _more.choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
 
+    @staticmethod
+    def random(seed=None, rerandomize_each_iteration=None, name=None) -> "Dataset":
+        return _extra.RandomDataset(seed, rerandomize_each_iteration)
+
+    def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None,
+                        name=None) -> "Dataset":
+        return _extra.GroupByWindowDataset(self, key_func, reduce_func, window_size, window_size_func)
+
+    def bucket_by_sequence_length(self, element_length_func, bucket_boundaries, bucket_batch_sizes,
+                                  padded_shapes=None, padding_values=None, pad_to_bucket_boundary=False,
+                                  no_padding=False, drop_remainder=False, name=None) -> "Dataset":
+        return _extra.bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_batch_sizes,
+                                                padded_shapes, padding_values, pad_to_bucket_boundary,
+                                                no_padding, drop_remainder)(self)
+
+    def rejection_resample(self, class_func, target_dist, initial_dist=None, seed=None,
+                           name=None) -> "Dataset":
+        return _extra.RejectionResampleDataset(self, class_func, target_dist, initial_dist, seed)
+
+    def options(self):
+        """The ``tf.data.Options`` set upstream with ``with_options`` (merged)."""
+        return _extra.options_of(self)
+
+    def with_options(self, options, name=None) -> "Dataset":
+        return _extra.OptionsDataset(self, options)
+
+    def save(self, path, compression=None, shard_func=None, checkpoint_args=None) -> None:
+        """Write the elements under ``path`` (webtensor's layout; see ``data/extra.py``)."""
+        _extra.save(self, path, compression, shard_func, checkpoint_args)
+
+    @staticmethod
+    def load(path, element_spec=None, compression=None, reader_func=None, wait=False, name=None) -> "Dataset":
+        return _extra.LoadDataset(path, element_spec, compression, reader_func)
+
     def reduce(self, initial_state, reduce_func):
         """Fold the elements into a state with ``reduce_func(state, element)``: two arguments
         always, a tuple element staying one argument (TF's rule; ``map`` spreads tuples)."""
@@ -227,5 +261,6 @@ class Iterator:
 
 
 from . import sources as _src  # noqa: E402  (the node classes subclass Dataset)
+from . import extra as _extra  # noqa: E402
 from . import transforms as _tr  # noqa: E402
 from . import more as _more  # noqa: E402

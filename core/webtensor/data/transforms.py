@@ -202,14 +202,23 @@ class ShardDataset(_Reorder):
 
 
 class PrefetchDataset(_Reorder):
-    """Accepted for TF compatibility: elements are produced on demand, in the caller's thread
-    (there are no threads in the page), so there is nothing to prefetch into."""
+    """Natively, a background thread produces up to ``buffer_size`` elements (AUTOTUNE: 4) ahead
+    of the consumer, so input work overlaps training. In the page (no threads) elements are
+    produced on demand in the caller's thread. Over an index plan it passes the plan through."""
 
     def __init__(self, input, buffer_size):
         super().__init__(input)
         n = _count(buffer_size, "prefetch", "buffer_size")
         if n < 0 and n != AUTOTUNE:
             raise InvalidArgumentError(f"prefetch: buffer_size must be >= 0 or tf.data.AUTOTUNE, got {n}")
+        self._n = 4 if n == AUTOTUNE else n
+
+    def _elements(self):
+        from .threads import background, threads_available
+
+        if self._n == 0 or not threads_available():
+            return self._input._iterate()
+        return background(self._input._iterate, self._n)
 
 
 class AssertCardinalityDataset(_Reorder):
@@ -305,12 +314,27 @@ _CACHE_FORMAT = "webtensor.data.cache/1"
 # -- nodes that compute new elements ------------------------------------------------------------
 
 class MapDataset(Dataset):
-    def __init__(self, input, fn):
+    """``num_parallel_calls`` (a count or AUTOTUNE) runs ``map_func`` on a thread pool natively;
+    results keep the input order unless ``deterministic=False``."""
+
+    def __init__(self, input, fn, num_parallel_calls=None, deterministic=None):
         _check_callable(fn, "map")
         self._input, self._fn = input, fn
+        n = None if num_parallel_calls is None else _count(num_parallel_calls, "map", "num_parallel_calls")
+        if n is not None and n <= 0 and n != AUTOTUNE:
+            raise InvalidArgumentError(f"map: num_parallel_calls must be positive or tf.data.AUTOTUNE, got {n}")
+        self._parallel, self._deterministic = n, deterministic
+        self._pool_size = None  # tf.data.Options().threading.private_threadpool_size, set by with_options
 
     def _elements(self):
+        from .threads import WORKERS, parallel_map, threads_available
+
         fn = self._fn
+        if self._parallel not in (None, 1) and threads_available():
+            workers = self._pool_size or (WORKERS if self._parallel == AUTOTUNE else self._parallel)
+            yield from parallel_map(self._input._iterate, lambda e: S.normalize_output(S.call(fn, e), "map"),
+                                    workers, self._deterministic is not False)
+            return
         for e in self._input._iterate():
             yield S.normalize_output(S.call(fn, e), "map")
 
