@@ -137,7 +137,9 @@ export class Executable {
           const parts = [];
           for (const [kind, v] of a.parsedTemplate)
             parts.push(kind === "s" ? String(v) : formatTensor(await this._host(ins[v]), a.summarize));
-          (this.state.onPrint ?? console.log)(parts.join(a.sep) + a.end);
+          const text = parts.join(a.sep) + a.end, stream = a.stream === "stdout" ? "stdout" : "stderr";
+          if (this.state.onPrint) this.state.onPrint(text, stream);
+          else (stream === "stdout" ? console.log : console.error)(text.replace(/\n$/, ""));
           return [];
         }
         case "assert": return await this._assert(n, ins);
