@@ -183,3 +183,19 @@ def test_fallback_runs_the_program_as_primitives():
     want = f(a, b, w).numpy().tolist()
     assert got[0] == got[1] and all(close(r, q) for r, q in zip(got[0], want))
     assert n_fused < n_plain
+
+
+def test_in_place_reuse_keeps_values():
+    """Temporaries are reused once dead (numpy: in place): an operand read twice, and a
+    where whose branches are both temporaries, still give the hand values."""
+    @tf.function
+    def f(x):
+        y = tf.exp(x) + 1.0
+        z = tf.where(x > 0.0, tf.sin(x), tf.exp(-x) * 2.0)
+        return y * y - z
+
+    xs = [-1.0, 0.0, 0.5, 2.0]
+    (node,) = compute_nodes(optimized(f, tf.constant(xs)))
+    assert node["type"] == "fused"
+    want = [(math.exp(t) + 1) ** 2 - (math.sin(t) if t > 0 else 2 * math.exp(-t)) for t in xs]
+    assert close(f(tf.constant(xs)).numpy().tolist(), want)
