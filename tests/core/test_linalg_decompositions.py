@@ -177,3 +177,19 @@ def test_traced_equals_eager():
              tf.linalg.qr(a)[1], tf.linalg.lu(m)[0])
     for got, want in zip(traced(a, m), eager):
         assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_vector_sign_convention():
+    """Singular and eigen vectors have their largest-magnitude entry positive (our fixed
+    convention; LAPACK's signs are arbitrary), so every backend returns the same vectors."""
+    def largest_positive(w):
+        rows = list(zip(*w.numpy().tolist()))  # columns
+        return all(max(col, key=abs) > 0 for col in rows)
+
+    s, u, v = tf.linalg.svd(G)
+    assert largest_positive(u)
+    e, w = tf.linalg.eigh(S)
+    assert largest_positive(w)
+    s2, u2, v2 = tf.linalg.svd(-tf.constant(G))  # -A = U S (-V)^T: u keeps its signs, v flips
+    assert_close(u2, u, atol=1e-5)
+    assert_close(v2, -v, atol=1e-5)

@@ -230,10 +230,21 @@ def _jacobi_eigh(a: Tensor):
     return matrix_diag_part(state["a"]), state["v"]
 
 
+def _column_signs(x: Tensor) -> Tensor:
+    """+1/-1 per column making each column's largest-magnitude entry positive: the sign
+    convention for singular and eigen vectors (their sign is otherwise arbitrary), so
+    every backend and every algorithm returns the same vectors."""
+    b = len(x._h.shape) - 2
+    top = argmax(m.abs(x), axis=-2, output_type=D.int32)  # [..., cols]
+    picked = A.gather(_mt(x), top, axis=b + 1, batch_dims=b + 1)
+    return m.where(m.less(picked, 0.0), -A.ones((), x._dtype), A.ones((), x._dtype))
+
+
 def _sorted(values: Tensor, vectors: Tensor, descending: bool):
     b = len(values._h.shape) - 1
     idx = argsort(values, -1, "DESCENDING" if descending else "ASCENDING")
-    return A.gather(values, idx, axis=-1, batch_dims=b), A.gather(vectors, idx, axis=-1, batch_dims=b)
+    vecs = A.gather(vectors, idx, axis=-1, batch_dims=b)
+    return A.gather(values, idx, axis=-1, batch_dims=b), vecs * A.expand_dims(_column_signs(vecs), -2)
 
 
 # -- eigh --------------------------------------------------------------------------------
@@ -321,7 +332,9 @@ def _jacobi_svd_tall(a: Tensor):
     q, r = _householder(A.concat([un, basis], -1))
     sign = m.where(m.less(_cols(matrix_diag_part(r), 0, n), zero), -A.ones((), a._dtype), A.ones((), a._dtype))
     u_full = A.concat([_cols(q, 0, n) * A.expand_dims(sign, -2), _cols(q, n, rows_n - n)], -1)
-    return s, u_full, v
+    signs = A.expand_dims(_column_signs(_cols(u_full, 0, n)), -2)
+    u_full = A.concat([_cols(u_full, 0, n) * signs, _cols(u_full, n, rows_n - n)], -1)
+    return s, u_full, v * signs
 
 
 def _svd_parts(a: Tensor, full: bool):
