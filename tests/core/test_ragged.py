@@ -496,3 +496,8 @@ def test_ragged_ops_inside_tf_function():
     assert dense.numpy().tolist() == [[1.0, 2.0, 0.0], [3.0, 0.0, 0.0], [4.0, 5.0, 6.0]]
     assert cat.to_list() == [[2.0, 1.0, 2.0], [3.0], [5.0, 6.0, 4.0, 5.0, 6.0]]
     assert row.numpy().tolist() == [3.0] and picked.to_list() == [[4.0, 5.0, 6.0], [1.0, 2.0]]
+
+
+def test_add_n_of_ragged():
+    d = tf.ragged.constant(DIGITS)
+    assert tf.add_n([d, d, d]).to_list() == [[3 * v for v in r] for r in DIGITS]

@@ -218,7 +218,7 @@ def add_n(inputs, name=None) -> Tensor:
     out = inputs[0]
     for t in inputs[1:]:
         out = add(out, t)
-    return one(out, "add_n")
+    return out if isinstance(out, CompositeTensor) else one(out, "add_n")
 
 
 def scalar_mul(scalar, x, name=None) -> Tensor:
