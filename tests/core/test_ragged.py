@@ -501,3 +501,13 @@ def test_ragged_ops_inside_tf_function():
 def test_add_n_of_ragged():
     d = tf.ragged.constant(DIGITS)
     assert tf.add_n([d, d, d]).to_list() == [[3 * v for v in r] for r in DIGITS]
+
+
+def test_like_size_rank():
+    d = tf.ragged.constant(DIGITS)
+    assert tf.zeros_like(d).to_list() == [[0] * len(r) for r in DIGITS]
+    o = tf.ones_like(d, dtype=tf.float32)
+    assert o.dtype is tf.float32 and o.to_list() == [[1.0] * len(r) for r in DIGITS]
+    assert lst(tf.size(d)) == 8 and lst(tf.rank(d)) == 2
+    st = tf.SparseTensor([[0, 0]], [5], [2, 3])
+    assert lst(tf.size(st)) == 6 and lst(tf.rank(st)) == 2

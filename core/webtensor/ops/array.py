@@ -46,6 +46,8 @@ def fill(dims, value, name=None) -> Tensor:
 
 
 def _like(x, dtype, value, op):
+    if type(x) is not Tensor and hasattr(x, "flat_values"):  # ragged: the same rows, filled values
+        return x.with_flat_values(_like(x.flat_values, dtype, value, op))
     x = one(x, op)
     dt = D.as_dtype(dtype) if dtype is not None else x._dtype
     be = placement.for_dtype(placement.current() or x._be, dt)
@@ -142,12 +144,17 @@ def shape_n(input, out_type=D.int32, name=None) -> list:
 def size(input, out_type=D.int32, name=None) -> Tensor:
     from ..tensor import convert
 
+    if type(input) is not Tensor and composite_in(input) is not None:  # ragged: its values; sparse: dense
+        n = prod(input.flat_values._h.shape) if hasattr(input, "flat_values") else prod(input.shape.as_list())
+        return convert(n, D.as_dtype(out_type))
     return convert(prod(one(input, "size")._h.shape), D.as_dtype(out_type))
 
 
 def rank(input, name=None) -> Tensor:
     from ..tensor import convert
 
+    if type(input) is not Tensor and composite_in(input) is not None:
+        return convert(input.shape.rank, D.int32)
     return convert(len(one(input, "rank")._h.shape), D.int32)
 
 
