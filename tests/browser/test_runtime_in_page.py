@@ -20,12 +20,12 @@ from runtime_node import save  # noqa: E402
 
 pytestmark = pytest.mark.numpy
 
-RUN_JS = """async ({ backend, calls }) => {
+RUN_JS = """async ({ backend, calls, tiled }) => {
   const { loadGraphModel } = await import("/runtime/webtensor-runtime.mjs");
   try {
     const out = {};
     for (const [dir, runs] of Object.entries(calls)) {
-      const m = await loadGraphModel(`/${dir}/`, { backend });
+      const m = await loadGraphModel(`/${dir}/`, { backend, workgroupKernels: tiled ? true : undefined });
       out[dir] = { backend: m.backend, results: [] };
       for (const [sig, inputs] of runs) {
         const r = await m.run(sig, Object.fromEntries(Object.entries(inputs).map(([k, v]) =>
@@ -98,8 +98,12 @@ def site(tmp_path_factory):
     srv.stop()
 
 
-@pytest.mark.parametrize("backend", ["wasm", "webgpu"])
+@pytest.mark.parametrize("backend", ["wasm", "webgpu", "webgpu-tiled"])
 def test_runtime_in_chromium_matches_python(browser, site, backend):
+    """webgpu-tiled: the workgroup-memory kernels (tiled GEMM, tree reductions) a hardware GPU
+    gets, forced on SwiftShader (which otherwise gets the direct kernels)."""
+    tiled = backend == "webgpu-tiled"
+    backend = "webgpu" if tiled else backend
     srv, data, want, names = site
     calls = {"mlp": [["serving_default", {names["mlp"]: _js(data["mlp"])}]],
              "cnn": [["serving_default", {names["cnn"]: _js(data["cnn"])}]],
@@ -109,7 +113,7 @@ def test_runtime_in_chromium_matches_python(browser, site, backend):
     try:
         page = ctx.new_page()
         page.goto(f"{srv.url}/runtime/")  # any page of the origin (a 404 body is fine)
-        out = page.evaluate(RUN_JS, {"backend": backend, "calls": calls})
+        out = page.evaluate(RUN_JS, {"backend": backend, "calls": calls, "tiled": tiled})
     finally:
         ctx.close()
     assert "error" not in out, out.get("error")

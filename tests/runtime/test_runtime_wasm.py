@@ -280,6 +280,8 @@ class Ops(tf.Module):
             "mod": tf.math.floormod(idx, 3), "erf": tf.math.erf(x), "pow": tf.pow(tf.abs(x), 1.5),
             "batch": tf.matmul(tf.reshape(tf.concat([x, x], 0), [2, 2, 3]), x, transpose_b=True),
             "up": tf.cast(tf.round(x * 10.0), tf.int32) // 3,
+            "long_sum": tf.reduce_sum(tf.tile(x, [1, 200]), axis=1),  # GPU: partial sums, then their sum
+            "long_k": tf.matmul(tf.tile(x, [1, 400]), tf.tile(x, [1, 400]), transpose_b=True),  # GPU: split-K
         }
 
 

@@ -120,7 +120,7 @@ export class WebGPUBackend {
   name = "webgpu";
 
   /** A backend on this browser's WebGPU, or null (no adapter; a software adapter unless allowed). */
-  static async create({ allowFallback = false } = {}) {
+  static async create({ allowFallback = false, workgroupKernels = null } = {}) {
     if (!globalThis.navigator?.gpu) return null;
     const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
     if (!adapter) return null;
@@ -131,7 +131,9 @@ export class WebGPUBackend {
     const requiredLimits = Object.fromEntries(want.map((k) => [k, adapter.limits[k]]));
     const device = await adapter.requestDevice({ requiredLimits });
     await shaders();
-    return new WebGPUBackend(device, fallback, [info.vendor, info.architecture, info.description].filter(Boolean).join(" "));
+    const be = new WebGPUBackend(device, fallback, [info.vendor, info.architecture, info.description].filter(Boolean).join(" "));
+    if (workgroupKernels !== null) be.workgroupKernels = workgroupKernels;  // tests: the GPU kernels on a CPU adapter
+    return be;
   }
 
   constructor(device, fallback, adapterName) {

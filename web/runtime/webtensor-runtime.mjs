@@ -53,7 +53,7 @@ async function makeBackend(options) {
   const want = options.backend ?? "auto";
   if (want === "webgpu" || (want === "auto" && globalThis.navigator?.gpu)) {
     const { WebGPUBackend } = await import("./webgpu-backend.mjs");
-    const be = await WebGPUBackend.create({ allowFallback: want === "webgpu" });
+    const be = await WebGPUBackend.create({ allowFallback: want === "webgpu", workgroupKernels: options.workgroupKernels ?? null });
     if (be) return be;
     if (want === "webgpu") throw new GraphError("webgpu: no WebGPU adapter in this browser");
   } else if (want !== "wasm" && want !== "auto") {
