@@ -511,3 +511,8 @@ def test_like_size_rank():
     assert lst(tf.size(d)) == 8 and lst(tf.rank(d)) == 2
     st = tf.SparseTensor([[0, 0]], [5], [2, 3])
     assert lst(tf.size(st)) == 6 and lst(tf.rank(st)) == 2
+
+
+def test_one_hot_of_ragged_ids():
+    h = tf.one_hot(tf.ragged.constant([[0, 2], [1]]), 3)
+    assert h.to_list() == [[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], [[0.0, 1.0, 0.0]]]

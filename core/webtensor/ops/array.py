@@ -94,6 +94,8 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=D.float32, name=None
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None) -> Tensor:
     """Out-of-range (and negative) indices give all-off rows, as TF."""
+    if type(indices) is not Tensor and hasattr(indices, "flat_values") and axis in (None, -1):  # ragged ids
+        return indices.with_flat_values(one_hot(indices.flat_values, depth, on_value, off_value, axis, dtype))
     idx = one(indices, "one_hot")
     check_kind(idx, "one_hot", INTEGER)
     if dtype is not None:
