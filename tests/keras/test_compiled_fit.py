@@ -370,3 +370,17 @@ def test_keras_style_schedule_subclass_eager_and_traced():
         for _ in range(3):
             f()
         np.testing.assert_allclose(v.numpy(), [1.0 - 0.1 - 0.05 - 0.025], rtol=1e-6)
+
+
+def test_eager_steps_between_replays_keep_the_slots():
+    """traced, eager, then the same trace replayed: 6 steps as numpy's (the replay reads slot
+    variables the eager steps kept current; RMSprop's eager path would use flat slots)."""
+    opt = OPTIMIZERS["rmsprop"]()
+    w, b, f = _train(opt, True, 2)
+    _train(opt, False, 2, w, b)
+    for _ in range(2):
+        f()
+    assert f.experimental_get_tracing_count() == 1
+    ref = _numpy_reference("rmsprop", 6)
+    np.testing.assert_allclose(w.numpy(), ref[0], rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(b.numpy(), ref[1], rtol=2e-5, atol=1e-6)

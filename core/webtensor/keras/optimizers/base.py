@@ -279,7 +279,7 @@ class Optimizer:
     def _update(self, grads, variables, lr):
         s = self._scalars(lr, float(self._host_step() + 1))
         decay = self._decay_factors(variables, lr)
-        if len(variables) > 1 and not self._fused_on(variables[0]) and \
+        if len(variables) > 1 and not self._in_graph and not self._fused_on(variables[0]) and \
                 len({(v.dtype, v._be) for v in variables}) == 1:
             return self._flat_update(grads, variables, s, decay)
         self._sync_slots()
@@ -327,6 +327,7 @@ class Optimizer:
             v.assign(A.reshape(part, tuple(v.shape)))
 
     _flat = None
+    _in_graph = False  # a traced step reads the slot variables: no flat eager state then
     _slots_dirty = False
     _slot_handles: tuple = ()
 
@@ -371,6 +372,7 @@ class Optimizer:
     def _apply_traced(self, grads, variables):
         with _eager_scope():
             self._sync_slots()  # flat slots of earlier eager steps -> the slot variables
+        self._in_graph = True  # from now on eager steps keep the slot variables current too
         step = self._iterations.value()
         if self.gradient_accumulation_steps:
             self._accumulate_traced(grads, variables, step)
