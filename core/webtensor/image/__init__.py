@@ -8,3 +8,10 @@ from .ops import (  # noqa: F401
 from .resize import ResizeMethod, resize, resize_with_pad  # noqa: F401
 from .affine import affine_transform  # noqa: F401
 from .decode import decode_image, decode_png  # noqa: F401
+from .color import (  # noqa: F401,E402
+    adjust_gamma, adjust_hue, adjust_saturation, convert_image_dtype, grayscale_to_rgb, hsv_to_rgb,
+    per_image_standardization, random_hue, random_saturation, rgb_to_grayscale, rgb_to_hsv, stateless_random_hue,
+    stateless_random_saturation,
+)
+from .metrics import image_gradients, psnr, sobel_edges, ssim, total_variation  # noqa: F401,E402
+from .geometry import extract_patches, rot90, transpose  # noqa: F401,E402
