@@ -86,3 +86,19 @@ def test_random_colour_ops_are_seeded_and_in_range():
     assert tolist(a) == tolist(tf.image.stateless_random_hue(x, 0.2, seed=[3, 4]))
     s = tf.image.stateless_random_saturation(x, 0.5, 1.5, seed=[5, 6])
     assert float(tf.reduce_min(s)) >= 0.0 and float(tf.reduce_max(s)) <= 1.0 + 1e-6
+
+
+def test_encode_png_round_trips():
+    np = pytest.importorskip("numpy")
+    for c in (1, 2, 3, 4):
+        im = np.random.default_rng(c).integers(0, 256, (5, 7, c)).astype("uint8")
+        blob = tf.image.encode_png(im)
+        assert tolist(blob)[:8] == b"\x89PNG\r\n\x1a\n"
+        assert tolist(tf.image.decode_png(blob)) == im.tolist()
+    pil = pytest.importorskip("PIL.Image")
+    import io
+
+    im = np.random.default_rng(9).integers(0, 256, (4, 3, 3)).astype("uint8")
+    assert np.asarray(pil.open(io.BytesIO(tolist(tf.image.encode_png(im))))).tolist() == im.tolist()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="uint8"):
+        tf.image.encode_png(tf.zeros([2, 2, 3]))

@@ -15,3 +15,4 @@ from .color import (  # noqa: F401,E402
 )
 from .metrics import image_gradients, psnr, sobel_edges, ssim, total_variation  # noqa: F401,E402
 from .geometry import extract_patches, rot90, transpose  # noqa: F401,E402
+from .encode import encode_png  # noqa: F401,E402
