@@ -190,6 +190,12 @@ def test_control_flow_round_trip(tmp_path):
         want = x * 2.0 ** n
         want = want - 1.0 if want.sum() > 10 else want
         np.testing.assert_allclose(loaded.f(tf.constant(n), tf.constant(x)).numpy(), want)
+        xt = tf.constant(x)
+        with tf.GradientTape() as tape:  # the loop and the branch replayed as core ops
+            tape.watch(xt)
+            y = tf.reduce_sum(loaded.f(tf.constant(n), xt) * tf.constant([1.0, 2.0, 3.0]))
+        np.testing.assert_allclose(float(y), (want * [1, 2, 3]).sum(), rtol=1e-6)
+        np.testing.assert_allclose(tape.gradient(y, xt).numpy(), np.array([1.0, 2.0, 3.0]) * 2.0 ** n)
 
 
 def test_keras_export_and_save(tmp_path):
@@ -439,3 +445,50 @@ def test_threads_calling_new_batch_sizes_at_once(tmp_path):
         outs = list(pool.map(lambda x: loaded(x).numpy(), xs))
     for x, out in zip(xs, outs):
         np.testing.assert_allclose(out, _reference(x), rtol=1e-6)
+
+
+def _dense_grad_w(x, w, b):
+    """d/dw of sum(relu(x w + b) * 2) by hand."""
+    mask = (x @ w + b > 0).astype("float32")
+    return x.T @ (mask * 2.0)
+
+
+def test_gradients_through_a_loaded_function(tmp_path):
+    """TF's guide: "we can backprop through imported functions" (fine-tuning)."""
+    loaded = tf.saved_model.load(_saved(tmp_path))
+    w = loaded.w
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(loaded(tf.constant(X)))
+    (g,) = tape.gradient(loss, [w])
+    np.testing.assert_allclose(float(loss), _reference(X).sum(), rtol=1e-6)
+    np.testing.assert_allclose(g.numpy(), _dense_grad_w(X, w.numpy(), np.array([0.5, -1.0], "float32")),
+                               rtol=1e-6)
+    x = tf.constant(X[:2])
+    with tf.GradientTape() as tape:  # and with respect to an input, at another batch size
+        tape.watch(x)
+        y = tf.reduce_sum(loaded(x))
+    mask = (X[:2] @ w.numpy() + np.array([0.5, -1.0]) > 0).astype("float32")
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), (mask * 2.0) @ w.numpy().T, rtol=1e-6)
+
+
+def test_a_tf_function_calling_a_loaded_function(tmp_path):
+    """Traced into the caller's graph with its variables by reference (not frozen), and a
+    tape inside the caller differentiates it: a fine-tuning step."""
+    loaded = tf.saved_model.load(_saved(tmp_path))
+    opt = tf.keras.optimizers.SGD(0.01)
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(loaded(x))
+        grads = tape.gradient(loss, [loaded.w])
+        opt.apply_gradients(zip(grads, [loaded.w]))
+        return loss
+
+    b = np.array([0.5, -1.0], "float32")
+    w = loaded.w.numpy().copy()
+    for _ in range(3):
+        loss = float(step(tf.constant(X)))
+        np.testing.assert_allclose(loss, (np.maximum(X @ w + b, 0) * 2).sum(), rtol=1e-5)
+        w = w - 0.01 * _dense_grad_w(X, w, b)
+        np.testing.assert_allclose(loaded.w.numpy(), w, rtol=1e-5)

@@ -9,15 +9,15 @@ from __future__ import annotations
 import math
 import os
 
-from .. import backends, placement
+from .. import autodiff, backends, placement
 from .. import module as _module
 from .. import tensor as T
-from ..function.graph import Program
+from ..function.graph import TRACER, Program
 from ..saving import safetensors as st
 from ..saving import sources
 from ..saving import validate as V
 from ..spec import TensorSpec
-from . import graph_io
+from . import differentiable, graph_io
 from .save import JSON_FILE, WEIGHTS_FILE, site_value, substitute
 
 MAX_BATCH_GRAPHS = 16  # graphs kept per function for other batch sizes
@@ -224,6 +224,7 @@ class RestoredConcrete:
         self.batch = self._check_batch(fd["batch"], where)
         self.graphs = {}
         self.programs = {}
+        self.randoms = {}  # random nodes' draw counts on the differentiable path
 
     def _check_batch(self, b, where):
         if b is None:
@@ -293,6 +294,8 @@ class RestoredConcrete:
 
     def run(self, flat, n):
         g = self._graph_for(n)
+        if autodiff.tapes or TRACER.stack:  # recorded by tapes, or traced into a caller's graph
+            return _unpack(self.outputs, differentiable.run(g, flat, self.randoms))
         be = placement._scope[-1] or (flat[0]._be if flat else backends.default())
         key = (n, id(be))
         prog = self.programs.get(key)
