@@ -153,3 +153,18 @@ def test_gradients_through_spectra():
     check_grad(lambda x: tf.abs(tf.signal.stft(x, 4, 2)), [[0.1 * i - 0.4 for i in range(12)]])
     check_grad(lambda x: tf.signal.mfccs_from_log_mel_spectrograms(x) * tf.constant([1.0, -1.0, 0.5], x.dtype),
                [[0.5, 1.0, 2.0]])
+
+
+def test_complex_through_tf_function():
+    """A complex tensor is traced as its two parts: arguments and results work, one trace
+    per shape as for any tensor."""
+    f = tf.function(lambda z: z * z + 1)
+    z = tf.constant([1 + 2j, 0.5 - 1j])
+    out = f(z)
+    want = [(1 + 2j) ** 2 + 1, (0.5 - 1j) ** 2 + 1]
+    assert_close(tf.math.real(out), [w.real for w in want])
+    assert_close(tf.math.imag(out), [w.imag for w in want])
+    f(z * 2)
+    assert f.experimental_get_tracing_count() == 1
+    spec = tf.function(lambda x: tf.signal.rfft(x))(tf.constant([1.0, 0.0, -1.0, 0.0]))
+    assert_close(tf.math.real(spec), [0.0, 2.0, 0.0])

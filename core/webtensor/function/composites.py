@@ -59,6 +59,8 @@ def _expand(x):
     if isinstance(x, SparseTensor):
         key = ("SparseTensor", tuple(tuple(r) for r in x._rows()), tuple(x._shape))
         return Parts((Static(key), x.values))
+    if hasattr(x, "_grad_parts"):  # a complex tensor: its real and imaginary parts
+        return Parts((Static(("ComplexTensor",)),) + tuple(x._grad_parts()))
     if isinstance(x, dict):
         return type(x)((k, _expand(v)) for k, v in x.items())
     if isinstance(x, tuple) and hasattr(x, "_fields"):
@@ -71,7 +73,7 @@ def _expand(x):
 def rebuild(x):
     """The inverse of ``expand``: Parts (holding traced or result tensors) back into composites."""
     if isinstance(x, Parts):
-        return _composite(x[0].key, x[1])
+        return _composite(x[0].key, *x[1:])
     if isinstance(x, dict):
         return type(x)((k, rebuild(v)) for k, v in x.items()) if _has_parts(x) else x
     if isinstance(x, tuple) and hasattr(x, "_fields"):
@@ -91,11 +93,15 @@ def _has_parts(x) -> bool:
     return False
 
 
-def _composite(key, values):
+def _composite(key, values, *more):
     from .. import dtypes as D
     from ..ragged.tensor import RaggedTensor
     from ..sparse.tensor import SparseTensor
 
+    if key[0] == "ComplexTensor":
+        from ..complex import ComplexTensor
+
+        return ComplexTensor(values, more[0])
     if key[0] == "RaggedTensor":
         out = values
         for s in reversed(key[1]):
