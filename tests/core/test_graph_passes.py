@@ -199,3 +199,51 @@ def test_in_place_reuse_keeps_values():
     assert node["type"] == "fused"
     want = [(math.exp(t) + 1) ** 2 - (math.sin(t) if t > 0 else 2 * math.exp(-t)) for t in xs]
     assert close(f(tf.constant(xs)).numpy().tolist(), want)
+
+
+def _flat(v):
+    if isinstance(v, list):
+        for e in v:
+            yield from _flat(e)
+    else:
+        yield v
+
+
+@pytest.mark.parametrize("trial", range(30))
+def test_random_elementwise_graphs_match_eager(trial):
+    """Random chains of unary/binary/where/cast ops over broadcasting inputs: the fused
+    replay equals the unfused eager ops (to float32 rounding: a GPU compiler may fuse a
+    multiply-add)."""
+    import random
+
+    unary = [tf.exp, tf.tanh, tf.sigmoid, tf.abs, tf.square, tf.negative, tf.sin, tf.floor,
+             lambda x: tf.sqrt(tf.abs(x))]
+    binary = [tf.add, tf.subtract, tf.multiply, tf.maximum, tf.minimum, lambda a, b: a / (tf.abs(b) + 1.0)]
+    rnd = random.Random(trial)
+    out = rnd.choice([(3, 4), (2, 3, 4)])
+    shapes = [out] + [s for s in rnd.sample([(3, 4), (4,), (3, 1), (1, 4), (), (2, 3, 4), (2, 1, 4)], 3)
+                      if len(s) <= len(out) and all(a in (1, b) for a, b in zip(s[::-1], out[::-1]))]
+    tf.random.set_seed(trial)
+    args = [tf.random.normal(s) for s in shapes]
+
+    def f(*xs):
+        r = random.Random(trial)
+        vals = list(xs)
+        for _ in range(r.randint(2, 8)):
+            u = r.random()
+            if u < 0.35:
+                vals.append(r.choice(unary)(r.choice(vals)))
+            elif u < 0.8:
+                vals.append(r.choice(binary)(r.choice(vals), r.choice(vals)))
+            elif u < 0.9:
+                a, b = r.choice(vals), r.choice(vals)
+                vals.append(tf.where(a > b, a, b * 2.0))
+            else:
+                vals.append(tf.cast(tf.cast(r.choice(vals) * 3.0, tf.int32), tf.float32))
+        return vals[-1] + tf.zeros(out), vals[-2]
+
+    want = [t.numpy().tolist() for t in f(*args)]
+    got = [t.numpy().tolist() for t in tf.function(f, autograph=False)(*args)]
+    for w, g in zip(want, got):
+        for a, b in zip(_flat(w), _flat(g)):
+            assert a == b or (a != a and b != b) or abs(a - b) <= 1e-5 * max(1.0, abs(a)), (trial, a, b)
