@@ -110,8 +110,8 @@ def write(path: str, json_bytes: bytes, weights: bytes) -> None:
 
 
 def load_and_call(path: str) -> None:
-    """Load, then call ``serving_default`` on zeros (None dims as 2): a graph that validated
-    must also run (or raise ValueError). Not ``loop``: a mutated loop condition may never
+    """Load, then call ``serving_default`` on zeros (None dims as 2), plainly and under a
+    tape: a graph that validated must also run both ways (or raise ValueError). Not ``loop``: a mutated loop condition may never
     end, which is a valid program, not a loader bug."""
     import webtensor as tf
 
@@ -121,3 +121,5 @@ def load_and_call(path: str) -> None:
         kwargs = {k: tf.zeros([2 if d is None else d for d in s.shape.as_list()], s.dtype)
                   for k, s in sig.structured_input_signature[1].items()}
         sig(**kwargs)
+        with tf.GradientTape():  # the differentiable replay (core ops) must agree with the checks
+            sig(**kwargs)
