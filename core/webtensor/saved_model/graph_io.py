@@ -136,7 +136,7 @@ class Decoder:
         else:
             if nd.get("subgraphs"):
                 raise V.sm_fail(where, f"a {t} node has no subgraphs")
-            outs = self._primitive(g, t, attrs, ins, where, outer_inputs)
+            outs = self._primitive(g, t, attrs, ins, where)
         declared = nd["outputs"]
         got = [(tuple(s.shape), s.dtype) for s in outs]
         want = []
@@ -159,7 +159,7 @@ class Decoder:
                 raise V.sm_fail(where, f"node name {nd['name'][:60]!r} is used twice")
             tensors[key] = s
 
-    def _primitive(self, g, t, a, ins, where, outer_inputs):
+    def _primitive(self, g, t, a, ins, where):
         specs = [(tuple(s.shape), s.dtype) for s in ins]
         if t in ("print", "assert"):
             V.sm_check_attrs(t, a, where)
@@ -178,7 +178,7 @@ class Decoder:
                                        f"{_specs([(tuple(var.shape), var.dtype)])}")
             g.add(t, {"variable": var}, ins, [], name="AssignVariableOp")
             return []
-        h = [s for s in ins]
+        h = ins
         if t == "constant":
             shape, dt = V.sm_shape(a.get("shape"), where), V.sm_dtype(a.get("dtype"), where)
             value = a.get("value")
