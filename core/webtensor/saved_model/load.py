@@ -1,8 +1,10 @@
 """``tf.saved_model.load``: rebuild the saved objects without their Python classes.
 
-Everything is checked before a variable is made: the JSON by ``saving/validate.py``,
-every graph by re-emitting its nodes through the tracer (``graph_io.Decoder``), the
-weights file by the one safetensors reader. Loaded functions replay the saved graphs.
+Everything is checked before an object is returned: the JSON by ``saving/validate.py``
+(before anything is read from the weights file), the weights file by the one
+safetensors reader (against the variables the JSON declares), then every graph by
+re-emitting its nodes through the tracer (``graph_io.Decoder``). Loaded functions
+replay the saved graphs.
 """
 from __future__ import annotations
 
