@@ -179,12 +179,17 @@ def test_pad_and_unstack():
     assert [x.numpy() for x in tf.unstack(a)] == [b"a", b"b"]
 
 
-def test_tf_function_reshapes_strings_and_refuses_string_ops_clearly():
+def test_tf_function_traces_string_ops_as_host_calls():
     g = tf.function(lambda s: tf.reshape(s, [1]))
     assert vals(g(tf.constant("ab"))) == [b"ab"]
-    f = tf.function(lambda s: tf.strings.length(s))
-    with pytest.raises(tf.errors.UnimplementedError, match="eager-only"):
-        f(tf.constant(["ab"]))
+    f = tf.function(lambda s: tf.strings.join([tf.strings.upper(s), s], separator="-"))
+    assert vals(f(tf.constant(["ab", "c"]))) == [b"AB-ab", b"C-c"]
+    assert vals(f(tf.constant(["xy", "z"]))) == [b"XY-xy", b"Z-z"]  # replayed, not retraced
+    assert f.experimental_get_tracing_count() == 1
+    n = tf.function(lambda s: tf.strings.to_number(s, tf.int32) * 2 + tf.strings.length(s))
+    assert vals(n(tf.constant(["3", "41"]))) == [7, 84]
+    ops = [o.type for o in f.get_concrete_function(tf.constant(["ab", "c"])).graph.get_operations()]
+    assert ops.count("py_function") == 2
 
 
 def test_dataset_of_strings():

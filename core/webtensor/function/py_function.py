@@ -10,6 +10,7 @@ traced. A replay whose result has another shape or dtype is an error naming the 
 from __future__ import annotations
 
 from .. import dtypes as D
+from .. import placement
 from .. import tensor as T
 from ..errors import InvalidArgumentError
 from ..spec import TensorSpec
@@ -98,9 +99,10 @@ def _results(func, value, specs, many, op, shapes, be=None):
         if isinstance(v, T.Tensor) and v.dtype is not dt:
             raise InvalidArgumentError(f"tf.{op}({name}): output {i} has dtype {v.dtype.name} but Tout says "
                                        f"{dt.name}")
-        t = v if isinstance(v, T.Tensor) else T.convert(v, dt, be)
-        if be is not None and t._be is not be:
-            t = T.to_backend(t, be)
+        home = None if be is None else placement.for_dtype(be, dt)  # strings stay on the host
+        t = v if isinstance(v, T.Tensor) else T.convert(v, dt, home)
+        if home is not None and t._be is not home:
+            t = T.to_backend(t, home)
         if shapes is not None and tuple(t._h.shape) != tuple(shapes[i]):
             raise InvalidArgumentError(f"tf.{op}({name}): output {i} has shape {tuple(t._h.shape)} but the "
                                        f"graph was traced with shape {tuple(shapes[i])} (graphs have static "
@@ -136,7 +138,7 @@ def _first_run(func, xs, syms, specs, many, numpy, op, shapes):
                         f"tracing and the inputs cannot be computed here ({e}); pass Tout as "
                         f"tf.TensorSpec(shape, dtype) for each output") from None
     with init_scope():
-        vals = [T.wrap(h, x.dtype, be) for h, x in zip(hs, xs)]
+        vals = [T.wrap(h, x.dtype, placement.for_dtype(be, x.dtype)) for h, x in zip(hs, xs)]
         got = _results(func, _invoke(func, vals, numpy), specs, many, op, None, be)
     return [tuple(t._h.shape) if s is None else s for t, s in zip(got, shapes)]
 
@@ -160,7 +162,8 @@ def _evaluate(syms, be):
         if n.type == "placeholder":
             ex = getattr(g, "examples", {}).get(id(s))
             if ex is not None:
-                r = ex._h if ex._be is be else T.to_backend(ex, be)._h
+                home = placement.for_dtype(be, ex.dtype)
+                r = ex._h if ex._be is home else T.to_backend(ex, home)._h
             else:
                 outer = next((o for o, ph in g.captures if ph is s), None)
                 if outer is None:
@@ -176,7 +179,7 @@ def _evaluate(syms, be):
             r = be.random(a["kind"], a["shape"], a["dtype"], a["key"])
         elif n.type == "py_function":
             a = n.attrs
-            vals = [T.wrap(ev(i), i.dtype, be) for i in n.inputs]
+            vals = [T.wrap(ev(i), i.dtype, placement.for_dtype(be, i.dtype)) for i in n.inputs]
             outs = _results(a["func"].func, _invoke(a["func"].func, vals, a["func"].numpy),
                             [(D.as_dtype(dt), None) for dt in a["Tout"]], a["many"], a["op"], None, be)
             r = tuple(t._h for t in outs)[s.index]
@@ -201,7 +204,7 @@ def bind(n, be):
     shapes = [s.shape for s in n.outputs]
 
     def run(*hs):
-        vals = [T.wrap(h, dt, be) for h, dt in zip(hs, dts)]
+        vals = [T.wrap(h, dt, placement.for_dtype(be, dt)) for h, dt in zip(hs, dts)]
         res = _results(pf.func, _invoke(pf.func, vals, pf.numpy), specs, a["many"], a["op"], shapes, be)
         outs = [t._h for t in res]
         if not outs:

@@ -367,3 +367,60 @@ from .unicode import (  # noqa: E402
     unicode_decode, unicode_decode_with_offsets, unicode_encode, unicode_split, unicode_split_with_offsets,
     unicode_transcode,
 )
+
+
+def _symbolic_tensors(args, kwargs) -> list:
+    """(container, key) slots of the symbolic tensors in args/kwargs (one list level deep)."""
+    slots = []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and getattr(a._h, "symbolic", False):
+            slots.append(("arg", i, None))
+        elif isinstance(a, (list, tuple)):
+            slots += [("arg", i, j) for j, v in enumerate(a)
+                      if isinstance(v, Tensor) and getattr(v._h, "symbolic", False)]
+    for k, v in kwargs.items():
+        if isinstance(v, Tensor) and getattr(v._h, "symbolic", False):
+            slots.append(("kw", k, None))
+    return slots
+
+
+def _traceable(fn, out_dtype):
+    """In a tf.function trace, a string op becomes a ``py_function`` node: the op runs in
+    Python at every replay, on the host (as TF runs its string kernels on the CPU), and
+    its output shape is fixed by a first run on the traced call's values."""
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        slots = _symbolic_tensors(args, kwargs)
+        if not slots:
+            return fn(*args, **kwargs)
+        from ..function.py_function import py_function
+
+        def get(slot):
+            kind, k, j = slot
+            v = args[k] if kind == "arg" else kwargs[k]
+            return v if j is None else v[j]
+
+        def run(*vals):
+            a, kw = [list(x) if isinstance(x, (list, tuple)) else x for x in args], dict(kwargs)
+            for (kind, k, j), v in zip(slots, vals):
+                target = a if kind == "arg" else kw
+                if j is None:
+                    target[k] = v
+                else:
+                    target[k][j] = v
+            return fn(*a, **kw)
+
+        dt = out_dtype(*args, **kwargs) if callable(out_dtype) else out_dtype
+        return py_function(run, [get(s) for s in slots], dt)
+    return op
+
+
+_STRING_OUT = ("lower", "upper", "strip", "join", "reduce_join", "substr", "regex_replace", "as_string",
+               "unsorted_segment_join", "unicode_transcode", "format")
+_OUT_DTYPES = {"length": D.int32, "regex_full_match": D.bool_, "to_hash_bucket_fast": D.int64,
+               "to_hash_bucket_strong": D.int64,
+               "to_number": lambda s, out_type=D.float32, name=None: D.as_dtype(out_type)}
+_OUT_DTYPES.update({n: D.string for n in _STRING_OUT})
+for _name, _dt in _OUT_DTYPES.items():
+    globals()[_name] = _traceable(globals()[_name], _dt)
+del _name, _dt
