@@ -90,12 +90,12 @@ def custom_loop(s, steps=3):
     return {"weights": model.get_weights(), "losses": losses}
 
 
-def train_mlp(epochs=1, compression=None):
-    """fit/evaluate/predict of the digits MLP under the strategy; weights and numbers back."""
+def train_mlp(epochs=1):
+    """fit/evaluate/predict of the digits MLP under the strategy; weights and numbers back;
+    then the same fit again with float16 gradient compression."""
     import webtensor as tf
 
-    opts = tf.distribute.experimental.CommunicationOptions(compression=compression)
-    s = tf.distribute.MultiWorkerMirroredStrategy(communication_options=opts)
+    s = tf.distribute.MultiWorkerMirroredStrategy()
     x, y = digits()
     with s.scope():
         model = mlp()
@@ -105,9 +105,16 @@ def train_mlp(epochs=1, compression=None):
     grad_calls = s._coll.calls - calls0
     ev = model.evaluate(x, y, batch_size=100, verbose=0)
     pred = model.predict(x[:70], batch_size=32, verbose=0)
+    s._options = tf.distribute.experimental.CommunicationOptions(compression="float16")
+    with s.scope():
+        fp16 = mlp()
+        compile_mlp(fp16)
+    bytes0 = s._coll.bytes
+    fp16.fit(x, y, batch_size=64, epochs=epochs, shuffle=False, verbose=0)
     return {"weights": model.get_weights(), "loss": hist.history["loss"], "evaluate": ev, "predict": pred,
             "grad_calls": grad_calls, "n_variables": len(model.trainable_variables),
-            "steps": epochs * (len(x) // 64)}
+            "steps": epochs * (len(x) // 64), "fp16_weights": fp16.get_weights(),
+            "fp16_bytes": s._coll.bytes - bytes0}
 
 
 def train_with_backup(backup_dir, ckpt_dir, kill_rank=1, kill_at=(1, 3), always=False):

@@ -85,13 +85,11 @@ def test_two_workers_train_like_one_process_on_the_global_batch():
     # broadcast (first step), one data check (an all-gather: 2 calls) and one metrics reduction
     assert r0["n_variables"] == 4
     assert r0["grad_calls"] == r0["steps"] + 4 < r0["steps"] * r0["n_variables"]
-
-
-def test_float16_compression_trains_close_to_float32():
-    r0, _ = ray_runner.run(_workers.train_mlp, kwargs={"compression": "float16"}, num_workers=2)
-    model, _ = single_process()
-    for got, want in zip(r0["weights"], model.get_weights()):
+    # float16 compression: about 3 digits per gradient element; half the float32 bytes on the wire
+    for got, want in zip(r0["fp16_weights"], model.get_weights()):
         np.testing.assert_allclose(got, want, atol=2e-2)
+    grad_bytes = 2 * sum(w.size for w in model.get_weights()) * r0["steps"]
+    assert grad_bytes <= r0["fp16_bytes"] < grad_bytes + 64
 
 
 def test_sigkill_mid_epoch_resumes_from_backup_with_the_same_weights(tmp_path):
@@ -107,10 +105,10 @@ def test_sigkill_mid_epoch_resumes_from_backup_with_the_same_weights(tmp_path):
     assert files and all(f.startswith("rank0-") for f in files)        # ModelCheckpoint: the chief only
 
 
-def test_a_worker_that_keeps_dying_is_named(tmp_path):
-    with pytest.raises(ray_runner.WorkerFailedError, match=r"worker rank 1 .*restarted 1 times"):
+def test_a_worker_that_cannot_be_restarted_is_named(tmp_path):
+    with pytest.raises(ray_runner.WorkerFailedError, match=r"worker rank 1 \(pid \d+\) died .*restarted 0 times"):
         ray_runner.run(_workers.train_with_backup, args=(str(tmp_path / "b"), str(tmp_path / "c")),
-                       kwargs={"kill_at": (0, 1), "always": True}, num_workers=2, max_restarts=1)
+                       kwargs={"kill_at": (0, 1), "always": True}, num_workers=2, max_restarts=0)
 
 
 def test_collective_timeout_names_the_worker_and_the_step():

@@ -5,16 +5,18 @@ the model in ``strategy.scope()``). With one worker every hook returns its input
 unchanged; several local replicas in one process compute as one replica on the local
 batch (the same sum of gradients; BatchNormalization sees the whole local batch).
 With W workers:
-- ``shard``: each global batch of B rows -> this worker's consecutive B/W rows;
+- ``shard``: each global batch of B rows -> this worker's consecutive B/W rows; before the
+  first batch the model's variables are broadcast from rank 0;
 - ``reduce_gradients``: gradient x (local rows / B), then bucketed SUM all-reduce, so the
   update is the gradient of the loss averaged over the global batch (TF's loss scaling);
-  the first call also broadcasts the model's variables from rank 0;
+  inside a compiled step it is a ``tf.numpy_function`` node (a host call at each replay);
 - ``reduce_metrics``: metric state variables SUM-reduced before the epoch's logs;
 - ``gather``: predictions of every worker, in the global batch's order;
 - ``is_chief``: only rank 0 writes checkpoints.
 """
 from __future__ import annotations
 
+import collections
 import weakref
 
 from .. import nest
@@ -24,13 +26,10 @@ _state: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # strategy ->
 
 
 def on_compile(model) -> None:
-    """Remember the strategy of the scope compile runs in. With several workers the steps run
-    eagerly: the collectives are host calls, which a traced tf.function cannot replay."""
+    """Remember the strategy of the scope compile runs in."""
     from .context import has_strategy, get_strategy
 
     model._distribute_strategy = get_strategy() if has_strategy() else None
-    if _strategy(model) is not None:
-        model._run_eagerly = True
 
 
 def _strategy(model):
@@ -41,7 +40,7 @@ def _strategy(model):
 def _st(model) -> dict:
     d = getattr(model, "_distribute_state", None)
     if d is None:
-        d = {"batch": None, "sharded": False, "synced": False, "sizes": []}
+        d = {"rows": collections.deque(), "sharded": False, "synced": False, "sizes": []}
         model._distribute_state = d
     return d
 
@@ -61,10 +60,20 @@ def shard(model, batches):
         if step == 0:
             _check_same_data(s, batch, n)
             st["sizes"] = []
+            st["rows"].clear()
+            if not model.built:
+                raise ValueError(f"distribute: {type(model).__name__} {model.name!r} is not built; under "
+                                 f"{type(s).__name__} with {s._world} workers build it before fit/evaluate/"
+                                 f"predict (start it with tf.keras.Input, or call model.build) so every worker "
+                                 f"starts from rank 0's weights")
+            if not st["synced"]:  # before the first (maybe compiled) step reads them
+                broadcast_variables(s, model.variables)
+                st["synced"] = True
         sizes = split_sizes(n, s._world)
         st["sizes"].append(sizes)
         start = sum(sizes[:s._rank])
-        st["batch"], st["sharded"] = (sizes[s._rank], n), True
+        st["rows"].append((sizes[s._rank], n))  # consumed in order by the steps' gradient reductions
+        st["sharded"] = True
         yield take_rows(batch, start, start + sizes[s._rank])
 
 
@@ -83,26 +92,22 @@ def _check_same_data(s, batch, n):
 
 
 def reduce_gradients(model, grads):
+    """Inside a compiled step (tf.function) the all-reduce is a ``tf.numpy_function`` node: a host
+    call at every replay, so the collectives compose with compiled train steps."""
     s = _strategy(model)
     if s is None:
         return grads
+    ref = weakref.ref(model)  # no cycle model -> step function -> graph -> this closure -> model
+    return _on_host(grads, lambda arrays: _all_reduce_host(s, ref(), arrays))
+
+
+def _all_reduce_host(s, model, arrays: list) -> list:
+    """Gradients x (local rows / global rows), summed over the workers in buckets (numpy arrays)."""
     import numpy as np
 
     st = _st(model)
-    if not st["synced"]:
-        broadcast_variables(s, model.variables)
-        st["synced"] = True
-    local_n, n = st["batch"] if st["batch"] else (1, s._world)
-    scale = local_n / n
-    live = [i for i, g in enumerate(grads) if g is not None]
-    arrays = [np.asarray(grads[i].numpy()) * np.asarray(scale, grads[i].numpy().dtype) for i in live]
-    opts = s._options
-    summed = s._coll.all_reduce(arrays, "sum", opts.bytes_per_pack, opts.compression)
-    s._coll.step += 1
-    out = list(grads)
-    for i, a in zip(live, summed):
-        out[i] = _constant(a)
-    return out
+    local_n, n = st["rows"].popleft() if st["rows"] else (1, s._world)  # unsharded (train_on_batch): mean
+    return _sum(s, [np.asarray(a) * np.asarray(local_n / n, np.asarray(a).dtype) for a in arrays])
 
 
 def broadcast_variables(s, variables) -> None:
@@ -177,11 +182,30 @@ def replica_gradients(grads: list) -> list:
                            "local replicas one after another, so their gradients cannot be summed before the "
                            "update; return the gradients from run and apply strategy.reduce('SUM', ...) outside, "
                            "or use one device per worker")
-    live = [i for i, g in enumerate(grads) if g is not None]
-    summed = s._coll.all_reduce([grads[i].numpy() for i in live], "sum", s._options.bytes_per_pack,
-                                s._options.compression)
+    return _on_host(grads, lambda arrays: _sum(s, arrays))
+
+
+def _sum(s, arrays: list) -> list:
+    summed = s._coll.all_reduce(list(arrays), "sum", s._options.bytes_per_pack, s._options.compression)
     s._coll.step += 1
+    return summed
+
+
+def _on_host(grads: list, host) -> list:
+    """``host(numpy arrays) -> numpy arrays`` over the non-None gradients: a direct call eagerly,
+    a ``tf.numpy_function`` node (a host call at every replay) inside a tf.function trace."""
+    from ..function.trace import TRACER
+
+    live = [i for i, g in enumerate(grads) if g is not None]
+    if TRACER.stack:
+        from ..function.py_function import numpy_function
+        from ..spec import TensorSpec
+
+        specs = [TensorSpec(tuple(grads[i].shape), grads[i].dtype) for i in live]
+        summed = numpy_function(lambda *arrays: host(list(arrays)), [grads[i] for i in live], specs)
+    else:
+        summed = [_constant(a) for a in host([grads[i].numpy() for i in live])]
     out = list(grads)
     for i, a in zip(live, summed):
-        out[i] = _constant(a)
+        out[i] = a
     return out
