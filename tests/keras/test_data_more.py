@@ -166,3 +166,19 @@ def test_threads_off_and_fit_with_prefetch(monkeypatch):
     model.compile("sgd", "mse")
     hist = model.fit(data, epochs=2, verbose=0)
     assert np.isfinite(hist.history["loss"]).all()
+
+
+def test_tfrecord_batches_parse_as_string_tensors(tmp_path):
+    path = str(tmp_path / "r.tfrecord")
+    E = tf.train
+    with tf.io.TFRecordWriter(path) as w:
+        for i in range(5):
+            w.write(E.Example(features=E.Features(feature={
+                "x": E.Feature(float_list=E.FloatList(value=[i, i + 0.5])),
+                "y": E.Feature(int64_list=E.Int64List(value=[i]))})).SerializeToString())
+    spec = {"x": tf.io.FixedLenFeature([2], tf.float32), "y": tf.io.FixedLenFeature([], tf.int64)}
+    batches = list(tf.data.TFRecordDataset(path).batch(2).map(lambda s: tf.io.parse_example(s, spec)))
+    assert [b["y"].numpy().tolist() for b in batches] == [[0, 1], [2, 3], [4]]
+    np.testing.assert_array_equal(batches[1]["x"].numpy(), [[2.0, 2.5], [3.0, 3.5]])
+    first = next(iter(tf.data.TFRecordDataset(path).batch(3)))
+    assert first.dtype is tf.string and tuple(first.shape) == (3,)

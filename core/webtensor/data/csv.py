@@ -104,6 +104,11 @@ def _leaf(v, dtype):
     return v if dtype == STRING else convert(v, dtype)
 
 
+def _py(v):
+    """A parsed field as a Python value (defaults may be given as tensors)."""
+    return v.numpy().tolist() if hasattr(v, "numpy") else v
+
+
 class CsvDataset(Dataset):
     """One tuple per record, one component per selected column, typed by ``record_defaults``."""
 
@@ -129,7 +134,16 @@ class CsvDataset(Dataset):
             for line, row in _rows(path, self._comp, self._header, self._delim, self._quote, "CsvDataset"):
                 yield self._record(row, line, path)
 
+    def _raw(self):
+        """The records as tuples of Python values (``bytes`` for strings): no tensor per field."""
+        for path in self._files:
+            for line, row in _rows(path, self._comp, self._header, self._delim, self._quote, "CsvDataset"):
+                yield self._values(row, line, path)
+
     def _record(self, row, line, path):
+        return tuple(_leaf(v, dt) for v, (dt, _) in zip(self._values(row, line, path), self._cols))
+
+    def _values(self, row, line, path):
         idx = self._select if self._select is not None else \
             [i for i in range(len(row)) if i not in self._exclude]
         if self._select is None and len(idx) != len(self._cols):
@@ -138,7 +152,7 @@ class CsvDataset(Dataset):
         if self._select is not None and idx[-1] >= len(row):
             raise InvalidArgumentError(f"CsvDataset: record at line {line} of {path} has {len(row)} fields; "
                                        f"select_cols asks for column {idx[-1]}")
-        return tuple(_leaf(_parse_field(row[c], dt, d, c, line, path, self._na), dt)
+        return tuple(_py(_parse_field(row[c], dt, d, c, line, path, self._na))
                      for c, (dt, d) in zip(idx, self._cols))
 
     def _spec(self):
@@ -178,32 +192,48 @@ class _CsvBatches(Dataset):
         self._drop, self._opts = drop, opts
 
     def _records(self):
+        """Python-valued records in column order, one epoch after another, each epoch shuffled
+        as ``shuffle(buffer, seed).repeat(epochs)`` would (the epoch number reseeds the order)."""
+        import itertools
+        import random
+
+        from ..ops.random import _key
+        from .transforms import _shuffled
+
         sel = [self._names.index(n) for n in self._cols]
         ds = CsvDataset(self._files, [self._cols[n] for n in self._cols], select_cols=sorted(sel),
                         **self._opts)
         order = [sorted(sel).index(i) for i in sel]
-        return ds.map(lambda *r: tuple(r[k] for k in order))
+        k0, k1 = _key(self._seed) if self._shuffle else (0, 0)
+        seed = (k0 << 96) | (k1 << 64)
+        epochs = itertools.count() if self._epochs is None or self._epochs < 0 else range(int(self._epochs))
+        for epoch in epochs:
+            rows = (tuple(r[k] for k in order) for r in ds._raw())
+            seen = 0
+            for r in (_shuffled(rows, self._buffer, random.Random(seed | epoch)) if self._shuffle else rows):
+                seen += 1
+                yield r
+            if not seen:
+                return  # repeating an empty file ends, as repeat() does
 
     def _elements(self):
-        ds = self._records()
-        if self._shuffle:
-            ds = ds.shuffle(self._buffer, seed=self._seed)
-        ds = ds.repeat(self._epochs)
         names = list(self._cols)
+        dtypes = [_column(self._cols[n], 0)[0] for n in names]
         batch = []
-        for rec in ds._iterate():
+        for rec in self._records():
             batch.append(rec)
             if len(batch) == self._bs:
-                yield self._pack(batch, names)
+                yield self._pack(batch, names, dtypes)
                 batch = []
         if batch and not self._drop:
-            yield self._pack(batch, names)
+            yield self._pack(batch, names, dtypes)
 
-    def _pack(self, batch, names):
+    def _pack(self, batch, names, dtypes):
+        """One tensor per column per batch, straight from the Python values."""
         feats = collections.OrderedDict()
-        for j, n in enumerate(names):
+        for j, (n, dt) in enumerate(zip(names, dtypes)):
             col = [r[j] for r in batch]
-            feats[n] = Strings(col) if isinstance(col[0], bytes) else A.stack(col)
+            feats[n] = Strings(col) if dt == STRING else convert(col, dt)
         if self._label is None:
             return feats
         return feats, feats.pop(self._label)

@@ -133,6 +133,11 @@ def stack(elements: list):
 
             out.append(_rd.stack(parts))
             continue
+        if isinstance(parts[0], (bytes, bytearray)):  # records/lines: a 1-D tf.string batch
+            if not all(isinstance(p, (bytes, bytearray)) for p in parts):
+                raise InvalidArgumentError(f"batch: component {c} mixes bytes with other values")
+            out.append(convert([bytes(p) for p in parts], D.string))
+            continue
         s0 = tuple(parts[0].shape)
         for i, p in enumerate(parts):
             if tuple(p.shape) != s0:

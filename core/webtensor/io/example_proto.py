@@ -356,6 +356,9 @@ def _to_example(serialized, op: str) -> Example:
         return serialized
     if isinstance(serialized, str):
         serialized = serialized.encode("latin-1")
+    if hasattr(serialized, "_h") and getattr(serialized, "dtype", None) is not None and \
+            serialized.dtype.name == "string" and serialized.shape.rank == 0:
+        serialized = serialized.numpy()  # a scalar tf.string
     if not isinstance(serialized, (bytes, bytearray, memoryview)):
         raise TypeError(f"{op}: `serialized` must be bytes (a serialized tf.train.Example), got "
                         f"{type(serialized).__name__}")
@@ -393,11 +396,22 @@ def parse_example(serialized, features: dict, example_names=None, name=None) -> 
     if isinstance(serialized, (bytes, bytearray, str)):
         raise TypeError(f"{op}: `serialized` must be a list of serialized Examples; for one use "
                         f"parse_single_example")
+    if hasattr(serialized, "_h") and serialized.dtype.name == "string":  # a 1-D tf.string batch
+        serialized = serialized.numpy().tolist()
     exs = [_to_example(s, op) for s in serialized]
     out = {}
     for k, s in features.items():
         cols = [_values(e, k, s, op) for e in exs]
         if isinstance(s, FixedLenFeature):
+            n = 1
+            for d in s.shape:
+                n *= d
+            if cols and not _is_string(s.dtype) and all(v is not None and len(v) == n for v in cols):
+                from ..ops import array as A  # the common case: one tensor from one flat list
+
+                flat = [x for v in cols for x in v]
+                out[k] = A.reshape(convert(flat, D.as_dtype(s.dtype)), (len(cols),) + tuple(s.shape))
+                continue
             parts = [_fixed(v, k, s, op) for v in cols]
             if _is_string(s.dtype):
                 out[k] = parts
