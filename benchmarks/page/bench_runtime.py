@@ -9,7 +9,7 @@ here); serves both on 127.0.0.1 and, for each library, opens a fresh browser con
 bytes fetched up to that prediction (raw and gzip -9, as a static host would serve them), the
 median cold time, and the median latency of predicting one digit and the 450-digit batch
 afterwards. Our side: the wasm backend (the one `auto` picks on this machine's SwiftShader);
-TF.js: its wasm backend (SIMD). Then fine-tuning: the MLP's exported training signature
+TF.js: its wasm backend (SIMD); ``--webgpu`` adds both on WebGPU. Then fine-tuning: the MLP's exported training signature
 (Adam, batch 32) run over the digits train split by the runtime, beside TF.js's ``fit`` of
 the same model and weights on the same batches (median epoch time after the first).
 """
@@ -42,7 +42,7 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-
 
 OURS_HTML = """<!doctype html><meta charset=utf-8><body><script type="module">
 const { loadGraphModel } = await import("/runtime/webtensor-runtime.mjs");
-const m = await loadGraphModel("/models/%(name)s/", { backend: "wasm" });
+const m = await loadGraphModel("/models/%(name)s/", { backend: "%(backend)s" });
 const shape = %(shape)s, x = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
 const y = await m.predict({ data: x, shape, dtype: "float32" });
 window.first = { ms: performance.now(), top: y.data.indexOf(Math.max(...y.data)) };
@@ -56,11 +56,11 @@ window.latency = async (batch) => {
 
 TFJS_HTML = """<!doctype html><meta charset=utf-8><body>
 <script src="/tfjs/tfjs/dist/tf.min.js"></script>
-<script src="/tfjs/tfjs-backend-wasm/dist/tf-backend-wasm.min.js"></script>
+<script src="/tfjs/tfjs-backend-%(backend)s/dist/tf-backend-%(backend)s.min.js"></script>
 <script>
 (async () => {
-  tf.wasm.setWasmPaths("/tfjs/tfjs-backend-wasm/dist/");
-  await tf.setBackend("wasm");
+  if (tf.wasm) tf.wasm.setWasmPaths("/tfjs/tfjs-backend-wasm/dist/");
+  await tf.setBackend("%(backend)s");
   const m = await tf.loadLayersModel("/models/%(name)s_tfjs/model.json");
   const shape = %(shape)s, x = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
   const y = await m.predict(tf.tensor(x, shape)).data();
@@ -77,7 +77,7 @@ TFJS_HTML = """<!doctype html><meta charset=utf-8><body>
 
 TRAIN_OURS_HTML = """<!doctype html><meta charset=utf-8><body><script type="module">
 const { loadGraphModel } = await import("/runtime/webtensor-runtime.mjs");
-const m = await loadGraphModel("/models/mlp_train/", { backend: "wasm" });
+const m = await loadGraphModel("/models/mlp_train/", { backend: "%(backend)s" });
 const buf = await (await fetch("/data/digits_split.bin")).arrayBuffer();
 const [nTrain] = new Int32Array(buf, 0, 2), x = new Float32Array(buf, 8, nTrain * 64), y = new Int32Array(buf, 8 + 4 * nTrain * 64, nTrain);
 const B = 32, nb = Math.floor(nTrain / B), epochs = [], losses = [];
@@ -95,11 +95,11 @@ window.done = { epochs, losses, batches: nb };
 
 TRAIN_TFJS_HTML = """<!doctype html><meta charset=utf-8><body>
 <script src="/tfjs/tfjs/dist/tf.min.js"></script>
-<script src="/tfjs/tfjs-backend-wasm/dist/tf-backend-wasm.min.js"></script>
+<script src="/tfjs/tfjs-backend-%(backend)s/dist/tf-backend-%(backend)s.min.js"></script>
 <script>
 (async () => {
-  tf.wasm.setWasmPaths("/tfjs/tfjs-backend-wasm/dist/");
-  await tf.setBackend("wasm");
+  if (tf.wasm) tf.wasm.setWasmPaths("/tfjs/tfjs-backend-wasm/dist/");
+  await tf.setBackend("%(backend)s");
   const m = await tf.loadLayersModel("/models/mlp_tfjs/model.json");
   m.compile({ optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7), loss: "sparseCategoricalCrossentropy" });
   const buf = await (await fetch("/data/digits_split.bin")).arrayBuffer();
@@ -112,6 +112,9 @@ TRAIN_TFJS_HTML = """<!doctype html><meta charset=utf-8><body>
   window.done = { epochs, losses, batches: n / B };
 })();
 </script>"""
+
+
+BACKENDS = [("wasm", "wasm")]  # (ours, TF.js's); --webgpu adds ("webgpu", "webgpu")
 
 
 def _keras2_layer(layer) -> dict:
@@ -167,8 +170,10 @@ def build(site: Path) -> dict:
         write_tfjs(model, shape, site / "models" / f"{name}_tfjs")
         want = model(np.full([1, *shape], 0.5, "float32")).numpy()
         out[name] = {"shape": shape, "top": int(want.argmax())}
-        (site / f"{name}.html").write_text(OURS_HTML % {"name": name, "shape": json.dumps([1, *shape])})
-        (site / f"{name}_tfjs.html").write_text(TFJS_HTML % {"name": name, "shape": json.dumps([1, *shape])})
+        for b, tb in BACKENDS:
+            sub = {"name": name, "shape": json.dumps([1, *shape])}
+            (site / f"{name}_{b}.html").write_text(OURS_HTML % dict(sub, backend=b))
+            (site / f"{name}_tfjs_{tb}.html").write_text(TFJS_HTML % dict(sub, backend=tb))
         if name == "mlp":
             _export_train(model, site / "models" / "mlp_train")
     digits = ROOT / "tests" / "data" / "digits_split.bin"
@@ -253,8 +258,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--webgpu", action="store_true", help="also both libraries on WebGPU (SwiftShader here: slow)")
     ap.add_argument("--json")
     a = ap.parse_args()
+    if a.webgpu:
+        BACKENDS.append(("webgpu", "webgpu"))
     from playwright.sync_api import sync_playwright
 
     tfjs_root = ROOT / "node_modules" / "@tensorflow"
@@ -266,14 +274,14 @@ def main() -> None:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                if (site / "data").exists():
-                    for page_name, html in (("train", TRAIN_OURS_HTML), ("train_tfjs", TRAIN_TFJS_HTML)):
-                        (site / f"{page_name}.html").write_text(html % {"epochs": a.epochs})
-                    for lib, page_name in (("webtensor runtime (wasm)", "train"), ("TF.js 4.22 (wasm)", "train_tfjs")):
+                for b, tb in BACKENDS if (site / "data").exists() else ():
+                    for page_name, html, bk in (("train", TRAIN_OURS_HTML, b), ("train_tfjs", TRAIN_TFJS_HTML, tb)):
+                        (site / f"{page_name}_{bk}.html").write_text(html % {"epochs": a.epochs, "backend": bk})
+                    for lib, page_name in ((f"webtensor runtime ({b})", f"train_{b}"), (f"TF.js 4.22 ({tb})", f"train_tfjs_{tb}")):
                         results[f"mlp fine-tune: {lib}"] = r = fine_tune(browser, srv.url, page_name)
                         print(f"mlp fine-tune: {lib}: {json.dumps(r)}", file=sys.stderr)
-                for name in models:
-                    for lib, page_name in (("webtensor runtime (wasm)", name), ("TF.js 4.22 (wasm)", f"{name}_tfjs")):
+                for name, b, tb in ((n, b, tb) for n in models for b, tb in BACKENDS):
+                    for lib, page_name in ((f"webtensor runtime ({b})", f"{name}_{b}"), (f"TF.js 4.22 ({tb})", f"{name}_tfjs_{tb}")):
                         r = run(browser, srv.url, page_name, site, tfjs_root, a.runs)
                         r["agrees_with_python"] = r["top"] == models[name]["top"]
                         results[f"{name}: {lib}"] = r
