@@ -149,8 +149,11 @@ def test_signatures_argument_and_errors(tmp_path):
     out = loaded.signatures["tri"](x=tf.constant([1.0, -2.0]))
     np.testing.assert_array_equal(out["y"].numpy(), [3.0, -6.0])
     assert float(out["s"]) == -1.0
-    with pytest.raises(TypeError, match="keyword arguments only"):
-        loaded.signatures["tri"](tf.constant([1.0, 2.0]))
+    np.testing.assert_array_equal(loaded.signatures["tri"](tf.constant([1.0, 2.0]))["y"].numpy(), [3.0, 6.0])
+    with pytest.raises(TypeError, match="positionally in that order"):
+        loaded.signatures["tri"](tf.constant([1.0, 2.0]), tf.constant([1.0, 2.0]))
+    with pytest.raises(TypeError, match="missing x"):
+        loaded.signatures["tri"](y=tf.constant([1.0, 2.0]))
     with pytest.raises(ValueError, match="expects x: float32"):
         loaded.signatures["tri"](x=tf.constant([1.0, 2.0, 3.0]))
     with pytest.raises(ValueError, match="input_signature"):

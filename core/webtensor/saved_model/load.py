@@ -439,9 +439,11 @@ class RestoredSignature:
         return {k: TensorSpec(v["shape"], v["dtype"], k) for k, v in self.outputs_info.items()}
 
     def __call__(self, *args, **kwargs):
-        if args:
-            raise TypeError(f"signature {self.name!r} takes keyword arguments only "
-                            f"({', '.join(self.inputs_info)}), got {len(args)} positional")
+        names = list(self.inputs_info)
+        if len(args) > len(names) or any(k in kwargs for k in names[:len(args)]):
+            raise TypeError(f"signature {self.name!r} takes {', '.join(names)} (positionally in that order, "
+                            f"or by name), got {len(args)} positional and {sorted(kwargs)}")
+        kwargs = {**dict(zip(names, args)), **kwargs}  # TF's guide: infer(tf.constant(x))
         missing = [k for k in self.inputs_info if k not in kwargs]
         extra = [k for k in kwargs if k not in self.inputs_info]
         if missing or extra:
