@@ -291,7 +291,14 @@ export class GraphModel {
     this._state.iterations = 0;
     const specs = exe.g.inputSpecs;
     const bytes = args.map((a, i) => toBytes(a, specs[i], `${name}: input ${JSON.stringify(sig.inputNames[i])}`));
-    const outs = await exe.run(bytes.map((b, i) => this._be.write(b, specs[i].shape, specs[i].dtype)));
+    const handles = [];
+    try {
+      bytes.forEach((b, i) => handles.push(this._be.write(b, specs[i].shape, specs[i].dtype)));
+    } catch (e) {
+      handles.forEach((h) => this._be.free(h));
+      throw e;
+    }
+    const outs = await exe.run(handles);
     const result = {};
     try {
       for (const [i, k] of sig.outputNames.entries()) {
