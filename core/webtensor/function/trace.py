@@ -197,7 +197,7 @@ def _compatible(general, exact) -> bool:
         if g[0] == "T":
             if g[2] is not e[2]:
                 return False
-            if g[1] is not None and (len(g[1]) != len(e[1]) or
+            if g[1] is not None and (e[1] is None or len(g[1]) != len(e[1]) or  # e: unknown rank
                                      any(a is not None and a != b for a, b in zip(g[1], e[1]))):
                 return False
     return True

@@ -112,7 +112,7 @@ class _Writer:
     # -- concrete functions
     def add_concrete(self, cf: ConcreteFunction, where: str) -> int:
         if id(cf) in self.fn_ids:
-            return self.fn_ids[id(cf)]
+            return self.fn_ids[id(cf)][1]
         args, examples = _args(cf, where)
         tr, batch = cf._first, None
         graph = graph_io.encode(tr.graph, self.var_key)
@@ -124,7 +124,7 @@ class _Writer:
             _unknown_batch_dims(outputs, graph, batch["sites"])
         entry = {"name": cf.name, "args": args, "outputs": outputs, "graph": graph, "batch": batch}
         self.functions.append(entry)
-        self.fn_ids[id(cf)] = len(self.functions) - 1
+        self.fn_ids[id(cf)] = (cf, len(self.functions) - 1)  # holding cf: its id is not reused
         return len(self.functions) - 1
 
     def _batch(self, cf, args, examples, where):
@@ -271,6 +271,7 @@ def _args(cf, where):
     """The ``args`` structure of a concrete function, and the flat examples (TensorSpecs
     for tensors, values for Python arguments) to trace it again."""
     leaves = iter(cf._key[1])
+    placeholders = cf._first.graph.inputs
     counter = [0]
     examples = []
 
@@ -278,12 +279,11 @@ def _args(cf, where):
         if struct == "*":
             k = next(leaves)
             if k[0] == "T":
-                if k[1] is None:
-                    raise ValueError(f"tf.saved_model.save: {where}: argument {name!r} has an unknown rank; "
-                                     f"saved functions need a known rank")
-                examples.append(TensorSpec(k[1], k[2]))
+                # unknown rank (TensorSpec(None)): the graph is static, so the traced shape
+                shape = k[1] if k[1] is not None else tuple(placeholders[counter[0]].shape)
+                examples.append(TensorSpec(shape, k[2]))
                 counter[0] += 1
-                return {"tensor": counter[0] - 1, "dtype": k[2].name, "shape": list(k[1]), "name": name}
+                return {"tensor": counter[0] - 1, "dtype": k[2].name, "shape": list(shape), "name": name}
             if k[0] == "P" and (k[2] is None or type(k[2]) in (bool, int, float, str)):
                 examples.append(k[2])
                 return {"value": k[2]}
@@ -390,11 +390,18 @@ def _signature_function(target, name):
     return f.get_concrete_function(), in_names
 
 
+def _valid_signature(fn) -> bool:
+    """TF's rule for the default signature: a function that returns tensors (a dict, a
+    list or one), not nothing (``mutate(v)`` that only assigns) or Python values."""
+    tr = fn.get_concrete_function()._first
+    return bool(tr.graph.outputs) and all(k[0] == "sym" for k in tr.out_kinds)
+
+
 def _signatures(obj, signatures) -> dict:
     if signatures is None:
         if _is_keras_model(obj):
             return {"serving_default": keras_serving(obj)}
-        found = [f for _, f in _functions(obj) if f.input_signature is not None]
+        found = [f for _, f in _functions(obj) if f.input_signature is not None and _valid_signature(f)]
         return {"serving_default": found[0]} if len(found) == 1 else {}
     if isinstance(signatures, dict):
         return dict(signatures)
