@@ -552,3 +552,24 @@ void *EXPORT(wt_matmul_fused)(int dt, const char *a, const char *b) {
     wt_free(y);
     return o;
 }
+
+/* Independent fused programs in one call: params [0] count, [1..count] each program's
+ * block offset (in words, a block as wt_fused reads it). Returns the first output; the
+ * others' addresses go to params[0..count-2]. On failure every output made is freed. */
+void *EXPORT(wt_fused_many)(void) {
+    int count = wt_params[0];
+    if (count < 1 || count > 64) return (void *)-WT_EARG;
+    void *outs[64];
+    int offs[64];
+    for (int s = 0; s < count; s++) offs[s] = wt_params[1 + s];
+    for (int s = 0; s < count; s++) {
+        outs[s] = fused_run(wt_params + offs[s], 0);
+        if ((intptr_t)outs[s] <= 0) {
+            void *r = outs[s];
+            for (int t = 0; t < s; t++) wt_free(outs[t]);
+            return r;
+        }
+    }
+    for (int s = 1; s < count; s++) wt_params[s - 1] = (int32_t)(uintptr_t)outs[s];
+    return outs[0];
+}

@@ -247,3 +247,39 @@ def test_random_elementwise_graphs_match_eager(trial):
     for w, g in zip(want, got):
         for a, b in zip(_flat(w), _flat(g)):
             assert a == b or (a != a and b != b) or abs(a - b) <= 1e-5 * max(1.0, abs(a)), (trial, a, b)
+
+
+def test_independent_elementwise_nodes_share_one_kernel():
+    @tf.function
+    def f(x, y):
+        return tf.exp(x) * 2.0, tf.tanh(y) + 1.0
+
+    x, y = tf.constant([0.0, 1.0]), tf.constant([0.5, -0.5, 2.0])
+    (node,) = compute_nodes(optimized(f, x, y))
+    assert node["type"] == "fused" and [ops({"attrs": {"program": p}}) for p in node["attrs"]["programs"]] == \
+        [["exp", "mul"], ["tanh", "add"]]
+    f(x, y)
+    reset()
+    a, b = f(x, y)
+    assert count() == 1
+    assert close(a.numpy().tolist(), [2.0, 2 * math.e])
+    assert close(b.numpy().tolist(), [math.tanh(t) + 1 for t in (0.5, -0.5, 2.0)])
+
+
+def test_deferred_updates_keep_variable_order():
+    """Elementwise updates wait to be merged, and so do their assignments, but never past
+    a read of the same variable."""
+    v, w = tf.Variable([1.0, 2.0]), tf.Variable([10.0])
+
+    @tf.function
+    def f(x):
+        v.assign(v * 2.0)
+        w.assign(w - x)
+        seen = v + 1.0                  # reads v after its assignment
+        v.assign(v * 3.0)
+        return seen
+
+    assert f(tf.constant([1.0])).numpy().tolist() == [3.0, 5.0]
+    assert v.numpy().tolist() == [6.0, 12.0] and w.numpy().tolist() == [9.0]
+    assert f(tf.constant([2.0])).numpy().tolist() == [13.0, 25.0]
+    assert v.numpy().tolist() == [36.0, 72.0] and w.numpy().tolist() == [7.0]

@@ -132,7 +132,7 @@ class GPUBackend:
     name = "gpu"
     device_type = "GPU"
     fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise",
-                       "matmul_epilogue"))
+                       "matmul_epilogue", "elementwise_many"))
 
     def __init__(self, device=None):
         self.dev = device if device is not None else open_default_device()
@@ -585,6 +585,30 @@ class GPUBackend:
                 raise ShaderError(f"WGSL compile error in a matmul epilogue kernel:\n{e}\n{code}") from None
             self._pipes[key] = pipe
         return pipe
+
+    def fusable_many(self, programs) -> bool:
+        limit = self.dev.limits.get("maxStorageBuffersPerShaderStage", 8)
+        n_in = 1 + max(ins[4][0] for p in programs for ins in p if ins[0] == "load")
+        return all(S.fused_supported(p, self.storage) for p in programs) and n_in + len(programs) <= limit
+
+    def fused_many(self, programs, *hs):
+        """Independent fused programs in one generated kernel (one dispatch)."""
+        key = ("many", programs)
+        pipe = self._pipes.get(key)
+        if pipe is None:
+            idx = [[_load_index(ins) if ins[0] == "load" else "" for ins in p] for p in programs]
+            code, n_in = S.fused_many_source(programs, self.storage, idx)
+            try:
+                pipe = self.dev.create_pipeline(code, "main", "u" + "r" * n_in + "w" * len(programs), "fused_many")
+            except ShaderError as e:
+                raise ShaderError(f"WGSL compile error in a fused kernel:\n{e}\n{code}") from None
+            self._pipes[key] = pipe
+        n_in = 1 + max(ins[4][0] for p in programs for ins in p if ins[0] == "load")
+        outs = [self._new(tuple(p[-1][3]), D.as_dtype(p[-1][2])) for p in programs]
+        total = sum(o.n for o in outs)
+        if total:
+            self._run(pipe, struct.pack("<IIII", total, 0, 0, 0), list(hs[:n_in]) + outs, self._items(total))
+        return tuple(outs)
 
     def fused_matmul(self, program, transpose_a, transpose_b, a, b, *hs):
         """matmul whose store applies a fused elementwise program (input 0 is the product):

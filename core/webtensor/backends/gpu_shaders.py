@@ -221,7 +221,38 @@ def matmul_epilogue_source(program, storage: dict, index_exprs: list, gemm_file:
     return code
 
 
-def _program_body(program, storage: dict, index_exprs: list, anchor=None) -> tuple:
+def fused_many_source(programs, storage: dict, index_lists: list) -> tuple:
+    """(WGSL, inputs) of one kernel running independent programs over one index space:
+    program s owns flat indices [off_s, off_s + n_s) and writes its own output binding."""
+    n_in = 1 + max(ins[4][0] for p in programs for ins in p if ins[0] == "load")
+    in_types = {ins[4][0]: storage[D.as_dtype(ins[2])] for p in programs for ins in p if ins[0] == "load"}
+    lines = ["struct Params { n: u32, _p0: u32, _p1: u32, _p2: u32, }",
+             "@group(0) @binding(0) var<uniform> p: Params;"]
+    for k in range(n_in):
+        t = in_types.get(k, "u32")
+        lines.append(f"@group(0) @binding({k + 1}) var<storage, read> in{k}: array<{t}>;")
+    for s_, prog in enumerate(programs):
+        lines.append(f"@group(0) @binding({n_in + 1 + s_}) var<storage, read_write> out{s_}: "
+                     f"array<{storage[D.as_dtype(prog[-1][2])]}>;")
+    segs, off = [], 0
+    for s_, (prog, idx) in enumerate(zip(programs, index_lists)):
+        fns, body = _program_body(prog, storage, idx, prefix=f"{s_}_")
+        t = storage[D.as_dtype(prog[-1][2])]
+        lines += fns + [f"fn seg{s_}(i: u32) {{"] + body + [f"    out{s_}[i] = {t}(r{len(prog) - 1});", "}"]
+        n = 1
+        for d in prog[-1][3]:
+            n *= d
+        segs.append(f"    if (j < {off + n}u) {{ seg{s_}(j - {off}u); return; }}")
+        off += n
+    lines += ["@compute @workgroup_size(256)",
+              "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
+              "        @builtin(local_invocation_id) lid: vec3<u32>) {",
+              "    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { element(i); }",
+              "}", "fn element(j: u32) {"] + segs + ["}"]
+    return source("common.wgsl") + "\n" + "\n".join(lines), n_in
+
+
+def _program_body(program, storage: dict, index_exprs: list, anchor=None, prefix="") -> tuple:
     """(helper functions, statements) computing registers r0.. of a fused program at ``i``;
     ``anchor`` names the value loads of input 0 read (a GEMM epilogue's product)."""
     body, fns = [], []
@@ -242,6 +273,6 @@ def _program_body(program, storage: dict, index_exprs: list, anchor=None) -> tup
         else:
             s_k, d_k = kind(_arg_dtype(program, args[0])), kind(D.as_dtype(dt))
             expr, params = ("x" if s_k == d_k else CAST.get((s_k, d_k), "x")), f"x: {src[0]}"
-        fns.append(f"fn op{j}({params}) -> {c} {{ return {expr}; }}")
-        body.append(f"    let r{j} = op{j}({', '.join(f'r{a}' for a in args)});")
+        fns.append(f"fn op{prefix}{j}({params}) -> {c} {{ return {expr}; }}")
+        body.append(f"    let r{j} = op{prefix}{j}({', '.join(f'r{a}' for a in args)});")
     return fns, body

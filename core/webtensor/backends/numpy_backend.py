@@ -186,7 +186,8 @@ class NumpyBackend:
     name = "numpy"
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
-    fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update", "elementwise", "matmul_epilogue"))
+    fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update", "elementwise", "matmul_epilogue",
+                       "elementwise_many"))
     kernel_count = 0
     """Primitive calls other than write/read (tf.config.experimental.get_kernel_count)."""
 
@@ -443,6 +444,13 @@ class NumpyBackend:
         buffers: a temporary is reused in place once its last reader has run, so a chain
         allocates one or two arrays, not one per op."""
         return _run_fused(program, hs, None)
+
+    def fusable_many(self, programs) -> bool:
+        return True
+
+    def fused_many(self, programs, *hs):
+        """Independent fused programs over shared inputs (one primitive call)."""
+        return tuple(_run_fused(p, hs, None) for p in programs)
 
     def fused_matmul(self, program, transpose_a, transpose_b, a, b, *hs):
         """matmul with an elementwise epilogue (the program's input 0 is the product), which

@@ -133,7 +133,7 @@ class WasmBackend:
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
     fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise",
-                       "matmul_epilogue"))
+                       "matmul_epilogue", "elementwise_many"))
     kernel_count = 0
     """Calls into the module's kernels (``_run``), for tf.config.experimental.get_kernel_count."""
 
@@ -462,6 +462,37 @@ class WasmBackend:
     def fusable(self, program) -> bool:
         """wt_fused takes up to 48 instructions, no float16, loads walking at most 4 dims."""
         return len(program) <= _FUSED_MAX and _fused_words(program) is not None
+
+    def fusable_many(self, programs) -> bool:
+        """All programs fusable, and their blocks (inputs repeated per block) fit the
+        4 KiB params block."""
+        if len(programs) > 64 or not all(self.fusable(p) for p in programs):
+            return False
+        n_in = 1 + max(ins[4][0] for p in programs for ins in p if ins[0] == "load")
+        return 1 + len(programs) + sum(3 + n_in + 15 * len(p) for p in programs) <= 1024
+
+    @_serialized
+    def fused_many(self, programs, *hs):
+        """Independent fused programs in one wt_fused_many call."""
+        hs = [self._h(h, "fused") for h in hs]
+        ptrs = tuple(h.ptr for h in hs)
+        words, blocks, shapes = [], [], []
+        off = 1 + len(programs)
+        for p in programs:
+            w = self._fused.get(p) or self._fused.setdefault(p, _fused_words(p))
+            shape, dt = tuple(p[-1][3]), D.as_dtype(p[-1][2])
+            shapes.append((shape, dt, self._room(shape, dt, "fused")))
+            block = (len(p), shapes[-1][2], len(hs), *ptrs, *w)
+            blocks.append(off)
+            words += block
+            off += len(block)
+        data = (len(programs), *blocks, *words)
+        self._rt.write(self._params_addr, _ints(len(data)).pack(*data))
+        first = self._run("fused", "wt_fused_many")
+        out = [self._new(first, shapes[0][0], shapes[0][1], "fused", shapes[0][2] * shapes[0][1].size)]
+        for ptr, (shape, dt, _n) in zip(self._more_outputs(len(programs) - 1), shapes[1:]):
+            out.append(WasmArray(self, ptr, shape, dt))
+        return tuple(out)
 
     @_serialized
     def fused_elementwise(self, program, *hs):

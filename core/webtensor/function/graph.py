@@ -533,7 +533,8 @@ def _fits(n, be) -> bool:
     if n.type == "fused":
         from .passes import program_dtypes
 
-        return program_dtypes(n.attrs["program"]) <= dts
+        progs = n.attrs["programs"] if "programs" in n.attrs else (n.attrs["program"],)
+        return all(program_dtypes(p) <= dts for p in progs)
     return True
 
 
@@ -568,6 +569,8 @@ def _bind(n, be):
             return lambda x: meth(x, *post)
         return lambda *hs: meth(*pre, *hs, *post)
     if t == "fused":
+        if "programs" in a:
+            return _bind_fused_many(a["programs"], be)
         if "anchor" in a:
             return _bind_fused_matmul(a["program"], a["anchor"], be)
         return _bind_fused(a["program"], n.outputs[0], be)
@@ -600,6 +603,20 @@ def _bind_fused(program, out, be):
     if "elementwise" in be.fused and be.fusable(program):
         return functools.partial(be.fused_elementwise, program)
     return lambda *hs: run_in_sequence(be, program, hs)
+
+
+def _bind_fused_many(programs, be):
+    """Independent fused programs (one output each) in one kernel where the backend takes
+    them together, else each on its own."""
+    from .passes import compact
+
+    if "elementwise_many" in be.fused and be.fusable_many(programs):
+        return lambda *hs: be.fused_many(programs, *hs)
+    parts = []
+    for p in programs:
+        prog, used = compact(p, None)
+        parts.append((_bind_fused(prog, None, be), used))
+    return lambda *hs: tuple(fn(*(hs[k] for k in used)) for fn, used in parts)
 
 
 def _bind_fused_matmul(program, anchor, be):

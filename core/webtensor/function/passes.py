@@ -39,6 +39,7 @@ def optimize(g, fuse: bool = True) -> tuple:
     if fuse:
         nodes = fuse_elementwise(nodes, g.outputs, alias)
         nodes = fuse_matmul_epilogues(nodes, g.outputs, alias)
+        nodes = fuse_horizontal(nodes, alias)
     return nodes, alias
 
 
@@ -269,6 +270,90 @@ def _anchor(n, producer, uses, alias):
         f.outputs = n.outputs
         return f, m
     return None
+
+
+def fuse_horizontal(nodes: list, alias: dict, max_inputs: int = 12) -> list:
+    """Independent elementwise nodes (fused programs without an anchor, or single ops)
+    are deferred until something reads one of them, then emitted as one ``fused`` node
+    with ``attrs.programs`` (one program per output; loads index the node's inputs): one
+    kernel for e.g. a loss scale and the logits gradient, or the bias updates at the end
+    of a train step."""
+    out, bucket, made, after = [], [], {}, []
+
+    def flush():
+        if len(bucket) == 1:
+            out.append(bucket[0])
+        elif bucket:
+            out.append(_merge(bucket, alias))
+        out.extend(after)
+        bucket.clear()
+        made.clear()
+        after.clear()
+
+    for n in nodes:
+        ins = {id(_res(alias, s)) for s in n.inputs}
+        if n.type == "assign_variable" and ins & made.keys() and not n.subgraphs:
+            after.append(n)  # waits with its value; flushed before the variable is read again
+            continue
+        if after and (n.subgraphs or n.type not in _PLAIN or (n.type in ("read_variable", "assign_variable")
+                                                             and any(a.attrs["variable"] is n.attrs["variable"]
+                                                                     for a in after))):
+            flush()
+        if ins & made.keys():
+            flush()
+        if _horizontal(n):
+            ext = {id(_res(alias, s)) for b in bucket + [n] for s in b.inputs}
+            if len(ext) > max_inputs:
+                flush()
+            bucket.append(n)
+            made.update((id(s), n) for s in n.outputs)
+        else:
+            out.append(n)
+    flush()
+    return out
+
+
+_PLAIN = frozenset(("read_variable", "assign_variable", "constant", "full", "arange", "placeholder", "fused",
+                    "matmul", "reduce", "argreduce", "scan", "unary", "binary", "where", "cast", "reshape",
+                    "transpose", "slice", "concat", "pad", "broadcast_to", "gather", "scatter_add", "softmax",
+                    "sparse_softmax_xent", "conv2d", "conv2d_input_grad", "conv2d_filter_grad", "pool2d",
+                    "pool2d_grad", "random"))
+"""Nodes that touch no variable but through their inputs: assignments may wait past them."""
+
+
+def _horizontal(n) -> bool:
+    return (n.type in ELEMENTWISE or (n.type == "fused" and "anchor" not in n.attrs
+                                      and "programs" not in n.attrs)) and len(n.outputs) == 1
+
+
+def _merge(bucket, alias):
+    inputs, index, programs = [], {}, []
+    for n in bucket:
+        if n.type == "fused":
+            prog, ins = n.attrs["program"], [_res(alias, s) for s in n.inputs]
+        else:
+            prog, ins = _as_program(n, alias)
+        remap = {}
+        for k, s in enumerate(ins):
+            if id(s) not in index:
+                index[id(s)] = len(inputs)
+                inputs.append(s)
+            remap[k] = index[id(s)]
+        programs.append(tuple((kind, attr, dt, shape, (remap[args[0]], args[1]) if kind == "load" else args)
+                              for kind, attr, dt, shape, args in prog))
+    f = Node(bucket[-1].name, "fused", {"programs": tuple(programs)}, inputs)
+    f.outputs = [n.outputs[0] for n in bucket]
+    return f
+
+
+def compact(program, hs) -> tuple:
+    """(program, inputs) reading only the inputs its loads use (for one program of a
+    ``programs`` node run on its own)."""
+    used = sorted({ins[4][0] for ins in program if ins[0] == "load"})
+    new = {k: i for i, k in enumerate(used)}
+    prog = tuple((kind, attr, dt, shape, (new[args[0]], args[1]) if kind == "load" else args)
+                 for kind, attr, dt, shape, args in program)
+    return prog, used
 
 
 def program_dtypes(program) -> set:
