@@ -97,3 +97,22 @@ def test_bad_arguments():
         L.TimeDistributed("dense")
     with pytest.raises(ValueError, match="groups"):
         L.Conv3D(2, 2, groups=2)(tf.ones((1, 3, 3, 3, 2)))
+
+
+def test_conv_lstm2d_trains_saves_and_masks(tmp_path):
+    m = tf.keras.Sequential([tf.keras.Input((3, 5, 5, 1)), L.ConvLSTM2D(2, 3, padding="same", dropout=0.2,
+                                                                        recurrent_dropout=0.2),
+                             L.Flatten(), L.Dense(1)])
+    x = np.random.default_rng(0).standard_normal((4, 3, 5, 5, 1)).astype("float32")
+    m.compile("adam", "mse")
+    m.fit(x, np.ones((4, 1), "float32"), epochs=1, verbose=0)
+    assert [w.name for w in m.layers[0].weights] == ["kernel", "recurrent_kernel", "bias"]
+    path = str(tmp_path / "c.safetensors")
+    m.save(path)
+    again = tf.keras.models.load_model(path)
+    np.testing.assert_allclose(again.predict(x, verbose=0), m.predict(x, verbose=0), rtol=1e-6)
+    layer = L.ConvLSTM2D(2, 3, return_sequences=True)
+    seq = tf.constant(x)
+    full = layer(seq)
+    masked = layer(seq, mask=tf.constant([[True, True, False]] * 4))
+    np.testing.assert_allclose(masked.numpy()[:, 2], full.numpy()[:, 1], rtol=1e-6)  # a masked step keeps state

@@ -41,6 +41,9 @@ CASES = [
     ("L.SpatialDropout1D(0.5)", [(2, 3, 4)], {}),
     ("L.SpatialDropout2D(0.5)", [(2, 3, 3, 4)], {}),
     ("L.ActivityRegularization(l1=0.1, l2=0.01)", [(2, 3)], {}),
+    ("L.ConvLSTM2D(2, 3)", [(2, 3, 5, 5, 2)], {}),
+    ("L.ConvLSTM2D(3, 2, padding='same', return_sequences=True, go_backwards=True)", [(1, 4, 4, 3, 1)], {}),
+    ("L.ConvLSTM2D(2, (2, 3), strides=2, return_state=True, activation='relu')", [(2, 2, 6, 7, 2)], {}),
 ]
 
 out = []

@@ -30,6 +30,7 @@ from .group_normalization import GroupNormalization, UnitNormalization  # noqa: 
 from .wrappers import TimeDistributed  # noqa: F401
 from .dot_attention import AdditiveAttention, Attention  # noqa: F401
 from .conv3d import AveragePooling3D, Conv3D, MaxPooling3D  # noqa: F401
+from .conv_lstm import ConvLSTM2D  # noqa: F401
 from .image_preprocessing import (  # noqa: F401
     RandomBrightness, RandomContrast, RandomCrop, RandomRotation, RandomTranslation, RandomZoom, Resizing,
 )
