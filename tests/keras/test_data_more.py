@@ -182,3 +182,28 @@ def test_tfrecord_batches_parse_as_string_tensors(tmp_path):
     np.testing.assert_array_equal(batches[1]["x"].numpy(), [[2.0, 2.5], [3.0, 3.5]])
     first = next(iter(tf.data.TFRecordDataset(path).batch(3)))
     assert first.dtype is tf.string and tuple(first.shape) == (3,)
+
+
+def test_parse_example_fast_path_equals_the_general_decoder():
+    from webtensor.io import example_proto as P
+
+    E = tf.train
+    rng = np.random.default_rng(5)
+    recs = []
+    for i in range(6):
+        recs.append(E.Example(features=E.Features(feature={
+            "x": E.Feature(float_list=E.FloatList(value=rng.standard_normal(3).astype("float32").tolist())),
+            "y": E.Feature(int64_list=E.Int64List(value=[int(rng.integers(-2 ** 62, 2 ** 62)), -1])),
+            "s": E.Feature(bytes_list=E.BytesList(value=[b"ignored"]))})).SerializeToString())
+    spec = {"x": tf.io.FixedLenFeature([3], tf.float32), "y": tf.io.FixedLenFeature([2], tf.int64)}
+    fast = P._parse_fast(recs, spec)
+    assert fast is not None
+    general = {k: tf.stack([tf.io.parse_single_example(r, {k: s})[k] for r in recs]) for k, s in spec.items()}
+    for k in spec:
+        assert fast[k].dtype is general[k].dtype
+        np.testing.assert_array_equal(fast[k].numpy(), general[k].numpy())
+    assert P._parse_fast(recs, {"z": tf.io.FixedLenFeature([], tf.int64, default_value=0)}) is None  # missing
+    out = tf.io.parse_example(recs, {"z": tf.io.FixedLenFeature([], tf.int64, default_value=7)})
+    assert out["z"].numpy().tolist() == [7] * 6  # the general path fills the default
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.io.parse_example(recs, {"x": tf.io.FixedLenFeature([2], tf.float32)})  # wrong count: TF's error

@@ -388,6 +388,85 @@ def parse_single_example(serialized, features: dict, example_names=None, name=No
     return out
 
 
+_KIND = {1: "bytes_list", 2: "float_list", 3: "int64_list"}
+
+
+def _packed_varints(buf, pos: int, end: int) -> list:
+    out = []
+    while pos < end:
+        v, pos = _read_varint(buf, pos, end)
+        out.append(v - (1 << 64) if v >= 1 << 63 else v)
+    return out
+
+
+def _fast_features(data: bytes) -> dict:
+    """``{key: (kind, values)}`` straight from the wire for the usual Example layout (packed lists);
+    anything else raises ValueError and the caller takes the general decoder (and its errors)."""
+    out = {}
+    for n, wt, feats in _fields(data):
+        if n != 1 or wt != 2:
+            raise ValueError("unusual Example")
+        for n2, wt2, entry in _fields(feats):
+            if n2 != 1 or wt2 != 2:
+                raise ValueError("unusual Features")
+            key = feature = None
+            for n3, wt3, v in _fields(entry):
+                if n3 == 1 and wt3 == 2:
+                    key = bytes(v).decode("utf-8")
+                elif n3 == 2 and wt3 == 2:
+                    feature = v
+            if key is None or feature is None:
+                raise ValueError("unusual map entry")
+            kinds = list(_fields(feature))
+            if len(kinds) != 1 or kinds[0][1] != 2:
+                raise ValueError("unusual Feature")
+            kind, _, body = kinds[0]
+            inner = list(_fields(body))
+            if kind == 1:
+                vals = [bytes(v) for n4, wt4, v in inner if n4 == 1 and wt4 == 2]
+            elif len(inner) == 1 and inner[0][1] == 2 and kind == 2:
+                raw = inner[0][2]
+                vals = list(struct.unpack(f"<{len(raw) // 4}f", raw)) if len(raw) % 4 == 0 else None
+            elif len(inner) == 1 and inner[0][1] == 2 and kind == 3:
+                raw = inner[0][2]
+                vals = _packed_varints(raw, 0, len(raw))
+            elif not inner and kind in (2, 3):
+                vals = []
+            else:
+                vals = None
+            if vals is None or kind not in _KIND:
+                raise ValueError("unpacked list")
+            out[key] = (_KIND[kind], vals)
+    return out
+
+
+def _parse_fast(serialized, features: dict):
+    """``parse_example`` for batches of numeric FixedLen features present in every Example with
+    the right count; None when any Example needs the general path."""
+    if not all(isinstance(s, FixedLenFeature) and not _is_string(s.dtype) for s in features.values()):
+        return None
+    try:
+        rows = [_fast_features(bytes(s)) for s in serialized]
+    except (ValueError, DataLossError, TypeError, UnicodeDecodeError):
+        return None
+    from ..ops import array as A
+
+    out = {}
+    for k, s in features.items():
+        want = _kind_for(s.dtype, "parse_example")
+        n = 1
+        for d in s.shape:
+            n *= d
+        flat = []
+        for r in rows:
+            got = r.get(k)
+            if got is None or got[0] != want or len(got[1]) != n:
+                return None
+            flat += got[1]
+        out[k] = A.reshape(convert(flat, D.as_dtype(s.dtype)), (len(rows),) + tuple(s.shape))
+    return out
+
+
 def parse_example(serialized, features: dict, example_names=None, name=None) -> dict:
     """A batch (list) of serialized Examples -> FixedLen features stacked on a new axis 0,
     VarLen features as a [batch, max_len] SparseTensor."""
@@ -398,6 +477,10 @@ def parse_example(serialized, features: dict, example_names=None, name=None) -> 
                         f"parse_single_example")
     if hasattr(serialized, "_h") and serialized.dtype.name == "string":  # a 1-D tf.string batch
         serialized = serialized.numpy().tolist()
+    if serialized and all(isinstance(s, (bytes, bytearray)) for s in serialized):
+        fast = _parse_fast(serialized, features)
+        if fast is not None:
+            return fast
     exs = [_to_example(s, op) for s in serialized]
     out = {}
     for k, s in features.items():
