@@ -9,9 +9,15 @@ The site is self-contained and works from any static host (nothing from a CDN):
     webtensor.json       manifest: wheel file name, Pyodide version, data files
     index.html ...       demo pages (web/*.html)
     pyodide/             the runtime, copied from the npm package ``pyodide``, and
-                         webtensor.snapshot: its memory with webtensor imported (fast boot)
-    wheels/              the pure-Python webtensor wheel (shaders and wasm kernels inside)
+                         webtensor-<hash>.snapshot: its memory with webtensor imported (fast boot)
+    wheels/              webtensor-<hash>.whl: the pure-Python wheel (shaders and wasm kernels inside)
     data/                small binaries the demos and tests use (digits_split.bin)
+
+Big files get ``.br`` (with the optional ``brotli`` module) and ``.gz`` variants beside
+them, and the files that change with every build carry their content's hash in their
+name, so a server may let browsers cache them for good (serving/static.py). The
+snapshot is remade only when its inputs (wheel, runtime, Chromium) changed, and
+compressed variants are kept by content hash in build/dist/cache/.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "build" / "dist"
 SITE = DIST / "site"
 TEST_WHEELS = DIST / "test-wheels"
+CACHE = DIST / "cache"
 PYODIDE_NPM = ROOT / "node_modules" / "pyodide"
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
                  "pyodide-lock.json", "package.json")
@@ -80,24 +87,38 @@ def copy_data(dest: Path) -> list:
     return out
 
 
+def _static():
+    """core/webtensor/serving/static.py, loaded by path (no import of the library)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("webtensor_static", ROOT / "core" / "webtensor" / "serving" / "static.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def build_site() -> Path:
     """Build into a fresh folder, then swap it in, so a server never sees half a site."""
     tmp = SITE.with_name(f"site.building-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
+    static = _static()
     version = vendor_pyodide(tmp / "pyodide")
-    wheel = build_wheel(tmp / "wheels")
+    built = build_wheel(tmp / "wheels")
+    wheel = static.hashed_name(built.replace(built.with_name("webtensor.whl")))  # webtensor-<hash>.whl
     copy_web(tmp)
     data = copy_data(tmp / "data")
     manifest = {"wheel": f"wheels/{wheel.name}", "pyodide": "pyodide/", "pyodideVersion": version,
-                "data": data}
+                "wheelName": built.name, "data": data}
     (tmp / "webtensor.json").write_text(json.dumps(manifest, indent=1) + "\n")
     from make_snapshot import make_snapshot
 
-    if make_snapshot(tmp):
-        manifest["snapshot"] = "pyodide/webtensor.snapshot"
+    snap = make_snapshot(tmp, cache=CACHE)
+    if snap:
+        manifest["snapshot"] = f"pyodide/{static.hashed_name(snap).name}"
         (tmp / "webtensor.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    static.compress_tree(tmp, cache=CACHE / "compressed")
     old = SITE.with_name(f"site.old-{os.getpid()}")
     if SITE.exists():
         SITE.rename(old)

@@ -4,25 +4,31 @@
 
 Browser tests and page benchmarks start it in a thread on a free port (``serve``) and
 stop it themselves. ``mounts`` maps URL prefixes to folders, so they can serve test or
-benchmark files beside the site from the same origin.
+benchmark files beside the site from the same origin. Files are answered as the
+webtensor server answers them (core/webtensor/serving/static.py): the ``.br``/``.gz``
+variant the browser accepts, strong ETags and 304s, ``immutable`` on content-hashed names.
 """
 from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
 import os
+import shutil
 import sys
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm",
-         ".json": "application/json", ".whl": "application/zip", ".zip": "application/zip",
-         ".bin": "application/octet-stream", ".html": "text/html", ".css": "text/css"}
+_spec = importlib.util.spec_from_file_location(
+    "webtensor_static", Path(__file__).resolve().parent.parent / "core" / "webtensor" / "serving" / "static.py")
+static = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(static)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **TYPES}
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **static.TYPES}
+    protocol_version = "HTTP/1.1"  # Chromium revalidates (If-None-Match) only what an HTTP/1.1 server sent
 
     def __init__(self, *args, mounts: dict, **kwargs):
         self.mounts = mounts
@@ -38,9 +44,31 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 return str(full) if full == root or root in full.parents else str(root / "__outside__")
         return super().translate_path(path)
 
-    def end_headers(self):
-        self.send_header("Cache-Control", "no-cache")
-        super().end_headers()
+    def send_head(self):
+        """A file as static.plan says (variant, ETag, 304, caching); folders as before."""
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            index = path / "index.html"
+            if not index.is_file() or not self.path.split("?")[0].endswith("/"):
+                return super().send_head()
+            path = index
+        if not path.is_file():
+            self.send_error(404, "File not found")
+            return None
+        status, headers, body = static.plan(path, {k.lower(): v for k, v in self.headers.items()})
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        if body is None:
+            self.end_headers()
+            return None
+        f = open(body, "rb")
+        self.send_header("Content-Length", str(os.fstat(f.fileno()).st_size))
+        self.end_headers()
+        return f
+
+    def copyfile(self, source, outputfile):
+        shutil.copyfileobj(source, outputfile, 1 << 20)
 
     def log_message(self, *args):
         pass

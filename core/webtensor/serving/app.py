@@ -29,12 +29,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from .repository import Repository, parse_version
 from .servable import RequestError
 from .site import SITE_MANIFEST
+from .static import starlette_response
 from .worker import MAX_BATCH_ROWS, Worker
 
 MAX_BODY = 32 * 1024 * 1024
@@ -258,6 +259,10 @@ class SiteFiles:
             if path.resolve().is_relative_to(self.root):
                 self.files[rel] = path
 
+    def listed(self, path: Path) -> bool:
+        """A precompressed variant is served only when the manifest lists it too."""
+        return path.is_file() and self.files.get(path.relative_to(self.root).as_posix()) == path
+
     def lookup(self, url_path: str) -> Path | None:
         rel = url_path.lstrip("/")
         if rel == "" or rel.endswith("/"):
@@ -302,8 +307,7 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
         path = repo().file(request.path_params["name"], v) if v is not None else None
         if path is None:
             raise RequestError(f"no model file {request.path_params['name']}/{request.path_params['version']}", 404)
-        return FileResponse(path, media_type="application/octet-stream",
-                            headers={"Cache-Control": "no-cache"})
+        return starlette_response(request, path, immutable=False, media_type="application/octet-stream")
 
     async def saved_model_file(request: Request) -> Response:
         v = parse_version(request.path_params["version"])
@@ -313,7 +317,7 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
             raise RequestError(f"no SavedModel file {request.path_params['name']}/{request.path_params['version']}/"
                                f"{request.path_params['file']}", 404)
         kind = "application/json" if path.suffix == ".json" else "application/octet-stream"
-        return FileResponse(path, media_type=kind, headers={"Cache-Control": "no-cache"})
+        return starlette_response(request, path, immutable=False, media_type=kind)
 
     async def upload(request: Request) -> Response:
         check_upload(request, allow_upload, upload_token)
@@ -327,7 +331,7 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
         path = site.lookup(request.path_params["path"])
         if path is None:
             raise RequestError(f"not found: /{request.path_params['path']}", 404)
-        return FileResponse(path)
+        return starlette_response(request, path, has_variant=site.listed)
 
     routes = [
         Route("/v1/models/{name}:predict", predict, methods=["POST"]),

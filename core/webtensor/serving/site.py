@@ -77,6 +77,9 @@ SITE_MANIFEST = "site-files.json"  # the server's --app serves exactly these fil
 
 def write_manifest(out: Path) -> Path:
     """List every file the build wrote (never a dotfile): what ``serve --app`` may serve."""
+    from .static import compress_tree
+
+    compress_tree(out)  # .br/.gz beside the pages and models the runtime's copy lacks
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts))
     (out / SITE_MANIFEST).write_text(json.dumps({"files": files}, indent=0) + "\n")

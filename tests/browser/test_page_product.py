@@ -1,0 +1,62 @@
+"""The page as a visitor's browser gets it: compressed bytes, HTTP caching, a warm visit
+that re-downloads nothing. Chromium fetches the built site from build/serve.py, which
+answers as the webtensor server does (serving/static.py)."""
+from __future__ import annotations
+
+import json
+
+from conftest import boot
+
+RESOURCES_JS = """() => performance.getEntriesByType("resource").concat(performance.getEntriesByType("navigation"))
+  .map((e) => ({ name: e.name, transfer: e.transferSize, body: e.encodedBodySize, size: e.decodedBodySize }))"""
+
+
+def _visit(ctx, server) -> tuple:
+    """Open a page, boot webtensor on wasm; (boot result, resource entries, response headers by path)."""
+    pg = ctx.new_page()
+    headers = {}
+    pg.on("response", lambda r: headers.setdefault(r.url.split(server.url, 1)[-1], r.headers))
+    pg.goto(f"{server.url}/_test/blank.html")
+    r = boot(pg, backend="wasm")
+    assert r.get("backend") == "wasm", r
+    entries = pg.evaluate(RESOURCES_JS)
+    pg.close()
+    return r, entries, headers
+
+
+def test_compressed_responses_and_cache_headers(browser, server, site_dir):
+    manifest = json.loads((site_dir / "webtensor.json").read_text())
+    ctx = browser.new_context()
+    try:
+        _, entries, headers = _visit(ctx, server)
+    finally:
+        ctx.close()
+    wasm = headers["/pyodide/pyodide.asm.wasm"]
+    assert wasm.get("content-encoding") in ("br", "gzip"), wasm
+    assert wasm["cache-control"] == "no-cache" and wasm["etag"].startswith('"') and wasm["vary"] == "Accept-Encoding"
+    wheel = headers["/" + manifest["wheel"]]
+    assert wheel["cache-control"] == "public, max-age=31536000, immutable"
+    if "snapshot" in manifest:
+        snap = headers["/" + manifest["snapshot"]]
+        assert snap.get("content-encoding") in ("br", "gzip") and "immutable" in snap["cache-control"]
+    loader = headers["/webtensor.mjs"]
+    assert loader["cache-control"] == "no-cache" and loader.get("content-encoding") in ("br", "gzip")
+    by_name = {e["name"].split(server.url, 1)[-1]: e for e in entries}
+    w = by_name["/pyodide/pyodide.asm.wasm"]
+    assert w["size"] == (site_dir / "pyodide" / "pyodide.asm.wasm").stat().st_size
+    assert w["body"] < 0.5 * w["size"], w  # compressed on the wire (9.6 MB -> ~3 MB)
+
+
+def test_warm_reload_transfers_under_200_kb(browser, server):
+    ctx = browser.new_context()
+    try:
+        _, cold, _ = _visit(ctx, server)
+        _, warm, _ = _visit(ctx, server)
+    finally:
+        ctx.close()
+    cold_bytes = sum(e["transfer"] for e in cold)
+    warm_bytes = sum(e["transfer"] for e in warm)
+    print(f"\ncold visit: {cold_bytes / 1e6:.2f} MB in {len(cold)} requests; "
+          f"warm: {warm_bytes / 1e3:.1f} KB in {len(warm)}")
+    assert cold_bytes > 1_000_000  # the cold visit really fetched the runtime
+    assert warm_bytes < 200_000, sorted(((e["transfer"], e["name"]) for e in warm), reverse=True)[:8]
