@@ -7,9 +7,13 @@ from ...ops import linalg as LA
 from ...ops import math as M
 from ...ops.nn import bias_activation
 from ...shape import prod
+from ...composite import CompositeTensor
+from ...ragged import map_flat_values
+from ...ragged.tensor import RaggedTensor
 from .. import activations, constraints, initializers, regularizers
 from ..saving import register, serialize_keras_object
 from .layer import InputSpec, Layer
+from .ragged_support import sparse_matmul
 
 
 def _ser(obj):
@@ -54,7 +58,12 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs, training=None):
-        x = LA.matmul(inputs, self.kernel)
+        if isinstance(inputs, CompositeTensor):  # tf.keras: sparse @ kernel; ragged maps its flat values
+            if isinstance(inputs, RaggedTensor):
+                return map_flat_values(self.call, inputs)
+            x = sparse_matmul(inputs, self.kernel, f"Dense '{self.name}'")
+        else:
+            x = LA.matmul(inputs, self.kernel)
         if self.bias is not None:
             return bias_activation(x, self.bias, self.activation)
         return self.activation(x)
@@ -231,6 +240,8 @@ class Embedding(Layer):
         return A.gather(self.embeddings, idx)
 
     def compute_mask(self, inputs, previous_mask=None):
+        if isinstance(inputs, CompositeTensor):
+            return None  # a ragged batch carries its row lengths: no padding to mask
         return M.not_equal(inputs, 0) if self.mask_zero else None
 
     def compute_output_shape(self, input_shape):

@@ -13,18 +13,28 @@ from .layer import Layer
 class KerasTensor:
     """A symbolic tensor: a shape (None = unknown), a dtype, and the call that made it."""
 
-    def __init__(self, shape, dtype="float32", sparse: bool = False, name: str | None = None):
+    def __init__(self, shape, dtype="float32", sparse: bool = False, name: str | None = None,
+                 ragged: bool = False):
         self.shape = tuple(None if d is None else int(d) for d in shape)
         self.dtype = D.as_dtype(dtype)
         self.sparse = bool(sparse)
+        self.ragged = bool(ragged)
         self.name = name or backend.unique_name("keras_tensor")
         self._keras_history = None
         self._pre_history = None
 
     ndim = property(lambda self: len(self.shape))
 
+    @property
+    def ragged_rank(self) -> int:
+        """Ragged dims of a ragged KerasTensor: the leading None dims after the batch."""
+        from .ragged_support import ragged_rank_of
+
+        return ragged_rank_of(self.shape) if self.ragged else 0
+
     def __repr__(self):
-        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, sparse={self.sparse}, "
+        flags = ", ragged=True" if self.ragged else ""
+        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, sparse={self.sparse}{flags}, "
                 f"name={self.name}>")
 
     def _as_tensor(self):
@@ -116,9 +126,22 @@ class InputLayer(Layer):
             shape = (shape,) if isinstance(shape, int) else tuple(shape)
             batch_shape = (batch_size,) + shape
         self._batch_shape = _checked_batch_shape(batch_shape)
-        self.sparse = bool(sparse)
+        if input_tensor is not None:
+            sparse, ragged = sparse or input_tensor.sparse, ragged or input_tensor.ragged
+        self.sparse, self.ragged = bool(sparse), bool(ragged)
+        if self.sparse and self.ragged:
+            raise ValueError("Input: only one of `ragged` and `sparse` can be True (TF's rule); got both")
+        if self.ragged:
+            from .ragged_support import ragged_rank_of
+
+            if len(self._batch_shape) < 2:
+                raise ValueError(f"Input(ragged=True) needs a shape of rank >= 1 besides the batch, with the "
+                                 f"ragged dims None; got batch shape {self._batch_shape}")
+            ragged_rank_of(self._batch_shape)
+        self._eager_only = self.sparse or self.ragged  # row partitions would retrace every batch
         self.optional = optional
-        self.output = input_tensor or KerasTensor(self._batch_shape, self._dtype, name=self.name)
+        self.output = input_tensor or KerasTensor(self._batch_shape, self._dtype, sparse=self.sparse,
+                                                  ragged=self.ragged, name=self.name)
         Node(self, (), {}, self.output)
         self.built = True
 
@@ -129,7 +152,7 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"batch_shape": list(self._batch_shape), "dtype": self._dtype.name, "sparse": self.sparse,
-                "ragged": False, "name": self.name, "optional": self.optional}
+                "ragged": self.ragged, "name": self.name, "optional": self.optional}
 
     @classmethod
     def from_config(cls, config):
@@ -138,7 +161,9 @@ class InputLayer(Layer):
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None,
           optional: bool = False, ragged=None) -> KerasTensor:
-    """``tf.keras.Input(shape=(64,))``: a symbolic batch of inputs (batch dimension None)."""
+    """``tf.keras.Input(shape=(64,))``: a symbolic batch of inputs (batch dimension None).
+    ``ragged=True`` (TF 2's tf.keras; Keras 3 rejects it) or ``sparse=True``: the model takes
+    RaggedTensor / SparseTensor values there."""
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
-                       name=name, input_tensor=tensor, optional=optional)
+                       name=name, input_tensor=tensor, optional=optional, ragged=ragged)
     return layer.output

@@ -15,6 +15,7 @@ from ... import autodiff, nest
 from ... import dtypes as D
 from ...ops import array as A
 from ...ops import math as M
+from ...composite import CompositeTensor
 from ...module import Module
 from ...saving import budget
 from ...tensor import Tensor, Variable, convert
@@ -461,6 +462,10 @@ class Layer(Module):
         def conv(v):
             if isinstance(v, Tensor):
                 t = v
+            elif isinstance(v, CompositeTensor):  # RaggedTensor / SparseTensor: layers that take them
+                from .ragged_support import autocast
+
+                return autocast(v, self)
             elif isinstance(v, Variable):
                 t = v.value()
             elif v is None or isinstance(v, (str, bool)):
@@ -484,7 +489,11 @@ class Layer(Module):
 
         if not self.built:
             self._maybe_build(args, kwargs)
-        outputs = self.compute_output_spec(*args, **kwargs)
+        from .ragged_support import output_spec
+
+        outputs = output_spec(self, args, kwargs)  # ragged/sparse KerasTensors in: probe stand-ins
+        if outputs is None:
+            outputs = self.compute_output_spec(*args, **kwargs)
         Node(self, args, kwargs, outputs)
         return outputs
 

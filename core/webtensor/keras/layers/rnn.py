@@ -12,7 +12,9 @@ from ...ops import math as M
 from .. import activations, constraints, initializers, regularizers
 from ..backend import to_snake_case
 from ..saving import deserialize_keras_object, register, serialize_keras_object as _ser
+from ...ragged.tensor import RaggedTensor
 from .layer import InputSpec, Layer
+from .ragged_support import from_padded, padded_and_mask, reverse_rows
 
 _CELL_ARGS = ("kernel_initializer", "recurrent_initializer", "bias_initializer", "kernel_regularizer",
               "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint",
@@ -234,6 +236,11 @@ class RNN(Layer):
         self.built = True
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
+        lengths = None
+        if isinstance(sequences, RaggedTensor):  # as tf.keras: padded, masked by the row lengths
+            if self.go_backwards:
+                sequences = reverse_rows(sequences)  # each row read backwards, as alone
+            sequences, mask, lengths = padded_and_mask(sequences)
         cell = self.cell
         n, t = sequences.shape[0], sequences.shape[1]
         if initial_state is None:
@@ -243,7 +250,7 @@ class RNN(Layer):
         fast = isinstance(cell, _Cell)
         steps = A.unstack(cell.project(sequences, training) if fast else sequences, axis=1)
         masks = A.unstack(mask, axis=1) if mask is not None else None
-        order = range(t - 1, -1, -1) if self.go_backwards else range(t)
+        order = range(t - 1, -1, -1) if self.go_backwards and lengths is None else range(t)
         rmask = cell.recurrent_mask(states[0], training) if fast else None
         outputs, out = [], None
         for i in order:
@@ -260,6 +267,8 @@ class RNN(Layer):
             states = new
             outputs.append(out)
         y = A.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
+        if lengths is not None and self.return_sequences:
+            y = from_padded(y, lengths)
         return [y] + list(states) if self.return_state else y
 
     def compute_mask(self, inputs, previous_mask=None):

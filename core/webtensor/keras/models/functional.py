@@ -13,6 +13,7 @@ from ...ops import array as A
 from ...tensor import Tensor, convert
 from .. import backend
 from ..layers.input_layer import KerasTensor
+from ..layers.ragged_support import check_input, standardize_input
 from ..saving import deserialize_keras_object, register, serialize_keras_object
 from .model import Model
 
@@ -150,9 +151,15 @@ class Functional(Model):
         if len(flat) != len(self.inputs):
             raise ValueError(f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it received {len(flat)} '
                              f"input tensors.")
-        out = []
-        for spec, x in zip(self.inputs, flat):
-            t = x if type(x) is Tensor else convert(x)
+        out, composite = [], []
+        for i, (spec, x) in enumerate(zip(self.inputs, flat)):
+            c = standardize_input(spec, x) if type(x) is not Tensor or spec.ragged or spec.sparse else None
+            if c is not None and type(c) is not Tensor:  # ragged / sparse: layers/ragged_support.py
+                check_input(spec, c, self.name, i)
+                composite.append(i)
+                out.append(c)
+                continue
+            t = c if c is not None else x if type(x) is Tensor else convert(x)
             want = spec.shape
             r = len(t.shape)
             if r == len(want) - 1 and want[-1] == 1:
@@ -162,7 +169,8 @@ class Functional(Model):
             if t.dtype is not spec.dtype and t.dtype.kind == "f" and spec.dtype.kind == "f":
                 t = M.cast(t, spec.dtype)
             out.append(t)
-        self._check_inputs(self.inputs, out)
+        dense = [i for i in range(len(out)) if i not in composite]
+        self._check_inputs([self.inputs[i] for i in dense], [out[i] for i in dense])
         return out
 
     def call(self, inputs, training=None, mask=None):

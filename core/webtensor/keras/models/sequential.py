@@ -5,6 +5,7 @@ from ... import autodiff
 from ...tensor import Tensor, convert
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..layers.layer import Layer
+from ..layers.ragged_support import check_input, standardize_input
 from ..saving import deserialize_keras_object, register, serialize_keras_object
 from .model import Model
 
@@ -93,9 +94,14 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None):
         x = inputs
         if self._input_layer is not None and self.built:
-            if type(x) is not Tensor:
-                x = convert(x)
-            self._check_inputs([self._input_layer.output], [x])
+            spec = self._input_layer.output
+            c = standardize_input(spec, x) if type(x) is not Tensor or spec.ragged or spec.sparse else None
+            if c is not None and type(c) is not Tensor:  # ragged / sparse: layers/ragged_support.py
+                check_input(spec, c, self.name, 0)
+                x = c
+            else:
+                x = c if c is not None else x if type(x) is Tensor else convert(x)
+                self._check_inputs([spec], [x])
         for layer in self._layers:
             x = layer(x)
         return x

@@ -16,8 +16,10 @@ from ... import dtypes as D
 from ...ops import array as A
 from ...ops import math as M
 from ...ops.reduce import argmax
+from ...composite import CompositeTensor
 from ...tensor import Tensor, Variable, convert
 from .. import backend
+from ..layers.ragged_support import gather_rows, slice_rows
 
 
 def is_dataset(x) -> bool:
@@ -30,6 +32,8 @@ def to_tensor(v):
     """One leaf -> Tensor; float data becomes floatx (as Keras's layers autocast it anyway)."""
     if v is None:
         return None
+    if isinstance(v, CompositeTensor):
+        return v  # RaggedTensor / SparseTensor: batched by rows (layers/ragged_support.py)
     t = v.value() if isinstance(v, Variable) else v if type(v) is Tensor else convert(v)
     if t.dtype.kind == "f" and t.dtype is not backend.float_dtype():
         t = M.cast(t, backend.float_dtype())
@@ -90,11 +94,13 @@ def unpack_x_y_sample_weight(data):
 
 
 def _slice(structure, start, stop):
-    return nest.map_structure(lambda t: None if t is None else t[start:stop], structure)
+    return nest.map_structure(lambda t: None if t is None else slice_rows(t, start, stop)
+                              if isinstance(t, CompositeTensor) else t[start:stop], structure)
 
 
 def _gather(structure, perm):
-    return nest.map_structure(lambda t: None if t is None else A.gather(t, perm), structure)
+    return nest.map_structure(lambda t: None if t is None else gather_rows(t, perm)
+                              if isinstance(t, CompositeTensor) else A.gather(t, perm), structure)
 
 
 def check_batch_size(batch_size, arg: str = "batch_size"):
