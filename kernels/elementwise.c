@@ -484,7 +484,7 @@ static const char *dense(Reg r, int es, char *scratch, int m) {
 
 /* pp: the program's params (see above); anchor: when not null, input 0's address (a
  * matmul product the program finishes, a GEMM epilogue) */
-static void *fused_run(const int32_t *pp, const char *anchor) {
+static void *fused_run(const int32_t *pp, const char *anchor, char *given) {
     int ni = pp[0], n = pp[1], nin = pp[2];
     const int32_t *prog = pp + 3 + nin;
     if (ni < 1 || ni > FUSED_MAX) return (void *)-WT_EARG;
@@ -500,7 +500,7 @@ static void *fused_run(const int32_t *pp, const char *anchor) {
         if (kind == F_CAST && (adt == DT_F16)) return (void *)-WT_EARG;
     }
     int odt = prog[(ni - 1) * FUSED_WORDS + 2], oes = dt_size[odt];
-    char *out = wt_malloc((size_t)n * oes);
+    char *out = given ? given : wt_malloc((size_t)n * oes);
     if (!out) return 0;
     static char scratch[3][BLK * 8];
     Reg regs[FUSED_MAX];
@@ -539,7 +539,11 @@ static void *fused_run(const int32_t *pp, const char *anchor) {
     return out;
 }
 
-void *EXPORT(wt_fused)(void) { return fused_run(wt_params, 0); }
+void *EXPORT(wt_fused)(void) { return fused_run(wt_params, 0, 0); }
+
+/* wt_fused writing into dst: an input that dies here, read element for element (each
+ * block is read before the last instruction writes it) */
+void *EXPORT(wt_fused_into)(char *dst) { return fused_run(wt_params, 0, dst); }
 
 void *wt_matmul(int dt, const char *a, const char *b);
 
@@ -548,7 +552,7 @@ void *wt_matmul(int dt, const char *a, const char *b);
 void *EXPORT(wt_matmul_fused)(int dt, const char *a, const char *b) {
     char *y = wt_matmul(dt, a, b);
     if ((intptr_t)y <= 0) return y;
-    void *o = fused_run(wt_params + 16, y);
+    void *o = fused_run(wt_params + 16, y, 0);
     wt_free(y);
     return o;
 }
@@ -563,7 +567,7 @@ void *EXPORT(wt_fused_many)(void) {
     int offs[64];
     for (int s = 0; s < count; s++) offs[s] = wt_params[1 + s];
     for (int s = 0; s < count; s++) {
-        outs[s] = fused_run(wt_params + offs[s], 0);
+        outs[s] = fused_run(wt_params + offs[s], 0, 0);
         if ((intptr_t)outs[s] <= 0) {
             void *r = outs[s];
             for (int t = 0; t < s; t++) wt_free(outs[t]);

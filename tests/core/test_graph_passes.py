@@ -283,3 +283,40 @@ def test_deferred_updates_keep_variable_order():
     assert v.numpy().tolist() == [6.0, 12.0] and w.numpy().tolist() == [9.0]
     assert f(tf.constant([2.0])).numpy().tolist() == [13.0, 25.0]
     assert v.numpy().tolist() == [36.0, 72.0] and w.numpy().tolist() == [7.0]
+
+
+def test_dying_input_becomes_the_output_only_when_nothing_else_holds_it(monkeypatch):
+    """In-place reuse: a fused node may write into an input that dies there, unless a view
+    of it is still alive (then the view must keep its values)."""
+    from webtensor.backends import base
+
+    seen = []
+    take = base.take_donation
+
+    def probe(box, hs, pos):
+        h, sole = take(box, hs, pos)
+        seen.append(sole)
+        return h, sole
+
+    monkeypatch.setattr(base, "take_donation", probe)
+
+    @tf.function
+    def f(x):
+        t = tf.reduce_sum(x, axis=1, keepdims=True)   # a fresh buffer that dies in the fused node
+        return tf.exp(t * 0.5) + 1.0
+
+    @tf.function
+    def g(x):
+        t = tf.reduce_sum(x, axis=1, keepdims=True)
+        return tf.reshape(t, (-1,)), tf.exp(t * 0.5) + 1.0   # the reshape may view t
+
+    x = tf.constant([[1.0, 2.0], [3.0, -4.0]])
+    want = [[math.exp(1.5) + 1], [math.exp(-0.5) + 1]]
+    assert close(f(x).numpy().tolist()[0], want[0]) and close(f(x).numpy().tolist()[1], want[1])
+    donates = "elementwise_into" in backends.default().fused
+    assert seen == ([True, True] if donates else [])
+    seen.clear()
+    view, y = g(x)
+    assert view.numpy().tolist() == [3.0, -1.0]
+    assert close([r[0] for r in y.numpy().tolist()], [w[0] for w in want])
+    assert all(s is False for s in seen) if donates else seen == []

@@ -22,6 +22,7 @@ must equal the composition the core would otherwise run.
 """
 from __future__ import annotations
 
+import sys
 from typing import Protocol, Sequence
 
 UNARY_OPS = (
@@ -180,3 +181,21 @@ def erf_f32(x: float) -> float:
     for c in ERF_F32_DEN:
         q = q * x2 + c
     return x * p / q
+
+
+def _after_pop(box: list, hs: list, pos: int) -> tuple:
+    h = box.pop()
+    hs[pos] = h
+    return h, sys.getrefcount(h)
+
+
+_, _SOLE = _after_pop([object()], [None], 0)
+"""References a donated handle has when nothing but the kernel's call holds it."""
+
+
+def take_donation(box: list, hs: list, pos: int) -> tuple:
+    """(handle, whether nothing else refers to it) for an input a graph hands over in a
+    one-element list (it dies at this node): only then may a kernel write into it. A view
+    or a variable holding it adds a reference (CPython and Pyodide count them)."""
+    h, refs = _after_pop(box, hs, pos)
+    return h, refs <= _SOLE

@@ -187,7 +187,7 @@ class NumpyBackend:
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
     fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update", "elementwise", "matmul_epilogue",
-                       "elementwise_many"))
+                       "elementwise_many", "elementwise_into"))
     kernel_count = 0
     """Primitive calls other than write/read (tf.config.experimental.get_kernel_count)."""
 
@@ -445,6 +445,16 @@ class NumpyBackend:
         allocates one or two arrays, not one per op."""
         return _run_fused(program, hs, None)
 
+    def fused_elementwise_into(self, program, pos, *hs):
+        """``fused_elementwise`` where input ``pos`` (handed over in a list: it dies here) is
+        the output buffer when nothing else refers to it (no view, no variable)."""
+        hs = list(hs)
+        h, sole = base.take_donation(hs[pos], hs, pos)
+        if sole and h.base is None and h.flags.writeable and h.flags.c_contiguous and \
+                h.dtype == NP[D.as_dtype(program[-1][2])]:
+            return _run_fused(program, hs, None, h)
+        return _run_fused(program, hs, None)
+
     def fusable_many(self, programs) -> bool:
         return True
 
@@ -515,18 +525,19 @@ class NumpyBackend:
 _FUSED_PLANS: dict = {}
 
 
-def _run_fused(program, hs, owned):
-    """Evaluate a fused program; ``owned`` (hs[0], a fresh matmul product) may be overwritten."""
-    key = (program, owned is not None)
+def _run_fused(program, hs, owned, into=None):
+    """Evaluate a fused program; ``owned`` (hs[0], a fresh matmul product) may be
+    overwritten; ``into``: the array the result is written to."""
+    key = (program, owned is not None, into is not None)
     fn = _FUSED_PLANS.get(key)
     if fn is None:
         if len(_FUSED_PLANS) >= 1024:
             _FUSED_PLANS.clear()
-        fn = _FUSED_PLANS[key] = _compile_fused(program, owned is not None)
-    return fn(hs)
+        fn = _FUSED_PLANS[key] = _compile_fused(program, owned is not None, into is not None)
+    return fn(hs, into)
 
 
-def _compile_fused(program, own0: bool):
+def _compile_fused(program, own0: bool, into: bool = False):
     """Straight-line numpy for a fused program (shapes are static, so every reshape and
     buffer choice is made here): ufuncs write into ``out=`` buffers, and a temporary whose
     last reader has run is reused, in place where the op allows."""
@@ -557,7 +568,9 @@ def _compile_fused(program, own0: bool):
                 free.setdefault(np.dtype(NP[D.as_dtype(program[a][2])]), []).append(a)
             dying = []
         pool = free.get(t)
-        if pool:
+        if into and j == len(program) - 1:
+            out = f"dst.reshape({shape!r})"
+        elif pool:
             b = pool.pop()
             out = f"r{b}" if shapes[b] == shape else f"r{b}.reshape({shape!r})"
         else:
@@ -586,7 +599,7 @@ def _compile_fused(program, own0: bool):
             free.setdefault(np.dtype(NP[D.as_dtype(program[a][2])]), []).append(a)
     body.append(f"return r{len(program) - 1}")
     pad = "        " if warns else "    "
-    src = "def run(hs):\n" + ("    with _quiet():\n" if warns else "") + "".join(pad + ln + "\n" for ln in body)
+    src = "def run(hs, dst):\n" + ("    with _quiet():\n" if warns else "") + "".join(pad + ln + "\n" for ln in body)
     ns["_quiet"] = _quiet
     exec(src, ns)
     return ns["run"]

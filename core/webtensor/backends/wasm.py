@@ -133,7 +133,7 @@ class WasmBackend:
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
     fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise",
-                       "matmul_epilogue", "elementwise_many"))
+                       "matmul_epilogue", "elementwise_many", "elementwise_into"))
     kernel_count = 0
     """Calls into the module's kernels (``_run``), for tf.config.experimental.get_kernel_count."""
 
@@ -462,6 +462,26 @@ class WasmBackend:
     def fusable(self, program) -> bool:
         """wt_fused takes up to 48 instructions, no float16, loads walking at most 4 dims."""
         return len(program) <= _FUSED_MAX and _fused_words(program) is not None
+
+    @_serialized
+    def fused_elementwise_into(self, program, pos, *hs):
+        """``fused_elementwise`` writing into input ``pos`` (handed over in a list: it dies
+        here) when nothing else refers to it (no view, no cached scalar)."""
+        hs = list(hs)
+        h, sole = base.take_donation(hs[pos], hs, pos)
+        shape, dt = tuple(program[-1][3]), D.as_dtype(program[-1][2])
+        if not (sole and type(h) is WasmArray and h._be is self and h._base is None and h.dtype is dt
+                and h.size == prod(shape)):
+            return self.fused_elementwise(program, *hs)
+        words = self._fused.get(program) or self._fused.setdefault(program, _fused_words(program))
+        hs = [self._h(x, "fused") for x in hs]
+        head = (len(program), h.size, len(hs), *(x.ptr for x in hs))
+        self._rt.write(self._params_addr, _ints(len(head) + len(words)).pack(*head, *words))
+        r = self._run("fused", "wt_fused_into", h.ptr)
+        if r <= 0:
+            self._fail(r, "fused", h.nbytes, dt)
+        h.shape = shape
+        return h
 
     def fusable_many(self, programs) -> bool:
         """All programs fusable, and their blocks (inputs repeated per block) fit the

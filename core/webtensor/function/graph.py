@@ -440,7 +440,7 @@ class Program:
         slot, home = {}, {}
         self.in_slots = []
         self.consts = []
-        steps = []
+        steps, donors = [], []
         nodes, alias = optimize(g, fuse)
 
         def sid(s):
@@ -464,7 +464,8 @@ class Program:
             fn = _bind(n, nb)
             if movers:
                 fn = _with_moves(fn, movers, nb)
-            steps.append([fn, ins, outs, ()])
+            steps.append([fn, ins, outs, (), None])
+            donors.append(_donor(n, nb) if not movers else None)
         self.nodes = nodes
         self.out_slots = [slot[sid(s)] for s in g.outputs]
         self.out_homes = [home[sid(s)] for s in g.outputs]
@@ -473,12 +474,19 @@ class Program:
             for i in st[1]:
                 last[i] = k
         keep = set(self.out_slots)
+        const_slots = {i for i, _ in self.consts}
         frees = {}
         for i, k in last.items():
             if i not in keep:
                 frees.setdefault(k, []).append(i)
         for k, st in enumerate(steps):
             st[3] = tuple(frees.get(k, ()))
+            d = donors[k]
+            if d is not None:  # an input that dies here may become the output (in place)
+                pos, fn = d
+                if st[1][pos] in st[3] and st[1].count(st[1][pos]) == 1 and st[1][pos] not in const_slots:
+                    st[0], st[4] = fn, pos
+                    st[3] = tuple(i for i in st[3] if i != st[1][pos])
         self.steps = [tuple(st) for st in steps]
         self.run = self._generate()
 
@@ -494,9 +502,13 @@ class Program:
         for i, h in self.consts:
             ns[f"c{i}"] = h
             lines.append(f"    s{i} = c{i}")
-        for k, (fn, ins, outs, frees) in enumerate(self.steps):
+        for k, (fn, ins, outs, frees, donate) in enumerate(self.steps):
             ns[f"f{k}"] = fn
-            call = f"f{k}({', '.join(f's{i}' for i in ins)})"
+            args = [f"s{i}" for i in ins]
+            if donate is not None:  # handed over in a list, so the kernel holds the only reference
+                lines.append(f"    d = [s{ins[donate]}]; del s{ins[donate]}")
+                args[donate] = "d"
+            call = f"f{k}({', '.join(args)})"
             if len(outs) == 1:
                 lines.append(f"    s{outs[0]} = {call}")
             elif outs:
@@ -536,6 +548,26 @@ def _fits(n, be) -> bool:
         progs = n.attrs["programs"] if "programs" in n.attrs else (n.attrs["program"],)
         return all(program_dtypes(p) <= dts for p in progs)
     return True
+
+
+def _donor(n, be):
+    """(input position, in-place call) when a fused node's output may overwrite an input
+    (read element for element, same dtype) on a backend that takes donations, else None.
+    The backend still refuses a handle anything else refers to (a view, a variable)."""
+    a = n.attrs
+    if n.type != "fused" or "anchor" in a or "programs" in a or "elementwise_into" not in be.fused:
+        return None
+    program = a["program"]
+    if program[-1][0] == "where" or not be.fusable(program):
+        return None
+    total = prod(program[-1][3])
+    for pos, s in enumerate(n.inputs):
+        loads = [ins for ins in program if ins[0] == "load" and ins[4][0] == pos]
+        if (s.dtype is n.outputs[0].dtype and loads and s.node.type not in ("read_variable", "placeholder")
+                and s.node.type not in CONSTANTS
+                and all(prod(ins[4][1]) == total and prod(ins[3]) == total for ins in loads)):
+            return pos, functools.partial(be.fused_elementwise_into, program, pos)
+    return None
 
 
 def _with_moves(fn, movers, nb):
