@@ -1,0 +1,106 @@
+"""Helpers of the backend-primitives suite: handles from numpy arrays, seeded inputs, and the
+one comparison (``same``) that takes its tolerance from backend_tables.TOL."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from backend_tables import TOL
+from webtensor import dtypes as D
+
+FLOATS = (D.float16, D.float32, D.float64)
+INTS = (D.int32, D.int64, D.uint8, D.uint32)
+NUMERIC = FLOATS + INTS
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, -2.5, 3.0, -3.0, 1e-30, -1e-30, 1e30, -1e30, 100.0, -100.0,
+           1e4, math.inf, -math.inf, math.nan, 88.0, -88.0, 1e-3, 7.25]
+
+
+def ids(d) -> str:
+    return d.name
+
+
+def put(be, a):
+    a = np.asarray(a, order="C")  # (ascontiguousarray makes 0-d arrays 1-d)
+    return be.write(memoryview(a.reshape(-1)).cast("B"), a.shape, D.as_dtype(a.dtype.name))
+
+
+def get(be, h) -> np.ndarray:
+    if isinstance(h, np.ndarray):  # the numpy backend's handles
+        return h
+    return np.frombuffer(bytes(be.read(h)), np.dtype(h.dtype.name)).reshape(h.shape)
+
+
+def run(be, fn, *arrays):
+    """fn(be, *handles) with each array (or list of arrays) written to ``be``; results as arrays."""
+    hs = [[put(be, x) for x in a] if isinstance(a, list) else put(be, a) for a in arrays]
+    out = fn(be, *hs)
+    return tuple(get(be, h) for h in out) if isinstance(out, tuple) else get(be, out)
+
+
+def tol(be, dtype, kind: str) -> tuple:
+    return TOL[be.name][np.dtype(dtype).name][kind]
+
+
+def close(be, got, want, kind="basic", scale=None, what=""):
+    """``got`` (from ``be``) equals ``want``: exactly for ints, bools and kind "exact", else within
+    the table's (rtol, atol) for (backend, dtype, kind); ``scale`` (like the result, e.g. the sum
+    of |terms|) makes the tolerance absolute: atol + rtol * scale."""
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want), what
+        for g, w in zip(got, want):
+            close(be, g, w, kind, scale, what)
+        return
+    want = np.asarray(want)
+    assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
+    assert got.dtype == want.dtype, f"{what}: dtype {got.dtype} != {want.dtype}"
+    if kind == "exact" or want.dtype.kind != "f":
+        assert np.array_equal(got, want, equal_nan=want.dtype.kind == "f"), \
+            f"{what}: {_diff(got, want, np.zeros(want.shape, bool) | (got == want))}"
+        return
+    rtol, atol = tol(be, want.dtype, kind)
+    g, w = got.astype(np.float64), want.astype(np.float64)
+    if scale is not None:
+        atol, rtol = atol + rtol * np.asarray(scale, np.float64), 0.0
+    ok = np.isclose(g, w, rtol=rtol, atol=atol, equal_nan=True) | (g == w)
+    assert ok.all(), f"{what}: {_diff(got, want, ok)}"
+
+
+def _diff(got, want, ok):
+    bad = ~np.asarray(ok)
+    if not bad.any():
+        return "equal"
+    return (f"{bad.sum()} of {bad.size} differ; first at {np.argwhere(bad)[0].tolist()}: "
+            f"got {got[bad][:5]} want {want[bad][:5]}")
+
+
+def same(be, ref, fn, *arrays, kind="basic", scale=None):
+    """Run ``fn`` on ``be`` and on the numpy reference with the same inputs and compare."""
+    got = run(be, fn, *arrays)
+    what = f"{be.name} vs numpy, inputs {[getattr(a, 'shape', 'list') for a in arrays]}"
+    close(be, got, run(ref, fn, *arrays), kind, scale, what)
+    return got
+
+
+def rand(dt, shape, seed=0, lo=-6.0, hi=6.0):
+    """Seeded inputs of dtype ``dt``: floats uniform in [lo, hi), ints in [10 lo, 10 hi) (>= 0
+    for unsigned), bools fair."""
+    r = np.random.default_rng(seed)
+    if dt.kind == "f":
+        return r.uniform(lo, hi, shape).astype(dt.name)
+    if dt is D.bool_:
+        return r.integers(0, 2, shape).astype(bool)
+    lo = 0 if dt.kind == "u" else int(lo) * 10
+    return r.integers(lo, max(int(hi) * 10, lo + 1), shape).astype(dt.name)
+
+
+def normal(dt, shape, seed=0, scale=3.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dt.name)
+
+
+def with_specials(dt, n=200, seed=0):
+    a = rand(dt, (n,), seed)
+    if dt.kind == "f":
+        with np.errstate(over="ignore"):
+            a = np.concatenate([a, np.array(SPECIAL, dt.name)])
+    return a
