@@ -384,3 +384,12 @@ def test_eager_steps_between_replays_keep_the_slots():
     ref = _numpy_reference("rmsprop", 6)
     np.testing.assert_allclose(w.numpy(), ref[0], rtol=2e-5, atol=1e-6)
     np.testing.assert_allclose(b.numpy(), ref[1], rtol=2e-5, atol=1e-6)
+
+
+def test_validation_does_not_retrace_the_train_step():
+    """Validation between epochs leaves the train step's signature alone (one trace per batch
+    shape of each function over 3 epochs)."""
+    _, comp = _pair()
+    comp.fit(XS, YS, batch_size=16, epochs=3, verbose=0, validation_data=(XS[:32], YS[:32]))
+    assert comp.train_function.experimental_get_tracing_count() == 2
+    assert comp.test_function.experimental_get_tracing_count() == 1

@@ -297,19 +297,15 @@ class Trainer:
 
     def _test_loop(self, data, cbs) -> dict:
         self.reset_metrics()
-        want = cbs.wants_batch_logs("test")
-        self._want_logs = want
+        want = cbs.wants_batch_logs("test")  # the step functions set _want_logs for their steps
         cbs.on_test_begin()
         test_function = self.make_test_function()
-        try:
-            for step, batches in _groups(_dist.shard(self, data.epoch()), self._steps_per_execution):
-                if want:
-                    cbs.on_test_batch_begin(step)
-                batch_logs = test_function(batches, want)
-                if want:
-                    cbs.on_test_batch_end(step + len(batches) - 1, batch_logs)
-        finally:
-            self._want_logs = True
+        for step, batches in _groups(_dist.shard(self, data.epoch()), self._steps_per_execution):
+            if want:
+                cbs.on_test_batch_begin(step)
+            batch_logs = test_function(batches, want)
+            if want:
+                cbs.on_test_batch_end(step + len(batches) - 1, batch_logs)
         logs = self._epoch_logs()
         cbs.on_test_end(logs)
         return logs
