@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
-PER_WORKER_BATCHES = (16, 64, 256)
+PER_WORKER_BATCHES = (16, 64, 256, 1024)
 ALLREDUCE_BYTES = (4 << 10, 64 << 10, 1 << 20, 4 << 20, 16 << 20)
 
 
@@ -59,11 +59,12 @@ def worker(steps: int, sweep: bool) -> dict:
             model = cnn(eager)
         model.fit(xs[:2 * g], ys[:2 * g], batch_size=g, epochs=1, shuffle=False, verbose=0)  # warm-up, builds
         c0 = (s._coll.seconds, s._coll.bytes, s._coll.calls) if s._coll else (0.0, 0, 0)
-        t0 = time.perf_counter()
+        t0, p0 = time.perf_counter(), time.process_time()
         model.fit(xs[2 * g:], ys[2 * g:], batch_size=g, epochs=1, shuffle=False, verbose=0)
-        dt = time.perf_counter() - t0
+        dt, cpu = time.perf_counter() - t0, time.process_time() - p0
         c1 = (s._coll.seconds, s._coll.bytes, s._coll.calls) if s._coll else (0.0, 0, 0)
         out["fit"][(b, eager)] = {"steps_per_s": steps / dt, "samples_per_s": steps * g / dt,
+                                  "cpu_s_per_step": cpu / steps,
                          "collective_s_per_step": (c1[0] - c0[0]) / steps,
                          "grad_bytes": sum(int(np.prod(v.shape)) * 4 for v in model.trainable_variables)}
     if sweep and s._coll is not None:
@@ -83,6 +84,7 @@ def best(results: list) -> dict:
     out = {"workers": results[0]["workers"], "fit": {}, "allreduce": {}}
     for key in results[0]["fit"]:
         out["fit"][key] = max((r["fit"][key] for r in results), key=lambda f: f["samples_per_s"])
+        out["fit"][key]["cpu_s_per_step"] = min(r["fit"][key]["cpu_s_per_step"] for r in results)
     for n in results[0]["allreduce"]:
         out["allreduce"][n] = min(r["allreduce"][n] for r in results)
     return out
@@ -110,17 +112,23 @@ def main(argv=None):
     print(f"digits CNN, fit, per-worker batch; 1 worker = 1 CPU, 2 workers = 2 CPUs ({ns.steps} timed steps, "
           f"best of {ns.rounds} rounds)")
     print("compiled: fit's default tf.function steps (the all-reduce a numpy_function node); eager: run_eagerly=True")
+    print("cpu ratio: 2 x (1-worker CPU s/step) / (2-worker CPU s/step), each worker's own CPU time (all its "
+          "threads), i.e. the speed-up on two dedicated cores if the collective's waits overlap nothing")
     print(f"{'batch/worker':>12} {'mode':>9} {'1w samples/s':>13} {'2w samples/s':>13} {'ratio':>6} "
-          f"{'2w steps/s':>11} {'allreduce ms/step':>18}")
+          f"{'2w steps/s':>11} {'allreduce ms/step':>18} {'1w cpu ms/step':>15} {'2w cpu ms/step':>15} "
+          f"{'cpu ratio':>10}")
     rows = []
     for b in PER_WORKER_BATCHES:
         for eager in (False, True):
             a, c = one["fit"][(b, eager)], two["fit"][(b, eager)]
             ratio = c["samples_per_s"] / a["samples_per_s"]
-            rows.append({"per_worker_batch": b, "eager": eager, "one_worker": a, "two_workers": c, "ratio": ratio})
+            cpu_ratio = 2 * a["cpu_s_per_step"] / c["cpu_s_per_step"]
+            rows.append({"per_worker_batch": b, "eager": eager, "one_worker": a, "two_workers": c, "ratio": ratio,
+                         "cpu_ratio": cpu_ratio})
             print(f"{b:>12} {'eager' if eager else 'compiled':>9} {a['samples_per_s']:>13.0f} "
                   f"{c['samples_per_s']:>13.0f} {ratio:>6.2f} {c['steps_per_s']:>11.1f} "
-                  f"{1e3 * c['collective_s_per_step']:>18.2f}")
+                  f"{1e3 * c['collective_s_per_step']:>18.2f} {1e3 * a['cpu_s_per_step']:>15.2f} "
+                  f"{1e3 * c['cpu_s_per_step']:>15.2f} {cpu_ratio:>10.2f}")
     print(f"gradient bytes per step: {two['fit'][(PER_WORKER_BATCHES[0], True)]['grad_bytes']}")
     print(f"{'all-reduce bytes':>16} {'ms (2 workers)':>15} {'MB/s algbw':>11}")
     for n, t in two["allreduce"].items():
