@@ -646,7 +646,7 @@ def _bind_fused_many(programs, be):
         return lambda *hs: be.fused_many(programs, *hs)
     parts = []
     for p in programs:
-        prog, used = compact(p, None)
+        prog, used = compact(p)
         parts.append((_bind_fused(prog, None, be), used))
     return lambda *hs: tuple(fn(*(hs[k] for k in used)) for fn, used in parts)
 

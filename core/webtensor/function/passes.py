@@ -14,6 +14,8 @@ value of instruction j is register j, a flat array of the group's ``n`` elements
 - ``("unary", op, ...)``, ``("binary", op, ...)``, ``("where", None, ...)``,
   ``("cast", dtype, ...)`` with ``args`` the operand registers; ``shape`` is the node's
   output shape. The last instruction is the result.
+A fused node may also carry ``anchor`` (a matmul whose product is input 0: a GEMM
+epilogue) or ``programs`` (independent programs, one output each, in one kernel).
 """
 from __future__ import annotations
 
@@ -346,7 +348,7 @@ def _merge(bucket, alias):
     return f
 
 
-def compact(program, hs) -> tuple:
+def compact(program) -> tuple:
     """(program, inputs) reading only the inputs its loads use (for one program of a
     ``programs`` node run on its own)."""
     used = sorted({ins[4][0] for ins in program if ins[0] == "load"})
