@@ -50,10 +50,12 @@ class Collective:
     def where(self, op: str) -> str:
         return f"{op} on {self.task} (rank {self.rank} of {self.world_size}) at step {self.step}"
 
-    def _wait(self, work, op: str) -> None:
+    def _wait(self, start, op: str) -> None:
+        """Start the collective (``start()`` -> work) and wait for it, both bounded: a peer that died
+        can fail either step, and either way the error names this worker, the op and the step."""
         t0 = time.perf_counter()
         try:
-            work.wait(timeout=datetime.timedelta(seconds=self.timeout))
+            start().wait(timeout=datetime.timedelta(seconds=self.timeout))
         except Exception as e:
             others = [r for r in range(self.world_size) if r != self.rank]
             raise CollectiveError(f"{self.where(op)} did not complete within {self.timeout:g}s; the workers "
@@ -77,7 +79,7 @@ class Collective:
             t = torch.from_numpy(wire)
             self.calls += 1
             self.bytes += wire.nbytes
-            self._wait(self._dist.all_reduce(t, op=self._dist.ReduceOp.SUM, async_op=True), "all_reduce")
+            self._wait(lambda: self._dist.all_reduce(t, op=self._dist.ReduceOp.SUM, async_op=True), "all_reduce")
             res = t.numpy().astype(flat.dtype, copy=False)
             if op == "mean":
                 res = res / self.world_size if res.dtype.kind == "f" else res // self.world_size
@@ -98,7 +100,7 @@ class Collective:
             flat = np.concatenate([np.ascontiguousarray(arrays[i]).reshape(-1) for i in idx]).astype(dtype)
             t = torch.from_numpy(flat)
             self.calls += 1
-            self._wait(self._dist.broadcast(t, src=root, async_op=True), "broadcast")
+            self._wait(lambda: self._dist.broadcast(t, src=root, async_op=True), "broadcast")
             off = 0
             for i in idx:
                 n = arrays[i].size
@@ -118,7 +120,7 @@ class Collective:
         padded[:len(a) if a.ndim else 1] = a if a.ndim else a.reshape(1)
         parts = [torch.empty_like(torch.from_numpy(padded)) for _ in range(self.world_size)]
         self.calls += 1
-        self._wait(self._dist.all_gather(parts, torch.from_numpy(padded), async_op=True), "all_gather")
+        self._wait(lambda: self._dist.all_gather(parts, torch.from_numpy(padded), async_op=True), "all_gather")
         out = [p.numpy()[:int(n)] for p, n in zip(parts, sizes)]
         return out if a.ndim else [o.reshape(()) for o in out]
 
