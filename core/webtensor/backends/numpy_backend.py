@@ -630,4 +630,4 @@ def _no_bare_memory_error(method, counted=True):
 
 for _name, _fn in list(vars(NumpyBackend).items()):
     if isinstance(_fn, type(_describe)) and not _name.startswith("_") and _name not in ("unary", "binary"):
-        setattr(NumpyBackend, _name, _no_bare_memory_error(_fn, _name not in ("write", "read")))
+        setattr(NumpyBackend, _name, _no_bare_memory_error(_fn, _name not in ("write", "read", "fusable", "fusable_many")))
