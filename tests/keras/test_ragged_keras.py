@@ -277,3 +277,23 @@ def test_text_classification_flow_with_mask_zero():
     _close(model.predict(ids[:2], verbose=0), model.predict(short(texts[:2]), verbose=0), tol=1e-5)
     export = K.Sequential([vectorize, model, L.Activation("linear")])
     _close(export(tf.constant(["good great fun"])), model(ids[:1]), tol=1e-5)
+
+
+def test_sequential_without_input_runs_ragged_rows():
+    """A Sequential built from its first (ragged) batch runs the layers on the RaggedTensor."""
+    tf.random.set_seed(6)
+    ids = tf.ragged.constant([[1, 2, 3], [4], [5, 6]])
+    model = K.Sequential([L.Embedding(8, 3), L.LSTM(2)])
+    got = model(ids)
+    for i, row in enumerate(ids.to_list()):
+        _close(got[i], model.layers[1](model.layers[0](tf.constant([row])))[0])
+
+
+def test_bidirectional_over_ragged_equals_each_sequence_alone():
+    tf.random.set_seed(7)
+    layer = L.Bidirectional(L.LSTM(2, return_sequences=True))
+    rt = _ragged_batch()
+    got = layer(rt)
+    assert isinstance(got, tf.RaggedTensor)
+    for i, row in enumerate(ROWS):
+        _close(got[i], layer(tf.constant([row]))[0])

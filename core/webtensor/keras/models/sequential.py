@@ -5,7 +5,7 @@ from ... import autodiff
 from ...tensor import Tensor, convert
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..layers.layer import Layer
-from ..layers.ragged_support import check_input, standardize_input
+from ..layers.ragged_support import check_input, is_composite, standardize_input
 from ..saving import deserialize_keras_object, register, serialize_keras_object
 from .model import Model
 
@@ -71,7 +71,9 @@ class Sequential(Model):
         input_shape = (None,) + tuple(input_shape)[1:]
         if self._input_layer is None or tuple(self._input_layer.batch_shape) != input_shape:
             dtype = self._input_layer.dtype if self._input_layer is not None else None
+            inferred = self._input_layer is None or getattr(self._input_layer, "_inferred", False)
             self._input_layer = InputLayer(batch_shape=input_shape, dtype=dtype)
+            self._input_layer._inferred = inferred  # built from a first batch: composites pass as they are
         x = self._input_layer.output
         self._output_shapes = {}
         with autodiff.no_record():
@@ -93,7 +95,8 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
-        if self._input_layer is not None and self.built:
+        if self._input_layer is not None and self.built and not (
+                is_composite(x) and getattr(self._input_layer, "_inferred", False)):
             spec = self._input_layer.output
             c = standardize_input(spec, x) if type(x) is not Tensor or spec.ragged or spec.sparse else None
             if c is not None and type(c) is not Tensor:  # ragged / sparse: layers/ragged_support.py
