@@ -297,3 +297,29 @@ def test_bidirectional_over_ragged_equals_each_sequence_alone():
     assert isinstance(got, tf.RaggedTensor)
     for i, row in enumerate(ROWS):
         _close(got[i], layer(tf.constant([row]))[0])
+
+
+def test_fit_on_a_dataset_of_ragged_batches_and_validation_split():
+    tf.random.set_seed(8)
+    ids = tf.ragged.constant([[1, 2, 3], [4], [5, 6], [7, 1, 1, 2], [3, 3], [2]])
+    y = tf.constant([[0.5], [1.0], [0.0], [2.0], [1.5], [1.0]])
+    inp = K.Input(shape=[None], dtype="int32", ragged=True)
+    model = K.Model(inp, L.Dense(1)(L.SimpleRNN(3)(L.Embedding(8, 3)(inp))))
+    model.compile("sgd", "mse")
+    ds = tf.data.Dataset.from_tensor_slices((ids, y)).batch(4)
+    hist = model.fit(ds, epochs=2, verbose=0)
+    assert len(hist.history["loss"]) == 2
+    _close(model.predict(ds, verbose=0), model(ids), tol=1e-5)
+    hist = model.fit(ids, y, validation_split=0.5, epochs=1, batch_size=2, verbose=0)
+    assert "val_loss" in hist.history
+
+
+def test_bad_ragged_inputs_name_the_shapes():
+    inp = K.Input(shape=[None, 4], ragged=True)
+    model = K.Model(inp, L.GlobalAveragePooling1D()(inp))
+    bad = tf.RaggedTensor.from_row_lengths(tf.zeros((3, 3)), [1, 2])
+    with pytest.raises(ValueError, match=r"expected shape=\(None, None, 4\), found shape=\(2, None, 3\)"):
+        model(bad)
+    nested = tf.RaggedTensor.from_row_lengths(tf.RaggedTensor.from_row_lengths(tf.zeros((3, 2)), [1, 2]), [1, 1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="ragged_rank 1"):
+        L.LSTM(2)(nested)
