@@ -87,7 +87,8 @@ def is_known_class(name: str, custom_objects=None) -> bool:
     return any(key.rsplit(">", 1)[-1] == name for key in _CUSTOM)
 
 
-def _is_public(cls) -> bool:
+def is_public_class(cls) -> bool:
+    """A built-in Keras class (registered under its own module's kind), not a user's subclass."""
     return _REGISTRY.get(_MODULE_KINDS.get(getattr(cls, "_keras_module", ""), ""), {}).get(cls.__name__) is cls
 
 
@@ -102,7 +103,7 @@ def sublayer_segments(layer) -> list:
     from .models.sequential import Sequential
 
     subs = list(getattr(layer, "layers", None) or [])
-    if _is_public(type(layer)) or isinstance(layer, (Functional, Sequential)):
+    if is_public_class(type(layer)) or isinstance(layer, (Functional, Sequential)):
         return [(s.name, s) for s in subs]
     found: dict = {}
     for attr, value in vars(layer).items():
@@ -173,7 +174,7 @@ def default_config(obj, base: dict) -> dict:
 
 def uses_default_config(obj) -> bool:
     """A user class (not a built-in) whose ``get_config`` is the base one."""
-    return not _is_public(type(obj)) and getattr(type(obj).get_config, "_keras_default", False)
+    return not is_public_class(type(obj)) and getattr(type(obj).get_config, "_keras_default", False)
 
 
 _INTERNAL_ATTRS = frozenset({"_tracked_layers", "_inbound_nodes", "_outbound_nodes", "_layers"})

@@ -188,7 +188,7 @@ class Layer(Module):
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
-        if not _saving._is_public(cls):  # a user class: remember its arguments for get_config
+        if not _saving.is_public_class(cls):  # a user class: remember its arguments for get_config
             obj.__dict__["_auto_config"] = _saving.capture_auto_config(cls, args, kwargs)
         return obj
 
