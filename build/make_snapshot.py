@@ -52,9 +52,12 @@ for m in _mods:
 del _mods
 "; ".join(out)`);
   const snap = py.makeMemorySnapshot();
-  try {  // Pyodide 314 restores into its initial memory only: a grown heap fails here
-    await loadPyodide({ indexURL: "/" + manifest.pyodide, _loadSnapshot: snap });
+  const { snapshotMemory } = await import("/webtensor.mjs");
+  const memory = snapshotMemory(snap);
+  try {  // restored as the loader restores it, or not shipped
+    await loadPyodide({ indexURL: "/" + manifest.pyodide, _loadSnapshot: snap, fsInit: memory.fsInit });
   } catch (e) {
+    memory.restore();
     return `UNRESTORABLE (${snap.length >> 20} MiB: ${e.message})`;
   }
   window._snap = snap;
@@ -112,8 +115,7 @@ def make_snapshot(site: Path, cache: Path | None = None) -> Path | None:
     finally:
         srv.stop()
     if report.startswith("UNRESTORABLE"):
-        print(f"snapshot: not shipped, the site boots Python from scratch: {report} -- importing "
-              f"webtensor grew Pyodide's heap past its initial size")
+        print(f"snapshot: not shipped, the site boots Python from scratch: {report}")
         return None
     print(f"snapshot: {out.stat().st_size >> 20} MiB{'; ' + report if report else ''}")
     if kept is not None and not report:  # a snapshot missing a module is not kept

@@ -95,6 +95,29 @@ function runtimeFilesMissing(indexURL) {
   return Promise.all(["pyodide.asm.wasm", "python_stdlib.zip"].map(check)).then(() => new Promise(() => {}));
 }
 
+// Pyodide 314 restores a snapshot into the wasm's initial memory (30 MiB) and fails with
+// "offset is out of bounds" when the heap had grown before the snapshot was made. Its
+// fsInit hook runs between instantiation and the restore: a malloc of the heap's size
+// there makes Emscripten grow the memory (and its views); the restore overwrites the rest.
+export function snapshotMemory(snapshot) {
+  const heap = snapshot.length - new Uint32Array(snapshot.buffer, snapshot.byteOffset, 2)[1];
+  const wa = WebAssembly, streaming = wa.instantiateStreaming, plain = wa.instantiate;
+  let exports = null;
+  const keep = (r) => {
+    const e = r?.instance?.exports;
+    if (!exports && e?.memory && e?.malloc) exports = e;
+    return r;
+  };
+  wa.instantiateStreaming = async (...a) => keep(await streaming.apply(wa, a));
+  wa.instantiate = async (...a) => keep(await plain.apply(wa, a));
+  const restore = () => { wa.instantiateStreaming = streaming; wa.instantiate = plain; };
+  const fsInit = () => {
+    restore();
+    if (exports && exports.memory.buffer.byteLength < heap) exports.malloc(heap);
+  };
+  return { fsInit, restore };
+}
+
 // A HostArray (what .numpy() gives without numpy, rank 0 included) arrives as its tolist().
 function fromHostArray(value, convert) {
   if (typeof value.tolist !== "function") {
@@ -161,16 +184,20 @@ export async function loadWebtensor(options = {}) {
     throw new WebtensorError(`webtensor: could not load the Pyodide runtime: ${e.message}`, new URL("pyodide.mjs", indexURL).href);
   }
   const env = { WEBTENSOR_IN_PAGE: "1", ...(options.env ?? {}) };
-  if (snapshot) await snapshot;  // a missing snapshot rejects here, naming its URL
+  const snapshotBytes = snapshot ? await snapshot : null;  // a missing snapshot rejects here, naming its URL
+  const memory = snapshotBytes ? snapshotMemory(snapshotBytes) : null;
   let pyodide;
   try {
     pyodide = await Promise.race([
-      loadPyodide({ indexURL, env, packages: options.packages ?? [], ...(snapshot ? { _loadSnapshot: snapshot } : {}) }),
+      loadPyodide({ indexURL, env, packages: options.packages ?? [],
+                    ...(memory ? { _loadSnapshot: snapshotBytes, fsInit: memory.fsInit } : {}) }),
       runtimeFilesMissing(indexURL),
     ]);
   } catch (e) {
     if (e instanceof WebtensorError) throw e;
     throw new WebtensorError(`webtensor: Pyodide failed to start: ${e.message}`, snapshotURL ?? indexURL);
+  } finally {
+    memory?.restore();
   }
 
   progress("wheel", "installing webtensor");
