@@ -199,3 +199,14 @@ def test_backup_double_checkpoint_falls_back_to_the_previous_file(tmp_path):
         tf.keras.callbacks.BackupAndRestore(backup, double_checkpoint=True),
         tf.keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(e))])
     assert seen == [1, 2]                                # previous (after epoch 1) was used
+
+
+@pytest.mark.skipif(not tf.config.list_logical_devices("GPU"), reason="no GPU backend on this machine")
+def test_mirrored_strategy_defaults_to_the_gpu():
+    s = D.MirroredStrategy()
+    assert s.extended.worker_devices[0].endswith("GPU:0") and s.num_replicas_in_sync == 1
+    with s.scope():
+        v = tf.Variable([1.0, 2.0])
+    assert v._be.name == "gpu"                                       # created on the replica's device
+    out = s.run(lambda x: x * 2.0, args=(v.value(),))
+    assert float(s.reduce("SUM", out, axis=0)) == 6.0

@@ -223,11 +223,8 @@ def default_strategy() -> Strategy:
     return _DEFAULT[0]
 
 
-class OneDeviceStrategy(Strategy):
-    """``tf.distribute.OneDeviceStrategy(device)``: one replica; ops and variables on ``device``."""
-
-    def __init__(self, device: str):
-        super().__init__((device,))
+class _OnDevices(Strategy):
+    """Strategies whose scope places new variables and ops on their (first) device."""
 
     @contextlib.contextmanager
     def scope(self):
@@ -237,7 +234,14 @@ class OneDeviceStrategy(Strategy):
             yield self
 
 
-class MirroredStrategy(Strategy):
+class OneDeviceStrategy(_OnDevices):
+    """``tf.distribute.OneDeviceStrategy(device)``: one replica; ops and variables on ``device``."""
+
+    def __init__(self, device: str):
+        super().__init__((device,))
+
+
+class MirroredStrategy(_OnDevices):
     """``tf.distribute.MirroredStrategy(devices=None)``: a replica per local device.
 
     Default devices: the GPU when the GPU backend is available, else the CPU (one replica).
