@@ -73,8 +73,9 @@ def test_symbolic_outputs_follow_the_layers():
     sp = K.Input(shape=(6,), sparse=True)
     y = L.Dense(3)(sp)
     assert not y.sparse and y.shape == (None, 3)
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match=r'"conv1d.*" \(Conv1D\) cannot take its input \(ragged \(None, None, 4\)\)'):
         L.Conv1D(2, 2)(e)  # a layer that cannot take a RaggedTensor fails when the model is built
+    assert L.Activation("relu")(d).ragged and L.Dropout(0.5)(d).ragged
 
 
 # -- layers on RaggedTensor values -----------------------------------------------------------------
@@ -122,6 +123,15 @@ def test_global_pooling_over_ragged():
     want_max = [[max(c) for c in zip(*r)] for r in ROWS]
     _close(avg, want_avg)
     _close(mx, want_max)
+
+
+def test_activation_and_dropout_on_ragged():
+    rt = tf.ragged.constant([[-1.0, 2.0], [3.0], [-4.0, 0.5, -0.5]])
+    assert L.Activation("relu")(rt).to_list() == [[0.0, 2.0], [3.0], [0.0, 0.5, 0.0]]
+    out = L.Dropout(0.5)(rt, training=True)
+    assert _l(out.row_lengths()) == [2, 1, 3]
+    assert all(v in (0.0, 2 * w) for v, w in zip(_l(out.flat_values), _l(rt.flat_values)))
+    assert L.Dropout(0.5)(rt).to_list() == rt.to_list()
 
 
 def test_dense_on_ragged_maps_rows():

@@ -91,6 +91,8 @@ class Activation(Layer):
         self.activation = activations.get(activation)
 
     def call(self, inputs):
+        if isinstance(inputs, RaggedTensor):  # elementwise: the flat values, as TF's dispatch
+            return map_flat_values(self.activation, inputs)
         return self.activation(inputs)
 
     def compute_output_shape(self, input_shape):
@@ -194,6 +196,8 @@ class Dropout(Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
+        if isinstance(inputs, RaggedTensor) and self.noise_shape is None:
+            return map_flat_values(lambda v: self.call(v, training), inputs)
         if self.rate == 1:
             return M.zeros_like_(inputs)
         return nn.dropout(inputs, self.rate, noise_shape=self.noise_shape, seed=self.seed)

@@ -227,7 +227,13 @@ def output_spec(layer, args, kwargs):
 
     if not has_composite_input(args, kwargs):
         return None
-    first, second = _probe(layer, args, kwargs, 2), _probe(layer, args, kwargs, 3)
+    try:
+        first, second = _probe(layer, args, kwargs, 2), _probe(layer, args, kwargs, 3)
+    except Exception as e:  # a layer whose ops do not take the type: say which input it was
+        kts = [x for x in nest.flatten((list(args), kwargs)) if isinstance(x, KerasTensor)]
+        what = ", ".join(f"{'ragged' if x.ragged else 'sparse' if x.sparse else 'dense'} {x.shape}" for x in kts)
+        raise ValueError(f'Layer "{layer.name}" ({type(layer).__name__}) cannot take its input ({what}): '
+                         f"{type(e).__name__}: {e}") from e
 
     def spec(a, b):
         if isinstance(a, RaggedTensor):
