@@ -14,6 +14,7 @@ non-scalar shapes), and ``dtype="string"`` (or ``bytes``) names them in feature 
 """
 from __future__ import annotations
 
+import array
 import struct
 
 from .. import dtypes as D
@@ -399,44 +400,69 @@ def _packed_varints(buf, pos: int, end: int) -> list:
     return out
 
 
+def _rv(buf, pos: int):
+    """A varint at ``pos``: the one-byte case inline, else the general reader."""
+    b = buf[pos]
+    if b < 0x80:
+        return b, pos + 1
+    return _read_varint(buf, pos, len(buf))
+
+
 def _fast_features(data: bytes) -> dict:
-    """``{key: (kind, values)}`` straight from the wire for the usual Example layout (packed lists);
-    anything else raises ValueError and the caller takes the general decoder (and its errors)."""
+    """``{key: (kind, values)}`` straight from the wire for the usual Example layout (map entries
+    key-then-value, packed numeric lists); anything else raises ValueError (or IndexError) and the
+    caller takes the general decoder, with its errors."""
     out = {}
-    for n, wt, feats in _fields(data):
-        if n != 1 or wt != 2:
+    unpack = struct.unpack_from
+    pos, n = 0, len(data)
+    while pos < n:
+        if data[pos] != 0x0A:  # Example.features
             raise ValueError("unusual Example")
-        for n2, wt2, entry in _fields(feats):
-            if n2 != 1 or wt2 != 2:
+        length, pos = _rv(data, pos + 1)
+        end = pos + length
+        while pos < end:
+            if data[pos] != 0x0A:  # Features.feature map entry
                 raise ValueError("unusual Features")
-            key = feature = None
-            for n3, wt3, v in _fields(entry):
-                if n3 == 1 and wt3 == 2:
-                    key = bytes(v).decode("utf-8")
-                elif n3 == 2 and wt3 == 2:
-                    feature = v
-            if key is None or feature is None:
+            length, pos = _rv(data, pos + 1)
+            entry_end = pos + length
+            if data[pos] != 0x0A:  # entry key
                 raise ValueError("unusual map entry")
-            kinds = list(_fields(feature))
-            if len(kinds) != 1 or kinds[0][1] != 2:
+            length, pos = _rv(data, pos + 1)
+            key = data[pos:pos + length].decode("utf-8")
+            pos += length
+            if data[pos] != 0x12:  # entry value: Feature
+                raise ValueError("unusual map entry")
+            length, pos = _rv(data, pos + 1)
+            if pos + length != entry_end:
+                raise ValueError("unusual map entry")
+            if length == 0:
+                raise ValueError("empty Feature")
+            tag = data[pos]
+            length, pos = _rv(data, pos + 1)
+            body_end = pos + length
+            if body_end != entry_end:
                 raise ValueError("unusual Feature")
-            kind, _, body = kinds[0]
-            inner = list(_fields(body))
-            if kind == 1:
-                vals = [bytes(v) for n4, wt4, v in inner if n4 == 1 and wt4 == 2]
-            elif len(inner) == 1 and inner[0][1] == 2 and kind == 2:
-                raw = inner[0][2]
-                vals = list(struct.unpack(f"<{len(raw) // 4}f", raw)) if len(raw) % 4 == 0 else None
-            elif len(inner) == 1 and inner[0][1] == 2 and kind == 3:
-                raw = inner[0][2]
-                vals = _packed_varints(raw, 0, len(raw))
-            elif not inner and kind in (2, 3):
-                vals = []
-            else:
-                vals = None
-            if vals is None or kind not in _KIND:
+            if tag == 0x0A:  # bytes_list
+                vals = [bytes(v) for num, wt, v in _fields(data, pos, body_end) if num == 1 and wt == 2]
+                kind = "bytes_list"
+            elif pos == body_end:
+                vals, kind = [], "float_list" if tag == 0x12 else "int64_list"
+            elif data[pos] != 0x0A:  # not packed
                 raise ValueError("unpacked list")
-            out[key] = (_KIND[kind], vals)
+            else:
+                length, pos = _rv(data, pos + 1)
+                if pos + length != body_end:
+                    raise ValueError("unpacked list")
+                if tag == 0x12 and length % 4 == 0:
+                    vals, kind = list(unpack(f"<{length // 4}f", data, pos)), "float_list"
+                elif tag == 0x1A:
+                    vals, kind = _packed_varints(data, pos, body_end), "int64_list"
+                else:
+                    raise ValueError("unusual Feature")
+            out[key] = (kind, vals)
+            pos = entry_end
+        if pos != end:
+            raise ValueError("unusual Features")
     return out
 
 
@@ -447,7 +473,7 @@ def _parse_fast(serialized, features: dict):
         return None
     try:
         rows = [_fast_features(bytes(s)) for s in serialized]
-    except (ValueError, DataLossError, TypeError, UnicodeDecodeError):
+    except (ValueError, IndexError, DataLossError, TypeError, UnicodeDecodeError, struct.error):
         return None
     from ..ops import array as A
 
@@ -457,12 +483,12 @@ def _parse_fast(serialized, features: dict):
         n = 1
         for d in s.shape:
             n *= d
-        flat = []
+        flat = array.array("f" if want == "float_list" else "q")  # a buffer: one copy into the tensor
         for r in rows:
             got = r.get(k)
             if got is None or got[0] != want or len(got[1]) != n:
                 return None
-            flat += got[1]
+            flat.extend(got[1])
         out[k] = A.reshape(convert(flat, D.as_dtype(s.dtype)), (len(rows),) + tuple(s.shape))
     return out
 
