@@ -4,8 +4,8 @@ predict batching them by rows, and the TF guides' flows.
 
 Expected values: each ragged row run alone as a dense batch of one (what TF's padded + masked
 ragged RNN gives), sums and means taken by hand, and Keras 3 on torch for masked layers
-(tests/keras/reference/keras3_masked.json, recorded by make_keras3_masked.py)."""
-import json
+(tests/keras/reference/keras3_masked.py, recorded by make_keras3_masked.py)."""
+import runpy
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ import webtensor as tf
 
 K = tf.keras
 L = K.layers
-REF = json.loads((Path(__file__).parent / "reference" / "keras3_masked.json").read_text())
+REF = runpy.run_path(str(Path(__file__).parent / "reference" / "keras3_masked.py"))["REF"]
 
 
 def _l(t):

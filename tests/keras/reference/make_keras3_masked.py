@@ -1,6 +1,7 @@
 """Records Keras 3 (torch backend) outputs of recurrent and pooling layers over masked input for
-tests/keras/test_ragged_keras.py: `KERAS_BACKEND=torch python make_keras3_masked.py > keras3_masked.json`.
-Inputs, masks and weights come from a seeded numpy generator and are stored with the outputs."""
+tests/keras/test_ragged_keras.py: `KERAS_BACKEND=torch python make_keras3_masked.py > keras3_masked.py`.
+Inputs, masks and weights come from a seeded numpy generator and are stored with the outputs. The
+result is a .py file holding a JSON string: the in-page test run ships only the tests' .py files."""
 import json
 import os
 
@@ -49,4 +50,5 @@ weights = [rng.standard_normal(w.shape).astype("float32") * 0.5 for w in model.g
 model.set_weights(weights)
 out.append({"layer": "embedding_gmp", "ids": ids.tolist(), "weights": [w.tolist() for w in weights],
             "output": c(model(ids)).tolist()})
-print(json.dumps({"x": x.tolist(), "mask": mask.tolist(), "cases": out}))
+print("# Keras 3 (torch) outputs over masked input, written by make_keras3_masked.py\nimport json\n")
+print("REF = json.loads(" + repr(json.dumps({"x": x.tolist(), "mask": mask.tolist(), "cases": out})) + ")")
