@@ -5,6 +5,7 @@ are a ``Strings`` holding a list of bytes. Numeric columns are Tensors as in TF.
 """
 from __future__ import annotations
 
+import array
 import collections
 import csv
 import glob
@@ -102,6 +103,9 @@ def _rows(path, comp, header, delim, quote, op):
 
 def _leaf(v, dtype):
     return v if dtype == STRING else convert(v, dtype)
+
+
+_ARRAY_CODES = {"float32": "f", "float64": "d", "int32": "i", "int64": "q"}  # a buffer converts in one copy
 
 
 def _py(v):
@@ -233,7 +237,15 @@ class _CsvBatches(Dataset):
         feats = collections.OrderedDict()
         for j, (n, dt) in enumerate(zip(names, dtypes)):
             col = [r[j] for r in batch]
-            feats[n] = Strings(col) if dt == STRING else convert(col, dt)
+            if dt == STRING:
+                feats[n] = Strings(col)
+                continue
+            code = _ARRAY_CODES.get(dt.name)
+            try:
+                feats[n] = convert(array.array(code, col) if code else col, dt)
+            except OverflowError:
+                raise InvalidArgumentError(f"make_csv_dataset: a value of column {n!r} does not fit in "
+                                           f"{dt.name}") from None
         if self._label is None:
             return feats
         return feats, feats.pop(self._label)
