@@ -333,3 +333,21 @@ def test_bad_ragged_inputs_name_the_shapes():
     nested = tf.RaggedTensor.from_row_lengths(tf.RaggedTensor.from_row_lengths(tf.zeros((3, 2)), [1, 2]), [1, 1])
     with pytest.raises(tf.errors.InvalidArgumentError, match="ragged_rank 1"):
         L.LSTM(2)(nested)
+
+
+def test_mixed_ragged_and_dense_inputs_and_ragged_predictions():
+    tf.random.set_seed(9)
+    ids = K.Input(shape=[None], dtype="int32", ragged=True, name="ids")
+    feats = K.Input(shape=(2,), name="feats")
+    pooled = L.GlobalAveragePooling1D()(L.Embedding(8, 3)(ids))
+    model = K.Model([ids, feats], L.Dense(1)(L.Concatenate()([pooled, feats])))
+    rt = tf.ragged.constant([[1, 2], [3], [4, 5, 6]])
+    f = tf.constant([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    whole = model([rt, f])
+    _close(model.predict({"ids": rt, "feats": f}, batch_size=2, verbose=0), whole)
+    for i, row in enumerate(rt.to_list()):
+        _close(whole[i], model([tf.ragged.constant([row]), f[i:i + 1]])[0])
+    seq = K.Model(ids, L.SimpleRNN(2, return_sequences=True)(L.Embedding(8, 3)(ids)))
+    out = seq.predict(rt, batch_size=2, verbose=0)
+    assert isinstance(out, tf.RaggedTensor) and _l(out.row_lengths()) == [2, 1, 3]  # TF 2 keeps it ragged
+    _close(out, seq(rt))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import weakref
 
 from ... import nest
+from ...composite import CompositeTensor
 from ...autodiff import GradientTape
 from ...ops import array as A
 
@@ -351,7 +352,8 @@ class Trainer:
         joined = [A.concat(list(parts), 0) if len(parts) > 1 else parts[0]
                   for parts in zip(*[nest.flatten(o) for o in outs])]
         joined = _dist.gather_predictions(self, joined)
-        return nest.pack_sequence_as(outs[0], [t.numpy() for t in joined])
+        return nest.pack_sequence_as(outs[0], [t if isinstance(t, CompositeTensor) else t.numpy()  # ragged
+                                               for t in joined])                        # stays ragged, as TF 2
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._assert_compiled("train_on_batch")
