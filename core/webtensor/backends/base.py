@@ -47,6 +47,20 @@ REDUCE_OPS = ("sum", "prod", "max", "min", "any", "all")
 SCAN_OPS = ("sum", "prod")
 
 
+LINALG_KERNELS = ("linalg_qr", "linalg_eigh", "linalg_svd", "linalg_solve", "linalg_cholesky", "fft", "rfft")
+"""Optional kernels (named in ``fused``) for float32/float64; the core composes them from
+primitives where a backend lacks them (ops/decompositions.py, signal/fft.py):
+- ``linalg_qr(a) -> (q [..., m, m], r [..., m, n])``, Householder with LAPACK's signs;
+- ``linalg_eigh(a) -> (e ascending, v)`` of the symmetric matrix whose lower triangle is a's;
+- ``linalg_svd(a) -> (s descending, u [..., m, m], v [..., n, n])``;
+- ``linalg_solve(a, b) -> (x, sign(det a), log|det a|)`` by LU with partial pivoting;
+  x is NaN for a singular matrix (the core raises TF's "not invertible");
+- ``linalg_cholesky(a) -> L`` (a is symmetric), NaN where a is not positive definite;
+- ``fft(re, im, inverse) -> (re, im)``: the DFT over the last axis (inverse: with 1/n);
+- ``rfft(x) -> (re, im)``: its first n // 2 + 1 terms for real x.
+Vector signs are free: the core applies its sign convention to eigh's and svd's vectors."""
+
+
 class Backend(Protocol):
     name: str
     device_type: str          # "CPU" or "GPU"

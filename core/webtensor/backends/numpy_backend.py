@@ -187,7 +187,8 @@ class NumpyBackend:
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
     fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update", "elementwise", "matmul_epilogue",
-                       "elementwise_many", "elementwise_into"))
+                       "elementwise_many", "elementwise_into", "linalg_qr", "linalg_eigh", "linalg_svd", "fft",
+                       "linalg_solve", "linalg_cholesky", "rfft"))
     kernel_count = 0
     """Primitive calls other than write/read (tf.config.experimental.get_kernel_count)."""
 
@@ -435,6 +436,42 @@ class NumpyBackend:
             w2 = m2 * alpha
             w2 /= den
             return w - w2, m2, v2
+
+    # -- LAPACK / pocketfft through numpy (base.LINALG_KERNELS; float32/float64 only) --
+    def linalg_qr(self, a):
+        q, r = np.linalg.qr(a, mode="complete")
+        return q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False)
+
+    def linalg_eigh(self, a):
+        e, v = np.linalg.eigh(a, UPLO="L")
+        return e.astype(a.dtype, copy=False), v.astype(a.dtype, copy=False)
+
+    def linalg_svd(self, a):
+        u, s, vt = np.linalg.svd(a, full_matrices=True)
+        return s.astype(a.dtype, copy=False), u.astype(a.dtype, copy=False), \
+            np.swapaxes(vt, -1, -2).astype(a.dtype, copy=False)
+
+    def linalg_solve(self, a, b):
+        sign, logabs = np.linalg.slogdet(a)
+        try:
+            x = np.linalg.solve(a, b) if b.shape[-1] else np.zeros(b.shape, a.dtype)
+        except np.linalg.LinAlgError:
+            x = np.full(b.shape, np.nan, a.dtype)
+        return x.astype(a.dtype, copy=False), sign.astype(a.dtype), logabs.astype(a.dtype)
+
+    def linalg_cholesky(self, a):
+        try:
+            return np.linalg.cholesky(a).astype(a.dtype, copy=False)
+        except np.linalg.LinAlgError:
+            return np.full(a.shape, np.nan, a.dtype)
+
+    def rfft(self, x):
+        z = np.fft.rfft(x)
+        return z.real.astype(x.dtype), z.imag.astype(x.dtype)
+
+    def fft(self, re, im, inverse):
+        z = np.fft.ifft(re + 1j * im) if inverse else np.fft.fft(re + 1j * im)
+        return z.real.astype(re.dtype), z.imag.astype(re.dtype)
 
     def fusable(self, program) -> bool:
         return True

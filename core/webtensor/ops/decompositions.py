@@ -64,6 +64,21 @@ def _safe_reciprocal(x: Tensor, eps: float = 1e-20) -> Tensor:
     return x * m.reciprocal(x * x + eps)
 
 
+def _native(t: Tensor, kernel: str):
+    """The tensor's backend when it has the optional ``kernel`` (base.LINALG_KERNELS) for
+    this eager float32/float64 value, else None (the composition runs)."""
+    be = t._be
+    if kernel in be.fused and t._dtype in (D.float32, D.float64) and _eager(t):
+        return be
+    return None
+
+
+def _wrapped(be, hs, dtype) -> tuple:
+    from ..tensor import wrap
+
+    return tuple(wrap(h, dtype, be) for h in hs)
+
+
 def _host_float(t: Tensor) -> float:
     return float(A._host_flat(t)[0])
 
@@ -72,6 +87,9 @@ def _host_float(t: Tensor) -> float:
 
 def _householder(a: Tensor):
     """(Q [..., m, m], R [..., m, n]) of a by Householder reflections."""
+    be = _native(a, "linalg_qr")
+    if be is not None:
+        return _wrapped(be, be.linalg_qr(a._h), a._dtype)
     s = tuple(a._h.shape)
     rows_n, cols_n = s[-2], s[-1]
     rows = A.range(rows_n)
@@ -247,6 +265,16 @@ def _sorted(values: Tensor, vectors: Tensor, descending: bool):
     return A.gather(values, idx, axis=-1, batch_dims=b), vecs * A.expand_dims(_column_signs(vecs), -2)
 
 
+def _eigh_sorted(a: Tensor):
+    """(e ascending, v with the sign convention): LAPACK's when the backend has it (already
+    sorted), else Jacobi on the symmetric matrix of a's lower triangle, then sorted."""
+    be = _native(a, "linalg_eigh")
+    if be is not None:
+        e, v = _wrapped(be, be.linalg_eigh(a._h), a._dtype)
+        return e, v * A.expand_dims(_column_signs(v), -2)
+    return _sorted(*_jacobi_eigh(_sym_lower(a)), descending=False)
+
+
 # -- eigh --------------------------------------------------------------------------------
 
 def _eigh_vjp(e, v):
@@ -267,7 +295,7 @@ def eigh(tensor, name=None):
     out = {}
 
     def fwd():
-        e, v = _sorted(*_jacobi_eigh(_sym_lower(a)), descending=False)
+        e, v = _eigh_sorted(a)
         out.update(e=e, v=v)
         return e, v
 
@@ -284,7 +312,7 @@ def eigvalsh(tensor, name=None) -> Tensor:
     out = {}
 
     def fwd():
-        e, v = _sorted(*_jacobi_eigh(_sym_lower(a)), descending=False)
+        e, v = _eigh_sorted(a)
         out.update(e=e, v=v)
         return e
 
@@ -300,6 +328,10 @@ def _jacobi_svd_tall(a: Tensor):
     """(s descending, U [..., m, m] orthonormal, V [..., n, n]) for m >= n."""
     s_ = tuple(a._h.shape)
     rows_n, n = s_[-2], s_[-1]
+    be = _native(a, "linalg_svd")
+    if be is not None:
+        s, u_full, v = _wrapped(be, be.linalg_svd(a._h), a._dtype)
+        return _signed_svd(s, u_full, v, rows_n, n)
     eye = A.eye(n, dtype=a._dtype)
     rounds = _round_tensors(n, a._dtype)
     state = {"u": a, "v": A.broadcast_to(eye, s_[:-2] + (n, n))}
@@ -332,6 +364,11 @@ def _jacobi_svd_tall(a: Tensor):
     q, r = _householder(A.concat([un, basis], -1))
     sign = m.where(m.less(_cols(matrix_diag_part(r), 0, n), zero), -A.ones((), a._dtype), A.ones((), a._dtype))
     u_full = A.concat([_cols(q, 0, n) * A.expand_dims(sign, -2), _cols(q, n, rows_n - n)], -1)
+    return _signed_svd(s, u_full, v, rows_n, n)
+
+
+def _signed_svd(s, u_full, v, rows_n: int, n: int):
+    """The sign convention on each (u_i, v_i) pair, fixed by u_i's largest entry."""
     signs = A.expand_dims(_column_signs(_cols(u_full, 0, n)), -2)
     u_full = A.concat([_cols(u_full, 0, n) * signs, _cols(u_full, n, rows_n - n)], -1)
     return s, u_full, v * signs

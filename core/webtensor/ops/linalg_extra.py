@@ -40,7 +40,14 @@ def _mt(x: Tensor) -> Tensor:
 
 def _gauss_jordan(a: Tensor, b: Tensor):
     """(x = a^-1 b, (sign of det, det), log|det|, min |pivot|) by Gauss-Jordan with partial
-    pivoting; det is the signed product of the pivots (as TF's LU), log|det| their log sum."""
+    pivoting; det is the signed product of the pivots (as TF's LU), log|det| their log sum.
+    A backend with the ``linalg_solve`` kernel (LAPACK) does it in one call."""
+    be = a._be
+    if "linalg_solve" in be.fused and a._dtype in (D.float32, D.float64) and _eager(a) and _eager(b):
+        from ..tensor import wrap
+
+        x, sign, logabs = (wrap(h, a._dtype, be) for h in be.linalg_solve(a._h, b._h))
+        return x, (sign, sign * m.exp(logabs)), logabs, m.abs(sign)
     s = tuple(a._h.shape)
     n, batch = s[-1], s[:-2]
     mat = A.concat([a, b], -1)
@@ -203,7 +210,13 @@ def cholesky(input, name=None) -> Tensor:
     a = _square(input, "cholesky")
 
     def fwd():
-        lmat = _cholesky_forward(_sym_lower(a))
+        be = a._be
+        if "linalg_cholesky" in be.fused and a._dtype in (D.float32, D.float64) and _eager(a):
+            from ..tensor import wrap
+
+            lmat = wrap(be.linalg_cholesky(_sym_lower(a)._h), a._dtype, be)
+        else:
+            lmat = _cholesky_forward(_sym_lower(a))
         if _eager(lmat) and A._host_flat(lmat) and not bool(reduce_all(m.is_finite(lmat))):
             raise InvalidArgumentError(f"cholesky: Cholesky decomposition was not successful. The input "
                                        f"might not be valid (not positive definite); shape "

@@ -91,6 +91,10 @@ def _fft_parts(re: Tensor, im: Tensor, inverse: bool, op: str):
         raise InvalidArgumentError(f"{op}: input must have rank >= 1, got a scalar")
     if n == 0:
         return re, im
+    be = re._be
+    if "fft" in be.fused and re._dtype in (D.float32, D.float64) and not getattr(re._h, "symbolic", False) \
+            and im._be is be:
+        return _native(be, re, im, inverse, op)
     if inverse:
         im = -im
     if n & (n - 1) == 0:
@@ -100,6 +104,42 @@ def _fft_parts(re: Tensor, im: Tensor, inverse: bool, op: str):
     if inverse:
         re, im = re / n, -im / n
     return re, im
+
+
+def _native(be, re: Tensor, im: Tensor, inverse: bool, op: str):
+    """The backend's FFT kernel as one tape node. The DFT is linear, so its vjp (TF's
+    dL/dRe + i dL/dIm convention) is the adjoint transform: n ifft(g), or fft(g) / n."""
+    from ..ops.dispatch import composite
+    from ..tensor import wrap
+
+    n = re._h.shape[-1]
+
+    def fwd():
+        r, i = be.fft(re._h, im._h, inverse)
+        return wrap(r, re._dtype, be), wrap(i, re._dtype, be)
+
+    def vjp(dys, need):
+        gr, gi = _fft_parts(dys[0], dys[1], not inverse, op)
+        scale = 1.0 / n if inverse else float(n)
+        return gr * scale, gi * scale
+
+    return composite((re, im), fwd, vjp)
+
+
+def _native_rfft(be, x: Tensor, n: int, k: int):
+    """The backend's rfft kernel as one tape node; its vjp is Re(n ifft(g padded to n))."""
+    from ..ops.dispatch import composite
+    from ..tensor import wrap
+
+    def fwd():
+        r, i = be.rfft(x._h)
+        return wrap(r, x._dtype, be), wrap(i, x._dtype, be)
+
+    def vjp(dys, need):
+        gr, gi = _fft_parts(_pad_last(dys[0], n), _pad_last(dys[1], n), True, "rfft")
+        return (gr * float(n),)
+
+    return composite((x,), fwd, vjp)
 
 
 def _fft_last(z: ComplexTensor, inverse: bool, op: str) -> ComplexTensor:
@@ -165,8 +205,11 @@ def rfft(input_tensor, fft_length=None, name=None) -> ComplexTensor:
     lens = _fft_length(fft_length, 1, "rfft")
     n = lens[0] if lens else x._h.shape[-1]
     x = _pad_last(x, n)
-    re, im = _fft_parts(x, A.zeros_like(x), False, "rfft")
     k = n // 2 + 1 if n else 0
+    be = x._be
+    if n and "rfft" in be.fused and x._dtype in (D.float32, D.float64) and not getattr(x._h, "symbolic", False):
+        return ComplexTensor(*_native_rfft(be, x, n, k))
+    re, im = _fft_parts(x, A.zeros_like(x), False, "rfft")
     return ComplexTensor(_pad_last(re, k), _pad_last(im, k))
 
 

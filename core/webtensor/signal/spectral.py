@@ -56,8 +56,9 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
             x = A.pad(x, pads, constant_values=pad_value)
     else:
         frames = max(0, 1 + (n - fl) // fs) if n >= fl else 0
-    idx = [f * fs + j for f in range(frames) for j in range(fl)]
-    g = A.gather(x, one(idx, "frame", D.int32) if idx else A.zeros((0,), D.int32), axis=ax)
+    idx = A.reshape(A.reshape(A.range(frames, dtype=D.int32) * fs, (frames, 1)) + A.range(fl, dtype=D.int32),
+                    (frames * fl,))
+    g = A.gather(x, idx, axis=ax)
     shape = tuple(x._h.shape[:ax]) + (frames, fl) + tuple(x._h.shape[ax + 1:])
     return A.reshape(g, shape)
 
