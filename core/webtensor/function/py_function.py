@@ -62,8 +62,8 @@ def _call(func, inp, Tout, numpy, op):
     if not callable(func):
         raise TypeError(f"tf.{op}: func must be callable, got {func!r}")
     specs, many = _specs(Tout, op)
-    xs = [v.value() if isinstance(v, T.Variable) else T.convert(v) for v in (inp if isinstance(inp, (list, tuple))
-                                                                               else [inp])]
+    inp = list(inp) if isinstance(inp, (list, tuple)) else [inp]
+    xs = [v.value() if isinstance(v, T.Variable) else T.convert(v) for v in inp]
     if TRACER.stack:
         outs = _traced(func, xs, specs, many, numpy, op)
     else:
