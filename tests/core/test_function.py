@@ -1,6 +1,7 @@
 """tf.function: TF's documented tracing rules ("Better performance with tf.function",
 "Introduction to graphs"), graph contents and replay. Expected values by hand."""
 import json
+import math
 import warnings
 
 import pytest
@@ -519,3 +520,22 @@ def test_autograph_elif_chain_of_returns():
 
     assert [sign(tf.constant(v)).tolist() for v in (3.0, -2.0, 0.0)] == [1.0, -1.0, 0.0]
     assert sign.experimental_get_tracing_count() == 1
+
+
+def test_autograph_python_if_elif_assigning_only_in_else():
+    """A Python if/elif/else (Python test values) inside a loop whose else alone assigns a
+    name: the nested branch functions must not lose the name (was UnboundLocalError)."""
+    def f(x):
+        vals = [x]
+        for u in (0.1, 0.5, 0.9, 0.95):
+            if u < 0.35:
+                vals.append(tf.exp(vals[-1]))
+            elif u < 0.8:
+                vals.append(vals[-1] + 1.0)
+            else:
+                v = vals[-1]
+                vals.append(v * 2.0)
+        return vals[-1]
+
+    want = (math.exp(0.1) + 1.0) * 4.0  # exp, +1, *2, *2
+    assert abs(float(tf.function(f)(tf.constant(0.1))) - want) < 1e-5

@@ -205,10 +205,16 @@ class _Converter:
         args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], kwonlyargs=[], kw_defaults=[],
                              defaults=[], vararg=None, kwarg=None)
         body = list(body)
-        if ret_names is not None:
-            body.append(ast.Return(ast.Tuple([ast.Name(n, ast.Load()) for n in ret_names], ast.Load())))
+        if ret_names is not None:  # a name a nested statement left undefined (del) returns UNDEF
+            body.append(ast.Return(ast.Tuple([self._maybe(n) for n in ret_names], ast.Load())))
         return ast.FunctionDef(name=name, args=args, body=body or [ast.Pass()], decorator_list=[], returns=None,
                                type_params=[])
+
+    @staticmethod
+    def _maybe(n):
+        """``n if 'n' in locals() else ag__.UNDEF``."""
+        has = ast.Compare(ast.Constant(n), [ast.In()], [ast.Call(ast.Name("locals", ast.Load()), [], [])])
+        return ast.IfExp(has, ast.Name(n, ast.Load()), ast.Attribute(ast.Name("ag__", ast.Load()), "UNDEF", ast.Load()))
 
     def _defaults(self, names):
         """``try: n / except NameError: n = ag__.UNDEF`` for each name (may be undefined)."""
