@@ -4,8 +4,13 @@ answers as the webtensor server does (serving/static.py)."""
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
+import serve  # build/serve.py (conftest puts build/ on sys.path)
 from conftest import CHROMIUM, CHROMIUM_ARGS, boot
+
+ROOT = Path(__file__).resolve().parents[2]
 
 RESOURCES_JS = """() => performance.getEntriesByType("resource").concat(performance.getEntriesByType("navigation"))
   .map((e) => ({ name: e.name, transfer: e.transferSize, body: e.encodedBodySize, size: e.decodedBodySize }))"""
@@ -63,3 +68,57 @@ def test_warm_reload_transfers_under_200_kb(playwright_, server, tmp_path):
           f"warm: {warm_bytes / 1e3:.1f} KB in {len(warm)}")
     assert cold_bytes > 1_000_000  # the cold visit really fetched the runtime
     assert warm_bytes < 200_000, sorted(((e["transfer"], e["name"]) for e in warm), reverse=True)[:8]
+
+
+# -- <webtensor-model>: errors a visitor can read --------------------------------------
+
+ELEMENT_JS = """async () => {
+  const { WebtensorModel } = await import("./webtensor-model.mjs");
+  const out = {};
+  const bare = document.createElement("webtensor-model");
+  out.noSrc = await bare.predict([1]).then(() => "resolved", (e) => e.message);
+  const m = document.createElement("webtensor-model");
+  document.body.append(m);
+  const ready = m.ready;  // taken before src is set: must settle when the model loads
+  m.setAttribute("src", "digits.safetensors");
+  out.info = await ready;
+  out.inputs = m.inputs;
+  try { await m.predict([1, 2, 3]); out.bad = "resolved"; }
+  catch (e) { out.bad = e.message; out.traceback = e.traceback ?? ""; }
+  const broken = document.createElement("webtensor-model");
+  const failed = new Promise((r) => broken.addEventListener("error", (ev) => r(ev.detail.message)));
+  broken.setAttribute("src", "missing.safetensors");
+  document.body.append(broken);
+  out.missing = await failed;
+  out.missingReady = await broken.ready.then(() => "resolved", (e) => e.message);
+  return out;
+}"""
+
+
+def test_element_errors_are_one_line_and_ready_size_is_real(browser, site_dir, tmp_path):
+    sys.path.insert(0, str(ROOT / "tests" / "serving"))
+    from serving_util import write_version
+
+    from webtensor.serving.site import build_embed
+
+    model = write_version(tmp_path / "models", "digits", 1)
+    out = build_embed(model, tmp_path / "embed", runtime=site_dir)
+    srv = serve.serve(out)
+    ctx = browser.new_context()
+    try:
+        pg = ctx.new_page()
+        warnings = []
+        pg.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
+        pg.goto(f"{srv.url}/webtensor.json")  # a document of the embed site's origin
+        r = pg.evaluate(ELEMENT_JS)
+    finally:
+        ctx.close()
+        srv.stop()
+    assert "set the src attribute" in r["noSrc"]
+    assert r["info"]["size"] == model.stat().st_size
+    assert r["inputs"][0]["shape"][0] is None
+    assert "\n" not in r["bad"] and "Traceback" not in r["bad"] and "expected shape" in r["bad"], r["bad"]
+    assert r["bad"].startswith('<webtensor-model src="digits.safetensors"> predict: input ')
+    assert "Traceback" in r["traceback"] and any("Traceback" in w for w in warnings)
+    assert "\n" not in r["missing"] and "missing.safetensors" in r["missing"] and "404" in r["missing"], r["missing"]
+    assert r["missingReady"] == r["missing"]

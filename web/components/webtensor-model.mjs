@@ -11,8 +11,9 @@
 //
 // Attributes: src (the .safetensors URL, relative to the page), backend ("auto",
 // "webgpu", "wasm"; the first element to boot decides for the page). Events: "load"
-// (detail: the model's signature) and "error" (detail: the Error). Every element on a
-// page shares one webtensor runtime, booted on first use.
+// (detail: the model's signature) and "error" (detail: the Error, its message one line
+// a visitor can read; the Python traceback goes to the console and err.traceback).
+// Every element on a page shares one webtensor runtime, booted on first use.
 
 import { loadWebtensor } from "./webtensor.mjs";
 
@@ -25,6 +26,25 @@ export function webtensor(options = {}) {
     return { wt, browser };
   });
   return runtime;
+}
+
+/** The line of an error a visitor reads: a Python traceback's last line without the
+ *  exception's type ("input 'pixels' must have 64 values, got 3"), else the first line. */
+export function oneLine(e) {
+  const lines = String(e?.message ?? e).split("\n").map((l) => l.trim()).filter(Boolean);
+  if (!lines.length) return String(e);
+  if (!/^Traceback/.test(lines[0])) return lines[0];
+  return lines[lines.length - 1].replace(/^[\w.]*(Error|Exception): /, "");
+}
+
+/** An Error with ``oneLine``'s message, a ``prefix``, and the full text in .traceback (and the console). */
+export function readableError(e, prefix = "") {
+  const full = String(e?.message ?? e);
+  const err = new Error(prefix + oneLine(e));
+  err.name = e?.name ?? "Error";
+  err.traceback = full;
+  if (full.includes("\n")) console.warn(full);  // the traceback, for whoever opens the console
+  return err;
 }
 
 /** Call a Python function with JSPI when the browser has it, so GPU readback can block. */
@@ -67,10 +87,10 @@ export class WebtensorModel extends HTMLElement {
   }
 
   attributeChangedCallback(name, before, after) {
-    if (this.isConnected && before !== null && before !== after) {
-      this.#renew();
-      this.#loading = this.#load();
-    }
+    if (!this.isConnected || !after || before === after) return;
+    if (before !== null) this.#renew();  // a new model: a new ready promise
+    else if (this.#loading) return;
+    this.#loading = this.#load();
   }
 
   async #load() {
@@ -82,12 +102,12 @@ export class WebtensorModel extends HTMLElement {
       const info = await callPython(wt, browser.load, url);
       if (this.#handle !== null) browser.release(this.#handle);
       this.#handle = info.handle;
-      this.info = { ...info, backend: wt.backend };
+      const timing = performance.getEntriesByName(url).at(-1);  // the file's bytes, as fetched
+      this.info = { ...info, size: timing?.decodedBodySize || null, backend: wt.backend };
       this.#settle.resolve(this.info);
       this.dispatchEvent(new CustomEvent("load", { detail: this.info }));
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      err.message = `<webtensor-model src="${src}">: ${err.message}`;
+      const err = readableError(e, `<webtensor-model src="${src}">: `);
       this.#settle.reject(err);
       this.dispatchEvent(new CustomEvent("error", { detail: err }));
     }
@@ -120,10 +140,16 @@ export class WebtensorModel extends HTMLElement {
   /** Outputs for one instance (nested arrays or a typed array), or for a batch with
    *  {batch: true}. Resolves to nested arrays (an object by output name if several). */
   async predict(input, { batch = false } = {}) {
+    if (!this.getAttribute("src")) throw new Error("<webtensor-model>: predict() needs a model: set the src attribute");
+    if (!this.isConnected && !this.#loading) throw new Error("<webtensor-model>: predict() needs the element in the document");
     await this.ready;
-    if (this.#graph) return this.#predictGraph(input, batch);
-    const { wt, browser } = await webtensor();
-    return callPython(wt, browser.predict, this.#handle, input, !batch);
+    try {
+      if (this.#graph) return await this.#predictGraph(input, batch);
+      const { wt, browser } = await webtensor();
+      return await callPython(wt, browser.predict, this.#handle, input, !batch);
+    } catch (e) {
+      throw readableError(e, `<webtensor-model src="${this.getAttribute("src")}"> predict: `);
+    }
   }
 
   get inputs() { return this.info?.inputs ?? null; }
