@@ -17,8 +17,9 @@ Conventions shared by every backend:
 - Reductions of an empty set give the identity: 0, 1, -inf/+inf (int: dtype min/max),
   False/True.
 
-A backend may also implement fused kernels (``fused`` names them) for speed; they
-must equal the composition the core would otherwise run.
+A backend may also implement optional kernels for speed (``fused`` names them): the fused
+kernels of ``FUSED_KERNELS`` (``FusedKernels`` states each formula) and ``LINALG_KERNELS``.
+They must equal the composition the core would otherwise run.
 """
 from __future__ import annotations
 
@@ -41,10 +42,29 @@ BINARY_OPS = (
 """``floordiv``/``mod`` are floor division and floor modulo (Python's signs) for ints
 and floats. ``div`` is only called on floats. Comparisons and logical ops return bool."""
 
-COMPARISONS = frozenset(("equal", "not_equal", "less", "less_equal", "greater",
-                         "greater_equal", "logical_and", "logical_or"))
+BOOL_OPS = frozenset(("logical_not", "isnan", "isfinite", "equal", "not_equal", "less", "less_equal",
+                      "greater", "greater_equal", "logical_and", "logical_or"))
+"""The unary and binary ops whose result is bool whatever their operands' dtype: the one
+table (ops/math.py, the tracer and every backend read it)."""
+BOOL_UNARY = frozenset(BOOL_OPS & set(UNARY_OPS))
+COMPARISONS = frozenset(BOOL_OPS & set(BINARY_OPS))
 REDUCE_OPS = ("sum", "prod", "max", "min", "any", "all")
 SCAN_OPS = ("sum", "prod")
+
+BIAS_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
+"""The activations ``bias_act`` fuses: ``v``, ``max(v, 0)``, ``1 / (1 + exp(-v))``, ``tanh(v)``.
+The index is the C kernel's ACT_* code (kernels/codes.h is generated from it); the WGSL
+expressions (gpu_shaders.ACTIVATIONS) and the gradients (ops/nn.py) are keyed by it."""
+
+FUSED_KERNELS = {
+    "softmax": ("softmax",), "sparse_softmax_xent": ("sparse_softmax_xent",), "bias_act": ("bias_act",),
+    "adam_update": ("adam_update",), "elementwise": ("fusable", "fused_elementwise"),
+    "elementwise_into": ("fusable", "fused_elementwise_into"), "elementwise_many": ("fusable_many", "fused_many"),
+    "matmul_epilogue": ("fusable", "fused_matmul"),
+}
+"""Names a backend may list in ``fused``, each with the ``FusedKernels`` methods it promises.
+The core runs the composition where a backend lacks one, and a kernel must give what that
+composition gives (to float rounding), never new semantics."""
 
 
 LINALG_KERNELS = ("linalg_qr", "linalg_eigh", "linalg_svd", "linalg_solve", "linalg_cholesky", "fft", "rfft")
@@ -65,7 +85,7 @@ class Backend(Protocol):
     name: str
     device_type: str          # "CPU" or "GPU"
     dtypes: frozenset         # DTypes this backend stores; others fall back to the CPU backend
-    fused: frozenset          # names of optional fused kernels implemented
+    fused: frozenset          # optional kernels implemented (FUSED_KERNELS, LINALG_KERNELS)
 
     # -- data movement ------------------------------------------------------------
     def write(self, buf: memoryview, shape: tuple, dtype) -> object:
@@ -155,6 +175,57 @@ class Backend(Protocol):
         """Constant padding, ``pads`` a (before, after) pair of non-negative ints per axis."""
 
     def broadcast_to(self, x, shape: tuple) -> object: ...
+
+
+class FusedKernels(Protocol):
+    """Optional kernels, each the one statement of its formula (backends' docstrings point
+    here). float32 at least; a backend may compute float16 in float32 and round once."""
+
+    def softmax(self, x, axis: int) -> object:
+        """``"softmax"``: ``e = exp(x - max(x, axis)); e / sum(e, axis)`` (keepdims)."""
+
+    def sparse_softmax_xent(self, logits, labels) -> tuple:
+        """``"sparse_softmax_xent"``: (loss [...], backprop [..., n]) for logits [..., n] and
+        int32/int64 labels [...]; with ``m = max(logits, -1)`` (0 where not finite) and
+        ``lse = log(sum(exp(logits - m), -1)) + m``: ``loss = lse - logits[label]`` and
+        ``backprop = exp(logits - lse) - one_hot(label, n)``. A label outside [0, n) gives
+        a NaN loss (the core checks labels first on CPU backends, as TF on CPU)."""
+
+    def bias_act(self, x, bias, activation: str) -> object:
+        """``"bias_act"``: ``act(x + bias)``, bias [c] along x's last dim [..., c], ``act`` one
+        of ``BIAS_ACTIVATIONS``; the core calls it for float32 only."""
+
+    def adam_update(self, w, m, v, g, alpha: float, c1: float, c2: float, eps: float) -> tuple:
+        """``"adam_update"``: (w', m', v') of one Adam step, in this float order:
+        ``m' = m + (g - m) * c1``, ``v' = v + (g * g - v) * c2``,
+        ``w' = w - (m' * alpha) / (sqrt(v') + eps)``; the caller passes c1 = 1 - beta_1,
+        c2 = 1 - beta_2, alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t). All four operands
+        share shape and dtype."""
+
+    def fusable(self, program: tuple) -> bool:
+        """Whether ``fused_elementwise`` (and ``fused_matmul``) run this program. A program
+        is function/passes.py's tuple of ``(kind, attr, dtype, shape, args)`` instructions:
+        loads of input k as ``as_shape`` broadcast to a view, then unary/binary/where/cast
+        of earlier registers; the last instruction is the result."""
+
+    def fused_elementwise(self, program: tuple, *hs) -> object:
+        """``"elementwise"``: the program's result, equal to running its instructions one
+        primitive at a time (``unary``, ``binary``, ``where``, ``cast``) on inputs hs."""
+
+    def fused_elementwise_into(self, program: tuple, pos: int, *hs) -> object:
+        """``"elementwise_into"``: ``fused_elementwise`` where ``hs[pos]`` is a one-element
+        list (the graph hands that input over); the kernel may write the result into it
+        when ``take_donation`` says nothing else refers to it."""
+
+    def fusable_many(self, programs: tuple) -> bool:
+        """Whether ``fused_many`` runs these programs together."""
+
+    def fused_many(self, programs: tuple, *hs) -> tuple:
+        """``"elementwise_many"``: ``tuple(fused_elementwise(p, *hs) for p in programs)``."""
+
+    def fused_matmul(self, program: tuple, transpose_a: bool, transpose_b: bool, a, b, *hs) -> object:
+        """``"matmul_epilogue"``: ``fused_elementwise(program, matmul(a, b, ...), *hs)``: the
+        product is the program's input 0, its other inputs are hs."""
 
 
 def _mix32(x: int) -> int:

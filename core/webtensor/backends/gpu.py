@@ -801,7 +801,7 @@ class GPUBackend:
         self._run(pipe, params, [x, out], self._items(out.n))
         return out
 
-    # -- fused kernels (optional; each equals the composition the core would run) -----------
+    # -- fused kernels (optional; base.FusedKernels states each formula) -----------------------
     def fusable(self, program) -> bool:
         limit = self.dev.limits.get("maxStorageBuffersPerShaderStage", 8)
         return S.fused_supported(program, self.storage) and \
@@ -839,7 +839,7 @@ class GPUBackend:
         return out
 
     def sparse_softmax_xent(self, logits, labels):
-        """(loss [rows], backprop [rows, n]) for logits [..., n] and int labels [...]."""
+        """``base.FusedKernels.sparse_softmax_xent``; out-of-range labels give NaN (as TF on GPUs)."""
         if logits.dtype is not D.float32:
             loss, grad = self.sparse_softmax_xent(self.cast(logits, D.float32), labels)
             return self.cast(loss, logits.dtype), self.cast(grad, logits.dtype)
@@ -852,7 +852,7 @@ class GPUBackend:
         return loss, grad
 
     def bias_act(self, x, bias, activation: str):
-        """act(x + bias) with bias along the last dim; activation in gpu_shaders.ACTIVATIONS."""
+        """``base.FusedKernels.bias_act`` (the WGSL of each activation: gpu_shaders.ACTIVATIONS)."""
         if x.dtype is not D.float32:  # the kernel reads f32: float16 buffers gave garbage
             y = self.bias_act(self.cast(x, D.float32), self.cast(bias, D.float32), activation)
             return self.cast(y, x.dtype)
@@ -863,7 +863,7 @@ class GPUBackend:
         return out
 
     def adam_update(self, w, m, v, g, alpha, c1, c2, eps):
-        """Adam's step as keras/optimizers/adam.py composes it, in one kernel: (w', m', v')."""
+        """``base.FusedKernels.adam_update`` in one kernel; float32 only."""
         if w.dtype is not D.float32:
             raise InvalidArgumentError(f"adam_update: the GPU kernel is float32, got {w.dtype.name}")
         outs = [self._new(w.shape, w.dtype) for _ in range(3)]

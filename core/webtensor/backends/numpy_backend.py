@@ -398,14 +398,13 @@ class NumpyBackend:
                     _window_add(dxp, src, i, j, strides, (1, 1), out_hw)
         return np.ascontiguousarray(_crop(dxp, pads, x.shape))
 
-    # -- fused kernels (each equals the composition the core would run, op for op) --
+    # -- fused kernels (base.FusedKernels states each formula) --
     def softmax(self, x, axis):
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 
     def sparse_softmax_xent(self, logits, labels):
-        """(loss [rows], backprop [rows, n]); an out-of-range label gives NaN (the core
-        checks labels first on CPU backends, as TF on CPU)."""
+        """``base.FusedKernels.sparse_softmax_xent``."""
         with _quiet():
             m = logits.max(axis=-1, keepdims=True)
             m = np.where(np.isfinite(m), m, np.zeros((), logits.dtype))
@@ -422,7 +421,7 @@ class NumpyBackend:
         return loss.astype(logits.dtype, copy=False), grad.astype(logits.dtype, copy=False)
 
     def adam_update(self, w, m, v, g, alpha, c1, c2, eps):
-        """Adam's step as keras/optimizers/adam.py composes it: (w', m', v')."""
+        """``base.FusedKernels.adam_update`` (its float order: identical results)."""
         with _quiet():
             m2 = g - m
             m2 *= c1

@@ -413,7 +413,7 @@ class WasmBackend:
 
     @_serialized
     def softmax(self, x, axis):
-        """Fused ``exp(x - max) / sum`` along ``axis`` (the composition in ops/nn.py)."""
+        """``base.FusedKernels.softmax`` (float16 computed in float32)."""
         x = self._h(x, "softmax")
         xs = self._f32(x)
         outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
@@ -422,8 +422,7 @@ class WasmBackend:
 
     @_serialized
     def sparse_softmax_xent(self, logits, labels):
-        """Fused (loss [rows], backprop [rows, n]) for logits [..., n] and int labels [...];
-        an out-of-range label gives a NaN loss (the core checks labels first on CPUs)."""
+        """``base.FusedKernels.sparse_softmax_xent``."""
         x, lab = self._h(logits, "sparse_softmax_cross_entropy"), self._h(labels, "sparse_softmax_cross_entropy")
         xs, lab = self._f32(x), self._idx(lab)
         n = x.shape[-1]
@@ -437,7 +436,7 @@ class WasmBackend:
 
     @_serialized
     def bias_act(self, x, bias, activation: str):
-        """Fused ``act(x + bias)`` (bias along the last dim), act linear/relu/sigmoid/tanh."""
+        """``base.FusedKernels.bias_act``."""
         x, b = self._h(x, "bias_act"), self._h(bias, "bias_act")
         xs, bs = self._f32(x), self._f32(b)
         n = x.shape[-1] if x.shape else 1
@@ -447,8 +446,7 @@ class WasmBackend:
 
     @_serialized
     def adam_update(self, w, m, v, g, alpha: float, c1: float, c2: float, eps: float):
-        """Fused Adam step (keras/optimizers/adam.py's formula and float order):
-        returns (w', m', v'); float32/float64 only."""
+        """``base.FusedKernels.adam_update`` (its float order); float32/float64 only."""
         w, m, v, g = (self._h(t, "adam_update") for t in (w, m, v, g))
         if not (w.dtype is m.dtype is v.dtype is g.dtype) or not (w.shape == m.shape == v.shape == g.shape):
             raise InvalidArgumentError(f"adam_update: variable, slots and gradient differ: "

@@ -30,7 +30,8 @@ class _AdamBase(Optimizer):
 
 def _fused_adam(g, w, m, v, alpha, c1, c2, eps):
     """The same step as one kernel where the backend has it (``adam_update`` in its
-    ``fused`` set: the formula and float order above, so identical results); else None."""
+    ``fused`` set; backends/base.py's ``FusedKernels.adam_update`` states the formula and
+    float order above, so identical results); else None."""
     be = w._be
     if ("adam_update" not in be.fused or type(g) is not Tensor or g._be is not be or m._be is not be
             or v._be is not be or g._dtype is not w._dtype or w._dtype.name not in ("float32", "float64")):

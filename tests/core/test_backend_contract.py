@@ -1,0 +1,68 @@
+"""The backend contract of backends/base.py: the optional kernels a backend names exist,
+and the one table of bool-valued ops is what every layer returns."""
+import pytest
+
+import webtensor as tf
+from webtensor import backends
+from webtensor.backends import base
+
+_BACKENDS = ("numpy", "wasm", "gpu")
+
+
+def _open(name):
+    try:
+        return backends.get(name)
+    except Exception as e:  # no numpy / wasmtime / adapter here
+        pytest.skip(f"no {name} backend here: {e}")
+
+
+@pytest.mark.parametrize("name", _BACKENDS)
+def test_fused_names_are_declared_and_implemented(name):
+    be = _open(name)
+    known = set(base.FUSED_KERNELS) | set(base.LINALG_KERNELS)
+    assert set(be.fused) <= known, f"{name} names undeclared kernels {set(be.fused) - known}"
+    for k in be.fused & set(base.FUSED_KERNELS):
+        for method in base.FUSED_KERNELS[k]:
+            assert callable(getattr(be, method, None)), f"{name} lists {k!r} but has no {method}()"
+
+
+def test_every_declared_method_is_in_the_protocol():
+    for methods in base.FUSED_KERNELS.values():
+        for m in methods:
+            assert getattr(base.FusedKernels, m).__doc__, m
+
+
+def test_bool_table_partitions_the_op_lists():
+    assert base.BOOL_OPS == base.BOOL_UNARY | base.COMPARISONS
+    assert base.BOOL_UNARY == {"logical_not", "isnan", "isfinite"}
+    assert base.COMPARISONS == {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+                                "logical_and", "logical_or"}
+    assert not set(base.UNARY_OPS) & set(base.BINARY_OPS)
+
+
+_UNARY_PUBLIC = {"logical_not": tf.math.logical_not, "isnan": tf.math.is_nan, "isfinite": tf.math.is_finite,
+                 "neg": tf.math.negative, "floor": tf.math.floor}
+_BINARY_PUBLIC = {"equal": tf.math.equal, "not_equal": tf.math.not_equal, "less": tf.math.less,
+                  "less_equal": tf.math.less_equal, "greater": tf.math.greater,
+                  "greater_equal": tf.math.greater_equal, "logical_and": tf.math.logical_and,
+                  "logical_or": tf.math.logical_or, "add": tf.math.add, "maximum": tf.math.maximum}
+
+
+@pytest.mark.parametrize("op", sorted(_UNARY_PUBLIC))
+def test_unary_result_dtype_follows_the_table(op):
+    x = tf.constant([True, False]) if op == "logical_not" else tf.constant([1.5, -2.0])
+    y = _UNARY_PUBLIC[op](x)
+    assert (y.dtype == tf.bool) == (op in base.BOOL_OPS)
+    g = tf.function(_UNARY_PUBLIC[op])(x)  # the tracer's rule
+    assert g.dtype == y.dtype
+
+
+@pytest.mark.parametrize("op", sorted(_BINARY_PUBLIC))
+def test_binary_result_dtype_follows_the_table(op):
+    if op.startswith("logical"):
+        x, y = tf.constant([True, False]), tf.constant([True, True])
+    else:
+        x, y = tf.constant([1.0, 2.0]), tf.constant([2.0, 2.0])
+    z = _BINARY_PUBLIC[op](x, y)
+    assert (z.dtype == tf.bool) == (op in base.BOOL_OPS)
+    assert tf.function(_BINARY_PUBLIC[op])(x, y).dtype == z.dtype
