@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup sysdeps test test-core test-distribute test-gpu test-browser test-wasm wasm web digits demo demo-port loadtest fuzz bench stats clean
+.PHONY: setup sysdeps docs test test-core test-distribute test-gpu test-browser test-wasm wasm web digits demo demo-port loadtest fuzz bench stats clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -20,9 +20,18 @@ sysdeps:
 ## test: the whole suite. Each backend pass runs the same test files.
 test: setup sysdeps test-core test-gpu test-wasm test-browser test-distribute
 
-test-core: setup
+test-core: setup $(VENV)/.docs
 	$(PY) -m pytest -q --backend=numpy tests --ignore=tests/browser --ignore=tests/wasm --ignore=tests/gpu \
 	  --ignore=tests/distribute --ignore=tests/runtime
+
+## docs: the documentation site (mkdocs-material + mkdocstrings) into build/docs-site, warnings as
+## errors; tests/docs builds it too and runs the guide's code blocks
+docs: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict -q
+	@echo "docs: build/docs-site/index.html"
+$(VENV)/.docs: pyproject.toml | setup
+	$(PY) -m pip install -q -e '.[docs]'
+	touch $@
 
 ## test-distribute: tf.distribute in one process, then 2 workers on a local Ray cluster (the `distribute` extra)
 test-distribute: setup $(VENV)/.distribute
