@@ -50,5 +50,15 @@ weights = [rng.standard_normal(w.shape).astype("float32") * 0.5 for w in model.g
 model.set_weights(weights)
 out.append({"layer": "embedding_gmp", "ids": ids.tolist(), "weights": [w.tolist() for w in weights],
             "output": c(model(ids)).tolist()})
+# Masking -> LSTM(return_sequences) over steps whose features are all 0.0 (the "Masking and padding" guide).
+xm = x.copy()
+xm[0, 3:] = 0.0
+xm[2, 1:] = 0.0
+model = keras.Sequential([keras.Input((5, 4)), L.Masking(0.0), L.LSTM(3, return_sequences=True)])
+weights = [rng.standard_normal(w.shape).astype("float32") * 0.5 for w in model.get_weights()]
+model.set_weights(weights)
+out.append({"layer": "masking_lstm", "x": xm.tolist(), "weights": [w.tolist() for w in weights],
+            "output": c(model(xm)).tolist(), "mask": c(model.layers[0].compute_mask(xm)).tolist(),
+            "config": model.layers[0].get_config()})
 print("# Keras 3 (torch) outputs over masked input, written by make_keras3_masked.py\nimport json\n")
 print("REF = json.loads(" + repr(json.dumps({"x": x.tolist(), "mask": mask.tolist(), "cases": out})) + ")")

@@ -31,6 +31,7 @@ from .wrappers import TimeDistributed  # noqa: F401
 from .dot_attention import AdditiveAttention, Attention  # noqa: F401
 from .conv3d import AveragePooling3D, Conv3D, MaxPooling3D  # noqa: F401
 from .conv_lstm import ConvLSTM2D  # noqa: F401
+from .masking import Masking  # noqa: F401
 from .image_preprocessing import (  # noqa: F401
     RandomBrightness, RandomContrast, RandomCrop, RandomRotation, RandomTranslation, RandomZoom, Resizing,
 )
