@@ -266,6 +266,9 @@ def test_composites_given_to_dense_inputs_are_densified():
     model = K.Model(inp, L.Dense(1, kernel_initializer="ones", use_bias=False)(inp))
     _close(model(tf.ragged.constant([[1.0, 2.0], [3.0, 4.0, 5.0]])), [[3.0], [12.0]])
     _close(model(tf.SparseTensor([[0, 2]], [7.0], [2, 3])), [[7.0], [0.0]])
+    rin = K.Input(shape=[None], dtype="int32", ragged=True)  # and a dense batch to a ragged Input: full rows
+    pooled = K.Model(rin, L.GlobalAveragePooling1D()(L.Embedding(9, 2)(rin)))
+    _close(pooled(tf.constant([[1, 2], [3, 4]])), pooled(tf.ragged.constant([[1, 2], [3, 4]])))
 
 
 def test_ragged_model_saved_and_loaded(tmp_path):
