@@ -8,7 +8,9 @@ verbose=0 everywhere.
     env -u OPENBLAS_CORETYPE python benchmarks/digits_fit.py [--runs 3] [--tf-python PATH] [--torch]
 
 PyTorch uses all cores unless WEBTENSOR_BENCH_TORCH_THREADS says otherwise (on a shared,
-loaded machine its spinning threads can be many times slower than one thread).
+loaded machine its spinning threads can be many times slower than one thread). The cpu
+columns are the fit's process CPU time, steadier than wall time on a loaded machine when
+every library runs one thread (OPENBLAS_NUM_THREADS=1 WEBTENSOR_BENCH_TORCH_THREADS=1).
 
 TensorFlow is a benchmark-only install (``pip install '.[bench]'``); ``--tf-python`` (or
 WEBTENSOR_BENCH_TF_PYTHON) names another interpreter that has it. The ratio column is
@@ -55,11 +57,11 @@ def run_keras_like(K, cnn: bool, seed_fn, seed: int = 0, **compile_kw) -> dict:
         model = K.Sequential([K.Input(shape=(64,)), L.Dense(64, activation="relu"), L.Dropout(0.1),
                               L.Dense(10, activation="softmax")])
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"], **compile_kw)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     model.fit(xtr, ytr, epochs=20 if cnn else 30, batch_size=32, verbose=0)
-    fit = time.perf_counter() - t
+    fit, cpu = time.perf_counter() - t, time.process_time() - c
     _, acc = model.evaluate(xte, yte, verbose=0)
-    return {"fit_s": fit, "acc": float(acc)}
+    return {"fit_s": fit, "cpu_s": cpu, "acc": float(acc)}
 
 
 def worker_webtensor(cnn, seed, run_eagerly=False):
@@ -99,7 +101,7 @@ def worker_torch(cnn, seed):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
     n = xtr.shape[0]
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for _ in range(20 if cnn else 30):
         model.train()
         perm = torch.randperm(n)
@@ -109,11 +111,11 @@ def worker_torch(cnn, seed):
             loss = loss_fn(model(xtr[idx]), ytr[idx])
             loss.backward()
             opt.step()
-    fit = time.perf_counter() - t
+    fit, cpu = time.perf_counter() - t, time.process_time() - c
     model.eval()
     with torch.no_grad():
         acc = (model(xte).argmax(1) == yte).float().mean().item()
-    return {"fit_s": fit, "acc": acc}
+    return {"fit_s": fit, "cpu_s": cpu, "acc": acc}
 
 
 WORKERS = {"webtensor": worker_webtensor, "wt-eager": worker_webtensor_eager, "keras": worker_keras,
@@ -161,24 +163,26 @@ def main(argv=None):
                 if r:
                     results.setdefault((model, lib), []).append(r)
     print(f"digits fit, {args.runs} fresh processes / seeds (batch 32; MLP 30 epochs, CNN 20 epochs)")
-    print(f"{'':5} {'library':10} {'fit (s)':>8} {'test acc':>9} {'vs Keras':>9} {'vs torch':>9}   "
-          f"(median time, mean accuracy)")
+    print(f"{'':5} {'library':10} {'fit (s)':>8} {'test acc':>9} {'vs Keras':>9} {'vs torch':>9} "
+          f"{'cpu (s)':>8} {'cpu/torch':>9}   (median times, mean accuracy)")
 
-    def median_fit(model, lib):
+    def median(model, lib, what="fit_s"):
         rs = results.get((model, lib))
-        return statistics.median(r["fit_s"] for r in rs) if rs else None
+        return statistics.median(r[what] for r in rs) if rs else None
+
+    def ratio(a, b):
+        return f"{a / b:8.2f}x" if b else "        -"
 
     for model in args.models.split(","):
-        base, torch_base = median_fit(model, "keras"), median_fit(model, "torch")
+        base, torch_base, torch_cpu = median(model, "keras"), median(model, "torch"), median(model, "torch", "cpu_s")
         for lib in libs:
             rs = results.get((model, lib))
             if not rs:
                 continue
-            fit = median_fit(model, lib)
+            fit, cpu = median(model, lib), median(model, lib, "cpu_s")
             acc = statistics.mean(r["acc"] for r in rs)
-            ratio = f"{fit / base:8.2f}x" if base else "        -"
-            tratio = f"{fit / torch_base:8.2f}x" if torch_base else "        -"
-            print(f"{model:5} {lib:10} {fit:8.2f} {acc:9.3f} {ratio} {tratio}")
+            print(f"{model:5} {lib:10} {fit:8.2f} {acc:9.3f} {ratio(fit, base)} {ratio(fit, torch_base)} "
+                  f"{cpu:8.2f} {ratio(cpu, torch_cpu)}")
 
 
 if __name__ == "__main__":
