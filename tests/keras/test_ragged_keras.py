@@ -258,6 +258,9 @@ def test_dense_on_sparse_input_model():
     _close(model.predict(st, batch_size=1, verbose=0), model(st))
     with pytest.raises(Exception, match="2-D"):
         L.Dense(2)(tf.SparseTensor([[0, 0, 0]], [1.0], [1, 2, 2]))
+    seq = K.Sequential([K.Input((4,), sparse=True), L.Dense(1, kernel_initializer="ones")])
+    _close(seq(st), [[2.0], [6.0]])
+    _close(seq(tf.constant([[0.0, 1.0, 0.0, 3.0]])), [[4.0]])  # a dense batch to a sparse Input
 
 
 def test_composites_given_to_dense_inputs_are_densified():
