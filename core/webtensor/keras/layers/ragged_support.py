@@ -81,7 +81,7 @@ def standardize_input(spec, x):
     if isinstance(x, RaggedTensor):
         if ragged:
             return x
-        return x.to_tensor() if not sparse else _sparse_from_ragged(x)
+        return x.to_tensor() if not sparse else x.to_sparse()
     if isinstance(x, SparseTensor):
         if sparse:
             return x
@@ -103,10 +103,6 @@ def standardize_input(spec, x):
     return None
 
 
-def _sparse_from_ragged(rt):
-    return rt.to_sparse()
-
-
 def check_input(spec, x, model_name: str, index: int) -> None:
     """The composite value's rank and known dims against its Input (Keras's message)."""
     from .layer import _shape_str
@@ -118,10 +114,6 @@ def check_input(spec, x, model_name: str, index: int) -> None:
 
 
 # -- rows, for fit/evaluate/predict -------------------------------------------------------------------
-
-def num_rows(x) -> int:
-    return x.nrows_int() if isinstance(x, RaggedTensor) else x._shape[0]
-
 
 def slice_rows(x, start: int, stop: int):
     if isinstance(x, RaggedTensor):
