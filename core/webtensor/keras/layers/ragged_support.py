@@ -137,7 +137,8 @@ def gather_rows(x, perm):
 def has_composite_input(args, kwargs) -> bool:
     from .input_layer import KerasTensor
 
-    return any(isinstance(x, KerasTensor) and (x.sparse or x.ragged) for x in nest.flatten((list(args), kwargs)))
+    return any(isinstance(x, KerasTensor) and (x.sparse or getattr(x, "ragged", False))
+               for x in nest.flatten((list(args), kwargs)))
 
 
 def ragged_rank_of(shape) -> int:
