@@ -22,7 +22,7 @@ import threading
 from .. import dtypes as D
 from ..errors import InvalidArgumentError, ResourceExhaustedError
 from ..shape import broadcast_shape, prod
-from . import base
+from . import base, layout
 from . import gpu_shaders as S
 from .gpu_device import NoAdapterError, ShaderError  # noqa: F401  (re-exported)
 from .gpu_memory import Handle, Pool
@@ -42,46 +42,19 @@ def open_default_device():
     return adapter.open_device()
 
 
-# -- shape helpers -----------------------------------------------------------------------------
+# -- shape helpers (backends/layout.py) --------------------------------------------------------
 
-def _strides(shape: tuple) -> list:
-    st, acc = [], 1
-    for d in reversed(shape):
-        st.append(acc)
-        acc *= d
-    return st[::-1]
-
-
-def _bcast_strides(shape: tuple, out: tuple, unit: int = 1) -> list:
-    """Element strides of a contiguous ``shape`` read as broadcast to ``out`` (0 = repeat)."""
-    st = _strides(shape)
-    lead = len(out) - len(shape)
-    return [0 if i < lead or shape[i - lead] == 1 else st[i - lead] * unit for i in range(len(out))]
+_strides, _bcast_strides = layout.strides, layout.bcast_strides
 
 
 def _collapse(shape: tuple, strides: list, op: str) -> tuple:
-    """Drop unit dims and merge neighbours every operand walks contiguously.
-    ``strides`` holds one stride list per operand; returns (shape, [strides...])."""
-    keep = [i for i, d in enumerate(shape) if d != 1]
-    if not keep:
-        return (1,), [(0,) for _ in strides]
-    dims = [shape[keep[0]]]
-    sts = [[s[keep[0]]] for s in strides]
-    for i in keep[1:]:
-        d = shape[i]
-        if all(s[-1] == st[i] * d for s, st in zip(sts, strides)):
-            dims[-1] *= d
-            for s, st in zip(sts, strides):
-                s[-1] = st[i]
-        else:
-            dims.append(d)
-            for s, st in zip(sts, strides):
-                s.append(st[i])
+    """``layout.collapse``, refused past the MAX_RANK dims the kernels index."""
+    dims, sts = layout.collapse(shape, strides)
     if len(dims) > MAX_RANK:
         raise InvalidArgumentError(f"{op}: the GPU kernels index at most {MAX_RANK} dims after merging "
                                    f"contiguous ones; shape {shape} needs {len(dims)} (run it under "
                                    f"tf.device('/CPU:0'))")
-    return tuple(dims), [tuple(s) for s in sts]
+    return dims, sts
 
 
 def _pad(vals, n: int, fill: int = 0) -> list:
@@ -110,16 +83,8 @@ def _bits(value, dt: D.DType) -> int:
 
 
 def _identity(op: str, dt: D.DType):
-    k = S.kind(dt)
-    if op in ("sum", "any"):
-        return 0
-    if op in ("prod", "all"):
-        return 1
-    if k == "f":
-        return float("-inf") if op == "max" else float("inf")
-    if k == "i":
-        return -(2**31) if op == "max" else 2**31 - 1
-    return 0 if op == "max" else 2**32 - 1
+    """``layout.identity``; int64 lives in 32 bits here, so its limits are int32's."""
+    return layout.identity(op, D.int32 if dt is D.int64 else dt)
 
 
 _INT64_RANGE = ("GPU: an int64 tensor of shape {} holds values outside the int32 range the GPU "

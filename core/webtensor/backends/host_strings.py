@@ -16,6 +16,7 @@ from .. import dtypes as D
 from .. import host
 from ..errors import InvalidArgumentError
 from ..shape import prod
+from . import layout
 
 
 class StrHandle:
@@ -28,11 +29,7 @@ class StrHandle:
 
 
 def _strides(shape: tuple) -> tuple:
-    out, acc = [], 1
-    for d in reversed(shape):
-        out.append(acc)
-        acc *= d
-    return tuple(reversed(out))
+    return tuple(layout.strides(shape))
 
 
 def _positions(shape: tuple):

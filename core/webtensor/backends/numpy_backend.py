@@ -11,6 +11,7 @@ from numpy.lib.stride_tricks import as_strided
 from .. import dtypes as D
 from ..errors import InvalidArgumentError, ResourceExhaustedError
 from . import base
+from .layout import identity
 
 NP = {D.float16: np.float16, D.float32: np.float32, D.float64: np.float64, D.int32: np.int32,
       D.int64: np.int64, D.uint8: np.uint8, D.uint32: np.uint32, D.bool_: np.bool_}
@@ -62,17 +63,6 @@ BINARY = {
     "greater_equal": (np.greater_equal, False), "logical_and": (np.logical_and, False),
     "logical_or": (np.logical_or, False),
 }
-
-
-def _identity(op, dt):
-    if op in ("sum", "any"):
-        return 0
-    if op in ("prod", "all"):
-        return 1
-    if dt.kind == "f":
-        return -np.inf if op == "max" else np.inf
-    info = np.iinfo(dt) if dt.kind in "iu" else None
-    return (info.min if op == "max" else info.max) if info else (op == "min")
 
 
 def _mix32(x):
@@ -268,7 +258,7 @@ class NumpyBackend:
         if op in ("any", "all"):
             return (np.any if op == "any" else np.all)(x, axis=axes, keepdims=keepdims)
         f = np.maximum if op == "max" else np.minimum
-        return f.reduce(x, axis=axes, keepdims=keepdims, initial=_identity(op, x.dtype))
+        return f.reduce(x, axis=axes, keepdims=keepdims, initial=identity(op, D.as_dtype(x.dtype.name)))
 
     def argreduce(self, op, x, axis, dtype):
         if x.shape[axis] == 0:

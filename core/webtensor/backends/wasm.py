@@ -20,7 +20,7 @@ import threading
 from .. import dtypes as D
 from ..errors import InternalError, InvalidArgumentError, ResourceExhaustedError
 from ..shape import broadcast_shape, prod
-from . import base
+from . import base, layout
 from .wasm_runtime import KernelTrap, create
 
 MEMORY_LIMIT = 2 << 30  # the module's maximum memory (build/wasm.sh)
@@ -80,32 +80,7 @@ def _serialized(method):
     return run
 
 
-def _strides(shape: tuple) -> list:
-    st, acc = [0] * len(shape), 1
-    for d in range(len(shape) - 1, -1, -1):
-        st[d] = acc
-        acc *= shape[d]
-    return st
-
-
-def _collapse(shape, strides_list):
-    """Drop size-1 dims and merge adjacent dims that are contiguous for every operand:
-    (shape, [strides per operand]) with at least one dim."""
-    dims, rows = [], [[] for _ in strides_list]
-    for d, n in enumerate(shape):
-        if n == 1:
-            continue
-        if dims and all(r[-1] == st[d] * n for r, st in zip(rows, strides_list)):
-            dims[-1] *= n
-            for r, st in zip(rows, strides_list):
-                r[-1] = st[d]
-            continue
-        dims.append(n)
-        for r, st in zip(rows, strides_list):
-            r.append(st[d])
-    if not dims:
-        return [1], [[1] for _ in strides_list]
-    return dims, rows
+_strides, _bcast_strides, _collapse = layout.strides, layout.bcast_strides, layout.collapse
 
 
 def _walk(op: str, shape: tuple, strides: list) -> tuple:
@@ -115,13 +90,6 @@ def _walk(op: str, shape: tuple, strides: list) -> tuple:
         raise InvalidArgumentError(f"{op}: the wasm backend walks at most {MAX_DIMS} dims; "
                                    f"shape {shape} needs {len(dims)}")
     return (len(dims), *dims, *(s for row in rows for s in row))
-
-
-def _bcast_strides(shape: tuple, out: tuple) -> list:
-    """Element strides of ``shape`` read as ``out`` (0 along broadcast dims)."""
-    full = (1,) * (len(out) - len(shape)) + tuple(shape)
-    st = _strides(full)
-    return [0 if full[d] == 1 else st[d] for d in range(len(out))]
 
 
 def _conv_out(size, k, stride, pad, dil):
