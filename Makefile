@@ -22,7 +22,7 @@ test: setup sysdeps test-core test-gpu test-wasm test-browser test-distribute
 
 test-core: setup $(VENV)/.docs
 	$(PY) -m pytest -q --backend=numpy tests --ignore=tests/browser --ignore=tests/wasm --ignore=tests/gpu \
-	  --ignore=tests/distribute --ignore=tests/runtime
+	  --ignore=tests/distribute --ignore=tests/runtime --ignore=tests/backends
 
 ## docs: the documentation site (mkdocs-material + mkdocstrings) into build/docs-site, warnings as
 ## errors; tests/docs builds it too and runs the guide's code blocks
@@ -40,9 +40,11 @@ $(VENV)/.distribute: pyproject.toml | setup
 	$(PY) -m pip install -q -e '.[distribute]'
 	touch $@
 
-## test-gpu: every GPU primitive against numpy on wgpu-py (lavapipe on CPU hosts), then the
-## core and Keras tests on the GPU backend; fails (never skips) when no adapter is found
+## test-gpu: every GPU primitive against numpy on wgpu-py (lavapipe on CPU hosts; tests/backends),
+## the device tests, then the core and Keras tests on the GPU backend; fails (never skips) when no
+## adapter is found
 test-gpu: setup sysdeps
+	WEBTENSOR_REQUIRE_GPU=1 $(PY) -m pytest -q --backend=gpu tests/backends
 	WEBTENSOR_REQUIRE_GPU=1 $(PY) -m pytest -q tests/gpu
 	$(PY) -m pytest -q --backend=gpu tests/core tests/keras
 
@@ -55,6 +57,7 @@ $(WASM): build/wasm.sh $(wildcard kernels/*.c kernels/*.h)
 ## test-wasm: every primitive against numpy, the page runtime in Node (tests/runtime), then the
 ## core and Keras tests on the kernels
 test-wasm: setup sysdeps wasm
+	$(PY) -m pytest -q --backend=wasm tests/backends
 	$(PY) -m pytest -q tests/wasm tests/runtime
 	$(PY) -m pytest -q --backend=wasm tests/core tests/keras
 

@@ -104,3 +104,28 @@ def with_specials(dt, n=200, seed=0):
         with np.errstate(over="ignore"):
             a = np.concatenate([a, np.array(SPECIAL, dt.name)])
     return a
+
+
+def gemm_scale(a, b, ta, tb):
+    """The sum of |products| of each matmul result: the scale of its rounding error."""
+    a = np.swapaxes(a, -1, -2) if ta else a
+    b = np.swapaxes(b, -1, -2) if tb else b
+    return np.matmul(np.abs(a).astype(np.float64), np.abs(b).astype(np.float64)) + 1e-30
+
+
+def abs32(a):
+    return np.abs(a).astype(np.float32)
+
+
+def check_conv(be, ref, dt, xs, ws, st, pads, dil, groups):
+    """conv2d and both its gradients against numpy, each to the sum of its |products|."""
+    x, w = rand(dt, xs, 20, -1, 1), rand(dt, ws, 21, -1, 1)
+    y = ref.conv2d(x, w, st, pads, dil, groups)
+    dy = rand(dt, y.shape, 22, -1, 1)
+    ax, aw, ady = abs32(x), abs32(w), abs32(dy)
+    same(be, ref, lambda b, p, q: b.conv2d(p, q, st, pads, dil, groups), x, w, kind="gemm",
+         scale=ref.conv2d(ax, aw, st, pads, dil, groups))
+    same(be, ref, lambda b, g, q: b.conv2d_input_grad(g, q, xs, st, pads, dil, groups), dy, w, kind="gemm",
+         scale=ref.conv2d_input_grad(ady, aw, xs, st, pads, dil, groups))
+    same(be, ref, lambda b, p, g: b.conv2d_filter_grad(p, g, ws, st, pads, dil, groups), x, dy, kind="gemm",
+         scale=ref.conv2d_filter_grad(ax, ady, ws, st, pads, dil, groups))
