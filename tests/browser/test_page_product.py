@@ -11,6 +11,7 @@ import serve  # build/serve.py (conftest puts build/ on sys.path)
 from conftest import CHROMIUM, CHROMIUM_ARGS, boot
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "serving"))
 
 RESOURCES_JS = """() => performance.getEntriesByType("resource").concat(performance.getEntriesByType("navigation"))
   .map((e) => ({ name: e.name, transfer: e.transferSize, body: e.encodedBodySize, size: e.decodedBodySize }))"""
@@ -96,7 +97,6 @@ ELEMENT_JS = """async () => {
 
 
 def test_element_errors_are_one_line_and_ready_size_is_real(browser, site_dir, tmp_path):
-    sys.path.insert(0, str(ROOT / "tests" / "serving"))
     from serving_util import write_version
 
     from webtensor.serving.site import build_embed
@@ -122,3 +122,48 @@ def test_element_errors_are_one_line_and_ready_size_is_real(browser, site_dir, t
     assert "Traceback" in r["traceback"] and any("Traceback" in w for w in warnings)
     assert "\n" not in r["missing"] and "missing.safetensors" in r["missing"] and "404" in r["missing"], r["missing"]
     assert r["missingReady"] == r["missing"]
+
+
+# -- the app trains in a Worker: the page keeps drawing ---------------------------------
+
+FRAMES_JS = """() => { window.frameTimes = []; const tick = (t) => { window.frameTimes.push(t); if (!window.stopFrames) requestAnimationFrame(tick); }; requestAnimationFrame(tick); }"""
+
+
+def test_page_draws_frames_every_50_ms_while_training(browser, site_dir, tmp_path):
+    from serving_util import write_version
+
+    from webtensor.serving.site import build_app
+
+    models = tmp_path / "models"
+    write_version(models, "digits", 1)
+    app = build_app(models, tmp_path / "app", runtime=site_dir)
+    srv = serve.serve(app)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        pg = ctx.new_page()
+        errors = []
+        pg.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        pg.goto(f"{srv.url}/#train")
+        pg.wait_for_selector("#runtime.ready, #runtime.failed", timeout=120_000)
+        pg.select_option("#dataset", "digits")
+        pg.fill("#epochs", "10")
+        pg.evaluate(FRAMES_JS)
+        pg.click("#train-start")
+        pg.wait_for_function("() => (window.webtensorApp.trainHistory ?? []).length >= 2", timeout=120_000)
+        t0 = pg.evaluate("() => performance.now()")  # training is under way
+        pg.wait_for_function("() => Number(document.getElementById('train-form').dataset.done ?? 0) >= 1",
+                             timeout=180_000)
+        times = pg.evaluate("() => { window.stopFrames = true; return window.frameTimes; }")
+        status = pg.inner_text("#train-status")
+    finally:
+        ctx.close()
+        srv.stop()
+    during = [b - a for a, b in zip(times, times[1:]) if a >= t0]
+    assert len(during) > 10, (status, len(times))
+    during.sort()
+    p95 = during[int(0.95 * (len(during) - 1))]
+    print(f"\nframes while training: {len(during)}, median {during[len(during) // 2]:.1f} ms, "
+          f"95th percentile {p95:.1f} ms, max {during[-1]:.1f} ms")
+    assert status.startswith("done after 10 epochs"), status
+    assert p95 <= 50, during[-10:]
+    assert not errors, errors

@@ -1,9 +1,10 @@
 // The web app: tabs, the gallery, and one webtensor runtime shared by every tab.
 //
 // The gallery needs no Python (it reads models.json, which the server answers live and
-// a static build writes once), so it shows at once while the runtime boots.
+// a static build writes once), so it shows at once while the runtime boots. Python runs
+// in a module Worker (python-worker.mjs): app.call(target, name, ...args) is a message.
 
-import { webtensor, callPython } from "./webtensor-model.mjs";
+import { startPython } from "./remote.mjs";
 import { renderGallery } from "./gallery.mjs";
 import { setupDraw } from "./draw.mjs";
 import { setupTrain } from "./train.mjs";
@@ -15,10 +16,13 @@ const PYTHON_FILES = ["demo_data.py", "webapp.py"];  // the app's Python, import
 
 /** Shared state: the runtime once booted, the model list, whether a server is behind us. */
 export const app = {
-  wt: null, browser: null, webapp: null, catalog: null,
+  wt: null,                // {backend, reason, jspi, adapterInfo} once booted
+  py: null, catalog: null,
   ready: null,             // resolves to app once Python and webapp.py are loaded
   listeners: new Set(),    // called when the model list changes
-  call: (fn, ...args) => callPython(app.wt, fn, ...args),
+  /** target: "webapp" | "browser" (webtensor.serving.browser) | a handle an earlier call returned */
+  call: (target, name, ...args) => app.py.call(target, name, ...args),
+  release: (handle) => app.py?.release(handle),
   async refreshModels() {
     const resp = await fetch("models.json", { cache: "no-store" });
     if (!resp.ok) throw new Error(`models.json: HTTP ${resp.status}`);
@@ -43,18 +47,12 @@ function showTab() {
 async function boot() {
   const backend = new URLSearchParams(location.search).get("backend") ?? "auto";
   const bar = $("boot-bar"), text = $("boot-text");
-  const { wt, browser } = await webtensor({
-    backend,
+  app.py = startPython();
+  const wt = await app.py.boot({
+    backend, files: PYTHON_FILES,
     onProgress: (p) => { bar.value = p.fraction; text.textContent = p.message; },
   });
-  wt.pyodide.FS.mkdirTree("/home/pyodide/app");
-  for (const name of PYTHON_FILES) {
-    const resp = await fetch(`py/${name}`);
-    if (!resp.ok) throw new Error(`py/${name}: HTTP ${resp.status}`);
-    wt.pyodide.FS.writeFile(`/home/pyodide/app/${name}`, await resp.text());
-  }
-  await wt.runPythonAsync("import sys, importlib\nsys.path.insert(0, '/home/pyodide/app')\nimportlib.invalidate_caches()\nimport webapp");
-  Object.assign(app, { wt, browser, webapp: wt.pyodide.pyimport("webapp") });
+  app.wt = wt;
   $("runtime").classList.add("ready");
   text.innerHTML = "";
   const badge = document.createElement("span");

@@ -134,7 +134,7 @@ export function setupDraw(app, catalogReady) {
   async function handleFor(value) {
     if (handles.has(value)) return handles.get(value);
     status.textContent = "loading the model…";
-    const info = await app.call(app.browser.load, new URL(value, location.href).href);
+    const info = await app.call("browser", "load", new URL(value, location.href).href);
     handles.set(value, info.handle);
     status.textContent = "";
     return info.handle;
@@ -150,7 +150,7 @@ export function setupDraw(app, catalogReady) {
         drawPreview($("preview"), x);
         if (!x || !select.value) { showBars(null); $("digit").textContent = "–"; $("confidence").textContent = ""; continue; }
         await app.ready;
-        const probs = await app.call(app.browser.predict, await handleFor(select.value), x, true);
+        const probs = await app.call("browser", "predict", await handleFor(select.value), x, true);
         const best = probs.indexOf(Math.max(...probs));
         showBars(probs);
         $("digit").textContent = String(best);

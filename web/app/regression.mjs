@@ -56,21 +56,22 @@ export function setupRegression(app) {
   async function fresh() {
     await app.ready;
     app.regression = { xs, ys };
-    model?.destroy();
-    model = app.webapp.Regression(xs, ys, Number($("reg-lr").value) || 0.1);
+    app.release(model);
+    model = null;
+    model = await app.call("webapp", "Regression", xs, ys, Number($("reg-lr").value) || 0.1);
     show({ W: 0, b: 0, step: 0 });
   }
 
   async function newPoints() {
     await app.ready;
-    const data = await app.call(app.webapp.sample_line, 24, 3.0, 2.0, 0.3, seed++);
+    const data = await app.call("webapp", "sample_line", 24, 3.0, 2.0, 0.3, seed++);
     xs = data.x; ys = data.y;
     await fresh();
   }
 
   async function run(n) {
     if (!model) await fresh();
-    show(await app.call(model.run, n));
+    show(await app.call(model, "run", n));
   }
 
   async function animate() {
@@ -105,7 +106,7 @@ export function setupRegression(app) {
   new ResizeObserver(draw).observe(canvas);
   draw();
   app.ready?.then(async () => {
-    $("reg-code").textContent = await app.call(app.webapp.Regression.source);
+    $("reg-code").textContent = await app.call("webapp", "Regression.source");
     await newPoints();
   }, () => {});
 }

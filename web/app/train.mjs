@@ -1,5 +1,6 @@
-// Train in the page: the form builds a Trainer (web/app/py/webapp.py), whose run()
-// reports progress per step and per epoch; Stop asks it to finish the current step.
+// Train in the page: the form builds a Trainer (web/app/py/webapp.py) in the Python
+// Worker, whose run() reports progress per step and per epoch by messages; Stop is a
+// message too, answered between two steps, so the page keeps drawing while it trains.
 // The trained model can be downloaded, sent to the server as a new version, or (digits)
 // used by the Draw tab.
 
@@ -36,7 +37,7 @@ export function setupTrain(app) {
 
   async function boundary() {
     if (!trainer || !data?.points) return;
-    drawBoundary($("boundary"), await app.call(trainer.boundary), GRID, data.points, data.labels);
+    drawBoundary($("boundary"), await app.call(trainer, "boundary"), GRID, data.points, data.labels);
   }
 
   form.addEventListener("submit", async (e) => {
@@ -64,9 +65,10 @@ export function setupTrain(app) {
         digitsRaw = new Uint8Array(await resp.arrayBuffer());
       }
       status.textContent = "building the model…";
-      trainer?.destroy();
-      trainer = app.webapp.Trainer(spec, spec.dataset === "digits" ? digitsRaw : null);
-      data = await app.call(trainer.data);
+      app.release(trainer);
+      trainer = null;
+      trainer = await app.call("webapp", "Trainer", spec, spec.dataset === "digits" ? digitsRaw : null);
+      data = await app.call(trainer, "data");
       chart.reset(spec.epochs);
       app.trainHistory = chart.rows;
       bar.value = 0;
@@ -84,7 +86,7 @@ export function setupTrain(app) {
           status.textContent = `epoch ${p.epoch}/${spec.epochs} · loss ${p.loss.toFixed(4)}`;
         }
       };
-      const result = await app.call(trainer.run, onProgress);
+      const result = await app.call(trainer, "run", onProgress);
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
       status.textContent = `${result.stopped ? "stopped" : "done"} after ${result.epochs} epochs in ${secs} s · held-out accuracy ${(result.val_accuracy * 100).toFixed(1)}%`;
       form.dataset.done = String(Number(form.dataset.done ?? 0) + 1);
@@ -102,9 +104,9 @@ export function setupTrain(app) {
     }
   });
 
-  $("train-stop").addEventListener("click", () => { trainer?.stop(); });
+  $("train-stop").addEventListener("click", () => { if (trainer) app.call(trainer, "stop"); });
 
-  const modelBytes = async () => app.call(trainer.save_bytes);
+  const modelBytes = async () => app.call(trainer, "save_bytes");
   const exportName = () => {
     const name = $("export-name").value.trim();
     if (!$("export-name").checkValidity() || !name) throw new Error("name: letters, digits, '_', '-', '.'");
@@ -142,6 +144,6 @@ export function setupTrain(app) {
   });
 
   $("use-draw").addEventListener("click", async () => {
-    app.useInDraw?.(await app.call(trainer.adopt));
+    app.useInDraw?.(await app.call(trainer, "adopt"));
   });
 }
