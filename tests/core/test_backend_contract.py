@@ -1,8 +1,12 @@
 """The backend contract of backends/base.py: the optional kernels a backend names exist,
 and the one table of bool-valued ops is what every layer returns."""
+import array
+import math
+
 import pytest
 
 import webtensor as tf
+from webtensor import dtypes as D
 from webtensor import backends
 from webtensor.backends import base
 
@@ -66,3 +70,21 @@ def test_binary_result_dtype_follows_the_table(op):
     z = _BINARY_PUBLIC[op](x, y)
     assert (z.dtype == tf.bool) == (op in base.BOOL_OPS)
     assert tf.function(_BINARY_PUBLIC[op])(x, y).dtype == z.dtype
+
+
+_ACT = {"linear": lambda v: v, "relu": lambda v: max(v, 0.0), "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
+        "tanh": math.tanh}
+
+
+@pytest.mark.parametrize("name", _BACKENDS)
+@pytest.mark.parametrize("act", base.BIAS_ACTIVATIONS)
+def test_bias_act_follows_the_activation_table(name, act):
+    be = _open(name)
+    if "bias_act" not in be.fused:
+        pytest.skip(f"{name} composes bias_act")
+    xs, bs = [-2.0, -0.5, 0.0, 0.25, 1.5, 3.0], [0.5, -1.0, 0.125]
+    x = be.write(memoryview(array.array("f", xs)).cast("B"), (2, 3), D.float32)
+    b = be.write(memoryview(array.array("f", bs)).cast("B"), (3,), D.float32)
+    got = array.array("f", bytes(be.read(be.bias_act(x, b, act))))
+    want = [_ACT[act](v + bs[i % 3]) for i, v in enumerate(xs)]
+    assert all(abs(g - w) <= 1e-6 * max(1.0, abs(w)) for g, w in zip(got, want)), (list(got), want)

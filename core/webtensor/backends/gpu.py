@@ -356,7 +356,7 @@ class GPUBackend:
         except KeyError:
             raise InvalidArgumentError(f"GPU: unary {op} is not defined for {x.dtype.name} "
                                        f"(shape {x.shape})") from None
-        return self._map(x, x.shape, D.bool_ if op in S.BOOL_RESULT else x.dtype, expr, op=op)
+        return self._map(x, x.shape, D.bool_ if op in base.BOOL_OPS else x.dtype, expr, op=op)
 
     def binary(self, op, x, y):
         side = 2 if y.word is not None else 1 if x.word is not None else 0  # a host-scalar operand
@@ -384,7 +384,7 @@ class GPUBackend:
         except KeyError:
             raise InvalidArgumentError(f"GPU: {op} is not defined for {dt.name} (shapes {xs} and {ys})") from None
         shape = xs if xs == ys else broadcast_shape(xs, ys, op)
-        out_dtype = D.bool_ if op in base.COMPARISONS else dt
+        out_dtype = D.bool_ if op in base.BOOL_OPS else dt
         t, u = self.storage[dt], self.storage[out_dtype]
         c = S.COMPUTE[t]
         scalar = f"bitcast<{c}>(p.scalar)"

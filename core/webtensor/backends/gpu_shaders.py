@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from .. import dtypes as D
+from . import base
 
 STORAGE = {D.float32: "f32", D.int32: "i32", D.int64: "i32", D.uint32: "u32", D.bool_: "u32"}
 """WGSL element type per stored dtype (int64 is kept in 32 bits, bool as 0/1 words)."""
@@ -91,7 +92,7 @@ UNARY = {
     "isnan": {"f": _B.format("is_nan(x)")},
     "isfinite": {"f": _B.format("is_finite(x)")},
 }
-BOOL_RESULT = frozenset(("logical_not", "isnan", "isfinite"))
+BOOL_RESULT = base.BOOL_UNARY  # the unary ops of base.BOOL_OPS (the JS runtime reads this name)
 
 
 def _cmp(op: str) -> dict:
@@ -150,6 +151,8 @@ def better(op: str, k: str) -> str:
 
 
 ACTIVATIONS = {"linear": "v", "relu": "fmax_(v, 0.0)", "sigmoid": "sigmoid_(v)", "tanh": "tanh_(v)"}
+"""bias_act.wgsl's ``{{ACT}}`` per activation of ``base.BIAS_ACTIVATIONS`` (its formulas)."""
+assert tuple(ACTIVATIONS) == base.BIAS_ACTIVATIONS, "gpu_shaders.ACTIVATIONS must follow base.BIAS_ACTIVATIONS"
 
 
 # -- fused elementwise programs (function/passes.py) -------------------------------------------

@@ -29,7 +29,6 @@ _DT = {d: i for i, d in enumerate(D.ALL)}
 _UNARY = {op: i for i, op in enumerate(base.UNARY_OPS)}
 _BINARY = {op: i for i, op in enumerate(base.BINARY_OPS)}
 _REDUCE = {op: i for i, op in enumerate(base.REDUCE_OPS)}
-_BOOL_UNARY = frozenset(("logical_not", "isnan", "isfinite"))
 _E_NOMEM, _E_INDEX, _E_ARG = 1, 2, 3
 _STRUCTS: dict = {}
 _SCALAR_CACHE = 256  # distinct scalar constants kept alive for reuse
@@ -276,14 +275,14 @@ class WasmBackend:
     @_serialized
     def unary(self, op, x):
         x = self._h(x, op)
-        out = D.bool_ if op in _BOOL_UNARY else x.dtype
+        out = D.bool_ if op in base.BOOL_OPS else x.dtype
         ptr = self._run(op, "wt_unary", _UNARY[op], _DT[x.dtype], x.ptr, x.size)
         return self._new(ptr, x.shape, out, op, x.size * out.size)
 
     @_serialized
     def binary(self, op, x, y):
         x, y = self._h(x, op), self._h(y, op)
-        out_dt = D.bool_ if op in base.COMPARISONS else x.dtype
+        out_dt = D.bool_ if op in base.BOOL_OPS else x.dtype
         plan = self._plans.get((x.shape, y.shape)) or self._plan((x.shape, y.shape), op)
         shape, n, mode, inner, walk = plan
         if n * out_dt.size >= MEMORY_LIMIT:
@@ -740,7 +739,7 @@ def _fused_words(program):
 _FULL = {d: struct.Struct("<" + ("B" if d is D.bool_ else d.fmt)) for d in D.ALL}
 _TWO_F64 = struct.Struct("<2d")
 _FOUR_F64 = struct.Struct("<4d")
-_ACTIVATIONS = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}
+_ACTIVATIONS = {a: i for i, a in enumerate(base.BIAS_ACTIVATIONS)}  # kernels/codes.h ACT_*
 _TWO_I64 = struct.Struct("<2q")
 
 

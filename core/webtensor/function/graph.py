@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 
 from .. import dtypes as D
-from ..backends.base import COMPARISONS
+from ..backends.base import BOOL_OPS
 from ..errors import InvalidArgumentError
 from ..shape import broadcast_shape, prod
 
@@ -199,11 +199,11 @@ class _Tracer:
 
     # elementwise
     def unary(self, op, x):
-        dt = D.bool_ if op in ("logical_not", "isnan", "isfinite") else x.dtype
+        dt = D.bool_ if op in BOOL_OPS else x.dtype
         return self._emit("unary", {"op": op}, (x,), x.shape, dt)
 
     def binary(self, op, x, y):
-        dt = D.bool_ if op in COMPARISONS else x.dtype
+        dt = D.bool_ if op in BOOL_OPS else x.dtype
         return self._emit("binary", {"op": op}, (x, y), broadcast_shape(x.shape, y.shape), dt)
 
     def where(self, c, x, y):

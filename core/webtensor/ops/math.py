@@ -5,6 +5,7 @@ import math as _pymath
 
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
+from ..backends.base import BOOL_OPS
 from ..composite import CompositeTensor, composite_in
 from ..shape import broadcast_shape, sum_axes_for_broadcast
 from .dispatch import (ANY, BOOL, FLOAT, NUMERIC, Tensor, check_kind, composite, one,
@@ -24,7 +25,8 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
 
 # -- unary --------------------------------------------------------------------------------
 
-def _unary(prim: str, kinds: str, grad=None, out_dtype=None, name: str | None = None):
+def _unary(prim: str, kinds: str, grad=None, name: str | None = None):
+    out_dtype = D.bool_ if prim in BOOL_OPS else None  # backends/base.py: the one bool-op table
 
     def op(x, name=None):
         if type(x) is not Tensor and composite_in(x) is not None:  # ragged/sparse: its own rule
@@ -66,8 +68,8 @@ floor = _unary("floor", FLOAT)
 ceil = _unary("ceil", FLOAT)
 round = _unary("round", NUMERIC)
 logical_not = _unary("logical_not", BOOL)
-is_nan = _unary("isnan", FLOAT, out_dtype=D.bool_, name="is_nan")
-is_finite = _unary("isfinite", FLOAT, out_dtype=D.bool_, name="is_finite")
+is_nan = _unary("isnan", FLOAT, name="is_nan")
+is_finite = _unary("isfinite", FLOAT, name="is_finite")
 neg = negative
 
 
@@ -96,7 +98,8 @@ _INT_CHECK = {"floordiv": "Integer division by zero", "mod": "Integer division b
               "pow": "Integers to negative integer powers are not allowed"}
 
 
-def _binary(prim: str, kinds: str, grad=None, bool_out: bool = False, name: str | None = None):
+def _binary(prim: str, kinds: str, grad=None, name: str | None = None):
+    bool_out = prim in BOOL_OPS
     pub = name or prim
     int_check = _INT_CHECK.get(prim)
 
@@ -166,14 +169,14 @@ floordiv = _binary("floordiv", NUMERIC, name="floordiv")
 mod = _binary("mod", NUMERIC, lambda x, y, z, dy, need: (dy, dy * -floordiv(x, y) if need[1] else None),
               name="floormod")
 pow = _binary("pow", NUMERIC, _pow_grad)
-equal = _binary("equal", ANY + "S", bool_out=True)
-not_equal = _binary("not_equal", ANY + "S", bool_out=True)
-less = _binary("less", NUMERIC, bool_out=True)
-less_equal = _binary("less_equal", NUMERIC, bool_out=True)
-greater = _binary("greater", NUMERIC, bool_out=True)
-greater_equal = _binary("greater_equal", NUMERIC, bool_out=True)
-logical_and = _binary("logical_and", BOOL, bool_out=True)
-logical_or = _binary("logical_or", BOOL, bool_out=True)
+equal = _binary("equal", ANY + "S")
+not_equal = _binary("not_equal", ANY + "S")
+less = _binary("less", NUMERIC)
+less_equal = _binary("less_equal", NUMERIC)
+greater = _binary("greater", NUMERIC)
+greater_equal = _binary("greater_equal", NUMERIC)
+logical_and = _binary("logical_and", BOOL)
+logical_or = _binary("logical_or", BOOL)
 maximum = _binary("maximum", NUMERIC, _select_grad(greater_equal))
 minimum = _binary("minimum", NUMERIC, _select_grad(less_equal))
 sub, mul, floor_div, floormod = subtract, multiply, floordiv, mod

@@ -5,6 +5,7 @@ import math as _pymath
 
 from .. import autodiff
 from .. import dtypes as D
+from ..backends.base import BIAS_ACTIVATIONS
 from ..errors import InvalidArgumentError
 from ..shape import as_int, normalize_axis
 from .dispatch import FLOAT, INTEGER, check_kind, composite, one, record, tapes, to_backend, two, wrap
@@ -242,6 +243,8 @@ _FUSED_ACTIVATIONS = {"linear": lambda y, dy: dy,
                       "relu": lambda y, dy: m.where(m.greater(y, 0.0), dy, m.zeros_like_(dy)),
                       "sigmoid": lambda y, dy: dy * (y * (1.0 - y)),
                       "tanh": lambda y, dy: dy * (1.0 - y * y)}
+"""The gradient, from the output y, of each activation ``bias_act`` fuses (base.BIAS_ACTIVATIONS)."""
+assert tuple(_FUSED_ACTIVATIONS) == BIAS_ACTIVATIONS, "ops/nn.py: a fused activation without its gradient"
 
 
 def bias_activation(value, bias, activation):
