@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLANG=${CLANG:-clang}
+# kernels/codes.h: the C enums from the Python tables; fails when a code has no kernel
+"${PYTHON:-python3}" build/gen_codes.py
 out=core/webtensor/backends/kernels/webtensor_kernels.wasm
 mkdir -p "$(dirname "$out")"
 "$CLANG" --target=wasm32 -std=c11 -O3 -Wall -Wextra -Werror -Wno-unused-parameter \

@@ -10,12 +10,7 @@
 typedef void (*unary_fn)(void *o, const void *x, int n);
 typedef void (*binary_fn)(void *o, const void *a, int sa, const void *b, int sb, int n);
 
-/* order: backends/base.py UNARY_OPS and BINARY_OPS */
-enum { U_NEG, U_ABS, U_SIGN, U_SQUARE, U_SQRT, U_RSQRT, U_RECIP, U_EXP, U_LOG, U_LOG1P, U_EXPM1,
-       U_SIN, U_COS, U_TAN, U_TANH, U_SIGMOID, U_ERF, U_FLOOR, U_CEIL, U_ROUND, U_NOT, U_ISNAN,
-       U_ISFINITE, NUNARY };
-enum { B_ADD, B_SUB, B_MUL, B_DIV, B_FLOORDIV, B_MOD, B_POW, B_MAX, B_MIN, B_EQ, B_NE, B_LT,
-       B_LE, B_GT, B_GE, B_AND, B_OR, NBINARY };
+/* U_* and B_* (the order of backends/base.py's UNARY_OPS and BINARY_OPS) are in codes.h. */
 
 /* -- unary loops --------------------------------------------------------------------- */
 #define UNARY(NAME, TO, TI, EXPR)                                                   \
@@ -101,7 +96,7 @@ static const unary_fn unary_table[NUNARY][NDT] = {
     [U_SQUARE] = {FLOAT_ROW(square), INT_ROW(square)},
     [U_SQRT] = {FLOAT_ROW(sqrt)},
     [U_RSQRT] = {FLOAT_ROW(rsqrt)},
-    [U_RECIP] = {FLOAT_ROW(recip), INT_ROW(recip)},
+    [U_RECIPROCAL] = {FLOAT_ROW(recip), INT_ROW(recip)},
     [U_EXP] = {FLOAT_ROW(exp)},
     [U_LOG] = {FLOAT_ROW(log)},
     [U_LOG1P] = {FLOAT_ROW(log1p)},
@@ -115,12 +110,12 @@ static const unary_fn unary_table[NUNARY][NDT] = {
     [U_FLOOR] = {FLOAT_ROW(floor)},
     [U_CEIL] = {FLOAT_ROW(ceil)},
     [U_ROUND] = {FLOAT_ROW(round), INT_ROW(round)},
-    [U_NOT] = {[DT_BOOL] = not_b},
+    [U_LOGICAL_NOT] = {[DT_BOOL] = not_b},
     [U_ISNAN] = {FLOAT_ROW(isnan)},
     [U_ISFINITE] = {FLOAT_ROW(isfinite)},
 };
 
-static int unary_bool_out(int op) { return op == U_NOT || op == U_ISNAN || op == U_ISFINITE; }
+static int unary_bool_out(int op) { return WT_UNARY_BOOL_OUT(op); }
 
 #define CHUNK 256
 
@@ -291,16 +286,16 @@ static const binary_fn binary_table[NBINARY][NDT] = {
     [B_FLOORDIV] = {ALL_ROW(floordiv)},
     [B_MOD] = {ALL_ROW(mod)},
     [B_POW] = {ALL_ROW(pow)},
-    [B_MAX] = {ALL_ROW(max)},
-    [B_MIN] = {ALL_ROW(min)},
-    [B_EQ] = {ALL_ROW(eq), [DT_BOOL] = eq_b},
-    [B_NE] = {ALL_ROW(ne), [DT_BOOL] = ne_b},
-    [B_LT] = {ALL_ROW(lt), [DT_BOOL] = lt_b},
-    [B_LE] = {ALL_ROW(le), [DT_BOOL] = le_b},
-    [B_GT] = {ALL_ROW(gt), [DT_BOOL] = gt_b},
-    [B_GE] = {ALL_ROW(ge), [DT_BOOL] = ge_b},
-    [B_AND] = {[DT_BOOL] = and_b},
-    [B_OR] = {[DT_BOOL] = or_b},
+    [B_MAXIMUM] = {ALL_ROW(max)},
+    [B_MINIMUM] = {ALL_ROW(min)},
+    [B_EQUAL] = {ALL_ROW(eq), [DT_BOOL] = eq_b},
+    [B_NOT_EQUAL] = {ALL_ROW(ne), [DT_BOOL] = ne_b},
+    [B_LESS] = {ALL_ROW(lt), [DT_BOOL] = lt_b},
+    [B_LESS_EQUAL] = {ALL_ROW(le), [DT_BOOL] = le_b},
+    [B_GREATER] = {ALL_ROW(gt), [DT_BOOL] = gt_b},
+    [B_GREATER_EQUAL] = {ALL_ROW(ge), [DT_BOOL] = ge_b},
+    [B_LOGICAL_AND] = {[DT_BOOL] = and_b},
+    [B_LOGICAL_OR] = {[DT_BOOL] = or_b},
 };
 
 /* float16: the float32 loop on converted chunks (rounding once per op, as NumPy does) */
@@ -342,7 +337,7 @@ void *EXPORT(wt_binary)(int op, int dt, const char *a, const char *b, int n, int
     if (op < 0 || op >= NBINARY || dt < 0 || dt >= NDT) return (void *)-WT_EARG;
     binary_fn fn = binary_table[op][dt == DT_F16 ? DT_F32 : dt];
     if (!fn) return (void *)-WT_EARG;
-    int bool_out = op >= B_EQ, es = dt_size[dt], oes = bool_out ? 1 : es;
+    int bool_out = WT_BINARY_BOOL_OUT(op), es = dt_size[dt], oes = bool_out ? 1 : es;
     char *o = wt_malloc((size_t)n * oes);
     if (!o) return 0;
     /* mode 0: same length; 1: b is a scalar; 2: a is a scalar; 3: N-d walk (params);

@@ -99,7 +99,7 @@ void *EXPORT(wt_sparse_softmax_xent)(int dt, const void *x, const void *labels, 
     return loss;
 }
 
-enum { ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH };
+/* ACT_* (the order of base.BIAS_ACTIVATIONS) are in codes.h. */
 
 void *EXPORT(wt_bias_act)(int dt, const void *x, const void *bias, int rows, int cols, int act) {
     if (dt != DT_F32 && dt != DT_F64) return (void *)-WT_EARG;

@@ -7,7 +7,7 @@
  */
 #include "webtensor.h"
 
-enum { R_SUM, R_PROD, R_MAX, R_MIN, R_ANY, R_ALL };  /* order: base.REDUCE_OPS */
+/* R_* (the order of base.REDUCE_OPS) are in codes.h. */
 
 float sum_row_f32(const float *x, int r) {
     double total = 0;

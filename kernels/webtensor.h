@@ -2,8 +2,9 @@
  *
  * Built with clang --target=wasm32 -msimd128, no libc: the allocator (alloc.c) and
  * the math (mathlib.c) are ours. Conventions with the Python side (backends/wasm.py):
- * - dtype codes are the index in webtensor.dtypes.ALL (DT_* below);
- * - op codes are the index in backends/base.py's UNARY_OPS / BINARY_OPS / REDUCE_OPS;
+ * - dtype, op and activation codes are indices in webtensor.dtypes.ALL and backends/base.py's
+ *   UNARY_OPS / BINARY_OPS / REDUCE_OPS / BIAS_ACTIVATIONS: codes.h, generated from those
+ *   tables by build/gen_codes.py (build/wasm.sh runs it first);
  * - a kernel that creates a tensor allocates it and returns its address, 0 when
  *   memory is exhausted, or a negative WT_E* code (details in wt_err_value);
  * - larger argument lists (shapes, strides) arrive in the params block (wt_params).
@@ -15,10 +16,11 @@
 #include <stddef.h>
 #include <wasm_simd128.h>
 
+#include "codes.h"
+
 #define EXPORT(name) __attribute__((export_name(#name))) name
 #define INLINE static inline __attribute__((always_inline))
 
-enum { DT_F16, DT_F32, DT_F64, DT_I32, DT_I64, DT_U8, DT_U32, DT_BOOL, NDT };
 extern const int dt_size[NDT];
 
 /* Error codes returned (negated) by kernels; the Python side turns them into exceptions. */
@@ -81,6 +83,7 @@ int gemm(int dt, int m, int n, int k, const void *a, int rsa, int csa, const voi
 /* A float32 row sum accurate for long rows (reduce.c) */
 float sum_row_f32(const float *x, int r);
 
-/* Flat index helpers for N-d iteration: advance a multi-index, return false at the end. */
+/* The most dims of an N-d walk (copy.c, elementwise.c) after the host collapses its shape
+ * (backends/wasm.py MAX_DIMS). */
 #define MAXDIM 16
 #endif
