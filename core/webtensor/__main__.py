@@ -4,6 +4,7 @@
     python -m webtensor inspect out.safetensors      (or a SavedModel directory)
     python -m webtensor serve [--host 127.0.0.1] [--port 8000] [--models models/]
     python -m webtensor site models/digits.safetensors out/
+    python -m webtensor test --browser [--backend wasm|webgpu] tests/test_x.py
 """
 from __future__ import annotations
 
@@ -114,6 +115,9 @@ def parser() -> argparse.ArgumentParser:
     from .serving.cli import add_commands  # serve, site
 
     add_commands(sub)
+    from .testing.browser import add_commands as add_test  # test --browser
+
+    add_test(sub)
     return p
 
 

@@ -167,3 +167,31 @@ def test_page_draws_frames_every_50_ms_while_training(browser, site_dir, tmp_pat
     assert status.startswith("done after 10 epochs"), status
     assert p95 <= 50, during[-10:]
     assert not errors, errors
+
+
+# -- python -m webtensor test --browser ------------------------------------------------
+
+PROJECT = ROOT / "tests" / "data" / "page_project"
+
+
+def _cli(site_dir, *args):
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "webtensor", "test", "--browser", "--runtime", str(site_dir), *args],
+                          cwd=PROJECT, capture_output=True, text=True, timeout=600)
+
+
+def test_cli_runs_a_user_project_in_the_page(site_dir):
+    r = _cli(site_dir, "sample_ok.py")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "platform emscripten" in r.stdout  # pytest's own report, from inside Pyodide
+    assert "sample_ok.py ..." in r.stdout and "3 passed" in r.stdout
+
+
+def test_cli_reports_failures_and_exits_with_pytests_code(site_dir):
+    r = _cli(site_dir, "-k", "wrong or matmul", "sample_ok.py", "sample_fails.py")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "FAILED sample_fails.py::test_wrong_sum - assert 3 == 4" in r.stdout
+    assert "1 failed, 1 passed, 2 deselected" in r.stdout
+    r = _cli(site_dir, "../nowhere.py")
+    assert r.returncode == 1 and "does not exist" in r.stderr
