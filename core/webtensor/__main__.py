@@ -99,7 +99,7 @@ def _table(cols: list, rows: list) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m webtensor", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m webtensor", description=__doc__.split("\n")[0].replace("``", ""))  # no reST in --help
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("export", help="convert a Keras .keras/.h5 model (or a webtensor file) "
                                       "to one .safetensors model file")
