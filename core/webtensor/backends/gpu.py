@@ -87,6 +87,8 @@ def _identity(op: str, dt: D.DType):
     return layout.identity(op, D.int32 if dt is D.int64 else dt)
 
 
+_FUSED_PARAMS = S.params_struct(S.FUSED_PARAMS)
+
 _INT64_RANGE = ("GPU: an int64 tensor of shape {} holds values outside the int32 range the GPU "
                 "stores int64 in; keep it on the CPU (tf.device('/CPU:0'))")
 
@@ -209,7 +211,7 @@ class GPUBackend:
             pipe = self._pipe(("map.wgsl",), "main", "urw", T=t, U=u, C=S.COMPUTE[t], CU=S.COMPUTE[u],
                               OP=expr, RANK=len(cs))
             n = prod(shape)
-            params = struct.pack("<Iiii8I8i", n, offset, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
+            params = S.params("map.wgsl").pack(n, offset, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
             plan = self._plan(key, (pipe, params, self._items(n)))
         out = self._new(shape, dtype)
         if out.n:
@@ -227,7 +229,7 @@ class GPUBackend:
         out = self._new(shape, dtype)
         if out.n:
             pipe = self._pipe(("fill.wgsl",), "fill", "uw", **self._types(dtype))
-            self._run(pipe, struct.pack("<IIII", out.n, bits, 0, 0), [out], self._items(out.n))
+            self._run(pipe, S.params("fill.wgsl").pack(out.n, bits, 0, 0), [out], self._items(out.n))
         return out
 
     def scalar_buffer(self, word: int, dtype: D.DType):
@@ -274,7 +276,7 @@ class GPUBackend:
         self.dev.write_buffer(tmp.raw, 0, data)
         out = self._new(shape, D.bool_)
         pipe = self._pipe(("pack.wgsl",), "bool_from_bytes", "urw")
-        self._run(pipe, struct.pack("<IIII", out.n, out.n, 0, 0), [(tmp, len(data)), out],
+        self._run(pipe, S.params("pack.wgsl").pack(out.n, out.n, 0, 0), [(tmp, len(data)), out],
                   self._items(out.n))
         return out
 
@@ -290,7 +292,7 @@ class GPUBackend:
             return h.buf, h.nbytes, h.n * (2 if h.dtype is D.float16 else 4)
         tmp = self.pool.take(4 * words)
         pipe = self._pipe(("pack.wgsl",), entry, "urw")
-        self._run(pipe, struct.pack("<IIII", words, h.n, 0, 0), [h, (tmp, 4 * words)],
+        self._run(pipe, S.params("pack.wgsl").pack(words, h.n, 0, 0), [h, (tmp, 4 * words)],
                   self._items(words))
         return tmp, 4 * words, host
 
@@ -335,7 +337,7 @@ class GPUBackend:
         out = self._new((n,), dtype)
         if n:
             pipe = self._pipe(("fill.wgsl",), "arange", "uw", **self._types(dtype))
-            params = struct.pack("<IIII", n, 0, _bits(start, dtype), _bits(delta, dtype))
+            params = S.params("fill.wgsl").pack(n, 0, _bits(start, dtype), _bits(delta, dtype))
             self._run(pipe, params, [out], self._items(n))
         return out
 
@@ -345,7 +347,7 @@ class GPUBackend:
         out = self._new(tuple(shape), dtype)
         if out.n:
             pipe = self._pipe(("random.wgsl",), "draw_" + kind, "uw")
-            params = struct.pack("<IIII", out.n, key[0] & 0xFFFFFFFF, key[1] & 0xFFFFFFFF, 0)
+            params = S.params("random.wgsl").pack(out.n, key[0] & 0xFFFFFFFF, key[1] & 0xFFFFFFFF, 0)
             self._run(pipe, params, [out], self._items(out.n))
         return out
 
@@ -392,7 +394,7 @@ class GPUBackend:
         pipe = self._pipe(("zip.wgsl",), "main", "urrw", T=t, U=u, C=c, CU=S.COMPUTE[u], OP=expr, RANK=len(cs),
                           A=scalar if side == 1 else f"{c}(a[ia])", B=scalar if side == 2 else f"{c}(b[ib])")
         n = prod(shape)
-        params = struct.pack("<IiiI8I8i8i", n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sa, 8), *_pad(sb, 8))
+        params = S.params("zip.wgsl").pack(n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sa, 8), *_pad(sb, 8))
         return self._plan(key, (shape, out_dtype, pipe, params, self._items(n)))
 
     def where(self, cond, x, y):
@@ -402,7 +404,7 @@ class GPUBackend:
             return out
         cs, (sc, sa, sb) = _collapse(shape, [_bcast_strides(h.shape, shape) for h in (cond, x, y)], "where")
         pipe = self._pipe(("select.wgsl",), "main", "urrrw", T=self.storage[x.dtype], RANK=len(cs))
-        params = struct.pack("<Iiii8I8i8i8i", out.n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sc, 8), *_pad(sa, 8),
+        params = S.params("select.wgsl").pack(out.n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sc, 8), *_pad(sa, 8),
                              *_pad(sb, 8))
         self._run(pipe, params, [cond, x, y, out], self._items(out.n))
         return out
@@ -458,7 +460,7 @@ class GPUBackend:
         pipe = self._pipe(("reduce.wgsl",), "group" if contiguous else "serial", "urw",
                           TO=self.storage[part_dt], COMBINE=combine, IDENTITY=ident, **self._types(x.dtype))
         out = self._new((n_out, parts) if parts > 1 else out_shape, part_dt)
-        params = struct.pack("<IIIIIIiI4I4i4I4i", n_out, n_red, parts, chunk, len(kept), len(red), 0, 0,
+        params = S.params("reduce.wgsl").pack(n_out, n_red, parts, chunk, len(kept), len(red), 0, 0,
                              *_pad([d for d, _ in kept], 4, 1), *_pad([s for _, s in kept], 4),
                              *_pad([d for d, _ in red], 4, 1), *_pad([s for _, s in red], 4))
         work = n_out * parts
@@ -479,7 +481,7 @@ class GPUBackend:
         if out.n:
             pipe = self._pipe(("argreduce.wgsl",), "main", "urw", BETTER=S.better(op, S.kind(x.dtype)),
                               **self._types(x.dtype))
-            self._run(pipe, struct.pack("<IIII", out.n, n, inner, 0), [x, out], self._items(out.n))
+            self._run(pipe, S.params("argreduce.wgsl").pack(out.n, n, inner, 0), [x, out], self._items(out.n))
         return out
 
     def scan(self, op, x, axis, exclusive, reverse):
@@ -491,17 +493,17 @@ class GPUBackend:
             types = self._types(x.dtype)
             pipe = self._pipe(("scan.wgsl",), "main", "urw", COMBINE=combine, IDENTITY=f"{types['C']}({ident})",
                               **types)
-            params = struct.pack("<IIII", lanes, n, prod(x.shape[axis + 1:]),
+            params = S.params("scan.wgsl").pack(lanes, n, prod(x.shape[axis + 1:]),
                                  (1 if exclusive else 0) | (2 if reverse else 0))
             self._run(pipe, params, [x, out], self._items(lanes))
         return out
 
     # -- GEMM: matmul and convolutions ------------------------------------------------------------
     def _gemm(self, files: tuple, bufs: list, out_shape: tuple, dtype, m: int, n: int, k: int,
-              batches: int, tail: bytes = b"", geometry: str = "", splittable: bool = False,
+              batches: int, tail: tuple = (), geometry: str = "", splittable: bool = False,
               epilogue=None) -> Handle:
-        """Run a GEMM kernel over ``batches`` x (m x n); ``tail`` packs the kernel's own
-        parameters after the shared header, ``geometry`` its compiled-in constants.
+        """Run a GEMM kernel over ``batches`` x (m x n); ``tail`` holds the values of the
+        kernel's own Params fields after the shared header, ``geometry`` its compiled-in constants.
         Split-K when the output is small and k long. Without ``workgroup_kernels`` (CPU
         adapters) the variant without workgroup memory runs."""
         tiles = _ceil(m, 64) * _ceil(n, 64) * batches
@@ -528,8 +530,8 @@ class GPUBackend:
         binds = bufs + [out] + list(extra)
         for z0 in range(0, gz, mg):
             for y0 in range(0, gy, mg):
-                head = struct.pack("<8I", m, n, k, kchunk, splits, z0, y0 * tile, batches)
-                self._run(pipe, head + tail, binds, (gx, min(mg, gy - y0), min(mg, gz - z0)))
+                params = S.params(files[-1]).pack(m, n, k, kchunk, splits, z0, y0 * tile, batches, *tail)
+                self._run(pipe, params, binds, (gx, min(mg, gy - y0), min(mg, gz - z0)))
         if splits > 1:
             out = self.reduce("sum", out, (0,), False).view(out_shape, dtype)
         if epilogue is not None and not extra and splits > 1:
@@ -572,7 +574,7 @@ class GPUBackend:
         outs = [self._new(tuple(p[-1][3]), D.as_dtype(p[-1][2])) for p in programs]
         total = sum(o.n for o in outs)
         if total:
-            self._run(pipe, struct.pack("<IIII", total, 0, 0, 0), list(hs[:n_in]) + outs, self._items(total))
+            self._run(pipe, _FUSED_PARAMS.pack(total, 0, 0, 0), list(hs[:n_in]) + outs, self._items(total))
         return tuple(outs)
 
     def fused_matmul(self, program, transpose_a, transpose_b, a, b, *hs):
@@ -602,8 +604,7 @@ class GPUBackend:
                                        f"shapes {a.shape} and {b.shape}")
         sam, sak = (1, m) if transpose_a else (k, 1)
         sbk, sbn = (1, k) if transpose_b else (n, 1)
-        tail = struct.pack("<4I4i4I4i4i", len(cb), 0, 0, 0, sam, sak, sbk, sbn, *_pad(cb, 4, 1),
-                           *_pad(sa, 4), *_pad(sb, 4))
+        tail = (len(cb), 0, 0, 0, sam, sak, sbk, sbn, *_pad(cb, 4, 1), *_pad(sa, 4), *_pad(sb, 4))
         return self._gemm(("matmul.wgsl",), [a, b], out_shape, a.dtype, m, n, k, prod(bshape), tail,
                           splittable=True, epilogue=epilogue)
 
@@ -656,9 +657,9 @@ class GPUBackend:
                           splittable=True)
 
     # -- pooling -----------------------------------------------------------------------------------
-    def _pool_params(self, count, x_shape, oh, ow, ksize, strides, pads) -> bytes:
+    def _pool_params(self, file, count, x_shape, oh, ow, ksize, strides, pads) -> bytes:
         _, h, w, c = x_shape
-        return struct.pack("<10I2i", count, h, w, c, oh, ow, ksize[0], ksize[1], strides[0], strides[1],
+        return S.params(file).pack(count, h, w, c, oh, ow, ksize[0], ksize[1], strides[0], strides[1],
                            pads[0][0], pads[1][0])
 
     def _pool_subs(self, op, dt) -> dict:
@@ -673,7 +674,7 @@ class GPUBackend:
         if out.n:
             maxop = "fmax_(best, v)" if x.dtype.kind == "f" else "max(best, v)"
             pipe = self._pipe(("pool.wgsl",), "main", "urw", MAXOP=maxop, **self._pool_subs(op, x.dtype))
-            self._run(pipe, self._pool_params(out.n, x.shape, oh, ow, ksize, strides, pads),
+            self._run(pipe, self._pool_params("pool.wgsl", out.n, x.shape, oh, ow, ksize, strides, pads),
                       [x, out], self._items(out.n))
         return out
 
@@ -685,7 +686,7 @@ class GPUBackend:
             greater = ("(is_nan(v) && !is_nan(best)) || v > best" if x.dtype.kind == "f" else "v > best")
             pipe = self._pipe(("pool_grad.wgsl",), "main", "urrw", GREATER=greater,
                               **self._pool_subs(op, x.dtype))
-            self._run(pipe, self._pool_params(out.n, x.shape, dy.shape[1], dy.shape[2], ksize, strides, pads),
+            self._run(pipe, self._pool_params("pool_grad.wgsl", out.n, x.shape, dy.shape[1], dy.shape[2], ksize, strides, pads),
                       [x, dy, out], self._items(out.n))
         return out
 
@@ -696,7 +697,7 @@ class GPUBackend:
         if out.n:
             inner = prod(x.shape[axis + 1:])
             pipe = self._pipe(("gather.wgsl",), "main", "urrw", T=self.storage[x.dtype])
-            self._run(pipe, struct.pack("<IIII", out.n, x.shape[axis], inner, indices.n),
+            self._run(pipe, S.params("gather.wgsl").pack(out.n, x.shape[axis], inner, indices.n),
                       [x, indices, out], self._items(out.n))
         return out
 
@@ -709,7 +710,7 @@ class GPUBackend:
             inner = prod(shape[axis + 1:])
             pipe = self._pipe(("scatter_add.wgsl",), "main", "urrw", T=self.storage[updates.dtype],
                               FLOAT="true" if updates.dtype.kind == "f" else "false")
-            self._run(pipe, struct.pack("<IIII", updates.n, shape[axis], inner, indices.n),
+            self._run(pipe, S.params("scatter_add.wgsl").pack(updates.n, shape[axis], inner, indices.n),
                       [indices, updates, out], self._items(updates.n))
         return out
 
@@ -747,7 +748,7 @@ class GPUBackend:
             if h.n:
                 cs, (cst,) = _collapse((outer, inner), [(row, 1)], "concat")
                 pipe = self._pipe(("place.wgsl",), "main", "urw", T=self.storage[h.dtype], RANK=len(cs))
-                params = struct.pack("<IIII8I8I", h.n, off, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
+                params = S.params("place.wgsl").pack(h.n, off, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
                 self._run(pipe, params, [h, out], self._items(h.n))
             off += inner
         return out
@@ -761,7 +762,7 @@ class GPUBackend:
         if r > MAX_RANK:
             raise InvalidArgumentError(f"pad: the GPU kernel handles rank <= {MAX_RANK}, got shape {x.shape}")
         pipe = self._pipe(("pad.wgsl",), "main", "urw", RANK=r, **self._types(x.dtype))
-        params = struct.pack("<IIII8I8I8I", out.n, _bits(value, x.dtype), 0, 0, *_pad(shape, 8, 1),
+        params = S.params("pad.wgsl").pack(out.n, _bits(value, x.dtype), 0, 0, *_pad(shape, 8, 1),
                              *_pad([a for a, _ in pads], 8), *_pad(x.shape, 8, 1))
         self._run(pipe, params, [x, out], self._items(out.n))
         return out
@@ -788,7 +789,7 @@ class GPUBackend:
         shape, dt = tuple(program[-1][3]), D.as_dtype(program[-1][2])
         out = self._new(shape, dt)
         if out.n:
-            self._run(pipe, struct.pack("<IIII", out.n, 0, 0, 0), list(hs) + [out], self._items(out.n))
+            self._run(pipe, _FUSED_PARAMS.pack(out.n, 0, 0, 0), list(hs) + [out], self._items(out.n))
         return out
 
     def softmax(self, x, axis):
@@ -799,7 +800,7 @@ class GPUBackend:
         rows = out.n // n if n else 0
         if rows:
             pipe = self._pipe(("softmax.wgsl",), "main", "urw")
-            self._run(pipe, struct.pack("<IIII", rows, n, prod(x.shape[axis + 1:]), 0),
+            self._run(pipe, S.params("softmax.wgsl").pack(rows, n, prod(x.shape[axis + 1:]), 0),
                       [x, out], self._grid(rows))
         return out
 
@@ -813,7 +814,7 @@ class GPUBackend:
         loss, grad = self._new(logits.shape[:-1], logits.dtype), self._new(logits.shape, logits.dtype)
         if rows:
             pipe = self._pipe(("softmax_xent.wgsl",), "main", "urrww")
-            self._run(pipe, struct.pack("<IIII", rows, n, 0, 0), [logits, labels, loss, grad], self._grid(rows))
+            self._run(pipe, S.params("softmax_xent.wgsl").pack(rows, n, 0, 0), [logits, labels, loss, grad], self._grid(rows))
         return loss, grad
 
     def bias_act(self, x, bias, activation: str):
@@ -824,7 +825,7 @@ class GPUBackend:
         out = self._new(x.shape, x.dtype)
         if out.n:
             pipe = self._pipe(("bias_act.wgsl",), "main", "urrw", ACT=S.ACTIVATIONS[activation])
-            self._run(pipe, struct.pack("<IIII", out.n, bias.n, 0, 0), [x, bias, out], self._items(out.n))
+            self._run(pipe, S.params("bias_act.wgsl").pack(out.n, bias.n, 0, 0), [x, bias, out], self._items(out.n))
         return out
 
     def adam_update(self, w, m, v, g, alpha, c1, c2, eps):
@@ -834,7 +835,7 @@ class GPUBackend:
         outs = [self._new(w.shape, w.dtype) for _ in range(3)]
         if w.n:
             pipe = self._pipe(("adam.wgsl",), "main", "urrrrwww")
-            self._run(pipe, struct.pack("<I4f3I", w.n, alpha, c1, c2, eps, 0, 0, 0), [w, m, v, g] + outs,
+            self._run(pipe, S.params("adam.wgsl").pack(w.n, alpha, c1, c2, eps, 0, 0, 0), [w, m, v, g] + outs,
                       self._items(w.n))
         return tuple(outs)
 

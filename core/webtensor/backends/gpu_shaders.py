@@ -8,6 +8,8 @@ Every module is ``common.wgsl`` + the kernel file(s); unused helpers cost nothin
 from __future__ import annotations
 
 import os
+import re
+import struct
 
 from .. import dtypes as D
 from . import base
@@ -47,6 +49,48 @@ def source(name: str) -> str:
         with open(os.path.join(shader_dir(), name), encoding="utf-8") as f:
             text = _sources[name] = f.read()
     return text
+
+
+_SCALARS = {"u32": "I", "i32": "i", "f32": "f"}
+_FIELD = re.compile(r"(\w+)\s*:\s*(u32|i32|f32|vec4<(u32|i32|f32)>|array<vec4<(u32|i32|f32)>,\s*(\d+)>)\s*,?")
+_params_cache: dict = {}
+
+
+def params_struct(wgsl: str) -> struct.Struct:
+    """The ``struct.Struct`` that packs the uniform ``struct Params { ... }`` of WGSL source:
+    the shader is the one description of a kernel's parameters, and the host's pack format
+    is derived from it. Only 4-byte scalars, vec4s and arrays of vec4 (their uniform layout
+    has no hidden padding when each vec4 starts at a multiple of 16 bytes, checked here)."""
+    code = re.sub(r"//[^\n]*", "", wgsl)
+    m = re.search(r"struct\s+Params\s*\{([^}]*)\}", code)
+    if m is None:
+        raise KeyError("WGSL source has no struct Params")
+    fmt, off, body = "<", 0, m.group(1)
+    for f in _FIELD.finditer(body):
+        name, ty, vec, arr, count = f.groups()
+        if ty in _SCALARS:
+            fmt, off = fmt + _SCALARS[ty], off + 4
+            continue
+        n = 4 * int(count) if arr else 4
+        if off % 16:
+            raise ValueError(f"struct Params: {name} ({ty}) starts at byte {off}; WGSL aligns it to 16, "
+                             f"so pad the fields before it")
+        fmt, off = fmt + f"{n}{_SCALARS[vec or arr]}", off + 4 * n
+    if _FIELD.sub("", body).strip():
+        raise ValueError(f"struct Params: cannot derive a pack format for {_FIELD.sub('', body).strip()!r}")
+    return struct.Struct(fmt)
+
+
+def params(name: str) -> struct.Struct:
+    """``params_struct`` of shader file ``name``, cached."""
+    st = _params_cache.get(name)
+    if st is None:
+        st = _params_cache[name] = params_struct(source(name))
+    return st
+
+
+FUSED_PARAMS = "struct Params { n: u32, _p0: u32, _p1: u32, _p2: u32, }"
+"""The Params of the generated fused kernels."""
 
 
 def specialise(files: tuple, subs: dict) -> str:
@@ -183,7 +227,7 @@ def fused_source(program, storage: dict, index_exprs: list) -> tuple:
     for ins in program:
         if ins[0] == "load":
             in_types[ins[4][0]] = storage[D.as_dtype(ins[2])]
-    lines = ["struct Params { n: u32, _p0: u32, _p1: u32, _p2: u32, }",
+    lines = [FUSED_PARAMS,
              "@group(0) @binding(0) var<uniform> p: Params;"]
     for k in range(n_in):
         lines.append(f"@group(0) @binding({k + 1}) var<storage, read> in{k}: array<{in_types[k]}>;")
@@ -229,7 +273,7 @@ def fused_many_source(programs, storage: dict, index_lists: list) -> tuple:
     program s owns flat indices [off_s, off_s + n_s) and writes its own output binding."""
     n_in = 1 + max(ins[4][0] for p in programs for ins in p if ins[0] == "load")
     in_types = {ins[4][0]: storage[D.as_dtype(ins[2])] for p in programs for ins in p if ins[0] == "load"}
-    lines = ["struct Params { n: u32, _p0: u32, _p1: u32, _p2: u32, }",
+    lines = [FUSED_PARAMS,
              "@group(0) @binding(0) var<uniform> p: Params;"]
     for k in range(n_in):
         t = in_types.get(k, "u32")
