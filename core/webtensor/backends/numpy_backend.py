@@ -149,7 +149,7 @@ BIG_GEMM = 1 << 24
 class _BlasThreads:
     """One OpenBLAS thread by default: deep-learning GEMMs are small, and OpenBLAS's spinning
     workers cost more than they give; with any other load on the machine they stall every
-    step (the digits CNN fit: 2.5 s with one thread, 46 s with two on a busy 2-core host).
+    step (docs/benchmarks.md, "Backend overheads").
     Big matmuls still use every core. ``WEBTENSOR_BLAS_THREADS=N`` sets the default, ``0``
     leaves BLAS alone; without threadpoolctl nothing changes."""
 

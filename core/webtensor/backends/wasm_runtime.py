@@ -9,7 +9,8 @@ the op.
 Why wasmtime natively: it is on PyPI with wheels for every platform CI uses, compiles
 the module with Cranelift to SIMD machine code (so the CI test pass runs at kernel
 speed, not interpreter speed), and exposes the C API's unchecked call, which keeps a
-call under 1 us. Node would put a process boundary on every op.
+call cheap (docs/benchmarks.md, "Backend overheads"). Node would put a process boundary
+on every op.
 """
 from __future__ import annotations
 
@@ -44,8 +45,8 @@ def load_kernels() -> bytes:
 
 class WasmtimeRuntime:
     """The module compiled by wasmtime, entered through ``wasmtime_func_call_unchecked``
-    with a plain ctypes prototype over integer addresses (0.8 us a call, against ~40 us
-    for wasmtime-py's checked ``Func.__call__``)."""
+    with a plain ctypes prototype over integer addresses: far cheaper per call than
+    wasmtime-py's checked ``Func.__call__``."""
 
     def __init__(self, wasm: bytes):
         import ctypes
@@ -166,7 +167,7 @@ class PyodideRuntime:
 
     def call(self, name: str, *args: int) -> int:
         fn = self._fns.get(name)
-        if fn is None:  # a JsProxy attribute lookup costs ~10 us; the function once
+        if fn is None:  # a JsProxy attribute lookup is slow: look each function up once
             fn = self._fns[name] = getattr(self._ex, name)
         try:
             return fn(*args)
