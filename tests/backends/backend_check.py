@@ -44,8 +44,8 @@ def tol(be, dtype, kind: str) -> tuple:
 
 def close(be, got, want, kind="basic", scale=None, what=""):
     """``got`` (from ``be``) equals ``want``: exactly for ints, bools and kind "exact", else within
-    the table's (rtol, atol) for (backend, dtype, kind); ``scale`` (like the result, e.g. the sum
-    of |terms|) makes the tolerance absolute: atol + rtol * scale."""
+    the table's tolerance for (backend, dtype, kind): |got - want| <= atol + rtol |want|, plus
+    rtol_terms * scale for "sum"/"gemm" (``scale``: the sum of |terms| of each result)."""
     if isinstance(want, tuple):
         assert isinstance(got, tuple) and len(got) == len(want), what
         for g, w in zip(got, want):
@@ -58,10 +58,11 @@ def close(be, got, want, kind="basic", scale=None, what=""):
         assert np.array_equal(got, want, equal_nan=want.dtype.kind == "f"), \
             f"{what}: {_diff(got, want, np.zeros(want.shape, bool) | (got == want))}"
         return
-    rtol, atol = tol(be, want.dtype, kind)
+    rtol, atol, *terms = tol(be, want.dtype, kind)
     g, w = got.astype(np.float64), want.astype(np.float64)
-    if scale is not None:
-        atol, rtol = atol + rtol * np.asarray(scale, np.float64), 0.0
+    if terms:  # sum, gemm: the error of adding in another order scales with the sum of |terms|
+        assert scale is not None, f"{what}: kind {kind!r} needs the sum of |terms| as scale"
+        atol = atol + terms[0] * np.asarray(scale, np.float64)
     ok = np.isclose(g, w, rtol=rtol, atol=atol, equal_nan=True) | (g == w)
     assert ok.all(), f"{what}: {_diff(got, want, ok)}"
 

@@ -8,13 +8,12 @@ when it was asked for (``--backend=gpu``) or WEBTENSOR_REQUIRE_GPU=1, where it f
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 
 np = pytest.importorskip("numpy")
 
-from backend_tables import EXCLUDE  # noqa: E402
+from backend_tables import EXCLUDE, exclusion  # noqa: E402
 from webtensor import backends  # noqa: E402
 
 UNDER_TEST = ("wasm", "gpu")
@@ -55,25 +54,10 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("be", names, indirect=True, scope="session")
 
 
-def _glob(pattern: str, name: str) -> bool:
-    """fnmatch with only ``*`` special (test ids contain ``[``)."""
-    return re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), name) is not None
-
-
-def exclusion(name: str, test_id: str):
-    """(reason, kind) of the first exclusion of backend ``name`` matching ``test_id``, or None."""
-    for pattern, reason, kind, cond in EXCLUDE[name]:
-        if _glob(pattern, test_id):
-            be, _ = _open(name) if cond is not None else (None, None)
-            if cond is None or (be is not None and cond(be)):
-                return reason, kind
-    return None
-
-
 def pytest_collection_modifyitems(config, items):
     for item in items:
         name = getattr(item, "callspec", None) and item.callspec.params.get("be")
-        hit = name in EXCLUDE and exclusion(name, item.name)
+        hit = name in EXCLUDE and exclusion(name, item.name, lambda: _open(name)[0])
         if hit:
             reason, kind = hit
             item.add_marker(pytest.mark.skip(reason=f"{name}: {reason}") if kind == "skip"

@@ -59,7 +59,8 @@ def tiled(be, monkeypatch):
     return be
 
 
-@pytest.mark.parametrize("ashape,bshape,ta,tb", [((65, 33), (33, 70), False, False), ((2, 40, 3), (40, 6), True, False),
+@pytest.mark.parametrize("ashape,bshape,ta,tb", [((65, 33), (33, 70), False, False),
+                                                 ((2, 40, 3), (40, 6), True, False),
                                                  ((8, 3000), (5, 3000), False, True), ((70, 130), (129, 70), True, True)])
 def test_tiled_matmul(tiled, ref, ashape, bshape, ta, tb):
     a, b = normal(D.float32, ashape, 16, 1.0), normal(D.float32, bshape, 17, 1.0)
