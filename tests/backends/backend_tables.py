@@ -54,10 +54,10 @@ EXCLUDE = {
         ("*float64*", "WGSL has no 64-bit float: float64 tensors stay on the CPU backend", "skip", None),
         ("*uint8*", "the GPU stores no 8-bit integers: uint8 tensors stay on the CPU backend", "skip", None),
         ("*float16*", "the adapter has no shader-f16: float16 tensors stay on the CPU backend", "skip", _no_f16),
-        ("test_trig_of_huge_arguments*", "WGSL sin/cos/tan reduce the angle in float32 (no Payne-Hanek): "
+        ("test_trig_of_huge_arguments*", "WGSL sin/cos/tan have no exact range reduction: "
          "wrong for |x| >~ 1e4", "xfail", None),
-        ("test_floordiv_mod_of_huge_quotients*", "float32 mod is x - y * floor(x / y) in WGSL: exact only "
-         "while |x / y| < 2^24", "xfail", None),
+        ("test_floordiv_mod_of_huge_quotients*", "float32 mod is x - y * trunc(x / y) in WGSL: exact only "
+         "for small quotients", "xfail", None),
         ("test_cast_out_of_range_floats[*-int64]", "int64 is stored in 32 bits on the GPU: a float "
          "outside int32's range gives int32's minimum, not int64's", "xfail", None),
         ("test_integer_extremes_divide_and_wrap[*-int64]", "int64 is stored in 32 bits on the GPU: "

@@ -79,3 +79,7 @@ def be(request):
 def ref():
     """The reference: the numpy backend (its handles are numpy arrays)."""
     return backends.get("numpy")
+
+
+def pytest_report_header(config):
+    return f"tests/backends: {', '.join(_chosen(config))} against the numpy backend"
