@@ -434,7 +434,7 @@ void *EXPORT(wt_where)(int es, const uint8_t *c, const char *x, const char *y, i
  * host falls back to the op sequence, which rounds after every op).
  * params: [0] instructions, [1] n, [2] inputs, [3..] input addresses, then FUSED_WORDS
  * words per instruction: kind, op, dtype, a0, a1, a2, nd, dims[4], strides[4]. */
-enum { F_LOAD, F_UNARY, F_BINARY, F_WHERE, F_CAST };
+/* F_* (the order of base.PROGRAM_KINDS) are in codes.h. */
 #define FUSED_WORDS 15
 #define FUSED_MAX 48
 #define BLK 256
@@ -486,7 +486,7 @@ static void *fused_run(const int32_t *pp, const char *anchor, char *given) {
     for (int j = 0; j < ni; j++) {  /* validate once, before any work */
         const int32_t *ins = prog + j * FUSED_WORDS;
         int kind = ins[0], op = ins[1], dt = ins[2];
-        if (dt < 0 || dt >= NDT || dt == DT_F16) return (void *)-WT_EARG;
+        if (dt < 0 || dt >= NDT || dt == DT_F16 || kind < 0 || kind >= NPROGRAM_KINDS) return (void *)-WT_EARG;
         if (kind == F_LOAD && (ins[3] < 0 || ins[3] >= nin || ins[6] < 1 || ins[6] > 4)) return (void *)-WT_EARG;
         if (kind != F_LOAD && (ins[3] < 0 || ins[3] >= j)) return (void *)-WT_EARG;
         int adt = kind == F_LOAD ? dt : prog[ins[3] * FUSED_WORDS + 2];
@@ -524,7 +524,7 @@ static void *fused_run(const int32_t *pp, const char *anchor, char *given) {
             } else if (kind == F_BINARY) {
                 Reg c = regs[ins[4]];
                 binary_table[ins[1]][adt](dst, a.p, a.stride, c.p, c.stride, m);
-            } else {
+            } else {  /* F_WHERE */
                 Reg x = regs[ins[4]], y = regs[ins[5]];
                 select_row(es, dst, (const uint8_t *)a.p, a.stride, x.p, x.stride, y.p, y.stride, m);
             }

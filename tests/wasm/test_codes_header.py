@@ -48,3 +48,26 @@ def test_a_python_op_without_a_kernel_fails(monkeypatch):
     assert any("'softplus'" in s and "elementwise.c" in s for s in gaps), gaps
     assert any("'gelu'" in s and "fused.c" in s for s in gaps), gaps
     assert g.main(["--check"]) == 1
+
+
+def _js_list(text: str, name: str) -> list:
+    import re
+
+    m = re.search(rf"export const {name} = \[([^\]]*)\];", text)
+    assert m, name
+    return re.findall(r'"(\w+)"', m.group(1))
+
+
+def test_the_js_runtime_uses_the_same_codes():
+    # web/runtime calls the same .wasm with these indices: a copy that drifts breaks embedding
+    path = os.path.join(ROOT, "web", "runtime", "graph.mjs")
+    if not os.path.isfile(path):
+        pytest.skip("no web/runtime here")
+    from webtensor.backends import base
+
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    assert _js_list(text, "UNARY_OPS") == list(base.UNARY_OPS)
+    assert _js_list(text, "BINARY_OPS") == list(base.BINARY_OPS)
+    assert _js_list(text, "REDUCE_OPS") == list(base.REDUCE_OPS)
+    assert set(base.BINARY_OPS[9:]) == base.COMPARISONS  # the runtime's BINARY_OPS.slice(9)

@@ -56,6 +56,10 @@ BIAS_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 The index is the C kernel's ACT_* code (kernels/codes.h is generated from it); the WGSL
 expressions (gpu_shaders.ACTIVATIONS) and the gradients (ops/nn.py) are keyed by it."""
 
+PROGRAM_KINDS = ("load", "unary", "binary", "where", "cast")
+"""The instruction kinds of a fused program (function/passes.py); the index is the C
+kernels' F_* code (kernels/codes.h)."""
+
 FUSED_KERNELS = {
     "softmax": ("softmax",), "sparse_softmax_xent": ("sparse_softmax_xent",), "bias_act": ("bias_act",),
     "adam_update": ("adam_update",), "elementwise": ("fusable", "fused_elementwise"),

@@ -710,7 +710,7 @@ class WasmBackend:
 
 
 _FUSED_MAX = 48  # kernels/elementwise.c FUSED_MAX
-_FUSED_KINDS = {"load": 0, "unary": 1, "binary": 2, "where": 3, "cast": 4}
+_FUSED_KINDS = {k: i for i, k in enumerate(base.PROGRAM_KINDS)}  # kernels/codes.h F_*
 
 
 def _fused_words(program):
