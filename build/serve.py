@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import http.server
 import importlib.util
+import io
 import os
 import shutil
 import sys
@@ -53,8 +54,16 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 return super().send_head()
             path = index
         if not path.is_file():
-            self.send_error(404, "File not found")
-            return None
+            page = Path(self.mounts["/"]) / "404.html"  # the site's own page, as static hosts serve it
+            if not (page.is_file() and "text/html" in self.headers.get("Accept", "")):
+                self.send_error(404, "File not found")
+                return None
+            body = page.read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)
         status, headers, body = static.plan(path, {k.lower(): v for k, v in self.headers.items()})
         self.send_response(status)
         for k, v in headers.items():

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 import serve  # build/serve.py (conftest puts build/ on sys.path)
 from conftest import CHROMIUM, CHROMIUM_ARGS, boot
 
@@ -195,3 +196,136 @@ def test_cli_reports_failures_and_exits_with_pytests_code(site_dir):
     assert "1 failed, 1 passed, 2 deselected" in r.stdout
     r = _cli(site_dir, "../nowhere.py")
     assert r.returncode == 1 and "does not exist" in r.stderr
+
+
+# -- the app's rough edges: deep links, failure states, keys, 404, screenshots -----------
+
+SHOTS = ROOT / "artifacts" / "screenshots"
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="module")
+def app_url(site_dir, tmp_path_factory):
+    from serving_util import write_version
+
+    from webtensor.serving.site import build_app
+
+    d = tmp_path_factory.mktemp("product-app")
+    write_version(d / "models", "digits", 1)
+    srv = serve.serve(build_app(d / "models", d / "app", runtime=site_dir))
+    yield srv.url
+    srv.stop()
+
+
+def _open(browser, url: str, size: str = "desktop", route=None, wait: bool = True):
+    ctx = browser.new_context(viewport=SIZES[size])
+    if route:
+        ctx.route(*route)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(url)
+    if wait:
+        pg.wait_for_selector("#runtime.ready, #runtime.failed", timeout=120_000)
+    return ctx, pg, errors
+
+
+def _shot(pg, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_deep_links_show_the_heading_and_the_title(browser, app_url, size):
+    ctx, pg, errors = _open(browser, f"{app_url}/#regression", size)
+    try:
+        assert "ready" in pg.get_attribute("#runtime", "class")
+        header = pg.evaluate("() => document.querySelector('.topbar').getBoundingClientRect().bottom")
+        top = pg.evaluate("() => document.querySelector('#regression h2').getBoundingClientRect().top")
+        assert top >= header, (top, header)
+        assert pg.title() == "Linear regression · webtensor"
+        assert pg.inner_text("#boot-text").startswith("Running on your CPU (WebAssembly)")
+        for view in ("gallery", "draw", "train", "regression", "embed"):
+            pg.evaluate(f"() => {{ location.hash = '#{view}'; }}")
+            pg.wait_for_function(f"() => !document.getElementById('{view}').hidden")
+            _shot(pg, f"page-{view}-{size}")
+        assert not errors, errors
+    finally:
+        ctx.close()
+
+
+def test_tabs_move_with_arrow_keys(browser, app_url):
+    ctx, pg, errors = _open(browser, f"{app_url}/#gallery", wait=False)
+    try:
+        _shot(pg, "page-loading-desktop")
+        pg.focus("#tab-gallery")
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_function("() => location.hash === '#draw'")
+        assert pg.evaluate("() => document.activeElement.id") == "tab-draw"
+        pg.keyboard.press("End")
+        pg.wait_for_function("() => location.hash === '#embed'")
+        pg.keyboard.press("ArrowRight")  # wraps to the first
+        pg.wait_for_function("() => location.hash === '#gallery'")
+        assert pg.get_attribute("#tab-gallery", "aria-selected") == "true"
+        assert pg.get_attribute("#tab-draw", "tabindex") == "-1"
+    finally:
+        ctx.close()
+
+
+def test_failed_boot_shows_in_every_panel(browser, app_url):
+    route = ("**/webtensor.json", lambda r: r.fulfill(status=404, body="gone"))
+    ctx, pg, errors = _open(browser, f"{app_url}/#train", route=route)
+    try:
+        assert "failed" in pg.get_attribute("#runtime", "class")
+        assert pg.inner_text("#boot-text") == "Python could not start in this page"
+        for panel in ("train-status", "draw-status", "reg-status"):
+            text = pg.inner_text(f"#{panel}")
+            assert "could not start" in text and "webtensor.json" in text and "\n" not in text, (panel, text)
+        _shot(pg, "page-boot-failed-desktop")
+    finally:
+        ctx.close()
+
+
+def test_failed_model_list_says_so(browser, app_url):
+    route = ("**/models.json", lambda r: r.fulfill(status=500, body="{}"))
+    ctx, pg, errors = _open(browser, f"{app_url}/#gallery", route=route)
+    try:
+        assert "Could not read the model list: models.json: HTTP 500" in pg.inner_text("#model-list")
+        _shot(pg, "page-models-failed-desktop")
+    finally:
+        ctx.close()
+
+
+def test_regression_refuses_an_out_of_range_learning_rate(browser, app_url):
+    ctx, pg, errors = _open(browser, f"{app_url}/#regression")
+    try:
+        pg.wait_for_function("() => (window.webtensorApp.regression?.xs ?? []).length > 0")
+        pg.fill("#reg-lr", "5")
+        pg.dispatch_event("#reg-lr", "change")
+        pg.wait_for_function("() => document.getElementById('reg-status').textContent.length > 0")
+        assert "between 0.001 and 2" in pg.inner_text("#reg-status")
+        assert pg.get_attribute("#reg-lr", "aria-invalid") == "true"
+        pg.click("#reg-step")
+        assert pg.inner_text("#reg-steps") == "0"  # not used
+        pg.fill("#reg-lr", "1.9")  # allowed, and it diverges on these points
+        pg.dispatch_event("#reg-lr", "change")
+        pg.wait_for_function("() => document.getElementById('reg-status').textContent === ''")
+        pg.click("#reg-fit")
+        pg.wait_for_function("() => !document.getElementById('reg-fit').disabled", timeout=60_000)
+        status = pg.inner_text("#reg-status")
+        if status:  # diverged: the hint names the learning rate
+            assert "too large" in status and "1.9" in status
+        assert not errors, errors
+    finally:
+        ctx.close()
+
+
+def test_unknown_address_gets_the_html_404_page(app_url):
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(f"{app_url}/no/such/page", headers={"Accept": "text/html"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=30)
+    assert e.value.code == 404 and "This page is not here" in e.value.read().decode()

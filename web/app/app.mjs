@@ -33,14 +33,26 @@ export const app = {
 };
 window.webtensorApp = app;  // for the console and the browser tests
 
+// What the header says while Python starts, by the loader's stage (no jargon; details on hover).
+const STAGE_TEXT = { manifest: "Getting ready…", runtime: "Loading Python into this page…",
+                     wheel: "Loading webtensor…", backend: "Checking your graphics card…", ready: "Ready" };
+
+/** The sticky header's height, so a deep link's heading is not hidden under it. */
+function headerHeight() {
+  document.documentElement.style.setProperty("--header-h", `${document.querySelector(".topbar").offsetHeight}px`);
+}
+
 function showTab() {
   const want = location.hash.slice(1);
   const tab = TABS.includes(want) ? want : "gallery";
   for (const t of TABS) {
     $(t).hidden = t !== tab;
     $(`tab-${t}`).setAttribute("aria-selected", String(t === tab));
+    $(`tab-${t}`).tabIndex = t === tab ? 0 : -1;
   }
+  document.title = `${$(`tab-${tab}`).textContent} · webtensor`;
   window.scrollTo(0, 0);
+  requestAnimationFrame(() => window.scrollTo(0, 0));  // after the browser's own jump to the #fragment
   document.dispatchEvent(new CustomEvent("tabshown", { detail: tab }));
 }
 
@@ -50,21 +62,37 @@ async function boot() {
   app.py = startPython();
   const wt = await app.py.boot({
     backend, files: PYTHON_FILES,
-    onProgress: (p) => { bar.value = p.fraction; text.textContent = p.message; },
+    onProgress: (p) => { bar.value = p.fraction; text.textContent = STAGE_TEXT[p.stage] ?? p.message; text.title = p.message; },
   });
   app.wt = wt;
   $("runtime").classList.add("ready");
   text.innerHTML = "";
   const badge = document.createElement("span");
   badge.className = "badge";
-  badge.textContent = wt.backend === "gpu" ? "WebGPU" : wt.backend === "wasm" ? "WebAssembly" : wt.backend;
-  badge.title = wt.reason;
-  text.append("running on ", badge);
+  badge.textContent = wt.backend === "gpu" ? "your GPU (WebGPU)" : wt.backend === "wasm" ? "your CPU (WebAssembly)" : wt.backend;
+  badge.title = `${wt.backend}: ${wt.reason}`;
+  text.title = "";
+  text.append("Running on ", badge);
   $("backend-note").textContent = `backend: ${wt.backend} (${wt.reason})`;
   return app;
 }
 
+/** The tab list's keys (WAI-ARIA tabs): arrows, Home and End move between tabs. */
+function tabKeys(e) {
+  const i = TABS.indexOf(e.target.id.replace(/^tab-/, ""));
+  if (i < 0) return;
+  const j = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: TABS.length - 1 }[e.key];
+  if (j === undefined) return;
+  e.preventDefault();
+  const next = TABS[(j + TABS.length) % TABS.length];
+  location.hash = `#${next}`;
+  $(`tab-${next}`).focus();
+}
+
 function main() {
+  headerHeight();
+  new ResizeObserver(headerHeight).observe(document.querySelector(".topbar"));
+  document.querySelector("[role=tablist]").addEventListener("keydown", tabKeys);
   window.addEventListener("hashchange", showTab);
   showTab();
   app.listeners.add((catalog) => renderGallery($("model-list"), $("source-pill"), catalog));
@@ -78,7 +106,12 @@ function main() {
   });
   app.ready = boot().catch((e) => {
     $("runtime").classList.add("failed");
-    $("boot-text").textContent = e.message;
+    $("boot-text").textContent = "Python could not start in this page";
+    $("boot-text").title = e.message;
+    for (const id of ["draw-status", "train-status", "reg-status"]) {  // each panel says so too
+      $(id).textContent = `webtensor could not start here: ${e.message}`;
+      $(id).classList.add("error");
+    }
     throw e;
   });
   app.ready.catch(() => {});

@@ -119,7 +119,7 @@ export function setupDraw(app, catalogReady) {
   const pad = $("pad"), select = $("draw-model"), status = $("draw-status");
   const showBars = makeBars($("bars"));
   const handles = new Map();   // model URL (or "page:N") -> handle
-  let busy = false, again = false;
+  let busy = false, again = false, announce = 0;
 
   const options = (catalog) => {
     const keep = select.value;
@@ -154,7 +154,9 @@ export function setupDraw(app, catalogReady) {
         const best = probs.indexOf(Math.max(...probs));
         showBars(probs);
         $("digit").textContent = String(best);
-        $("confidence").textContent = `${(probs[best] * 100).toFixed(0)}% sure`;
+        $("confidence").textContent = `looks like a ${best} (${(probs[best] * 100).toFixed(0)}%)`;
+        clearTimeout(announce);  // the screen reader hears the result once the drawing rests
+        announce = setTimeout(() => { $("draw-announce").textContent = `Looks like a ${best}.`; }, 700);
         pad.dataset.prediction = String(best);
         pad.dataset.predictions = String(Number(pad.dataset.predictions ?? 0) + 1);
       } while (again);

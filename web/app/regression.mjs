@@ -4,6 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const X_RANGE = [-1.25, 1.25];
 const STEPS_PER_FRAME = 2, MAX_STEPS = 300;
+const LR_RANGE = [0.001, 2];  // the input's min and max
 
 export function setupRegression(app) {
   const canvas = $("reg-plot");
@@ -56,10 +57,21 @@ export function setupRegression(app) {
   async function fresh() {
     await app.ready;
     app.regression = { xs, ys };
+    const lr = Number($("reg-lr").value);
+    if (!(lr >= LR_RANGE[0] && lr <= LR_RANGE[1])) {  // NaN included
+      note(`The learning rate must be between ${LR_RANGE[0]} and ${LR_RANGE[1]}; ${$("reg-lr").value || "an empty box"} is not used.`);
+      $("reg-lr").setAttribute("aria-invalid", "true");
+      app.release(model);
+      model = null;  // nothing steps with a refused rate
+      return false;
+    }
+    $("reg-lr").removeAttribute("aria-invalid");
+    note("");
     app.release(model);
     model = null;
-    model = await app.call("webapp", "Regression", xs, ys, Number($("reg-lr").value) || 0.1);
+    model = await app.call("webapp", "Regression", xs, ys, lr);
     show({ W: 0, b: 0, step: 0 });
+    return true;
   }
 
   async function newPoints() {
@@ -69,9 +81,19 @@ export function setupRegression(app) {
     await fresh();
   }
 
+  const note = (text) => { $("reg-status").textContent = text; $("reg-status").classList.toggle("error", Boolean(text)); };
+
   async function run(n) {
-    if (!model) await fresh();
-    show(await app.call(model, "run", n));
+    if (!model && !(await fresh())) return false;
+    const r = await app.call(model, "run", n);
+    if (![r.W, r.b, r.loss].every(Number.isFinite) || r.loss > 1e6) {
+      show({ ...r, W: Number.isFinite(r.W) ? r.W : 0, b: Number.isFinite(r.b) ? r.b : 0 });
+      note(`The fit diverges: after ${r.step} steps the loss is ${Number.isFinite(r.loss) ? r.loss.toExponential(1) : "not a number"}. ` +
+           `The learning rate ${$("reg-lr").value} is too large for these points: lower it (0.1 works) and the fit starts again.`);
+      return false;
+    }
+    show(r);
+    return true;
   }
 
   async function animate() {
@@ -81,7 +103,7 @@ export function setupRegression(app) {
     try {
       let prev = Infinity;
       for (let i = 0; i < MAX_STEPS / STEPS_PER_FRAME; i++) {
-        await run(STEPS_PER_FRAME);
+        if (!(await run(STEPS_PER_FRAME))) break;
         await new Promise(requestAnimationFrame);
         if (Math.abs(prev - fit.loss) < 1e-7) break;
         prev = fit.loss;

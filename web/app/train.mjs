@@ -33,7 +33,7 @@ export function setupTrain(app) {
 
   app.ready?.then(() => {
     status.textContent = "ready";
-  }, (e) => { status.textContent = `webtensor did not start: ${e.message}`; });
+  }, (e) => { status.textContent = `webtensor could not start here: ${e.message}`; });
 
   async function boundary() {
     if (!trainer || !data?.points) return;

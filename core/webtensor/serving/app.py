@@ -29,7 +29,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from .repository import Repository, parse_version
@@ -329,6 +329,10 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
 
     async def static(request: Request) -> Response:
         path = site.lookup(request.path_params["path"])
+        page = site.lookup("404.html") if path is None and "text/html" in request.headers.get("accept", "") else None
+        if page is not None:  # a browser gets the site's page, an API client the JSON error
+            return FileResponse(page, status_code=404, media_type="text/html; charset=utf-8",
+                                headers={"Cache-Control": "no-cache"})
         if path is None:
             raise RequestError(f"not found: /{request.path_params['path']}", 404)
         return starlette_response(request, path, has_variant=site.listed)
