@@ -83,7 +83,6 @@ int gemm(int dt, int m, int n, int k, const void *a, int rsa, int csa, const voi
 /* A float32 row sum accurate for long rows (reduce.c) */
 float sum_row_f32(const float *x, int r);
 
-/* The most dims of an N-d walk (copy.c, elementwise.c) after the host collapses its shape
- * (backends/wasm.py MAX_DIMS). */
-#define MAXDIM 16
+/* MAXDIM, the most dims of an N-d walk (copy.c, elementwise.c) after the host collapses its
+ * shape, is backends/wasm.py's MAX_DIMS (codes.h). */
 #endif

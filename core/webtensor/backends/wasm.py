@@ -24,7 +24,7 @@ from . import base, layout
 from .wasm_runtime import KernelTrap, create
 
 MEMORY_LIMIT = 2 << 30  # the module's maximum memory (build/wasm.sh)
-MAX_DIMS = 16  # after collapsing, kernels walk at most this many dims (kernels/webtensor.h)
+MAX_DIMS = 16  # after collapsing, kernels walk at most this many dims (MAXDIM in kernels/codes.h)
 _DT = {d: i for i, d in enumerate(D.ALL)}
 _UNARY = {op: i for i, op in enumerate(base.UNARY_OPS)}
 _BINARY = {op: i for i, op in enumerate(base.BINARY_OPS)}
@@ -426,7 +426,7 @@ class WasmBackend:
 
     def fusable(self, program) -> bool:
         """wt_fused takes up to 48 instructions, no float16, loads walking at most 4 dims."""
-        return len(program) <= _FUSED_MAX and _fused_words(program) is not None
+        return len(program) <= FUSED_MAX and _fused_words(program) is not None
 
     @_serialized
     def fused_elementwise_into(self, program, pos, *hs):
@@ -709,7 +709,7 @@ class WasmBackend:
         return self._strided("broadcast_to", x, shape, 0, _bcast_strides(x.shape, shape))
 
 
-_FUSED_MAX = 48  # kernels/elementwise.c FUSED_MAX
+FUSED_MAX = 48  # instructions wt_fused takes (FUSED_MAX in kernels/codes.h)
 _FUSED_KINDS = {k: i for i, k in enumerate(base.PROGRAM_KINDS)}  # kernels/codes.h F_*
 
 
