@@ -50,3 +50,10 @@ def test_misaligned_vec4_is_refused():
 def test_unknown_field_type_is_refused():
     with pytest.raises(ValueError, match="cannot derive"):
         S.params_struct("struct Params { n: u32, m: vec2<f32>, a: u32, b: u32 }")
+
+
+def test_field_offsets():
+    _, off = S.params_layout("struct Params { n: u32, a: i32, b: i32, scalar: u32, shape: array<vec4<u32>, 2>, "
+                             "sa: vec4<i32> }")
+    assert off == {"n": 0, "a": 4, "b": 8, "scalar": 12, "shape": 16, "sa": 48}
+    assert S.param_offset("zip.wgsl", "scalar") == 12

@@ -88,6 +88,7 @@ def _identity(op: str, dt: D.DType):
 
 
 _FUSED_PARAMS = S.params_struct(S.FUSED_PARAMS)
+_ZIP_SCALAR = S.param_offset("zip.wgsl", "scalar")  # a host-scalar operand's word
 
 _INT64_RANGE = ("GPU: an int64 tensor of shape {} holds values outside the int32 range the GPU "
                 "stores int64 in; keep it on the CPU (tf.device('/CPU:0'))")
@@ -370,10 +371,10 @@ class GPUBackend:
             return out
         if side == 2:
             bufs = [x, (None, 0)]
-            params = params[:12] + struct.pack("<I", y.word) + params[16:]
+            params = params[:_ZIP_SCALAR] + struct.pack("<I", y.word) + params[_ZIP_SCALAR + 4:]
         elif side == 1:
             bufs = [(None, 0), y]
-            params = params[:12] + struct.pack("<I", x.word) + params[16:]
+            params = params[:_ZIP_SCALAR] + struct.pack("<I", x.word) + params[_ZIP_SCALAR + 4:]
         else:
             bufs = [x, y]
         self._run(pipe, params, bufs + [out], grid)

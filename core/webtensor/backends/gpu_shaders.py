@@ -61,13 +61,19 @@ def params_struct(wgsl: str) -> struct.Struct:
     the shader is the one description of a kernel's parameters, and the host's pack format
     is derived from it. Only 4-byte scalars, vec4s and arrays of vec4 (their uniform layout
     has no hidden padding when each vec4 starts at a multiple of 16 bytes, checked here)."""
+    return params_layout(wgsl)[0]
+
+
+def params_layout(wgsl: str) -> tuple:
+    """(``struct.Struct``, {field: byte offset}) of WGSL source's ``struct Params``."""
     code = re.sub(r"//[^\n]*", "", wgsl)
     m = re.search(r"struct\s+Params\s*\{([^}]*)\}", code)
     if m is None:
         raise KeyError("WGSL source has no struct Params")
-    fmt, off, body = "<", 0, m.group(1)
+    fmt, off, body, offsets = "<", 0, m.group(1), {}
     for f in _FIELD.finditer(body):
         name, ty, vec, arr, count = f.groups()
+        offsets[name] = off
         if ty in _SCALARS:
             fmt, off = fmt + _SCALARS[ty], off + 4
             continue
@@ -78,7 +84,7 @@ def params_struct(wgsl: str) -> struct.Struct:
         fmt, off = fmt + f"{n}{_SCALARS[vec or arr]}", off + 4 * n
     if _FIELD.sub("", body).strip():
         raise ValueError(f"struct Params: cannot derive a pack format for {_FIELD.sub('', body).strip()!r}")
-    return struct.Struct(fmt)
+    return struct.Struct(fmt), offsets
 
 
 def params(name: str) -> struct.Struct:
@@ -87,6 +93,11 @@ def params(name: str) -> struct.Struct:
     if st is None:
         st = _params_cache[name] = params_struct(source(name))
     return st
+
+
+def param_offset(name: str, field: str) -> int:
+    """Byte offset of ``field`` in shader file ``name``'s Params (to patch one word)."""
+    return params_layout(source(name))[1][field]
 
 
 FUSED_PARAMS = "struct Params { n: u32, _p0: u32, _p1: u32, _p2: u32, }"
