@@ -3,6 +3,8 @@
 // device pixel ratio on every draw, so they stay sharp at phone widths.
 
 export const COLORS = { loss: "#e4572e", accuracy: "#3355dd", val_accuracy: "#1a8a5a", c0: [228, 87, 46], c1: [51, 85, 221] };
+// axis text on white at >= 4.5:1 (WCAG AA): darker shades of the series colours
+const TEXT = { loss: "#b5390f", accuracy: "#2a47c2", muted: "#515a6b" };
 
 function fit(canvas) {
   const dpr = window.devicePixelRatio || 1;
@@ -58,17 +60,18 @@ export class LineChart {
       const y = pad.t + ph * i / 4;
       ctx.strokeStyle = "#e9ecf2";
       ctx.beginPath(); ctx.moveTo(pad.l, y); ctx.lineTo(pad.l + pw, y); ctx.stroke();
-      ctx.fillStyle = COLORS.loss;
+      ctx.fillStyle = TEXT.loss;
       ctx.textAlign = "right";
-      ctx.fillText((lossMax * (1 - i / 4)).toPrecision(2), pad.l - 6, y + 4);
-      ctx.fillStyle = COLORS.accuracy;
+      if (losses.length) ctx.fillText((lossMax * (1 - i / 4)).toPrecision(2), pad.l - 6, y + 4);  // no scale before data
+      ctx.fillStyle = TEXT.accuracy;
       ctx.textAlign = "left";
       ctx.fillText(`${100 - 25 * i}%`, pad.l + pw + 6, y + 4);
     }
-    ctx.fillStyle = "#5b6476";
+    ctx.fillStyle = TEXT.muted;
     ctx.textAlign = "center";
     for (const x of [0, this.xMax]) ctx.fillText(String(x), X(x), h - 8);
     ctx.fillText("epoch", pad.l + pw / 2, h - 8);
+    if (!this.rows.length) ctx.fillText("press Train: loss and accuracy appear here, epoch by epoch", pad.l + pw / 2, pad.t + ph / 2);
     for (const s of this.series) {
       const pts = this.rows.filter((r) => r[s.key] !== null && r[s.key] !== undefined && Number.isFinite(r[s.key]));
       ctx.strokeStyle = ctx.fillStyle = COLORS[s.key];
@@ -103,6 +106,13 @@ export function drawBoundary(canvas, grid, n, points, labels, extent = 1.5) {
   } else {
     ctx.fillStyle = "#f5f6f9";
     ctx.fillRect(0, 0, w, h);
+    if (!points?.length) {  // the empty state says what will be here
+      ctx.fillStyle = TEXT.muted;
+      ctx.font = "12px system-ui, sans-serif";
+      ctx.textAlign = "center";
+      ctx.fillText("the classes the model draws", w / 2, h / 2 - 8);
+      ctx.fillText("over the plane appear here", w / 2, h / 2 + 10);
+    }
   }
   points?.forEach(([x, y], i) => {
     ctx.fillStyle = `rgb(${(labels[i] ? COLORS.c1 : COLORS.c0).join(",")})`;
