@@ -201,6 +201,7 @@ def test_cli_reports_failures_and_exits_with_pytests_code(site_dir):
 # -- the app's rough edges: deep links, failure states, keys, 404, screenshots -----------
 
 SHOTS = ROOT / "artifacts" / "screenshots"
+APP_MODEL: list = []  # the app's one model file, for native comparisons
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
@@ -211,7 +212,7 @@ def app_url(site_dir, tmp_path_factory):
     from webtensor.serving.site import build_app
 
     d = tmp_path_factory.mktemp("product-app")
-    write_version(d / "models", "digits", 1)
+    APP_MODEL[:] = [write_version(d / "models", "digits", 1)]
     srv = serve.serve(build_app(d / "models", d / "app", runtime=site_dir))
     yield srv.url
     srv.stop()
@@ -329,3 +330,35 @@ def test_unknown_address_gets_the_html_404_page(app_url):
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(req, timeout=30)
     assert e.value.code == 404 and "This page is not here" in e.value.read().decode()
+
+
+def test_sample_digits_classify_from_the_keyboard(browser, app_url, site_dir):
+    import struct
+
+    ctx, pg, errors = _open(browser, f"{app_url}/#draw")
+    try:
+        pg.wait_for_function("() => document.getElementById('draw-model').options.length > 0")
+        pg.focus("#sample-digit")
+        pg.keyboard.press("ArrowDown")  # "0" in a closed select, from the keyboard alone
+        pg.wait_for_function("() => Number(document.getElementById('pad').dataset.predictions ?? 0) >= 1")
+        assert pg.input_value("#sample-digit") == "0"
+        shown = int(pg.get_attribute("#pad", "data-prediction"))
+        assert pg.inner_text("#confidence").startswith(f"looks like a {shown} (")
+        probs = pg.evaluate("() => [...document.querySelectorAll('#bars .pct')].map((e) => e.textContent)")
+        assert not errors, errors
+    finally:
+        ctx.close()
+    # the same first test-set "0" through the same model natively
+    raw = (site_dir / "data" / "digits_split.bin").read_bytes()
+    n_train, n_test = struct.unpack_from("<ii", raw, 0)
+    x_off = 8 + n_train * 65 * 4
+    labels = struct.unpack_from(f"<{n_test}i", raw, x_off + n_test * 64 * 4)
+    i = labels.index(0)
+    x = list(struct.unpack_from("<64f", raw, x_off + i * 256))
+    import webtensor as tf
+    from webtensor.saving import load_model
+
+    m = load_model(str(APP_MODEL[0]), compile=False)
+    want = m(tf.constant([x])).numpy().tolist()[0]
+    assert shown == want.index(max(want))
+    assert probs[shown] == f"{round(max(want) * 100)}%"

@@ -40,6 +40,26 @@ export function digitFeatures(pad) {
   return out;
 }
 
+/** The first test-set image of each digit (data/digits_split.bin, demos/demo_data.py's format). */
+async function sampleDigits() {
+  const resp = await fetch("data/digits_split.bin");
+  if (!resp.ok) throw new Error(`data/digits_split.bin: HTTP ${resp.status}`);
+  const buf = await resp.arrayBuffer();
+  const [nTrain, nTest] = new Int32Array(buf, 0, 2);
+  const xOff = 8 + nTrain * 65 * 4, yOff = xOff + nTest * 64 * 4;
+  const labels = new Int32Array(buf, yOff, nTest), out = new Map();
+  labels.forEach((d, i) => { if (!out.has(d)) out.set(d, new Float32Array(buf, xOff + i * 256, 64).slice()); });
+  return out;
+}
+
+function paintSample(pad, x) {
+  const ctx = pad.getContext("2d"), cell = pad.width / 8;
+  for (let i = 0; i < 64; i++) {
+    ctx.fillStyle = `rgba(27, 32, 48, ${x[i]})`;
+    ctx.fillRect((i % 8) * cell, Math.floor(i / 8) * cell, cell, cell);
+  }
+}
+
 function drawPreview(canvas, features) {
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(8, 8);
@@ -140,13 +160,15 @@ export function setupDraw(app, catalogReady) {
     return info.handle;
   }
 
+  let sample = null;  // a test-set digit's 64 features, while the pad shows it
+
   async function classify() {
     if (busy) { again = true; return; }
     busy = true;
     try {
       do {
         again = false;
-        const x = digitFeatures(pad);
+        const x = sample ?? digitFeatures(pad);
         drawPreview($("preview"), x);
         if (!x || !select.value) { showBars(null); $("digit").textContent = "–"; $("confidence").textContent = ""; continue; }
         await app.ready;
@@ -168,8 +190,24 @@ export function setupDraw(app, catalogReady) {
     }
   }
 
-  const drawing = makePad(pad, () => requestAnimationFrame(classify));
+  const drawing = makePad(pad, () => { sample = null; $("sample-digit").value = ""; requestAnimationFrame(classify); });
   $("clear").addEventListener("click", () => { drawing.clear(); delete pad.dataset.prediction; });
+  let digits = null;
+  $("sample-digit").addEventListener("change", async () => {  // the keyboard's way to try the model
+    const want = $("sample-digit").value;
+    if (want === "") return;
+    try {
+      digits ??= await sampleDigits();
+      const x = digits.get(Number(want));
+      drawing.clear();
+      paintSample(pad, x);
+      $("sample-digit").value = want;
+      sample = x;
+      classify();
+    } catch (e) {
+      status.textContent = `no sample digits: ${e.message}`;
+    }
+  });
   select.addEventListener("change", classify);
   document.addEventListener("click", (e) => {
     const link = e.target.closest("a[data-model]");
