@@ -2,6 +2,7 @@
 one comparison (``same``) that takes its tolerance from backend_tables.TOL."""
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -31,11 +32,40 @@ def get(be, h) -> np.ndarray:
     return np.frombuffer(bytes(be.read(h)), np.dtype(h.dtype.name)).reshape(h.shape)
 
 
+def _call(be, fn, arrays):
+    return fn(be, *[[put(be, x) for x in a] if isinstance(a, list) else put(be, a) for a in arrays])
+
+
 def run(be, fn, *arrays):
     """fn(be, *handles) with each array (or list of arrays) written to ``be``; results as arrays."""
-    hs = [[put(be, x) for x in a] if isinstance(a, list) else put(be, a) for a in arrays]
-    out = fn(be, *hs)
+    out = _call(be, fn, arrays)
     return tuple(get(be, h) for h in out) if isinstance(out, tuple) else get(be, out)
+
+
+_batches: list = []  # the open one_read() batch, if any
+
+
+@contextlib.contextmanager
+def one_read(be):
+    """Inside, ``same`` queues its results, and at the end they come back in one read per dtype
+    (flattened and concatenated with the backend's own reshape and concat, both tested here):
+    a GPU maps one buffer per test instead of one per case."""
+    pending: list = []
+    _batches.append(pending)
+    try:
+        yield
+    finally:
+        _batches.pop()
+    groups: dict = {}
+    for item in pending:
+        groups.setdefault(item[0].dtype.name, []).append(item)
+    for items in groups.values():
+        flat = get(be, be.concat([be.reshape(h, (math.prod(h.shape),)) for h, *_ in items], 0))
+        at = 0
+        for h, want, kind, scale, what in items:
+            assert tuple(h.shape) == want.shape, f"{what}: shape {tuple(h.shape)} != {want.shape}"
+            close(be, flat[at:at + want.size].reshape(want.shape), want, kind, scale, what)
+            at += want.size
 
 
 def tol(be, dtype, kind: str) -> tuple:
@@ -76,10 +106,16 @@ def _diff(got, want, ok):
 
 
 def same(be, ref, fn, *arrays, kind="basic", scale=None):
-    """Run ``fn`` on ``be`` and on the numpy reference with the same inputs and compare."""
-    got = run(be, fn, *arrays)
+    """Run ``fn`` on ``be`` and on the numpy reference with the same inputs and compare (inside
+    ``one_read``: later, and the result is None)."""
     what = f"{be.name} vs numpy, inputs {[getattr(a, 'shape', 'list') for a in arrays]}"
-    close(be, got, run(ref, fn, *arrays), kind, scale, what)
+    want = run(ref, fn, *arrays)
+    out = _call(be, fn, arrays)
+    if _batches and not isinstance(out, tuple):
+        _batches[-1].append((out, np.asarray(want), kind, scale, what))
+        return None
+    got = tuple(get(be, h) for h in out) if isinstance(out, tuple) else get(be, out)
+    close(be, got, want, kind, scale, what)
     return got
 
 

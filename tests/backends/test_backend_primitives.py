@@ -12,7 +12,7 @@ import pytest
 np = pytest.importorskip("numpy")
 
 from backend_check import (FLOATS, INTS, NUMERIC, SPECIAL, abs32, check_conv, close, gemm_scale, get,  # noqa: E402
-                           ids, normal, put, rand, run, same, with_specials)
+                           ids, normal, one_read, put, rand, run, same, with_specials)
 from backend_tables import exclusion  # noqa: E402
 from webtensor import dtypes as D  # noqa: E402
 from webtensor.backends import base  # noqa: E402
@@ -48,10 +48,11 @@ def test_write_read_round_trip(be, dt):
 
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
 def test_full(be, ref, dt):
-    value, other = {"f": (-2.5, 0.1), "i": (-7, 5), "u": (200, dt.max), "b": (True, False)}[dt.kind]
-    for shape in ((), (3,), (5,), (2, 3), (3, 0), (0, 4), (2, 3, 4), (300, 7)):
-        same(be, ref, lambda b: b.full(shape, value, dt))
-    same(be, ref, lambda b: b.full((3, 5), other, dt))
+    with one_read(be):
+        value, other = {"f": (-2.5, 0.1), "i": (-7, 5), "u": (200, dt.max), "b": (True, False)}[dt.kind]
+        for shape in ((), (3,), (5,), (2, 3), (3, 0), (0, 4), (2, 3, 4), (300, 7)):
+            same(be, ref, lambda b: b.full(shape, value, dt))
+        same(be, ref, lambda b: b.full((3, 5), other, dt))
 
 
 def test_float_scalars_beyond_float32_round_to_infinity(be):
@@ -66,10 +67,11 @@ ARANGE = [(0.5, 0.1, 1000), (3.0, -0.25, 7), (0.5, 0.25, 0), (0.5, 0.25, 1), (0.
 
 @pytest.mark.parametrize("dt", [d for d in D.ALL if d is not D.bool_], ids=ids)
 def test_arange(be, ref, dt):
-    for start, delta, n in ARANGE:
-        if dt.kind != "f" and isinstance(start, float) or dt.kind == "u" and (start < 0 or delta < 0):
-            continue
-        same(be, ref, lambda b: b.arange(start, delta, n, dt), kind="basic")
+    with one_read(be):
+        for start, delta, n in ARANGE:
+            if dt.kind != "f" and isinstance(start, float) or dt.kind == "u" and (start < 0 or delta < 0):
+                continue
+            same(be, ref, lambda b: b.arange(start, delta, n, dt), kind="basic")
 
 
 @pytest.mark.parametrize("dt", FLOATS, ids=ids)
@@ -157,9 +159,10 @@ def _binary_inputs(op, dt, sx, sy, seed):
 
 @pytest.mark.parametrize("op, dt", BINARY_CASES, ids=[f"{o}-{d.name}" for o, d in BINARY_CASES])
 def test_binary(be, ref, op, dt):
-    for i, (sx, sy) in enumerate(SHAPES):
-        x, y = _binary_inputs(op, dt, sx, sy, 10 + 2 * i)
-        same(be, ref, lambda b, p, q: b.binary(op, p, q), x, y, kind=_binary_kind(op))
+    with one_read(be):
+        for i, (sx, sy) in enumerate(SHAPES):
+            x, y = _binary_inputs(op, dt, sx, sy, 10 + 2 * i)
+            same(be, ref, lambda b, p, q: b.binary(op, p, q), x, y, kind=_binary_kind(op))
 
 
 def _special_pairs(dt):
@@ -192,10 +195,11 @@ def test_floordiv_mod_of_huge_quotients(be, ref, op, dt):
 @pytest.mark.parametrize("dt", (D.int32, D.int64), ids=ids)
 def test_integer_division_edges(be, ref, dt):
     """Division by zero gives 0 (numpy); x / -1 keeps the sign rules."""
-    x = np.array([7, -7, 7, -7, 5, 0, -5, 9], dt.name)
-    y = np.array([2, 2, -2, -2, 0, 0, -1, -1], dt.name)
-    for op in ("floordiv", "mod"):
-        same(be, ref, lambda b, p, q: b.binary(op, p, q), x, y)
+    with one_read(be):
+        x = np.array([7, -7, 7, -7, 5, 0, -5, 9], dt.name)
+        y = np.array([2, 2, -2, -2, 0, 0, -1, -1], dt.name)
+        for op in ("floordiv", "mod"):
+            same(be, ref, lambda b, p, q: b.binary(op, p, q), x, y)
 
 
 @pytest.mark.parametrize("dt", (D.int32, D.int64), ids=ids)
@@ -208,9 +212,10 @@ def test_integer_extremes_divide_and_wrap(be, ref, dt):
 
 
 def test_bool_truth_tables(be, ref):
-    x, y = (np.array(v) for v in zip(*itertools.product([False, True], repeat=2)))
-    for op in ("logical_and", "logical_or", "equal", "not_equal", "less", "greater"):
-        same(be, ref, lambda b, p, q: b.binary(op, p, q), x, y)
+    with one_read(be):
+        x, y = (np.array(v) for v in zip(*itertools.product([False, True], repeat=2)))
+        for op in ("logical_and", "logical_or", "equal", "not_equal", "less", "greater"):
+            same(be, ref, lambda b, p, q: b.binary(op, p, q), x, y)
 
 
 BROADCASTS = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((), (2, 3)), ((2, 3), ()), ((), ()), ((0, 3), (1, 3)),
@@ -219,10 +224,11 @@ BROADCASTS = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((), (2, 3)), ((2, 3), ()), ((
 
 
 def test_binary_broadcasting(be, ref):
-    for xs, ys in BROADCASTS:
-        same(be, ref, lambda b, p, q: b.binary("sub", p, q), normal(D.float32, xs, 1), normal(D.float32, ys, 2))
-        same(be, ref, lambda b, p, q: b.binary("less", p, q), rand(D.int32, xs, 1, -0.3, 0.3),
-             rand(D.int32, ys, 2, -0.3, 0.3))
+    with one_read(be):
+        for xs, ys in BROADCASTS:
+            same(be, ref, lambda b, p, q: b.binary("sub", p, q), normal(D.float32, xs, 1), normal(D.float32, ys, 2))
+            same(be, ref, lambda b, p, q: b.binary("less", p, q), rand(D.int32, xs, 1, -0.3, 0.3),
+                 rand(D.int32, ys, 2, -0.3, 0.3))
 
 
 WHERE_SHAPES = [((3, 4), (3, 4), (3, 4)), ((3, 1), (1, 4), ()), ((), (2, 3), (2, 3)), ((4,), (2, 4), (1, 4))]
@@ -232,9 +238,10 @@ MORE = (D.float32, D.int32, D.bool_)  # the dtypes that run the extra layout cas
 
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
 def test_where(be, ref, dt):
-    for i, (sc, sx, sy) in enumerate(WHERE_SHAPES + (WHERE_MORE if dt in MORE else [])):
-        same(be, ref, lambda b, c, p, q: b.where(c, p, q), rand(D.bool_, sc, i), rand(dt, sx, 20 + i),
-             rand(dt, sy, 40 + i))
+    with one_read(be):
+        for i, (sc, sx, sy) in enumerate(WHERE_SHAPES + (WHERE_MORE if dt in MORE else [])):
+            same(be, ref, lambda b, c, p, q: b.where(c, p, q), rand(D.bool_, sc, i), rand(dt, sx, 20 + i),
+                 rand(dt, sy, 40 + i))
 
 
 CAST_VALUES = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 3.5, 7.25, 1e-3, 1e-30, 255.0, 256.0, 300.7, -129.0,
@@ -276,8 +283,9 @@ INT_CASTS = [(s, d) for s, d in CASTS if s.kind in "iu"]
 
 @pytest.mark.parametrize("src, dst", INT_CASTS, ids=[f"{a.name}-{b.name}" for a, b in INT_CASTS])
 def test_cast_integer_extremes(be, ref, src, dst):
-    info = np.iinfo(src.name)
-    same(be, ref, lambda b, a: b.cast(a, dst), np.array([info.min, info.max, 0, 1, info.max // 2], src.name))
+    with one_read(be):
+        info = np.iinfo(src.name)
+        same(be, ref, lambda b, a: b.cast(a, dst), np.array([info.min, info.max, 0, 1, info.max // 2], src.name))
 
 
 OUT_OF_RANGE = [(s, d) for s in FLOATS for d in (D.int32, D.int64, D.uint8)]
@@ -306,17 +314,19 @@ def _sum_scale(op, x, axes, keep):
 
 @pytest.mark.parametrize("op, dt", REDUCE_CASES, ids=[f"{o}-{d.name}" for o, d in REDUCE_CASES])
 def test_reduce(be, ref, op, dt):
-    x = rand(dt, (3, 4, 5), 11, -2, 2) if op == "prod" else rand(dt, (3, 4, 5), 11)
-    for axes in AXES:
-        for keep in (False, True):
-            same(be, ref, lambda b, a: b.reduce(op, a, axes, keep), x, kind=_RED_KIND.get(op, "exact"),
-                 scale=_sum_scale(op, x, axes, keep))
+    with one_read(be):
+        x = rand(dt, (3, 4, 5), 11, -2, 2) if op == "prod" else rand(dt, (3, 4, 5), 11)
+        for axes in AXES:
+            for keep in (False, True):
+                same(be, ref, lambda b, a: b.reduce(op, a, axes, keep), x, kind=_RED_KIND.get(op, "exact"),
+                     scale=_sum_scale(op, x, axes, keep))
 
 
 @pytest.mark.parametrize("op, dt", REDUCE_CASES, ids=[f"{o}-{d.name}" for o, d in REDUCE_CASES])
 def test_reduce_empty_gives_the_identity(be, ref, op, dt):
-    for shape, axes, keep in (((0, 3), (0,), False), ((0, 3), (0,), True), ((4, 0, 3), (1,), False)):
-        same(be, ref, lambda b, a: b.reduce(op, a, axes, keep), rand(dt, shape), kind="exact")
+    with one_read(be):
+        for shape, axes, keep in (((0, 3), (0,), False), ((0, 3), (0,), True), ((4, 0, 3), (1,), False)):
+            same(be, ref, lambda b, a: b.reduce(op, a, axes, keep), rand(dt, shape), kind="exact")
 
 
 SHAPES_AXES = [((7,), (0,)), ((3, 4), (1,)), ((3, 4), (0,)), ((3, 4), (0, 1)), ((2, 3, 4), (0, 2)),
@@ -327,24 +337,26 @@ SHAPES_AXES = [((7,), (0,)), ((3, 4), (1,)), ((3, 4), (0,)), ((3, 4), (0, 1)), (
 
 def test_reduce_layouts_float32(be, ref):
     """The shapes the kernels special-case: inner/outer axes, unit and empty axes, long rows."""
-    for (shape, axes), keep in itertools.product(SHAPES_AXES, (False, True)):
-        a = normal(D.float32, shape, 11)
-        for op in ("sum", "max", "min"):
-            same(be, ref, lambda b, x: b.reduce(op, x, axes, keep), a, kind="sum" if op == "sum" else "exact",
-                 scale=_sum_scale(op, a, axes, keep))
-        if a.size < 1000:
-            p = (1 + 0.1 * np.tanh(a)).astype(F32)
-            same(be, ref, lambda b, x: b.reduce("prod", x, axes, keep), p, kind="prod")
+    with one_read(be):
+        for (shape, axes), keep in itertools.product(SHAPES_AXES, (False, True)):
+            a = normal(D.float32, shape, 11)
+            for op in ("sum", "max", "min"):
+                same(be, ref, lambda b, x: b.reduce(op, x, axes, keep), a, kind="sum" if op == "sum" else "exact",
+                     scale=_sum_scale(op, a, axes, keep))
+            if a.size < 1000:
+                p = (1 + 0.1 * np.tanh(a)).astype(F32)
+                same(be, ref, lambda b, x: b.reduce("prod", x, axes, keep), p, kind="prod")
 
 
 def test_reduce_layouts_ints_and_bools(be, ref):
-    for shape, axes in SHAPES_AXES[:12]:
-        for dt, ops in ((D.int32, ("sum", "prod", "max", "min")), (D.uint32, ("sum", "max", "min")),
-                        (D.int64, ("sum", "max")), (D.bool_, ("any", "all"))):
-            a = rand(dt, shape, 12, -5, 5)
-            for op in ops:
-                if not (dt is D.int64 and op == "max" and not a.size):  # test_reduce_empty_gives_the_identity
-                    same(be, ref, lambda b, x: b.reduce(op, x, axes, False), a)
+    with one_read(be):
+        for shape, axes in SHAPES_AXES[:12]:
+            for dt, ops in ((D.int32, ("sum", "prod", "max", "min")), (D.uint32, ("sum", "max", "min")),
+                            (D.int64, ("sum", "max")), (D.bool_, ("any", "all"))):
+                a = rand(dt, shape, 12, -5, 5)
+                for op in ops:
+                    if not (dt is D.int64 and op == "max" and not a.size):  # test_reduce_empty_gives_the_identity
+                        same(be, ref, lambda b, x: b.reduce(op, x, axes, False), a)
 
 
 def test_long_float32_sum_is_accurate(be):
@@ -358,23 +370,25 @@ def test_long_float32_sum_is_accurate(be):
 @pytest.mark.parametrize("dt", (D.float16,), ids=ids)
 def test_reduce_long_float16(be, ref, dt):
     """float16 sums accumulate in float32 and round once: long rows stay within one rounding."""
-    for shape, axes in (((7, 9), (1,)), ((7, 9), (0,)), ((3, 5000), (1,)), ((2000, 3), (0, 1))):
-        a = rand(dt, shape, 70, -1, 1)
-        for op in ("sum", "max"):
-            same(be, ref, lambda b, x: b.reduce(op, x, axes, False), a, kind="sum" if op == "sum" else "exact",
-                 scale=_sum_scale(op, a, axes, False))
-        same(be, ref, lambda b, x: b.argreduce("argmax", x, len(shape) - 1, D.int64), a)
+    with one_read(be):
+        for shape, axes in (((7, 9), (1,)), ((7, 9), (0,)), ((3, 5000), (1,)), ((2000, 3), (0, 1))):
+            a = rand(dt, shape, 70, -1, 1)
+            for op in ("sum", "max"):
+                same(be, ref, lambda b, x: b.reduce(op, x, axes, False), a, kind="sum" if op == "sum" else "exact",
+                     scale=_sum_scale(op, a, axes, False))
+            same(be, ref, lambda b, x: b.argreduce("argmax", x, len(shape) - 1, D.int64), a)
 
 
 @pytest.mark.parametrize("dt", FLOATS, ids=ids)
 def test_reduce_nan_and_empty_identities(be, ref, dt):
-    a = np.array([[1.0, np.nan, 3.0], [-np.inf, 2.0, 0.0], [1.0, 2.0, -np.inf]], dt.name)
-    for op in ("sum", "prod", "max", "min"):
-        same(be, ref, lambda b, x: b.reduce(op, x, (1,), False), a)
-        same(be, ref, lambda b, x: b.reduce(op, x, (0,), True), np.zeros((0, 3), dt.name))
-    for idt in (D.int32, D.uint32):
-        for op in ("max", "min"):
-            same(be, ref, lambda b, x: b.reduce(op, x, (0,), False), np.zeros((0, 2), idt.name))
+    with one_read(be):
+        a = np.array([[1.0, np.nan, 3.0], [-np.inf, 2.0, 0.0], [1.0, 2.0, -np.inf]], dt.name)
+        for op in ("sum", "prod", "max", "min"):
+            same(be, ref, lambda b, x: b.reduce(op, x, (1,), False), a)
+            same(be, ref, lambda b, x: b.reduce(op, x, (0,), True), np.zeros((0, 3), dt.name))
+        for idt in (D.int32, D.uint32):
+            for op in ("max", "min"):
+                same(be, ref, lambda b, x: b.reduce(op, x, (0,), False), np.zeros((0, 2), idt.name))
 
 
 ARG_SHAPES = [((4, 6, 5), 0), ((4, 6, 5), 1), ((4, 6, 5), 2)]
@@ -385,18 +399,19 @@ ARG_SHAPES_MORE = [((10,), 0), ((4, 7), 1), ((4, 7), 0), ((3, 5, 2), 1), ((1, 9)
 @pytest.mark.parametrize("op", ["argmax", "argmin"])
 def test_argreduce(be, ref, op, dt):
     """Small ranges, so many ties: the first occurrence wins; NaN wins, as numpy."""
-    shapes = ARG_SHAPES + (ARG_SHAPES_MORE if dt in (D.float32, D.int32) else [])
-    for out, (i, (shape, axis)) in itertools.product((D.int32, D.int64), enumerate(shapes)):
-        a = rand(dt, shape, 14 + i, -0.3, 0.3) if dt.kind in "iu" else rand(dt, shape, 14 + i, -2, 2)
-        if dt.kind == "f":
-            a = np.round(a)
-        same(be, ref, lambda b, x: b.argreduce(op, x, axis, out), a)
-        if dt.kind == "f":
-            a.reshape(-1)[::3] = np.nan
+    with one_read(be):
+        shapes = ARG_SHAPES + (ARG_SHAPES_MORE if dt in (D.float32, D.int32) else [])
+        for out, (i, (shape, axis)) in itertools.product((D.int32, D.int64), enumerate(shapes)):
+            a = rand(dt, shape, 14 + i, -0.3, 0.3) if dt.kind in "iu" else rand(dt, shape, 14 + i, -2, 2)
+            if dt.kind == "f":
+                a = np.round(a)
             same(be, ref, lambda b, x: b.argreduce(op, x, axis, out), a)
-    if dt.kind == "f":
-        x = np.array([[1.0, math.nan, 5.0, math.nan], [2.0, 2.0, 1.0, 1.0]], dt.name)
-        same(be, ref, lambda b, a: b.argreduce(op, a, 1, D.int64), x)
+            if dt.kind == "f":
+                a.reshape(-1)[::3] = np.nan
+                same(be, ref, lambda b, x: b.argreduce(op, x, axis, out), a)
+        if dt.kind == "f":
+            x = np.array([[1.0, math.nan, 5.0, math.nan], [2.0, 2.0, 1.0, 1.0]], dt.name)
+            same(be, ref, lambda b, a: b.argreduce(op, a, 1, D.int64), x)
 
 
 SCAN_SHAPES = [((3, 4, 5), 0), ((3, 4, 5), 1), ((3, 4, 5), 2)]
@@ -406,14 +421,16 @@ SCAN_MORE = [((9,), 0), ((4, 6), 1), ((4, 6), 0), ((2, 3, 4), 1), ((0, 3), 1)]  
 @pytest.mark.parametrize("dt", NUMERIC, ids=ids)
 @pytest.mark.parametrize("op", base.SCAN_OPS)
 def test_scan(be, ref, op, dt):
-    for i, (shape, axis) in enumerate(SCAN_SHAPES + (SCAN_MORE if dt in MORE else [])):
-        x = rand(dt, shape, 15 + i, 0.5, 1.5) if op == "prod" and dt.kind == "f" else rand(dt, shape, 15 + i, -0.2, 0.2)
-        if dt.kind == "f" and op == "sum":
-            x = rand(dt, shape, 15 + i, -3, 3)
-        scale = np.sum(np.abs(x.astype(np.float64))) + 1 if op == "sum" else None
-        for exclusive, reverse in itertools.product((False, True), repeat=2):
-            same(be, ref, lambda b, a: b.scan(op, a, axis, exclusive, reverse), x,
-                 kind="sum" if op == "sum" else "prod", scale=scale)
+    with one_read(be):
+        for i, (shape, axis) in enumerate(SCAN_SHAPES + (SCAN_MORE if dt in MORE else [])):
+            lo, hi = (0.5, 1.5) if op == "prod" and dt.kind == "f" else (-0.2, 0.2)
+            x = rand(dt, shape, 15 + i, lo, hi)
+            if dt.kind == "f" and op == "sum":
+                x = rand(dt, shape, 15 + i, -3, 3)
+            scale = np.sum(np.abs(x.astype(np.float64))) + 1 if op == "sum" else None
+            for exclusive, reverse in itertools.product((False, True), repeat=2):
+                same(be, ref, lambda b, a: b.scan(op, a, axis, exclusive, reverse), x,
+                     kind="sum" if op == "sum" else "prod", scale=scale)
 
 
 # -- matmul and convolutions ------------------------------------------------------------------
@@ -437,12 +454,13 @@ MATMUL = [  # every dtype (the large ones float32 only)
 @pytest.mark.parametrize("dt", (D.float32, D.float64, D.float16, D.int32, D.int64), ids=ids)
 def test_matmul(be, ref, dt):
     """Transposes, broadcast batch dims, empty K and M, tile edges; more (and large) cases in float32."""
-    for sa, sb, ta, tb in MATMUL + (MATMUL_F32 if dt is D.float32 else []):
-        if dt is not D.float32 and sa[0] >= 300:
-            continue
-        lo = -0.5 if dt.kind in "iu" else -1
-        a, b = rand(dt, sa, 16, lo, -lo), rand(dt, sb, 17, lo, -lo)
-        same(be, ref, lambda k, x, y: k.matmul(x, y, ta, tb), a, b, kind="gemm", scale=gemm_scale(a, b, ta, tb))
+    with one_read(be):
+        for sa, sb, ta, tb in MATMUL + (MATMUL_F32 if dt is D.float32 else []):
+            if dt is not D.float32 and sa[0] >= 300:
+                continue
+            lo = -0.5 if dt.kind in "iu" else -1
+            a, b = rand(dt, sa, 16, lo, -lo), rand(dt, sb, 17, lo, -lo)
+            same(be, ref, lambda k, x, y: k.matmul(x, y, ta, tb), a, b, kind="gemm", scale=gemm_scale(a, b, ta, tb))
 
 
 CONVS_F32 = [  # x shape, w shape, strides, pads, dilations, groups
@@ -469,8 +487,9 @@ CONVS = [  # every float dtype
 @pytest.mark.parametrize("dt", FLOATS, ids=ids)
 def test_conv2d_and_both_gradients(be, ref, dt):
     """Strides, asymmetric pads, dilations, groups, depthwise; more (and a large) case in float32."""
-    for case in CONVS + (CONVS_F32 if dt is D.float32 else []):
-        check_conv(be, ref, dt, *case)
+    with one_read(be):
+        for case in CONVS + (CONVS_F32 if dt is D.float32 else []):
+            check_conv(be, ref, dt, *case)
 
 
 POOLS = [((2, 6, 6, 3), (2, 2), (2, 2), ((0, 0), (0, 0))), ((1, 7, 5, 2), (3, 3), (2, 1), ((1, 1), (1, 1))),
@@ -483,22 +502,24 @@ POOLS_TIES = [((2, 6, 6, 3), (2, 2), (2, 2), ((0, 0), (0, 0))), ((1, 5, 7, 2), (
 @pytest.mark.parametrize("op", ["max", "avg"])
 def test_pool2d_and_gradient(be, ref, op, dt):
     """Random inputs, and (float32) small integers: ties go to the first maximum."""
-    cases = [(c, rand(dt, c[0], 23 + i)) for i, c in enumerate(POOLS)]
-    if dt is D.float32:
-        cases += [(c, np.round(rand(dt, c[0], 30 + i, -4, 4))) for i, c in enumerate(POOLS_TIES)]
-    for i, ((xs, k, st, pads), x) in enumerate(cases):
-        y = ref.pool2d(op, x, k, st, pads)
-        dy = rand(dt, y.shape, 24 + i, -1, 1)
-        same(be, ref, lambda b, a: b.pool2d(op, a, k, st, pads), x, kind="exact" if op == "max" else "sum",
-             scale=ref.pool2d("avg", np.abs(x), k, st, pads))
-        same(be, ref, lambda b, a, g: b.pool2d_grad(op, a, g, k, st, pads), x, dy, kind="sum",
-             scale=ref.pool2d_grad("avg", np.ones_like(x), abs32(dy).astype(dt.name), k, st, pads) * 4 + 1)
+    with one_read(be):
+        cases = [(c, rand(dt, c[0], 23 + i)) for i, c in enumerate(POOLS)]
+        if dt is D.float32:
+            cases += [(c, np.round(rand(dt, c[0], 30 + i, -4, 4))) for i, c in enumerate(POOLS_TIES)]
+        for i, ((xs, k, st, pads), x) in enumerate(cases):
+            y = ref.pool2d(op, x, k, st, pads)
+            dy = rand(dt, y.shape, 24 + i, -1, 1)
+            same(be, ref, lambda b, a: b.pool2d(op, a, k, st, pads), x, kind="exact" if op == "max" else "sum",
+                 scale=ref.pool2d("avg", np.abs(x), k, st, pads))
+            same(be, ref, lambda b, a, g: b.pool2d_grad(op, a, g, k, st, pads), x, dy, kind="sum",
+                 scale=ref.pool2d_grad("avg", np.ones_like(x), abs32(dy).astype(dt.name), k, st, pads) * 4 + 1)
 
 
 @pytest.mark.parametrize("dt", INTS, ids=ids)
 def test_integer_max_pool(be, ref, dt):
-    for i, (xs, k, st, pads) in enumerate(POOLS + (POOLS_TIES if dt is D.int32 else [])):
-        same(be, ref, lambda b, a: b.pool2d("max", a, k, st, pads), rand(dt, xs, 25 + i))
+    with one_read(be):
+        for i, (xs, k, st, pads) in enumerate(POOLS + (POOLS_TIES if dt is D.int32 else [])):
+            same(be, ref, lambda b, a: b.pool2d("max", a, k, st, pads), rand(dt, xs, 25 + i))
 
 
 def test_max_pool_ties_go_to_the_first_maximum(be, ref):
@@ -517,9 +538,10 @@ GATHERS_MORE = [((5, 3), 0, (4,)), ((5, 3), 1, (2, 2)), ((2, 3, 4), 1, ()), ((4,
 @pytest.mark.parametrize("idt", (D.int32, D.int64), ids=ids)
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
 def test_gather(be, ref, dt, idt):
-    for i, (xs, axis, ishape) in enumerate(GATHERS + (GATHERS_MORE if dt in MORE else [])):
-        idx = np.random.default_rng(26 + i).integers(0, xs[axis], ishape).astype(idt.name)
-        same(be, ref, lambda b, x, j: b.gather(x, j, axis), rand(dt, xs, 27 + i), idx)
+    with one_read(be):
+        for i, (xs, axis, ishape) in enumerate(GATHERS + (GATHERS_MORE if dt in MORE else [])):
+            idx = np.random.default_rng(26 + i).integers(0, xs[axis], ishape).astype(idt.name)
+            same(be, ref, lambda b, x, j: b.gather(x, j, axis), rand(dt, xs, 27 + i), idx)
 
 
 def test_gather_out_of_range(be):
@@ -541,11 +563,12 @@ SCATTERS_MORE = [((5, 3), 0, (8,)), ((3, 6), 1, (4, 2)), ((2, 4, 3), 1, (9,))]
 @pytest.mark.parametrize("dt", NUMERIC, ids=ids)
 def test_scatter_add(be, ref, dt, idt):
     """Repeated indices accumulate."""
-    for i, (shape, axis, ishape) in enumerate(SCATTERS + (SCATTERS_MORE if dt in MORE else [])):
-        idx = np.random.default_rng(28 + i).integers(0, shape[axis], ishape).astype(idt.name)
-        u = rand(dt, shape[:axis] + ishape + shape[axis + 1:], 29 + i)
-        same(be, ref, lambda b, j, v: b.scatter_add(j, v, shape, axis), idx, u, kind="sum",
-             scale=np.abs(ref.scatter_add(idx, np.abs(u).astype(dt.name), shape, axis).astype(np.float64)) + 1)
+    with one_read(be):
+        for i, (shape, axis, ishape) in enumerate(SCATTERS + (SCATTERS_MORE if dt in MORE else [])):
+            idx = np.random.default_rng(28 + i).integers(0, shape[axis], ishape).astype(idt.name)
+            u = rand(dt, shape[:axis] + ishape + shape[axis + 1:], 29 + i)
+            same(be, ref, lambda b, j, v: b.scatter_add(j, v, shape, axis), idx, u, kind="sum",
+                 scale=np.abs(ref.scatter_add(idx, np.abs(u).astype(dt.name), shape, axis).astype(np.float64)) + 1)
 
 
 # -- data movement without arithmetic -----------------------------------------------------------
@@ -557,9 +580,10 @@ TRANSPOSES_MORE = [((2, 3), (1, 0)), ((2, 3, 4), (2, 0, 1)), ((1, 5, 1, 3), (3, 
 
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
 def test_transpose(be, ref, dt):
-    more = TRANSPOSES_MORE if dt in (D.float32, D.int64, D.bool_) else []
-    for i, (shape, perm) in enumerate(TRANSPOSES + more):
-        same(be, ref, lambda b, x: b.transpose(x, perm), rand(dt, shape, 31 + i))
+    with one_read(be):
+        more = TRANSPOSES_MORE if dt in (D.float32, D.int64, D.bool_) else []
+        for i, (shape, perm) in enumerate(TRANSPOSES + more):
+            same(be, ref, lambda b, x: b.transpose(x, perm), rand(dt, shape, 31 + i))
 
 
 SLICES_MORE = [((10,), (2,), (3,), (2,)), ((10,), (9,), (4,), (-3,)), ((4, 5), (1, 4), (3, 5), (1, -1)),
@@ -571,35 +595,39 @@ SLICES = [((3, 4, 5), (0, 0, 0), (3, 4, 5), (1, 1, 1)), ((3, 4, 5), (1, 0, 0), (
 
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
 def test_slice(be, ref, dt):
-    for i, (shape, begin, size, strides) in enumerate(SLICES + (SLICES_MORE if dt is D.float32 else [])):
-        same(be, ref, lambda b, x: b.slice(x, begin, size, strides), rand(dt, shape, 32 + i))
+    with one_read(be):
+        for i, (shape, begin, size, strides) in enumerate(SLICES + (SLICES_MORE if dt is D.float32 else [])):
+            same(be, ref, lambda b, x: b.slice(x, begin, size, strides), rand(dt, shape, 32 + i))
 
 
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
 def test_broadcast_to(be, ref, dt):
-    more = [((3,), (2, 3)), ((3, 1), (3, 4)), ((), (2, 2)), ((1, 2, 1), (3, 2, 4)), ((1,), (0,))]  # int32
-    for i, (shape, out) in enumerate([((3, 1, 5), (2, 3, 4, 5)), ((), (2, 3))] + (more if dt is D.int32 else [])):
-        same(be, ref, lambda b, x: b.broadcast_to(x, out), rand(dt, shape, 33 + i))
+    with one_read(be):
+        more = [((3,), (2, 3)), ((3, 1), (3, 4)), ((), (2, 2)), ((1, 2, 1), (3, 2, 4)), ((1,), (0,))]  # int32
+        for i, (shape, out) in enumerate([((3, 1, 5), (2, 3, 4, 5)), ((), (2, 3))] + (more if dt is D.int32 else [])):
+            same(be, ref, lambda b, x: b.broadcast_to(x, out), rand(dt, shape, 33 + i))
 
 
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
 def test_concat(be, ref, dt):
-    cases = [([(3, 4, 5)[:a] + (n,) + (3, 4, 5)[a + 1:] for n in (1, 3, 0, 2)], a) for a in range(3)]
-    if dt is D.float32:
-        cases += [([(2, 3), (4, 3)], 0), ([(2, 3), (2, 1), (2, 0), (2, 2)], 1), ([(2, 1, 3), (2, 2, 3)], 1),
-                  ([(0, 2), (0, 2)], 0)]
-    for shapes, axis in cases:
-        same(be, ref, lambda b, *xs: b.concat(list(xs), axis), *[rand(dt, s, 34 + i) for i, s in enumerate(shapes)])
+    with one_read(be):
+        cases = [([(3, 4, 5)[:a] + (n,) + (3, 4, 5)[a + 1:] for n in (1, 3, 0, 2)], a) for a in range(3)]
+        if dt is D.float32:
+            cases += [([(2, 3), (4, 3)], 0), ([(2, 3), (2, 1), (2, 0), (2, 2)], 1), ([(2, 1, 3), (2, 2, 3)], 1),
+                      ([(0, 2), (0, 2)], 0)]
+        for shapes, axis in cases:
+            same(be, ref, lambda b, *xs: b.concat(list(xs), axis), *[rand(dt, s, 34 + i) for i, s in enumerate(shapes)])
 
 
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
 def test_pad(be, ref, dt):
-    value = {"f": -1.5, "i": -3, "u": 9, "b": True}[dt.kind]
-    more = [((3,), ((1, 2),)), ((2, 3), ((0, 1), (2, 0))), ((0, 2), ((1, 1), (0, 0))),
-            ((2, 2, 2), ((1, 1), (0, 0), (1, 0)))]  # float32, bool
-    for i, (shape, pads) in enumerate([((3, 4, 5), ((1, 0), (0, 2), (1, 1)))] +
-                                      (more if dt in (D.float32, D.bool_) else [])):
-        same(be, ref, lambda b, x: b.pad(x, pads, value), rand(dt, shape, 40 + i))
+    with one_read(be):
+        value = {"f": -1.5, "i": -3, "u": 9, "b": True}[dt.kind]
+        more = [((3,), ((1, 2),)), ((2, 3), ((0, 1), (2, 0))), ((0, 2), ((1, 1), (0, 0))),
+                ((2, 2, 2), ((1, 1), (0, 0), (1, 0)))]  # float32, bool
+        for i, (shape, pads) in enumerate([((3, 4, 5), ((1, 0), (0, 2), (1, 1)))] +
+                                          (more if dt in (D.float32, D.bool_) else [])):
+            same(be, ref, lambda b, x: b.pad(x, pads, value), rand(dt, shape, 40 + i))
 
 
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
