@@ -15,7 +15,7 @@ from ..backends.base import BOOL_OPS
 from ..errors import InvalidArgumentError
 from ..shape import broadcast_shape, prod
 
-SIDE_EFFECTS = frozenset(("assign_variable", "print", "assert", "cond", "while"))
+SIDE_EFFECTS = frozenset(("assign_variable", "print", "assert", "cond", "while", "py_function"))
 """Node types kept by pruning even when no output uses them (cond/while may hold prints)."""
 CONSTANTS = frozenset(("constant", "full", "arange"))
 """Source nodes materialised once per backend (handles are immutable)."""
