@@ -25,6 +25,9 @@ class _LiveBuffers(tf.keras.callbacks.Callback):
         self.gpu, self.counts = gpu, []
 
     def on_epoch_end(self, epoch, logs=None):
+        import gc
+
+        gc.collect()  # a compiled step's transient cycles free at a collection: count what is truly live
         self.counts.append(self.gpu.memory_info()["live_buffers"])
 
 
