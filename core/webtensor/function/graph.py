@@ -447,7 +447,7 @@ class Program:
             return id(alias.get(id(s), s))
         for s in g.inputs:
             slot[id(s)] = self._new()
-            home[id(s)] = be
+            home[id(s)] = be if s.dtype in be.dtypes else backends.cpu()  # as trace._placed puts it
             self.in_slots.append(slot[id(s)])
         for n in nodes:
             if n.type == "placeholder":

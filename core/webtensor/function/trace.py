@@ -433,7 +433,7 @@ class Function:
         self._note(False)
         be = placement._scope[-1] or (tensors[0]._be if tensors else backends.default())
         prog = tr.program(be)
-        outs = prog.run([(t if t._be is be else T.to_backend(t, be))._h for t in tensors])
+        outs = prog.run([_placed(t, be)._h for t in tensors])
         res = self._results(tr, prog, outs)
         return (composites.rebuild(nest.pack_sequence_as(tr.template, res)) if tr.template is not None
                 else res[0],)
@@ -509,7 +509,7 @@ class Function:
         tensors = [v for v in flat if isinstance(v, T.Tensor)]
         be = placement._scope[-1] or (tensors[0]._be if tensors else backends.default())
         prog = tr.program(be)
-        outs = prog.run([(t if t._be is be else T.to_backend(t, be))._h for t in tensors])
+        outs = prog.run([_placed(t, be)._h for t in tensors])
         res = self._results(tr, prog, outs)
         if autodiff.recording():
             self._record_gradient(tr, arguments, flat, tensors, res)
@@ -773,3 +773,10 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None, 
         return Function(fn, input_signature, autograph, jit_compile, rr, name)
 
     return wrap if func is None else wrap(func)
+
+
+def _placed(t, be):
+    """An argument on the replay backend, or on its CPU fallback for a dtype ``be`` does not
+    store (uint8 on the GPU, strings on the host), as the program binds such placeholders."""
+    home = placement.for_dtype(be, t._dtype)
+    return t if t._be is home else T.to_backend(t, home)
