@@ -14,6 +14,7 @@ from ..saving import safetensors as st
 from ..saving import validate as V
 from ..saving.atomic import atomic_write
 from ..spec import TensorSpec
+from ..train.checkpoint import _is_optimizer, slots as _optimizer_slots
 from ..train.checkpoint import children as _trackable_children
 from . import graph_io
 
@@ -82,6 +83,8 @@ class _Writer:
                 pending.append((oid, obj, path))
                 continue
             kids = list(_trackable_children(obj)) + _functions(obj)
+            if _is_optimizer(obj):  # slots (momentum, Adam's m and v) are the optimizer's children
+                kids += [(f"slots/{name}/{i}", sv) for i, (_, name, sv) in enumerate(_optimizer_slots(obj))]
             if oid == 0:
                 kids += sorted(extra.items())
             edges, names = [], set()
