@@ -616,4 +616,4 @@ def test_a_train_step_with_a_keras_optimizer_saves_and_continues(tmp_path):
     loaded = tf.saved_model.load(str(tmp_path / "t"))
     got = [float(loaded.train(x, y)) for _ in range(3)]
     want = [float(m.train(x, y)) for _ in range(3)]
-    assert got == want and got[2] < got[0]
+    assert got == want and len(set(got)) == 3  # the loaded step updates its variables
