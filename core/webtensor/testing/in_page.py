@@ -58,6 +58,10 @@ class Collector:
             self.tests[report.nodeid or "<collection>"] = {
                 "outcome": "error", "when": "collect", "detail": str(report.longrepr)[-3000:]}
             self._log(f"{report.nodeid} COLLECT ERROR")
+        elif report.skipped:  # a module that skips as a whole here (pytest.importorskip("numpy"))
+            self.tests[report.nodeid] = {"outcome": "skipped", "when": "collect", "duration": 0.0,
+                                         "markers": [], "detail": str(report.longrepr)[-500:]}
+            self._log(f"{report.nodeid} skipped")
 
     def pytest_runtest_logreport(self, report):
         rec = self.tests.setdefault(report.nodeid, {"outcome": "passed", "duration": 0.0, "markers": []})
