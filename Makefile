@@ -51,7 +51,7 @@ test-gpu: setup sysdeps
 ## wasm: kernels/*.c -> the one WebAssembly module (clang + lld; see README "WebAssembly kernels")
 WASM := core/webtensor/backends/kernels/webtensor_kernels.wasm
 wasm: $(WASM)
-$(WASM): build/wasm.sh build/gen_codes.py core/webtensor/backends/base.py core/webtensor/backends/wasm.py core/webtensor/dtypes.py $(wildcard kernels/*.c kernels/*.h)
+$(WASM): build/wasm.sh build/gen_codes.py core/webtensor/backends/base.py core/webtensor/backends/wasm/__init__.py core/webtensor/dtypes.py $(wildcard kernels/*.c kernels/*.h)
 	bash build/wasm.sh
 
 ## test-wasm: every primitive against numpy, the page runtime in Node (tests/runtime), then the

@@ -88,13 +88,13 @@ HOUSEKEEPING = {"wt_alloc", "wt_release_many", "wt_err_lo", "wt_err_hi"}
 
 def table() -> str:
     bdir = os.path.join(ROOT, "core", "webtensor", "backends")
-    paths = {k: os.path.join(bdir, f) for k, f in (("numpy", "numpy_backend.py"), ("wasm", "wasm.py"),
-                                                   ("gpu", "gpu.py"))}
+    paths = {k: os.path.join(bdir, f) for k, f in (("numpy", "numpy.py"), ("wasm", "wasm/__init__.py"),
+                                                   ("gpu", "gpu/__init__.py"))}
     meths = {k: _methods(p, _class_name(p, "Backend")) for k, p in paths.items()}
     cfiles = _c_files()
     prims = primitives()
     callers = _callers(prims)
-    rows = ["| primitive | numpy (`numpy_backend.py`) | wasm: C exports (file) | GPU: WGSL | called from `ops/` |",
+    rows = ["| primitive | numpy (`numpy.py`) | wasm: C exports (file) | GPU: WGSL | called from `ops/` |",
             "|---|---|---|---|---|"]
     for p in prims:
         np_cell = f"line {meths['numpy'][p][1]}" if p in meths["numpy"] else "—"

@@ -32,7 +32,7 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-
 # Modules every page imports; ones that touch ``js`` at import time must not be listed
 # (a snapshot cannot hold references to JS objects).
 MODULES = ("zipfile", "shutil", "pyodide._package_loader", "pyodide.http", "webtensor", "webtensor.page",
-           "webtensor.backends.gpu", "webtensor.backends.webgpu_device", "webtensor.backends.wasm",
+           "webtensor.backends.gpu", "webtensor.backends.gpu.webgpu_device", "webtensor.backends.wasm",
            "webtensor.keras")
 MAKE_JS = """async ([manifest, modules]) => {
   const { loadPyodide } = await import("/" + manifest.pyodide + "pyodide.mjs");

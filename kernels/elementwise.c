@@ -436,7 +436,7 @@ void *EXPORT(wt_where)(int es, const uint8_t *c, const char *x, const char *y, i
  * words per instruction: kind, op, dtype, a0, a1, a2, nd, dims[4], strides[4]. */
 /* F_* (the order of base.PROGRAM_KINDS) are in codes.h. */
 #define FUSED_WORDS 15
-/* FUSED_MAX, the most instructions of a program, is backends/wasm.py FUSED_MAX (codes.h). */
+/* FUSED_MAX, the most instructions of a program, is backends/wasm/__init__.py FUSED_MAX (codes.h). */
 #define BLK 256
 
 void cast_into(int src, int dst, void *o, const void *x, int n);

@@ -1,7 +1,7 @@
 /* webtensor kernels: definitions shared by every C file in kernels/.
  *
  * Built with clang --target=wasm32 -msimd128, no libc: the allocator (alloc.c) and
- * the math (mathlib.c) are ours. Conventions with the Python side (backends/wasm.py):
+ * the math (mathlib.c) are ours. Conventions with the Python side (backends/wasm/__init__.py):
  * - dtype, op and activation codes are indices in webtensor.dtypes.ALL and backends/base.py's
  *   UNARY_OPS / BINARY_OPS / REDUCE_OPS / BIAS_ACTIVATIONS: codes.h, generated from those
  *   tables by build/gen_codes.py (build/wasm.sh runs it first);
@@ -84,5 +84,5 @@ int gemm(int dt, int m, int n, int k, const void *a, int rsa, int csa, const voi
 float sum_row_f32(const float *x, int r);
 
 /* MAXDIM, the most dims of an N-d walk (copy.c, elementwise.c) after the host collapses its
- * shape, is backends/wasm.py's MAX_DIMS (codes.h). */
+ * shape, is backends/wasm/__init__.py's MAX_DIMS (codes.h). */
 #endif

@@ -51,7 +51,7 @@ export async function probeWebGPU({ allowFallback = false, timeoutMs = 15000 } =
   if (fallback && !allowFallback) {
     return { device: null, adapterInfo, reason: `the WebGPU adapter is a fallback (software) one (${info.vendor} ${info.architecture})` };
   }
-  // the adapter's best values for the limits the GPU dispatcher reads (gpu_device.LIMITS)
+  // the adapter's best values for the limits the GPU dispatcher reads (backends/gpu/device.py LIMITS)
   const requiredLimits = {};
   for (const k of ["maxBufferSize", "maxStorageBufferBindingSize", "maxComputeWorkgroupsPerDimension",
     "maxComputeInvocationsPerWorkgroup", "maxComputeWorkgroupSizeX", "maxComputeWorkgroupSizeY",

@@ -45,7 +45,7 @@ def setup(backend: str, gpu_device=None) -> str:
     if backend == "gpu":
         if gpu_device is None:
             raise ValueError("page.setup('gpu') needs the GPUDevice the loader requested")
-        from .backends.webgpu_device import backend_factory
+        from .backends.gpu.webgpu_device import backend_factory
 
         backends.register("gpu", backend_factory(gpu_device))
     backends.set_default(backend)

@@ -34,7 +34,7 @@ def py_page(browser, server):
     pg.goto(f"{server.url}/_test/blank.html")
     assert pg.evaluate(RAW_BOOT_JS)
     pg.evaluate("(src) => py.runPythonAsync(src)", f"""
-from webtensor.backends.webgpu_device import WebGPUDevice
+from webtensor.backends.gpu.webgpu_device import WebGPUDevice
 import array
 dev = WebGPUDevice(js_device)
 ADD_ONE = {ADD_ONE!r}
@@ -114,7 +114,7 @@ floats(await dev.read_async(b, 0, 8))
 
 def test_bad_wgsl_raises_shader_error_with_compiler_message(py_page):
     got = run(py_page, """
-from webtensor.backends.gpu_device import ShaderError
+from webtensor.backends.gpu.device import ShaderError
 try:
     dev.create_pipeline("fn main( { }", "main", "w", "broken")
     r = "no error"

@@ -1,10 +1,10 @@
 """The GPU kernels' parameters: each shader's ``struct Params`` is the one description, and
-the host's pack format is derived from it (gpu_shaders.params_struct). No device needed."""
+the host's pack format is derived from it (gpu.shaders.params_struct). No device needed."""
 import os
 
 import pytest
 
-from webtensor.backends import gpu_shaders as S
+from webtensor.backends.gpu import shaders as S
 
 
 def _shaders():

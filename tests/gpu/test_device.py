@@ -9,8 +9,8 @@ import sys
 import pytest
 
 import webtensor as tf
-from webtensor.backends import gpu_shaders
-from webtensor.backends.gpu_device import ShaderError
+from webtensor.backends.gpu import shaders as gpu_shaders
+from webtensor.backends.gpu.device import ShaderError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -97,7 +97,7 @@ def _run_python(code: str, **env) -> subprocess.CompletedProcess:
 
 
 NO_ADAPTER = """
-import webtensor.backends.wgpu_device as W
+import webtensor.backends.gpu.wgpu_device as W
 W._request_adapter = lambda power_preference: None   # as on a machine without a Vulkan driver
 import webtensor as tf
 assert tf.config.list_physical_devices("GPU") == [], tf.config.list_physical_devices("GPU")
@@ -152,7 +152,7 @@ def test_a_shader_compile_error_names_the_file_and_the_wgsl_error(gpu, monkeypat
 def test_every_shader_file_is_used_and_slots_must_be_filled():
     d = gpu_shaders.shader_dir()
     files = sorted(f for f in os.listdir(d) if f.endswith(".wgsl"))
-    with open(os.path.join(ROOT, "core", "webtensor", "backends", "gpu.py"), encoding="utf-8") as f:
+    with open(os.path.join(ROOT, "core", "webtensor", "backends", "gpu", "__init__.py"), encoding="utf-8") as f:
         dispatcher = f.read()
     assert [f for f in files if f != "common.wgsl" and f'"{f}"' not in dispatcher] == []
     with pytest.raises(KeyError, match="RANK"):

@@ -2,7 +2,7 @@
 // WebAssembly kernels the Python wasm backend calls (kernels/*.c), through the same ABI
 // (kernels/webtensor.h): dtype and op codes are table indices, shapes go in the params
 // block, a kernel allocates its output and returns its address (0: out of memory,
-// negative: an error code). This file mirrors core/webtensor/backends/wasm.py.
+// negative: an error code). This file mirrors core/webtensor/backends/wasm/__init__.py.
 //
 // Memory is freed explicitly: the interpreter frees each value after its last use. A
 // reshape or contiguous slice is a view; views and their base share one reference count.

@@ -9,7 +9,7 @@ import importlib
 import os
 
 _FACTORIES = {
-    "numpy": "webtensor.backends.numpy_backend:NumpyBackend",
+    "numpy": "webtensor.backends.numpy:NumpyBackend",
     "gpu": "webtensor.backends.gpu:GPUBackend",
     "wasm": "webtensor.backends.wasm:WasmBackend",
 }

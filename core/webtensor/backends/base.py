@@ -54,7 +54,7 @@ SCAN_OPS = ("sum", "prod")
 BIAS_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 """The activations ``bias_act`` fuses: ``v``, ``max(v, 0)``, ``1 / (1 + exp(-v))``, ``tanh(v)``.
 The index is the C kernel's ACT_* code (kernels/codes.h is generated from it); the WGSL
-expressions (gpu_shaders.ACTIVATIONS) and the gradients (ops/nn.py) are keyed by it."""
+expressions (gpu/shaders.py ACTIVATIONS) and the gradients (ops/nn.py) are keyed by it."""
 
 PROGRAM_KINDS = ("load", "unary", "binary", "where", "cast")
 """The instruction kinds of a fused program (function/passes.py); the index is the C

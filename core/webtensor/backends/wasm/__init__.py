@@ -17,11 +17,11 @@ import functools
 import struct
 import threading
 
-from .. import dtypes as D
-from ..errors import InternalError, InvalidArgumentError, ResourceExhaustedError
-from ..shape import broadcast_shape, prod
-from . import base, layout
-from .wasm_runtime import KernelTrap, create
+from ... import dtypes as D
+from ...errors import InternalError, InvalidArgumentError, ResourceExhaustedError
+from ...shape import broadcast_shape, prod
+from .. import base, layout
+from .runtime import KernelTrap, create
 
 MEMORY_LIMIT = 2 << 30  # the module's maximum memory (build/wasm.sh)
 MAX_DIMS = 16  # after collapsing, kernels walk at most this many dims (MAXDIM in kernels/codes.h)
@@ -746,7 +746,7 @@ _TWO_I64 = struct.Struct("<2q")
 def load_in_pyodide(wasm=None) -> WasmBackend:
     """Make the wasm backend the page's CPU backend, from the module's bytes (a JS
     ArrayBuffer/Uint8Array or Python bytes) or, by default, the copy in the wheel."""
-    from . import register, set_default
+    from .. import register, set_default
 
     backend = WasmBackend(wasm)
     register("wasm", lambda: backend)

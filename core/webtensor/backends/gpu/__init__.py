@@ -1,5 +1,5 @@
 """The GPU backend: every primitive of ``base.Backend`` as a WGSL kernel, through one
-dispatcher over a device adapter (``gpu_device.Device``: wgpu-py natively, the
+dispatcher over a device adapter (``device.Device``: wgpu-py natively, the
 browser's WebGPU in the page).
 
 The dispatcher is where eager speed comes from: pipelines are compiled once per
@@ -19,13 +19,13 @@ import struct
 import sys
 import threading
 
-from .. import dtypes as D
-from ..errors import InvalidArgumentError, ResourceExhaustedError
-from ..shape import broadcast_shape, prod
-from . import base, layout
-from . import gpu_shaders as S
-from .gpu_device import NoAdapterError, ShaderError  # noqa: F401  (re-exported)
-from .gpu_memory import Handle, Pool
+from ... import dtypes as D
+from ...errors import InvalidArgumentError, ResourceExhaustedError
+from ...shape import broadcast_shape, prod
+from .. import base, layout
+from . import shaders as S
+from .device import NoAdapterError, ShaderError  # noqa: F401  (re-exported)
+from .memory import Handle, Pool
 
 SLOT = 256     # parameter bytes per dispatch: one uniform binding
 SLOTS = 128    # dispatches recorded before a submit
@@ -819,7 +819,7 @@ class GPUBackend:
         return loss, grad
 
     def bias_act(self, x, bias, activation: str):
-        """``base.FusedKernels.bias_act`` (the WGSL of each activation: gpu_shaders.ACTIVATIONS)."""
+        """``base.FusedKernels.bias_act`` (the WGSL of each activation: shaders.ACTIVATIONS)."""
         if x.dtype is not D.float32:  # the kernel reads f32: float16 buffers gave garbage
             y = self.bias_act(self.cast(x, D.float32), self.cast(bias, D.float32), activation)
             return self.cast(y, x.dtype)

@@ -1,6 +1,6 @@
 """The device adapter interface: the narrow waist between the GPU dispatcher and a WebGPU.
 
-The dispatcher (``backends/gpu.py``) owns everything about tensors: shaders, the
+The dispatcher (``backends/gpu/__init__.py``) owns everything about tensors: shaders, the
 pipeline cache, the buffer pool, parameter packing and command batching. An adapter
 only moves bytes and commands to one WebGPU implementation, so it is small and has no
 tensor logic. Two adapters implement it:

@@ -12,7 +12,7 @@ Readback is a promise (``mapAsync``): ``read`` blocks on it with JSPI (``page.ru
 """
 from __future__ import annotations
 
-from .gpu_device import LIMITS, NoAdapterError, ShaderError
+from .device import LIMITS, NoAdapterError, ShaderError
 
 _RECORDER_JS = r"""
 (device) => {
@@ -158,7 +158,7 @@ class WebGPUDevice:
         self._js.write(buf, offset, memoryview(data).cast("B"))
 
     def create_pipeline(self, code: str, entry: str, layout: str, label: str):
-        from .. import page
+        from ... import page
 
         if not page.can_block():  # no JSPI: compile errors then surface in the console
             return self._js.pipelineNow(code, entry, layout, label)
@@ -180,7 +180,7 @@ class WebGPUDevice:
         self._submit()
 
     def read(self, buf, offset: int, size: int) -> memoryview:
-        from .. import page
+        from ... import page
 
         return memoryview(page.run_sync(self._js.read(buf, offset, size)).to_bytes())
 
@@ -191,7 +191,7 @@ class WebGPUDevice:
 def open_device(power_preference: str = "high-performance") -> WebGPUDevice:
     """Request an adapter and device from ``navigator.gpu`` (needs JSPI to wait on them);
     the loader normally does this in JS and passes its device to ``WebGPUDevice``."""
-    from .. import page
+    from ... import page
 
     try:
         from js import navigator
@@ -216,7 +216,7 @@ def open_device(power_preference: str = "high-performance") -> WebGPUDevice:
 def backend_factory(js_device):
     """A backend-registry factory: the GPU dispatcher over this browser device."""
     def make():
-        from .gpu import GPUBackend
+        from . import GPUBackend
 
         return GPUBackend(device=WebGPUDevice(js_device))
 

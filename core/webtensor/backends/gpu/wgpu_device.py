@@ -5,7 +5,7 @@ without a GPU, Mesa's lavapipe (Debian ``mesa-vulkan-drivers``) is a Vulkan CPU 
 """
 from __future__ import annotations
 
-from .gpu_device import LIMITS, NoAdapterError, ShaderError
+from .device import LIMITS, NoAdapterError, ShaderError
 
 _NO_ADAPTER = ("wgpu-py found no GPU adapter (no Vulkan/Metal/D3D12 driver). On Debian/Ubuntu "
                "install a Vulkan driver, e.g. `apt-get install mesa-vulkan-drivers` for the "

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import contextlib
 
-from .. import dtypes as D
-from ..errors import ResourceExhaustedError
-from ..shape import prod
+from ... import dtypes as D
+from ...errors import ResourceExhaustedError
+from ...shape import prod
 
 _ITEMSIZE = {D.float16: 2}  # stored size where it is not 4 bytes (int64 and bool use 4)
 

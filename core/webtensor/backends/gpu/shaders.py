@@ -11,8 +11,8 @@ import os
 import re
 import struct
 
-from .. import dtypes as D
-from . import base
+from ... import dtypes as D
+from .. import base
 
 STORAGE = {D.float32: "f32", D.int32: "i32", D.int64: "i32", D.uint32: "u32", D.bool_: "u32"}
 """WGSL element type per stored dtype (int64 is kept in 32 bits, bool as 0/1 words)."""
@@ -33,7 +33,7 @@ def kind(dt: D.DType) -> str:
 
 def shader_dir() -> str:
     """The package's shaders/ (installed wheel, the page) or the repo's (dev checkout)."""
-    pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    pkg = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     for d in (os.path.join(pkg, "shaders"), os.path.join(os.path.dirname(os.path.dirname(pkg)), "shaders")):
         if os.path.isfile(os.path.join(d, "common.wgsl")):
             return d
@@ -207,7 +207,7 @@ def better(op: str, k: str) -> str:
 
 ACTIVATIONS = {"linear": "v", "relu": "fmax_(v, 0.0)", "sigmoid": "sigmoid_(v)", "tanh": "tanh_(v)"}
 """bias_act.wgsl's ``{{ACT}}`` per activation of ``base.BIAS_ACTIVATIONS`` (its formulas)."""
-assert tuple(ACTIVATIONS) == base.BIAS_ACTIVATIONS, "gpu_shaders.ACTIVATIONS must follow base.BIAS_ACTIVATIONS"
+assert tuple(ACTIVATIONS) == base.BIAS_ACTIVATIONS, "gpu.shaders.ACTIVATIONS must follow base.BIAS_ACTIVATIONS"
 
 
 # -- fused elementwise programs (function/passes.py) -------------------------------------------

@@ -28,9 +28,9 @@ class KernelTrap(RuntimeError):
 
 
 def kernels_path() -> str:
-    """Where the built module is: ``WEBTENSOR_WASM_KERNELS`` or next to this package."""
+    """Where the built module is: ``WEBTENSOR_WASM_KERNELS`` or ``backends/kernels/``."""
     return os.environ.get("WEBTENSOR_WASM_KERNELS") or os.path.join(
-        os.path.dirname(__file__), "kernels", "webtensor_kernels.wasm")
+        os.path.dirname(os.path.dirname(__file__)), "kernels", "webtensor_kernels.wasm")
 
 
 def load_kernels() -> bytes:
