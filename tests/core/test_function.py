@@ -389,6 +389,50 @@ def test_autograph_python_conditions_stay_python_and_can_be_disabled():
         h(tf.constant(1))
 
 
+def test_nested_function_gets_its_own_autograph():
+    """A tf.function called while another traces is converted by autograph too (TF converts
+    every tf.function it traces, nested or not); autograph=False on the inner one still
+    refuses a tensor `if`, whatever the outer one says."""
+    @tf.function
+    def collatz_steps(n):           # while + if over tensors: needs autograph
+        steps = tf.constant(0)
+        while n != 1:
+            if n % 2 == 0:
+                n = n // 2
+            else:
+                n = 3 * n + 1
+            steps = steps + 1
+        return steps
+
+    @tf.function
+    def outer(n):
+        return collatz_steps(n) + 100
+
+    @tf.function(autograph=False)
+    def outer_plain(n):             # autograph off outside; the inner function keeps its own
+        return collatz_steps(n) * 2
+
+    assert outer(tf.constant(6)).tolist() == 108        # 6 3 10 5 16 8 4 2 1: 8 steps
+    assert outer(tf.constant(7)).tolist() == 116        # 16 steps, the same graph
+    assert outer.experimental_get_tracing_count() == 1
+    assert outer_plain(tf.constant(3)).tolist() == 14   # 3 10 5 16 8 4 2 1: 7 steps
+    ops = [o.type for o in outer.get_concrete_function(tf.constant(1)).graph.get_operations()]
+    assert "while" in ops                               # a graph loop, not an unrolled trace
+
+    @tf.function(autograph=False)
+    def inner_plain(x):
+        if x > 0:
+            return x
+        return -x
+
+    @tf.function
+    def calls_plain(x):
+        return inner_plain(x)
+
+    with pytest.raises(OperatorNotAllowedInGraphError):
+        calls_plain(tf.constant(1))
+
+
 def test_autograph_variable_defined_in_one_branch_errors():
     @tf.function
     def f(x):

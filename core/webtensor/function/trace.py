@@ -405,8 +405,8 @@ class Function:
             return self.python_function(*args, **kwargs)
         if self.input_signature is not None:
             args, kwargs = self._apply_signature(args, kwargs)
-        if TRACER.stack:  # nested in a trace: inline (the inner ops join the outer graph)
-            return self.python_function(*args, **kwargs)
+        if TRACER.stack:  # nested in a trace: inline (the inner ops join the outer graph), with
+            return self._converted()(*args, **kwargs)  # the inner function's own autograph setting
         if not kwargs and self._simple and len(args) == len(self._pnames) and not autodiff.tapes:
             fast = self._fast_call(args)
             if fast is not None:
