@@ -255,3 +255,59 @@ def irfft2d(input_tensor, fft_length=None, name=None) -> Tensor:
     zz = ComplexTensor(_swap_last2(_pad_last(_swap_last2(z.real), rows)),
                        _swap_last2(_pad_last(_swap_last2(z.imag), rows)))
     return irfft(_over_second_last(zz, True, "irfft2d"), None if not lens else [lens[1]])
+
+
+def _swap_axis_last(x: Tensor, k: int) -> Tensor:
+    """Swap the k-th-from-last axis with the last (its own inverse)."""
+    r = len(x._h.shape)
+    perm = list(range(r))
+    perm[r - k], perm[r - 1] = perm[r - 1], perm[r - k]
+    return A.transpose(x, tuple(perm))
+
+
+def _over_third_last(z: ComplexTensor, inverse: bool, op: str) -> ComplexTensor:
+    re, im = _fft_parts(_swap_axis_last(z.real, 3), _swap_axis_last(z.imag, 3), inverse, op)
+    return ComplexTensor(_swap_axis_last(re, 3), _swap_axis_last(im, 3))
+
+
+def _rank3(z: ComplexTensor, op: str) -> ComplexTensor:
+    if len(z.real._h.shape) < 3:
+        raise InvalidArgumentError(f"{op}: input must have rank >= 3, got shape {tuple(z.real._h.shape)}")
+    return z
+
+
+def fft3d(input, name=None) -> ComplexTensor:
+    """``tf.signal.fft3d``: the DFT over the three innermost dimensions (three 1-D passes)."""
+    z = _rank3(_complex_input(input, "fft3d"), "fft3d")
+    return _over_third_last(_over_second_last(_fft_last(z, False, "fft3d"), False, "fft3d"), False, "fft3d")
+
+
+def ifft3d(input, name=None) -> ComplexTensor:
+    z = _rank3(_complex_input(input, "ifft3d"), "ifft3d")
+    return _over_third_last(_over_second_last(_fft_last(z, True, "ifft3d"), True, "ifft3d"), True, "ifft3d")
+
+
+def rfft3d(input_tensor, fft_length=None, name=None) -> ComplexTensor:
+    """``tf.signal.rfft3d``: rfft over the last axis, then full DFTs over the two before it."""
+    x = _real_input(input_tensor, "rfft3d")
+    if len(x._h.shape) < 3:
+        raise InvalidArgumentError(f"rfft3d: input must have rank >= 3, got shape {tuple(x._h.shape)}")
+    lens = _fft_length(fft_length, 3, "rfft3d")
+    if lens:
+        x = _pad_last(x, lens[2])
+        x = _swap_last2(_pad_last(_swap_last2(x), lens[1]))
+        x = _swap_axis_last(_pad_last(_swap_axis_last(x, 3), lens[0]), 3)
+    return _over_third_last(_over_second_last(rfft(x), False, "rfft3d"), False, "rfft3d")
+
+
+def irfft3d(input_tensor, fft_length=None, name=None) -> Tensor:
+    """``tf.signal.irfft3d``: inverse full DFTs over the outer two axes, then irfft over the last."""
+    z = _rank3(_complex_input(input_tensor, "irfft3d"), "irfft3d")
+    lens = _fft_length(fft_length, 3, "irfft3d")
+    if lens:
+        def fit(t):
+            t = _swap_last2(_pad_last(_swap_last2(t), lens[1]))
+            return _swap_axis_last(_pad_last(_swap_axis_last(t, 3), lens[0]), 3)
+        z = ComplexTensor(fit(z.real), fit(z.imag))
+    z = _over_third_last(_over_second_last(z, True, "irfft3d"), True, "irfft3d")
+    return irfft(z, None if not lens else [lens[2]])
