@@ -53,7 +53,7 @@ CASES = {
                    [(5, 7)]),
     "dense relu": (lambda x, w, b: tf.nn.relu(x @ w + b), [(8, 16), (16, 4), (4,)]),
     "fused bias + activation (Dense, Conv2D)": (lambda x, w, b: sum(
-        bias_activation(x @ w, b, getattr(tf.keras.activations, a)) for a in ("linear", "relu", "sigmoid", "tanh")),
+        bias_activation(x @ w, b, a) for a in ("linear", "relu", "sigmoid", "tanh")),
         [(8, 16), (16, 4), (4,)]),
     "batched matmul transposes": (lambda a, b: tf.matmul(a, b, transpose_b=True) + tf.matmul(a, a, transpose_a=True)[..., :3, :],
                                   [(2, 3, 4), (4, 4)]),

@@ -159,6 +159,13 @@ def deserialize(config, custom_objects=None):
     return deserialize_keras_object(config, custom_objects, kind="activations")
 
 
+def bias_epilogue(fn):
+    """The name ``ops.nn.bias_activation`` fuses when ``fn`` is Keras's own linear/relu/sigmoid/tanh
+    (so Dense/Conv get one kernel), else ``fn`` itself, which is composed."""
+    name = getattr(fn, "__name__", None)
+    return name if name in ("linear", "relu", "sigmoid", "tanh") and globals().get(name) is fn else fn
+
+
 def get(identifier):
     """None -> linear; a name -> the function (error lists the valid names); callables as is."""
     if identifier is None:

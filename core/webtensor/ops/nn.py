@@ -159,17 +159,20 @@ def _fused_sparse_xent(x, lab, c):
 
 
 def _check_labels(lab, c):
-    """Out-of-range labels are an error on CPU backends, as in TF on CPU (one readback)."""
-    if lab._be.device_type != "CPU" or not lab._h.shape or 0 in lab._h.shape:
+    """Out-of-range labels are an error on CPU backends, as in TF on CPU (one readback); in a
+    trace, an assert node that replay checks on CPU backends."""
+    if not lab._h.shape or 0 in lab._h.shape:
         return
-    from .. import host
+    from .. import debugging
 
-    vals = host.unpack_array(lab._be.read(lab._h), lab._dtype)
-    lo, hi = min(vals), max(vals)
-    if lo < 0 or hi >= c:
-        bad = hi if hi >= c else lo
-        raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: received a label value of "
-                                   f"{bad} which is outside the valid range of [0, {c})")
+    if lab._be.name == "trace":
+        debugging.assert_label_range(lab, c)
+        return
+    if lab._be.device_type != "CPU":
+        return
+    bad = debugging.label_out_of_range(lab._be, lab._h, lab._dtype, c)
+    if bad is not None:
+        raise InvalidArgumentError(debugging.label_range_message(bad, c))
 
 
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
@@ -247,16 +250,26 @@ _FUSED_ACTIVATIONS = {"linear": lambda y, dy: dy,
 assert tuple(_FUSED_ACTIVATIONS) == BIAS_ACTIVATIONS, "ops/nn.py: a fused activation without its gradient"
 
 
+_COMPOSED_ACTIVATIONS = {"linear": lambda t: t, "relu": relu, "sigmoid": m.sigmoid, "tanh": m.tanh}
+"""The unfused form of each name ``bias_activation`` accepts, for backends/dtypes without the kernel."""
+
+
 def bias_activation(value, bias, activation):
-    """``activation(value + bias)``, bias along the last axis: the Dense/Conv epilogue. One
-    kernel where the backend fuses it (Keras' linear/relu/sigmoid/tanh on float32)."""
+    """``activation(value + bias)``, bias along the last axis: the Dense/Conv epilogue.
+
+    ``activation`` is a name from ``BIAS_ACTIVATIONS`` (linear/relu/sigmoid/tanh), which runs as one
+    kernel where the backend fuses it on float32, or any callable, which is composed. A name, not a
+    function, so the core never has to recognise Keras's activation functions."""
     x, b = two(value, bias, "bias_add")
-    be = x._be
-    name = getattr(activation, "__name__", None)
-    if ("bias_act" not in be.fused or name not in _FUSED_ACTIVATIONS or x._dtype is not D.float32
-            or getattr(activation, "__module__", None) != "webtensor.keras.activations"
-            or tuple(b._h.shape) != tuple(x._h.shape[-1:])):
+    if callable(activation):
         return activation(m.add(x, b))
+    if activation not in _COMPOSED_ACTIVATIONS:
+        raise InvalidArgumentError(f"bias_activation: activation {activation!r} is neither callable nor one of "
+                                   f"{BIAS_ACTIVATIONS}")
+    be, name = x._be, activation
+    if ("bias_act" not in be.fused or x._dtype is not D.float32
+            or tuple(b._h.shape) != tuple(x._h.shape[-1:])):
+        return _COMPOSED_ACTIVATIONS[name](m.add(x, b))
     y = wrap(be.bias_act(x._h, b._h, name), x._dtype, be)
     if tapes:
         def vjp(dy, need):

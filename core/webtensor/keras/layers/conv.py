@@ -96,7 +96,7 @@ class BaseConv(Layer):
 
     def _finish(self, x):
         if self.bias is not None:
-            return bias_activation(x, self.bias, self.activation)
+            return bias_activation(x, self.bias, activations.bias_epilogue(self.activation))
         return self.activation(x)
 
     def call(self, inputs):

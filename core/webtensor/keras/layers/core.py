@@ -65,7 +65,7 @@ class Dense(Layer):
         else:
             x = LA.matmul(inputs, self.kernel)
         if self.bias is not None:
-            return bias_activation(x, self.bias, self.activation)
+            return bias_activation(x, self.bias, activations.bias_epilogue(self.activation))
         return self.activation(x)
 
     def compute_output_shape(self, input_shape):
