@@ -428,3 +428,81 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
 _register_matmul()
 
 __all__ = ["ComplexTensor", "angle", "complex", "conj", "imag", "real"]
+
+
+class ComplexVariable(ComplexTensor):
+    """``tf.Variable`` with a complex initial value: two float Variables (real, imag).
+
+    It is a ComplexTensor whose parts are fresh variable reads, so every complex op takes
+    it, tapes record both reads (``tape.gradient(loss, v)`` is TF's ``dL/dRe + i dL/dIm``)
+    and tf.function captures the two variables like any other. ``tf.Variable(...)``
+    returns one when the value or ``dtype`` is complex."""
+
+    __slots__ = ("_re", "_im", "_name")
+
+    def __init__(self, initial_value, trainable=None, name=None, dtype=None, **_):
+        if callable(initial_value):
+            initial_value = initial_value()
+        dt = D.as_dtype(dtype) if dtype is not None else None
+        z = initial_value if isinstance(initial_value, ComplexTensor) else constant(initial_value, dt)
+        if dt is not None and z.dtype is not dt:
+            z = _cast(z, dt)
+        base = (name or "Variable").split(":")[0]
+        self._name = base + ":0"
+        self._re = Variable(z.real, trainable=trainable, name=base + "/real")
+        self._im = Variable(z.imag, trainable=trainable, name=base + "/imag")
+
+    real = property(lambda self: self._re.value())
+    imag = property(lambda self: self._im.value())
+    name = property(lambda self: self._name)
+    trainable = property(lambda self: self._re.trainable)
+    dtype = property(lambda self: _complex_dtype(self._re._dtype))
+    shape = property(lambda self: self._re.shape)
+
+    def value(self) -> ComplexTensor:
+        return ComplexTensor(self._re.value(), self._im.value())
+
+    read_value = value
+
+    def _delta(self, value, op: str) -> ComplexTensor:
+        z = _as_complex(value, self.dtype, op)
+        if tuple(z.real._h.shape) != tuple(self._re._h.shape):
+            raise ValueError(f"{op}: cannot assign a value of shape {tuple(z.real._h.shape)} to the complex "
+                             f"variable '{self._name}' of shape {tuple(self._re._h.shape)}")
+        return z
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        z = self._delta(value, "assign")
+        self._re.assign(z.real)
+        self._im.assign(z.imag)
+        return self
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        z = self._delta(delta, "assign_add")
+        self._re.assign_add(z.real)
+        self._im.assign_add(z.imag)
+        return self
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        z = self._delta(delta, "assign_sub")
+        self._re.assign_sub(z.real)
+        self._im.assign_sub(z.imag)
+        return self
+
+    def _grad_parts(self) -> tuple:
+        return self._re, self._im
+
+    @staticmethod
+    def _from_grads(parts):
+        return ComplexTensor._from_grads(parts)
+
+    def __repr__(self) -> str:
+        return (f"<tf.Variable '{self._name}' shape={tuple(self._re._h.shape)} dtype={self.dtype.name}, "
+                f"numpy={self.numpy()!r}>")
+
+
+def wants_complex_variable(initial_value, dtype) -> bool:
+    """``tf.Variable``'s test: a complex value or dtype makes a ComplexVariable."""
+    if dtype is not None:
+        return D.as_dtype(dtype).kind == "c"
+    return isinstance(initial_value, ComplexTensor) or is_complex_value(initial_value)
