@@ -245,6 +245,15 @@ class Variable(_TensorLike):
 
     __slots__ = ("_h", "_dtype", "_be", "_name", "_trainable", "__weakref__")
 
+    def __new__(cls, initial_value=None, *args, dtype=None, **kwargs):
+        """A complex value or dtype gives a ComplexVariable (two float Variables, see complex.py)."""
+        if cls is Variable and (dtype is not None or not isinstance(initial_value, (Tensor, int, float))):
+            from .complex import ComplexVariable, wants_complex_variable
+
+            if wants_complex_variable(initial_value, dtype):
+                return ComplexVariable(initial_value, *args, dtype=dtype, **kwargs)
+        return object.__new__(cls)
+
     def __init__(self, initial_value=None, trainable=None, name=None, dtype=None, shape=None,
                  validate_shape=True, caching_device=None, synchronization=None, aggregation=None,
                  constraint=None, import_scope=None, experimental_enable_variable_lifting=None):
