@@ -1,0 +1,109 @@
+"""The package's import graph, read from the source with ast: no cycle crosses packages except
+the one tensor.py documents, and the numeric core never reaches up into Keras.
+
+Only module-level imports count (``if``/``try`` blocks included): an import inside a function is
+the deliberate, lazy way to break a cycle and runs after both modules exist."""
+import ast
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[2] / "core" / "webtensor"
+
+KNOWN_CROSS_PACKAGE_CYCLE = {  # Tensor's operators need the ops and the ops need Tensor (tensor.py's tail)
+    "webtensor.tensor", "webtensor.ops.dispatch", "webtensor.ops.array", "webtensor.ops.math",
+    "webtensor.ops.linalg", "webtensor.ops.reduce"}
+CORE = ("backends", "ops", "tensor", "autodiff", "dtypes", "shape", "host", "placement", "errors")
+"""Modules/packages below Keras: nothing in them may import webtensor.keras, at any depth."""
+
+
+def module_name(path: pathlib.Path) -> str:
+    parts = ("webtensor",) + path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in ROOT.rglob("*.py")}
+
+
+def imported(name: str, path: pathlib.Path, module_level: bool = True):
+    """The webtensor modules ``name`` imports (a from-import of a submodule names the submodule)."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = [n for top in tree.body if isinstance(top, (ast.Import, ast.ImportFrom, ast.If, ast.Try))
+             for n in ast.walk(top)] if module_level else list(ast.walk(tree))
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names if a.name in MODULES)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = node.module or ""
+            for a in node.names:
+                if f"{source}.{a.name}" in MODULES:
+                    yield f"{source}.{a.name}"
+                elif source in MODULES:
+                    yield source
+
+
+def strongly_connected(graph: dict) -> list:
+    """Tarjan's algorithm, iterative (the graph has hundreds of modules)."""
+    index, low, stack, on, out, counter = {}, {}, [], set(), [], [0]
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(graph[start]))]
+        index[start] = low[start] = counter[0]; counter[0] += 1; stack.append(start); on.add(start)
+        while work:
+            v, children = work[-1]
+            for w in children:
+                if w not in index:
+                    index[w] = low[w] = counter[0]; counter[0] += 1; stack.append(w); on.add(w)
+                    work.append((w, iter(graph[w])))
+                    break
+                if w in on:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:
+                    component = set()
+                    while True:
+                        w = stack.pop(); on.discard(w); component.add(w)
+                        if w == v:
+                            break
+                    out.append(component)
+    return out
+
+
+def package_of(module: str) -> str:
+    """webtensor.keras.layers.core -> keras; a top-level module (webtensor.tensor) is its own."""
+    return module.split(".")[1] if module.count(".") else ""
+
+
+GRAPH = {m: set(imported(m, p)) - {m} for m, p in MODULES.items()}
+
+
+def test_the_graph_is_read():
+    """The reader finds real edges (a reader that found none would pass everything below)."""
+    assert "webtensor.ops.dispatch" in GRAPH["webtensor.ops.math"]
+    assert "webtensor.tensor" in GRAPH["webtensor.ops.dispatch"]
+    assert "webtensor.keras.saving" in GRAPH["webtensor.keras.layers.core"]
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    found = strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}})
+    assert {"a", "b", "c"} in found and {"d"} in found
+
+
+def test_no_import_cycle_crosses_packages():
+    crossing = [c for c in strongly_connected(GRAPH) if len({package_of(m) for m in c}) > 1]
+    unknown = [sorted(c) for c in crossing if c != KNOWN_CROSS_PACKAGE_CYCLE]
+    assert not unknown, f"module-level import cycles across packages (import lazily inside a function): {unknown}"
+
+
+def test_the_core_never_imports_keras():
+    below = [m for m in MODULES if package_of(m) in CORE]
+    bad = sorted((m, t) for m in below for t in imported(m, MODULES[m], module_level=False)
+                 if t.startswith("webtensor.keras"))
+    assert not bad, f"core modules importing Keras: {bad}"
