@@ -207,6 +207,8 @@ class Optimizer:
 
     def apply(self, grads, trainable_variables=None) -> None:
         grads = _replica_gradients(list(grads))  # inside strategy.run: summed over the replicas (tf.distribute)
+        if grads is None:  # an earlier local replica of strategy.run: the last one applies the sum
+            return
         if trainable_variables is None:
             if not self.built:
                 raise ValueError("When passing `grads` without `variables`, the optimizer must already be built "
