@@ -173,11 +173,61 @@ def test_compute_average_loss_and_apply_in_run():
         assert float(tf.nn.scale_regularization_loss(tf.constant(4.0))) == 2.0
         v = tf.Variable(1.0)
         opt = tf.keras.optimizers.SGD(0.1)
-    with pytest.raises(RuntimeError, match="cannot be summed"):
-        s.run(lambda: opt.apply_gradients([(tf.constant(1.0), v)]))
+    s.run(lambda: opt.apply_gradients([(tf.constant(1.0), v)]))          # 1 + 1 summed over the 2 replicas
+    assert float(v.numpy()) == pytest.approx(0.8)
     one = D.OneDeviceStrategy("/cpu:0")
     one.run(lambda: opt.apply_gradients([(tf.constant(1.0), v)]))       # one replica: a plain step
-    assert float(v.numpy()) == pytest.approx(0.9)
+    assert float(v.numpy()) == pytest.approx(0.7)
+
+
+def _quadratic_step(s, v, opt):
+    """Per-example loss (x v)^2 averaged over the global batch of 4: d/dv = sum(2 x^2 v) / 4."""
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = tf.nn.compute_average_loss(tf.square(x * v), global_batch_size=4)
+        opt.apply_gradients(zip(tape.gradient(loss, [v]), [v]))
+        return loss
+    return step
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_mirrored_two_replicas_apply_gradients_in_run(compiled):
+    """Replica 0 gets rows [1, 2], replica 1 rows [3, 4]; both take their gradient at the same v and the
+    update uses the sum: at v=1 the gradient is 2 * 30 / 4 = 15, so v = 1 - 0.1 * 15 = -0.5; then the
+    gradient is 15 * -0.5 = -7.5 and v = -0.5 + 0.75 = 0.25. Had replica 1 seen replica 0's update the
+    values would differ."""
+    s = two_cpus()
+    with s.scope():
+        v = tf.Variable(1.0)
+        opt = tf.keras.optimizers.SGD(0.1)
+    ds = tf.data.Dataset.from_tensor_slices([1.0, 2.0, 3.0, 4.0]).batch(4).repeat(2)
+    dist = iter(s.experimental_distribute_dataset(ds))
+    step = _quadratic_step(s, v, opt)
+    run = (lambda x: s.reduce("SUM", s.run(step, args=(x,)), axis=None))   # the mean loss before the step
+    if compiled:
+        run = tf.function(run)
+    expected = [-0.5, 0.25]
+    for want, batch in zip(expected, [next(dist), next(dist)]):
+        assert [list(p.numpy()) for p in s.experimental_local_results(batch)] == [[1.0, 2.0], [3.0, 4.0]]
+        total = run(batch)
+        assert float(v.numpy()) == pytest.approx(want)
+        before = 1.0 if want == -0.5 else -0.5
+        assert float(total) == pytest.approx(30.0 * before ** 2 / 4)
+    assert int(opt.iterations.numpy()) == 2                          # one update per step, not per replica
+
+
+def test_mirrored_replicas_must_each_apply_once():
+    s = two_cpus()
+    with s.scope():
+        v = tf.Variable(1.0)
+        opt = tf.keras.optimizers.SGD(0.1)
+
+    def only_replica_1():
+        if D.get_replica_context().replica_id_in_sync_group == 1:
+            opt.apply_gradients([(tf.constant(1.0), v)])
+    with pytest.raises(RuntimeError, match="local replica 1"):
+        s.run(only_replica_1)
+    assert float(v.numpy()) == 1.0
 
 
 @pytest.mark.native

@@ -168,21 +168,48 @@ def _constant(a):
     return tensor.constant(a)
 
 
-def replica_gradients(grads: list) -> list:
+def replica_gradients(grads: list):
     """``optimizer.apply`` inside ``strategy.run``: gradients summed over all replicas first, as TF
-    (scale the loss by the global batch, e.g. with ``tf.nn.compute_average_loss``)."""
+    (scale the loss by the global batch, e.g. with ``tf.nn.compute_average_loss``).
+
+    Several local replicas run one after another, so the update is deferred: each replica
+    but the last leaves its gradients here and gets None (the optimizer then skips), the
+    last one gets the sum of all of them. The variables are unchanged until then, so every
+    replica's gradients are taken at the same weights, as in TF's synchronous update."""
     from . import context
 
     ctx = context._replicas[-1] if context._replicas else None
     if ctx is None or ctx.strategy.num_replicas_in_sync == 1:
         return grads
     s = ctx.strategy
-    if len(s._devices) > 1:
-        raise RuntimeError(f"optimizer.apply inside strategy.run: {type(s).__name__} runs its {len(s._devices)} "
-                           "local replicas one after another, so their gradients cannot be summed before the "
-                           "update; return the gradients from run and apply strategy.reduce('SUM', ...) outside, "
-                           "or use one device per worker")
+    n = len(s._devices)
+    if n > 1:
+        pending = s.__dict__.setdefault("_pending_grads", [])
+        if ctx._local == 0:
+            pending.clear()
+        if len(pending) != ctx._local or (pending and len(pending[0]) != len(grads)):
+            raise RuntimeError(f"optimizer.apply inside strategy.run: local replica {ctx._local} of "
+                               f"{type(s).__name__} applied {len(grads)} gradients after {len(pending)} replicas "
+                               "applied theirs; every replica must call apply_gradients once, on the same variables")
+        pending.append(list(grads))
+        if ctx._local < n - 1:
+            return None
+        grads = [_sum_parts(parts) for parts in zip(*pending)]
+        pending.clear()
+        if s._coll is None:
+            return grads
     return _on_host(grads, lambda arrays: _sum(s, arrays))
+
+
+def _sum_parts(parts):
+    from .strategy import _sum_local
+
+    if any(p is None for p in parts):
+        if all(p is None for p in parts):
+            return None
+        raise ValueError("optimizer.apply inside strategy.run: a variable has a gradient on some replicas and "
+                         "None on others")
+    return _sum_local(list(parts))
 
 
 def _sum(s, arrays: list) -> list:

@@ -90,15 +90,13 @@ class Strategy:
     # -- running -----------------------------------------------------------------------------------
     def run(self, fn, args=(), kwargs=None, options=None):
         """``fn`` once per local replica, with that replica's part of PerReplica arguments."""
-        from ..placement import device
-
         kwargs = kwargs or {}
         results = []
         for i, dev in enumerate(self._devices):
             ctx = context.ReplicaContext(self, self._rank * len(self._devices) + i, i)
             context._replicas.append(ctx)
             try:
-                with device(dev):
+                with _replica_device(dev):
                     results.append(fn(*select_replica(i, tuple(args)), **select_replica(i, dict(kwargs))))
             finally:
                 context._replicas.pop()
@@ -258,6 +256,15 @@ class MirroredStrategy(_OnDevices):
         if len(kinds) > 1:
             raise ValueError(f"MirroredStrategy: devices {list(self._devices)} are on different backends "
                              f"({sorted(kinds)}); mirror over devices of one kind")
+
+
+def _replica_device(dev: str):
+    """``tf.device(dev)`` eagerly; nothing inside a tf.function trace, whose tracer places the ops
+    (a device scope there would hand the op to the eager backend, which cannot read a symbolic tensor)."""
+    from ..function.trace import TRACER
+    from ..placement import device
+
+    return contextlib.nullcontext() if TRACER.stack else device(dev)
 
 
 def _canonical(name: str) -> str:
