@@ -80,7 +80,8 @@ v128_t v_erf(v128_t x);
 int gemm(int dt, int m, int n, int k, const void *a, int rsa, int csa, const void *b, int rsb,
          int csb, void *c, int ldc, int accumulate);
 
-/* A float32 row sum accurate for long rows (reduce.c) */
+/* Sum of r contiguous floats: 4-lane partials per 256-block, carried in double (reduce.c;
+ * fused.c's softmax and cross-entropy use it too) */
 float sum_row_f32(const float *x, int r);
 
 /* MAXDIM, the most dims of an N-d walk (copy.c, elementwise.c) after the host collapses its
