@@ -71,31 +71,25 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
     return A._axis_slice(out, 0, 0, n)
 
 
-def unsorted_segment_max(data, segment_ids, num_segments, name=None) -> Tensor:
-    """Empty segments hold the dtype's lowest value (-inf for floats), as TF."""
-    op = "unsorted_segment_max"
-    x, ids, inner = _flatten(data, segment_ids, op)
-    n = _num(num_segments, op)
-    _check_ids(ids, n, op)
-    return _masked(x, ids, n, inner, _lowest(x._dtype), reduce_max)
+def _unsorted_masked(op, fill, reducer, empty):
+    """unsorted_segment_max/min/prod: one masked reduction each, differing only in the value an
+    empty segment holds (``fill(dtype)``) and the reducer."""
+    def seg(data, segment_ids, num_segments, name=None) -> Tensor:
+        x, ids, inner = _flatten(data, segment_ids, op)
+        n = _num(num_segments, op)
+        _check_ids(ids, n, op)
+        return _masked(x, ids, n, inner, fill(x._dtype), reducer)
+
+    seg.__name__ = seg.__qualname__ = op
+    seg.__doc__ = f"``tf.math.{op}``: empty segments hold {empty}, as TF."
+    return seg
 
 
-def unsorted_segment_min(data, segment_ids, num_segments, name=None) -> Tensor:
-    """Empty segments hold the dtype's highest value (+inf for floats), as TF."""
-    op = "unsorted_segment_min"
-    x, ids, inner = _flatten(data, segment_ids, op)
-    n = _num(num_segments, op)
-    _check_ids(ids, n, op)
-    return _masked(x, ids, n, inner, _highest(x._dtype), reduce_min)
-
-
-def unsorted_segment_prod(data, segment_ids, num_segments, name=None) -> Tensor:
-    """Empty segments hold 1, as TF."""
-    op = "unsorted_segment_prod"
-    x, ids, inner = _flatten(data, segment_ids, op)
-    n = _num(num_segments, op)
-    _check_ids(ids, n, op)
-    return _masked(x, ids, n, inner, 1, reduce_prod)
+unsorted_segment_max = _unsorted_masked("unsorted_segment_max", _lowest, reduce_max,
+                                        "the dtype's lowest value (-inf for floats)")
+unsorted_segment_min = _unsorted_masked("unsorted_segment_min", _highest, reduce_min,
+                                        "the dtype's highest value (+inf for floats)")
+unsorted_segment_prod = _unsorted_masked("unsorted_segment_prod", lambda dt: 1, reduce_prod, "1")
 
 
 def _counts(ids, n, inner, dt):
