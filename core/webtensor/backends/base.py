@@ -79,7 +79,7 @@ primitives where a backend lacks them (ops/decompositions.py, signal/fft.py):
 - ``linalg_svd(a) -> (s descending, u [..., m, m], v [..., n, n])``;
 - ``linalg_solve(a, b) -> (x, sign(det a), log|det a|)`` by LU with partial pivoting;
   x is NaN for a singular matrix (the core raises TF's "not invertible");
-- ``linalg_cholesky(a) -> L`` (a is symmetric), NaN where a is not positive definite;
+- ``linalg_cholesky(a) -> L`` from a's lower triangle only, NaN where a is not positive definite;
 - ``fft(re, im, inverse) -> (re, im)``: the DFT over the last axis (inverse: with 1/n);
 - ``rfft(x) -> (re, im)``: its first n // 2 + 1 terms for real x.
 Vector signs are free: the core applies its sign convention to eigh's and svd's vectors."""
