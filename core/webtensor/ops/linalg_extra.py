@@ -8,6 +8,8 @@ dense matrices of ML use (n up to a few hundred); cost is O(n) op launches.
 Each op is one recorded node whose vjp is TF's closed form, written with public ops."""
 from __future__ import annotations
 
+import math as _math
+
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from . import array as A
@@ -82,7 +84,7 @@ def _gauss_jordan(a: Tensor, b: Tensor):
 
 
 def _check_invertible(minpiv: Tensor, op: str, a: Tensor):
-    if _eager(minpiv) and A._host_flat(minpiv) and not bool(reduce_all(m.greater(minpiv, 0))):
+    if _eager(minpiv) and _math.prod(minpiv._h.shape) and not bool(reduce_all(m.greater(minpiv, 0))):
         raise InvalidArgumentError(f"{op}: Input is not invertible (shape {tuple(a._h.shape)} "
                                    f"{a._dtype.name})")
 
@@ -214,10 +216,10 @@ def cholesky(input, name=None) -> Tensor:
         if "linalg_cholesky" in be.fused and a._dtype in (D.float32, D.float64) and _eager(a):
             from ..tensor import wrap
 
-            lmat = wrap(be.linalg_cholesky(_sym_lower(a)._h), a._dtype, be)
+            lmat = wrap(be.linalg_cholesky(a._h), a._dtype, be)  # the kernel reads the lower triangle
         else:
             lmat = _cholesky_forward(_sym_lower(a))
-        if _eager(lmat) and A._host_flat(lmat) and not bool(reduce_all(m.is_finite(lmat))):
+        if _eager(lmat) and _math.prod(a._h.shape) and not bool(reduce_all(m.is_finite(lmat))):
             raise InvalidArgumentError(f"cholesky: Cholesky decomposition was not successful. The input "
                                        f"might not be valid (not positive definite); shape "
                                        f"{tuple(a._h.shape)} {a._dtype.name}")

@@ -1,0 +1,50 @@
+"""The eager fast paths of cholesky / solve (a backend's LINALG_KERNELS, else the
+composition) give numpy.linalg's values: cholesky reads only the lower triangle, batches
+with one bad matrix raise TF's error, and empty batches need no check."""
+import pytest
+
+np = pytest.importorskip("numpy")
+import webtensor as tf  # noqa: E402
+
+from tests.util import assert_close  # noqa: E402
+
+
+def _spd(rng, batch, n, dtype):
+    a = rng.normal(size=batch + (n, n))
+    return (a @ np.swapaxes(a, -1, -2) + n * np.eye(n)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cholesky_reads_lower_triangle_only(dtype):
+    rng = np.random.default_rng(1)
+    spd = _spd(rng, (2,), 5, dtype)
+    garbage = spd + np.triu(rng.normal(size=(5, 5)) * 10, 1).astype(dtype)  # upper triangle is noise
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    assert_close(tf.linalg.cholesky(garbage), np.linalg.cholesky(spd), rtol=tol, atol=tol)
+
+
+def test_cholesky_batch_with_one_indefinite_matrix_raises():
+    rng = np.random.default_rng(2)
+    a = _spd(rng, (3,), 4, np.float32)
+    a[1] = -a[1]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="cholesky.*not successful"):
+        tf.linalg.cholesky(a)
+
+
+def test_empty_batches_need_no_check():
+    assert tuple(tf.linalg.cholesky(np.zeros((0, 3, 3), np.float32)).shape) == (0, 3, 3)
+    x = tf.linalg.solve(np.zeros((0, 2, 2), np.float64), np.zeros((0, 2, 1), np.float64))
+    assert tuple(x.shape) == (0, 2, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_solve_batched_against_numpy(dtype):
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(3, 6, 6)).astype(dtype) + 6 * np.eye(6, dtype=dtype)
+    b = rng.normal(size=(3, 6, 2)).astype(dtype)
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    assert_close(tf.linalg.solve(a, b), np.linalg.solve(a, b), rtol=tol, atol=tol)
+    singular = a.copy()
+    singular[2, 3, :] = 0.0  # an exactly zero row: an exactly zero pivot in any LU
+    with pytest.raises(tf.errors.InvalidArgumentError, match="solve.*not invertible"):
+        tf.linalg.solve(singular, b)
