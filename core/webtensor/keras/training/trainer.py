@@ -235,6 +235,7 @@ class Trainer:
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
         self._assert_compiled("fit")
+        x = _dist.dataset_for_fit(self, x)  # _dist: a DistributedDataset -> the dataset fit reads
         if validation_split and validation_data is None:
             if is_dataset(x) or hasattr(x, "__next__"):
                 raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, not for "
@@ -314,6 +315,7 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         self._assert_compiled("evaluate")
+        x = _dist.dataset_for_fit(self, x)  # _dist
         data = DataHandler(x, y, sample_weight, batch_size, steps)
         if data.arrays is not None and data.n == 0:
             raise ValueError("evaluate: the data has 0 samples; there is nothing to evaluate")
