@@ -260,3 +260,42 @@ def test_mirrored_strategy_defaults_to_the_gpu():
     assert v._be.name == "gpu"                                       # created on the replica's device
     out = s.run(lambda x: x * 2.0, args=(v.value(),))
     assert float(s.reduce("SUM", out, axis=0)) == 6.0
+
+
+def _linear_fit(s, data_of):
+    """Dense(1, no bias, w=1), mse to 0, SGD(0.1), one epoch of one global batch x = [1, 2, 3, 4]:
+    d/dw mean((w x)^2) = 2 w mean(x^2) = 2 * 7.5 = 15, so w = 1 - 1.5 = -0.5, and evaluate at w = -0.5
+    gives mean(0.25 x^2) = 1.875."""
+    with s.scope():
+        model = tf.keras.Sequential([tf.keras.Input((1,)),
+                                     tf.keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+        model.compile(tf.keras.optimizers.SGD(0.1), "mse")
+    model.fit(data_of(s), epochs=1, verbose=0)
+    assert float(model.layers[0].kernel.numpy()[0, 0]) == pytest.approx(-0.5)
+    assert float(model.evaluate(data_of(s), verbose=0)) == pytest.approx(1.875)
+
+
+def _xy():
+    return tf.constant([[1.0], [2.0], [3.0], [4.0]]), tf.constant([[0.0]] * 4)
+
+
+def test_fit_on_experimental_distribute_dataset():
+    _linear_fit(two_cpus(), lambda s: s.experimental_distribute_dataset(
+        tf.data.Dataset.from_tensor_slices(_xy()).batch(4)))
+
+
+def test_fit_on_distribute_datasets_from_function():
+    def fn(ctx):
+        assert ctx.num_replicas_in_sync == 2
+        return tf.data.Dataset.from_tensor_slices(_xy()).batch(ctx.get_per_replica_batch_size(4))
+    _linear_fit(two_cpus(), lambda s: s.distribute_datasets_from_function(fn))
+
+
+def test_fit_on_a_dataset_of_another_strategy_is_refused():
+    s, other = two_cpus(), two_cpus()
+    with s.scope():
+        model = tf.keras.Sequential([tf.keras.Input((1,)), tf.keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="same strategy"):
+        model.fit(other.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices(_xy()).batch(4)),
+                  verbose=0)

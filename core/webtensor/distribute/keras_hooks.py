@@ -45,6 +45,39 @@ def _st(model) -> dict:
     return d
 
 
+def dataset_for_fit(model, x):
+    """``fit/evaluate(strategy.experimental_distribute_dataset(ds))`` trains on ``ds`` (global batches,
+    which ``shard`` splits); ``fit(strategy.distribute_datasets_from_function(fn))`` trains on this
+    worker's own pipeline, its L local replicas' batches concatenated, and ``shard`` splits nothing
+    (the global batch is the local one x workers, as TF's loss scaling assumes)."""
+    from .input import DistributedDataset
+
+    if getattr(model, "_distribute_state", None) is not None:
+        model._distribute_state["presharded"] = False
+    if not isinstance(x, DistributedDataset):
+        return x
+    if x._strategy is not getattr(model, "_distribute_strategy", None):
+        raise ValueError(f"fit: the DistributedDataset belongs to {x._strategy!r}, but the model was compiled "
+                         f"under {getattr(model, '_distribute_strategy', None)!r}; compile the model in the same "
+                         "strategy's scope")
+    if x._fn is None:
+        return x._dataset
+    _st(model)["presharded"] = True
+    local = len(x._strategy._devices)
+    return x._dataset if local == 1 else x._dataset.batch(local, drop_remainder=True).map(_merge_replicas)
+
+
+def _merge_replicas(*parts):
+    """[L, b, ...] (L per-replica batches stacked by .batch(L)) -> [L*b, ...], replica order kept."""
+    from ..ops import array as A
+
+    def one(t):
+        return A.reshape(t, [-1] + [int(d) for d in t.shape[2:]])
+
+    out = nest.map_structure(one, parts)
+    return out[0] if len(out) == 1 else out
+
+
 def shard(model, batches):
     """This worker's rows of each global batch; checks once per pass that workers agree on the data."""
     s = _strategy(model)
@@ -52,6 +85,9 @@ def shard(model, batches):
         yield from batches
         return
     st = _st(model)
+    if st.get("presharded"):
+        yield from _own_batches(model, s, st, batches)
+        return
     for step, batch in enumerate(batches):
         n = rows(batch)
         if n < s._world:
@@ -75,6 +111,21 @@ def shard(model, batches):
         st["rows"].append((sizes[s._rank], n))  # consumed in order by the steps' gradient reductions
         st["sharded"] = True
         yield take_rows(batch, start, start + sizes[s._rank])
+
+
+def _own_batches(model, s, st, batches):
+    """Batches of this worker's own pipeline (distribute_datasets_from_function): nothing to split."""
+    for step, batch in enumerate(batches):
+        n = rows(batch)
+        if step == 0:
+            st["sizes"], st["rows"] = [], collections.deque()
+            if not st["synced"]:
+                broadcast_variables(s, model.variables)
+                st["synced"] = True
+        st["sizes"].append([n] * s._world)
+        st["rows"].append((n, n * s._world))
+        st["sharded"] = True
+        yield batch
 
 
 def _check_same_data(s, batch, n):
