@@ -119,7 +119,10 @@ export function setupRegression(app) {
     const [y0, y1] = yRange();
     xs = [...xs, X_RANGE[0] + (e.clientX - r.left) / r.width * (X_RANGE[1] - X_RANGE[0])];
     ys = [...ys, y1 - (e.clientY - r.top) / r.height * (y1 - y0)];
-    await fresh();
+    app.regression = { xs, ys };
+    if (!model) { await fresh(); return; }
+    show(await app.call(model, "set_points", xs, ys));  // the line stays; Fit continues from it
+    if (fit.step > 0) animate();
   });
   $("reg-fit").addEventListener("click", animate);
   $("reg-step").addEventListener("click", () => run(1));

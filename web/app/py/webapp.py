@@ -156,6 +156,17 @@ class Regression:
         self.lr = float(learning_rate)
         self.steps = 0
 
+    def set_points(self, xs, ys) -> dict:
+        """New points, same line: W, b and the step count carry on, so a visitor who adds a
+        point sees the fit adjust from where it was instead of starting again at 0."""
+        xs, ys = browser.from_js(xs), browser.from_js(ys)
+        if len(xs) != len(ys) or not xs:
+            raise ValueError(f"need the same number (>= 1) of x and y values, got {len(xs)} and {len(ys)}")
+        self.x = tf.constant([[float(v)] for v in xs])
+        self.y = tf.constant([[float(v)] for v in ys])
+        loss = tf.reduce_mean(tf.square(self.W * self.x + self.b - self.y))
+        return browser.to_js({"W": float(self.W), "b": float(self.b), "loss": float(loss), "step": self.steps})
+
     def step(self):
         x, y, W, b = self.x, self.y, self.W, self.b
         with tf.GradientTape() as tape:
