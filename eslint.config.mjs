@@ -1,0 +1,23 @@
+// ESLint (flat config) for the JavaScript in web/: modest rules that catch real mistakes
+// (undefined names, unused bindings, unreachable code), not style. Run by `make lint`.
+import js from "@eslint/js";
+import globals from "globals";
+
+export default [
+  { ignores: ["node_modules/**", "build/**", "site/**", ".venv/**"] },
+  {
+    files: ["web/**/*.mjs", "web/**/*.js"],
+    ...js.configs.recommended,
+    languageOptions: {
+      ecmaVersion: 2024,
+      sourceType: "module",
+      // the same modules run in pages, workers and Node (tests/runtime)
+      globals: { ...globals.browser, ...globals.worker, ...globals.node },
+    },
+    rules: {
+      ...js.configs.recommended.rules,
+      "no-unused-vars": ["error", { args: "after-used", argsIgnorePattern: "^_", caughtErrors: "none" }],
+      "no-empty": ["error", { allowEmptyCatch: true }],
+    },
+  },
+];
