@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup sysdeps docs test test-core test-distribute test-gpu test-browser test-wasm wasm web digits demo demo-port loadtest fuzz bench stats clean
+.PHONY: setup sysdeps docs lint test test-core test-distribute test-gpu test-browser test-wasm wasm web digits demo demo-port loadtest fuzz bench stats clean
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -18,7 +18,12 @@ sysdeps:
 	bash build/system_deps.sh
 
 ## test: the whole suite. Each backend pass runs the same test files.
-test: setup sysdeps test-core test-gpu test-wasm test-browser test-distribute
+test: setup sysdeps lint test-core test-gpu test-wasm test-browser test-distribute
+
+## lint: ESLint on web/ (eslint.config.mjs: undefined names, unused bindings; not style)
+lint: node_modules/.installed
+	node_modules/.bin/eslint web
+# ruff (Python): its command goes here, in the same target
 
 test-core: setup $(VENV)/.docs
 	$(PY) -m pytest -q --backend=numpy tests --ignore=tests/browser --ignore=tests/wasm --ignore=tests/gpu \
