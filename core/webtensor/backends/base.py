@@ -71,12 +71,15 @@ The core runs the composition where a backend lacks one, and a kernel must give 
 composition gives (to float rounding), never new semantics."""
 
 
-LINALG_KERNELS = ("linalg_qr", "linalg_eigh", "linalg_svd", "linalg_solve", "linalg_cholesky", "fft", "rfft")
+LINALG_KERNELS = ("linalg_qr", "linalg_eigh", "linalg_svd", "linalg_solve", "linalg_cholesky", "fft", "rfft",
+                  "linalg_eigvalsh", "linalg_svd_values")
 """Optional kernels (named in ``fused``) for float32/float64; the core composes them from
 primitives where a backend lacks them (ops/decompositions.py, signal/fft.py):
 - ``linalg_qr(a) -> (q [..., m, m], r [..., m, n])``, Householder with LAPACK's signs;
 - ``linalg_eigh(a) -> (e ascending, v)`` of the symmetric matrix whose lower triangle is a's;
 - ``linalg_svd(a) -> (s descending, u [..., m, m], v [..., n, n])``;
+- ``linalg_eigvalsh(a) -> e`` and ``linalg_svd_values(a) -> s``: the values alone (no
+  vectors, several times cheaper; the gradient recomputes the vectors, as TF's does);
 - ``linalg_solve(a, b) -> (x, sign(det a), log|det a|)`` by LU with partial pivoting;
   x is NaN for a singular matrix (the core raises TF's "not invertible");
 - ``linalg_cholesky(a) -> L`` from a's lower triangle only, NaN where a is not positive definite;

@@ -178,7 +178,7 @@ class NumpyBackend:
     dtypes = frozenset(D.ALL)
     fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update", "elementwise", "matmul_epilogue",
                        "elementwise_many", "elementwise_into", "linalg_qr", "linalg_eigh", "linalg_svd", "fft",
-                       "linalg_solve", "linalg_cholesky", "rfft"))
+                       "linalg_solve", "linalg_cholesky", "rfft", "linalg_eigvalsh", "linalg_svd_values"))
     kernel_count = 0
     """Primitive calls other than write/read (tf.config.experimental.get_kernel_count)."""
 
@@ -434,6 +434,12 @@ class NumpyBackend:
     def linalg_eigh(self, a):
         e, v = np.linalg.eigh(a, UPLO="L")
         return e.astype(a.dtype, copy=False), v.astype(a.dtype, copy=False)
+
+    def linalg_eigvalsh(self, a):
+        return np.linalg.eigvalsh(a, UPLO="L").astype(a.dtype, copy=False)
+
+    def linalg_svd_values(self, a):
+        return np.linalg.svd(a, compute_uv=False).astype(a.dtype, copy=False)
 
     def linalg_svd(self, a):
         u, s, vt = np.linalg.svd(a, full_matrices=True)
