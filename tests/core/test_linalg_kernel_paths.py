@@ -48,3 +48,20 @@ def test_solve_batched_against_numpy(dtype):
     singular[2, 3, :] = 0.0  # an exactly zero row: an exactly zero pivot in any LU
     with pytest.raises(tf.errors.InvalidArgumentError, match="solve.*not invertible"):
         tf.linalg.solve(singular, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_values_only_eigvalsh_and_svd_batched_against_numpy(dtype):
+    rng = np.random.default_rng(4)
+    spd = _spd(rng, (2,), 5, dtype)
+    garbage = spd + np.triu(rng.normal(size=(5, 5)), 1).astype(dtype)  # eigvalsh reads the lower triangle
+    g = rng.normal(size=(2, 6, 4)).astype(dtype)
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    assert_close(tf.linalg.eigvalsh(garbage), np.linalg.eigvalsh(spd), rtol=tol, atol=tol)
+    assert_close(tf.linalg.svd(g, compute_uv=False), np.linalg.svd(g, compute_uv=False), rtol=tol, atol=tol)
+    x = tf.constant(g)
+    with tf.GradientTape() as tape:  # d sum(s) / dA = U_thin V_thin^T (TF's formula, recomputed vectors)
+        tape.watch(x)
+        total = tf.reduce_sum(tf.linalg.svd(x, compute_uv=False))
+    u, _, vt = np.linalg.svd(g, full_matrices=False)
+    assert_close(tape.gradient(total, x), u @ vt, rtol=tol * 10, atol=tol * 10)

@@ -312,11 +312,16 @@ def eigvalsh(tensor, name=None) -> Tensor:
     out = {}
 
     def fwd():
+        be = _native(a, "linalg_eigvalsh")
+        if be is not None:  # values only; the gradient recomputes the vectors, as TF's does
+            return _wrapped(be, (be.linalg_eigvalsh(a._h),), a._dtype)[0]
         e, v = _eigh_sorted(a)
         out.update(e=e, v=v)
         return e
 
     def vjp(dy, need):
+        if "v" not in out:
+            out["e"], out["v"] = _eigh_sorted(a)
         return _eigh_vjp(out["e"], out["v"])((dy, A.zeros_like(out["v"])), need)
 
     return composite((a,), fwd, vjp)
@@ -426,6 +431,9 @@ def svd(tensor, full_matrices=False, compute_uv=True, name=None):
     parts = {}
 
     def fwd():
+        be = None if compute_uv else _native(a, "linalg_svd_values")
+        if be is not None:  # values only; the gradient recomputes the vectors, as TF's does
+            return _wrapped(be, (be.linalg_svd_values(a._h),), a._dtype)[0]
         s, u, v = _svd_parts(a, full and compute_uv)
         parts.update(s=s, u=u, v=v)
         return (s, u, v) if compute_uv else s
@@ -434,6 +442,8 @@ def svd(tensor, full_matrices=False, compute_uv=True, name=None):
         if compute_uv:
             gs, gu, gv = dys
             return (_svd_vjp(a, parts["s"], parts["u"], parts["v"], full, gs, gu, gv),)
+        if "v" not in parts:
+            parts["s"], parts["u"], parts["v"] = _svd_parts(a, False)
         return (_svd_vjp(a, parts["s"], parts["u"], parts["v"], False, dys, None, None),)
 
     return composite((a,), fwd, vjp)
