@@ -168,3 +168,29 @@ def timeout_step():
 
 def checksum(values) -> float:
     return float(sum(np.asarray(v, np.float64).sum() for v in values))
+
+
+def fit_distributed_datasets():
+    """fit on experimental_distribute_dataset (global batches of 64) and on
+    distribute_datasets_from_function (this worker's own pipeline: every other batch of 32,
+    so the two workers' step-k batches together are global batch k)."""
+    import webtensor as tf
+
+    s = tf.distribute.MultiWorkerMirroredStrategy()
+    x, y = digits()
+    out = {}
+    for name in ("global", "own"):
+        with s.scope():
+            model = mlp()
+            compile_mlp(model)
+        if name == "global":
+            data = s.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices((x, y)).batch(64))
+        else:
+            def fn(ctx):
+                b = ctx.get_per_replica_batch_size(64)
+                return tf.data.Dataset.from_tensor_slices((x, y)).batch(b).shard(ctx.num_input_pipelines,
+                                                                                ctx.input_pipeline_id)
+            data = s.distribute_datasets_from_function(fn)
+        hist = model.fit(data, epochs=1, verbose=0)
+        out[name] = {"weights": model.get_weights(), "loss": hist.history["loss"]}
+    return out

@@ -92,6 +92,16 @@ def test_two_workers_train_like_one_process_on_the_global_batch():
     assert grad_bytes <= r0["fp16_bytes"] < grad_bytes + 64
 
 
+def test_fit_on_distributed_datasets_trains_like_one_process():
+    r0, r1 = ray_runner.run(_workers.fit_distributed_datasets, num_workers=2)
+    model, hist = single_process()
+    for r in (r0, r1):
+        for name in ("global", "own"):
+            for got, want in zip(r[name]["weights"], model.get_weights()):
+                np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(r[name]["loss"], hist.history["loss"], rtol=1e-5)
+
+
 def test_sigkill_mid_epoch_resumes_from_backup_with_the_same_weights(tmp_path):
     backup, ckpt = str(tmp_path / "backup"), str(tmp_path / "ckpt")
     r0, r1 = ray_runner.run(_workers.train_with_backup, args=(backup, ckpt), num_workers=2, max_restarts=1)
