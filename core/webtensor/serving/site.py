@@ -3,48 +3,171 @@
 A model file gives one page embedding it with ``<webtensor-model>``; a models/ directory
 gives the whole web app with a gallery of its models. Either way OUT is self-contained
 (runtime, wheel, loader, model files, pages) and works from any static host, with
-nothing from a CDN. The runtime is the site ``build/make_site.py`` assembles (``make
-web``); this module adds pages and models to a copy of it, it does not rebuild it.
+nothing from a CDN.
+
+This module is also the one site builder: ``build_site`` assembles the Pyodide runtime
+site (``make web``; build/make_site.py is a shim to it) and the page builders add pages
+and models to a copy of it. The pages come from the package (the wheel carries web/ as
+``webtensor/web``, see page_runtime.web_dir); what only a source checkout has (the Pyodide
+npm package, the snapshot maker, the data files, the demo module) is named in the error
+when it is missing.
 """
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
+from .page_runtime import CHECKOUT, IS_CHECKOUT, web_dir
 from .repository import MODEL_FILE, parse_version, scan, valid_name
 from .servable import load_servable
+from . import static
 
-ROOT = Path(__file__).resolve().parents[3]
-WEB = ROOT / "web"
+ROOT = CHECKOUT  # the source checkout's root (when this is one): build/, node_modules/, tests/data/
+DIST = ROOT / "build" / "dist"
+SITE = DIST / "site"
+TEST_WHEELS = DIST / "test-wheels"
+CACHE = DIST / "cache"
+PYODIDE_NPM = ROOT / "node_modules" / "pyodide"
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+                 "pyodide-lock.json", "package.json")
+DATA_FILES = (ROOT / "tests" / "data" / "digits_split.bin",)
+# pytest for Python 3.14 in the page: pure-Python wheels only, pinned for reproducible runs
+TEST_REQUIREMENTS = ("pytest==9.2.0", "pluggy==1.7.0", "iniconfig==2.3.1", "packaging==26.3",
+                     "pygments==2.21.0")
 RUNTIME_FILES = ("webtensor.mjs", "webtensor.json", "pyodide", "wheels")
-COMPONENT = WEB / "components" / "webtensor-model.mjs"
-EMBED_PAGE = WEB / "components" / "embed.html"
-APP = WEB / "app"
+COMPONENT = "webtensor-model.mjs"
 APP_PYTHON = (ROOT / "demos" / "demo_data.py",)  # imported by web/app/py/webapp.py in the page
 
 
+def _checkout_only(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise ValueError(f"site: {path} is missing: {what} needs a webtensor source checkout; "
+                         f"elsewhere pass --runtime DIR, a site built there by `make web`")
+    return path
+
+
+# -- the Pyodide runtime site (make web) ------------------------------------------------------
+
+def vendor_pyodide(dest: Path) -> str:
+    """Copy the runtime files of the npm package; returns its version."""
+    if not (PYODIDE_NPM / "pyodide.asm.wasm").exists():
+        raise ValueError(f"site: {PYODIDE_NPM} is missing; run `npm ci` first (make web does)")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PYODIDE_FILES:
+        shutil.copy2(PYODIDE_NPM / name, dest / name)
+    return json.loads((PYODIDE_NPM / "package.json").read_text())["version"]
+
+
+def build_wheel(dest: Path) -> Path:
+    """The same wheel ``pip install .`` builds (hatchling; shaders and web/ force-included)."""
+    _checkout_only(ROOT / "pyproject.toml", "building the wheel")
+    dest.mkdir(parents=True, exist_ok=True)
+    for old in dest.glob("webtensor-*.whl"):
+        old.unlink()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dest), str(ROOT)],
+                   check=True)
+    (wheel,) = dest.glob("webtensor-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+    if "webtensor/__init__.py" not in names:
+        raise ValueError(f"site: {wheel.name} has no webtensor/__init__.py")
+    return wheel
+
+
+def copy_web(dest: Path) -> None:
+    """The loader and the pages in web/ (web/app/ is the web app's, not the site's)."""
+    for f in sorted(web_dir().iterdir()):
+        if f.is_file() and f.suffix in (".mjs", ".js", ".html", ".css"):
+            shutil.copy2(f, dest / f.name)
+
+
+def copy_data(dest: Path) -> list:
+    dest.mkdir(parents=True, exist_ok=True)
+    out = []
+    for f in DATA_FILES:
+        if f.exists():
+            shutil.copy2(f, dest / f.name)
+            out.append(f"data/{f.name}")
+        else:
+            print(f"site: {f} not built yet; demos that train on digits need it")
+    return out
+
+
+def _make_snapshot():
+    """build/make_snapshot.py (it drives Chromium; checkout-only), loaded by path."""
+    builder = _checkout_only(ROOT / "build" / "make_snapshot.py", "the Pyodide snapshot")
+    sys.path.insert(0, str(builder.parent))  # it imports build/serve.py
+    spec = importlib.util.spec_from_file_location("make_snapshot", builder)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.make_snapshot
+
+
+def build_site() -> Path:
+    """Build build/dist/site into a fresh folder, then swap it in, so a server never sees half a site."""
+    tmp = SITE.with_name(f"site.building-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    version = vendor_pyodide(tmp / "pyodide")
+    built = build_wheel(tmp / "wheels")
+    wheel = static.hashed_name(built.replace(built.with_name("webtensor.whl")))  # webtensor-<hash>.whl
+    copy_web(tmp)
+    data = copy_data(tmp / "data")
+    manifest = {"wheel": f"wheels/{wheel.name}", "pyodide": "pyodide/", "pyodideVersion": version,
+                "wheelName": built.name, "data": data}
+    (tmp / "webtensor.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    snap = _make_snapshot()(tmp, cache=CACHE)
+    if snap:
+        manifest["snapshot"] = f"pyodide/{static.hashed_name(snap).name}"
+        (tmp / "webtensor.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    static.compress_tree(tmp, cache=CACHE / "compressed")
+    old = SITE.with_name(f"site.old-{os.getpid()}")
+    if SITE.exists():
+        SITE.rename(old)
+    tmp.rename(SITE)
+    shutil.rmtree(old, ignore_errors=True)
+    print(f"site: {SITE} (Pyodide {version}, {wheel.name})")
+    return SITE
+
+
+def fetch_test_wheels() -> Path:
+    """pytest and its pure-Python deps as py3-none-any wheels, for Python 3.14 in the page."""
+    have = {p.name.split("-")[0].lower() for p in TEST_WHEELS.glob("*.whl")}
+    if all(r.split("==")[0] in have for r in TEST_REQUIREMENTS):
+        return TEST_WHEELS
+    _checkout_only(ROOT / "pyproject.toml", "fetching the in-page test wheels into build/dist/")
+    TEST_WHEELS.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+                    "--python-version", "3.14", "--platform", "any", "--implementation", "py",
+                    "--abi", "none", "-d", str(TEST_WHEELS), *TEST_REQUIREMENTS], check=True)
+    return TEST_WHEELS
+
+
 def runtime_site(runtime=None) -> Path:
-    """A built runtime site: ``runtime``, or this checkout's build/dist/site (built by
-    build/make_site.py when missing)."""
+    """A built runtime site: ``runtime``, or this checkout's build/dist/site (built when missing)."""
     if runtime is not None:
         site = Path(runtime)
         if not (site / "webtensor.json").is_file():
             raise ValueError(f"site: {site} is not a built webtensor site (no webtensor.json); "
                              f"build one with `make web`")
         return site
-    builder = ROOT / "build" / "make_site.py"
-    if not builder.is_file():
-        raise ValueError("site: no runtime given and this is not a webtensor checkout; pass "
-                         "--runtime DIR, a site built by `make web`")
-    spec = importlib.util.spec_from_file_location("webtensor_make_site", builder)
-    make_site = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_site)
-    if not (make_site.SITE / "webtensor.json").is_file():
-        make_site.build_site()
-    return make_site.SITE
+    if not IS_CHECKOUT:
+        raise ValueError("site: webtensor is installed, not run from a source checkout, so it cannot build "
+                         "the Pyodide runtime site; pass --runtime DIR, a site built by `make web`")
+    if not (SITE / "webtensor.json").is_file():
+        _checkout_only(ROOT / "build" / "make_snapshot.py", "building the Pyodide runtime site")
+        build_site()
+    return SITE
 
+
+# -- pages and models on a copy of the runtime site -----------------------------------------
 
 def _fresh(out: Path) -> Path:
     out = Path(out)
@@ -67,8 +190,8 @@ def _copy_runtime(site: Path, out: Path, extra: tuple = ()) -> None:
 
 def _web_source(path: Path) -> Path:
     if not path.exists():
-        raise ValueError(f"site: {path} is missing: `python -m webtensor site` runs from a webtensor "
-                         f"source checkout (it copies the pages in web/)")
+        raise ValueError(f"site: {path} is missing: the page files come from web/ of the package "
+                         f"or of a source checkout")
     return path
 
 
@@ -101,10 +224,10 @@ def build_embed(model_file, out, runtime=None) -> Path:
         raise ValueError(f"site: rename {model_file.name}: a model name uses letters, digits, '_', '-', '.'")
     servable = load_servable(name, 1, str(model_file))  # refuse a bad file before publishing it
     site = runtime_site(runtime)
-    page = _web_source(EMBED_PAGE).read_text()
+    page = _web_source(web_dir() / "components" / "embed.html").read_text()
     out = _fresh(out)
     _copy_runtime(site, out)
-    shutil.copy2(_web_source(COMPONENT), out / COMPONENT.name)
+    shutil.copy2(_web_source(web_dir() / "components" / COMPONENT), out / COMPONENT)
     file = f"{name}.safetensors"
     shutil.copy2(model_file, out / file)
     info = {"name": name, "file": file, **servable.describe()}
@@ -119,11 +242,11 @@ def build_app(models_dir, out, runtime=None) -> Path:
     site = runtime_site(runtime)
     out = _fresh(out)
     _copy_runtime(site, out, extra=("data",))
-    shutil.copytree(_web_source(APP), out, dirs_exist_ok=True,
+    shutil.copytree(_web_source(web_dir() / "app"), out, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copy2(_web_source(COMPONENT), out / COMPONENT.name)
+    shutil.copy2(_web_source(web_dir() / "components" / COMPONENT), out / COMPONENT)
     for f in APP_PYTHON:
-        shutil.copy2(_web_source(f), out / "py" / f.name)
+        shutil.copy2(_checkout_only(f, "the web app's demo module"), out / "py" / f.name)
     models = []
     for name, versions in sorted(found.items()):
         rows = []

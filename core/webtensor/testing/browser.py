@@ -125,18 +125,12 @@ def _serve(mounts: dict):
 def _wheels(wheels) -> Path:
     if wheels is not None:
         return Path(wheels)
-    from ..serving.site import ROOT
+    from ..serving.site import TEST_WHEELS, TEST_REQUIREMENTS, fetch_test_wheels
 
-    builder = ROOT / "build" / "make_site.py"
-    if not builder.is_file():
+    if not TEST_WHEELS.is_dir() and not (TEST_WHEELS.parents[2] / "pyproject.toml").is_file():
         raise ValueError("test --browser: pass --wheels DIR (pytest and its pure-Python deps as wheels for "
-                         "Python 3.14) outside a webtensor checkout")
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("webtensor_make_site", builder)
-    make_site = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_site)
-    return make_site.fetch_test_wheels()
+                         f"Python 3.14: {', '.join(TEST_REQUIREMENTS)}) outside a webtensor checkout")
+    return fetch_test_wheels()
 
 
 def run(paths: list, backend: str = "wasm", runtime=None, wheels=None, pytest_args: tuple = (),
