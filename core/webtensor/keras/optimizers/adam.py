@@ -10,7 +10,8 @@ import math
 
 from ... import dtypes as D
 from ...ops import math as M
-from ...tensor import Tensor, wrap
+from ...ops import optim
+from ...tensor import Tensor
 from ..saving import register
 from .base import Optimizer
 
@@ -26,18 +27,6 @@ class _AdamBase(Optimizer):
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
-
-
-def _fused_adam(g, w, m, v, alpha, c1, c2, eps):
-    """The same step as one kernel where the backend has it (``adam_update`` in its
-    ``fused`` set; backends/base.py's ``FusedKernels.adam_update`` states the formula and
-    float order above, so identical results); else None."""
-    be = w._be
-    if ("adam_update" not in be.fused or type(g) is not Tensor or g._be is not be or m._be is not be
-            or v._be is not be or g._dtype is not w._dtype or w._dtype.name not in ("float32", "float64")):
-        return None
-    wh, mh, vh = be.adam_update(w._h, m._h, v._h, g._h, alpha, c1, c2, eps)
-    return wrap(wh, w._dtype, be), wrap(mh, w._dtype, be), wrap(vh, w._dtype, be)
 
 
 def _one_minus_pow(b, t):
@@ -66,20 +55,18 @@ class Adam(_AdamBase):
         return {"alpha": lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)}
 
     def _fused_on(self, variable) -> bool:
-        return not self.amsgrad and "adam_update" in variable._be.fused
+        return not self.amsgrad and optim.fuses_adam(variable)
 
     def _rule(self, g, w, slots, s):
+        c1, c2 = 1 - self.beta_1, 1 - self.beta_2
         if not self.amsgrad:
-            fused = _fused_adam(g, w, slots["momentum"], slots["velocity"], s["alpha"], 1 - self.beta_1,
-                                1 - self.beta_2, self.epsilon)
-            if fused is not None:
-                return fused[0], {"momentum": fused[1], "velocity": fused[2]}
-        m = slots["momentum"] + (g - slots["momentum"]) * (1 - self.beta_1)
-        v = slots["velocity"] + (M.square(g) - slots["velocity"]) * (1 - self.beta_2)
-        new = {"momentum": m, "velocity": v}
-        if self.amsgrad:
-            v = new["velocity_hat"] = M.maximum(slots["velocity_hat"], v)
-        return w - m * s["alpha"] / (M.sqrt(v) + self.epsilon), new
+            w, m, v = optim.adam_update(w, slots["momentum"], slots["velocity"], g, s["alpha"], c1, c2,
+                                        self.epsilon)
+            return w, {"momentum": m, "velocity": v}
+        m = slots["momentum"] + (g - slots["momentum"]) * c1
+        v = slots["velocity"] + (M.square(g) - slots["velocity"]) * c2
+        new = {"momentum": m, "velocity": v, "velocity_hat": M.maximum(slots["velocity_hat"], v)}
+        return w - m * s["alpha"] / (M.sqrt(new["velocity_hat"]) + self.epsilon), new
 
     def get_config(self):
         return {**super().get_config(), "amsgrad": self.amsgrad}
