@@ -80,8 +80,10 @@ primitives where a backend lacks them (ops/decompositions.py, signal/fft.py):
 - ``linalg_svd(a) -> (s descending, u [..., m, m], v [..., n, n])``;
 - ``linalg_eigvalsh(a) -> e`` and ``linalg_svd_values(a) -> s``: the values alone (no
   vectors, several times cheaper; the gradient recomputes the vectors, as TF's does);
-- ``linalg_solve(a, b) -> (x, sign(det a), log|det a|)`` by LU with partial pivoting;
-  x is NaN for a singular matrix (the core raises TF's "not invertible");
+- ``linalg_solve(a, b, det=True) -> (x, sign(det a), log|det a|)`` by LU with partial
+  pivoting; x is NaN for a singular matrix (the core raises TF's "not invertible");
+  with ``det=False`` it returns ``(x, singular)``, singular a Python bool (a zero pivot
+  in any matrix of the batch), and skips the determinant;
 - ``linalg_cholesky(a) -> L`` from a's lower triangle only, NaN where a is not positive definite;
 - ``fft(re, im, inverse) -> (re, im)``: the DFT over the last axis (inverse: with 1/n);
 - ``rfft(x) -> (re, im)``: its first n // 2 + 1 terms for real x.

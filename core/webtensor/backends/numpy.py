@@ -446,7 +446,13 @@ class NumpyBackend:
         return s.astype(a.dtype, copy=False), u.astype(a.dtype, copy=False), \
             np.swapaxes(vt, -1, -2).astype(a.dtype, copy=False)
 
-    def linalg_solve(self, a, b):
+    def linalg_solve(self, a, b, det=True):
+        if not det:
+            try:
+                x = np.linalg.solve(a, b) if b.shape[-1] else np.zeros(b.shape, a.dtype)
+                return x.astype(a.dtype, copy=False), False
+            except np.linalg.LinAlgError:  # LAPACK's gesv: an exactly zero pivot
+                return np.full(b.shape, np.nan, a.dtype), True
         sign, logabs = np.linalg.slogdet(a)
         try:
             x = np.linalg.solve(a, b) if b.shape[-1] else np.zeros(b.shape, a.dtype)
