@@ -65,3 +65,15 @@ def test_values_only_eigvalsh_and_svd_batched_against_numpy(dtype):
         total = tf.reduce_sum(tf.linalg.svd(x, compute_uv=False))
     u, _, vt = np.linalg.svd(g, full_matrices=False)
     assert_close(tape.gradient(total, x), u @ vt, rtol=tol * 10, atol=tol * 10)
+
+
+def test_inv_and_adjoint_solve_against_numpy():
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(2, 4, 4)) + 4 * np.eye(4)
+    b = rng.normal(size=(2, 4, 3))
+    assert_close(tf.linalg.inv(a), np.linalg.inv(a), rtol=1e-10, atol=1e-10)
+    assert_close(tf.linalg.solve(a, b, adjoint=True), np.linalg.solve(np.swapaxes(a, -1, -2), b),
+                 rtol=1e-10, atol=1e-10)
+    a[0, :, 2] = 0.0  # an exactly zero column
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"inv.*not invertible.*\(2, 4, 4\) float64"):
+        tf.linalg.inv(a)
