@@ -172,7 +172,8 @@ def runtime_site(runtime=None) -> Path:
 def _fresh(out: Path) -> Path:
     out = Path(out)
     if out.exists():
-        if not (out / "webtensor.json").is_file() and any(out.iterdir()):
+        ours = (out / "webtensor.json").is_file() or (out / SITE_MANIFEST).is_file()
+        if not ours and any(out.iterdir()):
             raise ValueError(f"site: {out} exists and is not a webtensor site; refusing to replace it")
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -262,9 +263,81 @@ def build_app(models_dir, out, runtime=None) -> Path:
     return write_manifest(out)
 
 
+GRAPH_PRELOAD = '<link rel="modulepreload" href="./runtime/webtensor-runtime.mjs">\n'
+
+
+def _graph_info(model_dir: Path, name: str) -> dict:
+    """The embed page's INFO for a SavedModel: its serving signature, size and parameter count."""
+    from ..saved_model.load import load
+
+    load(str(model_dir))  # refuse a bad SavedModel before publishing it (ValueError with the location)
+    doc = json.loads((model_dir / "saved_model.json").read_text())
+    sigs = doc.get("signatures") or {}
+    sig = sigs.get("serving_default") or next(iter(sigs.values()), None)
+    if sig is None:
+        raise ValueError(f"site: {model_dir} has no signature to run in the page; save it with "
+                         f"signatures= or export a Keras model (model.export)")
+    row = lambda n, t: {"name": n, "dtype": t["dtype"], "shape": t["shape"]}  # noqa: E731
+    size = sum(f.stat().st_size for f in model_dir.rglob("*") if f.is_file())
+    params = 0
+    for v in doc.get("variables", {}).values() if isinstance(doc.get("variables"), dict) else ():
+        params += _count(v.get("shape", []))
+    if not params:
+        params = _safetensors_params(model_dir / "variables.safetensors")
+    return {"name": name, "file": f"{name}/", "version": "1", "size": size, "params": params,
+            "inputs": [row(n, t) for n, t in sig["inputs"].items()],
+            "outputs": [row(n, t) for n, t in sig["outputs"].items()]}
+
+
+def _count(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
+def _safetensors_params(path: Path) -> int:
+    """Elements of every tensor in a .safetensors file (its JSON header only)."""
+    if not path.is_file():
+        return 0
+    with open(path, "rb") as f:
+        head = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+    return sum(_count(t["shape"]) for k, t in head.items() if k != "__metadata__")
+
+
+def build_graph(model_dir, out) -> Path:
+    """A runtime-only folder for a SavedModel (or exported model): index.html, the page runtime
+    (one ES module, WGSL, the wasm kernels), the element and the model's files. No Pyodide, no
+    wheel: the model's graph runs on web/runtime, a few hundred KB in all."""
+    from .page_runtime import build as build_runtime
+
+    model_dir = Path(model_dir)
+    name = model_dir.resolve().name
+    if not valid_name(name):
+        raise ValueError(f"site: rename {model_dir}: a model name uses letters, digits, '_', '-', '.'")
+    info = _graph_info(model_dir, name)
+    web = web_dir()
+    page = _web_source(web / "components" / "embed.html").read_text()
+    out = _fresh(out)
+    build_runtime(out / "runtime")
+    shutil.copy2(_web_source(web / "webtensor.mjs"), out / "webtensor.mjs")  # the element imports it (Pyodide only on demand)
+    shutil.copy2(_web_source(web / "components" / COMPONENT), out / COMPONENT)
+    shutil.copytree(model_dir, out / name, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+    page = page.replace('<script type="module" src="./webtensor-model.mjs"></script>',
+                        GRAPH_PRELOAD + '<script type="module" src="./webtensor-model.mjs"></script>', 1)
+    (out / "index.html").write_text(page.replace("MODEL_FILE", info["file"]).replace("MODEL_NAME", name)
+                                        .replace("MODEL_INFO", json.dumps(info).replace("<", "\\u003c")))
+    return write_manifest(out)
+
+
 def build(source, out, runtime=None) -> Path:
-    """``source`` a .safetensors file: the embed page; a directory: the web app."""
+    """``source`` a SavedModel folder: the runtime-only page; a .safetensors file: the embed page
+    on Pyodide; another directory: the web app."""
+    from ..saved_model.load import contains_saved_model
+
     source = Path(source)
+    if source.is_dir() and contains_saved_model(source):
+        return build_graph(source, out)
     if source.is_dir():
         return build_app(source, out, runtime)
     if not source.is_file():
