@@ -1,5 +1,5 @@
 """``tf.image`` (partial): resize (TF 2's methods and half-pixel rules), flips, crop/pad to a
-bounding box, brightness/contrast, and PNG decoding in pure Python. See docs/image.md."""
+bounding box, brightness/contrast, random augmentations, and PNG/JPEG coding in pure Python. See docs/image.md."""
 from .ops import (  # noqa: F401
     adjust_brightness, adjust_contrast, central_crop, crop_to_bounding_box, flip_left_right, flip_up_down,
     pad_to_bounding_box, random_brightness, random_contrast, random_flip_left_right, random_flip_up_down,
@@ -7,7 +7,7 @@ from .ops import (  # noqa: F401
 )
 from .resize import ResizeMethod, resize, resize_with_pad  # noqa: F401
 from .affine import affine_transform  # noqa: F401
-from .decode import decode_image, decode_png  # noqa: F401
+from .decode import decode_image, decode_jpeg, decode_png  # noqa: F401
 from .color import (  # noqa: F401,E402
     adjust_gamma, adjust_hue, adjust_saturation, convert_image_dtype, grayscale_to_rgb, hsv_to_rgb,
     per_image_standardization, random_hue, random_saturation, rgb_to_grayscale, rgb_to_hsv, stateless_random_hue,
@@ -15,4 +15,4 @@ from .color import (  # noqa: F401,E402
 )
 from .metrics import image_gradients, psnr, sobel_edges, ssim, total_variation  # noqa: F401,E402
 from .geometry import extract_patches, rot90, transpose  # noqa: F401,E402
-from .encode import encode_png  # noqa: F401,E402
+from .encode import adjust_jpeg_quality, encode_jpeg, encode_png  # noqa: F401,E402

@@ -38,3 +38,51 @@ def encode_png(image, compression=-1, name=None) -> Tensor:
     ihdr = struct.pack(">IIBBBBB", w, h, 8, _COLOUR[c], 0, 0, 0)
     png = SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(raw, level)) + _chunk(b"IEND", b"")
     return constant(png, D.string)
+
+
+_DENSITY_UNITS = {"in": 1, "cm": 2}
+
+
+def encode_jpeg(image, format="", quality=95, progressive=False, optimize_size=False, chroma_downsampling=True,
+                density_unit="in", x_density=300, y_density=300, xmp_metadata="", name=None) -> Tensor:
+    """Baseline JPEG bytes (a scalar string) of a uint8 [h, w, 1 or 3] image (jpeg.py).
+
+    ``format`` '' follows the channels, 'grayscale' or 'rgb' must match them; the standard
+    Annex K tables at IJG ``quality`` scaling, 4:2:0 chroma when ``chroma_downsampling``.
+    ``progressive``/``optimize_size``/``xmp_metadata`` are accepted; the output is always a
+    baseline file with the standard Huffman tables. Not TF's bytes; any decoder reads it."""
+    from . import jpeg
+
+    x = one(image, "encode_jpeg")
+    if x._dtype is not D.uint8 or len(x._h.shape) != 3:
+        raise InvalidArgumentError(f"encode_jpeg: image must be uint8 [height, width, channels], got "
+                                   f"{x._dtype.name} {tuple(x._h.shape)}")
+    h, w, c = x._h.shape
+    want = {"": c, "grayscale": 1, "rgb": 3}.get(format)
+    if want is None or want != c:
+        raise InvalidArgumentError(f"encode_jpeg: format {format!r} does not fit an image of {c} channels "
+                                   f"(use '', 'grayscale' for 1 or 'rgb' for 3)")
+    if not 0 <= int(quality) <= 100:
+        raise InvalidArgumentError(f"encode_jpeg: quality must be in [0, 100], got {quality}")
+    if density_unit not in _DENSITY_UNITS:
+        raise InvalidArgumentError(f"encode_jpeg: density_unit must be 'in' or 'cm', got {density_unit!r}")
+    data = jpeg.encode(bytes(x._be.read(x._h)), h, w, c, int(quality), bool(chroma_downsampling),
+                       (_DENSITY_UNITS[density_unit], int(x_density), int(y_density)))
+    return constant(data, D.string)
+
+
+def adjust_jpeg_quality(image, jpeg_quality, dct_method="", name=None) -> Tensor:
+    """Encode at ``jpeg_quality`` and decode again (``tf.image.adjust_jpeg_quality``): a 3-D
+    uint8 or float image (floats in [0, 1] come back as float32)."""
+    from ..ops import math as M
+    from .decode import decode_jpeg
+
+    x = one(image, "adjust_jpeg_quality")
+    if len(x._h.shape) != 3 or x._h.shape[-1] not in (1, 3):
+        raise InvalidArgumentError(f"adjust_jpeg_quality: image must be [height, width, 1 or 3], got "
+                                   f"{tuple(x._h.shape)}")
+    q = int(jpeg_quality.numpy()) if hasattr(jpeg_quality, "numpy") else int(jpeg_quality)
+    as_float = x._dtype.is_floating
+    u8 = M.saturate_cast(M.round(x * 255.0), D.uint8) if as_float else M.cast(x, D.uint8)
+    out = decode_jpeg(encode_jpeg(u8, quality=q))
+    return M.cast(out, D.float32) * (1.0 / 255.0) if as_float else out
