@@ -11,3 +11,5 @@ from .files import (  # noqa: F401,E402
     decode_csv, decode_raw, matching_files, parse_tensor, read_file, serialize_tensor, write_file,
 )
 from . import gfile  # noqa: F401,E402
+from ..image.decode import decode_image, decode_jpeg, decode_png  # noqa: F401,E402 (TF has them in tf.io too)
+from ..image.encode import encode_jpeg, encode_png  # noqa: F401,E402
