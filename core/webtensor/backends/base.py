@@ -84,7 +84,8 @@ primitives where a backend lacks them (ops/decompositions.py, signal/fft.py):
   pivoting; x is NaN for a singular matrix (the core raises TF's "not invertible");
   with ``det=False`` it returns ``(x, singular)``, singular a Python bool (a zero pivot
   in any matrix of the batch), and skips the determinant;
-- ``linalg_cholesky(a) -> L`` from a's lower triangle only, NaN where a is not positive definite;
+- ``linalg_cholesky(a) -> (L, failed)`` from a's lower triangle only; failed is a Python
+  bool (some matrix is not positive definite, or holds NaN), and L is then undefined;
 - ``fft(re, im, inverse) -> (re, im)``: the DFT over the last axis (inverse: with 1/n);
 - ``rfft(x) -> (re, im)``: its first n // 2 + 1 terms for real x.
 Vector signs are free: the core applies its sign convention to eigh's and svd's vectors."""

@@ -462,9 +462,9 @@ class NumpyBackend:
 
     def linalg_cholesky(self, a):
         try:
-            return np.linalg.cholesky(a).astype(a.dtype, copy=False)
-        except np.linalg.LinAlgError:
-            return np.full(a.shape, np.nan, a.dtype)
+            return np.linalg.cholesky(a).astype(a.dtype, copy=False), False
+        except np.linalg.LinAlgError:  # potrf: a pivot <= 0 or NaN
+            return np.full(a.shape, np.nan, a.dtype), True
 
     def rfft(self, x):
         z = np.fft.rfft(x)
