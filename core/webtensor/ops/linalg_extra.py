@@ -221,6 +221,11 @@ def _cholesky_forward(a: Tensor) -> Tensor:
     return lmat
 
 
+def _not_positive_definite(a: Tensor):
+    raise InvalidArgumentError(f"cholesky: Cholesky decomposition was not successful. The input might not be "
+                               f"valid (not positive definite); shape {tuple(a._h.shape)} {a._dtype.name}")
+
+
 def cholesky(input, name=None) -> Tensor:
     """``tf.linalg.cholesky`` (lower L, A = L L^T; reads the lower triangle); TF's gradient
     (Murray 2016). A matrix that is not positive definite is an error on CPU, as TF."""
@@ -231,13 +236,13 @@ def cholesky(input, name=None) -> Tensor:
         if "linalg_cholesky" in be.fused and a._dtype in (D.float32, D.float64) and _eager(a):
             from ..tensor import wrap
 
-            lmat = wrap(be.linalg_cholesky(a._h), a._dtype, be)  # the kernel reads the lower triangle
-        else:
-            lmat = _cholesky_forward(_sym_lower(a))
+            h, failed = be.linalg_cholesky(a._h)  # the kernel reads the lower triangle
+            if failed:
+                _not_positive_definite(a)
+            return wrap(h, a._dtype, be)
+        lmat = _cholesky_forward(_sym_lower(a))
         if _eager(lmat) and _math.prod(a._h.shape) and not bool(reduce_all(m.is_finite(lmat))):
-            raise InvalidArgumentError(f"cholesky: Cholesky decomposition was not successful. The input "
-                                       f"might not be valid (not positive definite); shape "
-                                       f"{tuple(a._h.shape)} {a._dtype.name}")
+            _not_positive_definite(a)
         return lmat
 
     def vjp(dy, need):
