@@ -147,6 +147,7 @@ def _stroke(page, points) -> None:
 DIGITS = {
     0: [[(0.5 + 0.24 * math.sin(2 * math.pi * i / 40), 0.5 - 0.36 * math.cos(2 * math.pi * i / 40)) for i in range(41)]],
     7: [[(0.25, 0.18), (0.75, 0.18), (0.42, 0.85)]],
+    1: [[(0.52, 0.15), (0.5, 0.85)]],  # a clear "1" once read as "3" (thin pen, no width normalising)
 }
 
 
@@ -166,7 +167,7 @@ def _native_probs(models, features) -> list:
     return m(tf.constant([features]), training=False).numpy().tolist()[0]
 
 
-@pytest.mark.parametrize("digit, backend", [(0, "auto"), (7, "auto"), (7, "webgpu")])
+@pytest.mark.parametrize("digit, backend", [(0, "auto"), (1, "auto"), (7, "auto"), (7, "webgpu")])
 def test_draw_a_digit_with_the_mouse(tab, static_url, models, digit, backend):
     """auto is the wasm kernels here (SwiftShader is a fallback adapter); webgpu forces
     WebGPU, where reading the probabilities back blocks on the GPU through JSPI."""
@@ -180,6 +181,11 @@ def test_draw_a_digit_with_the_mouse(tab, static_url, models, digit, backend):
     features = page.evaluate("async () => Array.from((await import('./draw.mjs')).digitFeatures(document.getElementById('pad')))")
     assert len(features) == 64 and max(features) >= 0.5
     assert all(0 <= v <= 1 and float(v * 16).is_integer() for v in features)  # counts of 4x4 blocks / 16
+    ink = 16 * sum(features)  # optdigits' bitmaps ink ~310 of 1024 pixels whatever the digit
+    assert 250 <= ink <= 370, ink
+    cx = 16 * sum(v * (i % 8) for i, v in enumerate(features)) / ink  # centre of mass, in blocks
+    cy = 16 * sum(v * (i // 8) for i, v in enumerate(features)) / ink
+    assert abs(cx - 3.5) < 0.6 and abs(cy - 3.5) < 0.6, (cx, cy)
     want = _native_probs(models, features)
     best = page.eval_on_selector_all("#bars li", "els => els.map(e => e.classList.contains('best'))")
     assert best.index(True) == got
@@ -303,6 +309,18 @@ def test_regression_lesson_fits_the_least_squares_line(tab, static_url):
     page.click("#reg-fit")
     page.wait_for_function("() => !document.getElementById('reg-fit').disabled && "
                            "Number(document.getElementById('reg-plot').dataset.steps) > 50", timeout=120_000)
+    _assert_least_squares(page)
+    t.shot("app-regression")
+    # a point added after the fit keeps the line: the steps count on and the fit re-settles
+    steps = int(page.get_attribute("#reg-plot", "data-steps"))
+    page.click("#reg-plot", position={"x": 200, "y": 40})
+    page.wait_for_function("() => window.webtensorApp.regression.xs.length === 26")
+    page.wait_for_function(f"() => !document.getElementById('reg-fit').disabled && "
+                           f"Number(document.getElementById('reg-plot').dataset.steps) > {steps}", timeout=120_000)
+    _assert_least_squares(page)
+
+
+def _assert_least_squares(page):
     data = page.evaluate("() => window.webtensorApp.regression")
     xs, ys = data["xs"], data["ys"]
     n = len(xs)
@@ -311,7 +329,6 @@ def test_regression_lesson_fits_the_least_squares_line(tab, static_url):
     b = my - w * mx
     shown = float(page.inner_text("#reg-w")), float(page.inner_text("#reg-b"))
     assert abs(shown[0] - w) < 2e-3 and abs(shown[1] - b) < 2e-3, (shown, (w, b))
-    t.shot("app-regression")
 
 
 # -- the one-model site and the web component ----------------------------------------

@@ -2,41 +2,65 @@
 // digits dataset's 8x8 grid, and the model's ten probabilities, live.
 //
 // The digits set (UCI optdigits) was made from 32x32 binary bitmaps, each 4x4 block
-// counted into 0..16; we do the same: crop the ink, scale it to 32 px high (at most 32
-// wide), centre it, threshold, count per block, divide by 16.
+// counted into 0..16. Its pen strokes are thick: a "1" inks about as many of the 1024
+// pixels as an "8" does (~310, scikit-learn's load_digits). So the pad's recorded strokes
+// are redrawn into 32x32, scaled to 32 px high (at most 32 wide), with the pen width that
+// inks that many pixels, and shifted so the ink's centre of mass is the grid's centre;
+// then threshold, count per 4x4 block, divide by 16. At the pad's own thin pen a clear
+// "1" filled one column of blocks and the MLP read it as a "3".
 
 import { digitModels } from "./gallery.mjs";
 
 const $ = (id) => document.getElementById(id);
+const TARGET_INK = 310;  // mean inked pixels of a 32x32 optdigits bitmap, any class
 
-/** 64 floats in [0, 1] from the pad's ink, or null when it is blank. */
+/** The strokes (pad coordinates) drawn into 32x32 at pen `width`: 0/1 per pixel. */
+function rasterize(strokes, place, width) {
+  const ctx = new OffscreenCanvas(32, 32).getContext("2d", { willReadFrequently: true });
+  ctx.strokeStyle = "#000";
+  ctx.lineWidth = width;
+  ctx.lineCap = ctx.lineJoin = "round";
+  for (const stroke of strokes) {
+    const pts = stroke.map(place);
+    if (pts.length === 1) pts.push([pts[0][0] + 0.01, pts[0][1]]);  // a dot still inks a pen's disc
+    ctx.beginPath();
+    pts.forEach(([u, v], i) => (i ? ctx.lineTo(u, v) : ctx.moveTo(u, v)));
+    ctx.stroke();
+  }
+  const px = ctx.getImageData(0, 0, 32, 32).data, out = new Uint8Array(1024);
+  for (let i = 0; i < 1024; i++) out[i] = px[i * 4 + 3] >= 128 ? 1 : 0;
+  return out;
+}
+
+/** Strokes to a 32x32 bitmap as optdigits made them: size, pen width and centre normalised. */
+export function normalizedBitmap(strokes) {
+  const pts = strokes.flat();
+  if (!pts.length) return null;
+  const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
+  const x0 = Math.min(...xs), y0 = Math.min(...ys);
+  const bw = Math.max(...xs) - x0, bh = Math.max(...ys) - y0, long = Math.max(bw, bh);
+  const placer = (width, dx = 0, dy = 0) => {
+    const scale = long ? (32 - width) / long : 0;
+    return ([x, y]) => [16 + dx + (x - x0 - bw / 2) * scale, 16 + dy + (y - y0 - bh / 2) * scale];
+  };
+  const inked = (bits) => bits.reduce((a, v) => a + v, 0);
+  let lo = 1, hi = 14;
+  for (let i = 0; i < 8; i++) {  // bisect the pen width on the inked count
+    const mid = (lo + hi) / 2;
+    if (inked(rasterize(strokes, placer(mid), mid)) < TARGET_INK) lo = mid; else hi = mid;
+  }
+  const width = (lo + hi) / 2, bits = rasterize(strokes, placer(width), width);
+  let m = 0, mx = 0, my = 0;
+  bits.forEach((v, i) => { m += v; mx += v * (i % 32); my += v * Math.floor(i / 32); });
+  return m ? rasterize(strokes, placer(width, 15.5 - mx / m, 15.5 - my / m), width) : bits;
+}
+
+/** 64 floats in [0, 1] (4x4-block counts / 16) from the pad's strokes, or null when it is blank. */
 export function digitFeatures(pad) {
-  const { width: w, height: h } = pad;
-  const ink = pad.getContext("2d").getImageData(0, 0, w, h).data;
-  let x0 = w, y0 = h, x1 = -1, y1 = -1;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (ink[(y * w + x) * 4 + 3] > 64) {
-        if (x < x0) x0 = x; if (x > x1) x1 = x;
-        if (y < y0) y0 = y; if (y > y1) y1 = y;
-      }
-    }
-  }
-  if (x1 < 0) return null;
-  const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-  const scale = Math.min(32 / bh, 32 / bw);
-  const dw = bw * scale, dh = bh * scale;
-  const small = new OffscreenCanvas(32, 32);
-  const ctx = small.getContext("2d", { willReadFrequently: true });
-  ctx.imageSmoothingQuality = "high";
-  ctx.drawImage(pad, x0, y0, bw, bh, (32 - dw) / 2, (32 - dh) / 2, dw, dh);
-  const px = ctx.getImageData(0, 0, 32, 32).data;
+  const bits = normalizedBitmap(pad.strokes ?? []);
+  if (!bits) return null;
   const out = new Float32Array(64);
-  for (let y = 0; y < 32; y++) {
-    for (let x = 0; x < 32; x++) {
-      if (px[(y * 32 + x) * 4 + 3] >= 128) out[(y >> 2) * 8 + (x >> 2)] += 1 / 16;
-    }
-  }
+  bits.forEach((v, i) => { if (v) out[((i >> 5) >> 2) * 8 + ((i & 31) >> 2)] += 1 / 16; });
   return out;
 }
 
@@ -77,6 +101,7 @@ function drawPreview(canvas, features) {
 function makePad(pad, onInk) {
   const ctx = pad.getContext("2d", { willReadFrequently: true });
   let last = null;
+  pad.strokes = [];  // what digitFeatures redraws at the dataset's pen width
   const pos = (e) => {
     const r = pad.getBoundingClientRect();
     return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height];
@@ -94,6 +119,7 @@ function makePad(pad, onInk) {
     e.preventDefault();
     try { pad.setPointerCapture(e.pointerId); } catch { /* a pointer already gone: draw without capture */ }
     last = pos(e);
+    pad.strokes.push([last]);
     line(last, last);
     onInk();
   });
@@ -103,6 +129,7 @@ function makePad(pad, onInk) {
     for (const ev of events.length ? events : [e]) {
       const p = pos(ev);
       line(last, p);
+      pad.strokes.at(-1).push(p);
       last = p;
     }
     onInk();
@@ -110,7 +137,7 @@ function makePad(pad, onInk) {
   const end = () => { last = null; };
   pad.addEventListener("pointerup", end);
   pad.addEventListener("pointercancel", end);
-  return { clear() { ctx.clearRect(0, 0, pad.width, pad.height); onInk(); } };
+  return { clear() { ctx.clearRect(0, 0, pad.width, pad.height); pad.strokes = []; onInk(); } };
 }
 
 function makeBars(list) {
