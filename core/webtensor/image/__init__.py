@@ -2,8 +2,12 @@
 bounding box, brightness/contrast, random augmentations, and PNG/JPEG coding in pure Python. See docs/image.md."""
 from .ops import (  # noqa: F401
     adjust_brightness, adjust_contrast, central_crop, crop_to_bounding_box, flip_left_right, flip_up_down,
-    pad_to_bounding_box, random_brightness, random_contrast, random_flip_left_right, random_flip_up_down,
-    resize_with_crop_or_pad,
+    pad_to_bounding_box, resize_with_crop_or_pad,
+)
+from .augment import (  # noqa: F401
+    random_brightness, random_contrast, random_crop, random_flip_left_right, random_flip_up_down,
+    random_jpeg_quality, stateless_random_brightness, stateless_random_contrast, stateless_random_crop,
+    stateless_random_flip_left_right, stateless_random_flip_up_down, stateless_random_jpeg_quality,
 )
 from .resize import ResizeMethod, resize, resize_with_pad  # noqa: F401
 from .affine import affine_transform  # noqa: F401

@@ -8,7 +8,6 @@ from __future__ import annotations
 from .. import dtypes as D
 from ..ops import array as A
 from ..ops import math as M
-from ..ops import random as R
 from ..ops.reduce import reduce_mean
 from ..tensor import convert
 from .resize import _as_batch
@@ -33,25 +32,6 @@ def flip_left_right(image):
 def flip_up_down(image):
     x = _conv(image)
     return A.reverse(x, [_hw_axes(x)[0]])
-
-
-def _random_flip(image, axis_index: int, seed):
-    x = _conv(image)
-    axis = _hw_axes(x)[axis_index]
-    rank = x.shape.rank
-    n = x.shape[0] if rank == 4 else 1
-    flip = R.uniform((n,), seed=seed) < 0.5
-    mask = A.reshape(flip, (n,) + (1,) * (rank - 1) if rank == 4 else (1,) * rank)
-    return M.where(mask, A.reverse(x, [axis]), x)
-
-
-def random_flip_left_right(image, seed=None):
-    """Each image flipped left-right with probability 1/2."""
-    return _random_flip(image, 1, seed)
-
-
-def random_flip_up_down(image, seed=None):
-    return _random_flip(image, 0, seed)
 
 
 def crop_to_bounding_box(image, offset_height: int, offset_width: int, target_height: int, target_width: int):
@@ -133,17 +113,3 @@ def adjust_contrast(images, contrast_factor):
     h_axis, w_axis = _hw_axes(y)
     mean = reduce_mean(y, axis=[h_axis, w_axis], keepdims=True)
     return _from_float((y - mean) * contrast_factor + mean, dt)
-
-
-def random_brightness(image, max_delta: float, seed=None):
-    if max_delta < 0:
-        raise ValueError(f"random_brightness: max_delta must be non-negative, got {max_delta}")
-    return adjust_brightness(image, R.uniform((), -max_delta, max_delta, seed=seed))
-
-
-def random_contrast(image, lower: float, upper: float, seed=None):
-    if upper <= lower:
-        raise ValueError(f"random_contrast: upper must be > lower, got lower={lower} upper={upper}")
-    if lower < 0:
-        raise ValueError(f"random_contrast: lower must be non-negative, got {lower}")
-    return adjust_contrast(image, R.uniform((), lower, upper, seed=seed))
