@@ -24,7 +24,8 @@ def cases():
     audio = rng.normal(size=(1, 16000)).astype(np.float32)
     img = rng.random((1, 224, 224, 3)).astype(np.float32)
     ta, tspd, tb, tsig, taudio = (tf.constant(v) for v in (a64, spd, b64, sig, audio))
-    hann255 = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(255) / 255)).astype(np.float32)  # TF's periodic Hann
+    # TF's periodic Hann: the denominator is N for even N, N - 1 for odd N (window_ops.py)
+    hann255 = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(255) / 254)).astype(np.float32)
     zsig = tf.complex(tsig, tf.zeros_like(tsig))
     out = [
         ("svd 64x64", lambda: tf.linalg.svd(ta, compute_uv=False), lambda: np.linalg.svd(a64, compute_uv=False)),
