@@ -105,9 +105,10 @@ demo-port:
 loadtest: setup
 	env -u OPENBLAS_CORETYPE $(PY) benchmarks/load_test.py
 
-## fuzz: 10,000 seeded mutations each of a model file, a weights file, a .keras and a legacy .h5 (child-process importer) and a SavedModel directory; only ValueError allowed (CI runs a bounded subset)
+## fuzz: 10,000 seeded mutations each of a model file, a weights file, a .keras and a legacy .h5 (child-process importer) and a SavedModel directory; only ValueError allowed; 2,000 each of PNG/JPEG files through decode_image, only InvalidArgumentError allowed (CI runs a bounded subset)
 fuzz: setup
 	$(PY) benchmarks/fuzz_model_files.py --count 10000
+	$(PY) benchmarks/fuzz_images.py --count 2000
 
 ## stats: lines of code per layer (a gauge, not a gate)
 stats:
