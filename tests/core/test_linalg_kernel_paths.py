@@ -77,3 +77,4 @@ def test_inv_and_adjoint_solve_against_numpy():
     a[0, :, 2] = 0.0  # an exactly zero column
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"inv.*not invertible.*\(2, 4, 4\) float64"):
         tf.linalg.inv(a)
+
