@@ -4,9 +4,9 @@ with one bad matrix raise TF's error, and empty batches need no check."""
 import pytest
 
 np = pytest.importorskip("numpy")
-import webtensor as tf  # noqa: E402
+import webtensor as tf
 
-from tests.util import assert_close  # noqa: E402
+from tests.util import assert_close
 
 
 def _spd(rng, batch, n, dtype):
@@ -77,4 +77,3 @@ def test_inv_and_adjoint_solve_against_numpy():
     a[0, :, 2] = 0.0  # an exactly zero column
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"inv.*not invertible.*\(2, 4, 4\) float64"):
         tf.linalg.inv(a)
-
