@@ -32,7 +32,6 @@ sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 
-import make_runtime  # noqa: E402
 import serve  # noqa: E402
 import webtensor as tf  # noqa: E402
 
@@ -159,9 +158,9 @@ def write_tfjs(model, shape, dest: Path) -> None:
 
 def build(site: Path) -> dict:
     from bench_models import cnn, mlp
-    from runtime_node import save
+    from runtime_node import page_site, save
 
-    make_runtime.build(site / "runtime")
+    page_site(site)
     out = {}
     for name, make, shape in (("mlp", mlp, [64]), ("cnn", cnn, [8, 8, 1])):
         tf.random.set_seed(0)
@@ -185,26 +184,10 @@ def build(site: Path) -> dict:
 
 def _export_train(model, path: Path) -> None:
     """The MLP's training step (Adam as TF.js's defaults, batch 32) as a signature of its own."""
-    from runtime_node import save
+    from runtime_node import save_trainer
 
-    class Trainer(tf.Module):
-        def __init__(self):
-            super().__init__()
-            self.model, self.opt = model, tf.keras.optimizers.Adam(0.001, epsilon=1e-7)
-            self.opt.build(model.trainable_variables)
-            self.slots = list(self.opt.variables)
-            self.loss = tf.keras.losses.SparseCategoricalCrossentropy()
-
-        @tf.function(input_signature=[tf.TensorSpec([32, 64], tf.float32), tf.TensorSpec([32], tf.int32)])
-        def train(self, x, y):
-            with tf.GradientTape() as tape:
-                loss = self.loss(y, self.model(x, training=True))
-            grads = tape.gradient(loss, self.model.trainable_variables)
-            self.opt.apply_gradients(zip(grads, self.model.trainable_variables))
-            return {"loss": loss}
-
-    t = Trainer()
-    save(t, path, signatures={"train": t.train.get_concrete_function()})
+    save_trainer(model, tf.keras.optimizers.Adam(0.001, epsilon=1e-7), tf.keras.losses.SparseCategoricalCrossentropy(),
+                 tf.TensorSpec([32, 64], tf.float32), tf.TensorSpec([32], tf.int32), path)
 
 
 def fine_tune(browser, url, page_name) -> dict:

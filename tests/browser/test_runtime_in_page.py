@@ -14,9 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "build"))
 sys.path.insert(0, str(ROOT / "tests" / "runtime"))
 
-import make_runtime  # noqa: E402  (build/make_runtime.py)
 import serve  # noqa: E402  (build/serve.py)
-from runtime_node import save  # noqa: E402
+from runtime_node import page_site, save, save_trainer  # noqa: E402
 
 pytestmark = pytest.mark.numpy
 
@@ -48,9 +47,7 @@ def _js(x):
 def site(tmp_path_factory):
     """The runtime folder (as make web builds it) and three SavedModels, served on 127.0.0.1."""
     d = tmp_path_factory.mktemp("runtime-site")
-    make_runtime.build(d / "runtime")
-    for f in ("webtensor.mjs", "components/webtensor-model.mjs"):  # as `python -m webtensor site` lays them out
-        (d / Path(f).name).write_bytes((ROOT / "web" / f).read_bytes())
+    page_site(d, element=True)
     (d / "embed.html").write_text('<!doctype html><meta charset=utf-8><script type="module" src="/webtensor-model.mjs">'
                                   '</script><webtensor-model id="m" src="mlp/"></webtensor-model>')
     L = tf.keras.layers
@@ -65,25 +62,9 @@ def site(tmp_path_factory):
     save(ops, d / "ops", signatures={"serving_default": ops.f.get_concrete_function()})
     save(cnn, d / "cnn")
 
-    class Trainer(tf.Module):
-        def __init__(self):
-            super().__init__()
-            self.model = tf.keras.Sequential([L.Input((8,)), L.Dense(8, activation="tanh"), L.Dense(3)])
-            self.opt = tf.keras.optimizers.SGD(0.2)
-            self.opt.build(self.model.trainable_variables)
-            self.slots = list(self.opt.variables)
-            self.loss = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-        @tf.function(input_signature=[tf.TensorSpec([5, 8], tf.float32), tf.TensorSpec([5], tf.int32)])
-        def train(self, x, y):
-            with tf.GradientTape() as tape:
-                loss = self.loss(y, self.model(x, training=True))
-            grads = tape.gradient(loss, self.model.trainable_variables)
-            self.opt.apply_gradients(zip(grads, self.model.trainable_variables))
-            return {"loss": loss}
-
-    t = Trainer()
-    save(t, d / "train", signatures={"train": t.train.get_concrete_function()})
+    t = save_trainer(tf.keras.Sequential([L.Input((8,)), L.Dense(8, activation="tanh"), L.Dense(3)]),
+                     tf.keras.optimizers.SGD(0.2), tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                     tf.TensorSpec([5, 8], tf.float32), tf.TensorSpec([5], tf.int32), d / "train")
     ct = _Trainer(_cnn(), tf.keras.optimizers.SGD(0.1, momentum=0.9), tf.keras.losses.SparseCategoricalCrossentropy())
     cnn_train = tf.function(ct.step, input_signature=[tf.TensorSpec([4, 8, 8, 1], tf.float32), tf.TensorSpec([4], tf.int32)])
     save(ct, d / "cnn_train", signatures={"train": cnn_train.get_concrete_function()})  # conv and pooling gradients

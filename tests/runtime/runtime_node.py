@@ -33,6 +33,46 @@ def save(obj, path, signatures=None):
     tf.saved_model.save(obj, str(path), signatures=signatures)
 
 
+def save_trainer(model, opt, loss, x_spec, y_spec, path):
+    """Save ``model`` with a ``train`` signature: one optimizer step on (x, y), returning the loss.
+    The optimizer's slots are an attribute so they are saved too. Shared by the Chromium test
+    and benchmarks/page/bench_runtime.py. Returns the module (its ``train`` runs in Python)."""
+    class Trainer(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.model, self.opt, self.loss = model, opt, loss
+            self.opt.build(model.trainable_variables)
+            self.slots = list(self.opt.variables)
+
+        @tf.function(input_signature=[x_spec, y_spec])
+        def train(self, x, y):
+            with tf.GradientTape() as tape:
+                value = self.loss(y, self.model(x, training=True))
+            grads = tape.gradient(value, self.model.trainable_variables)
+            self.opt.apply_gradients(zip(grads, self.model.trainable_variables))
+            return {"loss": value}
+
+    t = Trainer()
+    save(t, path, signatures={"train": t.train.get_concrete_function()})
+    return t
+
+
+def page_site(d, element: bool = False):
+    """A folder a page runtime test or benchmark serves: ``runtime/`` as `make web` builds it
+    (webtensor.serving.page_runtime), and with ``element`` the files `python -m webtensor site`
+    puts beside it for ``<webtensor-model>``. Returns the folder."""
+    from pathlib import Path
+
+    from webtensor.serving.page_runtime import build, web_dir
+
+    d = Path(d)
+    build(d / "runtime")
+    if element:
+        for f in ("webtensor.mjs", "components/webtensor-model.mjs"):
+            (d / Path(f).name).write_bytes((web_dir() / f).read_bytes())
+    return d
+
+
 def enc(x, dtype=None) -> dict:
     a = np.array(x, dtype=dtype, order="C")  # (ascontiguousarray makes a 0-d array 1-d)
     name = "bool" if a.dtype == np.bool_ else a.dtype.name
