@@ -19,15 +19,46 @@ def _crc_table() -> list:
 _TABLE = _crc_table()
 
 
-def crc32c(data: bytes) -> int:
+_WORD_TABLES: list = []
+
+
+def _word_tables() -> list:
+    """Four 65536-entry tables that advance the CRC over 8 bytes at once (16 bits per lookup), so
+    the pure-Python loop runs once per 8 bytes instead of once per byte (~4x faster; built on
+    first use, ~0.15 s, because the CRC is linear: each entry is the xor of its set bits' entries)."""
+    if not _WORD_TABLES:
+        def eight_zero_bytes(x):
+            for _ in range(8):
+                x = _TABLE[x & 0xFF] ^ (x >> 8)
+            return x
+        for j in range(4):
+            tb = [0] * 65536
+            for k in range(16):
+                tb[1 << k] = eight_zero_bytes(1 << (k + 16 * j))
+            for v in range(3, 65536):
+                low = v & -v
+                if v != low:
+                    tb[v] = tb[v ^ low] ^ tb[low]
+            _WORD_TABLES.append(tb)
+    return _WORD_TABLES
+
+
+def crc32c(data) -> int:
+    """CRC-32C of ``data`` (bytes, bytearray or memoryview)."""
     c = 0xFFFFFFFF
+    n = len(data) >> 3
+    if n:
+        a, b, d, e = _word_tables()
+        for w in struct.unpack_from(f"<{n}Q", data):
+            x = c ^ w
+            c = a[x & 0xFFFF] ^ b[(x >> 16) & 0xFFFF] ^ d[(x >> 32) & 0xFFFF] ^ e[x >> 48]
     t = _TABLE
-    for b in data:
-        c = t[(c ^ b) & 0xFF] ^ (c >> 8)
+    for byte in data[n << 3:]:
+        c = t[(c ^ byte) & 0xFF] ^ (c >> 8)
     return c ^ 0xFFFFFFFF
 
 
-def masked_crc32c(data: bytes) -> int:
+def masked_crc32c(data) -> int:
     """TFRecord's mask: rotate right by 15 and add a constant, so CRCs of CRCs stay distinct."""
     c = crc32c(data)
     return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
