@@ -106,6 +106,9 @@ def test_windows_frames_stft_by_hand():
     assert_close(tf.signal.hann_window(3, periodic=False), [0.0, 1.0, 0.0], atol=1e-7)
     assert_close(tf.signal.hamming_window(3, periodic=False), [0.08, 1.0, 0.08], atol=1e-6)
     assert_close(tf.signal.hann_window(1), [1.0])
+    # TF: a periodic window of odd length divides by n - 1, so it equals the symmetric one
+    assert_close(tf.signal.hann_window(5), [0.0, 0.5, 1.0, 0.5, 0.0], atol=1e-7)
+    assert_close(tf.signal.hamming_window(3), [0.08, 1.0, 0.08], atol=1e-6)
     assert_close(tf.signal.frame(tf.range(10.0), 4, 3),
                  [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]])
     assert tuple(tf.signal.frame(tf.range(10.0), 4, 3, pad_end=True).shape) == (4, 4)

@@ -2,6 +2,8 @@
 written with the core's ops so they run on every backend and differentiate."""
 from __future__ import annotations
 
+import array
+import functools
 import math
 
 from .. import dtypes as D
@@ -21,13 +23,20 @@ def _int(v, op: str, what: str) -> int:
     return x
 
 
+@functools.lru_cache(maxsize=64)
+def _window_values(n: int, periodic: bool, a: float, b: float) -> array.array:
+    """TF's raised cosine: a periodic window of odd length is the symmetric one, because TF
+    divides by ``n + periodic * even - 1`` (window_ops.py), not by ``n``."""
+    denom = n + (1 - n % 2) * int(bool(periodic)) - 1
+    return array.array("d", [a - b * math.cos(2 * math.pi * i / denom) for i in range(n)])
+
+
 def _window(length, periodic, dtype, a: float, b: float, op: str) -> Tensor:
     n = _int(length, op, "window_length")
     dt = D.as_dtype(dtype)
     if n == 1:
         return one([1.0], op, dt)
-    denom = n if periodic else n - 1
-    return one([a - b * math.cos(2 * math.pi * i / denom) for i in range(n)], op, dt)
+    return one(list(_window_values(n, bool(periodic), a, b)), op, dt)
 
 
 def hann_window(window_length, periodic=True, dtype=D.float32, name=None) -> Tensor:
