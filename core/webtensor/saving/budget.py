@@ -40,27 +40,26 @@ def _nbytes(shape, dtype) -> int:
     return n
 
 
-def charge_probe(shape, dtype) -> None:
-    """Called before a build probe allocates its zeros; free outside ``limit``."""
-    if not _probe_left:
+def _spend(stack: list, shape, dtype, message: str) -> None:
+    """Charge ``shape``'s bytes to the innermost budget on ``stack`` (free outside ``limit``);
+    over it, the ValueError ``message`` formatted with what/shape/nbytes/at."""
+    if not stack:
         return
     n = _nbytes(shape, dtype)
-    left = _probe_left[-1]
-    left[0] -= n
-    if left[0] < 0:
-        raise ValueError(f"invalid model file: building the model config's layers needs more "
-                         f"memory than {left[1]} justifies (a build input of shape {tuple(shape)}, "
-                         f"{n} bytes, is over the budget) (at byte offset {left[2]})")
+    budget = stack[-1]
+    budget[0] -= n
+    if budget[0] < 0:
+        raise ValueError("invalid model file: " + message.format(what=budget[1], shape=tuple(shape), n=n)
+                         + f" (at byte offset {budget[2]})")
+
+
+def charge_probe(shape, dtype) -> None:
+    """Called before a build probe allocates its zeros."""
+    _spend(_probe_left, shape, dtype, "building the model config's layers needs more memory than {what} "
+           "justifies (a build input of shape {shape}, {n} bytes, is over the budget)")
 
 
 def charge(shape, dtype) -> None:
-    """Called by ``Layer.add_weight`` before it allocates; free outside ``limit``."""
-    if not _left:
-        return
-    n = _nbytes(shape, dtype)
-    budget = _left[-1]
-    budget[0] -= n
-    if budget[0] < 0:
-        raise ValueError(f"invalid model file: the model config asks for more weights than "
-                         f"{budget[1]} holds (a weight of shape {tuple(shape)} is over the budget) "
-                         f"(at byte offset {budget[2]})")
+    """Called by ``Layer.add_weight`` before it allocates."""
+    _spend(_left, shape, dtype, "the model config asks for more weights than {what} holds (a weight of "
+           "shape {shape} is over the budget)")
