@@ -9,8 +9,8 @@ import sys
 import time
 
 sys.path.insert(0, "tests/core")
-import webtensor as tf  # noqa: E402
-from test_image_fuzz import FILES  # noqa: E402  (the same seed files as the bounded test)
+import webtensor as tf
+from test_image_fuzz import FILES  # the same seed files as the bounded test
 
 
 def main() -> int:

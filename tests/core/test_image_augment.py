@@ -4,8 +4,6 @@ seeds. (The streams are ours, not TF's Philox, so TF's exact draws are not asser
 import pytest
 import webtensor as tf
 
-from tests.util import assert_close
-
 np = pytest.importorskip("numpy")
 
 

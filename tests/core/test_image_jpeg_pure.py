@@ -3,7 +3,6 @@ colour comes back within two levels (JFIF's YCbCr round trip), a gradient by PSN
 import math
 
 import pytest
-
 import webtensor as tf
 
 

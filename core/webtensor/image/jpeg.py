@@ -550,7 +550,7 @@ def _fdct_quant(block: list, q: list) -> list:
         fv = _FDCT[v]
         for u in range(8):
             nat[v * 8 + u] = sum(fv[y] * tmp[y][u] for y in range(8))
-    return [int(round(nat[z] / q[z])) for z in ZIGZAG]
+    return [round(nat[z] / q[z]) for z in ZIGZAG]
 
 
 def _put_block(w: _Writer, zz: list, pred: int, dc: dict, ac: dict) -> int:
