@@ -26,6 +26,16 @@ def test_stateless_is_a_function_of_the_seed():
     assert u.dtype == tf.int32 and set(vals) == {2, 3, 4}
 
 
+def test_a_python_seed_is_read_while_tracing():
+    """TF: a stateless op's Python seed is part of the trace, so the function gives the eager
+    draw; an image augmentation with a seed pair traces too."""
+    f = tf.function(lambda x: tf.random.stateless_normal([4], seed=[3, 4]) + x)
+    assert_close(f(tf.constant(0.0)), tolist(tf.random.stateless_normal([4], seed=[3, 4])), atol=0)
+    img = tf.reshape(tf.range(6.0), (1, 6, 1))
+    g = tf.function(lambda x: tf.image.stateless_random_flip_left_right(x, seed=(5, 6)))
+    assert tolist(g(img)) == tolist(tf.image.stateless_random_flip_left_right(img, seed=(5, 6)))
+
+
 def test_generator_state_and_reproducibility():
     g = tf.random.Generator.from_seed(42)
     first, second = tolist(g.normal([3])), tolist(g.normal([3]))

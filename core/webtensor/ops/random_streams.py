@@ -35,6 +35,9 @@ def _subkey(key: tuple, i: int) -> tuple:
 
 def _seed_key(seed, op: str) -> tuple:
     """A stateless seed (shape [2] integers, a Python pair or an eager tensor) as a key."""
+    if isinstance(seed, (list, tuple)) and len(seed) == 2 and all(type(v) is int for v in seed):
+        a, b = (v & 0xFFFFFFFFFFFFFFFF for v in seed)  # read on the host: also while tracing
+        return _mix_pair((a ^ (a >> 32)) & 0xFFFFFFFF, (b ^ (b >> 32)) & 0xFFFFFFFF)
     t = one(seed, op)
     if not t._dtype.is_integer or tuple(t._h.shape) != (2,):
         raise InvalidArgumentError(f"{op}: seed must be a shape [2] integer tensor, got shape "
