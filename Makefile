@@ -20,10 +20,11 @@ sysdeps:
 ## test: the whole suite. Each backend pass runs the same test files.
 test: setup sysdeps lint test-core test-gpu test-wasm test-browser test-distribute
 
-## lint: ESLint on web/ (eslint.config.mjs: undefined names, unused bindings; not style)
-lint: node_modules/.installed
+## lint: ESLint on web/ (eslint.config.mjs) and ruff on the Python ([tool.ruff] in pyproject.toml):
+## undefined names, unused bindings, bad statements; not style
+lint: setup node_modules/.installed
 	node_modules/.bin/eslint web
-# ruff (Python): its command goes here, in the same target
+	$(PY) -m ruff check .
 
 test-core: setup $(VENV)/.docs
 	$(PY) -m pytest -q --backend=numpy tests --ignore=tests/browser --ignore=tests/wasm --ignore=tests/gpu \
