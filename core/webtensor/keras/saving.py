@@ -87,6 +87,12 @@ def is_known_class(name: str, custom_objects=None) -> bool:
     return any(key.rsplit(">", 1)[-1] == name for key in _CUSTOM)
 
 
+def known_layer(custom_objects=None):
+    """``is_known_class`` with ``custom_objects`` bound: the predicate a config check
+    (``saving.validate.check_layers``) is given, so the file format never imports Keras."""
+    return lambda name: is_known_class(name, custom_objects)
+
+
 def is_public_class(cls) -> bool:
     """A built-in Keras class (registered under its own module's kind), not a user's subclass."""
     return _REGISTRY.get(_MODULE_KINDS.get(getattr(cls, "_keras_module", ""), ""), {}).get(cls.__name__) is cls
