@@ -12,12 +12,6 @@ from ..saving import budget, validate
 from . import keras_files
 
 
-def _known(custom_objects):
-    from ..saving.model_file import _known_layer
-
-    return _known_layer(custom_objects)
-
-
 def _read(path, kind: str, isolate: bool):
     if not isolate:
         return keras_files.read(path) if kind == "model" else keras_files.read_weights(path)
@@ -93,7 +87,7 @@ def build(config: dict, custom_objects, kf) -> object:
     """The model a Keras config describes, allocating no more than its weights justify."""
     from ..keras import saving as ks
 
-    validate.check_layers(config, _known(custom_objects))
+    validate.check_layers(config, ks.known_layer(custom_objects))
     nbytes = sum(8 * int(a.size) for lw in kf.layers.values() for a in lw.flat())
     try:
         with budget.limit(nbytes + (1 << 16), kf.source):
