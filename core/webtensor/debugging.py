@@ -20,8 +20,37 @@ def _values(be, h, dt, summarize):
     return format_value(v.tolist() if hasattr(v, "tolist") else v, summarize)
 
 
+def label_out_of_range(be, h, dt, c):
+    """The first label outside [0, c) (the largest above, else the smallest below), or None."""
+    from . import host
+
+    vals = host.unpack_array(be.read(h), dt)
+    lo, hi = min(vals), max(vals)
+    return hi if hi >= c else lo if lo < 0 else None
+
+
+def label_range_message(bad, c) -> str:
+    return (f"sparse_softmax_cross_entropy_with_logits: received a label value of {bad} which is "
+            f"outside the valid range of [0, {c})")
+
+
+def assert_label_range(lab, c) -> None:
+    """In a trace: an ``assert`` node with ``attrs["label_range"] = c`` over (all labels in
+    range, labels). Replay checks it on CPU backends only (TF checks labels on CPU, not on
+    GPUs) and names the bad value as eager does; a runtime that ignores the attribute still
+    raises with ``message``."""
+    ok = R.reduce_all(M.logical_and(M.greater_equal(lab, 0), M.less(lab, c)))
+    g = TRACER.graph
+    attrs = {"message": f"sparse_softmax_cross_entropy_with_logits: a label value is outside the valid "
+                        f"range of [0, {c})", "labels": ["labels"], "summarize": 3, "label_range": c}
+    g.add("assert", attrs, [g.local(ok._h), g.local(lab._h)], [], name="Assert")
+
+
 def fail_message(attrs, values) -> str:
     """The error text: the message, then each data tensor (TF's layout)."""
+    if "label_range" in attrs:
+        c = attrs["label_range"]
+        return label_range_message(label_out_of_range(*values[0], c), c)
     parts = [attrs["message"]]
     for label, (be, h, dt) in zip(attrs["labels"], values):
         parts.append(f"{label} (shape={tuple(h.shape)} dtype={dt.name}) = {_values(be, h, dt, attrs['summarize'])}")

@@ -17,7 +17,7 @@ def test_compiled_train_step_uses_half_the_dispatches(gpu):
     r = run("gpu")
     eager, compiled = r["counts"]["eager"], r["counts"]["compiled"]
     assert compiled * 2 <= eager, r["counts"]
-    assert compiled <= 11  # the hand count in tests/wasm/test_wasm_fusion.py
+    assert compiled <= 11  # the hand count in tests/wasm/test_wasm_fusion.py, less its CPU-only label check
     assert close(r["losses"]["compiled"], r["losses"]["eager"])
     assert close(r["compiled"], r["eager"])
 

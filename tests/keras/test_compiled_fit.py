@@ -394,3 +394,51 @@ def test_validation_does_not_retrace_the_train_step():
     comp.fit(XS, YS, batch_size=16, epochs=3, verbose=0, validation_data=(XS[:32], YS[:32]))
     assert comp.train_function.experimental_get_tracing_count() == 2
     assert comp.test_function.experimental_get_tracing_count() == 1
+
+
+def test_compiled_step_rejects_out_of_range_sparse_label_as_tf_on_cpu():
+    """TF on CPU fails the step with "Received a label value of 10 which is outside the valid
+    range of [0, 10)"; the compiled step checks it with an assert node at replay, before the
+    update (the weights stay as they were), and eager says the same."""
+    for eager in (False, True):
+        m = K.Sequential([K.Input((4,)), K.layers.Dense(10)])
+        m.compile("sgd", K.losses.SparseCategoricalCrossentropy(from_logits=True), run_eagerly=eager)
+        x = np.ones((4, 4), np.float32)
+        m.fit(x, np.array([0, 1, 2, 9]), verbose=0)       # in range: trains
+        before = [w.copy() for w in m.get_weights()]
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"label value of 10 which is outside the valid range of \[0, 10\)"):
+            m.fit(x, np.array([0, 1, 2, 10]), verbose=0)  # same shapes: the traced step replays
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"label value of -1 which"):
+            m.fit(x, np.array([0, -1, 2, 3]), verbose=0)
+        for a, b in zip(before, m.get_weights()):
+            assert np.array_equal(a, b)
+
+
+def test_label_range_assert_node_in_the_graph():
+    @tf.function
+    def loss(lab, x):
+        return tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=x))
+
+    x = tf.zeros((2, 3))
+    assert abs(loss(tf.constant([0, 2]), x).numpy() - 2 * np.log(3)) < 1e-5   # uniform: -log(1/3) each
+    ops = loss.get_concrete_function(tf.constant([0, 2]), x).graph.get_operations()
+    asserts = [o for o in ops if o.type == "assert"]
+    assert len(asserts) == 1 and asserts[0].get_attr("label_range") == 3
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"label value of 3 which .* \[0, 3\)"):
+        loss(tf.constant([0, 3]), x)
+
+
+def test_label_range_assert_saves_as_a_plain_assert(tmp_path):
+    """The format carries a plain ``assert`` (message, labels, summarize): a loaded function
+    still rejects the label, with the range in its message and the labels as data."""
+    class M(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([None, 3], tf.float32)])
+        def loss(self, lab, x):
+            return tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=x))
+
+    tf.saved_model.save(M(), str(tmp_path))
+    m = tf.saved_model.load(str(tmp_path))
+    assert abs(m.loss(tf.constant([0, 2]), tf.zeros((2, 3))).numpy() - 2 * np.log(3)) < 1e-5
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"outside the valid range of \[0, 3\)\nlabels .*\[0 3\]"):
+        m.loss(tf.constant([0, 3]), tf.zeros((2, 3)))

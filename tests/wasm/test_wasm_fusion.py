@@ -14,8 +14,9 @@ def test_compiled_train_step_uses_half_the_kernel_calls(wasm):
     eager, compiled = r["counts"]["eager"], r["counts"]["compiled"]
     assert compiled * 2 <= eager, r["counts"]
     # by hand: 5 matmuls (4 with an epilogue: +b1,relu / +b2 / relu grad / W1 and W2 updates),
-    # softmax-xent, 3 sums (loss, two bias grads), {loss scale, dlogits}, {2 bias updates}
-    assert compiled <= 11
+    # softmax-xent, 3 sums (loss, two bias grads), {loss scale, dlogits}, {2 bias updates};
+    # + 2 for the label-range assert (in-range compare, all) that TF makes on CPU
+    assert compiled <= 13
     for a, b in zip(r["losses"]["eager"], r["losses"]["compiled"]):
         assert abs(a - b) <= 1e-6 * max(1.0, abs(a))
     for we, wc in zip(r["eager"], r["compiled"]):

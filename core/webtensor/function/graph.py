@@ -16,6 +16,9 @@ from ..errors import InvalidArgumentError
 from ..shape import broadcast_shape, prod
 
 SIDE_EFFECTS = frozenset(("assign_variable", "print", "assert", "cond", "while", "py_function"))
+LOCAL_ATTRS = frozenset(("label_range",))
+"""Node attrs that replay in this process reads and the graph format does not carry: an
+assert's ``label_range`` (CPU-only, names the bad label) is saved as a plain assert."""
 """Node types kept by pruning even when no output uses them (cond/while may hold prints)."""
 CONSTANTS = frozenset(("constant", "full", "arange"))
 """Source nodes materialised once per backend (handles are immutable)."""
@@ -391,6 +394,8 @@ def graph_dict(g: Graph, nodes=None, alias=None) -> dict:
             ids[id(s)] = s.name
         attrs = {"outer": outer[id(n.outputs[0])]} if n.type == "placeholder" and id(n.outputs[0]) in outer else {}
         for k, v in n.attrs.items():
+            if k in LOCAL_ATTRS:
+                continue
             if isinstance(v, D.DType):
                 v = v.name
             elif isinstance(v, bytes):
@@ -409,12 +414,16 @@ def graph_dict(g: Graph, nodes=None, alias=None) -> dict:
 
 # -- replay --------------------------------------------------------------------------------------
 
-def live_nodes(g: Graph) -> list:
-    """Pruning: nodes that an output or a side effect depends on, in trace order."""
+def live_nodes(g: Graph, host_checks: bool = True) -> list:
+    """Pruning: nodes that an output or a side effect depends on, in trace order. Without
+    ``host_checks`` (a GPU program) the sparse-label range asserts go too, with the ops that
+    only they read: TF checks those labels on CPU only."""
     need = {id(s) for s in g.outputs}
     keep = []
     effects = SIDE_EFFECTS - {"print", "assign_variable", "assert"} if g.pure else SIDE_EFFECTS
     for n in reversed(g.nodes):
+        if not host_checks and n.type == "assert" and "label_range" in n.attrs:
+            continue
         if n.type in effects or n.type == "placeholder" or any(id(s) in need for s in n.outputs):
             keep.append(n)
             need.update(id(s) for s in n.inputs)
@@ -441,7 +450,7 @@ class Program:
         self.in_slots = []
         self.consts = []
         steps, donors = [], []
-        nodes, alias = optimize(g, fuse)
+        nodes, alias = optimize(g, fuse, host_checks=be.device_type == "CPU")
 
         def sid(s):
             return id(alias.get(id(s), s))

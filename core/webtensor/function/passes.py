@@ -30,12 +30,12 @@ FOLD_LIMIT = 4096
 """Largest folded constant (elements): folding must not grow the graph's constants much."""
 
 
-def optimize(g, fuse: bool = True) -> tuple:
+def optimize(g, fuse: bool = True, host_checks: bool = True) -> tuple:
     """(nodes, alias): the nodes to bind in order, and merged tensors (id -> kept Sym)."""
     from .graph import live_nodes
 
     alias: dict = {}
-    nodes = cse(live_nodes(g), alias)
+    nodes = cse(live_nodes(g, host_checks), alias)
     nodes = fold_constants(nodes, alias)
     nodes = prune(nodes, g, alias)
     if fuse:
