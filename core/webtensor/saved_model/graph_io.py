@@ -11,7 +11,7 @@ import sys
 import threading
 
 from .. import dtypes as D
-from ..function.graph import TRACER, Graph
+from ..function.graph import LOCAL_ATTRS, TRACER, Graph
 from ..saving import validate as V
 
 
@@ -24,7 +24,7 @@ def encode(g: Graph, var_key) -> dict:
     for n in g.nodes:
         for s in n.outputs:
             names[id(s)] = f"{n.name}:{s.index}"
-        attrs = {k: _attr(n.type, k, v, var_key) for k, v in n.attrs.items()}
+        attrs = {k: _attr(n.type, k, v, var_key) for k, v in n.attrs.items() if k not in LOCAL_ATTRS}
         if n.type == "placeholder" and n.attrs.get("capture"):
             attrs["outer"] = next(o for o, p in g.captures if p is n.outputs[0]).name
         nodes.append({"name": n.name, "type": n.type, "attrs": attrs,
