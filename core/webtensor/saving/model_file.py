@@ -201,6 +201,21 @@ def _assigner(targets: dict, header, staged: list | None = None):
     return sink
 
 
+def _by_position(entries: list, header) -> list:
+    """``entries`` renamed to the file's weight names by position when the names differ but the
+    counts agree, as Keras matches weights: auto layer names (``dense_3``) differ between two
+    builds of one architecture, and files written before subclassed models named weights by
+    attribute path hold ``linear_3/w`` where the model now says ``l_1/w``. Every shape must agree."""
+    saved = [e for e in header.in_data_order() if not e.name.startswith("optimizer/")]
+    if {e.name for e in saved} == {n for n, _ in entries} or len(saved) != len(entries):
+        return entries
+    for (name, var), e in zip(entries, saved):
+        if tuple(var.shape) != e.shape:
+            raise fail(f"weight {e.name!r} has shape {list(e.shape)} in the file but the model's "
+                       f"weight {name!r} in the same position has shape {list(var.shape)}", e.offset)
+    return [(e.name, var) for (_, var), e in zip(entries, saved)]
+
+
 def _model_builder(custom_objects, compile: bool, built: dict):
     """``on_header`` for a model file: validate, build, check weights, then a sink."""
     def on_header(header):
@@ -211,11 +226,11 @@ def _model_builder(custom_objects, compile: bool, built: dict):
         model = _build(meta["model_config"], custom_objects, header)
         if compile:
             _compile(model, meta["training_config"], custom_objects, header.at("training_config"))
-            targets = dict(weight_entries(model))
+            targets = dict(_by_position(weight_entries(model), header))
             targets.update(_optimizer_slots(model, header))
             sink = _assigner(targets, header)
         else:
-            sink = _weights_only_sink(dict(weight_entries(model)), header)
+            sink = _weights_only_sink(dict(_by_position(weight_entries(model), header)), header)
         built["model"] = model
         return sink
 
@@ -274,15 +289,7 @@ def load_weights(model, source) -> None:
 
     def on_header(header):
         validate.model_metadata(header)
-        entries = weight_entries(model)
-        saved = [e for e in header.in_data_order() if not e.name.startswith("optimizer/")]
-        if {e.name for e in saved} != {n for n, _ in entries} and len(saved) == len(entries):
-            for (name, var), e in zip(entries, saved):
-                if tuple(var.shape) != e.shape:
-                    raise fail(f"weight {e.name!r} has shape {list(e.shape)} in the file but the model's "
-                               f"weight {name!r} in the same position has shape {list(var.shape)}", e.offset)
-            entries = [(e.name, var) for (_, var), e in zip(entries, saved)]
-        return _weights_only_sink(dict(entries), header, staged)
+        return _weights_only_sink(dict(_by_position(weight_entries(model), header)), header, staged)
 
     staged = []
     sources.read(source, on_header)
