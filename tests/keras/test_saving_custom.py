@@ -171,3 +171,54 @@ def test_numpy_scalars_accepted():
     # 0.1 / (1 + 0.5 * 20 / 10) = 0.05
     np.testing.assert_allclose(float(sched(20)), 0.05, rtol=1e-6)
     json.dumps(K.optimizers.schedules.serialize(sched))
+
+
+def _old_style_names(layer) -> list:
+    """The naming before attribute paths: every sublayer by its (auto-generated) layer name."""
+    return [(s.name, s) for s in (getattr(layer, "layers", None) or [])]
+
+
+@pytest.mark.parametrize("compile_", [False, True])
+def test_file_with_pre_attribute_path_names_still_loads(tmp_path, monkeypatch, compile_):
+    from webtensor.saving import safetensors as st
+
+    m = MLP()
+    m.compile("adam", "mse")
+    m.fit(X, np.ones((3, 1), "float32"), epochs=1, verbose=0)
+    want = m(X).numpy()
+    path = str(tmp_path / "old.safetensors")
+    with monkeypatch.context() as mp:  # write the file the way the old writer named weights
+        mp.setattr(K.saving, "sublayer_segments", _old_style_names)
+        m.save(path)
+    names = [e.name for e in st.read_header(path).in_data_order() if not e.name.startswith("optimizer/")]
+    assert names == [f"{m.l_1.name}/w", f"{m.l_1.name}/b", f"{m.l_2.name}/w", f"{m.l_2.name}/b"]
+    MLP()  # the auto names of a new build differ from the file's
+    again = K.models.load_model(path, compile=compile_)
+    assert _weight_names(again) == ["l_1/w", "l_1/b", "l_2/w", "l_2/b"]
+    np.testing.assert_array_equal(again(X).numpy(), want)
+    np.testing.assert_array_equal(again.l_1.w.numpy(), m.l_1.w.numpy())
+
+
+class WideMLP(K.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.l_1 = RegisteredLinear(5)
+        self.l_2 = RegisteredLinear(1)
+
+    def call(self, x):
+        return self.l_2(tf.nn.relu(self.l_1(x)))
+
+
+def test_old_names_by_position_still_check_shapes(tmp_path, monkeypatch):
+    m = MLP()
+    m(X)
+    path = str(tmp_path / "old.safetensors")
+    with monkeypatch.context() as mp:
+        mp.setattr(K.saving, "sublayer_segments", _old_style_names)
+        m.save(path)
+    wide = WideMLP()
+    wide(X)
+    before = wide.l_1.w.numpy()
+    with pytest.raises(ValueError, match=r"shape \[4, 4\] in the file.*'l_1/w'.*\[4, 5\]"):
+        wide.load_weights(path)
+    np.testing.assert_array_equal(wide.l_1.w.numpy(), before)  # all or nothing
