@@ -107,3 +107,15 @@ def test_the_core_never_imports_keras():
     bad = sorted((m, t) for m in below for t in imported(m, MODULES[m], module_level=False)
                  if t.startswith("webtensor.keras"))
     assert not bad, f"core modules importing Keras: {bad}"
+
+
+def test_the_backends_never_import_the_page_glue():
+    """webtensor.page sits above the backends (it registers the browser GPU backend); the WebGPU
+    adapter blocks on promises through backends.jspi instead, so page can never be a backend's
+    dependency, not even lazily inside a function."""
+    lazy = set(imported("webtensor.page", MODULES["webtensor.page"], module_level=False))
+    assert "webtensor.backends.gpu.webgpu_device" in lazy  # the reader sees function-level imports
+    below = [m for m in MODULES if package_of(m) == "backends"]
+    bad = sorted((m, t) for m in below for t in imported(m, MODULES[m], module_level=False)
+                 if t == "webtensor.page")
+    assert not bad, f"backend modules importing webtensor.page (use webtensor.backends.jspi): {bad}"
