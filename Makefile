@@ -20,10 +20,10 @@ sysdeps:
 ## test: the whole suite. Each backend pass runs the same test files.
 test: setup sysdeps lint test-core test-gpu test-wasm test-browser test-distribute
 
-## lint: ESLint on web/ (eslint.config.mjs) and ruff on the Python ([tool.ruff] in pyproject.toml):
+## lint: ESLint on web/ and the package's .mjs (eslint.config.mjs) and ruff on the Python ([tool.ruff] in pyproject.toml):
 ## undefined names, unused bindings, bad statements; not style
 lint: setup node_modules/.installed
-	node_modules/.bin/eslint web
+	node_modules/.bin/eslint web core/webtensor
 	$(PY) -m ruff check .
 
 test-core: setup $(VENV)/.docs

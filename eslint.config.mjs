@@ -1,4 +1,4 @@
-// ESLint (flat config) for the JavaScript in web/: modest rules that catch real mistakes
+// ESLint (flat config) for the JavaScript in web/ and the package (core/webtensor/**/*.mjs): modest rules that catch real mistakes
 // (undefined names, unused bindings, unreachable code), not style. Run by `make lint`.
 import js from "@eslint/js";
 import globals from "globals";
@@ -6,7 +6,7 @@ import globals from "globals";
 export default [
   { ignores: ["node_modules/**", "build/**", "site/**", ".venv/**"] },
   {
-    files: ["web/**/*.mjs", "web/**/*.js"],
+    files: ["web/**/*.mjs", "web/**/*.js", "core/webtensor/**/*.mjs"],
     ...js.configs.recommended,
     languageOptions: {
       ecmaVersion: 2024,
