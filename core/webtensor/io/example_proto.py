@@ -77,6 +77,12 @@ def _ld(num: int, payload: bytes) -> bytes:
     return _varint(num << 3 | 2) + _varint(len(payload)) + payload
 
 
+def _packed(payload: bytes) -> bytes:
+    """A packed repeated field 1 (FloatList/Int64List ``value``); empty lists write nothing, as
+    protobuf does."""
+    return _ld(1, payload) if payload else b""
+
+
 def _signed64(n: int) -> int:
     return n - (1 << 64) if n >= 1 << 63 else n
 
@@ -124,9 +130,7 @@ class FloatList(_Message):
         self.value = [float(v) for v in value]
 
     def _encode(self):
-        if not self.value:
-            return b""
-        return _ld(1, struct.pack(f"<{len(self.value)}f", *self.value))
+        return _packed(struct.pack(f"<{len(self.value)}f", *self.value))
 
     def _decode(self, buf):
         out = []
@@ -150,9 +154,7 @@ class Int64List(_Message):
         self.value = [int(v) for v in value]
 
     def _encode(self):
-        if not self.value:
-            return b""
-        return _ld(1, b"".join(_varint(v) for v in self.value))
+        return _packed(b"".join(_varint(v) for v in self.value))
 
     def _decode(self, buf):
         out = []
