@@ -23,7 +23,7 @@ CPU_SECONDS = 120        # RLIMIT_CPU of the child
 MEMORY = 8 << 30         # RLIMIT_AS of the child (address space, bytes)
 OUTPUT_LIMIT = 17 << 30  # RLIMIT_FSIZE: the child writes at most this much
 # "exec": a fresh interpreter per file (safe anywhere). "fork": fork this process (no
-# interpreter start, ~50x faster) - only for single-threaded callers such as the fuzzer:
+# interpreter start) - only for single-threaded callers such as the fuzzer:
 # forking a process with other threads can deadlock the child on a lock they held.
 START_METHOD = "exec"
 
