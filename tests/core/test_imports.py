@@ -119,3 +119,40 @@ def test_the_backends_never_import_the_page_glue():
     bad = sorted((m, t) for m in below for t in imported(m, MODULES[m], module_level=False)
                  if t == "webtensor.page")
     assert not bad, f"backend modules importing webtensor.page (use webtensor.backends.jspi): {bad}"
+
+
+SAVING_FORMAT = ("safetensors", "validate", "atomic", "sources", "budget")
+"""The model-file format: bytes, checks, sources, allocation budgets. Keras builds models on it."""
+SAVING_LAZY = ("webtensor.saving", "webtensor.saving.model_file")
+"""The package and the old ``saving.model_file`` name: they re-export ``keras.model_file``
+inside a module ``__getattr__``, never at import."""
+ABOVE_THE_FORMAT = ("webtensor.keras", "webtensor.io")
+
+
+def _reaches_up(module: str, module_level: bool) -> list:
+    return sorted(t for t in imported(module, MODULES[module], module_level)
+                  if any(t == p or t.startswith(p + ".") for p in ABOVE_THE_FORMAT))
+
+
+def test_a_lazy_upward_import_is_seen(tmp_path):
+    """The any-depth reader sees an import inside a function (the old model_file's shape)."""
+    path = tmp_path / "model_file.py"
+    path.write_text("def f():\n    from ..keras import saving as ks\n    from ..io import import_keras\n")
+    found = set(imported("webtensor.saving.model_file", path, module_level=False))
+    assert {"webtensor.keras.saving", "webtensor.io"} <= found
+    assert not set(imported("webtensor.saving.model_file", path))
+
+
+def test_the_saving_format_imports_nothing_from_keras_or_io():
+    """saving/'s format modules never import Keras or io, not even lazily; the package and
+    its re-export shim reach only ``keras.model_file``, and only inside a function."""
+    saving = {m for m in MODULES if m == "webtensor.saving" or m.startswith("webtensor.saving.")}
+    format_modules = {f"webtensor.saving.{n}" for n in SAVING_FORMAT}
+    assert saving == format_modules | set(SAVING_LAZY), "classify the new saving module here"
+    deep = {m: _reaches_up(m, module_level=False) for m in sorted(format_modules)}
+    assert not any(deep.values()), f"saving's format modules importing keras/io: {deep}"
+    top = {m: _reaches_up(m, module_level=True) for m in sorted(saving)}
+    assert not any(top.values()), f"saving modules importing keras/io at import time: {top}"
+    lazy = {m: _reaches_up(m, module_level=False) for m in SAVING_LAZY}
+    assert all(v == ["webtensor.keras.model_file"] for v in lazy.values()), \
+        f"saving's re-exports should reach only keras.model_file (Keras code lives there): {lazy}"
