@@ -70,6 +70,8 @@ class device:
 
     def __enter__(self):
         be = None if not self._name else backend_for_device(self._name)
+        if getattr(_scope[-1], "name", None) == "trace":  # in a tf.function the graph keeps recording:
+            be = None                                     # it replays on the backend it is called on
         _scope.append(be if be is not None else _scope[-1])
         return self
 

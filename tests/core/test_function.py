@@ -583,3 +583,15 @@ def test_autograph_python_if_elif_assigning_only_in_else():
 
     want = (math.exp(0.1) + 1.0) * 4.0  # exp, +1, *2, *2
     assert abs(float(tf.function(f)(tf.constant(0.1))) - want) < 1e-5
+
+
+def test_a_device_scope_inside_a_function_traces_and_gives_the_eager_result():
+    """The graph replays on one backend, so a tf.device block inside only records (it read
+    symbolic values before)."""
+    @tf.function
+    def f(x):
+        with tf.device("/cpu:0"):
+            y = x * 2.0
+        return y + 1.0
+
+    assert f(tf.constant([1.0, 2.0])).numpy().tolist() == [3.0, 5.0]
