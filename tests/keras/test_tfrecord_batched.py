@@ -118,3 +118,34 @@ def test_batched_parse_of_a_file_pipeline(tmp_path):
     assert xs == [v[0] for v in vals] and ys == [v[1] for v in vals]
     with pytest.raises(tf.errors.InvalidArgumentError):
         tf.io.parse_example([_ex(x=[1.0, 2.0], y=[1]), _ex(x=[1.0], y=[1])], spec)
+
+
+def test_fuzzed_csv_files_only_raise_tf_errors(tmp_path):
+    # truncated and byte-corrupted CSVs: rows come out or InvalidArgumentError (or DataLossError
+    # for a bad GZIP stream), never another exception or a hang (60 bounded trials)
+    import gzip
+
+    clean = b"a,b,c\n" + b"".join(b"%d,%d.5,\"q%d\"\n" % (i, i, i) for i in range(30))
+    rng = random.Random(16)
+    p = str(tmp_path / "f.csv")
+    for trial in range(60):
+        data = bytearray(clean[:rng.randrange(1, len(clean))] if trial % 2 else clean)
+        for _ in range(rng.randrange(1, 4)):
+            data[rng.randrange(len(data))] = rng.choice(b",\"\n\r\x00x9\xff")
+        comp = "GZIP" if trial % 5 == 0 else None
+        _put(p, bytes(gzip.compress(bytes(data))[:-3 if trial % 10 == 0 else None]) if comp else bytes(data))
+        ds = tf.data.experimental.CsvDataset(p, [0, 0.0, ""], header=True, compression_type=comp)
+        try:
+            rows = [(int(a), float(b), bytes(c.numpy() if hasattr(c, "numpy") else c)) for a, b, c in ds]
+        except (tf.errors.InvalidArgumentError, tf.errors.DataLossError):
+            continue
+        assert all(isinstance(r[0], int) for r in rows)
+
+
+def test_csv_non_utf8_bytes_pass_to_string_columns(tmp_path):
+    p = str(tmp_path / "b.csv")
+    _put(p, b"s,n\n\xffz,1\nok,\xfe\n")
+    ds = tf.data.experimental.CsvDataset(p, [""], header=True, select_cols=[0])
+    assert [bytes(s) for (s,) in ds] == [b"\xffz", b"ok"]  # TF's tf.string holds the raw bytes
+    with pytest.raises(tf.errors.InvalidArgumentError, match="line 3"):
+        list(tf.data.experimental.CsvDataset(p, ["", 0], header=True))

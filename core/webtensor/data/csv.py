@@ -77,7 +77,7 @@ def _parse_field(text: str, dtype, default, col: int, line: int, path: str, na_v
                                        f"line {line} of {path}")
         return default
     if dtype == STRING:
-        return text.encode()
+        return text.encode("utf-8", "surrogateescape")  # the file's bytes, as TF's tf.string
     try:
         return int(text) if dtype.is_integer else float(text)
     except ValueError:
@@ -87,7 +87,9 @@ def _parse_field(text: str, dtype, default, col: int, line: int, path: str, na_v
 
 def _rows(path, comp, header, delim, quote, op):
     """(line number, fields) for each record of one file."""
-    text = read_file_bytes(path, comp, op).decode("utf-8")
+    # surrogateescape: bytes that are not UTF-8 pass through to string columns (TF's CSV reader
+    # is bytewise) and fail numeric ones with the line number, instead of a UnicodeDecodeError
+    text = read_file_bytes(path, comp, op).decode("utf-8", "surrogateescape")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim,
                         quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE, strict=True)
     try:
