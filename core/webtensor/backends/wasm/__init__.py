@@ -100,7 +100,8 @@ class WasmBackend:
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
     fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise",
-                       "matmul_epilogue", "elementwise_many", "elementwise_into"))
+                       "matmul_epilogue", "elementwise_many", "elementwise_into",
+                       "linalg_cholesky", "linalg_solve"))
     kernel_count = 0
     """Calls into the module's kernels (``_run``), for tf.config.experimental.get_kernel_count."""
 
@@ -541,6 +542,43 @@ class WasmBackend:
         self._rt.write(self._params_addr + 64, _ints(len(head) + len(words)).pack(*head, *words))
         ptr = self._run("matmul", "wt_matmul_fused", _DT[a.dtype], a.ptr, b.ptr)
         return self._new(ptr, shape, odt, "matmul", prod(shape) * odt.size)
+
+    # -- LINALG_KERNELS (kernels/linalg.c) ---------------------------------------------------------
+    def _square_batch(self, a, op: str) -> tuple:
+        """(batch, n) of a [..., n, n] float32/float64 handle, as kernels/linalg.c reads it."""
+        if a.dtype not in (D.float32, D.float64) or len(a.shape) < 2 or a.shape[-1] != a.shape[-2]:
+            raise InvalidArgumentError(f"{op}: expected square float32/float64 matrices, got "
+                                       f"shape {a.shape} dtype {a.dtype.name}")
+        return prod(a.shape[:-2]), a.shape[-1]
+
+    @_serialized
+    def linalg_cholesky(self, a):
+        """``base.LINALG_KERNELS``: (L, failed) in one kernel call for the whole batch."""
+        a = self._h(a, "cholesky")
+        batch, n = self._square_batch(a, "cholesky")
+        ptr = self._run("cholesky", "wt_cholesky", _DT[a.dtype], a.ptr, batch, n)
+        out = self._new(ptr, a.shape, a.dtype, "cholesky")
+        return out, bool(self._more_outputs(1)[0])
+
+    @_serialized
+    def linalg_solve(self, a, b, det=True):
+        """``base.LINALG_KERNELS``: LU with partial pivoting, one kernel call for the batch;
+        (x, sign, log|det|), or (x, singular) with ``det=False``."""
+        a, b = self._h(a, "solve"), self._h(b, "solve")
+        batch, n = self._square_batch(a, "solve")
+        if b.dtype is not a.dtype or len(b.shape) != len(a.shape) or b.shape[-2] != n:
+            raise InvalidArgumentError(f"solve: right-hand side of shape {b.shape} dtype {b.dtype.name} does "
+                                       f"not match matrices of shape {a.shape} dtype {a.dtype.name}")
+        bs = tuple(max(x, y) for x, y in zip(a.shape[:-2], b.shape[:-2]))
+        a = a if a.shape[:-2] == bs else self.broadcast_to(a, bs + (n, n))
+        b = b if b.shape[:-2] == bs else self.broadcast_to(b, bs + b.shape[-2:])
+        batch, k = prod(bs), b.shape[-1]
+        ptr = self._run("solve", "wt_lu_solve", _DT[a.dtype], a.ptr, b.ptr, batch, n, k, int(det))
+        x = self._new(ptr, bs + (n, k), a.dtype, "solve")
+        singular, sp, lp = self._more_outputs(3)
+        if not det:
+            return x, bool(singular)
+        return x, WasmArray(self, sp, bs, a.dtype), WasmArray(self, lp, bs, a.dtype)
 
     # -- convolution and pooling ------------------------------------------------------------------
     def _conv(self, op, result, x_shape, w_shape, y_shape, strides, pads, dilations, groups, h0, h1, dt):
