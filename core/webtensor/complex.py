@@ -14,7 +14,7 @@ import math as _math
 import sys
 
 from . import dtypes as D
-from .composite import CompositeTensor
+from .composite import ArithmeticOps, CompositeTensor, MatmulOps
 from .errors import InvalidArgumentError
 from .ops import array as A
 from .ops import math as M
@@ -29,7 +29,7 @@ def _complex_dtype(real: D.DType) -> D.DType:
     return D.complex128 if real is D.float64 else D.complex64
 
 
-class ComplexTensor(CompositeTensor):
+class ComplexTensor(ArithmeticOps, MatmulOps, CompositeTensor):
     """A complex tensor: ``real`` and ``imag`` float tensors of one shape and dtype."""
 
     __slots__ = ("real", "imag")
@@ -72,50 +72,12 @@ class ComplexTensor(CompositeTensor):
     def __bool__(self):
         raise TypeError("The truth value of a complex tensor is ambiguous")
 
-    def __neg__(self):
-        return ComplexTensor(-self.real, -self.imag)
-
-    def __abs__(self):
-        return _abs(self)
-
-    def __add__(self, o):
-        return _binary(M.add, self, o)
-
-    def __radd__(self, o):
-        return _binary(M.add, o, self)
-
-    def __sub__(self, o):
-        return _binary(M.subtract, self, o)
-
-    def __rsub__(self, o):
-        return _binary(M.subtract, o, self)
-
-    def __mul__(self, o):
-        return _binary(M.multiply, self, o)
-
-    def __rmul__(self, o):
-        return _binary(M.multiply, o, self)
-
-    def __truediv__(self, o):
-        return _binary(M.truediv, self, o)
-
-    def __rtruediv__(self, o):
-        return _binary(M.truediv, o, self)
-
-    def __pow__(self, o):
-        return _binary(M.pow, self, o)
-
-    def __matmul__(self, o):
-        return matmul(self, o)
-
-    def __rmatmul__(self, o):
-        return matmul(o, self)
-
-    def __eq__(self, o):
-        return _binary(M.equal, self, o)
+    # operators: composite.ArithmeticOps and MatmulOps, through the core ops to _HANDLERS below
+    def __eq__(self, o):  # not ElementwiseOps': incompatible operands raise, they do not compare unequal
+        return M.equal(self, o)
 
     def __ne__(self, o):
-        return _binary(M.not_equal, self, o)
+        return M.not_equal(self, o)
 
     __hash__ = None
 
@@ -338,7 +300,7 @@ _HANDLERS = {
     M.multiply: lambda x, y, **_: _binary(M.multiply, x, y), M.truediv: lambda x, y, **_: _binary(M.truediv, x, y),
     M.pow: lambda x, y, **_: _binary(M.pow, x, y), M.equal: lambda x, y, **_: _binary(M.equal, x, y),
     M.not_equal: lambda x, y, **_: _binary(M.not_equal, x, y),
-    M.negative: _unary(lambda z: -z), M.abs: _unary(_abs), M.exp: _unary(_exp), M.log: _unary(_log),
+    M.negative: _unary(lambda z: ComplexTensor(-z.real, -z.imag)), M.abs: _unary(_abs), M.exp: _unary(_exp), M.log: _unary(_log),
     M.sqrt: _unary(_sqrt), M.square: _unary(lambda z: _mul(z, z)), M.sin: _unary(_sin), M.cos: _unary(_cos),
     M.reciprocal: _unary(lambda z: _div(constant(1.0, z.dtype), z)), M.sign: _unary(_sign),
     M.is_finite: _unary(lambda z: M.logical_and(M.is_finite(z.real), M.is_finite(z.imag))),

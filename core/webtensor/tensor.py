@@ -7,6 +7,7 @@ import threading
 
 from . import autodiff, host, placement
 from . import dtypes as D
+from .composite import ElementwiseOps, MatmulOps, bind_ops
 from .errors import InvalidArgumentError
 from .shape import MAX_RANK as _MAX_RANK, TensorShape, check_rank, prod
 
@@ -41,7 +42,7 @@ class _Ref:
         return isinstance(other, _Ref) and other._obj is self._obj
 
 
-class _TensorLike:
+class _TensorLike(ElementwiseOps, MatmulOps):
     """What Tensor and Variable share: properties, host access and operators."""
 
     __slots__ = ()
@@ -132,48 +133,9 @@ class _TensorLike:
     def __deepcopy__(self, memo):
         return self
 
-    # operators: defined once here, implemented by the ops modules
-    def __add__(self, o): return _m.add(self, o)
-    def __radd__(self, o): return _m.add(o, self)
-    def __sub__(self, o): return _m.subtract(self, o)
-    def __rsub__(self, o): return _m.subtract(o, self)
-    def __mul__(self, o): return _m.multiply(self, o)
-    def __rmul__(self, o): return _m.multiply(o, self)
-    def __truediv__(self, o): return _m.truediv(self, o)
-    def __rtruediv__(self, o): return _m.truediv(o, self)
-    def __floordiv__(self, o): return _m.floordiv(self, o)
-    def __rfloordiv__(self, o): return _m.floordiv(o, self)
-    def __mod__(self, o): return _m.mod(self, o)
-    def __rmod__(self, o): return _m.mod(o, self)
-    def __pow__(self, o): return _m.pow(self, o)
-    def __rpow__(self, o): return _m.pow(o, self)
-    def __matmul__(self, o): return _la.matmul(self, o)
-    def __rmatmul__(self, o): return _la.matmul(o, self)
-    def __neg__(self): return _m.negative(self)
+    # operators: composite.py's mixins (shared with RaggedTensor/ComplexTensor); these two are Tensor's own
     def __pos__(self): return self
-    def __abs__(self): return _m.abs(self)
-    def __invert__(self): return _m.logical_not(self)
-    def __and__(self, o): return _m.logical_and(self, o)
-    def __rand__(self, o): return _m.logical_and(o, self)
-    def __or__(self, o): return _m.logical_or(self, o)
-    def __ror__(self, o): return _m.logical_or(o, self)
     def __xor__(self, o): return _m.logical_xor(self, o)
-    def __lt__(self, o): return _m.less(self, o)
-    def __le__(self, o): return _m.less_equal(self, o)
-    def __gt__(self, o): return _m.greater(self, o)
-    def __ge__(self, o): return _m.greater_equal(self, o)
-
-    def __eq__(self, o):
-        try:
-            return _m.equal(self, o)
-        except (TypeError, ValueError):
-            return False
-
-    def __ne__(self, o):
-        try:
-            return _m.not_equal(self, o)
-        except (TypeError, ValueError):
-            return True
 
     def __getitem__(self, key):
         if _is_bool_mask(key):  # TF: a boolean tensor, numpy array or list as key is boolean_mask
@@ -621,3 +583,5 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
 from .ops import array as _ar  # noqa: E402  (operators need the ops; ops need Tensor)
 from .ops import linalg as _la  # noqa: E402
 from .ops import math as _m  # noqa: E402
+
+bind_ops(_m, _la)

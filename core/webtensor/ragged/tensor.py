@@ -12,9 +12,8 @@ import operator
 import sys
 
 from .. import dtypes as D
-from ..composite import CompositeTensor
+from ..composite import CompositeTensor, ElementwiseOps
 from ..errors import InvalidArgumentError, UnimplementedError
-from ..ops import math as _m
 from ..shape import TensorShape, prod
 from ..tensor import Tensor, Variable, convert
 
@@ -75,7 +74,7 @@ def _uniform_splits(nrows: int, width: int) -> list:
     return list(range(0, nrows * width + 1, width)) if width else [0] * (nrows + 1)
 
 
-class RaggedTensor(CompositeTensor):
+class RaggedTensor(ElementwiseOps, CompositeTensor):
     """Rows of ``values`` cut at ``row_splits``; ``values`` may be ragged itself."""
 
     __slots__ = ("_values", "_s", "_sdt", "__weakref__")
@@ -459,43 +458,7 @@ class RaggedTensor(CompositeTensor):
     def __bool__(self):
         raise TypeError("The truth value of a RaggedTensor is ambiguous")
 
-    # -- ops: operators go through the core ops, which hand RaggedTensors to ragged/ops.py ----
-    def __add__(self, o): return _m.add(self, o)
-    def __radd__(self, o): return _m.add(o, self)
-    def __sub__(self, o): return _m.subtract(self, o)
-    def __rsub__(self, o): return _m.subtract(o, self)
-    def __mul__(self, o): return _m.multiply(self, o)
-    def __rmul__(self, o): return _m.multiply(o, self)
-    def __truediv__(self, o): return _m.truediv(self, o)
-    def __rtruediv__(self, o): return _m.truediv(o, self)
-    def __floordiv__(self, o): return _m.floordiv(self, o)
-    def __rfloordiv__(self, o): return _m.floordiv(o, self)
-    def __mod__(self, o): return _m.mod(self, o)
-    def __rmod__(self, o): return _m.mod(o, self)
-    def __pow__(self, o): return _m.pow(self, o)
-    def __rpow__(self, o): return _m.pow(o, self)
-    def __neg__(self): return _m.negative(self)
-    def __abs__(self): return _m.abs(self)
-    def __invert__(self): return _m.logical_not(self)
-    def __and__(self, o): return _m.logical_and(self, o)
-    def __rand__(self, o): return _m.logical_and(o, self)
-    def __or__(self, o): return _m.logical_or(self, o)
-    def __ror__(self, o): return _m.logical_or(o, self)
-    def __lt__(self, o): return _m.less(self, o)
-    def __le__(self, o): return _m.less_equal(self, o)
-    def __gt__(self, o): return _m.greater(self, o)
-    def __ge__(self, o): return _m.greater_equal(self, o)
-    def __eq__(self, o):
-        try:
-            return _m.equal(self, o)
-        except (TypeError, ValueError):  # as Tensor's ==: incompatible operands compare unequal
-            return False
-
-    def __ne__(self, o):
-        try:
-            return _m.not_equal(self, o)
-        except (TypeError, ValueError):
-            return True
+    # operators: composite.ElementwiseOps, through the core ops, which hand RaggedTensors to ragged/ops.py
 
     def _dispatch(self, op, args: tuple, kwargs: dict):
         from .ops import dispatch
