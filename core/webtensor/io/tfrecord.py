@@ -138,7 +138,7 @@ def _crcs_of_run(data: bytes, start: int, length: int, m: int) -> list:
     """CRC-32C of ``m`` back-to-back records of one ``length`` (the first at ``start``), all at
     once: the four bytes of the m CRC states are four m-byte strings (as big ints for xor), one
     table step per byte position is ``bytes.translate``, and a byte position of all m records is a
-    strided slice. Pure Python but C-speed per step, ~20x faster than a loop per record."""
+    strided slice. Pure Python, but each step runs at C speed over all m records."""
     frm = int.from_bytes
     t0, t1, t2, t3 = _PLANES
     ones = (1 << (8 * m)) - 1
