@@ -606,8 +606,15 @@ def _bind(n, be):
         post = tuple(a[k] for k in post)
         if not post:
             return functools.partial(meth, *pre) if pre else meth
-        if len(n.inputs) == 1 and not pre:
-            return lambda x: meth(x, *post)
+        if not pre:  # the common arities without per-call argument unpacking
+            if len(n.inputs) == 1:
+                return lambda x: meth(x, *post)
+            if len(n.inputs) == 2 and len(post) == 2:
+                p0, p1 = post
+                return lambda x, y: meth(x, y, p0, p1)
+        if len(pre) == 1 and len(n.inputs) == 1:  # reduce, scan, ...
+            p0 = pre[0]
+            return lambda x: meth(p0, x, *post)
         return lambda *hs: meth(*pre, *hs, *post)
     if t == "fused":
         if "programs" in a:
@@ -624,7 +631,7 @@ def _bind(n, be):
         return _random_step(a, be)
     if t == "read_variable":
         var, dt = a["variable"], n.outputs[0].dtype
-        return lambda: _xfer(var._h, var._be, be, dt)
+        return lambda: var._h if var._be is be else _xfer(var._h, var._be, be, dt)  # read at each call
     if t == "assign_variable":
         var, dt = a["variable"], n.inputs[0].dtype
 
@@ -665,7 +672,8 @@ def _bind_fused_matmul(program, anchor, be):
     ``fused_matmul`` and takes it, else the matmul, then the program."""
     _, ta, tb = anchor
     if "matmul_epilogue" in be.fused and be.fusable(program):
-        return lambda a, b, *hs: be.fused_matmul(program, ta, tb, a, b, *hs)
+        fm = be.fused_matmul
+        return lambda a, b, *hs: fm(program, ta, tb, a, b, *hs)
     rest = _bind_fused(program, None, be)
     return lambda a, b, *hs: rest(be.matmul(a, b, ta, tb), *hs)
 

@@ -231,6 +231,7 @@ class _Trace:
     def __init__(self, graph, template, out_kinds):
         self.graph, self.template, self.out_kinds = graph, template, out_kinds
         self.programs: dict = {}
+        self.replays: dict = {}
         self.backward = None
 
     def program(self, be) -> Program:
@@ -238,6 +239,17 @@ class _Trace:
         if p is None:
             p = self.programs[id(be)] = Program(self.graph, be)
         return p
+
+    def replay(self, be, tensors):
+        """``(program, input homes, finish)`` for replays on ``be``, built once: the fast path
+        then does no per-call placement lookups or nest packing (``finish`` turns the
+        program's output handles into the traced function's result)."""
+        r = self.replays.get(id(be))
+        if r is None:
+            prog = self.program(be)
+            homes = tuple(placement.for_dtype(be, t._dtype) for t in tensors)
+            r = self.replays[id(be)] = (prog, homes, _finisher(self, prog))
+        return r
 
 
 class ConcreteFunction:
@@ -430,13 +442,12 @@ class Function:
         tr = cf._traces.get(key) if cf is not None else None
         if tr is None:
             return None
-        self._note(False)
+        if self._recent:
+            self._recent = []  # an untraced call (see _note)
         be = placement._scope[-1] or (tensors[0]._be if tensors else backends.default())
-        prog = tr.program(be)
-        outs = prog.run([_placed(t, be)._h for t in tensors])
-        res = self._results(tr, prog, outs)
-        return (composites.rebuild(nest.pack_sequence_as(tr.template, res)) if tr.template is not None
-                else res[0],)
+        prog, homes, finish = tr.replay(be, tensors)
+        return (finish(prog.run([t._h if t._be is home else T.to_backend(t, home)._h
+                                 for t, home in zip(tensors, homes)])),)
 
     @staticmethod
     def _results(tr, prog, outs):
@@ -773,6 +784,28 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None, 
         return Function(fn, input_signature, autograph, jit_compile, rr, name)
 
     return wrap if func is None else wrap(func)
+
+
+def _finisher(tr, prog):
+    """``outs -> result`` for one trace's replays: a single output or a flat list/tuple of
+    plain outputs is wrapped directly; any other structure (dicts, namedtuples, nesting,
+    composites) goes through nest and ``composites.rebuild`` as ``_run`` does."""
+    kinds, homes, template = tr.out_kinds, prog.out_homes, tr.template
+    wrap = T.wrap
+    if template is None and kinds[0][0] == "sym":
+        dt, home = kinds[0][1], homes[0]
+        return lambda outs: wrap(outs[0], dt, home)
+    ctor = type(template)
+    if (ctor is list or ctor is tuple) and all(k[0] == "sym" for k in kinds) \
+            and not any(nest.is_nested(v) or isinstance(v, composites.Parts) for v in template):
+        spec = tuple(zip(kinds, homes))
+        return lambda outs: ctor([wrap(h, k[1], home) for h, (k, home) in zip(outs, spec)])
+    results = Function._results
+
+    def general(outs):
+        res = results(tr, prog, outs)
+        return composites.rebuild(nest.pack_sequence_as(template, res)) if template is not None else res[0]
+    return general
 
 
 def _placed(t, be):
