@@ -2,9 +2,10 @@
 (each vector scaled to unit L2 norm), Keras 3's formulas."""
 from __future__ import annotations
 
+from ... import nn
 from ...ops import array as A
 from ...ops import math as M
-from ...ops.reduce import reduce_mean, reduce_sum
+from ...ops.reduce import reduce_sum
 from .. import constraints, initializers, regularizers
 from ..saving import register, serialize_keras_object as _ser
 from .layer import InputSpec, Layer
@@ -13,7 +14,9 @@ from .layer import InputSpec, Layer
 @register("layers")
 class GroupNormalization(Layer):
     """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` with mean/var over each group of
-    ``channels / groups`` channels and all other non-batch axes; ``groups=-1`` is instance norm."""
+    ``channels / groups`` channels and all other non-batch axes; ``groups=-1`` is instance norm.
+    The arithmetic is tf.nn.moments + tf.nn.batch_normalization on the grouped view, the same
+    two helpers Batch/LayerNormalization use."""
 
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
@@ -58,17 +61,12 @@ class GroupNormalization(Layer):
         grouped = shape[:axis] + (self.groups, c // self.groups) + shape[axis + 1:]
         x = A.reshape(inputs, grouped)
         axes = [i for i in range(1, rank + 1) if i != axis]
-        mean = reduce_mean(x, axis=axes, keepdims=True)
-        var = reduce_mean(M.square(x - mean), axis=axes, keepdims=True)
-        inv = 1.0 / M.sqrt(var + self.epsilon)
+        mean, var = nn.moments(x, axes, keepdims=True)
         bshape = [1] * (rank + 1)
         bshape[axis], bshape[axis + 1] = self.groups, c // self.groups
-        if self.gamma is not None:
-            inv = inv * A.reshape(self.gamma, bshape)
-        res = -mean * inv
-        if self.beta is not None:
-            res = res + A.reshape(self.beta, bshape)
-        return A.reshape(x * inv + res, shape)
+        gamma = None if self.gamma is None else A.reshape(self.gamma, bshape)
+        beta = None if self.beta is None else A.reshape(self.beta, bshape)
+        return A.reshape(nn.batch_normalization(x, mean, var, beta, gamma, self.epsilon), shape)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -141,16 +141,10 @@ class LayerNormalization(Layer):
         gamma = None if self.gamma is None else _broadcastable(self.gamma, shape, self._axes)
         beta = None if self.beta is None else _broadcastable(self.beta, shape, self._axes)
         mean, variance = nn.moments(inputs, self._axes, keepdims=True)
-        inv = M.rsqrt(variance + self.epsilon)
         if self.rms_scaling:
-            out = inputs * inv
+            out = inputs * M.rsqrt(variance + self.epsilon)
             return out if gamma is None else out * gamma
-        if gamma is not None:
-            inv = inv * gamma
-        res = -mean * inv
-        if beta is not None:
-            res = res + beta
-        return inputs * inv + res
+        return nn.batch_normalization(inputs, mean, variance, beta, gamma, self.epsilon)
 
     def compute_output_shape(self, input_shape):
         return input_shape
