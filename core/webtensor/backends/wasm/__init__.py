@@ -101,7 +101,7 @@ class WasmBackend:
     dtypes = frozenset(D.ALL)
     fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise",
                        "matmul_epilogue", "elementwise_many", "elementwise_into",
-                       "linalg_cholesky", "linalg_solve"))
+                       "linalg_cholesky", "linalg_solve", "fft", "rfft"))
     kernel_count = 0
     """Calls into the module's kernels (``_run``), for tf.config.experimental.get_kernel_count."""
 
@@ -579,6 +579,31 @@ class WasmBackend:
         if not det:
             return x, bool(singular)
         return x, WasmArray(self, sp, bs, a.dtype), WasmArray(self, lp, bs, a.dtype)
+
+    def _dft(self, op: str, re, im, inverse: bool, nout: int) -> tuple:
+        """kernels/fft.c over the last axis of re (and im; None: real input)."""
+        n = re.shape[-1] if re.shape else 1
+        if re.dtype not in (D.float32, D.float64) or (im is not None and (im.shape != re.shape or im.dtype is not re.dtype)):
+            raise InvalidArgumentError(f"{op}: expected float32/float64 parts of one shape, got {re.shape} "
+                                       f"{re.dtype.name}" + (f" and {im.shape} {im.dtype.name}" if im is not None else ""))
+        rows = re.size // n if n else 0
+        shape = re.shape[:-1] + (nout,)
+        ptr = self._run(op, "wt_fft", _DT[re.dtype], re.ptr, im.ptr if im is not None else 0, rows, n,
+                        int(inverse), nout)
+        out = self._new(ptr, shape, re.dtype, op, 2 * prod(shape) * re.dtype.size)
+        return out, WasmArray(self, self._more_outputs(1)[0], shape, re.dtype)
+
+    @_serialized
+    def fft(self, re, im, inverse):
+        """``base.LINALG_KERNELS``: one kernel call; radix-2 for powers of two, else the direct sum."""
+        re, im = self._h(re, "fft"), self._h(im, "fft")
+        return self._dft("ifft" if inverse else "fft", re, im, inverse, re.shape[-1] if re.shape else 1)
+
+    @_serialized
+    def rfft(self, x):
+        """``base.LINALG_KERNELS``: the first n // 2 + 1 terms of the DFT of real x."""
+        x = self._h(x, "rfft")
+        return self._dft("rfft", x, None, False, x.shape[-1] // 2 + 1)
 
     # -- convolution and pooling ------------------------------------------------------------------
     def _conv(self, op, result, x_shape, w_shape, y_shape, strides, pads, dilations, groups, h0, h1, dt):
