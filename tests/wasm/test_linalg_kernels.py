@@ -134,7 +134,7 @@ def test_kernel_path_is_one_call(on_wasm, monkeypatch, op):
 
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [1, 2, 8, 64, 256, 3, 12, 100])
+@pytest.mark.parametrize("n", [1, 2, 8, 64, 256, 3, 12, 100, 1000, 4097])  # others: Bluestein
 def test_fft_matches_numpy(on_wasm, dt, n):
     rng = np.random.default_rng(n)
     z = (rng.standard_normal((2, 3, n)) + 1j * rng.standard_normal((2, 3, n))).astype(
