@@ -133,26 +133,34 @@ _SCALARS = (bool, int, float, str, type(None))
 
 def _fast_key(args):
     """``(_key_of(...), tensors)`` for positional args made of plain tensors, tuples/lists of
-    them and Python scalars, else None (the general path handles everything else)."""
-    leaves, tensors = [], []
-
-    def walk(v):
-        t = type(v)
-        if t is T.Tensor:
-            leaves.append(("T", tuple(v._h.shape), v._dtype))
-            tensors.append(v)
-            return "*"
-        if t is tuple or t is list:
-            return (t, tuple([walk(c) for c in v]))
-        if t in _SCALARS:
-            leaves.append(("P", t, v))
-            return "*"
-        raise _NotFast
-
+    them and Python scalars, else None (the general path handles everything else). Top-level
+    tensors, the usual case, take no recursive call."""
+    leaves, tensors, top = [], [], []
     try:
-        return ((list, tuple([walk(a) for a in args])), tuple(leaves)), tensors
+        for v in args:
+            if type(v) is T.Tensor:
+                leaves.append(("T", tuple(v._h.shape), v._dtype))
+                tensors.append(v)
+                top.append("*")
+            else:
+                top.append(_fast_walk(v, leaves, tensors))
     except _NotFast:
         return None
+    return ((list, tuple(top)), tuple(leaves)), tensors
+
+
+def _fast_walk(v, leaves, tensors):
+    t = type(v)
+    if t is T.Tensor:
+        leaves.append(("T", tuple(v._h.shape), v._dtype))
+        tensors.append(v)
+        return "*"
+    if t is tuple or t is list:
+        return (t, tuple([_fast_walk(c, leaves, tensors) for c in v]))
+    if t in _SCALARS:
+        leaves.append(("P", t, v))
+        return "*"
+    raise _NotFast
 
 
 class _NotFast(Exception):
