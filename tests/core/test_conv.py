@@ -23,7 +23,7 @@ def ref_conv2d(x, w, stride, padding, dil=(1, 1)):
     """Literal NHWC x HWIO convolution (grouped when C is a multiple of the filter depth)."""
     n, h, wd, c = len(x), len(x[0]), len(x[0][0]), len(x[0][0][0])
     kh, kw, cg, o = len(w), len(w[0]), len(w[0][0]), len(w[0][0][0])
-    groups, og = c // cg, o // (c // cg)
+    og = o // (c // cg)
     if padding == "SAME":
         ph, pw = same_pads(h, kh, stride[0], dil[0]), same_pads(wd, kw, stride[1], dil[1])
     else:

@@ -8,7 +8,6 @@ import pytest
 
 import webtensor as tf
 from webtensor import backends
-from webtensor.function import passes
 
 count = tf.config.experimental.get_kernel_count
 reset = tf.config.experimental.reset_kernel_count

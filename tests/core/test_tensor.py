@@ -6,7 +6,7 @@ import sys
 import pytest
 
 import webtensor as tf
-from util import assert_close, assert_equal, has_numpy, tolist
+from util import assert_close, has_numpy, tolist
 
 
 def test_constant_infers_tf_default_dtypes():

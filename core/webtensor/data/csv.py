@@ -14,7 +14,6 @@ import io
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..io.tfrecord import read_file_bytes
-from ..ops import array as A
 from ..spec import TensorSpec
 from ..tensor import Tensor, convert
 from . import structure as S

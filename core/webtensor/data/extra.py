@@ -12,7 +12,6 @@ import random
 from .. import dtypes as D
 from .. import nest
 from ..errors import InvalidArgumentError, NotFoundError
-from ..ops import array as A
 from ..ops.random import _key
 from ..spec import TensorSpec
 from ..tensor import Tensor, constant, convert

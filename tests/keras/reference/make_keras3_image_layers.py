@@ -1,7 +1,8 @@
 """Records Keras 3 (torch backend) outputs of the image preprocessing layers for
 tests/keras/test_image_preprocessing.py: `KERAS_BACKEND=torch python make_keras3_image_layers.py > keras3_image_layers.json`.
 Deterministic cases only: inference mode, Resizing, and random layers with a one-point factor range."""
-import json, os
+import json
+import os
 os.environ["KERAS_BACKEND"] = "torch"
 import numpy as np
 import keras

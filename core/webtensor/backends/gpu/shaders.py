@@ -272,7 +272,7 @@ def matmul_epilogue_source(program, storage: dict, index_exprs: list, gemm_file:
     text = text.replace(_MATMUL_OUT, "\n".join([_MATMUL_OUT] + extra))
     text = text.replace(_MATMUL_STORE, "    let i = u32(b.z) + row * p.n + col;\n    out[i] = {{T}}(epi(i, {{C}}(v)));")
     fns, body = _program_body(program, storage, index_exprs, anchor="v0")
-    epi = fns + [f"fn epi(i: u32, v0: {{{{C}}}}) -> {{{{C}}}} {{"] + body + [f"    return r{len(program) - 1};", "}"]
+    epi = fns + ["fn epi(i: u32, v0: {{C}}) -> {{C}} {"] + body + [f"    return r{len(program) - 1};", "}"]
     code = "\n".join([source("common.wgsl"), text, source(gemm_file)] + epi)
     for k, v in subs.items():
         code = code.replace("{{" + k + "}}", str(v))

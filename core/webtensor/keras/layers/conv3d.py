@@ -8,7 +8,7 @@ from ...ops import array as A
 from ...ops import math as M
 from ...ops.reduce import reduce_max
 from ..saving import register
-from .conv import BaseConv, _tuple, conv_output_length
+from .conv import BaseConv, conv_output_length
 from .layer import InputSpec
 from .pooling import BasePooling
 
