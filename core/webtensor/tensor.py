@@ -370,7 +370,7 @@ def _numpy_dtype(npdt, op):
                                    f"cast to one of {', '.join(d.name for d in D.ALL)}") from None
 
 
-def _cast_host(buf_dt: D.DType, want: D.DType, value, op):
+def _refuse_float_to_int(buf_dt: D.DType, want: D.DType, value, op):
     if buf_dt.kind == "f" and want.kind in "iu":
         raise TypeError(f"{op}: cannot convert a {buf_dt.name} array to dtype {want.name} implicitly; "
                         f"use tf.cast")
@@ -398,7 +398,7 @@ def _from_buffer(mv: memoryview, dt, want, be, op):
     if want is not None and want is not dt:
         from .ops import math as m
 
-        _cast_host(dt, want, None, op)
+        _refuse_float_to_int(dt, want, None, op)
         t = m.cast(t, want)
     return t
 
@@ -444,7 +444,7 @@ def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None =
             arr = np.ascontiguousarray(arr)
         dt = _numpy_dtype(arr.dtype, op)
         if dtype is not None and dtype is not dt:
-            _cast_host(dt, dtype, value, op)
+            _refuse_float_to_int(dt, dtype, value, op)
             arr, dt = arr.astype(dtype.name), dtype
         be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
         return _written(be, memoryview(arr.reshape(-1)).cast("B"), arr.shape, dt)
@@ -495,7 +495,7 @@ def _string_convert(value, dtype, be, op):
 def _cast_checked(t, dtype, op):
     from .ops import math as m
 
-    _cast_host(t._dtype, dtype, None, op)
+    _refuse_float_to_int(t._dtype, dtype, None, op)
     return m.cast(t, dtype)
 
 

@@ -7,14 +7,14 @@ from ..errors import InvalidArgumentError
 from ..ops import array as A
 from ..ops import math as M
 from ..ops import reduce as R
-from ..ops.dispatch import one
+from ..ops.dispatch import operand
 from ..tensor import Tensor
 
 _GRAY = (0.2989, 0.5870, 0.1140)
 
 
 def _image(x, op: str, channels: int | None = None) -> Tensor:
-    t = one(x, op)
+    t = operand(x, op)
     if len(t._h.shape) < 3:
         raise InvalidArgumentError(f"{op}: image must have rank >= 3 ([..., height, width, channels]), got "
                                    f"shape {tuple(t._h.shape)}")
@@ -27,7 +27,7 @@ def _image(x, op: str, channels: int | None = None) -> Tensor:
 def convert_image_dtype(image, dtype, saturate=False, name=None) -> Tensor:
     """``tf.image.convert_image_dtype``: ints span [0, MAX], floats [0, 1) (TF's scaling:
     float -> int multiplies by MAX + 0.5; int -> int shifts)."""
-    x = one(image, "convert_image_dtype")
+    x = operand(image, "convert_image_dtype")
     dt = D.as_dtype(dtype)
     src = x._dtype
     if src is dt:
@@ -59,7 +59,7 @@ def _back(y: Tensor, orig) -> Tensor:
 
 def rgb_to_grayscale(images, name=None) -> Tensor:
     x, orig = _as_float(_image(images, "rgb_to_grayscale", 3))
-    w = one(list(_GRAY), "rgb_to_grayscale", x._dtype)
+    w = operand(list(_GRAY), "rgb_to_grayscale", x._dtype)
     return _back(R.reduce_sum(x * w, -1, keepdims=True), orig)
 
 
@@ -140,8 +140,8 @@ def adjust_gamma(image, gamma=1, gain=1) -> Tensor:
     """``gain * image ** gamma`` on [0, 1] floats (ints converted there and back)."""
     if (gamma.numpy() if hasattr(gamma, "numpy") else gamma) < 0:
         raise InvalidArgumentError(f"adjust_gamma: gamma must be non-negative, got {gamma}")
-    x, orig = _as_float(one(image, "adjust_gamma"))
-    return _back(M.pow(x, M.cast(one(gamma, "adjust_gamma"), x._dtype)) * gain, orig)
+    x, orig = _as_float(operand(image, "adjust_gamma"))
+    return _back(M.pow(x, M.cast(operand(gamma, "adjust_gamma"), x._dtype)) * gain, orig)
 
 
 def per_image_standardization(image, name=None) -> Tensor:

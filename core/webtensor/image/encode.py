@@ -8,7 +8,7 @@ import zlib
 
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
-from ..ops.dispatch import one
+from ..ops.dispatch import operand
 from ..tensor import Tensor, constant
 from .png import SIGNATURE
 
@@ -21,7 +21,7 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 
 def encode_png(image, compression=-1, name=None) -> Tensor:
     """PNG bytes (a scalar string) of a uint8 [h, w, c] image (c in 1..4); compression -1..9."""
-    x = one(image, "encode_png")
+    x = operand(image, "encode_png")
     if x._dtype is not D.uint8:
         raise InvalidArgumentError(f"encode_png: image must be uint8 [height, width, channels], got "
                                    f"{x._dtype.name} (16-bit images are not supported: no uint16 dtype)")
@@ -53,7 +53,7 @@ def encode_jpeg(image, format="", quality=95, progressive=False, optimize_size=F
     baseline file with the standard Huffman tables. Not TF's bytes; any decoder reads it."""
     from . import jpeg
 
-    x = one(image, "encode_jpeg")
+    x = operand(image, "encode_jpeg")
     if x._dtype is not D.uint8 or len(x._h.shape) != 3:
         raise InvalidArgumentError(f"encode_jpeg: image must be uint8 [height, width, channels], got "
                                    f"{x._dtype.name} {tuple(x._h.shape)}")
@@ -77,7 +77,7 @@ def adjust_jpeg_quality(image, jpeg_quality, dct_method="", name=None) -> Tensor
     from ..ops import math as M
     from .decode import decode_jpeg
 
-    x = one(image, "adjust_jpeg_quality")
+    x = operand(image, "adjust_jpeg_quality")
     if len(x._h.shape) != 3 or x._h.shape[-1] not in (1, 3):
         raise InvalidArgumentError(f"adjust_jpeg_quality: image must be [height, width, 1 or 3], got "
                                    f"{tuple(x._h.shape)}")

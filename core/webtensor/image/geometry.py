@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..ops import array as A
-from ..ops.dispatch import one
+from ..ops.dispatch import operand
 from ..tensor import Tensor
 
 
@@ -17,7 +17,7 @@ def _hw(x: Tensor, op: str) -> int:
 
 def transpose(image, name=None) -> Tensor:
     """Swaps height and width."""
-    x = one(image, "transpose")
+    x = operand(image, "transpose")
     ax = _hw(x, "transpose")
     perm = list(range(len(x._h.shape)))
     perm[ax], perm[ax + 1] = perm[ax + 1], perm[ax]
@@ -26,7 +26,7 @@ def transpose(image, name=None) -> Tensor:
 
 def rot90(image, k=1, name=None) -> Tensor:
     """Rotates counter-clockwise by k quarter turns (numpy's rot90 on the image axes)."""
-    x = one(image, "rot90")
+    x = operand(image, "rot90")
     ax = _hw(x, "rot90")
     turns = int(k.numpy() if hasattr(k, "numpy") else k) % 4
     for _ in range(turns):
@@ -50,7 +50,7 @@ def _positions(size: int, k: int, stride: int, rate: int, padding: str, op: str)
 def extract_patches(images, sizes, strides, rates, padding, name=None) -> Tensor:
     """[batch, out_rows, out_cols, size_rows * size_cols * depth], patch entries in
     (row, col, depth) order, zero padding for SAME (TF's)."""
-    x = one(images, "extract_patches")
+    x = operand(images, "extract_patches")
     if len(x._h.shape) != 4:
         raise InvalidArgumentError(f"extract_patches: images must be [batch, h, w, d], got {tuple(x._h.shape)}")
     for name_, v in (("sizes", sizes), ("strides", strides), ("rates", rates)):
@@ -64,8 +64,8 @@ def extract_patches(images, sizes, strides, rates, padding, name=None) -> Tensor
         x = A.pad(x, [[0, 0], [ph0, ph1], [pw0, pw1], [0, 0]])
     rows = [i * sr + a * rr for i in range(oh) for a in range(kr)]
     cols = [j * sc + c * rc for j in range(ow) for c in range(kc)]
-    g = A.gather(x, one(rows, "extract_patches", D.int32) if rows else A.zeros((0,), D.int32), axis=1)
-    g = A.gather(g, one(cols, "extract_patches", D.int32) if cols else A.zeros((0,), D.int32), axis=2)
+    g = A.gather(x, operand(rows, "extract_patches", D.int32) if rows else A.zeros((0,), D.int32), axis=1)
+    g = A.gather(g, operand(cols, "extract_patches", D.int32) if cols else A.zeros((0,), D.int32), axis=2)
     g = A.reshape(g, (b, oh, kr, ow, kc, d))
     g = A.transpose(g, (0, 1, 3, 2, 4, 5))
     return A.reshape(g, (b, oh, ow, kr * kc * d))

@@ -9,13 +9,13 @@ from ..errors import InvalidArgumentError
 from ..ops import array as A
 from ..ops import math as M
 from ..ops import reduce as R
-from ..ops.dispatch import one
+from ..ops.dispatch import operand
 from ..tensor import Tensor
 from .color import convert_image_dtype
 
 
 def _pair(a, b, op: str):
-    x, y = one(a, op), one(b, op)
+    x, y = operand(a, op), operand(b, op)
     if tuple(x._h.shape[-3:]) != tuple(y._h.shape[-3:]) or len(x._h.shape) < 3:
         raise InvalidArgumentError(f"{op}: images must be [..., height, width, channels] of one shape, got "
                                    f"{tuple(x._h.shape)} and {tuple(y._h.shape)}")
@@ -45,8 +45,8 @@ def _blur(x: Tensor, size: int, sigma: float) -> Tensor:
 
     g = _gauss(size, sigma)
     c = x._h.shape[-1]
-    kh = one([[[[v] * 1 for _ in range(c)]] for v in g], "ssim", x._dtype)  # [size, 1, C, 1]
-    kw = one([[[[v] for _ in range(c)] for v in g]], "ssim", x._dtype)  # [1, size, C, 1]
+    kh = operand([[[[v] * 1 for _ in range(c)]] for v in g], "ssim", x._dtype)  # [size, 1, C, 1]
+    kw = operand([[[[v] for _ in range(c)] for v in g]], "ssim", x._dtype)  # [1, size, C, 1]
     y = depthwise_conv2d(x, kh, [1, 1, 1, 1], "VALID")
     return depthwise_conv2d(y, kw, [1, 1, 1, 1], "VALID")
 
@@ -77,7 +77,7 @@ def ssim(img1, img2, max_val, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03
 
 def total_variation(images, name=None) -> Tensor:
     """Sum of absolute neighbour differences along height and width, per image."""
-    x = one(images, "total_variation")
+    x = operand(images, "total_variation")
     r = len(x._h.shape)
     if r not in (3, 4):
         raise InvalidArgumentError(f"total_variation: images must be rank 3 or 4, got {tuple(x._h.shape)}")
@@ -91,7 +91,7 @@ def total_variation(images, name=None) -> Tensor:
 
 def image_gradients(image):
     """(dy, dx) of [N, H, W, C]: forward differences, zero in the last row / column."""
-    x = one(image, "image_gradients")
+    x = operand(image, "image_gradients")
     if len(x._h.shape) != 4:
         raise InvalidArgumentError(f"image_gradients: image must be [batch, h, w, d], got {tuple(x._h.shape)}")
     _, h, w, _ = x._h.shape
@@ -108,7 +108,7 @@ def sobel_edges(image) -> Tensor:
     """[N, H, W, C, 2]: the Sobel (dy, dx) responses on REFLECT-padded images."""
     from ..nn import depthwise_conv2d
 
-    x = one(image, "sobel_edges")
+    x = operand(image, "sobel_edges")
     if len(x._h.shape) != 4:
         raise InvalidArgumentError(f"sobel_edges: image must be [batch, h, w, d], got {tuple(x._h.shape)}")
     if x._dtype.kind != "f":
@@ -117,6 +117,6 @@ def sobel_edges(image) -> Tensor:
     padded = A.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
     outs = []
     for k in _SOBEL:
-        kern = one([[[[k[i][j]] for _ in range(c)] for j in range(3)] for i in range(3)], "sobel_edges", x._dtype)
+        kern = operand([[[[k[i][j]] for _ in range(c)] for j in range(3)] for i in range(3)], "sobel_edges", x._dtype)
         outs.append(depthwise_conv2d(padded, kern, [1, 1, 1, 1], "VALID"))
     return A.stack(outs, -1)

@@ -41,7 +41,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     if max_value is None and threshold == 0.0:
         return _nn.leaky_relu(x, alpha=negative_slope)
     neg = _nn.relu(threshold - x) if negative_slope != 0.0 else None
-    y = M.where(M.greater(x, threshold), x, M.zeros_like_(x)) if threshold != 0.0 else _nn.relu(x)
+    y = M.where(M.greater(x, threshold), x, M.zero_fill(x)) if threshold != 0.0 else _nn.relu(x)
     if max_value is not None:
         y = M.clip_by_value(y, 0.0, float(max_value))
     return y if neg is None else y - neg * negative_slope

@@ -165,13 +165,13 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     valid = None
     if ignore_class is not None:
         valid = M.not_equal(labels, ignore_class)
-        labels = M.where(valid, labels, M.zeros_like_(labels))
+        labels = M.where(valid, labels, M.zero_fill(labels))
     logits = y_pred if from_logits else activations.logits_of(y_pred, axis)
     if logits is None:
         eps = backend.epsilon()
         logits = M.log(M.clip_by_value(y_pred, eps, 1.0 - eps))
     res = nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
-    return res if valid is None else M.where(valid, res, M.zeros_like_(res))
+    return res if valid is None else M.where(valid, res, M.zero_fill(res))
 
 
 # -- loss classes --------------------------------------------------------------------------------

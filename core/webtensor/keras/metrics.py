@@ -297,7 +297,7 @@ def _confusion(y_true, y_pred, thresholds, class_id=None, top_k=None, sample_wei
         from ..ops.nn import top_k as _top_k
 
         kth = _top_k(y_pred, top_k)[0][..., top_k - 1:top_k]
-        y_pred = M.where(M.greater_equal(y_pred, kth), y_pred, M.zeros_like_(y_pred) - 1e9)
+        y_pred = M.where(M.greater_equal(y_pred, kth), y_pred, M.zero_fill(y_pred) - 1e9)
     if class_id is not None:
         y_true, y_pred = y_true[..., class_id], y_pred[..., class_id]
     p = A.reshape(y_pred, (-1, 1))

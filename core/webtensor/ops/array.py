@@ -9,7 +9,7 @@ from .. import dtypes as D
 from ..composite import composite_in
 from ..errors import InvalidArgumentError, ResourceExhaustedError
 from ..shape import as_int, as_shape_tuple, broadcast_shape, dims_tuple, normalize_axis, prod
-from .dispatch import INTEGER, Tensor, check_kind, one, record, same_dtype, tapes, wrap
+from .dispatch import INTEGER, Tensor, check_kind, operand, record, same_dtype, tapes, wrap
 from . import math as m
 from .reduce import reduce_sum
 
@@ -39,7 +39,7 @@ def ones(shape, dtype=D.float32, name=None) -> Tensor:
 
 
 def fill(dims, value, name=None) -> Tensor:
-    v = one(value, "fill")
+    v = operand(value, "fill")
     if v._h.shape:
         raise InvalidArgumentError(f"fill: value must be a scalar, got shape {tuple(v._h.shape)}")
     return broadcast_to(v, dims_tuple(dims, "fill", "dims"))
@@ -48,7 +48,7 @@ def fill(dims, value, name=None) -> Tensor:
 def _like(x, dtype, value, op):
     if type(x) is not Tensor and hasattr(x, "flat_values"):  # ragged: the same rows, filled values
         return x.with_flat_values(_like(x.flat_values, dtype, value, op))
-    x = one(x, op)
+    x = operand(x, op)
     dt = D.as_dtype(dtype) if dtype is not None else x._dtype
     be = placement.for_dtype(placement.current() or x._be, dt)
     v = bool(value) if dt.kind == "b" else value
@@ -96,7 +96,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     """Out-of-range (and negative) indices give all-off rows, as TF."""
     if type(indices) is not Tensor and hasattr(indices, "flat_values") and axis in (None, -1):  # ragged ids
         return indices.with_flat_values(one_hot(indices.flat_values, depth, on_value, off_value, axis, dtype))
-    idx = one(indices, "one_hot")
+    idx = operand(indices, "one_hot")
     check_kind(idx, "one_hot", INTEGER)
     if dtype is not None:
         dt = D.as_dtype(dtype)
@@ -113,13 +113,13 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     ax = rank if axis is None or axis == -1 else normalize_axis(axis, rank + 1, "one_hot")
     hot = m.equal(expand_dims(idx, ax), reshape(range(depth, dtype=idx._dtype),
                                                 tuple(depth if i == ax else 1 for i in _range(rank + 1))))
-    on = one(1 if on_value is None else on_value, "one_hot", dt)
-    off = one(0 if off_value is None else off_value, "one_hot", dt)
+    on = operand(1 if on_value is None else on_value, "one_hot", dt)
+    off = operand(0 if off_value is None else off_value, "one_hot", dt)
     return m.where(hot, on, off)
 
 
 def identity(input, name=None) -> Tensor:
-    x = one(input, "identity")
+    x = operand(input, "identity")
     y = wrap(x._h, x._dtype, x._be)
     if tapes:
         record((x,), (y,), lambda dy, need: (dy,))
@@ -128,12 +128,12 @@ def identity(input, name=None) -> Tensor:
 
 def stop_gradient(input, name=None) -> Tensor:
     """The same value, invisible to tapes: no gradient flows through it."""
-    x = one(input, "stop_gradient")
+    x = operand(input, "stop_gradient")
     return wrap(x._h, x._dtype, x._be)
 
 
 def shape(input, out_type=D.int32, name=None) -> Tensor:
-    x = one(input, "shape")
+    x = operand(input, "shape")
     from ..tensor import convert
 
     return convert(list(x._h.shape), D.as_dtype(out_type))
@@ -149,7 +149,7 @@ def size(input, out_type=D.int32, name=None) -> Tensor:
     if type(input) is not Tensor and composite_in(input) is not None:  # ragged: its values; sparse: dense
         n = prod(input.flat_values._h.shape) if hasattr(input, "flat_values") else prod(input.shape.as_list())
         return convert(n, D.as_dtype(out_type))
-    return convert(prod(one(input, "size")._h.shape), D.as_dtype(out_type))
+    return convert(prod(operand(input, "size")._h.shape), D.as_dtype(out_type))
 
 
 def rank(input, name=None) -> Tensor:
@@ -157,7 +157,7 @@ def rank(input, name=None) -> Tensor:
 
     if type(input) is not Tensor and composite_in(input) is not None:
         return convert(input.shape.rank, D.int32)
-    return convert(len(one(input, "rank")._h.shape), D.int32)
+    return convert(len(operand(input, "rank")._h.shape), D.int32)
 
 
 # -- reshaping ----------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def _resolve_shape(n: int, shape: tuple, in_shape: tuple) -> tuple:
 def reshape(tensor, shape, name=None) -> Tensor:
     if type(tensor) is not Tensor and composite_in(tensor) is not None:
         return tensor._dispatch(reshape, (tensor, shape), {})
-    x = one(tensor, "reshape")
+    x = operand(tensor, "reshape")
     xs = x._h.shape
     shape = as_shape_tuple(shape, "reshape") if type(shape) is not tuple else shape
     if shape == xs:
@@ -198,7 +198,7 @@ def reshape(tensor, shape, name=None) -> Tensor:
 def transpose(a, perm=None, conjugate=False, name=None) -> Tensor:
     if type(a) is not Tensor and composite_in(a) is not None:
         return a._dispatch(transpose, (a, perm), {"conjugate": conjugate})
-    x = one(a, "transpose")
+    x = operand(a, "transpose")
     r = len(x._h.shape)
     perm = tuple(_pyrange_rev(r)) if perm is None else as_shape_tuple(perm, "transpose")
     if sorted(perm) != list(_range(r)):
@@ -222,7 +222,7 @@ def _pyrange_rev(r):
 def expand_dims(input, axis, name=None) -> Tensor:
     if type(input) is not Tensor and composite_in(input) is not None:
         return input._dispatch(expand_dims, (input, axis), {})
-    x = one(input, "expand_dims")
+    x = operand(input, "expand_dims")
     s = tuple(x._h.shape)
     ax = normalize_axis(axis, len(s) + 1, "expand_dims")
     return reshape(x, s[:ax] + (1,) + s[ax:])
@@ -231,7 +231,7 @@ def expand_dims(input, axis, name=None) -> Tensor:
 def squeeze(input, axis=None, name=None) -> Tensor:
     if type(input) is not Tensor and composite_in(input) is not None:
         return input._dispatch(squeeze, (input, axis), {})
-    x = one(input, "squeeze")
+    x = operand(input, "squeeze")
     s = tuple(x._h.shape)
     if axis is None:
         return reshape(x, tuple(d for d in s if d != 1))
@@ -244,7 +244,7 @@ def squeeze(input, axis=None, name=None) -> Tensor:
 
 
 def broadcast_to(input, shape, name=None) -> Tensor:
-    x = one(input, "broadcast_to")
+    x = operand(input, "broadcast_to")
     xs = tuple(x._h.shape)
     shape = dims_tuple(shape, "broadcast_to")
     if xs == shape:
@@ -260,7 +260,7 @@ def broadcast_to(input, shape, name=None) -> Tensor:
 def tile(input, multiples, name=None) -> Tensor:
     if type(input) is not Tensor and composite_in(input) is not None:
         return input._dispatch(tile, (input, multiples), {})
-    x = one(input, "tile")
+    x = operand(input, "tile")
     s = tuple(x._h.shape)
     mult = as_shape_tuple(multiples, "tile")
     if len(mult) != len(s):
@@ -275,7 +275,7 @@ def tile(input, multiples, name=None) -> Tensor:
 
 
 def repeat(input, repeats, axis=None, name=None) -> Tensor:
-    x = one(input, "repeat")
+    x = operand(input, "repeat")
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     s = tuple(x._h.shape)
@@ -337,7 +337,7 @@ def _as_index(v, what):
 
 def getitem(x, key) -> Tensor:
     """``x[key]`` with TF/NumPy basic indexing (ints, slices, ..., newaxis)."""
-    x = one(x, "strided_slice")
+    x = operand(x, "strided_slice")
     shape = tuple(x._h.shape)
     key = key if isinstance(key, tuple) else (key,)
     if sum(k is Ellipsis for k in key) > 1:
@@ -385,7 +385,7 @@ def getitem(x, key) -> Tensor:
 
 def slice(input_, begin, size, name=None) -> Tensor:
     """``tf.slice``: ``size`` -1 means 'to the end'."""
-    x = one(input_, "slice")
+    x = operand(input_, "slice")
     s = tuple(x._h.shape)
     b = as_shape_tuple(begin, "slice")
     n = as_shape_tuple(size, "slice")
@@ -401,7 +401,7 @@ def slice(input_, begin, size, name=None) -> Tensor:
 def reverse(tensor, axis, name=None) -> Tensor:
     if type(tensor) is not Tensor and composite_in(tensor) is not None:
         return tensor._dispatch(reverse, (tensor, axis), {})
-    x = one(tensor, "reverse")
+    x = operand(tensor, "reverse")
     s = tuple(x._h.shape)
     axes = {normalize_axis(a, len(s), "reverse") for a in (axis if isinstance(axis, (list, tuple)) else [axis])}
     begin = tuple(d - 1 if i in axes and d else 0 for i, d in enumerate(s))
@@ -462,7 +462,7 @@ def stack(values, axis=0, name=None) -> Tensor:
 
 
 def unstack(value, num=None, axis=0, name=None) -> list:
-    x = one(value, "unstack")
+    x = operand(value, "unstack")
     s = tuple(x._h.shape)
     ax = normalize_axis(axis, len(s), "unstack")
     if num is not None and num != s[ax]:
@@ -474,7 +474,7 @@ def unstack(value, num=None, axis=0, name=None) -> list:
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name=None) -> list:
-    x = one(value, "split")
+    x = operand(value, "split")
     s = tuple(x._h.shape)
     ax = normalize_axis(axis, len(s), "split")
     d = s[ax]
@@ -512,7 +512,7 @@ def _paddings(paddings, r, op):
 
 
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None) -> Tensor:
-    x = one(tensor, "pad")
+    x = operand(tensor, "pad")
     s = tuple(x._h.shape)
     pads = _paddings(paddings, len(s), "pad")
     mode = mode.upper()
@@ -552,7 +552,7 @@ def _axis_slice(x, ax, start, n):
 
 def _index_tensor(indices, op):
     """Indices as every backend's kernels read them: int32 or int64 (uint8 is cast once here)."""
-    idx = one(indices, op, D.int32)
+    idx = operand(indices, op, D.int32)
     check_kind(idx, op, INTEGER)
     return idx if idx._dtype in (D.int32, D.int64) else m.cast(idx, D.int32)
 
@@ -585,7 +585,7 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     c = composite_in(params, indices) if type(params) is not Tensor or type(indices) is not Tensor else None
     if c is not None:  # ragged params or indices: their own rule
         return c._dispatch(gather, (params, indices), {"axis": axis, "batch_dims": batch_dims})
-    x = one(params, "gather")
+    x = operand(params, "gather")
     idx = _index_tensor(indices, "gather")
     s = tuple(x._h.shape)
     ax = normalize_axis(batch_dims if axis is None else axis, len(s), "gather")
@@ -617,25 +617,21 @@ def _batched_gather(x, idx, ax, b):
 
 def _check_indices_host(idx: Tensor, limits: tuple, op: str):
     """CPU backends reject out-of-range indices, as TF on CPU does (one readback)."""
+    from .reduce import reduce_any
+
     if idx._be.device_type != "CPU" or not prod(idx._h.shape):
         return
-    lim = reshape(one(list(limits), op, idx._dtype), (len(limits),))
+    lim = reshape(operand(list(limits), op, idx._dtype), (len(limits),))
     bad = m.logical_or(m.less(idx, 0), m.greater_equal(idx, lim))
-    if bool(reduce_any_(bad)):
+    if bool(reduce_any(bad)):
         flat = reshape(idx, (-1, len(limits))).numpy().tolist()
         first = next(r for r in flat if any(v < 0 or v >= d for v, d in zip(r, limits)))
         raise InvalidArgumentError(f"{op}: indices {first} do not index into param shape {limits}")
 
 
-def reduce_any_(x, axis=None):
-    from .reduce import reduce_any
-
-    return reduce_any(x, axis)
-
-
 def gather_nd(params, indices, batch_dims=0, name=None) -> Tensor:
     """``tf.gather_nd``: indices[..., K] address the first K dims of params."""
-    x = one(params, "gather_nd")
+    x = operand(params, "gather_nd")
     idx = _index_tensor(indices, "gather_nd")
     s, si = tuple(x._h.shape), tuple(idx._h.shape)
     if not si:
@@ -648,11 +644,13 @@ def gather_nd(params, indices, batch_dims=0, name=None) -> Tensor:
         raise InvalidArgumentError(f"gather_nd: index depth {k} exceeds the rank of params {s}")
     _check_indices_host(idx, s[:k], "gather_nd")
     strides = [prod(s[i + 1:k]) for i in _range(k)]
-    flat = reduce_sum(idx * one(strides, "gather_nd", idx._dtype), -1) if k else \
+    flat = reduce_sum(idx * operand(strides, "gather_nd", idx._dtype), -1) if k else \
         zeros(si[:-1], idx._dtype)
     if k and idx._be.device_type != "CPU":  # a row out of range anywhere gathers zeros (TF on GPUs)
-        lim = one(list(s[:k]), "gather_nd", idx._dtype)
-        bad = reduce_any_(m.logical_or(m.less(idx, 0), m.greater_equal(idx, lim)), -1)
+        lim = operand(list(s[:k]), "gather_nd", idx._dtype)
+        from .reduce import reduce_any
+
+        bad = reduce_any(m.logical_or(m.less(idx, 0), m.greater_equal(idx, lim)), -1)
         flat = m.where(bad, -1, flat)
     return _gather(reshape(x, (prod(s[:k]),) + s[k:]), flat, 0)
 
@@ -673,8 +671,8 @@ def boolean_mask(tensor, mask, axis=None, name=None) -> Tensor:
     c = composite_in(tensor, mask) if type(tensor) is not Tensor or type(mask) is not Tensor else None
     if c is not None:
         return c._dispatch(boolean_mask, (tensor, mask), {"axis": axis})
-    x = one(tensor, "boolean_mask")
-    mk = one(mask, "boolean_mask", D.bool_)
+    x = operand(tensor, "boolean_mask")
+    mk = operand(mask, "boolean_mask", D.bool_)
     if mk._dtype is not D.bool_:
         raise InvalidArgumentError(f"boolean_mask: mask must be bool, got {mk._dtype.name}")
     s, sm = tuple(x._h.shape), tuple(mk._h.shape)
@@ -685,7 +683,7 @@ def boolean_mask(tensor, mask, axis=None, name=None) -> Tensor:
                                    f"starting at axis {ax}")
     flat = reshape(x, s[:ax] + (prod(sm),) + s[ax + k:])
     picks = [i for i, v in enumerate(_host_flat(mk)) if v]
-    return _gather(flat, one(picks, "boolean_mask", D.int32) if picks else zeros((0,), D.int32), ax)
+    return _gather(flat, operand(picks, "boolean_mask", D.int32) if picks else zeros((0,), D.int32), ax)
 
 
 def _host_flat(t: Tensor) -> list:
@@ -697,7 +695,7 @@ def _host_flat(t: Tensor) -> list:
 
 def where_indices(condition) -> Tensor:
     """``tf.where(cond)``: int64 [n, rank] coordinates of the true elements, row-major."""
-    c = one(condition, "where")
+    c = operand(condition, "where")
     s = tuple(c._h.shape)
     flat = _host_flat(c)
     rows = []
@@ -716,7 +714,7 @@ def where_indices(condition) -> Tensor:
 
 
 def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
-    x = one(data, "unsorted_segment_sum")
+    x = operand(data, "unsorted_segment_sum")
     ids = _index_tensor(segment_ids, "unsorted_segment_sum")
     s, si = tuple(x._h.shape), tuple(ids._h.shape)
     if s[:len(si)] != si:

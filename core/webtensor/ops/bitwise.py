@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from .. import dtypes as D
 from . import math as m
-from .dispatch import INTEGER, Tensor, check_kind, one, two
+from .dispatch import INTEGER, Tensor, check_kind, operand, operands
 
 
 def _ints(x, y, op):
-    a, b = two(x, y, op)
+    a, b = operands(x, y, op)
     check_kind(a, op, INTEGER)
     return a, b
 
@@ -57,7 +57,7 @@ def bitwise_xor(x, y, name=None) -> Tensor:
 
 def invert(x, name=None) -> Tensor:
     """Flips every bit: ``-x - 1`` for signed ints, ``max - x`` for unsigned."""
-    t = one(x, "invert")
+    t = operand(x, "invert")
     check_kind(t, "invert", INTEGER)
     return (m.multiply(t, 0) + t._dtype.max) - t if t._dtype.is_unsigned else -t - 1
 

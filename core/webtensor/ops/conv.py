@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..errors import InvalidArgumentError
 from ..shape import as_int
-from .dispatch import FLOAT, Tensor, check_kind, one, record, tapes, two, wrap
+from .dispatch import FLOAT, Tensor, check_kind, operand, record, tapes, operands, wrap
 from . import array as A
 
 
@@ -98,7 +98,7 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     """``tf.nn.conv2d``; input channels may be a multiple of the filter's (grouped conv)."""
     op = "conv2d"
     _check_nhwc(data_format, op)
-    x, w = two(input, filters, op)
+    x, w = operands(input, filters, op)
     check_kind(x, op, FLOAT)
     xs, ws = tuple(x._h.shape), tuple(w._h.shape)
     if len(xs) != 4 or len(ws) != 4:
@@ -123,7 +123,7 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data
     """Gradient of conv2d w.r.t. its input; filters are [KH, KW, out_channels, in_channels]."""
     op = "conv2d_transpose"
     _check_nhwc(data_format, op)
-    dy, w = two(input, filters, op)
+    dy, w = operands(input, filters, op)
     check_kind(dy, op, FLOAT)
     out = tuple(int(v) for v in (output_shape.numpy().tolist() if hasattr(output_shape, "numpy") else output_shape))
     ys, ws = tuple(dy._h.shape), tuple(w._h.shape)
@@ -144,7 +144,7 @@ conv2d_backprop_input = conv2d_transpose
 def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None) -> Tensor:
     """filter [KH, KW, C, M] -> C*M output channels (channel c*M + m)."""
     op = "depthwise_conv2d"
-    x, w = two(input, filter, op)
+    x, w = operands(input, filter, op)
     ws = tuple(w._h.shape)
     if len(ws) != 4 or len(x._h.shape) != 4 or ws[2] != x._h.shape[3]:
         raise InvalidArgumentError(f"{op}: filter {ws} must be [KH, KW, C, M] with C = input depth "
@@ -161,7 +161,7 @@ def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding
 
 def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None) -> Tensor:
     """[N, W, C] * [K, C, O]: a conv2d with a unit height."""
-    x, w = two(input, filters, "conv1d")
+    x, w = operands(input, filters, "conv1d")
     if len(x._h.shape) != 3 or len(w._h.shape) != 3:
         raise InvalidArgumentError(f"conv1d: input must be [N,W,C] and filters [K,C,O]; got shapes "
                                    f"{tuple(x._h.shape)} and {tuple(w._h.shape)}")
@@ -199,16 +199,16 @@ def _pool_grad(kind, x, dy, k, st, pads) -> Tensor:
 
 def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> Tensor:
     _check_nhwc(data_format, "max_pool2d")
-    return _pool("max_pool2d", "max", one(input, "max_pool2d"), ksize, strides, padding)
+    return _pool("max_pool2d", "max", operand(input, "max_pool2d"), ksize, strides, padding)
 
 
 def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> Tensor:
     _check_nhwc(data_format, "avg_pool2d")
-    return _pool("avg_pool2d", "avg", one(input, "avg_pool2d"), ksize, strides, padding)
+    return _pool("avg_pool2d", "avg", operand(input, "avg_pool2d"), ksize, strides, padding)
 
 
 def _pool1d(fn, input, ksize, strides, padding):
-    x = one(input, "pool1d")
+    x = operand(input, "pool1d")
     k = _pair(ksize, "ksize", "pool1d", 1)[0]
     s = _pair(strides, "strides", "pool1d", 1)[0]
     return A.squeeze(fn(A.expand_dims(x, 1), (1, k), (1, s), padding), [1])
@@ -223,10 +223,10 @@ def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None) -> 
 
 
 def max_pool(input, ksize, strides, padding, data_format=None, name=None) -> Tensor:
-    x = one(input, "max_pool")
+    x = operand(input, "max_pool")
     return (max_pool1d if len(x._h.shape) == 3 else max_pool2d)(x, ksize, strides, padding)
 
 
 def avg_pool(input, ksize, strides, padding, data_format=None, name=None) -> Tensor:
-    x = one(input, "avg_pool")
+    x = operand(input, "avg_pool")
     return (avg_pool1d if len(x._h.shape) == 3 else avg_pool2d)(x, ksize, strides, padding)

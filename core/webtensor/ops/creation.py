@@ -10,13 +10,13 @@ from ..errors import InvalidArgumentError
 from ..shape import as_int, broadcast_shape, normalize_axis, prod
 from . import array as A
 from . import math as m
-from .dispatch import FLOAT, Tensor, check_kind, one
+from .dispatch import FLOAT, Tensor, check_kind, operand
 from .reduce import cumsum, reduce_max, reduce_sum
 
 
 def _float_operand(v, op: str) -> Tensor:
     """TF's linspace keeps float inputs' dtype; ints divide in float64 (TF's int truediv)."""
-    t = one(v, op, D.float32 if isinstance(v, float) else None)
+    t = operand(v, op, D.float32 if isinstance(v, float) else None)
     if t._dtype.kind in "iu":
         return m.cast(t, D.float64)
     check_kind(t, op, FLOAT)
@@ -56,7 +56,7 @@ def meshgrid(*args, **kwargs) -> list:
         raise TypeError(f"meshgrid: unexpected keyword arguments {sorted(kwargs)}")
     if indexing not in ("xy", "ij"):
         raise InvalidArgumentError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
-    xs = [A.reshape(one(a, "meshgrid"), (-1,)) for a in args]
+    xs = [A.reshape(operand(a, "meshgrid"), (-1,)) for a in args]
     n = len(xs)
     sizes = [x._h.shape[0] for x in xs]
     if indexing == "xy" and n >= 2:
@@ -78,7 +78,7 @@ def _int_list(v, op, what) -> list:
 
 def roll(input, shift, axis, name=None) -> Tensor:
     """``tf.roll``: shifts along each listed axis (repeated axes add up), wrapping round."""
-    x = one(input, "roll")
+    x = operand(input, "roll")
     s = tuple(x._h.shape)
     shifts, axes = _int_list(shift, "roll", "shift"), _int_list(axis, "roll", "axis")
     if len(shifts) != len(axes):
@@ -114,7 +114,7 @@ def _offsets(rows: int, cols: int, dtype=D.int32):
 def matrix_diag(diagonal, name=None, k=0, num_rows=-1, num_cols=-1, padding_value=0,
                 align="RIGHT_LEFT") -> Tensor:
     """``tf.linalg.diag``: a batch of matrices with ``diagonal`` on diagonal k, padding elsewhere."""
-    d = one(diagonal, "diag")
+    d = operand(diagonal, "diag")
     k = _single_k(k, "diag")
     s = tuple(d._h.shape)
     if not s:
@@ -135,15 +135,15 @@ def matrix_diag(diagonal, name=None, k=0, num_rows=-1, num_cols=-1, padding_valu
     src = m.minimum(m.maximum(i if k >= 0 else j, 0), max(n - 1, 0))
     src = A.broadcast_to(src, (rows, cols))
     if n == 0:
-        return A.fill(s[:-1] + (rows, cols), one(padding_value, "diag", d._dtype))
+        return A.fill(s[:-1] + (rows, cols), operand(padding_value, "diag", d._dtype))
     g = A.gather(d, A.reshape(src, (-1,)), axis=len(s) - 1)
     g = A.reshape(g, s[:-1] + (rows, cols))
-    return m.where(mask, g, one(padding_value, "diag", d._dtype))
+    return m.where(mask, g, operand(padding_value, "diag", d._dtype))
 
 
 def matrix_diag_part(input, name=None, k=0, padding_value=0, align="RIGHT_LEFT") -> Tensor:
     """``tf.linalg.diag_part``: diagonal k of each matrix in the batch."""
-    x = one(input, "diag_part")
+    x = operand(input, "diag_part")
     k = _single_k(k, "diag_part")
     s = tuple(x._h.shape)
     if len(s) < 2:
@@ -156,13 +156,13 @@ def matrix_diag_part(input, name=None, k=0, padding_value=0, align="RIGHT_LEFT")
     flat = A.reshape(x, s[:-2] + (r * c,))
     if not n:
         return A.zeros(s[:-2] + (0,), x._dtype)
-    return A.gather(flat, one(idx, "diag_part", D.int32), axis=len(s) - 2)
+    return A.gather(flat, operand(idx, "diag_part", D.int32), axis=len(s) - 2)
 
 
 def matrix_set_diag(input, diagonal, name=None, k=0, align="RIGHT_LEFT") -> Tensor:
     """``tf.linalg.set_diag``: input with diagonal k replaced."""
-    x = one(input, "set_diag")
-    d = one(diagonal, "set_diag", x._dtype)
+    x = operand(input, "set_diag")
+    d = operand(diagonal, "set_diag", x._dtype)
     k = _single_k(k, "set_diag")
     s = tuple(x._h.shape)
     if len(s) < 2:
@@ -178,7 +178,7 @@ def matrix_set_diag(input, diagonal, name=None, k=0, align="RIGHT_LEFT") -> Tens
 
 def band_part(input, num_lower, num_upper, name=None) -> Tensor:
     """``tf.linalg.band_part``: keep num_lower sub- and num_upper super-diagonals (-1: all)."""
-    x = one(input, "band_part")
+    x = operand(input, "band_part")
     s = tuple(x._h.shape)
     if len(s) < 2:
         raise InvalidArgumentError(f"band_part: input must have rank >= 2, got shape {s}")
@@ -196,7 +196,7 @@ def trace(x, name=None) -> Tensor:
 
 def tensor_diag(diagonal, name=None) -> Tensor:
     """``tf.linalg.tensor_diag`` (``tf.diag``): rank-2k tensor with diagonal on (i..., i...)."""
-    d = one(diagonal, "tensor_diag")
+    d = operand(diagonal, "tensor_diag")
     s = tuple(d._h.shape)
     n = prod(s)
     return A.reshape(matrix_diag(A.reshape(d, (n,))), s + s)
@@ -216,7 +216,7 @@ def _masked_cumulative_lse(x: Tensor, ax: int, exclusive: bool, reverse: bool) -
     i, j = _offsets(n, n)
     keep = (m.greater(j, i) if exclusive else m.greater_equal(j, i)) if reverse else \
         (m.less(j, i) if exclusive else m.less_equal(j, i))
-    terms = m.where(keep, xt, A.fill((), one(float("-inf"), "cumulative_logsumexp", x._dtype)))
+    terms = m.where(keep, xt, A.fill((), operand(float("-inf"), "cumulative_logsumexp", x._dtype)))
     out = reduce_logsumexp(terms, -1)
     r = len(x._h.shape)
     perm = list(range(r - 1))
@@ -228,14 +228,14 @@ def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None) -
     """``tf.math.cumulative_logsumexp``: exclusive starts at -inf. Up to PAIRWISE_LIMIT terms
     each prefix is its own stable logsumexp; beyond, log(cumsum(exp(x - max))) + max with the
     axis maximum held constant (terms > 88 below it underflow in float32)."""
-    x = one(x, "cumulative_logsumexp")
+    x = operand(x, "cumulative_logsumexp")
     check_kind(x, "cumulative_logsumexp", FLOAT)
     ax = normalize_axis(axis, len(x._h.shape), "cumulative_logsumexp")
     n = x._h.shape[ax]
     if n and n * prod(x._h.shape) <= PAIRWISE_LIMIT:
         return _masked_cumulative_lse(x, ax, bool(exclusive), bool(reverse))
     raw = reduce_max(x, ax, keepdims=True)
-    mx = A.stop_gradient(m.where(m.is_finite(raw), raw, m.zeros_like_(raw)))
+    mx = A.stop_gradient(m.where(m.is_finite(raw), raw, m.zero_fill(raw)))
     return m.log(cumsum(m.exp(x - mx), ax, exclusive, reverse)) + mx
 
 

@@ -22,7 +22,7 @@ from ..errors import InvalidArgumentError
 from . import array as A
 from . import math as m
 from .creation import band_part, matrix_diag, matrix_diag_part, matrix_set_diag
-from .dispatch import FLOAT, Tensor, check_kind, composite, one, same_dtype
+from .dispatch import FLOAT, Tensor, check_kind, composite, operand, same_dtype
 from .linalg import matmul
 from .linalg_extra import _eager, _eye_like, _mt, _sym_lower, cholesky, cholesky_solve, solve, triangular_solve
 from .reduce import argmax, reduce_max, reduce_sum
@@ -34,7 +34,7 @@ _MAX_SWEEPS = 40
 
 
 def _matrix(x, op) -> Tensor:
-    t = one(x, op)
+    t = operand(x, op)
     check_kind(t, op, FLOAT)
     if len(t._h.shape) < 2:
         raise InvalidArgumentError(f"{op}: input must have rank >= 2 (a batch of matrices), got shape "
@@ -176,7 +176,7 @@ def _round_tensors(n: int, dtype) -> list:
         for p, q in pairs:
             partner[p][q] = partner[q][p] = 1.0
             first[p] = True
-        out.append((one(partner, "linalg", dtype), one(first, "linalg", D.bool_)))
+        out.append((operand(partner, "linalg", dtype), operand(first, "linalg", D.bool_)))
     return out
 
 
@@ -480,7 +480,7 @@ def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None) -> Tensor:
     ``l2_regularizer``. fast=True solves the normal equations by Cholesky (TF's method);
     fast=False uses the SVD, which also handles rank-deficient A."""
     a = _matrix(matrix, "lstsq")
-    b = one(rhs, "lstsq", a._dtype)
+    b = operand(rhs, "lstsq", a._dtype)
     a, b = same_dtype([a, b], "lstsq")
     sa, sb = tuple(a._h.shape), tuple(b._h.shape)
     if len(sb) != len(sa) or sb[:-2] != sa[:-2] or sb[-2] != sa[-2]:
@@ -646,7 +646,7 @@ def lu(input, output_idx_type=D.int32, name=None):
 def lu_reconstruct(lower_upper, perm, validate_args=False, name=None) -> Tensor:
     """``tf.linalg.lu_reconstruct``: the matrix whose ``lu`` is (lower_upper, perm)."""
     lu_ = _square(lower_upper, "lu_reconstruct")
-    p = m.cast(one(perm, "lu_reconstruct"), D.int32)
+    p = m.cast(operand(perm, "lu_reconstruct"), D.int32)
     x = matmul(_unit_lower(lu_), band_part(lu_, 0, -1))
     return A.gather(x, _invert_permutation(p), axis=-2, batch_dims=len(p._h.shape) - 1)
 
@@ -654,8 +654,8 @@ def lu_reconstruct(lower_upper, perm, validate_args=False, name=None) -> Tensor:
 def lu_solve(lower_upper, perm, rhs, validate_args=False, name=None) -> Tensor:
     """``tf.linalg.lu_solve``: X with A X = rhs, from A's ``lu`` factors."""
     lu_ = _square(lower_upper, "lu_solve")
-    b = one(rhs, "lu_solve", lu_._dtype)
-    p = m.cast(one(perm, "lu_solve"), D.int32)
+    b = operand(rhs, "lu_solve", lu_._dtype)
+    p = m.cast(operand(perm, "lu_solve"), D.int32)
     if tuple(b._h.shape[:-1]) != tuple(lu_._h.shape[:-1]):
         raise InvalidArgumentError(f"lu_solve: rhs shape {tuple(b._h.shape)} must be [..., "
                                    f"{lu_._h.shape[-1]}, K] with the batch dims of {tuple(lu_._h.shape)}")

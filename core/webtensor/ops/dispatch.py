@@ -19,7 +19,7 @@ def _placed(x: Tensor) -> Tensor:
     return x if x._be is be else to_backend(x, be)
 
 
-def one(x, op: str, dtype=None) -> Tensor:
+def operand(x, op: str, dtype=None) -> Tensor:
     """A single operand as a Tensor on the backend the op runs on."""
     if type(x) is not Tensor:
         x = convert(x, dtype, op=op)
@@ -32,7 +32,7 @@ def _is_python(v) -> bool:
     return isinstance(v, (int, float, bool, list, tuple))
 
 
-def two(x, y, op: str):
+def operands(x, y, op: str):
     """Two operands of one dtype on one backend. Python values take the tensor's
     dtype; two tensors of different dtypes are an error (TF does not promote)."""
     if _scope[-1] is None:  # hot path: a tensor and a Python float, e.g. t * 0.5
@@ -68,7 +68,7 @@ def same_dtype(xs, op: str) -> list:
     """A list of operands converted to one dtype (the first tensor's) and one backend."""
     first = next((v for v in xs if isinstance(v, (Tensor, Variable))), None)
     dt = first._dtype if first is not None else None
-    out = [one(v, op, dt if _is_python(v) else None) for v in xs]
+    out = [operand(v, op, dt if _is_python(v) else None) for v in xs]
     for t in out:
         if t._dtype is not out[0]._dtype:
             raise InvalidArgumentError(f"{op}: all inputs must have the same dtype, got "

@@ -6,7 +6,7 @@ import math as _pymath
 from ..composite import composite_in
 from ..errors import InvalidArgumentError
 from ..shape import broadcast_shape, normalize_axes, prod
-from .dispatch import NUMERIC, Tensor, check_kind, one, record, tapes, two, wrap
+from .dispatch import NUMERIC, Tensor, check_kind, operand, record, tapes, operands, wrap
 from . import array as A
 from . import math as m
 from .reduce import reduce_max, reduce_sum
@@ -26,7 +26,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
             return c._dispatch(matmul, (a, b), {"transpose_a": transpose_a, "transpose_b": transpose_b,
                                                 "adjoint_a": adjoint_a, "adjoint_b": adjoint_b})
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
-    x, y = two(a, b, "matmul")
+    x, y = operands(a, b, "matmul")
     check_kind(x, "matmul", NUMERIC)
     xs, ys = tuple(x._h.shape), tuple(y._h.shape)
     if len(xs) < 2 or len(ys) < 2:
@@ -60,14 +60,14 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
 
 
 def matrix_transpose(a, name=None, conjugate=False) -> Tensor:
-    x = one(a, "matrix_transpose")
+    x = operand(a, "matrix_transpose")
     r = len(x._h.shape)
     return A.transpose(x, tuple(range(r - 2)) + (r - 1, r - 2))
 
 
 def tensordot(a, b, axes, name=None) -> Tensor:
     """Contract ``axes`` of a with those of b: transpose, reshape, one matmul."""
-    x, y = two(a, b, "tensordot")
+    x, y = operands(a, b, "tensordot")
     xs, ys = tuple(x._h.shape), tuple(y._h.shape)
     if isinstance(axes, int) or (hasattr(axes, "_h") and not axes._h.shape):
         n = int(axes)
@@ -181,7 +181,7 @@ def _einsum_pair(x, sa, y, sb, keep: str, equation: str):
 def einsum(equation: str, *inputs, name=None, **kwargs) -> Tensor:
     """``tf.einsum``: any number of operands, "..." broadcasting, repeated labels
     (diagonals, traces). Operands are contracted left to right, each pair by one matmul."""
-    ts = [one(t, "einsum") for t in inputs]
+    ts = [operand(t, "einsum") for t in inputs]
     specs, out = _einsum_parse(equation, [tuple(t._h.shape) for t in ts])
     ops = [_einsum_diagonals(t, s) for t, s in zip(ts, specs)]
     ops = [_einsum_sum_unique(t, s, out + "".join(o for _, o in ops[:i] + ops[i + 1:]))
@@ -206,7 +206,7 @@ def _einsum_sum_unique(t, spec, needed: str):
 
 def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None) -> Tensor:
     """Vector norms (any p, inf) and matrix norms ('fro', 1, inf) as ``tf.norm``."""
-    x = one(tensor, "norm")
+    x = operand(tensor, "norm")
     r = len(x._h.shape)
     keep = bool(keepdims)
     if isinstance(axis, (list, tuple)) and len(axis) == 2:
@@ -236,7 +236,7 @@ def global_norm(t_list, name=None) -> Tensor:
 
 
 def clip_by_norm(t, clip_norm, axes=None, name=None) -> Tensor:
-    x = one(t, "clip_by_norm")
+    x = operand(t, "clip_by_norm")
     l2 = m.sqrt(reduce_sum(m.square(x), axes, keepdims=True))
     return x * clip_norm / m.maximum(l2, clip_norm)
 

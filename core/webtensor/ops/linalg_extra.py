@@ -15,13 +15,13 @@ from ..errors import InvalidArgumentError
 from . import array as A
 from . import math as m
 from .creation import band_part, matrix_diag_part, matrix_set_diag
-from .dispatch import FLOAT, Tensor, check_kind, composite, one, same_dtype
+from .dispatch import FLOAT, Tensor, check_kind, composite, operand, same_dtype
 from .linalg import matmul
 from .reduce import argmax, reduce_all, reduce_sum
 
 
 def _square(x, op) -> Tensor:
-    t = one(x, op)
+    t = operand(x, op)
     check_kind(t, op, FLOAT)
     s = tuple(t._h.shape)
     if len(s) < 2 or s[-1] != s[-2]:
@@ -58,11 +58,11 @@ def _gauss_jordan(a: Tensor, b: Tensor):
     sign = A.ones(batch, a._dtype)
     prod_piv = A.ones(batch, a._dtype)
     logabs = A.zeros(batch, a._dtype)
-    minpiv = A.fill(batch, one(float("inf"), "linalg", a._dtype))
+    minpiv = A.fill(batch, operand(float("inf"), "linalg", a._dtype))
     bd = len(batch)
     for k in range(n):
         col = A.gather(mat, k, axis=-1)  # [..., n]
-        cand = m.where(m.greater_equal(rows, k), m.abs(col), A.fill((), one(-1.0, "linalg", a._dtype)))
+        cand = m.where(m.greater_equal(rows, k), m.abs(col), A.fill((), operand(-1.0, "linalg", a._dtype)))
         p = argmax(cand, axis=-1, output_type=D.int32)  # [...]
         rp = A.gather(mat, p, axis=bd, batch_dims=bd)  # pivot row [..., w]
         rk = A.gather(mat, k, axis=-2)
@@ -71,7 +71,7 @@ def _gauss_jordan(a: Tensor, b: Tensor):
         mat = m.where(on_k, A.expand_dims(rp, -2), m.where(on_p, A.expand_dims(rk, -2), mat))
         piv = A.gather(rp, k, axis=-1)
         swapped = m.not_equal(p, k)
-        flip = m.where(swapped, A.fill((), one(-1.0, "linalg", a._dtype)), A.ones((), a._dtype))
+        flip = m.where(swapped, A.fill((), operand(-1.0, "linalg", a._dtype)), A.ones((), a._dtype))
         sign = sign * m.sign(piv) * flip
         prod_piv = prod_piv * piv * flip
         logabs = logabs + m.log(m.abs(piv))
@@ -162,7 +162,7 @@ def det(input, name=None) -> Tensor:
 
 def _rhs(matrix, rhs, op):
     a = _square(matrix, op)
-    b = one(rhs, op, a._dtype)
+    b = operand(rhs, op, a._dtype)
     a, b = same_dtype([a, b], op)
     sa, sb = tuple(a._h.shape), tuple(b._h.shape)
     if len(sb) != len(sa) or sb[:-2] != sa[:-2] or sb[-2] != sa[-1]:

@@ -8,8 +8,8 @@ from ..errors import InvalidArgumentError
 from ..backends.base import BOOL_OPS
 from ..composite import CompositeTensor, composite_in
 from ..shape import broadcast_shape, sum_axes_for_broadcast
-from .dispatch import (ANY, BOOL, FLOAT, NUMERIC, Tensor, check_kind, composite, one,
-                       record, tapes, two, wrap)
+from .dispatch import (ANY, BOOL, FLOAT, NUMERIC, Tensor, check_kind, composite, operand,
+                       record, tapes, operands, wrap)
 
 
 def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
@@ -31,7 +31,7 @@ def _unary(prim: str, kinds: str, grad=None, name: str | None = None):
     def op(x, name=None):
         if type(x) is not Tensor and composite_in(x) is not None:  # ragged/sparse: its own rule
             return x._dispatch(op, (x,), {})
-        x = one(x, prim)
+        x = operand(x, prim)
         check_kind(x, prim, kinds)
         be = x._be
         y = wrap(be.unary(prim, x._h), out_dtype or x._dtype, be)
@@ -49,7 +49,7 @@ _SQRT_2_OVER_PI = 2.0 / _pymath.sqrt(_pymath.pi)
 
 negative = _unary("neg", NUMERIC, lambda x, y, dy: -dy, name="negative")
 abs = _unary("abs", NUMERIC, lambda x, y, dy: dy * sign(x))
-sign = _unary("sign", NUMERIC, lambda x, y, dy: zeros_like_(x))
+sign = _unary("sign", NUMERIC, lambda x, y, dy: zero_fill(x))
 square = _unary("square", NUMERIC, lambda x, y, dy: dy * (x * 2.0))
 sqrt = _unary("sqrt", FLOAT, lambda x, y, dy: dy * 0.5 / y)
 rsqrt = _unary("rsqrt", FLOAT, lambda x, y, dy: dy * (-0.5) * y * y * y)
@@ -73,7 +73,8 @@ is_finite = _unary("isfinite", FLOAT, name="is_finite")
 neg = negative
 
 
-def zeros_like_(x: Tensor) -> Tensor:
+def zero_fill(x: Tensor) -> Tensor:
+    """Zeros of ``x``'s shape, dtype and backend, with no conversion (vjps and masks)."""
     return wrap(x._be.full(x._h.shape, 0, x._dtype), x._dtype, x._be)
 
 
@@ -108,7 +109,7 @@ def _binary(prim: str, kinds: str, grad=None, name: str | None = None):
                 isinstance(x, CompositeTensor) or isinstance(y, CompositeTensor)):  # ragged/sparse: own rule
             return composite_in(x, y)._dispatch(op, (x, y), {})
         py_y = y if type(y) is int else None  # a Python divisor/exponent is checked without a readback
-        x, y = two(x, y, pub)
+        x, y = operands(x, y, pub)
         check_kind(x, pub, kinds)
         xs, ys = x._h.shape, y._h.shape
         if xs != ys:
@@ -144,14 +145,14 @@ def _pow_grad(x, y, z, dy, need):
     gy = None
     if need[1]:
         pos = greater(x, 0.0)
-        gy = dy * z * where(pos, log(where(pos, x, 1.0)), zeros_like_(x))
+        gy = dy * z * where(pos, log(where(pos, x, 1.0)), zero_fill(x))
     return gx, gy
 
 
 def _select_grad(selector):
     def grad(x, y, z, dy, need):
         mask = selector(x, y)
-        zero = zeros_like_(dy)
+        zero = zero_fill(dy)
         return (where(mask, dy, zero) if need[0] else None,
                 where(mask, zero, dy) if need[1] else None)
 
@@ -186,7 +187,7 @@ def truediv(x, y, name=None) -> Tensor:
     """``x / y``: ints are divided in floating point (int32/int64 -> float64, as TF)."""
     if (type(x) is not Tensor or type(y) is not Tensor) and composite_in(x, y) is not None:
         return composite_in(x, y)._dispatch(truediv, (x, y), {})
-    x, y = two(x, y, "truediv")
+    x, y = operands(x, y, "truediv")
     if x._dtype.kind in "iu":
         ft = D.float64 if x._dtype.size >= 4 else D.float32
         x, y = cast(x, ft), cast(y, ft)
@@ -199,9 +200,9 @@ divide = truediv
 
 
 def div_no_nan(x, y, name=None) -> Tensor:
-    x, y = two(x, y, "div_no_nan")
+    x, y = operands(x, y, "div_no_nan")
     zero = equal(y, 0.0)
-    return where(zero, zeros_like_(x * y), truediv(x, where(zero, 1.0, y)))
+    return where(zero, zero_fill(x * y), truediv(x, where(zero, 1.0, y)))
 
 
 divide_no_nan = div_no_nan
@@ -221,7 +222,7 @@ def add_n(inputs, name=None) -> Tensor:
     out = inputs[0]
     for t in inputs[1:]:
         out = add(out, t)
-    return out if isinstance(out, CompositeTensor) else one(out, "add_n")
+    return out if isinstance(out, CompositeTensor) else operand(out, "add_n")
 
 
 def scalar_mul(scalar, x, name=None) -> Tensor:
@@ -245,10 +246,10 @@ def where(condition, x=None, y=None, name=None) -> Tensor:
         raise InvalidArgumentError("where: x and y must both be given, or neither")
     if composite_in(condition, x, y) is not None:  # ragged operands: their own rule
         return composite_in(condition, x, y)._dispatch(where, (condition, x, y), {})
-    c = one(condition, "where", D.bool_)
+    c = operand(condition, "where", D.bool_)
     if c._dtype is not D.bool_:
         raise InvalidArgumentError(f"where: condition must be bool, got {c._dtype.name} {tuple(c._h.shape)}")
-    x, y = two(x, y, "where")
+    x, y = operands(x, y, "where")
     cs, xs, ys = c._h.shape, x._h.shape, y._h.shape
     broadcast_shape(broadcast_shape(cs, xs, "where"), ys, "where")
     be = x._be
@@ -259,7 +260,7 @@ def where(condition, x=None, y=None, name=None) -> Tensor:
     z = wrap(be.where(c._h, x._h, y._h), x._dtype, be)
     if tapes and x._dtype.kind == "f":
         def vjp(dy, need):
-            zero = zeros_like_(dy)
+            zero = zero_fill(dy)
             return (None, unbroadcast(where(c, dy, zero), xs) if need[1] else None,
                     unbroadcast(where(c, zero, dy), ys) if need[2] else None)
 
@@ -277,8 +278,8 @@ def cast(x, dtype, name=None) -> Tensor:
 
         f = D.float64 if dt is D.complex128 else D.float32
         xr = cast(x, f)
-        return ComplexTensor(xr, zeros_like_(xr))
-    x = one(x, "cast")
+        return ComplexTensor(xr, zero_fill(xr))
+    x = operand(x, "cast")
     if x._dtype is dt:
         return x
     be = x._be
@@ -297,7 +298,7 @@ def cast(x, dtype, name=None) -> Tensor:
 
 def saturate_cast(value, dtype, name=None) -> Tensor:
     dt = D.as_dtype(dtype)
-    x = one(value, "saturate_cast")
+    x = operand(value, "saturate_cast")
     if x._dtype.kind == "f" and dt.kind in "iu":
         x = clip_by_value(x, float(dt.min), float(dt.max))
     elif x._dtype.kind in "iu" and dt.kind in "iu" and (x._dtype.min < dt.min or x._dtype.max > dt.max):
@@ -309,7 +310,7 @@ def saturate_cast(value, dtype, name=None) -> Tensor:
 
 def softplus(features, name=None) -> Tensor:
     """log(1 + exp(x)), computed stably; gradient sigmoid(x)."""
-    x = one(features, "softplus")
+    x = operand(features, "softplus")
     check_kind(x, "softplus", FLOAT)
     return composite((x,), lambda: maximum(x, 0.0) + log1p(exp(-abs(x))),
                      lambda dy, need: (dy * sigmoid(x),))
@@ -320,5 +321,5 @@ def log_sigmoid(x, name=None) -> Tensor:
 
 
 def xlogy(x, y, name=None) -> Tensor:
-    x, y = two(x, y, "xlogy")
-    return where(equal(x, 0.0), zeros_like_(x * y), x * log(y))
+    x, y = operands(x, y, "xlogy")
+    return where(equal(x, 0.0), zero_fill(x * y), x * log(y))

@@ -11,7 +11,7 @@ import math as _math
 
 from .. import dtypes as D
 from . import math as m
-from .dispatch import FLOAT, NUMERIC, Tensor, check_kind, one, two
+from .dispatch import FLOAT, NUMERIC, Tensor, check_kind, operand, operands
 from .reduce import reduce_all, reduce_sum
 from . import array as A
 
@@ -19,7 +19,7 @@ _ATAN_TERMS = 13  # after two half-angle steps |x| <= tan(pi/16): x^27/27 < 1e-2
 
 
 def _f(x, op: str) -> Tensor:
-    t = one(x, op)
+    t = operand(x, op)
     check_kind(t, op, FLOAT)
     return t
 
@@ -27,7 +27,7 @@ def _f(x, op: str) -> Tensor:
 def _safe(cond: Tensor, x: Tensor, fill: float = 1.0) -> Tensor:
     """x where cond is False, else ``fill``: keeps the unused branch of a where finite, so
     its gradient (multiplied by zero) stays finite too."""
-    return m.where(cond, A.fill((), one(fill, "math", x._dtype)), x)
+    return m.where(cond, A.fill((), operand(fill, "math", x._dtype)), x)
 
 
 def atan(x, name=None) -> Tensor:
@@ -50,7 +50,7 @@ def atan(x, name=None) -> Tensor:
 
 def atan2(y, x, name=None) -> Tensor:
     """The angle of (x, y) in (-pi, pi], with TF's signs on the axes."""
-    yy, xx = two(y, x, "atan2")
+    yy, xx = operands(y, x, "atan2")
     check_kind(yy, "atan2", FLOAT)
     zero_x = m.equal(xx, 0.0)
     base = atan(yy / _safe(zero_x, xx))
@@ -58,8 +58,8 @@ def atan2(y, x, name=None) -> Tensor:
     left = m.less(xx, 0.0)
     neg_y = m.less(yy, 0.0)
     out = m.where(left, m.where(neg_y, base - pi, base + pi), base)
-    on_axis = m.where(m.greater(yy, 0.0), A.fill((), one(pi / 2, "atan2", yy._dtype)),
-                      m.where(neg_y, A.fill((), one(-pi / 2, "atan2", yy._dtype)), A.zeros_like(yy)))
+    on_axis = m.where(m.greater(yy, 0.0), A.fill((), operand(pi / 2, "atan2", yy._dtype)),
+                      m.where(neg_y, A.fill((), operand(-pi / 2, "atan2", yy._dtype)), A.zeros_like(yy)))
     return m.where(zero_x, on_axis, out)
 
 
@@ -136,7 +136,7 @@ _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.323
 def _lgamma_pos(x: Tensor) -> Tensor:
     """log Gamma(x) for x >= 0.5 by Lanczos (g = 7, 9 terms)."""
     z = x - 1.0
-    s = A.fill((), one(_LANCZOS[0], "lgamma", x._dtype)) + A.zeros_like(x)
+    s = A.fill((), operand(_LANCZOS[0], "lgamma", x._dtype)) + A.zeros_like(x)
     for i, c in enumerate(_LANCZOS[1:], 1):
         s = s + c / (z + float(i))
     t = z + 7.5
@@ -152,7 +152,7 @@ def lgamma(x, name=None) -> Tensor:
     sin = m.abs(m.sin(_math.pi * (t - m.floor(t))))
     pole = m.equal(sin, 0.0)
     refl = _math.log(_math.pi) - m.log(_safe(pole, sin)) - hi
-    inf = A.fill((), one(float("inf"), "lgamma", t._dtype))
+    inf = A.fill((), operand(float("inf"), "lgamma", t._dtype))
     return m.where(low, m.where(pole, inf, refl), hi)
 
 
@@ -172,7 +172,7 @@ def digamma(x, name=None) -> Tensor:
     frac = t - m.floor(t)
     pole = m.logical_and(neg, m.equal(frac, 0.0))
     refl = pos - _math.pi / m.tan(_math.pi * _safe(pole, frac, 0.5))
-    nan = A.fill((), one(float("nan"), "digamma", t._dtype))
+    nan = A.fill((), operand(float("nan"), "digamma", t._dtype))
     return m.where(pole, nan, m.where(neg, refl, pos))
 
 
@@ -197,8 +197,8 @@ def erfinv(x, name=None) -> Tensor:
         rs = _safe(edge, r, 0.0)
         step = (m.erf(rs) - t) / (2.0 / _math.sqrt(_math.pi) * m.exp(-rs * rs))
         r = m.where(edge, r, rs - step)
-    inf = A.fill((), one(float("inf"), "erfinv", t._dtype))
-    nan = A.fill((), one(float("nan"), "erfinv", t._dtype))
+    inf = A.fill((), operand(float("inf"), "erfinv", t._dtype))
+    nan = A.fill((), operand(float("nan"), "erfinv", t._dtype))
     return m.where(m.equal(t, 1.0), inf, m.where(m.equal(t, -1.0), -inf, m.where(m.greater(m.abs(t), 1.0), nan, r)))
 
 
@@ -215,7 +215,7 @@ def softsign(features, name=None) -> Tensor:
 
 def xlog1py(x, y, name=None) -> Tensor:
     """``x * log1p(y)``, 0 where x is 0 (as TF)."""
-    a, b = two(x, y, "xlog1py")
+    a, b = operands(x, y, "xlog1py")
     check_kind(a, "xlog1py", FLOAT)
     zero = m.equal(a, 0.0)
     return m.where(zero, A.zeros_like(a * b), a * m.log1p(_safe(zero, b, 0.0)))
@@ -223,7 +223,7 @@ def xlog1py(x, y, name=None) -> Tensor:
 
 def multiply_no_nan(x, y, name=None) -> Tensor:
     """``x * y``, 0 where y is 0 even when x is inf or NaN."""
-    a, b = two(x, y, "multiply_no_nan")
+    a, b = operands(x, y, "multiply_no_nan")
     check_kind(a, "multiply_no_nan", FLOAT)
     zero = m.equal(b, 0.0)
     prod = _safe(zero, a, 0.0) * b
@@ -238,7 +238,7 @@ def reciprocal_no_nan(x, name=None) -> Tensor:
 
 def truncatediv(x, y, name=None) -> Tensor:
     """Division rounding toward zero (C's), for ints and floats."""
-    a, b = two(x, y, "truncatediv")
+    a, b = operands(x, y, "truncatediv")
     check_kind(a, "truncatediv", NUMERIC)
     if a._dtype.kind == "f":
         q = a / b
@@ -250,7 +250,7 @@ def truncatediv(x, y, name=None) -> Tensor:
 
 def truncatemod(x, y, name=None) -> Tensor:
     """The remainder of truncatediv: the sign of x (C's ``%``/``fmod``)."""
-    a, b = two(x, y, "truncatemod")
+    a, b = operands(x, y, "truncatemod")
     return a - truncatediv(a, b) * b
 
 
@@ -261,7 +261,7 @@ def rint(x, name=None) -> Tensor:
 
 def polyval(coeffs, x, name=None) -> Tensor:
     """``coeffs[0] * x^(n-1) + ... + coeffs[n-1]`` by Horner's rule."""
-    t = one(x, "polyval")
+    t = operand(x, "polyval")
     check_kind(t, "polyval", NUMERIC)
     if not coeffs:
         return A.zeros_like(t)
@@ -272,7 +272,7 @@ def polyval(coeffs, x, name=None) -> Tensor:
 
 
 def _flat_pairs(x, op):
-    t = one(x, op)
+    t = operand(x, op)
     check_kind(t, op, NUMERIC)
     flat = A.reshape(t, (-1,))
     n = flat._h.shape[0]

@@ -8,7 +8,7 @@ from .. import dtypes as D
 from ..backends.base import BIAS_ACTIVATIONS
 from ..errors import InvalidArgumentError
 from ..shape import as_int, normalize_axis
-from .dispatch import FLOAT, INTEGER, check_kind, composite, one, record, tapes, to_backend, two, wrap
+from .dispatch import FLOAT, INTEGER, check_kind, composite, operand, record, tapes, to_backend, operands, wrap
 from . import array as A
 from . import math as m
 from . import random as R
@@ -18,7 +18,7 @@ sigmoid, tanh, softplus = m.sigmoid, m.tanh, m.softplus
 
 
 def relu(features, name=None):
-    x = one(features, "relu")
+    x = operand(features, "relu")
     check_kind(x, "relu", "fiu")
     be = x._be
     zero = be.full((), 0, x._dtype)
@@ -33,21 +33,21 @@ def relu(features, name=None):
 
 
 def relu6(features, name=None):
-    x = one(features, "relu6")
+    x = operand(features, "relu6")
     return composite((x,), lambda: m.minimum(m.maximum(x, 0.0), 6.0),
                      lambda dy, need: (m.where(m.logical_and(m.greater(x, 0.0), m.less(x, 6.0)),
-                                               dy, m.zeros_like_(dy)),))
+                                               dy, m.zero_fill(dy)),))
 
 
 def leaky_relu(features, alpha=0.2, name=None):
-    x = one(features, "leaky_relu")
+    x = operand(features, "leaky_relu")
     pos = m.greater(x, 0.0)
     return composite((x,), lambda: m.where(pos, x, x * alpha),
                      lambda dy, need: (m.where(pos, dy, dy * alpha),))
 
 
 def elu(features, name=None):
-    x = one(features, "elu")
+    x = operand(features, "elu")
     pos = m.greater(x, 0.0)
     y = composite((x,), lambda: m.where(pos, x, m.expm1(m.minimum(x, 0.0))),
                   lambda dy, need: (m.where(pos, dy, dy * (y + 1.0)),))
@@ -59,14 +59,14 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(features, name=None):
-    x = one(features, "selu")
+    x = operand(features, "selu")
     pos = m.greater(x, 0.0)
     return m.where(pos, x * _SELU_SCALE, m.expm1(m.minimum(x, 0.0)) * (_SELU_SCALE * _SELU_ALPHA))
 
 
 def gelu(features, approximate=False, name=None):
     """Exact: x * Phi(x) via erf; approximate: the tanh form."""
-    x = one(features, "gelu")
+    x = operand(features, "gelu")
     if approximate:
         c = _pymath.sqrt(2.0 / _pymath.pi)
         return 0.5 * x * (1.0 + m.tanh(c * (x + 0.044715 * m.pow(x, 3.0))))
@@ -74,7 +74,7 @@ def gelu(features, approximate=False, name=None):
 
 
 def silu(features, beta=1.0, name=None):
-    x = one(features, "silu")
+    x = operand(features, "silu")
     return x * m.sigmoid(x * beta) if beta != 1.0 else x * m.sigmoid(x)
 
 
@@ -86,7 +86,7 @@ def _axis(x, axis, op):
 
 
 def softmax(logits, axis=None, name=None):
-    x = one(logits, "softmax")
+    x = operand(logits, "softmax")
     check_kind(x, "softmax", FLOAT)
     ax = _axis(x, axis, "softmax")
     be = x._be
@@ -102,7 +102,7 @@ def softmax(logits, axis=None, name=None):
 
 
 def log_softmax(logits, axis=None, name=None):
-    x = one(logits, "log_softmax")
+    x = operand(logits, "log_softmax")
     check_kind(x, "log_softmax", FLOAT)
     ax = _axis(x, axis, "log_softmax")
     with autodiff.no_record():
@@ -114,8 +114,8 @@ def log_softmax(logits, axis=None, name=None):
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
     """Per-example -log softmax(logits)[label]; labels int [...], logits [..., classes]."""
-    x = one(logits, "sparse_softmax_cross_entropy_with_logits")
-    lab = one(labels, "sparse_softmax_cross_entropy_with_logits", D.int32)
+    x = operand(logits, "sparse_softmax_cross_entropy_with_logits")
+    lab = operand(labels, "sparse_softmax_cross_entropy_with_logits", D.int32)
     check_kind(x, "sparse_softmax_cross_entropy_with_logits", FLOAT)
     check_kind(lab, "sparse_softmax_cross_entropy_with_logits", INTEGER)
     if lab._dtype not in (D.int32, D.int64):  # keras.datasets' uint8 labels: kernels read int32/int64
@@ -177,7 +177,7 @@ def _check_labels(lab, c):
 
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     """-sum(labels * log_softmax(logits)); gradients for both logits and labels."""
-    lab, x = two(labels, logits, "softmax_cross_entropy_with_logits")
+    lab, x = operands(labels, logits, "softmax_cross_entropy_with_logits")
     check_kind(x, "softmax_cross_entropy_with_logits", FLOAT)
     if tuple(lab._h.shape) != tuple(x._h.shape):
         raise InvalidArgumentError(f"softmax_cross_entropy_with_logits: labels {tuple(lab._h.shape)} and "
@@ -199,7 +199,7 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
 
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     """max(x, 0) - x * z + log(1 + exp(-|x|)), stable for any logits."""
-    z, x = two(labels, logits, "sigmoid_cross_entropy_with_logits")
+    z, x = operands(labels, logits, "sigmoid_cross_entropy_with_logits")
     check_kind(x, "sigmoid_cross_entropy_with_logits", FLOAT)
     if tuple(z._h.shape) != tuple(x._h.shape):
         raise InvalidArgumentError(f"sigmoid_cross_entropy_with_logits: labels {tuple(z._h.shape)} and "
@@ -213,14 +213,14 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
 
 
 def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
-    z, x = two(labels, logits, "weighted_cross_entropy_with_logits")
+    z, x = operands(labels, logits, "weighted_cross_entropy_with_logits")
     lw = 1.0 + (pos_weight - 1.0) * z
     return (1.0 - z) * x + lw * (m.log1p(m.exp(-m.abs(x))) + m.maximum(-x, 0.0))
 
 
 def dropout(x, rate, noise_shape=None, seed=None, name=None):
     """Zero elements with probability ``rate``, scale the rest by 1 / (1 - rate)."""
-    t = one(x, "dropout")
+    t = operand(x, "dropout")
     check_kind(t, "dropout", FLOAT)
     rate_v = float(rate)
     if not 0 <= rate_v < 1:
@@ -230,11 +230,11 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
     shape = tuple(t._h.shape) if noise_shape is None else tuple(
         d if n is None else int(n) for n, d in zip(noise_shape, t._h.shape))
     keep = m.greater_equal(R.uniform(shape, dtype=t._dtype, seed=seed), rate_v)
-    return m.where(keep, t * (1.0 / (1.0 - rate_v)), m.zeros_like_(t))
+    return m.where(keep, t * (1.0 / (1.0 - rate_v)), m.zero_fill(t))
 
 
 def bias_add(value, bias, data_format=None, name=None):
-    x, b = two(value, bias, "bias_add")
+    x, b = operands(value, bias, "bias_add")
     xs, bs = tuple(x._h.shape), tuple(b._h.shape)
     if len(bs) != 1 or not xs or xs[-1] != bs[0]:
         raise InvalidArgumentError(f"bias_add: bias shape {bs} must be 1-D and match the last dimension of "
@@ -243,7 +243,7 @@ def bias_add(value, bias, data_format=None, name=None):
 
 
 _FUSED_ACTIVATIONS = {"linear": lambda y, dy: dy,
-                      "relu": lambda y, dy: m.where(m.greater(y, 0.0), dy, m.zeros_like_(dy)),
+                      "relu": lambda y, dy: m.where(m.greater(y, 0.0), dy, m.zero_fill(dy)),
                       "sigmoid": lambda y, dy: dy * (y * (1.0 - y)),
                       "tanh": lambda y, dy: dy * (1.0 - y * y)}
 """The gradient, from the output y, of each activation ``bias_act`` fuses (base.BIAS_ACTIVATIONS)."""
@@ -260,7 +260,7 @@ def bias_activation(value, bias, activation):
     ``activation`` is a name from ``BIAS_ACTIVATIONS`` (linear/relu/sigmoid/tanh), which runs as one
     kernel where the backend fuses it on float32, or any callable, which is composed. A name, not a
     function, so the core never has to recognise Keras's activation functions."""
-    x, b = two(value, bias, "bias_add")
+    x, b = operands(value, bias, "bias_add")
     if callable(activation):
         return activation(m.add(x, b))
     if activation not in _COMPOSED_ACTIVATIONS:
@@ -281,7 +281,7 @@ def bias_activation(value, bias, activation):
 
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
-    t = one(x, "l2_normalize")
+    t = operand(x, "l2_normalize")
     axis = dim if axis is None else axis
     sq = reduce_sum(m.square(t), axis, keepdims=True)
     return t * m.rsqrt(m.maximum(sq, epsilon))
@@ -289,7 +289,7 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
 
 def moments(x, axes, shift=None, keepdims=False, name=None):
     """(mean, variance) over ``axes``; the variance does not differentiate through the mean."""
-    t = one(x, "moments")
+    t = operand(x, "moments")
     mean = reduce_mean(t, axes, keepdims=True)
     var = reduce_mean(m.squared_difference(t, A.stop_gradient(mean)), axes, keepdims=True)
     if not keepdims:
@@ -307,8 +307,8 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
 
 def in_top_k(targets, predictions, k, name=None):
     """Whether each target's prediction is among the top k (ties count in its favour)."""
-    p = one(predictions, "in_top_k")
-    t = one(targets, "in_top_k")
+    p = operand(predictions, "in_top_k")
+    t = operand(targets, "in_top_k")
     c = p._h.shape[-1]
     tv = reduce_sum(p * A.one_hot(t, c, dtype=p._dtype), -1, keepdims=True)
     higher = reduce_sum(m.cast(m.greater(p, tv), D.int32), -1)
@@ -319,7 +319,7 @@ def top_k(input, k=1, sorted=True, name=None):
     """(values, indices) of the k largest entries along the last axis, by repeated argmax."""
     from .reduce import argmax
 
-    x = one(input, "top_k")
+    x = operand(input, "top_k")
     k = as_int(k, "top_k", "k")
     if not x._h.shape:
         raise InvalidArgumentError("top_k: input must have rank >= 1, got a scalar")
@@ -339,5 +339,5 @@ def top_k(input, k=1, sorted=True, name=None):
         hot = A.one_hot(i, n, on_value=True, off_value=False, dtype=D.bool_)
         vals.append(A.gather(x, A.expand_dims(i, -1), axis=-1, batch_dims=len(x._h.shape) - 1))
         idxs.append(A.expand_dims(i, -1))
-        cur = m.where(hot, A.fill(cur._h.shape, one(lowest, "top_k", x._dtype)), cur)
+        cur = m.where(hot, A.fill(cur._h.shape, operand(lowest, "top_k", x._dtype)), cur)
     return A.concat(vals, -1), A.concat(idxs, -1)

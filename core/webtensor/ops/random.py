@@ -13,7 +13,7 @@ from .. import dtypes as D
 from ..backends.base import _mix32
 from ..errors import InvalidArgumentError
 from ..shape import dims_tuple
-from .dispatch import one, wrap
+from .dispatch import operand, wrap
 from . import array as A
 from . import math as m
 
@@ -58,7 +58,7 @@ def uniform(shape, minval=0, maxval=None, dtype=D.float32, seed=None, name=None)
         if maxval is None:
             raise InvalidArgumentError(f"random.uniform: maxval must be given for dtype {dt.name}")
         u = _draw("uniform", shape, D.float64 if dt.size > 4 else D.float32, seed)
-        lo, hi = one(minval, "uniform", dt), one(maxval, "uniform", dt)
+        lo, hi = operand(minval, "uniform", dt), operand(maxval, "uniform", dt)
         span = m.cast(hi - lo, u._dtype)
         return m.cast(m.floor(u * span), dt) + lo
     u = _draw("uniform", shape, dt, seed)
@@ -66,8 +66,8 @@ def uniform(shape, minval=0, maxval=None, dtype=D.float32, seed=None, name=None)
         maxval = 1
     if minval == 0 and maxval == 1:
         return u
-    lo = one(minval, "uniform", dt)
-    return u * (one(maxval, "uniform", dt) - lo) + lo
+    lo = operand(minval, "uniform", dt)
+    return u * (operand(maxval, "uniform", dt) - lo) + lo
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=D.float32, seed=None, name=None):
@@ -89,7 +89,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=D.float32, seed=None, na
 
 def shuffle(value, seed=None, name=None):
     """A random permutation along the first dimension."""
-    x = one(value, "shuffle")
+    x = operand(value, "shuffle")
     n = x._h.shape[0] if x._h.shape else 0
     k0, k1 = _key(seed)
     perm = list(range(n))
@@ -99,7 +99,7 @@ def shuffle(value, seed=None, name=None):
 
 def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     """Samples class indices from unnormalised log-probabilities (Gumbel-max trick)."""
-    lg = one(logits, "categorical")
+    lg = operand(logits, "categorical")
     b, c = lg._h.shape
     u = uniform((b, num_samples, c), 1e-20, 1.0, lg._dtype, seed)
     g = A.expand_dims(lg, 1) - m.log(-m.log(u))

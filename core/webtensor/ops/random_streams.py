@@ -17,7 +17,7 @@ from ..errors import InvalidArgumentError
 from ..shape import dims_tuple
 from . import array as A
 from . import math as m
-from .dispatch import Tensor, one, wrap
+from .dispatch import Tensor, operand, wrap
 from .reduce import argmax, cumsum, reduce_sum
 
 _GOLDEN = 0x9E3779B9
@@ -38,7 +38,7 @@ def _seed_key(seed, op: str) -> tuple:
     if isinstance(seed, (list, tuple)) and len(seed) == 2 and all(type(v) is int for v in seed):
         a, b = (v & 0xFFFFFFFFFFFFFFFF for v in seed)  # read on the host: also while tracing
         return _mix_pair((a ^ (a >> 32)) & 0xFFFFFFFF, (b ^ (b >> 32)) & 0xFFFFFFFF)
-    t = one(seed, op)
+    t = operand(seed, op)
     if not t._dtype.is_integer or tuple(t._h.shape) != (2,):
         raise InvalidArgumentError(f"{op}: seed must be a shape [2] integer tensor, got shape "
                                    f"{tuple(t._h.shape)} {t._dtype.name}")
@@ -80,7 +80,7 @@ def _uniform(keys, shape, minval, maxval, dtype, op) -> Tensor:
         if minval is None or maxval is None:
             raise InvalidArgumentError(f"{op}: integer dtype {dt.name} needs both minval and maxval")
         u = _raw("uniform", s, D.float64, keys.next())
-        lo, hi = one(minval, op, dt), one(maxval, op, dt)
+        lo, hi = operand(minval, op, dt), operand(maxval, op, dt)
         return m.cast(m.floor(u * m.cast(hi - lo, D.float64)), dt) + lo
     dt = _float(dt, op)
     u = _raw("uniform", s, dt, keys.next())
@@ -88,8 +88,8 @@ def _uniform(keys, shape, minval, maxval, dtype, op) -> Tensor:
     hi = 1.0 if maxval is None else maxval
     if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and (lo, hi) == (0, 1):
         return u
-    lo_t = one(lo, op, dt)
-    return u * (one(hi, op, dt) - lo_t) + lo_t
+    lo_t = operand(lo, op, dt)
+    return u * (operand(hi, op, dt) - lo_t) + lo_t
 
 
 def _normal(keys, shape, mean, stddev, dtype, op) -> Tensor:
@@ -107,7 +107,7 @@ def _truncated(keys, shape, mean, stddev, dtype, op) -> Tensor:
 
 
 def _categorical(keys, logits, num_samples, dtype, op) -> Tensor:
-    lg = one(logits, op)
+    lg = operand(logits, op)
     if len(lg._h.shape) != 2:
         raise InvalidArgumentError(f"{op}: logits must be [batch, classes], got shape {tuple(lg._h.shape)}")
     b, c = lg._h.shape
@@ -127,8 +127,8 @@ def _host_max(t: Tensor, op: str) -> float:
 def _binomial(keys, shape, counts, probs, dtype, op) -> Tensor:
     """Sum of ``counts`` Bernoulli(probs) draws, broadcast to ``shape`` (cost O(max count))."""
     s = dims_tuple(shape, op)
-    n = A.broadcast_to(m.cast(one(counts, op), D.float32), s)
-    p = A.broadcast_to(m.cast(one(probs, op), D.float32), s)
+    n = A.broadcast_to(m.cast(operand(counts, op), D.float32), s)
+    p = A.broadcast_to(m.cast(operand(probs, op), D.float32), s)
     top = int(_host_max(n, op))
     out = A.zeros(s, D.float32)
     chunk = 256
@@ -145,7 +145,7 @@ def _poisson(keys, shape, lam, dtype, op) -> Tensor:
     """Counts of unit-rate arrivals before time lam: the number of partial sums of
     exponential draws below lam. Output shape is ``shape + lam.shape`` (TF's)."""
     s = dims_tuple(shape, op)
-    rate = m.cast(one(lam, op), D.float64)
+    rate = m.cast(operand(lam, op), D.float64)
     full = s + tuple(rate._h.shape)
     top = _host_max(rate, op)
     draws = int(top + 12.0 * top ** 0.5 + 24)
@@ -166,8 +166,8 @@ def _gamma(keys, shape, alpha, beta, dtype, op) -> Tensor:
     """Marsaglia-Tsang with rejection rounds; alpha < 1 boosted by U^(1/alpha).
     Output shape is ``shape + broadcast(alpha, beta).shape`` (TF's)."""
     dt = _float(dtype, op)
-    a = one(alpha, op, dt)
-    b = one(1.0 if beta is None else beta, op, dt)
+    a = operand(alpha, op, dt)
+    b = operand(1.0 if beta is None else beta, op, dt)
     full = dims_tuple(shape, op) + tuple(m.add(a, b * 0.0)._h.shape)
     a = A.broadcast_to(a, full)
     small = m.less(a, 1.0)
@@ -226,14 +226,14 @@ def stateless_gamma(shape, seed, alpha, beta=None, dtype=D.float32, name=None):
 def stateless_split(seed, num=2, alg="auto_select") -> Tensor:
     """``tf.random.experimental.stateless_split``: ``num`` new seeds, shape [num, 2] int64."""
     key = _seed_key(seed, "stateless_split")
-    return one([list(_subkey(key, 1000 + i)) for i in range(int(num))], "stateless_split", D.int64)
+    return operand([list(_subkey(key, 1000 + i)) for i in range(int(num))], "stateless_split", D.int64)
 
 
 def stateless_fold_in(seed, data, alg="auto_select") -> Tensor:
     """``tf.random.experimental.stateless_fold_in``: a new seed from a seed and an integer."""
     k0, k1 = _seed_key(seed, "stateless_fold_in")
     d = int(data) & 0xFFFFFFFFFFFFFFFF
-    return one(list(_mix_pair(k0 ^ (d & 0xFFFFFFFF), k1 ^ (d >> 32))), "stateless_fold_in", D.int64)
+    return operand(list(_mix_pair(k0 ^ (d & 0xFFFFFFFF), k1 ^ (d >> 32))), "stateless_fold_in", D.int64)
 
 
 # -- Generator -------------------------------------------------------------------------
@@ -321,7 +321,7 @@ class Generator:
         """Seeds for stateless ops, shape [2, count] int64 (TF's layout)."""
         keys = self._keys()
         pairs = [keys.next() for _ in range(int(count))]
-        return one([[p[0] for p in pairs], [p[1] for p in pairs]], "make_seeds", D.int64)
+        return operand([[p[0] for p in pairs], [p[1] for p in pairs]], "make_seeds", D.int64)
 
     def split(self, count=1) -> list:
         """``count`` new generators with independent streams; advances this one."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import dtypes as D
 from ..composite import composite_in
 from ..shape import normalize_axes, normalize_axis, prod
-from .dispatch import (BOOL, FLOAT, NUMERIC, Tensor, check_kind, one, record,
+from .dispatch import (BOOL, FLOAT, NUMERIC, Tensor, check_kind, operand, record,
                        tapes, wrap)
 from . import math as m
 
@@ -18,7 +18,7 @@ def _reduce(prim: str, kinds: str, pub: str, grad=None):
     def op(input_tensor, axis=None, keepdims=False, name=None):
         if type(input_tensor) is not Tensor and composite_in(input_tensor) is not None:
             return input_tensor._dispatch(op, (input_tensor,), {"axis": axis, "keepdims": keepdims})
-        x = one(input_tensor, pub)
+        x = operand(input_tensor, pub)
         check_kind(x, pub, kinds)
         shape = x._h.shape
         axes = normalize_axes(axis, len(shape), pub)
@@ -89,7 +89,7 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
     """Mean; integer means truncate toward zero, as TF."""
     if type(input_tensor) is not Tensor and composite_in(input_tensor) is not None:
         return input_tensor._dispatch(reduce_mean, (input_tensor,), {"axis": axis, "keepdims": keepdims})
-    x = one(input_tensor, "reduce_mean")
+    x = operand(input_tensor, "reduce_mean")
     check_kind(x, "reduce_mean", NUMERIC)
     shape = tuple(x._h.shape)
     axes = normalize_axes(axis, len(shape), "reduce_mean")
@@ -102,7 +102,7 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
 
 
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
-    x = one(input_tensor, "reduce_variance")
+    x = operand(input_tensor, "reduce_variance")
     mean = reduce_mean(x, axis, keepdims=True)
     return reduce_mean(m.square(x - mean), axis, keepdims)
 
@@ -115,12 +115,12 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None) -> Tens
     """log(sum(exp(x))) computed stably, as TF does (max shift without gradient)."""
     from .array import reshape, stop_gradient
 
-    x = one(input_tensor, "reduce_logsumexp")
+    x = operand(input_tensor, "reduce_logsumexp")
     check_kind(x, "reduce_logsumexp", FLOAT)
     shape = tuple(x._h.shape)
     axes = normalize_axes(axis, len(shape), "reduce_logsumexp")
     raw = reduce_max(x, axes, keepdims=True)
-    mx = stop_gradient(m.where(m.is_finite(raw), raw, m.zeros_like_(raw)))
+    mx = stop_gradient(m.where(m.is_finite(raw), raw, m.zero_fill(raw)))
     out = m.log(reduce_sum(m.exp(x - mx), axes, keepdims=True)) + mx
     return out if keepdims else reshape(out, tuple(d for i, d in enumerate(shape) if i not in axes))
 
@@ -131,7 +131,7 @@ def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None) ->
 
 def _argreduce(prim: str):
     def op(input, axis=None, output_type=D.int64, name=None):
-        x = one(input, prim)
+        x = operand(input, prim)
         check_kind(x, prim, NUMERIC)
         rank = len(x._h.shape)
         if rank == 0:
@@ -153,7 +153,7 @@ argmin = _argreduce("argmin")
 
 def _scan(prim: str, pub: str):
     def op(x, axis=0, exclusive=False, reverse=False, name=None):
-        x = one(x, pub)
+        x = operand(x, pub)
         check_kind(x, pub, NUMERIC)
         ax = normalize_axis(axis, len(x._h.shape), pub)
         y = wrap(x._be.scan(prim, x._h, ax, bool(exclusive), bool(reverse)), x._dtype, x._be)
@@ -175,7 +175,7 @@ cumprod = _scan("prod", "cumprod")
 
 
 def count_nonzero(input, axis=None, keepdims=False, dtype=D.int64, name=None) -> Tensor:
-    x = one(input, "count_nonzero")
+    x = operand(input, "count_nonzero")
     nz = m.not_equal(x, False if x._dtype.kind == "b" else 0)
     return reduce_sum(m.cast(nz, dtype), axis, keepdims)
 

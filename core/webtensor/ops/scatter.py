@@ -12,7 +12,7 @@ from ..shape import dims_tuple, prod
 from . import array as A
 from . import math as m
 from . import segment as S
-from .dispatch import Tensor, one
+from .dispatch import Tensor, operand
 from .reduce import reduce_any, reduce_sum
 
 
@@ -32,7 +32,7 @@ def _flat_indices(indices, updates: Tensor, shape: tuple, op: str):
     A._check_indices_host(idx, shape[:k], op)
     u = prod(si[:-1])
     strides = [prod(shape[i + 1:k]) for i in range(k)]
-    flat = reduce_sum(idx * one(strides, op, idx._dtype), -1) if k else A.zeros(si[:-1], idx._dtype)
+    flat = reduce_sum(idx * operand(strides, op, idx._dtype), -1) if k else A.zeros(si[:-1], idx._dtype)
     return A.reshape(flat, (u,)), A.reshape(updates, (u,) + shape[k:]), k
 
 
@@ -43,15 +43,15 @@ def _scatter_flat(flat, upd, shape, k):
 
 def scatter_nd(indices, updates, shape, name=None) -> Tensor:
     """zeros(shape) with updates added at indices (duplicates add up, as TF)."""
-    upd = one(updates, "scatter_nd")
+    upd = operand(updates, "scatter_nd")
     shape = dims_tuple(shape, "scatter_nd", "shape")
     flat, u, k = _flat_indices(indices, upd, shape, "scatter_nd")
     return _scatter_flat(flat, u, shape, k)
 
 
 def _operands(tensor, updates, op):
-    t = one(tensor, op)
-    upd = one(updates, op, t._dtype)
+    t = operand(tensor, op)
+    upd = operand(updates, op, t._dtype)
     if upd._dtype is not t._dtype:
         raise InvalidArgumentError(f"{op}: updates dtype {upd._dtype.name} must match tensor dtype "
                                    f"{t._dtype.name}")

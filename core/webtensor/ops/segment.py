@@ -15,12 +15,12 @@ from ..errors import InvalidArgumentError
 from ..shape import as_int, prod
 from . import array as A
 from . import math as m
-from .dispatch import NUMERIC, Tensor, check_kind, one
-from .reduce import reduce_max, reduce_min, reduce_prod, reduce_sum
+from .dispatch import NUMERIC, Tensor, check_kind, operand
+from .reduce import reduce_any, reduce_max, reduce_min, reduce_prod, reduce_sum
 
 
 def _flatten(data, segment_ids, op):
-    x = one(data, op)
+    x = operand(data, op)
     check_kind(x, op, NUMERIC)
     ids = A._index_tensor(segment_ids, op)
     s, si = tuple(x._h.shape), tuple(ids._h.shape)
@@ -39,7 +39,7 @@ def _num(num_segments, op) -> int:
 
 def _check_ids(ids, n, op):
     """ids >= num_segments are an error (TF on CPU); negative ids drop their rows, as TF."""
-    if ids._be.device_type == "CPU" and prod(ids._h.shape) and bool(A.reduce_any_(m.greater_equal(ids, n))):
+    if ids._be.device_type == "CPU" and prod(ids._h.shape) and bool(reduce_any(m.greater_equal(ids, n))):
         bad = next(v for v in A._host_flat(ids) if v >= n)
         raise InvalidArgumentError(f"{op}: segment id {bad} is out of range [0, {n})")
 
@@ -49,7 +49,7 @@ def _masked(x, ids, n, inner, fill, reducer):
     hot = A.one_hot(ids, n, on_value=True, off_value=False, dtype=D.bool_)  # [N, n]
     hot = A.reshape(hot, tuple(hot._h.shape) + (1,) * len(inner))
     xe = A.expand_dims(x, 1)
-    return reducer(m.where(hot, xe, one(fill, "segment", x._dtype)), 0)
+    return reducer(m.where(hot, xe, operand(fill, "segment", x._dtype)), 0)
 
 
 def _lowest(dt):
@@ -66,7 +66,7 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
     x, ids, inner = _flatten(data, segment_ids, op)
     n = _num(num_segments, op)
     _check_ids(ids, n, op)
-    safe = m.where(m.less(ids, 0), one(n, op, ids._dtype), ids)  # dropped rows land in row n
+    safe = m.where(m.less(ids, 0), operand(n, op, ids._dtype), ids)  # dropped rows land in row n
     out = A._scatter_add(safe, x, (n + 1,) + inner, 0)
     return A._axis_slice(out, 0, 0, n)
 
@@ -104,7 +104,7 @@ def unsorted_segment_mean(data, segment_ids, num_segments, name=None) -> Tensor:
     n = _num(num_segments, op)
     total = unsorted_segment_sum(x, ids, n)
     c = _counts(ids, n, inner, x._dtype)
-    return total / m.maximum(c, one(1, op, x._dtype))
+    return total / m.maximum(c, operand(1, op, x._dtype))
 
 
 def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None) -> Tensor:
@@ -113,7 +113,7 @@ def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None) -> Tenso
     x, ids, inner = _flatten(data, segment_ids, op)
     n = _num(num_segments, op)
     c = _counts(ids, n, inner, x._dtype)
-    return unsorted_segment_sum(x, ids, n) / m.sqrt(m.maximum(c, one(1, op, x._dtype)))
+    return unsorted_segment_sum(x, ids, n) / m.sqrt(m.maximum(c, operand(1, op, x._dtype)))
 
 
 def _sorted(unsorted, op, empty_zero=False):
@@ -127,7 +127,7 @@ def _sorted(unsorted, op, empty_zero=False):
         n = flat[-1] + 1 if flat else 0
         out = unsorted(data, ids, n)
         if empty_zero:  # TF's sorted max/min give 0, not the dtype's extreme, for empty segments
-            x = one(data, op)
+            x = operand(data, op)
             inner = tuple(x._h.shape)[len(ids._h.shape):]
             c = _counts(A.reshape(ids, (-1,)), n, inner, D.int32)
             out = m.where(m.greater(c, 0), out, A.zeros((), out._dtype))
@@ -153,7 +153,7 @@ def embedding_lookup(params, ids, max_norm=None, name=None) -> Tensor:
         return ids._dispatch(embedding_lookup, (params, ids), {"max_norm": max_norm})
     if isinstance(params, (list, tuple)) and params and all(hasattr(v, "_dtype") for v in params):
         params = A.concat(list(params), 0) if len(params) > 1 else params[0]
-    p = one(params, "embedding_lookup")
+    p = operand(params, "embedding_lookup")
     idx = A._index_tensor(ids, "embedding_lookup")
     A._check_indices_host(A.reshape(idx, (-1, 1)), (p._h.shape[0],), "embedding_lookup")
     out = A.gather(p, idx)
@@ -161,8 +161,8 @@ def embedding_lookup(params, ids, max_norm=None, name=None) -> Tensor:
         r = len(idx._h.shape)
         axes = list(range(r, len(out._h.shape)))
         norm = m.sqrt(reduce_sum(m.square(out), axes, keepdims=True))
-        mx = one(max_norm, "embedding_lookup", out._dtype)
-        out = out * m.where(m.greater(norm, mx), mx / m.maximum(norm, one(1e-30, "embedding_lookup",
+        mx = operand(max_norm, "embedding_lookup", out._dtype)
+        out = out * m.where(m.greater(norm, mx), mx / m.maximum(norm, operand(1e-30, "embedding_lookup",
                                                                           out._dtype)),
                             A.ones((), out._dtype))
     return out

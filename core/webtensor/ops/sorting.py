@@ -14,8 +14,8 @@ from ..shape import as_int, normalize_axis, prod
 from . import array as A
 from . import math as m
 from . import segment as S
-from .dispatch import NUMERIC, Tensor, check_kind, one
-from .reduce import reduce_max, reduce_sum
+from .dispatch import NUMERIC, Tensor, check_kind, operand
+from .reduce import reduce_any, reduce_max, reduce_sum
 
 DEVICE_LIMIT = 1 << 24
 """Most pairwise comparisons argsort makes on the device before it ranks on the host."""
@@ -54,7 +54,7 @@ def _argsort_last(x: Tensor, descending: bool) -> Tensor:
     for b in range(prod(s[:-1])):
         row = rows[b * n:(b + 1) * n]
         out.extend(sorted(range(n), key=(lambda i, r=row: -r[i]) if descending else row.__getitem__))
-    return A.reshape(one(out, "argsort", D.int32) if out else A.zeros((0,), D.int32), s)
+    return A.reshape(operand(out, "argsort", D.int32) if out else A.zeros((0,), D.int32), s)
 
 
 def _direction(direction, op) -> bool:
@@ -65,7 +65,7 @@ def _direction(direction, op) -> bool:
 
 def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None) -> Tensor:
     """``tf.argsort``: int32 indices that sort along axis; always stable (ties keep order)."""
-    x = one(values, "argsort")
+    x = operand(values, "argsort")
     check_kind(x, "argsort", NUMERIC)
     if not x._h.shape:
         raise InvalidArgumentError("argsort: values must have rank >= 1, got a scalar")
@@ -77,7 +77,7 @@ def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None) -> 
 
 def sort(values, axis=-1, direction="ASCENDING", name=None) -> Tensor:
     """``tf.sort``: the gradient routes back through the sorting permutation."""
-    x = one(values, "sort")
+    x = operand(values, "sort")
     check_kind(x, "sort", NUMERIC)
     if not x._h.shape:
         raise InvalidArgumentError("sort: values must have rank >= 1, got a scalar")
@@ -91,8 +91,8 @@ def sort(values, axis=-1, direction="ASCENDING", name=None) -> Tensor:
 
 def searchsorted(sorted_sequence, values, side="left", out_type=D.int32, name=None) -> Tensor:
     """``tf.searchsorted``: per row, the count of sequence entries < value (left) or <= (right)."""
-    seq = one(sorted_sequence, "searchsorted")
-    v = one(values, "searchsorted", seq._dtype)
+    seq = operand(sorted_sequence, "searchsorted")
+    v = operand(values, "searchsorted", seq._dtype)
     ss, sv = tuple(seq._h.shape), tuple(v._h.shape)
     if not ss or len(ss) != len(sv) or ss[:-1] != sv[:-1]:
         raise InvalidArgumentError(f"searchsorted: sorted_sequence {ss} and values {sv} must have equal "
@@ -116,11 +116,11 @@ def _unique_host(x: Tensor, op: str):
 
 def unique(x, out_idx=D.int32, name=None):
     """``tf.unique``: (y, idx), y in order of first occurrence, x == gather(y, idx)."""
-    t = one(x, "unique")
+    t = operand(x, "unique")
     picks, idx = _unique_host(t, "unique")
     dt = D.as_dtype(out_idx)
-    y = A.gather(t, one(picks, "unique", D.int32) if picks else A.zeros((0,), D.int32))
-    return y, (one(idx, "unique", dt) if idx else A.zeros((0,), dt))
+    y = A.gather(t, operand(picks, "unique", D.int32) if picks else A.zeros((0,), D.int32))
+    return y, (operand(idx, "unique", dt) if idx else A.zeros((0,), dt))
 
 
 def unique_with_counts(x, out_idx=D.int32, name=None):
@@ -141,7 +141,7 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=D.int32, n
     are dropped. axis=-1 counts each row of a 2-D arr separately."""
     op = "bincount"
     a = A._index_tensor(arr, op)
-    if prod(a._h.shape) and bool(A.reduce_any_(m.less(a, 0))):
+    if prod(a._h.shape) and bool(reduce_any(m.less(a, 0))):
         raise InvalidArgumentError(f"{op}: input arr must be non-negative")
     size = _host_max(a) + 1
     if minlength is not None:
@@ -150,7 +150,7 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=D.int32, n
         size = min(size, as_int(maxlength, op, "maxlength"))
     size = max(size, 0)
     if weights is not None:
-        w = one(weights, op)
+        w = operand(weights, op)
         if tuple(w._h.shape) != tuple(a._h.shape):
             raise InvalidArgumentError(f"{op}: weights shape {tuple(w._h.shape)} must equal arr shape "
                                        f"{tuple(a._h.shape)}")
@@ -183,23 +183,23 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
         raise InvalidArgumentError(f"{op}: labels {tuple(lab._h.shape)} and predictions "
                                    f"{tuple(pred._h.shape)} must have the same number of elements")
     both = A.concat([lab, pred], 0)
-    if prod(both._h.shape) and bool(A.reduce_any_(m.less(both, 0))):
+    if prod(both._h.shape) and bool(reduce_any(m.less(both, 0))):
         raise InvalidArgumentError(f"{op}: labels and predictions must be non-negative")
     hi = _host_max(both)
     n = hi + 1 if num_classes is None else as_int(num_classes, op, "num_classes")
     if hi >= n:
         raise InvalidArgumentError(f"{op}: a label or prediction {hi} is not below num_classes {n}")
     dt = D.as_dtype(dtype)
-    w = A.ones(tuple(lab._h.shape), dt) if weights is None else m.cast(A.reshape(one(weights, op), (-1,)), dt)
+    w = A.ones(tuple(lab._h.shape), dt) if weights is None else m.cast(A.reshape(operand(weights, op), (-1,)), dt)
     return A.reshape(S.unsorted_segment_sum(w, lab * n + pred, n * n), (n, n))
 
 
 def histogram_fixed_width(values, value_range, nbins=100, dtype=D.int32, name=None) -> Tensor:
     """``tf.histogram_fixed_width``: values below/above the range count in the first/last bin."""
     op = "histogram_fixed_width"
-    v = A.reshape(one(values, op), (-1,))
+    v = A.reshape(operand(values, op), (-1,))
     check_kind(v, op, NUMERIC)
-    rng = one(value_range, op, v._dtype)
+    rng = operand(value_range, op, v._dtype)
     nb = as_int(nbins, op, "nbins")
     if nb <= 0:
         raise InvalidArgumentError(f"{op}: nbins must be positive, got {nb}")

@@ -5,7 +5,7 @@ so these check compatibility rather than refine anything."""
 from __future__ import annotations
 
 from ..errors import InvalidArgumentError
-from .dispatch import Tensor, one
+from .dispatch import Tensor, operand
 
 
 def _dims(shape) -> tuple | None:
@@ -34,7 +34,7 @@ def set_shape(t, shape) -> None:
 
 def ensure_shape(x, shape, name=None) -> Tensor:
     """``tf.ensure_shape``: x itself, or InvalidArgumentError naming both shapes."""
-    t = one(x, "ensure_shape")
+    t = operand(x, "ensure_shape")
     have, want = tuple(t._h.shape), _dims(shape)
     if not _compatible(have, want):
         raise InvalidArgumentError(f"ensure_shape: shape of tensor {have} is not compatible with "

@@ -14,7 +14,7 @@ from .. import dtypes as D
 from ..complex import ComplexTensor
 from ..errors import InvalidArgumentError
 from ..ops import array as A
-from ..ops.dispatch import one
+from ..ops.dispatch import operand
 from ..tensor import Tensor
 
 
@@ -27,7 +27,7 @@ def _complex_input(x, op: str) -> ComplexTensor:
 
 
 def _const(values, like: Tensor) -> Tensor:
-    return one(values, "fft", like._dtype)
+    return operand(values, "fft", like._dtype)
 
 
 def _bit_reversed(n: int) -> list:
@@ -189,7 +189,7 @@ def _fft_length(fft_length, rank: int, op: str) -> list | None:
 
 
 def _real_input(x, op: str) -> Tensor:
-    t = one(x, op)
+    t = operand(x, op)
     if t._dtype not in (D.float32, D.float64):
         raise InvalidArgumentError(f"{op}: expects a float32 or float64 tensor, got {t._dtype.name} "
                                    f"{tuple(t._h.shape)}")

@@ -9,7 +9,7 @@ import math
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..ops import array as A
-from ..ops.dispatch import one
+from ..ops.dispatch import operand
 from ..ops.linalg import matmul
 from ..ops.segment import unsorted_segment_sum
 from ..tensor import Tensor
@@ -35,8 +35,8 @@ def _window(length, periodic, dtype, a: float, b: float, op: str) -> Tensor:
     n = _int(length, op, "window_length")
     dt = D.as_dtype(dtype)
     if n == 1:
-        return one([1.0], op, dt)
-    return one(list(_window_values(n, bool(periodic), a, b)), op, dt)
+        return operand([1.0], op, dt)
+    return operand(list(_window_values(n, bool(periodic), a, b)), op, dt)
 
 
 def hann_window(window_length, periodic=True, dtype=D.float32, name=None) -> Tensor:
@@ -49,7 +49,7 @@ def hamming_window(window_length, periodic=True, dtype=D.float32, name=None) -> 
 
 def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1, name=None) -> Tensor:
     """``tf.signal.frame``: overlapping windows of ``axis`` -> [..., frames, frame_length, ...]."""
-    x = one(signal, "frame")
+    x = operand(signal, "frame")
     r = len(x._h.shape)
     if r == 0:
         raise InvalidArgumentError("frame: signal must have rank >= 1, got a scalar")
@@ -74,7 +74,7 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
 
 def overlap_and_add(signal, frame_step, name=None) -> Tensor:
     """``tf.signal.overlap_and_add``: [..., frames, frame_length] -> [..., (frames - 1) * step + length]."""
-    x = one(signal, "overlap_and_add")
+    x = operand(signal, "overlap_and_add")
     s = tuple(x._h.shape)
     if len(s) < 2:
         raise InvalidArgumentError(f"overlap_and_add: signal must have rank >= 2, got shape {s}")
@@ -85,7 +85,7 @@ def overlap_and_add(signal, frame_step, name=None) -> Tensor:
     flat = A.reshape(x, lead + (frames * fl,))
     k = len(lead)
     moved = A.transpose(flat, (k,) + tuple(range(k)))
-    ids = one([f * fs + j for f in range(frames) for j in range(fl)], "overlap_and_add", D.int32)
+    ids = operand([f * fs + j for f in range(frames) for j in range(fl)], "overlap_and_add", D.int32)
     summed = unsorted_segment_sum(moved, ids, out_len)
     return A.transpose(summed, tuple(range(1, k + 1)) + (0,))
 
@@ -96,7 +96,7 @@ def _default_fft_length(frame_length: int) -> int:
 
 def stft(signals, frame_length, frame_step, fft_length=None, window_fn=hann_window, pad_end=False, name=None):
     """``tf.signal.stft``: rfft of windowed frames -> [..., frames, fft_length // 2 + 1]."""
-    x = one(signals, "stft")
+    x = operand(signals, "stft")
     fl = _int(frame_length, "stft", "frame_length")
     n = _default_fft_length(fl) if fft_length is None else _int(fft_length, "stft", "fft_length")
     frames = frame(x, fl, frame_step, pad_end=pad_end)
@@ -166,7 +166,7 @@ def linear_to_mel_weight_matrix(num_mel_bins=20, num_spectrogram_bins=129, sampl
             left, center, right = edges[b], edges[b + 1], edges[b + 2]
             row.append(max(0.0, min((mel - left) / (center - left), (right - mel) / (right - center))))
         rows.append(row)
-    return one(rows, op, D.as_dtype(dtype))
+    return operand(rows, op, D.as_dtype(dtype))
 
 
 def _dct_matrix(n: int, kind: int, norm, dt) -> Tensor:
@@ -185,12 +185,12 @@ def _dct_matrix(n: int, kind: int, norm, dt) -> Tensor:
                     v *= math.sqrt(1.0 / n) if i == 0 else math.sqrt(1.0 / (2 * n))
             row.append(v)
         rows.append(row)
-    return one(rows, "dct", dt)
+    return operand(rows, "dct", dt)
 
 
 def dct(input, type=2, n=None, axis=-1, norm=None, name=None) -> Tensor:  # noqa: A002 (TF's names)
     """``tf.signal.dct`` types 2 and 3 over the last axis (``norm`` None or "ortho")."""
-    x = one(input, "dct")
+    x = operand(input, "dct")
     if type not in (2, 3):
         raise InvalidArgumentError(f"dct: type {type} is not supported (types 2 and 3 are)")
     if axis not in (-1, len(x._h.shape) - 1):
@@ -216,7 +216,7 @@ def idct(input, type=2, n=None, axis=-1, norm=None, name=None) -> Tensor:  # noq
 
 def mfccs_from_log_mel_spectrograms(log_mel_spectrograms, name=None) -> Tensor:
     """``tf.signal.mfccs_from_log_mel_spectrograms``: DCT-II scaled by 1/sqrt(2 * bins) (TF's)."""
-    x = one(log_mel_spectrograms, "mfccs_from_log_mel_spectrograms")
+    x = operand(log_mel_spectrograms, "mfccs_from_log_mel_spectrograms")
     bins = x._h.shape[-1]
     if bins <= 0:
         raise InvalidArgumentError("mfccs_from_log_mel_spectrograms: the last dimension must be positive")

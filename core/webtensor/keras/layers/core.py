@@ -199,7 +199,7 @@ class Dropout(Layer):
         if isinstance(inputs, RaggedTensor) and self.noise_shape is None:
             return map_flat_values(lambda v: self.call(v, training), inputs)
         if self.rate == 1:
-            return M.zeros_like_(inputs)
+            return M.zero_fill(inputs)
         return nn.dropout(inputs, self.rate, noise_shape=self.noise_shape, seed=self.seed)
 
     def compute_output_shape(self, input_shape):

@@ -149,8 +149,8 @@ def class_weights_for(y, class_weight):
     table = convert([float(class_weight.get(i, 1.0)) for i in range(top)], backend.float_dtype())
     labels = M.cast(labels, D.int32)
     inside = M.logical_and(M.greater_equal(labels, 0), M.less(labels, top))
-    w = A.gather(table, M.where(inside, labels, M.zeros_like_(labels)))
-    return M.where(inside, w, M.zeros_like_(w) + 1.0)
+    w = A.gather(table, M.where(inside, labels, M.zero_fill(labels)))
+    return M.where(inside, w, M.zero_fill(w) + 1.0)
 
 
 class DataHandler:
