@@ -135,12 +135,12 @@ class _TensorLike(ElementwiseOps, MatmulOps):
 
     # operators: composite.py's mixins (shared with RaggedTensor/ComplexTensor); these two are Tensor's own
     def __pos__(self): return self
-    def __xor__(self, o): return _m.logical_xor(self, o)
+    def __xor__(self, o): return M.logical_xor(self, o)
 
     def __getitem__(self, key):
         if _is_bool_mask(key):  # TF: a boolean tensor, numpy array or list as key is boolean_mask
-            return _ar.boolean_mask(self, key)
-        return _ar.getitem(self, key)
+            return A.boolean_mask(self, key)
+        return A.getitem(self, key)
 
 
 def _is_bool_mask(key) -> bool:
@@ -263,11 +263,11 @@ class Variable(_TensorLike):
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         with autodiff.no_record():
-            return self.assign(_m.add(self.value(), delta))
+            return self.assign(M.add(self.value(), delta))
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         with autodiff.no_record():
-            return self.assign(_m.subtract(self.value(), delta))
+            return self.assign(M.subtract(self.value(), delta))
 
     def __repr__(self):
         v = wrap(self._h, self._dtype, self._be)._repr_value()
@@ -396,10 +396,10 @@ def _from_buffer(mv: memoryview, dt, want, be, op):
     be = placement.for_dtype(be, dt) if be is not None else placement.creation_backend(dt)
     t = _written(be, data.cast("B") if data.ndim != 1 or data.format != "B" else data, shape, dt)
     if want is not None and want is not dt:
-        from .ops import math as m
+        from .ops import math as M
 
         _refuse_float_to_int(dt, want, None, op)
-        t = m.cast(t, want)
+        t = M.cast(t, want)
     return t
 
 
@@ -493,10 +493,10 @@ def _string_convert(value, dtype, be, op):
 
 
 def _cast_checked(t, dtype, op):
-    from .ops import math as m
+    from .ops import math as M
 
     _refuse_float_to_int(t._dtype, dtype, None, op)
-    return m.cast(t, dtype)
+    return M.cast(t, dtype)
 
 
 def _fits(v, dt: D.DType) -> bool:
@@ -544,9 +544,9 @@ def constant(value, dtype=None, shape=None, name=None) -> Tensor:
     if dt is not None and np is not None and isinstance(value, _numpy_types(np)):
         value = np.asarray(value).astype(dt.name)
     if dt is not None and isinstance(value, (Tensor, Variable)):
-        from .ops import math as m
+        from .ops import math as M
 
-        value = m.cast(value, dt)
+        value = M.cast(value, dt)
     t = convert(value, dt, op="constant")
     if shape is not None:
         from .ops import array
@@ -580,8 +580,8 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
                    hint=D.as_dtype(dtype_hint) if dtype_hint is not None else None)
 
 
-from .ops import array as _ar  # noqa: E402  (operators need the ops; ops need Tensor)
-from .ops import linalg as _la  # noqa: E402
-from .ops import math as _m  # noqa: E402
+from .ops import array as A  # noqa: E402  (operators need the ops; ops need Tensor)
+from .ops import linalg as LA  # noqa: E402
+from .ops import math as M  # noqa: E402
 
-bind_ops(_m, _la)
+bind_ops(M, LA)

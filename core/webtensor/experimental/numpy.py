@@ -14,10 +14,10 @@ from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..ops import array as A
 from ..ops import creation as C
-from ..ops import linalg as L
+from ..ops import linalg as LA
 from ..ops import math as M
 from ..ops import reduce as R
-from ..ops import sorting as S
+from ..ops import sorting as SORT
 from ..tensor import Tensor, Variable, convert
 
 ndarray = Tensor
@@ -444,8 +444,8 @@ def dot(a, b) -> Tensor:
     if rx == 1 and ry == 1:
         return R.reduce_sum(x * y)
     if ry == 1:
-        return L.tensordot(x, y, [[rx - 1], [0]])
-    return L.tensordot(x, y, [[rx - 1], [ry - 2]])
+        return LA.tensordot(x, y, [[rx - 1], [0]])
+    return LA.tensordot(x, y, [[rx - 1], [ry - 2]])
 
 
 def matmul(x1, x2) -> Tensor:
@@ -453,10 +453,10 @@ def matmul(x1, x2) -> Tensor:
     if len(a._h.shape) == 1 and len(b._h.shape) == 1:
         return R.reduce_sum(a * b)
     if len(a._h.shape) == 1:
-        return A.squeeze(L.matmul(A.expand_dims(a, 0), b), -2)
+        return A.squeeze(LA.matmul(A.expand_dims(a, 0), b), -2)
     if len(b._h.shape) == 1:
-        return A.squeeze(L.matmul(a, A.expand_dims(b, -1)), -1)
-    return L.matmul(a, b)
+        return A.squeeze(LA.matmul(a, A.expand_dims(b, -1)), -1)
+    return LA.matmul(a, b)
 
 
 def outer(a, b) -> Tensor:
@@ -466,16 +466,16 @@ def outer(a, b) -> Tensor:
 
 def inner(a, b) -> Tensor:
     x, y = _pair(a, b)
-    return L.tensordot(x, y, [[len(x._h.shape) - 1], [len(y._h.shape) - 1]])
+    return LA.tensordot(x, y, [[len(x._h.shape) - 1], [len(y._h.shape) - 1]])
 
 
 def tensordot(a, b, axes=2) -> Tensor:
     x, y = _pair(a, b)
-    return L.tensordot(x, y, axes)
+    return LA.tensordot(x, y, axes)
 
 
 def einsum(subscripts, *operands) -> Tensor:
-    return L.einsum(subscripts, *_promote_all(operands))
+    return LA.einsum(subscripts, *_promote_all(operands))
 
 
 def trace(a, offset=0, axis1=0, axis2=1) -> Tensor:
@@ -491,11 +491,11 @@ def diag(v, k=0) -> Tensor:
 
 
 def sort(a, axis=-1) -> Tensor:
-    return S.sort(asarray(a), axis)
+    return SORT.sort(asarray(a), axis)
 
 
 def argsort(a, axis=-1) -> Tensor:
-    return M.cast(S.argsort(asarray(a), axis), D.int64)
+    return M.cast(SORT.argsort(asarray(a), axis), D.int64)
 
 
 def isnan(x) -> Tensor:

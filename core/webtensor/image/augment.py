@@ -9,7 +9,7 @@ from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..ops import array as A
 from ..ops import math as M
-from ..ops import random as R
+from ..ops import random as RNG
 from ..ops.random_streams import stateless_uniform
 from ..tensor import Tensor
 from .ops import _conv, _hw_axes, adjust_brightness, adjust_contrast
@@ -18,7 +18,7 @@ from .ops import _conv, _hw_axes, adjust_brightness, adjust_contrast
 def _draw(shape, lo, hi, seed, stateless: bool, dtype=D.float32) -> Tensor:
     if stateless:
         return stateless_uniform(shape, seed, lo, hi, dtype)
-    return R.uniform(shape, lo, hi, dtype, seed)
+    return RNG.uniform(shape, lo, hi, dtype, seed)
 
 
 def _flip(image, axis_index: int, seed, stateless: bool) -> Tensor:

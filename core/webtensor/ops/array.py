@@ -10,7 +10,7 @@ from ..composite import composite_in
 from ..errors import InvalidArgumentError, ResourceExhaustedError
 from ..shape import as_int, as_shape_tuple, broadcast_shape, dims_tuple, normalize_axis, prod
 from .dispatch import INTEGER, Tensor, check_kind, operand, record, same_dtype, tapes, wrap
-from . import math as m
+from . import math as M
 from .reduce import reduce_sum
 
 newaxis = None
@@ -85,7 +85,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=D.float32, name=None) -> Tensor:
     dt = D.as_dtype(dtype)
     cols = num_rows if num_columns is None else num_columns
-    e = m.cast(m.equal(reshape(range(num_rows), (num_rows, 1)), range(cols)), dt)
+    e = M.cast(M.equal(reshape(range(num_rows), (num_rows, 1)), range(cols)), dt)
     if batch_shape is not None:
         bs = dims_tuple(batch_shape, "eye", "batch_shape")
         e = broadcast_to(e, bs + (num_rows, cols))
@@ -111,11 +111,11 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         raise InvalidArgumentError(f"one_hot: depth must be non-negative, got {depth}")
     rank = len(idx._h.shape)
     ax = rank if axis is None or axis == -1 else normalize_axis(axis, rank + 1, "one_hot")
-    hot = m.equal(expand_dims(idx, ax), reshape(range(depth, dtype=idx._dtype),
+    hot = M.equal(expand_dims(idx, ax), reshape(range(depth, dtype=idx._dtype),
                                                 tuple(depth if i == ax else 1 for i in _range(rank + 1))))
     on = operand(1 if on_value is None else on_value, "one_hot", dt)
     off = operand(0 if off_value is None else off_value, "one_hot", dt)
-    return m.where(hot, on, off)
+    return M.where(hot, on, off)
 
 
 def identity(input, name=None) -> Tensor:
@@ -253,7 +253,7 @@ def broadcast_to(input, shape, name=None) -> Tensor:
         raise InvalidArgumentError(f"broadcast_to: cannot broadcast shape {xs} to {shape}")
     y = wrap(x._be.broadcast_to(x._h, shape), x._dtype, x._be)
     if tapes and x._dtype.kind == "f":
-        record((x,), (y,), lambda dy, need: (m.unbroadcast(dy, xs),))
+        record((x,), (y,), lambda dy, need: (M.unbroadcast(dy, xs),))
     return y
 
 
@@ -554,7 +554,7 @@ def _index_tensor(indices, op):
     """Indices as every backend's kernels read them: int32 or int64 (uint8 is cast once here)."""
     idx = operand(indices, op, D.int32)
     check_kind(idx, op, INTEGER)
-    return idx if idx._dtype in (D.int32, D.int64) else m.cast(idx, D.int32)
+    return idx if idx._dtype in (D.int32, D.int64) else M.cast(idx, D.int32)
 
 
 def _gather(x: Tensor, idx: Tensor, ax: int) -> Tensor:
@@ -622,7 +622,7 @@ def _check_indices_host(idx: Tensor, limits: tuple, op: str):
     if idx._be.device_type != "CPU" or not prod(idx._h.shape):
         return
     lim = reshape(operand(list(limits), op, idx._dtype), (len(limits),))
-    bad = m.logical_or(m.less(idx, 0), m.greater_equal(idx, lim))
+    bad = M.logical_or(M.less(idx, 0), M.greater_equal(idx, lim))
     if bool(reduce_any(bad)):
         flat = reshape(idx, (-1, len(limits))).numpy().tolist()
         first = next(r for r in flat if any(v < 0 or v >= d for v, d in zip(r, limits)))
@@ -650,8 +650,8 @@ def gather_nd(params, indices, batch_dims=0, name=None) -> Tensor:
         lim = operand(list(s[:k]), "gather_nd", idx._dtype)
         from .reduce import reduce_any
 
-        bad = reduce_any(m.logical_or(m.less(idx, 0), m.greater_equal(idx, lim)), -1)
-        flat = m.where(bad, -1, flat)
+        bad = reduce_any(M.logical_or(M.less(idx, 0), M.greater_equal(idx, lim)), -1)
+        flat = M.where(bad, -1, flat)
     return _gather(reshape(x, (prod(s[:k]),) + s[k:]), flat, 0)
 
 

@@ -8,7 +8,7 @@ sequence per bit, which suits index and hashing code rather than bulk data."""
 from __future__ import annotations
 
 from .. import dtypes as D
-from . import math as m
+from . import math as M
 from .dispatch import INTEGER, Tensor, check_kind, operand, operands
 
 
@@ -25,17 +25,17 @@ def _bits(dt: D.DType) -> int:
 def _bitwise(x, y, op: str, combine) -> Tensor:
     a, b = _ints(x, y, op)
     dt = a._dtype
-    out = m.multiply(a, 0) + m.multiply(b, 0)
+    out = M.multiply(a, 0) + M.multiply(b, 0)
     for i in range(_bits(dt)):
-        bit_a = m.mod(m.floordiv(a, 1 << i) if i < _bits(dt) - 1 or dt.is_unsigned else _top(a), 2)
-        bit_b = m.mod(m.floordiv(b, 1 << i) if i < _bits(dt) - 1 or dt.is_unsigned else _top(b), 2)
+        bit_a = M.mod(M.floordiv(a, 1 << i) if i < _bits(dt) - 1 or dt.is_unsigned else _top(a), 2)
+        bit_b = M.mod(M.floordiv(b, 1 << i) if i < _bits(dt) - 1 or dt.is_unsigned else _top(b), 2)
         out = out + combine(bit_a, bit_b) * _weight(i, dt)
     return out
 
 
 def _top(x: Tensor) -> Tensor:
     """The sign bit of a signed int as 0/1 (2**(bits-1) is not representable)."""
-    return m.cast(m.less(x, 0), x._dtype)
+    return M.cast(M.less(x, 0), x._dtype)
 
 
 def _weight(i: int, dt: D.DType) -> int:
@@ -52,14 +52,14 @@ def bitwise_or(x, y, name=None) -> Tensor:
 
 
 def bitwise_xor(x, y, name=None) -> Tensor:
-    return _bitwise(x, y, "bitwise_xor", lambda p, q: m.mod(p + q, 2))
+    return _bitwise(x, y, "bitwise_xor", lambda p, q: M.mod(p + q, 2))
 
 
 def invert(x, name=None) -> Tensor:
     """Flips every bit: ``-x - 1`` for signed ints, ``max - x`` for unsigned."""
     t = operand(x, "invert")
     check_kind(t, "invert", INTEGER)
-    return (m.multiply(t, 0) + t._dtype.max) - t if t._dtype.is_unsigned else -t - 1
+    return (M.multiply(t, 0) + t._dtype.max) - t if t._dtype.is_unsigned else -t - 1
 
 
 def _shift_amounts(x, y, op):
@@ -70,18 +70,18 @@ def _shift_amounts(x, y, op):
 def left_shift(x, y, name=None) -> Tensor:
     """``x << y`` (wrapping); TF leaves y < 0 or y >= bits undefined, here it gives 0 bits in."""
     a, b, n = _shift_amounts(x, y, "left_shift")
-    out = a + m.multiply(b, 0)
+    out = a + M.multiply(b, 0)
     for k in range(n):
-        out = m.where(m.greater(b, k), out * 2, out)
+        out = M.where(M.greater(b, k), out * 2, out)
     return out
 
 
 def right_shift(x, y, name=None) -> Tensor:
     """``x >> y``: arithmetic for signed ints (sign fills), logical for unsigned."""
     a, b, n = _shift_amounts(x, y, "right_shift")
-    out = a + m.multiply(b, 0)
+    out = a + M.multiply(b, 0)
     for k in range(n):
-        out = m.where(m.greater(b, k), m.floordiv(out, 2), out)
+        out = M.where(M.greater(b, k), M.floordiv(out, 2), out)
     return out
 
 

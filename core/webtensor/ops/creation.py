@@ -9,7 +9,7 @@ from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..shape import as_int, broadcast_shape, normalize_axis, prod
 from . import array as A
-from . import math as m
+from . import math as M
 from .dispatch import FLOAT, Tensor, check_kind, operand
 from .reduce import cumsum, reduce_max, reduce_sum
 
@@ -18,7 +18,7 @@ def _float_operand(v, op: str) -> Tensor:
     """TF's linspace keeps float inputs' dtype; ints divide in float64 (TF's int truediv)."""
     t = operand(v, op, D.float32 if isinstance(v, float) else None)
     if t._dtype.kind in "iu":
-        return m.cast(t, D.float64)
+        return M.cast(t, D.float64)
     check_kind(t, op, FLOAT)
     return t
 
@@ -30,7 +30,7 @@ def linspace(start, stop, num, name=None, axis=0) -> Tensor:
     s = _float_operand(start, "linspace")
     e = _float_operand(stop, "linspace")
     if e._dtype is not s._dtype:
-        e = m.cast(e, s._dtype)
+        e = M.cast(e, s._dtype)
     n = as_int(num, "linspace", "num")
     if n < 0:
         raise InvalidArgumentError(f"linspace: num must be non-negative, got {n}")
@@ -131,14 +131,14 @@ def matrix_diag(diagonal, name=None, k=0, num_rows=-1, num_cols=-1, padding_valu
         raise InvalidArgumentError(f"diag: diagonal of length {n} does not fit diagonal k={k} of a "
                                    f"{rows}x{cols} matrix (length {avail})")
     i, j = _offsets(rows, cols)
-    mask = m.equal(j - i, k)
-    src = m.minimum(m.maximum(i if k >= 0 else j, 0), max(n - 1, 0))
+    mask = M.equal(j - i, k)
+    src = M.minimum(M.maximum(i if k >= 0 else j, 0), max(n - 1, 0))
     src = A.broadcast_to(src, (rows, cols))
     if n == 0:
         return A.fill(s[:-1] + (rows, cols), operand(padding_value, "diag", d._dtype))
     g = A.gather(d, A.reshape(src, (-1,)), axis=len(s) - 1)
     g = A.reshape(g, s[:-1] + (rows, cols))
-    return m.where(mask, g, operand(padding_value, "diag", d._dtype))
+    return M.where(mask, g, operand(padding_value, "diag", d._dtype))
 
 
 def matrix_diag_part(input, name=None, k=0, padding_value=0, align="RIGHT_LEFT") -> Tensor:
@@ -173,7 +173,7 @@ def matrix_set_diag(input, diagonal, name=None, k=0, align="RIGHT_LEFT") -> Tens
     if ds != s[:-2] + (n,):
         raise InvalidArgumentError(f"set_diag: diagonal shape {ds} must be {s[:-2] + (n,)} for input {s}, k={k}")
     i, j = _offsets(r, c)
-    return m.where(m.equal(j - i, k), matrix_diag(d, k=k, num_rows=r, num_cols=c), x)
+    return M.where(M.equal(j - i, k), matrix_diag(d, k=k, num_rows=r, num_cols=c), x)
 
 
 def band_part(input, num_lower, num_upper, name=None) -> Tensor:
@@ -184,9 +184,9 @@ def band_part(input, num_lower, num_upper, name=None) -> Tensor:
         raise InvalidArgumentError(f"band_part: input must have rank >= 2, got shape {s}")
     lo, hi = as_int(num_lower, "band_part", "num_lower"), as_int(num_upper, "band_part", "num_upper")
     i, j = _offsets(*s[-2:])
-    keep = m.logical_and(m.less_equal(i - j, lo if lo >= 0 else s[-2]),
-                         m.less_equal(j - i, hi if hi >= 0 else s[-1]))
-    return m.where(keep, x, A.zeros((), x._dtype))
+    keep = M.logical_and(M.less_equal(i - j, lo if lo >= 0 else s[-2]),
+                         M.less_equal(j - i, hi if hi >= 0 else s[-1]))
+    return M.where(keep, x, A.zeros((), x._dtype))
 
 
 def trace(x, name=None) -> Tensor:
@@ -214,9 +214,9 @@ def _masked_cumulative_lse(x: Tensor, ax: int, exclusive: bool, reverse: bool) -
     n = x._h.shape[ax]
     xt = A.expand_dims(A.transpose(x, tuple(i for i in range(len(x._h.shape)) if i != ax) + (ax,)), -2)
     i, j = _offsets(n, n)
-    keep = (m.greater(j, i) if exclusive else m.greater_equal(j, i)) if reverse else \
-        (m.less(j, i) if exclusive else m.less_equal(j, i))
-    terms = m.where(keep, xt, A.fill((), operand(float("-inf"), "cumulative_logsumexp", x._dtype)))
+    keep = (M.greater(j, i) if exclusive else M.greater_equal(j, i)) if reverse else \
+        (M.less(j, i) if exclusive else M.less_equal(j, i))
+    terms = M.where(keep, xt, A.fill((), operand(float("-inf"), "cumulative_logsumexp", x._dtype)))
     out = reduce_logsumexp(terms, -1)
     r = len(x._h.shape)
     perm = list(range(r - 1))
@@ -235,8 +235,8 @@ def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None) -
     if n and n * prod(x._h.shape) <= PAIRWISE_LIMIT:
         return _masked_cumulative_lse(x, ax, bool(exclusive), bool(reverse))
     raw = reduce_max(x, ax, keepdims=True)
-    mx = A.stop_gradient(m.where(m.is_finite(raw), raw, m.zero_fill(raw)))
-    return m.log(cumsum(m.exp(x - mx), ax, exclusive, reverse)) + mx
+    mx = A.stop_gradient(M.where(M.is_finite(raw), raw, M.zero_fill(raw)))
+    return M.log(cumsum(M.exp(x - mx), ax, exclusive, reverse)) + mx
 
 
 __all__ = [

@@ -20,7 +20,7 @@ import math as _math
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from . import array as A
-from . import math as m
+from . import math as M
 from .creation import band_part, matrix_diag, matrix_diag_part, matrix_set_diag
 from .dispatch import FLOAT, Tensor, check_kind, composite, operand, same_dtype
 from .linalg import matmul
@@ -61,7 +61,7 @@ def _rows(x: Tensor, start: int, n: int) -> Tensor:
 
 def _safe_reciprocal(x: Tensor, eps: float = 1e-20) -> Tensor:
     """TF's ``_SafeReciprocal``: x / (x^2 + eps), finite where eigen/singular values tie."""
-    return x * m.reciprocal(x * x + eps)
+    return x * M.reciprocal(x * x + eps)
 
 
 def _native(t: Tensor, kernel: str):
@@ -98,15 +98,15 @@ def _householder(a: Tensor):
     zero = A.zeros((), a._dtype)
     for k in range(min(rows_n - 1, cols_n)):
         x = A.gather(r, k, axis=-1)
-        xb = m.where(m.greater(rows, k), x, zero)
+        xb = M.where(M.greater(rows, k), x, zero)
         tail = reduce_sum(xb * xb, -1)
         alpha = A.gather(x, k, axis=-1)
-        norm = m.sqrt(tail + alpha * alpha)
-        beta = m.where(m.greater_equal(alpha, zero), -norm, norm)
+        norm = M.sqrt(tail + alpha * alpha)
+        beta = M.where(M.greater_equal(alpha, zero), -norm, norm)
         vk = alpha - beta
-        v = m.where(m.equal(rows, k), A.expand_dims(vk, -1), xb)
-        reflect = m.greater(tail, zero)
-        tau = m.where(reflect, 2.0 / m.where(reflect, tail + vk * vk, A.ones((), a._dtype)), zero)
+        v = M.where(M.equal(rows, k), A.expand_dims(vk, -1), xb)
+        reflect = M.greater(tail, zero)
+        tau = M.where(reflect, 2.0 / M.where(reflect, tail + vk * vk, A.ones((), a._dtype)), zero)
         tau = A.expand_dims(A.expand_dims(tau, -1), -1)
         r = r - (tau * A.expand_dims(v, -1)) * matmul(A.expand_dims(v, -2), r)
         q = q - matmul(q, A.expand_dims(v, -1)) * (tau * A.expand_dims(v, -2))
@@ -185,19 +185,19 @@ def _rotation(app, aqq, apq, first, partner, eye) -> Tensor:
     (J_pp = J_qq = c, J_pq = s, J_qp = -s) that zeroes entry (p, q) of J^T A J."""
     zero = A.zeros((), apq._dtype)
     one_ = A.ones((), apq._dtype)
-    flat = m.equal(apq, zero)
-    theta = (aqq - app) / (2.0 * m.where(flat, one_, apq))
-    sgn = m.where(m.greater_equal(theta, zero), one_, -one_)
-    t = m.where(flat, zero, sgn / (m.abs(theta) + m.sqrt(theta * theta + 1.0)))
-    c = m.rsqrt(t * t + 1.0)
+    flat = M.equal(apq, zero)
+    theta = (aqq - app) / (2.0 * M.where(flat, one_, apq))
+    sgn = M.where(M.greater_equal(theta, zero), one_, -one_)
+    t = M.where(flat, zero, sgn / (M.abs(theta) + M.sqrt(theta * theta + 1.0)))
+    c = M.rsqrt(t * t + 1.0)
     s = t * c
-    return A.expand_dims(c, -1) * eye + A.expand_dims(m.where(first, s, -s), -1) * partner
+    return A.expand_dims(c, -1) * eye + A.expand_dims(M.where(first, s, -s), -1) * partner
 
 
 def _pair_values(d, partner, first):
     """(value at p, value at q) for each index's pair, from a per-index vector d."""
     other = reduce_sum(partner * A.expand_dims(d, -2), -1)
-    return m.where(first, d, other), m.where(first, other, d)
+    return M.where(first, d, other), M.where(first, other, d)
 
 
 def _off_mass(x: Tensor):
@@ -253,9 +253,9 @@ def _column_signs(x: Tensor) -> Tensor:
     convention for singular and eigen vectors (their sign is otherwise arbitrary), so
     every backend and every algorithm returns the same vectors."""
     b = len(x._h.shape) - 2
-    top = argmax(m.abs(x), axis=-2, output_type=D.int32)  # [..., cols]
+    top = argmax(M.abs(x), axis=-2, output_type=D.int32)  # [..., cols]
     picked = A.gather(_mt(x), top, axis=b + 1, batch_dims=b + 1)
-    return m.where(m.less(picked, 0.0), -A.ones((), x._dtype), A.ones((), x._dtype))
+    return M.where(M.less(picked, 0.0), -A.ones((), x._dtype), A.ones((), x._dtype))
 
 
 def _sorted(values: Tensor, vectors: Tensor, descending: bool):
@@ -356,18 +356,18 @@ def _jacobi_svd_tall(a: Tensor):
     if rounds:
         _sweeps(a._dtype, step, lambda st: _off_mass(matmul(st["u"], st["u"], transpose_a=True)))
     u, v = state["u"], state["v"]
-    s = m.sqrt(reduce_sum(u * u, -2))
+    s = M.sqrt(reduce_sum(u * u, -2))
     b = len(s_) - 2
     idx = argsort(s, -1, "DESCENDING")
     s = A.gather(s, idx, axis=-1, batch_dims=b)
     u = A.gather(u, idx, axis=-1, batch_dims=b)
     v = A.gather(v, idx, axis=-1, batch_dims=b)
     zero = A.zeros((), a._dtype)
-    pos = m.greater(s, zero)
-    un = m.where(A.expand_dims(pos, -2), u / A.expand_dims(m.where(pos, s, A.ones((), a._dtype)), -2), zero)
+    pos = M.greater(s, zero)
+    un = M.where(A.expand_dims(pos, -2), u / A.expand_dims(M.where(pos, s, A.ones((), a._dtype)), -2), zero)
     basis = A.broadcast_to(A.eye(rows_n, dtype=a._dtype), s_[:-2] + (rows_n, rows_n))
     q, r = _householder(A.concat([un, basis], -1))
-    sign = m.where(m.less(_cols(matrix_diag_part(r), 0, n), zero), -A.ones((), a._dtype), A.ones((), a._dtype))
+    sign = M.where(M.less(_cols(matrix_diag_part(r), 0, n), zero), -A.ones((), a._dtype), A.ones((), a._dtype))
     u_full = A.concat([_cols(q, 0, n) * A.expand_dims(sign, -2), _cols(q, n, rows_n - n)], -1)
     return _signed_svd(s, u_full, v, rows_n, n)
 
@@ -460,7 +460,7 @@ def pinv(a, rcond=None, validate_args=False, name=None) -> Tensor:
         rcond = 10.0 * max(rows_n, cols_n) * _EPS[x._dtype.name]
     s, u, v = svd(x)
     cutoff = rcond * reduce_max(s, -1, keepdims=True)
-    inv_s = m.where(m.greater(s, cutoff), m.reciprocal(m.where(m.greater(s, cutoff), s, A.ones_like(s))),
+    inv_s = M.where(M.greater(s, cutoff), M.reciprocal(M.where(M.greater(s, cutoff), s, A.ones_like(s))),
                     A.zeros_like(s))
     return matmul(v * A.expand_dims(inv_s, -2), u, transpose_b=True)
 
@@ -472,7 +472,7 @@ def matrix_rank(a, tol=None, validate_args=False, name=None) -> Tensor:
     s = svd(x, compute_uv=False)
     if tol is None:
         tol = reduce_max(s, -1, keepdims=True) * (_EPS[x._dtype.name] * max(x._h.shape[-2:]))
-    return reduce_sum(m.cast(m.greater(s, tol), D.int32), -1)
+    return reduce_sum(M.cast(M.greater(s, tol), D.int32), -1)
 
 
 def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None) -> Tensor:
@@ -491,8 +491,8 @@ def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None) -> Tensor:
     if not fast:
         s, u, v = svd(a)
         den = s * s + lam
-        keep = m.greater(s, reduce_max(s, -1, keepdims=True) * (_EPS[a._dtype.name] * max(rows_n, cols_n)))
-        w = m.where(keep, s / m.where(keep, den, A.ones_like(den)), A.zeros_like(s))
+        keep = M.greater(s, reduce_max(s, -1, keepdims=True) * (_EPS[a._dtype.name] * max(rows_n, cols_n)))
+        w = M.where(keep, s / M.where(keep, den, A.ones_like(den)), A.zeros_like(s))
         return matmul(v * A.expand_dims(w, -2), matmul(u, b, transpose_a=True))
     if rows_n >= cols_n:
         gram = matmul(a, a, transpose_a=True) + lam * _eye_like(A.zeros(sa[:-2] + (cols_n, cols_n), a._dtype))
@@ -545,29 +545,29 @@ def expm(input, name=None) -> Tensor:
     a = _square(input, "expm")
     table = _EXPM_F64 if a._dtype is D.float64 else _EXPM_F32
     eye = _eye_like(a)
-    norm = reduce_max(reduce_sum(m.abs(a), -2), -1)
+    norm = reduce_max(reduce_sum(M.abs(a), -2), -1)
     top_deg, top_norm = table[-1]
     tiny = 1e-300 if a._dtype is D.float64 else 1e-30
-    squarings = m.maximum(m.ceil(m.log(m.maximum(norm, tiny) / top_norm) / _math.log(2.0)), 0.0)
-    scale = A.expand_dims(A.expand_dims(m.exp(squarings * -_math.log(2.0)), -1), -1)
+    squarings = M.maximum(M.ceil(M.log(M.maximum(norm, tiny) / top_norm) / _math.log(2.0)), 0.0)
+    scale = A.expand_dims(A.expand_dims(M.exp(squarings * -_math.log(2.0)), -1), -1)
     u, v = _pade(a * scale, eye, top_deg)
     for deg, limit in reversed(table[:-1]):
         ud, vd = _pade(a, eye, deg)
-        small = A.expand_dims(A.expand_dims(m.less(norm, limit), -1), -1)
-        u, v = m.where(small, ud, u), m.where(small, vd, v)
+        small = A.expand_dims(A.expand_dims(M.less(norm, limit), -1), -1)
+        u, v = M.where(small, ud, u), M.where(small, vd, v)
     r = solve(v - u, v + u)
     if _eager(squarings):
         n_sq = int(max(A._host_flat(squarings) or [0.0]))
         for i in range(n_sq):
-            r = m.where(A.expand_dims(A.expand_dims(m.greater(squarings, float(i)), -1), -1), matmul(r, r), r)
+            r = M.where(A.expand_dims(A.expand_dims(M.greater(squarings, float(i)), -1), -1), matmul(r, r), r)
         return r
     from ..control_flow import while_loop
 
     def body(i, x):
-        go = A.expand_dims(A.expand_dims(m.greater(squarings, m.cast(i, a._dtype)), -1), -1)
-        return i + 1, m.where(go, matmul(x, x), x)
+        go = A.expand_dims(A.expand_dims(M.greater(squarings, M.cast(i, a._dtype)), -1), -1)
+        return i + 1, M.where(go, matmul(x, x), x)
 
-    _, r = while_loop(lambda i, x: m.less(m.cast(i, a._dtype), reduce_max(squarings)), body,
+    _, r = while_loop(lambda i, x: M.less(M.cast(i, a._dtype), reduce_max(squarings)), body,
                       (A.zeros((), D.int32), r), maximum_iterations=_GRAPH_SQUARINGS)
     return r
 
@@ -591,25 +591,25 @@ def _lu_factor(a: Tensor):
     mat = a
     for k in range(n):
         col = A.gather(mat, k, axis=-1)
-        cand = m.where(m.greater_equal(rows, k), m.abs(col), -A.ones((), a._dtype))
+        cand = M.where(M.greater_equal(rows, k), M.abs(col), -A.ones((), a._dtype))
         p = argmax(cand, axis=-1, output_type=D.int32)
-        on_k = m.equal(col_rows, k)
-        on_p = m.equal(col_rows, A.reshape(p, batch + (1, 1)))
+        on_k = M.equal(col_rows, k)
+        on_p = M.equal(col_rows, A.reshape(p, batch + (1, 1)))
         rp = A.gather(mat, p, axis=bd, batch_dims=bd)
         rk = A.gather(mat, k, axis=-2)
-        mat = m.where(on_k, A.expand_dims(rp, -2), m.where(on_p, A.expand_dims(rk, -2), mat))
+        mat = M.where(on_k, A.expand_dims(rp, -2), M.where(on_p, A.expand_dims(rk, -2), mat))
         pp = A.gather(perm, p, axis=bd, batch_dims=bd)
         pk = A.gather(perm, k, axis=-1)
-        perm = m.where(m.equal(rows, k), A.expand_dims(pp, -1),
-                       m.where(m.equal(rows, A.expand_dims(p, -1)), A.expand_dims(pk, -1), perm))
+        perm = M.where(M.equal(rows, k), A.expand_dims(pp, -1),
+                       M.where(M.equal(rows, A.expand_dims(p, -1)), A.expand_dims(pk, -1), perm))
         piv = A.gather(rp, k, axis=-1)
-        nz = m.not_equal(piv, zero)
+        nz = M.not_equal(piv, zero)
         col = A.gather(mat, k, axis=-1)
-        mult = m.where(m.logical_and(m.greater(rows, k), A.expand_dims(nz, -1)),
-                       col / A.expand_dims(m.where(nz, piv, A.ones((), a._dtype)), -1), zero)
-        rowk = m.where(m.greater(rows, k), A.gather(mat, k, axis=-2), zero)
-        below_k = m.logical_and(m.greater(col_rows, k), m.equal(rows, k))
-        mat = m.where(below_k, A.expand_dims(mult, -1), mat - A.expand_dims(mult, -1) * A.expand_dims(rowk, -2))
+        mult = M.where(M.logical_and(M.greater(rows, k), A.expand_dims(nz, -1)),
+                       col / A.expand_dims(M.where(nz, piv, A.ones((), a._dtype)), -1), zero)
+        rowk = M.where(M.greater(rows, k), A.gather(mat, k, axis=-2), zero)
+        below_k = M.logical_and(M.greater(col_rows, k), M.equal(rows, k))
+        mat = M.where(below_k, A.expand_dims(mult, -1), mat - A.expand_dims(mult, -1) * A.expand_dims(rowk, -2))
     return mat, perm
 
 
@@ -640,13 +640,13 @@ def lu(input, output_idx_type=D.int32, name=None):
         return (A.gather(g_perm, _invert_permutation(parts["perm"]), axis=-2, batch_dims=b),)
 
     packed = composite((a,), fwd, vjp)
-    return packed, m.cast(parts["perm"], out_t)
+    return packed, M.cast(parts["perm"], out_t)
 
 
 def lu_reconstruct(lower_upper, perm, validate_args=False, name=None) -> Tensor:
     """``tf.linalg.lu_reconstruct``: the matrix whose ``lu`` is (lower_upper, perm)."""
     lu_ = _square(lower_upper, "lu_reconstruct")
-    p = m.cast(operand(perm, "lu_reconstruct"), D.int32)
+    p = M.cast(operand(perm, "lu_reconstruct"), D.int32)
     x = matmul(_unit_lower(lu_), band_part(lu_, 0, -1))
     return A.gather(x, _invert_permutation(p), axis=-2, batch_dims=len(p._h.shape) - 1)
 
@@ -655,7 +655,7 @@ def lu_solve(lower_upper, perm, rhs, validate_args=False, name=None) -> Tensor:
     """``tf.linalg.lu_solve``: X with A X = rhs, from A's ``lu`` factors."""
     lu_ = _square(lower_upper, "lu_solve")
     b = operand(rhs, "lu_solve", lu_._dtype)
-    p = m.cast(operand(perm, "lu_solve"), D.int32)
+    p = M.cast(operand(perm, "lu_solve"), D.int32)
     if tuple(b._h.shape[:-1]) != tuple(lu_._h.shape[:-1]):
         raise InvalidArgumentError(f"lu_solve: rhs shape {tuple(b._h.shape)} must be [..., "
                                    f"{lu_._h.shape[-1]}, K] with the batch dims of {tuple(lu_._h.shape)}")

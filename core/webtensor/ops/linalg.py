@@ -8,12 +8,12 @@ from ..errors import InvalidArgumentError
 from ..shape import broadcast_shape, normalize_axes, prod
 from .dispatch import NUMERIC, Tensor, check_kind, operand, record, tapes, operands, wrap
 from . import array as A
-from . import math as m
+from . import math as M
 from .reduce import reduce_max, reduce_sum
 
 
 def _unbroadcast_batch(g: Tensor, shape: tuple) -> Tensor:
-    return g if tuple(g._h.shape) == shape else m.unbroadcast(g, shape)
+    return g if tuple(g._h.shape) == shape else M.unbroadcast(g, shape)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
@@ -213,35 +213,35 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None) -> Tensor
         normalize_axes(list(axis), r, "norm")  # validates both axes
         a0, a1 = axis[0] % r, axis[1] % r
         if ord in ("euclidean", "fro"):
-            return m.sqrt(reduce_sum(m.square(x), [a0, a1], keep))
+            return M.sqrt(reduce_sum(M.square(x), [a0, a1], keep))
         if ord in (1, _pymath.inf):  # max column sum / max row sum
             rows, cols = (a0, a1) if ord == 1 else (a1, a0)
-            t = reduce_max(reduce_sum(m.abs(x), rows, True), cols, True)
+            t = reduce_max(reduce_sum(M.abs(x), rows, True), cols, True)
             return t if keep else A.squeeze(t, [a0, a1])
         raise InvalidArgumentError(f"norm: matrix ord {ord!r} is not supported (use 'fro', 1 or inf)")
     axes = normalize_axes(axis, r, "norm")
     if ord in ("euclidean", 2, 2.0):
-        return m.sqrt(reduce_sum(m.square(x), axes, keep))
+        return M.sqrt(reduce_sum(M.square(x), axes, keep))
     if ord == _pymath.inf:
-        return reduce_max(m.abs(x), axes, keep)
+        return reduce_max(M.abs(x), axes, keep)
     if ord == 1:
-        return reduce_sum(m.abs(x), axes, keep)
+        return reduce_sum(M.abs(x), axes, keep)
     if isinstance(ord, (int, float)) and ord > 0:
-        return m.pow(reduce_sum(m.pow(m.abs(x), float(ord)), axes, keep), 1.0 / ord)
+        return M.pow(reduce_sum(M.pow(M.abs(x), float(ord)), axes, keep), 1.0 / ord)
     raise InvalidArgumentError(f"norm: ord must be 'euclidean', 'fro', a positive number or inf; got {ord!r}")
 
 
 def global_norm(t_list, name=None) -> Tensor:
-    return m.sqrt(m.add_n([reduce_sum(m.square(t)) for t in t_list if t is not None]))
+    return M.sqrt(M.add_n([reduce_sum(M.square(t)) for t in t_list if t is not None]))
 
 
 def clip_by_norm(t, clip_norm, axes=None, name=None) -> Tensor:
     x = operand(t, "clip_by_norm")
-    l2 = m.sqrt(reduce_sum(m.square(x), axes, keepdims=True))
-    return x * clip_norm / m.maximum(l2, clip_norm)
+    l2 = M.sqrt(reduce_sum(M.square(x), axes, keepdims=True))
+    return x * clip_norm / M.maximum(l2, clip_norm)
 
 
 def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     g = global_norm(t_list) if use_norm is None else use_norm
-    scale = clip_norm / m.maximum(g, clip_norm)
+    scale = clip_norm / M.maximum(g, clip_norm)
     return [None if t is None else t * scale for t in t_list], g

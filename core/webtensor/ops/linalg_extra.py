@@ -13,7 +13,7 @@ import math as _math
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from . import array as A
-from . import math as m
+from . import math as M
 from .creation import band_part, matrix_diag_part, matrix_set_diag
 from .dispatch import FLOAT, Tensor, check_kind, composite, operand, same_dtype
 from .linalg import matmul
@@ -49,7 +49,7 @@ def _gauss_jordan(a: Tensor, b: Tensor):
         from ..tensor import wrap
 
         x, sign, logabs = (wrap(h, a._dtype, be) for h in be.linalg_solve(a._h, b._h))
-        return x, (sign, sign * m.exp(logabs)), logabs, m.abs(sign)
+        return x, (sign, sign * M.exp(logabs)), logabs, M.abs(sign)
     s = tuple(a._h.shape)
     n, batch = s[-1], s[:-2]
     mat = A.concat([a, b], -1)
@@ -62,23 +62,23 @@ def _gauss_jordan(a: Tensor, b: Tensor):
     bd = len(batch)
     for k in range(n):
         col = A.gather(mat, k, axis=-1)  # [..., n]
-        cand = m.where(m.greater_equal(rows, k), m.abs(col), A.fill((), operand(-1.0, "linalg", a._dtype)))
+        cand = M.where(M.greater_equal(rows, k), M.abs(col), A.fill((), operand(-1.0, "linalg", a._dtype)))
         p = argmax(cand, axis=-1, output_type=D.int32)  # [...]
         rp = A.gather(mat, p, axis=bd, batch_dims=bd)  # pivot row [..., w]
         rk = A.gather(mat, k, axis=-2)
-        on_k = m.equal(col_rows, k)
-        on_p = m.equal(col_rows, A.reshape(p, batch + (1, 1)))
-        mat = m.where(on_k, A.expand_dims(rp, -2), m.where(on_p, A.expand_dims(rk, -2), mat))
+        on_k = M.equal(col_rows, k)
+        on_p = M.equal(col_rows, A.reshape(p, batch + (1, 1)))
+        mat = M.where(on_k, A.expand_dims(rp, -2), M.where(on_p, A.expand_dims(rk, -2), mat))
         piv = A.gather(rp, k, axis=-1)
-        swapped = m.not_equal(p, k)
-        flip = m.where(swapped, A.fill((), operand(-1.0, "linalg", a._dtype)), A.ones((), a._dtype))
-        sign = sign * m.sign(piv) * flip
+        swapped = M.not_equal(p, k)
+        flip = M.where(swapped, A.fill((), operand(-1.0, "linalg", a._dtype)), A.ones((), a._dtype))
+        sign = sign * M.sign(piv) * flip
         prod_piv = prod_piv * piv * flip
-        logabs = logabs + m.log(m.abs(piv))
-        minpiv = m.minimum(minpiv, m.abs(piv))
+        logabs = logabs + M.log(M.abs(piv))
+        minpiv = M.minimum(minpiv, M.abs(piv))
         row = rp / A.expand_dims(piv, -1)
         factor = A.expand_dims(A.gather(mat, k, axis=-1), -1)
-        mat = m.where(on_k, A.expand_dims(row, -2), mat - factor * A.expand_dims(row, -2))
+        mat = M.where(on_k, A.expand_dims(row, -2), mat - factor * A.expand_dims(row, -2))
     x = A._axis_slice(mat, len(s) - 1, n, mat._h.shape[-1] - n)
     return x, (sign, prod_piv), logabs, minpiv
 
@@ -104,7 +104,7 @@ def _not_invertible(op: str, a: Tensor):
 
 
 def _check_invertible(minpiv: Tensor, op: str, a: Tensor):
-    if _eager(minpiv) and _math.prod(minpiv._h.shape) and not bool(reduce_all(m.greater(minpiv, 0))):
+    if _eager(minpiv) and _math.prod(minpiv._h.shape) and not bool(reduce_all(M.greater(minpiv, 0))):
         _not_invertible(op, a)
 
 
@@ -141,7 +141,7 @@ def slogdet(input, name=None):
 
 def logdet(matrix, name=None) -> Tensor:
     """``tf.linalg.logdet`` of Hermitian positive-definite matrices: 2 sum log diag(chol)."""
-    return 2.0 * reduce_sum(m.log(matrix_diag_part(cholesky(matrix))), -1)
+    return 2.0 * reduce_sum(M.log(matrix_diag_part(cholesky(matrix))), -1)
 
 
 def det(input, name=None) -> Tensor:
@@ -215,9 +215,9 @@ def _cholesky_forward(a: Tensor) -> Tensor:
     for j in range(n):
         lj = A.gather(lmat, j, axis=-2)  # row j of L so far: [..., n]
         v = A.gather(a, j, axis=-1) - reduce_sum(lmat * A.expand_dims(lj, -2), -1)  # [..., n]
-        d = m.sqrt(A.gather(v, j, axis=-1))
-        colj = m.where(m.greater_equal(cols, j), v / A.expand_dims(d, -1), A.zeros((), a._dtype))
-        lmat = lmat + A.expand_dims(colj, -1) * m.cast(m.equal(cols, j), a._dtype)
+        d = M.sqrt(A.gather(v, j, axis=-1))
+        colj = M.where(M.greater_equal(cols, j), v / A.expand_dims(d, -1), A.zeros((), a._dtype))
+        lmat = lmat + A.expand_dims(colj, -1) * M.cast(M.equal(cols, j), a._dtype)
     return lmat
 
 
@@ -241,7 +241,7 @@ def cholesky(input, name=None) -> Tensor:
                 _not_positive_definite(a)
             return wrap(h, a._dtype, be)
         lmat = _cholesky_forward(_sym_lower(a))
-        if _eager(lmat) and _math.prod(a._h.shape) and not bool(reduce_all(m.is_finite(lmat))):
+        if _eager(lmat) and _math.prod(a._h.shape) and not bool(reduce_all(M.is_finite(lmat))):
             _not_positive_definite(a)
         return lmat
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math as _math
 
 from .. import dtypes as D
-from . import math as m
+from . import math as M
 from .dispatch import FLOAT, NUMERIC, Tensor, check_kind, operand, operands
 from .reduce import reduce_all, reduce_sum
 from . import array as A
@@ -27,60 +27,60 @@ def _f(x, op: str) -> Tensor:
 def _safe(cond: Tensor, x: Tensor, fill: float = 1.0) -> Tensor:
     """x where cond is False, else ``fill``: keeps the unused branch of a where finite, so
     its gradient (multiplied by zero) stays finite too."""
-    return m.where(cond, A.fill((), operand(fill, "math", x._dtype)), x)
+    return M.where(cond, A.fill((), operand(fill, "math", x._dtype)), x)
 
 
 def atan(x, name=None) -> Tensor:
     """Two half-angle reductions (``atan x = 2 atan(x / (1 + sqrt(1 + x^2)))``) after folding
     |x| > 1 onto 1/|x|, then the Taylor series."""
     t = _f(x, "atan")
-    a = m.abs(t)
-    big = m.greater(a, 1.0)
-    r = m.where(big, m.reciprocal(_safe(m.logical_not(big), a)), a)
+    a = M.abs(t)
+    big = M.greater(a, 1.0)
+    r = M.where(big, M.reciprocal(_safe(M.logical_not(big), a)), a)
     for _ in range(2):
-        r = r / (1.0 + m.sqrt(1.0 + r * r))
+        r = r / (1.0 + M.sqrt(1.0 + r * r))
     r2 = r * r
     s = A.zeros_like(r)
     for k in reversed(range(_ATAN_TERMS)):
         s = (1.0 if k % 2 == 0 else -1.0) / (2 * k + 1) + r2 * s
     base = 4.0 * r * s
-    base = m.where(big, _math.pi / 2 - base, base)
-    return m.where(m.less(t, 0.0), -base, base)
+    base = M.where(big, _math.pi / 2 - base, base)
+    return M.where(M.less(t, 0.0), -base, base)
 
 
 def atan2(y, x, name=None) -> Tensor:
     """The angle of (x, y) in (-pi, pi], with TF's signs on the axes."""
     yy, xx = operands(y, x, "atan2")
     check_kind(yy, "atan2", FLOAT)
-    zero_x = m.equal(xx, 0.0)
+    zero_x = M.equal(xx, 0.0)
     base = atan(yy / _safe(zero_x, xx))
     pi = _math.pi
-    left = m.less(xx, 0.0)
-    neg_y = m.less(yy, 0.0)
-    out = m.where(left, m.where(neg_y, base - pi, base + pi), base)
-    on_axis = m.where(m.greater(yy, 0.0), A.fill((), operand(pi / 2, "atan2", yy._dtype)),
-                      m.where(neg_y, A.fill((), operand(-pi / 2, "atan2", yy._dtype)), A.zeros_like(yy)))
-    return m.where(zero_x, on_axis, out)
+    left = M.less(xx, 0.0)
+    neg_y = M.less(yy, 0.0)
+    out = M.where(left, M.where(neg_y, base - pi, base + pi), base)
+    on_axis = M.where(M.greater(yy, 0.0), A.fill((), operand(pi / 2, "atan2", yy._dtype)),
+                      M.where(neg_y, A.fill((), operand(-pi / 2, "atan2", yy._dtype)), A.zeros_like(yy)))
+    return M.where(zero_x, on_axis, out)
 
 
 def asin(x, name=None) -> Tensor:
     t = _f(x, "asin")
-    return atan2(t, m.sqrt((1.0 - t) * (1.0 + t)))
+    return atan2(t, M.sqrt((1.0 - t) * (1.0 + t)))
 
 
 def acos(x, name=None) -> Tensor:
     t = _f(x, "acos")
-    return atan2(m.sqrt((1.0 - t) * (1.0 + t)), t)
+    return atan2(M.sqrt((1.0 - t) * (1.0 + t)), t)
 
 
 def sinh(x, name=None) -> Tensor:
     t = _f(x, "sinh")
-    return 0.5 * (m.expm1(t) - m.expm1(-t))
+    return 0.5 * (M.expm1(t) - M.expm1(-t))
 
 
 def cosh(x, name=None) -> Tensor:
     t = _f(x, "cosh")
-    return 0.5 * (m.exp(t) + m.exp(-t))
+    return 0.5 * (M.exp(t) + M.exp(-t))
 
 
 def _big(dt: D.DType) -> float:
@@ -89,25 +89,25 @@ def _big(dt: D.DType) -> float:
 
 def asinh(x, name=None) -> Tensor:
     t = _f(x, "asinh")
-    a = m.abs(t)
-    huge = m.greater(a, _big(t._dtype))
+    a = M.abs(t)
+    huge = M.greater(a, _big(t._dtype))
     small = _safe(huge, a, 0.0)
-    r = m.log1p(small + small * small / (1.0 + m.sqrt(1.0 + small * small)))
-    r = m.where(huge, m.log(_safe(m.logical_not(huge), a)) + _math.log(2.0), r)
-    return m.where(m.less(t, 0.0), -r, r)
+    r = M.log1p(small + small * small / (1.0 + M.sqrt(1.0 + small * small)))
+    r = M.where(huge, M.log(_safe(M.logical_not(huge), a)) + _math.log(2.0), r)
+    return M.where(M.less(t, 0.0), -r, r)
 
 
 def acosh(x, name=None) -> Tensor:
     t = _f(x, "acosh")
-    huge = m.greater(t, _big(t._dtype))
+    huge = M.greater(t, _big(t._dtype))
     s = _safe(huge, t, 1.0) - 1.0
-    r = m.log1p(s + m.sqrt(s * (s + 2.0)))
-    return m.where(huge, m.log(_safe(m.logical_not(huge), t)) + _math.log(2.0), r)
+    r = M.log1p(s + M.sqrt(s * (s + 2.0)))
+    return M.where(huge, M.log(_safe(M.logical_not(huge), t)) + _math.log(2.0), r)
 
 
 def atanh(x, name=None) -> Tensor:
     t = _f(x, "atanh")
-    return 0.5 * m.log1p(2.0 * t / (1.0 - t))
+    return 0.5 * M.log1p(2.0 * t / (1.0 - t))
 
 
 _ERFC_NR = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398,
@@ -118,14 +118,14 @@ def erfc(x, name=None) -> Tensor:
     """``1 - erf(x)`` without the cancellation: below 0.5 from erf, above from the
     Chebyshev fit ``t exp(-x^2 + P(t))``, t = 1 / (1 + x/2) (fractional error < 1.2e-7)."""
     t = _f(x, "erfc")
-    a = m.abs(t)
+    a = M.abs(t)
     tt = 1.0 / (1.0 + 0.5 * a)
     poly = A.zeros_like(a)
     for c in reversed(_ERFC_NR):
         poly = c + tt * poly
-    tail = tt * m.exp(-a * a + poly)
-    tail = m.where(m.less(t, 0.0), 2.0 - tail, tail)
-    return m.where(m.less(a, 0.5), 1.0 - m.erf(t), tail)
+    tail = tt * M.exp(-a * a + poly)
+    tail = M.where(M.less(t, 0.0), 2.0 - tail, tail)
+    return M.where(M.less(a, 0.5), 1.0 - M.erf(t), tail)
 
 
 _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
@@ -140,66 +140,66 @@ def _lgamma_pos(x: Tensor) -> Tensor:
     for i, c in enumerate(_LANCZOS[1:], 1):
         s = s + c / (z + float(i))
     t = z + 7.5
-    return 0.5 * _math.log(2 * _math.pi) + (z + 0.5) * m.log(t) - t + m.log(s)
+    return 0.5 * _math.log(2 * _math.pi) + (z + 0.5) * M.log(t) - t + M.log(s)
 
 
 def lgamma(x, name=None) -> Tensor:
     """log |Gamma(x)|; x < 0.5 by reflection (``log(pi / |sin(pi x)|) - lgamma(1 - x)``);
     +inf at the poles 0, -1, -2, ... as TF."""
     t = _f(x, "lgamma")
-    low = m.less(t, 0.5)
-    hi = _lgamma_pos(m.where(low, 1.0 - t, t))
-    sin = m.abs(m.sin(_math.pi * (t - m.floor(t))))
-    pole = m.equal(sin, 0.0)
-    refl = _math.log(_math.pi) - m.log(_safe(pole, sin)) - hi
+    low = M.less(t, 0.5)
+    hi = _lgamma_pos(M.where(low, 1.0 - t, t))
+    sin = M.abs(M.sin(_math.pi * (t - M.floor(t))))
+    pole = M.equal(sin, 0.0)
+    refl = _math.log(_math.pi) - M.log(_safe(pole, sin)) - hi
     inf = A.fill((), operand(float("inf"), "lgamma", t._dtype))
-    return m.where(low, m.where(pole, inf, refl), hi)
+    return M.where(low, M.where(pole, inf, refl), hi)
 
 
 def digamma(x, name=None) -> Tensor:
     """psi(x): recurrence up to x + 6, then the asymptotic series; x < 0 by reflection
     (``psi(1 - x) - pi / tan(pi x)``); NaN at the poles as TF."""
     t = _f(x, "digamma")
-    neg = m.less(t, 0.0)
-    y = m.where(neg, 1.0 - t, t)
+    neg = M.less(t, 0.0)
+    y = M.where(neg, 1.0 - t, t)
     acc = A.zeros_like(y)
     for k in range(6):
         acc = acc - 1.0 / (y + float(k))
     z = y + 6.0
     iz2 = 1.0 / (z * z)
     series = iz2 * (1 / 12 - iz2 * (1 / 120 - iz2 * (1 / 252 - iz2 * (1 / 240 - iz2 * (1 / 132)))))
-    pos = acc + m.log(z) - 0.5 / z - series
-    frac = t - m.floor(t)
-    pole = m.logical_and(neg, m.equal(frac, 0.0))
-    refl = pos - _math.pi / m.tan(_math.pi * _safe(pole, frac, 0.5))
+    pos = acc + M.log(z) - 0.5 / z - series
+    frac = t - M.floor(t)
+    pole = M.logical_and(neg, M.equal(frac, 0.0))
+    refl = pos - _math.pi / M.tan(_math.pi * _safe(pole, frac, 0.5))
     nan = A.fill((), operand(float("nan"), "digamma", t._dtype))
-    return m.where(pole, nan, m.where(neg, refl, pos))
+    return M.where(pole, nan, M.where(neg, refl, pos))
 
 
 def erfinv(x, name=None) -> Tensor:
     """Giles' single-precision approximation, then Newton steps on erf (two in float64)."""
     t = _f(x, "erfinv")
-    w = -m.log(m.maximum((1.0 - t) * (1.0 + t), 1e-300 if t._dtype is D.float64 else 1e-38))
-    small = m.less(w, 5.0)
+    w = -M.log(M.maximum((1.0 - t) * (1.0 + t), 1e-300 if t._dtype is D.float64 else 1e-38))
+    small = M.less(w, 5.0)
     ws = w - 2.5
     p1 = 2.81022636e-08
     for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
               -0.00417768164, 0.246640727, 1.50140941):
         p1 = c + p1 * ws
-    wl = m.sqrt(m.maximum(w, 5.0)) - 3.0
+    wl = M.sqrt(M.maximum(w, 5.0)) - 3.0
     p2 = -0.000200214257
     for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
               0.00943887047, 1.00167406, 2.83297682):
         p2 = c + p2 * wl
-    r = m.where(small, p1, p2) * t
-    edge = m.greater_equal(m.abs(t), 1.0)
+    r = M.where(small, p1, p2) * t
+    edge = M.greater_equal(M.abs(t), 1.0)
     for _ in range(2 if t._dtype is D.float64 else 1):
         rs = _safe(edge, r, 0.0)
-        step = (m.erf(rs) - t) / (2.0 / _math.sqrt(_math.pi) * m.exp(-rs * rs))
-        r = m.where(edge, r, rs - step)
+        step = (M.erf(rs) - t) / (2.0 / _math.sqrt(_math.pi) * M.exp(-rs * rs))
+        r = M.where(edge, r, rs - step)
     inf = A.fill((), operand(float("inf"), "erfinv", t._dtype))
     nan = A.fill((), operand(float("nan"), "erfinv", t._dtype))
-    return m.where(m.equal(t, 1.0), inf, m.where(m.equal(t, -1.0), -inf, m.where(m.greater(m.abs(t), 1.0), nan, r)))
+    return M.where(M.equal(t, 1.0), inf, M.where(M.equal(t, -1.0), -inf, M.where(M.greater(M.abs(t), 1.0), nan, r)))
 
 
 def ndtri(x, name=None) -> Tensor:
@@ -210,30 +210,30 @@ def ndtri(x, name=None) -> Tensor:
 
 def softsign(features, name=None) -> Tensor:
     t = _f(features, "softsign")
-    return t / (1.0 + m.abs(t))
+    return t / (1.0 + M.abs(t))
 
 
 def xlog1py(x, y, name=None) -> Tensor:
     """``x * log1p(y)``, 0 where x is 0 (as TF)."""
     a, b = operands(x, y, "xlog1py")
     check_kind(a, "xlog1py", FLOAT)
-    zero = m.equal(a, 0.0)
-    return m.where(zero, A.zeros_like(a * b), a * m.log1p(_safe(zero, b, 0.0)))
+    zero = M.equal(a, 0.0)
+    return M.where(zero, A.zeros_like(a * b), a * M.log1p(_safe(zero, b, 0.0)))
 
 
 def multiply_no_nan(x, y, name=None) -> Tensor:
     """``x * y``, 0 where y is 0 even when x is inf or NaN."""
     a, b = operands(x, y, "multiply_no_nan")
     check_kind(a, "multiply_no_nan", FLOAT)
-    zero = m.equal(b, 0.0)
+    zero = M.equal(b, 0.0)
     prod = _safe(zero, a, 0.0) * b
-    return m.where(zero, A.zeros_like(prod), prod)
+    return M.where(zero, A.zeros_like(prod), prod)
 
 
 def reciprocal_no_nan(x, name=None) -> Tensor:
     t = _f(x, "reciprocal_no_nan")
-    zero = m.equal(t, 0.0)
-    return m.where(zero, A.zeros_like(t), m.reciprocal(_safe(zero, t)))
+    zero = M.equal(t, 0.0)
+    return M.where(zero, A.zeros_like(t), M.reciprocal(_safe(zero, t)))
 
 
 def truncatediv(x, y, name=None) -> Tensor:
@@ -242,10 +242,10 @@ def truncatediv(x, y, name=None) -> Tensor:
     check_kind(a, "truncatediv", NUMERIC)
     if a._dtype.kind == "f":
         q = a / b
-        return m.where(m.less(q, 0.0), m.ceil(q), m.floor(q))
-    q = m.floordiv(a, b)
-    inexact = m.not_equal(q * b, a)
-    return m.where(m.logical_and(m.less(m.multiply(m.sign(a), m.sign(b)), 0), inexact), q + 1, q)
+        return M.where(M.less(q, 0.0), M.ceil(q), M.floor(q))
+    q = M.floordiv(a, b)
+    inexact = M.not_equal(q * b, a)
+    return M.where(M.logical_and(M.less(M.multiply(M.sign(a), M.sign(b)), 0), inexact), q + 1, q)
 
 
 def truncatemod(x, y, name=None) -> Tensor:
@@ -256,7 +256,7 @@ def truncatemod(x, y, name=None) -> Tensor:
 
 def rint(x, name=None) -> Tensor:
     """Round half to even (TF's rint and round agree)."""
-    return m.round(_f(x, "rint"))
+    return M.round(_f(x, "rint"))
 
 
 def polyval(coeffs, x, name=None) -> Tensor:
@@ -281,12 +281,12 @@ def _flat_pairs(x, op):
 
 def is_non_decreasing(x, name=None) -> Tensor:
     a, b = _flat_pairs(x, "is_non_decreasing")
-    return reduce_all(m.less_equal(a, b))
+    return reduce_all(M.less_equal(a, b))
 
 
 def is_strictly_increasing(x, name=None) -> Tensor:
     a, b = _flat_pairs(x, "is_strictly_increasing")
-    return reduce_all(m.less(a, b))
+    return reduce_all(M.less(a, b))
 
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> Tensor:
@@ -294,7 +294,7 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> Tensor:
     t = _f(x, "l2_normalize")
     ax = dim if axis is None else axis
     sq = reduce_sum(t * t, ax, keepdims=True)
-    return t * m.rsqrt(m.maximum(sq, epsilon))
+    return t * M.rsqrt(M.maximum(sq, epsilon))
 
 
 __all__ = ["acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cosh", "digamma", "erfc", "erfinv",

@@ -10,11 +10,11 @@ from ..errors import InvalidArgumentError
 from ..shape import as_int, normalize_axis
 from .dispatch import FLOAT, INTEGER, check_kind, composite, operand, record, tapes, to_backend, operands, wrap
 from . import array as A
-from . import math as m
-from . import random as R
+from . import math as M
+from . import random as RNG
 from .reduce import reduce_logsumexp, reduce_max, reduce_mean, reduce_sum
 
-sigmoid, tanh, softplus = m.sigmoid, m.tanh, m.softplus
+sigmoid, tanh, softplus = M.sigmoid, M.tanh, M.softplus
 
 
 def relu(features, name=None):
@@ -26,7 +26,7 @@ def relu(features, name=None):
     if tapes and x._dtype.kind == "f":
         def vjp(dy, need):
             positive = wrap(be.binary("greater", y._h, zero), D.bool_, be)  # a mask: no gradient
-            return (m.where(positive, dy, wrap(zero, x._dtype, be)),)
+            return (M.where(positive, dy, wrap(zero, x._dtype, be)),)
 
         record((x,), (y,), vjp)
     return y
@@ -34,23 +34,23 @@ def relu(features, name=None):
 
 def relu6(features, name=None):
     x = operand(features, "relu6")
-    return composite((x,), lambda: m.minimum(m.maximum(x, 0.0), 6.0),
-                     lambda dy, need: (m.where(m.logical_and(m.greater(x, 0.0), m.less(x, 6.0)),
-                                               dy, m.zero_fill(dy)),))
+    return composite((x,), lambda: M.minimum(M.maximum(x, 0.0), 6.0),
+                     lambda dy, need: (M.where(M.logical_and(M.greater(x, 0.0), M.less(x, 6.0)),
+                                               dy, M.zero_fill(dy)),))
 
 
 def leaky_relu(features, alpha=0.2, name=None):
     x = operand(features, "leaky_relu")
-    pos = m.greater(x, 0.0)
-    return composite((x,), lambda: m.where(pos, x, x * alpha),
-                     lambda dy, need: (m.where(pos, dy, dy * alpha),))
+    pos = M.greater(x, 0.0)
+    return composite((x,), lambda: M.where(pos, x, x * alpha),
+                     lambda dy, need: (M.where(pos, dy, dy * alpha),))
 
 
 def elu(features, name=None):
     x = operand(features, "elu")
-    pos = m.greater(x, 0.0)
-    y = composite((x,), lambda: m.where(pos, x, m.expm1(m.minimum(x, 0.0))),
-                  lambda dy, need: (m.where(pos, dy, dy * (y + 1.0)),))
+    pos = M.greater(x, 0.0)
+    y = composite((x,), lambda: M.where(pos, x, M.expm1(M.minimum(x, 0.0))),
+                  lambda dy, need: (M.where(pos, dy, dy * (y + 1.0)),))
     return y
 
 
@@ -60,8 +60,8 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(features, name=None):
     x = operand(features, "selu")
-    pos = m.greater(x, 0.0)
-    return m.where(pos, x * _SELU_SCALE, m.expm1(m.minimum(x, 0.0)) * (_SELU_SCALE * _SELU_ALPHA))
+    pos = M.greater(x, 0.0)
+    return M.where(pos, x * _SELU_SCALE, M.expm1(M.minimum(x, 0.0)) * (_SELU_SCALE * _SELU_ALPHA))
 
 
 def gelu(features, approximate=False, name=None):
@@ -69,13 +69,13 @@ def gelu(features, approximate=False, name=None):
     x = operand(features, "gelu")
     if approximate:
         c = _pymath.sqrt(2.0 / _pymath.pi)
-        return 0.5 * x * (1.0 + m.tanh(c * (x + 0.044715 * m.pow(x, 3.0))))
-    return 0.5 * x * (1.0 + m.erf(x * (1.0 / _pymath.sqrt(2.0))))
+        return 0.5 * x * (1.0 + M.tanh(c * (x + 0.044715 * M.pow(x, 3.0))))
+    return 0.5 * x * (1.0 + M.erf(x * (1.0 / _pymath.sqrt(2.0))))
 
 
 def silu(features, beta=1.0, name=None):
     x = operand(features, "silu")
-    return x * m.sigmoid(x * beta) if beta != 1.0 else x * m.sigmoid(x)
+    return x * M.sigmoid(x * beta) if beta != 1.0 else x * M.sigmoid(x)
 
 
 swish = silu
@@ -94,7 +94,7 @@ def softmax(logits, axis=None, name=None):
         y = wrap(be.softmax(x._h, ax), x._dtype, be)
     else:
         with autodiff.no_record():
-            e = m.exp(x - reduce_max(x, ax, keepdims=True))
+            e = M.exp(x - reduce_max(x, ax, keepdims=True))
             y = e / reduce_sum(e, ax, keepdims=True)
     if tapes:
         record((x,), (y,), lambda dy, need: (y * (dy - reduce_sum(dy * y, ax, keepdims=True)),))
@@ -108,7 +108,7 @@ def log_softmax(logits, axis=None, name=None):
     with autodiff.no_record():
         y = x - reduce_logsumexp(x, ax, keepdims=True)
     if tapes:
-        record((x,), (y,), lambda dy, need: (dy - m.exp(y) * reduce_sum(dy, ax, keepdims=True),))
+        record((x,), (y,), lambda dy, need: (dy - M.exp(y) * reduce_sum(dy, ax, keepdims=True),))
     return y
 
 
@@ -119,7 +119,7 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
     check_kind(x, "sparse_softmax_cross_entropy_with_logits", FLOAT)
     check_kind(lab, "sparse_softmax_cross_entropy_with_logits", INTEGER)
     if lab._dtype not in (D.int32, D.int64):  # keras.datasets' uint8 labels: kernels read int32/int64
-        lab = m.cast(lab, D.int32)
+        lab = M.cast(lab, D.int32)
     xs, ls = tuple(x._h.shape), tuple(lab._h.shape)
     if not xs or xs[:-1] != ls:
         raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: labels shape {ls} must equal "
@@ -134,7 +134,7 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
         loss = A.reshape(lse - reduce_sum(x * hot, -1, keepdims=True), ls)
     if tapes:
         def vjp(dy, need):
-            p = m.exp(x - lse) if not autodiff.recording() else softmax(x)
+            p = M.exp(x - lse) if not autodiff.recording() else softmax(x)
             return (A.expand_dims(dy, -1) * (p - hot), None)
 
         record((x, lab), (loss,), vjp)
@@ -191,7 +191,7 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
             d = A.expand_dims(dy, ax)
             lp = logp if not autodiff.recording() else log_softmax(x, ax)
             return (d * -lp if need[0] else None,
-                    d * (m.exp(lp) * reduce_sum(lab, ax, keepdims=True) - lab) if need[1] else None)
+                    d * (M.exp(lp) * reduce_sum(lab, ax, keepdims=True) - lab) if need[1] else None)
 
         record((lab, x), (loss,), vjp)
     return loss
@@ -205,17 +205,17 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
         raise InvalidArgumentError(f"sigmoid_cross_entropy_with_logits: labels {tuple(z._h.shape)} and "
                                    f"logits {tuple(x._h.shape)} must have the same shape")
     with autodiff.no_record():
-        loss = m.maximum(x, 0.0) - x * z + m.log1p(m.exp(-m.abs(x)))
+        loss = M.maximum(x, 0.0) - x * z + M.log1p(M.exp(-M.abs(x)))
     if tapes:
         record((z, x), (loss,), lambda dy, need: (dy * -x if need[0] else None,
-                                                  dy * (m.sigmoid(x) - z) if need[1] else None))
+                                                  dy * (M.sigmoid(x) - z) if need[1] else None))
     return loss
 
 
 def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
     z, x = operands(labels, logits, "weighted_cross_entropy_with_logits")
     lw = 1.0 + (pos_weight - 1.0) * z
-    return (1.0 - z) * x + lw * (m.log1p(m.exp(-m.abs(x))) + m.maximum(-x, 0.0))
+    return (1.0 - z) * x + lw * (M.log1p(M.exp(-M.abs(x))) + M.maximum(-x, 0.0))
 
 
 def dropout(x, rate, noise_shape=None, seed=None, name=None):
@@ -229,8 +229,8 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
         return t
     shape = tuple(t._h.shape) if noise_shape is None else tuple(
         d if n is None else int(n) for n, d in zip(noise_shape, t._h.shape))
-    keep = m.greater_equal(R.uniform(shape, dtype=t._dtype, seed=seed), rate_v)
-    return m.where(keep, t * (1.0 / (1.0 - rate_v)), m.zero_fill(t))
+    keep = M.greater_equal(RNG.uniform(shape, dtype=t._dtype, seed=seed), rate_v)
+    return M.where(keep, t * (1.0 / (1.0 - rate_v)), M.zero_fill(t))
 
 
 def bias_add(value, bias, data_format=None, name=None):
@@ -239,18 +239,18 @@ def bias_add(value, bias, data_format=None, name=None):
     if len(bs) != 1 or not xs or xs[-1] != bs[0]:
         raise InvalidArgumentError(f"bias_add: bias shape {bs} must be 1-D and match the last dimension of "
                                    f"value shape {xs}")
-    return m.add(x, b)
+    return M.add(x, b)
 
 
 _FUSED_ACTIVATIONS = {"linear": lambda y, dy: dy,
-                      "relu": lambda y, dy: m.where(m.greater(y, 0.0), dy, m.zero_fill(dy)),
+                      "relu": lambda y, dy: M.where(M.greater(y, 0.0), dy, M.zero_fill(dy)),
                       "sigmoid": lambda y, dy: dy * (y * (1.0 - y)),
                       "tanh": lambda y, dy: dy * (1.0 - y * y)}
 """The gradient, from the output y, of each activation ``bias_act`` fuses (base.BIAS_ACTIVATIONS)."""
 assert tuple(_FUSED_ACTIVATIONS) == BIAS_ACTIVATIONS, "ops/nn.py: a fused activation without its gradient"
 
 
-_COMPOSED_ACTIVATIONS = {"linear": lambda t: t, "relu": relu, "sigmoid": m.sigmoid, "tanh": m.tanh}
+_COMPOSED_ACTIVATIONS = {"linear": lambda t: t, "relu": relu, "sigmoid": M.sigmoid, "tanh": M.tanh}
 """The unfused form of each name ``bias_activation`` accepts, for backends/dtypes without the kernel."""
 
 
@@ -262,14 +262,14 @@ def bias_activation(value, bias, activation):
     function, so the core never has to recognise Keras's activation functions."""
     x, b = operands(value, bias, "bias_add")
     if callable(activation):
-        return activation(m.add(x, b))
+        return activation(M.add(x, b))
     if activation not in _COMPOSED_ACTIVATIONS:
         raise InvalidArgumentError(f"bias_activation: activation {activation!r} is neither callable nor one of "
                                    f"{BIAS_ACTIVATIONS}")
     be, name = x._be, activation
     if ("bias_act" not in be.fused or x._dtype is not D.float32
             or tuple(b._h.shape) != tuple(x._h.shape[-1:])):
-        return _COMPOSED_ACTIVATIONS[name](m.add(x, b))
+        return _COMPOSED_ACTIVATIONS[name](M.add(x, b))
     y = wrap(be.bias_act(x._h, b._h, name), x._dtype, be)
     if tapes:
         def vjp(dy, need):
@@ -283,22 +283,22 @@ def bias_activation(value, bias, activation):
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     t = operand(x, "l2_normalize")
     axis = dim if axis is None else axis
-    sq = reduce_sum(m.square(t), axis, keepdims=True)
-    return t * m.rsqrt(m.maximum(sq, epsilon))
+    sq = reduce_sum(M.square(t), axis, keepdims=True)
+    return t * M.rsqrt(M.maximum(sq, epsilon))
 
 
 def moments(x, axes, shift=None, keepdims=False, name=None):
     """(mean, variance) over ``axes``; the variance does not differentiate through the mean."""
     t = operand(x, "moments")
     mean = reduce_mean(t, axes, keepdims=True)
-    var = reduce_mean(m.squared_difference(t, A.stop_gradient(mean)), axes, keepdims=True)
+    var = reduce_mean(M.squared_difference(t, A.stop_gradient(mean)), axes, keepdims=True)
     if not keepdims:
         mean, var = A.squeeze(mean, axes), A.squeeze(var, axes)
     return mean, var
 
 
 def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
-    inv = m.rsqrt(variance + variance_epsilon)
+    inv = M.rsqrt(variance + variance_epsilon)
     if scale is not None:
         inv = inv * scale
     shift = -mean * inv if offset is None else offset - mean * inv
@@ -311,8 +311,8 @@ def in_top_k(targets, predictions, k, name=None):
     t = operand(targets, "in_top_k")
     c = p._h.shape[-1]
     tv = reduce_sum(p * A.one_hot(t, c, dtype=p._dtype), -1, keepdims=True)
-    higher = reduce_sum(m.cast(m.greater(p, tv), D.int32), -1)
-    return m.less(higher, k)
+    higher = reduce_sum(M.cast(M.greater(p, tv), D.int32), -1)
+    return M.less(higher, k)
 
 
 def top_k(input, k=1, sorted=True, name=None):
@@ -339,5 +339,5 @@ def top_k(input, k=1, sorted=True, name=None):
         hot = A.one_hot(i, n, on_value=True, off_value=False, dtype=D.bool_)
         vals.append(A.gather(x, A.expand_dims(i, -1), axis=-1, batch_dims=len(x._h.shape) - 1))
         idxs.append(A.expand_dims(i, -1))
-        cur = m.where(hot, A.fill(cur._h.shape, operand(lowest, "top_k", x._dtype)), cur)
+        cur = M.where(hot, A.fill(cur._h.shape, operand(lowest, "top_k", x._dtype)), cur)
     return A.concat(vals, -1), A.concat(idxs, -1)

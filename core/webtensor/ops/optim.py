@@ -4,7 +4,7 @@ backend's ``fused`` set and tensor handles themselves."""
 from __future__ import annotations
 
 from ..tensor import Tensor, wrap
-from . import math as m
+from . import math as M
 
 _ADAM_DTYPES = ("float32", "float64")
 
@@ -36,5 +36,5 @@ def adam_update(weight, momentum, velocity, gradient, alpha, c1: float, c2: floa
         handles = be.adam_update(weight._h, momentum._h, velocity._h, gradient._h, alpha, c1, c2, epsilon)
         return tuple(wrap(h, dt, be) for h in handles)
     mom = momentum + (gradient - momentum) * c1
-    vel = velocity + (m.square(gradient) - velocity) * c2
-    return weight - mom * alpha / (m.sqrt(vel) + epsilon), mom, vel
+    vel = velocity + (M.square(gradient) - velocity) * c2
+    return weight - mom * alpha / (M.sqrt(vel) + epsilon), mom, vel

@@ -15,7 +15,7 @@ from ..errors import InvalidArgumentError
 from ..shape import dims_tuple
 from .dispatch import operand, wrap
 from . import array as A
-from . import math as m
+from . import math as M
 
 _DEFAULT_GLOBAL_SEED = 87654321
 _state = {"seed": None, "counter": 0, "entropy": int.from_bytes(os.urandom(4), "little")}
@@ -59,8 +59,8 @@ def uniform(shape, minval=0, maxval=None, dtype=D.float32, seed=None, name=None)
             raise InvalidArgumentError(f"random.uniform: maxval must be given for dtype {dt.name}")
         u = _draw("uniform", shape, D.float64 if dt.size > 4 else D.float32, seed)
         lo, hi = operand(minval, "uniform", dt), operand(maxval, "uniform", dt)
-        span = m.cast(hi - lo, u._dtype)
-        return m.cast(m.floor(u * span), dt) + lo
+        span = M.cast(hi - lo, u._dtype)
+        return M.cast(M.floor(u * span), dt) + lo
     u = _draw("uniform", shape, dt, seed)
     if maxval is None:
         maxval = 1
@@ -81,9 +81,9 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=D.float32, seed=None, na
     """Normal values re-drawn while more than 2 standard deviations from 0 (as TF)."""
     z = _draw("normal", shape, dtype, seed)
     for _ in range(12):  # P(still out of range) after 12 rounds ~ 1e-16 per element
-        bad = m.greater(m.abs(z), 2.0)
-        z = m.where(bad, _draw("normal", shape, dtype, seed), z)
-    z = m.clip_by_value(z, -2.0, 2.0)
+        bad = M.greater(M.abs(z), 2.0)
+        z = M.where(bad, _draw("normal", shape, dtype, seed), z)
+    z = M.clip_by_value(z, -2.0, 2.0)
     return z * stddev + mean
 
 
@@ -102,7 +102,7 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     lg = operand(logits, "categorical")
     b, c = lg._h.shape
     u = uniform((b, num_samples, c), 1e-20, 1.0, lg._dtype, seed)
-    g = A.expand_dims(lg, 1) - m.log(-m.log(u))
+    g = A.expand_dims(lg, 1) - M.log(-M.log(u))
     from .reduce import argmax
 
     return argmax(g, axis=-1, output_type=D.as_dtype(dtype or D.int64))

@@ -16,7 +16,7 @@ from ..backends.base import _mix32
 from ..errors import InvalidArgumentError
 from ..shape import dims_tuple
 from . import array as A
-from . import math as m
+from . import math as M
 from .dispatch import Tensor, operand, wrap
 from .reduce import argmax, cumsum, reduce_sum
 
@@ -81,7 +81,7 @@ def _uniform(keys, shape, minval, maxval, dtype, op) -> Tensor:
             raise InvalidArgumentError(f"{op}: integer dtype {dt.name} needs both minval and maxval")
         u = _raw("uniform", s, D.float64, keys.next())
         lo, hi = operand(minval, op, dt), operand(maxval, op, dt)
-        return m.cast(m.floor(u * m.cast(hi - lo, D.float64)), dt) + lo
+        return M.cast(M.floor(u * M.cast(hi - lo, D.float64)), dt) + lo
     dt = _float(dt, op)
     u = _raw("uniform", s, dt, keys.next())
     lo = 0.0 if minval is None else minval
@@ -102,8 +102,8 @@ def _truncated(keys, shape, mean, stddev, dtype, op) -> Tensor:
     s, dt = dims_tuple(shape, op), _float(dtype, op)
     z = _raw("normal", s, dt, keys.next())
     for _ in range(_REJECTION_ROUNDS):
-        z = m.where(m.greater(m.abs(z), 2.0), _raw("normal", s, dt, keys.next()), z)
-    return m.clip_by_value(z, -2.0, 2.0) * stddev + mean
+        z = M.where(M.greater(M.abs(z), 2.0), _raw("normal", s, dt, keys.next()), z)
+    return M.clip_by_value(z, -2.0, 2.0) * stddev + mean
 
 
 def _categorical(keys, logits, num_samples, dtype, op) -> Tensor:
@@ -112,8 +112,8 @@ def _categorical(keys, logits, num_samples, dtype, op) -> Tensor:
         raise InvalidArgumentError(f"{op}: logits must be [batch, classes], got shape {tuple(lg._h.shape)}")
     b, c = lg._h.shape
     u = _raw("uniform", (b, int(num_samples), c), lg._dtype, keys.next())
-    u = m.maximum(u, 1e-20 if lg._dtype is not D.float16 else 1e-4)
-    return argmax(A.expand_dims(lg, 1) - m.log(-m.log(u)), axis=-1, output_type=D.as_dtype(dtype or D.int64))
+    u = M.maximum(u, 1e-20 if lg._dtype is not D.float16 else 1e-4)
+    return argmax(A.expand_dims(lg, 1) - M.log(-M.log(u)), axis=-1, output_type=D.as_dtype(dtype or D.int64))
 
 
 def _host_max(t: Tensor, op: str) -> float:
@@ -127,8 +127,8 @@ def _host_max(t: Tensor, op: str) -> float:
 def _binomial(keys, shape, counts, probs, dtype, op) -> Tensor:
     """Sum of ``counts`` Bernoulli(probs) draws, broadcast to ``shape`` (cost O(max count))."""
     s = dims_tuple(shape, op)
-    n = A.broadcast_to(m.cast(operand(counts, op), D.float32), s)
-    p = A.broadcast_to(m.cast(operand(probs, op), D.float32), s)
+    n = A.broadcast_to(M.cast(operand(counts, op), D.float32), s)
+    p = A.broadcast_to(M.cast(operand(probs, op), D.float32), s)
     top = int(_host_max(n, op))
     out = A.zeros(s, D.float32)
     chunk = 256
@@ -136,16 +136,16 @@ def _binomial(keys, shape, counts, probs, dtype, op) -> Tensor:
         k = min(chunk, top - start)
         u = _raw("uniform", (k,) + s, D.float32, keys.next())
         idx = A.reshape(A.range(start, start + k, dtype=D.float32), (k,) + (1,) * len(s))
-        hit = m.logical_and(m.less(u, p), m.less(idx, n))
-        out = out + reduce_sum(m.cast(hit, D.float32), 0)
-    return m.cast(out, D.as_dtype(dtype))
+        hit = M.logical_and(M.less(u, p), M.less(idx, n))
+        out = out + reduce_sum(M.cast(hit, D.float32), 0)
+    return M.cast(out, D.as_dtype(dtype))
 
 
 def _poisson(keys, shape, lam, dtype, op) -> Tensor:
     """Counts of unit-rate arrivals before time lam: the number of partial sums of
     exponential draws below lam. Output shape is ``shape + lam.shape`` (TF's)."""
     s = dims_tuple(shape, op)
-    rate = m.cast(operand(lam, op), D.float64)
+    rate = M.cast(operand(lam, op), D.float64)
     full = s + tuple(rate._h.shape)
     top = _host_max(rate, op)
     draws = int(top + 12.0 * top ** 0.5 + 24)
@@ -155,11 +155,11 @@ def _poisson(keys, shape, lam, dtype, op) -> Tensor:
     for start in range(0, draws, chunk):
         k = min(chunk, draws - start)
         u = _raw("uniform", (k,) + full, D.float64, keys.next())
-        gaps = -m.log(1.0 - u)
+        gaps = -M.log(1.0 - u)
         cum = total + cumsum(gaps, axis=0)
-        count = count + reduce_sum(m.cast(m.less(cum, rate), D.float64), 0)
+        count = count + reduce_sum(M.cast(M.less(cum, rate), D.float64), 0)
         total = A.gather(cum, k - 1, axis=0)
-    return m.cast(count, D.as_dtype(dtype))
+    return M.cast(count, D.as_dtype(dtype))
 
 
 def _gamma(keys, shape, alpha, beta, dtype, op) -> Tensor:
@@ -168,24 +168,24 @@ def _gamma(keys, shape, alpha, beta, dtype, op) -> Tensor:
     dt = _float(dtype, op)
     a = operand(alpha, op, dt)
     b = operand(1.0 if beta is None else beta, op, dt)
-    full = dims_tuple(shape, op) + tuple(m.add(a, b * 0.0)._h.shape)
+    full = dims_tuple(shape, op) + tuple(M.add(a, b * 0.0)._h.shape)
     a = A.broadcast_to(a, full)
-    small = m.less(a, 1.0)
-    d = m.where(small, a + 1.0, a) - 1.0 / 3.0
-    c = m.rsqrt(9.0 * d)
+    small = M.less(a, 1.0)
+    d = M.where(small, a + 1.0, a) - 1.0 / 3.0
+    c = M.rsqrt(9.0 * d)
     out = A.zeros(full, dt)
-    done = m.less(A.zeros(full, dt), 0.0)
+    done = M.less(A.zeros(full, dt), 0.0)
     for _ in range(_REJECTION_ROUNDS):
         x = _raw("normal", full, dt, keys.next())
         u = _raw("uniform", full, dt, keys.next())
         v = (1.0 + c * x) ** 3
-        ok = m.logical_and(m.greater(v, 0.0),
-                           m.less(m.log(m.maximum(u, 1e-30)), 0.5 * x * x + d - d * v + d * m.log(m.maximum(v, 1e-30))))
-        take = m.logical_and(ok, m.logical_not(done))
-        out = m.where(take, d * v, out)
-        done = m.logical_or(done, ok)
-    boost = m.pow(m.maximum(_raw("uniform", full, dt, keys.next()), 1e-30), 1.0 / a)
-    return m.where(small, out * boost, out) / A.broadcast_to(b, full)
+        ok = M.logical_and(M.greater(v, 0.0),
+                           M.less(M.log(M.maximum(u, 1e-30)), 0.5 * x * x + d - d * v + d * M.log(M.maximum(v, 1e-30))))
+        take = M.logical_and(ok, M.logical_not(done))
+        out = M.where(take, d * v, out)
+        done = M.logical_or(done, ok)
+    boost = M.pow(M.maximum(_raw("uniform", full, dt, keys.next()), 1e-30), 1.0 / a)
+    return M.where(small, out * boost, out) / A.broadcast_to(b, full)
 
 
 # -- stateless -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from ..composite import composite_in
 from ..shape import normalize_axes, normalize_axis, prod
 from .dispatch import (BOOL, FLOAT, NUMERIC, Tensor, check_kind, operand, record,
                        tapes, wrap)
-from . import math as m
+from . import math as M
 
 
 def _kept_shape(shape: tuple, axes: tuple) -> tuple:
@@ -49,7 +49,7 @@ def _sum_grad(x, y, dy, axes, keepdims):
 def _minmax_grad(x, y, dy, axes, keepdims):
     shape = tuple(x._h.shape)
     yk = y if keepdims else _reshape(y, _kept_shape(shape, axes))
-    hit = m.cast(m.equal(x, yk), x._dtype)
+    hit = M.cast(M.equal(x, yk), x._dtype)
     count = reduce_sum(hit, axes, keepdims=True)
     return _expand(dy, shape, axes, keepdims) * hit / count
 
@@ -97,18 +97,18 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
     s = reduce_sum(x, axes, keepdims)
     if x._dtype.kind == "f":
         return s * (1.0 / n) if n else s / 0.0
-    q = m.cast(m.cast(s, D.float64) / float(max(n, 1)), x._dtype)
+    q = M.cast(M.cast(s, D.float64) / float(max(n, 1)), x._dtype)
     return q
 
 
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
     x = operand(input_tensor, "reduce_variance")
     mean = reduce_mean(x, axis, keepdims=True)
-    return reduce_mean(m.square(x - mean), axis, keepdims)
+    return reduce_mean(M.square(x - mean), axis, keepdims)
 
 
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
-    return m.sqrt(reduce_variance(input_tensor, axis, keepdims))
+    return M.sqrt(reduce_variance(input_tensor, axis, keepdims))
 
 
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
@@ -120,13 +120,13 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None) -> Tens
     shape = tuple(x._h.shape)
     axes = normalize_axes(axis, len(shape), "reduce_logsumexp")
     raw = reduce_max(x, axes, keepdims=True)
-    mx = stop_gradient(m.where(m.is_finite(raw), raw, m.zero_fill(raw)))
-    out = m.log(reduce_sum(m.exp(x - mx), axes, keepdims=True)) + mx
+    mx = stop_gradient(M.where(M.is_finite(raw), raw, M.zero_fill(raw)))
+    out = M.log(reduce_sum(M.exp(x - mx), axes, keepdims=True)) + mx
     return out if keepdims else reshape(out, tuple(d for i, d in enumerate(shape) if i not in axes))
 
 
 def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
-    return m.sqrt(reduce_sum(m.square(input_tensor), axis, keepdims))
+    return M.sqrt(reduce_sum(M.square(input_tensor), axis, keepdims))
 
 
 def _argreduce(prim: str):
@@ -176,8 +176,8 @@ cumprod = _scan("prod", "cumprod")
 
 def count_nonzero(input, axis=None, keepdims=False, dtype=D.int64, name=None) -> Tensor:
     x = operand(input, "count_nonzero")
-    nz = m.not_equal(x, False if x._dtype.kind == "b" else 0)
-    return reduce_sum(m.cast(nz, dtype), axis, keepdims)
+    nz = M.not_equal(x, False if x._dtype.kind == "b" else 0)
+    return reduce_sum(M.cast(nz, dtype), axis, keepdims)
 
 
 __all__ = ["reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_any", "reduce_all",

@@ -10,8 +10,8 @@ from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..shape import dims_tuple, prod
 from . import array as A
-from . import math as m
-from . import segment as S
+from . import math as M
+from . import segment as SEG
 from .dispatch import Tensor, operand
 from .reduce import reduce_any, reduce_sum
 
@@ -71,9 +71,9 @@ def tensor_scatter_nd_sub(tensor, indices, updates, name=None) -> Tensor:
 def _last_of_duplicates(flat: Tensor) -> Tensor:
     """bool [U]: True where no later index row hits the same offset."""
     u = flat._h.shape[0]
-    same = m.equal(A.reshape(flat, (u, 1)), A.reshape(flat, (1, u)))
-    later = m.greater(A.reshape(A.range(u), (1, u)), A.reshape(A.range(u), (u, 1)))
-    return m.logical_not(reduce_any(m.logical_and(same, later), 1))
+    same = M.equal(A.reshape(flat, (u, 1)), A.reshape(flat, (1, u)))
+    later = M.greater(A.reshape(A.range(u), (1, u)), A.reshape(A.range(u), (u, 1)))
+    return M.logical_not(reduce_any(M.logical_and(same, later), 1))
 
 
 def tensor_scatter_nd_update(tensor, indices, updates, name=None) -> Tensor:
@@ -84,9 +84,9 @@ def tensor_scatter_nd_update(tensor, indices, updates, name=None) -> Tensor:
     flat, u, k = _flat_indices(indices, upd, s, op)
     n = flat._h.shape[0]
     keep = A.reshape(_last_of_duplicates(flat), (n,) + (1,) * (len(s) - k))
-    kept = m.where(keep, u, A.zeros((), u._dtype))
+    kept = M.where(keep, u, A.zeros((), u._dtype))
     hit = _scatter_flat(flat, A.ones((n,) + s[k:], D.int32), s, k)
-    return m.where(m.greater(hit, 0), _scatter_flat(flat, kept, s, k), t)
+    return M.where(M.greater(hit, 0), _scatter_flat(flat, kept, s, k), t)
 
 
 def _extreme(reduce_fn, pick, op):
@@ -102,8 +102,8 @@ def _extreme(reduce_fn, pick, op):
     return f
 
 
-tensor_scatter_nd_max = _extreme(S.unsorted_segment_max, m.maximum, "tensor_scatter_nd_max")
-tensor_scatter_nd_min = _extreme(S.unsorted_segment_min, m.minimum, "tensor_scatter_nd_min")
+tensor_scatter_nd_max = _extreme(SEG.unsorted_segment_max, M.maximum, "tensor_scatter_nd_max")
+tensor_scatter_nd_min = _extreme(SEG.unsorted_segment_min, M.minimum, "tensor_scatter_nd_min")
 
 __all__ = [
     "scatter_nd",

@@ -14,7 +14,7 @@ from ..composite import composite_in
 from ..errors import InvalidArgumentError
 from ..shape import as_int, prod
 from . import array as A
-from . import math as m
+from . import math as M
 from .dispatch import NUMERIC, Tensor, check_kind, operand
 from .reduce import reduce_any, reduce_max, reduce_min, reduce_prod, reduce_sum
 
@@ -39,7 +39,7 @@ def _num(num_segments, op) -> int:
 
 def _check_ids(ids, n, op):
     """ids >= num_segments are an error (TF on CPU); negative ids drop their rows, as TF."""
-    if ids._be.device_type == "CPU" and prod(ids._h.shape) and bool(reduce_any(m.greater_equal(ids, n))):
+    if ids._be.device_type == "CPU" and prod(ids._h.shape) and bool(reduce_any(M.greater_equal(ids, n))):
         bad = next(v for v in A._host_flat(ids) if v >= n)
         raise InvalidArgumentError(f"{op}: segment id {bad} is out of range [0, {n})")
 
@@ -49,7 +49,7 @@ def _masked(x, ids, n, inner, fill, reducer):
     hot = A.one_hot(ids, n, on_value=True, off_value=False, dtype=D.bool_)  # [N, n]
     hot = A.reshape(hot, tuple(hot._h.shape) + (1,) * len(inner))
     xe = A.expand_dims(x, 1)
-    return reducer(m.where(hot, xe, operand(fill, "segment", x._dtype)), 0)
+    return reducer(M.where(hot, xe, operand(fill, "segment", x._dtype)), 0)
 
 
 def _lowest(dt):
@@ -66,7 +66,7 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
     x, ids, inner = _flatten(data, segment_ids, op)
     n = _num(num_segments, op)
     _check_ids(ids, n, op)
-    safe = m.where(m.less(ids, 0), operand(n, op, ids._dtype), ids)  # dropped rows land in row n
+    safe = M.where(M.less(ids, 0), operand(n, op, ids._dtype), ids)  # dropped rows land in row n
     out = A._scatter_add(safe, x, (n + 1,) + inner, 0)
     return A._axis_slice(out, 0, 0, n)
 
@@ -104,7 +104,7 @@ def unsorted_segment_mean(data, segment_ids, num_segments, name=None) -> Tensor:
     n = _num(num_segments, op)
     total = unsorted_segment_sum(x, ids, n)
     c = _counts(ids, n, inner, x._dtype)
-    return total / m.maximum(c, operand(1, op, x._dtype))
+    return total / M.maximum(c, operand(1, op, x._dtype))
 
 
 def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None) -> Tensor:
@@ -113,7 +113,7 @@ def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None) -> Tenso
     x, ids, inner = _flatten(data, segment_ids, op)
     n = _num(num_segments, op)
     c = _counts(ids, n, inner, x._dtype)
-    return unsorted_segment_sum(x, ids, n) / m.sqrt(m.maximum(c, operand(1, op, x._dtype)))
+    return unsorted_segment_sum(x, ids, n) / M.sqrt(M.maximum(c, operand(1, op, x._dtype)))
 
 
 def _sorted(unsorted, op, empty_zero=False):
@@ -130,7 +130,7 @@ def _sorted(unsorted, op, empty_zero=False):
             x = operand(data, op)
             inner = tuple(x._h.shape)[len(ids._h.shape):]
             c = _counts(A.reshape(ids, (-1,)), n, inner, D.int32)
-            out = m.where(m.greater(c, 0), out, A.zeros((), out._dtype))
+            out = M.where(M.greater(c, 0), out, A.zeros((), out._dtype))
         return out
 
     seg.__name__ = seg.__qualname__ = op
@@ -160,9 +160,9 @@ def embedding_lookup(params, ids, max_norm=None, name=None) -> Tensor:
     if max_norm is not None:
         r = len(idx._h.shape)
         axes = list(range(r, len(out._h.shape)))
-        norm = m.sqrt(reduce_sum(m.square(out), axes, keepdims=True))
+        norm = M.sqrt(reduce_sum(M.square(out), axes, keepdims=True))
         mx = operand(max_norm, "embedding_lookup", out._dtype)
-        out = out * m.where(m.greater(norm, mx), mx / m.maximum(norm, operand(1e-30, "embedding_lookup",
+        out = out * M.where(M.greater(norm, mx), mx / M.maximum(norm, operand(1e-30, "embedding_lookup",
                                                                           out._dtype)),
                             A.ones((), out._dtype))
     return out

@@ -12,8 +12,8 @@ from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..shape import as_int, normalize_axis, prod
 from . import array as A
-from . import math as m
-from . import segment as S
+from . import math as M
+from . import segment as SEG
 from .dispatch import NUMERIC, Tensor, check_kind, operand
 from .reduce import reduce_any, reduce_max, reduce_sum
 
@@ -34,11 +34,11 @@ def _ranks_device(x: Tensor, descending: bool) -> Tensor:
     """int32 [..., n]: position of each element in the stable sorted order."""
     n = x._h.shape[-1]
     xi, xj = A.expand_dims(x, -1), A.expand_dims(x, -2)
-    ahead = m.greater(xj, xi) if descending else m.less(xj, xi)
+    ahead = M.greater(xj, xi) if descending else M.less(xj, xi)
     r = A.range(n)
-    earlier = m.less(A.reshape(r, (1, n)), A.reshape(r, (n, 1)))
-    before = m.logical_or(ahead, m.logical_and(m.equal(xj, xi), earlier))
-    return reduce_sum(m.cast(before, D.int32), -1)
+    earlier = M.less(A.reshape(r, (1, n)), A.reshape(r, (n, 1)))
+    before = M.logical_or(ahead, M.logical_and(M.equal(xj, xi), earlier))
+    return reduce_sum(M.cast(before, D.int32), -1)
 
 
 def _argsort_last(x: Tensor, descending: bool) -> Tensor:
@@ -47,7 +47,7 @@ def _argsort_last(x: Tensor, descending: bool) -> Tensor:
     if n * n * prod(s[:-1]) <= DEVICE_LIMIT:
         rank = _ranks_device(x, descending)
         r = A.range(n)
-        hit = m.cast(m.equal(A.expand_dims(rank, -1), r), D.int32)  # [..., i, k]
+        hit = M.cast(M.equal(A.expand_dims(rank, -1), r), D.int32)  # [..., i, k]
         return reduce_sum(hit * A.reshape(r, (n, 1)), -2)
     rows = A._host_flat(A.reshape(x, (-1, n))) if n else []
     out = []
@@ -99,9 +99,9 @@ def searchsorted(sorted_sequence, values, side="left", out_type=D.int32, name=No
                                    f"leading dimensions and rank >= 1")
     if side not in ("left", "right"):
         raise InvalidArgumentError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
-    cmp = m.less if side == "left" else m.less_equal
+    cmp = M.less if side == "left" else M.less_equal
     below = cmp(A.expand_dims(seq, -2), A.expand_dims(v, -1))  # [..., N, M]
-    return reduce_sum(m.cast(below, D.as_dtype(out_type)), -1)
+    return reduce_sum(M.cast(below, D.as_dtype(out_type)), -1)
 
 
 def _unique_host(x: Tensor, op: str):
@@ -128,7 +128,7 @@ def unique_with_counts(x, out_idx=D.int32, name=None):
     y, idx = unique(x, out_idx)
     n = y._h.shape[0]
     dt = D.as_dtype(out_idx)
-    return y, idx, S.unsorted_segment_sum(A.ones(tuple(idx._h.shape), dt), idx, n)
+    return y, idx, SEG.unsorted_segment_sum(A.ones(tuple(idx._h.shape), dt), idx, n)
 
 
 def _host_max(t: Tensor) -> int:
@@ -141,7 +141,7 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=D.int32, n
     are dropped. axis=-1 counts each row of a 2-D arr separately."""
     op = "bincount"
     a = A._index_tensor(arr, op)
-    if prod(a._h.shape) and bool(reduce_any(m.less(a, 0))):
+    if prod(a._h.shape) and bool(reduce_any(M.less(a, 0))):
         raise InvalidArgumentError(f"{op}: input arr must be non-negative")
     size = _host_max(a) + 1
     if minlength is not None:
@@ -162,13 +162,13 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=D.int32, n
     if per_row and len(a._h.shape) != 2:
         raise InvalidArgumentError(f"{op}: axis=-1 needs a 2-D arr, got shape {tuple(a._h.shape)}")
     rows = a._h.shape[0] if per_row else 1
-    keep = m.less(a, size)
+    keep = M.less(a, size)
     if per_row:
         a = a + A.reshape(A.range(rows, dtype=a._dtype) * size, (rows, 1))
-    a = m.where(keep, a, -1)  # values >= maxlength drop out (negative ids are dropped)
-    out = S.unsorted_segment_sum(A.reshape(w, (-1,)), A.reshape(a, (-1,)), rows * size)
+    a = M.where(keep, a, -1)  # values >= maxlength drop out (negative ids are dropped)
+    out = SEG.unsorted_segment_sum(A.reshape(w, (-1,)), A.reshape(a, (-1,)), rows * size)
     if binary_output:
-        out = m.cast(m.greater(out, 0), out._dtype)
+        out = M.cast(M.greater(out, 0), out._dtype)
     return A.reshape(out, (rows, size)) if per_row else out
 
 
@@ -178,20 +178,20 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
     lab = A.reshape(A._index_tensor(labels, op), (-1,))
     pred = A.reshape(A._index_tensor(predictions, op), (-1,))
     if lab._dtype is not pred._dtype:
-        pred = m.cast(pred, lab._dtype)
+        pred = M.cast(pred, lab._dtype)
     if lab._h.shape != pred._h.shape:
         raise InvalidArgumentError(f"{op}: labels {tuple(lab._h.shape)} and predictions "
                                    f"{tuple(pred._h.shape)} must have the same number of elements")
     both = A.concat([lab, pred], 0)
-    if prod(both._h.shape) and bool(reduce_any(m.less(both, 0))):
+    if prod(both._h.shape) and bool(reduce_any(M.less(both, 0))):
         raise InvalidArgumentError(f"{op}: labels and predictions must be non-negative")
     hi = _host_max(both)
     n = hi + 1 if num_classes is None else as_int(num_classes, op, "num_classes")
     if hi >= n:
         raise InvalidArgumentError(f"{op}: a label or prediction {hi} is not below num_classes {n}")
     dt = D.as_dtype(dtype)
-    w = A.ones(tuple(lab._h.shape), dt) if weights is None else m.cast(A.reshape(operand(weights, op), (-1,)), dt)
-    return A.reshape(S.unsorted_segment_sum(w, lab * n + pred, n * n), (n, n))
+    w = A.ones(tuple(lab._h.shape), dt) if weights is None else M.cast(A.reshape(operand(weights, op), (-1,)), dt)
+    return A.reshape(SEG.unsorted_segment_sum(w, lab * n + pred, n * n), (n, n))
 
 
 def histogram_fixed_width(values, value_range, nbins=100, dtype=D.int32, name=None) -> Tensor:
@@ -203,11 +203,11 @@ def histogram_fixed_width(values, value_range, nbins=100, dtype=D.int32, name=No
     nb = as_int(nbins, op, "nbins")
     if nb <= 0:
         raise InvalidArgumentError(f"{op}: nbins must be positive, got {nb}")
-    vf = m.cast(v, D.float64 if v._dtype is D.float64 else D.float32)
-    lo, hi = A.unstack(m.cast(rng, vf._dtype))
-    b = m.floor((vf - lo) / (hi - lo) * float(nb))
-    b = m.cast(m.minimum(m.maximum(b, 0.0), float(nb - 1)), D.int32)
-    return S.unsorted_segment_sum(A.ones(tuple(b._h.shape), D.as_dtype(dtype)), b, nb)
+    vf = M.cast(v, D.float64 if v._dtype is D.float64 else D.float32)
+    lo, hi = A.unstack(M.cast(rng, vf._dtype))
+    b = M.floor((vf - lo) / (hi - lo) * float(nb))
+    b = M.cast(M.minimum(M.maximum(b, 0.0), float(nb - 1)), D.int32)
+    return SEG.unsorted_segment_sum(A.ones(tuple(b._h.shape), D.as_dtype(dtype)), b, nb)
 
 
 __all__ = [

@@ -13,7 +13,7 @@ from ..errors import InvalidArgumentError, UnimplementedError
 from ..ops import array as A
 from ..ops import math as M
 from ..ops import reduce as R
-from ..ops import segment as S
+from ..ops import segment as SEG
 from ..tensor import Tensor, Variable, convert
 from .tensor import RaggedTensor, _take, _take_rows, _tensor
 
@@ -136,21 +136,21 @@ def _segment(op, x: Tensor, ids: list, n: int) -> Tensor:
     """Segment version of reduce op ``op`` over rows of ``x``."""
     idt = convert(ids, D.int32)
     if op is R.reduce_sum:
-        return S.unsorted_segment_sum(x, idt, n)
+        return SEG.unsorted_segment_sum(x, idt, n)
     if op is R.reduce_max:
-        return S.unsorted_segment_max(x, idt, n)
+        return SEG.unsorted_segment_max(x, idt, n)
     if op is R.reduce_min:
-        return S.unsorted_segment_min(x, idt, n)
+        return SEG.unsorted_segment_min(x, idt, n)
     if op is R.reduce_prod:
-        return S.unsorted_segment_prod(x, idt, n)
+        return SEG.unsorted_segment_prod(x, idt, n)
     if op is R.reduce_mean:
-        total = S.unsorted_segment_sum(x, idt, n)
-        count = S.unsorted_segment_sum(A.ones_like(x), idt, n)
+        total = SEG.unsorted_segment_sum(x, idt, n)
+        count = SEG.unsorted_segment_sum(A.ones_like(x), idt, n)
         return M.truediv(total, count)
     if op is R.reduce_any:
-        return M.greater(S.unsorted_segment_sum(M.cast(x, D.int32), idt, n), 0)
+        return M.greater(SEG.unsorted_segment_sum(M.cast(x, D.int32), idt, n), 0)
     if op is R.reduce_all:
-        return M.equal(S.unsorted_segment_sum(M.cast(M.logical_not(x), D.int32), idt, n), 0)
+        return M.equal(SEG.unsorted_segment_sum(M.cast(M.logical_not(x), D.int32), idt, n), 0)
     raise TypeError(f"{op.__name__}: not supported on a RaggedTensor")
 
 
@@ -506,6 +506,6 @@ _HANDLERS = {
     M.where: lambda c, x, y: where(c, x, y),
     A.reverse: lambda rt, axis: reverse(rt, axis),
     A.tile: lambda rt, multiples: tile(rt, multiples),
-    S.embedding_lookup: lambda params, ids, max_norm=None: ids.with_flat_values(
-        S.embedding_lookup(params, ids.flat_values, max_norm=max_norm)),
+    SEG.embedding_lookup: lambda params, ids, max_norm=None: ids.with_flat_values(
+        SEG.embedding_lookup(params, ids.flat_values, max_norm=max_norm)),
 }

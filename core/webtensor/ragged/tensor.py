@@ -187,7 +187,7 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
                     row_splits_dtype=D.int64) -> "RaggedTensor":
         """Rows of a dense tensor, cut to ``lengths`` or with trailing ``padding`` dropped."""
         from ..ops import array as A
-        from ..ops import math as m
+        from ..ops import math as M
         from ..ops import reduce as R
 
         op = "RaggedTensor.from_tensor"
@@ -213,7 +213,7 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
                 raise InvalidArgumentError(f"{op}: {len(lens)} lengths for {n} rows (shape {shape})")
             lens = [min(max(k, 0), w) for k in lens]
         elif padding is not None:
-            pad = A.broadcast_to(m.equal(t, m.cast(_tensor(padding, op), t._dtype)), shape)
+            pad = A.broadcast_to(M.equal(t, M.cast(_tensor(padding, op), t._dtype)), shape)
             if len(shape) > 2:
                 pad = R.reduce_all(pad, list(range(2, len(shape))))
             rows = pad.numpy().tolist()

@@ -10,7 +10,7 @@ from .. import dtypes as D
 from ..errors import InvalidArgumentError
 from ..ops import array as A
 from ..ops import math as M
-from ..ops import segment as S
+from ..ops import segment as SEG
 from ..shape import prod
 from ..tensor import Tensor, Variable, convert
 from .tensor import SparseTensor, _t
@@ -207,7 +207,7 @@ def add(a, b, threshold=0, name=None):
     keys = sorted({tuple(r) for r in rows})
     slot = {k: j for j, k in enumerate(keys)}
     ids = [slot[tuple(r)] for r in rows]
-    vals = S.unsorted_segment_sum(A.concat([a._values, b._values], 0), convert(ids, D.int32), len(keys))
+    vals = SEG.unsorted_segment_sum(A.concat([a._values, b._values], 0), convert(ids, D.int32), len(keys))
     out = SparseTensor._make([list(k) for k in keys], vals, a._shape)
     thr = float(threshold) if not isinstance(threshold, Tensor) else float(threshold)
     if thr > 0:
@@ -245,7 +245,7 @@ def reduce_sum(sp_input, axis=None, keepdims=None, output_is_sparse: bool = Fals
     st = _sp(sp_input, "sparse.reduce_sum")
     check_bounds(st, "sparse.reduce_sum")
     ids, n, out = _grouped(st, axis, bool(keepdims), "sparse.reduce_sum")
-    res = A.reshape(S.unsorted_segment_sum(st._values, convert(ids, D.int32), n), tuple(out))
+    res = A.reshape(SEG.unsorted_segment_sum(st._values, convert(ids, D.int32), n), tuple(out))
     return from_dense(res) if output_is_sparse else res
 
 
@@ -255,8 +255,8 @@ def reduce_max(sp_input, axis=None, keepdims=None, output_is_sparse: bool = Fals
     check_bounds(st, "sparse.reduce_max")
     ids, n, out = _grouped(st, axis, bool(keepdims), "sparse.reduce_max")
     idt = convert(ids, D.int32)
-    mx = S.unsorted_segment_max(st._values, idt, n)
-    count = S.unsorted_segment_sum(A.ones_like(st._values), idt, n)
+    mx = SEG.unsorted_segment_max(st._values, idt, n)
+    count = SEG.unsorted_segment_sum(A.ones_like(st._values), idt, n)
     res = A.reshape(M.where(M.greater(count, 0), mx, A.zeros_like(mx)), tuple(out))
     return from_dense(res) if output_is_sparse else res
 
@@ -311,7 +311,7 @@ def sparse_dense_matmul(sp_a, b, adjoint_a: bool = False, adjoint_b: bool = Fals
     out_rows = [row[r] for row in st._rows()]
     cols = [row[c] for row in st._rows()]
     picked = A.gather(d, _idx_tensor(cols)) * A.expand_dims(st._values, 1)
-    return S.unsorted_segment_sum(picked, convert(out_rows, D.int32), rows_n)
+    return SEG.unsorted_segment_sum(picked, convert(out_rows, D.int32), rows_n)
 
 
 def map_values(op, *args, **kwargs):
@@ -410,13 +410,13 @@ def embedding_lookup_sparse(params, sp_ids, sp_weights=None, combiner: str = "me
         if w._rows() != ids._rows():
             raise InvalidArgumentError(f"{op}: sp_weights must have the same indices as sp_ids")
     seg = convert([r[0] for r in ids._rows()], D.int32)
-    emb = S.embedding_lookup(params, ids._values, max_norm=max_norm)
+    emb = SEG.embedding_lookup(params, ids._values, max_norm=max_norm)
     wv = M.cast(sp_weights._values, emb._dtype) if sp_weights is not None else A.ones((emb._h.shape[0],), emb._dtype)
     lift = (emb._h.shape[0],) + (1,) * (len(emb._h.shape) - 1)
-    total = S.unsorted_segment_sum(emb * A.reshape(wv, lift), seg, ids._shape[0])
+    total = SEG.unsorted_segment_sum(emb * A.reshape(wv, lift), seg, ids._shape[0])
     if combiner == "sum":
         return total
-    denom = S.unsorted_segment_sum(wv if combiner == "mean" else wv * wv, seg, ids._shape[0])
+    denom = SEG.unsorted_segment_sum(wv if combiner == "mean" else wv * wv, seg, ids._shape[0])
     if combiner == "sqrtn":
         denom = M.sqrt(denom)
     return M.div_no_nan(total, A.reshape(denom, (ids._shape[0],) + (1,) * (len(emb._h.shape) - 1)))

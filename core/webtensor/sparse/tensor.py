@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import dtypes as D
 from ..composite import CompositeTensor
 from ..errors import InvalidArgumentError
-from ..ops import math as _m
+from ..ops import math as M
 from ..shape import TensorShape
 from ..tensor import Tensor, Variable, convert
 
@@ -37,11 +37,11 @@ class SparseTensor(CompositeTensor):
         if idx._dtype is not D.int64:
             if not idx._dtype.is_integer:
                 raise InvalidArgumentError(f"{op}: indices must be integers, got {idx._dtype.name}")
-            idx = _m.cast(idx, D.int64)
+            idx = M.cast(idx, D.int64)
         vals = _t(values, None, op)
         shp = _t(dense_shape, D.int64, op)
         if shp._dtype is not D.int64:
-            shp = _m.cast(shp, D.int64)
+            shp = M.cast(shp, D.int64)
         shape = [int(d) for d in shp.tolist()] if shp._h.shape else None
         if shape is None:
             raise InvalidArgumentError(f"{op}: dense_shape must be 1-D, got a scalar")
@@ -116,9 +116,9 @@ class SparseTensor(CompositeTensor):
         return (SparseTensor, (self._indices, self._values, self._dense_shape))
 
     # TF's SparseTensor operators: * and / by a dense or scalar operand (tf.sparse.add adds)
-    def __mul__(self, o): return _m.multiply(self, o)
-    def __rmul__(self, o): return _m.multiply(o, self)
-    def __truediv__(self, o): return _m.truediv(self, o)
+    def __mul__(self, o): return M.multiply(self, o)
+    def __rmul__(self, o): return M.multiply(o, self)
+    def __truediv__(self, o): return M.truediv(self, o)
 
     def _dispatch(self, op, args: tuple, kwargs: dict):
         from .ops import dispatch

@@ -14,7 +14,7 @@ from ... import image as I
 from ...image.affine import FILL_MODES, INTERPOLATIONS
 from ...ops import array as A
 from ...ops import math as M
-from ...ops import random as R
+from ...ops import random as RNG
 from ..saving import register
 from .layer import Layer
 
@@ -69,7 +69,7 @@ class _RandomLayer(Layer):
     def _uniform(self, shape, lo: float, hi: float):
         self._calls += 1
         seed = None if self.seed is None else self.seed + self._calls
-        return R.uniform(shape, lo, hi, seed=seed)
+        return RNG.uniform(shape, lo, hi, seed=seed)
 
     def _float(self, x):
         return x if x.dtype is self.dtype else M.cast(x, self.dtype)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ... import nn
-from ...ops import random as R
+from ...ops import random as RNG
 from .. import regularizers
 from ..saving import register
 from .layer import InputSpec, Layer
@@ -40,7 +40,7 @@ class GaussianNoise(_Noise):
 
     def call(self, inputs, training=False):
         if training and self.stddev > 0:
-            return inputs + R.normal(tuple(inputs.shape), 0.0, self.stddev, inputs.dtype, seed=self.seed)
+            return inputs + RNG.normal(tuple(inputs.shape), 0.0, self.stddev, inputs.dtype, seed=self.seed)
         return inputs
 
     def get_config(self):
@@ -58,7 +58,7 @@ class GaussianDropout(_Noise):
     def call(self, inputs, training=False):
         if training and self.rate > 0:
             std = math.sqrt(self.rate / (1.0 - self.rate))
-            return inputs * R.normal(tuple(inputs.shape), 1.0, std, inputs.dtype, seed=self.seed)
+            return inputs * RNG.normal(tuple(inputs.shape), 1.0, std, inputs.dtype, seed=self.seed)
         return inputs
 
     def get_config(self):

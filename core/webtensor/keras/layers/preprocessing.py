@@ -58,15 +58,15 @@ class Normalization(Layer):
 
     def adapt(self, data, batch_size=None, steps=None) -> None:
         from ...ops import array as A
-        from ...ops import reduce as R
+        from ...ops import reduce as RNG
         parts = _batches(data)
         if not parts or sum(p.shape[0] if p.shape.rank else 1 for p in parts) == 0:
             raise ValueError("Normalization.adapt: the data is empty; give at least one sample")
         x = A.concat(parts, 0) if len(parts) > 1 else parts[0]
         keep = _keep_axes(self.axis, x.shape.rank)
         red = [a for a in range(x.shape.rank) if a not in keep]
-        mean = R.reduce_mean(x, axis=red, keepdims=True)
-        var = R.reduce_mean(M.square(x - mean), axis=red, keepdims=True)
+        mean = RNG.reduce_mean(x, axis=red, keepdims=True)
+        var = RNG.reduce_mean(M.square(x - mean), axis=red, keepdims=True)
         self._set_stats(mean, var)
 
     def _set_stats(self, mean, var):
@@ -187,7 +187,7 @@ class RandomFlip(Layer):
         if training is not None and not training:
             return inputs
         from ...ops import array as A
-        from ...ops import random as R
+        from ...ops import random as RNG
         x = inputs
         rank = x.shape.rank
         batched = rank == 4
@@ -197,7 +197,7 @@ class RandomFlip(Layer):
                 continue
             self._calls += 1
             seed = None if self.seed is None else self.seed + self._calls
-            flip = R.uniform((n,), seed=seed) < 0.5
+            flip = RNG.uniform((n,), seed=seed) < 0.5
             mask = A.reshape(flip, (n,) + (1,) * (rank - 1)) if batched else A.reshape(flip, (1,) * rank)
             x = M.where(mask, A.reverse(x, [axis]), x)
         return x
