@@ -6,6 +6,10 @@ the deliberate, lazy way to break a cycle and runs after both modules exist."""
 import ast
 import pathlib
 
+import pytest
+
+pytestmark = pytest.mark.native  # reads the checkout's core/ sources; the page has the installed wheel
+
 ROOT = pathlib.Path(__file__).resolve().parents[2] / "core" / "webtensor"
 
 KNOWN_CROSS_PACKAGE_CYCLE = {  # Tensor's operators need the ops and the ops need Tensor (tensor.py's tail)
