@@ -20,11 +20,12 @@ sysdeps:
 ## test: the whole suite. Each backend pass runs the same test files.
 test: setup sysdeps lint test-core test-gpu test-wasm test-browser test-distribute
 
-## lint: ESLint on web/ and the package's .mjs (eslint.config.mjs) and ruff on the Python ([tool.ruff] in pyproject.toml):
-## undefined names, unused bindings, bad statements; not style
+## lint: ESLint on web/ and the package's .mjs (eslint.config.mjs), then ruff check (undefined names,
+## unused bindings, bad statements) and ruff format --check (one layout) on the Python ([tool.ruff] in pyproject.toml)
 lint: setup node_modules/.installed
 	node_modules/.bin/eslint web core/webtensor
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 test-core: setup $(VENV)/.docs
 	$(PY) -m pytest -q --backend=numpy tests --ignore=tests/browser --ignore=tests/wasm --ignore=tests/gpu \

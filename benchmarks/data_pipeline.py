@@ -10,6 +10,7 @@ Run: env -u OPENBLAS_CORETYPE python benchmarks/data_pipeline.py [--json out.jso
 TensorFlow columns appear when ``tensorflow`` imports (a benchmark-only install; e.g. a venv
 with tensorflow-cpu and ``PYTHONPATH=core``).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,13 +42,16 @@ def epoch_of(ds):
     def run():
         for _ in ds:
             pass
+
     return run
 
 
 def pipelines(tf, x, y) -> dict:
     d = tf.data.Dataset.from_tensor_slices((x, y))
-    return {"shuffle+batch": d.shuffle(N).batch(BATCH).prefetch(tf.data.AUTOTUNE),
-            "map+shuffle+batch": d.map(lambda a, b: (a * 2.0, b)).shuffle(N).batch(BATCH)}
+    return {
+        "shuffle+batch": d.shuffle(N).batch(BATCH).prefetch(tf.data.AUTOTUNE),
+        "map+shuffle+batch": d.map(lambda a, b: (a * 2.0, b)).shuffle(N).batch(BATCH),
+    }
 
 
 def summaries(tf):
@@ -58,6 +62,7 @@ def summaries(tf):
                 for i in range(SCALARS):
                     tf.summary.scalar("loss", 1.0 / (i + 1), step=i)
             w.close()
+
     return run
 
 
@@ -79,9 +84,14 @@ def write_files(d: str) -> tuple:
     E = wt.train
     with wt.io.TFRecordWriter(rec) as w:
         for row, label in zip(x.tolist(), y.tolist()):
-            ex = E.Example(features=E.Features(feature={
-                "x": E.Feature(float_list=E.FloatList(value=row)),
-                "y": E.Feature(int64_list=E.Int64List(value=[label]))}))
+            ex = E.Example(
+                features=E.Features(
+                    feature={
+                        "x": E.Feature(float_list=E.FloatList(value=row)),
+                        "y": E.Feature(int64_list=E.Int64List(value=[label])),
+                    }
+                )
+            )
             w.write(ex.SerializeToString())
     return csv, rec
 
@@ -90,9 +100,11 @@ def file_pipelines(tf, csv: str, rec: str) -> dict:
     spec = {"x": tf.io.FixedLenFeature([COLS], tf.float32), "y": tf.io.FixedLenFeature([], tf.int64)}
     return {
         "CSV -> batches": lambda: tf.data.experimental.make_csv_dataset(
-            csv, FILE_BATCH, label_name="label", num_epochs=1, shuffle=False),
-        "TFRecord -> parsed": lambda: tf.data.TFRecordDataset(rec).batch(FILE_BATCH).map(
-            lambda s: tf.io.parse_example(s, spec)),
+            csv, FILE_BATCH, label_name="label", num_epochs=1, shuffle=False
+        ),
+        "TFRecord -> parsed": lambda: (
+            tf.data.TFRecordDataset(rec).batch(FILE_BATCH).map(lambda s: tf.io.parse_example(s, spec))
+        ),
     }
 
 
@@ -100,6 +112,7 @@ def examples_per_s(make) -> float:
     def run():
         for _ in make():
             pass
+
     return ROWS / per_call(run, 3)
 
 
@@ -113,15 +126,21 @@ def fit_seconds(tf, prefetch: bool) -> float:
         time.sleep(0.01)  # stands in for reading the batch from disk (releases the GIL)
         return a, b
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(64).map(
-        lambda a, b: tf.numpy_function(slow_read, [a, b], [tf.float32, tf.int32]) if tf is not wt else slow_read(a, b))
+    ds = (
+        tf.data.Dataset.from_tensor_slices((x, y))
+        .batch(64)
+        .map(
+            lambda a, b: (
+                tf.numpy_function(slow_read, [a, b], [tf.float32, tf.int32]) if tf is not wt else slow_read(a, b)
+            )
+        )
+    )
     if tf is not wt:
         ds = ds.map(lambda a, b: (tf.ensure_shape(a, [None, 256]), tf.ensure_shape(b, [None])))
     if prefetch:
         ds = ds.prefetch(tf.data.AUTOTUNE)
     keras = tf.keras
-    model = keras.Sequential([keras.Input((256,)), keras.layers.Dense(256, activation="relu"),
-                              keras.layers.Dense(10)])
+    model = keras.Sequential([keras.Input((256,)), keras.layers.Dense(256, activation="relu"), keras.layers.Dense(10)])
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(ds.take(2), epochs=1, verbose=0)  # warm-up (traces the step)
     t0 = time.perf_counter()

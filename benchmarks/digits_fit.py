@@ -17,6 +17,7 @@ WEBTENSOR_BENCH_TF_PYTHON) names another interpreter that has it. The ratio colu
 webtensor's time / Keras's time (target <= 0.5) at >= Keras's accuracy; the torch ratio column
 is each time / PyTorch's (issue 13's targets for compiled webtensor: MLP <= 0.6, CNN <= 0.8).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,15 +48,27 @@ def run_keras_like(K, cnn: bool, seed_fn, seed: int = 0, **compile_kw) -> dict:
     L = K.layers
     xtr, ytr, xte, yte = _data(cnn)
     if cnn:
-        model = K.Sequential([K.Input(shape=(8, 8, 1)),
-                              L.Conv2D(16, 3, activation="relu", padding="same"), L.MaxPooling2D(2),
-                              L.Conv2D(32, 3, activation="relu", padding="same"), L.Flatten(),
-                              L.Dense(64, activation="relu"), L.Dense(10)])
-        model.compile(optimizer="adam", loss=K.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy"], **compile_kw)
+        model = K.Sequential(
+            [
+                K.Input(shape=(8, 8, 1)),
+                L.Conv2D(16, 3, activation="relu", padding="same"),
+                L.MaxPooling2D(2),
+                L.Conv2D(32, 3, activation="relu", padding="same"),
+                L.Flatten(),
+                L.Dense(64, activation="relu"),
+                L.Dense(10),
+            ]
+        )
+        model.compile(
+            optimizer="adam",
+            loss=K.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+            **compile_kw,
+        )
     else:
-        model = K.Sequential([K.Input(shape=(64,)), L.Dense(64, activation="relu"), L.Dropout(0.1),
-                              L.Dense(10, activation="softmax")])
+        model = K.Sequential(
+            [K.Input(shape=(64,)), L.Dense(64, activation="relu"), L.Dropout(0.1), L.Dense(10, activation="softmax")]
+        )
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"], **compile_kw)
     t, c = time.perf_counter(), time.process_time()
     model.fit(xtr, ytr, epochs=20 if cnn else 30, batch_size=32, verbose=0)
@@ -93,9 +106,17 @@ def worker_torch(cnn, seed):
     ytr, yte = ytr.long(), yte.long()
     if cnn:
         xtr, xte = xtr.reshape(-1, 1, 8, 8), xte.reshape(-1, 1, 8, 8)
-        model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                              nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.Flatten(),
-                              nn.Linear(32 * 4 * 4, 64), nn.ReLU(), nn.Linear(64, 10))
+        model = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(32 * 4 * 4, 64),
+            nn.ReLU(),
+            nn.Linear(64, 10),
+        )
     else:
         model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Dropout(0.1), nn.Linear(64, 10))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
@@ -106,7 +127,7 @@ def worker_torch(cnn, seed):
         model.train()
         perm = torch.randperm(n)
         for i in range(0, n, 32):
-            idx = perm[i:i + 32]
+            idx = perm[i : i + 32]
             opt.zero_grad()
             loss = loss_fn(model(xtr[idx]), ytr[idx])
             loss.backward()
@@ -118,8 +139,12 @@ def worker_torch(cnn, seed):
     return {"fit_s": fit, "cpu_s": cpu, "acc": acc}
 
 
-WORKERS = {"webtensor": worker_webtensor, "wt-eager": worker_webtensor_eager, "keras": worker_keras,
-           "torch": worker_torch}
+WORKERS = {
+    "webtensor": worker_webtensor,
+    "wt-eager": worker_webtensor_eager,
+    "keras": worker_keras,
+    "torch": worker_torch,
+}
 
 
 def _spawn(python, lib, model, seed) -> dict | None:
@@ -163,8 +188,10 @@ def main(argv=None):
                 if r:
                     results.setdefault((model, lib), []).append(r)
     print(f"digits fit, {args.runs} fresh processes / seeds (batch 32; MLP 30 epochs, CNN 20 epochs)")
-    print(f"{'':5} {'library':10} {'fit (s)':>8} {'test acc':>9} {'vs Keras':>9} {'vs torch':>9} "
-          f"{'cpu (s)':>8} {'cpu/torch':>9}   (median times, mean accuracy)")
+    print(
+        f"{'':5} {'library':10} {'fit (s)':>8} {'test acc':>9} {'vs Keras':>9} {'vs torch':>9} "
+        f"{'cpu (s)':>8} {'cpu/torch':>9}   (median times, mean accuracy)"
+    )
 
     def median(model, lib, what="fit_s"):
         rs = results.get((model, lib))
@@ -181,8 +208,10 @@ def main(argv=None):
                 continue
             fit, cpu = median(model, lib), median(model, lib, "cpu_s")
             acc = statistics.mean(r["acc"] for r in rs)
-            print(f"{model:5} {lib:10} {fit:8.2f} {acc:9.3f} {ratio(fit, base)} {ratio(fit, torch_base)} "
-                  f"{cpu:8.2f} {ratio(cpu, torch_cpu)}")
+            print(
+                f"{model:5} {lib:10} {fit:8.2f} {acc:9.3f} {ratio(fit, base)} {ratio(fit, torch_base)} "
+                f"{cpu:8.2f} {ratio(cpu, torch_cpu)}"
+            )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ On a shared machine other processes steal cores, so 1 and 2 workers run alternat
 Run: python benchmarks/distributed.py [--json out.json] [--steps 40] [--rounds 3]
 (needs the `distribute` extra: ray + torch).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,10 +35,17 @@ def cnn(run_eagerly=False):
 
     tf.random.set_seed(0)
     L = tf.keras.layers
-    m = tf.keras.Sequential([tf.keras.Input(shape=(8, 8, 1)),
-                             L.Conv2D(16, 3, activation="relu", padding="same"), L.MaxPooling2D(2),
-                             L.Conv2D(32, 3, activation="relu", padding="same"), L.Flatten(),
-                             L.Dense(64, activation="relu"), L.Dense(10)])
+    m = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(8, 8, 1)),
+            L.Conv2D(16, 3, activation="relu", padding="same"),
+            L.MaxPooling2D(2),
+            L.Conv2D(32, 3, activation="relu", padding="same"),
+            L.Flatten(),
+            L.Dense(64, activation="relu"),
+            L.Dense(10),
+        ]
+    )
     m.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), run_eagerly=run_eagerly)
     return m
 
@@ -54,19 +62,22 @@ def worker(steps: int, sweep: bool) -> dict:
     for b, eager in [(b, e) for b in PER_WORKER_BATCHES for e in (False, True)]:
         g = b * s._world
         reps = -(-(steps + 2) * g // len(x))
-        xs, ys = np.concatenate([x] * reps)[:(steps + 2) * g], np.concatenate([y] * reps)[:(steps + 2) * g]
+        xs, ys = np.concatenate([x] * reps)[: (steps + 2) * g], np.concatenate([y] * reps)[: (steps + 2) * g]
         with s.scope():
             model = cnn(eager)
-        model.fit(xs[:2 * g], ys[:2 * g], batch_size=g, epochs=1, shuffle=False, verbose=0)  # warm-up, builds
+        model.fit(xs[: 2 * g], ys[: 2 * g], batch_size=g, epochs=1, shuffle=False, verbose=0)  # warm-up, builds
         c0 = (s._coll.seconds, s._coll.bytes, s._coll.calls) if s._coll else (0.0, 0, 0)
         t0, p0 = time.perf_counter(), time.process_time()
-        model.fit(xs[2 * g:], ys[2 * g:], batch_size=g, epochs=1, shuffle=False, verbose=0)
+        model.fit(xs[2 * g :], ys[2 * g :], batch_size=g, epochs=1, shuffle=False, verbose=0)
         dt, cpu = time.perf_counter() - t0, time.process_time() - p0
         c1 = (s._coll.seconds, s._coll.bytes, s._coll.calls) if s._coll else (0.0, 0, 0)
-        out["fit"][(b, eager)] = {"steps_per_s": steps / dt, "samples_per_s": steps * g / dt,
-                                  "cpu_s_per_step": cpu / steps,
-                         "collective_s_per_step": (c1[0] - c0[0]) / steps,
-                         "grad_bytes": sum(int(np.prod(v.shape)) * 4 for v in model.trainable_variables)}
+        out["fit"][(b, eager)] = {
+            "steps_per_s": steps / dt,
+            "samples_per_s": steps * g / dt,
+            "cpu_s_per_step": cpu / steps,
+            "collective_s_per_step": (c1[0] - c0[0]) / steps,
+            "grad_bytes": sum(int(np.prod(v.shape)) * 4 for v in model.trainable_variables),
+        }
     if sweep and s._coll is not None:
         for n in ALLREDUCE_BYTES:
             a = [np.ones(n // 4, np.float32)]
@@ -101,34 +112,60 @@ def main(argv=None):
     from webtensor.distribute import ray_runner
 
     here = os.path.dirname(os.path.abspath(__file__))
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([here, os.path.join(here, "..", "tests")])}})
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+        runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([here, os.path.join(here, "..", "tests")])}},
+    )
     try:
-        rounds = [(ray_runner.run(worker, args=(ns.steps, False), num_workers=1)[0],
-                   ray_runner.run(worker, args=(ns.steps, True), num_workers=2)[0]) for _ in range(ns.rounds)]
+        rounds = [
+            (
+                ray_runner.run(worker, args=(ns.steps, False), num_workers=1)[0],
+                ray_runner.run(worker, args=(ns.steps, True), num_workers=2)[0],
+            )
+            for _ in range(ns.rounds)
+        ]
     finally:
         ray.shutdown()
     one, two = (best([r[i] for r in rounds]) for i in (0, 1))
-    print(f"digits CNN, fit, per-worker batch; 1 worker = 1 CPU, 2 workers = 2 CPUs ({ns.steps} timed steps, "
-          f"best of {ns.rounds} rounds)")
+    print(
+        f"digits CNN, fit, per-worker batch; 1 worker = 1 CPU, 2 workers = 2 CPUs ({ns.steps} timed steps, "
+        f"best of {ns.rounds} rounds)"
+    )
     print("compiled: fit's default tf.function steps (the all-reduce a numpy_function node); eager: run_eagerly=True")
-    print("cpu ratio: 2 x (1-worker CPU s/step) / (2-worker CPU s/step), each worker's own CPU time (all its "
-          "threads), i.e. the speed-up on two dedicated cores if the collective's waits overlap nothing")
-    print(f"{'batch/worker':>12} {'mode':>9} {'1w samples/s':>13} {'2w samples/s':>13} {'ratio':>6} "
-          f"{'2w steps/s':>11} {'allreduce ms/step':>18} {'1w cpu ms/step':>15} {'2w cpu ms/step':>15} "
-          f"{'cpu ratio':>10}")
+    print(
+        "cpu ratio: 2 x (1-worker CPU s/step) / (2-worker CPU s/step), each worker's own CPU time (all its "
+        "threads), i.e. the speed-up on two dedicated cores if the collective's waits overlap nothing"
+    )
+    print(
+        f"{'batch/worker':>12} {'mode':>9} {'1w samples/s':>13} {'2w samples/s':>13} {'ratio':>6} "
+        f"{'2w steps/s':>11} {'allreduce ms/step':>18} {'1w cpu ms/step':>15} {'2w cpu ms/step':>15} "
+        f"{'cpu ratio':>10}"
+    )
     rows = []
     for b in PER_WORKER_BATCHES:
         for eager in (False, True):
             a, c = one["fit"][(b, eager)], two["fit"][(b, eager)]
             ratio = c["samples_per_s"] / a["samples_per_s"]
             cpu_ratio = 2 * a["cpu_s_per_step"] / c["cpu_s_per_step"]
-            rows.append({"per_worker_batch": b, "eager": eager, "one_worker": a, "two_workers": c, "ratio": ratio,
-                         "cpu_ratio": cpu_ratio})
-            print(f"{b:>12} {'eager' if eager else 'compiled':>9} {a['samples_per_s']:>13.0f} "
-                  f"{c['samples_per_s']:>13.0f} {ratio:>6.2f} {c['steps_per_s']:>11.1f} "
-                  f"{1e3 * c['collective_s_per_step']:>18.2f} {1e3 * a['cpu_s_per_step']:>15.2f} "
-                  f"{1e3 * c['cpu_s_per_step']:>15.2f} {cpu_ratio:>10.2f}")
+            rows.append(
+                {
+                    "per_worker_batch": b,
+                    "eager": eager,
+                    "one_worker": a,
+                    "two_workers": c,
+                    "ratio": ratio,
+                    "cpu_ratio": cpu_ratio,
+                }
+            )
+            print(
+                f"{b:>12} {'eager' if eager else 'compiled':>9} {a['samples_per_s']:>13.0f} "
+                f"{c['samples_per_s']:>13.0f} {ratio:>6.2f} {c['steps_per_s']:>11.1f} "
+                f"{1e3 * c['collective_s_per_step']:>18.2f} {1e3 * a['cpu_s_per_step']:>15.2f} "
+                f"{1e3 * c['cpu_s_per_step']:>15.2f} {cpu_ratio:>10.2f}"
+            )
     print(f"gradient bytes per step: {two['fit'][(PER_WORKER_BATCHES[0], True)]['grad_bytes']}")
     print(f"{'all-reduce bytes':>16} {'ms (2 workers)':>15} {'MB/s algbw':>11}")
     for n, t in two["allreduce"].items():

@@ -6,6 +6,7 @@ Run: env -u OPENBLAS_CORETYPE python benchmarks/eager_overhead.py [--json out.js
 Targets: per-op time <= 2x raw numpy + 5 us (issue 3); the traced tape step within
 1.5x of numpy (issue 13).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,11 @@ def best_of(fn, number: int, repeat: int = 7) -> float:
 def main() -> dict:
     a, b = np.ones(1, np.float32), np.ones(1, np.float32)
     ta, tb = tf.constant(a), tf.constant(b)
-    res = {"numpy_add_us": best_of(lambda: np.add(a, b), 20000) * 1e6,
-           "webtensor_add_us": best_of(lambda: ta + tb, 20000) * 1e6,
-           "webtensor_add_python_scalar_us": best_of(lambda: ta + 1.0, 20000) * 1e6}
+    res = {
+        "numpy_add_us": best_of(lambda: np.add(a, b), 20000) * 1e6,
+        "webtensor_add_us": best_of(lambda: ta + tb, 20000) * 1e6,
+        "webtensor_add_python_scalar_us": best_of(lambda: ta + 1.0, 20000) * 1e6,
+    }
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((32, 64)).astype(np.float32)

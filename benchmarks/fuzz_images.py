@@ -3,6 +3,7 @@ InvalidArgumentError (or a decoded image) is allowed; prints the slowest decode.
 
     python benchmarks/fuzz_images.py --count 2000
 """
+
 import argparse
 import random
 import sys
@@ -27,7 +28,7 @@ def main() -> int:
                 i = rnd.randrange(2, len(b))
                 b[i] = rnd.choice([0x00, 0xFF, rnd.randrange(256), b[i] ^ (1 << rnd.randrange(8))])
             if rnd.random() < 0.2:
-                b = b[:rnd.randrange(len(b))]
+                b = b[: rnd.randrange(len(b))]
             t = time.perf_counter()
             try:
                 tf.io.decode_image(bytes(b))

@@ -15,6 +15,7 @@ the loader builds models from damaged configs). Every mutated file must load or 
 runs past 20 s (a hang), stops the run with the mutation's seed and index. Prints the
 outcome counts, the most common error messages, and files per second.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,12 +31,30 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "core"), str(ROOT / "tests" / "saving")]
 
 import webtensor as tf  # noqa: E402
-from mutate import (Hang, h5_mutations, hang_guard, keras_archive, keras_mutations,  # noqa: E402
-                    legacy_h5, model_file, mutations, weights_file)
+from mutate import (
+    Hang,
+    h5_mutations,
+    hang_guard,
+    keras_archive,
+    keras_mutations,  # noqa: E402
+    legacy_h5,
+    model_file,
+    mutations,
+    weights_file,
+)
 
 
-def fuzz(name: str, blob: bytes, load, seed: int, count: int, config_bias: float = 0.0,
-         files=None, suffix: str | None = None, tmp: Path | None = None) -> bool:
+def fuzz(
+    name: str,
+    blob: bytes,
+    load,
+    seed: int,
+    count: int,
+    config_bias: float = 0.0,
+    files=None,
+    suffix: str | None = None,
+    tmp: Path | None = None,
+) -> bool:
     """``files``: the mutated files (default: ``mutations`` of ``blob``); with ``suffix``
     each is written to ``tmp/f<suffix>`` and loaded by path."""
     kinds: collections.Counter = collections.Counter()
@@ -60,8 +79,10 @@ def fuzz(name: str, blob: bytes, load, seed: int, count: int, config_bias: float
             print(f"{name}: mutation {i} (seed {seed}) raised {type(e).__name__}: {e}")
             return False
     dt = time.perf_counter() - t0
-    print(f"\n{name}: {count} mutations of a {len(blob):,}-byte file in {dt:.1f} s "
-          f"({count / dt:,.0f} files/s): {loaded} loaded, {sum(kinds.values())} ValueError, 0 other")
+    print(
+        f"\n{name}: {count} mutations of a {len(blob):,}-byte file in {dt:.1f} s "
+        f"({count / dt:,.0f} files/s): {loaded} loaded, {sum(kinds.values())} ValueError, 0 other"
+    )
     for msg, n in kinds.most_common(16):
         print(f"  {n:6d}  {msg}")
     return True
@@ -79,8 +100,14 @@ def _saved_model_fuzz(args, tmp) -> bool:
             write(base, mj, mw)
             yield base
 
-    ok = fuzz("SavedModel directory (tf.saved_model.load, then serving_default on zeros)", j + w,
-              load_and_call, args.seed, args.count, files=pairs())
+    ok = fuzz(
+        "SavedModel directory (tf.saved_model.load, then serving_default on zeros)",
+        j + w,
+        load_and_call,
+        args.seed,
+        args.count,
+        files=pairs(),
+    )
     for f in Path(base).iterdir():
         os.unlink(f)
     os.rmdir(base)
@@ -90,8 +117,16 @@ def _saved_model_fuzz(args, tmp) -> bool:
 def _file_fuzz(name, suffix, blob, mutator, args, tmp) -> bool:
     from webtensor.io import import_keras
 
-    return fuzz(name, blob, import_keras, args.seed, args.count, suffix=suffix, tmp=tmp,
-                files=mutator(blob, args.seed, args.count))
+    return fuzz(
+        name,
+        blob,
+        import_keras,
+        args.seed,
+        args.count,
+        suffix=suffix,
+        tmp=tmp,
+        files=mutator(blob, args.seed, args.count),
+    )
 
 
 def main() -> int:
@@ -106,15 +141,28 @@ def main() -> int:
 
     isolated.START_METHOD = "fork"  # this process is single-threaded; exec costs 0.4 s a file
     runs = {
-        "model": lambda: fuzz("model file (load_model; half the edits inside the model config)",
-                              model_file(tmp), tf.keras.models.load_model, args.seed, args.count,
-                              config_bias=0.5),
-        "weights": lambda: fuzz("weights file (load_file)", weights_file(tmp), tf.saving.load_file,
-                                args.seed, args.count),
-        "keras": lambda: _file_fuzz(".keras archive (import_keras, child process)", ".keras",
-                                    keras_archive(tmp / "base.keras"), keras_mutations, args, tmp),
-        "h5": lambda: _file_fuzz("legacy .h5 model (import_keras, child process)", ".h5",
-                                 legacy_h5(tmp / "base.h5"), h5_mutations, args, tmp),
+        "model": lambda: fuzz(
+            "model file (load_model; half the edits inside the model config)",
+            model_file(tmp),
+            tf.keras.models.load_model,
+            args.seed,
+            args.count,
+            config_bias=0.5,
+        ),
+        "weights": lambda: fuzz(
+            "weights file (load_file)", weights_file(tmp), tf.saving.load_file, args.seed, args.count
+        ),
+        "keras": lambda: _file_fuzz(
+            ".keras archive (import_keras, child process)",
+            ".keras",
+            keras_archive(tmp / "base.keras"),
+            keras_mutations,
+            args,
+            tmp,
+        ),
+        "h5": lambda: _file_fuzz(
+            "legacy .h5 model (import_keras, child process)", ".h5", legacy_h5(tmp / "base.h5"), h5_mutations, args, tmp
+        ),
         "saved_model": lambda: _saved_model_fuzz(args, tmp),
     }
     ok = True

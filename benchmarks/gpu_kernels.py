@@ -8,6 +8,7 @@ on tiny tensors, end to end including the GPU's work). GPU times cover recording
 submitting and running the kernels (synchronised by a 4-byte readback); numpy times
 the same primitive of the numpy backend. Printed as a table and as JSON.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,17 +68,28 @@ def bench(quick: bool) -> dict:
             r[name + "_ms"] = s * 1e3
         r["gpu/numpy"] = r["gpu"] / r["numpy"]
         rows.append(r)
-        print(f"{kind:12s} {what:38s} gpu {r['gpu']:9.3f}  numpy {r['numpy']:9.3f} {unit:8s} "
-              f"(gpu/numpy {r['gpu/numpy']:.3f})", flush=True)
+        print(
+            f"{kind:12s} {what:38s} gpu {r['gpu']:9.3f}  numpy {r['numpy']:9.3f} {unit:8s} "
+            f"(gpu/numpy {r['gpu/numpy']:.3f})",
+            flush=True,
+        )
 
-    for n in ((256, 512) if quick else (256, 512, 1024, 2048)):
+    for n in (256, 512) if quick else (256, 512, 1024, 2048):
         a, b = rng.standard_normal((n, n), np.float32), rng.standard_normal((n, n), np.float32)
-        row("matmul", f"{n}x{n} @ {n}x{n}", "GFLOP/s", 2 * n ** 3,
-            lambda be, a=a, b=b: (lambda ha=put(be, a), hb=put(be, b): lambda: be.matmul(ha, hb, False, False))())
+        row(
+            "matmul",
+            f"{n}x{n} @ {n}x{n}",
+            "GFLOP/s",
+            2 * n**3,
+            lambda be, a=a, b=b: (lambda ha=put(be, a), hb=put(be, b): lambda: be.matmul(ha, hb, False, False))(),
+        )
 
-    convs = [("digits CNN conv2", (32, 4, 4, 16), (3, 3, 16, 32)), ("ResNet-ish 3x3", (8, 28, 28, 64), (3, 3, 64, 64)),
-             ("stem 7x7/2", (8, 56, 56, 3), (7, 7, 3, 32))]
-    for name, xs, ws in (convs[:2] if quick else convs):
+    convs = [
+        ("digits CNN conv2", (32, 4, 4, 16), (3, 3, 16, 32)),
+        ("ResNet-ish 3x3", (8, 28, 28, 64), (3, 3, 64, 64)),
+        ("stem 7x7/2", (8, 56, 56, 3), (7, 7, 3, 32)),
+    ]
+    for name, xs, ws in convs[:2] if quick else convs:
         st = (2, 2) if "/2" in name else (1, 1)
         kh, kw = ws[:2]
         pads = (((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2))
@@ -86,29 +98,72 @@ def bench(quick: bool) -> dict:
         flops = 2 * xs[0] * oh * ow * ws[3] * kh * kw * ws[2]
         x, w = rng.standard_normal(xs, np.float32), rng.standard_normal(ws, np.float32)
         dy = rng.standard_normal((xs[0], oh, ow, ws[3]), np.float32)
-        row("conv2d", f"{name} fwd {xs}*{ws}", "GFLOP/s", flops,
-            lambda be, x=x, w=w, st=st, pads=pads: (lambda hx=put(be, x), hw=put(be, w):
-                                                    lambda: be.conv2d(hx, hw, st, pads, (1, 1), 1))())
-        row("conv2d", f"{name} input grad", "GFLOP/s", flops,
-            lambda be, dy=dy, w=w, xs=xs, st=st, pads=pads: (lambda hd=put(be, dy), hw=put(be, w):
-                                                             lambda: be.conv2d_input_grad(hd, hw, xs, st, pads, (1, 1), 1))())
-        row("conv2d", f"{name} filter grad", "GFLOP/s", flops,
-            lambda be, x=x, dy=dy, ws=ws, st=st, pads=pads: (lambda hx=put(be, x), hd=put(be, dy):
-                                                             lambda: be.conv2d_filter_grad(hx, hd, ws, st, pads, (1, 1), 1))())
+        row(
+            "conv2d",
+            f"{name} fwd {xs}*{ws}",
+            "GFLOP/s",
+            flops,
+            lambda be, x=x, w=w, st=st, pads=pads: (
+                lambda hx=put(be, x), hw=put(be, w): lambda: be.conv2d(hx, hw, st, pads, (1, 1), 1)
+            )(),
+        )
+        row(
+            "conv2d",
+            f"{name} input grad",
+            "GFLOP/s",
+            flops,
+            lambda be, dy=dy, w=w, xs=xs, st=st, pads=pads: (
+                lambda hd=put(be, dy), hw=put(be, w): lambda: be.conv2d_input_grad(hd, hw, xs, st, pads, (1, 1), 1)
+            )(),
+        )
+        row(
+            "conv2d",
+            f"{name} filter grad",
+            "GFLOP/s",
+            flops,
+            lambda be, x=x, dy=dy, ws=ws, st=st, pads=pads: (
+                lambda hx=put(be, x), hd=put(be, dy): lambda: be.conv2d_filter_grad(hx, hd, ws, st, pads, (1, 1), 1)
+            )(),
+        )
 
     n = 1 << 20 if quick else 1 << 22
     a, b = rng.standard_normal(n, np.float32), rng.standard_normal(n, np.float32)
-    row("elementwise", f"add {n} float32", "GB/s", 12 * n,
-        lambda be: (lambda ha=put(be, a), hb=put(be, b): lambda: be.binary("add", ha, hb))())
-    row("elementwise", f"exp {n} float32", "GB/s", 8 * n,
-        lambda be: (lambda ha=put(be, a): lambda: be.unary("exp", ha))())
+    row(
+        "elementwise",
+        f"add {n} float32",
+        "GB/s",
+        12 * n,
+        lambda be: (lambda ha=put(be, a), hb=put(be, b): lambda: be.binary("add", ha, hb))(),
+    )
+    row(
+        "elementwise",
+        f"exp {n} float32",
+        "GB/s",
+        8 * n,
+        lambda be: (lambda ha=put(be, a): lambda: be.unary("exp", ha))(),
+    )
     m = a.reshape(1024, -1)
-    row("reduction", f"sum of {n} float32", "GB/s", 4 * n,
-        lambda be: (lambda ha=put(be, a): lambda: be.reduce("sum", ha, (0,), False))())
-    row("reduction", f"row sums {m.shape}", "GB/s", 4 * n,
-        lambda be: (lambda hm=put(be, m): lambda: be.reduce("sum", hm, (1,), False))())
-    row("reduction", f"column sums {m.shape}", "GB/s", 4 * n,
-        lambda be: (lambda hm=put(be, m): lambda: be.reduce("sum", hm, (0,), False))())
+    row(
+        "reduction",
+        f"sum of {n} float32",
+        "GB/s",
+        4 * n,
+        lambda be: (lambda ha=put(be, a): lambda: be.reduce("sum", ha, (0,), False))(),
+    )
+    row(
+        "reduction",
+        f"row sums {m.shape}",
+        "GB/s",
+        4 * n,
+        lambda be: (lambda hm=put(be, m): lambda: be.reduce("sum", hm, (1,), False))(),
+    )
+    row(
+        "reduction",
+        f"column sums {m.shape}",
+        "GB/s",
+        4 * n,
+        lambda be: (lambda hm=put(be, m): lambda: be.reduce("sum", hm, (0,), False))(),
+    )
 
     overhead = {}
     for dev in ("/GPU:0", "/CPU:0"):
@@ -125,10 +180,18 @@ def bench(quick: bool) -> dict:
                 sync(be)
                 times.append((time.perf_counter() - t) / k)
             overhead[be.name] = sorted(times)[1] * 1e6
-    print(f"{'eager op':12s} {'tf.add on 2 floats, us per op':38s} gpu {overhead['gpu']:9.1f}  "
-          f"numpy {overhead['numpy']:9.1f} us", flush=True)
-    return {"adapter": gpu.adapter_name, "backend_type": gpu.dev.backend_type, "fallback_adapter": gpu.is_fallback,
-            "rows": rows, "eager_op_us": overhead}
+    print(
+        f"{'eager op':12s} {'tf.add on 2 floats, us per op':38s} gpu {overhead['gpu']:9.1f}  "
+        f"numpy {overhead['numpy']:9.1f} us",
+        flush=True,
+    )
+    return {
+        "adapter": gpu.adapter_name,
+        "backend_type": gpu.dev.backend_type,
+        "fallback_adapter": gpu.is_fallback,
+        "rows": rows,
+        "eager_op_us": overhead,
+    }
 
 
 def main():
@@ -137,8 +200,10 @@ def main():
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()
     gpu = backends.get("gpu")
-    print(f"adapter: {gpu.adapter_name} ({gpu.dev.backend_type}{', software' if gpu.is_fallback else ''}); "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print(
+        f"adapter: {gpu.adapter_name} ({gpu.dev.backend_type}{', software' if gpu.is_fallback else ''}); "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}"
+    )
     out = bench(args.quick)
     text = json.dumps(out, indent=1)
     print(text)

@@ -10,6 +10,7 @@ many distinct model versions answered; twice, side by side: with the worker's ba
 
     python benchmarks/load_test.py [--clients 16] [--seconds 20] [--versions 10]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,9 +39,14 @@ def make_model(kind: str, seed: int):
     if kind == "mlp":
         layers = [k.Input((64,), name="pixels"), k.layers.Dense(64, activation="relu")]
     else:
-        layers = [k.Input((64,), name="pixels"), k.layers.Reshape((8, 8, 1)),
-                  k.layers.Conv2D(16, 3, padding="same", activation="relu"), k.layers.MaxPooling2D(2),
-                  k.layers.Conv2D(32, 3, padding="same", activation="relu"), k.layers.Flatten()]
+        layers = [
+            k.Input((64,), name="pixels"),
+            k.layers.Reshape((8, 8, 1)),
+            k.layers.Conv2D(16, 3, padding="same", activation="relu"),
+            k.layers.MaxPooling2D(2),
+            k.layers.Conv2D(32, 3, padding="same", activation="relu"),
+            k.layers.Flatten(),
+        ]
     return k.Sequential(layers + [k.layers.Dense(10, activation="softmax", name="probabilities")], name="digits")
 
 
@@ -57,8 +63,11 @@ def free_port() -> int:
 
 
 async def request(reader, writer, path: str, body: bytes) -> tuple:
-    writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                 f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
     await writer.drain()
     status = int((await reader.readline()).split()[1])
     length = 0
@@ -102,8 +111,9 @@ async def run(port: int, root: Path, kind: str, clients: int, seconds: float, ve
     body = json.dumps({"instances": [[(i % 17) / 16 for i in range(64)]]}).encode()
     until = time.perf_counter() + seconds
     t0 = time.perf_counter()
-    await asyncio.gather(dropper(root, kind, versions, seconds, out),
-                         *(client(port, body, until, out) for _ in range(clients)))
+    await asyncio.gather(
+        dropper(root, kind, versions, seconds, out), *(client(port, body, until, out) for _ in range(clients))
+    )
     out["wall"] = time.perf_counter() - t0
     return out
 
@@ -153,9 +163,25 @@ def phase(args, max_batch: int) -> dict:
     # one BLAS thread: clients and server share this machine's cores, and OpenBLAS's
     # threads on a busy 2-core host turn a 0.03 ms GEMM into milliseconds
     env = dict(os.environ, PYTHONPATH=str(ROOT / "core"), OPENBLAS_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "webtensor", "serve", "--port", str(port), "--models", str(tmp),
-                             "--poll", "0.2", "--max-batch", str(max_batch)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "webtensor",
+            "serve",
+            "--port",
+            str(port),
+            "--models",
+            str(tmp),
+            "--poll",
+            "0.2",
+            "--max-batch",
+            str(max_batch),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_up(port, proc)
         out = asyncio.run(run(port, root, args.model, args.clients, args.seconds, args.versions))
@@ -169,10 +195,13 @@ def phase(args, max_batch: int) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
     n = len(out["latency"])
     out["rps"] = n / out["wall"]
-    print(f"max batch {max_batch:>3}: requests {n}  ({out['rps']:.0f}/s)  p50 {percentile(out['latency'], .5) * 1e3:.1f} ms  "
-          f"p99 {percentile(out['latency'], .99) * 1e3:.1f} ms  failures {len(out['failures'])}  "
-          f"versions dropped {out['dropped']}, serving {','.join(out['serving'])} at the end, "
-          f"distinct answers {len(out['answers'])}", flush=True)
+    print(
+        f"max batch {max_batch:>3}: requests {n}  ({out['rps']:.0f}/s)  p50 {percentile(out['latency'], 0.5) * 1e3:.1f} ms  "
+        f"p99 {percentile(out['latency'], 0.99) * 1e3:.1f} ms  failures {len(out['failures'])}  "
+        f"versions dropped {out['dropped']}, serving {','.join(out['serving'])} at the end, "
+        f"distinct answers {len(out['answers'])}",
+        flush=True,
+    )
     for f in out["failures"][:10]:
         print("  failure:", f)
     return out
@@ -185,8 +214,10 @@ def main(argv=None) -> int:
     p.add_argument("--versions", type=int, default=10)
     p.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
     args = p.parse_args(argv)
-    print(f"digits {args.model}: {args.clients} clients, {args.seconds:.0f} s per server, {args.versions} new "
-          f"versions dropped in each run")
+    print(
+        f"digits {args.model}: {args.clients} clients, {args.seconds:.0f} s per server, {args.versions} new "
+        f"versions dropped in each run"
+    )
     batched, single = phase(args, 256), phase(args, 1)
     print(f"batching: {batched['rps'] / single['rps']:.2f}x the requests/s of one model call per request")
     ok = all(not o["failures"] and o["serving"] == [str(args.versions + 1)] for o in (batched, single))

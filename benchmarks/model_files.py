@@ -9,6 +9,7 @@ change, and save/load times (median of 5). Where Keras 3 is installed, the same
 architectures' ``.keras`` archive size and ``keras.saving.load_model`` time are measured
 in the same run (KERAS_BACKEND=torch) and given as ratios.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,14 +30,23 @@ L = tf.keras.layers
 
 
 def mlp():
-    return tf.keras.Sequential([tf.keras.Input((64,)), L.Dense(64, activation="relu"), L.Dropout(0.1),
-                                L.Dense(10, activation="softmax")])
+    return tf.keras.Sequential(
+        [tf.keras.Input((64,)), L.Dense(64, activation="relu"), L.Dropout(0.1), L.Dense(10, activation="softmax")]
+    )
 
 
 def cnn():
-    return tf.keras.Sequential([tf.keras.Input((8, 8, 1)), L.Conv2D(16, 3, activation="relu", padding="same"),
-                                L.MaxPooling2D(2), L.Conv2D(32, 3, activation="relu", padding="same"),
-                                L.Flatten(), L.Dense(64, activation="relu"), L.Dense(10)])
+    return tf.keras.Sequential(
+        [
+            tf.keras.Input((8, 8, 1)),
+            L.Conv2D(16, 3, activation="relu", padding="same"),
+            L.MaxPooling2D(2),
+            L.Conv2D(32, 3, activation="relu", padding="same"),
+            L.Flatten(),
+            L.Dense(64, activation="relu"),
+            L.Dense(10),
+        ]
+    )
 
 
 def timed(fn, n=5) -> float:
@@ -89,8 +99,10 @@ def main() -> int:
     y_test_t = tf.constant(y_test)
     ksize = keras_sizes()
     tmp = Path(tempfile.mkdtemp())
-    print("| model | file | bytes | size vs Keras .keras | test acc | predictions changed | save (ms) "
-          "| load (ms) | load vs Keras |")
+    print(
+        "| model | file | bytes | size vs Keras .keras | test acc | predictions changed | save (ms) "
+        "| load (ms) | load vs Keras |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for name, build, epochs, reshape in (("mlp", mlp, 30, False), ("cnn", cnn, 20, True)):
         xtr = x_train.reshape(-1, 8, 8, 1) if reshape else x_train
@@ -103,8 +115,7 @@ def main() -> int:
         _, base_pred = accuracy(m, xte, y_test_t)
         for kind, dtype in (("float32", None), ("float16", "float16")):
             path = tmp / f"{name}_{kind}.safetensors"
-            save = timed(lambda: tf.saving.save_model(m, str(path), include_optimizer=False,
-                                                      weights_dtype=dtype))
+            save = timed(lambda: tf.saving.save_model(m, str(path), include_optimizer=False, weights_dtype=dtype))
             load = timed(lambda: tf.keras.models.load_model(str(path)))
             back = tf.keras.models.load_model(str(path))
             acc, pred = accuracy(back, xte, y_test_t)
@@ -112,11 +123,15 @@ def main() -> int:
             size = os.path.getsize(path)
             vs = f"{size / ksize[name][0]:.2f}x" if name in ksize else "-"
             lvs = f"{load / ksize[name][1]:.2f}x" if name in ksize else "-"
-            print(f"| {name} | {kind} | {size:,} | {vs} | {acc:.4f} | {changed}/{len(y_test)} | "
-                  f"{save * 1e3:.1f} | {load * 1e3:.1f} | {lvs} |")
+            print(
+                f"| {name} | {kind} | {size:,} | {vs} | {acc:.4f} | {changed}/{len(y_test)} | "
+                f"{save * 1e3:.1f} | {load * 1e3:.1f} | {lvs} |"
+            )
     if ksize:
-        print("\nKeras 3.15 (torch backend) .keras archives of the same architectures: " +
-              ", ".join(f"{k} {v[0]:,} bytes, load_model {v[1] * 1e3:.1f} ms" for k, v in ksize.items()))
+        print(
+            "\nKeras 3.15 (torch backend) .keras archives of the same architectures: "
+            + ", ".join(f"{k} {v[0]:,} bytes, load_model {v[1] * 1e3:.1f} ms" for k, v in ksize.items())
+        )
     for f in tmp.iterdir():
         f.unlink()
     tmp.rmdir()

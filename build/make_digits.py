@@ -1,7 +1,8 @@
 """Write the digits split (see tests/digits.py for the format) for places without scikit-learn.
 
-    python build/make_digits.py [OUT]      (default tests/data/digits_split.bin)
+python build/make_digits.py [OUT]      (default tests/data/digits_split.bin)
 """
+
 from __future__ import annotations
 
 import os

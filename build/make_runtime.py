@@ -1,7 +1,8 @@
 """Shim: the page runtime builder lives in the package (webtensor.serving.page_runtime).
 
-    python build/make_runtime.py [DEST]      # default build/dist/site/runtime/
+python build/make_runtime.py [DEST]      # default build/dist/site/runtime/
 """
+
 import sys
 from pathlib import Path
 

@@ -1,8 +1,9 @@
 """Shim: the site builder lives in the package (webtensor.serving.site).
 
-    python build/make_site.py              # the site (needs `npm ci` done: node_modules/pyodide)
-    python build/make_site.py test-wheels  # pytest + its pure-Python deps for the in-page test run
+python build/make_site.py              # the site (needs `npm ci` done: node_modules/pyodide)
+python build/make_site.py test-wheels  # pytest + its pure-Python deps for the in-page test run
 """
+
 import sys
 from pathlib import Path
 

@@ -13,6 +13,7 @@ the hash of what it is made from (the wheel, the Pyodide runtime, the module lis
 script's page code, the Chromium binary), so an unchanged rebuild copies it instead of
 booting Chromium.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,9 +32,18 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Modules every page imports; ones that touch ``js`` at import time must not be listed
 # (a snapshot cannot hold references to JS objects).
-MODULES = ("zipfile", "shutil", "pyodide._package_loader", "pyodide.http", "webtensor", "webtensor.page",
-           "webtensor.backends.gpu", "webtensor.backends.gpu.webgpu_device", "webtensor.backends.wasm",
-           "webtensor.keras")
+MODULES = (
+    "zipfile",
+    "shutil",
+    "pyodide._package_loader",
+    "pyodide.http",
+    "webtensor",
+    "webtensor.page",
+    "webtensor.backends.gpu",
+    "webtensor.backends.gpu.webgpu_device",
+    "webtensor.backends.wasm",
+    "webtensor.keras",
+)
 MAKE_JS = """async ([manifest, modules]) => {
   const { loadPyodide } = await import("/" + manifest.pyodide + "pyodide.mjs");
   const py = await loadPyodide({ indexURL: "/" + manifest.pyodide, _makeSnapshot: true,

@@ -8,6 +8,7 @@ benchmark files beside the site from the same origin. Files are answered as the
 webtensor server answers them (core/webtensor/serving/static.py): the ``.br``/``.gz``
 variant the browser accepts, strong ETags and 304s, ``immutable`` on content-hashed names.
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,7 +23,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 _spec = importlib.util.spec_from_file_location(
-    "webtensor_static", Path(__file__).resolve().parent.parent / "core" / "webtensor" / "serving" / "static.py")
+    "webtensor_static", Path(__file__).resolve().parent.parent / "core" / "webtensor" / "serving" / "static.py"
+)
 static = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(static)
 
@@ -39,7 +41,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         path = unquote(urlsplit(path).path)
         for prefix in sorted(self.mounts, key=len, reverse=True):
             if path.startswith(prefix):
-                rel = path[len(prefix):].lstrip("/")
+                rel = path[len(prefix) :].lstrip("/")
                 root = Path(self.mounts[prefix]).resolve()
                 full = (root / rel).resolve()
                 return str(full) if full == root or root in full.parents else str(root / "__outside__")

@@ -3,6 +3,7 @@
 Counts non-blank, non-comment lines of Python, C, WGSL and JavaScript under each folder
 that is one layer of DESIGN.md, largest files first within each layer.
 """
+
 from __future__ import annotations
 
 import pathlib

@@ -3,6 +3,7 @@
 The web app's build copies this file beside web/app/py/webapp.py, so the page and
 ``demos/train_demo_models.py`` read the same data the same way.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,7 +55,7 @@ def digits(raw) -> tuple:
 
     def take(fmt, n, shape):
         nonlocal o
-        t = tf.constant(raw[o:o + 4 * n].cast(fmt))
+        t = tf.constant(raw[o : o + 4 * n].cast(fmt))
         o += 4 * n
         return tf.reshape(t, shape)
 

@@ -2,6 +2,7 @@
 
 Runs unchanged natively and in the page.
 """
+
 import webtensor as tf
 
 

@@ -7,6 +7,7 @@ Models that already exist are left alone (``make demo`` runs this every time). E
 written to a temporary folder and renamed into place, so a running server never sees
 a half-written version.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,14 @@ def digits_data() -> tuple:
 
 def digits_mlp():
     k = tf.keras
-    model = k.Sequential([k.Input((64,), name="pixels"), k.layers.Dense(64, activation="relu"),
-                          k.layers.Dense(10, activation="softmax", name="probabilities")], name="digits_mlp")
+    model = k.Sequential(
+        [
+            k.Input((64,), name="pixels"),
+            k.layers.Dense(64, activation="relu"),
+            k.layers.Dense(10, activation="softmax", name="probabilities"),
+        ],
+        name="digits_mlp",
+    )
     model.compile(optimizer=k.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x, y, xt, yt = digits_data()
     model.fit(x, y, epochs=30, batch_size=32, verbose=0)
@@ -46,14 +53,17 @@ def digits_mlp():
 
 def digits_cnn():
     k = tf.keras
-    model = k.Sequential([
-        k.Input((8, 8, 1), name="image"),
-        k.layers.Conv2D(16, 3, padding="same", activation="relu"),
-        k.layers.MaxPooling2D(2),
-        k.layers.Conv2D(32, 3, padding="same", activation="relu"),
-        k.layers.Flatten(),
-        k.layers.Dense(10, activation="softmax", name="probabilities"),
-    ], name="digits_cnn")
+    model = k.Sequential(
+        [
+            k.Input((8, 8, 1), name="image"),
+            k.layers.Conv2D(16, 3, padding="same", activation="relu"),
+            k.layers.MaxPooling2D(2),
+            k.layers.Conv2D(32, 3, padding="same", activation="relu"),
+            k.layers.Flatten(),
+            k.layers.Dense(10, activation="softmax", name="probabilities"),
+        ],
+        name="digits_cnn",
+    )
     model.compile(optimizer=k.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x, y, xt, yt = digits_data()
     x, xt = tf.reshape(x, [-1, 8, 8, 1]), tf.reshape(xt, [-1, 8, 8, 1])
@@ -63,9 +73,15 @@ def digits_cnn():
 
 def moons():
     k = tf.keras
-    model = k.Sequential([k.Input((2,), name="point"), k.layers.Dense(16, activation="relu"),
-                          k.layers.Dense(16, activation="relu"),
-                          k.layers.Dense(2, activation="softmax", name="probabilities")], name="moons")
+    model = k.Sequential(
+        [
+            k.Input((2,), name="point"),
+            k.layers.Dense(16, activation="relu"),
+            k.layers.Dense(16, activation="relu"),
+            k.layers.Dense(2, activation="softmax", name="probabilities"),
+        ],
+        name="moons",
+    )
     model.compile(optimizer=k.optimizers.Adam(0.03), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     pts, labels = toy("moons")
     cut = len(pts) * 4 // 5
@@ -109,8 +125,10 @@ def main(argv=None) -> int:
         tf.random.set_seed(0)
         model, acc = DEMOS[name]()
         path = write_version(model, folder)
-        print(f"{name}: held-out accuracy {float(acc):.3f}, trained in {time.perf_counter() - t0:.1f} s -> "
-              f"{path} ({path.stat().st_size:,} bytes)")
+        print(
+            f"{name}: held-out accuracy {float(acc):.3f}, trained in {time.perf_counter() - t0:.1f} s -> "
+            f"{path} ({path.stat().st_size:,} bytes)"
+        )
     return 0
 
 

@@ -1,5 +1,6 @@
 """Shared pytest set-up: tests import ``util`` for numpy-free comparisons; markers
 ``numpy`` and ``native`` are skipped where the feature is missing (e.g. in the page)."""
+
 import os
 import sys
 
@@ -11,8 +12,12 @@ from util import IN_PAGE, has_numpy  # noqa: E402
 
 
 def pytest_addoption(parser):
-    parser.addoption("--backend", default=None, choices=("numpy", "wasm", "gpu"),
-                     help="the backend new tensors are created on (sets WEBTENSOR_BACKEND)")
+    parser.addoption(
+        "--backend",
+        default=None,
+        choices=("numpy", "wasm", "gpu"),
+        help="the backend new tensors are created on (sets WEBTENSOR_BACKEND)",
+    )
 
 
 def pytest_configure(config):

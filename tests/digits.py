@@ -11,6 +11,7 @@ float32 x_test[n_test*64], int32 y_test[n_test]. Default path
 ``tests/data/digits_split.bin``; ``WEBTENSOR_DIGITS`` overrides it.
 With numpy the arrays are numpy arrays; without it, webtensor Tensors.
 """
+
 from __future__ import annotations
 
 import array
@@ -34,12 +35,17 @@ def _from_sklearn():
     x = (d.data / 16.0).astype(np.float32)
     y = d.target.astype(np.int32)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=0)
-    return (np.ascontiguousarray(x_train), np.ascontiguousarray(y_train),
-            np.ascontiguousarray(x_test), np.ascontiguousarray(y_test))
+    return (
+        np.ascontiguousarray(x_train),
+        np.ascontiguousarray(y_train),
+        np.ascontiguousarray(x_test),
+        np.ascontiguousarray(y_test),
+    )
 
 
 def to_bytes(x_train, y_train, x_test, y_test) -> bytes:
     """The file format above, from four arrays (numpy or anything with tobytes/tolist)."""
+
     def raw(a, code):
         if hasattr(a, "astype"):
             return a.astype("<" + {"f": "f4", "i": "i4"}[code]).tobytes()
@@ -48,8 +54,13 @@ def to_bytes(x_train, y_train, x_test, y_test) -> bytes:
             out.byteswap()
         return out.tobytes()
 
-    return struct.pack("<ii", len(y_train), len(y_test)) + raw(x_train, "f") + raw(y_train, "i") + \
-        raw(x_test, "f") + raw(y_test, "i")
+    return (
+        struct.pack("<ii", len(y_train), len(y_test))
+        + raw(x_train, "f")
+        + raw(y_train, "i")
+        + raw(x_test, "f")
+        + raw(y_test, "i")
+    )
 
 
 def from_bytes(data: bytes):
@@ -61,7 +72,7 @@ def from_bytes(data: bytes):
     parts, off = [], 8
     for n, code in ((n_train * 64, "f"), (n_train, "i"), (n_test * 64, "f"), (n_test, "i")):
         a = array.array(code)
-        a.frombytes(data[off:off + 4 * n])
+        a.frombytes(data[off : off + 4 * n])
         if sys.byteorder != "little":
             a.byteswap()
         parts.append(a)
@@ -70,8 +81,10 @@ def from_bytes(data: bytes):
     try:
         import numpy as np
 
-        return tuple(np.frombuffer(a, dtype=np.float32 if a.typecode == "f" else np.int32).reshape(s).copy()
-                     for a, s in zip(parts, shapes))
+        return tuple(
+            np.frombuffer(a, dtype=np.float32 if a.typecode == "f" else np.int32).reshape(s).copy()
+            for a, s in zip(parts, shapes)
+        )
     except ImportError:
         import webtensor as tf
 
@@ -84,8 +97,10 @@ def load_digits_split():
     except ImportError:
         p = path()
         if not os.path.exists(p):
-            raise FileNotFoundError(f"digits data: scikit-learn is not installed and {p} does not exist; run "
-                                    f"`python build/make_digits.py` (or set WEBTENSOR_DIGITS)") from None
+            raise FileNotFoundError(
+                f"digits data: scikit-learn is not installed and {p} does not exist; run "
+                f"`python build/make_digits.py` (or set WEBTENSOR_DIGITS)"
+            ) from None
         with open(p, "rb") as f:
             return from_bytes(f.read())
     return _from_sklearn()
@@ -94,6 +109,7 @@ def load_digits_split():
 def available() -> bool:
     try:
         import sklearn  # noqa: F401
+
         return True
     except ImportError:
         return os.path.exists(path())

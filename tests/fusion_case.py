@@ -1,6 +1,7 @@
 """The issue's fusion case, shared by tests/wasm and tests/gpu: a Dense+relu -> Dense ->
 sparse softmax cross-entropy train step (tape inside a tf.function, SGD by assign_sub),
 run eagerly and compiled from the same initial weights on one backend."""
+
 import webtensor as tf
 from webtensor import backends
 
@@ -40,9 +41,12 @@ def run(name: str, steps: int = 3) -> dict:
                 loss = fn()
                 counts[kind] = tf.config.experimental.get_kernel_count(name)
                 losses[kind].append(float(loss))
-        return {"counts": counts, "losses": losses,
-                "eager": [v.numpy().tolist() for v in eager_vs],
-                "compiled": [v.numpy().tolist() for v in graph_vs]}
+        return {
+            "counts": counts,
+            "losses": losses,
+            "eager": [v.numpy().tolist() for v in eager_vs],
+            "compiled": [v.numpy().tolist() for v in graph_vs],
+        }
     finally:
         backends.set_default(None)
 

@@ -3,6 +3,7 @@
 Compare against values derived by hand, with the ``math`` module, or with a
 finite-difference gradient; never against the code under test.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,8 +62,10 @@ def assert_close(actual, expected, rtol: float = 1e-5, atol: float = 1e-6, msg: 
             bad.append((i, x, y))
     if bad:
         i, x, y = bad[0]
-        raise AssertionError(f"{msg} {len(bad)}/{len(fa)} elements differ; first at flat index {i}: "
-                             f"{x!r} vs expected {y!r}\nactual={a!r}\nexpected={e!r}")
+        raise AssertionError(
+            f"{msg} {len(bad)}/{len(fa)} elements differ; first at flat index {i}: "
+            f"{x!r} vs expected {y!r}\nactual={a!r}\nexpected={e!r}"
+        )
 
 
 def assert_equal(actual, expected, msg: str = "") -> None:
@@ -78,6 +81,7 @@ def numeric_grad(f, xs: list, eps: float = 1e-6) -> list:
         shape = _shape(tolist(x))
         g = []
         for i in range(len(flat)):
+
             def at(delta):
                 v = list(flat)
                 v[i] += delta
@@ -94,7 +98,7 @@ def _nest(flat, shape):
     if not shape:
         return flat[0]
     step = len(flat) // shape[0] if shape[0] else 0
-    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+    return [_nest(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
 def check_grad(f, *inputs, rtol: float = 1e-5, atol: float = 1e-6, eps: float = 1e-6) -> None:

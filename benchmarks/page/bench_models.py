@@ -1,5 +1,6 @@
 """The digits MLP and CNN, trained and timed inside the page (Pyodide); TF.js builds the
 same models in tfjs.html. Run through ``await run(...)`` by bench_page.py."""
+
 import array
 import time
 
@@ -16,34 +17,46 @@ async def load_digits(url: str = "/data/digits_split.bin"):
 
     def take(code, n):
         nonlocal off
-        a = array.array(code, raw[off:off + 4 * n])
+        a = array.array(code, raw[off : off + 4 * n])
         off += 4 * n
         return a
 
     x_train, y_train = take("f", n_train * 64), take("i", n_train)
     x_test, y_test = take("f", n_test * 64), take("i", n_test)
-    return (tf.reshape(tf.constant(x_train), [n_train, 64]), tf.constant(y_train),
-            tf.reshape(tf.constant(x_test), [n_test, 64]), tf.constant(y_test))
+    return (
+        tf.reshape(tf.constant(x_train), [n_train, 64]),
+        tf.constant(y_train),
+        tf.reshape(tf.constant(x_test), [n_test, 64]),
+        tf.constant(y_test),
+    )
 
 
 def mlp():
     """benchmarks/digits_fit.py's MLP (the one native benchmarks and Keras run)."""
-    return tf.keras.Sequential([tf.keras.Input((64,)),
-                                tf.keras.layers.Dense(64, activation="relu"),
-                                tf.keras.layers.Dropout(0.1),
-                                tf.keras.layers.Dense(10, activation="softmax")])
+    return tf.keras.Sequential(
+        [
+            tf.keras.Input((64,)),
+            tf.keras.layers.Dense(64, activation="relu"),
+            tf.keras.layers.Dropout(0.1),
+            tf.keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def cnn():
     """benchmarks/digits_fit.py's CNN, with a softmax output (TF.js has no from_logits)."""
     L = tf.keras.layers
-    return tf.keras.Sequential([tf.keras.Input((8, 8, 1)),
-                                L.Conv2D(16, 3, padding="same", activation="relu"),
-                                L.MaxPooling2D(2),
-                                L.Conv2D(32, 3, padding="same", activation="relu"),
-                                L.Flatten(),
-                                L.Dense(64, activation="relu"),
-                                L.Dense(10, activation="softmax")])
+    return tf.keras.Sequential(
+        [
+            tf.keras.Input((8, 8, 1)),
+            L.Conv2D(16, 3, padding="same", activation="relu"),
+            L.MaxPooling2D(2),
+            L.Conv2D(32, 3, padding="same", activation="relu"),
+            L.Flatten(),
+            L.Dense(64, activation="relu"),
+            L.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def train_and_predict(make, shape, data, epochs: int, repeats: int) -> dict:

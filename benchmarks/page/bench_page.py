@@ -8,6 +8,7 @@ each of our backends (wasm, gpu) and TF.js's (wasm, cpu, webgpu): boot, page ope
 MLP prediction (ours), MLP 30-epoch and CNN 20-epoch fit time, and the median latency of
 predicting the 450 test digits in one batch. Prints a table and the ratios the README quotes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,12 @@ def tfjs(browser, url: str, backend: str, opts: dict) -> dict:
     try:
         pg.goto(f"{url}/bench/tfjs.html")
         pg.wait_for_function("window.tfjsReady === true")
-        js_opts = {"mlpEpochs": opts["mlp_epochs"], "cnnEpochs": opts["cnn_epochs"],
-                   "repeats": opts["repeats"], "models": opts["models"]}
+        js_opts = {
+            "mlpEpochs": opts["mlp_epochs"],
+            "cnnEpochs": opts["cnn_epochs"],
+            "repeats": opts["repeats"],
+            "models": opts["models"],
+        }
         return pg.evaluate("(o) => runTfjs(o.backend, o)", {"backend": backend, **js_opts})
     except Exception as e:
         return {"error": str(e)[:300]}
@@ -71,16 +76,22 @@ def tfjs(browser, url: str, backend: str, opts: dict) -> dict:
 
 def table(results: dict) -> str:
     cols = list(results)
-    rows = [("boot (ms)", lambda r: r.get("boot_ms")),
-            ("page open to first prediction (ms)", lambda r: r.get("first_prediction_ms"))]
+    rows = [
+        ("boot (ms)", lambda r: r.get("boot_ms")),
+        ("page open to first prediction (ms)", lambda r: r.get("first_prediction_ms")),
+    ]
     for m in ("mlp", "cnn"):
-        rows += [(f"{m.upper()} fit (s)", lambda r, m=m: r.get(m, {}).get("fit_s")),
-                 (f"{m.upper()} predict 450 (ms)", lambda r, m=m: r.get(m, {}).get("predict_ms")),
-                 (f"{m.upper()} test accuracy", lambda r, m=m: r.get(m, {}).get("accuracy"))]
+        rows += [
+            (f"{m.upper()} fit (s)", lambda r, m=m: r.get(m, {}).get("fit_s")),
+            (f"{m.upper()} predict 450 (ms)", lambda r, m=m: r.get(m, {}).get("predict_ms")),
+            (f"{m.upper()} test accuracy", lambda r, m=m: r.get(m, {}).get("accuracy")),
+        ]
+
     def fmt(v):
         if v is None:
             return "-"
         return f"{v:.0f}" if v >= 100 else f"{v:.1f}" if v >= 10 else f"{v:.3g}"
+
     lines = ["| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, get in rows:
         lines.append(f"| {name} | " + " | ".join(fmt(get(results[c])) for c in cols) + " |")
@@ -89,6 +100,7 @@ def table(results: dict) -> str:
 
 def ratios(results: dict) -> list:
     """Ours / TF.js for the README's targets (lower is better)."""
+
     def get(col, m, k):
         return results.get(col, {}).get(m, {}).get(k)
 
@@ -115,8 +127,12 @@ def main() -> None:
     ap.add_argument("--models", default="mlp,cnn")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
-    opts = {"mlp_epochs": 3 if a.quick else 30, "cnn_epochs": 2 if a.quick else 20, "repeats": 5,
-            "models": a.models.split(",")}
+    opts = {
+        "mlp_epochs": 3 if a.quick else 30,
+        "cnn_epochs": 2 if a.quick else 20,
+        "repeats": 5,
+        "models": a.models.split(","),
+    }
     site = ROOT / "build" / "dist" / "site"
     if not (site / "webtensor.json").exists():
         sys.exit("build the site first: make web")

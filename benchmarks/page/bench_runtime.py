@@ -13,6 +13,7 @@ TF.js: its wasm backend (SIMD); ``--webgpu`` adds both on WebGPU. Then fine-tuni
 (Adam, batch 32) run over the digits train split by the runtime, beside TF.js's ``fit`` of
 the same model and weights on the same batches (median epoch time after the first).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,13 @@ import serve  # noqa: E402
 import webtensor as tf  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--enable-unsafe-webgpu"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-unsafe-webgpu",
+]
 
 OURS_HTML = """<!doctype html><meta charset=utf-8><body><script type="module">
 const { loadGraphModel } = await import("/runtime/webtensor-runtime.mjs");
@@ -123,12 +129,23 @@ def _keras2_layer(layer) -> dict:
     if kind == "Dense":
         cfg.update(units=layer.units, activation=layer.activation.__name__, use_bias=True)
     elif kind == "Conv2D":
-        cfg.update(filters=layer.filters, kernel_size=list(layer.kernel_size), strides=list(layer.strides),
-                   padding=layer.padding, activation=layer.activation.__name__, use_bias=True,
-                   data_format="channels_last", dilation_rate=[1, 1])
+        cfg.update(
+            filters=layer.filters,
+            kernel_size=list(layer.kernel_size),
+            strides=list(layer.strides),
+            padding=layer.padding,
+            activation=layer.activation.__name__,
+            use_bias=True,
+            data_format="channels_last",
+            dilation_rate=[1, 1],
+        )
     elif kind == "MaxPooling2D":
-        cfg.update(pool_size=list(layer.pool_size), strides=list(layer.strides), padding=layer.padding,
-                   data_format="channels_last")
+        cfg.update(
+            pool_size=list(layer.pool_size),
+            strides=list(layer.strides),
+            padding=layer.padding,
+            data_format="channels_last",
+        )
     elif kind == "Dropout":
         cfg.update(rate=layer.rate)
     elif kind == "Flatten":
@@ -149,10 +166,18 @@ def write_tfjs(model, shape, dest: Path) -> None:
             weights.append({"name": f"{layer.name}/{part}", "shape": list(a.shape), "dtype": "float32"})
             blobs.append(a.tobytes())
     (dest / "weights.bin").write_bytes(b"".join(blobs))
-    doc = {"format": "layers-model", "generatedBy": "webtensor bench_runtime.py", "convertedBy": None,
-           "modelTopology": {"class_name": "Sequential", "config": {"name": "digits", "layers": layers},
-                             "keras_version": "2.15.0", "backend": "tensorflow"},
-           "weightsManifest": [{"paths": ["weights.bin"], "weights": weights}]}
+    doc = {
+        "format": "layers-model",
+        "generatedBy": "webtensor bench_runtime.py",
+        "convertedBy": None,
+        "modelTopology": {
+            "class_name": "Sequential",
+            "config": {"name": "digits", "layers": layers},
+            "keras_version": "2.15.0",
+            "backend": "tensorflow",
+        },
+        "weightsManifest": [{"paths": ["weights.bin"], "weights": weights}],
+    }
     (dest / "model.json").write_text(json.dumps(doc))
 
 
@@ -186,8 +211,14 @@ def _export_train(model, path: Path) -> None:
     """The MLP's training step (Adam as TF.js's defaults, batch 32) as a signature of its own."""
     from runtime_node import save_trainer
 
-    save_trainer(model, tf.keras.optimizers.Adam(0.001, epsilon=1e-7), tf.keras.losses.SparseCategoricalCrossentropy(),
-                 tf.TensorSpec([32, 64], tf.float32), tf.TensorSpec([32], tf.int32), path)
+    save_trainer(
+        model,
+        tf.keras.optimizers.Adam(0.001, epsilon=1e-7),
+        tf.keras.losses.SparseCategoricalCrossentropy(),
+        tf.TensorSpec([32, 64], tf.float32),
+        tf.TensorSpec([32], tf.int32),
+        path,
+    )
 
 
 def fine_tune(browser, url, page_name) -> dict:
@@ -199,8 +230,12 @@ def fine_tune(browser, url, page_name) -> dict:
         d = pg.evaluate("window.done")
     finally:
         ctx.close()
-    return {"epoch_ms": statistics.median(d["epochs"][1:] or d["epochs"]), "epochs_ms": d["epochs"],
-            "losses": d["losses"], "batches": d["batches"]}
+    return {
+        "epoch_ms": statistics.median(d["epochs"][1:] or d["epochs"]),
+        "epochs_ms": d["epochs"],
+        "losses": d["losses"],
+        "batches": d["batches"],
+    }
 
 
 def fetched(page, site: Path, tfjs_root: Path) -> tuple:
@@ -209,7 +244,7 @@ def fetched(page, site: Path, tfjs_root: Path) -> tuple:
     raw = gz = 0
     for u in set(urls):
         path = u.split("://", 1)[1].split("/", 1)[1]
-        f = (tfjs_root / path[len("tfjs/"):]) if path.startswith("tfjs/") else site / path
+        f = (tfjs_root / path[len("tfjs/") :]) if path.startswith("tfjs/") else site / path
         if not f.is_file():  # a 404 (favicon.ico)
             continue
         data = f.read_bytes()
@@ -230,8 +265,11 @@ def run(browser, url, page_name, site, tfjs_root, runs) -> dict:
             colds.append(first["ms"])
             if i == 0:
                 sizes = fetched(pg, site, tfjs_root)
-                lat = {"predict_1_ms": pg.evaluate("window.latency(1)"), "predict_450_ms": pg.evaluate("window.latency(450)"),
-                       "top": first["top"]}
+                lat = {
+                    "predict_1_ms": pg.evaluate("window.latency(1)"),
+                    "predict_450_ms": pg.evaluate("window.latency(450)"),
+                    "top": first["top"],
+                }
         finally:
             ctx.close()
     return {"cold_ms": statistics.median(colds), "cold_all_ms": colds, "bytes": sizes[0], "gzip_bytes": sizes[1], **lat}
@@ -260,11 +298,17 @@ def main() -> None:
                 for b, tb in BACKENDS if (site / "data").exists() else ():
                     for page_name, html, bk in (("train", TRAIN_OURS_HTML, b), ("train_tfjs", TRAIN_TFJS_HTML, tb)):
                         (site / f"{page_name}_{bk}.html").write_text(html % {"epochs": a.epochs, "backend": bk})
-                    for lib, page_name in ((f"webtensor runtime ({b})", f"train_{b}"), (f"TF.js 4.22 ({tb})", f"train_tfjs_{tb}")):
+                    for lib, page_name in (
+                        (f"webtensor runtime ({b})", f"train_{b}"),
+                        (f"TF.js 4.22 ({tb})", f"train_tfjs_{tb}"),
+                    ):
                         results[f"mlp fine-tune: {lib}"] = r = fine_tune(browser, srv.url, page_name)
                         print(f"mlp fine-tune: {lib}: {json.dumps(r)}", file=sys.stderr)
                 for name, b, tb in ((n, b, tb) for n in models for b, tb in BACKENDS):
-                    for lib, page_name in ((f"webtensor runtime ({b})", f"{name}_{b}"), (f"TF.js 4.22 ({tb})", f"{name}_tfjs_{tb}")):
+                    for lib, page_name in (
+                        (f"webtensor runtime ({b})", f"{name}_{b}"),
+                        (f"TF.js 4.22 ({tb})", f"{name}_tfjs_{tb}"),
+                    ):
                         r = run(browser, srv.url, page_name, site, tfjs_root, a.runs)
                         r["agrees_with_python"] = r["top"] == models[name]["top"]
                         results[f"{name}: {lib}"] = r
@@ -276,12 +320,16 @@ def main() -> None:
     for k, r in results.items():
         if "epoch_ms" in r:
             continue
-        print(f"{k:34} {r['gzip_bytes'] / 1024:8.1f} {r['bytes'] / 1024:8.1f} {r['cold_ms']:8.0f} "
-              f"{r['predict_1_ms']:10.2f} {r['predict_450_ms']:8.2f}")
+        print(
+            f"{k:34} {r['gzip_bytes'] / 1024:8.1f} {r['bytes'] / 1024:8.1f} {r['cold_ms']:8.0f} "
+            f"{r['predict_1_ms']:10.2f} {r['predict_450_ms']:8.2f}"
+        )
     for k, r in results.items():
         if "epoch_ms" in r:
-            print(f"{k:44} epoch {r['epoch_ms']:8.0f} ms ({r['batches']} batches of 32), losses "
-                  + " ".join(f"{v:.4f}" for v in r["losses"]))
+            print(
+                f"{k:44} epoch {r['epoch_ms']:8.0f} ms ({r['batches']} batches of 32), losses "
+                + " ".join(f"{v:.4f}" for v in r["losses"])
+            )
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1))
 

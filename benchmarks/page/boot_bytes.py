@@ -9,6 +9,7 @@ milliseconds from navigation to ``loadWebtensor()`` resolving, cold (empty cache
 (the same profile again), unthrottled and at 20 Mbit/s with 40 ms latency (CDP network
 emulation). Medians over ``--runs``; served by build/serve.py (as the webtensor server).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,13 +35,20 @@ SLOW = {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8, "upload
 
 def resource_table(site: Path) -> list:
     manifest = json.loads((site / "webtensor.json").read_text())
-    names = ["webtensor.mjs", "webtensor.json", "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs",
-             "pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json",
-             manifest["wheel"]] + ([manifest["snapshot"]] if "snapshot" in manifest else [])
+    names = [
+        "webtensor.mjs",
+        "webtensor.json",
+        "pyodide/pyodide.mjs",
+        "pyodide/pyodide.asm.mjs",
+        "pyodide/pyodide.asm.wasm",
+        "pyodide/python_stdlib.zip",
+        "pyodide/pyodide-lock.json",
+        manifest["wheel"],
+    ] + ([manifest["snapshot"]] if "snapshot" in manifest else [])
     rows = []
     for n in names:
         p = site / n
-        size = lambda ext: (p.with_name(p.name + ext).stat().st_size if p.with_name(p.name + ext).exists() else None)
+        size = lambda ext: p.with_name(p.name + ext).stat().st_size if p.with_name(p.name + ext).exists() else None
         rows.append({"file": n, "raw": p.stat().st_size, "gzip": size(".gz"), "br": size(".br")})
     return rows
 
@@ -72,9 +80,14 @@ def visits(playwright, url: str, slow: bool, runs: int) -> dict:
             finally:
                 ctx.close()
     med = lambda rows, k: statistics.median(r[k] for r in rows)
-    return {"cold_bytes": med(cold, "bytes"), "cold_ms": med(cold, "ms"),
-            "warm_bytes": med(warm, "bytes"), "warm_ms": med(warm, "ms"),
-            "cold_ms_all": [round(r["ms"]) for r in cold], "warm_ms_all": [round(r["ms"]) for r in warm]}
+    return {
+        "cold_bytes": med(cold, "bytes"),
+        "cold_ms": med(cold, "ms"),
+        "warm_bytes": med(warm, "bytes"),
+        "warm_ms": med(warm, "ms"),
+        "cold_ms_all": [round(r["ms"]) for r in cold],
+        "warm_ms_all": [round(r["ms"]) for r in warm],
+    }
 
 
 def main() -> None:
@@ -94,13 +107,20 @@ def main() -> None:
         srv = serve.serve({"/": SITE, "/_bench/": d})
         try:
             with sync_playwright() as p:
-                out = {"fast": visits(p, srv.url, False, args.runs), "20 Mbit/s, 40 ms": visits(p, srv.url, True, args.runs)}
+                out = {
+                    "fast": visits(p, srv.url, False, args.runs),
+                    "20 Mbit/s, 40 ms": visits(p, srv.url, True, args.runs),
+                }
         finally:
             srv.stop()
-    print("\n| network | cold transfer | cold to ready (ms) | warm transfer | warm to ready (ms) |\n|---|---|---|---|---|")
+    print(
+        "\n| network | cold transfer | cold to ready (ms) | warm transfer | warm to ready (ms) |\n|---|---|---|---|---|"
+    )
     for k, v in out.items():
-        print(f"| {k} | {mb(v['cold_bytes'])} | {v['cold_ms']:.0f} {v['cold_ms_all']} | {mb(v['warm_bytes'])} | "
-              f"{v['warm_ms']:.0f} {v['warm_ms_all']} |")
+        print(
+            f"| {k} | {mb(v['cold_bytes'])} | {v['cold_ms']:.0f} {v['cold_ms_all']} | {mb(v['warm_bytes'])} | "
+            f"{v['warm_ms']:.0f} {v['warm_ms_all']} |"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps({"resources": rows, "visits": out}, indent=1))
 

@@ -8,6 +8,7 @@ each N (single thread, SIMD128 on both sides) and the digits CNN's second convol
 (batch 32, 8x8x16 -> 32, 3x3 SAME) forward and both gradients, with ours/TF.js ratios.
 The model-level comparison (MLP/CNN fit, predict) is bench_page.py's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,14 +52,17 @@ def run(sizes: list) -> dict:
 def report(r: dict) -> str:
     lines = ["| matmul N | ours GFLOP/s | TF.js wasm GFLOP/s | ours / TF.js |", "|---|---|---|---|"]
     for n, m in r["matmul"].items():
-        lines.append(f"| {n} | {m['ours_gflops']:.1f} | {m['tfjs_gflops']:.1f} | "
-                     f"{m['ours_gflops'] / m['tfjs_gflops']:.2f}x |")
+        lines.append(
+            f"| {n} | {m['ours_gflops']:.1f} | {m['tfjs_gflops']:.1f} | {m['ours_gflops'] / m['tfjs_gflops']:.2f}x |"
+        )
     c = r["conv"]
     lines += ["", "| conv 32x8x8x16 -> 32, 3x3 | ours (ms) | TF.js wasm (ms) | TF.js / ours |", "|---|---|---|---|"]
     for k, name in (("forward", "forward"), ("input_grad", "input gradient"), ("filter_grad", "filter gradient")):
         o, t = c[f"ours_{k}_ms"], c.get(f"tfjs_{k}_ms")
-        lines.append(f"| {name} | {o:.3f} | {'-' if t is None else f'{t:.3f}'} | "
-                     f"{'not registered' if t is None else f'{t / o:.2f}x'} |")
+        lines.append(
+            f"| {name} | {o:.3f} | {'-' if t is None else f'{t:.3f}'} | "
+            f"{'not registered' if t is None else f'{t / o:.2f}x'} |"
+        )
     return "\n".join(lines)
 
 

@@ -4,32 +4,102 @@
 the GPU (WGSL through wgpu-py or the browser's WebGPU) and WebAssembly kernels are
 backends chosen at run time (see ``webtensor.backends``).
 """
-from . import dtypes, errors, nest  # noqa: F401
-from .autodiff import GradientTape, UnconnectedGradients, custom_gradient  # noqa: F401
-from .placement import device  # noqa: F401
-from .dtypes import (  # noqa: F401
-    DType, as_dtype, bool_ as bool, double, float16, float32, float64, half, int32, int64, uint8, uint32,
+
+from . import dtypes, errors, nest
+from .autodiff import GradientTape, UnconnectedGradients, custom_gradient
+from .placement import device
+from .dtypes import DType, as_dtype, bool_ as bool, double, float16, float32, float64, half, int32, int64, uint8, uint32
+from .function import autograph, executing_eagerly, function, init_scope
+from .function.py_function import numpy_function, py_function
+from .shape import TensorShape
+from .spec import TensorSpec
+from .tensor import Tensor, Variable, constant, convert_to_tensor, is_tensor
+from .ops.array import (
+    boolean_mask,
+    broadcast_to,
+    concat,
+    expand_dims,
+    eye,
+    fill,
+    gather,
+    gather_nd,
+    identity,
+    newaxis,
+    one_hot,
+    ones,
+    ones_like,
+    pad,
+    range,
+    rank,
+    repeat,
+    reshape,
+    reverse,
+    shape,
+    shape_n,
+    size,
+    slice,
+    split,
+    squeeze,
+    stack,
+    stop_gradient,
+    tile,
+    transpose,
+    unstack,
+    zeros,
+    zeros_like,
 )
-from .function import autograph, executing_eagerly, function, init_scope  # noqa: F401
-from .function.py_function import numpy_function, py_function  # noqa: F401
-from .shape import TensorShape  # noqa: F401
-from .spec import TensorSpec  # noqa: F401
-from .tensor import Tensor, Variable, constant, convert_to_tensor, is_tensor  # noqa: F401
-from .ops.array import (  # noqa: F401
-    boolean_mask, broadcast_to, concat, expand_dims, eye, fill, gather, gather_nd, identity, newaxis,
-    one_hot, ones, ones_like, pad, range, rank, repeat, reshape, reverse, shape, shape_n, size, slice,
-    split, squeeze, stack, stop_gradient, tile, transpose, unstack, zeros, zeros_like,
+from .ops.linalg import clip_by_global_norm, clip_by_norm, einsum, matmul, norm, tensordot
+from .ops.math import (
+    abs,
+    add,
+    add_n,
+    cast,
+    ceil,
+    clip_by_value,
+    cos,
+    divide,
+    equal,
+    exp,
+    floor,
+    floordiv,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    pow,
+    round,
+    saturate_cast,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    subtract,
+    tan,
+    tanh,
+    truediv,
+    where,
 )
-from .ops.linalg import clip_by_global_norm, clip_by_norm, einsum, matmul, norm, tensordot  # noqa: F401
-from .ops.math import (  # noqa: F401
-    abs, add, add_n, cast, ceil, clip_by_value, cos, divide, equal, exp, floor, floordiv, greater,
-    greater_equal, less, less_equal, logical_and, logical_not, logical_or, maximum, minimum,
-    multiply, negative, not_equal, pow, round, saturate_cast, sigmoid, sign, sin, sqrt, square,
-    subtract, tan, tanh, truediv, where,
-)
-from .ops.reduce import (  # noqa: F401
-    argmax, argmin, cumsum, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean,
-    reduce_min, reduce_prod, reduce_sum,
+from .ops.reduce import (
+    argmax,
+    argmin,
+    cumsum,
+    reduce_all,
+    reduce_any,
+    reduce_logsumexp,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
 )
 from . import config, linalg, math, nn, random  # noqa: E402,F401
 from . import audio, bitwise  # noqa: E402,F401  (tf.audio, tf.bitwise)
@@ -43,8 +113,19 @@ from .ragged import RaggedTensor, RaggedTensorSpec  # noqa: E402,F401
 from .sparse import SparseTensor, SparseTensorSpec  # noqa: E402,F401
 from . import lookup  # noqa: E402,F401  (tf.lookup tables)
 from .dtypes import string  # noqa: E402,F401
-from .control_flow import (TensorArray, case, cond, foldl, foldr, map_fn, print_ as print, scan,  # noqa: E402,F401
-                           switch_case, vectorized_map, while_loop)
+from .control_flow import (
+    TensorArray,
+    case,
+    cond,
+    foldl,
+    foldr,
+    map_fn,
+    print_ as print,
+    scan,  # noqa: E402,F401
+    switch_case,
+    vectorized_map,
+    while_loop,
+)
 from . import debugging  # noqa: E402,F401
 from . import io  # noqa: E402,F401  (webtensor.io.import_keras)
 from . import saving  # noqa: E402,F401  (model files)
@@ -57,8 +138,14 @@ from . import distribute  # noqa: E402,F401  (tf.distribute strategies)
 from .module import Module, name_scope  # noqa: E402,F401
 
 from .ops.creation import linspace, meshgrid, roll  # noqa: E402,F401
-from .ops.scatter import (scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_max,  # noqa: E402,F401
-                          tensor_scatter_nd_min, tensor_scatter_nd_sub, tensor_scatter_nd_update)
+from .ops.scatter import (
+    scatter_nd,
+    tensor_scatter_nd_add,
+    tensor_scatter_nd_max,  # noqa: E402,F401
+    tensor_scatter_nd_min,
+    tensor_scatter_nd_sub,
+    tensor_scatter_nd_update,
+)
 from .ops.sorting import argsort, histogram_fixed_width, searchsorted, sort, unique, unique_with_counts  # noqa: E402,F401,E501
 from .ops.static import ensure_shape, get_static_value  # noqa: E402,F401
 from . import version  # noqa: E402,F401

@@ -1,11 +1,12 @@
 """``python -m webtensor``: command-line tools, one subcommand each.
 
-    python -m webtensor export model.keras out.safetensors [--float16]
-    python -m webtensor inspect out.safetensors      (or a SavedModel directory)
-    python -m webtensor serve [--host 127.0.0.1] [--port 8000] [--models models/]
-    python -m webtensor site models/digits.safetensors out/
-    python -m webtensor test --browser [--backend wasm|webgpu] tests/test_x.py
+python -m webtensor export model.keras out.safetensors [--float16]
+python -m webtensor inspect out.safetensors      (or a SavedModel directory)
+python -m webtensor serve [--host 127.0.0.1] [--port 8000] [--models models/]
+python -m webtensor site models/digits.safetensors out/
+python -m webtensor test --browser [--backend wasm|webgpu] tests/test_x.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,12 +23,15 @@ def _export(args) -> int:
         model = saving.load_model(src, compile=True)
     else:
         model = io.import_keras(src)
-    saving.save_model(model, args.output, include_optimizer=not args.no_optimizer,
-                      weights_dtype="float16" if args.float16 else None)
+    saving.save_model(
+        model, args.output, include_optimizer=not args.no_optimizer, weights_dtype="float16" if args.float16 else None
+    )
     header = saving.safetensors.read_header(args.output)
     n = sum(_count(e.shape) for e in header.tensors.values())
-    print(f"wrote {args.output}: {header.total_size:,} bytes, {len(header.tensors)} tensors, "
-          f"{n:,} values" + (" (float16 weights)" if args.float16 else ""))
+    print(
+        f"wrote {args.output}: {header.total_size:,} bytes, {len(header.tensors)} tensors, "
+        f"{n:,} values" + (" (float16 weights)" if args.float16 else "")
+    )
     return 0
 
 
@@ -48,14 +52,18 @@ def _inspect(args) -> int:
     header = safetensors.read_header(args.file)
     meta = validate.model_metadata(header)
     fmt = header.metadata.get("format", "safetensors")
-    print(f"{args.file}: {header.total_size:,} bytes; header {header.data_start - 8:,} bytes; "
-          f"format {fmt}" + (f" version {meta['format_version']}" if meta["format_version"] else ""))
+    print(
+        f"{args.file}: {header.total_size:,} bytes; header {header.data_start - 8:,} bytes; "
+        f"format {fmt}" + (f" version {meta['format_version']}" if meta["format_version"] else "")
+    )
     config = meta["model_config"]
     if config is not None:
         inner = config.get("config", {})
         print(f"\nmodel: {config.get('class_name')} {inner.get('name', '')!r}")
-        rows = [(p.rsplit(".", 1)[-1] if p != "model_config" else "", c, cfg.get("name", ""))
-                for p, c, cfg in validate.layer_configs(config)][1:]
+        rows = [
+            (p.rsplit(".", 1)[-1] if p != "model_config" else "", c, cfg.get("name", ""))
+            for p, c, cfg in validate.layer_configs(config)
+        ][1:]
         _table(["layer", "class"], [[name, cls] for _, cls, name in rows])
     if meta["training_config"]:
         print("\ntraining: " + _training_summary(meta["training_config"]))
@@ -69,8 +77,7 @@ def _inspect(args) -> int:
         else:
             params += _count(e.shape)
     _table(["tensor", "dtype", "shape", "bytes"], rows)
-    print(f"\n{len(rows)} tensors, {total:,} bytes of data; {params:,} weight values; "
-          f"{slots} optimizer tensors")
+    print(f"\n{len(rows)} tensors, {total:,} bytes of data; {params:,} weight values; {slots} optimizer tensors")
     other = {k: v for k, v in header.metadata.items() if k not in ("model_config", "training_config")}
     if other:
         print("\nmetadata:")
@@ -99,17 +106,23 @@ def _table(cols: list, rows: list) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m webtensor", description=__doc__.split("\n")[0].replace("``", ""))  # no reST in --help
+    p = argparse.ArgumentParser(
+        prog="python -m webtensor", description=__doc__.split("\n")[0].replace("``", "")
+    )  # no reST in --help
     sub = p.add_subparsers(dest="command", required=True)
-    e = sub.add_parser("export", help="convert a Keras .keras/.h5 model (or a webtensor file) "
-                                      "to one .safetensors model file")
+    e = sub.add_parser(
+        "export", help="convert a Keras .keras/.h5 model (or a webtensor file) to one .safetensors model file"
+    )
     e.add_argument("source", help="model.keras, model.h5 or model.safetensors")
     e.add_argument("output", help="the .safetensors file to write (atomically)")
     e.add_argument("--float16", action="store_true", help="store weights as float16 (half the size)")
     e.add_argument("--no-optimizer", action="store_true", help="leave out optimizer state")
     e.set_defaults(run=_export)
-    i = sub.add_parser("inspect", help="layers, tensors, shapes, sizes and metadata of a file; a "
-                                       "SavedModel directory's signatures, functions and variables")
+    i = sub.add_parser(
+        "inspect",
+        help="layers, tensors, shapes, sizes and metadata of a file; a "
+        "SavedModel directory's signatures, functions and variables",
+    )
     i.add_argument("file")
     i.set_defaults(run=_inspect)
     from .serving.cli import add_commands  # serve, site

@@ -1,6 +1,7 @@
 """``tf.audio``: 16-bit PCM WAV decoding and encoding (TF's decode_wav/encode_wav), in pure
 Python so it runs in the page. Samples map to floats as TF does: int16 / 32768 when
 decoding, round(clip(x, -1, 1) * 32767) when encoding."""
+
 from __future__ import annotations
 
 import struct
@@ -13,11 +14,13 @@ from .tensor import Tensor, constant, convert
 def _chunks(data: bytes):
     pos = 12
     while pos + 8 <= len(data):
-        cid, size = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        cid, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
         if pos + 8 + size > len(data):
-            raise InvalidArgumentError(f"decode_wav: chunk {cid!r} at byte {pos} runs past the end of the "
-                                       f"data ({size} bytes declared, {len(data) - pos - 8} left)")
-        yield cid, data[pos + 8:pos + 8 + size]
+            raise InvalidArgumentError(
+                f"decode_wav: chunk {cid!r} at byte {pos} runs past the end of the "
+                f"data ({size} bytes declared, {len(data) - pos - 8} left)"
+            )
+        yield cid, data[pos + 8 : pos + 8 + size]
         pos += 8 + size + (size & 1)
 
 
@@ -36,21 +39,24 @@ def _parse(data: bytes):
         raise InvalidArgumentError("decode_wav: the file has no " + ("fmt " if fmt is None else "data") + " chunk")
     tag, channels, rate, _, _, bits = fmt
     if tag not in (1, 0xFFFE) or bits != 16:
-        raise InvalidArgumentError(f"decode_wav: only 16-bit PCM is supported (TF's rule); this file has "
-                                   f"format tag {tag} and {bits} bits per sample")
+        raise InvalidArgumentError(
+            f"decode_wav: only 16-bit PCM is supported (TF's rule); this file has "
+            f"format tag {tag} and {bits} bits per sample"
+        )
     if channels < 1:
         raise InvalidArgumentError("decode_wav: the file declares 0 channels")
     frames = len(samples) // (2 * channels)
     vals = struct.unpack_from(f"<{frames * channels}h", samples)
-    return [list(vals[i * channels:(i + 1) * channels]) for i in range(frames)], channels, rate
+    return [list(vals[i * channels : (i + 1) * channels]) for i in range(frames)], channels, rate
 
 
 def decode_wav(contents, desired_channels=-1, desired_samples=-1, name=None):
     """(audio float32 [samples, channels] in [-1, 1), sample_rate int32 scalar)."""
     t = contents if isinstance(contents, Tensor) else convert(contents, D.string, op="decode_wav")
     if t._dtype is not D.string or t._h.shape:
-        raise InvalidArgumentError(f"decode_wav: contents must be a scalar string, got {t._dtype.name} "
-                                   f"{tuple(t._h.shape)}")
+        raise InvalidArgumentError(
+            f"decode_wav: contents must be a scalar string, got {t._dtype.name} {tuple(t._h.shape)}"
+        )
     frames, channels, rate = _parse(t._h.flat[0])
     want_c = channels if int(desired_channels) < 0 else int(desired_channels)
     if channels == 1 and want_c > 1:
@@ -71,8 +77,9 @@ def encode_wav(audio, sample_rate, name=None) -> Tensor:
     """A 16-bit PCM WAV file (scalar string) from float audio [samples, channels]."""
     a = audio if isinstance(audio, Tensor) else convert(audio, D.float32, op="encode_wav")
     if a._dtype is not D.float32 or len(a._h.shape) != 2:
-        raise InvalidArgumentError(f"encode_wav: audio must be float32 [samples, channels], got "
-                                   f"{a._dtype.name} {tuple(a._h.shape)}")
+        raise InvalidArgumentError(
+            f"encode_wav: audio must be float32 [samples, channels], got {a._dtype.name} {tuple(a._h.shape)}"
+        )
     frames, channels = a._h.shape
     rate = int(sample_rate.numpy() if hasattr(sample_rate, "numpy") else sample_rate)
     flat = struct.unpack(f"<{frames * channels}f", bytes(a._be.read(a._h)))

@@ -6,6 +6,7 @@ A vjp is ``vjp(dy, need) -> tuple of input gradients`` (None where there is none
 are written with public ops, so while one tape differentiates, any outer tape
 records the backward pass and higher derivatives come for free.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -158,12 +159,12 @@ class GradientTape:
 
     def _consume(self):
         if self._used and not self._persistent:
-            raise RuntimeError("A non-persistent GradientTape can only be used to compute one set "
-                               "of gradients (or jacobians)")
+            raise RuntimeError(
+                "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"
+            )
         self._used = True
 
-    def gradient(self, target, sources, output_gradients=None,
-                 unconnected_gradients=UnconnectedGradients.NONE):
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients=UnconnectedGradients.NONE):
         """d(sum of targets)/d(sources), shaped like sources; None (or zeros) where unconnected."""
         self._consume()
         flat_t = nest.flatten(target)
@@ -172,8 +173,7 @@ class GradientTape:
             raise ValueError(f"gradient: {len(flat_og)} output_gradients for {len(flat_t)} targets")
         flat_s = nest.flatten(sources)
         if any(hasattr(s, "_grad_parts") for s in flat_s):
-            return nest.pack_sequence_as(sources, self._complex_sources(flat_t, flat_s, flat_og,
-                                                                        unconnected_gradients))
+            return nest.pack_sequence_as(sources, self._complex_sources(flat_t, flat_s, flat_og, unconnected_gradients))
         grads = self._backprop(flat_t, flat_s, flat_og)
         grads = _fill_unconnected(grads, flat_s, unconnected_gradients)
         return nest.pack_sequence_as(sources, grads)
@@ -187,8 +187,10 @@ class GradientTape:
             spans.append((len(parts), len(p)))
             parts.extend(p)
         grads = _fill_unconnected(self._backprop(targets, parts, out_grads), parts, unconnected)
-        return [type(s)._from_grads(grads[i:i + n]) if hasattr(s, "_grad_parts") else grads[i]
-                for s, (i, n) in zip(sources, spans)]
+        return [
+            type(s)._from_grads(grads[i : i + n]) if hasattr(s, "_grad_parts") else grads[i]
+            for s, (i, n) in zip(sources, spans)
+        ]
 
     def _backprop(self, targets, sources, out_grads) -> list:
         array, tensor = _mods()
@@ -229,8 +231,14 @@ class GradientTape:
         finally:
             self._paused = paused
 
-    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
-                 parallel_iterations=None, experimental_use_pfor=True):
+    def jacobian(
+        self,
+        target,
+        sources,
+        unconnected_gradients=UnconnectedGradients.NONE,
+        parallel_iterations=None,
+        experimental_use_pfor=True,
+    ):
         """J[i..., j...] = d target[i...] / d source[j...] for each source."""
         array, _ = _mods()
         self._consume()
@@ -252,15 +260,22 @@ class GradientTape:
             out.append(None if none and not connected[k] else j)
         return nest.pack_sequence_as(sources, out)
 
-    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
-                       parallel_iterations=None, experimental_use_pfor=True):
+    def batch_jacobian(
+        self,
+        target,
+        source,
+        unconnected_gradients=UnconnectedGradients.NONE,
+        parallel_iterations=None,
+        experimental_use_pfor=True,
+    ):
         """J[b, i..., j...] = d target[b, i...] / d source[b, j...] (examples independent)."""
         array, _ = _mods()
         self._consume()
         tshape, sshape = tuple(target._h.shape), tuple(source._h.shape)
         if not tshape or not sshape or tshape[0] != sshape[0]:
-            raise ValueError(f"batch_jacobian: target {tshape} and source {sshape} need the same "
-                             f"first (batch) dimension")
+            raise ValueError(
+                f"batch_jacobian: target {tshape} and source {sshape} need the same first (batch) dimension"
+            )
         b, m = tshape[0], _size(tshape[1:])
         cols = []
         for i in range(m):
@@ -303,8 +318,10 @@ def custom_gradient(f=None):
     from .tensor import Tensor, Variable, convert
 
     def wrapped(*args, **kwargs):
-        args = tuple(a.value() if isinstance(a, Variable) else
-                     convert(a) if not isinstance(a, Tensor) and _numeric(a) else a for a in args)
+        args = tuple(
+            a.value() if isinstance(a, Variable) else convert(a) if not isinstance(a, Tensor) and _numeric(a) else a
+            for a in args
+        )
         probe = GradientTape(watch_accessed_variables=True)
         with no_record():
             with probe:

@@ -7,6 +7,7 @@ arithmetic with real ops. So complex values run on every backend and in graphs, 
 gradients come from the real ops. ``tape.gradient(loss, z)`` for a complex source gives
 TF's convention, ``dL/dRe(z) + i dL/dIm(z)``.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -36,8 +37,10 @@ class ComplexTensor(ArithmeticOps, MatmulOps, CompositeTensor):
 
     def __init__(self, real: Tensor, imag: Tensor):
         if real._dtype is not imag._dtype or real._dtype not in (D.float32, D.float64):
-            raise InvalidArgumentError(f"complex: real and imag must both be float32 or both float64, got "
-                                       f"{real._dtype.name} and {imag._dtype.name}")
+            raise InvalidArgumentError(
+                f"complex: real and imag must both be float32 or both float64, got "
+                f"{real._dtype.name} and {imag._dtype.name}"
+            )
         if tuple(real._h.shape) != tuple(imag._h.shape):
             real, imag = A.broadcast_to(real, _bshape(real, imag)), A.broadcast_to(imag, _bshape(real, imag))
         self.real, self.imag = real, imag
@@ -53,8 +56,7 @@ class ComplexTensor(ArithmeticOps, MatmulOps, CompositeTensor):
         np = sys.modules.get("numpy")
         if np is not None and isinstance(re, np.ndarray | np.generic):
             return re + 1j * im
-        return _zip_complex(re.tolist() if hasattr(re, "tolist") else re,
-                            im.tolist() if hasattr(im, "tolist") else im)
+        return _zip_complex(re.tolist() if hasattr(re, "tolist") else re, im.tolist() if hasattr(im, "tolist") else im)
 
     def __repr__(self) -> str:
         return f"<tf.Tensor: shape={tuple(self.real._h.shape)}, dtype={self.dtype.name}, numpy={self.numpy()!r}>"
@@ -85,8 +87,9 @@ class ComplexTensor(ArithmeticOps, MatmulOps, CompositeTensor):
         fn = _HANDLERS.get(op)
         if fn is not None:
             return fn(*args, **{k: v for k, v in kwargs.items() if k != "name"})
-        raise TypeError(f"{getattr(op, '__name__', op)}: complex tensors ({self.dtype.name}) are not "
-                        f"supported by this op")
+        raise TypeError(
+            f"{getattr(op, '__name__', op)}: complex tensors ({self.dtype.name}) are not supported by this op"
+        )
 
     # -- autodiff: a complex source is its two real parts --------------------------------
     def _grad_parts(self) -> tuple:
@@ -98,8 +101,9 @@ class ComplexTensor(ArithmeticOps, MatmulOps, CompositeTensor):
         if g_re is None and g_im is None:
             return None
         like = g_re if g_re is not None else g_im
-        return ComplexTensor(g_re if g_re is not None else A.zeros_like(like),
-                             g_im if g_im is not None else A.zeros_like(like))
+        return ComplexTensor(
+            g_re if g_re is not None else A.zeros_like(like), g_im if g_im is not None else A.zeros_like(like)
+        )
 
 
 def _zip_complex(re, im):
@@ -161,8 +165,10 @@ def _as_complex(x, like: D.DType, op: str) -> ComplexTensor:
     if isinstance(x, (int, float, _PY_COMPLEX)) or is_complex_value(x) or isinstance(x, (list, tuple)):
         return constant(x, like)
     if isinstance(x, (Tensor, Variable)):
-        raise InvalidArgumentError(f"{op}: dtype mismatch: {like.name} and {x.dtype.name} {tuple(x.shape)} "
-                                   f"(TF does not promote; use tf.complex(x, 0) or tf.cast)")
+        raise InvalidArgumentError(
+            f"{op}: dtype mismatch: {like.name} and {x.dtype.name} {tuple(x.shape)} "
+            f"(TF does not promote; use tf.complex(x, 0) or tf.cast)"
+        )
     return constant(x, like)
 
 
@@ -258,13 +264,16 @@ def _unary(fn):
 def _reduce(op):
     def run(x, axis=None, keepdims=False, **_):
         return ComplexTensor(op(x.real, axis, keepdims), op(x.imag, axis, keepdims))
+
     return run
 
 
 def _parts_op(fn):
     """An op applied to both parts with the same arguments (shape moving, selection)."""
+
     def run(x, *args, **kwargs):
         return ComplexTensor(fn(x.real, *args, **kwargs), fn(x.imag, *args, **kwargs))
+
     return run
 
 
@@ -274,6 +283,7 @@ def _listwise(fn):
         c = next(v for v in vals if isinstance(v, ComplexTensor))
         cs = [_as_complex(v, c.dtype, fn.__name__) for v in vals]
         return ComplexTensor(fn([v.real for v in cs], **kwargs), fn([v.imag for v in cs], **kwargs))
+
     return run
 
 
@@ -296,21 +306,39 @@ def _sign(z):
 
 
 _HANDLERS = {
-    M.add: lambda x, y, **_: _binary(M.add, x, y), M.subtract: lambda x, y, **_: _binary(M.subtract, x, y),
-    M.multiply: lambda x, y, **_: _binary(M.multiply, x, y), M.truediv: lambda x, y, **_: _binary(M.truediv, x, y),
-    M.pow: lambda x, y, **_: _binary(M.pow, x, y), M.equal: lambda x, y, **_: _binary(M.equal, x, y),
+    M.add: lambda x, y, **_: _binary(M.add, x, y),
+    M.subtract: lambda x, y, **_: _binary(M.subtract, x, y),
+    M.multiply: lambda x, y, **_: _binary(M.multiply, x, y),
+    M.truediv: lambda x, y, **_: _binary(M.truediv, x, y),
+    M.pow: lambda x, y, **_: _binary(M.pow, x, y),
+    M.equal: lambda x, y, **_: _binary(M.equal, x, y),
     M.not_equal: lambda x, y, **_: _binary(M.not_equal, x, y),
-    M.negative: _unary(lambda z: ComplexTensor(-z.real, -z.imag)), M.abs: _unary(_abs), M.exp: _unary(_exp), M.log: _unary(_log),
-    M.sqrt: _unary(_sqrt), M.square: _unary(lambda z: _mul(z, z)), M.sin: _unary(_sin), M.cos: _unary(_cos),
-    M.reciprocal: _unary(lambda z: _div(constant(1.0, z.dtype), z)), M.sign: _unary(_sign),
+    M.negative: _unary(lambda z: ComplexTensor(-z.real, -z.imag)),
+    M.abs: _unary(_abs),
+    M.exp: _unary(_exp),
+    M.log: _unary(_log),
+    M.sqrt: _unary(_sqrt),
+    M.square: _unary(lambda z: _mul(z, z)),
+    M.sin: _unary(_sin),
+    M.cos: _unary(_cos),
+    M.reciprocal: _unary(lambda z: _div(constant(1.0, z.dtype), z)),
+    M.sign: _unary(_sign),
     M.is_finite: _unary(lambda z: M.logical_and(M.is_finite(z.real), M.is_finite(z.imag))),
     M.is_nan: _unary(lambda z: M.logical_or(M.is_nan(z.real), M.is_nan(z.imag))),
-    M.cast: _cast, R.reduce_sum: _reduce(R.reduce_sum), R.reduce_mean: _reduce(R.reduce_mean),
-    A.concat: _listwise(A.concat), A.stack: _listwise(A.stack), A.gather: _gather,
-    A.reshape: _parts_op(A.reshape), A.expand_dims: _parts_op(A.expand_dims), A.squeeze: _parts_op(A.squeeze),
-    A.broadcast_to: _parts_op(A.broadcast_to), A.tile: _parts_op(A.tile), A.reverse: _parts_op(A.reverse),
-    A.identity: _parts_op(A.identity), A.zeros_like: lambda x, dtype=None, **_: ComplexTensor(
-        A.zeros_like(x.real), A.zeros_like(x.imag)),
+    M.cast: _cast,
+    R.reduce_sum: _reduce(R.reduce_sum),
+    R.reduce_mean: _reduce(R.reduce_mean),
+    A.concat: _listwise(A.concat),
+    A.stack: _listwise(A.stack),
+    A.gather: _gather,
+    A.reshape: _parts_op(A.reshape),
+    A.expand_dims: _parts_op(A.expand_dims),
+    A.squeeze: _parts_op(A.squeeze),
+    A.broadcast_to: _parts_op(A.broadcast_to),
+    A.tile: _parts_op(A.tile),
+    A.reverse: _parts_op(A.reverse),
+    A.identity: _parts_op(A.identity),
+    A.zeros_like: lambda x, dtype=None, **_: ComplexTensor(A.zeros_like(x.real), A.zeros_like(x.imag)),
 }
 if hasattr(M, "divide"):
     _HANDLERS[M.divide] = lambda x, y, **_: _binary(M.truediv, x, y)
@@ -330,18 +358,22 @@ def _register_matmul():
     _HANDLERS[mm] = matmul
 
 
-
-
 # -- public functions -------------------------------------------------------------------
+
 
 def complex(real, imag, name=None) -> ComplexTensor:  # noqa: A001 (TF's name)
     """``tf.complex``: real and imag of one float dtype (float32 -> complex64)."""
     re = real if isinstance(real, Tensor) else convert(real, op="complex")
-    im = imag if isinstance(imag, Tensor) else convert(imag, re._dtype if isinstance(imag, (int, float, list))
-                                                       else None, op="complex")
+    im = (
+        imag
+        if isinstance(imag, Tensor)
+        else convert(imag, re._dtype if isinstance(imag, (int, float, list)) else None, op="complex")
+    )
     if re._dtype is not im._dtype:
-        raise InvalidArgumentError(f"complex: real and imag must have the same dtype, got {re._dtype.name} "
-                                   f"{tuple(re._h.shape)} and {im._dtype.name} {tuple(im._h.shape)}")
+        raise InvalidArgumentError(
+            f"complex: real and imag must have the same dtype, got {re._dtype.name} "
+            f"{tuple(re._h.shape)} and {im._dtype.name} {tuple(im._h.shape)}"
+        )
     return ComplexTensor(re, im)
 
 
@@ -429,8 +461,10 @@ class ComplexVariable(ComplexTensor):
     def _delta(self, value, op: str) -> ComplexTensor:
         z = _as_complex(value, self.dtype, op)
         if tuple(z.real._h.shape) != tuple(self._re._h.shape):
-            raise ValueError(f"{op}: cannot assign a value of shape {tuple(z.real._h.shape)} to the complex "
-                             f"variable '{self._name}' of shape {tuple(self._re._h.shape)}")
+            raise ValueError(
+                f"{op}: cannot assign a value of shape {tuple(z.real._h.shape)} to the complex "
+                f"variable '{self._name}' of shape {tuple(self._re._h.shape)}"
+            )
         return z
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
@@ -459,8 +493,10 @@ class ComplexVariable(ComplexTensor):
         return ComplexTensor._from_grads(parts)
 
     def __repr__(self) -> str:
-        return (f"<tf.Variable '{self._name}' shape={tuple(self._re._h.shape)} dtype={self.dtype.name}, "
-                f"numpy={self.numpy()!r}>")
+        return (
+            f"<tf.Variable '{self._name}' shape={tuple(self._re._h.shape)} dtype={self.dtype.name}, "
+            f"numpy={self.numpy()!r}>"
+        )
 
 
 def wants_complex_variable(initial_value, dtype) -> bool:

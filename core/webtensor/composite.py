@@ -4,6 +4,7 @@ An op given a composite operand hands the call to that operand's ``_dispatch`` i
 converting it to a Tensor (TF's op dispatch). The ops test ``type(x) is not Tensor``
 first, so plain tensors pay nothing.
 """
+
 from __future__ import annotations
 
 
@@ -50,17 +51,38 @@ class ArithmeticOps:
 
     __slots__ = ()
 
-    def __add__(self, o): return _m.add(self, o)
-    def __radd__(self, o): return _m.add(o, self)
-    def __sub__(self, o): return _m.subtract(self, o)
-    def __rsub__(self, o): return _m.subtract(o, self)
-    def __mul__(self, o): return _m.multiply(self, o)
-    def __rmul__(self, o): return _m.multiply(o, self)
-    def __truediv__(self, o): return _m.truediv(self, o)
-    def __rtruediv__(self, o): return _m.truediv(o, self)
-    def __pow__(self, o): return _m.pow(self, o)
-    def __neg__(self): return _m.negative(self)
-    def __abs__(self): return _m.abs(self)
+    def __add__(self, o):
+        return _m.add(self, o)
+
+    def __radd__(self, o):
+        return _m.add(o, self)
+
+    def __sub__(self, o):
+        return _m.subtract(self, o)
+
+    def __rsub__(self, o):
+        return _m.subtract(o, self)
+
+    def __mul__(self, o):
+        return _m.multiply(self, o)
+
+    def __rmul__(self, o):
+        return _m.multiply(o, self)
+
+    def __truediv__(self, o):
+        return _m.truediv(self, o)
+
+    def __rtruediv__(self, o):
+        return _m.truediv(o, self)
+
+    def __pow__(self, o):
+        return _m.pow(self, o)
+
+    def __neg__(self):
+        return _m.negative(self)
+
+    def __abs__(self):
+        return _m.abs(self)
 
 
 class ElementwiseOps(ArithmeticOps):
@@ -69,20 +91,47 @@ class ElementwiseOps(ArithmeticOps):
 
     __slots__ = ()
 
-    def __rpow__(self, o): return _m.pow(o, self)
-    def __floordiv__(self, o): return _m.floordiv(self, o)
-    def __rfloordiv__(self, o): return _m.floordiv(o, self)
-    def __mod__(self, o): return _m.mod(self, o)
-    def __rmod__(self, o): return _m.mod(o, self)
-    def __invert__(self): return _m.logical_not(self)
-    def __and__(self, o): return _m.logical_and(self, o)
-    def __rand__(self, o): return _m.logical_and(o, self)
-    def __or__(self, o): return _m.logical_or(self, o)
-    def __ror__(self, o): return _m.logical_or(o, self)
-    def __lt__(self, o): return _m.less(self, o)
-    def __le__(self, o): return _m.less_equal(self, o)
-    def __gt__(self, o): return _m.greater(self, o)
-    def __ge__(self, o): return _m.greater_equal(self, o)
+    def __rpow__(self, o):
+        return _m.pow(o, self)
+
+    def __floordiv__(self, o):
+        return _m.floordiv(self, o)
+
+    def __rfloordiv__(self, o):
+        return _m.floordiv(o, self)
+
+    def __mod__(self, o):
+        return _m.mod(self, o)
+
+    def __rmod__(self, o):
+        return _m.mod(o, self)
+
+    def __invert__(self):
+        return _m.logical_not(self)
+
+    def __and__(self, o):
+        return _m.logical_and(self, o)
+
+    def __rand__(self, o):
+        return _m.logical_and(o, self)
+
+    def __or__(self, o):
+        return _m.logical_or(self, o)
+
+    def __ror__(self, o):
+        return _m.logical_or(o, self)
+
+    def __lt__(self, o):
+        return _m.less(self, o)
+
+    def __le__(self, o):
+        return _m.less_equal(self, o)
+
+    def __gt__(self, o):
+        return _m.greater(self, o)
+
+    def __ge__(self, o):
+        return _m.greater_equal(self, o)
 
     def __eq__(self, o):
         try:
@@ -104,5 +153,8 @@ class MatmulOps:
 
     __slots__ = ()
 
-    def __matmul__(self, o): return _la.matmul(self, o)
-    def __rmatmul__(self, o): return _la.matmul(o, self)
+    def __matmul__(self, o):
+        return _la.matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return _la.matmul(o, self)

@@ -1,4 +1,5 @@
 """``tf.config``: which devices exist and where ops run."""
+
 from __future__ import annotations
 
 import collections
@@ -22,8 +23,10 @@ def list_physical_devices(device_type: str | None = None) -> list:
 
 
 def list_logical_devices(device_type: str | None = None) -> list:
-    return [LogicalDevice(d.name.replace("/physical_device:", "/device:"), d.device_type)
-            for d in list_physical_devices(device_type)]
+    return [
+        LogicalDevice(d.name.replace("/physical_device:", "/device:"), d.device_type)
+        for d in list_physical_devices(device_type)
+    ]
 
 
 def get_visible_devices(device_type: str | None = None) -> list:
@@ -65,8 +68,9 @@ def _get_memory_info(device: str) -> dict:
     be = backend_for_device(device)
     stats = getattr(be, "memory_info", None)
     if stats is None:
-        raise ValueError(f"get_memory_info: device {device!r} keeps no memory statistics (the CPU's "
-                         f"arrays are ordinary host memory)")
+        raise ValueError(
+            f"get_memory_info: device {device!r} keeps no memory statistics (the CPU's arrays are ordinary host memory)"
+        )
     m = stats()
     return {"current": m["live_bytes"], "peak": m["peak_bytes"]}
 

@@ -5,6 +5,7 @@ Eagerly these run Python on concrete values. While tracing, ``cond`` and
 ``while_loop`` record ``cond``/``while`` nodes holding subgraphs; ``map_fn``, ``scan``
 and the folds unroll over the static leading dimension (shapes are static in graphs).
 """
+
 from __future__ import annotations
 
 import sys
@@ -35,6 +36,7 @@ def _concrete_bool(pred, op) -> bool:
 
 # -- subgraphs -------------------------------------------------------------------------------
 
+
 def _trace_sub(fn, args, name):
     """Trace ``fn(*args_as_placeholders)`` into a child graph of the current one.
 
@@ -44,14 +46,15 @@ def _trace_sub(fn, args, name):
     TRACER.stack.append(g)
     try:
         with autodiff.no_record():
-            phs = [T.wrap(g.placeholder(a._h.shape, a._dtype, name=f"arg{i}"), a._dtype, TRACER)
-                   for i, a in enumerate(args)]
+            phs = [
+                T.wrap(g.placeholder(a._h.shape, a._dtype, name=f"arg{i}"), a._dtype, TRACER)
+                for i, a in enumerate(args)
+            ]
             out = fn(*phs)
             leaves = [] if out is None else nest.flatten(out)  # None: a branch run for its side effects
             flat = [T.convert(v, be=TRACER, op=name) if v is not None else None for v in leaves]
             if any(v is None for v in flat):
-                raise TypeError(f"{name}: a branch or loop body returned None inside a structure; "
-                                f"return tensors")
+                raise TypeError(f"{name}: a branch or loop body returned None inside a structure; return tensors")
             g.outputs = [g.local(v._h) for v in flat]
     finally:
         TRACER.stack.pop()
@@ -75,6 +78,7 @@ def _structure_of(x):
 
 # -- cond ---------------------------------------------------------------------------------------
 
+
 def cond(pred, true_fn=None, false_fn=None, name=None):
     """``tf.cond``: one branch runs (eagerly, or as a graph ``cond`` node)."""
     if not callable(true_fn) or not callable(false_fn):
@@ -83,8 +87,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
         return true_fn() if _concrete_bool(pred, "cond") else false_fn()
     p = _as_tensor(pred)
     if p._dtype is not D.bool_ or p._h.shape not in ((), (1,)):
-        raise TypeError(f"cond: pred must be a scalar bool tensor, got shape {tuple(p._h.shape)} "
-                        f"dtype {p._dtype.name}")
+        raise TypeError(f"cond: pred must be a scalar bool tensor, got shape {tuple(p._h.shape)} dtype {p._dtype.name}")
     if autodiff.tapes:
         return _select_cond(p, true_fn, false_fn)
     tg, tout, tspec = _trace_sub(lambda: true_fn(), (), "true_fn")
@@ -110,15 +113,19 @@ def _check_branches(a, b, sa, sb, op):
     except (TypeError, ValueError):
         same = False
     if not same or len(sa) != len(sb):
-        raise TypeError(f"{op}: true_fn and false_fn arguments to tf.cond must have the same number, "
-                        f"type, and overall structure of return values; true_fn returned {a!r:.80}, "
-                        f"false_fn returned {b!r:.80}")
+        raise TypeError(
+            f"{op}: true_fn and false_fn arguments to tf.cond must have the same number, "
+            f"type, and overall structure of return values; true_fn returned {a!r:.80}, "
+            f"false_fn returned {b!r:.80}"
+        )
     for i, ((s1, d1), (s2, d2)) in enumerate(zip(sa, sb)):
         if d1 is not d2:
             raise TypeError(f"{op}: output {i} has dtype {d1.name} in true_fn and {d2.name} in false_fn")
         if s1 != s2:
-            raise ValueError(f"{op}: output {i} has shape {s1} in true_fn and {s2} in false_fn; graphs here "
-                             f"have static shapes, so both branches must agree")
+            raise ValueError(
+                f"{op}: output {i} has shape {s1} in true_fn and {s2} in false_fn; graphs here "
+                f"have static shapes, so both branches must agree"
+            )
 
 
 def _select_cond(p, true_fn, false_fn):
@@ -126,8 +133,9 @@ def _select_cond(p, true_fn, false_fn):
     a, b = true_fn(), false_fn()
     fa = [_as_tensor(v) for v in nest.flatten(a)]
     fb = [_as_tensor(v) for v in nest.flatten(b)]
-    _check_branches(a, b, [(tuple(v._h.shape), v._dtype) for v in fa],
-                    [(tuple(v._h.shape), v._dtype) for v in fb], "cond")
+    _check_branches(
+        a, b, [(tuple(v._h.shape), v._dtype) for v in fa], [(tuple(v._h.shape), v._dtype) for v in fb], "cond"
+    )
     pr = A.reshape(p, ())
     flat = [M.where(pr, x, y) for x, y in zip(fa, fb)]
     return nest.pack_sequence_as(a, flat) if nest.is_nested(a) else flat[0]
@@ -145,11 +153,12 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name=None):
     if exclusive and not _tracing():
         hits = [i for i, (p, _) in enumerate(pairs) if _concrete_bool(p, "case")]
         if len(hits) > 1:
-            raise InvalidArgumentError(f"case: more than one condition evaluated as True (pairs {hits}) "
-                                       f"with exclusive=True")
+            raise InvalidArgumentError(
+                f"case: more than one condition evaluated as True (pairs {hits}) with exclusive=True"
+            )
     fn = default
     for p, f in reversed(pairs):
-        fn = (lambda p, f, rest: (lambda: cond(p, f, rest)))(p, f, fn)
+        fn = (lambda p, f, rest: lambda: cond(p, f, rest))(p, f, fn)
     return fn()
 
 
@@ -168,8 +177,18 @@ def switch_case(branch_index, branch_fns, default=None, name=None):
 
 # -- while_loop -----------------------------------------------------------------------------
 
-def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10, back_prop=True,
-               swap_memory=False, maximum_iterations=None, name=None):
+
+def while_loop(
+    cond,
+    body,
+    loop_vars,
+    shape_invariants=None,
+    parallel_iterations=10,
+    back_prop=True,
+    swap_memory=False,
+    maximum_iterations=None,
+    name=None,
+):
     """``tf.while_loop``: ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``."""
     if not callable(cond) or not callable(body):
         raise TypeError("while_loop: cond and body must be callable")
@@ -182,26 +201,34 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         return _eager_while(cond, body, lv, single, maximum_iterations)
     tas = {i: v for i, v in enumerate(flat0) if isinstance(v, TensorArray)}  # loop as dense buffers
     flat = [v._dense() if i in tas else T.convert(v, be=TRACER, op="while_loop") for i, v in enumerate(flat0)]
-    pack = (lambda vals: nest.pack_sequence_as(lv, [tas[i]._with_buffer(v) if i in tas else v
-                                                    for i, v in enumerate(vals)]))
+    pack = lambda vals: nest.pack_sequence_as(
+        lv, [tas[i]._with_buffer(v) if i in tas else v for i, v in enumerate(vals)]
+    )
     if autodiff.tapes:
         if maximum_iterations is None:
-            raise InvalidArgumentError("while_loop: under a GradientTape inside tf.function a while_loop needs "
-                                       "maximum_iterations (it is unrolled that many times, masked, so the tape "
-                                       "can differentiate it)")
+            raise InvalidArgumentError(
+                "while_loop: under a GradientTape inside tf.function a while_loop needs "
+                "maximum_iterations (it is unrolled that many times, masked, so the tape "
+                "can differentiate it)"
+            )
         res = _masked_while(cond, body, flat, pack, single, maximum_iterations)
         return res[0] if single else type(loop_vars)(res) if isinstance(loop_vars, tuple) else res
     cg, _, cspec = _trace_sub(lambda *a: cond(*pack(a)), flat, "while_cond")
     if len(cspec) != 1 or cspec[0][1] is not D.bool_ or cspec[0][0] not in ((), (1,)):
         raise TypeError(f"while_loop: cond must return a scalar bool tensor, got {cspec}")
-    bg, _, bspec = _trace_sub(lambda *a: _flat_loop_vars(_body_out(body(*pack(a)), single)), flat,
-                                 "while_body")
+    bg, _, bspec = _trace_sub(lambda *a: _flat_loop_vars(_body_out(body(*pack(a)), single)), flat, "while_body")
     _check_loop_vars(flat, bspec)
     caps = _union(cg, bg)
     g = TRACER.graph
     attrs = {"n_vars": len(flat), "maximum_iterations": maximum_iterations}
-    outs = g.add("while", attrs, [g.local(v._h) for v in flat] + caps,
-                 [(tuple(v._h.shape), v._dtype) for v in flat], name="while", subgraphs=(cg, bg))
+    outs = g.add(
+        "while",
+        attrs,
+        [g.local(v._h) for v in flat] + caps,
+        [(tuple(v._h.shape), v._dtype) for v in flat],
+        name="while",
+        subgraphs=(cg, bg),
+    )
     res = pack([T.wrap(s, s.dtype, TRACER) for s in outs])
     return res[0] if single else type(loop_vars)(res) if isinstance(loop_vars, tuple) else res
 
@@ -240,12 +267,16 @@ def _check_loop_vars(flat, bspec):
         raise ValueError(f"while_loop: body returned {len(bspec)} values for {len(flat)} loop variables")
     for i, (v, (s, d)) in enumerate(zip(flat, bspec)):
         if d is not v._dtype:
-            raise TypeError(f"while_loop: loop variable {i} enters the loop with dtype {v._dtype.name} and "
-                            f"has dtype {d.name} after one iteration")
+            raise TypeError(
+                f"while_loop: loop variable {i} enters the loop with dtype {v._dtype.name} and "
+                f"has dtype {d.name} after one iteration"
+            )
         if s != tuple(v._h.shape):
-            raise ValueError(f"while_loop: loop variable {i} enters the loop with shape "
-                             f"{tuple(v._h.shape)} and has shape {s} after one iteration; graphs here have "
-                             f"static shapes, so a loop variable must keep its shape")
+            raise ValueError(
+                f"while_loop: loop variable {i} enters the loop with shape "
+                f"{tuple(v._h.shape)} and has shape {s} after one iteration; graphs here have "
+                f"static shapes, so a loop variable must keep its shape"
+            )
 
 
 def _eager_while(cond, body, lv, single, maxit):
@@ -263,6 +294,7 @@ def _eager_while(cond, body, lv, single, maxit):
 
 # -- map / scan / fold (unrolled over the static leading dim) ------------------------------------
 
+
 def _leading(elems, op):
     flat = [_as_tensor(e) for e in nest.flatten(elems)]
     if not flat or not flat[0]._h.shape:
@@ -270,8 +302,9 @@ def _leading(elems, op):
     n = flat[0]._h.shape[0]
     for e in flat:
         if not e._h.shape or e._h.shape[0] != n:
-            raise ValueError(f"{op}: all elems must have the same first dimension, got "
-                             f"{[tuple(x._h.shape) for x in flat]}")
+            raise ValueError(
+                f"{op}: all elems must have the same first dimension, got {[tuple(x._h.shape) for x in flat]}"
+            )
     return flat, n
 
 
@@ -286,8 +319,17 @@ def _stack_struct(outs):
     return nest.pack_sequence_as(first, stacked) if nest.is_nested(first) else stacked[0]
 
 
-def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap_memory=False,
-           infer_shape=True, name=None, fn_output_signature=None):
+def map_fn(
+    fn,
+    elems,
+    dtype=None,
+    parallel_iterations=None,
+    back_prop=True,
+    swap_memory=False,
+    infer_shape=True,
+    name=None,
+    fn_output_signature=None,
+):
     """``tf.map_fn``: ``fn`` on each row of ``elems``, results stacked."""
     if _composite_map(elems, fn_output_signature):  # ragged elems or a RaggedTensorSpec result
         from .ragged.ops import map_fn as ragged_map_fn
@@ -315,8 +357,17 @@ def _composite_map(elems, sig) -> bool:
 vectorized_map = lambda fn, elems, fallback_to_while_loop=True, warn=True: map_fn(fn, elems)
 
 
-def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True, swap_memory=False,
-         infer_shape=True, reverse=False, name=None):
+def scan(
+    fn,
+    elems,
+    initializer=None,
+    parallel_iterations=10,
+    back_prop=True,
+    swap_memory=False,
+    infer_shape=True,
+    reverse=False,
+    name=None,
+):
     """``tf.scan``: the running accumulator of ``fn(acc, x)`` over the rows, stacked."""
     flat, n = _leading(elems, "scan")
     order = list(range(n))[::-1] if reverse else list(range(n))
@@ -357,15 +408,27 @@ def _fold(fn, elems, initializer, reverse):
 
 # -- TensorArray ------------------------------------------------------------------------------
 
+
 class TensorArray:
     """``tf.TensorArray``: a list of same-dtype tensors; writes return the new array (TF style).
 
     Indices must be Python ints or concrete tensors (inside tf.function, use it in Python
     loops over static ranges; see docs/tf-function.md)."""
 
-    def __init__(self, dtype, size=None, dynamic_size=None, clear_after_read=None, tensor_array_name=None,
-                 handle=None, flow=None, infer_shape=True, element_shape=None,
-                 colocate_with_first_write_call=True, name=None):
+    def __init__(
+        self,
+        dtype,
+        size=None,
+        dynamic_size=None,
+        clear_after_read=None,
+        tensor_array_name=None,
+        handle=None,
+        flow=None,
+        infer_shape=True,
+        element_shape=None,
+        colocate_with_first_write_call=True,
+        name=None,
+    ):
         self._dtype = D.as_dtype(dtype)
         n = 0 if size is None else int(_concrete_value(size, "size"))
         self._items = [None] * n
@@ -383,8 +446,12 @@ class TensorArray:
 
     def _copy(self, items):
         ta = object.__new__(TensorArray)
-        ta._dtype, ta._dynamic, ta._clear, ta._element_shape = self._dtype, self._dynamic, self._clear, \
-            self._element_shape
+        ta._dtype, ta._dynamic, ta._clear, ta._element_shape = (
+            self._dtype,
+            self._dynamic,
+            self._clear,
+            self._element_shape,
+        )
         ta._items = items
         return ta
 
@@ -394,8 +461,10 @@ class TensorArray:
             return self._buf
         unknown = self._element_shape.rank is None or None in self._element_shape.as_list()
         if not self._items or (unknown and all(v is None for v in self._items)):
-            raise ValueError("TensorArray: as a tf.while_loop variable inside tf.function it needs a "
-                                 "static size and element_shape (dynamic_size arrays cannot grow in a graph loop)")
+            raise ValueError(
+                "TensorArray: as a tf.while_loop variable inside tf.function it needs a "
+                "static size and element_shape (dynamic_size arrays cannot grow in a graph loop)"
+            )
         return T.convert(self.stack(), be=TRACER)
 
     def _with_buffer(self, buf):
@@ -412,16 +481,20 @@ class TensorArray:
         try:
             return int(i)  # symbolic indices fold when they come from constants (static loops)
         except OperatorNotAllowedInGraphError:
-            raise TypeError(f"TensorArray.{op}: index {i} depends on the function's inputs; here a "
-                            f"TensorArray needs static indices (a loop over a static range)") from None
+            raise TypeError(
+                f"TensorArray.{op}: index {i} depends on the function's inputs; here a "
+                f"TensorArray needs static indices (a loop over a static range)"
+            ) from None
 
     def _check(self, v, op):
         t = T.convert(v, self._dtype, op=f"TensorArray.{op}")
         from .shape import TensorShape
 
         if not self._element_shape.is_compatible_with(TensorShape(t._h.shape)):
-            raise ValueError(f"TensorArray.{op}: element shape {tuple(t._h.shape)} is incompatible with "
-                             f"element_shape {self._element_shape}")
+            raise ValueError(
+                f"TensorArray.{op}: element shape {tuple(t._h.shape)} is incompatible with "
+                f"element_shape {self._element_shape}"
+            )
         if self._element_shape.rank is None or None in self._element_shape.as_list():
             self._element_shape = TensorShape(t._h.shape)
         return t
@@ -438,8 +511,10 @@ class TensorArray:
         items = list(self._items)
         if i >= len(items):
             if not self._dynamic:
-                raise InvalidArgumentError(f"TensorArray.write: index {i} is out of bounds for a TensorArray "
-                                           f"of size {len(items)} (dynamic_size=False)")
+                raise InvalidArgumentError(
+                    f"TensorArray.write: index {i} is out of bounds for a TensorArray "
+                    f"of size {len(items)} (dynamic_size=False)"
+                )
             items.extend([None] * (i + 1 - len(items)))
         if i < 0:
             raise InvalidArgumentError(f"TensorArray.write: index {i} is negative")
@@ -479,9 +554,10 @@ class TensorArray:
         t = T.convert(value, self._dtype, op="TensorArray.unstack")
         rows = A.unstack(t) if t._h.shape and t._h.shape[0] else []
         if not self._dynamic and self._items and len(rows) > len(self._items):
-            raise InvalidArgumentError(f"TensorArray.unstack: {len(rows)} rows for a TensorArray of size "
-                                       f"{len(self._items)}")
-        ta = self._copy(list(rows) + self._items[len(rows):])
+            raise InvalidArgumentError(
+                f"TensorArray.unstack: {len(rows)} rows for a TensorArray of size {len(self._items)}"
+            )
+        ta = self._copy(list(rows) + self._items[len(rows) :])
         if rows:
             from .shape import TensorShape
 
@@ -510,6 +586,7 @@ class TensorArray:
 
 
 # -- tf.print -----------------------------------------------------------------------------------
+
 
 def print_(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
     """``tf.print``: prints when the op runs (each call of a tf.function, not each trace).
@@ -551,7 +628,7 @@ def emit_print(attrs, values) -> None:
     text = attrs["sep"].join(texts) + attrs["end"]
     stream = attrs["stream"]
     if isinstance(stream, str) and stream.startswith("file://"):
-        with open(stream[len("file://"):], "a") as f:
+        with open(stream[len("file://") :], "a") as f:
             f.write(text)
         return
     if stream is None:

@@ -2,6 +2,7 @@
 
 Eagerly a failed check raises ``InvalidArgumentError`` at once. Inside a tf.function it
 is an ``assert`` node (a side effect, never pruned) that raises when the graph runs."""
+
 from __future__ import annotations
 
 from . import tensor as T
@@ -30,8 +31,10 @@ def label_out_of_range(be, h, dt, c):
 
 
 def label_range_message(bad, c) -> str:
-    return (f"sparse_softmax_cross_entropy_with_logits: received a label value of {bad} which is "
-            f"outside the valid range of [0, {c})")
+    return (
+        f"sparse_softmax_cross_entropy_with_logits: received a label value of {bad} which is "
+        f"outside the valid range of [0, {c})"
+    )
 
 
 def assert_label_range(lab, c) -> None:
@@ -41,8 +44,12 @@ def assert_label_range(lab, c) -> None:
     raises with ``message``."""
     ok = R.reduce_all(M.logical_and(M.greater_equal(lab, 0), M.less(lab, c)))
     g = TRACER.graph
-    attrs = {"message": f"sparse_softmax_cross_entropy_with_logits: a label value is outside the valid "
-                        f"range of [0, {c})", "labels": ["labels"], "summarize": 3, "label_range": c}
+    attrs = {
+        "message": f"sparse_softmax_cross_entropy_with_logits: a label value is outside the valid range of [0, {c})",
+        "labels": ["labels"],
+        "summarize": 3,
+        "label_range": c,
+    }
     g.add("assert", attrs, [g.local(ok._h), g.local(lab._h)], [], name="Assert")
 
 
@@ -82,8 +89,14 @@ def _pair(op, sym):
         x, y = T.convert(x), T.convert(y, x.dtype if not isinstance(y, T.Tensor) else None)
         cond = R.reduce_all(getattr(M, op)(x, y))
         text = (message + "\n" if message else "") + f"Condition x {sym} y did not hold element-wise:"
-        return _assert(cond, [x, y] if data is None else list(data),
-                       ["x", "y"] if data is None else [f"data[{i}]" for i in range(len(data))], text, summarize)
+        return _assert(
+            cond,
+            [x, y] if data is None else list(data),
+            ["x", "y"] if data is None else [f"data[{i}]" for i in range(len(data))],
+            text,
+            summarize,
+        )
+
     check.__name__ = f"assert_{op}"
     return check
 
@@ -101,8 +114,14 @@ def _sign(op, sym, what):
         x = T.convert(x)
         cond = R.reduce_all(getattr(M, op)(x, A.zeros_like(x)))
         text = (message + "\n" if message else "") + f"Condition x {sym} 0 did not hold element-wise ({what}):"
-        return _assert(cond, [x] if data is None else list(data), ["x"] if data is None else
-                       [f"data[{i}]" for i in range(len(data))], text, summarize)
+        return _assert(
+            cond,
+            [x] if data is None else list(data),
+            ["x"] if data is None else [f"data[{i}]" for i in range(len(data))],
+            text,
+            summarize,
+        )
+
     return check
 
 
@@ -116,8 +135,10 @@ def assert_rank(x, rank, message=None, name=None):
     """Static check (shapes are static here): ValueError as TF for a known mismatch."""
     r = len(T.convert(x)._h.shape)
     if r != int(rank):
-        raise ValueError(f"{message + ' ' if message else ''}Tensor must have rank {int(rank)}. Received rank "
-                         f"{r}, shape {tuple(T.convert(x)._h.shape)}")
+        raise ValueError(
+            f"{message + ' ' if message else ''}Tensor must have rank {int(rank)}. Received rank "
+            f"{r}, shape {tuple(T.convert(x)._h.shape)}"
+        )
 
 
 def assert_type(tensor, tf_type, message=None, name=None):
@@ -125,8 +146,9 @@ def assert_type(tensor, tf_type, message=None, name=None):
 
     t = T.convert(tensor)
     if t.dtype is not D.as_dtype(tf_type):
-        raise TypeError(f"{message + ' ' if message else ''}tensor must be of type {D.as_dtype(tf_type).name}, "
-                        f"got {t.dtype.name}")
+        raise TypeError(
+            f"{message + ' ' if message else ''}tensor must be of type {D.as_dtype(tf_type).name}, got {t.dtype.name}"
+        )
 
 
 def check_numerics(tensor, message, name=None):

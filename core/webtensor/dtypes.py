@@ -1,4 +1,5 @@
 """The one dtype table: every backend, the file format and host conversion read it."""
+
 from __future__ import annotations
 
 
@@ -56,8 +57,17 @@ ALL = (float16, float32, float64, int32, int64, uint8, uint32, bool_)
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"half": float16, "double": float64, "bool_": bool_, "float": float32, "int": int32})
 _BY_NAME.update({"complex64": complex64, "complex128": complex128, "complex": complex128})
-_BY_NAME.update({"string": string, "object": string, "object_": string, "bytes": string,
-                 "bytes_": string, "str": string, "str_": string})
+_BY_NAME.update(
+    {
+        "string": string,
+        "object": string,
+        "object_": string,
+        "bytes": string,
+        "bytes_": string,
+        "str": string,
+        "str_": string,
+    }
+)
 # struct/array/memoryview format characters (native little-endian) to dtype
 _BY_FMT = {"e": float16, "f": float32, "d": float64, "B": uint8, "?": bool_}
 
@@ -97,8 +107,9 @@ def as_dtype(value) -> DType:
     if d is None:
         if isinstance(name, str) and name.rstrip("0123456789") in ("bytes", "str"):
             return string  # numpy's sized byte/unicode dtypes: bytes40, str96
-        raise TypeError(f"Cannot convert {value!r} to a webtensor dtype; supported: "
-                        + ", ".join(x.name for x in ALL) + ", string") from None
+        raise TypeError(
+            f"Cannot convert {value!r} to a webtensor dtype; supported: " + ", ".join(x.name for x in ALL) + ", string"
+        ) from None
     return d
 
 

@@ -1,4 +1,5 @@
 """``tf.errors``: the exception types TensorFlow code catches."""
+
 from __future__ import annotations
 
 

@@ -3,6 +3,7 @@
 ``Tensor.numpy()`` returns a numpy array where numpy imports and a ``HostArray``
 (shape, dtype, ``tolist()``, indexing) where it does not, as in the page.
 """
+
 from __future__ import annotations
 
 import array
@@ -80,7 +81,7 @@ def nest_list(flat: list, shape: tuple):
     if len(shape) == 1:
         return list(flat)
     step = prod(shape[1:])
-    return [nest_list(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+    return [nest_list(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
 def to_host(buf, shape: tuple, dtype: D.DType):
@@ -162,7 +163,7 @@ class HostArray:
             step = prod(self.shape[1:])
             if len(self.shape) == 1:
                 return self._scalar(self._flat[i])
-            return HostArray(self._flat[i * step:(i + 1) * step], self.shape[1:], self.dtype)
+            return HostArray(self._flat[i * step : (i + 1) * step], self.shape[1:], self.dtype)
         if isinstance(i, tuple) and all(isinstance(j, int) for j in i):
             out = self
             for j in i:
@@ -184,10 +185,13 @@ class HostArray:
         if not isinstance(axis, int) or not -r <= axis < max(r, 1):
             raise ValueError(f"{name}: axis {axis!r} is out of bounds for an array of rank {r}")
         axis %= r
-        n, inner = self.shape[axis], prod(self.shape[axis + 1:])
-        out = [fn([vals[(o * n + k) * inner + i] for k in range(n)])
-               for o in range(prod(self.shape[:axis])) for i in range(inner)]
-        return HostArray(out, self.shape[:axis] + self.shape[axis + 1:], dt)
+        n, inner = self.shape[axis], prod(self.shape[axis + 1 :])
+        out = [
+            fn([vals[(o * n + k) * inner + i] for k in range(n)])
+            for o in range(prod(self.shape[:axis]))
+            for i in range(inner)
+        ]
+        return HostArray(out, self.shape[:axis] + self.shape[axis + 1 :], dt)
 
     def argmax(self, axis=None):
         return self._reduce("argmax", lambda v: max(range(len(v)), key=v.__getitem__), axis, D.int64)
@@ -210,8 +214,9 @@ class HostArray:
 
     def _value(self, op: str):
         if self.shape:
-            raise TypeError(f"HostArray {op} works on rank-0 values (shape {self.shape}); "
-                            "use tf ops on tensors, or tolist()")
+            raise TypeError(
+                f"HostArray {op} works on rank-0 values (shape {self.shape}); use tf ops on tensors, or tolist()"
+            )
         return self.item()
 
     def __float__(self):
@@ -260,17 +265,30 @@ def _scalar_op(name: str, fn):
         if isinstance(other, HostArray):
             other = other._value(name)
         return fn(self._value(name), other)
+
     op.__name__ = f"__{name}__"
     return op
 
 
-for _name, _fn in (("add", lambda a, b: a + b), ("radd", lambda a, b: b + a), ("sub", lambda a, b: a - b),
-                   ("rsub", lambda a, b: b - a), ("mul", lambda a, b: a * b), ("rmul", lambda a, b: b * a),
-                   ("truediv", lambda a, b: a / b), ("rtruediv", lambda a, b: b / a),
-                   ("floordiv", lambda a, b: a // b), ("rfloordiv", lambda a, b: b // a),
-                   ("mod", lambda a, b: a % b), ("pow", lambda a, b: a ** b), ("rpow", lambda a, b: b ** a),
-                   ("lt", lambda a, b: a < b), ("le", lambda a, b: a <= b),
-                   ("gt", lambda a, b: a > b), ("ge", lambda a, b: a >= b)):
+for _name, _fn in (
+    ("add", lambda a, b: a + b),
+    ("radd", lambda a, b: b + a),
+    ("sub", lambda a, b: a - b),
+    ("rsub", lambda a, b: b - a),
+    ("mul", lambda a, b: a * b),
+    ("rmul", lambda a, b: b * a),
+    ("truediv", lambda a, b: a / b),
+    ("rtruediv", lambda a, b: b / a),
+    ("floordiv", lambda a, b: a // b),
+    ("rfloordiv", lambda a, b: b // a),
+    ("mod", lambda a, b: a % b),
+    ("pow", lambda a, b: a**b),
+    ("rpow", lambda a, b: b**a),
+    ("lt", lambda a, b: a < b),
+    ("le", lambda a, b: a <= b),
+    ("gt", lambda a, b: a > b),
+    ("ge", lambda a, b: a >= b),
+):
     setattr(HostArray, f"__{_name}__", _scalar_op(_name, _fn))
 
 

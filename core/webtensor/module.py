@@ -6,6 +6,7 @@ in sorted attribute order each time, so what a module holds is always what its
 attributes hold. The one hook on assignment is for checkpoints: a restore that
 found no object for a saved value yet waits for it (``notify``).
 """
+
 from __future__ import annotations
 
 import functools
@@ -14,7 +15,7 @@ import threading
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LOCAL = threading.local()  # .scopes: this thread's entered name scopes, outermost first
-_PENDING: dict = {}     # id(object) -> [callback(obj)]: checkpoint values waiting for it
+_PENDING: dict = {}  # id(object) -> [callback(obj)]: checkpoint values waiting for it
 
 
 class name_scope:
@@ -84,8 +85,17 @@ def _leaves(value, path: tuple, depth: int = 0):
         yield path, value
 
 
-def flatten_module(module, predicate, recursive: bool = True, with_path: bool = False,
-                   attributes_to_ignore=(), key_fn=None, _path: tuple = (), _seen=None, _stack=None):
+def flatten_module(
+    module,
+    predicate,
+    recursive: bool = True,
+    with_path: bool = False,
+    attributes_to_ignore=(),
+    key_fn=None,
+    _path: tuple = (),
+    _seen=None,
+    _stack=None,
+):
     """TF's walk: this module's attributes in sorted order first, then each submodule's
     (depth first); each object once unless ``with_path`` (then once per path)."""
     seen = {id(module)} if _seen is None else _seen
@@ -108,8 +118,9 @@ def flatten_module(module, predicate, recursive: bool = True, with_path: bool = 
                 subs.append((_path + leaf_path, leaf))
     stack.append(id(module))
     for sub_path, sub in subs:
-        yield from flatten_module(sub, predicate, recursive, with_path, attributes_to_ignore,
-                                  key_fn, sub_path, seen, stack)
+        yield from flatten_module(
+            sub, predicate, recursive, with_path, attributes_to_ignore, key_fn, sub_path, seen, stack
+        )
     stack.pop()
 
 
@@ -123,8 +134,7 @@ class Module:
         if name is None:
             name = _camel_to_snake(type(self).__name__)
         elif not _IDENTIFIER.match(name):
-            raise ValueError(f"{name!r} is not a valid module name. Module names must be valid "
-                             f"Python 3 identifiers.")
+            raise ValueError(f"{name!r} is not a valid module name. Module names must be valid Python 3 identifiers.")
         self.name = name
         with name_scope(name) as scope:
             self._scope_name = scope
@@ -153,15 +163,21 @@ class Module:
         """Modules in attributes, and theirs in turn (each once)."""
         return tuple(self._flatten(predicate=_is_module))
 
-    def _flatten(self, recursive: bool = True, predicate=None, attribute_traversal_key=None,
-                 with_path: bool = False, expand_composites: bool = False):
+    def _flatten(
+        self,
+        recursive: bool = True,
+        predicate=None,
+        attribute_traversal_key=None,
+        with_path: bool = False,
+        expand_composites: bool = False,
+    ):
         """Everything ``predicate`` accepts in this module's attributes (and submodules')."""
-        return flatten_module(self, predicate or (lambda _: True), recursive, with_path,
-                              key_fn=attribute_traversal_key)
+        return flatten_module(self, predicate or (lambda _: True), recursive, with_path, key_fn=attribute_traversal_key)
 
     @classmethod
     def with_name_scope(cls, method):
         """Decorator: run ``method`` inside the module's name scope."""
+
         @functools.wraps(method)
         def wrapper(self, *args, **kwargs):
             with self.name_scope:

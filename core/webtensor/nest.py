@@ -2,6 +2,7 @@
 
 Dicts flatten in sorted-key order, as TensorFlow does; None is a leaf.
 """
+
 from __future__ import annotations
 
 
@@ -38,8 +39,11 @@ def _rebuild(template, values):
     if isinstance(template, dict):
         keys = _sorted_keys(template)
         vals = dict(zip(keys, values))
-        return type(template)((k, vals[k]) for k in template) if type(template) is not dict \
+        return (
+            type(template)((k, vals[k]) for k in template)
+            if type(template) is not dict
             else {k: vals[k] for k in template}
+        )
     if isinstance(template, tuple) and hasattr(template, "_fields"):
         return type(template)(*values)
     return type(template)(values)
@@ -49,8 +53,9 @@ def pack_sequence_as(structure, flat_sequence, expand_composites: bool = False):
     flat_sequence = list(flat_sequence)
     n = len(flatten(structure))
     if n != len(flat_sequence):
-        raise ValueError(f"Could not pack sequence: structure has {n} elements, "
-                         f"but flat_sequence has {len(flat_sequence)}")
+        raise ValueError(
+            f"Could not pack sequence: structure has {n} elements, but flat_sequence has {len(flat_sequence)}"
+        )
     return _build(structure, iter(flat_sequence))
 
 

@@ -5,6 +5,7 @@ bridge (``run_sync``, ``can_block``, ``SyncReadbackError``) lives in ``backends.
 the WebGPU adapter can use it without importing this module; it is re-exported here for
 callers above the backends (model loading by URL, user code).
 """
+
 from __future__ import annotations
 
 from . import backends
@@ -16,6 +17,7 @@ __all__ = ["IN_PAGE", "SYNC_READBACK", "SyncReadbackError", "can_block", "run_sy
 def gpu_backend_factory(js_device):
     """A backend-registry factory: the GPU dispatcher over the browser's ``GPUDevice``,
     built on first use (the registry calls it when "gpu" is first asked for)."""
+
     def make():
         from .backends.gpu import GPUBackend
         from .backends.gpu.webgpu_device import WebGPUDevice

@@ -4,6 +4,7 @@ An op runs on the backend of the innermost ``tf.device`` scope, else on its firs
 tensor input's backend; new tensors without inputs go to the default backend. A
 dtype the chosen backend cannot store (float64 on a GPU) runs on the CPU backend.
 """
+
 from __future__ import annotations
 
 import re
@@ -71,7 +72,7 @@ class device:
     def __enter__(self):
         be = None if not self._name else backend_for_device(self._name)
         if getattr(_scope[-1], "name", None) == "trace":  # in a tf.function the graph keeps recording:
-            be = None                                     # it replays on the backend it is called on
+            be = None  # it replays on the backend it is called on
         _scope.append(be if be is not None else _scope[-1])
         return self
 

@@ -1,4 +1,5 @@
 """Shapes: ``TensorShape`` and the one place that broadcasts and normalises axes."""
+
 from __future__ import annotations
 
 import operator
@@ -46,7 +47,8 @@ class TensorShape:
         if self._dims is None or other._dims is None:
             return True
         return len(self._dims) == len(other._dims) and all(
-            a is None or b is None or a == b for a, b in zip(self._dims, other._dims))
+            a is None or b is None or a == b for a, b in zip(self._dims, other._dims)
+        )
 
     def merge_with(self, other) -> TensorShape:
         other = TensorShape(other)
@@ -140,8 +142,7 @@ def _broadcast(a: tuple, b: tuple, op: str) -> tuple:
         elif x == 1:
             out.append(y)
         else:
-            raise InvalidArgumentError(
-                f"{op}: shapes {a} and {b} are incompatible (cannot broadcast {x} against {y})")
+            raise InvalidArgumentError(f"{op}: shapes {a} and {b} are incompatible (cannot broadcast {x} against {y})")
     return tuple(out)
 
 
@@ -164,15 +165,15 @@ def as_int(v, op: str, arg: str):
     try:
         return operator.index(v)
     except TypeError:
-        raise InvalidArgumentError(f"{op}: {arg} must be an integer, got {v!r} "
-                                   f"({type(v).__name__})") from None
+        raise InvalidArgumentError(f"{op}: {arg} must be an integer, got {v!r} ({type(v).__name__})") from None
 
 
 def normalize_axis(axis: int, rank: int, op: str) -> int:
     axis = as_int(axis, op, "axis")
     if not -rank <= axis < max(rank, 1) or (rank == 0 and axis not in (0, -1)):
-        raise InvalidArgumentError(f"{op}: axis {axis} is out of range for a tensor of rank {rank} "
-                                   f"(expected [-{rank}, {rank}))")
+        raise InvalidArgumentError(
+            f"{op}: axis {axis} is out of range for a tensor of rank {rank} (expected [-{rank}, {rank}))"
+        )
     return axis + rank if axis < 0 else axis
 
 
@@ -243,13 +244,14 @@ def dims_tuple(shape, op: str, arg: str = "shape") -> tuple:
     out = as_shape_tuple(shape, op)
     for d in out:
         if d < 0:
-            raise InvalidArgumentError(f"{op}: {arg} {out} has a negative dimension {d} "
-                                       "(dimensions must be >= 0)")
+            raise InvalidArgumentError(f"{op}: {arg} {out} has a negative dimension {d} (dimensions must be >= 0)")
     check_rank(out, op)
     return out
 
 
 def check_rank(shape: tuple, op: str) -> None:
     if len(shape) > MAX_RANK:
-        raise InvalidArgumentError(f"{op}: rank {len(shape)} (shape {tuple(shape)}) exceeds the "
-                                   f"maximum rank {MAX_RANK} that every backend supports")
+        raise InvalidArgumentError(
+            f"{op}: rank {len(shape)} (shape {tuple(shape)}) exceeds the "
+            f"maximum rank {MAX_RANK} that every backend supports"
+        )

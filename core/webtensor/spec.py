@@ -1,4 +1,5 @@
 """``tf.TensorSpec``: a shape (possibly partial) and a dtype, for signatures and datasets."""
+
 from __future__ import annotations
 
 from . import dtypes as D
@@ -23,8 +24,12 @@ class TensorSpec:
         return (dtype is None or D.as_dtype(dtype) is self.dtype) and self.shape.is_compatible_with(shape)
 
     def __eq__(self, other):
-        return (isinstance(other, TensorSpec) and self.shape == other.shape and self.dtype is other.dtype
-                and self.name == other.name)
+        return (
+            isinstance(other, TensorSpec)
+            and self.shape == other.shape
+            and self.dtype is other.dtype
+            and self.name == other.name
+        )
 
     def __hash__(self):
         return hash((self.shape, self.dtype.name, self.name))

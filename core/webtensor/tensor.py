@@ -1,4 +1,5 @@
 """``Tensor`` and ``Variable``, and the one path from Python values to tensors."""
+
 from __future__ import annotations
 
 import math
@@ -20,6 +21,8 @@ def _hook():
     """The trace's variable hook, unless this thread is a tf.data worker (those stay eager)."""
     h = graph_hook[0]
     return None if h is None or getattr(data_worker, "active", False) else h
+
+
 """The tf.function trace in progress (variable reads/assigns/creation go through it), or None."""
 variable_creation_hooks: list = []  # called with each new eager Variable (tf.distribute scopes)
 
@@ -88,8 +91,9 @@ class _TensorLike(ElementwiseOps, MatmulOps):
 
     def _scalar(self, kind):
         if self._h.shape and prod(self._h.shape) != 1:
-            raise InvalidArgumentError(f"only single-element tensors can be converted to Python "
-                                       f"{kind.__name__}; shape is {self._h.shape}")
+            raise InvalidArgumentError(
+                f"only single-element tensors can be converted to Python {kind.__name__}; shape is {self._h.shape}"
+            )
         v = self.numpy()
         return kind(v.item() if hasattr(v, "item") else v)
 
@@ -106,8 +110,9 @@ class _TensorLike(ElementwiseOps, MatmulOps):
 
     def __bool__(self):
         if self._h.shape and prod(self._h.shape) != 1:
-            raise ValueError("The truth value of an array with more than one element is ambiguous. "
-                             "Use a.any() or a.all()")
+            raise ValueError(
+                "The truth value of an array with more than one element is ambiguous. Use a.any() or a.all()"
+            )
         return self._scalar(bool)
 
     def __len__(self):
@@ -134,8 +139,11 @@ class _TensorLike(ElementwiseOps, MatmulOps):
         return self
 
     # operators: composite.py's mixins (shared with RaggedTensor/ComplexTensor); these two are Tensor's own
-    def __pos__(self): return self
-    def __xor__(self, o): return M.logical_xor(self, o)
+    def __pos__(self):
+        return self
+
+    def __xor__(self, o):
+        return M.logical_xor(self, o)
 
     def __getitem__(self, key):
         if _is_bool_mask(key):  # TF: a boolean tensor, numpy array or list as key is boolean_mask
@@ -216,9 +224,21 @@ class Variable(_TensorLike):
                 return ComplexVariable(initial_value, *args, dtype=dtype, **kwargs)
         return object.__new__(cls)
 
-    def __init__(self, initial_value=None, trainable=None, name=None, dtype=None, shape=None,
-                 validate_shape=True, caching_device=None, synchronization=None, aggregation=None,
-                 constraint=None, import_scope=None, experimental_enable_variable_lifting=None):
+    def __init__(
+        self,
+        initial_value=None,
+        trainable=None,
+        name=None,
+        dtype=None,
+        shape=None,
+        validate_shape=True,
+        caching_device=None,
+        synchronization=None,
+        aggregation=None,
+        constraint=None,
+        import_scope=None,
+        experimental_enable_variable_lifting=None,
+    ):
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         if _hook() is not None:  # inside a tf.function trace: created once, eagerly
@@ -240,8 +260,7 @@ class Variable(_TensorLike):
 
     def value(self) -> Tensor:
         """The current value as a Tensor; tapes record the read (gradients flow here)."""
-        t = wrap(self._h, self._dtype, self._be) if _hook() is None else \
-            graph_hook[0].read_variable(self)
+        t = wrap(self._h, self._dtype, self._be) if _hook() is None else graph_hook[0].read_variable(self)
         if autodiff.tapes:
             autodiff.read_variable(self, t)
         return t
@@ -253,9 +272,11 @@ class Variable(_TensorLike):
             return graph_hook[0].assign_variable(self, value)
         t = convert(value, self._dtype, self._be, op="assign")
         if t._h.shape != self._h.shape:
-            raise ValueError(f"Cannot assign value to variable '{self._name}': Shape mismatch. The "
-                             f"variable shape {TensorShape(self._h.shape)}, and the assigned value "
-                             f"shape {TensorShape(t._h.shape)} are incompatible.")
+            raise ValueError(
+                f"Cannot assign value to variable '{self._name}': Shape mismatch. The "
+                f"variable shape {TensorShape(self._h.shape)}, and the assigned value "
+                f"shape {TensorShape(t._h.shape)} are incompatible."
+            )
         if t._be is not self._be:
             t = to_backend(t, self._be)
         self._h = t._h
@@ -272,8 +293,9 @@ class Variable(_TensorLike):
     def __repr__(self):
         v = wrap(self._h, self._dtype, self._be)._repr_value()
         sep = "\n" if "\n" in v else ""
-        return (f"<tf.Variable '{self._name}' shape={TensorShape(self._h.shape)} "
-                f"dtype={self._dtype.name}, numpy={sep}{v}>")
+        return (
+            f"<tf.Variable '{self._name}' shape={TensorShape(self._h.shape)} dtype={self._dtype.name}, numpy={sep}{v}>"
+        )
 
     def __reduce__(self):
         return (_rebuild_variable, (self.tolist(), self._dtype.name, self._name, self._trainable))
@@ -299,6 +321,7 @@ def to_backend(t: Tensor, be) -> Tensor:
 
 
 # -- conversion ---------------------------------------------------------------------------
+
 
 def _check_scalar(v, dt: D.DType, op: str):
     if dt.kind == "b":
@@ -330,8 +353,9 @@ def _infer_list_dtype(flat, op):
                 return D.float32
             kind = D.int32 if kind is D.bool_ else kind
         else:
-            raise InvalidArgumentError(f"{op}: cannot convert {v!r} (type {t.__name__}) to a tensor; "
-                                       f"expected numbers or booleans")
+            raise InvalidArgumentError(
+                f"{op}: cannot convert {v!r} (type {t.__name__}) to a tensor; expected numbers or booleans"
+            )
     return D.int64 if big and kind is D.int32 else kind
 
 
@@ -366,14 +390,14 @@ def _numpy_dtype(npdt, op):
     try:
         return D.as_dtype(npdt.name)
     except TypeError:
-        raise InvalidArgumentError(f"{op}: numpy dtype {npdt.name} is not supported; "
-                                   f"cast to one of {', '.join(d.name for d in D.ALL)}") from None
+        raise InvalidArgumentError(
+            f"{op}: numpy dtype {npdt.name} is not supported; cast to one of {', '.join(d.name for d in D.ALL)}"
+        ) from None
 
 
 def _refuse_float_to_int(buf_dt: D.DType, want: D.DType, value, op):
     if buf_dt.kind == "f" and want.kind in "iu":
-        raise TypeError(f"{op}: cannot convert a {buf_dt.name} array to dtype {want.name} implicitly; "
-                        f"use tf.cast")
+        raise TypeError(f"{op}: cannot convert a {buf_dt.name} array to dtype {want.name} implicitly; use tf.cast")
 
 
 def _written(be, buf, shape: tuple, dt: D.DType) -> Tensor:
@@ -408,15 +432,18 @@ def _numpy_types(np) -> tuple:
     return (getattr(np, "ndarray", ()), getattr(np, "generic", ()))
 
 
-def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None = None,
-            op: str = "convert_to_tensor") -> Tensor:
+def convert(
+    value, dtype: D.DType | None = None, be=None, hint: D.DType | None = None, op: str = "convert_to_tensor"
+) -> Tensor:
     """The one conversion: Tensor, Variable, Python scalars and nested lists, numpy
     arrays, buffer-protocol objects and HostArrays -> Tensor of ``dtype`` (if given)."""
     tp = type(value)
     if tp is Tensor:
         if dtype is not None and value._dtype is not dtype:
-            raise InvalidArgumentError(f"{op}: tensor conversion requested dtype {dtype.name} for a "
-                                       f"tensor of dtype {value._dtype.name} (shape {tuple(value._h.shape)})")
+            raise InvalidArgumentError(
+                f"{op}: tensor conversion requested dtype {dtype.name} for a "
+                f"tensor of dtype {value._dtype.name} (shape {tuple(value._h.shape)})"
+            )
         return value if be is None or value._be is be else to_backend(value, be)
     if tp is float or tp is int or tp is bool:
         dt = dtype or (hint if hint is not None and _fits(value, hint) else D.result_kind_of(value))
@@ -438,8 +465,10 @@ def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None =
         if arr.dtype.kind in "OSU":
             return _string_convert(arr, dtype, be, op)
         if arr.dtype.kind == "c":
-            raise InvalidArgumentError(f"{op}: a complex array must first become a complex tensor "
-                                       f"(tf.constant(...)): shape {arr.shape} {arr.dtype}")
+            raise InvalidArgumentError(
+                f"{op}: a complex array must first become a complex tensor "
+                f"(tf.constant(...)): shape {arr.shape} {arr.dtype}"
+            )
         if not arr.flags.c_contiguous:
             arr = np.ascontiguousarray(arr)
         dt = _numpy_dtype(arr.dtype, op)
@@ -467,8 +496,10 @@ def convert(value, dtype: D.DType | None = None, be=None, hint: D.DType | None =
         return convert(np.asarray(value), dtype, be, hint, op)
     if hasattr(value, "_as_tensor"):  # e.g. Keras symbolic values or layers' weights
         return convert(value._as_tensor(), dtype, be, hint, op)
-    raise InvalidArgumentError(f"{op}: cannot convert {type(value).__name__} {value!r:.60} to a tensor; "
-                               f"expected numbers, nested lists of numbers, arrays or tensors")
+    raise InvalidArgumentError(
+        f"{op}: cannot convert {type(value).__name__} {value!r:.60} to a tensor; "
+        f"expected numbers, nested lists of numbers, arrays or tensors"
+    )
 
 
 def _hs():
@@ -480,8 +511,9 @@ def _hs():
 def _string_convert(value, dtype, be, op):
     """str/bytes values (scalars, nested lists, numpy str/bytes/object arrays) -> tf.string."""
     if dtype is not None and dtype is not D.string:
-        raise TypeError(f"{op}: cannot convert {value!r:.60} to a tensor of dtype {dtype.name}; "
-                        f"use tf.strings.to_number")
+        raise TypeError(
+            f"{op}: cannot convert {value!r:.60} to a tensor of dtype {dtype.name}; use tf.strings.to_number"
+        )
     if isinstance(value, (Tensor, Variable)):
         return convert(value, None, be, op=op)
     if isinstance(value, host.HostArray):
@@ -514,8 +546,12 @@ def _convert_sequence(value, dtype, be, hint, op):
     if any(isinstance(v, (Tensor, Variable)) for v in flat) and len(shape) >= 1:
         from .ops import array
 
-        return array.stack([convert(v, dtype, be, hint, op) if not isinstance(v, (list, tuple))
-                            else convert(v, dtype, be, hint, op) for v in value])
+        return array.stack(
+            [
+                convert(v, dtype, be, hint, op) if not isinstance(v, (list, tuple)) else convert(v, dtype, be, hint, op)
+                for v in value
+            ]
+        )
     if dtype is None:
         dt = _infer_list_dtype(flat, op)
         if hint is not None and all(_fits(v, hint) for v in flat):
@@ -576,8 +612,11 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
         from .complex import ComplexTensor, constant as complex_constant
 
         return value if isinstance(value, ComplexTensor) else complex_constant(value, dtype)
-    return convert(value, D.as_dtype(dtype) if dtype is not None else None,
-                   hint=D.as_dtype(dtype_hint) if dtype_hint is not None else None)
+    return convert(
+        value,
+        D.as_dtype(dtype) if dtype is not None else None,
+        hint=D.as_dtype(dtype_hint) if dtype_hint is not None else None,
+    )
 
 
 from .ops import array as A  # noqa: E402  (operators need the ops; ops need Tensor)

@@ -1,5 +1,6 @@
 """Helpers of the backend-primitives suite: handles from numpy arrays, seeded inputs, and the
 one comparison (``same``) that takes its tolerance from backend_tables.TOL."""
+
 from __future__ import annotations
 
 import contextlib
@@ -13,8 +14,31 @@ from webtensor import dtypes as D
 FLOATS = (D.float16, D.float32, D.float64)
 INTS = (D.int32, D.int64, D.uint8, D.uint32)
 NUMERIC = FLOATS + INTS
-SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, -2.5, 3.0, -3.0, 1e-30, -1e-30, 1e30, -1e30, 100.0, -100.0,
-           1e4, math.inf, -math.inf, math.nan, 88.0, -88.0, 1e-3, 7.25]
+SPECIAL = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    -0.5,
+    -2.5,
+    3.0,
+    -3.0,
+    1e-30,
+    -1e-30,
+    1e30,
+    -1e30,
+    100.0,
+    -100.0,
+    1e4,
+    math.inf,
+    -math.inf,
+    math.nan,
+    88.0,
+    -88.0,
+    1e-3,
+    7.25,
+]
 
 
 def ids(d) -> str:
@@ -64,7 +88,7 @@ def one_read(be):
         at = 0
         for h, want, kind, scale, what in items:
             assert tuple(h.shape) == want.shape, f"{what}: shape {tuple(h.shape)} != {want.shape}"
-            close(be, flat[at:at + want.size].reshape(want.shape), want, kind, scale, what)
+            close(be, flat[at : at + want.size].reshape(want.shape), want, kind, scale, what)
             at += want.size
 
 
@@ -85,8 +109,9 @@ def close(be, got, want, kind="basic", scale=None, what=""):
     assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
     assert got.dtype == want.dtype, f"{what}: dtype {got.dtype} != {want.dtype}"
     if kind == "exact" or want.dtype.kind != "f":
-        assert np.array_equal(got, want, equal_nan=want.dtype.kind == "f"), \
+        assert np.array_equal(got, want, equal_nan=want.dtype.kind == "f"), (
             f"{what}: {_diff(got, want, np.zeros(want.shape, bool) | (got == want))}"
+        )
         return
     rtol, atol, *terms = tol(be, want.dtype, kind)
     g, w = got.astype(np.float64), want.astype(np.float64)
@@ -101,8 +126,10 @@ def _diff(got, want, ok):
     bad = ~np.asarray(ok)
     if not bad.any():
         return "equal"
-    return (f"{bad.sum()} of {bad.size} differ; first at {np.argwhere(bad)[0].tolist()}: "
-            f"got {got[bad][:5]} want {want[bad][:5]}")
+    return (
+        f"{bad.sum()} of {bad.size} differ; first at {np.argwhere(bad)[0].tolist()}: "
+        f"got {got[bad][:5]} want {want[bad][:5]}"
+    )
 
 
 def same(be, ref, fn, *arrays, kind="basic", scale=None):
@@ -160,9 +187,30 @@ def check_conv(be, ref, dt, xs, ws, st, pads, dil, groups):
     y = ref.conv2d(x, w, st, pads, dil, groups)
     dy = rand(dt, y.shape, 22, -1, 1)
     ax, aw, ady = abs32(x), abs32(w), abs32(dy)
-    same(be, ref, lambda b, p, q: b.conv2d(p, q, st, pads, dil, groups), x, w, kind="gemm",
-         scale=ref.conv2d(ax, aw, st, pads, dil, groups))
-    same(be, ref, lambda b, g, q: b.conv2d_input_grad(g, q, xs, st, pads, dil, groups), dy, w, kind="gemm",
-         scale=ref.conv2d_input_grad(ady, aw, xs, st, pads, dil, groups))
-    same(be, ref, lambda b, p, g: b.conv2d_filter_grad(p, g, ws, st, pads, dil, groups), x, dy, kind="gemm",
-         scale=ref.conv2d_filter_grad(ax, ady, ws, st, pads, dil, groups))
+    same(
+        be,
+        ref,
+        lambda b, p, q: b.conv2d(p, q, st, pads, dil, groups),
+        x,
+        w,
+        kind="gemm",
+        scale=ref.conv2d(ax, aw, st, pads, dil, groups),
+    )
+    same(
+        be,
+        ref,
+        lambda b, g, q: b.conv2d_input_grad(g, q, xs, st, pads, dil, groups),
+        dy,
+        w,
+        kind="gemm",
+        scale=ref.conv2d_input_grad(ady, aw, xs, st, pads, dil, groups),
+    )
+    same(
+        be,
+        ref,
+        lambda b, p, g: b.conv2d_filter_grad(p, g, ws, st, pads, dil, groups),
+        x,
+        dy,
+        kind="gemm",
+        scale=ref.conv2d_filter_grad(ax, ady, ws, st, pads, dil, groups),
+    )

@@ -5,6 +5,7 @@ backend as the reference (docs/testing.md, "Backend primitives").
 otherwise every backend present here is tested. A GPU that cannot be opened skips, except
 when it was asked for (``--backend=gpu``) or WEBTENSOR_REQUIRE_GPU=1, where it fails.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,12 +38,14 @@ def _open(name):
 
 def _required(config, name) -> bool:
     return name in (config.getoption("--backend", default=None),) or (
-        name == "gpu" and os.environ.get("WEBTENSOR_REQUIRE_GPU") == "1")
+        name == "gpu" and os.environ.get("WEBTENSOR_REQUIRE_GPU") == "1"
+    )
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "backends(*names): the test is about these backends' own "
-                            "kernels or limits; it runs on no other")
+    config.addinivalue_line(
+        "markers", "backends(*names): the test is about these backends' own kernels or limits; it runs on no other"
+    )
 
 
 def pytest_generate_tests(metafunc):
@@ -60,8 +63,11 @@ def pytest_collection_modifyitems(config, items):
         hit = name in EXCLUDE and exclusion(name, item.name, lambda: _open(name)[0])
         if hit:
             reason, kind = hit
-            item.add_marker(pytest.mark.skip(reason=f"{name}: {reason}") if kind == "skip"
-                            else pytest.mark.xfail(reason=f"{name}: {reason}", strict=True))
+            item.add_marker(
+                pytest.mark.skip(reason=f"{name}: {reason}")
+                if kind == "skip"
+                else pytest.mark.xfail(reason=f"{name}: {reason}", strict=True)
+            )
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 numpy backend (``ref``) on the same inputs: every dtype the backend stores, the broadcasting
 and layout cases the kernels special-case, and the edge values (NaN, infinities, signed
 zeros, empty tensors). Tolerances and known exclusions: backend_tables.py."""
+
 from __future__ import annotations
 
 import itertools
@@ -11,8 +12,25 @@ import pytest
 
 np = pytest.importorskip("numpy")
 
-from backend_check import (FLOATS, INTS, NUMERIC, SPECIAL, abs32, check_conv, close, gemm_scale, get,  # noqa: E402
-                           ids, normal, one_read, put, rand, run, same, with_specials)
+from backend_check import (
+    FLOATS,
+    INTS,
+    NUMERIC,
+    SPECIAL,
+    abs32,
+    check_conv,
+    close,
+    gemm_scale,
+    get,  # noqa: E402
+    ids,
+    normal,
+    one_read,
+    put,
+    rand,
+    run,
+    same,
+    with_specials,
+)
 from backend_tables import exclusion  # noqa: E402
 from webtensor import dtypes as D  # noqa: E402
 from webtensor.backends import base  # noqa: E402
@@ -23,6 +41,7 @@ F32 = np.float32
 
 
 # -- the tables ------------------------------------------------------------------------------
+
 
 def test_the_exclusions_name_exactly_the_dtypes_the_backend_does_not_store(be):
     """A dtype the backend refuses is skipped by the table, with its reason, and only those."""
@@ -35,6 +54,7 @@ def test_the_exclusions_name_exactly_the_dtypes_the_backend_does_not_store(be):
 
 
 # -- data movement ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
 def test_write_read_round_trip(be, dt):
@@ -61,8 +81,18 @@ def test_float_scalars_beyond_float32_round_to_infinity(be):
         assert get(be, be.full((3,), value, D.float32)).tolist() == [want] * 3
 
 
-ARANGE = [(0.5, 0.1, 1000), (3.0, -0.25, 7), (0.5, 0.25, 0), (0.5, 0.25, 1), (0.5, 0.25, 100),
-          (-5, 3, 100), (10, -2, 9), (4, 7, 50), (0, 1, 0), (3, 2, 7)]
+ARANGE = [
+    (0.5, 0.1, 1000),
+    (3.0, -0.25, 7),
+    (0.5, 0.25, 0),
+    (0.5, 0.25, 1),
+    (0.5, 0.25, 100),
+    (-5, 3, 100),
+    (10, -2, 9),
+    (4, 7, 50),
+    (0, 1, 0),
+    (3, 2, 7),
+]
 
 
 @pytest.mark.parametrize("dt", [d for d in D.ALL if d is not D.bool_], ids=ids)
@@ -79,8 +109,9 @@ def test_arange(be, ref, dt):
 def test_random_matches_the_reference_stream(be, ref, kind, dt):
     long = [((0x12345678, 0x9ABCDEF0), n) for n in (1, 1000, 70001)] if dt is D.float32 else []
     for key, n in [((0, 0), 35), ((1234, 0xFFFFFFFF), 35), ((0x9E3779B9, 42), 35)] + long:
-        got = same(be, ref, lambda b: b.random(kind, (n,), dt, key), kind="basic" if kind == "uniform" else
-                   "transcendental")
+        got = same(
+            be, ref, lambda b: b.random(kind, (n,), dt, key), kind="basic" if kind == "uniform" else "transcendental"
+        )
         if kind == "uniform":  # (bits >> 8) * 2^-24 is exact: the top 24 bits of every draw agree
             for i in (0, n // 2, n - 1):
                 assert got[i] == np.asarray((base.random_u32(i, key) >> 8) * 2.0**-24).astype(dt.name)
@@ -90,8 +121,11 @@ def test_random_matches_the_reference_stream(be, ref, kind, dt):
 
 INT_UNARY = ("neg", "abs", "sign", "square", "reciprocal", "round")
 EXACT_UNARY = ("neg", "abs", "sign", "floor", "ceil", "round", "isnan", "isfinite", "logical_not")
-UNARY_CASES = [(op, dt) for op in base.UNARY_OPS for dt in
-               ((D.bool_,) if op == "logical_not" else FLOATS + (INTS if op in INT_UNARY else ()))]
+UNARY_CASES = [
+    (op, dt)
+    for op in base.UNARY_OPS
+    for dt in ((D.bool_,) if op == "logical_not" else FLOATS + (INTS if op in INT_UNARY else ()))
+]
 
 
 def _unary_inputs(op, dt):
@@ -127,20 +161,53 @@ def test_integer_reciprocal_of_zero(be, ref, dt):
 def test_trig_of_huge_arguments(be, ref, op, dt):
     big = [1.6e6, 2.0e6, 1e8, 123456789.0, 1e10, -3e12, 1e22, 5e30, 3.4e38]
     if dt is D.float64:
-        big += [1e100, -1e200, 1.7e308, 2.0 ** 1000 * 1.5]
+        big += [1e100, -1e200, 1.7e308, 2.0**1000 * 1.5]
     x = np.array(big + list(np.random.default_rng(5).uniform(-1e9, 1e9, 50)), dt.name)
     same(be, ref, lambda b, a: b.unary(op, a), x, kind="transcendental")
 
 
-INT_BINARY = ("add", "sub", "mul", "floordiv", "mod", "pow", "maximum", "minimum", "equal", "not_equal",
-              "less", "less_equal", "greater", "greater_equal")
-BINARY_CASES = [(op, dt) for op in base.BINARY_OPS for dt in
-                ((D.bool_,) if op in ("logical_and", "logical_or") else
-                 FLOATS + (INTS if op in INT_BINARY else ()) +
-                 ((D.bool_,) if op in ("equal", "not_equal", "less", "greater") else ()))]
-SHAPES = [((3, 4), (3, 4)), ((3, 4), ()), ((), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)),
-          ((2, 1, 3), (1, 4, 1)), ((2, 3, 4), (2, 1, 4)), ((5,), (1,)), ((0, 3), (3,)), ((4,), (3, 4)),
-          ((2, 3, 4), (3, 4)), ((300, 7), (7,)), ((1000,), (1000,))]
+INT_BINARY = (
+    "add",
+    "sub",
+    "mul",
+    "floordiv",
+    "mod",
+    "pow",
+    "maximum",
+    "minimum",
+    "equal",
+    "not_equal",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+)
+BINARY_CASES = [
+    (op, dt)
+    for op in base.BINARY_OPS
+    for dt in (
+        (D.bool_,)
+        if op in ("logical_and", "logical_or")
+        else FLOATS
+        + (INTS if op in INT_BINARY else ())
+        + ((D.bool_,) if op in ("equal", "not_equal", "less", "greater") else ())
+    )
+]
+SHAPES = [
+    ((3, 4), (3, 4)),
+    ((3, 4), ()),
+    ((), (3, 4)),
+    ((3, 4), (4,)),
+    ((3, 1), (1, 4)),
+    ((2, 1, 3), (1, 4, 1)),
+    ((2, 3, 4), (2, 1, 4)),
+    ((5,), (1,)),
+    ((0, 3), (3,)),
+    ((4,), (3, 4)),
+    ((2, 3, 4), (3, 4)),
+    ((300, 7), (7,)),
+    ((1000,), (1000,)),
+]
 
 
 def _binary_kind(op):
@@ -173,8 +240,11 @@ def _special_pairs(dt):
     return x, y
 
 
-@pytest.mark.parametrize("op, dt", [c for c in BINARY_CASES if c[1].kind == "f"],
-                         ids=[f"{o}-{d.name}" for o, d in BINARY_CASES if d.kind == "f"])
+@pytest.mark.parametrize(
+    "op, dt",
+    [c for c in BINARY_CASES if c[1].kind == "f"],
+    ids=[f"{o}-{d.name}" for o, d in BINARY_CASES if d.kind == "f"],
+)
 def test_binary_special_values(be, ref, op, dt):
     """Every pair of special values, zeros as divisors included (huge quotients: below)."""
     x, y = _special_pairs(dt)
@@ -218,17 +288,32 @@ def test_bool_truth_tables(be, ref):
             same(be, ref, lambda b, p, q: b.binary(op, p, q), x, y)
 
 
-BROADCASTS = [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((), (2, 3)), ((2, 3), ()), ((), ()), ((0, 3), (1, 3)),
-              ((4, 1, 3), (2, 1)), ((1,), (5,)), ((2, 1, 4, 1), (3, 1, 5)), ((6, 5, 4, 3, 2, 1, 2), (1, 2)),
-              ((2, 3, 0), (3, 1))]
+BROADCASTS = [
+    ((3, 4), (3, 4)),
+    ((3, 1), (1, 4)),
+    ((), (2, 3)),
+    ((2, 3), ()),
+    ((), ()),
+    ((0, 3), (1, 3)),
+    ((4, 1, 3), (2, 1)),
+    ((1,), (5,)),
+    ((2, 1, 4, 1), (3, 1, 5)),
+    ((6, 5, 4, 3, 2, 1, 2), (1, 2)),
+    ((2, 3, 0), (3, 1)),
+]
 
 
 def test_binary_broadcasting(be, ref):
     with one_read(be):
         for xs, ys in BROADCASTS:
             same(be, ref, lambda b, p, q: b.binary("sub", p, q), normal(D.float32, xs, 1), normal(D.float32, ys, 2))
-            same(be, ref, lambda b, p, q: b.binary("less", p, q), rand(D.int32, xs, 1, -0.3, 0.3),
-                 rand(D.int32, ys, 2, -0.3, 0.3))
+            same(
+                be,
+                ref,
+                lambda b, p, q: b.binary("less", p, q),
+                rand(D.int32, xs, 1, -0.3, 0.3),
+                rand(D.int32, ys, 2, -0.3, 0.3),
+            )
 
 
 WHERE_SHAPES = [((3, 4), (3, 4), (3, 4)), ((3, 1), (1, 4), ()), ((), (2, 3), (2, 3)), ((4,), (2, 4), (1, 4))]
@@ -240,12 +325,43 @@ MORE = (D.float32, D.int32, D.bool_)  # the dtypes that run the extra layout cas
 def test_where(be, ref, dt):
     with one_read(be):
         for i, (sc, sx, sy) in enumerate(WHERE_SHAPES + (WHERE_MORE if dt in MORE else [])):
-            same(be, ref, lambda b, c, p, q: b.where(c, p, q), rand(D.bool_, sc, i), rand(dt, sx, 20 + i),
-                 rand(dt, sy, 40 + i))
+            same(
+                be,
+                ref,
+                lambda b, c, p, q: b.where(c, p, q),
+                rand(D.bool_, sc, i),
+                rand(dt, sx, 20 + i),
+                rand(dt, sy, 40 + i),
+            )
 
 
-CAST_VALUES = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 3.5, 7.25, 1e-3, 1e-30, 255.0, 256.0, 300.7, -129.0,
-               65504.0, 70000.0, 1e10, -1e10, 1e20, 1e30, math.inf, -math.inf, math.nan]
+CAST_VALUES = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    -0.5,
+    2.5,
+    -2.5,
+    3.5,
+    7.25,
+    1e-3,
+    1e-30,
+    255.0,
+    256.0,
+    300.7,
+    -129.0,
+    65504.0,
+    70000.0,
+    1e10,
+    -1e10,
+    1e20,
+    1e30,
+    math.inf,
+    -math.inf,
+    math.nan,
+]
 CASTS = list(itertools.product(D.ALL, D.ALL))
 
 
@@ -265,8 +381,13 @@ def _in_range(vals, src, dst):
 @pytest.mark.parametrize("src, dst", CASTS, ids=[f"{a.name}-{b.name}" for a, b in CASTS])
 def test_cast(be, ref, src, dst):
     if src.kind == "f":
-        x = np.concatenate([_in_range(np.array(CAST_VALUES), src, dst), rand(src, (20,), 3, -300, 300),
-                            normal(src, 100, 9, 1e4 if src is not D.float16 else 100)])
+        x = np.concatenate(
+            [
+                _in_range(np.array(CAST_VALUES), src, dst),
+                rand(src, (20,), 3, -300, 300),
+                normal(src, 100, 9, 1e4 if src is not D.float16 else 100),
+            ]
+        )
         x = _in_range(x.astype(np.float64), src, dst)
     else:
         x = rand(src, (300,), 10)
@@ -318,8 +439,14 @@ def test_reduce(be, ref, op, dt):
         x = rand(dt, (3, 4, 5), 11, -2, 2) if op == "prod" else rand(dt, (3, 4, 5), 11)
         for axes in AXES:
             for keep in (False, True):
-                same(be, ref, lambda b, a: b.reduce(op, a, axes, keep), x, kind=_RED_KIND.get(op, "exact"),
-                     scale=_sum_scale(op, x, axes, keep))
+                same(
+                    be,
+                    ref,
+                    lambda b, a: b.reduce(op, a, axes, keep),
+                    x,
+                    kind=_RED_KIND.get(op, "exact"),
+                    scale=_sum_scale(op, x, axes, keep),
+                )
 
 
 @pytest.mark.parametrize("op, dt", REDUCE_CASES, ids=[f"{o}-{d.name}" for o, d in REDUCE_CASES])
@@ -329,10 +456,26 @@ def test_reduce_empty_gives_the_identity(be, ref, op, dt):
             same(be, ref, lambda b, a: b.reduce(op, a, axes, keep), rand(dt, shape), kind="exact")
 
 
-SHAPES_AXES = [((7,), (0,)), ((3, 4), (1,)), ((3, 4), (0,)), ((3, 4), (0, 1)), ((2, 3, 4), (0, 2)),
-               ((2, 3, 4), (1,)), ((5, 1, 6), (1,)), ((4, 0, 3), (1,)), ((4, 0, 3), (0,)), ((0, 3), (1,)),
-               ((2, 3, 4, 5, 6), (0, 2, 4)), ((2, 3, 4, 5, 6), (1, 3)), ((70000, 3), (1,)), ((3, 70000), (0,)),
-               ((1, 100000), (1,)), ((100000, 1), (0,)), ((2, 50000), (1,)), ((50000, 2), (0,))]
+SHAPES_AXES = [
+    ((7,), (0,)),
+    ((3, 4), (1,)),
+    ((3, 4), (0,)),
+    ((3, 4), (0, 1)),
+    ((2, 3, 4), (0, 2)),
+    ((2, 3, 4), (1,)),
+    ((5, 1, 6), (1,)),
+    ((4, 0, 3), (1,)),
+    ((4, 0, 3), (0,)),
+    ((0, 3), (1,)),
+    ((2, 3, 4, 5, 6), (0, 2, 4)),
+    ((2, 3, 4, 5, 6), (1, 3)),
+    ((70000, 3), (1,)),
+    ((3, 70000), (0,)),
+    ((1, 100000), (1,)),
+    ((100000, 1), (0,)),
+    ((2, 50000), (1,)),
+    ((50000, 2), (0,)),
+]
 
 
 def test_reduce_layouts_float32(be, ref):
@@ -341,8 +484,14 @@ def test_reduce_layouts_float32(be, ref):
         for (shape, axes), keep in itertools.product(SHAPES_AXES, (False, True)):
             a = normal(D.float32, shape, 11)
             for op in ("sum", "max", "min"):
-                same(be, ref, lambda b, x: b.reduce(op, x, axes, keep), a, kind="sum" if op == "sum" else "exact",
-                     scale=_sum_scale(op, a, axes, keep))
+                same(
+                    be,
+                    ref,
+                    lambda b, x: b.reduce(op, x, axes, keep),
+                    a,
+                    kind="sum" if op == "sum" else "exact",
+                    scale=_sum_scale(op, a, axes, keep),
+                )
             if a.size < 1000:
                 p = (1 + 0.1 * np.tanh(a)).astype(F32)
                 same(be, ref, lambda b, x: b.reduce("prod", x, axes, keep), p, kind="prod")
@@ -351,8 +500,12 @@ def test_reduce_layouts_float32(be, ref):
 def test_reduce_layouts_ints_and_bools(be, ref):
     with one_read(be):
         for shape, axes in SHAPES_AXES[:12]:
-            for dt, ops in ((D.int32, ("sum", "prod", "max", "min")), (D.uint32, ("sum", "max", "min")),
-                            (D.int64, ("sum", "max")), (D.bool_, ("any", "all"))):
+            for dt, ops in (
+                (D.int32, ("sum", "prod", "max", "min")),
+                (D.uint32, ("sum", "max", "min")),
+                (D.int64, ("sum", "max")),
+                (D.bool_, ("any", "all")),
+            ):
                 a = rand(dt, shape, 12, -5, 5)
                 for op in ops:
                     if not (dt is D.int64 and op == "max" and not a.size):  # test_reduce_empty_gives_the_identity
@@ -374,8 +527,14 @@ def test_reduce_long_float16(be, ref, dt):
         for shape, axes in (((7, 9), (1,)), ((7, 9), (0,)), ((3, 5000), (1,)), ((2000, 3), (0, 1))):
             a = rand(dt, shape, 70, -1, 1)
             for op in ("sum", "max"):
-                same(be, ref, lambda b, x: b.reduce(op, x, axes, False), a, kind="sum" if op == "sum" else "exact",
-                     scale=_sum_scale(op, a, axes, False))
+                same(
+                    be,
+                    ref,
+                    lambda b, x: b.reduce(op, x, axes, False),
+                    a,
+                    kind="sum" if op == "sum" else "exact",
+                    scale=_sum_scale(op, a, axes, False),
+                )
             same(be, ref, lambda b, x: b.argreduce("argmax", x, len(shape) - 1, D.int64), a)
 
 
@@ -429,26 +588,56 @@ def test_scan(be, ref, op, dt):
                 x = rand(dt, shape, 15 + i, -3, 3)
             scale = np.sum(np.abs(x.astype(np.float64))) + 1 if op == "sum" else None
             for exclusive, reverse in itertools.product((False, True), repeat=2):
-                same(be, ref, lambda b, a: b.scan(op, a, axis, exclusive, reverse), x,
-                     kind="sum" if op == "sum" else "prod", scale=scale)
+                same(
+                    be,
+                    ref,
+                    lambda b, a: b.scan(op, a, axis, exclusive, reverse),
+                    x,
+                    kind="sum" if op == "sum" else "prod",
+                    scale=scale,
+                )
 
 
 # -- matmul and convolutions ------------------------------------------------------------------
+
 
 def _t(shape, t):
     return shape[:-2] + (shape[-1], shape[-2]) if t else shape
 
 
-MATMUL_F32 = [(_t(a, ta), _t(b, tb), ta, tb) for a, b in [
-    ((3, 4), (4, 5)), ((1, 1), (1, 1)), ((65, 33), (33, 70)), ((2, 3, 4), (4, 6)), ((3, 4), (2, 4, 6)),
-    ((2, 1, 5, 3), (4, 3, 2)), ((0, 4), (4, 3)), ((3, 0), (0, 5)), ((8, 3000), (3000, 5)), ((130, 70), (70, 129))]
-    for ta, tb in itertools.product((False, True), repeat=2)]
+MATMUL_F32 = [
+    (_t(a, ta), _t(b, tb), ta, tb)
+    for a, b in [
+        ((3, 4), (4, 5)),
+        ((1, 1), (1, 1)),
+        ((65, 33), (33, 70)),
+        ((2, 3, 4), (4, 6)),
+        ((3, 4), (2, 4, 6)),
+        ((2, 1, 5, 3), (4, 3, 2)),
+        ((0, 4), (4, 3)),
+        ((3, 0), (0, 5)),
+        ((8, 3000), (3000, 5)),
+        ((130, 70), (70, 129)),
+    ]
+    for ta, tb in itertools.product((False, True), repeat=2)
+]
 MATMUL = [  # every dtype (the large ones float32 only)
-    ((5, 7), (7, 3), False, False), ((7, 5), (7, 3), True, False), ((5, 7), (3, 7), False, True),
-    ((7, 5), (3, 7), True, True), ((2, 5, 7), (7, 3), False, False), ((2, 5, 7), (2, 7, 3), False, False),
-    ((1, 5, 7), (3, 7, 4), False, False), ((2, 1, 5, 7), (3, 7, 4), False, False), ((2, 7, 5), (2, 3, 7), True, True),
-    ((3, 7), (4, 7, 2), False, False), ((0, 4), (4, 3), False, False), ((4, 0), (0, 3), False, False),
-    ((65, 130), (130, 67), False, False), ((300, 600), (600, 500), False, False), ((70, 300), (530, 300), False, True)]
+    ((5, 7), (7, 3), False, False),
+    ((7, 5), (7, 3), True, False),
+    ((5, 7), (3, 7), False, True),
+    ((7, 5), (3, 7), True, True),
+    ((2, 5, 7), (7, 3), False, False),
+    ((2, 5, 7), (2, 7, 3), False, False),
+    ((1, 5, 7), (3, 7, 4), False, False),
+    ((2, 1, 5, 7), (3, 7, 4), False, False),
+    ((2, 7, 5), (2, 3, 7), True, True),
+    ((3, 7), (4, 7, 2), False, False),
+    ((0, 4), (4, 3), False, False),
+    ((4, 0), (0, 3), False, False),
+    ((65, 130), (130, 67), False, False),
+    ((300, 600), (600, 500), False, False),
+    ((70, 300), (530, 300), False, True),
+]
 
 
 @pytest.mark.parametrize("dt", (D.float32, D.float64, D.float16, D.int32, D.int64), ids=ids)
@@ -492,10 +681,17 @@ def test_conv2d_and_both_gradients(be, ref, dt):
             check_conv(be, ref, dt, *case)
 
 
-POOLS = [((2, 6, 6, 3), (2, 2), (2, 2), ((0, 0), (0, 0))), ((1, 7, 5, 2), (3, 3), (2, 1), ((1, 1), (1, 1))),
-         ((2, 5, 5, 4), (3, 2), (1, 2), ((0, 1), (1, 0)))]
-POOLS_TIES = [((2, 6, 6, 3), (2, 2), (2, 2), ((0, 0), (0, 0))), ((1, 5, 7, 2), (3, 3), (1, 2), ((1, 1), (1, 1))),
-              ((2, 7, 7, 1), (3, 2), (2, 3), ((1, 0), (0, 1))), ((1, 4, 4, 2), (4, 4), (1, 1), ((0, 0), (0, 0)))]
+POOLS = [
+    ((2, 6, 6, 3), (2, 2), (2, 2), ((0, 0), (0, 0))),
+    ((1, 7, 5, 2), (3, 3), (2, 1), ((1, 1), (1, 1))),
+    ((2, 5, 5, 4), (3, 2), (1, 2), ((0, 1), (1, 0))),
+]
+POOLS_TIES = [
+    ((2, 6, 6, 3), (2, 2), (2, 2), ((0, 0), (0, 0))),
+    ((1, 5, 7, 2), (3, 3), (1, 2), ((1, 1), (1, 1))),
+    ((2, 7, 7, 1), (3, 2), (2, 3), ((1, 0), (0, 1))),
+    ((1, 4, 4, 2), (4, 4), (1, 1), ((0, 0), (0, 0))),
+]
 
 
 @pytest.mark.parametrize("dt", FLOATS, ids=ids)
@@ -509,10 +705,23 @@ def test_pool2d_and_gradient(be, ref, op, dt):
         for i, ((xs, k, st, pads), x) in enumerate(cases):
             y = ref.pool2d(op, x, k, st, pads)
             dy = rand(dt, y.shape, 24 + i, -1, 1)
-            same(be, ref, lambda b, a: b.pool2d(op, a, k, st, pads), x, kind="exact" if op == "max" else "sum",
-                 scale=ref.pool2d("avg", np.abs(x), k, st, pads))
-            same(be, ref, lambda b, a, g: b.pool2d_grad(op, a, g, k, st, pads), x, dy, kind="sum",
-                 scale=ref.pool2d_grad("avg", np.ones_like(x), abs32(dy).astype(dt.name), k, st, pads) * 4 + 1)
+            same(
+                be,
+                ref,
+                lambda b, a: b.pool2d(op, a, k, st, pads),
+                x,
+                kind="exact" if op == "max" else "sum",
+                scale=ref.pool2d("avg", np.abs(x), k, st, pads),
+            )
+            same(
+                be,
+                ref,
+                lambda b, a, g: b.pool2d_grad(op, a, g, k, st, pads),
+                x,
+                dy,
+                kind="sum",
+                scale=ref.pool2d_grad("avg", np.ones_like(x), abs32(dy).astype(dt.name), k, st, pads) * 4 + 1,
+            )
 
 
 @pytest.mark.parametrize("dt", INTS, ids=ids)
@@ -566,16 +775,28 @@ def test_scatter_add(be, ref, dt, idt):
     with one_read(be):
         for i, (shape, axis, ishape) in enumerate(SCATTERS + (SCATTERS_MORE if dt in MORE else [])):
             idx = np.random.default_rng(28 + i).integers(0, shape[axis], ishape).astype(idt.name)
-            u = rand(dt, shape[:axis] + ishape + shape[axis + 1:], 29 + i)
-            same(be, ref, lambda b, j, v: b.scatter_add(j, v, shape, axis), idx, u, kind="sum",
-                 scale=np.abs(ref.scatter_add(idx, np.abs(u).astype(dt.name), shape, axis).astype(np.float64)) + 1)
+            u = rand(dt, shape[:axis] + ishape + shape[axis + 1 :], 29 + i)
+            same(
+                be,
+                ref,
+                lambda b, j, v: b.scatter_add(j, v, shape, axis),
+                idx,
+                u,
+                kind="sum",
+                scale=np.abs(ref.scatter_add(idx, np.abs(u).astype(dt.name), shape, axis).astype(np.float64)) + 1,
+            )
 
 
 # -- data movement without arithmetic -----------------------------------------------------------
 
 TRANSPOSES = [((40, 37), (1, 0))] + [((3, 4, 5), p) for p in itertools.permutations(range(3))]
-TRANSPOSES_MORE = [((2, 3), (1, 0)), ((2, 3, 4), (2, 0, 1)), ((1, 5, 1, 3), (3, 1, 0, 2)),
-                   ((2, 3, 4, 5, 2), (4, 2, 0, 3, 1)), ((0, 3), (1, 0))]  # float32, int64, bool
+TRANSPOSES_MORE = [
+    ((2, 3), (1, 0)),
+    ((2, 3, 4), (2, 0, 1)),
+    ((1, 5, 1, 3), (3, 1, 0, 2)),
+    ((2, 3, 4, 5, 2), (4, 2, 0, 3, 1)),
+    ((0, 3), (1, 0)),
+]  # float32, int64, bool
 
 
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
@@ -586,11 +807,21 @@ def test_transpose(be, ref, dt):
             same(be, ref, lambda b, x: b.transpose(x, perm), rand(dt, shape, 31 + i))
 
 
-SLICES_MORE = [((10,), (2,), (3,), (2,)), ((10,), (9,), (4,), (-3,)), ((4, 5), (1, 4), (3, 5), (1, -1)),
-               ((4, 5), (0, 0), (0, 5), (1, 1)), ((3, 4, 5), (2, 1, 0), (2, 2, 3), (-1, 2, 2))]  # float32
-SLICES = [((3, 4, 5), (0, 0, 0), (3, 4, 5), (1, 1, 1)), ((3, 4, 5), (1, 0, 0), (2, 4, 5), (1, 1, 1)),
-          ((3, 4, 5), (0, 1, 2), (3, 2, 3), (1, 1, 1)), ((3, 4, 5), (2, 3, 4), (3, 2, 2), (-1, -2, -3)),
-          ((3, 4, 5), (0, 0, 1), (2, 2, 2), (2, 3, 2)), ((3, 4, 5), (1, 0, 0), (0, 4, 5), (1, 1, 1))]
+SLICES_MORE = [
+    ((10,), (2,), (3,), (2,)),
+    ((10,), (9,), (4,), (-3,)),
+    ((4, 5), (1, 4), (3, 5), (1, -1)),
+    ((4, 5), (0, 0), (0, 5), (1, 1)),
+    ((3, 4, 5), (2, 1, 0), (2, 2, 3), (-1, 2, 2)),
+]  # float32
+SLICES = [
+    ((3, 4, 5), (0, 0, 0), (3, 4, 5), (1, 1, 1)),
+    ((3, 4, 5), (1, 0, 0), (2, 4, 5), (1, 1, 1)),
+    ((3, 4, 5), (0, 1, 2), (3, 2, 3), (1, 1, 1)),
+    ((3, 4, 5), (2, 3, 4), (3, 2, 2), (-1, -2, -3)),
+    ((3, 4, 5), (0, 0, 1), (2, 2, 2), (2, 3, 2)),
+    ((3, 4, 5), (1, 0, 0), (0, 4, 5), (1, 1, 1)),
+]
 
 
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
@@ -611,10 +842,14 @@ def test_broadcast_to(be, ref, dt):
 @pytest.mark.parametrize("dt", D.ALL, ids=ids)
 def test_concat(be, ref, dt):
     with one_read(be):
-        cases = [([(3, 4, 5)[:a] + (n,) + (3, 4, 5)[a + 1:] for n in (1, 3, 0, 2)], a) for a in range(3)]
+        cases = [([(3, 4, 5)[:a] + (n,) + (3, 4, 5)[a + 1 :] for n in (1, 3, 0, 2)], a) for a in range(3)]
         if dt is D.float32:
-            cases += [([(2, 3), (4, 3)], 0), ([(2, 3), (2, 1), (2, 0), (2, 2)], 1), ([(2, 1, 3), (2, 2, 3)], 1),
-                      ([(0, 2), (0, 2)], 0)]
+            cases += [
+                ([(2, 3), (4, 3)], 0),
+                ([(2, 3), (2, 1), (2, 0), (2, 2)], 1),
+                ([(2, 1, 3), (2, 2, 3)], 1),
+                ([(0, 2), (0, 2)], 0),
+            ]
         for shapes, axis in cases:
             same(be, ref, lambda b, *xs: b.concat(list(xs), axis), *[rand(dt, s, 34 + i) for i, s in enumerate(shapes)])
 
@@ -623,10 +858,15 @@ def test_concat(be, ref, dt):
 def test_pad(be, ref, dt):
     with one_read(be):
         value = {"f": -1.5, "i": -3, "u": 9, "b": True}[dt.kind]
-        more = [((3,), ((1, 2),)), ((2, 3), ((0, 1), (2, 0))), ((0, 2), ((1, 1), (0, 0))),
-                ((2, 2, 2), ((1, 1), (0, 0), (1, 0)))]  # float32, bool
-        for i, (shape, pads) in enumerate([((3, 4, 5), ((1, 0), (0, 2), (1, 1)))] +
-                                          (more if dt in (D.float32, D.bool_) else [])):
+        more = [
+            ((3,), ((1, 2),)),
+            ((2, 3), ((0, 1), (2, 0))),
+            ((0, 2), ((1, 1), (0, 0))),
+            ((2, 2, 2), ((1, 1), (0, 0), (1, 0))),
+        ]  # float32, bool
+        for i, (shape, pads) in enumerate(
+            [((3, 4, 5), ((1, 0), (0, 2), (1, 1)))] + (more if dt in (D.float32, D.bool_) else [])
+        ):
             same(be, ref, lambda b, x: b.pad(x, pads, value), rand(dt, shape, 40 + i))
 
 
@@ -643,8 +883,16 @@ def test_reshape_shares_the_storage(be, ref, dt):
 
 # -- fused kernels: equal to the composition they replace ----------------------------------------
 
-SOFTMAX = [((4, 10), 1), ((3, 5, 7), 1), ((2, 300), 1), ((6,), 0), ((3, 0), 1), ((4, 6, 9), 0), ((4, 6, 9), 1),
-           ((4, 6, 9), 2)]
+SOFTMAX = [
+    ((4, 10), 1),
+    ((3, 5, 7), 1),
+    ((2, 300), 1),
+    ((6,), 0),
+    ((3, 0), 1),
+    ((4, 6, 9), 0),
+    ((4, 6, 9), 1),
+    ((4, 6, 9), 2),
+]
 
 
 @pytest.mark.parametrize("dt", FLOATS, ids=ids)
@@ -676,8 +924,15 @@ def test_fused_sparse_softmax_xent(be, dt, ldt):
 def test_fused_sparse_softmax_xent_out_of_range_labels(be, ref, dt):
     """Labels outside [0, classes) give a NaN loss (TF's GPU kernel; its CPU kernel raises)."""
     x, lab = rand(dt, (4, 7), 45, -10, 10), np.array([0, 7, -1, 3], np.int32)
-    loss, grad = same(be, ref, lambda b, a, j: b.sparse_softmax_xent(a, j), x, lab, kind="sum",
-                      scale=float(np.abs(x.astype(np.float64)).max()) + 1)
+    loss, grad = same(
+        be,
+        ref,
+        lambda b, a, j: b.sparse_softmax_xent(a, j),
+        x,
+        lab,
+        kind="sum",
+        scale=float(np.abs(x.astype(np.float64)).max()) + 1,
+    )
     assert np.isnan(loss[1:3]).all() and not np.isnan(loss[[0, 3]]).any()
 
 
@@ -691,7 +946,7 @@ def test_fused_bias_activation(be, dt, act):
     close(be, got, want.astype(dt.name), "transcendental")
 
 
-ADAM = (0.01 * math.sqrt(1 - 0.999 ** 3) / (1 - 0.9 ** 3), 0.1, 0.001, 1e-7)
+ADAM = (0.01 * math.sqrt(1 - 0.999**3) / (1 - 0.9**3), 0.1, 0.001, 1e-7)
 
 
 @pytest.mark.parametrize("shape", [(7,), (33, 65), (3, 3, 16, 32), ()])

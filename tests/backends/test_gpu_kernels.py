@@ -2,6 +2,7 @@
 GEMM, tree reductions) forced on whatever adapter is here, launches past the per-dimension
 workgroup limit, buffers past the adapter's limits, int64's 32-bit storage, and float16
 placement. The primitives themselves: test_backend_primitives.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -59,18 +60,29 @@ def tiled(be, monkeypatch):
     return be
 
 
-@pytest.mark.parametrize("ashape,bshape,ta,tb", [((65, 33), (33, 70), False, False),
-                                                 ((2, 40, 3), (40, 6), True, False),
-                                                 ((8, 3000), (5, 3000), False, True), ((70, 130), (129, 70), True, True)])
+@pytest.mark.parametrize(
+    "ashape,bshape,ta,tb",
+    [
+        ((65, 33), (33, 70), False, False),
+        ((2, 40, 3), (40, 6), True, False),
+        ((8, 3000), (5, 3000), False, True),
+        ((70, 130), (129, 70), True, True),
+    ],
+)
 def test_tiled_matmul(tiled, ref, ashape, bshape, ta, tb):
     a, b = normal(D.float32, ashape, 16, 1.0), normal(D.float32, bshape, 17, 1.0)
     same(tiled, ref, lambda k, x, y: k.matmul(x, y, ta, tb), a, b, kind="gemm", scale=gemm_scale(a, b, ta, tb))
 
 
-@pytest.mark.parametrize("case", [((2, 5, 5, 3), (3, 3, 3, 4), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
-                                  ((2, 8, 8, 4), (3, 3, 2, 6), (1, 1), ((2, 2), (2, 2)), (2, 2), 2),
-                                  ((1, 6, 6, 4), (3, 3, 1, 8), (2, 1), ((1, 1), (0, 0)), (1, 1), 4),
-                                  ((64, 8, 8, 16), (3, 3, 16, 32), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)])
+@pytest.mark.parametrize(
+    "case",
+    [
+        ((2, 5, 5, 3), (3, 3, 3, 4), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
+        ((2, 8, 8, 4), (3, 3, 2, 6), (1, 1), ((2, 2), (2, 2)), (2, 2), 2),
+        ((1, 6, 6, 4), (3, 3, 1, 8), (2, 1), ((1, 1), (0, 0)), (1, 1), 4),
+        ((64, 8, 8, 16), (3, 3, 16, 32), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
+    ],
+)
 def test_tiled_convolutions(tiled, ref, case):
     check_conv(tiled, ref, D.float32, *case)
 
@@ -79,8 +91,14 @@ def test_tiled_convolutions(tiled, ref, case):
 def test_tree_reductions(tiled, ref, shape, axes):
     a = normal(D.float32, shape, 11)
     for op in ("sum", "max", "min"):
-        same(tiled, ref, lambda b, x: b.reduce(op, x, axes, False), a, kind="sum" if op == "sum" else "exact",
-             scale=np.abs(a.astype(np.float64)).sum(axis=axes) if op == "sum" else None)
+        same(
+            tiled,
+            ref,
+            lambda b, x: b.reduce(op, x, axes, False),
+            a,
+            kind="sum" if op == "sum" else "exact",
+            scale=np.abs(a.astype(np.float64)).sum(axis=axes) if op == "sum" else None,
+        )
 
 
 @pytest.mark.parametrize("workgroup_kernels", [False, True])

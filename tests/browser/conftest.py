@@ -4,6 +4,7 @@ The site (``make web`` -> build/dist/site) is served on 127.0.0.1 with test-only
 mounted beside it under /_test/ (pytest wheels, the test tree as a zip, a blank page).
 Chromium is /usr/bin/chromium; Playwright never downloads a browser.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,16 +23,23 @@ import make_site  # noqa: E402  (build/make_site.py)
 import serve  # noqa: E402  (build/serve.py)
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WEBGPU_ARGS = ["--enable-unsafe-webgpu"]
 SITE = ROOT / "build" / "dist" / "site"
 BLANK = "<!doctype html><meta charset=utf-8><title>webtensor test</title><body></body>"
 # What the in-page run gets: the core and Keras tests with their helpers and data
 SUMMARY: dict = {}
 """backend -> the in-page run's results, for the terminal summary."""
-TEST_TREE = ("tests/conftest.py", "tests/util.py", "tests/digits.py", "tests/core", "tests/keras",
-             "tests/data/digits_split.bin", "tests/data/sentiment.tsv", "pyproject.toml")
+TEST_TREE = (
+    "tests/conftest.py",
+    "tests/util.py",
+    "tests/digits.py",
+    "tests/core",
+    "tests/keras",
+    "tests/data/digits_split.bin",
+    "tests/data/sentiment.tsv",
+    "pyproject.toml",
+)
 
 
 def _test_zip() -> bytes:
@@ -53,8 +61,12 @@ def _stale(site: Path) -> bool:
     if not wheels:
         return True
     built = wheels[0].stat().st_mtime
-    return any(f.stat().st_mtime > built for d in ("core/webtensor", "shaders", "web")
-               for f in (ROOT / d).rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+    return any(
+        f.stat().st_mtime > built
+        for d in ("core/webtensor", "shaders", "web")
+        for f in (ROOT / d).rglob("*")
+        if f.is_file() and "__pycache__" not in f.parts
+    )
 
 
 @pytest.fixture(scope="session")
@@ -88,8 +100,7 @@ def server(site_dir, test_files):
 
 
 def launch(playwright, webgpu: bool = True):
-    return playwright.chromium.launch(executable_path=CHROMIUM,
-                                      args=CHROMIUM_ARGS + (WEBGPU_ARGS if webgpu else []))
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + (WEBGPU_ARGS if webgpu else []))
 
 
 @pytest.fixture(scope="session")
@@ -159,10 +170,17 @@ def pytest_terminal_summary(terminalreporter):
         for rec in res["tests"].values():
             key = rec["outcome"]
             if key == "skipped":
-                key = "skipped (needs numpy)" if "numpy" in rec.get("markers", []) else \
-                      "skipped (native-only)" if "native" in rec.get("markers", []) else "skipped (other)"
+                key = (
+                    "skipped (needs numpy)"
+                    if "numpy" in rec.get("markers", [])
+                    else "skipped (native-only)"
+                    if "native" in rec.get("markers", [])
+                    else "skipped (other)"
+                )
             counts[key] = counts.get(key, 0) + 1
         total = sum(r.get("duration", 0.0) for r in res["tests"].values())
-        terminalreporter.write_line(f"in page [{backend}]: {len(res['tests'])} tests, "
-                                    + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-                                    + f"; {total:.0f} s of test time")
+        terminalreporter.write_line(
+            f"in page [{backend}]: {len(res['tests'])} tests, "
+            + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+            + f"; {total:.0f} s of test time"
+        )

@@ -8,6 +8,7 @@ regression lesson converges to the least-squares line; the one-model embed site 
 ``python -m webtensor site`` predicts like the native model. Screenshots go to
 artifacts/screenshots/; no test may leave a console error.
 """
+
 from __future__ import annotations
 
 import json
@@ -134,6 +135,7 @@ def test_gallery_static_site_on_desktop_and_phone(tab, static_url, models):
 
 # -- draw a digit -----------------------------------------------------------------------
 
+
 def _stroke(page, points) -> None:
     box = page.locator("#pad").bounding_box()
     xy = [(box["x"] + u * box["width"], box["y"] + v * box["height"]) for u, v in points]
@@ -145,15 +147,20 @@ def _stroke(page, points) -> None:
 
 
 DIGITS = {
-    0: [[(0.5 + 0.24 * math.sin(2 * math.pi * i / 40), 0.5 - 0.36 * math.cos(2 * math.pi * i / 40)) for i in range(41)]],
+    0: [
+        [(0.5 + 0.24 * math.sin(2 * math.pi * i / 40), 0.5 - 0.36 * math.cos(2 * math.pi * i / 40)) for i in range(41)]
+    ],
     7: [[(0.25, 0.18), (0.75, 0.18), (0.42, 0.85)]],
     1: [[(0.52, 0.15), (0.5, 0.85)]],  # a clear "1" once read as "3" (thin pen, no width normalising)
 }
 
 
 def _prediction(page, expect_count: int) -> int:
-    page.wait_for_function(f"() => Number(document.getElementById('pad').dataset.predictions ?? 0) >= {expect_count}"
-                           " && document.getElementById('digit').textContent !== '–'", timeout=60_000)
+    page.wait_for_function(
+        f"() => Number(document.getElementById('pad').dataset.predictions ?? 0) >= {expect_count}"
+        " && document.getElementById('digit').textContent !== '–'",
+        timeout=60_000,
+    )
     page.wait_for_timeout(300)  # the last stroke's prediction settles
     return int(page.get_attribute("#pad", "data-prediction"))
 
@@ -178,7 +185,9 @@ def test_draw_a_digit_with_the_mouse(tab, static_url, models, digit, backend):
     for stroke in DIGITS[digit]:
         _stroke(page, stroke)
     got = _prediction(page, 1)
-    features = page.evaluate("async () => Array.from((await import('./draw.mjs')).digitFeatures(document.getElementById('pad')))")
+    features = page.evaluate(
+        "async () => Array.from((await import('./draw.mjs')).digitFeatures(document.getElementById('pad')))"
+    )
     assert len(features) == 64 and max(features) >= 0.5
     assert all(0 <= v <= 1 and float(v * 16).is_integer() for v in features)  # counts of 4x4 blocks / 16
     ink = 16 * sum(features)  # optdigits' bitmaps ink ~310 of 1024 pixels whatever the digit
@@ -192,7 +201,9 @@ def test_draw_a_digit_with_the_mouse(tab, static_url, models, digit, backend):
     assert got == want.index(max(want)) == digit, (got, want)
     t.shot(f"app-draw-{digit}-{backend}")
     page.click("#clear")
-    assert page.evaluate("async () => (await import('./draw.mjs')).digitFeatures(document.getElementById('pad'))") is None
+    assert (
+        page.evaluate("async () => (await import('./draw.mjs')).digitFeatures(document.getElementById('pad'))") is None
+    )
 
 
 def test_draw_with_a_touch_stroke(tab, static_url):
@@ -208,20 +219,24 @@ def test_draw_with_a_touch_stroke(tab, static_url):
       ev("pointerup", 0.5, 0.85);
     }""")
     _prediction(page, 1)
-    features = page.evaluate("async () => Array.from((await import('./draw.mjs')).digitFeatures(document.getElementById('pad')))")
+    features = page.evaluate(
+        "async () => Array.from((await import('./draw.mjs')).digitFeatures(document.getElementById('pad')))"
+    )
     assert sum(features) > 2
     t.shot("app-draw-phone")
 
 
 # -- train in the page ------------------------------------------------------------------
 
+
 def _train(page, dataset: str, epochs: int, timeout_ms: int = 300_000) -> dict:
     page.select_option("#dataset", dataset)
     page.fill("#epochs", str(epochs))
     done = int(page.get_attribute("#train-form", "data-done") or 0)
     page.click("#train-start")
-    page.wait_for_function(f"() => Number(document.getElementById('train-form').dataset.done ?? 0) > {done}",
-                           timeout=timeout_ms)
+    page.wait_for_function(
+        f"() => Number(document.getElementById('train-form').dataset.done ?? 0) > {done}", timeout=timeout_ms
+    )
     return page.evaluate("() => window.webtensorApp.trainHistory")
 
 
@@ -265,8 +280,9 @@ def test_stop_ends_training_early(tab, static_url):
     page.click("#train-start")
     page.wait_for_function("() => (window.webtensorApp.trainHistory ?? []).length >= 3", timeout=120_000)
     page.click("#train-stop")
-    page.wait_for_function("() => Number(document.getElementById('train-form').dataset.done ?? 0) >= 1",
-                           timeout=120_000)
+    page.wait_for_function(
+        "() => Number(document.getElementById('train-form').dataset.done ?? 0) >= 1", timeout=120_000
+    )
     history = page.evaluate("() => window.webtensorApp.trainHistory")
     epochs = len(history) - 1  # row 0 is before training
     assert 2 <= epochs < 400
@@ -289,7 +305,10 @@ def test_app_with_the_server_sends_a_new_version(tab, live):
     c = Client(live.url)
     status, body = c.get("/v1/models/moons")
     assert status == 200 and body["model_version_status"][0] == {
-        "version": "2", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+        "version": "2",
+        "state": "AVAILABLE",
+        "status": {"error_code": "OK", "error_message": ""},
+    }
     status, body = c.post("/v1/models/moons:predict", {"instances": [[0.0, 0.5], [1.0, -0.5]]})
     assert status == 200 and len(body["predictions"]) == 2
     page.click("#tab-gallery")
@@ -299,6 +318,7 @@ def test_app_with_the_server_sends_a_new_version(tab, live):
 
 # -- the regression lesson ------------------------------------------------------------
 
+
 def test_regression_lesson_fits_the_least_squares_line(tab, static_url):
     t = tab(static_url + "/#regression")
     page = t.page
@@ -307,16 +327,22 @@ def test_regression_lesson_fits_the_least_squares_line(tab, static_url):
     page.click("#reg-plot", position={"x": 30, "y": 30})  # one more point, anywhere
     page.wait_for_function("() => window.webtensorApp.regression.xs.length === 25")
     page.click("#reg-fit")
-    page.wait_for_function("() => !document.getElementById('reg-fit').disabled && "
-                           "Number(document.getElementById('reg-plot').dataset.steps) > 50", timeout=120_000)
+    page.wait_for_function(
+        "() => !document.getElementById('reg-fit').disabled && "
+        "Number(document.getElementById('reg-plot').dataset.steps) > 50",
+        timeout=120_000,
+    )
     _assert_least_squares(page)
     t.shot("app-regression")
     # a point added after the fit keeps the line: the steps count on and the fit re-settles
     steps = int(page.get_attribute("#reg-plot", "data-steps"))
     page.click("#reg-plot", position={"x": 200, "y": 40})
     page.wait_for_function("() => window.webtensorApp.regression.xs.length === 26")
-    page.wait_for_function(f"() => !document.getElementById('reg-fit').disabled && "
-                           f"Number(document.getElementById('reg-plot').dataset.steps) > {steps}", timeout=120_000)
+    page.wait_for_function(
+        f"() => !document.getElementById('reg-fit').disabled && "
+        f"Number(document.getElementById('reg-plot').dataset.steps) > {steps}",
+        timeout=120_000,
+    )
     _assert_least_squares(page)
 
 
@@ -333,14 +359,19 @@ def _assert_least_squares(page):
 
 # -- the one-model site and the web component ----------------------------------------
 
+
 def test_embed_site_and_component_predict_like_native(tab, models, site_dir, tmp_path):
     import subprocess
 
     model = tmp_path / "digits.safetensors"
     shutil.copy(models / "digits_mlp/1/model.safetensors", model)
     out = tmp_path / "embed"
-    r = subprocess.run([sys.executable, "-m", "webtensor", "site", str(model), str(out), "--runtime", str(site_dir)],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "webtensor", "site", str(model), str(out), "--runtime", str(site_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     srv = serve.serve(out)
     try:
@@ -358,7 +389,9 @@ def test_embed_site_and_component_predict_like_native(tab, models, site_dir, tmp
         assert len(batch) == 2 and batch[0] == pytest.approx(want, abs=1e-5)
         info = page.evaluate("() => document.getElementById('model').info")
         assert info["inputs"][0]["shape"] == [None, 64] and info["backend"] in ("wasm", "gpu")
-        err = page.evaluate("() => document.getElementById('model').predict([1, 2, 3]).then(() => null, (e) => e.message)")
+        err = page.evaluate(
+            "() => document.getElementById('model').predict([1, 2, 3]).then(() => null, (e) => e.message)"
+        )
         assert "expected shape (None, 64)" in err
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "embed-digits.png"), full_page=True)

@@ -1,5 +1,6 @@
 """The digits MLP trains in the page, through the loader as a user would run it, to
 >= 0.95 test accuracy on each backend (data: the site's data/digits_split.bin)."""
+
 from __future__ import annotations
 
 import pytest

@@ -6,6 +6,7 @@ then one item here that fails listing the in-page tests that failed in it. Tests
 ``numpy`` (numpy is not loadable in the page) or ``native`` (files, servers,
 subprocesses) skip there and are counted in the terminal summary.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,9 @@ import pytest
 from conftest import ROOT, SUMMARY, boot
 
 HERE = Path(__file__).resolve().parent
-MODULES = sorted(p.relative_to(ROOT).as_posix() for d in ("tests/core", "tests/keras")
-                 for p in (ROOT / d).glob("test_*.py"))
+MODULES = sorted(
+    p.relative_to(ROOT).as_posix() for d in ("tests/core", "tests/keras") for p in (ROOT / d).glob("test_*.py")
+)
 # SwiftShader runs WGSL on the CPU, far slower than the wasm kernels: the WebGPU pass
 # runs every module but would leave out the tests named here if the budget needed it
 # (docs/page.md says which and why).
@@ -49,8 +51,9 @@ def _run_backend(browser, server, backend: str) -> dict:
         if "error" in r:
             return {"boot_error": r["error"]}
         args = [a for t in (GPU_DESELECT if backend == "webgpu" else []) for a in ("--deselect", t)]
-        out = pg.evaluate(RUN_JS, [(HERE / "in_page_runner.py").read_text(), f"{server.url}/_test/",
-                                   PASSES[backend], args])
+        out = pg.evaluate(
+            RUN_JS, [(HERE / "in_page_runner.py").read_text(), f"{server.url}/_test/", PASSES[backend], args]
+        )
         (LOGS / f"in-page-{backend}.json").write_text(out)  # every test's outcome, for tools
         return json.loads(out)
     except Exception as e:  # the page crashed or Python raised outside a test
@@ -87,4 +90,5 @@ def test_module_in_page(in_page, backend, module):
     assert tests, f"{module}: no test ran in the page"
     bad = {k: v for k, v in tests.items() if v["outcome"] in ("failed", "error")}
     assert not bad, f"{len(bad)} of {len(tests)} tests failed in the page on {backend}:\n" + "\n\n".join(
-        f"{k} ({v.get('when', 'call')}):\n{v.get('detail', '')[-1500:]}" for k, v in bad.items())
+        f"{k} ({v.get('when', 'call')}):\n{v.get('detail', '')[-1500:]}" for k, v in bad.items()
+    )

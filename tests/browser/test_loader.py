@@ -1,4 +1,5 @@
 """The loader in a real Chromium: boot, backend choice, progress, failures, readback."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,8 +32,7 @@ def test_issue_example_runs(page, backend, name):
     r = boot(page, backend=backend)
     assert r.get("backend") == name, r
     assert run_python(page, EXAMPLE) == [[3.0, 3.0]]
-    assert run_python(page, "tf.reduce_sum(x).device") .endswith(
-        "GPU:0" if name == "gpu" else "CPU:0")
+    assert run_python(page, "tf.reduce_sum(x).device").endswith("GPU:0" if name == "gpu" else "CPU:0")
 
 
 def test_progress_events_cover_every_stage(page):
@@ -46,25 +46,31 @@ def test_progress_events_cover_every_stage(page):
 
 def test_no_numpy_in_page_numpy_returns_host_array(page):
     boot(page, backend="wasm")
-    got = run_python(page, """
+    got = run_python(
+        page,
+        """
 import importlib.util
 t = tf.constant([[1, 2], [3, 4]])
 a = t.numpy()
 r = tf.range(tf.reduce_sum(tf.constant([1, 2])))
 [importlib.util.find_spec("numpy") is None, type(a).__name__, a.tolist(), list(a.shape), a[1][0],
  r.numpy().tolist(), tf.reduce_sum(t).numpy()]
-""".replace("tf.", "__import__('webtensor')."))
+""".replace("tf.", "__import__('webtensor')."),
+    )
     assert got == [True, "HostArray", [[1, 2], [3, 4]], [2, 2], 3, [0, 1, 2], 10]
 
 
 def test_sync_readback_on_gpu_uses_jspi(page):
     r = boot(page, backend="webgpu")
     assert r["jspi"] is True
-    got = run_python(page, """
+    got = run_python(
+        page,
+        """
 import webtensor as tf
 a = tf.constant([1.0, 2.0, 3.0]) * 2.0
 [a.numpy().tolist(), float(tf.reduce_sum(a))]
-""")
+""",
+    )
     assert got == [[2.0, 4.0, 6.0], 12.0]
 
 
@@ -78,10 +84,13 @@ def test_sync_readback_without_jspi_says_use_numpy_async(page):
       } catch (e) { return String(e.message); }
     }""")
     assert "SyncReadbackError" in msg and "await t.numpy_async()" in msg
-    got = run_python(page, """
+    got = run_python(
+        page,
+        """
 import webtensor as tf
 (await (tf.constant([1.0, 2.0]) + 1.0).numpy_async()).tolist()
-""")
+""",
+    )
     assert got == [2.0, 3.0]
 
 
@@ -112,14 +121,17 @@ def test_navigator_gpu_missing_gives_wasm(page):
     assert "navigator.gpu is missing" in r["reason"]
 
 
-@pytest.mark.parametrize("pattern, opts, url_part", [
-    ("**/wheels/*.whl", {}, "/wheels/webtensor-"),
-    ("**/pyodide/pyodide.mjs", {}, "/pyodide/pyodide.mjs"),
-    ("**/nowhere/webtensor.json", {"baseURL": "/nowhere/"}, "/nowhere/webtensor.json"),
-    ("**/pyodide/webtensor-*.snapshot", {}, "/pyodide/webtensor-"),  # content-hashed name
-    ("**/pyodide/pyodide.asm.wasm", {"snapshot": False}, "/pyodide/pyodide.asm.wasm"),
-    ("**/pyodide/python_stdlib.zip", {}, "/pyodide/python_stdlib.zip"),
-])
+@pytest.mark.parametrize(
+    "pattern, opts, url_part",
+    [
+        ("**/wheels/*.whl", {}, "/wheels/webtensor-"),
+        ("**/pyodide/pyodide.mjs", {}, "/pyodide/pyodide.mjs"),
+        ("**/nowhere/webtensor.json", {"baseURL": "/nowhere/"}, "/nowhere/webtensor.json"),
+        ("**/pyodide/webtensor-*.snapshot", {}, "/pyodide/webtensor-"),  # content-hashed name
+        ("**/pyodide/pyodide.asm.wasm", {"snapshot": False}, "/pyodide/pyodide.asm.wasm"),
+        ("**/pyodide/python_stdlib.zip", {}, "/pyodide/python_stdlib.zip"),
+    ],
+)
 def test_boot_failure_rejects_with_the_url(page, pattern, opts, url_part):
     page.route(pattern, lambda route: route.fulfill(status=404, body="not here"))
     r = boot(page, backend="wasm", **opts)
@@ -148,7 +160,9 @@ def test_engine_without_jspi_boots_from_scratch_and_says_use_numpy_async(page):
     r = boot(page, backend="webgpu")
     assert r.get("backend") == "gpu" and r["jspi"] is False, r
     assert page.evaluate("performance.getEntriesByType('resource').some((e) => e.name.endsWith('.snapshot'))") is False
-    got = run_python(page, """
+    got = run_python(
+        page,
+        """
 import webtensor as tf
 from webtensor.page import SyncReadbackError
 t = tf.constant([1.0, 2.0]) * 3.0
@@ -158,7 +172,8 @@ try:
 except SyncReadbackError as e:
     msg = str(e)
 [msg, (await t.numpy_async()).tolist()]
-""")
+""",
+    )
     assert "await t.numpy_async()" in got[0]
     assert got[1] == [3.0, 6.0]
 

@@ -1,5 +1,6 @@
 """Model files in the page: safetensors fetched from a URL (streamed, sync through JSPI
 and async), from bytes, validated with the same errors as natively; no numpy there."""
+
 from __future__ import annotations
 
 import struct
@@ -19,8 +20,16 @@ def write_weights(folder: Path) -> bytes:
     from webtensor.saving import safetensors as st
 
     path = folder / "w.safetensors"
-    st.save(path, {"a": tf.constant([[1.5, -2.0], [3.0, 4.25]]), "h": tf.constant([0.5, 8.0], tf.float16),
-                   "n": tf.constant([7, -9], tf.int64), "m": tf.constant([True, False])}, {"k": "v"})
+    st.save(
+        path,
+        {
+            "a": tf.constant([[1.5, -2.0], [3.0, 4.25]]),
+            "h": tf.constant([0.5, 8.0], tf.float16),
+            "n": tf.constant([7, -9], tf.int64),
+            "m": tf.constant([True, False]),
+        },
+        {"k": "v"},
+    )
     blob = path.read_bytes()
     (folder / "cut.safetensors").write_bytes(blob[:-5])
     (folder / "huge.safetensors").write_bytes(struct.pack("<Q", 200 * 1024 * 1024) + b"{}")
@@ -50,7 +59,9 @@ show(*tf.saving.load_file(buf))
 def test_bad_files_fail_with_the_native_messages_in_page(page, test_files):
     write_weights(test_files)
     boot(page, backend="wasm")
-    msgs = run_python(page, """
+    msgs = run_python(
+        page,
+        """
 import webtensor as tf
 out = []
 for name in ("cut", "huge"):
@@ -64,7 +75,8 @@ try:
 except OSError as e:
     out.append("OSError: " + str(e))
 out
-""")
+""",
+    )
     assert "truncated file: tensor" in msgs[0] and "byte offset" in msgs[0]
     assert "100 MB" in msgs[1]
     assert msgs[2].startswith("OSError") and "404" in msgs[2]
@@ -77,8 +89,15 @@ def write_model(folder: Path) -> list:
 
     L = tf.keras.layers
     tf.random.set_seed(3)
-    m = tf.keras.Sequential([tf.keras.Input((4, 4, 1)), L.Conv2D(3, 2, activation="relu"),
-                             L.Flatten(), L.Dense(5, activation="tanh"), L.Dense(2)])
+    m = tf.keras.Sequential(
+        [
+            tf.keras.Input((4, 4, 1)),
+            L.Conv2D(3, 2, activation="relu"),
+            L.Flatten(),
+            L.Dense(5, activation="tanh"),
+            L.Dense(2),
+        ]
+    )
     m.compile(optimizer="adam", loss="mse")
     m.save(str(folder / "m.safetensors"))
     tf.saving.save_model(m, str(folder / "m16.safetensors"), include_optimizer=False, weights_dtype="float16")
@@ -105,7 +124,9 @@ def test_files_and_models_load_from_url_and_bytes(page, test_files, backend):
         assert run_python(page, code) == WANT, how
     run_python(page, PREDICT)
     sync = run_python(page, 'tf.keras.models.load_model("/_test/m.safetensors").predict(X, verbose=0).tolist()')
-    later = run_python(page, '(await tf.saving.load_model_async("/_test/m.safetensors")).predict(X, verbose=0).tolist()')
+    later = run_python(
+        page, '(await tf.saving.load_model_async("/_test/m.safetensors")).predict(X, verbose=0).tolist()'
+    )
     half = run_python(page, 'tf.keras.models.load_model("/_test/m16.safetensors").predict(X, verbose=0).tolist()')
     for got, tol in ((sync, 1e-5), (later, 1e-5), (half, 1e-2)):
         assert len(got) == len(want)

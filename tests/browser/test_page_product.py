@@ -1,6 +1,7 @@
 """The page as a visitor's browser gets it: compressed bytes, HTTP caching, a warm visit
 that re-downloads nothing. Chromium fetches the built site from build/serve.py, which
 answers as the webtensor server does (serving/static.py)."""
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,9 @@ def test_compressed_responses_and_cache_headers(browser, server, site_dir):
 def test_warm_reload_transfers_under_200_kb(playwright_, server, tmp_path):
     """A profile with a disk cache, as a visitor's browser has (an incognito-style context
     keeps only a small in-memory cache, which drops the 7 MB compressed snapshot)."""
-    ctx = playwright_.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
-                                                         args=CHROMIUM_ARGS)
+    ctx = playwright_.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS
+    )
     try:
         _, cold, _ = _visit(ctx, server)
         _, warm, _ = _visit(ctx, server)
@@ -66,8 +68,10 @@ def test_warm_reload_transfers_under_200_kb(playwright_, server, tmp_path):
         ctx.close()
     cold_bytes = sum(e["transfer"] for e in cold)
     warm_bytes = sum(e["transfer"] for e in warm)
-    print(f"\ncold visit: {cold_bytes / 1e6:.2f} MB in {len(cold)} requests; "
-          f"warm: {warm_bytes / 1e3:.1f} KB in {len(warm)}")
+    print(
+        f"\ncold visit: {cold_bytes / 1e6:.2f} MB in {len(cold)} requests; "
+        f"warm: {warm_bytes / 1e3:.1f} KB in {len(warm)}"
+    )
     assert cold_bytes > 1_000_000  # the cold visit really fetched the runtime
     assert warm_bytes < 200_000, sorted(((e["transfer"], e["name"]) for e in warm), reverse=True)[:8]
 
@@ -152,8 +156,9 @@ def test_page_draws_frames_every_50_ms_while_training(browser, site_dir, tmp_pat
         pg.click("#train-start")
         pg.wait_for_function("() => (window.webtensorApp.trainHistory ?? []).length >= 2", timeout=120_000)
         t0 = pg.evaluate("() => performance.now()")  # training is under way
-        pg.wait_for_function("() => Number(document.getElementById('train-form').dataset.done ?? 0) >= 1",
-                             timeout=180_000)
+        pg.wait_for_function(
+            "() => Number(document.getElementById('train-form').dataset.done ?? 0) >= 1", timeout=180_000
+        )
         times = pg.evaluate("() => { window.stopFrames = true; return window.frameTimes; }")
         status = pg.inner_text("#train-status")
     finally:
@@ -163,8 +168,10 @@ def test_page_draws_frames_every_50_ms_while_training(browser, site_dir, tmp_pat
     assert len(during) > 10, (status, len(times))
     during.sort()
     p95 = during[int(0.95 * (len(during) - 1))]
-    print(f"\nframes while training: {len(during)}, median {during[len(during) // 2]:.1f} ms, "
-          f"95th percentile {p95:.1f} ms, max {during[-1]:.1f} ms")
+    print(
+        f"\nframes while training: {len(during)}, median {during[len(during) // 2]:.1f} ms, "
+        f"95th percentile {p95:.1f} ms, max {during[-1]:.1f} ms"
+    )
     assert status.startswith("done after 10 epochs"), status
     assert p95 <= 50, during[-10:]
     assert not errors, errors
@@ -178,8 +185,13 @@ PROJECT = ROOT / "tests" / "data" / "page_project"
 def _cli(site_dir, *args):
     import subprocess
 
-    return subprocess.run([sys.executable, "-m", "webtensor", "test", "--browser", "--runtime", str(site_dir), *args],
-                          cwd=PROJECT, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "webtensor", "test", "--browser", "--runtime", str(site_dir), *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_cli_runs_a_user_project_in_the_page(site_dir):

@@ -1,6 +1,7 @@
 """web/runtime in Chromium, with no Pyodide: a SavedModel exported here runs on the wasm kernels
 and on WebGPU (SwiftShader here) with the same WGSL, and matches Python; a training signature
 updates the runtime's variables as Python's steps do."""
+
 import json
 import sys
 from pathlib import Path
@@ -48,13 +49,22 @@ def site(tmp_path_factory):
     """The runtime folder (as make web builds it) and three SavedModels, served on 127.0.0.1."""
     d = tmp_path_factory.mktemp("runtime-site")
     page_site(d, element=True)
-    (d / "embed.html").write_text('<!doctype html><meta charset=utf-8><script type="module" src="/webtensor-model.mjs">'
-                                  '</script><webtensor-model id="m" src="mlp/"></webtensor-model>')
+    (d / "embed.html").write_text(
+        '<!doctype html><meta charset=utf-8><script type="module" src="/webtensor-model.mjs">'
+        '</script><webtensor-model id="m" src="mlp/"></webtensor-model>'
+    )
     L = tf.keras.layers
     tf.random.set_seed(5)
     mlp = tf.keras.Sequential([L.Input((8,)), L.Dense(16, activation="relu"), L.Dense(3, activation="softmax")])
-    cnn = tf.keras.Sequential([L.Input((8, 8, 1)), L.Conv2D(4, 3, padding="same", activation="relu"), L.MaxPooling2D(2),
-                               L.Flatten(), L.Dense(10, activation="softmax")])
+    cnn = tf.keras.Sequential(
+        [
+            L.Input((8, 8, 1)),
+            L.Conv2D(4, 3, padding="same", activation="relu"),
+            L.MaxPooling2D(2),
+            L.Flatten(),
+            L.Dense(10, activation="softmax"),
+        ]
+    )
     save(mlp, d / "mlp")
     from test_runtime_wasm import Ops, _cnn, _Trainer
 
@@ -62,23 +72,38 @@ def site(tmp_path_factory):
     save(ops, d / "ops", signatures={"serving_default": ops.f.get_concrete_function()})
     save(cnn, d / "cnn")
 
-    t = save_trainer(tf.keras.Sequential([L.Input((8,)), L.Dense(8, activation="tanh"), L.Dense(3)]),
-                     tf.keras.optimizers.SGD(0.2), tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                     tf.TensorSpec([5, 8], tf.float32), tf.TensorSpec([5], tf.int32), d / "train")
+    t = save_trainer(
+        tf.keras.Sequential([L.Input((8,)), L.Dense(8, activation="tanh"), L.Dense(3)]),
+        tf.keras.optimizers.SGD(0.2),
+        tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        tf.TensorSpec([5, 8], tf.float32),
+        tf.TensorSpec([5], tf.int32),
+        d / "train",
+    )
     ct = _Trainer(_cnn(), tf.keras.optimizers.SGD(0.1, momentum=0.9), tf.keras.losses.SparseCategoricalCrossentropy())
-    cnn_train = tf.function(ct.step, input_signature=[tf.TensorSpec([4, 8, 8, 1], tf.float32), tf.TensorSpec([4], tf.int32)])
+    cnn_train = tf.function(
+        ct.step, input_signature=[tf.TensorSpec([4, 8, 8, 1], tf.float32), tf.TensorSpec([4], tf.int32)]
+    )
     save(ct, d / "cnn_train", signatures={"train": cnn_train.get_concrete_function()})  # conv and pooling gradients
     rs = np.random.RandomState(3)
-    data = {"mlp": rs.randn(3, 8).astype("float32"), "cnn": rs.randn(2, 8, 8, 1).astype("float32"),
-            "train": [(rs.randn(5, 8).astype("float32"), rs.randint(0, 3, 5).astype("int32")) for _ in range(4)],
-            "ops": (np.array([[0.5, -1.25, 2.0], [-0.75, 3.0, 0.125]], "float32"), np.array([3, 0, 3, 1, 2], "int32")),
-            "cnn_train": [(rs.randn(4, 8, 8, 1).astype("float32"), rs.randint(0, 3, 4).astype("int32")) for _ in range(3)]}
-    want = {"mlp": mlp(data["mlp"]).numpy(), "cnn": cnn(data["cnn"]).numpy(),
-            "train": [float(t.train(x, y)["loss"].numpy()) for x, y in data["train"]],
-            "cnn_train": [float(cnn_train(x, y)["loss"].numpy()) for x, y in data["cnn_train"]],
-            "ops": {k: v.numpy() for k, v in ops.f(*data["ops"]).items()}}
-    names = {k: next(iter(json.loads((d / k / "saved_model.json").read_text())["signatures"]["serving_default"]["inputs"]))
-             for k in ("mlp", "cnn")}
+    data = {
+        "mlp": rs.randn(3, 8).astype("float32"),
+        "cnn": rs.randn(2, 8, 8, 1).astype("float32"),
+        "train": [(rs.randn(5, 8).astype("float32"), rs.randint(0, 3, 5).astype("int32")) for _ in range(4)],
+        "ops": (np.array([[0.5, -1.25, 2.0], [-0.75, 3.0, 0.125]], "float32"), np.array([3, 0, 3, 1, 2], "int32")),
+        "cnn_train": [(rs.randn(4, 8, 8, 1).astype("float32"), rs.randint(0, 3, 4).astype("int32")) for _ in range(3)],
+    }
+    want = {
+        "mlp": mlp(data["mlp"]).numpy(),
+        "cnn": cnn(data["cnn"]).numpy(),
+        "train": [float(t.train(x, y)["loss"].numpy()) for x, y in data["train"]],
+        "cnn_train": [float(cnn_train(x, y)["loss"].numpy()) for x, y in data["cnn_train"]],
+        "ops": {k: v.numpy() for k, v in ops.f(*data["ops"]).items()},
+    }
+    names = {
+        k: next(iter(json.loads((d / k / "saved_model.json").read_text())["signatures"]["serving_default"]["inputs"]))
+        for k in ("mlp", "cnn")
+    }
     srv = serve.serve(d)
     yield srv, data, want, names
     srv.stop()
@@ -91,11 +116,13 @@ def test_runtime_in_chromium_matches_python(browser, site, backend):
     tiled = backend == "webgpu-tiled"
     backend = "webgpu" if tiled else backend
     srv, data, want, names = site
-    calls = {"mlp": [["serving_default", {names["mlp"]: _js(data["mlp"])}]],
-             "cnn": [["serving_default", {names["cnn"]: _js(data["cnn"])}]],
-             "train": [["train", {"x": _js(x), "y": _js(y)}] for x, y in data["train"]],
-             "ops": [["serving_default", {"x": _js(data["ops"][0]), "idx": _js(data["ops"][1])}]],
-             "cnn_train": [["train", {"x": _js(x), "y": _js(y)}] for x, y in data["cnn_train"]]}
+    calls = {
+        "mlp": [["serving_default", {names["mlp"]: _js(data["mlp"])}]],
+        "cnn": [["serving_default", {names["cnn"]: _js(data["cnn"])}]],
+        "train": [["train", {"x": _js(x), "y": _js(y)}] for x, y in data["train"]],
+        "ops": [["serving_default", {"x": _js(data["ops"][0]), "idx": _js(data["ops"][1])}]],
+        "cnn_train": [["train", {"x": _js(x), "y": _js(y)}] for x, y in data["cnn_train"]],
+    }
     if tiled:  # slow on SwiftShader: the primitives and the CNN's gradients cover the tiled kernels
         calls = {"ops": calls["ops"], "cnn_train": calls["cnn_train"][:1]}
     ctx = browser.new_context()
@@ -121,7 +148,7 @@ def test_runtime_in_chromium_matches_python(browser, site, backend):
         assert out[k]["backend"] == backend and len(out[k]["results"]) == len(calls[k])
         losses = [r["loss"]["values"][0] for r in out[k]["results"]]
         assert want[k][-1] != want[k][0]
-        np.testing.assert_allclose(losses, want[k][:len(losses)], rtol=tol * 10, err_msg=k)
+        np.testing.assert_allclose(losses, want[k][: len(losses)], rtol=tol * 10, err_msg=k)
 
 
 def test_webtensor_model_element_runs_a_savedmodel_without_pyodide(browser, site):
@@ -130,14 +157,17 @@ def test_webtensor_model_element_runs_a_savedmodel_without_pyodide(browser, site
     try:
         page = ctx.new_page()
         page.goto(f"{srv.url}/embed.html")
-        out = page.evaluate("""async (rows) => {
+        out = page.evaluate(
+            """async (rows) => {
           const m = document.getElementById("m");
           const info = await m.ready;
           const one = await m.predict(rows[0]);
           const all = await m.predict(rows, { batch: true });
           const fetched = performance.getEntriesByType("resource").map((e) => e.name);
           return { info, one, all, pyodide: fetched.filter((u) => u.includes("pyodide") || u.endsWith(".whl")) };
-        }""", data["mlp"].tolist())
+        }""",
+            data["mlp"].tolist(),
+        )
     finally:
         ctx.close()
     assert out["info"]["runtime"] == "graph" and out["info"]["backend"] == "wasm"  # auto: SwiftShader is not used

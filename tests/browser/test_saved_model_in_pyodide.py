@@ -1,6 +1,7 @@
 """A SavedModel saved natively, loaded with ``tf.saved_model.load`` by webtensor in Pyodide in
 the page (fetched by URL), gives Python's outputs: the serving signature of a Keras MLP and a
 tf.Module's function with an int32 input, on the wasm backend."""
+
 import pytest
 
 np = pytest.importorskip("numpy")

@@ -1,5 +1,6 @@
 """``python -m webtensor site SAVEDMODEL OUT`` writes a runtime-only folder (no Pyodide, no wheel)
 whose page predicts what Python predicts; a .safetensors model still gets the Pyodide page."""
+
 import json
 import subprocess
 import sys
@@ -25,8 +26,12 @@ def built(tmp_path_factory):
     model = tf.keras.Sequential([L.Input((6,)), L.Dense(12, activation="relu"), L.Dense(4, activation="softmax")])
     model.export(str(d / "digits_mlp"))  # the Keras export path: a SavedModel with serving_default
     out = d / "out"
-    r = subprocess.run([sys.executable, "-m", "webtensor", "site", str(d / "digits_mlp"), str(out)],
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "webtensor", "site", str(d / "digits_mlp"), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     x = np.random.RandomState(2).randn(3, 6).astype("float32")
     return out, x, model(x).numpy()
@@ -36,9 +41,16 @@ def test_the_folder_holds_the_runtime_and_the_model_only(built):
     out, _, _ = built
     files = json.loads((out / "site-files.json").read_text())["files"]
     plain = sorted(f for f in files if not f.endswith((".br", ".gz")))
-    assert plain == ["digits_mlp/saved_model.json", "digits_mlp/variables.safetensors", "index.html",
-                     "runtime/webtensor-runtime.mjs", "runtime/webtensor_kernels.wasm", "runtime/wgsl.mjs",
-                     "webtensor-model.mjs", "webtensor.mjs"]
+    assert plain == [
+        "digits_mlp/saved_model.json",
+        "digits_mlp/variables.safetensors",
+        "index.html",
+        "runtime/webtensor-runtime.mjs",
+        "runtime/webtensor_kernels.wasm",
+        "runtime/wgsl.mjs",
+        "webtensor-model.mjs",
+        "webtensor.mjs",
+    ]
     assert not any("pyodide" in f or f.endswith(".whl") for f in files)
     page = (out / "index.html").read_text()
     assert 'src="digits_mlp/"' in page and 'rel="modulepreload" href="./runtime/webtensor-runtime.mjs"' in page
@@ -62,7 +74,8 @@ def test_the_page_predicts_what_python_predicts_without_pyodide(browser, built):
     try:
         page = ctx.new_page()
         page.goto(f"{srv.url}/index.html")
-        got = page.evaluate("""async (rows) => {
+        got = page.evaluate(
+            """async (rows) => {
           const m = document.getElementById("model");
           const info = await m.ready;
           const all = await m.predict(rows, { batch: true });
@@ -70,7 +83,9 @@ def test_the_page_predicts_what_python_predicts_without_pyodide(browser, built):
           const fetched = performance.getEntriesByType("resource").map((e) => e.name);
           return { info, all, status: document.getElementById("status").textContent,
                    pyodide: fetched.filter((u) => u.includes("pyodide") || u.endsWith(".whl")) };
-        }""", x.tolist())
+        }""",
+            x.tolist(),
+        )
     finally:
         ctx.close()
         srv.stop()

@@ -1,6 +1,7 @@
 """A text classifier in the page: a TextVectorization model trained and saved natively is
 loaded from a URL in Pyodide (wasm backend, no numpy) and classifies raw strings as it does
 natively; its vocabulary is adapted again in the page to the same tokens."""
+
 from __future__ import annotations
 
 import sys
@@ -37,20 +38,26 @@ def test_text_classifier_loads_and_classifies_in_page(page, test_files):
     want, vocab = _train_and_save(test_files)
     r = boot(page, backend="wasm")
     assert "error" not in r, r
-    got = run_python(page, f"""
+    got = run_python(
+        page,
+        f"""
 import webtensor as tf
 m = tf.keras.models.load_model("/_test/text.safetensors")
 m.predict(tf.constant({[[s] for s in SENTENCES]!r}), verbose=0).tolist()
-""")
+""",
+    )
     assert len(got) == len(want)
     for g, w in zip(got, want):
         assert abs(g[0] - w[0]) <= 1e-5, (got, want)
     assert got[0][0] > 0.5 > got[1][0] and got[2][0] < 0.5
-    page_vocab = run_python(page, """
+    page_vocab = run_python(
+        page,
+        """
 from pyodide.http import open_url
 rows = [line.split("\\t") for line in open_url("/_test/sentiment.tsv").read().splitlines()]
 tv = tf.keras.layers.TextVectorization(max_tokens=100)
 tv.adapt([r[1] for r in rows])
 tv.get_vocabulary()
-""")
+""",
+    )
     assert page_vocab == vocab

@@ -1,6 +1,7 @@
 """The digits CNN trains in the page on the WebAssembly kernels (conv2d forward and both
 gradients, max pooling and its gradient) to >= 0.95 test accuracy: the row TF.js's wasm
 backend cannot fill (it has no Conv2DBackpropFilter)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Shape ops, slicing, joining, padding, gather/scatter and creation ops."""
+
 import pytest
 
 import webtensor as tf
@@ -52,8 +53,9 @@ def test_concat_stack_unstack_split():
         tf.concat([a, tf.zeros((1, 2))], 0)
     with pytest.raises(tf.errors.InvalidArgumentError, match="shapes of all inputs must match"):
         tf.stack([a, b])
-    check_grad(lambda x, y: tf.concat([x, y * 2.0], 0) * tf.constant([[1.0], [2.0], [3.0]], x.dtype),
-               M, [[7.0, 8.0, 9.0]])
+    check_grad(
+        lambda x, y: tf.concat([x, y * 2.0], 0) * tf.constant([[1.0], [2.0], [3.0]], x.dtype), M, [[7.0, 8.0, 9.0]]
+    )
     check_grad(lambda x: tf.stack(tf.unstack(x, axis=1)[::-1], 0), M)
     check_grad(lambda x: tf.split(x, [1, 2], axis=1)[1] * 3.0, M)
 
@@ -65,10 +67,14 @@ def test_tile_pad_broadcast_reverse():
     assert_equal(tf.pad(x, [[1, 0], [0, 1]]), [[0, 0, 0], [1, 2, 0], [3, 4, 0]])
     assert_equal(tf.pad(x, [[0, 0], [1, 1]], constant_values=9), [[9, 1, 2, 9], [9, 3, 4, 9]])
     r = tf.constant([[1, 2, 3], [4, 5, 6]])
-    assert_equal(tf.pad(r, [[1, 1], [2, 2]], "REFLECT"),
-                 [[6, 5, 4, 5, 6, 5, 4], [3, 2, 1, 2, 3, 2, 1], [6, 5, 4, 5, 6, 5, 4], [3, 2, 1, 2, 3, 2, 1]])
-    assert_equal(tf.pad(r, [[1, 1], [2, 2]], "SYMMETRIC"),
-                 [[2, 1, 1, 2, 3, 3, 2], [2, 1, 1, 2, 3, 3, 2], [5, 4, 4, 5, 6, 6, 5], [5, 4, 4, 5, 6, 6, 5]])
+    assert_equal(
+        tf.pad(r, [[1, 1], [2, 2]], "REFLECT"),
+        [[6, 5, 4, 5, 6, 5, 4], [3, 2, 1, 2, 3, 2, 1], [6, 5, 4, 5, 6, 5, 4], [3, 2, 1, 2, 3, 2, 1]],
+    )
+    assert_equal(
+        tf.pad(r, [[1, 1], [2, 2]], "SYMMETRIC"),
+        [[2, 1, 1, 2, 3, 3, 2], [2, 1, 1, 2, 3, 3, 2], [5, 4, 4, 5, 6, 6, 5], [5, 4, 4, 5, 6, 6, 5]],
+    )
     assert_equal(tf.broadcast_to(tf.constant([1, 2]), [2, 2]), [[1, 2], [1, 2]])
     with pytest.raises(tf.errors.InvalidArgumentError, match="broadcast_to"):
         tf.broadcast_to(tf.constant([1, 2, 3]), [2, 2])
@@ -126,7 +132,9 @@ def test_gather_nd_and_boolean_mask():
 def test_unsorted_segment_sum():
     data = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     assert_equal(tf.math.unsorted_segment_sum(data, [1, 0, 1], 3), [[3.0, 4.0], [6.0, 8.0], [0.0, 0.0]])
-    check_grad(lambda d: tf.math.unsorted_segment_sum(d, tf.constant([1, 0, 1]), 2), [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    check_grad(
+        lambda d: tf.math.unsorted_segment_sum(d, tf.constant([1, 0, 1]), 2), [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    )
 
 
 def test_creation_ops():

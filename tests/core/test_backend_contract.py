@@ -1,5 +1,6 @@
 """The backend contract of backends/base.py: the optional kernels a backend names exist,
 and the one table of bool-valued ops is what every layer returns."""
+
 import array
 import math
 
@@ -39,17 +40,38 @@ def test_every_declared_method_is_in_the_protocol():
 def test_bool_table_partitions_the_op_lists():
     assert base.BOOL_OPS == base.BOOL_UNARY | base.COMPARISONS
     assert base.BOOL_UNARY == {"logical_not", "isnan", "isfinite"}
-    assert base.COMPARISONS == {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-                                "logical_and", "logical_or"}
+    assert base.COMPARISONS == {
+        "equal",
+        "not_equal",
+        "less",
+        "less_equal",
+        "greater",
+        "greater_equal",
+        "logical_and",
+        "logical_or",
+    }
     assert not set(base.UNARY_OPS) & set(base.BINARY_OPS)
 
 
-_UNARY_PUBLIC = {"logical_not": tf.math.logical_not, "isnan": tf.math.is_nan, "isfinite": tf.math.is_finite,
-                 "neg": tf.math.negative, "floor": tf.math.floor}
-_BINARY_PUBLIC = {"equal": tf.math.equal, "not_equal": tf.math.not_equal, "less": tf.math.less,
-                  "less_equal": tf.math.less_equal, "greater": tf.math.greater,
-                  "greater_equal": tf.math.greater_equal, "logical_and": tf.math.logical_and,
-                  "logical_or": tf.math.logical_or, "add": tf.math.add, "maximum": tf.math.maximum}
+_UNARY_PUBLIC = {
+    "logical_not": tf.math.logical_not,
+    "isnan": tf.math.is_nan,
+    "isfinite": tf.math.is_finite,
+    "neg": tf.math.negative,
+    "floor": tf.math.floor,
+}
+_BINARY_PUBLIC = {
+    "equal": tf.math.equal,
+    "not_equal": tf.math.not_equal,
+    "less": tf.math.less,
+    "less_equal": tf.math.less_equal,
+    "greater": tf.math.greater,
+    "greater_equal": tf.math.greater_equal,
+    "logical_and": tf.math.logical_and,
+    "logical_or": tf.math.logical_or,
+    "add": tf.math.add,
+    "maximum": tf.math.maximum,
+}
 
 
 @pytest.mark.parametrize("op", sorted(_UNARY_PUBLIC))
@@ -72,8 +94,12 @@ def test_binary_result_dtype_follows_the_table(op):
     assert tf.function(_BINARY_PUBLIC[op])(x, y).dtype == z.dtype
 
 
-_ACT = {"linear": lambda v: v, "relu": lambda v: max(v, 0.0), "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
-        "tanh": math.tanh}
+_ACT = {
+    "linear": lambda v: v,
+    "relu": lambda v: max(v, 0.0),
+    "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
+    "tanh": math.tanh,
+}
 
 
 @pytest.mark.parametrize("name", _BACKENDS)

@@ -1,5 +1,6 @@
 """Bad arguments are clear errors naming the op, the argument and the value, the same on
 every backend (issue 12, items 13, 15, 16). Runs on each backend pass and in the page."""
+
 import math
 
 import pytest
@@ -18,6 +19,7 @@ def _raises(fn, *words, exc=InvalidArgumentError):
 
 
 # -- item 13: uint8 labels are labels, not int32 bytes ------------------------------------------
+
 
 def _xent_by_hand(logits, labels):
     out = []
@@ -49,7 +51,8 @@ def test_sparse_softmax_xent_reads_every_label_dtype(dtype):
 def test_keras_sparse_categorical_crossentropy_with_uint8_labels():
     logits = [[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]]
     loss = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)(
-        tf.constant([2, 0], tf.uint8), tf.constant(logits))
+        tf.constant([2, 0], tf.uint8), tf.constant(logits)
+    )
     want = sum(_xent_by_hand(logits, [2, 0])) / 2
     assert abs(float(loss) - want) < 1e-5
 
@@ -63,6 +66,7 @@ def test_gather_and_segment_sum_with_every_index_dtype(dtype):
 
 
 # -- item 15: accepted silently before ---------------------------------------------------------
+
 
 def test_shape_dims_must_be_integers():
     _raises(lambda: tf.zeros([3.5]), "zeros", "3.5")
@@ -114,6 +118,7 @@ def test_pool_window_and_strides_must_be_positive(pool):
 
 # -- item 16: unclear errors before -------------------------------------------------------------
 
+
 def test_conv_stride_dilation_and_empty_filter():
     x, w = tf.ones([1, 4, 4, 1]), tf.ones([2, 2, 1, 1])
     _raises(lambda: tf.nn.conv2d(x, w, strides=0, padding="VALID"), "conv2d", "strides", "0")
@@ -137,16 +142,23 @@ def test_einsum_output_label_not_in_inputs():
     _raises(lambda: tf.einsum("ij->ii", tf.ones([2, 2])), "einsum", "'i'", "more than once")
 
 
-@pytest.mark.parametrize("make", [lambda s: tf.zeros(s), lambda s: tf.ones(s), lambda s: tf.fill(s, 1.0),
-                                  lambda s: tf.random.uniform(s), lambda s: tf.broadcast_to(1.0, s)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: tf.zeros(s),
+        lambda s: tf.ones(s),
+        lambda s: tf.fill(s, 1.0),
+        lambda s: tf.random.uniform(s),
+        lambda s: tf.broadcast_to(1.0, s),
+    ],
+)
 def test_negative_dimension(make):
     _raises(lambda: make([-3, 4]), "negative dimension -3")
 
 
 @pytest.mark.parametrize("make,op", [(tf.zeros, "zeros"), (tf.ones, "ones")])
 def test_huge_size_is_resource_exhausted(make, op):
-    _raises(lambda: make([10**6, 10**6]), op, "(1000000, 1000000)", "4000000000000 bytes",
-            exc=ResourceExhaustedError)
+    _raises(lambda: make([10**6, 10**6]), op, "(1000000, 1000000)", "4000000000000 bytes", exc=ResourceExhaustedError)
 
 
 def test_segment_count_and_axis_arguments():
@@ -162,7 +174,7 @@ def test_broadcast_past_every_backends_sizes_is_resource_exhausted():
 def test_integer_division_inside_tf_function_still_traces():
     @tf.function
     def f(x, y):
-        return x // y, x % 3, x ** y
+        return x // y, x % 3, x**y
 
     q, r, p = f(tf.constant([7, 9]), tf.constant([2, 3]))
     assert (q.numpy().tolist(), r.numpy().tolist(), p.numpy().tolist()) == ([3, 3], [1, 0], [49, 729])

@@ -1,4 +1,5 @@
 """ops.nn.bias_activation takes an activation *name* (fused where the backend can) or a callable."""
+
 import math
 
 import pytest
@@ -9,8 +10,12 @@ from util import assert_close, check_grad
 
 X = [[0.5, -1.0, 2.0], [-0.25, 0.0, 1.5]]
 B = [0.1, 0.2, -0.3]
-BY_HAND = {"linear": lambda v: v, "relu": lambda v: max(v, 0.0),
-           "sigmoid": lambda v: 1 / (1 + math.exp(-v)), "tanh": math.tanh}
+BY_HAND = {
+    "linear": lambda v: v,
+    "relu": lambda v: max(v, 0.0),
+    "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
+    "tanh": math.tanh,
+}
 
 
 @pytest.mark.parametrize("name", sorted(BY_HAND))
@@ -36,6 +41,7 @@ def test_an_unknown_name_is_an_error_naming_the_op_and_the_choices():
 
 def test_keras_dense_fuses_only_its_own_activations():
     """Dense passes the name for Keras's relu, and the user's function (even one named relu) as is."""
+
     def relu(t):  # a user's function that only shares the name
         return t * 0.0 - 1.0
 

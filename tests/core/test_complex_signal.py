@@ -1,6 +1,7 @@
 """Complex tensors (composites of real and imaginary float tensors) and tf.signal:
 values against numpy/scipy and by hand, gradients by finite differences through real
 inputs, TF's gradient convention for complex sources."""
+
 import cmath
 import math
 
@@ -19,13 +20,17 @@ def test_construction_and_arithmetic_by_hand():
     z = tf.constant([1 + 2j, 3 - 1j])
     assert z.dtype == tf.complex64 and tuple(z.shape) == (2,)
     w = tf.complex(tf.constant([0.5, 1.0]), tf.constant([2.0, -1.0]))
-    for got, want in (((z * w), [(1 + 2j) * (0.5 + 2j), (3 - 1j) * (1 - 1j)]),
-                      ((z / w), [(1 + 2j) / (0.5 + 2j), (3 - 1j) / (1 - 1j)]),
-                      ((z + 1), [2 + 2j, 4 - 1j]), ((z - w), [0.5 + 0j, 2 + 0j]),
-                      (tf.exp(z), [cmath.exp(1 + 2j), cmath.exp(3 - 1j)]),
-                      (tf.math.log(z), [cmath.log(1 + 2j), cmath.log(3 - 1j)]),
-                      (tf.sqrt(tf.constant([-4 + 0j, 3 + 4j, -1 - 1e-4j])), [2j, 2 + 1j, cmath.sqrt(-1 - 1e-4j)]),
-                      (tf.math.conj(z), [1 - 2j, 3 + 1j]), (tf.reduce_sum(z), 4 + 1j)):
+    for got, want in (
+        ((z * w), [(1 + 2j) * (0.5 + 2j), (3 - 1j) * (1 - 1j)]),
+        ((z / w), [(1 + 2j) / (0.5 + 2j), (3 - 1j) / (1 - 1j)]),
+        ((z + 1), [2 + 2j, 4 - 1j]),
+        ((z - w), [0.5 + 0j, 2 + 0j]),
+        (tf.exp(z), [cmath.exp(1 + 2j), cmath.exp(3 - 1j)]),
+        (tf.math.log(z), [cmath.log(1 + 2j), cmath.log(3 - 1j)]),
+        (tf.sqrt(tf.constant([-4 + 0j, 3 + 4j, -1 - 1e-4j])), [2j, 2 + 1j, cmath.sqrt(-1 - 1e-4j)]),
+        (tf.math.conj(z), [1 - 2j, 3 + 1j]),
+        (tf.reduce_sum(z), 4 + 1j),
+    ):
         re, im = _c(got)
         want = want if isinstance(want, list) else [want]
         assert_close(tf.reshape(re, [-1]), [v.real for v in want], rtol=1e-5, atol=1e-6)
@@ -109,8 +114,7 @@ def test_windows_frames_stft_by_hand():
     # TF: a periodic window of odd length divides by n - 1, so it equals the symmetric one
     assert_close(tf.signal.hann_window(5), [0.0, 0.5, 1.0, 0.5, 0.0], atol=1e-7)
     assert_close(tf.signal.hamming_window(3), [0.08, 1.0, 0.08], atol=1e-6)
-    assert_close(tf.signal.frame(tf.range(10.0), 4, 3),
-                 [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]])
+    assert_close(tf.signal.frame(tf.range(10.0), 4, 3), [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]])
     assert tuple(tf.signal.frame(tf.range(10.0), 4, 3, pad_end=True).shape) == (4, 4)
     assert tuple(tf.signal.frame(tf.zeros([2, 10, 3]), 4, 2, axis=1).shape) == (2, 4, 4, 3)
     assert_close(tf.signal.overlap_and_add(tf.ones([3, 4]), 2), [1, 1, 2, 2, 2, 2, 1, 1])
@@ -122,8 +126,9 @@ def test_windows_frames_stft_by_hand():
 
 
 def test_mel_matrix_and_mfccs_follow_tf_formulas():
-    w = tf.signal.linear_to_mel_weight_matrix(num_mel_bins=4, num_spectrogram_bins=9, sample_rate=8000,
-                                              lower_edge_hertz=0.0, upper_edge_hertz=4000.0)
+    w = tf.signal.linear_to_mel_weight_matrix(
+        num_mel_bins=4, num_spectrogram_bins=9, sample_rate=8000, lower_edge_hertz=0.0, upper_edge_hertz=4000.0
+    )
     assert tuple(w.shape) == (9, 4)
     rows = w.numpy().tolist()
     assert rows[0] == [0.0] * 4  # the DC bin
@@ -154,8 +159,10 @@ def test_gradients_through_spectra():
     check_grad(lambda x: tf.abs(tf.signal.rfft(x)), [0.5, -1.0, 2.0, 0.3, 1.1])  # Bluestein length 5
     check_grad(lambda x: tf.signal.irfft(tf.complex(x, x * 0.5)), [1.0, 0.5, -0.25, 2.0])
     check_grad(lambda x: tf.abs(tf.signal.stft(x, 4, 2)), [[math.sin(1.3 * i) + 0.1 * i for i in range(12)]])
-    check_grad(lambda x: tf.signal.mfccs_from_log_mel_spectrograms(x) * tf.constant([1.0, -1.0, 0.5], x.dtype),
-               [[0.5, 1.0, 2.0]])
+    check_grad(
+        lambda x: tf.signal.mfccs_from_log_mel_spectrograms(x) * tf.constant([1.0, -1.0, 0.5], x.dtype),
+        [[0.5, 1.0, 2.0]],
+    )
 
 
 def test_complex_through_tf_function():

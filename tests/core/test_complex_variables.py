@@ -1,6 +1,7 @@
 """Complex tf.Variables (as in TF's "Introduction to variables" guide): creation, assign,
 assign_add/sub, reads, TF's gradient convention dL/dRe + i dL/dIm, and tf.function.
 Expected values are worked by hand."""
+
 import pytest
 import webtensor as tf
 

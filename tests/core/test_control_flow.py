@@ -1,5 +1,6 @@
 """Control flow eagerly and inside tf.function (cond/while graph nodes), tf.print,
 TensorArray. Expected values from TF's API docs or by hand."""
+
 import io
 
 import pytest
@@ -8,10 +9,12 @@ import webtensor as tf
 
 def both(fn):
     """Run ``fn`` eagerly and as a tf.function; the results must agree."""
+
     def run(*args):
         e = fn(*args)
         g = tf.function(fn)(*args)
         return e, g
+
     return run
 
 
@@ -34,8 +37,11 @@ def test_cond_runs_only_taken_branch_per_call():
 
     @tf.function
     def f(x):
-        return tf.cond(x > 0, lambda: (tf.print("pos", output_stream=buf), x)[1],
-                       lambda: (tf.print("neg", output_stream=buf), -x)[1])
+        return tf.cond(
+            x > 0,
+            lambda: (tf.print("pos", output_stream=buf), x)[1],
+            lambda: (tf.print("neg", output_stream=buf), -x)[1],
+        )
 
     f(tf.constant(1.0))
     f(tf.constant(-1.0))
@@ -87,8 +93,14 @@ def test_while_loop_eager_and_graph():
 
 def test_while_loop_maximum_iterations_and_shape_invariants():
     def f(x):
-        return tf.while_loop(lambda v: v < 1000.0, lambda v: v * 2.0, [x], maximum_iterations=3,
-                             shape_invariants=[tf.TensorShape([])], parallel_iterations=4)
+        return tf.while_loop(
+            lambda v: v < 1000.0,
+            lambda v: v * 2.0,
+            [x],
+            maximum_iterations=3,
+            shape_invariants=[tf.TensorShape([])],
+            parallel_iterations=4,
+        )
 
     e, g = both(f)(tf.constant(1.0))
     assert e[0].tolist() == 8.0 and g[0].tolist() == 8.0
@@ -115,22 +127,24 @@ def test_while_loop_gradient_eager():
     with tf.GradientTape() as t:
         t.watch(x)
         (y,) = tf.while_loop(lambda v: tf.constant(True), lambda v: v * v, [x], maximum_iterations=2)
-    assert y.tolist() == pytest.approx(1.5 ** 4)
-    assert t.gradient(y, x).tolist() == pytest.approx(4 * 1.5 ** 3)
+    assert y.tolist() == pytest.approx(1.5**4)
+    assert t.gradient(y, x).tolist() == pytest.approx(4 * 1.5**3)
 
 
 def test_case_and_switch_case():
     def f(x):
-        return tf.case([(x < 0, lambda: tf.constant(-1)), (x < 10, lambda: tf.constant(1))],
-                       default=lambda: tf.constant(2))
+        return tf.case(
+            [(x < 0, lambda: tf.constant(-1)), (x < 10, lambda: tf.constant(1))], default=lambda: tf.constant(2)
+        )
 
     for v, want in ((-5, -1), (3, 1), (20, 2)):
         e, g = both(f)(tf.constant(v))
         assert e.tolist() == want and g.tolist() == want
 
     def s(i):
-        return tf.switch_case(i, branch_fns={0: lambda: tf.constant(17), 1: lambda: tf.constant(31)},
-                              default=lambda: tf.constant(-1))
+        return tf.switch_case(
+            i, branch_fns={0: lambda: tf.constant(17), 1: lambda: tf.constant(31)}, default=lambda: tf.constant(-1)
+        )
 
     for v, want in ((0, 17), (1, 31), (5, -1)):
         e, g = both(s)(tf.constant(v))
@@ -141,9 +155,13 @@ def test_map_scan_folds():
     elems = tf.constant([1, 2, 3, 4, 5, 6])
 
     def f(x):
-        return (tf.map_fn(lambda v: v * v, x), tf.scan(lambda a, v: a + v, x),
-                tf.foldl(lambda a, v: a + v, x), tf.foldr(lambda a, v: a - v, x, initializer=100),
-                tf.scan(lambda a, v: a + v, x, initializer=10, reverse=True))
+        return (
+            tf.map_fn(lambda v: v * v, x),
+            tf.scan(lambda a, v: a + v, x),
+            tf.foldl(lambda a, v: a + v, x),
+            tf.foldr(lambda a, v: a - v, x, initializer=100),
+            tf.scan(lambda a, v: a + v, x, initializer=10, reverse=True),
+        )
 
     for out in both(f)(elems):
         assert out[0].tolist() == [1, 4, 9, 16, 25, 36]
@@ -189,8 +207,7 @@ def test_print_format_and_once_per_call(capsys):
     tf.print(tf.range(10))
     tf.print(tf.range(10), summarize=-1)
     err = capsys.readouterr().err
-    assert err.splitlines() == ["[1 2 3]", "x: [[1.5 2]", " [3 4]] 1", "[0 1 2 ... 7 8 9]",
-                                "[0 1 2 3 4 5 6 7 8 9]"]
+    assert err.splitlines() == ["[1 2 3]", "x: [[1.5 2]", " [3 4]] 1", "[0 1 2 ... 7 8 9]", "[0 1 2 3 4 5 6 7 8 9]"]
 
     @tf.function
     def f(x):
@@ -206,7 +223,7 @@ def test_tensor_array_in_function_static_loop():
     @tf.function
     def f(x):
         ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
-        for i in tf.range(len(x)):   # a static length: the loop unrolls, indices fold
+        for i in tf.range(len(x)):  # a static length: the loop unrolls, indices fold
             ta = ta.write(i, x[i] * 2.0)
         return ta.stack()
 
@@ -221,8 +238,8 @@ def test_while_loop_gradient_inside_function():
             (y,) = tf.while_loop(lambda v: v < 10.0, lambda v: v * v, [x], maximum_iterations=5)
         return y, t.gradient(y, x)
 
-    y, dy = g(tf.constant(1.5))   # 1.5 -> 2.25 -> 5.0625 -> 25.63: y = x^8, dy = 8 x^7
-    assert y.tolist() == pytest.approx(1.5 ** 8) and dy.tolist() == pytest.approx(8 * 1.5 ** 7, rel=1e-5)
+    y, dy = g(tf.constant(1.5))  # 1.5 -> 2.25 -> 5.0625 -> 25.63: y = x^8, dy = 8 x^7
+    assert y.tolist() == pytest.approx(1.5**8) and dy.tolist() == pytest.approx(8 * 1.5**7, rel=1e-5)
     y, dy = g(tf.constant(20.0))  # no iteration: y = x, dy = 1
     assert y.tolist() == 20.0 and dy.tolist() == 1.0
 
@@ -276,6 +293,6 @@ def test_tensor_array_as_graph_loop_variable():
 
     @tf.function
     def loop_python_start(n):
-        return tf.while_loop(lambda i: i < n, lambda i: i + 2, [0])   # Python start, tensor bound
+        return tf.while_loop(lambda i: i < n, lambda i: i + 2, [0])  # Python start, tensor bound
 
     assert loop_python_start(tf.constant(7))[0].tolist() == 8

@@ -1,4 +1,5 @@
 """Convolution and pooling against literal Python loops; gradients by finite differences."""
+
 import pytest
 
 import webtensor as tf
@@ -67,8 +68,13 @@ def test_conv2d_matches_loops(xs, ws, st, pad, dil):
 
 @pytest.mark.parametrize("xs,ws,st,pad,dil", CASES[:5])
 def test_conv2d_gradients(xs, ws, st, pad, dil):
-    check_grad(lambda x, w: tf.nn.conv2d(x, w, list(st), pad, dilations=list(dil)) ** 2,
-               tolist(seq(xs)), tolist(seq(ws, 0.05, 0.01)), rtol=1e-5, atol=1e-7)
+    check_grad(
+        lambda x, w: tf.nn.conv2d(x, w, list(st), pad, dilations=list(dil)) ** 2,
+        tolist(seq(xs)),
+        tolist(seq(ws, 0.05, 0.01)),
+        rtol=1e-5,
+        atol=1e-7,
+    )
 
 
 def test_conv2d_float32_and_tf_stride_form():
@@ -87,8 +93,11 @@ def test_conv2d_transpose_is_the_input_gradient():
         out = tf.reduce_sum(tf.nn.conv2d(x, w, 2, "SAME") * dy)
     dx = t.gradient(out, x)
     assert_close(tf.nn.conv2d_transpose(dy, w, (1, 4, 4, 2), 2, "SAME"), dx, rtol=1e-10)
-    check_grad(lambda a, k: tf.nn.conv2d_transpose(a, k, (1, 5, 5, 2), 2, "VALID") ** 2,
-               tolist(seq((1, 2, 2, 3))), tolist(seq((3, 3, 2, 3), 0.05)))
+    check_grad(
+        lambda a, k: tf.nn.conv2d_transpose(a, k, (1, 5, 5, 2), 2, "VALID") ** 2,
+        tolist(seq((1, 2, 2, 3))),
+        tolist(seq((3, 3, 2, 3), 0.05)),
+    )
 
 
 def test_depthwise_and_conv1d():
@@ -117,9 +126,12 @@ def ref_pool(x, k, s, padding, kind):
             for j in range(ow):
                 vals = []
                 for ch in range(c):
-                    win = [x[b][i * s[0] + a - ph[0]][j * s[1] + e - pw[0]][ch]
-                           for a in range(k[0]) for e in range(k[1])
-                           if 0 <= i * s[0] + a - ph[0] < h and 0 <= j * s[1] + e - pw[0] < wd]
+                    win = [
+                        x[b][i * s[0] + a - ph[0]][j * s[1] + e - pw[0]][ch]
+                        for a in range(k[0])
+                        for e in range(k[1])
+                        if 0 <= i * s[0] + a - ph[0] < h and 0 <= j * s[1] + e - pw[0] < wd
+                    ]
                     vals.append(max(win) if kind == "max" else sum(win) / len(win))
                 cols.append(vals)
             rows.append(cols)
@@ -127,8 +139,10 @@ def ref_pool(x, k, s, padding, kind):
     return out
 
 
-@pytest.mark.parametrize("k,s,pad", [((2, 2), (2, 2), "VALID"), ((3, 3), (2, 2), "SAME"), ((3, 2), (1, 2), "SAME"),
-                                     ((2, 2), (1, 1), "VALID")])
+@pytest.mark.parametrize(
+    "k,s,pad",
+    [((2, 2), (2, 2), "VALID"), ((3, 3), (2, 2), "SAME"), ((3, 2), (1, 2), "SAME"), ((2, 2), (1, 1), "VALID")],
+)
 def test_pooling_matches_loops_and_gradients(k, s, pad):
     x = seq((2, 5, 6, 2))
     assert_close(tf.nn.max_pool2d(x, list(k), list(s), pad), ref_pool(tolist(x), k, s, pad, "max"))

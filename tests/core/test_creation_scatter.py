@@ -1,6 +1,7 @@
 """linspace, meshgrid, roll, scatter_nd / tensor_scatter_nd_*, the linalg diagonal family,
 band_part, trace, cumulative_logsumexp and the small names: values derived by hand (TF's
 documented examples) and gradients by finite differences, on the backend under test."""
+
 import math
 
 import pytest
@@ -17,8 +18,10 @@ def test_linspace_values_dtypes_and_batches():
     y = tf.linspace(0.0, 1.0, 4)
     assert y.dtype == tf.float32 and float(y[-1]) == 1.0
     assert_close(y, [0.0, 1 / 3, 2 / 3, 1.0])
-    assert_close(tf.linspace([0.0, 5.0], [10.0, 40.0], 5, axis=0),
-                 [[0.0, 5.0], [2.5, 13.75], [5.0, 22.5], [7.5, 31.25], [10.0, 40.0]])
+    assert_close(
+        tf.linspace([0.0, 5.0], [10.0, 40.0], 5, axis=0),
+        [[0.0, 5.0], [2.5, 13.75], [5.0, 22.5], [7.5, 31.25], [10.0, 40.0]],
+    )
     assert_close(tf.linspace([0.0, 5.0], [10.0, 40.0], 3, axis=-1), [[0.0, 5.0, 10.0], [5.0, 22.5, 40.0]])
     assert_close(tf.linspace(3.0, 7.0, 1), [3.0])
     assert tuple(tf.linspace(3.0, 7.0, 0).shape) == (0,)
@@ -27,8 +30,9 @@ def test_linspace_values_dtypes_and_batches():
 
 
 def test_linspace_gradient():
-    check_grad(lambda a, b: tf.linspace(a, b, 4, axis=-1) * tf.constant([1.0, 2.0, 3.0, 4.0], a.dtype),
-               [0.5, -1.0], [2.0, 3.0])
+    check_grad(
+        lambda a, b: tf.linspace(a, b, 4, axis=-1) * tf.constant([1.0, 2.0, 3.0, 4.0], a.dtype), [0.5, -1.0], [2.0, 3.0]
+    )
 
 
 def test_meshgrid_xy_and_ij():
@@ -78,12 +82,17 @@ def test_scatter_gradients():
     idx = tf.constant([[0, 1], [1, 0], [0, 1]])
     w = [[1.0, 2.0], [3.0, 4.0]]
     check_grad(lambda u: tf.scatter_nd(idx, u, [2, 2]) * tf.constant(w, u.dtype), [1.0, 2.0, 3.0])
-    check_grad(lambda t, u: tf.tensor_scatter_nd_add(t, idx, u) * tf.constant(w, t.dtype),
-               [[1.0, 2.0], [3.0, 4.0]], [0.5, -1.0, 2.0])
-    check_grad(lambda t, u: tf.tensor_scatter_nd_update(t, idx, u) * tf.constant(w, t.dtype),
-               [[1.0, 2.0], [3.0, 4.0]], [0.5, -1.0, 2.0])
-    check_grad(lambda t, u: tf.tensor_scatter_nd_max(t, tf.constant([[0], [1]]), u),
-               [1.0, 5.0, 3.0], [4.0, 2.0])
+    check_grad(
+        lambda t, u: tf.tensor_scatter_nd_add(t, idx, u) * tf.constant(w, t.dtype),
+        [[1.0, 2.0], [3.0, 4.0]],
+        [0.5, -1.0, 2.0],
+    )
+    check_grad(
+        lambda t, u: tf.tensor_scatter_nd_update(t, idx, u) * tf.constant(w, t.dtype),
+        [[1.0, 2.0], [3.0, 4.0]],
+        [0.5, -1.0, 2.0],
+    )
+    check_grad(lambda t, u: tf.tensor_scatter_nd_max(t, tf.constant([[0], [1]]), u), [1.0, 5.0, 3.0], [4.0, 2.0])
 
 
 def test_diag_family_values():
@@ -130,13 +139,17 @@ def test_cumulative_logsumexp():
     assert_close(ex[1:], want[:-1], rtol=1e-5)
     rev = tf.math.cumulative_logsumexp(tf.constant([[0.0, 0.0, 0.0]]), axis=1, reverse=True)
     assert_close(rev, [[math.log(3), math.log(2), 0.0]])
-    check_grad(lambda a: tf.math.cumulative_logsumexp(a, axis=1) * tf.constant([[1.0, 2.0, 3.0]], a.dtype),
-               [[0.5, -1.0, 2.0]])
-    check_grad(lambda a: tf.math.cumulative_logsumexp(a, axis=0, exclusive=True, reverse=True)[:-1],
-               [[0.5, -1.0], [2.0, 0.0], [1.0, 3.0]])
+    check_grad(
+        lambda a: tf.math.cumulative_logsumexp(a, axis=1) * tf.constant([[1.0, 2.0, 3.0]], a.dtype), [[0.5, -1.0, 2.0]]
+    )
+    check_grad(
+        lambda a: tf.math.cumulative_logsumexp(a, axis=0, exclusive=True, reverse=True)[:-1],
+        [[0.5, -1.0], [2.0, 0.0], [1.0, 3.0]],
+    )
     # values far apart: each prefix is its own stable logsumexp
-    assert_close(tf.math.cumulative_logsumexp(tf.constant([-200.0, 0.0, 1.0])),
-                 [-200.0, 0.0, math.log(1 + math.e)], rtol=1e-6)
+    assert_close(
+        tf.math.cumulative_logsumexp(tf.constant([-200.0, 0.0, 1.0])), [-200.0, 0.0, math.log(1 + math.e)], rtol=1e-6
+    )
 
 
 def test_cumulative_logsumexp_large_axis_path(monkeypatch):

@@ -1,4 +1,5 @@
 """The `make demo` fallback: linear regression from scratch recovers y = 3x + 2."""
+
 import importlib.util
 import os
 

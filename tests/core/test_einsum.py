@@ -1,16 +1,24 @@
 """tf.einsum in full (ellipsis, repeated labels, several operands) against numpy.einsum,
 with gradients by finite differences; tensordot's axis range check."""
+
 import pytest
 import webtensor as tf
 
 from tests.util import assert_close, check_grad
 
 CASES = [
-    ("bxby->bxy", [(2, 3, 2, 4)]),          # the "Advanced autodiff" guide's diagonal
-    ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("bii->b", [(2, 3, 3)]), ("iij,jk", [(3, 3, 2), (2, 4)]),
-    ("...ij,...jk->...ik", [(2, 3, 4), (4, 5)]), ("...i,...i", [(2, 1, 3), (4, 3)]),
-    ("a...,...b->...ab", [(2, 3), (3, 4)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
-    ("i,i->", [(3,), (3,)]), ("ij->", [(2, 3)]), ("i,j,k->kji", [(2,), (3,), (2,)]),
+    ("bxby->bxy", [(2, 3, 2, 4)]),  # the "Advanced autodiff" guide's diagonal
+    ("ii->i", [(3, 3)]),
+    ("ii", [(3, 3)]),
+    ("bii->b", [(2, 3, 3)]),
+    ("iij,jk", [(3, 3, 2), (2, 4)]),
+    ("...ij,...jk->...ik", [(2, 3, 4), (4, 5)]),
+    ("...i,...i", [(2, 1, 3), (4, 3)]),
+    ("a...,...b->...ab", [(2, 3), (3, 4)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+    ("i,i->", [(3,), (3,)]),
+    ("ij->", [(2, 3)]),
+    ("i,j,k->kji", [(2,), (3,), (2,)]),
 ]
 
 

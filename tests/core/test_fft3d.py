@@ -1,4 +1,5 @@
 """tf.signal's 3-D FFTs against numpy.fft, and their gradients by finite differences."""
+
 import pytest
 import webtensor as tf
 
@@ -31,8 +32,11 @@ def test_rfft3d_irfft3d_against_numpy():
     padded = tf.signal.rfft3d(tf.constant(x), [4, 3, 8])  # pads axis 0 and 2, crops axis 1
     want = np.fft.rfftn(x, s=(4, 3, 8), axes=(0, 1, 2))
     assert_close(tf.math.real(padded), want.real, atol=1e-4)
-    assert_close(tf.signal.irfft3d(tf.constant(want.astype("complex64")), [4, 3, 8]),
-                 np.fft.irfftn(want, s=(4, 3, 8), axes=(0, 1, 2)), atol=1e-5)
+    assert_close(
+        tf.signal.irfft3d(tf.constant(want.astype("complex64")), [4, 3, 8]),
+        np.fft.irfftn(want, s=(4, 3, 8), axes=(0, 1, 2)),
+        atol=1e-5,
+    )
 
 
 def test_fft3d_errors():

@@ -1,5 +1,6 @@
 """tf.function: TF's documented tracing rules ("Better performance with tf.function",
 "Introduction to graphs"), graph contents and replay. Expected values by hand."""
+
 import json
 import math
 import warnings
@@ -18,8 +19,8 @@ def test_trace_once_per_shape_and_dtype():
         return x + x
 
     assert f(tf.constant([1, 2])).tolist() == [2, 4]
-    assert f(tf.constant([3, 4])).tolist() == [6, 8]        # same signature: no trace
-    assert f(tf.constant([[1, 2]])).tolist() == [[2, 4]]    # new shape
+    assert f(tf.constant([3, 4])).tolist() == [6, 8]  # same signature: no trace
+    assert f(tf.constant([[1, 2]])).tolist() == [[2, 4]]  # new shape
     assert f(tf.constant([1.0, 2.5])).tolist() == [2.0, 5.0]  # new dtype
     assert len(traces) == 3 and f.experimental_get_tracing_count() == 3
 
@@ -57,7 +58,7 @@ def test_captured_python_value_frozen_at_trace():
 
     assert buggy_add().tolist() == 2
     g["foo"] = 100
-    assert buggy_add().tolist() == 2   # TF's guide: still 2
+    assert buggy_add().tolist() == 2  # TF's guide: still 2
 
 
 def test_captured_variable_and_tensor_by_reference():
@@ -155,8 +156,10 @@ def test_concrete_function_graph_and_signature():
     names = [o.name for o in ops]
     assert names[:2] == ["x", "y"] and "matmul" in names
     mm = ops[names.index("matmul")]
-    assert [str(t) for t in mm.inputs] == ['Tensor("x:0", shape=(1, 2), dtype=float32)',
-                                           'Tensor("y:0", shape=(2, 1), dtype=float32)']
+    assert [str(t) for t in mm.inputs] == [
+        'Tensor("x:0", shape=(1, 2), dtype=float32)',
+        'Tensor("y:0", shape=(2, 1), dtype=float32)',
+    ]
     assert str(cf.structured_outputs).startswith('Tensor("add:0", shape=(1, 1)')
     sig = cf.structured_input_signature[0]
     assert [s.name for s in sig] == ["x", "y"]
@@ -312,9 +315,9 @@ def test_outer_tape_differentiates_through_function(capsys):
             t.watch(x)
             y = f(x)
         g = t.gradient(y, x)
-    assert y.tolist() == 27.0 and g.tolist() == 27.0      # 3 x^2
-    assert t2.gradient(g, x).tolist() == 18.0             # 6 x
-    assert capsys.readouterr().err == "forward\n"         # the backward graph does not print
+    assert y.tolist() == 27.0 and g.tolist() == 27.0  # 3 x^2
+    assert t2.gradient(g, x).tolist() == 18.0  # 6 x
+    assert capsys.readouterr().err == "forward\n"  # the backward graph does not print
     w = tf.Variable(2.0)
     h = tf.function(lambda x: w * x)
     with tf.GradientTape() as t:
@@ -335,6 +338,7 @@ def test_no_warnings_on_plain_calls():
 
 # -- autograph ---------------------------------------------------------------------------------
 
+
 def test_autograph_if_returns_tensor_from_both_branches():
     @tf.function
     def f(x):
@@ -345,7 +349,7 @@ def test_autograph_if_returns_tensor_from_both_branches():
 
     assert f(tf.constant(3)).tolist() == 3
     r = f(tf.constant(-3))
-    assert isinstance(r, tf.Tensor) and r.tolist() == 0   # a tensor, as autograph makes it
+    assert isinstance(r, tf.Tensor) and r.tolist() == 0  # a tensor, as autograph makes it
     assert f.experimental_get_tracing_count() == 1
     assert "cond" in [o.type for o in f.get_concrete_function(tf.constant(1)).graph.get_operations()]
 
@@ -363,8 +367,8 @@ def test_autograph_while_and_nested_if():
             i = i + 1
         return s
 
-    assert g(tf.constant(5)).tolist() == 12        # 2*(0 + 2 + 4)
-    assert g(tf.constant(7)).tolist() == 24        # 2*(0 + 2 + 4 + 6), same graph
+    assert g(tf.constant(5)).tolist() == 12  # 2*(0 + 2 + 4)
+    assert g(tf.constant(7)).tolist() == 24  # 2*(0 + 2 + 4 + 6), same graph
     assert g.experimental_get_tracing_count() == 1
     code = tf.autograph.to_code(g)
     assert "ag__.while_stmt" in code and "ag__.if_stmt" in code
@@ -393,8 +397,9 @@ def test_nested_function_gets_its_own_autograph():
     """A tf.function called while another traces is converted by autograph too (TF converts
     every tf.function it traces, nested or not); autograph=False on the inner one still
     refuses a tensor `if`, whatever the outer one says."""
+
     @tf.function
-    def collatz_steps(n):           # while + if over tensors: needs autograph
+    def collatz_steps(n):  # while + if over tensors: needs autograph
         steps = tf.constant(0)
         while n != 1:
             if n % 2 == 0:
@@ -409,15 +414,15 @@ def test_nested_function_gets_its_own_autograph():
         return collatz_steps(n) + 100
 
     @tf.function(autograph=False)
-    def outer_plain(n):             # autograph off outside; the inner function keeps its own
+    def outer_plain(n):  # autograph off outside; the inner function keeps its own
         return collatz_steps(n) * 2
 
-    assert outer(tf.constant(6)).tolist() == 108        # 6 3 10 5 16 8 4 2 1: 8 steps
-    assert outer(tf.constant(7)).tolist() == 116        # 16 steps, the same graph
+    assert outer(tf.constant(6)).tolist() == 108  # 6 3 10 5 16 8 4 2 1: 8 steps
+    assert outer(tf.constant(7)).tolist() == 116  # 16 steps, the same graph
     assert outer.experimental_get_tracing_count() == 1
-    assert outer_plain(tf.constant(3)).tolist() == 14   # 3 10 5 16 8 4 2 1: 7 steps
+    assert outer_plain(tf.constant(3)).tolist() == 14  # 3 10 5 16 8 4 2 1: 7 steps
     ops = [o.type for o in outer.get_concrete_function(tf.constant(1)).graph.get_operations()]
-    assert "while" in ops                               # a graph loop, not an unrolled trace
+    assert "while" in ops  # a graph loop, not an unrolled trace
 
     @tf.function(autograph=False)
     def inner_plain(x):
@@ -446,6 +451,7 @@ def test_autograph_variable_defined_in_one_branch_errors():
 
 def test_keras_custom_training_loop_compiled_matches_eager():
     """The "Custom training walkthrough" step: layers built (variables created) in the first trace."""
+
     def run(compiled):
         tf.random.set_seed(3)
         model = tf.keras.Sequential([tf.keras.layers.Dense(8, activation="relu"), tf.keras.layers.Dense(3)])
@@ -478,9 +484,9 @@ def test_replay_eliminates_common_subexpressions_and_names_user_line():
         return tf.exp(x) + tf.exp(x)
 
     cf = f.get_concrete_function(tf.constant([0.0, 1.0]))
-    assert [o.type for o in cf.graph.get_operations()].count("unary") == 2   # the graph as traced
+    assert [o.type for o in cf.graph.get_operations()].count("unary") == 2  # the graph as traced
     prog = cf._first.program(tf.constant(0.0)._be)
-    (step,) = prog.steps                                                      # exp and add fused
+    (step,) = prog.steps  # exp and add fused
     assert [i[1] for i in prog.nodes[-1].attrs["program"] if i[0] != "load"] == ["exp", "add"]  # one exp
     assert f(tf.constant([0.0, 1.0])).tolist() == pytest.approx([2.0, 2 * 2.718281828])
 
@@ -500,8 +506,8 @@ def test_autograph_for_over_tensor_range():
             s = s + i * i
         return s
 
-    assert total(tf.constant(4)).tolist() == 14      # 0 + 1 + 4 + 9
-    assert total(tf.constant(6)).tolist() == 55      # same graph, another count
+    assert total(tf.constant(4)).tolist() == 14  # 0 + 1 + 4 + 9
+    assert total(tf.constant(6)).tolist() == 55  # same graph, another count
     assert total.experimental_get_tracing_count() == 1
 
     @tf.function
@@ -547,7 +553,7 @@ def test_autograph_break_and_continue_in_while():
     # by hand: s = 1 + 3 + 5 + 7 = 16 after i = 7; i = 8 skipped; at i = 9 s > 10 breaks
     s, i = f(tf.constant(100))
     assert (s.tolist(), i.tolist()) == (16, 9)
-    s, i = f(tf.constant(4))      # 1 + 3, the loop ends at i = 4
+    s, i = f(tf.constant(4))  # 1 + 3, the loop ends at i = 4
     assert (s.tolist(), i.tolist()) == (4, 4)
     assert f.experimental_get_tracing_count() == 1
 
@@ -569,6 +575,7 @@ def test_autograph_elif_chain_of_returns():
 def test_autograph_python_if_elif_assigning_only_in_else():
     """A Python if/elif/else (Python test values) inside a loop whose else alone assigns a
     name: the nested branch functions must not lose the name (was UnboundLocalError)."""
+
     def f(x):
         vals = [x]
         for u in (0.1, 0.5, 0.9, 0.95):
@@ -588,6 +595,7 @@ def test_autograph_python_if_elif_assigning_only_in_else():
 def test_a_device_scope_inside_a_function_traces_and_gives_the_eager_result():
     """The graph replays on one backend, so a tf.device block inside only records (it read
     symbolic values before)."""
+
     @tf.function
     def f(x):
         with tf.device("/cpu:0"):

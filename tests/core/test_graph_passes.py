@@ -1,6 +1,7 @@
 """Graph passes (function/passes.py): CSE, constant folding, elementwise and matmul-epilogue
 fusion, the portable fallback, and the kernel counters they are observed with. Runs on
 the default backend (--backend=numpy|wasm|gpu); expected values are by hand (math)."""
+
 import math
 import struct
 
@@ -54,7 +55,7 @@ def test_elementwise_chain_is_one_fused_kernel():
     f(x, y)
     reset()
     got = f(x, y).numpy().tolist()
-    assert count() == 1          # eagerly: mul, add, exp = 3
+    assert count() == 1  # eagerly: mul, add, exp = 3
     assert close(got, [math.exp(a * b + 1) for a, b in zip([0.0, 1.0, -1.0, 0.5], [2.0, 0.5, 1.0, -2.0])])
     one = tf.constant(1.0)
     reset()
@@ -65,9 +66,9 @@ def test_elementwise_chain_is_one_fused_kernel():
 def test_broadcast_where_cast_reshape_fuse_and_match_hand_values():
     @tf.function
     def f(a, b):
-        s = tf.reshape(a, (3, 1)) - b             # [3,1] - [4] -> [3,4]
-        m = tf.where(s > 0.0, s, -0.5 * s)        # comparison, where
-        return tf.cast(m * 4.0, tf.int32)         # cast toward zero
+        s = tf.reshape(a, (3, 1)) - b  # [3,1] - [4] -> [3,4]
+        m = tf.where(s > 0.0, s, -0.5 * s)  # comparison, where
+        return tf.cast(m * 4.0, tf.int32)  # cast toward zero
 
     a, b = tf.constant([1.0, 2.0, 3.0]), tf.constant([0.0, 1.5, 2.5, 4.0])
     first, rest = compute_nodes(optimized(f, a, b))  # s has three readers: it is kept
@@ -119,7 +120,7 @@ def test_constant_folding():
     x = tf.constant([1.0, -1.5])
     nodes = optimized(f, x)
     (node,) = compute_nodes(nodes)
-    assert node["type"] == "binary"          # 2 * 3 folded: one multiply is left
+    assert node["type"] == "binary"  # 2 * 3 folded: one multiply is left
     consts = [n for n in nodes if n["type"] == "constant"]
     assert [bytes.fromhex(n["attrs"]["value"]) for n in consts] == [struct.pack("<f", 6.0)]
     assert f(x).numpy().tolist() == [6.0, -9.0]
@@ -135,11 +136,11 @@ def test_matmul_epilogue_is_one_kernel():
     b = tf.constant([0.1, 0.2, -3.0])
     (node,) = compute_nodes(optimized(dense, x, w, b))
     assert node["type"] == "fused" and node["attrs"]["anchor"] == ("matmul", False, False)
-    assert len(node["inputs"]) == 4          # x, w, then the program's b and the 0 of relu
+    assert len(node["inputs"]) == 4  # x, w, then the program's b and the 0 of relu
     dense(x, w, b)
     reset()
     got = dense(x, w, b).numpy().tolist()
-    assert count() == 1                      # eagerly: matmul, add, maximum = 3
+    assert count() == 1  # eagerly: matmul, add, maximum = 3
     xs, ws, bs = [[1.0, 2.0], [-1.0, 0.5]], [[0.5, -1.0, 2.0], [1.0, 0.25, -0.5]], [0.1, 0.2, -3.0]
     want = [[max(0.0, sum(xs[i][k] * ws[k][j] for k in range(2)) + bs[j]) for j in range(3)] for i in range(2)]
     for r, wr in zip(got, want):
@@ -182,14 +183,18 @@ def test_fallback_runs_the_program_as_primitives():
     want = [t.numpy().tolist() for t in f(a, b, w)]
     for x1, x2, wv in zip(h1, h2, want):
         g1, g2 = (wrap(h, tf.float32, be).numpy().tolist() for h in (x1, x2))
-        assert all(close(r1, r2) and close(r1, q) for r1, r2, q in zip(g1, g2, wv)) if isinstance(wv[0], list) \
+        assert (
+            all(close(r1, r2) and close(r1, q) for r1, r2, q in zip(g1, g2, wv))
+            if isinstance(wv[0], list)
             else close(g1, g2) and close(g1, wv)
+        )
     assert n_fused < n_plain
 
 
 def test_in_place_reuse_keeps_values():
     """Temporaries are reused once dead (numpy: in place): an operand read twice, and a
     where whose branches are both temporaries, still give the hand values."""
+
     @tf.function
     def f(x):
         y = tf.exp(x) + 1.0
@@ -218,13 +223,25 @@ def test_random_elementwise_graphs_match_eager(trial):
     multiply-add)."""
     import random
 
-    unary = [tf.exp, tf.tanh, tf.sigmoid, tf.abs, tf.square, tf.negative, tf.sin, tf.floor,
-             lambda x: tf.sqrt(tf.abs(x))]
+    unary = [
+        tf.exp,
+        tf.tanh,
+        tf.sigmoid,
+        tf.abs,
+        tf.square,
+        tf.negative,
+        tf.sin,
+        tf.floor,
+        lambda x: tf.sqrt(tf.abs(x)),
+    ]
     binary = [tf.add, tf.subtract, tf.multiply, tf.maximum, tf.minimum, lambda a, b: a / (tf.abs(b) + 1.0)]
     rnd = random.Random(trial)
     out = rnd.choice([(3, 4), (2, 3, 4)])
-    shapes = [out] + [s for s in rnd.sample([(3, 4), (4,), (3, 1), (1, 4), (), (2, 3, 4), (2, 1, 4)], 3)
-                      if len(s) <= len(out) and all(a in (1, b) for a, b in zip(s[::-1], out[::-1]))]
+    shapes = [out] + [
+        s
+        for s in rnd.sample([(3, 4), (4,), (3, 1), (1, 4), (), (2, 3, 4), (2, 1, 4)], 3)
+        if len(s) <= len(out) and all(a in (1, b) for a, b in zip(s[::-1], out[::-1]))
+    ]
     tf.random.set_seed(trial)
     args = [tf.random.normal(s) for s in shapes]
 
@@ -258,8 +275,10 @@ def test_independent_elementwise_nodes_share_one_kernel():
 
     x, y = tf.constant([0.0, 1.0]), tf.constant([0.5, -0.5, 2.0])
     (node,) = compute_nodes(optimized(f, x, y))
-    assert node["type"] == "fused" and [ops({"attrs": {"program": p}}) for p in node["attrs"]["programs"]] == \
-        [["exp", "mul"], ["tanh", "add"]]
+    assert node["type"] == "fused" and [ops({"attrs": {"program": p}}) for p in node["attrs"]["programs"]] == [
+        ["exp", "mul"],
+        ["tanh", "add"],
+    ]
     f(x, y)
     reset()
     a, b = f(x, y)
@@ -277,7 +296,7 @@ def test_deferred_updates_keep_variable_order():
     def f(x):
         v.assign(v * 2.0)
         w.assign(w - x)
-        seen = v + 1.0                  # reads v after its assignment
+        seen = v + 1.0  # reads v after its assignment
         v.assign(v * 3.0)
         return seen
 
@@ -304,13 +323,13 @@ def test_dying_input_becomes_the_output_only_when_nothing_else_holds_it(monkeypa
 
     @tf.function
     def f(x):
-        t = tf.reduce_sum(x, axis=1, keepdims=True)   # a fresh buffer that dies in the fused node
+        t = tf.reduce_sum(x, axis=1, keepdims=True)  # a fresh buffer that dies in the fused node
         return tf.exp(t * 0.5) + 1.0
 
     @tf.function
     def g(x):
         t = tf.reduce_sum(x, axis=1, keepdims=True)
-        return tf.reshape(t, (-1,)), tf.exp(t * 0.5) + 1.0   # the reshape may view t
+        return tf.reshape(t, (-1,)), tf.exp(t * 0.5) + 1.0  # the reshape may view t
 
     x = tf.constant([[1.0, 2.0], [3.0, -4.0]])
     want = [[math.exp(1.5) + 1], [math.exp(-0.5) + 1]]

@@ -1,6 +1,7 @@
 """HostArray, what ``.numpy()`` returns in the page (no numpy): numpy's common methods,
 and a rank-0 HostArray that behaves as numpy's scalar. Built directly, so it is tested
 natively as well; expected values are worked by hand."""
+
 import array
 
 import pytest
@@ -21,7 +22,7 @@ def test_rank0_is_scalar_like():
     assert s + 1 == 3.5 and 1 + s == 3.5 and s * 2 == 5.0 and 5 / s == 2.0 and -s == -2.5 and abs(-s) == 2.5
     assert f"{s:.2f}" == "2.50" and round(s) == 2 and {s: 1}[2.5] == 1
     i = make([3], (), tf.int32)
-    assert int(i) == 3 and [10, 20, 30, 40][i] == 40 and i // 2 == 1 and i % 2 == 1 and 2 ** i == 8
+    assert int(i) == 3 and [10, 20, 30, 40][i] == 40 and i // 2 == 1 and i % 2 == 1 and 2**i == 8
     with pytest.raises(TypeError, match="integer"):
         [1, 2][s]
 

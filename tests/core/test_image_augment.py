@@ -1,6 +1,7 @@
 """tf.image's random augmentations: each equals its adjust_*/flip/crop with the drawn
 parameter inside TF's documented range, stateless ones repeat for one seed and vary across
 seeds. (The streams are ours, not TF's Philox, so TF's exact draws are not asserted.)"""
+
 import pytest
 import webtensor as tf
 
@@ -53,7 +54,7 @@ def test_crops_are_windows():
         out = tf.image.stateless_random_crop(tf.constant(x), [3, 4, 2], seed=(s, 1)).numpy()
         oy, ox = int(out[0, 0, 0]) // 14, (int(out[0, 0, 0]) % 14) // 2
         assert 0 <= oy <= 3 and 0 <= ox <= 3
-        assert np.array_equal(out, x[oy:oy + 3, ox:ox + 4])
+        assert np.array_equal(out, x[oy : oy + 3, ox : ox + 4])
         seen.add((oy, ox))
         assert np.array_equal(out, tf.image.stateless_random_crop(tf.constant(x), [3, 4, 2], seed=(s, 1)).numpy())
     assert len(seen) > 1

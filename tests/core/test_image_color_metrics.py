@@ -1,5 +1,6 @@
 """tf.image colour ops, ssim/psnr against TF 2.21's recorded outputs; geometry and
 gradient ops against numpy and hand values."""
+
 import json
 import os
 
@@ -8,8 +9,9 @@ import webtensor as tf
 
 from tests.util import assert_close, tolist
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures", "tf_values",
-                        "tf_reference_values.json")
+FIXTURES = os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures", "tf_values", "tf_reference_values.json"
+)
 
 
 def _fixture(key):
@@ -39,8 +41,7 @@ def test_ssim_psnr_match_tf():
 
 
 def test_dtype_conversion_gamma_and_gray():
-    assert_close(tf.image.convert_image_dtype(tf.constant([0, 128, 255], tf.uint8), tf.float32),
-                 [0.0, 128 / 255, 1.0])
+    assert_close(tf.image.convert_image_dtype(tf.constant([0, 128, 255], tf.uint8), tf.float32), [0.0, 128 / 255, 1.0])
     assert tolist(tf.image.convert_image_dtype(tf.constant([0.0, 0.5, 1.0]), tf.uint8)) == [0, 127, 255]
     assert_close(tf.image.adjust_gamma(tf.constant([[[0.25]]]), 2.0, 2.0), [[[0.125]]])
     assert tuple(tf.image.grayscale_to_rgb(tf.zeros([2, 2, 1])).shape) == (2, 2, 3)

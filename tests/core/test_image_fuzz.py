@@ -1,6 +1,7 @@
 """Truncated and corrupted PNG and JPEG files: the decoders give InvalidArgumentError (or an
 image, when a flipped byte still leaves a valid file), never another exception or a hang.
 Seeded and bounded: every truncation of a small file plus a few hundred byte mutations."""
+
 import io
 import random
 
@@ -16,9 +17,11 @@ def _files():
     img = rng.integers(0, 256, (12, 20, 3), dtype=np.uint8)
     img[:6] //= 4  # some smooth area, some noise
     out = {}
-    for name, kw in (("jpeg420", {"format": "JPEG", "quality": 80}),
-                     ("jpeg444_rst", {"format": "JPEG", "quality": 60, "subsampling": 0, "restart_marker_blocks": 1}),
-                     ("png", {"format": "PNG"})):
+    for name, kw in (
+        ("jpeg420", {"format": "JPEG", "quality": 80}),
+        ("jpeg444_rst", {"format": "JPEG", "quality": 60, "subsampling": 0, "restart_marker_blocks": 1}),
+        ("png", {"format": "PNG"}),
+    ):
         buf = io.BytesIO()
         Image.fromarray(img).save(buf, **kw)
         out[name] = buf.getvalue()

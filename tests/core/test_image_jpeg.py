@@ -4,6 +4,7 @@ encode -> decode round trips by PSNR against the source, the options, and malfor
 Tolerance: our IDCT is float and libjpeg's is integer ("islow"), and fancy upsampling
 rounds per pixel, so decoded pixels may differ from libjpeg's by a few levels; we allow
 max |diff| <= 4 and a mean under 1."""
+
 import io
 import math
 
@@ -35,7 +36,7 @@ def _pil_decode(data: bytes, mode=None):
 
 def _psnr(a, b) -> float:
     mse = ((np.asarray(a, float) - np.asarray(b, float)) ** 2).mean()
-    return 10 * math.log10(255 ** 2 / mse)
+    return 10 * math.log10(255**2 / mse)
 
 
 @pytest.mark.parametrize("subsampling", [0, 1, 2])  # 4:4:4, 4:2:2, 4:2:0

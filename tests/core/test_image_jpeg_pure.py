@@ -1,5 +1,6 @@
 """JPEG without numpy or Pillow (so it runs in the page too): encode -> decode of a flat
 colour comes back within two levels (JFIF's YCbCr round trip), a gradient by PSNR."""
+
 import math
 
 import pytest
@@ -24,7 +25,7 @@ def test_gradient_psnr_and_grey():
     data = tf.image.encode_jpeg(tf.constant(rows, tf.uint8), quality=95, chroma_downsampling=False)
     back = tf.image.decode_jpeg(data).numpy().tolist()
     se = sum((a - b) ** 2 for r0, r1 in zip(rows, back) for p0, p1 in zip(r0, r1) for a, b in zip(p0, p1))
-    assert 10 * math.log10(255 ** 2 / (se / (16 * 24 * 3))) > 30
+    assert 10 * math.log10(255**2 / (se / (16 * 24 * 3))) > 30
     grey = tf.image.decode_jpeg(data, channels=1)
     assert tuple(grey.shape) == (16, 24, 1)
     with pytest.raises(tf.errors.InvalidArgumentError):

@@ -3,6 +3,7 @@ the one tensor.py documents, and the numeric core never reaches up into Keras.
 
 Only module-level imports count (``if``/``try`` blocks included): an import inside a function is
 the deliberate, lazy way to break a cycle and runs after both modules exist."""
+
 import ast
 import pathlib
 
@@ -13,8 +14,13 @@ pytestmark = pytest.mark.native  # reads the checkout's core/ sources; the page 
 ROOT = pathlib.Path(__file__).resolve().parents[2] / "core" / "webtensor"
 
 KNOWN_CROSS_PACKAGE_CYCLE = {  # Tensor's operators need the ops and the ops need Tensor (tensor.py's tail)
-    "webtensor.tensor", "webtensor.ops.dispatch", "webtensor.ops.array", "webtensor.ops.math",
-    "webtensor.ops.linalg", "webtensor.ops.reduce"}
+    "webtensor.tensor",
+    "webtensor.ops.dispatch",
+    "webtensor.ops.array",
+    "webtensor.ops.math",
+    "webtensor.ops.linalg",
+    "webtensor.ops.reduce",
+}
 CORE = ("backends", "ops", "tensor", "autodiff", "dtypes", "shape", "host", "placement", "errors")
 """Modules/packages below Keras: nothing in them may import webtensor.keras, at any depth."""
 
@@ -31,8 +37,16 @@ def imported(name: str, path: pathlib.Path, module_level: bool = True):
     """The webtensor modules ``name`` imports (a from-import of a submodule names the submodule)."""
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    nodes = [n for top in tree.body if isinstance(top, (ast.Import, ast.ImportFrom, ast.If, ast.Try))
-             for n in ast.walk(top)] if module_level else list(ast.walk(tree))
+    nodes = (
+        [
+            n
+            for top in tree.body
+            if isinstance(top, (ast.Import, ast.ImportFrom, ast.If, ast.Try))
+            for n in ast.walk(top)
+        ]
+        if module_level
+        else list(ast.walk(tree))
+    )
     for node in nodes:
         if isinstance(node, ast.Import):
             yield from (a.name for a in node.names if a.name in MODULES)
@@ -56,12 +70,18 @@ def strongly_connected(graph: dict) -> list:
         if start in index:
             continue
         work = [(start, iter(graph[start]))]
-        index[start] = low[start] = counter[0]; counter[0] += 1; stack.append(start); on.add(start)
+        index[start] = low[start] = counter[0]
+        counter[0] += 1
+        stack.append(start)
+        on.add(start)
         while work:
             v, children = work[-1]
             for w in children:
                 if w not in index:
-                    index[w] = low[w] = counter[0]; counter[0] += 1; stack.append(w); on.add(w)
+                    index[w] = low[w] = counter[0]
+                    counter[0] += 1
+                    stack.append(w)
+                    on.add(w)
                     work.append((w, iter(graph[w])))
                     break
                 if w in on:
@@ -73,7 +93,9 @@ def strongly_connected(graph: dict) -> list:
                 if low[v] == index[v]:
                     component = set()
                     while True:
-                        w = stack.pop(); on.discard(w); component.add(w)
+                        w = stack.pop()
+                        on.discard(w)
+                        component.add(w)
                         if w == v:
                             break
                     out.append(component)
@@ -108,8 +130,9 @@ def test_no_import_cycle_crosses_packages():
 
 def test_the_core_never_imports_keras():
     below = [m for m in MODULES if package_of(m) in CORE]
-    bad = sorted((m, t) for m in below for t in imported(m, MODULES[m], module_level=False)
-                 if t.startswith("webtensor.keras"))
+    bad = sorted(
+        (m, t) for m in below for t in imported(m, MODULES[m], module_level=False) if t.startswith("webtensor.keras")
+    )
     assert not bad, f"core modules importing Keras: {bad}"
 
 
@@ -120,8 +143,7 @@ def test_the_backends_never_import_the_page_glue():
     lazy = set(imported("webtensor.page", MODULES["webtensor.page"], module_level=False))
     assert "webtensor.backends.gpu.webgpu_device" in lazy  # the reader sees function-level imports
     below = [m for m in MODULES if package_of(m) == "backends"]
-    bad = sorted((m, t) for m in below for t in imported(m, MODULES[m], module_level=False)
-                 if t == "webtensor.page")
+    bad = sorted((m, t) for m in below for t in imported(m, MODULES[m], module_level=False) if t == "webtensor.page")
     assert not bad, f"backend modules importing webtensor.page (use webtensor.backends.jspi): {bad}"
 
 
@@ -134,8 +156,11 @@ ABOVE_THE_FORMAT = ("webtensor.keras", "webtensor.io")
 
 
 def _reaches_up(module: str, module_level: bool) -> list:
-    return sorted(t for t in imported(module, MODULES[module], module_level)
-                  if any(t == p or t.startswith(p + ".") for p in ABOVE_THE_FORMAT))
+    return sorted(
+        t
+        for t in imported(module, MODULES[module], module_level)
+        if any(t == p or t.startswith(p + ".") for p in ABOVE_THE_FORMAT)
+    )
 
 
 def test_a_lazy_upward_import_is_seen(tmp_path):
@@ -158,5 +183,6 @@ def test_the_saving_format_imports_nothing_from_keras_or_io():
     top = {m: _reaches_up(m, module_level=True) for m in sorted(saving)}
     assert not any(top.values()), f"saving modules importing keras/io at import time: {top}"
     lazy = {m: _reaches_up(m, module_level=False) for m in SAVING_LAZY}
-    assert all(v == ["webtensor.keras.model_file"] for v in lazy.values()), \
+    assert all(v == ["webtensor.keras.model_file"] for v in lazy.values()), (
         f"saving's re-exports should reach only keras.model_file (Keras code lives there): {lazy}"
+    )

@@ -1,5 +1,6 @@
 """tf.io files/bytes (serialize_tensor bytes vs TF 2.21's), tf.io.gfile, tf.audio WAV and
 tf.bitwise (vs Python's integer operators)."""
+
 import json
 import os
 import struct
@@ -9,8 +10,9 @@ import webtensor as tf
 
 from tests.util import assert_close, tolist
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures", "tf_values",
-                        "tf_reference_values.json")
+FIXTURES = os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures", "tf_values", "tf_reference_values.json"
+)
 
 
 def _fixture():
@@ -22,9 +24,12 @@ def _fixture():
 
 def test_serialize_tensor_matches_tf_bytes_and_round_trips():
     want = _fixture()
-    cases = {"f32_2x3": tf.constant([[1.5, -2.0, 3.0], [4.0, 5.0, 6.25]]),
-             "i64_vec": tf.constant([1, -2, 3], tf.int64),
-             "str_vec": tf.constant([b"ab", b"", b"xyz"]), "bool_scalar": tf.constant(True)}
+    cases = {
+        "f32_2x3": tf.constant([[1.5, -2.0, 3.0], [4.0, 5.0, 6.25]]),
+        "i64_vec": tf.constant([1, -2, 3], tf.int64),
+        "str_vec": tf.constant([b"ab", b"", b"xyz"]),
+        "bool_scalar": tf.constant(True),
+    }
     for key, t in cases.items():
         blob = tf.io.serialize_tensor(t)
         assert tolist(blob).hex() == want[key], key
@@ -65,7 +70,7 @@ def test_files_and_gfile(tmp_path):
 
 
 def test_decode_csv():
-    a, b, c = tf.io.decode_csv([b"1,2.5,x", b"3,,\"y,z\""], [[0], [9.0], [""]])
+    a, b, c = tf.io.decode_csv([b"1,2.5,x", b'3,,"y,z"'], [[0], [9.0], [""]])
     assert tolist(a) == [1, 3] and a.dtype == tf.int32
     assert_close(b, [2.5, 9.0])
     assert tolist(c) == [b"x", b"y,z"]
@@ -98,7 +103,7 @@ def test_wav_decode_encode():
         tf.audio.decode_wav(b"not a wav")
 
 
-@pytest.mark.parametrize("dtype,lo,hi", [(tf.int32, -2**31, 2**31 - 1), (tf.uint8, 0, 255)])
+@pytest.mark.parametrize("dtype,lo,hi", [(tf.int32, -(2**31), 2**31 - 1), (tf.uint8, 0, 255)])
 def test_bitwise_against_python(dtype, lo, hi):
     bits = 32 if dtype == tf.int32 else 8
     xs = [lo, hi, 0, 1, -1 if lo else 7, 12345 % (hi + 1), 200, 3]

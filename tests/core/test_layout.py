@@ -1,5 +1,6 @@
 """backends/layout.py: the one home of the stride and collapse helpers every backend uses.
 Each collapsed walk is checked against the uncollapsed one by enumerating addresses."""
+
 import itertools
 
 import pytest
@@ -31,13 +32,16 @@ def test_all_unit_walk_is_one_dim_of_stride_zero():
         assert dims == (1,) and sts == [(0,), (0,)]
 
 
-@pytest.mark.parametrize("shape,ops", [
-    ((2, 3, 4), [(2, 3, 4), (3, 4)]),
-    ((2, 1, 4), [(2, 1, 4), (1, 1, 4)]),
-    ((3, 2, 5), [(3, 1, 5), (2, 1)]),
-    ((4, 1, 1, 3), [(4, 1, 1, 3), (1,)]),
-    ((1, 6, 1), [(1, 6, 1), (6, 1)]),
-])
+@pytest.mark.parametrize(
+    "shape,ops",
+    [
+        ((2, 3, 4), [(2, 3, 4), (3, 4)]),
+        ((2, 1, 4), [(2, 1, 4), (1, 1, 4)]),
+        ((3, 2, 5), [(3, 1, 5), (2, 1)]),
+        ((4, 1, 1, 3), [(4, 1, 1, 3), (1,)]),
+        ((1, 6, 1), [(1, 6, 1), (6, 1)]),
+    ],
+)
 def test_collapse_keeps_every_operands_addresses(shape, ops):
     sts = [layout.bcast_strides(s, shape) for s in ops]
     dims, csts = layout.collapse(shape, sts)
@@ -56,6 +60,6 @@ def test_identity_of_empty_reductions():
     assert layout.identity("sum", D.float32) == 0 and layout.identity("prod", D.int32) == 1
     assert layout.identity("max", D.float32) == float("-inf")
     assert layout.identity("min", D.float64) == float("inf")
-    assert layout.identity("max", D.int32) == -2**31 and layout.identity("min", D.uint8) == 255
-    assert layout.identity("max", D.int64) == -2**63
+    assert layout.identity("max", D.int32) == -(2**31) and layout.identity("min", D.uint8) == 255
+    assert layout.identity("max", D.int64) == -(2**63)
     assert layout.identity("max", D.bool_) is False and layout.identity("min", D.bool_) is True

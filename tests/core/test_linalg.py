@@ -1,4 +1,5 @@
 """matmul (batched, transposed, broadcast), tensordot, einsum, norms: vs hand-written loops."""
+
 import math
 
 import pytest
@@ -61,17 +62,20 @@ def test_tensordot():
     check_grad(lambda x, y: tf.tensordot(x, y, axes=1), [[1.0, 2.0], [3.0, 4.0]], [[0.5], [2.0]])
 
 
-@pytest.mark.parametrize("eq,shapes", [
-    ("ij,jk->ik", [(2, 3), (3, 4)]),
-    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
-    ("ij,kj->ik", [(2, 3), (4, 3)]),
-    ("i,i->", [(3,), (3,)]),
-    ("i,j->ij", [(2,), (3,)]),
-    ("bhqd,bhkd->bhqk", [(1, 2, 3, 2), (1, 2, 4, 2)]),
-    ("ij->ji", [(2, 3)]),
-    ("ij->j", [(2, 3)]),
-    ("ij,jk", [(2, 3), (3, 2)]),
-])
+@pytest.mark.parametrize(
+    "eq,shapes",
+    [
+        ("ij,jk->ik", [(2, 3), (3, 4)]),
+        ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+        ("ij,kj->ik", [(2, 3), (4, 3)]),
+        ("i,i->", [(3,), (3,)]),
+        ("i,j->ij", [(2,), (3,)]),
+        ("bhqd,bhkd->bhqk", [(1, 2, 3, 2), (1, 2, 4, 2)]),
+        ("ij->ji", [(2, 3)]),
+        ("ij->j", [(2, 3)]),
+        ("ij,jk", [(2, 3), (3, 2)]),
+    ],
+)
 def test_einsum_matches_loops(eq, shapes):
     vals = [tf.reshape(tf.range(math.prod(s), dtype=tf.float64) * 0.5 - 1.0, s) for s in shapes]
     got = tf.einsum(eq, *vals)

@@ -1,6 +1,7 @@
 """tf.linalg qr/eigh/eigvalsh/svd/pinv/matrix_rank/lstsq/expm/lu: values against numpy and
 scipy (LAPACK) and by hand, TF's gradient formulas against float64 finite differences
 (through functions that do not depend on the decompositions' sign freedom)."""
+
 import math
 
 import pytest
@@ -86,10 +87,12 @@ def test_rank_deficient_svd_pinv_rank_lstsq():
 def test_expm_by_hand_and_scipy():
     assert_close(tf.linalg.expm([[0.0, 1.0], [0.0, 0.0]]), [[1.0, 1.0], [0.0, 1.0]], atol=1e-6)
     t = 1.3
-    assert_close(tf.linalg.expm([[0.0, -t], [t, 0.0]]), [[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]],
-                 atol=1e-6)
-    assert_close(tf.linalg.expm([[[2.0, 0.0], [0.0, -1.0]]] * 2), [[[math.exp(2.0), 0.0], [0.0, math.exp(-1.0)]]] * 2,
-                 rtol=1e-5)
+    assert_close(
+        tf.linalg.expm([[0.0, -t], [t, 0.0]]), [[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]], atol=1e-6
+    )
+    assert_close(
+        tf.linalg.expm([[[2.0, 0.0], [0.0, -1.0]]] * 2), [[[math.exp(2.0), 0.0], [0.0, math.exp(-1.0)]]] * 2, rtol=1e-5
+    )
     sl = pytest.importorskip("scipy.linalg")
     np = _np()
     for scale in (0.01, 0.3, 1.5, 8.0):
@@ -108,8 +111,9 @@ def test_lu_matches_lapack():
     assert perm.numpy().tolist() == [2, 0, 1] and perm.dtype == tf.int32
     assert_close(tf.linalg.lu_reconstruct(lu, perm), m, atol=1e-5)
     assert_close(tf.linalg.lu_matrix_inverse(lu, perm), np.linalg.inv(m), atol=1e-4)
-    assert_close(tf.linalg.lu_solve(lu, perm, [[1.0], [2.0], [3.0]]), np.linalg.solve(m, [[1.0], [2.0], [3.0]]),
-                 atol=1e-4)
+    assert_close(
+        tf.linalg.lu_solve(lu, perm, [[1.0], [2.0], [3.0]]), np.linalg.solve(m, [[1.0], [2.0], [3.0]]), atol=1e-4
+    )
     assert tf.linalg.lu(m, output_idx_type=tf.int64)[1].dtype == tf.int64
 
 
@@ -130,8 +134,8 @@ C = [[1.0, -1.0, 2.0, 0.3], [0.5, 3.0, 1.0, -0.6], [2.0, 1.0, -1.0, 0.8], [1.0, 
 def test_qr_gradients():
     def both(a):
         q, r = tf.linalg.qr(a)
-        wq = tf.cast(tf.constant(C), a.dtype)[:q.shape[0], :q.shape[1]]
-        wr = tf.cast(tf.constant(C), a.dtype)[:r.shape[0], :r.shape[1]] * 0.5
+        wq = tf.cast(tf.constant(C), a.dtype)[: q.shape[0], : q.shape[1]]
+        wr = tf.cast(tf.constant(C), a.dtype)[: r.shape[0], : r.shape[1]] * 0.5
         return tf.reduce_sum(q * wq) + tf.reduce_sum(r * wr)
 
     check_grad(both, G)
@@ -150,8 +154,8 @@ def test_svd_gradients():
 
     def uv(a):  # sum_i w_i u_i v_i^T does not depend on the signs of the singular vectors
         s, u, v = tf.linalg.svd(a)
-        w = tf.constant([1.0, 0.5, -1.0], a.dtype)[:s.shape[-1]]
-        return tf.matmul(u * w, v, transpose_b=True) * tf.cast(tf.constant(C), a.dtype)[:a.shape[0], :a.shape[1]]
+        w = tf.constant([1.0, 0.5, -1.0], a.dtype)[: s.shape[-1]]
+        return tf.matmul(u * w, v, transpose_b=True) * tf.cast(tf.constant(C), a.dtype)[: a.shape[0], : a.shape[1]]
 
     check_grad(uv, G)
     check_grad(uv, [list(r) for r in zip(*G)])
@@ -162,8 +166,10 @@ def test_svd_gradients():
 def test_lu_expm_lstsq_gradients():
     m = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 10.0]]
     check_grad(lambda a: tf.linalg.lu(a)[0] * tf.cast(tf.constant(S), a.dtype), m)
-    check_grad(lambda a: tf.linalg.expm(a) * tf.cast(tf.constant(S), a.dtype), [[0.1, 0.4, -0.2], [0.3, -0.5, 0.1],
-                                                                              [0.2, 0.1, 0.3]])
+    check_grad(
+        lambda a: tf.linalg.expm(a) * tf.cast(tf.constant(S), a.dtype),
+        [[0.1, 0.4, -0.2], [0.3, -0.5, 0.1], [0.2, 0.1, 0.3]],
+    )
     check_grad(lambda a: tf.linalg.lstsq(a, tf.cast(tf.constant([[1.0], [2.0], [0.0], [1.0]]), a.dtype)), G)
 
 
@@ -171,10 +177,22 @@ def test_traced_equals_eager():
     """In a graph Jacobi runs a fixed number of sweeps and expm squares in a while loop."""
     a = tf.constant(G)
     m = tf.constant([[0.5, 3.0, -1.0], [2.0, -4.0, 1.0], [1.0, 0.0, 2.5]])  # l1 norm 7: squarings
-    traced = tf.function(lambda a, m: (tf.linalg.svd(a, compute_uv=False), tf.linalg.eigvalsh(m + tf.transpose(m)),
-                                       tf.linalg.expm(m), tf.linalg.qr(a)[1], tf.linalg.lu(m)[0]))
-    eager = (tf.linalg.svd(a, compute_uv=False), tf.linalg.eigvalsh(m + tf.transpose(m)), tf.linalg.expm(m),
-             tf.linalg.qr(a)[1], tf.linalg.lu(m)[0])
+    traced = tf.function(
+        lambda a, m: (
+            tf.linalg.svd(a, compute_uv=False),
+            tf.linalg.eigvalsh(m + tf.transpose(m)),
+            tf.linalg.expm(m),
+            tf.linalg.qr(a)[1],
+            tf.linalg.lu(m)[0],
+        )
+    )
+    eager = (
+        tf.linalg.svd(a, compute_uv=False),
+        tf.linalg.eigvalsh(m + tf.transpose(m)),
+        tf.linalg.expm(m),
+        tf.linalg.qr(a)[1],
+        tf.linalg.lu(m)[0],
+    )
     for got, want in zip(traced(a, m), eager):
         assert_close(got, want, rtol=1e-5, atol=1e-5)
 
@@ -182,6 +200,7 @@ def test_traced_equals_eager():
 def test_vector_sign_convention():
     """Singular and eigen vectors have their largest-magnitude entry positive (our fixed
     convention; LAPACK's signs are arbitrary), so every backend returns the same vectors."""
+
     def largest_positive(w):
         rows = list(zip(*w.numpy().tolist()))  # columns
         return all(max(col, key=abs) > 0 for col in rows)

@@ -1,6 +1,7 @@
 """The eager fast paths of cholesky / solve (a backend's LINALG_KERNELS, else the
 composition) give numpy.linalg's values: cholesky reads only the lower triangle, batches
 with one bad matrix raise TF's error, and empty batches need no check."""
+
 import pytest
 
 np = pytest.importorskip("numpy")
@@ -72,8 +73,9 @@ def test_inv_and_adjoint_solve_against_numpy():
     a = rng.normal(size=(2, 4, 4)) + 4 * np.eye(4)
     b = rng.normal(size=(2, 4, 3))
     assert_close(tf.linalg.inv(a), np.linalg.inv(a), rtol=1e-10, atol=1e-10)
-    assert_close(tf.linalg.solve(a, b, adjoint=True), np.linalg.solve(np.swapaxes(a, -1, -2), b),
-                 rtol=1e-10, atol=1e-10)
+    assert_close(
+        tf.linalg.solve(a, b, adjoint=True), np.linalg.solve(np.swapaxes(a, -1, -2), b), rtol=1e-10, atol=1e-10
+    )
     a[0, :, 2] = 0.0  # an exactly zero column
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"inv.*not invertible.*\(2, 4, 4\) float64"):
         tf.linalg.inv(a)

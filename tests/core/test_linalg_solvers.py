@@ -1,6 +1,7 @@
 """tf.linalg inv/det/slogdet/logdet/solve/triangular_solve/cholesky/cholesky_solve: values
 derived by hand (and numpy.linalg where it exists), TF's gradients by finite differences,
 and TF's errors for singular / non-square / non-positive-definite input."""
+
 import math
 
 import pytest

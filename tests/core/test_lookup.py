@@ -1,4 +1,5 @@
 """tf.lookup tables against the values in TensorFlow's documentation and hand-derived ones."""
+
 import pytest
 import webtensor as tf
 from webtensor.strings.hashing import fingerprint64
@@ -46,8 +47,9 @@ def test_static_hash_table_errors():
 
 def test_static_vocabulary_table_tf_docs():
     # tf.lookup.StaticVocabularyTable docstring: emerson, lake, palmer + 5 OOV buckets
-    init = tf.lookup.KeyValueTensorInitializer(tf.constant(["emerson", "lake", "palmer"]),
-                                               tf.constant([0, 1, 2], dtype=tf.int64))
+    init = tf.lookup.KeyValueTensorInitializer(
+        tf.constant(["emerson", "lake", "palmer"]), tf.constant([0, 1, 2], dtype=tf.int64)
+    )
     table = tf.lookup.StaticVocabularyTable(init, num_oov_buckets=5)
     out = table[tf.constant(["emerson", "lake", "palmer", "king", "crimson"])]
     assert _l(out) == [0, 1, 2, 6, 7] and out.dtype == tf.int64
@@ -55,15 +57,17 @@ def test_static_vocabulary_table_tf_docs():
     # the formula: size + Fingerprint64(key) % buckets
     assert _l(out)[3] == 3 + fingerprint64(b"king") % 5
     # the collision example: values 1..3 and one bucket at size 3
-    init = tf.lookup.KeyValueTensorInitializer(tf.constant(["emerson", "lake", "palmer"]),
-                                               tf.constant([1, 2, 3], dtype=tf.int64))
+    init = tf.lookup.KeyValueTensorInitializer(
+        tf.constant(["emerson", "lake", "palmer"]), tf.constant([1, 2, 3], dtype=tf.int64)
+    )
     table = tf.lookup.StaticVocabularyTable(init, num_oov_buckets=1)
     assert _l(table[tf.constant(["emerson", "lake", "palmer", "king"])]) == [1, 2, 3, 3]
 
 
 def test_static_vocabulary_table_int_keys_hash_decimal():
-    init = tf.lookup.KeyValueTensorInitializer(tf.constant([10, 20], dtype=tf.int64),
-                                               tf.constant([0, 1], dtype=tf.int64))
+    init = tf.lookup.KeyValueTensorInitializer(
+        tf.constant([10, 20], dtype=tf.int64), tf.constant([0, 1], dtype=tf.int64)
+    )
     table = tf.lookup.StaticVocabularyTable(init, 4)
     got = _l(table.lookup(tf.constant([20, 100, 7], dtype=tf.int64)))
     assert got == [1, 2 + fingerprint64(b"100") % 4, 2 + fingerprint64(b"7") % 4]
@@ -77,17 +81,24 @@ def test_text_file_initializer(tmp_path):
     # tf.lookup.TextFileInitializer docstring: "emerson 10", "lake 20", "palmer 30"
     f = tmp_path / "vocab.txt"
     f.write_text("emerson 10\nlake 20\npalmer 30\n")
-    init = tf.lookup.TextFileInitializer(str(f), key_dtype=tf.string, key_index=0, value_dtype=tf.int64,
-                                         value_index=1, delimiter=" ")
+    init = tf.lookup.TextFileInitializer(
+        str(f), key_dtype=tf.string, key_index=0, value_dtype=tf.int64, value_index=1, delimiter=" "
+    )
     table = tf.lookup.StaticHashTable(init, default_value=-1)
     assert _l(table.lookup(tf.constant(["palmer", "lake", "tarkus"]))) == [30, 20, -1]
-    init = tf.lookup.TextFileInitializer(str(f), key_dtype=tf.string, key_index=tf.lookup.TextFileIndex.WHOLE_LINE,
-                                         value_dtype=tf.int64, value_index=tf.lookup.TextFileIndex.LINE_NUMBER)
+    init = tf.lookup.TextFileInitializer(
+        str(f),
+        key_dtype=tf.string,
+        key_index=tf.lookup.TextFileIndex.WHOLE_LINE,
+        value_dtype=tf.int64,
+        value_index=tf.lookup.TextFileIndex.LINE_NUMBER,
+    )
     table = tf.lookup.StaticHashTable(init, -1)
     assert int(table.lookup(tf.constant("palmer 30"))) == 2
     # line number -> column, with an offset and vocab_size
-    init = tf.lookup.TextFileInitializer(str(f), tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER, tf.string, 0,
-                                         vocab_size=2, delimiter=" ")
+    init = tf.lookup.TextFileInitializer(
+        str(f), tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER, tf.string, 0, vocab_size=2, delimiter=" "
+    )
     table = tf.lookup.StaticHashTable(init, "")
     assert _l(table.lookup(tf.constant([0, 1, 2], dtype=tf.int64))) == [b"emerson", b"lake", b""]
 
@@ -95,8 +106,13 @@ def test_text_file_initializer(tmp_path):
 def test_text_file_initializer_vocabulary_table_tf_docs(tmp_path):
     f = tmp_path / "v.txt"
     f.write_bytes(b"emerson\nlake\npalmer\ncrimnson")
-    init = tf.lookup.TextFileInitializer(str(f), key_dtype=tf.string, key_index=tf.lookup.TextFileIndex.WHOLE_LINE,
-                                         value_dtype=tf.int64, value_index=tf.lookup.TextFileIndex.LINE_NUMBER)
+    init = tf.lookup.TextFileInitializer(
+        str(f),
+        key_dtype=tf.string,
+        key_index=tf.lookup.TextFileIndex.WHOLE_LINE,
+        value_dtype=tf.int64,
+        value_index=tf.lookup.TextFileIndex.LINE_NUMBER,
+    )
     table = tf.lookup.StaticVocabularyTable(init, 3)
     got = table.lookup(tf.constant(["palmer", "crimnson", "king", "tarkus", "black", "moon"]))
     assert _l(got) == [2, 3, 5, 6, 6, 4]
@@ -156,5 +172,7 @@ def test_ragged_keys_keep_their_rows():
     assert isinstance(out, tf.RaggedTensor) and out.to_list() == [[1, -1], [2]]
     init = tf.lookup.KeyValueTensorInitializer(tf.constant(["emerson"]), tf.constant([0], dtype=tf.int64))
     vocab = tf.lookup.StaticVocabularyTable(init, 5)
-    assert vocab.lookup(tf.ragged.constant([["emerson"], ["king", "crimson"]])).to_list() == \
-        [[0], [1 + fingerprint64(b"king") % 5, 1 + fingerprint64(b"crimson") % 5]]
+    assert vocab.lookup(tf.ragged.constant([["emerson"], ["king", "crimson"]])).to_list() == [
+        [0],
+        [1 + fingerprint64(b"king") % 5, 1 + fingerprint64(b"crimson") % 5],
+    ]

@@ -1,4 +1,5 @@
 """Elementwise math: values against Python's math module, gradients against finite differences."""
+
 import math
 
 import pytest
@@ -48,12 +49,32 @@ def test_unary_values(op, ref, xs, dtype):
     assert_close(y, [ref(x) for x in xs], rtol=rtol, atol=rtol)
 
 
-DIFFERENTIABLE = ["negative", "abs", "square", "sqrt", "rsqrt", "reciprocal", "exp", "log", "log1p",
-                  "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "erf", "softplus"]
+DIFFERENTIABLE = [
+    "negative",
+    "abs",
+    "square",
+    "sqrt",
+    "rsqrt",
+    "reciprocal",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+    "erf",
+    "softplus",
+]
 
 
-@pytest.mark.parametrize("op,ref,xs", [u for u in UNARY if u[0].__name__ in DIFFERENTIABLE],
-                         ids=[u[0].__name__ for u in UNARY if u[0].__name__ in DIFFERENTIABLE])
+@pytest.mark.parametrize(
+    "op,ref,xs",
+    [u for u in UNARY if u[0].__name__ in DIFFERENTIABLE],
+    ids=[u[0].__name__ for u in UNARY if u[0].__name__ in DIFFERENTIABLE],
+)
 def test_unary_gradients(op, ref, xs):
     check_grad(op, xs)
 
@@ -74,7 +95,7 @@ BINARY = [
     (tf.divide, lambda a, b: a / b),
     (tf.maximum, max),
     (tf.minimum, min),
-    (tf.pow, lambda a, b: a ** b),
+    (tf.pow, lambda a, b: a**b),
     (tf.math.floormod, lambda a, b: a - math.floor(a / b) * b),
     (tf.math.squared_difference, lambda a, b: (a - b) ** 2),
 ]
@@ -132,8 +153,11 @@ def test_where_select_and_gradient():
     x = tf.constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     y = tf.constant([-1.0, -2.0, -3.0])
     assert_equal(tf.where(c, x, y), [[1.0, -2.0, 3.0], [4.0, -2.0, 6.0]])
-    check_grad(lambda a, b: tf.where(tf.constant([[True, False, True]]), a, b),
-               [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [-1.0, -2.0, -3.0])
+    check_grad(
+        lambda a, b: tf.where(tf.constant([[True, False, True]]), a, b),
+        [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]],
+        [-1.0, -2.0, -3.0],
+    )
     assert_equal(tf.where(tf.constant([[True, False], [False, True]])), [[0, 0], [1, 1]])
     assert tf.where(tf.constant([True])).dtype is tf.int64
 

@@ -1,6 +1,7 @@
 """tf.math functions composed of primitives (atan..., lgamma, digamma, erfc, erfinv, ...):
 values against Python's math module (float64) and hand values, gradients by finite
 differences."""
+
 import math
 
 import pytest
@@ -11,12 +12,21 @@ from tests.util import assert_close, check_grad
 XS = [-3.0, -1.2, -0.3, 0.0, 0.4, 1.0, 2.5, 7.0]
 
 
-@pytest.mark.parametrize("name,ref,xs", [
-    ("atan", math.atan, XS), ("sinh", math.sinh, XS), ("cosh", math.cosh, XS), ("asinh", math.asinh, XS),
-    ("asin", math.asin, [-1.0, -0.6, 0.0, 0.3, 0.99]), ("acos", math.acos, [-1.0, -0.6, 0.0, 0.3, 0.99]),
-    ("acosh", math.acosh, [1.0, 1.5, 4.0, 30.0]), ("atanh", math.atanh, [-0.9, -0.2, 0.0, 0.5, 0.95]),
-    ("erfc", math.erfc, XS), ("lgamma", math.lgamma, [0.1, 0.5, 1.0, 2.5, 10.0, -0.5, -2.3]),
-])
+@pytest.mark.parametrize(
+    "name,ref,xs",
+    [
+        ("atan", math.atan, XS),
+        ("sinh", math.sinh, XS),
+        ("cosh", math.cosh, XS),
+        ("asinh", math.asinh, XS),
+        ("asin", math.asin, [-1.0, -0.6, 0.0, 0.3, 0.99]),
+        ("acos", math.acos, [-1.0, -0.6, 0.0, 0.3, 0.99]),
+        ("acosh", math.acosh, [1.0, 1.5, 4.0, 30.0]),
+        ("atanh", math.atanh, [-0.9, -0.2, 0.0, 0.5, 0.95]),
+        ("erfc", math.erfc, XS),
+        ("lgamma", math.lgamma, [0.1, 0.5, 1.0, 2.5, 10.0, -0.5, -2.3]),
+    ],
+)
 def test_against_python_math(name, ref, xs):
     fn = getattr(tf.math, name)
     assert_close(fn(tf.constant(xs, tf.float32)), [ref(x) for x in xs], rtol=2e-6, atol=1e-6)
@@ -60,12 +70,23 @@ def test_small_names():
         tf.math.atan(tf.constant([1, 2]))
 
 
-@pytest.mark.parametrize("name,xs", [
-    ("atan", [-2.0, -0.5, 0.3, 1.5]), ("asin", [-0.5, 0.2, 0.7]), ("acos", [-0.5, 0.2, 0.7]),
-    ("sinh", [-1.0, 0.5]), ("cosh", [-1.0, 0.5]), ("asinh", [-2.0, 0.5]), ("acosh", [1.5, 3.0]),
-    ("atanh", [-0.5, 0.3]), ("erfc", [-1.0, 0.2, 1.3]), ("lgamma", [0.7, 2.5, -0.5]),
-    ("digamma", [0.7, 2.5, -0.5]), ("erfinv", [-0.5, 0.1, 0.6]),
-])
+@pytest.mark.parametrize(
+    "name,xs",
+    [
+        ("atan", [-2.0, -0.5, 0.3, 1.5]),
+        ("asin", [-0.5, 0.2, 0.7]),
+        ("acos", [-0.5, 0.2, 0.7]),
+        ("sinh", [-1.0, 0.5]),
+        ("cosh", [-1.0, 0.5]),
+        ("asinh", [-2.0, 0.5]),
+        ("acosh", [1.5, 3.0]),
+        ("atanh", [-0.5, 0.3]),
+        ("erfc", [-1.0, 0.2, 1.3]),
+        ("lgamma", [0.7, 2.5, -0.5]),
+        ("digamma", [0.7, 2.5, -0.5]),
+        ("erfinv", [-0.5, 0.1, 0.6]),
+    ],
+)
 def test_gradients(name, xs):
     check_grad(getattr(tf.math, name), xs)
     check_grad(lambda y, x: tf.math.atan2(y, x), [1.0, -0.5, 2.0], [0.5, -1.0, -2.0])

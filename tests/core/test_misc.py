@@ -1,4 +1,5 @@
 """tf.function, tf.nest, TensorSpec, devices and config."""
+
 import pytest
 
 import webtensor as tf

@@ -1,5 +1,6 @@
 """tf.Module as TF's "Introduction to modules" guide uses it: tracking by attributes,
 sorted attribute order, nested containers, name scopes; Keras layers are Modules."""
+
 import pytest
 import webtensor as tf
 from webtensor.module import current_name_scope
@@ -129,6 +130,9 @@ def test_name_scopes_are_per_thread():
 def test_flatten_attribute_traversal_key_orders_attributes():
     m = tf.Module()
     m.a, m.b = tf.Variable(1.0), tf.Variable(2.0)
-    backwards = list(m._flatten(predicate=lambda x: isinstance(x, tf.Variable),
-                                attribute_traversal_key=lambda k: [-ord(c) for c in k]))
+    backwards = list(
+        m._flatten(
+            predicate=lambda x: isinstance(x, tf.Variable), attribute_traversal_key=lambda k: [-ord(c) for c in k]
+        )
+    )
     assert backwards == [m.b, m.a]

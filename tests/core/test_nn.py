@@ -1,4 +1,5 @@
 """tf.nn activations, softmax and cross-entropies, dropout and normalisation helpers."""
+
 import math
 
 import pytest
@@ -20,16 +21,30 @@ ACTS = [
     (tf.nn.elu, lambda x: x if x > 0 else math.expm1(x)),
     (tf.nn.selu, lambda x: 1.0507009873554805 * (x if x > 0 else 1.6732632423543772 * math.expm1(x))),
     (tf.nn.gelu, lambda x: 0.5 * x * (1 + math.erf(x / math.sqrt(2)))),
-    (lambda x: tf.nn.gelu(x, approximate=True),
-     lambda x: 0.5 * x * (1 + math.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))),
+    (
+        lambda x: tf.nn.gelu(x, approximate=True),
+        lambda x: 0.5 * x * (1 + math.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+    ),
     (tf.nn.softplus, lambda x: math.log1p(math.exp(x))),
     (tf.nn.silu, lambda x: x * _sig(x)),
     (tf.nn.swish, lambda x: x * _sig(x)),
     (tf.nn.sigmoid, _sig),
     (tf.nn.tanh, math.tanh),
 ]
-IDS = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "softplus", "silu", "swish",
-       "sigmoid", "tanh"]
+IDS = [
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "gelu_tanh",
+    "softplus",
+    "silu",
+    "swish",
+    "sigmoid",
+    "tanh",
+]
 
 
 @pytest.mark.parametrize("fn,ref", ACTS, ids=IDS)
@@ -118,19 +133,27 @@ def test_bias_add_l2_normalize_moments_batchnorm():
     mean, var = tf.nn.moments(x, axes=[0])
     assert_close(mean, [2.0, 4.0])
     assert_close(var, [1.0, 4.0])
-    y = tf.nn.batch_normalization(x, mean, var, offset=tf.constant([0.0, 1.0]), scale=tf.constant([2.0, 1.0]),
-                                  variance_epsilon=0.0)
+    y = tf.nn.batch_normalization(
+        x, mean, var, offset=tf.constant([0.0, 1.0]), scale=tf.constant([2.0, 1.0]), variance_epsilon=0.0
+    )
     assert_close(y, [[-2.0, 0.0], [2.0, 2.0]])
     check_grad(lambda a: tf.nn.l2_normalize(a, 1), [[1.0, 2.0], [3.0, -1.0]])
     check_grad(lambda a: tf.nn.moments(a, [0])[1], [[1.0, 2.0], [3.0, -1.0], [0.5, 0.2]])
-    check_grad(lambda a: tf.nn.batch_normalization(a, *tf.nn.moments(a, [0]), None, None, 1e-3) *
-               tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], a.dtype),
-               [[1.0, 2.0], [3.0, -1.0], [0.5, 0.2]], rtol=1e-4)
+    check_grad(
+        lambda a: (
+            tf.nn.batch_normalization(a, *tf.nn.moments(a, [0]), None, None, 1e-3)
+            * tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], a.dtype)
+        ),
+        [[1.0, 2.0], [3.0, -1.0], [0.5, 0.2]],
+        rtol=1e-4,
+    )
 
 
 def test_top_k_and_in_top_k():
     v, i = tf.math.top_k(tf.constant([[1.0, 5.0, 3.0, 4.0]]), k=2)
     assert_equal(v, [[5.0, 4.0]])
     assert_equal(i, [[1, 3]])
-    assert_equal(tf.math.in_top_k(tf.constant([3, 0]), tf.constant([[1.0, 5.0, 3.0, 4.0], [9.0, 1.0, 2.0, 3.0]]), 2),
-                 [True, True])
+    assert_equal(
+        tf.math.in_top_k(tf.constant([3, 0]), tf.constant([[1.0, 5.0, 3.0, 4.0], [9.0, 1.0, 2.0, 3.0]]), 2),
+        [True, True],
+    )

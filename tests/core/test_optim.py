@@ -1,4 +1,5 @@
 """ops.optim.adam_update: the Adam step Keras's optimizers call, fused or composed."""
+
 import pytest
 
 np = pytest.importorskip("numpy")
@@ -24,7 +25,7 @@ def test_adam_update_is_the_adam_step(dtype):
     got = optim.adam_update(*(tf.constant(a) for a in (w, m, v, g)), ALPHA, C1, C2, EPS)
     w64, m64, v64, g64 = (a.astype(np.float64) for a in (w, m, v, g))
     m2 = m64 + (g64 - m64) * C1
-    v2 = v64 + (g64 ** 2 - v64) * C2
+    v2 = v64 + (g64**2 - v64) * C2
     want = (w64 - m2 * ALPHA / (np.sqrt(v2) + EPS), m2, v2)
     tol = 1e-5 if dtype == "float32" else 1e-12
     for a, b in zip(got, want):

@@ -1,8 +1,10 @@
 """tf.py_function / tf.numpy_function: eagerly a call; in a graph a node that calls Python at
 every replay, with static output shapes from Tout's TensorSpecs or from a first run."""
+
 import json
 
 import pytest
+
 np = pytest.importorskip("numpy")  # the page has no numpy: there the module skips
 
 import webtensor as tf
@@ -103,8 +105,9 @@ def test_identical_calls_are_not_merged():
 def test_inside_a_loop_body_needs_tensorspec():
     @tf.function
     def loop(x, spec):
-        return tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, tf.py_function(
-            lambda a: a * 2.0, [v], spec)), [0, x])[1]
+        return tf.while_loop(
+            lambda i, v: i < 3, lambda i, v: (i + 1, tf.py_function(lambda a: a * 2.0, [v], spec)), [0, x]
+        )[1]
 
     with pytest.raises(TypeError, match=r"tf.TensorSpec\(shape, dtype\)"):
         loop(tf.constant([1.0]), tf.float32)
@@ -123,8 +126,7 @@ def test_graph_description_names_the_function_and_is_json():
     def host_fn(a):
         return a
 
-    cf = tf.function(lambda x: tf.py_function(host_fn, [x], tf.float32)).get_concrete_function(
-        tf.constant([1.0]))
+    cf = tf.function(lambda x: tf.py_function(host_fn, [x], tf.float32)).get_concrete_function(tf.constant([1.0]))
     d = cf.graph.as_dict()
     node = next(n for n in d["nodes"] if n["type"] == "py_function")
     assert node["attrs"]["func"] == "host_fn" and node["outputs"] == [{"shape": [1], "dtype": "float32"}]

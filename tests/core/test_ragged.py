@@ -1,4 +1,5 @@
 """tf.RaggedTensor and tf.ragged: values from TF's "Ragged tensors" guide, worked by hand."""
+
 import math
 
 import pytest
@@ -8,11 +9,19 @@ DIGITS = [[3, 1, 4, 1], [], [5, 9, 2], [6], []]
 
 
 def lst(t):
-    return t.to_list() if isinstance(t, tf.RaggedTensor) else t.numpy().tolist() if t.shape.rank else \
-        t.numpy().item() if hasattr(t.numpy(), "item") else t.numpy()
+    return (
+        t.to_list()
+        if isinstance(t, tf.RaggedTensor)
+        else t.numpy().tolist()
+        if t.shape.rank
+        else t.numpy().item()
+        if hasattr(t.numpy(), "item")
+        else t.numpy()
+    )
 
 
 # -- construction and structure -----------------------------------------------------------------
+
 
 def test_constant_dtype_shape_and_lists():
     d = tf.ragged.constant(DIGITS)
@@ -53,13 +62,16 @@ def test_factories_from_the_guide():
 
 def test_nested_row_splits_multiple_ragged_dims():
     rt = tf.RaggedTensor.from_row_splits(
-        values=tf.RaggedTensor.from_row_splits(values=[10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
-                                               row_splits=[0, 3, 3, 5, 9, 10]),
-        row_splits=[0, 1, 1, 5])
+        values=tf.RaggedTensor.from_row_splits(
+            values=[10, 11, 12, 13, 14, 15, 16, 17, 18, 19], row_splits=[0, 3, 3, 5, 9, 10]
+        ),
+        row_splits=[0, 1, 1, 5],
+    )
     want = [[[10, 11, 12]], [], [[], [13, 14], [15, 16, 17, 18], [19]]]
     assert rt.to_list() == want and rt.ragged_rank == 2 and rt.shape.as_list() == [3, None, None]
-    rt2 = tf.RaggedTensor.from_nested_row_splits([10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
-                                                 ([0, 1, 1, 5], [0, 3, 3, 5, 9, 10]))
+    rt2 = tf.RaggedTensor.from_nested_row_splits(
+        [10, 11, 12, 13, 14, 15, 16, 17, 18, 19], ([0, 1, 1, 5], [0, 3, 3, 5, 9, 10])
+    )
     assert rt2.to_list() == want
     assert [s.numpy().tolist() for s in rt2.nested_row_splits] == [[0, 1, 1, 5], [0, 3, 3, 5, 9, 10]]
     assert rt2.flat_values.numpy().tolist() == list(range(10, 20))
@@ -70,8 +82,9 @@ def test_nested_row_splits_multiple_ragged_dims():
 
 
 def test_uniform_inner_dims_with_ragged_rank():
-    rt = tf.RaggedTensor.from_row_splits(values=[[1, 3], [0, 0], [1, 3], [5, 3], [3, 3], [1, 2]],
-                                         row_splits=[0, 3, 4, 6])
+    rt = tf.RaggedTensor.from_row_splits(
+        values=[[1, 3], [0, 0], [1, 3], [5, 3], [3, 3], [1, 2]], row_splits=[0, 3, 4, 6]
+    )
     assert rt.shape.as_list() == [3, None, 2] and rt.ragged_rank == 1
     assert rt.flat_values.shape == (6, 2)
     x = tf.ragged.constant([[[1, 2], [3, 4], [5, 6]], [[7, 8]]], ragged_rank=1)
@@ -91,6 +104,7 @@ def test_mismatched_row_partitions_are_invalid_argument():
 
 # -- dense <-> ragged ----------------------------------------------------------------------------
 
+
 def test_to_tensor_padding_and_shape():
     s = tf.ragged.constant([["Hi"], ["Welcome", "to", "the", "fair"], ["Have", "fun"]])
     t = s.to_tensor(default_value="", shape=[None, 10])
@@ -98,8 +112,11 @@ def test_to_tensor_padding_and_shape():
     assert t.numpy().tolist()[2] == [b"Have", b"fun"] + [b""] * 8
     d = tf.ragged.constant(DIGITS).to_tensor()
     assert d.numpy().tolist() == [[3, 1, 4, 1], [0, 0, 0, 0], [5, 9, 2, 0], [6, 0, 0, 0], [0, 0, 0, 0]]
-    assert tf.ragged.constant([[1, 2], [3]]).to_tensor(default_value=-1, shape=[3, 1]).numpy().tolist() == \
-        [[1], [3], [-1]]
+    assert tf.ragged.constant([[1, 2], [3]]).to_tensor(default_value=-1, shape=[3, 1]).numpy().tolist() == [
+        [1],
+        [3],
+        [-1],
+    ]
     deep = tf.ragged.constant([[[1], [2, 3]], [[4]]]).to_tensor()
     assert deep.numpy().tolist() == [[[1, 0], [2, 3]], [[4, 0], [0, 0]]]
 
@@ -131,9 +148,11 @@ def test_numpy_is_an_object_array_of_rows():
 
 # -- indexing ------------------------------------------------------------------------------------
 
+
 def test_indexing_2d_from_the_guide():
-    q = tf.ragged.constant([["Who", "is", "George", "Washington"],
-                            ["What", "is", "the", "weather", "tomorrow"], ["Goodnight"]])
+    q = tf.ragged.constant(
+        [["Who", "is", "George", "Washington"], ["What", "is", "the", "weather", "tomorrow"], ["Goodnight"]]
+    )
     assert q[1].numpy().tolist() == [b"What", b"is", b"the", b"weather", b"tomorrow"]
     assert q[1, 2].numpy() == b"the"
     assert q[1:].to_list() == [[b"What", b"is", b"the", b"weather", b"tomorrow"], [b"Goodnight"]]
@@ -166,6 +185,7 @@ def test_indexing_3d_and_errors():
 
 # -- elementwise math and broadcasting -------------------------------------------------------------
 
+
 def test_elementwise_through_the_ops():
     d = tf.ragged.constant(DIGITS)
     plus3 = [[v + 3 for v in r] for r in DIGITS]
@@ -190,7 +210,8 @@ def test_broadcasting_dense_into_ragged():
     x4 = tf.ragged.constant([[[[1], [2]], [], [[3]], [[4]]], [[[5], [6]], [[7]]]], ragged_rank=2)
     assert (x4 + tf.constant([10, 20, 30])).to_list() == [
         [[[11, 21, 31], [12, 22, 32]], [], [[13, 23, 33]], [[14, 24, 34]]],
-        [[[15, 25, 35], [16, 26, 36]], [[17, 27, 37]]]]
+        [[[15, 25, 35], [16, 26, 36]], [[17, 27, 37]]],
+    ]
 
 
 def test_broadcast_errors_name_the_row_lengths():
@@ -209,6 +230,7 @@ def test_broadcast_errors_name_the_row_lengths():
 
 # -- reductions ---------------------------------------------------------------------------------------
 
+
 def test_reductions_over_ragged_axes():
     d = tf.ragged.constant(DIGITS)
     m = tf.reduce_mean(d, axis=1)
@@ -218,7 +240,7 @@ def test_reductions_over_ragged_axes():
     assert math.isnan(got[4])
     assert tf.reduce_sum(d, axis=1).numpy().tolist() == [9, 0, 16, 6, 0]
     assert tf.reduce_sum(d, axis=0).numpy().tolist() == [14, 10, 6, 1]
-    assert tf.reduce_max(d, axis=1).numpy().tolist() == [4, -2**31, 9, 6, -2**31]
+    assert tf.reduce_max(d, axis=1).numpy().tolist() == [4, -(2**31), 9, 6, -(2**31)]
     assert tf.reduce_min(d, axis=0).numpy().tolist() == [3, 1, 2, 1]
     assert lst(tf.reduce_sum(d)) == 31
     f = tf.ragged.constant([[1.0], []])
@@ -239,13 +261,17 @@ def test_reduce_innermost_axis_of_deeper_ragged():
 
 # -- structural ops --------------------------------------------------------------------------------------
 
+
 def test_concat_stack_gather_boolean_mask():
     d = tf.ragged.constant(DIGITS)
     assert tf.concat([d, [[5, 3]]], axis=0).to_list() == DIGITS + [[5, 3]]
     x = tf.ragged.constant([["John"], ["a", "big", "dog"], ["my", "cat"]])
     y = tf.ragged.constant([["fell", "asleep"], ["barked"], ["is", "fuzzy"]])
-    assert tf.concat([x, y], axis=1).to_list() == [[b"John", b"fell", b"asleep"], [b"a", b"big", b"dog", b"barked"],
-                                                  [b"my", b"cat", b"is", b"fuzzy"]]
+    assert tf.concat([x, y], axis=1).to_list() == [
+        [b"John", b"fell", b"asleep"],
+        [b"a", b"big", b"dog", b"barked"],
+        [b"my", b"cat", b"is", b"fuzzy"],
+    ]
     marker = tf.fill([x.nrows(), 1], "#")
     padded = tf.concat([marker, x, marker], axis=1)
     assert padded.to_list()[0] == [b"#", b"John", b"#"]
@@ -263,8 +289,10 @@ def test_concat_stack_gather_boolean_mask():
         tf.gather(d, [7])
     assert tf.boolean_mask(d, [True, False, True, False, False]).to_list() == [[3, 1, 4, 1], [5, 9, 2]]
     assert tf.boolean_mask(d, d > 2).to_list() == [[3, 4], [], [5, 9], [6], []]
-    assert tf.ragged.boolean_mask([[1, 2, 3], [4, 5, 6]], [[True, False, True], [False, True, True]]).to_list() == \
-        [[1, 3], [5, 6]]
+    assert tf.ragged.boolean_mask([[1, 2, 3], [4, 5, 6]], [[True, False, True], [False, True, True]]).to_list() == [
+        [1, 3],
+        [5, 6],
+    ]
 
 
 def test_merge_dims_and_with_values():
@@ -296,6 +324,7 @@ def test_spec():
 
 # -- gradients -----------------------------------------------------------------------------------------
 
+
 def test_gradients_flow_to_flat_values():
     v = tf.Variable([1.0, 2.0, 3.0, 4.0])
     with tf.GradientTape() as tape:
@@ -312,6 +341,7 @@ def test_gradients_flow_to_flat_values():
 
 
 # -- tf.function -----------------------------------------------------------------------------------------
+
 
 def test_tf_function_traces_ragged_as_components():
     @tf.function
@@ -342,8 +372,11 @@ def test_tf_function_traces_ragged_as_components():
     def make_palindrome(x, axis):
         return tf.concat([x, tf.reverse(x, [axis])], axis)
 
-    assert make_palindrome(tf.constant([[1, 2], [3, 4], [5, 6]]), axis=1).numpy().tolist() == \
-        [[1, 2, 2, 1], [3, 4, 4, 3], [5, 6, 6, 5]]
+    assert make_palindrome(tf.constant([[1, 2], [3, 4], [5, 6]]), axis=1).numpy().tolist() == [
+        [1, 2, 2, 1],
+        [3, 4, 4, 3],
+        [5, 6, 6, 5],
+    ]
 
 
 def test_tf_function_gradient_through_ragged_argument():
@@ -360,16 +393,23 @@ def test_tf_function_gradient_through_ragged_argument():
 
 # -- tf.data ---------------------------------------------------------------------------------------------
 
+
 def _features():
-    return {"colors": tf.ragged.constant([["red", "blue"], ["orange"], ["black", "yellow"], ["green"]]),
-            "lengths": tf.ragged.constant([[7], [], [1, 3], [3, 5, 2]], dtype=tf.int64)}
+    return {
+        "colors": tf.ragged.constant([["red", "blue"], ["orange"], ["black", "yellow"], ["green"]]),
+        "lengths": tf.ragged.constant([[7], [], [1, 3], [3, 5, 2]], dtype=tf.int64),
+    }
 
 
 def test_dataset_of_ragged_slices_batch_unbatch():
     ds = tf.data.Dataset.from_tensor_slices(_features())
     rows = [(e["colors"].numpy().tolist(), e["lengths"].numpy().tolist()) for e in ds]
-    assert rows == [([b"red", b"blue"], [7]), ([b"orange"], []), ([b"black", b"yellow"], [1, 3]),
-                    ([b"green"], [3, 5, 2])]
+    assert rows == [
+        ([b"red", b"blue"], [7]),
+        ([b"orange"], []),
+        ([b"black", b"yellow"], [1, 3]),
+        ([b"green"], [3, 5, 2]),
+    ]
     batches = list(ds.batch(2))
     assert isinstance(batches[0]["lengths"], tf.RaggedTensor)
     assert batches[0]["colors"].to_list() == [[b"red", b"blue"], [b"orange"]]
@@ -400,8 +440,10 @@ def test_dataset_map_making_ragged():
     ds = tf.data.Dataset.from_tensor_slices(_features())
 
     def transform_lengths(features):
-        return {"mean_length": tf.math.reduce_mean(features["lengths"]),
-                "length_ranges": tf.ragged.range(features["lengths"])}
+        return {
+            "mean_length": tf.math.reduce_mean(features["lengths"]),
+            "length_ranges": tf.ragged.range(features["lengths"]),
+        }
 
     out = [e["length_ranges"].to_list() for e in ds.map(transform_lengths)]
     assert out == [[[0, 1, 2, 3, 4, 5, 6]], [], [[0], [0, 1, 2]], [[0, 1, 2], [0, 1, 2, 3, 4], [0, 1]]]
@@ -432,8 +474,10 @@ def test_tile_reverse_and_the_guides_embedding_pipeline():
 
 def test_ragged_stack_of_dense_rows_and_ragged():
     assert tf.ragged.stack([tf.constant([1, 2]), tf.constant([3])]).to_list() == [[1, 2], [3]]
-    assert tf.ragged.stack([tf.ragged.constant([[1], [2, 3]]), tf.ragged.constant([[4]])]).to_list() == \
-        [[[1], [2, 3]], [[4]]]
+    assert tf.ragged.stack([tf.ragged.constant([[1], [2, 3]]), tf.ragged.constant([[4]])]).to_list() == [
+        [[1], [2, 3]],
+        [[4]],
+    ]
 
 
 def test_constant_rows_from_tensors_and_string_ops_by_keyword():
@@ -482,14 +526,19 @@ def test_map_fn_over_ragged_rows():
     sums = tf.map_fn(tf.reduce_sum, d, fn_output_signature=tf.int32)
     assert sums.numpy().tolist() == [9, 0, 16, 6, 0]
     spec = tf.RaggedTensorSpec(shape=[None], dtype=tf.int32, ragged_rank=0)
-    assert tf.map_fn(tf.range, tf.constant([1, 3, 2]), fn_output_signature=spec).to_list() == \
-        [[0], [0, 1, 2], [0, 1]]
+    assert tf.map_fn(tf.range, tf.constant([1, 3, 2]), fn_output_signature=spec).to_list() == [[0], [0, 1, 2], [0, 1]]
 
 
 def test_ragged_ops_inside_tf_function():
     @tf.function
     def f(rt):
-        return tf.reduce_mean(rt, axis=1), rt.to_tensor(), tf.concat([rt, rt], axis=1)[:, 1:], rt[1], tf.gather(rt, [2, 0])
+        return (
+            tf.reduce_mean(rt, axis=1),
+            rt.to_tensor(),
+            tf.concat([rt, rt], axis=1)[:, 1:],
+            rt[1],
+            tf.gather(rt, [2, 0]),
+        )
 
     mean, dense, cat, row, picked = f(tf.ragged.constant([[1.0, 2.0], [3.0], [4.0, 5.0, 6.0]]))
     assert mean.numpy().tolist() == [1.5, 3.0, 5.0]

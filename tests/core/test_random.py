@@ -1,4 +1,5 @@
 """tf.random: seeded reproducibility, ranges and moments, and the cross-backend bit stream."""
+
 import math
 
 import pytest
@@ -76,7 +77,7 @@ def test_uniform_matches_the_reference_bit_stream():
     key = R._key(None)
     tf.random.set_seed(9)
     u = _flat(tf.random.uniform([8]))
-    assert_close(u, [(random_u32(i, key) >> 8) * 2.0 ** -24 for i in range(8)], rtol=0, atol=0)
+    assert_close(u, [(random_u32(i, key) >> 8) * 2.0**-24 for i in range(8)], rtol=0, atol=0)
 
 
 def test_categorical_samples_valid_classes():

@@ -1,6 +1,7 @@
 """tf.random.Generator, stateless samplers, gamma/poisson: determinism rules as TF
 documents them, and sample moments against the distributions' formulas (fixed seeds, so
 the checks are deterministic; tolerances are several standard errors)."""
+
 import math
 
 import pytest
@@ -54,7 +55,9 @@ def test_generator_state_and_reproducibility():
     assert tolist(f1) == tolist(tf.random.experimental.stateless_fold_in([1, 2], 7))
     assert tolist(f1) != tolist(tf.random.experimental.stateless_fold_in([1, 2], 8))
     tf.random.set_global_generator(tf.random.Generator.from_seed(3))
-    assert tolist(tf.random.get_global_generator().uniform([2])) == tolist(tf.random.Generator.from_seed(3).uniform([2]))
+    assert tolist(tf.random.get_global_generator().uniform([2])) == tolist(
+        tf.random.Generator.from_seed(3).uniform([2])
+    )
 
 
 def test_generator_in_a_function_draws_new_numbers_each_call():

@@ -1,4 +1,5 @@
 """Reductions, arg-reductions and cumulative ops: values by hand, gradients by finite differences."""
+
 import math
 
 import pytest
@@ -9,14 +10,17 @@ from util import assert_close, assert_equal, check_grad
 X = [[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]]
 
 
-@pytest.mark.parametrize("axis,keepdims,want", [
-    (None, False, 5.0),
-    (0, False, [5.0, 3.0, -3.0]),
-    (1, False, [2.0, 3.0]),
-    (-1, True, [[2.0], [3.0]]),
-    ([0, 1], False, 5.0),
-    ((1, 0), True, [[5.0]]),
-])
+@pytest.mark.parametrize(
+    "axis,keepdims,want",
+    [
+        (None, False, 5.0),
+        (0, False, [5.0, 3.0, -3.0]),
+        (1, False, [2.0, 3.0]),
+        (-1, True, [[2.0], [3.0]]),
+        ([0, 1], False, 5.0),
+        ((1, 0), True, [[5.0]]),
+    ],
+)
 def test_reduce_sum_axes(axis, keepdims, want):
     assert_equal(tf.reduce_sum(tf.constant(X), axis=axis, keepdims=keepdims), want)
 
@@ -66,20 +70,35 @@ def test_cumsum_cumprod_flags():
     assert_equal(tf.cumsum(tf.constant([[1, 2], [3, 4]]), axis=1), [[1, 3], [3, 7]])
 
 
-@pytest.mark.parametrize("fn", [
-    lambda x: tf.reduce_sum(x, 1),
-    lambda x: tf.reduce_sum(x, [0], keepdims=True) * x,
-    lambda x: tf.reduce_mean(x, 0),
-    lambda x: tf.reduce_max(x, 1),
-    lambda x: tf.reduce_min(x, 0, keepdims=True),
-    lambda x: tf.reduce_prod(x, 1),
-    lambda x: tf.reduce_logsumexp(x, 1),
-    lambda x: tf.math.reduce_std(x, 0),
-    lambda x: tf.cumsum(x, 1) * x,
-    lambda x: tf.cumsum(x, 0, exclusive=True, reverse=True) * x,
-    lambda x: tf.math.cumprod(x, 1),
-], ids=["sum", "sum_keep_bcast", "mean", "max", "min", "prod", "logsumexp", "std", "cumsum",
-        "cumsum_excl_rev", "cumprod"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: tf.reduce_sum(x, 1),
+        lambda x: tf.reduce_sum(x, [0], keepdims=True) * x,
+        lambda x: tf.reduce_mean(x, 0),
+        lambda x: tf.reduce_max(x, 1),
+        lambda x: tf.reduce_min(x, 0, keepdims=True),
+        lambda x: tf.reduce_prod(x, 1),
+        lambda x: tf.reduce_logsumexp(x, 1),
+        lambda x: tf.math.reduce_std(x, 0),
+        lambda x: tf.cumsum(x, 1) * x,
+        lambda x: tf.cumsum(x, 0, exclusive=True, reverse=True) * x,
+        lambda x: tf.math.cumprod(x, 1),
+    ],
+    ids=[
+        "sum",
+        "sum_keep_bcast",
+        "mean",
+        "max",
+        "min",
+        "prod",
+        "logsumexp",
+        "std",
+        "cumsum",
+        "cumsum_excl_rev",
+        "cumprod",
+    ],
+)
 def test_reduction_gradients(fn):
     check_grad(fn, [[0.5, -1.2, 2.0], [1.5, 0.3, -0.7]])
 

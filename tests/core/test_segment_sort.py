@@ -1,6 +1,7 @@
 """sort/argsort/searchsorted/unique/bincount/confusion_matrix/histogram_fixed_width, the
 segment reductions and embedding_lookup: TF's documented examples, hand-derived values,
 numpy where it exists (imported inside the test) and finite-difference gradients."""
+
 import pytest
 import webtensor as tf
 from webtensor.ops import sorting
@@ -24,8 +25,9 @@ def test_sort_and_argsort(ranking):
     assert_equal(tf.argsort(x, direction="DESCENDING"), [[0, 2, 1, 3], [1, 3, 0, 2]])
     assert_equal(tf.sort(x), [[1.0, 1.0, 2.0, 3.0], [-1.0, 0.0, 5.0, 5.0]])
     assert_equal(tf.sort(x, axis=0), [[0.0, 1.0, -1.0, 1.0], [3.0, 5.0, 2.0, 5.0]])
-    assert_equal(tf.sort([1, 10, 26.7, 2.8, 6.7, 0.3], direction="DESCENDING"), 
-                 tf.constant([26.7, 10, 6.7, 2.8, 1, 0.3]))
+    assert_equal(
+        tf.sort([1, 10, 26.7, 2.8, 6.7, 0.3], direction="DESCENDING"), tf.constant([26.7, 10, 6.7, 2.8, 1, 0.3])
+    )
     assert_equal(tf.sort(tf.constant([3, -7, 0], tf.int64)), [-7, 0, 3])
     assert tf.argsort(x).dtype == tf.int32
 
@@ -40,8 +42,10 @@ def test_sort_against_numpy(ranking):
 def test_sort_gradient(ranking):
     w = [[1.0, 2.0, 3.0], [-1.0, 0.5, 4.0]]
     check_grad(lambda x: tf.sort(x) * tf.constant(w, x.dtype), [[0.3, -1.2, 2.5], [4.0, 1.0, -2.0]])
-    check_grad(lambda x: tf.sort(x, direction="DESCENDING", axis=0) * tf.constant(w, x.dtype),
-               [[0.3, -1.2, 2.5], [4.0, 1.0, -2.0]])
+    check_grad(
+        lambda x: tf.sort(x, direction="DESCENDING", axis=0) * tf.constant(w, x.dtype),
+        [[0.3, -1.2, 2.5], [4.0, 1.0, -2.0]],
+    )
 
 
 def test_searchsorted():
@@ -78,8 +82,10 @@ def test_bincount_and_confusion_matrix_and_histogram():
     want = [[0] * 5 for _ in range(5)]
     want[1][2] = want[2][2] = want[4][4] = 1
     assert_equal(cm, want)
-    assert_close(tf.math.confusion_matrix([0, 1, 1], [0, 0, 1], num_classes=3, weights=[1.0, 2.0, 0.5],
-                                          dtype=tf.float32), [[1.0, 0.0, 0.0], [2.0, 0.5, 0.0], [0.0, 0.0, 0.0]])
+    assert_close(
+        tf.math.confusion_matrix([0, 1, 1], [0, 0, 1], num_classes=3, weights=[1.0, 2.0, 0.5], dtype=tf.float32),
+        [[1.0, 0.0, 0.0], [2.0, 0.5, 0.0], [0.0, 0.0, 0.0]],
+    )
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_classes"):
         tf.math.confusion_matrix([0, 3], [0, 1], num_classes=3)
     assert_equal(tf.histogram_fixed_width([-1.0, 0.0, 1.5, 2.0, 5.0, 15.0], [0.0, 5.0], nbins=5), [2, 1, 1, 0, 2])
@@ -94,8 +100,7 @@ def test_unsorted_segment_reductions():
     assert_equal(tf.math.unsorted_segment_min(d, ids, 3), [[1.0, 2.0], [inf, inf], [3.0, 4.0]])
     assert_equal(tf.math.unsorted_segment_prod(d, ids, 3), [[5.0, 12.0], [1.0, 1.0], [3.0, 4.0]])
     assert_equal(tf.math.unsorted_segment_mean(d, ids, 3), [[3.0, 4.0], [0.0, 0.0], [3.0, 4.0]])
-    assert_close(tf.math.unsorted_segment_sqrt_n(d, ids, 3),
-                 [[6.0 / 2 ** 0.5, 8.0 / 2 ** 0.5], [0.0, 0.0], [3.0, 4.0]])
+    assert_close(tf.math.unsorted_segment_sqrt_n(d, ids, 3), [[6.0 / 2**0.5, 8.0 / 2**0.5], [0.0, 0.0], [3.0, 4.0]])
     i32 = tf.int32
     assert_equal(tf.math.unsorted_segment_max(tf.constant([1, 2], i32), [1, 1], 2), [i32.min, 2])
     if d._be.device_type == "CPU":  # TF on CPU rejects ids >= num_segments; on GPUs it drops them
@@ -121,8 +126,13 @@ def test_segment_gradients():
     ids = tf.constant([0, 1, 0, 1])
     x = [[1.0, -2.0], [3.0, 0.5], [2.0, 4.0], [-1.0, 3.0]]
     w = [[1.0, 2.0], [-3.0, 0.5]]
-    for f in (tf.math.unsorted_segment_sum, tf.math.unsorted_segment_max, tf.math.unsorted_segment_min,
-              tf.math.unsorted_segment_prod, tf.math.unsorted_segment_mean):
+    for f in (
+        tf.math.unsorted_segment_sum,
+        tf.math.unsorted_segment_max,
+        tf.math.unsorted_segment_min,
+        tf.math.unsorted_segment_prod,
+        tf.math.unsorted_segment_mean,
+    ):
         check_grad(lambda a, f=f: f(a, ids, 2) * tf.constant(w, a.dtype), x)
     check_grad(lambda a: tf.math.segment_max(a, [0, 0, 1, 1]) * tf.constant(w, a.dtype), x)
 
@@ -131,12 +141,13 @@ def test_embedding_lookup():
     p = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     assert_equal(tf.nn.embedding_lookup(p, [[2, 0]]), [[[5.0, 6.0], [1.0, 2.0]]])
     assert_equal(tf.nn.embedding_lookup([p[:2], p[2:]], [2, 1]), [[5.0, 6.0], [3.0, 4.0]])
-    assert_close(tf.nn.embedding_lookup([[3.0, 4.0], [0.1, 0.0]], [0, 1], max_norm=1.0),
-                 [[0.6, 0.8], [0.1, 0.0]])
+    assert_close(tf.nn.embedding_lookup([[3.0, 4.0], [0.1, 0.0]], [0, 1], max_norm=1.0), [[0.6, 0.8], [0.1, 0.0]])
     if p._be.device_type == "CPU":  # out-of-range ids: an error on CPU, zeros on GPUs (as TF)
         with pytest.raises(tf.errors.InvalidArgumentError, match="embedding_lookup"):
             tf.nn.embedding_lookup(p, [3])
     else:
         assert_equal(tf.nn.embedding_lookup(p, [3]), [[0.0, 0.0]])
-    check_grad(lambda a: tf.nn.embedding_lookup(a, tf.constant([2, 0, 2])) * tf.constant([[1.0, 2.0]] * 3, a.dtype),
-               [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    check_grad(
+        lambda a: tf.nn.embedding_lookup(a, tf.constant([2, 0, 2])) * tf.constant([[1.0, 2.0]] * 3, a.dtype),
+        [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]],
+    )

@@ -1,4 +1,5 @@
 """tf.SparseTensor and tf.sparse: values from TF's "Working with sparse tensors" guide, by hand."""
+
 import pytest
 import webtensor as tf
 
@@ -44,8 +45,9 @@ def test_add_sparse_and_dense():
     assert rows(s.indices) == [[0, 2], [3, 0], [3, 4]] and rows(s.values) == [87, 38, 2]
     d = tf.sparse.add(st_a, tf.ones((4, 10), tf.int32))
     assert d.shape == (4, 10) and rows(d)[0][2] == 32 and rows(d)[1][0] == 1
-    small = tf.sparse.add(tf.SparseTensor([[0], [1]], [0.5, 2.0], [2]),
-                          tf.SparseTensor([[0]], [-0.25], [2]), threshold=0.3)
+    small = tf.sparse.add(
+        tf.SparseTensor([[0], [1]], [0.5, 2.0], [2]), tf.SparseTensor([[0]], [-0.25], [2]), threshold=0.3
+    )
     assert rows(small.indices) == [[1]] and rows(small.values) == [2.0]
 
 
@@ -55,8 +57,11 @@ def test_sparse_dense_matmul_and_gradients():
     a = tf.SparseTensor(indices=[[0, 3], [2, 4]], values=[15, 25], dense_shape=[3, 10])
     b = tf.sparse.to_dense(tf.sparse.transpose(a))
     assert rows(tf.sparse.sparse_dense_matmul(a, b)) == [[225, 0, 0], [0, 0, 0], [0, 0, 625]]
-    assert rows(tf.sparse.sparse_dense_matmul(a, tf.transpose(b), adjoint_b=True)) == \
-        [[225, 0, 0], [0, 0, 0], [0, 0, 625]]
+    assert rows(tf.sparse.sparse_dense_matmul(a, tf.transpose(b), adjoint_b=True)) == [
+        [225, 0, 0],
+        [0, 0, 0],
+        [0, 0, 625],
+    ]
     vals = tf.Variable([2.0, 3.0])
     dense = tf.Variable([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     with tf.GradientTape() as tape:
@@ -71,10 +76,27 @@ def test_sparse_dense_matmul_and_gradients():
 
 
 def test_concat_and_slice_from_the_guide():
-    a = tf.SparseTensor(indices=[[2, 4], [3, 3], [3, 4], [4, 3], [4, 4], [5, 4]], values=[1] * 6,
-                        dense_shape=[8, 5])
-    b = tf.SparseTensor(indices=[[0, 2], [1, 1], [1, 3], [2, 0], [2, 4], [2, 5], [3, 5], [4, 5], [5, 0], [5, 4],
-                                 [5, 5], [6, 1], [6, 3], [7, 2]], values=[1] * 14, dense_shape=[8, 6])
+    a = tf.SparseTensor(indices=[[2, 4], [3, 3], [3, 4], [4, 3], [4, 4], [5, 4]], values=[1] * 6, dense_shape=[8, 5])
+    b = tf.SparseTensor(
+        indices=[
+            [0, 2],
+            [1, 1],
+            [1, 3],
+            [2, 0],
+            [2, 4],
+            [2, 5],
+            [3, 5],
+            [4, 5],
+            [5, 0],
+            [5, 4],
+            [5, 5],
+            [6, 1],
+            [6, 3],
+            [7, 2],
+        ],
+        values=[1] * 14,
+        dense_shape=[8, 6],
+    )
     c = tf.SparseTensor(indices=[[3, 0], [4, 0]], values=[1, 1], dense_shape=[8, 6])
     joined = tf.sparse.concat(axis=1, sp_inputs=[a, b, c])
     assert joined.shape.as_list() == [8, 17]
@@ -105,8 +127,11 @@ def test_reshape_reduce_retain_indicator():
     kept = tf.sparse.retain(st, [True, False, True])
     assert rows(kept.indices) == [[0, 0], [1, 1]] and rows(kept.values) == [1, 3]
     ids = tf.SparseTensor([[0, 0], [0, 1], [2, 0]], [0, 3, 2], [3, 2])
-    assert rows(tf.sparse.to_indicator(ids, 4)) == [[True, False, False, True], [False] * 4,
-                                                    [False, False, True, False]]
+    assert rows(tf.sparse.to_indicator(ids, 4)) == [
+        [True, False, False, True],
+        [False] * 4,
+        [False, False, True, False],
+    ]
 
 
 def test_elementwise_with_scalar_and_dense():
@@ -117,8 +142,7 @@ def test_elementwise_with_scalar_and_dense():
     f = tf.SparseTensor([[0], [2]], [3.0, -4.0], [3])
     assert rows((f / 2.0).values) == [1.5, -2.0]
     assert rows(tf.abs(f).values) == [3.0, 4.0] and rows(tf.math.negative(f).values) == [-3.0, 4.0]
-    assert rows(tf.sparse.to_dense(tf.sparse.map_values(tf.add, st2, 5))) == [[6, 0, 0, 13], [0, 0, 0, 0],
-                                                                               [0, 0, 8, 0]]
+    assert rows(tf.sparse.to_dense(tf.sparse.map_values(tf.add, st2, 5))) == [[6, 0, 0, 13], [0, 0, 0, 0], [0, 0, 8, 0]]
     with pytest.raises(TypeError):
         tf.exp(f)  # exp(0) != 0: not defined on a SparseTensor
     assert tf.SparseTensorSpec([None, 3], tf.int32).is_compatible_with(st2.with_values(st2.values)) is False
@@ -146,8 +170,9 @@ def test_tf_function_takes_sparse_arguments():
 
 
 def test_dataset_of_sparse_slices_batch_unbatch_map():
-    sparse_data = tf.SparseTensor(indices=[(0, 0), (0, 1), (0, 2), (4, 3), (5, 0), (5, 1)], values=[1] * 6,
-                                  dense_shape=(6, 4))
+    sparse_data = tf.SparseTensor(
+        indices=[(0, 0), (0, 1), (0, 2), (4, 3), (5, 0), (5, 1)], values=[1] * 6, dense_shape=(6, 4)
+    )
     ds = tf.data.Dataset.from_tensor_slices(sparse_data)
     assert ds.element_spec == tf.SparseTensorSpec([4], tf.int32)
     els = list(ds)
@@ -180,10 +205,13 @@ def test_embedding_lookup_sparse_combiners_and_gradient():
     # row 0: (1*[1, 0] + 3*[2, 2]) / 4; row 1 is empty; row 2: 2*[0, 1] / 2
     assert rows(mean) == [[1.75, 1.5], [0.0, 0.0], [0.0, 1.0]]
     assert rows(tape.gradient(y, params)) == [[0.25, 0.25], [1.0, 1.0], [0.75, 0.75]]
-    assert rows(tf.nn.embedding_lookup_sparse(params, ids, None, combiner="sum")) == [[3.0, 2.0], [0.0, 0.0],
-                                                                                       [0.0, 1.0]]
+    assert rows(tf.nn.embedding_lookup_sparse(params, ids, None, combiner="sum")) == [
+        [3.0, 2.0],
+        [0.0, 0.0],
+        [0.0, 1.0],
+    ]
     sq = rows(tf.nn.embedding_lookup_sparse(params, ids, w, combiner="sqrtn"))[0]
-    assert [round(v, 5) for v in sq] == [round(7 / 10 ** 0.5, 5), round(6 / 10 ** 0.5, 5)]
+    assert [round(v, 5) for v in sq] == [round(7 / 10**0.5, 5), round(6 / 10**0.5, 5)]
 
 
 def test_expand_dims_eye_fill_empty_rows_maximum_split():

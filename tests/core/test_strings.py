@@ -1,12 +1,14 @@
 """tf.string tensors and tf.strings ops: hand-derived values and TF 2.21's own outputs."""
+
 import json
 import os
 
 import pytest
 import webtensor as tf
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures", "tf_values",
-                        "tf_reference_values.json")
+FIXTURES = os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures", "tf_values", "tf_reference_values.json"
+)
 
 
 def _fixtures():
@@ -22,6 +24,7 @@ def vals(t):
 
 
 # -- the dtype and conversion ------------------------------------------------------------------
+
 
 def test_constant_from_str_bytes_and_nested_lists():
     a = tf.constant(["a", "b"])
@@ -45,8 +48,10 @@ def test_numpy_is_object_array_of_bytes():
 
 def test_repr_like_tf():
     pytest.importorskip("numpy")
-    assert repr(tf.constant(["a", "b"])) == \
-        "<tf.Tensor: shape=(2,), dtype=string, numpy=array([b'a', b'b'], dtype=object)>"
+    assert (
+        repr(tf.constant(["a", "b"]))
+        == "<tf.Tensor: shape=(2,), dtype=string, numpy=array([b'a', b'b'], dtype=object)>"
+    )
     assert repr(tf.constant("a")) == "<tf.Tensor: shape=(), dtype=string, numpy=b'a'>"
 
 
@@ -63,6 +68,7 @@ def test_string_where_a_number_is_expected_is_an_error():
 
 
 # -- shape-moving ops through the ordinary ops --------------------------------------------------
+
 
 def test_indexing_reshape_concat_stack():
     t = tf.constant([["a", "b", "c"], ["d", "e", "f"]])
@@ -92,6 +98,7 @@ def test_gather_where_and_equality():
 
 
 # -- tf.strings ----------------------------------------------------------------------------------
+
 
 def test_length_units():
     t = tf.constant(["abc", "", "\u00fc\u00df"])

@@ -1,5 +1,6 @@
 """tf.strings with ragged results and the unicode ops: values from TF's "Unicode strings" guide and
 the op docs, worked by hand (code points from Python's own ord())."""
+
 import pytest
 import webtensor as tf
 
@@ -14,8 +15,9 @@ def lst(t):
 def test_decode_encode_transcode():
     assert lst(tf.strings.unicode_decode(tf.constant(TEXT), input_encoding="UTF-8")) == CPS
     assert lst(tf.strings.unicode_encode(tf.constant(CPS), output_encoding="UTF-8")) == TEXT.encode()
-    assert lst(tf.strings.unicode_transcode(tf.constant(TEXT), input_encoding="UTF8",
-                                            output_encoding="UTF-16-BE")) == TEXT.encode("utf-16-be")
+    assert lst(
+        tf.strings.unicode_transcode(tf.constant(TEXT), input_encoding="UTF8", output_encoding="UTF-16-BE")
+    ) == TEXT.encode("utf-16-be")
     assert lst(tf.strings.unicode_decode(TEXT.encode("utf-16-be"), "UTF-16-BE")) == CPS
     batch = [s.encode() for s in ["hÃllo", "What is the weather tomorrow", "Göödnight", "😊"]]
     ragged = tf.strings.unicode_decode(batch, input_encoding="UTF-8")
@@ -25,8 +27,11 @@ def test_decode_encode_transcode():
     assert lst(tf.strings.unicode_encode(ragged, output_encoding="UTF-8")) == batch
     assert lst(tf.strings.unicode_encode(tf.RaggedTensor.from_tensor(padded, padding=-1), "UTF-8")) == batch
     assert lst(tf.strings.unicode_encode(tf.RaggedTensor.from_sparse(ragged.to_sparse()), "UTF-8")) == batch
-    assert lst(tf.strings.unicode_encode([[99, 97, 116], [100, 111, 103], [99, 111, 119]], "UTF-8")) == \
-        [b"cat", b"dog", b"cow"]
+    assert lst(tf.strings.unicode_encode([[99, 97, 116], [100, 111, 103], [99, 111, 119]], "UTF-8")) == [
+        b"cat",
+        b"dog",
+        b"cow",
+    ]
 
 
 def test_lengths_substr_split_offsets():
@@ -86,11 +91,15 @@ def test_ngrams():
     r = tf.ragged.constant([["a", "b", "c"], ["d"]])
     assert tf.strings.ngrams(r, 2).to_list() == [[b"a b", b"b c"], []]
     assert tf.strings.ngrams(r, 2, pad_values="#").to_list() == [[b"# a", b"a b", b"b c", b"c #"], [b"# d", b"d #"]]
-    assert tf.strings.ngrams(r, 3, pad_values=("<", ">"), padding_width=1).to_list() == \
-        [[b"< a b", b"a b c", b"b c >"], [b"< d >"]]
+    assert tf.strings.ngrams(r, 3, pad_values=("<", ">"), padding_width=1).to_list() == [
+        [b"< a b", b"a b c", b"b c >"],
+        [b"< d >"],
+    ]
     assert tf.strings.ngrams(r, 3, preserve_short_sequences=True).to_list() == [[b"a b c"], [b"d"]]
-    assert lst(tf.strings.ngrams(tf.constant([["a", "b", "c"], ["d", "e", "f"]]), 2)) == \
-        [[b"a b", b"b c"], [b"d e", b"e f"]]
+    assert lst(tf.strings.ngrams(tf.constant([["a", "b", "c"], ["d", "e", "f"]]), 2)) == [
+        [b"a b", b"b c"],
+        [b"d e", b"e f"],
+    ]
 
 
 def test_format():
@@ -114,7 +123,8 @@ def test_a_string_where_a_number_is_expected():
 def test_unsorted_segment_join_doc_examples():
     out = tf.strings.unsorted_segment_join(["this", "is", "a", "test"], [0, 0, 1, 1], 2, separator=" ")
     assert lst(out) == [b"this is", b"a test"]
-    grid = tf.strings.unsorted_segment_join([["Y", "q", "c"], ["Y", "6", "6"], ["p", "G", "a"]], [1, 0, 1], 2,
-                                            separator=":")
+    grid = tf.strings.unsorted_segment_join(
+        [["Y", "q", "c"], ["Y", "6", "6"], ["p", "G", "a"]], [1, 0, 1], 2, separator=":"
+    )
     assert lst(grid) == [[b"Y", b"6", b"6"], [b"Y:p", b"q:G", b"c:a"]]
     assert lst(tf.strings.unsorted_segment_join(["a"], [0], 2)) == [b"a", b""]

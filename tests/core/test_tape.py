@@ -1,4 +1,5 @@
 """GradientTape semantics: watching, persistence, structures, higher order, jacobians."""
+
 import math
 
 import pytest
@@ -10,7 +11,7 @@ from util import assert_close, assert_equal, tolist
 def test_readme_example():
     x = tf.Variable(3.0)
     with tf.GradientTape() as tape:
-        y = x ** 2 + 2.0 * x + tf.sin(x)
+        y = x**2 + 2.0 * x + tf.sin(x)
     assert_close(tape.gradient(y, x), 2 * 3.0 + 2.0 + math.cos(3.0))
 
 
@@ -108,15 +109,15 @@ def test_integer_results_stop_gradients():
 
 
 SECOND = [  # f, x, analytic f''(x)
-    (lambda x: x ** 3, 1.5, lambda x: 6 * x),
+    (lambda x: x**3, 1.5, lambda x: 6 * x),
     (tf.exp, 0.7, math.exp),
     (tf.sin, 0.4, lambda x: -math.sin(x)),
     (tf.cos, 0.4, lambda x: -math.cos(x)),
     (tf.tanh, 0.3, lambda x: -2 * math.tanh(x) * (1 - math.tanh(x) ** 2)),
     (tf.sigmoid, 0.5, lambda x: (s := 1 / (1 + math.exp(-x))) * (1 - s) * (1 - 2 * s)),
-    (tf.math.log, 2.0, lambda x: -1 / x ** 2),
-    (tf.sqrt, 2.0, lambda x: -0.25 * x ** -1.5),
-    (tf.math.reciprocal, 2.0, lambda x: 2 / x ** 3),
+    (tf.math.log, 2.0, lambda x: -1 / x**2),
+    (tf.sqrt, 2.0, lambda x: -0.25 * x**-1.5),
+    (tf.math.reciprocal, 2.0, lambda x: 2 / x**3),
     (tf.square, 1.3, lambda x: 2.0),
     (tf.math.softplus, 0.2, lambda x: (s := 1 / (1 + math.exp(-x))) * (1 - s)),
     (tf.math.erf, 0.6, lambda x: -4 * x / math.sqrt(math.pi) * math.exp(-x * x)),
@@ -158,8 +159,13 @@ def test_second_derivative_of_matmul_softmax_loss():
         gv = grad_dot_v(w0)
     hv = outer.gradient(gv, w0)
     eps = 1e-6
-    fd = [[(float(grad_dot_v(w0 + eps * _unit(i, j))) - float(grad_dot_v(w0 - eps * _unit(i, j)))) / (2 * eps)
-           for j in range(3)] for i in range(2)]
+    fd = [
+        [
+            (float(grad_dot_v(w0 + eps * _unit(i, j))) - float(grad_dot_v(w0 - eps * _unit(i, j)))) / (2 * eps)
+            for j in range(3)
+        ]
+        for i in range(2)
+    ]
     assert_close(hv, fd, rtol=1e-6, atol=1e-9)
 
 
@@ -175,7 +181,7 @@ def test_third_derivative():
             t2.watch(x)
             with tf.GradientTape() as t1:
                 t1.watch(x)
-                y = x ** 4
+                y = x**4
             d1 = t1.gradient(y, x)
         d2 = t2.gradient(d1, x)
     assert_close(t3.gradient(d2, x), 24 * 0.5)
@@ -211,6 +217,7 @@ def test_custom_gradient():
     def clip_grad_identity(x):
         def grad(dy):
             return tf.clip_by_value(dy, -0.5, 0.5)
+
         return tf.identity(x), grad
 
     x = tf.constant([1.0, 2.0])
@@ -227,6 +234,7 @@ def test_custom_gradient_with_variables():
     def scale(x):
         def grad(dy, variables=None):
             return dy * v, [dy * x * 10.0]
+
         return x * v, grad
 
     x = tf.constant(3.0)
@@ -243,7 +251,7 @@ def test_gradient_of_gradient_sum_for_persistent_inside():
     with tf.GradientTape(persistent=True) as t:
         y = x * x * x
         g = t.gradient(y, x)  # computed inside the tape's own block, as TF allows for persistent tapes
-    assert_close(g, 3 * 1.5 ** 2)
+    assert_close(g, 3 * 1.5**2)
 
 
 def test_gradient_flows_through_an_implicit_backend_copy():

@@ -1,4 +1,5 @@
 """Tensors, Variables, conversion, operators and indexing (TF 2 semantics)."""
+
 import os
 import subprocess
 import sys
@@ -105,7 +106,7 @@ def test_operators():
     assert tolist(a / b) == [1.5, -3.5]
     assert tolist(a // b) == [1.0, -4.0]
     assert tolist(a % b) == [2.0, 1.0]  # floor mod: sign of the divisor
-    assert tolist(b ** 2) == [16.0, 4.0]
+    assert tolist(b**2) == [16.0, 4.0]
     assert tolist(-a) == [-6.0, 7.0] and tolist(abs(a)) == [6.0, 7.0]
     assert tolist(2.0 - a) == [-4.0, 9.0] and tolist(1.0 / b) == [0.25, 0.5]
     assert tolist(a < b) == [False, True] and tolist(a >= b) == [True, False]

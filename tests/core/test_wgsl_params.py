@@ -1,5 +1,6 @@
 """The GPU kernels' parameters: each shader's ``struct Params`` is the one description, and
 the host's pack format is derived from it (gpu.shaders.params_struct). No device needed."""
+
 import os
 
 import pytest
@@ -23,21 +24,26 @@ def test_every_params_struct_derives_a_format():
     assert derived >= 20
 
 
-@pytest.mark.parametrize("name,fmt", [
-    ("reduce.wgsl", "<IIIIIIiI4I4i4I4i"),
-    ("matmul.wgsl", "<IIIIIIIIIIIIiiii4I4i4i"),
-    ("zip.wgsl", "<IiiI8I8i8i"),
-    ("adam.wgsl", "<IffffIII"),
-    ("pool.wgsl", "<IIIIIIIIIIii"),
-])
+@pytest.mark.parametrize(
+    "name,fmt",
+    [
+        ("reduce.wgsl", "<IIIIIIiI4I4i4I4i"),
+        ("matmul.wgsl", "<IIIIIIIIIIIIiiii4I4i4i"),
+        ("zip.wgsl", "<IiiI8I8i8i"),
+        ("adam.wgsl", "<IffffIII"),
+        ("pool.wgsl", "<IIIIIIIIIIii"),
+    ],
+)
 def test_known_layouts(name, fmt):
     # the formats that were written by hand beside each call before they were derived
     assert S.params(name).format == fmt
 
 
 def test_parse_rules():
-    st = S.params_struct("struct Params {\n  n: u32, off: i32, // a comment: x: f32,\n  a: f32, b: u32,\n"
-                         "  shape: array<vec4<u32>, 2>, s: vec4<i32>,\n}")
+    st = S.params_struct(
+        "struct Params {\n  n: u32, off: i32, // a comment: x: f32,\n  a: f32, b: u32,\n"
+        "  shape: array<vec4<u32>, 2>, s: vec4<i32>,\n}"
+    )
     assert st.format == "<Iif I8I4i".replace(" ", "")
     assert st.size == 16 + 32 + 16
 
@@ -53,7 +59,8 @@ def test_unknown_field_type_is_refused():
 
 
 def test_field_offsets():
-    _, off = S.params_layout("struct Params { n: u32, a: i32, b: i32, scalar: u32, shape: array<vec4<u32>, 2>, "
-                             "sa: vec4<i32> }")
+    _, off = S.params_layout(
+        "struct Params { n: u32, a: i32, b: i32, scalar: u32, shape: array<vec4<u32>, 2>, sa: vec4<i32> }"
+    )
     assert off == {"n": 0, "a": 4, "b": 8, "scalar": 12, "shape": 16, "sa": 48}
     assert S.param_offset("zip.wgsl", "scalar") == 12

@@ -1,4 +1,5 @@
 """What each Ray worker runs in test_ray.py (pickled by value into the workers)."""
+
 from __future__ import annotations
 
 import os
@@ -22,15 +23,17 @@ def mlp():
     import webtensor as tf
 
     tf.random.set_seed(0)
-    return tf.keras.Sequential([tf.keras.Input(shape=(64,)), tf.keras.layers.Dense(32, activation="relu"),
-                                tf.keras.layers.Dense(10)])
+    return tf.keras.Sequential(
+        [tf.keras.Input(shape=(64,)), tf.keras.layers.Dense(32, activation="relu"), tf.keras.layers.Dense(10)]
+    )
 
 
 def compile_mlp(model):
     import webtensor as tf
 
-    model.compile(tf.keras.optimizers.Adam(0.01),
-                  tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), ["accuracy"])
+    model.compile(
+        tf.keras.optimizers.Adam(0.01), tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), ["accuracy"]
+    )
 
 
 def api():
@@ -43,24 +46,28 @@ def api():
     per = s.run(lambda: tf.constant(float(rank + 1)))
     out["sum"] = float(s.reduce("SUM", per, axis=None))
     out["mean"] = float(s.reduce(tf.distribute.ReduceOp.MEAN, per, axis=None))
-    vec = s.run(lambda: tf.fill([rank + 1], float(rank + 1)))          # [1] and [2, 2]
-    out["sum_axis0"] = float(s.reduce("SUM", vec, axis=0))                # 1 + 4
-    out["mean_axis0"] = float(s.reduce("MEAN", vec, axis=0))              # 5 / 3
-    out["gather"] = s.gather(vec, axis=0).numpy().tolist()               # [1, 2, 2]
+    vec = s.run(lambda: tf.fill([rank + 1], float(rank + 1)))  # [1] and [2, 2]
+    out["sum_axis0"] = float(s.reduce("SUM", vec, axis=0))  # 1 + 4
+    out["mean_axis0"] = float(s.reduce("MEAN", vec, axis=0))  # 5 / 3
+    out["gather"] = s.gather(vec, axis=0).numpy().tolist()  # [1, 2, 2]
     out["replica_id"] = s.run(lambda: tf.distribute.get_replica_context().replica_id_in_sync_group)
-    out["all_reduce_in_run"] = float(s.run(
-        lambda: tf.distribute.get_replica_context().all_reduce("SUM", tf.constant(10.0 * (rank + 1)))))
+    out["all_reduce_in_run"] = float(
+        s.run(lambda: tf.distribute.get_replica_context().all_reduce("SUM", tf.constant(10.0 * (rank + 1))))
+    )
     with s.scope():
-        v = tf.Variable([float(rank), float(rank) + 0.5])              # mirrored: rank 0's value everywhere
+        v = tf.Variable([float(rank), float(rank) + 0.5])  # mirrored: rank 0's value everywhere
     out["variable"] = v.numpy().tolist()
-    ds = tf.data.Dataset.range(10).batch(4)                              # global batches of 4, 4, 2
+    ds = tf.data.Dataset.range(10).batch(4)  # global batches of 4, 4, 2
     out["batches"] = [b.numpy().tolist() for b in s.experimental_distribute_dataset(ds)]
     seen = []
 
     def fn(ctx):
         seen.append((ctx.num_input_pipelines, ctx.input_pipeline_id, ctx.num_replicas_in_sync))
-        return tf.data.Dataset.range(6).shard(ctx.num_input_pipelines, ctx.input_pipeline_id).batch(
-            ctx.get_per_replica_batch_size(4))
+        return (
+            tf.data.Dataset.range(6)
+            .shard(ctx.num_input_pipelines, ctx.input_pipeline_id)
+            .batch(ctx.get_per_replica_batch_size(4))
+        )
 
     out["from_function"] = [b.numpy().tolist() for b in s.distribute_datasets_from_function(fn)]
     out["contexts"] = seen
@@ -111,10 +118,17 @@ def train_mlp(epochs=1):
         compile_mlp(fp16)
     bytes0 = s._coll.bytes
     fp16.fit(x, y, batch_size=64, epochs=epochs, shuffle=False, verbose=0)
-    return {"weights": model.get_weights(), "loss": hist.history["loss"], "evaluate": ev, "predict": pred,
-            "grad_calls": grad_calls, "n_variables": len(model.trainable_variables),
-            "steps": epochs * (len(x) // 64), "fp16_weights": fp16.get_weights(),
-            "fp16_bytes": s._coll.bytes - bytes0}
+    return {
+        "weights": model.get_weights(),
+        "loss": hist.history["loss"],
+        "evaluate": ev,
+        "predict": pred,
+        "grad_calls": grad_calls,
+        "n_variables": len(model.trainable_variables),
+        "steps": epochs * (len(x) // 64),
+        "fp16_weights": fp16.get_weights(),
+        "fp16_bytes": s._coll.bytes - bytes0,
+    }
 
 
 def train_with_backup(backup_dir, ckpt_dir, kill_rank=1, kill_at=(1, 3), always=False):
@@ -139,11 +153,21 @@ def train_with_backup(backup_dir, ckpt_dir, kill_rank=1, kill_at=(1, 3), always=
                 os.kill(os.getpid(), signal.SIGKILL)
 
     with s.scope():  # fit inside the scope too (TF code often does): chief-only writes must not make variables
-        model.fit(x, y, batch_size=64, epochs=3, shuffle=False, verbose=0,
-                  callbacks=[tf.keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False),
-                             tf.keras.callbacks.ModelCheckpoint(
-                                 os.path.join(ckpt_dir, f"rank{s._rank}-{{epoch}}.weights.h5"), save_weights_only=True),
-                             Killer()])
+        model.fit(
+            x,
+            y,
+            batch_size=64,
+            epochs=3,
+            shuffle=False,
+            verbose=0,
+            callbacks=[
+                tf.keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False),
+                tf.keras.callbacks.ModelCheckpoint(
+                    os.path.join(ckpt_dir, f"rank{s._rank}-{{epoch}}.weights.h5"), save_weights_only=True
+                ),
+                Killer(),
+            ],
+        )
     return {"weights": model.get_weights(), "attempt": attempt, "epochs": state["epochs"]}
 
 
@@ -186,10 +210,15 @@ def fit_distributed_datasets():
         if name == "global":
             data = s.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices((x, y)).batch(64))
         else:
+
             def fn(ctx):
                 b = ctx.get_per_replica_batch_size(64)
-                return tf.data.Dataset.from_tensor_slices((x, y)).batch(b).shard(ctx.num_input_pipelines,
-                                                                                ctx.input_pipeline_id)
+                return (
+                    tf.data.Dataset.from_tensor_slices((x, y))
+                    .batch(b)
+                    .shard(ctx.num_input_pipelines, ctx.input_pipeline_id)
+                )
+
             data = s.distribute_datasets_from_function(fn)
         hist = model.fit(data, epochs=1, verbose=0)
         out[name] = {"weights": model.get_weights(), "loss": hist.history["loss"]}

@@ -1,5 +1,6 @@
 """tf.distribute in one process: contexts, MirroredStrategy over 2 CPU replicas, datasets,
 TF_CONFIG, BackupAndRestore. Values are derived by hand."""
+
 import json
 
 import pytest
@@ -29,9 +30,8 @@ def test_contexts_outside_in_scope_and_in_run():
 def test_run_reduce_gather_by_hand():
     s = two_cpus()
     ds = tf.data.Dataset.from_tensor_slices(tf.range(10.0)).batch(5)
-    batches = list(s.experimental_distribute_dataset(ds))        # 5 rows -> replicas of 3 and 2
-    assert [[p.numpy().tolist() for p in b.values] for b in batches] == \
-        [[[0, 1, 2], [3, 4]], [[5, 6, 7], [8, 9]]]
+    batches = list(s.experimental_distribute_dataset(ds))  # 5 rows -> replicas of 3 and 2
+    assert [[p.numpy().tolist() for p in b.values] for b in batches] == [[[0, 1, 2], [3, 4]], [[5, 6, 7], [8, 9]]]
     per = s.run(lambda x: x * float(D.get_replica_context().replica_id_in_sync_group + 1), args=(batches[0],))
     # replica 0: [0, 1, 2]; replica 1: [6, 8]
     assert float(s.reduce(D.ReduceOp.SUM, per, axis=0)) == 17.0
@@ -46,7 +46,7 @@ def test_run_reduce_gather_by_hand():
 
 def test_reduce_rules_and_errors():
     s = two_cpus()
-    assert float(s.reduce("MEAN", tf.constant(4.0), axis=None)) == 4.0       # a plain value is mirrored
+    assert float(s.reduce("MEAN", tf.constant(4.0), axis=None)) == 4.0  # a plain value is mirrored
     with pytest.raises(ValueError, match="non-DistributedValues"):
         s.reduce("SUM", tf.constant(4.0), axis=None)
     with pytest.raises(ValueError, match="ReduceOp"):
@@ -82,25 +82,28 @@ def test_distribute_datasets_from_function_gets_its_input_context():
 
     out = [[p.numpy().tolist() for p in b.values] for b in s.distribute_datasets_from_function(fn)]
     assert seen == [(1, 0, 2)]
-    assert out == [[[0, 1], [2, 3]], [[4, 5], [6, 7]]]               # consecutive batches per replica
+    assert out == [[[0, 1], [2, 3]], [[4, 5], [6, 7]]]  # consecutive batches per replica
     with pytest.raises(ValueError, match="not divisible"):
         D.InputContext(1, 0, 2).get_per_replica_batch_size(5)
 
 
 def test_tf_config_cluster_resolver(monkeypatch):
-    cfg = {"cluster": {"chief": ["host0:2222"], "worker": ["host1:2222", "host2:2222"]},
-           "task": {"type": "worker", "index": 1}, "rpc_layer": "grpc"}
+    cfg = {
+        "cluster": {"chief": ["host0:2222"], "worker": ["host1:2222", "host2:2222"]},
+        "task": {"type": "worker", "index": 1},
+        "rpc_layer": "grpc",
+    }
     monkeypatch.setenv("TF_CONFIG", json.dumps(cfg))
     r = D.cluster_resolver.TFConfigClusterResolver()
     assert r.task_type == "worker" and r.task_id == 1 and r.rpc_layer == "grpc"
     assert r.cluster_spec().as_dict() == cfg["cluster"] and r.cluster_spec().num_tasks("worker") == 2
     assert r.master() == "grpc://host2:2222"
-    assert r.rank_and_world() == (2, 3, "host0:2222")               # the chief is rank 0
+    assert r.rank_and_world() == (2, 3, "host0:2222")  # the chief is rank 0
     monkeypatch.setenv("TF_CONFIG", "{not json")
     with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
         r.cluster_spec()
     monkeypatch.delenv("TF_CONFIG")
-    assert D.MultiWorkerMirroredStrategy().num_replicas_in_sync == 1   # no cluster: one worker, as TF
+    assert D.MultiWorkerMirroredStrategy().num_replicas_in_sync == 1  # no cluster: one worker, as TF
 
 
 def test_variables_and_fit_under_a_one_process_strategy():
@@ -123,8 +126,9 @@ def test_backup_and_restore_resumes_with_weights_and_optimizer_state(tmp_path):
 
     def make():
         tf.random.set_seed(3)
-        m = tf.keras.Sequential([tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(4, activation="tanh"),
-                                 tf.keras.layers.Dense(1)])
+        m = tf.keras.Sequential(
+            [tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(4, activation="tanh"), tf.keras.layers.Dense(1)]
+        )
         m.compile(tf.keras.optimizers.Adam(0.05), "mse")
         return m
 
@@ -147,18 +151,32 @@ def test_backup_and_restore_resumes_with_weights_and_optimizer_state(tmp_path):
     crash = Crash()
     crash.armed = True
     with pytest.raises(KeyboardInterrupt):
-        make().fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0,
-                   callbacks=[tf.keras.callbacks.BackupAndRestore(backup), crash])
+        make().fit(
+            x,
+            y,
+            batch_size=16,
+            epochs=4,
+            shuffle=False,
+            verbose=0,
+            callbacks=[tf.keras.callbacks.BackupAndRestore(backup), crash],
+        )
     crash.armed, crash.epochs = False, []
     resumed = make()
-    resumed.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0,
-                callbacks=[tf.keras.callbacks.BackupAndRestore(backup), crash])
-    assert crash.epochs == [2, 3]                                    # resumed after the last finished epoch
+    resumed.fit(
+        x,
+        y,
+        batch_size=16,
+        epochs=4,
+        shuffle=False,
+        verbose=0,
+        callbacks=[tf.keras.callbacks.BackupAndRestore(backup), crash],
+    )
+    assert crash.epochs == [2, 3]  # resumed after the last finished epoch
     for got, want in zip(resumed.get_weights(), ref.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     import os
 
-    assert not os.path.exists(backup)                                # deleted at the end (delete_checkpoint)
+    assert not os.path.exists(backup)  # deleted at the end (delete_checkpoint)
     with pytest.raises(ValueError, match="save_freq"):
         tf.keras.callbacks.BackupAndRestore(backup, save_freq=0)
 
@@ -169,24 +187,26 @@ def test_compute_average_loss_and_apply_in_run():
     assert float(tf.nn.compute_average_loss(per_example, global_batch_size=6)) == 1.0
     assert float(tf.nn.compute_average_loss(per_example, sample_weight=[1.0, 0.0, 1.0], global_batch_size=4)) == 1.0
     with s.scope():
-        assert float(tf.nn.compute_average_loss(per_example)) == 1.0      # 3 rows x 2 replicas
+        assert float(tf.nn.compute_average_loss(per_example)) == 1.0  # 3 rows x 2 replicas
         assert float(tf.nn.scale_regularization_loss(tf.constant(4.0))) == 2.0
         v = tf.Variable(1.0)
         opt = tf.keras.optimizers.SGD(0.1)
-    s.run(lambda: opt.apply_gradients([(tf.constant(1.0), v)]))          # 1 + 1 summed over the 2 replicas
+    s.run(lambda: opt.apply_gradients([(tf.constant(1.0), v)]))  # 1 + 1 summed over the 2 replicas
     assert float(v.numpy()) == pytest.approx(0.8)
     one = D.OneDeviceStrategy("/cpu:0")
-    one.run(lambda: opt.apply_gradients([(tf.constant(1.0), v)]))       # one replica: a plain step
+    one.run(lambda: opt.apply_gradients([(tf.constant(1.0), v)]))  # one replica: a plain step
     assert float(v.numpy()) == pytest.approx(0.7)
 
 
 def _quadratic_step(s, v, opt):
     """Per-example loss (x v)^2 averaged over the global batch of 4: d/dv = sum(2 x^2 v) / 4."""
+
     def step(x):
         with tf.GradientTape() as tape:
             loss = tf.nn.compute_average_loss(tf.square(x * v), global_batch_size=4)
         opt.apply_gradients(zip(tape.gradient(loss, [v]), [v]))
         return loss
+
     return step
 
 
@@ -203,7 +223,7 @@ def test_mirrored_two_replicas_apply_gradients_in_run(compiled):
     ds = tf.data.Dataset.from_tensor_slices([1.0, 2.0, 3.0, 4.0]).batch(4).repeat(2)
     dist = iter(s.experimental_distribute_dataset(ds))
     step = _quadratic_step(s, v, opt)
-    run = (lambda x: s.reduce("SUM", s.run(step, args=(x,)), axis=None))   # the mean loss before the step
+    run = lambda x: s.reduce("SUM", s.run(step, args=(x,)), axis=None)  # the mean loss before the step
     if compiled:
         run = tf.function(run)
     expected = [-0.5, 0.25]
@@ -212,8 +232,8 @@ def test_mirrored_two_replicas_apply_gradients_in_run(compiled):
         total = run(batch)
         assert float(v.numpy()) == pytest.approx(want)
         before = 1.0 if want == -0.5 else -0.5
-        assert float(total) == pytest.approx(30.0 * before ** 2 / 4)
-    assert int(opt.iterations.numpy()) == 2                          # one update per step, not per replica
+        assert float(total) == pytest.approx(30.0 * before**2 / 4)
+    assert int(opt.iterations.numpy()) == 2  # one update per step, not per replica
 
 
 def test_mirrored_replicas_must_each_apply_once():
@@ -225,6 +245,7 @@ def test_mirrored_replicas_must_each_apply_once():
     def only_replica_1():
         if D.get_replica_context().replica_id_in_sync_group == 1:
             opt.apply_gradients([(tf.constant(1.0), v)])
+
     with pytest.raises(RuntimeError, match="local replica 1"):
         s.run(only_replica_1)
     assert float(v.numpy()) == 1.0
@@ -239,16 +260,28 @@ def test_backup_double_checkpoint_falls_back_to_the_previous_file(tmp_path):
     m = tf.keras.Sequential([tf.keras.Input(shape=(2,)), tf.keras.layers.Dense(1)])
     m.compile("sgd", "mse")
     backup = str(tmp_path / "b")
-    m.fit(x, y, epochs=2, verbose=0,
-          callbacks=[tf.keras.callbacks.BackupAndRestore(backup, double_checkpoint=True, delete_checkpoint=False)])
+    m.fit(
+        x,
+        y,
+        epochs=2,
+        verbose=0,
+        callbacks=[tf.keras.callbacks.BackupAndRestore(backup, double_checkpoint=True, delete_checkpoint=False)],
+    )
     assert sorted(os.listdir(backup)) == ["latest.safetensors", "previous.safetensors"]
     with open(os.path.join(backup, "latest.safetensors"), "wb") as f:
         f.write(b"not a checkpoint")
     seen = []
-    m.fit(x, y, epochs=3, verbose=0, callbacks=[
-        tf.keras.callbacks.BackupAndRestore(backup, double_checkpoint=True),
-        tf.keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(e))])
-    assert seen == [1, 2]                                # previous (after epoch 1) was used
+    m.fit(
+        x,
+        y,
+        epochs=3,
+        verbose=0,
+        callbacks=[
+            tf.keras.callbacks.BackupAndRestore(backup, double_checkpoint=True),
+            tf.keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(e)),
+        ],
+    )
+    assert seen == [1, 2]  # previous (after epoch 1) was used
 
 
 @pytest.mark.skipif(not tf.config.list_logical_devices("GPU"), reason="no GPU backend on this machine")
@@ -257,7 +290,7 @@ def test_mirrored_strategy_defaults_to_the_gpu():
     assert s.extended.worker_devices[0].endswith("GPU:0") and s.num_replicas_in_sync == 1
     with s.scope():
         v = tf.Variable([1.0, 2.0])
-    assert v._be.name == "gpu"                                       # created on the replica's device
+    assert v._be.name == "gpu"  # created on the replica's device
     out = s.run(lambda x: x * 2.0, args=(v.value(),))
     assert float(s.reduce("SUM", out, axis=0)) == 6.0
 
@@ -267,8 +300,9 @@ def _linear_fit(s, data_of):
     d/dw mean((w x)^2) = 2 w mean(x^2) = 2 * 7.5 = 15, so w = 1 - 1.5 = -0.5, and evaluate at w = -0.5
     gives mean(0.25 x^2) = 1.875."""
     with s.scope():
-        model = tf.keras.Sequential([tf.keras.Input((1,)),
-                                     tf.keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+        model = tf.keras.Sequential(
+            [tf.keras.Input((1,)), tf.keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")]
+        )
         model.compile(tf.keras.optimizers.SGD(0.1), "mse")
     model.fit(data_of(s), epochs=1, verbose=0)
     assert float(model.layers[0].kernel.numpy()[0, 0]) == pytest.approx(-0.5)
@@ -280,14 +314,16 @@ def _xy():
 
 
 def test_fit_on_experimental_distribute_dataset():
-    _linear_fit(two_cpus(), lambda s: s.experimental_distribute_dataset(
-        tf.data.Dataset.from_tensor_slices(_xy()).batch(4)))
+    _linear_fit(
+        two_cpus(), lambda s: s.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices(_xy()).batch(4))
+    )
 
 
 def test_fit_on_distribute_datasets_from_function():
     def fn(ctx):
         assert ctx.num_replicas_in_sync == 2
         return tf.data.Dataset.from_tensor_slices(_xy()).batch(ctx.get_per_replica_batch_size(4))
+
     _linear_fit(two_cpus(), lambda s: s.distribute_datasets_from_function(fn))
 
 
@@ -297,5 +333,4 @@ def test_fit_on_a_dataset_of_another_strategy_is_refused():
         model = tf.keras.Sequential([tf.keras.Input((1,)), tf.keras.layers.Dense(1)])
         model.compile("sgd", "mse")
     with pytest.raises(ValueError, match="same strategy"):
-        model.fit(other.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices(_xy()).batch(4)),
-                  verbose=0)
+        model.fit(other.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices(_xy()).batch(4)), verbose=0)

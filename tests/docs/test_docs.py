@@ -2,6 +2,7 @@
 the guide runs (a page's blocks in order, sharing one namespace that starts with
 ``tf = webtensor``, in a scratch folder); fragments that need data, a server or a browser
 are fenced ```py and are not run."""
+
 import linecache
 import os
 import re
@@ -28,8 +29,14 @@ def test_site_builds_without_warnings(tmp_path):
     pytest.importorskip("mkdocs")
     pytest.importorskip("mkdocstrings")
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
-                       cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert (tmp_path / "site" / "reference" / "primitives" / "index.html").exists()
 

@@ -1,5 +1,6 @@
 """GPU tests run where wgpu-py finds an adapter; elsewhere they skip with the reason,
 except under WEBTENSOR_REQUIRE_GPU=1 (``make test-gpu``), where a missing adapter fails."""
+
 import os
 
 import pytest

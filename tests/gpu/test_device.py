@@ -1,5 +1,6 @@
 """The GPU as a device: discovery, placement and implicit copies, the no-adapter case,
 shader compile errors, packaging of the shaders."""
+
 from __future__ import annotations
 
 import os
@@ -122,9 +123,11 @@ def test_no_adapter_gives_a_clear_message_and_the_cpu_keeps_working(gpu):
 
 @pytest.mark.native
 def test_without_wgpu_the_message_says_what_to_install():
-    r = _run_python("import sys; sys.modules['wgpu'] = None\n"
-                    "from webtensor import backends\n"
-                    "try:\n    backends.get('gpu')\nexcept RuntimeError as e:\n    print('ERROR:', e)\n")
+    r = _run_python(
+        "import sys; sys.modules['wgpu'] = None\n"
+        "from webtensor import backends\n"
+        "try:\n    backends.get('gpu')\nexcept RuntimeError as e:\n    print('ERROR:', e)\n"
+    )
     assert r.returncode == 0, r.stderr
     assert "webtensor[gpu]" in r.stdout
 
@@ -132,15 +135,18 @@ def test_without_wgpu_the_message_says_what_to_install():
 @pytest.mark.native
 def test_default_gpu_backend_without_adapter_fails_clearly():
     code = NO_ADAPTER.split("import webtensor as tf")[0] + (
-        "import webtensor as tf\ntry:\n    tf.constant(1.0)\nexcept Exception as e:\n    print('ERROR:', e)\n")
+        "import webtensor as tf\ntry:\n    tf.constant(1.0)\nexcept Exception as e:\n    print('ERROR:', e)\n"
+    )
     r = _run_python(code, WEBTENSOR_BACKEND="gpu")
     assert r.returncode == 0, r.stderr
     assert "no GPU adapter" in r.stdout
 
 
 def test_a_shader_compile_error_names_the_file_and_the_wgsl_error(gpu, monkeypatch):
-    broken = "@group(0) @binding(0) var<uniform> p: vec4<u32>;\n" \
-             "@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }\n"
+    broken = (
+        "@group(0) @binding(0) var<uniform> p: vec4<u32>;\n"
+        "@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }\n"
+    )
     monkeypatch.setitem(gpu_shaders._sources, "broken_kernel.wgsl", broken)
     with pytest.raises(ShaderError) as e:
         gpu._pipe(("broken_kernel.wgsl",), "main", "u")
@@ -175,8 +181,9 @@ def test_threads_get_correct_answers(gpu):
                 for _ in range(30):
                     got = (a @ tf.transpose(a)).numpy().tolist()
                     row = [float(v) * (seed + 1) for v in range(64)]
-                    want = [[sum(row[i * 8 + k] * row[j * 8 + k] for k in range(8)) for j in range(8)]
-                            for i in range(8)]
+                    want = [
+                        [sum(row[i * 8 + k] * row[j * 8 + k] for k in range(8)) for j in range(8)] for i in range(8)
+                    ]
                     if got != want:
                         errors.append((seed, got[0][:3], want[0][:3]))
                         return

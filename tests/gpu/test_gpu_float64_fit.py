@@ -1,5 +1,6 @@
 """fit on float64 numpy arrays trains on the GPU (issue 12, item 14): Keras casts float
 input to floatx; the GPU failed with "No gradients provided for any variable"."""
+
 import pytest
 
 import webtensor as tf
@@ -12,8 +13,8 @@ def test_fit_on_float64_numpy_arrays_trains_on_the_gpu(gpu, monkeypatch):
 
     monkeypatch.setattr(backends, "default", lambda: gpu)
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(64, 3))                      # float64, as numpy makes it
-    y = x @ np.array([[1.0], [-2.0], [0.5]]) + 0.25   # float64 targets
+    x = rng.normal(size=(64, 3))  # float64, as numpy makes it
+    y = x @ np.array([[1.0], [-2.0], [0.5]]) + 0.25  # float64 targets
     tf.keras.utils.set_random_seed(1)
     m = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(1)])
     m.compile(tf.keras.optimizers.SGD(0.1), "mse")

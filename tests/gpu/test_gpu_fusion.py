@@ -1,6 +1,7 @@
 """Fusion on the GPU backend (lavapipe in CI): the compiled train step against eager
 (dispatches and values), generated fused kernels and GEMM epilogues against the unfused
 kernels. Values agree to float32 rounding (a shader compiler may contract a*b+c)."""
+
 import pytest
 
 import webtensor as tf
@@ -32,14 +33,13 @@ def on_gpu(gpu):
 @pytest.mark.parametrize("n", [1, 3, 257, 5000])
 def test_fused_kernel_matches_unfused(on_gpu, n):
     def f(x, col, row, mid):
-        s = x * col + row                       # [n, 4]
+        s = x * col + row  # [n, 4]
         t = tf.where(s > 0.5, tf.exp(-s), s * s)
-        u = tf.reshape(t, (n, 1, 4)) - mid      # [n, 3, 4]: a middle-dim broadcast
+        u = tf.reshape(t, (n, 1, 4)) - mid  # [n, 3, 4]: a middle-dim broadcast
         return tf.cast(u * 8.0, tf.int32), tf.sigmoid(u) - tf.cast(u > 1.0, tf.float32)
 
     tf.random.set_seed(n)
-    args = (tf.random.normal((n, 4)), tf.random.normal((n, 1)), tf.random.normal((4,)),
-            tf.random.normal((n, 3, 1)))
+    args = (tf.random.normal((n, 4)), tf.random.normal((n, 1)), tf.random.normal((4,)), tf.random.normal((n, 3, 1)))
     want = [t.numpy().tolist() for t in f(*args)]
     g = tf.function(f)
     got = [t.numpy().tolist() for t in g(*args)]

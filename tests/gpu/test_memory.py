@@ -1,5 +1,6 @@
 """Memory: training the digits CNN on the GPU for 5 epochs leaves the pool's live-buffer
 count flat between epochs (every buffer a step makes is returned when its tensor dies)."""
+
 from __future__ import annotations
 
 import pytest
@@ -37,16 +38,17 @@ def test_digits_cnn_keeps_live_buffers_flat_across_epochs(gpu):
     with tf.device("/GPU:0"):
         x = tf.reshape(tf.constant(x), [-1, 8, 8, 1])
         y = tf.constant(y)
-        model = k.Sequential([
-            k.Input((8, 8, 1)),
-            k.layers.Conv2D(16, 3, padding="same", activation="relu"),
-            k.layers.MaxPooling2D(2),
-            k.layers.Conv2D(32, 3, padding="same", activation="relu"),
-            k.layers.Flatten(),
-            k.layers.Dense(10, activation="softmax"),
-        ])
-        model.compile(optimizer=k.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+        model = k.Sequential(
+            [
+                k.Input((8, 8, 1)),
+                k.layers.Conv2D(16, 3, padding="same", activation="relu"),
+                k.layers.MaxPooling2D(2),
+                k.layers.Conv2D(32, 3, padding="same", activation="relu"),
+                k.layers.Flatten(),
+                k.layers.Dense(10, activation="softmax"),
+            ]
+        )
+        model.compile(optimizer=k.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         probe = _LiveBuffers(gpu)
         hist = model.fit(x, y, epochs=5, batch_size=32, verbose=0, callbacks=[probe])
     assert all(w.device.endswith("GPU:0") for w in model.weights)

@@ -1,5 +1,6 @@
 """The finite-difference gradient checks really run on the GPU: under the GPU backend,
 check_grad's inputs, every op its tape records and the gradients live on the GPU."""
+
 import pytest
 
 import webtensor as tf

@@ -1,5 +1,6 @@
 """Keras arguments that were accepted silently (or crashed obscurely) are clear errors,
 and edge cases behave as Keras does (issue 12, items 13-16). No numpy: runs in the page."""
+
 import math
 
 import pytest
@@ -60,14 +61,17 @@ def test_input_negative_dimension():
     assert tf.keras.Input(shape=(0, 4)).shape == (None, 0, 4)
 
 
-@pytest.mark.parametrize("make,arg", [
-    (lambda: tf.keras.layers.Conv2D(4, 0), "kernel_size"),
-    (lambda: tf.keras.layers.Conv2D(4, (3, -1)), "kernel_size"),
-    (lambda: tf.keras.layers.Conv2D(4, 3, strides=0), "strides"),
-    (lambda: tf.keras.layers.Conv1D(4, 3, dilation_rate=0), "dilation_rate"),
-    (lambda: tf.keras.layers.MaxPooling2D(0), "pool_size"),
-    (lambda: tf.keras.layers.AveragePooling2D(2, strides=0), "strides"),
-])
+@pytest.mark.parametrize(
+    "make,arg",
+    [
+        (lambda: tf.keras.layers.Conv2D(4, 0), "kernel_size"),
+        (lambda: tf.keras.layers.Conv2D(4, (3, -1)), "kernel_size"),
+        (lambda: tf.keras.layers.Conv2D(4, 3, strides=0), "strides"),
+        (lambda: tf.keras.layers.Conv1D(4, 3, dilation_rate=0), "dilation_rate"),
+        (lambda: tf.keras.layers.MaxPooling2D(0), "pool_size"),
+        (lambda: tf.keras.layers.AveragePooling2D(2, strides=0), "strides"),
+    ],
+)
 def test_conv_and_pool_layer_arguments(make, arg):
     with pytest.raises(ValueError, match=arg):
         make()

@@ -1,5 +1,6 @@
 """Callbacks: the values they monitor are injected by a LambdaCallback placed before them, so
 every stop, learning-rate change and save happens at an epoch worked out by hand."""
+
 import contextlib
 import io
 import os
@@ -29,17 +30,39 @@ def test_callback_hook_order():
     calls = []
 
     class Recorder(K.callbacks.Callback):
-        def on_train_begin(self, logs=None): calls.append("train_begin")
-        def on_epoch_begin(self, epoch, logs=None): calls.append(f"epoch_begin {epoch}")
-        def on_train_batch_end(self, batch, logs=None): calls.append(f"batch {batch} {sorted(logs)}")
-        def on_test_begin(self, logs=None): calls.append("test_begin")
-        def on_epoch_end(self, epoch, logs=None): calls.append(f"epoch_end {epoch} {sorted(logs)}")
-        def on_train_end(self, logs=None): calls.append("train_end")
+        def on_train_begin(self, logs=None):
+            calls.append("train_begin")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            calls.append(f"epoch_begin {epoch}")
+
+        def on_train_batch_end(self, batch, logs=None):
+            calls.append(f"batch {batch} {sorted(logs)}")
+
+        def on_test_begin(self, logs=None):
+            calls.append("test_begin")
+
+        def on_epoch_end(self, epoch, logs=None):
+            calls.append(f"epoch_end {epoch} {sorted(logs)}")
+
+        def on_train_end(self, logs=None):
+            calls.append("train_end")
 
     model().fit(X, Y, batch_size=2, epochs=2, validation_data=(X, Y), callbacks=[Recorder()], verbose=0)
-    assert calls == ["train_begin", "epoch_begin 0", "batch 0 ['loss']", "batch 1 ['loss']", "test_begin",
-                     "epoch_end 0 ['loss', 'val_loss']", "epoch_begin 1", "batch 0 ['loss']", "batch 1 ['loss']",
-                     "test_begin", "epoch_end 1 ['loss', 'val_loss']", "train_end"]
+    assert calls == [
+        "train_begin",
+        "epoch_begin 0",
+        "batch 0 ['loss']",
+        "batch 1 ['loss']",
+        "test_begin",
+        "epoch_end 0 ['loss', 'val_loss']",
+        "epoch_begin 1",
+        "batch 0 ['loss']",
+        "batch 1 ['loss']",
+        "test_begin",
+        "epoch_end 1 ['loss', 'val_loss']",
+        "train_end",
+    ]
 
 
 def test_batch_logs_are_floats_for_user_callbacks():
@@ -72,15 +95,13 @@ def test_early_stopping_mode_auto_for_accuracy_and_missing_monitor():
     with pytest.raises(ValueError, match="monitor=val_nothing.*mode='max'"):
         model().fit(X, Y, epochs=1, callbacks=[K.callbacks.EarlyStopping(monitor="val_nothing")], verbose=0)
     with pytest.warns(UserWarning, match="not available"):
-        model().fit(X, Y, epochs=1, callbacks=[K.callbacks.EarlyStopping(monitor="val_nothing", mode="min")],
-                    verbose=0)
+        model().fit(X, Y, epochs=1, callbacks=[K.callbacks.EarlyStopping(monitor="val_nothing", mode="min")], verbose=0)
 
 
 def test_reduce_lr_on_plateau_with_cooldown_and_min_lr():
     m = model(lr=1.0)
     lrs = []
-    cb = K.callbacks.ReduceLROnPlateau(monitor="score", factor=0.5, patience=1, cooldown=1, min_lr=0.3,
-                                       mode="min")
+    cb = K.callbacks.ReduceLROnPlateau(monitor="score", factor=0.5, patience=1, cooldown=1, min_lr=0.3, mode="min")
     after = K.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: lrs.append(logs["learning_rate"]))
     h = m.fit(X, Y, epochs=7, callbacks=[inject([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]), cb, after], verbose=0)
     # (logged before the epoch's decision) epoch 1: wait 1 -> lr 0.5, cooldown 1; epoch 2: the cooldown
@@ -104,8 +125,7 @@ def test_learning_rate_scheduler_per_epoch():
     assert_close(h.history["learning_rate"], [0.1, 0.05, 0.025])
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        model().fit(X, Y, epochs=1, callbacks=[K.callbacks.LearningRateScheduler(lambda e: 0.2, verbose=1)],
-                    verbose=0)
+        model().fit(X, Y, epochs=1, callbacks=[K.callbacks.LearningRateScheduler(lambda e: 0.2, verbose=1)], verbose=0)
     assert "Epoch 1: LearningRateScheduler setting learning rate to 0.2." in out.getvalue()
 
 
@@ -120,8 +140,7 @@ def test_csv_logger(tmp_path):
     model().fit(X, Y, epochs=2, validation_data=(X, Y), callbacks=[K.callbacks.CSVLogger(str(path))], verbose=0)
     lines = path.read_text().splitlines()
     assert lines[0] == "epoch,loss,val_loss" and len(lines) == 3 and lines[1].startswith("0,")
-    model().fit(X, Y, epochs=1, callbacks=[K.callbacks.CSVLogger(str(path), separator=";", append=True)],
-                verbose=0)
+    model().fit(X, Y, epochs=1, callbacks=[K.callbacks.CSVLogger(str(path), separator=";", append=True)], verbose=0)
     lines = path.read_text().splitlines()
     assert len(lines) == 4 and lines[3].startswith("0;")
 
@@ -131,8 +150,9 @@ def test_model_checkpoint_best_only_and_weights(tmp_path):
     m = model()
     pattern = str(tmp_path / "ckpt-{epoch:02d}.safetensors")
     saved = []
-    ckpt = K.callbacks.ModelCheckpoint(pattern, monitor="score", mode="min", save_best_only=True,
-                                       save_weights_only=True)
+    ckpt = K.callbacks.ModelCheckpoint(
+        pattern, monitor="score", mode="min", save_best_only=True, save_weights_only=True
+    )
     snap = K.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: saved.append(tolist(m.weights[0])))
     m.fit(X, Y, epochs=4, callbacks=[inject([3.0, 1.0, 2.0, 0.5]), ckpt, snap], verbose=0)
     assert sorted(os.listdir(tmp_path)) == ["ckpt-01.safetensors", "ckpt-02.safetensors", "ckpt-04.safetensors"]

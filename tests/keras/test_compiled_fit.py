@@ -1,6 +1,8 @@
 """The compiled train step: optimizer state as variables (traced == eager == numpy), and
 ``compile(run_eagerly=False)`` fit/evaluate/predict through tf.function (== the eager path)."""
+
 import pytest
+
 np = pytest.importorskip("numpy")  # the page has no numpy: there the module skips
 
 import webtensor as tf
@@ -30,7 +32,7 @@ def _numpy_reference(name, steps):
             elif name == "adam":
                 st["m"] = st.get("m", 0.0) + (g - st.get("m", 0.0)) * 0.1
                 st["v"] = st.get("v", 0.0) + (g * g - st.get("v", 0.0)) * 0.001
-                alpha = 0.01 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+                alpha = 0.01 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
                 p = p - st["m"] * alpha / (np.sqrt(st["v"]) + 1e-7)
             elif name == "rmsprop":
                 st["v"] = 0.9 * st.get("v", 0.0) + 0.1 * g * g
@@ -116,9 +118,11 @@ def test_schedule_is_evaluated_from_iterations_in_a_trace():
 @pytest.mark.parametrize("kind", ["piecewise", "cosine", "inverse"])
 def test_schedule_tensor_value_matches_host_value(kind):
     S = K.optimizers.schedules
-    sched = {"piecewise": S.PiecewiseConstantDecay([2, 5], [1.0, 0.5, 0.1]),
-             "cosine": S.CosineDecay(0.1, 10, alpha=0.1, warmup_target=0.2, warmup_steps=3),
-             "inverse": S.InverseTimeDecay(0.1, 2, 0.5, staircase=True)}[kind]
+    sched = {
+        "piecewise": S.PiecewiseConstantDecay([2, 5], [1.0, 0.5, 0.1]),
+        "cosine": S.CosineDecay(0.1, 10, alpha=0.1, warmup_target=0.2, warmup_steps=3),
+        "inverse": S.InverseTimeDecay(0.1, 2, 0.5, staircase=True),
+    }[kind]
     f = tf.function(lambda s: sched(s))
     for step in [0.0, 1.0, 2.0, 2.5, 4.0, 6.0, 13.0, 20.0]:
         np.testing.assert_allclose(f(tf.constant(step)).numpy(), sched.value(step), rtol=1e-6, atol=1e-7)
@@ -138,9 +142,15 @@ def test_learning_rate_variable_change_reaches_the_graph():
     np.testing.assert_allclose(v.numpy(), [1.0 - 0.1 - 0.01], rtol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs", [{"use_ema": True, "ema_overwrite_frequency": 2},
-                                    {"gradient_accumulation_steps": 2}, {"weight_decay": 0.1},
-                                    {"global_clipnorm": 1.0}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"use_ema": True, "ema_overwrite_frequency": 2},
+        {"gradient_accumulation_steps": 2},
+        {"weight_decay": 0.1},
+        {"global_clipnorm": 1.0},
+    ],
+)
 def test_optimizer_options_traced_match_eager(kwargs):
     ew, eb, _ = _train(K.optimizers.Adam(0.01, **kwargs), False, 5)
     tw, tb, _ = _train(K.optimizers.Adam(0.01, **kwargs), True, 5)
@@ -165,9 +175,13 @@ SW = RNG.uniform(0.5, 1.5, 70).astype(np.float32)
 
 def _mlp(run_eagerly, weights=None, **compile_kw):
     m = K.Sequential([K.Input((6,)), L.Dense(8, activation="relu"), L.Dense(3)])
-    m.compile(K.optimizers.Adam(0.01), K.losses.SparseCategoricalCrossentropy(from_logits=True),
-              ["accuracy", K.metrics.SparseCategoricalCrossentropy(from_logits=True, name="ce")],
-              run_eagerly=run_eagerly, **compile_kw)
+    m.compile(
+        K.optimizers.Adam(0.01),
+        K.losses.SparseCategoricalCrossentropy(from_logits=True),
+        ["accuracy", K.metrics.SparseCategoricalCrossentropy(from_logits=True, name="ce")],
+        run_eagerly=run_eagerly,
+        **compile_kw,
+    )
     if weights is not None:
         m.set_weights(weights)
     return m
@@ -197,8 +211,7 @@ def test_compiled_is_the_default_and_run_eagerly_keeps_the_eager_path():
 
 def test_compiled_fit_evaluate_predict_equal_eager():
     eager, comp = _pair()
-    kw = dict(batch_size=16, epochs=3, verbose=0, shuffle=False, sample_weight=SW,
-              validation_data=(XS[:20], YS[:20]))
+    kw = dict(batch_size=16, epochs=3, verbose=0, shuffle=False, sample_weight=SW, validation_data=(XS[:20], YS[:20]))
     _close_history(eager.fit(XS, YS, **kw).history, comp.fit(XS, YS, **kw).history)
     for a, b in zip(eager.get_weights(), comp.get_weights()):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
@@ -227,8 +240,10 @@ def test_per_batch_logs_and_callbacks_equal_eager():
 
     def record(name):
         cb = K.callbacks.LambdaCallback(
-            on_train_batch_end=lambda b, logs: seen.setdefault(name, []).append((b, float(logs["loss"]))))
+            on_train_batch_end=lambda b, logs: seen.setdefault(name, []).append((b, float(logs["loss"])))
+        )
         return cb
+
     eager, comp = _pair()
     eager.fit(XS, YS, batch_size=16, epochs=2, verbose=0, shuffle=False, callbacks=[record("e")])
     comp.fit(XS, YS, batch_size=16, epochs=2, verbose=0, shuffle=False, callbacks=[record("c")])
@@ -246,9 +261,9 @@ def test_steps_per_execution_runs_n_steps_per_call():
     assert ends == [1, 3, 4] * 2  # Keras: the last step of each group of 2 (5 batches per epoch)
     assert comp.train_function.experimental_get_tracing_count() == 2  # groups of 2, the last of 1
     assert int(comp.optimizer.iterations.numpy()) == 10
-    np.testing.assert_allclose(comp.predict(XS, batch_size=16, verbose=0), eager.predict(XS, batch_size=16,
-                                                                                         verbose=0),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        comp.predict(XS, batch_size=16, verbose=0), eager.predict(XS, batch_size=16, verbose=0), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_overridden_train_step_compiles():
@@ -296,8 +311,7 @@ def test_model_without_input_builds_in_the_first_trace():
     assert m.built and h["loss"][-1] < 0.5 * h["loss"][0]
     assert m.train_function.experimental_get_tracing_count() == 1
     # the metric means count samples in the graph (a host-side count would freeze at trace time)
-    np.testing.assert_allclose(m.evaluate(x, y, verbose=0)[1], np.abs(m.predict(x, verbose=0) - y).mean(),
-                               rtol=1e-5)
+    np.testing.assert_allclose(m.evaluate(x, y, verbose=0)[1], np.abs(m.predict(x, verbose=0) - y).mean(), rtol=1e-5)
 
 
 def test_on_batch_variants_equal_eager():
@@ -305,8 +319,7 @@ def test_on_batch_variants_equal_eager():
     for m in (eager, comp):
         m.train_on_batch(XS[:16], YS[:16])
     np.testing.assert_allclose(comp.test_on_batch(XS, YS), eager.test_on_batch(XS, YS), rtol=1e-5)
-    np.testing.assert_allclose(comp.predict_on_batch(XS[:5]), eager.predict_on_batch(XS[:5]), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(comp.predict_on_batch(XS[:5]), eager.predict_on_batch(XS[:5]), rtol=1e-5, atol=1e-6)
 
 
 def test_learning_rate_callback_reaches_the_compiled_step():
@@ -406,10 +419,11 @@ def test_compiled_step_rejects_out_of_range_sparse_label_as_tf_on_cpu():
         m = K.Sequential([K.Input((4,)), K.layers.Dense(10)])
         m.compile("sgd", K.losses.SparseCategoricalCrossentropy(from_logits=True), run_eagerly=eager)
         x = np.ones((4, 4), np.float32)
-        m.fit(x, np.array([0, 1, 2, 9]), verbose=0)       # in range: trains
+        m.fit(x, np.array([0, 1, 2, 9]), verbose=0)  # in range: trains
         before = [w.copy() for w in m.get_weights()]
-        with pytest.raises(tf.errors.InvalidArgumentError,
-                           match=r"label value of 10 which is outside the valid range of \[0, 10\)"):
+        with pytest.raises(
+            tf.errors.InvalidArgumentError, match=r"label value of 10 which is outside the valid range of \[0, 10\)"
+        ):
             m.fit(x, np.array([0, 1, 2, 10]), verbose=0)  # same shapes: the traced step replays
         with pytest.raises(tf.errors.InvalidArgumentError, match=r"label value of -1 which"):
             m.fit(x, np.array([0, -1, 2, 3]), verbose=0)
@@ -420,12 +434,13 @@ def test_compiled_step_rejects_out_of_range_sparse_label_as_tf_on_cpu():
 def test_label_range_assert_node_in_the_graph():
     if "GPU" in tf.constant([0.0]).device:
         pytest.skip("TF checks sparse labels on CPU only; GPU programs prune the check (docs/tf-function.md)")
+
     @tf.function
     def loss(lab, x):
         return tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=x))
 
     x = tf.zeros((2, 3))
-    assert abs(loss(tf.constant([0, 2]), x).numpy() - 2 * np.log(3)) < 1e-5   # uniform: -log(1/3) each
+    assert abs(loss(tf.constant([0, 2]), x).numpy() - 2 * np.log(3)) < 1e-5  # uniform: -log(1/3) each
     ops = loss.get_concrete_function(tf.constant([0, 2]), x).graph.get_operations()
     asserts = [o for o in ops if o.type == "assert"]
     assert len(asserts) == 1 and asserts[0].get_attr("label_range") == 3
@@ -436,6 +451,7 @@ def test_label_range_assert_node_in_the_graph():
 def test_label_range_assert_saves_as_a_plain_assert(tmp_path):
     """The format carries a plain ``assert`` (message, labels, summarize): a loaded function
     still rejects the label, with the range in its message and the labels as data."""
+
     class M(tf.Module):
         @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([None, 3], tf.float32)])
         def loss(self, lab, x):

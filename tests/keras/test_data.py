@@ -1,5 +1,6 @@
 """tf.data.Dataset against TF 2 semantics: values worked out by hand for each transformation,
 element specs, cardinalities, seeded shuffling and the errors TF raises."""
+
 import collections
 
 import pytest
@@ -23,6 +24,7 @@ def spec(shape, dtype):
 
 
 # -- sources --------------------------------------------------------------------------------
+
 
 def test_from_tensor_slices_list_tuple_dict():
     ds = Dataset.from_tensor_slices([[1, 2], [3, 4], [5, 6]])
@@ -121,6 +123,7 @@ def test_from_generator_errors():
 
 # -- batching -------------------------------------------------------------------------------
 
+
 def test_batch_remainder_and_specs():
     ds = Dataset.from_tensor_slices(([[0], [1], [2], [3], [4]], [10, 11, 12, 13, 14]))
     b = ds.batch(2)
@@ -170,6 +173,7 @@ def test_batch_size_must_be_positive():
 
 
 # -- order ----------------------------------------------------------------------------------
+
 
 def test_shuffle_is_a_permutation_that_keeps_pairs_together():
     x = list(range(40))
@@ -247,7 +251,9 @@ def test_assert_cardinality():
     gen = Dataset.from_generator(lambda: iter(range(3)), output_signature=tf.TensorSpec((), tf.int32))
     ok = gen.apply(tf.data.experimental.assert_cardinality(3))
     assert len(ok) == 3 and values(ok) == [0, 1, 2]
-    with pytest.raises(tf.errors.FailedPreconditionError, match="expected to contain 2 elements but contained at least 3"):
+    with pytest.raises(
+        tf.errors.FailedPreconditionError, match="expected to contain 2 elements but contained at least 3"
+    ):
         list(gen.apply(tf.data.experimental.assert_cardinality(2)))
     with pytest.raises(tf.errors.FailedPreconditionError, match="expected to contain 5 elements but contained only 3"):
         list(gen.apply(tf.data.experimental.assert_cardinality(5)))
@@ -262,6 +268,7 @@ def test_prefetch_and_autotune_pass_elements_through():
 
 
 # -- element-wise functions -----------------------------------------------------------------
+
 
 def test_map_spreads_tuples_not_dicts_and_converts_results():
     ds = Dataset.from_tensor_slices(([1, 2], [10, 20])).map(lambda a, b: a + b)
@@ -304,8 +311,9 @@ def test_flat_map_and_enumerate_and_zip_and_concatenate():
     assert values(Dataset.zip(Dataset.range(2), Dataset.range(5, 7))) == [(0, 5), (1, 6)]
     zd = Dataset.zip({"a": Dataset.range(2), "b": Dataset.range(2).map(lambda x: x * 2)})
     assert values(zd) == [{"a": 0, "b": 0}, {"a": 1, "b": 2}]
-    assert values(Dataset.zip((Dataset.range(5), Dataset.range(5))).shuffle(5).batch(5).map(lambda a, b: a - b)) \
-        == [[0, 0, 0, 0, 0]]
+    assert values(Dataset.zip((Dataset.range(5), Dataset.range(5))).shuffle(5).batch(5).map(lambda a, b: a - b)) == [
+        [0, 0, 0, 0, 0]
+    ]
     with pytest.raises(TypeError, match="list"):
         Dataset.zip([Dataset.range(2), Dataset.range(2)])
 
@@ -324,6 +332,7 @@ def test_reduce_and_apply():
 
 
 # -- cache ----------------------------------------------------------------------------------
+
 
 def test_cache_replays_the_first_full_pass():
     calls = []
@@ -359,6 +368,7 @@ def test_cache_to_file_is_read_by_a_new_pipeline(tmp_path):
 
 # -- iteration API --------------------------------------------------------------------------
 
+
 def test_iterator_get_next_and_out_of_range():
     it = iter(Dataset.range(2))
     assert it.element_spec == spec([], tf.int64)
@@ -378,9 +388,11 @@ def test_for_loop_yields_tensors():
 
 # -- in Keras's fit/evaluate/predict --------------------------------------------------------
 
+
 def _linear_model():
-    m = tf.keras.Sequential([tf.keras.Input(shape=(3,)),
-                             tf.keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+    m = tf.keras.Sequential(
+        [tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")]
+    )
     m.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="mse")
     return m
 

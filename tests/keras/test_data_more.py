@@ -1,8 +1,10 @@
 """tf.data: group_by_window, bucket_by_sequence_length, Dataset.random, rejection_resample,
 Options/with_options, save/load, and the background threads of prefetch / parallel map."""
+
 import threading
 
 import pytest
+
 np = pytest.importorskip("numpy")  # the page has no numpy: there the module skips
 
 import webtensor as tf
@@ -18,8 +20,9 @@ def test_group_by_window_tf_doc_and_order():
     ds = tf.data.Dataset.range(10).group_by_window(lambda x: x % 3, lambda k, w: w.batch(2), window_size=2)
     # full windows as they fill, then the partial ones in ascending key order
     assert _lists(ds) == [[0, 3], [1, 4], [2, 5], [6, 9], [7], [8]]
-    sized = tf.data.Dataset.range(6).group_by_window(lambda x: x % 2, lambda k, w: w.batch(9),
-                                                     window_size_func=lambda k: k + 1)
+    sized = tf.data.Dataset.range(6).group_by_window(
+        lambda x: x % 2, lambda k, w: w.batch(9), window_size_func=lambda k: k + 1
+    )
     assert _lists(sized) == [[0], [2], [1, 3], [4], [5]]  # key 0 windows of 1, key 1 windows of 2
     with pytest.raises(ValueError, match="exactly one"):
         tf.data.Dataset.range(3).group_by_window(lambda x: x, lambda k, w: w)
@@ -30,12 +33,19 @@ def test_group_by_window_tf_doc_and_order():
 def test_bucket_by_sequence_length_tf_doc():
     elements = [[0], [1, 2, 3, 4], [5, 6, 7], [7, 8, 9, 10, 11], [13, 14, 15, 16, 19, 20], [21, 22]]
     ds = tf.data.Dataset.from_generator(lambda: elements, tf.int64, output_shapes=[None])
-    out = ds.bucket_by_sequence_length(lambda e: tf.shape(e)[0], bucket_boundaries=[3, 5],
-                                       bucket_batch_sizes=[2, 2, 2])
-    assert _lists(out) == [[[1, 2, 3, 4], [5, 6, 7, 0]], [[7, 8, 9, 10, 11, 0], [13, 14, 15, 16, 19, 20]],
-                           [[0, 0], [21, 22]]]  # TF's docstring output
-    padded = ds.bucket_by_sequence_length(lambda e: tf.shape(e)[0], [3, 7], [2, 2, 2], pad_to_bucket_boundary=True,
-                                          padding_values=tf.constant(-1, tf.int64))
+    out = ds.bucket_by_sequence_length(lambda e: tf.shape(e)[0], bucket_boundaries=[3, 5], bucket_batch_sizes=[2, 2, 2])
+    assert _lists(out) == [
+        [[1, 2, 3, 4], [5, 6, 7, 0]],
+        [[7, 8, 9, 10, 11, 0], [13, 14, 15, 16, 19, 20]],
+        [[0, 0], [21, 22]],
+    ]  # TF's docstring output
+    padded = ds.bucket_by_sequence_length(
+        lambda e: tf.shape(e)[0],
+        [3, 7],
+        [2, 2, 2],
+        pad_to_bucket_boundary=True,
+        padding_values=tf.constant(-1, tf.int64),
+    )
     shapes = [tuple(b.shape) for b in padded]
     assert (2, 6) in shapes and (2, 2) in shapes  # padded to boundary - 1
     with pytest.raises(ValueError, match="bucket_batch_sizes"):
@@ -58,8 +68,9 @@ def test_rejection_resample_reaches_the_target():
     np.random.default_rng(0).shuffle(labels)
     ds = tf.data.Dataset.from_tensor_slices(labels)
     for initial in ([0.9, 0.1], None):
-        out = ds.rejection_resample(lambda x: tf.cast(x, tf.int32), target_dist=[0.5, 0.5], initial_dist=initial,
-                                    seed=3)
+        out = ds.rejection_resample(
+            lambda x: tf.cast(x, tf.int32), target_dist=[0.5, 0.5], initial_dist=initial, seed=3
+        )
         pairs = [(int(c), int(x)) for c, x in out]
         assert all(c == x for c, x in pairs)  # (class, element)
         frac = np.mean([c for c, _ in pairs])
@@ -160,8 +171,12 @@ def test_threads_off_and_fit_with_prefetch(monkeypatch):
     x = np.random.default_rng(0).standard_normal((64, 2)).astype("float32")
     y = x.sum(axis=1, keepdims=True)
     # the map reads Normalization's variables on the prefetch thread while fit traces its step
-    data = tf.data.Dataset.from_tensor_slices((x, y)).map(lambda a, b: (norm(a), b),
-                                                         num_parallel_calls=2).batch(16).prefetch(2)
+    data = (
+        tf.data.Dataset.from_tensor_slices((x, y))
+        .map(lambda a, b: (norm(a), b), num_parallel_calls=2)
+        .batch(16)
+        .prefetch(2)
+    )
     model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
     model.compile("sgd", "mse")
     hist = model.fit(data, epochs=2, verbose=0)
@@ -173,9 +188,16 @@ def test_tfrecord_batches_parse_as_string_tensors(tmp_path):
     E = tf.train
     with tf.io.TFRecordWriter(path) as w:
         for i in range(5):
-            w.write(E.Example(features=E.Features(feature={
-                "x": E.Feature(float_list=E.FloatList(value=[i, i + 0.5])),
-                "y": E.Feature(int64_list=E.Int64List(value=[i]))})).SerializeToString())
+            w.write(
+                E.Example(
+                    features=E.Features(
+                        feature={
+                            "x": E.Feature(float_list=E.FloatList(value=[i, i + 0.5])),
+                            "y": E.Feature(int64_list=E.Int64List(value=[i])),
+                        }
+                    )
+                ).SerializeToString()
+            )
     spec = {"x": tf.io.FixedLenFeature([2], tf.float32), "y": tf.io.FixedLenFeature([], tf.int64)}
     batches = list(tf.data.TFRecordDataset(path).batch(2).map(lambda s: tf.io.parse_example(s, spec)))
     assert [b["y"].numpy().tolist() for b in batches] == [[0, 1], [2, 3], [4]]
@@ -191,10 +213,17 @@ def test_parse_example_fast_path_equals_the_general_decoder():
     rng = np.random.default_rng(5)
     recs = []
     for i in range(6):
-        recs.append(E.Example(features=E.Features(feature={
-            "x": E.Feature(float_list=E.FloatList(value=rng.standard_normal(3).astype("float32").tolist())),
-            "y": E.Feature(int64_list=E.Int64List(value=[int(rng.integers(-2 ** 62, 2 ** 62)), -1])),
-            "s": E.Feature(bytes_list=E.BytesList(value=[b"ignored"]))})).SerializeToString())
+        recs.append(
+            E.Example(
+                features=E.Features(
+                    feature={
+                        "x": E.Feature(float_list=E.FloatList(value=rng.standard_normal(3).astype("float32").tolist())),
+                        "y": E.Feature(int64_list=E.Int64List(value=[int(rng.integers(-(2**62), 2**62)), -1])),
+                        "s": E.Feature(bytes_list=E.BytesList(value=[b"ignored"])),
+                    }
+                )
+            ).SerializeToString()
+        )
     spec = {"x": tf.io.FixedLenFeature([3], tf.float32), "y": tf.io.FixedLenFeature([2], tf.int64)}
     fast = P._parse_fast(recs, spec)
     assert fast is not None

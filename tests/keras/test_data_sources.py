@@ -1,4 +1,5 @@
 """tf.data file sources and tf.train.Example parsing: against TF 2.21 fixtures and hand values."""
+
 import gzip
 import json
 import os
@@ -9,9 +10,13 @@ import webtensor as tf
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures", "tfrecord")
 FIX = os.path.normpath(FIX) if os.path.isdir(FIX) else "/work/shared/fixtures/tfrecord"
-SPEC = {"id": tf.io.FixedLenFeature([], tf.int64), "score": tf.io.FixedLenFeature([], tf.float32),
-        "tags": tf.io.VarLenFeature("string"), "vec": tf.io.FixedLenFeature([3], tf.float32),
-        "label": tf.io.FixedLenFeature([], tf.int64)}
+SPEC = {
+    "id": tf.io.FixedLenFeature([], tf.int64),
+    "score": tf.io.FixedLenFeature([], tf.float32),
+    "tags": tf.io.VarLenFeature("string"),
+    "vec": tf.io.FixedLenFeature([3], tf.float32),
+    "label": tf.io.FixedLenFeature([], tf.int64),
+}
 needs_fix = pytest.mark.skipif(not os.path.isdir(FIX), reason="TFRecord fixtures not present")
 
 
@@ -22,14 +27,16 @@ def _expected():
 
 def test_crc32c_known_vectors():
     from webtensor.io.tfrecord import crc32c
+
     assert crc32c(b"") == 0
     assert crc32c(b"123456789") == 0xE3069283  # the CRC-32C check value
     assert crc32c(bytes(32)) == 0x8A9136AA  # RFC 3720 B.4
 
 
 @needs_fix
-@pytest.mark.parametrize("name,comp", [("examples.tfrecord", None), ("examples.tfrecord.gz", "GZIP"),
-                                       ("examples.tfrecord.zlib", "ZLIB")])
+@pytest.mark.parametrize(
+    "name,comp", [("examples.tfrecord", None), ("examples.tfrecord.gz", "GZIP"), ("examples.tfrecord.zlib", "ZLIB")]
+)
 def test_tf_written_examples_parse_back(name, comp):
     exp = _expected()["examples"]
     recs = list(tf.data.TFRecordDataset(os.path.join(FIX, name), compression_type=comp))
@@ -65,11 +72,15 @@ def test_parse_example_batch_and_raw_records_roundtrip(tmp_path):
 
 def _example(i):
     F = tf.train.Feature
-    return tf.train.Example(features=tf.train.Features(feature={
-        "i": F(int64_list=tf.train.Int64List(value=[i, -i - 1])),
-        "f": F(float_list=tf.train.FloatList(value=[0.5 * i])),
-        "s": F(bytes_list=tf.train.BytesList(value=[b"x" * i])),
-    }))
+    return tf.train.Example(
+        features=tf.train.Features(
+            feature={
+                "i": F(int64_list=tf.train.Int64List(value=[i, -i - 1])),
+                "f": F(float_list=tf.train.FloatList(value=[0.5 * i])),
+                "s": F(bytes_list=tf.train.BytesList(value=[b"x" * i])),
+            }
+        )
+    )
 
 
 @pytest.mark.parametrize("comp", ["", "GZIP", "ZLIB"])
@@ -79,8 +90,12 @@ def test_writer_reader_roundtrip_compressed(tmp_path, comp):
         with tf.io.TFRecordWriter(p, tf.io.TFRecordOptions(compression_type=comp)) as w:
             for i in range(3):
                 w.write(_example(3 * k + i))
-    spec = {"i": tf.io.FixedLenFeature([2], tf.int64), "f": tf.io.FixedLenFeature([], tf.float32),
-            "s": tf.io.FixedLenFeature([], "string"), "missing": tf.io.FixedLenFeature([], tf.int64, -7)}
+    spec = {
+        "i": tf.io.FixedLenFeature([2], tf.int64),
+        "f": tf.io.FixedLenFeature([], tf.float32),
+        "s": tf.io.FixedLenFeature([], "string"),
+        "missing": tf.io.FixedLenFeature([], tf.int64, -7),
+    }
     got = [tf.io.parse_single_example(r, spec) for r in tf.data.TFRecordDataset(paths, comp)]
     assert [g["i"].numpy().tolist() for g in got] == [[i, -i - 1] for i in range(6)]
     assert [float(g["f"]) for g in got] == [0.5 * i for i in range(6)]
@@ -89,8 +104,9 @@ def test_writer_reader_roundtrip_compressed(tmp_path, comp):
 
 
 def test_example_wire_bytes_by_hand():
-    ex = tf.train.Example(features=tf.train.Features(feature={
-        "a": tf.train.Feature(int64_list=tf.train.Int64List(value=[1, 300]))}))
+    ex = tf.train.Example(
+        features=tf.train.Features(feature={"a": tf.train.Feature(int64_list=tf.train.Int64List(value=[1, 300]))})
+    )
     # Example.features(1) { feature(1) { key(1)="a" value(2) { int64_list(3) { value(1) packed [1, 300] } } } }
     inner = b"\x0a\x03\x01\xac\x02"
     feat = b"\x1a" + bytes([len(inner)]) + inner
@@ -126,8 +142,7 @@ def test_record_errors(tmp_path):
     with pytest.raises(tf.errors.DataLossError):
         list(tf.data.TFRecordDataset(p, "GZIP"))
     with pytest.raises(tf.errors.InvalidArgumentError, match="required"):
-        tf.io.parse_single_example(tf.train.Example().SerializeToString(),
-                                   {"x": tf.io.FixedLenFeature([], tf.int64)})
+        tf.io.parse_single_example(tf.train.Example().SerializeToString(), {"x": tf.io.FixedLenFeature([], tf.int64)})
     with pytest.raises(tf.errors.DataLossError):
         tf.io.parse_single_example(b"\x0a\x7f", {"x": tf.io.VarLenFeature(tf.int64)})
 
@@ -181,8 +196,9 @@ def test_make_csv_dataset_batches_label_and_select(tmp_path):
     assert f1["b"].numpy().tolist() == [2.5, 0.0]
     assert f1["name"].values == [b"x", b"q,r"]
     assert y1.numpy().tolist() == [0, 1] and y2.numpy().tolist() == [1]
-    ds = tf.data.experimental.make_csv_dataset(str(p), 3, label_name="y", select_columns=["y", "a"],
-                                               shuffle=False, num_epochs=2)
+    ds = tf.data.experimental.make_csv_dataset(
+        str(p), 3, label_name="y", select_columns=["y", "a"], shuffle=False, num_epochs=2
+    )
     got = [(list(f), f["a"].numpy().tolist(), y.numpy().tolist()) for f, y in ds]
     assert got == [(["a"], [1, 3, 5], [0, 1, 1])] * 2
 
@@ -224,9 +240,9 @@ def test_window_flat_map_by_hand():
 def test_interleave_order_matches_tf_docs():
     # the tf.data.Dataset.interleave docstring example
     ds = tf.data.Dataset.range(1, 6).interleave(
-        lambda x: tf.data.Dataset.from_tensors(x).repeat(6), cycle_length=2, block_length=4)
-    assert _ints(ds) == [1, 1, 1, 1, 2, 2, 2, 2, 1, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 3, 3, 4, 4,
-                         5, 5, 5, 5, 5, 5]
+        lambda x: tf.data.Dataset.from_tensors(x).repeat(6), cycle_length=2, block_length=4
+    )
+    assert _ints(ds) == [1, 1, 1, 1, 2, 2, 2, 2, 1, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 3, 3, 4, 4, 5, 5, 5, 5, 5, 5]
 
 
 def test_scan_unique_single_element_counter():

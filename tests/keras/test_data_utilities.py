@@ -1,5 +1,6 @@
 """keras.utils image/text_dataset_from_directory, get_file, keras.datasets (from a cache we
 write), split_dataset; tf.image.decode_png against Pillow's encoder."""
+
 import gzip
 import io
 import os
@@ -8,6 +9,7 @@ import tarfile
 import zipfile
 
 import pytest
+
 np = pytest.importorskip("numpy")  # the page has no numpy: there the module skips
 
 import webtensor as tf
@@ -87,8 +89,12 @@ def test_image_dataset_from_directory(image_dir, capsys):
     assert "Found 10 files belonging to 2 classes." in capsys.readouterr().out
     assert ds.class_names == ["cat", "dog"]
     # Keras's order without shuffling: classes sorted, files sorted while walking each class folder
-    assert [os.path.relpath(p, root) for p in ds.file_paths][:4] == ["cat/1.png", "cat/2.png", "cat/3.png",
-                                                                    "cat/sub/0.png"]
+    assert [os.path.relpath(p, root) for p in ds.file_paths][:4] == [
+        "cat/1.png",
+        "cat/2.png",
+        "cat/3.png",
+        "cat/sub/0.png",
+    ]
     xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in ds])
     x, y = np.concatenate(xs), np.concatenate(ys)
     assert x.shape == (10, 4, 4, 3) and x.dtype == np.float32 and y.tolist() == [0] * 4 + [1] * 6
@@ -99,8 +105,16 @@ def test_image_dataset_from_directory(image_dir, capsys):
 def test_image_dataset_split_shuffle_and_modes(image_dir):
     root, _ = image_dir
     train, val = tf.keras.utils.image_dataset_from_directory(
-        str(root), image_size=(3, 3), batch_size=None, validation_split=0.3, subset="both", seed=5,
-        label_mode="categorical", color_mode="grayscale", verbose=False)
+        str(root),
+        image_size=(3, 3),
+        batch_size=None,
+        validation_split=0.3,
+        subset="both",
+        seed=5,
+        label_mode="categorical",
+        color_mode="grayscale",
+        verbose=False,
+    )
     assert len(train.file_paths) == 7 and len(val.file_paths) == 3
     assert not set(train.file_paths) & set(val.file_paths)
     unshuffled = tf.keras.utils.image_dataset_from_directory(str(root), shuffle=False, verbose=False).file_paths
@@ -124,8 +138,9 @@ def test_text_dataset_from_directory(tmp_path):
         os.makedirs(tmp_path / cls)
         for i, t in enumerate(texts):
             (tmp_path / cls / f"{i}.txt").write_text(t)
-    ds = tf.keras.utils.text_dataset_from_directory(str(tmp_path), batch_size=2, shuffle=False, max_length=4,
-                                                    label_mode="binary", verbose=False)
+    ds = tf.keras.utils.text_dataset_from_directory(
+        str(tmp_path), batch_size=2, shuffle=False, max_length=4, label_mode="binary", verbose=False
+    )
     texts, labels = [], []
     for x, y in ds:
         texts += x.numpy().tolist()
@@ -164,8 +179,12 @@ def test_datasets_read_the_cache(tmp_path, monkeypatch):
     (xt, yt), (xv, yv) = tf.keras.datasets.mnist.load_data()
     np.testing.assert_array_equal(xt, x[:4])
     np.testing.assert_array_equal(yv, y[4:])
-    for name, arr, off in (("train-labels-idx1-ubyte.gz", y[:4], 8), ("train-images-idx3-ubyte.gz", x[:4], 16),
-                           ("t10k-labels-idx1-ubyte.gz", y[4:], 8), ("t10k-images-idx3-ubyte.gz", x[4:], 16)):
+    for name, arr, off in (
+        ("train-labels-idx1-ubyte.gz", y[:4], 8),
+        ("train-images-idx3-ubyte.gz", x[:4], 16),
+        ("t10k-labels-idx1-ubyte.gz", y[4:], 8),
+        ("t10k-images-idx3-ubyte.gz", x[4:], 16),
+    ):
         with gzip.open(d / "fashion-mnist" / name, "wb") as f:
             f.write(b"\0" * off + arr.tobytes())
     (xt, yt), _ = tf.keras.datasets.fashion_mnist.load_data()

@@ -1,5 +1,6 @@
 """The backend's fused kernels (softmax, sparse softmax cross-entropy, Adam) equal the composition
 the core runs without them: the same training gives the same numbers either way."""
+
 import pytest
 
 import webtensor as tf

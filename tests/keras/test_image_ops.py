@@ -1,15 +1,18 @@
 """tf.image (partial): resize against TF 2.21's recorded outputs, crops/pads/flips and
 brightness/contrast by hand."""
+
 import json
 import os
 
 import pytest
+
 np = pytest.importorskip("numpy")  # the page has no numpy: there the module skips
 
 import webtensor as tf
 
-FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures", "tf_values",
-                       "tf_reference_values.json")
+FIXTURE = os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures", "tf_values", "tf_reference_values.json"
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +36,9 @@ def test_resize_matches_tf_every_method(tf_resize):
         checked += 1
     assert checked == 32
     got = tf.image.resize_with_pad(x, 6, 6)
-    np.testing.assert_allclose(got.numpy(), np.array(tf_resize["resize_with_pad_6x6_bilinear"], np.float32),
-                               rtol=0, atol=2e-6)
+    np.testing.assert_allclose(
+        got.numpy(), np.array(tf_resize["resize_with_pad_6x6_bilinear"], np.float32), rtol=0, atol=2e-6
+    )
 
 
 def test_resize_dtypes_shapes_and_errors():

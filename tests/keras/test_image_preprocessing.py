@@ -1,9 +1,11 @@
 """Resizing and the random image layers: against Keras 3 on torch (recorded by
 reference/make_keras3_image_layers.py), by hand, inactive at inference, in tf.data and in models."""
+
 import json
 import os
 
 import pytest
+
 np = pytest.importorskip("numpy")  # the page has no numpy: there the module skips
 
 import webtensor as tf
@@ -39,8 +41,14 @@ def test_resizing_matches_keras3(ref):
 
 def test_random_layers_are_the_identity_at_inference(ref):
     img = tf.constant(ref["img"])
-    layers = {"crop": L.RandomCrop(3, 3), "bright": L.RandomBrightness(0.3), "contrast": L.RandomContrast(0.5),
-              "rot": L.RandomRotation(0.2), "zoom": L.RandomZoom(0.3), "trans": L.RandomTranslation(0.2, 0.2)}
+    layers = {
+        "crop": L.RandomCrop(3, 3),
+        "bright": L.RandomBrightness(0.3),
+        "contrast": L.RandomContrast(0.5),
+        "rot": L.RandomRotation(0.2),
+        "zoom": L.RandomZoom(0.3),
+        "trans": L.RandomTranslation(0.2, 0.2),
+    }
     for name, layer in layers.items():
         _close(layer(img, training=False), ref["inf_" + name], 0)
 
@@ -53,8 +61,10 @@ def test_deterministic_training_transforms_match_keras3(ref):
         "rot45_nearest": (L.RandomRotation((0.125, 0.125), fill_mode="nearest", interpolation="nearest"), sq),
         "zoom_out_constant": (L.RandomZoom((0.5, 0.5), fill_mode="constant"), img),
         "zoom_in_reflect": (L.RandomZoom((-0.4, -0.4), (-0.2, -0.2)), img),
-        "trans_constant": (L.RandomTranslation((0.2, 0.2), (-2 / 7, -2 / 7), fill_mode="constant", fill_value=7.0),
-                           img),
+        "trans_constant": (
+            L.RandomTranslation((0.2, 0.2), (-2 / 7, -2 / 7), fill_mode="constant", fill_value=7.0),
+            img,
+        ),
         "trans_reflect_frac": (L.RandomTranslation((0.3, 0.3), (0.1, 0.1)), img),
         "bright": (L.RandomBrightness((0.1, 0.1)), img),
         "crop_small": (L.RandomCrop(6, 4), img),
@@ -64,9 +74,15 @@ def test_deterministic_training_transforms_match_keras3(ref):
 
 
 def test_configs_match_keras3(ref):
-    layers = {"resizing": L.Resizing(3, 4), "crop": L.RandomCrop(3, 3, seed=1), "bright": L.RandomBrightness(0.3),
-              "contrast": L.RandomContrast(0.5), "rot": L.RandomRotation(0.2), "zoom": L.RandomZoom(0.3),
-              "trans": L.RandomTranslation(0.2, 0.1)}
+    layers = {
+        "resizing": L.Resizing(3, 4),
+        "crop": L.RandomCrop(3, 3, seed=1),
+        "bright": L.RandomBrightness(0.3),
+        "contrast": L.RandomContrast(0.5),
+        "rot": L.RandomRotation(0.2),
+        "zoom": L.RandomZoom(0.3),
+        "trans": L.RandomTranslation(0.2, 0.1),
+    }
     for name, layer in layers.items():
         mine = json.loads(json.dumps(L.serialize(layer)["config"]))
         theirs = dict(ref["configs"][name])
@@ -123,11 +139,19 @@ def test_bad_arguments_are_clear():
 
 
 def test_in_a_model_and_in_tf_data(tmp_path):
-    aug = tf.keras.Sequential([L.RandomFlip("horizontal", seed=1), L.RandomRotation(0.1, seed=2),
-                               L.RandomZoom(0.2, seed=3), L.RandomTranslation(0.1, 0.1, seed=4),
-                               L.RandomContrast(0.2, seed=5), L.RandomBrightness(0.1, seed=6)])
-    model = tf.keras.Sequential([tf.keras.Input((8, 8, 1)), L.Resizing(6, 6), aug, L.Rescaling(1 / 255.0),
-                                 L.Flatten(), L.Dense(2)])
+    aug = tf.keras.Sequential(
+        [
+            L.RandomFlip("horizontal", seed=1),
+            L.RandomRotation(0.1, seed=2),
+            L.RandomZoom(0.2, seed=3),
+            L.RandomTranslation(0.1, 0.1, seed=4),
+            L.RandomContrast(0.2, seed=5),
+            L.RandomBrightness(0.1, seed=6),
+        ]
+    )
+    model = tf.keras.Sequential(
+        [tf.keras.Input((8, 8, 1)), L.Resizing(6, 6), aug, L.Rescaling(1 / 255.0), L.Flatten(), L.Dense(2)]
+    )
     x = np.random.default_rng(1).uniform(0, 255, (4, 8, 8, 1)).astype("float32")
     y = np.array([0, 1, 0, 1])
     model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))

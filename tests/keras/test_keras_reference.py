@@ -1,5 +1,6 @@
 """Layers and models against real Keras 3 (torch backend, run once in a subprocess): with the
 same weights and inputs the outputs agree, and the configs are the same JSON."""
+
 import json
 import os
 import subprocess
@@ -48,8 +49,12 @@ CASES = [
     ("L.Bidirectional(L.LSTM(2, return_sequences=True))", [(2, 5, 3)], {}, False),
     ("L.Bidirectional(L.GRU(2), merge_mode='ave')", [(2, 5, 3)], {}, False),
     ("L.MultiHeadAttention(num_heads=2, key_dim=3)", [(2, 4, 5), (2, 6, 3)], {}, False),
-    ("L.MultiHeadAttention(num_heads=3, key_dim=2, value_dim=4, output_shape=5)", [(2, 4, 5), (2, 4, 5)],
-     {"use_causal_mask": True}, False),
+    (
+        "L.MultiHeadAttention(num_heads=3, key_dim=2, value_dim=4, output_shape=5)",
+        [(2, 4, 5), (2, 4, 5)],
+        {"use_causal_mask": True},
+        False,
+    ),
     ("L.Softmax(axis=1)", [(2, 3, 4)], {}, False),
     ("L.ReLU(max_value=1.0, negative_slope=0.1, threshold=0.2)", [(2, 6)], {}, False),
     ("L.LeakyReLU(0.1)", [(2, 6)], {}, False),
@@ -106,8 +111,14 @@ def keras_results():
         pytest.skip("needs keras and torch (the test extra) for the reference run")
     cases = [[c, [list(s) for s in shapes], kw, tr] for c, shapes, kw, tr in CASES]
     env = dict(os.environ, KERAS_BACKEND="torch", CUDA_VISIBLE_DEVICES="")
-    r = subprocess.run([sys.executable, "-c", KERAS_SCRIPT], input=json.dumps(cases), capture_output=True, text=True,
-                       env=env, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-c", KERAS_SCRIPT],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     if r.returncode != 0:
         pytest.fail(f"Keras reference run failed:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])

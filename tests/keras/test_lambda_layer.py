@@ -1,5 +1,7 @@
 """keras.layers.Lambda: calls, shapes, and the safe_mode rule for code in model files."""
+
 import pytest
+
 np = pytest.importorskip("numpy")  # the page has no numpy: there the module skips
 
 import webtensor as tf

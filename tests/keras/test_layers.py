@@ -1,5 +1,6 @@
 """Layers against hand-derived values (plain Python math), finite differences and
 Keras's shape/config rules. No numpy needed: this file also runs in the page."""
+
 import math
 
 import pytest
@@ -24,6 +25,7 @@ def setw(layer, *values):
 
 
 # -- core ---------------------------------------------------------------------------------------
+
 
 def test_dense_forward_weights_and_shapes():
     d = L.Dense(2, activation="relu")
@@ -127,6 +129,7 @@ def test_rescaling_zero_padding_upsampling_cropping():
 
 # -- convolutions and pooling ----------------------------------------------------------------------
 
+
 def conv2d_ref(x, w, stride=1, same=False):
     """x [h][w][c] (one image), w [kh][kw][c][o] -> [oh][ow][o] (cross-correlation, zero 'same' pad)."""
     h, wd, c = len(x), len(x[0]), len(x[0][0])
@@ -151,8 +154,7 @@ def conv2d_ref(x, w, stride=1, same=False):
 
 
 IMG = [[[float((3 * i + j) % 5 - 2), float((i * j) % 3)] for j in range(5)] for i in range(4)]
-KER = [[[[0.5 * (a - b) + 0.1 * o + 0.2 * c for o in range(3)] for c in range(2)] for b in range(3)]
-       for a in range(2)]
+KER = [[[[0.5 * (a - b) + 0.1 * o + 0.2 * c for o in range(3)] for c in range(2)] for b in range(3)] for a in range(2)]
 
 
 @pytest.mark.parametrize("padding,stride", [("valid", 1), ("same", 1), ("same", 2), ("valid", 2)])
@@ -160,8 +162,10 @@ def test_conv2d_matches_direct_loops(padding, stride):
     layer = L.Conv2D(3, (2, 3), strides=stride, padding=padding, use_bias=True)
     layer.build((None, 4, 5, 2))
     setw(layer, KER, [0.5, -0.5, 1.0])
-    want = [[[v + b for v, b in zip(px, [0.5, -0.5, 1.0])] for px in row]
-            for row in conv2d_ref(IMG, KER, stride, padding == "same")]
+    want = [
+        [[v + b for v, b in zip(px, [0.5, -0.5, 1.0])] for px in row]
+        for row in conv2d_ref(IMG, KER, stride, padding == "same")
+    ]
     got = layer(tf.constant([IMG]))
     assert_close(got, [want], rtol=1e-5, atol=1e-5)
     assert layer.compute_output_shape((None, 4, 5, 2)) == tuple(got.shape[1:]) and True or True
@@ -183,15 +187,18 @@ def test_depthwise_and_separable_conv():
     x = tf.constant([IMG])
     dw = L.DepthwiseConv2D((2, 2), depth_multiplier=2, use_bias=False)
     dw.build((None, 4, 5, 2))
-    kernel = [[[[1.0, -1.0], [0.5, 2.0]], [[0.0, 1.0], [1.0, 0.0]]],
-              [[[2.0, 0.0], [-1.0, 1.0]], [[1.0, 1.0], [0.0, -2.0]]]]  # [kh][kw][c][m]
+    kernel = [
+        [[[1.0, -1.0], [0.5, 2.0]], [[0.0, 1.0], [1.0, 0.0]]],
+        [[[2.0, 0.0], [-1.0, 1.0]], [[1.0, 1.0], [0.0, -2.0]]],
+    ]  # [kh][kw][c][m]
     setw(dw, kernel)
     y = tolist(dw(x))[0]
     # output channel c*M + m: channel c convolved with kernel[..., c, m]
     for c in range(2):
         for m in range(2):
-            ref = conv2d_ref([[[px[c]] for px in row] for row in IMG],
-                             [[[[kernel[a][b][c][m]]] for b in range(2)] for a in range(2)])
+            ref = conv2d_ref(
+                [[[px[c]] for px in row] for row in IMG], [[[[kernel[a][b][c][m]]] for b in range(2)] for a in range(2)]
+            )
             assert_close([[px[c * 2 + m] for px in row] for row in y], [[px[0] for px in row] for row in ref])
     sep = L.SeparableConv2D(3, 2, use_bias=False)
     sep.build((None, 4, 5, 2))
@@ -231,12 +238,13 @@ def test_pooling_layers():
 
 # -- normalization -----------------------------------------------------------------------------------
 
+
 def test_batch_normalization_training_and_inference():
     bn = L.BatchNormalization(momentum=0.9, epsilon=1e-3)
     x = tf.constant([[1.0, 10.0], [3.0, 20.0], [5.0, 60.0]])
     y = bn(x, training=True)
     mean = [3.0, 30.0]
-    var = [8 / 3, ((20 ** 2) + (10 ** 2) + (30 ** 2)) / 3]
+    var = [8 / 3, ((20**2) + (10**2) + (30**2)) / 3]
     want = [[(r[j] - mean[j]) / math.sqrt(var[j] + 1e-3) for j in range(2)] for r in tolist(x)]
     assert_close(y, want, rtol=1e-5, atol=1e-5)
     assert_close(bn.moving_mean, [0.1 * m for m in mean], rtol=1e-5)
@@ -261,11 +269,13 @@ def test_layer_normalization_and_gradient():
         v = sum((a - m) ** 2 for a in r) / 3
         want.append([(a - m) / math.sqrt(v + 1e-3) for a in r])
     assert_close(y, want, rtol=1e-5, atol=1e-6)
+
     def make_ln(dt):
         ln = L.LayerNormalization(dtype=dt)
         ln.build((None, 3))
         setw(ln, [0.5, 1.0, 2.0], [0.1, 0.0, -0.1])
         return ln
+
     ln = dtype_twins(make_ln, (1, 3))
     check_grad(lambda v: ln(v) * tf.constant([[1.0, 2.0, 3.0]], v.dtype), x, rtol=1e-4, atol=1e-6)
 
@@ -294,8 +304,9 @@ def test_simple_rnn_matches_reference():
     setw(r, k, rk, b)
     seqs, last = r(tf.constant(SEQ))
     for n, seq in enumerate(SEQ):
-        outs, _ = rnn_ref(lambda x, h: ([math.tanh(a + c + d) for a, c, d in zip(dot(x, k), dot(h, rk), b)],) * 2,
-                          [0.0, 0.0], seq)
+        outs, _ = rnn_ref(
+            lambda x, h: ([math.tanh(a + c + d) for a, c, d in zip(dot(x, k), dot(h, rk), b)],) * 2, [0.0, 0.0], seq
+        )
         assert_close(tolist(seqs)[n], outs, rtol=1e-5)
         assert_close(tolist(last)[n], outs[-1], rtol=1e-5)
 
@@ -304,10 +315,11 @@ def lstm_ref(k, rk, b, u):
     def step(x, s):
         h, c = s
         z = [a + c_ + d for a, c_, d in zip(dot(x, k), dot(h, rk), b)]
-        i, f, g, o = z[:u], z[u:2 * u], z[2 * u:3 * u], z[3 * u:]
+        i, f, g, o = z[:u], z[u : 2 * u], z[2 * u : 3 * u], z[3 * u :]
         c = [sig(fi) * ci + sig(ii) * math.tanh(gi) for fi, ci, ii, gi in zip(f, c, i, g)]
         h = [sig(oi) * math.tanh(ci) for oi, ci in zip(o, c)]
         return h, (h, c)
+
     return step
 
 
@@ -342,6 +354,7 @@ def gru_ref(k, rk, b_in, b_rec, u):
         hh = [math.tanh(mx[2 * u + j] + r[j] * mi[2 * u + j]) for j in range(u)]
         h = [z[j] * h[j] + (1 - z[j]) * hh[j] for j in range(u)]
         return h, h
+
     return step
 
 
@@ -361,8 +374,12 @@ def test_gru_reset_after_matches_reference():
 
 
 def test_rnn_gradients_finite_differences():
-    for make in (lambda dt: L.SimpleRNN(2, dtype=dt), lambda dt: L.LSTM(2, dtype=dt),
-                 lambda dt: L.GRU(2, dtype=dt), lambda dt: L.GRU(2, reset_after=False, dtype=dt)):
+    for make in (
+        lambda dt: L.SimpleRNN(2, dtype=dt),
+        lambda dt: L.LSTM(2, dtype=dt),
+        lambda dt: L.GRU(2, dtype=dt),
+        lambda dt: L.GRU(2, reset_after=False, dtype=dt),
+    ):
         check_grad(dtype_twins(make, (1, 3, 2)), SEQ, rtol=1e-4, atol=1e-6)
 
 
@@ -374,13 +391,15 @@ def test_bidirectional_concat_and_states():
     assert tuple(y.shape) == (2, 3, 4)
     assert_close(y[:, -1, :2], fh)  # forward half at the last step is the forward state
     assert_close(y[:, 0, 2:], bh)  # backward half is re-reversed: its last state sits at t = 0
-    assert [w.path.split("/")[1] for w in bi.weights] == ["forward_" + bi.forward_layer.name[8:]] * 3 + \
-        ["backward_" + bi.backward_layer.name[9:]] * 3
+    assert [w.path.split("/")[1] for w in bi.weights] == ["forward_" + bi.forward_layer.name[8:]] * 3 + [
+        "backward_" + bi.backward_layer.name[9:]
+    ] * 3
     s = L.Bidirectional(L.SimpleRNN(3), merge_mode="sum")
     assert tuple(s(tf.constant(SEQ)).shape) == (2, 3)
 
 
 # -- attention ------------------------------------------------------------------------------------------
+
 
 def test_multi_head_attention_single_head_matches_formula():
     mha = L.MultiHeadAttention(num_heads=1, key_dim=2, use_bias=False)
@@ -396,12 +415,17 @@ def test_multi_head_attention_single_head_matches_formula():
         e = [math.exp(t) for t in logits]
         p = [t / sum(e) for t in e]
         assert_close(tolist(scores)[0][0][i], p, rtol=1e-5)
-        assert_close(tolist(out)[0][i], [sum(pj * vj[d] for pj, vj in zip(p, tolist(v)[0])) for d in range(2)],
-                     rtol=1e-5)
+        assert_close(
+            tolist(out)[0][i], [sum(pj * vj[d] for pj, vj in zip(p, tolist(v)[0])) for d in range(2)], rtol=1e-5
+        )
     causal = mha(q, q, use_causal_mask=True, return_attention_scores=True)[1]
     assert_close(tolist(causal)[0][0][0], [1.0, 0.0])
-    assert [w.path.split("/", 1)[1] for w in mha.weights] == ["query/kernel", "key/kernel", "value/kernel",
-                                                                "attention_output/kernel"]
+    assert [w.path.split("/", 1)[1] for w in mha.weights] == [
+        "query/kernel",
+        "key/kernel",
+        "value/kernel",
+        "attention_output/kernel",
+    ]
 
 
 def test_multi_head_attention_shapes_and_gradient():
@@ -409,16 +433,26 @@ def test_multi_head_attention_shapes_and_gradient():
     q = tf.ones((2, 5, 6), tf.float64)
     v = tf.ones((2, 7, 3), tf.float64)
     assert tuple(mha(q, v).shape) == (2, 5, 6)
-    assert [tuple(w.shape) for w in mha.weights] == [(6, 2, 3), (2, 3), (3, 2, 3), (2, 3), (3, 2, 4), (2, 4),
-                                                      (2, 4, 6), (6,)]
+    assert [tuple(w.shape) for w in mha.weights] == [
+        (6, 2, 3),
+        (2, 3),
+        (3, 2, 3),
+        (2, 3),
+        (3, 2, 4),
+        (2, 4),
+        (2, 4, 6),
+        (6,),
+    ]
     vv = [[[0.1 * (i + j) - 0.2 for j in range(3)] for i in range(7)]]
     qq = [[[0.05 * (i - j) for j in range(6)] for i in range(5)]]
-    pair = dtype_twins(lambda dt: L.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4, dtype=dt),
-                       (1, 5, 6), (1, 7, 3))
+    pair = dtype_twins(
+        lambda dt: L.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=4, dtype=dt), (1, 5, 6), (1, 7, 3)
+    )
     check_grad(lambda x: pair(tf.constant(qq, x.dtype), x), vv, rtol=1e-4, atol=1e-6)
 
 
 # -- initializers and regularizers ------------------------------------------------------------------
+
 
 def test_initializers_statistics():
     tf.random.set_seed(0)
@@ -427,7 +461,7 @@ def test_initializers_statistics():
     lim = math.sqrt(6 / 500)
     flat = [v for r in g for v in r]
     assert max(flat) <= lim and min(flat) >= -lim
-    assert abs(sum(v * v for v in flat) / len(flat) - lim ** 2 / 3) < 0.05 * lim ** 2
+    assert abs(sum(v * v for v in flat) / len(flat) - lim**2 / 3) < 0.05 * lim**2
     he = [v for r in tolist(init.HeNormal()((300, 200))) for v in r]
     assert abs(math.sqrt(sum(v * v for v in he) / len(he)) - math.sqrt(2 / 300)) < 0.03 * math.sqrt(2 / 300)
     assert max(abs(v) for v in he) <= 2 * math.sqrt(2 / 300) / 0.87962566103423978 + 1e-6
@@ -436,44 +470,72 @@ def test_initializers_statistics():
     assert_equal(init.Zeros()((2,)), [0, 0])
     assert_equal(init.Ones()((2,)), [1, 1])
     q = init.Orthogonal(gain=2.0)((6, 4))
-    assert_close(tf.matmul(q, q, transpose_a=True), [[4.0 if i == j else 0.0 for j in range(4)] for i in range(4)],
-                 atol=1e-5)
+    assert_close(
+        tf.matmul(q, q, transpose_a=True), [[4.0 if i == j else 0.0 for j in range(4)] for i in range(4)], atol=1e-5
+    )
     wide = init.Orthogonal()((3, 5))
-    assert_close(tf.matmul(wide, wide, transpose_b=True), [[1.0 if i == j else 0.0 for j in range(3)]
-                                                           for i in range(3)], atol=1e-5)
+    assert_close(
+        tf.matmul(wide, wide, transpose_b=True),
+        [[1.0 if i == j else 0.0 for j in range(3)] for i in range(3)],
+        atol=1e-5,
+    )
     with pytest.raises(ValueError, match="Unknown initializer: 'he_norm'.*he_normal"):
         init.get("he_norm")
 
 
 def test_regularizers_add_losses():
-    d = L.Dense(2, kernel_regularizer=K.regularizers.L2(0.1), bias_regularizer="l1",
-                activity_regularizer=K.regularizers.L1(0.5))
+    d = L.Dense(
+        2, kernel_regularizer=K.regularizers.L2(0.1), bias_regularizer="l1", activity_regularizer=K.regularizers.L1(0.5)
+    )
     x = tf.constant([[1.0, -1.0]])
     d.build((None, 2))
     setw(d, [[1.0, 2.0], [3.0, -1.0]], [0.5, -0.5])
     y = d(x)
     losses = [float(v) for v in d.losses]
     act = 0.5 * sum(abs(v) for v in tolist(y)[0]) / 1  # activity: divided by batch size
-    assert sorted(round(v, 5) for v in losses) == sorted(round(v, 5) for v in
-                                                         (act, 0.1 * (1 + 4 + 9 + 1), 0.01 * (0.5 + 0.5)))
+    assert sorted(round(v, 5) for v in losses) == sorted(
+        round(v, 5) for v in (act, 0.1 * (1 + 4 + 9 + 1), 0.01 * (0.5 + 0.5))
+    )
     assert_close(K.regularizers.L1L2(0.1, 0.2)(tf.constant([1.0, -2.0])), 0.1 * 3 + 0.2 * 5)
 
 
 # -- configs -------------------------------------------------------------------------------------------
 
 ALL = [
-    lambda: L.Dense(3, activation="relu", kernel_regularizer="l2"), lambda: L.Conv1D(2, 3, padding="causal"),
-    lambda: L.Conv2D(2, 3, strides=2, groups=1), lambda: L.Conv2DTranspose(2, 3, output_padding=1, strides=2),
-    lambda: L.DepthwiseConv2D(3, depth_multiplier=2), lambda: L.SeparableConv2D(4, 3),
-    lambda: L.MaxPooling1D(), lambda: L.MaxPooling2D(3), lambda: L.AveragePooling1D(2), lambda: L.AveragePooling2D(2),
-    lambda: L.GlobalAveragePooling1D(), lambda: L.GlobalAveragePooling2D(keepdims=True),
-    lambda: L.GlobalMaxPooling2D(), lambda: L.Flatten(), lambda: L.Reshape((2, 3)), lambda: L.Permute((2, 1)),
-    lambda: L.Dropout(0.5, seed=3), lambda: L.BatchNormalization(momentum=0.9), lambda: L.LayerNormalization(),
-    lambda: L.Embedding(10, 4), lambda: L.SimpleRNN(3), lambda: L.LSTM(3, return_sequences=True),
-    lambda: L.GRU(3, reset_after=False), lambda: L.Bidirectional(L.LSTM(3), merge_mode="sum"),
-    lambda: L.MultiHeadAttention(2, 4), lambda: L.Activation("tanh"), lambda: L.ReLU(6.0), lambda: L.Softmax(),
-    lambda: L.Add(), lambda: L.Concatenate(axis=1), lambda: L.Multiply(), lambda: L.ZeroPadding2D(2),
-    lambda: L.UpSampling2D(3), lambda: L.Rescaling(0.5, 1.0),
+    lambda: L.Dense(3, activation="relu", kernel_regularizer="l2"),
+    lambda: L.Conv1D(2, 3, padding="causal"),
+    lambda: L.Conv2D(2, 3, strides=2, groups=1),
+    lambda: L.Conv2DTranspose(2, 3, output_padding=1, strides=2),
+    lambda: L.DepthwiseConv2D(3, depth_multiplier=2),
+    lambda: L.SeparableConv2D(4, 3),
+    lambda: L.MaxPooling1D(),
+    lambda: L.MaxPooling2D(3),
+    lambda: L.AveragePooling1D(2),
+    lambda: L.AveragePooling2D(2),
+    lambda: L.GlobalAveragePooling1D(),
+    lambda: L.GlobalAveragePooling2D(keepdims=True),
+    lambda: L.GlobalMaxPooling2D(),
+    lambda: L.Flatten(),
+    lambda: L.Reshape((2, 3)),
+    lambda: L.Permute((2, 1)),
+    lambda: L.Dropout(0.5, seed=3),
+    lambda: L.BatchNormalization(momentum=0.9),
+    lambda: L.LayerNormalization(),
+    lambda: L.Embedding(10, 4),
+    lambda: L.SimpleRNN(3),
+    lambda: L.LSTM(3, return_sequences=True),
+    lambda: L.GRU(3, reset_after=False),
+    lambda: L.Bidirectional(L.LSTM(3), merge_mode="sum"),
+    lambda: L.MultiHeadAttention(2, 4),
+    lambda: L.Activation("tanh"),
+    lambda: L.ReLU(6.0),
+    lambda: L.Softmax(),
+    lambda: L.Add(),
+    lambda: L.Concatenate(axis=1),
+    lambda: L.Multiply(),
+    lambda: L.ZeroPadding2D(2),
+    lambda: L.UpSampling2D(3),
+    lambda: L.Rescaling(0.5, 1.0),
 ]
 
 
@@ -487,21 +549,31 @@ def test_config_roundtrip(make):
     assert type(again) is type(layer)
     c1, c2 = dict(ser["config"]), L.serialize(again)["config"]
     assert c1 == c2
-    assert c1["dtype"] == {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
-                           "registered_name": None}
+    assert c1["dtype"] == {
+        "module": "keras",
+        "class_name": "DTypePolicy",
+        "config": {"name": "float32"},
+        "registered_name": None,
+    }
 
 
 def test_default_names_follow_keras():
     K.backend.clear_session()
-    assert [L.Dense(1).name, L.Dense(1).name, L.Conv2D(1, 1).name, L.MaxPooling2D().name,
-            L.BatchNormalization().name, L.GlobalAveragePooling2D().name] == \
-        ["dense", "dense_1", "conv2d", "max_pooling2d", "batch_normalization", "global_average_pooling2d"]
+    assert [
+        L.Dense(1).name,
+        L.Dense(1).name,
+        L.Conv2D(1, 1).name,
+        L.MaxPooling2D().name,
+        L.BatchNormalization().name,
+        L.GlobalAveragePooling2D().name,
+    ] == ["dense", "dense_1", "conv2d", "max_pooling2d", "batch_normalization", "global_average_pooling2d"]
 
 
 def test_pooling_and_conv_gradients_by_hand_and_finite_differences():
     """The backends' fast paths (non-overlapping pooling, stride-1 convolution gradients)."""
-    x = tf.reshape(tf.constant([1.0, 3.0, 3.0, 0.0, 2.0, 2.0, 5.0, 5.0, 4.0, 1.0, 0.0, 0.0, 1.0, 4.0, 0.0, 0.0]),
-                   (1, 4, 4, 1))
+    x = tf.reshape(
+        tf.constant([1.0, 3.0, 3.0, 0.0, 2.0, 2.0, 5.0, 5.0, 4.0, 1.0, 0.0, 0.0, 1.0, 4.0, 0.0, 0.0]), (1, 4, 4, 1)
+    )
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = L.MaxPooling2D()(x) * tf.reshape(tf.constant([1.0, 2.0, 3.0, 4.0]), (1, 2, 2, 1))
@@ -528,7 +600,8 @@ def test_masks_flow_from_embedding_through_recurrent_layers():
         padded = model(tf.constant([[3, 1, 4, 0, 0]]))
         short = model(tf.constant([[3, 1, 4]]))
         assert_close(padded, short, rtol=1e-5, atol=1e-6)
-    seq = K.Sequential([K.Input((None,), dtype="int32"), L.Embedding(6, 4, mask_zero=True),
-                        L.LSTM(2, return_sequences=True)])
+    seq = K.Sequential(
+        [K.Input((None,), dtype="int32"), L.Embedding(6, 4, mask_zero=True), L.LSTM(2, return_sequences=True)]
+    )
     y = tolist(seq(tf.constant([[2, 5, 0]])))[0]
     assert y[2] == y[1]  # a masked step repeats the last output (zero_output_for_mask=False)

@@ -1,4 +1,5 @@
 """Losses and metrics against values worked out by hand (Keras 3's formulas, epsilon 1e-7)."""
+
 import math
 
 import pytest
@@ -44,17 +45,20 @@ def test_crossentropies_probabilities_and_logits():
 
     want_l = -(lsm(logits[0], 0) + lsm(logits[1], 2)) / 2
     assert_close(K.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits), want_l, rtol=1e-6)
-    assert_close(K.losses.CategoricalCrossentropy(from_logits=True)([[1, 0, 0], [0, 0, 1]], logits), want_l,
-                 rtol=1e-6)
+    assert_close(K.losses.CategoricalCrossentropy(from_logits=True)([[1, 0, 0], [0, 0, 1]], logits), want_l, rtol=1e-6)
     # softmax outputs are scored from their logits, as Keras's TF backend does
     probs = K.activations.softmax(tf.constant(logits))
-    assert_close(K.losses.sparse_categorical_crossentropy(labels, probs), [-lsm(logits[0], 0), -lsm(logits[1], 2)],
-                 rtol=1e-6)
+    assert_close(
+        K.losses.sparse_categorical_crossentropy(labels, probs), [-lsm(logits[0], 0), -lsm(logits[1], 2)], rtol=1e-6
+    )
     # label smoothing: targets (1 - s) onehot + s / C
     s = 0.1
     t = [[(1 - s) * (i == 0) + s / 3 for i in range(3)]]
-    assert_close(K.losses.CategoricalCrossentropy(label_smoothing=s)([[1, 0, 0]], [p[0]]),
-                 -sum(ti * math.log(pi) for ti, pi in zip(t[0], p[0])), rtol=1e-6)
+    assert_close(
+        K.losses.CategoricalCrossentropy(label_smoothing=s)([[1, 0, 0]], [p[0]]),
+        -sum(ti * math.log(pi) for ti, pi in zip(t[0], p[0])),
+        rtol=1e-6,
+    )
     # ignore_class drops those samples from the sum (the divisor stays the batch size)
     assert_close(K.losses.SparseCategoricalCrossentropy(ignore_class=2)(labels, p), -math.log(0.7) / 2, rtol=1e-6)
 
@@ -80,24 +84,37 @@ def test_kl_divergence_and_cosine_similarity():
 
 
 def test_loss_strings_and_configs():
-    for name, fn in (("mse", K.losses.mean_squared_error), ("mae", K.losses.mean_absolute_error),
-                     ("kld", K.losses.kl_divergence), ("binary_crossentropy", K.losses.binary_crossentropy),
-                     ("cosine_similarity", K.losses.cosine_similarity), ("huber", K.losses.huber)):
+    for name, fn in (
+        ("mse", K.losses.mean_squared_error),
+        ("mae", K.losses.mean_absolute_error),
+        ("kld", K.losses.kl_divergence),
+        ("binary_crossentropy", K.losses.binary_crossentropy),
+        ("cosine_similarity", K.losses.cosine_similarity),
+        ("huber", K.losses.huber),
+    ):
         assert K.losses.get(name) is fn
     assert isinstance(K.losses.get("SparseCategoricalCrossentropy"), K.losses.SparseCategoricalCrossentropy)
-    for loss in (K.losses.SparseCategoricalCrossentropy(from_logits=True), K.losses.BinaryCrossentropy(0.1),
-                 K.losses.CategoricalCrossentropy(label_smoothing=0.2), K.losses.Huber(2.0)):
+    for loss in (
+        K.losses.SparseCategoricalCrossentropy(from_logits=True),
+        K.losses.BinaryCrossentropy(0.1),
+        K.losses.CategoricalCrossentropy(label_smoothing=0.2),
+        K.losses.Huber(2.0),
+    ):
         ser = K.losses.serialize(loss)
         again = K.losses.deserialize(ser)
         assert type(again) is type(loss) and K.losses.serialize(again) == ser
     assert K.losses.serialize(K.losses.SparseCategoricalCrossentropy())["config"] == {
-        "name": "sparse_categorical_crossentropy", "reduction": "sum_over_batch_size", "from_logits": False,
-        "ignore_class": None}
+        "name": "sparse_categorical_crossentropy",
+        "reduction": "sum_over_batch_size",
+        "from_logits": False,
+        "ignore_class": None,
+    }
     with pytest.raises(ValueError, match="Unknown loss function: 'nope'"):
         K.losses.get("nope")
 
 
 # -- metrics --------------------------------------------------------------------------------------
+
 
 def test_accuracy_metrics_accumulate_and_reset():
     m = K.metrics.SparseCategoricalAccuracy()
@@ -175,15 +192,27 @@ def test_auc_against_scikit_learn():
 
 
 def test_metric_configs_and_unknown_names():
-    for m in (K.metrics.AUC(num_thresholds=50, curve="PR"), K.metrics.Precision(top_k=2),
-              K.metrics.BinaryAccuracy(threshold=0.3), K.metrics.TopKCategoricalAccuracy(k=3),
-              K.metrics.SparseCategoricalAccuracy(name="acc"), K.metrics.Mean(name="m")):
+    for m in (
+        K.metrics.AUC(num_thresholds=50, curve="PR"),
+        K.metrics.Precision(top_k=2),
+        K.metrics.BinaryAccuracy(threshold=0.3),
+        K.metrics.TopKCategoricalAccuracy(k=3),
+        K.metrics.SparseCategoricalAccuracy(name="acc"),
+        K.metrics.Mean(name="m"),
+    ):
         ser = K.metrics.serialize(m)
         again = K.metrics.deserialize(ser)
         assert type(again) is type(m) and K.metrics.serialize(again) == ser
     assert K.metrics.serialize(K.metrics.AUC())["config"] == {
-        "name": "auc", "dtype": "float32", "num_thresholds": 200, "curve": "ROC",
-        "summation_method": "interpolation", "multi_label": False, "num_labels": None, "label_weights": None,
-        "from_logits": False}
+        "name": "auc",
+        "dtype": "float32",
+        "num_thresholds": 200,
+        "curve": "ROC",
+        "summation_method": "interpolation",
+        "multi_label": False,
+        "num_labels": None,
+        "label_weights": None,
+        "from_logits": False,
+    }
     with pytest.raises(ValueError, match="Unknown metric: 'F1'. Valid names"):
         K.metrics.get("F1")

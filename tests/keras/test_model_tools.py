@@ -1,4 +1,5 @@
 """model.summary(expand_nested=True) and keras.utils.plot_model / model_to_dot (DOT and SVG text)."""
+
 import xml.etree.ElementTree as ET
 
 import pytest

@@ -1,5 +1,6 @@
 """Sequential, functional and subclassed models: building, calling, weights, summaries and
 configs in Keras 3's JSON layout (compared with configs Keras 3.15 itself wrote)."""
+
 import io
 import json
 import contextlib
@@ -20,39 +21,88 @@ def fresh_names():
 
 
 def mlp():
-    return K.Sequential([K.Input(shape=(64,)), L.Dense(64, activation="relu"), L.Dropout(0.1),
-                         L.Dense(10, activation="softmax")])
+    return K.Sequential(
+        [K.Input(shape=(64,)), L.Dense(64, activation="relu"), L.Dropout(0.1), L.Dense(10, activation="softmax")]
+    )
 
 
 POLICY = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}
-GLOROT = {"module": "keras.initializers", "class_name": "GlorotUniform",
-          "config": {"seed": None, "input_axes": None, "output_axes": None}, "registered_name": None}
+GLOROT = {
+    "module": "keras.initializers",
+    "class_name": "GlorotUniform",
+    "config": {"seed": None, "input_axes": None, "output_axes": None},
+    "registered_name": None,
+}
 ZEROS = {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": None}
 
 
 def dense_cfg(name, units, act, in_dim):
-    return {"module": "keras.layers", "class_name": "Dense",
-            "config": {"name": name, "trainable": True, "dtype": POLICY, "units": units, "activation": act,
-                       "use_bias": True, "kernel_initializer": GLOROT, "bias_initializer": ZEROS,
-                       "kernel_regularizer": None, "bias_regularizer": None, "kernel_constraint": None,
-                       "bias_constraint": None, "quantization_config": None},
-            "registered_name": None, "build_config": {"input_shape": [None, in_dim]}}
+    return {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "config": {
+            "name": name,
+            "trainable": True,
+            "dtype": POLICY,
+            "units": units,
+            "activation": act,
+            "use_bias": True,
+            "kernel_initializer": GLOROT,
+            "bias_initializer": ZEROS,
+            "kernel_regularizer": None,
+            "bias_regularizer": None,
+            "kernel_constraint": None,
+            "bias_constraint": None,
+            "quantization_config": None,
+        },
+        "registered_name": None,
+        "build_config": {"input_shape": [None, in_dim]},
+    }
 
 
 # What Keras 3.15 (TensorFlow backend) serializes for mlp() (compile_config aside).
 KERAS_MLP = {
-    "module": "keras", "class_name": "Sequential",
-    "config": {"name": "sequential", "trainable": True, "dtype": POLICY, "layers": [
-        {"module": "keras.layers", "class_name": "InputLayer",
-         "config": {"batch_shape": [None, 64], "dtype": "float32", "sparse": False, "ragged": False,
-                    "name": "input_layer", "optional": False}, "registered_name": None},
-        dense_cfg("dense", 64, "relu", 64),
-        {"module": "keras.layers", "class_name": "Dropout",
-         "config": {"name": "dropout", "trainable": True, "dtype": POLICY, "rate": 0.1, "seed": None,
-                    "noise_shape": None}, "registered_name": None},
-        dense_cfg("dense_1", 10, "softmax", 64)],
-        "build_input_shape": [None, 64]},
-    "registered_name": None, "build_config": {"input_shape": [None, 64]}}
+    "module": "keras",
+    "class_name": "Sequential",
+    "config": {
+        "name": "sequential",
+        "trainable": True,
+        "dtype": POLICY,
+        "layers": [
+            {
+                "module": "keras.layers",
+                "class_name": "InputLayer",
+                "config": {
+                    "batch_shape": [None, 64],
+                    "dtype": "float32",
+                    "sparse": False,
+                    "ragged": False,
+                    "name": "input_layer",
+                    "optional": False,
+                },
+                "registered_name": None,
+            },
+            dense_cfg("dense", 64, "relu", 64),
+            {
+                "module": "keras.layers",
+                "class_name": "Dropout",
+                "config": {
+                    "name": "dropout",
+                    "trainable": True,
+                    "dtype": POLICY,
+                    "rate": 0.1,
+                    "seed": None,
+                    "noise_shape": None,
+                },
+                "registered_name": None,
+            },
+            dense_cfg("dense_1", 10, "softmax", 64),
+        ],
+        "build_input_shape": [None, 64],
+    },
+    "registered_name": None,
+    "build_config": {"input_shape": [None, 64]},
+}
 
 
 def test_sequential_config_is_keras3s():
@@ -91,8 +141,11 @@ def test_sequential_add_pop_and_lazy_build():
 
 def test_wrong_input_shape_for_a_built_model():
     m = mlp()
-    with pytest.raises(ValueError, match=r'Input 0 of layer "sequential" is incompatible with the layer: '
-                                         r'expected shape=\(None, 64\), found shape=\(2, 10\)'):
+    with pytest.raises(
+        ValueError,
+        match=r'Input 0 of layer "sequential" is incompatible with the layer: '
+        r"expected shape=\(None, 64\), found shape=\(2, 10\)",
+    ):
         m(tf.ones((2, 10)))
 
 
@@ -110,17 +163,39 @@ def two_input_model():
 def test_functional_config_matches_keras_layout():
     m = two_input_model()
     cfg = m.get_config()
-    assert [layer["name"] for layer in cfg["layers"]] == ["a", "b", "dense", "dense_1", "concatenate", "dense_2", "o1",
-                                                  "dense_3"]
+    assert [layer["name"] for layer in cfg["layers"]] == [
+        "a",
+        "b",
+        "dense",
+        "dense_1",
+        "concatenate",
+        "dense_2",
+        "o1",
+        "dense_3",
+    ]
     assert cfg["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
     assert cfg["output_layers"] == [["o1", 0, 0], ["dense_3", 0, 0]]
     shared = cfg["layers"][2]
     assert shared["inbound_nodes"] == [
-        {"args": [{"class_name": "__keras_tensor__",
-                   "config": {"shape": [None, 4], "dtype": "float32", "keras_history": ["a", 0, 0]}}], "kwargs": {}},
-        {"args": [{"class_name": "__keras_tensor__",
-                   "config": {"shape": [None, 4], "dtype": "float32", "keras_history": ["dense_2", 0, 0]}}],
-         "kwargs": {}}]
+        {
+            "args": [
+                {
+                    "class_name": "__keras_tensor__",
+                    "config": {"shape": [None, 4], "dtype": "float32", "keras_history": ["a", 0, 0]},
+                }
+            ],
+            "kwargs": {},
+        },
+        {
+            "args": [
+                {
+                    "class_name": "__keras_tensor__",
+                    "config": {"shape": [None, 4], "dtype": "float32", "keras_history": ["dense_2", 0, 0]},
+                }
+            ],
+            "kwargs": {},
+        },
+    ]
     assert cfg["layers"][6]["inbound_nodes"][0]["args"][0]["config"]["keras_history"] == ["dense", 1, 0]
     concat_args = cfg["layers"][4]["inbound_nodes"][0]["args"][0]
     assert [a["config"]["keras_history"] for a in concat_args] == [["dense", 0, 0], ["dense_1", 0, 0]]
@@ -183,8 +258,12 @@ def test_subclassed_model_tracks_layers_and_builds():
     m = Residual()
     assert not m.built
     m.build((None, 3))
-    assert [w.path for w in m.weights] == ["residual/dense/kernel", "residual/dense/bias", "residual/dense_1/kernel",
-                                           "residual/dense_1/bias"]
+    assert [w.path for w in m.weights] == [
+        "residual/dense/kernel",
+        "residual/dense/bias",
+        "residual/dense_1/kernel",
+        "residual/dense_1/bias",
+    ]
     assert len(m.trainable_variables) == 4
     y = m(tf.ones((2, 3)))
     assert tuple(y.shape) == (2, 1)
@@ -216,12 +295,15 @@ def test_summary_is_keras3s_table():
         'Model: "sequential"',
         "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓",
         "┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃",
-        "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩"]
+        "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩",
+    ]
     assert "│ dense (Dense)                   │ (None, 64)             │         4,160 │" in text
     assert "│ dropout (Dropout)               │ (None, 64)             │             0 │" in text
-    assert text.rstrip().splitlines()[-3:] == [" Total params: 4,810 (18.79 KB)",
-                                               " Trainable params: 4,810 (18.79 KB)",
-                                               " Non-trainable params: 0 (0.00 B)"]
+    assert text.rstrip().splitlines()[-3:] == [
+        " Total params: 4,810 (18.79 KB)",
+        " Trainable params: 4,810 (18.79 KB)",
+        " Non-trainable params: 0 (0.00 B)",
+    ]
     K.backend.clear_session()
     graph = _summary(two_input_model())
     assert "Connected to" in graph and "dense[1][0]" in graph and "│ a (InputLayer)" in graph

@@ -2,10 +2,12 @@
 Conv3D, 3-D pooling, noise/dropout, ActivityRegularization): the same weights and inputs as Keras 3
 on torch give the same outputs and configs (reference/make_keras3_more_layers.py), plus training
 behaviour by hand."""
+
 import json
 import os
 
 import pytest
+
 np = pytest.importorskip("numpy")  # the page has no numpy: there the module skips
 
 import webtensor as tf
@@ -54,8 +56,9 @@ def test_noise_layers_while_training():
 def test_attention_masks_by_hand():
     q = tf.constant([[[1.0, 0.0], [0.0, 1.0]]])
     v = tf.constant([[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]])
-    out, w = L.Attention()([q, v], mask=[tf.constant([[True, False]]), tf.constant([[True, True, False]])],
-                           return_attention_scores=True)
+    out, w = L.Attention()(
+        [q, v], mask=[tf.constant([[True, False]]), tf.constant([[True, True, False]])], return_attention_scores=True
+    )
     s = np.array([[1.0, 3.0], [2.0, 4.0]])  # q @ v^T on the two unmasked values
     p = np.exp(s - s.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
@@ -68,9 +71,17 @@ def test_attention_masks_by_hand():
 
 
 def test_time_distributed_and_conv3d_in_models(tmp_path):
-    m = tf.keras.Sequential([tf.keras.Input((3, 4, 4, 4, 1)), L.TimeDistributed(L.Conv3D(2, 2)),
-                             L.TimeDistributed(L.MaxPooling3D(3)), L.Flatten(), L.GroupNormalization(2),
-                             L.UnitNormalization(), L.Dense(2)])
+    m = tf.keras.Sequential(
+        [
+            tf.keras.Input((3, 4, 4, 4, 1)),
+            L.TimeDistributed(L.Conv3D(2, 2)),
+            L.TimeDistributed(L.MaxPooling3D(3)),
+            L.Flatten(),
+            L.GroupNormalization(2),
+            L.UnitNormalization(),
+            L.Dense(2),
+        ]
+    )
     x = np.random.default_rng(0).standard_normal((2, 3, 4, 4, 4, 1)).astype("float32")
     m.compile("sgd", "mse")
     m.fit(x, np.zeros((2, 2), "float32"), epochs=1, verbose=0)
@@ -81,11 +92,12 @@ def test_time_distributed_and_conv3d_in_models(tmp_path):
 
 
 def test_activity_regularization_loss_in_fit():
-    m = tf.keras.Sequential([tf.keras.Input((2,)), L.Dense(2, kernel_initializer="ones"),
-                             L.ActivityRegularization(l2=0.5)])
+    m = tf.keras.Sequential(
+        [tf.keras.Input((2,)), L.Dense(2, kernel_initializer="ones"), L.ActivityRegularization(l2=0.5)]
+    )
     x = np.array([[1.0, 1.0]], "float32")
     m(x)
-    np.testing.assert_allclose(float(m.losses[0]), 0.5 * (2.0 ** 2 + 2.0 ** 2), rtol=1e-6)
+    np.testing.assert_allclose(float(m.losses[0]), 0.5 * (2.0**2 + 2.0**2), rtol=1e-6)
 
 
 def test_bad_arguments():
@@ -100,9 +112,14 @@ def test_bad_arguments():
 
 
 def test_conv_lstm2d_trains_saves_and_masks(tmp_path):
-    m = tf.keras.Sequential([tf.keras.Input((3, 5, 5, 1)), L.ConvLSTM2D(2, 3, padding="same", dropout=0.2,
-                                                                        recurrent_dropout=0.2),
-                             L.Flatten(), L.Dense(1)])
+    m = tf.keras.Sequential(
+        [
+            tf.keras.Input((3, 5, 5, 1)),
+            L.ConvLSTM2D(2, 3, padding="same", dropout=0.2, recurrent_dropout=0.2),
+            L.Flatten(),
+            L.Dense(1),
+        ]
+    )
     x = np.random.default_rng(0).standard_normal((4, 3, 5, 5, 1)).astype("float32")
     m.compile("adam", "mse")
     m.fit(x, np.ones((4, 1), "float32"), epochs=1, verbose=0)

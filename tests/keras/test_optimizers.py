@@ -1,5 +1,6 @@
 """Optimizers: several steps on a fixed quadratic against the update rules of Keras 3
 (keras/src/optimizers/*.py), recomputed here in plain Python floats."""
+
 import math
 
 import pytest
@@ -45,6 +46,7 @@ def sgd_momentum(lr, mu, nesterov):
         m = s.setdefault("m", [0.0] * 3)
         m[i] = mu * m[i] - lr * g
         return w + (mu * m[i] - lr * g if nesterov else m[i])
+
     return step
 
 
@@ -55,7 +57,7 @@ def adam(lr, b1=0.9, b2=0.999, eps=1e-7, wd=None, amsgrad=False):
         m = s.setdefault("m", [0.0] * 3)
         v = s.setdefault("v", [0.0] * 3)
         vh = s.setdefault("vh", [0.0] * 3)
-        alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
         m[i] += (g - m[i]) * (1 - b1)
         v[i] += (g * g - v[i]) * (1 - b2)
         vv = v[i]
@@ -63,6 +65,7 @@ def adam(lr, b1=0.9, b2=0.999, eps=1e-7, wd=None, amsgrad=False):
             vh[i] = max(vh[i], v[i])
             vv = vh[i]
         return w - m[i] * alpha / (math.sqrt(vv) + eps)
+
     return step
 
 
@@ -82,6 +85,7 @@ def rmsprop(lr, rho=0.9, mu=0.0, eps=1e-7, centered=False):
             m[i] = mu * m[i] + inc
             return w - m[i]
         return w - inc
+
     return step
 
 
@@ -90,6 +94,7 @@ def adagrad(lr, init=0.1, eps=1e-7):
         acc = s.setdefault("acc", [init] * 3)
         acc[i] += g * g
         return w - lr * g / math.sqrt(acc[i] + eps)
+
     return step
 
 
@@ -101,6 +106,7 @@ def adadelta(lr, rho=0.95, eps=1e-7):
         d = -math.sqrt(ed[i] + eps) / math.sqrt(eg[i] + eps) * g
         ed[i] = rho * ed[i] + (1 - rho) * d * d
         return w + lr * d
+
     return step
 
 
@@ -108,17 +114,18 @@ def nadam(lr, b1=0.9, b2=0.999, eps=1e-7):
     def step(i, w, g, t, s):
         if s.get("t") != t:  # u_product advances once per step, before the per-variable updates
             s["t"] = t
-            s["u"] = s.get("u", 1.0) * b1 * (1 - 0.5 * 0.96 ** t)
+            s["u"] = s.get("u", 1.0) * b1 * (1 - 0.5 * 0.96**t)
         m = s.setdefault("m", [0.0] * 3)
         v = s.setdefault("v", [0.0] * 3)
-        u_t = b1 * (1 - 0.5 * 0.96 ** t)
+        u_t = b1 * (1 - 0.5 * 0.96**t)
         u_t1 = b1 * (1 - 0.5 * 0.96 ** (t + 1))
         up, up1 = s["u"], s["u"] * u_t1
         m[i] += (g - m[i]) * (1 - b1)
         v[i] += (g * g - v[i]) * (1 - b2)
         m_hat = u_t1 * m[i] / (1 - up1) + (1 - u_t) * g / (1 - up)
-        v_hat = v[i] / (1 - b2 ** t)
+        v_hat = v[i] / (1 - b2**t)
         return w - m_hat * lr / (math.sqrt(v_hat) + eps)
+
     return step
 
 
@@ -130,8 +137,11 @@ CASES = [
     ("adam_amsgrad", lambda: K.optimizers.Adam(0.1, amsgrad=True), adam(0.1, amsgrad=True)),
     ("adamw", lambda: K.optimizers.AdamW(0.1, weight_decay=0.05), adam(0.1, wd=0.05)),
     ("rmsprop", lambda: K.optimizers.RMSprop(0.05), rmsprop(0.05)),
-    ("rmsprop_centered_momentum", lambda: K.optimizers.RMSprop(0.05, momentum=0.5, centered=True),
-     rmsprop(0.05, mu=0.5, centered=True)),
+    (
+        "rmsprop_centered_momentum",
+        lambda: K.optimizers.RMSprop(0.05, momentum=0.5, centered=True),
+        rmsprop(0.05, mu=0.5, centered=True),
+    ),
     ("adagrad", lambda: K.optimizers.Adagrad(0.3), adagrad(0.3)),
     ("adadelta", lambda: K.optimizers.Adadelta(1.0), adadelta(1.0)),
     ("nadam", lambda: K.optimizers.Nadam(0.1), nadam(0.1)),
@@ -178,7 +188,7 @@ def test_clipnorm_clipvalue_global_clipnorm():
 def test_learning_rate_schedules():
     S = K.optimizers.schedules
     ed = S.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
-    assert_close(ed(5), 0.1 * 0.5 ** 0.5, rtol=1e-6)
+    assert_close(ed(5), 0.1 * 0.5**0.5, rtol=1e-6)
     assert_close(S.ExponentialDecay(0.1, 10, 0.5, staircase=True)(15), 0.05, rtol=1e-6)
     pc = S.PiecewiseConstantDecay([2, 4], [1.0, 0.5, 0.1])
     assert [float(pc(s)) for s in (0, 2, 3, 4, 5)] == [1.0, 1.0, 0.5, 0.5, pytest.approx(0.1)]
@@ -227,9 +237,13 @@ def test_gradient_accumulation():
 
 
 def test_config_roundtrip():
-    for opt in (K.optimizers.Adam(0.01, beta_1=0.8, clipnorm=1.0), K.optimizers.SGD(0.2, momentum=0.5, nesterov=True),
-                K.optimizers.RMSprop(centered=True), K.optimizers.AdamW(weight_decay=0.1),
-                K.optimizers.Adam(K.optimizers.schedules.ExponentialDecay(0.1, 10, 0.9))):
+    for opt in (
+        K.optimizers.Adam(0.01, beta_1=0.8, clipnorm=1.0),
+        K.optimizers.SGD(0.2, momentum=0.5, nesterov=True),
+        K.optimizers.RMSprop(centered=True),
+        K.optimizers.AdamW(weight_decay=0.1),
+        K.optimizers.Adam(K.optimizers.schedules.ExponentialDecay(0.1, 10, 0.9)),
+    ):
         cfg = K.optimizers.serialize(opt)
         again = K.optimizers.deserialize(cfg)
         assert type(again) is type(opt)
@@ -284,5 +298,5 @@ def test_adamw_exclusions_and_restored_slots():
     before = x.numpy().tolist()
     m.apply_gradients([(tf.constant([1.0]), x), (tf.constant([1.0, 1.0]), y)])
     # fresh slots at step 2: m = 0.1, v = 0.001, alpha = 0.1 sqrt(1 - .999^2) / (1 - .9^2)
-    alpha = 0.1 * math.sqrt(1 - 0.999 ** 2) / (1 - 0.9 ** 2)
+    alpha = 0.1 * math.sqrt(1 - 0.999**2) / (1 - 0.9**2)
     assert_close(x, [before[0] - 0.1 * alpha / (math.sqrt(0.001) + 1e-7)], rtol=1e-5)

@@ -1,4 +1,5 @@
 """Keras preprocessing utilities and boolean-mask indexing, against hand values."""
+
 import pytest
 import webtensor as tf
 
@@ -56,7 +57,10 @@ def test_timeseries_dataset_from_array_windows_by_hand():
 def _close(t, want, tol=1e-5):
     got = t.numpy().tolist()
     flat_g, flat_w = _flat(got), _flat(want)
-    assert len(flat_g) == len(flat_w) and all(abs(a - b) <= tol * max(1, abs(b)) for a, b in zip(flat_g, flat_w)), (got, want)
+    assert len(flat_g) == len(flat_w) and all(abs(a - b) <= tol * max(1, abs(b)) for a, b in zip(flat_g, flat_w)), (
+        got,
+        want,
+    )
 
 
 def _flat(x):
@@ -78,8 +82,10 @@ def test_normalization_adapt_mean_variance_invert():
     _close(L.Normalization(mean=2.0, variance=4.0, invert=True)(tf.constant([[1.0, 0.0]])), [[4.0, 2.0]])
     _close(L.Normalization(mean=0.0, variance=0.0)(tf.constant([[1e-7]])), [[1.0]])  # sqrt(var) floored at 1e-7
     mapped = tf.data.Dataset.from_tensor_slices(tf.constant(data)).batch(3).map(n)
-    _close(next(iter(mapped)), [[-2 / (8 / 3) ** 0.5, -10 / (200 / 3) ** 0.5], [0.0, 10 / (200 / 3) ** 0.5],
-                                [2 / (8 / 3) ** 0.5, 0.0]])
+    _close(
+        next(iter(mapped)),
+        [[-2 / (8 / 3) ** 0.5, -10 / (200 / 3) ** 0.5], [0.0, 10 / (200 / 3) ** 0.5], [2 / (8 / 3) ** 0.5, 0.0]],
+    )
     with pytest.raises(ValueError, match="empty"):
         L.Normalization().adapt(tf.zeros((0, 2)))
     with pytest.raises(ValueError, match="both"):

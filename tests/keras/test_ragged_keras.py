@@ -5,6 +5,7 @@ predict batching them by rows, and the TF guides' flows.
 Expected values: each ragged row run alone as a dense batch of one (what TF's padded + masked
 ragged RNN gives), sums and means taken by hand, and Keras 3 on torch for masked layers
 (tests/keras/reference/keras3_masked.py, recorded by make_keras3_masked.py)."""
+
 import runpy
 from pathlib import Path
 
@@ -44,6 +45,7 @@ def _ragged_batch():
 
 # -- Input and symbolic calls ---------------------------------------------------------------------
 
+
 def test_input_flags_and_config():
     x = K.Input(shape=[None], dtype=tf.int64, ragged=True)
     assert x.ragged and not x.sparse and x.shape == (None, None) and x.ragged_rank == 1
@@ -79,6 +81,7 @@ def test_symbolic_outputs_follow_the_layers():
 
 
 # -- layers on RaggedTensor values -----------------------------------------------------------------
+
 
 def test_embedding_maps_the_flat_values():
     ids = tf.ragged.constant([[3, 1, 4], [], [1, 5]], dtype=tf.int64)
@@ -143,6 +146,7 @@ def test_dense_on_ragged_maps_rows():
 
 # -- masked (padded) input against Keras 3 ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", [c for c in REF["cases"] if c["layer"].startswith("L.")], ids=lambda c: c["layer"])
 def test_masked_layers_match_keras3(case):
     layer = eval(case["layer"])
@@ -153,8 +157,9 @@ def test_masked_layers_match_keras3(case):
     _close(layer(x, mask=mask) if takes_mask else layer(x), case["output"], tol=1e-4)
 
 
-@pytest.mark.parametrize("case", [c for c in REF["cases"] if c["layer"].startswith("embedding_")],
-                         ids=lambda c: c["layer"])
+@pytest.mark.parametrize(
+    "case", [c for c in REF["cases"] if c["layer"].startswith("embedding_")], ids=lambda c: c["layer"]
+)
 def test_embedding_mask_zero_models_match_keras3(case):
     last = L.LSTM(3) if case["layer"] == "embedding_lstm" else L.GlobalMaxPooling1D()
     model = K.Sequential([K.Input((None,), dtype="int32"), L.Embedding(10, 4, mask_zero=True), last])
@@ -186,27 +191,32 @@ def test_masked_and_ragged_give_the_same_rnn_result():
 
 # -- models, fit / evaluate / predict --------------------------------------------------------------
 
+
 def _guide_model(buckets, relu=tf.nn.relu):
-    return K.Sequential([
-        K.layers.Input(shape=[None], dtype=tf.int64, ragged=True),
-        K.layers.Embedding(buckets, 16),
-        K.layers.LSTM(32, use_bias=False),
-        K.layers.Dense(32),
-        K.layers.Activation(relu),
-        K.layers.Dense(1)])
+    return K.Sequential(
+        [
+            K.layers.Input(shape=[None], dtype=tf.int64, ragged=True),
+            K.layers.Embedding(buckets, 16),
+            K.layers.LSTM(32, use_bias=False),
+            K.layers.Dense(32),
+            K.layers.Activation(relu),
+            K.layers.Dense(1),
+        ]
+    )
 
 
 def test_ragged_tensor_guide_keras_example_trains():
     """The "Ragged tensors" guide's Keras section, unchanged."""
     tf.random.set_seed(0)
-    sentences = tf.constant(['What makes you think she is a witch?', 'She turned me into a newt.', 'A newt?',
-                             'Well, I got better.'])
+    sentences = tf.constant(
+        ["What makes you think she is a witch?", "She turned me into a newt.", "A newt?", "Well, I got better."]
+    )
     is_question = tf.constant([True, False, True, False])
     hash_buckets = 1000
-    words = tf.strings.split(sentences, ' ')
+    words = tf.strings.split(sentences, " ")
     hashed_words = tf.strings.to_hash_bucket_fast(words, hash_buckets)
     keras_model = _guide_model(hash_buckets)
-    keras_model.compile(loss='binary_crossentropy', optimizer='rmsprop')
+    keras_model.compile(loss="binary_crossentropy", optimizer="rmsprop")
     history = keras_model.fit(hashed_words, is_question, epochs=5, verbose=0)
     losses = history.history["loss"]
     assert len(losses) == 5 and losses[-1] < losses[0]
@@ -288,16 +298,23 @@ def test_ragged_model_saved_and_loaded(tmp_path):
 
 # -- the "Text classification" tutorial flow -------------------------------------------------------
 
+
 def test_text_classification_flow_with_mask_zero():
-    texts = tf.constant(["good great fun", "bad awful", "great good", "awful bad boring",
-                         "fun good", "boring bad"])
+    texts = tf.constant(["good great fun", "bad awful", "great good", "awful bad boring", "fun good", "boring bad"])
     labels = tf.constant([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
     vectorize = L.TextVectorization(max_tokens=20, output_mode="int", output_sequence_length=8)
     vectorize.adapt(texts)
     tf.random.set_seed(5)
-    model = K.Sequential([K.Input((None,), dtype="int64"), L.Embedding(20, 8, mask_zero=True), L.Dropout(0.2),
-                          L.GlobalAveragePooling1D(),
-                          L.Dropout(0.2), L.Dense(1, activation="sigmoid")])
+    model = K.Sequential(
+        [
+            K.Input((None,), dtype="int64"),
+            L.Embedding(20, 8, mask_zero=True),
+            L.Dropout(0.2),
+            L.GlobalAveragePooling1D(),
+            L.Dropout(0.2),
+            L.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
     ids = vectorize(texts)
     hist = model.fit(ids, labels, epochs=30, verbose=0)
@@ -366,7 +383,7 @@ def test_mixed_ragged_and_dense_inputs_and_ragged_predictions():
     whole = model([rt, f])
     _close(model.predict({"ids": rt, "feats": f}, batch_size=2, verbose=0), whole)
     for i, row in enumerate(rt.to_list()):
-        _close(whole[i], model([tf.ragged.constant([row]), f[i:i + 1]])[0])
+        _close(whole[i], model([tf.ragged.constant([row]), f[i : i + 1]])[0])
     seq = K.Model(ids, L.SimpleRNN(2, return_sequences=True)(L.Embedding(8, 3)(ids)))
     out = seq.predict(rt, batch_size=2, verbose=0)
     assert isinstance(out, tf.RaggedTensor) and _l(out.row_lengths()) == [2, 1, 3]  # TF 2 keeps it ragged

@@ -1,8 +1,10 @@
 """Saving custom objects (issue 16): registered classes, subclassed models with nested
 custom layers (weights matched by object path), Keras 3's default get_config, numpy scalars."""
+
 import json
 
 import pytest
+
 np = pytest.importorskip("numpy")  # the page has no numpy: there the module skips
 
 import webtensor as tf
@@ -92,8 +94,14 @@ def test_registered_subclassed_model_loads_without_custom_objects(tmp_path):
 def test_nested_custom_layers_in_lists_match_by_object_path(tmp_path):
     m = Net(width=5)
     want = m(X).numpy()
-    assert _weight_names(m) == ["block/dense/0/kernel", "block/dense/0/bias", "block/dense/1/kernel",
-                                "block/dense/1/bias", "head/kernel", "head/bias"]
+    assert _weight_names(m) == [
+        "block/dense/0/kernel",
+        "block/dense/0/bias",
+        "block/dense/1/kernel",
+        "block/dense/1/bias",
+        "head/kernel",
+        "head/bias",
+    ]
     path = str(tmp_path / "net.safetensors")
     m.save(path)
     Net()

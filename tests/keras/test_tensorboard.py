@@ -1,6 +1,7 @@
 """tf.summary event files, read back with the real ``tensorboard`` package (its legacy
 EventAccumulator and the data provider TensorBoard's dashboards use), plus the format's
 checksums against published CRC-32C vectors (those also run in the page)."""
+
 import glob
 import os
 import re
@@ -13,6 +14,7 @@ from webtensor.summary.records import crc32c, frame, masked_crc32c
 
 
 # -- the container format (no tensorboard needed) -------------------------------------------
+
 
 def test_crc32c_published_vectors():
     # RFC 3720 (iSCSI) appendix B.4 and the usual check value.
@@ -52,7 +54,7 @@ def test_writer_file_name_and_first_record(tmp_path):
     assert re.fullmatch(rf"events\.out\.tfevents\.\d{{10}}\..+\.{os.getpid()}\.\d+\.v2", name), name
     raw = open(w.path, "rb").read()
     (n,) = struct.unpack("<Q", raw[:8])
-    assert len(raw) == n + 16 and b"brain.Event:2" in raw[12:12 + n]
+    assert len(raw) == n + 16 and b"brain.Event:2" in raw[12 : 12 + n]
     other = tf.summary.create_file_writer(str(tmp_path / "run"))
     assert other.path != w.path
 
@@ -108,6 +110,7 @@ def test_queue_flushes_after_max_queue_and_on_flush(tmp_path):
 
 
 # -- read back with TensorBoard -------------------------------------------------------------
+
 
 def _accumulator(logdir):
     ea = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
@@ -178,7 +181,7 @@ def test_histogram_buckets_as_tensorboard(tmp_path):
         tf.summary.histogram("empty", tf.zeros([0]), buckets=2)
         tf.summary.histogram("ints", [[1, 2], [3, 4]], buckets=3, description="some ints")
     acc = _accumulator(tmp_path / "run")
-    (step, h), = _arrays(acc, "h")
+    ((step, h),) = _arrays(acc, "h")
     assert step == 3 and h.dtype.name == "float64" and h.shape == (5, 3)
     edges = [0.0, 1.8, 3.6, 5.4, 7.2, 9.0]
     for i in range(5):
@@ -236,8 +239,10 @@ def test_image_pngs_decode_to_the_pixels(tmp_path):
     import io
 
     Image = pytest.importorskip("PIL.Image")
-    pixels = [[[[1.0, 0.5, 0.0], [0.0, 0.0, 0.0]], [[2.0, -1.0, 0.25], [0.0, 0.0, 1.0]]],  # 2x2 RGB
-              [[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]]
+    pixels = [
+        [[[1.0, 0.5, 0.0], [0.0, 0.0, 0.0]], [[2.0, -1.0, 0.25], [0.0, 0.0, 1.0]]],  # 2x2 RGB
+        [[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]],
+    ]
     w = tf.summary.create_file_writer(str(tmp_path / "run"))
     with w.as_default(step=0):
         tf.summary.image("img", tf.constant(pixels), max_outputs=1)
@@ -248,7 +253,12 @@ def test_image_pngs_decode_to_the_pixels(tmp_path):
     # convert_image_dtype: trunc(clip(x * 255.5, 0, 255))
     got = Image.open(io.BytesIO(t[2]))
     assert got.mode == "RGB" and got.size == (2, 2)
-    assert [got.getpixel((x, y)) for y in range(2) for x in range(2)] == [(255, 127, 0), (0, 0, 0), (255, 0, 63), (0, 0, 255)]
+    assert [got.getpixel((x, y)) for y in range(2) for x in range(2)] == [
+        (255, 127, 0),
+        (0, 0, 0),
+        (255, 0, 63),
+        (0, 0, 255),
+    ]
     grey = Image.open(io.BytesIO(_arrays(acc, "grey")[0][1][2]))
     assert grey.mode == "L" and [grey.getpixel((x, 0)) for x in range(2)] == [0, 9]
     assert acc.SummaryMetadata("img").plugin_data.plugin_name == "images"
@@ -262,6 +272,7 @@ def test_saturate_cast_clamps_integers():
 
 
 # -- the Keras callback, driven hook by hook as fit drives it --------------------------------
+
 
 class _Layer:
     def __init__(self, name, weights):
@@ -337,8 +348,11 @@ def test_tensorboard_callback_epoch_scalars_and_histograms(tmp_path):
     assert [(s, float(v)) for s, v in _arrays(train, "epoch_accuracy")] == [(0, 0.5), (1, f32(0.6)), (2, f32(0.7))]
     assert [float(v) for _, v in _arrays(train, "epoch_learning_rate")] == [f32(0.01)] * 3
     assert [(s, float(v)) for s, v in _arrays(val, "epoch_loss")] == [(0, 2.0), (1, 1.0), (2, f32(2 / 3))]
-    assert [(s, float(v)) for s, v in _arrays(val, "evaluation_loss_vs_iterations")] == [(4, 2.0), (8, 1.0),
-                                                                                         (12, f32(2 / 3))]
+    assert [(s, float(v)) for s, v in _arrays(val, "evaluation_loss_vs_iterations")] == [
+        (4, 2.0),
+        (8, 1.0),
+        (12, f32(2 / 3)),
+    ]
     for tag in ("epoch_val_loss", "batch_loss", "from_model"):  # epoch logging sets no default writer
         assert tag not in train.Tags()["tensors"]
     # histograms at epochs 0 and 2 (histogram_freq=2), tagged by weight path (or name)
@@ -385,13 +399,21 @@ def test_tensorboard_callback_rejects_what_it_cannot_do():
 def test_tensorboard_callback_in_fit_logs_the_history(tmp_path):
     L = tf.keras.layers
     model = tf.keras.Sequential([tf.keras.Input(shape=(4,)), L.Dense(5, activation="relu"), L.Dense(3)])
-    model.compile(optimizer=tf.keras.optimizers.Adam(0.01),
-                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(0.01),
+        loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     x = [[(i * 7 + j) % 5 / 5.0 for j in range(4)] for i in range(24)]
     y = [i % 3 for i in range(24)]
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(24).batch(8)
-    hist = model.fit(ds, epochs=3, verbose=0, validation_data=ds.take(1),
-                     callbacks=[tf.keras.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)])
+    hist = model.fit(
+        ds,
+        epochs=3,
+        verbose=0,
+        validation_data=ds.take(1),
+        callbacks=[tf.keras.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)],
+    )
     train, val = _accumulator(tmp_path / "train"), _accumulator(tmp_path / "validation")
     for run, prefix in ((train, ""), (val, "val_")):
         for metric in ("loss", "accuracy"):
@@ -403,4 +425,4 @@ def test_tensorboard_callback_in_fit_logs_the_history(tmp_path):
     assert [s for s, _ in _arrays(val, "evaluation_loss_vs_iterations")] == [3, 6, 9]
     for w in model.weights:
         assert [s for s, _ in _arrays(train, w.path + "/histogram")] == [0, 1, 2]
-    assert b"\"class_name\": \"Sequential\"" in _arrays(train, "keras")[0][1].item()
+    assert b'"class_name": "Sequential"' in _arrays(train, "keras")[0][1].item()

@@ -4,6 +4,7 @@ IntegerLookup, Hashing, CategoryEncoding.
 Expected values are Keras 3's documented outputs (its docstrings' printed results, produced by
 TensorFlow's kernels), TF 2.21's hash fixtures, values derived by hand, and Keras 3 on torch
 for CategoryEncoding (the only one of these layers Keras runs without TensorFlow)."""
+
 import json
 import os
 from pathlib import Path
@@ -43,8 +44,10 @@ def test_string_lookup_docs():
     assert layer.get_vocabulary() == ["[UNK]", "d", "z", "c", "b", "a"]  # by count, ties high to low
     assert _l(layer(data)) == [[5, 3, 1], [1, 2, 4]]
     # two OOV buckets: "m" and "z" hash (FarmHash) to buckets 0 and 1
-    assert _l(L.StringLookup(vocabulary=VOCAB, num_oov_indices=2)([["a", "c", "d"], ["m", "z", "b"]])) == \
-        [[2, 4, 5], [0, 1, 3]]
+    assert _l(L.StringLookup(vocabulary=VOCAB, num_oov_indices=2)([["a", "c", "d"], ["m", "z", "b"]])) == [
+        [2, 4, 5],
+        [0, 1, 3],
+    ]
     inv = L.StringLookup(vocabulary=VOCAB, invert=True)(tf.constant([[1, 3, 4], [4, 0, 2]]))
     assert _l(inv) == [[b"a", b"c", b"d"], [b"d", b"[UNK]", b"b"]] and inv.dtype == tf.string
 
@@ -70,17 +73,27 @@ def test_integer_lookup_docs():
     assert layer.get_vocabulary() == [-1, 42, 1138, 1000, 36, 12]
     assert _l(layer(data)) == [[5, 2, 1], [1, 3, 4]]
     # floormod OOV buckets: 37 % 2 = 1, 1000 % 2 = 0
-    assert _l(L.IntegerLookup(vocabulary=[12, 36, 1138, 42], num_oov_indices=2)([[12, 1138, 42], [37, 1000, 36]])) \
-        == [[2, 4, 5], [1, 0, 3]]
+    assert _l(L.IntegerLookup(vocabulary=[12, 36, 1138, 42], num_oov_indices=2)([[12, 1138, 42], [37, 1000, 36]])) == [
+        [2, 4, 5],
+        [1, 0, 3],
+    ]
     oov = [100, 300, 700, 1100, 1700, 2000]
     assert _l(L.IntegerLookup(vocabulary=[10, 20, 30], num_oov_indices=4, oov_method="floormod")(oov)) == [0] * 6
-    assert _l(L.IntegerLookup(vocabulary=[10, 20, 30], num_oov_indices=4, oov_method="farmhash")(oov)) == \
-        [3, 3, 2, 2, 0, 1]
-    assert _l(L.IntegerLookup(vocabulary=[12, 36, 1138, 42], invert=True)([[1, 3, 4], [4, 0, 2]])) == \
-        [[12, 1138, 42], [42, -1, 36]]
-    assert _l(L.IntegerLookup(vocabulary=[12, 36, 1138, 42], output_mode="count")([[12, 1138, 42, 42],
-                                                                                   [42, 7, 36, 7]])) == \
-        [[0, 1, 0, 1, 2], [2, 0, 1, 0, 1]]
+    assert _l(L.IntegerLookup(vocabulary=[10, 20, 30], num_oov_indices=4, oov_method="farmhash")(oov)) == [
+        3,
+        3,
+        2,
+        2,
+        0,
+        1,
+    ]
+    assert _l(L.IntegerLookup(vocabulary=[12, 36, 1138, 42], invert=True)([[1, 3, 4], [4, 0, 2]])) == [
+        [12, 1138, 42],
+        [42, -1, 36],
+    ]
+    assert _l(
+        L.IntegerLookup(vocabulary=[12, 36, 1138, 42], output_mode="count")([[12, 1138, 42, 42], [42, 7, 36, 7]])
+    ) == [[0, 1, 0, 1, 2], [2, 0, 1, 0, 1]]
 
 
 def test_lookup_mask_token_and_max_tokens():
@@ -89,8 +102,9 @@ def test_lookup_mask_token_and_max_tokens():
     assert _l(layer([["a", "", "q"]])) == [[2, 0, 1]]
     assert _l(L.StringLookup(vocabulary=VOCAB, mask_token="", invert=True)([[0, 1, 5]])) == [[b"", b"[UNK]", b"d"]]
     # outside "int" mode the mask token has no index and is dropped
-    assert _l(L.StringLookup(vocabulary=VOCAB, mask_token="", output_mode="multi_hot")([["a", ""]])) == \
-        [[0, 1, 0, 0, 0]]
+    assert _l(L.StringLookup(vocabulary=VOCAB, mask_token="", output_mode="multi_hot")([["a", ""]])) == [
+        [0, 1, 0, 0, 0]
+    ]
     layer = L.StringLookup(max_tokens=3)
     layer.adapt([["x", "x", "y", "y", "y", "z"]])
     assert layer.get_vocabulary() == ["[UNK]", "y", "x"]  # max_tokens counts the OOV index
@@ -134,6 +148,7 @@ def test_lookup_errors():
 
 # -- Hashing ------------------------------------------------------------------------------------
 
+
 def test_hashing_docs():
     inp = [["A"], ["B"], ["C"], ["D"], ["E"]]
     out = L.Hashing(num_bins=3)(inp)
@@ -166,14 +181,23 @@ def test_hashing_integers_and_encodings():
 
 # -- CategoryEncoding ------------------------------------------------------------------------------
 
+
 def test_category_encoding_docs():
-    assert _l(L.CategoryEncoding(num_tokens=4, output_mode="one_hot")([3, 2, 0, 1])) == \
-        [[0, 0, 0, 1], [0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0]]
-    assert _l(L.CategoryEncoding(num_tokens=4, output_mode="multi_hot")([[0, 1], [0, 0], [1, 2], [3, 1]])) == \
-        [[1, 1, 0, 0], [1, 0, 0, 0], [0, 1, 1, 0], [0, 1, 0, 1]]
-    w = [[.1, .2], [.1, .1], [.2, .3], [.4, .2]]
+    assert _l(L.CategoryEncoding(num_tokens=4, output_mode="one_hot")([3, 2, 0, 1])) == [
+        [0, 0, 0, 1],
+        [0, 0, 1, 0],
+        [1, 0, 0, 0],
+        [0, 1, 0, 0],
+    ]
+    assert _l(L.CategoryEncoding(num_tokens=4, output_mode="multi_hot")([[0, 1], [0, 0], [1, 2], [3, 1]])) == [
+        [1, 1, 0, 0],
+        [1, 0, 0, 0],
+        [0, 1, 1, 0],
+        [0, 1, 0, 1],
+    ]
+    w = [[0.1, 0.2], [0.1, 0.1], [0.2, 0.3], [0.4, 0.2]]
     out = L.CategoryEncoding(num_tokens=4, output_mode="count")([[0, 1], [0, 0], [1, 2], [3, 1]], count_weights=w)
-    _close(_l(out), [[.1, .2, 0, 0], [.2, 0, 0, 0], [0, .2, .3, 0], [0, .2, 0, .4]], 1e-6)
+    _close(_l(out), [[0.1, 0.2, 0, 0], [0.2, 0, 0, 0], [0, 0.2, 0.3, 0], [0, 0.2, 0, 0.4]], 1e-6)
     assert _l(L.CategoryEncoding(num_tokens=3, output_mode="count")([1, 1, 2])) == [0, 2, 1]  # rank 1: one sample
 
 
@@ -259,8 +283,9 @@ def test_text_vectorization_standardize_and_split_options():
     assert _l(tv(["aüb"])) == [[2, 3, 1]]
     tv = L.TextVectorization(split=None, vocabulary=["new york", "paris"])
     assert _l(tv(["new york", "Paris", "rome"])) == [[2], [3], [1]]
-    tv = L.TextVectorization(split=lambda t: [s.split(b"-") for s in t.numpy().tolist()], standardize=None,
-                             vocabulary=["a", "b"])
+    tv = L.TextVectorization(
+        split=lambda t: [s.split(b"-") for s in t.numpy().tolist()], standardize=None, vocabulary=["a", "b"]
+    )
     assert _l(tv(["a-b-c"])) == [[2, 3, 1]]
     with pytest.raises(ValueError, match="standardize"):
         L.TextVectorization(standardize="upper")
@@ -280,6 +305,7 @@ def test_text_vectorization_ngrams_and_vector_modes_by_hand():
     tfidf = L.TextVectorization(output_mode="tf_idf")
     tfidf.adapt(docs)
     import math
+
     idf = {t: math.log(1 + 3 / (1 + df)) for t, df in {"c": 2, "b": 2, "a": 2}.items()}
     oov = sum(idf.values()) / 3
     _close(_l(tfidf(["c c a zz"])), [[oov, 2 * idf["c"], 0.0, idf["a"]]])
@@ -325,6 +351,7 @@ def test_configs_round_trip_with_vocabularies():
 
 
 # -- the must-hold: a text classifier trains, saves, reloads --------------------------------------
+
 
 def _sentiment():
     rows = [line.split("\t") for line in DATA.read_text().splitlines()]

@@ -1,6 +1,7 @@
 """The batched TFRecord paths: data CRCs of a run of equal-length records computed together, and
 parse_example decoding a batch that shares one layout. Each is checked against hand values and the
 per-record CRC (pinned by the CRC-32C check values), including corrupt and truncated files."""
+
 import random
 
 import pytest
@@ -70,12 +71,12 @@ def test_fuzzed_files_only_raise_data_loss(tmp_path):
     for trial in range(60):
         data = bytearray(clean)
         if trial % 2:
-            data = data[:rng.randrange(1, len(data))]
+            data = data[: rng.randrange(1, len(data))]
         for _ in range(rng.randrange(1, 4)):
             data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
         _put(p, bytes(data))
         got, _ = _read_until_error(p)
-        assert got == recs[:len(got)]  # never a wrong record, only a shorter prefix
+        assert got == recs[: len(got)]  # never a wrong record, only a shorter prefix
         if trial % 2 == 0 and len(got) == len(recs):
             pytest.fail("a flipped bit went unnoticed")
 
@@ -93,8 +94,12 @@ def _ex(**feats) -> bytes:
 
 
 def test_parse_example_batch_with_varied_layouts():
-    rows = [([0.5, -1.25], [3, 4, 5], [b"a"]), ([2.0, 0.25], [300, -2, 1 << 40], [b"bb"]),
-            ([1.5, 8.0], [7, 8, 9], [b"a"]), ([-0.5, 4.0], [1, 2, 3], [b"ccc", b"d"])]
+    rows = [
+        ([0.5, -1.25], [3, 4, 5], [b"a"]),
+        ([2.0, 0.25], [300, -2, 1 << 40], [b"bb"]),
+        ([1.5, 8.0], [7, 8, 9], [b"a"]),
+        ([-0.5, 4.0], [1, 2, 3], [b"ccc", b"d"]),
+    ]
     ser = [_ex(x=x, n=n, s=s) for x, n, s in rows]
     ser.insert(2, _ex(n=[10, 11, 12], x=[9.0, 9.5]))  # other key order, no "s"
     rows.insert(2, ([9.0, 9.5], [10, 11, 12], None))
@@ -125,15 +130,15 @@ def test_fuzzed_csv_files_only_raise_tf_errors(tmp_path):
     # for a bad GZIP stream), never another exception or a hang (60 bounded trials)
     import gzip
 
-    clean = b"a,b,c\n" + b"".join(b"%d,%d.5,\"q%d\"\n" % (i, i, i) for i in range(30))
+    clean = b"a,b,c\n" + b"".join(b'%d,%d.5,"q%d"\n' % (i, i, i) for i in range(30))
     rng = random.Random(16)
     p = str(tmp_path / "f.csv")
     for trial in range(60):
-        data = bytearray(clean[:rng.randrange(1, len(clean))] if trial % 2 else clean)
+        data = bytearray(clean[: rng.randrange(1, len(clean))] if trial % 2 else clean)
         for _ in range(rng.randrange(1, 4)):
-            data[rng.randrange(len(data))] = rng.choice(b",\"\n\r\x00x9\xff")
+            data[rng.randrange(len(data))] = rng.choice(b',"\n\r\x00x9\xff')
         comp = "GZIP" if trial % 5 == 0 else None
-        _put(p, bytes(gzip.compress(bytes(data))[:-3 if trial % 10 == 0 else None]) if comp else bytes(data))
+        _put(p, bytes(gzip.compress(bytes(data))[: -3 if trial % 10 == 0 else None]) if comp else bytes(data))
         ds = tf.data.experimental.CsvDataset(p, [0, 0.0, ""], header=True, compression_type=comp)
         try:
             rows = [(int(a), float(b), bytes(c.numpy() if hasattr(c, "numpy") else c)) for a, b, c in ds]

@@ -1,4 +1,5 @@
 """compile / fit / evaluate / predict and friends, checked against hand-computed steps."""
+
 import contextlib
 import io
 import math
@@ -79,12 +80,17 @@ def test_history_metrics_validation_and_evaluate_forms():
 
 
 def test_accuracy_resolution_binary_categorical_sparse():
-    for pred_units, y, want in ((1, [[1.0], [0.0]], "BinaryAccuracy"),
-                                (2, [[1.0, 0.0], [0.0, 1.0]], "CategoricalAccuracy"),
-                                (2, [1, 0], "SparseCategoricalAccuracy")):
+    for pred_units, y, want in (
+        (1, [[1.0], [0.0]], "BinaryAccuracy"),
+        (2, [[1.0, 0.0], [0.0, 1.0]], "CategoricalAccuracy"),
+        (2, [1, 0], "SparseCategoricalAccuracy"),
+    ):
         m = K.Sequential([K.Input((2,)), L.Dense(pred_units, activation="sigmoid")])
-        loss = "binary_crossentropy" if pred_units == 1 else (
-            "categorical_crossentropy" if isinstance(y[0], list) else "sparse_categorical_crossentropy")
+        loss = (
+            "binary_crossentropy"
+            if pred_units == 1
+            else ("categorical_crossentropy" if isinstance(y[0], list) else "sparse_categorical_crossentropy")
+        )
         m.compile("sgd", loss, metrics=["acc"])
         m.evaluate([[1.0, 2.0], [3.0, 4.0]], y, verbose=0)
         assert type(m.metrics[1]).__name__ == want and m.metrics[1].name == "acc"
@@ -131,13 +137,18 @@ def test_multi_output_losses_weights_and_logs():
     o1 = L.Dense(1, name="reg", kernel_initializer="zeros")(a)
     o2 = L.Dense(3, name="cls", kernel_initializer="zeros", activation="softmax")(a)
     m = K.Model(a, [o1, o2])
-    m.compile(optimizer=K.optimizers.SGD(0.0), loss={"reg": "mse", "cls": "sparse_categorical_crossentropy"},
-              loss_weights={"reg": 2.0, "cls": 1.0}, metrics={"cls": ["accuracy"]})
+    m.compile(
+        optimizer=K.optimizers.SGD(0.0),
+        loss={"reg": "mse", "cls": "sparse_categorical_crossentropy"},
+        loss_weights={"reg": 2.0, "cls": 1.0},
+        metrics={"cls": ["accuracy"]},
+    )
     x = [[1.0, 1.0], [0.0, 2.0]]
     h = m.fit(x, {"reg": [[1.0], [3.0]], "cls": [0, 2]}, verbose=0)
     mse, ce = 5.0, math.log(3.0)
-    assert_close([h.history["reg_loss"][0], h.history["cls_loss"][0], h.history["loss"][0]],
-                 [mse, ce, 2 * mse + ce], rtol=1e-5)
+    assert_close(
+        [h.history["reg_loss"][0], h.history["cls_loss"][0], h.history["loss"][0]], [mse, ce, 2 * mse + ce], rtol=1e-5
+    )
     assert "cls_accuracy" in h.history
     r = m.evaluate(x, [tf.constant([[1.0], [3.0]]), tf.constant([0, 2])], verbose=0, return_dict=True)
     assert_close(r["loss"], 2 * mse + ce, rtol=1e-5)
@@ -213,10 +224,18 @@ def test_terminate_on_nan_stops_at_the_first_nan_batch():
     seen = []
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        h = nan_model().fit([[1.0], [float("nan")], [1.0], [1.0]], [[0.0]] * 4, batch_size=1, epochs=3,
-                            shuffle=False, verbose=0,
-                            callbacks=[K.callbacks.TerminateOnNaN(), K.callbacks.LambdaCallback(
-                                on_train_batch_end=lambda batch, logs: seen.append(batch))])
+        h = nan_model().fit(
+            [[1.0], [float("nan")], [1.0], [1.0]],
+            [[0.0]] * 4,
+            batch_size=1,
+            epochs=3,
+            shuffle=False,
+            verbose=0,
+            callbacks=[
+                K.callbacks.TerminateOnNaN(),
+                K.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch)),
+            ],
+        )
     assert seen == [0, 1] and h.epoch == [0]
     assert "Batch 1: Invalid loss, terminating training" in out.getvalue()
 
@@ -248,8 +267,11 @@ def test_generator_input_steps_per_epoch_and_to_categorical():
     h = m.fit(batches(), steps_per_epoch=3, epochs=2, verbose=0)
     assert h.params["steps"] == 3 and len(h.history["loss"]) == 2
     assert int(m.optimizer.iterations.numpy()) == 6
-    assert_close(m.evaluate(tf.data.Dataset.from_tensor_slices((X, Y)).batch(1).repeat(), steps=2, verbose=0),
-                 m.evaluate(X, Y, verbose=0), rtol=1e-6)
+    assert_close(
+        m.evaluate(tf.data.Dataset.from_tensor_slices((X, Y)).batch(1).repeat(), steps=2, verbose=0),
+        m.evaluate(X, Y, verbose=0),
+        rtol=1e-6,
+    )
     assert_close(K.utils.to_categorical([0, 2, 1]), [[1, 0, 0], [0, 0, 1], [0, 1, 0]])
     assert_close(K.utils.to_categorical([[1], [0]], num_classes=3), [[0, 1, 0], [1, 0, 0]])
 
@@ -257,8 +279,7 @@ def test_generator_input_steps_per_epoch_and_to_categorical():
 def test_fit_builds_a_sequential_without_input_on_its_first_batch():
     """Keras builds such a model from the first batch: its variables (and the regularizer
     loss of its layers) exist only then, and the first step already trains them."""
-    m = K.Sequential([L.Dense(2, kernel_regularizer=K.regularizers.L2(0.5), kernel_initializer="ones"),
-                      L.Dense(1)])
+    m = K.Sequential([L.Dense(2, kernel_regularizer=K.regularizers.L2(0.5), kernel_initializer="ones"), L.Dense(1)])
     m.compile(K.optimizers.SGD(0.0), "mse")  # lr 0: the loss is the initial weights'
     x = tf.constant([[1.0, 2.0]])
     hist = m.fit(x, tf.constant([[0.0]]), epochs=1, verbose=0)

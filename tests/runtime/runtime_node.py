@@ -1,6 +1,7 @@
 """Run web/runtime in Node from pytest: export with tf.saved_model, call node_runner.mjs.
 
 Skips (with the true reason) where Node or the built WebAssembly kernels are missing."""
+
 from __future__ import annotations
 
 import base64
@@ -18,7 +19,8 @@ import webtensor as tf
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node_runner.mjs")
 KERNELS = os.environ.get("WEBTENSOR_WASM_KERNELS") or os.path.join(
-    ROOT, "core", "webtensor", "backends", "kernels", "webtensor_kernels.wasm")
+    ROOT, "core", "webtensor", "backends", "kernels", "webtensor_kernels.wasm"
+)
 NODE = shutil.which("node")
 
 
@@ -37,6 +39,7 @@ def save_trainer(model, opt, loss, x_spec, y_spec, path):
     """Save ``model`` with a ``train`` signature: one optimizer step on (x, y), returning the loss.
     The optimizer's slots are an attribute so they are saved too. Shared by the Chromium test
     and benchmarks/page/bench_runtime.py. Returns the module (its ``train`` runs in Python)."""
+
     class Trainer(tf.Module):
         def __init__(self):
             super().__init__()
@@ -88,9 +91,14 @@ def run(model, calls=(), *, variables=False, options=None, weights=None, timeout
     """Load ``model`` (a SavedModel dir, a graph .json, or a document dict) in Node and run the
     calls ``[(signature, {name: array})]``; results decoded to numpy."""
     require()
-    job = {"model": str(model) if not isinstance(model, dict) else model, "kernels": KERNELS,
-           "calls": [{"signature": s, "inputs": {k: enc(v) for k, v in ins.items()}} for s, ins in calls],
-           "variables": variables, "options": options or {}, "weights": weights and str(weights)}
+    job = {
+        "model": str(model) if not isinstance(model, dict) else model,
+        "kernels": KERNELS,
+        "calls": [{"signature": s, "inputs": {k: enc(v) for k, v in ins.items()}} for s, ins in calls],
+        "variables": variables,
+        "options": options or {},
+        "weights": weights and str(weights),
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(job, f)
     try:

@@ -1,5 +1,6 @@
 """web/runtime in Node on the wasm kernels: SavedModels exported here run with no Python and
 give the outputs (and training losses) Python gives, within float32 tolerance."""
+
 import json
 import os
 
@@ -15,16 +16,29 @@ pytestmark = pytest.mark.numpy
 
 def _mlp():
     tf.random.set_seed(3)
-    return tf.keras.Sequential([tf.keras.layers.Input((8,)), tf.keras.layers.Dense(16, activation="relu"),
-                                tf.keras.layers.Dense(3, activation="softmax")])
+    return tf.keras.Sequential(
+        [
+            tf.keras.layers.Input((8,)),
+            tf.keras.layers.Dense(16, activation="relu"),
+            tf.keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
 
 
 def _cnn():
     tf.random.set_seed(4)
     L = tf.keras.layers
-    return tf.keras.Sequential([L.Input((8, 8, 1)), L.Conv2D(4, 3, padding="same", activation="relu"),
-                                L.MaxPooling2D(2), L.Conv2D(6, 3, activation="relu"), L.AveragePooling2D(2),
-                                L.Flatten(), L.Dense(10, activation="softmax")])
+    return tf.keras.Sequential(
+        [
+            L.Input((8, 8, 1)),
+            L.Conv2D(4, 3, padding="same", activation="relu"),
+            L.MaxPooling2D(2),
+            L.Conv2D(6, 3, activation="relu"),
+            L.AveragePooling2D(2),
+            L.Flatten(),
+            L.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 @pytest.mark.parametrize("make, shape", [(_mlp, (8,)), (_cnn, (8, 8, 1))], ids=["mlp", "cnn"])
@@ -60,13 +74,14 @@ class _Trainer(tf.Module):
         return {"loss": loss}
 
 
-@pytest.mark.parametrize("make, shape, opt", [(_mlp, (8,), "adam"), (_cnn, (8, 8, 1), "sgd")], ids=["mlp-adam", "cnn-sgd"])
+@pytest.mark.parametrize(
+    "make, shape, opt", [(_mlp, (8,), "adam"), (_cnn, (8, 8, 1), "sgd")], ids=["mlp-adam", "cnn-sgd"]
+)
 def test_training_signature_updates_state_as_python(tmp_path, make, shape, opt):
     model = make()
     optimizer = tf.keras.optimizers.Adam(0.01) if opt == "adam" else tf.keras.optimizers.SGD(0.1, momentum=0.9)
     t = _Trainer(model, optimizer, tf.keras.losses.SparseCategoricalCrossentropy())
-    train = tf.function(t.step, input_signature=[tf.TensorSpec([6, *shape], tf.float32),
-                                                 tf.TensorSpec([6], tf.int32)])
+    train = tf.function(t.step, input_signature=[tf.TensorSpec([6, *shape], tf.float32), tf.TensorSpec([6], tf.int32)])
     save(t, tmp_path / "m", signatures={"train": train.get_concrete_function()})
     rs = np.random.RandomState(1)
     batches = [(rs.randn(6, *shape).astype("float32"), rs.randint(0, 3, 6).astype("int32")) for _ in range(6)]
@@ -97,6 +112,7 @@ def test_control_flow_random_print_and_variables(tmp_path):
 
             def body(i, acc):
                 return i + 1, acc + tf.cast(i, tf.float32) * x
+
             _, acc = tf.while_loop(lambda i, acc: i < 4, body, (tf.constant(0), tf.zeros([3])))
             r = tf.random.uniform([2], seed=7)
             self.count.assign_add(1.0)
@@ -110,14 +126,14 @@ def test_control_flow_random_print_and_variables(tmp_path):
     assert "error" not in out, out.get("error")
     doc = json.loads((tmp_path / "m" / "saved_model.json").read_text())
     graph = doc["functions"][doc["signatures"]["serving_default"]["function"]]["graph"]
-    (k0, k1), = [n["attrs"]["key"] for n in graph["nodes"] if n["type"] == "random"]
+    ((k0, k1),) = [n["attrs"]["key"] for n in graph["nodes"] if n["type"] == "random"]
     for c, (x, r) in enumerate(zip(xs, out["results"])):
         want = m.f(x)
         for k in ("y", "acc", "count"):
             np.testing.assert_allclose(r[k], want[k].numpy(), rtol=1e-6, err_msg=k)
         key = (k0, (k1 + 0x9E3779B9 * c) & 0xFFFFFFFF)  # call c's key (docs/tf-function.md)
         bits = [random_u32(i, key) for i in range(2)]
-        np.testing.assert_array_equal(r["r"], np.array([(b >> 8) * 2.0 ** -24 for b in bits], "float32"))
+        np.testing.assert_array_equal(r["r"], np.array([(b >> 8) * 2.0**-24 for b in bits], "float32"))
     assert out["prints"] == ["y: [2 -4 7]\n", "y: [1 2 -0.5]\n"]
     once = run(tmp_path / "m", [("serving_default", {"x": xs[0]})])
     assert once["memory"]["bytesInUse"] == out["memory"]["bytesInUse"]  # cond/while free their values
@@ -141,15 +157,19 @@ def _node(g, t):
     return next(n for n in g["nodes"] if n["type"] == t)
 
 
-@pytest.mark.parametrize("mutate, words", [
-    (lambda g: _node(g, "matmul").update(type="fft"), ["unknown node type"]),
-    (lambda g: _node(g, "matmul")["outputs"][0].update(shape=[5, 17]), ["matmul", "declared", "[5,17]"]),
-    (lambda g: _node(g, "matmul").update(inputs=["nowhere:0", _node(g, "matmul")["inputs"][1]]), ["nowhere:0"]),
-    (lambda g: _node(g, "matmul")["outputs"][0].update(dtype="complex64"), ["unknown dtype"]),
-    (lambda g: _node(g, "full")["attrs"].update(shape=[-1]), ["shape"]),
-    (lambda g: _node(g, "read_variable")["attrs"].update(variable="nope"), ["nope"]),
-    (lambda g: g.update(version=2), ["version"]),
-], ids=["type", "shape", "input", "dtype", "negative-dim", "variable", "version"])
+@pytest.mark.parametrize(
+    "mutate, words",
+    [
+        (lambda g: _node(g, "matmul").update(type="fft"), ["unknown node type"]),
+        (lambda g: _node(g, "matmul")["outputs"][0].update(shape=[5, 17]), ["matmul", "declared", "[5,17]"]),
+        (lambda g: _node(g, "matmul").update(inputs=["nowhere:0", _node(g, "matmul")["inputs"][1]]), ["nowhere:0"]),
+        (lambda g: _node(g, "matmul")["outputs"][0].update(dtype="complex64"), ["unknown dtype"]),
+        (lambda g: _node(g, "full")["attrs"].update(shape=[-1]), ["shape"]),
+        (lambda g: _node(g, "read_variable")["attrs"].update(variable="nope"), ["nope"]),
+        (lambda g: g.update(version=2), ["version"]),
+    ],
+    ids=["type", "shape", "input", "dtype", "negative-dim", "variable", "version"],
+)
 def test_bad_graph_is_a_one_line_error_naming_the_node(tmp_path, mutate, words):
     msg = _graph_model(tmp_path, mutate)
     for w in words:
@@ -160,6 +180,7 @@ def test_a_loop_that_never_ends_is_an_error_not_a_hang(tmp_path):
     @tf.function(input_signature=[tf.TensorSpec([], tf.int32)])
     def f(n):
         return tf.while_loop(lambda i: i >= 0, lambda i: i + n, [tf.constant(0)])
+
     mod = tf.Module()
     mod.f = f
     save(mod, tmp_path / "m", signatures={"serving_default": f.get_concrete_function()})
@@ -188,17 +209,38 @@ def test_nesting_and_node_count_are_bounded(tmp_path):
     inner = g
     for _ in range(40):
         sub = {"version": 1, "name": "b", "inputs": [], "outputs": [], "nodes": []}
-        inner["nodes"] = [{"name": "p", "type": "full", "attrs": {"shape": [], "value": True, "dtype": "bool"},
-                           "inputs": [], "outputs": [{"shape": [], "dtype": "bool"}], "subgraphs": []},
-                          {"name": "c", "type": "cond", "attrs": {}, "inputs": ["p:0"], "outputs": [],
-                           "subgraphs": [sub, dict(sub)]}]
+        inner["nodes"] = [
+            {
+                "name": "p",
+                "type": "full",
+                "attrs": {"shape": [], "value": True, "dtype": "bool"},
+                "inputs": [],
+                "outputs": [{"shape": [], "dtype": "bool"}],
+                "subgraphs": [],
+            },
+            {"name": "c", "type": "cond", "attrs": {}, "inputs": ["p:0"], "outputs": [], "subgraphs": [sub, dict(sub)]},
+        ]
         inner = sub
     (tmp_path / "deep.json").write_text(json.dumps(g))
     out = run(tmp_path / "deep.json")
     assert "nesting deeper than 32" in out["error"]
-    big = {"version": 1, "name": "big", "inputs": [], "outputs": ["n0:0"], "nodes": [
-        {"name": f"n{i}", "type": "full", "attrs": {"shape": [], "value": 1.0, "dtype": "float32"}, "inputs": [],
-         "outputs": [{"shape": [], "dtype": "float32"}], "subgraphs": []} for i in range(1001)]}
+    big = {
+        "version": 1,
+        "name": "big",
+        "inputs": [],
+        "outputs": ["n0:0"],
+        "nodes": [
+            {
+                "name": f"n{i}",
+                "type": "full",
+                "attrs": {"shape": [], "value": 1.0, "dtype": "float32"},
+                "inputs": [],
+                "outputs": [{"shape": [], "dtype": "float32"}],
+                "subgraphs": [],
+            }
+            for i in range(1001)
+        ],
+    }
     (tmp_path / "big.json").write_text(json.dumps(big))
     out = run(tmp_path / "big.json", options={"limits": {"nodes": 1000}})  # the default is 1,000,000
     assert "more than 1000 nodes" in out["error"]
@@ -213,6 +255,7 @@ def test_bare_traced_graph_runs(tmp_path):
     @tf.function(input_signature=[tf.TensorSpec([4, 2], tf.float32)])
     def f(x):
         return tf.nn.relu(x @ w) + tf.reduce_max(x)
+
     (tmp_path / "graph.json").write_text(json.dumps(f.get_concrete_function().graph.as_dict()))
     safetensors.save(str(tmp_path / "w.safetensors"), {"w:0": w})
     x = np.random.RandomState(2).randn(4, 2).astype("float32")
@@ -232,24 +275,39 @@ def test_mutated_graphs_give_results_or_one_line_errors(tmp_path, kind):
     require()
     if kind == "cnn-train":
         t = _Trainer(_cnn(), tf.keras.optimizers.Adam(0.01), tf.keras.losses.SparseCategoricalCrossentropy())
-        fn = tf.function(t.step, input_signature=[tf.TensorSpec([2, 8, 8, 1], tf.float32), tf.TensorSpec([2], tf.int32)])
+        fn = tf.function(
+            t.step, input_signature=[tf.TensorSpec([2, 8, 8, 1], tf.float32), tf.TensorSpec([2], tf.int32)]
+        )
         save(t, tmp_path / "m", signatures={"train": fn.get_concrete_function()})
     else:
+
         class M(tf.Module):
             @tf.function(input_signature=[tf.TensorSpec([3], tf.float32)])
             def f(self, x):
                 y = tf.cond(tf.reduce_sum(x) > 0, lambda: x * 2.0, lambda: -x)
-                _, acc = tf.while_loop(lambda i, a: i < 4, lambda i, a: (i + 1, a + tf.cast(i, tf.float32) * x),
-                                       (tf.constant(0), tf.zeros([3])))
+                _, acc = tf.while_loop(
+                    lambda i, a: i < 4,
+                    lambda i, a: (i + 1, a + tf.cast(i, tf.float32) * x),
+                    (tf.constant(0), tf.zeros([3])),
+                )
                 tf.print("y:", y)
                 tf.debugging.assert_less(tf.reduce_sum(acc), 1e6)
-                return {"y": y + tf.random.uniform([3]), "g": tf.gather(x, tf.constant([2, 0])), "a": tf.argmax(x),
-                        "c": tf.concat([x, acc], 0), "p": tf.pad(x, [[1, 2]]), "s": x[::-1], "cs": tf.cumsum(x)}
+                return {
+                    "y": y + tf.random.uniform([3]),
+                    "g": tf.gather(x, tf.constant([2, 0])),
+                    "a": tf.argmax(x),
+                    "c": tf.concat([x, acc], 0),
+                    "p": tf.pad(x, [[1, 2]]),
+                    "s": x[::-1],
+                    "cs": tf.cumsum(x),
+                }
+
         m = M()
         save(m, tmp_path / "m", signatures={"serving_default": m.f.get_concrete_function()})
     runner = os.path.join(os.path.dirname(__file__), "fuzz_runner.mjs")
-    p = subprocess.run([NODE, runner, str(tmp_path / "m"), KERNELS, "300", "17"], capture_output=True, text=True,
-                       timeout=300)
+    p = subprocess.run(
+        [NODE, runner, str(tmp_path / "m"), KERNELS, "300", "17"], capture_output=True, text=True, timeout=300
+    )
     out = json.loads(p.stdout)
     assert out["other"] == [], out["other"]
     assert out["graphError"] > 100  # the mutations do reach the checks
@@ -270,14 +328,25 @@ class Ops(tf.Module):
             loss = tf.reduce_sum(rows * rows)
         g = tape.gradient(loss, self.table)
         out = {"i64": tf.cast(idx, tf.int64) * 3_000_000_000} if self.int64 else {}
-        return {**out,
-            "grad": g, "cumsum": tf.cumsum(x, axis=1, reverse=True), "cumprod": tf.math.cumprod(x, exclusive=True),
-            "argmin": tf.argmin(x, axis=0), "pad": tf.pad(x, [[1, 0], [0, 2]], constant_values=-1.5),
-            "concat": tf.concat([x, x * 2.0], axis=0), "rev": x[::-1, ::2], "t": tf.transpose(x),
-            "where": tf.where(x > 0, x, tf.zeros_like(x)), "bcast": tf.broadcast_to(x[:1], [3, 2, 3]),
-            "range": tf.range(2, 11, 3), "mask": tf.logical_and(x > -1.0, x < 1.0),
-            "mean": tf.reduce_mean(x, axis=[0, 1]), "max": tf.reduce_max(x, axis=0, keepdims=True),
-            "mod": tf.math.floormod(idx, 3), "erf": tf.math.erf(x), "pow": tf.pow(tf.abs(x), 1.5),
+        return {
+            **out,
+            "grad": g,
+            "cumsum": tf.cumsum(x, axis=1, reverse=True),
+            "cumprod": tf.math.cumprod(x, exclusive=True),
+            "argmin": tf.argmin(x, axis=0),
+            "pad": tf.pad(x, [[1, 0], [0, 2]], constant_values=-1.5),
+            "concat": tf.concat([x, x * 2.0], axis=0),
+            "rev": x[::-1, ::2],
+            "t": tf.transpose(x),
+            "where": tf.where(x > 0, x, tf.zeros_like(x)),
+            "bcast": tf.broadcast_to(x[:1], [3, 2, 3]),
+            "range": tf.range(2, 11, 3),
+            "mask": tf.logical_and(x > -1.0, x < 1.0),
+            "mean": tf.reduce_mean(x, axis=[0, 1]),
+            "max": tf.reduce_max(x, axis=0, keepdims=True),
+            "mod": tf.math.floormod(idx, 3),
+            "erf": tf.math.erf(x),
+            "pow": tf.pow(tf.abs(x), 1.5),
             "batch": tf.matmul(tf.reshape(tf.concat([x, x], 0), [2, 2, 3]), x, transpose_b=True),
             "up": tf.cast(tf.round(x * 10.0), tf.int32) // 3,
             "long_sum": tf.reduce_sum(tf.tile(x, [1, 200]), axis=1),  # GPU: partial sums, then their sum

@@ -8,6 +8,7 @@ predictions. Weights are set to seeded random values (not initial values: zeros
 and ones would hide a mis-ordered weight), BatchNormalization variances positive.
 The MLP is also trained for an epoch so its file carries a compile config.
 """
+
 import os
 import sys
 
@@ -38,8 +39,10 @@ def randomize(model):
 
 
 def mlp():
-    m = keras.Sequential([keras.Input((64,)), L.Dense(32, activation="relu"), L.Dropout(0.1),
-                          L.Dense(10, activation="softmax")], name="mlp")
+    m = keras.Sequential(
+        [keras.Input((64,)), L.Dense(32, activation="relu"), L.Dropout(0.1), L.Dense(10, activation="softmax")],
+        name="mlp",
+    )
     m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x = rng.random((64, 64), dtype=np.float32)
     m.fit(x, rng.integers(0, 10, 64), epochs=1, batch_size=16, verbose=0)
@@ -47,10 +50,23 @@ def mlp():
 
 
 def cnn():
-    m = keras.Sequential([
-        keras.Input((8, 8, 1)), L.Rescaling(1 / 16.0), L.Conv2D(4, 3, activation="relu", padding="same"),
-        L.BatchNormalization(), L.MaxPooling2D(2), L.ZeroPadding2D(1), L.Conv2D(6, 3, strides=1),
-        L.AveragePooling2D(2), L.UpSampling2D(2), L.Flatten(), L.Dense(10), L.Softmax()], name="cnn")
+    m = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            L.Rescaling(1 / 16.0),
+            L.Conv2D(4, 3, activation="relu", padding="same"),
+            L.BatchNormalization(),
+            L.MaxPooling2D(2),
+            L.ZeroPadding2D(1),
+            L.Conv2D(6, 3, strides=1),
+            L.AveragePooling2D(2),
+            L.UpSampling2D(2),
+            L.Flatten(),
+            L.Dense(10),
+            L.Softmax(),
+        ],
+        name="cnn",
+    )
     return m, [rng.random((3, 8, 8, 1), dtype=np.float32) * 16]
 
 
@@ -101,15 +117,22 @@ def attention():
 
 def nested():
     """A Sequential used as a layer inside a functional model (Keras nests its weights)."""
-    inner = keras.Sequential([keras.Input((6,)), L.Dense(5, activation="relu"), L.BatchNormalization(),
-                              L.Dense(4)], name="inner")
+    inner = keras.Sequential(
+        [keras.Input((6,)), L.Dense(5, activation="relu"), L.BatchNormalization(), L.Dense(4)], name="inner"
+    )
     inp = keras.Input((6,))
     out = L.Dense(2)(L.Concatenate()([inner(inp), L.Dense(3)(inp)]))
     return keras.Model(inp, out, name="nested"), [rng.random((3, 6), dtype=np.float32)]
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "conv_misc": conv_misc, "sequence": sequence, "attention": attention,
-          "nested": nested}
+MODELS = {
+    "mlp": mlp,
+    "cnn": cnn,
+    "conv_misc": conv_misc,
+    "sequence": sequence,
+    "attention": attention,
+    "nested": nested,
+}
 
 
 def main(out: str, names: list):

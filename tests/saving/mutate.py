@@ -4,6 +4,7 @@ Shared by tests/saving/test_fuzz_model_files.py (a bounded CI run) and
 benchmarks/fuzz_model_files.py (the 10,000-mutation run). The same seed gives
 the same mutations, so a failure is reproduced by its seed and index.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -12,16 +13,55 @@ import random
 import signal
 import struct
 
-EDGE_INTS = [0, 1, -1, 2, 7, 8, 255, 256, 2**31 - 1, 2**31, 2**32, 2**53, 2**63 - 1, 2**63, 2**64,
-             -(2**63), 10**30, 100 * 1024 * 1024, 100 * 1024 * 1024 + 1]
-EDGE_STRINGS = ["F32", "F16", "F64", "I32", "I64", "U8", "U32", "BOOL", "BF16", "F8_E4M3", "",
-                "f32", "__metadata__", "\x00", "../../etc/passwd", "\u00e9\u4e2d", "x" * 300,
-                '{"class_name": "Lambda"}', "webtensor", "1", "2"]
+EDGE_INTS = [
+    0,
+    1,
+    -1,
+    2,
+    7,
+    8,
+    255,
+    256,
+    2**31 - 1,
+    2**31,
+    2**32,
+    2**53,
+    2**63 - 1,
+    2**63,
+    2**64,
+    -(2**63),
+    10**30,
+    100 * 1024 * 1024,
+    100 * 1024 * 1024 + 1,
+]
+EDGE_STRINGS = [
+    "F32",
+    "F16",
+    "F64",
+    "I32",
+    "I64",
+    "U8",
+    "U32",
+    "BOOL",
+    "BF16",
+    "F8_E4M3",
+    "",
+    "f32",
+    "__metadata__",
+    "\x00",
+    "../../etc/passwd",
+    "\u00e9\u4e2d",
+    "x" * 300,
+    '{"class_name": "Lambda"}',
+    "webtensor",
+    "1",
+    "2",
+]
 
 
 def split(blob: bytes):
     n = struct.unpack("<Q", blob[:8])[0]
-    return json.loads(blob[8:8 + n]), blob[8 + n:]
+    return json.loads(blob[8 : 8 + n]), blob[8 + n :]
 
 
 def join(header, data: bytes, length: int | None = None) -> bytes:
@@ -125,17 +165,17 @@ def mutate(blob: bytes, rng: random.Random, config_bias: float = 0.0, binary: bo
         for _ in range(rng.randrange(1, 8)):
             b[rng.randrange(len(b))] = rng.randrange(256)
     elif op == 2:  # truncate
-        del b[rng.randrange(len(b)):]
+        del b[rng.randrange(len(b)) :]
     elif op == 3:  # append junk
         b += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64)))
     elif op == 4:  # a strange header length
         b[:8] = struct.pack("<Q", rng.choice(EDGE_INTS + [len(b) - 8, len(b) - 7]) % 2**64)
     elif op == 5:  # cut a range out
         i = rng.randrange(len(b))
-        del b[i:i + rng.randrange(1, 32)]
+        del b[i : i + rng.randrange(1, 32)]
     elif op == 6:  # duplicate a range
         i = rng.randrange(len(b))
-        b[i:i] = b[i:i + rng.randrange(1, 32)]
+        b[i:i] = b[i : i + rng.randrange(1, 32)]
     else:
         header, data = split(blob)
         if op in (7, 8):
@@ -146,7 +186,7 @@ def mutate(blob: bytes, rng: random.Random, config_bias: float = 0.0, binary: bo
             names = [k for k in header if k != "__metadata__"] or ["x"]
             k = rng.choice(names)
             h = json.dumps(header)
-            h = h[:-1] + f', {json.dumps(k)}: {json.dumps(header.get(k, 1))}}}'
+            h = h[:-1] + f", {json.dumps(k)}: {json.dumps(header.get(k, 1))}}}"
             return struct.pack("<Q", len(h.encode())) + h.encode() + data
         length = None if rng.random() < 0.8 else rng.choice(EDGE_INTS) % 2**64
         return join(header, data, length)
@@ -203,23 +243,31 @@ def run_fuzz(blob: bytes, load, seed: int, count: int, config_bias: float = 0.0)
         except Hang as e:
             raise AssertionError(f"mutation {i} (seed {seed}): {e}: a hang") from e
         except Exception as e:  # noqa: BLE001 - the property under test
-            raise AssertionError(f"mutation {i} (seed {seed}) raised {type(e).__name__}: {e}\n"
-                                 f"file head: {bytes(bad[:200])!r}") from e
+            raise AssertionError(
+                f"mutation {i} (seed {seed}) raised {type(e).__name__}: {e}\nfile head: {bytes(bad[:200])!r}"
+            ) from e
     return outcomes
 
 
 # -- valid files to start from ------------------------------------------------------
+
 
 def weights_file(tmp_path) -> bytes:
     import webtensor as tf
     from webtensor.saving import safetensors as st
 
     path = tmp_path / "w.safetensors"
-    st.save(path, {"dense/kernel": tf.reshape(tf.range(12, dtype=tf.float32), (3, 4)),
-                   "dense/bias": tf.constant([0.5, -0.5, 1.0, 2.0]),
-                   "half": tf.constant([1.0, 2.0], tf.float16), "steps": tf.constant(7, tf.int64),
-                   "mask": tf.constant([True, False, True])},
-            {"format": "webtensor", "format_version": "1", "note": "fuzz"})
+    st.save(
+        path,
+        {
+            "dense/kernel": tf.reshape(tf.range(12, dtype=tf.float32), (3, 4)),
+            "dense/bias": tf.constant([0.5, -0.5, 1.0, 2.0]),
+            "half": tf.constant([1.0, 2.0], tf.float16),
+            "steps": tf.constant(7, tf.int64),
+            "mask": tf.constant([True, False, True]),
+        },
+        {"format": "webtensor", "format_version": "1", "note": "fuzz"},
+    )
     return path.read_bytes()
 
 
@@ -228,8 +276,15 @@ def model_file(tmp_path) -> bytes:
     import webtensor as tf
 
     L = tf.keras.layers
-    m = tf.keras.Sequential([tf.keras.Input((4, 4, 1)), L.Conv2D(2, 3, activation="relu"), L.Flatten(),
-                             L.BatchNormalization(), L.Dense(3, activation="softmax")])
+    m = tf.keras.Sequential(
+        [
+            tf.keras.Input((4, 4, 1)),
+            L.Conv2D(2, 3, activation="relu"),
+            L.Flatten(),
+            L.BatchNormalization(),
+            L.Dense(3, activation="softmax"),
+        ]
+    )
     m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     x = tf.random.uniform((8, 4, 4, 1))
     m.fit(x, tf.constant([0, 1, 2, 0, 1, 2, 0, 1]), epochs=1, batch_size=4, verbose=0)
@@ -277,9 +332,12 @@ def keras_archive(path, weights_path=None, extra=None) -> bytes:
     weights_path = weights_path or str(path) + ".weights.h5"
     if not __import__("os").path.exists(weights_path):
         keras_weights_h5(weights_path)
-    parts = {"config.json": json.dumps(_dense_config()),
-             "metadata.json": json.dumps({"keras_version": "3.5.0"}),
-             "model.weights.h5": open(weights_path, "rb").read(), **(extra or {})}
+    parts = {
+        "config.json": json.dumps(_dense_config()),
+        "metadata.json": json.dumps({"keras_version": "3.5.0"}),
+        "model.weights.h5": open(weights_path, "rb").read(),
+        **(extra or {}),
+    }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
             z.writestr(_fixed_time(name), data)

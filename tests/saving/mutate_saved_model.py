@@ -5,6 +5,7 @@ benchmarks/fuzz_model_files.py (10,000 mutations, ``make fuzz``). Most edits are
 tree edits, half of them aimed inside a graph node (so the shape rules and the
 primitive checks are what reject them); the rest damage the JSON text or the weights.
 """
+
 from __future__ import annotations
 
 import json
@@ -118,8 +119,10 @@ def load_and_call(path: str) -> None:
     m = tf.saved_model.load(path)
     sig = m.signatures.get("serving_default")
     if sig is not None:
-        kwargs = {k: tf.zeros([2 if d is None else d for d in s.shape.as_list()], s.dtype)
-                  for k, s in sig.structured_input_signature[1].items()}
+        kwargs = {
+            k: tf.zeros([2 if d is None else d for d in s.shape.as_list()], s.dtype)
+            for k, s in sig.structured_input_signature[1].items()
+        }
         sig(**kwargs)
         with tf.GradientTape():  # the differentiable replay (core ops) must agree with the checks
             sig(**kwargs)

@@ -1,4 +1,5 @@
 """Atomic saves: a save killed at any moment (SIGKILL) leaves the previous file loadable."""
+
 import os
 import random
 import signal
@@ -45,8 +46,9 @@ def test_sigkill_mid_save_always_leaves_a_loadable_file(tmp_path):
     rng = random.Random(0)
     kills = landed = 0
     for _ in range(20):
-        p = subprocess.Popen([sys.executable, "-c", SAVER, str(path)], env=env,
-                             stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        p = subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(path)], env=env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
+        )
         try:
             assert p.stdout.readline().strip() == b"saved"
             time.sleep(rng.random() * 0.05)

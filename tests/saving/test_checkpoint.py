@@ -1,5 +1,6 @@
 """tf.train.Checkpoint and CheckpointManager, following TF's "Training checkpoints" guide:
 restore by object path into new objects, delayed restore, resumed training, bad files."""
+
 import json
 import os
 import struct
@@ -95,11 +96,11 @@ def test_file_is_safetensors_with_the_object_graph(tmp_path):
     with open(prefix + ".safetensors", "rb") as f:
         raw = f.read()
     n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
+    header = json.loads(raw[8 : 8 + n])
     entry = header["model/w/.ATTRIBUTES/VARIABLE_VALUE"]
     assert entry["dtype"] == "F32" and entry["shape"] == [1, 2]
     begin, end = entry["data_offsets"]
-    assert struct.unpack("<2f", raw[8 + n + begin:8 + n + end]) == (1.0, 2.0)
+    assert struct.unpack("<2f", raw[8 + n + begin : 8 + n + end]) == (1.0, 2.0)
     graph = json.loads(header["__metadata__"]["object_graph"])
     assert ["model", 1] in graph["nodes"][0]["children"]
 
@@ -145,20 +146,24 @@ def test_shape_mismatch_names_the_variable_and_assigns_nothing(tmp_path):
 
 
 def _write_raw(path, graph, tensors=(), meta=None):
-    meta = dict({"format": "webtensor-checkpoint", "format_version": "1",
-                 "object_graph": json.dumps(graph)}, **(meta or {}))
+    meta = dict(
+        {"format": "webtensor-checkpoint", "format_version": "1", "object_graph": json.dumps(graph)}, **(meta or {})
+    )
     with open(path, "wb") as f:
         st.write(f, list(tensors), meta)
 
 
-@pytest.mark.parametrize("graph,meta,problem", [
-    ({"nodes": [{"children": [["v", 5]]}]}, None, "child 0 is"),
-    ({"nodes": [{"children": [["v", 1]]}, {"tensor": "gone"}]}, None, "'gone' is not in the file"),
-    ({"nodes": []}, None, "object_graph.nodes must be"),
-    ({"nodes": [{}]}, {"format_version": "7"}, "format_version '7'"),
-    ({"nodes": [{}]}, {"format": "webtensor"}, "not a webtensor checkpoint"),
-    ({"nodes": [{"slots": [[0, "m"]]}]}, None, "slot 0 is"),
-])
+@pytest.mark.parametrize(
+    "graph,meta,problem",
+    [
+        ({"nodes": [{"children": [["v", 5]]}]}, None, "child 0 is"),
+        ({"nodes": [{"children": [["v", 1]]}, {"tensor": "gone"}]}, None, "'gone' is not in the file"),
+        ({"nodes": []}, None, "object_graph.nodes must be"),
+        ({"nodes": [{}]}, {"format_version": "7"}, "format_version '7'"),
+        ({"nodes": [{}]}, {"format": "webtensor"}, "not a webtensor checkpoint"),
+        ({"nodes": [{"slots": [[0, "m"]]}]}, None, "slot 0 is"),
+    ],
+)
 def test_bad_object_graphs_are_value_errors(tmp_path, graph, meta, problem):
     path = str(tmp_path / "bad.safetensors")
     _write_raw(path, graph, meta=meta)
@@ -200,8 +205,7 @@ def test_manager_keeps_the_newest_and_recovers_its_state(tmp_path):
         manager.save()
     names = [os.path.basename(p) for p in manager.checkpoints]
     assert names == ["ckpt-3", "ckpt-4", "ckpt-5"]
-    assert sorted(os.listdir(d)) == ["checkpoint", "ckpt-3.safetensors", "ckpt-4.safetensors",
-                                     "ckpt-5.safetensors"]
+    assert sorted(os.listdir(d)) == ["checkpoint", "ckpt-3.safetensors", "ckpt-4.safetensors", "ckpt-5.safetensors"]
     assert tf.train.latest_checkpoint(d) == os.path.join(d, "ckpt-5")
     again = tf.train.Checkpoint(step=tf.Variable(0))
     manager2 = tf.train.CheckpointManager(again, d, max_to_keep=3)
@@ -256,8 +260,9 @@ def test_compiled_model_fit_resumes_with_identical_losses(tmp_path):
     y = rng.normal(size=(32, 1)).astype("float32")
 
     def make():
-        model = tf.keras.Sequential([tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(4, activation="relu"),
-                                     tf.keras.layers.Dense(1)])
+        model = tf.keras.Sequential(
+            [tf.keras.Input(shape=(3,)), tf.keras.layers.Dense(4, activation="relu"), tf.keras.layers.Dense(1)]
+        )
         model.compile(optimizer=tf.keras.optimizers.Adam(0.05), loss="mse")
         return model
 
@@ -403,8 +408,10 @@ def test_root_dependencies_are_the_checkpoints_own(tmp_path):
     m = tf.Module()
     m.w = tf.Variable([1.0, 2.0])
     prefix = tf.train.Checkpoint(root=m, step=tf.Variable(4)).write(str(tmp_path / "r"))
-    assert dict(tf.train.list_variables(prefix)) == {"w/.ATTRIBUTES/VARIABLE_VALUE": [2],
-                                                      "step/.ATTRIBUTES/VARIABLE_VALUE": []}
+    assert dict(tf.train.list_variables(prefix)) == {
+        "w/.ATTRIBUTES/VARIABLE_VALUE": [2],
+        "step/.ATTRIBUTES/VARIABLE_VALUE": [],
+    }
     same = tf.Module()
     same.w = tf.Variable([0.0, 0.0])
     step = tf.Variable(0)
@@ -440,8 +447,9 @@ def test_a_finished_restore_leaves_nothing_waiting(tmp_path):
     assert id(fresh) not in module._PENDING and id(ckpt) not in module._PENDING
 
 
-@pytest.mark.parametrize("make_opt", [lambda: tf.keras.optimizers.Adam(0.1),
-                                      lambda: tf.keras.optimizers.SGD(0.01, momentum=0.9)])
+@pytest.mark.parametrize(
+    "make_opt", [lambda: tf.keras.optimizers.Adam(0.1), lambda: tf.keras.optimizers.SGD(0.01, momentum=0.9)]
+)
 def test_restore_into_an_optimizer_mid_training_replaces_its_state(tmp_path, make_opt):
     x, y = toy_data()
     tf.random.set_seed(5)

@@ -1,4 +1,5 @@
 """Issue 12: hostile model files. Each fixture is generated here at a bounded size."""
+
 import json
 import os
 import struct
@@ -18,6 +19,7 @@ def raw_file(header: dict, data: bytes = b"") -> bytes:
 
 
 # -- 6: linear-time validation, entry cap ------------------------------------------------
+
 
 def test_many_zero_size_tensors_validate_in_linear_time(monkeypatch):
     """The quadratic part was one search of the whole header per entry (22 s for these
@@ -42,6 +44,7 @@ def test_entry_count_over_the_cap_is_refused():
 
 # -- 9: odd exceptions become ValueError naming the file and problem -------------------
 
+
 def test_lone_surrogate_names_are_value_errors(tmp_path):
     bad = b'{"\\ud800": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}'
     with pytest.raises(ValueError, match="lone surrogate"):
@@ -60,6 +63,7 @@ def test_huge_integer_offset_is_a_model_file_error(tmp_path):
 
 # -- 17: stale temp files of the same target --------------------------------------------
 
+
 def test_stale_temp_files_of_the_target_are_removed_on_the_next_save(tmp_path):
     target = tmp_path / "m.safetensors"
     stale = tmp_path / ".m.safetensors.abc123.tmp"
@@ -69,23 +73,34 @@ def test_stale_temp_files_of_the_target_are_removed_on_the_next_save(tmp_path):
     # a temp file a live save holds (locked by another process) must survive
     live = tmp_path / ".m.safetensors.live.tmp"
     live.write_bytes(b"z")
-    holder = subprocess.Popen([sys.executable, "-c", "import fcntl,sys,time\n"
-                               "f=open(sys.argv[1],'rb'); fcntl.flock(f, fcntl.LOCK_EX)\n"
-                               "print('locked', flush=True); time.sleep(30)", str(live)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl,sys,time\n"
+            "f=open(sys.argv[1],'rb'); fcntl.flock(f, fcntl.LOCK_EX)\n"
+            "print('locked', flush=True); time.sleep(30)",
+            str(live),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         st.save(target, {"a": tf.constant([1.0])})
         assert not stale.exists() and other.exists() and live.exists()
-        assert sorted(p.name for p in tmp_path.iterdir()) == [".m.safetensors.live.tmp",
-                                                             ".other.safetensors.abc123.tmp",
-                                                             "m.safetensors"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            ".m.safetensors.live.tmp",
+            ".other.safetensors.abc123.tmp",
+            "m.safetensors",
+        ]
     finally:
         holder.kill()
         holder.wait()
 
 
 # -- 18: the data checksum --------------------------------------------------------------
+
 
 def test_checksum_is_written_and_a_flipped_data_bit_is_refused(tmp_path):
     path = tmp_path / "w.safetensors"
@@ -104,13 +119,13 @@ def test_checksum_is_written_and_a_flipped_data_bit_is_refused(tmp_path):
 
 
 def test_a_bad_checksum_value_is_refused():
-    header = {"__metadata__": {"data_crc32": "xyz"},
-              "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}
+    header = {"__metadata__": {"data_crc32": "xyz"}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}
     with pytest.raises(ValueError, match="not 8 lowercase hex digits"):
         load_file(raw_file(header, b"\0" * 4))
 
 
 # -- 1: HDF5 that reads outside the file ----------------------------------------------
+
 
 def _import(path):
     from webtensor.io import import_keras
@@ -136,8 +151,7 @@ def secret(tmp_path):
 
 def test_external_storage_is_refused_before_reading(tmp_path, secret):
     pytest.importorskip("h5py")
-    path = _hostile_archive(tmp_path, lambda v: v.create_dataset(
-        "0", (4, 3), "<f4", external=[(str(secret), 0, 48)]))
+    path = _hostile_archive(tmp_path, lambda v: v.create_dataset("0", (4, 3), "<f4", external=[(str(secret), 0, 48)]))
     with pytest.raises(ValueError, match="external storage is refused"):
         _import(path)
 
@@ -201,6 +215,7 @@ def test_the_plain_archive_and_legacy_h5_import(tmp_path):
 
 # -- 8: zip bombs -------------------------------------------------------------------------
 
+
 def test_zip_bomb_is_refused_before_decompressing(tmp_path):
     import zipfile
 
@@ -230,14 +245,18 @@ def test_zip_bomb_is_refused_before_decompressing(tmp_path):
 # a stand-in child that sets its limits as the real one does, then misbehaves
 LIMITED = "from webtensor.io import isolated; isolated.apply_env_limits()\n"
 
+
 def test_a_crashing_or_hanging_importer_is_a_value_error(tmp_path, monkeypatch):
     from mutate import keras_archive
     from webtensor.io import isolated
 
     path = tmp_path / "a.keras"
     keras_archive(path)
-    monkeypatch.setattr(isolated, "_command", lambda *a: [sys.executable, "-c",
-                        "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"])
+    monkeypatch.setattr(
+        isolated,
+        "_command",
+        lambda *a: [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"],
+    )
     with pytest.raises(ValueError, match="died from signal 11"):
         _import(path)
     monkeypatch.setattr(isolated, "_command", lambda *a: [sys.executable, "-c", LIMITED + "while True: pass"])
@@ -254,13 +273,21 @@ def test_memory_limit_applies_to_the_child(tmp_path, monkeypatch):
 
     path = tmp_path / "a.keras"
     keras_archive(path)
-    monkeypatch.setattr(isolated, "_command", lambda *a: [sys.executable, "-c", LIMITED +
-                        "import sys\ntry:\n    bytearray(1 << 30)\nexcept MemoryError:\n    sys.exit(7)"])
+    monkeypatch.setattr(
+        isolated,
+        "_command",
+        lambda *a: [
+            sys.executable,
+            "-c",
+            LIMITED + "import sys\ntry:\n    bytearray(1 << 30)\nexcept MemoryError:\n    sys.exit(7)",
+        ],
+    )
     with pytest.raises(ValueError, match="exit 7"):
         isolated.read(path, memory=512 << 20)
 
 
 # -- 2: the format that validated a file loads it ------------------------------------
+
 
 def test_a_safetensors_polyglot_starting_with_pk_loads_as_safetensors(tmp_path):
     m = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
@@ -268,7 +295,7 @@ def test_a_safetensors_polyglot_starting_with_pk_loads_as_safetensors(tmp_path):
     blob = (tmp_path / "m.safetensors").read_bytes()
     n = struct.unpack("<Q", blob[:8])[0]
     pk = struct.unpack("<Q", b"PK\x03\x04\0\0\0\0")[0]  # a header length reading as a zip's magic
-    poly = struct.pack("<Q", pk) + blob[8:8 + n] + b" " * (pk - n) + blob[8 + n:]
+    poly = struct.pack("<Q", pk) + blob[8 : 8 + n] + b" " * (pk - n) + blob[8 + n :]
     path = tmp_path / "poly.safetensors"
     path.write_bytes(poly)
     assert poly[:4] == b"PK\x03\x04"
@@ -284,6 +311,7 @@ def test_a_safetensors_polyglot_starting_with_pk_loads_as_safetensors(tmp_path):
 
 # -- 7: build probes count in the budget ------------------------------------------------
 
+
 def test_build_probes_of_a_tiny_file_are_refused_past_the_budget(tmp_path):
     d = 8000  # 256 MB per input before the fix: 2.8 GB peak
     a, b = tf.keras.Input((3, 7)), tf.keras.Input((3, 7))
@@ -291,12 +319,12 @@ def test_build_probes_of_a_tiny_file_are_refused_past_the_budget(tmp_path):
     m.save(str(tmp_path / "add.safetensors"))
     blob = (tmp_path / "add.safetensors").read_bytes()
     n = struct.unpack("<Q", blob[:8])[0]
-    header = json.loads(blob[8:8 + n])
+    header = json.loads(blob[8 : 8 + n])
     config = header["__metadata__"]["model_config"]
     assert config.count("[null,3,7]") >= 2
     header["__metadata__"]["model_config"] = config.replace("[null,3,7]", f"[null,{d},{d}]")
     path = tmp_path / "big.safetensors"
-    path.write_bytes(raw_file(header, blob[8 + n:]))
+    path.write_bytes(raw_file(header, blob[8 + n :]))
     assert os.path.getsize(path) < 10_000
     with pytest.raises(ValueError, match="building the model config's layers needs more memory"):
         tf.keras.models.load_model(str(path))
@@ -313,7 +341,7 @@ def test_damaged_zips_raise_value_errors_naming_the_file(tmp_path):
     for sig, at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
         i = weird.find(sig)
         while i >= 0:
-            weird[i + at:i + at + 2] = struct.pack("<H", 99)
+            weird[i + at : i + at + 2] = struct.pack("<H", 99)
             i = weird.find(sig, i + 4)
     (tmp_path / "method.keras").write_bytes(bytes(weird))
     with pytest.raises(ValueError, match=r"method\.keras: not a readable Keras file: NotImplementedError"):
@@ -331,12 +359,12 @@ def _with_time_steps(tmp_path, model, t0: int, t: int):
     model.save(str(tmp_path / "small.safetensors"))
     blob = (tmp_path / "small.safetensors").read_bytes()
     n = struct.unpack("<Q", blob[:8])[0]
-    header = json.loads(blob[8:8 + n])
+    header = json.loads(blob[8 : 8 + n])
     config = header["__metadata__"]["model_config"]
     assert config.count(f"[null,{t0},3]") >= 2
     header["__metadata__"]["model_config"] = config.replace(f"[null,{t0},3]", f"[null,{t},3]")
     path = tmp_path / "long.safetensors"
-    path.write_bytes(raw_file(header, blob[8 + n:]))
+    path.write_bytes(raw_file(header, blob[8 + n :]))
     return path
 
 
@@ -367,9 +395,11 @@ def test_recurrent_shape_rules_need_no_time_loop(monkeypatch, merge_mode, return
     monkeypatch.setattr(rnn.LSTMCell, "_step", lambda self, *a: steps.append(1) or real(self, *a))
     layers = tf.keras.layers
     bu = 4 if merge_mode == "sum" else 2  # a backward layer of its own width, where the merge allows it
-    bi = layers.Bidirectional(layers.LSTM(4, return_sequences=return_sequences, return_state=True),
-                              merge_mode=merge_mode, backward_layer=layers.LSTM(
-                                  bu, return_sequences=return_sequences, return_state=True, go_backwards=True))
+    bi = layers.Bidirectional(
+        layers.LSTM(4, return_sequences=return_sequences, return_state=True),
+        merge_mode=merge_mode,
+        backward_layer=layers.LSTM(bu, return_sequences=return_sequences, return_state=True, go_backwards=True),
+    )
     out = bi(tf.keras.Input((7, 3)))
     assert len(steps) == 0
     y = (None, 7) if return_sequences else (None,)

@@ -3,6 +3,7 @@
 A bounded seeded run here (seconds); ``benchmarks/fuzz_model_files.py`` runs
 10,000 mutations. A hang is caught by a per-file alarm where signals exist.
 """
+
 import struct
 
 import pytest
@@ -17,8 +18,8 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 def test_mutated_weight_files_raise_only_value_error(tmp_path):
     blob = weights_file(tmp_path)
     out = run_fuzz(blob, load_file, seed=9, count=3000)
-    assert out["ValueError"] > 2000, out   # the mutator really damages files...
-    assert out["loaded"] > 0, out           # ...and some damage is harmless (data bytes)
+    assert out["ValueError"] > 2000, out  # the mutator really damages files...
+    assert out["loaded"] > 0, out  # ...and some damage is harmless (data bytes)
 
 
 def test_mutated_files_from_disk_and_streams_agree(tmp_path):
@@ -30,8 +31,7 @@ def test_mutated_files_from_disk_and_streams_agree(tmp_path):
     for bad in mutations(blob, seed=3, count=300):
         path.write_bytes(bad)
         verdicts = []
-        for load in (lambda: load_file(bad), lambda: load_file(path),
-                     lambda: st.read_stream(io.BytesIO(bad).read)):
+        for load in (lambda: load_file(bad), lambda: load_file(path), lambda: st.read_stream(io.BytesIO(bad).read)):
             try:
                 load()
                 verdicts.append("ok")

@@ -1,5 +1,6 @@
 """Keras import: files made by real Keras 3 (torch backend) in this test run; our
 predictions on the imported models are compared with Keras's own."""
+
 import json
 import os
 import subprocess
@@ -24,8 +25,13 @@ def keras_dir(tmp_path_factory):
         pytest.skip("keras and torch (the test extra) are not installed")
     out = tmp_path_factory.mktemp("keras")
     env = dict(os.environ, KERAS_BACKEND="torch", CUDA_VISIBLE_DEVICES="")
-    r = subprocess.run([sys.executable, os.path.join(HERE, "keras_fixtures.py"), str(out)],
-                       env=env, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, os.path.join(HERE, "keras_fixtures.py"), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     return out
 
@@ -103,8 +109,13 @@ def test_cli_export_and_float16(keras_dir, tmp_path):
     env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(os.path.dirname(HERE)), "core"))
     f32, f16 = tmp_path / "m32.safetensors", tmp_path / "m16.safetensors"
     for out, extra in ((f32, []), (f16, ["--float16"])):
-        r = subprocess.run([sys.executable, "-m", "webtensor", "export", str(keras_dir / "sequence.keras"),
-                            str(out)] + extra, env=env, capture_output=True, text=True, timeout=300)
+        r = subprocess.run(
+            [sys.executable, "-m", "webtensor", "export", str(keras_dir / "sequence.keras"), str(out)] + extra,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert r.returncode == 0, r.stderr
         assert "wrote" in r.stdout
     check_predictions(tf.keras.models.load_model(str(f32)), keras_dir, "sequence")
@@ -114,8 +125,9 @@ def test_cli_export_and_float16(keras_dir, tmp_path):
 
     assert st.read_header(f16).data_size * 2 == st.read_header(f32).data_size
     check_predictions(tf.keras.models.load_model(str(f16)), keras_dir, "sequence", rtol=2e-2, atol=2e-2)
-    r = subprocess.run([sys.executable, "-m", "webtensor", "inspect", str(f16)], env=env,
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "webtensor", "inspect", str(f16)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr
     assert "Bidirectional" in r.stdout and "float16" in r.stdout and "format webtensor version 1" in r.stdout
 
@@ -143,11 +155,18 @@ def test_unknown_and_lambda_layers_are_refused_by_name(keras_dir, tmp_path):
         tf.io.import_keras(bad)
 
     def to_lambda(config):
-        config["config"]["layers"][1] = {"module": "keras.layers", "class_name": "Lambda",
-                                         "config": {"name": "evil", "function": {
-                                             "class_name": "__lambda__",
-                                             "config": {"code": "4wEAAAAAAAAAAAAAAAEAAAADAAAAQwAAAHMEAAAAfABTAKkBTqkAKQHaAXhyAQAAAHIBAAAA"}}},
-                                         "registered_name": None}
+        config["config"]["layers"][1] = {
+            "module": "keras.layers",
+            "class_name": "Lambda",
+            "config": {
+                "name": "evil",
+                "function": {
+                    "class_name": "__lambda__",
+                    "config": {"code": "4wEAAAAAAAAAAAAAAAEAAAADAAAAQwAAAHMEAAAAfABTAKkBTqkAKQHaAXhyAQAAAHIBAAAA"},
+                },
+            },
+            "registered_name": None,
+        }
 
     bad = tmp_path / "lambda.keras"
     rewrite_config(keras_dir / "mlp.keras", bad, to_lambda)

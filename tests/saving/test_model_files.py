@@ -1,6 +1,7 @@
 """Model save/load: one safetensors file round-trips architecture, weights and optimizer
 state (bit-for-bit predictions, training resumes identically); the loader rejects
 configs and weights that do not match, before allocating what the file cannot justify."""
+
 import json
 import os
 import struct
@@ -24,15 +25,21 @@ def data(n=48, d=8, classes=3):
 
 
 def mlp(d=8, classes=3):
-    return tf.keras.Sequential([tf.keras.Input((d,)), L.Dense(16, activation="relu"), L.Dropout(0.1),
-                                L.BatchNormalization(), L.Dense(classes, activation="softmax")])
+    return tf.keras.Sequential(
+        [
+            tf.keras.Input((d,)),
+            L.Dense(16, activation="relu"),
+            L.Dropout(0.1),
+            L.BatchNormalization(),
+            L.Dense(classes, activation="softmax"),
+        ]
+    )
 
 
 def trained_mlp(steps=3):
     x, y = data()
     m = mlp()
-    m.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
-              metrics=["accuracy"])
+    m.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     m.fit(x, y, epochs=steps, batch_size=16, verbose=0, shuffle=False)
     return m, x, y
 
@@ -49,8 +56,7 @@ def test_round_trip_is_bit_for_bit_and_training_resumes_the_same(tmp_path):
     assert [type(l).__name__ for l in back.layers] == [type(l).__name__ for l in m.layers]
     assert_equal(back.predict(x, verbose=0), m.predict(x, verbose=0))
     assert values(back) == values(m)
-    assert [v.numpy().tolist() for v in back.optimizer.variables] == \
-        [v.numpy().tolist() for v in m.optimizer.variables]
+    assert [v.numpy().tolist() for v in back.optimizer.variables] == [v.numpy().tolist() for v in m.optimizer.variables]
     for model in (m, back):  # the same dropout masks for both
         tf.random.set_seed(7)
         model.make_train_function(force=True)  # a compiled step's random keys are drawn when it is traced
@@ -64,19 +70,23 @@ def test_file_is_standard_safetensors_with_webtensor_metadata(tmp_path):
     m.save(str(path))
     blob = path.read_bytes()
     n = struct.unpack("<Q", blob[:8])[0]
-    header = json.loads(blob[8:8 + n])
+    header = json.loads(blob[8 : 8 + n])
     meta = header.pop("__metadata__")
     assert meta["format"] == "webtensor" and meta["format_version"] == "1"
     config = json.loads(meta["model_config"])
     assert config["class_name"] == "Sequential"
-    assert [l["class_name"] for l in config["config"]["layers"]][-4:] == \
-        ["Dense", "Dropout", "BatchNormalization", "Dense"]
+    assert [l["class_name"] for l in config["config"]["layers"]][-4:] == [
+        "Dense",
+        "Dropout",
+        "BatchNormalization",
+        "Dense",
+    ]
     assert json.loads(meta["training_config"])["loss"] == "sparse_categorical_crossentropy"
     dense = m.layers[0]
     kernel = header[f"{dense.name}/kernel"]
     assert kernel["dtype"] == "F32" and kernel["shape"] == [8, 16]
     begin, end = kernel["data_offsets"]
-    raw = blob[8 + n + begin:8 + n + end]
+    raw = blob[8 + n + begin : 8 + n + end]
     assert list(struct.unpack("<128f", raw)) == [v for row in dense.kernel.numpy().tolist() for v in row]
     assert any(k.startswith("optimizer/") for k in header)
 
@@ -181,10 +191,11 @@ def test_load_model_from_url_sync_and_async(tmp_path):
 
 # -- model-level rejections ---------------------------------------------------------------
 
+
 def edited(path, out, edit_meta=None, edit_header=None):
     blob = path.read_bytes()
     n = struct.unpack("<Q", blob[:8])[0]
-    header, data = json.loads(blob[8:8 + n]), blob[8 + n:]
+    header, data = json.loads(blob[8 : 8 + n]), blob[8 + n :]
     if edit_meta:
         config = json.loads(header["__metadata__"]["model_config"])
         edit_meta(config)
@@ -222,7 +233,7 @@ def test_rejects_missing_and_extra_weights(saved, tmp_path):
 
     blob = saved.read_bytes()
     n = struct.unpack("<Q", blob[:8])[0]
-    header, data = json.loads(blob[8:8 + n]), blob[8 + n:]
+    header, data = json.loads(blob[8 : 8 + n]), blob[8 + n :]
     b, e = header[name]["data_offsets"]
     del header[name]
     for k, v in header.items():
@@ -269,6 +280,7 @@ def test_rejects_bad_metadata(saved, tmp_path):
 
 def test_metadata_never_becomes_a_path(saved, tmp_path):
     """A name or config string that looks like a path is only data: nothing is written."""
+
     def evil(c):
         c["config"]["name"] = "../../evil"
         c["config"]["layers"][1]["config"]["name"] = "/tmp/evil_layer"
@@ -288,16 +300,22 @@ def test_inspect_lists_layers_tensors_and_metadata(tmp_path):
     path = tmp_path / "m.safetensors"
     m.save(str(path))
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "core"))
-    r = subprocess.run([sys.executable, "-m", "webtensor", "inspect", str(path)], env=env,
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "webtensor", "inspect", str(path)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "format webtensor version 1" in out and "Sequential" in out and "BatchNormalization" in out
     assert f"{m.layers[0].name}/kernel" in out and "[8, 16]" in out and "optimizer/0" in out
     weights = sum(int(tf.size(w)) for w in m.weights)
     assert f"{weights:,} weight values" in out
-    r = subprocess.run([sys.executable, "-m", "webtensor", "inspect", str(tmp_path / "nope")], env=env,
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "webtensor", "inspect", str(tmp_path / "nope")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 1 and "error:" in r.stderr
 
 
@@ -305,8 +323,8 @@ def test_header_parse_matches_hand_decoding(saved):
     """validate.parse_header agrees with a plain json.loads of the same bytes."""
     blob = saved.read_bytes()
     n = struct.unpack("<Q", blob[:8])[0]
-    raw = json.loads(blob[8:8 + n])
-    h = validate.parse_header(blob[8:8 + n], len(blob))
+    raw = json.loads(blob[8 : 8 + n])
+    h = validate.parse_header(blob[8 : 8 + n], len(blob))
     assert sorted(h.tensors) == sorted(k for k in raw if k != "__metadata__")
     for k, e in h.tensors.items():
         assert [e.begin, e.end] == raw[k]["data_offsets"] and list(e.shape) == raw[k]["shape"]

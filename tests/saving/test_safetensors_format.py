@@ -1,5 +1,6 @@
 """The safetensors reader/writer and the validator: bytes built by hand, the
 reference ``safetensors`` package both ways, and every rejection the issue lists."""
+
 import json
 import struct
 import zlib
@@ -24,9 +25,16 @@ def f32(*xs) -> bytes:
 
 
 def test_reads_a_hand_built_file_of_every_dtype():
-    data = (f32(1, 2, 3, 4) + struct.pack("<2e", 0.5, -2.0) + struct.pack("<d", 2.25)
-            + struct.pack("<3i", -1, 0, 7) + struct.pack("<q", -(2**40)) + bytes([0, 255])
-            + struct.pack("<I", 2**32 - 1) + bytes([1, 0, 1]))
+    data = (
+        f32(1, 2, 3, 4)
+        + struct.pack("<2e", 0.5, -2.0)
+        + struct.pack("<d", 2.25)
+        + struct.pack("<3i", -1, 0, 7)
+        + struct.pack("<q", -(2**40))
+        + bytes([0, 255])
+        + struct.pack("<I", 2**32 - 1)
+        + bytes([1, 0, 1])
+    )
     header = {
         "__metadata__": {"k": "v"},
         "a": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
@@ -55,11 +63,18 @@ def test_writes_the_reference_layout_byte_for_byte(tmp_path):
     st.save(path, {"x": tf.constant([1.0, -1.0]), "n": tf.constant([[5]], tf.int64)}, {"m": "1"})
     got = path.read_bytes()
     crc = f"{zlib.crc32(f32(1.0, -1.0) + struct.pack('<q', 5)):08x}"  # the checksum readers verify
-    want = raw_file({"__metadata__": {"m": "1", "data_crc32": crc},
-                     "x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
-                     "n": {"dtype": "I64", "shape": [1, 1], "data_offsets": [8, 16]}},
-                    f32(1.0, -1.0) + struct.pack("<q", 5), pad=True)
-    assert json.loads(got[8:8 + struct.unpack("<Q", got[:8])[0]]) == json.loads(want[8:8 + struct.unpack("<Q", want[:8])[0]])
+    want = raw_file(
+        {
+            "__metadata__": {"m": "1", "data_crc32": crc},
+            "x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+            "n": {"dtype": "I64", "shape": [1, 1], "data_offsets": [8, 16]},
+        },
+        f32(1.0, -1.0) + struct.pack("<q", 5),
+        pad=True,
+    )
+    assert json.loads(got[8 : 8 + struct.unpack("<Q", got[:8])[0]]) == json.loads(
+        want[8 : 8 + struct.unpack("<Q", want[:8])[0]]
+    )
     assert got[-16:] == want[-16:]
     assert struct.unpack("<Q", got[:8])[0] % 8 == 0  # data section aligned, as the reference writes
 
@@ -77,15 +92,21 @@ def test_reference_library_reads_ours_and_we_read_theirs(tmp_path):
     np = pytest.importorskip("numpy")
     ref = pytest.importorskip("safetensors.numpy")
     ours = tmp_path / "ours.safetensors"
-    st.save(ours, {"w": tf.constant([[1.0, 2.0, 3.0]]), "h": tf.constant([0.25], tf.float16),
-                   "i": tf.constant([3, 4], tf.int64)}, {"format": "webtensor-test"})
+    st.save(
+        ours,
+        {"w": tf.constant([[1.0, 2.0, 3.0]]), "h": tf.constant([0.25], tf.float16), "i": tf.constant([3, 4], tf.int64)},
+        {"format": "webtensor-test"},
+    )
     back = ref.load_file(str(ours))
     assert back["w"].dtype == np.float32 and back["w"].tolist() == [[1.0, 2.0, 3.0]]
     assert back["h"].dtype == np.float16 and back["h"].tolist() == [0.25]
     assert back["i"].tolist() == [3, 4]
     theirs = tmp_path / "theirs.safetensors"
-    ref.save_file({"k": np.arange(6, dtype=np.float64).reshape(2, 3), "b": np.array([True, False]),
-                   "u": np.array([9], np.uint8)}, str(theirs), metadata={"a": "b"})
+    ref.save_file(
+        {"k": np.arange(6, dtype=np.float64).reshape(2, 3), "b": np.array([True, False]), "u": np.array([9], np.uint8)},
+        str(theirs),
+        metadata={"a": "b"},
+    )
     meta, t = load_file(theirs)
     assert meta == {"a": "b"}
     assert_close(t["k"], [[0, 1, 2], [3, 4, 5]]) and t["k"].dtype is tf.float64
@@ -94,8 +115,10 @@ def test_reference_library_reads_ours_and_we_read_theirs(tmp_path):
 
 # -- rejections: each names the problem and the byte offset --------------------------------
 
-GOOD_HEADER = {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
-               "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}
+GOOD_HEADER = {
+    "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+    "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]},
+}
 GOOD_DATA = f32(1, 2, 3)
 
 
@@ -202,9 +225,10 @@ def test_header_claiming_huge_tensors_allocates_nothing(tmp_path):
 
 
 def test_dtype_codes_come_from_the_one_dtype_table():
-    assert [validate.dtype_code(d) for d in (tf.float16, tf.float32, tf.float64, tf.int32, tf.int64,
-                                            tf.uint8, tf.uint32, tf.bool)] == \
-        ["F16", "F32", "F64", "I32", "I64", "U8", "U32", "BOOL"]
+    assert [
+        validate.dtype_code(d)
+        for d in (tf.float16, tf.float32, tf.float64, tf.int32, tf.int64, tf.uint8, tf.uint32, tf.bool)
+    ] == ["F16", "F32", "F64", "I32", "I64", "U8", "U32", "BOOL"]
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """tf.saved_model save/load (docs/saved-model.md): loaded functions and signatures give the
 values numpy computes from the saved variables, without the Python class; bad files are
 ValueErrors naming the problem and where."""
+
 import gc
 import json
 import os
@@ -70,8 +71,9 @@ def test_directory_layout_and_contains(tmp_path):
     sig = doc["signatures"]["serving_default"]
     assert sig["inputs"] == {"x": {"index": 0, "dtype": "float32", "shape": [None, 3]}}
     assert sig["outputs"]["output_0"]["dtype"] == "float32"
-    reads = [n["attrs"]["variable"] for f in doc["functions"] for n in f["graph"]["nodes"]
-             if n["type"] == "read_variable"]
+    reads = [
+        n["attrs"]["variable"] for f in doc["functions"] for n in f["graph"]["nodes"] if n["type"] == "read_variable"
+    ]
     assert set(reads) >= {"w", "b", "layers/0"}  # variables by key, not by Python name
 
 
@@ -80,8 +82,11 @@ def test_load_without_the_class(tmp_path):
     gc.collect()
     loaded = tf.saved_model.load(path)
     for n in (5, 2, 1, 5, 9):  # other batch sizes than the traced one
-        np.testing.assert_allclose(loaded(tf.constant(X[:n] if n <= 5 else np.tile(X, (2, 1))[:n])).numpy(),
-                                   _reference(X[:n] if n <= 5 else np.tile(X, (2, 1))[:n]), rtol=1e-6)
+        np.testing.assert_allclose(
+            loaded(tf.constant(X[:n] if n <= 5 else np.tile(X, (2, 1))[:n])).numpy(),
+            _reference(X[:n] if n <= 5 else np.tile(X, (2, 1))[:n]),
+            rtol=1e-6,
+        )
     out = loaded.signatures["serving_default"](x=tf.constant(X))
     assert list(out) == ["output_0"]
     np.testing.assert_allclose(out["output_0"].numpy(), _reference(X), rtol=1e-6)
@@ -91,10 +96,12 @@ def test_load_without_the_class(tmp_path):
 
 def test_subprocess_never_imports_the_class(tmp_path):
     path = _saved(tmp_path)
-    code = ("import sys, numpy as np, webtensor as tf\n"
-            "m = tf.saved_model.load(sys.argv[1])\n"
-            "x = np.array([[1, 2, 3], [3, -2, 1]], 'float32')\n"
-            "print(m(x).numpy().tolist(), float(m.bump(tf.constant(2.0))))\n")
+    code = (
+        "import sys, numpy as np, webtensor as tf\n"
+        "m = tf.saved_model.load(sys.argv[1])\n"
+        "x = np.array([[1, 2, 3], [3, -2, 1]], 'float32')\n"
+        "print(m(x).numpy().tolist(), float(m.bump(tf.constant(2.0))))\n"
+    )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     r = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -190,7 +197,7 @@ def test_control_flow_round_trip(tmp_path):
     loaded = tf.saved_model.load(path)
     x = np.array([1.0, 0.5, -0.25], "float32")
     for n in (0, 1, 4):
-        want = x * 2.0 ** n
+        want = x * 2.0**n
         want = want - 1.0 if want.sum() > 10 else want
         np.testing.assert_allclose(loaded.f(tf.constant(n), tf.constant(x)).numpy(), want)
         xt = tf.constant(x)
@@ -198,7 +205,7 @@ def test_control_flow_round_trip(tmp_path):
             tape.watch(xt)
             y = tf.reduce_sum(loaded.f(tf.constant(n), xt) * tf.constant([1.0, 2.0, 3.0]))
         np.testing.assert_allclose(float(y), (want * [1, 2, 3]).sum(), rtol=1e-6)
-        np.testing.assert_allclose(tape.gradient(y, xt).numpy(), np.array([1.0, 2.0, 3.0]) * 2.0 ** n)
+        np.testing.assert_allclose(tape.gradient(y, xt).numpy(), np.array([1.0, 2.0, 3.0]) * 2.0**n)
 
 
 def test_keras_export_and_save(tmp_path):
@@ -217,15 +224,23 @@ def test_keras_export_and_save(tmp_path):
     gc.collect()
     loaded = tf.saved_model.load(str(tmp_path / "e"))
     np.testing.assert_allclose(loaded.serve(x).numpy(), want, rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(loaded.signatures["serving_default"](pixels=x)["output_0"].numpy(), want,
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        loaded.signatures["serving_default"](pixels=x)["output_0"].numpy(), want, rtol=1e-5, atol=1e-7
+    )
     np.testing.assert_allclose(loaded.serve(x[:1]).numpy(), want[:1], rtol=1e-5, atol=1e-7)
 
 
 def test_keras_cnn_default_signature(tmp_path):
     keras = tf.keras
-    model = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(2, 3, activation="relu"),
-                              keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(3)])
+    model = keras.Sequential(
+        [
+            keras.Input((6, 6, 1)),
+            keras.layers.Conv2D(2, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3),
+        ]
+    )
     x = np.random.default_rng(1).random((4, 6, 6, 1)).astype("float32")
     want = model(x).numpy()  # recorded before saving; the loaded graph must reproduce it
     tf.saved_model.save(model, str(tmp_path / "cnn"))
@@ -237,6 +252,7 @@ def test_keras_cnn_default_signature(tmp_path):
 
 
 # -- bad files -------------------------------------------------------------------------------
+
 
 def _mutated(tmp_path, edit):
     path = _saved(tmp_path)
@@ -258,10 +274,17 @@ def _node(doc, typ, k=0):
 
 def _prepend_fills(graph, n):
     """``n`` unused 1 GB fills: each fits the per-tensor limit, together they do not."""
-    graph["nodes"][:0] = [{"name": f"big{i}", "type": "full", "attrs": {"shape": [1 << 28], "value": 0.0,
-                                                                       "dtype": "float32"}, "inputs": [],
-                           "outputs": [{"shape": [1 << 28], "dtype": "float32"}], "subgraphs": []}
-                          for i in range(n)]
+    graph["nodes"][:0] = [
+        {
+            "name": f"big{i}",
+            "type": "full",
+            "attrs": {"shape": [1 << 28], "value": 0.0, "dtype": "float32"},
+            "inputs": [],
+            "outputs": [{"shape": [1 << 28], "dtype": "float32"}],
+            "subgraphs": [],
+        }
+        for i in range(n)
+    ]
 
 
 BAD = {
@@ -270,27 +293,43 @@ BAD = {
     "extra key": (lambda d: d.update(code="import os"), "unknown key 'code'"),
     "cycle": (lambda d: d["objects"][0]["children"].append(["me", 0]), "a cycle"),
     "child id": (lambda d: d["objects"][0]["children"].append(["x", 999]), "objects[0].children"),
-    "var shape": (lambda d: next(o for o in d["objects"] if o["kind"] == "variable").update(shape=[7]),
-                  "but variables.safetensors holds"),
-    "extra attr": (lambda d: _node(d, "matmul")["attrs"].update(precision="high"),
-                   "'precision' is not one of them"),
+    "var shape": (
+        lambda d: next(o for o in d["objects"] if o["kind"] == "variable").update(shape=[7]),
+        "but variables.safetensors holds",
+    ),
+    "extra attr": (lambda d: _node(d, "matmul")["attrs"].update(precision="high"), "'precision' is not one of them"),
     "node type": (lambda d: _node(d, "matmul").update(type="exec"), "unknown node type 'exec'"),
     "op": (lambda d: _node(d, "binary").update(attrs={"op": "system"}), "unknown binary op 'system'"),
-    "output shape": (lambda d: _node(d, "matmul")["outputs"][0].update(shape=[5, 3]),
-                     "declared outputs [[5, 3] float32] but its inputs and attrs give [[5, 2] float32]"),
+    "output shape": (
+        lambda d: _node(d, "matmul")["outputs"][0].update(shape=[5, 3]),
+        "declared outputs [[5, 3] float32] but its inputs and attrs give [[5, 2] float32]",
+    ),
     "dtype": (lambda d: _node(d, "matmul")["outputs"][0].update(dtype="complex64"), "dtype 'complex64'"),
-    "reference": (lambda d: _node(d, "matmul").update(inputs=["nowhere:0", "nowhere:1"]),
-                  "tensor 'nowhere:0' is not an output of an earlier node"),
-    "variable": (lambda d: _node(d, "read_variable")["attrs"].update(variable="../../etc/passwd"),
-                 "is not a variable of the file"),
-    "huge": (lambda d: _graph(d)["nodes"].insert(0, {"name": "big", "type": "full", "attrs": {
-        "shape": [1 << 20, 1 << 20], "value": 0.0, "dtype": "float32"}, "inputs": [], "outputs": [
-        {"shape": [1 << 20, 1 << 20], "dtype": "float32"}], "subgraphs": []}), "over the 1073741824 byte limit"),
+    "reference": (
+        lambda d: _node(d, "matmul").update(inputs=["nowhere:0", "nowhere:1"]),
+        "tensor 'nowhere:0' is not an output of an earlier node",
+    ),
+    "variable": (
+        lambda d: _node(d, "read_variable")["attrs"].update(variable="../../etc/passwd"),
+        "is not a variable of the file",
+    ),
+    "huge": (
+        lambda d: _graph(d)["nodes"].insert(
+            0,
+            {
+                "name": "big",
+                "type": "full",
+                "attrs": {"shape": [1 << 20, 1 << 20], "value": 0.0, "dtype": "float32"},
+                "inputs": [],
+                "outputs": [{"shape": [1 << 20, 1 << 20], "dtype": "float32"}],
+                "subgraphs": [],
+            },
+        ),
+        "over the 1073741824 byte limit",
+    ),
     "many fills": (lambda d: _prepend_fills(_graph(d), 2), "need more than 1073741824 bytes in all"),
-    "site": (lambda d: d["functions"][0]["batch"]["sites"].append([["nodes", 0, "name"], 1]),
-             "batch.sites"),
-    "deep": (lambda d: d["functions"][1].update(outputs=json.loads("[" * 10 + "]" * 10)),
-             "not a structure"),
+    "site": (lambda d: d["functions"][0]["batch"]["sites"].append([["nodes", 0, "name"], 1]), "batch.sites"),
+    "deep": (lambda d: d["functions"][1].update(outputs=json.loads("[" * 10 + "]" * 10)), "not a structure"),
     "signature": (lambda d: d["signatures"]["serving_default"].update(function=99), "function 99"),
 }
 
@@ -307,8 +346,9 @@ def test_bad_files_are_value_errors(tmp_path, case):
 def test_nesting_bomb_and_truncated_weights(tmp_path):
     path = _saved(tmp_path)
     with open(os.path.join(path, "saved_model.json"), "w") as f:
-        f.write('{"format": "webtensor-saved-model", "format_version": 1, "objects": ' + "[" * 100000
-                + "]" * 100000 + "}")
+        f.write(
+            '{"format": "webtensor-saved-model", "format_version": 1, "objects": ' + "[" * 100000 + "]" * 100000 + "}"
+        )
     with pytest.raises(ValueError, match="invalid SavedModel"):
         tf.saved_model.load(path)
     path = _saved(tmp_path / "b")
@@ -363,8 +403,10 @@ def test_inspect_shows_signatures(tmp_path, capsys):
     capsys.readouterr()
     assert main(["inspect", path]) == 0
     out = capsys.readouterr().out
-    assert "signature_def['serving_default']:\n  inputs:\n    x: float32 (None, 3)\n  outputs:\n" \
-           "    output_0: float32 (None, 2)" in out
+    assert (
+        "signature_def['serving_default']:\n  inputs:\n    x: float32 (None, 3)\n  outputs:\n"
+        "    output_0: float32 (None, 2)" in out
+    )
     assert "__call__(x): " in out and "any batch size" in out
     assert "  w: float32 (3, 2)" in out and "count: float32 () (not trainable)" in out
     with open(os.path.join(path, "saved_model.json"), "a") as f:
@@ -376,6 +418,7 @@ def test_inspect_shows_signatures(tmp_path, capsys):
 def test_training_signature_updates_loaded_variables(tmp_path):
     """Forward, gradients and an SGD update traced as one signature (what the page runtime
     runs to fine-tune): each call equals the hand-derived step, at any batch size."""
+
     class Trainer(tf.Module):
         def __init__(self):
             super().__init__()
@@ -383,8 +426,12 @@ def test_training_signature_updates_loaded_variables(tmp_path):
             self.b = tf.Variable([0.0], name="b")
             self.opt = tf.keras.optimizers.SGD(0.1)
 
-        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x"),
-                                      tf.TensorSpec([None, 1], tf.float32, name="y")])
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, 3], tf.float32, name="x"),
+                tf.TensorSpec([None, 1], tf.float32, name="y"),
+            ]
+        )
         def train(self, x, y):
             with tf.GradientTape() as tape:
                 loss = tf.reduce_mean(tf.square(tf.matmul(x, self.w) + self.b - y))
@@ -403,7 +450,7 @@ def test_training_signature_updates_loaded_variables(tmp_path):
         x, y = rng.random((n, 3)).astype("float32"), rng.random((n, 1)).astype("float32")
         out = loaded.signatures["train"](x=x, y=y)
         err = x @ w + b - y
-        np.testing.assert_allclose(float(out["loss"]), (err ** 2).mean(), rtol=1e-5)
+        np.testing.assert_allclose(float(out["loss"]), (err**2).mean(), rtol=1e-5)
         w, b = w - 0.1 * 2 * x.T @ err / n, b - 0.1 * 2 * err.mean(0)
         np.testing.assert_allclose(loaded.w.numpy(), w, rtol=1e-5)
         np.testing.assert_allclose(loaded.b.numpy(), b, rtol=1e-5, atol=1e-7)
@@ -464,8 +511,7 @@ def test_gradients_through_a_loaded_function(tmp_path):
         loss = tf.reduce_sum(loaded(tf.constant(X)))
     (g,) = tape.gradient(loss, [w])
     np.testing.assert_allclose(float(loss), _reference(X).sum(), rtol=1e-6)
-    np.testing.assert_allclose(g.numpy(), _dense_grad_w(X, w.numpy(), np.array([0.5, -1.0], "float32")),
-                               rtol=1e-6)
+    np.testing.assert_allclose(g.numpy(), _dense_grad_w(X, w.numpy(), np.array([0.5, -1.0], "float32")), rtol=1e-6)
     x = tf.constant(X[:2])
     with tf.GradientTape() as tape:  # and with respect to an input, at another batch size
         tape.watch(x)
@@ -536,10 +582,11 @@ def test_differentiable_replay_equals_the_bound_graph(tmp_path):
 
 def test_the_guides_custom_module(tmp_path):
     """TF's "Using the SavedModel format" guide, its custom-module part, step by step."""
+
     class CustomModule(tf.Module):
         def __init__(self):
             super().__init__()
-            self.v = tf.Variable(1.)
+            self.v = tf.Variable(1.0)
 
         @tf.function
         def __call__(self, x):
@@ -550,19 +597,19 @@ def test_the_guides_custom_module(tmp_path):
             self.v.assign(new_v)
 
     module = CustomModule()
-    module(tf.constant(0.))
+    module(tf.constant(0.0))
     tf.saved_model.save(module, str(tmp_path / "no_signatures"))
     imported = tf.saved_model.load(str(tmp_path / "no_signatures"))
     assert list(imported.signatures) == []  # mutate returns nothing: not a default signature (TF)
-    assert imported(tf.constant(3.)).numpy() == 3
-    imported.mutate(tf.constant(2.))
-    assert imported(tf.constant(3.)).numpy() == 6
+    assert imported(tf.constant(3.0)).numpy() == 3
+    imported.mutate(tf.constant(2.0))
+    assert imported(tf.constant(3.0)).numpy() == 6
 
     optimizer = tf.keras.optimizers.SGD(0.05)
     v = 2.0
     for _ in range(3):
         with tf.GradientTape() as tape:
-            loss = (10. - imported(tf.constant(2.))) ** 2
+            loss = (10.0 - imported(tf.constant(2.0))) ** 2
         variables = tape.watched_variables()
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         assert float(loss) == pytest.approx((10 - 2 * v) ** 2, rel=1e-6)
@@ -573,20 +620,23 @@ def test_the_guides_custom_module(tmp_path):
     tf.saved_model.save(module, str(tmp_path / "signature"), signatures=call)
     with_signature = tf.saved_model.load(str(tmp_path / "signature"))
     assert list(with_signature.signatures) == ["serving_default"]
-    assert float(with_signature.signatures["serving_default"](x=tf.constant(3.))["output_0"]) == 3.0
+    assert float(with_signature.signatures["serving_default"](x=tf.constant(3.0))["output_0"]) == 3.0
 
     class CustomModuleWithOutputName(tf.Module):
         def __init__(self):
             super().__init__()
-            self.v = tf.Variable(1.)
+            self.v = tf.Variable(1.0)
 
         @tf.function(input_signature=[tf.TensorSpec([], tf.float32)])
         def __call__(self, x):
             return {"custom_output_name": x * self.v}
 
     m = CustomModuleWithOutputName()
-    tf.saved_model.save(m, str(tmp_path / "named"),
-                        signatures={"serving_default": m.__call__.get_concrete_function(tf.TensorSpec(None, tf.float32))})
+    tf.saved_model.save(
+        m,
+        str(tmp_path / "named"),
+        signatures={"serving_default": m.__call__.get_concrete_function(tf.TensorSpec(None, tf.float32))},
+    )
     named = tf.saved_model.load(str(tmp_path / "named"))
     assert list(named.signatures["serving_default"].structured_outputs) == ["custom_output_name"]
 
@@ -595,6 +645,7 @@ def test_a_train_step_with_a_keras_optimizer_saves_and_continues(tmp_path):
     """The optimizer's slots are its children in the object graph (TF tracks them), so a
     module holding a model, an Adam and a traced train step saves without listing the slot
     variables by hand, and the loaded step continues the original's losses exactly."""
+
     class Trainer(tf.Module):
         def __init__(self):
             super().__init__()

@@ -1,5 +1,6 @@
 """Fixtures for the server tests (helpers live in serving_util.py): a model directory
 with one version, and a live server on a free 127.0.0.1 port that each test stops."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -2,6 +2,7 @@
 {name}/{version}/ layout, a reference forward pass in numpy from a file's weights (read
 by the reference ``safetensors`` library), a plain HTTP client, and a live server on a
 free 127.0.0.1 port."""
+
 from __future__ import annotations
 
 import http.client
@@ -19,8 +20,14 @@ def make_model(seed: int, hidden: int = 8):
     """64 -> hidden (relu) -> 10 (softmax), weights from ``seed``."""
     tf.random.set_seed(seed)
     k = tf.keras
-    return k.Sequential([k.Input((64,), name="pixels"), k.layers.Dense(hidden, activation="relu"),
-                         k.layers.Dense(10, activation="softmax", name="probabilities")], name="digits")
+    return k.Sequential(
+        [
+            k.Input((64,), name="pixels"),
+            k.layers.Dense(hidden, activation="relu"),
+            k.layers.Dense(10, activation="softmax", name="probabilities"),
+        ],
+        name="digits",
+    )
 
 
 def write_version(root: Path, name: str, version: int, seed: int | None = None) -> Path:

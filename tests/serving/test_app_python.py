@@ -1,5 +1,6 @@
 """The web app's Python run natively: demo datasets, the in-page Trainer, the regression
 lesson, and the ``<webtensor-model>`` glue (webtensor.serving.browser)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,8 +43,13 @@ def test_toy_circles_labels_follow_the_radius():
 
 def _digits_file(x_train, y_train, x_test, y_test) -> bytes:
     n, m = len(y_train), len(y_test)
-    return (struct.pack("<ii", n, m) + struct.pack(f"<{n * 64}f", *x_train) + struct.pack(f"<{n}i", *y_train)
-            + struct.pack(f"<{m * 64}f", *x_test) + struct.pack(f"<{m}i", *y_test))
+    return (
+        struct.pack("<ii", n, m)
+        + struct.pack(f"<{n * 64}f", *x_train)
+        + struct.pack(f"<{n}i", *y_train)
+        + struct.pack(f"<{m * 64}f", *x_test)
+        + struct.pack(f"<{m}i", *y_test)
+    )
 
 
 def test_digits_file_is_parsed_by_its_layout():
@@ -60,8 +66,9 @@ def test_digits_file_is_parsed_by_its_layout():
 
 
 def test_trainer_learns_moons_and_reports_progress():
-    t = webapp.Trainer({"dataset": "moons", "hidden": [16, 16], "epochs": 25, "learning_rate": 0.03,
-                        "batch_size": 32, "seed": 1})
+    t = webapp.Trainer(
+        {"dataset": "moons", "hidden": [16, 16], "epochs": 25, "learning_rate": 0.03, "batch_size": 32, "seed": 1}
+    )
     events = []
     result = asyncio.run(t.run(events.append))
     epochs = [e for e in events if e["kind"] == "epoch"]
@@ -71,7 +78,7 @@ def test_trainer_learns_moons_and_reports_progress():
     assert epochs[-1]["val_accuracy"] >= 0.9 > epochs[0]["val_accuracy"]
     assert epochs[-1]["loss"] < epochs[1]["loss"]
     grid = t.boundary()
-    assert len(grid) == webapp.GRID ** 2 and all(0.0 <= p <= 1.0 for p in grid)
+    assert len(grid) == webapp.GRID**2 and all(0.0 <= p <= 1.0 for p in grid)
     # the map agrees with the model's own held-out predictions: >= 0.9 of points fall on
     # their class's side when looked up in the grid cell that holds them
     pts, labels = t.points
@@ -119,8 +126,9 @@ def test_regression_converges_to_least_squares():
     first = r.run(1)
     # by hand: from W = b = 0, dL/dW = -2 mean(x y), dL/db = -2 mean(y)
     n = len(xs)
-    assert_close([first["W"], first["b"]], [0.2 * 2 * sum(x * y for x, y in zip(xs, ys)) / n,
-                                            0.2 * 2 * sum(ys) / n], rtol=1e-5)
+    assert_close(
+        [first["W"], first["b"]], [0.2 * 2 * sum(x * y for x, y in zip(xs, ys)) / n, 0.2 * 2 * sum(ys) / n], rtol=1e-5
+    )
     assert first["loss"] == pytest.approx(sum(y * y for y in ys) / n, rel=1e-5)
     out = r.run(500)
     # closed form (normal equations)
@@ -165,8 +173,14 @@ def test_browser_glue_predicts_single_batch_and_flat(tmp_path):
 def test_browser_glue_reshapes_flat_pixels_for_an_image_model():
     k = tf.keras
     tf.random.set_seed(3)
-    cnn = k.Sequential([k.Input((8, 8, 1), name="image"), k.layers.Conv2D(4, 3, activation="relu"),
-                        k.layers.Flatten(), k.layers.Dense(10, activation="softmax")])
+    cnn = k.Sequential(
+        [
+            k.Input((8, 8, 1), name="image"),
+            k.layers.Conv2D(4, 3, activation="relu"),
+            k.layers.Flatten(),
+            k.layers.Dense(10, activation="softmax"),
+        ]
+    )
     info = browser.adopt(cnn, "cnn")
     assert info["inputs"][0]["shape"] == [None, 8, 8, 1]
     import array

@@ -1,4 +1,5 @@
 """The regression lesson keeps its fit when a point is added (issue 18: it reset to 0)."""
+
 from __future__ import annotations
 
 import sys

@@ -1,6 +1,7 @@
 """Hot swap: versions appearing under {name}/{version}/ are loaded in the background and
 published atomically; in-flight requests finish on the version they started on; no
 request fails; a broken version never replaces a working one."""
+
 from __future__ import annotations
 
 import json
@@ -96,8 +97,11 @@ def test_an_in_flight_request_finishes_on_its_version(server, client, models):
     body = json.dumps({"instances": x}).encode()
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=60) as s:
-        s.sendall(f"POST /v1/models/digits:predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-                  f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:10])
+        s.sendall(
+            f"POST /v1/models/digits:predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body[:10]
+        )
         time.sleep(1.0)  # the request has started: its handler has picked version 1
         write_version(models, "digits", 2)
         wait_for(lambda: states(client).get("2") == "AVAILABLE", what="version 2")
@@ -114,8 +118,9 @@ def test_an_in_flight_request_finishes_on_its_version(server, client, models):
     old = reference(models / "digits/1/model.safetensors", x)
     new = reference(models / "digits/2/model.safetensors", x)
     assert_close(json.loads(payload)["predictions"], old, rtol=1e-4, atol=1e-6)
-    assert_close(client.post("/v1/models/digits:predict", {"instances": x})[1]["predictions"], new,
-                 rtol=1e-4, atol=1e-6)
+    assert_close(
+        client.post("/v1/models/digits:predict", {"instances": x})[1]["predictions"], new, rtol=1e-4, atol=1e-6
+    )
 
 
 def test_a_broken_version_never_replaces_a_working_one(server, client, models):
@@ -166,8 +171,9 @@ def test_keep_two_versions(models):
         for v in (1, 2):
             status, body = c.post(f"/v1/models/digits/versions/{v}:predict", {"instances": x})
             assert status == 200
-            assert_close(body["predictions"], reference(models / f"digits/{v}/model.safetensors", x),
-                         rtol=1e-4, atol=1e-6)
+            assert_close(
+                body["predictions"], reference(models / f"digits/{v}/model.safetensors", x), rtol=1e-4, atol=1e-6
+            )
         write_version(models, "digits", 3)
         wait_for(lambda: states(c) == {"3": "AVAILABLE", "2": "AVAILABLE", "1": "END"}, what="version 3")
     finally:

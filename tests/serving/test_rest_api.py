@@ -1,6 +1,7 @@
 """TF Serving's REST API: status, metadata, predict in row and columnar formats, and
 the errors (4xx with ``{"error": ...}``) for bad JSON, wrong shapes, unknown models or
 versions, oversized bodies and path traversal."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,14 @@ pytestmark = pytest.mark.native
 
 
 def test_status_of_a_loaded_model(client):
-    assert client.get("/v1/models/digits") == (200, {"model_version_status": [
-        {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]})
+    assert client.get("/v1/models/digits") == (
+        200,
+        {
+            "model_version_status": [
+                {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+            ]
+        },
+    )
     assert client.get("/v1/models/digits/versions/1")[0] == 200
 
 
@@ -50,41 +57,53 @@ def test_predict_named_instances_and_columnar_format(client, models):
     status, cols = client.post("/v1/models/digits:predict", {"inputs": x})
     assert status == 200 and set(cols) == {"outputs"}
     assert_close(cols["outputs"], want, rtol=1e-4, atol=1e-6)
-    status, named = client.post("/v1/models/digits/versions/1:predict",
-                                {"signature_name": "serving_default", "inputs": {"pixels": x}})
+    status, named = client.post(
+        "/v1/models/digits/versions/1:predict", {"signature_name": "serving_default", "inputs": {"pixels": x}}
+    )
     assert status == 200
     assert_close(named["outputs"], want, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("path, message", [
-    ("/v1/models/nope:predict", "Servable not found for request: Latest(nope)"),
-    ("/v1/models/digits/versions/2:predict", "Servable not found for request: Specific(digits, 2)"),
-])
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/v1/models/nope:predict", "Servable not found for request: Latest(nope)"),
+        ("/v1/models/digits/versions/2:predict", "Servable not found for request: Specific(digits, 2)"),
+    ],
+)
 def test_unknown_model_or_version_is_404(client, path, message):
     assert client.post(path, {"instances": instances(1)}) == (404, {"error": message})
 
 
 def test_unknown_model_status_and_metadata_are_404(client):
-    for path in ("/v1/models/nope", "/v1/models/nope/metadata", "/v1/models/digits/versions/9",
-                 "/v1/models/digits/versions/9/metadata", "/models/digits/9.safetensors"):
+    for path in (
+        "/v1/models/nope",
+        "/v1/models/nope/metadata",
+        "/v1/models/digits/versions/9",
+        "/v1/models/digits/versions/9/metadata",
+        "/models/digits/9.safetensors",
+    ):
         status, body = client.get(path)
         assert status == 404 and isinstance(body.get("error"), str) and body["error"], path
 
 
-@pytest.mark.parametrize("body, needle", [
-    (b"{not json", "JSON Parse error"),
-    (b"[1, 2]", "JSON object"),
-    (json.dumps({}).encode(), "exactly one of"),
-    (json.dumps({"instances": [[0.0] * 64], "inputs": [[0.0] * 64]}).encode(), "exactly one of"),
-    (json.dumps({"instances": []}).encode(), "non-empty"),
-    (json.dumps({"instances": [[0.0] * 63]}).encode(), "expected shape (None, 64)"),
-    (json.dumps({"instances": [[[0.0] * 64]]}).encode(), "expected shape (None, 64)"),
-    (json.dumps({"instances": [[0.0] * 64, [0.0] * 3]}).encode(), "non-rectangular"),
-    (json.dumps({"instances": [["a"] * 64]}).encode(), "'pixels'"),
-    (json.dumps({"inputs": {"pixel": [[0.0] * 64]}}).encode(), "missing input 'pixels'"),
-    (json.dumps({"instances": [{"pixels": [0.0] * 64, "extra": 1}]}).encode(), "unknown input"),
-    (json.dumps({"signature_name": "other", "instances": [[0.0] * 64]}).encode(), "signature"),
-])
+@pytest.mark.parametrize(
+    "body, needle",
+    [
+        (b"{not json", "JSON Parse error"),
+        (b"[1, 2]", "JSON object"),
+        (json.dumps({}).encode(), "exactly one of"),
+        (json.dumps({"instances": [[0.0] * 64], "inputs": [[0.0] * 64]}).encode(), "exactly one of"),
+        (json.dumps({"instances": []}).encode(), "non-empty"),
+        (json.dumps({"instances": [[0.0] * 63]}).encode(), "expected shape (None, 64)"),
+        (json.dumps({"instances": [[[0.0] * 64]]}).encode(), "expected shape (None, 64)"),
+        (json.dumps({"instances": [[0.0] * 64, [0.0] * 3]}).encode(), "non-rectangular"),
+        (json.dumps({"instances": [["a"] * 64]}).encode(), "'pixels'"),
+        (json.dumps({"inputs": {"pixel": [[0.0] * 64]}}).encode(), "missing input 'pixels'"),
+        (json.dumps({"instances": [{"pixels": [0.0] * 64, "extra": 1}]}).encode(), "unknown input"),
+        (json.dumps({"signature_name": "other", "instances": [[0.0] * 64]}).encode(), "signature"),
+    ],
+)
 def test_bad_requests_are_400_with_an_error_message(client, body, needle):
     status, answer = client.call("POST", "/v1/models/digits:predict", body, {"Content-Type": "application/json"})
     assert status == 400, answer
@@ -105,7 +124,7 @@ def test_bodies_over_the_limit_are_413(models):
         status, body = c.post("/v1/models/digits:predict", big)
         assert status == 413 and "limit" in body["error"]
         # without a Content-Length (chunked), the limit holds while the body streams in
-        chunks = [json.dumps(big).encode()[i:i + 500] for i in range(0, len(json.dumps(big)), 500)]
+        chunks = [json.dumps(big).encode()[i : i + 500] for i in range(0, len(json.dumps(big)), 500)]
         status, body = c.call("POST", "/v1/models/digits:predict", iter(chunks), {"Content-Type": "application/json"})
         assert status == 413
         assert c.post("/v1/models/digits:predict", {"instances": instances(1)})[0] == 200
@@ -113,19 +132,25 @@ def test_bodies_over_the_limit_are_413(models):
         srv.stop()
 
 
-@pytest.mark.parametrize("path", [
-    "/v1/models/..%2F..%2Fetc%2Fpasswd",
-    "/v1/models/..",
-    "/v1/models/%2E%2E/metadata",
-    "/models/..%2Fdigits/1.safetensors",
-    "/models/../digits/1.safetensors",
-    "/models/digits/..%2F1.safetensors",
-    "/models/.digits/1.safetensors",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/models/..%2F..%2Fetc%2Fpasswd",
+        "/v1/models/..",
+        "/v1/models/%2E%2E/metadata",
+        "/models/..%2Fdigits/1.safetensors",
+        "/models/../digits/1.safetensors",
+        "/models/digits/..%2F1.safetensors",
+        "/models/.digits/1.safetensors",
+    ],
+)
 def test_path_traversal_in_names_is_404(client, path):
     for method in ("GET", "POST"):
-        status, body = client.call(method, path + (":predict" if method == "POST" and path.startswith("/v1") else ""),
-                                   json.dumps({"instances": instances(1)}).encode())
+        status, body = client.call(
+            method,
+            path + (":predict" if method == "POST" and path.startswith("/v1") else ""),
+            json.dumps({"instances": instances(1)}).encode(),
+        )
         assert status in (404, 405), (method, path, status, body)
         assert isinstance(body, dict) and "error" in body
     assert client.get(path)[0] == 404
@@ -177,8 +202,11 @@ def test_cli_serves_on_127_0_0_1_by_default(models, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "webtensor", "serve", "--port", str(port), "--models", str(models)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "webtensor", "serve", "--port", str(port), "--models", str(models)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -223,16 +251,23 @@ def test_upload_adds_the_next_version(uploads, models, tmp_path):
     statuses = {s["version"]: s["state"] for s in client.get("/v1/models/digits")[1]["model_version_status"]}
     assert statuses == {"2": "AVAILABLE", "1": "END"}
     x = instances(2)
-    assert_close(client.post("/v1/models/digits:predict", {"instances": x})[1]["predictions"],
-                 reference(new, x), rtol=1e-4, atol=1e-6)
+    assert_close(
+        client.post("/v1/models/digits:predict", {"instances": x})[1]["predictions"],
+        reference(new, x),
+        rtol=1e-4,
+        atol=1e-6,
+    )
 
 
-@pytest.mark.parametrize("name, data, code", [
-    ("digits", b"not a model", 400),
-    ("digits", b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ", 400),
-    ("..", None, 404),
-    ("a%2F..%2F..%2Fescape", None, 404),
-])
+@pytest.mark.parametrize(
+    "name, data, code",
+    [
+        ("digits", b"not a model", 400),
+        ("digits", b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ", 400),
+        ("..", None, 404),
+        ("a%2F..%2F..%2Fescape", None, 404),
+    ],
+)
 def test_bad_uploads_are_refused_and_write_nothing(uploads, models, name, data, code):
     if data is None:
         data = (models / "digits/1/model.safetensors").read_bytes()

@@ -1,6 +1,7 @@
 """The server serves SavedModel versions beside model files: metadata lists every
 signature_def (dtypes, shapes), predict takes signature_name, and a new SavedModel
 version swaps in like a model file does."""
+
 from __future__ import annotations
 
 import os
@@ -133,6 +134,7 @@ def test_a_new_saved_model_version_swaps_in(setup):
 
 def test_a_broken_saved_model_is_reported_not_served(setup):
     root, client, _ = setup
+
     def damage(folder):
         graph = folder / "saved_model.json"
         graph.write_text(graph.read_text().replace('"type":"matmul"', '"type":"launch"', 1))

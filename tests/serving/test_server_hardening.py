@@ -4,6 +4,7 @@ rebinding), dotfiles and stray files under --app, idle and half-sent sockets, th
 connection cap, deep JSON, NaN in requests and responses, the per-request row cap, a
 slow predict or a slow load beside fast predicts, an upload parsed once, and a
 polyglot or HDF5 file never reaching the Keras importer."""
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -40,11 +41,11 @@ def test_upload_rules(models, tmp_path):
         c, url = Client(srv.url), srv.url
         data = write_version(tmp_path / "new", "digits", 5, seed=5).read_bytes()
         refused = [
-            {"Origin": url, "Content-Type": "text/plain"},                    # a cross-site form's type
-            {"Origin": url},                                                  # no type: a simple request
+            {"Origin": url, "Content-Type": "text/plain"},  # a cross-site form's type
+            {"Origin": url},  # no type: a simple request
             {"Origin": url, "Content-Type": "multipart/form-data; boundary=x"},
             {"Origin": "http://evil.example", "Content-Type": "application/octet-stream"},
-            {"Content-Type": "application/octet-stream"},                     # no Origin, no token
+            {"Content-Type": "application/octet-stream"},  # no Origin, no token
             {"Content-Type": "application/octet-stream", "Authorization": "Bearer wrong"},
             {"Origin": "http://evil.example", "Authorization": "Bearer s3cret"},
         ]
@@ -81,8 +82,13 @@ def app_dir(tmp_path, models):
     from webtensor.serving.site import build_app
 
     runtime = tmp_path / "runtime"
-    for rel, text in {"webtensor.json": "{}", "webtensor.mjs": "export {}", "pyodide/pyodide.mjs": "x",
-                      "wheels/w.whl": "w", "data/digits_split.bin": "d"}.items():
+    for rel, text in {
+        "webtensor.json": "{}",
+        "webtensor.mjs": "export {}",
+        "pyodide/pyodide.mjs": "x",
+        "wheels/w.whl": "w",
+        "data/digits_split.bin": "d",
+    }.items():
         (runtime / rel).parent.mkdir(parents=True, exist_ok=True)
         (runtime / rel).write_text(text)
     return build_app(models, tmp_path / "app", runtime=runtime)
@@ -169,12 +175,15 @@ def test_connections_over_the_cap_are_closed(models):
 # -- JSON ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body", [
-    b"[" * 200_000,
-    b'{"instances": ' + b"[" * 70 + b"0" + b"]" * 70 + b"}",
-    b'{"instances": [' + b'{"a": [' * 40 + b"1" + b"]}" * 40 + b"]}",
-    b'{"instances": ' + b"[1, " * 70 + b"1" + b"]" * 70 + b"}",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 200_000,
+        b'{"instances": ' + b"[" * 70 + b"0" + b"]" * 70 + b"}",
+        b'{"instances": [' + b'{"a": [' * 40 + b"1" + b"]}" * 40 + b"]}",
+        b'{"instances": ' + b"[1, " * 70 + b"1" + b"]" * 70 + b"}",
+    ],
+)
 def test_deep_json_is_a_400(client, body):
     status, answer = client.call("POST", "/v1/models/digits:predict", body, {"Content-Type": "application/json"})
     assert status == 400 and "deep" in answer["error"], (status, answer)
@@ -183,8 +192,8 @@ def test_deep_json_is_a_400(client, body):
 def test_depth_check_counts_only_structure():
     from webtensor.serving.app import check_depth
 
-    check_depth(b'{"s": "' + b"[" * 500 + b'", "t": "\\"[[[["}')      # brackets inside strings
-    check_depth(b"[" + b"[1,2]," * 10_000 + b"[3]]")                   # wide, depth 2
+    check_depth(b'{"s": "' + b"[" * 500 + b'", "t": "\\"[[[["}')  # brackets inside strings
+    check_depth(b"[" + b"[1,2]," * 10_000 + b"[3]]")  # wide, depth 2
     check_depth(b"[" * 64 + b"]" * 64)
     with pytest.raises(RequestError, match="64 deep"):
         check_depth(b"[" * 65 + b"]" * 65)
@@ -194,20 +203,22 @@ def test_depth_check_counts_only_structure():
 
 def _strict(data) -> object:
     """Parse as RFC 8259 JSON: NaN/Infinity tokens are an error."""
+
     def refuse(token):
         raise ValueError(f"bare {token} is not JSON")
+
     return json.loads(data, parse_constant=refuse)
 
 
 def test_nan_and_infinity_in_requests_and_responses(client):
     x = instances(3)
     x[0][0], x[1][0], x[2][0] = float("nan"), float("inf"), float("-inf")
-    body = json.dumps({"instances": x}).encode()          # Python writes NaN, Infinity, -Infinity
+    body = json.dumps({"instances": x}).encode()  # Python writes NaN, Infinity, -Infinity
     assert b"NaN" in body and b"-Infinity" in body
     conn_status, raw = _raw_post(client, "/v1/models/digits:predict", body)
     assert conn_status == 200, raw
-    rows = _strict(raw)["predictions"]                    # strict JSON: no bare NaN
-    assert rows[0] == ["NaN"] * 10                       # NaN in: NaN out, spelled as proto3 JSON does
+    rows = _strict(raw)["predictions"]  # strict JSON: no bare NaN
+    assert rows[0] == ["NaN"] * 10  # NaN in: NaN out, spelled as proto3 JSON does
     for row in rows[1:]:
         assert all(isinstance(v, (float, int, str)) for v in row) and len(row) == 10
     assert all(v in ("NaN", "Infinity", "-Infinity") or 0 <= v <= 1 for row in rows for v in row)
@@ -261,8 +272,9 @@ def test_a_slow_predict_holds_one_worker_while_fast_ones_complete(models):
         slow = pool.submit(c.post, "/v1/models/slow:predict", {"instances": instances(2)})
         assert started.wait(20), "the slow request never reached its model call"
         t0 = time.monotonic()
-        fast = [pool.submit(c.post, "/v1/models/digits:predict", {"instances": instances(1, offset=i)})
-                for i in range(30)]
+        fast = [
+            pool.submit(c.post, "/v1/models/digits:predict", {"instances": instances(1, offset=i)}) for i in range(30)
+        ]
         _, pending = cf.wait(fast, timeout=30)
         held_for = time.monotonic() - t0
         assert not pending, f"{len(pending)} fast requests were stuck behind the slow one"
@@ -296,8 +308,13 @@ def test_a_slow_load_does_not_stall_predicts(models):
         _, pending = cf.wait(fast, timeout=30)
         assert not pending and all(f.result()[0] == 200 for f in fast), "predicts waited for a model load"
         release.set()
-        _wait(lambda: {r["version"]: r["state"] for r in c.get("/v1/models/digits")[1]["model_version_status"]}
-              .get("2") == "AVAILABLE", "version 2")
+        _wait(
+            lambda: (
+                {r["version"]: r["state"] for r in c.get("/v1/models/digits")[1]["model_version_status"]}.get("2")
+                == "AVAILABLE"
+            ),
+            "version 2",
+        )
     finally:
         release.set()
         pool.shutdown(wait=True)
@@ -335,6 +352,7 @@ def no_keras_import(monkeypatch):
 
     def refuse(*a, **k):
         raise AssertionError("the server handed a file to the Keras importer")
+
     monkeypatch.setattr(wio, "import_keras", refuse)
 
 
@@ -344,9 +362,9 @@ def _polyglot(src, dest) -> None:
     raw = src.read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
     want = struct.unpack("<Q", b"PK\x03\x04\x00\x00\x00\x00")[0]
-    header = raw[8:8 + n].rstrip() + b" " * (want - len(raw[8:8 + n].rstrip()))
+    header = raw[8 : 8 + n].rstrip() + b" " * (want - len(raw[8 : 8 + n].rstrip()))
     dest.parent.mkdir(parents=True)
-    dest.write_bytes(struct.pack("<Q", want) + header + raw[8 + n:])
+    dest.write_bytes(struct.pack("<Q", want) + header + raw[8 + n :])
 
 
 def test_a_polyglot_file_loads_as_the_format_that_validated_it(models, tmp_path, no_keras_import):

@@ -1,6 +1,7 @@
 """``python -m webtensor site``: what goes into the static folder (the in-browser run of
 the result is tests/browser/test_app.py). A stand-in runtime folder keeps these fast:
 the builder copies the runtime, it never rebuilds it."""
+
 from __future__ import annotations
 
 import json
@@ -18,17 +19,23 @@ pytestmark = pytest.mark.native
 @pytest.fixture
 def runtime(tmp_path):
     site = tmp_path / "runtime"
-    for rel, text in {"webtensor.json": '{"wheel": "wheels/w.whl", "pyodide": "pyodide/"}',
-                      "webtensor.mjs": "export {}", "pyodide/pyodide.mjs": "x", "wheels/w.whl": "w",
-                      "data/digits_split.bin": "d", "index.html": "the runtime's own demo page"}.items():
+    for rel, text in {
+        "webtensor.json": '{"wheel": "wheels/w.whl", "pyodide": "pyodide/"}',
+        "webtensor.mjs": "export {}",
+        "pyodide/pyodide.mjs": "x",
+        "wheels/w.whl": "w",
+        "data/digits_split.bin": "d",
+        "index.html": "the runtime's own demo page",
+    }.items():
         (site / rel).parent.mkdir(parents=True, exist_ok=True)
         (site / rel).write_text(text)
     return site
 
 
 def run_cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "webtensor", "site", *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "webtensor", "site", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_one_model_gives_one_embedding_page(tmp_path, runtime):
@@ -40,8 +47,16 @@ def test_one_model_gives_one_embedding_page(tmp_path, runtime):
     assert r.returncode == 0, r.stderr
     names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     plain = [n for n in names if not n.endswith((".br", ".gz"))]  # precompressed variants (serving/static.py)
-    assert plain == ["digits.safetensors", "index.html", "pyodide/pyodide.mjs", "site-files.json",
-                     "webtensor-model.mjs", "webtensor.json", "webtensor.mjs", "wheels/w.whl"]
+    assert plain == [
+        "digits.safetensors",
+        "index.html",
+        "pyodide/pyodide.mjs",
+        "site-files.json",
+        "webtensor-model.mjs",
+        "webtensor.json",
+        "webtensor.mjs",
+        "wheels/w.whl",
+    ]
     assert "index.html.gz" in names
     assert json.loads((out / "site-files.json").read_text())["files"] == [n for n in names if n != "site-files.json"]
     assert (out / "digits.safetensors").read_bytes() == src.read_bytes()
@@ -61,15 +76,26 @@ def test_a_models_directory_gives_the_app_with_its_gallery(tmp_path, runtime):
     out = tmp_path / "app"
     r = run_cli(models, out, "--runtime", runtime)
     assert r.returncode == 0, r.stderr
-    for rel in ("index.html", "app.mjs", "app.css", "py/webapp.py", "py/demo_data.py", "webtensor-model.mjs",
-                "data/digits_split.bin", "models/digits/3.safetensors", "models/digits/1.safetensors",
-                "models/other/2.safetensors"):
+    for rel in (
+        "index.html",
+        "app.mjs",
+        "app.css",
+        "py/webapp.py",
+        "py/demo_data.py",
+        "webtensor-model.mjs",
+        "data/digits_split.bin",
+        "models/digits/3.safetensors",
+        "models/digits/1.safetensors",
+        "models/other/2.safetensors",
+    ):
         assert (out / rel).is_file(), rel
     assert "the runtime's own demo page" not in (out / "index.html").read_text()
     catalog = json.loads((out / "models.json").read_text())
     assert catalog["server"] is False and catalog["upload"] is False
     assert [(m["name"], [v["version"] for v in m["versions"]]) for m in catalog["models"]] == [
-        ("digits", ["3", "1"]), ("other", ["2"])]
+        ("digits", ["3", "1"]),
+        ("other", ["2"]),
+    ]
     assert catalog["models"][0]["versions"][0]["url"] == "models/digits/3.safetensors"
     assert catalog["models"][0]["versions"][0]["size"] == (models / "digits/3/model.safetensors").stat().st_size
 

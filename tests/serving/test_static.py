@@ -1,5 +1,6 @@
 """Precompressed static files with strong ETags (serving/static.py), through build/serve.py's
 server and the app's --app route, over real HTTP (http.client)."""
+
 from __future__ import annotations
 
 import gzip

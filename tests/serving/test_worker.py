@@ -1,5 +1,6 @@
 """The webtensor worker: requests that queue up while it is busy share one model call,
 each still gets exactly its own rows, and a bad request fails alone."""
+
 from __future__ import annotations
 
 import threading
@@ -65,8 +66,9 @@ def test_a_bad_request_fails_alone(servable):
     w = Worker()
     try:
         good = instances(2)
-        futures = _queue_while_busy(w, [(servable, {"pixels": good}), (servable, {"pixels": [[0.0] * 5]}),
-                                        (servable, {"pixels": good})])
+        futures = _queue_while_busy(
+            w, [(servable, {"pixels": good}), (servable, {"pixels": [[0.0] * 5]}), (servable, {"pixels": good})]
+        )
         with pytest.raises(RequestError, match="expected shape"):
             futures[1].result(timeout=30)
         for f in (futures[0], futures[2]):

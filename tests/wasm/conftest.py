@@ -1,4 +1,5 @@
 """Both CPU backends in one process: the numpy backend is the reference for the kernels."""
+
 import pytest
 
 np = pytest.importorskip("numpy")
@@ -34,9 +35,14 @@ class Pair:
         returns (wasm result, numpy result) as arrays of the output dtype."""
         out = []
         for be in (self.wasm, self.ref):
-            hargs = [self.put(be, np.asarray(a)) if isinstance(a, (np.ndarray, np.generic)) else
-                     [self.put(be, x) for x in a] if isinstance(a, list) and a and isinstance(a[0], np.ndarray)
-                     else a for a in args]
+            hargs = [
+                self.put(be, np.asarray(a))
+                if isinstance(a, (np.ndarray, np.generic))
+                else [self.put(be, x) for x in a]
+                if isinstance(a, list) and a and isinstance(a[0], np.ndarray)
+                else a
+                for a in args
+            ]
             h = getattr(be, method)(*hargs, **kw)
             hs = h if isinstance(h, tuple) else (h,)
             got = []
@@ -66,8 +72,14 @@ def close(got, want, rtol=None, atol=None, what=""):
     assert got.dtype == want.dtype, f"{what}: dtype {got.dtype} != {want.dtype}"
     if want.dtype.kind == "f":
         r, a = TOL[want.dtype.name]
-        np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=rtol or r,
-                                   atol=atol if atol is not None else a, equal_nan=True, err_msg=what)
+        np.testing.assert_allclose(
+            got.astype(np.float64),
+            want.astype(np.float64),
+            rtol=rtol or r,
+            atol=atol if atol is not None else a,
+            equal_nan=True,
+            err_msg=what,
+        )
     else:
         np.testing.assert_array_equal(got, want, err_msg=what)
 

@@ -1,5 +1,6 @@
 """kernels/codes.h is generated from the Python tables (build/gen_codes.py); the committed
 copy must be current, and a Python code without a C kernel must fail the build."""
+
 import importlib.util
 import os
 
@@ -35,8 +36,8 @@ def test_codes_are_the_python_indices():
     text = g.header()
     assert "enum { DT_F16, DT_F32, DT_F64, DT_I32, DT_I64, DT_U8, DT_U32, DT_BOOL, NDT };" in text
     assert [d.name for d in D.ALL][:2] == ["float16", "float32"]
-    unary = text[text.index("enum { U_"):text.index("NUNARY")].replace("\n", " ")
-    names = [n.strip() for n in unary[len("enum {"):].split(",") if n.strip()]
+    unary = text[text.index("enum { U_") : text.index("NUNARY")].replace("\n", " ")
+    names = [n.strip() for n in unary[len("enum {") :].split(",") if n.strip()]
     assert names == [f"U_{op.upper()}" for op in base.UNARY_OPS]
 
 

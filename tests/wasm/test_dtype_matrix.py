@@ -3,6 +3,7 @@ takes an index/label operand, on the wasm and GPU backends, for every dtype it a
 against numpy formulas. The wasm fused sparse_softmax_xent read uint8 labels as int32 bytes
 (NaN losses on keras.datasets labels); the GPU stored uint8 raw. A dtype a backend does not
 store must be a clear error, never raw bytes."""
+
 import pytest
 
 np = pytest.importorskip("numpy")
@@ -145,29 +146,42 @@ def _f16_cases():
     y = rng.uniform(0.2, 2.0, (3, 4)).astype(np.float16)
     img = (np.arange(50).reshape(1, 5, 5, 2) % 7 / 4).astype(np.float16)
     f, i32, b = D.float16, D.int32, D.bool_
-    cases = {f"unary_{op}": lambda be, op=op: be.unary(op, put(be, x, f))
-             for op in base.UNARY_OPS if op != "logical_not"}
-    cases.update({f"binary_{op}": lambda be, op=op: be.binary(op, put(be, x, f), put(be, y, f))
-                  for op in base.BINARY_OPS if not op.startswith("logical")})
-    cases.update({f"reduce_{op}": lambda be, op=op: be.reduce(op, put(be, x, f), (1,), False)
-                  for op in ("sum", "prod", "max", "min")})
-    cases.update({
-        "argmax": lambda be: be.argreduce("argmax", put(be, x, f), 1, i32),
-        "cumsum": lambda be: be.scan("sum", put(be, x, f), 1, False, True),
-        "matmul": lambda be: be.matmul(put(be, x, f), put(be, y, f), False, True),
-        "transpose": lambda be: be.transpose(put(be, x, f), (1, 0)),
-        "concat": lambda be: be.concat([put(be, x, f), put(be, y, f)], 1),
-        "pad": lambda be: be.pad(put(be, x, f), ((1, 0), (0, 2)), 0.5),
-        "slice": lambda be: be.slice(put(be, x, f), (1, 0), (2, 2), (1, 2)),
-        "broadcast_to": lambda be: be.broadcast_to(put(be, x[:1], f), (3, 4)),
-        "where": lambda be: be.where(put(be, x > 1, b), put(be, x, f), put(be, y, f)),
-        "conv2d": lambda be: be.conv2d(put(be, img, f), put(be, np.full((3, 3, 2, 2), 0.25), f),
-                                       (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
-        "avg_pool": lambda be: be.pool2d("avg", put(be, img, f), (2, 2), (1, 1), ((0, 0), (0, 0))),
-        "max_pool": lambda be: be.pool2d("max", put(be, img, f), (2, 2), (2, 2), ((0, 1), (0, 1))),
-        "full": lambda be: be.full((3,), 1.5, f),
-        "arange": lambda be: be.arange(0.5, 0.25, 5, f),
-    })
+    cases = {
+        f"unary_{op}": lambda be, op=op: be.unary(op, put(be, x, f)) for op in base.UNARY_OPS if op != "logical_not"
+    }
+    cases.update(
+        {
+            f"binary_{op}": lambda be, op=op: be.binary(op, put(be, x, f), put(be, y, f))
+            for op in base.BINARY_OPS
+            if not op.startswith("logical")
+        }
+    )
+    cases.update(
+        {
+            f"reduce_{op}": lambda be, op=op: be.reduce(op, put(be, x, f), (1,), False)
+            for op in ("sum", "prod", "max", "min")
+        }
+    )
+    cases.update(
+        {
+            "argmax": lambda be: be.argreduce("argmax", put(be, x, f), 1, i32),
+            "cumsum": lambda be: be.scan("sum", put(be, x, f), 1, False, True),
+            "matmul": lambda be: be.matmul(put(be, x, f), put(be, y, f), False, True),
+            "transpose": lambda be: be.transpose(put(be, x, f), (1, 0)),
+            "concat": lambda be: be.concat([put(be, x, f), put(be, y, f)], 1),
+            "pad": lambda be: be.pad(put(be, x, f), ((1, 0), (0, 2)), 0.5),
+            "slice": lambda be: be.slice(put(be, x, f), (1, 0), (2, 2), (1, 2)),
+            "broadcast_to": lambda be: be.broadcast_to(put(be, x[:1], f), (3, 4)),
+            "where": lambda be: be.where(put(be, x > 1, b), put(be, x, f), put(be, y, f)),
+            "conv2d": lambda be: be.conv2d(
+                put(be, img, f), put(be, np.full((3, 3, 2, 2), 0.25), f), (1, 1), ((1, 1), (1, 1)), (1, 1), 1
+            ),
+            "avg_pool": lambda be: be.pool2d("avg", put(be, img, f), (2, 2), (1, 1), ((0, 0), (0, 0))),
+            "max_pool": lambda be: be.pool2d("max", put(be, img, f), (2, 2), (2, 2), ((0, 1), (0, 1))),
+            "full": lambda be: be.full((3,), 1.5, f),
+            "arange": lambda be: be.arange(0.5, 0.25, 5, f),
+        }
+    )
     return cases
 
 
@@ -182,5 +196,4 @@ def test_float16_primitives_against_numpy(be, case):
     h = F16_CASES[case](be)
     got, want = get(be, h, h.dtype), np.asarray(F16_CASES[case](ref))
     assert got.shape == want.shape and got.dtype == want.dtype, (got.dtype, want.dtype)
-    np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=4e-3, atol=4e-3,
-                               equal_nan=True)
+    np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=4e-3, atol=4e-3, equal_nan=True)

@@ -1,6 +1,7 @@
 """What must hold beyond correct numbers: bad handles, mismatched sizes and kernel traps
 become Python exceptions naming the op; allocation failure is a clear error; memory
 comes back when tensors die."""
+
 import gc
 import struct
 
@@ -42,8 +43,11 @@ def test_an_out_of_bounds_handle_is_refused_naming_the_op(be):
     owner = f32(be, [1.0, 2.0])
     end = be.memory_stats()["memory_bytes"]
     forged = WasmArray(be, end - 8, (1 << 20,), D.float32, base=owner)  # a view: never freed
-    for run, op in ((lambda: be.unary("exp", forged), "exp"), (lambda: be.reduce("sum", forged, (0,), False),
-                                                              "reduce_sum"), (lambda: be.read(forged), "read")):
+    for run, op in (
+        (lambda: be.unary("exp", forged), "exp"),
+        (lambda: be.reduce("sum", forged, (0,), False), "reduce_sum"),
+        (lambda: be.read(forged), "read"),
+    ):
         with pytest.raises(InvalidArgumentError, match=f"{op}: tensor handle .* lies outside linear memory"):
             run()
 
@@ -78,8 +82,11 @@ def test_mismatched_shapes_are_an_error_not_a_wrong_answer(be):
 
 
 def test_an_allocation_too_large_for_linear_memory_is_a_clear_error(be):
-    with pytest.raises(ResourceExhaustedError, match=r"fill: out of WebAssembly memory allocating 4294967296 bytes"
-                                                     r".*limit is 2 GiB"):
+    with pytest.raises(
+        ResourceExhaustedError,
+        match=r"fill: out of WebAssembly memory allocating 4294967296 bytes"
+        r".*limit is 2 GiB",
+    ):
         be.full((1 << 30,), 0.0, D.float32)
     with pytest.raises(ResourceExhaustedError, match="matmul: out of WebAssembly memory"):
         big = be.full((1 << 15, 1), 1.0, D.float32)
@@ -156,8 +163,10 @@ def test_threads_get_correct_answers(be):
         except Exception as e:  # noqa: BLE001 - reported below
             failures.append(f"seed {seed}: {e!r}")
 
-    threads = [threading.Thread(target=work, args=(i, sa, sb))
-               for i, (sa, sb) in enumerate([((3, 1, 4), (5, 4)), ((2, 6), (6,)), ((4, 1), (1, 4)), ((5, 2, 3), (2, 3))])]
+    threads = [
+        threading.Thread(target=work, args=(i, sa, sb))
+        for i, (sa, sb) in enumerate([((3, 1, 4), (5, 4)), ((2, 6), (6,)), ((4, 1), (1, 4)), ((5, 2, 3), (2, 3))])
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -1,6 +1,7 @@
 """kernels/linalg.c (wt_cholesky, wt_lu_solve): the wasm backend's linalg_cholesky and
 linalg_solve against numpy.linalg (LAPACK), their failure flags through tf.linalg's errors,
 and the kernel path taking one call where the core's composition takes O(n)."""
+
 import pytest
 
 np = pytest.importorskip("numpy")
@@ -60,11 +61,11 @@ def test_det_and_logdet_from_the_lu_kernel(on_wasm, dt):
     rng = np.random.default_rng(1)
     a = rng.standard_normal((4, 6, 6))
     a[0] = a[0][[1, 0, 2, 3, 4, 5]]  # a row swap flips the sign
-    np.testing.assert_allclose(tf.linalg.det(tf.constant(a.astype(dt))).numpy(), np.linalg.det(a),
-                               rtol=10 * TOL[dt])
+    np.testing.assert_allclose(tf.linalg.det(tf.constant(a.astype(dt))).numpy(), np.linalg.det(a), rtol=10 * TOL[dt])
     s = _spd(rng, (3,), 6)
-    np.testing.assert_allclose(tf.linalg.logdet(tf.constant(s.astype(dt))).numpy(), np.linalg.slogdet(s)[1],
-                               rtol=TOL[dt])
+    np.testing.assert_allclose(
+        tf.linalg.logdet(tf.constant(s.astype(dt))).numpy(), np.linalg.slogdet(s)[1], rtol=TOL[dt]
+    )
     inv = tf.linalg.inv(tf.constant(a.astype(dt))).numpy()
     np.testing.assert_allclose(inv @ a, np.broadcast_to(np.eye(6), a.shape), atol=100 * TOL[dt])
 
@@ -138,7 +139,8 @@ def test_kernel_path_is_one_call(on_wasm, monkeypatch, op):
 def test_fft_matches_numpy(on_wasm, dt, n):
     rng = np.random.default_rng(n)
     z = (rng.standard_normal((2, 3, n)) + 1j * rng.standard_normal((2, 3, n))).astype(
-        np.complex64 if dt is np.float32 else np.complex128)
+        np.complex64 if dt is np.float32 else np.complex128
+    )
     c = tf.complex(tf.constant(z.real), tf.constant(z.imag))
     tol = 1e-5 * max(1.0, np.log2(n)) if dt is np.float32 else 1e-12
     ref = z.astype(np.complex128)
@@ -154,8 +156,10 @@ def test_fft_gradient_through_the_kernel(on_wasm):
     finite differences of numpy's rfft."""
     rng = np.random.default_rng(5)
     x0 = rng.standard_normal(16)
+
     def loss(v):
         return np.sum(np.abs(np.fft.rfft(v)) ** 2)
+
     x = tf.Variable(x0)
     with tf.GradientTape() as tape:
         z = tf.signal.rfft(x)

@@ -1,5 +1,6 @@
 """Fusion on the wasm backend: the compiled train step against eager (kernel calls and
 values), and wt_fused / wt_matmul_fused against the unfused kernels on odd shapes."""
+
 import pytest
 
 import webtensor as tf
@@ -34,8 +35,9 @@ def on_wasm(wasm):
 def test_fused_program_matches_unfused_kernels(on_wasm, n):
     """Blocks of 256 with a ragged tail; loads in place, broadcast along either dim, and
     gathered (a [k,1,m] operand needs a strided walk); bool registers and a cast."""
+
     def f(x, col, row, grid):
-        s = x * col + row                      # [n, 4]: broadcast column and row
+        s = x * col + row  # [n, 4]: broadcast column and row
         t = tf.where(s > 0.5, tf.exp(-s), s * s) + tf.reshape(grid, (n, 4))
         return tf.cast(tf.math.floordiv(t * 8.0, 1.0), tf.int32), tf.sigmoid(t) - tf.cast(t > 1.0, tf.float32)
 
@@ -47,7 +49,7 @@ def test_fused_program_matches_unfused_kernels(on_wasm, n):
     want = [t.numpy().tolist() for t in f(x, col, row, grid)]
     g = tf.function(f)
     got = [t.numpy().tolist() for t in g(x, col, row, grid)]
-    assert got == want   # the same row functions: bit-identical
+    assert got == want  # the same row functions: bit-identical
     nodes, _ = passes.optimize(g.get_concrete_function(x, col, row, grid).graph)
     assert "fused" in [nd.type for nd in nodes]
 
@@ -55,6 +57,7 @@ def test_fused_program_matches_unfused_kernels(on_wasm, n):
 @pytest.mark.parametrize("n", [1, 5, 300])
 def test_fused_gathered_load(on_wasm, n):
     """An operand broadcast along a middle dim walks three dims: the kernel gathers it."""
+
     def f(x, mid):
         return tf.tanh(x - mid) * 2.0
 

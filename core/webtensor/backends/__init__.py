@@ -3,6 +3,7 @@
 Backends are created lazily on first use, so ``import webtensor`` needs none of them
 (numpy, wgpu and the wasm kernels are all optional).
 """
+
 from __future__ import annotations
 
 import importlib

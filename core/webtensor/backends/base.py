@@ -21,29 +21,77 @@ A backend may also implement optional kernels for speed (``fused`` names them): 
 kernels of ``FUSED_KERNELS`` (``FusedKernels`` states each formula) and ``LINALG_KERNELS``.
 They must equal the composition the core would otherwise run.
 """
+
 from __future__ import annotations
 
 import sys
 from typing import Protocol, Sequence
 
 UNARY_OPS = (
-    "neg", "abs", "sign", "square", "sqrt", "rsqrt", "reciprocal", "exp", "log", "log1p",
-    "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "erf", "floor", "ceil", "round",
-    "logical_not", "isnan", "isfinite",
+    "neg",
+    "abs",
+    "sign",
+    "square",
+    "sqrt",
+    "rsqrt",
+    "reciprocal",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+    "erf",
+    "floor",
+    "ceil",
+    "round",
+    "logical_not",
+    "isnan",
+    "isfinite",
 )
 """``round`` is half-to-even (TF). ``logical_not``/``isnan``/``isfinite`` return bool.
 ``erf`` on float32 may use the rational approximation in ``erf_f32`` (rel. err < 1e-7)."""
 
 BINARY_OPS = (
-    "add", "sub", "mul", "div", "floordiv", "mod", "pow", "maximum", "minimum",
-    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-    "logical_and", "logical_or",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "floordiv",
+    "mod",
+    "pow",
+    "maximum",
+    "minimum",
+    "equal",
+    "not_equal",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+    "logical_and",
+    "logical_or",
 )
 """``floordiv``/``mod`` are floor division and floor modulo (Python's signs) for ints
 and floats. ``div`` is only called on floats. Comparisons and logical ops return bool."""
 
-BOOL_OPS = frozenset(("logical_not", "isnan", "isfinite", "equal", "not_equal", "less", "less_equal",
-                      "greater", "greater_equal", "logical_and", "logical_or"))
+BOOL_OPS = frozenset(
+    (
+        "logical_not",
+        "isnan",
+        "isfinite",
+        "equal",
+        "not_equal",
+        "less",
+        "less_equal",
+        "greater",
+        "greater_equal",
+        "logical_and",
+        "logical_or",
+    )
+)
 """The unary and binary ops whose result is bool whatever their operands' dtype: the one
 table (ops/math.py, the tracer and every backend read it)."""
 BOOL_UNARY = frozenset(BOOL_OPS & set(UNARY_OPS))
@@ -61,9 +109,13 @@ PROGRAM_KINDS = ("load", "unary", "binary", "where", "cast")
 kernels' F_* code (kernels/codes.h)."""
 
 FUSED_KERNELS = {
-    "softmax": ("softmax",), "sparse_softmax_xent": ("sparse_softmax_xent",), "bias_act": ("bias_act",),
-    "adam_update": ("adam_update",), "elementwise": ("fusable", "fused_elementwise"),
-    "elementwise_into": ("fusable", "fused_elementwise_into"), "elementwise_many": ("fusable_many", "fused_many"),
+    "softmax": ("softmax",),
+    "sparse_softmax_xent": ("sparse_softmax_xent",),
+    "bias_act": ("bias_act",),
+    "adam_update": ("adam_update",),
+    "elementwise": ("fusable", "fused_elementwise"),
+    "elementwise_into": ("fusable", "fused_elementwise_into"),
+    "elementwise_many": ("fusable_many", "fused_many"),
     "matmul_epilogue": ("fusable", "fused_matmul"),
 }
 """Names a backend may list in ``fused``, each with the ``FusedKernels`` methods it promises.
@@ -71,8 +123,17 @@ The core runs the composition where a backend lacks one, and a kernel must give 
 composition gives (to float rounding), never new semantics."""
 
 
-LINALG_KERNELS = ("linalg_qr", "linalg_eigh", "linalg_svd", "linalg_solve", "linalg_cholesky", "fft", "rfft",
-                  "linalg_eigvalsh", "linalg_svd_values")
+LINALG_KERNELS = (
+    "linalg_qr",
+    "linalg_eigh",
+    "linalg_svd",
+    "linalg_solve",
+    "linalg_cholesky",
+    "fft",
+    "rfft",
+    "linalg_eigvalsh",
+    "linalg_svd_values",
+)
 """Optional kernels (named in ``fused``) for float32/float64; the core composes them from
 primitives where a backend lacks them (ops/decompositions.py, signal/fft.py):
 - ``linalg_qr(a) -> (q [..., m, m], r [..., m, n])``, Householder with LAPACK's signs;
@@ -93,9 +154,9 @@ Vector signs are free: the core applies its sign convention to eigh's and svd's 
 
 class Backend(Protocol):
     name: str
-    device_type: str          # "CPU" or "GPU"
-    dtypes: frozenset         # DTypes this backend stores; others fall back to the CPU backend
-    fused: frozenset          # optional kernels implemented (FUSED_KERNELS, LINALG_KERNELS)
+    device_type: str  # "CPU" or "GPU"
+    dtypes: frozenset  # DTypes this backend stores; others fall back to the CPU backend
+    fused: frozenset  # optional kernels implemented (FUSED_KERNELS, LINALG_KERNELS)
 
     # -- data movement ------------------------------------------------------------
     def write(self, buf: memoryview, shape: tuple, dtype) -> object:
@@ -133,7 +194,7 @@ class Backend(Protocol):
         """``axes`` sorted, unique, non-negative; ``()`` returns x unchanged."""
 
     def argreduce(self, op: str, x, axis: int, dtype) -> object:
-        """"argmax"/"argmin" along one axis, first occurrence wins; result in int dtype."""
+        """ "argmax"/"argmin" along one axis, first occurrence wins; result in int dtype."""
 
     def scan(self, op: str, x, axis: int, exclusive: bool, reverse: bool) -> object:
         """Cumulative "sum"/"prod" along an axis, TF's cumsum/cumprod flags."""
@@ -155,10 +216,10 @@ class Backend(Protocol):
         """Gradient of conv2d w.r.t. w."""
 
     def pool2d(self, op: str, x, ksize: tuple, strides: tuple, pads: tuple) -> object:
-        """"max" ignores padding; "avg" divides by the count of non-padding elements."""
+        """ "max" ignores padding; "avg" divides by the count of non-padding elements."""
 
     def pool2d_grad(self, op: str, x, dy, ksize: tuple, strides: tuple, pads: tuple) -> object:
-        """"max" routes each window's gradient to its first maximum (row-major scan)."""
+        """ "max" routes each window's gradient to its first maximum (row-major scan)."""
 
     # -- indexing ---------------------------------------------------------------------
     def gather(self, x, indices, axis: int) -> object:
@@ -257,11 +318,22 @@ def random_u32(i: int, key: tuple) -> int:
     return _mix32((_mix32((i ^ k0) & 0xFFFFFFFF) + k1) & 0xFFFFFFFF)
 
 
-ERF_F32_NUM = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
-               -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
-               -1.60960333262415e-02)
-ERF_F32_DEN = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
-               -7.37332916720468e-03, -1.42647390514189e-02)
+ERF_F32_NUM = (
+    -2.72614225801306e-10,
+    2.77068142495902e-08,
+    -2.10102402082508e-06,
+    -5.69250639462346e-05,
+    -7.34990630326855e-04,
+    -2.95459980854025e-03,
+    -1.60960333262415e-02,
+)
+ERF_F32_DEN = (
+    -1.45660718464996e-05,
+    -2.13374055278905e-04,
+    -1.68282697438203e-03,
+    -7.37332916720468e-03,
+    -1.42647390514189e-02,
+)
 
 
 def erf_f32(x: float) -> float:

@@ -8,6 +8,7 @@ bool result of ``==`` or an int index moved here is an ordinary CPU handle, so l
 ops on it run on the CPU kernels unchanged. Placement sends string tensors here
 (``placement.for_dtype``), so the core's ops need no string cases.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -40,8 +41,7 @@ def _bcast_index(in_shape: tuple, out_shape: tuple) -> list:
     """Flat input offsets for each output position under NumPy broadcasting."""
     off = len(out_shape) - len(in_shape)
     st = _strides(in_shape)
-    return [sum(i * s for i, s, d in zip(pos[off:], st, in_shape) if d != 1)
-            for pos in _positions(out_shape)]
+    return [sum(i * s for i, s, d in zip(pos[off:], st, in_shape) if d != 1) for pos in _positions(out_shape)]
 
 
 def _out_shape(*shapes) -> tuple:
@@ -68,16 +68,19 @@ class HostStringsBackend:
 
         def delegated(*args, **kwargs):
             if any(isinstance(a, StrHandle) for a in args) or any(
-                    isinstance(a, (list, tuple)) and any(isinstance(b, StrHandle) for b in a) for a in args):
+                isinstance(a, (list, tuple)) and any(isinstance(b, StrHandle) for b in a) for a in args
+            ):
                 raise InvalidArgumentError(f"{name}: not supported for string tensors (dtype string)")
             return fn(*args, **kwargs)
+
         return delegated
 
     # -- data movement ------------------------------------------------------------------
     def write(self, buf, shape, dtype):
         if dtype is D.string:
-            raise InvalidArgumentError("write: string tensors are made from Python values (strings()"
-                                       " handles), not from bytes buffers")
+            raise InvalidArgumentError(
+                "write: string tensors are made from Python values (strings() handles), not from bytes buffers"
+            )
         return self._cpu.write(buf, shape, dtype)
 
     def read(self, h):
@@ -125,8 +128,10 @@ class HostStringsBackend:
         if not isinstance(x, StrHandle):
             return self._cpu.slice(x, begin, size, strides)
         st = _strides(x.shape)
-        return StrHandle([x.flat[sum((b + i * k) * s for i, b, k, s in zip(pos, begin, strides, st))]
-                          for pos in _positions(size)], size)
+        return StrHandle(
+            [x.flat[sum((b + i * k) * s for i, b, k, s in zip(pos, begin, strides, st))] for pos in _positions(size)],
+            size,
+        )
 
     def broadcast_to(self, x, shape):
         if not isinstance(x, StrHandle):
@@ -141,8 +146,8 @@ class HostStringsBackend:
         for o in range(outer):
             for x in xs:
                 n = prod(x.shape[axis:])
-                flat.extend(x.flat[o * n:(o + 1) * n])
-        shape = xs[0].shape[:axis] + (sum(x.shape[axis] for x in xs),) + xs[0].shape[axis + 1:]
+                flat.extend(x.flat[o * n : (o + 1) * n])
+        shape = xs[0].shape[:axis] + (sum(x.shape[axis] for x in xs),) + xs[0].shape[axis + 1 :]
         return StrHandle(flat, shape)
 
     def pad(self, x, pads, value):
@@ -166,13 +171,13 @@ class HostStringsBackend:
         for k, i in enumerate(idx):
             if not 0 <= i < d:
                 raise InvalidArgumentError(f"gather: indices[{k}] = {i} is not in [0, {d})")
-        outer, inner = prod(x.shape[:axis]), prod(x.shape[axis + 1:])
+        outer, inner = prod(x.shape[:axis]), prod(x.shape[axis + 1 :])
         flat = []
         for o in range(outer):
             for i in idx:
                 start = (o * d + i) * inner
-                flat.extend(x.flat[start:start + inner])
-        return StrHandle(flat, x.shape[:axis] + tuple(indices.shape) + x.shape[axis + 1:])
+                flat.extend(x.flat[start : start + inner])
+        return StrHandle(flat, x.shape[:axis] + tuple(indices.shape) + x.shape[axis + 1 :])
 
     # -- selection and comparison -----------------------------------------------------------
     def where(self, cond, x, y):
@@ -207,14 +212,16 @@ def for_cpu(cpu) -> HostStringsBackend:
 
 # -- conversion (the hooks tensor.py calls) ---------------------------------------------------
 
+
 def as_bytes(v, op: str = "constant") -> bytes:
     """A Python/numpy str (UTF-8 encoded) or bytes value as ``bytes``; TypeError otherwise."""
     if isinstance(v, bytes):
         return bytes(v)
     if isinstance(v, str):
         return v.encode("utf-8")
-    raise TypeError(f"{op}: cannot convert {v!r} (type {type(v).__name__}) to a string tensor element; "
-                    f"expected str or bytes")
+    raise TypeError(
+        f"{op}: cannot convert {v!r} (type {type(v).__name__}) to a string tensor element; expected str or bytes"
+    )
 
 
 def string_tensor(flat: list, shape: tuple, op: str = "constant", be=None):

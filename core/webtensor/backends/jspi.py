@@ -5,15 +5,18 @@ it with JSPI (``pyodide.ffi.run_sync``) so ``t.numpy()`` works as it does native
 WebGPU adapter and the in-page glue (``webtensor.page``) both use it, so it lives here and
 imports nothing of webtensor's; natively ``can_block`` is False and ``run_sync`` refuses.
 """
+
 from __future__ import annotations
 
 import sys
 
 IN_PAGE = sys.platform == "emscripten"
 
-SYNC_READBACK = ("synchronous readback ({what}) needs JSPI (WebAssembly stack switching), which "
-                 "this browser or call path lacks; use `await t.numpy_async()` instead (JSPI needs "
-                 "Chromium 137+ and Python entered through runPythonAsync, as the webtensor loader does)")
+SYNC_READBACK = (
+    "synchronous readback ({what}) needs JSPI (WebAssembly stack switching), which "
+    "this browser or call path lacks; use `await t.numpy_async()` instead (JSPI needs "
+    "Chromium 137+ and Python entered through runPythonAsync, as the webtensor loader does)"
+)
 
 
 class SyncReadbackError(RuntimeError):

@@ -1,5 +1,6 @@
 """Layout helpers every backend shares: C-order strides, broadcast strides, collapsing
 an N-d walk to its fewest dims, and the identity of an empty reduction."""
+
 from __future__ import annotations
 
 from .. import dtypes as D

@@ -1,4 +1,5 @@
 """The numpy backend: the reference implementation of every primitive in ``base``."""
+
 from __future__ import annotations
 
 import functools
@@ -13,8 +14,18 @@ from ..errors import InvalidArgumentError, ResourceExhaustedError
 from . import base
 from .layout import identity
 
-NP = {D.float16: np.float16, D.float32: np.float32, D.float64: np.float64, D.int32: np.int32,
-      D.int64: np.int64, D.uint8: np.uint8, D.uint32: np.uint32, D.bool_: np.bool_}
+NP = {
+    D.float16: np.float16,
+    D.float32: np.float32,
+    D.float64: np.float64,
+    D.int32: np.int32,
+    D.int64: np.int64,
+    D.uint8: np.uint8,
+    D.uint32: np.uint32,
+    D.bool_: np.bool_,
+}
+
+
 def _quiet():
     return np.errstate(all="ignore")
 
@@ -44,23 +55,47 @@ def _erf(x):
 
 # (function, needs np.errstate: the op can warn on ordinary inputs)
 UNARY = {
-    "neg": (np.negative, False), "abs": (np.abs, False), "sign": (np.sign, False),
-    "square": (np.square, False), "sqrt": (np.sqrt, True),
-    "rsqrt": (lambda x: np.reciprocal(np.sqrt(x)), True), "reciprocal": (np.reciprocal, True),
-    "exp": (np.exp, True), "log": (np.log, True), "log1p": (np.log1p, True),
-    "expm1": (np.expm1, True), "sin": (np.sin, False), "cos": (np.cos, False),
-    "tan": (np.tan, False), "tanh": (np.tanh, False), "sigmoid": (_sigmoid, True),
-    "erf": (_erf, False), "floor": (np.floor, False), "ceil": (np.ceil, False),
-    "round": (np.round, False), "logical_not": (np.logical_not, False),
-    "isnan": (np.isnan, False), "isfinite": (np.isfinite, False),
+    "neg": (np.negative, False),
+    "abs": (np.abs, False),
+    "sign": (np.sign, False),
+    "square": (np.square, False),
+    "sqrt": (np.sqrt, True),
+    "rsqrt": (lambda x: np.reciprocal(np.sqrt(x)), True),
+    "reciprocal": (np.reciprocal, True),
+    "exp": (np.exp, True),
+    "log": (np.log, True),
+    "log1p": (np.log1p, True),
+    "expm1": (np.expm1, True),
+    "sin": (np.sin, False),
+    "cos": (np.cos, False),
+    "tan": (np.tan, False),
+    "tanh": (np.tanh, False),
+    "sigmoid": (_sigmoid, True),
+    "erf": (_erf, False),
+    "floor": (np.floor, False),
+    "ceil": (np.ceil, False),
+    "round": (np.round, False),
+    "logical_not": (np.logical_not, False),
+    "isnan": (np.isnan, False),
+    "isfinite": (np.isfinite, False),
 }
 BINARY = {
-    "add": (np.add, False), "sub": (np.subtract, False), "mul": (np.multiply, False),
-    "div": (np.true_divide, True), "floordiv": (np.floor_divide, True), "mod": (np.mod, True),
-    "pow": (np.power, True), "maximum": (np.maximum, False), "minimum": (np.minimum, False),
-    "equal": (np.equal, False), "not_equal": (np.not_equal, False), "less": (np.less, False),
-    "less_equal": (np.less_equal, False), "greater": (np.greater, False),
-    "greater_equal": (np.greater_equal, False), "logical_and": (np.logical_and, False),
+    "add": (np.add, False),
+    "sub": (np.subtract, False),
+    "mul": (np.multiply, False),
+    "div": (np.true_divide, True),
+    "floordiv": (np.floor_divide, True),
+    "mod": (np.mod, True),
+    "pow": (np.power, True),
+    "maximum": (np.maximum, False),
+    "minimum": (np.minimum, False),
+    "equal": (np.equal, False),
+    "not_equal": (np.not_equal, False),
+    "less": (np.less, False),
+    "less_equal": (np.less_equal, False),
+    "greater": (np.greater, False),
+    "greater_equal": (np.greater_equal, False),
+    "logical_and": (np.logical_and, False),
     "logical_or": (np.logical_or, False),
 }
 
@@ -98,7 +133,7 @@ def _pad_hw(x, pads, value=0):
     (t, b), (l, r) = pads
     n, h, w, c = x.shape
     out = np.full((n, h + t + b, w + l + r, c), value, x.dtype)
-    out[:, t:t + h, l:l + w, :] = x
+    out[:, t : t + h, l : l + w, :] = x
     return out
 
 
@@ -114,7 +149,7 @@ def _max_pool_grad_tiled(x, dy, ksize):
     every step is one contiguous pass: dy goes to each window's first maximum (row-major),
     or its first NaN."""
     (kh, kw), (n, oh, ow, c) = ksize, dy.shape
-    win = x[:, :oh * kh, :ow * kw].reshape(n, oh, kh, ow, kw, c).transpose(2, 4, 0, 1, 3, 5)
+    win = x[:, : oh * kh, : ow * kw].reshape(n, oh, kh, ow, kw, c).transpose(2, 4, 0, 1, 3, 5)
     win = win.reshape(kh * kw, n, oh, ow, c)
     hit = win == win.max(axis=0)
     hit |= win != win
@@ -127,19 +162,23 @@ def _max_pool_grad_tiled(x, dy, ksize):
     if g.shape == x.shape:
         return g
     dx = np.zeros(x.shape, dy.dtype)
-    dx[:, :oh * kh, :ow * kw] = g
+    dx[:, : oh * kh, : ow * kw] = g
     return dx
 
 
 def _window_add(dst, src, i, j, strides, dilations, out_hw):
     """dst[:, i*dh + oh*sh, j*dw + ow*sw, :] += src for every output position."""
     hi, wj = i * dilations[0], j * dilations[1]
-    dst[:, hi:hi + (out_hw[0] - 1) * strides[0] + 1:strides[0],
-        wj:wj + (out_hw[1] - 1) * strides[1] + 1:strides[1], :] += src
+    dst[
+        :,
+        hi : hi + (out_hw[0] - 1) * strides[0] + 1 : strides[0],
+        wj : wj + (out_hw[1] - 1) * strides[1] + 1 : strides[1],
+        :,
+    ] += src
 
 
 def _crop(xp, pads, shape):
-    return xp[:, pads[0][0]:pads[0][0] + shape[1], pads[1][0]:pads[1][0] + shape[2], :]
+    return xp[:, pads[0][0] : pads[0][0] + shape[1], pads[1][0] : pads[1][0] + shape[2], :]
 
 
 BIG_GEMM = 1 << 24
@@ -176,9 +215,26 @@ class NumpyBackend:
     name = "numpy"
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
-    fused = frozenset(("softmax", "sparse_softmax_xent", "adam_update", "elementwise", "matmul_epilogue",
-                       "elementwise_many", "elementwise_into", "linalg_qr", "linalg_eigh", "linalg_svd", "fft",
-                       "linalg_solve", "linalg_cholesky", "rfft", "linalg_eigvalsh", "linalg_svd_values"))
+    fused = frozenset(
+        (
+            "softmax",
+            "sparse_softmax_xent",
+            "adam_update",
+            "elementwise",
+            "matmul_epilogue",
+            "elementwise_many",
+            "elementwise_into",
+            "linalg_qr",
+            "linalg_eigh",
+            "linalg_svd",
+            "fft",
+            "linalg_solve",
+            "linalg_cholesky",
+            "rfft",
+            "linalg_eigvalsh",
+            "linalg_svd_values",
+        )
+    )
     kernel_count = 0
     """Primitive calls other than write/read (tf.config.experimental.get_kernel_count)."""
 
@@ -206,11 +262,11 @@ class NumpyBackend:
         ft = np.float64 if dtype is D.float64 else np.float32
         if kind == "uniform":
             bits = random_u32(np.arange(n, dtype=np.uint32), key)
-            out = (bits >> np.uint32(8)).astype(ft) * ft(2.0 ** -24)
+            out = (bits >> np.uint32(8)).astype(ft) * ft(2.0**-24)
         else:
             i2 = np.arange(n, dtype=np.uint32) * np.uint32(2)
-            u1 = ((random_u32(i2, key) >> np.uint32(8)).astype(ft) + 1) * ft(2.0 ** -24)
-            u2 = (random_u32(i2 + np.uint32(1), key) >> np.uint32(8)).astype(ft) * ft(2.0 ** -24)
+            u1 = ((random_u32(i2, key) >> np.uint32(8)).astype(ft) + 1) * ft(2.0**-24)
+            u2 = (random_u32(i2 + np.uint32(1), key) >> np.uint32(8)).astype(ft) * ft(2.0**-24)
             out = np.sqrt(ft(-2) * np.log(u1)) * np.cos(ft(2 * math.pi) * u2)
         return out.astype(NP[dtype]).reshape(shape)
 
@@ -294,7 +350,7 @@ class NumpyBackend:
         xp = _pad_hw(x, pads)
         out_hw = _out_hw(xp.shape[1:3], (kh, kw), strides, dilations)
         if groups == 1 and (kh, kw) == (1, 1):
-            xs = xp[:, ::strides[0], ::strides[1], :][:, :out_hw[0], :out_hw[1], :]
+            xs = xp[:, :: strides[0], :: strides[1], :][:, : out_hw[0], : out_hw[1], :]
             return np.matmul(xs, w[0, 0])
         win = _windows(xp, (kh, kw), strides, dilations, out_hw)
         n = x.shape[0]
@@ -443,8 +499,11 @@ class NumpyBackend:
 
     def linalg_svd(self, a):
         u, s, vt = np.linalg.svd(a, full_matrices=True)
-        return s.astype(a.dtype, copy=False), u.astype(a.dtype, copy=False), \
-            np.swapaxes(vt, -1, -2).astype(a.dtype, copy=False)
+        return (
+            s.astype(a.dtype, copy=False),
+            u.astype(a.dtype, copy=False),
+            np.swapaxes(vt, -1, -2).astype(a.dtype, copy=False),
+        )
 
     def linalg_solve(self, a, b, det=True):
         if not det:
@@ -488,8 +547,13 @@ class NumpyBackend:
         the output buffer when nothing else refers to it (no view, no variable)."""
         hs = list(hs)
         h, sole = base.take_donation(hs[pos], hs, pos)
-        if sole and h.base is None and h.flags.writeable and h.flags.c_contiguous and \
-                h.dtype == NP[D.as_dtype(program[-1][2])]:
+        if (
+            sole
+            and h.base is None
+            and h.flags.writeable
+            and h.flags.c_contiguous
+            and h.dtype == NP[D.as_dtype(program[-1][2])]
+        ):
             return _run_fused(program, hs, None, h)
         return _run_fused(program, hs, None)
 
@@ -513,8 +577,9 @@ class NumpyBackend:
             lo, hi = int(indices.min()), int(indices.max())
             if lo < 0 or hi >= n:
                 bad = lo if lo < 0 else hi
-                raise InvalidArgumentError(f"gather: index {bad} is not in [0, {n}) "
-                                           f"(params shape {x.shape}, axis {axis})")
+                raise InvalidArgumentError(
+                    f"gather: index {bad} is not in [0, {n}) (params shape {x.shape}, axis {axis})"
+                )
         return np.take(x, indices, axis=axis)
 
     def scatter_add(self, indices, updates, shape, axis):
@@ -522,8 +587,9 @@ class NumpyBackend:
         if indices.size:
             lo, hi = int(indices.min()), int(indices.max())
             if lo < 0 or hi >= shape[axis]:
-                raise InvalidArgumentError(f"scatter_add: index {hi if hi >= shape[axis] else lo} "
-                                           f"is not in [0, {shape[axis]})")
+                raise InvalidArgumentError(
+                    f"scatter_add: index {hi if hi >= shape[axis] else lo} is not in [0, {shape[axis]})"
+                )
         if axis == 0:
             np.add.at(out, indices.reshape(-1), updates.reshape((-1,) + tuple(shape[1:])))
         else:
@@ -598,8 +664,7 @@ def _compile_fused(program, own0: bool, into: bool = False):
             if own0 and k == 0 and math.prod(as_shape) == n:
                 owned.add(j)
             continue
-        ops = [f"r{a}" if shapes[a] == shape or math.prod(shapes[a]) != n else f"r{a}.reshape({shape!r})"
-               for a in args]
+        ops = [f"r{a}" if shapes[a] == shape or math.prod(shapes[a]) != n else f"r{a}.reshape({shape!r})" for a in args]
         dying = [a for a in dict.fromkeys(args) if last.get(a) == j and a in owned]
         if kind in ("unary", "binary"):  # exact overlap is safe for ufuncs: reuse an operand
             for a in dying:
@@ -650,8 +715,7 @@ def _describe(v) -> str:
 def _exhausted(name: str, args, e: MemoryError) -> ResourceExhaustedError:
     """numpy's MemoryError as TF's ResourceExhaustedError naming the primitive and operands."""
     operands = ", ".join(_describe(a) for a in args)
-    return ResourceExhaustedError(f"{name}: out of host memory on the numpy backend for arguments "
-                                  f"({operands}): {e}")
+    return ResourceExhaustedError(f"{name}: out of host memory on the numpy backend for arguments ({operands}): {e}")
 
 
 def _no_bare_memory_error(method, counted=True):
@@ -663,9 +727,12 @@ def _no_bare_memory_error(method, counted=True):
             return method(self, *args, **kwargs)
         except MemoryError as e:
             raise _exhausted(method.__name__, args, e) from None
+
     return run
 
 
 for _name, _fn in list(vars(NumpyBackend).items()):
     if isinstance(_fn, type(_describe)) and not _name.startswith("_") and _name not in ("unary", "binary"):
-        setattr(NumpyBackend, _name, _no_bare_memory_error(_fn, _name not in ("write", "read", "fusable", "fusable_many")))
+        setattr(
+            NumpyBackend, _name, _no_bare_memory_error(_fn, _name not in ("write", "read", "fusable", "fusable_many"))
+        )

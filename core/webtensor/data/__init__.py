@@ -9,6 +9,7 @@ exactly this: one pass per epoch, elements ``x``, ``(x,)``, ``(x, y)`` or
 number of elements when it is known; shuffling is reseeded per pass from
 ``tf.random``'s seeds, so ``tf.random.set_seed`` makes whole runs reproducible.
 """
+
 from . import experimental  # noqa: F401
 from .dataset import AUTOTUNE, INFINITE as INFINITE_CARDINALITY, UNKNOWN as UNKNOWN_CARDINALITY  # noqa: F401
 from .dataset import Dataset, Iterator  # noqa: F401

@@ -3,6 +3,7 @@
 String columns are Python ``bytes`` per element (webtensor has no string dtype); batched, they
 are a ``Strings`` holding a list of bytes. Numeric columns are Tensors as in TF.
 """
+
 from __future__ import annotations
 
 import array
@@ -65,23 +66,24 @@ def _column(default, i: int):
         return D.int32, default
     if isinstance(default, float):
         return D.float32, default
-    raise TypeError(f"CsvDataset: record_defaults[{i}] must be a dtype, a scalar or a one-value list, "
-                    f"got {default!r}")
+    raise TypeError(f"CsvDataset: record_defaults[{i}] must be a dtype, a scalar or a one-value list, got {default!r}")
 
 
 def _parse_field(text: str, dtype, default, col: int, line: int, path: str, na_value: str):
     if text == "" or (na_value and text == na_value):
         if default is None:
-            raise InvalidArgumentError(f"CsvDataset: field {col} is required but missing in record at "
-                                       f"line {line} of {path}")
+            raise InvalidArgumentError(
+                f"CsvDataset: field {col} is required but missing in record at line {line} of {path}"
+            )
         return default
     if dtype == STRING:
         return text.encode("utf-8", "surrogateescape")  # the file's bytes, as TF's tf.string
     try:
         return int(text) if dtype.is_integer else float(text)
     except ValueError:
-        raise InvalidArgumentError(f"CsvDataset: field {col} in record at line {line} of {path} is not a "
-                                   f"valid {dtype.name}: {text!r}") from None
+        raise InvalidArgumentError(
+            f"CsvDataset: field {col} in record at line {line} of {path} is not a valid {dtype.name}: {text!r}"
+        ) from None
 
 
 def _rows(path, comp, header, delim, quote, op):
@@ -89,8 +91,12 @@ def _rows(path, comp, header, delim, quote, op):
     # surrogateescape: bytes that are not UTF-8 pass through to string columns (TF's CSV reader
     # is bytewise) and fail numeric ones with the line number, instead of a UnicodeDecodeError
     text = read_file_bytes(path, comp, op).decode("utf-8", "surrogateescape")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim,
-                        quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE, strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter=delim,
+        quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
+        strict=True,
+    )
     try:
         for row in reader:
             if header and reader.line_num == 1:
@@ -117,9 +123,20 @@ def _py(v):
 class CsvDataset(Dataset):
     """One tuple per record, one component per selected column, typed by ``record_defaults``."""
 
-    def __init__(self, filenames, record_defaults, compression_type=None, buffer_size=None, header=False,
-                 field_delim=",", use_quote_delim=True, na_value="", select_cols=None, exclude_cols=None,
-                 name=None):
+    def __init__(
+        self,
+        filenames,
+        record_defaults,
+        compression_type=None,
+        buffer_size=None,
+        header=False,
+        field_delim=",",
+        use_quote_delim=True,
+        na_value="",
+        select_cols=None,
+        exclude_cols=None,
+        name=None,
+    ):
         self._files = file_names(filenames, "CsvDataset")
         self._cols = [_column(d, i) for i, d in enumerate(record_defaults)]
         if select_cols is not None and exclude_cols is not None:
@@ -149,16 +166,17 @@ class CsvDataset(Dataset):
         return tuple(_leaf(v, dt) for v, (dt, _) in zip(self._values(row, line, path), self._cols))
 
     def _values(self, row, line, path):
-        idx = self._select if self._select is not None else \
-            [i for i in range(len(row)) if i not in self._exclude]
+        idx = self._select if self._select is not None else [i for i in range(len(row)) if i not in self._exclude]
         if self._select is None and len(idx) != len(self._cols):
-            raise InvalidArgumentError(f"CsvDataset: expect {len(self._cols)} fields but have {len(idx)} "
-                                       f"in record at line {line} of {path}")
+            raise InvalidArgumentError(
+                f"CsvDataset: expect {len(self._cols)} fields but have {len(idx)} in record at line {line} of {path}"
+            )
         if self._select is not None and idx[-1] >= len(row):
-            raise InvalidArgumentError(f"CsvDataset: record at line {line} of {path} has {len(row)} fields; "
-                                       f"select_cols asks for column {idx[-1]}")
-        return tuple(_py(_parse_field(row[c], dt, d, c, line, path, self._na))
-                     for c, (dt, d) in zip(idx, self._cols))
+            raise InvalidArgumentError(
+                f"CsvDataset: record at line {line} of {path} has {len(row)} fields; "
+                f"select_cols asks for column {idx[-1]}"
+            )
+        return tuple(_py(_parse_field(row[c], dt, d, c, line, path, self._na)) for c, (dt, d) in zip(idx, self._cols))
 
     def _spec(self):
         return tuple(S.StringSpec() if dt == STRING else TensorSpec([], dt) for dt, _ in self._cols)
@@ -175,7 +193,7 @@ def _infer(values: list):
             nums = [conv(v) for v in vals]
         except ValueError:
             continue
-        if dtype is D.int32 and any(not -2**31 <= n < 2**31 for n in nums):
+        if dtype is D.int32 and any(not -(2**31) <= n < 2**31 for n in nums):
             return D.int64
         return dtype
     return STRING
@@ -206,8 +224,7 @@ class _CsvBatches(Dataset):
         from .transforms import _shuffled
 
         sel = [self._names.index(n) for n in self._cols]
-        ds = CsvDataset(self._files, [self._cols[n] for n in self._cols], select_cols=sorted(sel),
-                        **self._opts)
+        ds = CsvDataset(self._files, [self._cols[n] for n in self._cols], select_cols=sorted(sel), **self._opts)
         order = [sorted(sel).index(i) for i in sel]
         k0, k1 = _key(self._seed) if self._shuffle else (0, 0)
         seed = (k0 << 96) | (k1 << 64)
@@ -215,7 +232,7 @@ class _CsvBatches(Dataset):
         for epoch in epochs:
             rows = (tuple(r[k] for k in order) for r in ds._raw())
             seen = 0
-            for r in (_shuffled(rows, self._buffer, random.Random(seed | epoch)) if self._shuffle else rows):
+            for r in _shuffled(rows, self._buffer, random.Random(seed | epoch)) if self._shuffle else rows:
                 seen += 1
                 yield r
             if not seen:
@@ -245,8 +262,9 @@ class _CsvBatches(Dataset):
             try:
                 feats[n] = convert(array.array(code, col) if code else col, dt)
             except OverflowError:
-                raise InvalidArgumentError(f"make_csv_dataset: a value of column {n!r} does not fit in "
-                                           f"{dt.name}") from None
+                raise InvalidArgumentError(
+                    f"make_csv_dataset: a value of column {n!r} does not fit in {dt.name}"
+                ) from None
         if self._label is None:
             return feats
         return feats, feats.pop(self._label)
@@ -254,17 +272,35 @@ class _CsvBatches(Dataset):
     def _spec(self):
         def spec(dt):
             return Strings([]) if dt == STRING else TensorSpec([self._bs if self._drop else None], dt)
+
         feats = collections.OrderedDict((n, spec(_column(d, 0)[0])) for n, d in self._cols.items())
         if self._label is None:
             return feats
         return feats, feats.pop(self._label)
 
 
-def make_csv_dataset(file_pattern, batch_size: int, column_names=None, column_defaults=None,
-                     label_name=None, select_columns=None, field_delim=",", use_quote_delim=True,
-                     na_value="", header=True, num_epochs=None, shuffle=True, shuffle_buffer_size=10000,
-                     shuffle_seed=None, prefetch_buffer_size=None, num_parallel_reads=None, sloppy=False,
-                     num_rows_for_inference=100, compression_type=None, ignore_errors=False) -> Dataset:
+def make_csv_dataset(
+    file_pattern,
+    batch_size: int,
+    column_names=None,
+    column_defaults=None,
+    label_name=None,
+    select_columns=None,
+    field_delim=",",
+    use_quote_delim=True,
+    na_value="",
+    header=True,
+    num_epochs=None,
+    shuffle=True,
+    shuffle_buffer_size=10000,
+    shuffle_seed=None,
+    prefetch_buffer_size=None,
+    num_parallel_reads=None,
+    sloppy=False,
+    num_rows_for_inference=100,
+    compression_type=None,
+    ignore_errors=False,
+) -> Dataset:
     """Batches of (OrderedDict of columns, label column) from CSV files; types inferred from the
     first ``num_rows_for_inference`` rows when ``column_defaults`` is not given."""
     files = _expand(file_pattern)
@@ -292,10 +328,26 @@ def make_csv_dataset(file_pattern, batch_size: int, column_names=None, column_de
     if label_name is not None and label_name not in keep:
         raise ValueError(f"make_csv_dataset: label_name {label_name!r} must be among select_columns {keep}")
     cols = collections.OrderedDict((n, column_defaults[names.index(n)]) for n in keep)
-    opts = dict(compression_type=compression_type, header=header, field_delim=field_delim,
-                use_quote_delim=use_quote_delim, na_value=na_value)
-    return _CsvBatches(files, names, cols, label_name, int(batch_size), num_epochs, shuffle,
-                       shuffle_buffer_size, shuffle_seed, False, opts)
+    opts = dict(
+        compression_type=compression_type,
+        header=header,
+        field_delim=field_delim,
+        use_quote_delim=use_quote_delim,
+        na_value=na_value,
+    )
+    return _CsvBatches(
+        files,
+        names,
+        cols,
+        label_name,
+        int(batch_size),
+        num_epochs,
+        shuffle,
+        shuffle_buffer_size,
+        shuffle_seed,
+        False,
+        opts,
+    )
 
 
 def _expand(file_pattern) -> list:
@@ -305,6 +357,7 @@ def _expand(file_pattern) -> list:
         hits = sorted(glob.glob(str(p)))
         if not hits:
             from ..errors import NotFoundError
+
             raise NotFoundError(f"make_csv_dataset: no files match {p!r}")
         files.extend(hits)
     return files

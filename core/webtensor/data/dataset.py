@@ -5,6 +5,7 @@ A node answers four questions: its elements (``_elements``), its ``_spec``, its
 (``_source``/``_indices``). Plans let ``batch`` gather whole batches from the
 source tensors in one op per component instead of slicing and stacking elements.
 """
+
 from __future__ import annotations
 
 from .. import nest
@@ -94,8 +95,9 @@ class Dataset:
         return _src.RangeDataset(*args, output_type=output_type)
 
     @staticmethod
-    def from_generator(generator, output_types=None, output_shapes=None, args=None,
-                       output_signature=None, name=None) -> "Dataset":
+    def from_generator(
+        generator, output_types=None, output_shapes=None, args=None, output_signature=None, name=None
+    ) -> "Dataset":
         return _src.GeneratorDataset(generator, output_types, output_shapes, args, output_signature)
 
     @staticmethod
@@ -116,12 +118,14 @@ class Dataset:
     def flat_map(self, map_func, name=None) -> "Dataset":
         return _tr.FlatMapDataset(self, map_func)
 
-    def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None,
-              name=None) -> "Dataset":
+    def batch(
+        self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None, name=None
+    ) -> "Dataset":
         return _tr.BatchDataset(self, batch_size, drop_remainder)
 
-    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False,
-                     name=None) -> "Dataset":
+    def padded_batch(
+        self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False, name=None
+    ) -> "Dataset":
         return _tr.PaddedBatchDataset(self, batch_size, padded_shapes, padding_values, drop_remainder)
 
     def ragged_batch(self, batch_size, drop_remainder=False, row_splits_dtype=None, name=None) -> "Dataset":
@@ -169,8 +173,9 @@ class Dataset:
     def window(self, size, shift=None, stride=1, drop_remainder=False, name=None) -> "Dataset":
         return _more.WindowDataset(self, size, shift, stride, drop_remainder)
 
-    def interleave(self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
-                   deterministic=None, name=None) -> "Dataset":
+    def interleave(
+        self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None, deterministic=None, name=None
+    ) -> "Dataset":
         return _more.InterleaveDataset(self, map_func, cycle_length, 1 if block_length is None else block_length)
 
     def scan(self, initial_state, scan_func, name=None) -> "Dataset":
@@ -187,8 +192,9 @@ class Dataset:
         return _more.list_files(file_pattern, shuffle, seed)
 
     @staticmethod
-    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
-                             rerandomize_each_iteration=None, name=None) -> "Dataset":
+    def sample_from_datasets(
+        datasets, weights=None, seed=None, stop_on_empty_dataset=False, rerandomize_each_iteration=None, name=None
+    ) -> "Dataset":
         return _more.sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset)
 
     @staticmethod
@@ -199,19 +205,33 @@ class Dataset:
     def random(seed=None, rerandomize_each_iteration=None, name=None) -> "Dataset":
         return _extra.RandomDataset(seed, rerandomize_each_iteration)
 
-    def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None,
-                        name=None) -> "Dataset":
+    def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None, name=None) -> "Dataset":
         return _extra.GroupByWindowDataset(self, key_func, reduce_func, window_size, window_size_func)
 
-    def bucket_by_sequence_length(self, element_length_func, bucket_boundaries, bucket_batch_sizes,
-                                  padded_shapes=None, padding_values=None, pad_to_bucket_boundary=False,
-                                  no_padding=False, drop_remainder=False, name=None) -> "Dataset":
-        return _extra.bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_batch_sizes,
-                                                padded_shapes, padding_values, pad_to_bucket_boundary,
-                                                no_padding, drop_remainder)(self)
+    def bucket_by_sequence_length(
+        self,
+        element_length_func,
+        bucket_boundaries,
+        bucket_batch_sizes,
+        padded_shapes=None,
+        padding_values=None,
+        pad_to_bucket_boundary=False,
+        no_padding=False,
+        drop_remainder=False,
+        name=None,
+    ) -> "Dataset":
+        return _extra.bucket_by_sequence_length(
+            element_length_func,
+            bucket_boundaries,
+            bucket_batch_sizes,
+            padded_shapes,
+            padding_values,
+            pad_to_bucket_boundary,
+            no_padding,
+            drop_remainder,
+        )(self)
 
-    def rejection_resample(self, class_func, target_dist, initial_dist=None, seed=None,
-                           name=None) -> "Dataset":
+    def rejection_resample(self, class_func, target_dist, initial_dist=None, seed=None, name=None) -> "Dataset":
         return _extra.RejectionResampleDataset(self, class_func, target_dist, initial_dist, seed)
 
     def options(self):

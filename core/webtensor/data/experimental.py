@@ -1,4 +1,5 @@
 """``tf.data.experimental``: the constants and helpers Keras code reaches for."""
+
 from .dataset import AUTOTUNE, INFINITE as INFINITE_CARDINALITY, UNKNOWN as UNKNOWN_CARDINALITY  # noqa: F401
 
 
@@ -18,7 +19,11 @@ def assert_cardinality(expected_cardinality):
 from .csv import CsvDataset, make_csv_dataset  # noqa: F401,E402
 from .more import Counter, choose_from_datasets, get_single_element, sample_from_datasets  # noqa: F401,E402
 from .extra import (  # noqa: F401,E402
-    AutotuneOptions, DistributeOptions, OptimizationOptions, ThreadingOptions, bucket_by_sequence_length,
+    AutotuneOptions,
+    DistributeOptions,
+    OptimizationOptions,
+    ThreadingOptions,
+    bucket_by_sequence_length,
 )
 
 
@@ -38,4 +43,6 @@ def load(path, element_spec=None, compression=None, reader_func=None):
     from .dataset import Dataset
 
     return Dataset.load(path, element_spec, compression, reader_func)
+
+
 from ..ragged.data import dense_to_ragged_batch  # noqa: F401,E402

@@ -3,6 +3,7 @@
 
 ``save`` writes a directory of our own layout (not TF's snapshot protobufs): ``element_spec.json``
 plus TFRecord shards whose records hold each component as ``tf.io.serialize_tensor`` bytes."""
+
 from __future__ import annotations
 
 import json
@@ -22,12 +23,14 @@ from .dataset import INFINITE, UNKNOWN, Dataset
 def _scalar_int(v, op: str, what: str) -> int:
     t = v if isinstance(v, Tensor) else convert(v)
     if t.shape.rank != 0 or not t.dtype.is_integer:
-        raise InvalidArgumentError(f"{op}: `{what}` must return a scalar integer tensor, got shape {t.shape} "
-                                   f"dtype {t.dtype.name}")
+        raise InvalidArgumentError(
+            f"{op}: `{what}` must return a scalar integer tensor, got shape {t.shape} dtype {t.dtype.name}"
+        )
     return int(t)
 
 
 # -- Dataset.random ------------------------------------------------------------------------------
+
 
 class RandomDataset(Dataset):
     """Infinite int64 scalars drawn uniformly (seeded like ``tf.random``; not TF's numbers)."""
@@ -50,6 +53,7 @@ class RandomDataset(Dataset):
 
 
 # -- group_by_window / bucket_by_sequence_length -------------------------------------------------
+
 
 class GroupByWindowDataset(Dataset):
     """Elements grouped by ``key_func``; each full window (and, at the end, each partial one in
@@ -81,8 +85,9 @@ class GroupByWindowDataset(Dataset):
             if k not in sizes:
                 sizes[k] = _scalar_int(self._size(constant(k, D.int64)), "group_by_window", "window_size_func")
                 if sizes[k] <= 0:
-                    raise InvalidArgumentError(f"group_by_window: window size for key {k} must be positive, "
-                                               f"got {sizes[k]}")
+                    raise InvalidArgumentError(
+                        f"group_by_window: window size for key {k} must be positive, got {sizes[k]}"
+                    )
             groups.setdefault(k, []).append(e)
             if len(groups[k]) == sizes[k]:
                 yield from self._window(k, groups.pop(k))
@@ -100,17 +105,25 @@ class GroupByWindowDataset(Dataset):
         return INFINITE if self._input._card() == INFINITE else UNKNOWN
 
 
-def bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_batch_sizes, padded_shapes=None,
-                              padding_values=None, pad_to_bucket_boundary=False, no_padding=False,
-                              drop_remainder=False):
+def bucket_by_sequence_length(
+    element_length_func,
+    bucket_boundaries,
+    bucket_batch_sizes,
+    padded_shapes=None,
+    padding_values=None,
+    pad_to_bucket_boundary=False,
+    no_padding=False,
+    drop_remainder=False,
+):
     """``tf.data.experimental.bucket_by_sequence_length`` (also ``Dataset.bucket_by_sequence_length``):
     bucket ``i`` holds lengths in ``[boundaries[i-1], boundaries[i])`` and batches
     ``bucket_batch_sizes[i]`` elements, padded to the longest (or to the boundary - 1)."""
     bounds = [int(b) for b in bucket_boundaries]
     sizes = [int(b) for b in bucket_batch_sizes]
     if len(sizes) != len(bounds) + 1:
-        raise ValueError(f"len(bucket_batch_sizes) must equal len(bucket_boundaries) + 1, got {len(sizes)} and "
-                         f"{len(bounds)}")
+        raise ValueError(
+            f"len(bucket_batch_sizes) must equal len(bucket_boundaries) + 1, got {len(sizes)} and {len(bounds)}"
+        )
     if any(b >= c for b, c in zip(bounds, bounds[1:])) or any(b <= 0 for b in bounds):
         raise ValueError(f"bucket_boundaries must be positive and increasing, got {bounds}")
 
@@ -126,21 +139,30 @@ def bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_bat
             shapes = padded_shapes
             if pad_to_bucket_boundary:
                 if k == len(bounds):
-                    raise InvalidArgumentError("bucket_by_sequence_length: with pad_to_bucket_boundary=True an "
-                                               "element is longer than the last boundary - 1; add a larger "
-                                               "boundary")
+                    raise InvalidArgumentError(
+                        "bucket_by_sequence_length: with pad_to_bucket_boundary=True an "
+                        "element is longer than the last boundary - 1; add a larger "
+                        "boundary"
+                    )
                 fill = bounds[k] - 1
-                shapes = nest.map_structure(lambda s: [fill if d is None else d for d in s.shape.as_list()],
-                                            window.element_spec) if shapes is None else shapes
+                shapes = (
+                    nest.map_structure(
+                        lambda s: [fill if d is None else d for d in s.shape.as_list()], window.element_spec
+                    )
+                    if shapes is None
+                    else shapes
+                )
             return window.padded_batch(sizes[k], shapes, padding_values, drop_remainder=drop_remainder)
 
-        return GroupByWindowDataset(dataset, lambda *a: bucket(*a), reduce,
-                                    window_size_func=lambda key: sizes[int(key)])
+        return GroupByWindowDataset(
+            dataset, lambda *a: bucket(*a), reduce, window_size_func=lambda key: sizes[int(key)]
+        )
 
     return batching
 
 
 # -- rejection_resample --------------------------------------------------------------------------
+
 
 def _probs(v, op: str) -> list:
     p = [float(x) for x in (v.numpy().tolist() if isinstance(v, Tensor) else v)]
@@ -174,8 +196,7 @@ class RejectionResampleDataset(Dataset):
     def _pair(self, e):
         c = _scalar_int(S.call(self._class, e), "rejection_resample", "class_func")
         if not 0 <= c < len(self._target):
-            raise InvalidArgumentError(f"rejection_resample: class {c} is out of range for {len(self._target)} "
-                                       f"classes")
+            raise InvalidArgumentError(f"rejection_resample: class {c} is out of range for {len(self._target)} classes")
         return c, e
 
     def _filtered(self, rng):
@@ -215,8 +236,11 @@ class RejectionResampleDataset(Dataset):
         original = self._input._iterate()
         filtered = self._filtered(random.Random(rng.random()))
         while True:
-            p = _acceptance(self._initial, self._target)[1] if self._initial is not None else \
-                min(t for t in self._target if t > 0)
+            p = (
+                _acceptance(self._initial, self._target)[1]
+                if self._initial is not None
+                else min(t for t in self._target if t > 0)
+            )
             take_original = rng.random() < p
             source = original if take_original else filtered
             v = next(source, None)
@@ -229,6 +253,7 @@ class RejectionResampleDataset(Dataset):
 
 
 # -- options -------------------------------------------------------------------------------------
+
 
 class _OptionGroup:
     _fields: tuple = ()
@@ -254,8 +279,7 @@ class _OptionGroup:
                 mine = self._set.setdefault(k, type(v)())
                 mine._merge(v, f"{path}.{k}")
             elif k in self._set and self._set[k] != v:
-                raise ValueError(f"Cannot merge incompatible values ({self._set[k]!r} and {v!r}) of option: "
-                                 f"{path}.{k}")
+                raise ValueError(f"Cannot merge incompatible values ({self._set[k]!r} and {v!r}) of option: {path}.{k}")
             else:
                 self._set[k] = v
 
@@ -272,9 +296,20 @@ class AutotuneOptions(_OptionGroup):
 
 
 class OptimizationOptions(_OptionGroup):
-    _fields = ("apply_default_optimizations", "filter_fusion", "map_and_batch_fusion", "map_and_filter_fusion",
-               "map_fusion", "map_parallelization", "noop_elimination", "parallel_batch", "shuffle_and_repeat_fusion",
-               "inject_prefetch", "seq_interleave_prefetch", "filter_parallelization")
+    _fields = (
+        "apply_default_optimizations",
+        "filter_fusion",
+        "map_and_batch_fusion",
+        "map_and_filter_fusion",
+        "map_fusion",
+        "map_parallelization",
+        "noop_elimination",
+        "parallel_batch",
+        "shuffle_and_repeat_fusion",
+        "inject_prefetch",
+        "seq_interleave_prefetch",
+        "filter_parallelization",
+    )
 
 
 class DistributeOptions(_OptionGroup):
@@ -286,13 +321,26 @@ class Options(_OptionGroup):
     ``deterministic`` and ``threading.private_threadpool_size`` steer parallel ``map``; the rest
     are accepted and have no effect here."""
 
-    _fields = ("deterministic", "experimental_deterministic", "experimental_slack",
-               "experimental_external_state_policy", "experimental_symbolic_checkpoint", "experimental_warm_start",
-               "threading", "autotune", "experimental_optimization", "experimental_distribute",
-               "experimental_threading")
-    _groups = {"threading": ThreadingOptions, "experimental_threading": ThreadingOptions,
-               "autotune": AutotuneOptions, "experimental_optimization": OptimizationOptions,
-               "experimental_distribute": DistributeOptions}
+    _fields = (
+        "deterministic",
+        "experimental_deterministic",
+        "experimental_slack",
+        "experimental_external_state_policy",
+        "experimental_symbolic_checkpoint",
+        "experimental_warm_start",
+        "threading",
+        "autotune",
+        "experimental_optimization",
+        "experimental_distribute",
+        "experimental_threading",
+    )
+    _groups = {
+        "threading": ThreadingOptions,
+        "experimental_threading": ThreadingOptions,
+        "autotune": AutotuneOptions,
+        "experimental_optimization": OptimizationOptions,
+        "experimental_distribute": DistributeOptions,
+    }
 
     def __getattr__(self, name):
         group = type(self)._groups.get(name)
@@ -403,8 +451,12 @@ def save(dataset, path, compression=None, shard_func=None, checkpoint_args=None)
     if checkpoint_args is not None:
         raise ValueError("Dataset.save: checkpoint_args is not supported")
     spec = dataset.element_spec
-    meta = {"format": "webtensor-dataset", "version": 1, "compression": compression or "",
-            "element_spec": _spec_json(spec)}
+    meta = {
+        "format": "webtensor-dataset",
+        "version": 1,
+        "compression": compression or "",
+        "element_spec": _spec_json(spec),
+    }
     os.makedirs(path, exist_ok=True)
     writers: dict = {}
     options = R.TFRecordOptions(compression or "")
@@ -436,10 +488,10 @@ def _unframe(record: bytes, where: str) -> list:
     for _ in range(n):
         if pos + 8 > len(record):
             raise InvalidArgumentError(f"Dataset.load: truncated record in {where}")
-        k = int.from_bytes(record[pos:pos + 8], "little")
+        k = int.from_bytes(record[pos : pos + 8], "little")
         if pos + 8 + k > len(record):
             raise InvalidArgumentError(f"Dataset.load: truncated record in {where}")
-        parts.append(record[pos + 8:pos + 8 + k])
+        parts.append(record[pos + 8 : pos + 8 + k])
         pos += 8 + k
     return parts
 
@@ -448,8 +500,9 @@ class LoadDataset(Dataset):
     def __init__(self, path, element_spec=None, compression=None, reader_func=None):
         meta_path = os.path.join(path, SPEC_FILE)
         if not os.path.exists(meta_path):
-            raise NotFoundError(f"Dataset.load: {path} holds no saved dataset (no {SPEC_FILE}); it must be written "
-                                f"by Dataset.save")
+            raise NotFoundError(
+                f"Dataset.load: {path} holds no saved dataset (no {SPEC_FILE}); it must be written by Dataset.save"
+            )
         with open(meta_path) as f:
             meta = json.load(f)
         self._path = path
@@ -468,8 +521,10 @@ class LoadDataset(Dataset):
         for record in R.iter_records(data, full, "Dataset.load"):
             parts = _unframe(record, full)
             if len(parts) != len(leaves):
-                raise InvalidArgumentError(f"Dataset.load: a record in {full} has {len(parts)} components but the "
-                                           f"element spec has {len(leaves)}")
+                raise InvalidArgumentError(
+                    f"Dataset.load: a record in {full} has {len(parts)} components but the "
+                    f"element spec has {len(leaves)}"
+                )
             yield nest.pack_sequence_as(self._spec_value, [F.parse_tensor(p, s.dtype) for p, s in zip(parts, leaves)])
 
     def _elements(self):

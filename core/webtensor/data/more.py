@@ -4,6 +4,7 @@
 Window elements are datasets (one per component, as TF nests them); their spec is a
 ``DatasetSpec`` marker, so functions over them are traced on a real first element.
 """
+
 from __future__ import annotations
 
 import glob
@@ -72,11 +73,11 @@ class WindowDataset(Dataset):
                     done = True
             if not buf:
                 return
-            win = buf[::self._stride][:self._size]
+            win = buf[:: self._stride][: self._size]
             if len(win) < self._size and (self._drop or done is False):
                 return
             yield self._pack(win)
-            buf = buf[self._shift:]
+            buf = buf[self._shift :]
             if done and not buf:
                 return
             if self._shift > span:  # skip the gap between windows
@@ -105,8 +106,9 @@ class InterleaveDataset(Dataset):
         self._cycle = os.cpu_count() or 1 if cl is None or cl == -1 else cl
         self._block = _count(block_length, "interleave", "block_length")
         if self._cycle <= 0 or self._block <= 0:
-            raise InvalidArgumentError(f"interleave: cycle_length and block_length must be > 0, got "
-                                       f"{self._cycle} and {self._block}")
+            raise InvalidArgumentError(
+                f"interleave: cycle_length and block_length must be > 0, got {self._cycle} and {self._block}"
+            )
 
     def _open(self, e):
         ds = S.call(self._fn, e)
@@ -188,8 +190,9 @@ class UniqueDataset(Dataset):
     def __init__(self, input):
         self._input = input
         spec = input.element_spec
-        ok = isinstance(spec, S.StringSpec) or (isinstance(spec, TensorSpec) and spec.shape.rank == 0
-                                                 and spec.dtype.is_integer)
+        ok = isinstance(spec, S.StringSpec) or (
+            isinstance(spec, TensorSpec) and spec.shape.rank == 0 and spec.dtype.is_integer
+        )
         if not ok:
             raise TypeError(f"unique: elements must be scalar integers or strings, got {spec}")
 
@@ -230,8 +233,9 @@ def list_files(file_pattern, shuffle=None, seed=None, name=None) -> Dataset:
     pats = [file_pattern] if isinstance(file_pattern, (str, bytes)) else list(file_pattern)
     names = sorted({n for p in pats for n in glob.glob(p.decode() if isinstance(p, bytes) else str(p))})
     if not names:
-        raise InvalidArgumentError(f"list_files: expected the file pattern {file_pattern!r} to match "
-                                   f"at least one file, but no files matched")
+        raise InvalidArgumentError(
+            f"list_files: expected the file pattern {file_pattern!r} to match at least one file, but no files matched"
+        )
     ds = _ListDataset([n.encode() for n in names], S.StringSpec())
     return ds.shuffle(len(names), seed=seed) if shuffle is None or shuffle else ds
 
@@ -269,22 +273,27 @@ class _ChooseDataset(Dataset):
 
 def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True) -> Dataset:
     """Element ``k`` comes from ``datasets[choice_dataset[k]]``."""
+
     def chooser(live):
         for c in choice_dataset._iterate():
             yield int(c)
+
     return _ChooseDataset(datasets, chooser, stop_on_empty_dataset, "choose_from_datasets")
 
 
-def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
-                         rerandomize_each_iteration=None) -> Dataset:
+def sample_from_datasets(
+    datasets, weights=None, seed=None, stop_on_empty_dataset=False, rerandomize_each_iteration=None
+) -> Dataset:
     """Each element from a dataset drawn at random by ``weights`` (seeded like tf.random;
     the draw sequence is not TF's), empty datasets dropped from the draw."""
     n = len(datasets)
-    w = [1.0 / n] * n if weights is None else [float(x) for x in
-                                               (weights.numpy().tolist() if isinstance(weights, Tensor) else weights)]
+    w = (
+        [1.0 / n] * n
+        if weights is None
+        else [float(x) for x in (weights.numpy().tolist() if isinstance(weights, Tensor) else weights)]
+    )
     if len(w) != n or any(x < 0 for x in w) or sum(w) <= 0:
-        raise InvalidArgumentError(f"sample_from_datasets: weights {w} must be {n} non-negative numbers, "
-                                   f"not all zero")
+        raise InvalidArgumentError(f"sample_from_datasets: weights {w} must be {n} non-negative numbers, not all zero")
     k0, k1 = _key(seed)
 
     def chooser(live):
@@ -294,6 +303,7 @@ def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_datase
             if sum(ww) <= 0:
                 return
             yield rng.choices(range(n), ww)[0]
+
     return _ChooseDataset(datasets, chooser, stop_on_empty_dataset, "sample_from_datasets")
 
 

@@ -4,6 +4,7 @@ The first three are random-access *sources*: ``element(i)`` for one element and
 ``gather(indices)`` for a whole batch, so a shuffled, repeated, batched pipeline
 costs one slice or gather per component per batch.
 """
+
 from __future__ import annotations
 
 import array
@@ -53,18 +54,21 @@ class TensorSliceDataset(_Source):
             if not t.shape.rank:
                 raise InvalidArgumentError(
                     f"from_tensor_slices: every component needs rank >= 1 to be sliced; got a scalar "
-                    f"{t.dtype.name} in {S.spec_of(el)}")
+                    f"{t.dtype.name} in {S.spec_of(el)}"
+                )
         n = flat[0].shape[0]
         for t in flat[1:]:
             if t.shape[0] != n:
                 raise InvalidArgumentError(
                     f"from_tensor_slices: all components must have the same size in dimension 0; got "
-                    f"shapes {', '.join(str(tuple(u.shape)) for u in flat)}")
+                    f"shapes {', '.join(str(tuple(u.shape)) for u in flat)}"
+                )
         self._struct, self._flat, self._n = el, flat, n
 
     def element(self, i: int):
-        return nest.pack_sequence_as(self._struct, [t[i] if isinstance(t, Tensor) else _ragged_data().row(t, i)
-                                                    for t in self._flat])
+        return nest.pack_sequence_as(
+            self._struct, [t[i] if isinstance(t, Tensor) else _ragged_data().row(t, i) for t in self._flat]
+        )
 
     def gather(self, idx: list):
         if _is_run(idx):
@@ -76,8 +80,10 @@ class TensorSliceDataset(_Source):
         return nest.pack_sequence_as(self._struct, parts)
 
     def _spec(self):
-        return nest.map_structure(lambda t: TensorSpec(t.shape[1:], t.dtype) if isinstance(t, Tensor)
-                                  else _ragged_data().sliced_spec(t), self._struct)
+        return nest.map_structure(
+            lambda t: TensorSpec(t.shape[1:], t.dtype) if isinstance(t, Tensor) else _ragged_data().sliced_spec(t),
+            self._struct,
+        )
 
 
 class TensorDataset(_Source):
@@ -92,8 +98,12 @@ class TensorDataset(_Source):
 
     def gather(self, idx: list):
         zeros = convert([0] * len(idx), D.int32)
-        return nest.map_structure(lambda t: A.gather(A.expand_dims(t, 0), zeros) if isinstance(t, Tensor)
-                                  else _ragged_data().stack([t] * len(idx)), self._el)
+        return nest.map_structure(
+            lambda t: (
+                A.gather(A.expand_dims(t, 0), zeros) if isinstance(t, Tensor) else _ragged_data().stack([t] * len(idx))
+            ),
+            self._el,
+        )
 
     def _spec(self):
         return S.spec_of(self._el)
@@ -134,18 +144,20 @@ class GeneratorDataset(Dataset):
 
     def __init__(self, generator, output_types, output_shapes, args, output_signature):
         if not callable(generator):
-            raise TypeError("from_generator: `generator` must be a Python callable (it is called "
-                            "for every pass over the dataset)")
+            raise TypeError(
+                "from_generator: `generator` must be a Python callable (it is called for every pass over the dataset)"
+            )
         if output_signature is not None:
             if output_types is not None or output_shapes is not None:
-                raise TypeError("from_generator: give `output_signature` or `output_types`/"
-                                "`output_shapes`, not both")
+                raise TypeError("from_generator: give `output_signature` or `output_types`/`output_shapes`, not both")
             spec = nest.map_structure(_as_spec, output_signature)
         elif output_types is not None:
             spec = _types_and_shapes(output_types, output_shapes)
         else:
-            raise TypeError("from_generator: the element structure is unknown; give "
-                            "`output_signature` (e.g. tf.TensorSpec(shape=(), dtype=tf.int32))")
+            raise TypeError(
+                "from_generator: the element structure is unknown; give "
+                "`output_signature` (e.g. tf.TensorSpec(shape=(), dtype=tf.int32))"
+            )
         self._gen, self._spec_value = generator, spec
         self._args = tuple(a.numpy() if is_tensor(a) else a for a in (args or ()))
 
@@ -159,8 +171,7 @@ class GeneratorDataset(Dataset):
 
 def _as_spec(s) -> TensorSpec:
     if not isinstance(s, TensorSpec) and not _ragged_data().is_composite_spec(s):
-        raise TypeError(f"from_generator: `output_signature` must be a structure of tf.TensorSpec, "
-                        f"got {s!r}")
+        raise TypeError(f"from_generator: `output_signature` must be a structure of tf.TensorSpec, got {s!r}")
     return s
 
 
@@ -185,11 +196,13 @@ def _conform(spec, value):
             raise InvalidArgumentError(
                 f"from_generator: `generator` yielded an element that could not be converted to the "
                 f"expected type. The expected type was {spec.dtype.name}, but the yielded element was "
-                f"{value!r:.80} ({e})") from None
+                f"{value!r:.80} ({e})"
+            ) from None
         if not spec.shape.is_compatible_with(t.shape):
             raise InvalidArgumentError(
                 f"from_generator: `generator` yielded an element of shape {t.shape} where an element "
-                f"of shape {spec.shape} was expected.")
+                f"of shape {spec.shape} was expected."
+            )
         return t
     if isinstance(spec, dict):
         if not isinstance(value, dict) or set(value) != set(spec):
@@ -204,7 +217,8 @@ def _conform(spec, value):
 def _mismatch(spec, value):
     return InvalidArgumentError(
         f"from_generator: `generator` yielded an element that did not match the expected structure. "
-        f"The expected structure was {spec}, but the yielded element was {value!r:.80}.")
+        f"The expected structure was {spec}, but the yielded element was {value!r:.80}."
+    )
 
 
 def _ragged_data():

@@ -2,6 +2,7 @@
 
 Lists are values, not structure (``from_tensor_slices([1, 2])`` slices one tensor), as in TF.
 """
+
 from __future__ import annotations
 
 from .. import nest
@@ -82,6 +83,7 @@ def call(fn, element):
 def dummy(spec, unknown: int, value: int):
     """``value``-filled tensors matching ``spec``, unknown dims set to ``unknown``: stand-ins to
     learn a function's output spec from (TF traces the function symbolically instead)."""
+
     def make(s):
         if isinstance(s, StringSpec):
             return b""
@@ -143,7 +145,8 @@ def stack(elements: list):
             if tuple(p.shape) != s0:
                 raise InvalidArgumentError(
                     f"batch: cannot batch tensors with different shapes in component {c}. First element "
-                    f"had shape {list(s0)} and element {i} had shape {list(p.shape)}.")
+                    f"had shape {list(s0)} and element {i} had shape {list(p.shape)}."
+                )
         # one concat along the existing axis 0, then one reshape: 4x cheaper than stack's expand_dims each
         out.append(A.reshape(A.concat(parts, 0), (len(parts),) + s0) if s0 else A.stack(parts))
     return nest.pack_sequence_as(elements[0], out)

@@ -1,5 +1,6 @@
 """File sources shared by ``TextLineDataset``, ``TFRecordDataset`` and ``CsvDataset``: a list of
 file names (a string, a list, or a dataset of names) read one file after another."""
+
 from __future__ import annotations
 
 from ..errors import InvalidArgumentError
@@ -42,8 +43,7 @@ class TextLineDataset(Dataset):
 
     Elements are Python ``bytes`` (webtensor has no string dtype); ``map`` functions receive them."""
 
-    def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None,
-                 name=None):
+    def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
         self._files = file_names(filenames, "TextLineDataset")
         self._comp = compression_type
 

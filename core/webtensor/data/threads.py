@@ -7,6 +7,7 @@ variable read, e.g. a Normalization layer in ``map``, would join the trace). Wor
 themselves (``tensor.data_worker``) so variable reads stay eager in them, and they wait while
 a trace is active before starting an element.
 """
+
 from __future__ import annotations
 
 import os
@@ -55,8 +56,10 @@ def concrete(produce):
     _wait_for_eager()
     value = produce()
     if _symbolic(value):
-        raise RuntimeError("tf.data: a background worker produced a symbolic tensor while a tf.function was "
-                           "being traced; set WEBTENSOR_DATA_THREADS=0 and report this")
+        raise RuntimeError(
+            "tf.data: a background worker produced a symbolic tensor while a tf.function was "
+            "being traced; set WEBTENSOR_DATA_THREADS=0 and report this"
+        )
     return value
 
 
@@ -114,6 +117,7 @@ def parallel_map(make, fn, workers: int, deterministic: bool):
     it = make()
     pending: list = []
     try:
+
         def submit() -> bool:
             try:
                 e = next(it)

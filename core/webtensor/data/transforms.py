@@ -3,6 +3,7 @@
 Order-only nodes (shuffle, repeat, take, skip, shard, prefetch, cache) and filter
 keep an input's index plan, so ``batch`` after them still gathers from the source.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -55,6 +56,7 @@ def _trace(fn, ds: Dataset, op: str):
 
 
 # -- nodes that only select or reorder their input ---------------------------------------------
+
 
 class _Reorder(Dataset):
     """Applies ``_reorder`` to a fresh stream of the input: indices on a plan, else elements."""
@@ -190,8 +192,9 @@ class ShardDataset(_Reorder):
         self._k = _count(num_shards, "shard", "num_shards")
         self._i = _count(index, "shard", "index")
         if self._k <= 0 or not 0 <= self._i < self._k:
-            raise InvalidArgumentError(f"shard: need num_shards > 0 and 0 <= index < num_shards; got "
-                                       f"num_shards={self._k}, index={self._i}")
+            raise InvalidArgumentError(
+                f"shard: need num_shards > 0 and 0 <= index < num_shards; got num_shards={self._k}, index={self._i}"
+            )
 
     def _reorder(self, make):
         return itertools.islice(make(), self._i, None, self._k)
@@ -238,11 +241,13 @@ class AssertCardinalityDataset(_Reorder):
                 k += 1
                 if n >= 0 and k > n:
                     raise tf_errors.FailedPreconditionError(
-                        f"Input dataset was expected to contain {n} elements but contained at least {k} elements.")
+                        f"Input dataset was expected to contain {n} elements but contained at least {k} elements."
+                    )
                 yield x
             if n == INFINITE or k < n:
                 raise tf_errors.FailedPreconditionError(
-                    f"Input dataset was expected to contain {_card_name(n)} but contained only {k} elements.")
+                    f"Input dataset was expected to contain {_card_name(n)} but contained only {k} elements."
+                )
 
         return checked()
 
@@ -296,22 +301,28 @@ class CacheDataset(_Reorder):
 
         meta, tensors = load_file(self._file)
         if meta.get("format") != _CACHE_FORMAT:
-            raise InvalidArgumentError(f"cache: {self._file} is not a dataset cache file (format "
-                                       f"{meta.get('format')!r}); delete it or choose another filename")
+            raise InvalidArgumentError(
+                f"cache: {self._file} is not a dataset cache file (format "
+                f"{meta.get('format')!r}); delete it or choose another filename"
+            )
         spec = self.element_spec
         k = len(nest.flatten(spec))
         try:
-            return [nest.pack_sequence_as(spec, [tensors[f"{i}/{c}"] for c in range(k)])
-                    for i in range(int(meta["elements"]))]
+            return [
+                nest.pack_sequence_as(spec, [tensors[f"{i}/{c}"] for c in range(k)])
+                for i in range(int(meta["elements"]))
+            ]
         except KeyError as e:
-            raise InvalidArgumentError(f"cache: {self._file} does not match this dataset's element "
-                                       f"structure {spec} (missing {e})") from None
+            raise InvalidArgumentError(
+                f"cache: {self._file} does not match this dataset's element structure {spec} (missing {e})"
+            ) from None
 
 
 _CACHE_FORMAT = "webtensor.data.cache/1"
 
 
 # -- nodes that compute new elements ------------------------------------------------------------
+
 
 class MapDataset(Dataset):
     """``num_parallel_calls`` (a count or AUTOTUNE) runs ``map_func`` on a thread pool natively;
@@ -332,8 +343,12 @@ class MapDataset(Dataset):
         fn = self._fn
         if self._parallel not in (None, 1) and threads_available():
             workers = self._pool_size or (WORKERS if self._parallel == AUTOTUNE else self._parallel)
-            yield from parallel_map(self._input._iterate, lambda e: S.normalize_output(S.call(fn, e), "map"),
-                                    workers, self._deterministic is not False)
+            yield from parallel_map(
+                self._input._iterate,
+                lambda e: S.normalize_output(S.call(fn, e), "map"),
+                workers,
+                self._deterministic is not False,
+            )
             return
         for e in self._input._iterate():
             yield S.normalize_output(S.call(fn, e), "map")
@@ -358,8 +373,9 @@ class FilterDataset(Dataset):
             return v
         t = v if isinstance(v, Tensor) else convert(v, op="filter")
         if t.dtype is not D.bool_ or t.shape.rank != 0:
-            raise InvalidArgumentError(f"filter: `predicate` must return a scalar boolean tensor, got "
-                                       f"shape {t.shape} dtype {t.dtype.name}")
+            raise InvalidArgumentError(
+                f"filter: `predicate` must return a scalar boolean tensor, got shape {t.shape} dtype {t.dtype.name}"
+            )
         return bool(t)
 
     def _source(self):
@@ -422,8 +438,13 @@ class BatchDataset(Dataset):
     def _spec(self):
         lead = self._size if self._drop else None
         return nest.map_structure(
-            lambda s: TensorSpec(None if s.shape.rank is None else [lead] + list(s.shape), s.dtype)
-            if isinstance(s, TensorSpec) else _rd().batched(s, lead), self._input.element_spec)
+            lambda s: (
+                TensorSpec(None if s.shape.rank is None else [lead] + list(s.shape), s.dtype)
+                if isinstance(s, TensorSpec)
+                else _rd().batched(s, lead)
+            ),
+            self._input.element_spec,
+        )
 
     def _card(self) -> int:
         n = self._input._card()
@@ -441,16 +462,19 @@ class PaddedBatchDataset(BatchDataset):
         spec = nest.map_structure(_rd().dense_view, input.element_spec)  # rows of ragged: dense
         flat = nest.flatten(spec)
         if not all(isinstance(s, TensorSpec) for s in flat):
-            raise TypeError(f"padded_batch: only supported for datasets of tensor elements, but the element "
-                            f"spec is {spec}; use ragged_batch for RaggedTensor components")
+            raise TypeError(
+                f"padded_batch: only supported for datasets of tensor elements, but the element "
+                f"spec is {spec}; use ragged_batch for RaggedTensor components"
+            )
         shapes = [None] * len(flat) if padded_shapes is None else _leaves_like(spec, padded_shapes)
-        self._shapes = [TensorShape([None] * s.shape.rank) if p is None else TensorShape(p)
-                        for s, p in zip(flat, shapes)]
+        self._shapes = [
+            TensorShape([None] * s.shape.rank) if p is None else TensorShape(p) for s, p in zip(flat, shapes)
+        ]
         for s, p in zip(flat, self._shapes):
             if not p.is_compatible_with([None] * (s.shape.rank or 0)) or not all(
-                    a is None or b is None or b <= a for a, b in zip(p, s.shape)):
-                raise InvalidArgumentError(f"padded_batch: padded shape {p} does not fit elements of "
-                                           f"shape {s.shape}")
+                a is None or b is None or b <= a for a, b in zip(p, s.shape)
+            ):
+                raise InvalidArgumentError(f"padded_batch: padded shape {p} does not fit elements of shape {s.shape}")
         values = padding_values
         if values is None or not nest.is_nested(values):
             values = [values] * len(flat)
@@ -476,8 +500,10 @@ class PaddedBatchDataset(BatchDataset):
             padded = []
             for p in parts:
                 if p.shape.rank != len(want) or any(h > w for h, w in zip(p.shape, want)):
-                    raise InvalidArgumentError(f"padded_batch: attempted to pad component {c} of shape "
-                                               f"{p.shape} to the smaller shape {tuple(want)}")
+                    raise InvalidArgumentError(
+                        f"padded_batch: attempted to pad component {c} of shape "
+                        f"{p.shape} to the smaller shape {tuple(want)}"
+                    )
                 extra = [(0, w - h) for h, w in zip(p.shape, want)]
                 padded.append(A.pad(p, extra, constant_values=pad) if any(e for _, e in extra) else p)
             out.append(A.stack(padded))
@@ -486,8 +512,9 @@ class PaddedBatchDataset(BatchDataset):
     def _spec(self):
         lead = self._size if self._drop else None
         flat = nest.flatten(self._input.element_spec)
-        return nest.pack_sequence_as(self._input.element_spec, [
-            TensorSpec([lead] + list(p), s.dtype) for s, p in zip(flat, self._shapes)])
+        return nest.pack_sequence_as(
+            self._input.element_spec, [TensorSpec([lead] + list(p), s.dtype) for s, p in zip(flat, self._shapes)]
+        )
 
 
 def _leaves_like(spec, value) -> list:
@@ -525,12 +552,16 @@ class UnbatchDataset(Dataset):
 
 def _leading(flat: list) -> int:
     if any(t.shape.rank == 0 for t in flat):
-        raise InvalidArgumentError("unbatch: input element must have a non-scalar value in each component; "
-                                   f"got shapes {[tuple(t.shape) for t in flat]}")
+        raise InvalidArgumentError(
+            "unbatch: input element must have a non-scalar value in each component; "
+            f"got shapes {[tuple(t.shape) for t in flat]}"
+        )
     n = flat[0].shape[0]
     if any(t.shape[0] != n for t in flat):
-        raise InvalidArgumentError("unbatch: all components must have the same size in dimension 0; got "
-                                   f"shapes {[tuple(t.shape) for t in flat]}")
+        raise InvalidArgumentError(
+            "unbatch: all components must have the same size in dimension 0; got "
+            f"shapes {[tuple(t.shape) for t in flat]}"
+        )
     return n
 
 
@@ -573,8 +604,10 @@ class ZipDataset(Dataset):
 
 def _check_datasets(s):
     if isinstance(s, list):
-        raise TypeError("zip: `datasets` must be a (nested) tuple or dict of Datasets; a Python list is "
-                        "not supported, use a tuple instead")
+        raise TypeError(
+            "zip: `datasets` must be a (nested) tuple or dict of Datasets; a Python list is "
+            "not supported, use a tuple instead"
+        )
     if isinstance(s, dict):
         for v in s.values():
             _check_datasets(v)

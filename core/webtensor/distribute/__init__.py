@@ -5,14 +5,21 @@ the default strategy. Several: ``MultiWorkerMirroredStrategy`` with workers star
 ``python -m webtensor.distribute run`` (Ray) or described by ``TF_CONFIG``. The core
 imports no numpy/torch/ray here; only a multi-worker group loads them.
 """
-from . import cluster_resolver  # noqa: F401
-from .context import (ReplicaContext, get_cross_replica_context, get_replica_context, get_strategy,  # noqa: F401
-                      has_strategy, in_cross_replica_context)
-from .input import DistributedDataset, InputContext, InputOptions  # noqa: F401
-from .multi_worker import CommunicationImplementation, CommunicationOptions, MultiWorkerMirroredStrategy  # noqa: F401
-from .reduce_op import ReduceOp  # noqa: F401
-from .strategy import MirroredStrategy, OneDeviceStrategy, Strategy, ValueContext  # noqa: F401
-from .values import DistributedValues, Mirrored, PerReplica  # noqa: F401
+
+from . import cluster_resolver
+from .context import (
+    ReplicaContext,
+    get_cross_replica_context,
+    get_replica_context,
+    get_strategy,
+    has_strategy,
+    in_cross_replica_context,
+)
+from .input import DistributedDataset, InputContext, InputOptions
+from .multi_worker import CommunicationImplementation, CommunicationOptions, MultiWorkerMirroredStrategy
+from .reduce_op import ReduceOp
+from .strategy import MirroredStrategy, OneDeviceStrategy, Strategy, ValueContext
+from .values import DistributedValues, Mirrored, PerReplica
 
 
 class experimental:  # noqa: N801  (tf.distribute.experimental namespace)
@@ -27,5 +34,6 @@ class experimental:  # noqa: N801  (tf.distribute.experimental namespace)
 def __getattr__(name):
     if name == "collective":
         from . import collective
+
         return collective
     raise AttributeError(f"module 'webtensor.distribute' has no attribute {name!r}")

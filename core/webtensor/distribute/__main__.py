@@ -4,6 +4,7 @@ Starts a local Ray cluster (or joins ``--address``, e.g. ``ray://head:10001`` or
 runs the script on N workers as one MultiWorkerMirroredStrategy group, streams each
 worker's output prefixed with its rank, and exits with the chief's (rank 0's) exit code.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,9 +22,12 @@ def main(argv=None) -> int:
     r.add_argument("--max-restarts", type=int, default=0, help="restart the group this many times if a worker dies")
     r.add_argument("--timeout", type=float, default=None, help="seconds each collective may wait (default 300)")
     r.add_argument("--cpus-per-worker", type=float, default=1)
-    r.add_argument("--working-dir", default=None,
-                   help="a directory Ray uploads to every worker (for modules the script imports); the script "
-                        "itself is always shipped")
+    r.add_argument(
+        "--working-dir",
+        default=None,
+        help="a directory Ray uploads to every worker (for modules the script imports); the script "
+        "itself is always shipped",
+    )
     r.add_argument("script")
     r.add_argument("args", nargs=argparse.REMAINDER)
     ns = p.parse_args(argv)
@@ -40,12 +44,18 @@ def main(argv=None) -> int:
     if ns.address:
         ray.init(address=ns.address, runtime_env=runtime_env)
     else:
-        ray.init(num_cpus=max(int(ns.num_workers * ns.cpus_per_worker), 1), include_dashboard=False,
-                 runtime_env=runtime_env)
+        ray.init(
+            num_cpus=max(int(ns.num_workers * ns.cpus_per_worker), 1), include_dashboard=False, runtime_env=runtime_env
+        )
     try:
-        codes = ray_runner.run(script=ns.script, argv=ns.args, num_workers=ns.num_workers,
-                               max_restarts=ns.max_restarts, num_cpus_per_worker=ns.cpus_per_worker,
-                               timeout=ns.timeout)
+        codes = ray_runner.run(
+            script=ns.script,
+            argv=ns.args,
+            num_workers=ns.num_workers,
+            max_restarts=ns.max_restarts,
+            num_cpus_per_worker=ns.cpus_per_worker,
+            timeout=ns.timeout,
+        )
     except ray_runner.WorkerFailedError as e:
         print(f"webtensor.distribute: {e}", file=sys.stderr)
         return 1

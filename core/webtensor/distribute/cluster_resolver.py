@@ -7,6 +7,7 @@
 Ranks: the chief (if any) is rank 0, then the workers in order; rank 0's address
 hosts the collective's rendezvous (a TCP store on that port).
 """
+
 from __future__ import annotations
 
 import json
@@ -87,20 +88,30 @@ class ClusterResolver:
     def rank_and_world(self) -> tuple:
         """(rank, world size, rank 0's address) over the chief and worker tasks."""
         spec = self.cluster_spec()
-        tasks = [("chief", i) for i in spec.task_indices("chief")] + \
-                [("worker", i) for i in spec.task_indices("worker")]
+        tasks = [("chief", i) for i in spec.task_indices("chief")] + [
+            ("worker", i) for i in spec.task_indices("worker")
+        ]
         if not tasks:
             return 0, 1, None
         me = (self.task_type, int(self.task_id or 0))
         if me not in tasks:
-            raise ValueError(f"{type(self).__name__}: this task {me} is not among the chief/worker tasks "
-                             f"{tasks} of {spec}")
+            raise ValueError(
+                f"{type(self).__name__}: this task {me} is not among the chief/worker tasks {tasks} of {spec}"
+            )
         return tasks.index(me), len(tasks), spec.task_address(*tasks[0])
 
 
 class SimpleClusterResolver(ClusterResolver):
-    def __init__(self, cluster_spec, master="", task_type=None, task_id=None, environment="", num_accelerators=None,
-                 rpc_layer=None):
+    def __init__(
+        self,
+        cluster_spec,
+        master="",
+        task_type=None,
+        task_id=None,
+        environment="",
+        num_accelerators=None,
+        rpc_layer=None,
+    ):
         self._spec = ClusterSpec(cluster_spec)
         self._master, self.task_type, self.task_id = master, task_type, task_id
         self.environment, self.rpc_layer = environment, rpc_layer
@@ -168,11 +179,14 @@ class RayClusterResolver(ClusterResolver):
 
     def __init__(self):
         env = os.environ
-        missing = [k for k in ("WEBTENSOR_RAY_RANK", "WEBTENSOR_RAY_WORLD_SIZE", "WEBTENSOR_RAY_ADDRESS")
-                   if k not in env]
+        missing = [
+            k for k in ("WEBTENSOR_RAY_RANK", "WEBTENSOR_RAY_WORLD_SIZE", "WEBTENSOR_RAY_ADDRESS") if k not in env
+        ]
         if missing:
-            raise ValueError(f"RayClusterResolver: {missing} not set; start the workers with "
-                             "`python -m webtensor.distribute run` or webtensor.distribute.ray_runner.run")
+            raise ValueError(
+                f"RayClusterResolver: {missing} not set; start the workers with "
+                "`python -m webtensor.distribute run` or webtensor.distribute.ray_runner.run"
+            )
         self._rank, self._world = int(env["WEBTENSOR_RAY_RANK"]), int(env["WEBTENSOR_RAY_WORLD_SIZE"])
         self._address = env["WEBTENSOR_RAY_ADDRESS"]
         self.task_type, self.task_id = "worker", self._rank

@@ -11,6 +11,7 @@ at most ``bytes_per_pack`` bytes, one collective call per buffer (not per variab
 ``compression="float16"`` halves the bytes of float32 buckets on the wire.
 Native only (numpy + torch); the core imports this module lazily.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -34,18 +35,25 @@ class Collective:
 
         self.rank, self.world_size, self.timeout = rank, world_size, float(timeout)
         self.task = task or f"worker {rank}"
-        self.calls = 0            # collective calls issued (buckets, not variables)
-        self.bytes = 0            # payload bytes sent into all-reduces
-        self.seconds = 0.0        # wall time spent waiting in collectives
-        self.step = 0             # the caller's training step, for error messages
+        self.calls = 0  # collective calls issued (buckets, not variables)
+        self.bytes = 0  # payload bytes sent into all-reduces
+        self.seconds = 0.0  # wall time spent waiting in collectives
+        self.step = 0  # the caller's training step, for error messages
         self._dist = dist
         host, _, port = address.rpartition(":")
         try:
-            dist.init_process_group("gloo", init_method=f"tcp://{host}:{port}", rank=rank, world_size=world_size,
-                                    timeout=datetime.timedelta(seconds=max(self.timeout, 60.0)))
+            dist.init_process_group(
+                "gloo",
+                init_method=f"tcp://{host}:{port}",
+                rank=rank,
+                world_size=world_size,
+                timeout=datetime.timedelta(seconds=max(self.timeout, 60.0)),
+            )
         except Exception as e:
-            raise CollectiveError(f"{self.where('init_process_group')}: could not join the group of {world_size} "
-                                  f"workers at {address} within {max(self.timeout, 60.0):g}s: {e}") from None
+            raise CollectiveError(
+                f"{self.where('init_process_group')}: could not join the group of {world_size} "
+                f"workers at {address} within {max(self.timeout, 60.0):g}s: {e}"
+            ) from None
 
     def where(self, op: str) -> str:
         return f"{op} on {self.task} (rank {self.rank} of {self.world_size}) at step {self.step}"
@@ -58,13 +66,17 @@ class Collective:
             start().wait(timeout=datetime.timedelta(seconds=self.timeout))
         except Exception as e:
             others = [r for r in range(self.world_size) if r != self.rank]
-            raise CollectiveError(f"{self.where(op)} did not complete within {self.timeout:g}s; the workers "
-                                  f"with ranks {others} did not all arrive (dead, hung, or out of step): "
-                                  f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+            raise CollectiveError(
+                f"{self.where(op)} did not complete within {self.timeout:g}s; the workers "
+                f"with ranks {others} did not all arrive (dead, hung, or out of step): "
+                f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"
+            ) from None
         finally:
             self.seconds += time.perf_counter() - t0
 
-    def all_reduce(self, arrays: list, op: str = "sum", bytes_per_pack: int = 0, compression: str | None = None) -> list:
+    def all_reduce(
+        self, arrays: list, op: str = "sum", bytes_per_pack: int = 0, compression: str | None = None
+    ) -> list:
         """Element-wise sum (or mean) of each numpy array over all workers, bucketed."""
         import numpy as np
         import torch
@@ -73,8 +85,11 @@ class Collective:
             raise ValueError(f"all_reduce: op must be 'sum' or 'mean', got {op!r}")
         out = [None] * len(arrays)
         for idx, dtype in _buckets(arrays, bytes_per_pack or _DEFAULT_PACK):
-            flat = np.concatenate([np.ascontiguousarray(arrays[i]).reshape(-1) for i in idx]) if len(idx) > 1 \
+            flat = (
+                np.concatenate([np.ascontiguousarray(arrays[i]).reshape(-1) for i in idx])
+                if len(idx) > 1
                 else np.ascontiguousarray(arrays[idx[0]]).reshape(-1).copy()
+            )
             wire = flat.astype(np.float16) if compression == "float16" and flat.dtype == np.float32 else flat
             t = torch.from_numpy(wire)
             self.calls += 1
@@ -86,7 +101,7 @@ class Collective:
             off = 0
             for i in idx:
                 n = arrays[i].size
-                out[i] = res[off:off + n].reshape(arrays[i].shape).astype(dtype, copy=False)
+                out[i] = res[off : off + n].reshape(arrays[i].shape).astype(dtype, copy=False)
                 off += n
         return out
 
@@ -104,7 +119,7 @@ class Collective:
             off = 0
             for i in idx:
                 n = arrays[i].size
-                out[i] = t.numpy()[off:off + n].reshape(arrays[i].shape).copy()
+                out[i] = t.numpy()[off : off + n].reshape(arrays[i].shape).copy()
                 off += n
         return out
 
@@ -117,11 +132,11 @@ class Collective:
         sizes = self.all_reduce([_one_hot_len(a.shape[0] if a.ndim else 1, self.rank, self.world_size)])[0]
         rows = int(sizes.max())
         padded = np.zeros((rows,) + a.shape[1:], a.dtype) if a.ndim else np.zeros((1,), a.dtype)
-        padded[:len(a) if a.ndim else 1] = a if a.ndim else a.reshape(1)
+        padded[: len(a) if a.ndim else 1] = a if a.ndim else a.reshape(1)
         parts = [torch.empty_like(torch.from_numpy(padded)) for _ in range(self.world_size)]
         self.calls += 1
         self._wait(lambda: self._dist.all_gather(parts, torch.from_numpy(padded), async_op=True), "all_gather")
-        out = [p.numpy()[:int(n)] for p, n in zip(parts, sizes)]
+        out = [p.numpy()[: int(n)] for p, n in zip(parts, sizes)]
         return out if a.ndim else [o.reshape(()) for o in out]
 
     def barrier(self) -> None:

@@ -6,12 +6,13 @@ is a ReplicaContext and ``in_cross_replica_context()`` is False. Inside
 ``strategy.scope()`` code is in cross-replica context (``get_replica_context()`` is
 None); inside ``strategy.run(fn)`` it is in the replica context of one replica.
 """
+
 from __future__ import annotations
 
 from .reduce_op import as_reduce_op
 
-_scopes: list = []     # strategies whose scope() is entered, innermost last
-_replicas: list = []   # ReplicaContexts of the run() calls in progress
+_scopes: list = []  # strategies whose scope() is entered, innermost last
+_replicas: list = []  # ReplicaContexts of the run() calls in progress
 
 
 class ReplicaContext:

@@ -8,6 +8,7 @@ whole dataset, so all workers must see the same batches: shuffle with a seed.
 ``distribute_datasets_from_function(fn)``: ``fn(InputContext)`` builds this worker's
 own pipeline, which yields per-replica batches.
 """
+
 from __future__ import annotations
 
 from .. import nest
@@ -24,20 +25,28 @@ class InputContext:
 
     def get_per_replica_batch_size(self, global_batch_size: int) -> int:
         if global_batch_size % self.num_replicas_in_sync != 0:
-            raise ValueError(f"The `global_batch_size` {global_batch_size} is not divisible by "
-                             f"`num_replicas_in_sync` {self.num_replicas_in_sync}")
+            raise ValueError(
+                f"The `global_batch_size` {global_batch_size} is not divisible by "
+                f"`num_replicas_in_sync` {self.num_replicas_in_sync}"
+            )
         return global_batch_size // self.num_replicas_in_sync
 
     def __repr__(self):
-        return (f"tf.distribute.InputContext(input pipeline id {self.input_pipeline_id}, total: "
-                f"{self.num_input_pipelines})")
+        return (
+            f"tf.distribute.InputContext(input pipeline id {self.input_pipeline_id}, total: {self.num_input_pipelines})"
+        )
 
 
 class InputOptions:
     """``tf.distribute.InputOptions`` (accepted; prefetching is the dataset's own)."""
 
-    def __init__(self, experimental_fetch_to_device=None, experimental_replication_mode=None,
-                 experimental_place_dataset_on_device=False, experimental_per_replica_buffer_size=1):
+    def __init__(
+        self,
+        experimental_fetch_to_device=None,
+        experimental_replication_mode=None,
+        experimental_place_dataset_on_device=False,
+        experimental_per_replica_buffer_size=1,
+    ):
         self.experimental_fetch_to_device = experimental_fetch_to_device
         self.experimental_per_replica_buffer_size = experimental_per_replica_buffer_size
 
@@ -50,8 +59,9 @@ def rows(batch) -> int:
     first = next((t for t in nest.flatten(batch) if t is not None), None)
     shape = tuple(first.shape) if first is not None else ()
     if not shape:
-        raise ValueError("distribute: a batch element has rank 0; batch the dataset (global batches) before "
-                         "distributing it")
+        raise ValueError(
+            "distribute: a batch element has rank 0; batch the dataset (global batches) before distributing it"
+        )
     return int(shape[0])
 
 

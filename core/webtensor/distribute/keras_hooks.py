@@ -14,6 +14,7 @@ With W workers:
 - ``gather``: predictions of every worker, in the global batch's order;
 - ``is_chief``: only rank 0 writes checkpoints.
 """
+
 from __future__ import annotations
 
 import collections
@@ -57,9 +58,11 @@ def dataset_for_fit(model, x):
     if not isinstance(x, DistributedDataset):
         return x
     if x._strategy is not getattr(model, "_distribute_strategy", None):
-        raise ValueError(f"fit: the DistributedDataset belongs to {x._strategy!r}, but the model was compiled "
-                         f"under {getattr(model, '_distribute_strategy', None)!r}; compile the model in the same "
-                         "strategy's scope")
+        raise ValueError(
+            f"fit: the DistributedDataset belongs to {x._strategy!r}, but the model was compiled "
+            f"under {getattr(model, '_distribute_strategy', None)!r}; compile the model in the same "
+            "strategy's scope"
+        )
     if x._fn is None:
         return x._dataset
     _st(model)["presharded"] = True
@@ -91,23 +94,27 @@ def shard(model, batches):
     for step, batch in enumerate(batches):
         n = rows(batch)
         if n < s._world:
-            raise ValueError(f"distribute: a global batch of {n} rows cannot be split over {s._world} workers; "
-                             f"use a batch size of at least {s._world} (or drop_remainder=True)")
+            raise ValueError(
+                f"distribute: a global batch of {n} rows cannot be split over {s._world} workers; "
+                f"use a batch size of at least {s._world} (or drop_remainder=True)"
+            )
         if step == 0:
             _check_same_data(s, batch, n)
             st["sizes"] = []
             st["rows"].clear()
             if not model.built:
-                raise ValueError(f"distribute: {type(model).__name__} {model.name!r} is not built; under "
-                                 f"{type(s).__name__} with {s._world} workers build it before fit/evaluate/"
-                                 f"predict (start it with tf.keras.Input, or call model.build) so every worker "
-                                 f"starts from rank 0's weights")
+                raise ValueError(
+                    f"distribute: {type(model).__name__} {model.name!r} is not built; under "
+                    f"{type(s).__name__} with {s._world} workers build it before fit/evaluate/"
+                    f"predict (start it with tf.keras.Input, or call model.build) so every worker "
+                    f"starts from rank 0's weights"
+                )
             if not st["synced"]:  # before the first (maybe compiled) step reads them
                 broadcast_variables(s, model.variables)
                 st["synced"] = True
         sizes = split_sizes(n, s._world)
         st["sizes"].append(sizes)
-        start = sum(sizes[:s._rank])
+        start = sum(sizes[: s._rank])
         st["rows"].append((sizes[s._rank], n))  # consumed in order by the steps' gradient reductions
         st["sharded"] = True
         yield take_rows(batch, start, start + sizes[s._rank])
@@ -136,10 +143,12 @@ def _check_same_data(s, batch, n):
     mine = np.array([n, float(np.asarray(first.numpy(), np.float64).sum())], np.float64)
     got = s._coll.all_gather(mine)
     if any(not np.allclose(g, got[0]) for g in got):
-        raise ValueError(f"distribute: the workers read different global batches at the start of a pass "
-                         f"(rows, sum) = {[g.tolist() for g in got]}; every worker must see the same data in "
-                         f"the same order: call tf.random.set_seed(...) with the same seed on every worker, "
-                         f"or shuffle with a seed")
+        raise ValueError(
+            f"distribute: the workers read different global batches at the start of a pass "
+            f"(rows, sum) = {[g.tolist() for g in got]}; every worker must see the same data in "
+            f"the same order: call tf.random.set_seed(...) with the same seed on every worker, "
+            f"or shuffle with a seed"
+        )
 
 
 def reduce_gradients(model, grads):
@@ -198,7 +207,7 @@ def gather_predictions(model, joined: list) -> list:
         pieces = []
         for per_batch in sizes:
             for w, k in enumerate(per_batch):
-                pieces.append(parts[w][offsets[w]:offsets[w] + k])
+                pieces.append(parts[w][offsets[w] : offsets[w] + k])
                 offsets[w] += k
         out.append(_constant(np.concatenate(pieces, 0)))
     return out
@@ -239,9 +248,11 @@ def replica_gradients(grads: list):
         if ctx._local == 0:
             pending.clear()
         if len(pending) != ctx._local or (pending and len(pending[0]) != len(grads)):
-            raise RuntimeError(f"optimizer.apply inside strategy.run: local replica {ctx._local} of "
-                               f"{type(s).__name__} applied {len(grads)} gradients after {len(pending)} replicas "
-                               "applied theirs; every replica must call apply_gradients once, on the same variables")
+            raise RuntimeError(
+                f"optimizer.apply inside strategy.run: local replica {ctx._local} of "
+                f"{type(s).__name__} applied {len(grads)} gradients after {len(pending)} replicas "
+                "applied theirs; every replica must call apply_gradients once, on the same variables"
+            )
         pending.append(list(grads))
         if ctx._local < n - 1:
             return None
@@ -258,8 +269,9 @@ def _sum_parts(parts):
     if any(p is None for p in parts):
         if all(p is None for p in parts):
             return None
-        raise ValueError("optimizer.apply inside strategy.run: a variable has a gradient on some replicas and "
-                         "None on others")
+        raise ValueError(
+            "optimizer.apply inside strategy.run: a variable has a gradient on some replicas and None on others"
+        )
     return _sum_local(list(parts))
 
 

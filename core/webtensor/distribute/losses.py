@@ -1,4 +1,5 @@
 """``tf.nn.compute_average_loss`` / ``scale_regularization_loss``: losses scaled for synchronous replicas."""
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ started by ``python -m webtensor.distribute run``, else ``TF_CONFIG``; neither m
 one worker, as TF). Gradients, metrics and reductions are summed across workers with
 gloo (collective.py), each call bounded by ``CommunicationOptions.timeout_seconds``.
 """
+
 from __future__ import annotations
 
 import enum
@@ -26,8 +27,13 @@ class CommunicationOptions:
     """``tf.distribute.experimental.CommunicationOptions``, plus ``compression`` (ours):
     ``"float16"`` sends float32 gradient buckets as float16 (half the bytes, ~3 digits)."""
 
-    def __init__(self, bytes_per_pack: int = 0, timeout_seconds: float | None = None,
-                 implementation=CommunicationImplementation.AUTO, compression: str | None = None):
+    def __init__(
+        self,
+        bytes_per_pack: int = 0,
+        timeout_seconds: float | None = None,
+        implementation=CommunicationImplementation.AUTO,
+        compression: str | None = None,
+    ):
         if bytes_per_pack < 0:
             raise ValueError(f"bytes_per_pack must be non-negative, got {bytes_per_pack}")
         if compression not in (None, "float16"):
@@ -54,13 +60,10 @@ class MultiWorkerMirroredStrategy(Strategy):
         if self._world > 1:
             from .collective import Collective
 
-            timeout = self._options.timeout_seconds or float(os.environ.get("WEBTENSOR_DIST_TIMEOUT",
-                                                                             DEFAULT_TIMEOUT))
+            timeout = self._options.timeout_seconds or float(os.environ.get("WEBTENSOR_DIST_TIMEOUT", DEFAULT_TIMEOUT))
             r = self._cluster_resolver
             self._coll = Collective(self._rank, self._world, address, timeout, task=f"{r.task_type} {r.task_id}")
 
     @property
     def is_chief(self) -> bool:
         return self._rank == 0
-
-

@@ -8,6 +8,7 @@ take back one new member, and with ``BackupAndRestore`` the new group resumes fr
 last backup. Each worker learns its place from ``WEBTENSOR_RAY_*`` variables
 (``RayClusterResolver``); rank 0's node hosts the gloo rendezvous on a free port.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,13 @@ class _Worker:
 
     def run(self, env: dict, kind: str, payload, args=(), kwargs=None):
         os.environ.update({k: str(v) for k, v in env.items()})
-        os.environ.update({"WEBTENSOR_RAY_RANK": str(self.rank), "WEBTENSOR_RAY_WORLD_SIZE": str(self.world_size),
-                           "WEBTENSOR_RAY_ATTEMPT": str(self.attempt)})
+        os.environ.update(
+            {
+                "WEBTENSOR_RAY_RANK": str(self.rank),
+                "WEBTENSOR_RAY_WORLD_SIZE": str(self.world_size),
+                "WEBTENSOR_RAY_ATTEMPT": str(self.attempt),
+            }
+        )
         if kind == "fn":
             return payload(*args, **(kwargs or {}))
         path, source, argv = payload
@@ -66,9 +72,19 @@ class _Worker:
         return 0
 
 
-def run(fn=None, *, script: str | None = None, argv=(), args=(), kwargs=None, num_workers: int = 2,
-        max_restarts: int = 0, num_cpus_per_worker: float = 1, env: dict | None = None,
-        timeout: float | None = None) -> list:
+def run(
+    fn=None,
+    *,
+    script: str | None = None,
+    argv=(),
+    args=(),
+    kwargs=None,
+    num_workers: int = 2,
+    max_restarts: int = 0,
+    num_cpus_per_worker: float = 1,
+    env: dict | None = None,
+    timeout: float | None = None,
+) -> list:
     """``fn(*args, **kwargs)`` (or ``script`` with ``argv``) on every rank; returns each rank's result
     (a script's exit code) in rank order. Ray must be initialised (``ray.init``) by the caller."""
     import ray
@@ -89,8 +105,12 @@ def run(fn=None, *, script: str | None = None, argv=(), args=(), kwargs=None, nu
         base_env["WEBTENSOR_DIST_TIMEOUT"] = str(timeout)
     failures = []
     for attempt in range(max_restarts + 1):
-        workers = [actor_cls.options(num_cpus=num_cpus_per_worker, max_restarts=0, max_concurrency=2)
-                   .remote(r, num_workers, attempt) for r in range(num_workers)]
+        workers = [
+            actor_cls.options(num_cpus=num_cpus_per_worker, max_restarts=0, max_concurrency=2).remote(
+                r, num_workers, attempt
+            )
+            for r in range(num_workers)
+        ]
         try:
             places = ray.get([w.where.remote() for w in workers])
             host, port, _ = places[0]
@@ -104,8 +124,10 @@ def run(fn=None, *, script: str | None = None, argv=(), args=(), kwargs=None, nu
             for w in workers:
                 ray.kill(w, no_restart=True)
     rank, pid, err = failures[-1]
-    raise WorkerFailedError(f"distribute: worker rank {rank} (pid {pid}) died and the group was restarted "
-                            f"{max_restarts} times (max_restarts={max_restarts}); giving up. Last error: {err}")
+    raise WorkerFailedError(
+        f"distribute: worker rank {rank} (pid {pid}) died and the group was restarted "
+        f"{max_restarts} times (max_restarts={max_restarts}); giving up. Last error: {err}"
+    )
 
 
 def _wait_all(ray, refs, places):

@@ -1,4 +1,5 @@
 """``tf.distribute.ReduceOp``: how values from replicas are combined."""
+
 from __future__ import annotations
 
 import enum

@@ -6,6 +6,7 @@ and, for several workers, a ``Collective`` (``_coll``) that sums across processe
 Every reduction is: combine the local replicas with tensor ops, then all-reduce across
 workers. ``num_replicas_in_sync`` = workers x local replicas.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,8 +47,8 @@ class Strategy:
             raise ValueError(f"{type(self).__name__}: duplicated devices in {list(devices)}")
         self._backends = [backend_for_device(d) for d in self._devices]
         self._rank, self._world = 0, 1
-        self._coll = None            # Collective across workers (MultiWorkerMirroredStrategy)
-        self._options = None         # CommunicationOptions
+        self._coll = None  # Collective across workers (MultiWorkerMirroredStrategy)
+        self._options = None  # CommunicationOptions
         self._cluster_resolver = None
         self.extended = _Extended(self)
 
@@ -61,15 +62,18 @@ class Strategy:
         return self._cluster_resolver
 
     def __repr__(self):
-        return f"<tf.distribute.{type(self).__name__} devices={list(self._devices)} replicas={self.num_replicas_in_sync}>"
+        return (
+            f"<tf.distribute.{type(self).__name__} devices={list(self._devices)} replicas={self.num_replicas_in_sync}>"
+        )
 
     # -- scope ----------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def scope(self):
         """Variables created here are mirrored: every worker starts from rank 0's value."""
         if context._scopes and context._scopes[-1] is not self and not isinstance(context._scopes[-1], _Default):
-            raise RuntimeError(f"Mixing different tf.distribute.Strategy objects: {self!r} inside the scope of "
-                               f"{context._scopes[-1]!r}")
+            raise RuntimeError(
+                f"Mixing different tf.distribute.Strategy objects: {self!r} inside the scope of {context._scopes[-1]!r}"
+            )
         from .. import tensor
 
         context._scopes.append(self)
@@ -112,25 +116,32 @@ class Strategy:
         return DistributedDataset(self, dataset_fn=dataset_fn)
 
     def experimental_distribute_values_from_function(self, value_fn):
-        vals = [value_fn(ValueContext(self._rank * len(self._devices) + i, self.num_replicas_in_sync))
-                for i in range(len(self._devices))]
+        vals = [
+            value_fn(ValueContext(self._rank * len(self._devices) + i, self.num_replicas_in_sync))
+            for i in range(len(self._devices))
+        ]
         return regroup(vals)
 
     # -- reductions -------------------------------------------------------------------------------------
     def reduce(self, reduce_op, value, axis=None):
         """SUM or MEAN over all replicas (and over ``axis`` of each, if given), in cross-replica context."""
         if context._replicas and context._replicas[-1] is not None:
-            raise RuntimeError("strategy.reduce must be called in cross-replica context (outside strategy.run); "
-                               "inside it use tf.distribute.get_replica_context().all_reduce")
+            raise RuntimeError(
+                "strategy.reduce must be called in cross-replica context (outside strategy.run); "
+                "inside it use tf.distribute.get_replica_context().all_reduce"
+            )
         op = as_reduce_op(reduce_op)
         if not isinstance(value, DistributedValues) and self._world == 1:
             if op is ReduceOp.SUM and self.num_replicas_in_sync != 1:
-                raise ValueError(f"A non-DistributedValues value {value!r} cannot be reduced with the given "
-                                 f"reduce op {op}.")
+                raise ValueError(
+                    f"A non-DistributedValues value {value!r} cannot be reduced with the given reduce op {op}."
+                )
             if axis is None:
                 return value if op is ReduceOp.MEAN else _sum_local([value])
-        return nest.map_structure(lambda *parts: self._reduce_parts(op, list(parts), axis),
-                                  *[p for p in self.experimental_local_results(value)])
+        return nest.map_structure(
+            lambda *parts: self._reduce_parts(op, list(parts), axis),
+            *[p for p in self.experimental_local_results(value)],
+        )
 
     def _reduce_parts(self, op, parts, axis):
         from .. import tensor
@@ -170,18 +181,21 @@ class Strategy:
 
     def _replica_all_reduce(self, op, value):
         if len(self._devices) > 1:
-            raise RuntimeError(f"ReplicaContext.all_reduce: {type(self).__name__} runs its {len(self._devices)} "
-                               "local replicas one after another in this process, so they cannot meet inside "
-                               "strategy.run; return the values from run and use strategy.reduce, or use one "
-                               "device per worker (MultiWorkerMirroredStrategy)")
+            raise RuntimeError(
+                f"ReplicaContext.all_reduce: {type(self).__name__} runs its {len(self._devices)} "
+                "local replicas one after another in this process, so they cannot meet inside "
+                "strategy.run; return the values from run and use strategy.reduce, or use one "
+                "device per worker (MultiWorkerMirroredStrategy)"
+            )
         from ..ops import math as M
 
         def one(t):
             from .. import tensor
 
             total = self._cross_worker_sum(tensor.convert_to_tensor(t))
-            return M.divide(total, M.cast(float(self.num_replicas_in_sync), total.dtype)) \
-                if op is ReduceOp.MEAN else total
+            return (
+                M.divide(total, M.cast(float(self.num_replicas_in_sync), total.dtype)) if op is ReduceOp.MEAN else total
+            )
 
         return nest.map_structure(one, value)
 
@@ -254,8 +268,10 @@ class MirroredStrategy(_OnDevices):
         super().__init__(tuple(devices))
         kinds = {type(b).__name__ for b in self._backends}
         if len(kinds) > 1:
-            raise ValueError(f"MirroredStrategy: devices {list(self._devices)} are on different backends "
-                             f"({sorted(kinds)}); mirror over devices of one kind")
+            raise ValueError(
+                f"MirroredStrategy: devices {list(self._devices)} are on different backends "
+                f"({sorted(kinds)}); mirror over devices of one kind"
+            )
 
 
 def _replica_device(dev: str):

@@ -1,4 +1,5 @@
 """Distributed values: one value per local replica (``PerReplica``), as ``strategy.run`` returns."""
+
 from __future__ import annotations
 
 

@@ -1,2 +1,3 @@
 """``tf.experimental``: ``numpy`` (TF's NumPy API over webtensor's ops)."""
+
 from . import numpy  # noqa: F401

@@ -5,6 +5,7 @@ tnp, arrays are ``tf.Tensor``s, Python floats default to float64 and ints to int
 (``experimental_enable_numpy_behavior(prefer_float32=True)`` makes floats float32), and
 binary operations promote their operands with NumPy's rules over webtensor's dtypes.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -105,8 +106,9 @@ def result_type(*arrays_and_dtypes) -> D.DType:
 
 def _pair(x, y):
     dt = result_type(x, y)
-    return asarray(x, dt) if not isinstance(x, (int, float)) else convert(x, dt), \
-        asarray(y, dt) if not isinstance(y, (int, float)) else convert(y, dt)
+    return asarray(x, dt) if not isinstance(x, (int, float)) else convert(x, dt), asarray(y, dt) if not isinstance(
+        y, (int, float)
+    ) else convert(y, dt)
 
 
 def _binary(op, float_out: bool = False):
@@ -115,6 +117,7 @@ def _binary(op, float_out: bool = False):
         if float_out and a._dtype.kind != "f":
             a, b = M.cast(a, _default_float()), M.cast(b, _default_float())
         return op(a, b)
+
     fn.__name__ = op.__name__
     return fn
 
@@ -125,8 +128,12 @@ floor_divide, mod, remainder = _binary(M.floordiv), _binary(M.mod), _binary(M.mo
 power = _binary(M.pow)
 maximum, minimum = _binary(M.maximum), _binary(M.minimum)
 equal, not_equal = _binary(M.equal), _binary(M.not_equal)
-less, less_equal, greater, greater_equal = (_binary(M.less), _binary(M.less_equal), _binary(M.greater),
-                                            _binary(M.greater_equal))
+less, less_equal, greater, greater_equal = (
+    _binary(M.less),
+    _binary(M.less_equal),
+    _binary(M.greater),
+    _binary(M.greater_equal),
+)
 logical_and, logical_or = _binary(M.logical_and), _binary(M.logical_or)
 
 
@@ -136,6 +143,7 @@ def _unary(op, float_in: bool = True):
         if float_in and t._dtype.kind != "f":
             t = M.cast(t, _default_float())
         return op(t)
+
     fn.__name__ = op.__name__
     return fn
 
@@ -153,7 +161,7 @@ def around(a, decimals=0) -> Tensor:
     t = asarray(a)
     if not decimals:
         return M.round(t)
-    s = 10.0 ** decimals
+    s = 10.0**decimals
     return M.round(t * s) / s
 
 
@@ -294,8 +302,11 @@ identity = lambda n, dtype=float: eye(n, dtype=dtype)  # noqa: E731
 def arange(start, stop=None, step=1, dtype=None) -> Tensor:
     if stop is None:
         start, stop = 0, start
-    dt = D.as_dtype(dtype) if dtype is not None else (
-        _default_float() if builtins.any(isinstance(v, float) for v in (start, stop, step)) else D.int64)
+    dt = (
+        D.as_dtype(dtype)
+        if dtype is not None
+        else (_default_float() if builtins.any(isinstance(v, float) for v in (start, stop, step)) else D.int64)
+    )
     return A.range(start, stop, step, dtype=dt)
 
 

@@ -1,4 +1,5 @@
 """``tf.function``: tracing Python into graphs of backend primitives, and replaying them."""
+
 from . import autograph  # noqa: F401
 from .graph import Graph, Operation, OperatorNotAllowedInGraphError  # noqa: F401
 from .trace import (  # noqa: F401

@@ -10,6 +10,7 @@ rest of the function) becomes one returned ``if_stmt``. Statements containing
 ``break``/``continue``/``yield``/``global``/``nonlocal`` (or a ``return`` elsewhere)
 are left as Python.
 """
+
 from __future__ import annotations
 
 import ast
@@ -40,15 +41,16 @@ def if_stmt(test, body, orelse, values, names):
 
     if not _symbolic(test):
         return body(*values) if cf._concrete_bool(test, "if") else orelse(*values)
-    return cf.cond(test, lambda: _defined(body(*values), names, "if"),
-                   lambda: _defined(orelse(*values), names, "else"))
+    return cf.cond(test, lambda: _defined(body(*values), names, "if"), lambda: _defined(orelse(*values), names, "else"))
 
 
 def _defined(vals, names, branch):
     for n, v in zip(names, vals):
         if v is UNDEF:
-            raise ValueError(f"autograph: {n!r} must be defined before the `if` over a tensor or in both "
-                             f"branches; it is undefined after the {branch} branch")
+            raise ValueError(
+                f"autograph: {n!r} must be defined before the `if` over a tensor or in both "
+                f"branches; it is undefined after the {branch} branch"
+            )
     return tuple(vals)
 
 
@@ -71,8 +73,9 @@ def while_stmt(test, body, values, names):
         if _symbolic(t):
             for n, v in zip(names, values):
                 if v is UNDEF:
-                    raise ValueError(f"autograph: loop variable {n!r} must be defined before a while "
-                                     f"loop over a tensor condition")
+                    raise ValueError(
+                        f"autograph: loop variable {n!r} must be defined before a while loop over a tensor condition"
+                    )
             out = cf.while_loop(lambda *v: test(*v), lambda *v: tuple(body(*v)), list(values))
             return tuple(out)
         if not cf._concrete_bool(t, "while"):
@@ -118,8 +121,7 @@ def for_range(range_fn, args, body, values, names):
     start, limit, delta = (T.convert(v, dt) if not isinstance(v, T.Tensor) else v for v in (start, limit, delta))
     for n, v in zip(names, values):
         if v is UNDEF:
-            raise ValueError(f"autograph: loop variable {n!r} must be defined before a for loop over a "
-                             f"tensor range")
+            raise ValueError(f"autograph: loop variable {n!r} must be defined before a for loop over a tensor range")
 
     def test(i, *v):
         return M.logical_or(M.logical_and(delta > 0, i < limit), M.logical_and(delta < 0, i > limit))
@@ -130,8 +132,20 @@ def for_range(range_fn, args, body, values, names):
 
 # -- the transform --------------------------------------------------------------------------
 
-_BLOCKERS = (ast.Break, ast.Continue, ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Return,
-             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Try)
+_BLOCKERS = (
+    ast.Break,
+    ast.Continue,
+    ast.Yield,
+    ast.YieldFrom,
+    ast.Global,
+    ast.Nonlocal,
+    ast.Return,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Lambda,
+    ast.Try,
+)
 
 
 def _blocked(stmts) -> bool:
@@ -173,7 +187,7 @@ class _Converter:
         out = []
         for i, s in enumerate(stmts):
             if isinstance(s, ast.If):
-                rest = stmts[i + 1:]
+                rest = stmts[i + 1 :]
                 if _ends_return(s.body) and (_ends_return(s.orelse) or (not s.orelse and _ends_return(rest))):
                     orelse = s.orelse or rest
                     out.extend(self.if_return(s.test, self.block(s.body), self.block(orelse)))
@@ -187,9 +201,18 @@ class _Converter:
                 body = _lower_jumps(s.body, flag)
                 if not _blocked(body):
                     out.append(ast.Assign([ast.Name(flag, ast.Store())], ast.Constant(False)))
-                    test = ast.Call(ast.Attribute(ast.Name("ag__", ast.Load()), "and_", ast.Load()), [
-                        ast.Call(ast.Attribute(ast.Name("ag__", ast.Load()), "not_", ast.Load()),
-                                 [ast.Name(flag, ast.Load())], []), s.test], [])
+                    test = ast.Call(
+                        ast.Attribute(ast.Name("ag__", ast.Load()), "and_", ast.Load()),
+                        [
+                            ast.Call(
+                                ast.Attribute(ast.Name("ag__", ast.Load()), "not_", ast.Load()),
+                                [ast.Name(flag, ast.Load())],
+                                [],
+                            ),
+                            s.test,
+                        ],
+                        [],
+                    )
                     out.extend(self.while_(ast.While(test, body, [])))
                     continue
             elif isinstance(s, ast.While) and not s.orelse and not _blocked(s.body):
@@ -202,13 +225,21 @@ class _Converter:
         return out
 
     def _fn(self, name, params, body, ret_names):
-        args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], kwonlyargs=[], kw_defaults=[],
-                             defaults=[], vararg=None, kwarg=None)
+        args = ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(p) for p in params],
+            kwonlyargs=[],
+            kw_defaults=[],
+            defaults=[],
+            vararg=None,
+            kwarg=None,
+        )
         body = list(body)
         if ret_names is not None:  # a name a nested statement left undefined (del) returns UNDEF
             body.append(ast.Return(ast.Tuple([self._maybe(n) for n in ret_names], ast.Load())))
-        return ast.FunctionDef(name=name, args=args, body=body or [ast.Pass()], decorator_list=[], returns=None,
-                               type_params=[])
+        return ast.FunctionDef(
+            name=name, args=args, body=body or [ast.Pass()], decorator_list=[], returns=None, type_params=[]
+        )
 
     @staticmethod
     def _maybe(n):
@@ -237,9 +268,16 @@ class _Converter:
         out = self._defaults(names)
         out.append(self._fn(tb, names, self.block(s.body), names))
         out.append(self._fn(fb, names, self.block(s.orelse), names))
-        call = self._call("if_stmt", [s.test, ast.Name(tb, ast.Load()), ast.Name(fb, ast.Load()),
-                                      self._names_tuple(names, ast.Load()),
-                                      ast.Tuple([ast.Constant(n) for n in names], ast.Load())])
+        call = self._call(
+            "if_stmt",
+            [
+                s.test,
+                ast.Name(tb, ast.Load()),
+                ast.Name(fb, ast.Load()),
+                self._names_tuple(names, ast.Load()),
+                ast.Tuple([ast.Constant(n) for n in names], ast.Load()),
+            ],
+        )
         if names:
             out.append(ast.Assign([self._names_tuple(names, ast.Store())], call))
         else:
@@ -248,17 +286,27 @@ class _Converter:
 
     def if_return(self, test, body, orelse):
         tb, fb = self.fresh("if_body"), self.fresh("else_body")
-        return [self._fn(tb, [], body, None), self._fn(fb, [], orelse, None),
-                ast.Return(self._call("if_return", [test, ast.Name(tb, ast.Load()), ast.Name(fb, ast.Load())]))]
+        return [
+            self._fn(tb, [], body, None),
+            self._fn(fb, [], orelse, None),
+            ast.Return(self._call("if_return", [test, ast.Name(tb, ast.Load()), ast.Name(fb, ast.Load())])),
+        ]
 
     def for_(self, s):
         names = [n for n in _assigned(s.body) if n != s.target.id]
         bn = self.fresh("for_body")
         out = self._defaults(names)
         out.append(self._fn(bn, [s.target.id] + names, self.block(s.body), names))
-        call = self._call("for_range", [s.iter.func, ast.Tuple(s.iter.args, ast.Load()), ast.Name(bn, ast.Load()),
-                                        self._names_tuple(names, ast.Load()),
-                                        ast.Tuple([ast.Constant(n) for n in names], ast.Load())])
+        call = self._call(
+            "for_range",
+            [
+                s.iter.func,
+                ast.Tuple(s.iter.args, ast.Load()),
+                ast.Name(bn, ast.Load()),
+                self._names_tuple(names, ast.Load()),
+                ast.Tuple([ast.Constant(n) for n in names], ast.Load()),
+            ],
+        )
         out.append(ast.Assign([self._names_tuple(names, ast.Store())], call) if names else ast.Expr(call))
         return out
 
@@ -268,9 +316,15 @@ class _Converter:
         out = self._defaults(names)
         out.append(self._fn(tn, names, [ast.Return(s.test)], None))
         out.append(self._fn(bn, names, self.block(s.body), names))
-        call = self._call("while_stmt", [ast.Name(tn, ast.Load()), ast.Name(bn, ast.Load()),
-                                         self._names_tuple(names, ast.Load()),
-                                         ast.Tuple([ast.Constant(n) for n in names], ast.Load())])
+        call = self._call(
+            "while_stmt",
+            [
+                ast.Name(tn, ast.Load()),
+                ast.Name(bn, ast.Load()),
+                self._names_tuple(names, ast.Load()),
+                ast.Tuple([ast.Constant(n) for n in names], ast.Load()),
+            ],
+        )
         out.append(ast.Assign([self._names_tuple(names, ast.Store())], call) if names else ast.Expr(call))
         return out
 
@@ -286,17 +340,27 @@ def _lower_jumps(body, flag):
     out = []
     for i, s in enumerate(body):
         if _is_jump(s, ast.Continue) or _is_jump(s, ast.Break):
-            rest = _lower_jumps(body[i + 1:], flag)
+            rest = _lower_jumps(body[i + 1 :], flag)
             if isinstance(s.body[0], ast.Break):
-                out.append(ast.Assign([ast.Name(flag, ast.Store())], ast.Call(
-                    ast.Attribute(ast.Name("ag__", ast.Load()), "or_", ast.Load()),
-                    [ast.Name(flag, ast.Load()), s.test], [])))
+                out.append(
+                    ast.Assign(
+                        [ast.Name(flag, ast.Store())],
+                        ast.Call(
+                            ast.Attribute(ast.Name("ag__", ast.Load()), "or_", ast.Load()),
+                            [ast.Name(flag, ast.Load()), s.test],
+                            [],
+                        ),
+                    )
+                )
                 guard = ast.Name(flag, ast.Load())
             else:
                 guard = s.test
             if rest:
-                out.append(ast.If(ast.Call(ast.Attribute(ast.Name("ag__", ast.Load()), "not_", ast.Load()),
-                                           [guard], []), rest, []))
+                out.append(
+                    ast.If(
+                        ast.Call(ast.Attribute(ast.Name("ag__", ast.Load()), "not_", ast.Load()), [guard], []), rest, []
+                    )
+                )
             return out
         out.append(s)
     return out
@@ -358,10 +422,22 @@ def convert(fn):
         return fn
     fdef.body = _Converter().block(fdef.body)
     free = list(code.co_freevars)
-    factory = ast.FunctionDef(name="__ag_factory", args=ast.arguments(
-        posonlyargs=[], args=[ast.arg(n) for n in free], kwonlyargs=[], kw_defaults=[], defaults=[],
-        vararg=None, kwarg=None), body=[fdef, ast.Return(ast.Name(fdef.name, ast.Load()))],
-        decorator_list=[], returns=None, type_params=[])
+    factory = ast.FunctionDef(
+        name="__ag_factory",
+        args=ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(n) for n in free],
+            kwonlyargs=[],
+            kw_defaults=[],
+            defaults=[],
+            vararg=None,
+            kwarg=None,
+        ),
+        body=[fdef, ast.Return(ast.Name(fdef.name, ast.Load()))],
+        decorator_list=[],
+        returns=None,
+        type_params=[],
+    )
     mod = ast.fix_missing_locations(ast.Module([factory], type_ignores=[]))
     filename = inspect.getsourcefile(fn) or "<autograph>"
     ns = dict(fn.__globals__)
@@ -369,8 +445,9 @@ def convert(fn):
 
     ns["ag__"] = sys.modules[__name__]
     exec(compile(mod, filename, "exec"), ns)
-    inner = next(c for c in ns["__ag_factory"].__code__.co_consts
-                 if isinstance(c, types.CodeType) and c.co_name == fdef.name)
+    inner = next(
+        c for c in ns["__ag_factory"].__code__.co_consts if isinstance(c, types.CodeType) and c.co_name == fdef.name
+    )
     cells = dict(zip(code.co_freevars, fn.__closure__ or ()))  # the live cells: closures stay by reference
     new = types.FunctionType(inner, ns, fn.__name__, fn.__defaults__, tuple(cells[n] for n in inner.co_freevars))
     new.__kwdefaults__ = fn.__kwdefaults__

@@ -4,6 +4,7 @@ A composite is traced as its component tensors, as TF's TypeSpec does: its value
 placeholders. Its structure (ragged row partitions, sparse indices and dense shape) is
 static in our traces, as shapes are: it is part of the trace key, so a call with another
 row structure traces again (documented in docs/ragged-sparse.md)."""
+
 from __future__ import annotations
 
 from ..composite import CompositeTensor

@@ -6,6 +6,7 @@ as a ``Node`` of the innermost ``Graph`` being traced, with its output shape and
 computed here. Replay (``Program``) runs a pruned, flat list of pre-bound calls on a
 real backend.
 """
+
 from __future__ import annotations
 
 import functools
@@ -67,7 +68,7 @@ class Graph:
         self.nodes: list = []
         self.inputs: list = []
         self.outputs: list = []
-        self.captures: list = []          # (outer Sym, placeholder Sym)
+        self.captures: list = []  # (outer Sym, placeholder Sym)
         self._capture_map: dict = {}
         self._names: dict = {}
         self.pure = False  # a backward graph: the forward's prints and assignments are dropped
@@ -91,17 +92,20 @@ class Graph:
     def local(self, h):
         """``h`` as a handle of this graph, capturing it from an enclosing graph."""
         if type(h) is not Sym:
-            raise InvalidArgumentError(f"tf.function {self.name!r}: a non-symbolic handle "
-                                       f"{type(h).__name__} reached the tracer")
+            raise InvalidArgumentError(
+                f"tf.function {self.name!r}: a non-symbolic handle {type(h).__name__} reached the tracer"
+            )
         if h.graph is self:
             return h
         ph = self._capture_map.get(id(h))
         if ph is not None:
             return ph
         if self.parent is None:
-            raise InvalidArgumentError(f"tf.function {self.name!r}: tensor {h.name} belongs to "
-                                       f"another graph ({h.graph.name!r}) that has finished tracing; "
-                                       f"return it from that function instead of keeping it")
+            raise InvalidArgumentError(
+                f"tf.function {self.name!r}: tensor {h.name} belongs to "
+                f"another graph ({h.graph.name!r}) that has finished tracing; "
+                f"return it from that function instead of keeping it"
+            )
         outer = self.parent.local(h)
         (ph,) = self.add("placeholder", {"capture": True}, (), [(outer.shape, outer.dtype)], name="capture")
         self.captures.append((outer, ph))
@@ -146,6 +150,7 @@ def _sym_tensor(s):
 
 # -- the tracing backend ---------------------------------------------------------------------
 
+
 class _Tracer:
     """A backend whose primitives record nodes into the innermost graph being traced.
 
@@ -165,8 +170,9 @@ class _Tracer:
     @property
     def graph(self) -> Graph:
         if not self.stack:
-            raise InvalidArgumentError("a symbolic tensor was used outside the tf.function that "
-                                       "traced it; return it from the function instead")
+            raise InvalidArgumentError(
+                "a symbolic tensor was used outside the tf.function that traced it; return it from the function instead"
+            )
         return self.stack[-1]
 
     def _emit(self, type_, attrs, inputs, shape, dtype, name=None):
@@ -175,8 +181,9 @@ class _Tracer:
 
     # data movement
     def write(self, buf, shape, dtype):
-        return self._emit("constant", {"value": bytes(buf), "shape": tuple(shape), "dtype": dtype},
-                          (), shape, dtype, name="Const")
+        return self._emit(
+            "constant", {"value": bytes(buf), "shape": tuple(shape), "dtype": dtype}, (), shape, dtype, name="Const"
+        )
 
     def read(self, h):
         """Values only of constant-derived tensors (TF's constant_value): evaluated on the CPU."""
@@ -186,19 +193,28 @@ class _Tracer:
         raise OperatorNotAllowedInGraphError(
             f"{user_line()}{h.describe()} is a symbolic tensor of tf.function {h.graph.name!r}: it "
             f"has no value while tracing (nor after, outside the function), so .numpy(), bool(), int(), float() and Python if/while on "
-            f"it are not allowed; use tf.cond / tf.while_loop, or tf.print to see values")
+            f"it are not allowed; use tf.cond / tf.while_loop, or tf.print to see values"
+        )
 
     def full(self, shape, value, dtype):
-        return self._emit("full", {"shape": tuple(shape), "value": value, "dtype": dtype}, (), shape, dtype,
-                          name="Fill")
+        return self._emit(
+            "full", {"shape": tuple(shape), "value": value, "dtype": dtype}, (), shape, dtype, name="Fill"
+        )
 
     def arange(self, start, delta, n, dtype):
-        return self._emit("arange", {"start": start, "delta": delta, "n": n, "dtype": dtype}, (), (n,),
-                          dtype, name="Range")
+        return self._emit(
+            "arange", {"start": start, "delta": delta, "n": n, "dtype": dtype}, (), (n,), dtype, name="Range"
+        )
 
     def random(self, kind, shape, dtype, key):
-        return self._emit("random", {"kind": kind, "shape": tuple(shape), "dtype": dtype, "key": tuple(key)},
-                          (), shape, dtype, name="random_" + kind)
+        return self._emit(
+            "random",
+            {"kind": kind, "shape": tuple(shape), "dtype": dtype, "key": tuple(key)},
+            (),
+            shape,
+            dtype,
+            name="random_" + kind,
+        )
 
     # elementwise
     def unary(self, op, x):
@@ -221,67 +237,118 @@ class _Tracer:
 
     def sparse_softmax_xent(self, logits, labels):
         g = self.graph
-        return tuple(g.add("sparse_softmax_xent", {}, [g.local(logits), g.local(labels)],
-                           [(logits.shape[:-1], logits.dtype), (logits.shape, logits.dtype)]))
+        return tuple(
+            g.add(
+                "sparse_softmax_xent",
+                {},
+                [g.local(logits), g.local(labels)],
+                [(logits.shape[:-1], logits.dtype), (logits.shape, logits.dtype)],
+            )
+        )
 
     # reductions
     def reduce(self, op, x, axes, keepdims):
-        s = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keepdims else \
-            tuple(d for i, d in enumerate(x.shape) if i not in axes)
-        return self._emit("reduce", {"op": op, "axes": tuple(axes), "keepdims": bool(keepdims)}, (x,), s,
-                          x.dtype, name="reduce_" + op)
+        s = (
+            tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+            if keepdims
+            else tuple(d for i, d in enumerate(x.shape) if i not in axes)
+        )
+        return self._emit(
+            "reduce", {"op": op, "axes": tuple(axes), "keepdims": bool(keepdims)}, (x,), s, x.dtype, name="reduce_" + op
+        )
 
     def argreduce(self, op, x, axis, dtype):
-        s = x.shape[:axis] + x.shape[axis + 1:]
+        s = x.shape[:axis] + x.shape[axis + 1 :]
         return self._emit("argreduce", {"op": op, "axis": axis, "dtype": dtype}, (x,), s, dtype)
 
     def scan(self, op, x, axis, exclusive, reverse):
-        return self._emit("scan", {"op": op, "axis": axis, "exclusive": exclusive, "reverse": reverse},
-                          (x,), x.shape, x.dtype, name="cum" + op)
+        return self._emit(
+            "scan",
+            {"op": op, "axis": axis, "exclusive": exclusive, "reverse": reverse},
+            (x,),
+            x.shape,
+            x.dtype,
+            name="cum" + op,
+        )
 
     def matmul(self, a, b, transpose_a, transpose_b):
         m = a.shape[-1] if transpose_a else a.shape[-2]
         n = b.shape[-2] if transpose_b else b.shape[-1]
         s = broadcast_shape(a.shape[:-2], b.shape[:-2]) + (m, n)
-        return self._emit("matmul", {"transpose_a": transpose_a, "transpose_b": transpose_b}, (a, b), s,
-                          a.dtype)
+        return self._emit("matmul", {"transpose_a": transpose_a, "transpose_b": transpose_b}, (a, b), s, a.dtype)
 
     # convolution
     def conv2d(self, x, w, strides, pads, dilations, groups):
-        hw = tuple((x.shape[1 + i] + sum(pads[i]) - ((w.shape[i] - 1) * dilations[i] + 1)) // strides[i] + 1
-                   for i in (0, 1))
-        return self._emit("conv2d", {"strides": tuple(strides), "pads": tuple(pads),
-                                     "dilations": tuple(dilations), "groups": groups},
-                          (x, w), (x.shape[0],) + hw + (w.shape[3],), x.dtype)
+        hw = tuple(
+            (x.shape[1 + i] + sum(pads[i]) - ((w.shape[i] - 1) * dilations[i] + 1)) // strides[i] + 1 for i in (0, 1)
+        )
+        return self._emit(
+            "conv2d",
+            {"strides": tuple(strides), "pads": tuple(pads), "dilations": tuple(dilations), "groups": groups},
+            (x, w),
+            (x.shape[0],) + hw + (w.shape[3],),
+            x.dtype,
+        )
 
     def conv2d_input_grad(self, dy, w, x_shape, strides, pads, dilations, groups):
-        return self._emit("conv2d_input_grad", {"x_shape": tuple(x_shape), "strides": tuple(strides),
-                                                "pads": tuple(pads), "dilations": tuple(dilations),
-                                                "groups": groups}, (dy, w), x_shape, dy.dtype)
+        return self._emit(
+            "conv2d_input_grad",
+            {
+                "x_shape": tuple(x_shape),
+                "strides": tuple(strides),
+                "pads": tuple(pads),
+                "dilations": tuple(dilations),
+                "groups": groups,
+            },
+            (dy, w),
+            x_shape,
+            dy.dtype,
+        )
 
     def conv2d_filter_grad(self, x, dy, w_shape, strides, pads, dilations, groups):
-        return self._emit("conv2d_filter_grad", {"w_shape": tuple(w_shape), "strides": tuple(strides),
-                                                 "pads": tuple(pads), "dilations": tuple(dilations),
-                                                 "groups": groups}, (x, dy), w_shape, x.dtype)
+        return self._emit(
+            "conv2d_filter_grad",
+            {
+                "w_shape": tuple(w_shape),
+                "strides": tuple(strides),
+                "pads": tuple(pads),
+                "dilations": tuple(dilations),
+                "groups": groups,
+            },
+            (x, dy),
+            w_shape,
+            x.dtype,
+        )
 
     def pool2d(self, op, x, ksize, strides, pads):
         hw = tuple((x.shape[1 + i] + sum(pads[i]) - ksize[i]) // strides[i] + 1 for i in (0, 1))
-        return self._emit("pool2d", {"op": op, "ksize": tuple(ksize), "strides": tuple(strides),
-                                     "pads": tuple(pads)}, (x,), (x.shape[0],) + hw + (x.shape[3],),
-                          x.dtype, name=op + "_pool")
+        return self._emit(
+            "pool2d",
+            {"op": op, "ksize": tuple(ksize), "strides": tuple(strides), "pads": tuple(pads)},
+            (x,),
+            (x.shape[0],) + hw + (x.shape[3],),
+            x.dtype,
+            name=op + "_pool",
+        )
 
     def pool2d_grad(self, op, x, dy, ksize, strides, pads):
-        return self._emit("pool2d_grad", {"op": op, "ksize": tuple(ksize), "strides": tuple(strides),
-                                          "pads": tuple(pads)}, (x, dy), x.shape, dy.dtype)
+        return self._emit(
+            "pool2d_grad",
+            {"op": op, "ksize": tuple(ksize), "strides": tuple(strides), "pads": tuple(pads)},
+            (x, dy),
+            x.shape,
+            dy.dtype,
+        )
 
     # indexing and movement
     def gather(self, x, indices, axis):
-        s = x.shape[:axis] + indices.shape + x.shape[axis + 1:]
+        s = x.shape[:axis] + indices.shape + x.shape[axis + 1 :]
         return self._emit("gather", {"axis": axis}, (x, indices), s, x.dtype)
 
     def scatter_add(self, indices, updates, shape, axis):
-        return self._emit("scatter_add", {"shape": tuple(shape), "axis": axis}, (indices, updates), shape,
-                          updates.dtype)
+        return self._emit(
+            "scatter_add", {"shape": tuple(shape), "axis": axis}, (indices, updates), shape, updates.dtype
+        )
 
     def reshape(self, x, shape):
         return self._emit("reshape", {"shape": tuple(shape)}, (x,), shape, x.dtype)
@@ -290,8 +357,9 @@ class _Tracer:
         return self._emit("transpose", {"perm": tuple(perm)}, (x,), tuple(x.shape[p] for p in perm), x.dtype)
 
     def slice(self, x, begin, size, strides):
-        return self._emit("slice", {"begin": tuple(begin), "size": tuple(size), "strides": tuple(strides)},
-                          (x,), size, x.dtype)
+        return self._emit(
+            "slice", {"begin": tuple(begin), "size": tuple(size), "strides": tuple(strides)}, (x,), size, x.dtype
+        )
 
     def concat(self, xs, axis):
         xs = list(xs)
@@ -323,9 +391,28 @@ def user_line() -> str:
             return f"{fn}:{f.f_lineno}: "
         f = f.f_back
     return ""
-_FOLDABLE = CONSTANTS | frozenset(_c for _c in ("unary", "binary", "where", "cast", "reduce", "argreduce",
-                                                "scan", "matmul", "gather", "reshape", "transpose", "slice",
-                                                "concat", "pad", "broadcast_to"))
+
+
+_FOLDABLE = CONSTANTS | frozenset(
+    _c
+    for _c in (
+        "unary",
+        "binary",
+        "where",
+        "cast",
+        "reduce",
+        "argreduce",
+        "scan",
+        "matmul",
+        "gather",
+        "reshape",
+        "transpose",
+        "slice",
+        "concat",
+        "pad",
+        "broadcast_to",
+    )
+)
 
 
 def _const_value(h):
@@ -351,8 +438,11 @@ def evaluate(h, be, limit=None, random=False):
         if n.type not in kinds or depth > 200 or (limit is not None and n_elements(s.shape) > limit):
             return None
         if n.type in CONSTANTS or n.type == "random":
-            r = _source(n, be)() if n.type != "random" else be.random(
-                n.attrs["kind"], n.attrs["shape"], n.attrs["dtype"], n.attrs["key"])
+            r = (
+                _source(n, be)()
+                if n.type != "random"
+                else be.random(n.attrs["kind"], n.attrs["shape"], n.attrs["dtype"], n.attrs["key"])
+            )
         else:
             ins = [ev(i, depth + 1) for i in n.inputs]
             if any(i is None for i in ins):
@@ -363,17 +453,28 @@ def evaluate(h, be, limit=None, random=False):
 
     return ev(h)
 
+
 # how each primitive node is called on a backend: (statics before inputs, statics after)
 _CALLS = {
-    "unary": (("op",), ()), "binary": (("op",), ()), "where": ((), ()), "cast": ((), ("dtype",)),
-    "reduce": (("op",), ("axes", "keepdims")), "argreduce": (("op",), ("axis", "dtype")),
-    "scan": (("op",), ("axis", "exclusive", "reverse")), "matmul": ((), ("transpose_a", "transpose_b")),
+    "unary": (("op",), ()),
+    "binary": (("op",), ()),
+    "where": ((), ()),
+    "cast": ((), ("dtype",)),
+    "reduce": (("op",), ("axes", "keepdims")),
+    "argreduce": (("op",), ("axis", "dtype")),
+    "scan": (("op",), ("axis", "exclusive", "reverse")),
+    "matmul": ((), ("transpose_a", "transpose_b")),
     "conv2d": ((), ("strides", "pads", "dilations", "groups")),
     "conv2d_input_grad": ((), ("x_shape", "strides", "pads", "dilations", "groups")),
     "conv2d_filter_grad": ((), ("w_shape", "strides", "pads", "dilations", "groups")),
-    "pool2d": (("op",), ("ksize", "strides", "pads")), "pool2d_grad": (("op",), ("ksize", "strides", "pads")),
-    "gather": ((), ("axis",)), "scatter_add": ((), ("shape", "axis")), "reshape": ((), ("shape",)),
-    "transpose": ((), ("perm",)), "slice": ((), ("begin", "size", "strides")), "pad": ((), ("pads", "value")),
+    "pool2d": (("op",), ("ksize", "strides", "pads")),
+    "pool2d_grad": (("op",), ("ksize", "strides", "pads")),
+    "gather": ((), ("axis",)),
+    "scatter_add": ((), ("shape", "axis")),
+    "reshape": ((), ("shape",)),
+    "transpose": ((), ("perm",)),
+    "slice": ((), ("begin", "size", "strides")),
+    "pad": ((), ("pads", "value")),
     "broadcast_to": ((), ("shape",)),
 }
 
@@ -405,14 +506,27 @@ def graph_dict(g: Graph, nodes=None, alias=None) -> dict:
             elif k in ("template", "stream", "labels"):
                 v = repr(v)
             attrs[k] = v
-        out.append({"name": n.name, "type": n.type, "attrs": attrs, "inputs": [ref(s) for s in n.inputs],
-                      "outputs": [{"shape": list(s.shape), "dtype": s.dtype.name} for s in n.outputs],
-                      "subgraphs": [graph_dict(sg) for sg in n.subgraphs]})
-    return {"version": 1, "name": g.name, "inputs": [ref(s) for s in g.inputs], "nodes": out,
-            "outputs": [ids.get(id(alias.get(id(s), s)), s.name) for s in g.outputs]}
+        out.append(
+            {
+                "name": n.name,
+                "type": n.type,
+                "attrs": attrs,
+                "inputs": [ref(s) for s in n.inputs],
+                "outputs": [{"shape": list(s.shape), "dtype": s.dtype.name} for s in n.outputs],
+                "subgraphs": [graph_dict(sg) for sg in n.subgraphs],
+            }
+        )
+    return {
+        "version": 1,
+        "name": g.name,
+        "inputs": [ref(s) for s in g.inputs],
+        "nodes": out,
+        "outputs": [ids.get(id(alias.get(id(s), s)), s.name) for s in g.outputs],
+    }
 
 
 # -- replay --------------------------------------------------------------------------------------
+
 
 def live_nodes(g: Graph, host_checks: bool = True) -> list:
     """Pruning: nodes that an output or a side effect depends on, in trace order. Without
@@ -454,6 +568,7 @@ class Program:
 
         def sid(s):
             return id(alias.get(id(s), s))
+
         for s in g.inputs:
             slot[id(s)] = self._new()
             home[id(s)] = be if s.dtype in be.dtypes else backends.cpu()  # as trace._placed puts it
@@ -506,8 +621,14 @@ class Program:
     def _generate(self):
         """Straight-line Python for the steps: ``s3 = f0(s1, s2)``, ``del s1`` after last use."""
         ns = {}
-        lines = ["def run(handles):", "    " + ", ".join(f"s{i}" for i in self.in_slots) +
-                 (", = handles" if self.in_slots else " = ()")] if self.in_slots else ["def run(handles):"]
+        lines = (
+            [
+                "def run(handles):",
+                "    " + ", ".join(f"s{i}" for i in self.in_slots) + (", = handles" if self.in_slots else " = ()"),
+            ]
+            if self.in_slots
+            else ["def run(handles):"]
+        )
         for i, h in self.consts:
             ns[f"c{i}"] = h
             lines.append(f"    s{i} = c{i}")
@@ -572,9 +693,13 @@ def _donor(n, be):
     total = prod(program[-1][3])
     for pos, s in enumerate(n.inputs):
         loads = [ins for ins in program if ins[0] == "load" and ins[4][0] == pos]
-        if (s.dtype is n.outputs[0].dtype and loads and s.node.type not in ("read_variable", "placeholder")
-                and s.node.type not in CONSTANTS
-                and all(prod(ins[4][1]) == total and prod(ins[3]) == total for ins in loads)):
+        if (
+            s.dtype is n.outputs[0].dtype
+            and loads
+            and s.node.type not in ("read_variable", "placeholder")
+            and s.node.type not in CONSTANTS
+            and all(prod(ins[4][1]) == total and prod(ins[3]) == total for ins in loads)
+        ):
             return pos, functools.partial(be.fused_elementwise_into, program, pos)
     return None
 
@@ -585,6 +710,7 @@ def _with_moves(fn, movers, nb):
         for i, src, dt in movers:
             hs[i] = _xfer(hs[i], src, nb, dt)
         return fn(*hs)
+
     return moved
 
 
@@ -637,6 +763,7 @@ def _bind(n, be):
 
         def assign(h):
             var._h = _xfer(h, be, var._be, dt)
+
         return assign
     from . import nodes
 
@@ -724,6 +851,7 @@ def _random_step(a, be):
         c = count[0]
         count[0] = c + 1
         return be.random(a["kind"], a["shape"], a["dtype"], (k0, (k1 + 0x9E3779B9 * c) & 0xFFFFFFFF))
+
     return draw
 
 

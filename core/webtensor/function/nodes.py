@@ -1,4 +1,5 @@
 """Binding of the structured nodes (print, cond, while, py_function) to a backend for replay."""
+
 from __future__ import annotations
 
 from .graph import Program, read_bool
@@ -13,6 +14,7 @@ def bind(n, be):
 
         def prt(*hs):
             emit_print(a, [(be, h, dt) for h, dt in zip(hs, dts)])
+
         return prt
     if n.type == "assert":
         return _bind_assert(n, be)
@@ -47,6 +49,7 @@ def _bind_cond(n, be):
         k = 0 if read_bool(be, pred, pdt) else 1
         hs = (pred,) + rest
         return _single(progs[k].run([hs[i] for i in maps[k]]))
+
     return run
 
 
@@ -68,6 +71,7 @@ def _bind_while(n, be):
             vals = bp.run(vals + [hs[i] for i in bmap])
             it += 1
         return _single(vals)
+
     return run
 
 
@@ -81,4 +85,5 @@ def _bind_assert(n, be):
     def check(c, *hs):
         if not read_bool(be, c, dts[0]):
             raise InvalidArgumentError(fail_message(a, [(be, h, dt) for h, dt in zip(hs, dts[1:])]))
+
     return check

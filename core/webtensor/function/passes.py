@@ -17,6 +17,7 @@ value of instruction j is register j, a flat array of the group's ``n`` elements
 A fused node may also carry ``anchor`` (a matmul whose product is input 0: a GEMM
 epilogue) or ``programs`` (independent programs, one output each, in one kernel).
 """
+
 from __future__ import annotations
 
 import collections
@@ -76,14 +77,21 @@ def fold_constants(nodes: list, alias: dict, limit: int = FOLD_LIMIT) -> list:
         ins = [_res(alias, s) for s in n.inputs]
         if n.type in CONSTANTS:
             vals[id(n.outputs[0])] = n
-        elif (n.type in _FOLDABLE and not n.subgraphs and len(n.outputs) == 1 and ins
-              and all(id(s) in vals for s in ins) and prod(n.outputs[0].shape) <= limit):
+        elif (
+            n.type in _FOLDABLE
+            and not n.subgraphs
+            and len(n.outputs) == 1
+            and ins
+            and all(id(s) in vals for s in ins)
+            and prod(n.outputs[0].shape) <= limit
+        ):
             be = be or backends.cpu()
             hs = [_value(vals, s, be) for s in ins]
             h = _bind(n, be)(*hs)
             o = n.outputs[0]
-            folded = Node(n.name, "constant", {"value": bytes(be.read(h)), "shape": tuple(o.shape),
-                                               "dtype": o.dtype}, ())
+            folded = Node(
+                n.name, "constant", {"value": bytes(be.read(h)), "shape": tuple(o.shape), "dtype": o.dtype}, ()
+            )
             folded.outputs = n.outputs
             vals[id(o)] = h
             n = folded
@@ -155,8 +163,7 @@ class _Group:
     def _inner(self, s):
         """The producer of s when it can join the group (one consumer, n elements)."""
         p = self.producer.get(id(s))
-        if (p is None or id(p) in self.taken or self.uses[id(s)] != 1 or len(p.outputs) != 1
-                or prod(s.shape) != self.n):
+        if p is None or id(p) in self.taken or self.uses[id(s)] != 1 or len(p.outputs) != 1 or prod(s.shape) != self.n:
             return None
         return p if p.type in ELEMENTWISE or p.type in ("reshape", "broadcast_to") else None
 
@@ -176,8 +183,11 @@ class _Group:
     def _compute(self, n) -> int:
         shape = tuple(n.outputs[0].shape)
         args = tuple(self._operand(s, shape) for s in n.inputs)
-        attr = n.attrs.get("op") if n.type in ("unary", "binary") else (
-            n.attrs["dtype"].name if n.type == "cast" else None)
+        attr = (
+            n.attrs.get("op")
+            if n.type in ("unary", "binary")
+            else (n.attrs["dtype"].name if n.type == "cast" else None)
+        )
         self.program.append((n.type, attr, n.outputs[0].dtype.name, shape, args))
         return len(self.program) - 1
 
@@ -186,8 +196,13 @@ class _Group:
         if id(s) in self.done:
             return self.done[id(s)]
         r = self.producer.get(id(s))
-        if (r is not None and r.type == "reshape" and id(r) not in self.taken and self.uses[id(s)] == 1
-                and prod(s.shape) != self.n):  # a reshaped operand that broadcasts: a load of its input
+        if (
+            r is not None
+            and r.type == "reshape"
+            and id(r) not in self.taken
+            and self.uses[id(s)] == 1
+            and prod(s.shape) != self.n
+        ):  # a reshaped operand that broadcasts: a load of its input
             self.taken.add(id(r))
             self.members.append(r)
             reg = self.done[id(s)] = self._load(_res(self.alias, r.inputs[0]), as_shape or tuple(s.shape), view)
@@ -257,18 +272,29 @@ def _anchor(n, producer, uses, alias):
     total = prod(program[-1][3])
     for k, s in enumerate(inputs):
         m = producer.get(id(s))
-        if m is None or m.type != "matmul" or uses[id(s)] != 1 or prod(s.shape) != total or \
-                m.outputs[0].dtype.name != program[-1][2]:
+        if (
+            m is None
+            or m.type != "matmul"
+            or uses[id(s)] != 1
+            or prod(s.shape) != total
+            or m.outputs[0].dtype.name != program[-1][2]
+        ):
             continue
         if any(ins[0] == "load" and ins[4][0] == k and prod(ins[4][1]) != total for ins in program):
             continue
         order = [k] + [i for i in range(len(inputs)) if i != k]  # the matmul's result is input 0
         new_k = {old: new for new, old in enumerate(order)}
-        prog = tuple((kind, attr, dt, shape, (new_k[args[0]], args[1]) if kind == "load" else args)
-                     for kind, attr, dt, shape, args in program)
+        prog = tuple(
+            (kind, attr, dt, shape, (new_k[args[0]], args[1]) if kind == "load" else args)
+            for kind, attr, dt, shape, args in program
+        )
         a = m.attrs
-        f = Node(n.name, "fused", {"program": prog, "anchor": ("matmul", a["transpose_a"], a["transpose_b"])},
-                 list(m.inputs) + [inputs[i] for i in order[1:]])
+        f = Node(
+            n.name,
+            "fused",
+            {"program": prog, "anchor": ("matmul", a["transpose_a"], a["transpose_b"])},
+            list(m.inputs) + [inputs[i] for i in order[1:]],
+        )
         f.outputs = n.outputs
         return f, m
     return None
@@ -297,9 +323,14 @@ def fuse_horizontal(nodes: list, alias: dict, max_inputs: int = 12) -> list:
         if n.type == "assign_variable" and ins & made.keys() and not n.subgraphs:
             after.append(n)  # waits with its value; flushed before the variable is read again
             continue
-        if after and (n.subgraphs or n.type not in _PLAIN or (n.type in ("read_variable", "assign_variable")
-                                                             and any(a.attrs["variable"] is n.attrs["variable"]
-                                                                     for a in after))):
+        if after and (
+            n.subgraphs
+            or n.type not in _PLAIN
+            or (
+                n.type in ("read_variable", "assign_variable")
+                and any(a.attrs["variable"] is n.attrs["variable"] for a in after)
+            )
+        ):
             flush()
         if ins & made.keys():
             flush()
@@ -315,17 +346,48 @@ def fuse_horizontal(nodes: list, alias: dict, max_inputs: int = 12) -> list:
     return out
 
 
-_PLAIN = frozenset(("read_variable", "assign_variable", "constant", "full", "arange", "placeholder", "fused",
-                    "matmul", "reduce", "argreduce", "scan", "unary", "binary", "where", "cast", "reshape",
-                    "transpose", "slice", "concat", "pad", "broadcast_to", "gather", "scatter_add", "softmax",
-                    "sparse_softmax_xent", "conv2d", "conv2d_input_grad", "conv2d_filter_grad", "pool2d",
-                    "pool2d_grad", "random"))
+_PLAIN = frozenset(
+    (
+        "read_variable",
+        "assign_variable",
+        "constant",
+        "full",
+        "arange",
+        "placeholder",
+        "fused",
+        "matmul",
+        "reduce",
+        "argreduce",
+        "scan",
+        "unary",
+        "binary",
+        "where",
+        "cast",
+        "reshape",
+        "transpose",
+        "slice",
+        "concat",
+        "pad",
+        "broadcast_to",
+        "gather",
+        "scatter_add",
+        "softmax",
+        "sparse_softmax_xent",
+        "conv2d",
+        "conv2d_input_grad",
+        "conv2d_filter_grad",
+        "pool2d",
+        "pool2d_grad",
+        "random",
+    )
+)
 """Nodes that touch no variable but through their inputs: assignments may wait past them."""
 
 
 def _horizontal(n) -> bool:
-    return (n.type in ELEMENTWISE or (n.type == "fused" and "anchor" not in n.attrs
-                                      and "programs" not in n.attrs)) and len(n.outputs) == 1
+    return (
+        n.type in ELEMENTWISE or (n.type == "fused" and "anchor" not in n.attrs and "programs" not in n.attrs)
+    ) and len(n.outputs) == 1
 
 
 def _merge(bucket, alias):
@@ -341,8 +403,12 @@ def _merge(bucket, alias):
                 index[id(s)] = len(inputs)
                 inputs.append(s)
             remap[k] = index[id(s)]
-        programs.append(tuple((kind, attr, dt, shape, (remap[args[0]], args[1]) if kind == "load" else args)
-                              for kind, attr, dt, shape, args in prog))
+        programs.append(
+            tuple(
+                (kind, attr, dt, shape, (remap[args[0]], args[1]) if kind == "load" else args)
+                for kind, attr, dt, shape, args in prog
+            )
+        )
     f = Node(bucket[-1].name, "fused", {"programs": tuple(programs)}, inputs)
     f.outputs = [n.outputs[0] for n in bucket]
     return f
@@ -353,8 +419,10 @@ def compact(program) -> tuple:
     ``programs`` node run on its own)."""
     used = sorted({ins[4][0] for ins in program if ins[0] == "load"})
     new = {k: i for i, k in enumerate(used)}
-    prog = tuple((kind, attr, dt, shape, (new[args[0]], args[1]) if kind == "load" else args)
-                 for kind, attr, dt, shape, args in program)
+    prog = tuple(
+        (kind, attr, dt, shape, (new[args[0]], args[1]) if kind == "load" else args)
+        for kind, attr, dt, shape, args in program
+    )
     return prog, used
 
 
@@ -376,8 +444,12 @@ def run_in_sequence(be, program, hs):
                 h = be.broadcast_to(h, shape)
             regs.append(h)
             continue
-        ops = [regs[a] if tuple(regs[a].shape) == shape or prod(regs[a].shape) != prod(shape)
-               else be.reshape(regs[a], shape) for a in args]
+        ops = [
+            regs[a]
+            if tuple(regs[a].shape) == shape or prod(regs[a].shape) != prod(shape)
+            else be.reshape(regs[a], shape)
+            for a in args
+        ]
         if kind == "unary":
             regs.append(be.unary(attr, ops[0]))
         elif kind == "binary":

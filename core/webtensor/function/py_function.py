@@ -7,6 +7,7 @@ known at trace time: from ``Tout`` when it holds fully defined ``tf.TensorSpec``
 from a first run of the function during the trace, on the input values of the call being
 traced. A replay whose result has another shape or dtype is an error naming the function.
 """
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -45,7 +46,7 @@ def _specs(Tout, op):
     """(list of (dtype, shape or None), whether the result is a list)."""
     many = isinstance(Tout, (list, tuple))
     out = []
-    for t in (Tout if many else [Tout]):
+    for t in Tout if many else [Tout]:
         if isinstance(t, TensorSpec):
             dims = t.shape.as_list() if t.shape.rank is not None else None
             out.append((t.dtype, tuple(dims) if dims is not None and None not in dims else None))
@@ -53,8 +54,9 @@ def _specs(Tout, op):
             try:
                 out.append((D.as_dtype(t), None))
             except (TypeError, ValueError, KeyError):
-                raise TypeError(f"tf.{op}: Tout must be a dtype, a tf.TensorSpec or a list of them, got "
-                                f"{t!r}") from None
+                raise TypeError(
+                    f"tf.{op}: Tout must be a dtype, a tf.TensorSpec or a list of them, got {t!r}"
+                ) from None
     return out, many
 
 
@@ -90,24 +92,26 @@ def _results(func, value, specs, many, op, shapes, be=None):
     name = getattr(func, "__name__", "func")
     vals = _unpack(value, len(specs), many)
     if len(vals) != len(specs):
-        raise InvalidArgumentError(f"tf.{op}({name}): the function returned {len(vals)} values but Tout "
-                                   f"lists {len(specs)}")
+        raise InvalidArgumentError(
+            f"tf.{op}({name}): the function returned {len(vals)} values but Tout lists {len(specs)}"
+        )
     out = []
     for i, (v, (dt, _)) in enumerate(zip(vals, specs)):
         if isinstance(v, T.Variable):
             v = v.value()
         if isinstance(v, T.Tensor) and v.dtype is not dt:
-            raise InvalidArgumentError(f"tf.{op}({name}): output {i} has dtype {v.dtype.name} but Tout says "
-                                       f"{dt.name}")
+            raise InvalidArgumentError(f"tf.{op}({name}): output {i} has dtype {v.dtype.name} but Tout says {dt.name}")
         home = None if be is None else placement.for_dtype(be, dt)  # strings stay on the host
         t = v if isinstance(v, T.Tensor) else T.convert(v, dt, home)
         if home is not None and t._be is not home:
             t = T.to_backend(t, home)
         if shapes is not None and tuple(t._h.shape) != tuple(shapes[i]):
-            raise InvalidArgumentError(f"tf.{op}({name}): output {i} has shape {tuple(t._h.shape)} but the "
-                                       f"graph was traced with shape {tuple(shapes[i])} (graphs have static "
-                                       f"shapes: a function whose output shape varies needs one trace per "
-                                       f"shape)")
+            raise InvalidArgumentError(
+                f"tf.{op}({name}): output {i} has shape {tuple(t._h.shape)} but the "
+                f"graph was traced with shape {tuple(shapes[i])} (graphs have static "
+                f"shapes: a function whose output shape varies needs one trace per "
+                f"shape)"
+            )
         out.append(t)
     return out
 
@@ -118,10 +122,14 @@ def _traced(func, xs, specs, many, numpy, op):
     shapes = [s for _, s in specs]
     if any(s is None for s in shapes):
         shapes = _first_run(func, xs, syms, specs, many, numpy, op, shapes)
-    attrs = {"func": PyFunc(func, numpy), "op": op, "Tout": tuple(dt.name for dt, _ in specs),
-             "many": many}
-    outs = g.add("py_function", attrs, syms, [(s, dt) for s, (dt, _) in zip(shapes, specs)],
-                 name="EagerPyFunc" if not numpy else "PyFunc")
+    attrs = {"func": PyFunc(func, numpy), "op": op, "Tout": tuple(dt.name for dt, _ in specs), "many": many}
+    outs = g.add(
+        "py_function",
+        attrs,
+        syms,
+        [(s, dt) for s, (dt, _) in zip(shapes, specs)],
+        name="EagerPyFunc" if not numpy else "PyFunc",
+    )
     return [T.wrap(s, dt, TRACER) for s, (dt, _) in zip(outs, specs)]
 
 
@@ -134,9 +142,11 @@ def _first_run(func, xs, syms, specs, many, numpy, op, shapes):
     try:
         hs = _evaluate(syms, be)
     except _Unknown as e:
-        raise TypeError(f"tf.{op}({getattr(func, '__name__', 'func')}): the output shapes are needed while "
-                        f"tracing and the inputs cannot be computed here ({e}); pass Tout as "
-                        f"tf.TensorSpec(shape, dtype) for each output") from None
+        raise TypeError(
+            f"tf.{op}({getattr(func, '__name__', 'func')}): the output shapes are needed while "
+            f"tracing and the inputs cannot be computed here ({e}); pass Tout as "
+            f"tf.TensorSpec(shape, dtype) for each output"
+        ) from None
     with init_scope():
         vals = [T.wrap(h, x.dtype, placement.for_dtype(be, x.dtype)) for h, x in zip(hs, xs)]
         got = _results(func, _invoke(func, vals, numpy), specs, many, op, None, be)
@@ -180,8 +190,15 @@ def _evaluate(syms, be):
         elif n.type == "py_function":
             a = n.attrs
             vals = [T.wrap(ev(i), i.dtype, placement.for_dtype(be, i.dtype)) for i in n.inputs]
-            outs = _results(a["func"].func, _invoke(a["func"].func, vals, a["func"].numpy),
-                            [(D.as_dtype(dt), None) for dt in a["Tout"]], a["many"], a["op"], None, be)
+            outs = _results(
+                a["func"].func,
+                _invoke(a["func"].func, vals, a["func"].numpy),
+                [(D.as_dtype(dt), None) for dt in a["Tout"]],
+                a["many"],
+                a["op"],
+                None,
+                be,
+            )
             r = tuple(t._h for t in outs)[s.index]
         elif n.subgraphs or n.type in G.SIDE_EFFECTS:
             raise _Unknown(f"{s.name} comes from a {n.type} node")
@@ -210,4 +227,5 @@ def bind(n, be):
         if not outs:
             return None
         return outs[0] if len(outs) == 1 else tuple(outs)
+
     return run

@@ -6,6 +6,7 @@ trace for; graphs are shape-specialised, so a call that fits a visible signature
 ``None`` dims but has new concrete dims is traced again quietly (stdout/stderr muted,
 not counted): see docs/tf-function.md.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -41,6 +42,7 @@ def executing_eagerly() -> bool:
 
 class _Outer:
     """What was active before the outermost trace began (restored by ``init_scope``)."""
+
     scope = None
 
 
@@ -72,18 +74,22 @@ class _Hook:
     def assign_variable(self, var, value):
         t = T.convert(value, var._dtype, TRACER, op="assign")
         if tuple(t._h.shape) != tuple(var._h.shape):
-            raise ValueError(f"Cannot assign value to variable '{var.name}': Shape mismatch. The variable "
-                             f"shape {TensorShape(var._h.shape)}, and the assigned value shape "
-                             f"{TensorShape(t._h.shape)} are incompatible.")
+            raise ValueError(
+                f"Cannot assign value to variable '{var.name}': Shape mismatch. The variable "
+                f"shape {TensorShape(var._h.shape)}, and the assigned value shape "
+                f"{TensorShape(t._h.shape)} are incompatible."
+            )
         g = TRACER.graph
         g.add("assign_variable", {"variable": var}, [g.local(t._h)], [], name="AssignVariableOp")
         return var
 
     def create_variable(self, var, initial_value, trainable, name, dtype):
         if not self.allow:
-            raise ValueError(f"tf.function {self.name!r} only supports singleton tf.Variables created on "
-                             f"the first call. Make sure the tf.Variable is only created once or created "
-                             f"outside tf.function.")
+            raise ValueError(
+                f"tf.function {self.name!r} only supports singleton tf.Variables created on "
+                f"the first call. Make sure the tf.Variable is only created once or created "
+                f"outside tf.function."
+            )
         self.created += 1
         if callable(initial_value):
             initial_value = initial_value()
@@ -100,9 +106,11 @@ def _lift(t, var, name):
     be = placement.creation_backend(t._dtype)
     h = evaluate(t._h, be, random=True)
     if h is None:
-        raise ValueError(f"tf.Variable {name or 'Variable'!r} created inside a tf.function has an initial value "
-                         f"that depends on the function's inputs or on variables ({t}); create it from "
-                         f"constants, a callable, or outside the function")
+        raise ValueError(
+            f"tf.Variable {name or 'Variable'!r} created inside a tf.function has an initial value "
+            f"that depends on the function's inputs or on variables ({t}); create it from "
+            f"constants, a callable, or outside the function"
+        )
     return T.wrap(h, t._dtype, be)
 
 
@@ -205,8 +213,11 @@ def _compatible(general, exact) -> bool:
         if g[0] == "T":
             if g[2] is not e[2]:
                 return False
-            if g[1] is not None and (e[1] is None or len(g[1]) != len(e[1]) or  # e: unknown rank
-                                     any(a is not None and a != b for a, b in zip(g[1], e[1]))):
+            if g[1] is not None and (
+                e[1] is None
+                or len(g[1]) != len(e[1])  # e: unknown rank
+                or any(a is not None and a != b for a, b in zip(g[1], e[1]))
+            ):
                 return False
     return True
 
@@ -232,6 +243,7 @@ def _spec_of(k, name=None):
 
 
 # -- functions -----------------------------------------------------------------------------
+
 
 class _Trace:
     """One shape-specialised graph: its output template and bound programs per backend."""
@@ -304,14 +316,15 @@ class ConcreteFunction:
         flat = nest.flatten(list(arguments.values()))
         key = self._owner._key_of(arguments, flat)
         if not _compatible(self._key, key):
-            raise TypeError(f"ConcreteFunction {self.name!r} was traced for {self._describe(self._key)}, "
-                            f"called with {self._describe(key)}")
+            raise TypeError(
+                f"ConcreteFunction {self.name!r} was traced for {self._describe(self._key)}, "
+                f"called with {self._describe(key)}"
+            )
         return self._owner._run(self, key, arguments, flat)
 
     @staticmethod
     def _describe(key):
-        return ", ".join(f"TensorSpec(shape={k[1]}, dtype={k[2].name})" if k[0] == "T" else repr(k[-1])
-                         for k in key[1])
+        return ", ".join(f"TensorSpec(shape={k[1]}, dtype={k[2].name})" if k[0] == "T" else repr(k[-1]) for k in key[1])
 
     def pretty_printed_signature(self) -> str:
         return f"{self.name}{self.structured_input_signature[0]}"
@@ -331,8 +344,7 @@ def _rebuild_specs(struct, leaves, name):
 class Function:
     """A ``tf.function``: traces the Python function into graphs and replays them."""
 
-    def __init__(self, fn, input_signature=None, autograph=True, jit_compile=None, reduce_retracing=False,
-                 name=None):
+    def __init__(self, fn, input_signature=None, autograph=True, jit_compile=None, reduce_retracing=False, name=None):
         self.python_function = fn
         self.input_signature = tuple(input_signature) if input_signature is not None else None
         self.jit_compile = jit_compile
@@ -344,7 +356,7 @@ class Function:
         self._pnames = [q.name for q in params]
         self._simple = all(q.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for q in params)
         self._exact: dict = {}
-        self._visible: list = []        # ConcreteFunctions, one per signature TF would trace for
+        self._visible: list = []  # ConcreteFunctions, one per signature TF would trace for
         self._tracing_count = 0
         self._variables_made = False
         self._recent: list = []
@@ -359,8 +371,10 @@ class Function:
     def _check_signature_spec(self):
         for s in nest.flatten(self.input_signature):
             if not isinstance(s, TensorSpec) and not composites.is_spec(s):
-                raise TypeError(f"tf.function {self._name!r}: input_signature must be a possibly nested "
-                                f"sequence of TensorSpec objects, got {s!r}")
+                raise TypeError(
+                    f"tf.function {self._name!r}: input_signature must be a possibly nested "
+                    f"sequence of TensorSpec objects, got {s!r}"
+                )
 
     def _bind(self, args, kwargs):
         if self._simple and not kwargs and len(args) == len(self._pnames):
@@ -382,9 +396,11 @@ class Function:
         """Enforce input_signature (TypeError as TF) and convert Python values to tensors."""
         sig = self.input_signature
         if kwargs or len(args) != len(sig):
-            raise TypeError(f"tf.function {self._name!r} was given {len(args)} positional and "
-                            f"{len(kwargs)} keyword arguments but its input_signature has {len(sig)} "
-                            f"entries: {sig}")
+            raise TypeError(
+                f"tf.function {self._name!r} was given {len(args)} positional and "
+                f"{len(kwargs)} keyword arguments but its input_signature has {len(sig)} "
+                f"entries: {sig}"
+            )
         out = []
         for i, (a, spec) in enumerate(zip(args, sig)):
             try:
@@ -394,14 +410,17 @@ class Function:
             except Exception:
                 ok = False
             if not ok:
-                raise TypeError(f"tf.function {self._name!r}: argument {i} {a!r:.60} does not match the "
-                                f"structure of input_signature entry {spec}")
+                raise TypeError(
+                    f"tf.function {self._name!r}: argument {i} {a!r:.60} does not match the "
+                    f"structure of input_signature entry {spec}"
+                )
             conv = []
             for v, s in zip(flat_a, flat_s):
                 if composites.is_spec(s):  # a RaggedTensorSpec/SparseTensorSpec checks and passes the value
                     if not s.is_compatible_with(v):
-                        raise TypeError(f"tf.function {self._name!r}: argument {i} {v!r:.60} does not match "
-                                        f"input_signature {s}")
+                        raise TypeError(
+                            f"tf.function {self._name!r}: argument {i} {v!r:.60} does not match input_signature {s}"
+                        )
                     conv.append(v)
                     continue
                 t = v.value() if isinstance(v, T.Variable) else v
@@ -409,12 +428,15 @@ class Function:
                     try:
                         t = T.convert(t, s.dtype, op=self._name)
                     except (TypeError, ValueError) as e:
-                        raise TypeError(f"tf.function {self._name!r}: argument {i} {v!r:.60} cannot be "
-                                        f"converted to {s}: {e}") from None
+                        raise TypeError(
+                            f"tf.function {self._name!r}: argument {i} {v!r:.60} cannot be converted to {s}: {e}"
+                        ) from None
                 if t._dtype is not s.dtype or not s.shape.is_compatible_with(TensorShape(t._h.shape)):
-                    raise TypeError(f"tf.function {self._name!r}: argument {i} is a tensor of shape "
-                                    f"{tuple(t._h.shape)} and dtype {t._dtype.name}, which does not match "
-                                    f"input_signature {s}")
+                    raise TypeError(
+                        f"tf.function {self._name!r}: argument {i} is a tensor of shape "
+                        f"{tuple(t._h.shape)} and dtype {t._dtype.name}, which does not match "
+                        f"input_signature {s}"
+                    )
                 conv.append(t)
             out.append(nest.pack_sequence_as(spec, conv) if nest.is_nested(spec) else conv[0])
         return tuple(out), {}
@@ -454,8 +476,9 @@ class Function:
             self._recent = []  # an untraced call (see _note)
         be = placement._scope[-1] or (tensors[0]._be if tensors else backends.default())
         prog, homes, finish = tr.replay(be, tensors)
-        return (finish(prog.run([t._h if t._be is home else T.to_backend(t, home)._h
-                                 for t, home in zip(tensors, homes)])),)
+        return (
+            finish(prog.run([t._h if t._be is home else T.to_backend(t, home)._h for t, home in zip(tensors, homes)])),
+        )
 
     @staticmethod
     def _results(tr, prog, outs):
@@ -484,8 +507,13 @@ class Function:
                 return cf
         gkey = key
         if self.input_signature is not None and not any(map(composites.is_spec, nest.flatten(self.input_signature))):
-            gkey = (key[0], tuple(("T", tuple(s.shape.as_list()) if s.shape.rank is not None else None,
-                                   s.dtype) for s in nest.flatten(self.input_signature)))
+            gkey = (
+                key[0],
+                tuple(
+                    ("T", tuple(s.shape.as_list()) if s.shape.rank is not None else None, s.dtype)
+                    for s in nest.flatten(self.input_signature)
+                ),
+            )
         elif self.reduce_retracing:
             for i, cf in enumerate(self._visible):
                 g = _generalize(cf._key, key)
@@ -513,11 +541,14 @@ class Function:
         self._recent = (self._recent + [traced])[-5:]
         if len(self._recent) == 5 and all(self._recent) and not self._warned:
             self._warned = True
-            warnings.warn(f"5 out of the last 5 calls to {self.python_function!r} triggered tf.function "
-                          f"retracing. Tracing is expensive and the excessive number of tracings could be "
-                          f"due to (1) creating @tf.function repeatedly in a loop, (2) passing tensors with "
-                          f"different shapes, (3) passing Python objects instead of tensors.",
-                          RuntimeWarning, stacklevel=4)
+            warnings.warn(
+                f"5 out of the last 5 calls to {self.python_function!r} triggered tf.function "
+                f"retracing. Tracing is expensive and the excessive number of tracings could be "
+                f"due to (1) creating @tf.function repeatedly in a loop, (2) passing tensors with "
+                f"different shapes, (3) passing Python objects instead of tensors.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
     def _run(self, cf, key, arguments, flat):
         tr = cf._traces.get(key)
@@ -584,6 +615,7 @@ class Function:
         def vjp(dy, need):
             dys = list(dy) if isinstance(dy, tuple) else [dy]
             return tuple(bwd(*tensors, *dys))
+
         autodiff.record(tuple(tensors) + tuple(reads), tuple(outs), vjp)
 
     def _converted(self):
@@ -623,10 +655,11 @@ class Function:
                 ref = weakref.ref(obj, functools.partial(_forget, self._instances, id(obj)))
                 bound = BoundMethod(self.python_function, ref)
             except TypeError:  # not weak-referenceable: held for the Function's life
-                ref = (lambda o: (lambda: o))(obj)
+                ref = (lambda o: lambda: o)(obj)
                 bound = functools.partial(self.python_function, obj)
-            fn = Function(bound, self.input_signature, self._autograph, self.jit_compile,
-                          self.reduce_retracing, self._name)
+            fn = Function(
+                bound, self.input_signature, self._autograph, self.jit_compile, self.reduce_retracing, self._name
+            )
             f = self._instances[id(obj)] = (ref, fn)
         fn = f[1]
         return _InstanceCall(fn, obj) if isinstance(fn.python_function, BoundMethod) else fn
@@ -783,8 +816,16 @@ def _quiet():
         sys.stdout, sys.stderr = so, se
 
 
-def function(func=None, input_signature=None, autograph=True, jit_compile=None, reduce_retracing=False,
-             experimental_relax_shapes=None, name=None, **kwargs):
+def function(
+    func=None,
+    input_signature=None,
+    autograph=True,
+    jit_compile=None,
+    reduce_retracing=False,
+    experimental_relax_shapes=None,
+    name=None,
+    **kwargs,
+):
     """``@tf.function`` or ``@tf.function(input_signature=..., reduce_retracing=...)``."""
     rr = bool(reduce_retracing or experimental_relax_shapes)
 
@@ -804,8 +845,11 @@ def _finisher(tr, prog):
         dt, home = kinds[0][1], homes[0]
         return lambda outs: wrap(outs[0], dt, home)
     ctor = type(template)
-    if (ctor is list or ctor is tuple) and all(k[0] == "sym" for k in kinds) \
-            and not any(nest.is_nested(v) or isinstance(v, composites.Parts) for v in template):
+    if (
+        (ctor is list or ctor is tuple)
+        and all(k[0] == "sym" for k in kinds)
+        and not any(nest.is_nested(v) or isinstance(v, composites.Parts) for v in template)
+    ):
         spec = tuple(zip(kinds, homes))
         return lambda outs: ctor([wrap(h, k[1], home) for h, (k, home) in zip(outs, spec)])
     results = Function._results
@@ -813,6 +857,7 @@ def _finisher(tr, prog):
     def general(outs):
         res = results(tr, prog, outs)
         return composites.rebuild(nest.pack_sequence_as(template, res)) if template is not None else res[0]
+
     return general
 
 

@@ -6,6 +6,7 @@ with ``k = c0 x + c1 y + 1``. Out-of-image points follow ``fill_mode`` (reflect 
 wrap, nearest, constant ``fill_value``), then ``nearest`` (round) or ``bilinear`` sampling,
 all as tensor ops (the sampling positions may depend on random tensors).
 """
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -47,8 +48,9 @@ def _map(c, n: int, fill_mode: str):
     return M.clip_by_value(c, 0.0, float(n - 1))
 
 
-def affine_transform(images, transforms, interpolation: str = "bilinear", fill_mode: str = "constant",
-                     fill_value: float = 0.0):
+def affine_transform(
+    images, transforms, interpolation: str = "bilinear", fill_mode: str = "constant", fill_value: float = 0.0
+):
     """Apply one projective transform per image of ``(b, h, w, c)`` (or ``(h, w, c)``)."""
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"affine_transform: interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
@@ -68,8 +70,7 @@ def affine_transform(images, transforms, interpolation: str = "bilinear", fill_m
     if t.shape.rank == 1:
         t = A.expand_dims(t, 0)
     if tuple(t.shape) not in ((b, 8), (1, 8)):
-        raise ValueError(f"affine_transform: transforms must be (batch, 8) or (8,), got {list(t.shape)} for "
-                         f"{b} images")
+        raise ValueError(f"affine_transform: transforms must be (batch, 8) or (8,), got {list(t.shape)} for {b} images")
     ox = A.reshape(constant([float(j) for j in range(w)] * h, D.float32), (1, h, w))
     oy = A.reshape(constant([float(i) for i in range(h) for _ in range(w)], D.float32), (1, h, w))
     col = [A.reshape(t[:, k], (-1, 1, 1)) for k in range(8)]

@@ -3,6 +3,7 @@
 
 Each draws its parameter from our own counter-based stream (ops/random_streams.py), so
 the values are reproducible here but differ from TF's Philox stream for the same seed."""
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -85,12 +86,14 @@ def _crop(value, size, seed, stateless: bool, op: str) -> Tensor:
     shape = tuple(x._h.shape)
     size = [int(s) for s in (size.numpy().tolist() if hasattr(size, "numpy") else size)]
     if len(size) != len(shape) or any(s < 0 or s > d for s, d in zip(size, shape)):
-        raise InvalidArgumentError(f"{op}: need size <= value.shape elementwise and of the same rank, got size "
-                                   f"{size} for shape {list(shape)}")
+        raise InvalidArgumentError(
+            f"{op}: need size <= value.shape elementwise and of the same rank, got size {size} for shape {list(shape)}"
+        )
     draws = _draw((len(shape),), 0.0, 1.0, seed, stateless)
     if getattr(draws._h, "symbolic", False):
-        raise InvalidArgumentError(f"{op}: the crop offsets must be known when tracing (the slice is static); "
-                                   f"crop outside tf.function")
+        raise InvalidArgumentError(
+            f"{op}: the crop offsets must be known when tracing (the slice is static); crop outside tf.function"
+        )
     offsets = [min(int(u * (d - s + 1)), d - s) for u, d, s in zip(A._host_flat(draws), shape, size)]
     return A.slice(x, offsets, size)
 
@@ -114,12 +117,12 @@ def random_jpeg_quality(image, min_jpeg_quality: int, max_jpeg_quality: int, see
     """JPEG-encode and decode at a quality drawn from [min, max)."""
     from .encode import adjust_jpeg_quality
 
-    return adjust_jpeg_quality(image, _quality(min_jpeg_quality, max_jpeg_quality, seed, False,
-                                               "random_jpeg_quality"))
+    return adjust_jpeg_quality(image, _quality(min_jpeg_quality, max_jpeg_quality, seed, False, "random_jpeg_quality"))
 
 
 def stateless_random_jpeg_quality(image, min_jpeg_quality: int, max_jpeg_quality: int, seed) -> Tensor:
     from .encode import adjust_jpeg_quality
 
-    return adjust_jpeg_quality(image, _quality(min_jpeg_quality, max_jpeg_quality, seed, True,
-                                               "stateless_random_jpeg_quality"))
+    return adjust_jpeg_quality(
+        image, _quality(min_jpeg_quality, max_jpeg_quality, seed, True, "stateless_random_jpeg_quality")
+    )

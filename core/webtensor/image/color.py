@@ -1,5 +1,6 @@
 """``tf.image`` colour: dtype conversion, grayscale, HSV (TF's kernels' formulas), hue,
 saturation, gamma, per-image standardisation and their random variants."""
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -16,11 +17,13 @@ _GRAY = (0.2989, 0.5870, 0.1140)
 def _image(x, op: str, channels: int | None = None) -> Tensor:
     t = operand(x, op)
     if len(t._h.shape) < 3:
-        raise InvalidArgumentError(f"{op}: image must have rank >= 3 ([..., height, width, channels]), got "
-                                   f"shape {tuple(t._h.shape)}")
+        raise InvalidArgumentError(
+            f"{op}: image must have rank >= 3 ([..., height, width, channels]), got shape {tuple(t._h.shape)}"
+        )
     if channels is not None and t._h.shape[-1] != channels:
-        raise InvalidArgumentError(f"{op}: the last dimension must be {channels} channels, got shape "
-                                   f"{tuple(t._h.shape)}")
+        raise InvalidArgumentError(
+            f"{op}: the last dimension must be {channels} channels, got shape {tuple(t._h.shape)}"
+        )
     return t
 
 
@@ -81,8 +84,9 @@ def _hsv(x: Tensor):
     s = M.where(M.greater(v, 0.0), rng / M.where(M.greater(v, 0.0), v, A.ones_like(v)), A.zeros_like(v))
     safe = M.where(M.greater(rng, 0.0), rng, A.ones_like(rng))
     norm = 1.0 / (6.0 * safe)
-    h = M.where(M.equal(r, v), norm * (g - b),
-                M.where(M.equal(g, v), norm * (b - r) + 2.0 / 6.0, norm * (r - g) + 4.0 / 6.0))
+    h = M.where(
+        M.equal(r, v), norm * (g - b), M.where(M.equal(g, v), norm * (b - r) + 2.0 / 6.0, norm * (r - g) + 4.0 / 6.0)
+    )
     h = M.where(M.greater(rng, 0.0), h, A.zeros_like(h))
     h = M.where(M.less(h, 0.0), h + 1.0, h)
     return h, s, v

@@ -1,6 +1,7 @@
 """``tf.image.decode_png`` / ``decode_jpeg`` / ``decode_image``: image file bytes to a
 ``(height, width, channels)`` tensor, in pure Python (png.py, jpeg.py). PNG and baseline
 JPEG; GIF/BMP/WebP and progressive JPEG are a clear error naming the format."""
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -13,8 +14,9 @@ def _bytes(contents, op: str = "decode_png") -> bytes:
     if hasattr(contents, "numpy") and not isinstance(contents, (bytes, bytearray)):
         contents = contents.numpy()
     if isinstance(contents, str):
-        raise InvalidArgumentError(f"{op}: contents must be the file's bytes, not a str (read it with "
-                                   "tf.io.read_file or open(path, 'rb'))")
+        raise InvalidArgumentError(
+            f"{op}: contents must be the file's bytes, not a str (read it with tf.io.read_file or open(path, 'rb'))"
+        )
     return bytes(contents)
 
 
@@ -44,9 +46,16 @@ def image_format(data: bytes) -> str:
     return "unknown"
 
 
-def decode_jpeg(contents, channels: int = 0, ratio: int = 1, fancy_upscaling: bool = True,
-                try_recover_truncated: bool = False, acceptable_fraction: float = 1, dct_method: str = "",
-                name=None):
+def decode_jpeg(
+    contents,
+    channels: int = 0,
+    ratio: int = 1,
+    fancy_upscaling: bool = True,
+    try_recover_truncated: bool = False,
+    acceptable_fraction: float = 1,
+    dct_method: str = "",
+    name=None,
+):
     """A baseline JPEG's pixels as uint8 ``(height, width, channels)``.
 
     ``channels`` 0 keeps the file's (1 or 3), 1 is grey (the Y plane, as libjpeg), 3 is RGB.
@@ -56,8 +65,9 @@ def decode_jpeg(contents, channels: int = 0, ratio: int = 1, fancy_upscaling: bo
     from ..ops import array as A
 
     if dct_method not in ("", "INTEGER_FAST", "INTEGER_ACCURATE"):
-        raise InvalidArgumentError(f"decode_jpeg: dct_method must be '', 'INTEGER_FAST' or 'INTEGER_ACCURATE', "
-                                   f"got {dct_method!r}")
+        raise InvalidArgumentError(
+            f"decode_jpeg: dct_method must be '', 'INTEGER_FAST' or 'INTEGER_ACCURATE', got {dct_method!r}"
+        )
     h, w, c, values = jpeg.decode(_bytes(contents, "decode_jpeg"), int(channels), int(ratio), bool(fancy_upscaling))
     return A.reshape(constant(list(values), D.uint8), (h, w, c))
 
@@ -68,9 +78,11 @@ def decode_image(contents, channels=None, dtype=D.uint8, name=None, expand_anima
     data = _bytes(contents, "decode_image")
     kind = image_format(data)
     if kind not in ("png", "jpeg"):
-        raise InvalidArgumentError(f"decode_image: only PNG and JPEG images can be decoded here (pure Python); "
-                                   f"this is {'a ' + kind.upper() if kind != 'unknown' else 'not a known image'} "
-                                   f"file. Convert the images to PNG.")
+        raise InvalidArgumentError(
+            f"decode_image: only PNG and JPEG images can be decoded here (pure Python); "
+            f"this is {'a ' + kind.upper() if kind != 'unknown' else 'not a known image'} "
+            f"file. Convert the images to PNG."
+        )
     if channels not in (None, 0, 1, 3, 4) or (kind == "jpeg" and channels == 4):
         raise InvalidArgumentError(f"decode_image: channels must be 0, 1, 3 or 4 (not 4 for JPEG), got {channels}")
     dt = D.as_dtype(dtype)

@@ -1,4 +1,5 @@
 """``tf.image`` rot90, transpose and extract_patches (static index gathers)."""
+
 from __future__ import annotations
 
 from .. import dtypes as D

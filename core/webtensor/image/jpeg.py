@@ -9,15 +9,79 @@ that names the kind. The IDCT is a float one, so pixels can differ from libjpeg'
 IDCT by a level or two. Every malformed or truncated input is an InvalidArgumentError:
 reads are bounds-checked and each loop is bounded by the data or the frame's block count.
 """
+
 from __future__ import annotations
 
 import math
 
 from ..errors import InvalidArgumentError
 
-ZIGZAG = [0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
-          13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52,
-          45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63]
+ZIGZAG = [
+    0,
+    1,
+    8,
+    16,
+    9,
+    2,
+    3,
+    10,
+    17,
+    24,
+    32,
+    25,
+    18,
+    11,
+    4,
+    5,
+    12,
+    19,
+    26,
+    33,
+    40,
+    48,
+    41,
+    34,
+    27,
+    20,
+    13,
+    6,
+    7,
+    14,
+    21,
+    28,
+    35,
+    42,
+    49,
+    56,
+    57,
+    50,
+    43,
+    36,
+    29,
+    22,
+    15,
+    23,
+    30,
+    37,
+    44,
+    51,
+    58,
+    59,
+    52,
+    45,
+    38,
+    31,
+    39,
+    46,
+    53,
+    60,
+    61,
+    54,
+    47,
+    55,
+    62,
+    63,
+]
 
 
 def _c(u: int) -> float:
@@ -39,6 +103,7 @@ class _Bad(Exception):
 
 
 # -- decoding ----------------------------------------------------------------------------
+
 
 class _Huffman:
     """Canonical Huffman code (T.81 Annex C): maxcode/valptr per code length."""
@@ -126,7 +191,7 @@ class _Frame:
             raise _Bad(f"the frame has {n} components")
         self.comps = []
         for i in range(n):
-            cid, hv, tq = seg[6 + 3 * i:9 + 3 * i]
+            cid, hv, tq = seg[6 + 3 * i : 9 + 3 * i]
             h, v = hv >> 4, hv & 15
             if not (1 <= h <= 4 and 1 <= v <= 4) or tq > 3:
                 raise _Bad("bad sampling factors or quantisation table id")
@@ -190,9 +255,16 @@ def _scan(data: bytes, pos: int, seg: bytes, frame: _Frame, tables: dict, restar
         units = [(comp, dc, ac, bx, by) for by in range(-(-comp["ht"] // 8)) for bx in range(-(-comp["w"] // 8))]
         groups = [[u] for u in units]
     else:
-        groups = [[(c, dc, ac, mx * c["h"] + x, my * c["v"] + y) for c, dc, ac in comps
-                   for y in range(c["v"]) for x in range(c["h"])]
-                  for my in range(frame.mcuy) for mx in range(frame.mcux)]
+        groups = [
+            [
+                (c, dc, ac, mx * c["h"] + x, my * c["v"] + y)
+                for c, dc, ac in comps
+                for y in range(c["v"])
+                for x in range(c["h"])
+            ]
+            for my in range(frame.mcuy)
+            for mx in range(frame.mcux)
+        ]
     marker = 0
     for i, group in enumerate(groups):
         if restart and i and i % restart == 0:
@@ -203,8 +275,9 @@ def _scan(data: bytes, pos: int, seg: bytes, frame: _Frame, tables: dict, restar
         for comp, dc, ac, bx, by in group:
             comp["blocks"][by * comp["bw"] + bx] = _decode_block(bits, comp, dc, ac)
     p = bits.pos  # on to the next marker (skipping fill bytes)
-    while p + 1 < len(data) and not (data[p] == 0xFF and data[p + 1] not in (0, 0xFF)
-                                     and not 0xD0 <= data[p + 1] <= 0xD7):
+    while p + 1 < len(data) and not (
+        data[p] == 0xFF and data[p + 1] not in (0, 0xFF) and not 0xD0 <= data[p + 1] <= 0xD7
+    ):
         p += 1
     return p
 
@@ -227,16 +300,17 @@ def _idct_plane(comp: dict, q: list) -> tuple:
         by, bx = divmod(i, comp["bw"])
         base = by * 8 * stride + bx * 8
         for y in range(8):
-            row = acc[y * 8:y * 8 + 8]
-            out[base + y * stride:base + y * stride + 8] = bytes(0 if v < 0 else 255 if v > 255 else int(v + 0.5)
-                                                                 for v in row)
+            row = acc[y * 8 : y * 8 + 8]
+            out[base + y * stride : base + y * stride + 8] = bytes(
+                0 if v < 0 else 255 if v > 255 else int(v + 0.5) for v in row
+            )
     return out, stride
 
 
 def _upsample(plane: bytearray, stride: int, comp: dict, frame: _Frame, fancy: bool) -> list:
     """Full-resolution rows (lists of ints, width x height) of one component."""
     w, h = comp["w"], comp["ht"]
-    rows = [list(plane[y * stride:y * stride + w]) for y in range(h)]
+    rows = [list(plane[y * stride : y * stride + w]) for y in range(h)]
     sx, sy = frame.hmax // comp["h"], frame.vmax // comp["v"]
     W, H = frame.width, frame.height
     if sx == 1 and sy == 1:
@@ -290,8 +364,9 @@ def decode(data: bytes, channels: int = 0, ratio: int = 1, fancy: bool = True) -
     except _Bad as e:
         raise InvalidArgumentError(f"decode_jpeg: invalid JPEG data ({e}), {len(data)} bytes") from None
     except (IndexError, ValueError, KeyError, TypeError) as e:
-        raise InvalidArgumentError(f"decode_jpeg: invalid JPEG data ({type(e).__name__}: {e}), "
-                                   f"{len(data)} bytes") from None
+        raise InvalidArgumentError(
+            f"decode_jpeg: invalid JPEG data ({type(e).__name__}: {e}), {len(data)} bytes"
+        ) from None
 
 
 def _segments(data: bytes):
@@ -319,7 +394,7 @@ def _segments(data: bytes):
         n = (data[pos] << 8) | data[pos + 1]
         if n < 2 or pos + n > len(data):
             raise _Bad(f"marker 0x{m:02X}: segment of {n} bytes runs past the end")
-        yield m, data[pos + 2:pos + n], pos + n
+        yield m, data[pos + 2 : pos + n], pos + n
         pos += n
 
 
@@ -333,7 +408,7 @@ def _decode(data: bytes, channels: int, ratio: int, fancy: bool) -> tuple:
                 size = 128 if pq else 64
                 if tq > 3 or pq > 1 or i + 1 + size > len(seg):
                     raise _Bad("bad DQT segment")
-                body = seg[i + 1:i + 1 + size]
+                body = seg[i + 1 : i + 1 + size]
                 qts[tq] = [(body[2 * k] << 8) | body[2 * k + 1] for k in range(64)] if pq else list(body)
                 i += 1 + size
         elif m == 0xC4:
@@ -346,11 +421,15 @@ def _decode(data: bytes, channels: int, ratio: int, fancy: bool) -> tuple:
             if frame.blocks > 4 * len(data) + 64:
                 raise _Bad(f"a {frame.width}x{frame.height} frame cannot fit in {len(data)} bytes")
         elif m == 0xC2:
-            raise InvalidArgumentError("decode_jpeg: progressive JPEG is not supported (baseline only); "
-                                       "re-save the file as baseline JPEG or PNG")
+            raise InvalidArgumentError(
+                "decode_jpeg: progressive JPEG is not supported (baseline only); "
+                "re-save the file as baseline JPEG or PNG"
+            )
         elif 0xC3 <= m <= 0xCF and m not in (0xC4, 0xC8, 0xCC):
-            raise InvalidArgumentError(f"decode_jpeg: JPEG process SOF{m - 0xC0} (lossless, hierarchical or "
-                                       f"arithmetic) is not supported (baseline only)")
+            raise InvalidArgumentError(
+                f"decode_jpeg: JPEG process SOF{m - 0xC0} (lossless, hierarchical or "
+                f"arithmetic) is not supported (baseline only)"
+            )
         elif m == 0xDD:
             if len(seg) < 2:
                 raise _Bad("bad DRI segment")
@@ -380,7 +459,7 @@ def _after_scan(data, pos, frame, qts, tables, restart, adobe, jfif, channels, r
         n = (data[pos + 2] << 8) | data[pos + 3]
         if n < 2 or pos + 2 + n > len(data):
             raise _Bad("marker segment runs past the end")
-        seg, after = data[pos + 4:pos + 2 + n], pos + 2 + n
+        seg, after = data[pos + 4 : pos + 2 + n], pos + 2 + n
         if m == 0xDA:
             pos = _scan(data, after, seg, frame, tables, restart)
             continue
@@ -401,11 +480,11 @@ def _dht(seg: bytes) -> dict:
     out, i = {}, 0
     while i < len(seg):
         tc, th = seg[i] >> 4, seg[i] & 15
-        counts = list(seg[i + 1:i + 17])
+        counts = list(seg[i + 1 : i + 17])
         if tc > 1 or th > 3 or len(counts) < 16:
             raise _Bad("bad DHT segment")
         total = sum(counts)
-        out[(tc, th)] = _Huffman(counts, seg[i + 17:i + 17 + total])
+        out[(tc, th)] = _Huffman(counts, seg[i + 17 : i + 17 + total])
         i += 17 + total
     return out
 
@@ -440,7 +519,7 @@ def _pixels(frame, qts, adobe, jfif, channels, ratio, fancy) -> tuple:
     flat = bytearray(W * H * out_c)
     for ci, p in enumerate(chans):
         for y in range(H):
-            flat[(y * W) * out_c + ci:((y + 1) * W) * out_c:out_c] = bytes(p[y][:W])
+            flat[(y * W) * out_c + ci : ((y + 1) * W) * out_c : out_c] = bytes(p[y][:W])
     return H, W, out_c, bytes(flat)
 
 
@@ -467,10 +546,10 @@ def _shrink(rows: list, k: int) -> list:
     H, W = len(rows), len(rows[0])
     out = []
     for y0 in range(0, H, k):
-        band = rows[y0:y0 + k]
+        band = rows[y0 : y0 + k]
         line = []
         for x0 in range(0, W, k):
-            vals = [v for r in band for v in r[x0:x0 + k]]
+            vals = [v for r in band for v in r[x0 : x0 + k]]
             line.append((sum(vals) + len(vals) // 2) // len(vals))
         out.append(line)
     return out
@@ -478,24 +557,127 @@ def _shrink(rows: list, k: int) -> list:
 
 # -- encoding ----------------------------------------------------------------------------
 
-_LUMA_Q = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
-           14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-           49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99]
-_CHROMA_Q = [17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99,
-             47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32
+_LUMA_Q = [
+    16,
+    11,
+    10,
+    16,
+    24,
+    40,
+    51,
+    61,
+    12,
+    12,
+    14,
+    19,
+    26,
+    58,
+    60,
+    55,
+    14,
+    13,
+    16,
+    24,
+    40,
+    57,
+    69,
+    56,
+    14,
+    17,
+    22,
+    29,
+    51,
+    87,
+    80,
+    62,
+    18,
+    22,
+    37,
+    56,
+    68,
+    109,
+    103,
+    77,
+    24,
+    35,
+    55,
+    64,
+    81,
+    104,
+    113,
+    92,
+    49,
+    64,
+    78,
+    87,
+    103,
+    121,
+    120,
+    101,
+    72,
+    92,
+    95,
+    98,
+    112,
+    100,
+    103,
+    99,
+]
+_CHROMA_Q = [
+    17,
+    18,
+    24,
+    47,
+    99,
+    99,
+    99,
+    99,
+    18,
+    21,
+    26,
+    66,
+    99,
+    99,
+    99,
+    99,
+    24,
+    26,
+    56,
+    99,
+    99,
+    99,
+    99,
+    99,
+    47,
+    66,
+    99,
+    99,
+    99,
+    99,
+    99,
+    99,
+] + [99] * 32
 # T.81 Annex K.3 typical Huffman tables: (code counts per length, values)
 _DC_LUMA = ([0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0], list(range(12)))
 _DC_CHROMA = ([0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0], list(range(12)))
-_AC_LUMA = ([0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7D], bytes.fromhex(
-    "01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435"
-    "363738393a434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a92939495969798"
-    "999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4"
-    "f5f6f7f8f9fa"))
-_AC_CHROMA = ([0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77], bytes.fromhex(
-    "000102031104052131061241510761711322328108144291a1b1c109233352f0156272d10a162434e125f11718191a26272829"
-    "2a35363738393a434445464748494a535455565758595a636465666768696a737475767778797a82838485868788898a92939495"
-    "969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae2e3e4e5e6e7e8e9eaf2f3"
-    "f4f5f6f7f8f9fa"))
+_AC_LUMA = (
+    [0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7D],
+    bytes.fromhex(
+        "01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435"
+        "363738393a434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a92939495969798"
+        "999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4"
+        "f5f6f7f8f9fa"
+    ),
+)
+_AC_CHROMA = (
+    [0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77],
+    bytes.fromhex(
+        "000102031104052131061241510761711322328108144291a1b1c109233352f0156272d10a162434e125f11718191a26272829"
+        "2a35363738393a434445464748494a535455565758595a636465666768696a737475767778797a82838485868788898a92939495"
+        "969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae2e3e4e5e6e7e8e9eaf2f3"
+        "f4f5f6f7f8f9fa"
+    ),
+)
 
 
 def _codes(spec) -> dict:
@@ -510,8 +692,10 @@ def _codes(spec) -> dict:
     return out
 
 
-_CODES = {name: _codes(spec) for name, spec in
-          (("dcl", _DC_LUMA), ("acl", _AC_LUMA), ("dcc", _DC_CHROMA), ("acc", _AC_CHROMA))}
+_CODES = {
+    name: _codes(spec)
+    for name, spec in (("dcl", _DC_LUMA), ("acl", _AC_LUMA), ("dcc", _DC_CHROMA), ("acc", _AC_CHROMA))
+}
 
 
 def quant_tables(quality: int) -> tuple:
@@ -586,8 +770,15 @@ def _dht_body(tc: int, th: int, spec) -> bytes:
     return bytes([(tc << 4) | th]) + bytes(counts) + bytes(values)
 
 
-def encode(pixels: bytes, height: int, width: int, channels: int, quality: int = 95,
-           chroma_downsampling: bool = True, density: tuple = (1, 300, 300)) -> bytes:
+def encode(
+    pixels: bytes,
+    height: int,
+    width: int,
+    channels: int,
+    quality: int = 95,
+    chroma_downsampling: bool = True,
+    density: tuple = (1, 300, 300),
+) -> bytes:
     """Baseline JFIF bytes of 8-bit gray (channels 1) or RGB (3) pixels; 4:2:0 chroma when
     ``chroma_downsampling``, else 4:4:4."""
     if channels not in (1, 3):
@@ -610,15 +801,22 @@ def encode(pixels: bytes, height: int, width: int, channels: int, quality: int =
     if channels == 1:
         planes = [plane(0, lambda p, i: p[i])]
     else:
-        planes = [plane(0, lambda p, i: 0.299 * p[i] + 0.587 * p[i + 1] + 0.114 * p[i + 2]),
-                  plane(1, lambda p, i: -0.168736 * p[i] - 0.331264 * p[i + 1] + 0.5 * p[i + 2] + 128),
-                  plane(2, lambda p, i: 0.5 * p[i] - 0.418688 * p[i + 1] - 0.081312 * p[i + 2] + 128)]
+        planes = [
+            plane(0, lambda p, i: 0.299 * p[i] + 0.587 * p[i + 1] + 0.114 * p[i + 2]),
+            plane(1, lambda p, i: -0.168736 * p[i] - 0.331264 * p[i + 1] + 0.5 * p[i + 2] + 128),
+            plane(2, lambda p, i: 0.5 * p[i] - 0.418688 * p[i + 1] - 0.081312 * p[i + 2] + 128),
+        ]
         if sub == 2:
-            planes[1:] = [[[(r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1]) / 4 for x in range(pw // 2)]
-                           for r0, r1 in zip(p[0::2], p[1::2])] for p in planes[1:]]
+            planes[1:] = [
+                [
+                    [(r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1]) / 4 for x in range(pw // 2)]
+                    for r0, r1 in zip(p[0::2], p[1::2])
+                ]
+                for p in planes[1:]
+            ]
 
     def block(p: list, bx: int, by: int) -> list:
-        return [v for r in p[by * 8:by * 8 + 8] for v in r[bx * 8:bx * 8 + 8]]
+        return [v for r in p[by * 8 : by * 8 + 8] for v in r[bx * 8 : bx * 8 + 8]]
 
     w = _Writer()
     preds = [0, 0, 0]
@@ -632,16 +830,34 @@ def encode(pixels: bytes, height: int, width: int, channels: int, quality: int =
                 zz = _fdct_quant(block(planes[ci], mx, my), cq)
                 preds[ci] = _put_block(w, zz, preds[ci], _CODES["dcc"], _CODES["acc"])
     unit, xd, yd = density
-    out = [b"\xff\xd8", _segment(0xE0, b"JFIF\x00\x01\x01" + bytes([unit]) + xd.to_bytes(2, "big")
-                                 + yd.to_bytes(2, "big") + b"\x00\x00")]
+    out = [
+        b"\xff\xd8",
+        _segment(
+            0xE0, b"JFIF\x00\x01\x01" + bytes([unit]) + xd.to_bytes(2, "big") + yd.to_bytes(2, "big") + b"\x00\x00"
+        ),
+    ]
     out.append(_segment(0xDB, bytes([0]) + bytes(lq[z] for z in ZIGZAG)))
     if channels == 3:
         out.append(_segment(0xDB, bytes([1]) + bytes(cq[z] for z in ZIGZAG)))
     comps = [(1, (sub << 4) | sub, 0)] + ([(2, 0x11, 1), (3, 0x11, 1)] if channels == 3 else [])
-    out.append(_segment(0xC0, bytes([8]) + height.to_bytes(2, "big") + width.to_bytes(2, "big")
-                        + bytes([channels]) + b"".join(bytes(c) for c in comps)))
-    out.append(_segment(0xC4, _dht_body(0, 0, _DC_LUMA) + _dht_body(1, 0, _AC_LUMA)
-                        + (_dht_body(0, 1, _DC_CHROMA) + _dht_body(1, 1, _AC_CHROMA) if channels == 3 else b"")))
+    out.append(
+        _segment(
+            0xC0,
+            bytes([8])
+            + height.to_bytes(2, "big")
+            + width.to_bytes(2, "big")
+            + bytes([channels])
+            + b"".join(bytes(c) for c in comps),
+        )
+    )
+    out.append(
+        _segment(
+            0xC4,
+            _dht_body(0, 0, _DC_LUMA)
+            + _dht_body(1, 0, _AC_LUMA)
+            + (_dht_body(0, 1, _DC_CHROMA) + _dht_body(1, 1, _AC_CHROMA) if channels == 3 else b""),
+        )
+    )
     sos = bytes([channels]) + b"".join(bytes([cid, 0x00 if tq == 0 else 0x11]) for cid, _, tq in comps)
     out.append(_segment(0xDA, sos + b"\x00\x3f\x00"))
     out.append(w.flush())

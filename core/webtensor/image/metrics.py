@@ -1,5 +1,6 @@
 """``tf.image`` quality metrics and gradients: psnr, ssim, total_variation,
 image_gradients, sobel_edges (TF's formulas)."""
+
 from __future__ import annotations
 
 import math
@@ -17,8 +18,10 @@ from .color import convert_image_dtype
 def _pair(a, b, op: str):
     x, y = operand(a, op), operand(b, op)
     if tuple(x._h.shape[-3:]) != tuple(y._h.shape[-3:]) or len(x._h.shape) < 3:
-        raise InvalidArgumentError(f"{op}: images must be [..., height, width, channels] of one shape, got "
-                                   f"{tuple(x._h.shape)} and {tuple(y._h.shape)}")
+        raise InvalidArgumentError(
+            f"{op}: images must be [..., height, width, channels] of one shape, got "
+            f"{tuple(x._h.shape)} and {tuple(y._h.shape)}"
+        )
     if x._dtype.kind != "f":
         x, y = convert_image_dtype(x, D.float32), convert_image_dtype(y, D.float32)
     return x, y
@@ -32,7 +35,7 @@ def psnr(a, b, max_val, name=None) -> Tensor:
 
 
 def _gauss(size: int, sigma: float) -> list:
-    c = [(i - (size - 1) / 2.0) ** 2 * (-0.5 / sigma ** 2) for i in range(size)]
+    c = [(i - (size - 1) / 2.0) ** 2 * (-0.5 / sigma**2) for i in range(size)]
     e = [math.exp(v) for v in c]
     s = sum(e)
     return [v / s for v in e]
@@ -100,8 +103,10 @@ def image_gradients(image):
     return (A.pad(dy, [[0, 0], [0, 1], [0, 0], [0, 0]]), A.pad(dx, [[0, 0], [0, 0], [0, 1], [0, 0]]))
 
 
-_SOBEL = (((-1.0, -2.0, -1.0), (0.0, 0.0, 0.0), (1.0, 2.0, 1.0)),
-          ((-1.0, 0.0, 1.0), (-2.0, 0.0, 2.0), (-1.0, 0.0, 1.0)))
+_SOBEL = (
+    ((-1.0, -2.0, -1.0), (0.0, 0.0, 0.0), (1.0, 2.0, 1.0)),
+    ((-1.0, 0.0, 1.0), (-2.0, 0.0, 2.0), (-1.0, 0.0, 1.0)),
+)
 
 
 def sobel_edges(image) -> Tensor:

@@ -3,6 +3,7 @@
 Images are ``[batch,] height, width, channels``; a 3-D image is one image. Offsets and
 sizes are Python ints (static), as TF requires them to be known for these shapes.
 """
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -38,11 +39,15 @@ def crop_to_bounding_box(image, offset_height: int, offset_width: int, target_he
     x, single = _as_batch(image)
     _, h, w, c = x.shape.as_list()
     if offset_height < 0 or offset_width < 0 or target_height <= 0 or target_width <= 0:
-        raise ValueError(f"crop_to_bounding_box: offsets must be >= 0 and target sizes > 0, got offset "
-                         f"({offset_height}, {offset_width}) target ({target_height}, {target_width})")
+        raise ValueError(
+            f"crop_to_bounding_box: offsets must be >= 0 and target sizes > 0, got offset "
+            f"({offset_height}, {offset_width}) target ({target_height}, {target_width})"
+        )
     if offset_height + target_height > h or offset_width + target_width > w:
-        raise ValueError(f"crop_to_bounding_box: the box ({offset_height}, {offset_width}) + ({target_height}, "
-                         f"{target_width}) exceeds the image ({h}, {w})")
+        raise ValueError(
+            f"crop_to_bounding_box: the box ({offset_height}, {offset_width}) + ({target_height}, "
+            f"{target_width}) exceeds the image ({h}, {w})"
+        )
     out = A.slice(x, [0, offset_height, offset_width, 0], [-1, target_height, target_width, -1])
     return A.squeeze(out, 0) if single else out
 
@@ -52,8 +57,10 @@ def pad_to_bounding_box(image, offset_height: int, offset_width: int, target_hei
     _, h, w, _ = x.shape.as_list()
     after_h, after_w = target_height - offset_height - h, target_width - offset_width - w
     if offset_height < 0 or offset_width < 0 or after_h < 0 or after_w < 0:
-        raise ValueError(f"pad_to_bounding_box: an image of ({h}, {w}) at offset ({offset_height}, {offset_width}) "
-                         f"does not fit in ({target_height}, {target_width})")
+        raise ValueError(
+            f"pad_to_bounding_box: an image of ({h}, {w}) at offset ({offset_height}, {offset_width}) "
+            f"does not fit in ({target_height}, {target_width})"
+        )
     out = A.pad(x, [[0, 0], [offset_height, after_h], [offset_width, after_w], [0, 0]])
     return A.squeeze(out, 0) if single else out
 
@@ -64,8 +71,9 @@ def resize_with_crop_or_pad(image, target_height: int, target_width: int):
     _, h, w, _ = x.shape.as_list()
     ch, cw = min(h, target_height), min(w, target_width)
     x = crop_to_bounding_box(x, max(0, (h - target_height) // 2), max(0, (w - target_width) // 2), ch, cw)
-    x = pad_to_bounding_box(x, max(0, (target_height - h) // 2), max(0, (target_width - w) // 2),
-                            target_height, target_width)
+    x = pad_to_bounding_box(
+        x, max(0, (target_height - h) // 2), max(0, (target_width - w) // 2), target_height, target_width
+    )
     return A.squeeze(x, 0) if single else x
 
 

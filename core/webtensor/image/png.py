@@ -3,6 +3,7 @@ grey+alpha, RGBA), bit depths 1-16, the five row filters, Adam7 interlacing, ``t
 transparency for palette images. Inflation is the standard library's ``zlib`` (part of
 CPython and of Pyodide). Chunk CRCs and lengths are checked: a bad file is an
 ``InvalidArgumentError`` naming what is wrong, never a hang or a partial image."""
+
 from __future__ import annotations
 
 import struct
@@ -27,12 +28,12 @@ def _chunks(data: bytes):
     while pos < n:
         if pos + 12 > n:
             _fail(f"truncated chunk header at byte {pos}")
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         end = pos + 12 + length
         if end > n:
             _fail(f"chunk {kind!r} at byte {pos} runs past the end of the file")
-        body = data[pos + 8:pos + 8 + length]
-        crc = struct.unpack(">I", data[end - 4:end])[0]
+        body = data[pos + 8 : pos + 8 + length]
+        crc = struct.unpack(">I", data[end - 4 : end])[0]
         if zlib.crc32(kind + body) & 0xFFFFFFFF != crc:
             _fail(f"CRC mismatch in chunk {kind!r} at byte {pos}")
         yield kind, body
@@ -51,7 +52,7 @@ def _unfilter(raw: bytes, width: int, height: int, bpp: int, bits_per_row: int, 
         if pos + 1 + stride > len(raw):
             _fail("image data is shorter than the image size")
         ftype = raw[pos]
-        line = bytearray(raw[pos + 1:pos + 1 + stride])
+        line = bytearray(raw[pos + 1 : pos + 1 + stride])
         pos += 1 + stride
         if ftype == 1:
             for i in range(bpp, stride):
@@ -82,7 +83,7 @@ def _samples(row: bytes, count: int, depth: int) -> list:
     if depth == 8:
         return list(row[:count])
     if depth == 16:
-        return list(struct.unpack(f">{count}H", bytes(row[:2 * count])))
+        return list(struct.unpack(f">{count}H", bytes(row[: 2 * count])))
     per, mask, out = 8 // depth, (1 << depth) - 1, []
     for byte in row:
         for k in range(per):
@@ -108,8 +109,12 @@ def decode(data: bytes, channels: int = 0, dtype: str = "uint8") -> tuple:
     if header is None:
         _fail("missing IHDR chunk")
     width, height, depth, ctype, _, _, interlace = header
-    if ctype not in _CHANNELS or depth not in (1, 2, 4, 8, 16) or (ctype in (2, 4, 6) and depth < 8) or \
-            (ctype == 3 and depth == 16):
+    if (
+        ctype not in _CHANNELS
+        or depth not in (1, 2, 4, 8, 16)
+        or (ctype in (2, 4, 6) and depth < 8)
+        or (ctype == 3 and depth == 16)
+    ):
         _fail(f"invalid colour type {ctype} with bit depth {depth}")
     if width == 0 or height == 0 or width * height > MAX_PIXELS:
         _fail(f"image size {width}x{height} is empty or too large")
@@ -125,7 +130,7 @@ def decode(data: bytes, channels: int = 0, dtype: str = "uint8") -> tuple:
     if interlace == 0:
         rows, _ = _unfilter(raw, width, height, bpp, width * spp * depth, 0)
         for y, row in enumerate(rows):
-            pixels[y * width * spp:(y + 1) * width * spp] = _samples(row, width * spp, depth)
+            pixels[y * width * spp : (y + 1) * width * spp] = _samples(row, width * spp, depth)
     else:
         pos = 0
         for x0, y0, dx, dy in _ADAM7:
@@ -138,7 +143,7 @@ def decode(data: bytes, channels: int = 0, dtype: str = "uint8") -> tuple:
                 y = y0 + j * dy
                 for i in range(w):
                     at = (y * width + x0 + i * dx) * spp
-                    pixels[at:at + spp] = vals[i * spp:(i + 1) * spp]
+                    pixels[at : at + spp] = vals[i * spp : (i + 1) * spp]
     return _convert(width, height, depth, ctype, spp, pixels, palette, trns, channels, dtype)
 
 
@@ -171,7 +176,7 @@ def _channels(px: list, have: int, want: int, opaque: int) -> list:
     n = len(px) // have
     out = []
     for k in range(n):
-        p = px[k * have:(k + 1) * have]
+        p = px[k * have : (k + 1) * have]
         color, alpha = (p[:1] if have <= 2 else p[:3]), (p[-1] if have in (2, 4) else None)
         if want <= 2:
             g = color[0] if len(color) == 1 else (color[0] * 6968 + color[1] * 23434 + color[2] * 2366 + 16384) >> 15

@@ -6,6 +6,7 @@ sampling rules (half-pixel centres, the Keys cubic table, area overlaps, the
 scale-and-translate kernels for antialiasing), then applied with two ``matmul``s, so it
 runs, and differentiates, on every backend.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,6 +30,7 @@ class ResizeMethod:
 
 
 # -- one axis: (out_size x in_size) weights --------------------------------------------------------
+
 
 def _f32(x: float) -> float:
     """Round to float32, as TF's kernels compute sampling positions in float."""
@@ -87,8 +89,12 @@ def _cubic(in_size: int, out_size: int) -> list:
         x = _f32((o + 0.5) * scale - 0.5)
         loc = math.floor(x)
         off = int(round((x - loc) * _TABLE))  # lrintf: ties never matter at these sizes
-        taps = [(loc - 1, table[off * 2 + 1]), (loc, table[off * 2]),
-                (loc + 1, table[(_TABLE - off) * 2]), (loc + 2, table[(_TABLE - off) * 2 + 1])]
+        taps = [
+            (loc - 1, table[off * 2 + 1]),
+            (loc, table[off * 2]),
+            (loc + 1, table[(_TABLE - off) * 2]),
+            (loc + 2, table[(_TABLE - off) * 2 + 1]),
+        ]
         row = [0.0] * in_size
         kept = [(i, w) for i, w in taps if 0 <= i < in_size]
         total = sum(w for _, w in kept)
@@ -147,8 +153,14 @@ def _mitchell(x):
     return (((7.0 / 6.0) * x - 2.0) * x) * x + 8.0 / 9.0
 
 
-_KERNELS = {"triangle": (_triangle, 1.0), "keyscubic": (_keys, 2.0), "lanczos3": (_lanczos(3.0), 3.0),
-            "lanczos5": (_lanczos(5.0), 5.0), "gaussian": (_gaussian, 1.5), "mitchellcubic": (_mitchell, 2.0)}
+_KERNELS = {
+    "triangle": (_triangle, 1.0),
+    "keyscubic": (_keys, 2.0),
+    "lanczos3": (_lanczos(3.0), 3.0),
+    "lanczos5": (_lanczos(5.0), 5.0),
+    "gaussian": (_gaussian, 1.5),
+    "mitchellcubic": (_mitchell, 2.0),
+}
 
 
 def _scale_translate(in_size: int, out_size: int, kernel: str, antialias: bool) -> list:
@@ -185,11 +197,14 @@ def axis_weights(in_size: int, out_size: int, method: str, antialias: bool = Fal
         return _area(in_size, out_size)
     if method in _KERNELS:
         return _scale_translate(in_size, out_size, method, antialias)
-    raise ValueError(f"tf.image.resize: unknown method {method!r}; expected one of bilinear, nearest, "
-                     f"bicubic, area, lanczos3, lanczos5, gaussian, mitchellcubic")
+    raise ValueError(
+        f"tf.image.resize: unknown method {method!r}; expected one of bilinear, nearest, "
+        f"bicubic, area, lanczos3, lanczos5, gaussian, mitchellcubic"
+    )
 
 
 # -- the op ---------------------------------------------------------------------------------------
+
 
 def _size(size) -> tuple:
     if hasattr(size, "numpy") or hasattr(size, "tolist"):
@@ -208,8 +223,14 @@ def _as_batch(images):
     return (x if rank == 4 else A.expand_dims(x, 0)), rank == 3
 
 
-def resize(images, size, method: str = ResizeMethod.BILINEAR, preserve_aspect_ratio: bool = False,
-           antialias: bool = False, name=None):
+def resize(
+    images,
+    size,
+    method: str = ResizeMethod.BILINEAR,
+    preserve_aspect_ratio: bool = False,
+    antialias: bool = False,
+    name=None,
+):
     """``tf.image.resize``: ``[batch,] height, width, channels`` to ``size``; float32 out, except
     ``nearest`` which keeps the input dtype (TF's rule)."""
     x, single = _as_batch(images)
@@ -232,8 +253,8 @@ def resize(images, size, method: str = ResizeMethod.BILINEAR, preserve_aspect_ra
 
 def _apply(x, wy, wx):
     """``Wy @ x @ Wx^T`` over the height and width axes of ``(b, h, w, c)``."""
-    t = A.transpose(x, (0, 3, 1, 2))                      # b c h w
-    t = matmul(constant(wy, D.float32), t)                # b c H w
+    t = A.transpose(x, (0, 3, 1, 2))  # b c h w
+    t = matmul(constant(wy, D.float32), t)  # b c H w
     t = matmul(t, constant(wx, D.float32), transpose_b=True)  # b c H W
     return A.transpose(t, (0, 2, 3, 1))
 
@@ -245,8 +266,9 @@ def _pick(x, wy, wx):
     return A.gather(A.gather(x, constant(rows, D.int32), axis=1), constant(cols, D.int32), axis=2)
 
 
-def resize_with_pad(image, target_height: int, target_width: int, method: str = ResizeMethod.BILINEAR,
-                    antialias: bool = False):
+def resize_with_pad(
+    image, target_height: int, target_width: int, method: str = ResizeMethod.BILINEAR, antialias: bool = False
+):
     """Resize keeping the aspect ratio, then zero-pad (centred) to the target size."""
     from .ops import pad_to_bounding_box
 

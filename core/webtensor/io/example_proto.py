@@ -12,6 +12,7 @@ Wire schema (tensorflow/core/example/{example,feature}.proto)::
 webtensor has no string dtype: bytes features come back as Python ``bytes`` (lists of them for
 non-scalar shapes), and ``dtype="string"`` (or ``bytes``) names them in feature specs.
 """
+
 from __future__ import annotations
 
 import array
@@ -23,6 +24,7 @@ from ..errors import DataLossError, InvalidArgumentError
 from ..tensor import Tensor, convert
 
 # -- wire format ---------------------------------------------------------------------------------
+
 
 def _varint(n: int) -> bytes:
     n &= 0xFFFFFFFFFFFFFFFF
@@ -59,15 +61,15 @@ def _fields(buf: bytes, pos: int = 0, end: int | None = None):
             n, pos = _read_varint(buf, pos, end)
             if pos + n > end:
                 raise DataLossError("parse_example: length-delimited field runs past the end of the message")
-            v, pos = buf[pos:pos + n], pos + n
+            v, pos = buf[pos : pos + n], pos + n
         elif wt == 5:
             if pos + 4 > end:
                 raise DataLossError("parse_example: truncated fixed32 field")
-            v, pos = buf[pos:pos + 4], pos + 4
+            v, pos = buf[pos : pos + 4], pos + 4
         elif wt == 1:
             if pos + 8 > end:
                 raise DataLossError("parse_example: truncated fixed64 field")
-            v, pos = buf[pos:pos + 8], pos + 8
+            v, pos = buf[pos : pos + 8], pos + 8
         else:
             raise DataLossError(f"parse_example: unsupported protobuf wire type {wt}")
         yield num, wt, v
@@ -88,6 +90,7 @@ def _signed64(n: int) -> int:
 
 
 # -- messages ------------------------------------------------------------------------------------
+
 
 class _Message:
     def SerializeToString(self, deterministic: bool = False) -> bytes:
@@ -218,8 +221,7 @@ class Features(_Message):
         self.feature = dict(feature or {})
 
     def _encode(self):
-        return b"".join(_ld(1, _ld(1, k.encode()) + _ld(2, v._encode()))
-                        for k, v in sorted(self.feature.items()))
+        return b"".join(_ld(1, _ld(1, k.encode()) + _ld(2, v._encode())) for k, v in sorted(self.feature.items()))
 
     def _decode(self, buf):
         self.feature = {}
@@ -255,6 +257,7 @@ class Example(_Message):
 
 
 # -- parsing specs -------------------------------------------------------------------------------
+
 
 def _is_string(dtype) -> bool:
     return dtype is bytes or dtype is str or getattr(dtype, "name", dtype) == "string"
@@ -309,8 +312,10 @@ def _values(example: Example, key: str, spec, op: str):
     if f is None or f.WhichOneof() is None:
         return None
     if f.WhichOneof() != kind:
-        raise InvalidArgumentError(f"{op}: feature {key!r} holds {f.WhichOneof()} but the spec asks "
-                                   f"for {kind} (dtype {getattr(spec.dtype, 'name', spec.dtype)})")
+        raise InvalidArgumentError(
+            f"{op}: feature {key!r} holds {f.WhichOneof()} but the spec asks "
+            f"for {kind} (dtype {getattr(spec.dtype, 'name', spec.dtype)})"
+        )
     return list(getattr(f, kind).value)
 
 
@@ -320,15 +325,19 @@ def _fixed(vals, key, spec, op):
         n *= d
     if vals is None:
         if spec.default_value is None:
-            raise InvalidArgumentError(f"{op}: feature {key!r} is required but could not be found "
-                                       f"(FixedLenFeature with no default_value)")
+            raise InvalidArgumentError(
+                f"{op}: feature {key!r} is required but could not be found (FixedLenFeature with no default_value)"
+            )
         return spec.default_value if _is_string(spec.dtype) else convert(spec.default_value, spec.dtype)
     if len(vals) != n:
-        raise InvalidArgumentError(f"{op}: key {key!r}: number of values {len(vals)} does not match "
-                                   f"the FixedLenFeature shape {list(spec.shape)} ({n} values)")
+        raise InvalidArgumentError(
+            f"{op}: key {key!r}: number of values {len(vals)} does not match "
+            f"the FixedLenFeature shape {list(spec.shape)} ({n} values)"
+        )
     if _is_string(spec.dtype):
         return _nest_list(vals, spec.shape)
     from ..ops import array as A
+
     return A.reshape(convert(vals, D.as_dtype(spec.dtype)), spec.shape)
 
 
@@ -336,7 +345,7 @@ def _nest_list(vals: list, shape: tuple):
     if not shape:
         return vals[0]
     step = len(vals) // shape[0] if shape[0] else 0
-    return [_nest_list(vals[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+    return [_nest_list(vals[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
 def _sparse(rows: list, dtype, batched: bool):
@@ -349,6 +358,7 @@ def _sparse(rows: list, dtype, batched: bool):
     shape = [len(rows), width] if batched else [width]
     rank = 2 if batched else 1
     from ..ops import array as A
+
     idx = A.reshape(convert(indices or [], D.int64), (len(indices), rank))
     vals = values if _is_string(dtype) else convert(values, D.as_dtype(dtype))
     return SparseTensor(idx, vals, convert(shape, D.int64))
@@ -359,12 +369,17 @@ def _to_example(serialized, op: str) -> Example:
         return serialized
     if isinstance(serialized, str):
         serialized = serialized.encode("latin-1")
-    if hasattr(serialized, "_h") and getattr(serialized, "dtype", None) is not None and \
-            serialized.dtype.name == "string" and serialized.shape.rank == 0:
+    if (
+        hasattr(serialized, "_h")
+        and getattr(serialized, "dtype", None) is not None
+        and serialized.dtype.name == "string"
+        and serialized.shape.rank == 0
+    ):
         serialized = serialized.numpy()  # a scalar tf.string
     if not isinstance(serialized, (bytes, bytearray, memoryview)):
-        raise TypeError(f"{op}: `serialized` must be bytes (a serialized tf.train.Example), got "
-                        f"{type(serialized).__name__}")
+        raise TypeError(
+            f"{op}: `serialized` must be bytes (a serialized tf.train.Example), got {type(serialized).__name__}"
+        )
     return Example.FromString(bytes(serialized))
 
 
@@ -431,7 +446,7 @@ def _layout(data: bytes) -> dict:
             if data[pos] != 0x0A:  # entry key
                 raise ValueError("unusual map entry")
             length, pos = _rv(data, pos + 1)
-            key = data[pos:pos + length].decode("utf-8")
+            key = data[pos : pos + length].decode("utf-8")
             pos += length
             if data[pos] != 0x12 or key in out:  # entry value: Feature; a repeated key: general path
                 raise ValueError("unusual map entry")
@@ -539,8 +554,10 @@ def _parse_fast(serialized, features: dict):
         for _, want, _, flat in plan:  # the wire is little-endian
             if want == "float_list":
                 flat.byteswap()
-    return {k: A.reshape(convert(flat, D.as_dtype(features[k].dtype)),
-                         (len(serialized),) + tuple(features[k].shape)) for k, _, _, flat in plan}
+    return {
+        k: A.reshape(convert(flat, D.as_dtype(features[k].dtype)), (len(serialized),) + tuple(features[k].shape))
+        for k, _, _, flat in plan
+    }
 
 
 def parse_example(serialized, features: dict, example_names=None, name=None) -> dict:
@@ -549,8 +566,7 @@ def parse_example(serialized, features: dict, example_names=None, name=None) -> 
     op = "parse_example"
     _check_features(features, op)
     if isinstance(serialized, (bytes, bytearray, str)):
-        raise TypeError(f"{op}: `serialized` must be a list of serialized Examples; for one use "
-                        f"parse_single_example")
+        raise TypeError(f"{op}: `serialized` must be a list of serialized Examples; for one use parse_single_example")
     if hasattr(serialized, "_h") and serialized.dtype.name == "string":  # a 1-D tf.string batch
         serialized = serialized.numpy().tolist()
     if serialized and all(isinstance(s, (bytes, bytearray)) for s in serialized):
@@ -576,8 +592,12 @@ def parse_example(serialized, features: dict, example_names=None, name=None) -> 
                 out[k] = parts
             else:
                 from ..ops import array as A
-                out[k] = A.reshape(A.stack(parts), (len(parts),) + s.shape) if parts else \
-                    A.zeros((0,) + s.shape, D.as_dtype(s.dtype))
+
+                out[k] = (
+                    A.reshape(A.stack(parts), (len(parts),) + s.shape)
+                    if parts
+                    else A.zeros((0,) + s.shape, D.as_dtype(s.dtype))
+                )
         else:
             out[k] = _sparse([v or [] for v in cols], s.dtype, batched=True)
     return out

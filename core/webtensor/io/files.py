@@ -4,6 +4,7 @@ serialize_tensor/parse_tensor (TF's TensorProto bytes) and decode_csv.
 Files are read and written with Python's own I/O, so in the page they use Pyodide's
 file system. TensorProto is encoded with the protobuf helpers of ``example_proto``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,8 +18,22 @@ from ..tensor import Tensor, constant, convert
 from .example_proto import _fields, _ld, _varint
 
 # TF's DataType enum values for the dtypes webtensor stores
-_TF_ENUM = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6, "string": 7,
-            "int64": 9, "bool": 10, "bfloat16": 14, "uint16": 17, "float16": 19, "uint32": 22, "uint64": 23}
+_TF_ENUM = {
+    "float32": 1,
+    "float64": 2,
+    "int32": 3,
+    "uint8": 4,
+    "int16": 5,
+    "int8": 6,
+    "string": 7,
+    "int64": 9,
+    "bool": 10,
+    "bfloat16": 14,
+    "uint16": 17,
+    "float16": 19,
+    "uint32": 22,
+    "uint64": 23,
+}
 _FROM_ENUM = {v: k for k, v in _TF_ENUM.items()}
 
 
@@ -78,15 +93,17 @@ def decode_raw(input_bytes, out_type, little_endian=True, fixed_length=None, nam
     rows = []
     for i, b in enumerate(t._h.flat):
         if fixed_length is not None:
-            b = b[:int(fixed_length)].ljust(int(fixed_length), b"\0")
+            b = b[: int(fixed_length)].ljust(int(fixed_length), b"\0")
         if len(b) % dt.size:
-            raise InvalidArgumentError(f"decode_raw: input {i} has {len(b)} bytes, not a multiple of "
-                                       f"{dt.size} ({dt.name})")
+            raise InvalidArgumentError(
+                f"decode_raw: input {i} has {len(b)} bytes, not a multiple of {dt.size} ({dt.name})"
+            )
         rows.append(list(struct.unpack(f"{'<' if little_endian else '>'}{len(b) // dt.size}{dt.fmt}", b)))
     widths = {len(r) for r in rows}
     if len(widths) > 1:
-        raise InvalidArgumentError(f"decode_raw: inputs decode to different lengths {sorted(widths)}; "
-                                   f"give fixed_length")
+        raise InvalidArgumentError(
+            f"decode_raw: inputs decode to different lengths {sorted(widths)}; give fixed_length"
+        )
     n = widths.pop() if widths else 0
     flat = [v for r in rows for v in r]
     return _from_flat(flat, tuple(t._h.shape) + (n,), dt)
@@ -164,8 +181,9 @@ def parse_tensor(serialized, out_type, name=None) -> Tensor:
     return _from_flat(vals, shape, want)
 
 
-def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, na_value="",
-               select_cols=None, name=None) -> list:
+def decode_csv(
+    records, record_defaults, field_delim=",", use_quote_delim=True, na_value="", select_cols=None, name=None
+) -> list:
     """``tf.io.decode_csv``: one tensor per column, each of the records' shape."""
     from ..data.csv import _column, _parse_field
 
@@ -177,17 +195,24 @@ def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, 
         raise InvalidArgumentError(f"decode_csv: {len(select_cols)} select_cols for {len(cols)} record_defaults")
     out = [[] for _ in cols]
     for i, rec in enumerate(t._h.flat):
-        row = next(csv.reader(_pyio.StringIO(rec.decode("utf-8"), newline=""), delimiter=field_delim,
-                              quoting=csv.QUOTE_MINIMAL if use_quote_delim else csv.QUOTE_NONE), [""])
+        row = next(
+            csv.reader(
+                _pyio.StringIO(rec.decode("utf-8"), newline=""),
+                delimiter=field_delim,
+                quoting=csv.QUOTE_MINIMAL if use_quote_delim else csv.QUOTE_NONE,
+            ),
+            [""],
+        )
         picked = [row[c] if c < len(row) else None for c in select_cols] if select_cols else row
         if not select_cols and len(row) != len(cols):
             raise InvalidArgumentError(f"decode_csv: expect {len(cols)} fields but have {len(row)} in record {i}")
         for j, ((dt, default), text) in enumerate(zip(cols, picked)):
             out[j].append(_parse_field(text or "", dt, default, j, i, "record", na_value))
     shape = tuple(t._h.shape)
-    return [_from_flat(vals, shape, D.string if dt == "string" or not isinstance(dt, D.DType) else dt)
-            for (dt, _), vals in zip(cols, out)]
+    return [
+        _from_flat(vals, shape, D.string if dt == "string" or not isinstance(dt, D.DType) else dt)
+        for (dt, _), vals in zip(cols, out)
+    ]
 
 
-__all__ = ["decode_csv", "decode_raw", "matching_files", "parse_tensor", "read_file", "serialize_tensor",
-           "write_file"]
+__all__ = ["decode_csv", "decode_raw", "matching_files", "parse_tensor", "read_file", "serialize_tensor", "write_file"]

@@ -2,6 +2,7 @@
 
 TF's errors: a missing path is ``tf.errors.NotFoundError``, an existing destination
 ``tf.errors.AlreadyExistsError`` (both ``OSError``-like ``OpError``s)."""
+
 from __future__ import annotations
 
 import glob as _glob

@@ -8,6 +8,7 @@ parent reads that back through the validated safetensors reader, so what comes
 back is the same checked data, never a pickle. Any failure is a ``ValueError``
 naming the file.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,9 @@ import tempfile
 
 from . import keras_files
 
-TIMEOUT = 120            # wall-clock seconds for one file
-CPU_SECONDS = 120        # RLIMIT_CPU of the child
-MEMORY = 8 << 30         # RLIMIT_AS of the child (address space, bytes)
+TIMEOUT = 120  # wall-clock seconds for one file
+CPU_SECONDS = 120  # RLIMIT_CPU of the child
+MEMORY = 8 << 30  # RLIMIT_AS of the child (address space, bytes)
 OUTPUT_LIMIT = 17 << 30  # RLIMIT_FSIZE: the child writes at most this much
 # "exec": a fresh interpreter per file (safe anywhere). "fork": fork this process (no
 # interpreter start) - only for single-threaded callers such as the fuzzer:
@@ -36,19 +37,26 @@ def _limits(cpu: int, memory: int):
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
     return apply
 
 
-def read(path, kind: str = "model", timeout: float = TIMEOUT, cpu_seconds: int = CPU_SECONDS,
-         memory: int = MEMORY) -> keras_files.KerasFile:
+def read(
+    path, kind: str = "model", timeout: float = TIMEOUT, cpu_seconds: int = CPU_SECONDS, memory: int = MEMORY
+) -> keras_files.KerasFile:
     """A ``KerasFile`` read in a child process. ``kind``: ``"model"`` (a ``.keras``
     archive or legacy ``.h5`` model) or ``"weights"`` (any Keras HDF5 weights file)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(path)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = dict(os.environ, WEBTENSOR_BACKEND="numpy", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    env = dict(
+        os.environ,
+        WEBTENSOR_BACKEND="numpy",
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
+    )
     fd, out = tempfile.mkstemp(suffix=".safetensors")
     os.close(fd)
     try:
@@ -57,9 +65,14 @@ def read(path, kind: str = "model", timeout: float = TIMEOUT, cpu_seconds: int =
                 r = _run_forked(kind, os.path.abspath(path), out, timeout, _limits(cpu_seconds, memory))
             else:
                 env["WEBTENSOR_IMPORT_LIMITS"] = f"{int(cpu_seconds)},{int(memory)}"
-                r = subprocess.run(_command(kind, os.path.abspath(path), out), env=env,
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, timeout=timeout)
+                r = subprocess.run(
+                    _command(kind, os.path.abspath(path), out),
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    timeout=timeout,
+                )
         except subprocess.TimeoutExpired:
             raise ValueError(f"{path}: reading the Keras file ran past {timeout:g} s; refused") from None
         if r.returncode != 0:
@@ -122,14 +135,17 @@ def _why(r) -> str:
     """The child's ValueError message, or what killed it."""
     last = r.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
     if r.returncode == 3 and last[0].startswith("ValueError: "):
-        return last[0][len("ValueError: "):]
+        return last[0][len("ValueError: ") :]
     if r.returncode < 0:
-        return (f"the Keras file importer died from signal {-r.returncode} (a damaged HDF5 file "
-                f"crashes the HDF5 library; it ran in a child process, so only it died)")
+        return (
+            f"the Keras file importer died from signal {-r.returncode} (a damaged HDF5 file "
+            f"crashes the HDF5 library; it ran in a child process, so only it died)"
+        )
     return f"the Keras file importer failed (exit {r.returncode}): {last[0][:300]}"
 
 
 # -- the result file: arrays as tensors, the tree and the configs as metadata ----------------
+
 
 def _tree(layers: dict, arrays: list) -> dict:
     def node(lw):
@@ -137,8 +153,13 @@ def _tree(layers: dict, arrays: list) -> dict:
         for a in lw.own:
             own.append(len(arrays))
             arrays.append(a)
-        return {"name": lw.name, "own": own, "legacy": lw.legacy,
-                "children": {k: node(v) for k, v in lw.children.items()}}
+        return {
+            "name": lw.name,
+            "own": own,
+            "legacy": lw.legacy,
+            "children": {k: node(v) for k, v in lw.children.items()},
+        }
+
     return {k: node(v) for k, v in layers.items()}
 
 
@@ -155,8 +176,16 @@ def _write_result(kf: keras_files.KerasFile, out: str) -> None:
     for i, a in enumerate(arrays):
         a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
         tensors.append((str(i), D.as_dtype(a.dtype.name), tuple(a.shape), a.tobytes()))
-    meta = {"keras_file": json.dumps({"config": kf.config, "training_config": kf.training_config,
-                                      "keras_version": kf.keras_version, "layers": tree})}
+    meta = {
+        "keras_file": json.dumps(
+            {
+                "config": kf.config,
+                "training_config": kf.training_config,
+                "keras_version": kf.keras_version,
+                "layers": tree,
+            }
+        )
+    }
     atomic_write(out, lambda f: st.write(f, tensors, meta))
 
 
@@ -171,6 +200,7 @@ def _read_result(out: str, path: str) -> keras_files.KerasFile:
         def sink(e, data):
             dt = np.dtype(e.dtype.name).newbyteorder("<")
             arrays[e.name] = np.frombuffer(bytes(data), dtype=dt).reshape(e.shape)
+
         return sink
 
     with open(out, "rb") as f:
@@ -178,8 +208,10 @@ def _read_result(out: str, path: str) -> keras_files.KerasFile:
     info = json.loads(header.metadata["keras_file"])
 
     def node(d):
-        return keras_files.LayerWeights(d["name"], [arrays[str(i)] for i in d["own"]],
-                                        {k: node(v) for k, v in d["children"].items()}, d["legacy"])
+        return keras_files.LayerWeights(
+            d["name"], [arrays[str(i)] for i in d["own"]], {k: node(v) for k, v in d["children"].items()}, d["legacy"]
+        )
+
     layers = {k: node(v) for k, v in info["layers"].items()}
     return keras_files.KerasFile(info["config"], layers, info["training_config"], info["keras_version"], path)
 
@@ -198,8 +230,11 @@ def main(argv) -> int:
     kind, path, out = argv
     apply_env_limits()
     try:
-        kf = keras_files.read(path) if kind == "model" else keras_files.KerasFile(
-            None, keras_files.read_weights(path), None, None, path)
+        kf = (
+            keras_files.read(path)
+            if kind == "model"
+            else keras_files.KerasFile(None, keras_files.read_weights(path), None, None, path)
+        )
         _write_result(kf, out)
     except ValueError as e:
         print("ValueError: " + str(e).replace("\n", " "), file=sys.stderr)

@@ -4,6 +4,7 @@ Both become a ``KerasFile``: the model config (Keras 3's JSON layout) and a tree
 weight arrays per layer. Nothing here builds a model; ``keras_import`` does.
 h5py (the ``keras-import`` extra) is needed only here, only natively.
 """
+
 from __future__ import annotations
 
 import io
@@ -36,8 +37,7 @@ class _Reader:
         n = int(ds.size) * ds.dtype.itemsize
         self.left -= n
         if self.left < 0:
-            raise ValueError(f"{self.source}: dataset {ds.name} declares {n} bytes, more than the "
-                             f"file can hold")
+            raise ValueError(f"{self.source}: dataset {ds.name} declares {n} bytes, more than the file can hold")
         return ds[()]
 
 
@@ -76,8 +76,7 @@ def _h5py():
     try:
         import h5py
     except ImportError:
-        raise ImportError("reading Keras .keras/.h5 files needs h5py: "
-                          "pip install 'webtensor[keras-import]'") from None
+        raise ImportError("reading Keras .keras/.h5 files needs h5py: pip install 'webtensor[keras-import]'") from None
     return h5py
 
 
@@ -101,6 +100,7 @@ def _json(text, what: str) -> dict:
 def _as_value_error(fn):
     """Malformed files fail as ValueError naming the file, whatever h5py/zipfile raised
     (RuntimeError, NotImplementedError, EOFError, UnicodeDecodeError, RecursionError...)."""
+
     def wrapper(path, *args):
         name = os.fspath(path)
         try:
@@ -115,6 +115,7 @@ def _as_value_error(fn):
             raise ValueError(f"{name}: {e}") from None
         except (Exception, RecursionError) as e:  # noqa: BLE001 - a damaged file, whatever broke
             raise ValueError(f"{name}: not a readable Keras file: {type(e).__name__}: {e}") from None
+
     wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
     return wrapper
 
@@ -134,6 +135,7 @@ def read(path) -> KerasFile:
 
 # -- Keras 3 archives ---------------------------------------------------------------------
 
+
 @_as_value_error
 def read_archive(path) -> KerasFile:
     """``config.json`` + ``model.weights.h5`` from a Keras 3 ``.keras`` zip archive."""
@@ -142,12 +144,12 @@ def read_archive(path) -> KerasFile:
         members = {i.filename: i for i in z.infolist()}
         for need in ("config.json", "model.weights.h5"):
             if need not in members:
-                raise ValueError(f"{path}: not a Keras 3 archive, {need} is missing "
-                                 f"(members: {sorted(members)[:10]})")
+                raise ValueError(f"{path}: not a Keras 3 archive, {need} is missing (members: {sorted(members)[:10]})")
         _check_sizes(path, members)
         config = _json(_member(z, members["config.json"]), f"{path}: config.json")
-        meta = (_json(_member(z, members["metadata.json"]), f"{path}: metadata.json")
-                if "metadata.json" in members else {})
+        meta = (
+            _json(_member(z, members["metadata.json"]), f"{path}: metadata.json") if "metadata.json" in members else {}
+        )
         size = members["model.weights.h5"].file_size
         weights = io.BytesIO(_member(z, members["model.weights.h5"]))
     with h5py.File(weights, "r") as h5:
@@ -160,17 +162,17 @@ def read_archive(path) -> KerasFile:
 def _check_sizes(path, members: dict) -> None:
     """Declared sizes against the budget, before a byte is decompressed: the members we
     read, each under its own limit, and all together under ZIP_EXPANSION x the archive."""
-    limits = {"config.json": validate.MAX_HEADER, "metadata.json": MAX_METADATA,
-              "model.weights.h5": MAX_WEIGHTS_BYTES}
+    limits = {"config.json": validate.MAX_HEADER, "metadata.json": MAX_METADATA, "model.weights.h5": MAX_WEIGHTS_BYTES}
     for name, limit in limits.items():
         if name in members and members[name].file_size > limit:
-            raise ValueError(f"{path}: {name} declares {members[name].file_size} bytes, over the "
-                             f"{limit} byte limit")
+            raise ValueError(f"{path}: {name} declares {members[name].file_size} bytes, over the {limit} byte limit")
     total = sum(members[n].file_size for n in limits if n in members)
     budget = ZIP_EXPANSION * os.path.getsize(path) + (1 << 20)
     if total > budget:
-        raise ValueError(f"{path}: the archive's members declare {total} bytes uncompressed, more "
-                         f"than {ZIP_EXPANSION}x its {os.path.getsize(path)} bytes allow (a zip bomb?)")
+        raise ValueError(
+            f"{path}: the archive's members declare {total} bytes uncompressed, more "
+            f"than {ZIP_EXPANSION}x its {os.path.getsize(path)} bytes allow (a zip bomb?)"
+        )
 
 
 def _member(z, info) -> bytes:
@@ -183,12 +185,12 @@ def _member(z, info) -> bytes:
                 break
             out += part
             if len(out) > info.file_size:
-                raise ValueError(f"{info.filename} unpacks to more than its declared "
-                                 f"{info.file_size} bytes")
+                raise ValueError(f"{info.filename} unpacks to more than its declared {info.file_size} bytes")
     return bytes(out)
 
 
 # -- HDF5 checks, before any dataset is read ------------------------------------------
+
 
 def check_h5(h5, source: str, reader=None) -> None:
     """Refuse what makes HDF5 read outside the file or run plugins: external storage,
@@ -203,8 +205,9 @@ def check_h5(h5, source: str, reader=None) -> None:
             link = g.get(name, getlink=True)
             where = f"{path}/{name}"
             if isinstance(link, h5py.ExternalLink):
-                raise ValueError(f"{source}: {where} is an external link to "
-                                 f"{link.filename!r}; links out of the file are refused")
+                raise ValueError(
+                    f"{source}: {where} is an external link to {link.filename!r}; links out of the file are refused"
+                )
             if isinstance(link, h5py.SoftLink):
                 raise ValueError(f"{source}: {where} is a soft link; Keras files have none")
             obj = g[name]
@@ -224,16 +227,19 @@ def check_h5(h5, source: str, reader=None) -> None:
 
 def _check_dataset(ds, where: str, source: str, budget: list) -> None:
     if ds.external:
-        raise ValueError(f"{source}: dataset {where} keeps its data in external files "
-                         f"{[e[0] for e in ds.external][:3]}; external storage is refused")
+        raise ValueError(
+            f"{source}: dataset {where} keeps its data in external files "
+            f"{[e[0] for e in ds.external][:3]}; external storage is refused"
+        )
     if ds.is_virtual:
         raise ValueError(f"{source}: dataset {where} is a virtual dataset; refused")
     dcpl = ds.id.get_create_plist()
     for i in range(dcpl.get_nfilters()):
         code = dcpl.get_filter(i)[0]
         if code not in ALLOWED_FILTERS:
-            raise ValueError(f"{source}: dataset {where} uses HDF5 filter {code}; only "
-                             f"{sorted(ALLOWED_FILTERS.values())} are read")
+            raise ValueError(
+                f"{source}: dataset {where} uses HDF5 filter {code}; only {sorted(ALLOWED_FILTERS.values())} are read"
+            )
     kind = getattr(ds.dtype, "kind", "")
     if kind not in "fiub":
         raise ValueError(f"{source}: dataset {where} has dtype {ds.dtype}, not numbers")
@@ -241,8 +247,7 @@ def _check_dataset(ds, where: str, source: str, budget: list) -> None:
         n = int(ds.size) * ds.dtype.itemsize
         budget[0] -= n
         if budget[0] < 0:
-            raise ValueError(f"{source}: dataset {where} declares {n} bytes, more than the file "
-                             f"can hold")
+            raise ValueError(f"{source}: dataset {where} declares {n} bytes, more than the file can hold")
 
 
 def weights_tree(h5, read) -> dict:
@@ -300,6 +305,7 @@ def read_weights(path) -> dict:
 
 
 # -- legacy HDF5 ------------------------------------------------------------------------
+
 
 @_as_value_error
 def read_legacy_h5(path) -> KerasFile:

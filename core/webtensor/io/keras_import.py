@@ -4,6 +4,7 @@ The config goes through the same checks as our own model files (unknown layers a
 refused by name, no code is run: Keras ``Lambda`` layers carry bytecode and are
 refused), and each layer's arrays must match its variables' shapes exactly.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,8 +48,9 @@ def _named(name: str, run):
 def _import_keras(path, custom_objects, compile: bool, isolate: bool):
     kf = _read(path, "model", isolate)
     if kf.config is None:
-        raise ValueError(f"{path}: holds weights only (no model config); build the model and "
-                         f"call model.load_weights({str(path)!r})")
+        raise ValueError(
+            f"{path}: holds weights only (no model config); build the model and call model.load_weights({str(path)!r})"
+        )
     config = _with_model_modules(dict(kf.config))
     training = config.pop("compile_config", None)
     if kf.training_config is not None and training is None and "optimizer_config" not in kf.training_config:
@@ -75,8 +77,7 @@ def _with_model_modules(config: dict) -> dict:
     inner = config.get("config")
     layers = inner.get("layers") if isinstance(inner, dict) else None
     if isinstance(layers, list):
-        inner = dict(inner, layers=[_with_model_modules(dict(l)) if isinstance(l, dict) else l
-                                    for l in layers])
+        inner = dict(inner, layers=[_with_model_modules(dict(l)) if isinstance(l, dict) else l for l in layers])
         config = dict(config, config=inner)
     if config.get("class_name") in MODEL_CLASSES and not config.get("module"):
         config["module"] = "keras"
@@ -93,16 +94,14 @@ def build(config: dict, custom_objects, kf) -> object:
         with budget.limit(nbytes + (1 << 16), kf.source):
             model = ks.deserialize_keras_object(config, custom_objects=custom_objects)
         if not hasattr(model, "weights") or not hasattr(model, "layers"):
-            raise ValueError(f"{kf.source}: the Keras config describes a {type(model).__name__}, "
-                             f"not a model")
+            raise ValueError(f"{kf.source}: the Keras config describes a {type(model).__name__}, not a model")
         return model
     except ValueError as e:
         if str(e).startswith(str(kf.source)):
             raise
         raise ValueError(f"{kf.source}: the Keras config does not build here: {e}") from None
     except Exception as e:  # noqa: BLE001 - the config is input: name the failure
-        raise ValueError(f"{kf.source}: the Keras config does not build here: "
-                         f"{type(e).__name__}: {e}") from None
+        raise ValueError(f"{kf.source}: the Keras config does not build here: {type(e).__name__}: {e}") from None
 
 
 def load_keras_weights(model, path, isolate: bool = True) -> None:
@@ -114,8 +113,15 @@ def load_keras_weights(model, path, isolate: bool = True) -> None:
 
 # Keras 3 archives key sublayers by attribute name (h5 groups sort alphabetically);
 # ``layer.weights`` lists them in creation order, as legacy files record it.
-SUBLAYER_ORDER = {"cell": 0, "forward_layer": 0, "backward_layer": 1, "query_dense": 0,
-                  "key_dense": 1, "value_dense": 2, "output_dense": 3}
+SUBLAYER_ORDER = {
+    "cell": 0,
+    "forward_layer": 0,
+    "backward_layer": 1,
+    "query_dense": 0,
+    "key_dense": 1,
+    "value_dense": 2,
+    "output_dense": 3,
+}
 
 
 def _ordered_arrays(lw, layer=None) -> list:
@@ -148,17 +154,23 @@ def assign(model, saved: dict, source: str) -> None:
     for layer in _layers_with_weights(model):
         lw = saved.get(layer.name)
         if lw is None:
-            raise ValueError(f"{source}: no weights for layer {layer.name!r} "
-                             f"({type(layer).__name__}, {len(layer.weights)} variables)")
+            raise ValueError(
+                f"{source}: no weights for layer {layer.name!r} "
+                f"({type(layer).__name__}, {len(layer.weights)} variables)"
+            )
         arrays = _ordered_arrays(lw, layer)
         variables = layer.trainable_weights + layer.non_trainable_weights if lw.legacy else layer.weights
         if len(arrays) != len(variables):
-            raise ValueError(f"{source}: layer {layer.name!r} has {len(variables)} variables but the "
-                             f"file holds {len(arrays)} arrays for it")
+            raise ValueError(
+                f"{source}: layer {layer.name!r} has {len(variables)} variables but the "
+                f"file holds {len(arrays)} arrays for it"
+            )
         for i, (var, arr) in enumerate(zip(variables, arrays)):
             if tuple(arr.shape) != tuple(var.shape):
-                raise ValueError(f"{source}: layer {layer.name!r} variable {i} ({var.name}) has shape "
-                                 f"{tuple(var.shape)} but the file's array has shape {tuple(arr.shape)}")
+                raise ValueError(
+                    f"{source}: layer {layer.name!r} variable {i} ({var.name}) has shape "
+                    f"{tuple(var.shape)} but the file's array has shape {tuple(arr.shape)}"
+                )
         for var, arr in zip(variables, arrays):
             var.assign(convert(arr.astype(var.dtype.name, copy=False)))
         used.add(layer.name)

@@ -4,6 +4,7 @@ A record is ``uint64 length | uint32 masked_crc32c(length) | data | uint32 maske
 little-endian; the CRC is CRC-32C (Castagnoli) masked as TF's ``crc32c::Mask`` does. Files may be
 GZIP or ZLIB streams of those bytes (``compression_type``).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -25,8 +26,9 @@ def _compression(compression_type, op: str) -> str:
         c = c.compression_type
     c = (c or "").upper() if isinstance(c, str) or c is None else c
     if c not in _COMPRESSIONS:
-        raise InvalidArgumentError(f"{op}: unsupported compression_type {compression_type!r}; "
-                                   f"expected one of '', 'GZIP', 'ZLIB'")
+        raise InvalidArgumentError(
+            f"{op}: unsupported compression_type {compression_type!r}; expected one of '', 'GZIP', 'ZLIB'"
+        )
     return c
 
 
@@ -118,14 +120,15 @@ def _scan(data: bytes, path: str, op: str):
         length, hcrc = unpack("<QI", data, pos)
         known = header_crcs.get(length)
         if known is None:
-            known = header_crcs[length] = masked_crc32c(view[pos:pos + 8])
+            known = header_crcs[length] = masked_crc32c(view[pos : pos + 8])
         if hcrc != known:
-            return places, DataLossError(f"{op}: corrupted record at byte {pos} of {path} "
-                                         f"(length CRC mismatch)")
+            return places, DataLossError(f"{op}: corrupted record at byte {pos} of {path} (length CRC mismatch)")
         start = pos + 12
         if end - start < length + 4:
-            return places, DataLossError(f"{op}: truncated record at byte {pos} of {path}: {length} "
-                                         f"bytes declared, {max(end - start - 4, 0)} present")
+            return places, DataLossError(
+                f"{op}: truncated record at byte {pos} of {path}: {length} "
+                f"bytes declared, {max(end - start - 4, 0)} present"
+            )
         places.append((start, length))
         pos = start + length + 4
     return places, None
@@ -145,7 +148,7 @@ def _crcs_of_run(data: bytes, start: int, length: int, m: int) -> list:
     c0 = c1 = c2 = c3 = ones
     span, stride = (length + 16) * (m - 1) + 1, length + 16
     for p in range(start, start + length):
-        x = (c0 ^ frm(data[p:p + span:stride], "little")).to_bytes(m, "little")
+        x = (c0 ^ frm(data[p : p + span : stride], "little")).to_bytes(m, "little")
         c0 = frm(x.translate(t0), "little") ^ c1
         c1 = frm(x.translate(t1), "little") ^ c2
         c2 = frm(x.translate(t2), "little") ^ c3
@@ -179,12 +182,11 @@ def iter_records(data: bytes, path: str, op: str = "TFRecordDataset"):
         if j - i >= 8:
             crcs = [_mask(c) for c in _crcs_of_run(data, start, length, j - i)]
         else:
-            crcs = [masked_crc32c(view[s:s + ln]) for s, ln in places[i:j]]
+            crcs = [masked_crc32c(view[s : s + ln]) for s, ln in places[i:j]]
         for (s, ln), crc in zip(places[i:j], crcs):
             if unpack("<I", data, s + ln)[0] != crc:
-                raise DataLossError(f"{op}: corrupted record at byte {s - 12} of {path} "
-                                    f"(data CRC mismatch)")
-            yield data[s:s + ln]
+                raise DataLossError(f"{op}: corrupted record at byte {s - 12} of {path} (data CRC mismatch)")
+            yield data[s : s + ln]
         i = j
     if error is not None:
         raise error

@@ -2,6 +2,7 @@
 ``cache_subdir``), hash checks and archive extraction -- but no downloads (webtensor has no
 network access): a file missing from the cache is an error saying where to put it. A local
 ``origin`` (a path or ``file://`` URL) is copied into the cache."""
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,13 @@ def extract_archive(file_path, path=".", archive_format="auto") -> bool:
     """Extract a tar (gz/bz2/xz) or zip archive into ``path``, refusing members that escape it."""
     if archive_format is None:
         return False
-    formats = ["tar", "zip"] if archive_format == "auto" else [archive_format] if isinstance(archive_format, str) \
+    formats = (
+        ["tar", "zip"]
+        if archive_format == "auto"
+        else [archive_format]
+        if isinstance(archive_format, str)
         else list(archive_format)
+    )
     root = os.path.realpath(path)
     for kind in formats:
         if kind == "tar" and tarfile.is_tarfile(file_path):
@@ -70,8 +76,19 @@ def _local_origin(origin: str):
     return None
 
 
-def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None, cache_subdir="datasets",
-             hash_algorithm="auto", extract=False, archive_format="auto", cache_dir=None, force_download=False):
+def get_file(
+    fname=None,
+    origin=None,
+    untar=False,
+    md5_hash=None,
+    file_hash=None,
+    cache_subdir="datasets",
+    hash_algorithm="auto",
+    extract=False,
+    archive_format="auto",
+    cache_dir=None,
+    force_download=False,
+):
     """The cached file's path (or the extraction directory with ``extract``), as Keras 3."""
     if origin is None:
         raise ValueError('Please specify the "origin" argument (URL of the file to download).')
@@ -83,17 +100,20 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
     if not fname:
         fname = os.path.basename(urllib.parse.urlsplit(origin).path)
         if not fname:
-            raise ValueError(f"Can't parse the file name from the origin provided: '{origin}'. Please specify "
-                             f"the `fname` argument.")
+            raise ValueError(
+                f"Can't parse the file name from the origin provided: '{origin}'. Please specify the `fname` argument."
+            )
     elif os.sep in fname:
-        raise ValueError(f"Paths are no longer accepted as the `fname` argument. To specify the file's parent "
-                         f"directory, use the `cache_dir` argument. Received: fname={fname}")
+        raise ValueError(
+            f"Paths are no longer accepted as the `fname` argument. To specify the file's parent "
+            f"directory, use the `cache_dir` argument. Received: fname={fname}"
+        )
     extract = extract or untar
     extraction_dir = None
     if extract:
         if provided and "." in fname:
             target = os.path.join(datadir, fname)
-            extraction_dir = os.path.join(datadir, f"{fname[:fname.find('.')]}_extracted")
+            extraction_dir = os.path.join(datadir, f"{fname[: fname.find('.')]}_extracted")
         else:
             extraction_dir = os.path.join(datadir, fname)
             target = os.path.join(datadir, f"{fname}_archive")
@@ -112,15 +132,19 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
             shutil.copyfile(local, target)
             if file_hash is not None and not validate_file(target, file_hash, hash_algorithm):
                 os.remove(target)
-                raise ValueError(f"Incomplete or corrupted file detected. The {hash_algorithm} file hash does not "
-                                 f"match the provided value of {file_hash}.")
+                raise ValueError(
+                    f"Incomplete or corrupted file detected. The {hash_algorithm} file hash does not "
+                    f"match the provided value of {file_hash}."
+                )
         elif extraction_dir is not None and os.path.isdir(extraction_dir) and bad is None and not force_download:
             return extraction_dir  # extracted earlier; the archive itself is not needed
         else:
             raise FileNotFoundError(
                 f"get_file: {bad or target + ' is not in the cache'}, and downloads are not available in webtensor "
                 f"(no network access). Download {origin} yourself and save it as {target}"
-                + (f" (or extract it into {extraction_dir})" if extraction_dir else "") + ".")
+                + (f" (or extract it into {extraction_dir})" if extraction_dir else "")
+                + "."
+            )
     if extract:
         if not extract_archive(target, extraction_dir, "tar" if untar else archive_format):
             raise ValueError(f"get_file: could not extract {target}: not a {'tar' if untar else 'tar or zip'} archive")

@@ -4,6 +4,7 @@
 so a crossentropy on softmax probabilities is computed from the logits: stabler,
 and fewer ops per training step.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -141,8 +142,10 @@ def serialize(activation) -> str:
     if activation in _CUSTOM_NAMES:
         return _CUSTOM_NAMES[activation]
     if name is None or lookup_or_none(name) is not activation:
-        raise ValueError(f"Unknown activation function {activation!r} cannot be serialized; register it "
-                         f"with tf.keras.saving.register_keras_serializable()")
+        raise ValueError(
+            f"Unknown activation function {activation!r} cannot be serialized; register it "
+            f"with tf.keras.saving.register_keras_serializable()"
+        )
     return name
 
 
@@ -177,5 +180,3 @@ def get(identifier):
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
-
-

@@ -1,4 +1,5 @@
 """``tf.keras.backend``: global Keras state (layer name counters, floatx, epsilon)."""
+
 from __future__ import annotations
 
 import re

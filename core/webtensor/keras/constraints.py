@@ -1,4 +1,5 @@
 """``tf.keras.constraints``: projections applied to a weight after each optimizer step."""
+
 from __future__ import annotations
 
 from ..ops import math as M
@@ -61,8 +62,7 @@ class MinMaxNorm(Constraint):
 
     def __call__(self, w):
         n = _norms(w, self.axis)
-        desired = self.rate * M.clip_by_value(n, float(self.min_value), float(self.max_value)) \
-            + (1 - self.rate) * n
+        desired = self.rate * M.clip_by_value(n, float(self.min_value), float(self.max_value)) + (1 - self.rate) * n
         return w * (desired / (backend.epsilon() + n))
 
     def get_config(self):

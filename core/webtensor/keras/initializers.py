@@ -3,6 +3,7 @@
 Randomness comes from ``tf.random`` (counter-based), so ``tf.random.set_seed``
 makes model construction reproducible on every backend.
 """
+
 from __future__ import annotations
 
 import math
@@ -140,8 +141,9 @@ def compute_fans(shape, input_axes=None, output_axes=None) -> tuple:
 
 @register("initializers", "variance_scaling")
 class VarianceScaling(RandomInitializer):
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
-                 input_axes=None, output_axes=None):
+    def __init__(
+        self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None, output_axes=None
+    ):
         super().__init__(seed)
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
@@ -168,21 +170,34 @@ class VarianceScaling(RandomInitializer):
         return R.uniform(shape, -limit, limit, dt, self.seed)
 
     def get_config(self):
-        return {"seed": self.seed, "scale": self.scale, "mode": self.mode,
-                "distribution": self.distribution, "input_axes": self.input_axes,
-                "output_axes": self.output_axes}
+        return {
+            "seed": self.seed,
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 def _preset(name, scale, mode, distribution, *aliases):
     """VarianceScaling presets (GlorotUniform, HeNormal, ...) with Keras's short configs."""
+
     def __init__(self, seed=None, input_axes=None, output_axes=None):
         VarianceScaling.__init__(self, scale, mode, distribution, seed, input_axes, output_axes)
 
     def get_config(self):
         return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
-    cls = type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
-                                          "__doc__": f"VarianceScaling({scale}, {mode!r}, {distribution!r})."})
+    cls = type(
+        name,
+        (VarianceScaling,),
+        {
+            "__init__": __init__,
+            "get_config": get_config,
+            "__doc__": f"VarianceScaling({scale}, {mode!r}, {distribution!r}).",
+        },
+    )
     cls.__module__ = __name__
     return register("initializers", *aliases)(cls)
 
@@ -208,8 +223,9 @@ class Orthogonal(RandomInitializer):
             raise ValueError(f"The tensor to initialize must be at least two-dimensional, got {tuple(shape)}")
         rows, cols = prod(shape[:-1]), shape[-1]
         dt = _dtype(dtype)
-        a = R.normal((max(rows, cols), min(rows, cols)), dtype=D.float64 if dt is D.float64 else D.float32,
-                     seed=self.seed)
+        a = R.normal(
+            (max(rows, cols), min(rows, cols)), dtype=D.float64 if dt is D.float64 else D.float32, seed=self.seed
+        )
         q = _gram_schmidt(a)
         if rows < cols:
             q = A.transpose(q)
@@ -225,7 +241,7 @@ def _gram_schmidt(a):
     n = a.shape[1]
     cols = []
     for j in range(n):
-        v = a[:, j:j + 1]
+        v = a[:, j : j + 1]
         for _ in range(2):
             if cols:
                 q = A.concat(cols, 1)

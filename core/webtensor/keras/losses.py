@@ -3,6 +3,7 @@
 A loss class reduces the per-sample values with optional ``sample_weight``:
 "sum_over_batch_size" (default) is sum(values * weight) / number of values.
 """
+
 from __future__ import annotations
 
 from .. import nn
@@ -65,6 +66,7 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
 
 # -- loss functions ------------------------------------------------------------------------------
 
+
 @register("losses", "mse", "MSE")
 def mean_squared_error(y_true, y_pred):
     y_pred = _pred(y_pred)
@@ -111,8 +113,10 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 
 def _check_same_shape(target, output, op):
     if len(target.shape) != len(output.shape) or tuple(target.shape) != tuple(output.shape):
-        raise ValueError(f"{op}: arguments `target` and `output` must have the same shape. Received: "
-                         f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}")
+        raise ValueError(
+            f"{op}: arguments `target` and `output` must have the same shape. Received: "
+            f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
+        )
 
 
 @register("losses", "bce", "BCE")
@@ -160,8 +164,10 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if axis not in (-1, len(ps) - 1):
         raise ValueError(f"sparse_categorical_crossentropy: only axis=-1 is supported, got axis={axis}")
     if ls != ps[:-1]:
-        raise ValueError(f"sparse_categorical_crossentropy: labels of shape {ls} do not match predictions of "
-                         f"shape {ps} (expected labels of shape {ps[:-1]})")
+        raise ValueError(
+            f"sparse_categorical_crossentropy: labels of shape {ls} do not match predictions of "
+            f"shape {ps} (expected labels of shape {ps[:-1]})"
+        )
     valid = None
     if ignore_class is not None:
         valid = M.not_equal(labels, ignore_class)
@@ -176,13 +182,15 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
 
 # -- loss classes --------------------------------------------------------------------------------
 
+
 class Loss:
     """``loss(y_true, y_pred, sample_weight=None)``: per-sample ``call`` then the reduction."""
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         if reduction not in REDUCTIONS:
-            raise ValueError(f"Invalid value for argument `reduction`. Expected one of {REDUCTIONS}. Received: "
-                             f"reduction={reduction}")
+            raise ValueError(
+                f"Invalid value for argument `reduction`. Expected one of {REDUCTIONS}. Received: reduction={reduction}"
+            )
         self.name = name or backend.to_snake_case(type(self).__name__)
         self.reduction = reduction
         self.dtype = dtype
@@ -242,16 +250,29 @@ MeanAbsoluteError = _wrapper("MeanAbsoluteError", mean_absolute_error, "mean_abs
 KLDivergence = _wrapper("KLDivergence", kl_divergence, "kl_divergence")
 CosineSimilarity = _wrapper("CosineSimilarity", cosine_similarity, "cosine_similarity", axis=-1)
 Huber = _wrapper("Huber", huber, "huber_loss", delta=1.0)
-BinaryCrossentropy = _wrapper("BinaryCrossentropy", binary_crossentropy, "binary_crossentropy",
-                              from_logits=False, label_smoothing=0.0, axis=-1)
-CategoricalCrossentropy = _wrapper("CategoricalCrossentropy", categorical_crossentropy,
-                                   "categorical_crossentropy", from_logits=False, label_smoothing=0.0, axis=-1)
-SparseCategoricalCrossentropy = _wrapper("SparseCategoricalCrossentropy", sparse_categorical_crossentropy,
-                                         "sparse_categorical_crossentropy", from_logits=False, ignore_class=None)
+BinaryCrossentropy = _wrapper(
+    "BinaryCrossentropy", binary_crossentropy, "binary_crossentropy", from_logits=False, label_smoothing=0.0, axis=-1
+)
+CategoricalCrossentropy = _wrapper(
+    "CategoricalCrossentropy",
+    categorical_crossentropy,
+    "categorical_crossentropy",
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
+)
+SparseCategoricalCrossentropy = _wrapper(
+    "SparseCategoricalCrossentropy",
+    sparse_categorical_crossentropy,
+    "sparse_categorical_crossentropy",
+    from_logits=False,
+    ignore_class=None,
+)
 
 
 def _fix_configs():
     """Keras 3 omits some arguments from configs (Huber's delta, CosineSimilarity's axis)."""
+
     def trimmed(*drop):
         def get_config(self):
             c = LossFunctionWrapper.get_config(self)

@@ -3,6 +3,7 @@
 State lives in variables updated with a few tensor ops per batch, so a training
 step never waits for a host readback; ``result()`` is read once per epoch.
 """
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -171,6 +172,7 @@ class MeanMetricWrapper(Mean):
 
 # -- accuracy functions --------------------------------------------------------------------------
 
+
 def _matches(y_true, y_pred):
     return M.cast(M.equal(y_true, y_pred), backend.float_dtype())
 
@@ -240,45 +242,77 @@ def _wrapper_class(name, fn, default_name, **defaults):
 
 
 Accuracy = _wrapper_class("Accuracy", accuracy, "accuracy")
-SparseCategoricalAccuracy = _wrapper_class("SparseCategoricalAccuracy", sparse_categorical_accuracy,
-                                           "sparse_categorical_accuracy")
+SparseCategoricalAccuracy = _wrapper_class(
+    "SparseCategoricalAccuracy", sparse_categorical_accuracy, "sparse_categorical_accuracy"
+)
 CategoricalAccuracy = _wrapper_class("CategoricalAccuracy", categorical_accuracy, "categorical_accuracy")
 BinaryAccuracy = _wrapper_class("BinaryAccuracy", binary_accuracy, "binary_accuracy", threshold=0.5)
-TopKCategoricalAccuracy = _wrapper_class("TopKCategoricalAccuracy", top_k_categorical_accuracy,
-                                         "top_k_categorical_accuracy", k=5)
-SparseTopKCategoricalAccuracy = _wrapper_class("SparseTopKCategoricalAccuracy", sparse_top_k_categorical_accuracy,
-                                               "sparse_top_k_categorical_accuracy", k=5)
+TopKCategoricalAccuracy = _wrapper_class(
+    "TopKCategoricalAccuracy", top_k_categorical_accuracy, "top_k_categorical_accuracy", k=5
+)
+SparseTopKCategoricalAccuracy = _wrapper_class(
+    "SparseTopKCategoricalAccuracy", sparse_top_k_categorical_accuracy, "sparse_top_k_categorical_accuracy", k=5
+)
 MeanSquaredError = _wrapper_class("MeanSquaredError", L.mean_squared_error, "mean_squared_error")
 MeanAbsoluteError = _wrapper_class("MeanAbsoluteError", L.mean_absolute_error, "mean_absolute_error")
 KLDivergence = _wrapper_class("KLDivergence", L.kl_divergence, "kl_divergence")
-CosineSimilarity = _wrapper_class("CosineSimilarity", lambda t, p, axis=-1: -L.cosine_similarity(t, p, axis),
-                                  "cosine_similarity", axis=-1)
-BinaryCrossentropy = _wrapper_class("BinaryCrossentropy", L.binary_crossentropy, "binary_crossentropy",
-                                    from_logits=False, label_smoothing=0.0)
-CategoricalCrossentropy = _wrapper_class("CategoricalCrossentropy", L.categorical_crossentropy,
-                                         "categorical_crossentropy", from_logits=False, label_smoothing=0.0,
-                                         axis=-1)
-SparseCategoricalCrossentropy = _wrapper_class("SparseCategoricalCrossentropy", L.sparse_categorical_crossentropy,
-                                               "sparse_categorical_crossentropy", from_logits=False,
-                                               ignore_class=None)
+CosineSimilarity = _wrapper_class(
+    "CosineSimilarity", lambda t, p, axis=-1: -L.cosine_similarity(t, p, axis), "cosine_similarity", axis=-1
+)
+BinaryCrossentropy = _wrapper_class(
+    "BinaryCrossentropy", L.binary_crossentropy, "binary_crossentropy", from_logits=False, label_smoothing=0.0
+)
+CategoricalCrossentropy = _wrapper_class(
+    "CategoricalCrossentropy",
+    L.categorical_crossentropy,
+    "categorical_crossentropy",
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
+)
+SparseCategoricalCrossentropy = _wrapper_class(
+    "SparseCategoricalCrossentropy",
+    L.sparse_categorical_crossentropy,
+    "sparse_categorical_crossentropy",
+    from_logits=False,
+    ignore_class=None,
+)
 _METRIC_FUNCTIONS = {  # losses usable as metric names, as Keras allows
-    "mse": L.mean_squared_error, "mae": L.mean_absolute_error, "mean_squared_error": L.mean_squared_error,
-    "mean_absolute_error": L.mean_absolute_error, "binary_crossentropy": L.binary_crossentropy,
+    "mse": L.mean_squared_error,
+    "mae": L.mean_absolute_error,
+    "mean_squared_error": L.mean_squared_error,
+    "mean_absolute_error": L.mean_absolute_error,
+    "binary_crossentropy": L.binary_crossentropy,
     "categorical_crossentropy": L.categorical_crossentropy,
-    "sparse_categorical_crossentropy": L.sparse_categorical_crossentropy, "kl_divergence": L.kl_divergence,
+    "sparse_categorical_crossentropy": L.sparse_categorical_crossentropy,
+    "kl_divergence": L.kl_divergence,
 }
 _REGISTRY["metrics"].update(_METRIC_FUNCTIONS)
 
 
-for _cls in (Accuracy, SparseCategoricalAccuracy, CategoricalAccuracy, BinaryAccuracy, TopKCategoricalAccuracy,
-             SparseTopKCategoricalAccuracy, CosineSimilarity):
+for _cls in (
+    Accuracy,
+    SparseCategoricalAccuracy,
+    CategoricalAccuracy,
+    BinaryAccuracy,
+    TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    CosineSimilarity,
+):
     _cls._direction = "up"
-for _cls in (MeanSquaredError, MeanAbsoluteError, KLDivergence, BinaryCrossentropy, CategoricalCrossentropy,
-             SparseCategoricalCrossentropy):
+for _cls in (
+    MeanSquaredError,
+    MeanAbsoluteError,
+    KLDivergence,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+):
     _cls._direction = "down"
 
 
 # -- confusion-matrix metrics ----------------------------------------------------------------------
+
 
 def _thresholds(thresholds, default):
     if thresholds is None:
@@ -296,7 +330,7 @@ def _confusion(y_true, y_pred, thresholds, class_id=None, top_k=None, sample_wei
     if top_k is not None:
         from ..ops.nn import top_k as _top_k
 
-        kth = _top_k(y_pred, top_k)[0][..., top_k - 1:top_k]
+        kth = _top_k(y_pred, top_k)[0][..., top_k - 1 : top_k]
         y_pred = M.where(M.greater_equal(y_pred, kth), y_pred, M.zero_fill(y_pred) - 1e9)
     if class_id is not None:
         y_true, y_pred = y_true[..., class_id], y_pred[..., class_id]
@@ -304,8 +338,13 @@ def _confusion(y_true, y_pred, thresholds, class_id=None, top_k=None, sample_wei
     t = A.reshape(M.cast(M.greater(y_true, 0.5), dtype), (-1, 1))
     th = A.reshape(convert(thresholds, dtype), (1, -1))
     pos = M.cast(M.greater(p, th), dtype)
-    w = 1.0 if sample_weight is None else A.reshape(
-        A.broadcast_to(_t(sample_weight, dtype), tuple(y_true.shape)) if sample_weight is not None else 1.0, (-1, 1))
+    w = (
+        1.0
+        if sample_weight is None
+        else A.reshape(
+            A.broadcast_to(_t(sample_weight, dtype), tuple(y_true.shape)) if sample_weight is not None else 1.0, (-1, 1)
+        )
+    )
     tp = reduce_sum(pos * t * w, 0)
     fp = reduce_sum(pos * (1.0 - t) * w, 0)
     fn = reduce_sum((1.0 - pos) * t * w, 0)
@@ -315,6 +354,7 @@ def _confusion(y_true, y_pred, thresholds, class_id=None, top_k=None, sample_wei
 
 class _Confusion(Metric):
     _direction = "up"
+
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name, dtype)
         self.init_thresholds = thresholds
@@ -326,8 +366,9 @@ class _Confusion(Metric):
         self.false_negatives = self.add_variable((n,), name="false_negatives")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        tp, fp, _, fn = _confusion(y_true, y_pred, self.thresholds, self.class_id, self.top_k, sample_weight,
-                                   self._dtype)
+        tp, fp, _, fn = _confusion(
+            y_true, y_pred, self.thresholds, self.class_id, self.top_k, sample_weight, self._dtype
+        )
         self.true_positives.assign(self.true_positives + tp)
         self.false_positives.assign(self.false_positives + fp)
         self.false_negatives.assign(self.false_negatives + fn)
@@ -336,8 +377,12 @@ class _Confusion(Metric):
         return r if self._many else r[0]
 
     def get_config(self):
-        return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": self.top_k,
-                "class_id": self.class_id}
+        return {
+            **super().get_config(),
+            "thresholds": self.init_thresholds,
+            "top_k": self.top_k,
+            "class_id": self.class_id,
+        }
 
 
 @register("metrics")
@@ -360,8 +405,19 @@ class AUC(Metric):
 
     _direction = "up"
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
-                 thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):
+    def __init__(
+        self,
+        num_thresholds=200,
+        curve="ROC",
+        summation_method="interpolation",
+        name=None,
+        dtype=None,
+        thresholds=None,
+        multi_label=False,
+        num_labels=None,
+        label_weights=None,
+        from_logits=False,
+    ):
         super().__init__(name, dtype)
         if multi_label or label_weights is not None:
             raise ValueError("AUC: multi_label and label_weights are not supported")
@@ -394,8 +450,12 @@ class AUC(Metric):
         if self.from_logits:
             y_pred = M.sigmoid(y_pred)
         tp, fp, tn, fn = _confusion(y_true, y_pred, self.thresholds, sample_weight=sample_weight, dtype=self._dtype)
-        for v, d in ((self.true_positives, tp), (self.false_positives, fp), (self.true_negatives, tn),
-                     (self.false_negatives, fn)):
+        for v, d in (
+            (self.true_positives, tp),
+            (self.false_positives, fp),
+            (self.true_negatives, tn),
+            (self.false_negatives, fn),
+        ):
             v.assign(v + d)
 
     def result(self):
@@ -408,8 +468,11 @@ class AUC(Metric):
             dp = p[:k] - p[1:]
             slope = M.div_no_nan(dtp, M.maximum(dp, 0.0))
             intercept = tp[1:] - slope * p[1:]
-            ratio = M.where(M.logical_and(M.greater(p[:k], 0.0), M.greater(p[1:], 0.0)),
-                            M.div_no_nan(p[:k], M.maximum(p[1:], 0.0)), A.ones_like(p[1:]))
+            ratio = M.where(
+                M.logical_and(M.greater(p[:k], 0.0), M.greater(p[1:], 0.0)),
+                M.div_no_nan(p[:k], M.maximum(p[1:], 0.0)),
+                A.ones_like(p[1:]),
+            )
             inc = M.div_no_nan(slope * (dtp + intercept * M.log(ratio)), M.maximum(tp[1:] + fn[1:], 0.0))
             return reduce_sum(inc)
         recall = M.div_no_nan(tp, tp + fn)
@@ -426,10 +489,17 @@ class AUC(Metric):
         return reduce_sum((x[:k] - x[1:]) * h)
 
     def get_config(self):
-        return {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve,
-                "summation_method": self.summation_method, "multi_label": False, "num_labels": self.num_labels,
-                "label_weights": None, "from_logits": self.from_logits,
-                **({"thresholds": self.thresholds[1:-1]} if self._init_thresholds is not None else {})}
+        return {
+            **super().get_config(),
+            "num_thresholds": self.num_thresholds,
+            "curve": self.curve,
+            "summation_method": self.summation_method,
+            "multi_label": False,
+            "num_labels": self.num_labels,
+            "label_weights": None,
+            "from_logits": self.from_logits,
+            **({"thresholds": self.thresholds[1:-1]} if self._init_thresholds is not None else {}),
+        }
 
 
 def serialize(metric):
@@ -450,4 +520,3 @@ def get(identifier):
     if callable(identifier) or isinstance(identifier, Metric):
         return identifier
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
-

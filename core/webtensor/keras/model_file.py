@@ -9,6 +9,7 @@ functional graphs included) and ``training_config`` (the compile config).
 Weights are named by layer path (``dense/kernel``); optimizer variables are
 ``optimizer/<i>`` in the optimizer's variable order.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,6 +26,7 @@ SLACK = 1 << 16  # bytes of non-weight state (seeds, counters) a layer may creat
 
 
 # -- naming -------------------------------------------------------------------------------
+
 
 def _base(var) -> str:
     name = getattr(var, "name", None) or "weight"
@@ -73,9 +75,9 @@ def _optimizer_variables(model) -> list:
 
 # -- saving -------------------------------------------------------------------------------
 
+
 def _metadata(model, include_optimizer: bool, content: str) -> dict:
-    meta = {"format": validate.FORMAT, "format_version": str(validate.FORMAT_VERSION),
-            "content": content}
+    meta = {"format": validate.FORMAT, "format_version": str(validate.FORMAT_VERSION), "content": content}
     if content == "model":
         config = ks.serialize_keras_object(model)
         training = config.pop("compile_config", None)
@@ -93,8 +95,9 @@ def _tensors(model, include_optimizer: bool, weights_dtype) -> list:
     out = []
     for name, var in weight_entries(model):
         if name.startswith("optimizer/"):
-            raise ValueError(f"save: a layer named 'optimizer' would clash with the optimizer state "
-                             f"({name!r}); rename the layer")
+            raise ValueError(
+                f"save: a layer named 'optimizer' would clash with the optimizer state ({name!r}); rename the layer"
+            )
         dt = narrow if narrow is not None and var.dtype.is_floating else var.dtype
         out.append((name, dt, tuple(var.shape), st.tensor_bytes(var, dt)))
     if include_optimizer:
@@ -119,6 +122,7 @@ def save_weights(model, path) -> None:
 
 
 # -- loading ------------------------------------------------------------------------------
+
 
 def _build(config: dict, custom_objects, header) -> object:
     """The model the config describes, within the file's allocation budget."""
@@ -162,8 +166,9 @@ def _optimizer_slots(model, header) -> list:
         opt.build(model.trainable_variables)
     variables = list(opt.variables)
     if len(saved) != len(variables):
-        raise fail(f"the file holds {len(saved)} optimizer variables but the optimizer has "
-                   f"{len(variables)}", saved[0].offset)
+        raise fail(
+            f"the file holds {len(saved)} optimizer variables but the optimizer has {len(variables)}", saved[0].offset
+        )
     return [(f"optimizer/{i}", v) for i, v in enumerate(variables)]
 
 
@@ -178,8 +183,10 @@ def _assigner(targets: dict, header, staged: list | None = None):
     for e in header.tensors.values():
         var = targets[e.name]
         if e.dtype.kind != var.dtype.kind and not (e.dtype.is_floating and var.dtype.is_floating):
-            raise fail(f"weight {e.name!r} is {e.dtype.name} in the file but the model's variable is "
-                       f"{var.dtype.name}", e.offset)
+            raise fail(
+                f"weight {e.name!r} is {e.dtype.name} in the file but the model's variable is {var.dtype.name}",
+                e.offset,
+            )
 
     def sink(e, data):
         var = targets[e.name]
@@ -202,18 +209,25 @@ def _by_position(entries: list, header) -> list:
         return entries
     for (name, var), e in zip(entries, saved):
         if tuple(var.shape) != e.shape:
-            raise fail(f"weight {e.name!r} has shape {list(e.shape)} in the file but the model's "
-                       f"weight {name!r} in the same position has shape {list(var.shape)}", e.offset)
+            raise fail(
+                f"weight {e.name!r} has shape {list(e.shape)} in the file but the model's "
+                f"weight {name!r} in the same position has shape {list(var.shape)}",
+                e.offset,
+            )
     return [(e.name, var) for (_, var), e in zip(entries, saved)]
 
 
 def _model_builder(custom_objects, compile: bool, built: dict):
     """``on_header`` for a model file: validate, build, check weights, then a sink."""
+
     def on_header(header):
         meta = validate.model_metadata(header)
         if meta["model_config"] is None:
-            raise fail("the file holds no model config (weights only): build the model in "
-                       "Python and call model.load_weights(...)", PREFIX)
+            raise fail(
+                "the file holds no model config (weights only): build the model in "
+                "Python and call model.load_weights(...)",
+                PREFIX,
+            )
         model = _build(meta["model_config"], custom_objects, header)
         if compile:
             _compile(model, meta["training_config"], custom_objects, header.at("training_config"))
@@ -257,8 +271,13 @@ async def load_model_async(source, custom_objects=None, compile: bool = True):
 
 def _weights_only_sink(targets: dict, header, staged: list | None = None):
     """Assign weights; optimizer tensors in the file are skipped (compile=False, load_weights)."""
-    sub = validate.Header({k: e for k, e in header.tensors.items() if not k.startswith("optimizer/")},
-                          header.metadata, header.data_start, header.data_size, header.meta_at)
+    sub = validate.Header(
+        {k: e for k, e in header.tensors.items() if not k.startswith("optimizer/")},
+        header.metadata,
+        header.data_start,
+        header.data_size,
+        header.meta_at,
+    )
     inner = _assigner(targets, sub, staged)
     return lambda e, data: None if e.name.startswith("optimizer/") else inner(e, data)
 
@@ -292,7 +311,7 @@ KERAS_SUFFIXES = {".keras": "keras", ".h5": "h5", ".hdf5": "h5"}
 
 
 def _keras_file_kind(source) -> str | None:
-    """"keras" / "h5" for a local file *named* as a Keras file, else None (safetensors).
+    """ "keras" / "h5" for a local file *named* as a Keras file, else None (safetensors).
 
     By name, never by first bytes: a valid safetensors file can start with ``PK\x03\x04``
     (its header length), and sniffing would hand it to the HDF5 importer."""

@@ -1,4 +1,5 @@
 """``tf.keras.regularizers``: weight penalties added to the training loss (Keras 3)."""
+
 from __future__ import annotations
 
 from ..ops import math as M

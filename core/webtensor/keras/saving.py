@@ -5,28 +5,37 @@ One registry holds every public Keras class and function by kind ("layers",
 go through it. Nothing here executes code from a config: lambdas are refused.
 ``save_model``/``load_model`` delegate to ``webtensor.saving`` (the model file).
 """
+
 from __future__ import annotations
 
 import types
 
-_REGISTRY: dict = {}        # kind -> {name: object}
-_CUSTOM: dict = {}          # "package>Name" -> object
-_CUSTOM_NAMES: dict = {}    # object -> "package>Name"
-_SCOPE: list = [{}]         # custom_objects of the deserializations in progress
+_REGISTRY: dict = {}  # kind -> {name: object}
+_CUSTOM: dict = {}  # "package>Name" -> object
+_CUSTOM_NAMES: dict = {}  # object -> "package>Name"
+_SCOPE: list = [{}]  # custom_objects of the deserializations in progress
 
 KIND_MODULES = {
-    "layers": "keras.layers", "losses": "keras.losses", "metrics": "keras.metrics",
-    "optimizers": "keras.optimizers", "schedules": "keras.optimizers.schedules",
-    "initializers": "keras.initializers", "regularizers": "keras.regularizers",
-    "constraints": "keras.constraints", "activations": "keras.activations", "models": "keras",
+    "layers": "keras.layers",
+    "losses": "keras.losses",
+    "metrics": "keras.metrics",
+    "optimizers": "keras.optimizers",
+    "schedules": "keras.optimizers.schedules",
+    "initializers": "keras.initializers",
+    "regularizers": "keras.regularizers",
+    "constraints": "keras.constraints",
+    "activations": "keras.activations",
+    "models": "keras",
 }
 _MODULE_KINDS = {v: k for k, v in KIND_MODULES.items()}
-_MODULE_KINDS.update({"keras.src.models.functional": "models", "keras.models": "models",
-                      "keras.src.models.sequential": "models"})
+_MODULE_KINDS.update(
+    {"keras.src.models.functional": "models", "keras.models": "models", "keras.src.models.sequential": "models"}
+)
 
 
 def register(kind: str, *aliases: str):
     """Class/function decorator: make ``obj`` findable by name (and aliases) for ``kind``."""
+
     def deco(obj):
         table = _REGISTRY.setdefault(kind, {})
         table[obj.__name__] = obj
@@ -48,14 +57,17 @@ def lookup(kind: str, name: str, what: str | None = None):
     obj = _SCOPE[-1].get(name) or _CUSTOM.get(name) or _REGISTRY.get(kind, {}).get(name)
     if obj is None:
         label = what or kind.rstrip("s")
-        raise ValueError(f"Unknown {label}: '{name}'. Valid names: {', '.join(names(kind))}. Custom "
-                         f"objects must be passed via `custom_objects` or registered with "
-                         f"`tf.keras.saving.register_keras_serializable()`.")
+        raise ValueError(
+            f"Unknown {label}: '{name}'. Valid names: {', '.join(names(kind))}. Custom "
+            f"objects must be passed via `custom_objects` or registered with "
+            f"`tf.keras.saving.register_keras_serializable()`."
+        )
     return obj
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None):
     """Register a user class/function so configs naming ``package>name`` can rebuild it."""
+
     def deco(obj):
         key = f"{package}>{name or obj.__name__}"
         if isinstance(obj, type) and not hasattr(obj, "get_config"):
@@ -81,8 +93,9 @@ def get_registered_object(name: str, custom_objects=None, module_objects=None):
 def is_known_class(name: str, custom_objects=None) -> bool:
     """Whether a config's ``class_name`` can be rebuilt here: built in, passed in ``custom_objects``,
     in a scope, or registered (under ``package>name`` too: a config names the bare class)."""
-    if get_registered_object(name, custom_objects) is not None or \
-            any(name in _REGISTRY.get(kind, {}) for kind in ("layers", "models")):
+    if get_registered_object(name, custom_objects) is not None or any(
+        name in _REGISTRY.get(kind, {}) for kind in ("layers", "models")
+    ):
         return True
     return any(key.rsplit(">", 1)[-1] == name for key in _CUSTOM)
 
@@ -152,8 +165,9 @@ def capture_auto_config(cls, args: tuple, kwargs: dict):
             stack.extend(v.values())
         else:
             flat.append(v)
-    if not all(isinstance(v, _AUTO_TYPES) or (type(v).__module__ == "numpy" and getattr(v, "ndim", 1) == 0)
-               for v in flat):
+    if not all(
+        isinstance(v, _AUTO_TYPES) or (type(v).__module__ == "numpy" and getattr(v, "ndim", 1) == 0) for v in flat
+    ):
         return None
     return {k: (v.item() if type(v).__module__ == "numpy" else v) for k, v in config.items()}
 
@@ -169,7 +183,8 @@ def default_config(obj, base: dict) -> dict:
         raise NotImplementedError(
             f"Object {cls} was created by passing non-serializable argument values in `__init__()`, and "
             f"therefore the object must override `get_config()` in order to be serializable. Please "
-            f"implement `get_config()`.")
+            f"implement `get_config()`."
+        )
     config = {**base, **auto}
     spec = inspect.getfullargspec(type(obj).__init__)
     if spec.varkw is None:
@@ -206,6 +221,7 @@ custom_object_scope = CustomObjectScope
 
 # -- serialize -----------------------------------------------------------------------------------
 
+
 def serialize_keras_object(obj):
     """A JSON-ready description of ``obj`` in Keras 3's layout."""
     if obj is None or isinstance(obj, (str, int, float, bool)):
@@ -218,9 +234,14 @@ def serialize_keras_object(obj):
 
     if isinstance(obj, KerasTensor):
         hist = obj._keras_history
-        return {"class_name": "__keras_tensor__",
-                "config": {"shape": list(obj.shape), "dtype": obj.dtype.name,
-                           "keras_history": [hist[0].name, hist[1], hist[2]] if hist else None}}
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {
+                "shape": list(obj.shape),
+                "dtype": obj.dtype.name,
+                "keras_history": [hist[0].name, hist[1], hist[2]] if hist else None,
+            },
+        }
     if hasattr(obj, "_h") and hasattr(obj, "_dtype"):  # a tensor or variable
         return {"class_name": "__tensor__", "config": {"value": obj.numpy().tolist(), "dtype": obj.dtype.name}}
     if hasattr(obj, "as_list") and hasattr(obj, "rank"):  # TensorShape
@@ -244,24 +265,38 @@ def _serialize_function(fn):
     custom = _CUSTOM_NAMES.get(fn)
     for kind, table in _REGISTRY.items():
         if custom is None and table.get(fn.__name__) is fn:
-            return {"module": KIND_MODULES[kind], "class_name": "function", "config": fn.__name__,
-                    "registered_name": fn.__name__}
-    return {"module": fn.__module__, "class_name": "function", "config": custom or fn.__name__,
-            "registered_name": custom or fn.__name__}
+            return {
+                "module": KIND_MODULES[kind],
+                "class_name": "function",
+                "config": fn.__name__,
+                "registered_name": fn.__name__,
+            }
+    return {
+        "module": fn.__module__,
+        "class_name": "function",
+        "config": custom or fn.__name__,
+        "registered_name": custom or fn.__name__,
+    }
 
 
 def _serialize_object(obj):
     if not hasattr(obj, "get_config"):
-        raise TypeError(f"Cannot serialize object {obj!r} of type {type(obj).__name__}: to be "
-                        f"serializable, a class must implement get_config()")
+        raise TypeError(
+            f"Cannot serialize object {obj!r} of type {type(obj).__name__}: to be "
+            f"serializable, a class must implement get_config()"
+        )
     cls = type(obj)
     custom = _CUSTOM_NAMES.get(cls)
-    public = custom is None and _REGISTRY.get(_MODULE_KINDS.get(getattr(cls, "_keras_module", ""), ""),
-                                              {}).get(cls.__name__) is cls
-    out = {"module": cls._keras_module if public else cls.__module__,
-           "class_name": getattr(cls, "_keras_class_name", cls.__name__),
-           "config": serialize_dict(obj.get_config()),
-           "registered_name": None if public else (custom or cls.__name__)}
+    public = (
+        custom is None
+        and _REGISTRY.get(_MODULE_KINDS.get(getattr(cls, "_keras_module", ""), ""), {}).get(cls.__name__) is cls
+    )
+    out = {
+        "module": cls._keras_module if public else cls.__module__,
+        "class_name": getattr(cls, "_keras_class_name", cls.__name__),
+        "config": serialize_dict(obj.get_config()),
+        "registered_name": None if public else (custom or cls.__name__),
+    }
     build = getattr(obj, "get_build_config", None)
     build = build() if build else None
     if build is not None:
@@ -275,8 +310,8 @@ def _serialize_object(obj):
 
 # -- deserialize ---------------------------------------------------------------------------------
 
-def deserialize_keras_object(config, custom_objects=None, safe_mode: bool = True, kind: str | None = None,
-                             **kwargs):
+
+def deserialize_keras_object(config, custom_objects=None, safe_mode: bool = True, kind: str | None = None, **kwargs):
     """Rebuild an object from ``serialize_keras_object``'s output (or a registered name)."""
     with CustomObjectScope(custom_objects), SafeModeScope(safe_mode and _SAFE[-1]):
         return _deserialize(config, kind)
@@ -304,8 +339,11 @@ def _deserialize(config, kind):
         key = registered if isinstance(registered, str) and ">" in registered else inner
         return lookup(kind or "activations", key, "function")
     scope = _SCOPE[-1]
-    cls = scope.get(name) or (scope.get(registered) if registered else None) or \
-        (_CUSTOM.get(registered) if registered else None)
+    cls = (
+        scope.get(name)
+        or (scope.get(registered) if registered else None)
+        or (_CUSTOM.get(registered) if registered else None)
+    )
     if cls is None:
         cls = lookup(kind, name, "class") if kind else _find_any(name)
     if isinstance(cls, types.FunctionType):
@@ -326,8 +364,10 @@ def _find_any(name):
     for table in _REGISTRY.values():
         if name in table:
             return table[name]
-    raise ValueError(f"Unknown class: '{name}'. Custom objects must be passed via `custom_objects` or "
-                     f"registered with `tf.keras.saving.register_keras_serializable()`.")
+    raise ValueError(
+        f"Unknown class: '{name}'. Custom objects must be passed via `custom_objects` or "
+        f"registered with `tf.keras.saving.register_keras_serializable()`."
+    )
 
 
 def _keras_tensor(inner):
@@ -346,7 +386,7 @@ def _tensor(inner):
 
 # -- code in configs: only with safe_mode=False ---------------------------------------------------
 
-_SAFE: list = [True]   # safe mode of the (de)serializations in progress
+_SAFE: list = [True]  # safe mode of the (de)serializations in progress
 
 
 class SafeModeScope:
@@ -378,40 +418,52 @@ def serialize_lambda(fn) -> dict:
     ``safe_mode=False``, since loading it runs that code. The Python version is recorded
     because bytecode is only readable by the same minor version."""
     if _SAFE[-1]:
-        raise ValueError("Cannot serialize a Python lambda in safe mode: the config would carry code that "
-                         "runs when loaded. Pass safe_mode=False (e.g. keras.saving.save_model(model, path, "
-                         "safe_mode=False)) if you trust whoever loads it, or use a named function registered "
-                         "with tf.keras.saving.register_keras_serializable().")
+        raise ValueError(
+            "Cannot serialize a Python lambda in safe mode: the config would carry code that "
+            "runs when loaded. Pass safe_mode=False (e.g. keras.saving.save_model(model, path, "
+            "safe_mode=False)) if you trust whoever loads it, or use a named function registered "
+            "with tf.keras.saving.register_keras_serializable()."
+        )
     import base64
     import marshal
     import sys
 
     closure = None if not fn.__closure__ else [serialize_keras_object(c.cell_contents) for c in fn.__closure__]
-    return {"class_name": "__lambda__",
-            "config": {"code": base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii"),
-                       "defaults": serialize_keras_object(list(fn.__defaults__ or ())) or None,
-                       "closure": closure, "python": "%d.%d" % sys.version_info[:2]}}
+    return {
+        "class_name": "__lambda__",
+        "config": {
+            "code": base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii"),
+            "defaults": serialize_keras_object(list(fn.__defaults__ or ())) or None,
+            "closure": closure,
+            "python": "%d.%d" % sys.version_info[:2],
+        },
+    }
 
 
 def _refuse_lambda(inner):
     if _SAFE[-1]:
-        raise ValueError("Requested the deserialization of a Python lambda: loading it executes code from the "
-                         "file, so it is disallowed by default. If you trust the source, pass safe_mode=False "
-                         "to load_model / deserialize_keras_object (or call "
-                         "keras.config.enable_unsafe_deserialization()).")
+        raise ValueError(
+            "Requested the deserialization of a Python lambda: loading it executes code from the "
+            "file, so it is disallowed by default. If you trust the source, pass safe_mode=False "
+            "to load_model / deserialize_keras_object (or call "
+            "keras.config.enable_unsafe_deserialization())."
+        )
     import base64
     import marshal
     import sys
 
     here = "%d.%d" % sys.version_info[:2]
     if inner.get("python") not in (None, here):
-        raise ValueError(f"This lambda was saved by Python {inner['python']}; its bytecode cannot be loaded by "
-                         f"Python {here}. Rebuild the model in Python instead.")
+        raise ValueError(
+            f"This lambda was saved by Python {inner['python']}; its bytecode cannot be loaded by "
+            f"Python {here}. Rebuild the model in Python instead."
+        )
     try:
         code = marshal.loads(base64.b64decode(inner["code"]))
     except (ValueError, EOFError, TypeError, KeyError) as e:
-        raise ValueError(f"Could not load the lambda's code ({e}): it was saved by another Python version or "
-                         f"is corrupt") from None
+        raise ValueError(
+            f"Could not load the lambda's code ({e}): it was saved by another Python version or is corrupt"
+        ) from None
     defaults = tuple(_deserialize(d, None) for d in (inner.get("defaults") or ())) or None
     closure = inner.get("closure")
     cells = None if not closure else tuple(types.CellType(_deserialize(c, None)) for c in closure)
@@ -441,8 +493,10 @@ _SPECIAL = {
 
 # -- model files: delegated to webtensor.saving --------------------------------------------------
 
-def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True, safe_mode=None,
-               **kwargs) -> None:
+
+def save_model(
+    model, filepath, overwrite: bool = True, include_optimizer: bool = True, safe_mode=None, **kwargs
+) -> None:
     """``safe_mode=False`` lets the file carry a Lambda layer's code (loading it needs the same)."""
     from .. import saving
 

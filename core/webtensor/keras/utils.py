@@ -1,4 +1,5 @@
 """``tf.keras.utils``: Progbar, to_categorical, set_random_seed and the serialization helpers."""
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,12 @@ from ..ops import array as A
 from ..ops import math as M
 from ..tensor import convert
 from .saving import (  # noqa: F401
-    custom_object_scope, deserialize_keras_object, get_registered_name, get_registered_object,
-    register_keras_serializable, serialize_keras_object,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    serialize_keras_object,
 )
 
 
@@ -39,8 +44,10 @@ def _check_labels(labels, num_classes) -> None:
     lo, hi = int(reduce_min(labels)), int(reduce_max(labels))
     if lo < 0 or hi >= num_classes:
         bad = lo if lo < 0 else hi
-        raise ValueError(f"to_categorical: label {bad} is out of range for num_classes={num_classes} "
-                         f"(labels must be in [0, {num_classes}))")
+        raise ValueError(
+            f"to_categorical: label {bad} is out of range for num_classes={num_classes} "
+            f"(labels must be in [0, {num_classes}))"
+        )
 
 
 def set_random_seed(seed: int) -> None:
@@ -65,8 +72,12 @@ class Progbar:
         self.interval, self.unit_name = interval, unit_name
         self.stateful_metrics = set(stateful_metrics or ())
         out = sys.stdout
-        self._dynamic_display = (hasattr(out, "isatty") and out.isatty()) or "ipykernel" in sys.modules or \
-            "posix" in sys.modules or "PYCHARM_HOSTED" in os.environ
+        self._dynamic_display = (
+            (hasattr(out, "isatty") and out.isatty())
+            or "ipykernel" in sys.modules
+            or "posix" in sys.modules
+            or "PYCHARM_HOSTED" in os.environ
+        )
         self._seen_so_far = 0
         self._values: dict = {}
         self._values_order: list = []
@@ -174,6 +185,8 @@ class Progbar:
         if current == 1:
             self._time_after_first_step = now
         return (now - self._start) / current
+
+
 from ._data_utils import pad_sequences, split_dataset, timeseries_dataset_from_array  # noqa: F401,E402
 from ._dataset_dirs import image_dataset_from_directory, text_dataset_from_directory  # noqa: F401,E402
 from ._file_utils import get_file  # noqa: F401,E402

@@ -3,6 +3,7 @@
 Tables live on the host, as TF keeps them on the CPU: keys and values are read as flat
 Python lists (``bytes`` for strings), mapped with dicts, and written back as new tensors.
 """
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -18,14 +19,17 @@ def tensor_of(x, dtype: D.DType | None, op: str) -> Tensor:
         x = x.value()
     if isinstance(x, Tensor):
         if dtype is not None and x._dtype is not dtype:
-            raise TypeError(f"{op}: dtype of argument `keys`/`values` must be {dtype.name}, "
-                            f"received: {x._dtype.name} {tuple(x._h.shape)}")
+            raise TypeError(
+                f"{op}: dtype of argument `keys`/`values` must be {dtype.name}, "
+                f"received: {x._dtype.name} {tuple(x._h.shape)}"
+            )
         t = x
     else:
         t = convert(x, dtype, op=op)
     if getattr(t._h, "symbolic", False):
-        raise UnimplementedError(f"{op}: lookup tables are eager-only for now; they cannot be traced by "
-                                 f"tf.function (see docs/text.md)")
+        raise UnimplementedError(
+            f"{op}: lookup tables are eager-only for now; they cannot be traced by tf.function (see docs/text.md)"
+        )
     return t
 
 
@@ -69,12 +73,12 @@ def key_of(v, dtype: D.DType):
 def is_ragged(x) -> bool:
     """A ``tf.RaggedTensor`` (tables and layers map its flat values and keep its row structure)."""
     from ..ragged.tensor import RaggedTensor
+
     return isinstance(x, RaggedTensor)
 
 
 def ragged_rows(x, dtype: D.DType | None, op: str) -> list:
     """The rows of a ragged-rank-1 RaggedTensor as lists of host keys."""
     if x.ragged_rank != 1 or len(x.shape) != 2:
-        raise ValueError(f"{op}: only 2-D RaggedTensors (one ragged dimension) are supported here, got shape "
-                         f"{x.shape}")
+        raise ValueError(f"{op}: only 2-D RaggedTensors (one ragged dimension) are supported here, got shape {x.shape}")
     return [[key_of(v, dtype or x.dtype) for v in row] for row in x.to_list()]

@@ -4,6 +4,7 @@ A table is a Python dict on the host (TF keeps tables on the CPU). Lookups read 
 host values, map them, and write a new tensor of the table's value dtype with the keys'
 shape (plus the value shape for vector-valued mutable tables).
 """
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -43,8 +44,10 @@ class _Table:
         """All keys (a vector) and their values, in insertion order (TF's order is unspecified)."""
         keys = list(self._data)
         vals = [x for k in keys for x in self._data[k]]
-        return (_host.make(keys, (len(keys),), self._key_dtype),
-                _host.make(vals, (len(keys),) + self._value_shape, self._value_dtype))
+        return (
+            _host.make(keys, (len(keys),), self._key_dtype),
+            _host.make(vals, (len(keys),) + self._value_shape, self._value_dtype),
+        )
 
     def __getitem__(self, keys):
         return self.lookup(keys)
@@ -73,12 +76,15 @@ class _Table:
                 raise FailedPreconditionError(
                     f"{type(self).__name__}: HashTable has different value for same key. Key {k!r} has "
                     f"{old[0] if len(old) == 1 else list(old)} and trying to add value "
-                    f"{v[0] if len(v) == 1 else list(v)}")
+                    f"{v[0] if len(v) == 1 else list(v)}"
+                )
             self._data[k] = v
 
     def __repr__(self):
-        return (f"<{type(self).__name__} key_dtype={self._key_dtype.name} value_dtype="
-                f"{self._value_dtype.name} size={len(self._data)}>")
+        return (
+            f"<{type(self).__name__} key_dtype={self._key_dtype.name} value_dtype="
+            f"{self._value_dtype.name} size={len(self._data)}>"
+        )
 
 
 class StaticHashTable(_Table):
@@ -102,22 +108,27 @@ class StaticVocabularyTable(_Table):
     """String or integer keys to int64 ids; a key not in the vocabulary goes to bucket
     ``size + Fingerprint64(as_string(key)) % num_oov_buckets`` (TF's formula, so ids match TF's)."""
 
-    def __init__(self, initializer, num_oov_buckets, lookup_key_dtype=None, name=None,
-                 experimental_is_anonymous=False):
+    def __init__(self, initializer, num_oov_buckets, lookup_key_dtype=None, name=None, experimental_is_anonymous=False):
         if num_oov_buckets <= 0:
             raise ValueError("`num_oov_buckets` must be > 0; use StaticHashTable.")
         if initializer is not None:
             if initializer.key_dtype not in (D.int64, D.string):
-                raise TypeError(f"StaticVocabularyTable: invalid `key_dtype`, expected one of (int64, string), "
-                                f"but got {initializer.key_dtype.name}.")
+                raise TypeError(
+                    f"StaticVocabularyTable: invalid `key_dtype`, expected one of (int64, string), "
+                    f"but got {initializer.key_dtype.name}."
+                )
             lk = D.as_dtype(lookup_key_dtype) if lookup_key_dtype is not None else initializer.key_dtype
             if initializer.key_dtype.is_integer != lk.is_integer:
-                raise TypeError(f"StaticVocabularyTable: invalid `key_dtype`, expected "
-                                f"{'integer' if lk.is_integer else 'non-integer'} but got "
-                                f"{initializer.key_dtype.name}.")
+                raise TypeError(
+                    f"StaticVocabularyTable: invalid `key_dtype`, expected "
+                    f"{'integer' if lk.is_integer else 'non-integer'} but got "
+                    f"{initializer.key_dtype.name}."
+                )
             if initializer.value_dtype is not D.int64:
-                raise TypeError(f"StaticVocabularyTable: invalid `value_dtype`, expected int64 but got "
-                                f"{initializer.value_dtype.name}.")
+                raise TypeError(
+                    f"StaticVocabularyTable: invalid `value_dtype`, expected int64 but got "
+                    f"{initializer.value_dtype.name}."
+                )
         else:
             lk = D.string
         if not lk.is_integer and lk is not D.string:
@@ -147,18 +158,27 @@ class MutableHashTable(_Table):
     """A table to ``insert`` into and ``remove`` from; values may be vectors (the default value's
     shape). Missing keys give ``default_value`` or the per-key ``dynamic_default_values``."""
 
-    def __init__(self, key_dtype, value_dtype, default_value, name="MutableHashTable", checkpoint=True,
-                 experimental_is_anonymous=False):
+    def __init__(
+        self,
+        key_dtype,
+        value_dtype,
+        default_value,
+        name="MutableHashTable",
+        checkpoint=True,
+        experimental_is_anonymous=False,
+    ):
         super().__init__(key_dtype, value_dtype, default_value, name)
 
     def _values(self, values, keys_shape: tuple, op: str) -> list:
         v = _host.tensor_of(values, self._value_dtype, f"MutableHashTable.{op}")
         want = keys_shape + self._value_shape
         if _host.shape(v) != want:
-            raise InvalidArgumentError(f"MutableHashTable.{op}: expected shape {list(want)} for value, got "
-                                       f"{list(_host.shape(v))} (keys {list(keys_shape)})")
+            raise InvalidArgumentError(
+                f"MutableHashTable.{op}: expected shape {list(want)} for value, got "
+                f"{list(_host.shape(v))} (keys {list(keys_shape)})"
+            )
         flat, w = _host.flat(v), max(1, prod(self._value_shape))
-        return [tuple(flat[i * w:(i + 1) * w]) for i in range(prod(keys_shape))]
+        return [tuple(flat[i * w : (i + 1) * w]) for i in range(prod(keys_shape))]
 
     def insert(self, keys, values, name=None) -> None:
         """Associate each key with its value (a later value for the same key wins)."""

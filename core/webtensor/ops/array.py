@@ -1,4 +1,5 @@
 """Shape and indexing ops: reshape, transpose, slicing, concat/split, pad, gather, creation."""
+
 from __future__ import annotations
 
 import builtins
@@ -19,13 +20,15 @@ _range, _slice = builtins.range, builtins.slice
 
 # -- creation -----------------------------------------------------------------------------------
 
+
 def _full(shape: tuple, value, dtype: D.DType, op: str = "fill") -> Tensor:
     be = placement.creation_backend(dtype)
     try:
         return wrap(be.full(shape, value, dtype), dtype, be)
     except ResourceExhaustedError as e:  # the backend's words, with the op and the argument first
-        raise ResourceExhaustedError(f"{op}: shape {shape} {dtype.name} needs {prod(shape) * dtype.size} "
-                                     f"bytes: {e}") from None
+        raise ResourceExhaustedError(
+            f"{op}: shape {shape} {dtype.name} needs {prod(shape) * dtype.size} bytes: {e}"
+        ) from None
 
 
 def zeros(shape, dtype=D.float32, name=None) -> Tensor:
@@ -111,8 +114,10 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         raise InvalidArgumentError(f"one_hot: depth must be non-negative, got {depth}")
     rank = len(idx._h.shape)
     ax = rank if axis is None or axis == -1 else normalize_axis(axis, rank + 1, "one_hot")
-    hot = M.equal(expand_dims(idx, ax), reshape(range(depth, dtype=idx._dtype),
-                                                tuple(depth if i == ax else 1 for i in _range(rank + 1))))
+    hot = M.equal(
+        expand_dims(idx, ax),
+        reshape(range(depth, dtype=idx._dtype), tuple(depth if i == ax else 1 for i in _range(rank + 1))),
+    )
     on = operand(1 if on_value is None else on_value, "one_hot", dt)
     off = operand(0 if off_value is None else off_value, "one_hot", dt)
     return M.where(hot, on, off)
@@ -162,21 +167,23 @@ def rank(input, name=None) -> Tensor:
 
 # -- reshaping ----------------------------------------------------------------------------------
 
+
 def _resolve_shape(n: int, shape: tuple, in_shape: tuple) -> tuple:
     unknown = [i for i, d in enumerate(shape) if d == -1]
     if len(unknown) > 1 or any(d < -1 for d in shape):
-        raise InvalidArgumentError(f"reshape: at most one dimension may be -1 and none below it; "
-                                   f"got {shape}")
+        raise InvalidArgumentError(f"reshape: at most one dimension may be -1 and none below it; got {shape}")
     if unknown:
         known = prod(d for d in shape if d != -1)
         if known == 0 or n % known:
             raise InvalidArgumentError(
                 f"reshape: input of shape {in_shape} has {n} values, which cannot be reshaped to "
-                f"{shape} (the known dimensions multiply to {known})")
+                f"{shape} (the known dimensions multiply to {known})"
+            )
         shape = tuple(n // known if d == -1 else d for d in shape)
     if prod(shape) != n:
-        raise InvalidArgumentError(f"reshape: input of shape {in_shape} has {n} values, but the "
-                                   f"requested shape {shape} has {prod(shape)}")
+        raise InvalidArgumentError(
+            f"reshape: input of shape {in_shape} has {n} values, but the requested shape {shape} has {prod(shape)}"
+        )
     return shape
 
 
@@ -202,8 +209,9 @@ def transpose(a, perm=None, conjugate=False, name=None) -> Tensor:
     r = len(x._h.shape)
     perm = tuple(_pyrange_rev(r)) if perm is None else as_shape_tuple(perm, "transpose")
     if sorted(perm) != list(_range(r)):
-        raise InvalidArgumentError(f"transpose: perm {perm} is not a permutation of the {r} axes of "
-                                   f"shape {tuple(x._h.shape)}")
+        raise InvalidArgumentError(
+            f"transpose: perm {perm} is not a permutation of the {r} axes of shape {tuple(x._h.shape)}"
+        )
     if perm == tuple(_range(r)):
         return x
     y = wrap(x._be.transpose(x._h, perm), x._dtype, x._be)
@@ -238,8 +246,9 @@ def squeeze(input, axis=None, name=None) -> Tensor:
     axes = [normalize_axis(a, len(s), "squeeze") for a in (axis if isinstance(axis, (list, tuple)) else [axis])]
     for a in axes:
         if s[a] != 1:
-            raise InvalidArgumentError(f"squeeze: can not squeeze dim[{a}], expected a dimension of 1, "
-                                       f"got {s[a]} (shape {s})")
+            raise InvalidArgumentError(
+                f"squeeze: can not squeeze dim[{a}], expected a dimension of 1, got {s[a]} (shape {s})"
+            )
     return reshape(x, tuple(d for i, d in enumerate(s) if i not in axes))
 
 
@@ -268,9 +277,9 @@ def tile(input, multiples, name=None) -> Tensor:
     for i, k in enumerate(mult):  # one axis at a time through rank-4 views: no rank-2r intermediate
         if k != 1:
             cur = tuple(x._h.shape)
-            a, b, c = prod(cur[:i]), cur[i], prod(cur[i + 1:])
+            a, b, c = prod(cur[:i]), cur[i], prod(cur[i + 1 :])
             y = broadcast_to(reshape(x, (a, 1, b, c)), (a, as_int(k, "tile", "multiples"), b, c))
-            x = reshape(y, cur[:i] + (k * b,) + cur[i + 1:])
+            x = reshape(y, cur[:i] + (k * b,) + cur[i + 1 :])
     return x
 
 
@@ -281,14 +290,15 @@ def repeat(input, repeats, axis=None, name=None) -> Tensor:
     s = tuple(x._h.shape)
     ax = normalize_axis(axis, len(s), "repeat")
     if isinstance(repeats, int):
-        y = broadcast_to(expand_dims(x, ax + 1), s[:ax + 1] + (repeats,) + s[ax + 1:])
-        return reshape(y, s[:ax] + (s[ax] * repeats,) + s[ax + 1:])
+        y = broadcast_to(expand_dims(x, ax + 1), s[: ax + 1] + (repeats,) + s[ax + 1 :])
+        return reshape(y, s[:ax] + (s[ax] * repeats,) + s[ax + 1 :])
     reps = as_shape_tuple(repeats, "repeat")
     idx = [i for i, r in enumerate(reps) for _ in _range(r)]
     return gather(x, idx, axis=ax)
 
 
 # -- slicing ------------------------------------------------------------------------------------
+
 
 def _strided(x: Tensor, begin: tuple, size: tuple, strides: tuple) -> Tensor:
     y = wrap(x._be.slice(x._h, begin, size, strides), x._dtype, x._be)
@@ -310,19 +320,21 @@ def _embed(dy: Tensor, shape: tuple, begin: tuple, size: tuple, strides: tuple) 
             b, s = b + (n - 1) * s, -s
         if s > 1:
             gs = tuple(g._h.shape)
-            g = reshape(g, gs[:ax + 1] + (1,) + gs[ax + 1:])
+            g = reshape(g, gs[: ax + 1] + (1,) + gs[ax + 1 :])
             g = pad(g, [(0, 0)] * (ax + 1) + [(0, s - 1)] + [(0, 0)] * (r - ax - 1))
-            g = reshape(g, gs[:ax] + (n * s,) + gs[ax + 1:])
+            g = reshape(g, gs[:ax] + (n * s,) + gs[ax + 1 :])
             keep = (n - 1) * s + 1
-            g = _strided(g, (0,) * r, gs[:ax] + (keep,) + gs[ax + 1:], (1,) * r)
+            g = _strided(g, (0,) * r, gs[:ax] + (keep,) + gs[ax + 1 :], (1,) * r)
         length = (n - 1) * s + 1
         if (b, length) != (0, d):
             g = pad(g, [(0, 0)] * ax + [(b, d - b - length)] + [(0, 0)] * (r - ax - 1))
     return g
 
 
-_INDEX_HELP = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
-               "tf.int32/tf.int64 tensors are valid indices")
+_INDEX_HELP = (
+    "Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
+    "tf.int32/tf.int64 tensors are valid indices"
+)
 
 
 def _as_index(v, what):
@@ -373,8 +385,9 @@ def getitem(x, key) -> Tensor:
             i = _as_index(k, "index")
             d = shape[ax]
             if not -d <= i < d:
-                raise InvalidArgumentError(f"strided_slice: slice index {i} of dimension {ax} out of "
-                                           f"bounds (shape {shape})")
+                raise InvalidArgumentError(
+                    f"strided_slice: slice index {i} of dimension {ax} out of bounds (shape {shape})"
+                )
             begin.append(i % d), size.append(1), strides.append(1)
             ax += 1
     y = x
@@ -410,6 +423,7 @@ def reverse(tensor, axis, name=None) -> Tensor:
 
 
 # -- joining and splitting ----------------------------------------------------------------------
+
 
 def concat(values, axis, name=None) -> Tensor:
     values = list(values)
@@ -455,8 +469,10 @@ def stack(values, axis=0, name=None) -> Tensor:
     s0 = tuple(xs[0]._h.shape)
     for i, t in enumerate(xs[1:], 1):
         if tuple(t._h.shape) != s0:
-            raise InvalidArgumentError(f"stack: shapes of all inputs must match: values[0].shape = "
-                                       f"{s0} != values[{i}].shape = {tuple(t._h.shape)}")
+            raise InvalidArgumentError(
+                f"stack: shapes of all inputs must match: values[0].shape = "
+                f"{s0} != values[{i}].shape = {tuple(t._h.shape)}"
+            )
     ax = normalize_axis(axis, len(s0) + 1, "stack")
     return concat([expand_dims(t, ax) for t in xs], ax)
 
@@ -467,10 +483,19 @@ def unstack(value, num=None, axis=0, name=None) -> list:
     ax = normalize_axis(axis, len(s), "unstack")
     if num is not None and num != s[ax]:
         raise InvalidArgumentError(f"unstack: num {num} does not match dimension {ax} of shape {s}")
-    rest = s[:ax] + s[ax + 1:]
-    return [reshape(_strided(x, tuple(i if j == ax else 0 for j in _range(len(s))),
-                             tuple(1 if j == ax else d for j, d in enumerate(s)), (1,) * len(s)), rest)
-            for i in _range(s[ax])]
+    rest = s[:ax] + s[ax + 1 :]
+    return [
+        reshape(
+            _strided(
+                x,
+                tuple(i if j == ax else 0 for j in _range(len(s))),
+                tuple(1 if j == ax else d for j, d in enumerate(s)),
+                (1,) * len(s),
+            ),
+            rest,
+        )
+        for i in _range(s[ax])
+    ]
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name=None) -> list:
@@ -478,12 +503,10 @@ def split(value, num_or_size_splits, axis=0, num=None, name=None) -> list:
     s = tuple(x._h.shape)
     ax = normalize_axis(axis, len(s), "split")
     d = s[ax]
-    if isinstance(num_or_size_splits, int) or (hasattr(num_or_size_splits, "_h")
-                                               and not num_or_size_splits._h.shape):
+    if isinstance(num_or_size_splits, int) or (hasattr(num_or_size_splits, "_h") and not num_or_size_splits._h.shape):
         k = int(num_or_size_splits)
         if k <= 0 or d % k:
-            raise InvalidArgumentError(f"split: dimension {ax} of size {d} must be evenly divisible "
-                                       f"by {k} (shape {s})")
+            raise InvalidArgumentError(f"split: dimension {ax} of size {d} must be evenly divisible by {k} (shape {s})")
         sizes = [d // k] * k
     else:
         sizes = list(as_shape_tuple(num_or_size_splits, "split"))
@@ -492,12 +515,17 @@ def split(value, num_or_size_splits, axis=0, num=None, name=None) -> list:
         if -1 in sizes:
             sizes[sizes.index(-1)] = d - (sum(sizes) + 1)
         if sum(sizes) != d or any(z < 0 for z in sizes):
-            raise InvalidArgumentError(f"split: sizes {sizes} do not add up to dimension {ax} of size "
-                                       f"{d} (shape {s})")
+            raise InvalidArgumentError(f"split: sizes {sizes} do not add up to dimension {ax} of size {d} (shape {s})")
     out, off = [], 0
     for n in sizes:
-        out.append(_strided(x, tuple(off if j == ax else 0 for j in _range(len(s))),
-                            tuple(n if j == ax else dd for j, dd in enumerate(s)), (1,) * len(s)))
+        out.append(
+            _strided(
+                x,
+                tuple(off if j == ax else 0 for j in _range(len(s))),
+                tuple(n if j == ax else dd for j, dd in enumerate(s)),
+                (1,) * len(s),
+            )
+        )
         off += n
     return out
 
@@ -544,11 +572,16 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None) -> Tens
 
 def _axis_slice(x, ax, start, n):
     s = tuple(x._h.shape)
-    return _strided(x, tuple(start if i == ax else 0 for i in _range(len(s))),
-                    tuple(n if i == ax else d for i, d in enumerate(s)), (1,) * len(s))
+    return _strided(
+        x,
+        tuple(start if i == ax else 0 for i in _range(len(s))),
+        tuple(n if i == ax else d for i, d in enumerate(s)),
+        (1,) * len(s),
+    )
 
 
 # -- gather and scatter -------------------------------------------------------------------------
+
 
 def _index_tensor(indices, op):
     """Indices as every backend's kernels read them: int32 or int64 (uint8 is cast once here)."""
@@ -599,19 +632,24 @@ def _batched_gather(x, idx, ax, b):
     """batch_dims > 0: offset each batch's indices into one flat gather."""
     s, si = tuple(x._h.shape), tuple(idx._h.shape)
     if s[:b] != si[:b] or ax < b:
-        raise InvalidArgumentError(f"gather: batch dims of params {s} and indices {si} must match "
-                                   f"(batch_dims={b}, axis={ax})")
+        raise InvalidArgumentError(
+            f"gather: batch dims of params {s} and indices {si} must match (batch_dims={b}, axis={ax})"
+        )
     nb = prod(s[:b])
     mid = s[b:ax]
     xt = transpose(x, tuple(_range(b)) + (ax,) + tuple(_range(b, ax)) + tuple(_range(ax + 1, len(s))))
-    xt = reshape(xt, (nb * s[ax],) + mid + s[ax + 1:])
+    xt = reshape(xt, (nb * s[ax],) + mid + s[ax + 1 :])
     off = reshape(range(nb, dtype=idx._dtype) * s[ax], (nb,) + (1,) * (len(si) - b))
     flat = reshape(idx, (nb,) + si[b:]) + off
     g = _gather(xt, flat, 0)  # [nb, I..., mid..., rest...]
     ni = len(si) - b
-    g = reshape(g, s[:b] + si[b:] + mid + s[ax + 1:])
-    perm = (tuple(_range(b)) + tuple(_range(b + ni, b + ni + len(mid))) + tuple(_range(b, b + ni))
-            + tuple(_range(b + ni + len(mid), len(g._h.shape))))
+    g = reshape(g, s[:b] + si[b:] + mid + s[ax + 1 :])
+    perm = (
+        tuple(_range(b))
+        + tuple(_range(b + ni, b + ni + len(mid)))
+        + tuple(_range(b, b + ni))
+        + tuple(_range(b + ni + len(mid), len(g._h.shape)))
+    )
     return transpose(g, perm)
 
 
@@ -643,9 +681,8 @@ def gather_nd(params, indices, batch_dims=0, name=None) -> Tensor:
     if k > len(s):
         raise InvalidArgumentError(f"gather_nd: index depth {k} exceeds the rank of params {s}")
     _check_indices_host(idx, s[:k], "gather_nd")
-    strides = [prod(s[i + 1:k]) for i in _range(k)]
-    flat = reduce_sum(idx * operand(strides, "gather_nd", idx._dtype), -1) if k else \
-        zeros(si[:-1], idx._dtype)
+    strides = [prod(s[i + 1 : k]) for i in _range(k)]
+    flat = reduce_sum(idx * operand(strides, "gather_nd", idx._dtype), -1) if k else zeros(si[:-1], idx._dtype)
     if k and idx._be.device_type != "CPU":  # a row out of range anywhere gathers zeros (TF on GPUs)
         lim = operand(list(s[:k]), "gather_nd", idx._dtype)
         from .reduce import reduce_any
@@ -678,10 +715,11 @@ def boolean_mask(tensor, mask, axis=None, name=None) -> Tensor:
     s, sm = tuple(x._h.shape), tuple(mk._h.shape)
     ax = 0 if axis is None else normalize_axis(axis, len(s), "boolean_mask")
     k = len(sm)
-    if k == 0 or s[ax:ax + k] != sm:
-        raise InvalidArgumentError(f"boolean_mask: mask shape {sm} must match the dims of tensor {s} "
-                                   f"starting at axis {ax}")
-    flat = reshape(x, s[:ax] + (prod(sm),) + s[ax + k:])
+    if k == 0 or s[ax : ax + k] != sm:
+        raise InvalidArgumentError(
+            f"boolean_mask: mask shape {sm} must match the dims of tensor {s} starting at axis {ax}"
+        )
+    flat = reshape(x, s[:ax] + (prod(sm),) + s[ax + k :])
     picks = [i for i, v in enumerate(_host_flat(mk)) if v]
     return _gather(flat, operand(picks, "boolean_mask", D.int32) if picks else zeros((0,), D.int32), ax)
 
@@ -717,13 +755,11 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
     x = operand(data, "unsorted_segment_sum")
     ids = _index_tensor(segment_ids, "unsorted_segment_sum")
     s, si = tuple(x._h.shape), tuple(ids._h.shape)
-    if s[:len(si)] != si:
-        raise InvalidArgumentError(f"unsorted_segment_sum: segment_ids shape {si} must be a prefix of "
-                                   f"data shape {s}")
+    if s[: len(si)] != si:
+        raise InvalidArgumentError(f"unsorted_segment_sum: segment_ids shape {si} must be a prefix of data shape {s}")
     n = as_int(num_segments, "unsorted_segment_sum", "num_segments")
     if n < 0:
         raise InvalidArgumentError(f"unsorted_segment_sum: num_segments must be non-negative, got {n}")
     flat_ids = reshape(ids, (prod(si),))
-    flat = reshape(x, (prod(si),) + s[len(si):])
-    return _scatter_add(flat_ids, flat, (n,) + s[len(si):], 0)
-
+    flat = reshape(x, (prod(si),) + s[len(si) :])
+    return _scatter_add(flat_ids, flat, (n,) + s[len(si) :], 0)

@@ -5,6 +5,7 @@ arithmetic, which every backend has and which wraps as two's complement: a bit i
 ``floormod(floordiv(x, 2**i), 2)``, and shifts are repeated doubling/halving (floor
 division by 2 is an arithmetic shift for signed ints). The cost is one small op
 sequence per bit, which suits index and hashing code rather than bulk data."""
+
 from __future__ import annotations
 
 from .. import dtypes as D

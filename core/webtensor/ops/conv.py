@@ -4,6 +4,7 @@ conv2d's two gradients are ops themselves, each with a vjp, so second derivative
 through convolutions work. Padding rules (SAME/VALID/explicit) are resolved here
 into explicit pads once, for every backend.
 """
+
 from __future__ import annotations
 
 from ..errors import InvalidArgumentError
@@ -48,14 +49,14 @@ def _pads(padding, in_hw: tuple, k_hw: tuple, strides: tuple, dil: tuple, op: st
     if len(pads) == 4:
         pads = pads[1:3]
     if len(pads) != 2 or any(len(q) != 2 or min(q) < 0 for q in pads):
-        raise InvalidArgumentError(f"{op}: explicit padding must be [[0,0],[top,bottom],[left,right],[0,0]], "
-                                   f"got {padding}")
+        raise InvalidArgumentError(
+            f"{op}: explicit padding must be [[0,0],[top,bottom],[left,right],[0,0]], got {padding}"
+        )
     return tuple(pads)
 
 
 def _out_hw(in_hw, k_hw, strides, dil, pads):
-    return tuple((n + p[0] + p[1] - (k - 1) * d - 1) // s + 1
-                 for n, k, s, d, p in zip(in_hw, k_hw, strides, dil, pads))
+    return tuple((n + p[0] + p[1] - (k - 1) * d - 1) // s + 1 for n, k, s, d, p in zip(in_hw, k_hw, strides, dil, pads))
 
 
 def _check_nhwc(data_format, op):
@@ -67,9 +68,14 @@ def _conv(x: Tensor, w: Tensor, strides, pads, dil, groups) -> Tensor:
     y = wrap(x._be.conv2d(x._h, w._h, strides, pads, dil, groups), x._dtype, x._be)
     if tapes:
         xs, ws = tuple(x._h.shape), tuple(w._h.shape)
-        record((x, w), (y,), lambda dy, need: (
-            _conv_input_grad(dy, w, xs, strides, pads, dil, groups) if need[0] else None,
-            _conv_filter_grad(x, dy, ws, strides, pads, dil, groups) if need[1] else None))
+        record(
+            (x, w),
+            (y,),
+            lambda dy, need: (
+                _conv_input_grad(dy, w, xs, strides, pads, dil, groups) if need[0] else None,
+                _conv_filter_grad(x, dy, ws, strides, pads, dil, groups) if need[1] else None,
+            ),
+        )
     return y
 
 
@@ -77,9 +83,14 @@ def _conv_input_grad(dy, w, x_shape, strides, pads, dil, groups) -> Tensor:
     dx = wrap(dy._be.conv2d_input_grad(dy._h, w._h, x_shape, strides, pads, dil, groups), dy._dtype, dy._be)
     if tapes:
         ws = tuple(w._h.shape)
-        record((dy, w), (dx,), lambda g, need: (
-            _conv(g, w, strides, pads, dil, groups) if need[0] else None,
-            _conv_filter_grad(g, dy, ws, strides, pads, dil, groups) if need[1] else None))
+        record(
+            (dy, w),
+            (dx,),
+            lambda g, need: (
+                _conv(g, w, strides, pads, dil, groups) if need[0] else None,
+                _conv_filter_grad(g, dy, ws, strides, pads, dil, groups) if need[1] else None,
+            ),
+        )
     return dx
 
 
@@ -87,14 +98,18 @@ def _conv_filter_grad(x, dy, w_shape, strides, pads, dil, groups) -> Tensor:
     dw = wrap(x._be.conv2d_filter_grad(x._h, dy._h, w_shape, strides, pads, dil, groups), x._dtype, x._be)
     if tapes:
         xs = tuple(x._h.shape)
-        record((x, dy), (dw,), lambda g, need: (
-            _conv_input_grad(dy, g, xs, strides, pads, dil, groups) if need[0] else None,
-            _conv(x, g, strides, pads, dil, groups) if need[1] else None))
+        record(
+            (x, dy),
+            (dw,),
+            lambda g, need: (
+                _conv_input_grad(dy, g, xs, strides, pads, dil, groups) if need[0] else None,
+                _conv(x, g, strides, pads, dil, groups) if need[1] else None,
+            ),
+        )
     return dw
 
 
-def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=None,
-           name=None) -> Tensor:
+def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=None, name=None) -> Tensor:
     """``tf.nn.conv2d``; input channels may be a multiple of the filter's (grouped conv)."""
     op = "conv2d"
     _check_nhwc(data_format, op)
@@ -104,8 +119,10 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     if len(xs) != 4 or len(ws) != 4:
         raise InvalidArgumentError(f"{op}: input must be [N,H,W,C] and filters [KH,KW,C,O]; got shapes {xs} and {ws}")
     if ws[2] == 0 or xs[3] % ws[2] or ws[3] % (xs[3] // ws[2]):
-        raise InvalidArgumentError(f"{op}: input depth {xs[3]} (shape {xs}) does not match the filter's "
-                                   f"input depth {ws[2]} (filter shape {ws})")
+        raise InvalidArgumentError(
+            f"{op}: input depth {xs[3]} (shape {xs}) does not match the filter's "
+            f"input depth {ws[2]} (filter shape {ws})"
+        )
     if min(ws) == 0:
         raise InvalidArgumentError(f"{op}: filters shape {ws} has a zero dimension")
     groups = xs[3] // ws[2]
@@ -113,13 +130,13 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     pads = _pads(padding, xs[1:3], ws[:2], st, dil, op)
     oh, ow = _out_hw(xs[1:3], ws[:2], st, dil, pads)
     if oh <= 0 or ow <= 0:
-        raise InvalidArgumentError(f"{op}: filter {ws[:2]} (dilations {dil}) is larger than the padded "
-                                   f"input {xs[1:3]}")
+        raise InvalidArgumentError(f"{op}: filter {ws[:2]} (dilations {dil}) is larger than the padded input {xs[1:3]}")
     return _conv(x, w, st, pads, dil, groups)
 
 
-def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC",
-                     dilations=None, name=None) -> Tensor:
+def conv2d_transpose(
+    input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None, name=None
+) -> Tensor:
     """Gradient of conv2d w.r.t. its input; filters are [KH, KW, out_channels, in_channels]."""
     op = "conv2d_transpose"
     _check_nhwc(data_format, op)
@@ -128,13 +145,16 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data
     out = tuple(int(v) for v in (output_shape.numpy().tolist() if hasattr(output_shape, "numpy") else output_shape))
     ys, ws = tuple(dy._h.shape), tuple(w._h.shape)
     if len(out) != 4 or len(ys) != 4 or len(ws) != 4 or ws[3] != ys[3] or ws[2] != out[3]:
-        raise InvalidArgumentError(f"{op}: input {ys}, filters {ws} and output_shape {out} are inconsistent "
-                                   f"(filters must be [KH, KW, {out[3] if len(out) == 4 else 'out'}, {ys[3] if len(ys) == 4 else 'in'}])")
+        raise InvalidArgumentError(
+            f"{op}: input {ys}, filters {ws} and output_shape {out} are inconsistent "
+            f"(filters must be [KH, KW, {out[3] if len(out) == 4 else 'out'}, {ys[3] if len(ys) == 4 else 'in'}])"
+        )
     st, dil = _pair(strides, "strides", op), _pair(dilations, "dilations", op)
     pads = _pads(padding, out[1:3], ws[:2], st, dil, op)
     if _out_hw(out[1:3], ws[:2], st, dil, pads) != ys[1:3]:
-        raise InvalidArgumentError(f"{op}: output_shape {out} does not produce input {ys} with strides {st} "
-                                   f"and padding {padding!r}")
+        raise InvalidArgumentError(
+            f"{op}: output_shape {out} does not produce input {ys} with strides {st} and padding {padding!r}"
+        )
     return _conv_input_grad(dy, w, out, st, pads, dil, 1)
 
 
@@ -147,24 +167,31 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     x, w = operands(input, filter, op)
     ws = tuple(w._h.shape)
     if len(ws) != 4 or len(x._h.shape) != 4 or ws[2] != x._h.shape[3]:
-        raise InvalidArgumentError(f"{op}: filter {ws} must be [KH, KW, C, M] with C = input depth "
-                                   f"(input shape {tuple(x._h.shape)})")
+        raise InvalidArgumentError(
+            f"{op}: filter {ws} must be [KH, KW, C, M] with C = input depth (input shape {tuple(x._h.shape)})"
+        )
     wg = A.reshape(w, (ws[0], ws[1], 1, ws[2] * ws[3]))
     return conv2d(x, wg, strides, padding, data_format, dilations)
 
 
-def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, data_format=None,
-                     dilations=None, name=None) -> Tensor:
-    return conv2d(depthwise_conv2d(input, depthwise_filter, strides, padding, data_format, dilations),
-                  pointwise_filter, 1, "VALID")
+def separable_conv2d(
+    input, depthwise_filter, pointwise_filter, strides, padding, data_format=None, dilations=None, name=None
+) -> Tensor:
+    return conv2d(
+        depthwise_conv2d(input, depthwise_filter, strides, padding, data_format, dilations),
+        pointwise_filter,
+        1,
+        "VALID",
+    )
 
 
 def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None) -> Tensor:
     """[N, W, C] * [K, C, O]: a conv2d with a unit height."""
     x, w = operands(input, filters, "conv1d")
     if len(x._h.shape) != 3 or len(w._h.shape) != 3:
-        raise InvalidArgumentError(f"conv1d: input must be [N,W,C] and filters [K,C,O]; got shapes "
-                                   f"{tuple(x._h.shape)} and {tuple(w._h.shape)}")
+        raise InvalidArgumentError(
+            f"conv1d: input must be [N,W,C] and filters [K,C,O]; got shapes {tuple(x._h.shape)} and {tuple(w._h.shape)}"
+        )
     s = _pair(stride, "stride", "conv1d", 1)[0]
     d = _pair(dilations, "dilations", "conv1d", 1)[0]
     if not isinstance(padding, str):
@@ -174,6 +201,7 @@ def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, n
 
 
 # -- pooling ---------------------------------------------------------------------------------------
+
 
 def _pool(opname: str, kind: str, x: Tensor, ksize, strides, padding, rank: int = 2) -> Tensor:
     check_kind(x, opname, "fiu")

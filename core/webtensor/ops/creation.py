@@ -3,6 +3,7 @@ roll, the ``tf.linalg`` diagonal family, band_part, trace and cumulative_logsume
 
 Every op here is written with public ops, so gradients (and higher-order gradients)
 come from the ops they are built of and every backend runs them unchanged."""
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -43,8 +44,7 @@ def linspace(start, stop, num, name=None, axis=0) -> Tensor:
     if n == 1:
         return s1
     delta = (e1 - s1) / float(n - 1)
-    steps = A.reshape(A.range(1, n - 1, dtype=s._dtype), tuple(n - 2 if i == ax else 1
-                                                               for i in range(len(shape) + 1)))
+    steps = A.reshape(A.range(1, n - 1, dtype=s._dtype), tuple(n - 2 if i == ax else 1 for i in range(len(shape) + 1)))
     return A.concat([s1, s1 + steps * delta, e1], ax)
 
 
@@ -97,6 +97,7 @@ def roll(input, shift, axis, name=None) -> Tensor:
 
 # -- diagonals -------------------------------------------------------------------------------
 
+
 def _single_k(k, op) -> int:
     ks = _int_list(k, op, "k")
     if len(ks) == 2 and ks[0] == ks[1]:
@@ -111,8 +112,7 @@ def _offsets(rows: int, cols: int, dtype=D.int32):
     return (A.reshape(A.range(rows, dtype=dtype), (rows, 1)), A.reshape(A.range(cols, dtype=dtype), (1, cols)))
 
 
-def matrix_diag(diagonal, name=None, k=0, num_rows=-1, num_cols=-1, padding_value=0,
-                align="RIGHT_LEFT") -> Tensor:
+def matrix_diag(diagonal, name=None, k=0, num_rows=-1, num_cols=-1, padding_value=0, align="RIGHT_LEFT") -> Tensor:
     """``tf.linalg.diag``: a batch of matrices with ``diagonal`` on diagonal k, padding elsewhere."""
     d = operand(diagonal, "diag")
     k = _single_k(k, "diag")
@@ -128,8 +128,9 @@ def matrix_diag(diagonal, name=None, k=0, num_rows=-1, num_cols=-1, padding_valu
     cols = n + max(k, 0) if cols == -1 else cols
     avail = min(rows, cols - k) if k >= 0 else min(rows + k, cols)
     if avail != n:
-        raise InvalidArgumentError(f"diag: diagonal of length {n} does not fit diagonal k={k} of a "
-                                   f"{rows}x{cols} matrix (length {avail})")
+        raise InvalidArgumentError(
+            f"diag: diagonal of length {n} does not fit diagonal k={k} of a {rows}x{cols} matrix (length {avail})"
+        )
     i, j = _offsets(rows, cols)
     mask = M.equal(j - i, k)
     src = M.minimum(M.maximum(i if k >= 0 else j, 0), max(n - 1, 0))
@@ -184,8 +185,7 @@ def band_part(input, num_lower, num_upper, name=None) -> Tensor:
         raise InvalidArgumentError(f"band_part: input must have rank >= 2, got shape {s}")
     lo, hi = as_int(num_lower, "band_part", "num_lower"), as_int(num_upper, "band_part", "num_upper")
     i, j = _offsets(*s[-2:])
-    keep = M.logical_and(M.less_equal(i - j, lo if lo >= 0 else s[-2]),
-                         M.less_equal(j - i, hi if hi >= 0 else s[-1]))
+    keep = M.logical_and(M.less_equal(i - j, lo if lo >= 0 else s[-2]), M.less_equal(j - i, hi if hi >= 0 else s[-1]))
     return M.where(keep, x, A.zeros((), x._dtype))
 
 
@@ -214,8 +214,11 @@ def _masked_cumulative_lse(x: Tensor, ax: int, exclusive: bool, reverse: bool) -
     n = x._h.shape[ax]
     xt = A.expand_dims(A.transpose(x, tuple(i for i in range(len(x._h.shape)) if i != ax) + (ax,)), -2)
     i, j = _offsets(n, n)
-    keep = (M.greater(j, i) if exclusive else M.greater_equal(j, i)) if reverse else \
-        (M.less(j, i) if exclusive else M.less_equal(j, i))
+    keep = (
+        (M.greater(j, i) if exclusive else M.greater_equal(j, i))
+        if reverse
+        else (M.less(j, i) if exclusive else M.less_equal(j, i))
+    )
     terms = M.where(keep, xt, A.fill((), operand(float("-inf"), "cumulative_logsumexp", x._dtype)))
     out = reduce_logsumexp(terms, -1)
     r = len(x._h.shape)

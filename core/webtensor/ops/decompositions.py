@@ -13,6 +13,7 @@ backend, so every backend and every traced graph runs them without new kernels:
 Eagerly Jacobi stops once the off-diagonal mass is at rounding level (one readback per
 sweep); in a graph it runs a fixed number of sweeps. Gradients are TF's formulas,
 recorded as one node per decomposition."""
+
 from __future__ import annotations
 
 import math as _math
@@ -28,7 +29,7 @@ from .linalg_extra import _eager, _eye_like, _mt, _sym_lower, cholesky, cholesky
 from .reduce import argmax, reduce_max, reduce_sum
 from .sorting import argsort
 
-_EPS = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7, "float32": 2.0 ** -23, "float64": 2.0 ** -52}
+_EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
 _GRAPH_SWEEPS = {"float16": 8, "bfloat16": 8, "float32": 10, "float64": 14}
 _MAX_SWEEPS = 40
 
@@ -37,8 +38,9 @@ def _matrix(x, op) -> Tensor:
     t = operand(x, op)
     check_kind(t, op, FLOAT)
     if len(t._h.shape) < 2:
-        raise InvalidArgumentError(f"{op}: input must have rank >= 2 (a batch of matrices), got shape "
-                                   f"{tuple(t._h.shape)} {t._dtype.name}")
+        raise InvalidArgumentError(
+            f"{op}: input must have rank >= 2 (a batch of matrices), got shape {tuple(t._h.shape)} {t._dtype.name}"
+        )
     return t
 
 
@@ -46,8 +48,7 @@ def _square(x, op) -> Tensor:
     t = _matrix(x, op)
     s = tuple(t._h.shape)
     if s[-1] != s[-2]:
-        raise InvalidArgumentError(f"{op}: input must be a batch of square matrices, got shape {s} "
-                                   f"{t._dtype.name}")
+        raise InvalidArgumentError(f"{op}: input must be a batch of square matrices, got shape {s} {t._dtype.name}")
     return t
 
 
@@ -84,6 +85,7 @@ def _host_float(t: Tensor) -> float:
 
 
 # -- QR ----------------------------------------------------------------------------------
+
 
 def _householder(a: Tensor):
     """(Q [..., m, m], R [..., m, n]) of a by Householder reflections."""
@@ -140,8 +142,10 @@ def qr(input, full_matrices=False, name=None):
     def vjp(dys, need):
         dq, dr = dys
         if full and rows_n > cols_n:
-            raise InvalidArgumentError(f"qr: the gradient is not defined (as in TF) for full_matrices=True "
-                                       f"with more rows than columns; input shape {tuple(a._h.shape)}")
+            raise InvalidArgumentError(
+                f"qr: the gradient is not defined (as in TF) for full_matrices=True "
+                f"with more rows than columns; input shape {tuple(a._h.shape)}"
+            )
         if rows_n >= cols_n:
             return (_qr_grad_tall(q, r, dq, dr),)
         y = _cols(a, rows_n, cols_n - rows_n)
@@ -154,6 +158,7 @@ def qr(input, full_matrices=False, name=None):
 
 
 # -- Jacobi rounds -----------------------------------------------------------------------
+
 
 def _tournament(n: int) -> list:
     """Rounds of disjoint index pairs; over all rounds every pair meets once."""
@@ -277,6 +282,7 @@ def _eigh_sorted(a: Tensor):
 
 # -- eigh --------------------------------------------------------------------------------
 
+
 def _eigh_vjp(e, v):
     def vjp(dys, need):
         ge, gv = dys
@@ -285,6 +291,7 @@ def _eigh_vjp(e, v):
         g = matmul(matmul(v, inner), v, transpose_b=True)
         g = band_part(g + _mt(g), -1, 0)
         return (matrix_set_diag(g, 0.5 * matrix_diag_part(g)),)
+
     return vjp
 
 
@@ -328,6 +335,7 @@ def eigvalsh(tensor, name=None) -> Tensor:
 
 
 # -- SVD ---------------------------------------------------------------------------------
+
 
 def _jacobi_svd_tall(a: Tensor):
     """(s descending, U [..., m, m] orthonormal, V [..., n, n]) for m >= n."""
@@ -395,12 +403,17 @@ def _svd_vjp(a, s, u, v, full, gs, gu, gv):
     """TF's SVD gradient (``_SvdGrad``), for the thin or |m - n| <= 1 full factorisation."""
     rows_n, cols_n = a._h.shape[-2], a._h.shape[-1]
     if gu is None:
-        return matmul(matmul(_cols(u, 0, min(rows_n, cols_n)), matrix_diag(gs)),
-                      _cols(v, 0, min(rows_n, cols_n)), transpose_b=True)
+        return matmul(
+            matmul(_cols(u, 0, min(rows_n, cols_n)), matrix_diag(gs)),
+            _cols(v, 0, min(rows_n, cols_n)),
+            transpose_b=True,
+        )
     if full and abs(rows_n - cols_n) > 1:
-        raise InvalidArgumentError(f"svd: the gradient is not defined (as in TF) for full_matrices=True "
-                                   f"when rows and columns differ by more than 1; input shape "
-                                   f"{tuple(a._h.shape)}")
+        raise InvalidArgumentError(
+            f"svd: the gradient is not defined (as in TF) for full_matrices=True "
+            f"when rows and columns differ by more than 1; input shape "
+            f"{tuple(a._h.shape)}"
+        )
     adjoint = rows_n > cols_n
     if adjoint:
         u, v, gu, gv = v, u, gv, gu
@@ -451,6 +464,7 @@ def svd(tensor, full_matrices=False, compute_uv=True, name=None):
 
 # -- built on the decompositions ---------------------------------------------------------
 
+
 def pinv(a, rcond=None, validate_args=False, name=None) -> Tensor:
     """``tf.linalg.pinv``: V diag(1/s) U^T over singular values above ``rcond * max(s)``
     (default ``10 * max(m, n) * eps``, TF's)."""
@@ -460,8 +474,9 @@ def pinv(a, rcond=None, validate_args=False, name=None) -> Tensor:
         rcond = 10.0 * max(rows_n, cols_n) * _EPS[x._dtype.name]
     s, u, v = svd(x)
     cutoff = rcond * reduce_max(s, -1, keepdims=True)
-    inv_s = M.where(M.greater(s, cutoff), M.reciprocal(M.where(M.greater(s, cutoff), s, A.ones_like(s))),
-                    A.zeros_like(s))
+    inv_s = M.where(
+        M.greater(s, cutoff), M.reciprocal(M.where(M.greater(s, cutoff), s, A.ones_like(s))), A.zeros_like(s)
+    )
     return matmul(v * A.expand_dims(inv_s, -2), u, transpose_b=True)
 
 
@@ -484,8 +499,9 @@ def lstsq(matrix, rhs, l2_regularizer=0.0, fast=True, name=None) -> Tensor:
     a, b = same_dtype([a, b], "lstsq")
     sa, sb = tuple(a._h.shape), tuple(b._h.shape)
     if len(sb) != len(sa) or sb[:-2] != sa[:-2] or sb[-2] != sa[-2]:
-        raise InvalidArgumentError(f"lstsq: rhs shape {sb} must be [..., {sa[-2]}, K] with the batch dims "
-                                   f"of matrix {sa} ({a._dtype.name})")
+        raise InvalidArgumentError(
+            f"lstsq: rhs shape {sb} must be [..., {sa[-2]}, K] with the batch dims of matrix {sa} ({a._dtype.name})"
+        )
     lam = float(l2_regularizer)
     rows_n, cols_n = sa[-2], sa[-1]
     if not fast:
@@ -507,16 +523,33 @@ _PADE = {
     3: (120.0, 60.0, 12.0, 1.0),
     5: (30240.0, 15120.0, 3360.0, 420.0, 30.0, 1.0),
     7: (17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0, 1.0),
-    9: (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0, 2162160.0, 110880.0,
-        3960.0, 90.0, 1.0),
-    13: (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
-         129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
-         40840800.0, 960960.0, 16380.0, 182.0, 1.0),
+    9: (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0, 2162160.0, 110880.0, 3960.0, 90.0, 1.0),
+    13: (
+        64764752532480000.0,
+        32382376266240000.0,
+        7771770303897600.0,
+        1187353796428800.0,
+        129060195264000.0,
+        10559470521600.0,
+        670442572800.0,
+        33522128640.0,
+        1323241920.0,
+        40840800.0,
+        960960.0,
+        16380.0,
+        182.0,
+        1.0,
+    ),
 }
 # (degree, largest l1 norm it serves) and the squaring target, per precision (Higham 2005)
-_EXPM_F32 = ((3, 4.258730016922831e-001), (5, 1.880152677804762e+000), (7, 3.925724783138660))
-_EXPM_F64 = ((3, 1.495585217958292e-002), (5, 2.539398330063230e-001), (7, 9.504178996162932e-001),
-             (9, 2.097847961257068e+000), (13, 5.371920351148152))
+_EXPM_F32 = ((3, 4.258730016922831e-001), (5, 1.880152677804762e000), (7, 3.925724783138660))
+_EXPM_F64 = (
+    (3, 1.495585217958292e-002),
+    (5, 2.539398330063230e-001),
+    (7, 9.504178996162932e-001),
+    (9, 2.097847961257068e000),
+    (13, 5.371920351148152),
+)
 _GRAPH_SQUARINGS = 64
 
 
@@ -533,8 +566,7 @@ def _pade(x: Tensor, eye: Tensor, deg: int):
         return matmul(x, odd), even
     x4 = matmul(x2, x2)
     x6 = matmul(x4, x2)
-    u = matmul(x, matmul(x6, b[13] * x6 + b[11] * x4 + b[9] * x2) + b[7] * x6 + b[5] * x4 + b[3] * x2
-               + b[1] * eye)
+    u = matmul(x, matmul(x6, b[13] * x6 + b[11] * x4 + b[9] * x2) + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * eye)
     v = matmul(x6, b[12] * x6 + b[10] * x4 + b[8] * x2) + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * eye
     return u, v
 
@@ -567,12 +599,17 @@ def expm(input, name=None) -> Tensor:
         go = A.expand_dims(A.expand_dims(M.greater(squarings, M.cast(i, a._dtype)), -1), -1)
         return i + 1, M.where(go, matmul(x, x), x)
 
-    _, r = while_loop(lambda i, x: M.less(M.cast(i, a._dtype), reduce_max(squarings)), body,
-                      (A.zeros((), D.int32), r), maximum_iterations=_GRAPH_SQUARINGS)
+    _, r = while_loop(
+        lambda i, x: M.less(M.cast(i, a._dtype), reduce_max(squarings)),
+        body,
+        (A.zeros((), D.int32), r),
+        maximum_iterations=_GRAPH_SQUARINGS,
+    )
     return r
 
 
 # -- LU ----------------------------------------------------------------------------------
+
 
 def _invert_permutation(p: Tensor) -> Tensor:
     return argsort(p, -1)
@@ -600,13 +637,19 @@ def _lu_factor(a: Tensor):
         mat = M.where(on_k, A.expand_dims(rp, -2), M.where(on_p, A.expand_dims(rk, -2), mat))
         pp = A.gather(perm, p, axis=bd, batch_dims=bd)
         pk = A.gather(perm, k, axis=-1)
-        perm = M.where(M.equal(rows, k), A.expand_dims(pp, -1),
-                       M.where(M.equal(rows, A.expand_dims(p, -1)), A.expand_dims(pk, -1), perm))
+        perm = M.where(
+            M.equal(rows, k),
+            A.expand_dims(pp, -1),
+            M.where(M.equal(rows, A.expand_dims(p, -1)), A.expand_dims(pk, -1), perm),
+        )
         piv = A.gather(rp, k, axis=-1)
         nz = M.not_equal(piv, zero)
         col = A.gather(mat, k, axis=-1)
-        mult = M.where(M.logical_and(M.greater(rows, k), A.expand_dims(nz, -1)),
-                       col / A.expand_dims(M.where(nz, piv, A.ones((), a._dtype)), -1), zero)
+        mult = M.where(
+            M.logical_and(M.greater(rows, k), A.expand_dims(nz, -1)),
+            col / A.expand_dims(M.where(nz, piv, A.ones((), a._dtype)), -1),
+            zero,
+        )
         rowk = M.where(M.greater(rows, k), A.gather(mat, k, axis=-2), zero)
         below_k = M.logical_and(M.greater(col_rows, k), M.equal(rows, k))
         mat = M.where(below_k, A.expand_dims(mult, -1), mat - A.expand_dims(mult, -1) * A.expand_dims(rowk, -2))
@@ -632,8 +675,11 @@ def lu(input, output_idx_type=D.int32, name=None):
         low, up = _unit_lower(packed), band_part(packed, 0, -1)
         grad_l = band_part(dy, -1, 0) - matrix_diag(matrix_diag_part(dy))
         lgl = matmul(low, grad_l, transpose_a=True)
-        middle = (band_part(lgl, -1, 0) - matrix_diag(matrix_diag_part(lgl))
-                  + band_part(matmul(band_part(dy, 0, -1), up, transpose_b=True), 0, -1))
+        middle = (
+            band_part(lgl, -1, 0)
+            - matrix_diag(matrix_diag_part(lgl))
+            + band_part(matmul(band_part(dy, 0, -1), up, transpose_b=True), 0, -1)
+        )
         left = triangular_solve(low, middle, lower=True, adjoint=True)
         g_perm = _mt(triangular_solve(up, _mt(left), lower=False))
         b = len(dy._h.shape) - 2
@@ -657,8 +703,10 @@ def lu_solve(lower_upper, perm, rhs, validate_args=False, name=None) -> Tensor:
     b = operand(rhs, "lu_solve", lu_._dtype)
     p = M.cast(operand(perm, "lu_solve"), D.int32)
     if tuple(b._h.shape[:-1]) != tuple(lu_._h.shape[:-1]):
-        raise InvalidArgumentError(f"lu_solve: rhs shape {tuple(b._h.shape)} must be [..., "
-                                   f"{lu_._h.shape[-1]}, K] with the batch dims of {tuple(lu_._h.shape)}")
+        raise InvalidArgumentError(
+            f"lu_solve: rhs shape {tuple(b._h.shape)} must be [..., "
+            f"{lu_._h.shape[-1]}, K] with the batch dims of {tuple(lu_._h.shape)}"
+        )
     pb = A.gather(b, p, axis=-2, batch_dims=len(p._h.shape) - 1)
     y = triangular_solve(_unit_lower(lu_), pb, lower=True)
     return triangular_solve(lu_, y, lower=False)
@@ -670,5 +718,17 @@ def lu_matrix_inverse(lower_upper, perm, validate_args=False, name=None) -> Tens
     return lu_solve(lu_, perm, _eye_like(lu_))
 
 
-__all__ = ["eigh", "eigvalsh", "expm", "lstsq", "lu", "lu_matrix_inverse", "lu_reconstruct", "lu_solve",
-           "matrix_rank", "pinv", "qr", "svd"]
+__all__ = [
+    "eigh",
+    "eigvalsh",
+    "expm",
+    "lstsq",
+    "lu",
+    "lu_matrix_inverse",
+    "lu_reconstruct",
+    "lu_solve",
+    "matrix_rank",
+    "pinv",
+    "qr",
+    "svd",
+]

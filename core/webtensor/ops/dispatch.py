@@ -3,6 +3,7 @@
 Placement follows ``device``: the innermost ``tf.device`` scope, else the first
 tensor operand's backend; operands living elsewhere are copied there.
 """
+
 from __future__ import annotations
 
 from .. import autodiff, placement
@@ -55,7 +56,8 @@ def operands(x, y, op: str):
     if x._dtype is not y._dtype:
         raise InvalidArgumentError(
             f"{op}: dtype mismatch: {x._dtype.name} {tuple(x._h.shape)} and {y._dtype.name} "
-            f"{tuple(y._h.shape)} (TF does not promote; use tf.cast)")
+            f"{tuple(y._h.shape)} (TF does not promote; use tf.cast)"
+        )
     be = _scope[-1]
     if be is None:
         if x._be is not y._be:
@@ -71,22 +73,31 @@ def same_dtype(xs, op: str) -> list:
     out = [operand(v, op, dt if _is_python(v) else None) for v in xs]
     for t in out:
         if t._dtype is not out[0]._dtype:
-            raise InvalidArgumentError(f"{op}: all inputs must have the same dtype, got "
-                                       + ", ".join(f"{v._dtype.name} {tuple(v._h.shape)}" for v in out))
+            raise InvalidArgumentError(
+                f"{op}: all inputs must have the same dtype, got "
+                + ", ".join(f"{v._dtype.name} {tuple(v._h.shape)}" for v in out)
+            )
     be = _scope[-1] or out[0]._be
     return [v if v._be is be else to_backend(v, be) for v in out]
 
 
 FLOAT, NUMERIC, INTEGER, BOOL, ANY = "f", "fiu", "iu", "b", "fiub"
-KIND_NAMES = {FLOAT: "a floating-point tensor", NUMERIC: "a numeric tensor",
-              INTEGER: "an integer tensor", BOOL: "a bool tensor", ANY: "a tensor"}
+KIND_NAMES = {
+    FLOAT: "a floating-point tensor",
+    NUMERIC: "a numeric tensor",
+    INTEGER: "an integer tensor",
+    BOOL: "a bool tensor",
+    ANY: "a tensor",
+}
 
 
 def check_kind(x: Tensor, op: str, kinds: str) -> None:
     """Raise the op's dtype error unless x's dtype kind is one of ``kinds``."""
     if x._dtype.kind not in kinds:
-        raise InvalidArgumentError(f"{op}: dtype {x._dtype.name} is not supported (expects "
-                                   f"{KIND_NAMES[kinds]}); input shape {tuple(x._h.shape)}")
+        raise InvalidArgumentError(
+            f"{op}: dtype {x._dtype.name} is not supported (expects "
+            f"{KIND_NAMES[kinds]}); input shape {tuple(x._h.shape)}"
+        )
 
 
 def composite(inputs: tuple, forward, vjp):

@@ -1,4 +1,5 @@
 """matmul and what is built on it: tensordot, einsum, norms, norm clipping."""
+
 from __future__ import annotations
 
 import math as _pymath
@@ -16,44 +17,70 @@ def _unbroadcast_batch(g: Tensor, shape: tuple) -> Tensor:
     return g if tuple(g._h.shape) == shape else M.unbroadcast(g, shape)
 
 
-def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
-           a_is_sparse=False, b_is_sparse=False, output_type=None, grad_a=False, grad_b=False,
-           name=None) -> Tensor:
+def matmul(
+    a,
+    b,
+    transpose_a=False,
+    transpose_b=False,
+    adjoint_a=False,
+    adjoint_b=False,
+    a_is_sparse=False,
+    b_is_sparse=False,
+    output_type=None,
+    grad_a=False,
+    grad_b=False,
+    name=None,
+) -> Tensor:
     """``a @ b`` over the last two dims; batch dims broadcast (TF's BatchMatMulV2)."""
     if type(a) is not Tensor or type(b) is not Tensor:
         c = composite_in(a, b)
         if c is not None:  # complex (or sparse) operands: their own rule
-            return c._dispatch(matmul, (a, b), {"transpose_a": transpose_a, "transpose_b": transpose_b,
-                                                "adjoint_a": adjoint_a, "adjoint_b": adjoint_b})
+            return c._dispatch(
+                matmul,
+                (a, b),
+                {
+                    "transpose_a": transpose_a,
+                    "transpose_b": transpose_b,
+                    "adjoint_a": adjoint_a,
+                    "adjoint_b": adjoint_b,
+                },
+            )
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
     x, y = operands(a, b, "matmul")
     check_kind(x, "matmul", NUMERIC)
     xs, ys = tuple(x._h.shape), tuple(y._h.shape)
     if len(xs) < 2 or len(ys) < 2:
-        raise InvalidArgumentError(f"matmul: both inputs need rank >= 2, got shapes {xs} and {ys} "
-                                   f"(use tf.tensordot or reshape for vectors)")
+        raise InvalidArgumentError(
+            f"matmul: both inputs need rank >= 2, got shapes {xs} and {ys} (use tf.tensordot or reshape for vectors)"
+        )
     ka = xs[-2] if ta else xs[-1]
     kb = ys[-1] if tb else ys[-2]
     if ka != kb:
-        raise InvalidArgumentError(f"matmul: shapes {xs} and {ys} are incompatible (inner dims "
-                                   f"{ka} != {kb}; transpose_a={ta}, transpose_b={tb})")
+        raise InvalidArgumentError(
+            f"matmul: shapes {xs} and {ys} are incompatible (inner dims "
+            f"{ka} != {kb}; transpose_a={ta}, transpose_b={tb})"
+        )
     if xs[:-2] != ys[:-2]:
         broadcast_shape(xs[:-2], ys[:-2], "matmul (batch dims)")
     be = x._be
     z = wrap(be.matmul(x._h, y._h, ta, tb), x._dtype, be)
     if tapes and x._dtype.kind == "f":
+
         def vjp(g, need):
             if not ta:
                 gx = (matmul(g, y, transpose_b=not tb) if not tb else matmul(g, y)) if need[0] else None
-                gy = (matmul(x, g, transpose_a=True) if not tb else matmul(g, x, transpose_a=True)) \
-                    if need[1] else None
+                gy = (matmul(x, g, transpose_a=True) if not tb else matmul(g, x, transpose_a=True)) if need[1] else None
             else:
-                gx = (matmul(y, g, transpose_b=True) if not tb else
-                      matmul(y, g, transpose_a=True, transpose_b=True)) if need[0] else None
-                gy = (matmul(x, g) if not tb else matmul(g, x, transpose_a=True, transpose_b=True)) \
-                    if need[1] else None
-            return (None if gx is None else _unbroadcast_batch(gx, xs),
-                    None if gy is None else _unbroadcast_batch(gy, ys))
+                gx = (
+                    (matmul(y, g, transpose_b=True) if not tb else matmul(y, g, transpose_a=True, transpose_b=True))
+                    if need[0]
+                    else None
+                )
+                gy = (matmul(x, g) if not tb else matmul(g, x, transpose_a=True, transpose_b=True)) if need[1] else None
+            return (
+                None if gx is None else _unbroadcast_batch(gx, xs),
+                None if gy is None else _unbroadcast_batch(gy, ys),
+            )
 
         record((x, y), (z,), vjp)
     return z
@@ -85,8 +112,9 @@ def tensordot(a, b, axes, name=None) -> Tensor:
         ax_a = [a % len(xs) for a in ax_a]
         ax_b = [b_ % len(ys) for b_ in ax_b]
     if len(ax_a) != len(ax_b) or any(xs[i] != ys[j] for i, j in zip(ax_a, ax_b)):
-        raise InvalidArgumentError(f"tensordot: contracted dims of {xs} (axes {ax_a}) and {ys} "
-                                   f"(axes {ax_b}) do not match")
+        raise InvalidArgumentError(
+            f"tensordot: contracted dims of {xs} (axes {ax_a}) and {ys} (axes {ax_b}) do not match"
+        )
     free_a = [i for i in range(len(xs)) if i not in ax_a]
     free_b = [i for i in range(len(ys)) if i not in ax_b]
     k = prod(xs[i] for i in ax_a)
@@ -105,27 +133,31 @@ def _einsum_parse(equation: str, shapes: list):
     lhs, arrow, out = eq.partition("->")
     specs = lhs.split(",")
     if len(specs) != len(shapes):
-        raise InvalidArgumentError(f"einsum: equation {equation!r} names {len(specs)} operands, "
-                                   f"got {len(shapes)}")
+        raise InvalidArgumentError(f"einsum: equation {equation!r} names {len(specs)} operands, got {len(shapes)}")
     ell = 0
     for spec, shape in zip(specs, shapes):
         if "..." in spec:
             ell = max(ell, len(shape) - (len(spec) - 3))
-    labels = _ELLIPSIS_LABELS[len(_ELLIPSIS_LABELS) - ell:] if ell else ""
+    labels = _ELLIPSIS_LABELS[len(_ELLIPSIS_LABELS) - ell :] if ell else ""
     expanded = []
     for spec, shape in zip(specs, shapes):
         if "..." in spec:
             k = len(shape) - (len(spec) - 3)
             if k < 0:
-                raise InvalidArgumentError(f"einsum: operand spec {spec!r} has more labels than the tensor "
-                                           f"of shape {tuple(shape)} has dims in {equation!r}")
-            spec = spec.replace("...", labels[ell - k:] if k else "")
+                raise InvalidArgumentError(
+                    f"einsum: operand spec {spec!r} has more labels than the tensor "
+                    f"of shape {tuple(shape)} has dims in {equation!r}"
+                )
+            spec = spec.replace("...", labels[ell - k :] if k else "")
         if "." in spec or not all(c.isalpha() for c in spec):
-            raise InvalidArgumentError(f"einsum: invalid operand spec {spec!r} in {equation!r} (letters and "
-                                       f"one '...' per operand)")
+            raise InvalidArgumentError(
+                f"einsum: invalid operand spec {spec!r} in {equation!r} (letters and one '...' per operand)"
+            )
         if len(spec) != len(shape):
-            raise InvalidArgumentError(f"einsum: operand spec {spec!r} has {len(spec)} labels but the "
-                                       f"tensor has shape {tuple(shape)} in {equation!r}")
+            raise InvalidArgumentError(
+                f"einsum: operand spec {spec!r} has {len(spec)} labels but the "
+                f"tensor has shape {tuple(shape)} in {equation!r}"
+            )
         expanded.append(spec)
     if arrow:
         out = out.replace("...", labels)
@@ -134,8 +166,10 @@ def _einsum_parse(equation: str, shapes: list):
         out = labels + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in labels))
     for c in out:
         if c not in "".join(expanded) or out.count(c) > 1:
-            raise InvalidArgumentError(f"einsum: output label {c!r} in {equation!r} "
-                                       + ("appears more than once" if c in lhs else "is not in any input"))
+            raise InvalidArgumentError(
+                f"einsum: output label {c!r} in {equation!r} "
+                + ("appears more than once" if c in lhs else "is not in any input")
+            )
     return expanded, out
 
 
@@ -147,8 +181,9 @@ def _einsum_diagonals(t: Tensor, spec: str):
         c = next(ch for ch in spec if spec.count(ch) > 1)
         i, j = spec.index(c), spec.index(c, spec.index(c) + 1)
         if t._h.shape[i] != t._h.shape[j]:
-            raise InvalidArgumentError(f"einsum: repeated label {c!r} has sizes {t._h.shape[i]} and "
-                                       f"{t._h.shape[j]} in operand {spec!r}")
+            raise InvalidArgumentError(
+                f"einsum: repeated label {c!r} has sizes {t._h.shape[i]} and {t._h.shape[j]} in operand {spec!r}"
+            )
         rest = [k for k in range(len(spec)) if k not in (i, j)]
         t = matrix_diag_part(A.transpose(t, rest + [i, j]))
         spec = "".join(spec[k] for k in rest) + c
@@ -161,8 +196,7 @@ def _einsum_pair(x, sa, y, sb, keep: str, equation: str):
     for t, s in ((x, sa), (y, sb)):
         for c, d in zip(s, t._h.shape):
             if sizes.get(c, d) != d and 1 not in (sizes[c], d):
-                raise InvalidArgumentError(f"einsum: label {c!r} has sizes {sizes[c]} and {d} in "
-                                           f"{equation!r}")
+                raise InvalidArgumentError(f"einsum: label {c!r} has sizes {sizes[c]} and {d} in {equation!r}")
             sizes[c] = max(sizes.get(c, d), d)
     x = A.broadcast_to(x, tuple(sizes[c] for c in sa))
     y = A.broadcast_to(y, tuple(sizes[c] for c in sb))
@@ -184,12 +218,13 @@ def einsum(equation: str, *inputs, name=None, **kwargs) -> Tensor:
     ts = [operand(t, "einsum") for t in inputs]
     specs, out = _einsum_parse(equation, [tuple(t._h.shape) for t in ts])
     ops = [_einsum_diagonals(t, s) for t, s in zip(ts, specs)]
-    ops = [_einsum_sum_unique(t, s, out + "".join(o for _, o in ops[:i] + ops[i + 1:]))
-           for i, (t, s) in enumerate(ops)]
+    ops = [
+        _einsum_sum_unique(t, s, out + "".join(o for _, o in ops[:i] + ops[i + 1 :])) for i, (t, s) in enumerate(ops)
+    ]
     x, sx = ops[0]
     for i in range(1, len(ops)):
         y, sy = ops[i]
-        keep = out + "".join(s for _, s in ops[i + 1:])
+        keep = out + "".join(s for _, s in ops[i + 1 :])
         x, sx = _einsum_pair(x, sx, y, sy, keep, equation)
     x, sx = _einsum_sum_unique(x, sx, out)
     return A.transpose(x, [sx.index(c) for c in out])

@@ -6,6 +6,7 @@ partial pivoting, column-by-column Cholesky), each step a handful of batched ops
 tensor's backend, so every backend runs them without new kernels. That suits the small
 dense matrices of ML use (n up to a few hundred); cost is O(n) op launches.
 Each op is one recorded node whose vjp is TF's closed form, written with public ops."""
+
 from __future__ import annotations
 
 import math as _math
@@ -25,8 +26,7 @@ def _square(x, op) -> Tensor:
     check_kind(t, op, FLOAT)
     s = tuple(t._h.shape)
     if len(s) < 2 or s[-1] != s[-2]:
-        raise InvalidArgumentError(f"{op}: input must be a batch of square matrices, got shape {s} "
-                                   f"{t._dtype.name}")
+        raise InvalidArgumentError(f"{op}: input must be a batch of square matrices, got shape {s} {t._dtype.name}")
     return t
 
 
@@ -166,8 +166,9 @@ def _rhs(matrix, rhs, op):
     a, b = same_dtype([a, b], op)
     sa, sb = tuple(a._h.shape), tuple(b._h.shape)
     if len(sb) != len(sa) or sb[:-2] != sa[:-2] or sb[-2] != sa[-1]:
-        raise InvalidArgumentError(f"{op}: rhs shape {sb} must be [..., {sa[-1]}, K] with the batch "
-                                   f"dims of matrix {sa} ({a._dtype.name})")
+        raise InvalidArgumentError(
+            f"{op}: rhs shape {sb} must be [..., {sa[-1]}, K] with the batch dims of matrix {sa} ({a._dtype.name})"
+        )
     return a, b
 
 
@@ -222,8 +223,10 @@ def _cholesky_forward(a: Tensor) -> Tensor:
 
 
 def _not_positive_definite(a: Tensor):
-    raise InvalidArgumentError(f"cholesky: Cholesky decomposition was not successful. The input might not be "
-                               f"valid (not positive definite); shape {tuple(a._h.shape)} {a._dtype.name}")
+    raise InvalidArgumentError(
+        f"cholesky: Cholesky decomposition was not successful. The input might not be "
+        f"valid (not positive definite); shape {tuple(a._h.shape)} {a._dtype.name}"
+    )
 
 
 def cholesky(input, name=None) -> Tensor:

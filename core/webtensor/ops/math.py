@@ -1,4 +1,5 @@
 """Elementwise math, comparisons, ``where`` and ``cast``: forward and gradient side by side."""
+
 from __future__ import annotations
 
 import math as _pymath
@@ -8,8 +9,7 @@ from ..errors import InvalidArgumentError
 from ..backends.base import BOOL_OPS
 from ..composite import CompositeTensor, composite_in
 from ..shape import broadcast_shape, sum_axes_for_broadcast
-from .dispatch import (ANY, BOOL, FLOAT, NUMERIC, Tensor, check_kind, composite, operand,
-                       record, tapes, operands, wrap)
+from .dispatch import ANY, BOOL, FLOAT, NUMERIC, Tensor, check_kind, composite, operand, record, tapes, operands, wrap
 
 
 def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
@@ -24,6 +24,7 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
 
 
 # -- unary --------------------------------------------------------------------------------
+
 
 def _unary(prim: str, kinds: str, grad=None, name: str | None = None):
     out_dtype = D.bool_ if prim in BOOL_OPS else None  # backends/base.py: the one bool-op table
@@ -84,6 +85,7 @@ def is_inf(x, name=None) -> Tensor:
 
 # -- binary -------------------------------------------------------------------------------
 
+
 def _any_int(y: Tensor, prim: str) -> bool:
     """Whether an integer divisor/exponent has an element TF's CPU kernels refuse (one readback;
     none while tracing a tf.function, where the value is symbolic)."""
@@ -95,8 +97,11 @@ def _any_int(y: Tensor, prim: str) -> bool:
     return bool(wrap(be.reduce("any", bad, tuple(range(len(y._h.shape))), False), D.bool_, be))
 
 
-_INT_CHECK = {"floordiv": "Integer division by zero", "mod": "Integer division by zero",
-              "pow": "Integers to negative integer powers are not allowed"}
+_INT_CHECK = {
+    "floordiv": "Integer division by zero",
+    "mod": "Integer division by zero",
+    "pow": "Integers to negative integer powers are not allowed",
+}
 
 
 def _binary(prim: str, kinds: str, grad=None, name: str | None = None):
@@ -106,7 +111,8 @@ def _binary(prim: str, kinds: str, grad=None, name: str | None = None):
 
     def op(x, y, name=None):
         if (type(x) is not Tensor or type(y) is not Tensor) and (
-                isinstance(x, CompositeTensor) or isinstance(y, CompositeTensor)):  # ragged/sparse: own rule
+            isinstance(x, CompositeTensor) or isinstance(y, CompositeTensor)
+        ):  # ragged/sparse: own rule
             return composite_in(x, y)._dispatch(op, (x, y), {})
         py_y = y if type(y) is int else None  # a Python divisor/exponent is checked without a readback
         x, y = operands(x, y, pub)
@@ -114,17 +120,19 @@ def _binary(prim: str, kinds: str, grad=None, name: str | None = None):
         xs, ys = x._h.shape, y._h.shape
         if xs != ys:
             broadcast_shape(xs, ys, pub)
-        if int_check and x._dtype.kind in "iu" and (
-                _any_int(y, prim) if py_y is None else py_y < 0 if prim == "pow" else py_y == 0):
-            raise InvalidArgumentError(f"{pub}: {int_check} (divisor/exponent y of shape {tuple(ys)} "
-                                       f"{y._dtype.name})")
+        if (
+            int_check
+            and x._dtype.kind in "iu"
+            and (_any_int(y, prim) if py_y is None else py_y < 0 if prim == "pow" else py_y == 0)
+        ):
+            raise InvalidArgumentError(f"{pub}: {int_check} (divisor/exponent y of shape {tuple(ys)} {y._dtype.name})")
         be = x._be
         z = wrap(be.binary(prim, x._h, y._h), D.bool_ if bool_out else x._dtype, be)
         if tapes and grad is not None and x._dtype.kind == "f":
+
             def vjp(dy, need):
                 gx, gy = grad(x, y, z, dy, need)
-                return (None if gx is None else unbroadcast(gx, xs),
-                        None if gy is None else unbroadcast(gy, ys))
+                return (None if gx is None else unbroadcast(gx, xs), None if gy is None else unbroadcast(gy, ys))
 
             record((x, y), (z,), vjp)
         return z
@@ -136,8 +144,7 @@ def _binary(prim: str, kinds: str, grad=None, name: str | None = None):
 
 
 def _div_grad(x, y, z, dy, need):
-    return (dy / y if need[0] else None,
-            dy * ((-x / y) / y) if need[1] else None)
+    return (dy / y if need[0] else None, dy * ((-x / y) / y) if need[1] else None)
 
 
 def _pow_grad(x, y, z, dy, need):
@@ -153,22 +160,24 @@ def _select_grad(selector):
     def grad(x, y, z, dy, need):
         mask = selector(x, y)
         zero = zero_fill(dy)
-        return (where(mask, dy, zero) if need[0] else None,
-                where(mask, zero, dy) if need[1] else None)
+        return (where(mask, dy, zero) if need[0] else None, where(mask, zero, dy) if need[1] else None)
 
     return grad
 
 
 add = _binary("add", NUMERIC, lambda x, y, z, dy, need: (dy, dy))
-subtract = _binary("sub", NUMERIC, lambda x, y, z, dy, need: (dy, -dy if need[1] else None),
-                   name="subtract")
-multiply = _binary("mul", NUMERIC, lambda x, y, z, dy, need: (dy * y if need[0] else None,
-                                                              dy * x if need[1] else None),
-                   name="multiply")
+subtract = _binary("sub", NUMERIC, lambda x, y, z, dy, need: (dy, -dy if need[1] else None), name="subtract")
+multiply = _binary(
+    "mul",
+    NUMERIC,
+    lambda x, y, z, dy, need: (dy * y if need[0] else None, dy * x if need[1] else None),
+    name="multiply",
+)
 _div = _binary("div", FLOAT, _div_grad, name="divide")
 floordiv = _binary("floordiv", NUMERIC, name="floordiv")
-mod = _binary("mod", NUMERIC, lambda x, y, z, dy, need: (dy, dy * -floordiv(x, y) if need[1] else None),
-              name="floormod")
+mod = _binary(
+    "mod", NUMERIC, lambda x, y, z, dy, need: (dy, dy * -floordiv(x, y) if need[1] else None), name="floormod"
+)
 pow = _binary("pow", NUMERIC, _pow_grad)
 equal = _binary("equal", ANY + "S")
 not_equal = _binary("not_equal", ANY + "S")
@@ -236,6 +245,7 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None) -> Tensor:
 
 # -- select and cast ------------------------------------------------------------------------
 
+
 def where(condition, x=None, y=None, name=None) -> Tensor:
     """``tf.where``: select with broadcasting, or the int64 coordinates of true elements."""
     if x is None and y is None:
@@ -259,10 +269,14 @@ def where(condition, x=None, y=None, name=None) -> Tensor:
         c = to_backend(c, be)
     z = wrap(be.where(c._h, x._h, y._h), x._dtype, be)
     if tapes and x._dtype.kind == "f":
+
         def vjp(dy, need):
             zero = zero_fill(dy)
-            return (None, unbroadcast(where(c, dy, zero), xs) if need[1] else None,
-                    unbroadcast(where(c, zero, dy), ys) if need[2] else None)
+            return (
+                None,
+                unbroadcast(where(c, dy, zero), xs) if need[1] else None,
+                unbroadcast(where(c, zero, dy), ys) if need[2] else None,
+            )
 
         record((c, x, y), (z,), vjp)
     return z
@@ -308,12 +322,12 @@ def saturate_cast(value, dtype, name=None) -> Tensor:
 
 # -- composites with their own gradients -------------------------------------------------------
 
+
 def softplus(features, name=None) -> Tensor:
     """log(1 + exp(x)), computed stably; gradient sigmoid(x)."""
     x = operand(features, "softplus")
     check_kind(x, "softplus", FLOAT)
-    return composite((x,), lambda: maximum(x, 0.0) + log1p(exp(-abs(x))),
-                     lambda dy, need: (dy * sigmoid(x),))
+    return composite((x,), lambda: maximum(x, 0.0) + log1p(exp(-abs(x))), lambda dy, need: (dy * sigmoid(x),))
 
 
 def log_sigmoid(x, name=None) -> Tensor:

@@ -5,6 +5,7 @@ them and their gradients come from the composition.
 Accuracy: float64-level for the inverse trigonometric and hyperbolic functions, lgamma
 and digamma; erfc is float32-level (about 1e-7 relative) for x >= 0.5.
 """
+
 from __future__ import annotations
 
 import math as _math
@@ -58,8 +59,11 @@ def atan2(y, x, name=None) -> Tensor:
     left = M.less(xx, 0.0)
     neg_y = M.less(yy, 0.0)
     out = M.where(left, M.where(neg_y, base - pi, base + pi), base)
-    on_axis = M.where(M.greater(yy, 0.0), A.fill((), operand(pi / 2, "atan2", yy._dtype)),
-                      M.where(neg_y, A.fill((), operand(-pi / 2, "atan2", yy._dtype)), A.zeros_like(yy)))
+    on_axis = M.where(
+        M.greater(yy, 0.0),
+        A.fill((), operand(pi / 2, "atan2", yy._dtype)),
+        M.where(neg_y, A.fill((), operand(-pi / 2, "atan2", yy._dtype)), A.zeros_like(yy)),
+    )
     return M.where(zero_x, on_axis, out)
 
 
@@ -110,8 +114,18 @@ def atanh(x, name=None) -> Tensor:
     return 0.5 * M.log1p(2.0 * t / (1.0 - t))
 
 
-_ERFC_NR = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398,
-            1.48851587, -0.82215223, 0.17087277)
+_ERFC_NR = (
+    -1.26551223,
+    1.00002368,
+    0.37409196,
+    0.09678418,
+    -0.18628806,
+    0.27886807,
+    -1.13520398,
+    1.48851587,
+    -0.82215223,
+    0.17087277,
+)
 
 
 def erfc(x, name=None) -> Tensor:
@@ -128,9 +142,17 @@ def erfc(x, name=None) -> Tensor:
     return M.where(M.less(a, 0.5), 1.0 - M.erf(t), tail)
 
 
-_LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-            -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-            1.5056327351493116e-7)
+_LANCZOS = (
+    0.99999999999980993,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.32342877765313,
+    -176.61502916214059,
+    12.507343278686905,
+    -0.13857109526572012,
+    9.9843695780195716e-6,
+    1.5056327351493116e-7,
+)
 
 
 def _lgamma_pos(x: Tensor) -> Tensor:
@@ -183,13 +205,29 @@ def erfinv(x, name=None) -> Tensor:
     small = M.less(w, 5.0)
     ws = w - 2.5
     p1 = 2.81022636e-08
-    for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
-              -0.00417768164, 0.246640727, 1.50140941):
+    for c in (
+        3.43273939e-07,
+        -3.5233877e-06,
+        -4.39150654e-06,
+        0.00021858087,
+        -0.00125372503,
+        -0.00417768164,
+        0.246640727,
+        1.50140941,
+    ):
         p1 = c + p1 * ws
     wl = M.sqrt(M.maximum(w, 5.0)) - 3.0
     p2 = -0.000200214257
-    for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
-              0.00943887047, 1.00167406, 2.83297682):
+    for c in (
+        0.000100950558,
+        0.00134934322,
+        -0.00367342844,
+        0.00573950773,
+        -0.0076224613,
+        0.00943887047,
+        1.00167406,
+        2.83297682,
+    ):
         p2 = c + p2 * wl
     r = M.where(small, p1, p2) * t
     edge = M.greater_equal(M.abs(t), 1.0)
@@ -297,6 +335,30 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> Tensor:
     return t * M.rsqrt(M.maximum(sq, epsilon))
 
 
-__all__ = ["acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cosh", "digamma", "erfc", "erfinv",
-           "is_non_decreasing", "is_strictly_increasing", "l2_normalize", "lgamma", "multiply_no_nan", "ndtri",
-           "polyval", "reciprocal_no_nan", "rint", "sinh", "softsign", "truncatediv", "truncatemod", "xlog1py"]
+__all__ = [
+    "acos",
+    "acosh",
+    "asin",
+    "asinh",
+    "atan",
+    "atan2",
+    "atanh",
+    "cosh",
+    "digamma",
+    "erfc",
+    "erfinv",
+    "is_non_decreasing",
+    "is_strictly_increasing",
+    "l2_normalize",
+    "lgamma",
+    "multiply_no_nan",
+    "ndtri",
+    "polyval",
+    "reciprocal_no_nan",
+    "rint",
+    "sinh",
+    "softsign",
+    "truncatediv",
+    "truncatemod",
+    "xlog1py",
+]

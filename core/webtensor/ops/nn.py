@@ -1,4 +1,5 @@
 """``tf.nn``: activations, softmax and cross-entropies, dropout, normalisation helpers."""
+
 from __future__ import annotations
 
 import math as _pymath
@@ -24,6 +25,7 @@ def relu(features, name=None):
     zero = be.full((), 0, x._dtype)
     y = wrap(be.binary("maximum", x._h, zero), x._dtype, be)
     if tapes and x._dtype.kind == "f":
+
         def vjp(dy, need):
             positive = wrap(be.binary("greater", y._h, zero), D.bool_, be)  # a mask: no gradient
             return (M.where(positive, dy, wrap(zero, x._dtype, be)),)
@@ -34,23 +36,25 @@ def relu(features, name=None):
 
 def relu6(features, name=None):
     x = operand(features, "relu6")
-    return composite((x,), lambda: M.minimum(M.maximum(x, 0.0), 6.0),
-                     lambda dy, need: (M.where(M.logical_and(M.greater(x, 0.0), M.less(x, 6.0)),
-                                               dy, M.zero_fill(dy)),))
+    return composite(
+        (x,),
+        lambda: M.minimum(M.maximum(x, 0.0), 6.0),
+        lambda dy, need: (M.where(M.logical_and(M.greater(x, 0.0), M.less(x, 6.0)), dy, M.zero_fill(dy)),),
+    )
 
 
 def leaky_relu(features, alpha=0.2, name=None):
     x = operand(features, "leaky_relu")
     pos = M.greater(x, 0.0)
-    return composite((x,), lambda: M.where(pos, x, x * alpha),
-                     lambda dy, need: (M.where(pos, dy, dy * alpha),))
+    return composite((x,), lambda: M.where(pos, x, x * alpha), lambda dy, need: (M.where(pos, dy, dy * alpha),))
 
 
 def elu(features, name=None):
     x = operand(features, "elu")
     pos = M.greater(x, 0.0)
-    y = composite((x,), lambda: M.where(pos, x, M.expm1(M.minimum(x, 0.0))),
-                  lambda dy, need: (M.where(pos, dy, dy * (y + 1.0)),))
+    y = composite(
+        (x,), lambda: M.where(pos, x, M.expm1(M.minimum(x, 0.0))), lambda dy, need: (M.where(pos, dy, dy * (y + 1.0)),)
+    )
     return y
 
 
@@ -122,8 +126,10 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
         lab = M.cast(lab, D.int32)
     xs, ls = tuple(x._h.shape), tuple(lab._h.shape)
     if not xs or xs[:-1] != ls:
-        raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: labels shape {ls} must equal "
-                                   f"logits shape {xs} without its last dimension")
+        raise InvalidArgumentError(
+            f"sparse_softmax_cross_entropy_with_logits: labels shape {ls} must equal "
+            f"logits shape {xs} without its last dimension"
+        )
     c = xs[-1]
     _check_labels(lab, c)
     if "sparse_softmax_xent" in x._be.fused:
@@ -133,6 +139,7 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
         hot = A.one_hot(lab, c, dtype=x._dtype)
         loss = A.reshape(lse - reduce_sum(x * hot, -1, keepdims=True), ls)
     if tapes:
+
         def vjp(dy, need):
             p = M.exp(x - lse) if not autodiff.recording() else softmax(x)
             return (A.expand_dims(dy, -1) * (p - hot), None)
@@ -150,6 +157,7 @@ def _fused_sparse_xent(x, lab, c):
     lh, gh = be.sparse_softmax_xent(x._h, lab._h)
     loss, backprop = wrap(lh, x._dtype, be), wrap(gh, x._dtype, be)
     if tapes:
+
         def vjp(dy, need):
             g = backprop if not autodiff.recording() else softmax(x) - A.one_hot(lab, c, dtype=x._dtype)
             return (A.expand_dims(dy, -1) * g, None)
@@ -180,18 +188,23 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     lab, x = operands(labels, logits, "softmax_cross_entropy_with_logits")
     check_kind(x, "softmax_cross_entropy_with_logits", FLOAT)
     if tuple(lab._h.shape) != tuple(x._h.shape):
-        raise InvalidArgumentError(f"softmax_cross_entropy_with_logits: labels {tuple(lab._h.shape)} and "
-                                   f"logits {tuple(x._h.shape)} must have the same shape")
+        raise InvalidArgumentError(
+            f"softmax_cross_entropy_with_logits: labels {tuple(lab._h.shape)} and "
+            f"logits {tuple(x._h.shape)} must have the same shape"
+        )
     ax = _axis(x, axis, "softmax_cross_entropy_with_logits")
     with autodiff.no_record():
         logp = x - reduce_logsumexp(x, ax, keepdims=True)
         loss = -reduce_sum(lab * logp, ax)
     if tapes:
+
         def vjp(dy, need):
             d = A.expand_dims(dy, ax)
             lp = logp if not autodiff.recording() else log_softmax(x, ax)
-            return (d * -lp if need[0] else None,
-                    d * (M.exp(lp) * reduce_sum(lab, ax, keepdims=True) - lab) if need[1] else None)
+            return (
+                d * -lp if need[0] else None,
+                d * (M.exp(lp) * reduce_sum(lab, ax, keepdims=True) - lab) if need[1] else None,
+            )
 
         record((lab, x), (loss,), vjp)
     return loss
@@ -202,13 +215,18 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     z, x = operands(labels, logits, "sigmoid_cross_entropy_with_logits")
     check_kind(x, "sigmoid_cross_entropy_with_logits", FLOAT)
     if tuple(z._h.shape) != tuple(x._h.shape):
-        raise InvalidArgumentError(f"sigmoid_cross_entropy_with_logits: labels {tuple(z._h.shape)} and "
-                                   f"logits {tuple(x._h.shape)} must have the same shape")
+        raise InvalidArgumentError(
+            f"sigmoid_cross_entropy_with_logits: labels {tuple(z._h.shape)} and "
+            f"logits {tuple(x._h.shape)} must have the same shape"
+        )
     with autodiff.no_record():
         loss = M.maximum(x, 0.0) - x * z + M.log1p(M.exp(-M.abs(x)))
     if tapes:
-        record((z, x), (loss,), lambda dy, need: (dy * -x if need[0] else None,
-                                                  dy * (M.sigmoid(x) - z) if need[1] else None))
+        record(
+            (z, x),
+            (loss,),
+            lambda dy, need: (dy * -x if need[0] else None, dy * (M.sigmoid(x) - z) if need[1] else None),
+        )
     return loss
 
 
@@ -227,8 +245,11 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
         raise InvalidArgumentError(f"dropout: rate must be in [0, 1), got {rate_v}")
     if rate_v == 0:
         return t
-    shape = tuple(t._h.shape) if noise_shape is None else tuple(
-        d if n is None else int(n) for n, d in zip(noise_shape, t._h.shape))
+    shape = (
+        tuple(t._h.shape)
+        if noise_shape is None
+        else tuple(d if n is None else int(n) for n, d in zip(noise_shape, t._h.shape))
+    )
     keep = M.greater_equal(RNG.uniform(shape, dtype=t._dtype, seed=seed), rate_v)
     return M.where(keep, t * (1.0 / (1.0 - rate_v)), M.zero_fill(t))
 
@@ -237,15 +258,18 @@ def bias_add(value, bias, data_format=None, name=None):
     x, b = operands(value, bias, "bias_add")
     xs, bs = tuple(x._h.shape), tuple(b._h.shape)
     if len(bs) != 1 or not xs or xs[-1] != bs[0]:
-        raise InvalidArgumentError(f"bias_add: bias shape {bs} must be 1-D and match the last dimension of "
-                                   f"value shape {xs}")
+        raise InvalidArgumentError(
+            f"bias_add: bias shape {bs} must be 1-D and match the last dimension of value shape {xs}"
+        )
     return M.add(x, b)
 
 
-_FUSED_ACTIVATIONS = {"linear": lambda y, dy: dy,
-                      "relu": lambda y, dy: M.where(M.greater(y, 0.0), dy, M.zero_fill(dy)),
-                      "sigmoid": lambda y, dy: dy * (y * (1.0 - y)),
-                      "tanh": lambda y, dy: dy * (1.0 - y * y)}
+_FUSED_ACTIVATIONS = {
+    "linear": lambda y, dy: dy,
+    "relu": lambda y, dy: M.where(M.greater(y, 0.0), dy, M.zero_fill(dy)),
+    "sigmoid": lambda y, dy: dy * (y * (1.0 - y)),
+    "tanh": lambda y, dy: dy * (1.0 - y * y),
+}
 """The gradient, from the output y, of each activation ``bias_act`` fuses (base.BIAS_ACTIVATIONS)."""
 assert tuple(_FUSED_ACTIVATIONS) == BIAS_ACTIVATIONS, "ops/nn.py: a fused activation without its gradient"
 
@@ -264,14 +288,15 @@ def bias_activation(value, bias, activation):
     if callable(activation):
         return activation(M.add(x, b))
     if activation not in _COMPOSED_ACTIVATIONS:
-        raise InvalidArgumentError(f"bias_activation: activation {activation!r} is neither callable nor one of "
-                                   f"{BIAS_ACTIVATIONS}")
+        raise InvalidArgumentError(
+            f"bias_activation: activation {activation!r} is neither callable nor one of {BIAS_ACTIVATIONS}"
+        )
     be, name = x._be, activation
-    if ("bias_act" not in be.fused or x._dtype is not D.float32
-            or tuple(b._h.shape) != tuple(x._h.shape[-1:])):
+    if "bias_act" not in be.fused or x._dtype is not D.float32 or tuple(b._h.shape) != tuple(x._h.shape[-1:]):
         return _COMPOSED_ACTIVATIONS[name](M.add(x, b))
     y = wrap(be.bias_act(x._h, b._h, name), x._dtype, be)
     if tapes:
+
         def vjp(dy, need):
             g = _FUSED_ACTIVATIONS[name](y, dy)
             return (g, reduce_sum(g, tuple(range(len(x._h.shape) - 1))) if need[1] else None)

@@ -1,6 +1,7 @@
 """Optimizer steps as core ops: one kernel where the backend fuses them, else the same
 arithmetic composed from primitives. Keras's optimizers call these instead of reading a
 backend's ``fused`` set and tensor handles themselves."""
+
 from __future__ import annotations
 
 from ..tensor import Tensor, wrap
@@ -18,8 +19,12 @@ def fuses_adam(variable) -> bool:
 def _fused_adam(w, mom, vel, g):
     """The backend, when all four live on it with one float dtype and it fuses the step; else None."""
     be = w._be
-    if ("adam_update" not in be.fused or type(g) is not Tensor or w._dtype.name not in _ADAM_DTYPES
-            or any(t._be is not be or t._dtype is not w._dtype for t in (mom, vel, g))):
+    if (
+        "adam_update" not in be.fused
+        or type(g) is not Tensor
+        or w._dtype.name not in _ADAM_DTYPES
+        or any(t._be is not be or t._dtype is not w._dtype for t in (mom, vel, g))
+    ):
         return None
     return be
 

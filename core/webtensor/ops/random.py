@@ -3,6 +3,7 @@
 Each call draws a fresh key from (global seed, op seed, call counter);
 ``set_seed`` resets the counter, so the same program gives the same numbers.
 """
+
 from __future__ import annotations
 
 import os

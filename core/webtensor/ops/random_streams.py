@@ -6,6 +6,7 @@ either a stateless seed (a shape-[2] integer pair, hashed into a key) or a Gener
 (key, counter) state. The numbers differ from TF's Philox streams: only the
 distributions and the determinism rules are TF's.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,12 +41,15 @@ def _seed_key(seed, op: str) -> tuple:
         return _mix_pair((a ^ (a >> 32)) & 0xFFFFFFFF, (b ^ (b >> 32)) & 0xFFFFFFFF)
     t = operand(seed, op)
     if not t._dtype.is_integer or tuple(t._h.shape) != (2,):
-        raise InvalidArgumentError(f"{op}: seed must be a shape [2] integer tensor, got shape "
-                                   f"{tuple(t._h.shape)} {t._dtype.name}")
+        raise InvalidArgumentError(
+            f"{op}: seed must be a shape [2] integer tensor, got shape {tuple(t._h.shape)} {t._dtype.name}"
+        )
     if getattr(t._h, "symbolic", False):
-        raise InvalidArgumentError(f"{op}: the seed of a stateless op must be known when the function is "
-                                   f"traced (a Python pair or a constant); got a function input. Pass "
-                                   f"it as a Python value, or use a tf.random.Generator")
+        raise InvalidArgumentError(
+            f"{op}: the seed of a stateless op must be known when the function is "
+            f"traced (a Python pair or a constant); got a function input. Pass "
+            f"it as a Python value, or use a tf.random.Generator"
+        )
     a, b = (int(v) & 0xFFFFFFFFFFFFFFFF for v in A._host_flat(t))
     return _mix_pair((a ^ (a >> 32)) & 0xFFFFFFFF, (b ^ (b >> 32)) & 0xFFFFFFFF)
 
@@ -118,8 +122,9 @@ def _categorical(keys, logits, num_samples, dtype, op) -> Tensor:
 
 def _host_max(t: Tensor, op: str) -> float:
     if getattr(t._h, "symbolic", False):
-        raise InvalidArgumentError(f"{op}: the counts/rates must be known when the function is traced "
-                                   f"(their maximum sets the number of draws)")
+        raise InvalidArgumentError(
+            f"{op}: the counts/rates must be known when the function is traced (their maximum sets the number of draws)"
+        )
     vals = A._host_flat(t)
     return max(vals) if vals else 0.0
 
@@ -148,7 +153,7 @@ def _poisson(keys, shape, lam, dtype, op) -> Tensor:
     rate = M.cast(operand(lam, op), D.float64)
     full = s + tuple(rate._h.shape)
     top = _host_max(rate, op)
-    draws = int(top + 12.0 * top ** 0.5 + 24)
+    draws = int(top + 12.0 * top**0.5 + 24)
     count = A.zeros(full, D.float64)
     total = A.zeros(full, D.float64)
     chunk = 128
@@ -179,8 +184,10 @@ def _gamma(keys, shape, alpha, beta, dtype, op) -> Tensor:
         x = _raw("normal", full, dt, keys.next())
         u = _raw("uniform", full, dt, keys.next())
         v = (1.0 + c * x) ** 3
-        ok = M.logical_and(M.greater(v, 0.0),
-                           M.less(M.log(M.maximum(u, 1e-30)), 0.5 * x * x + d - d * v + d * M.log(M.maximum(v, 1e-30))))
+        ok = M.logical_and(
+            M.greater(v, 0.0),
+            M.less(M.log(M.maximum(u, 1e-30)), 0.5 * x * x + d - d * v + d * M.log(M.maximum(v, 1e-30))),
+        )
         take = M.logical_and(ok, M.logical_not(done))
         out = M.where(take, d * v, out)
         done = M.logical_or(done, ok)
@@ -190,29 +197,31 @@ def _gamma(keys, shape, alpha, beta, dtype, op) -> Tensor:
 
 # -- stateless -------------------------------------------------------------------------
 
+
 def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=D.float32, name=None, alg="auto_select"):
-    return _uniform(_Keys(_seed_key(seed, "stateless_uniform")), shape, minval, maxval, dtype,
-                    "stateless_uniform")
+    return _uniform(_Keys(_seed_key(seed, "stateless_uniform")), shape, minval, maxval, dtype, "stateless_uniform")
 
 
 def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=D.float32, name=None, alg="auto_select"):
     return _normal(_Keys(_seed_key(seed, "stateless_normal")), shape, mean, stddev, dtype, "stateless_normal")
 
 
-def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=D.float32, name=None,
-                               alg="auto_select"):
-    return _truncated(_Keys(_seed_key(seed, "stateless_truncated_normal")), shape, mean, stddev, dtype,
-                      "stateless_truncated_normal")
+def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=D.float32, name=None, alg="auto_select"):
+    return _truncated(
+        _Keys(_seed_key(seed, "stateless_truncated_normal")), shape, mean, stddev, dtype, "stateless_truncated_normal"
+    )
 
 
 def stateless_categorical(logits, num_samples, seed, dtype=D.int64, name=None):
-    return _categorical(_Keys(_seed_key(seed, "stateless_categorical")), logits, num_samples, dtype,
-                        "stateless_categorical")
+    return _categorical(
+        _Keys(_seed_key(seed, "stateless_categorical")), logits, num_samples, dtype, "stateless_categorical"
+    )
 
 
 def stateless_binomial(shape, seed, counts, probs, output_dtype=D.int32, name=None):
-    return _binomial(_Keys(_seed_key(seed, "stateless_binomial")), shape, counts, probs, output_dtype,
-                     "stateless_binomial")
+    return _binomial(
+        _Keys(_seed_key(seed, "stateless_binomial")), shape, counts, probs, output_dtype, "stateless_binomial"
+    )
 
 
 def stateless_poisson(shape, seed, lam, dtype=D.int32, name=None):
@@ -238,6 +247,7 @@ def stateless_fold_in(seed, data, alg="auto_select") -> Tensor:
 
 # -- Generator -------------------------------------------------------------------------
 
+
 class Generator:
     """``tf.random.Generator``: a key and a counter; each call advances the counter, so
     a generator's stream is reproducible from its seed and independent of other random
@@ -249,8 +259,9 @@ class Generator:
         if copy_from is not None:
             state = copy_from.state.numpy().tolist() if hasattr(copy_from.state, "numpy") else copy_from.state
         if state is None:
-            raise InvalidArgumentError("Generator: give a state, or use Generator.from_seed / "
-                                       "from_non_deterministic_state")
+            raise InvalidArgumentError(
+                "Generator: give a state, or use Generator.from_seed / from_non_deterministic_state"
+            )
         vals = [int(v) for v in (state.numpy().tolist() if hasattr(state, "numpy") else state)]
         self._state_var = Variable(vals, dtype=D.int64, trainable=False, name="generator_state")
         self._last = vals
@@ -359,7 +370,19 @@ def poisson(shape, lam, dtype=D.float32, seed=None, name=None):
     return _poisson(_Keys(_key(seed)), shape, lam, dtype, "random.poisson")
 
 
-__all__ = ["Generator", "gamma", "get_global_generator", "poisson", "set_global_generator",
-           "stateless_binomial", "stateless_categorical", "stateless_fold_in", "stateless_gamma",
-           "stateless_normal", "stateless_poisson", "stateless_split", "stateless_truncated_normal",
-           "stateless_uniform"]
+__all__ = [
+    "Generator",
+    "gamma",
+    "get_global_generator",
+    "poisson",
+    "set_global_generator",
+    "stateless_binomial",
+    "stateless_categorical",
+    "stateless_fold_in",
+    "stateless_gamma",
+    "stateless_normal",
+    "stateless_poisson",
+    "stateless_split",
+    "stateless_truncated_normal",
+    "stateless_uniform",
+]

@@ -1,11 +1,11 @@
 """Reductions, arg-reductions and cumulative ops."""
+
 from __future__ import annotations
 
 from .. import dtypes as D
 from ..composite import composite_in
 from ..shape import normalize_axes, normalize_axis, prod
-from .dispatch import (BOOL, FLOAT, NUMERIC, Tensor, check_kind, operand, record,
-                       tapes, wrap)
+from .dispatch import BOOL, FLOAT, NUMERIC, Tensor, check_kind, operand, record, tapes, wrap
 from . import math as M
 
 
@@ -161,8 +161,7 @@ def _scan(prim: str, pub: str):
             if prim == "sum":
                 record((x,), (y,), lambda dy, need: (cumsum(dy, ax, exclusive, not reverse),))
             else:
-                record((x,), (y,), lambda dy, need: (
-                    cumsum(y * dy, ax, exclusive, not reverse) / x,))
+                record((x,), (y,), lambda dy, need: (cumsum(y * dy, ax, exclusive, not reverse) / x,))
         return y
 
     op.__name__ = op.__qualname__ = pub
@@ -180,6 +179,21 @@ def count_nonzero(input, axis=None, keepdims=False, dtype=D.int64, name=None) ->
     return reduce_sum(M.cast(nz, dtype), axis, keepdims)
 
 
-__all__ = ["reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_any", "reduce_all",
-           "reduce_mean", "reduce_variance", "reduce_std", "reduce_logsumexp", "argmax", "argmin",
-           "cumsum", "cumprod", "count_nonzero", "reduce_euclidean_norm"]
+__all__ = [
+    "reduce_sum",
+    "reduce_prod",
+    "reduce_max",
+    "reduce_min",
+    "reduce_any",
+    "reduce_all",
+    "reduce_mean",
+    "reduce_variance",
+    "reduce_std",
+    "reduce_logsumexp",
+    "argmax",
+    "argmin",
+    "cumsum",
+    "cumprod",
+    "count_nonzero",
+    "reduce_euclidean_norm",
+]

@@ -4,6 +4,7 @@ Each index row ``indices[..., :K]`` is flattened to one offset into the first K 
 every op is a 1-D ``scatter_add`` (sum semantics, gradient gather) or a segment
 reduction over the flattened tensor. ``update`` keeps the last of duplicate indices
 (TF on CPU applies updates in order)."""
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -27,11 +28,12 @@ def _flat_indices(indices, updates: Tensor, shape: tuple, op: str):
         raise InvalidArgumentError(f"{op}: index depth {k} exceeds the rank of shape {shape}")
     want = si[:-1] + shape[k:]
     if su != want:
-        raise InvalidArgumentError(f"{op}: updates shape {su} must be indices.shape[:-1] + shape[{k}:] "
-                                   f"= {want} (indices {si}, shape {shape})")
+        raise InvalidArgumentError(
+            f"{op}: updates shape {su} must be indices.shape[:-1] + shape[{k}:] = {want} (indices {si}, shape {shape})"
+        )
     A._check_indices_host(idx, shape[:k], op)
     u = prod(si[:-1])
-    strides = [prod(shape[i + 1:k]) for i in range(k)]
+    strides = [prod(shape[i + 1 : k]) for i in range(k)]
     flat = reduce_sum(idx * operand(strides, op, idx._dtype), -1) if k else A.zeros(si[:-1], idx._dtype)
     return A.reshape(flat, (u,)), A.reshape(updates, (u,) + shape[k:]), k
 
@@ -53,8 +55,7 @@ def _operands(tensor, updates, op):
     t = operand(tensor, op)
     upd = operand(updates, op, t._dtype)
     if upd._dtype is not t._dtype:
-        raise InvalidArgumentError(f"{op}: updates dtype {upd._dtype.name} must match tensor dtype "
-                                   f"{t._dtype.name}")
+        raise InvalidArgumentError(f"{op}: updates dtype {upd._dtype.name} must match tensor dtype {t._dtype.name}")
     return t, upd, tuple(t._h.shape)
 
 

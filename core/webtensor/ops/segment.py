@@ -5,6 +5,7 @@ scatter primitive, so they mask the data against a one-hot of the segment ids,
 ``[N, num_segments, ...]``, and reduce over N: memory is N * num_segments * inner, fine
 for the segment counts of ML use. Their gradients are those of where + reduce_max/prod,
 which equal TF's (max/min split the gradient among ties; prod is zero-safe)."""
+
 from __future__ import annotations
 
 from itertools import pairwise
@@ -24,10 +25,10 @@ def _flatten(data, segment_ids, op):
     check_kind(x, op, NUMERIC)
     ids = A._index_tensor(segment_ids, op)
     s, si = tuple(x._h.shape), tuple(ids._h.shape)
-    if s[:len(si)] != si:
+    if s[: len(si)] != si:
         raise InvalidArgumentError(f"{op}: segment_ids shape {si} must be a prefix of data shape {s}")
     n = prod(si)
-    return A.reshape(x, (n,) + s[len(si):]), A.reshape(ids, (n,)), s[len(si):]
+    return A.reshape(x, (n,) + s[len(si) :]), A.reshape(ids, (n,)), s[len(si) :]
 
 
 def _num(num_segments, op) -> int:
@@ -74,6 +75,7 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
 def _unsorted_masked(op, fill, reducer, empty):
     """unsorted_segment_max/min/prod: one masked reduction each, differing only in the value an
     empty segment holds (``fill(dtype)``) and the reducer."""
+
     def seg(data, segment_ids, num_segments, name=None) -> Tensor:
         x, ids, inner = _flatten(data, segment_ids, op)
         n = _num(num_segments, op)
@@ -85,10 +87,12 @@ def _unsorted_masked(op, fill, reducer, empty):
     return seg
 
 
-unsorted_segment_max = _unsorted_masked("unsorted_segment_max", _lowest, reduce_max,
-                                        "the dtype's lowest value (-inf for floats)")
-unsorted_segment_min = _unsorted_masked("unsorted_segment_min", _highest, reduce_min,
-                                        "the dtype's highest value (+inf for floats)")
+unsorted_segment_max = _unsorted_masked(
+    "unsorted_segment_max", _lowest, reduce_max, "the dtype's lowest value (-inf for floats)"
+)
+unsorted_segment_min = _unsorted_masked(
+    "unsorted_segment_min", _highest, reduce_min, "the dtype's highest value (+inf for floats)"
+)
 unsorted_segment_prod = _unsorted_masked("unsorted_segment_prod", lambda dt: 1, reduce_prod, "1")
 
 
@@ -128,14 +132,16 @@ def _sorted(unsorted, op, empty_zero=False):
         out = unsorted(data, ids, n)
         if empty_zero:  # TF's sorted max/min give 0, not the dtype's extreme, for empty segments
             x = operand(data, op)
-            inner = tuple(x._h.shape)[len(ids._h.shape):]
+            inner = tuple(x._h.shape)[len(ids._h.shape) :]
             c = _counts(A.reshape(ids, (-1,)), n, inner, D.int32)
             out = M.where(M.greater(c, 0), out, A.zeros((), out._dtype))
         return out
 
     seg.__name__ = seg.__qualname__ = op
-    seg.__doc__ = (f"``tf.math.{op}``: sorted segment_ids; num_segments = last id + 1 "
-                   "(reads the ids to the host: the output shape depends on them).")
+    seg.__doc__ = (
+        f"``tf.math.{op}``: sorted segment_ids; num_segments = last id + 1 "
+        "(reads the ids to the host: the output shape depends on them)."
+    )
     return seg
 
 
@@ -162,9 +168,11 @@ def embedding_lookup(params, ids, max_norm=None, name=None) -> Tensor:
         axes = list(range(r, len(out._h.shape)))
         norm = M.sqrt(reduce_sum(M.square(out), axes, keepdims=True))
         mx = operand(max_norm, "embedding_lookup", out._dtype)
-        out = out * M.where(M.greater(norm, mx), mx / M.maximum(norm, operand(1e-30, "embedding_lookup",
-                                                                          out._dtype)),
-                            A.ones((), out._dtype))
+        out = out * M.where(
+            M.greater(norm, mx),
+            mx / M.maximum(norm, operand(1e-30, "embedding_lookup", out._dtype)),
+            A.ones((), out._dtype),
+        )
     return out
 
 

@@ -6,6 +6,7 @@ argsort ranks each element by comparing it with every other one along the axis
 second comparison; above ``DEVICE_LIMIT`` comparisons it ranks on the host instead
 (one readback). sort is a gather by argsort, so its gradient is the gather's.
 unique and bincount read their input to the host: their output shapes depend on it."""
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -52,7 +53,7 @@ def _argsort_last(x: Tensor, descending: bool) -> Tensor:
     rows = A._host_flat(A.reshape(x, (-1, n))) if n else []
     out = []
     for b in range(prod(s[:-1])):
-        row = rows[b * n:(b + 1) * n]
+        row = rows[b * n : (b + 1) * n]
         out.extend(sorted(range(n), key=(lambda i, r=row: -r[i]) if descending else row.__getitem__))
     return A.reshape(operand(out, "argsort", D.int32) if out else A.zeros((0,), D.int32), s)
 
@@ -95,8 +96,9 @@ def searchsorted(sorted_sequence, values, side="left", out_type=D.int32, name=No
     v = operand(values, "searchsorted", seq._dtype)
     ss, sv = tuple(seq._h.shape), tuple(v._h.shape)
     if not ss or len(ss) != len(sv) or ss[:-1] != sv[:-1]:
-        raise InvalidArgumentError(f"searchsorted: sorted_sequence {ss} and values {sv} must have equal "
-                                   f"leading dimensions and rank >= 1")
+        raise InvalidArgumentError(
+            f"searchsorted: sorted_sequence {ss} and values {sv} must have equal leading dimensions and rank >= 1"
+        )
     if side not in ("left", "right"):
         raise InvalidArgumentError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
     cmp = M.less if side == "left" else M.less_equal
@@ -135,8 +137,9 @@ def _host_max(t: Tensor) -> int:
     return int(reduce_max(t)) if prod(t._h.shape) else -1
 
 
-def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=D.int32, name=None, axis=None,
-             binary_output=False) -> Tensor:
+def bincount(
+    arr, weights=None, minlength=None, maxlength=None, dtype=D.int32, name=None, axis=None, binary_output=False
+) -> Tensor:
     """``tf.math.bincount``: counts (or summed weights) of each value; values >= maxlength
     are dropped. axis=-1 counts each row of a 2-D arr separately."""
     op = "bincount"
@@ -152,8 +155,9 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=D.int32, n
     if weights is not None:
         w = operand(weights, op)
         if tuple(w._h.shape) != tuple(a._h.shape):
-            raise InvalidArgumentError(f"{op}: weights shape {tuple(w._h.shape)} must equal arr shape "
-                                       f"{tuple(a._h.shape)}")
+            raise InvalidArgumentError(
+                f"{op}: weights shape {tuple(w._h.shape)} must equal arr shape {tuple(a._h.shape)}"
+            )
     else:
         w = A.ones(tuple(a._h.shape), D.as_dtype(dtype))
     if axis not in (None, 0, -1):
@@ -180,8 +184,10 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
     if lab._dtype is not pred._dtype:
         pred = M.cast(pred, lab._dtype)
     if lab._h.shape != pred._h.shape:
-        raise InvalidArgumentError(f"{op}: labels {tuple(lab._h.shape)} and predictions "
-                                   f"{tuple(pred._h.shape)} must have the same number of elements")
+        raise InvalidArgumentError(
+            f"{op}: labels {tuple(lab._h.shape)} and predictions "
+            f"{tuple(pred._h.shape)} must have the same number of elements"
+        )
     both = A.concat([lab, pred], 0)
     if prod(both._h.shape) and bool(reduce_any(M.less(both, 0))):
         raise InvalidArgumentError(f"{op}: labels and predictions must be non-negative")

@@ -2,6 +2,7 @@
 
 Shapes are always fully known here (eager tensors, and traced graphs with static shapes),
 so these check compatibility rather than refine anything."""
+
 from __future__ import annotations
 
 from ..errors import InvalidArgumentError
@@ -37,8 +38,9 @@ def ensure_shape(x, shape, name=None) -> Tensor:
     t = operand(x, "ensure_shape")
     have, want = tuple(t._h.shape), _dims(shape)
     if not _compatible(have, want):
-        raise InvalidArgumentError(f"ensure_shape: shape of tensor {have} is not compatible with "
-                                   f"expected shape {list(want)}")
+        raise InvalidArgumentError(
+            f"ensure_shape: shape of tensor {have} is not compatible with expected shape {list(want)}"
+        )
     return t
 
 

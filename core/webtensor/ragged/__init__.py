@@ -1,4 +1,5 @@
 """``tf.ragged``: RaggedTensor construction and ragged-specific ops (see docs/ragged-sparse.md)."""
+
 from __future__ import annotations
 
 import builtins
@@ -10,8 +11,17 @@ from .ops import boolean_mask, map_flat_values, ragged_range as range  # noqa: F
 from .spec import RaggedTensorSpec  # noqa: F401
 from .tensor import RaggedTensor
 
-__all__ = ["RaggedTensor", "RaggedTensorSpec", "boolean_mask", "constant", "map_flat_values", "range",
-           "row_splits_to_segment_ids", "segment_ids_to_row_splits", "stack"]
+__all__ = [
+    "RaggedTensor",
+    "RaggedTensorSpec",
+    "boolean_mask",
+    "constant",
+    "map_flat_values",
+    "range",
+    "row_splits_to_segment_ids",
+    "segment_ids_to_row_splits",
+    "stack",
+]
 
 
 def _as_lists(x):
@@ -48,8 +58,9 @@ def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, name=None, 
     depths: set = set()
     _depths(pylist, 0, depths)
     if len(depths) > 1:
-        raise ValueError(f"ragged.constant: all scalar values must have the same nesting depth, got depths "
-                         f"{sorted(depths)}")
+        raise ValueError(
+            f"ragged.constant: all scalar values must have the same nesting depth, got depths {sorted(depths)}"
+        )
     depth = depths.pop() if depths else _max_list_depth(pylist)
     inner = tuple(inner_shape) if inner_shape is not None else None
     if ragged_rank is None:
@@ -58,8 +69,7 @@ def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, name=None, 
     if ragged_rank < 0 or depth == 0:
         return convert(pylist, dt, op="ragged.constant")
     if ragged_rank >= depth and depths is not None and depth:
-        raise ValueError(f"ragged.constant: ragged_rank {ragged_rank} must be smaller than the nesting "
-                         f"depth {depth}")
+        raise ValueError(f"ragged.constant: ragged_rank {ragged_rank} must be smaller than the nesting depth {depth}")
     items, nested = [pylist], []
     for _ in builtins.range(ragged_rank + 1):
         splits, nxt = [0], []
@@ -77,8 +87,11 @@ def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, name=None, 
         else:
             from ..ops.array import zeros
 
-            flat = zeros((0,) + (inner or ()), dt or D.float32) if (dt or D.float32) is not D.string else \
-                convert([], D.string, op="ragged.constant")
+            flat = (
+                zeros((0,) + (inner or ()), dt or D.float32)
+                if (dt or D.float32) is not D.string
+                else convert([], D.string, op="ragged.constant")
+            )
     except (InvalidArgumentError, TypeError) as e:
         raise ValueError(f"ragged.constant: {e}") from None
     sdt = D.as_dtype(row_splits_dtype)
@@ -103,13 +116,17 @@ def stack(values, axis: int = 0, name=None):
         return dense_stack(ts, axis)
     if axis == 0 and all(t.shape.rank == 1 for t in ts):
         return RaggedTensor.from_row_lengths(concat(ts, 0), [t.shape[0] for t in ts])
-    return ragged_stack([RaggedTensor.from_tensor(t) if t.shape.rank > 1 else t for t in ts], axis) \
-        if any(t.shape.rank > 1 for t in ts) else dense_stack(ts, axis)
+    return (
+        ragged_stack([RaggedTensor.from_tensor(t) if t.shape.rank > 1 else t for t in ts], axis)
+        if any(t.shape.rank > 1 for t in ts)
+        else dense_stack(ts, axis)
+    )
 
 
 def row_splits_to_segment_ids(splits, name=None, out_type=None):
-    rt = RaggedTensor.from_row_splits(convert([0] * int(list(splits)[-1] if isinstance(splits, list)
-                                                       else int(splits[-1])), D.int32), splits)
+    rt = RaggedTensor.from_row_splits(
+        convert([0] * int(list(splits)[-1] if isinstance(splits, list) else int(splits[-1])), D.int32), splits
+    )
     return convert(rt._rowids(), D.as_dtype(out_type) if out_type else rt._sdt)
 
 

@@ -1,6 +1,7 @@
 """tf.data with ragged elements: the specs of RaggedTensor components, ``Dataset.ragged_batch`` and
 ``tf.data.experimental.dense_to_ragged_batch``. The data package calls these small helpers where
 its element structure meets a composite."""
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -50,19 +51,21 @@ def conform(spec, value):
             from . import constant
 
             try:
-                v = constant(v, spec.dtype, ragged_rank=spec.ragged_rank or None,
-                             row_splits_dtype=spec.row_splits_dtype)
+                v = constant(
+                    v, spec.dtype, ragged_rank=spec.ragged_rank or None, row_splits_dtype=spec.row_splits_dtype
+                )
             except (TypeError, ValueError) as e:
-                raise InvalidArgumentError(f"from_generator: `generator` yielded {value!r:.80}, which is not "
-                                           f"a {spec} ({e})") from None
+                raise InvalidArgumentError(
+                    f"from_generator: `generator` yielded {value!r:.80}, which is not a {spec} ({e})"
+                ) from None
     else:
         v = value
         if not isinstance(v, SparseTensor):
-            raise InvalidArgumentError(f"from_generator: `generator` yielded {value!r:.80} where a "
-                                       f"SparseTensor of {spec} was expected")
+            raise InvalidArgumentError(
+                f"from_generator: `generator` yielded {value!r:.80} where a SparseTensor of {spec} was expected"
+            )
     if not spec.is_compatible_with(v):
-        raise InvalidArgumentError(f"from_generator: `generator` yielded {v!r:.80}, which does not match "
-                                   f"{spec}")
+        raise InvalidArgumentError(f"from_generator: `generator` yielded {v!r:.80}, which does not match {spec}")
     return v
 
 
@@ -133,8 +136,11 @@ def dummy(s, unknown: int, value: int):
         raise TypeError("no stand-in for a SparseTensor component")
     dims = [unknown if d is None else d for d in s.shape]
     dense = A.fill(tuple(dims), convert(value, s.dtype))
-    return RaggedTensor.from_tensor(dense, ragged_rank=s.ragged_rank, row_splits_dtype=s.row_splits_dtype) \
-        if s.ragged_rank else dense
+    return (
+        RaggedTensor.from_tensor(dense, ragged_rank=s.ragged_rank, row_splits_dtype=s.row_splits_dtype)
+        if s.ragged_rank
+        else dense
+    )
 
 
 def _ragged_component(parts: list, spec, sdt):
@@ -146,8 +152,7 @@ def _ragged_component(parts: list, spec, sdt):
     if not p0.shape.rank or shape.is_fully_defined():
         return A.stack(parts)
     if p0.shape.rank == 1 or all(tuple(p.shape[1:]) == tuple(p0.shape[1:]) for p in parts):
-        return RaggedTensor.from_row_lengths(A.concat(parts, 0), [p.shape[0] for p in parts]) \
-            .with_row_splits_dtype(sdt)
+        return RaggedTensor.from_row_lengths(A.concat(parts, 0), [p.shape[0] for p in parts]).with_row_splits_dtype(sdt)
     rows = [RaggedTensor.from_tensor(p, ragged_rank=p.shape.rank - 1, row_splits_dtype=sdt) for p in parts]
     return A.stack(rows)
 
@@ -158,8 +163,9 @@ def ragged_stack(elements: list, specs: list, sdt):
     for c, spec in enumerate(specs):
         parts = [f[c] for f in flats]
         if any(p.shape.rank != parts[0].shape.rank for p in parts):
-            raise InvalidArgumentError(f"ragged_batch: component {c} has elements of different ranks: "
-                                       f"{[tuple(p.shape) for p in parts][:8]}")
+            raise InvalidArgumentError(
+                f"ragged_batch: component {c} has elements of different ranks: {[tuple(p.shape) for p in parts][:8]}"
+            )
         out.append(_ragged_component(parts, spec, sdt))
     return nest.pack_sequence_as(elements[0], out)
 

@@ -2,6 +2,7 @@
 Tensor or RaggedTensor); later slices cut every row; an int into a ragged dimension is
 an error (``Cannot index into an inner ragged dimension.``); dims after the ragged ones
 index ``flat_values`` as a Tensor does."""
+
 from __future__ import annotations
 
 import operator
@@ -9,8 +10,10 @@ import operator
 from ..errors import InvalidArgumentError
 from .tensor import RaggedTensor, _take
 
-_HELP = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
-         "tf.int32/tf.int64 tensors are valid indices")
+_HELP = (
+    "Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
+    "tf.int32/tf.int64 tensors are valid indices"
+)
 
 
 def _int(k):
@@ -31,7 +34,7 @@ def getitem(rt: RaggedTensor, key):
         raise InvalidArgumentError("RaggedTensor.__getitem__: an index can only have a single ellipsis")
     if Ellipsis in key:
         i = key.index(Ellipsis)
-        key = key[:i] + (slice(None),) * (rank - real) + key[i + 1:]
+        key = key[:i] + (slice(None),) * (rank - real) + key[i + 1 :]
     elif real > rank:
         raise IndexError(f"Too many indices for RaggedTensor: {real} indices for rank {rank}")
     if real > rank:
@@ -52,8 +55,7 @@ def _rows(rt: RaggedTensor, key: tuple):
     i = _int(k)
     n = rt.nrows_int()
     if not -n <= i < n:
-        raise InvalidArgumentError(f"RaggedTensor.__getitem__: row index {i} is out of bounds for "
-                                   f"{n} rows")
+        raise InvalidArgumentError(f"RaggedTensor.__getitem__: row index {i} is out of bounds for {n} rows")
     row = _row(rt, i % n)
     if not rest:
         return row
@@ -76,8 +78,9 @@ def _slice_rows(rt: RaggedTensor, sl: slice) -> RaggedTensor:
         if not rows:
             return RaggedTensor._make(_take(rt._values, []), [0], rt._sdt)
         a, b = s[rows.start], s[rows.stop]
-        return RaggedTensor._make(_take(rt._values, list(range(a, b))),
-                                  [x - a for x in s[rows.start:rows.stop + 1]], rt._sdt)
+        return RaggedTensor._make(
+            _take(rt._values, list(range(a, b))), [x - a for x in s[rows.start : rows.stop + 1]], rt._sdt
+        )
     from .tensor import _take_rows
 
     return _take_rows(rt, list(rows))

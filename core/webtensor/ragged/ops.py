@@ -5,6 +5,7 @@ Elementwise ops apply to ``flat_values`` (the row partitions must match, or a de
 operand must broadcast into the ragged shape); reductions over a ragged axis are segment
 reductions; the structural ops are host index bookkeeping plus one gather.
 """
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -27,12 +28,15 @@ def dispatch(op, args: tuple, kwargs: dict):
         return elementwise(op, *args)
     fn = _HANDLERS.get(op)
     if fn is None:
-        raise TypeError(f"{getattr(op, '__name__', op)}: RaggedTensor inputs are not supported; use "
-                        f"rt.to_tensor() or tf.ragged.map_flat_values")
+        raise TypeError(
+            f"{getattr(op, '__name__', op)}: RaggedTensor inputs are not supported; use "
+            f"rt.to_tensor() or tf.ragged.map_flat_values"
+        )
     return fn(*args, **{k: v for k, v in kwargs.items() if v is not None or k != "name"})
 
 
 # -- elementwise ------------------------------------------------------------------------------
+
 
 def _is_python(v) -> bool:
     return isinstance(v, (int, float, bool, list, tuple))
@@ -46,8 +50,9 @@ def _same_partitions(x: RaggedTensor, y: RaggedTensor, op: str) -> None:
         if a != b:
             la = [q - p for p, q in zip(a, a[1:])]
             lb = [q - p for p, q in zip(b, b[1:])]
-            raise InvalidArgumentError(f"{op}: ragged dimension {level} does not match: row lengths "
-                                       f"{la[:16]} and {lb[:16]}")
+            raise InvalidArgumentError(
+                f"{op}: ragged dimension {level} does not match: row lengths {la[:16]} and {lb[:16]}"
+            )
 
 
 def elementwise(op, x, y):
@@ -56,8 +61,12 @@ def elementwise(op, x, y):
     if isinstance(x, RaggedTensor) and isinstance(y, RaggedTensor):
         _same_partitions(x, y, name)
         return x.with_flat_values(op(x.flat_values, y.flat_values))
-    if isinstance(x, CompositeTensor) and not isinstance(x, RaggedTensor) or \
-            isinstance(y, CompositeTensor) and not isinstance(y, RaggedTensor):
+    if (
+        isinstance(x, CompositeTensor)
+        and not isinstance(x, RaggedTensor)
+        or isinstance(y, CompositeTensor)
+        and not isinstance(y, RaggedTensor)
+    ):
         raise TypeError(f"{name}: cannot combine a RaggedTensor with a {type(x).__name__}/{type(y).__name__}")
     if isinstance(x, RaggedTensor):
         d = _dense_operand(y, x, name)
@@ -79,18 +88,22 @@ def _dense_operand(v, rt: RaggedTensor, op: str) -> Tensor:
     k = rt.ragged_rank
     full = (1,) * (1 + k + len(inner) - len(ds)) + ds
     if len(full) > 1 + k + len(inner):
-        raise InvalidArgumentError(f"{op}: dense operand of shape {ds} has a higher rank than the "
-                                   f"RaggedTensor of shape {rt.shape}")
-    if any(d != 1 for d in full[1:1 + k]):
-        raise InvalidArgumentError(f"{op}: cannot broadcast dense shape {ds} to the ragged shape "
-                                   f"{rt.shape}: ragged dimensions need size 1 in the dense operand; "
-                                   f"row lengths {rt._lengths()[:16]}")
-    rows = A.reshape(t, (full[0],) + full[1 + k:])
+        raise InvalidArgumentError(
+            f"{op}: dense operand of shape {ds} has a higher rank than the RaggedTensor of shape {rt.shape}"
+        )
+    if any(d != 1 for d in full[1 : 1 + k]):
+        raise InvalidArgumentError(
+            f"{op}: cannot broadcast dense shape {ds} to the ragged shape "
+            f"{rt.shape}: ragged dimensions need size 1 in the dense operand; "
+            f"row lengths {rt._lengths()[:16]}"
+        )
+    rows = A.reshape(t, (full[0],) + full[1 + k :])
     if full[0] == 1:
         return rows
     if full[0] != rt.nrows_int():
-        raise InvalidArgumentError(f"{op}: dense operand of shape {ds} has {full[0]} rows, the "
-                                   f"RaggedTensor {rt.nrows_int()}")
+        raise InvalidArgumentError(
+            f"{op}: dense operand of shape {ds} has {full[0]} rows, the RaggedTensor {rt.nrows_int()}"
+        )
     ids = list(range(rt.nrows_int()))
     v2 = rt
     while isinstance(v2, RaggedTensor):
@@ -125,12 +138,15 @@ def map_flat_values(op, *args, **kwargs):
     out = _tensor(out, "map_flat_values")
     nv = found[0].flat_values._h.shape[0]
     if not out._h.shape or out._h.shape[0] != nv:
-        raise InvalidArgumentError(f"map_flat_values: op's output must keep the {nv} values in its first "
-                                   f"dimension, got shape {tuple(out._h.shape)}")
+        raise InvalidArgumentError(
+            f"map_flat_values: op's output must keep the {nv} values in its first "
+            f"dimension, got shape {tuple(out._h.shape)}"
+        )
     return found[0].with_flat_values(out)
 
 
 # -- reductions -------------------------------------------------------------------------------
+
 
 def _segment(op, x: Tensor, ids: list, n: int) -> Tensor:
     """Segment version of reduce op ``op`` over rows of ``x``."""
@@ -179,9 +195,11 @@ def _reduce_axis(op, rt: RaggedTensor, a: int, keepdims: bool):
         return rt.with_values(inner)
     if isinstance(rt._values, RaggedTensor):
         if isinstance(rt._values._values, RaggedTensor) or keepdims:
-            raise UnimplementedError(f"{name}: reducing axis {a} of a RaggedTensor with ragged_rank "
-                                     f"{rt.ragged_rank} is not supported (reduce the innermost ragged axis "
-                                     f"or a dense axis; keepdims=False)")
+            raise UnimplementedError(
+                f"{name}: reducing axis {a} of a RaggedTensor with ragged_rank "
+                f"{rt.ragged_rank} is not supported (reduce the innermost ragged axis "
+                f"or a dense axis; keepdims=False)"
+            )
         return _reduce_outer_of_two(op, rt, a)
     v = rt._values
     if a == 1:
@@ -211,6 +229,7 @@ def _reduce_outer_of_two(op, rt: RaggedTensor, a: int) -> RaggedTensor:
 
 # -- structure ------------------------------------------------------------------------------------
 
+
 def _ragged(x, rank_like: RaggedTensor, op: str) -> RaggedTensor:
     """A concat/stack operand as a RaggedTensor with ``rank_like``'s ragged rank."""
     if isinstance(x, RaggedTensor):
@@ -219,8 +238,10 @@ def _ragged(x, rank_like: RaggedTensor, op: str) -> RaggedTensor:
         raise TypeError(f"{op}: cannot mix a RaggedTensor with a {type(x).__name__}")
     t = _tensor(x, op)
     if len(t._h.shape) != rank_like.shape.rank:
-        raise InvalidArgumentError(f"{op}: all inputs must have the same rank: dense shape "
-                                   f"{tuple(t._h.shape)} and ragged shape {rank_like.shape}")
+        raise InvalidArgumentError(
+            f"{op}: all inputs must have the same rank: dense shape "
+            f"{tuple(t._h.shape)} and ragged shape {rank_like.shape}"
+        )
     return RaggedTensor.from_tensor(t, ragged_rank=rank_like.ragged_rank, row_splits_dtype=rank_like._sdt)
 
 
@@ -230,8 +251,7 @@ def concat(values, axis, name=None):
     rank = first.shape.rank
     for r in rts:
         if r.shape.rank != rank:
-            raise InvalidArgumentError(f"concat: all inputs must have the same rank, got {first.shape} and "
-                                       f"{r.shape}")
+            raise InvalidArgumentError(f"concat: all inputs must have the same rank, got {first.shape} and {r.shape}")
     ax = int(axis) + rank if int(axis) < 0 else int(axis)
     if not 0 <= ax < rank:
         raise InvalidArgumentError(f"concat: axis {axis} out of range for rank {rank}")
@@ -245,8 +265,7 @@ def _concat(rts: list, ax: int):
         splits, off = [0], 0
         for r in rts:
             if r.ragged_rank != rts[0].ragged_rank:
-                raise InvalidArgumentError(f"concat: ragged ranks differ: {rts[0].ragged_rank} and "
-                                           f"{r.ragged_rank}")
+                raise InvalidArgumentError(f"concat: ragged ranks differ: {rts[0].ragged_rank} and {r.ragged_rank}")
             splits.extend(x + off for x in r._s[1:])
             off += r._s[-1]
         vals = [r._values for r in rts]
@@ -255,13 +274,17 @@ def _concat(rts: list, ax: int):
     n = rts[0].nrows_int()
     for r in rts:
         if r.nrows_int() != n:
-            raise InvalidArgumentError(f"concat: inputs must have the same number of rows to concat along "
-                                       f"axis {ax}, got {[q.nrows_int() for q in rts]}")
+            raise InvalidArgumentError(
+                f"concat: inputs must have the same number of rows to concat along "
+                f"axis {ax}, got {[q.nrows_int() for q in rts]}"
+            )
     if ax >= 2:
         for r in rts[1:]:
             if r._s != rts[0]._s:
-                raise InvalidArgumentError(f"concat: row lengths must match to concat along axis {ax}: "
-                                           f"{rts[0]._lengths()[:16]} and {r._lengths()[:16]}")
+                raise InvalidArgumentError(
+                    f"concat: row lengths must match to concat along axis {ax}: "
+                    f"{rts[0]._lengths()[:16]} and {r._lengths()[:16]}"
+                )
         vals = [r._values for r in rts]
         v = _concat(vals, ax - 1) if isinstance(vals[0], RaggedTensor) else A.concat(vals, ax - 1)
         return RaggedTensor._make(v, rts[0]._s, rts[0]._sdt)
@@ -327,7 +350,7 @@ def gather(params, indices, axis=None, batch_dims=0, name=None):
     for k in range(len(shape) - 1, 0, -1):  # index dims beyond the first are uniform partitions
         from ..shape import prod
 
-        out = RaggedTensor._make(out, list(range(0, prod(shape[:k + 1]) + 1, shape[k])), params._sdt)
+        out = RaggedTensor._make(out, list(range(0, prod(shape[: k + 1]) + 1, shape[k])), params._sdt)
     return out
 
 
@@ -335,8 +358,11 @@ def boolean_mask(tensor, mask, axis=None, name=None):
     if axis not in (None, 0):
         raise UnimplementedError("boolean_mask: RaggedTensor operands support axis=0 only")
     if isinstance(mask, RaggedTensor):
-        data = tensor if isinstance(tensor, RaggedTensor) else \
-            RaggedTensor.from_tensor(_tensor(tensor, "boolean_mask"), ragged_rank=mask.ragged_rank)
+        data = (
+            tensor
+            if isinstance(tensor, RaggedTensor)
+            else RaggedTensor.from_tensor(_tensor(tensor, "boolean_mask"), ragged_rank=mask.ragged_rank)
+        )
         return _mask_values(data, mask)
     mk = _tensor(mask, "boolean_mask", D.bool_)
     if mk._dtype is not D.bool_:
@@ -357,9 +383,10 @@ def boolean_mask(tensor, mask, axis=None, name=None):
 def _mask_values(data: RaggedTensor, mask: RaggedTensor) -> RaggedTensor:
     """Keep the values where a ragged mask of the same partitions is true (rows shrink)."""
     nd, nm = data._nested(), mask._nested()
-    if nd[:len(nm)] != nm:
-        raise InvalidArgumentError(f"boolean_mask: mask row lengths {mask._lengths()[:16]} must match the "
-                                   f"data's {data._lengths()[:16]}")
+    if nd[: len(nm)] != nm:
+        raise InvalidArgumentError(
+            f"boolean_mask: mask row lengths {mask._lengths()[:16]} must match the data's {data._lengths()[:16]}"
+        )
     return _mask_level(data, mask)
 
 
@@ -386,8 +413,10 @@ def map_fn(fn, elems, sig=None):
     if len(n) != 1:
         raise ValueError(f"map_fn: all elems must have the same number of rows, got {sorted(n)}")
     rows = [list(f) if isinstance(f, RaggedTensor) else list(_tensor(f, "map_fn")) for f in flat]
-    outs = [fn(nest.pack_sequence_as(elems, [r[i] for r in rows]) if nest.is_nested(elems) else rows[0][i])
-            for i in range(n.pop())]
+    outs = [
+        fn(nest.pack_sequence_as(elems, [r[i] for r in rows]) if nest.is_nested(elems) else rows[0][i])
+        for i in range(n.pop())
+    ]
     if not outs:
         raise ValueError("map_fn: elems has zero rows; the output shape cannot be inferred")
     dense = isinstance(sig, TensorSpec) or (sig is not None and not isinstance(sig, RaggedTensorSpec))
@@ -466,16 +495,19 @@ def ragged_range(starts, limits=None, deltas=1, dtype=None, name=None, row_split
     """``tf.ragged.range``: row i is ``range(starts[i], limits[i], deltas[i])`` (scalars broadcast)."""
     if limits is None:
         starts, limits = 0, starts
-    ts = [_tensor(v, "ragged.range", D.as_dtype(dtype) if dtype is not None and _is_python(v) else None)
-          for v in (starts, limits, deltas)]
-    dt = D.as_dtype(dtype) if dtype is not None else next(
-        (t._dtype for t in ts if t._h.shape), ts[1]._dtype)
+    ts = [
+        _tensor(v, "ragged.range", D.as_dtype(dtype) if dtype is not None and _is_python(v) else None)
+        for v in (starts, limits, deltas)
+    ]
+    dt = D.as_dtype(dtype) if dtype is not None else next((t._dtype for t in ts if t._h.shape), ts[1]._dtype)
     ts = [M.cast(t, dt) for t in ts]
     cols = [A._host_flat(t) for t in ts]
     sizes = {len(c) for t, c in zip(ts, cols) if t._h.shape}
     if any(len(t._h.shape) > 1 for t in ts) or len(sizes) > 1:
-        raise InvalidArgumentError(f"ragged.range: starts, limits and deltas must be scalars or 1-D of one "
-                                   f"size, got shapes {[tuple(q._h.shape) for q in ts]}")
+        raise InvalidArgumentError(
+            f"ragged.range: starts, limits and deltas must be scalars or 1-D of one "
+            f"size, got shapes {[tuple(q._h.shape) for q in ts]}"
+        )
     n = sizes.pop() if sizes else 1
     cols = [c if t._h.shape else c * n for t, c in zip(ts, cols)]
     vals, splits = [], [0]
@@ -507,5 +539,6 @@ _HANDLERS = {
     A.reverse: lambda rt, axis: reverse(rt, axis),
     A.tile: lambda rt, multiples: tile(rt, multiples),
     SEG.embedding_lookup: lambda params, ids, max_norm=None: ids.with_flat_values(
-        SEG.embedding_lookup(params, ids.flat_values, max_norm=max_norm)),
+        SEG.embedding_lookup(params, ids.flat_values, max_norm=max_norm)
+    ),
 }

@@ -1,5 +1,6 @@
 """``tf.RaggedTensorSpec``: the type of a RaggedTensor (shape with ragged dims None, dtype,
 ragged_rank, row_splits_dtype), for signatures and dataset element specs."""
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -9,8 +10,7 @@ from ..shape import TensorShape
 class RaggedTensorSpec:
     __slots__ = ("_shape", "_dtype", "_ragged_rank", "_row_splits_dtype", "_flat_values_spec")
 
-    def __init__(self, shape=None, dtype=D.float32, ragged_rank=None, row_splits_dtype=D.int64,
-                 flat_values_spec=None):
+    def __init__(self, shape=None, dtype=D.float32, ragged_rank=None, row_splits_dtype=D.int64, flat_values_spec=None):
         self._shape = TensorShape(shape)
         self._dtype = D.as_dtype(dtype)
         rank = self._shape.rank
@@ -44,16 +44,22 @@ class RaggedTensorSpec:
         return self._shape.is_compatible_with(shape)
 
     def __eq__(self, other):
-        return (isinstance(other, RaggedTensorSpec) and self._shape == other._shape
-                and self._dtype is other._dtype and self._ragged_rank == other._ragged_rank
-                and self._row_splits_dtype is other._row_splits_dtype)
+        return (
+            isinstance(other, RaggedTensorSpec)
+            and self._shape == other._shape
+            and self._dtype is other._dtype
+            and self._ragged_rank == other._ragged_rank
+            and self._row_splits_dtype is other._row_splits_dtype
+        )
 
     def __hash__(self):
         return hash((self._shape, self._dtype.name, self._ragged_rank, self._row_splits_dtype.name))
 
     def __repr__(self):
-        return (f"RaggedTensorSpec(TensorShape({self._shape.dims}), tf.{self._dtype.name}, "
-                f"{self._ragged_rank}, tf.{self._row_splits_dtype.name})")
+        return (
+            f"RaggedTensorSpec(TensorShape({self._shape.dims}), tf.{self._dtype.name}, "
+            f"{self._ragged_rank}, tf.{self._row_splits_dtype.name})"
+        )
 
 
 def _rt():

@@ -6,6 +6,7 @@ every structural op (indexing, concat, to_tensor) is index bookkeeping done once
 host, and the values move through the ordinary ops (gather, strided slice, concat), so
 gradients flow to ``flat_values`` and strings work as any other dtype.
 """
+
 from __future__ import annotations
 
 import operator
@@ -37,8 +38,10 @@ def _host_ints(x, op: str, what: str) -> tuple[list, D.DType]:
         return [operator.index(v) for v in vals], D.int64
     t = _tensor(x, op)
     if getattr(t._h, "symbolic", False):
-        raise UnimplementedError(f"{op}: {what} must be known when the RaggedTensor is built; inside "
-                                 f"tf.function pass the RaggedTensor in as an argument instead")
+        raise UnimplementedError(
+            f"{op}: {what} must be known when the RaggedTensor is built; inside "
+            f"tf.function pass the RaggedTensor in as an argument instead"
+        )
     if not t._dtype.is_integer:
         raise InvalidArgumentError(f"{op}: {what} must be an integer tensor, got {t._dtype.name}")
     if len(t._h.shape) != 1:
@@ -66,8 +69,10 @@ def _check_splits(s: list, nvals: int, op: str) -> None:
         if b < a:
             raise InvalidArgumentError(f"{op}: row_splits must be sorted in ascending order, got {s[:16]}")
     if s[-1] != nvals:
-        raise InvalidArgumentError(f"{op}: the last row split ({s[-1]}) must equal the number of "
-                                   f"values ({nvals}); row lengths {[b - a for a, b in zip(s, s[1:])][:16]}")
+        raise InvalidArgumentError(
+            f"{op}: the last row split ({s[-1]}) must equal the number of "
+            f"values ({nvals}); row lengths {[b - a for a, b in zip(s, s[1:])][:16]}"
+        )
 
 
 def _uniform_splits(nrows: int, width: int) -> list:
@@ -82,8 +87,7 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
     __hash__ = None
 
     def __init__(self, *args, **kwargs):
-        raise TypeError("RaggedTensors are built with tf.ragged.constant or the "
-                        "RaggedTensor.from_* factory methods")
+        raise TypeError("RaggedTensors are built with tf.ragged.constant or the RaggedTensor.from_* factory methods")
 
     @classmethod
     def _make(cls, values, splits: list, sdt: D.DType = D.int64) -> "RaggedTensor":
@@ -111,13 +115,13 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
         for n in lengths:
             s.append(s[-1] + n)
         if s[-1] != _nrows(v):
-            raise InvalidArgumentError(f"{op}: row_lengths {lengths[:16]} sum to {s[-1]}, but there are "
-                                       f"{_nrows(v)} values")
+            raise InvalidArgumentError(
+                f"{op}: row_lengths {lengths[:16]} sum to {s[-1]}, but there are {_nrows(v)} values"
+            )
         return cls._make(v, s, sdt)
 
     @classmethod
-    def from_value_rowids(cls, values, value_rowids, nrows=None, name=None,
-                          validate: bool = True) -> "RaggedTensor":
+    def from_value_rowids(cls, values, value_rowids, nrows=None, name=None, validate: bool = True) -> "RaggedTensor":
         op = "RaggedTensor.from_value_rowids"
         v = _as_values(values, op)
         ids, sdt = _host_ints(value_rowids, op, "value_rowids")
@@ -146,8 +150,9 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
         return cls.from_row_splits(v, [0] + s).with_row_splits_dtype(sdt)
 
     @classmethod
-    def from_uniform_row_length(cls, values, uniform_row_length, nrows=None, name=None,
-                                validate: bool = True) -> "RaggedTensor":
+    def from_uniform_row_length(
+        cls, values, uniform_row_length, nrows=None, name=None, validate: bool = True
+    ) -> "RaggedTensor":
         op = "RaggedTensor.from_uniform_row_length"
         v = _as_values(values, op)
         w, nv = int(uniform_row_length), _nrows(v)
@@ -157,24 +162,25 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
         return cls._make(v, _uniform_splits(n, w))
 
     @classmethod
-    def from_nested_row_splits(cls, flat_values, nested_row_splits, name=None,
-                               validate: bool = True) -> "RaggedTensor":
+    def from_nested_row_splits(cls, flat_values, nested_row_splits, name=None, validate: bool = True) -> "RaggedTensor":
         out = flat_values
         for s in reversed(list(nested_row_splits)):
             out = cls.from_row_splits(out, s)
         return out
 
     @classmethod
-    def from_nested_row_lengths(cls, flat_values, nested_row_lengths, name=None,
-                                validate: bool = True) -> "RaggedTensor":
+    def from_nested_row_lengths(
+        cls, flat_values, nested_row_lengths, name=None, validate: bool = True
+    ) -> "RaggedTensor":
         out = flat_values
         for n in reversed(list(nested_row_lengths)):
             out = cls.from_row_lengths(out, n)
         return out
 
     @classmethod
-    def from_nested_value_rowids(cls, flat_values, nested_value_rowids, nested_nrows=None, name=None,
-                                 validate: bool = True) -> "RaggedTensor":
+    def from_nested_value_rowids(
+        cls, flat_values, nested_value_rowids, nested_nrows=None, name=None, validate: bool = True
+    ) -> "RaggedTensor":
         ids = list(nested_value_rowids)
         nr = list(nested_nrows) if nested_nrows is not None else [None] * len(ids)
         out = flat_values
@@ -183,8 +189,9 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
         return out
 
     @classmethod
-    def from_tensor(cls, tensor, lengths=None, padding=None, ragged_rank: int = 1, name=None,
-                    row_splits_dtype=D.int64) -> "RaggedTensor":
+    def from_tensor(
+        cls, tensor, lengths=None, padding=None, ragged_rank: int = 1, name=None, row_splits_dtype=D.int64
+    ) -> "RaggedTensor":
         """Rows of a dense tensor, cut to ``lengths`` or with trailing ``padding`` dropped."""
         from ..ops import array as A
         from ..ops import math as M
@@ -194,8 +201,7 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
         t = _tensor(tensor, op)
         shape = tuple(t._h.shape)
         if not 1 <= ragged_rank < len(shape):
-            raise InvalidArgumentError(f"{op}: ragged_rank must be in [1, rank) for shape {shape}, "
-                                       f"got {ragged_rank}")
+            raise InvalidArgumentError(f"{op}: ragged_rank must be in [1, rank) for shape {shape}, got {ragged_rank}")
         sdt = D.as_dtype(row_splits_dtype)
         if ragged_rank > 1:  # the outer dims become uniform partitions of the innermost rows
             if lengths is not None or padding is not None:
@@ -242,13 +248,13 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
         idx = st_input.indices.tolist()
         for a, b in zip(idx, idx[1:]):
             if b[0] < a[0] or (b[0] == a[0] and b[1] <= a[1]):
-                raise InvalidArgumentError(f"{op}: SparseTensor indices must be in row-major order; "
-                                           f"{a} is followed by {b}")
+                raise InvalidArgumentError(
+                    f"{op}: SparseTensor indices must be in row-major order; {a} is followed by {b}"
+                )
         counts = [0] * shape[0]
         for r, _ in idx:
             counts[r] += 1
-        return cls.from_row_lengths(st_input.values, counts).with_row_splits_dtype(
-            D.as_dtype(row_splits_dtype))
+        return cls.from_row_lengths(st_input.values, counts).with_row_splits_dtype(D.as_dtype(row_splits_dtype))
 
     # -- structure ---------------------------------------------------------------------------
     values = property(lambda self: self._values)
@@ -307,8 +313,9 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
         if axis == 1:
             return convert(self._lengths(), self._sdt)
         if axis < 1 or axis > self.ragged_rank:
-            raise InvalidArgumentError(f"row_lengths: axis {axis} must be a ragged dimension in "
-                                       f"[1, {self.ragged_rank}]")
+            raise InvalidArgumentError(
+                f"row_lengths: axis {axis} must be a ragged dimension in [1, {self.ragged_rank}]"
+            )
         return self.with_values(self._values.row_lengths(axis - 1))
 
     def nested_row_lengths(self, name=None) -> tuple:
@@ -350,8 +357,9 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
     def with_values(self, new_values) -> "RaggedTensor":
         v = _as_values(new_values, "with_values")
         if _nrows(v) != self._s[-1]:
-            raise InvalidArgumentError(f"with_values: {_nrows(v)} rows of values for row_splits ending at "
-                                       f"{self._s[-1]}")
+            raise InvalidArgumentError(
+                f"with_values: {_nrows(v)} rows of values for row_splits ending at {self._s[-1]}"
+            )
         return RaggedTensor._make(v, self._s, self._sdt)
 
     def with_flat_values(self, new_values) -> "RaggedTensor":
@@ -372,8 +380,9 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
         o = outer_axis + r if outer_axis < 0 else outer_axis
         i = inner_axis + r if inner_axis < 0 else inner_axis
         if not 0 <= o <= i < r:
-            raise InvalidArgumentError(f"merge_dims: need 0 <= outer_axis <= inner_axis < rank {r}, got "
-                                       f"({outer_axis}, {inner_axis})")
+            raise InvalidArgumentError(
+                f"merge_dims: need 0 <= outer_axis <= inner_axis < rank {r}, got ({outer_axis}, {inner_axis})"
+            )
         return _merge(self, o, i)
 
     # -- conversion --------------------------------------------------------------------------
@@ -389,25 +398,31 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
             want = list(TensorShape(shape).as_list())
             if len(want) != len(dims):
                 raise InvalidArgumentError(f"to_tensor: shape {want} must have rank {len(dims)}")
-            for j, w in enumerate(want[k + 1:], k + 1):
+            for j, w in enumerate(want[k + 1 :], k + 1):
                 if w is not None and w != dims[j]:
-                    raise UnimplementedError(f"to_tensor: changing the uniform inner dim {j} "
-                                             f"({dims[j]} -> {w}) is not supported")
+                    raise UnimplementedError(
+                        f"to_tensor: changing the uniform inner dim {j} ({dims[j]} -> {w}) is not supported"
+                    )
             dims = [d if w is None else w for d, w in zip(dims, want)]
         if default_value is None:
             default_value = b"" if flat._dtype is D.string else 0
-        dv = convert(default_value, flat._dtype, op="to_tensor") if not isinstance(default_value, Tensor) \
+        dv = (
+            convert(default_value, flat._dtype, op="to_tensor")
+            if not isinstance(default_value, Tensor)
             else default_value
+        )
         if len(dv._h.shape) > len(inner):
-            raise InvalidArgumentError(f"to_tensor: default_value shape {tuple(dv._h.shape)} must "
-                                       f"broadcast to the inner shape {inner}")
-        pad = A.broadcast_to(A.reshape(dv, (1,) * (1 + len(inner) - len(dv._h.shape)) + tuple(dv._h.shape)),
-                             (1,) + inner)
+            raise InvalidArgumentError(
+                f"to_tensor: default_value shape {tuple(dv._h.shape)} must broadcast to the inner shape {inner}"
+            )
+        pad = A.broadcast_to(
+            A.reshape(dv, (1,) * (1 + len(inner) - len(dv._h.shape)) + tuple(dv._h.shape)), (1,) + inner
+        )
         nv = flat._h.shape[0]
-        idx = _dense_index(self._nested(), dims[:k + 1], nv)
+        idx = _dense_index(self._nested(), dims[: k + 1], nv)
         ext = A.concat([flat, pad], 0)
         out = A.gather(ext, convert(idx, D.int32 if nv < 2**31 else D.int64))
-        return A.reshape(out, tuple(dims[:k + 1]) + inner)
+        return A.reshape(out, tuple(dims[: k + 1]) + inner)
 
     def to_list(self) -> list:
         v = self.flat_values.numpy()
@@ -443,8 +458,9 @@ class RaggedTensor(ElementwiseOps, CompositeTensor):
 
         vals = A.reshape(flat, (-1,))
         dims = self._bounding()
-        return SparseTensor(convert(coords, D.int64) if coords else A.zeros((0, len(dims)), D.int64),
-                            vals, convert(dims, D.int64))
+        return SparseTensor(
+            convert(coords, D.int64) if coords else A.zeros((0, len(dims)), D.int64), vals, convert(dims, D.int64)
+        )
 
     # -- indexing ----------------------------------------------------------------------------
     def __getitem__(self, key):
@@ -491,7 +507,7 @@ def _take(values, idx: list):
 
     n = len(idx)
     if n and idx[-1] - idx[0] == n - 1 and idx == list(range(idx[0], idx[0] + n)):
-        return values[idx[0]:idx[0] + n]
+        return values[idx[0] : idx[0] + n]
     if not n:
         return values[0:0]
     return A.gather(values, convert(idx, D.int32 if max(idx) < 2**31 else D.int64))
@@ -530,7 +546,7 @@ def _merge(x, o: int, i: int):
         return x
     if isinstance(x, Tensor):
         s = tuple(x._h.shape)
-        return A.reshape(x, s[:o] + (prod(s[o:i + 1]),) + s[i + 1:])
+        return A.reshape(x, s[:o] + (prod(s[o : i + 1]),) + s[i + 1 :])
     if o == 0:  # rows and the next dim merge into values
         return _merge(x._values, 0, i - 1)
     if o >= 2:
@@ -543,6 +559,6 @@ def _boundary(v, b: int, depth: int) -> int:
     """Where row boundary ``b`` of ``v`` lands once dims 0..depth of ``v`` are merged."""
     for k in range(depth):
         if not isinstance(v, RaggedTensor):  # the remaining merged dims are dense: multiply
-            return b * prod(v._h.shape[1:depth - k + 1])
+            return b * prod(v._h.shape[1 : depth - k + 1])
         b, v = v._s[b], v._values
     return b

@@ -1,5 +1,6 @@
 """``tf.saved_model``: save a Module's variables, traced functions and signatures to a
 directory, and load them back without the Python classes (docs/saved-model.md)."""
+
 from .load import contains_saved_model, load  # noqa: F401
 from .save import save  # noqa: F401
 

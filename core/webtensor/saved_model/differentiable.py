@@ -6,6 +6,7 @@ Used only while a tape records or a trace is under way; otherwise the bound ``Pr
 (no per-op dispatch) runs the graph. Each core op here issues exactly the primitive of
 its node (same attrs), so both paths compute the same values.
 """
+
 from __future__ import annotations
 
 import sys
@@ -16,8 +17,14 @@ from ..function.graph import _random_step, _source, live_nodes
 
 UNARY = {"neg": "negative", "isnan": "is_nan", "isfinite": "is_finite"}
 BINARY = {"sub": "subtract", "mul": "multiply", "div": "truediv", "mod": "floormod"}
-REDUCE = {"sum": "reduce_sum", "prod": "reduce_prod", "max": "reduce_max", "min": "reduce_min",
-          "any": "reduce_any", "all": "reduce_all"}
+REDUCE = {
+    "sum": "reduce_sum",
+    "prod": "reduce_prod",
+    "max": "reduce_max",
+    "min": "reduce_min",
+    "any": "reduce_any",
+    "all": "reduce_all",
+}
 
 
 def run(g, inputs: list, randoms: dict) -> list:
@@ -77,11 +84,9 @@ def _node(n, ins, randoms) -> list:
     if t == "conv2d":
         return [C._conv(ins[0], ins[1], a["strides"], a["pads"], a["dilations"], a["groups"])]
     if t == "conv2d_input_grad":
-        return [C._conv_input_grad(ins[0], ins[1], a["x_shape"], a["strides"], a["pads"], a["dilations"],
-                                   a["groups"])]
+        return [C._conv_input_grad(ins[0], ins[1], a["x_shape"], a["strides"], a["pads"], a["dilations"], a["groups"])]
     if t == "conv2d_filter_grad":
-        return [C._conv_filter_grad(ins[0], ins[1], a["w_shape"], a["strides"], a["pads"], a["dilations"],
-                                    a["groups"])]
+        return [C._conv_filter_grad(ins[0], ins[1], a["w_shape"], a["strides"], a["pads"], a["dilations"], a["groups"])]
     if t == "pool2d":
         explicit = [[0, 0], list(a["pads"][0]), list(a["pads"][1]), [0, 0]]
         return [C._pool(a["op"] + "_pool2d", a["op"], ins[0], a["ksize"], a["strides"], explicit)]
@@ -113,8 +118,13 @@ def _node(n, ins, randoms) -> list:
         from ..control_flow import print_
 
         parts = [ins[v] if kind == "t" else v for kind, v in a["template"]]
-        print_(*parts, output_stream=a["stream"] if a["stream"] is not None else sys.stderr,
-               summarize=a["summarize"], sep=a["sep"], end=a["end"])
+        print_(
+            *parts,
+            output_stream=a["stream"] if a["stream"] is not None else sys.stderr,
+            summarize=a["summarize"],
+            sep=a["sep"],
+            end=a["end"],
+        )
         return []
     if t == "assert":
         from ..debugging import _assert
@@ -153,7 +163,10 @@ def _while(n, ins, randoms) -> list:
     nv = n.attrs["n_vars"]
     ccap = [ins[i] for i in _captures(cg, n.inputs, nv)]
     bcap = [ins[i] for i in _captures(bg, n.inputs, nv)]
-    out = while_loop(lambda *v: run(cg, list(v) + ccap, randoms)[0],
-                     lambda *v: run(bg, list(v) + bcap, randoms), list(ins[:nv]),
-                     maximum_iterations=n.attrs["maximum_iterations"])
+    out = while_loop(
+        lambda *v: run(cg, list(v) + ccap, randoms)[0],
+        lambda *v: run(bg, list(v) + bcap, randoms),
+        list(ins[:nv]),
+        maximum_iterations=n.attrs["maximum_iterations"],
+    )
     return list(out) if isinstance(out, (list, tuple)) else [out]

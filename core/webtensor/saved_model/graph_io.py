@@ -4,6 +4,7 @@
 ``Graph`` from untrusted JSON by re-emitting every node through the tracer, so each
 output shape and dtype comes from the one shape rule and is compared with the file's.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,6 +18,7 @@ from ..saving import validate as V
 
 # -- writing -----------------------------------------------------------------------------------
 
+
 def encode(g: Graph, var_key) -> dict:
     """``g`` as JSON-ready dict; ``var_key(variable)`` gives a variable's key (or raises)."""
     names = {}
@@ -27,12 +29,23 @@ def encode(g: Graph, var_key) -> dict:
         attrs = {k: _attr(n.type, k, v, var_key) for k, v in n.attrs.items() if k not in LOCAL_ATTRS}
         if n.type == "placeholder" and n.attrs.get("capture"):
             attrs["outer"] = next(o for o, p in g.captures if p is n.outputs[0]).name
-        nodes.append({"name": n.name, "type": n.type, "attrs": attrs,
-                      "inputs": [names[id(s)] for s in n.inputs],
-                      "outputs": [{"shape": list(s.shape), "dtype": s.dtype.name} for s in n.outputs],
-                      "subgraphs": [encode(sg, var_key) for sg in n.subgraphs]})
-    return {"version": 1, "name": g.name, "inputs": [names[id(s)] for s in g.inputs],
-            "outputs": [names[id(s)] for s in g.outputs], "nodes": nodes}
+        nodes.append(
+            {
+                "name": n.name,
+                "type": n.type,
+                "attrs": attrs,
+                "inputs": [names[id(s)] for s in n.inputs],
+                "outputs": [{"shape": list(s.shape), "dtype": s.dtype.name} for s in n.outputs],
+                "subgraphs": [encode(sg, var_key) for sg in n.subgraphs],
+            }
+        )
+    return {
+        "version": 1,
+        "name": g.name,
+        "inputs": [names[id(s)] for s in g.inputs],
+        "outputs": [names[id(s)] for s in g.outputs],
+        "nodes": nodes,
+    }
 
 
 def _attr(t, k, v, var_key):
@@ -47,8 +60,7 @@ def _attr(t, k, v, var_key):
             return "stderr"
         if v is sys.stdout:
             return "stdout"
-        raise ValueError(f"tf.saved_model.save: a tf.print to {v!r} cannot be saved (only sys.stderr "
-                         f"and sys.stdout)")
+        raise ValueError(f"tf.saved_model.save: a tf.print to {v!r} cannot be saved (only sys.stderr and sys.stdout)")
     if t == "print" and k == "template":
         return [[kind, x if kind == "t" else str(x)] for kind, x in v]
     if isinstance(v, float) and not math.isfinite(v):
@@ -59,6 +71,7 @@ def _attr(t, k, v, var_key):
 
 
 # -- reading -------------------------------------------------------------------------------------
+
 
 def _tuples(v):
     return tuple(_tuples(x) for x in v) if isinstance(v, list) else v
@@ -76,8 +89,9 @@ class Decoder:
         self.nodes = 0
         self.source_bytes = 0
 
-    def graph(self, d, where: str, parent: Graph | None = None, outer_inputs=None, n_args=None,
-              depth: int = 0) -> Graph:
+    def graph(
+        self, d, where: str, parent: Graph | None = None, outer_inputs=None, n_args=None, depth: int = 0
+    ) -> Graph:
         if depth > V.SM_MAX_SUBGRAPH_DEPTH:
             raise V.sm_fail(where, f"subgraphs nest more than {V.SM_MAX_SUBGRAPH_DEPTH} deep")
         if not isinstance(d, dict) or d.get("version") != 1:
@@ -100,12 +114,12 @@ class Decoder:
         if len(ins) != len(placeholders) or {id(s) for s in ins} != {id(s) for s in placeholders}:
             raise V.sm_fail(where, "graph inputs must list each placeholder once")
         args = [s for s in ins if not s.node.attrs.get("capture")]
-        if ins[:len(args)] != args:
+        if ins[: len(args)] != args:
             raise V.sm_fail(where, "graph inputs: argument placeholders must come before captures")
         if n_args is not None and len(args) != n_args:
             raise V.sm_fail(where, f"this subgraph takes {n_args} arguments, its graph has {len(args)}")
         caps = {id(ph): outer for outer, ph in g.captures}
-        g.captures = [(caps[id(s)], s) for s in ins[len(args):]]
+        g.captures = [(caps[id(s)], s) for s in ins[len(args) :]]
         g.inputs = ins
         g.outputs = [self._ref(tensors, r, f"{where}.outputs") for r in d["outputs"]]
         return g
@@ -125,8 +139,12 @@ class Decoder:
             raise V.sm_fail(where, "a node is a JSON object with a string name and type")
         t, attrs = nd["type"], nd.get("attrs", {})
         where = f"{where} ({t[:30]} {nd['name'][:40]!r})"
-        if not isinstance(attrs, dict) or not isinstance(nd.get("inputs", []), list) or \
-                not isinstance(nd.get("outputs"), list) or not isinstance(nd.get("subgraphs", []), list):
+        if (
+            not isinstance(attrs, dict)
+            or not isinstance(nd.get("inputs", []), list)
+            or not isinstance(nd.get("outputs"), list)
+            or not isinstance(nd.get("subgraphs", []), list)
+        ):
             raise V.sm_fail(where, "attrs must be an object; inputs, outputs and subgraphs lists")
         ins = [self._ref(tensors, r, where) for r in nd.get("inputs", [])]
         if t == "placeholder":
@@ -143,8 +161,12 @@ class Decoder:
         for k, o in enumerate(declared):
             if not isinstance(o, dict):
                 raise V.sm_fail(where, f"outputs[{k}] is not an object")
-            want.append((V.sm_shape(o.get("shape"), f"{where}.outputs[{k}]"),
-                         V.sm_dtype(o.get("dtype"), f"{where}.outputs[{k}]")))
+            want.append(
+                (
+                    V.sm_shape(o.get("shape"), f"{where}.outputs[{k}]"),
+                    V.sm_dtype(o.get("dtype"), f"{where}.outputs[{k}]"),
+                )
+            )
         if got != want:
             raise V.sm_fail(where, f"declared outputs {_specs(want)} but its inputs and attrs give {_specs(got)}")
         for s in outs:
@@ -152,8 +174,11 @@ class Decoder:
             if t in _SOURCES:  # materialised when the graph is bound, and held: bounded in all
                 self.source_bytes += n
                 if self.source_bytes > V.SM_MAX_TENSOR_BYTES:
-                    raise V.sm_fail(where, f"the file's constant, fill, range and random tensors need more "
-                                           f"than {V.SM_MAX_TENSOR_BYTES} bytes in all")
+                    raise V.sm_fail(
+                        where,
+                        f"the file's constant, fill, range and random tensors need more "
+                        f"than {V.SM_MAX_TENSOR_BYTES} bytes in all",
+                    )
             key = f"{nd['name']}:{s.index}"
             if key in tensors:
                 raise V.sm_fail(where, f"node name {nd['name'][:60]!r} is used twice")
@@ -174,8 +199,9 @@ class Decoder:
             if t == "read_variable":
                 return g.add(t, {"variable": var}, [], [(tuple(var.shape), var.dtype)], name="ReadVariableOp")
             if specs[0] != (tuple(var.shape), var.dtype):
-                raise V.sm_fail(where, f"assigns {_specs(specs)} to variable {var.name!r} "
-                                       f"{_specs([(tuple(var.shape), var.dtype)])}")
+                raise V.sm_fail(
+                    where, f"assigns {_specs(specs)} to variable {var.name!r} {_specs([(tuple(var.shape), var.dtype)])}"
+                )
             g.add(t, {"variable": var}, ins, [], name="AssignVariableOp")
             return []
         h = ins
@@ -200,12 +226,18 @@ class Decoder:
             if type(n) is not int or not 0 <= n <= V.SM_MAX_DIM or dt.kind == "b":
                 raise V.sm_fail(where, f"arange n {str(n)[:20]} is not an int in [0, 2^31) (or bool dtype)")
             V.sm_nbytes((n,), dt, where)
-            return [TRACER.arange(V.sm_number(a.get("start"), dt, where, "start"),
-                                  V.sm_number(a.get("delta"), dt, where, "delta"), n, dt)]
+            return [
+                TRACER.arange(
+                    V.sm_number(a.get("start"), dt, where, "start"),
+                    V.sm_number(a.get("delta"), dt, where, "delta"),
+                    n,
+                    dt,
+                )
+            ]
         if t == "random":
             shape, dt = V.sm_shape(a.get("shape"), where), V.sm_dtype(a.get("dtype"), where)
             V.sm_nbytes(shape, dt, where)
-            key = V._ints(a.get("key"), 2, where, "key", 0, 2 ** 32 - 1)
+            key = V._ints(a.get("key"), 2, where, "key", 0, 2**32 - 1)
             if a.get("kind") not in ("uniform", "normal") or dt.kind != "f":
                 raise V.sm_fail(where, "random kind must be 'uniform' or 'normal', with a float dtype")
             return [TRACER.random(a["kind"], shape, dt, key)]
@@ -229,11 +261,15 @@ class Decoder:
         if t == "conv2d":
             return [TRACER.conv2d(h[0], h[1], b["strides"], b["pads"], b["dilations"], b["groups"])]
         if t == "conv2d_input_grad":
-            return [TRACER.conv2d_input_grad(h[0], h[1], b["x_shape"], b["strides"], b["pads"], b["dilations"],
-                                             b["groups"])]
+            return [
+                TRACER.conv2d_input_grad(h[0], h[1], b["x_shape"], b["strides"], b["pads"], b["dilations"], b["groups"])
+            ]
         if t == "conv2d_filter_grad":
-            return [TRACER.conv2d_filter_grad(h[0], h[1], b["w_shape"], b["strides"], b["pads"], b["dilations"],
-                                              b["groups"])]
+            return [
+                TRACER.conv2d_filter_grad(
+                    h[0], h[1], b["w_shape"], b["strides"], b["pads"], b["dilations"], b["groups"]
+                )
+            ]
         if t == "pool2d":
             return [TRACER.pool2d(b["op"], h[0], b["ksize"], b["strides"], b["pads"])]
         if t == "pool2d_grad":
@@ -271,16 +307,24 @@ class Decoder:
             (s,) = g.add("placeholder", {}, (), [(shape, dt)], name="x")
             return [s]
         if set(a) != {"capture", "outer"} or a["capture"] is not True or outer_inputs is None:
-            raise V.sm_fail(where, "a placeholder's attrs are {} (an argument) or, in a subgraph, "
-                                   "{capture: true, outer: enclosing tensor name}")
+            raise V.sm_fail(
+                where,
+                "a placeholder's attrs are {} (an argument) or, in a subgraph, "
+                "{capture: true, outer: enclosing tensor name}",
+            )
         node_inputs, first, outer_tensors = outer_inputs
         o = outer_tensors.get(a["outer"]) if isinstance(a["outer"], str) else None
         if o is None or not any(x is o for x in node_inputs[first:]):
-            raise V.sm_fail(where, f"capture of {str(a['outer'])[:60]!r}, which is not an input (from "
-                                   f"position {first}) of the enclosing {'cond' if first == 1 else 'while'} node")
+            raise V.sm_fail(
+                where,
+                f"capture of {str(a['outer'])[:60]!r}, which is not an input (from "
+                f"position {first}) of the enclosing {'cond' if first == 1 else 'while'} node",
+            )
         if (tuple(o.shape), o.dtype) != (shape, dt):
-            raise V.sm_fail(where, f"capture is {_specs([(shape, dt)])} but {a['outer'][:60]!r} is "
-                                   f"{_specs([(tuple(o.shape), o.dtype)])}")
+            raise V.sm_fail(
+                where,
+                f"capture is {_specs([(shape, dt)])} but {a['outer'][:60]!r} is {_specs([(tuple(o.shape), o.dtype)])}",
+            )
         (s,) = g.add("placeholder", {"capture": True}, (), [(shape, dt)], name="capture")
         g.captures.append((o, s))
         return [s]
@@ -288,23 +332,42 @@ class Decoder:
     def _effect(self, g, t, a, ins, where):
         if t == "print":
             tpl, stream = a.get("template"), a.get("stream")
-            if stream not in ("stderr", "stdout") or not isinstance(tpl, list) or not all(
-                    isinstance(p, list) and len(p) == 2 and ((p[0] == "s" and isinstance(p[1], str)) or
-                                                             (p[0] == "t" and type(p[1]) is int and
-                                                              0 <= p[1] < len(ins))) for p in tpl):
-                raise V.sm_fail(where, "print needs template [['s', text] | ['t', input index]] and "
-                                       "stream 'stderr' or 'stdout'")
+            if (
+                stream not in ("stderr", "stdout")
+                or not isinstance(tpl, list)
+                or not all(
+                    isinstance(p, list)
+                    and len(p) == 2
+                    and (
+                        (p[0] == "s" and isinstance(p[1], str))
+                        or (p[0] == "t" and type(p[1]) is int and 0 <= p[1] < len(ins))
+                    )
+                    for p in tpl
+                )
+            ):
+                raise V.sm_fail(
+                    where, "print needs template [['s', text] | ['t', input index]] and stream 'stderr' or 'stdout'"
+                )
             for k in ("sep", "end"):
                 if not isinstance(a.get(k), str):
                     raise V.sm_fail(where, f"print {k} is not a string")
-            attrs = {"template": [tuple(p) for p in tpl], "stream": None if stream == "stderr" else sys.stdout,
-                     "summarize": _summarize(a, where), "sep": a["sep"], "end": a["end"]}
+            attrs = {
+                "template": [tuple(p) for p in tpl],
+                "stream": None if stream == "stderr" else sys.stdout,
+                "summarize": _summarize(a, where),
+                "sep": a["sep"],
+                "end": a["end"],
+            }
         else:
             labels = a.get("labels")
             if not ins or ins[0].dtype is not D.bool_ or V._prod(ins[0].shape) != 1:
                 raise V.sm_fail(where, "assert needs a scalar bool condition as its first input")
-            if not isinstance(a.get("message"), str) or not isinstance(labels, list) or \
-                    len(labels) != len(ins) - 1 or not all(isinstance(x, str) for x in labels):
+            if (
+                not isinstance(a.get("message"), str)
+                or not isinstance(labels, list)
+                or len(labels) != len(ins) - 1
+                or not all(isinstance(x, str) for x in labels)
+            ):
                 raise V.sm_fail(where, "assert needs a string message and one string label per data input")
             attrs = {"message": a["message"], "labels": labels, "summarize": _summarize(a, where)}
         g.add(t, attrs, ins, [], name="PrintV2" if t == "print" else "Assert")
@@ -319,13 +382,20 @@ class Decoder:
             first, nv = 1, 0
         else:
             nv, maxit = a.get("n_vars"), a.get("maximum_iterations")
-            if set(a) != {"n_vars", "maximum_iterations"} or type(nv) is not int or not 0 <= nv <= len(ins) or \
-                    not (maxit is None or (type(maxit) is int and maxit >= 0)):
-                raise V.sm_fail(where, "while needs n_vars (an int <= its inputs) and maximum_iterations "
-                                       "(null or an int >= 0)")
+            if (
+                set(a) != {"n_vars", "maximum_iterations"}
+                or type(nv) is not int
+                or not 0 <= nv <= len(ins)
+                or not (maxit is None or (type(maxit) is int and maxit >= 0))
+            ):
+                raise V.sm_fail(
+                    where, "while needs n_vars (an int <= its inputs) and maximum_iterations (null or an int >= 0)"
+                )
             first = nv
-        gs = [self.graph(sd, f"{where}.subgraphs[{k}]", g, (ins, first, tensors), nv, depth + 1)
-              for k, sd in enumerate(subs)]
+        gs = [
+            self.graph(sd, f"{where}.subgraphs[{k}]", g, (ins, first, tensors), nv, depth + 1)
+            for k, sd in enumerate(subs)
+        ]
         specs = [[(tuple(s.shape), s.dtype) for s in sg.outputs] for sg in gs]
         loop = [(tuple(s.shape), s.dtype) for s in ins[:nv]]
         if t == "cond":

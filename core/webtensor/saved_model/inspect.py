@@ -1,5 +1,6 @@
 """``python -m webtensor inspect DIR``: a SavedModel's signatures, functions and variables
 (like TF's ``saved_model_cli show --all``), after the loader has validated it."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,10 @@ def show(path: str, out=print) -> int:
     with open(os.path.join(path, JSON_FILE), "rb") as f:
         doc = json.loads(f.read())
     sizes = [os.path.getsize(os.path.join(path, n)) for n in (JSON_FILE, WEIGHTS_FILE)]
-    out(f"{path}: SavedModel ({doc['format']} version {doc['format_version']}); {JSON_FILE} {sizes[0]:,} bytes, "
-        f"{WEIGHTS_FILE} {sizes[1]:,} bytes")
+    out(
+        f"{path}: SavedModel ({doc['format']} version {doc['format_version']}); {JSON_FILE} {sizes[0]:,} bytes, "
+        f"{WEIGHTS_FILE} {sizes[1]:,} bytes"
+    )
     for name, sig in sorted(doc["signatures"].items()):
         out(f"\nsignature_def['{name}']:")
         for part in ("inputs", "outputs"):

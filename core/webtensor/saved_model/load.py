@@ -6,6 +6,7 @@ safetensors reader (against the variables the JSON declares), then every graph b
 re-emitting its nodes through the tracer (``graph_io.Decoder``). Loaded functions
 replay the saved graphs.
 """
+
 from __future__ import annotations
 
 import math
@@ -97,9 +98,12 @@ class _Loader:
         def on_header(header):
             meta = header.metadata
             if meta.get("format") != V.SM_VARIABLES_FORMAT or meta.get("format_version") != str(V.SM_VERSION):
-                raise V.sm_fail(where, f"__metadata__ format is {str(meta.get('format'))[:40]!r} version "
-                                       f"{str(meta.get('format_version'))[:10]!r}, not {V.SM_VARIABLES_FORMAT!r} "
-                                       f"{V.SM_VERSION}")
+                raise V.sm_fail(
+                    where,
+                    f"__metadata__ format is {str(meta.get('format'))[:40]!r} version "
+                    f"{str(meta.get('format_version'))[:10]!r}, not {V.SM_VARIABLES_FORMAT!r} "
+                    f"{V.SM_VERSION}",
+                )
             extra = set(header.tensors) - set(var_ids)
             if extra:
                 raise V.sm_fail(where, f"tensor {sorted(extra)[0][:60]!r} belongs to no variable of {JSON_FILE}")
@@ -108,8 +112,11 @@ class _Loader:
                 if e is None:
                     raise V.sm_fail(f"objects[{i}]", f"variable {key[:60]!r} is not in {WEIGHTS_FILE}")
                 if list(e.shape) != o["shape"] or e.dtype.name != o["dtype"]:
-                    raise V.sm_fail(f"objects[{i}]", f"variable {key[:60]!r} is {o['dtype']} {o['shape']} but "
-                                                     f"{WEIGHTS_FILE} holds {e.dtype.name} {list(e.shape)}")
+                    raise V.sm_fail(
+                        f"objects[{i}]",
+                        f"variable {key[:60]!r} is {o['dtype']} {o['shape']} but "
+                        f"{WEIGHTS_FILE} holds {e.dtype.name} {list(e.shape)}",
+                    )
             return lambda e, b: data.__setitem__(e.name, (e, bytes(b)))
 
         file = f"{path}/{WEIGHTS_FILE}" if sources.is_url(path) else os.path.join(path, WEIGHTS_FILE)
@@ -176,6 +183,7 @@ def _build(node):
 
 # -- functions -------------------------------------------------------------------------------------
 
+
 class _NoMatch(Exception):
     pass
 
@@ -189,8 +197,11 @@ class RestoredConcrete:
         self.name = fd["name"] if isinstance(fd["name"], str) else "function"
         self.where, self.decoder = where, decoder
         args = fd["args"]
-        if not isinstance(args, list) or not all(isinstance(a, list) and len(a) == 2 and isinstance(a[0], str)
-                                                 for a in args) or len({a[0] for a in args}) != len(args):
+        if (
+            not isinstance(args, list)
+            or not all(isinstance(a, list) and len(a) == 2 and isinstance(a[0], str) for a in args)
+            or len({a[0] for a in args}) != len(args)
+        ):
             raise V.sm_fail(where, "args is not a list of [unique parameter name, structure]")
         self.args = args
         self.leaves = []
@@ -206,14 +217,21 @@ class RestoredConcrete:
         self.graph = decoder.graph(fd["graph"], f"{where}.graph")
         g = self.graph
         if len(g.inputs) != len(self.tensor_leaves):
-            raise V.sm_fail(where, f"{len(self.tensor_leaves)} argument tensors but the graph has "
-                                   f"{len(g.inputs)} inputs")
+            raise V.sm_fail(
+                where, f"{len(self.tensor_leaves)} argument tensors but the graph has {len(g.inputs)} inputs"
+            )
         for leaf, ph in zip(self.tensor_leaves, g.inputs):
             spec = leaf["shape"]
-            if leaf["dtype"] != ph.dtype.name or len(spec) != len(ph.shape) or any(
-                    d is not None and d != p for d, p in zip(spec, ph.shape)):
-                raise V.sm_fail(where, f"argument {leaf.get('name', '')[:30]!r} {leaf['dtype']} {spec} does not "
-                                       f"fit graph input {ph.dtype.name} {list(ph.shape)}")
+            if (
+                leaf["dtype"] != ph.dtype.name
+                or len(spec) != len(ph.shape)
+                or any(d is not None and d != p for d, p in zip(spec, ph.shape))
+            ):
+                raise V.sm_fail(
+                    where,
+                    f"argument {leaf.get('name', '')[:30]!r} {leaf['dtype']} {spec} does not "
+                    f"fit graph input {ph.dtype.name} {list(ph.shape)}",
+                )
         used = set()
         for leaf in out_leaves:
             if "tensor" in leaf:
@@ -231,29 +249,48 @@ class RestoredConcrete:
     def _check_batch(self, b, where):
         if b is None:
             return None
-        if not isinstance(b, dict) or set(b) != {"traced", "sites"} or type(b["traced"]) is not int or \
-                not 1 <= b["traced"] <= V.SM_MAX_DIM or not isinstance(b["sites"], list) or \
-                len(b["sites"]) > V.SM_MAX_NODES:
+        if (
+            not isinstance(b, dict)
+            or set(b) != {"traced", "sites"}
+            or type(b["traced"]) is not int
+            or not 1 <= b["traced"] <= V.SM_MAX_DIM
+            or not isinstance(b["sites"], list)
+            or len(b["sites"]) > V.SM_MAX_NODES
+        ):
             raise V.sm_fail(where + ".batch", "batch is null or {traced: int >= 1, sites: [[path, k(, power)]]}")
         n = b["traced"]
         for k, site in enumerate(b["sites"]):
             w = f"{where}.batch.sites[{k}]"
-            if not (isinstance(site, list) and len(site) in (2, 3) and isinstance(site[0], list) and site[0]
-                    and len(site[0]) <= 4 * V.SM_MAX_DEPTH and
-                    ((len(site) == 2 and type(site[1]) is int and 1 <= site[1] <= V.SM_MAX_DIM) or
-                     (len(site) == 3 and type(site[1]) is float and math.isfinite(site[1]) and site[2] in (1, -1)
-                      and type(site[2]) is int))):
+            if not (
+                isinstance(site, list)
+                and len(site) in (2, 3)
+                and isinstance(site[0], list)
+                and site[0]
+                and len(site[0]) <= 4 * V.SM_MAX_DEPTH
+                and (
+                    (len(site) == 2 and type(site[1]) is int and 1 <= site[1] <= V.SM_MAX_DIM)
+                    or (
+                        len(site) == 3
+                        and type(site[1]) is float
+                        and math.isfinite(site[1])
+                        and site[2] in (1, -1)
+                        and type(site[2]) is int
+                    )
+                )
+            ):
                 raise V.sm_fail(w, "a site is [non-empty path, int k >= 1] or [path, float k, 1 | -1]")
             node = self.graph_dict
             for p in site[0]:
-                ok = (isinstance(node, dict) and isinstance(p, str) and p in node) or \
-                     (isinstance(node, list) and type(p) is int and 0 <= p < len(node))
+                ok = (isinstance(node, dict) and isinstance(p, str) and p in node) or (
+                    isinstance(node, list) and type(p) is int and 0 <= p < len(node)
+                )
                 if not ok:
                     raise V.sm_fail(w, f"path {str(site[0])[:80]} is not in the graph")
                 node = node[p]
             want = site_value(site, n)
-            if type(node) is not type(want) or not (node == want or (type(node) is float and
-                                                                      abs(node - want) <= 1e-9 * abs(want))):
+            if type(node) is not type(want) or not (
+                node == want or (type(node) is float and abs(node - want) <= 1e-9 * abs(want))
+            ):
                 raise V.sm_fail(w, f"the value at the path is {str(node)[:20]}, not {want} (the site at batch {n})")
         if not any(s["shape"] and s["shape"][0] is None for s in self.tensor_leaves):
             raise V.sm_fail(where + ".batch", "a batch-polymorphic function needs an argument of unknown batch")
@@ -327,9 +364,15 @@ class RestoredConcrete:
         for name, s in self.args:
             leaves = []
             V.sm_structure(s, "", leaves)
-            parts.append(f"{name}: " + ", ".join(
-                f"TensorSpec(shape={tuple(x['shape'])}, dtype=tf.{x['dtype']})" if "tensor" in x else repr(x["value"])
-                for x in leaves))
+            parts.append(
+                f"{name}: "
+                + ", ".join(
+                    f"TensorSpec(shape={tuple(x['shape'])}, dtype=tf.{x['dtype']})"
+                    if "tensor" in x
+                    else repr(x["value"])
+                    for x in leaves
+                )
+            )
         return f"{self.name}({'; '.join(parts)})"
 
 
@@ -396,9 +439,11 @@ class RestoredFunction:
             return cf.run(flat, n)
         options = "\n".join(f"  Option {i + 1}: {cf.describe()}" for i, cf in enumerate(self.concrete_functions))
         got = ", ".join([_describe(a) for a in args] + [f"{k}={_describe(v)}" for k, v in kwargs.items()])
-        raise ValueError(f"Could not find matching concrete function to call loaded from the SavedModel. "
-                         f"Got: ({got})\nExpected these arguments to match one of the following "
-                         f"{len(self.concrete_functions)} option(s):\n{options}")
+        raise ValueError(
+            f"Could not find matching concrete function to call loaded from the SavedModel. "
+            f"Got: ({got})\nExpected these arguments to match one of the following "
+            f"{len(self.concrete_functions)} option(s):\n{options}"
+        )
 
     def __repr__(self):
         return f"<RestoredFunction with {len(self.concrete_functions)} concrete function(s)>"
@@ -424,9 +469,10 @@ class RestoredSignature:
         if "dict" not in cf.outputs:
             raise V.sm_fail(where, "a signature's function returns a dict")
         outs = dict(cf.outputs["dict"])
-        if set(outs) != set(sd["outputs"]) or any("tensor" not in outs[k] or outs[k]["tensor"] != info["index"]
-                                                  or outs[k]["dtype"] != info["dtype"]
-                                                  for k, info in sd["outputs"].items()):
+        if set(outs) != set(sd["outputs"]) or any(
+            "tensor" not in outs[k] or outs[k]["tensor"] != info["index"] or outs[k]["dtype"] != info["dtype"]
+            for k, info in sd["outputs"].items()
+        ):
             raise V.sm_fail(where, "the signature's outputs must be its function's outputs")
         self.inputs_info, self.outputs_info = sd["inputs"], sd["outputs"]
 
@@ -440,16 +486,20 @@ class RestoredSignature:
 
     def __call__(self, *args, **kwargs):
         names = list(self.inputs_info)
-        if len(args) > len(names) or any(k in kwargs for k in names[:len(args)]):
-            raise TypeError(f"signature {self.name!r} takes {', '.join(names)} (positionally in that order, "
-                            f"or by name), got {len(args)} positional and {sorted(kwargs)}")
+        if len(args) > len(names) or any(k in kwargs for k in names[: len(args)]):
+            raise TypeError(
+                f"signature {self.name!r} takes {', '.join(names)} (positionally in that order, "
+                f"or by name), got {len(args)} positional and {sorted(kwargs)}"
+            )
         kwargs = {**dict(zip(names, args)), **kwargs}  # TF's guide: infer(tf.constant(x))
         missing = [k for k in self.inputs_info if k not in kwargs]
         extra = [k for k in kwargs if k not in self.inputs_info]
         if missing or extra:
-            raise TypeError(f"signature {self.name!r} takes {', '.join(self.inputs_info)}; "
-                            f"{'missing ' + ', '.join(missing) if missing else ''}"
-                            f"{' unexpected ' + ', '.join(extra) if extra else ''}")
+            raise TypeError(
+                f"signature {self.name!r} takes {', '.join(self.inputs_info)}; "
+                f"{'missing ' + ', '.join(missing) if missing else ''}"
+                f"{' unexpected ' + ', '.join(extra) if extra else ''}"
+            )
         cf = self._cf
         try:
             flat = cf.bind((), kwargs)

@@ -1,5 +1,6 @@
 """``tf.saved_model.save``: the object graph, every traced concrete function and the
 signatures, as ``saved_model.json`` + ``variables.safetensors`` (docs/saved-model.md)."""
+
 from __future__ import annotations
 
 import inspect
@@ -41,9 +42,12 @@ def _functions(obj) -> list:
     found = []
     if isinstance(obj, _module.Module):
         skip = KERAS_STEP_FUNCTIONS if hasattr(obj, "compile") and hasattr(obj, "fit") else ()
-        found = [("/".join(map(str, p)), _function_of(f)) for p, f in
-                 _module.flatten_module(obj, lambda v: _function_of(v) is not None, recursive=False,
-                                        with_path=True, attributes_to_ignore=skip)]
+        found = [
+            ("/".join(map(str, p)), _function_of(f))
+            for p, f in _module.flatten_module(
+                obj, lambda v: _function_of(v) is not None, recursive=False, with_path=True, attributes_to_ignore=skip
+            )
+        ]
     seen = {n for n, _ in found}
     for name in dir(type(obj)):
         if name in seen or not isinstance(inspect.getattr_static(type(obj), name, None), Function):
@@ -74,9 +78,14 @@ class _Writer:
                 key = path or "variable"
                 self.var_keys[id(obj)] = key
                 self.variables.append((key, obj))
-                self.objects[oid] = {"kind": "variable", "key": key, "name": obj.name,
-                                     "shape": list(obj.shape), "dtype": obj.dtype.name,
-                                     "trainable": bool(obj.trainable)}
+                self.objects[oid] = {
+                    "kind": "variable",
+                    "key": key,
+                    "name": obj.name,
+                    "shape": list(obj.shape),
+                    "dtype": obj.dtype.name,
+                    "trainable": bool(obj.trainable),
+                }
                 continue
             if isinstance(obj, Function):
                 self.objects[oid] = {"kind": "function", "concrete_functions": []}
@@ -101,15 +110,18 @@ class _Writer:
         for oid, fn, path in pending:
             if fn.input_signature is not None and not any(cf._first is not None for cf in fn._visible):
                 fn.get_concrete_function()  # TF saves a function with an input_signature traced
-            self.objects[oid]["concrete_functions"] = [self.add_concrete(cf, path or "function")
-                                                       for cf in fn._visible if cf._first is not None]
+            self.objects[oid]["concrete_functions"] = [
+                self.add_concrete(cf, path or "function") for cf in fn._visible if cf._first is not None
+            ]
 
     def var_key(self, var) -> str:
         key = self.var_keys.get(id(var))
         if key is None:
-            raise ValueError(f"tf.saved_model.save: a saved function uses variable {var.name!r}, which is "
-                             f"not reachable from the saved object; assign it to an attribute of a "
-                             f"tf.Module (TF: an 'untracked' resource)")
+            raise ValueError(
+                f"tf.saved_model.save: a saved function uses variable {var.name!r}, which is "
+                f"not reachable from the saved object; assign it to an attribute of a "
+                f"tf.Module (TF: an 'untracked' resource)"
+            )
         return key
 
     # -- concrete functions
@@ -136,8 +148,11 @@ class _Writer:
         not batch polymorphic."""
         leaves = [s for s in _leaves(args) if "tensor" in s]
         polymorphic = [s for s in leaves if s["shape"] and s["shape"][0] is None]
-        if not polymorphic or any(None in s["shape"][1:] for s in leaves) or \
-                any(None in s["shape"] for s in leaves if s not in polymorphic):
+        if (
+            not polymorphic
+            or any(None in s["shape"][1:] for s in leaves)
+            or any(None in s["shape"] for s in leaves if s not in polymorphic)
+        ):
             return None
         graphs, traces = [], []
         for b in BATCH_PROBES:
@@ -167,8 +182,9 @@ def _unknown_batch_dims(outputs, graph, sites) -> None:
         if "tensor" in leaf:
             node, k = graph["outputs"][leaf["tensor"]].rsplit(":", 1)
             j = where[node]
-            leaf["shape"] = [None if ("nodes", j, "outputs", int(k), "shape", d) in at else v
-                             for d, v in enumerate(leaf["shape"])]
+            leaf["shape"] = [
+                None if ("nodes", j, "outputs", int(k), "shape", d) in at else v for d, v in enumerate(leaf["shape"])
+            ]
 
 
 def _diff(a, b, path, sites, probes) -> bool:
@@ -290,9 +306,11 @@ def _args(cf, where):
             if k[0] == "P" and (k[2] is None or type(k[2]) in (bool, int, float, str)):
                 examples.append(k[2])
                 return {"value": k[2]}
-            raise ValueError(f"tf.saved_model.save: {where}: argument {name!r} is a "
-                             f"{'variable' if k[0] == 'V' else type(k[-1]).__name__}; saved functions take "
-                             f"tensors and Python numbers, strings, bools or None")
+            raise ValueError(
+                f"tf.saved_model.save: {where}: argument {name!r} is a "
+                f"{'variable' if k[0] == 'V' else type(k[-1]).__name__}; saved functions take "
+                f"tensors and Python numbers, strings, bools or None"
+            )
         typ, items = struct
         if typ is dict or issubclass(typ, dict):
             if not all(isinstance(k, str) for k, _ in items):
@@ -315,8 +333,10 @@ def _outputs(tr, where):
         elif kind[1] is None or type(kind[1]) in (bool, int, float, str):
             flat.append({"value": kind[1]})
         else:
-            raise ValueError(f"tf.saved_model.save: {where} returns a {type(kind[1]).__name__}; saved "
-                             f"functions return tensors and Python numbers, strings, bools or None")
+            raise ValueError(
+                f"tf.saved_model.save: {where} returns a {type(kind[1]).__name__}; saved "
+                f"functions return tensors and Python numbers, strings, bools or None"
+            )
     if tr.template is None:
         return flat[0]
     fit = iter(flat)
@@ -336,9 +356,14 @@ def _enc_template(x, it, where):
 
 # -- signatures ----------------------------------------------------------------------------
 
+
 def _is_keras_model(obj) -> bool:
-    return hasattr(obj, "inputs") and hasattr(obj, "outputs") and hasattr(obj, "count_params") and \
-        getattr(obj, "inputs", None)
+    return (
+        hasattr(obj, "inputs")
+        and hasattr(obj, "outputs")
+        and hasattr(obj, "count_params")
+        and getattr(obj, "inputs", None)
+    )
 
 
 def keras_serving(model):
@@ -350,8 +375,10 @@ def keras_serving(model):
 
     def serve(*xs):
         return model(xs[0] if len(xs) == 1 else list(xs), training=False)
-    serve.__signature__ = inspect.Signature([inspect.Parameter(i.name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-                                             for i in ins])
+
+    serve.__signature__ = inspect.Signature(
+        [inspect.Parameter(i.name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for i in ins]
+    )
     return Function(serve, input_signature=specs, name="serve"), [i.name for i in ins], [o.name for o in outs]
 
 
@@ -365,15 +392,18 @@ def _signature_function(target, name):
         cf = target if isinstance(target, ConcreteFunction) else None
         fn = _function_of(target)
         if cf is None and (fn is None or fn.input_signature is None):
-            raise ValueError(f"tf.saved_model.save: signature {name!r} must be a tf.function with an "
-                             f"input_signature or a concrete function, got {target!r}")
+            raise ValueError(
+                f"tf.saved_model.save: signature {name!r} must be a tf.function with an "
+                f"input_signature or a concrete function, got {target!r}"
+            )
         if cf is None:
             cf = fn.get_concrete_function() if not isinstance(target, _InstanceCall) else target.get_concrete_function()
         (args, kwargs) = cf.structured_input_signature
         specs = nest.flatten(args)
         if not all(isinstance(s, TensorSpec) for s in specs) or any(nest.is_nested(a) for a in args):
-            raise ValueError(f"tf.saved_model.save: signature {name!r}: its function must take only tensors "
-                             f"(flat), got {args}")
+            raise ValueError(
+                f"tf.saved_model.save: signature {name!r}: its function must take only tensors (flat), got {args}"
+            )
         in_names = [s.name or p for s, (p, _) in zip(specs, cf._names)]
         call, out_names = cf._owner, None
     params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in in_names]
@@ -387,9 +417,11 @@ def _signature_function(target, name):
         flat = list(out) if isinstance(out, (list, tuple)) else [out]
         names = out_names or [f"output_{i}" for i in range(len(flat))]
         return dict(zip(names, flat))
+
     signature.__signature__ = inspect.Signature(params)
-    f = Function(signature, input_signature=[TensorSpec(s.shape, s.dtype, n) for s, n in zip(specs, in_names)],
-                 name=name)
+    f = Function(
+        signature, input_signature=[TensorSpec(s.shape, s.dtype, n) for s, n in zip(specs, in_names)], name=name
+    )
     return f.get_concrete_function(), in_names
 
 
@@ -416,8 +448,10 @@ def save(obj, export_dir, signatures=None, options=None, _extra=None) -> None:
     from ..train.checkpoint import Checkpoint
 
     if not isinstance(obj, (_module.Module, Checkpoint)):
-        raise ValueError(f"tf.saved_model.save: expected a trackable object (a tf.Module, Keras layer or model, "
-                         f"or tf.train.Checkpoint) to save, got {type(obj).__name__}")
+        raise ValueError(
+            f"tf.saved_model.save: expected a trackable object (a tf.Module, Keras layer or model, "
+            f"or tf.train.Checkpoint) to save, got {type(obj).__name__}"
+        )
     export_dir = os.fspath(export_dir)
     targets = _signatures(obj, signatures)
     w = _Writer(obj, dict(_extra or {}))
@@ -439,8 +473,13 @@ def save(obj, export_dir, signatures=None, options=None, _extra=None) -> None:
                 raise ValueError(f"tf.saved_model.save: signature {name!r} output {k!r} is not a tensor")
             outs[k] = {"index": leaf["tensor"], "dtype": leaf["dtype"], "shape": list(leaf["shape"])}
         sigs[name] = {"function": fid, "inputs": ins, "outputs": outs}
-    doc = {"format": V.SM_FORMAT, "format_version": V.SM_VERSION, "objects": w.objects, "functions": w.functions,
-           "signatures": sigs}
+    doc = {
+        "format": V.SM_FORMAT,
+        "format_version": V.SM_VERSION,
+        "objects": w.objects,
+        "functions": w.functions,
+        "signatures": sigs,
+    }
     text = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode("utf-8")
     os.makedirs(export_dir, exist_ok=True)
     meta = {"format": V.SM_VARIABLES_FORMAT, "format_version": str(V.SM_VERSION)}

@@ -6,11 +6,11 @@ This package is the format (``safetensors``, ``validate``, ``sources``, ``budget
 serialises models, is ``webtensor.keras.model_file``; its functions are re-exported
 here lazily (``webtensor.saving.load_model`` works) so that importing the format
 never imports Keras."""
+
 from .safetensors import save as save_file  # noqa: F401
 from .sources import load_file, load_file_async  # noqa: F401
 
-_KERAS = ("load_model", "load_model_async", "load_webtensor_model", "load_weights",
-          "save_model", "save_weights")
+_KERAS = ("load_model", "load_model_async", "load_webtensor_model", "load_weights", "save_model", "save_weights")
 
 
 def __getattr__(name: str):

@@ -1,4 +1,5 @@
 """Atomic file replacement: a save either completes or leaves the old file intact."""
+
 from __future__ import annotations
 
 import os

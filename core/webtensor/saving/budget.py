@@ -6,6 +6,7 @@ built, every weight a layer creates is charged here first, against what the
 file's declared tensors justify; going over is a ``ValueError`` before any
 allocation happens.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -49,17 +50,29 @@ def _spend(stack: list, shape, dtype, message: str) -> None:
     budget = stack[-1]
     budget[0] -= n
     if budget[0] < 0:
-        raise ValueError("invalid model file: " + message.format(what=budget[1], shape=tuple(shape), n=n)
-                         + f" (at byte offset {budget[2]})")
+        raise ValueError(
+            "invalid model file: "
+            + message.format(what=budget[1], shape=tuple(shape), n=n)
+            + f" (at byte offset {budget[2]})"
+        )
 
 
 def charge_probe(shape, dtype) -> None:
     """Called before a build probe allocates its zeros."""
-    _spend(_probe_left, shape, dtype, "building the model config's layers needs more memory than {what} "
-           "justifies (a build input of shape {shape}, {n} bytes, is over the budget)")
+    _spend(
+        _probe_left,
+        shape,
+        dtype,
+        "building the model config's layers needs more memory than {what} "
+        "justifies (a build input of shape {shape}, {n} bytes, is over the budget)",
+    )
 
 
 def charge(shape, dtype) -> None:
     """Called by ``Layer.add_weight`` before it allocates."""
-    _spend(_left, shape, dtype, "the model config asks for more weights than {what} holds (a weight of "
-           "shape {shape} is over the budget)")
+    _spend(
+        _left,
+        shape,
+        dtype,
+        "the model config asks for more weights than {what} holds (a weight of shape {shape} is over the budget)",
+    )

@@ -11,6 +11,7 @@ browser's ``fetch`` stream (sync and async). Each tensor's bytes are handed to
 a sink as soon as they arrive and then dropped: no full copy of the file is
 held beside the weights.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,6 +30,7 @@ CHECKSUM_KEY = "data_crc32"  # __metadata__: CRC-32 of the data section, 8 hex d
 
 # -- writing ----------------------------------------------------------------------------
 
+
 def encode_header(entries: list, metadata: dict | None = None) -> bytes:
     """Length prefix + JSON header for ``(name, dtype, shape)`` entries in data order.
 
@@ -43,15 +45,19 @@ def encode_header(entries: list, metadata: dict | None = None) -> bytes:
             n *= d
         if name in header:
             raise ValueError(f"save: duplicate tensor name {name!r}")
-        header[name] = {"dtype": validate.dtype_code(dt), "shape": [int(d) for d in shape],
-                        "data_offsets": [pos, pos + n]}
+        header[name] = {
+            "dtype": validate.dtype_code(dt),
+            "shape": [int(d) for d in shape],
+            "data_offsets": [pos, pos + n],
+        }
         pos += n
     try:
         raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as e:
-        bad = e.object[max(0, e.start - 20):e.end + 20].encode("utf-8", "backslashreplace").decode()
-        raise ValueError(f"save: a tensor name or metadata value is not valid Unicode (a lone "
-                         f"surrogate) near {bad!r}") from None
+        bad = e.object[max(0, e.start - 20) : e.end + 20].encode("utf-8", "backslashreplace").decode()
+        raise ValueError(
+            f"save: a tensor name or metadata value is not valid Unicode (a lone surrogate) near {bad!r}"
+        ) from None
     raw += b" " * (-len(raw) % 8)
     return struct.pack("<Q", len(raw)) + raw
 
@@ -92,6 +98,7 @@ def tensor_bytes(t, dtype: D.DType | None = None) -> memoryview:
 
 # -- reading ----------------------------------------------------------------------------
 
+
 def _records(total: int | None, on_header):
     """Parser generator: yields a wanted byte count, receives bytes (fewer at the end of
     the file). ``on_header(header)`` returns the sink called with ``(entry, bytes)``."""
@@ -99,8 +106,7 @@ def _records(total: int | None, on_header):
     n = validate.header_length(prefix, total)
     raw = yield n
     if len(raw) < n:
-        raise fail(f"truncated file: the header ends after {len(raw)} of its {n} bytes",
-                   PREFIX + len(raw))
+        raise fail(f"truncated file: the header ends after {len(raw)} of its {n} bytes", PREFIX + len(raw))
     header = validate.parse_header(raw, total)
     want = _expected_checksum(header)
     sink = on_header(header)
@@ -108,8 +114,10 @@ def _records(total: int | None, on_header):
     for e in header.in_data_order():
         data = yield e.nbytes
         if len(data) < e.nbytes:
-            raise fail(f"truncated file: tensor {e.name!r} ends after {len(data)} of its "
-                       f"{e.nbytes} bytes", e.offset + len(data))
+            raise fail(
+                f"truncated file: tensor {e.name!r} ends after {len(data)} of its {e.nbytes} bytes",
+                e.offset + len(data),
+            )
         if want is not None:
             crc = zlib.crc32(data, crc)
         sink(e, data)
@@ -118,9 +126,11 @@ def _records(total: int | None, on_header):
         if len(extra):
             raise fail("bytes after the last tensor belong to no tensor", header.total_size)
     if want is not None and crc != want:
-        raise fail(f"the data section's CRC-32 is {crc:08x} but the header records {want:08x}: "
-                   f"the tensor data is damaged (or the file changed while it was read)",
-                   header.data_start)
+        raise fail(
+            f"the data section's CRC-32 is {crc:08x} but the header records {want:08x}: "
+            f"the tensor data is damaged (or the file changed while it was read)",
+            header.data_start,
+        )
     return header
 
 
@@ -129,8 +139,9 @@ def _expected_checksum(header: Header) -> int | None:
     if value is None:
         return None
     if len(value) != 8 or any(c not in "0123456789abcdef" for c in value):
-        raise fail(f"__metadata__[{CHECKSUM_KEY!r}] is {value[:20]!r}, not 8 lowercase hex digits",
-                   header.at(CHECKSUM_KEY))
+        raise fail(
+            f"__metadata__[{CHECKSUM_KEY!r}] is {value[:20]!r}, not 8 lowercase hex digits", header.at(CHECKSUM_KEY)
+        )
     return int(value, 16)
 
 
@@ -160,7 +171,7 @@ def read_bytes(buf, on_header=None) -> Header:
     pos = [0]
 
     def read(n):
-        chunk = mv[pos[0]:pos[0] + n]
+        chunk = mv[pos[0] : pos[0] + n]
         pos[0] += len(chunk)
         return chunk
 
@@ -226,6 +237,7 @@ def save(path, tensors: dict, metadata: dict | None = None, checksum: bool = Tru
 
 
 # -- bytes -> tensors ---------------------------------------------------------------------
+
 
 def _storable(dt: D.DType) -> D.DType:
     """float16 where the default backend stores it, else float32 (no detour to the CPU)."""

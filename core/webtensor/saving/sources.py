@@ -3,6 +3,7 @@
 Every source feeds the one parser in ``safetensors``; tensors go to their sink as
 their bytes arrive, so a file fetched in the page is never held whole in Python.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,6 +54,7 @@ async def read_async(source, on_header):
 def _tensor_collector(out: dict):
     def on_header(header):
         return lambda e, data: out.__setitem__(e.name, st.to_tensor(e, data))
+
     return on_header
 
 

@@ -5,6 +5,7 @@ data is allocated, and every failure is a ``ValueError`` naming the problem and
 the byte offset where it is. Nothing in a file is executed, and nothing in it
 becomes a path.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,10 +13,10 @@ import struct
 
 from .. import dtypes as D
 
-PREFIX = 8                          # u64 little-endian header length
-MAX_HEADER = 100 * 1024 * 1024      # header bytes; larger is refused before it is read
+PREFIX = 8  # u64 little-endian header length
+MAX_HEADER = 100 * 1024 * 1024  # header bytes; larger is refused before it is read
 MAX_RANK = 64
-MAX_ENTRIES = 100_000               # tensors + metadata keys in one header; more is refused
+MAX_ENTRIES = 100_000  # tensors + metadata keys in one header; more is refused
 FORMAT = "webtensor"
 FORMAT_VERSION = 1
 
@@ -71,7 +72,6 @@ def fail(problem: str, offset: int) -> ValueError:
     return ValueError(f"invalid model file: {problem} (at byte offset {offset})")
 
 
-
 def header_length(prefix: bytes, total: int | None) -> int:
     """Length of the JSON header from the file's first 8 bytes."""
     if len(prefix) < PREFIX:
@@ -89,22 +89,21 @@ def header_length(prefix: bytes, total: int | None) -> int:
 def _no_duplicates(raw: bytes):
     def hook(pairs):
         if len(pairs) > MAX_ENTRIES:
-            raise fail(f"a JSON object of the header has {len(pairs)} entries, over the "
-                       f"{MAX_ENTRIES} limit", PREFIX)
+            raise fail(f"a JSON object of the header has {len(pairs)} entries, over the {MAX_ENTRIES} limit", PREFIX)
         seen = set()
         for k, _ in pairs:
             if k in seen:
                 raise fail(f"duplicate name {k!r} in the header", PREFIX + _find(raw, k, second=True))
             seen.add(k)
         return dict(pairs)
+
     return hook
 
 
 def _find(raw: bytes, name: str, second: bool = False) -> int:
     """Best-effort position of a key in the header JSON, for error messages only (it
     searches the whole header: never call it per entry on the success path)."""
-    for enc in (json.dumps(name, ensure_ascii=False).encode("utf-8", "surrogatepass"),
-                json.dumps(name).encode()):
+    for enc in (json.dumps(name, ensure_ascii=False).encode("utf-8", "surrogatepass"), json.dumps(name).encode()):
         i = raw.find(enc)
         if i >= 0 and second:
             j = raw.find(enc, i + 1)
@@ -118,7 +117,7 @@ def _load_json(text: str, raw: bytes | None, what: str, base: int):
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates(raw or b""))
     except json.JSONDecodeError as e:
-        at = base + len(text[:e.pos].encode("utf-8")) if raw is not None else base
+        at = base + len(text[: e.pos].encode("utf-8")) if raw is not None else base
         raise fail(f"{what} is not valid JSON: {e.msg}", at) from None
     except RecursionError:
         raise fail(f"{what} nests too deeply", base) from None
@@ -145,8 +144,10 @@ def parse_header(raw: bytes, total: int | None) -> Header:
         raise fail(f"header is a JSON {type(obj).__name__}, not an object", PREFIX)
     metadata = _metadata(obj.pop("__metadata__", {}), raw)
     if len(obj) + len(metadata) > MAX_ENTRIES:
-        raise fail(f"the header has {len(obj)} tensors and {len(metadata)} metadata keys, over the "
-                   f"{MAX_ENTRIES} entry limit", PREFIX)
+        raise fail(
+            f"the header has {len(obj)} tensors and {len(metadata)} metadata keys, over the {MAX_ENTRIES} entry limit",
+            PREFIX,
+        )
     data_size = None if total is None else total - data_start
     tensors = {}
     for name, info in obj.items():
@@ -175,8 +176,9 @@ def _metadata(meta, raw: bytes) -> dict:
         raise fail("__metadata__ is not a JSON object", at)
     for k, v in meta.items():
         if not isinstance(v, str):
-            raise fail(f"__metadata__[{_safe(k)!r}] is a {type(v).__name__}; safetensors metadata "
-                       f"values are strings", at)
+            raise fail(
+                f"__metadata__[{_safe(k)!r}] is a {type(v).__name__}; safetensors metadata values are strings", at
+            )
     return meta
 
 
@@ -203,10 +205,10 @@ def _entry(name: str, info, raw: bytes, data_start: int, data_size: int | None) 
     if dt is None:
         raise fail(f"tensor {name!r}: unknown dtype {code!r}; supported: {', '.join(_BY_CODE)}", at)
     shape = info["shape"]
-    if (not isinstance(shape, list) or len(shape) > MAX_RANK
-            or not all(type(d) is int and d >= 0 for d in shape)):
-        raise fail(f"tensor {name!r}: shape {shape!r:.80} is not a list of at most {MAX_RANK} "
-                   f"non-negative integers", at)
+    if not isinstance(shape, list) or len(shape) > MAX_RANK or not all(type(d) is int and d >= 0 for d in shape):
+        raise fail(
+            f"tensor {name!r}: shape {shape!r:.80} is not a list of at most {MAX_RANK} non-negative integers", at
+        )
     offs = info["data_offsets"]
     if not (isinstance(offs, list) and len(offs) == 2 and all(type(o) is int for o in offs)):
         raise fail(f"tensor {name!r}: data_offsets {offs!r:.80} is not a pair of integers", at)
@@ -214,14 +216,20 @@ def _entry(name: str, info, raw: bytes, data_start: int, data_size: int | None) 
     if not 0 <= begin <= end:
         raise fail(f"tensor {name!r}: data_offsets [{begin}, {end}] are out of order or negative", at)
     if data_size is not None and end > data_size:
-        raise fail(f"tensor {name!r}: data_offsets [{begin}, {end}] run past the end of the file "
-                   f"(the data section holds {data_size} bytes)", data_start + min(begin, data_size))
+        raise fail(
+            f"tensor {name!r}: data_offsets [{begin}, {end}] run past the end of the file "
+            f"(the data section holds {data_size} bytes)",
+            data_start + min(begin, data_size),
+        )
     n = dt.size
     for d in shape:
         n *= d
     if n != end - begin:
-        raise fail(f"tensor {name!r}: shape {shape} {dt.name} needs {n} bytes but data_offsets "
-                   f"[{begin}, {end}] hold {end - begin}", data_start + begin)
+        raise fail(
+            f"tensor {name!r}: shape {shape} {dt.name} needs {n} bytes but data_offsets "
+            f"[{begin}, {end}] hold {end - begin}",
+            data_start + begin,
+        )
     return Entry(name, dt, tuple(shape), begin, end, data_start)
 
 
@@ -230,11 +238,12 @@ def _check_layout(tensors: dict, data_start: int, data_size: int | None) -> int:
     pos, prev = 0, None
     for e in sorted(tensors.values(), key=lambda e: (e.begin, e.end)):
         if e.begin < pos:
-            raise fail(f"tensor {e.name!r} bytes [{e.begin}, {e.end}) overlap tensor {prev.name!r} "
-                       f"[{prev.begin}, {prev.end})", data_start + e.begin)
+            raise fail(
+                f"tensor {e.name!r} bytes [{e.begin}, {e.end}) overlap tensor {prev.name!r} [{prev.begin}, {prev.end})",
+                data_start + e.begin,
+            )
         if e.begin > pos:
-            raise fail(f"data bytes [{pos}, {e.begin}) before tensor {e.name!r} belong to no tensor",
-                       data_start + pos)
+            raise fail(f"data bytes [{pos}, {e.begin}) before tensor {e.name!r} belong to no tensor", data_start + pos)
         pos, prev = e.end, e
     if data_size is not None and pos != data_size:
         raise fail(f"{data_size - pos} bytes after the last tensor belong to no tensor", data_start + pos)
@@ -242,6 +251,7 @@ def _check_layout(tensors: dict, data_start: int, data_size: int | None) -> int:
 
 
 # -- the model layer: metadata, config, weights ------------------------------------------
+
 
 def model_metadata(header: Header) -> dict:
     """Decoded webtensor metadata: format version, model config, training config.
@@ -254,8 +264,10 @@ def model_metadata(header: Header) -> dict:
         return out
     version = meta.get("format_version")
     if version != str(FORMAT_VERSION):
-        raise fail(f"format_version {version!r} is not supported (this reader knows "
-                   f"{FORMAT_VERSION}); upgrade webtensor", header.at("format_version"))
+        raise fail(
+            f"format_version {version!r} is not supported (this reader knows {FORMAT_VERSION}); upgrade webtensor",
+            header.at("format_version"),
+        )
     out["format_version"] = FORMAT_VERSION
     for key in ("model_config", "training_config"):
         if key in meta:
@@ -292,8 +304,11 @@ def check_layers(config: dict, known, at: int = PREFIX) -> None:
     """Refuse a config naming a layer class ``known(class_name)`` does not accept."""
     for path, cls, _ in layer_configs(config, at=at):
         if not known(cls):
-            raise fail(f"{path} names unknown layer class {cls!r}; no code is loaded from files, "
-                       f"pass custom_objects={{{cls!r}: ...}} for your own layers", at)
+            raise fail(
+                f"{path} names unknown layer class {cls!r}; no code is loaded from files, "
+                f"pass custom_objects={{{cls!r}: ...}} for your own layers",
+                at,
+            )
 
 
 def check_weights(header: Header, expected: dict, prefix: str = "") -> None:
@@ -301,11 +316,14 @@ def check_weights(header: Header, expected: dict, prefix: str = "") -> None:
     for name, shape in expected.items():
         e = header.tensors.get(prefix + name)
         if e is None:
-            raise fail(f"missing weight {prefix + name!r} (shape {list(shape)}) the model config needs",
-                       header.at("model_config"))
+            raise fail(
+                f"missing weight {prefix + name!r} (shape {list(shape)}) the model config needs",
+                header.at("model_config"),
+            )
         if tuple(e.shape) != tuple(shape):
-            raise fail(f"weight {e.name!r} has shape {list(e.shape)} in the file but the model "
-                       f"needs {list(shape)}", e.offset)
+            raise fail(
+                f"weight {e.name!r} has shape {list(e.shape)} in the file but the model needs {list(shape)}", e.offset
+            )
 
 
 # -- SavedModel (docs/saved-model.md): the JSON schema and each graph node's inputs ------------
@@ -315,12 +333,12 @@ SM_FORMAT = "webtensor-saved-model"
 SM_VARIABLES_FORMAT = "webtensor-saved-model-variables"
 SM_VERSION = 1
 SM_MAX_JSON = 64 * 1024 * 1024
-SM_MAX_DEPTH = 64            # object children / structures nesting
+SM_MAX_DEPTH = 64  # object children / structures nesting
 SM_MAX_SUBGRAPH_DEPTH = 32
 SM_MAX_OBJECTS = 100_000
 SM_MAX_FUNCTIONS = 10_000
-SM_MAX_NODES = 1_000_000     # graph nodes in all functions together
-SM_MAX_DIM = 2 ** 31 - 1
+SM_MAX_NODES = 1_000_000  # graph nodes in all functions together
+SM_MAX_DIM = 2**31 - 1
 SM_MAX_TENSOR_BYTES = 1 << 30
 _SM_KEYS = {"format", "format_version", "objects", "functions", "signatures"}
 
@@ -338,10 +356,16 @@ def sm_dtype(value, where: str) -> D.DType:
 
 def sm_shape(value, where: str, unknown: bool = False) -> tuple:
     """A shape: a list of at most MAX_RANK ints in [0, 2^31) (``None`` too if ``unknown``)."""
-    if not isinstance(value, list) or len(value) > MAX_RANK or not all(
-            (type(d) is int and 0 <= d <= SM_MAX_DIM) or (unknown and d is None) for d in value):
-        raise sm_fail(where, f"shape {str(value)[:60]} is not a list of at most {MAX_RANK} ints in "
-                             f"[0, 2^31){' or null' if unknown else ''}")
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_RANK
+        or not all((type(d) is int and 0 <= d <= SM_MAX_DIM) or (unknown and d is None) for d in value)
+    ):
+        raise sm_fail(
+            where,
+            f"shape {str(value)[:60]} is not a list of at most {MAX_RANK} ints in "
+            f"[0, 2^31){' or null' if unknown else ''}",
+        )
     return tuple(value)
 
 
@@ -350,8 +374,9 @@ def sm_nbytes(shape: tuple, dt: D.DType, where: str) -> int:
     for d in shape:
         n *= d
     if n > SM_MAX_TENSOR_BYTES:
-        raise sm_fail(where, f"a tensor of shape {list(shape)} {dt.name} is {n} bytes, over the "
-                             f"{SM_MAX_TENSOR_BYTES} byte limit")
+        raise sm_fail(
+            where, f"a tensor of shape {list(shape)} {dt.name} is {n} bytes, over the {SM_MAX_TENSOR_BYTES} byte limit"
+        )
     return n
 
 
@@ -372,13 +397,19 @@ def sm_load_json(raw: bytes, where: str) -> dict:
     if obj.get("format") != SM_FORMAT:
         raise sm_fail(where, f"format is {str(obj.get('format'))[:40]!r}, not {SM_FORMAT!r}")
     if obj.get("format_version") != SM_VERSION:
-        raise sm_fail(where, f"format_version {str(obj.get('format_version'))[:20]!r} is not supported "
-                             f"(this reader knows {SM_VERSION}); upgrade webtensor")
+        raise sm_fail(
+            where,
+            f"format_version {str(obj.get('format_version'))[:20]!r} is not supported "
+            f"(this reader knows {SM_VERSION}); upgrade webtensor",
+        )
     extra = set(obj) - _SM_KEYS
     if extra:
         raise sm_fail(where, f"unknown key {sorted(extra)[0][:40]!r}")
-    for key, typ, limit in (("objects", list, SM_MAX_OBJECTS), ("functions", list, SM_MAX_FUNCTIONS),
-                            ("signatures", dict, SM_MAX_FUNCTIONS)):
+    for key, typ, limit in (
+        ("objects", list, SM_MAX_OBJECTS),
+        ("functions", list, SM_MAX_FUNCTIONS),
+        ("signatures", dict, SM_MAX_FUNCTIONS),
+    ):
         v = obj.get(key)
         if not isinstance(v, typ) or len(v) > limit:
             raise sm_fail(f"{where} {key}", f"not a JSON {typ.__name__} of at most {limit} entries")
@@ -406,16 +437,24 @@ def sm_check_objects(objects: list, n_functions: int) -> dict:
                 raise sm_fail(where, "children is not a list")
             names = set()
             for k, edge in enumerate(kids):
-                if not (isinstance(edge, list) and len(edge) == 2 and isinstance(edge[0], str) and edge[0]
-                        and _is_index(edge[1], len(objects))):
-                    raise sm_fail(f"{where}.children[{k}]", f"{str(edge)[:60]} is not [name, object id < "
-                                                            f"{len(objects)}]")
+                if not (
+                    isinstance(edge, list)
+                    and len(edge) == 2
+                    and isinstance(edge[0], str)
+                    and edge[0]
+                    and _is_index(edge[1], len(objects))
+                ):
+                    raise sm_fail(
+                        f"{where}.children[{k}]", f"{str(edge)[:60]} is not [name, object id < {len(objects)}]"
+                    )
                 if edge[0] in names:
                     raise sm_fail(f"{where}.children[{k}]", f"duplicate child name {edge[0][:60]!r}")
                 parts = edge[0].split("/")
                 if any(not p for p in parts) or len(parts) > SM_MAX_DEPTH:
-                    raise sm_fail(f"{where}.children[{k}]", f"child name {edge[0][:60]!r} has an empty part "
-                                                            f"or more than {SM_MAX_DEPTH} parts")
+                    raise sm_fail(
+                        f"{where}.children[{k}]",
+                        f"child name {edge[0][:60]!r} has an empty part or more than {SM_MAX_DEPTH} parts",
+                    )
                 names.add(edge[0])
         elif kind == "variable":
             key = o.get("key")
@@ -426,8 +465,7 @@ def sm_check_objects(objects: list, n_functions: int) -> dict:
             keys[key] = i
             if not isinstance(o.get("name"), str) or not isinstance(o.get("trainable"), bool):
                 raise sm_fail(where, "variable needs a string name and a bool trainable")
-            sm_nbytes(sm_shape(o.get("shape"), where + ".shape"), sm_dtype(o.get("dtype"), where + ".dtype"),
-                      where)
+            sm_nbytes(sm_shape(o.get("shape"), where + ".shape"), sm_dtype(o.get("dtype"), where + ".dtype"), where)
         elif kind == "function":
             cfs = o.get("concrete_functions")
             if not isinstance(cfs, list) or not all(_is_index(f, n_functions) for f in cfs):
@@ -475,7 +513,7 @@ def sm_structure(s, where: str, leaves: list, depth: int = 0) -> None:
             raise sm_fail(where, "tensor leaf name is not a string")
         leaves.append(s)
         return
-    (kind, v), = s.items()
+    ((kind, v),) = s.items()
     if kind == "value":
         if v is not None and type(v) not in (bool, int, float, str):
             raise sm_fail(where, f"value {str(v)[:40]} is not null, a bool, a number or a string")
@@ -486,8 +524,11 @@ def sm_structure(s, where: str, leaves: list, depth: int = 0) -> None:
         for i, x in enumerate(v):
             sm_structure(x, f"{where}[{i}]", leaves, depth + 1)
     elif kind == "dict":
-        if not isinstance(v, list) or not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
-                                              for p in v) or len({p[0] for p in v}) != len(v):
+        if (
+            not isinstance(v, list)
+            or not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in v)
+            or len({p[0] for p in v}) != len(v)
+        ):
             raise sm_fail(where, "dict is not a list of [unique string key, structure] pairs")
         for k, x in v:
             sm_structure(x, f"{where}[{k[:30]!r}]", leaves, depth + 1)
@@ -496,8 +537,12 @@ def sm_structure(s, where: str, leaves: list, depth: int = 0) -> None:
 
 
 def sm_check_signature(name, sig, functions: list, where: str) -> None:
-    if not isinstance(name, str) or not name or not isinstance(sig, dict) or set(sig) != {"function", "inputs",
-                                                                                         "outputs"}:
+    if (
+        not isinstance(name, str)
+        or not name
+        or not isinstance(sig, dict)
+        or set(sig) != {"function", "inputs", "outputs"}
+    ):
         raise sm_fail(where, "a signature is {'function': id, 'inputs': {...}, 'outputs': {...}}")
     if not _is_index(sig["function"], len(functions)):
         raise sm_fail(where, f"function {str(sig['function'])[:20]} is not a function id < {len(functions)}")
@@ -514,38 +559,102 @@ def sm_check_signature(name, sig, functions: list, where: str) -> None:
 
 
 # each primitive's inputs: (count or None for any, attrs with their checks)
-_ARITY = {"unary": 1, "binary": 2, "where": 3, "cast": 1, "reduce": 1, "argreduce": 1, "scan": 1,
-          "matmul": 2, "conv2d": 2, "conv2d_input_grad": 2, "conv2d_filter_grad": 2, "pool2d": 1,
-          "pool2d_grad": 2, "gather": 2, "scatter_add": 2, "reshape": 1, "transpose": 1, "slice": 1,
-          "pad": 1, "broadcast_to": 1, "constant": 0, "full": 0, "arange": 0, "random": 0,
-          "read_variable": 0, "assign_variable": 1, "placeholder": 0, "softmax": 1, "sparse_softmax_xent": 2}
+_ARITY = {
+    "unary": 1,
+    "binary": 2,
+    "where": 3,
+    "cast": 1,
+    "reduce": 1,
+    "argreduce": 1,
+    "scan": 1,
+    "matmul": 2,
+    "conv2d": 2,
+    "conv2d_input_grad": 2,
+    "conv2d_filter_grad": 2,
+    "pool2d": 1,
+    "pool2d_grad": 2,
+    "gather": 2,
+    "scatter_add": 2,
+    "reshape": 1,
+    "transpose": 1,
+    "slice": 1,
+    "pad": 1,
+    "broadcast_to": 1,
+    "constant": 0,
+    "full": 0,
+    "arange": 0,
+    "random": 0,
+    "read_variable": 0,
+    "assign_variable": 1,
+    "placeholder": 0,
+    "softmax": 1,
+    "sparse_softmax_xent": 2,
+}
 _ATTRS = {
-    "unary": {"op"}, "binary": {"op"}, "where": set(), "cast": {"dtype"}, "reduce": {"op", "axes", "keepdims"},
-    "argreduce": {"op", "axis", "dtype"}, "scan": {"op", "axis", "exclusive", "reverse"},
-    "matmul": {"transpose_a", "transpose_b"}, "conv2d": {"strides", "pads", "dilations", "groups"},
+    "unary": {"op"},
+    "binary": {"op"},
+    "where": set(),
+    "cast": {"dtype"},
+    "reduce": {"op", "axes", "keepdims"},
+    "argreduce": {"op", "axis", "dtype"},
+    "scan": {"op", "axis", "exclusive", "reverse"},
+    "matmul": {"transpose_a", "transpose_b"},
+    "conv2d": {"strides", "pads", "dilations", "groups"},
     "conv2d_input_grad": {"x_shape", "strides", "pads", "dilations", "groups"},
     "conv2d_filter_grad": {"w_shape", "strides", "pads", "dilations", "groups"},
-    "pool2d": {"op", "ksize", "strides", "pads"}, "pool2d_grad": {"op", "ksize", "strides", "pads"},
-    "gather": {"axis"}, "scatter_add": {"shape", "axis"}, "reshape": {"shape"}, "transpose": {"perm"},
-    "slice": {"begin", "size", "strides"}, "concat": {"axis"}, "pad": {"pads", "value"},
-    "broadcast_to": {"shape"}, "constant": {"value", "shape", "dtype"}, "full": {"shape", "value", "dtype"},
-    "arange": {"start", "delta", "n", "dtype"}, "random": {"kind", "shape", "dtype", "key"},
-    "read_variable": {"variable"}, "assign_variable": {"variable"}, "softmax": {"axis"},
-    "sparse_softmax_xent": set(), "print": {"template", "stream", "summarize", "sep", "end"},
+    "pool2d": {"op", "ksize", "strides", "pads"},
+    "pool2d_grad": {"op", "ksize", "strides", "pads"},
+    "gather": {"axis"},
+    "scatter_add": {"shape", "axis"},
+    "reshape": {"shape"},
+    "transpose": {"perm"},
+    "slice": {"begin", "size", "strides"},
+    "concat": {"axis"},
+    "pad": {"pads", "value"},
+    "broadcast_to": {"shape"},
+    "constant": {"value", "shape", "dtype"},
+    "full": {"shape", "value", "dtype"},
+    "arange": {"start", "delta", "n", "dtype"},
+    "random": {"kind", "shape", "dtype", "key"},
+    "read_variable": {"variable"},
+    "assign_variable": {"variable"},
+    "softmax": {"axis"},
+    "sparse_softmax_xent": set(),
+    "print": {"template", "stream", "summarize", "sep", "end"},
     "assert": {"message", "labels", "summarize"},
 }
 """The attrs each node type has, exactly (placeholder, cond and while are checked where built)."""
-_FLOAT_ONLY = {"sqrt", "rsqrt", "reciprocal", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh",
-               "sigmoid", "erf", "floor", "ceil", "round", "isnan", "isfinite"}
+_FLOAT_ONLY = {
+    "sqrt",
+    "rsqrt",
+    "reciprocal",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+    "erf",
+    "floor",
+    "ceil",
+    "round",
+    "isnan",
+    "isfinite",
+}
 _ANY_DTYPE_BINARY = {"equal", "not_equal"}
 _BOOL_BINARY = {"logical_and", "logical_or"}
 
 
 def _ints(v, n, where, what, lo=0, hi=SM_MAX_DIM) -> tuple:
-    if not isinstance(v, list) or (n is not None and len(v) != n) or not all(
-            type(x) is int and lo <= x <= hi for x in v):
-        raise sm_fail(where, f"{what} {str(v)[:60]} is not a list of {n if n is not None else ''} ints "
-                             f"in [{lo}, {hi}]")
+    if (
+        not isinstance(v, list)
+        or (n is not None and len(v) != n)
+        or not all(type(x) is int and lo <= x <= hi for x in v)
+    ):
+        raise sm_fail(where, f"{what} {str(v)[:60]} is not a list of {n if n is not None else ''} ints in [{lo}, {hi}]")
     return tuple(v)
 
 
@@ -569,11 +678,13 @@ def sm_number(v, dt: D.DType, where: str, what: str):
         if type(v) is bool or (type(v) is int and v in (0, 1)):
             return bool(v)
     elif dt.kind == "f":
-        if type(v) in (int, float) and abs(v) < 2 ** 1023:
+        if type(v) in (int, float) and abs(v) < 2**1023:
             return float(v)
-    elif type(v) is int or (type(v) is float and v.is_integer() and abs(v) < 2 ** 63):
+    elif type(v) is int or (type(v) is float and v.is_integer() and abs(v) < 2**63):
         v = int(v)
-        lo, hi = (0, 2 ** (8 * dt.size) - 1) if dt.kind == "u" else (-2 ** (8 * dt.size - 1), 2 ** (8 * dt.size - 1) - 1)
+        lo, hi = (
+            (0, 2 ** (8 * dt.size) - 1) if dt.kind == "u" else (-(2 ** (8 * dt.size - 1)), 2 ** (8 * dt.size - 1) - 1)
+        )
         if lo <= v <= hi:
             return v
     raise sm_fail(where, f"{what} {str(v)[:30]} is not a valid {dt.name} value")
@@ -585,8 +696,11 @@ def _conv_out(x_shape, w_shape, strides, pads, dilations, where) -> tuple:
         span = (w_shape[i] - 1) * dilations[i] + 1
         n = x_shape[1 + i] + pads[i][0] + pads[i][1] - span
         if n < 0:
-            raise sm_fail(where, f"the window ({span}) is larger than the padded input ({x_shape[1 + i]} + "
-                                 f"{pads[i][0] + pads[i][1]}) along spatial dim {i}")
+            raise sm_fail(
+                where,
+                f"the window ({span}) is larger than the padded input ({x_shape[1 + i]} + "
+                f"{pads[i][0] + pads[i][1]}) along spatial dim {i}",
+            )
         hw.append(n // strides[i] + 1)
     return tuple(hw)
 
@@ -603,8 +717,9 @@ def sm_check_attrs(t: str, a: dict, where: str) -> None:
     want = _ATTRS.get(t)
     if want is not None and set(a) != want:
         odd = sorted(set(a) ^ want)[0]
-        raise sm_fail(where, f"{t} has attrs {sorted(want)}; {odd[:30]!r} is "
-                             f"{'missing' if odd in want else 'not one of them'}")
+        raise sm_fail(
+            where, f"{t} has attrs {sorted(want)}; {odd[:30]!r} is {'missing' if odd in want else 'not one of them'}"
+        )
 
 
 def sm_check_primitive(t: str, a: dict, ins: list, where: str) -> None:
@@ -745,7 +860,7 @@ def sm_check_primitive(t: str, a: dict, ins: list, where: str) -> None:
         numeric(dts[1])
         shape = sm_shape(a.get("shape"), where + " shape")
         ax = _axis(a.get("axis"), len(shape), where)
-        if tuple(shapes[1]) != shape[:ax] + tuple(shapes[0]) + shape[ax + 1:]:
+        if tuple(shapes[1]) != shape[:ax] + tuple(shapes[0]) + shape[ax + 1 :]:
             raise sm_fail(where, f"scatter_add updates shape {list(shapes[1])} does not fit shape {list(shape)}")
     elif t == "reshape":
         shape = sm_shape(a.get("shape"), where + " shape")
@@ -762,8 +877,11 @@ def sm_check_primitive(t: str, a: dict, ins: list, where: str) -> None:
         strides = _ints(a.get("strides"), r, where, "strides", -SM_MAX_DIM)
         for d, b, n, st in zip(shapes[0], begin, size, strides):
             if st == 0 or (n and not (0 <= b < d and 0 <= b + (n - 1) * st < d)):
-                raise sm_fail(where, f"slice begin {list(begin)} size {list(size)} strides {list(strides)} "
-                                     f"leaves the input {list(shapes[0])}")
+                raise sm_fail(
+                    where,
+                    f"slice begin {list(begin)} size {list(size)} strides {list(strides)} "
+                    f"leaves the input {list(shapes[0])}",
+                )
     elif t == "concat":
         same_dtype()
         ax = _axis(a.get("axis"), len(shapes[0]), where)
@@ -782,10 +900,18 @@ def sm_check_primitive(t: str, a: dict, ins: list, where: str) -> None:
         if dts[0].kind != "f":
             raise sm_fail(where, "softmax needs a float input")
     elif t == "sparse_softmax_xent":
-        if dts[0].kind != "f" or dts[1].name not in ("int32", "int64") or not shapes[0] or \
-                tuple(shapes[1]) != tuple(shapes[0][:-1]) or shapes[0][-1] == 0:
-            raise sm_fail(where, f"sparse_softmax_xent needs float logits [..., C>0] and int labels [...], "
-                                 f"got {list(shapes[0])} {dts[0].name} and {list(shapes[1])} {dts[1].name}")
+        if (
+            dts[0].kind != "f"
+            or dts[1].name not in ("int32", "int64")
+            or not shapes[0]
+            or tuple(shapes[1]) != tuple(shapes[0][:-1])
+            or shapes[0][-1] == 0
+        ):
+            raise sm_fail(
+                where,
+                f"sparse_softmax_xent needs float logits [..., C>0] and int labels [...], "
+                f"got {list(shapes[0])} {dts[0].name} and {list(shapes[1])} {dts[1].name}",
+            )
     elif t == "broadcast_to":
         shape = sm_shape(a.get("shape"), where + " shape")
         if len(shape) < len(shapes[0]) or broadcast_shape(shapes[0], shape, "broadcast_to") != shape:

@@ -15,6 +15,7 @@ Every error is TF Serving's ``{"error": "..."}`` with a 4xx/5xx status. Every re
 ``Host`` must be an allowed name (DNS rebinding); responses are strict JSON (no bare
 ``NaN``); request JSON nests at most ``MAX_JSON_DEPTH`` deep.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,9 +40,9 @@ from .static import starlette_response
 from .worker import MAX_BATCH_ROWS, Worker
 
 MAX_BODY = 32 * 1024 * 1024
-MAX_ROWS = 4096          # instances in one predict request (--max-rows)
-MAX_JSON_DEPTH = 64      # nesting of a request's JSON; a rank-8 batch needs 10
-WORKERS = 4              # predict worker threads (--workers)
+MAX_ROWS = 4096  # instances in one predict request (--max-rows)
+MAX_JSON_DEPTH = 64  # nesting of a request's JSON; a rank-8 batch needs 10
+WORKERS = 4  # predict worker threads (--workers)
 SIMPLE_TYPES = ("", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data")
 NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
@@ -132,8 +133,10 @@ def parse_predict(body: bytes, servable, max_rows: int = MAX_ROWS) -> tuple:
     columns, rows = _columns(req, servable)
     for name, col in columns.items():
         if isinstance(col, list) and len(col) > max_rows:
-            raise RequestError(f"input {name!r}: {len(col)} instances are over this server's limit of "
-                               f"{max_rows} per request (--max-rows); split the request")
+            raise RequestError(
+                f"input {name!r}: {len(col)} instances are over this server's limit of "
+                f"{max_rows} per request (--max-rows); split the request"
+            )
     return columns, rows, servable
 
 
@@ -147,30 +150,33 @@ def _signature(req, servable):
 
 def _columns(req, servable) -> tuple:
     if not isinstance(req, dict):
-        raise RequestError("the request body must be a JSON object with \"instances\" or \"inputs\"")
+        raise RequestError('the request body must be a JSON object with "instances" or "inputs"')
     if ("instances" in req) == ("inputs" in req):
-        raise RequestError("the request must have exactly one of \"instances\" (row format) or "
-                           "\"inputs\" (columnar format)")
+        raise RequestError(
+            'the request must have exactly one of "instances" (row format) or "inputs" (columnar format)'
+        )
     names = [i.name for i in servable.inputs]
     if "instances" in req:
         rows = req["instances"]
         if not isinstance(rows, list) or not rows:
-            raise RequestError("\"instances\" must be a non-empty list")
+            raise RequestError('"instances" must be a non-empty list')
         if all(isinstance(r, dict) for r in rows):
             try:
                 return {n: [r[n] for r in rows] for n in {k for r in rows for k in r}}, True
             except KeyError as e:
                 raise RequestError(f"every instance must name the same inputs; one lacks {e}") from None
         if len(names) > 1:
-            raise RequestError(f"this model has {len(names)} inputs ({', '.join(names)}): each instance "
-                               f"must be an object naming them")
+            raise RequestError(
+                f"this model has {len(names)} inputs ({', '.join(names)}): each instance must be an object naming them"
+            )
         return {names[0]: rows}, True
     cols = req["inputs"]
     if isinstance(cols, dict):
         return cols, False
     if len(names) > 1:
-        raise RequestError(f"this model has {len(names)} inputs ({', '.join(names)}): \"inputs\" must "
-                           f"be an object naming them")
+        raise RequestError(
+            f'this model has {len(names)} inputs ({", ".join(names)}): "inputs" must be an object naming them'
+        )
     return {names[0]: cols}, False
 
 
@@ -188,7 +194,7 @@ def hostname(host: str) -> str:
     """The name in a ``Host`` header, without its port: ``[::1]:80`` -> ``::1``."""
     host = host.strip().lower()
     if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host
+        return host[1 : host.find("]")] if "]" in host else host
     name, _, port = host.rpartition(":")
     return name if name and port.isdigit() else host
 
@@ -206,8 +212,9 @@ class HostCheck:
             raw = dict(scope.get("headers") or ()).get(b"host", b"").decode("latin-1")
             if hostname(raw) not in self.allowed:
                 names = ", ".join(sorted(self.allowed))
-                await error(f"Host {raw!r} is not served here (allowed: {names}; add one with --allowed-host)",
-                            400)(scope, receive, send)
+                await error(f"Host {raw!r} is not served here (allowed: {names}; add one with --allowed-host)", 400)(
+                    scope, receive, send
+                )
                 return
         await self.app(scope, receive, send)
 
@@ -230,12 +237,18 @@ def check_upload(request: Request, allowed: bool, token: str | None) -> None:
     if given and token:
         raise RequestError("upload refused: wrong upload token", 403)
     if origin is None:
-        raise RequestError("upload refused: send it from the app (same Origin) or with the upload token "
-                           "(Authorization: Bearer ..., --upload-token)", 403)
+        raise RequestError(
+            "upload refused: send it from the app (same Origin) or with the upload token "
+            "(Authorization: Bearer ..., --upload-token)",
+            403,
+        )
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype in SIMPLE_TYPES:
-        raise RequestError(f"upload refused: Content-Type {ctype or '(none)'!r} is one a cross-site form can "
-                           f"send; use application/octet-stream", 403)
+        raise RequestError(
+            f"upload refused: Content-Type {ctype or '(none)'!r} is one a cross-site form can "
+            f"send; use application/octet-stream",
+            403,
+        )
 
 
 class SiteFiles:
@@ -248,8 +261,9 @@ class SiteFiles:
         try:
             names = json.loads(manifest.read_text())["files"]
         except (OSError, ValueError, KeyError, TypeError) as e:
-            raise ValueError(f"--app {root}: not a site built by `python -m webtensor site` (no readable "
-                             f"{SITE_MANIFEST}: {e})") from None
+            raise ValueError(
+                f"--app {root}: not a site built by `python -m webtensor site` (no readable {SITE_MANIFEST}: {e})"
+            ) from None
         self.files = {}
         for rel in names:
             parts = rel.split("/") if isinstance(rel, str) else [""]
@@ -271,10 +285,21 @@ class SiteFiles:
         return path if path is not None and path.is_file() else None
 
 
-def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_interval: float = 1.0,
-               max_body: int = MAX_BODY, allow_upload: bool = False, upload_token: str | None = None,
-               max_batch: int = MAX_BATCH_ROWS, max_rows: int = MAX_ROWS, workers: int = WORKERS,
-               allowed_hosts: tuple = ("127.0.0.1", "localhost"), loader=None) -> Starlette:
+def create_app(
+    models: str,
+    app_dir: str | None = None,
+    *,
+    keep: int = 1,
+    poll_interval: float = 1.0,
+    max_body: int = MAX_BODY,
+    allow_upload: bool = False,
+    upload_token: str | None = None,
+    max_batch: int = MAX_BATCH_ROWS,
+    max_rows: int = MAX_ROWS,
+    workers: int = WORKERS,
+    allowed_hosts: tuple = ("127.0.0.1", "localhost"),
+    loader=None,
+) -> Starlette:
     """The ASGI app; its lifespan starts the predict workers and the model poller and
     stops them. ``loader(name, version, path) -> Servable`` loads versions (tests)."""
     state: dict = {}
@@ -289,8 +314,12 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
 
     async def metadata(request: Request) -> Response:
         s = repo().get(request.path_params["name"], _version(request))
-        return _json({"model_spec": {"name": s.name, "signature_name": "", "version": str(s.version)},
-                      "metadata": {"signature_def": {"signature_def": s.signature_def()}}})
+        return _json(
+            {
+                "model_spec": {"name": s.name, "signature_name": "", "version": str(s.version)},
+                "metadata": {"signature_def": {"signature_def": s.signature_def()}},
+            }
+        )
 
     async def predict(request: Request) -> Response:
         s = repo().get(request.path_params["name"], _version(request))
@@ -311,11 +340,17 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
 
     async def saved_model_file(request: Request) -> Response:
         v = parse_version(request.path_params["version"])
-        path = repo().saved_model_file(request.path_params["name"], v, request.path_params["file"]) \
-            if v is not None else None
+        path = (
+            repo().saved_model_file(request.path_params["name"], v, request.path_params["file"])
+            if v is not None
+            else None
+        )
         if path is None:
-            raise RequestError(f"no SavedModel file {request.path_params['name']}/{request.path_params['version']}/"
-                               f"{request.path_params['file']}", 404)
+            raise RequestError(
+                f"no SavedModel file {request.path_params['name']}/{request.path_params['version']}/"
+                f"{request.path_params['file']}",
+                404,
+            )
         kind = "application/json" if path.suffix == ".json" else "application/octet-stream"
         return starlette_response(request, path, immutable=False, media_type=kind)
 
@@ -324,15 +359,15 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
         body = await read_body(request, max_body)
         name = request.path_params["name"]
         version = await run_in_threadpool(repo().add_version, name, body)
-        return _json({"name": name, "version": str(version),
-                      "url": f"models/{name}/{version}.safetensors"}, 201)
+        return _json({"name": name, "version": str(version), "url": f"models/{name}/{version}.safetensors"}, 201)
 
     async def static(request: Request) -> Response:
         path = site.lookup(request.path_params["path"])
         page = site.lookup("404.html") if path is None and "text/html" in request.headers.get("accept", "") else None
         if page is not None:  # a browser gets the site's page, an API client the JSON error
-            return FileResponse(page, status_code=404, media_type="text/html; charset=utf-8",
-                                headers={"Cache-Control": "no-cache"})
+            return FileResponse(
+                page, status_code=404, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
+            )
         if path is None:
             raise RequestError(f"not found: /{request.path_params['path']}", 404)
         return starlette_response(request, path, has_variant=site.listed)
@@ -355,8 +390,9 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
     @contextlib.asynccontextmanager
     async def lifespan(app):
         worker = Worker(max_batch, threads=workers)
-        repository = Repository(models, worker, keep=keep, poll_interval=poll_interval,
-                                **({"loader": loader} if loader is not None else {}))
+        repository = Repository(
+            models, worker, keep=keep, poll_interval=poll_interval, **({"loader": loader} if loader is not None else {})
+        )
         await run_in_threadpool(repository.start)
         state.update(worker=worker, repository=repository)
         app.state.repository = repository
@@ -377,18 +413,22 @@ def create_app(models: str, app_dir: str | None = None, *, keep: int = 1, poll_i
 
     from starlette.middleware import Middleware
 
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(HostCheck, allowed=tuple(allowed_hosts))],
-                     exception_handlers={RequestError: on_request_error, HTTPException: on_http_error,
-                                         Exception: on_unexpected})
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(HostCheck, allowed=tuple(allowed_hosts))],
+        exception_handlers={RequestError: on_request_error, HTTPException: on_http_error, Exception: on_unexpected},
+    )
 
 
-HEADER_TIMEOUT = 10.0    # seconds a connection may take to send a request's headers
-KEEP_ALIVE = 5.0         # seconds an idle keep-alive connection stays open
-MAX_CONNECTIONS = 1000   # open connections; more are closed at once
+HEADER_TIMEOUT = 10.0  # seconds a connection may take to send a request's headers
+KEEP_ALIVE = 5.0  # seconds an idle keep-alive connection stays open
+MAX_CONNECTIONS = 1000  # open connections; more are closed at once
 
 
-def protocol(header_timeout: float = HEADER_TIMEOUT, max_connections: int = MAX_CONNECTIONS,
-             keep_alive: float = KEEP_ALIVE):
+def protocol(
+    header_timeout: float = HEADER_TIMEOUT, max_connections: int = MAX_CONNECTIONS, keep_alive: float = KEEP_ALIVE
+):
     """uvicorn's h11 protocol with a header-read timeout and a connection cap: uvicorn's
     own keep-alive timer starts only after a response and stops at the first byte, so a
     socket that never sends a request, or sends half its headers, would stay open for
@@ -438,25 +478,46 @@ def protocol(header_timeout: float = HEADER_TIMEOUT, max_connections: int = MAX_
     return Protocol
 
 
-def server_config(app, header_timeout: float = HEADER_TIMEOUT, keep_alive: float = KEEP_ALIVE,
-                  max_connections: int = MAX_CONNECTIONS, **kw):
+def server_config(
+    app,
+    header_timeout: float = HEADER_TIMEOUT,
+    keep_alive: float = KEEP_ALIVE,
+    max_connections: int = MAX_CONNECTIONS,
+    **kw,
+):
     """The uvicorn Config every server here runs with (timeouts, connection cap)."""
     import uvicorn
 
-    return uvicorn.Config(app, http=protocol(header_timeout, max_connections, keep_alive), timeout_keep_alive=keep_alive,
-                          **kw)
+    return uvicorn.Config(
+        app, http=protocol(header_timeout, max_connections, keep_alive), timeout_keep_alive=keep_alive, **kw
+    )
 
 
-def serve(models: str = "models", host: str = "127.0.0.1", port: int = 8000, app_dir: str | None = None,
-          allowed_hosts: tuple = (), header_timeout: float = HEADER_TIMEOUT, keep_alive: float = KEEP_ALIVE,
-          max_connections: int = MAX_CONNECTIONS, **options) -> None:
+def serve(
+    models: str = "models",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    app_dir: str | None = None,
+    allowed_hosts: tuple = (),
+    header_timeout: float = HEADER_TIMEOUT,
+    keep_alive: float = KEEP_ALIVE,
+    max_connections: int = MAX_CONNECTIONS,
+    **options,
+) -> None:
     """Run the server until interrupted (uvicorn, one process, a pool of predict workers).
     Allowed ``Host`` names: the bind address, ``localhost`` and ``allowed_hosts``."""
     import uvicorn
 
     hosts = (host, "localhost", *allowed_hosts)
-    config = server_config(create_app(models, app_dir, allowed_hosts=hosts, **options), header_timeout,
-                           keep_alive, max_connections, host=host, port=port, log_level="info")
+    config = server_config(
+        create_app(models, app_dir, allowed_hosts=hosts, **options),
+        header_timeout,
+        keep_alive,
+        max_connections,
+        host=host,
+        port=port,
+        log_level="info",
+    )
     uvicorn.Server(config).run()
 
 
@@ -478,10 +539,12 @@ class BackgroundServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, 0))
         self.url = f"http://{host}:{self._sock.getsockname()[1]}"
-        self._server = uvicorn.Server(server_config(app, log_level="warning", lifespan="on",
-                                                    timeout_graceful_shutdown=5, **config))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
-                                        name="webtensor-server", daemon=True)
+        self._server = uvicorn.Server(
+            server_config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5, **config)
+        )
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name="webtensor-server", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 60
         while not self._server.started:

@@ -5,6 +5,7 @@ is held as the same ``Servable`` the server uses, so the page and the server che
 inputs and name outputs alike. Natively these functions return Python values, which is
 how the tests call them.
 """
+
 from __future__ import annotations
 
 import sys
@@ -86,6 +87,7 @@ def _batch_from_flat(buf: memoryview, info):
         per *= d
     n = len(buf)
     if n == 0 or n % per:
-        raise RequestError(f"input {info.name!r}: {n} values are not whole instances of "
-                           f"{per} values (shape {tuple(info.shape[1:])})")
+        raise RequestError(
+            f"input {info.name!r}: {n} values are not whole instances of {per} values (shape {tuple(info.shape[1:])})"
+        )
     return array.reshape(convert(buf, dtype=info.dtype), [n // per, *info.shape[1:]])

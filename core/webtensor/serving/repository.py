@@ -11,6 +11,7 @@ started with, and no request ever sees a half-loaded model. A version that fails
 load is reported in its status and retried only when its file changes; the versions
 already serving keep serving.
 """
+
 from __future__ import annotations
 
 import logging
@@ -86,7 +87,7 @@ class Repository:
         self.root = Path(root)
         self.worker, self.keep, self.poll_interval, self.loader = worker, keep, poll_interval, loader
         self.snapshot: dict = {}
-        self._failed: dict = {}   # (name, version) -> (file signature, error message)
+        self._failed: dict = {}  # (name, version) -> (file signature, error message)
         self._uploaded: dict = {}  # (name, version) -> (file signature, Servable): validated once
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -116,8 +117,10 @@ class Repository:
             if version not in rows:
                 raise RequestError(f"Could not find version {version} of model {name}", 404)
             rows = {version: rows[version]}
-        return [{"version": str(v), "state": st, "status": {"error_code": code, "error_message": msg}}
-                for v, (st, code, msg) in sorted(rows.items(), reverse=True)]
+        return [
+            {"version": str(v), "state": st, "status": {"error_code": code, "error_message": msg}}
+            for v, (st, code, msg) in sorted(rows.items(), reverse=True)
+        ]
 
     def file(self, name: str, version: int) -> Path | None:
         """The model file of a version on disk (served or not), or None."""
@@ -138,11 +141,14 @@ class Repository:
         then the other versions on disk (number, size, file URL)."""
         out, disk = [], scan(self.root)
         for name, state in sorted(self.snapshot.items()):
-            versions = [dict(s.describe(), url=_url(name, v, s.path))
-                        for v, s in sorted(state.serving.items(), reverse=True)]
-            versions += [{"version": str(v), "size": stamp[0], "url": _url(name, v, path)}
-                         for v, (path, stamp) in sorted(disk.get(name, {}).items(), reverse=True)
-                         if v not in state.serving]
+            versions = [
+                dict(s.describe(), url=_url(name, v, s.path)) for v, s in sorted(state.serving.items(), reverse=True)
+            ]
+            versions += [
+                {"version": str(v), "size": stamp[0], "url": _url(name, v, path)}
+                for v, (path, stamp) in sorted(disk.get(name, {}).items(), reverse=True)
+                if v not in state.serving
+            ]
             if state.serving:
                 out.append({"name": name, "versions": versions})
         return out
@@ -249,8 +255,10 @@ class Repository:
                 raise
             path = folder / str(version) / MODEL_FILE
             st = path.stat()
-            self._uploaded[(name, version)] = ((st.st_size, st.st_mtime_ns, st.st_ino),
-                                               Servable(name, version, str(path), model))
+            self._uploaded[(name, version)] = (
+                (st.st_size, st.st_mtime_ns, st.st_ino),
+                Servable(name, version, str(path), model),
+            )
         self.refresh()
         return version
 

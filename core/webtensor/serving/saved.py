@@ -1,5 +1,6 @@
 """A SavedModel version as a servable: each signature is a view with its own named,
 typed, shaped inputs and outputs (TF Serving's ``signature_def``)."""
+
 from __future__ import annotations
 
 import os
@@ -73,7 +74,7 @@ class SavedModelServable:
         if name in ("", None):
             name = self.default
         if name not in self.model.signatures:
-            raise RequestError(f"Serving signature name: \"{name}\" not found in signature def")
+            raise RequestError(f'Serving signature name: "{name}" not found in signature def')
         return SignatureView(self, name)
 
     def convert(self, columns: dict) -> list:
@@ -83,17 +84,25 @@ class SavedModelServable:
         return self.signature(self.default).run_columns(tensors)
 
     def describe(self) -> dict:
-        return {"version": str(self.version), "size": self.size, "params": self.params, "format": "saved_model",
-                "signatures": sorted(self.model.signatures),
-                "inputs": [i.to_json() for i in self.inputs], "outputs": [o.to_json() for o in self.outputs]}
+        return {
+            "version": str(self.version),
+            "size": self.size,
+            "params": self.params,
+            "format": "saved_model",
+            "signatures": sorted(self.model.signatures),
+            "inputs": [i.to_json() for i in self.inputs],
+            "outputs": [o.to_json() for o in self.outputs],
+        }
 
     def signature_def(self) -> dict:
         out = {}
         for name in sorted(self.model.signatures):
             view = SignatureView(self, name)
-            out[name] = {"inputs": {i.name: _named(i.signature_json(), name, i.name) for i in view.inputs},
-                         "outputs": {o.name: _named(o.signature_json(), name, o.name) for o in view.outputs},
-                         "method_name": "tensorflow/serving/predict"}
+            out[name] = {
+                "inputs": {i.name: _named(i.signature_json(), name, i.name) for i in view.inputs},
+                "outputs": {o.name: _named(o.signature_json(), name, o.name) for o in view.outputs},
+                "method_name": "tensorflow/serving/predict",
+            }
         return out
 
 

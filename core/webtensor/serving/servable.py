@@ -1,5 +1,6 @@
 """A loaded model version and its signature: the named, typed, shaped inputs and outputs
 that predict requests are checked against, fixed when the version loads."""
+
 from __future__ import annotations
 
 import os
@@ -7,8 +8,16 @@ import os
 from .. import dtypes as D
 from ..tensor import convert
 
-TF_DTYPES = {"float16": "DT_HALF", "float32": "DT_FLOAT", "float64": "DT_DOUBLE", "int32": "DT_INT32",
-             "int64": "DT_INT64", "uint8": "DT_UINT8", "uint32": "DT_UINT32", "bool": "DT_BOOL"}
+TF_DTYPES = {
+    "float16": "DT_HALF",
+    "float32": "DT_FLOAT",
+    "float64": "DT_DOUBLE",
+    "int32": "DT_INT32",
+    "int64": "DT_INT64",
+    "uint8": "DT_UINT8",
+    "uint32": "DT_UINT32",
+    "bool": "DT_BOOL",
+}
 
 
 class RequestError(Exception):
@@ -32,16 +41,22 @@ class TensorInfo:
 
     def signature_json(self) -> dict:
         """TF Serving's TensorInfo: dims of -1 where unknown."""
-        return {"dtype": TF_DTYPES.get(self.dtype.name, "DT_INVALID"),
-                "tensor_shape": {"dim": [{"size": str(-1 if d is None else d), "name": ""} for d in self.shape],
-                                 "unknown_rank": False},
-                "name": f"serving_default_{self.name}:0"}
+        return {
+            "dtype": TF_DTYPES.get(self.dtype.name, "DT_INVALID"),
+            "tensor_shape": {
+                "dim": [{"size": str(-1 if d is None else d), "name": ""} for d in self.shape],
+                "unknown_rank": False,
+            },
+            "name": f"serving_default_{self.name}:0",
+        }
 
     def check(self, t) -> None:
         got = tuple(t.shape)
         if len(got) != len(self.shape) or any(w is not None and w != g for w, g in zip(self.shape, got)):
-            raise RequestError(f"input {self.name!r}: expected shape {_fmt(self.shape)} (batch first), "
-                               f"got {_fmt(got)}; each instance must have shape {_fmt(self.shape[1:])}")
+            raise RequestError(
+                f"input {self.name!r}: expected shape {_fmt(self.shape)} (batch first), "
+                f"got {_fmt(got)}; each instance must have shape {_fmt(self.shape[1:])}"
+            )
 
 
 def _fmt(shape: tuple) -> str:
@@ -88,8 +103,9 @@ class Servable:
         tensors, rows = [], None
         for info in self.inputs:
             if info.name not in columns:
-                raise RequestError(f"missing input {info.name!r}; this model takes "
-                                   f"{', '.join(repr(i.name) for i in self.inputs)}")
+                raise RequestError(
+                    f"missing input {info.name!r}; this model takes {', '.join(repr(i.name) for i in self.inputs)}"
+                )
             try:
                 t = convert(columns[info.name], dtype=info.dtype, op=f"input {info.name!r}")
             except (TypeError, ValueError) as e:
@@ -101,8 +117,9 @@ class Servable:
             tensors.append(t)
         extra = set(columns) - {i.name for i in self.inputs}
         if extra:
-            raise RequestError(f"unknown input(s) {sorted(extra)}; this model takes "
-                               f"{', '.join(repr(i.name) for i in self.inputs)}")
+            raise RequestError(
+                f"unknown input(s) {sorted(extra)}; this model takes {', '.join(repr(i.name) for i in self.inputs)}"
+            )
         return tensors
 
     def run_columns(self, tensors: list) -> dict:
@@ -116,20 +133,27 @@ class Servable:
     def signature(self, name: str | None):
         """The servable a request naming ``signature_name`` uses: a model file has one."""
         if name not in ("serving_default", "", None):
-            raise RequestError(f"Serving signature name: \"{name}\" not found in signature def")
+            raise RequestError(f'Serving signature name: "{name}" not found in signature def')
         return self
 
     def describe(self) -> dict:
         """The gallery's view of this version (also written into static sites)."""
-        return {"version": str(self.version), "size": self.size, "params": self.params,
-                "inputs": [i.to_json() for i in self.inputs],
-                "outputs": [o.to_json() for o in self.outputs]}
+        return {
+            "version": str(self.version),
+            "size": self.size,
+            "params": self.params,
+            "inputs": [i.to_json() for i in self.inputs],
+            "outputs": [o.to_json() for o in self.outputs],
+        }
 
     def signature_def(self) -> dict:
-        return {"serving_default": {
-            "inputs": {i.name: i.signature_json() for i in self.inputs},
-            "outputs": {o.name: o.signature_json() for o in self.outputs},
-            "method_name": "tensorflow/serving/predict"}}
+        return {
+            "serving_default": {
+                "inputs": {i.name: i.signature_json() for i in self.inputs},
+                "outputs": {o.name: o.signature_json() for o in self.outputs},
+                "method_name": "tensorflow/serving/predict",
+            }
+        }
 
 
 def load_webtensor(source):

@@ -12,6 +12,7 @@ and models to a copy of it. The pages come from the package (the wheel carries w
 npm package, the snapshot maker, the data files, the demo module) is named in the error
 when it is missing.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -34,12 +35,17 @@ SITE = DIST / "site"
 TEST_WHEELS = DIST / "test-wheels"
 CACHE = DIST / "cache"
 PYODIDE_NPM = ROOT / "node_modules" / "pyodide"
-PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
-                 "pyodide-lock.json", "package.json")
+PYODIDE_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+    "package.json",
+)
 DATA_FILES = (ROOT / "tests" / "data" / "digits_split.bin",)
 # pytest for Python 3.14 in the page: pure-Python wheels only, pinned for reproducible runs
-TEST_REQUIREMENTS = ("pytest==9.2.0", "pluggy==1.7.0", "iniconfig==2.3.1", "packaging==26.3",
-                     "pygments==2.21.0")
+TEST_REQUIREMENTS = ("pytest==9.2.0", "pluggy==1.7.0", "iniconfig==2.3.1", "packaging==26.3", "pygments==2.21.0")
 RUNTIME_FILES = ("webtensor.mjs", "webtensor.json", "pyodide", "wheels")
 COMPONENT = "webtensor-model.mjs"
 APP_PYTHON = (ROOT / "demos" / "demo_data.py",)  # imported by web/app/py/webapp.py in the page
@@ -47,12 +53,15 @@ APP_PYTHON = (ROOT / "demos" / "demo_data.py",)  # imported by web/app/py/webapp
 
 def _checkout_only(path: Path, what: str) -> Path:
     if not path.exists():
-        raise ValueError(f"site: {path} is missing: {what} needs a webtensor source checkout; "
-                         f"elsewhere pass --runtime DIR, a site built there by `make web`")
+        raise ValueError(
+            f"site: {path} is missing: {what} needs a webtensor source checkout; "
+            f"elsewhere pass --runtime DIR, a site built there by `make web`"
+        )
     return path
 
 
 # -- the Pyodide runtime site (make web) ------------------------------------------------------
+
 
 def vendor_pyodide(dest: Path) -> str:
     """Copy the runtime files of the npm package; returns its version."""
@@ -70,8 +79,7 @@ def build_wheel(dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.glob("webtensor-*.whl"):
         old.unlink()
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dest), str(ROOT)],
-                   check=True)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dest), str(ROOT)], check=True)
     (wheel,) = dest.glob("webtensor-*.whl")
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
@@ -120,8 +128,13 @@ def build_site() -> Path:
     wheel = static.hashed_name(built.replace(built.with_name("webtensor.whl")))  # webtensor-<hash>.whl
     copy_web(tmp)
     data = copy_data(tmp / "data")
-    manifest = {"wheel": f"wheels/{wheel.name}", "pyodide": "pyodide/", "pyodideVersion": version,
-                "wheelName": built.name, "data": data}
+    manifest = {
+        "wheel": f"wheels/{wheel.name}",
+        "pyodide": "pyodide/",
+        "pyodideVersion": version,
+        "wheelName": built.name,
+        "data": data,
+    }
     (tmp / "webtensor.json").write_text(json.dumps(manifest, indent=1) + "\n")
     snap = _make_snapshot()(tmp, cache=CACHE)
     if snap:
@@ -144,9 +157,29 @@ def fetch_test_wheels() -> Path:
         return TEST_WHEELS
     _checkout_only(ROOT / "pyproject.toml", "fetching the in-page test wheels into build/dist/")
     TEST_WHEELS.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-                    "--python-version", "3.14", "--platform", "any", "--implementation", "py",
-                    "--abi", "none", "-d", str(TEST_WHEELS), *TEST_REQUIREMENTS], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--python-version",
+            "3.14",
+            "--platform",
+            "any",
+            "--implementation",
+            "py",
+            "--abi",
+            "none",
+            "-d",
+            str(TEST_WHEELS),
+            *TEST_REQUIREMENTS,
+        ],
+        check=True,
+    )
     return TEST_WHEELS
 
 
@@ -155,12 +188,15 @@ def runtime_site(runtime=None) -> Path:
     if runtime is not None:
         site = Path(runtime)
         if not (site / "webtensor.json").is_file():
-            raise ValueError(f"site: {site} is not a built webtensor site (no webtensor.json); "
-                             f"build one with `make web`")
+            raise ValueError(
+                f"site: {site} is not a built webtensor site (no webtensor.json); build one with `make web`"
+            )
         return site
     if not IS_CHECKOUT:
-        raise ValueError("site: webtensor is installed, not run from a source checkout, so it cannot build "
-                         "the Pyodide runtime site; pass --runtime DIR, a site built by `make web`")
+        raise ValueError(
+            "site: webtensor is installed, not run from a source checkout, so it cannot build "
+            "the Pyodide runtime site; pass --runtime DIR, a site built by `make web`"
+        )
     if not (SITE / "webtensor.json").is_file():
         _checkout_only(ROOT / "build" / "make_snapshot.py", "building the Pyodide runtime site")
         build_site()
@@ -168,6 +204,7 @@ def runtime_site(runtime=None) -> Path:
 
 
 # -- pages and models on a copy of the runtime site -----------------------------------------
+
 
 def _fresh(out: Path) -> Path:
     out = Path(out)
@@ -191,8 +228,9 @@ def _copy_runtime(site: Path, out: Path, extra: tuple = ()) -> None:
 
 def _web_source(path: Path) -> Path:
     if not path.exists():
-        raise ValueError(f"site: {path} is missing: the page files come from web/ of the package "
-                         f"or of a source checkout")
+        raise ValueError(
+            f"site: {path} is missing: the page files come from web/ of the package or of a source checkout"
+        )
     return path
 
 
@@ -204,8 +242,11 @@ def write_manifest(out: Path) -> Path:
     from .static import compress_tree
 
     compress_tree(out)  # .br/.gz beside the pages and models the runtime's copy lacks
-    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
-                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts))
+    files = sorted(
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts)
+    )
     (out / SITE_MANIFEST).write_text(json.dumps({"files": files}, indent=0) + "\n")
     return out
 
@@ -232,8 +273,11 @@ def build_embed(model_file, out, runtime=None) -> Path:
     file = f"{name}.safetensors"
     shutil.copy2(model_file, out / file)
     info = {"name": name, "file": file, **servable.describe()}
-    (out / "index.html").write_text(page.replace("MODEL_FILE", file).replace("MODEL_NAME", name)
-                                        .replace("MODEL_INFO", json.dumps(info).replace("<", "\\u003c")))
+    (out / "index.html").write_text(
+        page.replace("MODEL_FILE", file)
+        .replace("MODEL_NAME", name)
+        .replace("MODEL_INFO", json.dumps(info).replace("<", "\\u003c"))
+    )
     return write_manifest(out)
 
 
@@ -243,8 +287,9 @@ def build_app(models_dir, out, runtime=None) -> Path:
     site = runtime_site(runtime)
     out = _fresh(out)
     _copy_runtime(site, out, extra=("data",))
-    shutil.copytree(_web_source(web_dir() / "app"), out, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        _web_source(web_dir() / "app"), out, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     shutil.copy2(_web_source(web_dir() / "components" / COMPONENT), out / COMPONENT)
     for f in APP_PYTHON:
         shutil.copy2(_checkout_only(f, "the web app's demo module"), out / "py" / f.name)
@@ -258,8 +303,7 @@ def build_app(models_dir, out, runtime=None) -> Path:
             shutil.copy2(path, dest)
             rows.append(dict(s.describe(), url=f"models/{name}/{v}.safetensors"))
         models.append({"name": name, "versions": rows})
-    (out / "models.json").write_text(json.dumps({"server": False, "upload": False, "models": models},
-                                                indent=1) + "\n")
+    (out / "models.json").write_text(json.dumps({"server": False, "upload": False, "models": models}, indent=1) + "\n")
     return write_manifest(out)
 
 
@@ -275,8 +319,10 @@ def _graph_info(model_dir: Path, name: str) -> dict:
     sigs = doc.get("signatures") or {}
     sig = sigs.get("serving_default") or next(iter(sigs.values()), None)
     if sig is None:
-        raise ValueError(f"site: {model_dir} has no signature to run in the page; save it with "
-                         f"signatures= or export a Keras model (model.export)")
+        raise ValueError(
+            f"site: {model_dir} has no signature to run in the page; save it with "
+            f"signatures= or export a Keras model (model.export)"
+        )
     row = lambda n, t: {"name": n, "dtype": t["dtype"], "shape": t["shape"]}  # noqa: E731
     size = sum(f.stat().st_size for f in model_dir.rglob("*") if f.is_file())
     params = 0
@@ -284,9 +330,15 @@ def _graph_info(model_dir: Path, name: str) -> dict:
         params += _count(v.get("shape", []))
     if not params:
         params = _safetensors_params(model_dir / "variables.safetensors")
-    return {"name": name, "file": f"{name}/", "version": "1", "size": size, "params": params,
-            "inputs": [row(n, t) for n, t in sig["inputs"].items()],
-            "outputs": [row(n, t) for n, t in sig["outputs"].items()]}
+    return {
+        "name": name,
+        "file": f"{name}/",
+        "version": "1",
+        "size": size,
+        "params": params,
+        "inputs": [row(n, t) for n, t in sig["inputs"].items()],
+        "outputs": [row(n, t) for n, t in sig["outputs"].items()],
+    }
 
 
 def _count(shape) -> int:
@@ -320,13 +372,21 @@ def build_graph(model_dir, out) -> Path:
     page = _web_source(web / "components" / "embed.html").read_text()
     out = _fresh(out)
     build_runtime(out / "runtime")
-    shutil.copy2(_web_source(web / "webtensor.mjs"), out / "webtensor.mjs")  # the element imports it (Pyodide only on demand)
+    shutil.copy2(
+        _web_source(web / "webtensor.mjs"), out / "webtensor.mjs"
+    )  # the element imports it (Pyodide only on demand)
     shutil.copy2(_web_source(web / "components" / COMPONENT), out / COMPONENT)
     shutil.copytree(model_dir, out / name, ignore=shutil.ignore_patterns(".*", "__pycache__"))
-    page = page.replace('<script type="module" src="./webtensor-model.mjs"></script>',
-                        GRAPH_PRELOAD + '<script type="module" src="./webtensor-model.mjs"></script>', 1)
-    (out / "index.html").write_text(page.replace("MODEL_FILE", info["file"]).replace("MODEL_NAME", name)
-                                        .replace("MODEL_INFO", json.dumps(info).replace("<", "\\u003c")))
+    page = page.replace(
+        '<script type="module" src="./webtensor-model.mjs"></script>',
+        GRAPH_PRELOAD + '<script type="module" src="./webtensor-model.mjs"></script>',
+        1,
+    )
+    (out / "index.html").write_text(
+        page.replace("MODEL_FILE", info["file"])
+        .replace("MODEL_NAME", name)
+        .replace("MODEL_INFO", json.dumps(info).replace("<", "\\u003c"))
+    )
     return write_manifest(out)
 
 

@@ -13,6 +13,7 @@ the client's ``Accept-Encoding`` prefers, a strong ETag per representation (a 30
 Pure standard library (the build scripts load it by path, and so does build/serve.py);
 brotli is used where the optional ``brotli`` module is installed, gzip otherwise.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -27,16 +28,43 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 HASHED = re.compile(r"-[0-9a-f]{12}\.[A-Za-z0-9.]+$")
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))  # preference order
-COMPRESSIBLE = (".mjs", ".js", ".json", ".html", ".css", ".wasm", ".snapshot", ".bin", ".safetensors",
-                ".svg", ".txt", ".py", ".zip", ".whl", ".tar")
-MIN_SIZE = 1024       # smaller files are not worth a variant
-MIN_SAVING = 0.9      # a variant is kept only when at most 90% of the original
-TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm",
-         ".json": "application/json", ".whl": "application/zip", ".zip": "application/zip",
-         ".bin": "application/octet-stream", ".snapshot": "application/octet-stream",
-         ".safetensors": "application/octet-stream", ".html": "text/html; charset=utf-8",
-         ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".py": "text/x-python",
-         ".txt": "text/plain; charset=utf-8", ".ico": "image/x-icon"}
+COMPRESSIBLE = (
+    ".mjs",
+    ".js",
+    ".json",
+    ".html",
+    ".css",
+    ".wasm",
+    ".snapshot",
+    ".bin",
+    ".safetensors",
+    ".svg",
+    ".txt",
+    ".py",
+    ".zip",
+    ".whl",
+    ".tar",
+)
+MIN_SIZE = 1024  # smaller files are not worth a variant
+MIN_SAVING = 0.9  # a variant is kept only when at most 90% of the original
+TYPES = {
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".wasm": "application/wasm",
+    ".json": "application/json",
+    ".whl": "application/zip",
+    ".zip": "application/zip",
+    ".bin": "application/octet-stream",
+    ".snapshot": "application/octet-stream",
+    ".safetensors": "application/octet-stream",
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".py": "text/x-python",
+    ".txt": "text/plain; charset=utf-8",
+    ".ico": "image/x-icon",
+}
 
 try:  # optional: `pip install brotli` (the "web" extra); gzip alone otherwise
     import brotli as _brotli
@@ -103,8 +131,12 @@ def compress_tree(root: Path, cache: Path | None = None) -> list:
     that has none yet (a copied runtime keeps the ones the site build made)."""
     written = []
     for p in sorted(Path(root).rglob("*")):
-        if p.is_file() and p.suffix in COMPRESSIBLE and p.stat().st_size >= MIN_SIZE and \
-                not any(p.with_name(p.name + ext).exists() for _, ext in ENCODINGS):
+        if (
+            p.is_file()
+            and p.suffix in COMPRESSIBLE
+            and p.stat().st_size >= MIN_SIZE
+            and not any(p.with_name(p.name + ext).exists() for _, ext in ENCODINGS)
+        ):
             written += compress_file(p, cache)
     return written
 
@@ -161,8 +193,9 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
 
 
-def plan(path: Path, headers, *, has_variant=None, immutable: bool | None = None,
-         media_type: str | None = None) -> tuple:
+def plan(
+    path: Path, headers, *, has_variant=None, immutable: bool | None = None, media_type: str | None = None
+) -> tuple:
     """What to answer for the file ``path``: ``(status, headers, body_path)``;
     ``body_path`` is None for a 304. ``headers`` are the request's (a mapping with
     lower-case ``get``); ``has_variant(p)`` says whether a variant file may be served
@@ -180,8 +213,11 @@ def plan(path: Path, headers, *, has_variant=None, immutable: bool | None = None
     etag = f'"{tag}-{encoding}"' if encoding else f'"{tag}"'
     if immutable is None:
         immutable = HASHED.search(path.name) is not None
-    out = {"ETag": etag, "Cache-Control": IMMUTABLE if immutable else REVALIDATE,
-           "Content-Type": media_type or TYPES.get(path.suffix, "application/octet-stream")}
+    out = {
+        "ETag": etag,
+        "Cache-Control": IMMUTABLE if immutable else REVALIDATE,
+        "Content-Type": media_type or TYPES.get(path.suffix, "application/octet-stream"),
+    }
     if variants:
         out["Vary"] = "Accept-Encoding"
     if _matches(headers.get("if-none-match"), etag):

@@ -8,6 +8,7 @@ concurrent requests cost about one call. Other versions' jobs stay queued for th
 other workers, so one slow request holds one worker, never all of them. Loads and
 upload validation do not run here (the repository runs them on its own threads).
 """
+
 from __future__ import annotations
 
 import collections
@@ -43,8 +44,9 @@ class Worker:
         self._queue: collections.deque = collections.deque()
         self._cond = threading.Condition()
         self._closed = False
-        self._threads = [threading.Thread(target=self._loop, name=f"webtensor-worker-{i}", daemon=True)
-                         for i in range(threads)]
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"webtensor-worker-{i}", daemon=True) for i in range(threads)
+        ]
         for t in self._threads:
             t.start()
 
@@ -86,8 +88,7 @@ class Worker:
             batch, rows, rest = [first], first.hint, collections.deque()
             while self._queue:
                 j = self._queue.popleft()
-                if (isinstance(j, PredictJob) and j.servable is first.servable
-                        and rows + j.hint <= self.max_batch_rows):
+                if isinstance(j, PredictJob) and j.servable is first.servable and rows + j.hint <= self.max_batch_rows:
                     batch.append(j)
                     rows += j.hint
                 else:
@@ -134,7 +135,7 @@ class Worker:
             return
         start = 0
         for j in jobs:
-            j.future.set_result({k: v[start:start + j.rows] for k, v in out.items()})
+            j.future.set_result({k: v[start : start + j.rows] for k, v in out.items()})
             start += j.rows
 
 
@@ -169,4 +170,3 @@ def _settle_error(job: PredictJob, fn, *args) -> bool:
     except BaseException as e:  # noqa: BLE001
         job.future.set_exception(e)
         return False
-

@@ -6,6 +6,7 @@ Power-of-two lengths use an iterative radix-2 Cooley-Tukey (a bit-reversal gathe
 log2(n) butterfly stages, each a reshape and a few elementwise ops); other lengths use
 Bluestein's chirp-z algorithm on a power-of-two FFT of length >= 2n - 1.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,10 @@ def _complex_input(x, op: str) -> ComplexTensor:
     if isinstance(x, ComplexTensor):
         return x
     dt = getattr(x, "dtype", None)
-    raise InvalidArgumentError(f"{op}: expects a complex64 or complex128 tensor, got "
-                               f"{getattr(dt, 'name', type(x).__name__)} (use tf.complex(x, 0) or tf.signal.rfft)")
+    raise InvalidArgumentError(
+        f"{op}: expects a complex64 or complex128 tensor, got "
+        f"{getattr(dt, 'name', type(x).__name__)} (use tf.complex(x, 0) or tf.signal.rfft)"
+    )
 
 
 def _const(values, like: Tensor) -> Tensor:
@@ -92,8 +95,12 @@ def _fft_parts(re: Tensor, im: Tensor, inverse: bool, op: str):
     if n == 0:
         return re, im
     be = re._be
-    if "fft" in be.fused and re._dtype in (D.float32, D.float64) and not getattr(re._h, "symbolic", False) \
-            and im._be is be:
+    if (
+        "fft" in be.fused
+        and re._dtype in (D.float32, D.float64)
+        and not getattr(re._h, "symbolic", False)
+        and im._be is be
+    ):
         return _native(be, re, im, inverse, op)
     if inverse:
         im = -im
@@ -191,8 +198,9 @@ def _fft_length(fft_length, rank: int, op: str) -> list | None:
 def _real_input(x, op: str) -> Tensor:
     t = operand(x, op)
     if t._dtype not in (D.float32, D.float64):
-        raise InvalidArgumentError(f"{op}: expects a float32 or float64 tensor, got {t._dtype.name} "
-                                   f"{tuple(t._h.shape)}")
+        raise InvalidArgumentError(
+            f"{op}: expects a float32 or float64 tensor, got {t._dtype.name} {tuple(t._h.shape)}"
+        )
     if not t._h.shape:
         raise InvalidArgumentError(f"{op}: input must have rank >= 1, got a scalar")
     return t
@@ -233,8 +241,7 @@ def irfft(input_tensor, fft_length=None, name=None) -> Tensor:
     lens = _fft_length(fft_length, 1, "irfft")
     n = lens[0] if lens else 2 * (z.real._h.shape[-1] - 1)
     if n <= 0:
-        raise InvalidArgumentError(f"irfft: fft_length {n} must be positive (input shape "
-                                   f"{tuple(z.real._h.shape)})")
+        raise InvalidArgumentError(f"irfft: fft_length {n} must be positive (input shape {tuple(z.real._h.shape)})")
     re, im = _hermitian_full(z, n)
     out, _ = _fft_parts(re, im, True, "irfft")
     return out
@@ -252,8 +259,9 @@ def irfft2d(input_tensor, fft_length=None, name=None) -> Tensor:
     z = _complex_input(input_tensor, "irfft2d")
     lens = _fft_length(fft_length, 2, "irfft2d")
     rows = lens[0] if lens else z.real._h.shape[-2]
-    zz = ComplexTensor(_swap_last2(_pad_last(_swap_last2(z.real), rows)),
-                       _swap_last2(_pad_last(_swap_last2(z.imag), rows)))
+    zz = ComplexTensor(
+        _swap_last2(_pad_last(_swap_last2(z.real), rows)), _swap_last2(_pad_last(_swap_last2(z.imag), rows))
+    )
     return irfft(_over_second_last(zz, True, "irfft2d"), None if not lens else [lens[1]])
 
 
@@ -305,9 +313,11 @@ def irfft3d(input_tensor, fft_length=None, name=None) -> Tensor:
     z = _rank3(_complex_input(input_tensor, "irfft3d"), "irfft3d")
     lens = _fft_length(fft_length, 3, "irfft3d")
     if lens:
+
         def fit(t):
             t = _swap_last2(_pad_last(_swap_last2(t), lens[1]))
             return _swap_axis_last(_pad_last(_swap_axis_last(t, 3), lens[0]), 3)
+
         z = ComplexTensor(fit(z.real), fit(z.imag))
     z = _over_third_last(_over_second_last(z, True, "irfft3d"), True, "irfft3d")
     return irfft(z, None if not lens else [lens[2]])

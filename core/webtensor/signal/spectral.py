@@ -1,5 +1,6 @@
 """``tf.signal`` framing, windows, STFT, mel filterbanks, DCT and MFCCs (TF's formulas),
 written with the core's ops so they run on every backend and differentiate."""
+
 from __future__ import annotations
 
 import array
@@ -65,10 +66,11 @@ def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1,
             x = A.pad(x, pads, constant_values=pad_value)
     else:
         frames = max(0, 1 + (n - fl) // fs) if n >= fl else 0
-    idx = A.reshape(A.reshape(A.range(frames, dtype=D.int32) * fs, (frames, 1)) + A.range(fl, dtype=D.int32),
-                    (frames * fl,))
+    idx = A.reshape(
+        A.reshape(A.range(frames, dtype=D.int32) * fs, (frames, 1)) + A.range(fl, dtype=D.int32), (frames * fl,)
+    )
     g = A.gather(x, idx, axis=ax)
-    shape = tuple(x._h.shape[:ax]) + (frames, fl) + tuple(x._h.shape[ax + 1:])
+    shape = tuple(x._h.shape[:ax]) + (frames, fl) + tuple(x._h.shape[ax + 1 :])
     return A.reshape(g, shape)
 
 
@@ -122,6 +124,7 @@ def inverse_stft(stfts, frame_length, frame_step, fft_length=None, window_fn=han
 
 def inverse_stft_window_fn(frame_step, forward_window_fn=hann_window, name=None):
     """A window for inverse_stft that undoes ``forward_window_fn``'s overlap (TF's)."""
+
     def fn(frame_length, dtype=D.float32):
         fl = _int(frame_length, "inverse_stft_window_fn", "frame_length")
         fs = _int(frame_step, "inverse_stft_window_fn", "frame_step")
@@ -133,6 +136,7 @@ def inverse_stft_window_fn(frame_step, forward_window_fn=hann_window, name=None)
 
         den = A.reshape(A.tile(reduce_sum(den, 0, keepdims=True), [overlaps, 1]), (overlaps * fs,))
         return w / A._axis_slice(den, 0, 0, fl)
+
     return fn
 
 
@@ -140,20 +144,28 @@ def _hz_to_mel(f: float) -> float:
     return 1127.0 * math.log1p(f / 700.0)
 
 
-def linear_to_mel_weight_matrix(num_mel_bins=20, num_spectrogram_bins=129, sample_rate=8000,
-                                lower_edge_hertz=125.0, upper_edge_hertz=3800.0, dtype=D.float32,
-                                name=None) -> Tensor:
+def linear_to_mel_weight_matrix(
+    num_mel_bins=20,
+    num_spectrogram_bins=129,
+    sample_rate=8000,
+    lower_edge_hertz=125.0,
+    upper_edge_hertz=3800.0,
+    dtype=D.float32,
+    name=None,
+) -> Tensor:
     """``[num_spectrogram_bins, num_mel_bins]`` triangular filters on TF's mel scale
     (1127 ln(1 + f / 700)); the DC bin's row is zero, as TF."""
     nm, ns = int(num_mel_bins), int(num_spectrogram_bins)
     sr, lo, hi = float(sample_rate), float(lower_edge_hertz), float(upper_edge_hertz)
     op = "linear_to_mel_weight_matrix"
     if nm <= 0 or ns <= 1 or sr <= 0:
-        raise InvalidArgumentError(f"{op}: num_mel_bins ({nm}) and sample_rate ({sr}) must be positive and "
-                                   f"num_spectrogram_bins ({ns}) > 1")
+        raise InvalidArgumentError(
+            f"{op}: num_mel_bins ({nm}) and sample_rate ({sr}) must be positive and num_spectrogram_bins ({ns}) > 1"
+        )
     if lo < 0 or lo >= hi or hi > sr / 2:
-        raise InvalidArgumentError(f"{op}: need 0 <= lower_edge_hertz ({lo}) < upper_edge_hertz ({hi}) <= "
-                                   f"sample_rate / 2 ({sr / 2})")
+        raise InvalidArgumentError(
+            f"{op}: need 0 <= lower_edge_hertz ({lo}) < upper_edge_hertz ({hi}) <= sample_rate / 2 ({sr / 2})"
+        )
     nyq = sr / 2
     freqs = [nyq * i / (ns - 1) for i in range(1, ns)]
     mels = [_hz_to_mel(f) for f in freqs]
@@ -180,7 +192,7 @@ def _dct_matrix(n: int, kind: int, norm, dt) -> Tensor:
                 if norm == "ortho":
                     v *= math.sqrt(1.0 / (4 * n)) if k == 0 else math.sqrt(1.0 / (2 * n))
             else:
-                v = (1.0 if i == 0 else 2.0 * math.cos(math.pi * i * (2 * k + 1) / (2 * n)))
+                v = 1.0 if i == 0 else 2.0 * math.cos(math.pi * i * (2 * k + 1) / (2 * n))
                 if norm == "ortho":
                     v *= math.sqrt(1.0 / n) if i == 0 else math.sqrt(1.0 / (2 * n))
             row.append(v)
@@ -200,8 +212,11 @@ def dct(input, type=2, n=None, axis=-1, norm=None, name=None) -> Tensor:  # noqa
     if n is not None:
         k = x._h.shape[-1]
         n = int(n)
-        x = A._axis_slice(x, len(x._h.shape) - 1, 0, n) if n <= k else A.pad(
-            x, [[0, 0]] * (len(x._h.shape) - 1) + [[0, n - k]])
+        x = (
+            A._axis_slice(x, len(x._h.shape) - 1, 0, n)
+            if n <= k
+            else A.pad(x, [[0, 0]] * (len(x._h.shape) - 1) + [[0, n - k]])
+        )
     size = x._h.shape[-1]
     lead = tuple(x._h.shape[:-1])
     y = matmul(A.reshape(x, (-1, size)), _dct_matrix(size, type, norm, x._dtype))
@@ -221,4 +236,3 @@ def mfccs_from_log_mel_spectrograms(log_mel_spectrograms, name=None) -> Tensor:
     if bins <= 0:
         raise InvalidArgumentError("mfccs_from_log_mel_spectrograms: the last dimension must be positive")
     return dct(x, 2) * (1.0 / math.sqrt(2.0 * bins))
-

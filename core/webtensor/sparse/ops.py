@@ -4,6 +4,7 @@ Every op computes its new index rows on the host and moves the values with one g
 or segment sum, so gradients reach ``values`` (and ``sparse_dense_matmul``'s dense
 operand). Ops that need row-major order check it (``tf.sparse.reorder`` makes it).
 """
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -50,8 +51,7 @@ def _unlinear(k: int, shape: list) -> list:
 def check_bounds(st: SparseTensor, op: str) -> None:
     for n, r in enumerate(st._rows()):
         if any(not 0 <= i < d for i, d in zip(r, st._shape)):
-            raise InvalidArgumentError(f"{op}: indices[{n}] = {r} is out of bounds: need 0 <= index < "
-                                       f"{st._shape}")
+            raise InvalidArgumentError(f"{op}: indices[{n}] = {r} is out of bounds: need 0 <= index < {st._shape}")
 
 
 def check_order(st: SparseTensor, op: str) -> None:
@@ -62,12 +62,15 @@ def check_order(st: SparseTensor, op: str) -> None:
         if rows[n] == rows[n - 1]:
             raise InvalidArgumentError(f"{op}: indices[{n}] = {rows[n]} is repeated")
         if rows[n] < rows[n - 1]:
-            raise InvalidArgumentError(f"{op}: indices[{n}] = {rows[n]} is out of order. Many sparse ops "
-                                       f"require sorted indices. Use `tf.sparse.reorder` to create a "
-                                       f"correctly ordered copy.")
+            raise InvalidArgumentError(
+                f"{op}: indices[{n}] = {rows[n]} is out of order. Many sparse ops "
+                f"require sorted indices. Use `tf.sparse.reorder` to create a "
+                f"correctly ordered copy."
+            )
 
 
 # -- conversion -----------------------------------------------------------------------------------
+
 
 def from_dense(tensor, name=None) -> SparseTensor:
     """The non-zero (non-empty for strings) entries of a dense tensor, in row-major order."""
@@ -121,8 +124,7 @@ def transpose(sp_input, perm=None, name=None) -> SparseTensor:
     p = list(range(r))[::-1] if perm is None else [int(a) for a in perm]
     if sorted(p) != list(range(r)):
         raise InvalidArgumentError(f"sparse.transpose: perm {p} is not a permutation of {r} dims")
-    moved = SparseTensor._make([[row[a] for a in p] for row in st._rows()], st._values,
-                               [st._shape[a] for a in p])
+    moved = SparseTensor._make([[row[a] for a in p] for row in st._rows()], st._values, [st._shape[a] for a in p])
     return reorder(moved)
 
 
@@ -135,12 +137,14 @@ def reshape(sp_input, shape, name=None) -> SparseTensor:
     if -1 in want:
         known = prod(d for d in want if d != -1)
         if not known or n % known:
-            raise InvalidArgumentError(f"sparse.reshape: cannot reshape dense shape {st._shape} ({n} "
-                                       f"elements) to {want}")
+            raise InvalidArgumentError(
+                f"sparse.reshape: cannot reshape dense shape {st._shape} ({n} elements) to {want}"
+            )
         want[want.index(-1)] = n // known
     if prod(want) != n:
-        raise InvalidArgumentError(f"sparse.reshape: cannot reshape dense shape {st._shape} ({n} elements) "
-                                   f"to {want} ({prod(want)} elements)")
+        raise InvalidArgumentError(
+            f"sparse.reshape: cannot reshape dense shape {st._shape} ({n} elements) to {want} ({prod(want)} elements)"
+        )
     rows = [_unlinear(_linear(r, st._shape), want) for r in st._rows()]
     return SparseTensor._make(rows, st._values, want)
 
@@ -151,8 +155,7 @@ def slice(sp_input, start, size, name=None) -> SparseTensor:
     b = [int(v) for v in (start.tolist() if hasattr(start, "tolist") else start)]
     z = [int(v) for v in (size.tolist() if hasattr(size, "tolist") else size)]
     if len(b) != len(st._shape) or len(z) != len(st._shape):
-        raise InvalidArgumentError(f"sparse.slice: start {b} and size {z} need one entry per dim of "
-                                   f"{st._shape}")
+        raise InvalidArgumentError(f"sparse.slice: start {b} and size {z} need one entry per dim of {st._shape}")
     end = [min(s + k, d) for s, k, d in zip(b, z, st._shape)]
     out_shape = [max(e - s, 0) for s, e in zip(b, end)]
     keep = [k for k, r in enumerate(st._rows()) if all(s <= i < e for i, s, e in zip(r, b, end))]
@@ -172,8 +175,9 @@ def concat(axis, sp_inputs, expand_nonconcat_dims: bool = False, name=None, expa
         if len(s._shape) != r:
             raise InvalidArgumentError(f"sparse.concat: all inputs must have rank {r}, got {s._shape}")
         if not expand and any(a != b for i, (a, b) in enumerate(zip(s._shape, sts[0]._shape)) if i != ax):
-            raise InvalidArgumentError(f"sparse.concat: dense shapes {sts[0]._shape} and {s._shape} must "
-                                       f"match except in dimension {ax}")
+            raise InvalidArgumentError(
+                f"sparse.concat: dense shapes {sts[0]._shape} and {s._shape} must match except in dimension {ax}"
+            )
     shape = [max(s._shape[i] for s in sts) for i in range(r)]
     shape[ax] = sum(s._shape[ax] for s in sts)
     rows, off = [], 0
@@ -186,6 +190,7 @@ def concat(axis, sp_inputs, expand_nonconcat_dims: bool = False, name=None, expa
 
 # -- arithmetic -----------------------------------------------------------------------------------
 
+
 def add(a, b, threshold=0, name=None):
     """sparse + sparse -> sparse (duplicates summed, row-major); sparse + dense -> dense."""
     if not isinstance(a, SparseTensor):
@@ -194,11 +199,11 @@ def add(a, b, threshold=0, name=None):
     if not isinstance(b, SparseTensor):
         d = _t(b, a.dtype)
         if list(d._h.shape) != a._shape:
-            raise InvalidArgumentError(f"sparse.add: dense shape {tuple(d._h.shape)} must equal the "
-                                       f"SparseTensor's {a._shape}")
+            raise InvalidArgumentError(
+                f"sparse.add: dense shape {tuple(d._h.shape)} must equal the SparseTensor's {a._shape}"
+            )
         check_bounds(a, "sparse.add")
-        return M.add(d, to_dense(a, validate_indices=False) if not a._rows() or _no_dups(a)
-                     else _scatter_sum(a))
+        return M.add(d, to_dense(a, validate_indices=False) if not a._rows() or _no_dups(a) else _scatter_sum(a))
     if a._shape != b._shape:
         raise InvalidArgumentError(f"sparse.add: operands' dense shapes must match: {a._shape} and {b._shape}")
     check_bounds(a, "sparse.add")
@@ -265,8 +270,7 @@ def retain(sp_input, to_retain, name=None) -> SparseTensor:
     st = _sp(sp_input, "sparse.retain")
     keep = A._host_flat(_t(to_retain, D.bool_))
     if len(keep) != len(st._rows()):
-        raise InvalidArgumentError(f"sparse.retain: to_retain has {len(keep)} entries for "
-                                   f"{len(st._rows())} values")
+        raise InvalidArgumentError(f"sparse.retain: to_retain has {len(keep)} entries for {len(st._rows())} values")
     ks = [k for k, v in enumerate(keep) if v]
     return SparseTensor._make([st._rows()[k] for k in ks], _take(st._values, ks), st._shape)
 
@@ -285,8 +289,11 @@ def to_indicator(sp_input, vocab_size, name=None) -> Tensor:
             raise InvalidArgumentError(f"sparse.to_indicator: id {i} at {row} is out of range [0, {v})")
         hot.add(_linear(row[:-1], lead) * v + i)
     flat = [k in hot for k in range(prod(lead) * v)]
-    return convert(flat, D.bool_) if flat and len(lead) == 0 else \
-        A.reshape(convert(flat, D.bool_) if flat else A.zeros((0,), D.bool_), tuple(lead) + (v,))
+    return (
+        convert(flat, D.bool_)
+        if flat and len(lead) == 0
+        else A.reshape(convert(flat, D.bool_) if flat else A.zeros((0,), D.bool_), tuple(lead) + (v,))
+    )
 
 
 def sparse_dense_matmul(sp_a, b, adjoint_a: bool = False, adjoint_b: bool = False, name=None) -> Tensor:
@@ -300,12 +307,13 @@ def sparse_dense_matmul(sp_a, b, adjoint_a: bool = False, adjoint_b: bool = Fals
     if adjoint_b:
         d = A.transpose(d)
     if len(d._h.shape) != 2:
-        raise InvalidArgumentError(f"sparse_dense_matmul: the dense operand must be 2-D, got "
-                                   f"{tuple(d._h.shape)}")
+        raise InvalidArgumentError(f"sparse_dense_matmul: the dense operand must be 2-D, got {tuple(d._h.shape)}")
     rows_n, k = (st._shape[1], st._shape[0]) if adjoint_a else st._shape
     if d._h.shape[0] != k:
-        raise InvalidArgumentError(f"sparse_dense_matmul: cannot multiply sparse {st._shape}"
-                                   f"{' (adjoint)' if adjoint_a else ''} by dense {tuple(d._h.shape)}")
+        raise InvalidArgumentError(
+            f"sparse_dense_matmul: cannot multiply sparse {st._shape}"
+            f"{' (adjoint)' if adjoint_a else ''} by dense {tuple(d._h.shape)}"
+        )
     check_bounds(st, "sparse_dense_matmul")
     r, c = (1, 0) if adjoint_a else (0, 1)
     out_rows = [row[r] for row in st._rows()]
@@ -321,8 +329,9 @@ def map_values(op, *args, **kwargs):
         raise InvalidArgumentError("sparse.map_values: no SparseTensor among the arguments")
     for s in sps[1:]:
         if s._rows() != sps[0]._rows() or s._shape != sps[0]._shape:
-            raise InvalidArgumentError("sparse.map_values: SparseTensor arguments must have the same indices "
-                                       "and dense_shape")
+            raise InvalidArgumentError(
+                "sparse.map_values: SparseTensor arguments must have the same indices and dense_shape"
+            )
     a2 = [a.values if isinstance(a, SparseTensor) else a for a in args]
     k2 = {k: v.values if isinstance(v, SparseTensor) else v for k, v in kwargs.items()}
     return sps[0].with_values(op(*a2, **k2))
@@ -330,15 +339,32 @@ def map_values(op, *args, **kwargs):
 
 # -- core ops handed a SparseTensor ----------------------------------------------------------------
 
-_ZERO_PRESERVING = {M.negative, M.abs, M.sign, M.square, M.sqrt, M.sin, M.tan, M.tanh, M.erf, M.expm1,
-                    M.log1p, M.floor, M.ceil, M.round}
+_ZERO_PRESERVING = {
+    M.negative,
+    M.abs,
+    M.sign,
+    M.square,
+    M.sqrt,
+    M.sin,
+    M.tan,
+    M.tanh,
+    M.erf,
+    M.expm1,
+    M.log1p,
+    M.floor,
+    M.ceil,
+    M.round,
+}
 
 
 def _cwise(op, st: SparseTensor, d, reverse: bool):
     """sparse (*|/) dense: the dense operand read at the stored indices; a sparse result."""
     name = op.__name__
-    t = convert(d, st.dtype if isinstance(d, (int, float, bool, list, tuple)) else None, op=name) \
-        if not isinstance(d, Tensor) else d
+    t = (
+        convert(d, st.dtype if isinstance(d, (int, float, bool, list, tuple)) else None, op=name)
+        if not isinstance(d, Tensor)
+        else d
+    )
     if isinstance(d, Variable):
         t = d.value()
     if reverse:
@@ -357,16 +383,19 @@ def dispatch(op, args: tuple, kwargs: dict):
     x, y = (args + (None, None))[:2]
     if op in (M.multiply, M.truediv):
         if isinstance(x, SparseTensor) and isinstance(y, SparseTensor):
-            raise TypeError(f"{op.__name__}: two SparseTensors cannot be combined elementwise; convert "
-                            f"one with tf.sparse.to_dense")
+            raise TypeError(
+                f"{op.__name__}: two SparseTensors cannot be combined elementwise; convert one with tf.sparse.to_dense"
+            )
         if op is M.multiply and not isinstance(x, SparseTensor):
             return _cwise(op, y, x, False)
         return _cwise(op, x, y, not isinstance(x, SparseTensor))
-    raise TypeError(f"{getattr(op, '__name__', op)}: SparseTensor inputs are not supported; use "
-                    f"tf.sparse.* or tf.sparse.to_dense")
+    raise TypeError(
+        f"{getattr(op, '__name__', op)}: SparseTensor inputs are not supported; use tf.sparse.* or tf.sparse.to_dense"
+    )
 
 
 # -- rows, for tf.data (slicing, batching and unbatching SparseTensor components) -------------------
+
 
 def take_rows(st: SparseTensor, rows: list) -> SparseTensor:
     """Rows ``rows`` of dimension 0, as a SparseTensor of ``len(rows)`` rows."""
@@ -397,8 +426,9 @@ def stack_rows(sts: list) -> SparseTensor:
     return SparseTensor._make(idx, A.concat([s._values for s in sts], 0), shape)
 
 
-def embedding_lookup_sparse(params, sp_ids, sp_weights=None, combiner: str = "mean", max_norm=None,
-                            name=None, allow_fast_lookup=False) -> Tensor:
+def embedding_lookup_sparse(
+    params, sp_ids, sp_weights=None, combiner: str = "mean", max_norm=None, name=None, allow_fast_lookup=False
+) -> Tensor:
     """``tf.nn.embedding_lookup_sparse``: per row of ``sp_ids`` ([d0, d1]) the weighted sum / mean /
     sqrt-n of the embeddings of its ids -> ``[d0, dim...]``; an empty row gives zeros."""
     op = "embedding_lookup_sparse"
@@ -424,6 +454,7 @@ def embedding_lookup_sparse(params, sp_ids, sp_weights=None, combiner: str = "me
 
 # -- more tf.sparse ------------------------------------------------------------------------------
 
+
 def expand_dims(sp_input, axis=None, name=None) -> SparseTensor:
     st = _sp(sp_input, "sparse.expand_dims")
     r = len(st._shape)
@@ -431,8 +462,9 @@ def expand_dims(sp_input, axis=None, name=None) -> SparseTensor:
     a = a + r + 1 if a < 0 else a
     if not 0 <= a <= r:
         raise InvalidArgumentError(f"sparse.expand_dims: axis {axis} out of range for rank {r}")
-    return SparseTensor._make([row[:a] + [0] + row[a:] for row in st._rows()], st._values,
-                              st._shape[:a] + [1] + st._shape[a:])
+    return SparseTensor._make(
+        [row[:a] + [0] + row[a:] for row in st._rows()], st._values, st._shape[:a] + [1] + st._shape[a:]
+    )
 
 
 def eye(num_rows, num_columns=None, dtype=D.float32, name=None) -> SparseTensor:

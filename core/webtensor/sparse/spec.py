@@ -1,4 +1,5 @@
 """``tf.SparseTensorSpec``: the type of a SparseTensor (dense shape, possibly partial, and dtype)."""
+
 from __future__ import annotations
 
 from .. import dtypes as D

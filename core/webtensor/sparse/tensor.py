@@ -5,6 +5,7 @@ dense_shape int64 ``[rank]``). Index bookkeeping (order, bounds, reshapes, slice
 the indices to the host once; values move through the ordinary ops, so gradients reach
 them (and the dense operand of ``sparse_dense_matmul``).
 """
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -32,8 +33,11 @@ class SparseTensor(CompositeTensor):
 
     def __init__(self, indices, values, dense_shape):
         op = "SparseTensor"
-        idx = _t(indices, D.int64, op) if not isinstance(indices, (list, tuple)) or indices else \
-            convert([], D.int64, op=op)
+        idx = (
+            _t(indices, D.int64, op)
+            if not isinstance(indices, (list, tuple)) or indices
+            else convert([], D.int64, op=op)
+        )
         if idx._dtype is not D.int64:
             if not idx._dtype.is_integer:
                 raise InvalidArgumentError(f"{op}: indices must be integers, got {idx._dtype.name}")
@@ -50,11 +54,14 @@ class SparseTensor(CompositeTensor):
 
             idx = A.reshape(idx, (0, len(shape)))
         if len(idx._h.shape) != 2 or idx._h.shape[1] != len(shape):
-            raise InvalidArgumentError(f"{op}: indices must be [N, {len(shape)}] for dense_shape {shape}, got "
-                                       f"shape {tuple(idx._h.shape)}")
+            raise InvalidArgumentError(
+                f"{op}: indices must be [N, {len(shape)}] for dense_shape {shape}, got shape {tuple(idx._h.shape)}"
+            )
         if len(vals._h.shape) != 1 or vals._h.shape[0] != idx._h.shape[0]:
-            raise InvalidArgumentError(f"{op}: values must be 1-D with one value per index row: "
-                                       f"{tuple(vals._h.shape)} values for {idx._h.shape[0]} indices")
+            raise InvalidArgumentError(
+                f"{op}: values must be 1-D with one value per index row: "
+                f"{tuple(vals._h.shape)} values for {idx._h.shape[0]} indices"
+            )
         self._indices, self._values, self._dense_shape = idx, vals, shp
         self._idx = None
         self._shape = shape
@@ -94,8 +101,9 @@ class SparseTensor(CompositeTensor):
     def with_values(self, new_values) -> "SparseTensor":
         v = _t(new_values)
         if tuple(v._h.shape) != tuple(self._values._h.shape):
-            raise InvalidArgumentError(f"with_values: new values shape {tuple(v._h.shape)} must match "
-                                       f"{tuple(self._values._h.shape)}")
+            raise InvalidArgumentError(
+                f"with_values: new values shape {tuple(v._h.shape)} must match {tuple(self._values._h.shape)}"
+            )
         st = SparseTensor._make(self._rows(), v, self._shape)
         st._indices = self._indices
         return st
@@ -104,8 +112,7 @@ class SparseTensor(CompositeTensor):
         return []
 
     def __repr__(self):
-        return (f"SparseTensor(indices={self._indices!s}, values={self._values!s}, "
-                f"dense_shape={self._dense_shape!s})")
+        return f"SparseTensor(indices={self._indices!s}, values={self._values!s}, dense_shape={self._dense_shape!s})"
 
     __str__ = __repr__
 
@@ -116,9 +123,14 @@ class SparseTensor(CompositeTensor):
         return (SparseTensor, (self._indices, self._values, self._dense_shape))
 
     # TF's SparseTensor operators: * and / by a dense or scalar operand (tf.sparse.add adds)
-    def __mul__(self, o): return M.multiply(self, o)
-    def __rmul__(self, o): return M.multiply(o, self)
-    def __truediv__(self, o): return M.truediv(self, o)
+    def __mul__(self, o):
+        return M.multiply(self, o)
+
+    def __rmul__(self, o):
+        return M.multiply(o, self)
+
+    def __truediv__(self, o):
+        return M.truediv(self, o)
 
     def _dispatch(self, op, args: tuple, kwargs: dict):
         from .ops import dispatch

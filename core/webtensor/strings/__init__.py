@@ -5,6 +5,7 @@ ops read their flat ``bytes`` values and build new host tensors, so they run the
 natively and in Pyodide. Numeric results (lengths, hash buckets, numbers) are CPU
 tensors, as TF's string kernels produce them on the CPU.
 """
+
 from __future__ import annotations
 
 import functools
@@ -59,21 +60,23 @@ def _ragged_elementwise(fn):
                 return x.with_flat_values(fn(x.flat_values, *args[1:], **kwargs))
             return x.with_flat_values(fn(**{**kwargs, first: x.flat_values}))
         return fn(*args, **kwargs)
+
     return op
 
 
 def _strings(x, op: str) -> Tensor:
     t = _eager(convert(x, D.string, op=op) if not isinstance(x, Tensor) else x, op)
     if t._dtype is not D.string:
-        raise InvalidArgumentError(f"{op}: expects a string tensor, got {t._dtype.name} "
-                                   f"{tuple(t._h.shape)}")
+        raise InvalidArgumentError(f"{op}: expects a string tensor, got {t._dtype.name} {tuple(t._h.shape)}")
     return t
 
 
 def _eager(t: Tensor, op: str) -> Tensor:
     if getattr(t._h, "symbolic", False):
-        raise UnimplementedError(f"tf.strings.{op}: string ops are eager-only for now; they cannot "
-                                  f"be traced by tf.function (see docs/strings.md)")
+        raise UnimplementedError(
+            f"tf.strings.{op}: string ops are eager-only for now; they cannot "
+            f"be traced by tf.function (see docs/strings.md)"
+        )
     return t
 
 
@@ -167,9 +170,8 @@ def reduce_join(inputs, axis=None, keepdims: bool = False, separator: str = "", 
     moved = t._be.transpose(t._h, tuple(perm)) if r else t._h
     n = prod(shape[a] for a in axes)
     groups = prod(shape[i] for i in keep)
-    vals = [sep.join(moved.flat[g * n:(g + 1) * n]) for g in range(groups)]
-    out = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keepdims else \
-        tuple(shape[i] for i in keep)
+    vals = [sep.join(moved.flat[g * n : (g + 1) * n]) for g in range(groups)]
+    out = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keepdims else tuple(shape[i] for i in keep)
     return _out(vals, out, D.string, t)
 
 
@@ -190,8 +192,7 @@ def _per_element(v, n: int, shape: tuple, op: str, what: str) -> list:
     if not t._h.shape:
         return vals * n
     if tuple(t._h.shape) != shape:
-        raise InvalidArgumentError(f"{op}: {what} shape {tuple(t._h.shape)} must be () or match "
-                                   f"input shape {shape}")
+        raise InvalidArgumentError(f"{op}: {what} shape {tuple(t._h.shape)} must be () or match input shape {shape}")
     return vals
 
 
@@ -210,11 +211,13 @@ def substr(input, pos, len, unit: str = "BYTE", name=None) -> Tensor:
         s = _utf8(v, "substr") if unit == "UTF8_CHAR" else v
         size = _len(s)
         if not -size <= p <= size:
-            raise InvalidArgumentError(f"substr: pos {p} out of range for string {v!r} of "
-                                       f"{size} {'characters' if unit == 'UTF8_CHAR' else 'bytes'} "
-                                       f"at index {k}")
+            raise InvalidArgumentError(
+                f"substr: pos {p} out of range for string {v!r} of "
+                f"{size} {'characters' if unit == 'UTF8_CHAR' else 'bytes'} "
+                f"at index {k}"
+            )
         p = p + size if p < 0 else p
-        piece = s[p:p + max(m, 0)]
+        piece = s[p : p + max(m, 0)]
         out.append(piece.encode("utf-8") if unit == "UTF8_CHAR" else piece)
     return _out(out, shape, D.string, t)
 
@@ -251,25 +254,35 @@ def to_number(string_tensor, out_type=D.float32, name=None) -> Tensor:
     """Parse each string as a number of ``out_type`` (float32/float64/int32/int64)."""
     dt = D.as_dtype(out_type)
     if dt not in (D.float32, D.float64, D.int32, D.int64):
-        raise InvalidArgumentError(f"to_number: out_type must be float32, float64, int32 or int64, "
-                                   f"got {dt.name}")
+        raise InvalidArgumentError(f"to_number: out_type must be float32, float64, int32 or int64, got {dt.name}")
 
     def parse(v: bytes):
         try:
             x = float(v) if dt.is_floating else int(v, 10)
         except ValueError:
-            raise InvalidArgumentError(f"StringToNumberOp could not correctly convert string: "
-                                       f"{v.decode('utf-8', 'replace')}") from None
+            raise InvalidArgumentError(
+                f"StringToNumberOp could not correctly convert string: {v.decode('utf-8', 'replace')}"
+            ) from None
         if dt.is_integer and not dt.min <= x <= dt.max:
-            raise InvalidArgumentError(f"StringToNumberOp could not correctly convert string: "
-                                       f"{v.decode('utf-8', 'replace')} (out of range for {dt.name})")
+            raise InvalidArgumentError(
+                f"StringToNumberOp could not correctly convert string: "
+                f"{v.decode('utf-8', 'replace')} (out of range for {dt.name})"
+            )
         return x
+
     return _map(string_tensor, "to_number", parse, dt)
 
 
 @_ragged_elementwise
-def as_string(input, precision: int = -1, scientific: bool = False, shortest: bool = False,
-              width: int = -1, fill: str = "", name=None) -> Tensor:
+def as_string(
+    input,
+    precision: int = -1,
+    scientific: bool = False,
+    shortest: bool = False,
+    width: int = -1,
+    fill: str = "",
+    name=None,
+) -> Tensor:
     """Numbers and bools as strings, formatted as TF's printf-style ``AsString``."""
     t = _eager(convert(input, op="as_string"), "as_string")
     if t._dtype is D.string:
@@ -288,8 +301,9 @@ def as_string(input, precision: int = -1, scientific: bool = False, shortest: bo
         fmt = f"%{w}s"
     else:
         if precision > -1 or scientific or shortest:
-            raise InvalidArgumentError(f"as_string: precision/scientific/shortest need a float "
-                                       f"input, got {t._dtype.name}")
+            raise InvalidArgumentError(
+                f"as_string: precision/scientific/shortest need a float input, got {t._dtype.name}"
+            )
         fmt = f"%{flag}{w}d"
     vals = host.unpack(t._be.read(t._h), t._dtype)
     out = [(fmt % (("true" if v else "false") if t._dtype.is_bool else v)).encode() for v in vals]
@@ -329,10 +343,10 @@ def unsorted_segment_join(inputs, segment_ids, num_segments, separator: str = ""
     if not ids._dtype.is_integer:
         raise InvalidArgumentError(f"{op}: segment_ids must be integers, got {ids._dtype.name}")
     shape, si = tuple(t._h.shape), tuple(ids._h.shape)
-    if shape[:len(si)] != si:
+    if shape[: len(si)] != si:
         raise InvalidArgumentError(f"{op}: segment_ids shape {si} must be a prefix of inputs shape {shape}")
     n = int(num_segments)
-    inner = prod(shape[len(si):])
+    inner = prod(shape[len(si) :])
     flat_ids = host.unpack(ids._be.read(ids._h), ids._dtype)
     groups = [[[] for _ in range(inner)] for _ in range(n)]
     for k, g in enumerate(flat_ids):
@@ -343,16 +357,18 @@ def unsorted_segment_join(inputs, segment_ids, num_segments, separator: str = ""
                 groups[g][j].append(t._h.flat[k * inner + j])
     sep = _hs.as_bytes(separator, op)
     vals = [sep.join(c) for g in groups for c in g]
-    return _out(vals, (n,) + shape[len(si):], D.string, t)
+    return _out(vals, (n,) + shape[len(si) :], D.string, t)
 
 
 def _ragged_reduce_join(rt: RaggedTensor, axis, keepdims: bool, separator: str):
     """reduce_join over the innermost (ragged) axis of a RaggedTensor of strings."""
     rank = rt.shape.rank
-    if axis is None or (axis if isinstance(axis, int) else -99) not in (-1, rank - 1) or \
-            len(rt.flat_values._h.shape) != 1:
-        raise UnimplementedError("reduce_join: on a RaggedTensor only axis=-1 (the innermost ragged axis) "
-                                 "is supported")
+    if (
+        axis is None
+        or (axis if isinstance(axis, int) else -99) not in (-1, rank - 1)
+        or len(rt.flat_values._h.shape) != 1
+    ):
+        raise UnimplementedError("reduce_join: on a RaggedTensor only axis=-1 (the innermost ragged axis) is supported")
     if isinstance(rt.values, RaggedTensor):
         return rt.with_values(_ragged_reduce_join(rt.values, -1, keepdims, separator))
     t = _strings(rt.values, "reduce_join")
@@ -364,7 +380,11 @@ def _ragged_reduce_join(rt: RaggedTensor, axis, keepdims: bool, separator: str):
 
 from .ragged_ops import bytes_split, format, ngrams, split  # noqa: E402
 from .unicode import (  # noqa: E402
-    unicode_decode, unicode_decode_with_offsets, unicode_encode, unicode_split, unicode_split_with_offsets,
+    unicode_decode,
+    unicode_decode_with_offsets,
+    unicode_encode,
+    unicode_split,
+    unicode_split_with_offsets,
     unicode_transcode,
 )
 
@@ -376,8 +396,9 @@ def _symbolic_tensors(args, kwargs) -> list:
         if isinstance(a, Tensor) and getattr(a._h, "symbolic", False):
             slots.append(("arg", i, None))
         elif isinstance(a, (list, tuple)):
-            slots += [("arg", i, j) for j, v in enumerate(a)
-                      if isinstance(v, Tensor) and getattr(v._h, "symbolic", False)]
+            slots += [
+                ("arg", i, j) for j, v in enumerate(a) if isinstance(v, Tensor) and getattr(v._h, "symbolic", False)
+            ]
     for k, v in kwargs.items():
         if isinstance(v, Tensor) and getattr(v._h, "symbolic", False):
             slots.append(("kw", k, None))
@@ -388,6 +409,7 @@ def _traceable(fn, out_dtype):
     """In a tf.function trace, a string op becomes a ``py_function`` node: the op runs in
     Python at every replay, on the host (as TF runs its string kernels on the CPU), and
     its output shape is fixed by a first run on the traced call's values."""
+
     @functools.wraps(fn)
     def op(*args, **kwargs):
         slots = _symbolic_tensors(args, kwargs)
@@ -412,14 +434,30 @@ def _traceable(fn, out_dtype):
 
         dt = out_dtype(*args, **kwargs) if callable(out_dtype) else out_dtype
         return py_function(run, [get(s) for s in slots], dt)
+
     return op
 
 
-_STRING_OUT = ("lower", "upper", "strip", "join", "reduce_join", "substr", "regex_replace", "as_string",
-               "unsorted_segment_join", "unicode_transcode", "format")
-_OUT_DTYPES = {"length": D.int32, "regex_full_match": D.bool_, "to_hash_bucket_fast": D.int64,
-               "to_hash_bucket_strong": D.int64,
-               "to_number": lambda s, out_type=D.float32, name=None: D.as_dtype(out_type)}
+_STRING_OUT = (
+    "lower",
+    "upper",
+    "strip",
+    "join",
+    "reduce_join",
+    "substr",
+    "regex_replace",
+    "as_string",
+    "unsorted_segment_join",
+    "unicode_transcode",
+    "format",
+)
+_OUT_DTYPES = {
+    "length": D.int32,
+    "regex_full_match": D.bool_,
+    "to_hash_bucket_fast": D.int64,
+    "to_hash_bucket_strong": D.int64,
+    "to_number": lambda s, out_type=D.float32, name=None: D.as_dtype(out_type),
+}
 _OUT_DTYPES.update({n: D.string for n in _STRING_OUT})
 for _name, _dt in _OUT_DTYPES.items():
     globals()[_name] = _traceable(globals()[_name], _dt)

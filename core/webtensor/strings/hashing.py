@@ -3,18 +3,19 @@
 ``to_hash_bucket_fast`` is ``Fingerprint64(s) % n`` (FarmHash's ``farmhashna::Hash64``),
 ``to_hash_bucket_strong`` is ``SipHash-2-4(key, s) % n``; bucket numbers must equal TF's.
 """
+
 from __future__ import annotations
 
 _M = (1 << 64) - 1
-K0, K1, K2 = 0xc3a5c85c97cb3127, 0xb492b66fbe98f273, 0x9ae16a3b2f90404f
+K0, K1, K2 = 0xC3A5C85C97CB3127, 0xB492B66FBE98F273, 0x9AE16A3B2F90404F
 
 
 def _f64(s: bytes, i: int) -> int:
-    return int.from_bytes(s[i:i + 8], "little")
+    return int.from_bytes(s[i : i + 8], "little")
 
 
 def _f32(s: bytes, i: int) -> int:
-    return int.from_bytes(s[i:i + 4], "little")
+    return int.from_bytes(s[i : i + 4], "little")
 
 
 def _rot(v: int, r: int) -> int:
@@ -57,8 +58,7 @@ def _len17to32(s: bytes, n: int) -> int:
     b = _f64(s, 8)
     c = (_f64(s, n - 8) * mul) & _M
     d = (_f64(s, n - 16) * K2) & _M
-    return _len16((_rot((a + b) & _M, 43) + _rot(c, 30) + d) & _M,
-                  (a + _rot((b + K2) & _M, 18) + c) & _M, mul)
+    return _len16((_rot((a + b) & _M, 43) + _rot(c, 30) + d) & _M, (a + _rot((b + K2) & _M, 18) + c) & _M, mul)
 
 
 def _len33to64(s: bytes, n: int) -> int:
@@ -73,8 +73,7 @@ def _len33to64(s: bytes, n: int) -> int:
     f = _f64(s, 24)
     g = ((y + _f64(s, n - 32)) * mul) & _M
     h = ((z + _f64(s, n - 24)) * mul) & _M
-    return _len16((_rot((e + f) & _M, 43) + _rot(g, 30) + h) & _M,
-                  (e + _rot((f + a) & _M, 18) + g) & _M, mul)
+    return _len16((_rot((e + f) & _M, 43) + _rot(g, 30) + h) & _M, (e + _rot((f + a) & _M, 18) + g) & _M, mul)
 
 
 def _weak32(s: bytes, i: int, a: int, b: int) -> tuple:
@@ -117,7 +116,7 @@ def fingerprint64(s: bytes) -> int:
         p += 64
         if p == end:
             break
-    mul = K1 + ((z & 0xff) << 1)
+    mul = K1 + ((z & 0xFF) << 1)
     p = last64
     w0 = (w[0] + ((n - 1) & 63)) & _M
     v0 = (v[0] + w0) & _M
@@ -131,8 +130,7 @@ def fingerprint64(s: bytes) -> int:
     v = _weak32(s, p, (v[1] * mul) & _M, (x + w[0]) & _M)
     w = _weak32(s, p + 32, (z + w[1]) & _M, (y + _f64(s, p + 16)) & _M)
     z, x = x, z
-    return _len16((_len16(v[0], w[0], mul) + _smix(y) * K0 + z) & _M,
-                  (_len16(v[1], w[1], mul) + x) & _M, mul)
+    return _len16((_len16(v[0], w[0], mul) + _smix(y) * K0 + z) & _M, (_len16(v[1], w[1], mul) + x) & _M, mul)
 
 
 def _sipround(v0, v1, v2, v3):
@@ -155,8 +153,8 @@ def _rotl(v: int, r: int) -> int:
 
 def siphash24(k0: int, k1: int, s: bytes) -> int:
     """SipHash-2-4 of ``s`` under the 128-bit key (k0, k1), as a uint64."""
-    v0, v1 = k0 ^ 0x736f6d6570736575, k1 ^ 0x646f72616e646f6d
-    v2, v3 = k0 ^ 0x6c7967656e657261, k1 ^ 0x7465646279746573
+    v0, v1 = k0 ^ 0x736F6D6570736575, k1 ^ 0x646F72616E646F6D
+    v2, v3 = k0 ^ 0x6C7967656E657261, k1 ^ 0x7465646279746573
     n = len(s)
     tail = n - n % 8
     for i in range(0, tail, 8):
@@ -165,12 +163,12 @@ def siphash24(k0: int, k1: int, s: bytes) -> int:
         for _ in range(2):
             v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
         v0 ^= m
-    b = ((n & 0xff) << 56) | int.from_bytes(s[tail:], "little")
+    b = ((n & 0xFF) << 56) | int.from_bytes(s[tail:], "little")
     v3 ^= b
     for _ in range(2):
         v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
     v0 ^= b
-    v2 ^= 0xff
+    v2 ^= 0xFF
     for _ in range(4):
         v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
     return v0 ^ v1 ^ v2 ^ v3

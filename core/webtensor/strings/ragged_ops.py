@@ -3,6 +3,7 @@
 A string tensor of shape S splits into a RaggedTensor of shape S + [(pieces)]: one row per
 element, with the outer dims of S as uniform partitions (a scalar input gives a Tensor).
 """
+
 from __future__ import annotations
 
 from .. import dtypes as D
@@ -53,7 +54,7 @@ def bytes_split(input, name=None):
     if isinstance(input, RaggedTensor):
         return input.with_flat_values(bytes_split(input.flat_values))
     t = _strings(input, "bytes_split")
-    rows = [[v[i:i + 1] for i in range(len(v))] for v in t._h.flat]
+    rows = [[v[i : i + 1] for i in range(len(v))] for v in t._h.flat]
     return rows_to_ragged(rows, tuple(t._h.shape), D.string, t)
 
 
@@ -68,8 +69,15 @@ def _pad_pair(pad_values, op: str):
     return p, p
 
 
-def ngrams(data, ngram_width, separator: str = " ", pad_values=None, padding_width=None,
-           preserve_short_sequences: bool = False, name=None):
+def ngrams(
+    data,
+    ngram_width,
+    separator: str = " ",
+    pad_values=None,
+    padding_width=None,
+    preserve_short_sequences: bool = False,
+    name=None,
+):
     """Joined n-grams of the innermost dimension of ``data`` (ragged or dense), TF's StringNGrams."""
     op = "ngrams"
     widths = [int(w) for w in (ngram_width if isinstance(ngram_width, (list, tuple)) else [ngram_width])]
@@ -85,7 +93,7 @@ def ngrams(data, ngram_width, separator: str = " ", pad_values=None, padding_wid
         for w in widths:
             pw = 0 if pads is None else (w - 1 if padding_width is None else min(int(padding_width), w - 1))
             seq = ([pads[0]] * pw if pads else []) + row + ([pads[1]] * pw if pads else [])
-            out.extend(sep.join(seq[i:i + w]) for i in range(len(seq) - w + 1))
+            out.extend(sep.join(seq[i : i + w]) for i in range(len(seq) - w + 1))
         if not out and preserve_short_sequences and row:  # one n-gram of the whole (padded) row
             pw = int(padding_width) if pads and padding_width is not None else 0
             out.append(sep.join(([pads[0]] * pw if pads else []) + row + ([pads[1]] * pw if pads else [])))
@@ -113,7 +121,7 @@ def ngrams(data, ngram_width, separator: str = " ", pad_values=None, padding_wid
         raise InvalidArgumentError(f"{op}: data must have rank >= 1, got a scalar")
     w = shape[-1]
     flat = list(t._h.flat)
-    rows = [grams(flat[i:i + w]) for i in range(0, len(flat), w)] if w else [grams([])] * prod(shape[:-1])
+    rows = [grams(flat[i : i + w]) for i in range(0, len(flat), w)] if w else [grams([])] * prod(shape[:-1])
     k = len(rows[0]) if rows else 0
     if any(len(r) != k for r in rows):  # preserve_short_sequences on empty rows can differ: ragged
         return rows_to_ragged(rows, shape[:-1], D.string, t)
@@ -137,8 +145,9 @@ def format(template: str, inputs, placeholder: str = "{}", summarize: int = 3, n
     tpl = template.decode("utf-8") if isinstance(template, bytes) else str(template)
     pieces = tpl.split(placeholder)
     if len(pieces) - 1 != len(items):
-        raise InvalidArgumentError(f"format: {len(pieces) - 1} placeholders {placeholder!r} in the template "
-                                   f"but {len(items)} inputs")
+        raise InvalidArgumentError(
+            f"format: {len(pieces) - 1} placeholders {placeholder!r} in the template but {len(items)} inputs"
+        )
     out = [pieces[0]]
     for v, rest in zip(items, pieces[1:]):
         t = v.value() if isinstance(v, Variable) else v if isinstance(v, Tensor) else convert(v, op="format")

@@ -1,4 +1,5 @@
 """``tf.summary.experimental``: the default step, and ``summary_scope`` for custom summaries."""
+
 from .summaries import summary_scope  # noqa: F401
 from .writer import state
 

@@ -4,6 +4,7 @@ Field numbers follow tensorflow/core/util/event.proto, framework/summary.proto,
 framework/tensor.proto and tensor_shape.proto. Fields are written in field-number
 order and proto3 defaults (0, "", empty) are omitted, as protobuf's own encoder does.
 """
+
 from __future__ import annotations
 
 import struct
@@ -14,8 +15,7 @@ _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
 # TensorFlow's DataType enum (types.proto)
 DT_STRING = 7
-_DT = {D.float32: 1, D.float64: 2, D.int32: 3, D.uint8: 4, D.int64: 9, D.bool_: 10, D.float16: 19,
-       D.uint32: 22}
+_DT = {D.float32: 1, D.float64: 2, D.int32: 3, D.uint8: 4, D.int64: 9, D.bool_: 10, D.float16: 19, D.uint32: 22}
 
 
 def _varint(n: int) -> bytes:
@@ -55,14 +55,14 @@ def _text(s) -> bytes:
 
 # -- messages --------------------------------------------------------------------------------
 
+
 def tensor_shape(shape) -> bytes:
     return b"".join(message_field(2, varint_field(1, d)) for d in shape)
 
 
 def tensor(dtype: D.DType, shape, content: bytes) -> bytes:
     """TensorProto with raw little-endian ``tensor_content`` (what TF's writer emits)."""
-    return (varint_field(1, _DT[dtype]) + message_field(2, tensor_shape(shape))
-            + bytes_field(4, content))
+    return varint_field(1, _DT[dtype]) + message_field(2, tensor_shape(shape)) + bytes_field(4, content)
 
 
 def string_tensor(shape, values: list) -> bytes:
@@ -78,12 +78,14 @@ def summary_metadata(plugin_name: str, content: bytes = b"", description: str = 
 
 def summary_value(tag: str, tensor_proto: bytes, metadata: bytes) -> bytes:
     """Summary.Value: tag (1), tensor (8), metadata (9)."""
-    return (bytes_field(1, _text(tag)) + message_field(8, tensor_proto)
-            + (message_field(9, metadata) if metadata else b""))
+    return (
+        bytes_field(1, _text(tag)) + message_field(8, tensor_proto) + (message_field(9, metadata) if metadata else b"")
+    )
 
 
-def event(wall_time: float, step: int = 0, file_version: str = "", summary_values: tuple = (),
-          source_writer: str = "") -> bytes:
+def event(
+    wall_time: float, step: int = 0, file_version: str = "", summary_values: tuple = (), source_writer: str = ""
+) -> bytes:
     """Event: wall_time (1), step (2), file_version (3), summary (5), source_metadata (10)."""
     out = double_field(1, wall_time) + varint_field(2, step) + bytes_field(3, _text(file_version))
     if summary_values:

@@ -1,5 +1,6 @@
 """TFRecord framing, the container of TensorBoard event files: each record is
 ``uint64 length, uint32 masked_crc32c(length), data, uint32 masked_crc32c(data)``, little-endian."""
+
 from __future__ import annotations
 
 import struct
@@ -27,10 +28,12 @@ def _word_tables() -> list:
     the pure-Python loop runs once per 8 bytes instead of once per byte. They are built on first
     use from the byte table, because the CRC is linear: each entry is the xor of its set bits'."""
     if not _WORD_TABLES:
+
         def eight_zero_bytes(x):
             for _ in range(8):
                 x = _TABLE[x & 0xFF] ^ (x >> 8)
             return x
+
         for j in range(4):
             tb = [0] * 65536
             for k in range(16):
@@ -53,7 +56,7 @@ def crc32c(data) -> int:
             x = c ^ w
             c = a[x & 0xFFFF] ^ b[(x >> 16) & 0xFFFF] ^ d[(x >> 32) & 0xFFFF] ^ e[x >> 48]
     t = _TABLE
-    for byte in data[n << 3:]:
+    for byte in data[n << 3 :]:
         c = t[(c ^ byte) & 0xFF] ^ (c >> 8)
     return c ^ 0xFFFFFFFF
 
@@ -68,4 +71,3 @@ def frame(data: bytes) -> bytes:
     """One TFRecord holding ``data``."""
     head = struct.pack("<Q", len(data))
     return head + struct.pack("<I", masked_crc32c(head)) + data + struct.pack("<I", masked_crc32c(data))
-

@@ -5,6 +5,7 @@ Values are tensor summaries, as TF 2 writes them: TensorBoard shows them in its 
 Histograms and Text dashboards; its legacy ``EventAccumulator`` lists them under
 ``Tensors(tag)`` (``tensor_util.make_ndarray`` decodes them), exactly as for TF's files.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -33,8 +34,10 @@ def _step(step) -> int:
     if step is None:
         step = state.step
         if step is None:
-            raise ValueError("No step set. Please specify one either through the `step` argument or "
-                             "through tf.summary.experimental.set_step()")
+            raise ValueError(
+                "No step set. Please specify one either through the `step` argument or "
+                "through tf.summary.experimental.set_step()"
+            )
     return int(step)
 
 
@@ -101,12 +104,12 @@ def _string_tensor(value) -> bytes:
 
 def write(tag, tensor, step=None, metadata=None, name=None):
     """Write ``tensor`` (or ``tensor()``, called only when recording) under ``tag``."""
-    return _emit(tag, step, lambda: _tensor_proto(tensor() if callable(tensor) else tensor),
-                 _metadata(metadata))
+    return _emit(tag, step, lambda: _tensor_proto(tensor() if callable(tensor) else tensor), _metadata(metadata))
 
 
 def scalar(name, data, step=None, description=None):
     """A float32 scalar for TensorBoard's Scalars dashboard (plugin ``scalars``)."""
+
     def make():
         v = data
         if is_tensor(v):
@@ -163,19 +166,22 @@ def image(name, data, step=None, max_outputs=3, description=None):
     """The first ``max_outputs`` images of a ``[k, height, width, channels]`` batch (channels 1-4) as
     PNGs, for TensorBoard's Images dashboard (plugin ``images``). Floats are taken to be in [0, 1]
     and converted like ``tf.image.convert_image_dtype(..., tf.uint8, saturate=True)``."""
+
     def make():
         x = data if is_tensor(data) else convert(data, op="image")
         shape = tuple(x.shape)
         if len(shape) != 4 or not 1 <= shape[3] <= 4:
-            raise ValueError(f"image '{name}': data must have shape [k, height, width, channels] with 1 to 4 "
-                             f"channels, got shape {shape}")
-        x = _to_uint8(x)[:max(0, int(max_outputs))]
+            raise ValueError(
+                f"image '{name}': data must have shape [k, height, width, channels] with 1 to 4 "
+                f"channels, got shape {shape}"
+            )
+        x = _to_uint8(x)[: max(0, int(max_outputs))]
         _, h, w, c = shape
         from ..saving.safetensors import tensor_bytes
 
         raw = bytes(tensor_bytes(x)) if x.shape[0] else b""
         size = h * w * c
-        pngs = [encode_png(raw[i * size:(i + 1) * size], h, w, c) for i in range(x.shape[0])]
+        pngs = [encode_png(raw[i * size : (i + 1) * size], h, w, c) for i in range(x.shape[0])]
         return proto.string_tensor([2 + len(pngs)], [str(w).encode(), str(h).encode()] + pngs)
 
     return _emit(name, step, make, proto.summary_metadata("images", description=description or ""))
@@ -193,10 +199,12 @@ def _to_uint8(x):
 
 def text(name, data, step=None, description=None):
     """A string (or nested lists of strings) for TensorBoard's Text dashboard (Markdown)."""
+
     def make():
         if not (isinstance(data, (str, bytes)) or _is_text_list(data) or hasattr(data, "tolist")):
-            raise TypeError(f"text '{name}': data must be a string or nested lists of strings, "
-                            f"got {type(data).__name__}")
+            raise TypeError(
+                f"text '{name}': data must be a string or nested lists of strings, got {type(data).__name__}"
+            )
         return _string_tensor(data.tolist() if hasattr(data, "tolist") else data)
 
     return _emit(name, step, make, proto.summary_metadata("text", description=description or ""))

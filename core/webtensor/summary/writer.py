@@ -6,6 +6,7 @@ and appends them when the queue exceeds ``max_queue``, when ``flush_millis`` has
 on ``flush()``/``close()``, on leaving ``as_default()``, and when the writer is collected
 or the process exits.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -13,6 +13,7 @@ current folder, ``conftest.py``, ``pytest.ini``,
 ``pyproject.toml``, ``setup.cfg`` and ``tox.ini``. Paths are taken relative to the
 current folder, as pytest takes them, and must lie under it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -49,6 +50,7 @@ def zip_tests(paths: list, cwd: Path) -> tuple:
     cwd = cwd.resolve()
     buf, names = io.BytesIO(), []
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+
         def add(f: Path) -> None:
             rel = f.resolve().relative_to(cwd).as_posix()
             if rel not in z.namelist():
@@ -65,8 +67,12 @@ def zip_tests(paths: list, cwd: Path) -> tuple:
             if not full.is_relative_to(cwd):
                 raise ValueError(f"test --browser: {p} is outside the current folder {cwd}; run from a folder above it")
             folder = full.parent if full.is_file() else full  # the tests' data lies beside them
-            files = sorted(f for f in folder.rglob("*") if f.is_file() and not any(
-                part.startswith(".") or part == "__pycache__" for part in f.relative_to(folder).parts))
+            files = sorted(
+                f
+                for f in folder.rglob("*")
+                if f.is_file()
+                and not any(part.startswith(".") or part == "__pycache__" for part in f.relative_to(folder).parts)
+            )
             for f in files:
                 add(f)
             for parent in full.parents:  # conftest.py files between the folder and the path
@@ -93,7 +99,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for prefix in sorted(self.mounts, key=len, reverse=True):
             if url.startswith(prefix):
                 root = self.mounts[prefix].resolve()
-                full = (root / url[len(prefix):].lstrip("/")).resolve()
+                full = (root / url[len(prefix) :].lstrip("/")).resolve()
                 break
         if not (full.is_relative_to(root) and full.is_file()):
             self.send_error(404)
@@ -128,29 +134,43 @@ def _wheels(wheels) -> Path:
     from ..serving.site import TEST_WHEELS, TEST_REQUIREMENTS, fetch_test_wheels
 
     if not TEST_WHEELS.is_dir() and not (TEST_WHEELS.parents[2] / "pyproject.toml").is_file():
-        raise ValueError("test --browser: pass --wheels DIR (pytest and its pure-Python deps as wheels for "
-                         f"Python 3.14: {', '.join(TEST_REQUIREMENTS)}) outside a webtensor checkout")
+        raise ValueError(
+            "test --browser: pass --wheels DIR (pytest and its pure-Python deps as wheels for "
+            f"Python 3.14: {', '.join(TEST_REQUIREMENTS)}) outside a webtensor checkout"
+        )
     return fetch_test_wheels()
 
 
-def run(paths: list, backend: str = "wasm", runtime=None, wheels=None, pytest_args: tuple = (),
-        cwd=None, out=print, timeout_s: float = 3600) -> int:
+def run(
+    paths: list,
+    backend: str = "wasm",
+    runtime=None,
+    wheels=None,
+    pytest_args: tuple = (),
+    cwd=None,
+    out=print,
+    timeout_s: float = 3600,
+) -> int:
     """Run pytest on ``paths`` in the page; returns pytest's exit code (4 when the page could not run it)."""
     from ..serving.site import runtime_site
 
     if backend not in ("wasm", "webgpu"):
         raise ValueError(f"test --browser: --backend must be wasm or webgpu, not {backend!r}")
     if not Path(CHROMIUM).exists():
-        raise ValueError(f"test --browser: {CHROMIUM} is missing (Debian: apt-get install chromium; "
-                         f"elsewhere set WEBTENSOR_CHROMIUM)")
+        raise ValueError(
+            f"test --browser: {CHROMIUM} is missing (Debian: apt-get install chromium; "
+            f"elsewhere set WEBTENSOR_CHROMIUM)"
+        )
     site = runtime_site(runtime)
     data, names = zip_tests(list(paths), Path(cwd or os.getcwd()))
     wheel_files = sorted(_wheels(wheels).glob("*.whl"))
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        raise ImportError("test --browser drives Chromium with Playwright: pip install playwright "
-                          "(the browser itself is the system's chromium; no `playwright install`)") from None
+        raise ImportError(
+            "test --browser drives Chromium with Playwright: pip install playwright "
+            "(the browser itself is the system's chromium; no `playwright install`)"
+        ) from None
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         (d / "blank.html").write_text(BLANK)
@@ -162,8 +182,10 @@ def run(paths: list, backend: str = "wasm", runtime=None, wheels=None, pytest_ar
         httpd, url = _serve({"/": Path(site), "/_test/": d})
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + (
-                    ["--enable-unsafe-webgpu"] if backend == "webgpu" else []))
+                browser = p.chromium.launch(
+                    executable_path=CHROMIUM,
+                    args=CHROMIUM_ARGS + (["--enable-unsafe-webgpu"] if backend == "webgpu" else []),
+                )
                 page = browser.new_page()
                 page.set_default_timeout(timeout_s * 1000)
                 page.on("console", lambda m: m.text.startswith("[out] ") and out(m.text[6:]))
@@ -182,17 +204,35 @@ def run(paths: list, backend: str = "wasm", runtime=None, wheels=None, pytest_ar
 
 def add_commands(sub) -> None:
     """``test`` on an argparse subparsers object."""
-    t = sub.add_parser("test", help="run pytest files inside the page (Pyodide in headless Chromium)",
-                       description="Run pytest files inside the page (Pyodide in headless Chromium) against "
-                                   "this webtensor; exits with pytest's code.")
-    t.add_argument("--browser", action="store_true", required=True,
-                   help="run in the browser (the only mode: natively, run pytest itself)")
+    t = sub.add_parser(
+        "test",
+        help="run pytest files inside the page (Pyodide in headless Chromium)",
+        description="Run pytest files inside the page (Pyodide in headless Chromium) against "
+        "this webtensor; exits with pytest's code.",
+    )
+    t.add_argument(
+        "--browser",
+        action="store_true",
+        required=True,
+        help="run in the browser (the only mode: natively, run pytest itself)",
+    )
     t.add_argument("--backend", default="wasm", choices=("wasm", "webgpu"), help="the page's backend")
     t.add_argument("--runtime", default=None, help="a built runtime site (default: this checkout's build/dist/site)")
-    t.add_argument("--wheels", default=None, help="folder of pytest's wheels for Python 3.14 (default: this "
-                                                  "checkout's build/dist/test-wheels, fetched when missing)")
+    t.add_argument(
+        "--wheels",
+        default=None,
+        help="folder of pytest's wheels for Python 3.14 (default: this "
+        "checkout's build/dist/test-wheels, fetched when missing)",
+    )
     t.add_argument("-k", dest="keyword", default=None, help="pytest's -k expression")
     t.add_argument("-x", dest="exitfirst", action="store_true", help="stop at the first failure")
     t.add_argument("paths", nargs="+", help="test files or folders (pytest node ids too), under the current folder")
-    t.set_defaults(run=lambda a: run(a.paths, a.backend, a.runtime, a.wheels, tuple(
-        (["-k", a.keyword] if a.keyword else []) + (["-x"] if a.exitfirst else []))))
+    t.set_defaults(
+        run=lambda a: run(
+            a.paths,
+            a.backend,
+            a.runtime,
+            a.wheels,
+            tuple((["-k", a.keyword] if a.keyword else []) + (["-x"] if a.exitfirst else [])),
+        )
+    )

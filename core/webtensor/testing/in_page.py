@@ -8,6 +8,7 @@ webtensor's own browser tests use it too (tests/browser/in_page_runner.py).
 GPU tensors synchronously can block with JSPI. Each finished test is also logged to
 the browser console (the native side copies it to a log file as it goes).
 """
+
 import importlib
 import io
 import json
@@ -56,11 +57,19 @@ class Collector:
     def pytest_collectreport(self, report):
         if report.failed:
             self.tests[report.nodeid or "<collection>"] = {
-                "outcome": "error", "when": "collect", "detail": str(report.longrepr)[-3000:]}
+                "outcome": "error",
+                "when": "collect",
+                "detail": str(report.longrepr)[-3000:],
+            }
             self._log(f"{report.nodeid} COLLECT ERROR")
         elif report.skipped:  # a module that skips as a whole here (pytest.importorskip("numpy"))
-            self.tests[report.nodeid] = {"outcome": "skipped", "when": "collect", "duration": 0.0,
-                                         "markers": [], "detail": str(report.longrepr)[-500:]}
+            self.tests[report.nodeid] = {
+                "outcome": "skipped",
+                "when": "collect",
+                "duration": 0.0,
+                "markers": [],
+                "detail": str(report.longrepr)[-500:],
+            }
             self._log(f"{report.nodeid} skipped")
 
     def pytest_runtest_logreport(self, report):
@@ -86,8 +95,18 @@ async def run(test_base: str, paths: list, extra_args: list) -> str:
     import pytest
 
     collector = Collector()
-    args = ["-q", "-p", "no:cacheprovider", "--capture=sys", "-W", "ignore::pytest.PytestConfigWarning",
-            "-o", "console_output_style=classic", *extra_args, *paths]
+    args = [
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--capture=sys",
+        "-W",
+        "ignore::pytest.PytestConfigWarning",
+        "-o",
+        "console_output_style=classic",
+        *extra_args,
+        *paths,
+    ]
     code = pytest.main(args, plugins=[collector])
     from webtensor import backends
 

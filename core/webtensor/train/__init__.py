@@ -1,4 +1,5 @@
 """``tf.train``: checkpoints of object graphs and the manager that keeps the newest few."""
+
 from .checkpoint import (  # noqa: F401
     Checkpoint,
     CheckpointLoadStatus,

@@ -11,6 +11,7 @@ A saved value whose object does not exist yet (a layer not built, an optimizer
 without its slots) waits on its parent and is assigned when the parent notifies
 (``webtensor.module.notify``: on attribute assignment and on building).
 """
+
 from __future__ import annotations
 
 import json
@@ -33,6 +34,7 @@ VALUE = ".ATTRIBUTES/VARIABLE_VALUE"
 
 # -- the live object graph ---------------------------------------------------------------
 
+
 def _is_optimizer(obj) -> bool:
     return hasattr(obj, "_iterations") and hasattr(obj, "slot_names") and hasattr(obj, "apply_gradients")
 
@@ -54,8 +56,10 @@ def children(obj) -> list:
             out.append(("learning_rate", obj._learning_rate))
         return out
     if isinstance(obj, _module.Module):
-        found = [("/".join(map(str, path)), leaf) for path, leaf in
-                 _module.flatten_module(obj, _trackable, recursive=False, with_path=True)]
+        found = [
+            ("/".join(map(str, path)), leaf)
+            for path, leaf in _module.flatten_module(obj, _trackable, recursive=False, with_path=True)
+        ]
         # public attributes first: a layer's ``kernel`` names its variable, not the
         # ``_trainable_variables/0`` list that holds it too (file keys read as TF's)
         return sorted(found, key=lambda kv: kv[0].startswith("_"))
@@ -105,14 +109,19 @@ def object_graph(root) -> tuple:
 
 def write_file(root, path: str) -> None:
     nodes, objects, _ = object_graph(root)
-    tensors = [(n["tensor"], o.dtype, tuple(o.shape), st.tensor_bytes(o))
-               for n, o in zip(nodes, objects) if "tensor" in n]
-    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
-            "object_graph": json.dumps({"nodes": nodes}, separators=(",", ":"))}
+    tensors = [
+        (n["tensor"], o.dtype, tuple(o.shape), st.tensor_bytes(o)) for n, o in zip(nodes, objects) if "tensor" in n
+    ]
+    meta = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "object_graph": json.dumps({"nodes": nodes}, separators=(",", ":")),
+    }
     atomic_write(path, lambda f: st.write(f, tensors, meta))
 
 
 # -- reading and checking a file ----------------------------------------------------------
+
 
 def _bad(path, problem: str) -> ValueError:
     return ValueError(f"invalid checkpoint {path}: {problem}")
@@ -122,11 +131,13 @@ def _check_graph(path, header) -> list:
     """The object graph of a validated header, checked: ids in range, tensors present."""
     meta = header.metadata
     if meta.get("format") != FORMAT:
-        raise _bad(path, f"__metadata__['format'] is {meta.get('format')!r}, not {FORMAT!r} "
-                         f"(not a webtensor checkpoint)")
+        raise _bad(
+            path, f"__metadata__['format'] is {meta.get('format')!r}, not {FORMAT!r} (not a webtensor checkpoint)"
+        )
     if meta.get("format_version") != str(FORMAT_VERSION):
-        raise _bad(path, f"format_version {meta.get('format_version')!r} is not supported (this "
-                         f"reader knows {FORMAT_VERSION})")
+        raise _bad(
+            path, f"format_version {meta.get('format_version')!r} is not supported (this reader knows {FORMAT_VERSION})"
+        )
     try:
         graph = json.loads(meta.get("object_graph", ""))
     except (ValueError, RecursionError) as e:
@@ -160,8 +171,7 @@ def _check_node(path, i: int, node, n: int, header, used: set) -> None:
     if not isinstance(node.get("slots", []), list):
         raise _bad(path, f"{where}: slots is not a list")
     for k, s in enumerate(node.get("slots", [])):
-        if not (isinstance(s, list) and len(s) == 3 and _is_id(s[0], n) and isinstance(s[1], str)
-                and _is_id(s[2], n)):
+        if not (isinstance(s, list) and len(s) == 3 and _is_id(s[0], n) and isinstance(s[1], str) and _is_id(s[2], n)):
             raise _bad(path, f"{where}: slot {k} is {str(s)[:60]}, not [variable id, name, slot id]")
     key = node.get("tensor")
     if key is not None:
@@ -186,6 +196,7 @@ def read_file(path: str) -> tuple:
 
 # -- restoring ------------------------------------------------------------------------------
 
+
 class _Restorer:
     """The matching of one restore; values whose objects do not exist yet wait for them.
 
@@ -194,16 +205,16 @@ class _Restorer:
 
     def __init__(self, root, path: str, nodes: list, data: dict):
         self._path, self._nodes, self._data = path, nodes, data
-        self._live = {}            # node id -> weakref to the matched object
+        self._live = {}  # node id -> weakref to the matched object
         self._matched_ids = set()  # id() of matched live objects
-        self._waiting = {}         # node id -> weakref(obj) with unmatched children or slots
-        self.partial = True        # no warning from a restore that failed while matching
-        self._staged = []          # (variable, value) found by the first match, assigned together
+        self._waiting = {}  # node id -> weakref(obj) with unmatched children or slots
+        self.partial = True  # no warning from a restore that failed while matching
+        self._staged = []  # (variable, value) found by the first match, assigned together
         self._match(0, root)
         for var, value in self._staged:
             var.assign(value)
         self._staged = None
-        self.partial = False       # True again after expect_partial(): no warning for unused values
+        self.partial = False  # True again after expect_partial(): no warning for unused values
 
     # matching
     def _match(self, nid: int, obj) -> None:
@@ -228,15 +239,21 @@ class _Restorer:
         if key is None or key not in self._data:
             return
         if not isinstance(obj, Variable):
-            raise ValueError(f"restore from {self._path}: {key!r} holds a tensor but the object at that "  # noqa: TRY004
-                             f"path is a {type(obj).__name__}, not a variable")
+            raise ValueError(
+                f"restore from {self._path}: {key!r} holds a tensor but the object at that "  # noqa: TRY004
+                f"path is a {type(obj).__name__}, not a variable"
+            )
         e, raw = self._data[key]
         if tuple(e.shape) != tuple(obj.shape):
-            raise ValueError(f"restore from {self._path}: {key!r} has shape {list(e.shape)} in the "
-                             f"checkpoint but the variable {obj.name!r} has shape {list(obj.shape)}")
+            raise ValueError(
+                f"restore from {self._path}: {key!r} has shape {list(e.shape)} in the "
+                f"checkpoint but the variable {obj.name!r} has shape {list(obj.shape)}"
+            )
         if e.dtype.kind != obj.dtype.kind and not (e.dtype.is_floating and obj.dtype.is_floating):
-            raise ValueError(f"restore from {self._path}: {key!r} is {e.dtype.name} in the checkpoint "
-                             f"but the variable {obj.name!r} is {obj.dtype.name}")
+            raise ValueError(
+                f"restore from {self._path}: {key!r} is {e.dtype.name} in the checkpoint "
+                f"but the variable {obj.name!r} is {obj.dtype.name}"
+            )
         value = st.to_tensor(e, raw, obj.dtype)
         if self._staged is None:
             obj.assign(value)
@@ -302,7 +319,10 @@ class _Restorer:
                 logging.getLogger("webtensor").warning(
                     "checkpoint %s: %d saved values were never restored, e.g. %r (call "
                     "expect_partial() on the restore status if that is intended)",
-                    self._path, len(missing), paths.get(missing[0], missing[0]))
+                    self._path,
+                    len(missing),
+                    paths.get(missing[0], missing[0]),
+                )
         except Exception:  # noqa: BLE001, S110 - interpreter shutdown: logging may be gone
             pass
 
@@ -319,8 +339,10 @@ class CheckpointLoadStatus:
         missing = self._r.unmatched_nodes()
         if missing:
             paths = _paths(self._r._nodes)
-            raise AssertionError(f"Unresolved object in checkpoint {self._path}: "
-                                 f"{paths.get(missing[0], missing[0])!r} ({len(missing)} unresolved)")
+            raise AssertionError(
+                f"Unresolved object in checkpoint {self._path}: "
+                f"{paths.get(missing[0], missing[0])!r} ({len(missing)} unresolved)"
+            )
         return self.assert_existing_objects_matched()
 
     def assert_existing_objects_matched(self):
@@ -328,8 +350,9 @@ class CheckpointLoadStatus:
         _, objects, paths = object_graph(self._root)
         for obj, path in zip(objects, paths):
             if id(obj) not in self._r._matched_ids and (isinstance(obj, Variable) or children(obj)):
-                raise AssertionError(f"Object {path or 'root'!r} ({type(obj).__name__}) has no value in "
-                                     f"checkpoint {self._path}")
+                raise AssertionError(
+                    f"Object {path or 'root'!r} ({type(obj).__name__}) has no value in checkpoint {self._path}"
+                )
         return self
 
     def assert_nontrivial_match(self):
@@ -348,6 +371,7 @@ class CheckpointLoadStatus:
     def initialize_or_restore(self, session=None) -> None:
         """Eager: values are assigned as they are matched; nothing to run."""
 
+
 def _paths(nodes: list) -> dict:
     out, queue = {0: "root"}, [0]
     while queue:
@@ -358,7 +382,7 @@ def _paths(nodes: list) -> dict:
                 queue.append(cid)
     for i, node in enumerate(nodes):
         if i not in out and isinstance(node.get("tensor"), str):
-            out[i] = node["tensor"][:-len(VALUE) - 1]
+            out[i] = node["tensor"][: -len(VALUE) - 1]
     return out
 
 
@@ -381,6 +405,7 @@ class InitializationOnlyStatus:
 
 # -- the public class ------------------------------------------------------------------------
 
+
 def _file(path) -> str:
     path = os.fspath(path)
     return path if path.endswith(SUFFIX) else path + SUFFIX
@@ -398,12 +423,16 @@ class Checkpoint:
         object.__setattr__(self, "_root", root)
         for name, obj in objects.items():
             if type(obj).__name__ == "Iterator" and hasattr(obj, "element_spec"):
-                raise ValueError(f"Checkpoint: {name!r} is a tf.data iterator; saving an iterator's "
-                                 f"position is not supported yet (checkpoint the model and optimizer, "
-                                 f"and restart the dataset)")
+                raise ValueError(
+                    f"Checkpoint: {name!r} is a tf.data iterator; saving an iterator's "
+                    f"position is not supported yet (checkpoint the model and optimizer, "
+                    f"and restart the dataset)"
+                )
             if not _trackable(obj):
-                raise ValueError(f"`Checkpoint` was expecting a trackable object (a variable, module, "
-                                 f"layer, model, optimizer or checkpoint) for {name!r}, got {obj!r}")
+                raise ValueError(
+                    f"`Checkpoint` was expecting a trackable object (a variable, module, "
+                    f"layer, model, optimizer or checkpoint) for {name!r}, got {obj!r}"
+                )
         object.__setattr__(self, "_objects", objects)
 
     @property
@@ -454,8 +483,7 @@ class Checkpoint:
         if not os.path.exists(path):
             from ..errors import NotFoundError
 
-            raise NotFoundError(None, None, f"Failed to restore: no checkpoint file {path!r} (prefix "
-                                            f"{save_path!r})")
+            raise NotFoundError(None, None, f"Failed to restore: no checkpoint file {path!r} (prefix {save_path!r})")
         nodes, data = read_file(path)
         return CheckpointLoadStatus(self, _Restorer(self, path, nodes, data))
 
@@ -470,6 +498,7 @@ class Checkpoint:
 
 
 # -- inspecting a checkpoint -------------------------------------------------------------
+
 
 def _resolve(ckpt_dir_or_file) -> str:
     """A checkpoint file from a directory (its latest checkpoint), a prefix or a file name."""

@@ -5,6 +5,7 @@ A directory's state lives in a file named ``checkpoint`` in TF's text format
 timestamps and ``last_preserved_timestamp``), paths relative to the directory,
 written atomically, so a crash never leaves it naming a half-written file.
 """
+
 from __future__ import annotations
 
 import collections
@@ -54,8 +55,9 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None) -> CheckpointStat
             continue
         m = _LINE.match(line)
         if m is None:
-            raise ValueError(f"invalid checkpoint state {path}: line {n} is {line[:80]!r}, not "
-                             f"'key: \"path\"' or 'key: number'")
+            raise ValueError(
+                f"invalid checkpoint state {path}: line {n} is {line[:80]!r}, not 'key: \"path\"' or 'key: number'"
+            )
         _set_field(state, path, n, m)
     if state.model_checkpoint_path is None:
         raise ValueError(f"invalid checkpoint state {path}: no model_checkpoint_path")
@@ -88,8 +90,9 @@ def _relative(folder: str, path: str) -> str:
     return os.path.abspath(path) if rel.startswith("..") else rel
 
 
-def update_checkpoint_state(folder: str, latest: str, paths=None, timestamps=None,
-                            last_preserved: float | None = None) -> None:
+def update_checkpoint_state(
+    folder: str, latest: str, paths=None, timestamps=None, last_preserved: float | None = None
+) -> None:
     """Atomically rewrite ``folder/checkpoint`` (paths stored relative to ``folder``)."""
     paths = [latest] if paths is None else list(paths)
     timestamps = [time.time()] * len(paths) if timestamps is None else list(timestamps)
@@ -119,9 +122,17 @@ class CheckpointManager:
     """Numbered saves in one directory, keeping the newest ``max_to_keep`` (and one every
     ``keep_checkpoint_every_n_hours``), saving at most every ``checkpoint_interval`` steps."""
 
-    def __init__(self, checkpoint, directory, max_to_keep, keep_checkpoint_every_n_hours=None,
-                 checkpoint_name: str = "ckpt", step_counter=None, checkpoint_interval=None,
-                 init_fn=None):
+    def __init__(
+        self,
+        checkpoint,
+        directory,
+        max_to_keep,
+        keep_checkpoint_every_n_hours=None,
+        checkpoint_name: str = "ckpt",
+        step_counter=None,
+        checkpoint_interval=None,
+        init_fn=None,
+    ):
         if max_to_keep is not None and (not isinstance(max_to_keep, int) or max_to_keep <= 0):
             raise ValueError(f"Expected a positive integer or `None` for `max_to_keep`, got {max_to_keep!r}.")
         if checkpoint_interval is not None and step_counter is None:
@@ -179,8 +190,13 @@ class CheckpointManager:
         return path
 
     def _record(self) -> None:
-        update_checkpoint_state(self._directory, self._latest_checkpoint, list(self._maybe_delete),
-                                list(self._maybe_delete.values()), self._last_preserved)
+        update_checkpoint_state(
+            self._directory,
+            self._latest_checkpoint,
+            list(self._maybe_delete),
+            list(self._maybe_delete.values()),
+            self._last_preserved,
+        )
 
     def _sweep(self) -> None:
         if not self._max_to_keep:

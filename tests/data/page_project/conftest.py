@@ -1,5 +1,6 @@
 """A small user project for ``python -m webtensor test --browser`` (tests/browser/test_page_product.py):
 its files are named sample_*.py so webtensor's own native run does not collect them."""
+
 from pathlib import Path
 
 import pytest

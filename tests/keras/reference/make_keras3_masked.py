@@ -2,6 +2,7 @@
 tests/keras/test_ragged_keras.py: `KERAS_BACKEND=torch python make_keras3_masked.py > keras3_masked.py`.
 Inputs, masks and weights come from a seeded numpy generator and are stored with the outputs. The
 result is a .py file holding a JSON string: the in-page test run ships only the tests' .py files."""
+
 import json
 import os
 
@@ -41,15 +42,28 @@ ids = np.array([[4, 2, 7, 0, 0, 0], [1, 3, 0, 0, 0, 0], [5, 6, 2, 8, 1, 9]], "in
 model = keras.Sequential([keras.Input((None,), dtype="int32"), L.Embedding(10, 4, mask_zero=True), L.LSTM(3)])
 weights = [rng.standard_normal(w.shape).astype("float32") * 0.5 for w in model.get_weights()]
 model.set_weights(weights)
-out.append({"layer": "embedding_lstm", "ids": ids.tolist(), "weights": [w.tolist() for w in weights],
-            "output": c(model(ids)).tolist()})
+out.append(
+    {
+        "layer": "embedding_lstm",
+        "ids": ids.tolist(),
+        "weights": [w.tolist() for w in weights],
+        "output": c(model(ids)).tolist(),
+    }
+)
 # ... -> GlobalMaxPooling1D: Keras 3 drops the mask there (the padding's embedding takes part).
-model = keras.Sequential([keras.Input((None,), dtype="int32"), L.Embedding(10, 4, mask_zero=True),
-                          L.GlobalMaxPooling1D()])
+model = keras.Sequential(
+    [keras.Input((None,), dtype="int32"), L.Embedding(10, 4, mask_zero=True), L.GlobalMaxPooling1D()]
+)
 weights = [rng.standard_normal(w.shape).astype("float32") * 0.5 for w in model.get_weights()]
 model.set_weights(weights)
-out.append({"layer": "embedding_gmp", "ids": ids.tolist(), "weights": [w.tolist() for w in weights],
-            "output": c(model(ids)).tolist()})
+out.append(
+    {
+        "layer": "embedding_gmp",
+        "ids": ids.tolist(),
+        "weights": [w.tolist() for w in weights],
+        "output": c(model(ids)).tolist(),
+    }
+)
 # Masking -> LSTM(return_sequences) over steps whose features are all 0.0 (the "Masking and padding" guide).
 xm = x.copy()
 xm[0, 3:] = 0.0
@@ -57,8 +71,15 @@ xm[2, 1:] = 0.0
 model = keras.Sequential([keras.Input((5, 4)), L.Masking(0.0), L.LSTM(3, return_sequences=True)])
 weights = [rng.standard_normal(w.shape).astype("float32") * 0.5 for w in model.get_weights()]
 model.set_weights(weights)
-out.append({"layer": "masking_lstm", "x": xm.tolist(), "weights": [w.tolist() for w in weights],
-            "output": c(model(xm)).tolist(), "mask": c(model.layers[0].compute_mask(xm)).tolist(),
-            "config": model.layers[0].get_config()})
+out.append(
+    {
+        "layer": "masking_lstm",
+        "x": xm.tolist(),
+        "weights": [w.tolist() for w in weights],
+        "output": c(model(xm)).tolist(),
+        "mask": c(model.layers[0].compute_mask(xm)).tolist(),
+        "config": model.layers[0].get_config(),
+    }
+)
 print("# Keras 3 (torch) outputs over masked input, written by make_keras3_masked.py\nimport json\n")
 print("REF = json.loads(" + repr(json.dumps({"x": x.tolist(), "mask": mask.tolist(), "cases": out})) + ")")

@@ -1,6 +1,7 @@
 """Records Keras 3 (torch backend) outputs of the layers added for issue 16 for
 tests/keras/test_more_layers.py: `KERAS_BACKEND=torch python make_keras3_more_layers.py > keras3_more_layers.json`.
 Weights come from a seeded numpy generator and are stored with the outputs."""
+
 import json
 import os
 
@@ -57,7 +58,15 @@ for code, shapes, kwargs in CASES:
     y = layer(x, **kwargs)
     y = [c(t).tolist() for t in y] if isinstance(y, (tuple, list)) else c(y).tolist()
     losses = [float(c(v)) for v in layer.losses]
-    out.append({"code": code, "kwargs": kwargs, "inputs": [i.tolist() for i in inputs],
-                "weights": [w.tolist() for w in weights], "output": y, "losses": losses,
-                "config": L.serialize(layer)["config"]})
+    out.append(
+        {
+            "code": code,
+            "kwargs": kwargs,
+            "inputs": [i.tolist() for i in inputs],
+            "weights": [w.tolist() for w in weights],
+            "output": y,
+            "losses": losses,
+            "config": L.serialize(layer)["config"],
+        }
+    )
 print(json.dumps(out))

@@ -6,6 +6,7 @@ Training runs on the page's main thread, so it yields to the browser between ste
 (``await asyncio.sleep(0)``) about every ``YIELD_S``: the chart redraws and Stop works
 while a model trains.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,6 +25,7 @@ GRID = 40  # decision-boundary resolution (GRID x GRID points over [-1.5, 1.5]^2
 
 
 # -- training -------------------------------------------------------------------------
+
 
 class Trainer:
     """A small classifier trained step by step with progress callbacks.
@@ -63,8 +65,9 @@ class Trainer:
         layers += [k.layers.Dense(h, activation=self.activation) for h in self.hidden]
         layers.append(k.layers.Dense(self.classes, activation="softmax", name="probabilities"))
         model = k.Sequential(layers, name=f"{self.dataset}_mlp")
-        model.compile(optimizer=k.optimizers.Adam(self.lr), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+        model.compile(
+            optimizer=k.optimizers.Adam(self.lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
         return model
 
     def stop(self) -> None:
@@ -81,8 +84,16 @@ class Trainer:
         total, done = self.epochs * steps, 0
         last_yield = time.monotonic()
         report = (lambda info: on_progress(browser.to_js(info))) if on_progress else (lambda info: None)
-        report({"kind": "epoch", "epoch": 0, "progress": 0.0, "val_accuracy": self.accuracy(self.x_val, self.y_val),
-                "accuracy": self.accuracy(self.x, self.y), "loss": None})
+        report(
+            {
+                "kind": "epoch",
+                "epoch": 0,
+                "progress": 0.0,
+                "val_accuracy": self.accuracy(self.x_val, self.y_val),
+                "accuracy": self.accuracy(self.x, self.y),
+                "loss": None,
+            }
+        )
         for epoch in range(1, self.epochs + 1):
             order = tf.random.shuffle(tf.range(n))
             xs, ys = tf.gather(self.x, order), tf.gather(self.y, order)
@@ -93,22 +104,32 @@ class Trainer:
                 loss_sum += float(logs["loss"])
                 done += 1
                 if time.monotonic() - last_yield > YIELD_S:
-                    report({"kind": "step", "progress": done / total, "epoch": epoch,
-                            "loss": loss_sum / (s + 1)})
+                    report({"kind": "step", "progress": done / total, "epoch": epoch, "loss": loss_sum / (s + 1)})
                     await asyncio.sleep(0)
                     last_yield = time.monotonic()
                 if self.stopped:
                     break
-            row = {"kind": "epoch", "epoch": epoch, "progress": done / total, "loss": loss_sum / (s + 1),
-                   "accuracy": self.accuracy(self.x, self.y), "val_accuracy": self.accuracy(self.x_val, self.y_val)}
+            row = {
+                "kind": "epoch",
+                "epoch": epoch,
+                "progress": done / total,
+                "loss": loss_sum / (s + 1),
+                "accuracy": self.accuracy(self.x, self.y),
+                "val_accuracy": self.accuracy(self.x_val, self.y_val),
+            }
             self.history.append(row)
             report(row)
             await asyncio.sleep(0)
             last_yield = time.monotonic()
             if self.stopped:
                 break
-        return browser.to_js({"epochs": len(self.history), "stopped": self.stopped,
-                              "val_accuracy": self.history[-1]["val_accuracy"] if self.history else None})
+        return browser.to_js(
+            {
+                "epochs": len(self.history),
+                "stopped": self.stopped,
+                "val_accuracy": self.history[-1]["val_accuracy"] if self.history else None,
+            }
+        )
 
     def boundary(self) -> list:
         """P(class 1) on a GRID x GRID grid over [-1.5, 1.5]^2, rows from the top."""
@@ -141,6 +162,7 @@ class Trainer:
 
 
 # -- the linear-regression lesson -----------------------------------------------------
+
 
 class Regression:
     """Fit y = W x + b to points with GradientTape, one visible step at a time."""

@@ -10,6 +10,7 @@ or when data is read back. Shapes are collapsed (unit dims dropped, contiguous
 neighbours merged) before a kernel sees them, so most kernels run at rank 1-3.
 No numpy here: parameters are packed with ``struct``.
 """
+
 from __future__ import annotations
 
 import array
@@ -27,10 +28,10 @@ from . import shaders as S
 from .device import NoAdapterError, ShaderError  # noqa: F401  (re-exported)
 from .memory import Handle, Pool
 
-SLOT = 256     # parameter bytes per dispatch: one uniform binding
-SLOTS = 128    # dispatches recorded before a submit
-MAX_RANK = 8   # dims a kernel indexes after collapsing
-WG = 256       # invocations per workgroup of the 1-D kernels
+SLOT = 256  # parameter bytes per dispatch: one uniform binding
+SLOTS = 128  # dispatches recorded before a submit
+MAX_RANK = 8  # dims a kernel indexes after collapsing
+WG = 256  # invocations per workgroup of the 1-D kernels
 
 
 def open_default_device():
@@ -51,9 +52,11 @@ def _collapse(shape: tuple, strides: list, op: str) -> tuple:
     """``layout.collapse``, refused past the MAX_RANK dims the kernels index."""
     dims, sts = layout.collapse(shape, strides)
     if len(dims) > MAX_RANK:
-        raise InvalidArgumentError(f"{op}: the GPU kernels index at most {MAX_RANK} dims after merging "
-                                   f"contiguous ones; shape {shape} needs {len(dims)} (run it under "
-                                   f"tf.device('/CPU:0'))")
+        raise InvalidArgumentError(
+            f"{op}: the GPU kernels index at most {MAX_RANK} dims after merging "
+            f"contiguous ones; shape {shape} needs {len(dims)} (run it under "
+            f"tf.device('/CPU:0'))"
+        )
     return dims, sts
 
 
@@ -90,8 +93,10 @@ def _identity(op: str, dt: D.DType):
 _FUSED_PARAMS = S.params_struct(S.FUSED_PARAMS)
 _ZIP_SCALAR = S.param_offset("zip.wgsl", "scalar")  # a host-scalar operand's word
 
-_INT64_RANGE = ("GPU: an int64 tensor of shape {} holds values outside the int32 range the GPU "
-                "stores int64 in; keep it on the CPU (tf.device('/CPU:0'))")
+_INT64_RANGE = (
+    "GPU: an int64 tensor of shape {} holds values outside the int32 range the GPU "
+    "stores int64 in; keep it on the CPU (tf.device('/CPU:0'))"
+)
 
 
 class GPUBackend:
@@ -99,8 +104,17 @@ class GPUBackend:
 
     name = "gpu"
     device_type = "GPU"
-    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise",
-                       "matmul_epilogue", "elementwise_many"))
+    fused = frozenset(
+        (
+            "softmax",
+            "sparse_softmax_xent",
+            "bias_act",
+            "adam_update",
+            "elementwise",
+            "matmul_epilogue",
+            "elementwise_many",
+        )
+    )
 
     def __init__(self, device=None):
         self.dev = device if device is not None else open_default_device()
@@ -140,8 +154,9 @@ class GPUBackend:
                 p = self.dev.create_pipeline(code, entry, layout, f"{files[-1]}:{entry}")
             except ShaderError as e:
                 where = " + ".join(f"shaders/{f}" for f in ("common.wgsl",) + files)
-                raise ShaderError(f"WGSL compile error in {where} (entry point {entry!r}, "
-                                  f"specialised with {subs}):\n{e}") from None
+                raise ShaderError(
+                    f"WGSL compile error in {where} (entry point {entry!r}, specialised with {subs}):\n{e}"
+                ) from None
             self._pipes[key] = p
         return p
 
@@ -149,7 +164,7 @@ class GPUBackend:
         """Record one dispatch: params go to the next uniform slot; ``bufs`` are the storage
         bindings in order, each a Handle or a (Buffer or None, nbytes) pair."""
         off = self._slot * SLOT
-        self._params[off:off + len(params)] = params
+        self._params[off : off + len(params)] = params
         binds = [(self._pbuf, off, SLOT)]
         for h in bufs:
             b, nbytes = (h.buf, h.nbytes) if type(h) is Handle else h
@@ -158,7 +173,8 @@ class GPUBackend:
             if nbytes > self._max_binding:
                 raise ResourceExhaustedError(
                     f"GPU: a tensor of {nbytes} bytes exceeds this adapter's maxStorageBufferBindingSize "
-                    f"({self._max_binding} bytes); split it or run it under tf.device('/CPU:0')")
+                    f"({self._max_binding} bytes); split it or run it under tf.device('/CPU:0')"
+                )
             binds.append((b.raw, 0, nbytes))
         self.dev.dispatch(pipe, binds, groups)
         self.pool.pending = True
@@ -170,7 +186,7 @@ class GPUBackend:
     def flush(self) -> None:
         """Submit everything recorded so far."""
         if self._slot:
-            self.dev.write_buffer(self._pbuf, 0, memoryview(self._params)[:self._slot * SLOT])
+            self.dev.write_buffer(self._pbuf, 0, memoryview(self._params)[: self._slot * SLOT])
             self._slot = 0
         self.dev.submit()
         self.pool.flush()
@@ -200,8 +216,9 @@ class GPUBackend:
         t = self.storage[dt]
         return {"T": t, "C": S.COMPUTE[t]}
 
-    def _map(self, x: Handle, shape: tuple, dtype: D.DType, expr: str, offset: int = 0,
-             strides=None, op: str = "map") -> Handle:
+    def _map(
+        self, x: Handle, shape: tuple, dtype: D.DType, expr: str, offset: int = 0, strides=None, op: str = "map"
+    ) -> Handle:
         """out[i] = expr(x[offset + strided index of i]): unary ops, casts and copies."""
         key = ("map", x.shape, x.dtype, shape, dtype, expr, offset, strides and tuple(strides))
         plan = self._plans.get(key)
@@ -209,8 +226,9 @@ class GPUBackend:
             st = _strides(x.shape) if strides is None else strides
             cs, (cst,) = _collapse(shape, [st], op)
             t, u = self.storage[x.dtype], self.storage[dtype]
-            pipe = self._pipe(("map.wgsl",), "main", "urw", T=t, U=u, C=S.COMPUTE[t], CU=S.COMPUTE[u],
-                              OP=expr, RANK=len(cs))
+            pipe = self._pipe(
+                ("map.wgsl",), "main", "urw", T=t, U=u, C=S.COMPUTE[t], CU=S.COMPUTE[u], OP=expr, RANK=len(cs)
+            )
             n = prod(shape)
             params = S.params("map.wgsl").pack(n, offset, 0, 0, *_pad(cs, 8, 1), *_pad(cst, 8))
             plan = self._plan(key, (pipe, params, self._items(n)))
@@ -249,8 +267,10 @@ class GPUBackend:
     # -- data movement ---------------------------------------------------------------------------
     def write(self, buf, shape, dtype):
         if dtype not in self.dtypes:  # uint8 label bytes were stored raw and read as i32
-            raise InvalidArgumentError(f"GPU: dtype {dtype.name} is not stored on the GPU (it holds "
-                                       f"{', '.join(sorted(d.name for d in self.dtypes))}); cast first")
+            raise InvalidArgumentError(
+                f"GPU: dtype {dtype.name} is not stored on the GPU (it holds "
+                f"{', '.join(sorted(d.name for d in self.dtypes))}); cast first"
+            )
         shape = tuple(shape)
         n = prod(shape)
         if not n:
@@ -277,8 +297,7 @@ class GPUBackend:
         self.dev.write_buffer(tmp.raw, 0, data)
         out = self._new(shape, D.bool_)
         pipe = self._pipe(("pack.wgsl",), "bool_from_bytes", "urw")
-        self._run(pipe, S.params("pack.wgsl").pack(out.n, out.n, 0, 0), [(tmp, len(data)), out],
-                  self._items(out.n))
+        self._run(pipe, S.params("pack.wgsl").pack(out.n, out.n, 0, 0), [(tmp, len(data)), out], self._items(out.n))
         return out
 
     def _host_words(self, h: Handle) -> tuple:
@@ -293,8 +312,7 @@ class GPUBackend:
             return h.buf, h.nbytes, h.n * (2 if h.dtype is D.float16 else 4)
         tmp = self.pool.take(4 * words)
         pipe = self._pipe(("pack.wgsl",), entry, "urw")
-        self._run(pipe, S.params("pack.wgsl").pack(words, h.n, 0, 0), [h, (tmp, 4 * words)],
-                  self._items(words))
+        self._run(pipe, S.params("pack.wgsl").pack(words, h.n, 0, 0), [h, (tmp, 4 * words)], self._items(words))
         return tmp, 4 * words, host
 
     @staticmethod
@@ -357,8 +375,7 @@ class GPUBackend:
         try:
             expr = S.UNARY[op][S.kind(x.dtype)]
         except KeyError:
-            raise InvalidArgumentError(f"GPU: unary {op} is not defined for {x.dtype.name} "
-                                       f"(shape {x.shape})") from None
+            raise InvalidArgumentError(f"GPU: unary {op} is not defined for {x.dtype.name} (shape {x.shape})") from None
         return self._map(x, x.shape, D.bool_ if op in base.BOOL_OPS else x.dtype, expr, op=op)
 
     def binary(self, op, x, y):
@@ -371,10 +388,10 @@ class GPUBackend:
             return out
         if side == 2:
             bufs = [x, (None, 0)]
-            params = params[:_ZIP_SCALAR] + struct.pack("<I", y.word) + params[_ZIP_SCALAR + 4:]
+            params = params[:_ZIP_SCALAR] + struct.pack("<I", y.word) + params[_ZIP_SCALAR + 4 :]
         elif side == 1:
             bufs = [(None, 0), y]
-            params = params[:_ZIP_SCALAR] + struct.pack("<I", x.word) + params[_ZIP_SCALAR + 4:]
+            params = params[:_ZIP_SCALAR] + struct.pack("<I", x.word) + params[_ZIP_SCALAR + 4 :]
         else:
             bufs = [x, y]
         self._run(pipe, params, bufs + [out], grid)
@@ -392,8 +409,19 @@ class GPUBackend:
         c = S.COMPUTE[t]
         scalar = f"bitcast<{c}>(p.scalar)"
         cs, (sa, sb) = _collapse(shape, [_bcast_strides(xs, shape), _bcast_strides(ys, shape)], op)
-        pipe = self._pipe(("zip.wgsl",), "main", "urrw", T=t, U=u, C=c, CU=S.COMPUTE[u], OP=expr, RANK=len(cs),
-                          A=scalar if side == 1 else f"{c}(a[ia])", B=scalar if side == 2 else f"{c}(b[ib])")
+        pipe = self._pipe(
+            ("zip.wgsl",),
+            "main",
+            "urrw",
+            T=t,
+            U=u,
+            C=c,
+            CU=S.COMPUTE[u],
+            OP=expr,
+            RANK=len(cs),
+            A=scalar if side == 1 else f"{c}(a[ia])",
+            B=scalar if side == 2 else f"{c}(b[ib])",
+        )
         n = prod(shape)
         params = S.params("zip.wgsl").pack(n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sa, 8), *_pad(sb, 8))
         return self._plan(key, (shape, out_dtype, pipe, params, self._items(n)))
@@ -405,8 +433,7 @@ class GPUBackend:
             return out
         cs, (sc, sa, sb) = _collapse(shape, [_bcast_strides(h.shape, shape) for h in (cond, x, y)], "where")
         pipe = self._pipe(("select.wgsl",), "main", "urrrw", T=self.storage[x.dtype], RANK=len(cs))
-        params = S.params("select.wgsl").pack(out.n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sc, 8), *_pad(sa, 8),
-                             *_pad(sb, 8))
+        params = S.params("select.wgsl").pack(out.n, 0, 0, 0, *_pad(cs, 8, 1), *_pad(sc, 8), *_pad(sa, 8), *_pad(sb, 8))
         self._run(pipe, params, [cond, x, y, out], self._items(out.n))
         return out
 
@@ -421,8 +448,11 @@ class GPUBackend:
         if not axes:
             return x
         shape = x.shape
-        out_shape = (tuple(1 if i in axes else d for i, d in enumerate(shape)) if keepdims
-                     else tuple(d for i, d in enumerate(shape) if i not in axes))
+        out_shape = (
+            tuple(1 if i in axes else d for i, d in enumerate(shape))
+            if keepdims
+            else tuple(d for i, d in enumerate(shape) if i not in axes)
+        )
         n_out, n_red = prod(out_shape), prod(shape[i] for i in axes)
         if not n_out:
             return Handle(out_shape, x.dtype, None)
@@ -443,8 +473,10 @@ class GPUBackend:
         kept = [(d, s) for r, d, s in groups if not r]
         red = [(d, s) for r, d, s in groups if r]
         if len(kept) > 4 or len(red) > 4:
-            raise InvalidArgumentError(f"reduce_{op}: the GPU kernel handles at most 4 runs of kept and "
-                                       f"of reduced dims; axes {axes} of shape {shape} alternate more")
+            raise InvalidArgumentError(
+                f"reduce_{op}: the GPU kernel handles at most 4 runs of kept and "
+                f"of reduced dims; axes {axes} of shape {shape} alternate more"
+            )
         # one workgroup per output for long contiguous runs on a GPU; else one invocation
         # per output (CPU adapters run workgroup barriers as thread switches)
         contiguous = groups[-1][0] and n_red >= 256 and self.workgroup_kernels
@@ -458,12 +490,30 @@ class GPUBackend:
         combine, ident = S.reduction(op, k)
         # float16 partial results stay in float32 (one rounding, as numpy's float32 accumulator)
         part_dt = D.float32 if parts > 1 and x.dtype is D.float16 else x.dtype
-        pipe = self._pipe(("reduce.wgsl",), "group" if contiguous else "serial", "urw",
-                          TO=self.storage[part_dt], COMBINE=combine, IDENTITY=ident, **self._types(x.dtype))
+        pipe = self._pipe(
+            ("reduce.wgsl",),
+            "group" if contiguous else "serial",
+            "urw",
+            TO=self.storage[part_dt],
+            COMBINE=combine,
+            IDENTITY=ident,
+            **self._types(x.dtype),
+        )
         out = self._new((n_out, parts) if parts > 1 else out_shape, part_dt)
-        params = S.params("reduce.wgsl").pack(n_out, n_red, parts, chunk, len(kept), len(red), 0, 0,
-                             *_pad([d for d, _ in kept], 4, 1), *_pad([s for _, s in kept], 4),
-                             *_pad([d for d, _ in red], 4, 1), *_pad([s for _, s in red], 4))
+        params = S.params("reduce.wgsl").pack(
+            n_out,
+            n_red,
+            parts,
+            chunk,
+            len(kept),
+            len(red),
+            0,
+            0,
+            *_pad([d for d, _ in kept], 4, 1),
+            *_pad([s for _, s in kept], 4),
+            *_pad([d for d, _ in red], 4, 1),
+            *_pad([s for _, s in red], 4),
+        )
         work = n_out * parts
         grid = self._grid(work) if contiguous else self._items(work)
         self._run(pipe, params, [x, out], grid)
@@ -477,11 +527,12 @@ class GPUBackend:
         n = shape[axis]
         if n == 0:
             raise InvalidArgumentError(f"{op}: reduction dimension {axis} of shape {shape} is empty")
-        inner = prod(shape[axis + 1:])
-        out = self._new(shape[:axis] + shape[axis + 1:], dtype)
+        inner = prod(shape[axis + 1 :])
+        out = self._new(shape[:axis] + shape[axis + 1 :], dtype)
         if out.n:
-            pipe = self._pipe(("argreduce.wgsl",), "main", "urw", BETTER=S.better(op, S.kind(x.dtype)),
-                              **self._types(x.dtype))
+            pipe = self._pipe(
+                ("argreduce.wgsl",), "main", "urw", BETTER=S.better(op, S.kind(x.dtype)), **self._types(x.dtype)
+            )
             self._run(pipe, S.params("argreduce.wgsl").pack(out.n, n, inner, 0), [x, out], self._items(out.n))
         return out
 
@@ -492,17 +543,31 @@ class GPUBackend:
         if lanes:
             combine, ident = S.reduction(op, S.kind(x.dtype))
             types = self._types(x.dtype)
-            pipe = self._pipe(("scan.wgsl",), "main", "urw", COMBINE=combine, IDENTITY=f"{types['C']}({ident})",
-                              **types)
-            params = S.params("scan.wgsl").pack(lanes, n, prod(x.shape[axis + 1:]),
-                                 (1 if exclusive else 0) | (2 if reverse else 0))
+            pipe = self._pipe(
+                ("scan.wgsl",), "main", "urw", COMBINE=combine, IDENTITY=f"{types['C']}({ident})", **types
+            )
+            params = S.params("scan.wgsl").pack(
+                lanes, n, prod(x.shape[axis + 1 :]), (1 if exclusive else 0) | (2 if reverse else 0)
+            )
             self._run(pipe, params, [x, out], self._items(lanes))
         return out
 
     # -- GEMM: matmul and convolutions ------------------------------------------------------------
-    def _gemm(self, files: tuple, bufs: list, out_shape: tuple, dtype, m: int, n: int, k: int,
-              batches: int, tail: tuple = (), geometry: str = "", splittable: bool = False,
-              epilogue=None) -> Handle:
+    def _gemm(
+        self,
+        files: tuple,
+        bufs: list,
+        out_shape: tuple,
+        dtype,
+        m: int,
+        n: int,
+        k: int,
+        batches: int,
+        tail: tuple = (),
+        geometry: str = "",
+        splittable: bool = False,
+        epilogue=None,
+    ) -> Handle:
         """Run a GEMM kernel over ``batches`` x (m x n); ``tail`` holds the values of the
         kernel's own Params fields after the shared header, ``geometry`` its compiled-in constants.
         Split-K when the output is small and k long. Without ``workgroup_kernels`` (CPU
@@ -526,8 +591,9 @@ class GPUBackend:
         gx, gy, gz = _ceil(n, tile), _ceil(m, tile), batches * splits
         mg = self._max_groups
         if gx > mg:
-            raise ResourceExhaustedError(f"GPU: a matrix product with {n} columns exceeds the adapter's "
-                                         f"grid ({mg} x 64)")
+            raise ResourceExhaustedError(
+                f"GPU: a matrix product with {n} columns exceeds the adapter's grid ({mg} x 64)"
+            )
         binds = bufs + [out] + list(extra)
         for z0 in range(0, gz, mg):
             for y0 in range(0, gy, mg):
@@ -547,8 +613,9 @@ class GPUBackend:
             code = S.matmul_epilogue_source(program, self.storage, idx, driver, subs)
             n_in = 1 + max(ins[4][0] for ins in program if ins[0] == "load")
             try:
-                pipe = self.dev.create_pipeline(code, "main", "u" + "r" * n_bufs + "w" + "r" * (n_in - 1),
-                                                "matmul_epilogue")
+                pipe = self.dev.create_pipeline(
+                    code, "main", "u" + "r" * n_bufs + "w" + "r" * (n_in - 1), "matmul_epilogue"
+                )
             except ShaderError as e:
                 raise ShaderError(f"WGSL compile error in a matmul epilogue kernel:\n{e}\n{code}") from None
             self._pipes[key] = pipe
@@ -598,26 +665,55 @@ class GPUBackend:
         if not k:
             z = self._fill(out_shape, a.dtype, 0)
             return z if epilogue is None else self.fused_elementwise(epilogue[0], z, *epilogue[1])
-        cb, (sa, sb) = _collapse(bshape, [_bcast_strides(a.shape[:-2], bshape, m * k),
-                                          _bcast_strides(b.shape[:-2], bshape, k * n)], "matmul")
+        cb, (sa, sb) = _collapse(
+            bshape, [_bcast_strides(a.shape[:-2], bshape, m * k), _bcast_strides(b.shape[:-2], bshape, k * n)], "matmul"
+        )
         if len(cb) > 4:
-            raise InvalidArgumentError(f"matmul: the GPU kernel handles at most 4 batch dims after merging; "
-                                       f"shapes {a.shape} and {b.shape}")
+            raise InvalidArgumentError(
+                f"matmul: the GPU kernel handles at most 4 batch dims after merging; shapes {a.shape} and {b.shape}"
+            )
         sam, sak = (1, m) if transpose_a else (k, 1)
         sbk, sbn = (1, k) if transpose_b else (n, 1)
         tail = (len(cb), 0, 0, 0, sam, sak, sbk, sbn, *_pad(cb, 4, 1), *_pad(sa, 4), *_pad(sb, 4))
-        return self._gemm(("matmul.wgsl",), [a, b], out_shape, a.dtype, m, n, k, prod(bshape), tail,
-                          splittable=True, epilogue=epilogue)
+        return self._gemm(
+            ("matmul.wgsl",),
+            [a, b],
+            out_shape,
+            a.dtype,
+            m,
+            n,
+            k,
+            prod(bshape),
+            tail,
+            splittable=True,
+            epilogue=epilogue,
+        )
 
     @staticmethod
     def _geometry(x_shape, w_shape, oh, ow, strides, pads, dilations, groups) -> str:
         """The convolution kernels' compiled-in constants (everything but the batch size)."""
         _, h, w, c = x_shape
         kh, kw, cg, o = w_shape
-        dims = dict(H=h, W=w, C=c, O=o, OH=oh, OW=ow, KH=kh, KW=kw, SH=strides[0], SW=strides[1],
-                    DH=dilations[0], DW=dilations[1], CG=cg, OG=o // groups)
-        return "\n".join([f"const {k}: u32 = {v}u;" for k, v in dims.items()]
-                         + [f"const PT: i32 = {pads[0][0]};", f"const PL: i32 = {pads[1][0]};"])
+        dims = dict(
+            H=h,
+            W=w,
+            C=c,
+            O=o,
+            OH=oh,
+            OW=ow,
+            KH=kh,
+            KW=kw,
+            SH=strides[0],
+            SW=strides[1],
+            DH=dilations[0],
+            DW=dilations[1],
+            CG=cg,
+            OG=o // groups,
+        )
+        return "\n".join(
+            [f"const {k}: u32 = {v}u;" for k, v in dims.items()]
+            + [f"const PT: i32 = {pads[0][0]};", f"const PL: i32 = {pads[1][0]};"]
+        )
 
     def conv2d(self, x, w, strides, pads, dilations, groups):
         n_, h, wd, _ = x.shape
@@ -630,8 +726,9 @@ class GPUBackend:
         if not kh * kw * cg:
             return self._fill(out_shape, x.dtype, 0)
         geo = self._geometry(x.shape, w.shape, oh, ow, strides, pads, dilations, groups)
-        return self._gemm(("conv2d.wgsl",), [x, w], out_shape, x.dtype,
-                          n_ * oh * ow, o // groups, kh * kw * cg, groups, geometry=geo)
+        return self._gemm(
+            ("conv2d.wgsl",), [x, w], out_shape, x.dtype, n_ * oh * ow, o // groups, kh * kw * cg, groups, geometry=geo
+        )
 
     def conv2d_input_grad(self, dy, w, x_shape, strides, pads, dilations, groups):
         x_shape = tuple(x_shape)
@@ -642,8 +739,17 @@ class GPUBackend:
             return self._fill(x_shape, dy.dtype, 0)
         n_, h, wd, _ = x_shape
         geo = self._geometry(x_shape, w.shape, dy.shape[1], dy.shape[2], strides, pads, dilations, groups)
-        return self._gemm(("conv2d_input_grad.wgsl",), [dy, w], x_shape,
-                          dy.dtype, n_ * h * wd, cg, kh * kw * (o // groups), groups, geometry=geo)
+        return self._gemm(
+            ("conv2d_input_grad.wgsl",),
+            [dy, w],
+            x_shape,
+            dy.dtype,
+            n_ * h * wd,
+            cg,
+            kh * kw * (o // groups),
+            groups,
+            geometry=geo,
+        )
 
     def conv2d_filter_grad(self, x, dy, w_shape, strides, pads, dilations, groups):
         w_shape = tuple(w_shape)
@@ -653,15 +759,25 @@ class GPUBackend:
         if not (x.n and dy.n):
             return self._fill(w_shape, x.dtype, 0)
         geo = self._geometry(x.shape, w_shape, dy.shape[1], dy.shape[2], strides, pads, dilations, groups)
-        return self._gemm(("conv2d_filter_grad.wgsl",), [x, dy], w_shape,
-                          x.dtype, kh * kw * cg, o // groups, dy.n // o, groups, geometry=geo,
-                          splittable=True)
+        return self._gemm(
+            ("conv2d_filter_grad.wgsl",),
+            [x, dy],
+            w_shape,
+            x.dtype,
+            kh * kw * cg,
+            o // groups,
+            dy.n // o,
+            groups,
+            geometry=geo,
+            splittable=True,
+        )
 
     # -- pooling -----------------------------------------------------------------------------------
     def _pool_params(self, file, count, x_shape, oh, ow, ksize, strides, pads) -> bytes:
         _, h, w, c = x_shape
-        return S.params(file).pack(count, h, w, c, oh, ow, ksize[0], ksize[1], strides[0], strides[1],
-                           pads[0][0], pads[1][0])
+        return S.params(file).pack(
+            count, h, w, c, oh, ow, ksize[0], ksize[1], strides[0], strides[1], pads[0][0], pads[1][0]
+        )
 
     def _pool_subs(self, op, dt) -> dict:
         k = S.kind(dt)
@@ -675,8 +791,12 @@ class GPUBackend:
         if out.n:
             maxop = "fmax_(best, v)" if x.dtype.kind == "f" else "max(best, v)"
             pipe = self._pipe(("pool.wgsl",), "main", "urw", MAXOP=maxop, **self._pool_subs(op, x.dtype))
-            self._run(pipe, self._pool_params("pool.wgsl", out.n, x.shape, oh, ow, ksize, strides, pads),
-                      [x, out], self._items(out.n))
+            self._run(
+                pipe,
+                self._pool_params("pool.wgsl", out.n, x.shape, oh, ow, ksize, strides, pads),
+                [x, out],
+                self._items(out.n),
+            )
         return out
 
     def pool2d_grad(self, op, x, dy, ksize, strides, pads):
@@ -684,22 +804,29 @@ class GPUBackend:
             return self._fill(x.shape, dy.dtype, 0)
         out = self._new(x.shape, dy.dtype)
         if out.n:
-            greater = ("(is_nan(v) && !is_nan(best)) || v > best" if x.dtype.kind == "f" else "v > best")
-            pipe = self._pipe(("pool_grad.wgsl",), "main", "urrw", GREATER=greater,
-                              **self._pool_subs(op, x.dtype))
-            self._run(pipe, self._pool_params("pool_grad.wgsl", out.n, x.shape, dy.shape[1], dy.shape[2], ksize, strides, pads),
-                      [x, dy, out], self._items(out.n))
+            greater = "(is_nan(v) && !is_nan(best)) || v > best" if x.dtype.kind == "f" else "v > best"
+            pipe = self._pipe(("pool_grad.wgsl",), "main", "urrw", GREATER=greater, **self._pool_subs(op, x.dtype))
+            self._run(
+                pipe,
+                self._pool_params("pool_grad.wgsl", out.n, x.shape, dy.shape[1], dy.shape[2], ksize, strides, pads),
+                [x, dy, out],
+                self._items(out.n),
+            )
         return out
 
     # -- indexing ----------------------------------------------------------------------------------
     def gather(self, x, indices, axis):
-        shape = x.shape[:axis] + indices.shape + x.shape[axis + 1:]
+        shape = x.shape[:axis] + indices.shape + x.shape[axis + 1 :]
         out = self._new(shape, x.dtype)
         if out.n:
-            inner = prod(x.shape[axis + 1:])
+            inner = prod(x.shape[axis + 1 :])
             pipe = self._pipe(("gather.wgsl",), "main", "urrw", T=self.storage[x.dtype])
-            self._run(pipe, S.params("gather.wgsl").pack(out.n, x.shape[axis], inner, indices.n),
-                      [x, indices, out], self._items(out.n))
+            self._run(
+                pipe,
+                S.params("gather.wgsl").pack(out.n, x.shape[axis], inner, indices.n),
+                [x, indices, out],
+                self._items(out.n),
+            )
         return out
 
     def scatter_add(self, indices, updates, shape, axis):
@@ -708,11 +835,20 @@ class GPUBackend:
             return self.cast(self.scatter_add(indices, self.cast(updates, D.float32), shape, axis), D.float16)
         out = self._fill(shape, updates.dtype, 0)
         if out.n and updates.n:
-            inner = prod(shape[axis + 1:])
-            pipe = self._pipe(("scatter_add.wgsl",), "main", "urrw", T=self.storage[updates.dtype],
-                              FLOAT="true" if updates.dtype.kind == "f" else "false")
-            self._run(pipe, S.params("scatter_add.wgsl").pack(updates.n, shape[axis], inner, indices.n),
-                      [indices, updates, out], self._items(updates.n))
+            inner = prod(shape[axis + 1 :])
+            pipe = self._pipe(
+                ("scatter_add.wgsl",),
+                "main",
+                "urrw",
+                T=self.storage[updates.dtype],
+                FLOAT="true" if updates.dtype.kind == "f" else "false",
+            )
+            self._run(
+                pipe,
+                S.params("scatter_add.wgsl").pack(updates.n, shape[axis], inner, indices.n),
+                [indices, updates, out],
+                self._items(updates.n),
+            )
         return out
 
     # -- data movement without arithmetic -------------------------------------------------------
@@ -721,14 +857,16 @@ class GPUBackend:
 
     def transpose(self, x, perm):
         st = _strides(x.shape)
-        return self._map(x, tuple(x.shape[p] for p in perm), x.dtype, "x", strides=[st[p] for p in perm],
-                         op="transpose")
+        return self._map(
+            x, tuple(x.shape[p] for p in perm), x.dtype, "x", strides=[st[p] for p in perm], op="transpose"
+        )
 
     def slice(self, x, begin, size, strides):
         st = _strides(x.shape)
         off = sum(b * s for b, s in zip(begin, st))
-        return self._map(x, tuple(size), x.dtype, "x", offset=off,
-                         strides=[s * k for s, k in zip(st, strides)], op="slice")
+        return self._map(
+            x, tuple(size), x.dtype, "x", offset=off, strides=[s * k for s, k in zip(st, strides)], op="slice"
+        )
 
     def broadcast_to(self, x, shape):
         shape = tuple(shape)
@@ -763,16 +901,19 @@ class GPUBackend:
         if r > MAX_RANK:
             raise InvalidArgumentError(f"pad: the GPU kernel handles rank <= {MAX_RANK}, got shape {x.shape}")
         pipe = self._pipe(("pad.wgsl",), "main", "urw", RANK=r, **self._types(x.dtype))
-        params = S.params("pad.wgsl").pack(out.n, _bits(value, x.dtype), 0, 0, *_pad(shape, 8, 1),
-                             *_pad([a for a, _ in pads], 8), *_pad(x.shape, 8, 1))
+        params = S.params("pad.wgsl").pack(
+            out.n, _bits(value, x.dtype), 0, 0, *_pad(shape, 8, 1), *_pad([a for a, _ in pads], 8), *_pad(x.shape, 8, 1)
+        )
         self._run(pipe, params, [x, out], self._items(out.n))
         return out
 
     # -- fused kernels (optional; base.FusedKernels states each formula) -----------------------
     def fusable(self, program) -> bool:
         limit = self.dev.limits.get("maxStorageBuffersPerShaderStage", 8)
-        return S.fused_supported(program, self.storage) and \
-            len({ins[4][0] for ins in program if ins[0] == "load"}) + 2 <= limit  # + out, + a GEMM's 2nd operand
+        return (
+            S.fused_supported(program, self.storage)
+            and len({ins[4][0] for ins in program if ins[0] == "load"}) + 2 <= limit
+        )  # + out, + a GEMM's 2nd operand
 
     def fused_elementwise(self, program, *hs):
         """One generated WGSL kernel for a fused elementwise program (function/passes.py),
@@ -801,8 +942,9 @@ class GPUBackend:
         rows = out.n // n if n else 0
         if rows:
             pipe = self._pipe(("softmax.wgsl",), "main", "urw")
-            self._run(pipe, S.params("softmax.wgsl").pack(rows, n, prod(x.shape[axis + 1:]), 0),
-                      [x, out], self._grid(rows))
+            self._run(
+                pipe, S.params("softmax.wgsl").pack(rows, n, prod(x.shape[axis + 1 :]), 0), [x, out], self._grid(rows)
+            )
         return out
 
     def sparse_softmax_xent(self, logits, labels):
@@ -815,7 +957,9 @@ class GPUBackend:
         loss, grad = self._new(logits.shape[:-1], logits.dtype), self._new(logits.shape, logits.dtype)
         if rows:
             pipe = self._pipe(("softmax_xent.wgsl",), "main", "urrww")
-            self._run(pipe, S.params("softmax_xent.wgsl").pack(rows, n, 0, 0), [logits, labels, loss, grad], self._grid(rows))
+            self._run(
+                pipe, S.params("softmax_xent.wgsl").pack(rows, n, 0, 0), [logits, labels, loss, grad], self._grid(rows)
+            )
         return loss, grad
 
     def bias_act(self, x, bias, activation: str):
@@ -836,8 +980,12 @@ class GPUBackend:
         outs = [self._new(w.shape, w.dtype) for _ in range(3)]
         if w.n:
             pipe = self._pipe(("adam.wgsl",), "main", "urrrrwww")
-            self._run(pipe, S.params("adam.wgsl").pack(w.n, alpha, c1, c2, eps, 0, 0, 0), [w, m, v, g] + outs,
-                      self._items(w.n))
+            self._run(
+                pipe,
+                S.params("adam.wgsl").pack(w.n, alpha, c1, c2, eps, 0, 0, 0),
+                [w, m, v, g] + outs,
+                self._items(w.n),
+            )
         return tuple(outs)
 
 
@@ -861,6 +1009,7 @@ def _load_index(ins) -> str:
 def _serialized(method):
     """Run a primitive under the backend's lock: ops from several threads (a server's
     workers, finalisers) must not interleave their dispatches with another's submit."""
+
     @functools.wraps(method)
     def run(self, *args, **kwargs):
         with self._lock:
@@ -868,8 +1017,9 @@ def _serialized(method):
                 return method(self, *args, **kwargs)
             except struct.error as e:  # a size past the kernels' u32 parameters (the core refused < 0)
                 shapes = ", ".join(str(getattr(a, "shape", a)) for a in args)[:200]
-                raise ResourceExhaustedError(f"{method.__name__}: a size exceeds the GPU kernels' 32-bit "
-                                             f"parameters ({e}); operands {shapes}") from None
+                raise ResourceExhaustedError(
+                    f"{method.__name__}: a size exceeds the GPU kernels' 32-bit parameters ({e}); operands {shapes}"
+                ) from None
 
     return run
 

@@ -22,6 +22,7 @@ Rules every adapter follows (they are what makes a JS implementation natural):
 
 An adapter module exposes ``open_device(power_preference="high-performance") -> Device``.
 """
+
 from __future__ import annotations
 
 from typing import Protocol, Sequence
@@ -36,10 +37,16 @@ class ShaderError(RuntimeError):
 
 
 LIMITS = (
-    "maxBufferSize", "maxStorageBufferBindingSize", "maxComputeWorkgroupsPerDimension",
-    "maxComputeInvocationsPerWorkgroup", "maxComputeWorkgroupSizeX", "maxComputeWorkgroupSizeY",
-    "maxComputeWorkgroupStorageSize", "maxStorageBuffersPerShaderStage",
-    "minUniformBufferOffsetAlignment", "minStorageBufferOffsetAlignment",
+    "maxBufferSize",
+    "maxStorageBufferBindingSize",
+    "maxComputeWorkgroupsPerDimension",
+    "maxComputeInvocationsPerWorkgroup",
+    "maxComputeWorkgroupSizeX",
+    "maxComputeWorkgroupSizeY",
+    "maxComputeWorkgroupStorageSize",
+    "maxStorageBuffersPerShaderStage",
+    "minUniformBufferOffsetAlignment",
+    "minStorageBufferOffsetAlignment",
     "maxUniformBufferBindingSize",
 )
 """The limits the dispatcher reads, by their WebGPU IDL (camelCase) names."""
@@ -49,11 +56,11 @@ BINDING_KINDS = {"u": "uniform", "r": "read-only storage", "w": "read-write stor
 
 
 class Device(Protocol):
-    adapter_name: str        # human-readable adapter, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"
-    backend_type: str        # "Vulkan", "Metal", "WebGPU", ...
-    is_fallback: bool        # a software adapter (lavapipe, SwiftShader)
-    limits: dict             # LIMITS name -> int, as granted to the device (adapter maximums)
-    features: frozenset      # WebGPU feature names enabled on the device, e.g. "shader-f16"
+    adapter_name: str  # human-readable adapter, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"
+    backend_type: str  # "Vulkan", "Metal", "WebGPU", ...
+    is_fallback: bool  # a software adapter (lavapipe, SwiftShader)
+    limits: dict  # LIMITS name -> int, as granted to the device (adapter maximums)
+    features: frozenset  # WebGPU feature names enabled on the device, e.g. "shader-f16"
 
     def create_buffer(self, size: int, usage: str) -> object:
         """A zero-initialised buffer of ``size`` bytes (multiple of 4).

@@ -5,6 +5,7 @@ Handles are immutable, so several may share one Buffer (reshape, int32 <-> int64
 When the last handle goes, CPython's refcount drops the Buffer and ``__del__`` gives
 its device buffer back to the ``Pool`` (no user-visible dispose, unlike TF.js).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -109,7 +110,8 @@ class Pool:
             if size > self.max_buffer:
                 raise ResourceExhaustedError(
                     f"GPU: a tensor of {nbytes} bytes exceeds this adapter's maxBufferSize ({self.max_buffer} "
-                    f"bytes); split it or run it under tf.device('/CPU:0')")
+                    f"bytes); split it or run it under tf.device('/CPU:0')"
+                )
         free = self._free.get(size)
         raw = None
         if free:
@@ -163,5 +165,10 @@ class Pool:
         self.pooled_bytes = 0
 
     def info(self) -> dict:
-        return {"live_buffers": self.live, "live_bytes": self.live_bytes, "peak_bytes": self.peak_bytes,
-                "pooled_buffers": sum(len(v) for v in self._free.values()), "pooled_bytes": self.pooled_bytes}
+        return {
+            "live_buffers": self.live,
+            "live_bytes": self.live_bytes,
+            "peak_bytes": self.peak_bytes,
+            "pooled_buffers": sum(len(v) for v in self._free.values()),
+            "pooled_bytes": self.pooled_bytes,
+        }

@@ -5,6 +5,7 @@ Kernels are plain WGSL files in ``shaders/`` (one kernel family per file), speci
 by text substitution of ``{{NAME}}`` slots: storage types, rank, the op expression.
 Every module is ``common.wgsl`` + the kernel file(s); unused helpers cost nothing.
 """
+
 from __future__ import annotations
 
 import os
@@ -79,8 +80,9 @@ def params_layout(wgsl: str) -> tuple:
             continue
         n = 4 * int(count) if arr else 4
         if off % 16:
-            raise ValueError(f"struct Params: {name} ({ty}) starts at byte {off}; WGSL aligns it to 16, "
-                             f"so pad the fields before it")
+            raise ValueError(
+                f"struct Params: {name} ({ty}) starts at byte {off}; WGSL aligns it to 16, so pad the fields before it"
+            )
         fmt, off = fmt + f"{n}{_SCALARS[vec or arr]}", off + 4 * n
     if _FIELD.sub("", body).strip():
         raise ValueError(f"struct Params: cannot derive a pack format for {_FIELD.sub('', body).strip()!r}")
@@ -111,7 +113,7 @@ def specialise(files: tuple, subs: dict) -> str:
     for k, v in subs.items():
         code = code.replace("{{" + k + "}}", str(v))
     if "{{" in code:
-        missing = sorted({code[i + 2:code.index("}}", i)] for i in _find_all(code, "{{")})
+        missing = sorted({code[i + 2 : code.index("}}", i)] for i in _find_all(code, "{{")})
         raise KeyError(f"{files[-1]}: unfilled slots {missing}")
     return code
 
@@ -131,17 +133,27 @@ INT_MIN = "bitcast<i32>(0x80000000u)"
 UNARY = {
     "neg": {"f": "-x", "i": "-x", "u": "0u - x"},
     "abs": {"f": "abs(x)", "i": "abs(x)", "u": "x"},
-    "sign": {"f": "select(select(x, -1.0, x < 0.0), 1.0, x > 0.0)", "i": "sign(x)",
-             "u": "select(0u, 1u, x > 0u)"},
+    "sign": {"f": "select(select(x, -1.0, x < 0.0), 1.0, x > 0.0)", "i": "sign(x)", "u": "select(0u, 1u, x > 0u)"},
     "square": {"f": "x * x", "i": "x * x", "u": "x * x"},
     "sqrt": {"f": "sqrt_(x)"},
     "rsqrt": {"f": "1.0 / sqrt_(x)"},
-    "reciprocal": {"f": "1.0 / x", "i": f"select(select(0, x, x == 1 || x == -1), {INT_MIN}, x == 0)",
-                   "u": "select(0u, 1u, x == 1u)"},
-    "exp": {"f": "exp_(x)"}, "log": {"f": "log_(x)"}, "log1p": {"f": "log1p_(x)"},
-    "expm1": {"f": "expm1_(x)"}, "sin": {"f": "sin_(x)"}, "cos": {"f": "cos_(x)"},
-    "tan": {"f": "tan_(x)"}, "tanh": {"f": "tanh_(x)"}, "sigmoid": {"f": "sigmoid_(x)"},
-    "erf": {"f": "erf_(x)"}, "floor": {"f": "floor(x)"}, "ceil": {"f": "ceil(x)"},
+    "reciprocal": {
+        "f": "1.0 / x",
+        "i": f"select(select(0, x, x == 1 || x == -1), {INT_MIN}, x == 0)",
+        "u": "select(0u, 1u, x == 1u)",
+    },
+    "exp": {"f": "exp_(x)"},
+    "log": {"f": "log_(x)"},
+    "log1p": {"f": "log1p_(x)"},
+    "expm1": {"f": "expm1_(x)"},
+    "sin": {"f": "sin_(x)"},
+    "cos": {"f": "cos_(x)"},
+    "tan": {"f": "tan_(x)"},
+    "tanh": {"f": "tanh_(x)"},
+    "sigmoid": {"f": "sigmoid_(x)"},
+    "erf": {"f": "erf_(x)"},
+    "floor": {"f": "floor(x)"},
+    "ceil": {"f": "ceil(x)"},
     "round": {"f": "round(x)", "i": "x", "u": "x"},
     "logical_not": {"b": _B.format("x == 0u")},
     "isnan": {"f": _B.format("is_nan(x)")},
@@ -164,9 +176,12 @@ BINARY = {
     "pow": {"f": "pow_(x, y)", "i": "pow_i(x, y)", "u": "pow_u(x, y)"},
     "maximum": {"f": "fmax_(x, y)", "i": "max(x, y)", "u": "max(x, y)"},
     "minimum": {"f": "fmin_(x, y)", "i": "min(x, y)", "u": "min(x, y)"},
-    "equal": _cmp("=="), "not_equal": {**_cmp("!="), "f": _B.format("!(x == y)")},  # NaN != NaN
-    "less": _cmp("<"), "less_equal": _cmp("<="),
-    "greater": _cmp(">"), "greater_equal": _cmp(">="),
+    "equal": _cmp("=="),
+    "not_equal": {**_cmp("!="), "f": _B.format("!(x == y)")},  # NaN != NaN
+    "less": _cmp("<"),
+    "less_equal": _cmp("<="),
+    "greater": _cmp(">"),
+    "greater_equal": _cmp(">="),
     "logical_and": {"b": _B.format("x != 0u && y != 0u")},
     "logical_or": {"b": _B.format("x != 0u || y != 0u")},
 }
@@ -175,9 +190,15 @@ CAST = {
     ("f", "i"): f"select(i32(x), {INT_MIN}, is_nan(x) || abs(x) >= 2147483648.0)",
     ("f", "u"): "f32_to_u32(x)",
     ("f", "b"): _B.format("(bitcast<u32>(x) & 0x7fffffffu) != 0u"),
-    ("i", "f"): "f32(x)", ("i", "u"): "bitcast<u32>(x)", ("i", "b"): _B.format("x != 0"),
-    ("u", "f"): "f32(x)", ("u", "i"): "bitcast<i32>(x)", ("u", "b"): _B.format("x != 0u"),
-    ("b", "f"): "f32(x)", ("b", "i"): "i32(x)", ("b", "u"): "x",
+    ("i", "f"): "f32(x)",
+    ("i", "u"): "bitcast<u32>(x)",
+    ("i", "b"): _B.format("x != 0"),
+    ("u", "f"): "f32(x)",
+    ("u", "i"): "bitcast<i32>(x)",
+    ("u", "b"): _B.format("x != 0u"),
+    ("b", "f"): "f32(x)",
+    ("b", "i"): "i32(x)",
+    ("b", "u"): "x",
 }
 
 LOWEST = {"f": "-f32_inf()", "i": INT_MIN, "u": "0u", "b": "0u"}
@@ -212,6 +233,7 @@ assert tuple(ACTIVATIONS) == base.BIAS_ACTIVATIONS, "gpu.shaders.ACTIVATIONS mus
 
 # -- fused elementwise programs (function/passes.py) -------------------------------------------
 
+
 def fused_supported(program, storage: dict) -> bool:
     """Whether ``fused_elementwise`` can generate a kernel: 32-bit storage types only (no
     float16 rounding between ops) and an expression for every op and kind."""
@@ -238,8 +260,7 @@ def fused_source(program, storage: dict, index_exprs: list) -> tuple:
     for ins in program:
         if ins[0] == "load":
             in_types[ins[4][0]] = storage[D.as_dtype(ins[2])]
-    lines = [FUSED_PARAMS,
-             "@group(0) @binding(0) var<uniform> p: Params;"]
+    lines = [FUSED_PARAMS, "@group(0) @binding(0) var<uniform> p: Params;"]
     for k in range(n_in):
         lines.append(f"@group(0) @binding({k + 1}) var<storage, read> in{k}: array<{in_types[k]}>;")
     out_t = storage[D.as_dtype(program[-1][2])]
@@ -247,11 +268,18 @@ def fused_source(program, storage: dict, index_exprs: list) -> tuple:
     fns, body = _program_body(program, storage, index_exprs)
     last = len(program) - 1
     lines += fns
-    lines += ["@compute @workgroup_size(256)",
-              "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
-              "        @builtin(local_invocation_id) lid: vec3<u32>) {",
-              "    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { element(i); }",
-              "}", "fn element(i: u32) {"] + body + [f"    out[i] = {out_t}(r{last});", "}"]
+    lines += (
+        [
+            "@compute @workgroup_size(256)",
+            "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
+            "        @builtin(local_invocation_id) lid: vec3<u32>) {",
+            "    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { element(i); }",
+            "}",
+            "fn element(i: u32) {",
+        ]
+        + body
+        + [f"    out[i] = {out_t}(r{last});", "}"]
+    )
     return source("common.wgsl") + "\n" + "\n".join(lines), n_in
 
 
@@ -266,9 +294,11 @@ def matmul_epilogue_source(program, storage: dict, index_exprs: list, gemm_file:
     if _MATMUL_OUT not in text or _MATMUL_STORE not in text:
         raise KeyError("matmul.wgsl changed: the epilogue generator needs its out binding and store_c")
     n_in = 1 + max(ins[4][0] for ins in program if ins[0] == "load")
-    extra = [f"@group(0) @binding({k + 3}) var<storage, read> in{k}: array<"
-             f"{storage[D.as_dtype(next(i[2] for i in program if i[0] == 'load' and i[4][0] == k))]}>;"
-             for k in range(1, n_in)]
+    extra = [
+        f"@group(0) @binding({k + 3}) var<storage, read> in{k}: array<"
+        f"{storage[D.as_dtype(next(i[2] for i in program if i[0] == 'load' and i[4][0] == k))]}>;"
+        for k in range(1, n_in)
+    ]
     text = text.replace(_MATMUL_OUT, "\n".join([_MATMUL_OUT] + extra))
     text = text.replace(_MATMUL_STORE, "    let i = u32(b.z) + row * p.n + col;\n    out[i] = {{T}}(epi(i, {{C}}(v)));")
     fns, body = _program_body(program, storage, index_exprs, anchor="v0")
@@ -284,14 +314,15 @@ def fused_many_source(programs, storage: dict, index_lists: list) -> tuple:
     program s owns flat indices [off_s, off_s + n_s) and writes its own output binding."""
     n_in = 1 + max(ins[4][0] for p in programs for ins in p if ins[0] == "load")
     in_types = {ins[4][0]: storage[D.as_dtype(ins[2])] for p in programs for ins in p if ins[0] == "load"}
-    lines = [FUSED_PARAMS,
-             "@group(0) @binding(0) var<uniform> p: Params;"]
+    lines = [FUSED_PARAMS, "@group(0) @binding(0) var<uniform> p: Params;"]
     for k in range(n_in):
         t = in_types.get(k, "u32")
         lines.append(f"@group(0) @binding({k + 1}) var<storage, read> in{k}: array<{t}>;")
     for s_, prog in enumerate(programs):
-        lines.append(f"@group(0) @binding({n_in + 1 + s_}) var<storage, read_write> out{s_}: "
-                     f"array<{storage[D.as_dtype(prog[-1][2])]}>;")
+        lines.append(
+            f"@group(0) @binding({n_in + 1 + s_}) var<storage, read_write> out{s_}: "
+            f"array<{storage[D.as_dtype(prog[-1][2])]}>;"
+        )
     segs, off = [], 0
     for s_, (prog, idx) in enumerate(zip(programs, index_lists)):
         fns, body = _program_body(prog, storage, idx, prefix=f"{s_}_")
@@ -302,11 +333,18 @@ def fused_many_source(programs, storage: dict, index_lists: list) -> tuple:
             n *= d
         segs.append(f"    if (j < {off + n}u) {{ seg{s_}(j - {off}u); return; }}")
         off += n
-    lines += ["@compute @workgroup_size(256)",
-              "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
-              "        @builtin(local_invocation_id) lid: vec3<u32>) {",
-              "    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { element(i); }",
-              "}", "fn element(j: u32) {"] + segs + ["}"]
+    lines += (
+        [
+            "@compute @workgroup_size(256)",
+            "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,",
+            "        @builtin(local_invocation_id) lid: vec3<u32>) {",
+            "    for (var i = flat_id(wid, nwg, lid); i < p.n; i += grid_stride(nwg)) { element(i); }",
+            "}",
+            "fn element(j: u32) {",
+        ]
+        + segs
+        + ["}"]
+    )
     return source("common.wgsl") + "\n" + "\n".join(lines), n_in
 
 

@@ -10,6 +10,7 @@ mapped range once into Python bytes.
 Readback is a promise (``mapAsync``): ``read`` blocks on it with JSPI (``backends.jspi.run_sync``);
 ``read_async`` awaits it and works in every browser with WebGPU.
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,8 +33,9 @@ def _recorder_factory():
     src = HELPERS.read_text(encoding="utf-8")
     if "export function recorder(" not in src:
         raise RuntimeError(f"{HELPERS.name} no longer exports `function recorder(device)`")
-    return run_js("(() => {\n" + src.replace("export function recorder(", "function recorder(", 1)
-                  + "\nreturn recorder;\n})()")
+    return run_js(
+        "(() => {\n" + src.replace("export function recorder(", "function recorder(", 1) + "\nreturn recorder;\n})()"
+    )
 
 
 class WebGPUDevice:
@@ -99,12 +101,12 @@ def open_device(power_preference: str = "high-performance") -> WebGPUDevice:
     from pyodide.ffi import to_js
     from js import Object
 
-    adapter = jspi.run_sync(gpu.requestAdapter(to_js({"powerPreference": power_preference},
-                                                     dict_converter=Object.fromEntries)),
-                            "requesting a WebGPU adapter")
+    adapter = jspi.run_sync(
+        gpu.requestAdapter(to_js({"powerPreference": power_preference}, dict_converter=Object.fromEntries)),
+        "requesting a WebGPU adapter",
+    )
     if adapter is None:
         raise NoAdapterError("navigator.gpu.requestAdapter() returned no adapter")
     limits = {k: getattr(adapter.limits, k) for k in LIMITS if hasattr(adapter.limits, k)}
     desc = to_js({"requiredLimits": limits}, dict_converter=Object.fromEntries)
     return WebGPUDevice(jspi.run_sync(adapter.requestDevice(desc), "requesting a WebGPU device"))
-

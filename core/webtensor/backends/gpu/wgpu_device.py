@@ -3,13 +3,16 @@
 Everything wgpu-specific lives here. wgpu-py finds Vulkan, Metal or D3D12; on a host
 without a GPU, Mesa's lavapipe (Debian ``mesa-vulkan-drivers``) is a Vulkan CPU adapter.
 """
+
 from __future__ import annotations
 
 from .device import LIMITS, NoAdapterError, ShaderError
 
-_NO_ADAPTER = ("wgpu-py found no GPU adapter (no Vulkan/Metal/D3D12 driver). On Debian/Ubuntu "
-               "install a Vulkan driver, e.g. `apt-get install mesa-vulkan-drivers` for the "
-               "lavapipe CPU adapter; the CPU backend stays usable meanwhile")
+_NO_ADAPTER = (
+    "wgpu-py found no GPU adapter (no Vulkan/Metal/D3D12 driver). On Debian/Ubuntu "
+    "install a Vulkan driver, e.g. `apt-get install mesa-vulkan-drivers` for the "
+    "lavapipe CPU adapter; the CPU backend stays usable meanwhile"
+)
 
 
 def _kebab(name: str) -> str:
@@ -46,12 +49,10 @@ class WgpuDevice:
         info = adapter.info
         self.adapter_name = info.get("device") or info.get("description") or "wgpu adapter"
         self.backend_type = info.get("backend_type", "")
-        self.is_fallback = bool(getattr(adapter, "is_fallback_adapter", False)
-                                or info.get("adapter_type") == "CPU")
+        self.is_fallback = bool(getattr(adapter, "is_fallback_adapter", False) or info.get("adapter_type") == "CPU")
         want = {_kebab(k): adapter.limits[_kebab(k)] for k in LIMITS if _kebab(k) in adapter.limits}
         feats = [f for f in ("shader-f16",) if f in adapter.features]
-        self._dev = adapter.request_device_sync(required_features=feats, required_limits=want,
-                                                label="webtensor")
+        self._dev = adapter.request_device_sync(required_features=feats, required_limits=want, label="webtensor")
         lim = self._dev.limits
         self.limits = {k: int(lim[_kebab(k)]) for k in LIMITS if _kebab(k) in lim}
         self.features = frozenset(self._dev.features)
@@ -84,9 +85,10 @@ class WgpuDevice:
             kind = {"u": B.uniform, "r": B.read_only_storage, "w": B.storage}
             # uniforms take a dynamic offset, so a bind group does not depend on which
             # parameter slot a dispatch uses and can be reused (see dispatch)
-            entries = [{"binding": i, "visibility": S.COMPUTE,
-                        "buffer": {"type": kind[c], "has_dynamic_offset": c == "u"}}
-                       for i, c in enumerate(layout)]
+            entries = [
+                {"binding": i, "visibility": S.COMPUTE, "buffer": {"type": kind[c], "has_dynamic_offset": c == "u"}}
+                for i, c in enumerate(layout)
+            ]
             bgl = self._dev.create_bind_group_layout(entries=entries)
             pl = self._layouts[layout] = (bgl, self._dev.create_pipeline_layout(bind_group_layouts=[bgl]))
         return pl
@@ -95,8 +97,9 @@ class WgpuDevice:
         bgl, pl = self._layout(layout)
         try:
             module = self._dev.create_shader_module(code=code, label=label)
-            pipe = self._dev.create_compute_pipeline(layout=pl, compute={"module": module, "entry_point": entry},
-                                                     label=label)
+            pipe = self._dev.create_compute_pipeline(
+                layout=pl, compute={"module": module, "entry_point": entry}, label=label
+            )
         except Exception as e:
             raise ShaderError(str(e).strip()) from None
         return (pipe, bgl, tuple(i for i, c in enumerate(layout) if c == "u"))
@@ -125,9 +128,13 @@ class WgpuDevice:
         if bg is None:
             if len(self._groups) >= 4096:
                 self._groups.clear()
-            bg = self._groups[key] = self._dev.create_bind_group(layout=bgl, entries=[
-                {"binding": i, "resource": {"buffer": b, "offset": 0 if i in uniforms else o, "size": n}}
-                for i, (b, o, n) in enumerate(bindings)])
+            bg = self._groups[key] = self._dev.create_bind_group(
+                layout=bgl,
+                entries=[
+                    {"binding": i, "resource": {"buffer": b, "offset": 0 if i in uniforms else o, "size": n}}
+                    for i, (b, o, n) in enumerate(bindings)
+                ],
+            )
         cp = self._compute_pass()
         cp.set_pipeline(pipe)
         cp.set_bind_group(0, bg, offsets)

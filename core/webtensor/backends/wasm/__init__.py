@@ -11,6 +11,7 @@ allocate their output and return its address (0: out of memory; negative: an
 error code). float16 is stored as 16 bits; the heavy ops (matmul, conv, pooling,
 reductions) compute it in float32 by casting around the float32 kernel.
 """
+
 from __future__ import annotations
 
 import functools
@@ -71,6 +72,7 @@ class WasmArray:
 def _serialized(method):
     """One op at a time per instance: an op writes the params block then calls a kernel
     (natively the GIL is released inside wasm), so threads must not interleave."""
+
     @functools.wraps(method)
     def run(self, *args, **kwargs):
         with self._lock:
@@ -86,8 +88,9 @@ def _walk(op: str, shape: tuple, strides: list) -> tuple:
     """Params for a kernel's N-d walk: collapsed dims, then one stride row per operand."""
     dims, rows = _collapse(shape, strides)
     if len(dims) > MAX_DIMS:
-        raise InvalidArgumentError(f"{op}: the wasm backend walks at most {MAX_DIMS} dims; "
-                                   f"shape {shape} needs {len(dims)}")
+        raise InvalidArgumentError(
+            f"{op}: the wasm backend walks at most {MAX_DIMS} dims; shape {shape} needs {len(dims)}"
+        )
     return (len(dims), *dims, *(s for row in rows for s in row))
 
 
@@ -99,9 +102,22 @@ class WasmBackend:
     name = "wasm"
     device_type = "CPU"
     dtypes = frozenset(D.ALL)
-    fused = frozenset(("softmax", "sparse_softmax_xent", "bias_act", "adam_update", "elementwise",
-                       "matmul_epilogue", "elementwise_many", "elementwise_into",
-                       "linalg_cholesky", "linalg_solve", "fft", "rfft"))
+    fused = frozenset(
+        (
+            "softmax",
+            "sparse_softmax_xent",
+            "bias_act",
+            "adam_update",
+            "elementwise",
+            "matmul_epilogue",
+            "elementwise_many",
+            "elementwise_into",
+            "linalg_cholesky",
+            "linalg_solve",
+            "fft",
+            "rfft",
+        )
+    )
     kernel_count = 0
     """Calls into the module's kernels (``_run``), for tf.config.experimental.get_kernel_count."""
 
@@ -138,7 +154,8 @@ class WasmBackend:
             raise ResourceExhaustedError(
                 f"{op}: out of WebAssembly memory allocating {nbytes} bytes "
                 f"({self.memory_stats()['bytes_in_use']} bytes in use; the limit is "
-                f"{MEMORY_LIMIT >> 30} GiB of linear memory)")
+                f"{MEMORY_LIMIT >> 30} GiB of linear memory)"
+            )
         if code == -_E_ARG:
             raise InvalidArgumentError(f"{op}: dtype {dtype.name} is not supported by the wasm backend")
         raise InternalError(f"{op}: wasm kernel failed with code {code}")
@@ -158,19 +175,20 @@ class WasmBackend:
         """x, checked to be a handle of this backend that lies inside linear memory (so a
         bad handle is an error before any kernel runs, not a trap halfway through)."""
         if type(x) is not WasmArray or x._be is not self:
-            raise InvalidArgumentError(f"{op}: expected a tensor of this wasm backend, got "
-                                       f"{type(x).__name__} {getattr(x, 'shape', '')}")
+            raise InvalidArgumentError(
+                f"{op}: expected a tensor of this wasm backend, got {type(x).__name__} {getattr(x, 'shape', '')}"
+            )
         end = x.ptr + x.size * x.dtype.size
         if end > self._mem_size or x.ptr <= 0:
             self._mem_size = self._rt.memory_size()
             if end > self._mem_size or x.ptr <= 0:
-                raise InvalidArgumentError(f"{op}: tensor handle {x!r} lies outside linear memory "
-                                           f"({self._mem_size} bytes)")
+                raise InvalidArgumentError(
+                    f"{op}: tensor handle {x!r} lies outside linear memory ({self._mem_size} bytes)"
+                )
         return x
 
     def _params(self, values) -> None:
         self._set_params(_ints(len(values)), *values)
-
 
     def _release(self, ptr: int) -> None:
         """Called from ``__del__``, which may run inside any op (garbage collection): it
@@ -181,7 +199,7 @@ class WasmBackend:
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
         for i in range(0, len(pending), _FREE_BATCH):
-            part = pending[i:i + _FREE_BATCH]
+            part = pending[i : i + _FREE_BATCH]
             self._rt.write(self._release_list, _ints(len(part)).pack(*part))
             self._call("wt_release_many", len(part))
 
@@ -226,8 +244,9 @@ class WasmBackend:
             mv = mv.cast("B")
         n = prod(shape) * dtype.size
         if mv.nbytes != n:
-            raise InvalidArgumentError(f"write: {mv.nbytes} bytes do not match shape {shape} of dtype "
-                                       f"{dtype.name} ({n} bytes)")
+            raise InvalidArgumentError(
+                f"write: {mv.nbytes} bytes do not match shape {shape} of dtype {dtype.name} ({n} bytes)"
+            )
         ptr = self._alloc(n, "write")
         self._rt.write(ptr, mv)
         return WasmArray(self, ptr, shape, dtype)
@@ -342,7 +361,7 @@ class WasmBackend:
         transposing them to the end first when they are not adjacent."""
         shape = x.shape
         if axes == tuple(range(axes[0], axes[-1] + 1)):
-            return x, prod(shape[:axes[0]]), prod(shape[axes[0]:axes[-1] + 1]), prod(shape[axes[-1] + 1:])
+            return x, prod(shape[: axes[0]]), prod(shape[axes[0] : axes[-1] + 1]), prod(shape[axes[-1] + 1 :])
         rest = tuple(i for i in range(len(shape)) if i not in axes)
         xt = self.transpose(x, rest + tuple(axes))
         return xt, prod(shape[i] for i in rest), prod(shape[i] for i in axes), 1
@@ -355,8 +374,11 @@ class WasmBackend:
         axes = tuple(axes)
         dt = x.dtype
         xs, outer, r, inner = self._blocks(self._f32(x), axes)
-        shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keepdims else \
-            tuple(d for i, d in enumerate(x.shape) if i not in axes)
+        shape = (
+            tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+            if keepdims
+            else tuple(d for i, d in enumerate(x.shape) if i not in axes)
+        )
         ptr = self._run(f"reduce_{op}", "wt_reduce", _REDUCE[op], _DT[xs.dtype], xs.ptr, outer, r, inner)
         return self._back(self._new(ptr, shape, xs.dtype, f"reduce_{op}"), dt)
 
@@ -366,17 +388,18 @@ class WasmBackend:
         if x.shape[axis] == 0:
             raise InvalidArgumentError(f"{op}: reduction dimension {axis} of shape {x.shape} is empty")
         xs = self._f32(x)
-        outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
+        outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1 :])
         ptr = self._run(op, "wt_argreduce", op == "argmax", _DT[xs.dtype], xs.ptr, outer, r, inner, _DT[dtype])
-        return self._new(ptr, x.shape[:axis] + x.shape[axis + 1:], dtype, op)
+        return self._new(ptr, x.shape[:axis] + x.shape[axis + 1 :], dtype, op)
 
     @_serialized
     def scan(self, op, x, axis, exclusive, reverse):
         x = self._h(x, f"cum{op}")
         xs = self._f32(x)
-        outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
-        ptr = self._run(f"cum{op}", "wt_scan", op == "prod", _DT[xs.dtype], xs.ptr, outer, r, inner,
-                        bool(exclusive), bool(reverse))
+        outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1 :])
+        ptr = self._run(
+            f"cum{op}", "wt_scan", op == "prod", _DT[xs.dtype], xs.ptr, outer, r, inner, bool(exclusive), bool(reverse)
+        )
         return self._back(self._new(ptr, x.shape, xs.dtype, f"cum{op}"), x.dtype)
 
     @_serialized
@@ -384,7 +407,7 @@ class WasmBackend:
         """``base.FusedKernels.softmax`` (float16 computed in float32)."""
         x = self._h(x, "softmax")
         xs = self._f32(x)
-        outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
+        outer, r, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1 :])
         ptr = self._run("softmax", "wt_softmax", _DT[xs.dtype], xs.ptr, outer, r, inner)
         return self._back(self._new(ptr, x.shape, xs.dtype, "softmax"), x.dtype)
 
@@ -395,12 +418,19 @@ class WasmBackend:
         xs, lab = self._f32(x), self._idx(lab)
         n = x.shape[-1]
         rows = x.size // n if n else 0
-        ptr = self._run("sparse_softmax_cross_entropy", "wt_sparse_softmax_xent", _DT[xs.dtype], xs.ptr, lab.ptr,
-                        lab.dtype is D.int64, rows, n)
+        ptr = self._run(
+            "sparse_softmax_cross_entropy",
+            "wt_sparse_softmax_xent",
+            _DT[xs.dtype],
+            xs.ptr,
+            lab.ptr,
+            lab.dtype is D.int64,
+            rows,
+            n,
+        )
         loss = self._new(ptr, x.shape[:-1], xs.dtype, "sparse_softmax_cross_entropy")
         grad = WasmArray(self, self._more_outputs(1)[0], x.shape, xs.dtype)
         return self._back(loss, x.dtype), self._back(grad, x.dtype)
-
 
     @_serialized
     def bias_act(self, x, bias, activation: str):
@@ -408,8 +438,16 @@ class WasmBackend:
         x, b = self._h(x, "bias_act"), self._h(bias, "bias_act")
         xs, bs = self._f32(x), self._f32(b)
         n = x.shape[-1] if x.shape else 1
-        ptr = self._run("bias_act", "wt_bias_act", _DT[xs.dtype], xs.ptr, bs.ptr, x.size // n if n else 0, n,
-                        _ACTIVATIONS[activation])
+        ptr = self._run(
+            "bias_act",
+            "wt_bias_act",
+            _DT[xs.dtype],
+            xs.ptr,
+            bs.ptr,
+            x.size // n if n else 0,
+            n,
+            _ACTIVATIONS[activation],
+        )
         return self._back(self._new(ptr, x.shape, xs.dtype, "bias_act"), x.dtype)
 
     @_serialized
@@ -417,8 +455,9 @@ class WasmBackend:
         """``base.FusedKernels.adam_update`` (its float order); float32/float64 only."""
         w, m, v, g = (self._h(t, "adam_update") for t in (w, m, v, g))
         if not (w.dtype is m.dtype is v.dtype is g.dtype) or not (w.shape == m.shape == v.shape == g.shape):
-            raise InvalidArgumentError(f"adam_update: variable, slots and gradient differ: "
-                                       f"{[(t.shape, t.dtype.name) for t in (w, m, v, g)]}")
+            raise InvalidArgumentError(
+                f"adam_update: variable, slots and gradient differ: {[(t.shape, t.dtype.name) for t in (w, m, v, g)]}"
+            )
         self._set_params(_FOUR_F64, alpha, c1, c2, eps)
         ptr = self._run("adam_update", "wt_adam_update", _DT[w.dtype], w.ptr, m.ptr, v.ptr, g.ptr, w.size)
         w1 = self._new(ptr, w.shape, w.dtype, "adam_update", 3 * w.nbytes)
@@ -436,8 +475,14 @@ class WasmBackend:
         hs = list(hs)
         h, sole = base.take_donation(hs[pos], hs, pos)
         shape, dt = tuple(program[-1][3]), D.as_dtype(program[-1][2])
-        if not (sole and type(h) is WasmArray and h._be is self and h._base is None and h.dtype is dt
-                and h.size == prod(shape)):
+        if not (
+            sole
+            and type(h) is WasmArray
+            and h._be is self
+            and h._base is None
+            and h.dtype is dt
+            and h.size == prod(shape)
+        ):
             return self.fused_elementwise(program, *hs)
         words = self._fused.get(program) or self._fused.setdefault(program, _fused_words(program))
         hs = [self._h(x, "fused") for x in hs]
@@ -514,8 +559,10 @@ class WasmBackend:
         m, k = (a.shape[-1], a.shape[-2]) if transpose_a else (a.shape[-2], a.shape[-1])
         kb, n = (b.shape[-1], b.shape[-2]) if transpose_b else (b.shape[-2], b.shape[-1])
         if k != kb:
-            raise InvalidArgumentError(f"matmul: inner dimensions differ: {a.shape} and {b.shape} "
-                                       f"(transpose_a={transpose_a}, transpose_b={transpose_b})")
+            raise InvalidArgumentError(
+                f"matmul: inner dimensions differ: {a.shape} and {b.shape} "
+                f"(transpose_a={transpose_a}, transpose_b={transpose_b})"
+            )
         ab, bb = a.shape[:-2], b.shape[:-2]
         batch_shape = broadcast_shape(ab, bb, "matmul")
         batch = prod(batch_shape)
@@ -547,8 +594,9 @@ class WasmBackend:
     def _square_batch(self, a, op: str) -> tuple:
         """(batch, n) of a [..., n, n] float32/float64 handle, as kernels/linalg.c reads it."""
         if a.dtype not in (D.float32, D.float64) or len(a.shape) < 2 or a.shape[-1] != a.shape[-2]:
-            raise InvalidArgumentError(f"{op}: expected square float32/float64 matrices, got "
-                                       f"shape {a.shape} dtype {a.dtype.name}")
+            raise InvalidArgumentError(
+                f"{op}: expected square float32/float64 matrices, got shape {a.shape} dtype {a.dtype.name}"
+            )
         return prod(a.shape[:-2]), a.shape[-1]
 
     @_serialized
@@ -567,8 +615,10 @@ class WasmBackend:
         a, b = self._h(a, "solve"), self._h(b, "solve")
         batch, n = self._square_batch(a, "solve")
         if b.dtype is not a.dtype or len(b.shape) != len(a.shape) or b.shape[-2] != n:
-            raise InvalidArgumentError(f"solve: right-hand side of shape {b.shape} dtype {b.dtype.name} does "
-                                       f"not match matrices of shape {a.shape} dtype {a.dtype.name}")
+            raise InvalidArgumentError(
+                f"solve: right-hand side of shape {b.shape} dtype {b.dtype.name} does "
+                f"not match matrices of shape {a.shape} dtype {a.dtype.name}"
+            )
         bs = tuple(max(x, y) for x, y in zip(a.shape[:-2], b.shape[:-2]))
         a = a if a.shape[:-2] == bs else self.broadcast_to(a, bs + (n, n))
         b = b if b.shape[:-2] == bs else self.broadcast_to(b, bs + b.shape[-2:])
@@ -583,13 +633,18 @@ class WasmBackend:
     def _dft(self, op: str, re, im, inverse: bool, nout: int) -> tuple:
         """kernels/fft.c over the last axis of re (and im; None: real input)."""
         n = re.shape[-1] if re.shape else 1
-        if re.dtype not in (D.float32, D.float64) or (im is not None and (im.shape != re.shape or im.dtype is not re.dtype)):
-            raise InvalidArgumentError(f"{op}: expected float32/float64 parts of one shape, got {re.shape} "
-                                       f"{re.dtype.name}" + (f" and {im.shape} {im.dtype.name}" if im is not None else ""))
+        if re.dtype not in (D.float32, D.float64) or (
+            im is not None and (im.shape != re.shape or im.dtype is not re.dtype)
+        ):
+            raise InvalidArgumentError(
+                f"{op}: expected float32/float64 parts of one shape, got {re.shape} "
+                f"{re.dtype.name}" + (f" and {im.shape} {im.dtype.name}" if im is not None else "")
+            )
         rows = re.size // n if n else 0
         shape = re.shape[:-1] + (nout,)
-        ptr = self._run(op, "wt_fft", _DT[re.dtype], re.ptr, im.ptr if im is not None else 0, rows, n,
-                        int(inverse), nout)
+        ptr = self._run(
+            op, "wt_fft", _DT[re.dtype], re.ptr, im.ptr if im is not None else 0, rows, n, int(inverse), nout
+        )
         out = self._new(ptr, shape, re.dtype, op, 2 * prod(shape) * re.dtype.size)
         return out, WasmArray(self, self._more_outputs(1)[0], shape, re.dtype)
 
@@ -611,8 +666,26 @@ class WasmBackend:
         n, h, w, c = x_shape
         kh, kw, _, o = w_shape
         self._room(result, h0.dtype, op)
-        self._params([n, h, w, c, kh, kw, o, strides[0], strides[1], pads[0][0], pads[1][0],
-                      dilations[0], dilations[1], y_shape[1], y_shape[2], groups])
+        self._params(
+            [
+                n,
+                h,
+                w,
+                c,
+                kh,
+                kw,
+                o,
+                strides[0],
+                strides[1],
+                pads[0][0],
+                pads[1][0],
+                dilations[0],
+                dilations[1],
+                y_shape[1],
+                y_shape[2],
+                groups,
+            ]
+        )
         ptr = self._run(op, "wt_" + op, _DT[h0.dtype], h0.ptr, h1.ptr)
         return self._back(self._new(ptr, tuple(result), h0.dtype, op), dt)
 
@@ -621,24 +694,53 @@ class WasmBackend:
         x, w = self._h(x, "conv2d"), self._h(w, "conv2d")
         n, h, wd, _ = x.shape
         kh, kw, _, o = w.shape
-        out = (n, _conv_out(h, kh, strides[0], pads[0], dilations[0]),
-               _conv_out(wd, kw, strides[1], pads[1], dilations[1]), o)
-        return self._conv("conv2d", out, x.shape, w.shape, out, strides, pads, dilations, groups,
-                          self._f32(x), self._f32(w), x.dtype)
+        out = (
+            n,
+            _conv_out(h, kh, strides[0], pads[0], dilations[0]),
+            _conv_out(wd, kw, strides[1], pads[1], dilations[1]),
+            o,
+        )
+        return self._conv(
+            "conv2d", out, x.shape, w.shape, out, strides, pads, dilations, groups, self._f32(x), self._f32(w), x.dtype
+        )
 
     @_serialized
     def conv2d_input_grad(self, dy, w, x_shape, strides, pads, dilations, groups):
         dy, w = self._h(dy, "conv2d_input_grad"), self._h(w, "conv2d_input_grad")
         x_shape = tuple(x_shape)
-        return self._conv("conv2d_input_grad", x_shape, x_shape, w.shape, dy.shape, strides, pads, dilations,
-                          groups, self._f32(dy), self._f32(w), dy.dtype)
+        return self._conv(
+            "conv2d_input_grad",
+            x_shape,
+            x_shape,
+            w.shape,
+            dy.shape,
+            strides,
+            pads,
+            dilations,
+            groups,
+            self._f32(dy),
+            self._f32(w),
+            dy.dtype,
+        )
 
     @_serialized
     def conv2d_filter_grad(self, x, dy, w_shape, strides, pads, dilations, groups):
         x, dy = self._h(x, "conv2d_filter_grad"), self._h(dy, "conv2d_filter_grad")
         w_shape = tuple(w_shape)
-        return self._conv("conv2d_filter_grad", w_shape, x.shape, w_shape, dy.shape, strides, pads, dilations,
-                          groups, self._f32(x), self._f32(dy), x.dtype)
+        return self._conv(
+            "conv2d_filter_grad",
+            w_shape,
+            x.shape,
+            w_shape,
+            dy.shape,
+            strides,
+            pads,
+            dilations,
+            groups,
+            self._f32(x),
+            self._f32(dy),
+            x.dtype,
+        )
 
     def _pool_params(self, x_shape, ksize, strides, pads):
         n, h, w, c = x_shape
@@ -672,18 +774,18 @@ class WasmBackend:
     @_serialized
     def gather(self, x, indices, axis):
         x, idx = self._h(x, "gather"), self._idx(self._h(indices, "gather"))
-        outer, n, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1:])
+        outer, n, inner = prod(x.shape[:axis]), x.shape[axis], prod(x.shape[axis + 1 :])
         self._params([outer, n, inner, idx.size])
         ptr = self._run("gather", "wt_gather", x.dtype.size, x.ptr, idx.ptr, idx.dtype is D.int64)
         if ptr == -_E_INDEX:
             self._index_error("gather", n, f" (params shape {x.shape}, axis {axis})")
-        return self._new(ptr, x.shape[:axis] + idx.shape + x.shape[axis + 1:], x.dtype, "gather")
+        return self._new(ptr, x.shape[:axis] + idx.shape + x.shape[axis + 1 :], x.dtype, "gather")
 
     @_serialized
     def scatter_add(self, indices, updates, shape, axis):
         idx, u = self._idx(self._h(indices, "scatter_add")), self._h(updates, "scatter_add")
         shape = tuple(shape)
-        outer, n, inner = prod(shape[:axis]), shape[axis], prod(shape[axis + 1:])
+        outer, n, inner = prod(shape[:axis]), shape[axis], prod(shape[axis + 1 :])
         self._params([outer, n, inner, idx.size])
         ptr = self._run("scatter_add", "wt_scatter_add", _DT[u.dtype], idx.ptr, idx.dtype is D.int64, u.ptr)
         if ptr == -_E_INDEX:
@@ -727,8 +829,7 @@ class WasmBackend:
         src = [s * k for s, k in zip(st, strides)]
         dims, (cs,) = _collapse(size, [src])
         if len(dims) == 1 and (cs[0] == 1 or dims[0] == 1) or prod(size) == 0:  # contiguous: a view
-            return WasmArray(self, x.ptr + offset * x.dtype.size if prod(size) else x.ptr, size, x.dtype,
-                             x._base or x)
+            return WasmArray(self, x.ptr + offset * x.dtype.size if prod(size) else x.ptr, size, x.dtype, x._base or x)
         return self._strided("strided_slice", x, size, offset, src)
 
     @_serialized
@@ -794,8 +895,15 @@ def _fused_words(program):
         else:
             dims, st = [1], [0]
             a = tuple(args) + (0,) * (3 - len(args))
-        words += [_FUSED_KINDS[kind], op, _DT[d], *a, len(dims), *(list(dims) + [1] * (4 - len(dims))),
-                  *(list(st) + [0] * (4 - len(st)))]
+        words += [
+            _FUSED_KINDS[kind],
+            op,
+            _DT[d],
+            *a,
+            len(dims),
+            *(list(dims) + [1] * (4 - len(dims))),
+            *(list(st) + [0] * (4 - len(st))),
+        ]
     return tuple(words)
 
 
@@ -815,4 +923,3 @@ def load_in_pyodide(wasm=None) -> WasmBackend:
     register("wasm", lambda: backend)
     set_default("wasm")
     return backend
-

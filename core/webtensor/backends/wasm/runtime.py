@@ -12,6 +12,7 @@ speed, not interpreter speed), and exposes the C API's unchecked call, which kee
 call cheap (docs/benchmarks.md, "Backend overheads"). Node would put a process boundary
 on every op.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -30,7 +31,8 @@ class KernelTrap(RuntimeError):
 def kernels_path() -> str:
     """Where the built module is: ``WEBTENSOR_WASM_KERNELS`` or ``backends/kernels/``."""
     return os.environ.get("WEBTENSOR_WASM_KERNELS") or os.path.join(
-        os.path.dirname(os.path.dirname(__file__)), "kernels", "webtensor_kernels.wasm")
+        os.path.dirname(os.path.dirname(__file__)), "kernels", "webtensor_kernels.wasm"
+    )
 
 
 def load_kernels() -> bytes:
@@ -39,8 +41,7 @@ def load_kernels() -> bytes:
         with open(path, "rb") as f:
             return f.read()
     except FileNotFoundError:
-        raise RuntimeError(f"the WebAssembly kernels are not built ({path} is missing); "
-                           f"run `make wasm`") from None
+        raise RuntimeError(f"the WebAssembly kernels are not built ({path} is missing); run `make wasm`") from None
 
 
 class WasmtimeRuntime:
@@ -55,8 +56,9 @@ class WasmtimeRuntime:
             import wasmtime
             from wasmtime import _bindings as ffi
         except ImportError as e:
-            raise ImportError(f"natively the wasm backend runs its kernels in wasmtime: "
-                              f"pip install 'webtensor[wasm]' ({e})") from None
+            raise ImportError(
+                f"natively the wasm backend runs its kernels in wasmtime: pip install 'webtensor[wasm]' ({e})"
+            ) from None
 
         cfg = wasmtime.Config()
         cfg.memory_reservation = _MEMORY_RESERVATION
@@ -72,17 +74,21 @@ class WasmtimeRuntime:
         self._raw = (ffi.wasmtime_val_raw_t * 16)()
         self._result = ctypes.c_int32.from_address(ctypes.addressof(self._raw))
         self._trap = ctypes.c_void_p()
-        proto = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-                                 ctypes.c_size_t, ctypes.c_void_p)
+        proto = ctypes.CFUNCTYPE(
+            ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p
+        )
         invoke = proto(ctypes.cast(ffi.dll.wasmtime_func_call_unchecked, ctypes.c_void_p).value)
-        ctx, raw, trap = (ctypes.cast(store._context(), ctypes.c_void_p).value, ctypes.addressof(self._raw),
-                          ctypes.addressof(self._trap))
+        ctx, raw, trap = (
+            ctypes.cast(store._context(), ctypes.c_void_p).value,
+            ctypes.addressof(self._raw),
+            ctypes.addressof(self._trap),
+        )
         self._enter = lambda fn: invoke(ctx, fn, raw, 16, trap)
         self._ctypes, self._ffi = ctypes, ffi
         self._packers = [struct.Struct("<" + "i12x" * n) for n in range(17)]
         self._fns: dict = {}
         params = self.call("wt_params_ptr")
-        self._pmem = self._mem[params:params + PARAMS_BYTES]
+        self._pmem = self._mem[params : params + PARAMS_BYTES]
         self.closed = False
         atexit.register(self.close)
 
@@ -129,11 +135,11 @@ class WasmtimeRuntime:
     def write(self, ptr: int, data) -> None:
         n = len(data)
         self._check(ptr, n)
-        self._mem[ptr:ptr + n] = data
+        self._mem[ptr : ptr + n] = data
 
     def read(self, ptr: int, n: int) -> bytes:
         self._check(ptr, n)
-        return bytes(self._mem[ptr:ptr + n])
+        return bytes(self._mem[ptr : ptr + n])
 
     def set_params(self, fmt: struct.Struct, *values) -> None:
         fmt.pack_into(self._pmem, 0, *values)
@@ -182,8 +188,7 @@ class PyodideRuntime:
         if ptr < 0 or ptr + n > self._u8.byteLength:
             self._renew()  # memory grew (the old view is detached) or the range is bad
             if ptr < 0 or ptr + n > self._u8.byteLength:
-                raise KernelTrap(f"memory access [{ptr}, {ptr + n}) is out of bounds "
-                                 f"({self._u8.byteLength} bytes)")
+                raise KernelTrap(f"memory access [{ptr}, {ptr + n}) is out of bounds ({self._u8.byteLength} bytes)")
 
     def write(self, ptr: int, data) -> None:
         n = len(data)

@@ -5,6 +5,7 @@ rename) holding the model's weights, the optimizer's state (slots, ``iterations`
 the epoch to resume at, so a resumed run continues exactly where the backup was taken.
 Under a multi-worker strategy only the chief writes; every worker reads the same file.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,13 +24,18 @@ class BackupAndRestore(Callback):
         super().__init__()
         if not backup_dir:
             raise ValueError("BackupAndRestore: empty `backup_dir` argument passed")
-        if save_freq != "epoch" and save_freq is not False and (isinstance(save_freq, bool) or
-                                                                not isinstance(save_freq, int) or save_freq < 1):
-            raise ValueError(f"Invalid value for argument `save_freq`. Received: save_freq={save_freq}. "
-                             f"Expected either 'epoch' or a positive integer")
+        if (
+            save_freq != "epoch"
+            and save_freq is not False
+            and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1)
+        ):
+            raise ValueError(
+                f"Invalid value for argument `save_freq`. Received: save_freq={save_freq}. "
+                f"Expected either 'epoch' or a positive integer"
+            )
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq, self.double_checkpoint, self.delete_checkpoint = save_freq, double_checkpoint, delete_checkpoint
-        self._path = os.path.join(self.backup_dir, "latest.safetensors")          # tf.train.Checkpoint's suffix
+        self._path = os.path.join(self.backup_dir, "latest.safetensors")  # tf.train.Checkpoint's suffix
         self._prev_path = os.path.join(self.backup_dir, "previous.safetensors")
         self._batches = 0
         self._current_epoch = 0
@@ -44,8 +50,10 @@ class BackupAndRestore(Callback):
         from ...tensor import Variable
 
         if not self.model.built:
-            raise ValueError(f"To use the BackupAndRestore callback, your model must be built before you call "
-                             f"`fit()`. Model {self.model.name} is unbuilt.")
+            raise ValueError(
+                f"To use the BackupAndRestore callback, your model must be built before you call "
+                f"`fit()`. Model {self.model.name} is unbuilt."
+            )
         opt = self.model.optimizer
         if opt is not None and not getattr(opt, "built", True):
             opt.build(self.model.trainable_variables)

@@ -4,6 +4,7 @@ Per-batch logs are only computed when some callback overrides a batch hook, and
 are read back to Python floats once per step for all such callbacks together;
 ``ProgbarLogger`` reads them only when it redraws.
 """
+
 from __future__ import annotations
 
 _BATCH_HOOKS = {
@@ -46,29 +47,59 @@ class Callback:
     def _implements(self, kind: str) -> bool:
         return any(getattr(type(self), h) is not getattr(Callback, h) for h in _BATCH_HOOKS[kind])
 
-    def on_batch_begin(self, batch, logs=None): pass
-    def on_batch_end(self, batch, logs=None): pass
-    def on_epoch_begin(self, epoch, logs=None): pass
-    def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): self.on_batch_begin(batch, logs)
-    def on_train_batch_end(self, batch, logs=None): self.on_batch_end(batch, logs)
-    def on_test_batch_begin(self, batch, logs=None): pass
-    def on_test_batch_end(self, batch, logs=None): pass
-    def on_predict_batch_begin(self, batch, logs=None): pass
-    def on_predict_batch_end(self, batch, logs=None): pass
-    def on_train_begin(self, logs=None): pass
-    def on_train_end(self, logs=None): pass
-    def on_test_begin(self, logs=None): pass
-    def on_test_end(self, logs=None): pass
-    def on_predict_begin(self, logs=None): pass
-    def on_predict_end(self, logs=None): pass
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_predict_batch_end(self, batch, logs=None):
+        pass
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_test_begin(self, logs=None):
+        pass
+
+    def on_test_end(self, logs=None):
+        pass
+
+    def on_predict_begin(self, logs=None):
+        pass
+
+    def on_predict_end(self, logs=None):
+        pass
 
 
 class CallbackList(Callback):
     """Calls every callback's hook in order; adds History and ProgbarLogger for fit."""
 
-    def __init__(self, callbacks=None, add_history: bool = False, add_progbar: bool = False, model=None,
-                 **params):
+    def __init__(self, callbacks=None, add_history: bool = False, add_progbar: bool = False, model=None, **params):
         super().__init__()
         self.callbacks = list(callbacks.callbacks if isinstance(callbacks, CallbackList) else callbacks or [])
         for cb in self.callbacks:
@@ -123,17 +154,44 @@ class CallbackList(Callback):
                     floats = to_floats(logs)
                 getattr(cb, hook)(batch, floats)
 
-    def on_train_batch_begin(self, batch, logs=None): self._batch("train", "on_train_batch_begin", batch, logs)
-    def on_train_batch_end(self, batch, logs=None): self._batch("train", "on_train_batch_end", batch, logs)
-    def on_test_batch_begin(self, batch, logs=None): self._batch("test", "on_test_batch_begin", batch, logs)
-    def on_test_batch_end(self, batch, logs=None): self._batch("test", "on_test_batch_end", batch, logs)
-    def on_predict_batch_begin(self, batch, logs=None): self._batch("predict", "on_predict_batch_begin", batch, logs)
-    def on_predict_batch_end(self, batch, logs=None): self._batch("predict", "on_predict_batch_end", batch, logs)
-    def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, logs)
-    def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, logs)
-    def on_train_begin(self, logs=None): self._call("on_train_begin", logs)
-    def on_train_end(self, logs=None): self._call("on_train_end", logs)
-    def on_test_begin(self, logs=None): self._call("on_test_begin", logs)
-    def on_test_end(self, logs=None): self._call("on_test_end", logs)
-    def on_predict_begin(self, logs=None): self._call("on_predict_begin", logs)
-    def on_predict_end(self, logs=None): self._call("on_predict_end", logs)
+    def on_train_batch_begin(self, batch, logs=None):
+        self._batch("train", "on_train_batch_begin", batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batch("train", "on_train_batch_end", batch, logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._batch("test", "on_test_batch_begin", batch, logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._batch("test", "on_test_batch_end", batch, logs)
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self._batch("predict", "on_predict_batch_begin", batch, logs)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._batch("predict", "on_predict_batch_end", batch, logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._call("on_epoch_begin", epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._call("on_epoch_end", epoch, logs)
+
+    def on_train_begin(self, logs=None):
+        self._call("on_train_begin", logs)
+
+    def on_train_end(self, logs=None):
+        self._call("on_train_end", logs)
+
+    def on_test_begin(self, logs=None):
+        self._call("on_test_begin", logs)
+
+    def on_test_end(self, logs=None):
+        self._call("on_test_end", logs)
+
+    def on_predict_begin(self, logs=None):
+        self._call("on_predict_begin", logs)
+
+    def on_predict_end(self, logs=None):
+        self._call("on_predict_end", logs)

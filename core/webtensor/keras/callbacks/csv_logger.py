@@ -1,4 +1,5 @@
 """``CSVLogger``: one CSV row of epoch logs per epoch (columns: epoch, then the sorted log keys)."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """``History``: the per-epoch logs of ``fit``, returned by it."""
+
 from __future__ import annotations
 
 from .callback import Callback

@@ -1,4 +1,5 @@
 """``ModelCheckpoint``: save the model (or its weights) through ``webtensor.saving``'s one file format."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,17 @@ class ModelCheckpoint(MonitorCallback):
 
     ``filepath`` may contain ``{epoch}`` (1-based) and log keys, e.g. ``"w-{epoch:02d}-{val_loss:.2f}"``."""
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
-                 mode="auto", save_freq="epoch", initial_value_threshold=None):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+        initial_value_threshold=None,
+    ):
         super().__init__(monitor, mode, baseline=initial_value_threshold)
         self.filepath = os.fspath(filepath)
         self.verbose, self.save_best_only, self.save_weights_only = verbose, save_best_only, save_weights_only
@@ -63,8 +73,9 @@ class ModelCheckpoint(MonitorCallback):
                 return
             if self.verbose > 0:
                 prev = "inf" if self.best is None else f"{self.best:.5f}"
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {prev} to {current:.5f}, saving model "
-                      f"to {path}")
+                print(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {prev} to {current:.5f}, saving model to {path}"
+                )
             self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")

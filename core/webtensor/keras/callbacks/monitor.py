@@ -1,4 +1,5 @@
 """``MonitorCallback``: watch one logged value and decide what counts as an improvement."""
+
 from __future__ import annotations
 
 import operator
@@ -30,10 +31,12 @@ class MonitorCallback(Callback):
                 if m.name == name and getattr(m, "_direction", None):
                     self.monitor_op = operator.gt if m._direction == "up" else operator.lt
             if self.monitor_op is None:
-                raise ValueError(f"{type(self).__name__} callback received monitor={self.monitor}, but Keras isn't "
-                                 f"able to automatically determine whether that metric should be maximized or "
-                                 f"minimized. Pass `mode='max'` in order to monitor based on the highest metric "
-                                 f"value, or pass `mode='min'` in order to use the lowest value.")
+                raise ValueError(
+                    f"{type(self).__name__} callback received monitor={self.monitor}, but Keras isn't "
+                    f"able to automatically determine whether that metric should be maximized or "
+                    f"minimized. Pass `mode='max'` in order to monitor based on the highest metric "
+                    f"value, or pass `mode='min'` in order to use the lowest value."
+                )
         if self.monitor_op is operator.lt:
             self.min_delta = -abs(self.min_delta)
 

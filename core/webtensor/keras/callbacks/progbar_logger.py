@@ -1,4 +1,5 @@
 """``ProgbarLogger``: prints Keras's progress bar (verbose 1) or one line per epoch (verbose 2)."""
+
 from __future__ import annotations
 
 from ..utils import Progbar

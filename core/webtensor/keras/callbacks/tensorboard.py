@@ -7,6 +7,7 @@ at each epoch end, ``<log_dir>/validation`` gets the ``val_`` metrics under the 
 (and ``<weight path>/image`` with ``write_images``); ``write_graph`` stores the model's JSON
 config for TensorBoard's conceptual graph.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,20 +21,37 @@ from .callback import Callback
 
 
 class TensorBoard(Callback):
-    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
-                 write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,
-                 embeddings_metadata=None):
+    def __init__(
+        self,
+        log_dir="logs",
+        histogram_freq=0,
+        write_graph=True,
+        write_images=False,
+        write_steps_per_second=False,
+        update_freq="epoch",
+        profile_batch=0,
+        embeddings_freq=0,
+        embeddings_metadata=None,
+    ):
         super().__init__()
-        if update_freq != "epoch" and update_freq != "batch" and (
-                isinstance(update_freq, bool) or not isinstance(update_freq, int) or update_freq < 1):
-            raise ValueError(f"TensorBoard: update_freq must be 'epoch', 'batch' or a positive integer, "
-                             f"got {update_freq!r}")
+        if (
+            update_freq != "epoch"
+            and update_freq != "batch"
+            and (isinstance(update_freq, bool) or not isinstance(update_freq, int) or update_freq < 1)
+        ):
+            raise ValueError(
+                f"TensorBoard: update_freq must be 'epoch', 'batch' or a positive integer, got {update_freq!r}"
+            )
         if profile_batch not in (0, None, "0", (0, 0)):
-            raise ValueError("TensorBoard: profiling is not available in webtensor (as in Keras 3 on its "
-                             f"numpy and torch backends); got profile_batch={profile_batch!r}, must be 0")
+            raise ValueError(
+                "TensorBoard: profiling is not available in webtensor (as in Keras 3 on its "
+                f"numpy and torch backends); got profile_batch={profile_batch!r}, must be 0"
+            )
         if embeddings_freq:
-            raise ValueError("TensorBoard: the embedding projector is not supported; "
-                             f"got embeddings_freq={embeddings_freq!r}, must be 0")
+            raise ValueError(
+                "TensorBoard: the embedding projector is not supported; "
+                f"got embeddings_freq={embeddings_freq!r}, must be 0"
+            )
         self.log_dir = os.fspath(log_dir)
         self.histogram_freq = int(histogram_freq or 0)
         self.write_graph = write_graph
@@ -63,8 +81,7 @@ class TensorBoard(Callback):
 
     def _writer(self, which: str):
         if which not in self._writers:
-            self._writers[which] = summary.create_file_writer(
-                self._train_dir if which == "train" else self._val_dir)
+            self._writers[which] = summary.create_file_writer(self._train_dir if which == "train" else self._val_dir)
         return self._writers[which]
 
     def _write_model_config(self) -> None:
@@ -85,8 +102,10 @@ class TensorBoard(Callback):
     def _push_writer(self, which: str) -> None:
         if self.update_freq == "epoch":
             return
-        ctx = (self._writer(which).as_default(),
-               summary.record_if(lambda: self._global_train_batch % self.update_freq == 0))
+        ctx = (
+            self._writer(which).as_default(),
+            summary.record_if(lambda: self._global_train_batch % self.update_freq == 0),
+        )
         for c in ctx:
             c.__enter__()
         self._contexts.append(ctx)
@@ -131,8 +150,11 @@ class TensorBoard(Callback):
         if self.update_freq == "epoch":
             return
         if self.write_steps_per_second:
-            summary.scalar("batch_steps_per_second", 1.0 / max(time.time() - self._batch_start, 1e-9),
-                           step=self._global_train_batch)
+            summary.scalar(
+                "batch_steps_per_second",
+                1.0 / max(time.time() - self._batch_start, 1e-9),
+                step=self._global_train_batch,
+            )
         if isinstance(logs, dict):
             for name, value in logs.items():
                 summary.scalar("batch_" + name, value, step=self._global_train_batch)

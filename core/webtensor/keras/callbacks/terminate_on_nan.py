@@ -1,4 +1,5 @@
 """``TerminateOnNaN``: stop training at the first batch whose loss is NaN or infinite."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """CIFAR batch files (pickled dicts of numpy arrays), read with the restricted unpickler."""
+
 from ._common import RestrictedUnpickler
 
 

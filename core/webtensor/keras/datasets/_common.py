@@ -1,4 +1,5 @@
 """Shared by the dataset loaders: numpy, and ``.npz``/pickle files read without running code."""
+
 from __future__ import annotations
 
 import io
@@ -6,8 +7,14 @@ import pickle
 import zipfile
 
 BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-_ALLOWED = frozenset({("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
-                      ("numpy._core.multiarray", "_reconstruct")})
+_ALLOWED = frozenset(
+    {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+    }
+)
 
 
 def numpy():
@@ -24,8 +31,10 @@ class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if (module, name) in _ALLOWED:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"Refusing to deserialize `{module}.{name}` while loading a Keras dataset. "
-                                     f"The file may be corrupted or malicious.")
+        raise pickle.UnpicklingError(
+            f"Refusing to deserialize `{module}.{name}` while loading a Keras dataset. "
+            f"The file may be corrupted or malicious."
+        )
 
 
 def load_npz(path) -> dict:

@@ -1,4 +1,5 @@
 """``keras.datasets.boston_housing``: ``boston_housing.npz`` shuffled and split as Keras does."""
+
 from .._file_utils import get_file
 from ._common import BASE, load_npz, numpy
 

@@ -1,4 +1,5 @@
 """``keras.datasets.cifar100``: ``cifar-100-python.tar.gz`` extracted in the cache."""
+
 import os
 
 from .._file_utils import get_file
@@ -15,5 +16,7 @@ def load_data(label_mode="fine"):
     path = os.path.join(path, "cifar-100-python")
     x_train, y_train = load_batch(os.path.join(path, "train"), label_key=label_mode + "_labels")
     x_test, y_test = load_batch(os.path.join(path, "test"), label_key=label_mode + "_labels")
-    return ((x_train.transpose(0, 2, 3, 1), np.reshape(y_train, (-1, 1))),
-            (x_test.transpose(0, 2, 3, 1), np.reshape(y_test, (-1, 1))))
+    return (
+        (x_train.transpose(0, 2, 3, 1), np.reshape(y_train, (-1, 1))),
+        (x_test.transpose(0, 2, 3, 1), np.reshape(y_test, (-1, 1))),
+    )

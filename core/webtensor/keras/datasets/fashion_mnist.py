@@ -1,12 +1,17 @@
 """``keras.datasets.fashion_mnist``: the four gzipped IDX files in ``datasets/fashion-mnist``."""
+
 import gzip
 import os
 
 from .._file_utils import get_file
 from ._common import numpy
 
-FILES = ["train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz"]
+FILES = [
+    "train-labels-idx1-ubyte.gz",
+    "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+]
 
 
 def load_data():

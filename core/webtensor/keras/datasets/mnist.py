@@ -1,4 +1,5 @@
 """``keras.datasets.mnist``: ``mnist.npz`` from the cache."""
+
 from .._file_utils import get_file
 from ._common import BASE, load_npz
 

@@ -1,4 +1,5 @@
 """Activation layers: ReLU, Softmax, LeakyReLU, ELU."""
+
 from __future__ import annotations
 
 from ... import nn
@@ -25,16 +26,19 @@ class ReLU(_Elementwise):
         if max_value is not None and max_value < 0.0:
             raise ValueError(f"max_value of a ReLU layer cannot be a negative value. Received: {max_value}")
         if negative_slope is None or negative_slope < 0.0:
-            raise ValueError(f"negative_slope of a ReLU layer cannot be a negative value. Received: "
-                             f"{negative_slope}")
+            raise ValueError(f"negative_slope of a ReLU layer cannot be a negative value. Received: {negative_slope}")
         self.max_value, self.negative_slope, self.threshold = max_value, negative_slope, threshold
 
     def call(self, inputs):
         return activations.relu(inputs, self.negative_slope, self.max_value, self.threshold)
 
     def get_config(self):
-        return {**super().get_config(), "max_value": self.max_value, "negative_slope": self.negative_slope,
-                "threshold": self.threshold}
+        return {
+            **super().get_config(),
+            "max_value": self.max_value,
+            "negative_slope": self.negative_slope,
+            "threshold": self.threshold,
+        }
 
 
 @register("layers")

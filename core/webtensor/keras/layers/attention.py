@@ -1,4 +1,5 @@
 """MultiHeadAttention (Keras 3 weights and math) over (batch, time, features) inputs."""
+
 from __future__ import annotations
 
 import math
@@ -23,12 +24,26 @@ class _Projection(Layer):
 
     def build(self, input_shape=None):
         o = self._owner
-        self.kernel = self.add_weight(name="kernel", shape=self.kernel_shape, initializer=o.kernel_initializer.clone()
-                                      if hasattr(o.kernel_initializer, "clone") else o.kernel_initializer,
-                                      regularizer=o.kernel_regularizer, constraint=o.kernel_constraint)
-        self.bias = self.add_weight(name="bias", shape=self.bias_shape, initializer=o.bias_initializer,
-                                    regularizer=o.bias_regularizer, constraint=o.bias_constraint) \
-            if o.use_bias else None
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=self.kernel_shape,
+            initializer=o.kernel_initializer.clone()
+            if hasattr(o.kernel_initializer, "clone")
+            else o.kernel_initializer,
+            regularizer=o.kernel_regularizer,
+            constraint=o.kernel_constraint,
+        )
+        self.bias = (
+            self.add_weight(
+                name="bias",
+                shape=self.bias_shape,
+                initializer=o.bias_initializer,
+                regularizer=o.bias_regularizer,
+                constraint=o.bias_constraint,
+            )
+            if o.use_bias
+            else None
+        )
         self.built = True
 
     def call(self, inputs):
@@ -38,17 +53,36 @@ class _Projection(Layer):
 
 @register("layers")
 class MultiHeadAttention(Layer):
-    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
-                 attention_axes=None, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, seed=None, use_gate=False, sliding_window=None, flash_attention=None,
-                 **kwargs):
+    def __init__(
+        self,
+        num_heads,
+        key_dim,
+        value_dim=None,
+        dropout=0.0,
+        use_bias=True,
+        output_shape=None,
+        attention_axes=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        seed=None,
+        use_gate=False,
+        sliding_window=None,
+        flash_attention=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if use_gate or sliding_window is not None:
             raise ValueError("MultiHeadAttention: use_gate and sliding_window are not supported")
         if attention_axes not in (None, 1, (1,), [1]):
-            raise ValueError(f"MultiHeadAttention: only attention over the time axis of rank-3 inputs is "
-                             f"supported, got attention_axes={attention_axes}")
+            raise ValueError(
+                f"MultiHeadAttention: only attention over the time axis of rank-3 inputs is "
+                f"supported, got attention_axes={attention_axes}"
+            )
         self.num_heads, self.key_dim = num_heads, key_dim
         self.value_dim = value_dim if value_dim else key_dim
         self.dropout, self.use_bias = dropout, use_bias
@@ -85,15 +119,25 @@ class MultiHeadAttention(Layer):
             sub.build()
         self.built = True
 
-    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
-             return_attention_scores=False, training=None, use_causal_mask=False):
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        training=None,
+        use_causal_mask=False,
+    ):
         key = value if key is None else key
         q = self._query_dense(query) * (1.0 / math.sqrt(float(self.key_dim)))
         k = self._key_dense(key)
         v = self._value_dense(value)
         scores = LA.einsum("aecd,abcd->acbe", k, q)
-        mask = self._attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask,
-                                    use_causal_mask)
+        mask = self._attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
         probs = self._softmax(scores, mask=None if mask is None else A.expand_dims(mask, 1))
         dropped = nn.dropout(probs, self.dropout, seed=self.seed) if training and self.dropout > 0 else probs
         out = self._output_dense(LA.einsum("acbe,aecd->abcd", dropped, v))
@@ -138,15 +182,23 @@ class MultiHeadAttention(Layer):
         return out
 
     def get_config(self):
-        return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
-                "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
-                "use_gate": False,
-                "output_shape": list(self._output_shape_arg) if self._output_shape_arg is not None else None,
-                "attention_axes": list(self._attention_axes) if self._attention_axes is not None else None,
-                "sliding_window": None, "kernel_initializer": _ser(self.kernel_initializer),
-                "bias_initializer": _ser(self.bias_initializer),
-                "kernel_regularizer": _ser(self.kernel_regularizer),
-                "bias_regularizer": _ser(self.bias_regularizer),
-                "activity_regularizer": _ser(self.activity_regularizer),
-                "kernel_constraint": _ser(self.kernel_constraint), "bias_constraint": _ser(self.bias_constraint),
-                "seed": self.seed}
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self.value_dim,
+            "dropout": self.dropout,
+            "use_bias": self.use_bias,
+            "use_gate": False,
+            "output_shape": list(self._output_shape_arg) if self._output_shape_arg is not None else None,
+            "attention_axes": list(self._attention_axes) if self._attention_axes is not None else None,
+            "sliding_window": None,
+            "kernel_initializer": _ser(self.kernel_initializer),
+            "bias_initializer": _ser(self.bias_initializer),
+            "kernel_regularizer": _ser(self.kernel_regularizer),
+            "bias_regularizer": _ser(self.bias_regularizer),
+            "activity_regularizer": _ser(self.activity_regularizer),
+            "kernel_constraint": _ser(self.kernel_constraint),
+            "bias_constraint": _ser(self.bias_constraint),
+            "seed": self.seed,
+        }

@@ -7,6 +7,7 @@ lookups) or TF's FarmHash/SipHash (``Hashing``, OOV buckets), and written back a
 They are eager-only (not traceable by ``tf.function``). A vocabulary, adapted or given, is
 saved in the layer's config, so a model file carries it (Keras 3 writes an assets file instead).
 """
+
 from __future__ import annotations
 
 import collections
@@ -26,6 +27,7 @@ _DROP = None  # the index the encoders skip (mask tokens outside "int" mode)
 
 
 # -- inputs and outputs -------------------------------------------------------------------------
+
 
 def as_tensor(x, dtype: D.DType, op: str) -> Tensor:
     """Layer input as an eager tensor: strings for string layers; any integer dtype for int ones."""
@@ -50,8 +52,9 @@ def encode_rows(rows: list, mode: str, depth: int, op: str, weights: list | None
             if v is _DROP:
                 continue
             if not 0 <= v < depth:
-                raise InvalidArgumentError(f"{op}: input value {v} is out of range for {depth} tokens "
-                                           f"(values must be in [0, {depth}))")
+                raise InvalidArgumentError(
+                    f"{op}: input value {v} is out of range for {depth} tokens (values must be in [0, {depth}))"
+                )
             if mode == "count":
                 out[base + v] += 1.0 if weights is None else weights[r][j]
             else:
@@ -59,8 +62,9 @@ def encode_rows(rows: list, mode: str, depth: int, op: str, weights: list | None
     return out
 
 
-def encode(flat: list, shape: tuple, mode: str, depth: int, op: str, weights: list | None = None,
-           dtype: D.DType = D.float32) -> Tensor:
+def encode(
+    flat: list, shape: tuple, mode: str, depth: int, op: str, weights: list | None = None, dtype: D.DType = D.float32
+) -> Tensor:
     """Keras's ``encode_categorical_inputs`` for dense indices: the last axis is the sample
     (one-hot encodes each element); scalars are one sample; at most rank-2 outputs."""
     if mode == "int":
@@ -69,11 +73,13 @@ def encode(flat: list, shape: tuple, mode: str, depth: int, op: str, weights: li
     if mode == "one_hot" and shape[-1] != 1:
         shape = shape + (1,)
     if len(shape) > 2:
-        raise ValueError(f"{op}: when output_mode is not 'int', the maximum supported output rank is 2; got "
-                         f"output_mode={mode!r} and an input of shape {shape}")
+        raise ValueError(
+            f"{op}: when output_mode is not 'int', the maximum supported output rank is 2; got "
+            f"output_mode={mode!r} and an input of shape {shape}"
+        )
     n = shape[-1]
-    rows = [flat[i * n:(i + 1) * n] for i in range(len(flat) // n if n else shape[0])]
-    wrows = None if weights is None else [weights[i * n:(i + 1) * n] for i in range(len(rows))]
+    rows = [flat[i * n : (i + 1) * n] for i in range(len(flat) // n if n else shape[0])]
+    wrows = None if weights is None else [weights[i * n : (i + 1) * n] for i in range(len(rows))]
     vals = encode_rows(rows, mode, depth, op, wrows)
     return _host.make(vals, (depth,) if len(shape) == 1 else (shape[0], depth), dtype)
 
@@ -85,8 +91,9 @@ def _salt(salt, op: str):
         return [int(s) for s in salt]
     if isinstance(salt, int):
         return [salt, salt]
-    raise ValueError(f"{op}: the `salt` argument can only be a tuple of 2 integers, or a single integer. "
-                     f"Received: salt={salt}.")
+    raise ValueError(
+        f"{op}: the `salt` argument can only be a tuple of 2 integers, or a single integer. Received: salt={salt}."
+    )
 
 
 def hash_bucket(v: bytes, n: int, salt) -> int:
@@ -108,6 +115,7 @@ def as_string(v) -> bytes:
 
 # -- IndexLookup ----------------------------------------------------------------------------------
 
+
 class IndexLookup(Layer):
     """The base of StringLookup/IntegerLookup: a vocabulary -> index table with mask and OOV
     handling, then Keras's output encodings. Index layout: ``[mask] [oov x num_oov] tokens``
@@ -116,32 +124,55 @@ class IndexLookup(Layer):
     _vocab_dtype = D.string
     _eager_only = True  # host tables: fit/predict run the steps eagerly (trainer._step_function)
 
-    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=None, vocabulary=None,
-                 idf_weights=None, invert=False, output_mode="int", sparse=False, pad_to_max_tokens=False,
-                 oov_method="floormod", salt=None, name=None, vocabulary_size=None, has_input_vocabulary=None,
-                 vocabulary_dtype=None, **kwargs):
+    def __init__(
+        self,
+        max_tokens=None,
+        num_oov_indices=1,
+        mask_token=None,
+        oov_token=None,
+        vocabulary=None,
+        idf_weights=None,
+        invert=False,
+        output_mode="int",
+        sparse=False,
+        pad_to_max_tokens=False,
+        oov_method="floormod",
+        salt=None,
+        name=None,
+        vocabulary_size=None,
+        has_input_vocabulary=None,
+        vocabulary_dtype=None,
+        **kwargs,
+    ):
         op = type(self).__name__
         if max_tokens is not None and max_tokens <= 1:
             raise ValueError(f"{op}: if set, `max_tokens` must be greater than 1. Received: max_tokens={max_tokens}")
         if pad_to_max_tokens and max_tokens is None:
             raise ValueError(f"{op}: if pad_to_max_tokens is True, must set `max_tokens`. Received: max_tokens=None")
         if num_oov_indices < 0:
-            raise ValueError(f"{op}: `num_oov_indices` must be greater than or equal to 0. "
-                             f"Received: num_oov_indices={num_oov_indices}")
+            raise ValueError(
+                f"{op}: `num_oov_indices` must be greater than or equal to 0. "
+                f"Received: num_oov_indices={num_oov_indices}"
+            )
         output_mode = {"binary": "multi_hot", "tf-idf": "tf_idf"}.get(output_mode, output_mode)
         if output_mode not in _MODES:
-            raise ValueError(f"{op}: invalid value for argument `output_mode`. Expected one of {list(_MODES)}. "
-                             f"Received: output_mode={output_mode!r}")
+            raise ValueError(
+                f"{op}: invalid value for argument `output_mode`. Expected one of {list(_MODES)}. "
+                f"Received: output_mode={output_mode!r}"
+            )
         if oov_method not in ("floormod", "farmhash"):
             raise ValueError(f"{op}: `oov_method` must be 'floormod' or 'farmhash', got {oov_method!r}")
         if invert and output_mode != "int":
-            raise ValueError(f"{op}: `output_mode` must be `'int'` when `invert` is true. "
-                             f"Received: output_mode={output_mode}")
+            raise ValueError(
+                f"{op}: `output_mode` must be `'int'` when `invert` is true. Received: output_mode={output_mode}"
+            )
         if sparse:
             raise ValueError(f"{op}: sparse=True is not supported here (no tf.SparseTensor output yet)")
         if idf_weights is not None and output_mode != "tf_idf":
-            raise ValueError(f"{op}: `idf_weights` should only be set if `output_mode` is `'tf_idf'`. "
-                             f"Received: output_mode={output_mode}")
+            raise ValueError(
+                f"{op}: `idf_weights` should only be set if `output_mode` is `'tf_idf'`. "
+                f"Received: output_mode={output_mode}"
+            )
         kwargs.pop("dtype", None)
         super().__init__(name=name, autocast=False, **kwargs)
         self.max_tokens, self.num_oov_indices = max_tokens, int(num_oov_indices)
@@ -149,15 +180,18 @@ class IndexLookup(Layer):
         self.invert, self.output_mode, self.sparse = bool(invert), output_mode, False
         self.pad_to_max_tokens, self.oov_method = bool(pad_to_max_tokens), oov_method
         self.salt = _salt(salt, op)
-        self._has_input_vocabulary = vocabulary is not None if has_input_vocabulary is None \
-            else bool(has_input_vocabulary)
-        self._tokens: list = []          # host keys of the learned/given tokens, in index order
-        self._idf: list | None = None    # tf_idf weights over the whole output depth
+        self._has_input_vocabulary = (
+            vocabulary is not None if has_input_vocabulary is None else bool(has_input_vocabulary)
+        )
+        self._tokens: list = []  # host keys of the learned/given tokens, in index order
+        self._idf: list | None = None  # tf_idf weights over the whole output depth
         self.lookup_table = None
         self._adapting = None
         if output_mode == "tf_idf" and vocabulary is not None and idf_weights is None:
-            raise ValueError(f"{op}: when specifying the `vocabulary` argument, in TF-IDF output mode, "
-                             f"the `idf_weights` argument must also be provided.")
+            raise ValueError(
+                f"{op}: when specifying the `vocabulary` argument, in TF-IDF output mode, "
+                f"the `idf_weights` argument must also be provided."
+            )
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
 
@@ -194,8 +228,10 @@ class IndexLookup(Layer):
         if self.output_mode == "tf_idf" and idf_weights is None:
             raise ValueError(f"{op}: `idf_weights` must be set if output_mode is 'tf_idf'.")
         if self.output_mode != "tf_idf" and idf_weights is not None:
-            raise ValueError(f"{op}: `idf_weights` should only be set if output_mode is `'tf_idf'`. "
-                             f"Received: output_mode={self.output_mode}")
+            raise ValueError(
+                f"{op}: `idf_weights` should only be set if output_mode is `'tf_idf'`. "
+                f"Received: output_mode={self.output_mode}"
+            )
         if isinstance(vocabulary, str):
             if self.output_mode == "tf_idf":
                 raise ValueError(f"{op}: output_mode 'tf_idf' does not support loading a vocabulary from file.")
@@ -207,29 +243,38 @@ class IndexLookup(Layer):
         if not vocab:
             raise ValueError(f"{op}: cannot set an empty vocabulary. Received: vocabulary={vocabulary}")
         start = self._token_start_index()
-        special = [self._key(self.mask_token)] * self._oov_start_index() + \
-            [self._key(self.oov_token)] * self.num_oov_indices
+        special = [self._key(self.mask_token)] * self._oov_start_index() + [
+            self._key(self.oov_token)
+        ] * self.num_oov_indices
         found = vocab[:start] == special
         tokens = vocab[start:] if found else vocab
         repeated = [t for t, c in collections.Counter(tokens).items() if c > 1]
         if repeated:
-            raise ValueError(f"{op}: the passed vocabulary has at least one repeated term. Please uniquify your "
-                             f"dataset. The repeated terms are: {[self._token_out(t) for t in repeated]}")
+            raise ValueError(
+                f"{op}: the passed vocabulary has at least one repeated term. Please uniquify your "
+                f"dataset. The repeated terms are: {[self._token_out(t) for t in repeated]}"
+            )
         for what, tok in (("mask", self.mask_token), ("OOV", self.oov_token if self.invert else None)):
             if tok is not None and self._key(tok) in tokens:
-                raise ValueError(f"{op}: found reserved {what} token {tok!r} at unexpected location in "
-                                 f"`vocabulary`. Either remove all mask and OOV tokens, or include them only at the "
-                                 f"start of the vocabulary in precisely this order: "
-                                 f"{[self._token_out(s) for s in special]}.")
+                raise ValueError(
+                    f"{op}: found reserved {what} token {tok!r} at unexpected location in "
+                    f"`vocabulary`. Either remove all mask and OOV tokens, or include them only at the "
+                    f"start of the vocabulary in precisely this order: "
+                    f"{[self._token_out(s) for s in special]}."
+                )
         if self.max_tokens is not None and start + len(tokens) > self.max_tokens:
-            raise ValueError(f"{op}: attempted to set a vocabulary larger than the maximum vocab size. Received "
-                             f"vocabulary size is {start + len(tokens)}; `max_tokens` is {self.max_tokens}.")
+            raise ValueError(
+                f"{op}: attempted to set a vocabulary larger than the maximum vocab size. Received "
+                f"vocabulary size is {start + len(tokens)}; `max_tokens` is {self.max_tokens}."
+            )
         self._set_tokens(tokens)
         if self.output_mode == "tf_idf":
             w = [float(x) for x in _values(idf_weights)]
             if len(w) != len(vocab):
-                raise ValueError(f"{op}: `idf_weights` must be the same length as vocabulary. len(idf_weights) is "
-                                 f"{len(w)}; len(vocabulary) is {len(vocab)}")
+                raise ValueError(
+                    f"{op}: `idf_weights` must be the same length as vocabulary. len(idf_weights) is "
+                    f"{len(w)}; len(vocabulary) is {len(vocab)}"
+                )
             if not found:
                 w = [sum(w) / len(w)] * start + w  # OOV weight: the average, as Keras
             self._set_idf(w)
@@ -245,8 +290,10 @@ class IndexLookup(Layer):
         ids = list(range(start, start + len(tokens)))
         kd = self._vocab_dtype
         keys, vals = (ids, tokens) if self.invert else (tokens, ids)
-        init = KeyValueTensorInitializer(_host.make(keys, (len(keys),), D.int64 if self.invert else kd),
-                                         _host.make(vals, (len(vals),), kd if self.invert else D.int64))
+        init = KeyValueTensorInitializer(
+            _host.make(keys, (len(keys),), D.int64 if self.invert else kd),
+            _host.make(vals, (len(vals),), kd if self.invert else D.int64),
+        )
         default = self._key(self.oov_token) if self.invert else -1
         if self.invert and default is None:
             default = b"" if kd is D.string else -1
@@ -266,14 +313,16 @@ class IndexLookup(Layer):
 
     def update_state(self, data) -> None:
         if self._has_input_vocabulary:
-            raise ValueError(f"Cannot adapt layer '{self.name}' after setting a static vocabulary via "
-                             f"`vocabulary` argument or `set_vocabulary()` method.")
+            raise ValueError(
+                f"Cannot adapt layer '{self.name}' after setting a static vocabulary via "
+                f"`vocabulary` argument or `set_vocabulary()` method."
+            )
         if _host.is_ragged(data):
             return self.update_rows(_host.ragged_rows(data, self._vocab_dtype, f"{type(self).__name__}.adapt"))
         t = as_tensor(data, self._vocab_dtype, f"{type(self).__name__}.adapt")
         flat, shp = _host.flat(t), _host.shape(t)
         n = shp[-1] if len(shp) >= 2 else len(flat)  # rank 0/1: one document
-        rows = [flat[i:i + n] for i in range(0, len(flat), n)] if n else []
+        rows = [flat[i : i + n] for i in range(0, len(flat), n)] if n else []
         self.update_rows(rows)
 
     def update_rows(self, rows: list) -> None:
@@ -299,11 +348,12 @@ class IndexLookup(Layer):
             return
         order = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
         if self.max_tokens:
-            order = order[:max(self.max_tokens - self._token_start_index(), 0)]
+            order = order[: max(self.max_tokens - self._token_start_index(), 0)]
         tokens = [k for k, _ in order]
         self._set_tokens(tokens)
         if self.output_mode == "tf_idf":
             import math
+
             w = [math.log(1 + ndocs[0] / (1 + docs[k])) for k in tokens]
             self._set_idf([sum(w) / len(w)] * self._token_start_index() + w)
         self._adapting = None
@@ -339,17 +389,21 @@ class IndexLookup(Layer):
             else:
                 out.append(oov_start + hash_bucket(as_string(k), n_oov, self.salt))
         if missing:
-            raise InvalidArgumentError(f"{op}: when `num_oov_indices=0` all inputs should be in vocabulary, found OOV "
-                                       f"values {missing[:10]}, consider setting `num_oov_indices=1`.")
+            raise InvalidArgumentError(
+                f"{op}: when `num_oov_indices=0` all inputs should be in vocabulary, found OOV "
+                f"values {missing[:10]}, consider setting `num_oov_indices=1`."
+            )
         return out
 
     def _depth(self) -> int:
         if self.pad_to_max_tokens:
             return self.max_tokens
         if self.lookup_table is None:
-            raise RuntimeError(f"When using `output_mode={self.output_mode}` and `pad_to_max_tokens=False`, you must "
-                               f"set the layer's vocabulary before calling it. Either pass a `vocabulary` argument "
-                               f"to the layer, or call `adapt` with some sample data.")
+            raise RuntimeError(
+                f"When using `output_mode={self.output_mode}` and `pad_to_max_tokens=False`, you must "
+                f"set the layer's vocabulary before calling it. Either pass a `vocabulary` argument "
+                f"to the layer, or call `adapt` with some sample data."
+            )
         return self.vocabulary_size()
 
     def encode_rows(self, rows: list) -> list:
@@ -379,7 +433,7 @@ class IndexLookup(Layer):
             n = shape[-1]
             if len(shape) > 2:
                 raise ValueError(f"{op}: tf_idf supports inputs of rank <= 2, got shape {shp}")
-            rows = [idx[i:i + n] for i in range(0, len(idx), n)] if n else [[]] * shape[0]
+            rows = [idx[i : i + n] for i in range(0, len(idx), n)] if n else [[]] * shape[0]
             out_shape = (self._depth(),) if len(shape) == 1 else (len(rows), self._depth())
             return _host.make(self.encode_rows(rows), out_shape, D.float32)
         return encode(idx, shp, self.output_mode, self._depth(), op)
@@ -395,8 +449,9 @@ class IndexLookup(Layer):
 
     def _invert(self, flat: list, shp: tuple):
         if self.lookup_table is None:
-            raise RuntimeError(f"{type(self).__name__}: the layer has no vocabulary; pass `vocabulary` or call "
-                               f"`adapt` first")
+            raise RuntimeError(
+                f"{type(self).__name__}: the layer has no vocabulary; pass `vocabulary` or call `adapt` first"
+            )
         table, default = self.lookup_table._data, self.lookup_table._default[0]
         mask = self._key(self.mask_token) if self.mask_token is not None else None
         out = [mask if mask is not None and i == 0 else table.get(i, (default,))[0] for i in flat]
@@ -407,8 +462,11 @@ class IndexLookup(Layer):
         input_shape = tuple(input_shape)
         if self.output_mode == "int":
             return input_shape
-        depth = self.max_tokens if self.pad_to_max_tokens else \
-            (self.vocabulary_size() if self.lookup_table is not None else None)
+        depth = (
+            self.max_tokens
+            if self.pad_to_max_tokens
+            else (self.vocabulary_size() if self.lookup_table is not None else None)
+        )
         if self.output_mode == "one_hot":
             if len(input_shape) > 1 and input_shape[-1] == 1:
                 return input_shape[:-1] + (depth,)
@@ -417,6 +475,7 @@ class IndexLookup(Layer):
 
     def compute_output_spec(self, inputs, *args, **kwargs):
         from .input_layer import KerasTensor
+
         dt = (self._vocab_dtype if self.invert else D.int64) if self.output_mode == "int" else D.float32
         return KerasTensor(self.compute_output_shape(inputs.shape), dt)
 
@@ -425,15 +484,25 @@ class IndexLookup(Layer):
         idf = None
         if self.output_mode == "tf_idf" and self._idf is not None:
             start = self._token_start_index()
-            idf = self._idf[:start + len(self._tokens)]
+            idf = self._idf[: start + len(self._tokens)]
             tokens = self.get_vocabulary(include_special_tokens=True)
-        config = {**super().get_config(), "invert": self.invert, "max_tokens": self.max_tokens,
-                  "num_oov_indices": self.num_oov_indices, "oov_token": self.oov_token,
-                  "mask_token": self.mask_token, "output_mode": self.output_mode, "sparse": self.sparse,
-                  "pad_to_max_tokens": self.pad_to_max_tokens, "vocabulary": tokens, "idf_weights": idf,
-                  "vocabulary_size": self.vocabulary_size() if self.lookup_table is not None else None,
-                  "has_input_vocabulary": self._has_input_vocabulary, "oov_method": self.oov_method,
-                  "salt": self.salt}
+        config = {
+            **super().get_config(),
+            "invert": self.invert,
+            "max_tokens": self.max_tokens,
+            "num_oov_indices": self.num_oov_indices,
+            "oov_token": self.oov_token,
+            "mask_token": self.mask_token,
+            "output_mode": self.output_mode,
+            "sparse": self.sparse,
+            "pad_to_max_tokens": self.pad_to_max_tokens,
+            "vocabulary": tokens,
+            "idf_weights": idf,
+            "vocabulary_size": self.vocabulary_size() if self.lookup_table is not None else None,
+            "has_input_vocabulary": self._has_input_vocabulary,
+            "oov_method": self.oov_method,
+            "salt": self.salt,
+        }
         config.pop("dtype", None)
         return config
 
@@ -453,8 +522,12 @@ def _batches(data, steps=None):
     """``adapt`` data: one array/list/tensor, or the batches of a dataset / iterable
     (a dataset of ``(x, y)`` pairs contributes its ``x``)."""
     from ...data import Dataset
-    if isinstance(data, Dataset) or (hasattr(data, "__iter__") and not isinstance(
-            data, (list, tuple, str, bytes, Tensor)) and not hasattr(data, "dtype")):
+
+    if isinstance(data, Dataset) or (
+        hasattr(data, "__iter__")
+        and not isinstance(data, (list, tuple, str, bytes, Tensor))
+        and not hasattr(data, "dtype")
+    ):
         for i, b in enumerate(data):
             if steps is not None and i >= steps:
                 break
@@ -464,6 +537,7 @@ def _batches(data, steps=None):
         data = [[x] for x in data]  # a list of samples: one token each (Keras expands rank 1 to (n, 1))
     elif hasattr(data, "shape") and len(data.shape) == 1:
         from ...ops import array as A
+
         data = A.expand_dims(data if isinstance(data, Tensor) else convert(data), -1)
     yield data
 
@@ -475,16 +549,41 @@ class StringLookup(IndexLookup):
 
     _vocab_dtype = D.string
 
-    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]", vocabulary=None,
-                 idf_weights=None, invert=False, output_mode="int", pad_to_max_tokens=False, sparse=False,
-                 encoding="utf-8", name=None, salt=None, **kwargs):
+    def __init__(
+        self,
+        max_tokens=None,
+        num_oov_indices=1,
+        mask_token=None,
+        oov_token="[UNK]",
+        vocabulary=None,
+        idf_weights=None,
+        invert=False,
+        output_mode="int",
+        pad_to_max_tokens=False,
+        sparse=False,
+        encoding="utf-8",
+        name=None,
+        salt=None,
+        **kwargs,
+    ):
         if str(encoding).lower().replace("-", "") != "utf8":
             raise ValueError(f"StringLookup: only encoding='utf-8' is supported, got {encoding!r}")
         self.encoding = encoding
-        super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices, mask_token=mask_token,
-                         oov_token=oov_token, vocabulary=vocabulary, idf_weights=idf_weights, invert=invert,
-                         output_mode=output_mode, pad_to_max_tokens=pad_to_max_tokens, sparse=sparse, name=name,
-                         salt=salt, **kwargs)
+        super().__init__(
+            max_tokens=max_tokens,
+            num_oov_indices=num_oov_indices,
+            mask_token=mask_token,
+            oov_token=oov_token,
+            vocabulary=vocabulary,
+            idf_weights=idf_weights,
+            invert=invert,
+            output_mode=output_mode,
+            pad_to_max_tokens=pad_to_max_tokens,
+            sparse=sparse,
+            name=name,
+            salt=salt,
+            **kwargs,
+        )
 
     def get_config(self) -> dict:
         return {**super().get_config(), "encoding": self.encoding}
@@ -497,25 +596,57 @@ class IntegerLookup(IndexLookup):
 
     _vocab_dtype = D.int64
 
-    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1, vocabulary=None,
-                 vocabulary_dtype="int64", idf_weights=None, invert=False, output_mode="int", sparse=False,
-                 pad_to_max_tokens=False, oov_method="floormod", salt=None, name=None, **kwargs):
+    def __init__(
+        self,
+        max_tokens=None,
+        num_oov_indices=1,
+        mask_token=None,
+        oov_token=-1,
+        vocabulary=None,
+        vocabulary_dtype="int64",
+        idf_weights=None,
+        invert=False,
+        output_mode="int",
+        sparse=False,
+        pad_to_max_tokens=False,
+        oov_method="floormod",
+        salt=None,
+        name=None,
+        **kwargs,
+    ):
         if vocabulary_dtype != "int64":
-            raise ValueError(f"IntegerLookup: only `vocabulary_dtype='int64'` is supported at this time. "
-                             f"Received: vocabulary_dtype={vocabulary_dtype}")
+            raise ValueError(
+                f"IntegerLookup: only `vocabulary_dtype='int64'` is supported at this time. "
+                f"Received: vocabulary_dtype={vocabulary_dtype}"
+            )
         if salt is not None and oov_method != "farmhash":
-            raise ValueError(f"IntegerLookup: `salt` can only be used when `oov_method='farmhash'`. "
-                             f"Received: oov_method={oov_method}")
-        super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices, mask_token=mask_token,
-                         oov_token=oov_token, vocabulary=vocabulary, idf_weights=idf_weights, invert=invert,
-                         output_mode=output_mode, sparse=sparse, pad_to_max_tokens=pad_to_max_tokens,
-                         oov_method=oov_method, salt=salt, name=name, **kwargs)
+            raise ValueError(
+                f"IntegerLookup: `salt` can only be used when `oov_method='farmhash'`. "
+                f"Received: oov_method={oov_method}"
+            )
+        super().__init__(
+            max_tokens=max_tokens,
+            num_oov_indices=num_oov_indices,
+            mask_token=mask_token,
+            oov_token=oov_token,
+            vocabulary=vocabulary,
+            idf_weights=idf_weights,
+            invert=invert,
+            output_mode=output_mode,
+            sparse=sparse,
+            pad_to_max_tokens=pad_to_max_tokens,
+            oov_method=oov_method,
+            salt=salt,
+            name=name,
+            **kwargs,
+        )
 
     def get_config(self) -> dict:
         return {**super().get_config(), "vocabulary_dtype": "int64"}
 
 
 # -- Hashing ------------------------------------------------------------------------------------
+
 
 @register("layers")
 class Hashing(Layer):
@@ -529,14 +660,19 @@ class Hashing(Layer):
             kwargs["dtype"] = "int64" if output_mode == "int" else "float32"
         super().__init__(autocast=False, **kwargs)
         if num_bins is None or num_bins <= 0:
-            raise ValueError(f"Hashing: the `num_bins` cannot be `None` or non-positive values. "
-                             f"Received: num_bins={num_bins}.")
+            raise ValueError(
+                f"Hashing: the `num_bins` cannot be `None` or non-positive values. Received: num_bins={num_bins}."
+            )
         if output_mode not in ("int", "one_hot", "multi_hot", "count"):
-            raise ValueError(f"Hashing: invalid value for argument `output_mode`. Expected one of ('int', "
-                             f"'one_hot', 'multi_hot', 'count'). Received: output_mode={output_mode}")
+            raise ValueError(
+                f"Hashing: invalid value for argument `output_mode`. Expected one of ('int', "
+                f"'one_hot', 'multi_hot', 'count'). Received: output_mode={output_mode}"
+            )
         if output_mode == "int" and self._dtype not in (D.int32, D.int64):
-            raise ValueError(f"Hashing: when `output_mode=\"int\"`, `dtype` should be an integer type, 'int32' or "
-                             f"'int64'. Received: dtype={self._dtype.name}")
+            raise ValueError(
+                f"Hashing: when `output_mode=\"int\"`, `dtype` should be an integer type, 'int32' or "
+                f"'int64'. Received: dtype={self._dtype.name}"
+            )
         if sparse:
             raise ValueError("Hashing: sparse=True is not supported here (no tf.SparseTensor output yet)")
         self.num_bins, self.mask_value, self.output_mode, self.sparse = int(num_bins), mask_value, output_mode, False
@@ -553,8 +689,10 @@ class Hashing(Layer):
         if self.mask_value is not None and bins > 1:
             bins -= 1
             mask = _host.key_of(self.mask_value, D.string if dtype is D.string else D.int64)
-        return [0 if mask is not None and v == mask else hash_bucket(as_string(v), bins, self.salt) + (mask is not None)
-                for v in flat]
+        return [
+            0 if mask is not None and v == mask else hash_bucket(as_string(v), bins, self.salt) + (mask is not None)
+            for v in flat
+        ]
 
     def call(self, inputs):
         if _host.is_ragged(inputs):
@@ -563,8 +701,9 @@ class Hashing(Layer):
             if self.output_mode == "one_hot":
                 raise ValueError("Hashing: output_mode='one_hot' does not take a RaggedTensor")
             rows = [self._bins(r, inputs.dtype) for r in _host.ragged_rows(inputs, None, "Hashing")]
-            return _host.make(encode_rows(rows, self.output_mode, self.num_bins, "Hashing"),
-                              (len(rows), self.num_bins), self._dtype)
+            return _host.make(
+                encode_rows(rows, self.output_mode, self.num_bins, "Hashing"), (len(rows), self.num_bins), self._dtype
+            )
         t = inputs if isinstance(inputs, Tensor) else convert(inputs, op="Hashing")
         t = _host.tensor_of(t, None, "Hashing")
         shp = _host.shape(t)
@@ -585,14 +724,22 @@ class Hashing(Layer):
 
     def compute_output_spec(self, inputs, *args, **kwargs):
         from .input_layer import KerasTensor
+
         return KerasTensor(self.compute_output_shape(inputs.shape), self._dtype)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "num_bins": self.num_bins, "salt": self.salt,
-                "mask_value": self.mask_value, "output_mode": self.output_mode, "sparse": self.sparse}
+        return {
+            **super().get_config(),
+            "num_bins": self.num_bins,
+            "salt": self.salt,
+            "mask_value": self.mask_value,
+            "output_mode": self.output_mode,
+            "sparse": self.sparse,
+        }
 
 
 # -- CategoryEncoding -----------------------------------------------------------------------------
+
 
 @register("layers")
 class CategoryEncoding(Layer):
@@ -608,8 +755,10 @@ class CategoryEncoding(Layer):
         if output_mode not in ("count", "one_hot", "multi_hot"):
             raise ValueError(f"CategoryEncoding: unknown arg for output_mode: {output_mode}")
         if num_tokens is None:
-            raise ValueError("CategoryEncoding: num_tokens must be set to use this layer. If the number of tokens "
-                             "is not known beforehand, use the IntegerLookup layer instead.")
+            raise ValueError(
+                "CategoryEncoding: num_tokens must be set to use this layer. If the number of tokens "
+                "is not known beforehand, use the IntegerLookup layer instead."
+            )
         if num_tokens < 1:
             raise ValueError(f"CategoryEncoding: `num_tokens` must be >= 1. Received: num_tokens={num_tokens}.")
         if sparse:
@@ -625,8 +774,11 @@ class CategoryEncoding(Layer):
                 raise ValueError("CategoryEncoding: output_mode='one_hot' does not take a RaggedTensor")
             rows = [[int(v) for v in r] for r in _host.ragged_rows(inputs, None, "CategoryEncoding")]
             w = None if count_weights is None else _host.ragged_rows(count_weights, None, "CategoryEncoding")
-            return _host.make(encode_rows(rows, self.output_mode, self.num_tokens, "CategoryEncoding", w),
-                              (len(rows), self.num_tokens), self._dtype)
+            return _host.make(
+                encode_rows(rows, self.output_mode, self.num_tokens, "CategoryEncoding", w),
+                (len(rows), self.num_tokens),
+                self._dtype,
+            )
         t = inputs if isinstance(inputs, Tensor) else convert(inputs, op="CategoryEncoding")
         t = _host.tensor_of(t, None, "CategoryEncoding")
         if not (t._dtype.is_integer or t._dtype.is_floating):
@@ -635,13 +787,20 @@ class CategoryEncoding(Layer):
         weights, dtype = None, self._dtype
         if count_weights is not None:
             if self.output_mode != "count":
-                raise ValueError(f"CategoryEncoding: `count_weights` is not used when `output_mode` is not "
-                                 f"`'count'`. Received `count_weights={count_weights}`.")
-            w = _host.tensor_of(count_weights if isinstance(count_weights, Tensor) else
-                                convert(count_weights, self._dtype), None, "CategoryEncoding")
+                raise ValueError(
+                    f"CategoryEncoding: `count_weights` is not used when `output_mode` is not "
+                    f"`'count'`. Received `count_weights={count_weights}`."
+                )
+            w = _host.tensor_of(
+                count_weights if isinstance(count_weights, Tensor) else convert(count_weights, self._dtype),
+                None,
+                "CategoryEncoding",
+            )
             if _host.shape(w) != _host.shape(t):
-                raise InvalidArgumentError(f"CategoryEncoding: count_weights shape {_host.shape(w)} must match the "
-                                           f"inputs' shape {_host.shape(t)}")
+                raise InvalidArgumentError(
+                    f"CategoryEncoding: count_weights shape {_host.shape(w)} must match the "
+                    f"inputs' shape {_host.shape(t)}"
+                )
             weights, dtype = [float(v) for v in _host.flat(w)], w._dtype
         return encode(flat, _host.shape(t), self.output_mode, self.num_tokens, "CategoryEncoding", weights, dtype)
 
@@ -655,8 +814,13 @@ class CategoryEncoding(Layer):
 
     def compute_output_spec(self, inputs, *args, **kwargs):
         from .input_layer import KerasTensor
+
         return KerasTensor(self.compute_output_shape(inputs.shape), self._dtype)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "num_tokens": self.num_tokens, "output_mode": self.output_mode,
-                "sparse": self.sparse}
+        return {
+            **super().get_config(),
+            "num_tokens": self.num_tokens,
+            "output_mode": self.output_mode,
+            "sparse": self.sparse,
+        }

@@ -1,6 +1,7 @@
 """Conv3D and Max/AveragePooling3D (channels_last ``(batch, depth, height, width, channels)``),
 composed from the 2-D kernels: the depth taps are gathered into channels (Conv3D) or reduced
 across depth slices (pooling), with TF's 'same' padding split (extra at the end)."""
+
 from __future__ import annotations
 
 from ... import nn
@@ -23,7 +24,7 @@ def _depth_pad(n: int, k: int, s: int, d: int, padding: str) -> tuple:
 
 def _depth_taps(x, k: int, s: int, d: int, out: int) -> list:
     """``x[:, j*d + t*s]`` for t < out, for each tap j: k tensors of shape (b, out, h, w, c)."""
-    return [x[:, j * d: j * d + (out - 1) * s + 1: s] for j in range(k)]
+    return [x[:, j * d : j * d + (out - 1) * s + 1 : s] for j in range(k)]
 
 
 @register("layers", "Convolution3D")
@@ -42,7 +43,7 @@ class Conv3D(BaseConv):
         lo, hi = _depth_pad(n, kd, sd, dd, self.padding)
         x = A.pad(inputs, [[0, 0], [lo, hi], [0, 0], [0, 0], [0, 0]]) if lo or hi else inputs
         out = conv_output_length(n, kd, self.padding, sd, dd)
-        cols = A.concat(_depth_taps(x, kd, sd, dd, out), axis=-1)          # b, out, h, w, kd*c
+        cols = A.concat(_depth_taps(x, kd, sd, dd, out), axis=-1)  # b, out, h, w, kd*c
         cols = A.reshape(cols, (b * out, h, w, kd * c))
         kernel = A.reshape(A.transpose(self.kernel, (1, 2, 0, 3, 4)), (kh, kw, kd * c, self.filters))
         pad = "SAME" if self.padding == "same" else "VALID"

@@ -2,6 +2,7 @@
 ``(batch, time, rows, cols, channels)``. Keras 3's cell math and weights (``kernel``,
 ``recurrent_kernel``, ``bias`` of a ``conv_lstm_cell``, gates in the order i, f, c, o; the
 recurrent convolution is always 'same' with stride 1)."""
+
 from __future__ import annotations
 
 from ... import nn
@@ -17,10 +18,32 @@ from .layer import InputSpec, Layer
 class ConvLSTMCell(Layer):
     """Holds the weights; ``step`` is one time step."""
 
-    def __init__(self, filters, kernel_size, strides, padding, dilation_rate, activation, recurrent_activation,
-                 use_bias, kernel_initializer, recurrent_initializer, bias_initializer, unit_forget_bias,
-                 kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint, recurrent_constraint,
-                 bias_constraint, dropout, recurrent_dropout, seed, name="conv_lstm_cell", **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides,
+        padding,
+        dilation_rate,
+        activation,
+        recurrent_activation,
+        use_bias,
+        kernel_initializer,
+        recurrent_initializer,
+        bias_initializer,
+        unit_forget_bias,
+        kernel_regularizer,
+        recurrent_regularizer,
+        bias_regularizer,
+        kernel_constraint,
+        recurrent_constraint,
+        bias_constraint,
+        dropout,
+        recurrent_dropout,
+        seed,
+        name="conv_lstm_cell",
+        **kwargs,
+    ):
         super().__init__(name=name, **kwargs)
         self.filters, self.kernel_size, self.strides = filters, kernel_size, strides
         self.padding, self.dilation_rate = padding, dilation_rate
@@ -36,21 +59,35 @@ class ConvLSTMCell(Layer):
 
     def build(self, input_shape):
         c, f = input_shape[-1], self.filters
-        self.kernel = self.add_weight(name="kernel", shape=self.kernel_size + (c, 4 * f),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(name="recurrent_kernel", shape=self.kernel_size + (f, 4 * f),
-                                                initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=self.kernel_size + (c, 4 * f),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.recurrent_kernel = self.add_weight(
+            name="recurrent_kernel",
+            shape=self.kernel_size + (f, 4 * f),
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
         if self.use_bias:
             base = self.bias_initializer
             init = base
             if self.unit_forget_bias:
+
                 def init(shape, dtype=None):
                     return A.concat([base((f,), dtype), A.ones((f,), dtype), base((2 * f,), dtype)], 0)
-            self.bias = self.add_weight(name="bias", shape=(4 * f,), initializer=init,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(4 * f,),
+                initializer=init,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         else:
             self.bias = None
 
@@ -60,8 +97,10 @@ class ConvLSTMCell(Layer):
             zx = nn.conv2d(x, self.kernel, self.strides, pad, dilations=self.dilation_rate)
         else:
             ks = A.split(self.kernel, 4, axis=3)
-            zx = A.concat([nn.conv2d(x * m, k, self.strides, pad, dilations=self.dilation_rate)
-                           for m, k in zip(in_masks, ks)], axis=-1)
+            zx = A.concat(
+                [nn.conv2d(x * m, k, self.strides, pad, dilations=self.dilation_rate) for m, k in zip(in_masks, ks)],
+                axis=-1,
+            )
         if self.bias is not None:
             zx = zx + self.bias
         if rec_masks is None:
@@ -77,13 +116,39 @@ class ConvLSTMCell(Layer):
 
 @register("layers")
 class ConvLSTM2D(Layer):
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
-                 activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         _channels_last(data_format)
         if stateful:
@@ -93,30 +158,52 @@ class ConvLSTM2D(Layer):
             raise ValueError(f"The `padding` argument must be one of 'valid', 'same'. Received: padding={padding}")
         strides, dilation = _tuple(strides, 2, "strides"), _tuple(dilation_rate, 2, "dilation_rate")
         if max(strides) > 1 and max(dilation) > 1:
-            raise ValueError(f"Specifying `strides > 1` is not compatible with `dilation_rate > 1`. Received: "
-                             f"strides={strides} and dilation_rate={dilation}")
+            raise ValueError(
+                f"Specifying `strides > 1` is not compatible with `dilation_rate > 1`. Received: "
+                f"strides={strides} and dilation_rate={dilation}"
+            )
         self.cell = ConvLSTMCell(
-            int(filters), _tuple(kernel_size, 2, "kernel_size"), strides, padding, dilation,
-            activations.get(activation), activations.get(recurrent_activation), use_bias,
-            initializers.get(kernel_initializer), initializers.get(recurrent_initializer),
-            initializers.get(bias_initializer), unit_forget_bias, regularizers.get(kernel_regularizer),
-            regularizers.get(recurrent_regularizer), regularizers.get(bias_regularizer),
-            constraints.get(kernel_constraint), constraints.get(recurrent_constraint), constraints.get(bias_constraint),
-            min(1.0, max(0.0, dropout)), min(1.0, max(0.0, recurrent_dropout)), seed, dtype=self.dtype)
+            int(filters),
+            _tuple(kernel_size, 2, "kernel_size"),
+            strides,
+            padding,
+            dilation,
+            activations.get(activation),
+            activations.get(recurrent_activation),
+            use_bias,
+            initializers.get(kernel_initializer),
+            initializers.get(recurrent_initializer),
+            initializers.get(bias_initializer),
+            unit_forget_bias,
+            regularizers.get(kernel_regularizer),
+            regularizers.get(recurrent_regularizer),
+            regularizers.get(bias_regularizer),
+            constraints.get(kernel_constraint),
+            constraints.get(recurrent_constraint),
+            constraints.get(bias_constraint),
+            min(1.0, max(0.0, dropout)),
+            min(1.0, max(0.0, recurrent_dropout)),
+            seed,
+            dtype=self.dtype,
+        )
         self.return_sequences, self.return_state, self.go_backwards = return_sequences, return_state, go_backwards
         self.unroll = unroll
         self.input_spec = InputSpec(ndim=5)
 
     def build(self, sequences_shape, initial_state_shape=None):
         if None in tuple(sequences_shape[2:4]) or sequences_shape[-1] is None:
-            raise ValueError(f"ConvLSTM layers only support static input shapes for the spatial dimension. "
-                             f"Received invalid input shape: input_shape={sequences_shape}")
+            raise ValueError(
+                f"ConvLSTM layers only support static input shapes for the spatial dimension. "
+                f"Received invalid input shape: input_shape={sequences_shape}"
+            )
         self.cell.build((sequences_shape[0],) + tuple(sequences_shape[2:]))
 
     def _state_shape(self, shape) -> tuple:
         c = self.cell
-        rows, cols = (conv_output_length(n, k, c.padding, s, d) for n, k, s, d in
-                      zip(shape[2:4], c.kernel_size, c.strides, c.dilation_rate))
+        rows, cols = (
+            conv_output_length(n, k, c.padding, s, d)
+            for n, k, s, d in zip(shape[2:4], c.kernel_size, c.strides, c.dilation_rate)
+        )
         return rows, cols, c.filters
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
@@ -152,19 +239,35 @@ class ConvLSTM2D(Layer):
 
     def get_config(self):
         c = self.cell
-        return {**super().get_config(), "return_sequences": self.return_sequences,
-                "return_state": self.return_state, "go_backwards": self.go_backwards, "stateful": False,
-                "unroll": self.unroll, "zero_output_for_mask": False, "filters": c.filters,
-                "kernel_size": list(c.kernel_size), "strides": list(c.strides), "padding": c.padding,
-                "data_format": "channels_last", "dilation_rate": list(c.dilation_rate),
-                "activation": activations.serialize(c.activation),
-                "recurrent_activation": activations.serialize(c.recurrent_activation), "use_bias": c.use_bias,
-                "kernel_initializer": _ser(c.kernel_initializer),
-                "recurrent_initializer": _ser(c.recurrent_initializer),
-                "bias_initializer": _ser(c.bias_initializer), "unit_forget_bias": c.unit_forget_bias,
-                "kernel_regularizer": _ser(c.kernel_regularizer),
-                "recurrent_regularizer": _ser(c.recurrent_regularizer),
-                "bias_regularizer": _ser(c.bias_regularizer), "activity_regularizer": _ser(self.activity_regularizer),
-                "kernel_constraint": _ser(c.kernel_constraint), "recurrent_constraint": _ser(c.recurrent_constraint),
-                "bias_constraint": _ser(c.bias_constraint), "dropout": c.dropout,
-                "recurrent_dropout": c.recurrent_dropout, "seed": c.seed}
+        return {
+            **super().get_config(),
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": False,
+            "unroll": self.unroll,
+            "zero_output_for_mask": False,
+            "filters": c.filters,
+            "kernel_size": list(c.kernel_size),
+            "strides": list(c.strides),
+            "padding": c.padding,
+            "data_format": "channels_last",
+            "dilation_rate": list(c.dilation_rate),
+            "activation": activations.serialize(c.activation),
+            "recurrent_activation": activations.serialize(c.recurrent_activation),
+            "use_bias": c.use_bias,
+            "kernel_initializer": _ser(c.kernel_initializer),
+            "recurrent_initializer": _ser(c.recurrent_initializer),
+            "bias_initializer": _ser(c.bias_initializer),
+            "unit_forget_bias": c.unit_forget_bias,
+            "kernel_regularizer": _ser(c.kernel_regularizer),
+            "recurrent_regularizer": _ser(c.recurrent_regularizer),
+            "bias_regularizer": _ser(c.bias_regularizer),
+            "activity_regularizer": _ser(self.activity_regularizer),
+            "kernel_constraint": _ser(c.kernel_constraint),
+            "recurrent_constraint": _ser(c.recurrent_constraint),
+            "bias_constraint": _ser(c.bias_constraint),
+            "dropout": c.dropout,
+            "recurrent_dropout": c.recurrent_dropout,
+            "seed": c.seed,
+        }

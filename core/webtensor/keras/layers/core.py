@@ -1,4 +1,5 @@
 """Core layers: Dense, Activation, Flatten, Reshape, Permute, Dropout, Embedding, Identity."""
+
 from __future__ import annotations
 
 from ... import nn
@@ -24,17 +25,34 @@ def _ser(obj):
 class Dense(Layer):
     """``activation(inputs @ kernel + bias)`` over the last axis."""
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
-                 quantization_config=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank=None,
+        quantization_config=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if type(units).__module__ == "numpy" and getattr(units, "dtype", None) is not None and \
-                units.dtype.kind in "iu" and units.ndim == 0:
+        if (
+            type(units).__module__ == "numpy"
+            and getattr(units, "dtype", None) is not None
+            and units.dtype.kind in "iu"
+            and units.ndim == 0
+        ):
             units = int(units)  # np.int64(3) is an integer to Keras too
         if not isinstance(units, int) or units <= 0:
-            raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: "
-                             f"units={units}")
+            raise ValueError(
+                f"Received an invalid value for `units`, expected a positive integer. Received: units={units}"
+            )
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -49,11 +67,24 @@ class Dense(Layer):
 
     def build(self, input_shape):
         d = input_shape[-1]
-        self.kernel = self.add_weight(name="kernel", shape=(d, self.units), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.bias = self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint) \
-            if self.use_bias else None
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(d, self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.bias = (
+            self.add_weight(
+                name="bias",
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+            if self.use_bias
+            else None
+        )
         self.input_spec = InputSpec(min_ndim=2, axes={-1: d})
         self.built = True
 
@@ -72,14 +103,19 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": _ser(self.kernel_initializer),
-                "bias_initializer": _ser(self.bias_initializer),
-                "kernel_regularizer": _ser(self.kernel_regularizer),
-                "bias_regularizer": _ser(self.bias_regularizer),
-                "kernel_constraint": _ser(self.kernel_constraint),
-                "bias_constraint": _ser(self.bias_constraint), "quantization_config": None}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _ser(self.kernel_initializer),
+            "bias_initializer": _ser(self.bias_initializer),
+            "kernel_regularizer": _ser(self.kernel_regularizer),
+            "bias_regularizer": _ser(self.bias_regularizer),
+            "kernel_constraint": _ser(self.kernel_constraint),
+            "bias_constraint": _ser(self.bias_constraint),
+            "quantization_config": None,
+        }
 
 
 @register("layers")
@@ -166,8 +202,10 @@ class Permute(Layer):
         super().__init__(**kwargs)
         self.dims = tuple(dims)
         if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
-            raise ValueError(f"Invalid permutation argument `dims` for Permute Layer. The set of indices in "
-                             f"`dims` must be consecutive and start from 1. Received dims={dims}")
+            raise ValueError(
+                f"Invalid permutation argument `dims` for Permute Layer. The set of indices in "
+                f"`dims` must be consecutive and start from 1. Received dims={dims}"
+            )
         self.input_spec = InputSpec(ndim=len(self.dims) + 1)
 
     def call(self, inputs):
@@ -188,8 +226,10 @@ class Dropout(Layer):
         super().__init__(**kwargs)
         self.built = True  # no weights: built at init, as Keras
         if not 0 <= rate <= 1:
-            raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 "
-                             f"and 1. Received: rate={rate}")
+            raise ValueError(
+                f"Invalid value received for argument `rate`. Expected a float value between 0 "
+                f"and 1. Received: rate={rate}"
+            )
         self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
         self.supports_masking = True
 
@@ -206,22 +246,39 @@ class Dropout(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
-                "noise_shape": list(self.noise_shape) if self.noise_shape is not None else None}
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "seed": self.seed,
+            "noise_shape": list(self.noise_shape) if self.noise_shape is not None else None,
+        }
 
 
 @register("layers")
 class Embedding(Layer):
     """Integer indices -> rows of an (input_dim, output_dim) table."""
 
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
-                 embeddings_constraint=None, mask_zero=False, weights=None, lora_rank=None,
-                 input_length=None, quantization_config=None, **kwargs):
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        embeddings_constraint=None,
+        mask_zero=False,
+        weights=None,
+        lora_rank=None,
+        input_length=None,
+        quantization_config=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         if self.input_dim <= 0 or self.output_dim <= 0:
-            raise ValueError("Both `input_dim` and `output_dim` should be positive, Received "
-                             f"input_dim = {input_dim} and output_dim = {output_dim}")
+            raise ValueError(
+                "Both `input_dim` and `output_dim` should be positive, Received "
+                f"input_dim = {input_dim} and output_dim = {output_dim}"
+            )
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
@@ -231,10 +288,13 @@ class Embedding(Layer):
         self.autocast = False
 
     def build(self, input_shape=None):
-        self.embeddings = self.add_weight(name="embeddings", shape=(self.input_dim, self.output_dim),
-                                          initializer=self.embeddings_initializer,
-                                          regularizer=self.embeddings_regularizer,
-                                          constraint=self.embeddings_constraint)
+        self.embeddings = self.add_weight(
+            name="embeddings",
+            shape=(self.input_dim, self.output_dim),
+            initializer=self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
+        )
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
         self.built = True
@@ -252,12 +312,17 @@ class Embedding(Layer):
         return tuple(input_shape) + (self.output_dim,)
 
     def get_config(self):
-        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
-                "embeddings_initializer": _ser(self.embeddings_initializer),
-                "embeddings_regularizer": _ser(self.embeddings_regularizer),
-                "activity_regularizer": _ser(self.activity_regularizer),
-                "embeddings_constraint": _ser(self.embeddings_constraint), "mask_zero": self.mask_zero,
-                "quantization_config": None}
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": _ser(self.embeddings_initializer),
+            "embeddings_regularizer": _ser(self.embeddings_regularizer),
+            "activity_regularizer": _ser(self.activity_regularizer),
+            "embeddings_constraint": _ser(self.embeddings_constraint),
+            "mask_zero": self.mask_zero,
+            "quantization_config": None,
+        }
 
 
 def _channels_last(data_format):

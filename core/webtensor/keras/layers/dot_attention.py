@@ -1,5 +1,6 @@
 """``Attention`` (Luong, dot or concat scores) and ``AdditiveAttention`` (Bahdanau): Keras 3's
 ``[query, value(, key)]`` layers with value/query masks, a causal mask and score dropout."""
+
 from __future__ import annotations
 
 from ... import nn
@@ -14,11 +15,15 @@ from .layer import Layer
 def _check(layer, inputs, mask=None) -> None:
     name = type(layer).__name__
     if not isinstance(inputs, (list, tuple)):
-        raise ValueError(f"{name} layer must be called on a list of inputs, namely [query, value] or "
-                         f"[query, value, key]. Received: inputs={inputs}.")
+        raise ValueError(
+            f"{name} layer must be called on a list of inputs, namely [query, value] or "
+            f"[query, value, key]. Received: inputs={inputs}."
+        )
     if not 2 <= len(inputs) <= 3:
-        raise ValueError(f"{name} layer accepts inputs list of length 2 or 3, namely [query, value] or "
-                         f"[query, value, key]. Received length: {len(inputs)}.")
+        raise ValueError(
+            f"{name} layer accepts inputs list of length 2 or 3, namely [query, value] or "
+            f"[query, value, key]. Received length: {len(inputs)}."
+        )
     if mask is not None and (not isinstance(mask, (list, tuple)) or not 2 <= len(mask) <= 3):
         raise ValueError(f"{name} layer mask must be a list, namely [query_mask, value_mask]. Received: mask={mask}.")
 
@@ -38,16 +43,21 @@ class Attention(Layer):
     def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         if score_mode not in ("dot", "concat"):
-            raise ValueError(f"Invalid value for argument score_mode. Expected one of {{'dot', 'concat'}}. "
-                             f"Received: score_mode={score_mode}")
+            raise ValueError(
+                f"Invalid value for argument score_mode. Expected one of {{'dot', 'concat'}}. "
+                f"Received: score_mode={score_mode}"
+            )
         self.use_scale, self.score_mode, self.dropout, self.seed = use_scale, score_mode, dropout, seed
         self.supports_masking = True
 
     def build(self, input_shape):
         _check(self, input_shape)
         self.scale = self.add_weight(name="scale", shape=(), initializer="ones") if self.use_scale else None
-        self.concat_score_weight = self.add_weight(name="concat_score_weight", shape=(), initializer="ones") \
-            if self.score_mode == "concat" else None
+        self.concat_score_weight = (
+            self.add_weight(name="concat_score_weight", shape=(), initializer="ones")
+            if self.score_mode == "concat"
+            else None
+        )
 
     def scores(self, q, k):
         if self.score_mode == "dot":
@@ -87,8 +97,13 @@ class Attention(Layer):
         return tuple(input_shape[0][:-1]) + (input_shape[1][-1],)
 
     def get_config(self):
-        return {**super().get_config(), "use_scale": self.use_scale, "score_mode": self.score_mode,
-                "dropout": self.dropout, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "use_scale": self.use_scale,
+            "score_mode": self.score_mode,
+            "dropout": self.dropout,
+            "seed": self.seed,
+        }
 
 
 @register("layers")
@@ -100,8 +115,11 @@ class AdditiveAttention(Attention):
 
     def build(self, input_shape):
         _check(self, input_shape)
-        self.scale = self.add_weight(name="scale", shape=(input_shape[0][-1],), initializer="glorot_uniform") \
-            if self.use_scale else None
+        self.scale = (
+            self.add_weight(name="scale", shape=(input_shape[0][-1],), initializer="glorot_uniform")
+            if self.use_scale
+            else None
+        )
 
     def scores(self, q, k):
         t = M.tanh(A.expand_dims(q, -2) + A.expand_dims(k, -3))

@@ -1,5 +1,6 @@
 """``GroupNormalization`` (statistics per sample over groups of channels) and ``UnitNormalization``
 (each vector scaled to unit L2 norm), Keras 3's formulas."""
+
 from __future__ import annotations
 
 from ... import nn
@@ -18,12 +19,26 @@ class GroupNormalization(Layer):
     The arithmetic is tf.nn.moments + tf.nn.batch_normalization on the grouped view, the same
     two helpers Batch/LayerNormalization use."""
 
-    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, **kwargs):
+    def __init__(
+        self,
+        groups=32,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
         if not isinstance(groups, int) or (groups <= 0 and groups != -1):
-            raise ValueError("Received an invalid value for argument `groups`, expected a positive integer (or "
-                             f"`-1` for instance normalization). Received: groups={groups}")
+            raise ValueError(
+                "Received an invalid value for argument `groups`, expected a positive integer (or "
+                f"`-1` for instance normalization). Received: groups={groups}"
+            )
         super().__init__(**kwargs)
         self.groups, self.axis, self.epsilon, self.center, self.scale = groups, axis, epsilon, center, scale
         self.beta_initializer = initializers.get(beta_initializer)
@@ -37,8 +52,10 @@ class GroupNormalization(Layer):
     def build(self, input_shape):
         dim = input_shape[self.axis]
         if dim is None:
-            raise ValueError(f"Axis {self.axis} of input tensor should have a defined dimension but the layer "
-                             f"received an input with shape {input_shape}.")
+            raise ValueError(
+                f"Axis {self.axis} of input tensor should have a defined dimension but the layer "
+                f"received an input with shape {input_shape}."
+            )
         if self.groups == -1:
             self.groups = dim
         if dim < self.groups:
@@ -46,19 +63,35 @@ class GroupNormalization(Layer):
         if dim % self.groups:
             raise ValueError(f"Number of groups ({self.groups}) must be a multiple of the number of channels ({dim}).")
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: dim})
-        self.gamma = self.add_weight(shape=(dim,), name="gamma", initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer, constraint=self.gamma_constraint) \
-            if self.scale else None
-        self.beta = self.add_weight(shape=(dim,), name="beta", initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer, constraint=self.beta_constraint) \
-            if self.center else None
+        self.gamma = (
+            self.add_weight(
+                shape=(dim,),
+                name="gamma",
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+            )
+            if self.scale
+            else None
+        )
+        self.beta = (
+            self.add_weight(
+                shape=(dim,),
+                name="beta",
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
+            if self.center
+            else None
+        )
 
     def call(self, inputs):
         shape = tuple(inputs.shape)
         rank = len(shape)
         axis = self.axis % rank
         c = shape[axis]
-        grouped = shape[:axis] + (self.groups, c // self.groups) + shape[axis + 1:]
+        grouped = shape[:axis] + (self.groups, c // self.groups) + shape[axis + 1 :]
         x = A.reshape(inputs, grouped)
         axes = [i for i in range(1, rank + 1) if i != axis]
         mean, var = nn.moments(x, axes, keepdims=True)
@@ -72,11 +105,20 @@ class GroupNormalization(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale, "beta_initializer": _ser(self.beta_initializer),
-                "gamma_initializer": _ser(self.gamma_initializer), "beta_regularizer": _ser(self.beta_regularizer),
-                "gamma_regularizer": _ser(self.gamma_regularizer), "beta_constraint": _ser(self.beta_constraint),
-                "gamma_constraint": _ser(self.gamma_constraint)}
+        return {
+            **super().get_config(),
+            "groups": self.groups,
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": _ser(self.beta_initializer),
+            "gamma_initializer": _ser(self.gamma_initializer),
+            "beta_regularizer": _ser(self.beta_regularizer),
+            "gamma_regularizer": _ser(self.gamma_regularizer),
+            "beta_constraint": _ser(self.beta_constraint),
+            "gamma_constraint": _ser(self.gamma_constraint),
+        }
 
 
 @register("layers")
@@ -90,8 +132,9 @@ class UnitNormalization(Layer):
         elif isinstance(axis, int):
             self.axis = axis
         else:
-            raise TypeError(f"Invalid value for `axis` argument: expected an int or a list/tuple of ints. "
-                            f"Received: axis={axis}")
+            raise TypeError(
+                f"Invalid value for `axis` argument: expected an int or a list/tuple of ints. Received: axis={axis}"
+            )
         self.supports_masking, self.built = True, True
 
     def call(self, inputs):

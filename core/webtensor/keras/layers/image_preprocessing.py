@@ -6,6 +6,7 @@ layer's float dtype. Their random draws are seeded like ``tf.random`` (``seed`` 
 counter), so a seeded layer repeats its sequence, but the numbers are not Keras's.
 Images are channels-last: ``(batch, height, width, channels)`` or one ``(height, width, channels)``.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,15 +23,16 @@ from .layer import Layer
 def _image_dims(x, layer) -> tuple:
     rank = x.shape.rank
     if rank not in (3, 4):
-        raise ValueError(f"{layer}: expected images of rank 3 (h, w, c) or 4 (b, h, w, c), got shape "
-                         f"{list(x.shape)}")
+        raise ValueError(f"{layer}: expected images of rank 3 (h, w, c) or 4 (b, h, w, c), got shape {list(x.shape)}")
     return (x.shape[0] if rank == 4 else 1), x.shape[rank - 3], x.shape[rank - 2]
 
 
 def _factor(factor, layer: str, low: float, high: float) -> tuple:
     """Keras 3's ``_set_factor``: a number f gives ``(max(-f, low), f)``, a pair is sorted."""
-    msg = (f"{layer}: the `factor` argument should be a number (or a list of two numbers) in the range "
-           f"[{low}, {high}]. Received: factor={factor}")
+    msg = (
+        f"{layer}: the `factor` argument should be a number (or a list of two numbers) in the range "
+        f"[{low}, {high}]. Received: factor={factor}"
+    )
     if isinstance(factor, (tuple, list)):
         if len(factor) != 2 or factor[0] > high or factor[1] < low:
             raise ValueError(msg)
@@ -43,10 +45,15 @@ def _factor(factor, layer: str, low: float, high: float) -> tuple:
 def _range(factor, name: str, layer: str, low_open: bool) -> tuple:
     """RandomZoom/RandomTranslation factors: each value in [-1, 1] ((-1, 1] for zoom)."""
     values = list(factor) if isinstance(factor, (tuple, list)) else [factor]
-    if len(values) not in (1, 2) or not all(isinstance(v, (int, float)) for v in values) or \
-            any(v > 1.0 or v < -1.0 or (low_open and v <= -1.0) for v in values):
-        raise ValueError(f"{layer}: `{name}` should be a float or a pair of floats in "
-                         f"{'(' if low_open else '['}-1, 1]. Received: {name}={factor}")
+    if (
+        len(values) not in (1, 2)
+        or not all(isinstance(v, (int, float)) for v in values)
+        or any(v > 1.0 or v < -1.0 or (low_open and v <= -1.0) for v in values)
+    ):
+        raise ValueError(
+            f"{layer}: `{name}` should be a float or a pair of floats in "
+            f"{'(' if low_open else '['}-1, 1]. Received: {name}={factor}"
+        )
     if len(values) == 2:
         return tuple(sorted(float(v) for v in values))
     return -abs(float(values[0])), abs(float(values[0]))
@@ -89,9 +96,19 @@ class Resizing(Layer):
     """``tf.image.resize`` to ``(height, width)``, optionally cropping or padding to the target's
     aspect ratio first (Keras 3's rules); integer images stay integers (rounded, saturated)."""
 
-    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
-                 pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, antialias=False,
-                 data_format=None, **kwargs):
+    def __init__(
+        self,
+        height,
+        width,
+        interpolation="bilinear",
+        crop_to_aspect_ratio=False,
+        pad_to_aspect_ratio=False,
+        fill_mode="constant",
+        fill_value=0.0,
+        antialias=False,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         _channels_last(data_format, "Resizing")
         if crop_to_aspect_ratio and pad_to_aspect_ratio:
@@ -112,8 +129,11 @@ class Resizing(Layer):
         elif self.pad_to_aspect_ratio:
             ph, pw = max(h, int(w * th / tw)), max(w, int(h * tw / th))
             top, left = int((ph - h) / 2), int((pw - w) / 2)
-            x = I.pad_to_bounding_box(x - self.fill_value, top, left, ph, pw) + self.fill_value \
-                if self.fill_value else I.pad_to_bounding_box(x, top, left, ph, pw)
+            x = (
+                I.pad_to_bounding_box(x - self.fill_value, top, left, ph, pw) + self.fill_value
+                if self.fill_value
+                else I.pad_to_bounding_box(x, top, left, ph, pw)
+            )
         out = I.resize(x, (th, tw), method=self.interpolation, antialias=self.antialias)
         if inputs.dtype.is_integer:
             return M.saturate_cast(M.round(out), inputs.dtype) if out.dtype is not inputs.dtype else out
@@ -124,10 +144,18 @@ class Resizing(Layer):
         return s[:-3] + (self.height, self.width, s[-1])
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width,
-                "interpolation": self.interpolation, "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
-                "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
-                "fill_value": self.fill_value, "antialias": self.antialias, "data_format": "channels_last"}
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "interpolation": self.interpolation,
+            "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+            "pad_to_aspect_ratio": self.pad_to_aspect_ratio,
+            "fill_mode": self.fill_mode,
+            "fill_value": self.fill_value,
+            "antialias": self.antialias,
+            "data_format": "channels_last",
+        }
 
 
 @register("layers")
@@ -160,8 +188,13 @@ class RandomCrop(_RandomLayer):
         return s[:-3] + (self.height, self.width, s[-1])
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width, "seed": self.seed,
-                "data_format": "channels_last"}
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "seed": self.seed,
+            "data_format": "channels_last",
+        }
 
 
 @register("layers")
@@ -183,8 +216,13 @@ class RandomBrightness(_RandomLayer):
         return M.clip_by_value(x + M.cast(delta, x.dtype), float(lo), float(hi))
 
     def get_config(self):
-        return {**super().get_config(), "factor": list(self.factor), "value_range": list(self.value_range),
-                "seed": self.seed, "data_format": "channels_last"}
+        return {
+            **super().get_config(),
+            "factor": list(self.factor),
+            "value_range": list(self.value_range),
+            "seed": self.seed,
+            "data_format": "channels_last",
+        }
 
 
 @register("layers")
@@ -208,21 +246,28 @@ class RandomContrast(_RandomLayer):
         return M.clip_by_value((x - mean) * f + mean, float(lo), float(hi))
 
     def get_config(self):
-        return {**super().get_config(), "factor": list(self.factor), "value_range": list(self.value_range),
-                "seed": self.seed, "data_format": "channels_last"}
+        return {
+            **super().get_config(),
+            "factor": list(self.factor),
+            "value_range": list(self.value_range),
+            "seed": self.seed,
+            "data_format": "channels_last",
+        }
 
 
 class _AffineLayer(_RandomLayer):
     """Random rotation/zoom/translation: one transform per image through ``image.affine_transform``."""
 
-    def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
-                 **kwargs):
+    def __init__(
+        self, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, data_format=None, **kwargs
+    ):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         if fill_mode not in FILL_MODES:
             raise ValueError(f"{type(self).__name__}: unknown fill_mode {fill_mode!r}; expected one of {FILL_MODES}")
         if interpolation not in INTERPOLATIONS:
-            raise ValueError(f"{type(self).__name__}: unknown interpolation {interpolation!r}; expected one of "
-                             f"{INTERPOLATIONS}")
+            raise ValueError(
+                f"{type(self).__name__}: unknown interpolation {interpolation!r}; expected one of {INTERPOLATIONS}"
+            )
         self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
 
     def augment(self, x):
@@ -230,8 +275,14 @@ class _AffineLayer(_RandomLayer):
         return I.affine_transform(x, self.transforms(n, h, w), self.interpolation, self.fill_mode, self.fill_value)
 
     def _base_config(self):
-        return {**super().get_config(), "fill_mode": self.fill_mode, "interpolation": self.interpolation,
-                "seed": self.seed, "fill_value": self.fill_value, "data_format": "channels_last"}
+        return {
+            **super().get_config(),
+            "fill_mode": self.fill_mode,
+            "interpolation": self.interpolation,
+            "seed": self.seed,
+            "fill_value": self.fill_value,
+            "data_format": "channels_last",
+        }
 
 
 def _col(v, n: int):
@@ -242,8 +293,16 @@ def _col(v, n: int):
 class RandomRotation(_AffineLayer):
     """Rotates each image by ``U(factor) * 360`` degrees about its centre."""
 
-    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
-                 data_format=None, **kwargs):
+    def __init__(
+        self,
+        factor,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.factor = _factor(factor, "RandomRotation", -1.0, 1.0)
 
@@ -271,8 +330,17 @@ class RandomZoom(_AffineLayer):
     """Zooms each image by ``1 + U(height_factor)`` (and ``width_factor``, else the same draw) about
     its centre: a positive factor zooms out, a negative one in (Keras 3's sign)."""
 
-    def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear",
-                 seed=None, fill_value=0.0, data_format=None, **kwargs):
+    def __init__(
+        self,
+        height_factor,
+        width_factor=None,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.height_factor, self.width_factor = height_factor, width_factor
         self._h_range = _range(height_factor, "height_factor", "RandomZoom", True)
@@ -282,8 +350,9 @@ class RandomZoom(_AffineLayer):
         zy = self._uniform((n, 1), 1.0 + self._h_range[0], 1.0 + self._h_range[1])
         zx = zy if self._w_range is None else self._uniform((n, 1), 1.0 + self._w_range[0], 1.0 + self._w_range[1])
         zero = A.zeros((n, 1))
-        return A.concat([zx, zero, (w - 1) / 2.0 * (1.0 - zx), zero, zy, (h - 1) / 2.0 * (1.0 - zy),
-                         zero, zero], axis=1)
+        return A.concat(
+            [zx, zero, (w - 1) / 2.0 * (1.0 - zx), zero, zy, (h - 1) / 2.0 * (1.0 - zy), zero, zero], axis=1
+        )
 
     def get_config(self):
         return {**self._base_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
@@ -293,8 +362,17 @@ class RandomZoom(_AffineLayer):
 class RandomTranslation(_AffineLayer):
     """Shifts each image by ``U(height_factor) * height`` rows and ``U(width_factor) * width`` columns."""
 
-    def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, data_format=None, **kwargs):
+    def __init__(
+        self,
+        height_factor,
+        width_factor,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.height_factor, self.width_factor = height_factor, width_factor
         self._h_range = _range(height_factor, "height_factor", "RandomTranslation", False)

@@ -1,5 +1,6 @@
 """Symbolic values of the functional API: ``KerasTensor``, the ``Node`` recording one
 layer call, and ``Input``/``InputLayer`` where a graph starts."""
+
 from __future__ import annotations
 
 from ... import nest
@@ -13,8 +14,7 @@ from .layer import Layer
 class KerasTensor:
     """A symbolic tensor: a shape (None = unknown), a dtype, and the call that made it."""
 
-    def __init__(self, shape, dtype="float32", sparse: bool = False, name: str | None = None,
-                 ragged: bool = False):
+    def __init__(self, shape, dtype="float32", sparse: bool = False, name: str | None = None, ragged: bool = False):
         self.shape = tuple(None if d is None else int(d) for d in shape)
         self.dtype = D.as_dtype(dtype)
         self.sparse = bool(sparse)
@@ -34,12 +34,15 @@ class KerasTensor:
 
     def __repr__(self):
         flags = ", ragged=True" if self.ragged else ""
-        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, sparse={self.sparse}{flags}, "
-                f"name={self.name}>")
+        return (
+            f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, sparse={self.sparse}{flags}, name={self.name}>"
+        )
 
     def _as_tensor(self):
-        raise TypeError(f"{self!r} is symbolic: it has no value. Pass it to Keras layers to build a "
-                        f"functional model, then call the model on real data.")
+        raise TypeError(
+            f"{self!r} is symbolic: it has no value. Pass it to Keras layers to build a "
+            f"functional model, then call the model on real data."
+        )
 
     def __array__(self, *a, **k):
         self._as_tensor()
@@ -54,8 +57,10 @@ class KerasTensor:
         from . import merge
 
         if not isinstance(other, KerasTensor):
-            raise TypeError(f"Operators on KerasTensors need two KerasTensors (they become {cls} layers); "
-                            f"got {type(other).__name__}. Use a layer such as Rescaling for constants.")
+            raise TypeError(
+                f"Operators on KerasTensors need two KerasTensors (they become {cls} layers); "
+                f"got {type(other).__name__}. Use a layer such as Rescaling for constants."
+            )
         return getattr(merge, cls)()([self, other])
 
     def __add__(self, other):
@@ -98,8 +103,7 @@ def _checked_batch_shape(batch_shape) -> tuple:
     """Dims None or ints >= 0: Input(shape=(-3,)) was accepted and failed later, or not at all."""
     dims = tuple(None if d is None else as_int(d, "Input", "shape") for d in batch_shape)
     if any(d is not None and d < 0 for d in dims):
-        raise ValueError(f"Input: every dimension of the shape must be None or >= 0; received batch shape "
-                         f"{dims}")
+        raise ValueError(f"Input: every dimension of the shape must be None or >= 0; received batch shape {dims}")
     return dims
 
 
@@ -107,8 +111,19 @@ def _checked_batch_shape(batch_shape) -> tuple:
 class InputLayer(Layer):
     """The start of a functional graph; ``output`` is its KerasTensor."""
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
-                 input_tensor=None, optional: bool = False, name: str | None = None, ragged=None, **kwargs):
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        sparse=None,
+        batch_shape=None,
+        input_tensor=None,
+        optional: bool = False,
+        name: str | None = None,
+        ragged=None,
+        **kwargs,
+    ):
         if "input_shape" in kwargs:
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs:
@@ -135,13 +150,16 @@ class InputLayer(Layer):
             from .ragged_support import ragged_rank_of
 
             if len(self._batch_shape) < 2:
-                raise ValueError(f"Input(ragged=True) needs a shape of rank >= 1 besides the batch, with the "
-                                 f"ragged dims None; got batch shape {self._batch_shape}")
+                raise ValueError(
+                    f"Input(ragged=True) needs a shape of rank >= 1 besides the batch, with the "
+                    f"ragged dims None; got batch shape {self._batch_shape}"
+                )
             ragged_rank_of(self._batch_shape)
         self._eager_only = self.sparse or self.ragged  # row partitions would retrace every batch
         self.optional = optional
-        self.output = input_tensor or KerasTensor(self._batch_shape, self._dtype, sparse=self.sparse,
-                                                  ragged=self.ragged, name=self.name)
+        self.output = input_tensor or KerasTensor(
+            self._batch_shape, self._dtype, sparse=self.sparse, ragged=self.ragged, name=self.name
+        )
         Node(self, (), {}, self.output)
         self.built = True
 
@@ -151,19 +169,43 @@ class InputLayer(Layer):
         return inputs
 
     def get_config(self):
-        return {"batch_shape": list(self._batch_shape), "dtype": self._dtype.name, "sparse": self.sparse,
-                "ragged": self.ragged, "name": self.name, "optional": self.optional}
+        return {
+            "batch_shape": list(self._batch_shape),
+            "dtype": self._dtype.name,
+            "sparse": self.sparse,
+            "ragged": self.ragged,
+            "name": self.name,
+            "optional": self.optional,
+        }
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None,
-          optional: bool = False, ragged=None) -> KerasTensor:
+def Input(
+    shape=None,
+    batch_size=None,
+    dtype=None,
+    sparse=None,
+    batch_shape=None,
+    name=None,
+    tensor=None,
+    optional: bool = False,
+    ragged=None,
+) -> KerasTensor:
     """``tf.keras.Input(shape=(64,))``: a symbolic batch of inputs (batch dimension None).
     ``ragged=True`` (TF 2's tf.keras; Keras 3 rejects it) or ``sparse=True``: the model takes
     RaggedTensor / SparseTensor values there."""
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
-                       name=name, input_tensor=tensor, optional=optional, ragged=ragged)
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        sparse=sparse,
+        batch_shape=batch_shape,
+        name=name,
+        input_tensor=tensor,
+        optional=optional,
+        ragged=ragged,
+    )
     return layer.output

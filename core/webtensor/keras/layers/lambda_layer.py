@@ -1,6 +1,7 @@
 """``Lambda``: wrap a Python function as a layer. Its config carries the function: a named,
 registered function by name; a ``lambda`` only as code, which needs ``safe_mode=False`` both
 to save and to load (Keras 3's rule: loading code is running code)."""
+
 from __future__ import annotations
 
 import inspect
@@ -56,8 +57,9 @@ class Lambda(Layer):
     def get_config(self):
         config = {**super().get_config(), "function": _fn_config(self.function)}
         if self._output_shape is not None:
-            config["output_shape"] = _fn_config(self._output_shape) if callable(self._output_shape) \
-                else list(self._output_shape)
+            config["output_shape"] = (
+                _fn_config(self._output_shape) if callable(self._output_shape) else list(self._output_shape)
+            )
         if self.mask is not None:
             config["mask"] = _fn_config(self.mask) if callable(self.mask) else self.mask
         config["arguments"] = saving.serialize_keras_object(self.arguments)
@@ -70,8 +72,9 @@ class Lambda(Layer):
             value = config.get(key)
             if isinstance(value, dict) and "class_name" in value:
                 with saving.SafeModeScope(safe_mode):
-                    config[key] = saving.deserialize_keras_object(value, custom_objects,
-                                                                  safe_mode=saving.in_safe_mode())
+                    config[key] = saving.deserialize_keras_object(
+                        value, custom_objects, safe_mode=saving.in_safe_mode()
+                    )
         if isinstance(config.get("output_shape"), list):
             config["output_shape"] = tuple(config["output_shape"])
         config["arguments"] = saving.deserialize_keras_object(config.get("arguments") or {}, custom_objects)

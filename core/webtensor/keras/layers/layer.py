@@ -5,6 +5,7 @@ A layer is called eagerly on tensors, or symbolically on ``KerasTensor``s to wir
 a functional graph; the symbolic output shapes come from ``compute_output_shape``
 when a layer defines one, else from running the layer on small zero inputs.
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,10 +24,10 @@ from .. import backend, constraints, initializers, regularizers
 from .. import saving as _saving
 from ..saving import register
 
-_CTX: list = [None]        # training flag of the enclosing layer calls
-_LOSSES: list = []         # (layer, loss) added by calls since the outermost call began
-_SCOPE: list = []          # names of the layers being built (variable paths)
-_MASKS: dict = {}          # id(tensor) -> (weakref(tensor), mask): Keras's _keras_mask
+_CTX: list = [None]  # training flag of the enclosing layer calls
+_LOSSES: list = []  # (layer, loss) added by calls since the outermost call began
+_SCOPE: list = []  # names of the layers being built (variable paths)
+_MASKS: dict = {}  # id(tensor) -> (weakref(tensor), mask): Keras's _keras_mask
 
 
 def get_keras_mask(x):
@@ -80,15 +81,24 @@ def _policy_dtype(dtype) -> D.DType:
 
 
 def _policy_config(dt: D.DType) -> dict:
-    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dt.name},
-            "registered_name": None}
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dt.name}, "registered_name": None}
 
 
 class InputSpec:
     """What a built layer accepts: rank bounds and known axis sizes (checked per call)."""
 
-    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None, axes=None,
-                 allow_last_axis_squeeze=False, name=None, optional=False):
+    def __init__(
+        self,
+        dtype=None,
+        shape=None,
+        ndim=None,
+        max_ndim=None,
+        min_ndim=None,
+        axes=None,
+        allow_last_axis_squeeze=False,
+        name=None,
+        optional=False,
+    ):
         self.dtype, self.ndim, self.max_ndim, self.min_ndim = dtype, ndim, max_ndim, min_ndim
         self.shape = tuple(shape) if shape is not None else None
         if self.shape is not None:
@@ -99,8 +109,10 @@ class InputSpec:
 
 def _check_input_spec(layer, spec: InputSpec, shape: tuple, index: int = 0) -> None:
     def fail(what):
-        raise ValueError(f'Input {index} of layer "{layer.name}" is incompatible with the layer: {what}, '
-                         f"but received input with shape {_shape_str(shape)}")
+        raise ValueError(
+            f'Input {index} of layer "{layer.name}" is incompatible with the layer: {what}, '
+            f"but received input with shape {_shape_str(shape)}"
+        )
 
     rank = len(shape)
     if spec.ndim is not None and rank != spec.ndim:
@@ -132,8 +144,9 @@ def _is_symbolic(args, kwargs) -> bool:
         if isinstance(x, (list, tuple, dict)) and any(isinstance(v, KerasTensor) for v in nest.flatten(x)):
             return True
     for x in kwargs.values():
-        if isinstance(x, KerasTensor) or (isinstance(x, (list, tuple, dict)) and any(
-                isinstance(v, KerasTensor) for v in nest.flatten(x))):
+        if isinstance(x, KerasTensor) or (
+            isinstance(x, (list, tuple, dict)) and any(isinstance(v, KerasTensor) for v in nest.flatten(x))
+        ):
             return True
     return False
 
@@ -149,8 +162,12 @@ def _signature_info(cls) -> tuple:
         call = inspect.signature(cls.call).parameters
         build = inspect.signature(cls.build).parameters
         varkw = any(p.kind is p.VAR_KEYWORD for p in call.values())
-        info = ("training" in call or varkw, "mask" in call,
-                [n for n in call if n != "self"], [n for n in build if n != "self"])
+        info = (
+            "training" in call or varkw,
+            "mask" in call,
+            [n for n in call if n != "self"],
+            [n for n in build if n != "self"],
+        )
         cls._sig_cache = info
     return info
 
@@ -158,6 +175,7 @@ def _signature_info(cls) -> tuple:
 def _scoped_build(build):
     """Wrap a layer's ``build``: weights get paths under the layer's name, nothing is taped,
     and the layer is marked built with its build shapes recorded (as Keras does)."""
+
     @functools.wraps(build)
     def wrapper(self, *args, **kwargs):
         push = not _SCOPE or _SCOPE[-1] != self.name
@@ -198,9 +216,20 @@ class Layer(Module):
         if build is not None and not getattr(build, "_scoped", False):
             cls.build = _scoped_build(build)
 
-    def __init__(self, *, activity_regularizer=None, trainable: bool = True, dtype=None, autocast: bool = True,
-                 name: str | None = None, input_shape=None, batch_input_shape=None, input_dim=None,
-                 batch_size=None, **kwargs):
+    def __init__(
+        self,
+        *,
+        activity_regularizer=None,
+        trainable: bool = True,
+        dtype=None,
+        autocast: bool = True,
+        name: str | None = None,
+        input_shape=None,
+        batch_input_shape=None,
+        input_dim=None,
+        batch_size=None,
+        **kwargs,
+    ):
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         d = self.__dict__
@@ -228,7 +257,7 @@ class Layer(Module):
         if isinstance(value, Layer) and value is not self:
             self._track_layer(value)
         elif isinstance(value, (list, tuple, dict)) and value and not name.startswith("__"):
-            for v in (value.values() if isinstance(value, dict) else value):
+            for v in value.values() if isinstance(value, dict) else value:
                 if isinstance(v, Layer):
                     self._track_layer(v)
         elif isinstance(value, Variable) and not isinstance(value, KerasVariable):
@@ -312,22 +341,28 @@ class Layer(Module):
     def set_weights(self, weights) -> None:
         params = self.weights
         if len(params) != len(weights):
-            raise ValueError(f"Layer {self.name} weight shape mismatch: you called `set_weights(weights)` on "
-                             f"layer '{self.name}' with a weight list of length {len(weights)}, but the layer "
-                             f"was expecting {len(params)} weights.")
+            raise ValueError(
+                f"Layer {self.name} weight shape mismatch: you called `set_weights(weights)` on "
+                f"layer '{self.name}' with a weight list of length {len(weights)}, but the layer "
+                f"was expecting {len(params)} weights."
+            )
         for v, w in zip(params, weights):
             shape = tuple(w.shape) if hasattr(w, "shape") else None
             if shape is not None and shape != tuple(v.shape):
-                raise ValueError(f"Layer {self.name} weight shape {tuple(v.shape)} is not compatible with "
-                                 f"provided weight shape {shape} (variable {v.path}).")
+                raise ValueError(
+                    f"Layer {self.name} weight shape {tuple(v.shape)} is not compatible with "
+                    f"provided weight shape {shape} (variable {v.path})."
+                )
             if hasattr(w, "_h"):
                 w = w if w.dtype is v.dtype else M.cast(w, v.dtype)
             v.assign(w if hasattr(w, "_h") else convert(w, v.dtype))
 
     def count_params(self) -> int:
         if not self.built:
-            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
-                             f"built. You can build it manually via: `layer.build(input_shape)`.")
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
+                f"built. You can build it manually via: `layer.build(input_shape)`."
+            )
         n = 0
         for v in self.weights:
             k = 1
@@ -345,9 +380,12 @@ class Layer(Module):
     def _loss_sources(self):
         """(ids of this layer and its sublayers, [(variable, regularizer)]): what ``losses`` reads."""
         layers = self._flatten_layers()
-        regs = [(v, v.regularizer) for layer in layers
-                for v in layer._trainable_variables + layer._non_trainable_variables
-                if getattr(v, "regularizer", None) is not None]
+        regs = [
+            (v, v.regularizer)
+            for layer in layers
+            for v in layer._trainable_variables + layer._non_trainable_variables
+            if getattr(v, "regularizer", None) is not None
+        ]
         return {id(layer) for layer in layers}, regs
 
     @staticmethod
@@ -361,9 +399,19 @@ class Layer(Module):
         _LOSSES.append((self, loss))
 
     # -- weights -------------------------------------------------------------------------------
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True, autocast: bool = True,
-                   regularizer=None, constraint=None, aggregation="none", overwrite_with_gradient=False,
-                   name: str | None = None) -> KerasVariable:
+    def add_weight(
+        self,
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable: bool = True,
+        autocast: bool = True,
+        regularizer=None,
+        constraint=None,
+        aggregation="none",
+        overwrite_with_gradient=False,
+        name: str | None = None,
+    ) -> KerasVariable:
         dt = D.as_dtype(dtype) if dtype is not None else self._dtype
         if initializer is None:
             initializer = "glorot_uniform" if dt.kind == "f" else "zeros"
@@ -379,8 +427,17 @@ class Layer(Module):
         (self._trainable_variables if trainable else self._non_trainable_variables).append(v)
         return v
 
-    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
-                     constraint=None, name=None):
+    def add_variable(
+        self,
+        shape,
+        initializer,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+    ):
         return self.add_weight(shape, initializer, dtype, trainable, autocast, regularizer, constraint, name=name)
 
     # -- build / call ----------------------------------------------------------------------------
@@ -395,15 +452,19 @@ class Layer(Module):
             return
         _, _, call_names, build_names = _signature_info(type(self))
         if len(build_names) <= 1:
-            shapes = nest.map_structure(_shape_of, args[0]) if args else \
-                nest.map_structure(_shape_of, kwargs[call_names[0]])
+            shapes = (
+                nest.map_structure(_shape_of, args[0]) if args else nest.map_structure(_shape_of, kwargs[call_names[0]])
+            )
             self._build_shapes = {"input_shape": shapes}
             call = lambda: self.build(shapes)  # noqa: E731
         else:
             bound = dict(zip(call_names, args))
             bound.update({k: v for k, v in kwargs.items() if k in call_names})
-            shapes = {f"{k}_shape": nest.map_structure(_shape_of, v) for k, v in bound.items()
-                      if f"{k}_shape" in build_names and v is not None}
+            shapes = {
+                f"{k}_shape": nest.map_structure(_shape_of, v)
+                for k, v in bound.items()
+                if f"{k}_shape" in build_names and v is not None
+            }
             self._build_shapes = {"shapes_dict": shapes}
             call = lambda: self.build(**shapes)  # noqa: E731
         _SCOPE.append(self.name)
@@ -579,8 +640,10 @@ class Layer(Module):
     def load_own_variables(self, store) -> None:
         own = self._trainable_variables + self._non_trainable_variables
         if len(store) != len(own):
-            raise ValueError(f"Layer '{self.name}' expected {len(own)} variables, but received {len(store)} "
-                             f"variables during loading. Expected: {[v.name for v in own]}")
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(own)} variables, but received {len(store)} "
+                f"variables during loading. Expected: {[v.name for v in own]}"
+            )
         for i, v in enumerate(own):
             v.assign(store[str(i)])
 

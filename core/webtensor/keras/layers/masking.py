@@ -1,5 +1,6 @@
 """``Masking``: marks the time steps whose features all equal ``mask_value`` as padding, so the
 layers after it (RNNs, GlobalAveragePooling1D, attention) skip them, as Keras 3's."""
+
 from __future__ import annotations
 
 from ...ops import math as M

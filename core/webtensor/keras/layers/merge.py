@@ -1,4 +1,5 @@
 """Merge layers: combine a list of inputs elementwise (with broadcasting) or by concatenation."""
+
 from __future__ import annotations
 
 from ...ops import array as A
@@ -13,10 +14,12 @@ class _Merge(Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or not input_shape or \
-                not isinstance(input_shape[0], (list, tuple)):
-            raise ValueError(f"A merge layer should be called on a list of inputs. Received: "
-                             f"input_shape={input_shape}")
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or not input_shape
+            or not isinstance(input_shape[0], (list, tuple))
+        ):
+            raise ValueError(f"A merge layer should be called on a list of inputs. Received: input_shape={input_shape}")
         if len(input_shape) < 1:
             raise ValueError("A merge layer should be called on a list of at least 1 input.")
         self.built = True
@@ -46,8 +49,7 @@ class Add(_Merge):
 class Subtract(_Merge):
     def call(self, inputs):
         if len(inputs) != 2:
-            raise ValueError(f"A `Subtract` layer should be called on exactly 2 inputs. Received: "
-                             f"{len(inputs)} inputs")
+            raise ValueError(f"A `Subtract` layer should be called on exactly 2 inputs. Received: {len(inputs)} inputs")
         return inputs[0] - inputs[1]
 
 
@@ -89,10 +91,13 @@ class Concatenate(_Merge):
         shapes = [tuple(s) for s in input_shape]
         ranks = {len(s) for s in shapes}
         ax = self.axis % len(shapes[0]) if shapes[0] else 0
-        if len(ranks) != 1 or any(any(a != b and None not in (a, b) for i, (a, b) in enumerate(zip(s, shapes[0]))
-                                      if i != ax) for s in shapes):
-            raise ValueError(f"A `Concatenate` layer requires inputs with matching shapes except for the concat "
-                             f"axis. Received: input_shape={[list(s) for s in shapes]}")
+        if len(ranks) != 1 or any(
+            any(a != b and None not in (a, b) for i, (a, b) in enumerate(zip(s, shapes[0])) if i != ax) for s in shapes
+        ):
+            raise ValueError(
+                f"A `Concatenate` layer requires inputs with matching shapes except for the concat "
+                f"axis. Received: input_shape={[list(s) for s in shapes]}"
+            )
 
     def call(self, inputs):
         return A.concat(list(inputs), self.axis)

@@ -1,5 +1,6 @@
 """Regularization layers that act only while training: GaussianNoise, GaussianDropout,
 SpatialDropout1D/2D/3D, and ActivityRegularization (a loss on the activations)."""
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,10 @@ from .layer import InputSpec, Layer
 
 def _rate(rate, layer: str) -> float:
     if not 0 <= rate <= 1:
-        raise ValueError(f"{layer}: Invalid value received for argument `rate`. Expected a float value between "
-                         f"0 and 1. Received: rate={rate}")
+        raise ValueError(
+            f"{layer}: Invalid value received for argument `rate`. Expected a float value between "
+            f"0 and 1. Received: rate={rate}"
+        )
     return rate
 
 
@@ -34,8 +37,10 @@ class GaussianNoise(_Noise):
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         if not 0 <= stddev <= 1:
-            raise ValueError(f"GaussianNoise: Invalid value received for argument `stddev`. Expected a float value "
-                             f"between 0 and 1. Received: stddev={stddev}")
+            raise ValueError(
+                f"GaussianNoise: Invalid value received for argument `stddev`. Expected a float value "
+                f"between 0 and 1. Received: stddev={stddev}"
+            )
         self.stddev = stddev
 
     def call(self, inputs, training=False):
@@ -74,8 +79,9 @@ class _SpatialDropout(_Noise):
         super().__init__(seed=seed, name=name, dtype=dtype)
         self.rate = _rate(rate, type(self).__name__)
         if data_format not in (None, "channels_last", "channels_first"):
-            raise ValueError(f"{type(self).__name__}: data_format must be 'channels_last' or 'channels_first', "
-                             f"got {data_format!r}")
+            raise ValueError(
+                f"{type(self).__name__}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}"
+            )
         self.data_format = data_format or "channels_last"
         self.input_spec = InputSpec(ndim=self.ndim)
 
@@ -90,8 +96,13 @@ class _SpatialDropout(_Noise):
         return nn.dropout(inputs, self.rate, noise_shape=noise, seed=self.seed)
 
     def get_config(self):
-        return {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": self.dtype.name,
-                "data_format": self.data_format}  # Keras 3's own keys (no trainable, a dtype name)
+        return {
+            "rate": self.rate,
+            "seed": self.seed,
+            "name": self.name,
+            "dtype": self.dtype.name,
+            "data_format": self.data_format,
+        }  # Keras 3's own keys (no trainable, a dtype name)
 
 
 @register("layers")

@@ -1,5 +1,6 @@
 """BatchNormalization (batch statistics while training, moving averages at inference) and
 LayerNormalization."""
+
 from __future__ import annotations
 
 from ... import nn
@@ -29,11 +30,27 @@ def _broadcastable(v, shape, axes):
 
 @register("layers")
 class BatchNormalization(Layer):
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
-                 moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
-                 beta_constraint=None, gamma_constraint=None, synchronized=False, renorm=False,
-                 renorm_clipping=None, renorm_momentum=0.99, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        synchronized=False,
+        renorm=False,
+        renorm_clipping=None,
+        renorm_momentum=0.99,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if renorm:
             raise ValueError("BatchNormalization(renorm=True) is not supported")
@@ -54,16 +71,34 @@ class BatchNormalization(Layer):
         rank = len(input_shape)
         self._axes = _axes(self.axis, rank)
         shape = _param_shape(input_shape, self._axes)
-        self.gamma = self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer, constraint=self.gamma_constraint) \
-            if self.scale else None
-        self.beta = self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer, constraint=self.beta_constraint) \
-            if self.center else None
-        self.moving_mean = self.add_weight(name="moving_mean", shape=shape,
-                                           initializer=self.moving_mean_initializer, trainable=False)
-        self.moving_variance = self.add_weight(name="moving_variance", shape=shape,
-                                               initializer=self.moving_variance_initializer, trainable=False)
+        self.gamma = (
+            self.add_weight(
+                name="gamma",
+                shape=shape,
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+            )
+            if self.scale
+            else None
+        )
+        self.beta = (
+            self.add_weight(
+                name="beta",
+                shape=shape,
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
+            if self.center
+            else None
+        )
+        self.moving_mean = self.add_weight(
+            name="moving_mean", shape=shape, initializer=self.moving_mean_initializer, trainable=False
+        )
+        self.moving_variance = self.add_weight(
+            name="moving_variance", shape=shape, initializer=self.moving_variance_initializer, trainable=False
+        )
         self._reduction_axes = [i for i in range(rank) if i not in self._axes]
         self.input_spec = InputSpec(ndim=rank, axes={a: input_shape[a] for a in self._axes})
         self.built = True
@@ -94,24 +129,47 @@ class BatchNormalization(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale, "beta_initializer": _ser(self.beta_initializer),
-                "gamma_initializer": _ser(self.gamma_initializer),
-                "moving_mean_initializer": _ser(self.moving_mean_initializer),
-                "moving_variance_initializer": _ser(self.moving_variance_initializer),
-                "beta_regularizer": _ser(self.beta_regularizer), "gamma_regularizer": _ser(self.gamma_regularizer),
-                "beta_constraint": _ser(self.beta_constraint), "gamma_constraint": _ser(self.gamma_constraint),
-                "synchronized": self.synchronized, "renorm": False, "renorm_clipping": None,
-                "renorm_momentum": 0.99}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": _ser(self.beta_initializer),
+            "gamma_initializer": _ser(self.gamma_initializer),
+            "moving_mean_initializer": _ser(self.moving_mean_initializer),
+            "moving_variance_initializer": _ser(self.moving_variance_initializer),
+            "beta_regularizer": _ser(self.beta_regularizer),
+            "gamma_regularizer": _ser(self.gamma_regularizer),
+            "beta_constraint": _ser(self.beta_constraint),
+            "gamma_constraint": _ser(self.gamma_constraint),
+            "synchronized": self.synchronized,
+            "renorm": False,
+            "renorm_clipping": None,
+            "renorm_momentum": 0.99,
+        }
 
 
 @register("layers")
 class LayerNormalization(Layer):
     """Normalize each example over ``axis``: ``(x - mean) / sqrt(var + epsilon) * gamma + beta``."""
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
-                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
-                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        rms_scaling=False,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.axis, self.epsilon = axis, float(epsilon)
         self.center, self.scale, self.rms_scaling = center, scale, rms_scaling
@@ -128,12 +186,28 @@ class LayerNormalization(Layer):
         if isinstance(self.axis, int):
             self.axis = [self.axis]  # Keras keeps a list once built
         shape = _param_shape(input_shape, self._axes)
-        self.gamma = self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer, constraint=self.gamma_constraint) \
-            if self.scale or self.rms_scaling else None
-        self.beta = self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer, constraint=self.beta_constraint) \
-            if self.center and not self.rms_scaling else None
+        self.gamma = (
+            self.add_weight(
+                name="gamma",
+                shape=shape,
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+            )
+            if self.scale or self.rms_scaling
+            else None
+        )
+        self.beta = (
+            self.add_weight(
+                name="beta",
+                shape=shape,
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
+            if self.center and not self.rms_scaling
+            else None
+        )
         self.built = True
 
     def call(self, inputs):
@@ -150,8 +224,17 @@ class LayerNormalization(Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "rms_scaling": self.rms_scaling,
-                "beta_initializer": _ser(self.beta_initializer), "gamma_initializer": _ser(self.gamma_initializer),
-                "beta_regularizer": _ser(self.beta_regularizer), "gamma_regularizer": _ser(self.gamma_regularizer),
-                "beta_constraint": _ser(self.beta_constraint), "gamma_constraint": _ser(self.gamma_constraint)}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "rms_scaling": self.rms_scaling,
+            "beta_initializer": _ser(self.beta_initializer),
+            "gamma_initializer": _ser(self.gamma_initializer),
+            "beta_regularizer": _ser(self.beta_regularizer),
+            "gamma_regularizer": _ser(self.gamma_regularizer),
+            "beta_constraint": _ser(self.beta_constraint),
+            "gamma_constraint": _ser(self.gamma_constraint),
+        }

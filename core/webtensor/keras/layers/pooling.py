@@ -1,4 +1,5 @@
 """Pooling: Max/AveragePooling1D/2D and the global poolings (channels_last)."""
+
 from __future__ import annotations
 
 from ... import nn
@@ -28,20 +29,31 @@ class BasePooling(Layer):
         self.input_spec = InputSpec(ndim=r + 2)
 
     def call(self, inputs):
-        fn = {("max", 1): nn.max_pool1d, ("max", 2): nn.max_pool2d,
-              ("avg", 1): nn.avg_pool1d, ("avg", 2): nn.avg_pool2d}[(self.kind, self.rank)]
+        fn = {
+            ("max", 1): nn.max_pool1d,
+            ("max", 2): nn.max_pool2d,
+            ("avg", 1): nn.avg_pool1d,
+            ("avg", 2): nn.avg_pool2d,
+        }[(self.kind, self.rank)]
         size = self.pool_size[0] if self.rank == 1 else self.pool_size
         strides = self.strides[0] if self.rank == 1 else self.strides
         return fn(inputs, size, strides, self.padding.upper())
 
     def compute_output_shape(self, input_shape):
-        spatial = tuple(conv_output_length(n, k, self.padding, s) for n, k, s in
-                        zip(input_shape[1:-1], self.pool_size, self.strides))
+        spatial = tuple(
+            conv_output_length(n, k, self.padding, s)
+            for n, k, s in zip(input_shape[1:-1], self.pool_size, self.strides)
+        )
         return (input_shape[0],) + spatial + (input_shape[-1],)
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": list(self.pool_size), "padding": self.padding,
-                "strides": list(self.strides), "data_format": "channels_last"}
+        return {
+            **super().get_config(),
+            "pool_size": list(self.pool_size),
+            "padding": self.padding,
+            "strides": list(self.strides),
+            "data_format": "channels_last",
+        }
 
 
 @register("layers", "MaxPool1D")

@@ -1,4 +1,5 @@
 """Preprocessing layers that are plain arithmetic: Rescaling."""
+
 from __future__ import annotations
 
 from ...ops import math as M
@@ -35,6 +36,7 @@ def _batches(data):
     """``adapt`` data as a list of float32 tensors: an array/tensor, or a dataset of batches."""
     from ...data import Dataset
     from ...tensor import convert
+
     if isinstance(data, Dataset):
         parts = [e[0] if isinstance(e, tuple) else e for e in data]
     else:
@@ -59,6 +61,7 @@ class Normalization(Layer):
     def adapt(self, data, batch_size=None, steps=None) -> None:
         from ...ops import array as A
         from ...ops import reduce as RNG
+
         parts = _batches(data)
         if not parts or sum(p.shape[0] if p.shape.rank else 1 for p in parts) == 0:
             raise ValueError("Normalization.adapt: the data is empty; give at least one sample")
@@ -71,8 +74,10 @@ class Normalization(Layer):
 
     def _set_stats(self, mean, var):
         if self._stats is None or tuple(self._stats[0].shape) != tuple(mean.shape):
-            self._stats = (self.add_weight(tuple(mean.shape), "zeros", "float32", False, name="mean"),
-                           self.add_weight(tuple(var.shape), "ones", "float32", False, name="variance"))
+            self._stats = (
+                self.add_weight(tuple(mean.shape), "zeros", "float32", False, name="mean"),
+                self.add_weight(tuple(var.shape), "ones", "float32", False, name="variance"),
+            )
         self._stats[0].assign(mean)
         self._stats[1].assign(var)
 
@@ -83,6 +88,7 @@ class Normalization(Layer):
             from ... import dtypes as D
             from ...ops import array as A
             from ...tensor import convert
+
             rank = len(input_shape)
             keep = _keep_axes(self.axis, rank)
             shape = [int(input_shape[a]) if a in keep else 1 for a in range(rank)]
@@ -90,8 +96,9 @@ class Normalization(Layer):
             if self.input_mean is None:
                 self._set_stats(ones * 0.0, ones)
             else:
-                self._set_stats(ones * convert(self.input_mean, D.float32),
-                                ones * convert(self.input_variance, D.float32))
+                self._set_stats(
+                    ones * convert(self.input_mean, D.float32), ones * convert(self.input_variance, D.float32)
+                )
         self.built = True
 
     def call(self, inputs):
@@ -106,20 +113,26 @@ class Normalization(Layer):
     def get_config(self):
         def plain(v):
             return v.tolist() if hasattr(v, "tolist") else v
-        return {**super().get_config(), "axis": self.axis, "invert": self.invert,
-                "mean": plain(self.input_mean), "variance": plain(self.input_variance)}
+
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "invert": self.invert,
+            "mean": plain(self.input_mean),
+            "variance": plain(self.input_variance),
+        }
 
 
 @register("layers")
 class Discretization(Layer):
     """Bucket indices: ``i`` such that ``bin_boundaries[i-1] <= x < bin_boundaries[i]`` (int64)."""
 
-    def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int",
-                 sparse=False, **kwargs):
+    def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int", sparse=False, **kwargs):
         super().__init__(**kwargs)
         if bin_boundaries is None:
-            raise ValueError("Discretization: give `bin_boundaries` (adapting boundaries from data is "
-                             "not supported here)")
+            raise ValueError(
+                "Discretization: give `bin_boundaries` (adapting boundaries from data is not supported here)"
+            )
         if output_mode != "int":
             raise ValueError(f"Discretization: only output_mode='int' is supported, got {output_mode!r}")
         self.bin_boundaries = [float(b) for b in bin_boundaries]
@@ -129,8 +142,11 @@ class Discretization(Layer):
 
     def call(self, inputs):
         x = M.cast(inputs, "float32")
-        out = M.cast(M.greater_equal(x, self.bin_boundaries[0]), "int64") if self.bin_boundaries else \
-            M.cast(x * 0, "int64")
+        out = (
+            M.cast(M.greater_equal(x, self.bin_boundaries[0]), "int64")
+            if self.bin_boundaries
+            else M.cast(x * 0, "int64")
+        )
         for b in self.bin_boundaries[1:]:
             out = out + M.cast(M.greater_equal(x, b), "int64")
         return out
@@ -157,7 +173,7 @@ class CenterCrop(Layer):
         if H < self.height or W < self.width:
             raise ValueError(f"CenterCrop: input {H}x{W} is smaller than the crop {self.height}x{self.width}")
         top, left = (H - self.height) // 2, (W - self.width) // 2
-        return inputs[..., top:top + self.height, left:left + self.width, :]
+        return inputs[..., top : top + self.height, left : left + self.width, :]
 
     def compute_output_shape(self, input_shape):
         s = list(input_shape)
@@ -188,6 +204,7 @@ class RandomFlip(Layer):
             return inputs
         from ...ops import array as A
         from ...ops import random as RNG
+
         x = inputs
         rank = x.shape.rank
         batched = rank == 4

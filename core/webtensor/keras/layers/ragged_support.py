@@ -10,6 +10,7 @@
   result is that of running the sequence alone.
 - The data adapter batches and shuffles composite arrays by rows.
 """
+
 from __future__ import annotations
 
 from ... import autodiff, nest
@@ -29,6 +30,7 @@ def is_composite(x) -> bool:
 
 # -- eager values ---------------------------------------------------------------------------------
 
+
 def autocast(x, layer):
     """A composite layer input, with float values cast to the layer's dtype (as dense inputs are)."""
     if layer.autocast and x.dtype.kind == "f" and x.dtype is not layer.dtype:
@@ -39,8 +41,10 @@ def autocast(x, layer):
 def padded_and_mask(rt: RaggedTensor):
     """(padded dense batch [n, max_len, ...], bool mask [n, max_len], host row lengths)."""
     if rt.ragged_rank != 1:
-        raise InvalidArgumentError(f"RNN: a RaggedTensor input needs ragged_rank 1 (batch, (time), features); "
-                                   f"got ragged_rank {rt.ragged_rank} with shape {rt.shape}")
+        raise InvalidArgumentError(
+            f"RNN: a RaggedTensor input needs ragged_rank 1 (batch, (time), features); "
+            f"got ragged_rank {rt.ragged_rank} with shape {rt.shape}"
+        )
     lengths = rt._lengths()
     x = rt.to_tensor()
     t = x.shape[1]
@@ -66,11 +70,14 @@ def sparse_matmul(st: SparseTensor, kernel: Tensor, op: str) -> Tensor:
     from ...sparse.ops import sparse_dense_matmul
 
     if len(st._shape) != 2:
-        raise InvalidArgumentError(f"{op}: a SparseTensor input must be 2-D (batch, features), got dense_shape "
-                                   f"{st._shape}")
+        raise InvalidArgumentError(
+            f"{op}: a SparseTensor input must be 2-D (batch, features), got dense_shape {st._shape}"
+        )
     if st._shape[1] != kernel.shape[0]:
-        raise InvalidArgumentError(f"{op}: SparseTensor input of dense_shape {st._shape} does not match the "
-                                   f"kernel of shape {tuple(kernel.shape)}")
+        raise InvalidArgumentError(
+            f"{op}: SparseTensor input of dense_shape {st._shape} does not match the "
+            f"kernel of shape {tuple(kernel.shape)}"
+        )
     vals = st.values if st.dtype is kernel.dtype else M.cast(st.values, kernel.dtype)
     return sparse_dense_matmul(st.with_values(vals), kernel)
 
@@ -109,11 +116,14 @@ def check_input(spec, x, model_name: str, index: int) -> None:
 
     got, want = tuple(x.shape), spec.shape
     if len(got) != len(want) or any(w is not None and g is not None and w != g for w, g in zip(want, got)):
-        raise ValueError(f'Input {index} of layer "{model_name}" is incompatible with the layer: expected '
-                         f"shape={_shape_str(want)}, found shape={_shape_str(got)} ({type(x).__name__})")
+        raise ValueError(
+            f'Input {index} of layer "{model_name}" is incompatible with the layer: expected '
+            f"shape={_shape_str(want)}, found shape={_shape_str(got)} ({type(x).__name__})"
+        )
 
 
 # -- rows, for fit/evaluate/predict -------------------------------------------------------------------
+
 
 def slice_rows(x, start: int, stop: int):
     if isinstance(x, RaggedTensor):
@@ -134,11 +144,14 @@ def gather_rows(x, perm):
 
 # -- symbolic calls -------------------------------------------------------------------------------------
 
+
 def has_composite_input(args, kwargs) -> bool:
     from .input_layer import KerasTensor
 
-    return any(isinstance(x, KerasTensor) and (x.sparse or getattr(x, "ragged", False))
-               for x in nest.flatten((list(args), kwargs)))
+    return any(
+        isinstance(x, KerasTensor) and (x.sparse or getattr(x, "ragged", False))
+        for x in nest.flatten((list(args), kwargs))
+    )
 
 
 def ragged_rank_of(shape) -> int:
@@ -148,9 +161,11 @@ def ragged_rank_of(shape) -> int:
         if d is not None:
             break
         r += 1
-    if any(d is None for d in shape[1 + r:]):
-        raise ValueError(f"Input(ragged=True): the ragged (None) dimensions must come before the uniform ones; "
-                         f"got shape {tuple(shape[1:])}")
+    if any(d is None for d in shape[1 + r :]):
+        raise ValueError(
+            f"Input(ragged=True): the ragged (None) dimensions must come before the uniform ones; "
+            f"got shape {tuple(shape[1:])}"
+        )
     return max(r, 1)
 
 
@@ -167,13 +182,13 @@ def _stand_in(kt, fill: int):
         first = [[0] * len(shape)] if all(shape) else []
         return SparseTensor(convert(first, D.int64) if first else [], _zeros(len(first), kt.dtype), shape)
     rank = kt.ragged_rank
-    inner = tuple(kt.shape[1 + rank:])
+    inner = tuple(kt.shape[1 + rank :])
     budget.charge_probe((fill,) * (rank + 1) + inner, kt.dtype)
     n = fill ** (rank + 1)
     flat = A.reshape(_zeros(n * _prod(inner), kt.dtype), (n,) + inner)
     rt = flat
     for level in range(rank, 0, -1):
-        rows = fill ** level
+        rows = fill**level
         rt = RaggedTensor._make(rt, [i * fill for i in range(rows + 1)], D.int64)
     return rt
 
@@ -225,8 +240,9 @@ def output_spec(layer, args, kwargs):
     except Exception as e:  # a layer whose ops do not take the type: say which input it was
         kts = [x for x in nest.flatten((list(args), kwargs)) if isinstance(x, KerasTensor)]
         what = ", ".join(f"{'ragged' if x.ragged else 'sparse' if x.sparse else 'dense'} {x.shape}" for x in kts)
-        raise ValueError(f'Layer "{layer.name}" ({type(layer).__name__}) cannot take its input ({what}): '
-                         f"{type(e).__name__}: {e}") from e
+        raise ValueError(
+            f'Layer "{layer.name}" ({type(layer).__name__}) cannot take its input ({what}): {type(e).__name__}: {e}'
+        ) from e
 
     def spec(a, b):
         if isinstance(a, RaggedTensor):

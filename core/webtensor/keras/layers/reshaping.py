@@ -1,4 +1,5 @@
 """Spatial reshaping: ZeroPadding1D/2D, UpSampling1D/2D (nearest), Cropping2D, RepeatVector."""
+
 from __future__ import annotations
 
 from ...ops import array as A
@@ -62,7 +63,7 @@ class Cropping2D(Layer):
     def call(self, inputs):
         (top, bottom), (left, right) = self.cropping
         h, w = inputs.shape[1], inputs.shape[2]
-        return inputs[:, top:h - bottom, left:w - right, :]
+        return inputs[:, top : h - bottom, left : w - right, :]
 
     def compute_output_shape(self, s):
         return (s[0],) + tuple(None if d is None else d - sum(p) for d, p in zip(s[1:3], self.cropping)) + (s[3],)
@@ -108,8 +109,12 @@ class UpSampling2D(Layer):
         return (s[0],) + tuple(None if d is None else d * k for d, k in zip(s[1:3], self.size)) + (s[3],)
 
     def get_config(self):
-        return {**super().get_config(), "size": list(self.size), "data_format": "channels_last",
-                "interpolation": self.interpolation}
+        return {
+            **super().get_config(),
+            "size": list(self.size),
+            "data_format": "channels_last",
+            "interpolation": self.interpolation,
+        }
 
 
 @register("layers")

@@ -3,6 +3,7 @@
 The input projection ``x @ kernel + bias`` of every time step is one matmul over the
 whole sequence; each step then does only the recurrent matmul and the gate math.
 """
+
 from __future__ import annotations
 
 from ... import nn
@@ -16,9 +17,17 @@ from ...ragged.tensor import RaggedTensor
 from .layer import InputSpec, Layer
 from .ragged_support import from_padded, padded_and_mask, reverse_rows
 
-_CELL_ARGS = ("kernel_initializer", "recurrent_initializer", "bias_initializer", "kernel_regularizer",
-              "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint",
-              "bias_constraint")
+_CELL_ARGS = (
+    "kernel_initializer",
+    "recurrent_initializer",
+    "bias_initializer",
+    "kernel_regularizer",
+    "recurrent_regularizer",
+    "bias_regularizer",
+    "kernel_constraint",
+    "recurrent_constraint",
+    "bias_constraint",
+)
 
 
 class _Cell(Layer):
@@ -27,15 +36,31 @@ class _Cell(Layer):
 
     gates = 1
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
-                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if units <= 0:
-            raise ValueError(f"Received an invalid value for argument `units`, expected a positive integer, got "
-                             f"{units}.")
+            raise ValueError(
+                f"Received an invalid value for argument `units`, expected a positive integer, got {units}."
+            )
         self.units = units
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
@@ -58,15 +83,31 @@ class _Cell(Layer):
 
     def build(self, input_shape):
         g = self.gates * self.units
-        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], g), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(name="recurrent_kernel", shape=(self.units, g),
-                                                initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint)
-        self.bias = self.add_weight(name="bias", shape=self._bias_shape(), initializer=self._bias_init(),
-                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint) \
-            if self.use_bias else None
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(input_shape[-1], g),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.recurrent_kernel = self.add_weight(
+            name="recurrent_kernel",
+            shape=(self.units, g),
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
+        self.bias = (
+            self.add_weight(
+                name="bias",
+                shape=self._bias_shape(),
+                initializer=self._bias_init(),
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+            if self.use_bias
+            else None
+        )
         self.built = True
 
     def _input_bias(self):
@@ -126,10 +167,12 @@ class SimpleRNNCell(_Cell):
 class LSTMCell(_Cell):
     gates = 4
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 unit_forget_bias=True, **kwargs):
-        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation,
-                         use_bias=use_bias, **kwargs)
+    def __init__(
+        self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True, unit_forget_bias=True, **kwargs
+    ):
+        super().__init__(
+            units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias, **kwargs
+        )
         self.unit_forget_bias = unit_forget_bias
 
     state_size = property(lambda self: [self.units, self.units])
@@ -166,10 +209,12 @@ class LSTMCell(_Cell):
 class GRUCell(_Cell):
     gates = 3
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 reset_after=True, **kwargs):
-        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation,
-                         use_bias=use_bias, **kwargs)
+    def __init__(
+        self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True, reset_after=True, **kwargs
+    ):
+        super().__init__(
+            units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias, **kwargs
+        )
         self.reset_after = reset_after
 
     state_size = property(lambda self: self.units)
@@ -197,11 +242,11 @@ class GRUCell(_Cell):
             r = self.recurrent_activation(x_r + r_r)
             rh = r * r_h
         else:
-            inner = LA.matmul(hm, self.recurrent_kernel[:, :2 * u])
+            inner = LA.matmul(hm, self.recurrent_kernel[:, : 2 * u])
             r_z, r_r = A.split(inner, 2, axis=-1)
             z = self.recurrent_activation(x_z + r_z)
             r = self.recurrent_activation(x_r + r_r)
-            rh = LA.matmul(r * hm, self.recurrent_kernel[:, 2 * u:])
+            rh = LA.matmul(r * hm, self.recurrent_kernel[:, 2 * u :])
         hh = self.activation(x_h + rh)
         out = z * h + (1.0 - z) * hh
         return out, [out]
@@ -216,8 +261,17 @@ class GRUCell(_Cell):
 class RNN(Layer):
     """Runs ``cell`` over the time axis of (batch, time, features) inputs."""
 
-    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
-                 unroll=False, zero_output_for_mask=False, **kwargs):
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if stateful:
             raise ValueError("stateful=True RNNs are not supported; pass initial_state instead")
@@ -285,9 +339,15 @@ class RNN(Layer):
         return [y] + [(sequences_shape[0], s) for s in sizes]
 
     def get_config(self):
-        return {**super().get_config(), "return_sequences": self.return_sequences,
-                "return_state": self.return_state, "go_backwards": self.go_backwards, "stateful": self.stateful,
-                "unroll": self.unroll, "zero_output_for_mask": self.zero_output_for_mask}
+        return {
+            **super().get_config(),
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
+        }
 
     def _rnn_config(self):
         return {k: v for k, v in RNN.get_config(self).items()}
@@ -298,14 +358,36 @@ class _CellRNN(RNN):
 
     cell_class = None
 
-    def __init__(self, units, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
-                 unroll=False, zero_output_for_mask=False, **kwargs):
-        base = {k: kwargs.pop(k) for k in ("name", "dtype", "trainable", "input_shape", "batch_input_shape",
-                                             "input_dim", "batch_size", "activity_regularizer") if k in kwargs}
+    def __init__(
+        self,
+        units,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
+        base = {
+            k: kwargs.pop(k)
+            for k in (
+                "name",
+                "dtype",
+                "trainable",
+                "input_shape",
+                "batch_input_shape",
+                "input_dim",
+                "batch_size",
+                "activity_regularizer",
+            )
+            if k in kwargs
+        }
         cell_name = to_snake_case(self.cell_class.__name__)
         cell = self.cell_class(units, name=cell_name, dtype=base.get("dtype"), **kwargs)
-        super().__init__(cell, return_sequences, return_state, go_backwards, stateful, unroll,
-                         zero_output_for_mask, **base)
+        super().__init__(
+            cell, return_sequences, return_state, go_backwards, stateful, unroll, zero_output_for_mask, **base
+        )
 
     def __getattr__(self, name):
         cell = self.__dict__.get("cell")
@@ -323,8 +405,21 @@ class _CellRNN(RNN):
         c["activity_regularizer"] = _ser(self.activity_regularizer)
         if isinstance(self.cell, SimpleRNNCell):
             c.pop("seed", None)
-        order = ["name", "trainable", "dtype", "return_sequences", "return_state", "go_backwards", "stateful", "unroll",
-                 "zero_output_for_mask", "units", "activation", "recurrent_activation", "use_bias"]
+        order = [
+            "name",
+            "trainable",
+            "dtype",
+            "return_sequences",
+            "return_state",
+            "go_backwards",
+            "stateful",
+            "unroll",
+            "zero_output_for_mask",
+            "units",
+            "activation",
+            "recurrent_activation",
+            "use_bias",
+        ]
         return {**{k: c[k] for k in order if k in c}, **{k: v for k, v in c.items() if k not in order}}
 
 
@@ -350,8 +445,10 @@ class Bidirectional(Layer):
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         super().__init__(**kwargs)
         if merge_mode not in ("sum", "mul", "ave", "concat", None):
-            raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
-                             f'{{"sum", "mul", "ave", "concat", None}}')
+            raise ValueError(
+                f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
+                f'{{"sum", "mul", "ave", "concat", None}}'
+            )
         config = _ser(layer)
         config["config"]["name"] = "forward_" + _strip(layer.name, "forward_")
         self.forward_layer = deserialize_keras_object(config)
@@ -426,8 +523,12 @@ class Bidirectional(Layer):
         return out if self.merge_mode is None else out[0]
 
     def get_config(self):
-        return {**super().get_config(), "merge_mode": self.merge_mode, "layer": _ser(self.forward_layer),
-                "backward_layer": _ser(self.backward_layer)}
+        return {
+            **super().get_config(),
+            "merge_mode": self.merge_mode,
+            "layer": _ser(self.forward_layer),
+            "backward_layer": _ser(self.backward_layer),
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -439,4 +540,4 @@ class Bidirectional(Layer):
 
 
 def _strip(name, prefix):
-    return name[len(prefix):] if name.startswith(prefix) else name
+    return name[len(prefix) :] if name.startswith(prefix) else name

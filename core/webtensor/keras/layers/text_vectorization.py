@@ -5,6 +5,7 @@ Keras 3 semantics. Standardizing uses ``tf.strings`` (ASCII ``lower``, Keras's p
 regex); splitting and n-grams run on the host strings, so no ragged tensor is needed; the
 ``int`` output is padded with 0 to the longest row (or cut/padded to ``output_sequence_length``).
 """
+
 from __future__ import annotations
 
 from ... import dtypes as D
@@ -22,8 +23,9 @@ _SPLIT = ("whitespace", "character")
 def _check_option(value, allowed, what: str) -> None:
     if value is None or callable(value) or value in allowed:
         return
-    raise ValueError(f"TextVectorization: {what} must be one of {list(allowed)}, None or a callable. "
-                     f"Received: {what}={value!r}")
+    raise ValueError(
+        f"TextVectorization: {what} must be one of {list(allowed)}, None or a callable. Received: {what}={value!r}"
+    )
 
 
 def _rows_from(out, op: str) -> list:
@@ -35,13 +37,13 @@ def _rows_from(out, op: str) -> list:
         shp, flat = _host.shape(t), _host.flat(t)
         if len(shp) != 2:
             raise ValueError(f"{op}: a custom `split` must return one row of tokens per input, got shape {shp}")
-        return [flat[i * shp[1]:(i + 1) * shp[1]] for i in range(shp[0])]
+        return [flat[i * shp[1] : (i + 1) * shp[1]] for i in range(shp[0])]
     return [[_host.key_of(v, D.string) for v in row] for row in out]
 
 
 def ngram_rows(rows: list, widths: tuple) -> list:
     """Each row's n-grams for every width in turn, joined by a space (``tf.strings.ngrams``)."""
-    return [[b" ".join(row[i:i + n]) for n in widths for i in range(len(row) - n + 1)] for row in rows]
+    return [[b" ".join(row[i : i + n]) for n in widths for i in range(len(row) - n + 1)] for row in rows]
 
 
 @register("layers")
@@ -52,36 +54,64 @@ class TextVectorization(Layer):
 
     _eager_only = True
 
-    def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation", split="whitespace",
-                 ngrams=None, output_mode="int", output_sequence_length=None, pad_to_max_tokens=False,
-                 vocabulary=None, idf_weights=None, sparse=False, ragged=False, encoding="utf-8", name=None,
-                 **kwargs):
+    def __init__(
+        self,
+        max_tokens=None,
+        standardize="lower_and_strip_punctuation",
+        split="whitespace",
+        ngrams=None,
+        output_mode="int",
+        output_sequence_length=None,
+        pad_to_max_tokens=False,
+        vocabulary=None,
+        idf_weights=None,
+        sparse=False,
+        ragged=False,
+        encoding="utf-8",
+        name=None,
+        **kwargs,
+    ):
         _check_option(standardize, _STANDARDIZE, "standardize")
         _check_option(split, _SPLIT, "split")
         output_mode = {"binary": "multi_hot", "tf-idf": "tf_idf"}.get(output_mode, output_mode)
         if output_mode not in ("int", "one_hot", "multi_hot", "count", "tf_idf"):
-            raise ValueError(f"TextVectorization: invalid value for argument `output_mode`. Expected one of "
-                             f"['int', 'one_hot', 'multi_hot', 'count', 'tf_idf']. Received: {output_mode!r}")
+            raise ValueError(
+                f"TextVectorization: invalid value for argument `output_mode`. Expected one of "
+                f"['int', 'one_hot', 'multi_hot', 'count', 'tf_idf']. Received: {output_mode!r}"
+            )
         if isinstance(ngrams, list):
             ngrams = tuple(ngrams)
-        if not (ngrams is None or (isinstance(ngrams, int) and not isinstance(ngrams, bool) and ngrams > 0) or
-                (isinstance(ngrams, tuple) and all(isinstance(n, int) and n > 0 for n in ngrams))):
-            raise ValueError(f"TextVectorization: `ngrams` must be None, an integer, or a tuple of integers. "
-                             f"Received: ngrams={ngrams}")
+        if not (
+            ngrams is None
+            or (isinstance(ngrams, int) and not isinstance(ngrams, bool) and ngrams > 0)
+            or (isinstance(ngrams, tuple) and all(isinstance(n, int) and n > 0 for n in ngrams))
+        ):
+            raise ValueError(
+                f"TextVectorization: `ngrams` must be None, an integer, or a tuple of integers. "
+                f"Received: ngrams={ngrams}"
+            )
         if output_mode == "int" and not (output_sequence_length is None or isinstance(output_sequence_length, int)):
-            raise ValueError(f"TextVectorization: `output_sequence_length` must be either None or an integer when "
-                             f"`output_mode` is 'int'. Received: output_sequence_length={output_sequence_length}")
+            raise ValueError(
+                f"TextVectorization: `output_sequence_length` must be either None or an integer when "
+                f"`output_mode` is 'int'. Received: output_sequence_length={output_sequence_length}"
+            )
         if output_mode != "int" and output_sequence_length is not None:
-            raise ValueError(f"TextVectorization: `output_sequence_length` must not be set if `output_mode` is not "
-                             f"'int'. Received output_sequence_length={output_sequence_length}.")
+            raise ValueError(
+                f"TextVectorization: `output_sequence_length` must not be set if `output_mode` is not "
+                f"'int'. Received output_sequence_length={output_sequence_length}."
+            )
         if output_mode == "one_hot" and split is not None:
-            raise ValueError("TextVectorization: output_mode='one_hot' needs split=None here (one token per "
-                             "input); use 'multi_hot' or 'count' for split text")
+            raise ValueError(
+                "TextVectorization: output_mode='one_hot' needs split=None here (one token per "
+                "input); use 'multi_hot' or 'count' for split text"
+            )
         if sparse:
             raise ValueError("TextVectorization: sparse=True is not supported here")
         if ragged and output_mode != "int":
-            raise ValueError(f"TextVectorization: `ragged` must not be true if `output_mode` is not 'int'. "
-                             f"Received: ragged={ragged} and output_mode={output_mode}")
+            raise ValueError(
+                f"TextVectorization: `ragged` must not be true if `output_mode` is not 'int'. "
+                f"Received: ragged={ragged} and output_mode={output_mode}"
+            )
         has_vocab = kwargs.pop("has_input_vocabulary", vocabulary is not None)
         kwargs.pop("vocabulary_size", None)
         kwargs.pop("dtype", None)
@@ -90,10 +120,16 @@ class TextVectorization(Layer):
         self._ngrams = tuple(range(1, ngrams + 1)) if isinstance(ngrams, int) else ngrams
         self._output_mode, self._output_sequence_length = output_mode, output_sequence_length
         self._encoding, self._ragged = encoding, bool(ragged)
-        self._lookup_layer = StringLookup(max_tokens=max_tokens, vocabulary=vocabulary, idf_weights=idf_weights,
-                                          pad_to_max_tokens=pad_to_max_tokens, mask_token="",
-                                          output_mode=output_mode, encoding=encoding,
-                                          has_input_vocabulary=has_vocab)
+        self._lookup_layer = StringLookup(
+            max_tokens=max_tokens,
+            vocabulary=vocabulary,
+            idf_weights=idf_weights,
+            pad_to_max_tokens=pad_to_max_tokens,
+            mask_token="",
+            output_mode=output_mode,
+            encoding=encoding,
+            has_input_vocabulary=has_vocab,
+        )
 
     # -- vocabulary ------------------------------------------------------------------------------
     def adapt(self, data, batch_size=None, steps=None) -> None:
@@ -143,13 +179,15 @@ class TextVectorization(Layer):
             n = 1 if len(shp) <= 1 else shp[-1]
             if len(shp) > 2:
                 raise ValueError(f"TextVectorization: inputs of rank <= 2 are supported, got shape {shp}")
-            rows = [flat[i:i + n] for i in range(0, len(flat), n)]
+            rows = [flat[i : i + n] for i in range(0, len(flat), n)]
         else:
             if len(shp) > 1:
                 if shp[-1] != 1 or len(shp) > 2:
-                    raise ValueError(f"When using `TextVectorization` to tokenize strings, the input rank must be "
-                                     f"1 or the last shape dimension must be 1. Received: inputs.shape={shp} with "
-                                     f"rank={len(shp)}")
+                    raise ValueError(
+                        f"When using `TextVectorization` to tokenize strings, the input rank must be "
+                        f"1 or the last shape dimension must be 1. Received: inputs.shape={shp} with "
+                        f"rank={len(shp)}"
+                    )
             flat = _host.flat(t)
             if self._split == "whitespace":
                 rows = [s.split() for s in flat]
@@ -157,6 +195,7 @@ class TextVectorization(Layer):
                 rows = [[c.encode("utf-8") for c in s.decode("utf-8", "replace")] for s in flat]
             else:
                 from ...ops import array as A
+
                 vec = A.reshape(t, (len(flat),))
                 rows = _rows_from(self._split(vec), "TextVectorization split")
         if self._ngrams is not None:
@@ -172,7 +211,8 @@ class TextVectorization(Layer):
         idx = [lk.lookup_keys(r) for r in rows]
         if self._output_mode == "int" and self._ragged:
             from ...ragged.tensor import RaggedTensor
-            cut = [r[:self._output_sequence_length] if self._output_sequence_length is not None else r for r in idx]
+
+            cut = [r[: self._output_sequence_length] if self._output_sequence_length is not None else r for r in idx]
             values = _host.make([v for r in cut for v in r], (sum(len(r) for r in cut),), D.int64)
             return RaggedTensor.from_row_lengths(values, [len(r) for r in cut])
         if self._output_mode == "int":
@@ -183,6 +223,7 @@ class TextVectorization(Layer):
             return _host.make(flat, (width,) if scalar else (len(idx), width), D.int64)
         if self._output_mode == "one_hot":
             from .category_layers import encode
+
             return encode([r[0] for r in idx], (len(idx),), "one_hot", lk._depth(), "TextVectorization")
         vals = lk.encode_rows(idx)
         depth = lk._depth()
@@ -198,29 +239,42 @@ class TextVectorization(Layer):
 
     def compute_output_spec(self, inputs, *args, **kwargs):
         from .input_layer import KerasTensor
-        return KerasTensor(self.compute_output_shape(inputs.shape),
-                           D.int64 if self._output_mode == "int" else D.float32)
+
+        return KerasTensor(
+            self.compute_output_shape(inputs.shape), D.int64 if self._output_mode == "int" else D.float32
+        )
 
     def get_config(self) -> dict:
         from ..saving import serialize_keras_object
+
         lk = self._lookup_layer
         inner = lk.get_config()
-        config = {**super().get_config(), "max_tokens": lk.max_tokens,
-                  "standardize": self._standardize if not callable(self._standardize)
-                  else serialize_keras_object(self._standardize),
-                  "split": self._split if not callable(self._split) else serialize_keras_object(self._split),
-                  "ngrams": self._ngrams_arg, "output_mode": self._output_mode,
-                  "output_sequence_length": self._output_sequence_length,
-                  "pad_to_max_tokens": lk.pad_to_max_tokens, "sparse": False, "ragged": self._ragged,
-                  "vocabulary": inner["vocabulary"], "idf_weights": inner["idf_weights"],
-                  "encoding": self._encoding, "vocabulary_size": inner["vocabulary_size"],
-                  "has_input_vocabulary": inner["has_input_vocabulary"]}
+        config = {
+            **super().get_config(),
+            "max_tokens": lk.max_tokens,
+            "standardize": self._standardize
+            if not callable(self._standardize)
+            else serialize_keras_object(self._standardize),
+            "split": self._split if not callable(self._split) else serialize_keras_object(self._split),
+            "ngrams": self._ngrams_arg,
+            "output_mode": self._output_mode,
+            "output_sequence_length": self._output_sequence_length,
+            "pad_to_max_tokens": lk.pad_to_max_tokens,
+            "sparse": False,
+            "ragged": self._ragged,
+            "vocabulary": inner["vocabulary"],
+            "idf_weights": inner["idf_weights"],
+            "encoding": self._encoding,
+            "vocabulary_size": inner["vocabulary_size"],
+            "has_input_vocabulary": inner["has_input_vocabulary"],
+        }
         config.pop("dtype", None)
         return config
 
     @classmethod
     def from_config(cls, config: dict):
         from ..saving import deserialize_keras_object
+
         config = dict(config)
         for key in ("standardize", "split"):
             if config.get(key) is not None and not isinstance(config[key], str):

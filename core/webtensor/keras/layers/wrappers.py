@@ -1,4 +1,5 @@
 """``TimeDistributed``: apply one layer to every time step of ``(batch, time, ...)``."""
+
 from __future__ import annotations
 
 from ...ops import array as A
@@ -13,24 +14,28 @@ class TimeDistributed(Layer):
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
-            raise ValueError(f"Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "
-                             f"Received: {layer}")
+            raise ValueError(
+                f"Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. Received: {layer}"
+            )
         super().__init__(**kwargs)
         self.layer = layer
         self.supports_masking = True
 
     def build(self, input_shape):
         if len(input_shape) < 3:
-            raise ValueError(f"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 "
-                             f"dimensions, received: {input_shape}")
+            raise ValueError(
+                f"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 "
+                f"dimensions, received: {input_shape}"
+            )
         if not self.layer.built:
             self.layer.build((input_shape[0],) + tuple(input_shape[2:]))
 
     def call(self, inputs, training=None, mask=None):
         steps = inputs.shape[1]
         if steps is None or steps == 0:
-            raise ValueError(f"TimeDistributed: the time axis must be known and non-empty, got shape "
-                             f"{list(inputs.shape)}")
+            raise ValueError(
+                f"TimeDistributed: the time axis must be known and non-empty, got shape {list(inputs.shape)}"
+            )
         outs = []
         for t in range(steps):
             kwargs = {} if training is None else {"training": training}

@@ -1,4 +1,5 @@
 """``tf.keras.optimizers``: SGD, Adam, AdamW, Nadam, RMSprop, Adagrad, Adadelta and schedules."""
+
 from .base import Optimizer  # noqa: F401
 from .sgd import SGD  # noqa: F401
 from .adam import Adam, AdamW, Nadam  # noqa: F401

@@ -1,4 +1,5 @@
 """Adagrad and Adadelta (Keras 3 rules; epsilon inside the square roots)."""
+
 from __future__ import annotations
 
 from ...ops import math as M
@@ -24,8 +25,11 @@ class Adagrad(Optimizer):
         return w - g * s["lr"] / M.sqrt(acc + self.epsilon), {"accumulator": acc}
 
     def get_config(self):
-        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
-                "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }
 
 
 @register("optimizers", "adadelta")

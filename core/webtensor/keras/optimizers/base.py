@@ -8,6 +8,7 @@ tf.function (a compiled train step) the same scalars are tensors computed from t
 ``iterations`` variable and the learning-rate variable or schedule, and the slots are
 read and assigned as variables, so every replay of the graph takes a real step.
 """
+
 from __future__ import annotations
 
 from ...distribute.keras_hooks import replica_gradients as _replica_gradients
@@ -45,6 +46,7 @@ def _eager_scope():
 
 def _notifying(build):
     """Wrap ``build``: a checkpoint restore waiting for this optimizer's slots gets them."""
+
     def wrapper(self, var_list):
         out = build(self, var_list)
         notify(self)
@@ -63,18 +65,34 @@ class Optimizer:
         if "build" in cls.__dict__:
             cls.build = _notifying(cls.__dict__["build"])
 
-    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
-                 gradient_accumulation_steps=None, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
+    ):
         kwargs.pop("decay", None)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
         if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
-            raise ValueError(f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
-                             f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+            raise ValueError(
+                f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+            )
         if gradient_accumulation_steps is not None and gradient_accumulation_steps < 2:
-            raise ValueError(f"`gradient_accumulation_steps` must be an integer >= 2. Received: "
-                             f"gradient_accumulation_steps={gradient_accumulation_steps}")
+            raise ValueError(
+                f"`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                f"gradient_accumulation_steps={gradient_accumulation_steps}"
+            )
         self.name = name or backend.unique_name(backend.to_snake_case(type(self).__name__))
         self.weight_decay, self.clipnorm, self.clipvalue = weight_decay, clipnorm, clipvalue
         self.global_clipnorm, self.use_ema, self.ema_momentum = global_clipnorm, use_ema, ema_momentum
@@ -85,17 +103,21 @@ class Optimizer:
         self._iterations = Variable(0, dtype=D.int64, trainable=False, name=f"{self.name}/iteration")
         self._variables.append(self._iterations)
         self._iter_h, self._step = self._iterations._h, 0
-        if isinstance(learning_rate, LearningRateSchedule) or (callable(learning_rate) and not
-                                                                isinstance(learning_rate, (int, float))):
+        if isinstance(learning_rate, LearningRateSchedule) or (
+            callable(learning_rate) and not isinstance(learning_rate, (int, float))
+        ):
             self._learning_rate = learning_rate
         else:
             if not isinstance(learning_rate, (int, float)) or isinstance(learning_rate, bool):
-                raise ValueError(f"Argument `learning_rate` should be float, or an instance of "
-                                 f"LearningRateSchedule, or a callable (that takes in the current iteration value "
-                                 f"and returns the corresponding learning rate value). Received instead: "
-                                 f"learning_rate={learning_rate}")
-            self._learning_rate = Variable(float(learning_rate), dtype=D.float32, trainable=False,
-                                           name=f"{self.name}/learning_rate")
+                raise ValueError(
+                    f"Argument `learning_rate` should be float, or an instance of "
+                    f"LearningRateSchedule, or a callable (that takes in the current iteration value "
+                    f"and returns the corresponding learning rate value). Received instead: "
+                    f"learning_rate={learning_rate}"
+                )
+            self._learning_rate = Variable(
+                float(learning_rate), dtype=D.float32, trainable=False, name=f"{self.name}/learning_rate"
+            )
             self._variables.append(self._learning_rate)
             self._lr_h, self._lr = self._learning_rate._h, float(self._learning_rate.numpy())
         self._exclude_ids: set = set()
@@ -143,8 +165,10 @@ class Optimizer:
             self._learning_rate = value
             return
         if not isinstance(self._learning_rate, Variable):
-            raise TypeError("This optimizer was created with a `LearningRateSchedule` learning rate; it cannot be "
-                            "set to a value. Create a new optimizer instead.")
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` learning rate; it cannot be "
+                "set to a value. Create a new optimizer instead."
+            )
         v = float(value.numpy()) if hasattr(value, "numpy") else float(value)
         self._learning_rate.assign(v)
         self._lr, self._lr_h = v, self._learning_rate._h
@@ -167,8 +191,9 @@ class Optimizer:
 
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
         ref = getattr(reference_variable, "path", reference_variable.name.split(":")[0]).replace("/", "_")
-        return self.add_variable(tuple(reference_variable.shape), initializer, reference_variable.dtype,
-                                 f"{ref}_{name or 'var'}")
+        return self.add_variable(
+            tuple(reference_variable.shape), initializer, reference_variable.dtype, f"{ref}_{name or 'var'}"
+        )
 
     def build(self, var_list) -> None:
         """Create the per-variable slots (interleaved per variable, as Keras orders them)."""
@@ -211,8 +236,10 @@ class Optimizer:
             return
         if trainable_variables is None:
             if not self.built:
-                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built "
-                                 "on a list of variables. Call `optimizer.build(trainable_variables)` first.")
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already be built "
+                    "on a list of variables. Call `optimizer.build(trainable_variables)` first."
+                )
             trainable_variables = self._trainable_variables
         variables = list(trainable_variables)
         if len(grads) != len(variables):
@@ -223,9 +250,11 @@ class Optimizer:
         else:
             unknown = [v for v in variables if id(v) not in self._index]
             if unknown:
-                raise ValueError(f"Unknown variable: {unknown[0].name}. This optimizer can only be called for "
-                                 f"the variables it was originally built with. When working with a new set of "
-                                 f"variables, you should recreate a new optimizer instance.")
+                raise ValueError(
+                    f"Unknown variable: {unknown[0].name}. This optimizer can only be called for "
+                    f"the variables it was originally built with. When working with a new set of "
+                    f"variables, you should recreate a new optimizer instance."
+                )
         keep = [i for i, g in enumerate(grads) if g is not None]
         if not keep:
             raise ValueError("No gradients provided for any variable.")
@@ -281,8 +310,12 @@ class Optimizer:
     def _update(self, grads, variables, lr):
         s = self._scalars(lr, float(self._host_step() + 1))
         decay = self._decay_factors(variables, lr)
-        if len(variables) > 1 and not self._in_graph and not self._fused_on(variables[0]) and \
-                len({(v.dtype, v._be) for v in variables}) == 1:
+        if (
+            len(variables) > 1
+            and not self._in_graph
+            and not self._fused_on(variables[0])
+            and len({(v.dtype, v._be) for v in variables}) == 1
+        ):
             return self._flat_update(grads, variables, s, decay)
         self._sync_slots()
         for i, (g, v) in enumerate(zip(grads, variables)):
@@ -310,8 +343,10 @@ class Optimizer:
         st = self._flat
         if st is None or st["key"] != key or self._slots_changed():
             self._sync_slots()
-            slots = {n: A.concat([A.reshape(sv.value(), (-1,)) for sv in self._slots_for(n, variables)], 0)
-                     for n in self._slots}
+            slots = {
+                n: A.concat([A.reshape(sv.value(), (-1,)) for sv in self._slots_for(n, variables)], 0)
+                for n in self._slots
+            }
             sizes = [int(_numel(v.shape)) for v in variables]
             st = self._flat = {"key": key, "slots": slots, "sizes": sizes, "decay": None}
             self._record_slot_handles()
@@ -398,8 +433,7 @@ class Optimizer:
         wd = lr * float(self.weight_decay) if self.weight_decay else None
         for g, v in zip(grads, variables):
             dt = v.dtype
-            sc = s if dt is D.float32 else {k: M.cast(x, dt) if isinstance(x, T.Tensor) else x
-                                            for k, x in s.items()}
+            sc = s if dt is D.float32 else {k: M.cast(x, dt) if isinstance(x, T.Tensor) else x for k, x in s.items()}
             slot_vars = self._slots_of(v)
             w = v.value()
             if wd is not None and self._use_weight_decay(v):
@@ -445,8 +479,7 @@ class Optimizer:
                     v.assign(avg.value())
             return
         k = M.floordiv(step, n)
-        m = M.where(M.not_equal(k, 0), T.constant(float(self.ema_momentum), D.float32),
-                    T.constant(0.0, D.float32))
+        m = M.where(M.not_equal(k, 0), T.constant(float(self.ema_momentum), D.float32), T.constant(0.0, D.float32))
         for v, avg in zip(self._trainable_variables, self._ema):
             mv = m if v.dtype is D.float32 else M.cast(m, v.dtype)
             avg.assign(avg.value() * mv + v.value() * (1.0 - mv))
@@ -514,19 +547,27 @@ class Optimizer:
             lr = float(lr.numpy())
         else:
             lr = serialize_keras_object(lr)
-        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
-                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
-                "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
-                "ema_overwrite_frequency": self.ema_overwrite_frequency,
-                "loss_scale_factor": self.loss_scale_factor,
-                "gradient_accumulation_steps": self.gradient_accumulation_steps}
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
-            config["learning_rate"] = deserialize_keras_object(config["learning_rate"], custom_objects,
-                                                               kind="schedules")
+            config["learning_rate"] = deserialize_keras_object(
+                config["learning_rate"], custom_objects, kind="schedules"
+            )
         return cls(**config)
 
     def save_own_variables(self, store: dict) -> None:
@@ -537,8 +578,10 @@ class Optimizer:
     def load_own_variables(self, store) -> None:
         self._sync_slots()
         if len(store) != len(self._variables):
-            raise ValueError(f"Optimizer '{self.name}' has {len(self._variables)} variables whereas the saved "
-                             f"optimizer has {len(store)} variables (was it built on the model's variables?)")
+            raise ValueError(
+                f"Optimizer '{self.name}' has {len(self._variables)} variables whereas the saved "
+                f"optimizer has {len(store)} variables (was it built on the model's variables?)"
+            )
         for i, v in enumerate(self._variables):
             v.assign(store[str(i)])
 

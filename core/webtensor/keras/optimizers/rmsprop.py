@@ -1,5 +1,6 @@
 """RMSprop (Keras 3): ``v = rho v + (1 - rho) g^2``; ``w -= lr g / sqrt(v + eps)`` (epsilon inside
 the root; ``centered`` subtracts the squared mean gradient; optional momentum)."""
+
 from __future__ import annotations
 
 from ...ops import math as M
@@ -9,12 +10,12 @@ from .base import Optimizer
 
 @register("optimizers", "rmsprop")
 class RMSprop(Optimizer):
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, name=None,
-                 **kwargs):
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, name=None, **kwargs):
         super().__init__(learning_rate, name=name, **kwargs)
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
-        self.slot_names = ("velocity",) + (("momentum",) if momentum > 0 else ()) + \
-            (("average_gradient",) if centered else ())
+        self.slot_names = (
+            ("velocity",) + (("momentum",) if momentum > 0 else ()) + (("average_gradient",) if centered else ())
+        )
 
     def build(self, var_list):
         """Keras creates all velocities, then all momentums, then all average gradients."""
@@ -41,5 +42,10 @@ class RMSprop(Optimizer):
         return w - inc, new
 
     def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
-                "centered": self.centered}
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }

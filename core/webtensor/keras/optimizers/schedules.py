@@ -5,6 +5,7 @@ device round trip per step; calling a schedule returns a float32 tensor as Keras
 tf.function (the compiled train step) the step is a symbolic tensor: ``tensor_value``
 computes the same formula with ops, so each replay uses the current ``iterations``.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,10 @@ class LearningRateSchedule:
 
     def tensor_value(self, step: Tensor) -> Tensor:
         """``value`` for a float32 step tensor, with ops (traced train steps)."""
-        raise TypeError(f"{type(self).__name__} must implement tensor_value(step) to be used in a compiled "
-                        f"train step (or override __call__(step) with tensor ops, as in Keras)")
+        raise TypeError(
+            f"{type(self).__name__} must implement tensor_value(step) to be used in a compiled "
+            f"train step (or override __call__(step) with tensor ops, as in Keras)"
+        )
 
     def get_config(self) -> dict:
         raise TypeError(f"{type(self).__name__} must implement get_config()")
@@ -60,15 +63,20 @@ class ExponentialDecay(LearningRateSchedule):
         p = step / self.decay_steps
         if self.staircase:
             p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate ** p
+        return self.initial_learning_rate * self.decay_rate**p
 
     def tensor_value(self, step):
         p = _floor_if(step / float(self.decay_steps), self.staircase)
         return M.pow(float(self.decay_rate), p) * float(self.initial_learning_rate)
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 @register("schedules")
@@ -77,9 +85,11 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         if len(boundaries) != len(values) - 1:
-            raise ValueError(f"The length of boundaries should be 1 less than the length of values. Received: "
-                             f"boundaries={boundaries} of length {len(boundaries)}, and values={values} of "
-                             f"length {len(values)}.")
+            raise ValueError(
+                f"The length of boundaries should be 1 less than the length of values. Received: "
+                f"boundaries={boundaries} of length {len(boundaries)}, and values={values} of "
+                f"length {len(values)}."
+            )
         self.boundaries, self.values, self.name = list(boundaries), list(values), name
 
     def value(self, step):
@@ -102,8 +112,9 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 class CosineDecay(LearningRateSchedule):
     """Optional linear warmup to ``warmup_target``, then a cosine from it down to ``alpha`` of it."""
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None,
-                 warmup_steps=0):
+    def __init__(
+        self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None, warmup_steps=0
+    ):
         if decay_steps <= 0:
             raise ValueError(f"Argument `decay_steps` must be > 0. Received: decay_steps={decay_steps}")
         self.initial_learning_rate, self.decay_steps, self.alpha = initial_learning_rate, decay_steps, alpha
@@ -131,15 +142,21 @@ class CosineDecay(LearningRateSchedule):
             return self._tensor_decay(M.minimum(step, float(self.decay_steps)), self.initial_learning_rate)
         step = M.minimum(step, float(self.decay_steps + self.warmup_steps))
         w = max(self.warmup_steps, 1)
-        warm = step / float(w) * float(self.warmup_target - self.initial_learning_rate) + \
-            float(self.initial_learning_rate)
+        warm = step / float(w) * float(self.warmup_target - self.initial_learning_rate) + float(
+            self.initial_learning_rate
+        )
         decayed = self._tensor_decay(step - float(self.warmup_steps), self.warmup_target)
         return M.where(M.less(step, float(self.warmup_steps)), warm, decayed)
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
-                "warmup_steps": self.warmup_steps}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "name": self.name,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }
 
 
 @register("schedules")
@@ -159,8 +176,13 @@ class InverseTimeDecay(LearningRateSchedule):
         return float(self.initial_learning_rate) / (p * float(self.decay_rate) + 1.0)
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 def serialize(schedule):

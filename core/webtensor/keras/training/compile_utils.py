@@ -1,5 +1,6 @@
 """What ``compile`` turns ``loss``/``metrics`` into: per-output losses and metrics, resolved on
 the first batch (when the label and prediction shapes are known, as Keras does for "accuracy")."""
+
 from __future__ import annotations
 
 from ... import nest
@@ -14,8 +15,10 @@ def _per_output(spec, names, what):
     if isinstance(spec, dict):
         unknown = set(spec) - set(names)
         if unknown:
-            raise ValueError(f"In the dict argument `{what}`, key(s) {sorted(unknown)} do not correspond to any "
-                             f"model output. Received: {what}={spec}; the model's outputs are {names}")
+            raise ValueError(
+                f"In the dict argument `{what}`, key(s) {sorted(unknown)} do not correspond to any "
+                f"model output. Received: {what}={spec}; the model's outputs are {names}"
+            )
         return [spec.get(k) for k in names]
     if isinstance(spec, (list, tuple)):
         if len(spec) != n:
@@ -36,8 +39,11 @@ def get_metric(identifier, y_true, y_pred):
         raise ValueError("Expected metric, received `None`")
     if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
         binary, sparse = is_binary_or_sparse_categorical(y_true, y_pred)
-        cls = metrics_module.BinaryAccuracy if binary else (
-            metrics_module.SparseCategoricalAccuracy if sparse else metrics_module.CategoricalAccuracy)
+        cls = (
+            metrics_module.BinaryAccuracy
+            if binary
+            else (metrics_module.SparseCategoricalAccuracy if sparse else metrics_module.CategoricalAccuracy)
+        )
         return cls(name=identifier)
     obj = metrics_module.get(identifier)
     if not isinstance(obj, metrics_module.Metric):
@@ -73,10 +79,16 @@ class CompileLoss:
             raise ValueError("No loss to compute: `loss` is None for every model output")
         self.fns = fns
         w = self.loss_weights
-        self.weights = [1.0 if v is None else float(v) for v in _per_output(w, names, "loss_weights")] \
-            if w is not None else [1.0] * n
-        self.trackers = [metrics_module.Mean(name=f"{name}_loss") if fn is not None else None
-                         for name, fn in zip(names, fns)] if n > 1 else []
+        self.weights = (
+            [1.0 if v is None else float(v) for v in _per_output(w, names, "loss_weights")]
+            if w is not None
+            else [1.0] * n
+        )
+        self.trackers = (
+            [metrics_module.Mean(name=f"{name}_loss") if fn is not None else None for name, fn in zip(names, fns)]
+            if n > 1
+            else []
+        )
         self.built = True
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -85,8 +97,11 @@ class CompileLoss:
                 self.build(y_true, y_pred)
         preds = nest.flatten(y_pred)
         trues = align(y_true, y_pred, self.names, "y")
-        sws = align(sample_weight, y_pred, self.names, "sample_weight") if sample_weight is not None else \
-            [None] * len(preds)
+        sws = (
+            align(sample_weight, y_pred, self.names, "sample_weight")
+            if sample_weight is not None
+            else [None] * len(preds)
+        )
         total = None
         for i, (fn, w, yt, yp, sw) in enumerate(zip(self.fns, self.weights, trues, preds, sws)):
             if fn is None or yt is None:
@@ -117,8 +132,10 @@ def align(y, y_pred, names, what):
 
 def _mismatch(y, n, what):
     count = len(y) if isinstance(y, (list, tuple)) else 1
-    raise ValueError(f"The model has {n} outputs, but `{what}` has {count} entries; pass a list of {n} arrays or a "
-                     f"dict keyed by output name")
+    raise ValueError(
+        f"The model has {n} outputs, but `{what}` has {count} entries; pass a list of {n} arrays or a "
+        f"dict keyed by output name"
+    )
 
 
 class CompileMetrics:
@@ -143,8 +160,12 @@ class CompileMetrics:
                     m = get_metric(_clone_metric(ident) if n > 1 else ident, trues[i], preds[i])
                     if n > 1:
                         m.name = f"{names[i]}_{m.name}"
-                    if weighted and spec is self._weighted_spec and self._metrics_spec is not None and \
-                            any(x.name == m.name for x, _, _ in self.pairs):
+                    if (
+                        weighted
+                        and spec is self._weighted_spec
+                        and self._metrics_spec is not None
+                        and any(x.name == m.name for x, _, _ in self.pairs)
+                    ):
                         m.name = f"weighted_{m.name}"
                     self.pairs.append((m, i, weighted))
         self.built = True
@@ -152,8 +173,12 @@ class CompileMetrics:
     @staticmethod
     def _split(spec, names, n):
         if isinstance(spec, dict):
-            return [spec.get(k) or [] if isinstance(spec.get(k), (list, tuple)) else
-                    ([spec[k]] if spec.get(k) is not None else []) for k in names]
+            return [
+                spec.get(k) or []
+                if isinstance(spec.get(k), (list, tuple))
+                else ([spec[k]] if spec.get(k) is not None else [])
+                for k in names
+            ]
         spec = list(spec) if isinstance(spec, (list, tuple)) else [spec]
         if n > 1 and len(spec) == n and all(isinstance(s, (list, tuple)) or s is None for s in spec):
             return [list(s or []) for s in spec]

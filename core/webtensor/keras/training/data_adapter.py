@@ -5,6 +5,7 @@ tensors once; each epoch is at most one gather (the shuffle) per array and one
 slice per array per batch. ``tf.data.Dataset``s and Python iterables of batches
 are iterated as they are, one pass per epoch.
 """
+
 from __future__ import annotations
 
 import array
@@ -47,8 +48,11 @@ def to_tensors(structure):
     if isinstance(structure, dict):
         return {k: to_tensors(v) for k, v in structure.items()}
     if isinstance(structure, (list, tuple)) and structure and not _flat_numbers(structure):
-        return type(structure)(to_tensors(v) for v in structure) if not hasattr(structure, "_fields") else \
-            type(structure)(*[to_tensors(v) for v in structure])
+        return (
+            type(structure)(to_tensors(v) for v in structure)
+            if not hasattr(structure, "_fields")
+            else type(structure)(*[to_tensors(v) for v in structure])
+        )
     return to_tensor(structure)
 
 
@@ -65,8 +69,11 @@ def _leaves(*structures) -> list:
 
 def num_samples(x, y=None, sample_weight=None) -> int:
     """The shared first dimension; differing sizes are Keras's "cardinality is ambiguous" error."""
-    sizes = {label: [t.shape[0] if t.shape.rank else 1 for t in _leaves(s)]
-             for label, s in (("x", x), ("y", y), ("sample_weight", sample_weight)) if s is not None}
+    sizes = {
+        label: [t.shape[0] if t.shape.rank else 1 for t in _leaves(s)]
+        for label, s in (("x", x), ("y", y), ("sample_weight", sample_weight))
+        if s is not None
+    }
     flat = {n for v in sizes.values() for n in v}
     if len(flat) > 1:
         msg = "Data cardinality is ambiguous. Make sure all arrays contain the same number of samples."
@@ -89,18 +96,26 @@ def unpack_x_y_sample_weight(data):
         return data[0], data[1], None
     if len(data) == 3:
         return data
-    raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, found: "
-                     f"a tuple of {len(data)} elements")
+    raise ValueError(
+        f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, found: "
+        f"a tuple of {len(data)} elements"
+    )
 
 
 def _slice(structure, start, stop):
-    return nest.map_structure(lambda t: None if t is None else slice_rows(t, start, stop)
-                              if isinstance(t, CompositeTensor) else t[start:stop], structure)
+    return nest.map_structure(
+        lambda t: (
+            None if t is None else slice_rows(t, start, stop) if isinstance(t, CompositeTensor) else t[start:stop]
+        ),
+        structure,
+    )
 
 
 def _gather(structure, perm):
-    return nest.map_structure(lambda t: None if t is None else gather_rows(t, perm)
-                              if isinstance(t, CompositeTensor) else A.gather(t, perm), structure)
+    return nest.map_structure(
+        lambda t: None if t is None else gather_rows(t, perm) if isinstance(t, CompositeTensor) else A.gather(t, perm),
+        structure,
+    )
 
 
 def check_batch_size(batch_size, arg: str = "batch_size"):
@@ -131,11 +146,16 @@ def train_validation_split(arrays, validation_split: float):
     n = num_samples(x, y, sw)
     split = int(math.floor(n * (1.0 - validation_split)))
     if split == 0 or split == n:
-        raise ValueError(f"Training data contains {n} samples, which is not sufficient to split it into a "
-                         f"validation and training set as specified by `validation_split={validation_split}`. "
-                         f"Either provide more data, or a different value for the `validation_split` argument.")
-    return (_slice(x, 0, split), _slice(y, 0, split), _slice(sw, 0, split)), \
-        (_slice(x, split, n), _slice(y, split, n), _slice(sw, split, n))
+        raise ValueError(
+            f"Training data contains {n} samples, which is not sufficient to split it into a "
+            f"validation and training set as specified by `validation_split={validation_split}`. "
+            f"Either provide more data, or a different value for the `validation_split` argument."
+        )
+    return (_slice(x, 0, split), _slice(y, 0, split), _slice(sw, 0, split)), (
+        _slice(x, split, n),
+        _slice(y, split, n),
+        _slice(sw, split, n),
+    )
 
 
 def class_weights_for(y, class_weight):
@@ -156,15 +176,18 @@ def class_weights_for(y, class_weight):
 class DataHandler:
     """Yields batches as Keras does: ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``."""
 
-    def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None, shuffle=False,
-                 class_weight=None):
+    def __init__(
+        self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None, shuffle=False, class_weight=None
+    ):
         self.class_weight = class_weight
         self.steps_per_epoch = steps_per_epoch = check_batch_size(steps_per_epoch, "steps")
         self._iterator = None
         if is_dataset(x) or hasattr(x, "__next__"):
             if y is not None:
-                raise ValueError("`y` argument is not supported when using a dataset or generator as input; "
-                                 "the dataset should yield (x, y) tuples.")
+                raise ValueError(
+                    "`y` argument is not supported when using a dataset or generator as input; "
+                    "the dataset should yield (x, y) tuples."
+                )
             self.source, self.arrays = x, None
             n = len(x) if hasattr(x, "__len__") and is_dataset(x) and x.cardinality() >= 0 else None
             self.steps = steps_per_epoch or n

@@ -10,6 +10,7 @@ tf.functions (``make_train_function`` and friends): ``steps_per_execution`` step
 call, traced once per batch shapes. All state they touch is variables (weights,
 optimizer slots and ``iterations``, metric totals and counts), so a replay is a step.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -55,14 +56,22 @@ class Trainer:
         self.train_function = self.test_function = self.predict_function = None
 
     # -- compile -----------------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
-                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        loss_weights=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
         """Configure training. Argument order is tf.keras's: ``compile(optimizer, loss, metrics)``."""
         self.optimizer = optimizers_module.get(optimizer)
-        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or \
-                steps_per_execution < 1:
-            raise ValueError(f"compile: `steps_per_execution` must be a positive integer, got "
-                             f"{steps_per_execution!r}")
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(f"compile: `steps_per_execution` must be a positive integer, got {steps_per_execution!r}")
         self._run_eagerly = bool(run_eagerly)
         self._steps_per_execution = steps_per_execution
         self.jit_compile = bool(jit_compile) if jit_compile != "auto" else not self._run_eagerly
@@ -74,13 +83,22 @@ class Trainer:
         self.loss = loss
         names = self.output_names if hasattr(self, "output_names") else None
         self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
-        self._compile_metrics = CompileMetrics(metrics, weighted_metrics, names) \
-            if metrics is not None or weighted_metrics is not None else None
+        self._compile_metrics = (
+            CompileMetrics(metrics, weighted_metrics, names)
+            if metrics is not None or weighted_metrics is not None
+            else None
+        )
         self._loss_tracker = metrics_module.Mean(name="loss")
-        self._compile_config = {"optimizer": self.optimizer, "loss": loss, "loss_weights": loss_weights,
-                                "metrics": metrics, "weighted_metrics": weighted_metrics,
-                                "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
-                                "jit_compile": False}
+        self._compile_config = {
+            "optimizer": self.optimizer,
+            "loss": loss,
+            "loss_weights": loss_weights,
+            "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
+            "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": False,
+        }
         self.compiled = True
         _dist.on_compile(self)
 
@@ -162,8 +180,13 @@ class Trainer:
         if isinstance(config.get("loss_weights"), list) and any(isinstance(w, str) for w in config["loss_weights"]):
             config["loss_weights"] = None  # Keras 3 files written with compile(opt, loss, ["accuracy"])
         config.pop("auto_scale_loss", None)
-        self.compile(**{k: config[k] for k in ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics")
-                        if k in config})
+        self.compile(
+            **{
+                k: config[k]
+                for k in ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics")
+                if k in config
+            }
+        )
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
@@ -178,7 +201,7 @@ class Trainer:
         """The compiled loss plus the losses added by layers (regularizers, add_loss)."""
         total = self._compile_loss(y, y_pred, sample_weight) if self._compile_loss is not None else None
         sources = self._loss_sources_cache
-        for extra in (self._losses_from(sources) if sources is not None else self.losses):
+        for extra in self._losses_from(sources) if sources is not None else self.losses:
             total = extra if total is None else total + extra
         if total is None:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
@@ -231,30 +254,59 @@ class Trainer:
         return self(x, training=False)
 
     # -- loops -------------------------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
         self._assert_compiled("fit")
         x = _dist.dataset_for_fit(self, x)  # _dist: a DistributedDataset -> the dataset fit reads
         if validation_split and validation_data is None:
             if is_dataset(x) or hasattr(x, "__next__"):
-                raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, not for "
-                                 "tf.data.Dataset or generator inputs")
+                raise ValueError(
+                    "`validation_split` is only supported for Tensors or NumPy arrays, not for "
+                    "tf.data.Dataset or generator inputs"
+                )
             from .data_adapter import to_tensors
 
             (x, y, sample_weight), validation_data = train_validation_split(
-                (to_tensors(x), to_tensors(y), to_tensors(sample_weight)), validation_split)
+                (to_tensors(x), to_tensors(y), to_tensors(sample_weight)), validation_split
+            )
         data = DataHandler(x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight)
         if data.arrays is not None and data.n == 0:
             raise ValueError("fit: the training data has 0 samples; there is nothing to train on")
         val = None
         if validation_data is not None:
-            vx, vy, vsw = unpack_x_y_sample_weight(validation_data) if not is_dataset(validation_data) else \
-                (validation_data, None, None)
+            vx, vy, vsw = (
+                unpack_x_y_sample_weight(validation_data)
+                if not is_dataset(validation_data)
+                else (validation_data, None, None)
+            )
             val = DataHandler(vx, vy, vsw, validation_batch_size or batch_size, validation_steps)
         verbose = _verbosity(verbose)
-        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
-                           epochs=epochs, steps=data.steps)
+        cbs = CallbackList(
+            callbacks,
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=data.steps,
+        )
         self.stop_training = False
         self._want_logs = cbs.wants_batch_logs("train")
         self._train_variables = self.trainable_variables
@@ -312,16 +364,25 @@ class Trainer:
         cbs.on_test_end(logs)
         return logs
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False, **kwargs):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+        **kwargs,
+    ):
         self._assert_compiled("evaluate")
         x = _dist.dataset_for_fit(self, x)  # _dist
         data = DataHandler(x, y, sample_weight, batch_size, steps)
         if data.arrays is not None and data.n == 0:
             raise ValueError("evaluate: the data has 0 samples; there is nothing to evaluate")
         verbose = _verbosity(verbose)
-        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                           steps=data.steps)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps)
         logs = self._test_loop(data, cbs)
         if return_dict:
             return logs
@@ -336,8 +397,7 @@ class Trainer:
         """Outputs for every sample, batched; numpy arrays (HostArrays in the page) like Keras."""
         data = DataHandler(x, None, None, batch_size, steps)
         verbose = _verbosity(verbose)
-        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                           steps=data.steps)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps)
         cbs.on_predict_begin()
         predict_function = self.make_predict_function()
         outs = []
@@ -348,14 +408,22 @@ class Trainer:
             cbs.on_predict_batch_end(step + len(batches) - 1, {"outputs": ys[-1]})
         cbs.on_predict_end()
         if not outs:
-            raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use "
-                             "`Model.compile(..., run_eagerly=True)`, or `tf.config.run_functions_eagerly(True)` "
-                             "for more information of where went wrong, or file a issue/bug to `tf.keras`.")
-        joined = [A.concat(list(parts), 0) if len(parts) > 1 else parts[0]
-                  for parts in zip(*[nest.flatten(o) for o in outs])]
+            raise ValueError(
+                "Unexpected result of `predict_function` (Empty batch_outputs). Please use "
+                "`Model.compile(..., run_eagerly=True)`, or `tf.config.run_functions_eagerly(True)` "
+                "for more information of where went wrong, or file a issue/bug to `tf.keras`."
+            )
+        joined = [
+            A.concat(list(parts), 0) if len(parts) > 1 else parts[0] for parts in zip(*[nest.flatten(o) for o in outs])
+        ]
         joined = _dist.gather_predictions(self, joined)
-        return nest.pack_sequence_as(outs[0], [t if isinstance(t, CompositeTensor) else t.numpy()  # ragged
-                                               for t in joined])                        # stays ragged, as TF 2
+        return nest.pack_sequence_as(
+            outs[0],
+            [
+                t if isinstance(t, CompositeTensor) else t.numpy()  # ragged
+                for t in joined
+            ],
+        )  # stays ragged, as TF 2
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._assert_compiled("train_on_batch")
@@ -441,5 +509,3 @@ def _should_validate(epoch, freq) -> bool:
     if isinstance(freq, int):
         return (epoch + 1) % freq == 0
     return (epoch + 1) in freq
-
-
