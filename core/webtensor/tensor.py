@@ -52,11 +52,27 @@ class _TensorLike(ElementwiseOps, MatmulOps):
     __array_priority__ = 100
     __hash__ = None  # == is elementwise, as in TF 2; use .ref() as a dict key
 
-    shape = property(lambda self: TensorShape(self._h.shape))
     dtype = property(lambda self: self._dtype)
     ndim = property(lambda self: len(self._h.shape))
     device = property(lambda self: placement.device_string(self._be))
     backend = property(lambda self: self._be.name)
+
+    @property
+    def shape(self) -> TensorShape:
+        """The static shape. Built without TensorShape's per-dim checks: a handle's shape is
+        already a tuple of ints, and Keras reads it on every layer call."""
+        s = _new(TensorShape)
+        dims = self._h.shape
+        s._dims = dims if type(dims) is tuple else tuple(dims)
+        return s
+
+    @property
+    def value_token(self) -> object:
+        """An opaque token for the current value: a new object (compare with ``is``) whenever
+        the value is replaced (``assign``, loading a file), so caches of host copies, such as an
+        optimizer's step count, can tell a stale copy without reading the device. Keeping
+        the token keeps that value's buffer alive."""
+        return self._h
 
     def get_shape(self) -> TensorShape:
         return self.shape
@@ -307,6 +323,12 @@ def _rebuild_variable(value, dtype, name, trainable):
 
 def is_tensor(x) -> bool:
     return isinstance(x, (Tensor, Variable))
+
+
+def is_symbolic_tensor(x) -> bool:
+    """``tf.is_symbolic_tensor``: True for a tensor of a ``tf.function`` trace (it has no value
+    yet), False for an eager tensor, a variable or a non-tensor."""
+    return isinstance(x, Tensor) and getattr(x._h, "symbolic", False)
 
 
 def to_backend(t: Tensor, be) -> Tensor:
