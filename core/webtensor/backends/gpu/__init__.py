@@ -24,6 +24,7 @@ from ... import dtypes as D
 from ...errors import InvalidArgumentError, ResourceExhaustedError
 from ...shape import broadcast_shape, prod
 from .. import base, layout
+from . import fft as _fft
 from . import shaders as S
 from .device import NoAdapterError, ShaderError  # noqa: F401  (re-exported)
 from .memory import Handle, Pool
@@ -113,6 +114,8 @@ class GPUBackend:
             "elementwise",
             "matmul_epilogue",
             "elementwise_many",
+            "fft",
+            "rfft",
         )
     )
 
@@ -135,6 +138,7 @@ class GPUBackend:
         self.pool = Pool(self.dev, lim.get("maxBufferSize", 1 << 28), lock=self._lock)
         self._pipes: dict = {}
         self._plans: dict = {}
+        self._fft_tables: dict = {}  # twiddles, chirps and chirp spectra per length (fft.py)
         self._params = bytearray(SLOT * SLOTS)
         self._pbuf = self.dev.create_buffer(SLOT * SLOTS, "uniform")
         self._slot = 0
@@ -972,6 +976,14 @@ class GPUBackend:
             pipe = self._pipe(("bias_act.wgsl",), "main", "urrw", ACT=S.ACTIVATIONS[activation])
             self._run(pipe, S.params("bias_act.wgsl").pack(out.n, bias.n, 0, 0), [x, bias, out], self._items(out.n))
         return out
+
+    def fft(self, re, im, inverse):
+        """``base.LINALG_KERNELS``: Stockham radix-2 passes, Bluestein for other lengths (fft.py)."""
+        return _fft.fft(self, re, im, inverse)
+
+    def rfft(self, x):
+        """``base.LINALG_KERNELS``: the first n // 2 + 1 terms of the DFT of real x (fft.py)."""
+        return _fft.rfft(self, x)
 
     def adam_update(self, w, m, v, g, alpha, c1, c2, eps):
         """``base.FusedKernels.adam_update`` in one kernel; float32 only."""
