@@ -102,17 +102,8 @@ from .ops.reduce import (
     reduce_sum,
 )
 from . import config, linalg, math, nn, random  # noqa: E402,F401
-from . import audio, bitwise  # noqa: E402,F401  (tf.audio, tf.bitwise)
 from .complex import complex  # noqa: E402,F401  (tf.complex; complex64/128 tensors are composites)
-from .dtypes import complex64, complex128  # noqa: E402,F401
-from . import signal  # noqa: E402,F401  (tf.signal)
-from . import experimental  # noqa: E402,F401  (tf.experimental.numpy)
-from . import strings  # noqa: E402,F401  (tf.strings; the tf.string dtype below)
-from . import ragged, sparse  # noqa: E402,F401  (tf.ragged, tf.sparse)
-from .ragged import RaggedTensor, RaggedTensorSpec  # noqa: E402,F401
-from .sparse import SparseTensor, SparseTensorSpec  # noqa: E402,F401
-from . import lookup  # noqa: E402,F401  (tf.lookup tables)
-from .dtypes import string  # noqa: E402,F401
+from .dtypes import complex64, complex128, string  # noqa: E402,F401
 from .control_flow import (
     TensorArray,
     case,
@@ -126,15 +117,6 @@ from .control_flow import (
     vectorized_map,
     while_loop,
 )
-from . import debugging  # noqa: E402,F401
-from . import io  # noqa: E402,F401  (webtensor.io.import_keras)
-from . import saving  # noqa: E402,F401  (model files)
-from . import data, summary  # noqa: E402,F401
-from . import image  # noqa: E402,F401  (tf.image, partial)
-from . import keras  # noqa: E402,F401
-from . import train  # noqa: E402,F401  (tf.train.Checkpoint; tf.Module below)
-from . import saved_model  # noqa: E402,F401  (tf.saved_model.save/load)
-from . import distribute  # noqa: E402,F401  (tf.distribute strategies)
 from .module import Module, name_scope  # noqa: E402,F401
 
 from .ops.creation import linspace, meshgrid, roll  # noqa: E402,F401
@@ -149,6 +131,58 @@ from .ops.scatter import (
 from .ops.sorting import argsort, histogram_fixed_width, searchsorted, sort, unique, unique_with_counts  # noqa: E402,F401,E501
 from .ops.static import ensure_shape, get_static_value  # noqa: E402,F401
 from . import version  # noqa: E402,F401
-from .keras import initializers, losses, metrics, optimizers  # noqa: E402,F401  (TF 2's aliases)
 
 __version__ = version.VERSION
+
+# Imported on first use (``tf.keras``, ``tf.data``, ``tf.io`` ...): ``import webtensor`` stays
+# small, which is what the page's boot snapshot holds and what a cold visit downloads.
+# name -> (module, attribute or None for the module itself)
+_LAZY = {
+    **{
+        sub: (f".{sub}", None)
+        for sub in (
+            "audio",
+            "bitwise",
+            "data",
+            "debugging",
+            "distribute",
+            "experimental",
+            "image",
+            "io",
+            "keras",
+            "lookup",
+            "ragged",
+            "saved_model",
+            "saving",
+            "signal",
+            "sparse",
+            "strings",
+            "summary",
+            "train",
+        )
+    },
+    **{alias: (".keras", alias) for alias in ("initializers", "losses", "metrics", "optimizers")},
+    "RaggedTensor": (".ragged", "RaggedTensor"),
+    "RaggedTensorSpec": (".ragged", "RaggedTensorSpec"),
+    "SparseTensor": (".sparse", "SparseTensor"),
+    "SparseTensorSpec": (".sparse", "SparseTensorSpec"),
+}
+
+
+def __getattr__(name: str):
+    """Import a lazy name on first use and keep it, so later lookups are plain attributes."""
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'webtensor' has no attribute {name!r}") from None
+    import importlib
+
+    value = importlib.import_module(module, __name__)
+    if attr is not None:
+        value = getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))
