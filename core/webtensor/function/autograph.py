@@ -6,9 +6,10 @@ assigns; each ``while`` becomes ``ag__.while_stmt`` with test/body functions ove
 names the body assigns. At run time the helpers use Python control flow when the
 condition is a Python value or an eager tensor, and the graph ops when it is symbolic.
 An ``if`` whose branches both end in ``return`` (or ``if c: ... return`` followed by the
-rest of the function) becomes one returned ``if_stmt``. Statements containing
-``break``/``continue``/``yield``/``global``/``nonlocal`` (or a ``return`` elsewhere)
-are left as Python.
+rest of the function) becomes one returned ``if_stmt``. A ``while`` or a ``for`` over
+``range``/``tf.range`` may hold top-level ``if c: break`` / ``if c: continue``: they become
+a flag and guards. Statements containing other jumps, ``yield``, ``global`` or
+``nonlocal`` (or a ``return`` inside a loop) are left as Python.
 """
 
 from __future__ import annotations
@@ -105,28 +106,45 @@ def and_(a, b):
     return a and b
 
 
+def range_bounds(range_fn, args):
+    """``(start, limit, delta)`` of ``range(*args)``: Python ints, or tensors of one dtype when a
+    bound is symbolic (the loop then becomes a while loop)."""
+    from .. import tensor as T
+
+    start, limit, delta = (0, args[0], 1) if len(args) == 1 else (tuple(args) + (1,))[:3]
+    if not any(_symbolic(a) for a in args):
+        return start, limit, delta
+    dt = next(a._dtype for a in args if _symbolic(a))
+    return tuple(v if isinstance(v, T.Tensor) else T.convert(v, dt) for v in (start, limit, delta))
+
+
+def range_more(i, limit, delta):
+    """Whether ``range`` has an element at ``i``, for either sign of ``delta``."""
+    from ..ops import math as M
+
+    if not any(_symbolic(v) for v in (i, limit, delta)):
+        return i < limit if delta > 0 else i > limit
+    return M.logical_or(M.logical_and(delta > 0, i < limit), M.logical_and(delta < 0, i > limit))
+
+
 def for_range(range_fn, args, body, values, names):
     """``for i in range(...)`` / ``tf.range(...)``: a while loop when a bound is symbolic."""
     from .. import control_flow as cf
-    from .. import tensor as T
-    from ..ops import math as M
 
     values = tuple(values)
     if not any(_symbolic(a) for a in args):
         for i in range_fn(*args):
             values = tuple(body(i, *values))
         return values
-    start, limit, delta = (0, args[0], 1) if len(args) == 1 else (tuple(args) + (1,))[:3]
-    dt = next(a._dtype for a in args if _symbolic(a))
-    start, limit, delta = (T.convert(v, dt) if not isinstance(v, T.Tensor) else v for v in (start, limit, delta))
+    start, limit, delta = range_bounds(range_fn, args)
     for n, v in zip(names, values):
         if v is UNDEF:
             raise ValueError(f"autograph: loop variable {n!r} must be defined before a for loop over a tensor range")
-
-    def test(i, *v):
-        return M.logical_or(M.logical_and(delta > 0, i < limit), M.logical_and(delta < 0, i > limit))
-
-    out = cf.while_loop(test, lambda i, *v: (i + delta,) + tuple(body(i, *v)), [start] + list(values))
+    out = cf.while_loop(
+        lambda i, *v: range_more(i, limit, delta),
+        lambda i, *v: (i + delta,) + tuple(body(i, *v)),
+        [start] + list(values),
+    )
     return tuple(out[1:])
 
 
@@ -217,6 +235,9 @@ class _Converter:
                     continue
             elif isinstance(s, ast.While) and not s.orelse and not _blocked(s.body):
                 out.extend(self.while_(s))
+                continue
+            elif isinstance(s, ast.For) and _range_call(s) and _has_jumps(s.body):
+                out.extend(self.block(self.for_as_while(s)))
                 continue
             elif isinstance(s, ast.For) and _range_call(s) and not _blocked(s.body):
                 out.extend(self.for_(s))
@@ -309,6 +330,20 @@ class _Converter:
         )
         out.append(ast.Assign([self._names_tuple(names, ast.Store())], call) if names else ast.Expr(call))
         return out
+
+    def for_as_while(self, s) -> list:
+        """``for i in range(..)`` with ``break``/``continue``: the same loop as a ``while`` over
+        an index, so the while lowering of jumps applies. The index steps before the body runs,
+        so a ``continue`` cannot skip it."""
+        p = self.fresh("range")
+        i, limit, delta = (f"{p}_{k}" for k in ("i", "limit", "delta"))
+        head = ast.parse(
+            f"{i}, {limit}, {delta} = ag__.range_bounds(None, ())\n{s.target.id} = {i}\n"
+            f"while ag__.range_more({i}, {limit}, {delta}):\n    {s.target.id} = {i}\n    {i} = {i} + {delta}"
+        ).body
+        head[0].value.args = [s.iter.func, ast.Tuple(s.iter.args, ast.Load())]
+        head[2].body.extend(s.body)
+        return [ast.copy_location(n, s) for n in head]
 
     def while_(self, s):
         names = _assigned(s.body)
