@@ -114,6 +114,11 @@ class WasmBackend:
             "elementwise_into",
             "linalg_cholesky",
             "linalg_solve",
+            "linalg_qr",
+            "linalg_eigh",
+            "linalg_eigvalsh",
+            "linalg_svd",
+            "linalg_svd_values",
             "fft",
             "rfft",
         )
@@ -629,6 +634,63 @@ class WasmBackend:
         if not det:
             return x, bool(singular)
         return x, WasmArray(self, sp, bs, a.dtype), WasmArray(self, lp, bs, a.dtype)
+
+    def _float_batch(self, a, op: str) -> tuple:
+        """(batch, m, n) of a [..., m, n] float32/float64 handle, as kernels/decomp.c reads it."""
+        if a.dtype not in (D.float32, D.float64) or len(a.shape) < 2:
+            raise InvalidArgumentError(
+                f"{op}: expected float32/float64 matrices, got shape {a.shape} dtype {a.dtype.name}"
+            )
+        return prod(a.shape[:-2]), a.shape[-2], a.shape[-1]
+
+    @_serialized
+    def linalg_qr(self, a):
+        """``base.LINALG_KERNELS``: Householder (q, r) with LAPACK's signs, one kernel call."""
+        a = self._h(a, "qr")
+        batch, m, n = self._float_batch(a, "qr")
+        ptr = self._run("qr", "wt_qr", _DT[a.dtype], a.ptr, batch, m, n)
+        q = self._new(ptr, a.shape[:-2] + (m, m), a.dtype, "qr", batch * (m * m + m * n) * a.dtype.size)
+        return q, WasmArray(self, self._more_outputs(1)[0], a.shape, a.dtype)
+
+    def _eigh(self, a, op: str, vectors: bool):
+        a = self._h(a, op)
+        batch, n = self._square_batch(a, op)
+        ptr = self._run(op, "wt_eigh", _DT[a.dtype], a.ptr, batch, n, int(vectors))
+        e = self._new(ptr, a.shape[:-1], a.dtype, op, batch * (n + n * n * vectors) * a.dtype.size)
+        return (e, WasmArray(self, self._more_outputs(1)[0], a.shape, a.dtype)) if vectors else e
+
+    @_serialized
+    def linalg_eigh(self, a):
+        """``base.LINALG_KERNELS``: cyclic Jacobi, (e ascending, v), one kernel call."""
+        return self._eigh(a, "eigh", True)
+
+    @_serialized
+    def linalg_eigvalsh(self, a):
+        """``base.LINALG_KERNELS``: the Jacobi eigenvalues without accumulating vectors."""
+        return self._eigh(a, "eigvalsh", False)
+
+    def _svd(self, a, op: str, vectors: bool):
+        a = self._h(a, op)
+        batch, m, n = self._float_batch(a, op)
+        ptr = self._run(op, "wt_svd", _DT[a.dtype], a.ptr, batch, m, n, int(vectors))
+        bs = a.shape[:-2]
+        s = self._new(
+            ptr, bs + (min(m, n),), a.dtype, op, batch * (min(m, n) + (m * m + n * n) * vectors) * a.dtype.size
+        )
+        if not vectors:
+            return s
+        up, vp = self._more_outputs(2)
+        return s, WasmArray(self, up, bs + (m, m), a.dtype), WasmArray(self, vp, bs + (n, n), a.dtype)
+
+    @_serialized
+    def linalg_svd(self, a):
+        """``base.LINALG_KERNELS``: one-sided Jacobi, (s descending, u [..., m, m], v [..., n, n])."""
+        return self._svd(a, "svd", True)
+
+    @_serialized
+    def linalg_svd_values(self, a):
+        """``base.LINALG_KERNELS``: the singular values alone (no rotations accumulated)."""
+        return self._svd(a, "svd", False)
 
     def _dft(self, op: str, re, im, inverse: bool, nout: int) -> tuple:
         """kernels/fft.c over the last axis of re (and im; None: real input)."""
