@@ -45,12 +45,33 @@ ARGS = [
     "--enable-unsafe-webgpu",
 ]
 
-OURS_HTML = """<!doctype html><meta charset=utf-8><body><script type="module">
+# The cold start's phases: the runtime's own measures (webtensor:kernels, fetch, parse, weights,
+# load, prepare, first-run: web/runtime/webtensor-runtime.mjs) and, from resource timing, when
+# each file's bytes had arrived (ms since navigation start).
+PHASES_JS = """
+const phases = () => {
+  const out = { script: window.scriptStart };
+  for (const e of performance.getEntriesByType("measure"))
+    if (e.name.startsWith("webtensor:")) out[e.name.slice(10).split(" ")[0]] = e.duration;
+  for (const e of performance.getEntriesByType("resource")) {
+    const f = e.name.split("/").pop();
+    if (/\\.(mjs|wasm|json|safetensors)$/.test(f)) out[`got ${f}`] = e.responseEnd;
+  }
+  return out;
+};
+"""
+
+OURS_HTML = (
+    """<!doctype html><meta charset=utf-8><body><script type="module">
+window.scriptStart = performance.now();
+"""
+    + PHASES_JS
+    + """
 const { loadGraphModel } = await import("/runtime/webtensor-runtime.mjs");
 const m = await loadGraphModel("/models/%(name)s/", { backend: "%(backend)s" });
 const shape = %(shape)s, x = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
 const y = await m.predict({ data: x, shape, dtype: "float32" });
-window.first = { ms: performance.now(), top: y.data.indexOf(Math.max(...y.data)) };
+window.first = { ms: performance.now(), top: y.data.indexOf(Math.max(...y.data)), phases: phases() };
 window.latency = async (batch) => {
   const s = [batch, ...shape.slice(1)], xb = new Float32Array(s.reduce((a, b) => a * b, 1)).fill(0.5), t = [];
   for (let i = 0; i < 21; i++) { const t0 = performance.now(); await m.predict({ data: xb, shape: s, dtype: "float32" }); t.push(performance.now() - t0); }
@@ -58,6 +79,7 @@ window.latency = async (batch) => {
   return t[10];
 };
 </script>"""
+)
 
 TFJS_HTML = """<!doctype html><meta charset=utf-8><body>
 <script src="/tfjs/tfjs/dist/tf.min.js"></script>
@@ -254,7 +276,7 @@ def fetched(page, site: Path, tfjs_root: Path) -> tuple:
 
 
 def run(browser, url, page_name, site, tfjs_root, runs) -> dict:
-    colds, sizes, lat = [], None, {}
+    colds, sizes, lat, phases = [], None, {}, {}
     for i in range(runs):
         ctx = browser.new_context()
         try:
@@ -263,6 +285,8 @@ def run(browser, url, page_name, site, tfjs_root, runs) -> dict:
             pg.wait_for_function("window.first !== undefined", timeout=60000)
             first = pg.evaluate("window.first")
             colds.append(first["ms"])
+            for k, v in (first.get("phases") or {}).items():
+                phases.setdefault(k, []).append(v)
             if i == 0:
                 sizes = fetched(pg, site, tfjs_root)
                 lat = {
@@ -272,7 +296,14 @@ def run(browser, url, page_name, site, tfjs_root, runs) -> dict:
                 }
         finally:
             ctx.close()
-    return {"cold_ms": statistics.median(colds), "cold_all_ms": colds, "bytes": sizes[0], "gzip_bytes": sizes[1], **lat}
+    return {
+        "cold_ms": statistics.median(colds),
+        "cold_all_ms": colds,
+        "bytes": sizes[0],
+        "gzip_bytes": sizes[1],
+        "phases_ms": {k: round(statistics.median(v), 1) for k, v in phases.items()},
+        **lat,
+    }
 
 
 def main() -> None:
@@ -324,6 +355,9 @@ def main() -> None:
             f"{k:34} {r['gzip_bytes'] / 1024:8.1f} {r['bytes'] / 1024:8.1f} {r['cold_ms']:8.0f} "
             f"{r['predict_1_ms']:10.2f} {r['predict_450_ms']:8.2f}"
         )
+    for k, r in results.items():
+        if r.get("phases_ms"):
+            print(f"{k} cold phases (median ms): " + ", ".join(f"{p} {v:.1f}" for p, v in r["phases_ms"].items()))
     for k, r in results.items():
         if "epoch_ms" in r:
             print(

@@ -19,6 +19,13 @@ export { GraphError, Tensor, validateGraph, readSafetensors };
 
 const MAX_JSON = 256 << 20;
 
+/** A performance measure "webtensor:<name>" from `start` to now, so a page (or DevTools) sees where
+ *  the cold start goes: kernels, fetch, parse, weights, load, prepare (per signature and batch),
+ *  first-run. Only once-per-model phases are measured; predict calls leave no entries behind. */
+function span(name, start) {
+  globalThis.performance?.measure?.(`webtensor:${name}`, { start, end: performance.now() });
+}
+
 async function fetchBytes(url, what) {
   if (url.protocol === "file:") {
     const { readFile } = await import("node:fs/promises");
@@ -76,7 +83,8 @@ async function makeBackend(options) {
  */
 export async function loadGraphModel(source, options = {}) {
   let doc, weights = options.weights ?? null, where = "model";
-  const be = makeBackend(options);
+  const t0 = performance.now();
+  const be = makeBackend(options).then((b) => (span("kernels", t0), b));
   be.catch(() => {});
   if (typeof source === "string" || source instanceof URL) {
     let url = new URL(source, baseURL());
@@ -88,18 +96,26 @@ export async function loadGraphModel(source, options = {}) {
       weights instanceof URL ? fetchBytes(weights, weights.pathname.split("/").pop()).catch((e) => e) : weights]);
     doc = d;
     weights = w;
+    span("fetch", t0);
   } else if (source && typeof source === "object") {
     doc = source;
   } else {
     throw new GraphError("loadGraphModel: expected a URL or a model document");
   }
+  let t = performance.now();
   const functions = readFunctions(doc, where, options.limits);
+  span("parse", t);
   if (weights instanceof Error) {
     if (functions.variables.size) throw weights;
     weights = null;
   }
+  const backend = await be;
+  t = performance.now();
   const tensors = weights ? readSafetensors(weights, "variables.safetensors").tensors : new Map();
-  return new GraphModel(functions, tensors, await be, options);
+  const model = new GraphModel(functions, tensors, backend, options);
+  span("weights", t);
+  span("load", t0);
+  return model;
 }
 
 const TOP_KEYS = new Set(["format", "format_version", "objects", "functions", "signatures"]);
@@ -269,6 +285,7 @@ export class GraphModel {
     const key = n === null ? name : `${name}#${n}`;
     let exe = this._exe.get(key);
     if (exe) return exe;
+    const t0 = performance.now();
     let graph = sig.graph;
     if (n !== null) {
       const where = `signature ${JSON.stringify(name)} at batch ${n}`;
@@ -280,6 +297,7 @@ export class GraphModel {
     }
     exe = new Executable(graph, this._be, this._state);
     this._exe.set(key, exe);
+    span(`prepare ${key}`, t0);
     return exe;
   }
 
@@ -298,7 +316,10 @@ export class GraphModel {
       handles.forEach((h) => this._be.free(h));
       throw e;
     }
+    const t0 = performance.now(), first = !exe.ran;
+    exe.ran = true;
     const outs = await exe.run(handles);
+    if (first) span(`first-run ${name}`, t0);
     const result = {};
     try {
       for (const [i, k] of sig.outputNames.entries()) {
