@@ -395,6 +395,7 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for every sample, batched; numpy arrays (HostArrays in the page) like Keras."""
+        x = _dist.dataset_for_fit(self, x, "predict")  # _dist
         data = DataHandler(x, None, None, batch_size, steps)
         verbose = _verbosity(verbose)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps)
