@@ -46,20 +46,23 @@ def _st(model) -> dict:
     return d
 
 
-def dataset_for_fit(model, x):
-    """``fit/evaluate(strategy.experimental_distribute_dataset(ds))`` trains on ``ds`` (global batches,
-    which ``shard`` splits); ``fit(strategy.distribute_datasets_from_function(fn))`` trains on this
-    worker's own pipeline, its L local replicas' batches concatenated, and ``shard`` splits nothing
-    (the global batch is the local one x workers, as TF's loss scaling assumes)."""
+def dataset_for_fit(model, x, what: str = "fit"):
+    """``fit/evaluate/predict(strategy.experimental_distribute_dataset(ds))`` read ``ds`` (global
+    batches, which ``shard`` splits); on ``strategy.distribute_datasets_from_function(fn)`` they read
+    this worker's own pipeline, its L local replicas' batches concatenated, and ``shard`` splits
+    nothing (the global batch is the local one x workers, as TF's loss scaling assumes). ``predict``
+    on a model never compiled in a scope takes the dataset's strategy (TF: the model's)."""
     from .input import DistributedDataset
 
     if getattr(model, "_distribute_state", None) is not None:
         model._distribute_state["presharded"] = False
     if not isinstance(x, DistributedDataset):
         return x
+    if what == "predict" and getattr(model, "_distribute_strategy", None) is None:
+        model._distribute_strategy = x._strategy
     if x._strategy is not getattr(model, "_distribute_strategy", None):
         raise ValueError(
-            f"fit: the DistributedDataset belongs to {x._strategy!r}, but the model was compiled "
+            f"{what}: the DistributedDataset belongs to {x._strategy!r}, but the model was compiled "
             f"under {getattr(model, '_distribute_strategy', None)!r}; compile the model in the same "
             "strategy's scope"
         )
@@ -199,7 +202,12 @@ def gather_predictions(model, joined: list) -> list:
         return joined
     import numpy as np
 
-    sizes = _st(model)["sizes"]
+    st = _st(model)
+    sizes = st["sizes"]
+    if st.get("presharded"):  # own pipelines: the workers' batch sizes (and counts) may differ
+        per_worker = s._coll.all_gather(np.array([k[s._rank] for k in sizes], np.int64))
+        steps = max(len(p) for p in per_worker)
+        sizes = [[int(p[i]) if i < len(p) else 0 for p in per_worker] for i in range(steps)]
     out = []
     for t in joined:
         parts = s._coll.all_gather(t.numpy())
