@@ -29,14 +29,33 @@ class ReplicaContext:
     devices = property(lambda self: (self._strategy._devices[self._local],))
 
     def all_reduce(self, reduce_op, value, options=None):
-        """SUM or MEAN of ``value`` (a nest of tensors) over all replicas in sync."""
-        return self._strategy._replica_all_reduce(as_reduce_op(reduce_op), value)
+        """SUM or MEAN of ``value`` (a nest of tensors) over all replicas in sync. Several local
+        replicas meet in a merge_call; the result is not differentiated (TF's is)."""
+        op = as_reduce_op(reduce_op)
+        if len(self._strategy._devices) > 1:
+            return self.merge_call(lambda s, per: s._merged_all_reduce(op, per), (value,))
+        return self._strategy._replica_all_reduce(op, value)
 
     def all_gather(self, value, axis: int, options=None):
+        """Every replica's ``value`` concatenated along ``axis``, in replica order."""
+        if len(self._strategy._devices) > 1:
+            return self.merge_call(lambda s, per: s.gather(per, axis), (value,))
         return self._strategy._replica_all_gather(value, axis)
 
     def merge_call(self, merge_fn, args=(), kwargs=None):
-        """Run ``merge_fn(strategy, *args)`` in cross-replica context (one local replica only)."""
+        """``merge_fn(strategy, *args)`` once, in cross-replica context. With several local
+        replicas each argument arrives as a PerReplica of the replicas' values, and each
+        replica gets its part of the result (mirrored_run.py)."""
+        baton = getattr(self, "_baton", None)
+        if baton is not None:
+            return baton.merge_call(merge_fn, tuple(args), kwargs or {})
+        if len(self._strategy._devices) > 1:
+            raise RuntimeError(
+                f"ReplicaContext.merge_call (all_reduce, all_gather): the {len(self._strategy._devices)} "
+                f"local replicas of {type(self._strategy).__name__} run one after another here (no "
+                "threads, e.g. in Pyodide), so they cannot meet inside strategy.run; return the values "
+                "from run and use strategy.reduce"
+            )
         _replicas.append(None)
         try:
             return merge_fn(self._strategy, *args, **(kwargs or {}))

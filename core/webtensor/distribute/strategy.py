@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 
 from .. import nest
-from . import context
+from . import context, mirrored_run
 from .input import DistributedDataset
 from .reduce_op import ReduceOp, as_reduce_op
 from .values import DistributedValues, PerReplica, regroup, select_replica
@@ -95,6 +95,8 @@ class Strategy:
     def run(self, fn, args=(), kwargs=None, options=None):
         """``fn`` once per local replica, with that replica's part of PerReplica arguments."""
         kwargs = kwargs or {}
+        if len(self._devices) > 1 and mirrored_run.threads_available():  # replicas may meet (all_reduce)
+            return regroup(mirrored_run.run(self, fn, tuple(args), dict(kwargs), _replica_device))
         results = []
         for i, dev in enumerate(self._devices):
             ctx = context.ReplicaContext(self, self._rank * len(self._devices) + i, i)
@@ -179,14 +181,12 @@ class Strategy:
 
         return nest.map_structure(one, *self.experimental_local_results(value))
 
+    def _merged_all_reduce(self, op, per_replica):
+        """The merge of ``ReplicaContext.all_reduce`` with several local replicas: one value for all."""
+        return nest.map_structure(lambda *parts: self._reduce_parts(op, list(parts), None), *per_replica.values)
+
     def _replica_all_reduce(self, op, value):
-        if len(self._devices) > 1:
-            raise RuntimeError(
-                f"ReplicaContext.all_reduce: {type(self).__name__} runs its {len(self._devices)} "
-                "local replicas one after another in this process, so they cannot meet inside "
-                "strategy.run; return the values from run and use strategy.reduce, or use one "
-                "device per worker (MultiWorkerMirroredStrategy)"
-            )
+        """``ReplicaContext.all_reduce`` with one local replica: only the workers meet."""
         from ..ops import math as M
 
         def one(t):
@@ -200,8 +200,6 @@ class Strategy:
         return nest.map_structure(one, value)
 
     def _replica_all_gather(self, value, axis):
-        if len(self._devices) > 1:
-            raise RuntimeError("ReplicaContext.all_gather needs one local replica per worker (see all_reduce)")
         return self.gather(value, axis)
 
 
