@@ -186,3 +186,53 @@ def test_the_saving_format_imports_nothing_from_keras_or_io():
     assert all(v == ["webtensor.keras.model_file"] for v in lazy.values()), (
         f"saving's re-exports should reach only keras.model_file (Keras code lives there): {lazy}"
     )
+
+
+TENSOR_INTERNALS = {"_h", "_be", "_dtype"}
+"""A tensor's backend handle, backend and dtype slots: Keras reads ``.shape``, ``.dtype``,
+``.backend``, ``.value_token`` and ``tensor.is_symbolic_tensor`` instead (issue 19)."""
+KNOWN_DUCK_TYPING = {  # hasattr(x, "_h") as "is a tensor" test, still to move to tensor.is_tensor
+    "keras/saving.py",
+    "keras/layers/text_vectorization.py",
+    "keras/layers/dot_attention.py",
+    "keras/layers/preprocessing.py",
+}
+
+
+def internal_reads(source: str) -> list:
+    """(line, what) for each ``x._h``/``x._be``/``x._dtype`` and each getattr/hasattr/setattr
+    naming one of them as a string."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in TENSOR_INTERNALS:
+            out.append((node.lineno, "." + node.attr))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "hasattr", "setattr")
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value in TENSOR_INTERNALS
+        ):
+            out.append((node.lineno, f"{node.func.id}(..., {node.args[1].value!r})"))
+    return out
+
+
+def test_the_internals_scanner_sees_reads():
+    src = "def f(x, layer):\n    a = x._h.shape\n    b = hasattr(x, '_be')\n    layer._dtype = 1\n    return x.dtype\n"
+    assert sorted(internal_reads(src)) == [(2, "._h"), (3, "hasattr(..., '_be')"), (4, "._dtype")]
+
+
+def test_keras_reads_no_tensor_internals():
+    """Keras sits above the core and uses its public accessors; a backend change (a handle
+    that is not an array, a new backend) must not need a Keras change."""
+    found = {}
+    for path in sorted((ROOT / "keras").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        reads = internal_reads(path.read_text(encoding="utf-8"))
+        if rel in KNOWN_DUCK_TYPING:
+            assert reads, f"{rel} no longer reads tensor internals: drop it from KNOWN_DUCK_TYPING"
+            reads = [r for r in reads if not r[1].startswith("hasattr(")]
+        if reads:
+            found[rel] = reads
+    assert not found, f"keras/ reading tensor internals (use .shape/.dtype/.backend/.value_token): {found}"

@@ -27,18 +27,18 @@ class Metric:
 
     def __init__(self, name=None, dtype=None):
         self.name = name or backend.to_snake_case(type(self).__name__)
-        self._dtype = D.as_dtype(dtype) if dtype is not None else backend.float_dtype()
+        self._metric_dtype = D.as_dtype(dtype) if dtype is not None else backend.float_dtype()
         self._variables: list = []
         self._initial: list = []
 
-    dtype = property(lambda self: self._dtype)
+    dtype = property(lambda self: self._metric_dtype)
     variables = property(lambda self: list(self._variables))
 
     def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
         from . import initializers
 
         init = initializers.get(initializer)
-        v = Variable(init(tuple(shape), dtype or self._dtype), trainable=False, name=f"{self.name}/{name}")
+        v = Variable(init(tuple(shape), dtype or self.dtype), trainable=False, name=f"{self.name}/{name}")
         self._variables.append(v)
         self._initial.append(v.value())
         return v
@@ -63,7 +63,7 @@ class Metric:
         raise TypeError("stateless metrics are not supported")
 
     def get_config(self) -> dict:
-        return {"name": self.name, "dtype": self._dtype.name}
+        return {"name": self.name, "dtype": self.dtype.name}
 
     @classmethod
     def from_config(cls, config):
@@ -111,12 +111,12 @@ class _Reduce(Metric):
             self._pending += n
 
     def update_state(self, values, sample_weight=None):
-        values = _t(values, self._dtype)
+        values = _t(values, self.dtype)
         if sample_weight is None:
             shape = tuple(values.shape)
             self.add(reduce_sum(values) if shape else values, float(shape[0]) if shape else 1.0)
             return
-        w = _t(sample_weight, self._dtype)
+        w = _t(sample_weight, self.dtype)
         values, w = L.squeeze_or_expand_to_same_rank(values, w)
         if len(values.shape) > len(w.shape):
             values = reduce_mean(values, list(range(len(w.shape), len(values.shape))))
@@ -133,9 +133,9 @@ class Sum(Metric):
         self.total = self.add_variable((), name="total")
 
     def update_state(self, values, sample_weight=None):
-        values = _t(values, self._dtype)
+        values = _t(values, self.dtype)
         if sample_weight is not None:
-            values = values * _t(sample_weight, self._dtype)
+            values = values * _t(sample_weight, self.dtype)
         self.total.assign(self.total + reduce_sum(values))
 
     def result(self):
@@ -367,7 +367,7 @@ class _Confusion(Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         tp, fp, _, fn = _confusion(
-            y_true, y_pred, self.thresholds, self.class_id, self.top_k, sample_weight, self._dtype
+            y_true, y_pred, self.thresholds, self.class_id, self.top_k, sample_weight, self.dtype
         )
         self.true_positives.assign(self.true_positives + tp)
         self.false_positives.assign(self.false_positives + fp)
@@ -446,10 +446,10 @@ class AUC(Metric):
         self.false_negatives = self.add_variable((n,), name="false_negatives")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_pred = _t(y_pred, self._dtype)
+        y_pred = _t(y_pred, self.dtype)
         if self.from_logits:
             y_pred = M.sigmoid(y_pred)
-        tp, fp, tn, fn = _confusion(y_true, y_pred, self.thresholds, sample_weight=sample_weight, dtype=self._dtype)
+        tp, fp, tn, fn = _confusion(y_true, y_pred, self.thresholds, sample_weight=sample_weight, dtype=self.dtype)
         for v, d in (
             (self.true_positives, tp),
             (self.false_positives, fp),

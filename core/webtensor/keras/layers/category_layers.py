@@ -35,10 +35,10 @@ def as_tensor(x, dtype: D.DType, op: str) -> Tensor:
         x = x.value()
     if not isinstance(x, Tensor):
         x = convert(x, D.string if dtype is D.string else None, op=op)
-    if dtype is D.string and x._dtype is not D.string:
-        raise TypeError(f"{op}: expects string inputs, got {x._dtype.name} {tuple(x._h.shape)}")
-    if dtype is not D.string and x._dtype is D.string:
-        raise TypeError(f"{op}: expects {dtype.name} inputs, got string {tuple(x._h.shape)}")
+    if dtype is D.string and x.dtype is not D.string:
+        raise TypeError(f"{op}: expects string inputs, got {x.dtype.name} {tuple(x.shape)}")
+    if dtype is not D.string and x.dtype is D.string:
+        raise TypeError(f"{op}: expects {dtype.name} inputs, got string {tuple(x.shape)}")
     return _host.tensor_of(x, None, op)
 
 
@@ -668,10 +668,10 @@ class Hashing(Layer):
                 f"Hashing: invalid value for argument `output_mode`. Expected one of ('int', "
                 f"'one_hot', 'multi_hot', 'count'). Received: output_mode={output_mode}"
             )
-        if output_mode == "int" and self._dtype not in (D.int32, D.int64):
+        if output_mode == "int" and self.dtype not in (D.int32, D.int64):
             raise ValueError(
                 f"Hashing: when `output_mode=\"int\"`, `dtype` should be an integer type, 'int32' or "
-                f"'int64'. Received: dtype={self._dtype.name}"
+                f"'int64'. Received: dtype={self.dtype.name}"
             )
         if sparse:
             raise ValueError("Hashing: sparse=True is not supported here (no tf.SparseTensor output yet)")
@@ -702,17 +702,17 @@ class Hashing(Layer):
                 raise ValueError("Hashing: output_mode='one_hot' does not take a RaggedTensor")
             rows = [self._bins(r, inputs.dtype) for r in _host.ragged_rows(inputs, None, "Hashing")]
             return _host.make(
-                encode_rows(rows, self.output_mode, self.num_bins, "Hashing"), (len(rows), self.num_bins), self._dtype
+                encode_rows(rows, self.output_mode, self.num_bins, "Hashing"), (len(rows), self.num_bins), self.dtype
             )
         t = inputs if isinstance(inputs, Tensor) else convert(inputs, op="Hashing")
         t = _host.tensor_of(t, None, "Hashing")
         shp = _host.shape(t)
-        out = self._bins(_host.flat(t), t._dtype)
+        out = self._bins(_host.flat(t), t.dtype)
         if self.output_mode == "int":
-            return _host.make(out, shp, self._dtype)
+            return _host.make(out, shp, self.dtype)
         if self.output_mode == "one_hot" and shp and shp[-1] == 1:
             shp = shp[:-1]
-        return encode(out, shp, self.output_mode, self.num_bins, "Hashing", dtype=self._dtype)
+        return encode(out, shp, self.output_mode, self.num_bins, "Hashing", dtype=self.dtype)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
@@ -725,7 +725,7 @@ class Hashing(Layer):
     def compute_output_spec(self, inputs, *args, **kwargs):
         from .input_layer import KerasTensor
 
-        return KerasTensor(self.compute_output_shape(inputs.shape), self._dtype)
+        return KerasTensor(self.compute_output_shape(inputs.shape), self.dtype)
 
     def get_config(self) -> dict:
         return {
@@ -777,14 +777,14 @@ class CategoryEncoding(Layer):
             return _host.make(
                 encode_rows(rows, self.output_mode, self.num_tokens, "CategoryEncoding", w),
                 (len(rows), self.num_tokens),
-                self._dtype,
+                self.dtype,
             )
         t = inputs if isinstance(inputs, Tensor) else convert(inputs, op="CategoryEncoding")
         t = _host.tensor_of(t, None, "CategoryEncoding")
-        if not (t._dtype.is_integer or t._dtype.is_floating):
-            raise TypeError(f"CategoryEncoding: expects integer inputs, got {t._dtype.name} {_host.shape(t)}")
+        if not (t.dtype.is_integer or t.dtype.is_floating):
+            raise TypeError(f"CategoryEncoding: expects integer inputs, got {t.dtype.name} {_host.shape(t)}")
         flat = [int(v) for v in _host.flat(t)]
-        weights, dtype = None, self._dtype
+        weights, dtype = None, self.dtype
         if count_weights is not None:
             if self.output_mode != "count":
                 raise ValueError(
@@ -792,7 +792,7 @@ class CategoryEncoding(Layer):
                     f"`'count'`. Received `count_weights={count_weights}`."
                 )
             w = _host.tensor_of(
-                count_weights if isinstance(count_weights, Tensor) else convert(count_weights, self._dtype),
+                count_weights if isinstance(count_weights, Tensor) else convert(count_weights, self.dtype),
                 None,
                 "CategoryEncoding",
             )
@@ -801,7 +801,7 @@ class CategoryEncoding(Layer):
                     f"CategoryEncoding: count_weights shape {_host.shape(w)} must match the "
                     f"inputs' shape {_host.shape(t)}"
                 )
-            weights, dtype = [float(v) for v in _host.flat(w)], w._dtype
+            weights, dtype = [float(v) for v in _host.flat(w)], w.dtype
         return encode(flat, _host.shape(t), self.output_mode, self.num_tokens, "CategoryEncoding", weights, dtype)
 
     def compute_output_shape(self, input_shape):
@@ -815,7 +815,7 @@ class CategoryEncoding(Layer):
     def compute_output_spec(self, inputs, *args, **kwargs):
         from .input_layer import KerasTensor
 
-        return KerasTensor(self.compute_output_shape(inputs.shape), self._dtype)
+        return KerasTensor(self.compute_output_shape(inputs.shape), self.dtype)
 
     def get_config(self) -> dict:
         return {

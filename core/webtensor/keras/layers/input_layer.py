@@ -158,7 +158,7 @@ class InputLayer(Layer):
         self._eager_only = self.sparse or self.ragged  # row partitions would retrace every batch
         self.optional = optional
         self.output = input_tensor or KerasTensor(
-            self._batch_shape, self._dtype, sparse=self.sparse, ragged=self.ragged, name=self.name
+            self._batch_shape, self.dtype, sparse=self.sparse, ragged=self.ragged, name=self.name
         )
         Node(self, (), {}, self.output)
         self.built = True
@@ -171,7 +171,7 @@ class InputLayer(Layer):
     def get_config(self):
         return {
             "batch_shape": list(self._batch_shape),
-            "dtype": self._dtype.name,
+            "dtype": self.dtype.name,
             "sparse": self.sparse,
             "ragged": self.ragged,
             "name": self.name,

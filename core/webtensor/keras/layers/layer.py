@@ -19,7 +19,7 @@ from ...ops import math as M
 from ...composite import CompositeTensor
 from ...module import Module
 from ...saving import budget
-from ...tensor import Tensor, Variable, convert
+from ...tensor import Tensor, Variable, convert, is_tensor
 from .. import backend, constraints, initializers, regularizers
 from .. import saving as _saving
 from ..saving import register
@@ -238,7 +238,7 @@ class Layer(Module):
         d.setdefault("_non_trainable_variables", [])
         self.name = name or backend.unique_name(backend.to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self._dtype = _policy_dtype(dtype)
+        self._layer_dtype = _policy_dtype(dtype)
         self.autocast = autocast
         self.built = False
         self._inbound_nodes: list = []
@@ -273,10 +273,10 @@ class Layer(Module):
             tracked.append(layer)
 
     # -- properties --------------------------------------------------------------------------
-    dtype = property(lambda self: self._dtype)
+    dtype = property(lambda self: self._layer_dtype)
     compute_dtype = dtype
     variable_dtype = dtype
-    dtype_policy = property(lambda self: _policy_config(self._dtype))
+    dtype_policy = property(lambda self: _policy_config(self._layer_dtype))
 
     @property
     def trainable(self) -> bool:
@@ -353,9 +353,9 @@ class Layer(Module):
                     f"Layer {self.name} weight shape {tuple(v.shape)} is not compatible with "
                     f"provided weight shape {shape} (variable {v.path})."
                 )
-            if hasattr(w, "_h"):
+            if is_tensor(w):
                 w = w if w.dtype is v.dtype else M.cast(w, v.dtype)
-            v.assign(w if hasattr(w, "_h") else convert(w, v.dtype))
+            v.assign(w if is_tensor(w) else convert(w, v.dtype))
 
     def count_params(self) -> int:
         if not self.built:
@@ -412,7 +412,7 @@ class Layer(Module):
         overwrite_with_gradient=False,
         name: str | None = None,
     ) -> KerasVariable:
-        dt = D.as_dtype(dtype) if dtype is not None else self._dtype
+        dt = D.as_dtype(dtype) if dtype is not None else self._layer_dtype
         if initializer is None:
             initializer = "glorot_uniform" if dt.kind == "f" else "zeros"
         init = initializers.get(initializer)
@@ -482,12 +482,12 @@ class Layer(Module):
                 return self._symbolic_call(args, kwargs)
             if args:
                 args = (self._convert_input(x),) + args[1:]
-        elif x._dtype is not self._dtype and x._dtype.kind == "f" and self.autocast:
-            args = (M.cast(x, self._dtype),) + args[1:]
+        elif x.dtype is not self._layer_dtype and x.dtype.kind == "f" and self.autocast:
+            args = (M.cast(x, self._layer_dtype),) + args[1:]
         if not self.built:
             self._maybe_build(args, kwargs)
         if self.input_spec is not None and args and type(args[0]) is Tensor:
-            _check_input_spec(self, self.input_spec, tuple(args[0]._h.shape))
+            _check_input_spec(self, self.input_spec, tuple(args[0].shape))
         has_training, has_mask, _, _ = _signature_info(type(self))
         training = kwargs.get("training")
         outer = _CTX[-1]
@@ -533,8 +533,8 @@ class Layer(Module):
                 return v
             else:
                 t = convert(v)
-            if self.autocast and t._dtype.kind == "f" and t._dtype is not self._dtype:
-                t = M.cast(t, self._dtype)
+            if self.autocast and t.dtype.kind == "f" and t.dtype is not self._layer_dtype:
+                t = M.cast(t, self._layer_dtype)
             return t
 
         if isinstance(x, (list, tuple, dict)):
@@ -575,7 +575,7 @@ class Layer(Module):
 
         if type(self).compute_output_shape is not Layer.compute_output_shape:
             shapes = self.compute_output_shape(nest.map_structure(_shape_of, args[0]))
-            dt = self._dtype
+            dt = self._layer_dtype
             if _is_shape(shapes):
                 return KerasTensor(shapes, dt)
             return _map_shapes(lambda s: KerasTensor(s, dt), shapes)  # a list of shapes: one each
@@ -585,16 +585,16 @@ class Layer(Module):
         second = _probe(self, args, kwargs, 3) if unknown else first
 
         def spec(a, b):
-            if not hasattr(a, "_h"):
+            if not is_tensor(a):
                 return a
-            shape = tuple(x if x == y else None for x, y in zip(a._h.shape, b._h.shape))
-            return KerasTensor(shape, a._dtype)
+            shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+            return KerasTensor(shape, a.dtype)
 
         return nest.map_structure(spec, first, second)
 
     # -- configs ------------------------------------------------------------------------------------
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": _policy_config(self._dtype)}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": _policy_config(self._layer_dtype)}
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return _saving.default_config(self, config) if _saving.uses_default_config(self) else config

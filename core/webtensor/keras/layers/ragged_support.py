@@ -21,7 +21,7 @@ from ...ops import array as A
 from ...ops import math as M
 from ...ragged.tensor import RaggedTensor
 from ...sparse.tensor import SparseTensor
-from ...tensor import Tensor, convert
+from ...tensor import Tensor, convert, is_tensor
 
 
 def is_composite(x) -> bool:
@@ -249,11 +249,11 @@ def output_spec(layer, args, kwargs):
             shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
             return KerasTensor((None,) + shape[1:], a.dtype, ragged=True)
         if isinstance(a, SparseTensor):
-            shape = tuple(x if x == y else None for x, y in zip(a._shape, b._shape))
+            shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
             return KerasTensor(shape, a.dtype, sparse=True)
-        if not hasattr(a, "_h"):
+        if not is_tensor(a):
             return a
-        shape = tuple(x if x == y else None for x, y in zip(a._h.shape, b._h.shape))
-        return KerasTensor(shape, a._dtype)
+        shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+        return KerasTensor(shape, a.dtype)
 
     return nest.map_structure(spec, first, second)

@@ -130,11 +130,11 @@ class Nadam(_AdamBase):
         t = int(t)
         u_t = b1 * (1.0 - 0.5 * 0.96**t)
         u_t1 = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
-        if self._u_product._h is not getattr(self, "_u_h", None):  # loaded from a file
+        if self._u_product.value_token is not getattr(self, "_u_tok", None):  # loaded from a file
             self._u = float(self._u_product.numpy())
         self._u *= u_t
         self._u_product.assign(self._u)
-        self._u_h = self._u_product._h
+        self._u_tok = self._u_product.value_token
         return {
             "lr": lr,
             "c_m": u_t1 / (1 - self._u * u_t1),

@@ -102,7 +102,7 @@ class Optimizer:
         self._variables: list = []
         self._iterations = Variable(0, dtype=D.int64, trainable=False, name=f"{self.name}/iteration")
         self._variables.append(self._iterations)
-        self._iter_h, self._step = self._iterations._h, 0
+        self._iter_tok, self._step = self._iterations.value_token, 0
         if isinstance(learning_rate, LearningRateSchedule) or (
             callable(learning_rate) and not isinstance(learning_rate, (int, float))
         ):
@@ -119,7 +119,7 @@ class Optimizer:
                 float(learning_rate), dtype=D.float32, trainable=False, name=f"{self.name}/learning_rate"
             )
             self._variables.append(self._learning_rate)
-            self._lr_h, self._lr = self._learning_rate._h, float(self._learning_rate.numpy())
+            self._lr_tok, self._lr = self._learning_rate.value_token, float(self._learning_rate.numpy())
         self._exclude_ids: set = set()
         self._exclude_names: tuple = ()
 
@@ -133,8 +133,8 @@ class Optimizer:
         self._iterations.assign(value)
 
     def _host_step(self) -> int:
-        if self._iterations._h is not self._iter_h:  # assigned from outside (e.g. a loaded file)
-            self._step, self._iter_h = int(self._iterations.numpy()), self._iterations._h
+        if self._iterations.value_token is not self._iter_tok:  # assigned from outside (e.g. a loaded file)
+            self._step, self._iter_tok = int(self._iterations.numpy()), self._iterations.value_token
         return self._step
 
     def _current_lr(self) -> float:
@@ -144,8 +144,8 @@ class Optimizer:
                 return float(lr(T.constant(float(self._host_step()), D.float32)))
             return lr.value(float(self._host_step()))
         if isinstance(lr, Variable):
-            if lr._h is not self._lr_h:
-                self._lr, self._lr_h = float(lr.numpy()), lr._h
+            if lr.value_token is not self._lr_tok:
+                self._lr, self._lr_tok = float(lr.numpy()), lr.value_token
             return self._lr
         return float(lr())
 
@@ -171,7 +171,7 @@ class Optimizer:
             )
         v = float(value.numpy()) if hasattr(value, "numpy") else float(value)
         self._learning_rate.assign(v)
-        self._lr, self._lr_h = v, self._learning_rate._h
+        self._lr, self._lr_tok = v, self._learning_rate.value_token
 
     lr = learning_rate
 
@@ -314,7 +314,7 @@ class Optimizer:
             len(variables) > 1
             and not self._in_graph
             and not self._fused_on(variables[0])
-            and len({(v.dtype, v._be) for v in variables}) == 1
+            and len({(v.dtype, v.backend) for v in variables}) == 1
         ):
             return self._flat_update(grads, variables, s, decay)
         self._sync_slots()
@@ -349,7 +349,7 @@ class Optimizer:
             }
             sizes = [int(_numel(v.shape)) for v in variables]
             st = self._flat = {"key": key, "slots": slots, "sizes": sizes, "decay": None}
-            self._record_slot_handles()
+            self._record_slot_tokens()
         w = A.concat([A.reshape(v.value(), (-1,)) for v in variables], 0)
         g = A.concat([A.reshape(gi, (-1,)) for gi in grads], 0)
         if decay is not None and any(decay):
@@ -366,17 +366,17 @@ class Optimizer:
     _flat = None
     _in_graph = False  # a traced step reads the slot variables: no flat eager state then
     _slots_dirty = False
-    _slot_handles: tuple = ()
+    _slot_tokens: tuple = ()
 
     def _all_slot_vars(self):
         return [sv for lst in getattr(self, "_slots", {}).values() for sv in lst]
 
-    def _record_slot_handles(self):
-        self._slot_handles = tuple(sv._h for sv in self._all_slot_vars())
+    def _record_slot_tokens(self):
+        self._slot_tokens = tuple(sv.value_token for sv in self._all_slot_vars())
 
     def _slots_changed(self) -> bool:
         """True when a slot variable was assigned from outside (e.g. loading a saved optimizer)."""
-        return any(sv._h is not h for sv, h in zip(self._all_slot_vars(), self._slot_handles))
+        return any(sv.value_token is not t for sv, t in zip(self._all_slot_vars(), self._slot_tokens))
 
     def _sync_slots(self):
         """Write the flat slots back to the per-variable slot variables."""
@@ -388,7 +388,7 @@ class Optimizer:
                 for sv, part in zip(self._slots_for(n, self._by_key(st["key"])), A.split(flat, st["sizes"], 0)):
                     sv.assign(A.reshape(part, tuple(sv.shape)))
         self._slots_dirty = False
-        self._record_slot_handles()
+        self._record_slot_tokens()
 
     def _by_key(self, key):
         ids = {id(v): v for v in self._trainable_variables}
@@ -463,7 +463,7 @@ class Optimizer:
     def _finish_step(self):
         self._step = self._host_step() + 1
         self._iterations.assign(self._step)
-        self._iter_h = self._iterations._h
+        self._iter_tok = self._iterations.value_token
 
     def _update_ema(self, step=None):
         """``step``: the iterations tensor in a trace (the conditions become ``where``)."""

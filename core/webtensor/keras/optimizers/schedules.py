@@ -12,7 +12,7 @@ import math
 
 from ... import dtypes as D
 from ...ops import math as M
-from ...tensor import Tensor, constant
+from ...tensor import Tensor, constant, is_symbolic_tensor
 from ..saving import deserialize_keras_object, register, serialize_keras_object
 
 
@@ -26,7 +26,7 @@ def _floor_if(p, staircase):
 
 class LearningRateSchedule:
     def __call__(self, step):
-        if isinstance(step, Tensor) and getattr(step._h, "symbolic", False):
+        if is_symbolic_tensor(step):
             return self.tensor_value(_f(step))
         s = step.tolist() if hasattr(step, "numpy") else step  # a Python scalar, with or without numpy
         return constant(self.value(float(s)), D.float32)
