@@ -360,6 +360,8 @@ _ZERO_PRESERVING = {
 def _cwise(op, st: SparseTensor, d, reverse: bool):
     """sparse (*|/) dense: the dense operand read at the stored indices; a sparse result."""
     name = op.__name__
+    if reverse:
+        raise TypeError(f"{name}: a dense / SparseTensor is not supported (TF neither); use tf.sparse.to_dense")
     t = (
         convert(d, st.dtype if isinstance(d, (int, float, bool, list, tuple)) else None, op=name)
         if not isinstance(d, Tensor)
@@ -367,8 +369,6 @@ def _cwise(op, st: SparseTensor, d, reverse: bool):
     )
     if isinstance(d, Variable):
         t = d.value()
-    if reverse:
-        raise TypeError(f"{name}: a dense / SparseTensor is not supported (TF neither); use tf.sparse.to_dense")
     if prod(t._h.shape) == 1:
         return st.with_values(op(st._values, A.reshape(t, ())))
     check_bounds(st, name)

@@ -122,12 +122,12 @@ class SparseTensor(CompositeTensor):
     def __reduce__(self):
         return (SparseTensor, (self._indices, self._values, self._dense_shape))
 
-    # TF's SparseTensor operators: * and / by a dense or scalar operand (tf.sparse.add adds)
+    # TF's SparseTensor has exactly two operators, ``sparse * x`` and ``sparse / x`` (x dense or
+    # a scalar; ``dense * sparse`` is Tensor's ``*``), and no reflected ones: ``2 * sparse``,
+    # ``+``, unary ``-`` and ``abs()`` are TypeErrors there (tf.sparse.add adds). The composite
+    # operator mixins bundle ``+ - **`` and unary ops, so SparseTensor keeps its own two.
     def __mul__(self, o):
         return M.multiply(self, o)
-
-    def __rmul__(self, o):
-        return M.multiply(o, self)
 
     def __truediv__(self, o):
         return M.truediv(self, o)
