@@ -102,6 +102,13 @@ def no_record():
 class GradientTape:
     """Records ops on watched tensors and trainable variables to compute gradients."""
 
+    _on_final = None
+    """``on_final(i, grad)`` or None. When set (tf.distribute does, around one ``gradient`` call, to
+    start each bucket's all-reduce while the backward pass goes on), ``gradient`` calls it once
+    per flat source ``i`` as soon as that gradient is final: in the reverse walk, right after
+    the source's earliest consumer is processed (unconnected sources at the end, with None).
+    Not called for complex sources, nor by jacobian."""
+
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
         self._persistent = persistent
         self._watch_accessed = watch_accessed_variables
@@ -174,7 +181,7 @@ class GradientTape:
         flat_s = nest.flatten(sources)
         if any(hasattr(s, "_grad_parts") for s in flat_s):
             return nest.pack_sequence_as(sources, self._complex_sources(flat_t, flat_s, flat_og, unconnected_gradients))
-        grads = self._backprop(flat_t, flat_s, flat_og)
+        grads = self._backprop(flat_t, flat_s, flat_og, self._on_final)
         grads = _fill_unconnected(grads, flat_s, unconnected_gradients)
         return nest.pack_sequence_as(sources, grads)
 
@@ -192,7 +199,7 @@ class GradientTape:
             for s, (i, n) in zip(sources, spans)
         ]
 
-    def _backprop(self, targets, sources, out_grads) -> list:
+    def _backprop(self, targets, sources, out_grads, on_final=None) -> list:
         array, tensor = _mods()
         for s in sources:
             if not hasattr(s, "_dtype"):
@@ -207,7 +214,8 @@ class GradientTape:
                 _accumulate(grads, id(t), g)
             keep = {id(s) for s in sources}
             watched = self._watched
-            for node in reversed(self._nodes):
+            walk = reversed(self._nodes) if on_final is None else _reporting(self._nodes, sources, grads, on_final)
+            for node in walk:
                 outs = node.outputs
                 if len(outs) == 1:
                     dy = grads.get(id(outs[0]))
@@ -286,6 +294,32 @@ class GradientTape:
             return None
         j = array.stack(cols, axis=1)
         return array.reshape(j, tshape + sshape[1:])
+
+
+def _reporting(nodes: list, sources: list, grads: dict, on_final):
+    """The reverse walk over ``nodes`` that calls ``on_final(i, grad)`` for source i once its
+    earliest consumer has been processed (the walk resumes this generator after each node)."""
+    where: dict = {}
+    for i, s in enumerate(sources):
+        where.setdefault(id(s), []).append(i)
+    due: dict = {}  # node index -> source ids whose last gradient contribution it makes
+    seen: set = set()
+    for k, node in enumerate(nodes):
+        for x in node.inputs:
+            if id(x) in where and id(x) not in seen:
+                seen.add(id(x))
+                due.setdefault(k, []).append(id(x))
+    reported = set()
+    for k in range(len(nodes) - 1, -1, -1):
+        yield nodes[k]
+        for sid in due.get(k, ()):
+            reported.add(sid)
+            for i in where[sid]:
+                on_final(i, grads.get(sid))
+    for sid, positions in where.items():
+        if sid not in reported:
+            for i in positions:
+                on_final(i, grads.get(sid))
 
 
 def _size(shape) -> int:
