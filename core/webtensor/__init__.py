@@ -13,7 +13,7 @@ from .function import autograph, executing_eagerly, function, init_scope
 from .function.py_function import numpy_function, py_function
 from .shape import TensorShape
 from .spec import TensorSpec
-from .tensor import Tensor, Variable, constant, convert_to_tensor, is_tensor
+from .tensor import Tensor, Variable, constant, convert_to_tensor, is_symbolic_tensor, is_tensor
 from .ops.array import (
     boolean_mask,
     broadcast_to,
