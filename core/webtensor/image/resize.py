@@ -9,12 +9,15 @@ runs, and differentiates, on every backend.
 
 from __future__ import annotations
 
+import array
+import functools
 import math
 
 from .. import dtypes as D
 from ..ops import array as A
 from ..ops import math as M
 from ..ops.linalg import matmul
+from ..ops.reduce import reduce_sum
 from ..tensor import constant, convert
 
 
@@ -203,6 +206,57 @@ def axis_weights(in_size: int, out_size: int, method: str, antialias: bool = Fal
     )
 
 
+class _Plan:
+    """One axis's resize, built once per (in, out, method, antialias) as host arrays:
+    ``taps`` columns of (index, weight) per output row when the rows are narrow (bilinear
+    has 2, bicubic 4), else the dense matrix. Taps cost ``out * taps`` multiply-adds and
+    gathers instead of the dense matmul's ``out * in``."""
+
+    __slots__ = ("out", "taps", "index", "weight", "dense", "picks", "identity", "_repeated")
+
+    def __init__(self, rows: list, in_size: int):
+        self.out = len(rows)
+        nz = [[(i, w) for i, w in enumerate(r) if w != 0.0] for r in rows]
+        self.taps = max(1, max(len(t) for t in nz))
+        self.picks = [t[0][0] if t else 0 for t in nz] if all(len(t) == 1 and t[0][1] == 1.0 for t in nz) else None
+        self.identity = self.picks == list(range(in_size))
+        self._repeated = {}
+        if self.out * self.taps <= _MAX_GATHER * max(in_size, self.out):
+            index, weight = array.array("i"), array.array("f")
+            for k in range(
+                self.taps
+            ):  # column k: every row's k-th tap (a row short of taps repeats its last, weight 0)
+                for t in nz:
+                    i, w = t[k] if k < len(t) else ((t[-1][0] if t else 0), 0.0)
+                    index.append(i)
+                    weight.append(w)
+            self.index, self.weight, self.dense = index, weight, None
+        else:
+            self.index = self.weight = None
+            self.dense = array.array("f", [w for r in rows for w in r])
+
+    def weights_for(self, post: int) -> array.array:
+        """The weights with each repeated ``post`` times (cached per ``post`` < _NARROW)."""
+        w = self._repeated.get(post)
+        if w is None:
+            w = self._repeated[post] = array.array("f", [v for v in self.weight for _ in range(post)])
+        return w
+
+
+_MAX_GATHER = 4
+"""Taps are used while the gathered rows (out * taps) are at most this many times the larger
+side; wider kernels (antialiased lanczos downscales) take the dense matmul instead."""
+
+_NARROW = 16
+"""An axis followed by fewer values than this (the width axis: channels) gets weights
+repeated per value, not broadcast along a stride-0 inner loop of a few elements."""
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(in_size: int, out_size: int, method: str, antialias: bool) -> _Plan:
+    return _Plan(axis_weights(in_size, out_size, method, antialias), in_size)
+
+
 # -- the op ---------------------------------------------------------------------------------------
 
 
@@ -241,29 +295,44 @@ def resize(
     if preserve_aspect_ratio:
         scale = min(new_h / h, new_w / w)
         new_h, new_w = max(int(round(h * scale)), 1), max(int(round(w * scale)), 1)
-    wy = axis_weights(h, new_h, method, antialias)
-    wx = axis_weights(w, new_w, method, antialias)
+    py, px = _plan(h, new_h, method, antialias), _plan(w, new_w, method, antialias)
     if method == "nearest":
-        out = _pick(x, wy, wx)
+        out = _pick(x, py, px)
     else:
         xf = x if x.dtype is D.float32 else M.cast(x, D.float32)
-        out = _apply(xf, wy, wx)
+        out = _along(_along(xf, 1, py), 2, px)
     return A.squeeze(out, 0) if single else out
 
 
-def _apply(x, wy, wx):
-    """``Wy @ x @ Wx^T`` over the height and width axes of ``(b, h, w, c)``."""
-    t = A.transpose(x, (0, 3, 1, 2))  # b c h w
-    t = matmul(constant(wy, D.float32), t)  # b c H w
-    t = matmul(t, constant(wx, D.float32), transpose_b=True)  # b c H W
-    return A.transpose(t, (0, 2, 3, 1))
+def _host(values: array.array, shape: tuple):
+    return convert(memoryview(values).cast("B").cast(values.typecode, shape))
 
 
-def _pick(x, wy, wx):
+def _along(x, axis: int, plan: _Plan):
+    """Resize ``x`` (b, h, w, c) along ``axis`` 1 or 2, read as (before, in, after) so no
+    transpose is needed: one gather of every tap's rows, times the weights, summed over the
+    taps; or one matmul with the dense matrix."""
+    s = tuple(x.shape.as_list())
+    if plan.identity:
+        return x
+    pre, n, post = math.prod(s[:axis]), s[axis], math.prod(s[axis + 1 :])
+    x3 = A.reshape(x, (pre, n, post))
+    if plan.dense is not None:
+        y = matmul(_host(plan.dense, (plan.out, n)), x3)  # (out, n) @ (pre, n, post)
+    else:
+        rows = A.gather(x3, _host(plan.index, (plan.taps, plan.out)), axis=1)  # (pre, taps, out, post)
+        if post < _NARROW:  # weights repeated per channel: the multiply's inner loop is out * post long
+            rows = A.reshape(rows, (pre, plan.taps, plan.out * post))
+            y = rows * _host(plan.weights_for(post), (plan.taps, plan.out * post))
+        else:
+            y = rows * _host(plan.weight, (plan.taps, plan.out, 1))
+        y = reduce_sum(y, 1) if plan.taps > 1 else y
+    return A.reshape(y, s[:axis] + (plan.out,) + s[axis + 1 :])
+
+
+def _pick(x, py: _Plan, px: _Plan):
     """Nearest neighbour as two gathers (exact for every dtype)."""
-    rows = [r.index(1.0) for r in wy]
-    cols = [r.index(1.0) for r in wx]
-    return A.gather(A.gather(x, constant(rows, D.int32), axis=1), constant(cols, D.int32), axis=2)
+    return A.gather(A.gather(x, constant(py.picks, D.int32), axis=1), constant(px.picks, D.int32), axis=2)
 
 
 def resize_with_pad(
