@@ -25,19 +25,26 @@ def _int(v, op: str, what: str) -> int:
 
 
 @functools.lru_cache(maxsize=64)
-def _window_values(n: int, periodic: bool, a: float, b: float) -> array.array:
+def _window_values(n: int, periodic: bool, a: float, b: float, fmt: str) -> array.array:
     """TF's raised cosine: a periodic window of odd length is the symmetric one, because TF
-    divides by ``n + periodic * even - 1`` (window_ops.py), not by ``n``."""
+    divides by ``n + periodic * even - 1`` (window_ops.py), not by ``n``. Cached as host
+    bytes (``fmt`` "f" or "d"), so a call is one buffer write, not a list conversion."""
+    if n == 1:
+        return array.array(fmt, [1.0])
     denom = n + (1 - n % 2) * int(bool(periodic)) - 1
-    return array.array("d", [a - b * math.cos(2 * math.pi * i / denom) for i in range(n)])
+    return array.array(fmt, [a - b * math.cos(2 * math.pi * i / denom) for i in range(n)])
+
+
+_HOST_FORMAT = {D.float32: "f", D.float64: "d"}
 
 
 def _window(length, periodic, dtype, a: float, b: float, op: str) -> Tensor:
     n = _int(length, op, "window_length")
     dt = D.as_dtype(dtype)
-    if n == 1:
-        return operand([1.0], op, dt)
-    return operand(list(_window_values(n, bool(periodic), a, b)), op, dt)
+    fmt = _HOST_FORMAT.get(dt)
+    if fmt is None:  # float16, bfloat16: the float64 values, converted
+        return operand(list(_window_values(n, bool(periodic), a, b, "d")), op, dt)
+    return operand(memoryview(_window_values(n, bool(periodic), a, b, fmt)), op)
 
 
 def hann_window(window_length, periodic=True, dtype=D.float32, name=None) -> Tensor:
@@ -48,30 +55,44 @@ def hamming_window(window_length, periodic=True, dtype=D.float32, name=None) -> 
     return _window(window_length, periodic, dtype, 0.54, 0.46, "hamming_window")
 
 
+@functools.lru_cache(maxsize=64)
+def _frame_indices(n: int, fl: int, fs: int, frames: int, width: int) -> array.array:
+    """Row-major ``[frames, width]`` signal indices: ``f * fs + j`` for column ``j < fl``
+    inside the signal, else ``n``, the one pad slot appended after the signal. Built once
+    per shape, so framing is a single gather."""
+    out = array.array("i", [n]) * (frames * width)
+    cols = min(fl, width)
+    for f in range(frames):
+        start = f * fs
+        stop = min(cols, n - start)
+        if stop > 0:
+            out[f * width : f * width + stop] = array.array("i", range(start, start + stop))
+    return out
+
+
+def _frames(x: Tensor, ax: int, fl: int, fs: int, pad_end: bool, pad_value, width: int, op: str) -> Tensor:
+    """``[..., frames, width, ...]``: frames of ``fl`` samples along ``ax``, cropped or filled
+    with ``pad_value`` to ``width`` columns (stft fills to the FFT length in the same gather)."""
+    s = tuple(x._h.shape)
+    n = s[ax]
+    frames = -(-n // fs) if pad_end else (1 + (n - fl) // fs if n >= fl else 0)
+    idx = _frame_indices(n, fl, fs, frames, width)
+    if frames and (width > fl or (frames - 1) * fs + min(fl, width) > n):  # some index is the pad slot
+        slot = A.fill(s[:ax] + (1,) + s[ax + 1 :], operand(pad_value, op, x._dtype))
+        x = A.concat([x, slot], ax)
+    if not frames:  # memoryview cannot take a zero in its shape
+        return A.gather(x, A.zeros((0, width), D.int32), axis=ax)
+    return A.gather(x, operand(memoryview(idx).cast("B").cast("i", (frames, width)), op), axis=ax)
+
+
 def frame(signal, frame_length, frame_step, pad_end=False, pad_value=0, axis=-1, name=None) -> Tensor:
     """``tf.signal.frame``: overlapping windows of ``axis`` -> [..., frames, frame_length, ...]."""
     x = operand(signal, "frame")
     r = len(x._h.shape)
     if r == 0:
         raise InvalidArgumentError("frame: signal must have rank >= 1, got a scalar")
-    ax = axis % r
     fl, fs = _int(frame_length, "frame", "frame_length"), _int(frame_step, "frame", "frame_step")
-    n = x._h.shape[ax]
-    if pad_end:
-        frames = -(-n // fs)
-        need = max(0, (frames - 1) * fs + fl - n)
-        if need:
-            pads = [[0, 0]] * r
-            pads[ax] = [0, need]
-            x = A.pad(x, pads, constant_values=pad_value)
-    else:
-        frames = max(0, 1 + (n - fl) // fs) if n >= fl else 0
-    idx = A.reshape(
-        A.reshape(A.range(frames, dtype=D.int32) * fs, (frames, 1)) + A.range(fl, dtype=D.int32), (frames * fl,)
-    )
-    g = A.gather(x, idx, axis=ax)
-    shape = tuple(x._h.shape[:ax]) + (frames, fl) + tuple(x._h.shape[ax + 1 :])
-    return A.reshape(g, shape)
+    return _frames(x, axis % r, fl, fs, pad_end, pad_value, fl, "frame")
 
 
 def overlap_and_add(signal, frame_step, name=None) -> Tensor:
@@ -97,14 +118,27 @@ def _default_fft_length(frame_length: int) -> int:
 
 
 def stft(signals, frame_length, frame_step, fft_length=None, window_fn=hann_window, pad_end=False, name=None):
-    """``tf.signal.stft``: rfft of windowed frames -> [..., frames, fft_length // 2 + 1]."""
-    x = operand(signals, "stft")
+    """``tf.signal.stft``: rfft of windowed frames -> [..., frames, fft_length // 2 + 1].
+    The frames come out of one gather already cropped or zero-filled to ``fft_length``
+    (and the window with them), so rfft pads nothing."""
+    x = _real_signal(signals, "stft")
     fl = _int(frame_length, "stft", "frame_length")
+    fs = _int(frame_step, "stft", "frame_step")
     n = _default_fft_length(fl) if fft_length is None else _int(fft_length, "stft", "fft_length")
-    frames = frame(x, fl, frame_step, pad_end=pad_end)
+    frames = _frames(x, len(x._h.shape) - 1, fl, fs, pad_end, 0, n, "stft")
     if window_fn is not None:
-        frames = frames * window_fn(fl, dtype=x._dtype)
+        w = operand(window_fn(fl, dtype=x._dtype), "stft", x._dtype)
+        if n != fl:  # crop, or zero-fill by concat (cheaper than pad)
+            w = A._axis_slice(w, 0, 0, n) if n < fl else A.concat([w, A.zeros((n - fl,), x._dtype)], 0)
+        frames = frames * w
     return rfft(frames, [n])
+
+
+def _real_signal(signals, op: str) -> Tensor:
+    x = operand(signals, op)
+    if not x._h.shape:
+        raise InvalidArgumentError(f"{op}: signals must have rank >= 1, got a scalar")
+    return x
 
 
 def inverse_stft(stfts, frame_length, frame_step, fft_length=None, window_fn=hann_window, name=None) -> Tensor:
