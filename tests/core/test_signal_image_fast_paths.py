@@ -1,0 +1,184 @@
+"""The fast paths of tf.signal.frame/stft (one cached gather that also pads to fft_length)
+and tf.image.resize (per-axis tap gathers, or a dense matmul for wide kernels): values
+against loops written out by hand in numpy and TF 2.21's recorded resize outputs, on every
+path, and gradients by finite differences."""
+
+import importlib
+import json
+import math
+import os
+
+import pytest
+
+np = pytest.importorskip("numpy")  # the page has no numpy: there the module skips
+
+import webtensor as tf
+
+R = importlib.import_module("webtensor.image.resize")  # the module (the package exports the function)
+
+from tests.util import assert_close, check_grad
+
+FIXTURE = os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "fixtures", "tf_values", "tf_reference_values.json"
+)
+
+
+def _np_frames(x, fl, fs, pad_end, pad_value=0.0):
+    """tf.signal.frame over the last axis, by a loop (TF's docs: ceil(n / fs) frames with pad_end)."""
+    n = x.shape[-1]
+    count = -(-n // fs) if pad_end else (1 + (n - fl) // fs if n >= fl else 0)
+    out = np.full(x.shape[:-1] + (count, fl), pad_value, x.dtype)
+    for f in range(count):
+        seg = x[..., f * fs : f * fs + fl]
+        out[..., f, : seg.shape[-1]] = seg
+    return out
+
+
+def _np_hann(n):
+    denom = n if n % 2 == 0 else n - 1  # TF's periodic window: n for even n, n - 1 for odd
+    return 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / denom)
+
+
+@pytest.mark.parametrize(
+    "fl,fs,fft_length,pad_end",
+    [(255, 128, None, False), (8, 3, 6, False), (5, 2, 16, True), (16, 16, 16, False), (7, 3, 7, True)],
+)
+def test_stft_matches_numpy_loop(fl, fs, fft_length, pad_end):
+    rng = np.random.default_rng(fl)
+    x = rng.normal(size=(2, 300)).astype(np.float32)
+    n = fft_length or 1 << (fl - 1).bit_length()
+    want = np.fft.rfft(_np_frames(x.astype(np.float64), fl, fs, pad_end) * _np_hann(fl), n)
+    got = tf.signal.stft(tf.constant(x), fl, fs, fft_length=fft_length, pad_end=pad_end)
+    assert tuple(got.shape) == want.shape
+    assert_close(tf.math.real(got), want.real, rtol=1e-4, atol=2e-4)
+    assert_close(tf.math.imag(got), want.imag, rtol=1e-4, atol=2e-4)
+
+
+def test_stft_without_window_and_float64():
+    x = np.sin(np.arange(40) * 0.7)
+    got = tf.signal.stft(tf.constant(x), 6, 4, fft_length=8, window_fn=None)
+    assert got.dtype == tf.complex128
+    want = np.fft.rfft(_np_frames(x, 6, 4, False), 8)
+    assert_close(tf.math.real(got), want.real, atol=1e-12)
+    assert_close(tf.math.imag(got), want.imag, atol=1e-12)
+
+
+def test_frame_pad_value_axis_and_empty():
+    x = np.arange(2 * 10 * 3, dtype=np.float32).reshape(2, 10, 3)
+    got = tf.signal.frame(tf.constant(x), 4, 3, pad_end=True, pad_value=-1.0, axis=1)
+    want = np.moveaxis(_np_frames(np.moveaxis(x, 1, -1), 4, 3, True, -1.0), 1, -1)  # (2, 3, 4, 4) -> (2, 4, 4, 3)
+    assert tuple(got.shape) == (2, 4, 4, 3)
+    assert_close(got, want)
+    ints = tf.signal.frame(tf.range(7), 3, 2, pad_end=True, pad_value=9)
+    assert ints.dtype == tf.int32
+    assert ints.numpy().tolist() == [[0, 1, 2], [2, 3, 4], [4, 5, 6], [6, 9, 9]]
+    assert tuple(tf.signal.frame(tf.zeros([3]), 5, 2).shape) == (0, 5)  # too short: no frames
+
+
+def test_stft_gradient_through_the_padding_gather():
+    sig = [[math.sin(1.1 * i) + 0.05 * i for i in range(11)]]
+    check_grad(lambda x: tf.abs(tf.signal.stft(x, 5, 3, fft_length=8, pad_end=True)), sig)
+    check_grad(lambda x: tf.math.real(tf.signal.stft(x, 6, 2, fft_length=4)), sig)
+
+
+@pytest.fixture(scope="module")
+def tf_resize():
+    if not os.path.exists(FIXTURE):
+        pytest.skip("shared/fixtures/tf_values is not beside the checkout")
+    with open(FIXTURE) as f:
+        return json.load(f)["image_resize"]
+
+
+@pytest.fixture
+def resize_path(request, monkeypatch):
+    """Force one of resize's mechanisms: dense matmuls, taps with broadcast weights, or
+    taps with weights repeated per trailing value."""
+    max_gather, narrow = {"dense": (0, 16), "taps-broadcast": (1 << 30, 0), "taps-repeated": (1 << 30, 1 << 30)}[
+        request.param
+    ]
+    monkeypatch.setattr(R, "_MAX_GATHER", max_gather)
+    monkeypatch.setattr(R, "_NARROW", narrow)
+    R._plan.cache_clear()
+    yield request.param
+    R._plan.cache_clear()
+
+
+@pytest.mark.parametrize("resize_path", ["dense", "taps-broadcast", "taps-repeated"], indirect=True)
+def test_every_resize_path_matches_tf(tf_resize, resize_path):
+    x = tf.constant(tf_resize["input"])
+    for key, want in tf_resize.items():
+        if key == "input" or key.startswith("resize_with_pad"):
+            continue
+        method, size, aa = key.split("_")
+        h, w = (int(v) for v in size.split("x"))
+        got = tf.image.resize(x, (h, w), method=method, antialias=aa.endswith("True"))
+        np.testing.assert_allclose(got.numpy(), np.array(want, np.float32), rtol=0, atol=2e-6, err_msg=key)
+
+
+def _np_bilinear(img, oh, ow):
+    """TF's half-pixel bilinear (no antialias) by a loop over output pixels; the sampling
+    positions in float32, as TF's kernel computes them (resize_bilinear_op.cc)."""
+    b, h, w, c = img.shape
+    f32 = np.float32
+    out = np.zeros((b, oh, ow, c), np.float64)
+    for i in range(oh):
+        y = float((f32(i) + f32(0.5)) * (f32(h) / f32(oh)) - f32(0.5))
+        y0 = math.floor(y)
+        ty = y - y0
+        for j in range(ow):
+            x = float((f32(j) + f32(0.5)) * (f32(w) / f32(ow)) - f32(0.5))
+            x0 = math.floor(x)
+            tx = x - x0
+            px = lambda r, q: img[:, min(max(r, 0), h - 1), min(max(q, 0), w - 1)]  # noqa: E731
+            top = px(y0, x0) * (1 - tx) + px(y0, x0 + 1) * tx
+            bottom = px(y0 + 1, x0) * (1 - tx) + px(y0 + 1, x0 + 1) * tx
+            out[:, i, j] = top * (1 - ty) + bottom * ty
+    return out
+
+
+@pytest.mark.parametrize("size", [(112, 112), (30, 17), (448, 5)])
+def test_bilinear_large_matches_loop(size):
+    img = np.random.default_rng(1).random((2, 224, 224, 3)).astype(np.float32)
+    if size == (448, 5):
+        img = img[:, :100, :, :1]
+    want = _np_bilinear(img.astype(np.float64), *size)
+    got = tf.image.resize(tf.constant(img), size)
+    # 1e-5: a position like 63.5 may differ by one float32 ulp with the rounding order (fused or not)
+    np.testing.assert_allclose(got.numpy(), want, rtol=0, atol=1e-5)
+
+
+def test_same_size_is_the_input_as_float32():
+    img = np.arange(2 * 3 * 4 * 2).reshape(2, 3, 4, 2).astype(np.uint8)
+    got = tf.image.resize(tf.constant(img), (3, 4), method="bicubic")
+    assert got.dtype == tf.float32
+    np.testing.assert_array_equal(got.numpy(), img.astype(np.float32))
+
+
+def _linear_map_grad(f, x, g):
+    """d sum(f(x) * g) / dx for a linear f, by central differences with a unit step (exact
+    for a linear map up to float32 rounding; resize computes in float32, as TF does)."""
+    flat = x.reshape(-1)
+    out = np.zeros_like(flat)
+    for i in range(flat.size):
+        e = np.zeros_like(flat)
+        e[i] = 1.0
+        hi = np.sum(f((flat + e).reshape(x.shape)).numpy() * g)
+        lo = np.sum(f((flat - e).reshape(x.shape)).numpy() * g)
+        out[i] = (hi - lo) / 2
+    return out.reshape(x.shape)
+
+
+@pytest.mark.parametrize(
+    "method,size,antialias",
+    [("bilinear", (3, 4), False), ("bilinear", (9, 11), False), ("bicubic", (3, 4), True), ("lanczos5", (2, 3), True)],
+)
+def test_resize_gradient_by_differences(method, size, antialias):
+    x = np.random.default_rng(2).random((1, 5, 7, 2)).astype(np.float32)
+    g = np.random.default_rng(3).random((1,) + size + (2,)).astype(np.float32)
+    f = lambda v: tf.image.resize(tf.constant(v), size, method=method, antialias=antialias)  # noqa: E731
+    t = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(t)
+        y = tf.reduce_sum(tf.image.resize(t, size, method=method, antialias=antialias) * tf.constant(g))
+    got = tape.gradient(y, t)
+    np.testing.assert_allclose(got.numpy(), _linear_map_grad(f, x, g), rtol=1e-4, atol=1e-5)
