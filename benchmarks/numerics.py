@@ -1,19 +1,24 @@
-"""The heavy numerics ops of issue 15 beside numpy/scipy in the same process, as ratios
-(webtensor time / numpy time; lower is better). Eager and as a traced tf.function.
+"""The heavy numerics ops of issue 15 beside numpy in the same process, as ratios
+(webtensor time / numpy time; lower is better), eager, on the default (numpy) backend.
 
-Run: env -u OPENBLAS_CORETYPE python benchmarks/numerics.py [--json out.json]
+Run: env -u OPENBLAS_CORETYPE python benchmarks/numerics.py [--rounds 7] [--json out.json]
+Each round times every case's numpy and webtensor calls back to back (alternating which
+goes first), so load drift hits both sides alike; the table shows the medians over rounds.
 Target (issue 15): natively within 1.5x numpy.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+import os
+import statistics
+import time
+from pathlib import Path
 
 import numpy as np
 
 import webtensor as tf
-from eager_overhead import best_of  # the one timing helper of benchmarks/ (this folder is on sys.path)
 
 
 def cases():
@@ -41,38 +46,72 @@ def cases():
             lambda: np.fft.rfft(np.lib.stride_tricks.sliding_window_view(audio[0], 255)[::128] * hann255, 256),
         ),
     ]
-    if hasattr(tf, "image") and hasattr(tf.image, "resize"):
-        timg = tf.constant(img)
-        try:
-            from scipy.ndimage import zoom
-
-            out.append(
-                (
-                    "resize 224->112 bilinear",
-                    lambda: tf.image.resize(timg, [112, 112]),
-                    lambda: zoom(img, (1, 0.5, 0.5, 1), order=1),
-                )
-            )
-        except ImportError:
-            pass
+    timg = tf.constant(img)
+    out.append(
+        ("resize 224->112 bilinear", lambda: tf.image.resize(timg, [112, 112]), lambda: np_resize(img, 112, 112))
+    )
     return out
 
 
-def main() -> dict:
+def np_resize(img, out_h: int, out_w: int):
+    """TF's half-pixel bilinear in idiomatic numpy: per axis, the two neighbouring rows
+    (columns) by fancy indexing, blended by their distances."""
+
+    def axis(n_in, n_out):
+        x = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
+        lo = np.floor(x)
+        t = (x - lo).astype(np.float32)
+        lo = lo.astype(np.intp)
+        return np.clip(lo, 0, n_in - 1), np.clip(lo + 1, 0, n_in - 1), t
+
+    y0, y1, ty = axis(img.shape[1], out_h)
+    x0, x1, tx = axis(img.shape[2], out_w)
+    ty, tx = ty[:, None, None], tx[:, None]
+    rows = img[:, y0] * (1 - ty) + img[:, y1] * ty
+    return rows[:, :, x0] * (1 - tx) + rows[:, :, x1] * tx
+
+
+def per_call(fn, number: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - t0) / number
+
+
+def main(rounds: int = 7, only: str = "") -> dict:
+    cs = cases()
+    name, ours, ref = cs[-1]  # the numpy resize is the same function as ours, to float32 rounding
+    np.testing.assert_allclose(np.asarray(ours()), ref(), rtol=0, atol=1e-5, err_msg=name)
+    cs = [c for c in cs if not only or any(w in c[0] for w in only.split(","))]
+    times = {name: ([], []) for name, _, _ in cs}
+    for name, ours, ref in cs:
+        ours(), ref()  # warm caches
+    for r in range(rounds):
+        for name, ours, ref in cs:
+            number = max(3, min(200, int(0.02 / max(per_call(ref, 1), 1e-6))))
+            pair = (ref, ours) if r % 2 == 0 else (ours, ref)
+            t = [per_call(f, number) for f in pair]
+            ref_t, ours_t = t if r % 2 == 0 else t[::-1]
+            times[name][0].append(ref_t)
+            times[name][1].append(ours_t)
     res = {}
-    for name, ours, ref in cases():
-        t_ref = best_of(ref, 3, 5)
-        t_ours = best_of(ours, 3, 5)
-        res[name] = {"numpy_ms": t_ref * 1e3, "webtensor_ms": t_ours * 1e3, "ratio": t_ours / t_ref}
+    for name, (ref_ts, ours_ts) in times.items():
+        t_ref, t_ours = statistics.median(ref_ts), statistics.median(ours_ts)
+        ratio = statistics.median(o / n for o, n in zip(ours_ts, ref_ts))
+        res[name] = {"numpy_ms": t_ref * 1e3, "webtensor_ms": t_ours * 1e3, "ratio": ratio}
         print(
-            f"{name:40s} numpy {t_ref * 1e3:9.3f} ms  webtensor {t_ours * 1e3:9.3f} ms  ratio {t_ours / t_ref:7.1f}x",
-            flush=True,
+            f"{name:40s} numpy {t_ref * 1e3:9.3f} ms  webtensor {t_ours * 1e3:9.3f} ms  ratio {ratio:5.2f}x", flush=True
         )
+    print(f"{rounds} interleaved rounds; median ratio per case; load {os.getloadavg()[0]:.1f}")
     return res
 
 
 if __name__ == "__main__":
-    r = main()
-    if "--json" in sys.argv:
-        with open(sys.argv[sys.argv.index("--json") + 1], "w") as f:
-            json.dump(r, f, indent=1)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--only", default="", help="comma-separated name fragments, e.g. stft,resize")
+    ap.add_argument("--json", type=Path)
+    a = ap.parse_args()
+    r = main(a.rounds, a.only)
+    if a.json:
+        a.json.write_text(json.dumps(r, indent=1))
