@@ -2,13 +2,15 @@
 // base.LINALG_KERNELS' fft/rfft promise. One kernel family, every entry point with the
 // same bindings: planes in (xr, xi), a host-made table (tab), planes out (yr, yi).
 //
-// - stage: one radix-2 Stockham pass over rows of length n (a power of two). Stockham
-//   reorders as it goes (no bit-reversal gather) and reads x[i], x[i + n/2] and writes
-//   y[2i - k], y[2i - k + span] with k = i mod span; the twiddle exp(-2 pi i k / 2span)
-//   is entry k * (n / 2span) of tab = exp(-2 pi i t / n), t < n/2, made in float64 on
-//   the host (WGSL's sin/cos only promise accuracy on [-pi, pi]). log2(n) passes with
-//   span 1, 2, ..., n/2 give the DFT. The last pass may keep only the first nout terms
-//   of each row (rfft) and scale them (1/n for the inverse).
+// - stage4, stage: one radix-4 (radix-2) Stockham pass over rows of length n (a power of
+//   two). Stockham reorders as it goes (no bit-reversal gather): with R the radix, span
+//   the product of the radices before, i < n/R and k = i mod span, it reads
+//   x[i + r n/R], multiplies term r by the twiddle exp(-2 pi i r k / (R span)), takes their
+//   R-point DFT and writes term r to y[(i - k) R + k + r span]. Twiddles are entries
+//   r k n / (R span) of tab = exp(-2 pi i t / n), t < n, made in float64 on the host
+//   (WGSL's sin/cos only promise accuracy on [-pi, pi]). A radix-2 pass when log2(n) is
+//   odd, then radix-4 passes, give the DFT; the last may keep only the first nout terms of
+//   each row (rfft) and scale them (1/n for the inverse).
 // - chirp_in, pointwise, chirp_out: Bluestein's chirp-z for other lengths n, as a
 //   convolution of length m (a power of two >= 2n - 1): a = x c zero-padded to m with
 //   the chirp c[k] = exp(-i pi k^2 / n); A = fft(a); A B with B = fft(conj c wrapped)
@@ -56,6 +58,41 @@ fn stage(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
         let j = 2u * i - k;
         if (j < p.nout) { store(row * p.nout + j, (a + b) * p.scale); }
         if (j + p.span < p.nout) { store(row * p.nout + j + p.span, (a - b) * p.scale); }
+    }
+}
+
+// out = a times -i (forward) or +i (inverse): the radix-4 butterfly's quarter turn.
+fn quarter(a: vec2<f32>) -> vec2<f32> {
+    return select(vec2<f32>(a.y, -a.x), vec2<f32>(-a.y, a.x), (p.flags & 1u) != 0u);
+}
+
+fn store_term(row: u32, j: u32, v: vec2<f32>) {
+    if (j < p.nout) { store(row * p.nout + j, v * p.scale); }
+}
+
+@compute @workgroup_size(256)
+fn stage4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_id) lid: vec3<u32>) {
+    let q = p.n / 4u;
+    let step = q / p.span;  // table stride: n / (4 span)
+    for (var g = flat_id(wid, nwg, lid); g < p.rows * q; g += grid_stride(nwg)) {
+        let row = g / q;
+        let i = g % q;
+        let k = i & (p.span - 1u);
+        let x = row * p.n + i;
+        let u0 = load(x);
+        let u1 = cmul(load(x + q), table(k * step));
+        let u2 = cmul(load(x + 2u * q), table(2u * k * step));
+        let u3 = cmul(load(x + 3u * q), table(3u * k * step));
+        let v0 = u0 + u2;
+        let v1 = u0 - u2;
+        let v2 = u1 + u3;
+        let v3 = quarter(u1 - u3);
+        let j = 4u * (i - k) + k;
+        store_term(row, j, v0 + v2);
+        store_term(row, j + p.span, v1 + v3);
+        store_term(row, j + 2u * p.span, v0 - v2);
+        store_term(row, j + 3u * p.span, v1 - v3);
     }
 }
 

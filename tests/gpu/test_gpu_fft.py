@@ -1,5 +1,5 @@
 """The GPU backend's WGSL FFT (shaders/fft.wgsl, backends/gpu/fft.py) against numpy.fft:
-powers of two (Stockham passes) and other lengths (Bluestein), batched, both directions,
+powers of two (radix-4 and radix-2 Stockham passes) and other lengths (Bluestein), batched, both directions,
 rfft/irfft, fft2d, a gradient by its hand-derived formula, and the dispatch count against
 the composition of primitives that runs without the kernel."""
 
@@ -12,6 +12,7 @@ import webtensor as tf
 np = pytest.importorskip("numpy")
 
 LENGTHS = [1, 2, 8, 1000, 1024, 4096]
+MORE = [4, 16, 32, 2048, 7, 1001]  # every mix of radix-2 and radix-4 passes; odd Bluestein lengths
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def _on(be, z) -> bool:
     return z.real._be is be and z.imag._be is be
 
 
-@pytest.mark.parametrize("n", LENGTHS)
+@pytest.mark.parametrize("n", LENGTHS + MORE)
 def test_fft_and_ifft_match_numpy_batched(on_gpu, n):
     rng = np.random.default_rng(n)
     x = rng.normal(size=(3, 2, n)) + 1j * rng.normal(size=(3, 2, n))
@@ -60,7 +61,7 @@ def test_inverse_round_trip(on_gpu, n):
     assert _rel_err(back, x) < 2e-6
 
 
-@pytest.mark.parametrize("n", LENGTHS + [7, 1001])
+@pytest.mark.parametrize("n", LENGTHS + MORE)
 def test_rfft_and_irfft_match_numpy(on_gpu, n):
     rng = np.random.default_rng(200 + n)
     x = rng.normal(size=(3, n))
@@ -99,7 +100,7 @@ def test_rfft_gradient_by_hand(on_gpu, n):
     assert np.abs(g.numpy() - want).max() < 1e-5 * max(1.0, np.abs(want).max())
 
 
-@pytest.mark.parametrize("n,passes", [(1024, 10), (1000, 1 + 11 + 1 + 11 + 1)])
+@pytest.mark.parametrize("n,passes", [(1024, 5), (2048, 6), (1000, 1 + 6 + 1 + 6 + 1)])
 def test_fewer_dispatches_than_the_composition(on_gpu, monkeypatch, n, passes):
     rng = np.random.default_rng(0)
     z = _complex(rng.normal(size=(8, n)) + 1j * rng.normal(size=(8, n)))
@@ -113,7 +114,8 @@ def test_fewer_dispatches_than_the_composition(on_gpu, monkeypatch, n, passes):
     kernel, got = count()
     monkeypatch.setattr(on_gpu, "fused", on_gpu.fused - {"fft", "rfft"})
     composed, ref = count()
-    # Stockham: one pass per stage; Bluestein (m = 2048): chirp in, fft, product, ifft, chirp out
+    # Stockham: one radix-4 pass per two stages (and one radix-2 for odd log2 n); Bluestein
+    # (m = 2048): chirp in, fft, product, ifft, chirp out
     assert kernel == passes
     assert composed > 5 * kernel
     assert _rel_err(got, ref) < 2e-6
