@@ -164,6 +164,18 @@ static void order(const double *v, int n, int desc, int *idx) {
     }
 }
 
+/* +1 or -1 making the vector's largest-magnitude entry (the first of ties, as read in the
+ * output dtype) positive: the core's sign convention for eigen and singular vectors
+ * (ops/decompositions.py _column_signs), applied here so the op needs no further kernels. */
+static double sign_of(int dt, const double *x, size_t stride, int n) {
+    double best = -1, at = 0;
+    for (int i = 0; i < n; i++) {
+        double v = dt == DT_F32 ? (double)(float)x[i * stride] : x[i * stride];
+        if (fabs_(v) > best) best = fabs_(v), at = v;
+    }
+    return at < 0 ? -1 : 1;
+}
+
 #define MAX_SWEEPS 60
 
 INLINE double dt_eps(int dt) { return dt == DT_F32 ? 0x1p-23 : 0x1p-52; }
@@ -200,7 +212,7 @@ static void jacobi_eigh(double *s, double *vt, int n, double eps) {
 }
 
 /* e [batch, n] ascending and, with vectors, v [batch, n, n] (params[0]), its columns the
- * eigenvectors, of the symmetric matrix whose lower triangle is a's. */
+ * eigenvectors in the sign convention, of the symmetric matrix whose lower triangle is a's. */
 void *EXPORT(wt_eigh)(int dt, const void *a, int batch, int n, int vectors) {
     if (dt != DT_F32 && dt != DT_F64) return (void *)-WT_EARG;
     size_t es = dt_size[dt], nn = (size_t)n * n;
@@ -228,9 +240,10 @@ void *EXPORT(wt_eigh)(int dt, const void *a, int batch, int n, int vectors) {
         for (int i = 0; i < n; i++) d[i] = s[(size_t)i * n + i];
         order(d, n, 0, idx);
         for (int i = 0; i < n; i++) st(dt, eo, (size_t)b * n + i, d[idx[i]]);
-        if (vectors)
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++) st(dt, vo, b * nn + (size_t)i * n + j, vt[(size_t)idx[j] * n + i]);
+        if (!vectors) continue;
+        for (int j = 0; j < n; j++) d[j] = sign_of(dt, vt + (size_t)idx[j] * n, 1, n);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) st(dt, vo, b * nn + (size_t)i * n + j, d[j] * vt[(size_t)idx[j] * n + i]);
     }
     wt_free(s);
     wt_free(idx);
@@ -264,8 +277,9 @@ static void jacobi_svd(double *w, double *vt, int k, int l, double eps) {
 
 /* s [batch, min(m, n)] descending and, with vectors, u [batch, m, m] (params[0]) and
  * v [batch, n, n] (params[1]) with a = u[:, :p] diag(s) v[:, :p]^T. The rows of w are the
- * columns of the tall one of a and a^T; u's columns past the nonzero singular values are
- * the complement from a Householder QR of those before them. */
+ * columns of the tall one of a and a^T; its left vectors past the nonzero singular values
+ * are the complement from a Householder QR of those before them. The sign convention is
+ * taken on the tall problem's first p left vectors (u's, or v's for wide a), as the core's. */
 void *EXPORT(wt_svd)(int dt, const void *a, int batch, int m, int n, int vectors) {
     if (dt != DT_F32 && dt != DT_F64) return (void *)-WT_EARG;
     int tall = m >= n, k = tall ? n : m, l = tall ? m : n;
@@ -313,10 +327,13 @@ void *EXPORT(wt_svd)(int dt, const void *a, int batch, int m, int n, int vectors
         /* big (l x l): the tall problem's left vectors, completed; small (k x k): its right */
         char *big = tall ? uo + b * (size_t)m * m * es : vo + b * (size_t)n * n * es;
         char *small = tall ? vo + b * (size_t)n * n * es : uo + b * (size_t)m * m * es;
+        for (int j = 0; j < r; j++) /* the sign convention on the first k left vectors */
+            for (int i = 0; i < l; i++) q[(size_t)i * l + j] = un[(size_t)j * l + i];
+        for (int j = 0; j < k; j++) tau[j] = sign_of(dt, q + j, l, l);
         for (int i = 0; i < l; i++)
-            for (int j = 0; j < l; j++) st(dt, big, (size_t)i * l + j, j < r ? un[(size_t)j * l + i] : q[(size_t)i * l + j]);
+            for (int j = 0; j < l; j++) st(dt, big, (size_t)i * l + j, (j < k ? tau[j] : 1) * q[(size_t)i * l + j]);
         for (int i = 0; i < k; i++)
-            for (int j = 0; j < k; j++) st(dt, small, (size_t)i * k + j, vt[(size_t)idx[j] * k + i]);
+            for (int j = 0; j < k; j++) st(dt, small, (size_t)i * k + j, tau[j] * vt[(size_t)idx[j] * k + i]);
     }
     wt_free(w);
     wt_free(idx);
