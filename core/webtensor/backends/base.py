@@ -133,6 +133,7 @@ LINALG_KERNELS = (
     "rfft",
     "linalg_eigvalsh",
     "linalg_svd_values",
+    "linalg_signed_vectors",
 )
 """Optional kernels (named in ``fused``) for float32/float64; the core composes them from
 primitives where a backend lacks them (ops/decompositions.py, signal/fft.py):
@@ -149,7 +150,10 @@ primitives where a backend lacks them (ops/decompositions.py, signal/fft.py):
   bool (some matrix is not positive definite, or holds NaN), and L is then undefined;
 - ``fft(re, im, inverse) -> (re, im)``: the DFT over the last axis (inverse: with 1/n);
 - ``rfft(x) -> (re, im)``: its first n // 2 + 1 terms for real x.
-Vector signs are free: the core applies its sign convention to eigh's and svd's vectors."""
+Vector signs are free: the core applies its sign convention to eigh's and svd's vectors,
+unless the backend also lists ``linalg_signed_vectors`` (its kernels return them in the
+convention already: each vector's largest-magnitude entry positive, for svd taken on the
+first min(m, n) columns of u, v's columns taking their signs)."""
 
 
 class Backend(Protocol):

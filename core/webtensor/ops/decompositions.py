@@ -276,7 +276,7 @@ def _eigh_sorted(a: Tensor):
     be = _native(a, "linalg_eigh")
     if be is not None:
         e, v = _wrapped(be, be.linalg_eigh(a._h), a._dtype)
-        return e, v * A.expand_dims(_column_signs(v), -2)
+        return (e, v) if "linalg_signed_vectors" in be.fused else (e, v * A.expand_dims(_column_signs(v), -2))
     return _sorted(*_jacobi_eigh(_sym_lower(a)), descending=False)
 
 
@@ -344,7 +344,7 @@ def _jacobi_svd_tall(a: Tensor):
     be = _native(a, "linalg_svd")
     if be is not None:
         s, u_full, v = _wrapped(be, be.linalg_svd(a._h), a._dtype)
-        return _signed_svd(s, u_full, v, rows_n, n)
+        return (s, u_full, v) if "linalg_signed_vectors" in be.fused else _signed_svd(s, u_full, v, rows_n, n)
     eye = A.eye(n, dtype=a._dtype)
     rounds = _round_tensors(n, a._dtype)
     state = {"u": a, "v": A.broadcast_to(eye, s_[:-2] + (n, n))}
