@@ -119,6 +119,7 @@ class WasmBackend:
             "linalg_eigvalsh",
             "linalg_svd",
             "linalg_svd_values",
+            "linalg_signed_vectors",
             "fft",
             "rfft",
         )
