@@ -183,3 +183,310 @@ def test_fft_kernel_path_is_one_call(on_wasm, monkeypatch, op):
     slow, composed = _kernel_calls(run)
     assert composed > 6
     np.testing.assert_allclose(fast.numpy(), slow.numpy(), rtol=1e-4, atol=1e-4)
+
+
+# -- kernels/decomp.c: qr, eigh/eigvalsh, svd ----------------------------------------------
+
+VEC_TOL = {np.float32: 2e-4, np.float64: 1e-9}
+
+
+def _signed(w):
+    """numpy.linalg's vectors (columns) in our documented convention: each column's
+    largest-magnitude entry positive. Returns the signs too (svd's v takes u's)."""
+    top = np.take_along_axis(w, np.abs(w).argmax(-2)[..., None, :], -2)
+    signs = np.where(top < 0, -1.0, 1.0)
+    return w * signs, signs
+
+
+def _mt(x):
+    return np.swapaxes(x, -1, -2)
+
+
+def _eye_like(x):
+    return np.broadcast_to(np.eye(x.shape[-1]), x.shape)
+
+
+QR_SHAPES = [(1, 1), (5, 3), (3, 5), (4, 4), (2, 7, 4), (3, 4, 9), (2, 2, 6, 6), (0, 3), (3, 0), (0, 4, 4)]
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", QR_SHAPES)
+@pytest.mark.parametrize("full", [False, True])
+def test_qr_matches_lapack(on_wasm, dt, shape, full):
+    """Householder with LAPACK's signs: q and r equal numpy's (geqrf/orgqr) entry by entry."""
+    rng = np.random.default_rng(sum(shape))
+    a = rng.standard_normal(shape).astype(dt)
+    q, r = tf.linalg.qr(tf.constant(a), full_matrices=full)
+    q, r = q.numpy(), r.numpy()
+    qn, rn = np.linalg.qr(a.astype(np.float64), mode="complete" if full else "reduced")
+    assert q.dtype == dt and r.dtype == dt and q.shape == qn.shape and r.shape == rn.shape
+    np.testing.assert_allclose(q, qn, atol=VEC_TOL[dt])
+    np.testing.assert_allclose(r, rn, atol=VEC_TOL[dt])
+    np.testing.assert_allclose(q @ r, a, atol=VEC_TOL[dt])
+    np.testing.assert_allclose(_mt(q) @ q, _eye_like(q[..., :1, :].repeat(q.shape[-1], -2)), atol=VEC_TOL[dt])
+    np.testing.assert_array_equal(np.tril(r, -1), 0)
+
+
+def test_qr_leaves_a_reduced_column_alone(on_wasm):
+    """larfg's rule: a column with nothing below the diagonal gets no reflection, so a
+    triangular matrix with a negative diagonal is its own R (Q = I), by hand."""
+    a = np.array([[-2.0, 1.0, 4.0], [0.0, 3.0, -1.0], [0.0, 0.0, -5.0]])
+    q, r = tf.linalg.qr(tf.constant(a))
+    np.testing.assert_array_equal(q.numpy(), np.eye(3))
+    np.testing.assert_array_equal(r.numpy(), a)
+
+
+EIGH_CASES = [((), 1), ((), 5), ((3,), 16), ((2, 2), 9), ((0,), 4)]
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,n", EIGH_CASES)
+def test_eigh_matches_lapack(on_wasm, dt, shape, n):
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(shape + (n, n))
+    sym = np.tril(x) + _mt(np.tril(x, -1))
+    noisy = (sym + np.triu(rng.standard_normal(x.shape), 1)).astype(dt)  # only the lower triangle is read
+    sym = np.tril(noisy.astype(np.float64)) + _mt(np.tril(noisy.astype(np.float64), -1))
+    e, v = tf.linalg.eigh(tf.constant(noisy))
+    e, v = e.numpy(), v.numpy()
+    en, vn = np.linalg.eigh(sym)
+    assert e.dtype == dt and v.dtype == dt and e.shape == en.shape and v.shape == vn.shape
+    np.testing.assert_allclose(e, en, rtol=TOL[dt], atol=TOL[dt] * n)
+    np.testing.assert_allclose(v, _signed(vn)[0], atol=VEC_TOL[dt])
+    np.testing.assert_allclose((v * e[..., None, :]) @ _mt(v), sym, atol=TOL[dt] * n)
+    np.testing.assert_allclose(_mt(v) @ v, _eye_like(sym), atol=VEC_TOL[dt])
+    np.testing.assert_allclose(tf.linalg.eigvalsh(tf.constant(noisy)).numpy(), en, rtol=TOL[dt], atol=TOL[dt] * n)
+
+
+def test_eigh_repeated_and_zero_eigenvalues(on_wasm):
+    """A rotated diag(0, 2, 2, 5): values exact to rounding, the vectors of the repeated
+    value any orthonormal basis of its space (V diag V^T and V^T V are what is fixed)."""
+    rng = np.random.default_rng(9)
+    basis, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    a = basis @ np.diag([0.0, 2.0, 2.0, 5.0]) @ basis.T
+    e, v = tf.linalg.eigh(tf.constant(a))
+    e, v = e.numpy(), v.numpy()
+    np.testing.assert_allclose(e, [0.0, 2.0, 2.0, 5.0], atol=1e-12)
+    np.testing.assert_allclose((v * e) @ v.T, a, atol=1e-12)
+    np.testing.assert_allclose(v.T @ v, np.eye(4), atol=1e-12)
+
+
+SVD_SHAPES = [(1, 1), (6, 3), (3, 6), (5, 5), (2, 8, 5), (3, 4, 7), (2, 2, 6, 6), (0, 3), (3, 0), (0, 4, 2)]
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SVD_SHAPES)
+@pytest.mark.parametrize("full", [False, True])
+def test_svd_matches_lapack(on_wasm, dt, shape, full):
+    """s equals numpy's; u and v's first min(m, n) columns equal numpy's after the sign
+    convention (fixed by the largest entry of u_i, of v_i for wide a, the other vector
+    taking its sign); full u / v complete them orthonormally."""
+    rng = np.random.default_rng(sum(shape) + 1)
+    a = rng.standard_normal(shape).astype(dt)
+    s, u, v = tf.linalg.svd(tf.constant(a), full_matrices=full)
+    s, u, v = s.numpy(), u.numpy(), v.numpy()
+    un, sn, vtn = np.linalg.svd(a.astype(np.float64), full_matrices=full)
+    vn = _mt(vtn)
+    assert s.dtype == dt and u.dtype == dt and v.dtype == dt
+    assert s.shape == sn.shape and u.shape == un.shape and v.shape == vn.shape
+    p = sn.shape[-1]
+    np.testing.assert_allclose(s, sn, rtol=TOL[dt], atol=TOL[dt])
+    if shape[-2] >= shape[-1]:  # the convention is taken on the tall problem's left vectors
+        u1, signs = _signed(un[..., :p])
+        v1 = vn[..., :p] * signs
+    else:  # a^T = v s u^T: fixed by v_i
+        v1, signs = _signed(vn[..., :p])
+        u1 = un[..., :p] * signs
+    np.testing.assert_allclose(u[..., :p], u1, atol=VEC_TOL[dt])
+    np.testing.assert_allclose(v[..., :p], v1, atol=VEC_TOL[dt])
+    np.testing.assert_allclose((u[..., :p] * s[..., None, :]) @ _mt(v[..., :p]), a, atol=10 * TOL[dt])
+    for w in (u, v):
+        np.testing.assert_allclose(_mt(w) @ w, _eye_like(_mt(w) @ w), atol=VEC_TOL[dt])
+    np.testing.assert_allclose(tf.linalg.svd(tf.constant(a), compute_uv=False).numpy(), sn, rtol=TOL[dt], atol=TOL[dt])
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5)])
+def test_svd_rank_deficient_completes_u_and_v(on_wasm, shape):
+    """Zero singular values (a rank-1 and a zero matrix) still give orthonormal u and v."""
+    rng = np.random.default_rng(11)
+    rank1 = np.outer(rng.standard_normal(shape[0]), rng.standard_normal(shape[1]))
+    for a in (rank1, np.zeros(shape)):
+        s, u, v = (t.numpy() for t in tf.linalg.svd(tf.constant(a), full_matrices=True))
+        np.testing.assert_allclose(s, np.linalg.svd(a, compute_uv=False), atol=1e-12)
+        np.testing.assert_allclose(u.T @ u, np.eye(shape[0]), atol=1e-12)
+        np.testing.assert_allclose(v.T @ v, np.eye(shape[1]), atol=1e-12)
+        p = min(shape)
+        np.testing.assert_allclose((u[:, :p] * s) @ v[:, :p].T, a, atol=1e-12)
+
+
+def test_decomp_kernels_at_the_backend(pair):
+    """The contract of base.LINALG_KERNELS on the wasm backend itself: shapes for empty and
+    1x1 matrices, full u/v/q, and TF-style errors for dtypes the kernels do not take."""
+    be = pair.wasm
+    q, r = be.linalg_qr(pair.put(be, np.full((1, 1), -3.0)))
+    assert pair.get(be, q, tf.float64).tolist() == [[1.0]] and pair.get(be, r, tf.float64).tolist() == [[-3.0]]
+    e, v = be.linalg_eigh(pair.put(be, np.zeros((0, 0), np.float32)))
+    assert e.shape == (0,) and v.shape == (0, 0)
+    assert be.linalg_eigvalsh(pair.put(be, np.zeros((2, 0, 0)))).shape == (2, 0)
+    s, u, v = be.linalg_svd(pair.put(be, np.zeros((4, 0), np.float32)))
+    assert s.shape == (0,) and v.shape == (0, 0)
+    np.testing.assert_array_equal(pair.get(be, u, tf.float32), np.eye(4))  # the complement of nothing
+    assert be.linalg_svd_values(pair.put(be, np.zeros((3, 0, 5)))).shape == (3, 0)
+    with pytest.raises(InvalidArgumentError, match="qr: expected float32/float64 matrices.*int32"):
+        be.linalg_qr(pair.put(be, np.ones((2, 2), np.int32)))
+    with pytest.raises(InvalidArgumentError, match="eigh: expected square.*\\(2, 3\\)"):
+        be.linalg_eigh(pair.put(be, np.ones((2, 3))))
+
+
+# gradients: the ops' tape nodes over the kernels, against central differences of numpy.linalg
+
+W = np.random.default_rng(12).standard_normal((6, 6))
+
+
+def _fd(loss, x0, eps=1e-6):
+    flat = x0.reshape(-1)
+    g = np.zeros_like(flat)
+    for i in range(flat.size):
+        d = np.zeros_like(flat)
+        d[i] = eps
+        g[i] = (loss((flat + d).reshape(x0.shape)) - loss((flat - d).reshape(x0.shape))) / (2 * eps)
+    return g.reshape(x0.shape)
+
+
+def _tape_grad(f, x0):
+    x = tf.Variable(x0)
+    with tf.GradientTape() as tape:
+        y = f(x)
+    return tape.gradient(y, x).numpy()
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4)])
+def test_qr_gradient_by_finite_differences(on_wasm, shape):
+    x0 = np.random.default_rng(13).standard_normal(shape)
+    m, n = shape
+    p = min(m, n)
+    wq, wr = W[:m, :p], W[1 : p + 1, :n]
+
+    def ours(x):
+        q, r = tf.linalg.qr(x)
+        return tf.reduce_sum(q * wq) + tf.reduce_sum(r * wr)
+
+    def ref(x):
+        q, r = np.linalg.qr(x)
+        return np.sum(q * wq) + np.sum(r * wr)
+
+    np.testing.assert_allclose(_tape_grad(ours, x0), _fd(ref, x0), rtol=1e-6, atol=1e-7)
+
+
+def test_eigh_gradient_by_finite_differences(on_wasm):
+    """Loss on e and on v**2 (sign free), on a symmetric input perturbed symmetrically: TF's
+    eigh gradient is the symmetric part's, stored in the lower triangle."""
+    x0 = np.random.default_rng(14).standard_normal((5, 5))
+    x0 = x0 + x0.T
+    we, wv = W[0, :5], W[:5, :5]
+
+    def ours(x):
+        e, v = tf.linalg.eigh(x)
+        return tf.reduce_sum(e * we) + tf.reduce_sum(v * v * wv) + tf.reduce_sum(tf.linalg.eigvalsh(x) ** 2)
+
+    def ref(x):
+        e, v = np.linalg.eigh(x, UPLO="L")
+        return np.sum(e * we) + np.sum(v * v * wv) + np.sum(e**2)
+
+    got = _tape_grad(ours, x0)
+    assert np.all(np.triu(got, 1) == 0)  # TF's convention: the gradient lives on the lower triangle
+    np.testing.assert_allclose(got, np.tril(_fd(ref, x0)), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4)])
+def test_svd_gradient_by_finite_differences(on_wasm, shape):
+    x0 = np.random.default_rng(15).standard_normal(shape)
+    m, n = shape
+    p = min(m, n)
+    ws, wc = W[0, :p], W[:m, :n]
+
+    def ours(x):  # sum_i w_i u_i v_i^T does not depend on the vectors' signs
+        s, u, v = tf.linalg.svd(x)
+        uv = tf.matmul(u * ws, v, transpose_b=True)
+        return tf.reduce_sum(uv * wc) + tf.reduce_sum(tf.linalg.svd(x, compute_uv=False) * ws)
+
+    def ref(x):
+        u, s, vt = np.linalg.svd(x, full_matrices=False)
+        return np.sum(((u * ws) @ vt) * wc) + np.sum(s * ws)
+
+    np.testing.assert_allclose(_tape_grad(ours, x0), _fd(ref, x0), rtol=1e-6, atol=1e-7)
+
+
+def _exports(be, fn):
+    calls = []
+    run = be._run
+
+    def record(op, export, *args):
+        calls.append(export)
+        return run(op, export, *args)
+
+    be._run = record
+    try:
+        out = fn()
+    finally:
+        del be._run
+    return out, calls
+
+
+DECOMP_OPS = {
+    "qr": (lambda a: tf.linalg.qr(a, full_matrices=True), "wt_qr", {"linalg_qr"}),
+    "eigh": (tf.linalg.eigh, "wt_eigh", {"linalg_eigh"}),
+    "eigvalsh": (tf.linalg.eigvalsh, "wt_eigh", {"linalg_eigvalsh", "linalg_eigh"}),
+    "svd": (tf.linalg.svd, "wt_svd", {"linalg_svd"}),
+    "svd_values": (lambda a: tf.linalg.svd(a, compute_uv=False), "wt_svd", {"linalg_svd_values", "linalg_svd"}),
+}
+
+
+@pytest.mark.parametrize("op", sorted(DECOMP_OPS))
+def test_decomp_kernel_path_is_one_call(on_wasm, monkeypatch, op):
+    """One kernel call for a batch of square matrices: the kernels return the vectors in
+    the sign convention (linalg_signed_vectors), so nothing runs around them; the
+    composition takes hundreds (per Jacobi sweep or Householder step)."""
+    f, export, names = DECOMP_OPS[op]
+    rng = np.random.default_rng(16)
+    basis = np.linalg.qr(rng.standard_normal((4, 24, 24)))[0]  # well separated values: the
+    a = tf.constant(((basis * np.arange(1.0, 25.0)) @ _mt(basis)).astype(np.float32))  # vectors agree
+    fast, calls = _exports(on_wasm, lambda: f(a))
+    assert calls == [export]
+    monkeypatch.setattr(on_wasm, "fused", on_wasm.fused - names - {"linalg_signed_vectors"})
+    slow, composed = _exports(on_wasm, lambda: f(a))
+    assert export not in composed and len(composed) > 100
+    for x, y in zip(tf.nest.flatten(fast), tf.nest.flatten(slow)):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (3, 6)])
+def test_decomp_kernel_path_non_square(on_wasm, shape):
+    """Non-square: still one decomposition kernel; the thin slices of u / q and wide svd's
+    transposes are the only other calls (a fixed few, not growing with the size)."""
+    rng = np.random.default_rng(17)
+    small = tf.constant(rng.standard_normal(shape).astype(np.float32))
+    big = tf.constant(rng.standard_normal((3,) + tuple(4 * d for d in shape)).astype(np.float32))
+    for f, export in ((tf.linalg.qr, "wt_qr"), (tf.linalg.svd, "wt_svd")):
+        _, few = _exports(on_wasm, lambda: f(small))
+        _, many = _exports(on_wasm, lambda: f(big))
+        for calls in (few, many):
+            assert calls.count(export) == 1 and len(calls) <= 4 and set(calls) <= {export, "wt_copy"}
+
+
+def test_kernel_vectors_are_in_the_sign_convention(pair):
+    """At the backend: eigh's and svd's vectors come signed (largest |entry| positive; svd's
+    v columns take u's signs, for wide a the convention is taken on v), as the core would."""
+    rng = np.random.default_rng(18)
+    be = pair.wasm
+    x = rng.standard_normal((3, 7, 7))
+    _, v = be.linalg_eigh(pair.put(be, x + _mt(x)))
+    v = pair.get(be, v, tf.float64)
+    np.testing.assert_array_equal(v, _signed(v)[0])
+    for shape in ((3, 8, 5), (3, 5, 8)):
+        a = rng.standard_normal(shape)
+        s, u, v = (pair.get(be, h, tf.float64) for h in be.linalg_svd(pair.put(be, a)))
+        p = min(shape[1:])
+        lead, other = (u, v) if shape[1] >= shape[2] else (v, u)
+        np.testing.assert_array_equal(lead[..., :p], _signed(lead[..., :p])[0])
+        np.testing.assert_allclose((u[..., :p] * s[..., None, :]) @ _mt(v[..., :p]), a, atol=1e-12)
