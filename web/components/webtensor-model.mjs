@@ -14,14 +14,15 @@
 // (detail: the model's signature) and "error" (detail: the Error, its message one line
 // a visitor can read; the Python traceback goes to the console and err.traceback).
 // Every element on a page shares one webtensor runtime, booted on first use.
-
-import { loadWebtensor } from "./webtensor.mjs";
+// A SavedModel src runs on the page runtime (runtime/, no Python); the Pyodide loader
+// (webtensor.mjs) is imported only for a model file, so a graph page never fetches it.
 
 let runtime = null;
 
 /** The page's webtensor runtime (booted once); `options` go to loadWebtensor. */
 export function webtensor(options = {}) {
-  runtime ??= loadWebtensor(options).then((wt) => {
+  runtime ??= import("./webtensor.mjs").then(async ({ loadWebtensor }) => {
+    const wt = await loadWebtensor(options);
     const browser = wt.pyodide.pyimport("webtensor.serving.browser");
     return { wt, browser };
   });
