@@ -61,20 +61,24 @@ const phases = () => {
 };
 """
 
+# Our page: <webtensor-model> with the <link> hints `python -m webtensor site` writes (site.graph_preloads).
 OURS_HTML = (
-    """<!doctype html><meta charset=utf-8><body><script type="module">
+    """<!doctype html><meta charset=utf-8>
+%(preloads)s<script type="module" src="/webtensor-model.mjs"></script>
+<body><webtensor-model id="m" src="/models/%(name)s/" backend="%(backend)s"></webtensor-model>
+<script type="module">
 window.scriptStart = performance.now();
 """
     + PHASES_JS
     + """
-const { loadGraphModel } = await import("/runtime/webtensor-runtime.mjs");
-const m = await loadGraphModel("/models/%(name)s/", { backend: "%(backend)s" });
-const shape = %(shape)s, x = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
-const y = await m.predict({ data: x, shape, dtype: "float32" });
-window.first = { ms: performance.now(), top: y.data.indexOf(Math.max(...y.data)), phases: phases() };
+const m = document.getElementById("m"), shape = %(shape)s;
+await m.ready;
+const x = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
+const y = await m.predict(x);
+window.first = { ms: performance.now(), top: y.indexOf(Math.max(...y)), phases: phases() };
 window.latency = async (batch) => {
   const s = [batch, ...shape.slice(1)], xb = new Float32Array(s.reduce((a, b) => a * b, 1)).fill(0.5), t = [];
-  for (let i = 0; i < 21; i++) { const t0 = performance.now(); await m.predict({ data: xb, shape: s, dtype: "float32" }); t.push(performance.now() - t0); }
+  for (let i = 0; i < 21; i++) { const t0 = performance.now(); await m.predict(xb, { batch: true }); t.push(performance.now() - t0); }
   t.sort((a, b) => a - b);
   return t[10];
 };
@@ -207,7 +211,9 @@ def build(site: Path) -> dict:
     from bench_models import cnn, mlp
     from runtime_node import page_site, save
 
-    page_site(site)
+    from webtensor.serving.site import graph_preloads
+
+    page_site(site, element=True)
     out = {}
     for name, make, shape in (("mlp", mlp, [64]), ("cnn", cnn, [8, 8, 1])):
         tf.random.set_seed(0)
@@ -218,7 +224,8 @@ def build(site: Path) -> dict:
         out[name] = {"shape": shape, "top": int(want.argmax())}
         for b, tb in BACKENDS:
             sub = {"name": name, "shape": json.dumps([1, *shape])}
-            (site / f"{name}_{b}.html").write_text(OURS_HTML % dict(sub, backend=b))
+            hints = graph_preloads(f"/models/{name}/", "/runtime/", kernels=b == "wasm")
+            (site / f"{name}_{b}.html").write_text(OURS_HTML % dict(sub, backend=b, preloads=hints))
             (site / f"{name}_tfjs_{tb}.html").write_text(TFJS_HTML % dict(sub, backend=tb))
         if name == "mlp":
             _export_train(model, site / "models" / "mlp_train")

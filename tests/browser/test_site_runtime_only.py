@@ -54,6 +54,8 @@ def test_the_folder_holds_the_runtime_and_the_model_only(built):
     assert not any("pyodide" in f or f.endswith(".whl") for f in files)
     page = (out / "index.html").read_text()
     assert 'src="digits_mlp/"' in page and 'rel="modulepreload" href="./runtime/webtensor-runtime.mjs"' in page
+    for f in ("./runtime/webtensor_kernels.wasm", "digits_mlp/saved_model.json", "digits_mlp/variables.safetensors"):
+        assert f'<link rel="preload" href="{f}" as="fetch" crossorigin>' in page  # fetched while the page parses
 
 
 def test_a_bad_savedmodel_is_refused_before_publishing(tmp_path):
@@ -81,7 +83,7 @@ def test_the_page_predicts_what_python_predicts_without_pyodide(browser, built):
           const all = await m.predict(rows, { batch: true });
           await new Promise((r) => setTimeout(r, 0));
           const fetched = performance.getEntriesByType("resource").map((e) => e.name);
-          return { info, all, status: document.getElementById("status").textContent,
+          return { info, all, status: document.getElementById("status").textContent, fetched,
                    pyodide: fetched.filter((u) => u.includes("pyodide") || u.endsWith(".whl")) };
         }""",
             x.tolist(),
@@ -91,5 +93,9 @@ def test_the_page_predicts_what_python_predicts_without_pyodide(browser, built):
         srv.stop()
     assert got["info"]["runtime"] == "graph"
     assert got["pyodide"] == []
+    # each file once: the runtime's own fetches took the preloaded responses
+    names = [u.split("/", 3)[3] for u in got["fetched"]]
+    assert sorted(names) == sorted(set(names)), names
+    assert "webtensor.mjs" not in names  # the Pyodide loader: imported for a .safetensors src only
     assert got["status"].startswith("ready: running on ")
     np.testing.assert_allclose(np.array(got["all"], "float32"), want, rtol=1e-5, atol=1e-6)
