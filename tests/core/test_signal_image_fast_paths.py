@@ -1,7 +1,8 @@
-"""The fast paths of tf.signal.frame/stft (one cached gather that also pads to fft_length)
-and tf.image.resize (per-axis tap gathers, or a dense matmul for wide kernels): values
-against loops written out by hand in numpy and TF 2.21's recorded resize outputs, on every
-path, and gradients by finite differences."""
+"""The fast paths of tf.signal.frame/stft (slices of the signal cut into rows of one step,
+or one cached gather, either filling to fft_length) and tf.image.resize (per-axis tap
+gathers, or a dense matmul for wide kernels): values against loops written out by hand in
+numpy and TF 2.21's recorded resize outputs, on every path, and gradients by finite
+differences."""
 
 import importlib
 import json
@@ -15,6 +16,7 @@ np = pytest.importorskip("numpy")  # the page has no numpy: there the module ski
 import webtensor as tf
 
 R = importlib.import_module("webtensor.image.resize")  # the module (the package exports the function)
+S = importlib.import_module("webtensor.signal.spectral")
 
 from tests.util import assert_close, check_grad
 
@@ -41,7 +43,8 @@ def _np_hann(n):
 
 @pytest.mark.parametrize(
     "fl,fs,fft_length,pad_end",
-    [(255, 128, None, False), (8, 3, 6, False), (5, 2, 16, True), (16, 16, 16, False), (7, 3, 7, True)],
+    [(255, 128, None, False), (8, 3, 6, False), (5, 2, 16, True), (16, 16, 16, False), (7, 3, 7, True)]
+    + [(16, 2, None, True), (9, 1, 12, False)],  # many steps per frame: the gather path
 )
 def test_stft_matches_numpy_loop(fl, fs, fft_length, pad_end):
     rng = np.random.default_rng(fl)
@@ -54,6 +57,18 @@ def test_stft_matches_numpy_loop(fl, fs, fft_length, pad_end):
     assert_close(tf.math.imag(got), want.imag, rtol=1e-4, atol=2e-4)
 
 
+@pytest.mark.parametrize("fl,n", [(6, 8), (6, 4), (6, 6)])
+@pytest.mark.parametrize("wrap", [False, True])  # our cached window, or a caller's function
+def test_stft_hamming_window_cropped_and_filled(fl, n, wrap):
+    x = np.cos(np.arange(50) * 0.3).astype(np.float32)
+    win = (lambda length, dtype: tf.signal.hamming_window(length, dtype=dtype)) if wrap else tf.signal.hamming_window
+    got = tf.signal.stft(tf.constant(x), fl, 4, fft_length=n, window_fn=win)
+    hamming = 0.54 - 0.46 * np.cos(2 * np.pi * np.arange(fl) / fl)  # periodic, even length: denominator fl
+    want = np.fft.rfft(_np_frames(x.astype(np.float64), fl, 4, False) * hamming, n)
+    assert_close(tf.math.real(got), want.real, atol=1e-5)
+    assert_close(tf.math.imag(got), want.imag, atol=1e-5)
+
+
 def test_stft_without_window_and_float64():
     x = np.sin(np.arange(40) * 0.7)
     got = tf.signal.stft(tf.constant(x), 6, 4, fft_length=8, window_fn=None)
@@ -63,7 +78,13 @@ def test_stft_without_window_and_float64():
     assert_close(tf.math.imag(got), want.imag, atol=1e-12)
 
 
-def test_frame_pad_value_axis_and_empty():
+@pytest.fixture(params=["slices", "gather"])
+def frame_path(request, monkeypatch):
+    monkeypatch.setattr(S, "_MAX_PIECES", 4 if request.param == "slices" else 0)
+    return request.param
+
+
+def test_frame_pad_value_axis_and_empty(frame_path):
     x = np.arange(2 * 10 * 3, dtype=np.float32).reshape(2, 10, 3)
     got = tf.signal.frame(tf.constant(x), 4, 3, pad_end=True, pad_value=-1.0, axis=1)
     want = np.moveaxis(_np_frames(np.moveaxis(x, 1, -1), 4, 3, True, -1.0), 1, -1)  # (2, 3, 4, 4) -> (2, 4, 4, 3)
@@ -75,7 +96,7 @@ def test_frame_pad_value_axis_and_empty():
     assert tuple(tf.signal.frame(tf.zeros([3]), 5, 2).shape) == (0, 5)  # too short: no frames
 
 
-def test_stft_gradient_through_the_padding_gather():
+def test_stft_gradient_through_the_padding(frame_path):
     sig = [[math.sin(1.1 * i) + 0.05 * i for i in range(11)]]
     check_grad(lambda x: tf.abs(tf.signal.stft(x, 5, 3, fft_length=8, pad_end=True)), sig)
     check_grad(lambda x: tf.math.real(tf.signal.stft(x, 6, 2, fft_length=4)), sig)

@@ -25,34 +25,53 @@ def _int(v, op: str, what: str) -> int:
 
 
 @functools.lru_cache(maxsize=64)
-def _window_values(n: int, periodic: bool, a: float, b: float, fmt: str) -> array.array:
+def _window_values(n: int, periodic: bool, a: float, b: float, fmt: str, width: int = 0) -> array.array:
     """TF's raised cosine: a periodic window of odd length is the symmetric one, because TF
     divides by ``n + periodic * even - 1`` (window_ops.py), not by ``n``. Cached as host
-    bytes (``fmt`` "f" or "d"), so a call is one buffer write, not a list conversion."""
+    bytes (``fmt`` "f" or "d"), so a call is one buffer write, not a list conversion;
+    ``width`` crops or zero-fills it (stft's FFT length)."""
     if n == 1:
-        return array.array(fmt, [1.0])
-    denom = n + (1 - n % 2) * int(bool(periodic)) - 1
-    return array.array(fmt, [a - b * math.cos(2 * math.pi * i / denom) for i in range(n)])
+        vals = [1.0]
+    else:
+        denom = n + (1 - n % 2) * int(bool(periodic)) - 1
+        vals = [a - b * math.cos(2 * math.pi * i / denom) for i in range(n)]
+    if width:
+        vals = (vals + [0.0] * width)[:width]
+    return array.array(fmt, vals)
 
 
 _HOST_FORMAT = {D.float32: "f", D.float64: "d"}
 
 
-def _window(length, periodic, dtype, a: float, b: float, op: str) -> Tensor:
+def _window(length, periodic, dtype, a: float, b: float, op: str, width: int = 0) -> Tensor:
     n = _int(length, op, "window_length")
     dt = D.as_dtype(dtype)
     fmt = _HOST_FORMAT.get(dt)
     if fmt is None:  # float16, bfloat16: the float64 values, converted
-        return operand(list(_window_values(n, bool(periodic), a, b, "d")), op, dt)
-    return operand(memoryview(_window_values(n, bool(periodic), a, b, fmt)), op)
+        return operand(list(_window_values(n, bool(periodic), a, b, "d", width)), op, dt)
+    return operand(memoryview(_window_values(n, bool(periodic), a, b, fmt, width)), op)
 
 
 def hann_window(window_length, periodic=True, dtype=D.float32, name=None) -> Tensor:
-    return _window(window_length, periodic, dtype, 0.5, 0.5, "hann_window")
+    return _window(window_length, periodic, dtype, *_RAISED_COSINE["hann_window"], "hann_window")
 
 
 def hamming_window(window_length, periodic=True, dtype=D.float32, name=None) -> Tensor:
-    return _window(window_length, periodic, dtype, 0.54, 0.46, "hamming_window")
+    return _window(window_length, periodic, dtype, *_RAISED_COSINE["hamming_window"], "hamming_window")
+
+
+_RAISED_COSINE = {"hann_window": (0.5, 0.5), "hamming_window": (0.54, 0.46)}
+
+
+def _stft_window(window_fn, fl: int, n: int, dtype) -> Tensor:
+    """The window cropped or zero-filled to the FFT length ``n``; our own windows come so
+    from their cache in one write."""
+    if window_fn in (hann_window, hamming_window):
+        return _window(fl, True, dtype, *_RAISED_COSINE[window_fn.__name__], "stft", width=n)
+    w = operand(window_fn(fl, dtype=dtype), "stft", dtype)
+    if n < fl:
+        return A._axis_slice(w, 0, 0, n)
+    return A.concat([w, A.zeros((n - fl,), dtype)], 0) if n > fl else w
 
 
 @functools.lru_cache(maxsize=64)
@@ -70,18 +89,66 @@ def _frame_indices(n: int, fl: int, fs: int, frames: int, width: int) -> array.a
     return out
 
 
+_MAX_PIECES = 4
+"""Frames whose kept length spans at most this many steps are cut as that many slices of the
+signal reshaped to rows of one step; longer ones (small steps) take one gather."""
+
+
 def _frames(x: Tensor, ax: int, fl: int, fs: int, pad_end: bool, pad_value, width: int, op: str) -> Tensor:
     """``[..., frames, width, ...]``: frames of ``fl`` samples along ``ax``, cropped or filled
-    with ``pad_value`` to ``width`` columns (stft fills to the FFT length in the same gather)."""
+    with ``pad_value`` to ``width`` columns (stft fills to the FFT length in the same step)."""
     s = tuple(x._h.shape)
     n = s[ax]
     frames = -(-n // fs) if pad_end else (1 + (n - fl) // fs if n >= fl else 0)
-    idx = _frame_indices(n, fl, fs, frames, width)
-    if frames and (width > fl or (frames - 1) * fs + min(fl, width) > n):  # some index is the pad slot
-        slot = A.fill(s[:ax] + (1,) + s[ax + 1 :], operand(pad_value, op, x._dtype))
-        x = A.concat([x, slot], ax)
-    if not frames:  # memoryview cannot take a zero in its shape
+    cols = min(fl, width)  # columns that come from the signal; the rest are pad_value
+    pieces = -(-cols // fs)
+    if not frames:
         return A.gather(x, A.zeros((0, width), D.int32), axis=ax)
+    fill = _Filler(pad_value, x._dtype, op)
+    if pieces > _MAX_PIECES:
+        return _gathered_frames(x, ax, fl, fs, frames, width, fill, op)
+    # sample f * fs + j is row f + j // fs, column j % fs of the signal cut into rows of fs
+    rows = frames + pieces - 1
+    x = _fit(x, ax, rows * fs, fill)
+    x = A.reshape(x, s[:ax] + (rows, fs) + s[ax + 1 :])
+    r = len(s) + 1
+    parts = []
+    for j in range(pieces):
+        m = min(fs, cols - j * fs)
+        begin = tuple(j if i == ax else 0 for i in range(r))
+        size = tuple(frames if i == ax else m if i == ax + 1 else d for i, d in enumerate(x._h.shape))
+        parts.append(x if size == tuple(x._h.shape) else A._strided(x, begin, size, (1,) * r))
+    if width > cols:
+        parts.append(fill(s[:ax] + (frames, width - cols) + s[ax + 1 :]))
+    return A.concat(parts, ax + 1) if len(parts) > 1 else parts[0]
+
+
+class _Filler:
+    """Blocks of ``pad_value`` (zeros straight from the backend, the common case)."""
+
+    def __init__(self, value, dtype, op: str):
+        self.value, self.dtype, self.op = value, dtype, op
+
+    def __call__(self, shape: tuple) -> Tensor:
+        if type(self.value) in (int, float) and self.value == 0:
+            return A.zeros(shape, self.dtype)
+        return A.fill(shape, operand(self.value, self.op, self.dtype))
+
+
+def _fit(x: Tensor, ax: int, length: int, fill: _Filler) -> Tensor:
+    """``x`` cropped, or extended with ``fill``, to ``length`` along ``ax``."""
+    s = tuple(x._h.shape)
+    if s[ax] > length:
+        return A._axis_slice(x, ax, 0, length)
+    if s[ax] < length:
+        return A.concat([x, fill(s[:ax] + (length - s[ax],) + s[ax + 1 :])], ax)
+    return x
+
+
+def _gathered_frames(x: Tensor, ax: int, fl: int, fs: int, frames: int, width: int, fill: _Filler, op: str):
+    n = x._h.shape[ax]
+    idx = _frame_indices(n, fl, fs, frames, width)
+    x = _fit(x, ax, n + 1, fill)  # index n is the pad slot
     return A.gather(x, operand(memoryview(idx).cast("B").cast("i", (frames, width)), op), axis=ax)
 
 
@@ -127,11 +194,8 @@ def stft(signals, frame_length, frame_step, fft_length=None, window_fn=hann_wind
     n = _default_fft_length(fl) if fft_length is None else _int(fft_length, "stft", "fft_length")
     frames = _frames(x, len(x._h.shape) - 1, fl, fs, pad_end, 0, n, "stft")
     if window_fn is not None:
-        w = operand(window_fn(fl, dtype=x._dtype), "stft", x._dtype)
-        if n != fl:  # crop, or zero-fill by concat (cheaper than pad)
-            w = A._axis_slice(w, 0, 0, n) if n < fl else A.concat([w, A.zeros((n - fl,), x._dtype)], 0)
-        frames = frames * w
-    return rfft(frames, [n])
+        frames = frames * _stft_window(window_fn, fl, n, x._dtype)
+    return rfft(frames)  # already n wide
 
 
 def _real_signal(signals, op: str) -> Tensor:
