@@ -101,17 +101,24 @@ BINARY = {
 
 
 def _mix32(x):
-    x = x ^ (x >> np.uint32(16))
-    x = x * np.uint32(0x7FEB352D)
-    x = x ^ (x >> np.uint32(15))
-    x = x * np.uint32(0x846CA68B)
-    return x ^ (x >> np.uint32(16))
+    """``base._mix32`` over a uint32 array, in place: ``x`` must be a fresh array (each
+    step would otherwise allocate one more temporary of the full size)."""
+    t = np.empty_like(x)
+    for shift, mul in ((16, 0x7FEB352D), (15, 0x846CA68B)):
+        np.right_shift(x, np.uint32(shift), out=t)
+        x ^= t
+        x *= np.uint32(mul)
+    np.right_shift(x, np.uint32(16), out=t)
+    x ^= t
+    return x
 
 
 def random_u32(idx, key):
     """Vectorised ``base.random_u32`` over a uint32 index array."""
     k0, k1 = (np.uint32(k) for k in key)
-    return _mix32(_mix32(idx ^ k0) + k1)
+    x = _mix32(idx ^ k0)
+    x += k1
+    return _mix32(x)
 
 
 def _windows(xp, ksize, strides, dilations, out_hw):
@@ -260,15 +267,17 @@ class NumpyBackend:
     def random(self, kind, shape, dtype, key):
         n = math.prod(shape)
         ft = np.float64 if dtype is D.float64 else np.float32
-        if kind == "uniform":
+        if kind == "uniform":  # in place where the arrays are fresh (a dropout mask per step)
             bits = random_u32(np.arange(n, dtype=np.uint32), key)
-            out = (bits >> np.uint32(8)).astype(ft) * ft(2.0**-24)
+            bits >>= np.uint32(8)
+            out = bits.astype(ft)
+            out *= ft(2.0**-24)
         else:
             i2 = np.arange(n, dtype=np.uint32) * np.uint32(2)
             u1 = ((random_u32(i2, key) >> np.uint32(8)).astype(ft) + 1) * ft(2.0**-24)
             u2 = (random_u32(i2 + np.uint32(1), key) >> np.uint32(8)).astype(ft) * ft(2.0**-24)
             out = np.sqrt(ft(-2) * np.log(u1)) * np.cos(ft(2 * math.pi) * u2)
-        return out.astype(NP[dtype]).reshape(shape)
+        return out.astype(NP[dtype], copy=False).reshape(shape)
 
     # -- elementwise --
     def unary(self, op, x):  # the hot paths catch MemoryError inline (no wrapper frame)
@@ -336,9 +345,9 @@ class NumpyBackend:
     # -- linear algebra --
     def matmul(self, a, b, transpose_a, transpose_b):
         if transpose_a:
-            a = np.swapaxes(a, -1, -2)
+            a = a.swapaxes(-1, -2)
         if transpose_b:
-            b = np.swapaxes(b, -1, -2)
+            b = b.swapaxes(-1, -2)
         if self._blas.ctl is not None and a.size * b.shape[-1] >= BIG_GEMM:
             with self._blas.wide():
                 return np.matmul(a, b)
@@ -450,21 +459,29 @@ class NumpyBackend:
         return e / e.sum(axis=axis, keepdims=True)
 
     def sparse_softmax_xent(self, logits, labels):
-        """``base.FusedKernels.sparse_softmax_xent``."""
+        """``base.FusedKernels.sparse_softmax_xent``. Rows are picked by fancy indexing on a
+        [rows, n] view (take/put_along_axis cost more than the arithmetic at training sizes),
+        and the masking for labels outside [0, n) runs only when there are some."""
+        n = logits.shape[-1]
         with _quiet():
             m = logits.max(axis=-1, keepdims=True)
-            m = np.where(np.isfinite(m), m, np.zeros((), logits.dtype))
+            if not np.isfinite(m).all():
+                m = np.where(np.isfinite(m), m, np.zeros((), logits.dtype))
             e = np.exp(logits - m)
-            s = e.sum(axis=-1, keepdims=True)
-            lse = np.log(s) + m
-            n = logits.shape[-1]
+            lse = np.log(e.sum(axis=-1, keepdims=True))
+            lse += m
             ok = (labels >= 0) & (labels < n)
-            idx = np.where(ok, labels, 0).astype(np.intp)[..., None]
-            picked = np.take_along_axis(logits, idx, axis=-1)
-            loss = np.where(ok, (lse - picked)[..., 0], np.array(np.nan, logits.dtype))
+            every = bool(ok.all())
+            flat = labels.reshape(-1)
+            idx = flat if every else np.where(ok.reshape(-1), flat, 0)
+            rows = np.arange(flat.shape[0])
+            loss = lse.reshape(-1) - logits.reshape(-1, n)[rows, idx]
+            if not every:
+                loss = np.where(ok.reshape(-1), loss, np.array(np.nan, logits.dtype))
             grad = np.exp(logits - lse)
-            np.put_along_axis(grad, idx, np.take_along_axis(grad, idx, axis=-1) - ok[..., None], axis=-1)
-        return loss.astype(logits.dtype, copy=False), grad.astype(logits.dtype, copy=False)
+            g2 = grad.reshape(-1, n)
+            g2[rows, idx] -= 1 if every else ok.reshape(-1).astype(grad.dtype)
+        return loss.reshape(labels.shape).astype(logits.dtype, copy=False), grad.astype(logits.dtype, copy=False)
 
     def adam_update(self, w, m, v, g, alpha, c1, c2, eps):
         """``base.FusedKernels.adam_update`` (its float order: identical results)."""
@@ -564,6 +581,67 @@ class NumpyBackend:
         """Independent fused programs over shared inputs (one primitive call)."""
         return tuple(_run_fused(p, hs, None) for p in programs)
 
+    def bind_static(self, type_, attrs, ins, outs):
+        """A replay callable for one graph node (function/graph.py asks before it binds the
+        generic method), or None. A graph's shapes and dtypes are static, so what each call
+        would decide again (the fused program's plan, the BLAS thread count, the reduction's
+        accumulator) is decided here once; the callable still counts one kernel and turns a
+        MemoryError into ResourceExhaustedError. ``ins``/``outs``: (shape, dtype) pairs."""
+        if type_ == "matmul":
+            return self._static_matmul(attrs["transpose_a"], attrs["transpose_b"], ins, None)
+        if type_ == "fused" and "anchor" in attrs:
+            _, ta, tb = attrs["anchor"]
+            return self._static_matmul(ta, tb, ins, _plan(attrs["program"], True))
+        if type_ == "fused":
+            progs = attrs["programs"] if "programs" in attrs else (attrs["program"],)
+            return self._static_fused([_plan(p, False) for p in progs], "programs" in attrs)
+        if type_ == "reduce" and attrs["op"] == "sum" and attrs["axes"] and ins[0][1] in (D.float32, D.float64):
+            return self._static_sum(attrs["axes"], attrs["keepdims"])
+        return None
+
+    def _static_matmul(self, ta, tb, ins, epilogue):
+        """matmul of fixed operand shapes on one BLAS thread, with ``epilogue`` (a fused
+        program's plan over the product and the other inputs) run in the product's buffer."""
+        (sa, _), (sb, _) = ins[0], ins[1]
+        if self._blas.ctl is not None and math.prod(sa) * (sb[-2] if tb else sb[-1]) >= BIG_GEMM:
+            return None  # every BLAS thread: the generic method sets them per call
+        mm = np.matmul
+
+        def run(a, b, *hs):
+            self.kernel_count += 1
+            try:
+                y = mm(a.swapaxes(-1, -2) if ta else a, b.swapaxes(-1, -2) if tb else b)
+                return y if epilogue is None else epilogue((y,) + hs, None)
+            except MemoryError as e:
+                raise _exhausted("fused_matmul" if epilogue else "matmul", (a, b) + hs, e) from None
+
+        return run
+
+    def _static_fused(self, plans, many):
+        """Fused elementwise programs over shared inputs (one kernel): a tuple when ``many``."""
+        one = plans[0]
+
+        def run(*hs):
+            self.kernel_count += 1
+            try:
+                return tuple(p(hs, None) for p in plans) if many else one(hs, None)
+            except MemoryError as e:
+                raise _exhausted("fused_elementwise", hs, e) from None
+
+        return run
+
+    def _static_sum(self, axes, keepdims):
+        red = np.add.reduce
+
+        def run(x):
+            self.kernel_count += 1
+            try:
+                return red(x, axes, None, None, keepdims)
+            except MemoryError as e:
+                raise _exhausted("reduce", (x,), e) from None
+
+        return run
+
     def fused_matmul(self, program, transpose_a, transpose_b, a, b, *hs):
         """matmul with an elementwise epilogue (the program's input 0 is the product), which
         runs in the product's own buffer where the dtypes allow."""
@@ -632,13 +710,18 @@ _FUSED_PLANS: dict = {}
 def _run_fused(program, hs, owned, into=None):
     """Evaluate a fused program; ``owned`` (hs[0], a fresh matmul product) may be
     overwritten; ``into``: the array the result is written to."""
-    key = (program, owned is not None, into is not None)
+    return _plan(program, owned is not None, into is not None)(hs, into)
+
+
+def _plan(program, own0: bool, into: bool = False):
+    """The compiled plan of a fused program (``_compile_fused``), cached by program."""
+    key = (program, own0, into)
     fn = _FUSED_PLANS.get(key)
     if fn is None:
         if len(_FUSED_PLANS) >= 1024:
             _FUSED_PLANS.clear()
-        fn = _FUSED_PLANS[key] = _compile_fused(program, owned is not None, into is not None)
-    return fn(hs, into)
+        fn = _FUSED_PLANS[key] = _compile_fused(program, own0, into)
+    return fn
 
 
 def _compile_fused(program, own0: bool, into: bool = False):
@@ -732,7 +815,11 @@ def _no_bare_memory_error(method, counted=True):
 
 
 for _name, _fn in list(vars(NumpyBackend).items()):
-    if isinstance(_fn, type(_describe)) and not _name.startswith("_") and _name not in ("unary", "binary"):
+    if (
+        isinstance(_fn, type(_describe))
+        and not _name.startswith("_")
+        and _name not in ("unary", "binary", "bind_static")
+    ):
         setattr(
             NumpyBackend, _name, _no_bare_memory_error(_fn, _name not in ("write", "read", "fusable", "fusable_many"))
         )

@@ -725,6 +725,11 @@ def _source(n, be):
 
 def _bind(n, be):
     a, t = n.attrs, n.type
+    static = getattr(be, "bind_static", None)  # a backend's own binding for static shapes/dtypes
+    if static is not None and (t != "fused" or _fused_kind(a) in be.fused):
+        fn = static(t, a, [(s.shape, s.dtype) for s in n.inputs], [(s.shape, s.dtype) for s in n.outputs])
+        if fn is not None:
+            return fn
     if t in _CALLS:
         pre, post = _CALLS[t]
         meth = getattr(be, t)
@@ -768,6 +773,11 @@ def _bind(n, be):
     from . import nodes
 
     return nodes.bind(n, be)
+
+
+def _fused_kind(a) -> str:
+    """The ``Backend.fused`` capability a fused node's kernel needs."""
+    return "elementwise_many" if "programs" in a else "matmul_epilogue" if "anchor" in a else "elementwise"
 
 
 def _bind_fused(program, out, be):
