@@ -45,6 +45,32 @@ fn store(j: u32, v: vec2<f32>) {
     yi[j] = v.y;
 }
 
+// out = a times -i (forward) or +i (inverse): the radix-4 butterfly's quarter turn.
+fn quarter(a: vec2<f32>) -> vec2<f32> {
+    return select(vec2<f32>(a.y, -a.x), vec2<f32>(-a.y, a.x), (p.flags & 1u) != 0u);
+}
+
+// The butterflies of a pass: twiddle term r by table(r t), then the 2- or 4-point DFT.
+fn bfly2(a: vec2<f32>, b: vec2<f32>, t: u32) -> array<vec2<f32>, 2> {
+    let w = cmul(b, table(t));
+    return array<vec2<f32>, 2>(a + w, a - w);
+}
+
+fn bfly4(u0: vec2<f32>, x1: vec2<f32>, x2: vec2<f32>, x3: vec2<f32>, t: u32) -> array<vec2<f32>, 4> {
+    let u1 = cmul(x1, table(t));
+    let u2 = cmul(x2, table(2u * t));
+    let u3 = cmul(x3, table(3u * t));
+    let v0 = u0 + u2;
+    let v1 = u0 - u2;
+    let v2 = u1 + u3;
+    let v3 = quarter(u1 - u3);
+    return array<vec2<f32>, 4>(v0 + v2, v1 + v3, v0 - v2, v1 - v3);
+}
+
+fn store_term(row: u32, j: u32, v: vec2<f32>) {
+    if (j < p.nout) { store(row * p.nout + j, v * p.scale); }
+}
+
 @compute @workgroup_size(256)
 fn stage(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -53,46 +79,84 @@ fn stage(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
         let row = g / h;
         let i = g % h;
         let k = i & (p.span - 1u);
-        let a = load(row * p.n + i);
-        let b = cmul(load(row * p.n + i + h), table(k * (h / p.span)));
+        let y = bfly2(load(row * p.n + i), load(row * p.n + i + h), k * (h / p.span));
         let j = 2u * i - k;
-        if (j < p.nout) { store(row * p.nout + j, (a + b) * p.scale); }
-        if (j + p.span < p.nout) { store(row * p.nout + j + p.span, (a - b) * p.scale); }
+        store_term(row, j, y[0]);
+        store_term(row, j + p.span, y[1]);
     }
-}
-
-// out = a times -i (forward) or +i (inverse): the radix-4 butterfly's quarter turn.
-fn quarter(a: vec2<f32>) -> vec2<f32> {
-    return select(vec2<f32>(a.y, -a.x), vec2<f32>(-a.y, a.x), (p.flags & 1u) != 0u);
-}
-
-fn store_term(row: u32, j: u32, v: vec2<f32>) {
-    if (j < p.nout) { store(row * p.nout + j, v * p.scale); }
 }
 
 @compute @workgroup_size(256)
 fn stage4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_id) lid: vec3<u32>) {
     let q = p.n / 4u;
-    let step = q / p.span;  // table stride: n / (4 span)
     for (var g = flat_id(wid, nwg, lid); g < p.rows * q; g += grid_stride(nwg)) {
         let row = g / q;
         let i = g % q;
         let k = i & (p.span - 1u);
         let x = row * p.n + i;
-        let u0 = load(x);
-        let u1 = cmul(load(x + q), table(k * step));
-        let u2 = cmul(load(x + 2u * q), table(2u * k * step));
-        let u3 = cmul(load(x + 3u * q), table(3u * k * step));
-        let v0 = u0 + u2;
-        let v1 = u0 - u2;
-        let v2 = u1 + u3;
-        let v3 = quarter(u1 - u3);
+        let y = bfly4(load(x), load(x + q), load(x + 2u * q), load(x + 3u * q), k * (q / p.span));
         let j = 4u * (i - k) + k;
-        store_term(row, j, v0 + v2);
-        store_term(row, j + p.span, v1 + v3);
-        store_term(row, j + 2u * p.span, v0 - v2);
-        store_term(row, j + 3u * p.span, v1 - v3);
+        store_term(row, j, y[0]);
+        store_term(row, j + p.span, y[1]);
+        store_term(row, j + 2u * p.span, y[2]);
+        store_term(row, j + 3u * p.span, y[3]);
+    }
+}
+
+// in_workgroup: every pass of a row of n <= 1024 in one dispatch, one workgroup per row, the
+// row ping-ponging between the halves of workgroup memory (offsets 0 and n).
+var<workgroup> wr: array<f32, 2048>;
+var<workgroup> wi: array<f32, 2048>;
+
+fn wload(j: u32) -> vec2<f32> { return vec2<f32>(wr[j], wi[j]); }
+
+fn wstore(j: u32, v: vec2<f32>) {
+    wr[j] = v.x;
+    wi[j] = v.y;
+}
+
+@compute @workgroup_size(256)
+fn in_workgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_id) lid: vec3<u32>) {
+    let n = p.n;
+    for (var row = wid.y * nwg.x + wid.x; row < p.rows; row += nwg.x * nwg.y) {
+        for (var j = lid.x; j < n; j += WG) { wstore(j, load(row * n + j)); }
+        workgroupBarrier();
+        var src = 0u;
+        var span = 1u;
+        loop {
+            if (span >= n) { break; }
+            let dst = n - src;
+            if ((countTrailingZeros(n / span) & 1u) == 1u) {  // n / span = 2^odd: radix 2
+                let h = n / 2u;
+                for (var i = lid.x; i < h; i += WG) {
+                    let k = i & (span - 1u);
+                    let y = bfly2(wload(src + i), wload(src + i + h), k * (h / span));
+                    let j = dst + 2u * i - k;
+                    wstore(j, y[0]);
+                    wstore(j + span, y[1]);
+                }
+                span *= 2u;
+            } else {
+                let q = n / 4u;
+                for (var i = lid.x; i < q; i += WG) {
+                    let k = i & (span - 1u);
+                    let x = src + i;
+                    let y = bfly4(wload(x), wload(x + q), wload(x + 2u * q), wload(x + 3u * q), k * (q / span));
+                    let j = dst + 4u * (i - k) + k;
+                    wstore(j, y[0]);
+                    wstore(j + span, y[1]);
+                    wstore(j + 2u * span, y[2]);
+                    wstore(j + 3u * span, y[3]);
+                }
+                span *= 4u;
+            }
+            workgroupBarrier();
+            src = dst;
+        }
+        for (var j = lid.x; j < p.nout; j += WG) { store(row * p.nout + j, wload(src + j) * p.scale); }
+        workgroupBarrier();  // every read of this row is done before the next row's loads
     }
 }
 

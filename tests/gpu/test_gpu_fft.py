@@ -126,3 +126,20 @@ def test_kernel_refuses_mismatched_parts(gpu):
     im = gpu.write(memoryview(bytes(16)), (4,), tf.float32)
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"fft: .*float32 \(8,\) and float32 \(4,\)"):
         gpu.fft(re, im, False)
+
+
+@pytest.mark.parametrize("n", [2, 4, 8, 32, 512, 1024, 500, 1000])
+def test_in_workgroup_kernel_matches_numpy(on_gpu, monkeypatch, n):
+    # GPUs run rows of n <= 1024 in one dispatch through workgroup memory (CPU adapters,
+    # where barriers are thread switches, take the passes); flipped here to test it
+    monkeypatch.setattr(on_gpu, "workgroup_kernels", True)
+    rng = np.random.default_rng(300 + n)
+    x = rng.normal(size=(3, n)) + 1j * rng.normal(size=(3, n))
+    z = _complex(x)
+    assert _rel_err(_np(tf.signal.fft(z)), np.fft.fft(x)) < 2e-6
+    assert _rel_err(_np(tf.signal.ifft(z)), np.fft.ifft(x)) < 2e-6
+    assert _rel_err(_np(tf.signal.rfft(z.real)), np.fft.rfft(x.real)) < 2e-6
+    before = on_gpu.kernel_count
+    tf.signal.fft(z)
+    # one dispatch for a power of two; Bluestein m = 1024 (n = 500): five; m = 2048: 15
+    assert on_gpu.kernel_count - before == {500: 5, 1000: 15}.get(n, 1)

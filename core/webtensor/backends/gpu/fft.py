@@ -19,6 +19,7 @@ from ...errors import InvalidArgumentError
 from ...shape import prod
 
 INVERSE, REAL, NO_TABLE = 1, 2, 4  # fft.wgsl's flags
+WORKGROUP_MAX = 1024  # rows this long run every pass in one dispatch (in_workgroup), on GPUs
 _TABLES_MAX = 64  # cached tables (each a device buffer) before the cache starts over
 _NONE = (None, 0)  # an unused binding
 
@@ -58,14 +59,18 @@ def _dft(be, xr, xi, n: int, nout: int, flags: int, out_shape: tuple) -> tuple:
 
 
 def _pass(be, entry: str, xr, xi, tab, out_shape: tuple, rows, n, span, flags, nin, nout, scale) -> tuple:
-    """One dispatch of fft.wgsl's ``entry``; every entry binds the same six slots."""
+    """One dispatch of fft.wgsl's ``entry``; every entry binds the same six slots. The
+    element entries loop over their items; in_workgroup takes one workgroup per row."""
     from . import shaders as S
 
     yr, yi = be._new(out_shape, D.float32), be._new(out_shape, D.float32)
     pipe = be._pipe(("fft.wgsl",), entry, "urrrww")
     params = S.params("fft.wgsl").pack(rows, n, span, flags, nin, nout, scale, 0)
-    count = rows * {"stage": n // 2, "stage4": n // 4}.get(entry, nout)
-    be._run(pipe, params, [xr, xi if xi is not None else _NONE, tab or _NONE, yr, yi], be._items(count))
+    if entry == "in_workgroup":
+        grid = be._grid(rows)
+    else:
+        grid = be._items(rows * {"stage": n // 2, "stage4": n // 4}.get(entry, nout))
+    be._run(pipe, params, [xr, xi if xi is not None else _NONE, tab or _NONE, yr, yi], grid)
     return yr, yi
 
 
@@ -76,6 +81,8 @@ def _pow2(be, xr, xi, rows, n, nout, flags, scale, out_shape) -> tuple:
     if n == 1:
         return _pass(be, "chirp_out", xr, xi, None, out_shape, rows, 1, 0, flags | NO_TABLE, 1, nout, scale)
     tw = _table(be, ("twiddle", n), lambda: _host(be, _twiddles(n)))
+    if n <= WORKGROUP_MAX and be.workgroup_kernels:
+        return _pass(be, "in_workgroup", xr, xi, tw, out_shape, rows, n, 0, flags, n, nout, scale)
     span = 1
     while span < n:
         radix = 2 if (n // span).bit_length() % 2 == 0 else 4  # n / span = 2^odd: one radix-2 pass
