@@ -15,8 +15,11 @@
 //   convolution of length m (a power of two >= 2n - 1): a = x c zero-padded to m with
 //   the chirp c[k] = exp(-i pi k^2 / n); A = fft(a); A B with B = fft(conj c wrapped)
 //   (made once per n); q = ifft; y[k] = c[k] q[k], k < nout.
+// - rfft_post: the rfft of real rows of even length 2h from the length-h FFT Z of
+//   z[j] = x[2j] + i x[2j + 1] (flag 8 reads x so): with A = Z[k mod h] and
+//   B = conj Z[(h - k) mod h], X[k] = (A + B) / 2 - i exp(-2 pi i k / 2h) (A - B) / 2, k <= h.
 // flags: 1 inverse (conjugate the table), 2 real input (xi is not read), 4 no table
-// (chirp_out as a plain crop and scale).
+// (chirp_out as a plain crop and scale), 8 real input read as pairs (x[2j], x[2j + 1]).
 struct Params { rows: u32, n: u32, span: u32, flags: u32, nin: u32, nout: u32, scale: f32, _p0: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> xr: array<f32>;
@@ -26,6 +29,7 @@ struct Params { rows: u32, n: u32, span: u32, flags: u32, nin: u32, nout: u32, s
 @group(0) @binding(5) var<storage, read_write> yi: array<f32>;
 
 fn load(j: u32) -> vec2<f32> {
+    if ((p.flags & 8u) != 0u) { return vec2<f32>(xr[2u * j], xr[2u * j + 1u]); }
     if ((p.flags & 2u) != 0u) { return vec2<f32>(xr[j], 0.0); }
     return vec2<f32>(xr[j], xi[j]);
 }
@@ -191,6 +195,22 @@ fn chirp_out(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
         var v = load((g / p.nout) * p.nin + k);
         if ((p.flags & 4u) == 0u) { v = cmul(v, table(k)); }
         store(g, v * p.scale);
+    }
+}
+
+// [rows, n] spectra of the packed halves -> [rows, nout = n + 1] rfft terms; tab has 2n entries.
+@compute @workgroup_size(256)
+fn rfft_post(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_id) lid: vec3<u32>) {
+    let h = p.n;
+    for (var g = flat_id(wid, nwg, lid); g < p.rows * p.nout; g += grid_stride(nwg)) {
+        let row = g / p.nout;
+        let k = g % p.nout;
+        let a = load(row * h + k % h);
+        let z = load(row * h + (h - k) % h);
+        let b = vec2<f32>(z.x, -z.y);
+        let d = (a - b) * 0.5;
+        store(g, (a + b) * 0.5 + cmul(vec2<f32>(d.y, -d.x), table(k)));
     }
 }
 

@@ -18,7 +18,7 @@ from ... import dtypes as D
 from ...errors import InvalidArgumentError
 from ...shape import prod
 
-INVERSE, REAL, NO_TABLE = 1, 2, 4  # fft.wgsl's flags
+INVERSE, REAL, NO_TABLE, PAIRS = 1, 2, 4, 8  # fft.wgsl's flags
 WORKGROUP_MAX = 1024  # rows this long run every pass in one dispatch (in_workgroup), on GPUs
 _TABLES_MAX = 64  # cached tables (each a device buffer) before the cache starts over
 _NONE = (None, 0)  # an unused binding
@@ -33,10 +33,17 @@ def fft(be, re, im, inverse: bool) -> tuple:
 
 
 def rfft(be, x) -> tuple:
-    """The first n // 2 + 1 terms of the DFT of real x over its last axis."""
+    """The first n // 2 + 1 terms of the DFT of real x over its last axis; for even n
+    from one complex FFT of half the length (the even and odd terms as re and im)."""
     _check("rfft", x, None)
     n = x.shape[-1]
-    return _dft(be, x, None, n, n // 2 + 1, REAL, x.shape[:-1] + (n // 2 + 1,))
+    out_shape = x.shape[:-1] + (n // 2 + 1,)
+    rows, h = prod(x.shape[:-1]), n // 2
+    if n % 2 or not rows:
+        return _dft(be, x, None, n, h + 1, REAL, out_shape)
+    zr, zi = _dft(be, x, None, h, h, PAIRS, (rows, h))
+    tw = _table(be, ("twiddle", n), lambda: _host(be, _twiddles(n)))
+    return _pass(be, "rfft_post", zr, zi, tw, out_shape, rows, h, 0, 0, h, h + 1, 1.0)
 
 
 def _check(op: str, re, im) -> None:
@@ -87,7 +94,7 @@ def _pow2(be, xr, xi, rows, n, nout, flags, scale, out_shape) -> tuple:
     while span < n:
         radix = 2 if (n // span).bit_length() % 2 == 0 else 4  # n / span = 2^odd: one radix-2 pass
         last = radix * span == n
-        f = (flags & INVERSE) | (flags & REAL if span == 1 else 0)
+        f = flags & (INVERSE | REAL | PAIRS) if span == 1 else flags & INVERSE
         shape, keep, s = (out_shape, nout, scale) if last else ((rows, n), n, 1.0)
         entry = "stage" if radix == 2 else "stage4"
         xr, xi = _pass(be, entry, xr, xi, tw, shape, rows, n, span, f, n, keep, s)
