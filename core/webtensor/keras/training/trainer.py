@@ -229,8 +229,7 @@ class Trainer:
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         variables = self._train_variables or self._collect_train_state()
         self._track_loss(loss, x)
-        grads = tape.gradient(loss, variables)
-        grads = _dist.reduce_gradients(self, grads)
+        grads = _dist.gradients(self, tape, loss, variables)  # _dist: tape.gradient, then the all-reduce
         self.optimizer.apply(grads, variables)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
