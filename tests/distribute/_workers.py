@@ -223,3 +223,60 @@ def fit_distributed_datasets():
         hist = model.fit(data, epochs=1, verbose=0)
         out[name] = {"weights": model.get_weights(), "loss": hist.history["loss"]}
     return out
+
+
+def shard_predict_overlap():
+    """fit(x, y) sharded by the strategy (shuffled, global batches of 63 = 32 + 31 rows, the last
+    59 = 30 + 29, validation data); predict on both kinds of distributed dataset (own pipelines
+    of 3 and 2 batches); an eager fit whose 3 gradient buckets start during the backward pass
+    (the log shows each step's starts before tape.gradient returns), and the same without overlap."""
+    import webtensor as tf
+    from webtensor import autodiff
+
+    s = tf.distribute.MultiWorkerMirroredStrategy()
+    x, y = digits()
+    out = {}
+    with s.scope():
+        model = mlp()
+        compile_mlp(model)
+    hist = model.fit(
+        x[:500], y[:500], batch_size=63, epochs=2, shuffle=True, validation_data=(x[500:], y[500:]), verbose=0
+    )
+    out["sharded"] = {"weights": model.get_weights(), "history": hist.history}
+    ds = tf.data.Dataset.from_tensor_slices(x[:70])
+    out["predict_global"] = model.predict(s.experimental_distribute_dataset(ds.batch(32)), verbose=0)
+    own = s.distribute_datasets_from_function(
+        lambda ctx: ds.batch(16).shard(ctx.num_input_pipelines, ctx.input_pipeline_id)
+    )
+    out["predict_own"] = model.predict(own, verbose=0)
+
+    log = []
+    gradient, start_sum = autodiff.GradientTape.gradient, s._coll.start_sum
+
+    def logged_gradient(self, *a, **k):
+        g = gradient(self, *a, **k)
+        log.append("returned")
+        return g
+
+    def logged_start(*a, **k):
+        log.append("start")
+        return start_sum(*a, **k)
+
+    autodiff.GradientTape.gradient, s._coll.start_sum = logged_gradient, logged_start
+    try:
+        for overlap in (True, False):
+            s._options = tf.distribute.experimental.CommunicationOptions(bytes_per_pack=1400, overlap=overlap)
+            with s.scope():
+                eager = mlp()
+                eager.compile(
+                    tf.keras.optimizers.Adam(0.01),
+                    tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                    ["accuracy"],
+                    run_eagerly=True,
+                )
+            del log[:]
+            eager.fit(x, y, batch_size=64, epochs=1, shuffle=False, verbose=0)
+            out[f"overlap={overlap}"] = {"weights": eager.get_weights(), "log": list(log)}
+    finally:
+        autodiff.GradientTape.gradient = gradient
+    return out

@@ -175,3 +175,33 @@ def test_launcher_streams_each_rank_and_returns_the_chief_exit_code(tmp_path):
     assert out.returncode == 3, text
     for rank in (0, 1):
         assert f"rank={rank}" in text and f"hello from rank {rank}: total 3.0 args ['--lr', '0.1']" in text, text
+
+
+def test_fit_arrays_sharded_predict_distributed_and_overlapped_all_reduce():
+    r0, r1 = ray_runner.run(_workers.shard_predict_overlap, num_workers=2)
+    x, y = _workers.digits()
+    model = _workers.mlp()
+    _workers.compile_mlp(model)
+    hist = model.fit(
+        x[:500], y[:500], batch_size=63, epochs=2, shuffle=True, validation_data=(x[500:], y[500:]), verbose=0
+    )
+    for r in (r0, r1):
+        for got, want in zip(r["sharded"]["weights"], model.get_weights()):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+        assert sorted(r["sharded"]["history"]) == sorted(hist.history)
+        for k, v in hist.history.items():
+            np.testing.assert_allclose(r["sharded"]["history"][k], v, rtol=1e-4, atol=1e-6)
+        want = model.predict(x[:70], verbose=0)
+        np.testing.assert_allclose(r["predict_global"], want, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(r["predict_own"], want, rtol=1e-4, atol=1e-5)
+    reference, _ = single_process()  # 8 steps on global batches of 64
+    for r in (r0, r1):
+        for overlap in (True, False):
+            for got, want in zip(r[f"overlap={overlap}"]["weights"], reference.get_weights()):
+                np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+        # 3 buckets a step (bytes_per_pack=1400 over 40 + 1280 | 128 | 8192 bytes of gradients):
+        # overlapped they all start inside tape.gradient, otherwise after it returns; the fit's
+        # first all-reduce is the data check's, its last the metrics'
+        step_on, step_off = ["start"] * 3 + ["returned"], ["returned"] + ["start"] * 3
+        assert r["overlap=True"]["log"] == ["start"] + step_on * 8 + ["start"]
+        assert r["overlap=False"]["log"] == ["start"] + step_off * 8 + ["start"]

@@ -61,48 +61,66 @@ class Collective:
     def _wait(self, start, op: str) -> None:
         """Start the collective (``start()`` -> work) and wait for it, both bounded: a peer that died
         can fail either step, and either way the error names this worker, the op and the step."""
+        self._finish(self._start(start, op), op)
+
+    def _start(self, start, op: str):
         t0 = time.perf_counter()
         try:
-            start().wait(timeout=datetime.timedelta(seconds=self.timeout))
+            return start()
         except Exception as e:
-            others = [r for r in range(self.world_size) if r != self.rank]
-            raise CollectiveError(
-                f"{self.where(op)} did not complete within {self.timeout:g}s; the workers "
-                f"with ranks {others} did not all arrive (dead, hung, or out of step): "
-                f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"
-            ) from None
+            raise self._failed(op, e) from None
         finally:
             self.seconds += time.perf_counter() - t0
+
+    def _finish(self, work, op: str) -> None:
+        t0 = time.perf_counter()
+        try:
+            work.wait(timeout=datetime.timedelta(seconds=self.timeout))
+        except Exception as e:
+            raise self._failed(op, e) from None
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+    def _failed(self, op: str, e: Exception) -> CollectiveError:
+        others = [r for r in range(self.world_size) if r != self.rank]
+        return CollectiveError(
+            f"{self.where(op)} did not complete within {self.timeout:g}s; the workers "
+            f"with ranks {others} did not all arrive (dead, hung, or out of step): "
+            f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"
+        )
+
+    def start_sum(self, flat, compression: str | None = None):
+        """Start the SUM all-reduce of one packed 1-D bucket and return at once (gloo runs it on
+        its own threads while the caller goes on, e.g. with the backward pass); ``wait_sum`` ends it."""
+        import numpy as np
+        import torch
+
+        wire = flat.astype(np.float16) if compression == "float16" and flat.dtype == np.float32 else flat
+        t = torch.from_numpy(wire)
+        self.calls += 1
+        self.bytes += wire.nbytes
+        work = self._start(lambda: self._dist.all_reduce(t, op=self._dist.ReduceOp.SUM, async_op=True), "all_reduce")
+        return work, t, flat.dtype
+
+    def wait_sum(self, started):
+        """The summed bucket of ``start_sum`` (a numpy array of the bucket's dtype), bounded by the timeout."""
+        work, t, dtype = started
+        self._finish(work, "all_reduce")
+        return t.numpy().astype(dtype, copy=False)
 
     def all_reduce(
         self, arrays: list, op: str = "sum", bytes_per_pack: int = 0, compression: str | None = None
     ) -> list:
         """Element-wise sum (or mean) of each numpy array over all workers, bucketed."""
-        import numpy as np
-        import torch
-
         if op not in ("sum", "mean"):
             raise ValueError(f"all_reduce: op must be 'sum' or 'mean', got {op!r}")
         out = [None] * len(arrays)
         for idx, dtype in _buckets(arrays, bytes_per_pack or _DEFAULT_PACK):
-            flat = (
-                np.concatenate([np.ascontiguousarray(arrays[i]).reshape(-1) for i in idx])
-                if len(idx) > 1
-                else np.ascontiguousarray(arrays[idx[0]]).reshape(-1).copy()
-            )
-            wire = flat.astype(np.float16) if compression == "float16" and flat.dtype == np.float32 else flat
-            t = torch.from_numpy(wire)
-            self.calls += 1
-            self.bytes += wire.nbytes
-            self._wait(lambda: self._dist.all_reduce(t, op=self._dist.ReduceOp.SUM, async_op=True), "all_reduce")
-            res = t.numpy().astype(flat.dtype, copy=False)
+            res = self.wait_sum(self.start_sum(pack([arrays[i] for i in idx]), compression))
             if op == "mean":
                 res = res / self.world_size if res.dtype.kind == "f" else res // self.world_size
-            off = 0
-            for i in idx:
-                n = arrays[i].size
-                out[i] = res[off : off + n].reshape(arrays[i].shape).astype(dtype, copy=False)
-                off += n
+            for i, part in zip(idx, unpack(res, [arrays[i] for i in idx])):
+                out[i] = part.astype(dtype, copy=False)
         return out
 
     def broadcast(self, arrays: list, root: int = 0, bytes_per_pack: int = 0) -> list:
@@ -147,6 +165,24 @@ class Collective:
             self._dist.destroy_process_group()
 
 
+def pack(arrays: list):
+    """One fresh 1-D buffer holding the arrays one after another (the collective writes into it)."""
+    import numpy as np
+
+    if len(arrays) == 1:
+        return np.ascontiguousarray(arrays[0]).reshape(-1).copy()
+    return np.concatenate([np.ascontiguousarray(a).reshape(-1) for a in arrays])
+
+
+def unpack(flat, like: list) -> list:
+    """``pack``'s inverse: views of ``flat`` shaped like each array of ``like``."""
+    out, off = [], 0
+    for a in like:
+        out.append(flat[off : off + a.size].reshape(a.shape))
+        off += a.size
+    return out
+
+
 def _one_hot_len(n: int, rank: int, world: int):
     import numpy as np
 
@@ -157,14 +193,21 @@ def _one_hot_len(n: int, rank: int, world: int):
 
 def _buckets(arrays: list, limit: int) -> list:
     """Indices of arrays grouped by dtype into runs of at most ``limit`` bytes (one array may exceed it)."""
+    return plan_buckets([(a.dtype, a.nbytes) for a in arrays], limit)
+
+
+def plan_buckets(items: list, limit: int, first_limit: int | None = None) -> list:
+    """``[(dtype, nbytes)]`` -> ``[(indices, dtype)]``: consecutive runs of one dtype and at most
+    ``limit`` bytes (``first_limit`` for the first run; one item may exceed either)."""
     out, cur, cur_dtype, cur_bytes = [], [], None, 0
-    for i, a in enumerate(arrays):
-        if cur and (a.dtype != cur_dtype or cur_bytes + a.nbytes > limit):
+    for i, (dtype, nbytes) in enumerate(items):
+        cap = first_limit if first_limit is not None and not out else limit
+        if cur and (dtype != cur_dtype or cur_bytes + nbytes > cap):
             out.append((cur, cur_dtype))
             cur, cur_bytes = [], 0
         cur.append(i)
-        cur_dtype = a.dtype
-        cur_bytes += a.nbytes
+        cur_dtype = dtype
+        cur_bytes += nbytes
     if cur:
         out.append((cur, cur_dtype))
     return out

@@ -154,6 +154,94 @@ def _check_same_data(s, batch, n):
         )
 
 
+OVERLAP_FIRST_PACK = 1 << 20  # the first bucket (the last layers' gradients), as torch DDP's
+
+
+def gradients(model, tape, loss, variables) -> list:
+    """``tape.gradient(loss, variables)`` all-reduced (``reduce_gradients``). Eagerly, with several
+    workers, on a host backend and ``CommunicationOptions(overlap=True)``, each bucket's all-reduce
+    starts as soon as its gradients are final (autodiff's ``_on_final``), while the backward pass
+    goes on; the step waits for all of them before the optimizer update. Buckets follow the
+    variables in reverse (the order their gradients finish), the first at most 1 MiB, the rest
+    ``bytes_per_pack`` (25 MiB by default). Not overlapped: a compiled step (the all-reduce is one
+    host call after the backward pass inside each replay), and the GPU backend (reading each
+    gradient to the host mid-backward would cut its command batches)."""
+    s = _strategy(model)
+    if s is None or not _can_overlap(s):
+        return reduce_gradients(model, tape.gradient(loss, variables))
+    return _overlapped(s, model, tape, loss, list(variables))
+
+
+def _can_overlap(s) -> bool:
+    from .. import backends
+    from ..function.trace import TRACER
+
+    return s._options.overlap and not TRACER.stack and getattr(backends.default(), "name", "") != "gpu"
+
+
+def _overlapped(s, model, tape, loss, variables: list) -> list:
+    import numpy as np
+
+    from .collective import pack, plan_buckets, unpack
+
+    st = _st(model)
+    local_n, n = st["rows"].popleft() if st["rows"] else (1, s._world)
+    order = variables[::-1]  # gradients finish roughly last layer first
+    items = [(v.dtype, _size(v.shape) * v.dtype.size) for v in order]
+    limit = s._options.bytes_per_pack or (25 << 20)
+    plan = [
+        [len(variables) - 1 - j for j in idx] for idx, _ in plan_buckets(items, limit, min(limit, OVERLAP_FIRST_PACK))
+    ]
+    bucket_of = {i: b for b, idx in enumerate(plan) for i in idx}
+    left = [len(idx) for idx in plan]
+    got: dict = {}  # variable index -> scaled numpy gradient (None: no gradient)
+    flying: list = [None] * len(plan)
+
+    def start(b: int) -> None:
+        live = [got[i] for i in plan[b] if got[i] is not None]
+        flying[b] = (s._coll.start_sum(pack(live), s._options.compression), live) if live else ((), [])
+
+    def on_final(i: int, g) -> None:
+        if i in got:
+            return
+        got[i] = None if g is None else _scaled(np.asarray(g.numpy()), local_n / n)
+        b = bucket_of[i]
+        left[b] -= 1
+        if left[b] == 0:
+            start(b)
+
+    tape._on_final = on_final
+    try:
+        grads = tape.gradient(loss, variables)
+    finally:
+        tape._on_final = None
+    for i, g in enumerate(grads):  # sources the hook did not report (complex ones)
+        on_final(i, g)
+    out = list(grads)
+    for b, idx in enumerate(plan):
+        started, live = flying[b]
+        if not live:
+            continue
+        summed = unpack(s._coll.wait_sum(started), live)
+        for i, part in zip([i for i in idx if got[i] is not None], summed):
+            out[i] = _constant(part.astype(got[i].dtype, copy=False))
+    s._coll.step += 1
+    return out
+
+
+def _scaled(a, factor: float):
+    import numpy as np
+
+    return a * np.asarray(factor, a.dtype)
+
+
+def _size(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
 def reduce_gradients(model, grads):
     """Inside a compiled step (tf.function) the all-reduce is a ``tf.numpy_function`` node: a host
     call at every replay, so the collectives compose with compiled train steps."""
@@ -170,7 +258,7 @@ def _all_reduce_host(s, model, arrays: list) -> list:
 
     st = _st(model)
     local_n, n = st["rows"].popleft() if st["rows"] else (1, s._world)  # unsharded (train_on_batch): mean
-    return _sum(s, [np.asarray(a) * np.asarray(local_n / n, np.asarray(a).dtype) for a in arrays])
+    return _sum(s, [_scaled(np.asarray(a), local_n / n) for a in arrays])
 
 
 def broadcast_variables(s, variables) -> None:

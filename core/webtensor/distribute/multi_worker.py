@@ -24,8 +24,10 @@ class CommunicationImplementation(enum.Enum):
 
 
 class CommunicationOptions:
-    """``tf.distribute.experimental.CommunicationOptions``, plus ``compression`` (ours):
-    ``"float16"`` sends float32 gradient buckets as float16 (half the bytes, ~3 digits)."""
+    """``tf.distribute.experimental.CommunicationOptions``, plus two of ours: ``compression``
+    ``"float16"`` sends float32 gradient buckets as float16 (half the bytes, ~3 digits), and
+    ``overlap`` (default True) starts each bucket's all-reduce during the backward pass of an
+    eager train step on a host backend (keras_hooks.gradients)."""
 
     def __init__(
         self,
@@ -33,13 +35,14 @@ class CommunicationOptions:
         timeout_seconds: float | None = None,
         implementation=CommunicationImplementation.AUTO,
         compression: str | None = None,
+        overlap: bool = True,
     ):
         if bytes_per_pack < 0:
             raise ValueError(f"bytes_per_pack must be non-negative, got {bytes_per_pack}")
         if compression not in (None, "float16"):
             raise ValueError(f"CommunicationOptions: compression must be None or 'float16', got {compression!r}")
         self.bytes_per_pack, self.timeout_seconds = bytes_per_pack, timeout_seconds
-        self.implementation, self.compression = implementation, compression
+        self.implementation, self.compression, self.overlap = implementation, compression, bool(overlap)
 
 
 def default_resolver():
