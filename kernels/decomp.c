@@ -67,6 +67,25 @@ static void rot(double *x, double *y, int n, double c, double s) {
     }
 }
 
+/* Scale x (n values) by the power of two that brings its largest |entry| into [1, 2), and
+ * return that factor. Exact (no rounding), it keeps squared norms and products of float64
+ * inputs far from overflow and underflow (entries near 1e+-154 and beyond); a zero or
+ * non-finite maximum leaves x alone. */
+static double normalize(double *x, size_t n) {
+    double top = 0;
+    for (size_t i = 0; i < n; i++) top = fabs_(x[i]) > top ? fabs_(x[i]) : top;
+    if (!(top > 0) || top > 1.7976931348623157e308) return 1;
+    uint64_t bits;
+    __builtin_memcpy(&bits, &top, 8);
+    int field = 2046 - (int)(bits >> 52); /* 2^(1023 - e), e the biased exponent of top */
+    field = field < 1 ? 1 : field > 2046 ? 2046 : field;
+    bits = (uint64_t)field << 52;
+    double f;
+    __builtin_memcpy(&f, &bits, 8);
+    for (size_t i = 0; i < n; i++) x[i] *= f;
+    return f;
+}
+
 /* t of the Jacobi rotation that zeroes the (p, q) entry of a 2x2 symmetric [[app, apq],
  * [apq, aqq]] (Golub & Van Loan's symmetric Schur step, the smaller angle). */
 static double jacobi_t(double app, double aqq, double apq) {
@@ -137,12 +156,13 @@ void *EXPORT(wt_qr)(int dt, const void *a, int batch, int m, int n) {
         const char *x = (const char *)a + b * mn * es;
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) t[(size_t)j * m + i] = ld(dt, x, (size_t)i * n + j);
+        double f = 1 / normalize(t, mn); /* R scales with a, Q does not */
         householder(t, m, n, tau);
         form_q(t, tau, m, p, q, w);
         char *qb = qo + b * mm * es, *rb = ro + b * mn * es;
         for (size_t i = 0; i < mm; i++) st(dt, qb, i, q[i]);
         for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) st(dt, rb, (size_t)i * n + j, i <= j ? t[(size_t)j * m + i] : 0);
+            for (int j = 0; j < n; j++) st(dt, rb, (size_t)i * n + j, i <= j ? f * t[(size_t)j * m + i] : 0);
     }
     wt_free(t);
     wt_params[0] = (int32_t)(uintptr_t)ro;
@@ -236,8 +256,9 @@ void *EXPORT(wt_eigh)(int dt, const void *a, int batch, int n, int vectors) {
             memset(vt, 0, nn * sizeof(double));
             for (int i = 0; i < n; i++) vt[(size_t)i * n + i] = 1;
         }
+        double f = 1 / normalize(s, nn);
         jacobi_eigh(s, vectors ? vt : 0, n, dt_eps(dt));
-        for (int i = 0; i < n; i++) d[i] = s[(size_t)i * n + i];
+        for (int i = 0; i < n; i++) d[i] = f * s[(size_t)i * n + i];
         order(d, n, 0, idx);
         for (int i = 0; i < n; i++) st(dt, eo, (size_t)b * n + i, d[idx[i]]);
         if (!vectors) continue;
@@ -310,10 +331,11 @@ void *EXPORT(wt_svd)(int dt, const void *a, int batch, int m, int n, int vectors
             memset(vt, 0, kk * sizeof(double));
             for (int i = 0; i < k; i++) vt[(size_t)i * k + i] = 1;
         }
+        double f = 1 / normalize(w, mn);
         jacobi_svd(w, vectors ? vt : 0, k, l, dt_eps(dt));
         for (int i = 0; i < k; i++) sv[i] = sqrt_(dot(w + (size_t)i * l, w + (size_t)i * l, l));
         order(sv, k, 1, idx);
-        for (int i = 0; i < k; i++) st(dt, so, (size_t)b * k + i, sv[idx[i]]);
+        for (int i = 0; i < k; i++) st(dt, so, (size_t)b * k + i, f * sv[idx[i]]);
         if (!vectors) continue;
         int r = 0; /* the nonzero values come first in idx */
         for (; r < k && sv[idx[r]] > 0; r++) {
