@@ -490,3 +490,21 @@ def test_kernel_vectors_are_in_the_sign_convention(pair):
         lead, other = (u, v) if shape[1] >= shape[2] else (v, u)
         np.testing.assert_array_equal(lead[..., :p], _signed(lead[..., :p])[0])
         np.testing.assert_allclose((u[..., :p] * s[..., None, :]) @ _mt(v[..., :p]), a, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+def test_decompositions_of_tiny_and_huge_float64(on_wasm, scale):
+    """Squared norms of entries near 1e+-200 under- or overflow float64: the kernels scale
+    each matrix by a power of two first, so the results are numpy's scaled alike."""
+    rng = np.random.default_rng(19)
+    a = rng.standard_normal((5, 4))
+    sym = a.T @ a
+    q, r = (t.numpy() for t in tf.linalg.qr(tf.constant(a * scale)))
+    qn, rn = np.linalg.qr(a)
+    np.testing.assert_allclose(q, qn, atol=1e-12)
+    np.testing.assert_allclose(r / scale, rn, atol=1e-12)
+    e = tf.linalg.eigvalsh(tf.constant(sym * scale)).numpy()
+    np.testing.assert_allclose(e / scale, np.linalg.eigvalsh(sym), rtol=1e-12)
+    s, u, v = (t.numpy() for t in tf.linalg.svd(tf.constant(a * scale)))
+    np.testing.assert_allclose(s / scale, np.linalg.svd(a, compute_uv=False), rtol=1e-12)
+    np.testing.assert_allclose((u * (s / scale)) @ v.T, a, atol=1e-12)
