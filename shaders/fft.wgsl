@@ -75,15 +75,18 @@ fn store_term(row: u32, j: u32, v: vec2<f32>) {
     if (j < p.nout) { store(row * p.nout + j, v * p.scale); }
 }
 
+// Rows, lengths and spans are powers of two here: shifts and masks, not divisions.
 @compute @workgroup_size(256)
 fn stage(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_id) lid: vec3<u32>) {
     let h = p.n / 2u;
+    let lh = countTrailingZeros(h);
+    let step = h >> countTrailingZeros(p.span);
     for (var g = flat_id(wid, nwg, lid); g < p.rows * h; g += grid_stride(nwg)) {
-        let row = g / h;
-        let i = g % h;
+        let row = g >> lh;
+        let i = g & (h - 1u);
         let k = i & (p.span - 1u);
-        let y = bfly2(load(row * p.n + i), load(row * p.n + i + h), k * (h / p.span));
+        let y = bfly2(load(row * p.n + i), load(row * p.n + i + h), k * step);
         let j = 2u * i - k;
         store_term(row, j, y[0]);
         store_term(row, j + p.span, y[1]);
@@ -94,12 +97,14 @@ fn stage(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
 fn stage4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_id) lid: vec3<u32>) {
     let q = p.n / 4u;
+    let lq = countTrailingZeros(q);
+    let step = q >> countTrailingZeros(p.span);
     for (var g = flat_id(wid, nwg, lid); g < p.rows * q; g += grid_stride(nwg)) {
-        let row = g / q;
-        let i = g % q;
+        let row = g >> lq;
+        let i = g & (q - 1u);
         let k = i & (p.span - 1u);
         let x = row * p.n + i;
-        let y = bfly4(load(x), load(x + q), load(x + 2u * q), load(x + 3u * q), k * (q / p.span));
+        let y = bfly4(load(x), load(x + q), load(x + 2u * q), load(x + 3u * q), k * step);
         let j = 4u * (i - k) + k;
         store_term(row, j, y[0]);
         store_term(row, j + p.span, y[1]);
