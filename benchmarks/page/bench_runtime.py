@@ -4,14 +4,19 @@
 
 For the digits MLP and CNN (bench_models.py's architectures, seeded weights): exports a
 SavedModel, and the same weights in TF.js's layers format (model.json + weights.bin, written
-here); serves both on 127.0.0.1 and, for each library, opens a fresh browser context per run
-(nothing cached) and measures page open to the first prediction of one digit. Reports the
-bytes fetched up to that prediction (raw and gzip -9, as a static host would serve them), the
-median cold time, and the median latency of predicting one digit and the 450-digit batch
-afterwards. Our side: the wasm backend (the one `auto` picks on this machine's SwiftShader);
-TF.js: its wasm backend (SIMD); ``--webgpu`` adds both on WebGPU. Then fine-tuning: the MLP's exported training signature
-(Adam, batch 32) run over the digits train split by the runtime, beside TF.js's ``fit`` of
-the same model and weights on the same batches (median epoch time after the first).
+here); serves both on 127.0.0.1. Our page is what `python -m webtensor site` writes: a
+``<webtensor-model>`` with its ``<link>`` preload hints (site.graph_preloads); TF.js's loads
+its scripts and ``tf.loadLayersModel``. Cold: a fresh browser context per load (nothing
+cached), page open to the first prediction of one digit, the two libraries alternating for
+``--runs`` rounds; the bytes fetched up to that prediction (raw and gzip -9, as a static host
+would serve them); for ours, the median of each cold-start phase (the runtime's
+``webtensor:*`` performance measures, and when each file arrived). Then predict latency for
+one digit and the 450-digit batch, in rounds alternating between the libraries (median of 7
+calls a round, median over the rounds). Our side: the wasm backend (the one `auto` picks on
+this machine's SwiftShader); TF.js: its wasm backend (SIMD); ``--webgpu`` adds both on WebGPU.
+Then fine-tuning: the MLP's exported training signature (Adam, batch 32) run over the digits
+train split by the runtime, beside TF.js's ``fit`` of the same model and weights on the same
+batches (median epoch time after the first).
 """
 
 from __future__ import annotations
@@ -78,9 +83,9 @@ const y = await m.predict(x);
 window.first = { ms: performance.now(), top: y.indexOf(Math.max(...y)), phases: phases() };
 window.latency = async (batch) => {
   const s = [batch, ...shape.slice(1)], xb = new Float32Array(s.reduce((a, b) => a * b, 1)).fill(0.5), t = [];
-  for (let i = 0; i < 21; i++) { const t0 = performance.now(); await m.predict(xb, { batch: true }); t.push(performance.now() - t0); }
+  for (let i = 0; i < 7; i++) { const t0 = performance.now(); await m.predict(xb, { batch: true }); t.push(performance.now() - t0); }
   t.sort((a, b) => a - b);
-  return t[10];
+  return t[3];
 };
 </script>"""
 )
@@ -98,9 +103,9 @@ TFJS_HTML = """<!doctype html><meta charset=utf-8><body>
   window.first = { ms: performance.now(), top: y.indexOf(Math.max(...y)), backend: tf.getBackend() };
   window.latency = async (batch) => {
     const s = [batch, ...shape.slice(1)], xb = tf.tensor(new Float32Array(s.reduce((a, b) => a * b, 1)).fill(0.5), s), t = [];
-    for (let i = 0; i < 21; i++) { const t0 = performance.now(); const p = m.predict(xb); await p.data(); p.dispose(); t.push(performance.now() - t0); }
+    for (let i = 0; i < 7; i++) { const t0 = performance.now(); const p = m.predict(xb); await p.data(); p.dispose(); t.push(performance.now() - t0); }
     t.sort((a, b) => a - b);
-    return t[10];
+    return t[3];
   };
 })();
 </script>"""
@@ -282,35 +287,55 @@ def fetched(page, site: Path, tfjs_root: Path) -> tuple:
     return raw, gz
 
 
-def run(browser, url, page_name, site, tfjs_root, runs) -> dict:
-    colds, sizes, lat, phases = [], None, {}, {}
+def cold(browser, url, page_name) -> tuple:
+    """One cold load in a fresh context: (window.first, the page, its context) (close it after)."""
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.goto(f"{url}/{page_name}.html")
+    pg.wait_for_function("window.first !== undefined", timeout=60000)
+    return pg.evaluate("window.first"), pg, ctx
+
+
+def compare(browser, url, pages: dict, site, tfjs_root, runs) -> dict:
+    """The libraries' pages side by side: cold loads alternate between them (one fresh context
+    each, ``runs`` rounds), then predict latency in rounds that alternate too (each round the
+    median of 7 calls a library; the result is the median over ``runs`` rounds), so a change in
+    the machine's load reaches both alike."""
+    out = {k: {"colds": [], "phases": {}} for k in pages}
     for i in range(runs):
-        ctx = browser.new_context()
-        try:
-            pg = ctx.new_page()
-            pg.goto(f"{url}/{page_name}.html")
-            pg.wait_for_function("window.first !== undefined", timeout=60000)
-            first = pg.evaluate("window.first")
-            colds.append(first["ms"])
-            for k, v in (first.get("phases") or {}).items():
-                phases.setdefault(k, []).append(v)
+        for k, page_name in pages.items():
+            first, pg, ctx = cold(browser, url, page_name)
+            r = out[k]
+            r["colds"].append(first["ms"])
+            for p, v in (first.get("phases") or {}).items():
+                r["phases"].setdefault(p, []).append(v)
             if i == 0:
-                sizes = fetched(pg, site, tfjs_root)
-                lat = {
-                    "predict_1_ms": pg.evaluate("window.latency(1)"),
-                    "predict_450_ms": pg.evaluate("window.latency(450)"),
-                    "top": first["top"],
-                }
-        finally:
+                r["sizes"], r["top"] = fetched(pg, site, tfjs_root), first["top"]
             ctx.close()
-    return {
-        "cold_ms": statistics.median(colds),
-        "cold_all_ms": colds,
-        "bytes": sizes[0],
-        "gzip_bytes": sizes[1],
-        "phases_ms": {k: round(statistics.median(v), 1) for k, v in phases.items()},
-        **lat,
-    }
+    open_pages = {k: cold(browser, url, page_name) for k, page_name in pages.items()}
+    lat = {k: {1: [], 450: []} for k in pages}
+    try:
+        for _ in range(runs):
+            for batch in (1, 450):
+                for k, (_, pg, _) in open_pages.items():
+                    lat[k][batch].append(pg.evaluate(f"window.latency({batch})"))
+    finally:
+        for _, _, ctx in open_pages.values():
+            ctx.close()
+    results = {}
+    for k, r in out.items():
+        results[k] = {
+            "cold_ms": statistics.median(r["colds"]),
+            "cold_all_ms": r["colds"],
+            "bytes": r["sizes"][0],
+            "gzip_bytes": r["sizes"][1],
+            "phases_ms": {p: round(statistics.median(v), 1) for p, v in r["phases"].items()},
+            "predict_1_ms": statistics.median(lat[k][1]),
+            "predict_450_ms": statistics.median(lat[k][450]),
+            "predict_450_all_ms": lat[k][450],
+            "top": r["top"],
+        }
+    return results
 
 
 def main() -> None:
@@ -343,14 +368,14 @@ def main() -> None:
                         results[f"mlp fine-tune: {lib}"] = r = fine_tune(browser, srv.url, page_name)
                         print(f"mlp fine-tune: {lib}: {json.dumps(r)}", file=sys.stderr)
                 for name, b, tb in ((n, b, tb) for n in models for b, tb in BACKENDS):
-                    for lib, page_name in (
-                        (f"webtensor runtime ({b})", f"{name}_{b}"),
-                        (f"TF.js 4.22 ({tb})", f"{name}_tfjs_{tb}"),
-                    ):
-                        r = run(browser, srv.url, page_name, site, tfjs_root, a.runs)
+                    pages = {
+                        f"{name}: webtensor runtime ({b})": f"{name}_{b}",
+                        f"{name}: TF.js 4.22 ({tb})": f"{name}_tfjs_{tb}",
+                    }
+                    for k, r in compare(browser, srv.url, pages, site, tfjs_root, a.runs).items():
                         r["agrees_with_python"] = r["top"] == models[name]["top"]
-                        results[f"{name}: {lib}"] = r
-                        print(f"{name}: {lib}: {json.dumps(r)}", file=sys.stderr)
+                        results[k] = r
+                        print(f"{k}: {json.dumps(r)}", file=sys.stderr)
                 browser.close()
         finally:
             srv.stop()
