@@ -203,3 +203,19 @@ def test_resize_gradient_by_differences(method, size, antialias):
         y = tf.reduce_sum(tf.image.resize(t, size, method=method, antialias=antialias) * tf.constant(g))
     got = tape.gradient(y, t)
     np.testing.assert_allclose(got.numpy(), _linear_map_grad(f, x, g), rtol=1e-4, atol=1e-5)
+
+
+def test_traced_resize_and_stft_match_eager_and_keep_no_graph_constants():
+    """Their per-backend constant caches must not keep a traced graph's symbolic tensors."""
+    img = np.random.default_rng(4).random((1, 8, 6, 2)).astype(np.float32)
+    sig = np.sin(np.arange(64) * 0.2).astype(np.float32)
+    traced_resize = tf.function(lambda x: tf.image.resize(x, [4, 3]))
+    traced_stft = tf.function(lambda x: tf.math.real(tf.signal.stft(x, 16, 8)))
+    for _ in range(2):  # traced first, then eager, then traced again: each sees its own constants
+        got = traced_resize(tf.constant(img)).numpy()
+        eager = tf.image.resize(tf.constant(img), [4, 3]).numpy()
+        np.testing.assert_allclose(got, eager, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(got, _np_bilinear(img.astype(np.float64), 4, 3), rtol=0, atol=1e-5)
+        want = np.fft.rfft(_np_frames(sig.astype(np.float64), 16, 8, False) * _np_hann(16)).real
+        np.testing.assert_allclose(traced_stft(tf.constant(sig)).numpy(), want, atol=1e-4)
+        np.testing.assert_allclose(tf.math.real(tf.signal.stft(tf.constant(sig), 16, 8)).numpy(), want, atol=1e-4)

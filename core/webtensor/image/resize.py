@@ -212,7 +212,7 @@ class _Plan:
     has 2, bicubic 4), else the dense matrix. Taps cost ``out * taps`` multiply-adds and
     gathers instead of the dense matmul's ``out * in``."""
 
-    __slots__ = ("out", "taps", "index", "weight", "dense", "picks", "identity", "_repeated")
+    __slots__ = ("out", "taps", "index", "weight", "dense", "picks", "identity", "_repeated", "_tensors")
 
     def __init__(self, rows: list, in_size: int):
         self.out = len(rows)
@@ -221,6 +221,7 @@ class _Plan:
         self.picks = [t[0][0] if t else 0 for t in nz] if all(len(t) == 1 and t[0][1] == 1.0 for t in nz) else None
         self.identity = self.picks == list(range(in_size))
         self._repeated = {}
+        self._tensors = {}
         if self.out * self.taps <= _MAX_GATHER * max(in_size, self.out):
             index, weight = array.array("i"), array.array("f")
             for k in range(
@@ -234,6 +235,19 @@ class _Plan:
         else:
             self.index = self.weight = None
             self.dense = array.array("f", [w for r in rows for w in r])
+
+    def tensor(self, what: str, shape: tuple, be, post: int = 0):
+        """``index``, ``weight`` or ``dense`` (``weight`` repeated ``post`` times if given) as
+        a tensor on backend ``be``, kept per backend: a host write per call cost more than
+        the kernels in the page. Traced (symbolic) tensors belong to one graph: not kept."""
+        key = (what, shape, post, be)
+        t = self._tensors.get(key)
+        if t is None:
+            values = self.weights_for(post) if post else getattr(self, what)
+            t = convert(memoryview(values).cast("B").cast(values.typecode, shape), be=be)
+            if not getattr(t._h, "symbolic", False):
+                self._tensors[key] = t
+        return t
 
     def weights_for(self, post: int) -> array.array:
         """The weights with each repeated ``post`` times (cached per ``post`` < _NARROW)."""
@@ -304,10 +318,6 @@ def resize(
     return A.squeeze(out, 0) if single else out
 
 
-def _host(values: array.array, shape: tuple):
-    return convert(memoryview(values).cast("B").cast(values.typecode, shape))
-
-
 def _along(x, axis: int, plan: _Plan):
     """Resize ``x`` (b, h, w, c) along ``axis`` 1 or 2, read as (before, in, after) so no
     transpose is needed: one gather of every tap's rows, times the weights, summed over the
@@ -317,15 +327,16 @@ def _along(x, axis: int, plan: _Plan):
         return x
     pre, n, post = math.prod(s[:axis]), s[axis], math.prod(s[axis + 1 :])
     x3 = A.reshape(x, (pre, n, post))
+    be = x._be
     if plan.dense is not None:
-        y = matmul(_host(plan.dense, (plan.out, n)), x3)  # (out, n) @ (pre, n, post)
+        y = matmul(plan.tensor("dense", (plan.out, n), be), x3)  # (out, n) @ (pre, n, post)
     else:
-        rows = A.gather(x3, _host(plan.index, (plan.taps, plan.out)), axis=1)  # (pre, taps, out, post)
+        rows = A.gather(x3, plan.tensor("index", (plan.taps, plan.out), be), axis=1)  # (pre, taps, out, post)
         if post < _NARROW:  # weights repeated per channel: the multiply's inner loop is out * post long
             rows = A.reshape(rows, (pre, plan.taps, plan.out * post))
-            y = rows * _host(plan.weights_for(post), (plan.taps, plan.out * post))
+            y = rows * plan.tensor("weight", (plan.taps, plan.out * post), be, post)
         else:
-            y = rows * _host(plan.weight, (plan.taps, plan.out, 1))
+            y = rows * plan.tensor("weight", (plan.taps, plan.out, 1), be)
         y = reduce_sum(y, 1) if plan.taps > 1 else y
     return A.reshape(y, s[:axis] + (plan.out,) + s[axis + 1 :])
 

@@ -13,7 +13,7 @@ from ..ops import array as A
 from ..ops.dispatch import operand
 from ..ops.linalg import matmul
 from ..ops.segment import unsorted_segment_sum
-from ..tensor import Tensor
+from ..tensor import Tensor, convert
 from .fft import irfft, rfft
 
 
@@ -63,11 +63,25 @@ def hamming_window(window_length, periodic=True, dtype=D.float32, name=None) -> 
 _RAISED_COSINE = {"hann_window": (0.5, 0.5), "hamming_window": (0.54, 0.46)}
 
 
-def _stft_window(window_fn, fl: int, n: int, dtype) -> Tensor:
+_STFT_WINDOWS: dict = {}
+"""Our windows as stft uses them, per (function, lengths, dtype, backend): in the page a
+host write per call cost more than the multiply."""
+
+
+def _stft_window(window_fn, fl: int, n: int, dtype, be) -> Tensor:
     """The window cropped or zero-filled to the FFT length ``n``; our own windows come so
-    from their cache in one write."""
+    from a per-backend cache (not traced ones: a symbolic tensor belongs to one graph)."""
     if window_fn in (hann_window, hamming_window):
-        return _window(fl, True, dtype, *_RAISED_COSINE[window_fn.__name__], "stft", width=n)
+        key = (window_fn.__name__, fl, n, dtype, be)
+        w = _STFT_WINDOWS.get(key)
+        if w is None:
+            w = _window(fl, True, dtype, *_RAISED_COSINE[window_fn.__name__], "stft", width=n)
+            w = convert(w, be=be) if w._be is not be else w
+            if not getattr(w._h, "symbolic", False):
+                if len(_STFT_WINDOWS) >= 64:
+                    _STFT_WINDOWS.clear()
+                _STFT_WINDOWS[key] = w
+        return w
     w = operand(window_fn(fl, dtype=dtype), "stft", dtype)
     if n < fl:
         return A._axis_slice(w, 0, 0, n)
@@ -194,7 +208,7 @@ def stft(signals, frame_length, frame_step, fft_length=None, window_fn=hann_wind
     n = _default_fft_length(fl) if fft_length is None else _int(fft_length, "stft", "fft_length")
     frames = _frames(x, len(x._h.shape) - 1, fl, fs, pad_end, 0, n, "stft")
     if window_fn is not None:
-        frames = frames * _stft_window(window_fn, fl, n, x._dtype)
+        frames = frames * _stft_window(window_fn, fl, n, x._dtype, frames._be)
     return rfft(frames)  # already n wide
 
 
