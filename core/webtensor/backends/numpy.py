@@ -747,7 +747,10 @@ def _compile_fused(program, own0: bool, into: bool = False):
             if own0 and k == 0 and math.prod(as_shape) == n:
                 owned.add(j)
             continue
-        ops = [f"r{a}" if shapes[a] == shape or math.prod(shapes[a]) != n else f"r{a}.reshape({shape!r})" for a in args]
+        ops = [
+            f"r{a}" if shapes[a] in (shape, ()) or math.prod(shapes[a]) != n else f"r{a}.reshape({shape!r})"
+            for a in args
+        ]  # a scalar broadcasts as it is
         dying = [a for a in dict.fromkeys(args) if last.get(a) == j and a in owned]
         if kind in ("unary", "binary"):  # exact overlap is safe for ufuncs: reuse an operand
             for a in dying:
@@ -756,7 +759,7 @@ def _compile_fused(program, own0: bool, into: bool = False):
         pool = free.get(t)
         if into and j == len(program) - 1:
             out = f"dst.reshape({shape!r})"
-        elif pool:
+        elif pool and not (n == 1 and pool[-1] in args):  # numpy copies a 1-element operand that is also out=
             b = pool.pop()
             out = f"r{b}" if shapes[b] == shape else f"r{b}.reshape({shape!r})"
         else:
