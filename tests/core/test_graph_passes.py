@@ -341,3 +341,21 @@ def test_dying_input_becomes_the_output_only_when_nothing_else_holds_it(monkeypa
     assert view.numpy().tolist() == [3.0, -1.0]
     assert close([r[0] for r in y.numpy().tolist()], [w[0] for w in want])
     assert all(s is False for s in seen) if donates else seen == []
+
+
+def test_epilogue_fusion_respects_the_backend_size_limit():
+    """On a backend with a limit (wasm: passes.EPILOGUE_MAX_ELEMENTS) a matmul whose product
+    is larger keeps its own node and the bias+relu stays a separate fused program; at the
+    limit, and on a backend without one, the epilogue joins the GEMM."""
+    from webtensor.function.passes import EPILOGUE_MAX_ELEMENTS, optimize
+
+    limit = EPILOGUE_MAX_ELEMENTS["wasm"]
+    for rows, joined in ((limit // 64, True), (limit // 64 + 1, False)):
+        x, w, b = tf.zeros((rows, 8)), tf.zeros((8, 64)), tf.zeros((64,))
+        g = tf.function(lambda x, w, b: tf.nn.relu(x @ w + b)).get_concrete_function(x, w, b).graph
+        on_wasm = [n for n in optimize(g, backend="wasm")[0] if n.type not in ("placeholder", "full", "constant")]
+        assert any("anchor" in n.attrs for n in on_wasm) == joined
+        if not joined:
+            assert [n.type for n in on_wasm] == ["matmul", "fused"]
+            assert [ins[1] for ins in on_wasm[1].attrs["program"] if ins[0] != "load"] == ["add", "maximum"]
+        assert any("anchor" in n.attrs for n in optimize(g, backend="numpy")[0])

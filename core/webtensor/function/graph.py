@@ -564,7 +564,7 @@ class Program:
         self.in_slots = []
         self.consts = []
         steps, donors = [], []
-        nodes, alias = optimize(g, fuse, host_checks=be.device_type == "CPU")
+        nodes, alias = optimize(g, fuse, host_checks=be.device_type == "CPU", backend=be.name)
 
         def sid(s):
             return id(alias.get(id(s), s))

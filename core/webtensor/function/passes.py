@@ -31,8 +31,18 @@ FOLD_LIMIT = 4096
 """Largest folded constant (elements): folding must not grow the graph's constants much."""
 
 
-def optimize(g, fuse: bool = True, host_checks: bool = True) -> tuple:
-    """(nodes, alias): the nodes to bind in order, and merged tensors (id -> kept Sym)."""
+EPILOGUE_MAX_ELEMENTS = {"wasm": 1024}
+"""Largest matmul output (elements) that takes its elementwise epilogue into the GEMM, by
+backend name (absent: no limit). Measured with ``benchmarks/fusion_threshold.py``
+(docs/tf-function.md, "Passes and fusion"): on wasm ``wt_matmul_fused`` beats matmul plus a
+fused program up to about 1024 outputs and loses above (1.2x at 2048, 1.4-4x from 4096);
+on numpy the epilogue costs nothing at any size, and elementwise fusion pays everywhere
+on both."""
+
+
+def optimize(g, fuse: bool = True, host_checks: bool = True, backend: str | None = None) -> tuple:
+    """(nodes, alias): the nodes to bind in order, and merged tensors (id -> kept Sym);
+    ``backend``: the name of the backend they are bound on (its fusion limits apply)."""
     from .graph import live_nodes
 
     alias: dict = {}
@@ -41,7 +51,7 @@ def optimize(g, fuse: bool = True, host_checks: bool = True) -> tuple:
     nodes = prune(nodes, g, alias)
     if fuse:
         nodes = fuse_elementwise(nodes, g.outputs, alias)
-        nodes = fuse_matmul_epilogues(nodes, g.outputs, alias)
+        nodes = fuse_matmul_epilogues(nodes, g.outputs, alias, EPILOGUE_MAX_ELEMENTS.get(backend))
         nodes = fuse_horizontal(nodes, alias)
     return nodes, alias
 
@@ -235,18 +245,19 @@ class _Group:
         return reg
 
 
-def fuse_matmul_epilogues(nodes: list, outputs: list, alias: dict) -> list:
+def fuse_matmul_epilogues(nodes: list, outputs: list, alias: dict, max_elements: int | None = None) -> list:
     """A matmul whose only consumer is an elementwise node (or fused program) reading it
     element for element becomes that program's first input: one ``fused`` node with
     ``attrs.anchor = ["matmul", transpose_a, transpose_b]`` whose inputs are the matmul's
-    two operands and then the program's other inputs (the GEMM's epilogue)."""
+    two operands and then the program's other inputs (the GEMM's epilogue). A product of
+    more than ``max_elements`` elements stays a matmul (``EPILOGUE_MAX_ELEMENTS``)."""
     producer = {id(s): n for n in nodes for s in n.outputs}
     uses = _uses(nodes, outputs, alias)
     dropped, out = set(), []
     replaced = {}
     for n in nodes:
         if n.type in ELEMENTWISE or (n.type == "fused" and "anchor" not in n.attrs):
-            got = _anchor(n, producer, uses, alias)
+            got = _anchor(n, producer, uses, alias, max_elements)
             if got is not None:
                 dropped.add(id(got[1]))
                 replaced[id(n)] = got[0]
@@ -264,12 +275,14 @@ def _as_program(n, alias) -> tuple:
     return tuple(g.program), g.inputs
 
 
-def _anchor(n, producer, uses, alias):
+def _anchor(n, producer, uses, alias, max_elements=None):
     if n.type == "fused":
         program, inputs = n.attrs["program"], [_res(alias, s) for s in n.inputs]
     else:
         program, inputs = _as_program(n, alias)
     total = prod(program[-1][3])
+    if max_elements is not None and total > max_elements:
+        return None
     for k, s in enumerate(inputs):
         m = producer.get(id(s))
         if (
