@@ -103,6 +103,10 @@ def unpack_x_y_sample_weight(data):
 
 
 def _slice(structure, start, stop):
+    if type(structure) is Tensor:  # the usual leaf: one row slice, without getitem's key parsing
+        return A._axis_slice(structure, 0, start, stop - start)
+    if structure is None:
+        return None
     return nest.map_structure(
         lambda t: (
             None if t is None else slice_rows(t, start, stop) if isinstance(t, CompositeTensor) else t[start:stop]
