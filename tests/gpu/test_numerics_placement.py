@@ -1,5 +1,6 @@
 """docs/ops.md: on the GPU backend no linalg, FFT or image op is placed on the CPU; each is
-composed of GPU primitives, so float32 results (and complex parts) stay on the GPU."""
+composed of GPU primitives or is a WGSL kernel (the FFTs), so float32 results (and complex
+parts) stay on the GPU."""
 
 import pytest
 
