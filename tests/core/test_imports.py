@@ -191,12 +191,6 @@ def test_the_saving_format_imports_nothing_from_keras_or_io():
 TENSOR_INTERNALS = {"_h", "_be", "_dtype"}
 """A tensor's backend handle, backend and dtype slots: Keras reads ``.shape``, ``.dtype``,
 ``.backend``, ``.value_token`` and ``tensor.is_symbolic_tensor`` instead (issue 19)."""
-KNOWN_DUCK_TYPING = {  # hasattr(x, "_h") as "is a tensor" test, still to move to tensor.is_tensor
-    "keras/saving.py",
-    "keras/layers/text_vectorization.py",
-    "keras/layers/dot_attention.py",
-    "keras/layers/preprocessing.py",
-}
 
 
 def internal_reads(source: str) -> list:
@@ -230,9 +224,6 @@ def test_keras_reads_no_tensor_internals():
     for path in sorted((ROOT / "keras").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
         reads = internal_reads(path.read_text(encoding="utf-8"))
-        if rel in KNOWN_DUCK_TYPING:
-            assert reads, f"{rel} no longer reads tensor internals: drop it from KNOWN_DUCK_TYPING"
-            reads = [r for r in reads if not r[1].startswith("hasattr(")]
         if reads:
             found[rel] = reads
     assert not found, f"keras/ reading tensor internals (use .shape/.dtype/.backend/.value_token): {found}"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import types
 
+from ..tensor import is_tensor
+
 _REGISTRY: dict = {}  # kind -> {name: object}
 _CUSTOM: dict = {}  # "package>Name" -> object
 _CUSTOM_NAMES: dict = {}  # object -> "package>Name"
@@ -242,7 +244,7 @@ def serialize_keras_object(obj):
                 "keras_history": [hist[0].name, hist[1], hist[2]] if hist else None,
             },
         }
-    if hasattr(obj, "_h") and hasattr(obj, "_dtype"):  # a tensor or variable
+    if is_tensor(obj):
         return {"class_name": "__tensor__", "config": {"value": obj.numpy().tolist(), "dtype": obj.dtype.name}}
     if hasattr(obj, "as_list") and hasattr(obj, "rank"):  # TensorShape
         return obj.as_list() if obj.rank is not None else None

@@ -29,9 +29,9 @@ def _check(layer, inputs, mask=None) -> None:
 
 
 def _bool(m):
-    from ...tensor import convert
+    from ...tensor import convert, is_tensor
 
-    m = m if hasattr(m, "_h") else convert(m)
+    m = m if is_tensor(m) else convert(m)
     return m if m.dtype.name == "bool" else M.cast(m, "bool")
 
 

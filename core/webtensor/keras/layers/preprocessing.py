@@ -35,13 +35,13 @@ def _keep_axes(axis, rank: int) -> tuple:
 def _batches(data):
     """``adapt`` data as a list of float32 tensors: an array/tensor, or a dataset of batches."""
     from ...data import Dataset
-    from ...tensor import convert
+    from ...tensor import convert, is_tensor
 
     if isinstance(data, Dataset):
         parts = [e[0] if isinstance(e, tuple) else e for e in data]
     else:
         parts = [data]
-    return [M.cast(p if hasattr(p, "dtype") and hasattr(p, "_h") else convert(p), "float32") for p in parts]
+    return [M.cast(p if is_tensor(p) else convert(p), "float32") for p in parts]
 
 
 @register("layers")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ... import dtypes as D
 from ... import strings as S
 from ...lookup import _host
+from ...tensor import is_tensor
 from ..saving import register
 from .category_layers import StringLookup, _batches, as_tensor
 from .layer import Layer
@@ -30,9 +31,9 @@ def _check_option(value, allowed, what: str) -> None:
 
 def _rows_from(out, op: str) -> list:
     """A custom split's result (a RaggedTensor, a rank-2 string tensor or lists) as token rows."""
-    if hasattr(out, "to_list") and not hasattr(out, "_h"):
+    if hasattr(out, "to_list") and not is_tensor(out):
         return [[_host.key_of(v, D.string) for v in row] for row in out.to_list()]
-    if hasattr(out, "_h"):
+    if is_tensor(out):
         t = as_tensor(out, D.string, op)
         shp, flat = _host.shape(t), _host.flat(t)
         if len(shp) != 2:
