@@ -9,7 +9,15 @@ with the workers), as in TF's guidance; the loop is fit() over in-memory arrays.
 On a shared machine other processes steal cores, so 1 and 2 workers run alternately for
 ``--rounds`` rounds and each configuration keeps its best round (the least disturbed).
 
-Run: python benchmarks/distributed.py [--json out.json] [--steps 40] [--rounds 3]
+The overlap section (2 workers, eager steps, where the all-reduce can overlap the backward
+pass) times three configurations interleaved in one group, step by step: one bucket (the
+default, 153 KB: it can only start when the backward pass ends), three 32 KiB buckets
+without overlap, and the same three buckets started from autodiff's per-gradient hook
+during the backward pass. It reports the median step time and the time each step spent
+blocked in the collective (``Collective.seconds``: starting and waiting, which includes
+waiting for the slower worker).
+
+Run: python benchmarks/distributed.py [--json out.json] [--steps 40] [--rounds 3] [--only overlap|scaling]
 (needs the `distribute` extra: ray + torch).
 """
 
@@ -27,6 +35,8 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
 PER_WORKER_BATCHES = (16, 64, 256, 1024)
+OVERLAP_BATCHES = (64, 256, 1024)
+OVERLAP_CONFIGS = (("1 bucket", 0, False), ("3 buckets", 32 << 10, False), ("3 buckets, overlap", 32 << 10, True))
 ALLREDUCE_BYTES = (4 << 10, 64 << 10, 1 << 20, 4 << 20, 16 << 20)
 
 
@@ -90,6 +100,39 @@ def worker(steps: int, sweep: bool) -> dict:
     return out
 
 
+def overlap_worker(steps: int, rounds: int) -> dict:
+    """Per-step wall time and collective time of eager fit, the three bucket/overlap settings interleaved."""
+    import webtensor as tf
+    from digits import load_digits_split
+
+    s = tf.distribute.MultiWorkerMirroredStrategy()
+    x, y, _, _ = load_digits_split()
+    x = x.reshape(-1, 8, 8, 1)
+    out = {}
+    for b in OVERLAP_BATCHES:
+        g = b * s._world
+        reps = -(-(steps + 2) * g // len(x))
+        xs, ys = np.concatenate([x] * reps)[: (steps + 2) * g], np.concatenate([y] * reps)[: (steps + 2) * g]
+        models = {}
+        for name, pack, overlap in OVERLAP_CONFIGS:
+            with s.scope():
+                models[name] = cnn(True)
+        for _ in range(rounds):
+            for name, pack, overlap in OVERLAP_CONFIGS:
+                s._options = tf.distribute.experimental.CommunicationOptions(bytes_per_pack=pack, overlap=overlap)
+                m = models[name]
+                m.fit(xs[: 2 * g], ys[: 2 * g], batch_size=g, epochs=1, shuffle=False, verbose=0)  # warm-up
+                c0, k0 = s._coll.seconds, s._coll.calls
+                t0 = time.perf_counter()
+                m.fit(xs[2 * g :], ys[2 * g :], batch_size=g, epochs=1, shuffle=False, verbose=0)
+                dt = time.perf_counter() - t0
+                r = out.setdefault(f"{b}/{name}", {"step_s": [], "collective_s": [], "calls": 0})
+                r["step_s"].append(dt / steps)
+                r["collective_s"].append((s._coll.seconds - c0) / steps)
+                r["calls"] = (s._coll.calls - k0 - 3) / steps  # less the data check (2) and metrics (1)
+    return out
+
+
 def best(results: list) -> dict:
     """Per batch size the round with the most samples/s; per size the fastest all-reduce."""
     out = {"workers": results[0]["workers"], "fit": {}, "allreduce": {}}
@@ -106,6 +149,7 @@ def main(argv=None):
     p.add_argument("--json")
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--only", choices=("overlap", "scaling"))
     ns = p.parse_args(argv)
     import ray
 
@@ -125,10 +169,20 @@ def main(argv=None):
                 ray_runner.run(worker, args=(ns.steps, False), num_workers=1)[0],
                 ray_runner.run(worker, args=(ns.steps, True), num_workers=2)[0],
             )
-            for _ in range(ns.rounds)
+            for _ in range(ns.rounds if ns.only != "overlap" else 0)
         ]
+        overlap = (
+            ray_runner.run(overlap_worker, args=(ns.steps, ns.rounds), num_workers=2)[0] if ns.only != "scaling" else {}
+        )
     finally:
         ray.shutdown()
+    if overlap:
+        report_overlap(overlap, ns)
+    if not rounds:
+        if ns.json:
+            with open(ns.json, "w") as f:
+                json.dump({"overlap": overlap}, f, indent=1)
+        return
     one, two = (best([r[i] for r in rounds]) for i in (0, 1))
     print(
         f"digits CNN, fit, per-worker batch; 1 worker = 1 CPU, 2 workers = 2 CPUs ({ns.steps} timed steps, "
@@ -172,7 +226,30 @@ def main(argv=None):
         print(f"{n:>16} {1e3 * t:>15.3f} {n / t / 1e6:>11.1f}")
     if ns.json:
         with open(ns.json, "w") as f:
-            json.dump({"fit": rows, "allreduce_s": {str(k): v for k, v in two["allreduce"].items()}}, f, indent=1)
+            json.dump(
+                {"fit": rows, "allreduce_s": {str(k): v for k, v in two["allreduce"].items()}, "overlap": overlap},
+                f,
+                indent=1,
+            )
+
+
+def report_overlap(overlap: dict, ns) -> None:
+    print(
+        f"digits CNN, 2 workers, eager fit: median of {ns.rounds} interleaved rounds of {ns.steps} steps; "
+        "collective ms = time a step was blocked starting/waiting on all-reduces (rank 0)"
+    )
+    print(
+        f"{'batch/worker':>12} {'config':>20} {'calls/step':>10} {'step ms':>8} {'collective ms':>14} {'vs 1 bucket':>12}"
+    )
+    for b in OVERLAP_BATCHES:
+        base = statistics.median(overlap[f"{b}/{OVERLAP_CONFIGS[0][0]}"]["step_s"])
+        for name, _, _ in OVERLAP_CONFIGS:
+            r = overlap[f"{b}/{name}"]
+            step = statistics.median(r["step_s"])
+            print(
+                f"{b:>12} {name:>20} {r['calls']:>10.0f} {1e3 * step:>8.2f} "
+                f"{1e3 * statistics.median(r['collective_s']):>14.2f} {base / step:>12.3f}"
+            )
 
 
 if __name__ == "__main__":
