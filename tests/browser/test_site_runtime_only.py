@@ -45,6 +45,7 @@ def test_the_folder_holds_the_runtime_and_the_model_only(built):
         "digits_mlp/saved_model.json",
         "digits_mlp/variables.safetensors",
         "index.html",
+        "runtime/webgpu-backend.mjs",
         "runtime/webtensor-runtime.mjs",
         "runtime/webtensor_kernels.wasm",
         "runtime/wgsl.mjs",
@@ -97,5 +98,6 @@ def test_the_page_predicts_what_python_predicts_without_pyodide(browser, built):
     names = [u.split("/", 3)[3] for u in got["fetched"]]
     assert sorted(names) == sorted(set(names)), names
     assert "webtensor.mjs" not in names  # the Pyodide loader: imported for a .safetensors src only
+    assert "runtime/webgpu-backend.mjs" not in names  # auto ran on wasm: the WebGPU chunk was not needed
     assert got["status"].startswith("ready: running on ")
     np.testing.assert_allclose(np.array(got["all"], "float32"), want, rtol=1e-5, atol=1e-6)

@@ -53,11 +53,16 @@ print(json.dumps({{"web": str(page_runtime.web_dir()), "files": sorted(p.name fo
     assert r.returncode == 0, r.stderr
     got = json.loads(r.stdout.strip().splitlines()[-1])
     assert got["web"] == str(site_packages / "webtensor" / "web")
-    assert got["files"] == ["webtensor-runtime.mjs", "webtensor_kernels.wasm", "wgsl.mjs"]
+    assert got["files"] == ["webgpu-backend.mjs", "webtensor-runtime.mjs", "webtensor_kernels.wasm", "wgsl.mjs"]
     bundled = (tmp_path / "rt" / "webtensor-runtime.mjs").read_text()
     assert "loadGraphModel" in bundled and not re.search(
         r'^import .*from "\./', bundled, re.M
     )  # one module, no import cascade
+    assert "class WebGPUBackend" not in bundled  # a chunk of its own, imported when WebGPU is used
+    chunk = (tmp_path / "rt" / "webgpu-backend.mjs").read_text()
+    assert "class WebGPUBackend" in chunk and re.findall(r'^import .*from "(\./[^"]+)"', chunk, re.M) == [
+        "./webtensor-runtime.mjs"
+    ]
     assert (tmp_path / "rt" / "webtensor_kernels.wasm").read_bytes() == KERNELS.read_bytes()
     assert len(got["errors"]) == 2
     assert "installed" in got["errors"][0] and "--runtime DIR" in got["errors"][0]

@@ -3,7 +3,8 @@
     python -m webtensor.serving.page_runtime [DEST]   # build/make_runtime.py is a shim to this
 
 DEST gets ``webtensor-runtime.mjs`` (the runtime's modules bundled into one file, so a page
-fetches one script, not a cascade of imports), ``wgsl.mjs`` (generated here: the WGSL of shaders/ and
+fetches one script, not a cascade of imports), ``webgpu-backend.mjs`` (the WebGPU backend, the
+one module the entry imports only when it is used), ``wgsl.mjs`` (generated here: the WGSL of shaders/ and
 the expression tables of backends/gpu/shaders.py, so WebGPU runs the very kernels the
 Python GPU backend runs) and ``webtensor_kernels.wasm`` (the module ``make wasm`` builds,
 the one the wasm backend loads). Nothing else: no Pyodide, no wheel. Every input is found
@@ -77,45 +78,77 @@ def _var(name: str) -> str:
     return "__" + name.replace("-", "_")
 
 
-def bundle(src: Path) -> str:
-    """The modules of ``src`` as one ES module: each module's body in its own function scope
-    (no name clashes), imports as destructured constants, the entry module's exports kept.
+_DYNAMIC = re.compile(r'await import\("\./([\w-]+)\.mjs"\)')
+SHARED = "__bundled"  # the entry's export of its bundled modules, for the chunks it imports lazily
+
+
+def bundle(src: Path) -> dict:
+    """The modules of ``src`` as ES module texts by file name: ``webtensor-runtime.mjs``, the entry
+    with every module it imports statically, each module's body in its own function scope (no
+    name clashes) and imports as destructured constants, the entry's exports kept; and a chunk
+    for each module only ever imported dynamically (the WebGPU backend), which the entry still
+    imports when it is used, so a page on the wasm kernels neither fetches nor parses it. A
+    chunk takes the bundled modules it needs from the entry's ``__bundled`` export.
     Only the single-line ``import {..} from "./x.mjs"`` form is used by the runtime's files."""
     texts = {f.stem: f.read_text(encoding="utf-8") for f in sorted(src.glob("*.mjs"))}
     deps = {k: [m for _, m in _IMPORT.findall(t)] for k, t in texts.items()}
-    order, seen = [], set()
+    lazy = {m for t in texts.values() for m in _DYNAMIC.findall(t) if m in texts}
+    lazy -= {d for k in texts for d in deps[k]}  # imported statically somewhere: bundled
 
-    def visit(k, stack=()):
-        if k in seen:
-            return
-        if k in stack:
-            raise ValueError(f"runtime: import cycle through {k}.mjs")
-        for d in deps[k]:
-            visit(d, stack + (k,))
-        seen.add(k)
-        order.append(k)
+    def order_from(roots, skip=frozenset()):
+        order, seen = [], set(skip)
 
-    for k in sorted(texts):  # every module (the WebGPU backend is imported dynamically)
-        visit(k)
-    order.remove(ENTRY)
-    order.append(ENTRY)
-    out = ["// webtensor page runtime: web/runtime/*.mjs bundled by webtensor.serving.page_runtime (do not edit)."]
-    for k in order:
+        def visit(k, stack=()):
+            if k in seen:
+                return
+            if k in stack:
+                raise ValueError(f"runtime: import cycle through {k}.mjs")
+            for d in deps[k]:
+                visit(d, stack + (k,))
+            seen.add(k)
+            order.append(k)
+
+        for k in roots:
+            visit(k)
+        return order
+
+    def linked(k):
+        """k's text with its imports of bundled modules as constants (a dynamic one too)."""
         body = _IMPORT.sub(lambda m: f"const {{{m.group(1)}}} = {_var(m.group(2))};", texts[k])
-        for m in re.finditer(r'await import\("\./([\w-]+)\.mjs"\)', body):
-            if m.group(1) not in texts:
-                continue
-            body = body.replace(m.group(0), _var(m.group(1)))
-        if k == ENTRY:
-            out.append(body)
-            continue
+        return _DYNAMIC.sub(
+            lambda m: _var(m.group(1)) if m.group(1) in texts and m.group(1) not in lazy else m.group(0), body
+        )
+
+    def scoped(k):
+        body = linked(k)
         names = _EXPORT_DECL.findall(body)
         body = _EXPORT_DECL.sub(lambda m: f"{m.group(1)} {m.group(2)}", body)
         listed = [n.strip() for grp in _EXPORT_LIST.findall(body) for n in grp.split(",") if n.strip()]
         body = _EXPORT_LIST.sub("", body)
         exported = [n for _, n in names] + listed
-        out.append(f"const {_var(k)} = (() => {{\n{body}\nreturn {{ {', '.join(exported)} }};\n}})();")
-    return "\n".join(out) + "\n"
+        return f"const {_var(k)} = (() => {{\n{body}\nreturn {{ {', '.join(exported)} }};\n}})();"
+
+    head = "// webtensor page runtime: web/runtime/*.mjs bundled by webtensor.serving.page_runtime (do not edit)."
+    core = [k for k in order_from(sorted(set(texts) - lazy)) if k != ENTRY]
+    out = [head, *(scoped(k) for k in core)]
+    out.append(linked(ENTRY))
+    if lazy:
+        out.append(f"export const {SHARED} = {{ {', '.join(f'{k!r}: {_var(k)}' for k in core)} }};")
+    files = {f"{ENTRY}.mjs": "\n".join(out) + "\n"}
+    for k in sorted(lazy):
+        needed = [d for d in order_from([k]) if d != k]
+        if any(d in lazy for d in needed):
+            raise ValueError(f"runtime: {k}.mjs imports another lazily loaded module")
+        lines = [head, f'import {{ {SHARED} }} from "./{ENTRY}.mjs";']
+        lines += [f"const {_var(d)} = {SHARED}[{d!r}];" for d in needed]
+        lines += [scoped(k), f"export const {{ {', '.join(_exports(texts[k]))} }} = {_var(k)};"]
+        files[f"{k}.mjs"] = "\n".join(lines) + "\n"
+    return files
+
+
+def _exports(text: str) -> list:
+    listed = [n.strip() for grp in _EXPORT_LIST.findall(text) for n in grp.split(",") if n.strip()]
+    return [n for _, n in _EXPORT_DECL.findall(text)] + listed
 
 
 def build(dest) -> Path:
@@ -126,7 +159,8 @@ def build(dest) -> Path:
     tmp = dest.with_name(dest.name + ".building")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    (tmp / f"{ENTRY}.mjs").write_text(bundle(web_dir() / "runtime"), encoding="utf-8")
+    for name, text in bundle(web_dir() / "runtime").items():
+        (tmp / name).write_text(text, encoding="utf-8")
     (tmp / "wgsl.mjs").write_text(wgsl_module(), encoding="utf-8")
     shutil.copy2(KERNELS, tmp / KERNELS.name)
     shutil.rmtree(dest, ignore_errors=True)
