@@ -1,6 +1,8 @@
-"""kernels/linalg.c (wt_cholesky, wt_lu_solve): the wasm backend's linalg_cholesky and
-linalg_solve against numpy.linalg (LAPACK), their failure flags through tf.linalg's errors,
-and the kernel path taking one call where the core's composition takes O(n)."""
+"""kernels/linalg.c (wt_cholesky, wt_lu_solve), kernels/decomp.c (wt_qr, wt_eigh, wt_svd) and
+kernels/fft.c: the wasm backend's LINALG_KERNELS against numpy.linalg / numpy.fft (LAPACK,
+pocketfft), their failure flags through tf.linalg's errors, gradients through the ops' tape
+nodes by finite differences, and the kernel path taking one call where the core's
+composition takes O(n) or more."""
 
 import pytest
 
