@@ -10,6 +10,7 @@
 // 32-bit words); others are an error naming the op.
 
 import { DTYPES, GraphError, prod } from "./dtypes.mjs";
+import { gpuAdapter } from "./adapter.mjs";
 
 const SLOT = 256, SLOTS = 128, MAX_RANK = 8, WG = 256;
 
@@ -120,13 +121,12 @@ export class WebGPUBackend {
   name = "webgpu";
 
   /** A backend on this browser's WebGPU, or null (no adapter; a software adapter unless allowed). */
-  static async create({ allowFallback = false, workgroupKernels = null } = {}) {
-    if (!globalThis.navigator?.gpu) return null;
-    const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
-    if (!adapter) return null;
-    const info = adapter.info ?? {};
-    const fallback = Boolean(info.isFallbackAdapter) || /swiftshader/i.test(info.architecture ?? "") || /swiftshader/i.test(info.description ?? "");
-    if (fallback && !allowFallback) return null;  // SwiftShader runs WGSL far slower than the wasm kernels
+  /** A backend on `found` (gpuAdapter's answer, when the caller asked already), else on the adapter
+   *  gpuAdapter(allowFallback) finds; null when there is none to run on. */
+  static async create({ allowFallback = false, workgroupKernels = null, found = undefined } = {}) {
+    found ??= await gpuAdapter(allowFallback);
+    if (!found) return null;
+    const { adapter, fallback } = found, info = adapter.info ?? {};
     const want = ["maxStorageBufferBindingSize", "maxBufferSize", "maxComputeWorkgroupsPerDimension", "maxStorageBuffersPerShaderStage"];
     const requiredLimits = Object.fromEntries(want.map((k) => [k, adapter.limits[k]]));
     const device = await adapter.requestDevice({ requiredLimits });

@@ -8,6 +8,7 @@
 // The same WebAssembly kernels as the Python wasm backend, or WebGPU with the same WGSL.
 // Errors are one line (GraphError): which file, graph and node, and why.
 
+import { gpuAdapter } from "./adapter.mjs";
 import { DTYPES, GraphError, dtype } from "./dtypes.mjs";
 import { LIMITS, parseJSON, validateGraph } from "./graph.mjs";
 import { Executable } from "./interpreter.mjs";
@@ -59,9 +60,12 @@ function baseURL() {
 async function makeBackend(options) {
   const want = options.backend ?? "auto";
   if (want === "webgpu" || (want === "auto" && globalThis.navigator?.gpu)) {
-    const { WebGPUBackend } = await import("./webgpu-backend.mjs");
-    const be = await WebGPUBackend.create({ allowFallback: want === "webgpu", workgroupKernels: options.workgroupKernels ?? null });
-    if (be) return be;
+    const found = await gpuAdapter(want === "webgpu");  // asked first: a page on wasm never loads the WebGPU backend
+    if (found) {
+      const { WebGPUBackend } = await import("./webgpu-backend.mjs");
+      const be = await WebGPUBackend.create({ found, workgroupKernels: options.workgroupKernels ?? null });
+      if (be) return be;
+    }
     if (want === "webgpu") throw new GraphError("webgpu: no WebGPU adapter in this browser");
   } else if (want !== "wasm" && want !== "auto") {
     throw new GraphError(`backend ${JSON.stringify(want)} is not "auto", "wasm" or "webgpu"`);
