@@ -37,6 +37,8 @@ window.webtensorApp = app;  // for the console and the browser tests
 const STAGE_TEXT = { manifest: "Getting ready…", runtime: "Loading Python into this page…",
                      wheel: "Loading webtensor…", backend: "Checking your graphics card…", ready: "Ready" };
 
+const mb = (n) => (n / 1e6).toFixed(1);
+
 /** The sticky header's height, so a deep link's heading is not hidden under it. */
 function headerHeight() {
   document.documentElement.style.setProperty("--header-h", `${document.querySelector(".topbar").offsetHeight}px`);
@@ -62,7 +64,12 @@ async function boot() {
   app.py = startPython();
   const wt = await app.py.boot({
     backend, files: PYTHON_FILES,
-    onProgress: (p) => { bar.value = p.fraction; text.textContent = STAGE_TEXT[p.stage] ?? p.message; text.title = p.message; },
+    onProgress: (p) => {
+      bar.value = p.fraction;
+      text.textContent = p.stage === "download" ? `Loading Python into this page… ${mb(p.loaded)} / ${mb(p.total)} MB`
+        : STAGE_TEXT[p.stage] ?? p.message;
+      text.title = p.message;
+    },
   });
   app.wt = wt;
   $("runtime").classList.add("ready");
