@@ -1,4 +1,5 @@
-"""Where elementwise and matmul-epilogue fusion stop paying, by tensor size (issue 13).
+"""Where elementwise and matmul-epilogue fusion stop paying, by tensor size (issue 13;
+``passes.BROADCAST_LOAD_MAX_ELEMENTS`` is set from it).
 
 For each backend (numpy; wasm when its kernels are built) and size, one traced graph is
 bound twice, fused (``Program(g, be)``) and unfused (``Program(g, be, fuse=False)``), and
@@ -27,6 +28,11 @@ SIZES = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144)
 def chain(x, y):
     """Four elementwise ops (mul, add, maximum, mul), the shape of a bias-act-scale chain."""
     return tf.nn.relu(x * y + 1.0) * 0.5
+
+
+def bias_relu(x, b):
+    """A bias row broadcast over a batch, then relu (a broadcasting load)."""
+    return tf.nn.relu(x + b)
 
 
 def dense(x, w, b):
@@ -60,10 +66,13 @@ def ratio(be, f, arrays, rounds) -> float:
 def on(be_name, rounds) -> dict:
     be = backends.get(be_name)
     rng = np.random.default_rng(0)
-    res = {"chain": {}, "dense": {}}
+    res = {"chain": {}, "bias": {}, "dense": {}}
     for n in SIZES:
         res["chain"][n] = ratio(be, chain, [rng.standard_normal(n).astype(np.float32) for _ in range(2)], rounds)
     for m in (1, 4, 16, 32, 64, 128, 256, 1024):  # output m x 64 = m * 64 elements
+        res["bias"][m * 64] = ratio(
+            be, bias_relu, [rng.standard_normal(s).astype(np.float32) for s in ((m, 64), (64,))], rounds
+        )
         arrays = [rng.standard_normal(s).astype(np.float32) for s in ((m, 32), (32, 64), (64,))]
         res["dense"][m * 64] = ratio(be, dense, arrays, rounds)
     return res

@@ -343,19 +343,24 @@ def test_dying_input_becomes_the_output_only_when_nothing_else_holds_it(monkeypa
     assert all(s is False for s in seen) if donates else seen == []
 
 
-def test_epilogue_fusion_respects_the_backend_size_limit():
-    """On a backend with a limit (wasm: passes.EPILOGUE_MAX_ELEMENTS) a matmul whose product
-    is larger keeps its own node and the bias+relu stays a separate fused program; at the
-    limit, and on a backend without one, the epilogue joins the GEMM."""
-    from webtensor.function.passes import EPILOGUE_MAX_ELEMENTS, optimize
+def test_fusion_respects_the_backend_broadcast_load_limit():
+    """On a backend with a limit (wasm: passes.BROADCAST_LOAD_MAX_ELEMENTS) no fused node
+    larger than it broadcasts a non-scalar operand: ``relu(x @ w + b)`` with a bias row
+    keeps matmul, add and maximum apart, while ``relu(x * y) * 0.5`` (same-shape and scalar
+    loads) still fuses. At the limit, and on numpy (no limit), the bias joins the GEMM."""
+    from webtensor.function.passes import BROADCAST_LOAD_MAX_ELEMENTS, optimize
 
-    limit = EPILOGUE_MAX_ELEMENTS["wasm"]
+    def kinds(g, backend):
+        nodes = optimize(g, backend=backend)[0]
+        return [(n.type, "anchor" in n.attrs) for n in nodes if n.type not in ("placeholder", "full", "constant")]
+
+    limit = BROADCAST_LOAD_MAX_ELEMENTS["wasm"]
     for rows, joined in ((limit // 64, True), (limit // 64 + 1, False)):
         x, w, b = tf.zeros((rows, 8)), tf.zeros((8, 64)), tf.zeros((64,))
         g = tf.function(lambda x, w, b: tf.nn.relu(x @ w + b)).get_concrete_function(x, w, b).graph
-        on_wasm = [n for n in optimize(g, backend="wasm")[0] if n.type not in ("placeholder", "full", "constant")]
-        assert any("anchor" in n.attrs for n in on_wasm) == joined
-        if not joined:
-            assert [n.type for n in on_wasm] == ["matmul", "fused"]
-            assert [ins[1] for ins in on_wasm[1].attrs["program"] if ins[0] != "load"] == ["add", "maximum"]
-        assert any("anchor" in n.attrs for n in optimize(g, backend="numpy")[0])
+        want = [("fused", True)] if joined else [("matmul", False), ("binary", False), ("binary", False)]
+        assert kinds(g, "wasm") == want
+        assert kinds(g, "numpy") == [("fused", True)]
+        y = tf.zeros((rows, 64))
+        g = tf.function(lambda x, y: tf.nn.relu(x * y) * 0.5).get_concrete_function(y, y).graph
+        assert kinds(g, "wasm") == [("fused", False)]

@@ -31,29 +31,40 @@ FOLD_LIMIT = 4096
 """Largest folded constant (elements): folding must not grow the graph's constants much."""
 
 
-EPILOGUE_MAX_ELEMENTS = {"wasm": 1024}
-"""Largest matmul output (elements) that takes its elementwise epilogue into the GEMM, by
-backend name (absent: no limit). Measured with ``benchmarks/fusion_threshold.py``
-(docs/tf-function.md, "Passes and fusion"): on wasm ``wt_matmul_fused`` beats matmul plus a
-fused program up to about 1024 outputs and loses above (1.2x at 2048, 1.4-4x from 4096);
-on numpy the epilogue costs nothing at any size, and elementwise fusion pays everywhere
-on both."""
+BROADCAST_LOAD_MAX_ELEMENTS = {"wasm": 1024}
+"""By backend name (absent: no limit): the most elements a fused program (elementwise,
+epilogue or horizontal) may have when one of its loads broadcasts a non-scalar operand
+(a bias row over a batch). Measured with ``benchmarks/fusion_threshold.py`` (docs/
+tf-function.md, "Passes and fusion"): wasm's fused kernel indexes such a load per element,
+so ``relu(x + b)`` fused costs 1.4x the two unfused kernels at 1024 elements and 5x at
+16384, while a matmul epilogue still breaks even at 1024; scalar and same-shape loads pay
+at every size. numpy has no limit: fusion pays at every size there."""
 
 
 def optimize(g, fuse: bool = True, host_checks: bool = True, backend: str | None = None) -> tuple:
     """(nodes, alias): the nodes to bind in order, and merged tensors (id -> kept Sym);
-    ``backend``: the name of the backend they are bound on (its fusion limits apply)."""
+    ``backend``: the name of the backend they are bound on (its fusion limit applies)."""
     from .graph import live_nodes
 
+    limit = BROADCAST_LOAD_MAX_ELEMENTS.get(backend)
     alias: dict = {}
     nodes = cse(live_nodes(g, host_checks), alias)
     nodes = fold_constants(nodes, alias)
     nodes = prune(nodes, g, alias)
     if fuse:
-        nodes = fuse_elementwise(nodes, g.outputs, alias)
-        nodes = fuse_matmul_epilogues(nodes, g.outputs, alias, EPILOGUE_MAX_ELEMENTS.get(backend))
-        nodes = fuse_horizontal(nodes, alias)
+        nodes = fuse_elementwise(nodes, g.outputs, alias, limit)
+        nodes = fuse_matmul_epilogues(nodes, g.outputs, alias, limit)
+        nodes = fuse_horizontal(nodes, alias, limit=limit)
     return nodes, alias
+
+
+def too_big(program, limit) -> bool:
+    """Whether ``program`` has more than ``limit`` elements and a load broadcasting a
+    non-scalar (``BROADCAST_LOAD_MAX_ELEMENTS``)."""
+    if limit is None:
+        return False
+    n = prod(program[-1][3])
+    return n > limit and any(ins[0] == "load" and prod(ins[4][1]) not in (1, n) for ins in program)
 
 
 def _res(alias, s):
@@ -129,9 +140,10 @@ def prune(nodes: list, g, alias: dict) -> list:
     return keep
 
 
-def fuse_elementwise(nodes: list, outputs: list, alias: dict) -> list:
+def fuse_elementwise(nodes: list, outputs: list, alias: dict, limit: int | None = None) -> list:
     """Maximal trees of unary/binary/where/cast nodes (with the reshapes and broadcasts
-    between them) whose inner values have one consumer become one ``fused`` node."""
+    between them) whose inner values have one consumer become one ``fused`` node, unless
+    ``too_big(program, limit)``."""
     producer = {id(s): n for n in nodes for s in n.outputs}
     uses = _uses(nodes, outputs, alias)
     taken: set = set()
@@ -139,7 +151,7 @@ def fuse_elementwise(nodes: list, outputs: list, alias: dict) -> list:
     for n in reversed(nodes):
         if id(n) in taken or n.type not in ELEMENTWISE:
             continue
-        f = _Group(n, producer, uses, alias, taken).build()
+        f = _Group(n, producer, uses, alias, taken).build(limit)
         if f is not None:
             fused_at[id(n)] = f
     out = []
@@ -177,13 +189,14 @@ class _Group:
             return None
         return p if p.type in ELEMENTWISE or p.type in ("reshape", "broadcast_to") else None
 
-    def build(self):
+    def build(self, limit=None):
         r = self.root
         self.taken.add(id(r))
         self.members.append(r)
         self._compute(r)
-        if len(self.members) < 2:
-            self.taken.discard(id(r))  # stays the node it is
+        if len(self.members) < 2 or too_big(self.program, limit):
+            for m in self.members:  # they stay the nodes they are
+                self.taken.discard(id(m))
             return None
         o = r.outputs[0]
         node = Node(r.name, "fused", {"program": tuple(self.program)}, self.inputs)
@@ -245,19 +258,19 @@ class _Group:
         return reg
 
 
-def fuse_matmul_epilogues(nodes: list, outputs: list, alias: dict, max_elements: int | None = None) -> list:
+def fuse_matmul_epilogues(nodes: list, outputs: list, alias: dict, limit: int | None = None) -> list:
     """A matmul whose only consumer is an elementwise node (or fused program) reading it
     element for element becomes that program's first input: one ``fused`` node with
     ``attrs.anchor = ["matmul", transpose_a, transpose_b]`` whose inputs are the matmul's
-    two operands and then the program's other inputs (the GEMM's epilogue). A product of
-    more than ``max_elements`` elements stays a matmul (``EPILOGUE_MAX_ELEMENTS``)."""
+    two operands and then the program's other inputs (the GEMM's epilogue), unless
+    ``too_big(program, limit)``."""
     producer = {id(s): n for n in nodes for s in n.outputs}
     uses = _uses(nodes, outputs, alias)
     dropped, out = set(), []
     replaced = {}
     for n in nodes:
         if n.type in ELEMENTWISE or (n.type == "fused" and "anchor" not in n.attrs):
-            got = _anchor(n, producer, uses, alias, max_elements)
+            got = _anchor(n, producer, uses, alias, limit)
             if got is not None:
                 dropped.add(id(got[1]))
                 replaced[id(n)] = got[0]
@@ -275,14 +288,14 @@ def _as_program(n, alias) -> tuple:
     return tuple(g.program), g.inputs
 
 
-def _anchor(n, producer, uses, alias, max_elements=None):
+def _anchor(n, producer, uses, alias, limit=None):
     if n.type == "fused":
         program, inputs = n.attrs["program"], [_res(alias, s) for s in n.inputs]
     else:
         program, inputs = _as_program(n, alias)
-    total = prod(program[-1][3])
-    if max_elements is not None and total > max_elements:
+    if too_big(program, limit):
         return None
+    total = prod(program[-1][3])
     for k, s in enumerate(inputs):
         m = producer.get(id(s))
         if (
@@ -313,12 +326,12 @@ def _anchor(n, producer, uses, alias, max_elements=None):
     return None
 
 
-def fuse_horizontal(nodes: list, alias: dict, max_inputs: int = 12) -> list:
+def fuse_horizontal(nodes: list, alias: dict, max_inputs: int = 12, limit: int | None = None) -> list:
     """Independent elementwise nodes (fused programs without an anchor, or single ops)
     are deferred until something reads one of them, then emitted as one ``fused`` node
     with ``attrs.programs`` (one program per output; loads index the node's inputs): one
     kernel for e.g. a loss scale and the logits gradient, or the bias updates at the end
-    of a train step."""
+    of a train step. A program ``too_big(program, limit)`` runs on its own."""
     out, bucket, made, after = [], [], {}, []
 
     def flush():
@@ -347,7 +360,9 @@ def fuse_horizontal(nodes: list, alias: dict, max_inputs: int = 12) -> list:
             flush()
         if ins & made.keys():
             flush()
-        if _horizontal(n):
+        if _horizontal(n) and not (
+            limit is not None and too_big(n.attrs["program"] if n.type == "fused" else _as_program(n, alias)[0], limit)
+        ):
             ext = {id(_res(alias, s)) for b in bucket + [n] for s in b.inputs}
             if len(ext) > max_inputs:
                 flush()
