@@ -76,12 +76,18 @@ HOT static void rot(double *x, double *y, int n, double c, double s) {
 
 /* Scale x (n values) by the power of two that brings its largest |entry| into [1, 2), and
  * return that factor. Exact (no rounding), it keeps squared norms and products of float64
- * inputs far from overflow and underflow (entries near 1e+-154 and beyond); a zero or
- * non-finite maximum leaves x alone. */
+ * inputs far from overflow and underflow (entries near 1e+-154 and beyond). An all-zero x
+ * is left alone (factor 1); one holding a NaN or an infinity too, and the factor is 0. */
 static double normalize(double *x, size_t n) {
     double top = 0;
-    for (size_t i = 0; i < n; i++) top = fabs_(x[i]) > top ? fabs_(x[i]) : top;
-    if (!(top > 0) || top > 1.7976931348623157e308) return 1;
+    int finite = 1;
+    for (size_t i = 0; i < n; i++) {
+        double v = fabs_(x[i]);
+        finite &= v <= 1.7976931348623157e308;
+        top = v > top ? v : top;
+    }
+    if (!finite) return 0;
+    if (!(top > 0)) return 1;
     uint64_t bits;
     __builtin_memcpy(&bits, &top, 8);
     int field = 2046 - (int)(bits >> 52); /* 2^(1023 - e), e the biased exponent of top */
@@ -163,7 +169,8 @@ COLD void *EXPORT(wt_qr)(int dt, const void *a, int batch, int m, int n) {
         const char *x = (const char *)a + b * mn * es;
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) t[(size_t)j * m + i] = ld(dt, x, (size_t)i * n + j);
-        double f = 1 / normalize(t, mn); /* R scales with a, Q does not */
+        double f = normalize(t, mn); /* R scales with a, Q does not; NaN propagates as in geqrf */
+        f = f ? 1 / f : 1;
         householder(t, m, n, tau);
         form_q(t, tau, m, p, q, w);
         char *qb = qo + b * mm * es, *rb = ro + b * mn * es;
@@ -201,6 +208,13 @@ static double sign_of(int dt, const double *x, size_t stride, int n) {
         if (fabs_(v) > best) best = fabs_(v), at = v;
     }
     return at < 0 ? -1 : 1;
+}
+
+/* count NaNs at element off of p: the outputs of a matrix holding a NaN or an infinity,
+ * which has no meaningful decomposition (Jacobi's tests are false on NaN, so it would stop
+ * with some entries plausible and others not). */
+static void nan_out(int dt, void *p, size_t off, size_t count) {
+    for (size_t i = 0; i < count; i++) st(dt, p, off + i, __builtin_nan(""));
 }
 
 #define MAX_SWEEPS 60
@@ -263,7 +277,13 @@ COLD void *EXPORT(wt_eigh)(int dt, const void *a, int batch, int n, int vectors)
             memset(vt, 0, nn * sizeof(double));
             for (int i = 0; i < n; i++) vt[(size_t)i * n + i] = 1;
         }
-        double f = 1 / normalize(s, nn);
+        double f = normalize(s, nn);
+        if (f == 0) {
+            nan_out(dt, eo, (size_t)b * n, n);
+            if (vectors) nan_out(dt, vo, b * nn, nn);
+            continue;
+        }
+        f = 1 / f;
         jacobi_eigh(s, vectors ? vt : 0, n, dt_eps(dt));
         for (int i = 0; i < n; i++) d[i] = f * s[(size_t)i * n + i];
         order(d, n, 0, idx);
@@ -338,7 +358,14 @@ COLD void *EXPORT(wt_svd)(int dt, const void *a, int batch, int m, int n, int ve
             memset(vt, 0, kk * sizeof(double));
             for (int i = 0; i < k; i++) vt[(size_t)i * k + i] = 1;
         }
-        double f = 1 / normalize(w, mn);
+        double f = normalize(w, mn);
+        if (f == 0) {
+            nan_out(dt, so, (size_t)b * k, k);
+            if (vectors) nan_out(dt, uo, b * (size_t)m * m, (size_t)m * m);
+            if (vectors) nan_out(dt, vo, b * (size_t)n * n, (size_t)n * n);
+            continue;
+        }
+        f = 1 / f;
         jacobi_svd(w, vectors ? vt : 0, k, l, dt_eps(dt));
         for (int i = 0; i < k; i++) sv[i] = sqrt_(dot(w + (size_t)i * l, w + (size_t)i * l, l));
         order(sv, k, 1, idx);
