@@ -510,3 +510,21 @@ def test_decompositions_of_tiny_and_huge_float64(on_wasm, scale):
     s, u, v = (t.numpy() for t in tf.linalg.svd(tf.constant(a * scale)))
     np.testing.assert_allclose(s / scale, np.linalg.svd(a, compute_uv=False), rtol=1e-12)
     np.testing.assert_allclose((u * (s / scale)) @ v.T, a, atol=1e-12)
+
+
+def test_a_nan_or_inf_matrix_gives_nan_and_leaves_the_batch_alone(on_wasm):
+    """Jacobi has no meaningful answer for a matrix holding NaN or inf: all of its values
+    and vectors are NaN (not a mix of plausible and NaN entries); the others are numpy's."""
+    rng = np.random.default_rng(20)
+    x = rng.standard_normal((3, 4, 4))
+    x = x + _mt(x)
+    x[1, 2, 1] = x[1, 1, 2] = np.nan
+    x[2, 0, 0] = np.inf
+    e, v = (t.numpy() for t in tf.linalg.eigh(tf.constant(x)))
+    s, u, w = (t.numpy() for t in tf.linalg.svd(tf.constant(x)))
+    for out in (e, v, s, u, w):
+        assert np.isnan(out[1:]).all()
+    np.testing.assert_allclose(e[0], np.linalg.eigvalsh(x[0]), atol=1e-12)
+    np.testing.assert_allclose(s[0], np.linalg.svd(x[0], compute_uv=False), atol=1e-12)
+    assert np.isnan(tf.linalg.eigvalsh(tf.constant(x)).numpy()[1:]).all()
+    assert np.isnan(tf.linalg.svd(tf.constant(x), compute_uv=False).numpy()[1:]).all()
