@@ -624,7 +624,7 @@ class NumpyBackend:
         def run(*hs):
             self.kernel_count += 1
             try:
-                return tuple(p(hs, None) for p in plans) if many else one(hs, None)
+                return tuple([p(hs, None) for p in plans]) if many else one(hs, None)
             except MemoryError as e:
                 raise _exhausted("fused_elementwise", hs, e) from None
 

@@ -767,7 +767,7 @@ def _bind(n, be):
         var, dt = a["variable"], n.inputs[0].dtype
 
         def assign(h):
-            var._h = _xfer(h, be, var._be, dt)
+            var._h = h if var._be is be else _xfer(h, be, var._be, dt)
 
         return assign
     from . import nodes
