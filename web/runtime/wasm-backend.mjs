@@ -77,25 +77,31 @@ function broadcastShape(a, b) {
 const convOut = (size, k, stride, pad, dil) => Math.floor((size + pad[0] + pad[1] - (k - 1) * dil - 1) / stride) + 1;
 const ACTIVE = new Set();
 
-/** Load the kernel module: a URL/path string, bytes, a Response, or a WebAssembly.Module. */
-export async function loadKernels(source) {
-  if (source instanceof WebAssembly.Module) return new WebAssembly.Instance(source, {});
+/** Compile the kernel module from a URL/path string, bytes, a Response, or a WebAssembly.Module
+ *  (as is); streamed when served as application/wasm. Compiling is separate from instantiating
+ *  so `auto` can compile while it asks for a WebGPU adapter, and drop the module if it gets one. */
+export async function compileKernels(source) {
+  if (source instanceof WebAssembly.Module) return source;
   if (typeof source === "string" || source instanceof URL) {
     const url = new URL(source, globalThis.location?.href ?? `file://${process.cwd()}/`);
     if (url.protocol === "file:") {
       const { readFile } = await import("node:fs/promises");
-      source = await readFile(url);
-    } else {
-      const r = await fetch(url);
-      if (!r.ok) throw new GraphError(`kernels: ${url} answered HTTP ${r.status}`);
-      if (WebAssembly.instantiateStreaming && r.headers.get("content-type")?.startsWith("application/wasm"))
-        return (await WebAssembly.instantiateStreaming(r, {})).instance;
-      source = await r.arrayBuffer();
+      return WebAssembly.compile(await readFile(url));
     }
+    const r = await fetch(url);
+    if (!r.ok) throw new GraphError(`kernels: ${url} answered HTTP ${r.status}`);
+    if (WebAssembly.compileStreaming && r.headers.get("content-type")?.startsWith("application/wasm"))
+      return WebAssembly.compileStreaming(r);
+    source = await r.arrayBuffer();
   } else if (typeof Response !== "undefined" && source instanceof Response) {
     source = await source.arrayBuffer();
   }
-  return (await WebAssembly.instantiate(source, {})).instance;
+  return WebAssembly.compile(source);
+}
+
+/** Load the kernel module (compileKernels' sources): its instance. */
+export async function loadKernels(source) {
+  return WebAssembly.instantiate(await compileKernels(source), {});
 }
 
 export class WasmBackend {

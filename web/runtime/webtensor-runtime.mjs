@@ -14,7 +14,7 @@ import { LIMITS, parseJSON, validateGraph } from "./graph.mjs";
 import { Executable } from "./interpreter.mjs";
 import { readSafetensors } from "./safetensors.mjs";
 import { Tensor, toBytes } from "./tensor.mjs";
-import { WasmBackend } from "./wasm-backend.mjs";
+import { WasmBackend, compileKernels } from "./wasm-backend.mjs";
 
 export { GraphError, Tensor, validateGraph, readSafetensors };
 
@@ -56,9 +56,16 @@ function baseURL() {
   return globalThis.location?.href ?? `file://${globalThis.process?.cwd?.() ?? ""}/`;
 }
 
-/** The backend to run on: "wasm", "webgpu", or "auto" (WebGPU on a hardware adapter, else wasm). */
+/** The backend to run on: "wasm", "webgpu", or "auto" (WebGPU on a hardware adapter, else wasm).
+ *  `auto` compiles the kernels while it asks for an adapter (the answer takes a few ms, the
+ *  compile longer); on WebGPU the compiled module is dropped unused. */
 async function makeBackend(options) {
   const want = options.backend ?? "auto";
+  if (want !== "wasm" && want !== "auto" && want !== "webgpu")
+    throw new GraphError(`backend ${JSON.stringify(want)} is not "auto", "wasm" or "webgpu"`);
+  const kernels = options.kernels ?? new URL("./webtensor_kernels.wasm", import.meta.url);
+  const compiled = want === "webgpu" ? null : compileKernels(kernels);
+  compiled?.catch(() => {});
   if (want === "webgpu" || (want === "auto" && globalThis.navigator?.gpu)) {
     const found = await gpuAdapter(want === "webgpu");  // asked first: a page on wasm never loads the WebGPU backend
     if (found) {
@@ -67,12 +74,9 @@ async function makeBackend(options) {
       if (be) return be;
     }
     if (want === "webgpu") throw new GraphError("webgpu: no WebGPU adapter in this browser");
-  } else if (want !== "wasm" && want !== "auto") {
-    throw new GraphError(`backend ${JSON.stringify(want)} is not "auto", "wasm" or "webgpu"`);
   }
-  const kernels = options.kernels ?? new URL("./webtensor_kernels.wasm", import.meta.url);
   try {
-    return await WasmBackend.create(kernels);
+    return await WasmBackend.create(await compiled);
   } catch (e) {
     throw new GraphError(`kernels: cannot load the WebAssembly kernels from ${kernels} (${e.message})`);
   }
