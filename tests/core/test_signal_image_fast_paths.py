@@ -113,12 +113,12 @@ def tf_resize():
 @pytest.fixture
 def resize_path(request, monkeypatch):
     """Force one of resize's mechanisms: dense matmuls, taps with broadcast weights, or
-    taps with weights repeated per trailing value."""
-    max_gather, narrow = {"dense": (0, 16), "taps-broadcast": (1 << 30, 0), "taps-repeated": (1 << 30, 1 << 30)}[
+    taps with weights repeated to the full slice."""
+    max_gather, full = {"dense": (0, 0), "taps-broadcast": (1 << 30, 0), "taps-repeated": (1 << 30, 1 << 30)}[
         request.param
     ]
     monkeypatch.setattr(R, "_MAX_GATHER", max_gather)
-    monkeypatch.setattr(R, "_NARROW", narrow)
+    monkeypatch.setattr(R, "_FULL_WEIGHTS", full)
     R._plan.cache_clear()
     yield request.param
     R._plan.cache_clear()

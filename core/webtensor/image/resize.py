@@ -17,7 +17,6 @@ from .. import dtypes as D
 from ..ops import array as A
 from ..ops import math as M
 from ..ops.linalg import matmul
-from ..ops.reduce import reduce_sum
 from ..tensor import constant, convert
 
 
@@ -212,7 +211,7 @@ class _Plan:
     has 2, bicubic 4), else the dense matrix. Taps cost ``out * taps`` multiply-adds and
     gathers instead of the dense matmul's ``out * in``."""
 
-    __slots__ = ("out", "taps", "index", "weight", "dense", "picks", "identity", "_repeated", "_tensors")
+    __slots__ = ("out", "taps", "index", "weight", "dense", "picks", "identity", "_tensors")
 
     def __init__(self, rows: list, in_size: int):
         self.out = len(rows)
@@ -220,50 +219,43 @@ class _Plan:
         self.taps = max(1, max(len(t) for t in nz))
         self.picks = [t[0][0] if t else 0 for t in nz] if all(len(t) == 1 and t[0][1] == 1.0 for t in nz) else None
         self.identity = self.picks == list(range(in_size))
-        self._repeated = {}
         self._tensors = {}
-        if self.out * self.taps <= _MAX_GATHER * max(in_size, self.out):
-            index, weight = array.array("i"), array.array("f")
-            for k in range(
-                self.taps
-            ):  # column k: every row's k-th tap (a row short of taps repeats its last, weight 0)
-                for t in nz:
-                    i, w = t[k] if k < len(t) else ((t[-1][0] if t else 0), 0.0)
-                    index.append(i)
-                    weight.append(w)
-            self.index, self.weight, self.dense = index, weight, None
-        else:
-            self.index = self.weight = None
+        self.index = self.weight = self.dense = None
+        if self.out * self.taps > _MAX_GATHER * max(in_size, self.out):
             self.dense = array.array("f", [w for r in rows for w in r])
+            return
+        # tap k of every row, k-major; a row short of taps repeats its last index with weight 0
+        pad = [(t[-1][0] if t else 0, 0.0) for t in nz]
+        cols = [[t[k] if k < len(t) else p for t, p in zip(nz, pad)] for k in range(self.taps)]
+        self.index = [array.array("i", [i for i, _ in c]) for c in cols]
+        self.weight = [array.array("f", [w for _, w in c]) for c in cols]
 
-    def tensor(self, what: str, shape: tuple, be, post: int = 0):
-        """``index``, ``weight`` or ``dense`` (``weight`` repeated ``post`` times if given) as
-        a tensor on backend ``be``, kept per backend: a host write per call cost more than
-        the kernels in the page. Traced (symbolic) tensors belong to one graph: not kept."""
-        key = (what, shape, post, be)
+    def tensor(self, what: str, k: int, shape: tuple, be, repeat: int = 1):
+        """Tap ``k``'s ``index`` or ``weight`` column (each weight ``repeat`` times), or the
+        ``dense`` matrix, as a tensor on backend ``be``, kept per backend: a host write per
+        call cost more than the kernels in the page. Traced (symbolic) tensors belong to one
+        graph: not kept."""
+        key = (what, k, shape, repeat, be)
         t = self._tensors.get(key)
         if t is None:
-            values = self.weights_for(post) if post else getattr(self, what)
+            values = self.dense if what == "dense" else getattr(self, what)[k]
+            if repeat > 1:
+                values = array.array(values.typecode, [v for v in values for _ in range(repeat)])
             t = convert(memoryview(values).cast("B").cast(values.typecode, shape), be=be)
             if not getattr(t._h, "symbolic", False):
                 self._tensors[key] = t
         return t
-
-    def weights_for(self, post: int) -> array.array:
-        """The weights with each repeated ``post`` times (cached per ``post`` < _NARROW)."""
-        w = self._repeated.get(post)
-        if w is None:
-            w = self._repeated[post] = array.array("f", [v for v in self.weight for _ in range(post)])
-        return w
 
 
 _MAX_GATHER = 4
 """Taps are used while the gathered rows (out * taps) are at most this many times the larger
 side; wider kernels (antialiased lanczos downscales) take the dense matmul instead."""
 
-_NARROW = 16
-"""An axis followed by fewer values than this (the width axis: channels) gets weights
-repeated per value, not broadcast along a stride-0 inner loop of a few elements."""
+_FULL_WEIGHTS = 1 << 18
+"""Up to this many values per output slice (out * after), a tap's weights are kept repeated
+to the slice's full shape, so the multiply is a same-shape (or repeated-row) one, not a
+stride-0 broadcast: the wasm kernels' fast paths, and numpy's when ``after`` is a few
+channels. Larger slices broadcast (out, 1) weights instead of holding a big copy."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -320,8 +312,8 @@ def resize(
 
 def _along(x, axis: int, plan: _Plan):
     """Resize ``x`` (b, h, w, c) along ``axis`` 1 or 2, read as (before, in, after) so no
-    transpose is needed: one gather of every tap's rows, times the weights, summed over the
-    taps; or one matmul with the dense matrix."""
+    transpose is needed: per tap a gather of its rows times its weights, summed; or one
+    matmul with the dense matrix."""
     s = tuple(x.shape.as_list())
     if plan.identity:
         return x
@@ -329,15 +321,19 @@ def _along(x, axis: int, plan: _Plan):
     x3 = A.reshape(x, (pre, n, post))
     be = x._be
     if plan.dense is not None:
-        y = matmul(plan.tensor("dense", (plan.out, n), be), x3)  # (out, n) @ (pre, n, post)
+        y = matmul(plan.tensor("dense", 0, (plan.out, n), be), x3)  # (out, n) @ (pre, n, post)
     else:
-        rows = A.gather(x3, plan.tensor("index", (plan.taps, plan.out), be), axis=1)  # (pre, taps, out, post)
-        if post < _NARROW:  # weights repeated per channel: the multiply's inner loop is out * post long
-            rows = A.reshape(rows, (pre, plan.taps, plan.out * post))
-            y = rows * plan.tensor("weight", (plan.taps, plan.out * post), be, post)
-        else:
-            y = rows * plan.tensor("weight", (plan.taps, plan.out, 1), be)
-        y = reduce_sum(y, 1) if plan.taps > 1 else y
+        full = plan.out * post <= _FULL_WEIGHTS
+        y = None
+        for k in range(plan.taps):  # the sum over taps of their rows times their weights
+            rows = A.gather(x3, plan.tensor("index", k, (plan.out,), be), axis=1)  # (pre, out, post)
+            w = (
+                plan.tensor("weight", k, (1, plan.out, post), be, post)
+                if full
+                else plan.tensor("weight", k, (plan.out, 1), be)
+            )
+            term = rows * w
+            y = term if y is None else y + term
     return A.reshape(y, s[:axis] + (plan.out,) + s[axis + 1 :])
 
 
