@@ -13,7 +13,7 @@ would serve them); for ours, the median of each cold-start phase (the runtime's
 ``webtensor:*`` performance measures, and when each file arrived). Then predict latency for
 one digit and the 450-digit batch, in rounds alternating between the libraries (median of 7
 calls a round, median over the rounds). Our side: the wasm backend (the one `auto` picks on
-this machine's SwiftShader); TF.js: its wasm backend (SIMD); ``--webgpu`` adds both on WebGPU.
+this machine's SwiftShader; our page runs ``auto`` as the site's does); TF.js: its wasm backend (SIMD); ``--webgpu`` adds both on WebGPU.
 Then fine-tuning: the MLP's exported training signature (Adam, batch 32) run over the digits
 train split by the runtime, beside TF.js's ``fit`` of the same model and weights on the same
 batches (median epoch time after the first).
@@ -80,7 +80,7 @@ const m = document.getElementById("m"), shape = %(shape)s;
 await m.ready;
 const x = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
 const y = await m.predict(x);
-window.first = { ms: performance.now(), top: y.indexOf(Math.max(...y)), phases: phases() };
+window.first = { ms: performance.now(), top: y.indexOf(Math.max(...y)), phases: phases(), backend: m.info.backend };
 window.latency = async (batch) => {
   const s = [batch, ...shape.slice(1)], xb = new Float32Array(s.reduce((a, b) => a * b, 1)).fill(0.5), t = [];
   for (let i = 0; i < 7; i++) { const t0 = performance.now(); await m.predict(xb, { batch: true }); t.push(performance.now() - t0); }
@@ -230,7 +230,9 @@ def build(site: Path) -> dict:
         for b, tb in BACKENDS:
             sub = {"name": name, "shape": json.dumps([1, *shape])}
             hints = graph_preloads(f"/models/{name}/", "/runtime/", kernels=b == "wasm")
-            (site / f"{name}_{b}.html").write_text(OURS_HTML % dict(sub, backend=b, preloads=hints))
+            # wasm: the site page's own choice (auto, no backend attribute), which is wasm on SwiftShader
+            attr = "auto" if b == "wasm" else b
+            (site / f"{name}_{b}.html").write_text(OURS_HTML % dict(sub, backend=attr, preloads=hints))
             (site / f"{name}_tfjs_{tb}.html").write_text(TFJS_HTML % dict(sub, backend=tb))
         if name == "mlp":
             _export_train(model, site / "models" / "mlp_train")
@@ -311,6 +313,7 @@ def compare(browser, url, pages: dict, site, tfjs_root, runs) -> dict:
                 r["phases"].setdefault(p, []).append(v)
             if i == 0:
                 r["sizes"], r["top"] = fetched(pg, site, tfjs_root), first["top"]
+                r["backend"] = first.get("backend")
             ctx.close()
     open_pages = {k: cold(browser, url, page_name) for k, page_name in pages.items()}
     lat = {k: {1: [], 450: []} for k in pages}
@@ -334,6 +337,7 @@ def compare(browser, url, pages: dict, site, tfjs_root, runs) -> dict:
             "predict_450_ms": statistics.median(lat[k][450]),
             "predict_450_all_ms": lat[k][450],
             "top": r["top"],
+            "backend": r.get("backend"),
         }
     return results
 
