@@ -1,7 +1,7 @@
 """The GPU backend's WGSL FFT (shaders/fft.wgsl, backends/gpu/fft.py) against numpy.fft:
-powers of two (radix-4 and radix-2 Stockham passes) and other lengths (Bluestein), batched, both directions,
-rfft/irfft, fft2d, a gradient by its hand-derived formula, and the dispatch count against
-the composition of primitives that runs without the kernel."""
+powers of two (radix-4 and radix-2 Stockham passes, or one workgroup pass), other lengths
+(Bluestein), batched, both directions, rfft/irfft, fft2d, a gradient by its hand-derived
+formula, and the dispatch count against the composition that runs without the kernel."""
 
 import math
 
