@@ -3,10 +3,13 @@
 
 Powers of two run ceil(log2(n) / 2) Stockham passes, one dispatch each: radix-4, and one
 radix-2 where log2(n) is odd (the composition in signal/fft.py takes a dozen dispatches
-per radix-2 stage). Other lengths run Bluestein's chirp-z:
-two power-of-two FFTs of length m >= 2n - 1 between a chirp multiply in and out, and a
-pointwise product with the FFT of the chirp, made once per (n, direction) on the GPU and
-cached with the twiddle and chirp tables (host-made in float64, rounded once).
+per radix-2 stage); on GPUs a row of n <= 1024 runs all its passes in one dispatch through
+workgroup memory (CPU adapters keep the passes: barriers are thread switches there).
+Other lengths run Bluestein's chirp-z: two power-of-two FFTs of length m >= 2n - 1
+between a chirp multiply in and out, and a pointwise product with the FFT of the chirp,
+made once per (n, direction) on the GPU and cached with the twiddle and chirp tables
+(host-made in float64, rounded once). rfft of even n is a complex FFT of n / 2 (the even
+and odd terms as re and im) and a post-pass.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import math
 from ... import dtypes as D
 from ...errors import InvalidArgumentError
 from ...shape import prod
+from . import shaders as S
 
 INVERSE, REAL, NO_TABLE, PAIRS = 1, 2, 4, 8  # fft.wgsl's flags
 WORKGROUP_MAX = 1024  # rows this long run every pass in one dispatch (in_workgroup), on GPUs
@@ -68,8 +72,6 @@ def _dft(be, xr, xi, n: int, nout: int, flags: int, out_shape: tuple) -> tuple:
 def _pass(be, entry: str, xr, xi, tab, out_shape: tuple, rows, n, span, flags, nin, nout, scale) -> tuple:
     """One dispatch of fft.wgsl's ``entry``; every entry binds the same six slots. The
     element entries loop over their items; in_workgroup takes one workgroup per row."""
-    from . import shaders as S
-
     yr, yi = be._new(out_shape, D.float32), be._new(out_shape, D.float32)
     pipe = be._pipe(("fft.wgsl",), entry, "urrrww")
     params = S.params("fft.wgsl").pack(rows, n, span, flags, nin, nout, scale, 0)
@@ -153,10 +155,10 @@ def _chirp(n: int) -> list:
 def _chirp_spectrum(be, n: int, m: int, inv: int):
     """fft of b, b[k] = b[m - k] = conj(c[k]) for k < n (zero between), as a table: the
     convolution kernel of Bluestein's sum for this direction (c conjugated for inverse)."""
+    c = _chirp(n)
     br, bi = [0.0] * m, [0.0] * m
     for k in range(n):
-        a = math.pi * ((k * k) % (2 * n)) / n
-        br[k], bi[k] = math.cos(a), (-math.sin(a) if inv else math.sin(a))
+        br[k], bi[k] = c[2 * k], (c[2 * k + 1] if inv else -c[2 * k + 1])
         if k:
             br[m - k], bi[m - k] = br[k], bi[k]
     fr, fi = _pow2(be, _host(be, br), _host(be, bi), 1, m, m, 0, 1.0, (1, m))
