@@ -138,6 +138,7 @@ class WasmBackend:
         self._mem_size = 0
         self._params_addr = self._call("wt_params_ptr")
         self._release_list = self._call("wt_release_list")
+        self._rt.pin(self._release_list, 4 * 256)  # written at every flush (its list holds 256)
         self._fused: dict = {}
 
     # -- plumbing ---------------------------------------------------------------------
