@@ -22,7 +22,7 @@ from ... import dtypes as D
 from ...errors import InternalError, InvalidArgumentError, ResourceExhaustedError
 from ...shape import broadcast_shape, prod
 from .. import base, layout
-from .runtime import KernelTrap, create
+from .runtime import PARAMS_BLOCK, KernelTrap, create
 
 MEMORY_LIMIT = 2 << 30  # the module's maximum memory (build/wasm.sh)
 MAX_DIMS = 16  # after collapsing, kernels walk at most this many dims (MAXDIM in kernels/codes.h)
@@ -935,6 +935,111 @@ class WasmBackend:
         if x.size == prod(shape):  # only size-1 dims added: same bytes
             return self.reshape(x, shape)
         return self._strided("broadcast_to", x, shape, 0, _bcast_strides(x.shape, shape))
+
+    # -- graph replay ---------------------------------------------------------------------------------
+    def bind_static(self, type_, attrs, ins, outs):
+        """A replay callable for one graph node (function/graph.py asks before its generic
+        binding), or None. A graph's shapes and dtypes are static, so the params block a
+        call would pack again (a fused program's words, a matmul's dims) is packed here
+        once as a template: a call puts its operands' addresses into it, writes it in one
+        host copy and makes one kernel call. In the page, where each Python step costs
+        several times what it does natively, that packing was most of a fused node's time.
+        The operands are this backend's handles by construction (graph.py moves a variable
+        of another backend first), so they are not checked again. ``ins``/``outs``:
+        (shape, dtype) pairs."""
+        if any(dt is D.float16 for _, dt in ins) or any(dt is D.float16 for _, dt in outs):
+            return None
+        if any(prod(shape) * dt.size >= MEMORY_LIMIT for shape, dt in outs):
+            return None  # the generic method raises the out-of-memory error
+        if type_ == "fused" and "programs" in attrs:
+            progs = attrs["programs"]
+            return self._static_fused(progs, len(ins), outs, True) if self.fusable_many(progs) else None
+        if type_ == "fused" and "anchor" in attrs:
+            _, ta, tb = attrs["anchor"]
+            return self._static_matmul(ins, outs, ta, tb, attrs["program"]) if self.fusable(attrs["program"]) else None
+        if type_ == "fused":
+            prog = attrs["program"]
+            return self._static_fused((prog,), len(ins), outs, False) if self.fusable(prog) else None
+        if type_ == "matmul":
+            return self._static_matmul(ins, outs, attrs["transpose_a"], attrs["transpose_b"], None)
+        return None
+
+    def _static_fused(self, programs, n_in: int, outs, many: bool):
+        """wt_fused_many (``many``) or wt_fused over a template params block."""
+        data = [len(programs)] + [0] * len(programs) if many else []
+        slots = []  # byte offsets of each block's input addresses
+        for i, (p, (shape, _dt)) in enumerate(zip(programs, outs)):
+            if many:
+                data[1 + i] = len(data)
+            data += [len(p), prod(shape), n_in]
+            slots.append(4 * len(data))
+            data += [0] * n_in
+            data += _fused_words(p)
+        if 4 * len(data) > PARAMS_BLOCK:
+            return None
+        tmpl, ptrs = bytearray(_ints(len(data)).pack(*data)), _ints(n_in)
+        spans = [(off, off + 4 * n_in) for off in slots]
+        export, params, write = ("wt_fused_many" if many else "wt_fused"), self._params_addr, self._rt.write
+        shape0, dt0 = outs[0]
+        nbytes0, rest = prod(shape0) * dt0.size, [(tuple(s), dt) for s, dt in outs[1:]]
+        shape0 = tuple(shape0)
+
+        def run(*hs):
+            with self._lock:
+                pb = ptrs.pack(*[h.ptr for h in hs])
+                for a, b in spans:
+                    tmpl[a:b] = pb
+                write(params, tmpl)
+                first = self._new(self._run("fused", export), shape0, dt0, "fused", nbytes0)
+                if not many:
+                    return first
+                more = self._more_outputs(len(rest))
+                return (first, *[WasmArray(self, ptr, s, dt) for ptr, (s, dt) in zip(more, rest)])
+
+        return run
+
+    def _static_matmul(self, ins, outs, ta, tb, program):
+        """wt_matmul (or wt_matmul_fused with ``program`` as its epilogue) of fixed shapes:
+        the batch folded into rows, or equal batch dims; None where operands broadcast."""
+        (sa, da), (sb, db) = ins[0], ins[1]
+        if da is not db or len(sa) < 2 or len(sb) < 2:
+            return None
+        m, k = (sa[-1], sa[-2]) if ta else (sa[-2], sa[-1])
+        n = sb[-2] if tb else sb[-1]
+        ab, bb = tuple(sa[:-2]), tuple(sb[:-2])
+        if prod(bb) == 1 and not ta:
+            dims = (1, 0, 0, m * prod(ab), n, k, int(ta), int(tb))
+        elif ab == bb:
+            batch = prod(ab)
+            dims = (batch, m * k if batch > 1 else 0, k * n if batch > 1 else 0, m, n, k, int(ta), int(tb))
+        else:
+            return None
+        shape, odt = tuple(outs[0][0]), outs[0][1]
+        nbytes, dtc, params, write = prod(shape) * odt.size, _DT[da], self._params_addr, self._rt.write
+        if program is None:
+            tmpl = _ints(8).pack(*dims)
+
+            def run(a, b):
+                with self._lock:
+                    write(params, tmpl)
+                    return self._new(self._run("matmul", "wt_matmul", dtc, a.ptr, b.ptr), shape, odt, "matmul", nbytes)
+
+            return run
+        n_hs = len(ins) - 2
+        words = _fused_words(program)
+        data = (*dims, *(0,) * 8, len(program), prod(shape), n_hs + 1, 0, *(0,) * n_hs, *words)
+        if 4 * len(data) > PARAMS_BLOCK:
+            return None
+        tmpl, ptrs, at = bytearray(_ints(len(data)).pack(*data)), _ints(n_hs), 4 * 20
+
+        def run_fused(a, b, *hs):
+            with self._lock:
+                tmpl[at : at + 4 * n_hs] = ptrs.pack(*[h.ptr for h in hs])
+                write(params, tmpl)
+                ptr = self._run("matmul", "wt_matmul_fused", dtc, a.ptr, b.ptr)
+                return self._new(ptr, shape, odt, "matmul", nbytes)
+
+        return run_fused
 
 
 FUSED_MAX = 48  # instructions wt_fused takes (FUSED_MAX in kernels/codes.h)
