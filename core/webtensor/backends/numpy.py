@@ -757,7 +757,12 @@ def _compile_fused(program, own0: bool, into: bool = False):
                 free.setdefault(np.dtype(NP[D.as_dtype(program[a][2])]), []).append(a)
             dying = []
         pool = free.get(t)
-        if into and j == len(program) - 1:
+        if kind == "where" and not (into and j == len(program) - 1):  # one pass, 2x faster than a masked copyto
+            ns["where"] = np.where
+            body.append(f"r{j} = where({ops[0]}, {ops[1]}, {ops[2]})")
+            body.append(f"if r{j}.dtype != t{j}: r{j} = r{j}.astype(t{j})")
+            out = None
+        elif into and j == len(program) - 1:
             out = f"dst.reshape({shape!r})"
         elif pool and not (n == 1 and pool[-1] in args):  # numpy copies a 1-element operand that is also out=
             b = pool.pop()
@@ -778,7 +783,8 @@ def _compile_fused(program, own0: bool, into: bool = False):
             warns |= w
             body.append(f"r{j} = f{j}({ops[0]}, {ops[1]}, out={out})")
         elif kind == "where":
-            body.append(f"r{j} = {out}; copyto(r{j}, {ops[2]}); copyto(r{j}, {ops[1]}, where={ops[0]})")
+            if out is not None:  # into the donated buffer
+                body.append(f"r{j} = {out}; copyto(r{j}, {ops[2]}); copyto(r{j}, {ops[1]}, where={ops[0]})")
         else:
             warns = True
             body.append(f"r{j} = {out}; copyto(r{j}, {ops[0]}, casting='unsafe')")
