@@ -3,8 +3,9 @@ x 32x64, W 64x64, beside raw numpy doing the same math in the same process; the 
 tape step as a tf.function (traced once, replayed).
 
 Run: env -u OPENBLAS_CORETYPE python benchmarks/eager_overhead.py [--rounds 5] [--json out.json]
-The fwd+bwd timings are interleaved rounds (numpy, tape, traced, numpy, ...); the ratios
-are the median of the per-round ratios, the times the best round.
+The fwd+bwd timings are interleaved (windows of 20 calls of numpy, tape, traced, numpy, ...;
+each round's time is its best window); the ratios are the median of the per-round ratios,
+the times the best round.
 Targets: per-op time <= 2x raw numpy + 5 us (issue 3); the traced tape step within
 1.5x of numpy (issue 13).
 """
@@ -69,9 +70,17 @@ def main() -> dict:
     assert np.allclose(got[0].numpy(), gw, atol=1e-4) and np.allclose(got[1].numpy(), gb, atol=1e-4)
     rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 5
     per = {"numpy": [], "tape": [], "traced": []}
-    for _ in range(rounds):  # interleaved: a load change hits all three of a round alike
-        for name, fn in (("numpy", numpy_step), ("tape", tape_step), ("traced", traced_step)):
-            per[name].append(best_of(fn, 50, 25) * 1e6)  # short windows: the min dodges preemption
+    fns = (("numpy", numpy_step), ("tape", tape_step), ("traced", traced_step))
+    for _ in range(rounds):  # windows of 20 calls alternate between the three, 30 each per round:
+        best = dict.fromkeys(per, float("inf"))  # a load change hits them alike, and the best
+        for _ in range(30):  # window of each dodges preemption
+            for name, fn in fns:
+                t0 = time.perf_counter()
+                for _ in range(20):
+                    fn()
+                best[name] = min(best[name], (time.perf_counter() - t0) / 20)
+        for name in per:
+            per[name].append(best[name] * 1e6)
     traced_ratios = [t / n for t, n in zip(per["traced"], per["numpy"])]
     res["numpy_fwd_bwd_us"] = min(per["numpy"])
     res["webtensor_fwd_bwd_us"] = min(per["tape"])
