@@ -12,9 +12,9 @@ cached), page open to the first prediction of one digit, the two libraries alter
 would serve them); for ours, the median of each cold-start phase (the runtime's
 ``webtensor:*`` performance measures, and when each file arrived). Then predict latency for
 one digit and the 450-digit batch, in rounds alternating between the libraries (median of 7
-calls a round, median over the rounds). Our side: the wasm backend (the one `auto` picks on
-this machine's SwiftShader; our page runs ``auto`` as the site's does); TF.js: its wasm backend (SIMD); ``--webgpu`` adds both on WebGPU.
-Then fine-tuning: the MLP's exported training signature (Adam, batch 32) run over the digits
+calls a round, median over the rounds). Our side: the wasm backend (our page runs ``auto``
+as the site's does, which picks wasm on this machine's SwiftShader); TF.js: its wasm backend
+(SIMD); ``--webgpu`` adds both on WebGPU. Then fine-tuning: the MLP's exported training signature (Adam, batch 32) run over the digits
 train split by the runtime, beside TF.js's ``fit`` of the same model and weights on the same
 batches (median epoch time after the first).
 """
