@@ -212,3 +212,15 @@ def test_vector_sign_convention():
     s2, u2, v2 = tf.linalg.svd(-tf.constant(G))  # -A = U S (-V)^T: u keeps its signs, v flips
     assert_close(u2, u, atol=1e-5)
     assert_close(v2, -v, atol=1e-5)
+
+
+def test_empty_matrices_give_empty_results():
+    """numpy.linalg's shapes for empty inputs (TF returns the same); no argmax of an empty
+    column while fixing signs."""
+    w, v = tf.linalg.eigh(tf.zeros([0, 0]))
+    assert (tuple(w.shape), tuple(v.shape)) == ((0,), (0, 0))
+    s, u, vt = tf.linalg.svd(tf.zeros([0, 3]))
+    assert (tuple(s.shape), tuple(u.shape), tuple(vt.shape)) == ((0,), (0, 0), (3, 0))
+    s, u, v = tf.linalg.svd(tf.zeros([2, 3, 0]), full_matrices=True)
+    assert (tuple(s.shape), tuple(u.shape), tuple(v.shape)) == ((2, 0), (2, 3, 3), (2, 0, 0))
+    assert tuple(tf.linalg.pinv(tf.zeros([0, 0])).shape) == (0, 0)

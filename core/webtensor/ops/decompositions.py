@@ -258,6 +258,8 @@ def _column_signs(x: Tensor) -> Tensor:
     convention for singular and eigen vectors (their sign is otherwise arbitrary), so
     every backend and every algorithm returns the same vectors."""
     b = len(x._h.shape) - 2
+    if x._h.shape[-2] == 0:  # no entries: nothing to sign (argmax of an empty column is an error)
+        return A.ones(tuple(x._h.shape[:-2]) + (x._h.shape[-1],), x._dtype)
     top = argmax(M.abs(x), axis=-2, output_type=D.int32)  # [..., cols]
     picked = A.gather(_mt(x), top, axis=b + 1, batch_dims=b + 1)
     return M.where(M.less(picked, 0.0), -A.ones((), x._dtype), A.ones((), x._dtype))
