@@ -214,6 +214,7 @@ def test_cli_reports_failures_and_exits_with_pytests_code(site_dir):
 
 SHOTS = ROOT / "artifacts" / "screenshots"
 APP_MODEL: list = []  # the app's one model file, for native comparisons
+APP_DIR: list = []  # the app's built folder (its runtime files are a copy of the site's at that time)
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
@@ -225,7 +226,8 @@ def app_url(site_dir, tmp_path_factory):
 
     d = tmp_path_factory.mktemp("product-app")
     APP_MODEL[:] = [write_version(d / "models", "digits", 1)]
-    srv = serve.serve(build_app(d / "models", d / "app", runtime=site_dir))
+    APP_DIR[:] = [build_app(d / "models", d / "app", runtime=site_dir)]
+    srv = serve.serve(APP_DIR[0])
     yield srv.url
     srv.stop()
 
@@ -271,7 +273,6 @@ def test_deep_links_show_the_heading_and_the_title(browser, app_url, size):
 def test_tabs_move_with_arrow_keys(browser, app_url):
     ctx, pg, errors = _open(browser, f"{app_url}/#gallery", wait=False)
     try:
-        _shot(pg, "page-loading-desktop")
         pg.focus("#tab-gallery")
         pg.keyboard.press("ArrowRight")
         pg.wait_for_function("() => location.hash === '#draw'")
@@ -286,26 +287,28 @@ def test_tabs_move_with_arrow_keys(browser, app_url):
         ctx.close()
 
 
-def test_failed_boot_shows_in_every_panel(browser, app_url):
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_failed_boot_shows_in_every_panel(browser, app_url, size):
     route = ("**/webtensor.json", lambda r: r.fulfill(status=404, body="gone"))
-    ctx, pg, errors = _open(browser, f"{app_url}/#train", route=route)
+    ctx, pg, errors = _open(browser, f"{app_url}/#train", size, route=route)
     try:
         assert "failed" in pg.get_attribute("#runtime", "class")
         assert pg.inner_text("#boot-text") == "Python could not start in this page"
         for panel in ("train-status", "draw-status", "reg-status"):
             text = pg.inner_text(f"#{panel}")
             assert "could not start" in text and "webtensor.json" in text and "\n" not in text, (panel, text)
-        _shot(pg, "page-boot-failed-desktop")
+        _shot(pg, f"page-boot-failed-{size}")
     finally:
         ctx.close()
 
 
-def test_failed_model_list_says_so(browser, app_url):
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_failed_model_list_says_so(browser, app_url, size):
     route = ("**/models.json", lambda r: r.fulfill(status=500, body="{}"))
-    ctx, pg, errors = _open(browser, f"{app_url}/#gallery", route=route)
+    ctx, pg, errors = _open(browser, f"{app_url}/#gallery", size, route=route)
     try:
         assert "Could not read the model list: models.json: HTTP 500" in pg.inner_text("#model-list")
-        _shot(pg, "page-models-failed-desktop")
+        _shot(pg, f"page-models-failed-{size}")
     finally:
         ctx.close()
 
@@ -374,3 +377,57 @@ def test_sample_digits_classify_from_the_keyboard(browser, app_url, site_dir):
     want = m(tf.constant([x])).numpy().tolist()[0]
     assert shown == want.index(max(want))
     assert probs[shown] == f"{round(max(want) * 100)}%"
+
+
+# -- boot: progress by bytes, the model downloading beside Python --------------------------
+
+BOOT_TEXTS_JS = """() => {
+  window.__bootTexts = [];
+  document.addEventListener("DOMContentLoaded", () => {
+    const el = document.getElementById("boot-text");
+    new MutationObserver(() => window.__bootTexts.push(el.textContent))
+      .observe(el, { childList: true, characterData: true, subtree: true });
+  });
+}"""
+
+
+def _boot_files(site: Path) -> list:
+    """The files a cold boot downloads in full (what the byte count covers), from the disk."""
+    m = json.loads((site / "webtensor.json").read_text())
+    files = [
+        site / "pyodide" / "pyodide.asm.wasm",
+        site / m.get("stdlib", "pyodide/python_stdlib.zip"),
+        site / m["wheel"],
+    ]
+    return files + ([site / m["snapshot"]] if "snapshot" in m else [])
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_boot_counts_bytes_and_fetches_the_model_while_python_boots(browser, app_url, size):
+    want = sum(f.stat().st_size for f in _boot_files(APP_DIR[0]))
+    ctx = browser.new_context(viewport=SIZES[size])
+    ctx.add_init_script(script=f"({BOOT_TEXTS_JS})()")
+    model_starts = []  # epoch ms, Playwright's request timing
+    ctx.on("requestfinished", lambda r: "/models/digits/" in r.url and model_starts.append(r.timing["startTime"]))
+    pg = ctx.new_page()
+    errors = []
+    pg.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    try:
+        pg.goto(f"{app_url}/#draw")
+        _shot(pg, f"page-loading-{size}")
+        pg.wait_for_selector("#runtime.ready", timeout=120_000)
+        events = pg.evaluate("() => window.webtensorApp.bootProgress")
+        boot_end = pg.evaluate("() => performance.timeOrigin + window.webtensorApp.bootEndMs")
+        texts = pg.evaluate("() => window.__bootTexts")
+    finally:
+        ctx.close()
+    downloads = [e for e in events if e["stage"] == "download"]
+    loaded = [e["loaded"] for e in downloads]
+    assert len(downloads) > 3 and loaded == sorted(loaded), loaded[:20]
+    assert loaded[-1] == want and {e["total"] for e in downloads} == {want}, (loaded[-1], want)
+    fractions = [e["fraction"] for e in events]
+    assert fractions == sorted(fractions) and fractions[-1] == 1
+    shown = [t for t in texts if " MB" in t]
+    assert shown and shown[-1].endswith(f"{want / 1e6:.1f} / {want / 1e6:.1f} MB"), texts[:5]
+    assert model_starts and min(model_starts) < boot_end, (model_starts, boot_end)
+    assert not errors, errors

@@ -19,6 +19,8 @@ export const app = {
   wt: null,                // {backend, reason, jspi, adapterInfo} once booted
   py: null, catalog: null,
   ready: null,             // resolves to app once Python and webapp.py are loaded
+  bootProgress: [],        // the loader's progress events ({stage, loaded, total, fraction})
+  bootEndMs: null,         // performance.now() when boot ended
   listeners: new Set(),    // called when the model list changes
   /** target: "webapp" | "browser" (webtensor.serving.browser) | a handle an earlier call returned */
   call: (target, name, ...args) => app.py.call(target, name, ...args),
@@ -65,6 +67,7 @@ async function boot() {
   const wt = await app.py.boot({
     backend, files: PYTHON_FILES,
     onProgress: (p) => {
+      app.bootProgress.push({ stage: p.stage, loaded: p.loaded, total: p.total, fraction: p.fraction });
       bar.value = p.fraction;
       text.textContent = p.stage === "download" ? `Loading Python into this page… ${mb(p.loaded)} / ${mb(p.total)} MB`
         : STAGE_TEXT[p.stage] ?? p.message;
@@ -72,6 +75,7 @@ async function boot() {
     },
   });
   app.wt = wt;
+  app.bootEndMs = performance.now();
   $("runtime").classList.add("ready");
   text.innerHTML = "";
   const badge = document.createElement("span");

@@ -176,7 +176,20 @@ export function setupDraw(app, catalogReady) {
     if (!select.options.length) status.textContent = "No digits model here yet: train one on Digits in the Train tab.";
   };
   app.listeners.add(options);
-  catalogReady.then((c) => c && options(c));
+  catalogReady.then((c) => {
+    if (!c) return;
+    options(c);
+    prefetch(select.value);
+  });
+
+  // The first model's file downloads while Python boots (boot takes seconds, the file is
+  // small): after boot, Python's fetch of it revalidates the HTTP cache's copy (a 304).
+  const prefetched = new Set();
+  function prefetch(url) {
+    if (!url || url.startsWith("page:") || prefetched.has(url)) return;
+    prefetched.add(url);
+    fetch(url).then((r) => r.arrayBuffer()).catch(() => {});  // a failure shows when the model loads
+  }
 
   async function handleFor(value) {
     if (handles.has(value)) return handles.get(value);
