@@ -7,6 +7,13 @@ it on 127.0.0.1, drives Debian's Chromium (WebGPU = SwiftShader here) and measur
 each of our backends (wasm, gpu) and TF.js's (wasm, cpu, webgpu): boot, page open to first
 MLP prediction (ours), MLP 30-epoch and CNN 20-epoch fit time, and the median latency of
 predicting the 450 test digits in one batch. Prints a table and the ratios the README quotes.
+
+    python benchmarks/page/bench_page.py --boot 3      (issue 18: boot only, no training)
+
+interleaves N rounds of: our page open to first prediction (boot_bytes.py's visit: boot on
+wasm, then a Keras MLP classifies one row) cold and warm in a disk-cache profile, unthrottled
+and at 20 Mbit/s with 40 ms latency, beside TF.js's page open to ``tf.ready()`` on wasm
+in the same conditions. Prints medians and every run.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "build"))
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
+sys.path.insert(0, str(HERE))  # boot_bytes.py
 
 import serve  # noqa: E402
 from conftest import CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARGS, boot  # noqa: E402
@@ -74,6 +82,63 @@ def tfjs(browser, url: str, backend: str, opts: dict) -> dict:
         pg.close()
 
 
+def tfjs_visit(ctx, url: str, slow: bool) -> dict:
+    """TF.js 4.22 on wasm: page open to tf.ready() (its scripts and .wasm fetched)."""
+    import boot_bytes
+
+    pg = ctx.new_page()
+    try:
+        if slow:
+            cdp = ctx.new_cdp_session(pg)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", boot_bytes.SLOW)
+        pg.goto(f"{url}/bench/tfjs.html")
+        pg.wait_for_function("window.tfjsReady === true")
+        pg.evaluate("() => runTfjs('wasm', { models: [] })")
+        return {"bytes": pg.evaluate(boot_bytes.TRANSFER_JS), "first_ms": pg.evaluate("performance.now()")}
+    finally:
+        pg.close()
+
+
+def boot_rounds(playwright, url: str, rounds: int) -> dict:
+    """Interleaved: each round visits ours and TF.js's page, cold then warm, fast then slow."""
+    import tempfile
+
+    import boot_bytes
+
+    runs: dict = {}
+    for _ in range(rounds):
+        for slow in (False, True):
+            for who, visit in (("webtensor", boot_bytes.visit), ("tfjs", tfjs_visit)):
+                with tempfile.TemporaryDirectory() as profile:
+                    ctx = playwright.chromium.launch_persistent_context(
+                        profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS
+                    )
+                    try:
+                        for state in ("cold", "warm"):
+                            r = visit(ctx, url, slow)
+                            key = f"{who} {state}{' 20 Mbit/s' if slow else ''}"
+                            runs.setdefault(key, []).append(r)
+                            print(key, json.dumps(r), file=sys.stderr)
+                    finally:
+                        ctx.close()
+    return runs
+
+
+def boot_table(runs: dict) -> str:
+    import statistics
+
+    lines = [
+        "| | page open to first prediction / tf.ready() (ms, median) | runs (ms) | transfer (MB) |",
+        "|---|---|---|---|",
+    ]
+    for key, rows in runs.items():
+        ms = [r["first_ms"] for r in rows]
+        mb = statistics.median(r.get("first_bytes", r["bytes"]) for r in rows) / 1e6
+        lines.append(f"| {key} | {statistics.median(ms):.0f} | {[round(m) for m in ms]} | {mb:.2f} |")
+    return "\n".join(lines)
+
+
 def table(results: dict) -> str:
     cols = list(results)
     rows = [
@@ -126,6 +191,7 @@ def main() -> None:
     ap.add_argument("--tfjs", default="wasm,cpu,webgpu")
     ap.add_argument("--models", default="mlp,cnn")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--boot", type=int, default=0, metavar="N", help="boot only: N interleaved rounds (issue 18)")
     a = ap.parse_args()
     opts = {
         "mlp_epochs": 3 if a.quick else 30,
@@ -136,8 +202,25 @@ def main() -> None:
     site = ROOT / "build" / "dist" / "site"
     if not (site / "webtensor.json").exists():
         sys.exit("build the site first: make web")
-    srv = serve.serve({"/": site, "/bench/": HERE, "/tfjs/": ROOT / "node_modules" / "@tensorflow"})
+    import tempfile
+
+    blank = Path(tempfile.mkdtemp())
+    from conftest import BLANK
+
+    (blank / "blank.html").write_text(BLANK)
+    srv = serve.serve({"/": site, "/bench/": HERE, "/_bench/": blank, "/tfjs/": ROOT / "node_modules" / "@tensorflow"})
     from playwright.sync_api import sync_playwright
+
+    if a.boot:
+        try:
+            with sync_playwright() as p:
+                runs = boot_rounds(p, srv.url, a.boot)
+        finally:
+            srv.stop()
+        print(boot_table(runs))
+        if a.json:
+            a.json.write_text(json.dumps(runs, indent=1))
+        return
 
     results = {}
     try:

@@ -5,7 +5,8 @@
 After ``make web``. Prints (1) the bytes per resource of build/dist/site raw, gzip and
 brotli (the variants the site builder wrote), and (2) for a visit to a blank page that
 boots webtensor on wasm in Chromium with a disk-cache profile: bytes transferred and
-milliseconds from navigation to ``loadWebtensor()`` resolving, cold (empty cache) and warm
+milliseconds from navigation to ``loadWebtensor()`` resolving and to a first prediction (a
+Keras MLP built and run on one row), cold (empty cache) and warm
 (the same profile again), unthrottled and at 20 Mbit/s with 40 ms latency (CDP network
 emulation). Medians over ``--runs``; served by build/serve.py (as the webtensor server).
 """
@@ -30,21 +31,30 @@ from conftest import BLANK, CHROMIUM, CHROMIUM_ARGS, boot  # noqa: E402
 SITE = ROOT / "build" / "dist" / "site"
 TRANSFER_JS = """() => performance.getEntriesByType("resource").concat(performance.getEntriesByType("navigation"))
   .reduce((n, e) => n + e.transferSize, 0)"""
+# What a page does first: build a Keras MLP (tf.keras imports lazily) and classify one row.
+FIRST_PREDICTION_JS = """() => window.wt.runPython(`
+import webtensor as tf
+m = tf.keras.Sequential([tf.keras.Input((64,)), tf.keras.layers.Dense(32, activation="relu"), tf.keras.layers.Dense(10)])
+int(tf.argmax(m(tf.zeros((1, 64))), axis=-1).numpy()[0])`)"""
 SLOW = {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8, "uploadThroughput": 20e6 / 8}
 
 
 def resource_table(site: Path) -> list:
     manifest = json.loads((site / "webtensor.json").read_text())
-    names = [
-        "webtensor.mjs",
-        "webtensor.json",
-        "pyodide/pyodide.mjs",
-        "pyodide/pyodide.asm.mjs",
-        "pyodide/pyodide.asm.wasm",
-        "pyodide/python_stdlib.zip",
-        "pyodide/pyodide-lock.json",
-        manifest["wheel"],
-    ] + ([manifest["snapshot"]] if "snapshot" in manifest else [])
+    names = (
+        [
+            "webtensor.mjs",
+            "webtensor.json",
+            "pyodide/pyodide.mjs",
+            "pyodide/pyodide.asm.mjs",
+            "pyodide/pyodide.asm.wasm",
+            manifest.get("stdlib", "pyodide/python_stdlib.zip"),
+            "pyodide/pyodide-lock.json",
+            manifest["wheel"],
+        ]
+        + ([manifest["snapshot"]] if "snapshot" in manifest else [])
+        + (["pyodide/python_stdlib.zip"] if "stdlib" in manifest else [])  # on demand only
+    )
     rows = []
     for n in names:
         p = site / n
@@ -64,7 +74,9 @@ def visit(ctx, url: str, slow: bool) -> dict:
         r = boot(pg, backend="wasm")
         if "error" in r:
             raise RuntimeError(r["error"])
-        return {"bytes": pg.evaluate(TRANSFER_JS), "ms": pg.evaluate("performance.now()")}
+        ready = {"bytes": pg.evaluate(TRANSFER_JS), "ms": pg.evaluate("performance.now()")}
+        pg.evaluate(FIRST_PREDICTION_JS)
+        return {**ready, "first_bytes": pg.evaluate(TRANSFER_JS), "first_ms": pg.evaluate("performance.now()")}
     finally:
         pg.close()
 
@@ -80,31 +92,31 @@ def visits(playwright, url: str, slow: bool, runs: int) -> dict:
             finally:
                 ctx.close()
     med = lambda rows, k: statistics.median(r[k] for r in rows)
-    return {
-        "cold_bytes": med(cold, "bytes"),
-        "cold_ms": med(cold, "ms"),
-        "warm_bytes": med(warm, "bytes"),
-        "warm_ms": med(warm, "ms"),
-        "cold_ms_all": [round(r["ms"]) for r in cold],
-        "warm_ms_all": [round(r["ms"]) for r in warm],
-    }
+    out = {}
+    for name, rows in (("cold", cold), ("warm", warm)):
+        for k in ("bytes", "ms", "first_bytes", "first_ms"):
+            out[f"{name}_{k}"] = med(rows, k)
+        out[f"{name}_first_ms_all"] = [round(r["first_ms"]) for r in rows]
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json")
+    ap.add_argument("--site", default=str(SITE), help="a built site (default build/dist/site)")
     args = ap.parse_args()
+    site = Path(args.site)
     from playwright.sync_api import sync_playwright
 
-    rows = resource_table(SITE)
+    rows = resource_table(site)
     print("| file | raw | gzip | brotli |\n|---|---|---|---|")
     mb = lambda n: "-" if n is None else f"{n / 1e6:.2f} MB" if n >= 100_000 else f"{n / 1e3:.1f} KB"
     for r in rows:
         print(f"| `{r['file']}` | {mb(r['raw'])} | {mb(r['gzip'])} | {mb(r['br'])} |")
     with tempfile.TemporaryDirectory() as d:
         (Path(d) / "blank.html").write_text(BLANK)
-        srv = serve.serve({"/": SITE, "/_bench/": d})
+        srv = serve.serve({"/": site, "/_bench/": d})
         try:
             with sync_playwright() as p:
                 out = {
@@ -114,13 +126,16 @@ def main() -> None:
         finally:
             srv.stop()
     print(
-        "\n| network | cold transfer | cold to ready (ms) | warm transfer | warm to ready (ms) |\n|---|---|---|---|---|"
+        "\n| network | visit | transfer to ready | to first prediction | ms to ready | ms to first prediction (runs) |"
+        "\n|---|---|---|---|---|---|"
     )
     for k, v in out.items():
-        print(
-            f"| {k} | {mb(v['cold_bytes'])} | {v['cold_ms']:.0f} {v['cold_ms_all']} | {mb(v['warm_bytes'])} | "
-            f"{v['warm_ms']:.0f} {v['warm_ms_all']} |"
-        )
+        for visit_ in ("cold", "warm"):
+            g = lambda f: v[f"{visit_}_{f}"]  # noqa: E731
+            print(
+                f"| {k} | {visit_} | {mb(g('bytes'))} | {mb(g('first_bytes'))} | {g('ms'):.0f} | "
+                f"{g('first_ms'):.0f} {g('first_ms_all')} |"
+            )
     if args.json:
         Path(args.json).write_text(json.dumps({"resources": rows, "visits": out}, indent=1))
 
