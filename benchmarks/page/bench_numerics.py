@@ -93,6 +93,43 @@ def page_round(name: str, number: int) -> float:
     return (time.perf_counter() - t0) / number * 1e3
 
 
+def page_breakdown(number: int = 50) -> dict:
+    """Where resize's time goes in the page: each primitive it runs, timed alone (ms per
+    call), beside a 1-element add (the per-op floor) and the whole op."""
+    import importlib
+
+    import webtensor as tf
+    from webtensor.ops import array as A
+
+    R = importlib.import_module("webtensor.image.resize")
+    img = tf.abs(tf.random.normal([1, 224, 224, 3]))
+    plan, be = R._plan(224, 112, "bilinear", False), img._be
+
+    def per_call(fn):
+        fn()
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        return (time.perf_counter() - t0) / number * 1e3
+
+    out = {"whole resize": per_call(lambda: tf.image.resize(img, [112, 112]))}
+    x = img
+    for axis, name in ((1, "height"), (2, "width")):
+        s = tuple(x.shape.as_list())
+        pre, post = s[0] * (s[1] if axis == 2 else 1), 3 * (s[2] if axis == 1 else 1)
+        x3 = A.reshape(x, (pre, s[axis], post))
+        idx = plan.tensor("index", 0, (plan.out,), be)
+        w = plan.tensor("weight", 0, (1, plan.out, post), be, post)
+        rows = A.gather(x3, idx, axis=1)
+        out[f"{name}: gather, one tap"] = per_call(lambda: A.gather(x3, idx, axis=1))
+        out[f"{name}: multiply, one tap"] = per_call(lambda: rows * w)
+        out[f"{name}: add"] = per_call(lambda: rows + rows)
+        x = R._along(x, axis, plan)
+    one = tf.constant([1.0])
+    out["1-element add"] = per_call(lambda: one + one)
+    return out
+
+
 # -- TF.js, in the same page (tfjs.html loads it) -------------------------------------------------
 
 TFJS_SETUP_JS = """async (backend) => {
@@ -140,6 +177,9 @@ bench_numerics.page_setup()
 `);
 }"""
 
+OURS_BREAKDOWN_JS = """async () => JSON.parse(await window.wt.pyodide.runPythonAsync(
+  "import json; json.dumps(bench_numerics.page_breakdown())"))"""
+
 OURS_ROUND_JS = """async ([name, number]) => {
   const py = window.wt.pyodide;
   py.globals.set("_args", py.toPy([name, number]));
@@ -153,7 +193,7 @@ OURS_ROUND_JS = """async ([name, number]) => {
 _SLOW_MS = 1000.0
 
 
-def measure(rounds: int, tfjs_backends: list, min_ms: float = 40.0, site=None) -> dict:
+def measure(rounds: int, tfjs_backends: list, min_ms: float = 40.0, site=None, breakdown: bool = False) -> dict:
     """Both sides' pages open at once; every round runs each op on each side in turn, so the
     machine's load drift reaches all columns alike."""
     from pathlib import Path
@@ -203,6 +243,8 @@ def measure(rounds: int, tfjs_backends: list, min_ms: float = 40.0, site=None) -
             for (side, name), n in numbers.items():
                 cell = res[side][name]
                 cell.update(ms=statistics.median(cell["times"]), number=n)
+            if breakdown:
+                res["resize breakdown"] = pg.evaluate(OURS_BREAKDOWN_JS)
             browser.close()
     finally:
         srv.stop()
@@ -241,10 +283,13 @@ def main() -> None:
     ap.add_argument("--tfjs", default="wasm,cpu")
     ap.add_argument("--min-ms", type=float, default=40.0, help="the least time one round of one op takes")
     ap.add_argument("--site", type=Path, help="a built site other than build/dist/site")
+    ap.add_argument("--breakdown", action="store_true", help="also time resize's primitives one by one")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
-    res = measure(a.rounds, [b for b in a.tfjs.split(",") if b], a.min_ms, a.site)
+    res = measure(a.rounds, [b for b in a.tfjs.split(",") if b], a.min_ms, a.site, a.breakdown)
     print(table(res))
+    for k, v in res.get("resize breakdown", {}).items():
+        print(f"  resize, ours: {k:28s} {v:8.3f} ms")
     print(f"{a.rounds} rounds, medians; Chromium {res.get('chromium')}")
     if a.json:
         a.json.write_text(json.dumps(res, indent=1))
