@@ -17,7 +17,7 @@ during the backward pass. It reports the median step time and the time each step
 blocked in the collective (``Collective.seconds``: starting and waiting, which includes
 waiting for the slower worker).
 
-Run: python benchmarks/distributed.py [--json out.json] [--steps 40] [--rounds 3] [--only overlap|scaling]
+Run: python benchmarks/distributed.py [--json out.json] [--steps 40] [--rounds 3] [--only overlap|scaling] [--batches 256,1024]
 (needs the `distribute` extra: ray + torch).
 """
 
@@ -60,7 +60,7 @@ def cnn(run_eagerly=False):
     return m
 
 
-def worker(steps: int, sweep: bool) -> dict:
+def worker(steps: int, sweep: bool, batches=PER_WORKER_BATCHES) -> dict:
     """Runs on every rank: timed fit per batch size (and, on 2 workers, the all-reduce sweep)."""
     import webtensor as tf
     from digits import load_digits_split
@@ -69,7 +69,7 @@ def worker(steps: int, sweep: bool) -> dict:
     x, y, _, _ = load_digits_split()
     x = x.reshape(-1, 8, 8, 1)
     out = {"workers": s._world, "fit": {}, "allreduce": {}}
-    for b, eager in [(b, e) for b in PER_WORKER_BATCHES for e in (False, True)]:
+    for b, eager in [(b, e) for b in batches for e in (False, True)]:
         g = b * s._world
         reps = -(-(steps + 2) * g // len(x))
         xs, ys = np.concatenate([x] * reps)[: (steps + 2) * g], np.concatenate([y] * reps)[: (steps + 2) * g]
@@ -150,7 +150,9 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--only", choices=("overlap", "scaling"))
+    p.add_argument("--batches", default=",".join(map(str, PER_WORKER_BATCHES)), help="per-worker batches (scaling)")
     ns = p.parse_args(argv)
+    batches = tuple(int(b) for b in ns.batches.split(","))
     import ray
 
     from webtensor.distribute import ray_runner
@@ -166,8 +168,8 @@ def main(argv=None):
     try:
         rounds = [
             (
-                ray_runner.run(worker, args=(ns.steps, False), num_workers=1)[0],
-                ray_runner.run(worker, args=(ns.steps, True), num_workers=2)[0],
+                ray_runner.run(worker, args=(ns.steps, False, batches), num_workers=1)[0],
+                ray_runner.run(worker, args=(ns.steps, True, batches), num_workers=2)[0],
             )
             for _ in range(ns.rounds if ns.only != "overlap" else 0)
         ]
@@ -199,7 +201,7 @@ def main(argv=None):
         f"{'cpu ratio':>10}"
     )
     rows = []
-    for b in PER_WORKER_BATCHES:
+    for b in batches:
         for eager in (False, True):
             a, c = one["fit"][(b, eager)], two["fit"][(b, eager)]
             ratio = c["samples_per_s"] / a["samples_per_s"]
@@ -220,7 +222,7 @@ def main(argv=None):
                 f"{1e3 * c['collective_s_per_step']:>18.2f} {1e3 * a['cpu_s_per_step']:>15.2f} "
                 f"{1e3 * c['cpu_s_per_step']:>15.2f} {cpu_ratio:>10.2f}"
             )
-    print(f"gradient bytes per step: {two['fit'][(PER_WORKER_BATCHES[0], True)]['grad_bytes']}")
+    print(f"gradient bytes per step: {two['fit'][(batches[0], True)]['grad_bytes']}")
     print(f"{'all-reduce bytes':>16} {'ms (2 workers)':>15} {'MB/s algbw':>11}")
     for n, t in two["allreduce"].items():
         print(f"{n:>16} {1e3 * t:>15.3f} {n / t / 1e6:>11.1f}")
