@@ -251,14 +251,15 @@ _MAX_GATHER = 4
 """Taps are used while the gathered rows (out * taps) are at most this many times the larger
 side; wider kernels (antialiased lanczos downscales) take the dense matmul instead."""
 
-_FULL_WEIGHTS = 1 << 18
+_FULL_WEIGHTS = 1 << 17
 """Up to this many values per output slice (out * after), a tap's weights are kept repeated
 to the slice's full shape, so the multiply is a same-shape (or repeated-row) one, not a
 stride-0 broadcast: the wasm kernels' fast paths, and numpy's when ``after`` is a few
-channels. Larger slices broadcast (out, 1) weights instead of holding a big copy."""
+channels. Larger slices broadcast (out, 1) weights instead of holding a big copy (with 16
+plans kept, their tensors stay under about 32 MiB per backend)."""
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)
 def _plan(in_size: int, out_size: int, method: str, antialias: bool) -> _Plan:
     return _Plan(axis_weights(in_size, out_size, method, antialias), in_size)
 
