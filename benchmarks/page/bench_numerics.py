@@ -183,7 +183,12 @@ OURS_BREAKDOWN_JS = """async () => JSON.parse(await window.wt.pyodide.runPythonA
 OURS_ROUND_JS = """async ([name, number]) => {
   const py = window.wt.pyodide;
   py.globals.set("_args", py.toPy([name, number]));
-  return {ms: await py.runPythonAsync("bench_numerics.page_round(*_args)")};
+  try {
+    return {ms: await py.runPythonAsync("bench_numerics.page_round(*_args)")};
+  } catch (e) {  // a failing op is a cell of the table, not the end of the run
+    const lines = String(e.message ?? e).trim().split("\\n");
+    return {error: lines[lines.length - 1].slice(0, 160)};
+  }
 }"""
 
 
@@ -239,7 +244,12 @@ def measure(rounds: int, tfjs_backends: list, min_ms: float = 40.0, site=None, b
                 for name in CASES:
                     for side, run in sides.items():
                         if (side, name) in numbers:
-                            res[side][name]["times"].append(run(name, numbers[side, name])["ms"])
+                            t = run(name, numbers[side, name])
+                            if "ms" in t:
+                                res[side][name]["times"].append(t["ms"])
+                            else:
+                                res[side][name] = t
+                                del numbers[side, name]
             for (side, name), n in numbers.items():
                 cell = res[side][name]
                 cell.update(ms=statistics.median(cell["times"]), number=n)
@@ -259,7 +269,7 @@ def table(res: dict) -> str:
     ours = res["webtensor wasm"]
     for name in CASES:
         o = ours.get(name, {}).get("ms")
-        cells = [f"{o:.3f}" if o else "-"]
+        cells = [f"{o:.3f}" if o else f"fails: {ours.get(name, {}).get('error', '-')[:60]}"]
         ratios = []
         for c in cols:
             t = res[c].get(name, {})
