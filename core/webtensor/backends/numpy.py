@@ -459,9 +459,10 @@ class NumpyBackend:
         return e / e.sum(axis=axis, keepdims=True)
 
     def sparse_softmax_xent(self, logits, labels):
-        """``base.FusedKernels.sparse_softmax_xent``. Rows are picked by fancy indexing on a
-        [rows, n] view (take/put_along_axis cost more than the arithmetic at training sizes),
-        and the masking for labels outside [0, n) runs only when there are some."""
+        """``base.FusedKernels.sparse_softmax_xent``. Each row's label is picked by a flat
+        index (take/put_along_axis cost more than the arithmetic at training sizes), the
+        range check is one unsigned compare, and the masking for labels outside [0, n)
+        runs only when there are some."""
         n = logits.shape[-1]
         with _quiet():
             m = logits.max(axis=-1, keepdims=True)
@@ -470,17 +471,17 @@ class NumpyBackend:
             e = np.exp(logits - m)
             lse = np.log(e.sum(axis=-1, keepdims=True))
             lse += m
-            ok = (labels >= 0) & (labels < n)
-            every = bool(ok.all())
             flat = labels.reshape(-1)
-            idx = flat if every else np.where(ok.reshape(-1), flat, 0)
-            rows = np.arange(flat.shape[0])
-            loss = lse.reshape(-1) - logits.reshape(-1, n)[rows, idx]
+            ok = flat.view(f"u{flat.dtype.itemsize}") < n  # a negative label wraps to a huge one
+            every = bool(ok.all())
+            at = np.arange(0, flat.shape[0] * n, n)
+            at += flat if every else np.where(ok, flat, 0)
+            loss = lse.reshape(-1) - logits.take(at)
             if not every:
-                loss = np.where(ok.reshape(-1), loss, np.array(np.nan, logits.dtype))
+                loss = np.where(ok, loss, np.array(np.nan, logits.dtype))
             grad = np.exp(logits - lse)
-            g2 = grad.reshape(-1, n)
-            g2[rows, idx] -= 1 if every else ok.reshape(-1).astype(grad.dtype)
+            g = grad.reshape(-1)
+            g[at] -= 1 if every else ok.astype(grad.dtype)
         return loss.reshape(labels.shape).astype(logits.dtype, copy=False), grad.astype(logits.dtype, copy=False)
 
     def adam_update(self, w, m, v, g, alpha, c1, c2, eps):
