@@ -42,21 +42,35 @@ def _get(be, h):
 
 def test_static_bindings_match_the_generic_calls(on_wasm):
     """Every node kind bound statically (several fused programs in one kernel, a matmul
-    with an epilogue, plain and batched matmuls with transposes) gives the per-call
-    method's bytes and counts one kernel, as the per-call path does."""
+    with an epilogue, plain and batched matmuls with transposes, broadcasting binaries,
+    reductions, softmax, argmax, sparse cross-entropy) gives the per-call method's bytes
+    and counts one kernel, as the per-call path does."""
     be = on_wasm
     rng = np.random.default_rng(3)
     x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((5, 6), (6, 3), (3,)))
     bx = rng.standard_normal((2, 4, 6)).astype(np.float32)
+    labels = np.array([0, 2, 1, 1, 0], np.int32)
 
     @tf.function
-    def f(x, w, b, bx):
+    def f(x, w, b, bx, labels):
         h = tf.nn.relu(x @ w + b)
         u = tf.matmul(x, h @ tf.transpose(w), transpose_a=True)
         v = tf.matmul(bx, bx, transpose_b=True)  # [2, 4, 4]: equal batch dims
-        return tf.exp(b) * 2.0, tf.sigmoid(b) - 1.0, tf.reduce_sum(h, 0), u, v
+        c = tf.pow(v, tf.reshape(b[:2], (2, 1, 1)))  # broadcast along two dims: an N-d walk
+        xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, h)
+        return (
+            tf.exp(b) * 2.0,
+            tf.sigmoid(b) - 1.0,
+            tf.reduce_sum(h, 0),
+            tf.reduce_max(v, [1, 2]),
+            u,
+            c,
+            tf.nn.softmax(u),
+            tf.argmax(v, axis=1),
+            xent,
+        )
 
-    args = [tf.constant(a) for a in (x, w, b, bx)]
+    args = [tf.constant(a) for a in (x, w, b, bx, labels)]
     nodes = optimize(f.get_concrete_function(*args).graph, True, host_checks=True)[0]
     seen = []
     for n in nodes:
@@ -65,21 +79,45 @@ def test_static_bindings_match_the_generic_calls(on_wasm):
         if fast is None:
             continue
         seen.append((n.type, "programs" in n.attrs, "anchor" in n.attrs))
-        hs = [_put(be, rng.standard_normal(s).astype(D.as_dtype(dt).name)) for s, dt in ins]
+        hs = []
+        for s, dt in ins:
+            a = rng.standard_normal(s) if D.as_dtype(dt).kind == "f" else rng.integers(0, 3, s)
+            hs.append(_put(be, a.astype(D.as_dtype(dt).name)))
         slow = G._bind(n, NoStatic(be))
         before = be.kernel_count
         got = fast(*hs)
-        assert be.kernel_count == before + 1
+        assert be.kernel_count == before + 1, n.type
         want = slow(*hs)
         got, want = (r if isinstance(r, tuple) else (r,) for r in (got, want))
         assert len(got) == len(want)
         for g_, w_ in zip(got, want):
             assert (g_.shape, g_.dtype) == (w_.shape, w_.dtype)
-            assert _get(be, g_).tobytes() == _get(be, w_).tobytes()  # the same kernels: bit-identical
-    kinds = set(seen)
-    assert ("fused", True, False) in kinds  # exp/sigmoid of b: one wt_fused_many
-    assert ("fused", False, True) in kinds  # x @ w + b, relu
+            assert _get(be, g_).tobytes() == _get(be, w_).tobytes(), n.type  # the same kernels: bit-identical
+    kinds = {k[0] for k in seen}
+    assert ("fused", True, False) in seen  # exp/sigmoid of b: one wt_fused_many
+    assert ("fused", False, True) in seen  # x @ w + b, relu
     assert sum(k == ("matmul", False, False) for k in seen) >= 2
+    assert {"reduce", "softmax", "argreduce", "sparse_softmax_xent"} <= kinds, kinds
+
+
+@pytest.mark.parametrize(
+    "sx, sy", [((3, 5), (3, 5)), ((3, 5), ()), ((), (3, 5)), ((3, 5), (5,)), ((4,), (3, 4)), ((2, 3, 4), (3, 1))]
+)
+@pytest.mark.parametrize("op", ["sub", "greater"])
+def test_static_binary_matches_the_generic_call(wasm, sx, sy, op):
+    """Each broadcast plan (same shapes, a scalar on either side, a repeated row on either
+    side, an N-d walk) and a bool-valued op, bound once, against ``binary`` itself."""
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal(sx).astype(np.float32), rng.standard_normal(sy).astype(np.float32)
+    out = np.broadcast_shapes(sx, sy)
+    odt = D.bool_ if op == "greater" else D.float32
+    fn = wasm.bind_static("binary", {"op": op}, [(sx, D.float32), (sy, D.float32)], [(out, odt)])
+    hx, hy = _put(wasm, x), _put(wasm, y)
+    got, want = fn(hx, hy), wasm.binary(op, hx, hy)
+    assert (got.shape, got.dtype) == (want.shape, want.dtype) == (out, odt)
+    assert _get(wasm, got).tobytes() == _get(wasm, want).tobytes()
+    ref = np.subtract(x, y) if op == "sub" else np.greater(x, y)
+    np.testing.assert_array_equal(_get(wasm, got), ref)
 
 
 def test_static_matmul_leaves_broadcast_batches_to_the_generic_method(wasm):

@@ -962,7 +962,80 @@ class WasmBackend:
             return self._static_fused((prog,), len(ins), outs, False) if self.fusable(prog) else None
         if type_ == "matmul":
             return self._static_matmul(ins, outs, attrs["transpose_a"], attrs["transpose_b"], None)
+        if type_ == "binary":
+            return self._static_binary(attrs["op"], ins, outs)
+        if type_ in ("reduce", "softmax", "argreduce"):
+            return self._static_rows(type_, attrs, ins[0], outs[0])
+        if type_ == "sparse_softmax_xent" and ins[1][1] in (D.int32, D.int64):
+            return self._static_xent(ins, outs)
         return None
+
+    def _static_binary(self, op: str, ins, outs):
+        """wt_binary with its broadcast plan (and N-d walk params) decided once."""
+        (sx, dx), (sy, _dy) = ins
+        shape, odt = tuple(outs[0][0]), outs[0][1]
+        if odt is not (D.bool_ if op in base.BOOL_OPS else dx):
+            return None
+        pshape, n, mode, inner, walk = self._plan((tuple(sx), tuple(sy)), op)
+        if pshape != shape:
+            return None
+        code, dtc, nbytes, params, write = _BINARY[op], _DT[dx], n * odt.size, self._params_addr, self._rt.write
+        tmpl = _ints(len(walk)).pack(*walk) if walk else None
+
+        def run(x, y):
+            with self._lock:
+                if tmpl is not None:
+                    write(params, tmpl)
+                ptr = self._run(op, "wt_binary", code, dtc, x.ptr, y.ptr, n, mode, inner)
+                return self._new(ptr, shape, odt, op, nbytes)
+
+        return run
+
+    def _static_rows(self, type_: str, attrs, x_spec, out_spec):
+        """wt_reduce over contiguous axes, wt_softmax and wt_argreduce over one axis: each
+        an (outer, r, inner) block decided once."""
+        xs, dt = tuple(x_spec[0]), x_spec[1]
+        shape, odt = tuple(out_spec[0]), out_spec[1]
+        if type_ == "reduce":
+            axes, op = tuple(attrs["axes"]), attrs["op"]
+            if not axes or axes != tuple(range(axes[0], axes[-1] + 1)) or odt is not dt:
+                return None
+            outer, r, inner = prod(xs[: axes[0]]), prod(xs[axes[0] : axes[-1] + 1]), prod(xs[axes[-1] + 1 :])
+            name, export, lead = f"reduce_{op}", "wt_reduce", (_REDUCE[op], _DT[dt])
+        else:
+            axis = attrs["axis"]
+            outer, r, inner = prod(xs[:axis]), xs[axis], prod(xs[axis + 1 :])
+            if type_ == "softmax":
+                name, export, lead = "softmax", "wt_softmax", (_DT[dt],)
+            elif r == 0:
+                return None  # the generic method's error
+            else:
+                name, export, lead = attrs["op"], "wt_argreduce", (attrs["op"] == "argmax", _DT[dt])
+        tail = (_DT[attrs["dtype"]],) if type_ == "argreduce" else ()
+        nbytes = prod(shape) * odt.size
+
+        def run(x):
+            with self._lock:
+                ptr = self._run(name, export, *lead, x.ptr, outer, r, inner, *tail)
+                return self._new(ptr, shape, odt, name, nbytes)
+
+        return run
+
+    def _static_xent(self, ins, outs):
+        """wt_sparse_softmax_xent: (loss, dlogits) of fixed shapes."""
+        (sx, dt), (_sl, ldt) = ins
+        n = sx[-1]
+        rows = prod(sx) // n if n else 0
+        (ls, lt), (gs, gt) = ((tuple(s), d) for s, d in outs)
+        i64, dtc, name = ldt is D.int64, _DT[dt], "sparse_softmax_cross_entropy"
+
+        def run(logits, labels):
+            with self._lock:
+                ptr = self._run(name, "wt_sparse_softmax_xent", dtc, logits.ptr, labels.ptr, i64, rows, n)
+                loss = self._new(ptr, ls, lt, name)
+                return loss, WasmArray(self, self._more_outputs(1)[0], gs, gt)
+
+        return run
 
     def _static_fused(self, programs, n_in: int, outs, many: bool):
         """wt_fused_many (``many``) or wt_fused over a template params block."""
