@@ -242,16 +242,21 @@ class PyodideRuntime:
     def read(self, ptr: int, n: int) -> bytes:
         pin = self._pinned(ptr, n)
         if pin is not None:
-            b = pin[3].to_bytes()
-            if len(b) != pin[1] - pin[0]:  # detached by memory growth
-                self._renew()
-                b = pin[3].to_bytes()
+            b = self._bytes_of(lambda: pin[3], pin[1] - pin[0])
             return b[ptr - pin[0] : ptr - pin[0] + n]
         self._check(ptr, n)
-        b = self._u8.subarray(ptr, ptr + n).to_bytes()
+        return self._bytes_of(lambda: self._u8.subarray(ptr, ptr + n), n)
+
+    def _bytes_of(self, view, n: int) -> bytes:
+        """``view().to_bytes()``, renewing the views once if memory grew: a detached view
+        either reads short or throws (``subarray`` of a detached buffer)."""
+        try:
+            b = view().to_bytes()
+        except (ValueError, self._JsException):
+            b = b""
         if len(b) != n:
             self._renew()
-            b = self._u8.subarray(ptr, ptr + n).to_bytes()
+            b = view().to_bytes()
         return b
 
     def set_params(self, fmt: struct.Struct, *values) -> None:
