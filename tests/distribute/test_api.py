@@ -412,3 +412,16 @@ def test_a_replica_that_fails_or_skips_the_meeting_is_named():
 
     with pytest.raises(RuntimeError, match="replica 1 returned"):
         s.run(skips_on_1)
+
+
+def test_without_threads_local_replicas_run_in_turn_and_a_meeting_is_refused(monkeypatch):
+    """Pyodide has no threads: the replicas run one after another (run still works) and
+    all_reduce names the reason instead of hanging."""
+    from webtensor.distribute import mirrored_run
+
+    monkeypatch.setattr(mirrored_run, "threads_available", lambda: False)
+    s = two_cpus()
+    ids = s.run(lambda: D.get_replica_context().replica_id_in_sync_group)
+    assert s.experimental_local_results(ids) == (0, 1)
+    with pytest.raises(RuntimeError, match="no threads"):
+        s.run(lambda: D.get_replica_context().all_reduce("SUM", tf.constant(1.0)))
