@@ -10,8 +10,10 @@ With W workers:
 - ``reduce_gradients``: gradient x (local rows / B), then bucketed SUM all-reduce, so the
   update is the gradient of the loss averaged over the global batch (TF's loss scaling);
   inside a compiled step it is a ``tf.numpy_function`` node (a host call at each replay);
+  ``gradients`` (train_step's call) is ``tape.gradient`` + that, and in an eager step it
+  starts each bucket's all-reduce during the backward pass;
 - ``reduce_metrics``: metric state variables SUM-reduced before the epoch's logs;
-- ``gather``: predictions of every worker, in the global batch's order;
+- ``gather_predictions``: predictions of every worker, in the global batch's order;
 - ``is_chief``: only rank 0 writes checkpoints.
 """
 
