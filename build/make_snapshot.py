@@ -59,7 +59,7 @@ TRACE_JS = """async ([manifest, extra, trace]) => {
   py.globals.set("_extra", py.toPy(extra));
   return py.runPython(trace).toJs();
 }"""
-MAKE_JS = """async ([manifest, modules]) => {
+MAKE_JS = """async ([manifest, modules, imported]) => {
   const { loadPyodide } = await import("/" + manifest.pyodide + "pyodide.mjs");
   const stdLibURL = "/" + (manifest.stdlib ?? manifest.pyodide + "python_stdlib.zip");
   const py = await loadPyodide({ indexURL: "/" + manifest.pyodide, _makeSnapshot: true, stdLibURL,
@@ -77,6 +77,11 @@ for m in _mods:
         out.append(f"without {m} ({type(e).__name__}: {e})")
 del _mods
 "; ".join(out)`);
+  py.runPython(imported);
+  const used = py.globals.get("_used");
+  window._imported = used.toJs();
+  used.destroy();
+  py.runPython("del _z, _used");
   const snap = py.makeMemorySnapshot();
   const { snapshotMemory } = await import("/webtensor.mjs");
   const memory = snapshotMemory(snap);
@@ -153,6 +158,7 @@ def delta_encode(snapshot: Path, wasm: Path) -> int:
 def snapshot_key(site: Path, manifest: dict) -> str:
     """The hash of every input of the snapshot."""
     h = hashlib.sha256(MAKE_JS.encode() + repr(MODULES).encode() + TRACE_JS.encode() + repr(APP_IMPORTS).encode())
+    h.update(trim_stdlib.IMPORTED_PY.encode())
     h.update((HERE / "trim_stdlib.py").read_bytes())
     h.update((site / manifest["wheel"]).read_bytes())
     runtime = site / manifest["pyodide"]
@@ -175,6 +181,8 @@ def _write_manifest(site: Path, manifest: dict, snapshot: Path | None) -> None:
         "wheel": site / manifest["wheel"],
     }
     files["stdlib"] = site / manifest["stdlib"] if "stdlib" in manifest else runtime / "python_stdlib.zip"
+    if "snapshotStdlib" in manifest:
+        files["snapshotStdlib"] = site / manifest["snapshotStdlib"]
     if snapshot is not None:
         files["snapshot"] = snapshot
     manifest["sizes"] = {k: p.stat().st_size for k, p in files.items()}
@@ -217,6 +225,16 @@ def _trim(site: Path, manifest: dict, page, kept_zip: Path | None) -> None:
     )
 
 
+def _hollow(site: Path, manifest: dict, imported: list) -> None:
+    """The stdlib a snapshot boot fetches: the trimmed zip less what the snapshot imported."""
+    if not imported:
+        return
+    runtime = site / manifest["pyodide"]
+    out = runtime / "python_stdlib-snapshot.zip"
+    manifest["snapshotStdlibHollow"] = trim_stdlib.hollow(site / manifest["stdlib"], imported, out)
+    manifest["snapshotStdlib"] = f"{manifest['pyodide']}{serve.static.hashed_name(out).name}"
+
+
 def make_snapshot(site: Path, cache: Path | None = None) -> Path | None:
     """Write the trimmed stdlib and the snapshot; None (and the site boots from scratch on the
     full stdlib) where Chromium is missing."""
@@ -230,9 +248,11 @@ def make_snapshot(site: Path, cache: Path | None = None) -> Path | None:
     key = snapshot_key(site, manifest)
     kept = cache / f"snapshot-{key}" if cache is not None else None
     kept_zip = cache / f"stdlib-{key}.zip" if cache is not None else None
+    kept_list = cache / f"stdlib-{key}.json" if cache is not None else None
     if kept is not None and kept.is_file() and kept_zip.is_file():
         _trim(site, manifest, None, kept_zip)
         shutil.copyfile(kept, out)
+        _hollow(site, manifest, json.loads(kept_list.read_text()) if kept_list.is_file() else [])
         manifest["snapshotDelta"] = delta_encode(out, wasm)
         _write_manifest(site, manifest, out)
         print(f"snapshot: unchanged inputs, reused {kept.relative_to(kept.parents[2])}")
@@ -248,7 +268,8 @@ def make_snapshot(site: Path, cache: Path | None = None) -> Path | None:
             _trim(site, manifest, page, kept_zip)
             page = browser.new_page(accept_downloads=True)  # a fresh Pyodide for the snapshot
             page.goto(f"{srv.url}/webtensor.json")
-            report = page.evaluate(MAKE_JS, [manifest, list(MODULES)])
+            report = page.evaluate(MAKE_JS, [manifest, list(MODULES), trim_stdlib.IMPORTED_PY])
+            imported = page.evaluate("window._imported ?? []")
             if not report.startswith("UNRESTORABLE"):
                 with page.expect_download(timeout=120_000) as dl:
                     page.evaluate(DOWNLOAD_JS)
@@ -266,6 +287,10 @@ def make_snapshot(site: Path, cache: Path | None = None) -> Path | None:
         for old in kept.parent.glob("snapshot-*"):
             old.unlink()
         shutil.copyfile(out, kept)
+        for old in kept.parent.glob("stdlib-*.json"):
+            old.unlink()
+        kept_list.write_text(json.dumps(imported))
+    _hollow(site, manifest, imported)
     manifest["snapshotDelta"] = delta_encode(out, wasm)
     _write_manifest(site, manifest, out)
     return out

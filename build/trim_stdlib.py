@@ -89,3 +89,35 @@ def trim(full: Path, used: list, out: Path) -> Path:
                     dst.writestr(zipfile.ZipInfo(m, src.getinfo(m).date_time), src.read(m))
             dst.writestr(DROPPED_LIST, "\n".join(dropped) + "\n")
     return out
+
+
+# Run in the snapshot's Python after its imports: the zip members already imported.
+IMPORTED_PY = """
+import sys
+_z = [p for p in sys.path if p.endswith(".zip")]
+_used = sorted({o[len(z) + 1:] for m in list(sys.modules.values())
+                for o in [getattr(getattr(m, "__spec__", None), "origin", None) or ""]
+                for z in _z if o.startswith(z + "/")})
+"""
+
+
+def hollow(trimmed: Path, imported: list, out: Path) -> list:
+    """The snapshot's stdlib: ``trimmed`` with the bytes of every member the snapshot already
+    imported zeroed (header and data), so it compresses to little more than its directory.
+    Its central directory is unchanged, so the zipimport table the snapshot holds stays
+    right; the loader's finder imports a zeroed module from the full zip if ever asked
+    (a reload). Returns the module names zeroed."""
+    data = bytearray(trimmed.read_bytes())
+    names = []
+    with zipfile.ZipFile(trimmed) as z:
+        for m in imported:
+            if m == DROPPED_LIST or (name := module_name(m)) is None:
+                continue
+            info = z.getinfo(m)
+            at = info.header_offset
+            end = at + 30 + int.from_bytes(data[at + 26 : at + 28], "little")
+            end += int.from_bytes(data[at + 28 : at + 30], "little") + info.compress_size
+            data[at:end] = bytes(end - at)
+            names.append(name)
+    out.write_bytes(data)
+    return names

@@ -200,8 +200,10 @@ export function snapshotMemory(snapshot, delta = null) {  // delta: {length, was
 }
 
 // The site's stdlib is trimmed to what webtensor imports (build/trim_stdlib.py); its
-// _webtensor_dropped.txt names the rest. A module from that list is imported from the full
-// zip, fetched once (synchronously: an import cannot wait) the first time one is needed.
+// _webtensor_dropped.txt names the rest. A snapshot boot fetches a copy whose members the
+// snapshot already imported are zeroed (manifest.snapshotStdlibHollow names them). A module
+// from either list is imported from the full zip, fetched once (synchronously: an import
+// cannot wait) the first time one is needed.
 function fetchSync(url) {
   const req = new XMLHttpRequest();
   req.open("GET", url, false);
@@ -235,9 +237,9 @@ class _FullStdlib:
         return zipimport.zipimporter(where).find_spec(name)
 _z = next(p for p in sys.path if p.endswith(".zip"))
 _i = sys.path_importer_cache.get(_z) or zipimport.zipimporter(_z)  # the cached one: no second read of its TOC
-_dropped = set(_i.get_data("_webtensor_dropped.txt").decode().split())
-sys.meta_path.append(_FullStdlib(_wt_full_stdlib, _dropped))
-del _z, _i, _dropped, _wt_full_stdlib
+_dropped = set(_i.get_data("_webtensor_dropped.txt").decode().split()) | set(_wt_hollow)
+sys.meta_path.insert(0, _FullStdlib(_wt_full_stdlib, _dropped))  # first: a zeroed member must not be read
+del _z, _i, _dropped, _wt_full_stdlib, _wt_hollow
 `;
 
 // The page's wheel is a stored zip (make_snapshot.py): its files are written straight into
@@ -326,12 +328,15 @@ export async function loadWebtensor(options = {}) {
 
   const indexURL = new URL(manifest.pyodide, base).href;
   const wheelURL = new URL(manifest.wheel, base).href;
-  const stdLibURL = new URL(manifest.stdlib ?? "python_stdlib.zip", manifest.stdlib ? base : indexURL).href;
   // The snapshot holds Python with webtensor imported: restoring it skips start-up. It
   // was made in a JSPI engine, and JSPI support is fixed at start-up: JSPI engines only.
   const jspi = typeof WebAssembly.Suspending === "function";
   const snapshotURL = manifest.snapshot && jspi && options.snapshot !== false ? new URL(manifest.snapshot, base).href : null;
-  const sizes = manifest.sizes ?? {};
+  // A snapshot boot needs only the stdlib files the snapshot has not imported yet.
+  const hollow = snapshotURL && manifest.snapshotStdlib ? manifest.snapshotStdlibHollow ?? [] : null;
+  const stdlib = hollow ? manifest.snapshotStdlib : manifest.stdlib;
+  const stdLibURL = new URL(stdlib ?? "python_stdlib.zip", stdlib ? base : indexURL).href;
+  const sizes = { ...manifest.sizes, ...(hollow && manifest.sizes?.snapshotStdlib ? { stdlib: manifest.sizes.snapshotStdlib } : {}) };
   const expected = Object.fromEntries(["wasm", "stdlib", "wheel", ...(snapshotURL ? ["snapshot"] : [])]
     .filter((k) => sizes[k]).map((k) => [k, sizes[k]]));
   const mb = (n) => (n / 1e6).toFixed(1);
@@ -375,6 +380,7 @@ export async function loadWebtensor(options = {}) {
   if (manifest.stdlib) {  // the modules the trim dropped come from the full zip when imported
     pyodide.registerJsModule("_webtensor_loader", { fetchSync });
     pyodide.globals.set("_wt_full_stdlib", new URL("python_stdlib.zip", indexURL).href);
+    pyodide.globals.set("_wt_hollow", pyodide.toPy(hollow ?? []));
     pyodide.runPython(FULL_STDLIB_PY);
   }
 

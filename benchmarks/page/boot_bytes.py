@@ -48,7 +48,7 @@ def resource_table(site: Path) -> list:
             "pyodide/pyodide.mjs",
             "pyodide/pyodide.asm.mjs",
             "pyodide/pyodide.asm.wasm",
-            manifest.get("stdlib", "pyodide/python_stdlib.zip"),
+            manifest.get("snapshotStdlib", manifest.get("stdlib", "pyodide/python_stdlib.zip")),
             "pyodide/pyodide-lock.json",
             manifest["wheel"],
         ]

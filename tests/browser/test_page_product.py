@@ -396,7 +396,7 @@ def _boot_files(site: Path) -> list:
     m = json.loads((site / "webtensor.json").read_text())
     files = [
         site / "pyodide" / "pyodide.asm.wasm",
-        site / m.get("stdlib", "pyodide/python_stdlib.zip"),
+        site / m.get("snapshotStdlib" if "snapshot" in m else "stdlib", m.get("stdlib", "pyodide/python_stdlib.zip")),
         site / m["wheel"],
     ]
     return files + ([site / m["snapshot"]] if "snapshot" in m else [])
