@@ -122,6 +122,7 @@ class WasmBackend:
             "linalg_signed_vectors",
             "fft",
             "rfft",
+            "resample_axis",
         )
     )
     kernel_count = 0
@@ -473,7 +474,18 @@ class WasmBackend:
 
     def fusable(self, program) -> bool:
         """wt_fused takes up to 48 instructions, no float16, loads walking at most 4 dims."""
-        return len(program) <= FUSED_MAX and _fused_words(program) is not None
+        return len(program) <= FUSED_MAX and self._words(program) is not None
+
+    def _words(self, program):
+        """``_fused_words(program)``, kept by program (binding a graph asks for each program
+        several times: fusable, fusable_many, the binding; in the page each took ~0.8 ms under
+        the profiler)."""
+        if program in self._fused:
+            return self._fused[program]
+        if len(self._fused) >= _PLAN_CACHE:
+            self._fused.clear()
+        words = self._fused[program] = _fused_words(program)
+        return words
 
     @_serialized
     def fused_elementwise_into(self, program, pos, *hs):
@@ -723,6 +735,34 @@ class WasmBackend:
         """``base.LINALG_KERNELS``: the first n // 2 + 1 terms of the DFT of real x."""
         x = self._h(x, "rfft")
         return self._dft("rfft", x, None, False, x.shape[-1] // 2 + 1)
+
+    # -- resample_axis (kernels/resample.c) --------------------------------------------------------
+    @_serialized
+    def resample_axis(self, x, idx, w, before: int, n_in: int, after: int):
+        """``base.LINALG_KERNELS``: one axis of a resize in one kernel call, y [before, out, after]."""
+        x, idx, w = self._h(x, "resample_axis"), self._h(idx, "resample_axis"), self._h(w, "resample_axis")
+        if (
+            x.dtype not in (D.float32, D.float64)
+            or x.size != before * n_in * after
+            or idx.dtype is not D.int32
+            or len(idx.shape) != 2
+            or w.dtype is not x.dtype
+            or w.shape != idx.shape
+            or not idx.size
+        ):
+            raise InvalidArgumentError(
+                f"resample_axis: expected float32/float64 x of {before}x{n_in}x{after} elements, int32 "
+                f"idx [out, taps] and weights of that shape in x's dtype; got x {x.shape} {x.dtype.name}, "
+                f"idx {idx.shape} {idx.dtype.name}, w {w.shape} {w.dtype.name}"
+            )
+        out, taps = idx.shape
+        self._room((before, out, after), x.dtype, "resample_axis")
+        ptr = self._run(
+            "resample_axis", "wt_resample", _DT[x.dtype], x.ptr, idx.ptr, w.ptr, before, n_in, after, out, taps
+        )
+        if ptr == -_E_INDEX:
+            self._index_error("resample_axis", n_in, f" (taps of input axis {n_in})")
+        return self._new(ptr, (before, out, after), x.dtype, "resample_axis")
 
     # -- convolution and pooling ------------------------------------------------------------------
     def _conv(self, op, result, x_shape, w_shape, y_shape, strides, pads, dilations, groups, h0, h1, dt):
@@ -1047,7 +1087,7 @@ class WasmBackend:
             data += [len(p), prod(shape), n_in]
             slots.append(4 * len(data))
             data += [0] * n_in
-            data += _fused_words(p)
+            data += self._words(p)
         if 4 * len(data) > PARAMS_BLOCK:
             return None
         tmpl, ptrs = bytearray(_ints(len(data)).pack(*data)), _ints(n_in)
@@ -1099,7 +1139,7 @@ class WasmBackend:
 
             return run
         n_hs = len(ins) - 2
-        words = _fused_words(program)
+        words = self._words(program)
         data = (*dims, *(0,) * 8, len(program), prod(shape), n_hs + 1, 0, *(0,) * n_hs, *words)
         if 4 * len(data) > PARAMS_BLOCK:
             return None
