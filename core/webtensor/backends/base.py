@@ -134,6 +134,7 @@ LINALG_KERNELS = (
     "linalg_eigvalsh",
     "linalg_svd_values",
     "linalg_signed_vectors",
+    "resample_axis",
 )
 """Optional kernels (named in ``fused``) for float32/float64; the core composes them from
 primitives where a backend lacks them (ops/decompositions.py, signal/fft.py):
@@ -149,7 +150,11 @@ primitives where a backend lacks them (ops/decompositions.py, signal/fft.py):
 - ``linalg_cholesky(a) -> (L, failed)`` from a's lower triangle only; failed is a Python
   bool (some matrix is not positive definite, or holds NaN), and L is then undefined;
 - ``fft(re, im, inverse) -> (re, im)``: the DFT over the last axis (inverse: with 1/n);
-- ``rfft(x) -> (re, im)``: its first n // 2 + 1 terms for real x.
+- ``rfft(x) -> (re, im)``: its first n // 2 + 1 terms for real x;
+- ``resample_axis(x, idx, w, before, n_in, after) -> y [before, out, after]``: one axis of
+  tf.image.resize (image/resize.py): x read as [before, n_in, after], idx int32 [out, T] in
+  [0, n_in), w [out, T] of x's dtype, y[b, o, a] = sum_t w[o, t] * x[b, idx[o, t], a] summed
+  in t order in x's precision (the composition: per tap a gather times its weights, added).
 Vector signs are free: the core applies its sign convention to eigh's and svd's vectors,
 unless the backend also lists ``linalg_signed_vectors`` (its kernels return them in the
 convention already: each vector's largest-magnitude entry positive, for svd taken on the
