@@ -3,8 +3,9 @@
 Every TF method is linear and separable: ``out = Wy @ image @ Wx^T`` per channel, with
 ``Wy`` (new_h x h) and ``Wx`` (new_w x w) built on the host in Python from TF's own
 sampling rules (half-pixel centres, the Keys cubic table, area overlaps, the
-scale-and-translate kernels for antialiasing), then applied with two ``matmul``s, so it
-runs, and differentiates, on every backend.
+scale-and-translate kernels for antialiasing), then applied per axis as tap gathers (or a
+``matmul`` for wide kernels), so it runs, and differentiates, on every backend. A backend
+listing the optional ``resample_axis`` kernel (the wasm one) does each axis in one call.
 """
 
 from __future__ import annotations
@@ -211,7 +212,7 @@ class _Plan:
     has 2, bicubic 4), else the dense matrix. Taps cost ``out * taps`` multiply-adds and
     gathers instead of the dense matmul's ``out * in``."""
 
-    __slots__ = ("out", "taps", "index", "weight", "dense", "picks", "identity", "_tensors")
+    __slots__ = ("out", "taps", "index", "weight", "dense", "picks", "identity", "rows", "_tensors")
 
     def __init__(self, rows: list, in_size: int):
         self.out = len(rows)
@@ -221,12 +222,14 @@ class _Plan:
         self.identity = self.picks == list(range(in_size))
         self._tensors = {}
         self.index = self.weight = self.dense = None
+        # a row short of taps repeats its last index with weight 0
+        pad = [(t[-1][0] if t else 0, 0.0) for t in nz]
+        self.rows = [t + [p] * (self.taps - len(t)) for t, p in zip(nz, pad)]  # [out][taps] (index, weight)
         if self.out * self.taps > _MAX_GATHER * max(in_size, self.out):
             self.dense = array.array("f", [w for r in rows for w in r])
             return
-        # tap k of every row, k-major; a row short of taps repeats its last index with weight 0
-        pad = [(t[-1][0] if t else 0, 0.0) for t in nz]
-        cols = [[t[k] if k < len(t) else p for t, p in zip(nz, pad)] for k in range(self.taps)]
+        # tap k of every row, k-major
+        cols = [[r[k] for r in self.rows] for k in range(self.taps)]
         self.index = [array.array("i", [i for i, _ in c]) for c in cols]
         self.weight = [array.array("f", [w for _, w in c]) for c in cols]
 
@@ -238,7 +241,14 @@ class _Plan:
         key = (what, k, shape, repeat, be)
         t = self._tensors.get(key)
         if t is None:
-            values = self.dense if what == "dense" else getattr(self, what)[k]
+            if what == "dense":
+                values = self.dense
+            elif what == "taps":  # the kernel's idx [out, taps]; k: the weights' typecode
+                values = array.array("i", [i for r in self.rows for i, _ in r])
+            elif what == "tap_weights":  # its w [out, taps] in float32's values, stored as k
+                values = array.array(k, [_f32(w) for r in self.rows for _, w in r])
+            else:
+                values = getattr(self, what)[k]
             if repeat > 1:
                 values = array.array(values.typecode, [v for v in values for _ in range(repeat)])
             t = convert(memoryview(values).cast("B").cast(values.typecode, shape), be=be)
@@ -321,7 +331,9 @@ def _along(x, axis: int, plan: _Plan):
     pre, n, post = math.prod(s[:axis]), s[axis], math.prod(s[axis + 1 :])
     x3 = A.reshape(x, (pre, n, post))
     be = x._be
-    if plan.dense is not None:
+    if "resample_axis" in be.fused and x._dtype in (D.float32, D.float64) and not getattr(x._h, "symbolic", False):
+        y = _resampled(x3, plan)
+    elif plan.dense is not None:
         y = matmul(plan.tensor("dense", 0, (plan.out, n), be), x3)  # (out, n) @ (pre, n, post)
     else:
         full = plan.out * post <= _FULL_WEIGHTS
@@ -336,6 +348,36 @@ def _along(x, axis: int, plan: _Plan):
             term = rows * w
             y = term if y is None else y + term
     return A.reshape(y, s[:axis] + (plan.out,) + s[axis + 1 :])
+
+
+def _resampled(x3, plan: _Plan):
+    """The backend's ``resample_axis`` kernel (base.LINALG_KERNELS): the whole axis in one
+    call, as one tape node. Resizing is linear, so its vjp is the transpose: each tap's
+    weighted rows scattered back to their input rows, or the dense matrix transposed."""
+    from ..ops.dispatch import composite
+    from ..tensor import wrap
+
+    be, (pre, n, post) = x3._be, tuple(x3._h.shape)
+    code = "d" if x3._dtype is D.float64 else "f"
+    idx = plan.tensor("taps", "i", (plan.out, plan.taps), be)
+    w = plan.tensor("tap_weights", code, (plan.out, plan.taps), be)
+    if w._dtype is not x3._dtype:
+        w = M.cast(w, x3._dtype)
+
+    def fwd():
+        return wrap(be.resample_axis(x3._h, idx._h, w._h, pre, n, post), x3._dtype, be)
+
+    def vjp(dy, need):
+        if plan.dense is not None:
+            return (matmul(M.cast(plan.tensor("dense", 0, (plan.out, n), be), dy._dtype), dy, transpose_a=True),)
+        dx = None
+        for k in range(plan.taps):
+            wk = M.cast(plan.tensor("weight", k, (plan.out, 1), be), dy._dtype)
+            term = A._scatter_add(plan.tensor("index", k, (plan.out,), be), dy * wk, (pre, n, post), 1)
+            dx = term if dx is None else dx + term
+        return (dx,)
+
+    return composite((x3,), fwd, vjp)
 
 
 def _pick(x, py: _Plan, px: _Plan):
