@@ -81,7 +81,10 @@ function countPyodideFetches(counter, urls) {
     const url = new URL(typeof input === "string" ? input : input.url ?? String(input), globalThis.location?.href).href;
     const resp = await plain(input, init);
     if (!(url in urls) || (init?.method ?? input.method ?? "GET") !== "GET") return resp;  // not runtimeFilesMissing's HEADs
-    return counter.count(resp, urls[url], urls[url] === "wasm" ? gotWasm : null);
+    // a clone is counted and the response itself goes to Pyodide untouched: a real
+    // network response, so Chromium can reuse the .wasm's compiled code on a warm visit
+    counter.count(resp.clone(), urls[url], urls[url] === "wasm" ? gotWasm : null).arrayBuffer().catch(() => {});
+    return resp;
   };
   return { wasm, undo: () => { globalThis.fetch = plain; } };
 }
