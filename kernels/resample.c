@@ -24,15 +24,22 @@
         size_t xend = (size_t)before * n_in * after, yend = (size_t)before * out * after; \
         for (int b = 0; b < before; b++) {                                                \
             const T *xb = x + (size_t)b * n_in * after;                                   \
+            /* every pixel of this row's vectors stays inside both tensors */             \
+            int row_ok = (size_t)(b + 1) * n_in * after - after + LANES <= xend &&        \
+                         ((size_t)(b + 1) * out - 1) * after + LANES <= yend;              \
             for (int o = 0; o < out; o++) {                                               \
                 T *yo = y + ((size_t)b * out + o) * after;                                \
                 const int32_t *io = idx + (size_t)o * taps;                               \
                 const T *wo = w + (size_t)o * taps;                                       \
                 if (after < LANES) {                                                      \
-                    int hi = io[0];                                                       \
-                    for (int t = 1; t < taps; t++) hi = io[t] > hi ? io[t] : hi;          \
-                    if ((size_t)(yo - y) + LANES <= yend &&                               \
-                        (size_t)(xb - x) + (size_t)hi * after + LANES <= xend) {          \
+                    int ok = row_ok;                                                      \
+                    if (!ok) {                                                            \
+                        int hi = io[0];                                                   \
+                        for (int t = 1; t < taps; t++) hi = io[t] > hi ? io[t] : hi;      \
+                        ok = (size_t)(yo - y) + LANES <= yend &&                          \
+                             (size_t)(xb - x) + (size_t)hi * after + LANES <= xend;       \
+                    }                                                                     \
+                    if (ok) {                                                             \
                         v128_t acc = MUL(wasm_v128_load(xb + (size_t)io[0] * after), SPLAT(wo[0])); \
                         for (int t = 1; t < taps; t++)                                    \
                             acc = ADD(acc, MUL(wasm_v128_load(xb + (size_t)io[t] * after), SPLAT(wo[t]))); \
@@ -46,20 +53,37 @@
                     }                                                                     \
                     continue;                                                             \
                 }                                                                         \
-                for (int t = 0; t < taps; t++) {                                          \
-                    const T *xt = xb + (size_t)io[t] * after;                             \
-                    T wt = wo[t];                                                         \
-                    v128_t wv = SPLAT(wt);                                                \
-                    int a = 0;                                                            \
-                    if (t == 0) {                                                         \
-                        for (; a + LANES <= after; a += LANES)                            \
-                            wasm_v128_store(yo + a, MUL(wasm_v128_load(xt + a), wv));     \
-                        for (; a < after; a++) yo[a] = xt[a] * wt;                        \
-                    } else {                                                              \
-                        for (; a + LANES <= after; a += LANES)                            \
-                            wasm_v128_store(yo + a, ADD(wasm_v128_load(yo + a), MUL(wasm_v128_load(xt + a), wv))); \
-                        for (; a < after; a++) yo[a] = yo[a] + xt[a] * wt;                \
+                int a = 0;                                                                \
+                for (; a + 4 * LANES <= after; a += 4 * LANES) {  /* 4 vectors in registers */ \
+                    const T *x0 = xb + (size_t)io[0] * after + a;                         \
+                    v128_t w0 = SPLAT(wo[0]);                                             \
+                    v128_t c0 = MUL(wasm_v128_load(x0), w0);                              \
+                    v128_t c1 = MUL(wasm_v128_load(x0 + LANES), w0);                      \
+                    v128_t c2 = MUL(wasm_v128_load(x0 + 2 * LANES), w0);                  \
+                    v128_t c3 = MUL(wasm_v128_load(x0 + 3 * LANES), w0);                  \
+                    for (int t = 1; t < taps; t++) {                                      \
+                        const T *xt = xb + (size_t)io[t] * after + a;                     \
+                        v128_t wt = SPLAT(wo[t]);                                         \
+                        c0 = ADD(c0, MUL(wasm_v128_load(xt), wt));                        \
+                        c1 = ADD(c1, MUL(wasm_v128_load(xt + LANES), wt));                \
+                        c2 = ADD(c2, MUL(wasm_v128_load(xt + 2 * LANES), wt));            \
+                        c3 = ADD(c3, MUL(wasm_v128_load(xt + 3 * LANES), wt));            \
                     }                                                                     \
+                    wasm_v128_store(yo + a, c0);                                          \
+                    wasm_v128_store(yo + a + LANES, c1);                                  \
+                    wasm_v128_store(yo + a + 2 * LANES, c2);                              \
+                    wasm_v128_store(yo + a + 3 * LANES, c3);                              \
+                }                                                                         \
+                for (; a + LANES <= after; a += LANES) {                                  \
+                    v128_t c = MUL(wasm_v128_load(xb + (size_t)io[0] * after + a), SPLAT(wo[0])); \
+                    for (int t = 1; t < taps; t++)                                        \
+                        c = ADD(c, MUL(wasm_v128_load(xb + (size_t)io[t] * after + a), SPLAT(wo[t]))); \
+                    wasm_v128_store(yo + a, c);                                           \
+                }                                                                         \
+                for (; a < after; a++) {                                                  \
+                    T c = xb[(size_t)io[0] * after + a] * wo[0];                          \
+                    for (int t = 1; t < taps; t++) c = c + xb[(size_t)io[t] * after + a] * wo[t]; \
+                    yo[a] = c;                                                            \
                 }                                                                         \
             }                                                                             \
         }                                                                                 \

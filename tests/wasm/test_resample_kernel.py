@@ -100,11 +100,21 @@ def _np_resample(x, idx, w, before, n_in, after):
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
 @pytest.mark.parametrize(
-    "before,n_in,after,out,taps", [(1, 7, 1, 3, 1), (3, 10, 2, 9, 4), (2, 5, 13, 8, 3), (4, 6, 3, 5, 12)]
+    "before,n_in,after,out,taps",
+    [
+        (1, 7, 1, 3, 1),
+        (3, 10, 2, 9, 4),
+        (2, 5, 13, 8, 3),
+        (4, 6, 3, 5, 12),
+        (5, 1, 1, 4, 2),
+        (3, 2, 2, 7, 2),
+        (2, 3, 37, 4, 4),
+    ],
 )
 def test_kernel_against_numpy_sum(pair, dt, before, n_in, after, out, taps):
-    """The backend method itself: every tail length of the SIMD loops (after 1, 2, 3, 13),
-    both dtypes; bit-identical to the ordered numpy sum (no fused multiply-adds)."""
+    """The backend method itself: every tail length of the SIMD loops (after 1, 2, 3, 13, 37),
+    rows too short for a vector (n_in 1 or 2: the loads near the end go scalar), both dtypes;
+    bit-identical to the ordered numpy sum (no fused multiply-adds)."""
     rng = np.random.default_rng(before * 100 + after)
     x = rng.standard_normal(before * n_in * after).astype(dt)
     idx = rng.integers(0, n_in, (out, taps)).astype(np.int32)
