@@ -17,8 +17,9 @@ import math
 from .. import dtypes as D
 from ..ops import array as A
 from ..ops import math as M
+from ..ops.dispatch import composite
 from ..ops.linalg import matmul
-from ..tensor import constant, convert
+from ..tensor import constant, convert, wrap
 
 
 class ResizeMethod:
@@ -325,15 +326,15 @@ def _along(x, axis: int, plan: _Plan):
     """Resize ``x`` (b, h, w, c) along ``axis`` 1 or 2, read as (before, in, after) so no
     transpose is needed: per tap a gather of its rows times its weights, summed; or one
     matmul with the dense matrix."""
-    s = tuple(x.shape.as_list())
+    s = tuple(x._h.shape)
     if plan.identity:
         return x
     pre, n, post = math.prod(s[:axis]), s[axis], math.prod(s[axis + 1 :])
-    x3 = A.reshape(x, (pre, n, post))
     be = x._be
     if "resample_axis" in be.fused and x._dtype in (D.float32, D.float64) and not getattr(x._h, "symbolic", False):
-        y = _resampled(x3, plan)
-    elif plan.dense is not None:
+        return _resampled(x, s, axis, plan)
+    x3 = A.reshape(x, (pre, n, post))
+    if plan.dense is not None:
         y = matmul(plan.tensor("dense", 0, (plan.out, n), be), x3)  # (out, n) @ (pre, n, post)
     else:
         full = plan.out * post <= _FULL_WEIGHTS
@@ -350,34 +351,34 @@ def _along(x, axis: int, plan: _Plan):
     return A.reshape(y, s[:axis] + (plan.out,) + s[axis + 1 :])
 
 
-def _resampled(x3, plan: _Plan):
+def _resampled(x, s: tuple, axis: int, plan: _Plan):
     """The backend's ``resample_axis`` kernel (base.LINALG_KERNELS): the whole axis in one
     call, as one tape node. Resizing is linear, so its vjp is the transpose: each tap's
-    weighted rows scattered back to their input rows, or the dense matrix transposed."""
-    from ..ops.dispatch import composite
-    from ..tensor import wrap
-
-    be, (pre, n, post) = x3._be, tuple(x3._h.shape)
-    code = "d" if x3._dtype is D.float64 else "f"
-    idx = plan.tensor("taps", "i", (plan.out, plan.taps), be)
-    w = plan.tensor("tap_weights", code, (plan.out, plan.taps), be)
-    if w._dtype is not x3._dtype:
-        w = M.cast(w, x3._dtype)
+    weighted rows scattered back to their input rows, or the dense matrix transposed. The
+    forward calls the backend directly (no reshape ops): in the page each op's Python cost
+    was about what the kernels cost."""
+    be, dt = x._be, x._dtype
+    pre, n, post = math.prod(s[:axis]), s[axis], math.prod(s[axis + 1 :])
+    shape = s[:axis] + (plan.out,) + s[axis + 1 :]
+    idx = plan.tensor("taps", "i", (plan.out, plan.taps), be)._h
+    w = plan.tensor("tap_weights", "d" if dt is D.float64 else "f", (plan.out, plan.taps), be)._h
 
     def fwd():
-        return wrap(be.resample_axis(x3._h, idx._h, w._h, pre, n, post), x3._dtype, be)
+        return wrap(be.reshape(be.resample_axis(x._h, idx, w, pre, n, post), shape), dt, be)
 
     def vjp(dy, need):
+        dy = A.reshape(dy, (pre, plan.out, post))
         if plan.dense is not None:
-            return (matmul(M.cast(plan.tensor("dense", 0, (plan.out, n), be), dy._dtype), dy, transpose_a=True),)
-        dx = None
-        for k in range(plan.taps):
-            wk = M.cast(plan.tensor("weight", k, (plan.out, 1), be), dy._dtype)
-            term = A._scatter_add(plan.tensor("index", k, (plan.out,), be), dy * wk, (pre, n, post), 1)
-            dx = term if dx is None else dx + term
-        return (dx,)
+            dx = matmul(M.cast(plan.tensor("dense", 0, (plan.out, n), be), dy._dtype), dy, transpose_a=True)
+        else:
+            dx = None
+            for k in range(plan.taps):
+                wk = M.cast(plan.tensor("weight", k, (plan.out, 1), be), dy._dtype)
+                term = A._scatter_add(plan.tensor("index", k, (plan.out,), be), dy * wk, (pre, n, post), 1)
+                dx = term if dx is None else dx + term
+        return (A.reshape(dx, s),)
 
-    return composite((x3,), fwd, vjp)
+    return composite((x,), fwd, vjp)
 
 
 def _pick(x, py: _Plan, px: _Plan):
