@@ -108,12 +108,14 @@ def _np_resample(x, idx, w, before, n_in, after):
         (4, 6, 3, 5, 12),
         (5, 1, 1, 4, 2),
         (3, 2, 2, 7, 2),
+        (3, 5, 3, 4, 2),
         (2, 3, 37, 4, 4),
     ],
 )
 def test_kernel_against_numpy_sum(pair, dt, before, n_in, after, out, taps):
     """The backend method itself: every tail length of the SIMD loops (after 1, 2, 3, 13, 37),
-    rows too short for a vector (n_in 1 or 2: the loads near the end go scalar), both dtypes;
+    rows too short for a vector (n_in 1 or 2: the loads near the end go scalar), 2 taps with
+    3 channels (bilinear's own loop, then the last row checked per pixel), both dtypes;
     bit-identical to the ordered numpy sum (no fused multiply-adds)."""
     rng = np.random.default_rng(before * 100 + after)
     x = rng.standard_normal(before * n_in * after).astype(dt)
