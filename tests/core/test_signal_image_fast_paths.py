@@ -219,3 +219,12 @@ def test_traced_resize_and_stft_match_eager_and_keep_no_graph_constants():
         want = np.fft.rfft(_np_frames(sig.astype(np.float64), 16, 8, False) * _np_hann(16)).real
         np.testing.assert_allclose(traced_stft(tf.constant(sig)).numpy(), want, atol=1e-4)
         np.testing.assert_allclose(tf.math.real(tf.signal.stft(tf.constant(sig), 16, 8)).numpy(), want, atol=1e-4)
+
+
+def test_resize_of_empty_images_gives_empty_results():
+    """Zero channels or zero images: TF returns the empty output shape (float32)."""
+    for method in ("bilinear", "nearest", "bicubic", "area", "lanczos3"):
+        assert tuple(tf.image.resize(tf.zeros([4, 4, 0]), [2, 2], method=method).shape) == (2, 2, 0)
+        assert tuple(tf.image.resize(tf.zeros([0, 4, 4, 3]), [2, 3], method=method).shape) == (0, 2, 3, 3)
+        got = tf.image.resize(tf.zeros([1, 4, 4, 0]), [2, 3], method=method, antialias=True)
+        assert tuple(got.shape) == (1, 2, 3, 0)

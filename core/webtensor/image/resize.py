@@ -252,7 +252,12 @@ class _Plan:
                 values = getattr(self, what)[k]
             if repeat > 1:
                 values = array.array(values.typecode, [v for v in values for _ in range(repeat)])
-            t = convert(memoryview(values).cast("B").cast(values.typecode, shape), be=be)
+            if 0 in shape:  # an empty tensor (memoryview.cast takes no zero dims): no values
+                from ..ops import array as A
+
+                t = A.reshape(convert(memoryview(values[:0]).cast("B").cast(values.typecode), be=be), shape)
+            else:
+                t = convert(memoryview(values).cast("B").cast(values.typecode, shape), be=be)
             if not getattr(t._h, "symbolic", False):
                 self._tensors[key] = t
         return t
