@@ -37,6 +37,17 @@ def test_every_declared_method_is_in_the_protocol():
             assert getattr(base.FusedKernels, m).__doc__, m
 
 
+@pytest.mark.parametrize("name", _BACKENDS)
+def test_a_graph_binding_falls_back_for_nodes_it_does_not_bind(name):
+    """``GraphBinding.bind_static`` answers None for a node it has no binding for, so the
+    graph binds the generic method; a backend without it binds every node generically."""
+    be = _open(name)
+    if not hasattr(be, "bind_static"):
+        pytest.skip(f"{name} binds every node generically")
+    assert base.GraphBinding.bind_static.__doc__
+    assert be.bind_static("no_such_node", {}, [((2,), D.float32)], [((2,), D.float32)]) is None
+
+
 def test_bool_table_partitions_the_op_lists():
     assert base.BOOL_OPS == base.BOOL_UNARY | base.COMPARISONS
     assert base.BOOL_UNARY == {"logical_not", "isnan", "isfinite"}

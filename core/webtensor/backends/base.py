@@ -19,7 +19,8 @@ Conventions shared by every backend:
 
 A backend may also implement optional kernels for speed (``fused`` names them): the fused
 kernels of ``FUSED_KERNELS`` (``FusedKernels`` states each formula) and ``LINALG_KERNELS``.
-They must equal the composition the core would otherwise run.
+They must equal the composition the core would otherwise run. A backend may also bind
+graph nodes itself for ``tf.function`` replay (``GraphBinding.bind_static``).
 """
 
 from __future__ import annotations
@@ -306,6 +307,18 @@ class FusedKernels(Protocol):
     def fused_matmul(self, program: tuple, transpose_a: bool, transpose_b: bool, a, b, *hs) -> object:
         """``"matmul_epilogue"``: ``fused_elementwise(program, matmul(a, b, ...), *hs)``: the
         product is the program's input 0, its other inputs are hs."""
+
+
+class GraphBinding(Protocol):
+    """Optional: how a backend binds a ``tf.function`` graph's nodes once, for replay."""
+
+    def bind_static(self, type_: str, attrs: dict, ins: list, outs: list) -> object:
+        """A callable running one graph node of ``type_`` (its ``attrs``; ``ins``/``outs`` the
+        fixed (shape, dtype) pairs of its operands and results) on handles, or None for the
+        generic method (function/graph.py asks first). A graph's shapes and dtypes are static,
+        so what each call would decide again (a fused program's plan, packed params, the BLAS
+        thread count) is decided here once. The callable must give the generic method's
+        results, count the same kernels, and turn a MemoryError into ResourceExhaustedError."""
 
 
 def _mix32(x: int) -> int:
