@@ -1,4 +1,4 @@
-"""The eager fast paths of cholesky / solve (a backend's LINALG_KERNELS, else the
+"""The eager fast paths of cholesky / solve (a backend's OPTIONAL_KERNELS, else the
 composition) give numpy.linalg's values: cholesky reads only the lower triangle, batches
 with one bad matrix raise TF's error, and empty batches need no check."""
 

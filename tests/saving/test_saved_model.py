@@ -668,3 +668,25 @@ def test_a_train_step_with_a_keras_optimizer_saves_and_continues(tmp_path):
     got = [float(loaded.train(x, y)) for _ in range(3)]
     want = [float(m.train(x, y)) for _ in range(3)]
     assert got == want and len(set(got)) == 3  # the loaded step updates its variables
+
+
+def test_unary_dtype_rules_match_eager(tmp_path):
+    """A saved graph may apply what eager ops allow to integers (reciprocal, round: TF's
+    integer kernels), and nothing more: exp on int32 is refused where it is declared."""
+
+    class M(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([3], tf.int32)])
+        def f(self, k):
+            return tf.math.round(k) + tf.math.reciprocal(k)
+
+    path = str(tmp_path / "ints")
+    tf.saved_model.save(M(), path)
+    got = tf.saved_model.load(path).f(tf.constant([1, 2, -4]))
+    np.testing.assert_array_equal(got.numpy(), [1 + 1, 2 + 0, -4 + 0])  # 1/2 and 1/-4 truncate to 0
+
+    p = os.path.join(path, "saved_model.json")
+    doc = json.load(open(p))
+    next(n for n in _graph(doc)["nodes"] if n["type"] == "unary")["attrs"]["op"] = "exp"
+    json.dump(doc, open(p, "w"))
+    with pytest.raises(ValueError, match="unary exp needs a float input, got int32"):
+        tf.saved_model.load(path)

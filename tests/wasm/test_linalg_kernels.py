@@ -1,5 +1,5 @@
 """kernels/linalg.c (wt_cholesky, wt_lu_solve), kernels/decomp.c (wt_qr, wt_eigh, wt_svd) and
-kernels/fft.c: the wasm backend's LINALG_KERNELS against numpy.linalg / numpy.fft (LAPACK,
+kernels/fft.c: the wasm backend's OPTIONAL_KERNELS against numpy.linalg / numpy.fft (LAPACK,
 pocketfft), their failure flags through tf.linalg's errors, gradients through the ops' tape
 nodes by finite differences, and the kernel path taking one call where the core's
 composition takes O(n) or more."""
@@ -322,7 +322,7 @@ def test_svd_rank_deficient_completes_u_and_v(on_wasm, shape):
 
 
 def test_decomp_kernels_at_the_backend(pair):
-    """The contract of base.LINALG_KERNELS on the wasm backend itself: shapes for empty and
+    """The contract of base.OPTIONAL_KERNELS on the wasm backend itself: shapes for empty and
     1x1 matrices, full u/v/q, and TF-style errors for dtypes the kernels do not take."""
     be = pair.wasm
     q, r = be.linalg_qr(pair.put(be, np.full((1, 1), -3.0)))

@@ -1,4 +1,4 @@
-"""kernels/resample.c (wt_resample, base.LINALG_KERNELS ``resample_axis``): tf.image.resize on
+"""kernels/resample.c (wt_resample, base.OPTIONAL_KERNELS ``resample_axis``): tf.image.resize on
 the wasm backend, one kernel call per resized axis, against the numpy backend's composition
 (per-tap gathers and multiply-adds, or a dense matmul), TF 2.21's recorded outputs, a sum
 over taps written out in numpy (float64 too), and its gradient by finite differences."""

@@ -18,7 +18,7 @@ Conventions shared by every backend:
   False/True.
 
 A backend may also implement optional kernels for speed (``fused`` names them): the fused
-kernels of ``FUSED_KERNELS`` (``FusedKernels`` states each formula) and ``LINALG_KERNELS``.
+kernels of ``FUSED_KERNELS`` (``FusedKernels`` states each formula) and ``OPTIONAL_KERNELS``.
 They must equal the composition the core would otherwise run. A backend may also bind
 graph nodes itself for ``tf.function`` replay (``GraphBinding.bind_static``).
 """
@@ -96,6 +96,28 @@ BOOL_OPS = frozenset(
 """The unary and binary ops whose result is bool whatever their operands' dtype: the one
 table (ops/math.py, the tracer and every backend read it)."""
 BOOL_UNARY = frozenset(BOOL_OPS & set(UNARY_OPS))
+FLOAT_UNARY = frozenset(
+    (
+        "sqrt",
+        "rsqrt",
+        "exp",
+        "log",
+        "log1p",
+        "expm1",
+        "sin",
+        "cos",
+        "tan",
+        "tanh",
+        "sigmoid",
+        "erf",
+        "floor",
+        "ceil",
+        "isnan",
+        "isfinite",
+    )
+)
+"""The unary ops defined on float operands only (TF refuses integers for them): the one
+table that ops/math.py checks eagerly and saving/validate.py checks in a saved graph."""
 COMPARISONS = frozenset(BOOL_OPS & set(BINARY_OPS))
 REDUCE_OPS = ("sum", "prod", "max", "min", "any", "all")
 SCAN_OPS = ("sum", "prod")
@@ -124,7 +146,7 @@ The core runs the composition where a backend lacks one, and a kernel must give 
 composition gives (to float rounding), never new semantics."""
 
 
-LINALG_KERNELS = (
+OPTIONAL_KERNELS = (
     "linalg_qr",
     "linalg_eigh",
     "linalg_svd",
@@ -166,7 +188,7 @@ class Backend(Protocol):
     name: str
     device_type: str  # "CPU" or "GPU"
     dtypes: frozenset  # DTypes this backend stores; others fall back to the CPU backend
-    fused: frozenset  # optional kernels implemented (FUSED_KERNELS, LINALG_KERNELS)
+    fused: frozenset  # optional kernels implemented (FUSED_KERNELS, OPTIONAL_KERNELS)
 
     # -- data movement ------------------------------------------------------------
     def write(self, buf: memoryview, shape: tuple, dtype) -> object:

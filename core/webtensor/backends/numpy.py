@@ -500,7 +500,7 @@ class NumpyBackend:
             w2 /= den
             return w - w2, m2, v2
 
-    # -- LAPACK / pocketfft through numpy (base.LINALG_KERNELS; float32/float64 only) --
+    # -- LAPACK / pocketfft through numpy (base.OPTIONAL_KERNELS; float32/float64 only) --
     def linalg_qr(self, a):
         q, r = np.linalg.qr(a, mode="complete")
         return q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False)

@@ -357,7 +357,7 @@ def _along(x, axis: int, plan: _Plan):
 
 
 def _resampled(x, s: tuple, axis: int, plan: _Plan):
-    """The backend's ``resample_axis`` kernel (base.LINALG_KERNELS): the whole axis in one
+    """The backend's ``resample_axis`` kernel (base.OPTIONAL_KERNELS): the whole axis in one
     call, as one tape node. Resizing is linear, so its vjp is the transpose: each tap's
     weighted rows scattered back to their input rows, or the dense matrix transposed. The
     forward calls the backend directly (no reshape ops): in the page each op's Python cost

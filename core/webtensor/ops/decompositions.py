@@ -66,7 +66,7 @@ def _safe_reciprocal(x: Tensor, eps: float = 1e-20) -> Tensor:
 
 
 def _native(t: Tensor, kernel: str):
-    """The tensor's backend when it has the optional ``kernel`` (base.LINALG_KERNELS) for
+    """The tensor's backend when it has the optional ``kernel`` (base.OPTIONAL_KERNELS) for
     this eager float32/float64 value, else None (the composition runs)."""
     be = t._be
     if kernel in be.fused and t._dtype in (D.float32, D.float64) and _eager(t):

@@ -6,7 +6,7 @@ import math as _pymath
 
 from .. import dtypes as D
 from ..errors import InvalidArgumentError
-from ..backends.base import BOOL_OPS
+from ..backends.base import BOOL_OPS, FLOAT_UNARY
 from ..composite import CompositeTensor, composite_in
 from ..shape import broadcast_shape, sum_axes_for_broadcast
 from .dispatch import ANY, BOOL, FLOAT, NUMERIC, Tensor, check_kind, composite, operand, record, tapes, operands, wrap
@@ -26,8 +26,9 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
 # -- unary --------------------------------------------------------------------------------
 
 
-def _unary(prim: str, kinds: str, grad=None, name: str | None = None):
+def _unary(prim: str, grad=None, name: str | None = None):
     out_dtype = D.bool_ if prim in BOOL_OPS else None  # backends/base.py: the one bool-op table
+    kinds = FLOAT if prim in FLOAT_UNARY else BOOL if prim == "logical_not" else NUMERIC
 
     def op(x, name=None):
         if type(x) is not Tensor and composite_in(x) is not None:  # ragged/sparse: its own rule
@@ -48,29 +49,29 @@ def _unary(prim: str, kinds: str, grad=None, name: str | None = None):
 
 _SQRT_2_OVER_PI = 2.0 / _pymath.sqrt(_pymath.pi)
 
-negative = _unary("neg", NUMERIC, lambda x, y, dy: -dy, name="negative")
-abs = _unary("abs", NUMERIC, lambda x, y, dy: dy * sign(x))
-sign = _unary("sign", NUMERIC, lambda x, y, dy: zero_fill(x))
-square = _unary("square", NUMERIC, lambda x, y, dy: dy * (x * 2.0))
-sqrt = _unary("sqrt", FLOAT, lambda x, y, dy: dy * 0.5 / y)
-rsqrt = _unary("rsqrt", FLOAT, lambda x, y, dy: dy * (-0.5) * y * y * y)
-reciprocal = _unary("reciprocal", NUMERIC, lambda x, y, dy: -dy * y * y)
-exp = _unary("exp", FLOAT, lambda x, y, dy: dy * y)
-log = _unary("log", FLOAT, lambda x, y, dy: dy * reciprocal(x))
-log1p = _unary("log1p", FLOAT, lambda x, y, dy: dy * reciprocal(x + 1.0))
-expm1 = _unary("expm1", FLOAT, lambda x, y, dy: dy * (y + 1.0))
-sin = _unary("sin", FLOAT, lambda x, y, dy: dy * cos(x))
-cos = _unary("cos", FLOAT, lambda x, y, dy: -dy * sin(x))
-tan = _unary("tan", FLOAT, lambda x, y, dy: dy * square(reciprocal(cos(x))))
-tanh = _unary("tanh", FLOAT, lambda x, y, dy: dy * (1.0 - y * y))
-sigmoid = _unary("sigmoid", FLOAT, lambda x, y, dy: dy * (y * (1.0 - y)))
-erf = _unary("erf", FLOAT, lambda x, y, dy: dy * (_SQRT_2_OVER_PI * exp(-square(x))))
-floor = _unary("floor", FLOAT)
-ceil = _unary("ceil", FLOAT)
-round = _unary("round", NUMERIC)
-logical_not = _unary("logical_not", BOOL)
-is_nan = _unary("isnan", FLOAT, name="is_nan")
-is_finite = _unary("isfinite", FLOAT, name="is_finite")
+negative = _unary("neg", lambda x, y, dy: -dy, name="negative")
+abs = _unary("abs", lambda x, y, dy: dy * sign(x))
+sign = _unary("sign", lambda x, y, dy: zero_fill(x))
+square = _unary("square", lambda x, y, dy: dy * (x * 2.0))
+sqrt = _unary("sqrt", lambda x, y, dy: dy * 0.5 / y)
+rsqrt = _unary("rsqrt", lambda x, y, dy: dy * (-0.5) * y * y * y)
+reciprocal = _unary("reciprocal", lambda x, y, dy: -dy * y * y)
+exp = _unary("exp", lambda x, y, dy: dy * y)
+log = _unary("log", lambda x, y, dy: dy * reciprocal(x))
+log1p = _unary("log1p", lambda x, y, dy: dy * reciprocal(x + 1.0))
+expm1 = _unary("expm1", lambda x, y, dy: dy * (y + 1.0))
+sin = _unary("sin", lambda x, y, dy: dy * cos(x))
+cos = _unary("cos", lambda x, y, dy: -dy * sin(x))
+tan = _unary("tan", lambda x, y, dy: dy * square(reciprocal(cos(x))))
+tanh = _unary("tanh", lambda x, y, dy: dy * (1.0 - y * y))
+sigmoid = _unary("sigmoid", lambda x, y, dy: dy * (y * (1.0 - y)))
+erf = _unary("erf", lambda x, y, dy: dy * (_SQRT_2_OVER_PI * exp(-square(x))))
+floor = _unary("floor")
+ceil = _unary("ceil")
+round = _unary("round")
+logical_not = _unary("logical_not")
+is_nan = _unary("isnan", name="is_nan")
+is_finite = _unary("isfinite", name="is_finite")
 neg = negative
 
 

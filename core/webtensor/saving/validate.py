@@ -624,26 +624,6 @@ _ATTRS = {
     "assert": {"message", "labels", "summarize"},
 }
 """The attrs each node type has, exactly (placeholder, cond and while are checked where built)."""
-_FLOAT_ONLY = {
-    "sqrt",
-    "rsqrt",
-    "reciprocal",
-    "exp",
-    "log",
-    "log1p",
-    "expm1",
-    "sin",
-    "cos",
-    "tan",
-    "tanh",
-    "sigmoid",
-    "erf",
-    "floor",
-    "ceil",
-    "round",
-    "isnan",
-    "isfinite",
-}
 _ANY_DTYPE_BINARY = {"equal", "not_equal"}
 _BOOL_BINARY = {"logical_and", "logical_or"}
 
@@ -725,7 +705,7 @@ def sm_check_attrs(t: str, a: dict, where: str) -> None:
 def sm_check_primitive(t: str, a: dict, ins: list, where: str) -> None:
     """Inputs ``[(shape, dtype)]`` and JSON attrs of one primitive node are valid for the backends
     (what the core checks before it calls a primitive; a file skips the core)."""
-    from ..backends.base import BINARY_OPS, REDUCE_OPS, SCAN_OPS, UNARY_OPS
+    from ..backends.base import BINARY_OPS, FLOAT_UNARY, REDUCE_OPS, SCAN_OPS, UNARY_OPS
     from ..shape import broadcast_shape
 
     sm_check_attrs(t, a, where)
@@ -751,7 +731,7 @@ def sm_check_primitive(t: str, a: dict, ins: list, where: str) -> None:
             raise sm_fail(where, f"unknown unary op {str(op)[:30]!r}")
         if op == "logical_not" and dts[0].kind != "b":
             raise sm_fail(where, "logical_not needs a bool input")
-        if op in _FLOAT_ONLY and dts[0].kind != "f":
+        if op in FLOAT_UNARY and dts[0].kind != "f":
             raise sm_fail(where, f"unary {op} needs a float input, got {dts[0].name}")
         if op != "logical_not":
             numeric(dts[0])

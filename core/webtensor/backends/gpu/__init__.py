@@ -978,11 +978,11 @@ class GPUBackend:
         return out
 
     def fft(self, re, im, inverse):
-        """``base.LINALG_KERNELS``: Stockham radix-2 passes, Bluestein for other lengths (fft.py)."""
+        """``base.OPTIONAL_KERNELS``: Stockham radix-2 passes, Bluestein for other lengths (fft.py)."""
         return _fft.fft(self, re, im, inverse)
 
     def rfft(self, x):
-        """``base.LINALG_KERNELS``: the first n // 2 + 1 terms of the DFT of real x (fft.py)."""
+        """``base.OPTIONAL_KERNELS``: the first n // 2 + 1 terms of the DFT of real x (fft.py)."""
         return _fft.rfft(self, x)
 
     def adam_update(self, w, m, v, g, alpha, c1, c2, eps):

@@ -1,4 +1,4 @@
-"""The GPU backend's FFT kernels (``base.LINALG_KERNELS`` fft and rfft) over
+"""The GPU backend's FFT kernels (``base.OPTIONAL_KERNELS`` fft and rfft) over
 ``shaders/fft.wgsl``, on complex rows held as two float32 planes like ``ComplexTensor``.
 
 Powers of two run ceil(log2(n) / 2) Stockham passes, one dispatch each: radix-4, and one

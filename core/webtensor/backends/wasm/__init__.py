@@ -609,7 +609,7 @@ class WasmBackend:
         ptr = self._run("matmul", "wt_matmul_fused", _DT[a.dtype], a.ptr, b.ptr)
         return self._new(ptr, shape, odt, "matmul", prod(shape) * odt.size)
 
-    # -- LINALG_KERNELS (kernels/linalg.c) ---------------------------------------------------------
+    # -- OPTIONAL_KERNELS (kernels/linalg.c) ---------------------------------------------------------
     def _square_batch(self, a, op: str) -> tuple:
         """(batch, n) of a [..., n, n] float32/float64 handle, as kernels/linalg.c reads it."""
         if a.dtype not in (D.float32, D.float64) or len(a.shape) < 2 or a.shape[-1] != a.shape[-2]:
@@ -620,7 +620,7 @@ class WasmBackend:
 
     @_serialized
     def linalg_cholesky(self, a):
-        """``base.LINALG_KERNELS``: (L, failed) in one kernel call for the whole batch."""
+        """``base.OPTIONAL_KERNELS``: (L, failed) in one kernel call for the whole batch."""
         a = self._h(a, "cholesky")
         batch, n = self._square_batch(a, "cholesky")
         ptr = self._run("cholesky", "wt_cholesky", _DT[a.dtype], a.ptr, batch, n)
@@ -629,7 +629,7 @@ class WasmBackend:
 
     @_serialized
     def linalg_solve(self, a, b, det=True):
-        """``base.LINALG_KERNELS``: LU with partial pivoting, one kernel call for the batch;
+        """``base.OPTIONAL_KERNELS``: LU with partial pivoting, one kernel call for the batch;
         (x, sign, log|det|), or (x, singular) with ``det=False``."""
         a, b = self._h(a, "solve"), self._h(b, "solve")
         batch, n = self._square_batch(a, "solve")
@@ -659,7 +659,7 @@ class WasmBackend:
 
     @_serialized
     def linalg_qr(self, a):
-        """``base.LINALG_KERNELS``: Householder (q, r) with LAPACK's signs, one kernel call."""
+        """``base.OPTIONAL_KERNELS``: Householder (q, r) with LAPACK's signs, one kernel call."""
         a = self._h(a, "qr")
         batch, m, n = self._float_batch(a, "qr")
         ptr = self._run("qr", "wt_qr", _DT[a.dtype], a.ptr, batch, m, n)
@@ -675,12 +675,12 @@ class WasmBackend:
 
     @_serialized
     def linalg_eigh(self, a):
-        """``base.LINALG_KERNELS``: cyclic Jacobi, (e ascending, v), one kernel call."""
+        """``base.OPTIONAL_KERNELS``: cyclic Jacobi, (e ascending, v), one kernel call."""
         return self._eigh(a, "eigh", True)
 
     @_serialized
     def linalg_eigvalsh(self, a):
-        """``base.LINALG_KERNELS``: the Jacobi eigenvalues without accumulating vectors."""
+        """``base.OPTIONAL_KERNELS``: the Jacobi eigenvalues without accumulating vectors."""
         return self._eigh(a, "eigvalsh", False)
 
     def _svd(self, a, op: str, vectors: bool):
@@ -698,12 +698,12 @@ class WasmBackend:
 
     @_serialized
     def linalg_svd(self, a):
-        """``base.LINALG_KERNELS``: one-sided Jacobi, (s descending, u [..., m, m], v [..., n, n])."""
+        """``base.OPTIONAL_KERNELS``: one-sided Jacobi, (s descending, u [..., m, m], v [..., n, n])."""
         return self._svd(a, "svd", True)
 
     @_serialized
     def linalg_svd_values(self, a):
-        """``base.LINALG_KERNELS``: the singular values alone (no rotations accumulated)."""
+        """``base.OPTIONAL_KERNELS``: the singular values alone (no rotations accumulated)."""
         return self._svd(a, "svd", False)
 
     def _dft(self, op: str, re, im, inverse: bool, nout: int) -> tuple:
@@ -726,20 +726,20 @@ class WasmBackend:
 
     @_serialized
     def fft(self, re, im, inverse):
-        """``base.LINALG_KERNELS``: one kernel call; radix-2 for powers of two, else the direct sum."""
+        """``base.OPTIONAL_KERNELS``: one kernel call; radix-2 for powers of two, else the direct sum."""
         re, im = self._h(re, "fft"), self._h(im, "fft")
         return self._dft("ifft" if inverse else "fft", re, im, inverse, re.shape[-1] if re.shape else 1)
 
     @_serialized
     def rfft(self, x):
-        """``base.LINALG_KERNELS``: the first n // 2 + 1 terms of the DFT of real x."""
+        """``base.OPTIONAL_KERNELS``: the first n // 2 + 1 terms of the DFT of real x."""
         x = self._h(x, "rfft")
         return self._dft("rfft", x, None, False, x.shape[-1] // 2 + 1)
 
     # -- resample_axis (kernels/resample.c) --------------------------------------------------------
     @_serialized
     def resample_axis(self, x, idx, w, before: int, n_in: int, after: int):
-        """``base.LINALG_KERNELS``: one axis of a resize in one kernel call, y [before, out, after]."""
+        """``base.OPTIONAL_KERNELS``: one axis of a resize in one kernel call, y [before, out, after]."""
         x, idx, w = self._h(x, "resample_axis"), self._h(idx, "resample_axis"), self._h(w, "resample_axis")
         if (
             x.dtype not in (D.float32, D.float64)
