@@ -54,7 +54,7 @@ def test_a_python_op_without_a_kernel_fails(monkeypatch):
 def _js_list(text: str, name: str) -> list:
     import re
 
-    m = re.search(rf"export const {name} = \[([^\]]*)\];", text)
+    m = re.search(rf"(?:export )?const {name} = (?:new Set\()?\[([^\]]*)\]", text)
     assert m, name
     return re.findall(r'"(\w+)"', m.group(1))
 
@@ -72,3 +72,5 @@ def test_the_js_runtime_uses_the_same_codes():
     assert _js_list(text, "BINARY_OPS") == list(base.BINARY_OPS)
     assert _js_list(text, "REDUCE_OPS") == list(base.REDUCE_OPS)
     assert set(base.BINARY_OPS[9:]) == base.COMPARISONS  # the runtime's BINARY_OPS.slice(9)
+    assert set(_js_list(text, "BOOL_UNARY")) == base.BOOL_UNARY
+    assert set(_js_list(text, "FLOAT_ONLY")) == base.FLOAT_UNARY | {"div"}  # div: floats only (base.BINARY_OPS)
